@@ -1,0 +1,44 @@
+// Bundles src/ into dist/hashctl.cjs for bin/hashctl (better-sqlite3 stays external and loads from
+// node_modules). scripts/package.mjs reuses bundle() for the single binary, with the addon embedded.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function bundle({ outfile, sea = false, minify = false }) {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+  await esbuild.build({
+    entryPoints: [`${root}/src/entry.ts`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    external: sea ? [] : ['better-sqlite3'],
+    define: {
+      __HASHCTL_VERSION__: JSON.stringify(pkg.version),
+      __HASHCTL_COMMIT__: JSON.stringify(gitCommit()),
+      __HASHCTL_SEA__: sea ? 'true' : 'false',
+    },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await bundle({ outfile: `${root}/dist/hashctl.cjs` });
+}

@@ -1,0 +1,71 @@
+// The contract between the client (src/cgminer) and everything above it: commands, normalizers,
+// probe, scan, control, audit. Keep it small and stable.
+import type { MinerError } from '../errors.js';
+import type { Target } from '../targets/types.js';
+
+/** The STATUS of a reply, whatever shape the firmware used (array, object, string, lower-case keys). */
+export interface ReplyStatus {
+  /** 'S' | 'I' | 'W' | 'E' | 'F', or a string STATUS such as 'RESTART' / 'BYE'. */
+  status: string;
+  code: number | null;
+  msg: string | null;
+  description: string | null;
+  when: number | null;
+}
+
+/** A decoded reply to one command. */
+export interface DecodedReply {
+  /** The command as requested (for a multi-command member: that member). */
+  command: string;
+  /** 'json' or 'text' (the plain `STATUS=…|` format), or 'bare' for a non-JSON word such as `failed`. */
+  format: 'json' | 'text' | 'bare';
+  status: ReplyStatus;
+  /** True for STATUS S / I (and RESTART / BYE / Whatsminer "S"). */
+  ok: boolean;
+  /**
+   * The decoded top-level object. Data sections keep their upper-case keys (`SUMMARY`, `STATS`, …);
+   * Whatsminer's object `Msg` stays under `Msg`. For text replies, the records are turned into the
+   * same JSON shape as a JSON reply would have.
+   */
+  body: Record<string, unknown>;
+  /** What had to be repaired to decode it, e.g. "glued objects", "trailing comma" (empty when clean). */
+  repairs: string[];
+  /** Bytes received for this reply (for --dump). Absent for multi-command members. */
+  raw?: Uint8Array;
+}
+
+export interface RequestOptions {
+  parameter?: string;
+  /** A write: never retried once a byte has left (hashctl.md §4). Defaults from the command name. */
+  write?: boolean;
+  signal?: AbortSignal;
+  /** Return STATUS E/F replies instead of throwing MinerError('api' | 'denied'). */
+  allowErrorStatus?: boolean;
+}
+
+export interface ClientOptions {
+  /** Connect timeout; defaults to min(timeoutMs, 3000). */
+  connectTimeoutMs?: number;
+  /** Total deadline for one request: connect, write, read to the end. */
+  timeoutMs: number;
+  /** Reply cap; past it the socket is destroyed and the request fails with `too_large`. */
+  maxBytes: number;
+  /** Retries for read-only commands on retriable kinds. */
+  retries: number;
+  /** Most connections open at once across all miners (defaults from the open-file limit). */
+  concurrency?: number;
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What every feature uses to talk to miners. */
+export interface MinerClient {
+  /** One command on its own connection. Throws MinerError on any failure. */
+  request(target: Target, command: string, options?: RequestOptions): Promise<DecodedReply>;
+  /**
+   * Several read-only commands with the fewest round trips: one `a+b+c` request where the miner
+   * accepts it, separate requests where it does not (and remembers that per target).
+   * Each member is a reply or the MinerError for that member.
+   */
+  requestMany(target: Target, commands: string[], options?: { signal?: AbortSignal }): Promise<Record<string, DecodedReply | MinerError>>;
+}

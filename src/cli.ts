@@ -1,0 +1,76 @@
+// The program: global flags, the subcommand registry, and the one place where errors become a
+// single line on stderr and an exit code (hashctl.md §3).
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import { type CommandEnv, parseGlobals } from './commands/shared.js';
+import type { Context } from './context.js';
+import { EXIT, HashctlError, errorMessage } from './errors.js';
+import { COMMIT, VERSION } from './version.js';
+
+export function buildProgram(ctx: Context, env: CommandEnv): Command {
+  const program = new Command('hashctl')
+    .description('Probe, scan, collect, control, thermally check and audit ASIC miners (CGMiner API, TCP 4028)')
+    .version(`hashctl ${VERSION} (commit ${COMMIT})`, '-V, --version', 'print version and commit')
+    .addOption(new Option('--timeout <duration>', 'response deadline per request (e.g. 500ms, 2s)').default('5s'))
+    .addOption(new Option('--retries <n>', 'retries for read-only commands on retriable errors').default('2'))
+    .addOption(new Option('--max-bytes <size>', 'largest reply accepted (e.g. 8MiB)').default('8MiB'))
+    .addOption(new Option('--concurrency <n>', 'miners talked to at once (default: from the open-file limit)'))
+    .addOption(new Option('--port <port>', 'default miner API port for targets without one').default('4028'))
+    .option('--json', 'print one JSON document on stdout')
+    .option('--no-color', 'no colour in tables')
+    .option('-q, --quiet', 'no progress or notes on stderr')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void ctx.stdout.write(s),
+      writeErr: (s) => void ctx.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'hashctl: ')),
+    });
+  for (const register of COMMANDS) register(program, env);
+  for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+/** Runs one command line and returns the exit code; never throws. */
+export async function runCli(argv: string[], ctx: Context): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let debug = argv.includes('--debug');
+  const env: CommandEnv = {
+    ctx,
+    globals: (command) => {
+      const globals = parseGlobals(command.optsWithGlobals(), ctx);
+      debug = globals.debug;
+      return globals;
+    },
+    exit: (code) => {
+      exitCode = code;
+    },
+  };
+  try {
+    const program = buildProgram(ctx, env);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, ctx, debug);
+  }
+}
+
+export function reportError(error: unknown, ctx: Context, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // help and version end with exitCode 0; usage errors were already printed by commander.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof HashctlError) {
+    ctx.stderr.write(`hashctl: ${error.message}\n`);
+    if (debug) ctx.stderr.write(`${error.stack ?? ''}\n`);
+    return error.exitCode;
+  }
+  ctx.stderr.write(`hashctl: internal error: ${errorMessage(error)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  if (debug && error instanceof Error) ctx.stderr.write(`${error.stack ?? ''}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,78 @@
+// Everything a command needs from the outside world arrives here, so tests can hand in their own
+// streams, clock, randomness and abort signal without monkey-patching globals.
+
+export interface OutStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface Context {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+  /** Aborted on SIGINT/SIGTERM: long-running commands finish the work in flight, then stop. */
+  signal: AbortSignal;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export function processContext(signal: AbortSignal): Context {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => Date.now(),
+    sleep,
+    random: Math.random,
+    signal,
+  };
+}
+
+/** A context for tests and in-process callers: captures output in strings. */
+export function memoryContext(overrides: Partial<Context> = {}): Context & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const base: Context = {
+    stdout: {
+      write: (s) => {
+        out += s;
+        return true;
+      },
+      isTTY: false,
+    },
+    stderr: {
+      write: (s) => {
+        err += s;
+        return true;
+      },
+      isTTY: false,
+    },
+    stdin: process.stdin,
+    env: {},
+    cwd: process.cwd(),
+    now: () => Date.now(),
+    sleep,
+    random: Math.random,
+    signal: new AbortController().signal,
+  };
+  return { ...base, ...overrides, out: () => out, err: () => err };
+}

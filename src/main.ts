@@ -1,0 +1,30 @@
+// Process entry: wires real streams, signals and the exit code around runCli.
+import { runCli } from './cli.js';
+import { processContext } from './context.js';
+import { EXIT } from './errors.js';
+
+export function main(): void {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    // First signal: finish the work in flight. Second: stop now.
+    if (signals > 1) process.exit(EXIT.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A closed pipe (`hashctl … | head`) is a normal end, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  });
+  runCli(process.argv.slice(2), processContext(controller.signal)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`hashctl: internal error: ${String(error)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

@@ -1,0 +1,87 @@
+// Tables on a TTY (cli-table3, chalk colours), tab-separated text otherwise (hashctl.md §3).
+import type { Context, OutStream } from '../context.js';
+
+export interface OutputOptions {
+  json: boolean;
+  ndjson?: boolean;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** Colour only on a TTY, and never with NO_COLOR, TERM=dumb or --no-color. */
+export function colorEnabled(ctx: Context, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (ctx.env.NO_COLOR !== undefined && ctx.env.NO_COLOR !== '') return false;
+  if (ctx.env.TERM === 'dumb') return false;
+  if (ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0') return true;
+  return ctx.stdout.isTTY === true;
+}
+
+export type Paint = (text: string) => string;
+export interface Palette {
+  red: Paint;
+  yellow: Paint;
+  green: Paint;
+  dim: Paint;
+  bold: Paint;
+  cyan: Paint;
+}
+
+const plain: Paint = (text) => text;
+export const NO_PALETTE: Palette = { red: plain, yellow: plain, green: plain, dim: plain, bold: plain, cyan: plain };
+
+export async function palette(color: boolean): Promise<Palette> {
+  if (!color) return NO_PALETTE;
+  const { Chalk } = await import('chalk');
+  const chalk = new Chalk({ level: 1 });
+  return { red: chalk.red, yellow: chalk.yellow, green: chalk.green, dim: chalk.dim, bold: chalk.bold, cyan: chalk.cyan };
+}
+
+/** A box table when stdout is a TTY, otherwise a header line and tab-separated rows. */
+export async function writeTable(
+  out: OutStream,
+  head: string[],
+  rows: string[][],
+  options: { tty?: boolean; alignRight?: number[] } = {},
+): Promise<void> {
+  const tty = options.tty ?? out.isTTY === true;
+  if (!tty) {
+    const clean = (cell: string) => stripAnsi(cell).replace(/[\t\n]/g, ' ');
+    out.write(`${head.join('\t')}\n`);
+    for (const row of rows) out.write(`${row.map(clean).join('\t')}\n`);
+    return;
+  }
+  const { default: Table } = await import('cli-table3');
+  const colAligns = head.map((_, i) => (options.alignRight?.includes(i) ? 'right' : 'left')) as ('left' | 'right')[];
+  const table = new Table({ head, style: { head: [], border: [] }, colAligns });
+  for (const row of rows) table.push(row);
+  out.write(`${table.toString()}\n`);
+}
+
+export function writeJson(out: OutStream, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function writeNdjson(out: OutStream, value: unknown): void {
+  out.write(`${JSON.stringify(value)}\n`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
+const ANSI = /\u001b\[[0-9;]*m/g;
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** Hashes per second → a short human string in the unit that suits it. */
+export function formatHashrate(hs: number | null | undefined, unit?: 'TH/s'): string {
+  if (hs === null || hs === undefined || !Number.isFinite(hs)) return '-';
+  if (unit === 'TH/s') return `${(hs / 1e12).toFixed(2)} TH/s`;
+  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s', 'PH/s', 'EH/s'];
+  let value = hs;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${value.toFixed(value >= 100 ? 1 : 2)} ${units[i]}`;
+}

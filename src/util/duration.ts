@@ -1,0 +1,47 @@
+import { UsageError } from '../errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * `500ms`, `2s`, `1.5m`, `1h`, `30d`; a bare number means seconds (hashctl.md §3).
+ * Hand-written because `ms` reads a bare number as milliseconds, which the contract forbids.
+ */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!match) throw new UsageError(`invalid ${flag} '${text}': use a number with ms, s, m, h or d (a bare number is seconds)`);
+  const value = Number(match[1]);
+  const unit = (match[2] ?? 's').toLowerCase();
+  const ms = Math.round(value * (UNIT_MS[unit] ?? 1000));
+  if (!Number.isFinite(ms)) throw new UsageError(`invalid ${flag} '${text}'`);
+  return ms;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+
+/** `8388608`, `512k`, `8MiB`, `1g`: binary multiples. */
+export function parseBytes(text: string, flag = 'size'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const multiplier = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+  if (!match || multiplier === undefined) throw new UsageError(`invalid ${flag} '${text}': use bytes or a k/MiB/GiB suffix`);
+  const bytes = Math.floor(Number(match[1]) * multiplier);
+  if (bytes < 1) throw new UsageError(`invalid ${flag} '${text}': must be at least 1 byte`);
+  return bytes;
+}
+
+export function parseIntFlag(text: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`invalid ${flag} '${text}': expected a whole number`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`invalid ${flag} '${text}': expected ${min} to ${max}`);
+  return value;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
+}
