@@ -41,6 +41,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Return STATUS E/F replies instead of throwing MinerError('api' | 'denied'). */
   allowErrorStatus?: boolean;
+  /** Called with the exact bytes of every connection that delivered any (also on failure), for --dump. */
+  onRaw?: (bytes: Uint8Array) => void;
 }
 
 export interface ClientOptions {

@@ -1,0 +1,106 @@
+// `npm run package`: the single-file `dist/hashctl` (linux-x64) for hosts without Node.js, built
+// offline with Node's SEA and postject (PACKAGING.md: pkg cannot work here). Writes
+// dist/hashctl.sha256 beside it.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundle } from './build.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+export const ADDON_ASSET = 'better_sqlite3.node';
+
+/** The compiled better-sqlite3 addon in node_modules (built by `npm ci`). */
+export function addonPath() {
+  const require = createRequire(import.meta.url);
+  const pkgDir = dirname(require.resolve('better-sqlite3/package.json'));
+  return join(pkgDir, 'build', 'Release', ADDON_ASSET);
+}
+
+/**
+ * Turns a CommonJS bundle into a single executable: SEA blob (code cache, addon asset) injected
+ * into a copy of this very node binary (the code cache is tied to its V8).
+ */
+export function buildSea({ bundleFile, output, strip = true, workDir }) {
+  const blob = join(workDir, 'sea-prep.blob');
+  const config = join(workDir, 'sea-config.json');
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        main: bundleFile,
+        output: blob,
+        useCodeCache: true,
+        disableExperimentalSEAWarning: true,
+        assets: { [ADDON_ASSET]: addonPath() },
+      },
+      null,
+      2,
+    ),
+  );
+  run(process.execPath, ['--experimental-sea-config', config]);
+
+  mkdirSync(dirname(output), { recursive: true });
+  const staging = join(workDir, basename(output));
+  copyFileSync(process.execPath, staging);
+  chmodSync(staging, 0o755);
+  // Debug symbols are ~10 MiB of node we do not need; strip is optional (binutils may be missing).
+  if (strip) {
+    try {
+      run('strip', ['--strip-all', staging]);
+    } catch {
+      process.stderr.write('package: strip not available, keeping symbols\n');
+    }
+  }
+  run(process.execPath, [postjectCli(), staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
+  // Staged then copied: a failed build never leaves a half-written dist/hashctl behind.
+  copyFileSync(staging, output);
+  chmodSync(output, 0o755);
+  return output;
+}
+
+function postjectCli() {
+  // Run postject's CLI from node_modules directly: same as `npx postject`, but never asks the network.
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
+}
+
+function run(command, args) {
+  execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function sha256File(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export async function packageBinary({ output = join(root, 'dist', 'hashctl') } = {}) {
+  const workDir = mkdtempSync(join(tmpdir(), 'hashctl-package-'));
+  try {
+    const bundleFile = join(workDir, 'hashctl-sea.cjs');
+    await bundle({ outfile: bundleFile, sea: true, minify: true });
+    buildSea({ bundleFile, output, workDir });
+    // `sha256sum -c hashctl.sha256` from dist/ verifies it.
+    writeFileSync(`${output}.sha256`, `${sha256File(output)}  ${basename(output)}\n`);
+    return output;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  try {
+    const output = await packageBinary();
+    const mib = (statSync(output).size / 1024 / 1024).toFixed(1);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    process.stdout.write(`package: ${output} (${mib} MiB, linux-${process.arch}) in ${seconds} s\n`);
+  } catch (error) {
+    const stderr = error?.stderr?.toString().trim();
+    process.stderr.write(`package: failed: ${stderr || error?.message || error}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,257 @@
+// Default-credential check (opt-in: --check-default-creds). One attempt per documented credential, on
+// the read-only or login endpoint audit-facts §3 names, over HTTP with undici (loaded lazily).
+// Never Whatsminer (a token costs the operator's quota) and never LuxOS `logon` (audit-facts §2.4).
+import { createHash, randomBytes } from 'node:crypto';
+import type { CredentialCheck, CredentialOutcome, Dialect } from './types.js';
+
+export interface CredentialSpec {
+  surface: string;
+  username: string;
+  password: string;
+  method: 'GET' | 'POST';
+  /** Path (and query) on the web port. */
+  path: string;
+  auth: 'digest' | 'json-login' | 'query-login';
+  /** JSON body for json-login. */
+  body?: Record<string, string>;
+  /** JSON keys whose presence in a 2xx reply means the login worked. */
+  tokenKeys?: string[];
+}
+
+/** Documented defaults with a read-only or login endpoint (audit-facts §3), by dialect. */
+export const DEFAULT_CREDENTIALS: Partial<Record<Dialect, CredentialSpec[]>> = {
+  antminer: [
+    { surface: 'Antminer web UI', username: 'root', password: 'root', method: 'GET', path: '/cgi-bin/get_system_info.cgi', auth: 'digest' },
+  ],
+  hiveon: [
+    { surface: 'Hiveon web UI', username: 'root', password: 'root', method: 'GET', path: '/cgi-bin/get_system_info.cgi', auth: 'digest' },
+  ],
+  braiins: [
+    {
+      surface: 'Braiins OS web/REST (≤ 25.05 default)',
+      username: 'root',
+      password: '',
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      auth: 'json-login',
+      body: { username: 'root', password: '' },
+      tokenKeys: ['token'],
+    },
+    {
+      surface: 'Braiins OS web/REST (≥ 25.07 default)',
+      username: 'root',
+      password: 'root',
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      auth: 'json-login',
+      body: { username: 'root', password: 'root' },
+      tokenKeys: ['token'],
+    },
+  ],
+  vnish: [
+    {
+      surface: 'VNish web REST',
+      username: '',
+      password: 'admin',
+      method: 'POST',
+      path: '/api/v1/unlock',
+      auth: 'json-login',
+      body: { pw: 'admin' },
+      tokenKeys: ['token'],
+    },
+  ],
+  goldshell: [
+    {
+      surface: 'Goldshell web UI',
+      username: 'admin',
+      password: '123456789',
+      method: 'GET',
+      path: '/user/login?username=admin&password=123456789&cipher=false',
+      auth: 'query-login',
+      tokenKeys: ['JWT Token', 'token'],
+    },
+  ],
+  innosilicon: [
+    {
+      surface: 'Innosilicon web UI',
+      username: 'admin',
+      password: 'admin',
+      method: 'POST',
+      path: '/api/auth',
+      auth: 'json-login',
+      body: { username: 'admin', password: 'admin' },
+      tokenKeys: ['jwt', 'token'],
+    },
+  ],
+};
+
+/** Why a dialect gets no attempt: said in the report's "not checked" list. */
+export const CREDENTIALS_NOT_TRIED: Partial<Record<Dialect, string>> = {
+  whatsminer: 'Whatsminer: verifying the API password needs get_token, which spends the operator’s token quota',
+  luxos: 'LuxOS: the API has no credential (sessions via logon, never called)',
+  avalon: 'Avalon: the web login flow (cookie) has no read-only verification endpoint documented',
+};
+
+export interface CredentialOptions {
+  /** Web port (80 on every firmware above; tests use their own server). */
+  port: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+type Requester = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<HttpAnswer>;
+
+async function makeRequester(options: CredentialOptions): Promise<Requester> {
+  const { request } = await import('undici');
+  // undici 7 follows no redirect unless asked, so a 307 to HTTPS is reported, not followed.
+  return async (url, init) => {
+    const response = await request(url, {
+      method: init.method as 'GET' | 'POST',
+      headers: init.headers,
+      body: init.body,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      signal: options.signal,
+    });
+    let text = '';
+    for await (const chunk of response.body) {
+      text += Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (text.length > BODY_LIMIT) {
+        response.body.destroy();
+        break;
+      }
+    }
+    return { status: response.statusCode, headers: response.headers, text };
+  };
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** Parses `Digest realm="x", nonce="y", qop="auth"` into its parameters. */
+export function parseDigestChallenge(header: string): Record<string, string> | null {
+  if (!/^\s*digest\s/i.test(header)) return null;
+  const params: Record<string, string> = {};
+  for (const match of header.replace(/^\s*digest\s+/i, '').matchAll(/([a-z0-9_-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/gi)) {
+    params[(match[1] ?? '').toLowerCase()] = match[2] ?? match[3] ?? '';
+  }
+  return params.nonce === undefined ? null : params;
+}
+
+/** RFC 7616 (MD5) Authorization header for one request. */
+export function digestAuthorization(
+  challenge: Record<string, string>,
+  credentials: { username: string; password: string; method: string; uri: string },
+  cnonce = randomBytes(8).toString('hex'),
+): string {
+  const realm = challenge.realm ?? '';
+  const nonce = challenge.nonce ?? '';
+  const qop = (challenge.qop ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .includes('auth')
+    ? 'auth'
+    : null;
+  const ha1 = md5(`${credentials.username}:${realm}:${credentials.password}`);
+  const ha2 = md5(`${credentials.method}:${credentials.uri}`);
+  const nc = '00000001';
+  const response = qop ? md5(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
+  const parts = [
+    `username="${credentials.username}"`,
+    `realm="${realm}"`,
+    `nonce="${nonce}"`,
+    `uri="${credentials.uri}"`,
+    `response="${response}"`,
+    'algorithm=MD5',
+  ];
+  if (challenge.opaque !== undefined) parts.push(`opaque="${challenge.opaque}"`);
+  if (qop) parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
+  return `Digest ${parts.join(', ')}`;
+}
+
+function hasToken(text: string, keys: readonly string[]): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object') return false;
+    const record = parsed as Record<string, unknown>;
+    return keys.some((key) => record[key] !== undefined && record[key] !== null && record[key] !== '');
+  } catch {
+    return false;
+  }
+}
+
+function result(spec: CredentialSpec, url: string, outcome: CredentialOutcome, detail: string): CredentialCheck {
+  return { surface: spec.surface, username: spec.username, password: spec.password, endpoint: `${spec.method} ${url}`, outcome, detail };
+}
+
+async function attempt(spec: CredentialSpec, base: string, send: Requester): Promise<CredentialCheck> {
+  const url = `${base}${spec.path}`;
+  try {
+    if (spec.auth === 'digest') {
+      // The unauthenticated request only fetches the challenge; the credential is sent once.
+      const challengeReply = await send(url, { method: spec.method, headers: {} });
+      if (challengeReply.status >= 200 && challengeReply.status < 300)
+        return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
+      const header = challengeReply.headers['www-authenticate'];
+      const challenge = parseDigestChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+      if (challengeReply.status !== 401 || challenge === null)
+        return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status}, no digest challenge`);
+      const authorization = digestAuthorization(challenge, {
+        username: spec.username,
+        password: spec.password,
+        method: spec.method,
+        uri: spec.path,
+      });
+      const answer = await send(url, { method: spec.method, headers: { authorization } });
+      if (answer.status >= 200 && answer.status < 300) return result(spec, url, 'accepted', `HTTP ${answer.status} with digest auth`);
+      if (answer.status === 401 || answer.status === 403) return result(spec, url, 'rejected', `HTTP ${answer.status}`);
+      return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
+    }
+    const headers: Record<string, string> = {};
+    let body: string | undefined;
+    if (spec.auth === 'json-login') {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(spec.body ?? {});
+    }
+    const answer = await send(url, { method: spec.method, headers, body });
+    if (answer.status >= 200 && answer.status < 300) {
+      return hasToken(answer.text, spec.tokenKeys ?? ['token'])
+        ? result(spec, url, 'accepted', `HTTP ${answer.status} returned a session token`)
+        : result(spec, url, 'inconclusive', `HTTP ${answer.status} without a token`);
+    }
+    if (answer.status === 401 || answer.status === 403) return result(spec, url, 'rejected', `HTTP ${answer.status}`);
+    return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).name;
+    return result(spec, url, 'unreachable', `web port not reachable (${code})`);
+  }
+}
+
+/** Tries each documented default credential of the dialect once. Empty when none is documented. */
+export async function checkDefaultCredentials(
+  host: string,
+  dialect: Dialect,
+  options: CredentialOptions,
+): Promise<CredentialCheck[]> {
+  const specs = DEFAULT_CREDENTIALS[dialect] ?? [];
+  if (specs.length === 0) return [];
+  const send = await makeRequester(options);
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
+  const checks: CredentialCheck[] = [];
+  for (const spec of specs) {
+    const check = await attempt(spec, base, send);
+    checks.push(check);
+    // A login that worked needs no second guess, and an unreachable web port will not answer the next.
+    if (check.outcome === 'accepted' || check.outcome === 'unreachable') break;
+  }
+  return checks;
+}

@@ -1,0 +1,271 @@
+// The audit library: discover the miners among the targets, read each one with the fixed read-only
+// list, add the opt-in network checks, and run every rule. It never prints; it returns a report.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { createClient } from '../cgminer/client.js';
+import type { MinerClient } from '../cgminer/types.js';
+import { errorMessage } from '../errors.js';
+import type { Target } from '../targets/types.js';
+import { runPool } from '../util/pool.js';
+import { CREDENTIALS_NOT_TRIED, DEFAULT_CREDENTIALS, checkDefaultCredentials } from './credentials.js';
+import { type DiscoveredMiner, discover } from './discover.js';
+import { identifyFirmware } from './identify.js';
+import { type AuditReader, readKey, readOnlyReader } from './readonly.js';
+import { RULES, evaluateRules } from './rules/index.js';
+import { SERVICE_PORTS, type ServicePort, probeServices } from './services.js';
+import { snapshotFromReads } from './snapshot.js';
+import type {
+  AuditCoverage,
+  AuditFailure,
+  AuditInput,
+  AuditPolicy,
+  AuditReport,
+  AuditedMiner,
+  Dialect,
+  Finding,
+  ReadOutcome,
+} from './types.js';
+import { VULNERABILITIES } from './vulnerabilities.js';
+
+export type { AuditReport, Finding, Severity } from './types.js';
+
+export interface AuditOptions {
+  targets: Iterable<Target> | AsyncIterable<Target>;
+  /** How many targets `targets` yields (for the report and progress). */
+  targetCount: number;
+  /** The targets include ranges or networks: an address that does not answer is not a failure. */
+  silenceExpected: boolean;
+  policy: AuditPolicy;
+  /** --services: TCP connect (no payload) to the management ports. */
+  services: boolean;
+  /** --check-default-creds: one attempt per documented default credential. */
+  checkDefaultCreds: boolean;
+  timeoutMs: number;
+  retries: number;
+  maxBytes: number;
+  /** Miners audited at once. */
+  concurrency: number;
+  /** Response deadline of the discovery `version` (short: most of a range is empty). */
+  discoveryTimeoutMs?: number;
+  /** Overrides for tests: the ports --services probes and the web port --check-default-creds uses. */
+  servicePorts?: readonly ServicePort[];
+  webPort?: number;
+  /** An existing client (tests); by default one is built from the options above. */
+  client?: MinerClient;
+  signal?: AbortSignal;
+  now?: () => number;
+  onProgress?: (event: { discovered: number; audited: number; tried: number }) => void;
+}
+
+/** The reads for a dialect, after `version`. Every one is on the read-only list (readonly.ts). */
+export function readPlan(dialect: Dialect): [command: string, parameter?: string][] {
+  if (dialect === 'whatsminer') {
+    return [['get_version'], ['status'], ['get_miner_info'], ['summary'], ['pools'], ['devdetails'], ['devs']];
+  }
+  const base: [string, string?][] = [['summary'], ['pools'], ['stats'], ['devs'], ['devdetails'], ['config'], ['privileged']];
+  switch (dialect) {
+    case 'braiins':
+      return [...base, ['check', 'pause'], ['check', 'addpool'], ['tempctrl'], ['fans'], ['temps']];
+    case 'luxos':
+      return [...base, ['check', 'curtail'], ['check', 'addpool'], ['tempctrl'], ['fans'], ['temps']];
+    case 'avalon':
+      return [...base, ['check', 'ascset'], ['check', 'addpool'], ['check', 'save']];
+    default:
+      return [...base, ['check', 'addpool'], ['check', 'save']];
+  }
+}
+
+/** A read that failed because the miner went away (not because it refused the command). */
+function gone(outcome: ReadOutcome): boolean {
+  return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
+}
+
+async function resolveAddress(host: string): Promise<string | null> {
+  if (isIP(host)) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch {
+    return null;
+  }
+}
+
+/** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
+export async function readMiner(
+  found: DiscoveredMiner,
+  reader: AuditReader,
+  options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'>,
+): Promise<AuditInput> {
+  const { target } = found;
+  const reads: Record<string, ReadOutcome> = { version: found.version };
+  // A zero-byte close on `version` is api-allow refusing this host: nothing more to read.
+  const refusedUs = !found.version.ok && found.version.error.kind === 'empty_reply';
+  if (!refusedUs) {
+    let dialect = identifyFirmware(reads).dialect;
+    // Whatsminer answers `version` with E/14 "invalid cmd"; its identity comes from get_version.
+    if (dialect === 'unknown' && found.version.ok && found.version.code === 14) {
+      reads.get_version = await reader.read(target, 'get_version');
+      dialect = identifyFirmware(reads).dialect;
+    }
+    const pending = readPlan(dialect);
+    for (let round = 0; round < 2; round++) {
+      for (const [command, parameter] of pending) {
+        const key = readKey(command, parameter);
+        if (reads[key] !== undefined || options.signal?.aborted) continue;
+        const outcome = await reader.read(target, command, parameter);
+        reads[key] = outcome;
+        if (gone(outcome)) break;
+      }
+      // devdetails or stats can reveal the dialect (BOSer without a version key): read what it adds.
+      const refined = identifyFirmware(reads).dialect;
+      if (refined === dialect) break;
+      dialect = refined;
+      pending.splice(0, pending.length, ...readPlan(dialect));
+    }
+  }
+  const identity = identifyFirmware(reads);
+  const snapshot = snapshotFromReads(reads);
+  const address = await resolveAddress(target.host);
+  const probeTimeout = Math.min(options.timeoutMs, 2000);
+  const services = options.services
+    ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, { timeoutMs: probeTimeout, signal: options.signal })
+    : null;
+  const credentials = options.checkDefaultCreds
+    ? await checkDefaultCredentials(target.host, identity.dialect, {
+        port: options.webPort ?? 80,
+        timeoutMs: probeTimeout,
+        signal: options.signal,
+      })
+    : null;
+  return { target, address, reads, identity, snapshot, services, credentials };
+}
+
+function describeMiner(input: AuditInput): AuditedMiner {
+  const { identity, snapshot } = input;
+  const version =
+    identity.versions.LUXminer ??
+    identity.versions.BOSminer ??
+    identity.versions.BOSer ??
+    identity.versions.fw_ver ??
+    identity.versions.BMMiner ??
+    identity.versions.CGMiner ??
+    identity.versions.BFGMiner ??
+    null;
+  return {
+    target: input.target.key,
+    make: snapshot && snapshot.make !== 'unknown' ? snapshot.make : identity.make,
+    model: snapshot?.model ?? identity.model,
+    firmware: version === null ? null : `${identity.dialect} ${version}`,
+    dialect: identity.dialect,
+  };
+}
+
+export function coverage(options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'policy'>, miners: AuditInput[]): AuditCoverage {
+  const checked = [
+    'API access control from this host: `privileged` (S/46 vs E/45) and `check|<write>` (Exists/Access), read-only probes',
+    'Information disclosure on the API port (version, summary, pools, stats, devs, devdetails, config)',
+    `Firmware versions and build dates against: ${VULNERABILITIES.map((entry) => entry.id).join(', ')}`,
+    'Pool count, backup pool in use, developer-fee and factory-default pool rows',
+    'Whether the API answered on a public (Internet-routable) address',
+    'Thermal protection posture where the firmware reports its limits (Braiins OS, LuxOS) and fan/temperature state',
+  ];
+  const notChecked = [
+    'No write command was sent to confirm access: write access is inferred from `privileged` and `check` answers',
+    'LuxOS `logon` and Whatsminer `get_token` were never sent (state change / operator token quota)',
+    'Outbound traffic (Antbleed calls to auth.minerlink.com:7000, DNS) needs network monitoring',
+    'No published IOC list (pool hosts, wallets) for ASIC pool-hijack malware exists; pools are compared with your allowlist only',
+  ];
+  if (options.policy.allowedPools) checked.push(`Pools against --allowed-pools (${options.policy.allowedPools.length} entries)`);
+  else notChecked.push('Pools against an allowlist (give --allowed-pools FILE)');
+  if (options.policy.workerPattern) checked.push(`Pool workers against --worker-pattern /${options.policy.workerPattern.source}/`);
+  else notChecked.push('Pool workers against the expected names (give --worker-pattern REGEX)');
+  if (options.services) checked.push(`Management services by TCP connect only (no payload): ports ${SERVICE_PORTS.map((p) => p.port).join(', ')}`);
+  else notChecked.push('Management services (SSH, telnet, web, gRPC): give --services');
+  if (options.checkDefaultCreds) {
+    const tried = Object.keys(DEFAULT_CREDENTIALS).join(', ');
+    checked.push(`Default credentials, one attempt each on the documented read-only/login web endpoint (${tried})`);
+    const dialects = new Set(miners.map((miner) => miner.identity.dialect));
+    for (const [dialect, why] of Object.entries(CREDENTIALS_NOT_TRIED)) if (dialects.has(dialect as Dialect)) notChecked.push(why);
+  } else {
+    notChecked.push('Default credentials: give --check-default-creds');
+  }
+  const noLimits = miners.filter((miner) => miner.snapshot !== null && !['braiins', 'luxos'].includes(miner.identity.dialect)).length;
+  if (noLimits > 0) notChecked.push(`Thermal limits of ${noLimits} miner(s) whose firmware does not report them over the API`);
+  return { checked, notChecked };
+}
+
+/** Runs the audit. Per-miner failures become report entries; only programming errors throw. */
+export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const now = options.now ?? Date.now;
+  const startedAt = new Date(now()).toISOString();
+  const auditClient =
+    options.client ?? createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
+  // Discovery: one try, short deadline; most addresses of a range are empty.
+  const discoveryTimeoutMs = options.discoveryTimeoutMs ?? Math.min(options.timeoutMs, 1500);
+  const discoveryClient =
+    options.client ??
+    createClient({
+      timeoutMs: discoveryTimeoutMs,
+      connectTimeoutMs: Math.min(discoveryTimeoutMs, 1000),
+      retries: 0,
+      maxBytes: options.maxBytes,
+    });
+  const discoveryReader = readOnlyReader(discoveryClient, { signal: options.signal });
+  const reader = readOnlyReader(auditClient, { signal: options.signal });
+  const inputs: AuditInput[] = [];
+  const failures: AuditFailure[] = [];
+  let tried = 0;
+  let discovered = 0;
+  const miners: DiscoveredMiner[] = [];
+  for await (const result of discover(options.targets, {
+    reader: discoveryReader,
+    concurrency: Math.max(options.concurrency, 64),
+    signal: options.signal,
+  })) {
+    tried++;
+    if ('miner' in result) {
+      discovered++;
+      miners.push(result.miner);
+    } else {
+      failures.push({
+        target: result.silent.target.key,
+        kind: result.silent.error.kind,
+        message: result.silent.error.message,
+        fromRange: options.silenceExpected,
+      });
+    }
+    options.onProgress?.({ discovered, audited: 0, tried });
+  }
+  type Audited = { ok: true; input: AuditInput } | { ok: false; target: Target; error: unknown };
+  const audit = async (found: DiscoveredMiner): Promise<Audited> => {
+    try {
+      return { ok: true, input: await readMiner(found, reader, options) };
+    } catch (error) {
+      return { ok: false, target: found.target, error };
+    }
+  };
+  let audited = 0;
+  for await (const result of runPool(miners, options.concurrency, audit, { signal: options.signal })) {
+    audited++;
+    options.onProgress?.({ discovered, audited, tried });
+    if (result.ok) {
+      inputs.push(result.input);
+      continue;
+    }
+    // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
+    if ((result.error as { kind?: string }).kind === 'internal') throw result.error;
+    failures.push({ target: result.target.key, kind: 'protocol', message: errorMessage(result.error), fromRange: false });
+  }
+  inputs.sort((a, b) => a.target.key.localeCompare(b.target.key, 'en', { numeric: true }));
+  const findings: Finding[] = inputs.flatMap((input) => evaluateRules(input, options.policy));
+  return {
+    startedAt,
+    finishedAt: new Date(now()).toISOString(),
+    targets: options.targetCount,
+    miners: inputs.map(describeMiner),
+    findings,
+    failures,
+    coverage: coverage(options, inputs),
+  };
+}
+
+export { RULES };

@@ -1,0 +1,66 @@
+// Pool URLs compared the way an operator means them: scheme, host (case-insensitive) and port.
+// The allowlist file holds one pool URL or host:port per line (audit-facts §4).
+import { UsageError } from '../errors.js';
+import type { AllowedPool } from './types.js';
+
+export interface PoolAddress {
+  scheme: string | null;
+  host: string;
+  port: number | null;
+}
+
+const POOL_PATTERN = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(?:[^@/]*@)?(\[[0-9a-f:.]+\]|[^:/?#\s]+)(?::(\d{1,5}))?(?:[/?#].*)?$/i;
+
+/** `stratum+tcp://Pool.Example.com:3333/` → {scheme:'stratum+tcp', host:'pool.example.com', port:3333}. */
+export function parsePoolAddress(text: string): PoolAddress | null {
+  const match = POOL_PATTERN.exec(text.trim());
+  if (!match) return null;
+  const host = (match[2] ?? '').toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
+  if (host === '') return null;
+  const port = match[3] === undefined ? null : Number(match[3]);
+  if (port !== null && (port < 1 || port > 65_535)) return null;
+  return { scheme: match[1]?.toLowerCase() ?? null, host, port };
+}
+
+/** Parses the --allowed-pools file contents; `#` comments and blank lines are ignored. */
+export function parseAllowedPools(contents: string, source: string): AllowedPool[] {
+  const pools: AllowedPool[] = [];
+  contents.split(/\r?\n/).forEach((line, index) => {
+    const entry = line.replace(/#.*$/, '').trim();
+    if (entry === '') return;
+    const address = parsePoolAddress(entry);
+    if (!address) throw new UsageError(`${source}:${index + 1}: not a pool URL or host:port: '${entry}'`);
+    pools.push({ text: entry, ...address });
+  });
+  if (pools.length === 0) throw new UsageError(`${source}: no pool listed`);
+  return pools;
+}
+
+/** An allowlist entry without scheme or port matches any scheme or port. */
+export function poolAllowed(url: string, allowed: readonly AllowedPool[]): boolean {
+  const address = parsePoolAddress(url);
+  if (!address) return false;
+  return allowed.some(
+    (entry) =>
+      entry.host === address.host &&
+      (entry.scheme === null || entry.scheme === address.scheme) &&
+      (entry.port === null || entry.port === address.port),
+  );
+}
+
+/**
+ * Firmware developer-fee rows are normal (audit-facts §4): VNish lists `URL:"DevFee"`, `User:"DevFee"`;
+ * Blissz lists users `devFeeMiner.N` at priority 9998/9999.
+ */
+export function isDevFeePool(url: string, user: string | null): boolean {
+  const devFee = /^dev[\s_-]?fee/i;
+  return devFee.test(url.trim()) || (user !== null && devFee.test(user.trim()));
+}
+
+/** Factory defaults from the old Bitmain config script: an unconfigured unit, not malware. */
+const FACTORY_POOLS = ['192.168.110.30:3333', 'stratum.antpool.com:3333', '50.31.149.57:3333'];
+export function isFactoryDefaultPool(url: string, user: string | null): boolean {
+  const address = parsePoolAddress(url);
+  if (!address) return false;
+  return user === 'antminer_1' && FACTORY_POOLS.includes(`${address.host}:${address.port ?? ''}`);
+}

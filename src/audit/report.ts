@@ -1,0 +1,229 @@
+// Report formats: JSON (the contract), SARIF 2.1.0 for code-scanning tools, Markdown for people, and a
+// table (TTY) / TSV (pipe). Renderers are pure: report in, string out.
+import { createHash } from 'node:crypto';
+import { VERSION } from '../version.js';
+import { RULES } from './rules/index.js';
+import { type AuditReport, type Finding, SEVERITIES, type Severity, severityRank } from './types.js';
+
+export const REPORT_FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+const DESCENDING: readonly Severity[] = [...SEVERITIES].reverse();
+
+/** Most severe first, then by target and rule, so reports are stable run to run. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.target.localeCompare(b.target, 'en', { numeric: true }) ||
+      a.rule.localeCompare(b.rule) ||
+      a.title.localeCompare(b.title),
+  );
+}
+
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  for (const item of findings) counts[item.severity]++;
+  return counts;
+}
+
+/** `3 findings (1 critical, 2 high) on 2 miners of 5 targets` */
+export function summaryLine(report: AuditReport): string {
+  const counts = countBySeverity(report.findings);
+  const parts = DESCENDING.filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}`);
+  const findings = `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`;
+  const failed = report.failures.filter((failure) => !failure.fromRange).length;
+  return (
+    `${findings}${parts.length ? ` (${parts.join(', ')})` : ''} on ${report.miners.length} miner${report.miners.length === 1 ? '' : 's'} ` +
+    `of ${report.targets} target${report.targets === 1 ? '' : 's'}${failed ? `; ${failed} target${failed === 1 ? '' : 's'} not audited` : ''}`
+  );
+}
+
+export function renderJson(report: AuditReport): string {
+  const document = {
+    summary: {
+      targets: report.targets,
+      miners: report.miners.length,
+      findings: report.findings.length,
+      by_severity: countBySeverity(report.findings),
+      not_audited: report.failures.filter((failure) => !failure.fromRange).length,
+      started_at: report.startedAt,
+      finished_at: report.finishedAt,
+    },
+    findings: sortFindings(report.findings).map((item) => ({
+      rule: item.rule,
+      severity: item.severity,
+      target: item.target,
+      title: item.title,
+      evidence: item.evidence,
+      remediation: item.remediation,
+    })),
+    miners: report.miners,
+    failures: report.failures.filter((failure) => !failure.fromRange),
+    checked: report.coverage.checked,
+    not_checked: report.coverage.notChecked,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** SARIF `level` for a severity: GitHub shows error/warning/note. */
+export function sarifLevel(severity: Severity): 'error' | 'warning' | 'note' {
+  if (severity === 'critical' || severity === 'high') return 'error';
+  if (severity === 'medium') return 'warning';
+  return 'note';
+}
+
+/** GitHub's security-severity scale: critical > 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9. */
+export const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+};
+
+/**
+ * Code scanning accepts only repository-relative paths as artifact URIs, so a miner becomes
+ * `miners/10.0.0.5_4028`; the real address sits in logicalLocations and properties.
+ */
+export function sarifArtifactUri(target: string): string {
+  return `miners/${target.replace(/[[\]]/g, '').replace(/:(\d+)$/, '_$1').replace(/:/g, '-')}`;
+}
+
+export function renderSarif(report: AuditReport): string {
+  const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
+  const document = {
+    $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'hashctl',
+            version: VERSION,
+            semanticVersion: /^\d+\.\d+\.\d+/.test(VERSION) ? VERSION : undefined,
+            rules: RULES.map((rule) => ({
+              id: rule.id,
+              name: rule.name,
+              shortDescription: { text: rule.shortDescription },
+              fullDescription: { text: rule.fullDescription },
+              help: { text: rule.help, markdown: rule.help },
+              defaultConfiguration: { level: sarifLevel(rule.defaultSeverity) },
+              properties: {
+                'security-severity': SECURITY_SEVERITY[rule.defaultSeverity],
+                tags: ['security', 'mining', 'network'],
+              },
+            })),
+          },
+        },
+        invocations: [
+          {
+            executionSuccessful: true,
+            startTimeUtc: report.startedAt,
+            endTimeUtc: report.finishedAt,
+          },
+        ],
+        results: sortFindings(report.findings).map((item) => ({
+          ruleId: item.rule,
+          ...(ruleIndex.has(item.rule) ? { ruleIndex: ruleIndex.get(item.rule) } : {}),
+          level: sarifLevel(item.severity),
+          message: { text: `${item.title} on ${item.target}: ${item.evidence}` },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: sarifArtifactUri(item.target) },
+                region: { startLine: 1 },
+              },
+              logicalLocations: [{ fullyQualifiedName: `miner://${item.target}`, kind: 'resource' }],
+            },
+          ],
+          partialFingerprints: {
+            'hashctlFinding/v1': createHash('sha256').update(`${item.rule}\n${item.target}\n${item.title}`).digest('hex'),
+          },
+          properties: {
+            severity: item.severity,
+            target: item.target,
+            evidence: item.evidence,
+            remediation: item.remediation,
+          },
+        })),
+      },
+    ],
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const TITLE_CASE: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };
+
+export function renderMarkdown(report: AuditReport): string {
+  const counts = countBySeverity(report.findings);
+  const sorted = sortFindings(report.findings);
+  const lines: string[] = [];
+  lines.push('# Mining farm security audit (hashctl)', '');
+  lines.push(`- Generated by hashctl ${VERSION}, ${report.finishedAt} (started ${report.startedAt})`);
+  lines.push(`- Targets tried: ${report.targets}; miners audited: ${report.miners.length}`);
+  lines.push(`- Findings: ${report.findings.length}`);
+  lines.push('- Method: read-only. No write command, no `logon`, no `get_token` was sent to any miner.', '');
+  lines.push('## Summary', '', '| Severity | Findings |', '|---|---|');
+  for (const severity of DESCENDING) lines.push(`| ${TITLE_CASE[severity]} | ${counts[severity]} |`);
+  lines.push('');
+  if (report.miners.length > 0) {
+    lines.push('## Miners', '', '| Target | Make | Model | Firmware |', '|---|---|---|---|');
+    for (const miner of report.miners)
+      lines.push(`| ${cell(miner.target)} | ${cell(miner.make)} | ${cell(miner.model ?? '-')} | ${cell(miner.firmware ?? miner.dialect)} |`);
+    lines.push('');
+  }
+  lines.push('## Findings', '');
+  if (sorted.length === 0) lines.push('No findings.', '');
+  for (const severity of DESCENDING) {
+    const group = sorted.filter((item) => item.severity === severity);
+    if (group.length === 0) continue;
+    lines.push(`### ${TITLE_CASE[severity]} (${group.length})`, '');
+    for (const item of group) {
+      lines.push(`#### ${item.title} — \`${item.target}\``, '');
+      lines.push(`- Rule: \`${item.rule}\``);
+      lines.push(`- Evidence: ${item.evidence}`);
+      lines.push(`- Remediation: ${item.remediation}`, '');
+    }
+  }
+  const rules = [...new Set(sorted.map((item) => item.rule))];
+  if (rules.length > 0) {
+    lines.push('## Remediation by rule', '');
+    for (const id of rules) {
+      const rule = RULES.find((candidate) => candidate.id === id);
+      const targets = [...new Set(sorted.filter((item) => item.rule === id).map((item) => item.target))];
+      lines.push(`- **${id}** (${targets.length} miner${targets.length === 1 ? '' : 's'}): ${rule?.help ?? ''}`);
+    }
+    lines.push('');
+  }
+  lines.push('## What was checked', '');
+  for (const item of report.coverage.checked) lines.push(`- ${item}`);
+  lines.push('', '## What was not checked', '');
+  for (const item of report.coverage.notChecked) lines.push(`- ${item}`);
+  const failures = report.failures.filter((failure) => !failure.fromRange);
+  if (failures.length > 0) {
+    lines.push('', '## Targets not audited', '', '| Target | Error | Detail |', '|---|---|---|');
+    for (const failure of failures) lines.push(`| ${cell(failure.target)} | ${failure.kind} | ${cell(failure.message)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface TableRow {
+  severity: Severity;
+  cells: string[];
+}
+
+/** Rows for the table/TSV view: most severe first (grouped by severity). */
+export function tableRows(report: AuditReport): { head: string[]; rows: TableRow[] } {
+  return {
+    head: ['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE'],
+    rows: sortFindings(report.findings).map((item) => ({
+      severity: item.severity,
+      cells: [item.severity, item.target, item.rule, item.title, item.evidence],
+    })),
+  };
+}

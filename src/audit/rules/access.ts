@@ -1,0 +1,136 @@
+// Who can do what on port 4028 from this host (audit-facts §2; CGMINER-API §7, §15).
+import { assessAccess, describeOutcome } from '../access.js';
+import { records } from '../identify.js';
+import type { RuleDefinition } from '../types.js';
+import { configuredPools, finding, minerLabel } from './helpers.js';
+
+const RESTRICT =
+  'Restrict the API to the management host(s): api-allow "R:<mgmt-ip>/32" (or W: only for the controller), ' +
+  'drop api-network or firewall TCP 4028 from every other network.';
+
+export const rpcWriteAccess: RuleDefinition = {
+  id: 'rpc-write-access',
+  name: 'RpcWriteAccess',
+  defaultSeverity: 'critical',
+  shortDescription: 'The miner API accepts write commands from this host',
+  fullDescription:
+    'The CGMiner-compatible API (TCP 4028) lets this host run privileged commands (change pools, quit, save, ' +
+    'ascset, pause). Anyone with the same network position can redirect the hashrate or stop the miner. ' +
+    'Detected read-only: `privileged` answering S/46, or `check|<write>` answering Access Y.',
+  help:
+    'Detected without writing: `privileged` → S/46 means W access; `check|addpool` (or save, pause, ascset, curtail) ' +
+    'with Access "Y" means that write is available. Fix: set api-allow so only the management host has W ' +
+    '(e.g. "W:10.0.0.5/32"); never "W:0/0".',
+  evaluate(input) {
+    const access = assessAccess(input);
+    const checkList = Object.entries(access.checks)
+      .map(([command, answer]) => `check|${command} → ${answer} (${describeOutcome(input.reads[`check|${command}`])})`)
+      .join('; ');
+    const evidenceTail = checkList === '' ? '' : `; ${checkList}`;
+    if (access.privileged === 'granted') {
+      return [
+        finding(
+          this,
+          input,
+          'critical',
+          'Privileged (write) API access from this host',
+          `privileged → ${describeOutcome(input.reads.privileged)}${evidenceTail}`,
+          RESTRICT,
+        ),
+      ];
+    }
+    const accessible = Object.entries(access.checks).filter(([, answer]) => answer === 'accessible');
+    if (accessible.length > 0) {
+      return [
+        finding(
+          this,
+          input,
+          'high',
+          `Write command${accessible.length > 1 ? 's' : ''} ${accessible.map(([command]) => command).join(', ')} available from this host`,
+          `privileged → ${describeOutcome(input.reads.privileged)}${evidenceTail}`,
+          input.identity.dialect === 'avalon'
+            ? `${RESTRICT} Avalon accepts ascset (reboot, hash boards off, IP/DNS) with no credential: isolate the miner network.`
+            : RESTRICT,
+        ),
+      ];
+    }
+    if (input.identity.dialect === 'luxos') {
+      // LuxOS gates writes with a session any client can open (`logon`, no credential). The audit
+      // never calls logon: it could lock the operator's own tooling out (audit-facts §2.4).
+      return [
+        finding(
+          this,
+          input,
+          'high',
+          'LuxOS writes need only a session that any client can open',
+          'LUXminer firmware: curtail, tempctrlset, fanset and pool commands need a `logon` session that takes no credential (vendor: "not a security feature"); logon was not called by this audit',
+          `${RESTRICT} LuxOS has no API credential, so network isolation is the only control.`,
+        ),
+      ];
+    }
+    if (input.identity.dialect === 'braiins' && access.write === 'unknown') {
+      return [
+        finding(
+          this,
+          input,
+          'medium',
+          'Braiins OS API documents pool and pause commands with no credential',
+          `BOSminer: pause, resume, switchpool, enablepool, disablepool, addpool, removepool need no credential per the vendor docs; check|pause → ${describeOutcome(input.reads['check|pause'])}`,
+          RESTRICT,
+        ),
+      ];
+    }
+    if (input.identity.dialect === 'whatsminer') {
+      return [
+        finding(
+          this,
+          input,
+          'info',
+          'Whatsminer write API state unknown',
+          'btminer v2 offers no read-only way to tell whether the write API is enabled; get_token was not called (it spends the operator’s token quota)',
+          'In WhatsMinerTool keep the API disabled unless needed and change the admin password from the default.',
+        ),
+      ];
+    }
+    return [];
+  },
+};
+
+export const rpcReadable: RuleDefinition = {
+  id: 'rpc-readable',
+  name: 'RpcReadable',
+  defaultSeverity: 'medium',
+  shortDescription: 'The miner API discloses pools, workers and hashrate without authentication',
+  fullDescription:
+    'Anyone who can reach TCP 4028 reads the model, firmware, pool URLs, worker names (often wallet addresses) ' +
+    'and hashrate in plain text. The API has no TLS and no read authentication.',
+  help: 'Limit who can reach TCP 4028 (firewall, management VLAN, api-allow "R:<mgmt-ip>/32").',
+  evaluate(input) {
+    const access = assessAccess(input);
+    if (access.readable.length === 0) return [];
+    const pools = configuredPools(input);
+    const users = [...new Set(pools.map((pool) => pool.user).filter((user): user is string => user !== null))];
+    const summary = records(input.reads.summary, 'SUMMARY')[0];
+    const disclosed: string[] = [`answered ${access.readable.join(', ')} without credentials`];
+    disclosed.push(`miner: ${minerLabel(input)}`);
+    if (pools.length > 0) disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.url).join(', ')}`);
+    if (users.length > 0) disclosed.push(`worker(s): ${users.join(', ')}`);
+    if (summary) {
+      const rate = summary['GHS 5s'] ?? summary['MHS 5s'] ?? summary['GHS av'] ?? summary['MHS av'];
+      if (rate !== undefined) disclosed.push(`hashrate field ${JSON.stringify(rate)}`);
+    }
+    const exposesWorkers = pools.length > 0;
+    return [
+      finding(
+        this,
+        input,
+        exposesWorkers ? 'medium' : 'low',
+        exposesWorkers
+          ? 'API readable: pools and workers disclosed to anyone who can reach it'
+          : 'API readable without authentication',
+        disclosed.join('; '),
+        RESTRICT,
+      ),
+    ];
+  },
+};

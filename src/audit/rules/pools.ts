@@ -1,0 +1,142 @@
+// Pool-hijack patterns that can be read from `pools` (audit-facts §4): pools off the operator's
+// allowlist, extra or unexpectedly active pools, and workers that do not match the inventory.
+import { isDevFeePool, isFactoryDefaultPool, poolAllowed } from '../pools.js';
+import type { RuleDefinition } from '../types.js';
+import { configuredPools, finding } from './helpers.js';
+
+const CHECK_POOLS =
+  'Confirm the pool with the owner; if it was not configured by you, restore the pools, change the web and ' +
+  'API credentials, close write access on 4028 and reflash known-good firmware (pool-hijack malware persists).';
+
+/** Stock web UIs offer three pool slots; a 4th pool is the injection seen through exposed APIs. */
+const MAX_OPERATOR_POOLS = 3;
+
+export const poolNotAllowed: RuleDefinition = {
+  id: 'pool-not-allowed',
+  name: 'PoolNotAllowed',
+  defaultSeverity: 'high',
+  shortDescription: 'A configured pool is not on the allowed-pools list',
+  fullDescription:
+    'The miner is configured with a pool that the operator did not allow (--allowed-pools): a sign of a pool ' +
+    'hijack (malware or an exposed write API). Firmware developer-fee rows are labelled, not reported as hijacks.',
+  help: 'Compare against --allowed-pools (one URL or host:port per line; scheme, host case and port are normalized).',
+  evaluate(input, policy) {
+    const results = [];
+    for (const pool of configuredPools(input)) {
+      if (isDevFeePool(pool.url, pool.user)) {
+        results.push(
+          finding(
+            this,
+            input,
+            'info',
+            'Firmware developer-fee pool (not a hijack)',
+            `dev fee: pool ${pool.index} URL ${JSON.stringify(pool.url)} user ${JSON.stringify(pool.user)}${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
+            'Expected with this firmware; nothing to do unless the fee is not agreed.',
+          ),
+        );
+        continue;
+      }
+      if (policy.allowedPools === null) {
+        if (isFactoryDefaultPool(pool.url, pool.user)) {
+          results.push(
+            finding(
+              this,
+              input,
+              'low',
+              'Factory default pool configured (unconfigured unit)',
+              `pool ${pool.index} ${pool.url} user ${pool.user}: Bitmain factory default`,
+              'Configure the farm’s own pools and workers.',
+            ),
+          );
+        }
+        continue;
+      }
+      if (poolAllowed(pool.url, policy.allowedPools)) continue;
+      results.push(
+        finding(
+          this,
+          input,
+          pool.active ? 'critical' : 'high',
+          pool.active ? 'Miner is mining on a pool that is not allowed' : 'Pool not on the allowed list',
+          `pool ${pool.index} ${pool.url} (user ${pool.user ?? '-'}, priority ${pool.priority ?? '-'}, status ${pool.status ?? '-'}${pool.active ? ', in use' : ''}) is not in --allowed-pools`,
+          CHECK_POOLS,
+        ),
+      );
+    }
+    return results;
+  },
+};
+
+export const poolExtra: RuleDefinition = {
+  id: 'pool-extra',
+  name: 'PoolExtra',
+  defaultSeverity: 'medium',
+  shortDescription: 'More pools than an operator configures, or a backup pool is the one in use',
+  fullDescription:
+    'Injected pools show up as a 4th pool, or as a lower-priority pool that is actually mining while a ' +
+    'higher-priority pool is alive. Developer-fee rows are not counted.',
+  help: 'Review the pool list; remove pools you did not add and find how they were added.',
+  evaluate(input) {
+    const pools = configuredPools(input).filter((pool) => !isDevFeePool(pool.url, pool.user));
+    const results = [];
+    if (pools.length > MAX_OPERATOR_POOLS) {
+      results.push(
+        finding(
+          this,
+          input,
+          'medium',
+          `${pools.length} pools configured (more than ${MAX_OPERATOR_POOLS})`,
+          `pools: ${pools.map((pool) => `${pool.index}:${pool.url}`).join(', ')}`,
+          CHECK_POOLS,
+        ),
+      );
+    }
+    const active = pools.find((pool) => pool.active);
+    if (active && active.priority !== null) {
+      const preferred = pools.filter(
+        (pool) => pool !== active && pool.priority !== null && pool.priority < (active.priority ?? 0) && pool.status === 'Alive',
+      );
+      if (preferred.length > 0) {
+        results.push(
+          finding(
+            this,
+            input,
+            'medium',
+            'A lower-priority pool is in use while a preferred pool is alive',
+            `in use: pool ${active.index} ${active.url} (priority ${active.priority}); alive with higher priority: ${preferred.map((pool) => `${pool.index}:${pool.url} (priority ${pool.priority})`).join(', ')}`,
+            CHECK_POOLS,
+          ),
+        );
+      }
+    }
+    return results;
+  },
+};
+
+export const workerMismatch: RuleDefinition = {
+  id: 'worker-mismatch',
+  name: 'WorkerMismatch',
+  defaultSeverity: 'high',
+  shortDescription: 'A pool worker/wallet does not match the expected pattern',
+  fullDescription:
+    'Pool-hijack firmware swaps the worker or reward address while keeping the pool. The worker (User) of each ' +
+    'configured pool is compared with --worker-pattern; developer-fee rows are skipped.',
+  help: 'Give --worker-pattern a regular expression every legitimate worker matches, e.g. "^farm1\\.".',
+  evaluate(input, policy) {
+    const pattern = policy.workerPattern;
+    if (pattern === null) return [];
+    return configuredPools(input)
+      .filter((pool) => !isDevFeePool(pool.url, pool.user))
+      .filter((pool) => pool.user === null || !pattern.test(pool.user))
+      .map((pool) =>
+        finding(
+          this,
+          input,
+          pool.active ? 'critical' : 'high',
+          pool.active ? 'Miner is mining for an unexpected worker' : 'Pool worker does not match the expected pattern',
+          `pool ${pool.index} ${pool.url}: user ${JSON.stringify(pool.user)} does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
+          CHECK_POOLS,
+        ),
+      );
+  },
+};

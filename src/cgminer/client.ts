@@ -1,0 +1,220 @@
+// The hardened client every feature uses (hashctl.md §4): validated options, one queue per miner, a
+// global socket cap, retries only where they are safe, and STATUS E/F turned into typed errors.
+import { sleep as defaultSleep } from '../context.js';
+import { MinerError, UsageError } from '../errors.js';
+import type { Target } from '../targets/types.js';
+import { JOINABLE_COMMANDS, isWriteCommand } from './commands.js';
+import { exchange } from './connection.js';
+import { decodeReply, splitMultiReply } from './decode.js';
+import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
+import { KeyedQueue, Semaphore } from './limiter.js';
+import { connectionLimit } from './limits.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
+import type { ClientOptions, DecodedReply, MinerClient, RequestOptions } from './types.js';
+
+/** Targets remembered as refusing `a+b` joins; bounded so a /8 scan cannot grow it without end. */
+const MAX_REMEMBERED_JOIN_REFUSALS = 10_000;
+
+/** Kinds after which a join is not worth retrying as single commands: the miner itself is not there. */
+const TRANSPORT_KINDS = new Set(['timeout', 'refused', 'unreachable', 'too_large']);
+
+/** E/45 (upstream `Access denied`, Whatsminer `permission denied`) means privileged access refused. */
+export function isDeniedStatus(reply: DecodedReply): boolean {
+  if (reply.status.code === 45) return true;
+  return /access denied|permission denied/i.test(reply.status.msg ?? '');
+}
+
+/** The MinerError for a decoded reply whose STATUS is not S/I: kind `denied` or `api`. */
+export function errorFromStatus(reply: DecodedReply): MinerError {
+  const { status, code, msg } = reply.status;
+  const label = code === null ? status || 'error' : `${status}/${code}`;
+  const text = msg ?? 'no message';
+  return new MinerError(isDeniedStatus(reply) ? 'denied' : 'api', `miner answered ${label}: ${text}`, {
+    code,
+    apiMessage: msg,
+    requestSent: true,
+  });
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`invalid ${name} ${value}: must be more than 0`);
+  return value;
+}
+
+export interface CreateClientOptions extends ClientOptions {
+  /** Backoff shape; `retries` always comes from ClientOptions. */
+  retryPolicy?: Omit<RetryPolicy, 'retries'>;
+}
+
+export function createClient(options: CreateClientOptions): MinerClient {
+  const timeoutMs = positive(options.timeoutMs, 'timeout');
+  const connectTimeoutMs = positive(options.connectTimeoutMs ?? Math.min(timeoutMs, 3000), 'connect timeout');
+  const maxBytes = positive(options.maxBytes, 'max-bytes');
+  if (!Number.isInteger(options.retries) || options.retries < 0) {
+    throw new UsageError(`invalid retries ${options.retries}: must be a whole number ≥ 0`);
+  }
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy, retries: options.retries };
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const sockets = new Semaphore(options.concurrency ?? connectionLimit());
+  const perMiner = new KeyedQueue();
+  const refusesJoin = new Map<string, true>();
+
+  const rememberRefusal = (key: string): void => {
+    if (refusesJoin.size >= MAX_REMEMBERED_JOIN_REFUSALS) {
+      const oldest = refusesJoin.keys().next().value;
+      if (oldest !== undefined) refusesJoin.delete(oldest);
+    }
+    refusesJoin.set(key, true);
+  };
+
+  async function request(target: Target, command: string, opts: RequestOptions = {}): Promise<DecodedReply> {
+    const payload = buildRequest(command, opts.parameter); // UsageError before any traffic
+    const write = opts.write ?? isWriteCommand(command);
+    let attempts = 0;
+    const reply = await perMiner.run(target.key, () =>
+      withRetry(
+        async (attempt) => {
+          attempts = attempt;
+          const result = await sockets.run(() =>
+            exchange({
+              host: target.host,
+              port: target.port,
+              request: payload,
+              connectTimeoutMs,
+              timeoutMs,
+              maxBytes,
+              signal: opts.signal,
+              onBytes: opts.onRaw,
+            }),
+          );
+          try {
+            return decodeReply(result.bytes, command);
+          } catch (error) {
+            // A reply came back, so the request had left: a write must not be sent again.
+            if (error instanceof MinerError) error.requestSent = true;
+            throw error;
+          }
+        },
+        { policy, sleep, random, signal: opts.signal, write },
+      ),
+    );
+    if (!reply.ok && !opts.allowErrorStatus) {
+      const error = errorFromStatus(reply);
+      error.attempts = attempts;
+      throw error;
+    }
+    return reply;
+  }
+
+  async function single(
+    target: Target,
+    command: string,
+    signal: AbortSignal | undefined,
+  ): Promise<DecodedReply | MinerError> {
+    try {
+      return await request(target, command, { signal, write: false });
+    } catch (error) {
+      if (error instanceof MinerError) return error;
+      throw error;
+    }
+  }
+
+  async function requestMany(
+    target: Target,
+    commands: string[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Record<string, DecodedReply | MinerError>> {
+    for (const command of commands) buildRequest(command); // validate every name up front
+    const wanted = [...new Set(commands)];
+    const out: Record<string, DecodedReply | MinerError> = {};
+    const joinable = wanted.filter((c) => JOINABLE_COMMANDS.has(c));
+    const alone = wanted.filter((c) => !JOINABLE_COMMANDS.has(c));
+    if (joinable.length >= 2 && !refusesJoin.has(target.key)) {
+      for (const group of joinGroups(joinable)) {
+        if (group.length === 1) {
+          alone.push(...group);
+          continue;
+        }
+        const fallback = await tryJoin(target, group, out, opts.signal);
+        alone.push(...fallback);
+      }
+    } else {
+      alone.push(...joinable);
+    }
+    for (const command of alone) {
+      if (opts.signal?.aborted) break;
+      out[command] = await single(target, command, opts.signal);
+    }
+    // Keep the caller's order.
+    const ordered: Record<string, DecodedReply | MinerError> = {};
+    for (const command of wanted) {
+      const result = out[command];
+      if (result !== undefined) ordered[command] = result;
+    }
+    return ordered;
+  }
+
+  /**
+   * Sends one `a+b+c`; fills `out` with members that came back S/I and returns the commands to ask
+   * again one by one. A reply without the keyed layout, or with members missing, means the firmware
+   * does not do joins: remembered per miner. A member present with E (e.g. E/45 on stock Antminer)
+   * is asked again alone, since cgminer refuses some commands only inside a join (§15).
+   */
+  async function tryJoin(
+    target: Target,
+    group: string[],
+    out: Record<string, DecodedReply | MinerError>,
+    signal: AbortSignal | undefined,
+  ): Promise<string[]> {
+    let reply: DecodedReply;
+    try {
+      reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true });
+    } catch (error) {
+      if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind)) {
+        for (const command of group) out[command] = error;
+        return [];
+      }
+      if (!(error instanceof MinerError)) throw error;
+      rememberRefusal(target.key);
+      return group;
+    }
+    const members = splitMultiReply(reply);
+    const again: string[] = [];
+    let missing = false;
+    for (const command of group) {
+      const member = members[command];
+      if (member === undefined) {
+        missing = true;
+        again.push(command);
+      } else if (member.ok) {
+        out[command] = member;
+      } else {
+        again.push(command);
+      }
+    }
+    if (missing) rememberRefusal(target.key);
+    return again;
+  }
+
+  return { request, requestMany };
+}
+
+/** Splits joinable commands into `a+b+c` groups whose request stays well under the 4 KB limit. */
+function joinGroups(commands: string[]): string[][] {
+  const budget = MAX_REQUEST_BYTES - 64;
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const command of commands) {
+    if (current.length > 0 && length + command.length + 1 > budget) {
+      groups.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(command);
+    length += command.length + 1;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}

@@ -1,0 +1,144 @@
+// One request on one socket: connect, a single write, read until NUL or EOF. This module owns the
+// socket and every timer; whatever happens, each timer is cleared and the socket destroyed exactly
+// once (in `settle`). Errors are MinerError with a kind from the contract and `requestSent` set.
+import { createConnection, type Socket } from 'node:net';
+import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
+import { FrameReader } from './frame.js';
+
+export interface ExchangeOptions {
+  host: string;
+  port: number;
+  request: Uint8Array;
+  connectTimeoutMs: number;
+  /** Total deadline from the start: connect, write, and reading to the end. */
+  timeoutMs: number;
+  /** Reply cap: one byte more and the socket is destroyed (`too_large`). */
+  maxBytes: number;
+  signal?: AbortSignal;
+  /** Called once with every byte received before the exchange ended, whatever the outcome (for --dump). */
+  onBytes?: (bytes: Uint8Array) => void;
+}
+
+export interface ExchangeResult {
+  bytes: Uint8Array;
+  /** The reply ended with a NUL (rather than the peer closing). */
+  terminated: boolean;
+}
+
+const UNREACHABLE_CODES = new Set([
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'EADDRNOTAVAIL',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
+
+/** Maps a socket error to a contract kind. `connected`: the TCP handshake had completed. */
+export function kindForSocketError(code: string | undefined, connected: boolean): MinerErrorKind {
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'reset';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return 'unreachable';
+  return connected ? 'reset' : 'unreachable';
+}
+
+function describe(kind: MinerErrorKind, code: string | undefined, where: string): string {
+  switch (kind) {
+    case 'refused':
+      return `connection refused by ${where}`;
+    case 'reset':
+      return `connection to ${where} was reset${code ? ` (${code})` : ''}`;
+    case 'timeout':
+      return `connection to ${where} timed out${code ? ` (${code})` : ''}`;
+    default:
+      return `${where} is unreachable${code ? ` (${code})` : ''}`;
+  }
+}
+
+/** Sends `request` and reads one reply. Rejects with MinerError, or HashctlError('interrupted') on abort. */
+export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
+  const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes } = options;
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise<ExchangeResult>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new HashctlError('interrupted', 'interrupted'));
+      return;
+    }
+    const reader = new FrameReader(maxBytes);
+    let connected = false;
+    let requestSent = false;
+    let settled = false;
+    let socket: Socket | undefined;
+
+    const settle = (outcome: { error: Error } | { result: ExchangeResult }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(deadlineTimer);
+      signal?.removeEventListener('abort', onAbort);
+      socket?.destroy();
+      if ('error' in outcome) {
+        if (outcome.error instanceof MinerError) outcome.error.requestSent = requestSent;
+        onBytes?.(reader.bytes());
+        reject(outcome.error);
+      } else {
+        onBytes?.(outcome.result.bytes);
+        resolve(outcome.result);
+      }
+    };
+    const fail = (kind: MinerErrorKind, message: string, cause?: unknown): void =>
+      settle({ error: new MinerError(kind, message, { cause, requestSent }) });
+
+    const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
+    const connectTimer = setTimeout(
+      () => fail('timeout', `no connection to ${where} within ${connectTimeoutMs}ms`),
+      connectTimeoutMs,
+    );
+    const deadlineTimer = setTimeout(
+      () =>
+        fail(
+          'timeout',
+          reader.length === 0
+            ? `no reply from ${where} within ${timeoutMs}ms`
+            : `reply from ${where} incomplete after ${timeoutMs}ms (${reader.length} bytes)`,
+        ),
+      timeoutMs,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      socket = createConnection({ host, port, noDelay: true });
+    } catch (error) {
+      fail('unreachable', `cannot connect to ${where}: ${(error as Error).message}`, error);
+      return;
+    }
+    socket.on('connect', () => {
+      connected = true;
+      clearTimeout(connectTimer);
+      // One write of the whole request: the server reads it with a single recv() (§1).
+      requestSent = true;
+      socket?.write(request);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      const state = reader.push(chunk);
+      if (state === 'too_large') fail('too_large', `reply from ${where} is larger than ${maxBytes} bytes`);
+      else if (state === 'complete') settle({ result: { bytes: reader.bytes(), terminated: true } });
+    });
+    socket.on('end', () => {
+      if (reader.length === 0) fail('empty_reply', `${where} closed the connection without a reply`);
+      else settle({ result: { bytes: reader.bytes(), terminated: false } });
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const kind = kindForSocketError(error.code, connected);
+      fail(kind, describe(kind, error.code, where), error);
+    });
+    socket.on('close', () => {
+      if (!settled) fail(connected ? 'reset' : 'unreachable', `connection to ${where} closed unexpectedly`);
+    });
+  });
+}

@@ -1,0 +1,399 @@
+// A JSON parser that tolerates what miners really send (CGMINER-API.md §12) and names every repair it
+// made. Hand-written rather than regex pre-passes so that a repair never touches the inside of a string
+// (a pool URL may well contain `}{` or `,]`), and because JSON.parse silently drops duplicate keys.
+//
+// Duplicate keys (Hammer D10 `"temp1":21,"temp1":42,…`) are KEPT: the first value stays under `key`,
+// later ones go to `key#2`, `key#3`, … so a reader indexing `temp1` still gets a number, and nothing
+// the miner said is lost.
+
+/** Thrown for input that no repair here can make sense of. */
+export class LenientSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(`${message} at offset ${position}`);
+    this.name = 'LenientSyntaxError';
+  }
+}
+
+/** Input ended in the middle of a token: the caller cuts back to the last complete member. */
+class EndOfInput extends Error {}
+
+export const REPAIR = {
+  leadingComma: 'leading comma',
+  gluedObjects: 'glued objects',
+  missingComma: 'missing comma',
+  trailingComma: 'trailing comma',
+  strayComma: 'stray comma',
+  nan: 'nan value',
+  badEscape: 'bad escape',
+  controlChars: 'control characters',
+  trailingData: 'trailing data',
+  truncated: 'truncated',
+  listAsObject: 'list brackets around object',
+  duplicateKeys: 'duplicate keys',
+  missingValue: 'missing value',
+} as const;
+
+export interface LenientResult {
+  value: unknown;
+  repairs: string[];
+  /** The input ended before the top-level value was closed. */
+  truncated: boolean;
+}
+
+const MAX_DEPTH = 200;
+const NON_FINITE_WORD = /^-?(?:nan|inf|infinity)$/i;
+const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
+const PLAIN_STRING_RUN = /[^"\\\u0000-\u001f]*/y;
+const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
+
+/** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, nothing else. */
+export function parseLenient(text: string): LenientResult {
+  return new Parser(text).parseDocument();
+}
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  private readonly repairs = new Set<string>();
+  private truncated = false;
+
+  constructor(private readonly text: string) {}
+
+  parseDocument(): LenientResult {
+    this.skipWhitespace();
+    let value: unknown;
+    if (this.peek() === ',') {
+      // `,"id":1}`: the head of the reply went missing; read the rest as an object.
+      this.repairs.add(REPAIR.leadingComma);
+      this.pos++;
+      value = this.parseObjectBody();
+    } else {
+      try {
+        value = this.parseValue();
+      } catch (error) {
+        if (error instanceof EndOfInput) throw new LenientSyntaxError('reply ended before any value', this.pos);
+        throw error;
+      }
+    }
+    this.skipWhitespace();
+    if (this.pos < this.text.length) this.repairs.add(REPAIR.trailingData);
+    if (this.truncated) this.repairs.add(REPAIR.truncated);
+    return { value, repairs: [...this.repairs], truncated: this.truncated };
+  }
+
+  private peek(): string | undefined {
+    return this.text[this.pos];
+  }
+
+  private skipWhitespace(): void {
+    const text = this.text;
+    while (this.pos < text.length) {
+      const c = text.charCodeAt(this.pos);
+      // JSON whitespace plus the other ASCII controls some firmwares leave between values.
+      if (c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xfeff) this.pos++;
+      else break;
+    }
+  }
+
+  private fail(message: string): never {
+    throw new LenientSyntaxError(message, this.pos);
+  }
+
+  private parseValue(): unknown {
+    this.skipWhitespace();
+    const c = this.peek();
+    if (c === undefined) throw new EndOfInput();
+    if (c === '{') {
+      this.pos++;
+      return this.parseObjectBody();
+    }
+    if (c === '[') {
+      this.pos++;
+      return this.parseArrayBody();
+    }
+    if (c === '"') return this.parseStringValue();
+    if (c === '-' || c === '.' || (c >= '0' && c <= '9')) {
+      if (c === '-' && /[a-zA-Z]/.test(this.text[this.pos + 1] ?? '')) return this.parseWord();
+      return this.parseNumber();
+    }
+    if (/[A-Za-z_]/.test(c)) return this.parseWord();
+    return this.fail(`unexpected '${c}'`);
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) this.fail('nesting too deep');
+  }
+
+  /**
+   * Parses members after an already-consumed `{` (or a leading comma standing in for it). With
+   * `initialKey`, this is a list that turned out to hold members (`["110":"…"]`): `]` closes it.
+   */
+  private parseObjectBody(initialKey?: string): Record<string, unknown> {
+    const closer = initialKey === undefined ? '}' : ']';
+    this.enter();
+    const object: Record<string, unknown> = {};
+    let pendingKey = initialKey;
+    let expectMember = true; // false right after a member: a `,` or `}` is due
+    for (;;) {
+      if (pendingKey === undefined) {
+        this.skipWhitespace();
+        const c = this.peek();
+        if (c === undefined) {
+          this.truncated = true;
+          break;
+        }
+        if (c === closer) {
+          this.pos++;
+          break;
+        }
+        if (c === ',') {
+          this.pos++;
+          this.skipWhitespace();
+          const next = this.peek();
+          if (next === closer) this.repairs.add(REPAIR.trailingComma);
+          else if (next === ',' || expectMember) this.repairs.add(REPAIR.strayComma);
+          expectMember = true;
+          continue;
+        }
+        if (!expectMember) this.repairs.add(REPAIR.missingComma);
+      }
+      try {
+        const key = pendingKey ?? this.parseKey();
+        pendingKey = undefined;
+        this.skipWhitespace();
+        const sep = this.peek();
+        if (sep === undefined) throw new EndOfInput();
+        let value: unknown = null;
+        if (sep === ':') {
+          this.pos++;
+          value = this.parseValue();
+        } else if (sep === ',' || sep === closer) {
+          // Pre-3.5 cgminer answered quit with `{"BYE","id":1}`.
+          this.repairs.add(REPAIR.missingValue);
+        } else {
+          this.fail(`expected ':' after key "${key}"`);
+        }
+        this.setMember(object, key, value);
+        expectMember = false;
+      } catch (error) {
+        if (!(error instanceof EndOfInput)) throw error;
+        // Cut back to the last complete member and close.
+        this.pos = this.text.length;
+        this.truncated = true;
+        break;
+      }
+    }
+    this.depth--;
+    return object;
+  }
+
+  private parseKey(): string {
+    const c = this.peek();
+    if (c === '"') return this.parseString();
+    // `"X":""temp0":1`: a lost comma swallowed the opening quote of the next key.
+    const match = /[A-Za-z_][A-Za-z0-9_ ]*"/y;
+    match.lastIndex = this.pos;
+    const found = match.exec(this.text);
+    if (found) {
+      this.pos += found[0].length;
+      this.repairs.add(REPAIR.missingComma);
+      return found[0].slice(0, -1);
+    }
+    if (c !== undefined && /[A-Za-z_]/.test(c) && /^[A-Za-z0-9_ ]*$/.test(this.text.slice(this.pos))) {
+      throw new EndOfInput();
+    }
+    return this.fail(`expected a key, found '${c}'`);
+  }
+
+  private setMember(object: Record<string, unknown>, key: string, value: unknown): void {
+    let name = key;
+    if (Object.hasOwn(object, name)) {
+      this.repairs.add(REPAIR.duplicateKeys);
+      let n = 2;
+      while (Object.hasOwn(object, `${key}#${n}`)) n++;
+      name = `${key}#${n}`;
+    }
+    // defineProperty so that a key named `__proto__` is data, not a prototype change.
+    Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+
+  private parseArrayBody(): unknown[] | Record<string, unknown> {
+    this.enter();
+    const array: unknown[] = [];
+    let expectElement = true;
+    for (;;) {
+      this.skipWhitespace();
+      const c = this.peek();
+      if (c === undefined) {
+        this.truncated = true;
+        break;
+      }
+      if (c === ']') {
+        this.pos++;
+        break;
+      }
+      if (c === '}') {
+        this.fail("'}' inside a list");
+      }
+      if (c === ',') {
+        this.pos++;
+        this.skipWhitespace();
+        const next = this.peek();
+        if (next === ']') this.repairs.add(REPAIR.trailingComma);
+        else if (array.length === 0) this.repairs.add(REPAIR.leadingComma);
+        else if (expectElement || next === ',') this.repairs.add(REPAIR.strayComma);
+        expectElement = true;
+        continue;
+      }
+      if (!expectElement) {
+        const previous = this.text[this.lastNonSpaceBefore(this.pos)];
+        this.repairs.add(previous === '}' && c === '{' ? REPAIR.gluedObjects : REPAIR.missingComma);
+      }
+      try {
+        const element = this.parseValue();
+        if (array.length === 0 && typeof element === 'string') {
+          this.skipWhitespace();
+          if (this.peek() === ':') {
+            this.repairs.add(REPAIR.listAsObject);
+            this.depth--;
+            return this.parseObjectBody(element);
+          }
+        }
+        array.push(element);
+        expectElement = false;
+      } catch (error) {
+        if (!(error instanceof EndOfInput)) throw error;
+        this.pos = this.text.length;
+        this.truncated = true;
+        break;
+      }
+    }
+    this.depth--;
+    return array;
+  }
+
+  private lastNonSpaceBefore(index: number): number {
+    let i = index - 1;
+    while (i >= 0 && /\s/.test(this.text[i] ?? '')) i--;
+    return i;
+  }
+
+  private parseStringValue(): string | null {
+    const value = this.parseString();
+    if (NON_FINITE_WORD.test(value)) {
+      this.repairs.add(REPAIR.nan);
+      return null;
+    }
+    return value;
+  }
+
+  private parseString(): string {
+    const text = this.text;
+    this.pos++; // opening quote
+    let out = '';
+    for (;;) {
+      PLAIN_STRING_RUN.lastIndex = this.pos;
+      const run = PLAIN_STRING_RUN.exec(text);
+      if (run && run[0].length > 0) {
+        out += run[0];
+        this.pos += run[0].length;
+      }
+      if (this.pos >= text.length) throw new EndOfInput();
+      const c = text[this.pos] as string;
+      if (c === '"') {
+        this.pos++;
+        return out;
+      }
+      if (c === '\\') {
+        out += this.parseEscape();
+        continue;
+      }
+      // A raw control character: keep it (JSON.stringify escapes it again on the way out).
+      this.repairs.add(REPAIR.controlChars);
+      out += c;
+      this.pos++;
+    }
+  }
+
+  private parseEscape(): string {
+    const text = this.text;
+    const e = text[this.pos + 1];
+    if (e === undefined) throw new EndOfInput();
+    this.pos += 2;
+    switch (e) {
+      case '"':
+        return '"';
+      case '\\':
+        return '\\';
+      case '/':
+        return '/';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 't':
+        return '\t';
+      case 'u': {
+        const hex = text.slice(this.pos, this.pos + 4);
+        if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+          this.pos += 4;
+          return String.fromCharCode(Number.parseInt(hex, 16));
+        }
+        if (this.pos + 4 > text.length && /^[0-9a-fA-F]*$/.test(hex)) throw new EndOfInput();
+        this.repairs.add(REPAIR.badEscape);
+        return '\\u';
+      }
+      case "'":
+        // Whatsminer M20S: `"\'20200917.22.REL\'"`.
+        this.repairs.add(REPAIR.badEscape);
+        return "'";
+      default:
+        // Keep an unknown escape as the two characters it was (a Windows path, say).
+        this.repairs.add(REPAIR.badEscape);
+        return `\\${e}`;
+    }
+  }
+
+  private parseNumber(): number {
+    NUMBER.lastIndex = this.pos;
+    const match = NUMBER.exec(this.text);
+    if (!match || match[0] === '-' || match[0] === '.') {
+      if (this.pos + 1 >= this.text.length) throw new EndOfInput();
+      return this.fail('malformed number');
+    }
+    const end = this.pos + match[0].length;
+    // A number that runs into the end of input may have lost digits.
+    if (end >= this.text.length) throw new EndOfInput();
+    const next = this.text[end] as string;
+    if (/[A-Za-z_]/.test(next)) this.fail('malformed number');
+    this.pos = end;
+    return Number(match[0]);
+  }
+
+  private parseWord(): unknown {
+    WORD.lastIndex = this.pos;
+    const match = WORD.exec(this.text);
+    if (!match) return this.fail('unexpected character');
+    const word = match[0];
+    const end = this.pos + word.length;
+    if (end >= this.text.length) throw new EndOfInput();
+    this.pos = end;
+    if (word === 'true') return true;
+    if (word === 'false') return false;
+    if (word === 'null') return null;
+    // printf("%f") of NaN/inf gives `nan`, `-nan`, `inf`; some emit `nan(0x…)` too.
+    if (NON_FINITE_WORD.test(word.replace(/\(.*$/, ''))) {
+      this.repairs.add(REPAIR.nan);
+      return null;
+    }
+    this.pos -= word.length;
+    return this.fail(`unexpected word '${word.slice(0, 20)}'`);
+  }
+}

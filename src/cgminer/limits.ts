@@ -1,0 +1,45 @@
+// How many sockets we may hold open at once, from the process's open-file limit (hashctl.md §4).
+import { readFileSync } from 'node:fs';
+
+/** File descriptors kept free for stdio, the database, its WAL, log files and libraries. */
+export const FD_SAFETY_MARGIN = 64;
+/** Used when /proc/self/limits cannot be read (macOS, a sandbox): safe under the common 256/1024. */
+export const FALLBACK_CONNECTION_LIMIT = 200;
+/** More sockets than this buys nothing on a farm LAN and costs memory. */
+export const MAX_CONNECTION_LIMIT = 4096;
+
+/** The soft "Max open files" from the text of /proc/self/limits; Infinity for "unlimited". */
+export function parseOpenFileLimit(text: string): number | null {
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
+  if (!line) return null;
+  const soft = line.slice('Max open files'.length).trim().split(/\s+/)[0];
+  if (soft === 'unlimited') return Number.POSITIVE_INFINITY;
+  const value = Number(soft);
+  return Number.isInteger(value) && value > 0 ? value : null;
+}
+
+export function readOpenFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | null {
+  try {
+    return parseOpenFileLimit(read());
+  } catch {
+    return null;
+  }
+}
+
+/** Connections allowed at once for a soft open-file limit (null: unknown). */
+export function connectionLimitFor(softLimit: number | null): number {
+  if (softLimit === null) return FALLBACK_CONNECTION_LIMIT;
+  // Three quarters of what is left after the margin: other code in the process opens files too.
+  const usable = Math.floor((softLimit - FD_SAFETY_MARGIN) * 0.75);
+  return Math.max(1, Math.min(MAX_CONNECTION_LIMIT, usable));
+}
+
+/** The global connection limit of this process. */
+export function connectionLimit(read?: () => string): number {
+  return connectionLimitFor(readOpenFileLimit(read));
+}
+
+/** Default number of miners worked on at once by a command (`--concurrency` overrides). */
+export function defaultConcurrency(read?: () => string): number {
+  return Math.min(512, connectionLimit(read));
+}

@@ -1,0 +1,155 @@
+// The collection loop: poll every target, write the cycle in one transaction, keep the file
+// bounded, and keep time (hashctl.md §8). Library code: it reports through callbacks, never prints.
+import { type HashctlError, MinerError, StoreError, errorMessage } from '../errors.js';
+import type { Snapshot } from '../miners/types.js';
+import {
+  type CycleHook,
+  type CycleSummary,
+  type MaintenanceResult,
+  type MinerOutcome,
+  type Store,
+  runMaintenance,
+  writeCycle,
+} from '../store/index.js';
+import type { Target } from '../targets/types.js';
+import { nextSlot } from './schedule.js';
+
+/** Polls one miner; throws MinerError when it cannot be read. */
+export type FetchSnapshot = (target: Target) => Promise<Snapshot>;
+
+/** Runs `fetch` over all targets, `concurrency` at a time; yields each outcome as it completes. */
+export type PollAll = (fetch: (target: Target) => Promise<MinerOutcome>) => AsyncIterable<MinerOutcome>;
+
+export interface CycleReport extends CycleSummary {
+  startedAt: number;
+  durationMs: number;
+  /** Failed miners by error kind, e.g. { timeout: 2, refused: 1 }. */
+  failedByKind: Record<string, number>;
+  maintenance: MaintenanceResult | null;
+}
+
+export interface CollectLoopOptions {
+  site: string;
+  /** null: one cycle (--once). */
+  intervalMs: number | null;
+  retainMs: number;
+  hooks?: readonly CycleHook[];
+}
+
+export interface CollectLoopDeps {
+  store: Store;
+  pollAll: PollAll;
+  fetchSnapshot: FetchSnapshot;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Stop after the cycle in flight (SIGINT/SIGTERM). Polling itself is not cut short by it. */
+  signal: AbortSignal;
+  onCycle: (report: CycleReport) => void;
+  /** Something the operator should know (skipped slots, a lost cycle); one line, no newline. */
+  onNote: (message: string) => void;
+  /**
+   * Work after each stored cycle that must not delay the next one (the upload flush): started
+   * without waiting; `nextCycleAt` (null after the last cycle) is when it should be done by. While
+   * one is still running, the next cycle does not start another. The loop waits for the last one
+   * before returning.
+   */
+  afterCycle?: (report: CycleReport, nextCycleAt: number | null) => Promise<void>;
+}
+
+export interface CollectLoopResult {
+  cycles: number;
+  lastReport: CycleReport | null;
+  interrupted: boolean;
+}
+
+/** One miner: a good snapshot or its error kind, with the time it took. */
+export async function pollOne(target: Target, fetch: FetchSnapshot, now: () => number): Promise<MinerOutcome> {
+  const started = now();
+  try {
+    const snapshot = await fetch(target);
+    return { target, ok: true, snapshot, elapsedMs: now() - started };
+  } catch (error) {
+    // Anything that is not a MinerError is a bug in a lower layer: record it against the miner
+    // as `protocol` rather than lose the whole cycle.
+    const kind = error instanceof MinerError ? error.kind : 'protocol';
+    return { target, ok: false, error: { kind, message: errorMessage(error) }, elapsedMs: now() - started };
+  }
+}
+
+export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CycleReport> {
+  const startedAt = deps.now();
+  const outcomes: MinerOutcome[] = [];
+  for await (const outcome of deps.pollAll((target) => pollOne(target, deps.fetchSnapshot, deps.now))) {
+    outcomes.push(outcome);
+  }
+  // Stable order (by target) so the rows of a cycle are written the same way every time.
+  outcomes.sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : 0));
+  const summary = writeCycle(
+    deps.store,
+    { site: options.site, startedAt, endedAt: deps.now(), outcomes },
+    options.hooks && options.hooks.length > 0 ? { extraInTransaction: options.hooks } : {},
+  );
+  const failedByKind: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    if (!outcome.ok) failedByKind[outcome.error.kind] = (failedByKind[outcome.error.kind] ?? 0) + 1;
+  }
+  const maintenance = runMaintenance(deps.store, { now: deps.now(), retainMs: options.retainMs });
+  return {
+    ...summary,
+    startedAt,
+    durationMs: deps.now() - startedAt,
+    failedByKind,
+    maintenance: maintenance.ran ? maintenance : null,
+  };
+}
+
+function isBusy(error: unknown): error is HashctlError {
+  return error instanceof StoreError && error.retriable;
+}
+
+/** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
+export async function collectLoop(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CollectLoopResult> {
+  const result: CollectLoopResult = { cycles: 0, lastReport: null, interrupted: false };
+  if (deps.signal.aborted) return { ...result, interrupted: true };
+  const anchor = deps.now();
+  let slot = 0;
+  let background: Promise<void> | null = null;
+  try {
+    for (;;) {
+      let report: CycleReport | null = null;
+      try {
+        report = await runCycle(options, deps);
+        result.cycles++;
+        result.lastReport = report;
+        deps.onCycle(report);
+      } catch (error) {
+        // In a loop, a database that stayed busy (another writer) costs this cycle, not the service.
+        if (options.intervalMs === null || !isBusy(error)) throw error;
+        deps.onNote(`cycle not stored: ${error.message}`);
+      }
+      const last = options.intervalMs === null || deps.signal.aborted;
+      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, deps.now());
+      if (report && deps.afterCycle && background === null) {
+        // Caught here: a failure of the background work must never become an unhandled rejection.
+        background = deps
+          .afterCycle(report, next?.at ?? null)
+          .catch((error: unknown) => deps.onNote(`after-cycle work failed: ${errorMessage(error)}`))
+          .finally(() => {
+            background = null;
+          });
+      }
+      if (next === null) break;
+      if (next.skipped > 0) {
+        deps.onNote(
+          `the cycle took longer than the ${options.intervalMs! / 1000}s interval: skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`,
+        );
+      }
+      slot = next.slot;
+      await deps.sleep(Math.max(0, next.at - deps.now()), deps.signal);
+      if (deps.signal.aborted) break;
+    }
+  } finally {
+    if (background) await background;
+  }
+  return result;
+}

@@ -1,0 +1,173 @@
+// The farm now, from telemetry_live rows (pure): each miner online, offline or stale; totals that
+// count current data only; and the problems an operator should look at first.
+import type { LiveRow } from '../store/index.js';
+import { targetKey } from '../targets/types.js';
+
+export type MinerState = 'online' | 'offline' | 'stale';
+export type LiveSort = 'miner' | 'hashrate' | 'temp' | 'age';
+
+/** Below this share of nominal hashrate a miner is listed as under-performing. */
+export const BELOW_NOMINAL_RATIO = 0.9;
+export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+const HOTTEST_COUNT = 5;
+
+export interface LiveMiner {
+  miner: string;
+  host: string;
+  port: number;
+  site: string;
+  make: string | null;
+  model: string | null;
+  /**
+   * online: last poll answered and is recent. offline: last poll failed (figures, if any, are from
+   * the last good poll). stale: last poll answered but longer ago than --stale-after.
+   */
+  state: MinerState;
+  /** False when the figures below are not from a recent good poll. */
+  current: boolean;
+  /** Age of the figures in seconds (null: never answered). */
+  age_s: number | null;
+  last_ok_at: string | null;
+  collected_at: string;
+  error_kind: string | null;
+  hashrate_hs: number | null;
+  nominal_hs: number | null;
+  /** hashrate / nominal, where both are known. */
+  hashrate_ratio: number | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  fan_min_rpm: number | null;
+  boards_ok: number | null;
+  boards_total: number | null;
+  chips: number | null;
+  chips_expected: number | null;
+  power_w: number | null;
+  problems: string[];
+}
+
+export interface FarmSummary {
+  as_of: string;
+  miners: number;
+  online: number;
+  offline: number;
+  stale: number;
+  /** Sum over online miners only: stale figures are never counted as current. */
+  hashrate_hs: number;
+  nominal_hs: number | null;
+  power_w: number | null;
+  hottest: { miner: string; temp_c: number }[];
+  below_nominal: string[];
+  missing_chips: string[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function formatAge(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): LiveMiner {
+  const answered = row.ok === 1;
+  const figuresAt = answered ? row.collected_at : row.last_ok_at;
+  const state: MinerState = !answered ? 'offline' : now - row.collected_at > staleAfterMs ? 'stale' : 'online';
+  const ageS = figuresAt === null ? null : Math.max(0, (now - figuresAt) / 1000);
+  const ratio =
+    row.hashrate_hs !== null && row.nominal_hs !== null && row.nominal_hs > 0 ? row.hashrate_hs / row.nominal_hs : null;
+  const problems: string[] = [];
+  if (state === 'offline') {
+    problems.push(`offline: ${row.error_kind ?? 'error'}`);
+    if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
+  } else if (state === 'stale') {
+    problems.push(`stale: last poll ${formatAge(ageS ?? 0)} ago`);
+  }
+  if (ratio !== null && ratio < BELOW_NOMINAL_RATIO) problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
+  if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
+    problems.push(`chips ${row.chips}/${row.chips_expected}`);
+  }
+  if (row.boards_ok !== null && row.boards_total !== null && row.boards_ok < row.boards_total) {
+    problems.push(`boards ${row.boards_ok}/${row.boards_total} ok`);
+  }
+  return {
+    miner: targetKey(row.host, row.port),
+    host: row.host,
+    port: row.port,
+    site: row.site,
+    make: row.make,
+    model: row.model,
+    state,
+    current: state === 'online',
+    age_s: ageS === null ? null : Math.round(ageS),
+    last_ok_at: figuresAt === null ? null : iso(figuresAt),
+    collected_at: iso(row.collected_at),
+    error_kind: row.error_kind,
+    hashrate_hs: row.hashrate_hs,
+    nominal_hs: row.nominal_hs,
+    hashrate_ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+    temp_chip_max_c: row.temp_chip_max_c,
+    temp_board_max_c: row.temp_board_max_c,
+    fan_min_rpm: row.fan_min_rpm,
+    boards_ok: row.boards_ok,
+    boards_total: row.boards_total,
+    chips: row.chips,
+    chips_expected: row.chips_expected,
+    power_w: row.power_w,
+    problems,
+  };
+}
+
+const hottestTemp = (m: LiveMiner) => m.temp_chip_max_c ?? m.temp_board_max_c;
+
+export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
+  const online = miners.filter((m) => m.state === 'online');
+  const sum = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length === 0 ? null : known.reduce((a, b) => a + b, 0);
+  };
+  const hottest = online
+    .filter((m) => hottestTemp(m) !== null)
+    .sort((a, b) => hottestTemp(b)! - hottestTemp(a)!)
+    .slice(0, HOTTEST_COUNT)
+    .map((m) => ({ miner: m.miner, temp_c: hottestTemp(m)! }));
+  return {
+    as_of: iso(now),
+    miners: miners.length,
+    online: online.length,
+    offline: miners.filter((m) => m.state === 'offline').length,
+    stale: miners.filter((m) => m.state === 'stale').length,
+    hashrate_hs: sum(online.map((m) => m.hashrate_hs)) ?? 0,
+    nominal_hs: sum(online.map((m) => m.nominal_hs)),
+    power_w: sum(online.map((m) => m.power_w)),
+    hottest,
+    below_nominal: online.filter((m) => m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO).map((m) => m.miner),
+    missing_chips: online
+      .filter((m) => m.chips !== null && m.chips_expected !== null && m.chips < m.chips_expected)
+      .map((m) => m.miner),
+  };
+}
+
+function compareMinerKey(a: LiveMiner, b: LiveMiner): number {
+  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
+}
+
+/** Highest first for hashrate and temperature, oldest figures first for age; ties by miner. */
+export function sortMiners(miners: LiveMiner[], by: LiveSort): LiveMiner[] {
+  const key = (m: LiveMiner): number | null =>
+    by === 'hashrate' ? m.hashrate_hs : by === 'temp' ? hottestTemp(m) : by === 'age' ? (m.age_s ?? Number.POSITIVE_INFINITY) : null;
+  return [...miners].sort((a, b) => {
+    if (by !== 'miner') {
+      const ka = key(a);
+      const kb = key(b);
+      if (ka !== kb) {
+        if (ka === null) return 1;
+        if (kb === null) return -1;
+        return kb - ka;
+      }
+    }
+    return compareMinerKey(a, b);
+  });
+}
+
+export { formatAge };

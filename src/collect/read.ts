@@ -1,0 +1,68 @@
+// Read side of the store for live, history and export: resolves a miner and builds a series,
+// stitching hourly rollups in front of the raw rows retention has already removed.
+import { UsageError } from '../errors.js';
+import {
+  HOUR_MS,
+  type MinerRow,
+  type SeriesRow,
+  type Store,
+  historyStatements,
+  minerStatements,
+  rollupStatements,
+} from '../store/index.js';
+import { targetKey } from '../targets/types.js';
+import type { HistoryMetric, SeriesPoint } from './series.js';
+
+/** `HOST:PORT`, `[V6]:PORT` or a bare HOST (then any port, if only one matches). */
+export function parseMinerArg(text: string): { host: string; port: number | null } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const v4 = /^([^:\s]+)(?::(\d+))?$/.exec(text);
+  const match = v6 ?? v4;
+  const host = match?.[1];
+  const port = match?.[2] === undefined ? null : Number(match[2]);
+  if (!host || (port !== null && (port < 1 || port > 65_535))) {
+    throw new UsageError(`invalid miner '${text}': use HOST, HOST:PORT or [IPv6]:PORT`);
+  }
+  return { host, port };
+}
+
+export function findMiner(store: Store, text: string, site: string | null): MinerRow {
+  const { host, port } = parseMinerArg(text);
+  const matches = store.prepared(minerStatements).find(host, port).filter((m) => site === null || m.site === site);
+  if (matches.length === 0) {
+    throw new UsageError(`no miner ${text}${site === null ? '' : ` in site ${site}`} in ${store.path}`);
+  }
+  if (matches.length > 1) {
+    const names = matches.slice(0, 10).map((m) => `${targetKey(m.host, m.port)} (site ${m.site})`);
+    throw new UsageError(`'${text}' matches ${matches.length} miners: ${names.join(', ')}; give the port or --site`);
+  }
+  return matches[0]!;
+}
+
+function rawValue(row: SeriesRow, metric: HistoryMetric): number | null {
+  if (metric === 'hashrate') return row.hashrate_hs;
+  if (metric === 'temp') return row.temp_chip_max_c ?? row.temp_board_max_c;
+  return row.fan_min_rpm;
+}
+
+export function readSeries(store: Store, minerId: number, metric: HistoryMetric, since: number): SeriesPoint[] {
+  const history = store.prepared(historyStatements);
+  const raw = history.series(minerId, since);
+  const oldestRaw = raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;
+  const points: SeriesPoint[] = [];
+  if (oldestRaw > since) {
+    // Before the raw rows: hourly rollups (average hashrate, hottest chip, slowest fan).
+    const until = Number.isFinite(oldestRaw) ? oldestRaw : since + 100 * 365 * 24 * HOUR_MS;
+    for (const hour of store.prepared(rollupStatements).forMiner(minerId, since, until)) {
+      const value =
+        metric === 'hashrate'
+          ? hour.hashrate_avg_hs
+          : metric === 'temp'
+            ? (hour.temp_chip_max_c ?? hour.temp_board_max_c)
+            : hour.fan_min_rpm;
+      points.push({ ts: hour.hour_start, value, source: 'hourly' });
+    }
+  }
+  for (const row of raw) points.push({ ts: row.ts, value: rawValue(row, metric), source: 'raw' });
+  return points;
+}

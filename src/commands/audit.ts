@@ -1,0 +1,218 @@
+// `hashctl audit`: a read-only security audit of miners (access control, disclosure, vulnerable
+// firmware, pool hijack signs, exposed services, default credentials, thermal posture).
+// Exit codes: 3 when a finding is at or above --fail-on; otherwise 1 when a named target could not be
+// audited or no miner answered at all, else 0. Addresses of a range or network that do not answer are
+// expected and are not failures. 2 for usage errors.
+import type { Command } from 'commander';
+import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
+import type { ReportFormat } from '../audit/report.js';
+import type { Context } from '../context.js';
+import { EXIT, UsageError, errorMessage } from '../errors.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
+const SEVERITY_NAMES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+export interface AuditCommandOptions {
+  targets: string[];
+  allowedPoolsFile: string | null;
+  workerPattern: RegExp | null;
+  services: boolean;
+  checkDefaultCreds: boolean;
+  format: ReportFormat;
+  out: string | null;
+  failOn: Severity | null;
+}
+
+export function parseAuditOptions(targets: string[], raw: Record<string, unknown>, globals: Pick<GlobalOptions, 'json'>): AuditCommandOptions {
+  const formatFlag = raw.format === undefined ? null : String(raw.format).toLowerCase();
+  if (formatFlag !== null && !FORMATS.includes(formatFlag as ReportFormat)) {
+    throw new UsageError(`invalid --format '${raw.format}': use ${FORMATS.join(', ')}`);
+  }
+  if (globals.json && formatFlag !== null && formatFlag !== 'json') {
+    throw new UsageError(`--json conflicts with --format ${formatFlag}`);
+  }
+  const format = (formatFlag ?? (globals.json ? 'json' : 'table')) as ReportFormat;
+  let failOn: Severity | null = null;
+  if (raw.failOn !== undefined) {
+    const value = String(raw.failOn).toLowerCase();
+    if (!SEVERITY_NAMES.includes(value as Severity)) {
+      throw new UsageError(`invalid --fail-on '${raw.failOn}': use ${SEVERITY_NAMES.join(', ')}`);
+    }
+    failOn = value as Severity;
+  }
+  let workerPattern: RegExp | null = null;
+  if (raw.workerPattern !== undefined) {
+    try {
+      workerPattern = new RegExp(String(raw.workerPattern));
+    } catch (error) {
+      throw new UsageError(`invalid --worker-pattern: ${errorMessage(error)}`);
+    }
+  }
+  return {
+    targets,
+    allowedPoolsFile: raw.allowedPools === undefined ? null : String(raw.allowedPools),
+    workerPattern,
+    services: raw.services === true,
+    checkDefaultCreds: raw.checkDefaultCreds === true,
+    format,
+    out: raw.out === undefined ? null : String(raw.out),
+    failOn,
+  };
+}
+
+/** Exit code from the report and --fail-on (see the header comment). */
+export function auditExitCode(report: AuditReport, failOn: Severity | null): number {
+  if (failOn !== null) {
+    const threshold = SEVERITY_NAMES.indexOf(failOn);
+    if (report.findings.some((finding) => SEVERITY_NAMES.indexOf(finding.severity) >= threshold)) return EXIT.findings;
+  }
+  if (report.failures.some((failure) => !failure.fromRange)) return EXIT.failed;
+  if (report.miners.length === 0) return EXIT.failed;
+  return EXIT.ok;
+}
+
+export interface AuditTestHooks {
+  /** Ports --services probes and the web port --check-default-creds uses (tests run them on loopback). */
+  servicePorts?: { port: number; service: string }[];
+  webPort?: number;
+}
+
+export async function runAuditCommand(
+  opts: AuditCommandOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+  hooks: AuditTestHooks = {},
+): Promise<number> {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { parseSpecEntry } = await import('../targets/parse.js');
+  const { parseAllowedPools } = await import('../audit/pools.js');
+  const { runAudit } = await import('../audit/index.js');
+  const report = await import('../audit/report.js');
+
+  const targets = await parseTargetSpecs(opts.targets, {
+    defaultPort: globals.port,
+    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+  });
+  // Silence is expected inside a range or network, not from a miner the user named.
+  const silenceExpected = opts.targets.some(
+    (spec) => !spec.startsWith('@') && spec !== '-' && parseSpecEntry(spec, globals.port).kind === 'range',
+  );
+  const policy: AuditPolicy = { allowedPools: null, workerPattern: opts.workerPattern };
+  if (opts.allowedPoolsFile !== null) {
+    const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
+    let contents: string;
+    try {
+      contents = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read --allowed-pools file '${opts.allowedPoolsFile}': ${errorMessage(error)}`, { cause: error });
+    }
+    policy.allowedPools = parseAllowedPools(contents, opts.allowedPoolsFile);
+  }
+
+  const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json && opts.format !== 'json';
+  const spinner = showProgress ? (await import('ora')).default({ text: 'auditing…', stream: process.stderr }).start() : null;
+  let result: AuditReport;
+  try {
+    result = await runAudit({
+      targets,
+      targetCount: targets.count,
+      silenceExpected,
+      policy,
+      services: opts.services,
+      checkDefaultCreds: opts.checkDefaultCreds,
+      timeoutMs: globals.timeoutMs,
+      retries: globals.retries,
+      maxBytes: globals.maxBytes,
+      concurrency: globals.concurrency ?? 32,
+      discoveryConcurrency: globals.concurrency ?? 256,
+      signal: ctx.signal,
+      now: ctx.now,
+      ...(hooks.servicePorts ? { servicePorts: hooks.servicePorts } : {}),
+      ...(hooks.webPort !== undefined ? { webPort: hooks.webPort } : {}),
+      onProgress: spinner
+        ? ({ tried, discovered, audited }) => {
+            spinner.text = `tried ${tried}/${targets.count}, ${discovered} miner(s) found, ${audited} audited`;
+          }
+        : undefined,
+    });
+  } finally {
+    spinner?.stop();
+  }
+
+  const rendered = await renderReport(result, opts.format, opts.out === null ? globals.color : false, opts.out === null && ctx.stdout.isTTY === true);
+  if (opts.out !== null) {
+    const file = path.resolve(ctx.cwd, opts.out);
+    try {
+      await writeFile(file, rendered.text);
+    } catch (error) {
+      throw new UsageError(`cannot write --out file '${opts.out}': ${errorMessage(error)}`, { cause: error });
+    }
+    ctx.stdout.write(`${report.summaryLine(result)}; ${opts.format} report written to ${opts.out}\n`);
+  } else {
+    ctx.stdout.write(rendered.text);
+    // TSV stays machine-readable: its summary goes to stderr.
+    if (opts.format === 'table' && !rendered.tty && !globals.quiet) ctx.stderr.write(`${report.summaryLine(result)}\n`);
+  }
+  if (!globals.quiet) {
+    for (const failure of result.failures.filter((item) => !item.fromRange)) {
+      ctx.stderr.write(`hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`);
+    }
+    if (result.miners.length === 0) ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
+  }
+  return auditExitCode(result, opts.failOn);
+}
+
+async function renderReport(result: AuditReport, format: ReportFormat, color: boolean, tty: boolean): Promise<{ text: string; tty: boolean }> {
+  const report = await import('../audit/report.js');
+  if (format === 'json') return { text: report.renderJson(result), tty: false };
+  if (format === 'sarif') return { text: report.renderSarif(result), tty: false };
+  if (format === 'markdown') return { text: report.renderMarkdown(result), tty: false };
+  const { palette, writeTable } = await import('../output/render.js');
+  const paint = await palette(color);
+  const tint: Record<Severity, (text: string) => string> = {
+    critical: (text) => paint.bold(paint.red(text)),
+    high: paint.red,
+    medium: paint.yellow,
+    low: paint.cyan,
+    info: paint.dim,
+  };
+  const { head, rows } = report.tableRows(result);
+  let text = '';
+  const sink = {
+    write: (chunk: string) => {
+      text += chunk;
+      return true;
+    },
+    isTTY: tty,
+  };
+  await writeTable(
+    sink,
+    head,
+    rows.map((row) => [tint[row.severity](row.cells[0] ?? ''), ...row.cells.slice(1)]),
+  );
+  if (tty) text += `${paint.bold(report.summaryLine(result))}\n`;
+  return { text, tty };
+}
+
+export const registerAudit: RegisterCommand = (program, env) => {
+  program
+    .command('audit')
+    .description('read-only security audit: write access, exposure, vulnerable firmware, pool hijacks')
+    .argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
+    .option('--allowed-pools <file>', 'pools you expect: one URL or host:port per line')
+    .option('--worker-pattern <regex>', 'every pool worker must match this regular expression')
+    .option('--services', 'TCP-connect (no payload) to SSH, telnet, web and other management ports')
+    .option('--check-default-creds', 'try each documented default web credential once (read-only endpoints)')
+    .option('--format <format>', `report format: ${FORMATS.join(', ')} (default table)`)
+    .option('--out <file>', 'write the report to a file; stdout gets a one-line summary')
+    .option('--fail-on <severity>', `exit 3 when a finding is at or above: ${SEVERITY_NAMES.join(', ')}`)
+    .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runAuditCommand(parseAuditOptions(targets, raw, globals), globals, env.ctx));
+    });
+};
+
+export type { Context };

@@ -1,0 +1,214 @@
+// `hashctl collect`: poll the farm into SQLite, once (cron) or on a drift-free interval (a service).
+// Exit: 0 when the cycle was stored, even if some miners failed (they are data: their rows carry the
+// error kind, and cron must not mail every minute because one miner is down); 1 when not one target
+// answered (the host's network is the likely problem) or the cycle could not be stored; 2 for bad
+// flags or config; 75 when another run holds the lock.
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import { type GlobalOptions, type RegisterCommand, collect as collectValues } from './shared.js';
+
+export interface CollectOptions {
+  targets: string[];
+  site: string;
+  dbPath: string;
+  /** null: --once. */
+  intervalMs: number | null;
+  retainMs: number;
+  concurrency: number | null;
+  timeoutMs: number;
+  retries: number;
+  port: number;
+  upload: { endpoint: string; configKeyFile: string | null } | null;
+  /** The config file's thermal section, for the thermal check. */
+  thermal: Record<string, unknown> | null;
+}
+
+const DEFAULT_RETAIN = '30d';
+/** How long `--once --upload` may spend delivering before it exits (cron starts the next run). */
+const ONCE_UPLOAD_BUDGET_MS = 40_000;
+
+type ValueSource = (key: string) => string | undefined;
+
+/** Merges flags over the config file over defaults. `source(key)` says where a global came from. */
+export async function parseCollectOptions(
+  raw: Record<string, unknown>,
+  globals: GlobalOptions,
+  source: ValueSource,
+  ctx: Context,
+): Promise<CollectOptions> {
+  const { configPath, loadConfig } = await import('../config/index.js');
+  const { resolveDbPath, DEFAULT_SITE } = await import('../store/index.js');
+  const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
+  const config = file === null ? {} : loadConfig(file).config;
+  const fromCli = (key: string) => source(key) === 'cli';
+
+  const targets = (raw.targets as string[] | undefined) ?? config.targets ?? [];
+  if (targets.length === 0) throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
+  const site = (raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE;
+  if (site.trim() === '' || site.length > 200) throw new UsageError(`invalid --site '${site}'`);
+
+  let intervalMs: number | null;
+  if (raw.once === true && raw.interval !== undefined) throw new UsageError('give --once or --interval, not both');
+  if (raw.once === true) intervalMs = null;
+  else if (raw.interval !== undefined) intervalMs = parseDuration(String(raw.interval), '--interval');
+  else if (config.interval !== undefined) intervalMs = config.interval;
+  else throw new UsageError('collect needs --once (one cycle, for cron) or --interval DURATION (e.g. 60s)');
+  if (intervalMs !== null && intervalMs < 1000) throw new UsageError('--interval must be at least 1s');
+
+  const retainMs =
+    raw.retain !== undefined ? parseDuration(String(raw.retain), '--retain') : (config.retain ?? parseDuration(DEFAULT_RETAIN));
+  if (retainMs < 3_600_000) throw new UsageError('--retain must be at least 1h (hourly rollups need the raw rows)');
+
+  const endpoint = (raw.upload as string | undefined) ?? null;
+  return {
+    targets,
+    site,
+    dbPath: resolveDbPath((raw.db as string | undefined) ?? config.db, ctx.env, ctx.cwd),
+    intervalMs,
+    retainMs,
+    concurrency: fromCli('concurrency') ? globals.concurrency : (config.concurrency ?? globals.concurrency),
+    timeoutMs: fromCli('timeout') ? globals.timeoutMs : (config.timeout ?? globals.timeoutMs),
+    retries: fromCli('retries') ? globals.retries : (config.retries ?? globals.retries),
+    port: fromCli('port') ? globals.port : (config.port ?? globals.port),
+    // --upload turns uploading on; the config's upload section supplies the key file.
+    upload: endpoint === null ? null : { endpoint, configKeyFile: config.upload?.key_file ?? null },
+    thermal: config.thermal ?? null,
+  };
+}
+
+export async function runCollect(opts: CollectOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { acquireLock, openStore } = await import('../store/index.js');
+  const { collectLoop, chooseConcurrency } = await import('../collect/index.js');
+  const { createClient } = await import('../cgminer/client.js');
+  const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
+  const { runPool } = await import('../util/pool.js');
+
+  // Validate everything before the lock, the database or any traffic.
+  const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
+  const { concurrency, cappedFrom } = chooseConcurrency(opts.concurrency);
+  const note = (message: string) => {
+    if (!globals.quiet) ctx.stderr.write(`hashctl: ${message}\n`);
+  };
+  if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
+  const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);
+
+  const lock = acquireLock(opts.dbPath);
+  try {
+    const store = openStore(opts.dbPath);
+    try {
+      const client = createClient({
+        timeoutMs: opts.timeoutMs,
+        maxBytes: globals.maxBytes,
+        retries: opts.retries,
+        concurrency,
+      });
+      const cache = createDialectCache();
+      // Polling is not cut short by SIGINT/SIGTERM: the cycle in flight is finished and stored.
+      const polling = new AbortController().signal;
+      const result = await collectLoop(
+        {
+          site: opts.site,
+          intervalMs: opts.intervalMs,
+          retainMs: opts.retainMs,
+          hooks: upload ? [upload.hook] : [],
+        },
+        {
+          store,
+          pollAll: (fn) => runPool(targets, concurrency, fn),
+          fetchSnapshot: async (target) => (await fetchSnapshot(client, target, { signal: polling, cache })).snapshot,
+          now: ctx.now,
+          sleep: ctx.sleep,
+          signal: ctx.signal,
+          onCycle: (report) => {
+            if (globals.json) {
+              ctx.stdout.write(
+                `${JSON.stringify({
+                  run_id: report.runId,
+                  polled: report.polled,
+                  ok: report.ok,
+                  failed: report.failed,
+                  duration_ms: Math.round(report.durationMs),
+                })}\n`,
+              );
+            }
+            const kinds = Object.entries(report.failedByKind)
+              .sort((a, b) => b[1] - a[1])
+              .map(([kind, n]) => `${n} ${kind}`)
+              .join(', ');
+            note(
+              `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}`,
+            );
+          },
+          onNote: note,
+          ...(upload
+            ? {
+                afterCycle: async (_report, nextCycleAt) => {
+                  const flush = await upload.flush(store.db, nextCycleAt);
+                  if (flush.reason) note(`upload: ${flush.reason}`);
+                },
+              }
+            : {}),
+        },
+      );
+      if (result.interrupted) return EXIT.interrupted;
+      const last = result.lastReport;
+      return last !== null && last.polled > 0 && last.ok === 0 ? EXIT.failed : EXIT.ok;
+    } finally {
+      store.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+interface PreparedUpload {
+  hook: import('../store/index.js').CycleHook;
+  flush: (
+    db: import('../store/index.js').Db,
+    nextCycleAt: number | null,
+  ) => Promise<{ reason: string | null }>;
+}
+
+/** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */
+async function prepareUpload(
+  upload: NonNullable<CollectOptions['upload']>,
+  ctx: Context,
+): Promise<PreparedUpload> {
+  const { outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import('../upload/index.js');
+  const settings = resolveUploadSettings(
+    { endpoint: upload.endpoint, ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}) },
+    ctx,
+  );
+  return {
+    hook: outboxCycleHook(),
+    flush: (db, nextCycleAt) =>
+      uploadAfterCycle(
+        db,
+        settings,
+        nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt },
+        ctx,
+      ),
+  };
+}
+
+export const registerCollect: RegisterCommand = (program, env) => {
+  program
+    .command('collect')
+    .description('poll miners into the local SQLite store, once (cron) or every --interval')
+    .option('--targets <spec...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)', collectValues)
+    .option('--site <id>', 'site the miners belong to (default "default")')
+    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--once', 'run one cycle and exit (for cron)')
+    .option('--interval <duration>', 'run a cycle every DURATION (e.g. 60s) until SIGINT/SIGTERM')
+    .option('--retain <duration>', `keep raw history this long; hourly rollups stay longer (default ${DEFAULT_RETAIN})`)
+    .option('--config <file>', 'JSON config file (default $HASHCTL_CONFIG); flags override it')
+    .option('--upload <url>', 'also deliver each cycle to the cloud collector at URL (key: $HASHCTL_COLLECTOR_KEY or the config key_file)')
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      const source: ValueSource = (key) => command.getOptionValueSourceWithGlobals(key);
+      env.exit(await runCollect(await parseCollectOptions(raw, globals, source, env.ctx), globals, env.ctx));
+    });
+};

@@ -1,0 +1,123 @@
+// `hashctl export`: history rows as CSV or NDJSON, streamed from SQLite row by row (never the
+// whole range in memory), waiting for the pipe to drain when the reader is slower than the disk.
+import type { Command } from 'commander';
+import type { Context, OutStream } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import type { ExportRow } from '../store/index.js';
+import { parseDuration } from '../util/duration.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface ExportOptions {
+  dbPath: string;
+  site: string | null;
+  sinceMs: number;
+  format: ExportFormat;
+}
+
+/** Column order of the CSV (and key order of NDJSON objects). */
+export const EXPORT_COLUMNS = [
+  'ts',
+  'site',
+  'miner',
+  'run_id',
+  'hashrate_hs',
+  'temp_chip_max_c',
+  'temp_board_max_c',
+  'fan_min_rpm',
+  'boards_ok',
+  'boards_total',
+  'chips',
+  'chips_expected',
+  'power_w',
+  'accepted',
+  'rejected',
+  'error_kind',
+  'thermal_status',
+] as const;
+
+const CHUNK_CHARS = 64 * 1024;
+
+export async function parseExportOptions(
+  raw: Record<string, unknown>,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<ExportOptions> {
+  const { resolveDbPath } = await import('../store/paths.js');
+  const format = (raw.format as string | undefined) ?? (globals.json ? 'ndjson' : 'csv');
+  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
+  return {
+    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    site: (raw.site as string | undefined) ?? null,
+    sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
+    format,
+  };
+}
+
+function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function record(row: ExportRow): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
+  const { host, port, ts, ...rest } = row;
+  return {
+    ...rest,
+    ts: new Date(ts).toISOString(),
+    miner: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+  };
+}
+
+/** Resolves when the stream can take more (or at once for streams without backpressure). */
+function drained(out: OutStream): Promise<void> {
+  const emitter = out as OutStream & { once?: (event: string, fn: () => void) => unknown };
+  if (typeof emitter.once !== 'function') return Promise.resolve();
+  return new Promise((resolve) => emitter.once!('drain', resolve));
+}
+
+export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { openStore, historyStatements, siteStatements } = await import('../store/index.js');
+  const store = openStore(opts.dbPath, { readonly: true });
+  try {
+    const sites = store.prepared(siteStatements);
+    const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
+    if (opts.site !== null && chosen.length === 0) throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
+    const since = ctx.now() - opts.sinceMs;
+    const history = store.prepared(historyStatements);
+    let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
+    for (const site of chosen) {
+      for (const row of history.iterate(site.id, since)) {
+        const fields = record(row);
+        chunk +=
+          opts.format === 'csv'
+            ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
+            : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
+        if (chunk.length >= CHUNK_CHARS) {
+          const more = ctx.stdout.write(chunk);
+          chunk = '';
+          if (!more) await drained(ctx.stdout);
+        }
+      }
+    }
+    if (chunk) ctx.stdout.write(chunk);
+  } finally {
+    store.close();
+  }
+  return EXIT.ok;
+}
+
+export const registerExport: RegisterCommand = (program, env) => {
+  program
+    .command('export')
+    .description('stream collected history rows as CSV or NDJSON')
+    .option('--since <duration>', 'how far back (default 24h)')
+    .option('--site <id>', 'only this site (default: every site, one after another)')
+    .option('--format <format>', 'csv or ndjson (default csv; ndjson with --json)')
+    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runExport(await parseExportOptions(raw, globals, env.ctx), globals, env.ctx));
+    });
+};

@@ -1,0 +1,133 @@
+// `hashctl history MINER`: one metric of one miner over time, as a terminal chart with min/avg/max
+// (or the points with --json). Older than the raw retention, hourly rollups fill in.
+import type { Command } from 'commander';
+import type { HistoryMetric } from '../collect/series.js';
+import type { Context } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { formatHashrate, writeJson } from '../output/render.js';
+import { parseDuration } from '../util/duration.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+export interface HistoryOptions {
+  miner: string;
+  dbPath: string;
+  site: string | null;
+  sinceMs: number;
+  metric: HistoryMetric;
+}
+
+const METRICS: readonly HistoryMetric[] = ['hashrate', 'temp', 'fans'];
+const UNITS: Record<HistoryMetric, string> = { hashrate: 'H/s', temp: '°C', fans: 'rpm' };
+const LABELS: Record<HistoryMetric, string> = {
+  hashrate: 'hashrate',
+  temp: 'hottest chip (board where no chip sensor)',
+  fans: 'slowest fan',
+};
+const CHART_HEIGHT = 12;
+
+export async function parseHistoryOptions(miner: string, raw: Record<string, unknown>, ctx: Context): Promise<HistoryOptions> {
+  const { resolveDbPath } = await import('../store/paths.js');
+  const metric = (raw.metric as string | undefined) ?? 'hashrate';
+  if (!METRICS.includes(metric as HistoryMetric)) {
+    throw new UsageError(`invalid --metric '${metric}': use ${METRICS.join(', ')}`);
+  }
+  return {
+    miner,
+    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    site: (raw.site as string | undefined) ?? null,
+    sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
+    metric: metric as HistoryMetric,
+  };
+}
+
+/** A scale for hashrate values so the axis reads "95.20" TH/s rather than 9.52e13. */
+function hashrateScale(max: number): { divisor: number; unit: string } {
+  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s', 'PH/s', 'EH/s'];
+  let divisor = 1;
+  let i = 0;
+  while (max / divisor >= 1000 && i < units.length - 1) {
+    divisor *= 1000;
+    i++;
+  }
+  return { divisor, unit: units[i]! };
+}
+
+export async function runHistory(opts: HistoryOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { openStore } = await import('../store/index.js');
+  const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
+  const { targetKey } = await import('../targets/types.js');
+  const now = ctx.now();
+  const from = now - opts.sinceMs;
+  const store = openStore(opts.dbPath, { readonly: true });
+  let miner: ReturnType<typeof findMiner>;
+  let points: ReturnType<typeof readSeries>;
+  try {
+    miner = findMiner(store, opts.miner, opts.site);
+    points = readSeries(store, miner.id, opts.metric, from);
+  } finally {
+    store.close();
+  }
+  const stats = seriesStats(points);
+  const name = targetKey(miner.host, miner.port);
+
+  if (globals.json) {
+    writeJson(ctx.stdout, {
+      miner: name,
+      site: miner.site,
+      metric: opts.metric,
+      unit: UNITS[opts.metric],
+      from: new Date(from).toISOString(),
+      to: new Date(now).toISOString(),
+      ...stats,
+      points: points.map((p) => ({ ts: new Date(p.ts).toISOString(), value: p.value, source: p.source })),
+    });
+    return EXIT.ok;
+  }
+
+  const title = `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`;
+  if (stats.samples === 0) {
+    ctx.stdout.write(`${title}: no data${points.length > 0 ? ` (${points.length} polls without a value)` : ''}\n`);
+    return EXIT.ok;
+  }
+  const scale = opts.metric === 'hashrate' ? hashrateScale(stats.max ?? 0) : { divisor: 1, unit: UNITS[opts.metric] };
+  const show = (value: number | null) =>
+    value === null ? '-' : opts.metric === 'hashrate' ? formatHashrate(value) : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
+  const { plot } = await import('asciichart');
+  const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
+  const values = resample(points, width).map((v) => v / scale.divisor);
+  ctx.stdout.write(`${title} [${scale.unit}]\n`);
+  ctx.stdout.write(
+    `${plot(values, { height: CHART_HEIGHT, format: (x) => x.toFixed(opts.metric === 'fans' ? 0 : 2).padStart(11) })}\n`,
+  );
+  const first = new Date(points[0]!.ts).toISOString().replace('.000Z', 'Z');
+  const last = new Date(points[points.length - 1]!.ts).toISOString().replace('.000Z', 'Z');
+  ctx.stdout.write(`${' '.repeat(12)}${first} … ${last}\n`);
+  ctx.stdout.write(
+    `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} samples` +
+      `${stats.gaps > 0 ? `, ${stats.gaps} without a value` : ''}` +
+      `${points.some((p) => p.source === 'hourly') ? ', older part from hourly averages' : ''})\n`,
+  );
+  return EXIT.ok;
+}
+
+function formatSince(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+export const registerHistory: RegisterCommand = (program, env) => {
+  program
+    .command('history')
+    .description('chart one miner over time (hashrate, temperature or fans) with min/avg/max')
+    .argument('<miner>', 'HOST:PORT (or HOST when one port matches)')
+    .option('--since <duration>', 'how far back (default 24h)')
+    .option('--metric <name>', `${METRICS.join(', ')} (default hashrate)`)
+    .option('--site <id>', 'the site, when the same miner address is in several')
+    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .action(async (miner: string, raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runHistory(await parseHistoryOptions(miner, raw, env.ctx), globals, env.ctx));
+    });
+};

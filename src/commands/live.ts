@@ -1,0 +1,123 @@
+// `hashctl live`: the farm now, from the last cycles collect stored. Stale figures show their age
+// and never count as online.
+import type { Command } from 'commander';
+import type { LiveMiner, LiveSort } from '../collect/farm.js';
+import type { Context } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { formatHashrate, palette, writeJson, writeTable } from '../output/render.js';
+import { parseDuration } from '../util/duration.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+export interface LiveOptions {
+  dbPath: string;
+  site: string | null;
+  sort: LiveSort;
+  problemsOnly: boolean;
+  staleAfterMs: number;
+}
+
+const SORTS: readonly LiveSort[] = ['miner', 'hashrate', 'temp', 'age'];
+
+export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Context): Promise<LiveOptions> {
+  const { resolveDbPath } = await import('../store/paths.js');
+  const { DEFAULT_STALE_AFTER_MS } = await import('../collect/farm.js');
+  const sort = (raw.sort as string | undefined) ?? 'miner';
+  if (!SORTS.includes(sort as LiveSort)) throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
+  return {
+    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    site: (raw.site as string | undefined) ?? null,
+    sort: sort as LiveSort,
+    problemsOnly: raw.problems === true,
+    staleAfterMs:
+      raw.staleAfter === undefined ? DEFAULT_STALE_AFTER_MS : parseDuration(String(raw.staleAfter), '--stale-after'),
+  };
+}
+
+export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { openStore, liveStatements, siteStatements } = await import('../store/index.js');
+  const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import('../collect/farm.js');
+  const store = openStore(opts.dbPath, { readonly: true });
+  let miners: LiveMiner[];
+  try {
+    let siteId: number | null = null;
+    if (opts.site !== null) {
+      const site = store.prepared(siteStatements).find(opts.site);
+      if (!site) throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
+      siteId = site.id;
+    }
+    const now = ctx.now();
+    miners = store
+      .prepared(liveStatements)
+      .list(siteId)
+      .map((row) => describeMiner(row, now, opts.staleAfterMs));
+  } finally {
+    store.close();
+  }
+  const now = ctx.now();
+  const summary = summarizeFarm(miners, now);
+  const shown = sortMiners(opts.problemsOnly ? miners.filter((m) => m.problems.length > 0) : miners, opts.sort);
+
+  if (globals.json) {
+    writeJson(ctx.stdout, { site: opts.site, summary, miners: shown });
+    return EXIT.ok;
+  }
+  const tty = ctx.stdout.isTTY === true;
+  const paint = await palette(globals.color);
+  if (tty) {
+    const hot = summary.hottest.map((h) => `${h.miner} ${h.temp_c}°C`).join(', ');
+    ctx.stdout.write(
+      `${paint.bold(`${summary.miners} miners`)}: ${paint.green(`${summary.online} online`)}, ` +
+        `${summary.offline > 0 ? paint.red(`${summary.offline} offline`) : '0 offline'}, ` +
+        `${summary.stale > 0 ? paint.yellow(`${summary.stale} stale`) : '0 stale'}; ` +
+        `total ${formatHashrate(summary.hashrate_hs)}` +
+        `${summary.nominal_hs ? ` of ${formatHashrate(summary.nominal_hs)} nominal` : ''}` +
+        `${summary.power_w ? `, ${(summary.power_w / 1000).toFixed(1)} kW` : ''}\n`,
+    );
+    if (hot) ctx.stdout.write(`hottest: ${hot}\n`);
+    if (summary.below_nominal.length > 0) {
+      ctx.stdout.write(`below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${summary.below_nominal.slice(0, 5).join(', ')}${summary.below_nominal.length > 5 ? ', …' : ''})\n`);
+    }
+    if (summary.missing_chips.length > 0) {
+      ctx.stdout.write(`missing chips: ${summary.missing_chips.length} (${summary.missing_chips.slice(0, 5).join(', ')}${summary.missing_chips.length > 5 ? ', …' : ''})\n`);
+    }
+  }
+  const head = ['MINER', 'STATE', 'AGE', 'MODEL', 'HASHRATE', 'NOMINAL%', 'CHIP°C', 'BOARD°C', 'FAN MIN', 'CHIPS', 'POWER W', 'PROBLEMS'];
+  const num = (value: number | null, digits = 0) => (value === null ? '-' : value.toFixed(digits));
+  const rows = shown.map((m) => {
+    const stateText = m.state === 'online' ? paint.green(m.state) : m.state === 'offline' ? paint.red(m.state) : paint.yellow(m.state);
+    // On a TTY, figures that are not current are dimmed; in text output the STATE column says so.
+    const figure = (text: string) => (m.current ? text : paint.dim(text));
+    const model = [m.make, m.model].filter(Boolean).join(' ') || '-';
+    return [
+      m.miner,
+      tty ? stateText : m.state,
+      m.age_s === null ? '-' : tty ? formatAge(m.age_s) : String(m.age_s),
+      model,
+      figure(tty ? formatHashrate(m.hashrate_hs) : num(m.hashrate_hs)),
+      figure(m.hashrate_ratio === null ? '-' : `${Math.round(m.hashrate_ratio * 100)}`),
+      figure(num(m.temp_chip_max_c, 1)),
+      figure(num(m.temp_board_max_c, 1)),
+      figure(num(m.fan_min_rpm)),
+      figure(m.chips === null ? '-' : m.chips_expected === null ? String(m.chips) : `${m.chips}/${m.chips_expected}`),
+      figure(num(m.power_w)),
+      m.problems.join('; ') || '-',
+    ];
+  });
+  await writeTable(ctx.stdout, head, rows, { alignRight: [2, 4, 5, 6, 7, 8, 9, 10] });
+  return EXIT.ok;
+}
+
+export const registerLive: RegisterCommand = (program, env) => {
+  program
+    .command('live')
+    .description('show the farm now: online, offline and stale miners, hashrate, hottest, problems')
+    .option('--site <id>', 'only this site')
+    .option('--sort <key>', `order: ${SORTS.join(', ')} (default miner)`)
+    .option('--problems', 'only miners with a problem (offline, stale, low hashrate, missing chips)')
+    .option('--stale-after <duration>', 'figures older than this are stale (default 10m)')
+    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runLive(await parseLiveOptions(raw, env.ctx), globals, env.ctx));
+    });
+};

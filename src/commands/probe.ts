@@ -1,0 +1,383 @@
+// `hashctl probe`: normalized snapshots by default (src/miners/probe-view.ts), or with --command the
+// decoded replies to raw API commands, and with --dump the exact reply bytes on disk.
+import type { Command } from 'commander';
+import type { DecodedReply, MinerClient } from '../cgminer/types.js';
+import type { Context } from '../context.js';
+import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
+import type { Palette } from '../output/render.js';
+import type { TargetSet } from '../targets/set.js';
+import type { Target } from '../targets/types.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+/** What --dump sends when no --command is given: the reads stock Antminer allows (§7). */
+export const DEFAULT_DUMP_COMMANDS = ['version', 'summary', 'pools', 'devs', 'stats'];
+
+export interface ProbeOptions {
+  targets: string[];
+  /** null: no --command (snapshot view, or the default dump set with --dump). */
+  commands: string[] | null;
+  parameter: string | null;
+  dumpDir: string | null;
+  wide: boolean;
+  fields: string[] | null;
+}
+
+export interface ProbeTargetResult {
+  target: string;
+  host: string;
+  port: number;
+  ok: boolean;
+  elapsed_ms: number;
+  responses: Record<string, Record<string, unknown>>;
+  repairs?: Record<string, string[]>;
+  error?: ReturnType<MinerError['toJSON']>;
+  errors?: Record<string, ReturnType<MinerError['toJSON']>>;
+}
+
+function listFlag(value: unknown, flag: string): string[] {
+  const items = String(value)
+    .split(',')
+    .map((item) => item.trim());
+  if (items.length === 0 || items.some((item) => item === '')) {
+    throw new UsageError(`invalid ${flag} '${String(value)}': give a comma-separated list without empty items`);
+  }
+  return [...new Set(items)];
+}
+
+/** Flags → typed options; every usage problem is found here, before any traffic. */
+export async function parseProbeOptions(targets: string[], raw: Record<string, unknown>): Promise<ProbeOptions> {
+  const commands = raw.command === undefined ? null : listFlag(raw.command, '--command');
+  const parameter = raw.param === undefined ? null : String(raw.param);
+  const fields = raw.fields === undefined ? null : listFlag(raw.fields, '--fields');
+  const wide = raw.wide === true;
+  const dumpDir = raw.dump === undefined ? null : String(raw.dump);
+  if (dumpDir === '') throw new UsageError('--dump needs a directory');
+  if (parameter !== null && (commands === null || commands.length !== 1)) {
+    throw new UsageError('--param gives the parameter of a single --command');
+  }
+  if ((wide || fields !== null) && (commands !== null || dumpDir !== null)) {
+    throw new UsageError('--wide and --fields shape the snapshot view; they do not apply to --command or --dump');
+  }
+  if (commands !== null) {
+    const { buildRequest } = await import('../cgminer/escape.js');
+    for (const command of commands) buildRequest(command, parameter ?? undefined); // names, parameter, size
+  }
+  return { targets, commands, parameter, dumpDir, wide, fields };
+}
+
+export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const targets = await parseTargetSpecs(opts.targets, { defaultPort: globals.port, stdin: ctx.stdin });
+  if (opts.commands === null && opts.dumpDir === null) {
+    const { runSnapshotProbe } = await import('../miners/probe-view.js');
+    return runSnapshotProbe(targets, { wide: opts.wide, fields: opts.fields }, globals, ctx);
+  }
+  return runRawProbe(targets, opts.commands ?? DEFAULT_DUMP_COMMANDS, opts, globals, ctx);
+}
+
+async function runRawProbe(
+  targets: TargetSet,
+  commands: string[],
+  opts: ProbeOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
+  const [{ createClient }, { defaultConcurrency }, { runPool }, { palette }] = await Promise.all([
+    import('../cgminer/client.js'),
+    import('../cgminer/limits.js'),
+    import('../util/pool.js'),
+    import('../output/render.js'),
+  ]);
+  const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir);
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    concurrency: globals.concurrency ?? undefined,
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  const concurrency = globals.concurrency ?? defaultConcurrency();
+  const paint = await palette(globals.color);
+  const tty = ctx.stdout.isTTY === true;
+  const results: [number, ProbeTargetResult][] = [];
+  let failed = 0;
+
+  const indexed = function* (): Generator<[number, Target]> {
+    let index = 0;
+    for (const target of targets) yield [index++, target];
+  };
+  const probeOne = async ([index, target]: [number, Target]): Promise<[number, ProbeTargetResult]> => [
+    index,
+    await probeTarget(client, target, commands, opts.parameter, dump, ctx),
+  ];
+
+  for await (const [index, result] of runPool(indexed(), concurrency, probeOne, { signal: ctx.signal })) {
+    if (!result.ok) failed++;
+    if (globals.json) results.push([index, result]);
+    else if (tty) await renderReadable(result, commands, ctx, paint);
+    else renderPlain(result, commands, ctx);
+  }
+
+  if (globals.json) {
+    const ordered = results.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
+    const { writeJson } = await import('../output/render.js');
+    if (targets.singleHost && ordered.length === 1) writeJson(ctx.stdout, ordered[0]);
+    else writeJson(ctx.stdout, { results: ordered });
+  }
+  if (dump && !globals.quiet) {
+    ctx.stderr.write(`hashctl: wrote ${dump.written} raw ${dump.written === 1 ? 'reply' : 'replies'} to ${dump.dir}\n`);
+  }
+  if (ctx.signal.aborted) {
+    if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; targets not yet started were skipped\n');
+    return EXIT.interrupted;
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+interface DumpDir {
+  dir: string;
+  written: number;
+  write(target: Target, command: string, parameter: string | null, bytes: Uint8Array): Promise<string>;
+}
+
+function fileSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 100);
+}
+
+/** `<host>_<port>__<command>[_<param>].raw`, named like the files in protocol/samples. */
+export function dumpFileName(target: Target, command: string, parameter: string | null): string {
+  const suffix = parameter === null || parameter === '' ? '' : `_${fileSafe(parameter)}`;
+  return `${fileSafe(target.host)}_${target.port}__${fileSafe(command)}${suffix}.raw`;
+}
+
+async function openDumpDir(dir: string): Promise<DumpDir> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new HashctlError('io', `cannot create --dump directory '${dir}': ${(error as Error).message}`, { cause: error });
+  }
+  const state: DumpDir = {
+    dir,
+    written: 0,
+    async write(target, command, parameter, bytes) {
+      const path = join(dir, dumpFileName(target, command, parameter));
+      try {
+        await writeFile(path, bytes);
+      } catch (error) {
+        throw new HashctlError('io', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+      }
+      state.written++;
+      return path;
+    },
+  };
+  return state;
+}
+
+async function probeTarget(
+  client: MinerClient,
+  target: Target,
+  commands: string[],
+  parameter: string | null,
+  dump: DumpDir | null,
+  ctx: Context,
+): Promise<ProbeTargetResult> {
+  const { errorFromStatus } = await import('../cgminer/client.js');
+  const started = ctx.now();
+  const responses: Record<string, Record<string, unknown>> = {};
+  const repairs: Record<string, string[]> = {};
+  const errors: Record<string, MinerError> = {};
+  for (const command of commands) {
+    let raw: Uint8Array | null = null;
+    let reply: DecodedReply | null = null;
+    try {
+      // Error STATUS replies come back as replies so that their body is shown too.
+      reply = await client.request(target, command, {
+        parameter: parameter ?? undefined,
+        allowErrorStatus: true,
+        onRaw: (bytes) => {
+          raw = bytes;
+        },
+      });
+      responses[command] = reply.body;
+      if (reply.repairs.length > 0) repairs[command] = reply.repairs;
+      if (!reply.ok) errors[command] = errorFromStatus(reply);
+    } catch (error) {
+      if (!(error instanceof MinerError)) throw error;
+      errors[command] = error;
+    }
+    if (dump && raw !== null) {
+      const path = await dump.write(target, command, parameter, raw);
+      const error = errors[command];
+      if (error && reply === null && !ctx.signal.aborted) {
+        ctx.stderr.write(`hashctl: ${target.key} ${command}: ${error.kind}; the bytes received are in ${path}\n`);
+      }
+    }
+  }
+  const result: ProbeTargetResult = {
+    target: target.key,
+    host: target.host,
+    port: target.port,
+    ok: Object.keys(errors).length === 0,
+    elapsed_ms: Math.max(0, Math.round(ctx.now() - started)),
+    responses,
+  };
+  if (Object.keys(repairs).length > 0) result.repairs = repairs;
+  const failures = Object.entries(errors);
+  if (failures.length > 0) {
+    result.error = (failures[0] as [string, MinerError])[1].toJSON();
+    if (commands.length > 1) {
+      result.errors = Object.fromEntries(failures.map(([command, error]) => [command, error.toJSON()]));
+    }
+  }
+  return result;
+}
+
+// ---- rendering ----
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/[\t\r\n]+/g, ' ');
+  return JSON.stringify(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** [section, index, field, value] rows of a reply body; multi-command members get `member.SECTION`. */
+function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
+  const rows: string[][] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'id') continue;
+    const section = `${prefix}${key}`;
+    if (Array.isArray(value) && value.length > 0 && value.every(isRecord)) {
+      if (value.length === 1 && Object.hasOwn(value[0] as Record<string, unknown>, 'STATUS') && key !== 'STATUS') {
+        rows.push(...flatten(value[0] as Record<string, unknown>, `${section}.`)); // a multi-command member
+        continue;
+      }
+      value.forEach((record, index) => {
+        for (const [field, v] of Object.entries(record as Record<string, unknown>)) {
+          rows.push([section, String(index), field, cell(v)]);
+        }
+      });
+    } else if (isRecord(value)) {
+      for (const [field, v] of Object.entries(value)) rows.push([section, '', field, cell(v)]);
+    } else {
+      rows.push([section, '', '', cell(value)]);
+    }
+  }
+  return rows;
+}
+
+function errorFor(result: ProbeTargetResult, command: string, commands: string[]): ProbeTargetResult['error'] {
+  return result.errors?.[command] ?? (commands.length === 1 ? result.error : undefined);
+}
+
+/** Plain text for pipes: one tab-separated line per value, `target command section index field value`. */
+function renderPlain(result: ProbeTargetResult, commands: string[], ctx: Context): void {
+  const out = ctx.stdout;
+  for (const command of commands) {
+    const body = result.responses[command];
+    if (body) for (const row of flatten(body)) out.write(`${[result.target, command, ...row].join('\t')}\n`);
+    const error = errorFor(result, command, commands);
+    if (error) out.write(`${[result.target, command, 'error', '', error.kind, cell(error.message)].join('\t')}\n`);
+  }
+}
+
+async function renderReadable(
+  result: ProbeTargetResult,
+  commands: string[],
+  ctx: Context,
+  paint: Palette,
+): Promise<void> {
+  const { writeTable } = await import('../output/render.js');
+  const out = ctx.stdout;
+  const state = result.ok ? paint.green('ok') : paint.red('failed');
+  out.write(`${paint.bold(result.target)}  ${state}  ${paint.dim(`${result.elapsed_ms}ms`)}\n`);
+  for (const command of commands) {
+    const body = result.responses[command];
+    const error = errorFor(result, command, commands);
+    out.write(`  ${paint.cyan(command)}`);
+    if (error) out.write(`  ${paint.red(error.kind)}: ${error.message}`);
+    const repaired = result.repairs?.[command];
+    if (repaired) out.write(`  ${paint.yellow(`repaired: ${repaired.join(', ')}`)}`);
+    out.write('\n');
+    if (!body) continue;
+    await renderBody(body, ctx, paint, writeTable);
+  }
+  out.write('\n');
+}
+
+type WriteTable = typeof import('../output/render.js').writeTable;
+
+async function renderBody(
+  body: Record<string, unknown>,
+  ctx: Context,
+  paint: Palette,
+  writeTable: WriteTable,
+  prefix = '',
+): Promise<void> {
+  const out = ctx.stdout;
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'id') continue;
+    const records = Array.isArray(value) && value.every(isRecord) ? (value as Record<string, unknown>[]) : null;
+    if (records && records.length === 1 && key !== 'STATUS' && Object.hasOwn(records[0] as object, 'STATUS')) {
+      await renderBody(records[0] as Record<string, unknown>, ctx, paint, writeTable, `${prefix}${key}.`);
+      continue;
+    }
+    if (key === 'STATUS' && records && records.length === 1) {
+      const status = records[0] as Record<string, unknown>;
+      const parts = Object.entries(status).map(([field, v]) => `${field}=${cell(v)}`);
+      out.write(`    ${paint.dim(`${prefix}STATUS`)} ${parts.join('  ')}\n`);
+      continue;
+    }
+    out.write(`    ${paint.bold(`${prefix}${key}`)}\n`);
+    if (records && records.length > 0) {
+      const keys = [...new Set(records.flatMap((record) => Object.keys(record)))];
+      if (records.length <= 4) {
+        // Few records: one column per record reads better than a very wide table.
+        const head = ['field', ...records.map((_, i) => `#${i}`)];
+        const rows = keys.map((field) => [field, ...records.map((record) => cell(record[field]))]);
+        await writeTable(out, head, rows, { tty: true });
+      } else {
+        const shown = keys.slice(0, 10);
+        await writeTable(
+          out,
+          shown,
+          records.map((record) => shown.map((field) => cell(record[field]))),
+          { tty: true },
+        );
+        if (keys.length > shown.length) out.write(paint.dim(`    (${keys.length - shown.length} more fields; --json shows all)\n`));
+      }
+    } else if (isRecord(value)) {
+      await writeTable(
+        out,
+        ['field', 'value'],
+        Object.entries(value).map(([field, v]) => [field, cell(v)]),
+        { tty: true },
+      );
+    } else {
+      out.write(`    ${cell(value)}\n`);
+    }
+  }
+}
+
+export const registerProbe: RegisterCommand = (program, env) => {
+  program
+    .command('probe')
+    .description('query miners: normalized snapshots, or decoded replies to raw API commands')
+    .argument('<targets...>', 'miners (HOST[:PORT], [IPv6]:PORT, CIDR, range, @FILE, -)')
+    .option('--command <list>', 'API commands to send, comma-separated, each its own request (one may be a+b)')
+    .option('--param <value>', 'parameter of the single --command (e.g. 0 for switchpool)')
+    .option('--dump <dir>', 'write the exact reply bytes to DIR/<host>_<port>__<command>.raw')
+    .option('--wide', 'snapshot view: show more columns')
+    .option('--fields <list>', 'snapshot view: only these fields, comma-separated')
+    .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      const opts = await parseProbeOptions(targets, raw);
+      env.exit(await runProbe(opts, globals, env.ctx));
+    });
+};

@@ -1,0 +1,483 @@
+// `hashctl thermal`: limits (what applies and why), check (cron: exit 3 when a miner runs hot),
+// posture (does the firmware protect itself?) and config pull (limits from the cloud).
+// Exit codes: check and posture exit 3 when a result is at or above --fail-on; an unreachable miner
+// is `unknown` in a check (not a failure: cron alerts on heat, `collect` reports reachability), while
+// `limits` and `posture`, which need the miner's answer, exit 1 when a target could not be read.
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { EXIT, StoreError, UsageError } from '../errors.js';
+import type { Target } from '../targets/types.js';
+import type { CheckResult, CheckSource } from '../thermal/check.js';
+import type { ThermalConfig } from '../thermal/config.js';
+import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
+import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+export interface ThermalCommonOptions {
+  targets: string[];
+  configFile: string | undefined;
+  site: string | null;
+}
+
+export interface ThermalCheckOptions extends ThermalCommonOptions {
+  fromDb: boolean;
+  db: string | undefined;
+  failOn: ThermalLevel;
+}
+
+export interface ThermalPostureOptions extends ThermalCommonOptions {
+  failOn: PostureSeverity | 'none';
+}
+
+export interface ThermalPullOptions {
+  endpoint: string;
+  configFile: string | undefined;
+  keyFile: string | undefined;
+  dryRun: boolean;
+}
+
+const POSTURE_LEVELS: PostureSeverity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+interface LoadedThermal {
+  config: ThermalConfig;
+  file: string | null;
+  site: string | null;
+  db: string | undefined;
+}
+
+async function loadThermalConfig(flag: string | undefined, ctx: Context): Promise<LoadedThermal> {
+  const { configPath, loadConfig } = await import('../config/index.js');
+  const { parseThermalConfig } = await import('../thermal/config.js');
+  const file = configPath(flag, ctx.env, ctx.cwd);
+  if (!file) return { config: {}, file: null, site: null, db: undefined };
+  const loaded = loadConfig(file);
+  return {
+    config: parseThermalConfig(loaded.config.thermal, `config ${file}: thermal`),
+    file,
+    site: loaded.config.site ?? null,
+    db: loaded.config.db,
+  };
+}
+
+/** Reads every target (bounded concurrency) into check sources, in completion order. */
+async function readTargets(specs: string[], site: string | null, globals: GlobalOptions, ctx: Context): Promise<CheckSource[]> {
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { createClient } = await import('../cgminer/client.js');
+  const { fetchSnapshot } = await import('../miners/fetch.js');
+  const { runPool } = await import('../util/pool.js');
+  const { readMiner } = await import('../thermal/live.js');
+  const targets = await parseTargetSpecs(specs, { defaultPort: globals.port, stdin: ctx.stdin as AsyncIterable<string | Uint8Array> });
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  const sources: CheckSource[] = [];
+  const limit = globals.concurrency ?? 256;
+  for await (const source of runPool(
+    targets as Iterable<Target>,
+    limit,
+    (target) => readMiner(client, fetchSnapshot, target, site, ctx.signal),
+    { signal: ctx.signal },
+  )) {
+    sources.push(source);
+  }
+  return sources;
+}
+
+function fmt(value: number | null | undefined, unit = ''): string {
+  if (value === null || value === undefined) return '-';
+  return `${Math.round(value * 10) / 10}${unit}`;
+}
+
+// ---------------------------------------------------------------------------------------------- check
+
+export async function runThermalCheck(opts: ThermalCheckOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { checkSource, checkExitCode, sortResults, summarize } = await import('../thermal/check.js');
+  const loaded = await loadThermalConfig(opts.configFile, ctx);
+  const site = opts.site ?? loaded.site;
+  const useStore = opts.fromDb || opts.db !== undefined;
+  const sources = opts.fromDb ? null : await readTargets(opts.targets, site, globals, ctx);
+
+  let results: CheckResult[];
+  if (useStore) {
+    const fs = await import('node:fs');
+    const { openStore, resolveDbPath } = await import('../store/index.js');
+    const { storeMemory } = await import('../thermal/memory.js');
+    const { sourcesFromStore } = await import('../thermal/stored.js');
+    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    if (opts.fromDb && !fs.existsSync(file)) {
+      throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
+    }
+    const store = openStore(file);
+    try {
+      const now = ctx.now();
+      // One transaction: every miner's state and events of this run are stored together or not at all.
+      results = store.transaction(() => {
+        const memory = storeMemory(store, now, site);
+        const list = sources ?? sourcesFromStore(store, opts.site);
+        return list.map((source) => checkSource(source, { config: loaded.config, site, memory }));
+      });
+    } finally {
+      store.close();
+    }
+  } else {
+    results = (sources ?? []).map((source) => checkSource(source, { config: loaded.config, site }));
+  }
+
+  results = sortResults(results);
+  const summary = summarize(results, opts.failOn);
+  if (globals.json) {
+    const { writeJson } = await import('../output/render.js');
+    writeJson(ctx.stdout, {
+      results: results.map((r) => ({
+        target: r.target,
+        host: r.host,
+        port: r.port,
+        site: r.site,
+        status: r.status,
+        cooling: r.cooling,
+        readings: r.readings,
+        limits: r.limits,
+        reasons: r.reasons.map((reason) => reason.message),
+        action: r.action,
+        worst: r.worst,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.transition ? { transition: r.transition } : {}),
+      })),
+      summary,
+    });
+  } else {
+    await writeCheckTable(results, globals, ctx);
+    if (!globals.quiet) {
+      ctx.stderr.write(
+        `${summary.total} miners: ${summary.critical} critical, ${summary.warn} warn, ${summary.ok} ok, ${summary.unknown} unknown\n`,
+      );
+    }
+  }
+  return checkExitCode(summary);
+}
+
+async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, ctx: Context): Promise<void> {
+  const { palette, writeTable } = await import('../output/render.js');
+  const paint = await palette(globals.color);
+  const colour: Record<ThermalStatus, (text: string) => string> = {
+    critical: paint.red,
+    warn: paint.yellow,
+    ok: paint.green,
+    unknown: paint.dim,
+  };
+  const rows = results.map((r) => {
+    const x = r.readings;
+    const fans = x ? (x.fans_total === 0 ? '-' : `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total} ≥${fmt(x.fan_min_rpm)}`) : '-';
+    return [
+      r.target,
+      colour[r.status](r.status),
+      fmt(x?.inlet_c, ' °C'),
+      fmt(x?.board_c, ' °C'),
+      fmt(x?.chip_c, ' °C'),
+      fans,
+      r.reasons.map((reason) => reason.message).join('; ') || '-',
+    ];
+  });
+  await writeTable(ctx.stdout, ['TARGET', 'STATUS', 'INLET', 'BOARD', 'CHIP', 'FANS', 'REASONS'], rows);
+}
+
+// --------------------------------------------------------------------------------------------- limits
+
+function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
+  const rows: string[][] = [];
+  for (const [metric, pair] of Object.entries(limits.metrics) as [Metric, ThermalLimits['metrics'][Metric]][]) {
+    if (pair.warn.value === null && pair.critical.value === null) continue;
+    const source = pair.warn.source === pair.critical.source ? pair.warn.source : `${pair.warn.source}; ${pair.critical.source}`;
+    rows.push([...prefix, metric, fmt(pair.warn.value), fmt(pair.critical.value), source]);
+  }
+  return rows;
+}
+
+export async function runThermalLimits(opts: ThermalCommonOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { effectiveLimits, identitySnapshot, CHIP_DEFAULTS, MODEL_RULES } = await import('../thermal/limits.js');
+  const { readFirmwareLimits } = await import('../thermal/replies.js');
+  const { COOLING_CLASSES } = await import('../thermal/types.js');
+  const { writeJson, writeTable } = await import('../output/render.js');
+  const loaded = await loadThermalConfig(opts.configFile, ctx);
+  const site = opts.site ?? loaded.site;
+
+  if (opts.targets.length === 0) {
+    // The defaults table: each cooling class as an Antminer (estimated chip) would get it, with this
+    // config's class and site overrides applied, plus the real-chip limits and the model rules.
+    const classes = COOLING_CLASSES.map((cooling) => ({
+      cooling,
+      limits: effectiveLimits(identitySnapshot('unknown', null, cooling), loaded.config, site),
+    }));
+    if (globals.json) {
+      writeJson(ctx.stdout, {
+        site,
+        classes: Object.fromEntries(classes.map((c) => [c.cooling, c.limits.metrics])),
+        chip_sensors: CHIP_DEFAULTS,
+        model_rules: MODEL_RULES.map((rule) => ({ name: rule.name, limits: rule.limits, source: rule.source })),
+        margin_c: classes[0]?.limits.margin_c,
+        margin_rpm: classes[0]?.limits.margin_rpm,
+      });
+      return EXIT.ok;
+    }
+    const rows = classes.flatMap((c) => limitRows([c.cooling], c.limits));
+    const real = CHIP_DEFAULTS.real;
+    rows.push(['any', 'chip (real sensor)', fmt(real.pair[0]), fmt(real.pair[1]), real.source]);
+    for (const rule of MODEL_RULES) {
+      for (const [metric, pair] of Object.entries(rule.limits)) {
+        rows.push([`model ${rule.name}`, metric, fmt(pair?.[0]), fmt(pair?.[1]), rule.source]);
+      }
+    }
+    await writeTable(ctx.stdout, ['CLASS', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
+    return EXIT.ok;
+  }
+
+  const sources = await readTargets(opts.targets, site, globals, ctx);
+  sources.sort((a, b) => a.target.localeCompare(b.target));
+  let failed = 0;
+  const miners = sources.map((source) => {
+    if (!source.snapshot) {
+      failed++;
+      return { target: source.target, error: source.error ?? null, limits: null };
+    }
+    const firmware = readFirmwareLimits(source.replies, source.snapshot.firmware.name);
+    const limits = effectiveLimits(source.snapshot, loaded.config, site, {
+      miner: source.target,
+      firmware,
+      ...(source.replies ? { replies: source.replies } : {}),
+    });
+    return { target: source.target, make: source.snapshot.make, model: source.snapshot.model, firmware, limits };
+  });
+  if (globals.json) {
+    writeJson(ctx.stdout, { site, miners });
+  } else {
+    const rows: string[][] = [];
+    for (const miner of miners) {
+      if (!miner.limits) {
+        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'unknown'}`]);
+        continue;
+      }
+      rows.push(...limitRows([miner.target], miner.limits));
+      rows.push([miner.target, 'cooling', miner.limits.cooling.value, '', miner.limits.cooling.source]);
+    }
+    await writeTable(ctx.stdout, ['TARGET', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+// -------------------------------------------------------------------------------------------- posture
+
+export async function runThermalPosture(opts: ThermalPostureOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { postureReport } = await import('../thermal/posture.js');
+  const { writeJson, writeTable, palette } = await import('../output/render.js');
+  const loaded = await loadThermalConfig(opts.configFile, ctx);
+  const site = opts.site ?? loaded.site;
+  const sources = await readTargets(opts.targets, site, globals, ctx);
+  sources.sort((a, b) => a.target.localeCompare(b.target));
+  const threshold = opts.failOn === 'none' ? Number.POSITIVE_INFINITY : POSTURE_LEVELS.indexOf(opts.failOn);
+  let failed = 0;
+  let flagged = 0;
+  const reports: { target: string; error?: { kind: string; message: string }; report?: PostureReport }[] = [];
+  for (const source of sources) {
+    if (!source.snapshot) {
+      failed++;
+      reports.push({ target: source.target, error: source.error ?? { kind: 'unknown', message: 'no snapshot' } });
+      continue;
+    }
+    const report = postureReport(source.replies, source.snapshot, { config: loaded.config, site, miner: source.target });
+    if (report.findings.some((f) => POSTURE_LEVELS.indexOf(f.severity) >= threshold)) flagged++;
+    reports.push({ target: source.target, report });
+  }
+  if (globals.json) {
+    writeJson(ctx.stdout, {
+      miners: reports.map(({ target, error, report }) =>
+        report
+          ? {
+              target,
+              firmware_limits: report.firmware,
+              trip: report.trip,
+              cooling: report.limits.cooling,
+              readings: report.readings,
+              findings: report.findings,
+            }
+          : { target, error },
+      ),
+      summary: { total: reports.length, unreachable: failed, flagged, fail_on: opts.failOn },
+    });
+  } else {
+    const paint = await palette(globals.color);
+    const severityColour: Record<PostureSeverity, (t: string) => string> = {
+      critical: paint.red,
+      high: paint.red,
+      medium: paint.yellow,
+      low: paint.dim,
+      info: paint.dim,
+    };
+    const rows: string[][] = [];
+    for (const { target, error, report } of reports) {
+      if (!report) {
+        rows.push([target, '-', '-', '-', `unreachable: ${error?.kind}`]);
+        continue;
+      }
+      const fw = report.firmware;
+      const configured = fw
+        ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
+        : 'not exposed';
+      const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
+      const findings = report.findings.map((f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`);
+      rows.push([target, configured, report.trip ? `${report.trip.value_c} (${report.trip.sensor})` : '-', observed, findings.join('; ') || '-']);
+    }
+    await writeTable(ctx.stdout, ['TARGET', 'LIMITS (MODE TARGET/HOT/DANGEROUS)', 'TRIP', 'OBSERVED', 'FINDINGS'], rows);
+  }
+  if (flagged > 0) return EXIT.findings;
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+// ---------------------------------------------------------------------------------------- config pull
+
+export async function runThermalConfigPull(opts: ThermalPullOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { configPath, loadConfig } = await import('../config/index.js');
+  const { loadCollectorKey } = await import('../upload/key.js');
+  const { diffThermal, fetchThermalConfig, readLocalConfig, thermalConfigUrl, writeThermalSection } = await import(
+    '../thermal/pull.js'
+  );
+  const url = thermalConfigUrl(opts.endpoint);
+  const file = configPath(opts.configFile, ctx.env, ctx.cwd);
+  if (!file && !opts.dryRun) throw new UsageError('name the config file to update with --config FILE (or HASHCTL_CONFIG)');
+  // Refuse to rewrite a config that does not validate as a whole: the user should fix it first.
+  const existing = file ? readLocalConfig(file) : null;
+  const validated = file && existing?.exists ? loadConfig(file).config : null;
+  const key = loadCollectorKey({
+    env: ctx.env,
+    ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
+    ...(validated?.upload?.key_file ? { configKeyFile: validated.upload.key_file } : {}),
+  });
+  const remote = await fetchThermalConfig({ url, key: key.value, timeoutMs: globals.timeoutMs, signal: ctx.signal });
+  const changes = diffThermal(existing?.thermal ?? {}, remote);
+  const write = !opts.dryRun && changes.length > 0 && existing !== null;
+  if (write && existing) writeThermalSection(existing, remote);
+  if (globals.json) {
+    const { writeJson } = await import('../output/render.js');
+    writeJson(ctx.stdout, { endpoint: `${url.origin}${url.pathname}`, file, changes, written: write, dry_run: opts.dryRun });
+  } else {
+    const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
+    for (const change of changes) ctx.stdout.write(`${change.path}: ${show(change.before)} -> ${show(change.after)}\n`);
+    if (!globals.quiet) {
+      const note =
+        changes.length === 0
+          ? 'thermal config is already up to date'
+          : write
+            ? `wrote ${changes.length} change(s) to ${file}`
+            : `${changes.length} change(s); dry run, nothing written`;
+      ctx.stderr.write(`${note}\n`);
+    }
+  }
+  return EXIT.ok;
+}
+
+// ------------------------------------------------------------------------------------------- register
+
+function parseFailOn(value: unknown): ThermalLevel {
+  const text = value === undefined ? 'critical' : String(value);
+  if (text !== 'warn' && text !== 'critical') throw new UsageError(`invalid --fail-on '${text}': use warn or critical`);
+  return text;
+}
+
+function parsePostureFailOn(value: unknown): PostureSeverity | 'none' {
+  const text = value === undefined ? 'critical' : String(value);
+  if (text !== 'none' && !(POSTURE_LEVELS as string[]).includes(text)) {
+    throw new UsageError(`invalid --fail-on '${text}': use critical, high, medium, low, info or none`);
+  }
+  return text as PostureSeverity | 'none';
+}
+
+function optionalText(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function parseThermalCheckOptions(targets: string[], raw: Record<string, unknown>): ThermalCheckOptions {
+  const fromDb = raw.fromDb === true;
+  if (fromDb && targets.length > 0) throw new UsageError('give either TARGETS or --from-db, not both');
+  if (!fromDb && targets.length === 0) throw new UsageError('name the miners to check (TARGETS) or use --from-db');
+  return {
+    targets,
+    fromDb,
+    db: optionalText(raw.db),
+    site: optionalText(raw.site) ?? null,
+    configFile: optionalText(raw.config),
+    failOn: parseFailOn(raw.failOn),
+  };
+}
+
+export const registerThermal: RegisterCommand = (program, env) => {
+  const thermal = program
+    .command('thermal')
+    .description('thermal limits, checks with hysteresis, and firmware protection posture');
+
+  thermal
+    .command('limits')
+    .description('show the thermal limits that apply (the defaults, or per miner) and where each comes from')
+    .argument('[targets...]', 'miners (HOST[:PORT], CIDR, range, @FILE, -); none: the defaults table')
+    .option('--site <id>', 'site for config overrides')
+    .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
+    .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      const opts = { targets, site: optionalText(raw.site) ?? null, configFile: optionalText(raw.config) };
+      env.exit(await runThermalLimits(opts, globals, env.ctx));
+    });
+
+  thermal
+    .command('check')
+    .description('check miners against their thermal limits; exit 3 when one is at or above --fail-on')
+    .argument('[targets...]', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
+    .option('--from-db', 'check the latest collected snapshots instead of asking the miners')
+    .option('--site <id>', 'site: config overrides, and the store rows (with --db / --from-db)')
+    .option('--db <path>', 'database: remember states (hysteresis) and record changes in thermal_events')
+    .option('--fail-on <level>', 'warn or critical (default critical)')
+    .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
+    .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runThermalCheck(parseThermalCheckOptions(targets, raw), globals, env.ctx));
+    });
+
+  thermal
+    .command('posture')
+    .description("read each miner's own thermal protection (read-only) and report weak settings")
+    .argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
+    .option('--site <id>', 'site for config overrides')
+    .option('--fail-on <severity>', 'exit 3 at or above: critical, high, medium, low, info, none (default critical)')
+    .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
+    .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      const opts: ThermalPostureOptions = {
+        targets,
+        site: optionalText(raw.site) ?? null,
+        configFile: optionalText(raw.config),
+        failOn: parsePostureFailOn(raw.failOn),
+      };
+      env.exit(await runThermalPosture(opts, globals, env.ctx));
+    });
+
+  const config = thermal.command('config').description('thermal settings in the config file');
+  config
+    .command('pull')
+    .description('fetch thermal limits from the cloud ({endpoint}/api/thermal/config) into the config file')
+    .requiredOption('--endpoint <url>', 'cloud base URL')
+    .option('--config <file>', 'config file to update (default $HASHCTL_CONFIG)')
+    .option('--key-file <file>', 'collector key file (mode 0600; default $HASHCTL_COLLECTOR_KEY)')
+    .option('--dry-run', 'show the changes only')
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      const opts: ThermalPullOptions = {
+        endpoint: String(raw.endpoint),
+        configFile: optionalText(raw.config),
+        keyFile: optionalText(raw.keyFile),
+        dryRun: raw.dryRun === true,
+      };
+      env.exit(await runThermalConfigPull(opts, globals, env.ctx));
+    });
+};

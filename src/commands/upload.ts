@@ -1,0 +1,266 @@
+// hashctl upload: flush the upload outbox to the cloud collector, show its state, or release
+// quarantined batches (hashctl.md §9). The key comes from HASHCTL_COLLECTOR_KEY or --key-file only.
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { HashctlError, UploadError, UsageError } from '../errors.js';
+import { parseDuration, parseIntFlag } from '../util/duration.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+export interface UploadOptions {
+  endpoint: string | null;
+  db: string | undefined;
+  /** --config FILE ($HASHCTL_CONFIG otherwise): its `upload.endpoint`, `upload.key_file` and `db` fill in. */
+  config: string | undefined;
+  keyFile: string | undefined;
+  caFile: string | undefined;
+  status: boolean;
+  requeue: boolean;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxAttempts: number;
+  /** Budget for the whole flush (cron: finish before the next run). */
+  deadlineMs: number | null;
+}
+
+export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions {
+  const text = (key: string): string | undefined => (raw[key] === undefined ? undefined : String(raw[key]));
+  const options: UploadOptions = {
+    endpoint: text('endpoint') ?? null,
+    db: text('db'),
+    config: text('config'),
+    keyFile: text('keyFile'),
+    caFile: text('ca'),
+    status: raw.status === true,
+    requeue: raw.requeue === true,
+    connectTimeoutMs: parseDuration(text('connectTimeout') ?? '10s', '--connect-timeout'),
+    totalTimeoutMs: parseDuration(text('requestTimeout') ?? '60s', '--request-timeout'),
+    maxAttempts: parseIntFlag(text('attempts') ?? '4', '--attempts', 1, 20),
+    deadlineMs: raw.deadline === undefined ? null : parseDuration(String(raw.deadline), '--deadline'),
+  };
+  if (options.connectTimeoutMs <= 0 || options.totalTimeoutMs <= 0)
+    throw new UsageError('timeouts must be greater than zero');
+  if (options.status && (options.requeue || options.endpoint !== null)) {
+    throw new UsageError('--status only reads the outbox: use it without --endpoint and --requeue');
+  }
+  return options;
+}
+
+export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { configPath, loadConfig } = await import('../config/index.js');
+  const configFile = configPath(opts.config, ctx.env, ctx.cwd);
+  const config = configFile === null ? undefined : loadConfig(configFile).config;
+  const endpoint = opts.status ? null : (opts.endpoint ?? config?.upload?.endpoint ?? null);
+  if (!opts.status && !opts.requeue && endpoint === null) {
+    throw new UsageError(
+      'upload needs --endpoint URL (or upload.endpoint in the config, --status, or --requeue)',
+    );
+  }
+  const { resolveDbPath, openStore } = await import('../store/index.js');
+  const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
+  if (opts.status) {
+    const store = openStore(dbPath, { readonly: true });
+    try {
+      const { outboxStatus } = await import('../store/outbox.js');
+      await printStatus(outboxStatus(store.db), globals, ctx);
+    } finally {
+      store.close();
+    }
+    return 0;
+  }
+
+  const { resolveUploadSettings, flushOutbox } = await import('../upload/flush.js');
+  // Flags, key and CA are checked before the database is touched or a byte is sent.
+  const settings =
+    endpoint === null
+      ? null
+      : resolveUploadSettings(
+          {
+            endpoint,
+            keyFile: opts.keyFile,
+            ...(config?.upload?.key_file ? { configKeyFile: config.upload.key_file } : {}),
+            caFile: opts.caFile,
+            connectTimeoutMs: opts.connectTimeoutMs,
+            totalTimeoutMs: opts.totalTimeoutMs,
+            maxAttempts: opts.maxAttempts,
+          },
+          ctx,
+        );
+  const note = (line: string): void => {
+    if (!globals.quiet) ctx.stderr.write(`${line}\n`);
+  };
+  const store = openStore(dbPath);
+  try {
+    let requeued: number | null = null;
+    if (opts.requeue) {
+      const { requeueQuarantined } = await import('../store/outbox.js');
+      requeued = requeueQuarantined(store.db, ctx.now());
+      note(`requeued ${requeued} quarantined batch${requeued === 1 ? '' : 'es'}`);
+    }
+    if (settings === null) {
+      if (globals.json) ctx.stdout.write(`${JSON.stringify({ requeued })}\n`);
+      return 0;
+    }
+    if (!settings.endpoint.secure && !settings.endpoint.loopback) {
+      note(
+        `warning: ${settings.endpoint.url} is plain http: the collector key crosses the network unencrypted`,
+      );
+    }
+    const report = await flushOutbox(
+      store.db,
+      {
+        endpoint: settings.endpoint,
+        key: settings.key,
+        ...(settings.ca === undefined ? {} : { ca: settings.ca }),
+        connectTimeoutMs: settings.connectTimeoutMs,
+        totalTimeoutMs: settings.totalTimeoutMs,
+        maxAttempts: settings.maxAttempts,
+        ...(opts.deadlineMs === null ? {} : { deadlineMs: ctx.now() + opts.deadlineMs }),
+        signal: ctx.signal,
+      },
+      ctx,
+    );
+    if (globals.json) {
+      ctx.stdout.write(
+        `${JSON.stringify({
+          endpoint: report.endpoint,
+          stop: report.stop,
+          reason: report.reason,
+          requeued,
+          attempts: report.attempts,
+          delivered: report.delivered,
+          delivered_miners: report.deliveredMiners,
+          duplicates: report.duplicates,
+          split: report.split,
+          quarantined: report.quarantined,
+          pending: report.pending,
+          next_attempt_at:
+            report.nextAttemptAt === null ? null : new Date(report.nextAttemptAt).toISOString(),
+          last_status: report.lastStatus,
+          pruned: report.pruned,
+          delivered_batch_ids: report.deliveredBatchIds,
+          elapsed_ms: report.elapsedMs,
+        })}\n`,
+      );
+    } else {
+      const parts = [
+        `delivered ${report.delivered} batch${report.delivered === 1 ? '' : 'es'} (${report.deliveredMiners} miners)`,
+      ];
+      if (report.split > 0) parts.push(`split ${report.split} too large`);
+      if (report.quarantined > 0)
+        parts.push(`quarantined ${report.quarantined} (see hashctl upload --status)`);
+      parts.push(`${report.pending} pending`);
+      note(`${parts.join(', ')} — ${report.endpoint}`);
+    }
+    if (report.stop === 'aborted')
+      throw new HashctlError('interrupted', `interrupted: ${report.pending} batch(es) still pending`);
+    if (report.pending === 0) return 0;
+    const why =
+      report.stop === 'key_refused'
+        ? `the collector refused the key from ${settings.keySource} (HTTP ${report.lastStatus}); ${report.pending} batch(es) kept pending`
+        : `${report.pending} batch(es) still pending: ${report.reason ?? 'not delivered'}`;
+    throw new UploadError('upload', why);
+  } finally {
+    store.close();
+  }
+}
+
+async function printStatus(
+  status: import('../store/outbox.js').OutboxStatus,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<void> {
+  const { formatDuration } = await import('../util/duration.js');
+  const now = ctx.now();
+  const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+  const states = (['pending', 'quarantined', 'delivered'] as const).map((state) => status.states[state]);
+  if (globals.json) {
+    const { writeJson } = await import('../output/render.js');
+    writeJson(ctx.stdout, {
+      ...Object.fromEntries(
+        states.map((row) => [
+          row.state,
+          {
+            batches: row.batches,
+            miners: row.miners,
+            bytes: row.bytes,
+            oldest_at: iso(row.oldestCreatedAt),
+            oldest_age_s:
+              row.oldestCreatedAt === null
+                ? null
+                : Math.max(0, Math.round((now - row.oldestCreatedAt) / 1000)),
+          },
+        ]),
+      ),
+      next_attempt_at: iso(status.nextAttemptAt),
+      last_error: status.lastError && {
+        batch_id: status.lastError.batchId,
+        status: status.lastError.status,
+        error: status.lastError.error,
+        at: iso(status.lastError.at),
+      },
+      quarantined_batches: status.quarantined.map((batch) => ({
+        batch_id: batch.batchId,
+        created_at: iso(batch.createdAt),
+        miners: batch.miners,
+        status: batch.lastStatus,
+        reason: batch.lastError,
+      })),
+    });
+    return;
+  }
+  const { writeTable } = await import('../output/render.js');
+  await writeTable(
+    ctx.stdout,
+    ['state', 'batches', 'miners', 'bytes', 'oldest'],
+    states.map((row) => [
+      row.state,
+      String(row.batches),
+      String(row.miners),
+      String(row.bytes),
+      row.oldestCreatedAt === null ? '-' : `${formatDuration(Math.max(0, now - row.oldestCreatedAt))} ago`,
+    ]),
+    { alignRight: [1, 2, 3] },
+  );
+  if (status.lastError) {
+    ctx.stdout.write(`last error: batch ${status.lastError.batchId}: ${status.lastError.error}\n`);
+  }
+  if (status.quarantined.length > 0) {
+    ctx.stdout.write('\n');
+    await writeTable(
+      ctx.stdout,
+      ['quarantined batch', 'created', 'miners', 'reason'],
+      status.quarantined.map((batch) => [
+        batch.batchId,
+        iso(batch.createdAt) ?? '-',
+        String(batch.miners),
+        batch.lastError ?? '-',
+      ]),
+    );
+  }
+}
+
+export const registerUpload: RegisterCommand = (program, env) => {
+  program
+    .command('upload')
+    .description(
+      'send collected batches from the outbox to the cloud collector (key: HASHCTL_COLLECTOR_KEY or --key-file)',
+    )
+    .option('--endpoint <url>', 'collector base URL (https://…); batches go to {url}/api/collector/upload')
+    .option('--db <path>', 'database file (default: $HASHCTL_DB, then $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option(
+      '--config <file>',
+      'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, db',
+    )
+    .option('--key-file <file>', 'file holding the collector key (must not be readable by group or others)')
+    .option('--ca <file>', 'PEM file of a private CA to trust in addition to the system roots')
+    .option('--status', 'show pending and quarantined batches and the last error; sends nothing')
+    .option('--requeue', 'move quarantined batches back to pending (then flush, with --endpoint)')
+    .option('--connect-timeout <duration>', 'TCP/TLS connect timeout', '10s')
+    .option('--request-timeout <duration>', 'deadline of one request, connect to last byte', '60s')
+    .option('--attempts <n>', 'tries per batch in this run before leaving it for the next run', '4')
+    .option('--deadline <duration>', 'stop flushing after this long (what is left stays pending)')
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runUpload(parseUploadOptions(raw), globals, env.ctx));
+    });
+};

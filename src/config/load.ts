@@ -1,0 +1,80 @@
+// Reading and validating the config file. Errors are one line naming the file, the key path and
+// (where known) the line: `hashctl: config farm.json:4: interval: invalid duration "soon"`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, errorMessage } from '../errors.js';
+import { jsonPathLines, lineOf, positionOf } from './json-lines.js';
+import { type HashctlConfig, configSchema } from './schema.js';
+
+export interface LoadedConfig {
+  file: string;
+  config: HashctlConfig;
+}
+
+/** The config file to read: `--config`, else $HASHCTL_CONFIG, else none. */
+export function configPath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): string | null {
+  const chosen = flag ?? env.HASHCTL_CONFIG;
+  return chosen ? path.resolve(cwd, chosen) : null;
+}
+
+export function loadConfig(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
+    throw new ConfigError(`config ${file}: ${why}`, { cause: error, details: { file } });
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): LoadedConfig {
+  let data: unknown;
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    const offset = /position (\d+)/.exec(errorMessage(error));
+    const where = offset ? `:${positionOf(text, Number(offset[1])).line}` : '';
+    const reason = errorMessage(error).replace(/ in JSON at position \d+.*$/, '');
+    throw new ConfigError(`config ${file}${where}: not valid JSON (${reason})`, { cause: error, details: { file } });
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    // Report the first problem in reading order, as a person would fix them.
+    const lines = jsonPathLines(text);
+    const problems = parsed.error.issues.map((issue) => {
+      let keyPath = issue.path.map(String);
+      let message = issue.message;
+      if (issue.code === 'unrecognized_keys') {
+        keyPath = [...keyPath, issue.keys[0]!];
+        message = 'unknown key';
+      }
+      return { keyPath, message, line: lineOf(lines, keyPath) };
+    });
+    problems.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+    const { keyPath, message, line } = problems[0]!;
+    const where = line === null ? '' : `:${line}`;
+    const name = keyPath.length > 0 ? keyPath.join('.') : '(top level)';
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new ConfigError(`config ${file}${where}: ${name}: ${message}${more}`, {
+      details: { file, path: keyPath, line },
+    });
+  }
+  return { file, config: resolveRelativePaths(parsed.data, path.dirname(file)) };
+}
+
+/** Paths in a config file are relative to the file, not to wherever cron starts hashctl. */
+function resolveRelativePaths(config: HashctlConfig, base: string): HashctlConfig {
+  const resolved: HashctlConfig = { ...config };
+  if (config.db) resolved.db = path.resolve(base, config.db);
+  if (config.targets) {
+    resolved.targets = config.targets.map((spec) => (spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec));
+  }
+  if (config.upload?.key_file) resolved.upload = { ...config.upload, key_file: path.resolve(base, config.upload.key_file) };
+  return resolved;
+}

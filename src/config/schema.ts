@@ -1,0 +1,41 @@
+// The config file (`--config FILE` or $HASHCTL_CONFIG): JSON, validated here. Every key is optional;
+// flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+const duration = z.union([z.number().positive(), z.string().min(1)]).transform((value, ctx) => {
+  try {
+    return parseDuration(String(value));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 60s, 5m, 30d` });
+    return z.NEVER;
+  }
+});
+
+export const uploadConfigSchema = z
+  .object({
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    /** File holding the collector key (never the key itself in the config). */
+    key_file: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    targets: z.array(z.string().min(1)).min(1).optional(),
+    site: z.string().min(1).max(200).optional(),
+    interval: duration.optional(),
+    retain: duration.optional(),
+    db: z.string().min(1).optional(),
+    concurrency: z.number().int().min(1).max(100_000).optional(),
+    timeout: duration.optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+    port: z.number().int().min(1).max(65_535).optional(),
+    upload: uploadConfigSchema.optional(),
+    // Owned by the thermal check; kept open here so its engineer can tighten it.
+    thermal: z.record(z.string(), z.unknown()).optional(),
+  })
+  // Unknown keys are refused: a typo ("intreval") must not silently fall back to a default.
+  .strict();
+
+export type HashctlConfig = z.output<typeof configSchema>;

@@ -1,0 +1,284 @@
+// Make, model, firmware and algorithm from what the miner says about itself (CGMINER-API.md §8, §11):
+// `version` keys and `Type`, the `stats` header, `devdetails` Model, Whatsminer native replies and
+// reply shapes. STATUS `Description` is never read: firmwares put anything there ("jansson 2.12").
+import { type Algorithm, lookupModel } from './models.js';
+import type { Replies } from './replies.js';
+import { isRecord, type Rec, str } from './values.js';
+
+export type Family =
+  | 'antminer' // Bitmain stock bmminer/cgminer, classic and new-api stats
+  | 'antminer-aftermarket' // Vnish, Hiveon, ASICseer, MSKminer, Blissz, early Braiins: bmminer base
+  | 'braiins' // BOSminer / BOSer
+  | 'luxos'
+  | 'whatsminer'
+  | 'avalon'
+  | 'innosilicon'
+  | 'sealminer'
+  | 'generic';
+
+export interface Identity {
+  make: string;
+  model: string | null;
+  firmware: { name: string | null; version: string | null };
+  algorithm: Algorithm;
+  family: Family;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** `"Tue Dec  6 16:12:30 CST 2022"` / `"10 Dec 2024 14:34:31 GMT"` / `"2018-11-19 20-59-09"` → `"2022-12-06"`. */
+export function compileDate(text: unknown): string | null {
+  if (typeof text !== 'string') return null;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(text);
+  if (iso) return `${iso[1]}-${iso[2]}-${iso[3]}`;
+  const monthFirst = /\b([A-Za-z]{3})\s+(\d{1,2})\s+\d{1,2}:\d{2}:\d{2}\s+(?:[A-Z]{2,5}\s+)?(\d{4})\b/.exec(text);
+  const dayFirst = /\b(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\b/.exec(text);
+  const [month, day, year] = monthFirst
+    ? [monthFirst[1], monthFirst[2], monthFirst[3]]
+    : dayFirst
+      ? [dayFirst[2], dayFirst[1], dayFirst[3]]
+      : [null, null, null];
+  if (!month || !day || !year) return null;
+  const m = MONTHS.indexOf(month.toLowerCase());
+  return m < 0 ? null : `${year}-${pad(m + 1)}-${pad(Number(day))}`;
+}
+
+/** Whatsminer writes `'20201202.22.REL'` (quoted, sometimes as `\'…\'`). */
+export function unquoteVersion(value: unknown): string | null {
+  const text = str(value);
+  return text === null ? null : str(text.replace(/\\?'/g, ''));
+}
+
+interface TypeParse {
+  make: string;
+  model: string | null;
+  aftermarket: { name: string; version: string | null } | null;
+}
+
+/**
+ * `Type` → make, model and any aftermarket marker: `"Antminer S9 (vnish 3.8.6)"`, `"Antminer S9 Hiveon"`,
+ * `"Antminer D3 Blissz v2.06 beta"`, `"S19-88 v.2.6.0.39 "`, `"Antminer S9\nV1.3.58"`, `"braiins-am1-s9"`.
+ */
+export function parseType(rawType: string, minerKey: string | null): TypeParse {
+  let type = (rawType.split('\n')[0] ?? '').trim();
+  let aftermarket: TypeParse['aftermarket'] = null;
+
+  const braiins = /^braiins-am\d+-(\w+)$/i.exec(type);
+  if (braiins) return { make: 'Antminer', model: (braiins[1] ?? '').toUpperCase(), aftermarket: { name: 'Braiins OS', version: null } };
+
+  const vnish = /\((vnish|7miners)\s+([^)]*)\)/i.exec(type);
+  if (vnish) {
+    aftermarket = { name: (vnish[1] ?? '').toLowerCase() === 'vnish' ? 'Vnish' : '7Miners', version: str(vnish[2]) };
+    type = type.replace(vnish[0], '').trim();
+  }
+  if (/\shiveon$/i.test(type)) {
+    aftermarket = { name: 'Hiveon', version: null };
+    type = type.replace(/\shiveon$/i, '').trim();
+  }
+  const blissz = /\sblissz\s+v?(.*)$/i.exec(type);
+  if (blissz) {
+    aftermarket = { name: 'Blissz', version: str(blissz[1]) };
+    type = type.slice(0, blissz.index).trim();
+  }
+  // MSKminer / rwglr builds: "S19-88 v.2.6.0.39 ", "Antminer S9 Pro (v5.1) "
+  const rwglr = minerKey !== null && /rwglr/i.test(minerKey);
+  const versionSuffix = /\s+\(?v\.?(\d[\w.]*)\)?$/i.exec(type);
+  if (versionSuffix && rwglr && aftermarket === null) {
+    aftermarket = { name: 'MSKminer', version: versionSuffix[1] ?? null };
+    type = type.slice(0, versionSuffix.index).trim();
+  }
+  type = type.replace(/\s*\([^)]*\)\s*$/, '').trim(); // any other " (…)" marker
+
+  const words = type.split(/\s+/).filter((w) => w !== '');
+  const first = words[0] ?? '';
+  if (/^antminer$/i.test(first)) return { make: 'Antminer', model: str(words.slice(1).join(' ')), aftermarket };
+  if (words.length >= 2) return { make: first, model: str(words.slice(1).join(' ')), aftermarket };
+  // A bare model such as "S19-88" only comes from Bitmain-based builds.
+  return { make: 'Antminer', model: str(first), aftermarket };
+}
+
+function firmwareOfBmminerKeys(keys: Rec): { name: string | null; version: string | null } {
+  const date = compileDate(keys.CompileTime);
+  const version = date ?? str(keys.Miner) ?? str(keys.CompileTime);
+  if ('BMMiner' in keys) return { name: 'bmminer', version };
+  if ('CGMiner' in keys || 'Cgminer' in keys) return { name: 'cgminer', version };
+  return { name: null, version };
+}
+
+/** The Whatsminer `Model` (`M30S+_VE40`) or v3 `type` (`M60S_VK40`) → `M30S+ VE40`. */
+function whatsminerModel(value: unknown): string | null {
+  const text = str(value);
+  return text === null ? null : text.replace(/_/g, ' ');
+}
+
+function looksLikeWhatsminer(replies: Replies): boolean {
+  const version = replies.failure('version');
+  const versionReply = replies.reply('version');
+  const invalid = (msg: string | null | undefined) => typeof msg === 'string' && msg.trim().toLowerCase() === 'invalid cmd';
+  if (invalid(version?.apiMessage) || (versionReply && !versionReply.ok && invalid(versionReply.status.msg))) return true;
+  if (replies.nativeMsg('get_version') || replies.nativeMsg('status')) return true;
+  const summary = replies.section('summary', 'SUMMARY')[0];
+  if (summary && ('Fan Speed In' in summary || 'Factory GHS' in summary || 'Power Mode' in summary)) return true;
+  const devs = replies.section(['devs', 'edevs'], 'DEVS')[0];
+  if (devs && ('Effective Chips' in devs || 'Fan Speed In' in devs)) return true;
+  const model = str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
+  return model !== null && /^M\d{2}/.test(model);
+}
+
+function detectWhatsminer(replies: Replies): Identity {
+  const model = whatsminerModel(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
+  const version = replies.nativeMsg('get_version');
+  const status = replies.nativeMsg('status');
+  const summary = replies.section('summary', 'SUMMARY')[0];
+  const fw =
+    unquoteVersion(version?.fw_ver) ??
+    unquoteVersion(status?.['Firmware Version']) ??
+    unquoteVersion(status?.FirmwareVersion) ??
+    unquoteVersion(summary?.['Firmware Version']);
+  return {
+    make: 'Whatsminer',
+    model,
+    firmware: { name: 'btminer', version: fw },
+    algorithm: 'sha256d',
+    family: 'whatsminer',
+  };
+}
+
+/** Avalon model from `PROD`/`MODEL` or the module `Ver[…]` token. */
+const AVALON_ALIASES: Record<string, string> = { '15-194': 'A1566' };
+export function avalonModel(prod: string | null, model: string | null, ver: string | null): string | null {
+  if (model !== null) return AVALON_ALIASES[model] ?? model;
+  if (prod !== null) {
+    const rest = prod.replace(/^avalon(miner)?\s*/i, '').trim();
+    if (rest !== '') return AVALON_ALIASES[rest] ?? rest;
+  }
+  if (ver === null) return null;
+  const twoPart = /^(\d{2}-\d{3})-/.exec(ver);
+  if (twoPart?.[1]) return AVALON_ALIASES[twoPart[1]] ?? twoPart[1];
+  const head = /^([A-Za-z]+|\d+)/.exec(ver)?.[1] ?? null;
+  if (head === null) return null;
+  return /^\d{7}$/.test(head) ? head.slice(0, 3) : head; // old modules: Ver[7411706-…] → 741
+}
+
+function avalonVer(replies: Replies): string | null {
+  for (const rec of replies.section(['stats', 'estats', 'litestats'], 'STATS')) {
+    for (const [key, value] of Object.entries(rec)) {
+      if (!key.startsWith('MM ID') || typeof value !== 'string') continue;
+      const ver = /Ver\[([^\]]*)\]/.exec(value);
+      if (ver?.[1]) return ver[1];
+    }
+  }
+  return null;
+}
+
+function hasAvalonModules(replies: Replies): boolean {
+  return replies.section(['stats', 'estats', 'litestats'], 'STATS').some((rec) => Object.keys(rec).some((k) => k.startsWith('MM ID')));
+}
+
+function hasInnosiliconChains(replies: Replies): boolean {
+  const stats = replies.reply('stats');
+  if (!stats) return false;
+  const chains = [...replies.section('stats', 'STATS')];
+  for (const [key, value] of Object.entries(stats.body)) if (/^STATS\d+$/.test(key) && Array.isArray(value)) chains.push(...value.filter(isRecord));
+  return chains.some((rec) => 'Num active chips' in rec);
+}
+
+function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
+  return { ...partial, algorithm: lookupModel(partial.make, partial.model)?.algorithm ?? 'unknown' };
+}
+
+export function detect(replies: Replies): Identity {
+  const version = replies.section('version', 'VERSION')[0] ?? {};
+  const statsReply = replies.ok('stats');
+  const statsHeader = replies.section('stats', 'STATS').find((rec) => 'Type' in rec && !('ID' in rec)) ?? {};
+  const info = isRecord(statsReply?.body.INFO) ? statsReply.body.INFO : {};
+  const keys: Rec = { ...statsHeader, ...version };
+  const minerKey = str(keys.BMMiner) ?? str(keys.CGMiner) ?? str(keys.Cgminer);
+
+  if (looksLikeWhatsminer(replies) && !('Type' in keys) && !('PROD' in keys)) return detectWhatsminer(replies);
+
+  // STATUS Msg (not Description) names the program: "LUXminer stats", "BOSminer versions".
+  const msgs = [...replies.all()].map(([, reply]) => reply.status.msg ?? '');
+  if (!('LUXminer' in keys) && msgs.some((m) => /^LUXminer\b/.test(m))) keys.LUXminer = null;
+  if ('LUXminer' in keys) {
+    const parsed = parseType(str(keys.Type) ?? '', null);
+    return withAlgorithm({
+      make: parsed.make,
+      model: parsed.model,
+      firmware: { name: 'LuxOS', version: str(keys.LUXminer) ?? str(keys.Miner) },
+      family: 'luxos',
+    });
+  }
+
+  const bos = ['BOSer', 'BOSminer+', 'BOSminer'].find((k) => k in keys);
+  if (bos) {
+    const devModel = str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
+    const model = devModel === null ? null : devModel.replace(/^(bitmain|antminer)\s+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
+    return withAlgorithm({
+      make: 'Antminer',
+      model,
+      firmware: { name: bos === 'BOSminer+' ? 'Braiins OS+' : 'Braiins OS', version: str(keys[bos]) },
+      family: 'braiins',
+    });
+  }
+
+  if ('BDMiner' in keys) {
+    const stats = replies.section('stats', 'STATS').find((rec) => 'Model' in rec);
+    return withAlgorithm({
+      make: 'SealMiner',
+      model: str(stats?.Model),
+      firmware: { name: 'bdminer', version: str(stats?.Firmware) ?? str(keys.BDMiner) },
+      family: 'sealminer',
+    });
+  }
+
+  if ('PROD' in keys || hasAvalonModules(replies)) {
+    const ver = avalonVer(replies);
+    const build = str(keys.VERSION) ?? str(keys.LVERSION) ?? (ver === null ? null : (/^(?:\d{2}-\d{3}|[^-]+)-(.+)$/.exec(ver)?.[1] ?? null));
+    return withAlgorithm({
+      make: 'Avalon',
+      model: avalonModel(str(keys.PROD), str(keys.MODEL), ver),
+      firmware: { name: 'Avalon', version: build },
+      family: 'avalon',
+    });
+  }
+
+  const type = str(keys.Type) ?? str(info.type);
+  if (type !== null) {
+    const parsed = parseType(type, minerKey);
+    const bmminer = minerKey ?? '';
+    let aftermarket = parsed.aftermarket;
+    if (aftermarket === null && /asicseer/i.test(bmminer)) {
+      aftermarket = { name: 'ASICseer', version: /asicseer-([\d.]+)/i.exec(bmminer)?.[1] ?? null };
+    } else if (aftermarket === null && /rwglr/i.test(bmminer)) {
+      aftermarket = { name: 'MSKminer', version: null };
+    } else if (aftermarket === null && /^bOS_/i.test(bmminer)) {
+      aftermarket = { name: 'Braiins OS', version: null };
+    }
+    const chipless = /\((chipless)\s+v?([\d.]+)[^)]*\)/i.exec(str(keys.CompileTime) ?? '');
+    if (aftermarket === null && chipless) aftermarket = { name: 'Chipless', version: chipless[2] ?? null };
+    if (aftermarket !== null) {
+      const version = aftermarket.version ?? (aftermarket.name === 'Braiins OS' || aftermarket.name === 'Hiveon' ? minerKey : null);
+      return withAlgorithm({
+        make: parsed.make,
+        model: parsed.model,
+        firmware: { name: aftermarket.name, version },
+        family: 'antminer-aftermarket',
+      });
+    }
+    const firmware = 'type' in info && !('Type' in keys) ? { name: 'bmminer', version: compileDate(info.CompileTime) ?? str(info.miner_version) } : firmwareOfBmminerKeys(keys);
+    return withAlgorithm({ make: parsed.make, model: parsed.model, firmware, family: 'antminer' });
+  }
+
+  if (looksLikeWhatsminer(replies)) return detectWhatsminer(replies);
+  if (hasInnosiliconChains(replies)) {
+    return withAlgorithm({ make: 'Innosilicon', model: null, firmware: { name: null, version: null }, family: 'innosilicon' });
+  }
+  return withAlgorithm({
+    make: 'unknown',
+    model: null,
+    firmware: { name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name, version: minerKey },
+    family: 'generic',
+  });
+}

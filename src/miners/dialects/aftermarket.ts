@@ -1,0 +1,27 @@
+// Aftermarket firmware on the bmminer base (Vnish, Hiveon, ASICseer, MSKminer, Blissz, early Braiins
+// OS): the stock `stats` layout plus the fields each one adds (CGMINER-API.md §8.2).
+import { indexedKeys, leadingNumber, positive, type Rec, str, sumOf } from '../values.js';
+import { deviceRecord, parseAntminer } from './antminer.js';
+import type { DialectInput, Telemetry } from './common.js';
+
+/** Wall power where the firmware measures or estimates it. */
+function aftermarketPower(device: Rec): number | null {
+  // Hiveon / MSKminer: total_power, or per-chain chain_powerN with a "967.50 (AB)" total string.
+  const total = positive(device.total_power) ?? positive(leadingNumber(device.chain_power));
+  if (total !== null) return total;
+  const perChain = (prefix: string) => sumOf(indexedKeys(device, prefix).map((n) => positive(device[`${prefix}${n}`])));
+  // Vnish: chain_consumptionN in watts.
+  return perChain('chain_power') ?? perChain('chain_consumption');
+}
+
+export function parseAftermarket(input: DialectInput): Telemetry {
+  const out = parseAntminer(input);
+  const device = deviceRecord(input.replies.section('stats', 'STATS'));
+  if (!device) return out;
+  out.power_w ??= aftermarketPower(device);
+  // Vnish says what it is doing.
+  const state = str(device.state)?.toLowerCase();
+  if (state === 'mining') out.state = 'mining';
+  else if (state !== undefined && /sleep|stop|idle/.test(state)) out.state = 'sleeping';
+  return out;
+}

@@ -1,0 +1,221 @@
+// Bitmain stock firmware (bmminer / Bitmain cgminer): the classic `stats` device record with chains
+// discovered from the data (1–3, 6–8 on S9, 1,2,4 on Z15 Pro, nine on E3), and the "new_api" shape
+// of the S21 era (CGMINER-API.md §8.1). Also the base of every aftermarket firmware on bmminer.
+import { ghsFieldUnit, isHydroModel, unitMultiplier } from '../models.js';
+import {
+  counter,
+  dashList,
+  firstOf,
+  indexedKeys,
+  leadingNumber,
+  maxOf,
+  num,
+  positive,
+  type Rec,
+  records,
+  sumOf,
+  temp,
+} from '../values.js';
+import {
+  AVERAGE_LABELS,
+  applySummaryCounters,
+  type BoardDraft,
+  CURRENT_LABELS,
+  type DialectInput,
+  emptyTelemetry,
+  fansFromSlots,
+  labelledRate,
+  scaled,
+  type Telemetry,
+} from './common.js';
+
+/** The device record of a classic `stats` reply: the entry after the header that carries the data. */
+export function deviceRecord(stats: Rec[]): Rec | undefined {
+  return stats.find((rec) => 'ID' in rec || Object.keys(rec).some((k) => k.startsWith('chain_') || k.startsWith('GHS')));
+}
+
+/** A reply whose `STATS[0]` has a `chain` array: the new_api schema. */
+export function newApiStats(input: DialectInput): Rec | undefined {
+  for (const [, reply] of input.replies.all()) {
+    if (!reply.ok) continue;
+    const first = records(reply.body.STATS)[0];
+    if (first && Array.isArray(first.chain)) return first;
+  }
+  return undefined;
+}
+
+function badChips(acs: unknown): number | null {
+  if (typeof acs !== 'string' || acs.trim() === '') return null;
+  return (acs.match(/x/gi) ?? []).length;
+}
+
+/** Chains that exist: chips detected or hashing; else (boards powered down) the per-chain bookkeeping keys. */
+export function discoverChains(device: Rec): number[] {
+  const strong = new Set<number>();
+  for (const n of indexedKeys(device, 'chain_acn')) if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexedKeys(device, 'chain_rate')) if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
+  if (strong.size > 0) return [...strong].sort((a, b) => a - b);
+  const weak = new Set<number>();
+  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN']) {
+    for (const n of indexedKeys(device, prefix)) weak.add(n);
+  }
+  return [...weak].sort((a, b) => a - b);
+}
+
+/**
+ * The H/s unit of per-chain rates, calibrated against the total: Z15 Pro reports the total in
+ * ksol/s and the chains in Gsol/s-scale numbers in the same reply. Falls back to the total's unit.
+ */
+function chainUnit(chainSumRaw: number | null, totalHs: number | null, fallback: number): number {
+  if (chainSumRaw === null || chainSumRaw <= 0 || totalHs === null || totalHs <= 0) return fallback;
+  const exponent = Math.round(Math.log(totalHs / chainSumRaw) / Math.log(1000));
+  const unit = 1000 ** exponent;
+  const ratio = totalHs / (chainSumRaw * unit);
+  return ratio > 0.5 && ratio < 2 ? unit : fallback;
+}
+
+function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
+  // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
+  if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3) return { inlet: null, outlet: null };
+  return { inlet: temp(pcb[0]), outlet: temp(pcb[2]) };
+}
+
+export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
+  const out = emptyTelemetry();
+  const { identity, spec } = input;
+  const summary = input.replies.section('summary', 'SUMMARY')[0];
+  const algorithm = identity.algorithm;
+
+  // Total unit: rate_unit when the firmware states it, otherwise the algorithm's (§9).
+  let totalUnit = unitMultiplier(device.rate_unit) ?? ghsFieldUnit(algorithm);
+  const chains = discoverChains(device);
+  const chainSumRaw = sumOf(chains.map((n) => num(device[`chain_rate${n}`])));
+  const ghs5s = num(device['GHS 5s']);
+  if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
+    // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s.
+    const ratio = ghs5s / 1000 / chainSumRaw;
+    if (ratio > 0.8 && ratio < 1.25) totalUnit = 1;
+  }
+  // GHS fields (stats and summary) carry the model's unit; MHS fields are MH/s (Hammer, ccminer builds).
+  const mhs = (labels: [string, number][]) => labels.filter(([label]) => label.startsWith('MHS'));
+  out.hashrate.current_hs =
+    scaled(device['GHS 5s'], totalUnit) ??
+    labelledRate(device, mhs(CURRENT_LABELS)) ??
+    scaled(summary?.['GHS 5s'], totalUnit) ??
+    labelledRate(summary, mhs(CURRENT_LABELS));
+  out.hashrate.average_hs =
+    scaled(device['GHS av'], totalUnit) ??
+    labelledRate(device, mhs(AVERAGE_LABELS)) ??
+    scaled(summary?.['GHS av'], totalUnit) ??
+    labelledRate(summary, mhs(AVERAGE_LABELS));
+  const nominal = positive(device.total_rateideal);
+  out.hashrate.nominal_hs = nominal === null ? null : nominal * totalUnit;
+
+  const reference = (out.hashrate.current_hs ?? 0) > 0 ? out.hashrate.current_hs : out.hashrate.average_hs;
+  const perChainUnit = chainUnit(chainSumRaw, reference, totalUnit);
+  const globalFreq = positive(leadingNumber(device.frequency));
+  const hydro = isHydroModel(identity.model);
+
+  for (const n of chains) {
+    const rate = num(device[`chain_rate${n}`]);
+    const pcb = dashList(device[`temp_pcb${n}`]);
+    const chip = dashList(device[`temp_chip${n}`]);
+    const zPcb = [...dashList(device[`temp_in_pcb_${n}`]), ...dashList(device[`temp_out_pcb_${n}`])];
+    const zChip = [...dashList(device[`temp_in_chip_${n}`]), ...dashList(device[`temp_out_chip_${n}`])];
+    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const board: BoardDraft = {
+      index: n,
+      hashrate_hs: rate === null ? null : rate * perChainUnit,
+      chips: counter(device[`chain_acn${n}`]),
+      chips_expected: spec?.chipsPerBoard ?? null,
+      temp_board_c: maxOf([temp(device[`temp${n}`]), temp(device[`temp3_${n}`]), ...pcb.map(temp), ...zPcb.map(temp)]),
+      temp_chip_c: maxOf([temp(device[`temp2_${n}`]), temp(device[`temp4_${n}`]), ...chip.map(temp), ...zChip.map(temp)]),
+      frequency_mhz:
+        firstOf(device, [`freq${n}`, `freq_avg${n}`, `frequency${n}`], (v) => positive(leadingNumber(v))) ?? globalFreq,
+      bad_chips: badChips(device[`chain_acs${n}`]),
+    };
+    if (inlet !== null || outlet !== null) {
+      board.temp_inlet_c = inlet;
+      board.temp_outlet_c = outlet;
+    }
+    out.boards.push(board);
+  }
+
+  const fanSlots = indexedKeys(device, 'fan').map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
+  const fanNum = positive(device.fan_num);
+  out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum));
+  out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
+
+  out.uptime_s = counter(device.Elapsed);
+  applySummaryCounters(out, summary);
+  out.hw_errors ??= sumOf(chains.map((n) => counter(device[`chain_hw${n}`])));
+
+  // Mode 254 is the S17/T17 sleep mode. S19 reports its normal Mode while asleep; there the
+  // signature is no hashing since boot (current and average 0) with every chip marked `x`.
+  const mode = num(device.Mode);
+  const allChipsOff = out.boards.length > 0 && out.boards.every((b) => (b.chips ?? 0) === 0 || (b.bad_chips ?? 0) === b.chips);
+  if (mode === 254) out.state = 'sleeping';
+  else if (out.hashrate.current_hs === 0 && (out.hashrate.average_hs ?? 0) === 0 && allChipsOff && (out.uptime_s ?? 0) > 300) {
+    out.state = 'sleeping';
+  }
+  out.power_w = positive(device.watt);
+  return out;
+}
+
+export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
+  const out = emptyTelemetry();
+  const { identity, spec } = input;
+  const unit = unitMultiplier(stats.rate_unit) ?? ghsFieldUnit(identity.algorithm);
+  out.hashrate.current_hs = scaled(stats.rate_5s, unit);
+  out.hashrate.average_hs = scaled(stats.rate_avg, unit);
+  const ideal = positive(stats.rate_ideal);
+  out.hashrate.nominal_hs = ideal === null ? null : ideal * unit;
+  out.uptime_s = counter(stats.elapsed);
+  const hydro = isHydroModel(identity.model);
+  for (const [position, chain] of records(stats.chain).entries()) {
+    const pcb = dashList(chain.temp_pcb);
+    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const board: BoardDraft = {
+      index: counter(chain.index) ?? position,
+      hashrate_hs: scaled(chain.rate_real, unit),
+      chips: counter(chain.asic_num),
+      chips_expected: spec?.chipsPerBoard ?? null,
+      temp_board_c: maxOf(pcb.map(temp)),
+      temp_chip_c: maxOf(dashList(chain.temp_chip).map(temp)),
+      frequency_mhz: positive(chain.freq_avg),
+      bad_chips: badChips(chain.asic),
+    };
+    if (inlet !== null || outlet !== null) {
+      board.temp_inlet_c = inlet;
+      board.temp_outlet_c = outlet;
+    }
+    out.boards.push(board);
+  }
+  const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
+  out.fans = fansFromSlots(
+    fanValues.map((rpm, i): [number, number | null] => [i, num(rpm)]),
+    hydro ? null : (spec?.fans ?? positive(stats.fan_num)),
+  );
+  out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
+  out.power_w = positive(stats.watt);
+  applySummaryCounters(out, input.replies.section('summary', 'SUMMARY')[0]);
+  return out;
+}
+
+/** Stock Antminer (and any Bitmain-style `Type` firmware such as Hammer or Blackminer). */
+export function parseAntminer(input: DialectInput): Telemetry {
+  const classic = deviceRecord(input.replies.section('stats', 'STATS'));
+  const modern = newApiStats(input);
+  if (classic && !Array.isArray(classic.chain)) return parseClassicStats(input, classic);
+  if (modern) return parseNewApi(input, modern);
+  // Only summary/devs/pools answered (stats refused or missing): totals from the summary.
+  const out = emptyTelemetry();
+  const summary = input.replies.section('summary', 'SUMMARY')[0];
+  const unit = ghsFieldUnit(input.identity.algorithm);
+  const mhs = (labels: [string, number][]) => labels.filter(([label]) => label.startsWith('MHS'));
+  out.hashrate.current_hs = scaled(summary?.['GHS 5s'], unit) ?? labelledRate(summary, mhs(CURRENT_LABELS));
+  out.hashrate.average_hs = scaled(summary?.['GHS av'], unit) ?? labelledRate(summary, mhs(AVERAGE_LABELS));
+  applySummaryCounters(out, summary);
+  return out;
+}
+

@@ -1,0 +1,147 @@
+// Avalon (Canaan): each module's telemetry is one `MM ID<n>` string of `Name[value]` tokens, not
+// always space-separated (`Elapsed[103840]BOOTBY[1]`), read with a regex (CGMINER-API.md §8.6).
+// Newer units report per-board lists (MGHS, MTmax, MTavg, PVT_T<n>); older ones (741/851) are
+// stacks of modules, each of which is reported here as one board. MM rates are GH/s, cgminer's MH/s.
+import { counter, maxOf, num, positive, type Rec, sumOf, temp } from '../values.js';
+import {
+  AVERAGE_LABELS,
+  applySummaryCounters,
+  type BoardDraft,
+  CURRENT_LABELS,
+  type DialectInput,
+  emptyTelemetry,
+  fansFromSlots,
+  labelledRate,
+  type Telemetry,
+} from './common.js';
+
+export type MmTokens = Map<string, string>;
+
+/** `"Ver[1047-…] Temp[28] MGHS[18727.58 18507.76]"` → name → raw value (first occurrence wins). */
+export function parseMmString(text: string): MmTokens {
+  const tokens: MmTokens = new Map();
+  for (const match of text.matchAll(/([A-Za-z_][\w]*)\[([^\]]*)\]/g)) {
+    const [, name, value] = match;
+    if (name !== undefined && value !== undefined && !tokens.has(name)) tokens.set(name, value);
+  }
+  return tokens;
+}
+
+function list(tokens: MmTokens, name: string): number[] {
+  const raw = tokens.get(name);
+  if (raw === undefined) return [];
+  return raw
+    .trim()
+    .split(/\s+/)
+    .map((v) => num(v.replace(/%$/, '')))
+    .filter((v): v is number => v !== null);
+}
+
+function one(tokens: MmTokens, name: string): number | null {
+  return list(tokens, name)[0] ?? null;
+}
+
+/** Every module of every `stats` record; `HBinfo` (Avalon Q) belongs to the module before it. */
+export function avalonModules(stats: Rec[]): MmTokens[] {
+  const modules: MmTokens[] = [];
+  for (const rec of stats) {
+    for (const [key, value] of Object.entries(rec)) {
+      if (typeof value !== 'string') continue;
+      if (key.startsWith('MM ID')) modules.push(parseMmString(value));
+      else if (key === 'HBinfo' && modules.length > 0) {
+        const last = modules[modules.length - 1];
+        if (last) for (const [name, v] of parseMmString(value)) if (!last.has(name)) last.set(name, v);
+      }
+    }
+  }
+  return modules;
+}
+
+/** Wall power: `WALLPOWER`, else the PSU list — 7 fields end with wall watts, 6 fields carry W at [4]. */
+function modulePower(tokens: MmTokens): number | null {
+  const wall = positive(one(tokens, 'WALLPOWER'));
+  if (wall !== null) return wall;
+  const ps = list(tokens, 'PS');
+  if (ps.length >= 7) return positive(ps[6]);
+  if (ps.length >= 5) return positive(ps[4]);
+  return null;
+}
+
+export function parseAvalon(input: DialectInput): Telemetry {
+  const out = emptyTelemetry();
+  const { replies } = input;
+  const summary = replies.section('summary', 'SUMMARY')[0];
+  const devs = replies.section(['devs', 'edevs'], 'DEVS');
+  const stats = replies.section(['stats', 'estats', 'litestats'], 'STATS');
+  const modules = avalonModules(stats);
+
+  const mmSum = (name: string) => sumOf(modules.map((m) => one(m, name)));
+  const gh = (value: number | null) => (value === null ? null : value * 1e9);
+  out.hashrate.current_hs =
+    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS))) ?? gh(mmSum('GHSspd'));
+  out.hashrate.average_hs =
+    labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS))) ?? gh(mmSum('GHSavg'));
+  // GHSmm is computed from frequency and cores: the rate the module is set up to deliver.
+  out.hashrate.nominal_hs = gh(mmSum('GHSmm'));
+  applySummaryCounters(out, summary);
+  applySummaryCounters(out, devs[0]);
+  out.uptime_s ??= counter(devs[0]?.['Device Elapsed']) ?? counter(stats[0]?.Elapsed);
+
+  const fanSlots: [number, number | null][] = [];
+  let boardIndex = 0;
+  modules.forEach((mm, moduleIndex) => {
+    const perBoard = list(mm, 'MGHS');
+    const freq = positive(one(mm, 'Freq'));
+    if (perBoard.length > 0) {
+      const tmax = list(mm, 'MTmax');
+      const tavg = list(mm, 'MTavg');
+      perBoard.forEach((rate, i) => {
+        const chipTemps = list(mm, `PVT_T${i}`);
+        const expected = /--hash-asic\s+(\d+)/.exec(mm.get(`ATAOPTS${i}`) ?? '')?.[1];
+        const board: BoardDraft = {
+          index: boardIndex++,
+          hashrate_hs: rate * 1e9,
+          chips: chipTemps.length > 0 ? chipTemps.length : null,
+          chips_expected: expected === undefined ? null : Number(expected),
+          temp_board_c: temp(tavg[i]),
+          temp_chip_c: temp(tmax[i]) ?? maxOf(chipTemps.map(temp)),
+          frequency_mhz: freq,
+        };
+        out.boards.push(board);
+      });
+    } else {
+      out.boards.push({
+        index: boardIndex++,
+        hashrate_hs: null,
+        chips: null,
+        chips_expected: null,
+        temp_board_c: null,
+        temp_chip_c: temp(one(mm, 'TMax') ?? one(mm, 'Tmax')),
+        temp_inlet_c: temp(one(mm, 'Temp')),
+        frequency_mhz: freq,
+      });
+    }
+    const single = one(mm, 'Fan');
+    if (single !== null) fanSlots.push([moduleIndex, single]);
+    for (let f = 1; f <= 8; f++) {
+      const rpm = one(mm, `Fan${f}`);
+      if (rpm !== null) fanSlots.push([modules.length > 1 ? moduleIndex * 10 + f : f, rpm]);
+    }
+    list(mm, 'ECHU').forEach((code, i) => {
+      if (code !== 0) out.errors.push({ code, message: `Avalon module ${moduleIndex} hash board ${i}: ECHU error ${code}` });
+    });
+    const ecmm = one(mm, 'ECMM');
+    if (ecmm !== null && ecmm !== 0) out.errors.push({ code: ecmm, message: `Avalon module ${moduleIndex}: ECMM error ${ecmm}` });
+  });
+  out.fans = fansFromSlots(fanSlots, null);
+  out.cooling = out.fans.length > 0 ? 'air' : null;
+
+  out.temp_max_chip_c = maxOf(modules.map((m) => temp(one(m, 'TMax') ?? one(m, 'Tmax'))));
+  out.temp_inlet_c = maxOf(modules.map((m) => temp(one(m, 'Temp') ?? one(m, 'ITemp') ?? one(m, 'HBITemp'))));
+  out.power_w = sumOf(modules.map(modulePower));
+
+  const status = modules.map((m) => m.get('SYSTEMSTATU') ?? '').join(' ');
+  if (/in idle/i.test(status)) out.state = 'sleeping';
+  else if (/in work/i.test(status)) out.state = 'mining';
+  return out;
+}

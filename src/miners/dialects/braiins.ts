@@ -1,0 +1,76 @@
+// Braiins OS (BOSminer / BOSminer+ / BOSer): MH/s everywhere, per-chain `devs`, `temps` and `fans`
+// sections, chip counts and model in `devdetails` (CGMINER-API.md §8.3). `devs` Temperature is 0.0:
+// the readings live in `temps`.
+import { counter, num, positive, type Rec, sumOf, temp } from '../values.js';
+import {
+  AVERAGE_LABELS,
+  applySummaryCounters,
+  type BoardDraft,
+  CURRENT_LABELS,
+  type DialectInput,
+  emptyTelemetry,
+  fansFromSlots,
+  labelledRate,
+  type Telemetry,
+} from './common.js';
+
+export function parseBraiins(input: DialectInput): Telemetry {
+  const out = emptyTelemetry();
+  const { replies, spec } = input;
+  const summary = replies.section('summary', 'SUMMARY')[0];
+  const devs = replies.section(['devs', 'edevs'], 'DEVS');
+  const details = replies.section('devdetails', 'DEVDETAILS');
+  const temps = replies.section('temps', 'TEMPS');
+
+  out.hashrate.current_hs = labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+  out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+  const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
+  out.hashrate.nominal_hs = nominal === null ? null : nominal * 1e6;
+  applySummaryCounters(out, summary);
+
+  // Chains are keyed by their ID (6, 7, 8 on an S9) in devs, devdetails and temps alike.
+  const byId = new Map<number, BoardDraft>();
+  const board = (id: number): BoardDraft => {
+    let found = byId.get(id);
+    if (!found) {
+      found = {
+        index: id,
+        hashrate_hs: null,
+        chips: null,
+        chips_expected: spec?.chipsPerBoard ?? null,
+        temp_board_c: null,
+        temp_chip_c: null,
+        frequency_mhz: null,
+      };
+      byId.set(id, found);
+    }
+    return found;
+  };
+  const idOf = (rec: Rec, position: number) => counter(rec.ID) ?? counter(rec.ASC) ?? position;
+  devs.forEach((dev, i) => {
+    const b = board(idOf(dev, i));
+    b.hashrate_hs = labelledRate(dev, CURRENT_LABELS);
+    b.temp_board_c = temp(dev.Temperature);
+    if (String(dev.Status ?? '').toLowerCase() === 'dead') b.firmware_dead = true;
+  });
+  details.forEach((detail, i) => {
+    const chips = counter(detail.Chips);
+    if (chips !== null) board(idOf(detail, i)).chips = chips;
+    const frequency = positive(detail.Frequency);
+    if (frequency !== null) board(idOf(detail, i)).frequency_mhz = frequency;
+  });
+  temps.forEach((reading, i) => {
+    const b = board(idOf(reading, i));
+    b.temp_board_c = temp(reading.Board) ?? b.temp_board_c;
+    b.temp_chip_c = temp(reading.Chip);
+  });
+  out.boards = [...byId.values()].sort((a, b) => a.index - b.index);
+
+  const fans = replies.section('fans', 'FANS');
+  out.fans = fansFromSlots(
+    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
+    spec?.fans ?? null,
+  );
+  out.cooling = out.fans.length > 0 ? 'air' : null;
+  return out;
+}

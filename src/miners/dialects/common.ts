@@ -1,0 +1,127 @@
+// What every dialect returns, and the few rules they share (fans, counters, hashrate fields).
+import type { Identity } from '../detect.js';
+import type { ModelSpec } from '../models.js';
+import type { Replies } from '../replies.js';
+import type { Board, Fan, Pool } from '../types.js';
+import { counter, num, type Rec } from '../values.js';
+
+export interface DialectInput {
+  replies: Replies;
+  identity: Identity;
+  spec: ModelSpec | null;
+}
+
+/** A board before its status is decided (that needs the miner's state, known only at the end). */
+export interface BoardDraft extends Omit<Board, 'status'> {
+  /** Chips the firmware marks bad (`x` in Antminer chip strings, `Bad Chip Count`). */
+  bad_chips?: number | null;
+  /** The firmware's own verdict where it gives one (`Status: Dead`). */
+  firmware_dead?: boolean;
+}
+
+export interface Telemetry {
+  hashrate: { current_hs: number | null; average_hs: number | null; nominal_hs: number | null };
+  uptime_s: number | null;
+  accepted: number | null;
+  rejected: number | null;
+  hw_errors: number | null;
+  boards: BoardDraft[];
+  fans: Fan[];
+  /** Miner-level readings beyond the boards (Whatsminer `Chip Temp Max`, Avalon `TMax`). */
+  temp_max_chip_c: number | null;
+  temp_max_board_c: number | null;
+  temp_inlet_c: number | null;
+  power_w: number | null;
+  /** Only where the firmware reports it (Whatsminer `Power Rate`); otherwise computed later. */
+  efficiency_j_per_th: number | null;
+  /** null: take the standard `pools` reply. */
+  pools: Pool[] | null;
+  errors: { code: string | number | null; message: string }[];
+  /** What the firmware says; null lets normalize decide from the hashrate. */
+  state: 'mining' | 'sleeping' | null;
+  cooling: 'air' | 'hydro' | 'immersion' | null;
+}
+
+export function emptyTelemetry(): Telemetry {
+  return {
+    hashrate: { current_hs: null, average_hs: null, nominal_hs: null },
+    uptime_s: null,
+    accepted: null,
+    rejected: null,
+    hw_errors: null,
+    boards: [],
+    fans: [],
+    temp_max_chip_c: null,
+    temp_max_board_c: null,
+    temp_inlet_c: null,
+    power_w: null,
+    efficiency_j_per_th: null,
+    pools: null,
+    errors: [],
+    state: null,
+    cooling: null,
+  };
+}
+
+export function scaled(value: unknown, unit: number): number | null {
+  const n = num(value);
+  return n === null || n < 0 ? null : n * unit;
+}
+
+/** Elapsed and share counters from a cgminer `SUMMARY` record. */
+export function applySummaryCounters(out: Telemetry, summary: Rec | undefined): void {
+  if (!summary) return;
+  out.uptime_s ??= counter(summary.Elapsed);
+  out.accepted ??= counter(summary.Accepted);
+  out.rejected ??= counter(summary.Rejected);
+  out.hw_errors ??= counter(summary['Hardware Errors']);
+}
+
+/** First hashrate among several cgminer labels, with the unit each label carries. */
+export function labelledRate(rec: Rec | undefined, labels: [string, number][]): number | null {
+  if (!rec) return null;
+  for (const [label, unit] of labels) {
+    if (label in rec) {
+      const value = scaled(rec[label], unit);
+      if (value !== null) return value;
+    }
+  }
+  return null;
+}
+
+export const CURRENT_LABELS: [string, number][] = [
+  ['GHS 5s', 1e9],
+  ['MHS 5s', 1e6],
+  ['MHS 30s', 1e6],
+  ['MHS 30S', 1e6],
+  ['MHS 1m', 1e6],
+];
+export const AVERAGE_LABELS: [string, number][] = [
+  ['GHS av', 1e9],
+  ['MHS av', 1e6],
+];
+
+/**
+ * Fans from RPM slots. A slot reading 0 is not a fan (S9 reports fan1–4 = 0 and spins fan5/fan6;
+ * hydro units report four zeros). The exception, decided here: when the unit is air-cooled, at least
+ * one fan spins and the model is known to have N fans (model table, else the firmware's fan count),
+ * the missing ones are reported at 0 RPM, taken from the zero slots nearest to the spinning ones —
+ * a stopped fan on a running miner is exactly what an operator must see.
+ */
+export function fansFromSlots(slots: [number, number | null][], expected: number | null): Fan[] {
+  const spinning = slots.filter(([, rpm]) => rpm !== null && rpm > 0);
+  if (spinning.length === 0) return [];
+  const fans: Fan[] = spinning.map(([index, rpm]) => ({ index, rpm }));
+  const missing = expected === null ? 0 : expected - spinning.length;
+  if (missing > 0) {
+    const spinningIdx = spinning.map(([index]) => index);
+    const distance = (index: number) => Math.min(...spinningIdx.map((s) => Math.abs(s - index)));
+    const stopped = slots
+      .filter(([, rpm]) => rpm === 0)
+      .map(([index]) => index)
+      .sort((a, b) => distance(a) - distance(b) || a - b)
+      .slice(0, missing);
+    for (const index of stopped) fans.push({ index, rpm: 0 });
+  }
+  return fans.sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,68 @@
+// Anything that speaks the cgminer API without a dialect of its own (StrongU, Baikal, iBeLink,
+// Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
+// boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
+// board doing 0.85 GH/s) is left out of the average rather than summed in.
+import { counter, num, positive, type Rec, sumOf, temp } from '../values.js';
+import {
+  AVERAGE_LABELS,
+  applySummaryCounters,
+  CURRENT_LABELS,
+  type DialectInput,
+  emptyTelemetry,
+  fansFromSlots,
+  labelledRate,
+  type Telemetry,
+} from './common.js';
+
+const IMPLAUSIBLE_AVERAGE_RATIO = 100;
+
+function deviceAverage(dev: Rec): number | null {
+  const average = labelledRate(dev, AVERAGE_LABELS);
+  const current = labelledRate(dev, CURRENT_LABELS);
+  if (average !== null && current !== null && current > 0 && average / current > IMPLAUSIBLE_AVERAGE_RATIO) return null;
+  return average;
+}
+
+export function parseGeneric(input: DialectInput): Telemetry {
+  const out = emptyTelemetry();
+  const { replies } = input;
+  const summary = replies.section('summary', 'SUMMARY')[0];
+  const devs = replies.section(['devs', 'edevs'], 'DEVS');
+
+  out.hashrate.current_hs = labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+  const averages = devs.map(deviceAverage);
+  out.hashrate.average_hs =
+    labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));
+  applySummaryCounters(out, summary);
+  if (!summary && devs.length > 0) {
+    out.accepted = sumOf(devs.map((d) => counter(d.Accepted)));
+    out.rejected = sumOf(devs.map((d) => counter(d.Rejected)));
+    out.hw_errors = sumOf(devs.map((d) => counter(d['Hardware Errors'])));
+    out.uptime_s = counter(devs[0]?.['Device Elapsed']);
+  }
+
+  devs.forEach((dev, i) => {
+    out.boards.push({
+      index: counter(dev.ID) ?? counter(dev.ASC) ?? counter(dev.PGA) ?? i,
+      hashrate_hs: labelledRate(dev, CURRENT_LABELS),
+      chips: counter(dev.Asics),
+      chips_expected: null,
+      temp_board_c: temp(dev.Temperature),
+      temp_chip_c: null,
+      frequency_mhz: positive(dev.Frequency) ?? positive(dev.PLL),
+      firmware_dead: String(dev.Status ?? '').toLowerCase() === 'dead',
+    });
+  });
+
+  // Fans where a summary lists them (StrongU: "Fan Num", "Fan1", "Fan2").
+  if (summary) {
+    const slots: [number, number | null][] = [];
+    for (const [key, value] of Object.entries(summary)) {
+      const match = /^Fan(\d+)$/.exec(key);
+      if (match) slots.push([Number(match[1]), num(value)]);
+    }
+    out.fans = fansFromSlots(slots, positive(summary['Fan Num']));
+    if (out.fans.length > 0) out.cooling = 'air';
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+// Innosilicon (innominer / older sgminer builds): one `stats` record per hash chain with
+// `Num chips` (expected) and `Num active chips`; the old build splits them into STATS0, STATS1, …
+// The unit of the `MHS` fields depends on the model (an A9 reports sol/s there), so without a model
+// or a `coin` reply naming the algorithm the hashrate is left null rather than guessed.
+import { counter, isRecord, positive, type Rec, str, temp } from '../values.js';
+import {
+  AVERAGE_LABELS,
+  applySummaryCounters,
+  type BoardDraft,
+  CURRENT_LABELS,
+  type DialectInput,
+  emptyTelemetry,
+  labelledRate,
+  type Telemetry,
+} from './common.js';
+
+/** H/s per "MH" of an Innosilicon field, by algorithm: equihash units report sol/s under the label. */
+function innosiliconUnit(algorithm: string): number | null {
+  if (algorithm === 'equihash') return 1;
+  if (algorithm === 'sha256d' || algorithm === 'scrypt' || algorithm === 'ethash' || algorithm === 'x11') return 1e6;
+  return null;
+}
+
+function chainRecords(input: DialectInput): Rec[] {
+  const stats = input.replies.ok('stats');
+  if (!stats) return [];
+  const out = input.replies.section('stats', 'STATS').filter((rec) => 'Num active chips' in rec || 'Num chips' in rec);
+  for (const [key, value] of Object.entries(stats.body)) {
+    if (!/^STATS\d+$/.test(key) || !Array.isArray(value)) continue;
+    for (const rec of value) if (isRecord(rec) && ('Num active chips' in rec || 'Num chips' in rec)) out.push(rec);
+  }
+  return out;
+}
+
+export function parseInnosilicon(input: DialectInput): Telemetry {
+  const out = emptyTelemetry();
+  const summary = input.replies.section('summary', 'SUMMARY')[0];
+  const hashMethod = str(input.replies.section('coin', 'COIN')[0]?.['Hash Method'])?.toLowerCase();
+  const algorithm = input.identity.algorithm !== 'unknown' ? input.identity.algorithm : hashMethod === 'sha256' ? 'sha256d' : (hashMethod ?? 'unknown');
+  const unit = innosiliconUnit(algorithm);
+  const rescale = (value: number | null) => (value === null || unit === null ? null : (value / 1e6) * unit);
+
+  out.hashrate.current_hs = rescale(labelledRate(summary, CURRENT_LABELS));
+  out.hashrate.average_hs = rescale(labelledRate(summary, AVERAGE_LABELS));
+  if (unit === null && labelledRate(summary, CURRENT_LABELS) !== null) {
+    out.errors.push({ code: 'unit_unknown', message: 'hashrate unit unknown for this Innosilicon model; left empty' });
+  }
+  applySummaryCounters(out, summary);
+
+  chainRecords(input).forEach((chain, i) => {
+    const board: BoardDraft = {
+      index: counter(chain['Chain ID']) ?? counter(chain.STATS) ?? i,
+      hashrate_hs: rescale(labelledRate(chain, AVERAGE_LABELS)),
+      chips: counter(chain['Num active chips']),
+      chips_expected: positive(chain['Num chips']),
+      temp_board_c: temp(chain.Temp),
+      temp_chip_c: temp(chain['Temp max']),
+      frequency_mhz: null,
+    };
+    out.boards.push(board);
+  });
+  return out;
+}

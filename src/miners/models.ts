@@ -1,0 +1,112 @@
+// What we know about models that the replies do not say: hashing algorithm (which decides the unit
+// of `GHS 5s`, CGMINER-API.md §9), chips per hash board and fan count (to tell a dead chip or fan
+// from a model that never had one). Only values we are sure of are listed; unknown means null.
+
+export type Algorithm = 'sha256d' | 'scrypt' | 'x11' | 'ethash' | 'equihash' | 'tensority' | 'unknown';
+
+export interface ModelSpec {
+  algorithm: Algorithm;
+  chipsPerBoard?: number;
+  fans?: number;
+}
+
+/** `"S19 Pro"` → `"s19pro"`, `"S21 XP Hyd."` → `"s21xphyd"`, `"L3+"` → `"l3+"`. */
+export function modelKey(model: string): string {
+  return model.toLowerCase().replace(/[\s.\-_]/g, '');
+}
+
+const ANTMINER: Record<string, ModelSpec> = {
+  s9: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
+  s9i: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
+  s9j: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
+  s9k: { algorithm: 'sha256d', chipsPerBoard: 60, fans: 2 },
+  s17: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4 },
+  s17pro: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4 },
+  's17+': { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4 },
+  t17: { algorithm: 'sha256d', chipsPerBoard: 30, fans: 4 },
+  't17+': { algorithm: 'sha256d', chipsPerBoard: 44, fans: 4 },
+  s19: { algorithm: 'sha256d', chipsPerBoard: 76, fans: 4 },
+  s19pro: { algorithm: 'sha256d', chipsPerBoard: 114, fans: 4 },
+  s19jpro: { algorithm: 'sha256d', chipsPerBoard: 126, fans: 4 },
+  s19xp: { algorithm: 'sha256d', chipsPerBoard: 110, fans: 4 },
+  s19kpro: { algorithm: 'sha256d', chipsPerBoard: 77, fans: 4 },
+  s19x88: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4 },
+  s1988: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4 },
+  s21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4 },
+  s21pro: { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4 },
+  t21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4 },
+  'l3+': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2 },
+  'l3++': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2 },
+  l7: { algorithm: 'scrypt', chipsPerBoard: 120, fans: 4 },
+  d3: { algorithm: 'x11', chipsPerBoard: 60, fans: 2 },
+  e3: { algorithm: 'ethash', fans: 2 },
+  z9: { algorithm: 'equihash', fans: 2 },
+  z11: { algorithm: 'equihash', chipsPerBoard: 3, fans: 2 },
+  z15: { algorithm: 'equihash', chipsPerBoard: 3, fans: 2 },
+  z15pro: { algorithm: 'equihash', fans: 2 },
+  b3: { algorithm: 'tensority' },
+};
+
+// Families by name prefix when the exact model is not listed (S19j, S21+, L9, D9, …).
+const ANTMINER_PREFIX: [RegExp, ModelSpec][] = [
+  [/^[st]\d/, { algorithm: 'sha256d' }],
+  [/^l\d/, { algorithm: 'scrypt' }],
+  [/^d\d/, { algorithm: 'x11' }],
+  [/^e\d/, { algorithm: 'ethash' }],
+  [/^z\d/, { algorithm: 'equihash' }],
+];
+
+const OTHER_MAKES: Record<string, ModelSpec> = {
+  'hammer:d10': { algorithm: 'scrypt' },
+  'innosilicon:a9': { algorithm: 'equihash' },
+  'innosilicon:a10': { algorithm: 'ethash' },
+  'innosilicon:a11': { algorithm: 'ethash' },
+  'innosilicon:t3': { algorithm: 'sha256d' },
+  'innosilicon:a6': { algorithm: 'scrypt' },
+};
+
+/** Makes whose every ASIC hashes SHA-256d, so an unlisted model still has a known algorithm. */
+const SHA256_MAKES = new Set(['Whatsminer', 'Avalon', 'SealMiner', 'Spondoolies']);
+
+export function lookupModel(make: string, model: string | null): ModelSpec | null {
+  if (model === null) return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
+  const key = modelKey(model);
+  if (make === 'Antminer') {
+    const exact = ANTMINER[key] ?? ANTMINER[key.replace(/hyd(ro)?$/, '')];
+    if (exact) return exact;
+    for (const [pattern, spec] of ANTMINER_PREFIX) if (pattern.test(key)) return spec;
+    return null;
+  }
+  const other = OTHER_MAKES[`${make.toLowerCase()}:${key}`];
+  if (other) return other;
+  return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
+}
+
+/** H/s per unit of an Antminer `GHS …` field: the label says GH/s, the chips say otherwise (§9). */
+export function ghsFieldUnit(algorithm: string): number {
+  switch (algorithm) {
+    case 'scrypt':
+    case 'x11':
+    case 'ethash':
+      return 1e6; // MH/s despite the label (L3+ ≈ 504, D3 ≈ 16 346, E3 ≈ 197)
+    case 'equihash':
+      return 1e3; // ksol/s (Z11 ≈ 141); some builds report the total in sol/s, see antminer.ts
+    default:
+      return 1e9;
+  }
+}
+
+/** H/s per unit of a unit string such as `"GH"`, `"GH/s"`, `"MH"`, `"Ksol/s"`. */
+export function unitMultiplier(unit: unknown): number | null {
+  if (typeof unit !== 'string') return null;
+  const match = /^\s*([kmgtp]?)(h|sol)/i.exec(unit);
+  if (!match) return null;
+  const prefix = (match[1] ?? '').toLowerCase();
+  const scale: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
+  return scale[prefix] ?? null;
+}
+
+/** Whether a model name marks a water-cooled unit (`S21 XP Hyd.`, `S19 Pro+ Hydro`). */
+export function isHydroModel(model: string | null): boolean {
+  return model !== null && /\bhyd(ro)?\b|hyd\.?$/i.test(model);
+}

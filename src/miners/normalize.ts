@@ -1,0 +1,161 @@
+// Replies of one poll → one Snapshot that means the same on every make (hashctl.md §5). Pure: no
+// I/O, no clock; odd or missing input gives null data, never an exception.
+import type { DecodedReply } from '../cgminer/types.js';
+import type { MinerError } from '../errors.js';
+import { type Identity, detect } from './detect.js';
+import { parseAftermarket } from './dialects/aftermarket.js';
+import { parseAntminer } from './dialects/antminer.js';
+import { parseAvalon } from './dialects/avalon.js';
+import { parseBraiins } from './dialects/braiins.js';
+import type { BoardDraft, DialectInput, Telemetry } from './dialects/common.js';
+import { parseGeneric } from './dialects/generic.js';
+import { parseInnosilicon } from './dialects/innosilicon.js';
+import { parseLuxos } from './dialects/luxos.js';
+import { parseSealminer } from './dialects/sealminer.js';
+import { parseWhatsminer } from './dialects/whatsminer.js';
+import { isHydroModel, lookupModel } from './models.js';
+import { parsePools } from './pools.js';
+import { Replies } from './replies.js';
+import type { Board, Snapshot } from './types.js';
+import { maxOf, round, sumOf } from './values.js';
+
+const DIALECTS: Record<Identity['family'], (input: DialectInput) => Telemetry> = {
+  antminer: parseAntminer,
+  'antminer-aftermarket': parseAftermarket,
+  braiins: parseBraiins,
+  luxos: parseLuxos,
+  whatsminer: parseWhatsminer,
+  avalon: parseAvalon,
+  innosilicon: parseInnosilicon,
+  sealminer: parseSealminer,
+  generic: parseGeneric,
+};
+
+/** Below this a SHA-256 machine would beat every ASIC ever built: the power field is wrong, not the miner. */
+const MIN_PLAUSIBLE_J_PER_TH = 5;
+
+type SnapshotError = Snapshot['errors'][number];
+
+function boardStatus(board: BoardDraft, state: string): string {
+  if (state === 'sleeping') return 'unknown';
+  if (board.firmware_dead === true || board.chips === 0 || board.hashrate_hs === 0) return 'dead';
+  const missingChips = board.chips !== null && board.chips_expected !== null && board.chips < board.chips_expected;
+  if (missingChips || (board.bad_chips ?? 0) > 0) return 'degraded';
+  if (board.hashrate_hs === null && board.chips === null) return 'unknown';
+  return 'ok';
+}
+
+function finishBoard(draft: BoardDraft, state: string): Board {
+  return {
+    index: draft.index,
+    hashrate_hs: draft.hashrate_hs === null ? null : Math.round(draft.hashrate_hs),
+    chips: draft.chips,
+    chips_expected: draft.chips_expected,
+    temp_board_c: draft.temp_board_c,
+    temp_chip_c: draft.temp_chip_c,
+    ...(draft.temp_inlet_c !== undefined ? { temp_inlet_c: draft.temp_inlet_c } : {}),
+    ...(draft.temp_outlet_c !== undefined ? { temp_outlet_c: draft.temp_outlet_c } : {}),
+    frequency_mhz: draft.frequency_mhz,
+    status: boardStatus(draft, state),
+  };
+}
+
+/** Warnings about the replies themselves: repairs the decoder made and members that failed. */
+function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
+  const errors: SnapshotError[] = [];
+  const expected = (command: string) => identity.family === 'whatsminer' && command === 'version';
+  for (const [command, reply] of replies.all()) {
+    for (const repair of reply.repairs ?? []) errors.push({ code: 'repair', message: `repaired: ${repair} (${command})` });
+    if (!reply.ok && !expected(command)) {
+      errors.push({ code: reply.status.code ?? 'api', message: `${command}: ${reply.status.msg ?? reply.status.status}` });
+    }
+  }
+  for (const [command, failure] of replies.failures()) {
+    if (!expected(command)) errors.push({ code: failure.kind, message: `${command}: ${failure.message}` });
+  }
+  return errors;
+}
+
+function compose(map: Readonly<Record<string, unknown>>): Snapshot {
+  const replies = new Replies(map);
+  const identity = detect(replies);
+  const spec = lookupModel(identity.make, identity.model);
+  const t = DIALECTS[identity.family]({ replies, identity, spec });
+
+  const errors = [...replyErrors(replies, identity), ...t.errors];
+  const pools = t.pools ?? parsePools(replies.section('pools', 'POOLS'));
+  const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
+  const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
+
+  const current = t.hashrate.current_hs;
+  const average = t.hashrate.average_hs;
+  const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
+  const boards = t.boards.map((draft) => finishBoard(draft, state));
+
+  let power = t.power_w;
+  let efficiency = t.efficiency_j_per_th;
+  const rate = (current ?? 0) > 0 ? current : average;
+  if (efficiency === null && power !== null && identity.algorithm === 'sha256d' && rate !== null && rate > 0) {
+    efficiency = power / (rate / 1e12);
+    if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
+      errors.push({ code: 'implausible_power', message: `reported power ${power} W is impossible at this hashrate; ignored` });
+      power = null;
+      efficiency = null;
+    }
+  }
+
+  const cooling = t.cooling ?? (isHydroModel(identity.model) ? 'hydro' : t.fans.length > 0 ? 'air' : null);
+  const hs = (value: number | null) => (value === null ? null : Math.round(value));
+  return {
+    make: identity.make,
+    model: identity.model,
+    firmware: identity.firmware,
+    algorithm: identity.algorithm,
+    hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(t.hashrate.nominal_hs) },
+    uptime_s: t.uptime_s,
+    accepted,
+    rejected,
+    hw_errors: t.hw_errors,
+    boards,
+    fans: t.fans,
+    temp_max_chip_c: maxOf([t.temp_max_chip_c, ...boards.map((b) => b.temp_chip_c)]),
+    temp_max_board_c: maxOf([t.temp_max_board_c, ...boards.map((b) => b.temp_board_c)]),
+    temp_inlet_c: maxOf([t.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)]),
+    power_w: power,
+    efficiency_j_per_th: round(efficiency, 2),
+    pools,
+    errors,
+    state,
+    cooling,
+  };
+}
+
+/** Never throws: a bug in a dialect becomes an `internal` entry in `errors`, not a crashed poll. */
+export function normalize(replies: Record<string, DecodedReply | MinerError>): Snapshot {
+  try {
+    return compose(replies);
+  } catch (error) {
+    return {
+      make: 'unknown',
+      model: null,
+      firmware: { name: null, version: null },
+      algorithm: 'unknown',
+      hashrate: { current_hs: null, average_hs: null, nominal_hs: null },
+      uptime_s: null,
+      accepted: null,
+      rejected: null,
+      hw_errors: null,
+      boards: [],
+      fans: [],
+      temp_max_chip_c: null,
+      temp_max_board_c: null,
+      temp_inlet_c: null,
+      power_w: null,
+      efficiency_j_per_th: null,
+      pools: [],
+      errors: [{ code: 'internal', message: `normalize failed: ${error instanceof Error ? error.message : String(error)}` }],
+      state: 'unknown',
+      cooling: null,
+    };
+  }
+}

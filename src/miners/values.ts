@@ -1,0 +1,139 @@
+// Total, pure readers for the loosely typed values miners send: numbers as strings with padding,
+// "" for absent, nan/inf, sentinel temperatures. Every reader returns null rather than guessing.
+
+export type Rec = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Rec {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The records of an array-of-objects section; anything else yields []. */
+export function records(value: unknown): Rec[] {
+  if (Array.isArray(value)) return value.filter(isRecord);
+  if (isRecord(value)) return [value];
+  return [];
+}
+
+const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/** A finite number from a number or a numeric string (`" 69.2461"`, `"156.0000"`); otherwise null. */
+export function num(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (!NUMERIC.test(text)) return null;
+  const parsed = Number(text);
+  return Number.isFinite(parsed) ? parsed : null;
+}
+
+/** A number that must be positive to mean anything (counts of chips, RPM, watts, MHz). */
+export function positive(value: unknown): number | null {
+  const n = num(value);
+  return n !== null && n > 0 ? n : null;
+}
+
+/** A non-negative integer counter (shares, errors); negative or fractional garbage is rejected. */
+export function counter(value: unknown): number | null {
+  const n = num(value);
+  if (n === null || n < 0) return null;
+  return Math.round(n);
+}
+
+/** The first leading number of a string such as `"1600M"`, `"289.94 Ksol/s"`, `"967.50 (AB)"`. */
+export function leadingNumber(value: unknown): number | null {
+  if (typeof value === 'number') return num(value);
+  if (typeof value !== 'string') return null;
+  const match = /^\s*([-+]?\d+(?:\.\d+)?)/.exec(value);
+  return match ? num(match[1]) : null;
+}
+
+export function str(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  return text === '' ? null : text;
+}
+
+export function bool(value: unknown): boolean | null {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase();
+    if (text === 'true' || text === 'y' || text === 'yes') return true;
+    if (text === 'false' || text === 'n' || text === 'no') return false;
+  }
+  return null;
+}
+
+// Readings outside this band are broken sensors (S9 boards report -83, Avalon -273), not weather.
+const TEMP_MIN_C = -40;
+const TEMP_MAX_C = 150;
+
+/** A temperature in °C, or null for the sentinels: 0 (sensor absent), -273, and impossible values. */
+export function temp(value: unknown): number | null {
+  const n = num(value);
+  if (n === null || n === 0 || n < TEMP_MIN_C || n > TEMP_MAX_C) return null;
+  return n;
+}
+
+/**
+ * The values of an Antminer dash string (`"22-53-21-50"`, `"2--1-20-22"`, `"-8--11-10-12"`):
+ * a `-` that follows a separator (or starts the string) is a minus sign.
+ */
+export function dashList(value: unknown): number[] {
+  if (Array.isArray(value)) return value.map(num).filter((n): n is number => n !== null);
+  if (typeof value !== 'string') return [];
+  const parts = value.trim().split('-');
+  const out: number[] = [];
+  let negative = false;
+  for (const part of parts) {
+    if (part === '') {
+      negative = true;
+      continue;
+    }
+    const n = num(part);
+    if (n !== null) out.push(negative ? -n : n);
+    negative = false;
+  }
+  return out;
+}
+
+export function maxOf(values: Iterable<number | null | undefined>): number | null {
+  let best: number | null = null;
+  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v) && (best === null || v > best)) best = v;
+  return best;
+}
+
+export function sumOf(values: Iterable<number | null | undefined>): number | null {
+  let total: number | null = null;
+  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v)) total = (total ?? 0) + v;
+  return total;
+}
+
+/** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */
+export function indexedKeys(record: Rec, prefix: string): number[] {
+  const out = new Set<number>();
+  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d+)$`);
+  for (const key of Object.keys(record)) {
+    const match = pattern.exec(key);
+    if (match) out.add(Number(match[1]));
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The first present (non-null after `read`) value among several candidate keys. */
+export function firstOf<T>(record: Rec | null | undefined, keys: string[], read: (v: unknown) => T | null): T | null {
+  if (!record) return null;
+  for (const key of keys) {
+    if (key in record) {
+      const value = read(record[key]);
+      if (value !== null) return value;
+    }
+  }
+  return null;
+}
+
+/** Round to a fixed number of decimals so derived values print cleanly and compare stably. */
+export function round(value: number | null, decimals = 2): number | null {
+  if (value === null) return null;
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,241 @@
+// The upstream cgminer command semantics every profile starts from (§3.1 codes, §5.2, §15): pool
+// writes that really change the pool list, privileged/check, save, restart and quit. Profiles add
+// their report commands and vendor extensions on top.
+import type { Rec } from './json.js';
+import { status } from './render.js';
+import { activePool } from './state.js';
+import type { AccessMode, CommandCtx, CommandSpec, MinerState, Reply, SimPool } from './types.js';
+
+/** Bitmain stock default `api-groups` A:stats:pools:devs:summary:version (§7). */
+const GROUP_A = new Set(['stats', 'pools', 'devs', 'summary', 'version']);
+
+export function accessAllows(access: AccessMode, name: string, spec: CommandSpec): boolean {
+  if (access === 'full') return true;
+  if (access === 'groupA') return GROUP_A.has(name);
+  return spec.access === 'read';
+}
+
+export function reply(ctx: CommandCtx, letter: 'S' | 'I' | 'W' | 'E', code: number, msg: string, section?: string, records?: Rec[]): Reply {
+  const r: Reply = { type: 'std', status: status(letter, code, msg, ctx.profile.description) };
+  if (section !== undefined) {
+    r.section = section;
+    r.records = records ?? [];
+  }
+  return r;
+}
+
+export function invalidCommand(): Reply {
+  // Upstream's E/14 carries no Description (§15).
+  return { type: 'std', status: status('E', 14, 'Invalid command') };
+}
+
+export function accessDenied(ctx: CommandCtx, name: string): Reply {
+  return reply(ctx, 'E', 45, `Access denied to '${name}' command`);
+}
+
+function poolLabel(index: number, pool: SimPool): string {
+  return `${index}:'${pool.url}'`;
+}
+
+/** Parses a pool id parameter; an error reply when missing or out of range (E/25, E/26). */
+function poolArg(ctx: CommandCtx): { index: number; pool: SimPool } | Reply {
+  const text = (ctx.parameter ?? '').trim();
+  if (text === '') return reply(ctx, 'E', 25, 'Missing pool id parameter');
+  const index = Number.parseInt(text, 10);
+  const pools = ctx.state.pools;
+  const pool = Number.isInteger(index) && index >= 0 ? pools[index] : undefined;
+  if (!pool) return reply(ctx, 'E', 26, `Invalid pool id ${Number.isNaN(index) ? text : index} - range is 0 - ${pools.length - 1}`);
+  return { index, pool };
+}
+
+function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && 'type' in value;
+}
+
+function renumberPriorities(state: MinerState, order: SimPool[]): void {
+  order.forEach((pool, i) => {
+    pool.priority = i;
+  });
+  const active = activePool(state);
+  if (active) active.stratumActive = true;
+}
+
+function byPriority(state: MinerState): SimPool[] {
+  return [...state.pools].sort((a, b) => a.priority - b.priority);
+}
+
+/** `addpool` details: `URL,USR,PASS` where `\` escapes the next character (§6). */
+export function parseAddpool(text: string): { url: string; user: string; password: string } | null {
+  const fields: string[] = [''];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    const at = fields.length - 1;
+    if (ch === '\\' && i + 1 < text.length) {
+      fields[at] = `${fields[at]}${text[++i]}`;
+    } else if (ch === ',' && fields.length < 3) {
+      fields.push('');
+    } else {
+      fields[at] = `${fields[at]}${ch}`;
+    }
+  }
+  const [url, user, password] = fields;
+  if (fields.length < 3 || !url || user === undefined || !password) return null;
+  return { url, user, password };
+}
+
+const switchpool: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const arg = poolArg(ctx);
+    if (isReply(arg)) return arg;
+    arg.pool.enabled = true;
+    renumberPriorities(ctx.state, [arg.pool, ...byPriority(ctx.state).filter((p) => p !== arg.pool)]);
+    return reply(ctx, 'S', 27, `Switching to pool ${poolLabel(arg.index, arg.pool)}`);
+  },
+};
+
+const enablepool: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const arg = poolArg(ctx);
+    if (isReply(arg)) return arg;
+    if (arg.pool.enabled) return reply(ctx, 'I', 49, `Pool ${poolLabel(arg.index, arg.pool)} already enabled`);
+    arg.pool.enabled = true;
+    renumberPriorities(ctx.state, byPriority(ctx.state));
+    return reply(ctx, 'S', 47, `Enabling pool ${poolLabel(arg.index, arg.pool)}`);
+  },
+};
+
+const disablepool: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const arg = poolArg(ctx);
+    if (isReply(arg)) return arg;
+    if (!arg.pool.enabled) return reply(ctx, 'I', 50, `Pool ${poolLabel(arg.index, arg.pool)} already disabled`);
+    const otherEnabled = ctx.state.pools.some((p) => p !== arg.pool && p.enabled);
+    if (!otherEnabled) return reply(ctx, 'E', 51, `Cannot disable last active pool ${poolLabel(arg.index, arg.pool)}`);
+    arg.pool.enabled = false;
+    renumberPriorities(ctx.state, byPriority(ctx.state));
+    return reply(ctx, 'S', 48, `Disabling pool ${poolLabel(arg.index, arg.pool)}`);
+  },
+};
+
+const addpool: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    if (ctx.parameter === null || ctx.parameter === '') return reply(ctx, 'E', 52, 'Missing addpool details');
+    const details = parseAddpool(ctx.parameter);
+    if (!details) return reply(ctx, 'E', 53, `Invalid addpool details '${ctx.parameter}'`);
+    const pool: SimPool = {
+      ...details,
+      priority: ctx.state.pools.length,
+      enabled: true,
+      alive: true,
+      stratumActive: false,
+      accepted: 0,
+      rejected: 0,
+      stale: 0,
+      getworks: 0,
+      difficultyAccepted: 0,
+      lastShareAtMs: 0,
+      diff: ctx.profile.shareDiff,
+    };
+    ctx.state.pools.push(pool);
+    return reply(ctx, 'S', 55, `Added pool ${ctx.state.pools.length - 1}: '${details.url}'`);
+  },
+};
+
+const removepool: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const arg = poolArg(ctx);
+    if (isReply(arg)) return arg;
+    if (ctx.state.pools.length <= 1) return reply(ctx, 'E', 66, `Cannot remove last pool ${poolLabel(arg.index, arg.pool)}`);
+    if (activePool(ctx.state) === arg.pool) return reply(ctx, 'E', 67, `Cannot remove active pool ${poolLabel(arg.index, arg.pool)}`);
+    ctx.state.pools.splice(arg.index, 1);
+    renumberPriorities(ctx.state, byPriority(ctx.state));
+    return reply(ctx, 'S', 68, `Removed pool ${poolLabel(arg.index, arg.pool)}`);
+  },
+};
+
+const poolpriority: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const text = (ctx.parameter ?? '').trim();
+    if (text === '') return reply(ctx, 'E', 25, 'Missing pool id parameter');
+    const pools = ctx.state.pools;
+    const listed: SimPool[] = [];
+    for (const part of text.split(',')) {
+      const index = Number.parseInt(part, 10);
+      const pool = Number.isInteger(index) && index >= 0 ? pools[index] : undefined;
+      if (!pool) return reply(ctx, 'E', 26, `Invalid pool id ${part} - range is 0 - ${pools.length - 1}`);
+      if (listed.includes(pool)) return reply(ctx, 'E', 74, `Duplicate pool specified ${index}`);
+      listed.push(pool);
+    }
+    renumberPriorities(ctx.state, [...listed, ...byPriority(ctx.state).filter((p) => !listed.includes(p))]);
+    return reply(ctx, 'S', 73, 'Changed pool priorities');
+  },
+};
+
+const privileged: CommandSpec = {
+  access: 'write',
+  run: (ctx) => reply(ctx, 'S', 46, 'Privileged access OK'),
+};
+
+const save: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const file = ctx.parameter && ctx.parameter !== '' ? ctx.parameter : '/config/cgminer.conf';
+    return reply(ctx, 'S', 44, `Configuration saved to file '${file}'`);
+  },
+};
+
+const restart: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    ctx.after = 'restart';
+    return { type: 'object', object: { STATUS: 'RESTART', id: 1 }, text: 'RESTART' };
+  },
+};
+
+const quit: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    ctx.after = 'quit';
+    return { type: 'object', object: { STATUS: 'BYE', id: 1 }, text: 'BYE' };
+  },
+};
+
+const check: CommandSpec = {
+  access: 'read',
+  run(ctx) {
+    const name = (ctx.parameter ?? '').trim();
+    if (name === '') return reply(ctx, 'E', 71, 'Missing check cmd');
+    const spec = ctx.profile.commands[name];
+    const exists = spec !== undefined;
+    const access = exists && accessAllows(ctx.state.access, name, spec);
+    return reply(ctx, 'S', 72, 'Check command', 'CHECK', [{ Exists: exists ? 'Y' : 'N', Access: access ? 'Y' : 'N' }]);
+  },
+};
+
+/** Upstream `ascset` for drivers without options: W/117 (E/10 when the miner has no ASCs). */
+const ascset: CommandSpec = {
+  access: 'write',
+  run(ctx) {
+    const count = ctx.profile.chains.length;
+    if (count === 0) return reply(ctx, 'E', 10, 'No ASCs');
+    const text = ctx.parameter ?? '';
+    if (text === '') return reply(ctx, 'E', 15, 'Missing device id parameter');
+    const id = Number.parseInt(text, 10);
+    if (!(id >= 0 && id < count)) return reply(ctx, 'E', 107, `Invalid ASC id ${text} - range is 0 - ${count - 1}`);
+    return reply(ctx, 'W', 117, `ASC ${id} does not support ascset`);
+  },
+};
+
+/** The write and meta commands shared by every cgminer-derived firmware. */
+export function upstreamCommands(): Record<string, CommandSpec> {
+  return { switchpool, enablepool, disablepool, addpool, removepool, poolpriority, privileged, save, restart, quit, check, ascset };
+}
+
+export const READ_JOINABLE = (run: CommandSpec['run']): CommandSpec => ({ access: 'read', joinable: true, run });
+export const READ_ONLY = (run: CommandSpec['run']): CommandSpec => ({ access: 'read', run });

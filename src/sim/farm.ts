@@ -1,0 +1,375 @@
+// The farm: one net.Server per miner, one request per connection (§1), faults applied around the
+// pure dispatcher. Nothing runs per miner while idle: state moves lazily, and the only periodic
+// timers are farm-wide (flapping, log flush).
+import net from 'node:net';
+import { HashctlError, UsageError } from '../errors.js';
+import { targetKey } from '../targets/types.js';
+import { type DispatchTarget, dispatch } from './dispatch.js';
+import { faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseFaults } from './faults.js';
+import { CommandLog } from './log.js';
+import { profileFor } from './profiles/index.js';
+import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
+import { type Rng, unit } from './rng.js';
+import { createState, minerRng, resetAfterRestart } from './state.js';
+import type { CommandLogEntry, FaultSpec, MinerFaults, MinerState, Profile, SimMinerView, WritesOverride } from './types.js';
+
+/** cgminer reads one request with a single recv() of at most 4095 bytes (§1). */
+const REQUEST_LIMIT = 4095;
+/** A connection that sends nothing is closed, as btminer does after 10 s (§1). */
+const IDLE_CLOSE_MS = 10_000;
+/** How long a `timeout`/`hang` fault holds a connection before the farm drops it. */
+const HOLD_MS = 120_000;
+const LISTEN_BATCH = 1000;
+const FLAP_TICK_MS = 250;
+
+export interface FarmOptions {
+  /** A profile name or `mix` (default). */
+  profile?: string;
+  /** Many ports on one address: `host`, `basePort` (0 = any free ports), `count`. */
+  host?: string;
+  basePort?: number;
+  count?: number;
+  /** One miner per loopback address (a list or `127.0.1.0/24`), on `port` (default 4028). */
+  addresses?: string[];
+  port?: number;
+  seed?: number;
+  ambientC?: number;
+  /** Shares 0..1 of miners with a dead board / a failed or worn fan. */
+  deadBoards?: number;
+  failedFans?: number;
+  /** Force write access on every miner (`allow`) or refuse writes everywhere (`deny`). */
+  writes?: WritesOverride;
+  faults?: FaultSpec | string;
+  /** Share 0..1 of miners the faults apply to (default all). */
+  faultShare?: number;
+  restartDelayMs?: number;
+  logFile?: string;
+  /** Entries kept in `commandLog` (default 10,000; 0 keeps none). */
+  logLimit?: number;
+  onCommand?: (entry: CommandLogEntry) => void;
+  now?: () => number;
+}
+
+export interface SimMiner extends SimMinerView {
+  readonly profile: Profile;
+  readonly state: MinerState;
+  faults: MinerFaults;
+  /** Whether the port accepts connections right now. */
+  readonly listening: boolean;
+  setFaults(faults: Partial<MinerFaults>): Promise<void>;
+  /** The commands this miner received, oldest first (from the farm's bounded log). */
+  received(): CommandLogEntry[];
+  /** Brings a miner back after `quit`, or restarts it now (port closed for the restart delay). */
+  restart(delayMs?: number): Promise<void>;
+}
+
+export interface Farm {
+  readonly miners: SimMiner[];
+  inventory(): string[];
+  readonly commandLog: CommandLogEntry[];
+  stop(): Promise<void>;
+}
+
+class Miner implements SimMiner, DispatchTarget {
+  readonly view: SimMinerView;
+  server: net.Server | null = null;
+  opening: Promise<void> | null = null;
+  flapPhaseMs = 0;
+
+  constructor(
+    readonly index: number,
+    readonly host: string,
+    public port: number,
+    readonly profile: Profile,
+    readonly state: MinerState,
+    readonly rng: Rng,
+    public faults: MinerFaults,
+    private readonly farm: SimFarm,
+  ) {
+    this.view = { index, host, port, key: targetKey(host, port) };
+  }
+  get key(): string {
+    return this.view.key;
+  }
+  get listening(): boolean {
+    return this.server !== null;
+  }
+  setFaults(faults: Partial<MinerFaults>): Promise<void> {
+    this.faults = { ...this.faults, ...faults };
+    return this.farm.reconcile(this);
+  }
+  received(): CommandLogEntry[] {
+    return this.farm.log.entries.filter((e) => e.target === this.key);
+  }
+  restart(delayMs?: number): Promise<void> {
+    return this.farm.takeDown(this, delayMs ?? this.farm.restartDelayMs);
+  }
+}
+
+class SimFarm implements Farm {
+  readonly miners: Miner[] = [];
+  readonly log: CommandLog;
+  readonly restartDelayMs: number;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private flapTicker: NodeJS.Timeout | null = null;
+  private flapPeriodMs: number;
+  private flapDownMs: number;
+  private stopped = false;
+  readonly now: () => number;
+
+  constructor(options: FarmOptions) {
+    this.now = options.now ?? Date.now;
+    this.restartDelayMs = options.restartDelayMs ?? 3000;
+    this.log = new CommandLog(options.logLimit ?? 10_000, options.logFile ?? null, options.onCommand);
+    const spec = typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? NO_FAULTS);
+    this.flapPeriodMs = spec.flapPeriodMs;
+    this.flapDownMs = spec.flapDownMs;
+    const seed = options.seed ?? 1;
+    const addresses = options.addresses;
+    const count = addresses ? addresses.length : (options.count ?? 1);
+    const host = options.host ?? '127.0.0.1';
+    const basePort = options.basePort ?? 4028;
+    if (!addresses && basePort > 0 && basePort + count - 1 > 65_535) {
+      throw new UsageError(`--base-port ${basePort} with --count ${count} runs past port 65535`);
+    }
+    const start = this.now();
+    for (let i = 0; i < count; i++) {
+      const profile = profileFor(options.profile ?? 'mix', seed, i);
+      const state = createState(profile, {
+        seed,
+        index: i,
+        now: start,
+        ambientC: options.ambientC ?? 25,
+        deadBoardShare: options.deadBoards ?? 0,
+        failedFanShare: options.failedFans ?? 0,
+      });
+      if (options.writes === 'allow') state.access = 'full';
+      if (options.writes === 'deny' && state.access === 'full') state.access = 'read';
+      const minerHost = addresses ? (addresses[i] as string) : host;
+      const port = addresses ? (options.port ?? 4028) : basePort === 0 ? 0 : basePort + i;
+      const faults = faultsForMiner(spec, options.faultShare ?? 1, seed, i);
+      const miner = new Miner(i, minerHost, port, profile, state, minerRng(seed, i), faults, this);
+      miner.flapPhaseMs = unit(seed, i, 'flap-phase') * spec.flapPeriodMs;
+      this.miners.push(miner);
+    }
+  }
+
+  get commandLog(): CommandLogEntry[] {
+    return this.log.entries;
+  }
+
+  inventory(): string[] {
+    return this.miners.map((m) => m.key);
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (let i = 0; i < this.miners.length; i += LISTEN_BATCH) {
+        await Promise.all(this.miners.slice(i, i + LISTEN_BATCH).map((m) => this.open(m)));
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    // Every port is known now (base port 0 included); refused and flapping miners close theirs.
+    await Promise.all(this.miners.map((m) => this.reconcile(m)));
+  }
+
+  private open(miner: Miner): Promise<void> {
+    if (miner.server || this.stopped) return Promise.resolve();
+    if (miner.opening) return miner.opening;
+    miner.opening = new Promise<void>((resolve, reject) => {
+      const server = net.createServer((socket) => this.onConnection(miner, socket));
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        miner.opening = null;
+        reject(listenError(error, miner.host, miner.port));
+      });
+      server.listen({ host: miner.host, port: miner.port, backlog: 511, exclusive: true }, () => {
+        miner.opening = null;
+        const address = server.address();
+        if (address && typeof address === 'object' && miner.port === 0) {
+          miner.port = address.port;
+          miner.view.port = address.port;
+          miner.view.key = targetKey(miner.host, address.port);
+        }
+        server.on('error', () => {});
+        if (this.stopped) {
+          server.close();
+          return resolve();
+        }
+        miner.server = server;
+        resolve();
+      });
+    });
+    return miner.opening;
+  }
+
+  private close(miner: Miner): void {
+    miner.server?.close();
+    miner.server = null;
+  }
+
+  private wantsOpen(miner: Miner, now: number): boolean {
+    if (this.stopped || miner.faults.refused || now < miner.state.downUntilMs) return false;
+    if (miner.faults.flap && (now + miner.flapPhaseMs) % this.flapPeriodMs < this.flapDownMs) return false;
+    return true;
+  }
+
+  /** Opens or closes the port to match faults, restarts and flapping. */
+  async reconcile(miner: Miner): Promise<void> {
+    if (miner.faults.flap) this.ensureFlapTicker();
+    const want = this.wantsOpen(miner, this.now());
+    if (want && !miner.server) {
+      // A port taken meanwhile by someone else stays closed until the next attempt.
+      await this.open(miner).catch(() => {});
+    } else if (!want && miner.server) {
+      this.close(miner);
+    }
+  }
+
+  private ensureFlapTicker(): void {
+    if (this.flapTicker || this.stopped) return;
+    this.flapTicker = setInterval(() => {
+      for (const miner of this.miners) if (miner.faults.flap) void this.reconcile(miner);
+    }, FLAP_TICK_MS);
+    this.flapTicker.unref();
+  }
+
+  /** restart: the port refuses for `delayMs`, then the miner is back with uptime from zero. */
+  takeDown(miner: Miner, delayMs: number): Promise<void> {
+    const now = this.now();
+    miner.state.downUntilMs = Number.isFinite(delayMs) ? now + delayMs : Number.POSITIVE_INFINITY;
+    this.close(miner);
+    if (!Number.isFinite(delayMs)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        miner.state.downUntilMs = 0;
+        resetAfterRestart(miner.state, this.now());
+        this.reconcile(miner).then(resolve, resolve);
+      }, delayMs);
+      this.timers.add(timer);
+    });
+  }
+
+  private onConnection(miner: Miner, socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setNoDelay(true);
+    if (miner.faults.hang) {
+      // Accepts and never answers; the client's deadline has to catch it.
+      socket.setTimeout(HOLD_MS, () => socket.destroy());
+      socket.resume();
+      return;
+    }
+    socket.setTimeout(IDLE_CLOSE_MS, () => socket.destroy());
+    let received: Buffer | null = null;
+    let handled = false;
+    const handle = (parsed?: unknown) => {
+      if (handled || !received) return;
+      handled = true;
+      this.handleRequest(miner, socket, received, parsed);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (handled) return;
+      received = received ? Buffer.concat([received, chunk]) : chunk;
+      // Text requests end at the first read; JSON ones once they parse or fill the buffer.
+      if (!isJsonRequest(received)) return handle();
+      const parsed = tryParseJson(received.toString('utf8'));
+      if (parsed !== undefined || received.length >= REQUEST_LIMIT) handle(parsed);
+    });
+    socket.on('end', () => {
+      if (!handled && received) handle();
+      else if (!handled) socket.destroy();
+    });
+  }
+
+  private handleRequest(miner: Miner, socket: net.Socket, bytes: Buffer, parsed: unknown): void {
+    const text = bytes.toString('utf8', 0, Math.min(bytes.length, REQUEST_LIMIT));
+    const request = parseRequest(text, isJsonRequest(bytes), parsed);
+    const now = this.now();
+    this.log.record({
+      ts: new Date(now).toISOString(),
+      target: miner.key,
+      command: request.command ?? request.native?.cmd ?? text.slice(0, 200),
+      parameter: request.parameter,
+      remote: socket.remoteAddress ?? '',
+    });
+    const faults = miner.faults;
+    if (faults.empty > 0 && miner.rng.next() < faults.empty) {
+      socket.end();
+      return;
+    }
+    if (faults.timeout > 0 && miner.rng.next() < faults.timeout) {
+      socket.setTimeout(HOLD_MS, () => socket.destroy());
+      return;
+    }
+    const result = dispatch(miner, request, now);
+    let body = result.body;
+    if (request.json && faults.malformed > 0 && miner.rng.next() < faults.malformed) {
+      body = malform(body, MALFORMATIONS[miner.rng.int(MALFORMATIONS.length)] ?? 'trailing-comma');
+    }
+    const payload = miner.profile.nul ? `${body}\0` : body;
+    const write = () => {
+      if (!socket.destroyed) socket.end(payload);
+      if (result.after === 'restart') void this.takeDown(miner, this.restartDelayMs);
+      if (result.after === 'quit') void this.takeDown(miner, Number.POSITIVE_INFINITY);
+    };
+    const delay = faults.latencyMs + (faults.jitterMs > 0 ? miner.rng.next() * faults.jitterMs : 0);
+    if (delay <= 0) return write();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      write();
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.flapTicker) clearInterval(this.flapTicker);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const closing = this.miners.map(
+      (m) =>
+        new Promise<void>((resolve) => {
+          const server = m.server;
+          m.server = null;
+          if (!server) return resolve();
+          server.close(() => resolve());
+        }),
+    );
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await Promise.all(closing);
+    this.log.close();
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): HashctlError {
+  const where = targetKey(host, port);
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new UsageError(`cannot listen on ${where}: the port is already in use`, { cause: error });
+    case 'EADDRNOTAVAIL':
+      return new UsageError(`cannot listen on ${where}: the address is not on this machine`, { cause: error });
+    case 'EACCES':
+      return new UsageError(`cannot listen on ${where}: permission denied`, { cause: error });
+    case 'EMFILE':
+    case 'ENFILE':
+      return new HashctlError('io', `cannot listen on ${where}: too many open files (raise ulimit -n or use fewer miners)`, {
+        cause: error,
+      });
+    default:
+      return new HashctlError('io', `cannot listen on ${where}: ${error.code ?? error.message}`, { cause: error });
+  }
+}
+
+/** Builds the farm and resolves once every listener is up (ports known, inventory final). */
+export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
+  const farm = new SimFarm(options);
+  await farm.start();
+  return farm;
+}

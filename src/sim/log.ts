@@ -1,0 +1,63 @@
+// Every command the farm receives: kept in a bounded in-memory list (tests), passed to an
+// optional callback, and appended as NDJSON to --log FILE through a buffer flushed in batches so
+// 20k requests/s cost one write every 100 ms, not one each.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { HashctlError } from '../errors.js';
+import type { CommandLogEntry } from './types.js';
+
+const FLUSH_INTERVAL_MS = 100;
+const FLUSH_BYTES = 256 * 1024;
+
+export class CommandLog {
+  readonly entries: CommandLogEntry[] = [];
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private fd: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly limit: number,
+    file: string | null,
+    private readonly onCommand?: (entry: CommandLogEntry) => void,
+  ) {
+    if (file !== null) {
+      try {
+        this.fd = openSync(file, 'a');
+      } catch (error) {
+        throw new HashctlError('usage', `cannot open --log file '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+      }
+      this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  record(entry: CommandLogEntry): void {
+    if (this.limit > 0) {
+      if (this.entries.length >= this.limit) this.entries.splice(0, Math.ceil(this.limit / 10));
+      this.entries.push(entry);
+    }
+    this.onCommand?.(entry);
+    if (this.fd !== null) {
+      const line = `${JSON.stringify(entry)}\n`;
+      this.buffer.push(line);
+      this.bufferedBytes += line.length;
+      if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
+    }
+  }
+
+  flush(): void {
+    if (this.fd === null || this.buffer.length === 0) return;
+    const text = this.buffer.join('');
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    writeSync(this.fd, text);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.flush();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}

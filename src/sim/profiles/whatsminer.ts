@@ -1,0 +1,268 @@
+// MicroBT Whatsminer (btminer, API v1.x/2.x on 4028, §8.5, §13.1): cgminer-style reads via
+// "command", btminer-native reads via "cmd" with a flat STATUS string and an object Msg.
+import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { fx, type Rec } from '../json.js';
+import { readings } from '../state.js';
+import type { CommandCtx, Profile, Reply } from '../types.js';
+import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
+
+const API_DESCRIPTION = 'whatsminer v1.3';
+const FIRMWARE = '20201202.22.REL';
+
+function flat(ctx: CommandCtx, letter: 'S' | 'E', code: number, msg: string | Rec): Reply {
+  return {
+    type: 'object',
+    object: { STATUS: letter, When: Math.floor(ctx.now / 1000), Code: code, Msg: msg, Description: API_DESCRIPTION },
+  };
+}
+
+/** Native writes (update_pools, power_off, …) in plaintext: only when write access is forced. */
+const NATIVE_WRITES = new Set([
+  'update_pools',
+  'restart_btminer',
+  'power_off',
+  'power_on',
+  'set_led',
+  'set_low_power',
+  'set_normal_power',
+  'set_high_power',
+  'reboot',
+  'factory_reset',
+  'update_pwd',
+  'net_config',
+  'set_target_freq',
+  'set_power_pct',
+  'adjust_power_limit',
+]);
+
+function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Reply {
+  const now = Math.floor(ctx.now / 1000);
+  switch (cmd) {
+    case 'get_version':
+      return flat(ctx, 'S', 131, { api_ver: API_DESCRIPTION, fw_ver: FIRMWARE });
+    case 'status':
+      return flat(ctx, 'S', 131, { btmineroff: ctx.state.sleeping ? 'true' : 'false', 'Firmware Version': `'${FIRMWARE}'` });
+    case 'get_token':
+      return flat(ctx, 'S', 134, { time: String(now % 10000).padStart(4, '0'), salt: 'BQ5hoXV9', newsalt: 'a5TtWui2' });
+    case 'get_psu':
+      return flat(ctx, 'S', 131, { name: 'P21', hw_version: '', sw_version: '102220.009', model: 'P21-12-3600-E' });
+    case 'get_miner_info':
+      return flat(ctx, 'S', 131, {
+        ip: ctx.miner.host,
+        proto: 'dhcp',
+        netmask: '255.255.255.0',
+        dns: '',
+        mac: macFor(ctx.miner.index),
+        ledstat: 'auto',
+        hostname: 'WhatsMiner',
+      });
+    case 'get_error_code':
+      return flat(ctx, 'S', 131, { error_code: [] });
+    case '':
+      // Encrypted v2 request ({"enc":1,"data":…}): the AES path is not simulated; answer as a
+      // miner whose write API is disabled would, without the encryption.
+      return flat(ctx, 'E', 45, 'permission denied');
+  }
+  if (NATIVE_WRITES.has(cmd)) {
+    if (ctx.state.access !== 'full') return flat(ctx, 'E', 45, 'permission denied');
+    if (cmd === 'power_off') ctx.state.sleeping = true;
+    if (cmd === 'power_on') ctx.state.sleeping = false;
+    if (cmd === 'restart_btminer' || cmd === 'reboot') ctx.after = 'restart';
+    if (cmd.startsWith('set_') && cmd.endsWith('_power')) ctx.state.tuning = cmd.slice(4, -6);
+    if (cmd === 'update_pools') updatePools(ctx, body);
+    return flat(ctx, 'S', 131, 'API command OK');
+  }
+  return flat(ctx, 'E', 14, 'invalid cmd');
+}
+
+function updatePools(ctx: CommandCtx, body: Record<string, unknown>): void {
+  const pools = ctx.state.pools;
+  for (let i = 1; i <= 3; i++) {
+    const url = body[`pool${i}`];
+    if (typeof url !== 'string' || url === '') continue;
+    const pool = pools[i - 1];
+    const user = typeof body[`worker${i}`] === 'string' ? (body[`worker${i}`] as string) : '';
+    const password = typeof body[`passwd${i}`] === 'string' ? (body[`passwd${i}`] as string) : 'x';
+    if (pool) Object.assign(pool, { url, user, password });
+  }
+}
+
+function macFor(index: number): string {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+  return `C6:06:12:${hex((index >> 16) & 255)}:${hex((index >> 8) & 255)}:${hex(index & 255)}`;
+}
+
+function devsRecords(ctx: CommandCtx): Rec[] {
+  const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
+  const t = shareTotals(ctx);
+  const [fanIn, fanOut] = [r.fans[0]?.rpm ?? 0, r.fans[1]?.rpm ?? 0];
+  return r.boards.map((b, i) => ({
+    ASC: i,
+    Name: 'SM',
+    ID: i,
+    Slot: i,
+    Enabled: 'Y',
+    Status: b.board.dead ? 'Dead' : 'Alive',
+    Temperature: fx(b.pcbC, 2),
+    'Chip Frequency': b.frequencyMhz,
+    'Fan Speed In': fanIn,
+    'Fan Speed Out': fanOut,
+    'MHS av': fx(b.averageHs / MH, 2),
+    'MHS 5s': fx(b.currentHs / MH, 2),
+    'MHS 1m': fx(b.averageHs / MH, 2),
+    'MHS 5m': fx(b.averageHs / MH, 2),
+    'MHS 15m': fx(b.averageHs / MH, 2),
+    Accepted: Math.floor(t.accepted / r.boards.length),
+    Rejected: Math.floor(t.rejected / r.boards.length),
+    'Hardware Errors': 0,
+    Utility: fx(r.uptimeS > 0 ? (t.accepted * 20) / r.uptimeS : 0, 2),
+    'Last Share Pool': 0,
+    'Last Share Time': Math.floor(ctx.now / 1000) - 4,
+    'Total MH': fx((b.averageHs / MH) * r.uptimeS, 4),
+    'Diff1 Work': 0,
+    'Difficulty Accepted': fx(Math.floor(t.accepted / r.boards.length) * ctx.profile.shareDiff, 8),
+    'Difficulty Rejected': fx(0, 8),
+    'Last Share Difficulty': fx(ctx.profile.shareDiff, 8),
+    'Last Valid Work': Math.floor(ctx.now / 1000),
+    'Device Hardware%': fx(0, 4),
+    'Device Rejected%': fx(0, 4),
+    'Device Elapsed': r.uptimeS,
+    'Upfreq Complete': 1,
+    'Effective Chips': b.board.chips,
+    'PCB SN': `SIM${String(ctx.miner.index).padStart(6, '0')}K3110${i}`,
+    'Chip Data': 'HPJA05-20070601 BINV02-193005F',
+    'Chip Temp Min': fx(b.chipC - 25, 2),
+    'Chip Temp Max': fx(b.chipC, 2),
+    'Chip Temp Avg': fx(b.chipC - 11, 2),
+    chip_vol_diff: 11,
+  }));
+}
+
+export const whatsminer: Profile = {
+  name: 'whatsminer',
+  make: 'Whatsminer',
+  model: 'M31S',
+  firmware: { name: 'btminer', version: FIRMWARE },
+  algorithm: 'sha256d',
+  nominalHs: 72e12,
+  chains: [0, 1, 2],
+  chipsPerChain: 105,
+  fanSlots: [1, 2],
+  fanMaxRpm: 7000,
+  frequencyMhz: 686,
+  chipRiseC: 38,
+  minFanPct: 30,
+  limits: { target: 80, hot: 95, dangerous: 105 },
+  joins: true,
+  // Reads are open; cgminer-style and plaintext native writes are refused (writes must be encrypted).
+  defaultAccess: 'read',
+  nul: false,
+  description: 'btminer',
+  watts: 3300,
+  shareDiff: 262144,
+  pools: [
+    { url: 'stratum+tcp://btc.ss.poolin.com:443', user: 'farm.m31s' },
+    { url: 'stratum+tcp://btc.ss.poolin.com:1883', user: 'farm.m31s' },
+    { url: 'stratum+tcp://btc.ss.poolin.com:25', user: 'farm.m31s' },
+  ],
+  samples: [
+    'whatsminer-m31s_2020-12__summary.json',
+    'whatsminer-m31s_2020-12__edevs.json',
+    'whatsminer-m31s_2020-12__pools.json',
+    'whatsminer-m31s__get_token.json',
+    'whatsminer-m31s_sleeping__status.json',
+    'whatsminer_fw-20210322_api-v1.4__get_version.json',
+    'whatsminer_fw-20210322_api-v1.4__get_psu.json',
+  ],
+  native,
+  commands: {
+    ...upstreamCommands(),
+    // btminer has no `version`: `invalid cmd` with a flat STATUS is its fingerprint (§11).
+    version: READ_JOINABLE((ctx) => flat(ctx, 'E', 14, 'invalid cmd')),
+    summary: READ_JOINABLE((ctx) => {
+      const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
+      const t = shareTotals(ctx);
+      const chipAvg = r.boards.length > 0 ? r.boards.reduce((s, b) => s + b.chipC, 0) / r.boards.length : 0;
+      const record: Rec = {
+        Elapsed: r.uptimeS,
+        'MHS av': fx(r.averageHs / MH, 2),
+        'MHS 5s': fx(r.currentHs / MH, 2),
+        'MHS 1m': fx(r.averageHs / MH, 2),
+        'MHS 5m': fx(r.averageHs / MH, 2),
+        'MHS 15m': fx(r.averageHs / MH, 2),
+        'HS RT': fx(r.currentHs / MH, 2),
+        'Found Blocks': 0,
+        Getworks: Math.floor(r.uptimeS / 24),
+        Accepted: t.accepted,
+        Rejected: t.rejected,
+        'Hardware Errors': 0,
+        Utility: fx(r.uptimeS > 0 ? (t.accepted * 60) / r.uptimeS : 0, 2),
+        Discarded: 0,
+        Stale: 0,
+        'Get Failures': 0,
+        'Local Work': Math.floor(r.uptimeS * 19000),
+        'Remote Failures': 0,
+        'Network Blocks': Math.floor(r.uptimeS / 600),
+        'Total MH': fx((r.averageHs / MH) * r.uptimeS, 4),
+        'Work Utility': fx(0, 2),
+        'Difficulty Accepted': fx(t.diffAccepted, 8),
+        'Difficulty Rejected': fx(t.diffRejected, 8),
+        'Difficulty Stale': fx(0, 8),
+        'Best Share': Math.floor(ctx.state.bestShare),
+        Temperature: fx(r.boardMaxC, 2),
+        freq_avg: ctx.state.sleeping ? 0 : ctx.profile.frequencyMhz,
+        'Fan Speed In': r.fans[0]?.rpm ?? 0,
+        'Fan Speed Out': r.fans[1]?.rpm ?? 0,
+        Voltage: 1206,
+        Power: r.watts,
+        Power_RT: r.watts,
+        'Power Rate': fx(r.currentHs > 0 ? r.watts / (r.currentHs / 1e12) : 0, 2),
+        'Device Hardware%': fx(0, 4),
+        'Device Rejected%': fx(0, 4),
+        'Pool Rejected%': fx(t.accepted > 0 ? (t.rejected * 100) / (t.accepted + t.rejected) : 0, 4),
+        'Pool Stale%': fx(0, 4),
+        'Last getwork': 0,
+        Uptime: r.uptimeS + 3600,
+        'Chip Data': 'HPJA05-20070601 BINV02-193005F',
+        'Power Current': fx(r.watts / 12.8, 6),
+        'Power Fanspeed': 7608,
+        'Error Code Count': 0,
+        'Factory Error Code Count': 0,
+        'Security Mode': 0,
+        'Liquid Cooling': false,
+        'Hash Stable': r.uptimeS > 1800,
+        'Hash Stable Cost Seconds': Math.min(r.uptimeS, 1800),
+        'Hash Deviation%': fx(0.0086, 4),
+        'Target Freq': 652,
+        'Target MHS': Math.floor((r.nominalHs * 0.95) / MH),
+        'Env Temp': fx(ctx.state.ambientC, 2),
+        'Power Mode': ctx.state.tuning === '' ? 'Normal' : ctx.state.tuning[0]?.toUpperCase() + ctx.state.tuning.slice(1),
+        'Firmware Version': `'${FIRMWARE}'`,
+        'CB Platform': 'ALLWINNER_H6OS',
+        'CB Version': 'V10',
+        MAC: macFor(ctx.miner.index),
+        'Factory GHS': Math.floor(r.nominalHs / 1e9),
+        'Power Limit': 3600,
+        'Power Voltage Input': fx(229.5, 2),
+        'Power Current Input': fx(r.watts / 229.5, 2),
+        'Chip Temp Min': fx(chipAvg - 25, 2),
+        'Chip Temp Max': fx(r.chipMaxC, 2),
+        'Chip Temp Avg': fx(chipAvg - 11, 2),
+      };
+      return reply(ctx, 'S', 11, 'Summary', 'SUMMARY', [record]);
+    }),
+    devs: READ_JOINABLE((ctx) => reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx))),
+    edevs: READ_JOINABLE((ctx) => reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx))),
+    devdetails: READ_JOINABLE((ctx) =>
+      reply(
+        ctx,
+        'S',
+        69,
+        'Device Details',
+        'DEVDETAILS',
+        ctx.state.boards.map((_, i) => ({ DEVDETAILS: i, Name: 'SM', ID: i, Driver: 'bitmicro', Kernel: '', Model: 'M31S.VE10' })),
+      ),
+    ),
+    pools: poolsCommand((ctx) => upstreamPools(ctx, { lastShareEpoch: true })),
+  },
+};

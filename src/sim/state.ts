@@ -1,0 +1,289 @@
+// Miner state that moves without timers: every request first calls advance(), which integrates the
+// time since the last request (first-order thermal and fan response, share counters). This keeps
+// 10,000 idle miners free: nothing runs until someone asks.
+import { Rng, unit } from './rng.js';
+import type { MinerState, Profile, SimBoard, SimFan, SimPool } from './types.js';
+
+const TEMP_TIME_CONSTANT_S = 90;
+const FAN_TIME_CONSTANT_S = 15;
+const TWO_POW_32 = 4294967296;
+/** Rejected shares as a share of accepted; HW errors per accepted share. */
+const REJECT_RATIO = 0.003;
+const HW_PER_SHARE = 0.02;
+
+export interface StateOptions {
+  seed: number;
+  index: number;
+  now: number;
+  ambientC: number;
+  deadBoardShare: number;
+  failedFanShare: number;
+}
+
+export function createState(profile: Profile, options: StateOptions): MinerState {
+  const { seed, index, now } = options;
+  const pick = (purpose: string) => unit(seed, index, purpose);
+  const deadBoard =
+    profile.chains.length > 0 && pick('dead-board') < options.deadBoardShare
+      ? Math.floor(pick('dead-board-which') * profile.chains.length)
+      : -1;
+  const boards: SimBoard[] = profile.chains.map((chain, i) => {
+    const dead = i === deadBoard;
+    return {
+      chain,
+      chipsExpected: profile.chipsPerChain,
+      // A dead board still enumerates some chips, fewer than expected, and hashes nothing.
+      chips: dead ? Math.floor(pick(`chips-${i}`) * profile.chipsPerChain * 0.5) : profile.chipsPerChain,
+      dead,
+      hashFactor: 0.97 + pick(`hash-${i}`) * 0.06,
+      heatFactor: 0.94 + pick(`heat-${i}`) * 0.12,
+      hwErrors: 0,
+    };
+  });
+  const failedFan =
+    profile.fanSlots.length > 0 && pick('failed-fan') < options.failedFanShare
+      ? Math.floor(pick('failed-fan-which') * profile.fanSlots.length)
+      : -1;
+  const fans: SimFan[] = profile.fanSlots.map((slot, i) => ({
+    slot,
+    // Half of the affected fans are dead, half are worn and spin at about half speed.
+    failed: i === failedFan && pick('failed-fan-kind') < 0.5,
+    health: i === failedFan ? 0.45 : 1,
+    rpmFactor: 0.97 + pick(`fan-${i}`) * 0.06,
+  }));
+  const uptimeS = Math.floor(3600 + pick('uptime') * 20 * 86400);
+  const pools: SimPool[] = profile.pools.map((init, i) => ({
+    url: init.url,
+    user: init.user,
+    password: init.password ?? 'x',
+    priority: i,
+    enabled: true,
+    alive: init.alive ?? true,
+    stratumActive: false,
+    accepted: 0,
+    rejected: 0,
+    stale: 0,
+    getworks: 0,
+    difficultyAccepted: 0,
+    lastShareAtMs: 0,
+    diff: profile.shareDiff,
+  }));
+  const state: MinerState = {
+    ambientC: options.ambientC,
+    nominalHs: profile.nominalHs * (0.98 + pick('nominal') * 0.04),
+    boards,
+    fans,
+    fanPct: profile.minFanPct,
+    chipC: options.ambientC,
+    sleeping: false,
+    access: profile.defaultAccess,
+    pools,
+    bootedAtMs: now - uptimeS * 1000,
+    updatedAtMs: now,
+    accepted: 0,
+    rejected: 0,
+    hwErrors: 0,
+    bestShare: 0,
+    limits: { ...profile.limits },
+    session: null,
+    workmode: 0,
+    tuning: '',
+    downUntilMs: 0,
+    restarts: 0,
+  };
+  const active = activePool(state);
+  if (active) active.stratumActive = true;
+  // Start at the steady state of a miner that has been running for `uptimeS`.
+  settle(state, profile);
+  accrue(state, profile, uptimeS, now);
+  return state;
+}
+
+/** The pool cgminer mines on: alive, enabled, lowest Priority (§15). */
+export function activePool(state: MinerState): SimPool | undefined {
+  let best: SimPool | undefined;
+  for (const pool of state.pools) {
+    if (!pool.enabled || !pool.alive) continue;
+    if (!best || pool.priority < best.priority) best = pool;
+  }
+  return best;
+}
+
+function fanHealth(state: MinerState): number {
+  if (state.fans.length === 0) return 1;
+  let sum = 0;
+  for (const fan of state.fans) sum += fan.failed ? 0 : fan.health;
+  return sum / state.fans.length;
+}
+
+function load(state: MinerState): number {
+  if (state.sleeping || state.boards.length === 0) return 0;
+  let alive = 0;
+  for (const board of state.boards) if (!board.dead) alive++;
+  return alive / state.boards.length;
+}
+
+/** Fan duty the firmware's controller asks for: enough airflow to hold the target temperature. */
+function wantedFanPct(state: MinerState, profile: Profile): number {
+  const l = load(state);
+  if (l === 0) return profile.minFanPct;
+  const headroom = Math.max(1, state.limits.target - state.ambientC);
+  const airflow = ((profile.chipRiseC * l) / headroom) ** 2;
+  const pct = (100 * airflow) / Math.max(fanHealth(state), 0.05);
+  if (state.chipC >= state.limits.hot) return 100;
+  return Math.min(100, Math.max(profile.minFanPct, pct));
+}
+
+function steadyChipC(state: MinerState, profile: Profile, fanPct: number): number {
+  const airflow = Math.max(0.05, (fanPct / 100) * fanHealth(state));
+  return state.ambientC + (load(state) * profile.chipRiseC) / Math.sqrt(airflow) + (load(state) > 0 ? 0 : 2);
+}
+
+function settle(state: MinerState, profile: Profile): void {
+  state.fanPct = wantedFanPct(state, profile);
+  state.chipC = steadyChipC(state, profile, state.fanPct);
+  state.fanPct = wantedFanPct(state, profile);
+}
+
+/** Integrates the time since the last request; cheap, called once per request. */
+export function advance(state: MinerState, profile: Profile, now: number): void {
+  const dtS = (now - state.updatedAtMs) / 1000;
+  if (dtS <= 0) return;
+  state.updatedAtMs = now;
+  const fanStep = 1 - Math.exp(-dtS / FAN_TIME_CONSTANT_S);
+  state.fanPct += (wantedFanPct(state, profile) - state.fanPct) * fanStep;
+  const tempStep = 1 - Math.exp(-dtS / TEMP_TIME_CONSTANT_S);
+  state.chipC += (steadyChipC(state, profile, state.fanPct) - state.chipC) * tempStep;
+  accrue(state, profile, dtS, now);
+}
+
+function accrue(state: MinerState, profile: Profile, dtS: number, now: number): void {
+  const hs = state.nominalHs * load(state);
+  if (hs <= 0) return;
+  const shares = (hs * dtS) / (profile.shareDiff * TWO_POW_32);
+  state.accepted += shares;
+  state.rejected += shares * REJECT_RATIO;
+  state.hwErrors += shares * HW_PER_SHARE;
+  state.bestShare = Math.max(state.bestShare, profile.shareDiff * (1 + Math.floor(state.accepted / 7) * 3.1));
+  const pool = activePool(state);
+  if (pool) {
+    pool.accepted += shares;
+    pool.rejected += shares * REJECT_RATIO;
+    pool.difficultyAccepted += shares * pool.diff;
+    pool.getworks += dtS / 30;
+    if (shares > 0) pool.lastShareAtMs = now - Math.min(dtS * 1000, 3000);
+  }
+}
+
+/** Restart: uptime and counters start again; the hardware keeps its temperature. */
+export function resetAfterRestart(state: MinerState, now: number): void {
+  state.bootedAtMs = now;
+  state.updatedAtMs = now;
+  state.accepted = 0;
+  state.rejected = 0;
+  state.hwErrors = 0;
+  state.bestShare = 0;
+  state.session = null;
+  state.restarts++;
+  for (const pool of state.pools) {
+    pool.accepted = 0;
+    pool.rejected = 0;
+    pool.stale = 0;
+    pool.getworks = 0;
+    pool.difficultyAccepted = 0;
+    pool.lastShareAtMs = 0;
+    pool.stratumActive = false;
+  }
+  const active = activePool(state);
+  if (active) active.stratumActive = true;
+}
+
+// ---- readings the profiles print -------------------------------------------------------------
+
+export interface Readings {
+  uptimeS: number;
+  /** Current (5 s) and average hashrate, H/s. */
+  currentHs: number;
+  averageHs: number;
+  nominalHs: number;
+  boards: BoardReading[];
+  fans: FanReading[];
+  fanPct: number;
+  chipMaxC: number;
+  boardMaxC: number;
+  watts: number;
+}
+
+export interface BoardReading {
+  board: SimBoard;
+  currentHs: number;
+  averageHs: number;
+  nominalHs: number;
+  chipC: number;
+  pcbC: number;
+  /** Inlet-side PCB sensor (the cool end). */
+  inletC: number;
+  frequencyMhz: number;
+}
+
+export interface FanReading {
+  fan: SimFan;
+  rpm: number;
+}
+
+/** One consistent set of readings for one reply; noise drawn from the miner's own stream. */
+export function readings(state: MinerState, profile: Profile, now: number, rng: Rng): Readings {
+  const uptimeS = Math.max(0, Math.floor((now - state.bootedAtMs) / 1000));
+  const nominalPerBoard = state.boards.length > 0 ? state.nominalHs / state.boards.length : 0;
+  // A freshly started miner ramps up over its first minutes.
+  const ramp = Math.min(1, uptimeS / 120);
+  const boards: BoardReading[] = state.boards.map((board) => {
+    const working = !board.dead && !state.sleeping;
+    const average = working ? nominalPerBoard * board.hashFactor * ramp : 0;
+    const current = working ? average * (1 + rng.noise() * 0.015) : 0;
+    const rise = (state.chipC - state.ambientC) * board.heatFactor;
+    const chipC = state.ambientC + (board.dead ? rise * 0.3 : rise);
+    return {
+      board,
+      currentHs: current,
+      averageHs: average,
+      nominalHs: nominalPerBoard,
+      chipC,
+      pcbC: state.ambientC + (chipC - state.ambientC) * 0.8,
+      inletC: state.ambientC + (chipC - state.ambientC) * 0.35,
+      frequencyMhz: working ? profile.frequencyMhz : 0,
+    };
+  });
+  const fans: FanReading[] = state.fans.map((fan) => ({
+    fan,
+    rpm: fan.failed ? 0 : Math.round((profile.fanMaxRpm * state.fanPct * fan.health * fan.rpmFactor) / 100 / 30) * 30,
+  }));
+  let currentHs = 0;
+  let averageHs = 0;
+  let chipMaxC = 0;
+  let boardMaxC = 0;
+  for (const b of boards) {
+    currentHs += b.currentHs;
+    averageHs += b.averageHs;
+    chipMaxC = Math.max(chipMaxC, b.chipC);
+    boardMaxC = Math.max(boardMaxC, b.pcbC);
+  }
+  const loadShare = state.nominalHs > 0 ? averageHs / state.nominalHs : 0;
+  return {
+    uptimeS,
+    currentHs,
+    averageHs,
+    nominalHs: state.nominalHs,
+    boards,
+    fans,
+    fanPct: Math.round(state.fanPct),
+    chipMaxC,
+    boardMaxC,
+    watts: Math.round(profile.watts * (0.08 + 0.92 * loadShare) * (1 + rng.noise() * 0.005)),
+  };
+}
+
+/** Deterministic stream for one miner's per-request noise and fault draws. */
+export function minerRng(seed: number, index: number): Rng {
+  return new Rng(Math.floor(unit(seed, index, 'rng') * 4294967296));
+}

@@ -1,0 +1,78 @@
+// How SQLite failures reach the user: one clear line with the file named, a stable kind, and the
+// promise that what was stored before is intact (SQLite rolls the failed transaction back).
+import { EXIT, StoreError, errorMessage } from '../errors.js';
+
+/** The database was written by a newer hashctl: refused before anything is read or written (exit 2). */
+export class StoreVersionError extends StoreError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('store', message, { details });
+  }
+
+  override get exitCode(): number {
+    return EXIT.usage;
+  }
+}
+
+interface SqliteLikeError {
+  code: string;
+  message: string;
+}
+
+function isSqliteError(error: unknown): error is SqliteLikeError {
+  return (
+    error instanceof Error &&
+    error.name === 'SqliteError' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Turns a better-sqlite3 error into a StoreError naming the file; anything else passes through. */
+export function translateSqliteError(error: unknown, file: string): unknown {
+  if (error instanceof StoreError || !isSqliteError(error)) return error;
+  const code = error.code;
+  const details = { file, sqlite_code: code };
+  if (code === 'SQLITE_FULL') {
+    return new StoreError('io', `disk full writing ${file}: nothing from this write was stored, earlier data is intact`, {
+      cause: error,
+      details,
+    });
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new StoreError('io', `${file} is read-only: nothing was stored (check its permissions and directory)`, {
+      cause: error,
+      details,
+    });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN')) {
+    return new StoreError('io', `cannot open database ${file} (missing directory or no permission)`, {
+      cause: error,
+      details,
+    });
+  }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new StoreError('io', `I/O error on ${file}: ${error.message}`, { cause: error, details });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new StoreError('store', `${file} is not a hashctl database or is damaged (${error.message})`, {
+      cause: error,
+      details,
+    });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StoreError('store', `database ${file} stayed busy (another process is writing it); try again`, {
+      cause: error,
+      details,
+      retriable: true,
+    });
+  }
+  return new StoreError('store', `database error on ${file}: ${errorMessage(error)}`, { cause: error, details });
+}
+
+/** Runs fn and rethrows SQLite failures as StoreErrors naming the file. */
+export function withStoreErrors<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw translateSqliteError(error, file);
+  }
+}

@@ -1,0 +1,91 @@
+// telemetry_history: one compact row per miner per cycle (the series behind `history` and `export`).
+import type { CompactMetrics } from './metrics.js';
+import type { Db } from './types.js';
+
+export interface HistoryInsert extends Omit<CompactMetrics, 'nominal_hs'> {
+  run_id: number;
+  miner_id: number;
+  site_id: number;
+  ts: number;
+  error_kind: string | null;
+  thermal_status: string | null;
+}
+
+export interface SeriesRow {
+  ts: number;
+  hashrate_hs: number | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  fan_min_rpm: number | null;
+  error_kind: string | null;
+}
+
+export interface ExportRow {
+  ts: number;
+  site: string;
+  host: string;
+  port: number;
+  run_id: number;
+  hashrate_hs: number | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  fan_min_rpm: number | null;
+  boards_ok: number | null;
+  boards_total: number | null;
+  chips: number | null;
+  chips_expected: number | null;
+  power_w: number | null;
+  accepted: number | null;
+  rejected: number | null;
+  error_kind: string | null;
+  thermal_status: string | null;
+}
+
+export const SERIES_SQL = `SELECT ts, hashrate_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, error_kind
+  FROM telemetry_history WHERE miner_id = ? AND ts >= ? ORDER BY ts`;
+
+// Ordered by the (site_id, ts) index so rows stream out without a sort of the whole range.
+export const EXPORT_SQL = `SELECT h.ts, s.name AS site, m.host, m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c,
+    h.temp_board_max_c, h.fan_min_rpm, h.boards_ok, h.boards_total, h.chips, h.chips_expected, h.power_w,
+    h.accepted, h.rejected, h.error_kind, h.thermal_status
+  FROM telemetry_history h JOIN miners m ON m.id = h.miner_id JOIN sites s ON s.id = h.site_id
+  WHERE h.site_id = ? AND h.ts >= ? ORDER BY h.site_id, h.ts`;
+
+export function historyStatements(db: Db) {
+  const insert = db.prepare<HistoryInsert>(
+    `INSERT INTO telemetry_history (run_id, miner_id, site_id, ts, hashrate_hs, temp_chip_max_c, temp_board_max_c,
+       fan_min_rpm, boards_ok, boards_total, chips, chips_expected, power_w, accepted, rejected, error_kind,
+       thermal_status)
+     VALUES (@run_id, @miner_id, @site_id, @ts, @hashrate_hs, @temp_chip_max_c, @temp_board_max_c, @fan_min_rpm,
+       @boards_ok, @boards_total, @chips, @chips_expected, @power_w, @accepted, @rejected, @error_kind,
+       @thermal_status)`,
+  );
+  const series = db.prepare<[number, number], SeriesRow>(SERIES_SQL);
+  const oldest = db.prepare<[number], { ts: number | null }>(
+    'SELECT min(ts) AS ts FROM telemetry_history WHERE miner_id = ?',
+  );
+  const exportRows = db.prepare<[number, number], ExportRow>(EXPORT_SQL);
+  const deleteChunk = db.prepare<[number, number, number]>(
+    `DELETE FROM telemetry_history WHERE id IN (
+       SELECT id FROM telemetry_history WHERE site_id = ? AND ts < ? LIMIT ?)`,
+  );
+  return {
+    insert(row: HistoryInsert): void {
+      insert.run(row);
+    },
+    series(minerId: number, since: number): SeriesRow[] {
+      return series.all(minerId, since);
+    },
+    oldestTs(minerId: number): number | null {
+      return oldest.get(minerId)?.ts ?? null;
+    },
+    /** Rows of one site from `since`, oldest first, one at a time (never the whole range in memory). */
+    iterate(siteId: number, since: number): IterableIterator<ExportRow> {
+      return exportRows.iterate(siteId, since);
+    },
+    /** Deletes up to `limit` rows older than `cutoff`; callers loop so no transaction grows huge. */
+    deleteChunk(siteId: number, cutoff: number, limit: number): number {
+      return deleteChunk.run(siteId, cutoff, limit).changes;
+    },
+  };
+}

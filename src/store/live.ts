@@ -1,0 +1,106 @@
+// telemetry_live: the farm now, one row per miner, upserted each cycle.
+import type { MinerErrorKind } from '../errors.js';
+import type { CompactMetrics } from './metrics.js';
+import type { Db } from './types.js';
+
+export interface LiveRow extends Omit<CompactMetrics, 'accepted' | 'rejected'> {
+  miner_id: number;
+  site_id: number;
+  site: string;
+  host: string;
+  port: number;
+  make: string | null;
+  model: string | null;
+  firmware_name: string | null;
+  firmware_version: string | null;
+  run_id: number;
+  /** When the last poll (good or failed) happened. */
+  collected_at: number;
+  /** 1 when the last poll succeeded. */
+  ok: number;
+  error_kind: MinerErrorKind | null;
+  error_message: string | null;
+  /** When the metrics shown were taken (null: never answered). */
+  last_ok_at: number | null;
+  /** 1 when the last poll failed and the metrics are from an earlier good poll. */
+  stale: number;
+  elapsed_ms: number | null;
+}
+
+type OkParams = Omit<CompactMetrics, 'accepted' | 'rejected'> & {
+  miner_id: number;
+  site_id: number;
+  run_id: number;
+  collected_at: number;
+  elapsed_ms: number | null;
+  snapshot: string;
+};
+
+interface FailedParams {
+  miner_id: number;
+  site_id: number;
+  run_id: number;
+  collected_at: number;
+  elapsed_ms: number | null;
+  error_kind: string;
+  error_message: string;
+}
+
+const LIVE_COLUMNS = `l.miner_id, l.site_id, s.name AS site, m.host, m.port, m.make, m.model, m.firmware_name,
+  m.firmware_version, l.run_id, l.collected_at, l.ok, l.error_kind, l.error_message, l.last_ok_at, l.stale,
+  l.elapsed_ms, l.hashrate_hs, coalesce(l.nominal_hs, m.nominal_hs) AS nominal_hs, l.temp_chip_max_c,
+  l.temp_board_max_c, l.fan_min_rpm, l.boards_ok, l.boards_total, l.chips, l.chips_expected, l.power_w`;
+const LIVE_FROM = 'telemetry_live l JOIN miners m ON m.id = l.miner_id JOIN sites s ON s.id = l.site_id';
+
+export function liveStatements(db: Db) {
+  const upsertOk = db.prepare<OkParams>(
+    `INSERT INTO telemetry_live (miner_id, site_id, run_id, collected_at, ok, error_kind, error_message, last_ok_at,
+       stale, elapsed_ms, hashrate_hs, nominal_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, boards_ok,
+       boards_total, chips, chips_expected, power_w, snapshot)
+     VALUES (@miner_id, @site_id, @run_id, @collected_at, 1, NULL, NULL, @collected_at, 0, @elapsed_ms, @hashrate_hs,
+       @nominal_hs, @temp_chip_max_c, @temp_board_max_c, @fan_min_rpm, @boards_ok, @boards_total, @chips,
+       @chips_expected, @power_w, @snapshot)
+     ON CONFLICT (miner_id) DO UPDATE SET
+       site_id = excluded.site_id, run_id = excluded.run_id, collected_at = excluded.collected_at, ok = 1,
+       error_kind = NULL, error_message = NULL, last_ok_at = excluded.last_ok_at, stale = 0,
+       elapsed_ms = excluded.elapsed_ms, hashrate_hs = excluded.hashrate_hs, nominal_hs = excluded.nominal_hs,
+       temp_chip_max_c = excluded.temp_chip_max_c, temp_board_max_c = excluded.temp_board_max_c,
+       fan_min_rpm = excluded.fan_min_rpm, boards_ok = excluded.boards_ok, boards_total = excluded.boards_total,
+       chips = excluded.chips, chips_expected = excluded.chips_expected, power_w = excluded.power_w,
+       snapshot = excluded.snapshot`,
+  );
+  // A failed poll keeps the last good metrics and snapshot, marked stale (their age is last_ok_at).
+  const upsertFailed = db.prepare<FailedParams>(
+    `INSERT INTO telemetry_live (miner_id, site_id, run_id, collected_at, ok, error_kind, error_message, stale,
+       elapsed_ms)
+     VALUES (@miner_id, @site_id, @run_id, @collected_at, 0, @error_kind, @error_message, 0, @elapsed_ms)
+     ON CONFLICT (miner_id) DO UPDATE SET
+       site_id = excluded.site_id, run_id = excluded.run_id, collected_at = excluded.collected_at, ok = 0,
+       error_kind = excluded.error_kind, error_message = excluded.error_message, elapsed_ms = excluded.elapsed_ms,
+       stale = (last_ok_at IS NOT NULL)`,
+  );
+  const bySite = db.prepare<[number], LiveRow>(`SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM} WHERE l.site_id = ?`);
+  const everywhere = db.prepare<[], LiveRow>(`SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM}`);
+  const snapshot = db.prepare<[number], { snapshot: string | null }>(
+    'SELECT snapshot FROM telemetry_live WHERE miner_id = ?',
+  );
+  return {
+    upsertOk(params: OkParams): void {
+      upsertOk.run(params);
+    },
+    upsertFailed(params: FailedParams): void {
+      upsertFailed.run(params);
+    },
+    /** Every miner's live row, for one site or all. */
+    list(siteId: number | null): LiveRow[] {
+      return siteId === null ? everywhere.all() : bySite.all(siteId);
+    },
+    /** The last good snapshot as stored (JSON text), or null. */
+    snapshotJson(minerId: number): string | null {
+      return snapshot.get(minerId)?.snapshot ?? null;
+    },
+  };
+}
+
+/** The SQL of the per-site live query, for EXPLAIN QUERY PLAN tests. */
+export const LIVE_BY_SITE_SQL = `SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM} WHERE l.site_id = ?`;

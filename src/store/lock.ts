@@ -1,0 +1,57 @@
+// The collect lock: one run per database at a time; a second run fails at once (exit 75) so cron
+// simply tries again next minute.
+//
+// Why an EXCLUSIVE transaction on a small SQLite file (`<db>.lock`) rather than a pid file: the lock
+// is a POSIX advisory lock the kernel drops the moment the holder dies (SIGKILL, OOM, power loss),
+// so there is no stale-lock detection to get wrong and no pid-reuse race; it needs no flock binding
+// (Node has none) and SQLite already implements it for every platform we ship. A pid file would
+// need a liveness check that fails across PID namespaces and after reboots.
+// It is a separate file, not the database itself: holding a write lock on the database for a whole
+// `--interval` run would block `hashctl upload` and other writers.
+import { LockedError } from '../errors.js';
+import { translateSqliteError } from './errors.js';
+import { loadSqlite } from './native.js';
+import { lockPathFor } from './paths.js';
+import type { Db } from './types.js';
+
+export interface StoreLock {
+  readonly path: string;
+  release(): void;
+}
+
+/** Takes the lock next to `dbPath` or throws LockedError at once (no waiting). */
+export function acquireLock(dbPath: string): StoreLock {
+  const lockPath = lockPathFor(dbPath);
+  const Database = loadSqlite();
+  let db: Db;
+  try {
+    db = new Database(lockPath, { timeout: 0 });
+  } catch (error) {
+    throw translateSqliteError(error, lockPath);
+  }
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
+      throw new LockedError(`another hashctl run holds ${lockPath}; try again when it finishes`, {
+        details: { lock: lockPath },
+      });
+    }
+    throw translateSqliteError(error, lockPath);
+  }
+  let held = true;
+  return {
+    path: lockPath,
+    release() {
+      if (!held) return;
+      held = false;
+      try {
+        db.exec('ROLLBACK');
+      } finally {
+        db.close();
+      }
+    },
+  };
+}

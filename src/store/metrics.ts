@@ -1,0 +1,86 @@
+// The compact numbers kept per miner per cycle, derived from a Snapshot (pure, no I/O).
+import type { Snapshot } from '../miners/types.js';
+
+export interface CompactMetrics {
+  hashrate_hs: number | null;
+  nominal_hs: number | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  fan_min_rpm: number | null;
+  boards_ok: number | null;
+  boards_total: number | null;
+  chips: number | null;
+  chips_expected: number | null;
+  power_w: number | null;
+  accepted: number | null;
+  rejected: number | null;
+}
+
+export const EMPTY_METRICS: CompactMetrics = {
+  hashrate_hs: null,
+  nominal_hs: null,
+  temp_chip_max_c: null,
+  temp_board_max_c: null,
+  fan_min_rpm: null,
+  boards_ok: null,
+  boards_total: null,
+  chips: null,
+  chips_expected: null,
+  power_w: null,
+  accepted: null,
+  rejected: null,
+};
+
+function finite(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function maxOf(values: (number | null | undefined)[]): number | null {
+  let best: number | null = null;
+  for (const value of values) {
+    const v = finite(value);
+    if (v !== null && (best === null || v > best)) best = v;
+  }
+  return best;
+}
+
+function minOf(values: (number | null | undefined)[]): number | null {
+  let best: number | null = null;
+  for (const value of values) {
+    const v = finite(value);
+    if (v !== null && (best === null || v < best)) best = v;
+  }
+  return best;
+}
+
+/** Sum of the known values; null when none is known (absent data is never a made-up zero). */
+function sumOf(values: (number | null | undefined)[]): number | null {
+  let total: number | null = null;
+  for (const value of values) {
+    const v = finite(value);
+    if (v !== null) total = (total ?? 0) + v;
+  }
+  return total;
+}
+
+function wholeOrNull(value: number | null): number | null {
+  return value === null ? null : Math.round(value);
+}
+
+export function compactMetrics(snapshot: Snapshot): CompactMetrics {
+  const boards = snapshot.boards ?? [];
+  return {
+    hashrate_hs: finite(snapshot.hashrate?.current_hs) ?? finite(snapshot.hashrate?.average_hs),
+    nominal_hs: finite(snapshot.hashrate?.nominal_hs),
+    temp_chip_max_c: finite(snapshot.temp_max_chip_c) ?? maxOf(boards.map((b) => b.temp_chip_c)),
+    temp_board_max_c: finite(snapshot.temp_max_board_c) ?? maxOf(boards.map((b) => b.temp_board_c)),
+    fan_min_rpm: wholeOrNull(minOf((snapshot.fans ?? []).map((f) => f.rpm))),
+    boards_ok: boards.length === 0 ? null : boards.filter((b) => b.status === 'ok').length,
+    boards_total: boards.length === 0 ? null : boards.length,
+    chips: wholeOrNull(sumOf(boards.map((b) => b.chips))),
+    chips_expected: wholeOrNull(sumOf(boards.map((b) => b.chips_expected))),
+    power_w: finite(snapshot.power_w),
+    accepted: wholeOrNull(finite(snapshot.accepted)),
+    rejected: wholeOrNull(finite(snapshot.rejected)),
+  };
+}

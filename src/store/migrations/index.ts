@@ -1,0 +1,13 @@
+// The ordered list of schema steps. To add one: write NNNN-name.ts exporting `up(db)`, import it
+// here and append ONE line below. Versions must be strictly increasing (asserted at open).
+import type { Migration } from '../types.js';
+import { up as core } from './0001-core.js';
+import { up as uploadOutbox } from './0002-upload-outbox.js';
+import { up as thermal } from './0003-thermal.js';
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'core', up: core },
+  { version: 2, name: 'upload-outbox', up: uploadOutbox },
+  { version: 3, name: 'thermal', up: thermal },
+  // hashctl:migrations (append one line per migration, keep this marker)
+];

@@ -1,0 +1,74 @@
+// miners: the inventory. A miner is (site, host, port); make/model/firmware come from its last
+// good snapshot and are kept when a poll fails.
+import type { Snapshot } from '../miners/types.js';
+import type { Db } from './types.js';
+
+export interface MinerRow {
+  id: number;
+  site_id: number;
+  site: string;
+  host: string;
+  port: number;
+  make: string | null;
+  model: string | null;
+  firmware_name: string | null;
+  firmware_version: string | null;
+  nominal_hs: number | null;
+  first_seen_at: number;
+  last_seen_at: number | null;
+}
+
+interface UpsertParams {
+  site_id: number;
+  host: string;
+  port: number;
+  make: string | null;
+  model: string | null;
+  firmware_name: string | null;
+  firmware_version: string | null;
+  nominal_hs: number | null;
+  now: number;
+  seen_at: number | null;
+}
+
+export function minerStatements(db: Db) {
+  const upsert = db.prepare<UpsertParams, { id: number }>(
+    `INSERT INTO miners (site_id, host, port, make, model, firmware_name, firmware_version, nominal_hs,
+                         first_seen_at, last_seen_at)
+     VALUES (@site_id, @host, @port, @make, @model, @firmware_name, @firmware_version, @nominal_hs, @now, @seen_at)
+     ON CONFLICT (site_id, host, port) DO UPDATE SET
+       make = coalesce(excluded.make, make),
+       model = coalesce(excluded.model, model),
+       firmware_name = coalesce(excluded.firmware_name, firmware_name),
+       firmware_version = coalesce(excluded.firmware_version, firmware_version),
+       nominal_hs = coalesce(excluded.nominal_hs, nominal_hs),
+       last_seen_at = coalesce(excluded.last_seen_at, last_seen_at)
+     RETURNING id`,
+  );
+  const select = `SELECT m.id, m.site_id, s.name AS site, m.host, m.port, m.make, m.model, m.firmware_name,
+                         m.firmware_version, m.nominal_hs, m.first_seen_at, m.last_seen_at
+                  FROM miners m JOIN sites s ON s.id = m.site_id`;
+  const byHostPort = db.prepare<[string, number], MinerRow>(`${select} WHERE m.host = ? AND m.port = ? ORDER BY s.name`);
+  const byHost = db.prepare<[string], MinerRow>(`${select} WHERE m.host = ? ORDER BY s.name, m.port`);
+  return {
+    /** The miner's id; records what a good snapshot says about it (snapshot null for a failed poll). */
+    upsert(siteId: number, host: string, port: number, now: number, snapshot: Snapshot | null): number {
+      return upsert.get({
+        site_id: siteId,
+        host,
+        port,
+        make: snapshot?.make ?? null,
+        model: snapshot?.model ?? null,
+        firmware_name: snapshot?.firmware?.name ?? null,
+        firmware_version: snapshot?.firmware?.version ?? null,
+        nominal_hs: snapshot?.hashrate?.nominal_hs ?? null,
+        now,
+        seen_at: snapshot ? now : null,
+      })!.id;
+    },
+    /** Miners matching host (and port when given), across sites. */
+    find(host: string, port: number | null): MinerRow[] {
+      return port === null ? byHost.all(host) : byHostPort.all(host, port);
+    },
+  };
+}

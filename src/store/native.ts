@@ -1,0 +1,195 @@
+// Loads better-sqlite3 both from node_modules and from inside the single binary (Node SEA).
+// Inside a SEA, `require` reaches built-in modules only and better-sqlite3 cannot load its addon by
+// path, so the addon ships as the SEA asset `better_sqlite3.node`: it is written once into a cache
+// directory (keyed by its sha256 and the Node ABI), loaded with process.dlopen, and handed to
+// better-sqlite3 as the `nativeBinding` object (PACKAGING.md).
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as sea from 'node:sea';
+import { StoreError, errorMessage } from '../errors.js';
+
+type DatabaseConstructor = typeof import('better-sqlite3');
+
+// Defined by scripts/build.mjs in both bundles; undefined when running from sources (tsx, vitest).
+declare const __HASHCTL_SEA__: boolean | undefined;
+
+export const ADDON_ASSET = 'better_sqlite3.node';
+
+/** The addon's exports as process.dlopen leaves them; better-sqlite3 accepts this as nativeBinding. */
+export type NativeAddon = Record<string, unknown>;
+
+export interface AddonLoadOptions {
+  /** Directories tried in order; the first where the addon can be written and loaded wins. */
+  dirs: string[];
+  /** Node ABI (process.versions.modules); part of the cache key. */
+  abi: string;
+  /** Loads a shared object; process.dlopen by default (tests inject failures, e.g. a noexec mount). */
+  dlopen?: (file: string) => NativeAddon;
+}
+
+export interface LoadedAddon {
+  addon: NativeAddon;
+  file: string;
+}
+
+// The native module is process-global state: dlopen-ing it twice is wasted work, so one Database
+// constructor is kept per process.
+let cachedConstructor: DatabaseConstructor | undefined;
+
+/**
+ * The better-sqlite3 Database constructor. Outside a SEA this is the normal module; inside one it
+ * is a wrapper that passes the extracted addon as `nativeBinding`, so callers never pass it.
+ * Throws StoreError when the addon cannot be loaded.
+ */
+export function loadSqlite(): DatabaseConstructor {
+  if (cachedConstructor) return cachedConstructor;
+  if (isSea()) {
+    const Database = requireBetterSqlite();
+    const { addon } = loadAddonFromAsset(readAddonAsset(), {
+      dirs: addonCacheDirs(process.env),
+      abi: process.versions.modules,
+    });
+    cachedConstructor = withNativeBinding(Database, addon);
+  } else {
+    cachedConstructor = requireBetterSqlite();
+  }
+  return cachedConstructor;
+}
+
+function isSea(): boolean {
+  // The npm bundle never runs as a SEA; only the package build embeds the addon.
+  if (typeof __HASHCTL_SEA__ === 'boolean' && !__HASHCTL_SEA__) return false;
+  return sea.isSea();
+}
+
+function readAddonAsset(): Uint8Array {
+  try {
+    const asset = sea.getRawAsset(ADDON_ASSET);
+    if (typeof asset === 'string') throw new Error('asset is text');
+    // getRawAsset copies, so the bytes are ours to hash and write.
+    return new Uint8Array(asset);
+  } catch (error) {
+    throw new StoreError('store', `this hashctl binary has no SQLite addon embedded (${errorMessage(error)})`, {
+      cause: error,
+    });
+  }
+}
+
+function requireBetterSqlite(): DatabaseConstructor {
+  try {
+    if (typeof __HASHCTL_SEA__ === 'boolean') {
+      // Bundled: esbuild resolves this literal require (embedded in the SEA, external otherwise).
+      return require('better-sqlite3') as DatabaseConstructor;
+    }
+    return createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
+  } catch (error) {
+    throw new StoreError('store', `cannot load SQLite (better-sqlite3): ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Where the extracted addon may live, in order: $HASHCTL_CACHE_DIR, $XDG_CACHE_HOME/hashctl,
+ * ~/.cache/hashctl, then a per-user directory in the temp dir (home may be read-only or noexec).
+ */
+export function addonCacheDirs(env: Readonly<Record<string, string | undefined>>): string[] {
+  const dirs: string[] = [];
+  if (env.HASHCTL_CACHE_DIR) dirs.push(env.HASHCTL_CACHE_DIR);
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) dirs.push(path.join(env.XDG_CACHE_HOME, 'hashctl'));
+  const home = env.HOME || safeHomedir();
+  if (home) dirs.push(path.join(home, '.cache', 'hashctl'));
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  dirs.push(path.join(os.tmpdir(), `hashctl-${uid}`));
+  return [...new Set(dirs.map((dir) => path.resolve(dir)))];
+}
+
+function safeHomedir(): string | null {
+  try {
+    return os.homedir();
+  } catch {
+    return null;
+  }
+}
+
+/** The cache file name: content hash and ABI, so an upgrade never loads a stale addon. */
+export function addonFileName(bytes: Uint8Array, abi: string): string {
+  return `better_sqlite3-${sha256(bytes).slice(0, 16)}-abi${abi}.node`;
+}
+
+/**
+ * Writes the addon into the first usable directory (once: an existing file with the same content is
+ * reused) and loads it. A directory that cannot be created, written or executed from is skipped.
+ */
+export function loadAddonFromAsset(bytes: Uint8Array, options: AddonLoadOptions): LoadedAddon {
+  const name = addonFileName(bytes, options.abi);
+  const digest = sha256(bytes);
+  const dlopen = options.dlopen ?? processDlopen;
+  const failures: string[] = [];
+  for (const dir of options.dirs) {
+    const file = path.join(dir, name);
+    try {
+      ensurePrivateDir(dir);
+      if (!hasContent(file, digest)) writeAtomically(file, bytes);
+      return { addon: dlopen(file), file };
+    } catch (error) {
+      failures.push(`${dir}: ${errorMessage(error).split('\n')[0]}`);
+    }
+  }
+  throw new StoreError('store', `cannot load the embedded SQLite addon (tried ${failures.join('; ')})`, {
+    details: { dirs: options.dirs },
+  });
+}
+
+function processDlopen(file: string): NativeAddon {
+  const module = { exports: {} as NativeAddon };
+  process.dlopen(module, file);
+  return module.exports;
+}
+
+function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A shared directory (the temp dir) must not let another user plant the file we load.
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory()) throw new Error('not a directory');
+  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) throw new Error('owned by another user');
+}
+
+function hasContent(file: string, digest: string): boolean {
+  try {
+    const stat = fs.lstatSync(file);
+    return stat.isFile() && sha256(fs.readFileSync(file)) === digest;
+  } catch {
+    return false;
+  }
+}
+
+function writeAtomically(file: string, bytes: Uint8Array): void {
+  // Temp file + rename: a concurrent run or a crash never leaves a half-written addon to load.
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    fs.writeFileSync(temp, bytes, { mode: 0o755, flag: 'wx' });
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The constructor with `nativeBinding` filled in; `new`, plain calls, statics and instanceof still work. */
+export function withNativeBinding(Database: DatabaseConstructor, addon: NativeAddon): DatabaseConstructor {
+  const withBinding = (args: unknown[]): unknown[] => {
+    const [filename, options] = args;
+    const given = typeof options === 'object' && options !== null ? options : {};
+    return [filename, { ...given, nativeBinding: addon }];
+  };
+  return new Proxy(Database, {
+    construct: (target, args) => Reflect.construct(target, withBinding(args)),
+    apply: (target, _this, args) => Reflect.construct(target, withBinding(args)),
+  });
+}

@@ -1,0 +1,130 @@
+// Opening the database: pragmas, migrations, and the Store handle every module hangs off.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StoreError } from '../errors.js';
+import { translateSqliteError } from './errors.js';
+import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { loadSqlite } from './native.js';
+import type { Db, Migration } from './types.js';
+
+export interface OpenStoreOptions {
+  /**
+   * Never write data. The file must exist. A file at an older schema is upgraded once by a short
+   * read-write open first (readers of a freshly upgraded hashctl should not fail on an old file).
+   */
+  readonly?: boolean;
+  /** How long a write waits for another process's write to finish (SQLite busy timeout). */
+  busyTimeoutMs?: number;
+  /** For tests: another migration list, or stop at a version. */
+  migrations?: readonly Migration[];
+  targetVersion?: number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** An open database. Table modules take `store.db`; `prepared()` builds statement sets once. */
+export class Store {
+  readonly #cache = new Map<(db: Db) => unknown, unknown>();
+
+  constructor(
+    readonly db: Db,
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {}
+
+  /**
+   * The statement set `build(db)` for this connection, built on first use and reused after:
+   * `const live = store.prepared(liveStatements)`. Each table module exports such a builder.
+   */
+  prepared<T>(build: (db: Db) => T): T {
+    let value = this.#cache.get(build) as T | undefined;
+    if (value === undefined) {
+      value = build(this.db);
+      this.#cache.set(build, value);
+    }
+    return value;
+  }
+
+  /** Runs fn in one IMMEDIATE transaction; SQLite failures become StoreErrors naming the file. */
+  transaction<T>(fn: (db: Db) => T): T {
+    try {
+      return this.db.transaction(() => fn(this.db)).immediate();
+    } catch (error) {
+      throw translateSqliteError(error, this.path);
+    }
+  }
+
+  close(): void {
+    this.#cache.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openStore(file: string, options: OpenStoreOptions = {}): Store {
+  const migrations = options.migrations ?? MIGRATIONS;
+  assertIncreasing(migrations);
+  if (options.readonly) return openReadonly(file, options, migrations);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
+    throw new StoreError('io', `cannot create the directory for ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const db = openConnection(file, false, options);
+  try {
+    configure(db, false);
+    migrate(db, file, migrations, options.targetVersion);
+    return new Store(db, file, false);
+  } catch (error) {
+    db.close();
+    throw translateSqliteError(error, file);
+  }
+}
+
+function openReadonly(file: string, options: OpenStoreOptions, migrations: readonly Migration[]): Store {
+  if (!fs.existsSync(file)) {
+    throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`, {
+      details: { file },
+    });
+  }
+  let db = openConnection(file, true, options);
+  try {
+    configure(db, true);
+    const current = assertNotFromFuture(db, file, migrations);
+    const wanted = options.targetVersion ?? latestVersion(migrations);
+    if (current < wanted) {
+      db.close();
+      openStore(file, { ...options, readonly: false }).close();
+      db = openConnection(file, true, options);
+      configure(db, true);
+      if (schemaVersion(db) < wanted) throw new StoreError('store', `${file} could not be upgraded to schema ${wanted}`);
+    }
+    return new Store(db, file, true);
+  } catch (error) {
+    if (db.open) db.close();
+    throw translateSqliteError(error, file);
+  }
+}
+
+function openConnection(file: string, readonly: boolean, options: OpenStoreOptions): Db {
+  const Database = loadSqlite();
+  try {
+    return new Database(file, {
+      readonly,
+      fileMustExist: readonly,
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
+  } catch (error) {
+    throw translateSqliteError(error, file);
+  }
+}
+
+function configure(db: Db, readonly: boolean): void {
+  if (!readonly) {
+    // WAL: readers (live, history, export) never block the collector and vice versa. NORMAL is
+    // safe in WAL (a power cut may lose the last commit, never corrupt or half-write one).
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = ON');
+}

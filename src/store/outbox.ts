@@ -1,0 +1,290 @@
+// The upload_outbox table (migration 0002): what the flush reads and how it records each answer.
+// All functions are synchronous (better-sqlite3); the ones that change several rows do it in one
+// transaction so a crash never leaves a batch half-split or a cycle half-enqueued.
+import type { PreparedBatch } from '../upload/batch.js';
+import type { Db } from './types.js';
+
+export type OutboxState = 'pending' | 'delivered' | 'quarantined' | 'superseded';
+
+export interface OutboxRow {
+  id: number;
+  batchId: string;
+  siteId: string;
+  runId: number | null;
+  createdAt: number;
+  body: Buffer;
+  miners: number;
+  bytes: number;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+  parent: string | null;
+}
+
+interface RawRow {
+  id: number;
+  batch_id: string;
+  site_id: string;
+  run_id: number | null;
+  created_at: number;
+  body: Buffer;
+  miners: number;
+  bytes: number;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  parent: string | null;
+}
+
+function fromRaw(row: RawRow): OutboxRow {
+  return {
+    id: row.id,
+    batchId: row.batch_id,
+    siteId: row.site_id,
+    runId: row.run_id,
+    createdAt: row.created_at,
+    body: row.body,
+    miners: row.miners,
+    bytes: row.bytes,
+    state: row.state,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastAttemptAt: row.last_attempt_at,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    parent: row.parent,
+  };
+}
+
+const INSERT = `
+  INSERT INTO upload_outbox (batch_id, site_id, run_id, created_at, body, miners, bytes, state, next_attempt_at, parent)
+  VALUES (@batchId, @siteId, @runId, @createdAt, @body, @miners, @bytes, 'pending', @createdAt, @parent)`;
+
+/**
+ * Adds batches as pending. Meant to run INSIDE the collect cycle's transaction (better-sqlite3
+ * nests it as a savepoint), so a cycle and its batches are committed or lost together.
+ */
+export function enqueueBatches(db: Db, batches: readonly PreparedBatch[]): void {
+  const insert = db.prepare(INSERT);
+  db.transaction(() => {
+    for (const batch of batches) insert.run(batch);
+  })();
+}
+
+/** The oldest pending batch whose next attempt is due at `now`, or null. */
+export function nextDueBatch(db: Db, now: number): OutboxRow | null {
+  const row = db
+    .prepare(
+      `SELECT * FROM upload_outbox
+        WHERE state = 'pending' AND next_attempt_at <= ?
+        ORDER BY created_at, id LIMIT 1`,
+    )
+    .get(now) as RawRow | undefined;
+  return row ? fromRaw(row) : null;
+}
+
+export function getBatch(db: Db, batchId: string): OutboxRow | null {
+  const row = db.prepare('SELECT * FROM upload_outbox WHERE batch_id = ?').get(batchId) as RawRow | undefined;
+  return row ? fromRaw(row) : null;
+}
+
+/** Counted before the request leaves, so a run killed mid-send still shows the attempt. */
+export function recordAttempt(db: Db, batchId: string, now: number): void {
+  db.prepare('UPDATE upload_outbox SET attempts = attempts + 1, last_attempt_at = ? WHERE batch_id = ?').run(
+    now,
+    batchId,
+  );
+}
+
+export function markDelivered(db: Db, batchId: string, status: number, now: number): void {
+  db.prepare(
+    `UPDATE upload_outbox SET state = 'delivered', delivered_at = ?, last_status = ?, last_error = NULL
+      WHERE batch_id = ? AND state = 'pending'`,
+  ).run(now, status, batchId);
+}
+
+/** Still pending: records why, and when the next attempt may start (a Retry-After beyond this run). */
+export function markRetryLater(
+  db: Db,
+  batchId: string,
+  failure: { status: number | null; error: string; nextAttemptAt: number },
+): void {
+  db.prepare(
+    `UPDATE upload_outbox SET last_status = ?, last_error = ?, next_attempt_at = ?
+      WHERE batch_id = ? AND state = 'pending'`,
+  ).run(failure.status, failure.error, failure.nextAttemptAt, batchId);
+}
+
+export function markQuarantined(
+  db: Db,
+  batchId: string,
+  failure: { status: number | null; error: string },
+): void {
+  db.prepare(
+    `UPDATE upload_outbox SET state = 'quarantined', last_status = ?, last_error = ?
+      WHERE batch_id = ? AND state = 'pending'`,
+  ).run(failure.status, failure.error, batchId);
+}
+
+/**
+ * Replaces a pending batch by its halves in one transaction: the halves become pending (in the
+ * parent's place in the queue, since they share its created_at) and the parent is superseded,
+ * its body dropped because it will never be sent again.
+ */
+export function replaceWithHalves(
+  db: Db,
+  parentId: string,
+  halves: readonly PreparedBatch[],
+  now: number,
+  status: number,
+): void {
+  const insert = db.prepare(INSERT);
+  const supersede = db.prepare(
+    `UPDATE upload_outbox
+        SET state = 'superseded', body = X'', last_status = ?, last_error = ?, delivered_at = ?
+      WHERE batch_id = ? AND state = 'pending'`,
+  );
+  db.transaction(() => {
+    const reason = `HTTP ${status}: split into ${halves.map((half) => half.batchId).join(', ')}`;
+    if (supersede.run(status, reason, now, parentId).changes !== 1) return;
+    for (const half of halves) insert.run(half);
+  })();
+}
+
+/** Quarantined → pending, due now. Returns how many were released. */
+export function requeueQuarantined(db: Db, now: number, batchIds?: readonly string[]): number {
+  if (batchIds && batchIds.length > 0) {
+    const one = db.prepare(
+      `UPDATE upload_outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'quarantined' AND batch_id = ?`,
+    );
+    let released = 0;
+    db.transaction(() => {
+      for (const id of batchIds) released += one.run(now, id).changes;
+    })();
+    return released;
+  }
+  return db
+    .prepare(`UPDATE upload_outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'quarantined'`)
+    .run(now).changes;
+}
+
+/** Drops delivered and superseded rows finished before `before`; returns how many. */
+export function pruneFinished(db: Db, before: number): number {
+  return db
+    .prepare(`DELETE FROM upload_outbox WHERE state IN ('delivered', 'superseded') AND delivered_at < ?`)
+    .run(before).changes;
+}
+
+export interface OutboxStateCount {
+  state: OutboxState;
+  batches: number;
+  miners: number;
+  bytes: number;
+  oldestCreatedAt: number | null;
+}
+
+export interface QuarantinedBatch {
+  batchId: string;
+  createdAt: number;
+  miners: number;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+export interface OutboxStatus {
+  states: Record<OutboxState, OutboxStateCount>;
+  /** Earliest time a pending batch may be tried again (null when none pending). */
+  nextAttemptAt: number | null;
+  /** The most recent failure recorded on a pending or quarantined batch. */
+  lastError: { batchId: string; status: number | null; error: string; at: number | null } | null;
+  quarantined: QuarantinedBatch[];
+}
+
+export function outboxStatus(db: Db, quarantinedLimit = 50): OutboxStatus {
+  const empty = (state: OutboxState): OutboxStateCount => ({
+    state,
+    batches: 0,
+    miners: 0,
+    bytes: 0,
+    oldestCreatedAt: null,
+  });
+  const states: Record<OutboxState, OutboxStateCount> = {
+    pending: empty('pending'),
+    delivered: empty('delivered'),
+    quarantined: empty('quarantined'),
+    superseded: empty('superseded'),
+  };
+  const counts = db
+    .prepare(
+      `SELECT state, COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners, COALESCE(SUM(bytes), 0) AS bytes,
+              MIN(created_at) AS oldest
+         FROM upload_outbox GROUP BY state`,
+    )
+    .all() as { state: OutboxState; batches: number; miners: number; bytes: number; oldest: number | null }[];
+  for (const row of counts) {
+    states[row.state] = {
+      state: row.state,
+      batches: row.batches,
+      miners: row.miners,
+      bytes: row.bytes,
+      oldestCreatedAt: row.oldest,
+    };
+  }
+  const next = db
+    .prepare(`SELECT MIN(next_attempt_at) AS at FROM upload_outbox WHERE state = 'pending'`)
+    .get() as {
+    at: number | null;
+  };
+  const last = db
+    .prepare(
+      `SELECT batch_id, last_status, last_error, last_attempt_at FROM upload_outbox
+        WHERE state IN ('pending', 'quarantined') AND last_error IS NOT NULL
+        ORDER BY last_attempt_at DESC, id DESC LIMIT 1`,
+    )
+    .get() as
+    | { batch_id: string; last_status: number | null; last_error: string; last_attempt_at: number | null }
+    | undefined;
+  const quarantined = (
+    db
+      .prepare(
+        `SELECT batch_id, created_at, miners, last_status, last_error FROM upload_outbox
+          WHERE state = 'quarantined' ORDER BY created_at, id LIMIT ?`,
+      )
+      .all(quarantinedLimit) as {
+      batch_id: string;
+      created_at: number;
+      miners: number;
+      last_status: number | null;
+      last_error: string | null;
+    }[]
+  ).map((row) => ({
+    batchId: row.batch_id,
+    createdAt: row.created_at,
+    miners: row.miners,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+  }));
+  return {
+    states,
+    nextAttemptAt: next.at,
+    lastError: last
+      ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
+      : null,
+    quarantined,
+  };
+}
+
+export function countPending(db: Db): number {
+  return (
+    db.prepare(`SELECT COUNT(*) AS n FROM upload_outbox WHERE state = 'pending'`).get() as { n: number }
+  ).n;
+}

@@ -1,0 +1,141 @@
+// Hourly rollups and retention: what keeps the file bounded. Raw history older than `retainMs` is
+// deleted once its hours are rolled up; rollups live longer (`rollupRetainMs`). Cheap to call after
+// every cycle: it does the work at most once per wall-clock hour.
+import { historyStatements } from './history.js';
+import { metaStatements } from './meta.js';
+import type { Store } from './open.js';
+import { runStatements } from './runs.js';
+import { siteStatements } from './sites.js';
+import type { Db } from './types.js';
+
+export const HOUR_MS = 3_600_000;
+export const DEFAULT_RETAIN_MS = 30 * 24 * HOUR_MS;
+export const DEFAULT_ROLLUP_RETAIN_MS = 400 * 24 * HOUR_MS;
+/** Rows deleted per transaction, so the collector's next write never waits long. */
+const DELETE_CHUNK_ROWS = 20_000;
+/** Hours aggregated per transaction when catching up. */
+const ROLLUP_CHUNK_HOURS = 6;
+
+export interface MaintenanceOptions {
+  now: number;
+  /** Raw history kept (default 30 days). */
+  retainMs?: number;
+  rollupRetainMs?: number;
+  /** Run even if it already ran this hour. */
+  force?: boolean;
+}
+
+export interface MaintenanceResult {
+  ran: boolean;
+  hoursRolled: number;
+  historyDeleted: number;
+  runsDeleted: number;
+  rollupsDeleted: number;
+}
+
+export interface HourlyRow {
+  hour_start: number;
+  samples: number;
+  ok_samples: number;
+  hashrate_avg_hs: number | null;
+  hashrate_min_hs: number | null;
+  hashrate_max_hs: number | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  fan_min_rpm: number | null;
+  power_avg_w: number | null;
+}
+
+export function rollupStatements(db: Db) {
+  const rollup = db.prepare<{ site_id: number; from: number; to: number }>(
+    `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
+       hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w)
+     SELECT miner_id, (ts / ${HOUR_MS}) * ${HOUR_MS}, site_id, count(*), sum(error_kind IS NULL), avg(hashrate_hs),
+       min(hashrate_hs), max(hashrate_hs), max(temp_chip_max_c), max(temp_board_max_c), min(fan_min_rpm),
+       avg(power_w)
+     FROM telemetry_history
+     WHERE site_id = @site_id AND ts >= @from AND ts < @to
+     GROUP BY miner_id, ts / ${HOUR_MS}
+     ON CONFLICT (miner_id, hour_start) DO UPDATE SET
+       samples = excluded.samples, ok_samples = excluded.ok_samples, hashrate_avg_hs = excluded.hashrate_avg_hs,
+       hashrate_min_hs = excluded.hashrate_min_hs, hashrate_max_hs = excluded.hashrate_max_hs,
+       temp_chip_max_c = excluded.temp_chip_max_c, temp_board_max_c = excluded.temp_board_max_c,
+       fan_min_rpm = excluded.fan_min_rpm, power_avg_w = excluded.power_avg_w`,
+  );
+  const oldestForSite = db.prepare<[number], { ts: number | null }>(
+    'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
+  );
+  const deleteRollups = db.prepare<[number, number]>(
+    'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
+  );
+  const forMiner = db.prepare<[number, number, number], HourlyRow>(
+    `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
+       temp_board_max_c, fan_min_rpm, power_avg_w
+     FROM telemetry_hourly WHERE miner_id = ? AND hour_start >= ? AND hour_start < ? ORDER BY hour_start`,
+  );
+  return {
+    rollup(siteId: number, from: number, to: number): number {
+      return rollup.run({ site_id: siteId, from, to }).changes;
+    },
+    oldestHistoryTs(siteId: number): number | null {
+      return oldestForSite.get(siteId)?.ts ?? null;
+    },
+    deleteBefore(siteId: number, cutoff: number): number {
+      return deleteRollups.run(siteId, cutoff).changes;
+    },
+    /** Rollups of one miner in [from, to). */
+    forMiner(minerId: number, from: number, to: number): HourlyRow[] {
+      return forMiner.all(minerId, from, to);
+    },
+  };
+}
+
+export function floorHour(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+const rolledKey = (siteId: number) => `rollup_through:${siteId}`;
+const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+
+export function runMaintenance(store: Store, options: MaintenanceOptions): MaintenanceResult {
+  const result: MaintenanceResult = { ran: false, hoursRolled: 0, historyDeleted: 0, runsDeleted: 0, rollupsDeleted: 0 };
+  const meta = store.prepared(metaStatements);
+  const currentHour = floorHour(options.now);
+  if (!options.force && meta.getNumber(MAINTENANCE_HOUR_KEY) === currentHour) return result;
+  result.ran = true;
+  const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
+  const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, retainMs);
+  const rollups = store.prepared(rollupStatements);
+  const history = store.prepared(historyStatements);
+  const runs = store.prepared(runStatements);
+  for (const site of store.prepared(siteStatements).list()) {
+    // 1. Roll up every whole hour not rolled yet (the current hour is still being written).
+    let rolledThrough = meta.getNumber(rolledKey(site.id));
+    if (rolledThrough === null) {
+      const oldest = rollups.oldestHistoryTs(site.id);
+      rolledThrough = oldest === null ? currentHour : floorHour(oldest);
+    }
+    while (rolledThrough < currentHour) {
+      const to = Math.min(currentHour, rolledThrough + ROLLUP_CHUNK_HOURS * HOUR_MS);
+      const from = rolledThrough;
+      store.transaction(() => {
+        rollups.rollup(site.id, from, to);
+        meta.set(rolledKey(site.id), to);
+      });
+      result.hoursRolled += (to - from) / HOUR_MS;
+      rolledThrough = to;
+    }
+    store.transaction(() => meta.set(rolledKey(site.id), rolledThrough));
+    // 2. Delete raw rows past retention, never before they were rolled up.
+    const cutoff = Math.min(options.now - retainMs, rolledThrough);
+    for (;;) {
+      const deleted = store.transaction(() => history.deleteChunk(site.id, cutoff, DELETE_CHUNK_ROWS));
+      result.historyDeleted += deleted;
+      if (deleted < DELETE_CHUNK_ROWS) break;
+    }
+    result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    result.rollupsDeleted += store.transaction(() => rollups.deleteBefore(site.id, options.now - rollupRetainMs));
+  }
+  store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
+  return result;
+}

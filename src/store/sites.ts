@@ -1,0 +1,31 @@
+// sites: one row per farm site; collect writes into the site named by --site ("default" otherwise).
+import type { Db } from './types.js';
+
+export const DEFAULT_SITE = 'default';
+
+export interface SiteRow {
+  id: number;
+  name: string;
+}
+
+export function siteStatements(db: Db) {
+  const ensure = db.prepare<{ name: string; now: number }, { id: number }>(
+    `INSERT INTO sites (name, created_at) VALUES (@name, @now)
+     ON CONFLICT (name) DO UPDATE SET name = excluded.name
+     RETURNING id`,
+  );
+  const byName = db.prepare<[string], SiteRow>('SELECT id, name FROM sites WHERE name = ?');
+  const all = db.prepare<[], SiteRow>('SELECT id, name FROM sites ORDER BY name');
+  return {
+    /** The site's id, creating the row the first time (write transaction). */
+    ensure(name: string, now: number): number {
+      return ensure.get({ name, now })!.id;
+    },
+    find(name: string): SiteRow | null {
+      return byName.get(name) ?? null;
+    },
+    list(): SiteRow[] {
+      return all.all();
+    },
+  };
+}

@@ -1,0 +1,225 @@
+// The targets grammar (hashctl.md §2): HOST, HOST:PORT, [IPv6]:PORT, CIDR, ranges, @FILE, `-`.
+// Everything is validated before any traffic; a bad spec is a UsageError that names it.
+import ipaddr from 'ipaddr.js';
+import { UsageError } from '../errors.js';
+import { type Target, targetKey } from './types.js';
+
+/** One host, or an inclusive IPv4 interval (as 32-bit numbers) on one port. */
+export type TargetEntry =
+  | { kind: 'host'; target: Target; ipv4: number | null }
+  | { kind: 'range'; start: number; end: number; port: number };
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function bad(spec: string, why: string): never {
+  throw new UsageError(`invalid target '${spec.length > 80 ? `${spec.slice(0, 80)}…` : spec}': ${why}`);
+}
+
+/** Strict dotted-quad to a 32-bit number; null when `text` is not one (leading zeros refused: octal?). */
+export function parseIpv4(text: string): number | null {
+  const match = IPV4.exec(text);
+  if (!match) return null;
+  let value = 0;
+  for (let i = 1; i <= 4; i++) {
+    const octet = match[i] as string;
+    if (octet.length > 1 && octet.startsWith('0')) return null;
+    const n = Number(octet);
+    if (n > 255) return null;
+    value = value * 256 + n;
+  }
+  return value;
+}
+
+export function formatIpv4(value: number): string {
+  return `${(value >>> 24) & 255}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+function parsePort(spec: string, text: string): number {
+  if (!/^\d{1,5}$/.test(text)) bad(spec, `port '${text}' is not a number`);
+  const port = Number(text);
+  if (port < 1 || port > 65_535) bad(spec, `port ${port} is out of range 1-65535`);
+  return port;
+}
+
+function checkedHostname(spec: string, host: string): string {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (name === '') bad(spec, 'empty host');
+  if (/^[\d.]+$/.test(name)) bad(spec, 'not a valid IPv4 address');
+  if (name.length > 253) bad(spec, 'host name too long');
+  const labels = name.split('.');
+  if (!labels.every((label) => LABEL.test(label))) bad(spec, 'not a valid host name or address');
+  if (/^\d+$/.test(labels[labels.length - 1] as string)) bad(spec, 'not a valid host name or address');
+  return name;
+}
+
+function ipv6(spec: string, text: string): string {
+  if (!ipaddr.IPv6.isValid(text)) bad(spec, 'not a valid IPv6 address');
+  const address = ipaddr.IPv6.parse(text);
+  // An IPv4-mapped address is the IPv4 host it names.
+  return address.isIPv4MappedAddress() ? address.toIPv4Address().toString() : address.toString();
+}
+
+/** One host spec: HOST, HOST:PORT, IPv6, [IPv6]:PORT. Throws UsageError naming the spec. */
+export function parseTarget(spec: string, defaultPort: number): Target {
+  const entry = parseHostEntry(spec, defaultPort);
+  return entry.target;
+}
+
+function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry, { kind: 'host' }> {
+  const text = spec.trim();
+  if (text === '') bad(spec, 'empty');
+  let host: string;
+  let port = defaultPort;
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    host = ipv6(spec, bracketed[1] as string);
+    if (bracketed[2] !== undefined) port = parsePort(spec, bracketed[2]);
+  } else if ((text.match(/:/g) ?? []).length >= 2) {
+    host = ipv6(spec, text); // a bare IPv6 address cannot carry a port: use [addr]:port
+  } else {
+    const colon = text.lastIndexOf(':');
+    const name = colon === -1 ? text : text.slice(0, colon);
+    if (colon !== -1) port = parsePort(spec, text.slice(colon + 1));
+    const v4 = parseIpv4(name);
+    host = v4 === null ? checkedHostname(spec, name) : formatIpv4(v4);
+  }
+  const ipv4 = host.includes(':') ? null : parseIpv4(host);
+  return { kind: 'host', target: { host, port, key: targetKey(host, port) }, ipv4 };
+}
+
+const CIDR = /^([^/]+)\/(\d{1,3})(?::(\d+))?$/;
+const RANGE = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})-(\d{1,3}(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?)(?::(\d+))?$/;
+
+/**
+ * A spec that is not @FILE or `-`: a host, a CIDR (`10.0.0.0/22`, optional `:PORT`) or a range
+ * (`10.0.0.10-10.0.0.50`, `10.0.0.10-50`, optional `:PORT`).
+ */
+export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
+  const text = spec.trim();
+  const cidr = CIDR.exec(text);
+  if (cidr) {
+    const base = parseIpv4(cidr[1] as string);
+    if (base === null) {
+      if (ipaddr.IPv6.isValid(cidr[1] as string)) bad(spec, 'IPv6 networks cannot be expanded; list the hosts');
+      bad(spec, 'not a valid IPv4 network');
+    }
+    const prefix = Number(cidr[2]);
+    if (prefix > 32) bad(spec, `prefix /${prefix} is more than 32`);
+    const port = cidr[3] === undefined ? defaultPort : parsePort(spec, cidr[3]);
+    const size = 2 ** (32 - prefix);
+    const network = Math.floor(base / size) * size; // host bits cleared
+    const last = network + size - 1;
+    // /31 and /32 have no network/broadcast address to skip (RFC 3021).
+    if (prefix >= 31) return { kind: 'range', start: network, end: last, port };
+    return { kind: 'range', start: network + 1, end: last - 1, port };
+  }
+  const range = RANGE.exec(text);
+  if (range) {
+    const start = parseIpv4(range[1] as string);
+    if (start === null) bad(spec, 'range start is not a valid IPv4 address');
+    const endText = range[2] as string;
+    let end: number | null;
+    if (endText.includes('.')) {
+      end = parseIpv4(endText);
+    } else {
+      const octet = Number(endText);
+      end = octet > 255 || (endText.length > 1 && endText.startsWith('0')) ? null : start - (start % 256) + octet;
+    }
+    if (end === null) bad(spec, 'range end is not a valid address or last octet');
+    if (end < start) bad(spec, 'range ends before it starts');
+    const port = range[3] === undefined ? defaultPort : parsePort(spec, range[3]);
+    return { kind: 'range', start, end, port };
+  }
+  if (text.includes('/')) bad(spec, 'not a valid CIDR network');
+  return parseHostEntry(spec, defaultPort);
+}
+
+export interface InventoryItem {
+  host?: unknown;
+  port?: unknown;
+  target?: unknown;
+  outcome?: unknown;
+}
+
+/**
+ * The entries of a target file's content: a JSON inventory (`["h:p", …]`, `[{host,port}, …]`,
+ * `{"miners":[…]}` or `{"results":[{host,port,outcome}, …]}`: with `outcome`, only `miner` is kept),
+ * or one spec per line with `#` comments and blank lines.
+ */
+export function parseTargetFile(content: string, source: string, defaultPort: number): TargetEntry[] {
+  const json = tryJson(content);
+  if (json !== undefined) return parseInventory(json, source, defaultPort);
+  const entries: TargetEntry[] = [];
+  const lines = content.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    if (/\s/.test(line)) throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
+    if (line.startsWith('@') || line === '-') {
+      throw new UsageError(`${source}:${i + 1}: '${line}' cannot be used inside a target file`);
+    }
+    try {
+      entries.push(parseSpecEntry(line, defaultPort));
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${source}:${i + 1}: ${error.message}`);
+      throw error;
+    }
+  }
+  return entries;
+}
+
+function tryJson(content: string): unknown {
+  const start = content.trimStart()[0];
+  if (start !== '[' && start !== '{') return undefined;
+  try {
+    return JSON.parse(content) as unknown;
+  } catch {
+    return undefined; // `[::1]:4028` on the first line is a target, not JSON
+  }
+}
+
+function parseInventory(json: unknown, source: string, defaultPort: number): TargetEntry[] {
+  let items: unknown;
+  if (Array.isArray(json)) items = json;
+  else if (json !== null && typeof json === 'object') {
+    const record = json as Record<string, unknown>;
+    items = Array.isArray(record.miners) ? record.miners : record.results;
+  }
+  if (!Array.isArray(items)) {
+    throw new UsageError(`${source}: a JSON inventory is a list, or an object with a "miners" or "results" list`);
+  }
+  const entries: TargetEntry[] = [];
+  items.forEach((item: unknown, index) => {
+    const where = `${source}: entry ${index + 1}`;
+    try {
+      if (typeof item === 'string') {
+        entries.push(parseSpecEntry(item, defaultPort));
+        return;
+      }
+      if (item === null || typeof item !== 'object') throw new UsageError('expected "host:port" or {host, port}');
+      const { host, port, target, outcome } = item as InventoryItem;
+      if (outcome !== undefined && outcome !== 'miner') return;
+      if (typeof host === 'string') {
+        if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port))) {
+          throw new UsageError(`port ${JSON.stringify(port)} is not a whole number`);
+        }
+        const portNumber = port === undefined ? defaultPort : (port as number);
+        if (portNumber < 1 || portNumber > 65_535) throw new UsageError(`port ${portNumber} is out of range 1-65535`);
+        const bareIpv6 = (host.match(/:/g) ?? []).length >= 2 && !host.startsWith('[');
+        const hostEntry = parseHostEntry(bareIpv6 ? `[${host}]` : host, portNumber);
+        entries.push(hostEntry);
+        return;
+      }
+      if (typeof target === 'string') {
+        entries.push(parseSpecEntry(target, defaultPort));
+        return;
+      }
+      throw new UsageError('expected "host:port" or {host, port}');
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
+      throw error;
+    }
+  });
+  return entries;
+}

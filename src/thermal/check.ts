@@ -1,0 +1,168 @@
+// `thermal check` without the CLI: turn what was read (live or from the store) into per-miner
+// results, with hysteresis and events when a store is given. No printing, no process exit here.
+import type { MinerErrorKind } from '../errors.js';
+import type { Snapshot } from '../miners/types.js';
+import type { ThermalConfig } from './config.js';
+import { evaluateThermal } from './evaluate.js';
+import { nextThermalState, type ThermalMemory, type ThermalTransition } from './hysteresis.js';
+import { effectiveLimits } from './limits.js';
+import { type Replies, readFirmwareLimits } from './replies.js';
+import type {
+  CoolingClass,
+  Metric,
+  ProtectiveAction,
+  ThermalEvaluation,
+  ThermalLevel,
+  ThermalLimits,
+  ThermalReadings,
+  ThermalReason,
+  ThermalStatus,
+} from './types.js';
+
+/** One miner as read: a snapshot (and raw replies when live), or the error that stopped the read. */
+export interface CheckSource {
+  target: string;
+  host: string;
+  port: number;
+  site: string | null;
+  snapshot: Snapshot | null;
+  replies?: Replies;
+  error?: { kind: MinerErrorKind | string; message: string };
+  /** When the snapshot was taken (from-db: the last good poll). */
+  observedAt?: number | null;
+  /** Store ids when the source came from the store. */
+  minerId?: number;
+  siteId?: number;
+}
+
+export interface LimitSummary {
+  warn: number | null;
+  critical: number | null;
+  source: string;
+}
+
+export interface CheckResult {
+  target: string;
+  host: string;
+  port: number;
+  site: string | null;
+  status: ThermalStatus;
+  cooling: CoolingClass | null;
+  readings: ThermalReadings | null;
+  limits: Partial<Record<Metric, LimitSummary>> | null;
+  reasons: ThermalReason[];
+  action: ProtectiveAction;
+  worst: ThermalEvaluation['worst'];
+  error?: { kind: string; message: string };
+  /** Set when a store recorded a change of status for this miner in this run. */
+  transition?: ThermalTransition;
+}
+
+export interface CheckSummary {
+  total: number;
+  ok: number;
+  warn: number;
+  critical: number;
+  unknown: number;
+  fail_on: ThermalLevel;
+  /** Miners at or above fail_on. */
+  failing: number;
+}
+
+/** What a store provides to the check: memory per miner and a place to record the step. */
+export interface ThermalMemoryStore {
+  load(source: CheckSource): ThermalMemory | null;
+  save(source: CheckSource, memory: ThermalMemory, transition: ThermalTransition | null): void;
+}
+
+function limitSummary(limits: ThermalLimits): Partial<Record<Metric, LimitSummary>> {
+  const out: Partial<Record<Metric, LimitSummary>> = {};
+  for (const [metric, pair] of Object.entries(limits.metrics) as [Metric, ThermalLimits['metrics'][Metric]][]) {
+    if (pair.warn.value === null && pair.critical.value === null) continue;
+    const sources = new Set([pair.warn.source, pair.critical.source]);
+    out[metric] = { warn: pair.warn.value, critical: pair.critical.value, source: [...sources].join('; ') };
+  }
+  return out;
+}
+
+export interface CheckOptions {
+  config: ThermalConfig;
+  /** Site for config overrides when the source carries none (live targets with --site). */
+  site: string | null;
+  memory?: ThermalMemoryStore;
+}
+
+/** Evaluates one source; with a memory store, with hysteresis, recording the step. */
+export function checkSource(source: CheckSource, options: CheckOptions): CheckResult {
+  const site = source.site ?? options.site;
+  const base = { target: source.target, host: source.host, port: source.port, site };
+  const previous = options.memory?.load(source) ?? null;
+  if (!source.snapshot) {
+    const error = source.error ?? { kind: 'unknown', message: 'no snapshot' };
+    const step = nextThermalState(previous, null, `unreachable: ${error.kind}`);
+    options.memory?.save(source, step.memory, step.transition);
+    return {
+      ...base,
+      status: 'unknown',
+      cooling: null,
+      readings: null,
+      limits: null,
+      reasons: [{ metric: 'readings', level: 'unknown', value: null, limit: null, message: `${error.kind}: ${error.message}` }],
+      action: 'none',
+      worst: null,
+      error: { kind: String(error.kind), message: error.message },
+      ...(step.transition ? { transition: step.transition } : {}),
+    };
+  }
+  const firmware = readFirmwareLimits(source.replies, source.snapshot.firmware.name);
+  const limits = effectiveLimits(source.snapshot, options.config, site, {
+    miner: source.target,
+    firmware,
+    ...(source.replies ? { replies: source.replies } : {}),
+  });
+  const evaluation = evaluateThermal(source.snapshot, limits, options.memory ? (previous?.levels ?? {}) : undefined);
+  let transition: ThermalTransition | null = null;
+  if (options.memory) {
+    const step = nextThermalState(previous, evaluation);
+    options.memory.save(source, step.memory, step.transition);
+    transition = step.transition;
+  }
+  return {
+    ...base,
+    status: evaluation.status,
+    cooling: evaluation.cooling,
+    readings: evaluation.readings,
+    limits: limitSummary(limits),
+    reasons: evaluation.reasons,
+    action: evaluation.action,
+    worst: evaluation.worst,
+    ...(source.error ? { error: { kind: String(source.error.kind), message: source.error.message } } : {}),
+    ...(transition ? { transition } : {}),
+  };
+}
+
+const ORDER: Record<ThermalStatus, number> = { unknown: -1, ok: 0, warn: 1, critical: 2 };
+
+/** True when the status is at or above the --fail-on level (unknown never is). */
+export function atOrAbove(status: ThermalStatus, failOn: ThermalLevel): boolean {
+  return ORDER[status] >= ORDER[failOn];
+}
+
+export function summarize(results: CheckResult[], failOn: ThermalLevel): CheckSummary {
+  const summary: CheckSummary = { total: results.length, ok: 0, warn: 0, critical: 0, unknown: 0, fail_on: failOn, failing: 0 };
+  for (const result of results) {
+    summary[result.status]++;
+    if (atOrAbove(result.status, failOn)) summary.failing++;
+  }
+  return summary;
+}
+
+/** Exit code of a check: 3 when any miner is at or above --fail-on; unreachable miners are `unknown`, not failures. */
+export function checkExitCode(summary: CheckSummary): number {
+  return summary.failing > 0 ? 3 : 0;
+}
+
+/** Sorted worst first, then by target, so the table starts with what needs attention. */
+export function sortResults(results: CheckResult[]): CheckResult[] {
+  return [...results].sort((a, b) => ORDER[b.status] - ORDER[a.status] || a.target.localeCompare(b.target));
+}

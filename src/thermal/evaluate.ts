@@ -1,0 +1,190 @@
+// Snapshot + limits → status, readings and reasons. Pure: `collect` calls it for every history row
+// (telemetry_history.thermal_status), `thermal check` for every miner.
+import type { Snapshot } from '../miners/types.js';
+import {
+  METRIC_INFO,
+  METRICS,
+  type Metric,
+  type MetricResult,
+  type ProtectiveAction,
+  TEMPERATURE_METRICS,
+  type ThermalEvaluation,
+  type ThermalLevel,
+  type ThermalLimits,
+  type ThermalReadings,
+  type ThermalReason,
+} from './types.js';
+
+const RANK: Record<ThermalLevel, number> = { ok: 0, warn: 1, critical: 2 };
+
+export function worseLevel(a: ThermalLevel, b: ThermalLevel): ThermalLevel {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** A temperature we can trust: finite, not a sentinel (0 = absent sensor, −273 = Avalon "none"). */
+function temperature(value: number | null | undefined): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  if (value === 0 || value <= -100 || value >= 500) return null;
+  return value;
+}
+
+function extreme(values: (number | null | undefined)[], pick: 'max' | 'min'): number | null {
+  const clean = values.map(temperature).filter((v): v is number => v !== null);
+  if (clean.length === 0) return null;
+  return pick === 'max' ? Math.max(...clean) : Math.min(...clean);
+}
+
+/** The hottest (and, for inlet, coldest) readings of a snapshot, plus fan and board counts. */
+export function thermalReadings(snapshot: Snapshot): ThermalReadings {
+  const boards = snapshot.boards ?? [];
+  const fans = snapshot.fans ?? [];
+  const rpms = fans.map((fan) => (fan.rpm !== null && Number.isFinite(fan.rpm) ? fan.rpm : 0));
+  const spinning = rpms.filter((rpm) => rpm > 0);
+  return {
+    inlet_c: extreme([snapshot.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)], 'max'),
+    inlet_min_c: extreme([snapshot.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)], 'min'),
+    board_c: extreme([snapshot.temp_max_board_c, ...boards.map((b) => b.temp_board_c)], 'max'),
+    chip_c: extreme([snapshot.temp_max_chip_c, ...boards.map((b) => b.temp_chip_c)], 'max'),
+    outlet_c: extreme(
+      boards.map((b) => b.temp_outlet_c),
+      'max',
+    ),
+    fan_min_rpm: spinning.length > 0 ? Math.min(...spinning) : null,
+    fans_total: fans.length,
+    fans_failed: fans.length > 0 ? rpms.length - spinning.length : null,
+    boards_total: boards.length,
+    boards_dead: boards.filter((b) => b.status === 'dead').length,
+  };
+}
+
+export function readingFor(readings: ThermalReadings, metric: Metric): number | null {
+  switch (metric) {
+    case 'inlet':
+      return readings.inlet_c;
+    case 'inlet_low':
+      return readings.inlet_min_c;
+    case 'board':
+      return readings.board_c;
+    case 'chip':
+      return readings.chip_c;
+    case 'outlet':
+      return readings.outlet_c;
+    case 'fan_rpm':
+      return readings.fan_min_rpm;
+    case 'fans_failed':
+      return readings.fans_failed;
+    case 'boards_dead':
+      return readings.boards_total > 0 ? readings.boards_dead : null;
+  }
+}
+
+/**
+ * The level of one reading. Without a previous level this is the plain comparison ("at the limit"
+ * counts). With one, a level already entered is kept until the reading is `margin` past its limit
+ * on the safe side, so a sensor hovering at a limit does not flap.
+ */
+export function levelFor(
+  value: number | null,
+  warn: number | null,
+  critical: number | null,
+  direction: 'high' | 'low',
+  previous: ThermalLevel = 'ok',
+  margin = 0,
+): ThermalLevel {
+  if (value === null) return 'ok';
+  const reached = (limit: number | null, hold: boolean) => {
+    if (limit === null) return false;
+    const edge = hold ? (direction === 'high' ? limit - margin : limit + margin) : limit;
+    return direction === 'high' ? value >= edge : value <= edge;
+  };
+  if (reached(critical, previous === 'critical')) return 'critical';
+  if (reached(warn, previous !== 'ok')) return 'warn';
+  return 'ok';
+}
+
+function whySkipped(metric: Metric, snapshot: Snapshot, limits: ThermalLimits): string | undefined {
+  const fanMetric = metric === 'fan_rpm' || metric === 'fans_failed';
+  if (fanMetric && limits.cooling.value !== 'air') return `${limits.cooling.value} cooling`;
+  if (fanMetric && snapshot.state === 'sleeping') return 'miner is sleeping';
+  return undefined;
+}
+
+function formatValue(metric: Metric, value: number): string {
+  const unit = METRIC_INFO[metric].unit;
+  if (unit === 'count') return String(value);
+  return unit === '°C' ? `${Math.round(value * 10) / 10} °C` : `${Math.round(value)} RPM`;
+}
+
+export function describe(metric: Metric, level: ThermalLevel, value: number, limit: number | null, source: string): string {
+  const { direction, label } = METRIC_INFO[metric];
+  const op = direction === 'high' ? '≥' : '≤';
+  if (limit === null) return `${label} ${formatValue(metric, value)} (${level}, ${source})`;
+  return `${label} ${formatValue(metric, value)} ${op} ${level} ${formatValue(metric, limit)} (${source})`;
+}
+
+/**
+ * Evaluates one snapshot against its limits. `previousLevels` (from the hysteresis memory) switches
+ * on the margins; without it the comparison is plain. Status is the worst level, except that a miner
+ * with no temperature reading at all is `unknown` rather than `ok`.
+ */
+export function evaluateThermal(
+  snapshot: Snapshot,
+  limits: ThermalLimits,
+  previousLevels?: Partial<Record<Metric, ThermalLevel>>,
+): ThermalEvaluation {
+  const readings = thermalReadings(snapshot);
+  const metrics: MetricResult[] = [];
+  const reasons: ThermalReason[] = [];
+  let worstLevel: ThermalLevel = 'ok';
+  let worst: ThermalEvaluation['worst'] = null;
+  let worstHeadroom = Number.POSITIVE_INFINITY;
+  let action: ProtectiveAction = 'none';
+
+  for (const metric of METRICS) {
+    const { direction, unit } = METRIC_INFO[metric];
+    const { warn, critical } = limits.metrics[metric];
+    const skipped = whySkipped(metric, snapshot, limits);
+    const value = skipped ? null : readingFor(readings, metric);
+    const margin = unit === '°C' ? limits.margin_c.value : unit === 'RPM' ? limits.margin_rpm.value : 0;
+    const level = previousLevels
+      ? levelFor(value, warn.value, critical.value, direction, previousLevels[metric] ?? 'ok', margin)
+      : levelFor(value, warn.value, critical.value, direction);
+    const decidingLimit = level === 'critical' ? critical : level === 'warn' && warn.value !== null ? warn : critical;
+    const headroom =
+      value === null || critical.value === null ? null : direction === 'high' ? critical.value - value : value - critical.value;
+    metrics.push({
+      metric,
+      value,
+      level,
+      warn: warn.value,
+      critical: critical.value,
+      source: decidingLimit.value === null ? warn.source : decidingLimit.source,
+      headroom,
+      ...(skipped ? { skipped } : {}),
+    });
+    if (value === null) continue;
+    if (level !== 'ok') {
+      const limitValue = decidingLimit.value ?? warn.value;
+      reasons.push({ metric, level, value, limit: limitValue, message: describe(metric, level, value, limitValue, decidingLimit.source) });
+      if (level === 'critical') action = 'pause';
+      else if (action === 'none') action = 'notify';
+    }
+    // The worst metric: highest level first, then least headroom (comparable only between temperatures).
+    const rankHeadroom = unit === '°C' && headroom !== null ? headroom : Number.POSITIVE_INFINITY;
+    if (!worst || RANK[level] > RANK[worst.level] || (RANK[level] === RANK[worst.level] && rankHeadroom < worstHeadroom)) {
+      worst = { metric, value, limit: critical.value, level };
+      worstHeadroom = rankHeadroom;
+    }
+    worstLevel = worseLevel(worstLevel, level);
+  }
+
+  // Reasons most severe first, so the first one explains the status.
+  reasons.sort((a, b) => RANK[b.level as ThermalLevel] - RANK[a.level as ThermalLevel]);
+  const anyTemperature = TEMPERATURE_METRICS.some((metric) => readingFor(readings, metric) !== null);
+  let status: ThermalEvaluation['status'] = worstLevel;
+  if (!anyTemperature && worstLevel === 'ok') {
+    status = 'unknown';
+    reasons.push({ metric: 'readings', level: 'unknown', value: null, limit: null, message: 'no temperature reading' });
+  }
+  return { status, cooling: limits.cooling.value, readings, metrics, reasons, worst, action };
+}

@@ -1,0 +1,262 @@
+// Which limits apply to a miner, and why. Layers, later ones winning:
+//   built-in cooling-class defaults → built-in model rules → the firmware's own reported limits →
+//   config classes.<cooling> → config sites.<id> → config models.<model> → config miners.<key>
+// Every number keeps the source that set it, so `thermal limits` can show it and an operator can
+// argue with it. Numbers and reasoning come from thermal-facts.md §6.
+import type { Snapshot } from '../miners/types.js';
+import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
+import { coolingFromReplies, type Replies } from './replies.js';
+import {
+  type ChipSensorKind,
+  type CoolingClass,
+  type FirmwareThermalLimits,
+  METRICS,
+  type Metric,
+  type MetricLimits,
+  type Sourced,
+  type ThermalLimits,
+} from './types.js';
+
+type Pair = [warn: number | null, critical: number | null];
+type ClassDefaults = Record<Exclude<Metric, 'chip'>, Pair>;
+
+/** Built-in defaults per cooling class (thermal-facts §6). `chip` depends on the sensor kind, below. */
+export const CLASS_DEFAULTS: Record<CoolingClass, ClassDefaults> = {
+  air: {
+    inlet: [35, 40], // MicroBT ambient max 35 °C; Bitmain S21-era sheets 45 °C
+    inlet_low: [0, -5], // MicroBT minimum −5 °C; condensation risk at start-up
+    board: [75, 80], // MiningOS PCB 75/80 (S21, S21 Pro); stock S19 Pro seen stopping at PCB 91
+    outlet: [null, null],
+    fan_rpm: [1000, null], // any fan below 1000 RPM while mining; a stopped fan counts as failed
+    fans_failed: [null, 1], // stock firmware stops on a lost fan (S9 source: fewer than 2 of 2 fans)
+    boards_dead: [1, null], // a board that stopped may have been cut by its over-temperature guard
+  },
+  hydro: {
+    inlet: [40, 45], // water inlet, MiningOS 40/45 for Antminer hydro
+    inlet_low: [25, 20], // MiningOS 25/20; MicroBT minimum 20 °C
+    board: [75, 80], // MiningOS hydro PCB 75/80; GMiner hydro critical 80
+    outlet: [null, null],
+    fan_rpm: [null, null], // hydro reports 0 RPM fans: never alert on them
+    fans_failed: [null, null],
+    boards_dead: [1, null],
+  },
+  immersion: {
+    inlet: [55, 65], // fluid temperature; community: S19 shutdown at 71–77 °C oil (low confidence)
+    inlet_low: [null, null],
+    board: [75, 80], // same board physics as air
+    outlet: [null, null],
+    fan_rpm: [null, null], // fans are stopped on purpose in immersion
+    fans_failed: [null, null],
+    boards_dead: [1, null],
+  },
+};
+
+const CLASS_REASON: Record<CoolingClass, string> = {
+  air: 'default air',
+  hydro: 'default hydro',
+  immersion: 'default immersion',
+};
+
+/** Chip limits depend on what the "chip" value is (thermal-facts §0: many are PCB + ~15 °C). */
+export const CHIP_DEFAULTS: Record<ChipSensorKind, { pair: Pair; source: string }> = {
+  real: { pair: [95, 105], source: 'default real chip sensor (Avalon level-0 cap 105; 3p trip tables 95–105)' },
+  estimated: { pair: [90, 95], source: 'default estimated chip (PCB + ~15 °C, Luxor)' },
+};
+
+interface ModelRule {
+  name: string;
+  matches: (snapshot: Snapshot) => boolean;
+  limits: Partial<Record<Metric, Pair>>;
+  source: string;
+}
+
+const compactModel = (snapshot: Snapshot) => (snapshot.model ?? '').toUpperCase().replace(/^ANTMINER\s*/, '');
+
+/** Model rules only where the facts support them (thermal-facts §6 table). */
+export const MODEL_RULES: ModelRule[] = [
+  {
+    name: 'S9',
+    matches: (s) => /antminer|unknown/i.test(s.make) && /^[ST]9(\b|[IJK ]|$)/.test(compactModel(s)),
+    limits: { board: [75, 85] },
+    source: 'model S9 family (bmminer trips at PCB > 90 °C; LuxOS S9 dangerous 90)',
+  },
+  {
+    name: 'S17',
+    matches: (s) => /antminer|unknown/i.test(s.make) && /^[ST]17/.test(compactModel(s)),
+    limits: { board: [75, 85] },
+    source: 'model S17 family (Braiins hot 85 / dangerous 92, solder sensitivity)',
+  },
+  {
+    name: 'Whatsminer hydro',
+    matches: (s) => /whatsminer/i.test(s.make) && isHydroModel(s.model),
+    limits: { inlet: [45, 50] },
+    source: 'model Whatsminer hydro (MicroBT water inlet max 50 °C, normal mode)',
+  },
+];
+
+/** S21 XP Hyd, S19 XP Hyd., Whatsminer M-series "…VK…" and "Hydro" models. */
+export function isHydroModel(model: string | null | undefined): boolean {
+  if (!model) return false;
+  return /\bhyd(ro)?\b|hyd\.|(^|[\s_+-])VK\d*\b|\d[SL]?\+*VK\d/i.test(model);
+}
+
+export function chipSensorKind(snapshot: Snapshot): ChipSensorKind {
+  // Whatsminer and Avalon have on-die sensors; Antminer chip values are mostly PCB estimates.
+  return /whatsminer|avalon|canaan|microbt/i.test(snapshot.make) ? 'real' : 'estimated';
+}
+
+export interface LimitContext {
+  /** Canonical target key (`host:port`) for `miners.<key>` overrides; the host alone also matches. */
+  miner?: string;
+  /** Limits read from the miner itself (readFirmwareLimits). */
+  firmware?: FirmwareThermalLimits | null;
+  /** Raw replies, for cooling-class evidence the snapshot lacks. */
+  replies?: Replies;
+}
+
+function lookup(map: Record<string, ScopeOverrides> | undefined, key: string | null | undefined): [string, ScopeOverrides] | null {
+  if (!map || !key) return null;
+  const norm = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+  const wanted = norm(key);
+  for (const [name, scope] of Object.entries(map)) if (norm(name) === wanted) return [name, scope];
+  return null;
+}
+
+function minerScope(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides] | null {
+  if (!miner) return null;
+  const host = miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
+  return lookup(config.miners, miner) ?? lookup(config.miners, host);
+}
+
+/** The cooling class and the evidence for it. Config wins: immersion cannot be seen in readings. */
+export function detectCooling(
+  snapshot: Snapshot,
+  config: ThermalConfig = {},
+  site: string | null = null,
+  context: LimitContext = {},
+): Sourced<CoolingClass> {
+  const miner = minerScope(config, context.miner);
+  if (miner?.[1].cooling) return { value: miner[1].cooling, source: `config miner=${miner[0]}` };
+  const model = lookup(config.models, snapshot.model);
+  if (model?.[1].cooling) return { value: model[1].cooling, source: `config model=${model[0]}` };
+  const siteScope = lookup(config.sites, site);
+  if (siteScope?.[1].cooling) return { value: siteScope[1].cooling, source: `config site=${siteScope[0]}` };
+  const mode = context.firmware?.mode ?? '';
+  if (/hydro/i.test(mode)) return { value: 'hydro', source: `firmware cooling mode ${mode}` };
+  if (/immers/i.test(mode)) return { value: 'immersion', source: `firmware cooling mode ${mode}` };
+  if (snapshot.cooling === 'hydro' || snapshot.cooling === 'immersion') {
+    return { value: snapshot.cooling, source: 'reported by the miner' };
+  }
+  if (isHydroModel(snapshot.model)) return { value: 'hydro', source: `model ${snapshot.model}` };
+  const fromReplies = coolingFromReplies(context.replies);
+  if (fromReplies) return { value: fromReplies.cooling, source: fromReplies.evidence };
+  // "Air" from the normalizer only means fans answered; it is the default either way.
+  if (snapshot.cooling === 'air') return { value: 'air', source: 'miner reports fans' };
+  return { value: 'air', source: 'default (no hydro or immersion evidence)' };
+}
+
+function applyOverrides(limits: Record<Metric, MetricLimits>, overrides: LimitOverrides | undefined, source: string): void {
+  if (!overrides) return;
+  for (const metric of METRICS) {
+    const pair = overrides[metric];
+    if (!pair) continue;
+    if (pair.warn !== undefined) limits[metric].warn = { value: pair.warn, source };
+    if (pair.critical !== undefined) limits[metric].critical = { value: pair.critical, source };
+  }
+}
+
+/** Derive alert limits from the firmware's own: warn at Hot, critical 3 °C before Dangerous (§6 rule 1). */
+function applyFirmware(
+  limits: Record<Metric, MetricLimits>,
+  firmware: FirmwareThermalLimits,
+  cooling: CoolingClass,
+  snapshot: Snapshot,
+): void {
+  const name = firmware.firmware === 'luxos' ? 'LuxOS' : firmware.firmware === 'braiins' ? 'Braiins OS' : firmware.firmware;
+  const set = (metric: Metric, hot: number | null, dangerous: number | null, hotKey: string, dangerKey: string) => {
+    if (hot !== null) limits[metric].warn = { value: hot, source: `firmware ${name} ${hotKey}=${hot}` };
+    if (dangerous !== null) {
+      limits[metric].critical = { value: dangerous - 3, source: `firmware ${name} ${dangerKey}=${dangerous} − 3` };
+    }
+  };
+  set('board', firmware.hot_c, firmware.dangerous_c, 'Hot', 'Dangerous');
+  set('chip', firmware.chip_hot_c, firmware.chip_dangerous_c, 'ChipHot', 'ChipDangerous');
+  if (cooling === 'hydro') set('inlet', null, firmware.water_inlet_dangerous_c, '', 'WaterInletDangerous');
+  const fansTotal = snapshot.fans.length;
+  if (cooling === 'air' && firmware.min_fans !== null && firmware.min_fans > 0 && fansTotal > 0) {
+    // The firmware stops once fewer than MinFans run: that many failures is critical, one is a warning.
+    const source = `firmware ${name} MinFans=${firmware.min_fans} of ${fansTotal} fans`;
+    const critical = Math.max(1, fansTotal - firmware.min_fans + 1);
+    limits.fans_failed = { warn: { value: 1, source }, critical: { value: critical, source } };
+  }
+}
+
+/** Every limit that applies to this miner, each with its source. Pure. */
+export function effectiveLimits(
+  snapshot: Snapshot,
+  config: ThermalConfig = {},
+  site: string | null = null,
+  context: LimitContext = {},
+): ThermalLimits {
+  const cooling = detectCooling(snapshot, config, site, context);
+  const chipKind = chipSensorKind(snapshot);
+  const base = CLASS_DEFAULTS[cooling.value];
+  const classSource = CLASS_REASON[cooling.value];
+  const limits = {} as Record<Metric, MetricLimits>;
+  for (const metric of METRICS) {
+    const [warn, critical] = metric === 'chip' ? CHIP_DEFAULTS[chipKind].pair : base[metric];
+    const source = metric === 'chip' ? CHIP_DEFAULTS[chipKind].source : classSource;
+    limits[metric] = { warn: { value: warn, source }, critical: { value: critical, source } };
+  }
+  for (const rule of MODEL_RULES) {
+    if (!rule.matches(snapshot)) continue;
+    for (const [metric, pair] of Object.entries(rule.limits) as [Metric, Pair][]) {
+      limits[metric] = { warn: { value: pair[0], source: rule.source }, critical: { value: pair[1], source: rule.source } };
+    }
+  }
+  if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot);
+
+  applyOverrides(limits, config.classes?.[cooling.value], `config classes.${cooling.value}`);
+  const siteScope = lookup(config.sites, site);
+  if (siteScope) applyOverrides(limits, siteScope[1], `config site=${siteScope[0]}`);
+  const model = lookup(config.models, snapshot.model);
+  if (model) applyOverrides(limits, model[1], `config model=${model[0]}`);
+  const miner = minerScope(config, context.miner);
+  if (miner) applyOverrides(limits, miner[1], `config miner=${miner[0]}`);
+
+  return {
+    cooling,
+    chip_sensor: {
+      value: chipKind,
+      source: chipKind === 'real' ? `${snapshot.make} reports on-die sensors` : 'PCB-derived estimate (Antminer and others)',
+    },
+    metrics: limits,
+    margin_c: config.margin_c !== undefined ? { value: config.margin_c, source: 'config' } : { value: 3, source: 'default' },
+    margin_rpm:
+      config.margin_rpm !== undefined ? { value: config.margin_rpm, source: 'config' } : { value: 200, source: 'default' },
+  };
+}
+
+/** A snapshot with nothing in it but identity, for showing defaults without a miner. */
+export function identitySnapshot(make: string, model: string | null, cooling: CoolingClass | null = null): Snapshot {
+  return {
+    make,
+    model,
+    firmware: { name: null, version: null },
+    algorithm: 'sha256d',
+    hashrate: { current_hs: null, average_hs: null, nominal_hs: null },
+    uptime_s: null,
+    accepted: null,
+    rejected: null,
+    hw_errors: null,
+    boards: [],
+    fans: [],
+    temp_max_chip_c: null,
+    temp_max_board_c: null,
+    power_w: null,
+    efficiency_j_per_th: null,
+    pools: [],
+    errors: [],
+    cooling,
+  };
+}

@@ -1,0 +1,65 @@
+// The hysteresis memory kept in the store: thermal_state per miner, thermal_events per change.
+// Live targets that the store has not seen yet get a miners row in the --site (or default) site.
+import type { Store } from '../store/open.js';
+import { minerStatements } from '../store/miners.js';
+import { DEFAULT_SITE, siteStatements } from '../store/sites.js';
+import { thermalStatements } from '../store/thermal.js';
+import type { CheckSource, ThermalMemoryStore } from './check.js';
+import type { ThermalMemory, ThermalTransition } from './hysteresis.js';
+import { METRICS, type Metric } from './types.js';
+
+/** Must be used inside one store transaction (the caller wraps the whole run). */
+export function storeMemory(store: Store, now: number, defaultSite: string | null): ThermalMemoryStore {
+  const sites = store.prepared(siteStatements);
+  const miners = store.prepared(minerStatements);
+  const thermal = store.prepared(thermalStatements);
+  const ids = new Map<string, { minerId: number; siteId: number }>();
+
+  const idsFor = (source: CheckSource) => {
+    if (source.minerId !== undefined && source.siteId !== undefined) return { minerId: source.minerId, siteId: source.siteId };
+    const known = ids.get(source.target);
+    if (known) return known;
+    const siteId = sites.ensure(source.site ?? defaultSite ?? DEFAULT_SITE, now);
+    const minerId = miners.upsert(siteId, source.host, source.port, now, source.snapshot);
+    const found = { minerId, siteId };
+    ids.set(source.target, found);
+    return found;
+  };
+
+  return {
+    load(source) {
+      const row = thermal.loadState(idsFor(source).minerId);
+      if (!row) return null;
+      const levels: ThermalMemory['levels'] = {};
+      for (const [metric, level] of Object.entries(row.levels)) {
+        if ((METRICS as readonly string[]).includes(metric)) levels[metric as Metric] = level;
+      }
+      const metric = row.metric !== null && (METRICS as readonly string[]).includes(row.metric) ? (row.metric as Metric) : null;
+      return { status: row.status, levels, metric };
+    },
+    save(source, memory: ThermalMemory, transition: ThermalTransition | null) {
+      const { minerId, siteId } = idsFor(source);
+      thermal.saveState({
+        miner_id: minerId,
+        site_id: siteId,
+        status: memory.status,
+        metric: memory.metric,
+        levels: memory.levels,
+        since: now,
+        updated_at: now,
+      });
+      if (!transition) return;
+      thermal.insertEvent({
+        miner_id: minerId,
+        site_id: siteId,
+        ts: now,
+        from_state: transition.from,
+        to_state: transition.to,
+        metric: transition.metric,
+        value: transition.value,
+        limit_value: transition.limit,
+        detail: transition.detail,
+      });
+    },
+  };
+}

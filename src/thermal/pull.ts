@@ -1,0 +1,176 @@
+// `thermal config pull`: fetch the farm's thermal limits from the cloud, validate them with the same
+// schema as the local file, show what changes, and write them into the config file atomically.
+// The collector key travels only in the X-Collector-Key header and is never echoed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, HashctlError, UsageError, errorMessage } from '../errors.js';
+import { redactKey } from '../upload/key.js';
+import { USER_AGENT } from '../version.js';
+import { parseThermalConfig, type ThermalConfig } from './config.js';
+
+export const THERMAL_CONFIG_PATH = '/api/thermal/config';
+const MAX_RESPONSE_BYTES = 1 << 20;
+
+/** `https://cloud.example[/base]` → its thermal config URL; credentials in the URL are refused. */
+export function thermalConfigUrl(endpoint: string): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint.trim());
+  } catch {
+    throw new UsageError(`invalid --endpoint '${endpoint}': expected an http:// or https:// URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`invalid --endpoint '${endpoint}': only http:// and https:// are supported`);
+  }
+  if (url.username || url.password) {
+    throw new UsageError('invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file');
+  }
+  const base = url.pathname.replace(/\/+$/, '');
+  url.pathname = base.endsWith(THERMAL_CONFIG_PATH) ? base : `${base}${THERMAL_CONFIG_PATH}`;
+  url.hash = '';
+  return url;
+}
+
+export interface FetchOptions {
+  url: URL;
+  key: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
+export async function fetchThermalConfig(options: FetchOptions): Promise<ThermalConfig> {
+  const { request } = await import('undici');
+  const where = `${options.url.origin}${options.url.pathname}`;
+  let status: number;
+  let text: string;
+  try {
+    const response = await request(options.url, {
+      method: 'GET',
+      headers: { 'x-collector-key': options.key, accept: 'application/json', 'user-agent': USER_AGENT },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      maxRedirections: 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    } as Parameters<typeof request>[1]);
+    status = response.statusCode;
+    text = await readCapped(response.body, MAX_RESPONSE_BYTES);
+  } catch (error) {
+    if (error instanceof HashctlError) throw error;
+    throw new HashctlError('upload', `cannot fetch ${where}: ${redactKey(errorMessage(error), options.key)}`, { cause: error });
+  }
+  if (status === 401 || status === 403) {
+    throw new HashctlError('upload', `${where} refused the collector key (HTTP ${status})`);
+  }
+  if (status < 200 || status >= 300) {
+    const excerpt = redactKey(text.slice(0, 200), options.key).replace(/\s+/g, ' ').trim();
+    throw new HashctlError('upload', `${where} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${where} did not answer JSON`);
+  }
+  const section = typeof body === 'object' && body !== null && 'thermal' in body ? (body as { thermal: unknown }).thermal : body;
+  return parseThermalConfig(section, 'remote thermal');
+}
+
+async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > cap) {
+      body.destroy?.();
+      throw new HashctlError('upload', `thermal config answer is larger than ${cap} bytes`);
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface DiffLine {
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) flatten(child, prefix ? `${prefix}.${key}` : key, out);
+    return;
+  }
+  if (prefix) out.set(prefix, value);
+}
+
+/** Leaf-by-leaf difference of two thermal sections, paths like `sites.A.board.warn`. */
+export function diffThermal(before: ThermalConfig, after: ThermalConfig): DiffLine[] {
+  const a = new Map<string, unknown>();
+  const b = new Map<string, unknown>();
+  flatten(before, '', a);
+  flatten(after, '', b);
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths
+    .filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p)))
+    .map((p) => ({ path: p, before: a.get(p), after: b.get(p) }));
+}
+
+export interface LocalConfig {
+  file: string;
+  exists: boolean;
+  /** The whole document (other sections are kept as they are). */
+  document: Record<string, unknown>;
+  thermal: ThermalConfig;
+}
+
+export function readLocalConfig(file: string): LocalConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, document: {}, thermal: {} };
+    throw new ConfigError(`cannot read config ${file}: ${errorMessage(error)}`);
+  }
+  let document: unknown;
+  try {
+    document = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config ${file} is not valid JSON: ${errorMessage(error)}`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ConfigError(`config ${file} must hold a JSON object`);
+  }
+  const record = document as Record<string, unknown>;
+  return { file, exists: true, document: record, thermal: parseThermalConfig(record.thermal, `${path.basename(file)}: thermal`) };
+}
+
+/**
+ * Replaces the `thermal` section, keeping every other section. Written to a temporary file in the
+ * same directory, flushed, then renamed over the original: a reader sees the old or the new file.
+ */
+export function writeThermalSection(local: LocalConfig, thermal: ThermalConfig): void {
+  const document = { ...local.document, thermal };
+  const dir = path.dirname(local.file);
+  const temporary = path.join(dir, `.${path.basename(local.file)}.${process.pid}.${Date.now()}.tmp`);
+  let mode = 0o600;
+  try {
+    if (local.exists) mode = fs.statSync(local.file).mode & 0o777;
+  } catch {
+    // Keep the private default.
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const fd = fs.openSync(temporary, 'wx', mode);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(document, null, 2)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, local.file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw new HashctlError('io', `cannot write config ${local.file}: ${errorMessage(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,144 @@
+// Reading the thermal facts that the normalized snapshot does not carry: a firmware's own limits
+// (Braiins OS / LuxOS `tempctrl`, LuxOS FANCTRL, Avalon `TarT`) and cooling-class hints. Pure.
+import type { DecodedReply } from '../cgminer/types.js';
+import type { MinerError } from '../errors.js';
+import type { CoolingClass, FirmwareThermalLimits } from './types.js';
+
+export type Replies = Readonly<Record<string, DecodedReply | MinerError>>;
+
+export function replyBody(replies: Replies | undefined, command: string): Record<string, unknown> | null {
+  const reply = replies?.[command];
+  if (!reply || !('body' in reply) || !reply.ok) return null;
+  return reply.body;
+}
+
+/** The records of a section, whatever case the firmware used (`TEMPCTRL`, `tempctrl`). */
+export function section(body: Record<string, unknown> | null, name: string): Record<string, unknown>[] {
+  if (!body) return [];
+  const value = body[name] ?? body[name.toLowerCase()] ?? body[name.toUpperCase()];
+  if (Array.isArray(value)) return value.filter(isRecord);
+  return isRecord(value) ? [value] : [];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A number from a number or numeric string; null for absent, empty, non-finite. */
+export function numberOf(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const parsed = Number(value.trim().replace(/%$/, ''));
+    return Number.isFinite(parsed) ? parsed : null;
+  }
+  return null;
+}
+
+function field(record: Record<string, unknown> | undefined, ...names: string[]): unknown {
+  if (!record) return undefined;
+  for (const name of names) {
+    if (name in record) return record[name];
+    const match = Object.keys(record).find((key) => key.toLowerCase() === name.toLowerCase());
+    if (match !== undefined) return record[match];
+  }
+  return undefined;
+}
+
+function firmwareFamily(replies: Replies | undefined, firmwareName: string | null): FirmwareThermalLimits['firmware'] {
+  const name = (firmwareName ?? '').toLowerCase();
+  const description = String(
+    field(section(replyBody(replies, 'tempctrl'), 'STATUS')[0], 'Description') ??
+      field(section(replyBody(replies, 'version'), 'VERSION')[0], 'LUXminer', 'BOSminer', 'BOSminer+', 'BOSer') ??
+      '',
+  ).toLowerCase();
+  const version = section(replyBody(replies, 'version'), 'VERSION')[0];
+  if (name.includes('lux') || description.includes('lux') || (version && 'LUXminer' in version)) return 'luxos';
+  if (
+    name.includes('bos') ||
+    name.includes('braiins') ||
+    description.includes('bos') ||
+    (version && ('BOSminer' in version || 'BOSminer+' in version || 'BOSer' in version))
+  ) {
+    return 'braiins';
+  }
+  return 'other';
+}
+
+/** Avalon MM ID strings carry `TarT[..]` (target temperature) on some models. */
+function avalonTarget(replies: Replies | undefined): number | null {
+  for (const command of ['estats', 'stats']) {
+    for (const record of section(replyBody(replies, command), 'STATS')) {
+      for (const [key, value] of Object.entries(record)) {
+        if (!key.startsWith('MM ID') || typeof value !== 'string') continue;
+        const match = /TarT\[\s*(-?\d+(?:\.\d+)?)/.exec(value);
+        if (match) return Number(match[1]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The limits a firmware enforces and reports about itself, or null when it reports none
+ * (stock Antminer and Whatsminer expose nothing on 4028; thermal-facts §0).
+ */
+export function readFirmwareLimits(replies: Replies | undefined, firmwareName: string | null = null): FirmwareThermalLimits | null {
+  const tempctrl = section(replyBody(replies, 'tempctrl'), 'TEMPCTRL')[0];
+  const fanctrl = section(replyBody(replies, 'fans'), 'FANCTRL')[0];
+  if (tempctrl) {
+    const mode = field(tempctrl, 'Mode');
+    return {
+      firmware: firmwareFamily(replies, firmwareName),
+      mode: typeof mode === 'string' ? mode : null,
+      target_c: positive(field(tempctrl, 'Target')),
+      hot_c: positive(field(tempctrl, 'Hot')),
+      dangerous_c: positive(field(tempctrl, 'Dangerous', 'Panic')),
+      chip_hot_c: positive(field(tempctrl, 'ChipHot')),
+      chip_dangerous_c: positive(field(tempctrl, 'ChipDangerous')),
+      water_inlet_dangerous_c: positive(field(tempctrl, 'WaterInletDangerous')),
+      min_fans: numberOf(field(fanctrl, 'MinFans')),
+    };
+  }
+  const tart = avalonTarget(replies);
+  if (tart !== null && tart > 0) {
+    return {
+      firmware: 'avalon',
+      mode: null,
+      target_c: tart,
+      hot_c: null,
+      dangerous_c: null,
+      chip_hot_c: null,
+      chip_dangerous_c: null,
+      water_inlet_dangerous_c: null,
+      min_fans: null,
+    };
+  }
+  return null;
+}
+
+/** A 0 in a limit field means "not set" (and 0 °C is never a meaningful trip point). */
+function positive(value: unknown): number | null {
+  const n = numberOf(value);
+  return n !== null && n > 0 ? n : null;
+}
+
+/** Cooling-class evidence in raw replies (thermal-facts §1, "How to tell the cooling class"). */
+export function coolingFromReplies(replies: Replies | undefined): { cooling: CoolingClass; evidence: string } | null {
+  const summary = section(replyBody(replies, 'summary'), 'SUMMARY')[0];
+  const liquid = field(summary, 'Liquid Cooling');
+  if (liquid === true || liquid === 'true') return { cooling: 'hydro', evidence: 'summary Liquid Cooling' };
+  const mode = field(section(replyBody(replies, 'tempctrl'), 'TEMPCTRL')[0], 'Mode');
+  if (typeof mode === 'string') {
+    if (/hydro/i.test(mode)) return { cooling: 'hydro', evidence: `tempctrl Mode ${mode}` };
+    if (/immers/i.test(mode)) return { cooling: 'immersion', evidence: `tempctrl Mode ${mode}` };
+  }
+  const metadata = section(replyBody(replies, 'temps'), 'METADATA')[0];
+  if (metadata && /water/i.test(JSON.stringify(metadata))) return { cooling: 'hydro', evidence: 'temps METADATA water sensors' };
+  for (const command of ['stats', 'version']) {
+    for (const record of section(replyBody(replies, command), command === 'stats' ? 'STATS' : 'VERSION')) {
+      const type = field(record, 'Type', 'type');
+      if (typeof type === 'string' && /\bhyd(ro)?\b/i.test(type)) return { cooling: 'hydro', evidence: `${command} Type ${type}` };
+    }
+  }
+  return null;
+}

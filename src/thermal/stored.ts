@@ -1,0 +1,58 @@
+// `thermal check --from-db`: the latest snapshot per miner as `collect` left it in telemetry_live.
+// A miner whose last poll failed is `unknown` with that error, never judged on its stale snapshot.
+import { UsageError } from '../errors.js';
+import type { Snapshot } from '../miners/types.js';
+import { liveStatements } from '../store/live.js';
+import type { Store } from '../store/open.js';
+import { siteStatements } from '../store/sites.js';
+import { targetKey } from '../targets/types.js';
+import type { CheckSource } from './check.js';
+
+function parseSnapshot(text: string | null): Snapshot | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return null;
+    const snapshot = value as Partial<Snapshot>;
+    // The minimum evaluateThermal relies on; anything older or damaged is treated as no reading.
+    if (typeof snapshot.make !== 'string' || !Array.isArray(snapshot.boards) || !Array.isArray(snapshot.fans)) return null;
+    return { firmware: { name: null, version: null }, ...snapshot } as Snapshot;
+  } catch {
+    return null;
+  }
+}
+
+export function sourcesFromStore(store: Store, site: string | null): CheckSource[] {
+  const sites = store.prepared(siteStatements);
+  let siteId: number | null = null;
+  if (site !== null) {
+    const row = sites.find(site);
+    if (!row) {
+      const known = sites.list().map((s) => s.name);
+      throw new UsageError(`no site '${site}' in ${store.path}${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+    }
+    siteId = row.id;
+  }
+  const live = store.prepared(liveStatements);
+  return live.list(siteId).map((row) => {
+    const base = {
+      target: targetKey(row.host, row.port),
+      host: row.host,
+      port: row.port,
+      site: row.site,
+      minerId: row.miner_id,
+      siteId: row.site_id,
+      observedAt: row.last_ok_at,
+    };
+    if (row.ok !== 1) {
+      return {
+        ...base,
+        snapshot: null,
+        error: { kind: row.error_kind ?? 'unknown', message: row.error_message ?? 'the last poll failed' },
+      };
+    }
+    const snapshot = parseSnapshot(live.snapshotJson(row.miner_id));
+    if (!snapshot) return { ...base, snapshot: null, error: { kind: 'parse', message: 'stored snapshot is missing or unreadable' } };
+    return { ...base, snapshot };
+  });
+}

@@ -1,0 +1,360 @@
+// Draining the outbox: oldest pending batch first, one at a time, each answer recorded before the
+// next request (hashctl.md §9). At-least-once: a batch leaves `pending` only on a definite answer,
+// so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
+import { readFileSync } from 'node:fs';
+import type { Context } from '../context.js';
+import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import {
+  countPending,
+  markDelivered,
+  markQuarantined,
+  markRetryLater,
+  nextDueBatch,
+  type OutboxRow,
+  outboxStatus,
+  pruneFinished,
+  recordAttempt,
+  replaceWithHalves,
+} from '../store/outbox.js';
+import type { Db } from '../store/types.js';
+import { splitBatchBody } from './batch.js';
+import { parseEndpoint, type UploadEndpoint } from './endpoint.js';
+import { loadCollectorKey } from './key.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './retry.js';
+import { type Sender, createSender } from './sender.js';
+
+export interface FlushOptions {
+  endpoint: string | UploadEndpoint;
+  key: string;
+  /** PEM of a private CA, trusted on top of the system's roots. */
+  ca?: string;
+  connectTimeoutMs: number;
+  /** One request, connect to last byte of the answer. */
+  totalTimeoutMs: number;
+  /** Tries per batch in this run before it is left pending for the next run. */
+  maxAttempts: number;
+  /** Absolute time (epoch ms, ctx.now's clock) by which the flush is over; no request outlives it. */
+  deadlineMs?: number;
+  signal: AbortSignal;
+  /** Delivered and superseded rows older than this are pruned (default 7 days). */
+  retentionMs?: number;
+  backoff?: BackoffPolicy;
+  /** Longest Retry-After slept through in this run; a longer one defers the batch to a later run. */
+  maxRetryAfterMs?: number;
+  /** Injected by tests for the ids of split halves. */
+  newBatchId?: () => string;
+}
+
+export type FlushStop =
+  | 'done' // nothing due is left
+  | 'deadline' // out of time before the next cycle
+  | 'retries_exhausted' // the collector kept failing: left pending for the next run
+  | 'deferred' // the collector asked (Retry-After) for more time than this run waits
+  | 'key_refused' // 401/403: every batch kept pending
+  | 'endpoint' // the URL or its TLS is wrong: every batch kept pending
+  | 'aborted'; // SIGINT/SIGTERM
+
+export interface FlushReport {
+  endpoint: string;
+  stop: FlushStop;
+  /** One line on why batches are still pending, or null when none are. */
+  reason: string | null;
+  attempts: number;
+  delivered: number;
+  deliveredMiners: number;
+  /** Of the delivered, how many the collector already had (409). */
+  duplicates: number;
+  split: number;
+  quarantined: number;
+  /** Pending after the flush (whether due or deferred). */
+  pending: number;
+  /** Earliest next attempt among the pending, when they wait for a Retry-After. */
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  pruned: number;
+  deliveredBatchIds: string[];
+  elapsedMs: number;
+}
+
+export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+/** A Retry-After of a day is a broken server; a run an hour later tries again regardless. */
+const MAX_DEFERRAL_MS = 3_600_000;
+
+export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
+  const endpoint = typeof options.endpoint === 'string' ? parseEndpoint(options.endpoint) : options.endpoint;
+  validateFlushOptions(options);
+  const started = ctx.now();
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  const report: FlushReport = {
+    endpoint: endpoint.url,
+    stop: 'done',
+    reason: null,
+    attempts: 0,
+    delivered: 0,
+    deliveredMiners: 0,
+    duplicates: 0,
+    split: 0,
+    quarantined: 0,
+    pending: 0,
+    nextAttemptAt: null,
+    lastStatus: null,
+    pruned: 0,
+    deliveredBatchIds: [],
+    elapsedMs: 0,
+  };
+  const timeLeft = (): number =>
+    options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
+  const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
+    report.stop = stop;
+    report.reason = reason;
+    return 'stop';
+  };
+
+  /** Sends one batch, retrying in place; 'next' moves on to the following batch. */
+  async function deliver(row: OutboxRow, sender: Sender): Promise<'next' | 'stop'> {
+    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+      const budget = timeLeft();
+      if (budget <= 0) return stopWith('deadline', 'the flush ran out of time before the next cycle');
+      recordAttempt(db, row.batchId, ctx.now());
+      report.attempts++;
+      const outcome = await sender.send({
+        batchId: row.batchId,
+        body: row.body,
+        timeoutMs: Math.min(options.totalTimeoutMs, budget),
+        signal: options.signal,
+      });
+      const now = ctx.now();
+      if ('status' in outcome) report.lastStatus = outcome.status;
+      switch (outcome.kind) {
+        case 'delivered':
+          markDelivered(db, row.batchId, outcome.status, now);
+          report.delivered++;
+          report.deliveredMiners += row.miners;
+          if (outcome.status === 409) report.duplicates++;
+          report.deliveredBatchIds.push(row.batchId);
+          return 'next';
+        case 'quarantine':
+          markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason });
+          report.quarantined++;
+          return 'next';
+        case 'too_large':
+          if (row.miners < 2) {
+            markQuarantined(db, row.batchId, {
+              status: outcome.status,
+              error: `${outcome.reason} (one miner, cannot split)`,
+            });
+            report.quarantined++;
+            return 'next';
+          }
+          replaceWithHalves(
+            db,
+            row.batchId,
+            splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId),
+            now,
+            outcome.status,
+          );
+          report.split++;
+          return 'next';
+        case 'key_refused':
+          markRetryLater(db, row.batchId, {
+            status: outcome.status,
+            error: `key refused: ${outcome.reason}`,
+            nextAttemptAt: now,
+          });
+          return stopWith(
+            'key_refused',
+            `the collector refused the key (HTTP ${outcome.status}); every batch is kept pending`,
+          );
+        case 'endpoint':
+          markRetryLater(db, row.batchId, {
+            status: outcome.status,
+            error: outcome.reason,
+            nextAttemptAt: now,
+          });
+          return stopWith('endpoint', `the endpoint ${endpoint.url} is not usable: ${outcome.reason}`);
+        case 'aborted':
+          return stopWith('aborted', 'interrupted');
+        case 'retry': {
+          const asked = outcome.retryAfterMs;
+          const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
+          const failure = { status: outcome.status, error: outcome.reason };
+          if (attempt === options.maxAttempts) {
+            markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
+            return stopWith(
+              'retries_exhausted',
+              `the collector did not take batch ${row.batchId} after ${attempt} attempts: ${outcome.reason}`,
+            );
+          }
+          if (asked !== null && asked > maxRetryAfterMs) {
+            markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
+            return stopWith(
+              'deferred',
+              `the collector asked to wait ${Math.round(asked / 1000)} s (${outcome.reason})`,
+            );
+          }
+          const wait = asked ?? backoffDelay(attempt, backoff, ctx.random);
+          if (wait >= timeLeft()) {
+            markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
+            return stopWith('deadline', `out of time before the next cycle; last answer: ${outcome.reason}`);
+          }
+          markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: now });
+          await ctx.sleep(wait, options.signal);
+          if (options.signal.aborted) return stopWith('aborted', 'interrupted');
+          break;
+        }
+      }
+    }
+    return 'stop'; // not reached: the last attempt returns above
+  }
+
+  const sender = await createSender({
+    endpoint,
+    key: options.key,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    connectTimeoutMs: options.connectTimeoutMs,
+    now: ctx.now,
+  });
+  try {
+    // Each pass either takes one due batch out of `pending`-and-due, or stops: the loop is bounded
+    // by the outbox (split halves are finite: every split halves the miners).
+    for (;;) {
+      if (options.signal.aborted) {
+        stopWith('aborted', 'interrupted');
+        break;
+      }
+      if (timeLeft() <= 0) {
+        stopWith('deadline', 'the flush ran out of time before the next cycle');
+        break;
+      }
+      const row = nextDueBatch(db, ctx.now());
+      if (!row) break;
+      if ((await deliver(row, sender)) === 'stop') break;
+    }
+  } finally {
+    await sender.close();
+  }
+
+  report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
+  report.pending = countPending(db);
+  if (report.pending > 0) {
+    report.nextAttemptAt = outboxStatus(db, 0).nextAttemptAt;
+    if (report.stop === 'done' && report.nextAttemptAt !== null) {
+      report.reason = `the collector asked to wait: ${report.pending} batch(es) wait until ${new Date(report.nextAttemptAt).toISOString()}`;
+    }
+  } else {
+    report.reason = null;
+  }
+  report.elapsedMs = ctx.now() - started;
+  return report;
+}
+
+function validateFlushOptions(options: FlushOptions): void {
+  const positive = (value: number, name: string): void => {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new UsageError(`${name} must be a positive duration, got ${value}`);
+  };
+  positive(options.connectTimeoutMs, 'connectTimeoutMs');
+  positive(options.totalTimeoutMs, 'totalTimeoutMs');
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+    throw new UsageError(`maxAttempts must be a whole number ≥ 1, got ${options.maxAttempts}`);
+  }
+  if (options.key === '') throw new UsageError('the collector key is empty');
+}
+
+/** Everything a flush needs that comes from flags, files and the environment, checked once up front. */
+export interface UploadSettings {
+  endpoint: UploadEndpoint;
+  key: string;
+  /** Printable: where the key came from (never the key). */
+  keySource: string;
+  ca?: string;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface UploadSettingsInput {
+  endpoint: string;
+  keyFile?: string;
+  /** A key file named by the config file (used when neither --key-file nor the env is set). */
+  configKeyFile?: string;
+  caFile?: string;
+  connectTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
+
+/**
+ * Validates the endpoint, reads the key and the CA file. Call it when a command starts (collect
+ * --upload too), so a bad key file is a clear error before the first cycle, not after it.
+ */
+export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Context, 'env'>): UploadSettings {
+  const endpoint = parseEndpoint(input.endpoint);
+  const key = loadCollectorKey({ env: ctx.env, keyFile: input.keyFile, configKeyFile: input.configKeyFile });
+  let ca: string | undefined;
+  if (input.caFile) {
+    try {
+      ca = readFileSync(input.caFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read --ca ${input.caFile}: ${errorMessage(error)}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new ConfigError(`--ca ${input.caFile} holds no PEM certificate`);
+  }
+  return {
+    endpoint,
+    key: key.value,
+    keySource: key.source,
+    ...(ca === undefined ? {} : { ca }),
+    connectTimeoutMs: input.connectTimeoutMs ?? UPLOAD_DEFAULTS.connectTimeoutMs,
+    totalTimeoutMs: input.totalTimeoutMs ?? UPLOAD_DEFAULTS.totalTimeoutMs,
+    maxAttempts: input.maxAttempts ?? UPLOAD_DEFAULTS.maxAttempts,
+  };
+}
+
+export interface AfterCycleTiming {
+  /** When the next cycle starts (epoch ms): the flush ends `reserveMs` before it. */
+  nextCycleAt?: number;
+  /** For `--once`: how long the flush may take when there is no next cycle. */
+  budgetMs?: number;
+  /** Room left for the next cycle to start on time (default 1 s). */
+  reserveMs?: number;
+}
+
+/**
+ * What `collect --upload` calls after each committed cycle. Bounded so the next cycle starts on
+ * time: whatever is not delivered by then stays pending and goes with the next flush.
+ */
+export async function uploadAfterCycle(
+  db: Db,
+  settings: UploadSettings,
+  timing: AfterCycleTiming,
+  ctx: Context,
+): Promise<FlushReport> {
+  const now = ctx.now();
+  const reserve = timing.reserveMs ?? 1_000;
+  const deadlineMs =
+    timing.nextCycleAt !== undefined
+      ? timing.nextCycleAt - reserve
+      : timing.budgetMs !== undefined
+        ? now + timing.budgetMs
+        : undefined;
+  return flushOutbox(
+    db,
+    {
+      endpoint: settings.endpoint,
+      key: settings.key,
+      ...(settings.ca === undefined ? {} : { ca: settings.ca }),
+      connectTimeoutMs: settings.connectTimeoutMs,
+      totalTimeoutMs: settings.totalTimeoutMs,
+      maxAttempts: settings.maxAttempts,
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      signal: ctx.signal,
+    },
+    ctx,
+  );
+}

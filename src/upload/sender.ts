@@ -1,0 +1,219 @@
+// One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
+// lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
+import { rootCertificates } from 'node:tls';
+import type { UploadEndpoint } from './endpoint.js';
+import { redactKey } from './key.js';
+import { parseRetryAfter } from './retry.js';
+import { USER_AGENT } from '../version.js';
+
+export type SendOutcome =
+  /** 2xx, or 409: the collector already has this batch_id. */
+  | { kind: 'delivered'; status: number }
+  /** 408, 429, 5xx, network, timeout: try again later; the batch stays pending. */
+  | { kind: 'retry'; status: number | null; retryAfterMs: number | null; reason: string }
+  /** 401/403: the key is wrong; nothing else will get through either. */
+  | { kind: 'key_refused'; status: number; reason: string }
+  /** The endpoint itself is wrong (redirect, no such route, untrusted TLS): stop, keep every batch. */
+  | { kind: 'endpoint'; status: number | null; reason: string }
+  /** 413: split the batch and send the halves. */
+  | { kind: 'too_large'; status: number; reason: string }
+  /** Any other 4xx: this batch is refused; retrying it as-is cannot help. */
+  | { kind: 'quarantine'; status: number; reason: string }
+  /** Our caller's signal fired (SIGINT/SIGTERM): the batch stays pending. */
+  | { kind: 'aborted'; reason: string };
+
+export interface SenderOptions {
+  endpoint: UploadEndpoint;
+  key: string;
+  /** Extra CA certificates (PEM) trusted on top of the system's. */
+  ca?: string;
+  connectTimeoutMs: number;
+  now: () => number;
+}
+
+export interface SendRequest {
+  batchId: string;
+  body: Buffer;
+  /** The whole exchange, connect to last byte of the answer. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface Sender {
+  send(request: SendRequest): Promise<SendOutcome>;
+  close(): Promise<void>;
+}
+
+/** How much of an answer is read: enough for an error excerpt, never a flood into memory. */
+const RESPONSE_READ_CAP = 16 * 1024;
+const EXCERPT_CHARS = 200;
+
+export function classifyStatus(status: number): SendOutcome['kind'] {
+  if ((status >= 200 && status < 300) || status === 409) return 'delivered';
+  if (status === 401 || status === 403) return 'key_refused';
+  if (status === 413) return 'too_large';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  // A redirect or a missing route means the URL is wrong, not the batch: quarantining every batch
+  // for a typo would bury a day of data, so these stop the flush like a refused key.
+  if ((status >= 300 && status < 400) || status === 404 || status === 405) return 'endpoint';
+  if (status >= 400) return 'quarantine';
+  return 'retry';
+}
+
+export async function createSender(options: SenderOptions): Promise<Sender> {
+  const { Agent } = await import('undici');
+  const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+  const agent = new Agent({
+    connect: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+    // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: 4_000,
+    connections: 1,
+  });
+  const { endpoint, key } = options;
+  const redact = (text: string): string => redactKey(text, key);
+
+  async function send(request: SendRequest): Promise<SendOutcome> {
+    if (request.signal.aborted) return { kind: 'aborted', reason: 'interrupted before sending' };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error('deadline')), Math.max(1, request.timeoutMs));
+    const onAbort = (): void => deadline.abort(new Error('interrupted'));
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await agent.request({
+        origin: endpoint.origin,
+        path: endpoint.path,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'x-collector-key': key,
+          'idempotency-key': request.batchId,
+          'user-agent': USER_AGENT,
+          accept: 'application/json, text/plain;q=0.9, */*;q=0.1',
+        },
+        body: request.body,
+        signal: deadline.signal,
+        headersTimeout: request.timeoutMs,
+        bodyTimeout: request.timeoutMs,
+      });
+      const kind = classifyStatus(response.statusCode);
+      if (kind === 'delivered') {
+        // Drain a little so the connection can be reused; the content does not matter.
+        await readCapped(response.body, RESPONSE_READ_CAP).catch(() => '');
+        return { kind, status: response.statusCode };
+      }
+      const text = await readCapped(response.body, RESPONSE_READ_CAP).catch(() => '');
+      const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
+      switch (kind) {
+        case 'retry':
+          return {
+            kind,
+            status: response.statusCode,
+            retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+            reason,
+          };
+        case 'key_refused':
+        case 'too_large':
+        case 'quarantine':
+          return { kind, status: response.statusCode, reason };
+        default:
+          return { kind: 'endpoint', status: response.statusCode, reason };
+      }
+    } catch (error) {
+      if (request.signal.aborted) return { kind: 'aborted', reason: 'interrupted while sending' };
+      if (deadline.signal.aborted) {
+        return {
+          kind: 'retry',
+          status: null,
+          retryAfterMs: null,
+          reason: `no answer within ${request.timeoutMs} ms`,
+        };
+      }
+      return networkOutcome(error, options, redact);
+    } finally {
+      clearTimeout(timer);
+      request.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  return {
+    send,
+    close: async () => {
+      // destroy, not close: a hung request must not keep the process alive after the flush.
+      await agent.destroy().catch(() => undefined);
+    },
+  };
+}
+
+async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(buffer.subarray(0, cap - total));
+    total += Math.min(buffer.length, cap - total);
+    if (total >= cap) break; // leaving the loop destroys the stream: the rest is never buffered
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeStatus(
+  status: number,
+  text: string,
+  location: string | string[] | undefined,
+  redact: (text: string) => string,
+): string {
+  const excerpt = redact(text.replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS);
+  const where =
+    typeof location === 'string' && location
+      ? ` (redirects to ${redact(location).slice(0, EXCERPT_CHARS)})`
+      : '';
+  return `HTTP ${status}${where}${excerpt ? `: ${excerpt}` : ''}`;
+}
+
+const TLS_CODE = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+
+function networkOutcome(
+  error: unknown,
+  options: SenderOptions,
+  redact: (text: string) => string,
+): SendOutcome {
+  const code = errorCode(error);
+  const message = redact(innermostMessage(error)).slice(0, EXCERPT_CHARS);
+  if (code && TLS_CODE.test(code)) {
+    const hint = options.ca ? '' : ' (a private CA is added with --ca FILE)';
+    return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${hint}` };
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return {
+      kind: 'retry',
+      status: null,
+      retryAfterMs: null,
+      reason: `connect timeout after ${options.connectTimeoutMs} ms`,
+    };
+  }
+  return { kind: 'retry', status: null, retryAfterMs: null, reason: code ? `${message} [${code}]` : message };
+}
+
+function errorCode(error: unknown): string | null {
+  // undici wraps socket errors; the errno code is on the error or its cause.
+  for (
+    let current: unknown = error, depth = 0;
+    current instanceof Error && depth < 4;
+    current = current.cause, depth++
+  ) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+function innermostMessage(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && current.cause instanceof Error && depth < 4; depth++)
+    current = current.cause;
+  return current instanceof Error ? current.message : String(error);
+}

@@ -1,0 +1,105 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configPath, loadConfig, parseConfig } from '../../src/config/index.js';
+import { jsonPathLines } from '../../src/config/json-lines.js';
+import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../store/helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-config-'));
+});
+afterEach(() => cleanup());
+
+function configErrorOf(text: string, file = '/etc/hashctl/farm.json'): ConfigError {
+  try {
+    parseConfig(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config file', () => {
+  it('parses every key, turns durations into ms and resolves paths against the file', () => {
+    const { config } = parseConfig(
+      JSON.stringify({
+        targets: ['10.0.0.0/30', '@miners.txt'],
+        site: 'north',
+        interval: '60s',
+        retain: 30 * 86_400,
+        db: 'data/hashctl.db',
+        concurrency: 500,
+        timeout: '2s',
+        upload: { endpoint: 'https://collector.example/', key_file: 'collector.key' },
+        thermal: { anything: { goes: true } },
+      }),
+      '/etc/hashctl/farm.json',
+    );
+    expect(config).toEqual({
+      targets: ['10.0.0.0/30', '@/etc/hashctl/miners.txt'],
+      site: 'north',
+      interval: 60_000,
+      retain: 30 * 86_400_000,
+      db: '/etc/hashctl/data/hashctl.db',
+      concurrency: 500,
+      timeout: 2000,
+      upload: { endpoint: 'https://collector.example/', key_file: '/etc/hashctl/collector.key' },
+      thermal: { anything: { goes: true } },
+    });
+  });
+
+  it('names the file, the key path and the line of a bad value', () => {
+    const error = configErrorOf('{\n  "site": "north",\n  "upload": {\n    "endpoint": "ftp://x"\n  },\n  "interval": "soon"\n}');
+    expect(error.kind).toBe('config');
+    expect(error.exitCode).toBe(2);
+    expect(error.details).toMatchObject({ file: '/etc/hashctl/farm.json', path: ['upload', 'endpoint'], line: 4 });
+    expect(error.message).toContain('/etc/hashctl/farm.json:4: upload.endpoint');
+
+    const duration = configErrorOf('{\n  "interval": "soon"\n}');
+    expect(duration.details).toMatchObject({ path: ['interval'], line: 2 });
+
+    const item = configErrorOf('{\n  "targets": [\n    "10.0.0.1",\n    ""\n  ]\n}');
+    expect(item.details).toMatchObject({ path: ['targets', '1'], line: 4 });
+  });
+
+  it('refuses unknown keys by name, so a typo never falls back to a default silently', () => {
+    const error = configErrorOf('{\n  "site": "a",\n  "intreval": "60s"\n}');
+    expect(error.details).toMatchObject({ path: ['intreval'], line: 3 });
+    expect(error.message).toContain('intreval');
+  });
+
+  it('reports broken JSON with its line, and a missing file by name', () => {
+    const broken = configErrorOf('{\n  "site": "a",\n  "interval": 60s\n}');
+    expect(broken.details).toMatchObject({ file: '/etc/hashctl/farm.json' });
+    expect(broken.message).toMatch(/farm\.json:3: not valid JSON/);
+
+    const missing = path.join(dir, 'nope.json');
+    expect(() => loadConfig(missing)).toThrow(ConfigError);
+    try {
+      loadConfig(missing);
+    } catch (error) {
+      expect((error as ConfigError).message).toContain(missing);
+    }
+  });
+
+  it('is found through --config, then $HASHCTL_CONFIG', () => {
+    const file = path.join(dir, 'c.json');
+    fs.writeFileSync(file, '{"site":"east"}');
+    expect(configPath(undefined, { HASHCTL_CONFIG: 'c.json' }, dir)).toBe(file);
+    expect(configPath('other.json', { HASHCTL_CONFIG: 'c.json' }, dir)).toBe(path.join(dir, 'other.json'));
+    expect(configPath(undefined, {}, dir)).toBeNull();
+    expect(loadConfig(file).config).toEqual({ site: 'east' });
+  });
+
+  it('maps nested paths to lines', () => {
+    const lines = jsonPathLines('{\n "a": {\n  "b": [\n   1,\n   {"c": 2}\n  ]\n }\n}');
+    expect(lines.get('a')).toBe(2);
+    expect(lines.get('a.b')).toBe(3);
+    expect(lines.get('a.b.0')).toBe(4);
+    expect(lines.get('a.b.1.c')).toBe(5);
+  });
+});

@@ -1,0 +1,179 @@
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { type Store, liveStatements, openStore, siteStatements, writeCycle } from '../../src/store/index.js';
+import { failedOutcome, makeSnapshot, okOutcome, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+let store: Store;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  store = openStore(path.join(dir, 'hashctl.db'));
+});
+afterEach(() => {
+  store.close();
+  cleanup();
+});
+
+const count = (sql: string, ...params: unknown[]) => store.db.prepare(sql).pluck().get(...params) as number;
+
+describe('writeCycle', () => {
+  it('stores the run, inventory, live rows and one history row per miner', () => {
+    const summary = writeCycle(store, {
+      site: 'north',
+      startedAt: 1_700_000_000_000,
+      endedAt: 1_700_000_001_500,
+      outcomes: [okOutcome(4001), okOutcome(4002, { make: 'Whatsminer', model: 'M30S' }), failedOutcome(4003)],
+    });
+    expect(summary).toMatchObject({ polled: 3, ok: 2, failed: 1 });
+    expect(store.db.prepare('SELECT polled, ok, failed, started_at, ended_at FROM collection_runs').get()).toEqual({
+      polled: 3,
+      ok: 2,
+      failed: 1,
+      started_at: 1_700_000_000_000,
+      ended_at: 1_700_000_001_500,
+    });
+    const miners = store.db.prepare('SELECT port, make, model, last_seen_at FROM miners ORDER BY port').all();
+    expect(miners).toEqual([
+      { port: 4001, make: 'Antminer', model: 'S19j Pro', last_seen_at: 1_700_000_000_000 },
+      { port: 4002, make: 'Whatsminer', model: 'M30S', last_seen_at: 1_700_000_000_000 },
+      { port: 4003, make: null, model: null, last_seen_at: null },
+    ]);
+    const history = store.db
+      .prepare(
+        `SELECT m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c, h.fan_min_rpm, h.boards_ok, h.chips, h.error_kind
+         FROM telemetry_history h JOIN miners m ON m.id = h.miner_id ORDER BY m.port`,
+      )
+      .all();
+    expect(history).toEqual([
+      { port: 4001, run_id: summary.runId, hashrate_hs: 100e12, temp_chip_max_c: 77, fan_min_rpm: 5280, boards_ok: 3, chips: 378, error_kind: null },
+      { port: 4002, run_id: summary.runId, hashrate_hs: 100e12, temp_chip_max_c: 77, fan_min_rpm: 5280, boards_ok: 3, chips: 378, error_kind: null },
+      { port: 4003, run_id: summary.runId, hashrate_hs: null, temp_chip_max_c: null, fan_min_rpm: null, boards_ok: null, chips: null, error_kind: 'timeout' },
+    ]);
+    const siteId = store.prepared(siteStatements).find('north')!.id;
+    const live = store.prepared(liveStatements).list(siteId);
+    expect(live).toHaveLength(3);
+    const failed = live.find((row) => row.port === 4003)!;
+    expect(failed).toMatchObject({ ok: 0, stale: 0, error_kind: 'timeout', last_ok_at: null, hashrate_hs: null });
+  });
+
+  it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {
+    const t0 = 1_700_000_000_000;
+    writeCycle(store, { site: 'default', startedAt: t0, endedAt: t0 + 10, outcomes: [okOutcome(4001)] });
+    const second = writeCycle(store, {
+      site: 'default',
+      startedAt: t0 + 60_000,
+      endedAt: t0 + 60_010,
+      outcomes: [failedOutcome(4001, 'refused')],
+    });
+    const [row] = store.prepared(liveStatements).list(null);
+    expect(row).toMatchObject({
+      ok: 0,
+      stale: 1,
+      error_kind: 'refused',
+      collected_at: t0 + 60_000,
+      last_ok_at: t0,
+      hashrate_hs: 100e12,
+      run_id: second.runId,
+    });
+    // The inventory keeps what the last good poll said.
+    expect(store.db.prepare('SELECT make, last_seen_at FROM miners').get()).toEqual({ make: 'Antminer', last_seen_at: t0 });
+    // A good poll clears the stale mark.
+    writeCycle(store, {
+      site: 'default',
+      startedAt: t0 + 120_000,
+      endedAt: t0 + 120_010,
+      outcomes: [okOutcome(4001, { hashrate: { current_hs: 90e12, average_hs: null, nominal_hs: 104e12 } })],
+    });
+    const [fresh] = store.prepared(liveStatements).list(null);
+    expect(fresh).toMatchObject({ ok: 1, stale: 0, error_kind: null, last_ok_at: t0 + 120_000, hashrate_hs: 90e12 });
+    const stored = JSON.parse(store.prepared(liveStatements).snapshotJson(fresh!.miner_id)!);
+    expect(stored.hashrate.current_hs).toBe(90e12);
+  });
+
+  it('runs the hooks inside the transaction, and a throwing hook leaves nothing of the cycle', () => {
+    store.db.exec('CREATE TABLE outbox_probe (run_id INTEGER NOT NULL, miners INTEGER NOT NULL) STRICT');
+    const summary = writeCycle(
+      store,
+      { site: 'default', startedAt: 1000, endedAt: 2000, outcomes: [okOutcome(4001), failedOutcome(4002)] },
+      {
+        extraInTransaction: (db, cycle) => {
+          expect(db.inTransaction).toBe(true);
+          db.prepare('INSERT INTO outbox_probe VALUES (?, ?)').run(cycle.runId, cycle.miners.length);
+          expect(cycle.miners.map((m) => m.outcome.target.port)).toEqual([4001, 4002]);
+        },
+      },
+    );
+    expect(store.db.prepare('SELECT run_id, miners FROM outbox_probe').get()).toEqual({ run_id: summary.runId, miners: 2 });
+
+    const before = count('SELECT count(*) FROM telemetry_history');
+    expect(() =>
+      writeCycle(
+        store,
+        { site: 'default', startedAt: 3000, endedAt: 4000, outcomes: [okOutcome(4001), okOutcome(4003)] },
+        {
+          extraInTransaction: [
+            (db) => void db.prepare('INSERT INTO outbox_probe VALUES (99, 1)').run(),
+            () => {
+              throw new Error('outbox full');
+            },
+          ],
+        },
+      ),
+    ).toThrow('outbox full');
+    expect(count('SELECT count(*) FROM telemetry_history')).toBe(before);
+    expect(count('SELECT count(*) FROM collection_runs')).toBe(1);
+    expect(count('SELECT count(*) FROM miners WHERE port = 4003')).toBe(0);
+    expect(count('SELECT count(*) FROM outbox_probe WHERE run_id = 99')).toBe(0);
+  });
+
+  it('reports a full disk as one io error and loses nothing already stored', () => {
+    writeCycle(store, { site: 'default', startedAt: 1000, endedAt: 2000, outcomes: [okOutcome(4001)] });
+    const pages = store.db.pragma('page_count', { simple: true }) as number;
+    // max_page_count makes SQLite report SQLITE_FULL exactly as a full disk does.
+    store.db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 400 }, (_, i) =>
+      okOutcome(5000 + i, { errors: [{ code: 1, message: 'x'.repeat(2000) }] }),
+    );
+    let caught: unknown;
+    try {
+      writeCycle(store, { site: 'default', startedAt: 3000, endedAt: 4000, outcomes: big });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    expect((caught as StoreError).kind).toBe('io');
+    expect((caught as StoreError).exitCode).toBe(1);
+    expect((caught as StoreError).details).toMatchObject({ sqlite_code: 'SQLITE_FULL' });
+    expect(count('SELECT count(*) FROM collection_runs')).toBe(1);
+    expect(count('SELECT count(*) FROM telemetry_history')).toBe(1);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('keeps a history row at or under 300 bytes on disk, indexes included', () => {
+    const miners = 200;
+    const cycles = 30;
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const start = 1_700_000_000_000 + cycle * 60_000;
+      const outcomes = Array.from({ length: miners }, (_, i) =>
+        i % 10 === 0
+          ? failedOutcome(4000 + i)
+          : okOutcome(4000 + i, {
+              hashrate: { current_hs: 100e12 + i * 1e9 + cycle * 7e8, average_hs: 99e12, nominal_hs: 104e12 },
+              temp_max_chip_c: 70 + (i % 13) + cycle / 10,
+              power_w: 3000 + i,
+            }),
+      );
+      writeCycle(store, { site: 'default', startedAt: start, endedAt: start + 900, outcomes });
+    }
+    const bytes = count(
+      `SELECT sum(pgsize) FROM dbstat WHERE name IN
+         ('telemetry_history', 'telemetry_history_miner_ts', 'telemetry_history_site_ts')`,
+    );
+    const perRow = bytes / (miners * cycles);
+    expect(count('SELECT count(*) FROM telemetry_history')).toBe(miners * cycles);
+    expect(perRow).toBeGreaterThan(20);
+    expect(perRow).toBeLessThanOrEqual(300);
+  });
+});

@@ -1,0 +1,96 @@
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  HOUR_MS,
+  type Store,
+  openStore,
+  rollupStatements,
+  runMaintenance,
+  writeCycle,
+} from '../../src/store/index.js';
+import { failedOutcome, okOutcome, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+let store: Store;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  store = openStore(path.join(dir, 'hashctl.db'));
+});
+afterEach(() => {
+  store.close();
+  cleanup();
+});
+
+const DAY = 24 * HOUR_MS;
+const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
+
+/** Cycles every 20 minutes for `hours` hours from `from`, miner 4001 with a varying hashrate. */
+function fill(from: number, hours: number): void {
+  for (let t = from; t < from + hours * HOUR_MS; t += 20 * 60_000) {
+    const step = (t - from) / (20 * 60_000);
+    const outcome =
+      step % 3 === 2
+        ? failedOutcome(4001)
+        : okOutcome(4001, { hashrate: { current_hs: 100e12 + step * 1e12, average_hs: null, nominal_hs: null } });
+    writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 1000, outcomes: [outcome, okOutcome(4002)] });
+  }
+}
+
+const count = (sql: string) => store.db.prepare(sql).pluck().get() as number;
+
+describe('runMaintenance', () => {
+  it('rolls up whole hours, then deletes raw rows and runs past retention', () => {
+    fill(T0, 3 * 24); // three days, 3 cycles an hour
+    expect(count('SELECT count(*) FROM telemetry_history')).toBe(3 * 24 * 3 * 2);
+    const now = T0 + 3 * DAY + 30 * 60_000;
+    const result = runMaintenance(store, { now, retainMs: DAY });
+    expect(result.ran).toBe(true);
+    expect(result.hoursRolled).toBe(72);
+    // Two miners × 72 hours of rollups.
+    expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(144);
+    const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
+    const [first] = store.prepared(rollupStatements).forMiner(minerId, T0, T0 + HOUR_MS);
+    // Hour 0: steps 0, 1 good (100, 101 TH/s), step 2 failed.
+    expect(first).toMatchObject({
+      hour_start: T0,
+      samples: 3,
+      ok_samples: 2,
+      hashrate_min_hs: 100e12,
+      hashrate_max_hs: 101e12,
+      hashrate_avg_hs: 100.5e12,
+    });
+    // Raw rows older than a day are gone; the last day stays whole.
+    const cutoff = now - DAY;
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${cutoff}`)).toBe(0);
+    // Kept: the 00:40 cycle of the cutoff hour and the 23 whole hours after it, for two miners.
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${cutoff}`)).toBe((1 + 23 * 3) * 2);
+    expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - (1 + 23 * 3) * 2);
+    expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${cutoff}`)).toBe(0);
+    // Every remaining history row still belongs to a stored run.
+    expect(count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)')).toBe(0);
+  });
+
+  it('does the work at most once per hour unless forced, and never deletes rows not rolled up', () => {
+    fill(T0, 2);
+    const now = T0 + 2 * HOUR_MS + 60_000;
+    expect(runMaintenance(store, { now, retainMs: 1 }).ran).toBe(true);
+    fill(T0 + 2 * HOUR_MS, 1);
+    // Same wall-clock hour: nothing happens.
+    expect(runMaintenance(store, { now: now + 5 * 60_000, retainMs: 1 }).ran).toBe(false);
+    // The current (unfinished) hour is never rolled, so its raw rows survive even a tiny retention.
+    const forced = runMaintenance(store, { now: now + 5 * 60_000, retainMs: 1, force: true });
+    expect(forced.ran).toBe(true);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${T0 + 2 * HOUR_MS}`)).toBe(6);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + 2 * HOUR_MS}`)).toBe(0);
+    expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
+  });
+
+  it('drops rollups past their own, longer, retention', () => {
+    fill(T0, 2);
+    runMaintenance(store, { now: T0 + 3 * HOUR_MS, retainMs: HOUR_MS });
+    expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
+    runMaintenance(store, { now: T0 + 10 * DAY, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
+    expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(0);
+  });
+});

@@ -1,0 +1,187 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import {
+  MIGRATIONS,
+  StoreVersionError,
+  assertIncreasing,
+  latestVersion,
+  openStore,
+  schemaVersion,
+} from '../../src/store/index.js';
+import { loadSqlite } from '../../src/store/native.js';
+import type { Migration } from '../../src/store/types.js';
+import { tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterEach(() => cleanup());
+
+describe('migrations', () => {
+  it('are listed with strictly increasing versions starting at 0001-core', () => {
+    expect(() => assertIncreasing(MIGRATIONS)).not.toThrow();
+    expect(MIGRATIONS[0]).toMatchObject({ version: 1, name: 'core' });
+    const noop = () => {};
+    expect(() =>
+      assertIncreasing([
+        { version: 1, name: 'a', up: noop },
+        { version: 1, name: 'b', up: noop },
+      ]),
+    ).toThrow(/strictly increasing/);
+    expect(() =>
+      assertIncreasing([
+        { version: 2, name: 'a', up: noop },
+        { version: 1, name: 'b', up: noop },
+      ]),
+    ).toThrow(/strictly increasing/);
+  });
+
+  it('bring a new file to the latest user_version with WAL, foreign keys and STRICT tables', () => {
+    const file = path.join(dir, 'nested', 'hashctl.db');
+    const store = openStore(file);
+    try {
+      expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
+      expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      const tables = store.db
+        .prepare<[], { name: string; strict: number }>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main'")
+        .all();
+      const names = tables.map((t) => t.name);
+      for (const name of ['sites', 'miners', 'telemetry_live', 'telemetry_history', 'collection_runs', 'telemetry_hourly']) {
+        expect(names).toContain(name);
+        expect(tables.find((t) => t.name === name)?.strict).toBe(1);
+      }
+      // STRICT: a string in an INTEGER column is refused instead of coerced.
+      expect(() =>
+        store.db.prepare("INSERT INTO sites (name, created_at) VALUES ('x', 'yesterday')").run(),
+      ).toThrow(/cannot store TEXT value in INTEGER column/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('apply each pending step in its own transaction, and only once across reopenings', () => {
+    const file = path.join(dir, 'steps.db');
+    const calls: number[] = [];
+    const extra: Migration[] = [
+      ...MIGRATIONS,
+      {
+        version: 900,
+        name: 'extra',
+        up: (db) => {
+          calls.push(900);
+          db.exec('CREATE TABLE extra (id INTEGER PRIMARY KEY) STRICT');
+        },
+      },
+    ];
+    openStore(file, { migrations: extra, targetVersion: latestVersion(MIGRATIONS) }).close();
+    const Database = loadSqlite();
+    const raw = new Database(file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
+    raw.prepare("INSERT INTO sites (name, created_at) VALUES ('kept', 1)").run();
+    raw.close();
+
+    openStore(file, { migrations: extra }).close();
+    const store = openStore(file, { migrations: extra });
+    try {
+      expect(calls).toEqual([900]);
+      expect(schemaVersion(store.db)).toBe(900);
+      expect(store.db.prepare('SELECT name FROM sites').pluck().all()).toEqual(['kept']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('roll a failing step back entirely, leaving user_version where it was', () => {
+    const file = path.join(dir, 'failing.db');
+    openStore(file).close();
+    const failing: Migration[] = [
+      ...MIGRATIONS,
+      {
+        version: 901,
+        name: 'broken',
+        up: (db) => {
+          db.exec('CREATE TABLE half_done (id INTEGER PRIMARY KEY) STRICT');
+          db.exec('THIS IS NOT SQL');
+        },
+      },
+    ];
+    expect(() => openStore(file, { migrations: failing })).toThrow(StoreError);
+    const store = openStore(file);
+    try {
+      expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
+      expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get()).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuse a database from a newer hashctl with exit code 2 and leave it untouched', () => {
+    const file = path.join(dir, 'future.db');
+    openStore(file).close();
+    const Database = loadSqlite();
+    const raw = new Database(file);
+    raw.pragma('user_version = 9999');
+    raw.close();
+    const before = fs.readFileSync(file);
+
+    let caught: unknown;
+    try {
+      openStore(file);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreVersionError);
+    expect((caught as StoreVersionError).kind).toBe('store');
+    expect((caught as StoreVersionError).exitCode).toBe(2);
+    expect((caught as StoreVersionError).details).toMatchObject({ schema: 9999 });
+    expect(() => openStore(file, { readonly: true })).toThrow(StoreVersionError);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('open read-only only when the file exists, and upgrade an old file first', () => {
+    const missing = path.join(dir, 'missing.db');
+    let caught: unknown;
+    try {
+      openStore(missing, { readonly: true });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    expect((caught as StoreError).kind).toBe('io');
+    expect(fs.existsSync(missing)).toBe(false);
+
+    const old = path.join(dir, 'old.db');
+    const Database = loadSqlite();
+    new Database(old).close(); // an empty file at user_version 0
+    const store = openStore(old, { readonly: true });
+    try {
+      expect(store.readonly).toBe(true);
+      expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
+      expect(() => store.db.prepare("INSERT INTO sites (name, created_at) VALUES ('x', 1)").run()).toThrow(
+        /readonly/,
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  it('name the file when it is not a database', () => {
+    const file = path.join(dir, 'not-a-db.db');
+    fs.writeFileSync(file, 'this is a text file, not SQLite, and it is long enough to have a header'.repeat(20));
+    let caught: unknown;
+    try {
+      openStore(file);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    expect((caught as StoreError).kind).toBe('store');
+    expect((caught as StoreError).message).toContain(file);
+  });
+});

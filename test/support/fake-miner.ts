@@ -1,0 +1,179 @@
+// A fake miner API for tests: a real `net` server on 127.0.0.1:0 that answers each connection with a
+// scripted behaviour, counts connections (to prove where retries happen) and records requests.
+import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
+import type { Target } from '../../src/targets/types.js';
+
+export type Bytes = Uint8Array | string;
+
+export type Behaviour =
+  /** Reply after reading the request, then close. `nul` (default true) appends the terminator. */
+  | { kind: 'reply'; bytes: Bytes; nul?: boolean }
+  /** The reply in pieces of `chunkSize` bytes, `delayMs` apart. */
+  | { kind: 'trickle'; bytes: Bytes; nul?: boolean; chunkSize?: number; delayMs?: number }
+  /** The reply as the given segments, `delayMs` apart, then close. */
+  | { kind: 'segments'; segments: Bytes[]; delayMs?: number }
+  /** Read the request and never answer (the socket stays open until the client gives up). */
+  | { kind: 'silent' }
+  /** Stream `chunk` forever, honouring backpressure, until the client goes away. */
+  | { kind: 'endless'; chunk?: Bytes }
+  /** Read the request, then reset the connection (RST). */
+  | { kind: 'rst' }
+  /** Close without sending a byte (how api-allow rejects a client). */
+  | { kind: 'close' };
+
+export type Script = Behaviour | ((request: string, connection: number) => Behaviour);
+
+export interface FakeMiner {
+  host: string;
+  port: number;
+  target: Target;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Most connections open at the same time. */
+  readonly peakConcurrent: number;
+  /** Request text of each connection that sent one, in order. */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+function toBuffer(bytes: Bytes): Buffer {
+  return typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
+}
+
+function withNul(bytes: Bytes, nul = true): Buffer {
+  const buffer = toBuffer(bytes);
+  return nul ? Buffer.concat([buffer, Buffer.from([0])]) : buffer;
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function writeSlowly(socket: Socket, pieces: Buffer[], delayMs: number): Promise<void> {
+  for (const piece of pieces) {
+    if (socket.destroyed) return;
+    socket.write(piece);
+    await wait(delayMs);
+  }
+  if (!socket.destroyed) socket.end();
+}
+
+function endless(socket: Socket, chunk: Buffer): void {
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(chunk)) {
+      // keep writing until the kernel buffer is full
+    }
+    if (!socket.destroyed) socket.once('drain', pump);
+  };
+  pump();
+}
+
+function act(socket: Socket, behaviour: Behaviour): void {
+  switch (behaviour.kind) {
+    case 'reply':
+      socket.end(withNul(behaviour.bytes, behaviour.nul));
+      return;
+    case 'trickle': {
+      const all = withNul(behaviour.bytes, behaviour.nul);
+      const size = behaviour.chunkSize ?? 1;
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < all.length; i += size) pieces.push(all.subarray(i, i + size));
+      void writeSlowly(socket, pieces, behaviour.delayMs ?? 1);
+      return;
+    }
+    case 'segments':
+      void writeSlowly(socket, behaviour.segments.map(toBuffer), behaviour.delayMs ?? 20);
+      return;
+    case 'silent':
+      return;
+    case 'endless':
+      endless(socket, toBuffer(behaviour.chunk ?? '{"STATS":[{"x":"'.padEnd(16 * 1024, 'a')));
+      return;
+    case 'rst':
+      socket.resetAndDestroy();
+      return;
+    case 'close':
+      socket.end();
+      return;
+  }
+}
+
+export async function startFakeMiner(script: Script): Promise<FakeMiner> {
+  const sockets = new Set<Socket>();
+  const requests: string[] = [];
+  let connections = 0;
+  let open = 0;
+  let peakConcurrent = 0;
+  const server: Server = createServer((socket) => {
+    connections++;
+    const connection = connections;
+    open++;
+    peakConcurrent = Math.max(peakConcurrent, open);
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      open--;
+      sockets.delete(socket);
+    });
+    const first = typeof script === 'function' ? null : script;
+    if (first?.kind === 'close') {
+      act(socket, first);
+      return;
+    }
+    // cgminer reads the request with a single recv(); so does this server.
+    socket.once('data', (data) => {
+      const request = data.toString('utf8');
+      requests.push(request);
+      act(socket, typeof script === 'function' ? script(request, connection) : script);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: '127.0.0.1',
+    port,
+    target: { host: '127.0.0.1', port, key: `127.0.0.1:${port}` },
+    get connections() {
+      return connections;
+    },
+    get peakConcurrent() {
+      return peakConcurrent;
+    },
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A cgminer-style JSON reply with one data section. */
+export function cgminerReply(
+  section: string,
+  records: Record<string, unknown>[],
+  status: { STATUS?: string; Code?: number; Msg?: string } = {},
+): string {
+  return JSON.stringify({
+    STATUS: [
+      {
+        STATUS: status.STATUS ?? 'S',
+        When: 1700000000,
+        Code: status.Code ?? 11,
+        Msg: status.Msg ?? section,
+        Description: 'cgminer 4.11.1',
+      },
+    ],
+    [section]: records,
+    id: 1,
+  });
+}
+
+/** A port on 127.0.0.1 with nothing listening (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateThermal, levelFor } from '../../src/thermal/evaluate.js';
+import { nextThermalState, type ThermalMemory, trackThermal } from '../../src/thermal/hysteresis.js';
+import { effectiveLimits } from '../../src/thermal/limits.js';
+import type { ThermalLevel } from '../../src/thermal/types.js';
+import { airMiner, snapshotOf } from './helpers.js';
+
+const evaluate = (snapshot: ReturnType<typeof airMiner>) => evaluateThermal(snapshot, effectiveLimits(snapshot));
+
+describe('evaluateThermal', () => {
+  it('is ok for a cool miner and reports its hottest readings', () => {
+    const result = evaluate(airMiner(45));
+    expect(result.status).toBe('ok');
+    expect(result.action).toBe('none');
+    expect(result.readings).toMatchObject({ board_c: 45, chip_c: 60, inlet_c: 25, fan_min_rpm: 5400, fans_failed: 0 });
+    expect(result.reasons).toEqual([]);
+    expect(result.worst).toMatchObject({ metric: 'inlet', value: 25, limit: 40 }); // least headroom
+  });
+
+  it('warns at the limit exactly and is critical at the critical limit', () => {
+    expect(evaluate(airMiner(75)).status).toBe('warn');
+    expect(evaluate(airMiner(74.9)).status).toBe('ok');
+    const critical = evaluate(airMiner(80));
+    expect(critical.status).toBe('critical');
+    expect(critical.action).toBe('pause');
+    expect(critical.reasons[0]).toMatchObject({ metric: 'board', level: 'critical', value: 80, limit: 80 });
+    expect(critical.reasons[0]?.message).toContain('default air');
+  });
+
+  it('takes the hottest board, not the average', () => {
+    const snapshot = airMiner(50, {
+      boards: [{ temp_board_c: 50 }, { temp_board_c: 83, temp_chip_c: 97 }, { temp_board_c: 52 }],
+    });
+    const result = evaluate(snapshot);
+    expect(result.readings.board_c).toBe(83);
+    expect(result.status).toBe('critical');
+    expect(result.reasons.map((r) => r.metric)).toEqual(expect.arrayContaining(['board', 'chip']));
+  });
+
+  it('is unknown, never ok, without any temperature reading', () => {
+    const result = evaluate(snapshotOf({ boards: [{}, {}], fans: [5000, 5000] }));
+    expect(result.status).toBe('unknown');
+    expect(result.reasons).toEqual([expect.objectContaining({ metric: 'readings', level: 'unknown' })]);
+    // Sentinels are not readings either.
+    expect(evaluate(snapshotOf({ boards: [{ temp_board_c: 0, temp_chip_c: -273 }] })).status).toBe('unknown');
+  });
+
+  it('is critical for a stopped fan on air, and ignores fans on hydro and while sleeping', () => {
+    const stopped = evaluate(airMiner(60, { fans: [5400, 0, 5460, 5520] }));
+    expect(stopped.status).toBe('critical');
+    expect(stopped.reasons[0]).toMatchObject({ metric: 'fans_failed', value: 1 });
+    const slow = evaluate(airMiner(60, { fans: [5400, 900, 5460, 5520] }));
+    expect(slow.status).toBe('warn');
+    expect(slow.reasons[0]).toMatchObject({ metric: 'fan_rpm', value: 900 });
+    const hydro = evaluate(airMiner(60, { model: 'S21 XP Hyd.', fans: [0, 0, 0, 0], inlet: 30 }));
+    expect(hydro.status).toBe('ok');
+    expect(hydro.metrics.find((m) => m.metric === 'fans_failed')?.skipped).toBe('hydro cooling');
+    expect(evaluate(airMiner(40, { fans: [0, 0, 0, 0], state: 'sleeping' })).status).toBe('ok');
+  });
+
+  it('reports a dead board as a warning', () => {
+    const result = evaluate(
+      airMiner(60, { boards: [{ temp_board_c: 60 }, { temp_board_c: 61 }, { status: 'dead', hashrate_hs: 0 }] }),
+    );
+    expect(result.status).toBe('warn');
+    expect(result.reasons[0]).toMatchObject({ metric: 'boards_dead', value: 1 });
+  });
+
+  it('checks the inlet, high and low', () => {
+    expect(evaluate(airMiner(60, { inlet: 41 })).reasons[0]).toMatchObject({ metric: 'inlet', level: 'critical' });
+    expect(evaluate(airMiner(60, { inlet: -6 })).reasons[0]).toMatchObject({ metric: 'inlet_low', level: 'critical' });
+  });
+});
+
+describe('hysteresis', () => {
+  it('levelFor enters at the limit and leaves only past limit − margin', () => {
+    const sequence = [74, 75, 74, 73, 72.5, 72, 71.9, 75, 80, 78, 77, 76.9, 72];
+    const expected: ThermalLevel[] = ['ok', 'warn', 'warn', 'warn', 'warn', 'warn', 'ok', 'warn', 'critical', 'critical', 'critical', 'warn', 'warn'];
+    let previous: ThermalLevel = 'ok';
+    const seen: ThermalLevel[] = [];
+    for (const value of sequence) {
+      previous = levelFor(value, 75, 80, 'high', previous, 3);
+      seen.push(previous);
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('works the other way for low metrics (fan speed)', () => {
+    const seen: ThermalLevel[] = [];
+    let previous: ThermalLevel = 'ok';
+    for (const rpm of [1200, 1000, 1100, 1200, 1201, 400]) {
+      previous = levelFor(rpm, 1000, 500, 'low', previous, 200);
+      seen.push(previous);
+    }
+    expect(seen).toEqual(['ok', 'warn', 'warn', 'warn', 'ok', 'critical']);
+  });
+
+  it('a sensor hovering at the limit makes one event, not one per run', () => {
+    let memory: ThermalMemory | null = null;
+    const events: string[] = [];
+    for (const board of [70, 75, 74, 75, 74.5, 75, 73, 74, 75, 71, 70]) {
+      const snapshot = airMiner(board);
+      const step = trackThermal(memory, snapshot, effectiveLimits(snapshot));
+      memory = step.memory;
+      if (step.transition) events.push(`${step.transition.from}->${step.transition.to}@${board}`);
+    }
+    expect(events).toEqual(['ok->warn@75', 'warn->ok@71']);
+    // Without hysteresis the same sequence flaps on every crossing.
+    const plain = [70, 75, 74, 75, 74.5, 75, 73, 74, 75, 71, 70].map((b) => evaluate(airMiner(b)).status);
+    expect(plain.filter((s, i) => i > 0 && s !== plain[i - 1]).length).toBe(8);
+  });
+
+  it('records unknown when unreachable, keeps levels, and does not re-alert on return at the margin', () => {
+    const hot = airMiner(81);
+    let step = trackThermal(null, hot, effectiveLimits(hot));
+    expect(step.transition).toMatchObject({ from: 'unknown', to: 'critical', metric: 'board', value: 81, limit: 80 });
+    step = { ...nextThermalState(step.memory, null, 'unreachable: timeout'), evaluation: step.evaluation };
+    expect(step.transition).toMatchObject({ from: 'critical', to: 'unknown', detail: 'unreachable: timeout' });
+    expect(step.memory.levels.board).toBe('critical');
+    const back = airMiner(78);
+    step = trackThermal(step.memory, back, effectiveLimits(back));
+    expect(step.evaluation.status).toBe('critical');
+    expect(step.transition).toMatchObject({ from: 'unknown', to: 'critical' });
+    const cooled = airMiner(60);
+    step = trackThermal(step.memory, cooled, effectiveLimits(cooled));
+    expect(step.transition).toMatchObject({ from: 'critical', to: 'ok', metric: 'board', value: 60 });
+  });
+
+  it('first sight of a healthy miner is not an event', () => {
+    const cool = airMiner(50);
+    expect(trackThermal(null, cool, effectiveLimits(cool)).transition).toBeNull();
+  });
+});

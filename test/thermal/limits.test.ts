@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { parseThermalConfig } from '../../src/thermal/config.js';
+import { detectCooling, effectiveLimits, isHydroModel } from '../../src/thermal/limits.js';
+import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
+import { airMiner, snapshotOf } from './helpers.js';
+
+const firmware = (over: Partial<FirmwareThermalLimits>): FirmwareThermalLimits => ({
+  firmware: 'luxos',
+  mode: null,
+  target_c: null,
+  hot_c: null,
+  dangerous_c: null,
+  chip_hot_c: null,
+  chip_dangerous_c: null,
+  water_inlet_dangerous_c: null,
+  min_fans: null,
+  ...over,
+});
+
+describe('effectiveLimits sources', () => {
+  it('gives an air Antminer the air defaults with an estimated-chip limit', () => {
+    const limits = effectiveLimits(airMiner(60));
+    expect(limits.cooling).toEqual({ value: 'air', source: 'default (no hydro or immersion evidence)' });
+    expect(limits.metrics.board.warn).toEqual({ value: 75, source: 'default air' });
+    expect(limits.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+    expect(limits.metrics.inlet.critical.value).toBe(40);
+    expect(limits.chip_sensor.value).toBe('estimated');
+    expect(limits.metrics.chip.critical.value).toBe(95);
+    expect(limits.metrics.chip.critical.source).toMatch(/estimated chip/);
+    expect(limits.metrics.fans_failed.critical.value).toBe(1);
+    expect(limits.margin_c).toEqual({ value: 3, source: 'default' });
+  });
+
+  it('uses real-chip limits for Whatsminer and Avalon', () => {
+    const limits = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M30S+' }));
+    expect(limits.chip_sensor.value).toBe('real');
+    expect([limits.metrics.chip.warn.value, limits.metrics.chip.critical.value]).toEqual([95, 105]);
+  });
+
+  it('applies the S9 and S17 model rules with their sources', () => {
+    const s9 = effectiveLimits(snapshotOf({ model: 'S9i' }));
+    expect(s9.metrics.board.critical.value).toBe(85);
+    expect(s9.metrics.board.critical.source).toMatch(/^model S9 family/);
+    const s17 = effectiveLimits(snapshotOf({ model: 'S17 Pro' }));
+    expect(s17.metrics.board.critical).toMatchObject({ value: 85 });
+    expect(s17.metrics.board.critical.source).toMatch(/^model S17 family/);
+    expect(effectiveLimits(snapshotOf({ model: 'S19j Pro' })).metrics.board.critical.value).toBe(80);
+  });
+
+  it('detects hydro from the model name and drops fan alarms', () => {
+    for (const model of ['S21 XP Hyd.', 'S19 XP Hydro', 'M63S VK30', 'M60S_VK40', 'M53 Hydro']) {
+      expect(isHydroModel(model), model).toBe(true);
+    }
+    for (const model of ['S19j Pro', 'M30S++', 'S21 Pro', 'A1246']) expect(isHydroModel(model), model).toBe(false);
+    const limits = effectiveLimits(snapshotOf({ model: 'S21 XP Hyd.' }));
+    expect(limits.cooling).toEqual({ value: 'hydro', source: 'model S21 XP Hyd.' });
+    expect(limits.metrics.inlet.critical).toEqual({ value: 45, source: 'default hydro' });
+    expect(limits.metrics.fan_rpm.warn.value).toBeNull();
+    const whatsminer = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M63S VK30' }));
+    expect(whatsminer.metrics.inlet.critical.value).toBe(50);
+    expect(whatsminer.metrics.inlet.critical.source).toMatch(/^model Whatsminer hydro/);
+  });
+
+  it('derives alerts from the firmware’s own Hot and Dangerous', () => {
+    const limits = effectiveLimits(airMiner(50, { firmware: 'LUXminer' }), {}, null, {
+      firmware: firmware({ target_c: 55, hot_c: 65, dangerous_c: 70, min_fans: 3 }),
+    });
+    expect(limits.metrics.board.warn).toEqual({ value: 65, source: 'firmware LuxOS Hot=65' });
+    expect(limits.metrics.board.critical).toEqual({ value: 67, source: 'firmware LuxOS Dangerous=70 − 3' });
+    // 4 fans, MinFans 3: one failure is a warning, two stop the miner.
+    expect(limits.metrics.fans_failed.warn.value).toBe(1);
+    expect(limits.metrics.fans_failed.critical.value).toBe(2);
+  });
+
+  it('layers config: class < site < model < miner, each named', () => {
+    const config = parseThermalConfig({
+      classes: { air: { board: { warn: 70 }, inlet: { critical: 38 } } },
+      sites: { A: { board: { critical: 78 } } },
+      models: { 'S19j Pro': { chip: { warn: 88 } } },
+      miners: { '10.0.0.5': { board: { warn: 72 } } },
+    });
+    const plain = effectiveLimits(airMiner(60), config, 'A');
+    expect(plain.metrics.board.warn).toEqual({ value: 70, source: 'config classes.air' });
+    expect(plain.metrics.board.critical).toEqual({ value: 78, source: 'config site=A' });
+    expect(plain.metrics.inlet.critical).toEqual({ value: 38, source: 'config classes.air' });
+    expect(plain.metrics.chip.warn).toEqual({ value: 88, source: 'config model=S19j Pro' });
+    const miner = effectiveLimits(airMiner(60), config, 'B', { miner: '10.0.0.5:4028' });
+    expect(miner.metrics.board.warn).toEqual({ value: 72, source: 'config miner=10.0.0.5' });
+    expect(miner.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+  });
+
+  it('declares immersion only through config, and config beats the model', () => {
+    const config = parseThermalConfig({ sites: { tank: { cooling: 'immersion' } } });
+    expect(detectCooling(airMiner(60), config, 'tank')).toEqual({ value: 'immersion', source: 'config site=tank' });
+    const limits = effectiveLimits(airMiner(60, { fans: [0, 0, 0, 0] }), config, 'tank');
+    expect(limits.metrics.inlet.critical).toEqual({ value: 65, source: 'default immersion' });
+    expect(limits.metrics.fans_failed.critical.value).toBeNull();
+    expect(detectCooling(airMiner(60), config, 'other').value).toBe('air');
+  });
+});
+
+describe('thermal config validation', () => {
+  const failure = (raw: unknown): ConfigError => {
+    try {
+      parseThermalConfig(raw);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('names the key of a wrong type', () => {
+    const error = failure({ sites: { A: { board: { warn: 'hot' } } } });
+    expect(error.kind).toBe('config');
+    expect(error.message).toMatch(/^thermal\.sites\.A\.board\.warn: /);
+  });
+
+  it('names an unknown key', () => {
+    expect(failure({ classes: { air: { bord: { warn: 70 } } } }).message).toBe('thermal.classes.air.bord: unknown key');
+    expect(failure({ classes: { water: {} } }).message).toMatch(/water/);
+  });
+
+  it('refuses warn beyond critical, naming the key', () => {
+    expect(failure({ models: { S9: { board: { warn: 90, critical: 85 } } } }).message).toMatch(
+      /^thermal\.models\.S9\.board\.warn: warn 90 must be at or below critical 85/,
+    );
+    // Low metrics run the other way: a fan warns at a higher speed than it is critical.
+    expect(failure({ miners: { x: { fan_rpm: { warn: 500, critical: 1000 } } } }).message).toMatch(/fan_rpm\.warn/);
+    expect(parseThermalConfig({ miners: { x: { fan_rpm: { warn: 1200, critical: 600 } } } }).miners?.x?.fan_rpm?.warn).toBe(
+      1200,
+    );
+  });
+
+  it('refuses a bad cooling class and a negative margin', () => {
+    expect(failure({ sites: { A: { cooling: 'oil' } } }).message).toMatch(/^thermal\.sites\.A\.cooling: /);
+    expect(failure({ margin_c: -1 }).message).toMatch(/^thermal\.margin_c: /);
+  });
+});

@@ -1,0 +1,127 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+
+const KEY = 'k3y-for-thermal-tests-0123456789';
+
+interface Served {
+  url: string;
+  requests: { path: string; key: string | undefined }[];
+  close(): Promise<void>;
+}
+
+async function serve(status: number, body: unknown): Promise<Served> {
+  const requests: Served['requests'] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({ path: req.url ?? '', key: req.headers['x-collector-key'] as string | undefined });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('thermal config pull', () => {
+  let dir: string;
+  let server: Served | null = null;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-pull-'));
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const remote = {
+    thermal: { margin_c: 4, sites: { A: { board: { warn: 72, critical: 78 } } }, classes: { air: { inlet: { critical: 38 } } } },
+  };
+
+  it('fetches with the key header, shows the difference and writes the thermal section only', async () => {
+    server = await serve(200, remote);
+    const file = path.join(dir, 'hashctl.json');
+    fs.writeFileSync(file, JSON.stringify({ site: 'A', db: 'farm.db', thermal: { margin_c: 3 } }, null, 2));
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', `${server.url}/base/`, '--config', file], ctx);
+    expect(ctx.err()).toContain('wrote 4 change(s)');
+    expect(code).toBe(0);
+    expect(server.requests).toEqual([{ path: '/base/api/thermal/config', key: KEY }]);
+    expect(ctx.out()).toContain('margin_c: 3 -> 4');
+    expect(ctx.out()).toContain('sites.A.board.critical: (unset) -> 78');
+    expect(ctx.out() + ctx.err()).not.toContain(KEY);
+    const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(written).toEqual({ site: 'A', db: 'farm.db', thermal: remote.thermal });
+    // Atomic replace leaves no temporary file behind.
+    expect(fs.readdirSync(dir)).toEqual(['hashctl.json']);
+
+    const again = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--json'], again)).toBe(0);
+    expect(JSON.parse(again.out())).toMatchObject({ changes: [], written: false });
+  });
+
+  it('--dry-run shows the changes and writes nothing', async () => {
+    server = await serve(200, remote.thermal);
+    const file = path.join(dir, 'hashctl.json');
+    fs.writeFileSync(file, '{}\n');
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--dry-run', '--json'], ctx);
+    expect(code).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out.written).toBe(false);
+    expect(out.changes.map((c: { path: string }) => c.path)).toEqual([
+      'classes.air.inlet.critical',
+      'margin_c',
+      'sites.A.board.critical',
+      'sites.A.board.warn',
+    ]);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{}\n');
+  });
+
+  it('refuses an invalid remote config, naming the key, and leaves the file alone', async () => {
+    server = await serve(200, { thermal: { sites: { A: { board: { warn: 'hot' } } } } });
+    const file = path.join(dir, 'hashctl.json');
+    fs.writeFileSync(file, '{"thermal":{}}\n');
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(2);
+    expect(ctx.err()).toMatch(/remote thermal\.sites\.A\.board\.warn: /);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"thermal":{}}\n');
+  });
+
+  it('says the key was refused on 401 without printing it, and exits 1', async () => {
+    server = await serve(401, { error: `bad key ${KEY}` });
+    const file = path.join(dir, 'hashctl.json');
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(1);
+    expect(ctx.err()).toMatch(/refused the collector key \(HTTP 401\)/);
+    expect(ctx.err()).not.toContain(KEY);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('refuses a key file readable by group or others before any request', async () => {
+    server = await serve(200, remote);
+    const keyFile = path.join(dir, 'collector.key');
+    fs.writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
+    fs.chmodSync(keyFile, 0o644);
+    const file = path.join(dir, 'hashctl.json');
+    const ctx = memoryContext({ env: {}, cwd: dir });
+    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile], ctx);
+    expect(code).toBe(2);
+    expect(ctx.err()).toMatch(/readable by group or others/);
+    expect(server.requests).toEqual([]);
+    fs.chmodSync(keyFile, 0o600);
+    const ok = memoryContext({ env: {}, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile], ok)).toBe(0);
+    expect(server.requests).toEqual([{ path: '/api/thermal/config', key: KEY }]);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).thermal.margin_c).toBe(4);
+  });
+});

@@ -1,0 +1,167 @@
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import { type Collector, type Handler, ok, startCollector } from './support/collector.js';
+import { KEY, type TempStore, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+async function setup(handler: Handler = ok): Promise<{ collector: Collector; temp: TempStore }> {
+  const collector = await startCollector(handler);
+  const temp = tempStore();
+  cleanups.push(
+    () => collector.close(),
+    () => temp.close(),
+  );
+  return { collector, temp };
+}
+
+async function run(args: string[], env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY }) {
+  const ctx = memoryContext({ env });
+  const code = await runCli(args, ctx);
+  return { code, out: ctx.out(), err: ctx.err() };
+}
+
+/** Every byte the database left on disk (main file, WAL, shm). */
+function databaseBytes(temp: TempStore): Buffer {
+  return Buffer.concat(readdirSync(temp.dir).map((name) => readFileSync(join(temp.dir, name))));
+}
+
+describe('hashctl upload', () => {
+  it('flushes the outbox and exits 0 when nothing is left pending', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
+    const result = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.out) as { delivered: number; pending: number; stop: string };
+    expect(report).toMatchObject({ delivered: 2, pending: 0, stop: 'done' });
+    expect(collector.accepted.size).toBe(2);
+  });
+
+  it('says in one line that the key was refused, keeps every batch and exits 1; the key is nowhere', async () => {
+    const { collector, temp } = await setup(() => ({ status: 401, body: `{"error":"bad key ${KEY}"}` }));
+    enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
+    const result = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(result.code).toBe(1);
+    const lines = result.err.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^hashctl: the collector refused the key from HASHCTL_COLLECTOR_KEY \(HTTP 401\); 2 batch\(es\) kept pending$/,
+    );
+    const status = await run(['upload', '--status', '--db', temp.path, '--json']);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.out) as { pending: { batches: number }; last_error: { error: string } };
+    expect(parsed.pending.batches).toBe(2);
+    expect(parsed.last_error.error).toContain('[redacted]');
+    const textStatus = await run(['upload', '--status', '--db', temp.path]);
+    for (const output of [result.out, result.err, status.out, status.err, textStatus.out, textStatus.err]) {
+      expect(output).not.toContain(KEY);
+    }
+    temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(databaseBytes(temp).includes(KEY)).toBe(false);
+    expect(collector.received[0]!.headers['x-collector-key']).toBe(KEY);
+  });
+
+  it('exits 1 and says why when batches stay pending', async () => {
+    const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const result = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/hashctl: 1 batch\(es\) still pending: the collector asked to wait 3600 s/);
+  });
+
+  it('reads the key from a private key file and refuses one readable by others', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const keyFile = join(temp.dir, 'collector.key');
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
+    chmodSync(keyFile, 0o644);
+    const refused = await run(
+      ['upload', '--endpoint', collector.url, '--db', temp.path, '--key-file', keyFile],
+      {},
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.err.trim()).toBe(
+      `hashctl: key file ${keyFile} is readable by group or others (mode 0644); run: chmod 600 ${keyFile}`,
+    );
+    expect(collector.received).toHaveLength(0);
+    chmodSync(keyFile, 0o640);
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--key-file', keyFile], {})).code,
+    ).toBe(2);
+    chmodSync(keyFile, 0o600);
+    const accepted = await run(
+      ['upload', '--endpoint', collector.url, '--db', temp.path, '--key-file', keyFile],
+      {},
+    );
+    expect(accepted.code).toBe(0);
+    expect(collector.received[0]!.headers['x-collector-key']).toBe(KEY);
+    expect(accepted.err + accepted.out).not.toContain(KEY);
+  });
+
+  it('refuses to run without a key, and rejects bad endpoints before sending', async () => {
+    const { collector, temp } = await setup();
+    const noKey = await run(['upload', '--endpoint', collector.url, '--db', temp.path], {});
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toContain('no collector key: set HASHCTL_COLLECTOR_KEY or pass --key-file');
+    for (const endpoint of ['ftp://127.0.0.1/', 'not a url', `http://user:${KEY}@127.0.0.1:1/`]) {
+      const bad = await run(['upload', '--endpoint', endpoint, '--db', temp.path]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).not.toContain(KEY);
+    }
+    expect((await run(['upload', '--db', temp.path])).code).toBe(2);
+    expect((await run(['upload', '--status', '--requeue', '--db', temp.path])).code).toBe(2);
+    expect(collector.received).toHaveLength(0);
+  });
+
+  it('--requeue releases quarantined batches and the next flush delivers them', async () => {
+    let refuse = true;
+    const { collector, temp } = await setup(() =>
+      refuse ? { status: 422, body: 'schema mismatch' } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const first = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(first.code).toBe(0); // quarantined is not pending
+    expect(first.err).toContain('quarantined 1');
+    const status = await run(['upload', '--status', '--db', temp.path]);
+    expect(status.out).toMatch(/^quarantined\t1\t1\t/m);
+    expect(status.out).toContain('HTTP 422: schema mismatch');
+    refuse = false;
+    const requeued = await run([
+      'upload',
+      '--requeue',
+      '--endpoint',
+      collector.url,
+      '--db',
+      temp.path,
+      '--json',
+    ]);
+    expect(requeued.code).toBe(0);
+    expect(JSON.parse(requeued.out)).toMatchObject({ requeued: 1, delivered: 1, pending: 0 });
+  });
+
+  it('takes the endpoint, key file and database from the config file', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    writeFileSync(join(temp.dir, 'collector.key'), KEY, { mode: 0o600 });
+    const config = join(temp.dir, 'hashctl.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ db: 'hashctl.db', upload: { endpoint: collector.url, key_file: 'collector.key' } }),
+    );
+    const result = await run(['upload', '--config', config], {});
+    expect(result.code).toBe(0);
+    expect(collector.received[0]!.headers['x-collector-key']).toBe(KEY);
+    // The environment's key wins over the config's key file; --key-file wins over both.
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    expect((await run(['upload'], { HASHCTL_CONFIG: config, HASHCTL_COLLECTOR_KEY: 'env-key' })).code).toBe(
+      0,
+    );
+    expect(collector.received[1]!.headers['x-collector-key']).toBe('env-key');
+  });
+});

@@ -1,0 +1,330 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { memoryContext } from '../../src/context.js';
+import { getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
+import type { UploadBatchBody } from '../../src/upload/batch.js';
+import { type FlushOptions, flushOutbox } from '../../src/upload/flush.js';
+import { type Collector, type Handler, ok, startCollector } from './support/collector.js';
+import { KEY, type TempStore, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+
+const T0 = 1_800_000_000_000;
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+async function setup(handler: Handler = ok): Promise<{ collector: Collector; temp: TempStore }> {
+  const collector = await startCollector(handler);
+  const temp = tempStore();
+  cleanups.push(
+    () => collector.close(),
+    () => temp.close(),
+  );
+  return { collector, temp };
+}
+
+/** A clock the test moves, and a sleep that records what was asked and advances the clock. */
+function testContext(start = T0) {
+  let now = start;
+  const sleeps: number[] = [];
+  const ctx = memoryContext({
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    random: () => 0.5,
+  });
+  return { ctx, sleeps, advance: (ms: number) => (now += ms), at: () => now };
+}
+
+function options(collector: Collector, extra: Partial<FlushOptions> = {}): FlushOptions {
+  return {
+    endpoint: collector.url,
+    key: KEY,
+    connectTimeoutMs: 2_000,
+    totalTimeoutMs: 5_000,
+    maxAttempts: 3,
+    signal: new AbortController().signal,
+    ...extra,
+  };
+}
+
+describe('flushOutbox against a real collector', () => {
+  it('posts gzip JSON with the contract headers and marks the batch delivered', async () => {
+    const { collector, temp } = await setup();
+    const [batch] = enqueueCycle(temp.store, { miners: reports(3), now: T0 });
+    const { ctx } = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), ctx);
+    expect(report).toMatchObject({
+      stop: 'done',
+      delivered: 1,
+      deliveredMiners: 3,
+      pending: 0,
+      reason: null,
+    });
+    expect(collector.received).toHaveLength(1);
+    const request = collector.received[0]!;
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('/api/collector/upload');
+    expect(request.headers['content-encoding']).toBe('gzip');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['x-collector-key']).toBe(KEY);
+    expect(request.headers['idempotency-key']).toBe(batch!.batchId);
+    expect(request.headers['user-agent']).toMatch(/^hashctl\//);
+    expect(request.body?.batch_id).toBe(batch!.batchId);
+    expect(request.body?.site_id).toBe('farm-a');
+    expect(request.raw.equals(batch!.body)).toBe(true);
+    expect(getBatch(temp.store.db, batch!.batchId)?.state).toBe('delivered');
+  });
+
+  it('survives an outage over several cycles and then delivers every batch, each counted once', async () => {
+    let down = true;
+    const { collector, temp } = await setup((_request, index) =>
+      down ? (index % 2 ? 'destroy' : { status: 503 }) : { status: 200 },
+    );
+    const clock = testContext();
+    const enqueued: string[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      enqueued.push(
+        ...enqueueCycle(temp.store, {
+          miners: reports(5, cycle * 5),
+          now: clock.at(),
+          limits: { maxMiners: 2 },
+        }).map((b) => b.batchId),
+      );
+      const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+      expect(report.stop).toBe('retries_exhausted');
+      expect(report.delivered).toBe(0);
+      expect(report.pending).toBe(enqueued.length);
+      clock.advance(60_000);
+    }
+    expect(enqueued).toHaveLength(12);
+    down = false;
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 12, deliveredMiners: 20, pending: 0 });
+    expect([...collector.accepted.keys()].sort()).toEqual([...enqueued].sort());
+    // Every resend of a batch carried the same bytes under the same Idempotency-Key.
+    const bodies = new Map<string, Buffer>();
+    for (const request of collector.received) {
+      const id = String(request.headers['idempotency-key']);
+      const seen = bodies.get(id);
+      if (seen) expect(request.raw.equals(seen)).toBe(true);
+      else bodies.set(id, request.raw);
+    }
+    // Delivered in the order they were collected.
+    const deliveredOrder = collector.received.slice(-12).map((r) => r.body?.batch_id);
+    expect(deliveredOrder).toEqual(enqueued);
+  });
+
+  it('honours Retry-After in seconds on 503 and as an HTTP date on 429', async () => {
+    const { collector, temp } = await setup((_request, index) => {
+      if (index === 0) return { status: 503, headers: { 'retry-after': '7' } };
+      if (index === 1)
+        return { status: 429, headers: { 'retry-after': new Date(T0 + 7_000 + 12_000).toUTCString() } };
+      return { status: 201 };
+    });
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
+    expect(clock.sleeps).toEqual([7_000, 12_000]);
+  });
+
+  it('without Retry-After backs off exponentially, then leaves the batch pending for the next run', async () => {
+    const { collector, temp } = await setup(() => ({ status: 502, body: 'bad gateway' }));
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+    expect(report.stop).toBe('retries_exhausted');
+    expect(report.pending).toBe(1);
+    expect(clock.sleeps).toEqual([500, 1_000, 2_000]); // random 0.5 = no jitter
+    const row = getBatch(temp.store.db, batch!.batchId)!;
+    expect(row).toMatchObject({ state: 'pending', attempts: 4, lastStatus: 502 });
+    expect(row.lastError).toContain('HTTP 502: bad gateway');
+  });
+
+  it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
+    const { collector, temp } = await setup((_r, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const first = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(first).toMatchObject({ stop: 'deferred', pending: 1, nextAttemptAt: T0 + 600_000 });
+    expect(clock.sleeps).toEqual([]);
+    clock.advance(60_000);
+    const early = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(early).toMatchObject({ stop: 'done', attempts: 0, pending: 1 });
+    expect(early.reason).toContain('wait until');
+    clock.advance(600_000);
+    const later = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(later).toMatchObject({ delivered: 1, pending: 0 });
+    expect(collector.received).toHaveLength(2);
+  });
+
+  it('on 401 stops at once and keeps every batch pending', async () => {
+    const { collector, temp } = await setup(() => ({ status: 401, body: `unknown key ${KEY}` }));
+    enqueueCycle(temp.store, { miners: reports(6), now: T0, limits: { maxMiners: 2 } });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({
+      stop: 'key_refused',
+      pending: 3,
+      delivered: 0,
+      quarantined: 0,
+      lastStatus: 401,
+    });
+    expect(report.reason).toMatch(/refused the key/);
+    expect(collector.received).toHaveLength(1);
+    expect(outboxStatus(temp.store.db).states.pending.batches).toBe(3);
+    // The server echoed the key; nothing we stored or report carries it.
+    expect(JSON.stringify(report)).not.toContain(KEY);
+    expect(outboxStatus(temp.store.db).lastError?.error).toContain('[redacted]');
+    temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(readFileSync(temp.path).includes(KEY)).toBe(false);
+  });
+
+  it('on 403 does the same', async () => {
+    const { collector, temp } = await setup(() => ({ status: 403 }));
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'key_refused', pending: 1 });
+  });
+
+  it('on 413 splits the batch into halves until they fit, every miner delivered once', async () => {
+    const { collector, temp } = await setup((request) =>
+      (request.body?.miners.length ?? 0) > 3 ? { status: 413 } : { status: 200 },
+    );
+    const [parent] = enqueueCycle(temp.store, { miners: reports(10), now: T0, runId: null });
+    let next = 0;
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { newBatchId: () => `split-${++next}` }),
+      testContext().ctx,
+    );
+    expect(report).toMatchObject({ stop: 'done', pending: 0, deliveredMiners: 10 });
+    expect(report.split).toBe(3); // 10 → 5+5 → (3+2)+(3+2)
+    const delivered = collector.received.filter((r) => (r.body?.miners.length ?? 0) <= 3).map((r) => r.body!);
+    const hosts = delivered.flatMap((body) => body.miners.map((m) => m.host));
+    expect(hosts.sort()).toEqual(
+      reports(10)
+        .map((m) => m.host)
+        .sort(),
+    );
+    for (const body of delivered) expect(body.parent_batch_id).toMatch(/^split-/);
+    expect(getBatch(temp.store.db, parent!.batchId)).toMatchObject({ state: 'superseded' });
+    expect(getBatch(temp.store.db, 'split-1')).toMatchObject({
+      state: 'superseded',
+      parent: parent!.batchId,
+    });
+    expect(getBatch(temp.store.db, 'split-3')).toMatchObject({ state: 'delivered', parent: 'split-1' });
+  });
+
+  it('on 400 quarantines that batch with the reason, delivers the others, and never loops on it', async () => {
+    let poison = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.batch_id === poison
+        ? { status: 400, body: JSON.stringify({ error: 'miners[0].port: expected integer' }) }
+        : { status: 200 },
+    );
+    const batches = enqueueCycle(temp.store, { miners: reports(6), now: T0, limits: { maxMiners: 2 } });
+    poison = batches[1]!.batchId;
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 2, quarantined: 1, pending: 0 });
+    const status = outboxStatus(temp.store.db);
+    expect(status.quarantined).toEqual([
+      expect.objectContaining({
+        batchId: poison,
+        lastStatus: 400,
+        lastError: expect.stringContaining('expected integer'),
+      }),
+    ]);
+    const again = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(again.attempts).toBe(0);
+    expect(collector.received.filter((r) => r.body?.batch_id === poison)).toHaveLength(1);
+    expect(requeueQuarantined(temp.store.db, clock.at())).toBe(1);
+    expect(getBatch(temp.store.db, poison)?.state).toBe('pending');
+  });
+
+  it('times out on a collector that never answers and keeps the batch', async () => {
+    const { collector, temp } = await setup(() => 'hang');
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { totalTimeoutMs: 300, maxAttempts: 1 }),
+      testContext().ctx,
+    );
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
+    expect(report.reason).toContain('no answer within 300 ms');
+  });
+
+  it('reads only a capped excerpt of a huge error body', async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: Buffer.alloc(8 << 20, 'x') }));
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report.quarantined).toBe(1);
+    const error = getBatch(temp.store.db, batch!.batchId)!.lastError!;
+    expect(error.startsWith('HTTP 422: xxx')).toBe(true);
+    expect(error.length).toBeLessThan(300);
+  });
+
+  it('stops on a wrong route (404) without quarantining anything', async () => {
+    const { collector, temp } = await setup(() => ({ status: 404, body: 'not found' }));
+    enqueueCycle(temp.store, { miners: reports(4), now: T0, limits: { maxMiners: 2 } });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'endpoint', quarantined: 0, pending: 2 });
+    expect(collector.received).toHaveLength(1);
+  });
+
+  it('keeps a refused connection pending (nothing listens on the port)', async () => {
+    const { collector, temp } = await setup();
+    const url = collector.url;
+    await collector.close();
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const report = await flushOutbox(
+      temp.store.db,
+      { ...options(collector, { maxAttempts: 2 }), endpoint: url },
+      testContext().ctx,
+    );
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
+    expect(report.reason).toContain('ECONNREFUSED');
+  });
+
+  it('stops before the deadline and sends nothing once it has passed', async () => {
+    const { collector, temp } = await setup(() => ({ status: 503 }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { deadlineMs: T0 + 700 }), clock.ctx);
+    // First attempt, a 500 ms backoff, second attempt; the next backoff (1 s) would cross the deadline.
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 2, pending: 1 });
+    const none = await flushOutbox(temp.store.db, options(collector, { deadlineMs: clock.at() }), clock.ctx);
+    expect(none).toMatchObject({ stop: 'deadline', attempts: 0 });
+    expect(collector.received).toHaveLength(2);
+  });
+
+  it('prunes delivered rows after the retention', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(outboxStatus(temp.store.db).states.delivered.batches).toBe(1);
+    clock.advance(8 * 86_400_000);
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report.pruned).toBe(1);
+    expect(outboxStatus(temp.store.db).states.delivered.batches).toBe(0);
+  });
+
+  it('sends the stored body byte for byte (gzip of the sealed JSON)', async () => {
+    const { collector, temp } = await setup();
+    const [batch] = enqueueCycle(temp.store, { miners: reports(2), now: T0 });
+    await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    const sent = JSON.parse(gunzipSync(collector.received[0]!.raw).toString()) as UploadBatchBody;
+    expect(sent.sent_at).toBe(new Date(T0).toISOString());
+    expect(sent.miners).toHaveLength(2);
+    expect(collector.received[0]!.raw.equals(batch!.body)).toBe(true);
+  });
+});

@@ -1,0 +1,143 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseEndpoint } from '../../src/upload/endpoint.js';
+import { loadCollectorKey, redactKey } from '../../src/upload/key.js';
+import { DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from '../../src/upload/retry.js';
+import { classifyStatus } from '../../src/upload/sender.js';
+import { KEY } from './support/fixtures.js';
+
+describe('backoffDelay', () => {
+  it('doubles from 500 ms, stays within ±20 % and never passes the cap', () => {
+    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 0.5))).toEqual([
+      500, 1000, 2000, 4000,
+    ]);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.double({ min: 0, max: 0.9999, noNaN: true }),
+        (attempt, r) => {
+          const delay = backoffDelay(attempt, DEFAULT_BACKOFF, () => r);
+          const base = Math.min(DEFAULT_BACKOFF.initialMs * 2 ** (attempt - 1), Number.MAX_VALUE);
+          expect(delay).toBeLessThanOrEqual(DEFAULT_BACKOFF.maxMs);
+          expect(delay).toBeGreaterThanOrEqual(Math.min(DEFAULT_BACKOFF.maxMs, Math.floor(base * 0.8)));
+        },
+      ),
+    );
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+  it('reads seconds and HTTP dates, and ignores what it cannot read', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter(['5', '9'], now)).toBe(5_000);
+    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now)).toBe(0);
+    for (const bad of [undefined, '', '-5', '1.5', 'soon', '2025-01-01'])
+      expect(parseRetryAfter(bad, now)).toBeNull();
+  });
+});
+
+describe('classifyStatus', () => {
+  it('maps the answer classes of hashctl.md §9', () => {
+    const table: [number, string][] = [
+      [200, 'delivered'],
+      [202, 'delivered'],
+      [204, 'delivered'],
+      [409, 'delivered'],
+      [408, 'retry'],
+      [429, 'retry'],
+      [500, 'retry'],
+      [503, 'retry'],
+      [401, 'key_refused'],
+      [403, 'key_refused'],
+      [413, 'too_large'],
+      [400, 'quarantine'],
+      [415, 'quarantine'],
+      [422, 'quarantine'],
+      [301, 'endpoint'],
+      [308, 'endpoint'],
+      [404, 'endpoint'],
+      [405, 'endpoint'],
+    ];
+    for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
+  });
+});
+
+describe('parseEndpoint', () => {
+  it('joins the upload route onto the base path without doubling it', () => {
+    expect(parseEndpoint('https://cloud.example').url).toBe('https://cloud.example/api/collector/upload');
+    expect(parseEndpoint('https://cloud.example/').path).toBe('/api/collector/upload');
+    expect(parseEndpoint('https://cloud.example/tenant/7/').path).toBe('/tenant/7/api/collector/upload');
+    expect(parseEndpoint('https://cloud.example/api/collector/upload').path).toBe('/api/collector/upload');
+    expect(parseEndpoint('http://127.0.0.1:8080?site=a')).toMatchObject({
+      origin: 'http://127.0.0.1:8080',
+      path: '/api/collector/upload?site=a',
+      secure: false,
+      loopback: true,
+    });
+    expect(parseEndpoint('https://cloud.example').loopback).toBe(false);
+  });
+
+  it('refuses other schemes, credentials in the URL and garbage, as usage errors', () => {
+    for (const bad of [
+      'ftp://host/',
+      'file:///etc/passwd',
+      'cloud.example',
+      'https://u:p@host/',
+      'https://host/#x',
+    ]) {
+      expect(() => parseEndpoint(bad)).toThrow(expect.objectContaining({ kind: 'usage' }));
+    }
+  });
+});
+
+describe('loadCollectorKey', () => {
+  it('takes --key-file first, then the environment, then the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-key-'));
+    try {
+      const file = join(dir, 'key');
+      writeFileSync(file, `  ${KEY}\n`, { mode: 0o600 });
+      chmodSync(file, 0o600);
+      expect(loadCollectorKey({ env: { HASHCTL_COLLECTOR_KEY: 'from-env' }, keyFile: file })).toEqual({
+        value: KEY,
+        source: file,
+      });
+      expect(
+        loadCollectorKey({ env: { HASHCTL_COLLECTOR_KEY: 'from-env' }, configKeyFile: file }).value,
+      ).toBe('from-env');
+      expect(loadCollectorKey({ env: {}, configKeyFile: file }).value).toBe(KEY);
+      expect(() => loadCollectorKey({ env: {} })).toThrow(expect.objectContaining({ kind: 'usage' }));
+      for (const mode of [0o604, 0o640, 0o660, 0o644]) {
+        chmodSync(file, mode);
+        expect(() => loadCollectorKey({ env: {}, keyFile: file })).toThrow(
+          expect.objectContaining({ kind: 'config' }),
+        );
+      }
+      chmodSync(file, 0o400);
+      expect(loadCollectorKey({ env: {}, keyFile: file }).value).toBe(KEY);
+      writeFileSync(join(dir, 'spaces'), 'two words', { mode: 0o600 });
+      let message = '';
+      try {
+        loadCollectorKey({ env: {}, keyFile: join(dir, 'spaces') });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('characters a header cannot carry');
+      expect(message).not.toContain('two words');
+      expect(() => loadCollectorKey({ env: {}, keyFile: join(dir, 'missing') })).toThrow(
+        expect.objectContaining({ kind: 'config' }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('redacts every occurrence of the key', () => {
+    expect(redactKey(`a ${KEY} b ${KEY}`, KEY)).toBe('a [redacted] b [redacted]');
+    expect(redactKey('nothing here', KEY)).toBe('nothing here');
+  });
+});
