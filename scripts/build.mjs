@@ -17,9 +17,10 @@ export function gitCommit() {
   }
 }
 
-export async function bundle({ outfile, sea = false, minify = false }) {
+/** Returns esbuild's result; `metafile: true` adds the import graph (scripts/package.mjs reads it). */
+export async function bundle({ outfile, sea = false, minify = false, metafile = false }) {
   const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
-  await esbuild.build({
+  return esbuild.build({
     entryPoints: [`${root}/src/entry.ts`],
     outfile,
     bundle: true,
@@ -30,6 +31,7 @@ export async function bundle({ outfile, sea = false, minify = false }) {
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
+    metafile,
     external: sea ? [] : ['better-sqlite3'],
     define: {
       __HASHCTL_VERSION__: JSON.stringify(pkg.version),

@@ -3,7 +3,16 @@
 // dist/hashctl.sha256 beside it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -77,15 +86,66 @@ export function sha256File(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+/** Packages that must load only inside the command that needs them (CONTRIBUTING.md). */
+export const HEAVY_PACKAGES = [
+  'zod',
+  'undici',
+  'cli-table3',
+  'ora',
+  'better-sqlite3',
+  'chalk',
+  'jsonrepair',
+  'asciichart',
+];
+
+/**
+ * The heavy packages the bundle evaluates at start-up, each with the chain of imports from
+ * src/entry.ts that pulls it in. Static imports are eager; `await import()` is lazy, and so is a
+ * `require()` in our own sources (ESM has no top-level require: it can only sit inside a function).
+ */
+export function eagerHeavyModules(metafile, heavy = HEAVY_PACKAGES) {
+  const entry = Object.keys(metafile.inputs).find((input) => input.endsWith('src/entry.ts'));
+  if (!entry) throw new Error('metafile has no src/entry.ts');
+  const parent = new Map([[entry, null]]);
+  const queue = [entry];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    const fromOurSources = !current.includes('node_modules/');
+    for (const edge of metafile.inputs[current]?.imports ?? []) {
+      if (edge.external || parent.has(edge.path) || !(edge.path in metafile.inputs)) continue;
+      const eager = edge.kind === 'import-statement' || (edge.kind === 'require-call' && !fromOurSources);
+      if (!eager) continue;
+      parent.set(edge.path, current);
+      queue.push(edge.path);
+    }
+  }
+  const found = [];
+  for (const name of heavy) {
+    const hit = [...parent.keys()].find((input) => packageOf(input) === name);
+    if (!hit) continue;
+    const chain = [];
+    for (let node = hit; node !== null; node = parent.get(node)) chain.unshift(node);
+    // Show our files and the first file of the package: that is where the eager import sits.
+    const firstInPackage = chain.findIndex((input) => packageOf(input) === name);
+    found.push({ name, chain: chain.slice(0, firstInPackage + 1) });
+  }
+  return found;
+}
+
+function packageOf(input) {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return match ? match[1] : null;
+}
+
 export async function packageBinary({ output = join(root, 'dist', 'hashctl') } = {}) {
   const workDir = mkdtempSync(join(tmpdir(), 'hashctl-package-'));
   try {
     const bundleFile = join(workDir, 'hashctl-sea.cjs');
-    await bundle({ outfile: bundleFile, sea: true, minify: true });
+    const { metafile } = await bundle({ outfile: bundleFile, sea: true, minify: true, metafile: true });
     buildSea({ bundleFile, output, workDir });
     // `sha256sum -c hashctl.sha256` from dist/ verifies it.
     writeFileSync(`${output}.sha256`, `${sha256File(output)}  ${basename(output)}\n`);
-    return output;
+    return { output, eager: eagerHeavyModules(metafile) };
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -94,7 +154,10 @@ export async function packageBinary({ output = join(root, 'dist', 'hashctl') } =
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   try {
-    const output = await packageBinary();
+    const { output, eager } = await packageBinary();
+    for (const { name, chain } of eager) {
+      process.stderr.write(`package: warning: ${name} loads at start-up: ${chain.join(' -> ')}\n`);
+    }
     const mib = (statSync(output).size / 1024 / 1024).toFixed(1);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     process.stdout.write(`package: ${output} (${mib} MiB, linux-${process.arch}) in ${seconds} s\n`);

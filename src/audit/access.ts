@@ -16,11 +16,23 @@ export interface AccessAssessment {
   readable: string[];
 }
 
-const DATA_READS = ['summary', 'pools', 'stats', 'devs', 'edevs', 'devdetails', 'config', 'version', 'get_miner_info', 'status'];
+const DATA_READS = [
+  'summary',
+  'pools',
+  'stats',
+  'devs',
+  'edevs',
+  'devdetails',
+  'config',
+  'version',
+  'get_miner_info',
+  'status',
+];
 
 export function describeOutcome(outcome: ReadOutcome | undefined): string {
   if (outcome === undefined) return 'not read';
-  if (!outcome.ok) return `${outcome.error.kind}${outcome.error.code === null ? '' : ` ${outcome.error.code}`}`;
+  if (!outcome.ok)
+    return `${outcome.error.kind}${outcome.error.code === null ? '' : ` ${outcome.error.code}`}`;
   return `${outcome.status}/${outcome.code ?? '-'}${outcome.msg ? ` "${outcome.msg}"` : ''}`;
 }
 
@@ -75,7 +87,11 @@ export function assessAccess(input: AuditInput): AccessAssessment {
     answers.every((answer) => answer === 'denied' || answer === 'absent')
   )
     write = 'no';
-  else if (privileged === 'unsupported' && answers.length > 0 && answers.every((answer) => answer === 'denied'))
+  else if (
+    privileged === 'unsupported' &&
+    answers.length > 0 &&
+    answers.every((answer) => answer === 'denied')
+  )
     write = 'no';
   const readable = DATA_READS.filter((command) => {
     const outcome = input.reads[command];

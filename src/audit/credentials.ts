@@ -21,10 +21,24 @@ export interface CredentialSpec {
 /** Documented defaults with a read-only or login endpoint (audit-facts §3), by dialect. */
 export const DEFAULT_CREDENTIALS: Partial<Record<Dialect, CredentialSpec[]>> = {
   antminer: [
-    { surface: 'Antminer web UI', username: 'root', password: 'root', method: 'GET', path: '/cgi-bin/get_system_info.cgi', auth: 'digest' },
+    {
+      surface: 'Antminer web UI',
+      username: 'root',
+      password: 'root',
+      method: 'GET',
+      path: '/cgi-bin/get_system_info.cgi',
+      auth: 'digest',
+    },
   ],
   hiveon: [
-    { surface: 'Hiveon web UI', username: 'root', password: 'root', method: 'GET', path: '/cgi-bin/get_system_info.cgi', auth: 'digest' },
+    {
+      surface: 'Hiveon web UI',
+      username: 'root',
+      password: 'root',
+      method: 'GET',
+      path: '/cgi-bin/get_system_info.cgi',
+      auth: 'digest',
+    },
   ],
   braiins: [
     {
@@ -87,7 +101,8 @@ export const DEFAULT_CREDENTIALS: Partial<Record<Dialect, CredentialSpec[]>> = {
 
 /** Why a dialect gets no attempt: said in the report's "not checked" list. */
 export const CREDENTIALS_NOT_TRIED: Partial<Record<Dialect, string>> = {
-  whatsminer: 'Whatsminer: verifying the API password needs get_token, which spends the operator’s token quota',
+  whatsminer:
+    'Whatsminer: verifying the API password needs get_token, which spends the operator’s token quota',
   luxos: 'LuxOS: the API has no credential (sessions via logon, never called)',
   avalon: 'Avalon: the web login flow (cookie) has no read-only verification endpoint documented',
 };
@@ -107,7 +122,10 @@ interface HttpAnswer {
   text: string;
 }
 
-type Requester = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<HttpAnswer>;
+type Requester = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<HttpAnswer>;
 
 async function makeRequester(options: CredentialOptions): Promise<Requester> {
   const { request } = await import('undici');
@@ -141,7 +159,9 @@ function md5(text: string): string {
 export function parseDigestChallenge(header: string): Record<string, string> | null {
   if (!/^\s*digest\s/i.test(header)) return null;
   const params: Record<string, string> = {};
-  for (const match of header.replace(/^\s*digest\s+/i, '').matchAll(/([a-z0-9_-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/gi)) {
+  for (const match of header
+    .replace(/^\s*digest\s+/i, '')
+    .matchAll(/([a-z0-9_-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/gi)) {
     params[(match[1] ?? '').toLowerCase()] = match[2] ?? match[3] ?? '';
   }
   return params.nonce === undefined ? null : params;
@@ -189,8 +209,20 @@ function hasToken(text: string, keys: readonly string[]): boolean {
   }
 }
 
-function result(spec: CredentialSpec, url: string, outcome: CredentialOutcome, detail: string): CredentialCheck {
-  return { surface: spec.surface, username: spec.username, password: spec.password, endpoint: `${spec.method} ${url}`, outcome, detail };
+function result(
+  spec: CredentialSpec,
+  url: string,
+  outcome: CredentialOutcome,
+  detail: string,
+): CredentialCheck {
+  return {
+    surface: spec.surface,
+    username: spec.username,
+    password: spec.password,
+    endpoint: `${spec.method} ${url}`,
+    outcome,
+    detail,
+  };
 }
 
 async function attempt(spec: CredentialSpec, base: string, send: Requester): Promise<CredentialCheck> {
@@ -212,8 +244,10 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
         uri: spec.path,
       });
       const answer = await send(url, { method: spec.method, headers: { authorization } });
-      if (answer.status >= 200 && answer.status < 300) return result(spec, url, 'accepted', `HTTP ${answer.status} with digest auth`);
-      if (answer.status === 401 || answer.status === 403) return result(spec, url, 'rejected', `HTTP ${answer.status}`);
+      if (answer.status >= 200 && answer.status < 300)
+        return result(spec, url, 'accepted', `HTTP ${answer.status} with digest auth`);
+      if (answer.status === 401 || answer.status === 403)
+        return result(spec, url, 'rejected', `HTTP ${answer.status}`);
       return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
     }
     const headers: Record<string, string> = {};
@@ -228,7 +262,8 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
         ? result(spec, url, 'accepted', `HTTP ${answer.status} returned a session token`)
         : result(spec, url, 'inconclusive', `HTTP ${answer.status} without a token`);
     }
-    if (answer.status === 401 || answer.status === 403) return result(spec, url, 'rejected', `HTTP ${answer.status}`);
+    if (answer.status === 401 || answer.status === 403)
+      return result(spec, url, 'rejected', `HTTP ${answer.status}`);
     return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).name;

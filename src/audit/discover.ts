@@ -41,7 +41,9 @@ export async function* discover(
   options: DiscoverOptions,
 ): AsyncGenerator<Discovered> {
   const probe = async (target: Target) => ({ target, version: await options.reader.read(target, 'version') });
-  for await (const { target, version } of runPool(targets, options.concurrency, probe, { signal: options.signal })) {
+  for await (const { target, version } of runPool(targets, options.concurrency, probe, {
+    signal: options.signal,
+  })) {
     if (version.ok || answered(version)) yield { miner: { target, version } };
     else yield { silent: { target, error: version.error } };
   }

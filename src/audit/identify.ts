@@ -5,19 +5,30 @@ import { MinerError } from '../errors.js';
 import type { Dialect, FirmwareIdentity, ReadOutcome } from './types.js';
 
 /** The normalizer and the thermal library read DecodedReply | MinerError; the audit keeps plain outcomes. */
-export function outcomesAsReplies(reads: Record<string, ReadOutcome>): Record<string, DecodedReply | MinerError> {
+export function outcomesAsReplies(
+  reads: Record<string, ReadOutcome>,
+): Record<string, DecodedReply | MinerError> {
   const replies: Record<string, DecodedReply | MinerError> = {};
   for (const [command, outcome] of Object.entries(reads)) {
     replies[command] = outcome.ok
       ? {
           command,
           format: 'json',
-          status: { status: outcome.status, code: outcome.code, msg: outcome.msg, description: null, when: null },
+          status: {
+            status: outcome.status,
+            code: outcome.code,
+            msg: outcome.msg,
+            description: null,
+            when: null,
+          },
           ok: outcome.status === 'S' || outcome.status === 'I',
           body: outcome.body,
           repairs: [],
         }
-      : new MinerError(outcome.error.kind, outcome.error.message, { code: outcome.error.code, apiMessage: outcome.error.msg });
+      : new MinerError(outcome.error.kind, outcome.error.message, {
+          code: outcome.error.code,
+          apiMessage: outcome.error.msg,
+        });
   }
   return replies;
 }
@@ -39,7 +50,9 @@ export function records(outcome: ReadOutcome | undefined, section: string): Reco
 export function nativeMessage(outcome: ReadOutcome | undefined): Record<string, unknown> | null {
   if (outcome?.ok !== true) return null;
   const msg = outcome.body.Msg ?? outcome.body.msg;
-  return msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? (msg as Record<string, unknown>) : null;
+  return msg !== null && typeof msg === 'object' && !Array.isArray(msg)
+    ? (msg as Record<string, unknown>)
+    : null;
 }
 
 function text(value: unknown): string | null {
@@ -58,7 +71,10 @@ export function parseCompileDate(value: string | null): string | null {
   if (value === null) return null;
   const iso = /(?:^|[^\d])(\d{4})-(\d{2})-(\d{2})(?:[^\d]|$)/.exec(value);
   if (iso) return validDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
-  const words = /\b([A-Za-z]{3})[a-z]*\s+(\d{1,2})\s+(?:\d{1,2}:\d{2}(?::\d{2})?\s+)?(?:[A-Z]{2,5}\s+)?(\d+)\s*$/.exec(value);
+  const words =
+    /\b([A-Za-z]{3})[a-z]*\s+(\d{1,2})\s+(?:\d{1,2}:\d{2}(?::\d{2})?\s+)?(?:[A-Z]{2,5}\s+)?(\d+)\s*$/.exec(
+      value,
+    );
   if (!words) return null;
   const month = MONTHS.indexOf((words[1] ?? '').toLowerCase()) + 1;
   const yearText = words[3] ?? '';
@@ -86,7 +102,18 @@ export function identifyFirmware(reads: Record<string, ReadOutcome>): FirmwareId
   const statsHeader = records(reads.stats, 'STATS')[0] ?? {};
   const devdetails = records(reads.devdetails, 'DEVDETAILS')[0] ?? {};
   const versions: Record<string, string> = {};
-  for (const key of ['CGMiner', 'BMMiner', 'BFGMiner', 'BOSminer', 'BOSminer+', 'BOSer', 'LUXminer', 'BDMiner', 'API', 'Miner']) {
+  for (const key of [
+    'CGMiner',
+    'BMMiner',
+    'BFGMiner',
+    'BOSminer',
+    'BOSminer+',
+    'BOSer',
+    'LUXminer',
+    'BDMiner',
+    'API',
+    'Miner',
+  ]) {
     const value = text(version[key]) ?? text(statsHeader[key]);
     if (value !== null) versions[key] = value;
   }
@@ -133,7 +160,8 @@ function detectDialect(
 ): Dialect {
   if ('LUXminer' in version || upper.includes('LUXMINER')) return 'luxos';
   if ('BOSminer' in version || 'BOSminer+' in version || 'BOSer' in version) return 'braiins';
-  if (/BOSMINER|BOSER|"BMMINER":"BOS_/.test(upper) || (type ?? '').toLowerCase().startsWith('braiins')) return 'braiins';
+  if (/BOSMINER|BOSER|"BMMINER":"BOS_/.test(upper) || (type ?? '').toLowerCase().startsWith('braiins'))
+    return 'braiins';
   if (whatsminerNative || /WHATSMINER|BTMINER|BITMICRO/.test(upper)) return 'whatsminer';
   if ('PROD' in version || upper.includes('AVALON')) return 'avalon';
   if (/INTCHAINS_QOMO|KDAMINER/.test(upper)) return 'goldshell';

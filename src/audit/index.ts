@@ -1,26 +1,27 @@
 // The audit library: discover the miners among the targets, read each one with the fixed read-only
 // list, add the opt-in network checks, and run every rule. It never prints; it returns a report.
 import { lookup } from 'node:dns/promises';
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { createClient } from '../cgminer/client.js';
 import type { MinerClient } from '../cgminer/types.js';
 import { errorMessage } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
-import { CREDENTIALS_NOT_TRIED, DEFAULT_CREDENTIALS, checkDefaultCredentials } from './credentials.js';
+import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } from './credentials.js';
 import { type DiscoveredMiner, discover } from './discover.js';
 import { identifyFirmware } from './identify.js';
 import { type AuditReader, readKey, readOnlyReader } from './readonly.js';
-import { RULES, evaluateRules } from './rules/index.js';
-import { SERVICE_PORTS, type ServicePort, probeServices } from './services.js';
+import { evaluateRules, RULES } from './rules/index.js';
+import { probeServices, SERVICE_PORTS, type ServicePort } from './services.js';
 import { snapshotFromReads } from './snapshot.js';
 import type {
   AuditCoverage,
+  AuditedMiner,
   AuditFailure,
   AuditInput,
   AuditPolicy,
   AuditReport,
-  AuditedMiner,
   Dialect,
   Finding,
   ReadOutcome,
@@ -45,6 +46,8 @@ export interface AuditOptions {
   maxBytes: number;
   /** Miners audited at once. */
   concurrency: number;
+  /** Targets tried at once during discovery (defaults to max(concurrency, 64)). */
+  discoveryConcurrency?: number;
   /** Response deadline of the discovery `version` (short: most of a range is empty). */
   discoveryTimeoutMs?: number;
   /** Overrides for tests: the ports --services probes and the web port --check-default-creds uses. */
@@ -60,9 +63,25 @@ export interface AuditOptions {
 /** The reads for a dialect, after `version`. Every one is on the read-only list (readonly.ts). */
 export function readPlan(dialect: Dialect): [command: string, parameter?: string][] {
   if (dialect === 'whatsminer') {
-    return [['get_version'], ['status'], ['get_miner_info'], ['summary'], ['pools'], ['devdetails'], ['devs']];
+    return [
+      ['get_version'],
+      ['status'],
+      ['get_miner_info'],
+      ['summary'],
+      ['pools'],
+      ['devdetails'],
+      ['devs'],
+    ];
   }
-  const base: [string, string?][] = [['summary'], ['pools'], ['stats'], ['devs'], ['devdetails'], ['config'], ['privileged']];
+  const base: [string, string?][] = [
+    ['summary'],
+    ['pools'],
+    ['stats'],
+    ['devs'],
+    ['devdetails'],
+    ['config'],
+    ['privileged'],
+  ];
   switch (dialect) {
     case 'braiins':
       return [...base, ['check', 'pause'], ['check', 'addpool'], ['tempctrl'], ['fans'], ['temps']];
@@ -93,7 +112,10 @@ async function resolveAddress(host: string): Promise<string | null> {
 export async function readMiner(
   found: DiscoveredMiner,
   reader: AuditReader,
-  options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'>,
+  options: Pick<
+    AuditOptions,
+    'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'
+  >,
 ): Promise<AuditInput> {
   const { target } = found;
   const reads: Record<string, ReadOutcome> = { version: found.version };
@@ -127,7 +149,10 @@ export async function readMiner(
   const address = await resolveAddress(target.host);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
   const services = options.services
-    ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, { timeoutMs: probeTimeout, signal: options.signal })
+    ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
+        timeoutMs: probeTimeout,
+        signal: options.signal,
+      })
     : null;
   const credentials = options.checkDefaultCreds
     ? await checkDefaultCredentials(target.host, identity.dialect, {
@@ -159,7 +184,10 @@ function describeMiner(input: AuditInput): AuditedMiner {
   };
 }
 
-export function coverage(options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'policy'>, miners: AuditInput[]): AuditCoverage {
+export function coverage(
+  options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'policy'>,
+  miners: AuditInput[],
+): AuditCoverage {
   const checked = [
     'API access control from this host: `privileged` (S/46 vs E/45) and `check|<write>` (Exists/Access), read-only probes',
     'Information disclosure on the API port (version, summary, pools, stats, devs, devdetails, config)',
@@ -174,31 +202,47 @@ export function coverage(options: Pick<AuditOptions, 'services' | 'checkDefaultC
     'Outbound traffic (Antbleed calls to auth.minerlink.com:7000, DNS) needs network monitoring',
     'No published IOC list (pool hosts, wallets) for ASIC pool-hijack malware exists; pools are compared with your allowlist only',
   ];
-  if (options.policy.allowedPools) checked.push(`Pools against --allowed-pools (${options.policy.allowedPools.length} entries)`);
+  if (options.policy.allowedPools)
+    checked.push(`Pools against --allowed-pools (${options.policy.allowedPools.length} entries)`);
   else notChecked.push('Pools against an allowlist (give --allowed-pools FILE)');
-  if (options.policy.workerPattern) checked.push(`Pool workers against --worker-pattern /${options.policy.workerPattern.source}/`);
+  if (options.policy.workerPattern)
+    checked.push(`Pool workers against --worker-pattern /${options.policy.workerPattern.source}/`);
   else notChecked.push('Pool workers against the expected names (give --worker-pattern REGEX)');
-  if (options.services) checked.push(`Management services by TCP connect only (no payload): ports ${SERVICE_PORTS.map((p) => p.port).join(', ')}`);
+  if (options.services)
+    checked.push(
+      `Management services by TCP connect only (no payload): ports ${SERVICE_PORTS.map((p) => p.port).join(', ')}`,
+    );
   else notChecked.push('Management services (SSH, telnet, web, gRPC): give --services');
   if (options.checkDefaultCreds) {
     const tried = Object.keys(DEFAULT_CREDENTIALS).join(', ');
-    checked.push(`Default credentials, one attempt each on the documented read-only/login web endpoint (${tried})`);
+    checked.push(
+      `Default credentials, one attempt each on the documented read-only/login web endpoint (${tried})`,
+    );
     const dialects = new Set(miners.map((miner) => miner.identity.dialect));
-    for (const [dialect, why] of Object.entries(CREDENTIALS_NOT_TRIED)) if (dialects.has(dialect as Dialect)) notChecked.push(why);
+    for (const [dialect, why] of Object.entries(CREDENTIALS_NOT_TRIED))
+      if (dialects.has(dialect as Dialect)) notChecked.push(why);
   } else {
     notChecked.push('Default credentials: give --check-default-creds');
   }
-  const noLimits = miners.filter((miner) => miner.snapshot !== null && !['braiins', 'luxos'].includes(miner.identity.dialect)).length;
-  if (noLimits > 0) notChecked.push(`Thermal limits of ${noLimits} miner(s) whose firmware does not report them over the API`);
+  const noLimits = miners.filter(
+    (miner) => miner.snapshot !== null && !['braiins', 'luxos'].includes(miner.identity.dialect),
+  ).length;
+  if (noLimits > 0)
+    notChecked.push(
+      `Thermal limits of ${noLimits} miner(s) whose firmware does not report them over the API`,
+    );
   return { checked, notChecked };
 }
 
 /** Runs the audit. Per-miner failures become report entries; only programming errors throw. */
 export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const now = options.now ?? Date.now;
+  // Every request in flight listens on the one abort signal; hundreds at once are expected here.
+  if (options.signal) setMaxListeners(0, options.signal);
   const startedAt = new Date(now()).toISOString();
   const auditClient =
-    options.client ?? createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
+    options.client ??
+    createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
   // Discovery: one try, short deadline; most addresses of a range are empty.
   const discoveryTimeoutMs = options.discoveryTimeoutMs ?? Math.min(options.timeoutMs, 1500);
   const discoveryClient =
@@ -218,7 +262,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const miners: DiscoveredMiner[] = [];
   for await (const result of discover(options.targets, {
     reader: discoveryReader,
-    concurrency: Math.max(options.concurrency, 64),
+    concurrency: options.discoveryConcurrency ?? Math.max(options.concurrency, 64),
     signal: options.signal,
   })) {
     tried++;
@@ -253,7 +297,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     }
     // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
     if ((result.error as { kind?: string }).kind === 'internal') throw result.error;
-    failures.push({ target: result.target.key, kind: 'protocol', message: errorMessage(result.error), fromRange: false });
+    failures.push({
+      target: result.target.key,
+      kind: 'protocol',
+      message: errorMessage(result.error),
+      fromRange: false,
+    });
   }
   inputs.sort((a, b) => a.target.key.localeCompare(b.target.key, 'en', { numeric: true }));
   const findings: Finding[] = inputs.flatMap((input) => evaluateRules(input, options.policy));

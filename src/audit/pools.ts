@@ -9,13 +9,17 @@ export interface PoolAddress {
   port: number | null;
 }
 
-const POOL_PATTERN = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(?:[^@/]*@)?(\[[0-9a-f:.]+\]|[^:/?#\s]+)(?::(\d{1,5}))?(?:[/?#].*)?$/i;
+const POOL_PATTERN =
+  /^(?:([a-z][a-z0-9+.-]*):\/\/)?(?:[^@/]*@)?(\[[0-9a-f:.]+\]|[^:/?#\s]+)(?::(\d{1,5}))?(?:[/?#].*)?$/i;
 
 /** `stratum+tcp://Pool.Example.com:3333/` → {scheme:'stratum+tcp', host:'pool.example.com', port:3333}. */
 export function parsePoolAddress(text: string): PoolAddress | null {
   const match = POOL_PATTERN.exec(text.trim());
   if (!match) return null;
-  const host = (match[2] ?? '').toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
+  const host = (match[2] ?? '')
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[|\]$/g, '');
   if (host === '') return null;
   const port = match[3] === undefined ? null : Number(match[3]);
   if (port !== null && (port < 1 || port > 65_535)) return null;

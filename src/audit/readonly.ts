@@ -1,8 +1,9 @@
 // The audit is read-only by construction: every miner request it makes goes through `readOnlyReader`,
 // which refuses anything not on the fixed list below and throws before a byte is sent.
 // Sources: audit-facts.md §2.2 and §2.4, CGMINER-API.md §5.1, §7, §8.5, §15.
-import { HashctlError, MinerError } from '../errors.js';
+
 import type { MinerClient } from '../cgminer/types.js';
+import { HashctlError, MinerError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import type { ReadOutcome } from './types.js';
 
@@ -33,10 +34,23 @@ export const READ_COMMANDS: ReadonlySet<string> = new Set([
  * Write commands whose availability may be asked with `check|<cmd>`: `check` only answers whether the
  * command exists and is accessible; it never runs it (CGMINER-API §5.1, audit-facts §2.2).
  */
-export const CHECKABLE_WRITES: ReadonlySet<string> = new Set(['addpool', 'save', 'pause', 'ascset', 'curtail']);
+export const CHECKABLE_WRITES: ReadonlySet<string> = new Set([
+  'addpool',
+  'save',
+  'pause',
+  'ascset',
+  'curtail',
+]);
 
 /** Named here so a reviewer sees they were considered: state changes or quota use (audit-facts §2.4). */
-export const NEVER_SENT: ReadonlySet<string> = new Set(['logon', 'get_token', 'save', 'addpool', 'quit', 'restart']);
+export const NEVER_SENT: ReadonlySet<string> = new Set([
+  'logon',
+  'get_token',
+  'save',
+  'addpool',
+  'quit',
+  'restart',
+]);
 
 /** Thrown before sending when code asks the audit to send something that is not a read. A bug, not a user error. */
 export class ReadOnlyViolation extends HashctlError {

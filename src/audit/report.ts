@@ -30,7 +30,9 @@ export function countBySeverity(findings: readonly Finding[]): Record<Severity, 
 /** `3 findings (1 critical, 2 high) on 2 miners of 5 targets` */
 export function summaryLine(report: AuditReport): string {
   const counts = countBySeverity(report.findings);
-  const parts = DESCENDING.filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}`);
+  const parts = DESCENDING.filter((severity) => counts[severity] > 0).map(
+    (severity) => `${counts[severity]} ${severity}`,
+  );
   const findings = `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`;
   const failed = report.failures.filter((failure) => !failure.fromRange).length;
   return (
@@ -87,7 +89,10 @@ export const SECURITY_SEVERITY: Record<Severity, string> = {
  * `miners/10.0.0.5_4028`; the real address sits in logicalLocations and properties.
  */
 export function sarifArtifactUri(target: string): string {
-  return `miners/${target.replace(/[[\]]/g, '').replace(/:(\d+)$/, '_$1').replace(/:/g, '-')}`;
+  return `miners/${target
+    .replace(/[[\]]/g, '')
+    .replace(/:(\d+)$/, '_$1')
+    .replace(/:/g, '-')}`;
 }
 
 export function renderSarif(report: AuditReport): string {
@@ -138,7 +143,9 @@ export function renderSarif(report: AuditReport): string {
             },
           ],
           partialFingerprints: {
-            'hashctlFinding/v1': createHash('sha256').update(`${item.rule}\n${item.target}\n${item.title}`).digest('hex'),
+            'hashctlFinding/v1': createHash('sha256')
+              .update(`${item.rule}\n${item.target}\n${item.title}`)
+              .digest('hex'),
           },
           properties: {
             severity: item.severity,
@@ -157,7 +164,13 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-const TITLE_CASE: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };
+const TITLE_CASE: Record<Severity, string> = {
+  critical: 'Critical',
+  high: 'High',
+  medium: 'Medium',
+  low: 'Low',
+  info: 'Info',
+};
 
 export function renderMarkdown(report: AuditReport): string {
   const counts = countBySeverity(report.findings);
@@ -174,7 +187,9 @@ export function renderMarkdown(report: AuditReport): string {
   if (report.miners.length > 0) {
     lines.push('## Miners', '', '| Target | Make | Model | Firmware |', '|---|---|---|---|');
     for (const miner of report.miners)
-      lines.push(`| ${cell(miner.target)} | ${cell(miner.make)} | ${cell(miner.model ?? '-')} | ${cell(miner.firmware ?? miner.dialect)} |`);
+      lines.push(
+        `| ${cell(miner.target)} | ${cell(miner.make)} | ${cell(miner.model ?? '-')} | ${cell(miner.firmware ?? miner.dialect)} |`,
+      );
     lines.push('');
   }
   lines.push('## Findings', '');
@@ -196,7 +211,9 @@ export function renderMarkdown(report: AuditReport): string {
     for (const id of rules) {
       const rule = RULES.find((candidate) => candidate.id === id);
       const targets = [...new Set(sorted.filter((item) => item.rule === id).map((item) => item.target))];
-      lines.push(`- **${id}** (${targets.length} miner${targets.length === 1 ? '' : 's'}): ${rule?.help ?? ''}`);
+      lines.push(
+        `- **${id}** (${targets.length} miner${targets.length === 1 ? '' : 's'}): ${rule?.help ?? ''}`,
+      );
     }
     lines.push('');
   }
@@ -207,7 +224,8 @@ export function renderMarkdown(report: AuditReport): string {
   const failures = report.failures.filter((failure) => !failure.fromRange);
   if (failures.length > 0) {
     lines.push('', '## Targets not audited', '', '| Target | Error | Detail |', '|---|---|---|');
-    for (const failure of failures) lines.push(`| ${cell(failure.target)} | ${failure.kind} | ${cell(failure.message)} |`);
+    for (const failure of failures)
+      lines.push(`| ${cell(failure.target)} | ${failure.kind} | ${cell(failure.message)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

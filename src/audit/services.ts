@@ -26,7 +26,12 @@ export const SERVICE_PORTS: readonly ServicePort[] = [
 ];
 
 /** True when a TCP connection to host:port completes within the timeout. Sends nothing. */
-export function tcpConnects(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export function tcpConnects(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
     const socket = net.connect({ host, port });

@@ -1,7 +1,8 @@
 // The normalized snapshot of what the audit read, through the shared pure normalizer; the audit does
 // its own reads (fixed read-only list) and never lets a fetch helper choose commands for it.
-import type { Snapshot } from '../miners/types.js';
+
 import { normalize } from '../miners/normalize.js';
+import type { Snapshot } from '../miners/types.js';
 import { outcomesAsReplies, succeeded } from './identify.js';
 import type { ReadOutcome } from './types.js';
 

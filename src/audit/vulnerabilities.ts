@@ -29,10 +29,17 @@ export interface VulnerabilityMatch {
 
 const BITMAIN_FAMILY = new Set(['antminer', 'vnish', 'hiveon']);
 
-function exploitability(access: AccessAssessment, exploitable: Severity): { severity: Severity; note: string } {
-  if (access.write === 'yes') return { severity: exploitable, note: 'this host has write access, so it is exploitable from here' };
+function exploitability(
+  access: AccessAssessment,
+  exploitable: Severity,
+): { severity: Severity; note: string } {
+  if (access.write === 'yes')
+    return { severity: exploitable, note: 'this host has write access, so it is exploitable from here' };
   if (access.write === 'no')
-    return { severity: 'info', note: 'vulnerable code base; not exploitable from this host (no write access)' };
+    return {
+      severity: 'info',
+      note: 'vulnerable code base; not exploitable from this host (no write access)',
+    };
   return { severity: 'low', note: 'write access from this host could not be determined' };
 }
 
@@ -59,7 +66,10 @@ function dateRule(
     };
   }
   if (!affected(identity.compileDate)) return null;
-  return { severity, evidence: `${identity.model} with CompileTime ${identity.compileTime} (${identity.compileDate})` };
+  return {
+    severity,
+    evidence: `${identity.model} with CompileTime ${identity.compileTime} (${identity.compileDate})`,
+  };
 }
 
 export const VULNERABILITIES: readonly Vulnerability[] = [
@@ -81,7 +91,8 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
       if (versions.BFGMiner !== undefined && (compareVersions(versions.BFGMiner, '5.5.0') ?? 1) <= 0)
         reasons.push(`BFGMiner ${versions.BFGMiner} <= 5.5.0`);
       // Bitmain's published bmminer keeps the same unbounded sprintf in message() (audit-facts §1.1).
-      if (versions.BMMiner !== undefined) reasons.push(`BMMiner ${versions.BMMiner} (Bitmain bmminer code base)`);
+      if (versions.BMMiner !== undefined)
+        reasons.push(`BMMiner ${versions.BMMiner} (Bitmain bmminer code base)`);
       if (reasons.length === 0) return null;
       const { severity, note } = exploitability(access, 'high');
       return { severity, evidence: `version: ${reasons.join('; ')}; ${note}` };
@@ -95,7 +106,10 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
     remediation: 'Remove W access for untrusted hosts (api-allow); upstream never restricted the save path.',
     match({ access }) {
       if (access.checks.save !== 'accessible') return null;
-      return { severity: 'medium', evidence: 'check|save → Exists Y, Access Y: this host may write the config to any path' };
+      return {
+        severity: 'medium',
+        evidence: 'check|save → Exists Y, Access Y: this host may write the config to any path',
+      };
     },
   },
   {
@@ -103,7 +117,8 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
     title: 'Antminer D3/L3+/S9 remote command execution via the web UI system restore',
     cvss: null,
     sources: ['https://www.cve.org/CVERecord?id=CVE-2018-11220', 'https://www.exploit-db.com/exploits/44779'],
-    remediation: 'Update to a firmware built after mid-2018 and keep the web UI (port 80) off untrusted networks.',
+    remediation:
+      'Update to a firmware built after mid-2018 and keep the web UI (port 80) off untrusted networks.',
     match: ({ identity }) =>
       dateRule(identity, ['S9', 'L3+', 'D3'], (date) => date <= '2018-06-30', 'CVE-2018-11220', 'high'),
   },
@@ -134,7 +149,8 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
       if (openPorts === null)
         return {
           severity: 'medium',
-          evidence: 'Goldshell miner; its firmware version is not readable over 4028; run with --services to test port 22',
+          evidence:
+            'Goldshell miner; its firmware version is not readable over 4028; run with --services to test port 22',
         };
       if (!openPorts.includes(22)) return null;
       return { severity: 'critical', evidence: 'Goldshell miner with TCP 22 (SSH) open' };

@@ -37,7 +37,8 @@ export function errorFromStatus(reply: DecodedReply): MinerError {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`invalid ${name} ${value}: must be more than 0`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`invalid ${name} ${value}: must be more than 0`);
   return value;
 }
 

@@ -24,6 +24,8 @@ const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
 /** A one-line answer with no envelope, like old Avalon's `failed`. */
 const BARE_WORD = /^[A-Za-z][A-Za-z0-9 _.,:'!-]{0,79}$/;
 const BARE_SUCCESS = /^(?:ok|success)$/i;
+/** Banners of other services that answer on a miner's port. */
+const FOREIGN = /^(?:HTTP\/\d|<|SSH-|220[ -]|\+OK|-ERR)/;
 
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string): DecodedReply {
@@ -44,7 +46,10 @@ export function decodeReply(bytes: Uint8Array, command: string): DecodedReply {
   if (/^Socket connect failed/i.test(line)) {
     return bareReply(command, line, 'E', repairs, bytes);
   }
-  if (BARE_WORD.test(line)) return bareReply(command, line, BARE_SUCCESS.test(line) ? 'S' : 'E', repairs, bytes);
+  if (FOREIGN.test(line))
+    throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
+  if (BARE_WORD.test(line))
+    return bareReply(command, line, BARE_SUCCESS.test(line) ? 'S' : 'E', repairs, bytes);
   throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
 }
 
@@ -56,7 +61,13 @@ function describeForeign(text: string): string {
   return `'${printable}'${text.length > 40 ? '…' : ''}`;
 }
 
-function bareReply(command: string, line: string, status: 'S' | 'E', repairs: string[], raw: Uint8Array): DecodedReply {
+function bareReply(
+  command: string,
+  line: string,
+  status: 'S' | 'E',
+  repairs: string[],
+  raw: Uint8Array,
+): DecodedReply {
   return {
     command,
     format: 'bare',
@@ -86,7 +97,12 @@ function decodeJson(text: string, command: string, repairs: string[], raw: Uint8
   if (result.truncated && Object.keys(body).length === 0) {
     throw new MinerError('parse', 'the reply was cut off before any complete field');
   }
-  return finish(command, 'json', body, repairs, raw);
+  const reply = finish(command, 'json', body, repairs, raw);
+  // Cut off before its STATUS could be read: nothing says whether the command worked.
+  if (result.truncated && reply.status.status === '') {
+    throw new MinerError('parse', 'the reply was cut off before its STATUS');
+  }
+  return reply;
 }
 
 function lastResort(text: string, original: LenientSyntaxError): ReturnType<typeof parseLenient> {
@@ -94,12 +110,16 @@ function lastResort(text: string, original: LenientSyntaxError): ReturnType<type
   try {
     repaired = jsonrepair(text);
   } catch {
-    throw new MinerError('parse', `reply is not valid JSON even after repair (${original.message})`, { cause: original });
+    throw new MinerError('parse', `reply is not valid JSON even after repair (${original.message})`, {
+      cause: original,
+    });
   }
   try {
     return parseLenient(repaired);
   } catch {
-    throw new MinerError('parse', `reply is not valid JSON even after repair (${original.message})`, { cause: original });
+    throw new MinerError('parse', `reply is not valid JSON even after repair (${original.message})`, {
+      cause: original,
+    });
   }
 }
 
@@ -111,7 +131,8 @@ function finish(
   raw: Uint8Array,
 ): DecodedReply {
   const members = multiMembers(body);
-  const status = members.length > 0 && findStatusKey(body) === undefined ? combinedStatus(members) : readStatus(body);
+  const status =
+    members.length > 0 && findStatusKey(body) === undefined ? combinedStatus(members) : readStatus(body);
   return { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs), raw };
 }
 
@@ -179,7 +200,8 @@ export function readStatus(body: Record<string, unknown>): ReplyStatus {
   }
   // Pre-3.5 cgminer answered quit/restart with `{"BYE","id":1}`.
   for (const word of ['BYE', 'RESTART']) {
-    if (Object.hasOwn(body, word)) return { status: word, code: null, msg: null, description: null, when: null };
+    if (Object.hasOwn(body, word))
+      return { status: word, code: null, msg: null, description: null, when: null };
   }
   return { status: '', code: null, msg: null, description: null, when: null };
 }
@@ -201,7 +223,13 @@ function combinedStatus(members: [string, Record<string, unknown>][]): ReplyStat
   const failed = statuses.find((status) => !isOkStatus(status));
   if (failed) return failed;
   const first = statuses[0];
-  return { status: 'S', code: null, msg: null, description: first?.description ?? null, when: first?.when ?? null };
+  return {
+    status: 'S',
+    code: null,
+    msg: null,
+    description: first?.description ?? null,
+    when: first?.when ?? null,
+  };
 }
 
 /**

@@ -95,7 +95,8 @@ const NUMERIC_PARAMETER = new Set([
  */
 export function encodeParameter(command: string, parameter: string): string {
   checkSafeText(command, parameter);
-  if (isMultiCommand(command)) refuse(command, parameter, 'a multi-command takes no parameter (cgminer drops it)');
+  if (isMultiCommand(command))
+    refuse(command, parameter, 'a multi-command takes no parameter (cgminer drops it)');
   if (NUMERIC_PARAMETER.has(command)) {
     if (!WHOLE_NUMBER.test(parameter)) refuse(command, parameter, 'expected a number, e.g. 0');
     return String(Number(parameter));
@@ -120,7 +121,8 @@ export function encodeParameter(command: string, parameter: string): string {
       return parameter;
     }
     case 'poolpriority':
-      if (!/^\d{1,6}(?:,\d{1,6})*$/.test(parameter)) refuse(command, parameter, 'expected pool numbers, e.g. 2,0,1');
+      if (!/^\d{1,6}(?:,\d{1,6})*$/.test(parameter))
+        refuse(command, parameter, 'expected pool numbers, e.g. 2,0,1');
       return parameter;
     case 'poolquota':
       if (!/^\d{1,6},\d{1,9}$/.test(parameter)) refuse(command, parameter, 'expected POOL,QUOTA, e.g. 0,10');
@@ -166,7 +168,9 @@ export function buildRequest(command: string, parameter?: string): Uint8Array {
   }
   const bytes = encoder.encode(json);
   if (bytes.length > MAX_REQUEST_BYTES) {
-    throw new UsageError(`request for ${command} is ${bytes.length} bytes; miners read at most ${MAX_REQUEST_BYTES}`);
+    throw new UsageError(
+      `request for ${command} is ${bytes.length} bytes; miners read at most ${MAX_REQUEST_BYTES}`,
+    );
   }
   return bytes;
 }

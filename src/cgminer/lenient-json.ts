@@ -74,7 +74,8 @@ class Parser {
       try {
         value = this.parseValue();
       } catch (error) {
-        if (error instanceof EndOfInput) throw new LenientSyntaxError('reply ended before any value', this.pos);
+        if (error instanceof EndOfInput)
+          throw new LenientSyntaxError('reply ended before any value', this.pos);
         throw error;
       }
     }
@@ -217,7 +218,11 @@ class Parser {
       name = `${key}#${n}`;
     }
     // defineProperty so that a key named `__proto__` is data, not a prototype change.
-    Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__') {
+      Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      object[name] = value;
+    }
   }
 
   private parseArrayBody(): unknown[] | Record<string, unknown> {

@@ -35,7 +35,8 @@ export class Semaphore {
   private head = 0;
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be ≥ 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`semaphore limit must be ≥ 1, got ${limit}`);
   }
 
   private acquire(): Promise<void> {

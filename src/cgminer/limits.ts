@@ -18,7 +18,9 @@ export function parseOpenFileLimit(text: string): number | null {
   return Number.isInteger(value) && value > 0 ? value : null;
 }
 
-export function readOpenFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | null {
+export function readOpenFileLimit(
+  read: () => string = () => readFileSync('/proc/self/limits', 'utf8'),
+): number | null {
   try {
     return parseOpenFileLimit(read());
   } catch {

@@ -10,14 +10,22 @@ export interface RetryPolicy {
   factor: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 2, baseDelayMs: 100, maxDelayMs: 2000, factor: 2 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 2,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+  factor: 2,
+};
 
 /**
  * Delay before retry number `attempt` (1 = the first retry): exponential, capped, with "equal
  * jitter" (half fixed, half random) so that many miners failing together do not retry in step.
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.max(0, attempt - 1));
+  const exponential = Math.min(
+    policy.maxDelayMs,
+    policy.baseDelayMs * policy.factor ** Math.max(0, attempt - 1),
+  );
   const jitter = Math.min(1, Math.max(0, random()));
   return Math.round(exponential / 2 + (exponential / 2) * jitter);
 }

@@ -53,7 +53,7 @@ function unescapedEquals(field: string): number {
 }
 
 /** Undoes the API ≥ 1.7 text escapes; any other backslash is data (driver strings are not escaped). */
-function unescape(text: string): string {
+function unescapeText(text: string): string {
   return text.replace(/\\([|,=\\])/g, '$1');
 }
 
@@ -82,13 +82,14 @@ function parseRecord(record: string): TextRecord {
     const piece = pieces[i] as string;
     const eq = unescapedEquals(piece);
     if (eq !== -1) {
-      out.fields.push([unescape(piece.slice(0, eq)), unescape(piece.slice(eq + 1))]);
+      out.fields.push([unescapeText(piece.slice(0, eq)), unescapeText(piece.slice(eq + 1))]);
       continue;
     }
     const last = out.fields[out.fields.length - 1];
-    if (last) last[1] = `${String(last[1])},${unescape(piece)}`; // a driver string with a comma in it
+    if (last)
+      last[1] = `${String(last[1])},${unescapeText(piece)}`; // a driver string with a comma in it
     else if (i === 0 && SECTION_NAME.test(piece.trim()) && pieces.length > 1) out.name = piece.trim();
-    else out.continuation.push(unescape(piece));
+    else out.continuation.push(unescapeText(piece));
   }
   return out;
 }
@@ -158,7 +159,7 @@ export function parseTextReply(text: string, command: string): Record<string, un
   for (const record of records) {
     if (record.startsWith('CMD=')) {
       flush();
-      name = unescape(record.slice(4));
+      name = unescapeText(record.slice(4));
       members = [];
     } else {
       members.push(record);

@@ -69,5 +69,9 @@ export interface MinerClient {
    * accepts it, separate requests where it does not (and remembers that per target).
    * Each member is a reply or the MinerError for that member.
    */
-  requestMany(target: Target, commands: string[], options?: { signal?: AbortSignal }): Promise<Record<string, DecodedReply | MinerError>>;
+  requestMany(
+    target: Target,
+    commands: string[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Record<string, DecodedReply | MinerError>>;
 }

@@ -62,15 +62,23 @@ export interface CollectLoopResult {
   interrupted: boolean;
 }
 
-/** One miner: a good snapshot or its error kind, with the time it took. */
-export async function pollOne(target: Target, fetch: FetchSnapshot, now: () => number): Promise<MinerOutcome> {
+/**
+ * One miner: a good snapshot or its error kind, with the time it took. Anything thrown that is not
+ * a MinerError is a bug in a lower layer: it is recorded against the miner as `protocol` (one
+ * miner's odd reply must not cost the whole farm its cycle) and handed to `onBug` to be reported.
+ */
+export async function pollOne(
+  target: Target,
+  fetch: FetchSnapshot,
+  now: () => number,
+  onBug: (error: unknown) => void = () => {},
+): Promise<MinerOutcome> {
   const started = now();
   try {
     const snapshot = await fetch(target);
     return { target, ok: true, snapshot, elapsedMs: now() - started };
   } catch (error) {
-    // Anything that is not a MinerError is a bug in a lower layer: record it against the miner
-    // as `protocol` rather than lose the whole cycle.
+    if (!(error instanceof MinerError)) onBug(error);
     const kind = error instanceof MinerError ? error.kind : 'protocol';
     return { target, ok: false, error: { kind, message: errorMessage(error) }, elapsedMs: now() - started };
   }
@@ -79,8 +87,15 @@ export async function pollOne(target: Target, fetch: FetchSnapshot, now: () => n
 export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CycleReport> {
   const startedAt = deps.now();
   const outcomes: MinerOutcome[] = [];
-  for await (const outcome of deps.pollAll((target) => pollOne(target, deps.fetchSnapshot, deps.now))) {
+  const bugs: unknown[] = [];
+  const onBug = (error: unknown) => bugs.push(error);
+  for await (const outcome of deps.pollAll((target) => pollOne(target, deps.fetchSnapshot, deps.now, onBug))) {
     outcomes.push(outcome);
+  }
+  if (bugs.length > 0) {
+    deps.onNote(
+      `internal error polling ${bugs.length} miner${bugs.length === 1 ? '' : 's'} (recorded as protocol errors; please report): ${errorMessage(bugs[0])}`,
+    );
   }
   // Stable order (by target) so the rows of a cycle are written the same way every time.
   outcomes.sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : 0));
@@ -108,7 +123,10 @@ function isBusy(error: unknown): error is HashctlError {
 }
 
 /** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
-export async function collectLoop(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CollectLoopResult> {
+export async function collectLoop(
+  options: CollectLoopOptions,
+  deps: CollectLoopDeps,
+): Promise<CollectLoopResult> {
   const result: CollectLoopResult = { cycles: 0, lastReport: null, interrupted: false };
   if (deps.signal.aborted) return { ...result, interrupted: true };
   const anchor = deps.now();

@@ -72,10 +72,16 @@ function formatAge(seconds: number): string {
 export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): LiveMiner {
   const answered = row.ok === 1;
   const figuresAt = answered ? row.collected_at : row.last_ok_at;
-  const state: MinerState = !answered ? 'offline' : now - row.collected_at > staleAfterMs ? 'stale' : 'online';
+  const state: MinerState = !answered
+    ? 'offline'
+    : now - row.collected_at > staleAfterMs
+      ? 'stale'
+      : 'online';
   const ageS = figuresAt === null ? null : Math.max(0, (now - figuresAt) / 1000);
   const ratio =
-    row.hashrate_hs !== null && row.nominal_hs !== null && row.nominal_hs > 0 ? row.hashrate_hs / row.nominal_hs : null;
+    row.hashrate_hs !== null && row.nominal_hs !== null && row.nominal_hs > 0
+      ? row.hashrate_hs / row.nominal_hs
+      : null;
   const problems: string[] = [];
   if (state === 'offline') {
     problems.push(`offline: ${row.error_kind ?? 'error'}`);
@@ -83,10 +89,12 @@ export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): 
   } else if (state === 'stale') {
     problems.push(`stale: last poll ${formatAge(ageS ?? 0)} ago`);
   }
-  if (ratio !== null && ratio < BELOW_NOMINAL_RATIO) problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
+  if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
+    problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
   if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
     problems.push(`chips ${row.chips}/${row.chips_expected}`);
   }
+  if (row.fan_min_rpm === 0) problems.push('a fan is stopped');
   if (row.boards_ok !== null && row.boards_total !== null && row.boards_ok < row.boards_total) {
     problems.push(`boards ${row.boards_ok}/${row.boards_total} ok`);
   }
@@ -141,7 +149,9 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     nominal_hs: sum(online.map((m) => m.nominal_hs)),
     power_w: sum(online.map((m) => m.power_w)),
     hottest,
-    below_nominal: online.filter((m) => m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO).map((m) => m.miner),
+    below_nominal: online
+      .filter((m) => m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO)
+      .map((m) => m.miner),
     missing_chips: online
       .filter((m) => m.chips !== null && m.chips_expected !== null && m.chips < m.chips_expected)
       .map((m) => m.miner),
@@ -155,7 +165,13 @@ function compareMinerKey(a: LiveMiner, b: LiveMiner): number {
 /** Highest first for hashrate and temperature, oldest figures first for age; ties by miner. */
 export function sortMiners(miners: LiveMiner[], by: LiveSort): LiveMiner[] {
   const key = (m: LiveMiner): number | null =>
-    by === 'hashrate' ? m.hashrate_hs : by === 'temp' ? hottestTemp(m) : by === 'age' ? (m.age_s ?? Number.POSITIVE_INFINITY) : null;
+    by === 'hashrate'
+      ? m.hashrate_hs
+      : by === 'temp'
+        ? hottestTemp(m)
+        : by === 'age'
+          ? (m.age_s ?? Number.POSITIVE_INFINITY)
+          : null;
   return [...miners].sort((a, b) => {
     if (by !== 'miner') {
       const ka = key(a);

@@ -10,7 +10,10 @@ export interface ConcurrencyChoice {
   cappedFrom: number | null;
 }
 
-export function chooseConcurrency(requested: number | null, limit: number = connectionLimit()): ConcurrencyChoice {
+export function chooseConcurrency(
+  requested: number | null,
+  limit: number = connectionLimit(),
+): ConcurrencyChoice {
   const wanted = requested ?? DEFAULT_COLLECT_CONCURRENCY;
   const concurrency = Math.max(1, Math.min(wanted, limit));
   return { concurrency, cappedFrom: concurrency < wanted && requested !== null ? wanted : null };

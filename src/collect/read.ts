@@ -28,13 +28,18 @@ export function parseMinerArg(text: string): { host: string; port: number | null
 
 export function findMiner(store: Store, text: string, site: string | null): MinerRow {
   const { host, port } = parseMinerArg(text);
-  const matches = store.prepared(minerStatements).find(host, port).filter((m) => site === null || m.site === site);
+  const matches = store
+    .prepared(minerStatements)
+    .find(host, port)
+    .filter((m) => site === null || m.site === site);
   if (matches.length === 0) {
     throw new UsageError(`no miner ${text}${site === null ? '' : ` in site ${site}`} in ${store.path}`);
   }
   if (matches.length > 1) {
     const names = matches.slice(0, 10).map((m) => `${targetKey(m.host, m.port)} (site ${m.site})`);
-    throw new UsageError(`'${text}' matches ${matches.length} miners: ${names.join(', ')}; give the port or --site`);
+    throw new UsageError(
+      `'${text}' matches ${matches.length} miners: ${names.join(', ')}; give the port or --site`,
+    );
   }
   return matches[0]!;
 }
@@ -45,7 +50,12 @@ function rawValue(row: SeriesRow, metric: HistoryMetric): number | null {
   return row.fan_min_rpm;
 }
 
-export function readSeries(store: Store, minerId: number, metric: HistoryMetric, since: number): SeriesPoint[] {
+export function readSeries(
+  store: Store,
+  minerId: number,
+  metric: HistoryMetric,
+  since: number,
+): SeriesPoint[] {
   const history = store.prepared(historyStatements);
   const raw = history.series(minerId, since);
   const oldestRaw = raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;

@@ -4,10 +4,10 @@
 // audited or no miner answered at all, else 0. Addresses of a range or network that do not answer are
 // expected and are not failures. 2 for usage errors.
 import type { Command } from 'commander';
-import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { ReportFormat } from '../audit/report.js';
+import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
-import { EXIT, UsageError, errorMessage } from '../errors.js';
+import { EXIT, errorMessage, UsageError } from '../errors.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -24,7 +24,11 @@ export interface AuditCommandOptions {
   failOn: Severity | null;
 }
 
-export function parseAuditOptions(targets: string[], raw: Record<string, unknown>, globals: Pick<GlobalOptions, 'json'>): AuditCommandOptions {
+export function parseAuditOptions(
+  targets: string[],
+  raw: Record<string, unknown>,
+  globals: Pick<GlobalOptions, 'json'>,
+): AuditCommandOptions {
   const formatFlag = raw.format === undefined ? null : String(raw.format).toLowerCase();
   if (formatFlag !== null && !FORMATS.includes(formatFlag as ReportFormat)) {
     throw new UsageError(`invalid --format '${raw.format}': use ${FORMATS.join(', ')}`);
@@ -65,7 +69,8 @@ export function parseAuditOptions(targets: string[], raw: Record<string, unknown
 export function auditExitCode(report: AuditReport, failOn: Severity | null): number {
   if (failOn !== null) {
     const threshold = SEVERITY_NAMES.indexOf(failOn);
-    if (report.findings.some((finding) => SEVERITY_NAMES.indexOf(finding.severity) >= threshold)) return EXIT.findings;
+    if (report.findings.some((finding) => SEVERITY_NAMES.indexOf(finding.severity) >= threshold))
+      return EXIT.findings;
   }
   if (report.failures.some((failure) => !failure.fromRange)) return EXIT.failed;
   if (report.miners.length === 0) return EXIT.failed;
@@ -107,13 +112,20 @@ export async function runAuditCommand(
     try {
       contents = await readFile(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --allowed-pools file '${opts.allowedPoolsFile}': ${errorMessage(error)}`, { cause: error });
+      throw new UsageError(
+        `cannot read --allowed-pools file '${opts.allowedPoolsFile}': ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
     policy.allowedPools = parseAllowedPools(contents, opts.allowedPoolsFile);
   }
 
   const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json && opts.format !== 'json';
-  const spinner = showProgress ? (await import('ora')).default({ text: 'auditing…', stream: process.stderr }).start() : null;
+  const spinner = showProgress
+    ? (await import('ora'))
+        .default({ text: 'auditing…', stream: ctx.stderr as NodeJS.WritableStream })
+        .start()
+    : null;
   let result: AuditReport;
   try {
     result = await runAudit({
@@ -142,7 +154,12 @@ export async function runAuditCommand(
     spinner?.stop();
   }
 
-  const rendered = await renderReport(result, opts.format, opts.out === null ? globals.color : false, opts.out === null && ctx.stdout.isTTY === true);
+  const rendered = await renderReport(
+    result,
+    opts.format,
+    opts.out === null ? globals.color : false,
+    opts.out === null && ctx.stdout.isTTY === true,
+  );
   if (opts.out !== null) {
     const file = path.resolve(ctx.cwd, opts.out);
     try {
@@ -154,18 +171,25 @@ export async function runAuditCommand(
   } else {
     ctx.stdout.write(rendered.text);
     // TSV stays machine-readable: its summary goes to stderr.
-    if (opts.format === 'table' && !rendered.tty && !globals.quiet) ctx.stderr.write(`${report.summaryLine(result)}\n`);
+    if (opts.format === 'table' && !rendered.tty && !globals.quiet)
+      ctx.stderr.write(`${report.summaryLine(result)}\n`);
   }
   if (!globals.quiet) {
     for (const failure of result.failures.filter((item) => !item.fromRange)) {
       ctx.stderr.write(`hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`);
     }
-    if (result.miners.length === 0) ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
+    if (result.miners.length === 0)
+      ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
   }
   return auditExitCode(result, opts.failOn);
 }
 
-async function renderReport(result: AuditReport, format: ReportFormat, color: boolean, tty: boolean): Promise<{ text: string; tty: boolean }> {
+async function renderReport(
+  result: AuditReport,
+  format: ReportFormat,
+  color: boolean,
+  tty: boolean,
+): Promise<{ text: string; tty: boolean }> {
   const report = await import('../audit/report.js');
   if (format === 'json') return { text: report.renderJson(result), tty: false };
   if (format === 'sarif') return { text: report.renderSarif(result), tty: false };
@@ -214,5 +238,3 @@ export const registerAudit: RegisterCommand = (program, env) => {
       env.exit(await runAuditCommand(parseAuditOptions(targets, raw, globals), globals, env.ctx));
     });
 };
-
-export type { Context };

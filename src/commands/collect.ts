@@ -45,12 +45,14 @@ export async function parseCollectOptions(
   const fromCli = (key: string) => source(key) === 'cli';
 
   const targets = (raw.targets as string[] | undefined) ?? config.targets ?? [];
-  if (targets.length === 0) throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
+  if (targets.length === 0)
+    throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
   const site = (raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE;
   if (site.trim() === '' || site.length > 200) throw new UsageError(`invalid --site '${site}'`);
 
   let intervalMs: number | null;
-  if (raw.once === true && raw.interval !== undefined) throw new UsageError('give --once or --interval, not both');
+  if (raw.once === true && raw.interval !== undefined)
+    throw new UsageError('give --once or --interval, not both');
   if (raw.once === true) intervalMs = null;
   else if (raw.interval !== undefined) intervalMs = parseDuration(String(raw.interval), '--interval');
   else if (config.interval !== undefined) intervalMs = config.interval;
@@ -58,8 +60,11 @@ export async function parseCollectOptions(
   if (intervalMs !== null && intervalMs < 1000) throw new UsageError('--interval must be at least 1s');
 
   const retainMs =
-    raw.retain !== undefined ? parseDuration(String(raw.retain), '--retain') : (config.retain ?? parseDuration(DEFAULT_RETAIN));
-  if (retainMs < 3_600_000) throw new UsageError('--retain must be at least 1h (hourly rollups need the raw rows)');
+    raw.retain !== undefined
+      ? parseDuration(String(raw.retain), '--retain')
+      : (config.retain ?? parseDuration(DEFAULT_RETAIN));
+  if (retainMs < 3_600_000)
+    throw new UsageError('--retain must be at least 1h (hourly rollups need the raw rows)');
 
   const endpoint = (raw.upload as string | undefined) ?? null;
   return {
@@ -78,7 +83,11 @@ export async function parseCollectOptions(
   };
 }
 
-export async function runCollect(opts: CollectOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runCollect(
+  opts: CollectOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { parseTargetSpecs } = await import('../targets/index.js');
   const { acquireLock, openStore } = await import('../store/index.js');
   const { collectLoop, chooseConcurrency } = await import('../collect/index.js');
@@ -106,8 +115,6 @@ export async function runCollect(opts: CollectOptions, globals: GlobalOptions, c
         concurrency,
       });
       const cache = createDialectCache();
-      // Polling is not cut short by SIGINT/SIGTERM: the cycle in flight is finished and stored.
-      const polling = new AbortController().signal;
       const result = await collectLoop(
         {
           site: opts.site,
@@ -118,7 +125,8 @@ export async function runCollect(opts: CollectOptions, globals: GlobalOptions, c
         {
           store,
           pollAll: (fn) => runPool(targets, concurrency, fn),
-          fetchSnapshot: async (target) => (await fetchSnapshot(client, target, { signal: polling, cache })).snapshot,
+          // No signal on purpose: SIGINT/SIGTERM let the cycle in flight finish and be stored.
+          fetchSnapshot: async (target) => (await fetchSnapshot(client, target, { cache })).snapshot,
           now: ctx.now,
           sleep: ctx.sleep,
           signal: ctx.signal,
@@ -203,9 +211,15 @@ export const registerCollect: RegisterCommand = (program, env) => {
     .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
     .option('--once', 'run one cycle and exit (for cron)')
     .option('--interval <duration>', 'run a cycle every DURATION (e.g. 60s) until SIGINT/SIGTERM')
-    .option('--retain <duration>', `keep raw history this long; hourly rollups stay longer (default ${DEFAULT_RETAIN})`)
+    .option(
+      '--retain <duration>',
+      `keep raw history this long; hourly rollups stay longer (default ${DEFAULT_RETAIN})`,
+    )
     .option('--config <file>', 'JSON config file (default $HASHCTL_CONFIG); flags override it')
-    .option('--upload <url>', 'also deliver each cycle to the cloud collector at URL (key: $HASHCTL_COLLECTOR_KEY or the config key_file)')
+    .option(
+      '--upload <url>',
+      'also deliver each cycle to the cloud collector at URL (key: $HASHCTL_COLLECTOR_KEY or the config key_file)',
+    )
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const source: ValueSource = (key) => command.getOptionValueSourceWithGlobals(key);

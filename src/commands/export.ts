@@ -46,7 +46,8 @@ export async function parseExportOptions(
 ): Promise<ExportOptions> {
   const { resolveDbPath } = await import('../store/paths.js');
   const format = (raw.format as string | undefined) ?? (globals.json ? 'ndjson' : 'csv');
-  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
+  if (format !== 'csv' && format !== 'ndjson')
+    throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
   return {
     dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
     site: (raw.site as string | undefined) ?? null,
@@ -83,7 +84,8 @@ export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ct
   try {
     const sites = store.prepared(siteStatements);
     const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
-    if (opts.site !== null && chosen.length === 0) throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
+    if (opts.site !== null && chosen.length === 0)
+      throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
     const since = ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
     let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';

@@ -25,7 +25,11 @@ const LABELS: Record<HistoryMetric, string> = {
 };
 const CHART_HEIGHT = 12;
 
-export async function parseHistoryOptions(miner: string, raw: Record<string, unknown>, ctx: Context): Promise<HistoryOptions> {
+export async function parseHistoryOptions(
+  miner: string,
+  raw: Record<string, unknown>,
+  ctx: Context,
+): Promise<HistoryOptions> {
   const { resolveDbPath } = await import('../store/paths.js');
   const metric = (raw.metric as string | undefined) ?? 'hashrate';
   if (!METRICS.includes(metric as HistoryMetric)) {
@@ -52,7 +56,11 @@ function hashrateScale(max: number): { divisor: number; unit: string } {
   return { divisor, unit: units[i]! };
 }
 
-export async function runHistory(opts: HistoryOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runHistory(
+  opts: HistoryOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { openStore } = await import('../store/index.js');
   const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
@@ -86,12 +94,19 @@ export async function runHistory(opts: HistoryOptions, globals: GlobalOptions, c
 
   const title = `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`;
   if (stats.samples === 0) {
-    ctx.stdout.write(`${title}: no data${points.length > 0 ? ` (${points.length} polls without a value)` : ''}\n`);
+    ctx.stdout.write(
+      `${title}: no data${points.length > 0 ? ` (${points.length} polls without a value)` : ''}\n`,
+    );
     return EXIT.ok;
   }
-  const scale = opts.metric === 'hashrate' ? hashrateScale(stats.max ?? 0) : { divisor: 1, unit: UNITS[opts.metric] };
+  const scale =
+    opts.metric === 'hashrate' ? hashrateScale(stats.max ?? 0) : { divisor: 1, unit: UNITS[opts.metric] };
   const show = (value: number | null) =>
-    value === null ? '-' : opts.metric === 'hashrate' ? formatHashrate(value) : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
+    value === null
+      ? '-'
+      : opts.metric === 'hashrate'
+        ? formatHashrate(value)
+        : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
   const { plot } = await import('asciichart');
   const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
   const values = resample(points, width).map((v) => v / scale.divisor);
@@ -99,8 +114,9 @@ export async function runHistory(opts: HistoryOptions, globals: GlobalOptions, c
   ctx.stdout.write(
     `${plot(values, { height: CHART_HEIGHT, format: (x) => x.toFixed(opts.metric === 'fans' ? 0 : 2).padStart(11) })}\n`,
   );
-  const first = new Date(points[0]!.ts).toISOString().replace('.000Z', 'Z');
-  const last = new Date(points[points.length - 1]!.ts).toISOString().replace('.000Z', 'Z');
+  const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  const first = when(points[0]!.ts);
+  const last = when(points[points.length - 1]!.ts);
   ctx.stdout.write(`${' '.repeat(12)}${first} … ${last}\n`);
   ctx.stdout.write(
     `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} samples` +

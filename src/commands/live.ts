@@ -22,20 +22,25 @@ export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Contex
   const { resolveDbPath } = await import('../store/paths.js');
   const { DEFAULT_STALE_AFTER_MS } = await import('../collect/farm.js');
   const sort = (raw.sort as string | undefined) ?? 'miner';
-  if (!SORTS.includes(sort as LiveSort)) throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
+  if (!SORTS.includes(sort as LiveSort))
+    throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
   return {
     dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
     site: (raw.site as string | undefined) ?? null,
     sort: sort as LiveSort,
     problemsOnly: raw.problems === true,
     staleAfterMs:
-      raw.staleAfter === undefined ? DEFAULT_STALE_AFTER_MS : parseDuration(String(raw.staleAfter), '--stale-after'),
+      raw.staleAfter === undefined
+        ? DEFAULT_STALE_AFTER_MS
+        : parseDuration(String(raw.staleAfter), '--stale-after'),
   };
 }
 
 export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const { openStore, liveStatements, siteStatements } = await import('../store/index.js');
-  const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import('../collect/farm.js');
+  const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import(
+    '../collect/farm.js'
+  );
   const store = openStore(opts.dbPath, { readonly: true });
   let miners: LiveMiner[];
   try {
@@ -55,7 +60,10 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   }
   const now = ctx.now();
   const summary = summarizeFarm(miners, now);
-  const shown = sortMiners(opts.problemsOnly ? miners.filter((m) => m.problems.length > 0) : miners, opts.sort);
+  const shown = sortMiners(
+    opts.problemsOnly ? miners.filter((m) => m.problems.length > 0) : miners,
+    opts.sort,
+  );
 
   if (globals.json) {
     writeJson(ctx.stdout, { site: opts.site, summary, miners: shown });
@@ -75,16 +83,38 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     );
     if (hot) ctx.stdout.write(`hottest: ${hot}\n`);
     if (summary.below_nominal.length > 0) {
-      ctx.stdout.write(`below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${summary.below_nominal.slice(0, 5).join(', ')}${summary.below_nominal.length > 5 ? ', …' : ''})\n`);
+      ctx.stdout.write(
+        `below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${summary.below_nominal.slice(0, 5).join(', ')}${summary.below_nominal.length > 5 ? ', …' : ''})\n`,
+      );
     }
     if (summary.missing_chips.length > 0) {
-      ctx.stdout.write(`missing chips: ${summary.missing_chips.length} (${summary.missing_chips.slice(0, 5).join(', ')}${summary.missing_chips.length > 5 ? ', …' : ''})\n`);
+      ctx.stdout.write(
+        `missing chips: ${summary.missing_chips.length} (${summary.missing_chips.slice(0, 5).join(', ')}${summary.missing_chips.length > 5 ? ', …' : ''})\n`,
+      );
     }
   }
-  const head = ['MINER', 'STATE', 'AGE', 'MODEL', 'HASHRATE', 'NOMINAL%', 'CHIP°C', 'BOARD°C', 'FAN MIN', 'CHIPS', 'POWER W', 'PROBLEMS'];
+  const head = [
+    'MINER',
+    'STATE',
+    'AGE',
+    'MODEL',
+    'HASHRATE',
+    'NOMINAL%',
+    'CHIP°C',
+    'BOARD°C',
+    'FAN MIN',
+    'CHIPS',
+    'POWER W',
+    'PROBLEMS',
+  ];
   const num = (value: number | null, digits = 0) => (value === null ? '-' : value.toFixed(digits));
   const rows = shown.map((m) => {
-    const stateText = m.state === 'online' ? paint.green(m.state) : m.state === 'offline' ? paint.red(m.state) : paint.yellow(m.state);
+    const stateText =
+      m.state === 'online'
+        ? paint.green(m.state)
+        : m.state === 'offline'
+          ? paint.red(m.state)
+          : paint.yellow(m.state);
     // On a TTY, figures that are not current are dimmed; in text output the STATE column says so.
     const figure = (text: string) => (m.current ? text : paint.dim(text));
     const model = [m.make, m.model].filter(Boolean).join(' ') || '-';
@@ -98,7 +128,13 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
       figure(num(m.temp_chip_max_c, 1)),
       figure(num(m.temp_board_max_c, 1)),
       figure(num(m.fan_min_rpm)),
-      figure(m.chips === null ? '-' : m.chips_expected === null ? String(m.chips) : `${m.chips}/${m.chips_expected}`),
+      figure(
+        m.chips === null
+          ? '-'
+          : m.chips_expected === null
+            ? String(m.chips)
+            : `${m.chips}/${m.chips_expected}`,
+      ),
       figure(num(m.power_w)),
       m.problems.join('; ') || '-',
     ];

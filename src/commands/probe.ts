@@ -39,13 +39,18 @@ function listFlag(value: unknown, flag: string): string[] {
     .split(',')
     .map((item) => item.trim());
   if (items.length === 0 || items.some((item) => item === '')) {
-    throw new UsageError(`invalid ${flag} '${String(value)}': give a comma-separated list without empty items`);
+    throw new UsageError(
+      `invalid ${flag} '${String(value)}': give a comma-separated list without empty items`,
+    );
   }
   return [...new Set(items)];
 }
 
 /** Flags → typed options; every usage problem is found here, before any traffic. */
-export async function parseProbeOptions(targets: string[], raw: Record<string, unknown>): Promise<ProbeOptions> {
+export async function parseProbeOptions(
+  targets: string[],
+  raw: Record<string, unknown>,
+): Promise<ProbeOptions> {
   const commands = raw.command === undefined ? null : listFlag(raw.command, '--command');
   const parameter = raw.param === undefined ? null : String(raw.param);
   const fields = raw.fields === undefined ? null : listFlag(raw.fields, '--fields');
@@ -56,7 +61,9 @@ export async function parseProbeOptions(targets: string[], raw: Record<string, u
     throw new UsageError('--param gives the parameter of a single --command');
   }
   if ((wide || fields !== null) && (commands !== null || dumpDir !== null)) {
-    throw new UsageError('--wide and --fields shape the snapshot view; they do not apply to --command or --dump');
+    throw new UsageError(
+      '--wide and --fields shape the snapshot view; they do not apply to --command or --dump',
+    );
   }
   if (commands !== null) {
     const { buildRequest } = await import('../cgminer/escape.js');
@@ -109,7 +116,7 @@ async function runRawProbe(
   };
   const probeOne = async ([index, target]: [number, Target]): Promise<[number, ProbeTargetResult]> => [
     index,
-    await probeTarget(client, target, commands, opts.parameter, dump, ctx),
+    await probeTarget(client, target, commands, opts.parameter, dump, ctx, globals.quiet),
   ];
 
   for await (const [index, result] of runPool(indexed(), concurrency, probeOne, { signal: ctx.signal })) {
@@ -126,7 +133,9 @@ async function runRawProbe(
     else writeJson(ctx.stdout, { results: ordered });
   }
   if (dump && !globals.quiet) {
-    ctx.stderr.write(`hashctl: wrote ${dump.written} raw ${dump.written === 1 ? 'reply' : 'replies'} to ${dump.dir}\n`);
+    ctx.stderr.write(
+      `hashctl: wrote ${dump.written} raw ${dump.written === 1 ? 'reply' : 'replies'} to ${dump.dir}\n`,
+    );
   }
   if (ctx.signal.aborted) {
     if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; targets not yet started were skipped\n');
@@ -157,7 +166,9 @@ async function openDumpDir(dir: string): Promise<DumpDir> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new HashctlError('io', `cannot create --dump directory '${dir}': ${(error as Error).message}`, { cause: error });
+    throw new HashctlError('io', `cannot create --dump directory '${dir}': ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const state: DumpDir = {
     dir,
@@ -183,6 +194,7 @@ async function probeTarget(
   parameter: string | null,
   dump: DumpDir | null,
   ctx: Context,
+  quiet: boolean,
 ): Promise<ProbeTargetResult> {
   const { errorFromStatus } = await import('../cgminer/client.js');
   const started = ctx.now();
@@ -211,8 +223,10 @@ async function probeTarget(
     if (dump && raw !== null) {
       const path = await dump.write(target, command, parameter, raw);
       const error = errors[command];
-      if (error && reply === null && !ctx.signal.aborted) {
-        ctx.stderr.write(`hashctl: ${target.key} ${command}: ${error.kind}; the bytes received are in ${path}\n`);
+      if (error && reply === null && !quiet) {
+        ctx.stderr.write(
+          `hashctl: ${target.key} ${command}: ${error.kind}; the bytes received are in ${path}\n`,
+        );
       }
     }
   }
@@ -254,7 +268,11 @@ function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
     if (key === 'id') continue;
     const section = `${prefix}${key}`;
     if (Array.isArray(value) && value.length > 0 && value.every(isRecord)) {
-      if (value.length === 1 && Object.hasOwn(value[0] as Record<string, unknown>, 'STATUS') && key !== 'STATUS') {
+      if (
+        value.length === 1 &&
+        Object.hasOwn(value[0] as Record<string, unknown>, 'STATUS') &&
+        key !== 'STATUS'
+      ) {
         rows.push(...flatten(value[0] as Record<string, unknown>, `${section}.`)); // a multi-command member
         continue;
       }
@@ -272,7 +290,11 @@ function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
   return rows;
 }
 
-function errorFor(result: ProbeTargetResult, command: string, commands: string[]): ProbeTargetResult['error'] {
+function errorFor(
+  result: ProbeTargetResult,
+  command: string,
+  commands: string[],
+): ProbeTargetResult['error'] {
   return result.errors?.[command] ?? (commands.length === 1 ? result.error : undefined);
 }
 
@@ -283,7 +305,8 @@ function renderPlain(result: ProbeTargetResult, commands: string[], ctx: Context
     const body = result.responses[command];
     if (body) for (const row of flatten(body)) out.write(`${[result.target, command, ...row].join('\t')}\n`);
     const error = errorFor(result, command, commands);
-    if (error) out.write(`${[result.target, command, 'error', '', error.kind, cell(error.message)].join('\t')}\n`);
+    if (error)
+      out.write(`${[result.target, command, 'error', '', error.kind, cell(error.message)].join('\t')}\n`);
   }
 }
 
@@ -313,6 +336,13 @@ async function renderReadable(
 
 type WriteTable = typeof import('../output/render.js').writeTable;
 
+/** One record as aligned `field  value` lines: easier to read than a two-column box. */
+function writeFields(out: Context['stdout'], entries: [string, unknown][], paint: Palette): void {
+  const width = Math.min(32, Math.max(0, ...entries.map(([field]) => field.length)));
+  for (const [field, value] of entries)
+    out.write(`      ${paint.dim(field.padEnd(width))}  ${cell(value)}\n`);
+}
+
 async function renderBody(
   body: Record<string, unknown>,
   ctx: Context,
@@ -323,8 +353,14 @@ async function renderBody(
   const out = ctx.stdout;
   for (const [key, value] of Object.entries(body)) {
     if (key === 'id') continue;
-    const records = Array.isArray(value) && value.every(isRecord) ? (value as Record<string, unknown>[]) : null;
-    if (records && records.length === 1 && key !== 'STATUS' && Object.hasOwn(records[0] as object, 'STATUS')) {
+    const records =
+      Array.isArray(value) && value.every(isRecord) ? (value as Record<string, unknown>[]) : null;
+    if (
+      records &&
+      records.length === 1 &&
+      key !== 'STATUS' &&
+      Object.hasOwn(records[0] as object, 'STATUS')
+    ) {
       await renderBody(records[0] as Record<string, unknown>, ctx, paint, writeTable, `${prefix}${key}.`);
       continue;
     }
@@ -335,7 +371,9 @@ async function renderBody(
       continue;
     }
     out.write(`    ${paint.bold(`${prefix}${key}`)}\n`);
-    if (records && records.length > 0) {
+    if (records && records.length === 1) {
+      writeFields(out, Object.entries(records[0] as Record<string, unknown>), paint);
+    } else if (records && records.length > 0) {
       const keys = [...new Set(records.flatMap((record) => Object.keys(record)))];
       if (records.length <= 4) {
         // Few records: one column per record reads better than a very wide table.
@@ -350,15 +388,11 @@ async function renderBody(
           records.map((record) => shown.map((field) => cell(record[field]))),
           { tty: true },
         );
-        if (keys.length > shown.length) out.write(paint.dim(`    (${keys.length - shown.length} more fields; --json shows all)\n`));
+        if (keys.length > shown.length)
+          out.write(paint.dim(`    (${keys.length - shown.length} more fields; --json shows all)\n`));
       }
     } else if (isRecord(value)) {
-      await writeTable(
-        out,
-        ['field', 'value'],
-        Object.entries(value).map(([field, v]) => [field, cell(v)]),
-        { tty: true },
-      );
+      writeFields(out, Object.entries(value), paint);
     } else {
       out.write(`    ${cell(value)}\n`);
     }
@@ -370,7 +404,10 @@ export const registerProbe: RegisterCommand = (program, env) => {
     .command('probe')
     .description('query miners: normalized snapshots, or decoded replies to raw API commands')
     .argument('<targets...>', 'miners (HOST[:PORT], [IPv6]:PORT, CIDR, range, @FILE, -)')
-    .option('--command <list>', 'API commands to send, comma-separated, each its own request (one may be a+b)')
+    .option(
+      '--command <list>',
+      'API commands to send, comma-separated, each its own request (one may be a+b)',
+    )
     .option('--param <value>', 'parameter of the single --command (e.g. 0 for switchpool)')
     .option('--dump <dir>', 'write the exact reply bytes to DIR/<host>_<port>__<command>.raw')
     .option('--wide', 'snapshot view: show more columns')

@@ -60,13 +60,21 @@ async function loadThermalConfig(flag: string | undefined, ctx: Context): Promis
 }
 
 /** Reads every target (bounded concurrency) into check sources, in completion order. */
-async function readTargets(specs: string[], site: string | null, globals: GlobalOptions, ctx: Context): Promise<CheckSource[]> {
+async function readTargets(
+  specs: string[],
+  site: string | null,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<CheckSource[]> {
   const { parseTargetSpecs } = await import('../targets/index.js');
   const { createClient } = await import('../cgminer/client.js');
   const { fetchSnapshot } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { readMiner } = await import('../thermal/live.js');
-  const targets = await parseTargetSpecs(specs, { defaultPort: globals.port, stdin: ctx.stdin as AsyncIterable<string | Uint8Array> });
+  const targets = await parseTargetSpecs(specs, {
+    defaultPort: globals.port,
+    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+  });
   const client = createClient({
     timeoutMs: globals.timeoutMs,
     maxBytes: globals.maxBytes,
@@ -95,7 +103,11 @@ function fmt(value: number | null | undefined, unit = ''): string {
 
 // ---------------------------------------------------------------------------------------------- check
 
-export async function runThermalCheck(opts: ThermalCheckOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runThermalCheck(
+  opts: ThermalCheckOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { checkSource, checkExitCode, sortResults, summarize } = await import('../thermal/check.js');
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
@@ -172,7 +184,11 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
   };
   const rows = results.map((r) => {
     const x = r.readings;
-    const fans = x ? (x.fans_total === 0 ? '-' : `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total} ≥${fmt(x.fan_min_rpm)}`) : '-';
+    const fans = x
+      ? x.fans_total === 0
+        ? '-'
+        : `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total} ≥${fmt(x.fan_min_rpm)}`
+      : '-';
     return [
       r.target,
       colour[r.status](r.status),
@@ -190,16 +206,28 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
 
 function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
   const rows: string[][] = [];
-  for (const [metric, pair] of Object.entries(limits.metrics) as [Metric, ThermalLimits['metrics'][Metric]][]) {
+  for (const [metric, pair] of Object.entries(limits.metrics) as [
+    Metric,
+    ThermalLimits['metrics'][Metric],
+  ][]) {
     if (pair.warn.value === null && pair.critical.value === null) continue;
-    const source = pair.warn.source === pair.critical.source ? pair.warn.source : `${pair.warn.source}; ${pair.critical.source}`;
+    const source =
+      pair.warn.source === pair.critical.source
+        ? pair.warn.source
+        : `${pair.warn.source}; ${pair.critical.source}`;
     rows.push([...prefix, metric, fmt(pair.warn.value), fmt(pair.critical.value), source]);
   }
   return rows;
 }
 
-export async function runThermalLimits(opts: ThermalCommonOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { effectiveLimits, identitySnapshot, CHIP_DEFAULTS, MODEL_RULES } = await import('../thermal/limits.js');
+export async function runThermalLimits(
+  opts: ThermalCommonOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
+  const { effectiveLimits, identitySnapshot, CHIP_DEFAULTS, MODEL_RULES } = await import(
+    '../thermal/limits.js'
+  );
   const { readFirmwareLimits } = await import('../thermal/replies.js');
   const { COOLING_CLASSES } = await import('../thermal/types.js');
   const { writeJson, writeTable } = await import('../output/render.js');
@@ -218,7 +246,11 @@ export async function runThermalLimits(opts: ThermalCommonOptions, globals: Glob
         site,
         classes: Object.fromEntries(classes.map((c) => [c.cooling, c.limits.metrics])),
         chip_sensors: CHIP_DEFAULTS,
-        model_rules: MODEL_RULES.map((rule) => ({ name: rule.name, limits: rule.limits, source: rule.source })),
+        model_rules: MODEL_RULES.map((rule) => ({
+          name: rule.name,
+          limits: rule.limits,
+          source: rule.source,
+        })),
         margin_c: classes[0]?.limits.margin_c,
         margin_rpm: classes[0]?.limits.margin_rpm,
       });
@@ -250,7 +282,13 @@ export async function runThermalLimits(opts: ThermalCommonOptions, globals: Glob
       firmware,
       ...(source.replies ? { replies: source.replies } : {}),
     });
-    return { target: source.target, make: source.snapshot.make, model: source.snapshot.model, firmware, limits };
+    return {
+      target: source.target,
+      make: source.snapshot.make,
+      model: source.snapshot.model,
+      firmware,
+      limits,
+    };
   });
   if (globals.json) {
     writeJson(ctx.stdout, { site, miners });
@@ -271,7 +309,11 @@ export async function runThermalLimits(opts: ThermalCommonOptions, globals: Glob
 
 // -------------------------------------------------------------------------------------------- posture
 
-export async function runThermalPosture(opts: ThermalPostureOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runThermalPosture(
+  opts: ThermalPostureOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { postureReport } = await import('../thermal/posture.js');
   const { writeJson, writeTable, palette } = await import('../output/render.js');
   const loaded = await loadThermalConfig(opts.configFile, ctx);
@@ -285,10 +327,17 @@ export async function runThermalPosture(opts: ThermalPostureOptions, globals: Gl
   for (const source of sources) {
     if (!source.snapshot) {
       failed++;
-      reports.push({ target: source.target, error: source.error ?? { kind: 'unknown', message: 'no snapshot' } });
+      reports.push({
+        target: source.target,
+        error: source.error ?? { kind: 'unknown', message: 'no snapshot' },
+      });
       continue;
     }
-    const report = postureReport(source.replies, source.snapshot, { config: loaded.config, site, miner: source.target });
+    const report = postureReport(source.replies, source.snapshot, {
+      config: loaded.config,
+      site,
+      miner: source.target,
+    });
     if (report.findings.some((f) => POSTURE_LEVELS.indexOf(f.severity) >= threshold)) flagged++;
     reports.push({ target: source.target, report });
   }
@@ -328,10 +377,22 @@ export async function runThermalPosture(opts: ThermalPostureOptions, globals: Gl
         ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
         : 'not exposed';
       const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
-      const findings = report.findings.map((f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`);
-      rows.push([target, configured, report.trip ? `${report.trip.value_c} (${report.trip.sensor})` : '-', observed, findings.join('; ') || '-']);
+      const findings = report.findings.map(
+        (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`,
+      );
+      rows.push([
+        target,
+        configured,
+        report.trip ? `${report.trip.value_c} (${report.trip.sensor})` : '-',
+        observed,
+        findings.join('; ') || '-',
+      ]);
     }
-    await writeTable(ctx.stdout, ['TARGET', 'LIMITS (MODE TARGET/HOT/DANGEROUS)', 'TRIP', 'OBSERVED', 'FINDINGS'], rows);
+    await writeTable(
+      ctx.stdout,
+      ['TARGET', 'LIMITS (MODE TARGET/HOT/DANGEROUS)', 'TRIP', 'OBSERVED', 'FINDINGS'],
+      rows,
+    );
   }
   if (flagged > 0) return EXIT.findings;
   return failed > 0 ? EXIT.failed : EXIT.ok;
@@ -339,15 +400,19 @@ export async function runThermalPosture(opts: ThermalPostureOptions, globals: Gl
 
 // ---------------------------------------------------------------------------------------- config pull
 
-export async function runThermalConfigPull(opts: ThermalPullOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runThermalConfigPull(
+  opts: ThermalPullOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { configPath, loadConfig } = await import('../config/index.js');
   const { loadCollectorKey } = await import('../upload/key.js');
-  const { diffThermal, fetchThermalConfig, readLocalConfig, thermalConfigUrl, writeThermalSection } = await import(
-    '../thermal/pull.js'
-  );
+  const { diffThermal, fetchThermalConfig, readLocalConfig, thermalConfigUrl, writeThermalSection } =
+    await import('../thermal/pull.js');
   const url = thermalConfigUrl(opts.endpoint);
   const file = configPath(opts.configFile, ctx.env, ctx.cwd);
-  if (!file && !opts.dryRun) throw new UsageError('name the config file to update with --config FILE (or HASHCTL_CONFIG)');
+  if (!file && !opts.dryRun)
+    throw new UsageError('name the config file to update with --config FILE (or HASHCTL_CONFIG)');
   // Refuse to rewrite a config that does not validate as a whole: the user should fix it first.
   const existing = file ? readLocalConfig(file) : null;
   const validated = file && existing?.exists ? loadConfig(file).config : null;
@@ -356,16 +421,28 @@ export async function runThermalConfigPull(opts: ThermalPullOptions, globals: Gl
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
     ...(validated?.upload?.key_file ? { configKeyFile: validated.upload.key_file } : {}),
   });
-  const remote = await fetchThermalConfig({ url, key: key.value, timeoutMs: globals.timeoutMs, signal: ctx.signal });
+  const remote = await fetchThermalConfig({
+    url,
+    key: key.value,
+    timeoutMs: globals.timeoutMs,
+    signal: ctx.signal,
+  });
   const changes = diffThermal(existing?.thermal ?? {}, remote);
   const write = !opts.dryRun && changes.length > 0 && existing !== null;
   if (write && existing) writeThermalSection(existing, remote);
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
-    writeJson(ctx.stdout, { endpoint: `${url.origin}${url.pathname}`, file, changes, written: write, dry_run: opts.dryRun });
+    writeJson(ctx.stdout, {
+      endpoint: `${url.origin}${url.pathname}`,
+      file,
+      changes,
+      written: write,
+      dry_run: opts.dryRun,
+    });
   } else {
     const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
-    for (const change of changes) ctx.stdout.write(`${change.path}: ${show(change.before)} -> ${show(change.after)}\n`);
+    for (const change of changes)
+      ctx.stdout.write(`${change.path}: ${show(change.before)} -> ${show(change.after)}\n`);
     if (!globals.quiet) {
       const note =
         changes.length === 0
@@ -383,7 +460,8 @@ export async function runThermalConfigPull(opts: ThermalPullOptions, globals: Gl
 
 function parseFailOn(value: unknown): ThermalLevel {
   const text = value === undefined ? 'critical' : String(value);
-  if (text !== 'warn' && text !== 'critical') throw new UsageError(`invalid --fail-on '${text}': use warn or critical`);
+  if (text !== 'warn' && text !== 'critical')
+    throw new UsageError(`invalid --fail-on '${text}': use warn or critical`);
   return text;
 }
 
@@ -399,10 +477,14 @@ function optionalText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function parseThermalCheckOptions(targets: string[], raw: Record<string, unknown>): ThermalCheckOptions {
+export function parseThermalCheckOptions(
+  targets: string[],
+  raw: Record<string, unknown>,
+): ThermalCheckOptions {
   const fromDb = raw.fromDb === true;
   if (fromDb && targets.length > 0) throw new UsageError('give either TARGETS or --from-db, not both');
-  if (!fromDb && targets.length === 0) throw new UsageError('name the miners to check (TARGETS) or use --from-db');
+  if (!fromDb && targets.length === 0)
+    throw new UsageError('name the miners to check (TARGETS) or use --from-db');
   return {
     targets,
     fromDb,
@@ -449,7 +531,10 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .description("read each miner's own thermal protection (read-only) and report weak settings")
     .argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
     .option('--site <id>', 'site for config overrides')
-    .option('--fail-on <severity>', 'exit 3 at or above: critical, high, medium, low, info, none (default critical)')
+    .option(
+      '--fail-on <severity>',
+      'exit 3 at or above: critical, high, medium, low, info, none (default critical)',
+    )
     .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);

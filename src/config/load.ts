@@ -27,7 +27,8 @@ export function loadConfig(file: string): LoadedConfig {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
     throw new ConfigError(`config ${file}: ${why}`, { cause: error, details: { file } });
   }
   return parseConfig(text, file);
@@ -41,7 +42,10 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     const offset = /position (\d+)/.exec(errorMessage(error));
     const where = offset ? `:${positionOf(text, Number(offset[1])).line}` : '';
     const reason = errorMessage(error).replace(/ in JSON at position \d+.*$/, '');
-    throw new ConfigError(`config ${file}${where}: not valid JSON (${reason})`, { cause: error, details: { file } });
+    throw new ConfigError(`config ${file}${where}: not valid JSON (${reason})`, {
+      cause: error,
+      details: { file },
+    });
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
@@ -73,8 +77,11 @@ function resolveRelativePaths(config: HashctlConfig, base: string): HashctlConfi
   const resolved: HashctlConfig = { ...config };
   if (config.db) resolved.db = path.resolve(base, config.db);
   if (config.targets) {
-    resolved.targets = config.targets.map((spec) => (spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec));
+    resolved.targets = config.targets.map((spec) =>
+      spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec,
+    );
   }
-  if (config.upload?.key_file) resolved.upload = { ...config.upload, key_file: path.resolve(base, config.upload.key_file) };
+  if (config.upload?.key_file)
+    resolved.upload = { ...config.upload, key_file: path.resolve(base, config.upload.key_file) };
   return resolved;
 }

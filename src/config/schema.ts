@@ -7,7 +7,10 @@ const duration = z.union([z.number().positive(), z.string().min(1)]).transform((
   try {
     return parseDuration(String(value));
   } catch {
-    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 60s, 5m, 30d` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 60s, 5m, 30d`,
+    });
     return z.NEVER;
   }
 });

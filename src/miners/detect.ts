@@ -118,6 +118,8 @@ function looksLikeWhatsminer(replies: Replies): boolean {
   const invalid = (msg: string | null | undefined) => typeof msg === 'string' && msg.trim().toLowerCase() === 'invalid cmd';
   if (invalid(version?.apiMessage) || (versionReply && !versionReply.ok && invalid(versionReply.status.msg))) return true;
   if (replies.nativeMsg('get_version') || replies.nativeMsg('status')) return true;
+  // btminer's native envelope: STATUS as a string and Msg as an object (get_token, get_psu, …).
+  for (const [, reply] of replies.all()) if (typeof reply.body.STATUS === 'string' && isRecord(reply.body.Msg)) return true;
   const summary = replies.section('summary', 'SUMMARY')[0];
   if (summary && ('Fan Speed In' in summary || 'Factory GHS' in summary || 'Power Mode' in summary)) return true;
   const devs = replies.section(['devs', 'edevs'], 'DEVS')[0];
@@ -185,7 +187,9 @@ function hasInnosiliconChains(replies: Replies): boolean {
 }
 
 function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
-  return { ...partial, algorithm: lookupModel(partial.make, partial.model)?.algorithm ?? 'unknown' };
+  // Braiins OS and LuxOS exist only for SHA-256 Antminers, so an unknown model is still sha256d.
+  const fallback: Algorithm = partial.family === 'braiins' || partial.family === 'luxos' ? 'sha256d' : 'unknown';
+  return { ...partial, algorithm: lookupModel(partial.make, partial.model)?.algorithm ?? fallback };
 }
 
 export function detect(replies: Replies): Identity {
@@ -267,13 +271,18 @@ export function detect(replies: Replies): Identity {
         family: 'antminer-aftermarket',
       });
     }
-    const firmware = 'type' in info && !('Type' in keys) ? { name: 'bmminer', version: compileDate(info.CompileTime) ?? str(info.miner_version) } : firmwareOfBmminerKeys(keys);
+    const firmware =
+      'type' in info && !('Type' in keys)
+        ? { name: 'bmminer', version: compileDate(info.CompileTime) ?? str(info.miner_version) }
+        : { ...firmwareOfBmminerKeys(keys), name: firmwareOfBmminerKeys(Object.keys(version).length > 0 ? version : statsHeader).name };
     return withAlgorithm({ make: parsed.make, model: parsed.model, firmware, family: 'antminer' });
   }
 
   if (looksLikeWhatsminer(replies)) return detectWhatsminer(replies);
   if (hasInnosiliconChains(replies)) {
-    return withAlgorithm({ make: 'Innosilicon', model: null, firmware: { name: null, version: null }, family: 'innosilicon' });
+    // Only STATUS Description names Innosilicon (`innominer a9-1.1.0`), and Description is not
+    // evidence: the chain-record format is parsed, the make stays unknown.
+    return withAlgorithm({ make: 'unknown', model: null, firmware: { name: null, version: null }, family: 'innosilicon' });
   }
   return withAlgorithm({
     make: 'unknown',

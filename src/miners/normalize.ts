@@ -94,7 +94,8 @@ function compose(map: Readonly<Record<string, unknown>>): Snapshot {
 
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;
-  const rate = (current ?? 0) > 0 ? current : average;
+  // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
+  const rate = current ?? average;
   if (efficiency === null && power !== null && identity.algorithm === 'sha256d' && rate !== null && rate > 0) {
     efficiency = power / (rate / 1e12);
     if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {

@@ -137,3 +137,10 @@ export function round(value: number | null, decimals = 2): number | null {
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;
 }
+
+/** All values of a key the decoder saw more than once (kept as `key`, `key#2`, …; Hammer D10). */
+export function allValues(record: Rec, key: string): unknown[] {
+  const out: unknown[] = key in record ? [record[key]] : [];
+  for (let n = 2; `${key}#${n}` in record; n++) out.push(record[`${key}#${n}`]);
+  return out;
+}

@@ -180,7 +180,8 @@ class SimFarm implements Farm {
     if (miner.server || this.stopped) return Promise.resolve();
     if (miner.opening) return miner.opening;
     miner.opening = new Promise<void>((resolve, reject) => {
-      const server = net.createServer((socket) => this.onConnection(miner, socket));
+      // Half-open: a client may send its request and shut down its side before the reply is due.
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(miner, socket));
       server.once('error', (error: NodeJS.ErrnoException) => {
         miner.opening = null;
         reject(listenError(error, miner.host, miner.port));

@@ -32,16 +32,24 @@ export function translateSqliteError(error: unknown, file: string): unknown {
   const code = error.code;
   const details = { file, sqlite_code: code };
   if (code === 'SQLITE_FULL') {
-    return new StoreError('io', `disk full writing ${file}: nothing from this write was stored, earlier data is intact`, {
-      cause: error,
-      details,
-    });
+    return new StoreError(
+      'io',
+      `disk full writing ${file}: nothing from this write was stored, earlier data is intact`,
+      {
+        cause: error,
+        details,
+      },
+    );
   }
   if (code.startsWith('SQLITE_READONLY')) {
-    return new StoreError('io', `${file} is read-only: nothing was stored (check its permissions and directory)`, {
-      cause: error,
-      details,
-    });
+    return new StoreError(
+      'io',
+      `${file} is read-only: nothing was stored (check its permissions and directory)`,
+      {
+        cause: error,
+        details,
+      },
+    );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
     return new StoreError('io', `cannot open database ${file} (missing directory or no permission)`, {
@@ -59,13 +67,20 @@ export function translateSqliteError(error: unknown, file: string): unknown {
     });
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreError('store', `database ${file} stayed busy (another process is writing it); try again`, {
-      cause: error,
-      details,
-      retriable: true,
-    });
+    return new StoreError(
+      'store',
+      `database ${file} stayed busy (another process is writing it); try again`,
+      {
+        cause: error,
+        details,
+        retriable: true,
+      },
+    );
   }
-  return new StoreError('store', `database error on ${file}: ${errorMessage(error)}`, { cause: error, details });
+  return new StoreError('store', `database error on ${file}: ${errorMessage(error)}`, {
+    cause: error,
+    details,
+  });
 }
 
 /** Runs fn and rethrows SQLite failures as StoreErrors naming the file. */

@@ -50,7 +50,9 @@ const LIVE_COLUMNS = `l.miner_id, l.site_id, s.name AS site, m.host, m.port, m.m
   m.firmware_version, l.run_id, l.collected_at, l.ok, l.error_kind, l.error_message, l.last_ok_at, l.stale,
   l.elapsed_ms, l.hashrate_hs, coalesce(l.nominal_hs, m.nominal_hs) AS nominal_hs, l.temp_chip_max_c,
   l.temp_board_max_c, l.fan_min_rpm, l.boards_ok, l.boards_total, l.chips, l.chips_expected, l.power_w`;
-const LIVE_FROM = 'telemetry_live l JOIN miners m ON m.id = l.miner_id JOIN sites s ON s.id = l.site_id';
+// CROSS JOIN keeps telemetry_live outermost (read through its site index) whatever the statistics say.
+const LIVE_FROM =
+  'telemetry_live l CROSS JOIN miners m ON m.id = l.miner_id CROSS JOIN sites s ON s.id = l.site_id';
 
 export function liveStatements(db: Db) {
   const upsertOk = db.prepare<OkParams>(
@@ -79,7 +81,9 @@ export function liveStatements(db: Db) {
        error_kind = excluded.error_kind, error_message = excluded.error_message, elapsed_ms = excluded.elapsed_ms,
        stale = (last_ok_at IS NOT NULL)`,
   );
-  const bySite = db.prepare<[number], LiveRow>(`SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM} WHERE l.site_id = ?`);
+  const bySite = db.prepare<[number], LiveRow>(
+    `SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM} WHERE l.site_id = ?`,
+  );
   const everywhere = db.prepare<[], LiveRow>(`SELECT ${LIVE_COLUMNS} FROM ${LIVE_FROM}`);
   const snapshot = db.prepare<[number], { snapshot: string | null }>(
     'SELECT snapshot FROM telemetry_live WHERE miner_id = ?',

@@ -8,7 +8,9 @@
 // need a liveness check that fails across PID namespaces and after reboots.
 // It is a separate file, not the database itself: holding a write lock on the database for a whole
 // `--interval` run would block `hashctl upload` and other writers.
-import { LockedError } from '../errors.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockedError, StoreError, errorMessage } from '../errors.js';
 import { translateSqliteError } from './errors.js';
 import { loadSqlite } from './native.js';
 import { lockPathFor } from './paths.js';
@@ -22,6 +24,12 @@ export interface StoreLock {
 /** Takes the lock next to `dbPath` or throws LockedError at once (no waiting). */
 export function acquireLock(dbPath: string): StoreLock {
   const lockPath = lockPathFor(dbPath);
+  try {
+    // The first run on a host creates the data directory before anything else.
+    fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  } catch (error) {
+    throw new StoreError('io', `cannot create the directory for ${dbPath}: ${errorMessage(error)}`, { cause: error });
+  }
   const Database = loadSqlite();
   let db: Db;
   try {

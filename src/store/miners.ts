@@ -48,7 +48,9 @@ export function minerStatements(db: Db) {
   const select = `SELECT m.id, m.site_id, s.name AS site, m.host, m.port, m.make, m.model, m.firmware_name,
                          m.firmware_version, m.nominal_hs, m.first_seen_at, m.last_seen_at
                   FROM miners m JOIN sites s ON s.id = m.site_id`;
-  const byHostPort = db.prepare<[string, number], MinerRow>(`${select} WHERE m.host = ? AND m.port = ? ORDER BY s.name`);
+  const byHostPort = db.prepare<[string, number], MinerRow>(
+    `${select} WHERE m.host = ? AND m.port = ? ORDER BY s.name`,
+  );
   const byHost = db.prepare<[string], MinerRow>(`${select} WHERE m.host = ? ORDER BY s.name, m.port`);
   return {
     /** The miner's id; records what a good snapshot says about it (snapshot null for a failed poll). */

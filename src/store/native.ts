@@ -72,9 +72,13 @@ function readAddonAsset(): Uint8Array {
     // getRawAsset copies, so the bytes are ours to hash and write.
     return new Uint8Array(asset);
   } catch (error) {
-    throw new StoreError('store', `this hashctl binary has no SQLite addon embedded (${errorMessage(error)})`, {
-      cause: error,
-    });
+    throw new StoreError(
+      'store',
+      `this hashctl binary has no SQLite addon embedded (${errorMessage(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -86,7 +90,9 @@ function requireBetterSqlite(): DatabaseConstructor {
     }
     return createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
   } catch (error) {
-    throw new StoreError('store', `cannot load SQLite (better-sqlite3): ${errorMessage(error)}`, { cause: error });
+    throw new StoreError('store', `cannot load SQLite (better-sqlite3): ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -97,7 +103,8 @@ function requireBetterSqlite(): DatabaseConstructor {
 export function addonCacheDirs(env: Readonly<Record<string, string | undefined>>): string[] {
   const dirs: string[] = [];
   if (env.HASHCTL_CACHE_DIR) dirs.push(env.HASHCTL_CACHE_DIR);
-  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) dirs.push(path.join(env.XDG_CACHE_HOME, 'hashctl'));
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME))
+    dirs.push(path.join(env.XDG_CACHE_HOME, 'hashctl'));
   const home = env.HOME || safeHomedir();
   if (home) dirs.push(path.join(home, '.cache', 'hashctl'));
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
@@ -137,9 +144,13 @@ export function loadAddonFromAsset(bytes: Uint8Array, options: AddonLoadOptions)
       failures.push(`${dir}: ${errorMessage(error).split('\n')[0]}`);
     }
   }
-  throw new StoreError('store', `cannot load the embedded SQLite addon (tried ${failures.join('; ')})`, {
-    details: { dirs: options.dirs },
-  });
+  throw new StoreError(
+    'store',
+    `cannot load the embedded SQLite addon; set HASHCTL_CACHE_DIR to a writable directory that allows executables (tried ${failures.join('; ')})`,
+    {
+      details: { dirs: options.dirs },
+    },
+  );
 }
 
 function processDlopen(file: string): NativeAddon {
@@ -149,11 +160,28 @@ function processDlopen(file: string): NativeAddon {
 }
 
 function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir);
   // A shared directory (the temp dir) must not let another user plant the file we load.
   const stat = fs.lstatSync(dir);
   if (!stat.isDirectory()) throw new Error('not a directory');
-  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) throw new Error('owned by another user');
+  if (typeof process.getuid === 'function' && stat.uid !== process.getuid())
+    throw new Error('owned by another user');
+}
+
+/** mkdir -p, bounded: Node's recursive mkdir spins forever under /proc (e.g. XDG_CACHE_HOME=/proc/x). */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; missing.length < 64 && !fs.existsSync(current); current = path.dirname(current)) {
+    missing.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const each of missing.reverse()) {
+    try {
+      fs.mkdirSync(each, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 function hasContent(file: string, digest: string): boolean {

@@ -1,7 +1,7 @@
 // Opening the database: pragmas, migrations, and the Store handle every module hangs off.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StoreError } from '../errors.js';
+import { StoreError, errorMessage } from '../errors.js';
 import { translateSqliteError } from './errors.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -68,7 +68,9 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
-    throw new StoreError('io', `cannot create the directory for ${file}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError('io', `cannot create the directory for ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const db = openConnection(file, false, options);
   try {
@@ -97,7 +99,8 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       openStore(file, { ...options, readonly: false }).close();
       db = openConnection(file, true, options);
       configure(db, true);
-      if (schemaVersion(db) < wanted) throw new StoreError('store', `${file} could not be upgraded to schema ${wanted}`);
+      if (schemaVersion(db) < wanted)
+        throw new StoreError('store', `${file} could not be upgraded to schema ${wanted}`);
     }
     return new Store(db, file, true);
   } catch (error) {

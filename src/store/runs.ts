@@ -19,7 +19,9 @@ export function runStatements(db: Db) {
   const latest = db.prepare<[number], RunRow>(
     'SELECT * FROM collection_runs WHERE site_id = ? ORDER BY started_at DESC LIMIT 1',
   );
-  const deleteBefore = db.prepare<[number, number]>('DELETE FROM collection_runs WHERE site_id = ? AND started_at < ?');
+  const deleteBefore = db.prepare<[number, number]>(
+    'DELETE FROM collection_runs WHERE site_id = ? AND started_at < ?',
+  );
   return {
     insert(run: Omit<RunRow, 'id'>): number {
       return insert.get(run)!.id;

@@ -101,7 +101,8 @@ export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
   if (cidr) {
     const base = parseIpv4(cidr[1] as string);
     if (base === null) {
-      if (ipaddr.IPv6.isValid(cidr[1] as string)) bad(spec, 'IPv6 networks cannot be expanded; list the hosts');
+      if (ipaddr.IPv6.isValid(cidr[1] as string))
+        bad(spec, 'IPv6 networks cannot be expanded; list the hosts');
       bad(spec, 'not a valid IPv4 network');
     }
     const prefix = Number(cidr[2]);
@@ -124,7 +125,8 @@ export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
       end = parseIpv4(endText);
     } else {
       const octet = Number(endText);
-      end = octet > 255 || (endText.length > 1 && endText.startsWith('0')) ? null : start - (start % 256) + octet;
+      end =
+        octet > 255 || (endText.length > 1 && endText.startsWith('0')) ? null : start - (start % 256) + octet;
     }
     if (end === null) bad(spec, 'range end is not a valid address or last octet');
     if (end < start) bad(spec, 'range ends before it starts');
@@ -155,7 +157,8 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).replace(/#.*$/, '').trim();
     if (line === '') continue;
-    if (/\s/.test(line)) throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
+    if (/\s/.test(line))
+      throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
     if (line.startsWith('@') || line === '-') {
       throw new UsageError(`${source}:${i + 1}: '${line}' cannot be used inside a target file`);
     }
@@ -187,7 +190,9 @@ function parseInventory(json: unknown, source: string, defaultPort: number): Tar
     items = Array.isArray(record.miners) ? record.miners : record.results;
   }
   if (!Array.isArray(items)) {
-    throw new UsageError(`${source}: a JSON inventory is a list, or an object with a "miners" or "results" list`);
+    throw new UsageError(
+      `${source}: a JSON inventory is a list, or an object with a "miners" or "results" list`,
+    );
   }
   const entries: TargetEntry[] = [];
   items.forEach((item: unknown, index) => {
@@ -197,7 +202,8 @@ function parseInventory(json: unknown, source: string, defaultPort: number): Tar
         entries.push(parseSpecEntry(item, defaultPort));
         return;
       }
-      if (item === null || typeof item !== 'object') throw new UsageError('expected "host:port" or {host, port}');
+      if (item === null || typeof item !== 'object')
+        throw new UsageError('expected "host:port" or {host, port}');
       const { host, port, target, outcome } = item as InventoryItem;
       if (outcome !== undefined && outcome !== 'miner') return;
       if (typeof host === 'string') {
@@ -205,7 +211,8 @@ function parseInventory(json: unknown, source: string, defaultPort: number): Tar
           throw new UsageError(`port ${JSON.stringify(port)} is not a whole number`);
         }
         const portNumber = port === undefined ? defaultPort : (port as number);
-        if (portNumber < 1 || portNumber > 65_535) throw new UsageError(`port ${portNumber} is out of range 1-65535`);
+        if (portNumber < 1 || portNumber > 65_535)
+          throw new UsageError(`port ${portNumber} is out of range 1-65535`);
         const bareIpv6 = (host.match(/:/g) ?? []).length >= 2 && !host.startsWith('[');
         const hostEntry = parseHostEntry(bareIpv6 ? `[${host}]` : host, portNumber);
         entries.push(hostEntry);

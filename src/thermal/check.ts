@@ -77,7 +77,10 @@ export interface ThermalMemoryStore {
 
 function limitSummary(limits: ThermalLimits): Partial<Record<Metric, LimitSummary>> {
   const out: Partial<Record<Metric, LimitSummary>> = {};
-  for (const [metric, pair] of Object.entries(limits.metrics) as [Metric, ThermalLimits['metrics'][Metric]][]) {
+  for (const [metric, pair] of Object.entries(limits.metrics) as [
+    Metric,
+    ThermalLimits['metrics'][Metric],
+  ][]) {
     if (pair.warn.value === null && pair.critical.value === null) continue;
     const sources = new Set([pair.warn.source, pair.critical.source]);
     out[metric] = { warn: pair.warn.value, critical: pair.critical.value, source: [...sources].join('; ') };
@@ -107,7 +110,15 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
       cooling: null,
       readings: null,
       limits: null,
-      reasons: [{ metric: 'readings', level: 'unknown', value: null, limit: null, message: `${error.kind}: ${error.message}` }],
+      reasons: [
+        {
+          metric: 'readings',
+          level: 'unknown',
+          value: null,
+          limit: null,
+          message: `${error.kind}: ${error.message}`,
+        },
+      ],
       action: 'none',
       worst: null,
       error: { kind: String(error.kind), message: error.message },
@@ -120,7 +131,11 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     firmware,
     ...(source.replies ? { replies: source.replies } : {}),
   });
-  const evaluation = evaluateThermal(source.snapshot, limits, options.memory ? (previous?.levels ?? {}) : undefined);
+  const evaluation = evaluateThermal(
+    source.snapshot,
+    limits,
+    options.memory ? (previous?.levels ?? {}) : undefined,
+  );
   let transition: ThermalTransition | null = null;
   if (options.memory) {
     const step = nextThermalState(previous, evaluation);
@@ -149,7 +164,15 @@ export function atOrAbove(status: ThermalStatus, failOn: ThermalLevel): boolean 
 }
 
 export function summarize(results: CheckResult[], failOn: ThermalLevel): CheckSummary {
-  const summary: CheckSummary = { total: results.length, ok: 0, warn: 0, critical: 0, unknown: 0, fail_on: failOn, failing: 0 };
+  const summary: CheckSummary = {
+    total: results.length,
+    ok: 0,
+    warn: 0,
+    critical: 0,
+    unknown: 0,
+    fail_on: failOn,
+    failing: 0,
+  };
   for (const result of results) {
     summary[result.status]++;
     if (atOrAbove(result.status, failOn)) summary.failing++;

@@ -12,10 +12,9 @@ export const metricOverrideSchema = z.strictObject({
   critical: limitValue.optional(),
 });
 
-const limitFields = Object.fromEntries(METRICS.map((metric) => [metric, metricOverrideSchema.optional()])) as Record<
-  Metric,
-  z.ZodOptional<typeof metricOverrideSchema>
->;
+const limitFields = Object.fromEntries(
+  METRICS.map((metric) => [metric, metricOverrideSchema.optional()]),
+) as Record<Metric, z.ZodOptional<typeof metricOverrideSchema>>;
 
 export const limitOverridesSchema = z.strictObject(limitFields);
 
@@ -45,9 +44,13 @@ export const thermalConfigSchema = z
   .superRefine((config, ctx) => {
     // warn must come before critical on the way to danger, or the warn level can never be seen.
     const layers: [string[], Record<string, unknown> | undefined][] = [
-      ...Object.entries(config.classes ?? {}).map(([k, v]) => [['classes', k], v] as [string[], Record<string, unknown>]),
+      ...Object.entries(config.classes ?? {}).map(
+        ([k, v]) => [['classes', k], v] as [string[], Record<string, unknown>],
+      ),
       ...(['sites', 'models', 'miners'] as const).flatMap((group) =>
-        Object.entries(config[group] ?? {}).map(([k, v]) => [[group, k], v] as [string[], Record<string, unknown>]),
+        Object.entries(config[group] ?? {}).map(
+          ([k, v]) => [[group, k], v] as [string[], Record<string, unknown>],
+        ),
       ),
     ];
     for (const [path, layer] of layers) {
@@ -82,7 +85,8 @@ export function parseThermalConfig(raw: unknown, where = 'thermal'): ThermalConf
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
     // Name the offending key itself, not just its parent (zod reports unknown keys on the parent).
-    if (issue.code === 'unrecognized_keys') return `${[where, ...issue.path.map(String), issue.keys[0]].join('.')}: unknown key`;
+    if (issue.code === 'unrecognized_keys')
+      return `${[where, ...issue.path.map(String), issue.keys[0]].join('.')}: unknown key`;
     return `${[where, ...issue.path.map(String)].join('.')}: ${issue.message}`;
   });
   const first = issues[0] ?? `${where}: invalid`;

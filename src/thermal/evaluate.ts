@@ -115,7 +115,13 @@ function formatValue(metric: Metric, value: number): string {
   return unit === '°C' ? `${Math.round(value * 10) / 10} °C` : `${Math.round(value)} RPM`;
 }
 
-export function describe(metric: Metric, level: ThermalLevel, value: number, limit: number | null, source: string): string {
+export function describe(
+  metric: Metric,
+  level: ThermalLevel,
+  value: number,
+  limit: number | null,
+  source: string,
+): string {
   const { direction, label } = METRIC_INFO[metric];
   const op = direction === 'high' ? '≥' : '≤';
   if (limit === null) return `${label} ${formatValue(metric, value)} (${level}, ${source})`;
@@ -149,9 +155,14 @@ export function evaluateThermal(
     const level = previousLevels
       ? levelFor(value, warn.value, critical.value, direction, previousLevels[metric] ?? 'ok', margin)
       : levelFor(value, warn.value, critical.value, direction);
-    const decidingLimit = level === 'critical' ? critical : level === 'warn' && warn.value !== null ? warn : critical;
+    const decidingLimit =
+      level === 'critical' ? critical : level === 'warn' && warn.value !== null ? warn : critical;
     const headroom =
-      value === null || critical.value === null ? null : direction === 'high' ? critical.value - value : value - critical.value;
+      value === null || critical.value === null
+        ? null
+        : direction === 'high'
+          ? critical.value - value
+          : value - critical.value;
     metrics.push({
       metric,
       value,
@@ -165,13 +176,23 @@ export function evaluateThermal(
     if (value === null) continue;
     if (level !== 'ok') {
       const limitValue = decidingLimit.value ?? warn.value;
-      reasons.push({ metric, level, value, limit: limitValue, message: describe(metric, level, value, limitValue, decidingLimit.source) });
+      reasons.push({
+        metric,
+        level,
+        value,
+        limit: limitValue,
+        message: describe(metric, level, value, limitValue, decidingLimit.source),
+      });
       if (level === 'critical') action = 'pause';
       else if (action === 'none') action = 'notify';
     }
     // The worst metric: highest level first, then least headroom (comparable only between temperatures).
     const rankHeadroom = unit === '°C' && headroom !== null ? headroom : Number.POSITIVE_INFINITY;
-    if (!worst || RANK[level] > RANK[worst.level] || (RANK[level] === RANK[worst.level] && rankHeadroom < worstHeadroom)) {
+    if (
+      !worst ||
+      RANK[level] > RANK[worst.level] ||
+      (RANK[level] === RANK[worst.level] && rankHeadroom < worstHeadroom)
+    ) {
       worst = { metric, value, limit: critical.value, level };
       worstHeadroom = rankHeadroom;
     }
@@ -184,7 +205,13 @@ export function evaluateThermal(
   let status: ThermalEvaluation['status'] = worstLevel;
   if (!anyTemperature && worstLevel === 'ok') {
     status = 'unknown';
-    reasons.push({ metric: 'readings', level: 'unknown', value: null, limit: null, message: 'no temperature reading' });
+    reasons.push({
+      metric: 'readings',
+      level: 'unknown',
+      value: null,
+      limit: null,
+      message: 'no temperature reading',
+    });
   }
   return { status, cooling: limits.cooling.value, readings, metrics, reasons, worst, action };
 }

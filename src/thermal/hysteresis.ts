@@ -43,7 +43,10 @@ export function nextThermalState(
     const memory: ThermalMemory = { status: 'unknown', levels: previous?.levels ?? {}, metric: null };
     if (from === 'unknown') return { memory, transition: null };
     const detail = unreachable ?? evaluation?.reasons[0]?.message ?? 'no temperature reading';
-    return { memory, transition: { from, to: 'unknown', metric: 'readings', value: null, limit: null, detail } };
+    return {
+      memory,
+      transition: { from, to: 'unknown', metric: 'readings', value: null, limit: null, detail },
+    };
   }
   const levels: Partial<Record<Metric, ThermalLevel>> = {};
   for (const result of evaluation.metrics) if (result.value !== null) levels[result.metric] = result.level;
@@ -54,7 +57,10 @@ export function nextThermalState(
   // First sight of a healthy miner is not news; anything else that changed is.
   if (from === to || (previous === null && to === 'ok')) return { memory, transition: null };
   if (top) {
-    return { memory, transition: { from, to, metric: top.metric, value: top.value, limit: top.limit, detail: top.message } };
+    return {
+      memory,
+      transition: { from, to, metric: top.metric, value: top.value, limit: top.limit, detail: top.message },
+    };
   }
   // Recovered: report the metric that had raised the alarm, with its reading now.
   const recovered = previous?.metric ?? null;

@@ -59,7 +59,10 @@ const CLASS_REASON: Record<CoolingClass, string> = {
 
 /** Chip limits depend on what the "chip" value is (thermal-facts §0: many are PCB + ~15 °C). */
 export const CHIP_DEFAULTS: Record<ChipSensorKind, { pair: Pair; source: string }> = {
-  real: { pair: [95, 105], source: 'default real chip sensor (Avalon level-0 cap 105; 3p trip tables 95–105)' },
+  real: {
+    pair: [95, 105],
+    source: 'default real chip sensor (Avalon level-0 cap 105; 3p trip tables 95–105)',
+  },
   estimated: { pair: [90, 95], source: 'default estimated chip (PCB + ~15 °C, Luxor)' },
 };
 
@@ -114,7 +117,10 @@ export interface LimitContext {
   replies?: Replies;
 }
 
-function lookup(map: Record<string, ScopeOverrides> | undefined, key: string | null | undefined): [string, ScopeOverrides] | null {
+function lookup(
+  map: Record<string, ScopeOverrides> | undefined,
+  key: string | null | undefined,
+): [string, ScopeOverrides] | null {
   if (!map || !key) return null;
   const norm = (text: string) => text.toLowerCase().replace(/\s+/g, '');
   const wanted = norm(key);
@@ -155,7 +161,11 @@ export function detectCooling(
   return { value: 'air', source: 'default (no hydro or immersion evidence)' };
 }
 
-function applyOverrides(limits: Record<Metric, MetricLimits>, overrides: LimitOverrides | undefined, source: string): void {
+function applyOverrides(
+  limits: Record<Metric, MetricLimits>,
+  overrides: LimitOverrides | undefined,
+  source: string,
+): void {
   if (!overrides) return;
   for (const metric of METRICS) {
     const pair = overrides[metric];
@@ -172,11 +182,25 @@ function applyFirmware(
   cooling: CoolingClass,
   snapshot: Snapshot,
 ): void {
-  const name = firmware.firmware === 'luxos' ? 'LuxOS' : firmware.firmware === 'braiins' ? 'Braiins OS' : firmware.firmware;
-  const set = (metric: Metric, hot: number | null, dangerous: number | null, hotKey: string, dangerKey: string) => {
+  const name =
+    firmware.firmware === 'luxos'
+      ? 'LuxOS'
+      : firmware.firmware === 'braiins'
+        ? 'Braiins OS'
+        : firmware.firmware;
+  const set = (
+    metric: Metric,
+    hot: number | null,
+    dangerous: number | null,
+    hotKey: string,
+    dangerKey: string,
+  ) => {
     if (hot !== null) limits[metric].warn = { value: hot, source: `firmware ${name} ${hotKey}=${hot}` };
     if (dangerous !== null) {
-      limits[metric].critical = { value: dangerous - 3, source: `firmware ${name} ${dangerKey}=${dangerous} − 3` };
+      limits[metric].critical = {
+        value: dangerous - 3,
+        source: `firmware ${name} ${dangerKey}=${dangerous} − 3`,
+      };
     }
   };
   set('board', firmware.hot_c, firmware.dangerous_c, 'Hot', 'Dangerous');
@@ -211,7 +235,10 @@ export function effectiveLimits(
   for (const rule of MODEL_RULES) {
     if (!rule.matches(snapshot)) continue;
     for (const [metric, pair] of Object.entries(rule.limits) as [Metric, Pair][]) {
-      limits[metric] = { warn: { value: pair[0], source: rule.source }, critical: { value: pair[1], source: rule.source } };
+      limits[metric] = {
+        warn: { value: pair[0], source: rule.source },
+        critical: { value: pair[1], source: rule.source },
+      };
     }
   }
   if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot);
@@ -228,17 +255,29 @@ export function effectiveLimits(
     cooling,
     chip_sensor: {
       value: chipKind,
-      source: chipKind === 'real' ? `${snapshot.make} reports on-die sensors` : 'PCB-derived estimate (Antminer and others)',
+      source:
+        chipKind === 'real'
+          ? `${snapshot.make} reports on-die sensors`
+          : 'PCB-derived estimate (Antminer and others)',
     },
     metrics: limits,
-    margin_c: config.margin_c !== undefined ? { value: config.margin_c, source: 'config' } : { value: 3, source: 'default' },
+    margin_c:
+      config.margin_c !== undefined
+        ? { value: config.margin_c, source: 'config' }
+        : { value: 3, source: 'default' },
     margin_rpm:
-      config.margin_rpm !== undefined ? { value: config.margin_rpm, source: 'config' } : { value: 200, source: 'default' },
+      config.margin_rpm !== undefined
+        ? { value: config.margin_rpm, source: 'config' }
+        : { value: 200, source: 'default' },
   };
 }
 
 /** A snapshot with nothing in it but identity, for showing defaults without a miner. */
-export function identitySnapshot(make: string, model: string | null, cooling: CoolingClass | null = null): Snapshot {
+export function identitySnapshot(
+  make: string,
+  model: string | null,
+  cooling: CoolingClass | null = null,
+): Snapshot {
   return {
     make,
     model,

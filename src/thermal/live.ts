@@ -22,7 +22,9 @@ export function exposesTempctrl(snapshot: Snapshot, replies: Replies): boolean {
   const name = `${snapshot.firmware.name ?? ''}`.toLowerCase();
   if (/bos|braiins|lux/.test(name)) return true;
   const version = replies.version;
-  return version !== undefined && 'body' in version && /LUXminer|BOSminer|BOSer/.test(JSON.stringify(version.body));
+  return (
+    version !== undefined && 'body' in version && /LUXminer|BOSminer|BOSer/.test(JSON.stringify(version.body))
+  );
 }
 
 export async function readMiner(
@@ -37,7 +39,8 @@ export async function readMiner(
   try {
     read = await fetchSnapshot(client, target, signal ? { signal } : {});
   } catch (error) {
-    if (error instanceof MinerError) return { ...base, snapshot: null, error: { kind: error.kind, message: error.message } };
+    if (error instanceof MinerError)
+      return { ...base, snapshot: null, error: { kind: error.kind, message: error.message } };
     throw error;
   }
   const replies: Record<string, Replies[string]> = { ...read.replies };

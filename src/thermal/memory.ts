@@ -16,7 +16,8 @@ export function storeMemory(store: Store, now: number, defaultSite: string | nul
   const ids = new Map<string, { minerId: number; siteId: number }>();
 
   const idsFor = (source: CheckSource) => {
-    if (source.minerId !== undefined && source.siteId !== undefined) return { minerId: source.minerId, siteId: source.siteId };
+    if (source.minerId !== undefined && source.siteId !== undefined)
+      return { minerId: source.minerId, siteId: source.siteId };
     const known = ids.get(source.target);
     if (known) return known;
     const siteId = sites.ensure(source.site ?? defaultSite ?? DEFAULT_SITE, now);
@@ -34,7 +35,10 @@ export function storeMemory(store: Store, now: number, defaultSite: string | nul
       for (const [metric, level] of Object.entries(row.levels)) {
         if ((METRICS as readonly string[]).includes(metric)) levels[metric as Metric] = level;
       }
-      const metric = row.metric !== null && (METRICS as readonly string[]).includes(row.metric) ? (row.metric as Metric) : null;
+      const metric =
+        row.metric !== null && (METRICS as readonly string[]).includes(row.metric)
+          ? (row.metric as Metric)
+          : null;
       return { status: row.status, levels, metric };
     },
     save(source, memory: ThermalMemory, transition: ThermalTransition | null) {

@@ -64,7 +64,7 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
   },
   'past-firmware-trip': {
     title: "Past the firmware's own trip point and still mining",
-    remediation: "Reduce load or stop the miner: its own protection is not acting.",
+    remediation: 'Reduce load or stop the miner: its own protection is not acting.',
   },
   'past-critical-below-trip': {
     title: "Past our critical limit, below the firmware's trip point",
@@ -98,11 +98,16 @@ export interface PostureOptions {
 }
 
 /** Published maxima for `Dangerous`: LuxOS docs (fibreglass boards), Braiins S17 release notes, BOS+ S9 default. */
-function vendorMaxDangerous(firmware: FirmwareThermalLimits, snapshot: Snapshot): { value: number; source: string } | null {
+function vendorMaxDangerous(
+  firmware: FirmwareThermalLimits,
+  snapshot: Snapshot,
+): { value: number; source: string } | null {
   const model = (snapshot.model ?? '').toUpperCase();
-  if (firmware.firmware === 'luxos') return { value: 75, source: 'LuxOS docs: dangerous at most 75 °C (72 on aluminium boards)' };
+  if (firmware.firmware === 'luxos')
+    return { value: 75, source: 'LuxOS docs: dangerous at most 75 °C (72 on aluminium boards)' };
   if (firmware.firmware === 'braiins') {
-    if (/^[ST]17/.test(model)) return { value: 92, source: 'Braiins OS S17 default dangerous 92 °C (solder sensitivity)' };
+    if (/^[ST]17/.test(model))
+      return { value: 92, source: 'Braiins OS S17 default dangerous 92 °C (solder sensitivity)' };
     return { value: 110, source: 'Braiins OS+ default dangerous 110 °C' };
   }
   return null;
@@ -115,14 +120,26 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   const firmware = (snapshot.firmware.name ?? '').toLowerCase();
   const stock = !/bos|braiins|lux|vnish|hiveon|epic/.test(firmware);
   if (make.includes('antminer') && stock) {
-    if (/^[ST]9/.test(model)) return { sensor: 'board', value_c: 90, source: 'bmminer source: PCB > 90 °C three checks in a row' };
-    if (/HYD/.test(model)) return { sensor: 'board', value_c: 80, source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)' };
-    if (/^S19/.test(model)) return { sensor: 'board', value_c: 91, source: 'observed: stock S19 Pro stopped at PCB 91 °C (one capture)' };
+    if (/^[ST]9/.test(model))
+      return { sensor: 'board', value_c: 90, source: 'bmminer source: PCB > 90 °C three checks in a row' };
+    if (/HYD/.test(model))
+      return { sensor: 'board', value_c: 80, source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)' };
+    if (/^S19/.test(model))
+      return {
+        sensor: 'board',
+        value_c: 91,
+        source: 'observed: stock S19 Pro stopped at PCB 91 °C (one capture)',
+      };
   }
   if (make.includes('whatsminer')) {
     const series = /^M(\d)/.exec(model)?.[1];
     const chip = series === '3' ? 95 : series === '5' ? 100 : series === '6' ? 105 : null;
-    if (chip !== null) return { sensor: 'chip', value_c: chip, source: `3p table: M${series}x chip shutdown about ${chip} °C (low confidence)` };
+    if (chip !== null)
+      return {
+        sensor: 'chip',
+        value_c: chip,
+        source: `3p table: M${series}x chip shutdown about ${chip} °C (low confidence)`,
+      };
   }
   return null;
 }
@@ -134,11 +151,19 @@ function fanSpeeds(replies: Replies | undefined): number[] {
 }
 
 /** The findings alone (what the audit rule needs). */
-export function assessPosture(replies: Replies | undefined, snapshot: Snapshot, options: PostureOptions = {}): PostureFinding[] {
+export function assessPosture(
+  replies: Replies | undefined,
+  snapshot: Snapshot,
+  options: PostureOptions = {},
+): PostureFinding[] {
   return postureReport(replies, snapshot, options).findings;
 }
 
-export function postureReport(replies: Replies | undefined, snapshot: Snapshot, options: PostureOptions = {}): PostureReport {
+export function postureReport(
+  replies: Replies | undefined,
+  snapshot: Snapshot,
+  options: PostureOptions = {},
+): PostureReport {
   const firmware = readFirmwareLimits(replies, snapshot.firmware.name);
   const limits = effectiveLimits(snapshot, options.config ?? {}, options.site ?? null, {
     firmware,
@@ -149,7 +174,12 @@ export function postureReport(replies: Replies | undefined, snapshot: Snapshot, 
   const findings: PostureFinding[] = [];
   const air = limits.cooling.value === 'air';
   const mining = snapshot.state !== 'sleeping';
-  const add = (id: PostureFindingId, severity: PostureSeverity, message: string, data: PostureFinding['data'] = {}) =>
+  const add = (
+    id: PostureFindingId,
+    severity: PostureSeverity,
+    message: string,
+    data: PostureFinding['data'] = {},
+  ) =>
     findings.push({
       id,
       severity,
@@ -165,71 +195,116 @@ export function postureReport(replies: Replies | undefined, snapshot: Snapshot, 
   const readsOwnLimits = firmware !== null && firmware.firmware !== 'avalon';
   if (firmware && readsOwnLimits) {
     const { mode, target_c: target, hot_c: hot, dangerous_c: dangerous } = firmware;
-    if (dangerous !== null) trip = { sensor: 'board', value_c: dangerous, source: `firmware Dangerous=${dangerous}` };
+    if (dangerous !== null)
+      trip = { sensor: 'board', value_c: dangerous, source: `firmware Dangerous=${dangerous}` };
     if ((mode !== null && /disabled|off/i.test(mode)) || dangerous === null) {
-      add('protection-off', 'critical', `thermal protection is off (mode ${mode ?? '-'}, Dangerous ${dangerous ?? 'unset'})`, {
-        mode,
-        dangerous,
-      });
+      add(
+        'protection-off',
+        'critical',
+        `thermal protection is off (mode ${mode ?? '-'}, Dangerous ${dangerous ?? 'unset'})`,
+        {
+          mode,
+          dangerous,
+        },
+      );
     }
     const max = vendorMaxDangerous(firmware, snapshot);
     if (max && dangerous !== null && dangerous > max.value) {
-      add('limit-above-vendor-max', 'high', `Dangerous ${dangerous} °C is above the vendor maximum ${max.value} °C`, {
-        dangerous,
-        vendor_max: max.value,
-        source: max.source,
-      });
+      add(
+        'limit-above-vendor-max',
+        'high',
+        `Dangerous ${dangerous} °C is above the vendor maximum ${max.value} °C`,
+        {
+          dangerous,
+          vendor_max: max.value,
+          source: max.source,
+        },
+      );
     }
     const ordered = [target, hot, dangerous].filter((v): v is number => v !== null);
     if (ordered.some((v, i) => i > 0 && v <= (ordered[i - 1] as number))) {
-      add('limit-order', 'medium', `limits out of order: target ${target ?? '-'}, hot ${hot ?? '-'}, dangerous ${dangerous ?? '-'}`, {
-        target,
-        hot,
-        dangerous,
-      });
+      add(
+        'limit-order',
+        'medium',
+        `limits out of order: target ${target ?? '-'}, hot ${hot ?? '-'}, dangerous ${dangerous ?? '-'}`,
+        {
+          target,
+          hot,
+          dangerous,
+        },
+      );
     } else if (hot !== null && dangerous !== null && dangerous - hot < 5) {
-      add('hot-dangerous-gap', 'low', `only ${dangerous - hot} °C between Hot and Dangerous (guidance: about 5)`, { hot, dangerous });
+      add(
+        'hot-dangerous-gap',
+        'low',
+        `only ${dangerous - hot} °C between Hot and Dangerous (guidance: about 5)`,
+        { hot, dangerous },
+      );
     }
     if (air && mode !== null && /manual|fixed/i.test(mode)) {
       const speeds = fanSpeeds(replies);
-      add('fans-manual', 'high', `fans in manual mode${speeds.length ? ` at ${Math.max(...speeds)} %` : ''} on an air-cooled unit`, {
-        mode,
-        max_speed_pct: speeds.length ? Math.max(...speeds) : null,
-      });
+      add(
+        'fans-manual',
+        'high',
+        `fans in manual mode${speeds.length ? ` at ${Math.max(...speeds)} %` : ''} on an air-cooled unit`,
+        {
+          mode,
+          max_speed_pct: speeds.length ? Math.max(...speeds) : null,
+        },
+      );
     }
     if (air && firmware.min_fans === 0) {
-      add('min-fans-zero', 'high', 'MinFans is 0: the firmware will mine with every fan stopped', { min_fans: 0 });
+      add('min-fans-zero', 'high', 'MinFans is 0: the firmware will mine with every fan stopped', {
+        min_fans: 0,
+      });
     }
   } else {
     trip = documentedTrip(snapshot);
     const target = firmware?.target_c ?? null;
     if (firmware?.firmware === 'avalon' && target !== null && target > 105) {
-      add('limit-above-vendor-max', 'high', `target temperature ${target} °C is above Canaan's level-0 cap of 105 °C`, {
-        target,
-        vendor_max: 105,
-      });
+      add(
+        'limit-above-vendor-max',
+        'high',
+        `target temperature ${target} °C is above Canaan's level-0 cap of 105 °C`,
+        {
+          target,
+          vendor_max: 105,
+        },
+      );
     }
     add(
       'no-readable-limits',
       'info',
-      trip ? `the firmware reports no limits over the API; documented cut-off ${trip.value_c} °C (${trip.sensor})` : 'the firmware reports no limits over the API',
+      trip
+        ? `the firmware reports no limits over the API; documented cut-off ${trip.value_c} °C (${trip.sensor})`
+        : 'the firmware reports no limits over the API',
       { documented_trip: trip?.value_c ?? null, source: trip?.source ?? null },
     );
   }
 
   if (air && mining && readings.fans_total > 0 && readings.fans_failed === readings.fans_total) {
-    add('fans-stopped', 'critical', `all ${readings.fans_total} fans stopped on an air-cooled unit that is mining`, {
-      fans: readings.fans_total,
-    });
+    add(
+      'fans-stopped',
+      'critical',
+      `all ${readings.fans_total} fans stopped on an air-cooled unit that is mining`,
+      {
+        fans: readings.fans_total,
+      },
+    );
   }
 
   const reading = trip?.sensor === 'chip' ? readings.chip_c : readings.board_c;
   const ourCritical = limits.metrics[trip?.sensor ?? 'board'].critical.value;
   if (reading !== null && trip && reading >= trip.value_c && mining) {
-    add('past-firmware-trip', 'critical', `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C and it is still mining`, {
-      reading,
-      trip: trip.value_c,
-    });
+    add(
+      'past-firmware-trip',
+      'critical',
+      `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C and it is still mining`,
+      {
+        reading,
+        trip: trip.value_c,
+      },
+    );
   } else if (reading !== null && ourCritical !== null && reading >= ourCritical) {
     add(
       'past-critical-below-trip',

@@ -23,7 +23,9 @@ export function thermalConfigUrl(endpoint: string): URL {
     throw new UsageError(`invalid --endpoint '${endpoint}': only http:// and https:// are supported`);
   }
   if (url.username || url.password) {
-    throw new UsageError('invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file');
+    throw new UsageError(
+      'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file',
+    );
   }
   const base = url.pathname.replace(/\/+$/, '');
   url.pathname = base.endsWith(THERMAL_CONFIG_PATH) ? base : `${base}${THERMAL_CONFIG_PATH}`;
@@ -57,7 +59,11 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
     text = await readCapped(response.body, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (error instanceof HashctlError) throw error;
-    throw new HashctlError('upload', `cannot fetch ${where}: ${redactKey(errorMessage(error), options.key)}`, { cause: error });
+    throw new HashctlError(
+      'upload',
+      `cannot fetch ${where}: ${redactKey(errorMessage(error), options.key)}`,
+      { cause: error },
+    );
   }
   if (status === 401 || status === 403) {
     throw new HashctlError('upload', `${where} refused the collector key (HTTP ${status})`);
@@ -72,11 +78,17 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
   } catch {
     throw new ConfigError(`${where} did not answer JSON`);
   }
-  const section = typeof body === 'object' && body !== null && 'thermal' in body ? (body as { thermal: unknown }).thermal : body;
+  const section =
+    typeof body === 'object' && body !== null && 'thermal' in body
+      ? (body as { thermal: unknown }).thermal
+      : body;
   return parseThermalConfig(section, 'remote thermal');
 }
 
-async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, cap: number): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Uint8Array> & { destroy?: () => void },
+  cap: number,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -129,7 +141,8 @@ export function readLocalConfig(file: string): LocalConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, exists: false, document: {}, thermal: {} };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { file, exists: false, document: {}, thermal: {} };
     throw new ConfigError(`cannot read config ${file}: ${errorMessage(error)}`);
   }
   let document: unknown;
@@ -142,7 +155,12 @@ export function readLocalConfig(file: string): LocalConfig {
     throw new ConfigError(`config ${file} must hold a JSON object`);
   }
   const record = document as Record<string, unknown>;
-  return { file, exists: true, document: record, thermal: parseThermalConfig(record.thermal, `${path.basename(file)}: thermal`) };
+  return {
+    file,
+    exists: true,
+    document: record,
+    thermal: parseThermalConfig(record.thermal, `${path.basename(file)}: thermal`),
+  };
 }
 
 /**
@@ -171,6 +189,8 @@ export function writeThermalSection(local: LocalConfig, thermal: ThermalConfig):
     fs.renameSync(temporary, local.file);
   } catch (error) {
     fs.rmSync(temporary, { force: true });
-    throw new HashctlError('io', `cannot write config ${local.file}: ${errorMessage(error)}`, { cause: error });
+    throw new HashctlError('io', `cannot write config ${local.file}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
 }

@@ -44,15 +44,25 @@ function field(record: Record<string, unknown> | undefined, ...names: string[]):
   return undefined;
 }
 
-function firmwareFamily(replies: Replies | undefined, firmwareName: string | null): FirmwareThermalLimits['firmware'] {
+function firmwareFamily(
+  replies: Replies | undefined,
+  firmwareName: string | null,
+): FirmwareThermalLimits['firmware'] {
   const name = (firmwareName ?? '').toLowerCase();
   const description = String(
     field(section(replyBody(replies, 'tempctrl'), 'STATUS')[0], 'Description') ??
-      field(section(replyBody(replies, 'version'), 'VERSION')[0], 'LUXminer', 'BOSminer', 'BOSminer+', 'BOSer') ??
+      field(
+        section(replyBody(replies, 'version'), 'VERSION')[0],
+        'LUXminer',
+        'BOSminer',
+        'BOSminer+',
+        'BOSer',
+      ) ??
       '',
   ).toLowerCase();
   const version = section(replyBody(replies, 'version'), 'VERSION')[0];
-  if (name.includes('lux') || description.includes('lux') || (version && 'LUXminer' in version)) return 'luxos';
+  if (name.includes('lux') || description.includes('lux') || (version && 'LUXminer' in version))
+    return 'luxos';
   if (
     name.includes('bos') ||
     name.includes('braiins') ||
@@ -82,7 +92,10 @@ function avalonTarget(replies: Replies | undefined): number | null {
  * The limits a firmware enforces and reports about itself, or null when it reports none
  * (stock Antminer and Whatsminer expose nothing on 4028; thermal-facts §0).
  */
-export function readFirmwareLimits(replies: Replies | undefined, firmwareName: string | null = null): FirmwareThermalLimits | null {
+export function readFirmwareLimits(
+  replies: Replies | undefined,
+  firmwareName: string | null = null,
+): FirmwareThermalLimits | null {
   const tempctrl = section(replyBody(replies, 'tempctrl'), 'TEMPCTRL')[0];
   const fanctrl = section(replyBody(replies, 'fans'), 'FANCTRL')[0];
   if (tempctrl) {
@@ -123,7 +136,9 @@ function positive(value: unknown): number | null {
 }
 
 /** Cooling-class evidence in raw replies (thermal-facts §1, "How to tell the cooling class"). */
-export function coolingFromReplies(replies: Replies | undefined): { cooling: CoolingClass; evidence: string } | null {
+export function coolingFromReplies(
+  replies: Replies | undefined,
+): { cooling: CoolingClass; evidence: string } | null {
   const summary = section(replyBody(replies, 'summary'), 'SUMMARY')[0];
   const liquid = field(summary, 'Liquid Cooling');
   if (liquid === true || liquid === 'true') return { cooling: 'hydro', evidence: 'summary Liquid Cooling' };
@@ -133,11 +148,13 @@ export function coolingFromReplies(replies: Replies | undefined): { cooling: Coo
     if (/immers/i.test(mode)) return { cooling: 'immersion', evidence: `tempctrl Mode ${mode}` };
   }
   const metadata = section(replyBody(replies, 'temps'), 'METADATA')[0];
-  if (metadata && /water/i.test(JSON.stringify(metadata))) return { cooling: 'hydro', evidence: 'temps METADATA water sensors' };
+  if (metadata && /water/i.test(JSON.stringify(metadata)))
+    return { cooling: 'hydro', evidence: 'temps METADATA water sensors' };
   for (const command of ['stats', 'version']) {
     for (const record of section(replyBody(replies, command), command === 'stats' ? 'STATS' : 'VERSION')) {
       const type = field(record, 'Type', 'type');
-      if (typeof type === 'string' && /\bhyd(ro)?\b/i.test(type)) return { cooling: 'hydro', evidence: `${command} Type ${type}` };
+      if (typeof type === 'string' && /\bhyd(ro)?\b/i.test(type))
+        return { cooling: 'hydro', evidence: `${command} Type ${type}` };
     }
   }
   return null;

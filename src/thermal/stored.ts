@@ -15,7 +15,8 @@ function parseSnapshot(text: string | null): Snapshot | null {
     if (typeof value !== 'object' || value === null) return null;
     const snapshot = value as Partial<Snapshot>;
     // The minimum evaluateThermal relies on; anything older or damaged is treated as no reading.
-    if (typeof snapshot.make !== 'string' || !Array.isArray(snapshot.boards) || !Array.isArray(snapshot.fans)) return null;
+    if (typeof snapshot.make !== 'string' || !Array.isArray(snapshot.boards) || !Array.isArray(snapshot.fans))
+      return null;
     return { firmware: { name: null, version: null }, ...snapshot } as Snapshot;
   } catch {
     return null;
@@ -29,7 +30,9 @@ export function sourcesFromStore(store: Store, site: string | null): CheckSource
     const row = sites.find(site);
     if (!row) {
       const known = sites.list().map((s) => s.name);
-      throw new UsageError(`no site '${site}' in ${store.path}${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+      throw new UsageError(
+        `no site '${site}' in ${store.path}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
     }
     siteId = row.id;
   }
@@ -52,7 +55,12 @@ export function sourcesFromStore(store: Store, site: string | null): CheckSource
       };
     }
     const snapshot = parseSnapshot(live.snapshotJson(row.miner_id));
-    if (!snapshot) return { ...base, snapshot: null, error: { kind: 'parse', message: 'stored snapshot is missing or unreadable' } };
+    if (!snapshot)
+      return {
+        ...base,
+        snapshot: null,
+        error: { kind: 'parse', message: 'stored snapshot is missing or unreadable' },
+      };
     return { ...base, snapshot };
   });
 }

@@ -13,7 +13,16 @@ export type ThermalLevel = 'ok' | 'warn' | 'critical';
  * board: hottest board/PCB sensor; chip: hottest chip sensor; outlet: hottest outlet;
  * fan_rpm: slowest spinning fan; fans_failed: fans at 0 RPM; boards_dead: hashboards reported dead.
  */
-export const METRICS = ['inlet', 'inlet_low', 'board', 'chip', 'outlet', 'fan_rpm', 'fans_failed', 'boards_dead'] as const;
+export const METRICS = [
+  'inlet',
+  'inlet_low',
+  'board',
+  'chip',
+  'outlet',
+  'fan_rpm',
+  'fans_failed',
+  'boards_dead',
+] as const;
 export type Metric = (typeof METRICS)[number];
 
 export interface MetricInfo {

@@ -19,7 +19,8 @@ export async function* runPool<T, R>(
   fn: (item: T) => Promise<R>,
   options: PoolOptions = {},
 ): AsyncGenerator<R> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool limit must be a whole number ≥ 1, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`pool limit must be a whole number ≥ 1, got ${limit}`);
   const iterator: Iterator<T> | AsyncIterator<T> =
     Symbol.asyncIterator in items
       ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
@@ -41,7 +42,9 @@ export async function* runPool<T, R>(
 
   try {
     for (;;) {
-      while (!exhausted && running < limit && !signal?.aborted) {
+      // Results not yet taken by the consumer count against the limit too, so a fast `fn` cannot
+      // run ahead through the whole source while nobody reads.
+      while (!exhausted && running + (finished.length - finishedHead) < limit && !signal?.aborted) {
         const step = await iterator.next();
         if (step.done) {
           exhausted = true;

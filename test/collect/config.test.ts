@@ -53,10 +53,16 @@ describe('config file', () => {
   });
 
   it('names the file, the key path and the line of a bad value', () => {
-    const error = configErrorOf('{\n  "site": "north",\n  "upload": {\n    "endpoint": "ftp://x"\n  },\n  "interval": "soon"\n}');
+    const error = configErrorOf(
+      '{\n  "site": "north",\n  "upload": {\n    "endpoint": "ftp://x"\n  },\n  "interval": "soon"\n}',
+    );
     expect(error.kind).toBe('config');
     expect(error.exitCode).toBe(2);
-    expect(error.details).toMatchObject({ file: '/etc/hashctl/farm.json', path: ['upload', 'endpoint'], line: 4 });
+    expect(error.details).toMatchObject({
+      file: '/etc/hashctl/farm.json',
+      path: ['upload', 'endpoint'],
+      line: 4,
+    });
     expect(error.message).toContain('/etc/hashctl/farm.json:4: upload.endpoint');
 
     const duration = configErrorOf('{\n  "interval": "soon"\n}');

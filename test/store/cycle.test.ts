@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { type Store, liveStatements, openStore, siteStatements, writeCycle } from '../../src/store/index.js';
-import { failedOutcome, makeSnapshot, okOutcome, tempDir } from './helpers.js';
+import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -16,7 +16,11 @@ afterEach(() => {
   cleanup();
 });
 
-const count = (sql: string, ...params: unknown[]) => store.db.prepare(sql).pluck().get(...params) as number;
+const count = (sql: string, ...params: unknown[]) =>
+  store.db
+    .prepare(sql)
+    .pluck()
+    .get(...params) as number;
 
 describe('writeCycle', () => {
   it('stores the run, inventory, live rows and one history row per miner', () => {
@@ -24,10 +28,16 @@ describe('writeCycle', () => {
       site: 'north',
       startedAt: 1_700_000_000_000,
       endedAt: 1_700_000_001_500,
-      outcomes: [okOutcome(4001), okOutcome(4002, { make: 'Whatsminer', model: 'M30S' }), failedOutcome(4003)],
+      outcomes: [
+        okOutcome(4001),
+        okOutcome(4002, { make: 'Whatsminer', model: 'M30S' }),
+        failedOutcome(4003),
+      ],
     });
     expect(summary).toMatchObject({ polled: 3, ok: 2, failed: 1 });
-    expect(store.db.prepare('SELECT polled, ok, failed, started_at, ended_at FROM collection_runs').get()).toEqual({
+    expect(
+      store.db.prepare('SELECT polled, ok, failed, started_at, ended_at FROM collection_runs').get(),
+    ).toEqual({
       polled: 3,
       ok: 2,
       failed: 1,
@@ -47,15 +57,48 @@ describe('writeCycle', () => {
       )
       .all();
     expect(history).toEqual([
-      { port: 4001, run_id: summary.runId, hashrate_hs: 100e12, temp_chip_max_c: 77, fan_min_rpm: 5280, boards_ok: 3, chips: 378, error_kind: null },
-      { port: 4002, run_id: summary.runId, hashrate_hs: 100e12, temp_chip_max_c: 77, fan_min_rpm: 5280, boards_ok: 3, chips: 378, error_kind: null },
-      { port: 4003, run_id: summary.runId, hashrate_hs: null, temp_chip_max_c: null, fan_min_rpm: null, boards_ok: null, chips: null, error_kind: 'timeout' },
+      {
+        port: 4001,
+        run_id: summary.runId,
+        hashrate_hs: 100e12,
+        temp_chip_max_c: 77,
+        fan_min_rpm: 5280,
+        boards_ok: 3,
+        chips: 378,
+        error_kind: null,
+      },
+      {
+        port: 4002,
+        run_id: summary.runId,
+        hashrate_hs: 100e12,
+        temp_chip_max_c: 77,
+        fan_min_rpm: 5280,
+        boards_ok: 3,
+        chips: 378,
+        error_kind: null,
+      },
+      {
+        port: 4003,
+        run_id: summary.runId,
+        hashrate_hs: null,
+        temp_chip_max_c: null,
+        fan_min_rpm: null,
+        boards_ok: null,
+        chips: null,
+        error_kind: 'timeout',
+      },
     ]);
     const siteId = store.prepared(siteStatements).find('north')!.id;
     const live = store.prepared(liveStatements).list(siteId);
     expect(live).toHaveLength(3);
     const failed = live.find((row) => row.port === 4003)!;
-    expect(failed).toMatchObject({ ok: 0, stale: 0, error_kind: 'timeout', last_ok_at: null, hashrate_hs: null });
+    expect(failed).toMatchObject({
+      ok: 0,
+      stale: 0,
+      error_kind: 'timeout',
+      last_ok_at: null,
+      hashrate_hs: null,
+    });
   });
 
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {
@@ -78,7 +121,10 @@ describe('writeCycle', () => {
       run_id: second.runId,
     });
     // The inventory keeps what the last good poll said.
-    expect(store.db.prepare('SELECT make, last_seen_at FROM miners').get()).toEqual({ make: 'Antminer', last_seen_at: t0 });
+    expect(store.db.prepare('SELECT make, last_seen_at FROM miners').get()).toEqual({
+      make: 'Antminer',
+      last_seen_at: t0,
+    });
     // A good poll clears the stale mark.
     writeCycle(store, {
       site: 'default',
@@ -87,7 +133,13 @@ describe('writeCycle', () => {
       outcomes: [okOutcome(4001, { hashrate: { current_hs: 90e12, average_hs: null, nominal_hs: 104e12 } })],
     });
     const [fresh] = store.prepared(liveStatements).list(null);
-    expect(fresh).toMatchObject({ ok: 1, stale: 0, error_kind: null, last_ok_at: t0 + 120_000, hashrate_hs: 90e12 });
+    expect(fresh).toMatchObject({
+      ok: 1,
+      stale: 0,
+      error_kind: null,
+      last_ok_at: t0 + 120_000,
+      hashrate_hs: 90e12,
+    });
     const stored = JSON.parse(store.prepared(liveStatements).snapshotJson(fresh!.miner_id)!);
     expect(stored.hashrate.current_hs).toBe(90e12);
   });
@@ -105,7 +157,10 @@ describe('writeCycle', () => {
         },
       },
     );
-    expect(store.db.prepare('SELECT run_id, miners FROM outbox_probe').get()).toEqual({ run_id: summary.runId, miners: 2 });
+    expect(store.db.prepare('SELECT run_id, miners FROM outbox_probe').get()).toEqual({
+      run_id: summary.runId,
+      miners: 2,
+    });
 
     const before = count('SELECT count(*) FROM telemetry_history');
     expect(() =>
@@ -149,6 +204,31 @@ describe('writeCycle', () => {
     expect(count('SELECT count(*) FROM collection_runs')).toBe(1);
     expect(count('SELECT count(*) FROM telemetry_history')).toBe(1);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('reports a read-only database as one io error naming the file', () => {
+    writeCycle(store, { site: 'default', startedAt: 1000, endedAt: 2000, outcomes: [okOutcome(4001)] });
+    const readonly = openStore(store.path, { readonly: true });
+    try {
+      let caught: unknown;
+      try {
+        writeCycle(readonly, {
+          site: 'default',
+          startedAt: 3000,
+          endedAt: 4000,
+          outcomes: [okOutcome(4001)],
+        });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).kind).toBe('io');
+      expect((caught as StoreError).message).toContain(store.path);
+      expect((caught as StoreError).details).toMatchObject({ sqlite_code: 'SQLITE_READONLY' });
+    } finally {
+      readonly.close();
+    }
+    expect(count('SELECT count(*) FROM collection_runs')).toBe(1);
   });
 
   it('keeps a history row at or under 300 bytes on disk, indexes included', () => {

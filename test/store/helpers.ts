@@ -66,5 +66,10 @@ export function okOutcome(port: number, overrides: Partial<Snapshot> = {}): Mine
 }
 
 export function failedOutcome(port: number, kind: 'timeout' | 'refused' = 'timeout'): MinerOutcome {
-  return { target: target(port), ok: false, error: { kind, message: `${kind} talking to miner` }, elapsedMs: 5000 };
+  return {
+    target: target(port),
+    ok: false,
+    error: { kind, message: `${kind} talking to miner` },
+    elapsedMs: 5000,
+  };
 }

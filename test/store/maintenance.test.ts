@@ -32,8 +32,15 @@ function fill(from: number, hours: number): void {
     const outcome =
       step % 3 === 2
         ? failedOutcome(4001)
-        : okOutcome(4001, { hashrate: { current_hs: 100e12 + step * 1e12, average_hs: null, nominal_hs: null } });
-    writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 1000, outcomes: [outcome, okOutcome(4002)] });
+        : okOutcome(4001, {
+            hashrate: { current_hs: 100e12 + step * 1e12, average_hs: null, nominal_hs: null },
+          });
+    writeCycle(store, {
+      site: 'default',
+      startedAt: t,
+      endedAt: t + 1000,
+      outcomes: [outcome, okOutcome(4002)],
+    });
   }
 }
 
@@ -68,7 +75,9 @@ describe('runMaintenance', () => {
     expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - (1 + 23 * 3) * 2);
     expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${cutoff}`)).toBe(0);
     // Every remaining history row still belongs to a stored run.
-    expect(count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)')).toBe(0);
+    expect(
+      count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)'),
+    ).toBe(0);
   });
 
   it('does the work at most once per hour unless forced, and never deletes rows not rolled up', () => {

@@ -49,10 +49,19 @@ describe('migrations', () => {
       expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
       const tables = store.db
-        .prepare<[], { name: string; strict: number }>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main'")
+        .prepare<[], { name: string; strict: number }>(
+          "SELECT name, strict FROM pragma_table_list WHERE schema = 'main'",
+        )
         .all();
       const names = tables.map((t) => t.name);
-      for (const name of ['sites', 'miners', 'telemetry_live', 'telemetry_history', 'collection_runs', 'telemetry_hourly']) {
+      for (const name of [
+        'sites',
+        'miners',
+        'telemetry_live',
+        'telemetry_history',
+        'collection_runs',
+        'telemetry_hourly',
+      ]) {
         expect(names).toContain(name);
         expect(tables.find((t) => t.name === name)?.strict).toBe(1);
       }
@@ -115,7 +124,9 @@ describe('migrations', () => {
     const store = openStore(file);
     try {
       expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
-      expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get()).toBe(0);
+      expect(
+        store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get(),
+      ).toBe(0);
     } finally {
       store.close();
     }
@@ -173,7 +184,10 @@ describe('migrations', () => {
 
   it('name the file when it is not a database', () => {
     const file = path.join(dir, 'not-a-db.db');
-    fs.writeFileSync(file, 'this is a text file, not SQLite, and it is long enough to have a header'.repeat(20));
+    fs.writeFileSync(
+      file,
+      'this is a text file, not SQLite, and it is long enough to have a header'.repeat(20),
+    );
     let caught: unknown;
     try {
       openStore(file);

@@ -29,7 +29,10 @@ export interface FakeMiner {
   target: Target;
   /** Connections accepted so far. */
   readonly connections: number;
-  /** Most connections open at the same time. */
+  /**
+   * Most connections being served at the same time: from accept until the server wrote the last byte
+   * of its reply (not until the close, which the server may see after the client's next connect).
+   */
   readonly peakConcurrent: number;
   /** Request text of each connection that sent one, in order. */
   readonly requests: string[];
@@ -45,15 +48,31 @@ function withNul(bytes: Bytes, nul = true): Buffer {
   return nul ? Buffer.concat([buffer, Buffer.from([0])]) : buffer;
 }
 
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less if the socket closes first (so no timer outlives a test). */
+function wait(ms: number, socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.once('close', done);
+  });
 }
 
-async function writeSlowly(socket: Socket, pieces: Buffer[], delayMs: number): Promise<void> {
-  for (const piece of pieces) {
+async function writeSlowly(
+  socket: Socket,
+  pieces: Buffer[],
+  delayMs: number,
+  answered: () => void,
+): Promise<void> {
+  for (let i = 0; i < pieces.length; i++) {
     if (socket.destroyed) return;
-    socket.write(piece);
-    await wait(delayMs);
+    // The last piece completes the reply: from here on the client may rightly open the next connection.
+    if (i === pieces.length - 1) answered();
+    socket.write(pieces[i] as Buffer);
+    if (i < pieces.length - 1) await wait(delayMs, socket);
   }
   if (!socket.destroyed) socket.end();
 }
@@ -68,9 +87,11 @@ function endless(socket: Socket, chunk: Buffer): void {
   pump();
 }
 
-function act(socket: Socket, behaviour: Behaviour): void {
+/** `answered` is called just before the last byte of the reply is written. */
+function act(socket: Socket, behaviour: Behaviour, answered: () => void): void {
   switch (behaviour.kind) {
     case 'reply':
+      answered();
       socket.end(withNul(behaviour.bytes, behaviour.nul));
       return;
     case 'trickle': {
@@ -78,11 +99,11 @@ function act(socket: Socket, behaviour: Behaviour): void {
       const size = behaviour.chunkSize ?? 1;
       const pieces: Buffer[] = [];
       for (let i = 0; i < all.length; i += size) pieces.push(all.subarray(i, i + size));
-      void writeSlowly(socket, pieces, behaviour.delayMs ?? 1);
+      void writeSlowly(socket, pieces, behaviour.delayMs ?? 1, answered);
       return;
     }
     case 'segments':
-      void writeSlowly(socket, behaviour.segments.map(toBuffer), behaviour.delayMs ?? 20);
+      void writeSlowly(socket, behaviour.segments.map(toBuffer), behaviour.delayMs ?? 20, answered);
       return;
     case 'silent':
       return;
@@ -90,15 +111,23 @@ function act(socket: Socket, behaviour: Behaviour): void {
       endless(socket, toBuffer(behaviour.chunk ?? '{"STATS":[{"x":"'.padEnd(16 * 1024, 'a')));
       return;
     case 'rst':
+      answered();
       socket.resetAndDestroy();
       return;
     case 'close':
+      answered();
       socket.end();
       return;
   }
 }
 
-export async function startFakeMiner(script: Script): Promise<FakeMiner> {
+export interface FakeMinerOptions {
+  /** Called as each connection opens and as its reply is complete (to count across several miners). */
+  onOpen?: () => void;
+  onClose?: () => void;
+}
+
+export async function startFakeMiner(script: Script, options: FakeMinerOptions = {}): Promise<FakeMiner> {
   const sockets = new Set<Socket>();
   const requests: string[] = [];
   let connections = 0;
@@ -109,22 +138,30 @@ export async function startFakeMiner(script: Script): Promise<FakeMiner> {
     const connection = connections;
     open++;
     peakConcurrent = Math.max(peakConcurrent, open);
+    options.onOpen?.();
+    let serving = true;
+    const answered = (): void => {
+      if (!serving) return;
+      serving = false;
+      open--;
+      options.onClose?.();
+    };
     sockets.add(socket);
     socket.on('error', () => {});
     socket.on('close', () => {
-      open--;
+      answered();
       sockets.delete(socket);
     });
     const first = typeof script === 'function' ? null : script;
     if (first?.kind === 'close') {
-      act(socket, first);
+      act(socket, first, answered);
       return;
     }
     // cgminer reads the request with a single recv(); so does this server.
     socket.once('data', (data) => {
       const request = data.toString('utf8');
       requests.push(request);
-      act(socket, typeof script === 'function' ? script(request, connection) : script);
+      act(socket, typeof script === 'function' ? script(request, connection) : script, answered);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -5,14 +5,21 @@ import { effectiveLimits } from '../../src/thermal/limits.js';
 import type { ThermalLevel } from '../../src/thermal/types.js';
 import { airMiner, snapshotOf } from './helpers.js';
 
-const evaluate = (snapshot: ReturnType<typeof airMiner>) => evaluateThermal(snapshot, effectiveLimits(snapshot));
+const evaluate = (snapshot: ReturnType<typeof airMiner>) =>
+  evaluateThermal(snapshot, effectiveLimits(snapshot));
 
 describe('evaluateThermal', () => {
   it('is ok for a cool miner and reports its hottest readings', () => {
     const result = evaluate(airMiner(45));
     expect(result.status).toBe('ok');
     expect(result.action).toBe('none');
-    expect(result.readings).toMatchObject({ board_c: 45, chip_c: 60, inlet_c: 25, fan_min_rpm: 5400, fans_failed: 0 });
+    expect(result.readings).toMatchObject({
+      board_c: 45,
+      chip_c: 60,
+      inlet_c: 25,
+      fan_min_rpm: 5400,
+      fans_failed: 0,
+    });
     expect(result.reasons).toEqual([]);
     expect(result.worst).toMatchObject({ metric: 'inlet', value: 25, limit: 40 }); // least headroom
   });
@@ -60,22 +67,44 @@ describe('evaluateThermal', () => {
 
   it('reports a dead board as a warning', () => {
     const result = evaluate(
-      airMiner(60, { boards: [{ temp_board_c: 60 }, { temp_board_c: 61 }, { status: 'dead', hashrate_hs: 0 }] }),
+      airMiner(60, {
+        boards: [{ temp_board_c: 60 }, { temp_board_c: 61 }, { status: 'dead', hashrate_hs: 0 }],
+      }),
     );
     expect(result.status).toBe('warn');
     expect(result.reasons[0]).toMatchObject({ metric: 'boards_dead', value: 1 });
   });
 
   it('checks the inlet, high and low', () => {
-    expect(evaluate(airMiner(60, { inlet: 41 })).reasons[0]).toMatchObject({ metric: 'inlet', level: 'critical' });
-    expect(evaluate(airMiner(60, { inlet: -6 })).reasons[0]).toMatchObject({ metric: 'inlet_low', level: 'critical' });
+    expect(evaluate(airMiner(60, { inlet: 41 })).reasons[0]).toMatchObject({
+      metric: 'inlet',
+      level: 'critical',
+    });
+    expect(evaluate(airMiner(60, { inlet: -6 })).reasons[0]).toMatchObject({
+      metric: 'inlet_low',
+      level: 'critical',
+    });
   });
 });
 
 describe('hysteresis', () => {
   it('levelFor enters at the limit and leaves only past limit − margin', () => {
     const sequence = [74, 75, 74, 73, 72.5, 72, 71.9, 75, 80, 78, 77, 76.9, 72];
-    const expected: ThermalLevel[] = ['ok', 'warn', 'warn', 'warn', 'warn', 'warn', 'ok', 'warn', 'critical', 'critical', 'critical', 'warn', 'warn'];
+    const expected: ThermalLevel[] = [
+      'ok',
+      'warn',
+      'warn',
+      'warn',
+      'warn',
+      'warn',
+      'ok',
+      'warn',
+      'critical',
+      'critical',
+      'critical',
+      'warn',
+      'warn',
+    ];
     let previous: ThermalLevel = 'ok';
     const seen: ThermalLevel[] = [];
     for (const value of sequence) {
@@ -113,9 +142,19 @@ describe('hysteresis', () => {
   it('records unknown when unreachable, keeps levels, and does not re-alert on return at the margin', () => {
     const hot = airMiner(81);
     let step = trackThermal(null, hot, effectiveLimits(hot));
-    expect(step.transition).toMatchObject({ from: 'unknown', to: 'critical', metric: 'board', value: 81, limit: 80 });
+    expect(step.transition).toMatchObject({
+      from: 'unknown',
+      to: 'critical',
+      metric: 'board',
+      value: 81,
+      limit: 80,
+    });
     step = { ...nextThermalState(step.memory, null, 'unreachable: timeout'), evaluation: step.evaluation };
-    expect(step.transition).toMatchObject({ from: 'critical', to: 'unknown', detail: 'unreachable: timeout' });
+    expect(step.transition).toMatchObject({
+      from: 'critical',
+      to: 'unknown',
+      detail: 'unreachable: timeout',
+    });
     expect(step.memory.levels.board).toBe('critical');
     const back = airMiner(78);
     step = trackThermal(step.memory, back, effectiveLimits(back));

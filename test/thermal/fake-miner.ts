@@ -17,7 +17,10 @@ const invalid = (description: string) => ({
   id: 1,
 });
 
-export async function startFakeMiner(replies: ReplyTable, description = 'cgminer 4.11.1'): Promise<FakeMiner> {
+export async function startFakeMiner(
+  replies: ReplyTable,
+  description = 'cgminer 4.11.1',
+): Promise<FakeMiner> {
   const received: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -100,27 +103,61 @@ export function antminerReplies(pcb: number[], chip: number[], fans = [5400, 546
     device[`temp_pcb${n}`] = `${pcb[n - 1]! - 10}-${pcb[n - 1]}-${pcb[n - 1]! - 10}-${pcb[n - 1]}`;
     device[`temp_chip${n}`] = `${chip[n - 1]! - 10}-${chip[n - 1]}-${chip[n - 1]! - 10}-${chip[n - 1]}`;
     device[`chain_acn${n}`] = 126;
-    device[`chain_acs${n}`] = ' oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oo';
+    device[`chain_acs${n}`] =
+      ' oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oooooooo oo';
     device[`chain_rate${n}`] = '34666.83';
     device[`chain_hw${n}`] = 3;
     device[`freq${n}`] = 525;
   }
-  const header = { BMMiner: '1.0.0', Miner: '49.0.1.3', CompileTime: 'Tue Dec  6 16:12:30 CST 2022', Type: 'Antminer S19j Pro' };
+  const header = {
+    BMMiner: '1.0.0',
+    Miner: '49.0.1.3',
+    CompileTime: 'Tue Dec  6 16:12:30 CST 2022',
+    Type: 'Antminer S19j Pro',
+  };
   return {
     version: {
       STATUS: status(22, 'BMMiner versions', description),
-      VERSION: [{ BMMiner: '1.0.0', API: '3.1', Miner: '49.0.1.3', CompileTime: header.CompileTime, Type: header.Type }],
+      VERSION: [
+        {
+          BMMiner: '1.0.0',
+          API: '3.1',
+          Miner: '49.0.1.3',
+          CompileTime: header.CompileTime,
+          Type: header.Type,
+        },
+      ],
       id: 1,
     },
     stats: { STATUS: status(70, 'BMMiner stats', description), STATS: [header, device], id: 1 },
     summary: {
       STATUS: status(11, 'Summary', description),
-      SUMMARY: [{ Elapsed: 86400, 'GHS 5s': 104000.5, 'GHS av': 103900.1, Accepted: 4200, Rejected: 3, 'Hardware Errors': 9 }],
+      SUMMARY: [
+        {
+          Elapsed: 86400,
+          'GHS 5s': 104000.5,
+          'GHS av': 103900.1,
+          Accepted: 4200,
+          Rejected: 3,
+          'Hardware Errors': 9,
+        },
+      ],
       id: 1,
     },
     pools: {
       STATUS: status(7, '1 Pool(s)', description),
-      POOLS: [{ POOL: 0, URL: 'stratum+tcp://pool.example:3333', User: 'farm.worker1', Status: 'Alive', Priority: 0, 'Stratum Active': true, Accepted: 4200, Rejected: 3 }],
+      POOLS: [
+        {
+          POOL: 0,
+          URL: 'stratum+tcp://pool.example:3333',
+          User: 'farm.worker1',
+          Status: 'Alive',
+          Priority: 0,
+          'Stratum Active': true,
+          Accepted: 4200,
+          Rejected: 3,
+        },
+      ],
       id: 1,
     },
   };
@@ -147,22 +184,60 @@ export function braiinsReplies(options: {
     },
     devdetails: {
       STATUS: status(69, 'Device Details', description),
-      DEVDETAILS: options.boards.map((_, i) => ({ DEVDETAILS: i, Name: 'BC5', ID: 6 + i, Driver: 'BitmainAntminer', Kernel: '', Model: 'Antminer S9', Chips: 63, Frequency: 650, Voltage: 8.8 })),
+      DEVDETAILS: options.boards.map((_, i) => ({
+        DEVDETAILS: i,
+        Name: 'BC5',
+        ID: 6 + i,
+        Driver: 'BitmainAntminer',
+        Kernel: '',
+        Model: 'Antminer S9',
+        Chips: 63,
+        Frequency: 650,
+        Voltage: 8.8,
+      })),
       id: 1,
     },
     devs: {
       STATUS: status(9, `${options.boards.length} ASC(s)`, description),
-      DEVS: options.boards.map((_, i) => ({ ASC: i, ID: 6 + i, Name: 'BC5', Enabled: 'Y', Status: 'Alive', Temperature: 0.0, 'MHS av': 4700000, 'MHS 5s': 4710000, 'MHS 1m': 4705000, 'MHS 5m': 4702000, 'MHS 15m': 4701000, 'Nominal MHS': 4725000 })),
+      DEVS: options.boards.map((_, i) => ({
+        ASC: i,
+        ID: 6 + i,
+        Name: 'BC5',
+        Enabled: 'Y',
+        Status: 'Alive',
+        Temperature: 0.0,
+        'MHS av': 4700000,
+        'MHS 5s': 4710000,
+        'MHS 1m': 4705000,
+        'MHS 5m': 4702000,
+        'MHS 15m': 4701000,
+        'Nominal MHS': 4725000,
+      })),
       id: 1,
     },
     summary: {
       STATUS: status(11, 'Summary', description),
-      SUMMARY: [{ Elapsed: 86400, 'MHS av': 14100000, 'MHS 5s': 14130000, 'MHS 1m': 14115000, Accepted: 4000, Rejected: 2, 'Hardware Errors': 11 }],
+      SUMMARY: [
+        {
+          Elapsed: 86400,
+          'MHS av': 14100000,
+          'MHS 5s': 14130000,
+          'MHS 1m': 14115000,
+          Accepted: 4000,
+          Rejected: 2,
+          'Hardware Errors': 11,
+        },
+      ],
       id: 1,
     },
     temps: {
       STATUS: status(201, `${options.boards.length} Temp(s)`, description),
-      TEMPS: options.boards.map((board, i) => ({ ID: 6 + i, TEMP: i, Board: board, Chip: options.chips?.[i] ?? 0.0 })),
+      TEMPS: options.boards.map((board, i) => ({
+        ID: 6 + i,
+        TEMP: i,
+        Board: board,
+        Chip: options.chips?.[i] ?? 0.0,
+      })),
       id: 1,
     },
     fans: {
@@ -184,7 +259,16 @@ export function braiinsReplies(options: {
     },
     pools: {
       STATUS: status(7, '1 Pool(s)', description),
-      POOLS: [{ POOL: 0, URL: 'stratum+tcp://pool.example:3333', User: 'farm.worker2', Status: 'Alive', Priority: 0, 'Stratum Active': true }],
+      POOLS: [
+        {
+          POOL: 0,
+          URL: 'stratum+tcp://pool.example:3333',
+          User: 'farm.worker2',
+          Status: 'Alive',
+          Priority: 0,
+          'Stratum Active': true,
+        },
+      ],
       id: 1,
     },
   };

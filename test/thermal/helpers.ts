@@ -14,7 +14,11 @@ export interface SnapshotSpec {
 }
 
 export function snapshotOf(spec: SnapshotSpec = {}): Snapshot {
-  const base = identitySnapshot(spec.make ?? 'Antminer', spec.model === undefined ? 'S19j Pro' : spec.model, null);
+  const base = identitySnapshot(
+    spec.make ?? 'Antminer',
+    spec.model === undefined ? 'S19j Pro' : spec.model,
+    null,
+  );
   const boards: Board[] = (spec.boards ?? []).map((b, index) => ({
     index,
     hashrate_hs: 30e12,

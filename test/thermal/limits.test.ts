@@ -52,7 +52,8 @@ describe('effectiveLimits sources', () => {
     for (const model of ['S21 XP Hyd.', 'S19 XP Hydro', 'M63S VK30', 'M60S_VK40', 'M53 Hydro']) {
       expect(isHydroModel(model), model).toBe(true);
     }
-    for (const model of ['S19j Pro', 'M30S++', 'S21 Pro', 'A1246']) expect(isHydroModel(model), model).toBe(false);
+    for (const model of ['S19j Pro', 'M30S++', 'S21 Pro', 'A1246'])
+      expect(isHydroModel(model), model).toBe(false);
     const limits = effectiveLimits(snapshotOf({ model: 'S21 XP Hyd.' }));
     expect(limits.cooling).toEqual({ value: 'hydro', source: 'model S21 XP Hyd.' });
     expect(limits.metrics.inlet.critical).toEqual({ value: 45, source: 'default hydro' });
@@ -92,7 +93,10 @@ describe('effectiveLimits sources', () => {
 
   it('declares immersion only through config, and config beats the model', () => {
     const config = parseThermalConfig({ sites: { tank: { cooling: 'immersion' } } });
-    expect(detectCooling(airMiner(60), config, 'tank')).toEqual({ value: 'immersion', source: 'config site=tank' });
+    expect(detectCooling(airMiner(60), config, 'tank')).toEqual({
+      value: 'immersion',
+      source: 'config site=tank',
+    });
     const limits = effectiveLimits(airMiner(60, { fans: [0, 0, 0, 0] }), config, 'tank');
     expect(limits.metrics.inlet.critical).toEqual({ value: 65, source: 'default immersion' });
     expect(limits.metrics.fans_failed.critical.value).toBeNull();
@@ -118,7 +122,9 @@ describe('thermal config validation', () => {
   });
 
   it('names an unknown key', () => {
-    expect(failure({ classes: { air: { bord: { warn: 70 } } } }).message).toBe('thermal.classes.air.bord: unknown key');
+    expect(failure({ classes: { air: { bord: { warn: 70 } } } }).message).toBe(
+      'thermal.classes.air.bord: unknown key',
+    );
     expect(failure({ classes: { water: {} } }).message).toMatch(/water/);
   });
 
@@ -127,14 +133,51 @@ describe('thermal config validation', () => {
       /^thermal\.models\.S9\.board\.warn: warn 90 must be at or below critical 85/,
     );
     // Low metrics run the other way: a fan warns at a higher speed than it is critical.
-    expect(failure({ miners: { x: { fan_rpm: { warn: 500, critical: 1000 } } } }).message).toMatch(/fan_rpm\.warn/);
-    expect(parseThermalConfig({ miners: { x: { fan_rpm: { warn: 1200, critical: 600 } } } }).miners?.x?.fan_rpm?.warn).toBe(
-      1200,
+    expect(failure({ miners: { x: { fan_rpm: { warn: 500, critical: 1000 } } } }).message).toMatch(
+      /fan_rpm\.warn/,
     );
+    expect(
+      parseThermalConfig({ miners: { x: { fan_rpm: { warn: 1200, critical: 600 } } } }).miners?.x?.fan_rpm
+        ?.warn,
+    ).toBe(1200);
   });
 
   it('refuses a bad cooling class and a negative margin', () => {
     expect(failure({ sites: { A: { cooling: 'oil' } } }).message).toMatch(/^thermal\.sites\.A\.cooling: /);
     expect(failure({ margin_c: -1 }).message).toMatch(/^thermal\.margin_c: /);
+  });
+});
+
+describe('hashctl thermal limits (no targets)', () => {
+  it('prints the defaults with their sources, and the config overrides for a site', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { runCli } = await import('../../src/cli.js');
+    const { memoryContext } = await import('../../src/context.js');
+    const plain = memoryContext();
+    expect(await runCli(['thermal', 'limits', '--json'], plain)).toBe(0);
+    const defaults = JSON.parse(plain.out());
+    expect(defaults.classes.air.board.critical).toEqual({ value: 80, source: 'default air' });
+    expect(defaults.classes.hydro.inlet.warn).toEqual({ value: 40, source: 'default hydro' });
+    expect(defaults.model_rules.map((r: { name: string }) => r.name)).toContain('S9');
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-limits-'));
+    try {
+      const file = path.join(dir, 'hashctl.json');
+      fs.writeFileSync(file, JSON.stringify({ thermal: { sites: { A: { board: { critical: 78 } } } } }));
+      const table = memoryContext();
+      expect(await runCli(['thermal', 'limits', '--config', file, '--site', 'A'], table)).toBe(0);
+      const lines = table.out().trim().split('\n');
+      expect(lines[0]).toBe('CLASS\tMETRIC\tWARN\tCRITICAL\tSOURCE');
+      expect(lines).toContain('air\tboard\t75\t78\tdefault air; config site=A');
+
+      fs.writeFileSync(file, JSON.stringify({ thermal: { sites: { A: { board: { critical: 'x' } } } } }));
+      const bad = memoryContext();
+      expect(await runCli(['thermal', 'limits', '--config', file], bad)).toBe(2);
+      expect(bad.err()).toMatch(/thermal\.sites\.A\.board\.critical/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -46,7 +46,10 @@ describe('assessPosture', () => {
     expect(report.trip).toMatchObject({ sensor: 'board', value_c: 110 });
     expect(report.findings).toEqual([]);
     // Our alert limits follow the firmware's own (warn at Hot, critical 3 °C before Dangerous).
-    expect(report.limits.metrics.board.critical).toEqual({ value: 107, source: 'firmware Braiins OS Dangerous=110 − 3' });
+    expect(report.limits.metrics.board.critical).toEqual({
+      value: 107,
+      source: 'firmware Braiins OS Dangerous=110 − 3',
+    });
   });
 
   it('flags protection off, a limit above the vendor maximum, and manual fans', () => {
@@ -54,22 +57,41 @@ describe('assessPosture', () => {
     expect(ids(off)).toContain('protection-off');
     expect(off.find((f) => f.id === 'protection-off')?.severity).toBe('critical');
 
-    const above = assessPosture(decoded(braiinsReplies({ boards: [60], hot: 105, dangerous: 125 })), braiinsS9(60));
+    const above = assessPosture(
+      decoded(braiinsReplies({ boards: [60], hot: 105, dangerous: 125 })),
+      braiinsS9(60),
+    );
     const finding = above.find((f) => f.id === 'limit-above-vendor-max');
     expect(finding).toMatchObject({ severity: 'high', data: { dangerous: 125, vendor_max: 110 } });
     expect(finding?.evidence).toContain('dangerous=125');
 
-    const manual = assessPosture(decoded(braiinsReplies({ boards: [60], mode: 'Manual', fanSpeed: 20 })), braiinsS9(60));
-    expect(manual.find((f) => f.id === 'fans-manual')).toMatchObject({ severity: 'high', data: { max_speed_pct: 20 } });
+    const manual = assessPosture(
+      decoded(braiinsReplies({ boards: [60], mode: 'Manual', fanSpeed: 20 })),
+      braiinsS9(60),
+    );
+    expect(manual.find((f) => f.id === 'fans-manual')).toMatchObject({
+      severity: 'high',
+      data: { max_speed_pct: 20 },
+    });
   });
 
   it('flags broken ordering and a narrow Hot–Dangerous gap', () => {
-    expect(ids(assessPosture(decoded(braiinsReplies({ boards: [60], target: 95, hot: 90, dangerous: 100 })), braiinsS9(60)))).toEqual([
-      'limit-order',
-    ]);
-    expect(ids(assessPosture(decoded(braiinsReplies({ boards: [60], target: 80, hot: 98, dangerous: 100 })), braiinsS9(60)))).toEqual([
-      'hot-dangerous-gap',
-    ]);
+    expect(
+      ids(
+        assessPosture(
+          decoded(braiinsReplies({ boards: [60], target: 95, hot: 90, dangerous: 100 })),
+          braiinsS9(60),
+        ),
+      ),
+    ).toEqual(['limit-order']);
+    expect(
+      ids(
+        assessPosture(
+          decoded(braiinsReplies({ boards: [60], target: 80, hot: 98, dangerous: 100 })),
+          braiinsS9(60),
+        ),
+      ),
+    ).toEqual(['hot-dangerous-gap']);
   });
 
   it('flags a miner past our critical but below its firmware trip, and past the trip', () => {
@@ -84,26 +106,44 @@ describe('assessPosture', () => {
   });
 
   it('uses the documented cut-off for stock firmware and says limits are not readable', () => {
-    const stock = snapshotOf({ model: 'S9', firmware: 'bmminer', boards: [{ temp_board_c: 87 }], fans: [5000, 5100] });
+    const stock = snapshotOf({
+      model: 'S9',
+      firmware: 'bmminer',
+      boards: [{ temp_board_c: 87 }],
+      fans: [5000, 5100],
+    });
     const report = postureReport({}, stock);
     expect(report.trip).toMatchObject({ value_c: 90, sensor: 'board' });
     expect(ids(report.findings)).toEqual(['no-readable-limits', 'past-critical-below-trip']);
-    expect(report.findings.find((f) => f.id === 'past-critical-below-trip')?.data).toMatchObject({ reading: 87, critical: 85 });
+    expect(report.findings.find((f) => f.id === 'past-critical-below-trip')?.data).toMatchObject({
+      reading: 87,
+      critical: 85,
+    });
   });
 
   it('flags every fan stopped on an air unit that is mining (the hAnt pattern)', () => {
     const findings = assessPosture({}, airMiner(60, { fans: [0, 0, 0, 0] }));
     expect(findings.find((f) => f.id === 'fans-stopped')?.severity).toBe('critical');
-    expect(ids(assessPosture({}, airMiner(60, { fans: [0, 0, 0, 0], model: 'S21 XP Hyd.' })))).not.toContain('fans-stopped');
+    expect(ids(assessPosture({}, airMiner(60, { fans: [0, 0, 0, 0], model: 'S21 XP Hyd.' })))).not.toContain(
+      'fans-stopped',
+    );
   });
 
   it('reads LuxOS MinFans and flags 0 on an air unit', () => {
     const replies = decoded({
       version: { VERSION: [{ LUXminer: '2025.4.8.220305-57b389c7', API: '3.7', Type: 'Antminer S19k Pro' }] },
       tempctrl: { TEMPCTRL: [{ Mode: 'Automatic', Target: 55, Hot: 65, Dangerous: 80 }] },
-      fans: { FANCTRL: [{ MinFans: 0, PowerOffSpeed: 20 }], FANS: [{ FAN: 'FAN1', ID: 0, RPM: 1920, Speed: 20 }] },
+      fans: {
+        FANCTRL: [{ MinFans: 0, PowerOffSpeed: 20 }],
+        FANS: [{ FAN: 'FAN1', ID: 0, RPM: 1920, Speed: 20 }],
+      },
     });
-    const snapshot = snapshotOf({ model: 'S19k Pro', firmware: 'LUXminer', boards: [{ temp_board_c: 50 }], fans: [1920] });
+    const snapshot = snapshotOf({
+      model: 'S19k Pro',
+      firmware: 'LUXminer',
+      boards: [{ temp_board_c: 50 }],
+      fans: [1920],
+    });
     const findings = assessPosture(replies, snapshot);
     expect(ids(findings)).toEqual(['limit-above-vendor-max', 'min-fans-zero']);
     expect(findings[0]?.data).toMatchObject({ dangerous: 80, vendor_max: 75 });

@@ -44,7 +44,11 @@ describe('thermal config pull', () => {
   });
 
   const remote = {
-    thermal: { margin_c: 4, sites: { A: { board: { warn: 72, critical: 78 } } }, classes: { air: { inlet: { critical: 38 } } } },
+    thermal: {
+      margin_c: 4,
+      sites: { A: { board: { warn: 72, critical: 78 } } },
+      classes: { air: { inlet: { critical: 38 } } },
+    },
   };
 
   it('fetches with the key header, shows the difference and writes the thermal section only', async () => {
@@ -52,7 +56,10 @@ describe('thermal config pull', () => {
     const file = path.join(dir, 'hashctl.json');
     fs.writeFileSync(file, JSON.stringify({ site: 'A', db: 'farm.db', thermal: { margin_c: 3 } }, null, 2));
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
-    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', `${server.url}/base/`, '--config', file], ctx);
+    const code = await runCli(
+      ['thermal', 'config', 'pull', '--endpoint', `${server.url}/base/`, '--config', file],
+      ctx,
+    );
     expect(ctx.err()).toContain('wrote 4 change(s)');
     expect(code).toBe(0);
     expect(server.requests).toEqual([{ path: '/base/api/thermal/config', key: KEY }]);
@@ -65,7 +72,12 @@ describe('thermal config pull', () => {
     expect(fs.readdirSync(dir)).toEqual(['hashctl.json']);
 
     const again = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
-    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--json'], again)).toBe(0);
+    expect(
+      await runCli(
+        ['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--json'],
+        again,
+      ),
+    ).toBe(0);
     expect(JSON.parse(again.out())).toMatchObject({ changes: [], written: false });
   });
 
@@ -74,7 +86,10 @@ describe('thermal config pull', () => {
     const file = path.join(dir, 'hashctl.json');
     fs.writeFileSync(file, '{}\n');
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
-    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--dry-run', '--json'], ctx);
+    const code = await runCli(
+      ['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--dry-run', '--json'],
+      ctx,
+    );
     expect(code).toBe(0);
     const out = JSON.parse(ctx.out());
     expect(out.written).toBe(false);
@@ -92,7 +107,9 @@ describe('thermal config pull', () => {
     const file = path.join(dir, 'hashctl.json');
     fs.writeFileSync(file, '{"thermal":{}}\n');
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
-    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(2);
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(
+      2,
+    );
     expect(ctx.err()).toMatch(/remote thermal\.sites\.A\.board\.warn: /);
     expect(fs.readFileSync(file, 'utf8')).toBe('{"thermal":{}}\n');
   });
@@ -101,7 +118,9 @@ describe('thermal config pull', () => {
     server = await serve(401, { error: `bad key ${KEY}` });
     const file = path.join(dir, 'hashctl.json');
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
-    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(1);
+    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file], ctx)).toBe(
+      1,
+    );
     expect(ctx.err()).toMatch(/refused the collector key \(HTTP 401\)/);
     expect(ctx.err()).not.toContain(KEY);
     expect(fs.existsSync(file)).toBe(false);
@@ -114,13 +133,21 @@ describe('thermal config pull', () => {
     fs.chmodSync(keyFile, 0o644);
     const file = path.join(dir, 'hashctl.json');
     const ctx = memoryContext({ env: {}, cwd: dir });
-    const code = await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile], ctx);
+    const code = await runCli(
+      ['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile],
+      ctx,
+    );
     expect(code).toBe(2);
     expect(ctx.err()).toMatch(/readable by group or others/);
     expect(server.requests).toEqual([]);
     fs.chmodSync(keyFile, 0o600);
     const ok = memoryContext({ env: {}, cwd: dir });
-    expect(await runCli(['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile], ok)).toBe(0);
+    expect(
+      await runCli(
+        ['thermal', 'config', 'pull', '--endpoint', server.url, '--config', file, '--key-file', keyFile],
+        ok,
+      ),
+    ).toBe(0);
     expect(server.requests).toEqual([{ path: '/api/thermal/config', key: KEY }]);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).thermal.margin_c).toBe(4);
   });

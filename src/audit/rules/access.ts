@@ -24,7 +24,10 @@ export const rpcWriteAccess: RuleDefinition = {
   evaluate(input) {
     const access = assessAccess(input);
     const checkList = Object.entries(access.checks)
-      .map(([command, answer]) => `check|${command} → ${answer} (${describeOutcome(input.reads[`check|${command}`])})`)
+      .map(
+        ([command, answer]) =>
+          `check|${command} → ${answer} (${describeOutcome(input.reads[`check|${command}`])})`,
+      )
       .join('; ');
     const evidenceTail = checkList === '' ? '' : `; ${checkList}`;
     if (access.privileged === 'granted') {
@@ -109,11 +112,14 @@ export const rpcReadable: RuleDefinition = {
     const access = assessAccess(input);
     if (access.readable.length === 0) return [];
     const pools = configuredPools(input);
-    const users = [...new Set(pools.map((pool) => pool.user).filter((user): user is string => user !== null))];
+    const users = [
+      ...new Set(pools.map((pool) => pool.user).filter((user): user is string => user !== null)),
+    ];
     const summary = records(input.reads.summary, 'SUMMARY')[0];
     const disclosed: string[] = [`answered ${access.readable.join(', ')} without credentials`];
     disclosed.push(`miner: ${minerLabel(input)}`);
-    if (pools.length > 0) disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.url).join(', ')}`);
+    if (pools.length > 0)
+      disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.url).join(', ')}`);
     if (users.length > 0) disclosed.push(`worker(s): ${users.join(', ')}`);
     if (summary) {
       const rate = summary['GHS 5s'] ?? summary['MHS 5s'] ?? summary['GHS av'] ?? summary['MHS av'];

@@ -68,7 +68,11 @@ export const serviceExposed: RuleDefinition = {
     return input.services
       .filter((probe) => probe.open)
       .map((probe) => {
-        const known = SERVICE_SEVERITY[probe.service] ?? { severity: 'info' as const, why: 'open', fix: 'Review it.' };
+        const known = SERVICE_SEVERITY[probe.service] ?? {
+          severity: 'info' as const,
+          why: 'open',
+          fix: 'Review it.',
+        };
         return finding(
           this,
           input,

@@ -16,7 +16,10 @@ export const firmwareVulnerable: RuleDefinition = {
   help: 'Update the firmware to a fixed build and restrict write access on TCP 4028. Each finding names its source.',
   evaluate(input) {
     const access = assessAccess(input);
-    const openPorts = input.services === null ? null : input.services.filter((probe) => probe.open).map((probe) => probe.port);
+    const openPorts =
+      input.services === null
+        ? null
+        : input.services.filter((probe) => probe.open).map((probe) => probe.port);
     const results: Finding[] = [];
     for (const vulnerability of VULNERABILITIES) {
       const match = vulnerability.match({ identity: input.identity, access, openPorts, input });

@@ -35,7 +35,8 @@ export function poolsOf(input: AuditInput): PoolView[] {
   // connected (CGMINER-API §15).
   const alive = raw.filter((pool) => pool.url !== '' && (pool.status ?? 'Alive') === 'Alive');
   const inUse = alive.reduce<PoolView | null>(
-    (best, pool) => (best === null || (pool.priority ?? pool.index) < (best.priority ?? best.index) ? pool : best),
+    (best, pool) =>
+      best === null || (pool.priority ?? pool.index) < (best.priority ?? best.index) ? pool : best,
     null,
   );
   return raw.map((pool) => ({ ...pool, active: pool === inUse }));
@@ -59,6 +60,8 @@ export function finding(
 
 export function minerLabel(input: AuditInput): string {
   const { make, model, dialect } = input.identity;
-  const name = [make === 'unknown' ? null : make, model].filter(Boolean).join(' ');
+  const prefix =
+    make === 'unknown' || (model ?? '').toLowerCase().startsWith(make.toLowerCase()) ? null : make;
+  const name = [prefix, model].filter(Boolean).join(' ');
   return name === '' ? dialect : `${name} (${dialect})`;
 }

@@ -94,7 +94,11 @@ export const poolExtra: RuleDefinition = {
     const active = pools.find((pool) => pool.active);
     if (active && active.priority !== null) {
       const preferred = pools.filter(
-        (pool) => pool !== active && pool.priority !== null && pool.priority < (active.priority ?? 0) && pool.status === 'Alive',
+        (pool) =>
+          pool !== active &&
+          pool.priority !== null &&
+          pool.priority < (active.priority ?? 0) &&
+          pool.status === 'Alive',
       );
       if (preferred.length > 0) {
         results.push(
@@ -133,7 +137,9 @@ export const workerMismatch: RuleDefinition = {
           this,
           input,
           pool.active ? 'critical' : 'high',
-          pool.active ? 'Miner is mining for an unexpected worker' : 'Pool worker does not match the expected pattern',
+          pool.active
+            ? 'Miner is mining for an unexpected worker'
+            : 'Pool worker does not match the expected pattern',
           `pool ${pool.index} ${pool.url}: user ${JSON.stringify(pool.user)} does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
         ),

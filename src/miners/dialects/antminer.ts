@@ -3,6 +3,7 @@
 // of the S21 era (CGMINER-API.md §8.1). Also the base of every aftermarket firmware on bmminer.
 import { ghsFieldUnit, isHydroModel, unitMultiplier } from '../models.js';
 import {
+  allValues,
   counter,
   dashList,
   firstOf,
@@ -128,8 +129,8 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
       hashrate_hs: rate === null ? null : rate * perChainUnit,
       chips: counter(device[`chain_acn${n}`]),
       chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: maxOf([temp(device[`temp${n}`]), temp(device[`temp3_${n}`]), ...pcb.map(temp), ...zPcb.map(temp)]),
-      temp_chip_c: maxOf([temp(device[`temp2_${n}`]), temp(device[`temp4_${n}`]), ...chip.map(temp), ...zChip.map(temp)]),
+      temp_board_c: maxOf([...allValues(device, `temp${n}`).map(temp), ...pcb.map(temp), ...zPcb.map(temp)]),
+      temp_chip_c: maxOf([...allValues(device, `temp2_${n}`).map(temp), ...chip.map(temp), ...zChip.map(temp)]),
       frequency_mhz:
         firstOf(device, [`freq${n}`, `freq_avg${n}`, `frequency${n}`], (v) => positive(leadingNumber(v))) ?? globalFreq,
       bad_chips: badChips(device[`chain_acs${n}`]),

@@ -2,7 +2,7 @@
 // `Num chips` (expected) and `Num active chips`; the old build splits them into STATS0, STATS1, …
 // The unit of the `MHS` fields depends on the model (an A9 reports sol/s there), so without a model
 // or a `coin` reply naming the algorithm the hashrate is left null rather than guessed.
-import { counter, isRecord, positive, type Rec, str, temp } from '../values.js';
+import { counter, isRecord, num, positive, type Rec, str, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -10,6 +10,7 @@ import {
   CURRENT_LABELS,
   type DialectInput,
   emptyTelemetry,
+  fansFromSlots,
   labelledRate,
   type Telemetry,
 } from './common.js';
@@ -47,7 +48,19 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
   }
   applySummaryCounters(out, summary);
 
-  chainRecords(input).forEach((chain, i) => {
+  const chains = chainRecords(input);
+  // HonorKnight-style records carry the fans too ("Fan0 rpm"); the first chain's copy is enough.
+  const first = chains[0];
+  if (first) {
+    const slots: [number, number | null][] = [];
+    for (const [key, value] of Object.entries(first)) {
+      const match = /^Fan(\d+) rpm$/.exec(key);
+      if (match) slots.push([Number(match[1]), num(value)]);
+    }
+    out.fans = fansFromSlots(slots, null);
+    if (out.fans.length > 0) out.cooling = 'air';
+  }
+  chains.forEach((chain, i) => {
     const board: BoardDraft = {
       index: counter(chain['Chain ID']) ?? counter(chain.STATS) ?? i,
       hashrate_hs: rescale(labelledRate(chain, AVERAGE_LABELS)),

@@ -273,6 +273,30 @@ function bitmainProfile(base: Omit<Profile, 'commands' | 'native' | 'samples'>, 
       stats: extra.stats,
       devs: extra.devs,
       pools: extra.pools ?? poolsCommand((ctx) => bitmainPools(ctx)),
+      // Outside group A, so stock units answer E/45 (pyasic #44); with write access they answer.
+      devdetails: READ_JOINABLE((ctx) =>
+        ok(
+          ctx,
+          69,
+          'Device Details',
+          'DEVDETAILS',
+          ctx.state.boards.map((b, i) => ({ DEVDETAILS: i, Name: 'BTM', ID: i, Driver: 'bitmain', Kernel: '', Model: id.type, 'Device Path': '' })),
+        ),
+      ),
+      config: READ_JOINABLE((ctx) =>
+        ok(ctx, 33, `${id.msgPrefix} config`, 'CONFIG', [
+          {
+            'ASC Count': ctx.state.boards.length,
+            'PGA Count': 0,
+            'Pool Count': ctx.state.pools.length,
+            Strategy: 'Failover',
+            'Log Interval': 5,
+            'Device Code': '',
+            OS: 'Linux',
+            Hotplug: 'None',
+          },
+        ]),
+      ),
       ...extra.more,
     },
   };

@@ -3,7 +3,10 @@ import { UsageError } from '../../errors.js';
 import { unit } from '../rng.js';
 import type { Profile } from '../types.js';
 import { antminerL3plus, antminerS19, antminerS21, antminerS9, hiveonS9, vnishS9 } from './antminer.js';
+import { avalon } from './avalon.js';
+import { braiinsOs } from './braiins.js';
 import { cgminer } from './cgminer.js';
+import { luxos } from './luxos.js';
 import { whatsminer } from './whatsminer.js';
 
 export const PROFILES: readonly Profile[] = [
@@ -13,7 +16,10 @@ export const PROFILES: readonly Profile[] = [
   antminerL3plus,
   vnishS9,
   hiveonS9,
+  braiinsOs,
+  luxos,
   whatsminer,
+  avalon,
   cgminer,
 ];
 

@@ -1,0 +1,227 @@
+// `hashctl scan`: which endpoints on these subnets are miners, and what they are. One round trip per
+// miner where the firmware allows (connect + `version`), bounded concurrency from the open-file limit,
+// results streamed with --ndjson, a JSON inventory for `probe`/`collect @FILE` with --out.
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { EXIT, HashctlError, UsageError } from '../errors.js';
+import type { ScanResult, ScanSummary } from '../scan/types.js';
+import { parseDuration } from '../util/duration.js';
+import type { GlobalOptions, RegisterCommand } from './shared.js';
+
+/** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
+export const SCAN_DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+/** How long a connected endpoint may take to send its first reply (slow and busy miners included). */
+export const SCAN_DEFAULT_REPLY_TIMEOUT_MS = 3000;
+/** One more connection for an endpoint that closed empty, reset or sent garbage (unless --retries). */
+export const SCAN_DEFAULT_RETRIES = 1;
+const PROGRESS_INTERVAL_MS = 200;
+
+export interface ScanCommandOptions {
+  specs: string[];
+  ports: number[];
+  connectTimeoutMs: number;
+  replyTimeoutMs: number;
+  retries: number;
+  /** null: from the open-file limit. */
+  concurrency: number | null;
+  ndjson: boolean;
+  outFile: string | null;
+  all: boolean;
+}
+
+/** What the action learned from commander: where the shared flags came from (default or typed). */
+export interface ScanFlagSources {
+  timeoutGiven: boolean;
+  retriesGiven: boolean;
+}
+
+/** Flags → typed options; every usage problem is found here, before any traffic. */
+export function parseScanOptions(
+  specs: string[],
+  ports: number[],
+  raw: Record<string, unknown>,
+  globals: GlobalOptions,
+  sources: ScanFlagSources,
+): ScanCommandOptions {
+  const ndjson = raw.ndjson === true;
+  if (ndjson && globals.json) throw new UsageError('--json and --ndjson cannot be used together');
+  const outFile = raw.out === undefined ? null : String(raw.out);
+  if (outFile === '') throw new UsageError('--out needs a file name');
+  const replyTimeoutMs =
+    raw.replyTimeout === undefined ? SCAN_DEFAULT_REPLY_TIMEOUT_MS : parseDuration(String(raw.replyTimeout), '--reply-timeout');
+  const connectTimeoutMs = sources.timeoutGiven ? globals.timeoutMs : SCAN_DEFAULT_CONNECT_TIMEOUT_MS;
+  if (connectTimeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
+  if (replyTimeoutMs <= 0) throw new UsageError('--reply-timeout must be more than 0');
+  return {
+    specs,
+    ports,
+    connectTimeoutMs,
+    replyTimeoutMs,
+    retries: sources.retriesGiven ? globals.retries : SCAN_DEFAULT_RETRIES,
+    concurrency: globals.concurrency,
+    ndjson,
+    outFile,
+    all: raw.all === true,
+  };
+}
+
+export async function runScan(opts: ScanCommandOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const [scanLib, { connectionLimit }, render] = await Promise.all([
+    import('../scan/index.js'),
+    import('../cgminer/limits.js'),
+    import('../output/render.js'),
+  ]);
+  const targets = await scanLib.buildScanTargets(opts.specs, opts.ports, { stdin: ctx.stdin });
+  const concurrency = opts.concurrency ?? connectionLimit();
+  const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
+
+  let latest = '';
+  let drawn = false;
+  const draw = (): void => {
+    if (latest === '') return;
+    ctx.stderr.write(`\r\u001b[2K${latest}`);
+    drawn = true;
+  };
+  const timer = showProgress ? setInterval(draw, PROGRESS_INTERVAL_MS) : null;
+  timer?.unref();
+
+  let report: Awaited<ReturnType<typeof scanLib.scan>>;
+  try {
+    report = await scanLib.scan(
+      targets,
+      {
+        ports: opts.ports,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        replyTimeoutMs: opts.replyTimeoutMs,
+        maxBytes: globals.maxBytes,
+        concurrency,
+        retries: opts.retries,
+        keepNone: opts.all,
+        signal: ctx.signal,
+        now: ctx.now,
+        sleep: ctx.sleep,
+        random: ctx.random,
+      },
+      {
+        onResult: opts.ndjson
+          ? (result) => {
+              if (result.outcome !== 'none' || opts.all) {
+                if (drawn) ctx.stderr.write('\r\u001b[2K');
+                render.writeNdjson(ctx.stdout, result);
+              }
+            }
+          : undefined,
+        onProgress: showProgress
+          ? (progress) => {
+              latest = `hashctl scan: ${scanLib.formatProgress(progress)}`;
+            }
+          : undefined,
+      },
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+    if (drawn) ctx.stderr.write('\r\u001b[2K');
+  }
+  const { results, summary } = report;
+
+  if (opts.outFile !== null) {
+    await writeInventoryFile(opts.outFile, scanLib.buildInventory(results, new Date(ctx.now())));
+  }
+  if (globals.json) {
+    render.writeJson(ctx.stdout, { results, summary });
+  } else if (opts.ndjson) {
+    render.writeNdjson(ctx.stdout, { summary });
+  } else {
+    await writeResultsTable(results, globals, ctx);
+  }
+  if (!globals.quiet && !globals.json) {
+    ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
+    if (opts.outFile !== null) ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
+    if (summary.interrupted) ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
+  }
+  return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+}
+
+export function summaryLine(summary: ScanSummary): string {
+  const makes = Object.entries(summary.by_make)
+    .map(([make, count]) => `${count} ${make}`)
+    .join(', ');
+  const seconds = (summary.elapsed_ms / 1000).toFixed(1);
+  const backoff = summary.backoffs > 0 ? `; backed off ${summary.backoffs}× at the open-file limit` : '';
+  return (
+    `${summary.miners} miners${makes ? ` (${makes})` : ''}, ${summary.open} open, ${summary.none} silent or closed ` +
+    `of ${summary.checked} endpoints in ${seconds}s (${summary.rate_per_s}/s, concurrency ${summary.concurrency})${backoff}`
+  );
+}
+
+function firmwareText(result: ScanResult): string {
+  if (!result.firmware) return '';
+  return [result.firmware.name, result.firmware.version].filter((part) => part !== null).join(' ');
+}
+
+async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, ctx: Context): Promise<void> {
+  const { palette, writeTable } = await import('../output/render.js');
+  const tty = ctx.stdout.isTTY === true;
+  const paint = await palette(globals.color);
+  const outcome = (value: ScanResult['outcome']): string =>
+    tty ? (value === 'miner' ? paint.green(value) : value === 'open' ? paint.yellow(value) : paint.dim(value)) : value;
+  const rows = results.map((r) => [
+    r.host,
+    String(r.port),
+    outcome(r.outcome),
+    r.make ?? '',
+    r.model ?? '',
+    firmwareText(r),
+    (r.reason ?? '').replace(/\s+/g, ' '),
+  ]);
+  if (tty && rows.length === 0) return;
+  await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, { tty });
+}
+
+/** Written to a temporary name and renamed, so `collect @FILE` never reads half an inventory. */
+async function writeInventoryFile(path: string, inventory: unknown): Promise<void> {
+  const { rename, writeFile, unlink } = await import('node:fs/promises');
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, `${JSON.stringify(inventory, null, 2)}\n`);
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw new HashctlError('io', `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+export const registerScan: RegisterCommand = (program, env) => {
+  program
+    .command('scan')
+    .description('discover miners on subnets: a fast TCP sweep, then make, model and firmware of what answered')
+    .argument('<ranges...>', 'addresses to scan (CIDR, range, HOST[:PORT], @FILE, -)')
+    .option('--reply-timeout <duration>', 'after connecting, how long the first reply may take', '3s')
+    .option('--ndjson', 'stream one JSON object per endpoint as found, then a summary line')
+    .option('--out <file>', 'write the miners found as a JSON inventory (for probe/collect @FILE)')
+    .option('--all', 'also list endpoints that refused or never answered (outcome none)')
+    .addHelpText(
+      'after',
+      '\nShared flags mean, for scan: --port takes a list (4028,4029 or 4028-4030); --timeout is the connect\n' +
+        'timeout (default 1s here); --concurrency defaults from the open-file limit; --retries (default 1 here)\n' +
+        're-asks endpoints that closed empty, reset, or sent garbage.',
+    )
+    .action(async (specs: string[], raw: Record<string, unknown>, command: Command) => {
+      const { parsePortList } = await import('../scan/targets.js');
+      const ports = parsePortList(String(command.optsWithGlobals().port ?? '4028'));
+      // The shared --port parser takes one port; scan takes a list, so it sees only the first.
+      command.parent?.setOptionValueWithSource('port', String(ports[0]), command.getOptionValueSourceWithGlobals('port'));
+      const given = (flag: string) => {
+        const source = command.getOptionValueSourceWithGlobals(flag);
+        return source !== undefined && source !== 'default';
+      };
+      const globals = env.globals(command);
+      const opts = parseScanOptions(specs, ports, raw, globals, {
+        timeoutGiven: given('timeout'),
+        retriesGiven: given('retries'),
+      });
+      env.exit(await runScan(opts, globals, env.ctx));
+    });
+};

@@ -1,0 +1,184 @@
+// One miner → one Snapshot with the fewest round trips. First contact asks one joined request
+// (`version+summary+stats+pools+devs`), detects the dialect, then asks only that dialect's extras.
+// A DialectCache remembers per target what to ask, so later cycles go straight to the right set and
+// skip the static replies (Whatsminer `get_version`) until the miner reboots or they grow old.
+import type { DecodedReply, MinerClient } from '../cgminer/types.js';
+import { MinerError, type MinerErrorKind } from '../errors.js';
+import type { Target } from '../targets/types.js';
+import { type Family, detect } from './detect.js';
+import { normalize } from './normalize.js';
+import { Replies, type ReplyMap } from './replies.js';
+import type { Snapshot } from './types.js';
+import { num, str } from './values.js';
+
+/** What first contact asks any miner: everything cgminer-family firmware can join in one request. */
+export const FIRST_CONTACT = ['version', 'summary', 'stats', 'pools', 'devs'];
+
+interface Plan {
+  /** cgminer-style commands; the client joins what can be joined. */
+  commands: string[];
+  /** Whatsminer native commands asked every cycle (never joinable). */
+  natives?: string[];
+  /** Replies that do not change while the miner runs: asked on first contact and after a reboot. */
+  statics?: string[];
+}
+
+const PLANS: Record<Family, Plan> = {
+  antminer: { commands: ['version', 'summary', 'stats', 'pools'] },
+  'antminer-aftermarket': { commands: ['version', 'summary', 'stats', 'pools'] },
+  braiins: { commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps'] },
+  luxos: { commands: ['version', 'summary', 'stats', 'pools', 'devs', 'config', 'temps', 'fans', 'power'] },
+  whatsminer: { commands: ['summary', 'pools', 'edevs', 'devdetails'], natives: ['status'], statics: ['get_version'] },
+  avalon: { commands: ['version', 'summary', 'stats', 'pools', 'devs'] },
+  // `coin` names the hash method, which decides the unit of Innosilicon's MHS fields.
+  innosilicon: { commands: ['summary', 'stats', 'pools', 'devs', 'coin'] },
+  sealminer: { commands: ['version', 'summary', 'stats', 'pools'] },
+  generic: { commands: FIRST_CONTACT },
+};
+
+/** Static replies are asked again at least this often, in case a change went unnoticed. */
+const STATIC_REFRESH_CYCLES = 60;
+
+export interface DialectEntry {
+  family: Family;
+  commands: string[];
+  statics: Record<string, DecodedReply>;
+  cyclesSinceStatics: number;
+  lastUptime: number | null;
+}
+
+/** target key → what worked for that miner last time. */
+export type DialectCache = Map<string, DialectEntry>;
+
+export function createDialectCache(): DialectCache {
+  return new Map();
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  cache?: DialectCache;
+}
+
+export interface FetchResult {
+  snapshot: Snapshot;
+  replies: ReplyMap;
+}
+
+/** Kinds that say why a miner is down, most telling first (a refusal says more than a timeout). */
+const DOWN_KINDS: MinerErrorKind[] = [
+  'unreachable',
+  'refused',
+  'reset',
+  'timeout',
+  'empty_reply',
+  'protocol',
+  'too_large',
+  'parse',
+  'denied',
+  'api',
+];
+
+/** The error to report when no command succeeded. */
+export function mostTellingError(replies: ReplyMap): MinerError | null {
+  const values = Object.values(replies);
+  if (values.length === 0 || values.some((v) => !(v instanceof MinerError))) return null;
+  const errors = values as MinerError[];
+  for (const kind of DOWN_KINDS) {
+    const found = errors.find((e) => e.kind === kind);
+    if (found) return found;
+  }
+  return errors[0] ?? null;
+}
+
+/** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */
+function needsErrorCodes(replies: Replies): boolean {
+  const api = str(replies.nativeMsg('get_version')?.api_ver);
+  const match = api === null ? null : /(\d+)\.(\d+)\.(\d+)/.exec(api);
+  if (!match) return false;
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return major > 2 || (major === 2 && (minor > 0 || patch >= 4));
+}
+
+async function ask(client: MinerClient, target: Target, commands: string[], signal: AbortSignal | undefined): Promise<ReplyMap> {
+  if (commands.length === 0) return {};
+  try {
+    return await client.requestMany(target, commands, signal ? { signal } : {});
+  } catch (error) {
+    if (!(error instanceof MinerError)) throw error;
+    return Object.fromEntries(commands.map((c) => [c, error]));
+  }
+}
+
+async function askNatives(client: MinerClient, target: Target, natives: string[], signal: AbortSignal | undefined): Promise<ReplyMap> {
+  const out: ReplyMap = {};
+  for (const command of natives) {
+    if (signal?.aborted) break;
+    try {
+      out[command] = await client.request(target, command, signal ? { signal } : {});
+    } catch (error) {
+      if (!(error instanceof MinerError)) throw error;
+      out[command] = error;
+    }
+  }
+  return out;
+}
+
+function uptimeOf(replies: ReplyMap): number | null {
+  return num(new Replies(replies).section('summary', 'SUMMARY')[0]?.Elapsed);
+}
+
+function successful(replies: ReplyMap, commands: string[]): Record<string, DecodedReply> {
+  const out: Record<string, DecodedReply> = {};
+  for (const command of commands) {
+    const reply = replies[command];
+    if (reply !== undefined && !(reply instanceof MinerError) && reply.ok) out[command] = reply;
+  }
+  return out;
+}
+
+/**
+ * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
+ * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
+ */
+export async function fetchSnapshot(client: MinerClient, target: Target, options: FetchOptions = {}): Promise<FetchResult> {
+  const { signal, cache } = options;
+  const known = cache?.get(target.key);
+  const replies: ReplyMap = await ask(client, target, known ? known.commands : FIRST_CONTACT, signal);
+  const down = mostTellingError(replies);
+  if (down) throw down;
+
+  const family = known?.family ?? detect(new Replies(replies)).family;
+  const plan = PLANS[family];
+  // First contact: the dialect's extras that the generic request did not cover.
+  Object.assign(replies, await ask(client, target, plan.commands.filter((c) => !(c in replies)), signal));
+
+  const staticNames = plan.statics ?? [];
+  const uptime = uptimeOf(replies);
+  const rebooted = known !== undefined && known.lastUptime !== null && uptime !== null && uptime < known.lastUptime;
+  const reuseStatics =
+    known !== undefined &&
+    !rebooted &&
+    known.cyclesSinceStatics < STATIC_REFRESH_CYCLES &&
+    staticNames.every((c) => c in known.statics);
+  if (reuseStatics) Object.assign(replies, known.statics);
+  else Object.assign(replies, await askNatives(client, target, staticNames, signal));
+
+  const natives = [...(plan.natives ?? [])];
+  if (family === 'whatsminer' && needsErrorCodes(new Replies(replies))) natives.push('get_error_code');
+  Object.assign(replies, await askNatives(client, target, natives, signal));
+
+  if (cache) {
+    // A different dialect now (firmware swapped): start over with first contact next cycle.
+    if (detect(new Replies(replies)).family !== family) cache.delete(target.key);
+    else {
+      cache.set(target.key, {
+        family,
+        commands: plan.commands,
+        statics: reuseStatics && known ? known.statics : successful(replies, staticNames),
+        cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,
+        lastUptime: uptime ?? known?.lastUptime ?? null,
+      });
+    }
+  }
+  return { snapshot: normalize(replies), replies };
+}

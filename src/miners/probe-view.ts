@@ -1,0 +1,230 @@
+// The default mode of `hashctl probe TARGETS`: one normalized row per miner. Columns are chosen with
+// --wide / --fields; chip and board temperatures are coloured against the default limits of
+// thermal-facts.md §6 (chip 95/105 °C, board 75/80 °C). --json prints the per-target objects of
+// hashctl.md §3 with the snapshot under "snapshot".
+import type { Context } from '../context.js';
+import type { GlobalOptions } from '../commands/shared.js';
+import { EXIT, MinerError, UsageError } from '../errors.js';
+import type { Palette } from '../output/render.js';
+import type { Target } from '../targets/types.js';
+import type { Snapshot } from './types.js';
+
+/** The targets of a probe: iterable, counted, and whether the user named exactly one host. */
+export interface ProbeTargets extends Iterable<Target> {
+  readonly count: number;
+  readonly singleHost?: boolean;
+}
+
+export interface SnapshotProbeOptions {
+  wide: boolean;
+  /** Explicit columns (`--fields a,b`); null: the default set, or the wide set with --wide. */
+  fields: string[] | null;
+}
+
+export const CHIP_LIMITS_C = { warn: 95, critical: 105 } as const;
+export const BOARD_LIMITS_C = { warn: 75, critical: 80 } as const;
+
+interface Row {
+  target: Target;
+  snapshot: Snapshot | null;
+  error: MinerError | null;
+}
+
+interface Column {
+  name: string;
+  head: string;
+  wide: boolean;
+  right?: boolean;
+  cell(row: Snapshot, paint: Palette): string;
+}
+
+const dash = '-';
+
+/** TH/s for SHA-256, ksol/s for Equihash, the fitting SI unit otherwise. */
+export function formatRate(hs: number | null, algorithm: string, format: (hs: number | null, unit?: 'TH/s') => string): string {
+  if (hs === null) return dash;
+  if (algorithm === 'sha256d') return format(hs, 'TH/s');
+  if (algorithm === 'equihash') return `${(hs / 1e3).toFixed(2)} ksol/s`;
+  return format(hs);
+}
+
+function colourTemp(value: number | null, limits: { warn: number; critical: number }, paint: Palette): string {
+  if (value === null) return dash;
+  const text = `${value}°C`;
+  if (value >= limits.critical) return paint.red(text);
+  if (value >= limits.warn) return paint.yellow(text);
+  return text;
+}
+
+function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDuration: (ms: number) => string): Column[] {
+  const rate = (s: Snapshot, hs: number | null) => formatRate(hs, s.algorithm, format);
+  return [
+    { name: 'miner', head: 'miner', wide: false, cell: (s) => [s.make, s.model].filter((v) => v !== null).join(' ') },
+    {
+      name: 'firmware',
+      head: 'firmware',
+      wide: false,
+      cell: (s) => [s.firmware.name, s.firmware.version].filter((v) => v !== null).join(' ') || dash,
+    },
+    { name: 'hashrate', head: 'hashrate', wide: false, right: true, cell: (s) => rate(s, s.hashrate.current_hs) },
+    { name: 'average', head: 'average', wide: true, right: true, cell: (s) => rate(s, s.hashrate.average_hs) },
+    { name: 'nominal', head: 'nominal', wide: true, right: true, cell: (s) => rate(s, s.hashrate.nominal_hs) },
+    {
+      name: 'boards',
+      head: 'boards',
+      wide: false,
+      cell: (s, paint) => {
+        if (s.boards.length === 0) return dash;
+        const ok = s.boards.filter((b) => b.status === 'ok').length;
+        const text = `${ok}/${s.boards.length}`;
+        return s.boards.some((b) => b.status === 'dead') ? paint.red(text) : ok < s.boards.length && s.state !== 'sleeping' ? paint.yellow(text) : text;
+      },
+    },
+    {
+      name: 'chips',
+      head: 'chips',
+      wide: false,
+      right: true,
+      cell: (s) => {
+        const counts = s.boards.map((b) => b.chips).filter((c): c is number => c !== null);
+        if (counts.length === 0) return dash;
+        const total = counts.reduce((a, b) => a + b, 0);
+        const expected = s.boards.map((b) => b.chips_expected);
+        return expected.every((e) => e !== null) ? `${total}/${expected.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)}` : String(total);
+      },
+    },
+    { name: 'chip_temp', head: 'chip max', wide: false, right: true, cell: (s, p) => colourTemp(s.temp_max_chip_c, CHIP_LIMITS_C, p) },
+    { name: 'board_temp', head: 'board max', wide: true, right: true, cell: (s, p) => colourTemp(s.temp_max_board_c, BOARD_LIMITS_C, p) },
+    { name: 'inlet', head: 'inlet', wide: true, right: true, cell: (s) => (s.temp_inlet_c == null ? dash : `${s.temp_inlet_c}°C`) },
+    {
+      name: 'fans',
+      head: 'fans',
+      wide: false,
+      cell: (s, paint) => {
+        if (s.fans.length === 0) return s.cooling === 'hydro' || s.cooling === 'immersion' ? s.cooling : dash;
+        const stopped = s.fans.filter((f) => f.rpm === 0).length;
+        const rpms = s.fans.map((f) => f.rpm ?? 0).filter((r) => r > 0);
+        const range = rpms.length === 0 ? '' : ` ${Math.min(...rpms)}-${Math.max(...rpms)}`;
+        const text = `${s.fans.length}${range}`;
+        return stopped > 0 ? paint.red(`${text} (${stopped} stopped)`) : text;
+      },
+    },
+    { name: 'power', head: 'power', wide: true, right: true, cell: (s) => (s.power_w === null ? dash : `${Math.round(s.power_w)} W`) },
+    {
+      name: 'efficiency',
+      head: 'J/TH',
+      wide: true,
+      right: true,
+      cell: (s) => (s.efficiency_j_per_th === null ? dash : s.efficiency_j_per_th.toFixed(1)),
+    },
+    {
+      name: 'pool',
+      head: 'pool',
+      wide: false,
+      cell: (s) => s.pools.find((p) => p.active)?.url.replace(/^stratum\d?\+tcp:\/\//, '') ?? dash,
+    },
+    { name: 'uptime', head: 'uptime', wide: false, right: true, cell: (s) => (s.uptime_s === null ? dash : formatDuration(s.uptime_s * 1000)) },
+    { name: 'state', head: 'state', wide: true, cell: (s) => s.state ?? dash },
+    {
+      name: 'errors',
+      head: 'errors',
+      wide: true,
+      cell: (s, paint) => (s.errors.length === 0 ? '' : paint.yellow(s.errors.map((e) => (e.code === null ? e.message : String(e.code))).join(' '))),
+    },
+  ];
+}
+
+export const FIELD_NAMES = ['target', ...columns(() => '', () => '').map((c) => c.name)];
+
+/** The columns for the options; unknown names are a usage error that lists the valid ones. */
+export function selectFields(opts: SnapshotProbeOptions): string[] {
+  if (opts.fields === null) {
+    return ['target', ...columns(() => '', () => '').filter((c) => opts.wide || !c.wide).map((c) => c.name)];
+  }
+  const unknown = opts.fields.filter((f) => !FIELD_NAMES.includes(f));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${FIELD_NAMES.join(', ')}`);
+  }
+  return opts.fields;
+}
+
+function jsonResult(row: Row, elapsedMs: number): Record<string, unknown> {
+  const base = { target: row.target.key, host: row.target.host, port: row.target.port, ok: row.error === null, elapsed_ms: elapsedMs };
+  return row.error === null ? { ...base, snapshot: row.snapshot } : { ...base, error: row.error.toJSON() };
+}
+
+export async function runSnapshotProbe(
+  targets: ProbeTargets,
+  opts: SnapshotProbeOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
+  const fields = selectFields(opts); // before any traffic
+  const [{ createClient }, { defaultConcurrency }, { runPool }, render, { formatDuration }, { fetchSnapshot, createDialectCache }] =
+    await Promise.all([
+      import('../cgminer/client.js'),
+      import('../cgminer/limits.js'),
+      import('../util/pool.js'),
+      import('../output/render.js'),
+      import('../util/duration.js'),
+      import('./fetch.js'),
+    ]);
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  const cache = createDialectCache();
+  const indexed = function* (): Generator<[number, Target]> {
+    let index = 0;
+    for (const target of targets) yield [index++, target];
+  };
+  const pollOne = async ([index, target]: [number, Target]): Promise<[number, Row, number]> => {
+    const started = ctx.now();
+    try {
+      const { snapshot } = await fetchSnapshot(client, target, { signal: ctx.signal, cache });
+      return [index, { target, snapshot, error: null }, Math.max(0, Math.round(ctx.now() - started))];
+    } catch (error) {
+      if (!(error instanceof MinerError)) throw error;
+      return [index, { target, snapshot: null, error }, Math.max(0, Math.round(ctx.now() - started))];
+    }
+  };
+
+  const results: [number, Row, number][] = [];
+  const limit = Math.max(1, Math.min(globals.concurrency ?? defaultConcurrency(), targets.count || 1));
+  for await (const result of runPool(indexed(), limit, pollOne, { signal: ctx.signal })) results.push(result);
+  results.sort((a, b) => a[0] - b[0]);
+  const failed = results.filter(([, row]) => row.error !== null).length;
+
+  if (globals.json) {
+    const objects = results.map(([, row, elapsed]) => jsonResult(row, elapsed));
+    if (targets.singleHost === true && objects.length === 1) render.writeJson(ctx.stdout, objects[0]);
+    else render.writeJson(ctx.stdout, { results: objects });
+  } else {
+    const paint = await render.palette(globals.color);
+    const all = columns(render.formatHashrate, formatDuration);
+    const chosen = fields.map((name) => all.find((c) => c.name === name));
+    const head = fields.map((name, i) => (name === 'target' ? 'target' : (chosen[i]?.head ?? name)));
+    const rows = results.map(([, row]) =>
+      fields.map((name, i) => {
+        if (name === 'target') return row.target.key;
+        const column = chosen[i];
+        if (row.snapshot === null || !column) {
+          // The first data column carries the failure so the row still says why.
+          return i === fields.findIndex((f) => f !== 'target') ? paint.red(`${row.error?.kind ?? 'error'}: ${row.error?.message ?? ''}`) : '';
+        }
+        return column.cell(row.snapshot, paint);
+      }),
+    );
+    const alignRight = fields.map((name, i) => (chosen[i]?.right ? i : -1)).filter((i) => i >= 0);
+    await render.writeTable(ctx.stdout, head, rows, { alignRight });
+  }
+  if (ctx.signal.aborted) {
+    if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; targets not yet started were skipped\n');
+    return EXIT.interrupted;
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}

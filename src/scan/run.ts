@@ -1,0 +1,111 @@
+// The scan loop: the lazy TargetSet feeds a bounded pool, so a /8 is pulled one address at a time
+// and never materialized; every endpoint ends as exactly one ScanResult.
+import { sleep as defaultSleep } from '../context.js';
+import type { TargetSet } from '../targets/set.js';
+import type { Target } from '../targets/types.js';
+import { runPool } from '../util/pool.js';
+import { AdaptiveGate } from './gate.js';
+import { Identifier } from './identify.js';
+import type { ScanInventory, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './types.js';
+
+export interface ScanHandlers {
+  /** Each result as it is found (completion order), with its position in the target order. */
+  onResult?: (result: ScanResult, index: number) => void;
+  /** After each finished endpoint; callers throttle their own drawing. */
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface ScanReport {
+  /** `miner` and `open` results (and `none` with keepNone), in target order. */
+  results: ScanResult[];
+  summary: ScanSummary;
+}
+
+function checkOptions(options: ScanOptions): void {
+  for (const [name, value] of [
+    ['connect timeout', options.connectTimeoutMs],
+    ['reply timeout', options.replyTimeoutMs],
+    ['max-bytes', options.maxBytes],
+    ['concurrency', options.concurrency],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`scan ${name} must be more than 0, got ${value}`);
+  }
+  if (!Number.isInteger(options.retries) || options.retries < 0) throw new RangeError(`scan retries must be ≥ 0, got ${options.retries}`);
+}
+
+export async function scan(targets: TargetSet, options: ScanOptions, handlers: ScanHandlers = {}): Promise<ScanReport> {
+  checkOptions(options);
+  const now = options.now ?? Date.now;
+  const started = now();
+  const concurrency = Math.max(1, Math.min(options.concurrency, targets.count));
+  const gate = new AdaptiveGate(concurrency);
+  const identifier = new Identifier({
+    gate,
+    connectTimeoutMs: options.connectTimeoutMs,
+    replyTimeoutMs: options.replyTimeoutMs,
+    maxBytes: options.maxBytes,
+    retries: options.retries,
+    now,
+    sleep: options.sleep ?? defaultSleep,
+    random: options.random ?? Math.random,
+    signal: options.signal,
+  });
+
+  const kept: [number, ScanResult][] = [];
+  const byMake: Record<string, number> = {};
+  const counts = { miner: 0, open: 0, none: 0 };
+  let checked = 0;
+
+  const indexed = function* (): Generator<[number, Target]> {
+    let index = 0;
+    for (const target of targets) yield [index++, target];
+  };
+  const one = async ([index, target]: [number, Target]): Promise<[number, ScanResult]> => [
+    index,
+    await identifier.identify(target),
+  ];
+
+  // The pool may hold more endpoints than the gate lets connect: the gate is what shrinks on EMFILE.
+  for await (const [index, result] of runPool(indexed(), concurrency, one, { signal: options.signal })) {
+    checked++;
+    counts[result.outcome]++;
+    if (result.outcome === 'miner') {
+      const make = result.make ?? 'unknown';
+      byMake[make] = (byMake[make] ?? 0) + 1;
+    }
+    if (result.outcome !== 'none' || options.keepNone) kept.push([index, result]);
+    handlers.onResult?.(result, index);
+    handlers.onProgress?.({ total: targets.count, checked, miners: counts.miner, open: counts.open, elapsedMs: now() - started });
+  }
+
+  const elapsedMs = Math.max(0, Math.round(now() - started));
+  const summary: ScanSummary = {
+    targets: targets.count,
+    checked,
+    miners: counts.miner,
+    open: counts.open,
+    none: counts.none,
+    by_make: Object.fromEntries(Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    ports: options.ports,
+    concurrency,
+    connect_timeout_ms: options.connectTimeoutMs,
+    reply_timeout_ms: options.replyTimeoutMs,
+    elapsed_ms: elapsedMs,
+    rate_per_s: elapsedMs > 0 ? Math.round((checked / elapsedMs) * 1000) : checked,
+    backoffs: gate.backoffs,
+    final_concurrency: gate.limit,
+    interrupted: options.signal?.aborted === true && checked < targets.count,
+  };
+  kept.sort((a, b) => a[0] - b[0]);
+  return { results: kept.map(([, result]) => result), summary };
+}
+
+/** The `--out` inventory: the miners found, in target order. */
+export function buildInventory(results: readonly ScanResult[], generatedAt: Date): ScanInventory {
+  return {
+    generated_at: generatedAt.toISOString(),
+    miners: results
+      .filter((r) => r.outcome === 'miner')
+      .map((r) => ({ host: r.host, port: r.port, make: r.make, model: r.model, firmware: r.firmware })),
+  };
+}

@@ -1,0 +1,169 @@
+// Report formats: the JSON contract, SARIF 2.1.0 structure, Markdown sections, table rows.
+import { describe, expect, it } from 'vitest';
+import {
+  countBySeverity,
+  renderJson,
+  renderMarkdown,
+  renderSarif,
+  sarifArtifactUri,
+  sortFindings,
+  summaryLine,
+  tableRows,
+} from '../../src/audit/report.js';
+import { RULES } from '../../src/audit/rules/index.js';
+import type { AuditReport, Finding } from '../../src/audit/types.js';
+import { sarifProblems } from './support/sarif.js';
+
+function finding(
+  rule: string,
+  severity: Finding['severity'],
+  target: string,
+  title = `${rule} title`,
+): Finding {
+  return { rule, severity, target, title, evidence: `evidence | for ${rule}`, remediation: `fix ${rule}` };
+}
+
+const REPORT: AuditReport = {
+  startedAt: '2026-11-27T10:00:00.000Z',
+  finishedAt: '2026-11-27T10:00:05.000Z',
+  targets: 4,
+  miners: [
+    {
+      target: '10.0.0.5:4028',
+      make: 'Antminer',
+      model: 'L3+',
+      firmware: 'antminer 4.9.0',
+      dialect: 'antminer',
+    },
+    {
+      target: '[fd00::7]:4028',
+      make: 'unknown',
+      model: null,
+      firmware: 'cgminer 4.11.1',
+      dialect: 'cgminer',
+    },
+  ],
+  findings: [
+    finding('rpc-readable', 'medium', '10.0.0.5:4028'),
+    finding('rpc-write-access', 'critical', '10.0.0.5:4028'),
+    finding('pool-not-allowed', 'info', '[fd00::7]:4028', 'Firmware developer-fee pool (not a hijack)'),
+    finding('firmware-vulnerable', 'high', '10.0.0.5:4028'),
+  ],
+  failures: [
+    { target: '10.0.0.9:4028', kind: 'timeout', message: 'no answer in 5s', fromRange: false },
+    { target: '10.0.0.10:4028', kind: 'refused', message: 'refused', fromRange: true },
+  ],
+  coverage: {
+    checked: ['API access control'],
+    notChecked: ['Default credentials: give --check-default-creds'],
+  },
+};
+
+describe('JSON report', () => {
+  it('has the contract shape, most severe first', () => {
+    const document = JSON.parse(renderJson(REPORT));
+    expect(document.summary).toMatchObject({
+      targets: 4,
+      miners: 2,
+      findings: 4,
+      by_severity: { info: 1, low: 0, medium: 1, high: 1, critical: 1 },
+    });
+    expect(document.findings.map((item: Finding) => item.severity)).toEqual([
+      'critical',
+      'high',
+      'medium',
+      'info',
+    ]);
+    expect(Object.keys(document.findings[0]).sort()).toEqual([
+      'evidence',
+      'remediation',
+      'rule',
+      'severity',
+      'target',
+      'title',
+    ]);
+    expect(document.failures.map((item: { target: string }) => item.target)).toEqual(['10.0.0.9:4028']);
+  });
+
+  it('summary line and counts', () => {
+    expect(countBySeverity(REPORT.findings)).toEqual({ info: 1, low: 0, medium: 1, high: 1, critical: 1 });
+    expect(summaryLine(REPORT)).toBe(
+      '4 findings (1 critical, 1 high, 1 medium, 1 info) on 2 miners of 4 targets; 1 target not audited',
+    );
+  });
+});
+
+describe('SARIF report', () => {
+  const log = JSON.parse(renderSarif(REPORT));
+
+  it('is a structurally valid SARIF 2.1.0 log for code scanning', () => {
+    expect(sarifProblems(log)).toEqual([]);
+    expect(log.runs[0].tool.driver.name).toBe('hashctl');
+    expect(log.runs[0].tool.driver.rules.map((rule: { id: string }) => rule.id)).toEqual(
+      RULES.map((rule) => rule.id),
+    );
+    expect(log.runs[0].results).toHaveLength(4);
+  });
+
+  it('maps severities to levels and miners to stable locations', () => {
+    const results = log.runs[0].results;
+    expect(results.map((result: { level: string }) => result.level)).toEqual([
+      'error',
+      'error',
+      'warning',
+      'note',
+    ]);
+    expect(results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('miners/10.0.0.5_4028');
+    expect(results[0].locations[0].logicalLocations[0].fullyQualifiedName).toBe('miner://10.0.0.5:4028');
+    expect(sarifArtifactUri('[fd00::7]:4028')).toBe('miners/fd00--7_4028');
+    const again = JSON.parse(renderSarif(REPORT)).runs[0].results;
+    expect(again.map((result: { partialFingerprints: object }) => result.partialFingerprints)).toEqual(
+      results.map((result: { partialFingerprints: object }) => result.partialFingerprints),
+    );
+  });
+
+  it('the checker itself catches broken logs', () => {
+    const broken = JSON.parse(renderSarif(REPORT));
+    broken.version = '2.0.0';
+    broken.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri = 'miner://10.0.0.5:4028';
+    delete broken.runs[0].results[1].message;
+    broken.runs[0].results[2].ruleId = 'no-such-rule';
+    expect(sarifProblems(broken)).toEqual([
+      'version must be "2.1.0"',
+      'results[0] artifact uri must be repository-relative, got miner://10.0.0.5:4028',
+      'results[1].message.text is required',
+      'results[2].ruleId must name a driver rule',
+      'results[2].ruleIndex must point at its rule',
+    ]);
+  });
+});
+
+describe('Markdown and table', () => {
+  it('Markdown has summary, findings by severity, remediation and coverage', () => {
+    const text = renderMarkdown(REPORT);
+    for (const heading of [
+      '## Summary',
+      '### Critical (1)',
+      '### High (1)',
+      '### Info (1)',
+      '## Remediation by rule',
+      '## What was checked',
+      '## What was not checked',
+      '## Targets not audited',
+    ]) {
+      expect(text).toContain(heading);
+    }
+    expect(text.indexOf('### Critical')).toBeLessThan(text.indexOf('### High'));
+    expect(text).toContain('| 10.0.0.9:4028 | timeout |');
+    expect(text).not.toContain('10.0.0.10:4028');
+  });
+
+  it('table rows are grouped by severity', () => {
+    const { head, rows } = tableRows(REPORT);
+    expect(head).toEqual(['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE']);
+    expect(rows.map((row) => row.severity)).toEqual(['critical', 'high', 'medium', 'info']);
+    expect(sortFindings([...REPORT.findings].reverse()).map((item) => item.rule)).toEqual(
+      rows.map((row) => row.cells[2]),
+    );
+  });
+});

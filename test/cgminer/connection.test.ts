@@ -1,0 +1,223 @@
+// One failure class per test, each against a real server on 127.0.0.1: what arrives in pieces,
+// never arrives, never ends, or is not a cgminer reply at all.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/cgminer/client.js';
+import { exchange, kindForSocketError } from '../../src/cgminer/connection.js';
+import { HashctlError, MinerError } from '../../src/errors.js';
+import { type FakeMiner, cgminerReply, closedPort, startFakeMiner } from '../support/fake-miner.js';
+
+const SAMPLES = new URL('../../../shared/protocol/samples/', import.meta.url);
+const sample = (name: string) => readFileSync(new URL(name, SAMPLES));
+const REQUEST = new TextEncoder().encode('{"command":"summary"}');
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((miner) => miner.close()));
+  miners = [];
+});
+async function miner(...args: Parameters<typeof startFakeMiner>): Promise<FakeMiner> {
+  const started = await startFakeMiner(...args);
+  miners.push(started);
+  return started;
+}
+
+const client = (overrides: Partial<Parameters<typeof createClient>[0]> = {}) =>
+  createClient({
+    timeoutMs: 2000,
+    maxBytes: 1 << 20,
+    retries: 0,
+    sleep: async () => undefined,
+    ...overrides,
+  });
+
+async function failure(promise: Promise<unknown>): Promise<MinerError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(MinerError);
+  return error as MinerError;
+}
+
+describe('connection: replies that arrive in pieces', () => {
+  it('reassembles a trickled reply', async () => {
+    const bytes = sample('antminer-l3plus__stats.txt');
+    const m = await miner({ kind: 'trickle', bytes, chunkSize: 7, delayMs: 1 });
+    const reply = await client().request(m.target, 'stats');
+    expect(reply.repairs).toEqual(['glued objects']);
+    expect((reply.body.STATS as unknown[]).length).toBe(2);
+    expect(m.requests).toEqual(['{"command":"stats"}']);
+  });
+
+  it('reassembles a reply split into segments, the NUL alone in the last one', async () => {
+    const bytes = sample('antminer-s19pro_2022-12__summary.json');
+    const m = await miner({
+      kind: 'segments',
+      segments: [bytes.subarray(0, 100), bytes.subarray(100, 101), bytes.subarray(101), new Uint8Array([0])],
+    });
+    const reply = await client().request(m.target, 'summary');
+    expect(reply.body).toEqual(JSON.parse(bytes.toString('utf8')));
+  });
+
+  it('reads to EOF when no NUL comes', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: sample('whatsminer-m31s_2020-12__summary.json'),
+      nul: false,
+    });
+    const result = await exchange({
+      ...m.target,
+      request: REQUEST,
+      connectTimeoutMs: 1000,
+      timeoutMs: 2000,
+      maxBytes: 1 << 20,
+    });
+    expect(result.terminated).toBe(false);
+    expect(result.bytes.length).toBe(sample('whatsminer-m31s_2020-12__summary.json').length);
+  });
+
+  it('stops at the NUL without waiting for the peer to close', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
+    // The reply and its NUL, then junk, and the socket is left open.
+    const m = await miner({ kind: 'segments', segments: [`${reply}\0{"junk"`, 'never sent in time'], delayMs: 60_000 });
+    const result = await exchange({
+      ...m.target,
+      request: REQUEST,
+      connectTimeoutMs: 1000,
+      timeoutMs: 30_000,
+      maxBytes: 1 << 20,
+    });
+    expect(result.terminated).toBe(true);
+  });
+});
+
+describe('connection: failure classes', () => {
+  it('times out on silence after accept, with the request already sent', async () => {
+    const m = await miner({ kind: 'silent' });
+    const error = await failure(client({ timeoutMs: 300 }).request(m.target, 'summary'));
+    expect(error.kind).toBe('timeout');
+    expect(error.requestSent).toBe(true);
+    expect(m.connections).toBe(1);
+  });
+
+  it('aborts an endless reply at the cap and keeps no more than the cap', async () => {
+    const m = await miner({ kind: 'endless' });
+    let kept = -1;
+    const maxBytes = 256 * 1024;
+    const error = await failure(
+      client({ maxBytes }).request(m.target, 'stats', {
+        onRaw: (bytes) => {
+          kept = bytes.length;
+        },
+      }),
+    );
+    expect(error.kind).toBe('too_large');
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it('reports random bytes as protocol', async () => {
+    let seed = 7;
+    const noise = new Uint8Array(512).map(() => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 0x80 + (seed % 0x7f); // high bytes: never a NUL, never `{`
+    });
+    const m = await miner({ kind: 'reply', bytes: noise });
+    expect((await failure(client().request(m.target, 'summary'))).kind).toBe('protocol');
+  });
+
+  it('reports a reset connection as reset', async () => {
+    const m = await miner({ kind: 'rst' });
+    expect((await failure(client().request(m.target, 'summary'))).kind).toBe('reset');
+  });
+
+  it('reports nothing listening as refused, with nothing sent', async () => {
+    const port = await closedPort();
+    const error = await failure(
+      client().request({ host: '127.0.0.1', port, key: `127.0.0.1:${port}` }, 'summary'),
+    );
+    expect(error.kind).toBe('refused');
+    expect(error.requestSent).toBe(false);
+  });
+
+  it('reports an HTTP server as protocol', async () => {
+    const server = createHttpServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const error = await failure(
+        client().request({ host: '127.0.0.1', port, key: `127.0.0.1:${port}` }, 'summary'),
+      );
+      expect(error.kind).toBe('protocol');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('reports a close with zero bytes as empty_reply', async () => {
+    const m = await miner({ kind: 'close' });
+    expect((await failure(client().request(m.target, 'summary'))).kind).toBe('empty_reply');
+  });
+
+  it('maps errno codes to kinds (no DNS or foreign address is ever contacted by tests)', () => {
+    expect(kindForSocketError('ECONNREFUSED', false)).toBe('refused');
+    expect(kindForSocketError('ECONNRESET', true)).toBe('reset');
+    expect(kindForSocketError('EPIPE', true)).toBe('reset');
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']) {
+      expect(kindForSocketError(code, false)).toBe('unreachable');
+    }
+    expect(kindForSocketError('ETIMEDOUT', false)).toBe('timeout');
+    expect(kindForSocketError('EWHATEVER', true)).toBe('reset');
+    expect(kindForSocketError(undefined, false)).toBe('unreachable');
+  });
+
+  it('reports a decoded STATUS=E as api with code and message', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }),
+    });
+    const error = await failure(client().request(m.target, 'summary'));
+    expect(error.toJSON()).toMatchObject({ kind: 'api', code: 14, msg: 'Invalid command', attempts: 1 });
+  });
+
+  it('reports access denied (code 45) as denied', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'E', Code: 45, Msg: "Access denied to 'switchpool' command" }),
+    });
+    const error = await failure(client().request(m.target, 'switchpool', { parameter: '1' }));
+    expect(error.toJSON()).toMatchObject({ kind: 'denied', code: 45 });
+    expect(m.requests).toEqual(['{"command":"switchpool","parameter":"1"}']);
+  });
+
+  it('returns error replies instead with allowErrorStatus', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'E', Code: 45, Msg: 'Access denied' }),
+    });
+    const reply = await client().request(m.target, 'privileged', { allowErrorStatus: true });
+    expect(reply).toMatchObject({ ok: false, status: { code: 45 } });
+  });
+
+  it('honours an abort signal', async () => {
+    const m = await miner({ kind: 'silent' });
+    const controller = new AbortController();
+    const pending = client({ timeoutMs: 30_000 }).request(m.target, 'summary', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HashctlError);
+    expect((error as HashctlError).kind).toBe('interrupted');
+  });
+
+  it('validates its options when built', () => {
+    expect(() => client({ timeoutMs: 0 })).toThrow(/timeout/);
+    expect(() => client({ maxBytes: -1 })).toThrow(/max-bytes/);
+    expect(() => client({ retries: 1.5 })).toThrow(/retries/);
+  });
+});

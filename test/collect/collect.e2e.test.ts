@@ -1,0 +1,287 @@
+// `hashctl collect` end to end: bin/hashctl (the built bundle) against a simulated farm on
+// 127.0.0.1, a real SQLite file in a temp dir, then live/history/export on what it stored.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Farm } from '../../src/sim/index.js';
+import { startFarm } from '../../src/sim/index.js';
+import { acquireLock, openStore } from '../../src/store/index.js';
+import { loadSqlite } from '../../src/store/native.js';
+import { tempDir } from '../store/helpers.js';
+
+const root = path.resolve(__dirname, '../..');
+const bin = path.join(root, 'bin', 'hashctl');
+const MINERS = 8;
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const running: ChildProcess[] = [];
+
+function hashctl(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Ran> } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<Ran>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+const run = (args: string[], env?: Record<string, string>) => hashctl(args, env).done;
+
+let farm: Farm;
+let inventory: string;
+let dir: string;
+let cleanup: () => void;
+let dbPath: string;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'dist', 'hashctl.cjs')))
+    throw new Error('dist/hashctl.cjs is missing: run `npm run build`');
+  farm = await startFarm({ profile: 'mix', count: MINERS, seed: 3, host: '127.0.0.1', basePort: 0 });
+});
+afterAll(async () => {
+  await farm?.stop();
+});
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-e2e-'));
+  dbPath = path.join(dir, 'farm.db');
+  inventory = path.join(dir, 'inventory.txt');
+  writeFileSync(inventory, `${farm.inventory().join('\n')}\n`);
+});
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  }
+  for (const miner of farm.miners) await miner.setFaults({ refused: false });
+  cleanup();
+});
+
+describe('hashctl collect (end to end)', () => {
+  it('--once --json stores one cycle of every miner; live, history and export read it', async () => {
+    const collected = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--json',
+    ]);
+    expect(collected.stderr).not.toMatch(/internal error/);
+    expect(collected.code).toBe(0);
+    const summary = JSON.parse(collected.stdout.trim());
+    expect(Object.keys(summary).sort()).toEqual(['duration_ms', 'failed', 'ok', 'polled', 'run_id']);
+    expect(summary).toMatchObject({ run_id: 1, polled: MINERS, ok: MINERS, failed: 0 });
+
+    const live = await run(['live', '--db', dbPath, '--json']);
+    expect(live.code).toBe(0);
+    const farmNow = JSON.parse(live.stdout);
+    expect(farmNow.summary).toMatchObject({ miners: MINERS, online: MINERS, offline: 0, stale: 0 });
+    expect(farmNow.summary.hashrate_hs).toBeGreaterThan(0);
+    const makes = new Set(farmNow.miners.map((m: { make: string }) => m.make));
+    expect(makes.size).toBeGreaterThan(1); // the mix really is mixed
+    expect(farmNow.miners.every((m: { hashrate_hs: number | null }) => m.hashrate_hs !== null)).toBe(true);
+
+    const first = farm.inventory()[0]!;
+    const history = await run(['history', first, '--db', dbPath, '--json']);
+    expect(history.code).toBe(0);
+    expect(JSON.parse(history.stdout)).toMatchObject({ miner: first, samples: 1 });
+
+    const exported = await run(['export', '--db', dbPath, '--format', 'csv']);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(1 + MINERS);
+  });
+
+  it('records a miner that stops answering with its error kind, and live shows it offline with old figures', async () => {
+    expect((await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'])).code).toBe(
+      0,
+    );
+    await farm.miners[0]!.setFaults({ refused: true });
+    const second = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--json',
+      '--retries',
+      '0',
+    ]);
+    expect(second.code).toBe(0); // one failed miner is data, not a failed run
+    expect(JSON.parse(second.stdout.trim())).toMatchObject({ polled: MINERS, ok: MINERS - 1, failed: 1 });
+    const live = JSON.parse((await run(['live', '--db', dbPath, '--json', '--problems'])).stdout);
+    expect(live.summary).toMatchObject({ online: MINERS - 1, offline: 1 });
+    const down = live.miners.find((m: { miner: string }) => m.miner === farm.miners[0]!.key);
+    expect(down).toMatchObject({ state: 'offline', current: false, error_kind: 'refused' });
+    expect(down.hashrate_hs).not.toBeNull();
+    expect(down.age_s).not.toBeNull();
+  });
+
+  it('exits 1 when not one miner answers, and still stores the cycle', async () => {
+    for (const miner of farm.miners) await miner.setFaults({ refused: true });
+    const result = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--json',
+      '--retries',
+      '0',
+    ]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ polled: MINERS, ok: 0, failed: MINERS });
+  });
+
+  it('a second run on a locked database exits 75 at once with one line', async () => {
+    const lock = acquireLock(dbPath);
+    try {
+      const result = await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once']);
+      expect(result.code).toBe(75);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(`${dbPath}.lock`);
+      expect(existsSync(dbPath)).toBe(false); // refused before opening the database
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('--interval prints one NDJSON line per cycle and stops cleanly (exit 0) on SIGTERM', async () => {
+    const { child, done } = hashctl([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--interval',
+      '1s',
+      '--json',
+    ]);
+    let lines = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', () => {
+        lines++;
+        if (lines >= 2) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
+    });
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const cycles = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(cycles.length).toBeGreaterThanOrEqual(2);
+    expect(cycles.map((c) => c.run_id)).toEqual(cycles.map((_, i) => i + 1));
+    const store = openStore(dbPath, { readonly: true });
+    try {
+      expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(cycles.length);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('survives SIGKILL mid-collect: integrity_check passes and every stored run has all its miners', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { child, done } = hashctl([
+        'collect',
+        '--targets',
+        `@${inventory}`,
+        '--db',
+        dbPath,
+        '--interval',
+        '1s',
+        '--json',
+      ]);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.once('data', () => setTimeout(resolve, 200 + attempt * 450));
+        child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
+      });
+      child.kill('SIGKILL');
+      await done;
+    }
+    const Database = loadSqlite();
+    const db = new Database(dbPath);
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const incomplete = db
+        .prepare(
+          `SELECT count(*) FROM collection_runs r
+           WHERE r.polled <> (SELECT count(*) FROM telemetry_history h WHERE h.run_id = r.id)`,
+        )
+        .pluck()
+        .get();
+      expect(incomplete).toBe(0);
+      expect(db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBeGreaterThanOrEqual(3);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('bad config, bad flags and a newer database are one line and exit 2', async () => {
+    const config = path.join(dir, 'farm.json');
+    writeFileSync(config, '{\n  "targets": ["127.0.0.1:1"],\n  "interval": "often"\n}\n');
+    const bad = await run(['collect', '--config', config, '--db', dbPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      `hashctl: config ${config}:3: interval: invalid duration "often": use e.g. 500ms, 60s, 5m, 30d`,
+    );
+
+    const neither = await run(['collect', '--targets', '127.0.0.1:1', '--db', dbPath]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/--once .* or --interval/);
+
+    const badTarget = await run(['collect', '--targets', '10.0.0.300', '--db', dbPath, '--once']);
+    expect(badTarget.code).toBe(2);
+
+    openStore(dbPath).close();
+    const Database = loadSqlite();
+    const raw = new Database(dbPath);
+    raw.pragma('user_version = 9999');
+    raw.close();
+    const newer = await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once']);
+    expect(newer.code).toBe(2);
+    expect(newer.stderr.trim().split('\n')).toHaveLength(1);
+    expect(newer.stderr).toContain('newer hashctl');
+    const live = await run(['live', '--db', dbPath]);
+    expect(live.code).toBe(2);
+  });
+
+  it('reads the config file from $HASHCTL_CONFIG, with flags winning over it', async () => {
+    const config = path.join(dir, 'farm.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ targets: [`@${inventory}`], site: 'from-config', db: dbPath, interval: '60s' }),
+    );
+    const result = await run(['collect', '--once', '--site', 'from-flag', '--json'], {
+      HASHCTL_CONFIG: config,
+    });
+    expect(result.code).toBe(0);
+    const live = JSON.parse((await run(['live', '--db', dbPath, '--json', '--site', 'from-flag'])).stdout);
+    expect(live.summary.miners).toBe(MINERS);
+  });
+});

@@ -1,0 +1,164 @@
+// The collection loop with a scripted poller and clock: schedule, skipped slots, clean stop,
+// failures as data, and the after-cycle hook. No sockets here (collect.e2e covers those).
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CollectLoopDeps, type CycleReport, collectLoop, nextSlot } from '../../src/collect/index.js';
+import { MinerError } from '../../src/errors.js';
+import { type Store, openStore } from '../../src/store/index.js';
+import type { Target } from '../../src/targets/types.js';
+import { makeSnapshot, target, tempDir } from '../store/helpers.js';
+
+describe('nextSlot', () => {
+  it('keeps cycles on anchor + k × interval and skips the slots an overrun ate', () => {
+    expect(nextSlot(1000, 60_000, 0, 1000 + 5_000)).toEqual({ slot: 1, at: 61_000, skipped: 0 });
+    // Ran 2.5 intervals: slots 1 and 2 are gone, 3 is next.
+    expect(nextSlot(1000, 60_000, 0, 1000 + 150_000)).toEqual({ slot: 3, at: 181_000, skipped: 2 });
+    // Finishing exactly on a slot boundary starts that slot.
+    expect(nextSlot(0, 10, 4, 60)).toEqual({ slot: 6, at: 60, skipped: 1 });
+    expect(() => nextSlot(0, 0, 0, 0)).toThrow(RangeError);
+  });
+});
+
+let dir: string;
+let cleanup: () => void;
+let store: Store;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-loop-'));
+  store = openStore(path.join(dir, 'loop.db'));
+});
+afterEach(() => {
+  store.close();
+  cleanup();
+});
+
+function scripted(options: { pollMs: (cycle: number) => number; stopAfter?: number }) {
+  let clock = Date.UTC(2025, 0, 1);
+  let cycle = 0;
+  const controller = new AbortController();
+  const reports: CycleReport[] = [];
+  const notes: string[] = [];
+  const sleeps: number[] = [];
+  const targets = [target(4001), target(4002), target(4003)];
+  const deps: CollectLoopDeps = {
+    store,
+    pollAll: (fn) =>
+      (async function* () {
+        clock += options.pollMs(cycle);
+        for (const t of targets) yield await fn(t);
+      })(),
+    fetchSnapshot: async (t: Target) => {
+      if (t.port === 4003) throw new MinerError('timeout', 'no answer in 5s');
+      if (t.port === 4002 && cycle % 2 === 1) throw new MinerError('refused', 'connection refused');
+      return makeSnapshot();
+    },
+    now: () => clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+    signal: controller.signal,
+    onCycle: (report) => {
+      reports.push(report);
+      cycle++;
+      if (options.stopAfter !== undefined && cycle >= options.stopAfter) controller.abort();
+    },
+    onNote: (message) => notes.push(message),
+  };
+  return { deps, reports, notes, sleeps, controller, startedAt: clock };
+}
+
+describe('collectLoop', () => {
+  it('--once: one cycle, failures stored with their kind, not thrown', async () => {
+    const { deps, reports } = scripted({ pollMs: () => 700 });
+    const result = await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps);
+    expect(result.cycles).toBe(1);
+    expect(reports[0]).toMatchObject({
+      polled: 3,
+      ok: 2,
+      failed: 1,
+      failedByKind: { timeout: 1 },
+      durationMs: 700,
+    });
+    const kinds = store.db
+      .prepare('SELECT error_kind FROM telemetry_history ORDER BY miner_id')
+      .pluck()
+      .all();
+    expect(kinds).toEqual([null, null, 'timeout']);
+  });
+
+  it('--interval: drift-free slots, overruns skip slots with a note, SIGINT stops after the cycle', async () => {
+    // Cycle 2 takes 130 s of a 60 s interval.
+    const { deps, reports, notes, sleeps, startedAt } = scripted({
+      pollMs: (cycle) => (cycle === 1 ? 130_000 : 2_000),
+      stopAfter: 4,
+    });
+    const result = await collectLoop(
+      { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
+      deps,
+    );
+    expect(result.cycles).toBe(4);
+    expect(reports.map((r) => r.startedAt - startedAt)).toEqual([0, 60_000, 240_000, 300_000]);
+    expect(sleeps).toEqual([58_000, 50_000, 58_000]);
+    expect(notes).toEqual(['the cycle took longer than the 60s interval: skipped 2 slots']);
+    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(4);
+    // Every stored run has a history row for every miner.
+    expect(
+      store.db
+        .prepare(
+          'SELECT count(*) FROM collection_runs r WHERE (SELECT count(*) FROM telemetry_history h WHERE h.run_id = r.id) <> 3',
+        )
+        .pluck()
+        .get(),
+    ).toBe(0);
+  });
+
+  it('starts the after-cycle work without waiting for it, and waits for it before returning', async () => {
+    const { deps, reports } = scripted({ pollMs: () => 1_000, stopAfter: 3 });
+    const started: (number | null)[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let finished = false;
+    deps.afterCycle = async (_report, nextCycleAt) => {
+      started.push(nextCycleAt);
+      await gate;
+      finished = true;
+    };
+    const loop = collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, deps);
+    // The loop runs all three cycles while the first flush is still waiting.
+    for (let i = 0; i < 1000 && reports.length < 3; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(reports).toHaveLength(3);
+    expect(finished).toBe(false);
+    // One flush in flight at a time: later cycles did not start a second one while it ran.
+    expect(started).toEqual([Date.UTC(2025, 0, 1) + 60_000]);
+    release();
+    const result = await loop;
+    expect(result.cycles).toBe(3);
+    expect(finished).toBe(true);
+  });
+
+  it('records a bug in a lower layer against the miner and reports it, without losing the cycle', async () => {
+    const { deps, reports, notes } = scripted({ pollMs: () => 1_000 });
+    const fetch = deps.fetchSnapshot;
+    deps.fetchSnapshot = async (t) => {
+      if (t.port === 4001) throw new TypeError('x is not a function');
+      return fetch(t);
+    };
+    await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps);
+    expect(reports[0]).toMatchObject({ polled: 3, ok: 1, failedByKind: { protocol: 1, timeout: 1 } });
+    expect(notes).toEqual([
+      'internal error polling 1 miner (recorded as protocol errors; please report): x is not a function',
+    ]);
+  });
+
+  it('a failing after-cycle hook is a note, never an unhandled rejection', async () => {
+    const { deps, notes } = scripted({ pollMs: () => 1_000 });
+    deps.afterCycle = async () => {
+      throw new Error('collector down');
+    };
+    await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps);
+    expect(notes).toEqual(['after-cycle work failed: collector down']);
+  });
+});

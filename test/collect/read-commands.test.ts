@@ -1,0 +1,262 @@
+// live, history and export against a database filled through writeCycle.
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseGlobals } from '../../src/commands/shared.js';
+import { parseExportOptions, runExport } from '../../src/commands/export.js';
+import { parseHistoryOptions, runHistory } from '../../src/commands/history.js';
+import { parseLiveOptions, runLive } from '../../src/commands/live.js';
+import { memoryContext } from '../../src/context.js';
+import { UsageError } from '../../src/errors.js';
+import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
+import { failedOutcome, okOutcome, tempDir } from '../store/helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+let dbPath: string;
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-read-'));
+  dbPath = path.join(dir, 'farm.db');
+  const store = openStore(dbPath);
+  try {
+    // 30 cycles a minute apart, the last one a minute before NOW.
+    for (let i = 0; i < 30; i++) {
+      const t = NOW - (30 - i) * 60_000;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 500,
+        outcomes: [
+          okOutcome(4001, {
+            hashrate: { current_hs: (100 + i) * 1e12, average_hs: null, nominal_hs: 104e12 },
+            temp_max_chip_c: 70 + i / 2,
+          }),
+          // 4002 runs hot and slow, with a dead board.
+          okOutcome(4002, {
+            hashrate: { current_hs: 60e12, average_hs: null, nominal_hs: 104e12 },
+            temp_max_chip_c: 95,
+            boards: [
+              {
+                index: 0,
+                hashrate_hs: 30e12,
+                chips: 126,
+                chips_expected: 126,
+                temp_board_c: 70,
+                temp_chip_c: 95,
+                frequency_mhz: 525,
+                status: 'ok',
+              },
+              {
+                index: 1,
+                hashrate_hs: 30e12,
+                chips: 120,
+                chips_expected: 126,
+                temp_board_c: 70,
+                temp_chip_c: 90,
+                frequency_mhz: 525,
+                status: 'ok',
+              },
+              {
+                index: 2,
+                hashrate_hs: 0,
+                chips: 0,
+                chips_expected: 126,
+                temp_board_c: null,
+                temp_chip_c: null,
+                frequency_mhz: null,
+                status: 'dead',
+              },
+            ],
+          }),
+          // 4003 answered until 10 minutes ago, then timed out: its figures are stale.
+          i < 20 ? okOutcome(4003) : failedOutcome(4003),
+          // 4004 never answered.
+          failedOutcome(4004, 'refused'),
+        ],
+      });
+    }
+    // A site whose collector stopped two hours ago.
+    writeCycle(store, {
+      site: 'south',
+      startedAt: NOW - 2 * HOUR_MS,
+      endedAt: NOW - 2 * HOUR_MS + 100,
+      outcomes: [okOutcome(5001)],
+    });
+  } finally {
+    store.close();
+  }
+});
+afterEach(() => cleanup());
+
+function context() {
+  return memoryContext({ now: () => NOW, env: {} });
+}
+const globalsFor = (ctx: ReturnType<typeof context>, json: boolean) => parseGlobals({ json }, ctx);
+
+describe('hashctl live', () => {
+  it('counts online, offline and stale, and sums current figures only', async () => {
+    const ctx = context();
+    const code = await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, true), ctx);
+    expect(code).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out.summary).toMatchObject({ miners: 5, online: 2, offline: 2, stale: 1 });
+    // 129 TH/s (4001's last cycle) + 60 TH/s (4002); 4003's stale 100 TH/s is not counted.
+    expect(out.summary.hashrate_hs).toBe(189e12);
+    expect(out.summary.hottest[0]).toEqual({ miner: '127.0.0.1:4002', temp_c: 95 });
+    expect(out.summary.below_nominal).toEqual(['127.0.0.1:4002']);
+    expect(out.summary.missing_chips).toEqual(['127.0.0.1:4002']);
+    const stale = out.miners.find((m: { port: number }) => m.port === 4003);
+    expect(stale).toMatchObject({
+      state: 'offline',
+      current: false,
+      error_kind: 'timeout',
+      hashrate_hs: 100e12,
+    });
+    // Its figures are from the 20th cycle: 11 minutes before NOW.
+    expect(stale.age_s).toBe(11 * 60);
+    const never = out.miners.find((m: { port: number }) => m.port === 4004);
+    expect(never).toMatchObject({ state: 'offline', age_s: null, hashrate_hs: null });
+    const south = out.miners.find((m: { port: number }) => m.port === 5001);
+    expect(south).toMatchObject({ state: 'stale', current: false, age_s: 7200 });
+  });
+
+  it('filters by site and problems, sorts, and prints tab-separated rows off a TTY', async () => {
+    const ctx = context();
+    await runLive(
+      await parseLiveOptions({ db: dbPath, site: 'north', problems: true, sort: 'temp' }, ctx),
+      globalsFor(ctx, false),
+      ctx,
+    );
+    const lines = ctx.out().trimEnd().split('\n');
+    expect(lines[0]!.split('\t')[0]).toBe('MINER');
+    const miners = lines.slice(1).map((line) => line.split('\t')[0]);
+    // 4001 is fine and left out; by temperature, miners without a figure last.
+    expect(miners).toEqual(['127.0.0.1:4002', '127.0.0.1:4003', '127.0.0.1:4004']);
+    const row4003 = lines.find((line) => line.startsWith('127.0.0.1:4003'))!.split('\t');
+    expect(row4003[1]).toBe('offline');
+    expect(row4003[2]).toBe('660');
+    expect(row4003.at(-1)).toContain('offline: timeout');
+  });
+
+  it('refuses an unknown site or sort, and a missing database', async () => {
+    const ctx = context();
+    await expect(
+      runLive(await parseLiveOptions({ db: dbPath, site: 'west' }, ctx), globalsFor(ctx, true), ctx),
+    ).rejects.toThrow(UsageError);
+    await expect(parseLiveOptions({ db: dbPath, sort: 'colour' }, ctx)).rejects.toThrow(UsageError);
+    await expect(
+      runLive(await parseLiveOptions({ db: path.join(dir, 'none.db') }, ctx), globalsFor(ctx, true), ctx),
+    ).rejects.toMatchObject({ kind: 'io' });
+  });
+});
+
+describe('hashctl history', () => {
+  it('gives the points and min/avg/max with --json', async () => {
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '15m' }, ctx);
+    expect(await runHistory(opts, globalsFor(ctx, true), ctx)).toBe(0);
+    const out = JSON.parse(ctx.out());
+    // Cycles 15..29 fall in the last 15 minutes: 115..129 TH/s.
+    expect(out.points).toHaveLength(15);
+    expect(out).toMatchObject({
+      miner: '127.0.0.1:4001',
+      site: 'north',
+      metric: 'hashrate',
+      min: 115e12,
+      max: 129e12,
+      samples: 15,
+      gaps: 0,
+    });
+    expect(out.avg).toBeCloseTo(122e12, -6);
+    expect(out.points[0]).toEqual({
+      ts: new Date(NOW - 15 * 60_000).toISOString(),
+      value: 115e12,
+      source: 'raw',
+    });
+  });
+
+  it('draws a chart with a min/avg/max line and counts failed polls as gaps', async () => {
+    const ctx = context();
+    const opts = await parseHistoryOptions(
+      '127.0.0.1:4003',
+      { db: dbPath, metric: 'temp', since: '1h' },
+      ctx,
+    );
+    await runHistory(opts, globalsFor(ctx, false), ctx);
+    const text = ctx.out();
+    expect(text).toContain('127.0.0.1:4003 (site north) hottest chip');
+    expect(text).toMatch(/┤|┼/);
+    expect(text).toMatch(
+      /min 77\.0 °C {2}avg 77\.0 °C {2}max 77\.0 °C {2}\(20 samples, 10 without a value\)/,
+    );
+  });
+
+  it('uses hourly rollups where raw rows were removed', async () => {
+    const store = openStore(dbPath);
+    try {
+      runMaintenance(store, { now: NOW + 2 * HOUR_MS, retainMs: HOUR_MS, force: true });
+    } finally {
+      store.close();
+    }
+    const ctx = memoryContext({ now: () => NOW + 2 * HOUR_MS });
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
+    await runHistory(opts, globalsFor(ctx, true), ctx);
+    const out = JSON.parse(ctx.out());
+    expect(out.points.map((p: { source: string }) => p.source)).toEqual(['hourly']);
+    // The hour average of 100..129 TH/s.
+    expect(out.points[0].value).toBeCloseTo(114.5e12, -6);
+  });
+
+  it('asks for the port when a bare host matches several miners', async () => {
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1', { db: dbPath }, ctx);
+    await expect(runHistory(opts, globalsFor(ctx, true), ctx)).rejects.toThrow(/matches 5 miners/);
+    await expect(parseHistoryOptions('127.0.0.1:4001', { metric: 'rpm' }, ctx)).rejects.toThrow(UsageError);
+  });
+});
+
+describe('hashctl export', () => {
+  it('streams CSV with a header, ISO timestamps and empty cells for unknown values', async () => {
+    const ctx = context();
+    await runExport(
+      await parseExportOptions({ db: dbPath, since: '3m', site: 'north' }, globalsFor(ctx, false), ctx),
+      globalsFor(ctx, false),
+      ctx,
+    );
+    const lines = ctx.out().trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      'ts,site,miner,run_id,hashrate_hs,temp_chip_max_c,temp_board_max_c,fan_min_rpm,boards_ok,boards_total,chips,chips_expected,power_w,accepted,rejected,error_kind,thermal_status',
+    );
+    // Three cycles × four miners.
+    expect(lines).toHaveLength(1 + 3 * 4);
+    const failed = lines.find((line) => line.includes('127.0.0.1:4004'))!.split(',');
+    expect(failed[0]).toBe(new Date(NOW - 3 * 60_000).toISOString());
+    expect(failed[4]).toBe('');
+    expect(failed[15]).toBe('refused');
+  });
+
+  it('writes one JSON object a line with --format ndjson, across every site', async () => {
+    const ctx = context();
+    const globals = globalsFor(ctx, false);
+    await runExport(
+      await parseExportOptions({ db: dbPath, since: '3h', format: 'ndjson' }, globals, ctx),
+      globals,
+      ctx,
+    );
+    const rows = ctx
+      .out()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(30 * 4 + 1);
+    expect(rows.at(-1)).toMatchObject({
+      site: 'south',
+      miner: '127.0.0.1:5001',
+      hashrate_hs: 100e12,
+      error_kind: null,
+    });
+    expect(Object.keys(rows[0])[0]).toBe('ts');
+    await expect(parseExportOptions({ format: 'xml' }, globals, ctx)).rejects.toThrow(UsageError);
+  });
+});

@@ -1,0 +1,209 @@
+// Models that are not in the samples, written by hand with their own numbers: the parsers must
+// generalize from the rules, not from the fixtures.
+import { describe, expect, it } from 'vitest';
+import { normalize } from '../../src/miners/normalize.js';
+import { reply } from '../fixtures/miners/replies.js';
+
+const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Description: 'cgminer 1.0.0' }] };
+
+describe('models outside the samples', () => {
+  it('Antminer S19 XP: a board short of chips and a stopped fan among running ones', () => {
+    const header = { BMMiner: '1.0.0', Miner: '49.0.1.3', CompileTime: 'Thu Mar  2 10:00:00 CST 2023', Type: 'Antminer S19 XP' };
+    const device = {
+      STATS: 0,
+      ID: 'BTM_SOC0',
+      Elapsed: 7200,
+      'GHS 5s': 141000.5,
+      'GHS av': 140500.25,
+      rate_unit: 'GH',
+      total_rateideal: 140000,
+      fan_num: 4,
+      fan1: 4800,
+      fan2: 4860,
+      fan3: 0,
+      fan4: 4920,
+      chain_acn1: 110,
+      chain_acn2: 108,
+      chain_acn3: 110,
+      chain_acn4: 0,
+      chain_rate1: '47100.10',
+      chain_rate2: '46400.20',
+      chain_rate3: '47500.20',
+      chain_rate4: '',
+      temp1: 61,
+      temp2: 63,
+      temp3: 60,
+      temp2_1: 76,
+      temp2_2: 79,
+      temp2_3: 75,
+      freq1: 480,
+      freq2: 480,
+      freq3: 485,
+    };
+    const s = normalize({
+      stats: reply('stats', { ...status, STATS: [header, device] }),
+      version: reply('version', { VERSION: [{ ...header, API: '3.1' }] }),
+    });
+    expect([s.make, s.model, s.firmware.version, s.algorithm]).toEqual(['Antminer', 'S19 XP', '2023-03-02', 'sha256d']);
+    expect(s.hashrate.current_hs).toBe(141000.5e9);
+    expect(s.hashrate.nominal_hs).toBe(140000e9);
+    expect(s.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
+      [1, 110, 110, 'ok'],
+      [2, 108, 110, 'degraded'],
+      [3, 110, 110, 'ok'],
+    ]);
+    expect(s.fans).toEqual([
+      { index: 1, rpm: 4800 },
+      { index: 2, rpm: 4860 },
+      { index: 3, rpm: 0 },
+      { index: 4, rpm: 4920 },
+    ]);
+    expect([s.temp_max_chip_c, s.temp_max_board_c, s.uptime_s]).toEqual([79, 63, 7200]);
+  });
+
+  it('Antminer L7: GHS fields are MH/s on a scrypt model', () => {
+    const s = normalize({
+      stats: reply('stats', {
+        STATS: [
+          { CGMiner: '4.9.0', Type: 'Antminer L7', CompileTime: 'Mon Jan 10 10:00:00 CST 2022' },
+          { ID: 'L70', 'GHS 5s': '9512.30', 'GHS av': 9480.0, chain_acn1: 120, chain_rate1: '3170.77', chain_acn2: 120, chain_rate2: '3170.77', chain_acn3: 120, chain_rate3: '3170.76' },
+        ],
+      }),
+    });
+    expect(s.algorithm).toBe('scrypt');
+    expect(s.hashrate.current_hs).toBe(9512.3e6);
+    expect(s.boards[0]?.hashrate_hs).toBe(3170.77e6);
+    expect(s.boards.every((b) => b.chips_expected === 120 && b.status === 'ok')).toBe(true);
+  });
+
+  it('Whatsminer M50S on API 2.0.5: model from devdetails, errors from get_error_code', () => {
+    const s = normalize({
+      summary: reply('summary', {
+        SUMMARY: [
+          {
+            Elapsed: 86400,
+            'MHS av': 126500000.5,
+            'MHS 5s': 131000000.0,
+            'HS RT': 127000000.25,
+            'Factory GHS': 128000,
+            Power_RT: 3300,
+            'Env Temp': 31.5,
+            'Chip Temp Max': 88.5,
+            'Fan Speed In': 6120,
+            'Fan Speed Out': 6090,
+            'Liquid Cooling': false,
+            Accepted: 9000,
+            Rejected: 4,
+          },
+        ],
+      }),
+      devdetails: reply('devdetails', { DEVDETAILS: [{ DEVDETAILS: 0, Name: 'SM', Model: 'M50S_VH30' }] }),
+      edevs: reply('edevs', {
+        DEVS: [0, 1, 2].map((slot) => ({ ASC: slot, Slot: slot, 'MHS 5s': 42000000 + slot, 'Effective Chips': 148, Temperature: 70 + slot, 'Chip Temp Max': 86 + slot, 'Chip Frequency': 560 })),
+      }),
+      get_version: reply('get_version', { STATUS: 'S', Code: 131, Msg: { api_ver: '2.0.5', fw_ver: '20240612.18.REL' } }),
+      status: reply('status', { STATUS: 'S', Code: 131, Msg: { mineroff: 'false' } }),
+      get_error_code: reply('get_error_code', { STATUS: 'S', Code: 131, Msg: { error_code: [{ '2010': '2024-06-15 10:30:00' }] } }),
+    });
+    expect([s.make, s.model, s.firmware.version]).toEqual(['Whatsminer', 'M50S VH30', '20240612.18.REL']);
+    expect(s.hashrate.current_hs).toBe(127000000.25e6);
+    expect(s.hashrate.nominal_hs).toBe(128000e9);
+    expect(s.boards.map((b) => b.chips)).toEqual([148, 148, 148]);
+    expect([s.temp_max_chip_c, s.temp_max_board_c, s.temp_inlet_c]).toEqual([88.5, 72, 31.5]);
+    expect(s.efficiency_j_per_th).toBeCloseTo(3300 / 127.00000025, 2);
+    expect(s.errors).toEqual([{ code: 2010, message: 'Whatsminer error code 2010' }]);
+    expect([s.state, s.cooling]).toEqual(['mining', 'air']);
+  });
+
+  it('Whatsminer hydro: stopped fans are not an alarm', () => {
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 250e6, 'Fan Speed In': 0, 'Fan Speed Out': 0, 'Liquid Cooling': true, 'Power Mode': 'Normal' }] }),
+    });
+    expect([s.make, s.cooling, s.fans]).toEqual(['Whatsminer', 'hydro', []]);
+  });
+
+  it('Avalon 1366: per-board MGHS, wall power, inlet', () => {
+    const mm =
+      'Ver[1366-88-22031501_aaaaaaa_bbbbbbb] DNA[0201] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] Elapsed[5000] ' +
+      'Temp[24] TMax[81] TAvg[70] Fan1[6100] Fan2[6050] Fan3[6000] Fan4[0] FanR[90%] PS[0 1200 1300 250 3100 1300 3300] ' +
+      'WALLPOWER[3310] GHSspd[130500.00] GHSmm[132000.00] GHSavg[129900.00] Freq[550.00] MGHS[43000.00 43600.00 43300.00] ' +
+      'MTmax[80 81 79] MTavg[70 71 69] ECHU[0 512 0] ECMM[0] PVT_T0[ 70  71] PVT_T1[ 72  81] PVT_T2[ 69  79]';
+    const s = normalize({ stats: reply('stats', { STATS: [{ STATS: 0, ID: 'AVA100', Elapsed: 5000, 'MM ID0': mm, 'MM Count': 1 }] }) });
+    expect([s.make, s.model, s.firmware.version]).toEqual(['Avalon', '1366', '88-22031501_aaaaaaa_bbbbbbb']);
+    expect(s.hashrate).toEqual({ current_hs: 130500e9, average_hs: 129900e9, nominal_hs: 132000e9 });
+    expect(s.boards.map((b) => [b.hashrate_hs, b.temp_chip_c, b.temp_board_c, b.chips])).toEqual([
+      [43000e9, 80, 70, 2],
+      [43600e9, 81, 71, 2],
+      [43300e9, 79, 69, 2],
+    ]);
+    expect(s.fans.map((f) => f.rpm)).toEqual([6100, 6050, 6000]); // no fan table for Avalon: a 0 is not a fan
+    expect([s.power_w, s.temp_inlet_c, s.state]).toEqual([3310, 24, 'mining']);
+    expect(s.errors).toEqual([{ code: 512, message: 'Avalon module 0 hash board 1: ECHU error 512' }]);
+  });
+
+  it('Braiins OS (BOSer) on an S19 XP: model from devdetails, chips, one fan stopped', () => {
+    const s = normalize({
+      version: reply('version', { VERSION: [{ API: '3.7', BOSer: 'boser-buildroot 0.1.0-5a2c2f5' }] }),
+      devdetails: reply('devdetails', { DEVDETAILS: [1, 2, 3].map((id) => ({ ID: id, Chips: id === 2 ? 109 : 110, Model: 'Bitmain S19XP', Frequency: 515 })) }),
+      devs: reply('devs', { DEVS: [1, 2, 3].map((id) => ({ ID: id, 'MHS 5s': 46000000 + id, 'MHS av': 45000000, 'Nominal MHS': 47000000, Temperature: 0.0, Status: 'Alive' })) }),
+      temps: reply('temps', { TEMPS: [1, 2, 3].map((id) => ({ ID: id, Board: 60 + id, Chip: 75 + id })) }),
+      fans: reply('fans', { FANS: [0, 1, 2, 3].map((id) => ({ FAN: id, ID: id, RPM: id === 2 ? 0 : 4000, Speed: 60 })) }),
+      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 138000006, 'MHS av': 135000000, Elapsed: 600 }] }),
+    });
+    expect([s.make, s.model, s.firmware.name, s.algorithm]).toEqual(['Antminer', 'S19 XP', 'Braiins OS', 'sha256d']);
+    expect(s.hashrate.nominal_hs).toBe(141000000e6);
+    expect(s.boards.map((b) => [b.index, b.chips, b.status, b.temp_chip_c])).toEqual([
+      [1, 110, 'ok', 76],
+      [2, 109, 'degraded', 77],
+      [3, 110, 'ok', 78],
+    ]);
+    expect(s.fans.filter((f) => f.rpm === 0).map((f) => f.index)).toEqual([2]);
+  });
+
+  it('LuxOS on a hydro S21: no FANS section, labelled water sensors, curtailed', () => {
+    const s = normalize({
+      version: reply('version', { VERSION: [{ API: '3.7', LUXminer: '2025.9.8.152528-e04420b4b', Type: 'Antminer S21 Hydro' }] }),
+      config: reply('config', { CONFIG: [{ Cooling: 'Hydro', CurtailMode: 'Sleep' }] }),
+      summary: reply('summary', { SUMMARY: [{ 'GHS 5s': 0, 'GHS av': 310000.5, Elapsed: 100 }] }),
+      devs: reply('devs', { DEVS: [0, 1, 2].map((id) => ({ ID: id, 'MHS 5s': 0, 'Nominal MHS': 111000000, Temperature: 40 })) }),
+      temps: reply('temps', {
+        METADATA: [{ TopLeft: { Label: 'Board Inlet' }, TopRight: { Label: 'Board Outlet' }, BottomLeft: { Label: 'Board Inlet' }, BottomRight: { Label: 'Board Outlet' } }],
+        TEMPS: [0, 1, 2].map((id) => ({ ID: id, TopLeft: 30, TopRight: 38 + id, BottomLeft: 31, BottomRight: 37 })),
+      }),
+    });
+    expect([s.model, s.firmware.name, s.cooling, s.state, s.fans]).toEqual(['S21 Hydro', 'LuxOS', 'hydro', 'sleeping', []]);
+    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_outlet_c, b.status])).toEqual([
+      [31, 38, 'unknown'],
+      [31, 39, 'unknown'],
+      [31, 40, 'unknown'],
+    ]);
+    expect(s.hashrate.nominal_hs).toBe(333000000e6);
+  });
+
+  it('Antminer S21 Hyd. on the new_api schema: inlet and outlet from temp_pcb [0] and [2]', () => {
+    const chain = (index: number) => ({
+      index,
+      asic_num: 108,
+      rate_real: 111000 + index,
+      rate_ideal: 110000,
+      freq_avg: 500,
+      temp_pcb: [35, 44, 46, 45],
+      temp_chip: [55, 56, 60, 61],
+      asic: ' oooo oooo',
+    });
+    const s = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 1, Msg: 'stats', api_version: '1.0.0' },
+        INFO: { type: 'Antminer S21 Hyd.', CompileTime: 'Fri Feb  2 10:00:00 CST 2024' },
+        STATS: [{ elapsed: 900, rate_5s: 333000.5, rate_avg: 332000, rate_ideal: 330000, rate_unit: 'GH/s', fan_num: 0, fan: [0, 0, 0, 0], watt: 5300, chain: [0, 1, 2].map(chain) }],
+      }),
+    });
+    expect([s.model, s.cooling, s.fans, s.power_w]).toEqual(['S21 Hyd.', 'hydro', [], 5300]);
+    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_outlet_c])).toEqual([
+      [35, 46],
+      [35, 46],
+      [35, 46],
+    ]);
+    expect(s.efficiency_j_per_th).toBeCloseTo(5300 / 333.0005, 2);
+  });
+});

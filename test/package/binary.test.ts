@@ -1,0 +1,164 @@
+// The single binary, as a field engineer uses it: copied alone into an empty folder, run with a bare
+// environment (no node, no node_modules), against simulated miners on loopback.
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const builtBinary = path.join(root, 'dist', 'hashctl');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let tmp: string;
+let binary: string;
+let farm: Farm;
+let targets: string[];
+
+/** Runs the copied binary with nothing but HOME and a minimal PATH (plus `extraEnv`). */
+function runBinary(args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    // Asynchronous: the simulated miners live in this process and must keep answering meanwhile.
+    execFile(
+      binary,
+      args,
+      {
+        cwd: tmp,
+        env: { HOME: path.join(tmp, 'home'), PATH: '/usr/bin:/bin', ...extraEnv },
+        timeout: 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+function cachedAddons(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((name) => /^better_sqlite3-[0-9a-f]{16}-abi\d+\.node$/.test(name));
+}
+
+beforeAll(async () => {
+  execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-binary-'));
+  fs.mkdirSync(path.join(tmp, 'home'));
+  binary = path.join(tmp, 'hashctl');
+  fs.copyFileSync(builtBinary, binary);
+  fs.chmodSync(binary, 0o755);
+  farm = await startFarm({ profile: 'antminer-s19', host: '127.0.0.1', basePort: 0, count: 2, seed: 11 });
+  targets = farm.inventory();
+}, 120_000);
+
+afterAll(async () => {
+  await farm?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('dist/hashctl', () => {
+  it('comes with a sha256 file that matches it', () => {
+    const line = fs.readFileSync(`${builtBinary}.sha256`, 'utf8');
+    const check = execFileSync('sha256sum', ['-c', 'hashctl.sha256'], {
+      cwd: path.dirname(builtBinary),
+    }).toString();
+    expect(line).toMatch(/^[0-9a-f]{64} {2}hashctl\n$/);
+    expect(check.trim()).toBe('hashctl: OK');
+  });
+
+  it('runs from an empty folder with no node_modules reachable', () => {
+    expect(fs.readdirSync(tmp).sort()).toEqual(['hashctl', 'home']);
+    for (let dir = tmp; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+      expect(fs.existsSync(path.join(dir, 'node_modules')), dir).toBe(false);
+    }
+  });
+
+  it('prints its version and commit, and nothing on stderr', async () => {
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root }).toString().trim();
+    const result = await runBinary(['--version']);
+    expect(result).toEqual({ code: 0, stdout: `hashctl ${pkg.version} (commit ${commit})\n`, stderr: '' });
+  });
+
+  it('prints help listing the commands, without touching the addon cache', async () => {
+    const result = await runBinary(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['probe', 'collect', 'live'])
+      expect(result.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
+    expect(cachedAddons(path.join(tmp, 'home', '.cache', 'hashctl'))).toEqual([]);
+  });
+
+  it('exits 2 on an unknown flag', async () => {
+    const result = await runBinary(['--no-such-flag']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--no-such-flag');
+  });
+
+  it('probes a simulated miner with --json', async () => {
+    const target = targets[0]!;
+    const port = Number(target.split(':')[1]);
+    const result = await runBinary(['probe', target, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const parsed = JSON.parse(result.stdout) as unknown;
+    const first = (
+      Array.isArray(parsed) ? parsed[0] : ((parsed as { results?: unknown[] }).results?.[0] ?? parsed)
+    ) as Record<string, unknown>;
+    expect(first).toMatchObject({ target, host: '127.0.0.1', port, ok: true });
+    expect(JSON.stringify(first)).toContain('Antminer');
+  });
+
+  it('collects one cycle into a new SQLite file, using the embedded addon', async () => {
+    const db = path.join(tmp, 'x.db');
+    const result = await runBinary(['collect', '--once', '--targets', ...targets, '--db', db, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(summary).toMatchObject({ polled: 2, ok: 2, failed: 0 });
+    expect(fs.existsSync(db)).toBe(true);
+    // The addon came out of the binary into the home cache, not from any node_modules.
+    expect(cachedAddons(path.join(tmp, 'home', '.cache', 'hashctl'))).toHaveLength(1);
+
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
+    const check = new Database(db, { readonly: true });
+    try {
+      expect(check.prepare('SELECT count(*) AS n FROM telemetry_history').get()).toEqual({ n: 2 });
+      expect(check.prepare('SELECT count(*) AS n FROM collection_runs').get()).toEqual({ n: 1 });
+    } finally {
+      check.close();
+    }
+  });
+
+  it('shows what was collected with live --json', async () => {
+    const db = path.join(tmp, 'x.db');
+    if (!fs.existsSync(db)) {
+      const collected = await runBinary(['collect', '--once', '--targets', ...targets, '--db', db]);
+      expect(collected.code, collected.stderr).toBe(0);
+    }
+    const result = await runBinary(['live', '--db', db, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const live = JSON.parse(result.stdout) as { miners: { miner: string; state: string }[] };
+    expect(live.miners.map((m) => m.miner).sort()).toEqual([...targets].sort());
+    expect(live.miners.every((m) => m.state === 'online')).toBe(true);
+  });
+
+  it('falls back to the temp dir when home cannot hold the addon', async () => {
+    const tempDir = path.join(tmp, 'tmpdir');
+    fs.mkdirSync(tempDir);
+    const db = path.join(tmp, 'fallback.db');
+    // HOME is a regular file: ~/.cache cannot be created, so the per-user temp dir is used.
+    const result = await runBinary(['collect', '--once', '--targets', targets[0]!, '--db', db], {
+      HOME: binary,
+      TMPDIR: tempDir,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(cachedAddons(path.join(tempDir, `hashctl-${process.getuid?.() ?? 'user'}`))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,164 @@
+// The SEA addon loader, exercised outside a SEA with the real compiled addon: extraction into a
+// cache dir, reuse, fallbacks for unusable dirs, and the nativeBinding wrapper.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import {
+  addonCacheDirs,
+  addonFileName,
+  loadAddonFromAsset,
+  loadSqlite,
+  type NativeAddon,
+  withNativeBinding,
+} from '../../src/store/native.js';
+
+const require = createRequire(import.meta.url);
+const addonFile = path.join(
+  path.dirname(require.resolve('better-sqlite3/package.json')),
+  'build',
+  'Release',
+  'better_sqlite3.node',
+);
+const addonBytes = new Uint8Array(fs.readFileSync(addonFile));
+const abi = process.versions.modules;
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-native-'));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('addonCacheDirs', () => {
+  it('orders override, XDG cache, home cache, then a per-user temp dir', () => {
+    const dirs = addonCacheDirs({ HASHCTL_CACHE_DIR: '/opt/hc', XDG_CACHE_HOME: '/xdg', HOME: '/home/op' });
+    expect(dirs.slice(0, 3)).toEqual(['/opt/hc', '/xdg/hashctl', '/home/op/.cache/hashctl']);
+    expect(dirs[3]).toBe(path.join(os.tmpdir(), `hashctl-${process.getuid?.() ?? 'user'}`));
+    expect(dirs).toHaveLength(4);
+  });
+
+  it('ignores a relative XDG_CACHE_HOME, as the XDG spec says', () => {
+    const dirs = addonCacheDirs({ XDG_CACHE_HOME: 'relative', HOME: '/home/op' });
+    expect(dirs[0]).toBe('/home/op/.cache/hashctl');
+    expect(dirs).toHaveLength(2);
+  });
+});
+
+describe('loadAddonFromAsset', () => {
+  it('writes the addon once, keyed by hash and ABI, and opens a working database with it', () => {
+    const dir = path.join(tmp, 'cache', 'hashctl');
+    const loaded = loadAddonFromAsset(addonBytes, { dirs: [dir], abi });
+    expect(loaded.file).toBe(path.join(dir, addonFileName(addonBytes, abi)));
+    expect(path.basename(loaded.file)).toMatch(new RegExp(`^better_sqlite3-[0-9a-f]{16}-abi${abi}\\.node$`));
+    expect(Buffer.compare(fs.readFileSync(loaded.file), Buffer.from(addonBytes))).toBe(0);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.readdirSync(dir)).toEqual([path.basename(loaded.file)]); // no temp file left over
+    expect(typeof loaded.addon.Database).toBe('function');
+
+    const Database = withNativeBinding(loadSqlite(), loaded.addon);
+    const db = new Database(path.join(tmp, 'x.db'));
+    db.exec('CREATE TABLE t (v INTEGER) STRICT');
+    db.prepare('INSERT INTO t VALUES (?)').run(42);
+    expect(db.prepare('SELECT v FROM t').get()).toEqual({ v: 42 });
+    expect(db).toBeInstanceOf(Database);
+    db.close();
+  });
+
+  it('reuses an intact cached file and replaces a corrupt one', () => {
+    const dir = path.join(tmp, 'cache');
+    const opened: string[] = [];
+    const dlopen = (file: string): NativeAddon => {
+      opened.push(file);
+      return { marker: true };
+    };
+    const first = loadAddonFromAsset(addonBytes, { dirs: [dir], abi, dlopen });
+    const inode = fs.statSync(first.file).ino;
+    loadAddonFromAsset(addonBytes, { dirs: [dir], abi, dlopen });
+    expect(fs.statSync(first.file).ino).toBe(inode);
+
+    fs.writeFileSync(first.file, 'truncated');
+    loadAddonFromAsset(addonBytes, { dirs: [dir], abi, dlopen });
+    expect(fs.statSync(first.file).size).toBe(addonBytes.byteLength);
+    expect(opened).toEqual([first.file, first.file, first.file]);
+  });
+
+  it('falls back past a directory that cannot be created', () => {
+    const blocker = path.join(tmp, 'a-file');
+    fs.writeFileSync(blocker, '');
+    const usable = path.join(tmp, 'usable');
+    const loaded = loadAddonFromAsset(addonBytes, {
+      dirs: [path.join(blocker, 'hashctl'), usable],
+      abi,
+      dlopen: () => ({}),
+    });
+    expect(path.dirname(loaded.file)).toBe(usable);
+  });
+
+  it('falls back past a directory where loading fails (a noexec mount)', () => {
+    const noexec = path.join(tmp, 'noexec');
+    const usable = path.join(tmp, 'usable');
+    const loaded = loadAddonFromAsset(addonBytes, {
+      dirs: [noexec, usable],
+      abi,
+      dlopen: (file) => {
+        if (file.startsWith(noexec)) throw new Error('failed to map segment from shared object');
+        return { from: file };
+      },
+    });
+    expect(loaded.addon).toEqual({ from: loaded.file });
+    expect(path.dirname(loaded.file)).toBe(usable);
+  });
+
+  it('throws one StoreError naming every directory when none works', () => {
+    const dirs = [path.join(tmp, 'one'), path.join(tmp, 'two')];
+    let caught: unknown;
+    try {
+      loadAddonFromAsset(addonBytes, {
+        dirs,
+        abi,
+        dlopen: () => {
+          throw new Error('failed to map segment\nsecond line');
+        },
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    const error = caught as StoreError;
+    expect(error.kind).toBe('store');
+    expect(error.message).not.toContain('\n');
+    for (const dir of dirs) expect(error.message).toContain(dir);
+    expect(error.message).toContain('HASHCTL_CACHE_DIR');
+  });
+});
+
+describe('withNativeBinding', () => {
+  it('passes the addon to every construction, with or without new, keeping caller options', () => {
+    const seen: unknown[] = [];
+    function FakeDatabase(this: unknown, filename: string, options: unknown) {
+      seen.push([filename, options]);
+    }
+    FakeDatabase.SqliteError = Error;
+    const addon = { tag: 'addon' };
+    const Wrapped = withNativeBinding(FakeDatabase as unknown as ReturnType<typeof loadSqlite>, addon);
+    new Wrapped('a.db', { readonly: true });
+    (Wrapped as unknown as (f: string) => unknown)('b.db');
+    expect(seen).toEqual([
+      ['a.db', { readonly: true, nativeBinding: addon }],
+      ['b.db', { nativeBinding: addon }],
+    ]);
+    expect(Wrapped.SqliteError).toBe(Error);
+  });
+});
+
+describe('loadSqlite outside a SEA', () => {
+  it('returns the node_modules constructor', () => {
+    const Database = loadSqlite();
+    expect(Database).toBe(require('better-sqlite3'));
+    expect(loadSqlite()).toBe(Database);
+  });
+});

@@ -1,0 +1,316 @@
+// End to end: `hashctl probe --command/--dump` as a user runs it, against fake miners on 127.0.0.1.
+// Spawns bin/hashctl (the bundle `npm test` builds first). HASHCTL_E2E_SOURCE=1 runs src/entry.ts
+// under tsx instead, for working on this area while other areas leave the bundle unbuildable.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  type FakeMiner,
+  type Script,
+  cgminerReply,
+  closedPort,
+  startFakeMiner,
+} from '../support/fake-miner.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const entry = process.env.HASHCTL_E2E_SOURCE === '1' ? ['--import', 'tsx', 'src/entry.ts'] : ['bin/hashctl'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  // A hung run must fail the test, not hang it.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 25_000);
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { child, done };
+}
+
+const hashctl = (args: string[]) => start(args).done;
+
+let miners: FakeMiner[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+async function miner(script: Script): Promise<FakeMiner> {
+  const started = await startFakeMiner(script);
+  miners.push(started);
+  return started;
+}
+
+const SUMMARY = cgminerReply('SUMMARY', [{ Elapsed: 12, 'MHS av': 100.5 }], { Code: 11, Msg: 'Summary' });
+const DENIED = cgminerReply('X', [], { STATUS: 'E', Code: 45, Msg: "Access denied to 'privileged' command" });
+
+/** Answers summary, pools and joins of them; privileged is denied. */
+function stockAntminer(): Script {
+  const single = (command: string) =>
+    command === 'privileged'
+      ? DENIED
+      : command === 'summary'
+        ? SUMMARY
+        : cgminerReply(command.toUpperCase(), [{ name: command }], { Code: 7, Msg: command });
+  return (request) => {
+    const { command } = JSON.parse(request) as { command: string };
+    if (!command.includes('+')) return { kind: 'reply', bytes: single(command) };
+    return {
+      kind: 'reply',
+      bytes: `{${command
+        .split('+')
+        .map((c) => `"${c}":[${single(c)}]`)
+        .join(',')},"id":1}`,
+    };
+  };
+}
+
+describe('hashctl probe --command', () => {
+  it('prints one object for one host, with the decoded reply', async () => {
+    const m = await miner(stockAntminer());
+    const run = await hashctl(['probe', m.target.key, '--command', 'summary', '--json', '--retries', '0']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ target: m.target.key, host: '127.0.0.1', port: m.port, ok: true });
+    expect(typeof result.elapsed_ms).toBe('number');
+    expect(result.responses.summary.SUMMARY).toEqual([{ Elapsed: 12, 'MHS av': 100.5 }]);
+    expect(result.error).toBeUndefined();
+    expect(m.requests).toEqual(['{"command":"summary"}']);
+  });
+
+  it('lists several targets in order with per-command errors and kinds, exit 1', async () => {
+    const good = await miner(stockAntminer());
+    const port = await closedPort();
+    const run = await hashctl([
+      'probe',
+      good.target.key,
+      `127.0.0.1:${port}`,
+      '--command',
+      'summary,privileged',
+      '--json',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    const { results } = JSON.parse(run.stdout);
+    expect(results.map((r: { target: string }) => r.target)).toEqual([good.target.key, `127.0.0.1:${port}`]);
+    const [first, second] = results;
+    expect(first.ok).toBe(false);
+    expect(first.responses.summary.SUMMARY).toHaveLength(1);
+    expect(first.errors.privileged).toMatchObject({ kind: 'denied', code: 45, attempts: 1 });
+    expect(first.error).toMatchObject({ kind: 'denied', code: 45 });
+    expect(first.errors.summary).toBeUndefined();
+    expect(second).toMatchObject({ ok: false, error: { kind: 'refused', attempts: 1 } });
+    expect(Object.keys(second.errors)).toEqual(['summary', 'privileged']);
+  });
+
+  it('sends a multi-command as one request and shows its keyed reply', async () => {
+    const m = await miner(stockAntminer());
+    const run = await hashctl(['probe', m.target.key, '--command', 'summary+pools', '--json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.responses['summary+pools'].pools[0].POOLS).toEqual([{ name: 'pools' }]);
+    expect(m.requests).toEqual(['{"command":"summary+pools"}']);
+  });
+
+  it('passes --param to the single command', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { Code: 27, Msg: "Switching to pool 1:'x'" }),
+    });
+    const run = await hashctl(['probe', m.target.key, '--command', 'switchpool', '--param', '1', '--json']);
+    expect(run.code).toBe(0);
+    expect(m.requests).toEqual(['{"command":"switchpool","parameter":"1"}']);
+  });
+
+  it('reports repairs per command', async () => {
+    const glued =
+      '{"STATUS":[{"STATUS":"S","When":1,"Code":70,"Msg":"CGMiner stats"}],"STATS":[{"Type":"S9"}{"STATS":0}],"id":1}';
+    const m = await miner({ kind: 'reply', bytes: glued });
+    const result = JSON.parse(
+      (await hashctl(['probe', m.target.key, '--command', 'stats', '--json'])).stdout,
+    );
+    expect(result.repairs).toEqual({ stats: ['glued objects'] });
+    expect(result.responses.stats.STATS).toHaveLength(2);
+  });
+
+  it('meets the deadline on a silent miner: kind timeout', async () => {
+    const m = await miner({ kind: 'silent' });
+    const run = await hashctl([
+      'probe',
+      m.target.key,
+      '--command',
+      'summary',
+      '--json',
+      '--timeout',
+      '500ms',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.error).toMatchObject({ kind: 'timeout', attempts: 1 });
+    expect(result.elapsed_ms).toBeLessThan(1500); // the contract: within timeout + 1s
+  });
+
+  it('reports every failure kind of the contract it meets', async () => {
+    const http = await miner({ kind: 'reply', bytes: 'HTTP/1.1 400 Bad Request\r\n\r\n', nul: false });
+    const empty = await miner({ kind: 'close' });
+    const api = await miner({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }),
+    });
+    const run = await hashctl([
+      'probe',
+      http.target.key,
+      empty.target.key,
+      api.target.key,
+      '--command',
+      'summary',
+      '--json',
+      '--retries',
+      '1',
+    ]);
+    expect(run.code).toBe(1);
+    const { results } = JSON.parse(run.stdout);
+    expect(
+      results.map((r: { error: { kind: string; attempts: number } }) => [r.error.kind, r.error.attempts]),
+    ).toEqual([
+      ['protocol', 1],
+      ['empty_reply', 2],
+      ['api', 1],
+    ]);
+    expect(results[2].error).toMatchObject({ code: 14, msg: 'Invalid command' });
+    expect(empty.connections).toBe(2); // a read is retried
+  });
+
+  it('prints tab-separated lines when stdout is not a terminal', async () => {
+    const m = await miner(stockAntminer());
+    const run = await hashctl(['probe', m.target.key, '--command', 'summary']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toContain(`${m.target.key}\tsummary\tSUMMARY\t0\tElapsed\t12`);
+    expect(lines).toContain(`${m.target.key}\tsummary\tSTATUS\t0\tMsg\tSummary`);
+  });
+
+  it('refuses bad input with exit 2 and one line, before any traffic', async () => {
+    const m = await miner(stockAntminer());
+    const cases = [
+      ['probe', m.target.key, '--command', 'Summary'],
+      ['probe', m.target.key, '--command', 'summary|pools'],
+      ['probe', m.target.key, '--command', 'summary,'],
+      ['probe', m.target.key, '--command', 'summary,pools', '--param', '1'],
+      ['probe', m.target.key, '--command', 'switchpool', '--param', 'one'],
+      ['probe', m.target.key, '10.0.0.999', '--command', 'summary'],
+      ['probe', m.target.key, '--command', 'summary', '--timeout', 'soon'],
+      ['probe', m.target.key, '--command', 'summary', '--wide'],
+    ];
+    for (const args of cases) {
+      const run = await hashctl(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stdout).toBe('');
+    }
+    expect(m.connections).toBe(0);
+  });
+
+  it('stops starting targets on Ctrl-C and exits 130', async () => {
+    const silent = await Promise.all([1, 2, 3, 4].map(() => miner({ kind: 'silent' })));
+    const { child, done } = start([
+      'probe',
+      ...silent.map((m) => m.target.key),
+      '--command',
+      'summary',
+      '--json',
+      '--concurrency',
+      '1',
+      '--timeout',
+      '1s',
+      '--retries',
+      '0',
+    ]);
+    for (let i = 0; i < 200 && silent[0]?.connections === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    const contacted = silent.reduce((sum, m) => sum + m.connections, 0);
+    expect(contacted).toBeLessThan(4);
+    expect(JSON.parse(run.stdout).results.length).toBe(contacted);
+  });
+});
+
+describe('hashctl probe --dump', () => {
+  it('writes the exact bytes per target and command, failed decodes included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
+    dirs.push(dir);
+    const garbage = '{:::} not json';
+    const m = await miner((request) => {
+      const { command } = JSON.parse(request) as { command: string };
+      return command === 'summary'
+        ? { kind: 'reply', bytes: SUMMARY }
+        : { kind: 'reply', bytes: garbage, nul: false };
+    });
+    const run = await hashctl([
+      'probe',
+      m.target.key,
+      '--command',
+      'summary,stats',
+      '--dump',
+      dir,
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([
+      `127.0.0.1_${m.port}__stats.raw`,
+      `127.0.0.1_${m.port}__summary.raw`,
+    ]);
+    expect(readFileSync(join(dir, `127.0.0.1_${m.port}__summary.raw`))).toEqual(Buffer.from(`${SUMMARY}\0`));
+    expect(readFileSync(join(dir, `127.0.0.1_${m.port}__stats.raw`)).toString()).toBe(garbage);
+    expect(run.stderr).toContain('parse');
+    expect(run.stderr).toContain('wrote 2 raw replies');
+  });
+
+  it('dumps the default read commands when no --command is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
+    dirs.push(dir);
+    const m = await miner(stockAntminer());
+    const run = await hashctl(['probe', m.target.key, '--dump', dir, '--json']);
+    expect(run.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(
+      ['devs', 'pools', 'stats', 'summary', 'version'].map((c) => `127.0.0.1_${m.port}__${c}.raw`),
+    );
+    expect(Object.keys(JSON.parse(run.stdout).responses)).toEqual([
+      'version',
+      'summary',
+      'pools',
+      'devs',
+      'stats',
+    ]);
+  });
+});

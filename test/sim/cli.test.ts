@@ -1,0 +1,69 @@
+// End to end through src/cli.ts: run under tsx so that this area's test does not depend on the
+// whole bundle building while other areas are mid-work (bin/hashctl runs the same code bundled).
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { exchange, lenient, statusOf } from './support.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function hashctl(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/entry.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('hashctl simulate', () => {
+  it('prints the inventory once listening, serves it, and stops cleanly on SIGTERM', async () => {
+    const child = hashctl(['simulate', '--count', '3', '--base-port', '0', '--profile', 'mix', '--seed', '4']);
+    const exited = exitOf(child);
+    try {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+      });
+      for (let i = 0; i < 300 && out.split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      for (const line of lines) {
+        expect(line).toMatch(/^127\.0\.0\.1:\d+$/);
+        const reply = await exchange(Number(line.split(':')[1]), '{"command":"pools"}');
+        expect(statusOf(lenient(reply.bytes)).Code).toBe(7);
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await exchange(Number(lines[0]?.split(':')[1]), '{"command":"pools"}')).end).toBe('refused');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 2 with one clear line when the port is taken', async () => {
+    const holder = net.createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)));
+    try {
+      const child = hashctl(['simulate', '--base-port', String(port)]);
+      let err = '';
+      child.stderr?.on('data', (d) => {
+        err += d;
+      });
+      expect(await exitOf(child)).toBe(2);
+      expect(err.trim().split('\n')).toEqual([`hashctl: cannot listen on 127.0.0.1:${port}: the port is already in use`]);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+  });
+
+  it('rejects a bad flag value with exit 2 before listening', async () => {
+    const child = hashctl(['simulate', '--faults', 'latency=soon', '--base-port', '0']);
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    expect(await exitOf(child)).toBe(2);
+    expect(err).toContain('--faults latency');
+  });
+});

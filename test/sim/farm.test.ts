@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { ask, exchange, familyFromVersion, lenient, section, statusOf } from './support.js';
+
+describe('a 60-miner mix farm', () => {
+  let farm: Farm;
+  beforeAll(async () => {
+    farm = await startFarm({ profile: 'mix', count: 60, seed: 1, host: '127.0.0.1', basePort: 0 });
+  });
+  afterAll(async () => {
+    await farm.stop();
+  });
+
+  it('lists every miner once in its inventory', () => {
+    const inventory = farm.inventory();
+    expect(inventory).toHaveLength(60);
+    expect(new Set(inventory).size).toBe(60);
+    for (const key of inventory) expect(key).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('answers version, summary, stats and pools on every miner with readable replies', async () => {
+    const families = new Set<string>();
+    for (const miner of farm.miners) {
+      for (const command of ['version', 'summary', 'stats', 'pools']) {
+        const reply = await ask(miner.port, command);
+        const status = statusOf(reply);
+        expect(['S', 'I', 'E'], `${miner.profile.name} ${command}`).toContain(status.STATUS);
+        if (command === 'version') families.add(familyFromVersion(reply));
+        if (command === 'pools') expect(section(reply, 'POOLS').length).toBeGreaterThan(0);
+        if (command === 'summary') expect(section(reply, 'SUMMARY')).toHaveLength(1);
+      }
+    }
+    families.delete('unknown');
+    expect(families.size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('builds the same farm from the same seed', async () => {
+    const again = await startFarm({ profile: 'mix', count: 60, seed: 1, basePort: 0 });
+    try {
+      expect(again.miners.map((m) => m.profile.name)).toEqual(farm.miners.map((m) => m.profile.name));
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('glues the S9 stats header to the device record, as bmminer 2.0.0 does', async () => {
+    const s9 = farm.miners.find((m) => m.profile.name === 'antminer-s9');
+    expect(s9).toBeDefined();
+    const raw = await exchange(s9!.port, '{"command":"stats"}');
+    const text = raw.bytes.toString('utf8');
+    expect(text).toContain('"Type":"Antminer S9"}{"STATS":0');
+    expect(text.endsWith('\0')).toBe(true);
+    expect(() => JSON.parse(text.replace(/\0$/, ''))).toThrow();
+    const stats = section(lenient(raw.bytes), 'STATS');
+    expect(stats[1]?.ID).toBe('BC50');
+    expect(Number(stats[1]?.chain_acn6)).toBe(63);
+    expect(Number(stats[1]?.fan5)).toBeGreaterThan(0);
+  });
+
+  it('answers plain-text requests with a text reply', async () => {
+    const miner = farm.miners.find((m) => m.profile.name === 'antminer-s19');
+    const raw = await exchange(miner!.port, 'summary');
+    expect(raw.bytes.toString()).toMatch(/^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 1\.0\.0\|SUMMARY,Elapsed=\d+,/);
+  });
+});
+
+describe('state that moves', () => {
+  it('speeds the fans up and then heats up when the ambient rises', async () => {
+    let clock = Date.now();
+    const farm = await startFarm({ profile: 'antminer-s9', count: 1, basePort: 0, now: () => clock });
+    try {
+      const miner = farm.miners[0]!;
+      const read = async () => section<Record<string, unknown>>(await ask(miner.port, 'stats'), 'STATS')[1]!;
+      const before = await read();
+      miner.state.ambientC = 60;
+      clock += 900_000;
+      const after = await read();
+      expect(Number(after.fan5)).toBeGreaterThan(Number(before.fan5));
+      expect(Number(after.temp2_6)).toBeGreaterThan(Number(before.temp2_6) + 5);
+    } finally {
+      await farm.stop();
+    }
+  });
+
+  it('stops hashing while paused and keeps counting uptime', async () => {
+    let clock = Date.now();
+    const farm = await startFarm({ profile: 'braiins-os', count: 1, basePort: 0, now: () => clock });
+    try {
+      const miner = farm.miners[0]!;
+      const summary = async () => section<Record<string, number>>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!;
+      expect((await summary())['MHS 5s']).toBeGreaterThan(1e6);
+      expect(statusOf(await ask(miner.port, 'pause')).Code).toBe(204);
+      clock += 60_000;
+      const paused = await summary();
+      expect(paused['MHS 5s']).toBe(0);
+      clock += 60_000;
+      expect((await summary()).Elapsed).toBe((paused.Elapsed ?? 0) + 60);
+      expect(statusOf(await ask(miner.port, 'resume')).Code).toBe(205);
+      expect((await summary())['MHS 5s']).toBeGreaterThan(1e6);
+    } finally {
+      await farm.stop();
+    }
+  });
+
+  it('marks a failed fan with 0 RPM and a dead board with fewer chips and no hashrate', async () => {
+    const farm = await startFarm({ profile: 'antminer-s19', count: 20, basePort: 0, deadBoards: 1, failedFans: 1, seed: 3 });
+    try {
+      for (const miner of farm.miners.slice(0, 5)) {
+        const dead = miner.state.boards.find((b) => b.dead);
+        expect(dead).toBeDefined();
+        const stats = section<Record<string, unknown>>(await ask(miner.port, 'stats'), 'STATS')[1]!;
+        const slot = miner.state.boards.indexOf(dead!) + 1;
+        expect(Number(stats[`chain_acn${slot}`])).toBeLessThan(114);
+        expect(Number(stats[`chain_rate${slot}`])).toBe(0);
+      }
+      const miner = farm.miners[0]!;
+      miner.state.fans[2]!.failed = true;
+      const stats = section<Record<string, unknown>>(await ask(miner.port, 'stats'), 'STATS')[1]!;
+      expect(stats.fan3).toBe(0);
+      expect(Number(stats.fan1)).toBeGreaterThan(0);
+    } finally {
+      await farm.stop();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { ask, exchange, lenient, section } from './support.js';
+
+let farm: Farm | null = null;
+afterEach(async () => {
+  await farm?.stop();
+  farm = null;
+});
+
+async function waitUntilBack(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const reply = await exchange(port, '{"command":"summary"}', '127.0.0.1', 1000);
+    if (reply.end === 'closed' && reply.bytes.length > 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('miner did not come back');
+}
+
+describe('restart and quit', () => {
+  it('restart answers RESTART, refuses connections for a while, then comes back with uptime reset', async () => {
+    farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0, restartDelayMs: 300 });
+    const miner = farm.miners[0]!;
+    const before = section<{ Elapsed: number }>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!.Elapsed;
+    expect(before).toBeGreaterThan(3000);
+    const raw = await exchange(miner.port, '{"command":"restart"}');
+    expect(lenient(raw.bytes)).toEqual({ STATUS: 'RESTART', id: 1 });
+    expect((await exchange(miner.port, '{"command":"summary"}')).end).toBe('refused');
+    expect(miner.listening).toBe(false);
+    await waitUntilBack(miner.port);
+    const after = section<{ Elapsed: number }>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!.Elapsed;
+    expect(after).toBeLessThan(60);
+    expect(miner.state.restarts).toBe(1);
+  });
+
+  it('quit answers BYE and stays down until restarted through the API', async () => {
+    farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
+    const miner = farm.miners[0]!;
+    expect(lenient((await exchange(miner.port, '{"command":"quit"}')).bytes)).toEqual({ STATUS: 'BYE', id: 1 });
+    expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('refused');
+    await miner.restart(10);
+    expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('closed');
+  });
+});

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LockedError } from '../../src/errors.js';
+import { acquireLock, lockPathFor } from '../../src/store/index.js';
+import { tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+const children: ChildProcess[] = [];
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-lock-'));
+});
+afterEach(() => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  cleanup();
+});
+
+const lockModule = path.resolve(__dirname, '../../src/store/lock.ts');
+
+/** A child process that takes the lock, says so, and waits to be killed. */
+function holdLockInChild(dbPath: string): Promise<ChildProcess> {
+  const script = `
+    import(${JSON.stringify(lockModule)}).then(({ acquireLock }) => {
+      acquireLock(${JSON.stringify(dbPath)});
+      process.stdout.write('held\\n');
+      setInterval(() => {}, 60_000);
+    });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (data: Buffer) => {
+      if (data.toString().includes('held')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`lock holder exited early (${code})`)));
+  });
+}
+
+describe('acquireLock', () => {
+  it('lets one holder in; a second attempt fails at once with LockedError (exit 75)', () => {
+    const db = path.join(dir, 'farm.db');
+    const first = acquireLock(db);
+    expect(first.path).toBe(lockPathFor(db));
+    let caught: unknown;
+    try {
+      acquireLock(db);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(LockedError);
+    expect((caught as LockedError).kind).toBe('locked');
+    expect((caught as LockedError).exitCode).toBe(75);
+    first.release();
+    first.release(); // idempotent
+    const again = acquireLock(db);
+    again.release();
+  });
+
+  it('locks each database separately, creating the data directory on first use', () => {
+    const a = acquireLock(path.join(dir, 'new', 'dir', 'a.db'));
+    const b = acquireLock(path.join(dir, 'b.db'));
+    a.release();
+    b.release();
+  });
+
+  it('is held against other processes and freed by the kernel when the holder is SIGKILLed', async () => {
+    const db = path.join(dir, 'farm.db');
+    const child = await holdLockInChild(db);
+    expect(() => acquireLock(db)).toThrow(LockedError);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // No stale-lock cleanup needed: the lock died with its process.
+    const lock = acquireLock(db);
+    lock.release();
+  });
+});

@@ -1,0 +1,319 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { antminerReplies, braiinsReplies, type FakeMiner, startFakeMiner } from './fake-miner.js';
+import { airMiner } from './helpers.js';
+
+interface CheckJson {
+  results: {
+    target: string;
+    status: string;
+    readings: Record<string, number | null> | null;
+    limits: Record<string, { warn: number | null; critical: number | null; source: string }> | null;
+    reasons: string[];
+    action: string;
+    error?: { kind: string };
+  }[];
+  summary: { total: number; ok: number; warn: number; critical: number; unknown: number; failing: number };
+}
+
+async function check(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; json: CheckJson; err: string }> {
+  const ctx = memoryContext({ env });
+  const code = await runCli(
+    ['thermal', 'check', ...args, '--json', '--timeout', '2s', '--retries', '0'],
+    ctx,
+  );
+  let json: CheckJson;
+  try {
+    json = JSON.parse(ctx.out());
+  } catch {
+    throw new Error(`no JSON (exit ${code}): ${ctx.err()}`);
+  }
+  return { code, json, err: ctx.err() };
+}
+
+const HOUR = 3_600_000;
+
+describe('thermal check on the simulator', () => {
+  let farm: Farm | null = null;
+  let clock = Date.parse('2026-11-02T12:00:00Z');
+  afterEach(async () => {
+    await farm?.stop();
+    farm = null;
+  });
+
+  /** Lets the simulated temperatures settle (no waiting: the farm reads this clock). */
+  const later = () => {
+    clock += HOUR;
+  };
+
+  it('a cool farm is ok and exits 0', async () => {
+    farm = await startFarm({
+      profile: 'antminer-s19',
+      count: 3,
+      seed: 7,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 20,
+      deadBoards: 0,
+      failedFans: 0,
+      now: () => clock,
+    });
+    later();
+    const { code, json } = await check(farm.inventory());
+    expect(json.summary).toMatchObject({ total: 3, ok: 3, failing: 0 });
+    for (const result of json.results) {
+      expect(result.readings?.board_c).toBeGreaterThan(20);
+      expect(result.readings?.board_c).toBeLessThan(75);
+      expect(result.limits?.board).toMatchObject({ warn: 75, critical: 80 });
+    }
+    expect(code).toBe(0);
+  });
+
+  it('high ambient, a failed fan and a dead board make it critical (exit 3)', async () => {
+    farm = await startFarm({
+      profile: 'antminer-s19',
+      count: 4,
+      seed: 7,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 20,
+      deadBoards: 0,
+      failedFans: 0,
+      now: () => clock,
+    });
+    const [hot, fan, dead, all] = farm.miners;
+    hot!.state.ambientC = 55; // fans already at full speed cannot hold it
+    fan!.state.fans[0]!.failed = true;
+    dead!.state.boards[0]!.dead = true;
+    all!.state.ambientC = 45;
+    all!.state.fans[1]!.failed = true;
+    all!.state.boards[2]!.dead = true;
+    later();
+    const { code, json } = await check(farm.inventory());
+    const byTarget = new Map(json.results.map((r) => [r.target, r]));
+    const hotResult = byTarget.get(hot!.key)!;
+    expect(hotResult.status).toBe('critical');
+    expect(hotResult.readings?.board_c).toBeGreaterThanOrEqual(80);
+    expect(hotResult.action).toBe('pause');
+    const fanResult = byTarget.get(fan!.key)!;
+    expect(fanResult.status).toBe('critical');
+    expect(fanResult.readings?.fans_failed).toBe(1);
+    expect(fanResult.reasons[0]).toMatch(/^failed fans 1/);
+    // A dead board alone is a warning (it may have been cut by its own over-temperature guard).
+    const deadResult = byTarget.get(dead!.key)!;
+    expect(deadResult.status).toBe('warn');
+    expect(deadResult.readings?.boards_dead).toBe(1);
+    expect(byTarget.get(all!.key)!.status).toBe('critical');
+    expect(json.summary).toMatchObject({ critical: 3, warn: 1, failing: 3 });
+    expect(code).toBe(3);
+
+    // --fail-on warn also counts the dead board.
+    const warn = await check([...farm.inventory(), '--fail-on', 'warn']);
+    expect(warn.json.summary.failing).toBe(4);
+    expect(warn.code).toBe(3);
+  });
+
+  it('a miner with no temperature readings is unknown, not ok', async () => {
+    farm = await startFarm({
+      profile: 'cgminer',
+      count: 1,
+      seed: 3,
+      host: '127.0.0.1',
+      basePort: 0,
+      now: () => clock,
+    });
+    later();
+    const { code, json } = await check(farm.inventory());
+    expect(json.results[0]).toMatchObject({ status: 'unknown', reasons: ['no temperature reading'] });
+    expect(code).toBe(0);
+  });
+});
+
+describe('thermal check on hand-written replies', () => {
+  const miners: FakeMiner[] = [];
+  afterEach(async () => {
+    await Promise.all(miners.splice(0).map((m) => m.close()));
+  });
+
+  it('boards above 90 °C and chips above 110 °C are critical (exit 3)', async () => {
+    const miner = await startFakeMiner(antminerReplies([91, 93, 92], [111, 114, 112]), 'bmminer 1.0.0');
+    miners.push(miner);
+    const { code, json } = await check([miner.target]);
+    const [result] = json.results;
+    expect(result).toMatchObject({ target: miner.target, status: 'critical', action: 'pause' });
+    expect(result?.readings).toMatchObject({ board_c: 93, chip_c: 114, fans_failed: 0 });
+    expect(result?.reasons.join('\n')).toMatch(/board 93 °C ≥ critical 80 °C \(default air\)/);
+    expect(result?.reasons.join('\n')).toMatch(/chip 114 °C ≥ critical 95 °C/);
+    expect(code).toBe(3);
+  });
+
+  it('boards at 45 °C and chips at 60 °C are ok (exit 0)', async () => {
+    const miner = await startFakeMiner(antminerReplies([45, 44, 45], [60, 59, 58]), 'bmminer 1.0.0');
+    miners.push(miner);
+    const { code, json } = await check([miner.target]);
+    expect(json.results[0]).toMatchObject({ status: 'ok', reasons: [], action: 'none' });
+    expect(json.results[0]?.readings).toMatchObject({ board_c: 45, chip_c: 60 });
+    expect(code).toBe(0);
+  });
+
+  it('an unreachable miner is unknown with its error kind, and not a failure (exit 0)', async () => {
+    const miner = await startFakeMiner({});
+    const target = miner.target;
+    await miner.close();
+    const { code, json } = await check([target]);
+    expect(json.results[0]).toMatchObject({ status: 'unknown', error: { kind: 'refused' } });
+    expect(code).toBe(0);
+  });
+
+  it('uses a Braiins OS miner’s own Hot/Dangerous as limits', async () => {
+    const miner = await startFakeMiner(
+      braiinsReplies({ boards: [97, 95, 96], hot: 95, dangerous: 105 }),
+      'BOSminer+ 0.2.0',
+    );
+    miners.push(miner);
+    const { code, json } = await check([miner.target]);
+    expect(json.results[0]?.limits?.board).toEqual({
+      warn: 95,
+      critical: 102,
+      source: 'firmware Braiins OS Hot=95; firmware Braiins OS Dangerous=105 − 3',
+    });
+    expect(json.results[0]?.status).toBe('warn');
+    expect(miner.received).toContain('tempctrl');
+    expect(code).toBe(0);
+  });
+});
+
+describe('thermal check with a store', () => {
+  let dir: string;
+  const miners: FakeMiner[] = [];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-db-'));
+  });
+  afterEach(async () => {
+    await Promise.all(miners.splice(0).map((m) => m.close()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records each change once, with hysteresis across runs', async () => {
+    const db = path.join(dir, 'farm.db');
+    const table = antminerReplies([70, 65, 64], [80, 75, 74]);
+    const miner = await startFakeMiner(table, 'bmminer 1.0.0');
+    miners.push(miner);
+    const statuses: string[] = [];
+    for (const board of [70, 76, 74, 75, 73, 71, 70]) {
+      // The fake miner answers from this table at request time: same miner, new readings.
+      Object.assign(
+        table,
+        antminerReplies([board, board - 5, board - 6], [board + 10, board + 5, board + 4]),
+      );
+      const { code, json } = await check([miner.target, '--db', db, '--site', 'A']);
+      expect(code).toBe(0);
+      statuses.push(json.results[0]!.status);
+    }
+    // 74, 75 and 73 stay warn: the level is left only below 75 − 3.
+    expect(statuses).toEqual(['ok', 'warn', 'warn', 'warn', 'warn', 'ok', 'ok']);
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      const events = sqlite
+        .prepare(
+          `SELECT s.name AS site, m.host, m.port, e.from_state, e.to_state, e.metric, e.value, e.limit_value
+           FROM thermal_events e JOIN miners m ON m.id = e.miner_id JOIN sites s ON s.id = e.site_id ORDER BY e.id`,
+        )
+        .all();
+      expect(events).toEqual([
+        {
+          site: 'A',
+          host: '127.0.0.1',
+          port: miner.port,
+          from_state: 'ok',
+          to_state: 'warn',
+          metric: 'board',
+          value: 76,
+          limit_value: 75,
+        },
+        {
+          site: 'A',
+          host: '127.0.0.1',
+          port: miner.port,
+          from_state: 'warn',
+          to_state: 'ok',
+          metric: 'board',
+          value: 71,
+          limit_value: 75,
+        },
+      ]);
+      expect(sqlite.prepare('SELECT status, levels FROM thermal_state').all()).toEqual([
+        { status: 'ok', levels: expect.stringContaining('"board":"ok"') },
+      ]);
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('--from-db checks what collect stored; a failed poll is unknown with its kind', async () => {
+    const db = path.join(dir, 'farm.db');
+    const { openStore, writeCycle } = await import('../../src/store/index.js');
+    const store = openStore(db);
+    try {
+      const now = Date.parse('2026-11-02T12:00:00Z');
+      writeCycle(store, {
+        site: 'B',
+        startedAt: now,
+        endedAt: now + 1000,
+        outcomes: [
+          {
+            target: { host: '10.0.0.1', port: 4028, key: '10.0.0.1:4028' },
+            ok: true,
+            snapshot: airMiner(86),
+            elapsedMs: 20,
+          },
+          {
+            target: { host: '10.0.0.2', port: 4028, key: '10.0.0.2:4028' },
+            ok: true,
+            snapshot: airMiner(50),
+            elapsedMs: 20,
+          },
+          {
+            target: { host: '10.0.0.3', port: 4028, key: '10.0.0.3:4028' },
+            ok: false,
+            error: { kind: 'timeout', message: 'no answer in 5s' },
+            elapsedMs: 5000,
+          },
+        ],
+      });
+    } finally {
+      store.close();
+    }
+    const { code, json } = await check(['--from-db', '--db', db, '--site', 'B']);
+    expect(json.results.map((r) => [r.target, r.status, r.error?.kind ?? null])).toEqual([
+      ['10.0.0.1:4028', 'critical', null],
+      ['10.0.0.2:4028', 'ok', null],
+      ['10.0.0.3:4028', 'unknown', 'timeout'],
+    ]);
+    expect(code).toBe(3);
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      expect(sqlite.prepare('SELECT to_state FROM thermal_events ORDER BY id').all()).toEqual([
+        { to_state: 'critical' },
+      ]);
+    } finally {
+      sqlite.close();
+    }
+    const missing = memoryContext();
+    expect(await runCli(['thermal', 'check', '--from-db', '--db', path.join(dir, 'none.db')], missing)).toBe(
+      1,
+    );
+    expect(missing.err()).toMatch(/no database at/);
+    const both = memoryContext();
+    expect(await runCli(['thermal', 'check', '--from-db', '10.0.0.1'], both)).toBe(2);
+  });
+});
