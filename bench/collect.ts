@@ -262,8 +262,16 @@ interface PlanEntry {
   commands: string[];
 }
 
-/** What collect sent to each miner, read from the simulator's command log of a calibration run. */
-function planFromLog(logFile: string, targets: string[]): { plan: PlanEntry[]; requestsPerMiner: number } {
+/**
+ * What collect sent to each miner, read from the simulator's command log of a calibration run. The
+ * calibration farm has the same seed and size, so miner i has the same profile in both; its ports
+ * differ, hence the mapping by position in the inventory.
+ */
+function planFromLog(
+  logFile: string,
+  calibrationTargets: string[],
+  targets: string[],
+): { plan: PlanEntry[]; requestsPerMiner: number } {
   const byTarget = new Map<string, { command: string; parameter: string | null }[]>();
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line) continue;
@@ -273,9 +281,10 @@ function planFromLog(logFile: string, targets: string[]): { plan: PlanEntry[]; r
     byTarget.set(entry.target, list);
   }
   let requests = 0;
-  const plan = targets.map((key) => {
+  const plan = targets.map((key, index) => {
     const at = key.lastIndexOf(':');
-    const sent = byTarget.get(key) ?? [{ command: 'summary', parameter: null }];
+    const sent = byTarget.get(calibrationTargets[index] ?? '');
+    if (!sent) throw new Error(`the calibration log has no request for miner ${index}`);
     requests += sent.length;
     return {
       host: key.slice(0, at),
@@ -448,6 +457,7 @@ export async function benchCollect(
     log(`calibrating: the requests collect sends to ${options.miners} miners`);
     const logFile = join(work, 'calibration.ndjson');
     const calibration = await startSimulator(options.miners, 0, work, logFile);
+    const calibrationTargets = calibration.targets;
     try {
       const first = await run(collectArgs(calibration.inventoryFile, join(work, 'calibration.db')), work);
       if (first.code !== 0)
@@ -458,7 +468,7 @@ export async function benchCollect(
 
     // 1. collect against the bare loop, alternated, on a farm with latency.
     const sim = await startSimulator(options.miners, options.latencyMs, work);
-    const { plan, requestsPerMiner } = planFromLog(logFile, sim.targets);
+    const { plan, requestsPerMiner } = planFromLog(logFile, calibrationTargets, sim.targets);
     const planFile = join(work, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
     const collectMs: number[] = [];

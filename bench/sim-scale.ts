@@ -3,7 +3,6 @@
 // fixed concurrency, with the farm in a child process. Run: npx tsx bench/sim-scale.ts
 //   --count 5000 --concurrency 1000 --faults latency=100ms (defaults)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -23,10 +22,11 @@ function hashctlCommand(): { cmd: string; argv: string[]; how: string } {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
   } catch {
     // Another area may be mid-work and break the bundle; the same code runs under tsx.
-    if (!existsSync(`${root}/dist/hashctl.cjs`)) {
-      return { cmd: process.execPath, argv: ['--import', 'tsx', 'src/entry.ts'], how: 'tsx src/entry.ts (bundle did not build)' };
-    }
-    return { cmd: process.execPath, argv: ['--import', 'tsx', 'src/entry.ts'], how: 'tsx src/entry.ts (bundle did not build)' };
+    return {
+      cmd: process.execPath,
+      argv: ['--import', 'tsx', 'src/entry.ts'],
+      how: 'tsx src/entry.ts (bundle did not build)',
+    };
   }
   return { cmd: `${root}/bin/hashctl`, argv: [], how: 'bin/hashctl' };
 }
@@ -65,10 +65,24 @@ async function pollRound(ports: number[]): Promise<{ ok: number; failed: number 
 async function main(): Promise<void> {
   const { cmd, argv, how } = hashctlCommand();
   const started = performance.now();
-  const child = spawn(cmd, [...argv, 'simulate', '--quiet', '--count', String(count), '--base-port', flag('base-port', '0'), '--faults', faults], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    cmd,
+    [
+      ...argv,
+      'simulate',
+      '--quiet',
+      '--count',
+      String(count),
+      '--base-port',
+      flag('base-port', '0'),
+      '--faults',
+      faults,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const ports: number[] = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
@@ -93,7 +107,13 @@ async function main(): Promise<void> {
     faults,
     concurrency,
     inventory_ms: Math.round(inventoryMs),
-    rounds: rounds.map((r) => ({ ms: Math.round(r.ms), requests: r.ok + r.failed, ok: r.ok, failed: r.failed, req_per_s: Math.round(((r.ok + r.failed) * 1000) / r.ms) })),
+    rounds: rounds.map((r) => ({
+      ms: Math.round(r.ms),
+      requests: r.ok + r.failed,
+      ok: r.ok,
+      failed: r.failed,
+      req_per_s: Math.round(((r.ok + r.failed) * 1000) / r.ms),
+    })),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

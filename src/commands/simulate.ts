@@ -24,7 +24,9 @@ export function parseSimulateOptions(raw: Record<string, unknown>, globals: Glob
   const text = (key: string): string | null => (raw[key] === undefined ? null : String(raw[key]));
   const writes = text('writes');
   if (writes !== null && writes !== 'allow' && writes !== 'deny') {
-    throw new UsageError(`invalid --writes '${writes}': use allow or deny (default: each profile's own access)`);
+    throw new UsageError(
+      `invalid --writes '${writes}': use allow or deny (default: each profile's own access)`,
+    );
   }
   const ambient = text('ambient') ?? '25';
   if (!/^-?\d+(\.\d+)?$/.test(ambient.trim()) || Math.abs(Number(ambient)) > 80) {
@@ -54,7 +56,11 @@ export function parseSimulateOptions(raw: Record<string, unknown>, globals: Glob
   };
 }
 
-export async function runSimulate(opts: SimulateOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runSimulate(
+  opts: SimulateOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const sim = await import('../sim/index.js');
   if (opts.listProfiles) {
     const { writeTable } = await import('../output/render.js');
@@ -97,9 +103,12 @@ export async function runSimulate(opts: SimulateOptions, globals: GlobalOptions,
   const farmOptions: FarmOptions = { ...opts.farm };
   if (opts.addressesSpec !== null) farmOptions.addresses = sim.parseAddresses(opts.addressesSpec);
   if (opts.faultsSpec !== null) farmOptions.faults = sim.parseFaults(opts.faultsSpec);
-  if (opts.faultShareSpec !== null) farmOptions.faultShare = sim.parseShare(opts.faultShareSpec, '--fault-share');
-  if (opts.deadBoardsSpec !== null) farmOptions.deadBoards = sim.parseShare(opts.deadBoardsSpec, '--dead-boards');
-  if (opts.failedFansSpec !== null) farmOptions.failedFans = sim.parseShare(opts.failedFansSpec, '--failed-fans');
+  if (opts.faultShareSpec !== null)
+    farmOptions.faultShare = sim.parseShare(opts.faultShareSpec, '--fault-share');
+  if (opts.deadBoardsSpec !== null)
+    farmOptions.deadBoards = sim.parseShare(opts.deadBoardsSpec, '--dead-boards');
+  if (opts.failedFansSpec !== null)
+    farmOptions.failedFans = sim.parseShare(opts.failedFansSpec, '--failed-fans');
   if (farmOptions.profile !== 'mix') sim.findProfile(farmOptions.profile ?? 'mix');
   if (ctx.signal.aborted) return 130;
 
@@ -110,7 +119,9 @@ export async function runSimulate(opts: SimulateOptions, globals: GlobalOptions,
       try {
         writeFileSync(opts.inventoryFile, inventory);
       } catch (error) {
-        throw new UsageError(`cannot write --inventory file '${opts.inventoryFile}': ${(error as NodeJS.ErrnoException).code ?? error}`);
+        throw new UsageError(
+          `cannot write --inventory file '${opts.inventoryFile}': ${(error as NodeJS.ErrnoException).code ?? error}`,
+        );
       }
     } else {
       ctx.stdout.write(inventory);
@@ -146,7 +157,10 @@ export const registerSimulate: RegisterCommand = (program, env) => {
     .option('--dead-boards <share>', 'share of miners with a dead hashboard (e.g. 5%)')
     .option('--failed-fans <share>', 'share of miners with a failed or worn fan (e.g. 5%)')
     .option('--writes <mode>', 'force write access: allow or deny (default: per profile)')
-    .option('--faults <spec>', 'latency=80ms,jitter=40ms,timeout=2%,hang=1%,malformed=1%,refused=1%,flap=1%,empty=1%')
+    .option(
+      '--faults <spec>',
+      'latency=80ms,jitter=40ms,timeout=2%,hang=1%,malformed=1%,refused=1%,flap=1%,empty=1%',
+    )
     .option('--fault-share <share>', 'share of miners the faults apply to (default 100%)')
     .option('--restart-delay <duration>', 'how long a restarted miner stays unavailable', '3s')
     .option('--inventory <file>', 'write the inventory (host:port per line) to a file instead of stdout')

@@ -32,11 +32,12 @@ export function positive(value: unknown): number | null {
   return n !== null && n > 0 ? n : null;
 }
 
-/** A non-negative integer counter (shares, errors); negative or fractional garbage is rejected. */
+/** A non-negative integer counter (shares, errors); negative or overflowed garbage is rejected. */
 export function counter(value: unknown): number | null {
   const n = num(value);
   if (n === null || n < 0) return null;
-  return Math.round(n);
+  const rounded = Math.round(n);
+  return Number.isSafeInteger(rounded) ? rounded : null;
 }
 
 /** The first leading number of a string such as `"1600M"`, `"289.94 Ksol/s"`, `"967.50 (AB)"`. */

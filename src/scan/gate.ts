@@ -35,6 +35,7 @@ export class AdaptiveGate {
   private startsThisTurn = 0;
   private resetScheduled = false;
   private readonly paced: (() => void)[] = [];
+  private pacedHead = 0;
   /** Times the limit was lowered. */
   backoffs = 0;
 
@@ -79,22 +80,33 @@ export class AdaptiveGate {
   }
 
   /** Waits for a later turn of the event loop once this turn has started its share of connections. */
-  private async pace(): Promise<void> {
-    while (this.startsThisTurn >= STARTS_PER_TURN) {
-      this.scheduleReset();
-      await new Promise<void>((resolve) => this.paced.push(resolve));
-    }
-    this.startsThisTurn++;
+  private pace(): Promise<void> | undefined {
     this.scheduleReset();
+    if (this.startsThisTurn < STARTS_PER_TURN && this.pacedHead >= this.paced.length) {
+      this.startsThisTurn++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.paced.push(resolve));
   }
 
+  /** Next turn: a fresh share of starts, handed to the longest waiting first. */
   private scheduleReset(): void {
     if (this.resetScheduled) return;
     this.resetScheduled = true;
     setImmediate(() => {
       this.resetScheduled = false;
       this.startsThisTurn = 0;
-      for (const resume of this.paced.splice(0)) resume();
+      while (this.startsThisTurn < STARTS_PER_TURN && this.pacedHead < this.paced.length) {
+        const resume = this.paced[this.pacedHead] as () => void;
+        this.paced[this.pacedHead++] = noop;
+        this.startsThisTurn++;
+        resume();
+      }
+      if (this.pacedHead > 1024 && this.pacedHead * 2 > this.paced.length) {
+        this.paced.splice(0, this.pacedHead);
+        this.pacedHead = 0;
+      }
+      if (this.startsThisTurn > 0) this.scheduleReset();
     });
   }
 

@@ -3,7 +3,7 @@
 // the model (or Whatsminer firmware) unknown does a second request follow (CGMINER-API.md §11).
 // Sockets, framing, decoding and detection are the client's own layers (src/cgminer, src/miners).
 import { exchange } from '../cgminer/connection.js';
-import { decodeReply } from '../cgminer/decode.js';
+import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
@@ -34,23 +34,32 @@ const RETRY_KINDS: ReadonlySet<MinerErrorKind> = new Set(['empty_reply', 'reset'
 const MAX_EXHAUSTION_WAITS = 200;
 const MAX_EXHAUSTION_DELAY_MS = 1000;
 
-/** Follow-up commands, in order, when `version` did not name the model (CGMINER-API.md §11 steps 2-4). */
-function followUps(identity: Identity): string[] {
+/**
+ * What to ask when `version` did not name the model (CGMINER-API.md §11 steps 2-4): first a joined
+ * `a+b` where the firmware family answers joins (one round trip for model and firmware), then the
+ * single commands if the join is not understood.
+ */
+interface FollowUpPlan {
+  join: string[] | null;
+  singles: string[];
+}
+
+function followUps(identity: Identity): FollowUpPlan {
   switch (identity.family) {
     case 'whatsminer':
-      return ['devdetails', 'get_version'];
+      // devdetails names the model, summary the firmware; get_version is the native fallback.
+      return { join: ['devdetails', 'summary'], singles: ['devdetails', 'get_version'] };
     case 'braiins':
-      return ['devdetails'];
-    case 'antminer':
-    case 'antminer-aftermarket':
-    case 'avalon':
-    case 'sealminer':
-    case 'innosilicon':
-      return ['stats'];
+      return { join: null, singles: ['devdetails'] };
+    case 'generic':
+      return { join: ['devdetails', 'stats'], singles: ['devdetails', 'stats'] };
     default:
-      return ['devdetails', 'stats'];
+      return { join: null, singles: ['stats'] };
   }
 }
+
+/** After these a second request to the same endpoint is not worth its deadline. */
+const GIVE_UP_KINDS: ReadonlySet<MinerErrorKind> = new Set(['timeout', 'refused', 'reset', 'unreachable', 'empty_reply']);
 
 function complete(identity: Identity): boolean {
   if (identity.model === null) return false;
@@ -165,13 +174,29 @@ export class Identifier {
 
     const replies: Record<string, DecodedReply | MinerError> = { version };
     let identity = detect(new Replies(replies));
-    if (version.format !== 'bare') {
-      for (const command of followUps(identity)) {
+    if (version.format !== 'bare' && !complete(identity)) {
+      const plan = followUps(identity);
+      let joined = false;
+      let gaveUp = false;
+      if (plan.join !== null && !this.options.signal?.aborted) {
+        const more = await this.ask(target, plan.join.join('+'));
+        roundTrips++;
+        if ('reply' in more) {
+          const members = splitMultiReply(more.reply);
+          joined = Object.keys(members).length > 0;
+          Object.assign(replies, members);
+        } else {
+          gaveUp = GIVE_UP_KINDS.has(more.error.kind);
+        }
+        identity = detect(new Replies(replies));
+      }
+      for (const command of joined || gaveUp ? [] : plan.singles) {
         if (complete(identity) || this.options.signal?.aborted) break;
         const more = await this.ask(target, command);
         roundTrips++;
         replies[command] = 'reply' in more ? more.reply : more.error;
         identity = detect(new Replies(replies));
+        if ('error' in more && GIVE_UP_KINDS.has(more.error.kind)) break;
       }
     }
     const result = finish({

@@ -43,7 +43,11 @@ export function parseAddresses(spec: string): string[] {
     } else if (range) {
       first = parseIpv4(range[1] as string);
       const end = range[2] as string;
-      last = end.includes('.') ? parseIpv4(end) : first === null || !/^\d{1,3}$/.test(end) ? null : first - (first % 256) + Number(end);
+      last = end.includes('.')
+        ? parseIpv4(end)
+        : first === null || !/^\d{1,3}$/.test(end)
+          ? null
+          : first - (first % 256) + Number(end);
     } else {
       first = parseIpv4(item);
       last = first;
@@ -52,9 +56,12 @@ export function parseAddresses(spec: string): string[] {
       throw new UsageError(`invalid --addresses entry '${item}': use a CIDR, a range or an address`);
     }
     if (first < LOOPBACK_START || last > LOOPBACK_END) {
-      throw new UsageError(`--addresses '${item}' is outside 127.0.0.0/8: the simulator only binds loopback addresses`);
+      throw new UsageError(
+        `--addresses '${item}' is outside 127.0.0.0/8: the simulator only binds loopback addresses`,
+      );
     }
-    if (out.length + (last - first + 1) > MAX_ADDRESSES) throw new UsageError(`--addresses covers more than ${MAX_ADDRESSES} addresses`);
+    if (out.length + (last - first + 1) > MAX_ADDRESSES)
+      throw new UsageError(`--addresses covers more than ${MAX_ADDRESSES} addresses`);
     for (let v = first; v <= last; v++) out.push(formatIpv4(v));
   }
   if (out.length === 0) throw new UsageError('--addresses is empty');

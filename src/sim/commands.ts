@@ -15,7 +15,14 @@ export function accessAllows(access: AccessMode, name: string, spec: CommandSpec
   return spec.access === 'read';
 }
 
-export function reply(ctx: CommandCtx, letter: 'S' | 'I' | 'W' | 'E', code: number, msg: string, section?: string, records?: Rec[]): Reply {
+export function reply(
+  ctx: CommandCtx,
+  letter: 'S' | 'I' | 'W' | 'E',
+  code: number,
+  msg: string,
+  section?: string,
+  records?: Rec[],
+): Reply {
   const r: Reply = { type: 'std', status: status(letter, code, msg, ctx.profile.description) };
   if (section !== undefined) {
     r.section = section;
@@ -44,7 +51,13 @@ function poolArg(ctx: CommandCtx): { index: number; pool: SimPool } | Reply {
   const index = Number.parseInt(text, 10);
   const pools = ctx.state.pools;
   const pool = Number.isInteger(index) && index >= 0 ? pools[index] : undefined;
-  if (!pool) return reply(ctx, 'E', 26, `Invalid pool id ${Number.isNaN(index) ? text : index} - range is 0 - ${pools.length - 1}`);
+  if (!pool)
+    return reply(
+      ctx,
+      'E',
+      26,
+      `Invalid pool id ${Number.isNaN(index) ? text : index} - range is 0 - ${pools.length - 1}`,
+    );
   return { index, pool };
 }
 
@@ -99,7 +112,8 @@ const enablepool: CommandSpec = {
   run(ctx) {
     const arg = poolArg(ctx);
     if (isReply(arg)) return arg;
-    if (arg.pool.enabled) return reply(ctx, 'I', 49, `Pool ${poolLabel(arg.index, arg.pool)} already enabled`);
+    if (arg.pool.enabled)
+      return reply(ctx, 'I', 49, `Pool ${poolLabel(arg.index, arg.pool)} already enabled`);
     arg.pool.enabled = true;
     renumberPriorities(ctx.state, byPriority(ctx.state));
     return reply(ctx, 'S', 47, `Enabling pool ${poolLabel(arg.index, arg.pool)}`);
@@ -111,9 +125,11 @@ const disablepool: CommandSpec = {
   run(ctx) {
     const arg = poolArg(ctx);
     if (isReply(arg)) return arg;
-    if (!arg.pool.enabled) return reply(ctx, 'I', 50, `Pool ${poolLabel(arg.index, arg.pool)} already disabled`);
+    if (!arg.pool.enabled)
+      return reply(ctx, 'I', 50, `Pool ${poolLabel(arg.index, arg.pool)} already disabled`);
     const otherEnabled = ctx.state.pools.some((p) => p !== arg.pool && p.enabled);
-    if (!otherEnabled) return reply(ctx, 'E', 51, `Cannot disable last active pool ${poolLabel(arg.index, arg.pool)}`);
+    if (!otherEnabled)
+      return reply(ctx, 'E', 51, `Cannot disable last active pool ${poolLabel(arg.index, arg.pool)}`);
     arg.pool.enabled = false;
     renumberPriorities(ctx.state, byPriority(ctx.state));
     return reply(ctx, 'S', 48, `Disabling pool ${poolLabel(arg.index, arg.pool)}`);
@@ -150,8 +166,10 @@ const removepool: CommandSpec = {
   run(ctx) {
     const arg = poolArg(ctx);
     if (isReply(arg)) return arg;
-    if (ctx.state.pools.length <= 1) return reply(ctx, 'E', 66, `Cannot remove last pool ${poolLabel(arg.index, arg.pool)}`);
-    if (activePool(ctx.state) === arg.pool) return reply(ctx, 'E', 67, `Cannot remove active pool ${poolLabel(arg.index, arg.pool)}`);
+    if (ctx.state.pools.length <= 1)
+      return reply(ctx, 'E', 66, `Cannot remove last pool ${poolLabel(arg.index, arg.pool)}`);
+    if (activePool(ctx.state) === arg.pool)
+      return reply(ctx, 'E', 67, `Cannot remove active pool ${poolLabel(arg.index, arg.pool)}`);
     ctx.state.pools.splice(arg.index, 1);
     renumberPriorities(ctx.state, byPriority(ctx.state));
     return reply(ctx, 'S', 68, `Removed pool ${poolLabel(arg.index, arg.pool)}`);
@@ -214,7 +232,9 @@ const check: CommandSpec = {
     const spec = ctx.profile.commands[name];
     const exists = spec !== undefined;
     const access = exists && accessAllows(ctx.state.access, name, spec);
-    return reply(ctx, 'S', 72, 'Check command', 'CHECK', [{ Exists: exists ? 'Y' : 'N', Access: access ? 'Y' : 'N' }]);
+    return reply(ctx, 'S', 72, 'Check command', 'CHECK', [
+      { Exists: exists ? 'Y' : 'N', Access: access ? 'Y' : 'N' },
+    ]);
   },
 };
 
@@ -227,15 +247,33 @@ const ascset: CommandSpec = {
     const text = ctx.parameter ?? '';
     if (text === '') return reply(ctx, 'E', 15, 'Missing device id parameter');
     const id = Number.parseInt(text, 10);
-    if (!(id >= 0 && id < count)) return reply(ctx, 'E', 107, `Invalid ASC id ${text} - range is 0 - ${count - 1}`);
+    if (!(id >= 0 && id < count))
+      return reply(ctx, 'E', 107, `Invalid ASC id ${text} - range is 0 - ${count - 1}`);
     return reply(ctx, 'W', 117, `ASC ${id} does not support ascset`);
   },
 };
 
 /** The write and meta commands shared by every cgminer-derived firmware. */
 export function upstreamCommands(): Record<string, CommandSpec> {
-  return { switchpool, enablepool, disablepool, addpool, removepool, poolpriority, privileged, save, restart, quit, check, ascset };
+  return {
+    switchpool,
+    enablepool,
+    disablepool,
+    addpool,
+    removepool,
+    poolpriority,
+    privileged,
+    save,
+    restart,
+    quit,
+    check,
+    ascset,
+  };
 }
 
-export const READ_JOINABLE = (run: CommandSpec['run']): CommandSpec => ({ access: 'read', joinable: true, run });
+export const READ_JOINABLE = (run: CommandSpec['run']): CommandSpec => ({
+  access: 'read',
+  joinable: true,
+  run,
+});
 export const READ_ONLY = (run: CommandSpec['run']): CommandSpec => ({ access: 'read', run });

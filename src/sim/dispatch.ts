@@ -36,7 +36,10 @@ export function dispatch(target: DispatchTarget, request: SimRequest, now: numbe
   const render = (r: Reply): string => (request.json ? renderJson(r, profile, when) : renderText(r, when));
 
   if (request.error) {
-    const s = request.error.Code === 14 ? request.error : status(request.error.STATUS, request.error.Code, request.error.Msg, profile.description);
+    const s =
+      request.error.Code === 14
+        ? request.error
+        : status(request.error.STATUS, request.error.Code, request.error.Msg, profile.description);
     return { body: render({ type: 'std', status: s }) };
   }
   if (request.native) {

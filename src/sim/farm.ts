@@ -11,7 +11,15 @@ import { profileFor } from './profiles/index.js';
 import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
 import { type Rng, unit } from './rng.js';
 import { createState, minerRng, resetAfterRestart } from './state.js';
-import type { CommandLogEntry, FaultSpec, MinerFaults, MinerState, Profile, SimMinerView, WritesOverride } from './types.js';
+import type {
+  CommandLogEntry,
+  FaultSpec,
+  MinerFaults,
+  MinerState,
+  Profile,
+  SimMinerView,
+  WritesOverride,
+} from './types.js';
 
 /** cgminer reads one request with a single recv() of at most 4095 bytes (§1). */
 const REQUEST_LIMIT = 4095;
@@ -122,7 +130,8 @@ class SimFarm implements Farm {
     this.now = options.now ?? Date.now;
     this.restartDelayMs = options.restartDelayMs ?? 3000;
     this.log = new CommandLog(options.logLimit ?? 10_000, options.logFile ?? null, options.onCommand);
-    const spec = typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? NO_FAULTS);
+    const spec =
+      typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? NO_FAULTS);
     this.flapPeriodMs = spec.flapPeriodMs;
     this.flapDownMs = spec.flapDownMs;
     const seed = options.seed ?? 1;
@@ -319,7 +328,10 @@ class SimFarm implements Farm {
       if (result.after === 'quit') void this.takeDown(miner, Number.POSITIVE_INFINITY);
     };
     const delay = faults.latencyMs + (faults.jitterMs > 0 ? miner.rng.next() * faults.jitterMs : 0);
-    if (delay <= 0) return write();
+    if (delay <= 0) {
+      write();
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       write();
@@ -355,16 +367,24 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     case 'EADDRINUSE':
       return new UsageError(`cannot listen on ${where}: the port is already in use`, { cause: error });
     case 'EADDRNOTAVAIL':
-      return new UsageError(`cannot listen on ${where}: the address is not on this machine`, { cause: error });
+      return new UsageError(`cannot listen on ${where}: the address is not on this machine`, {
+        cause: error,
+      });
     case 'EACCES':
       return new UsageError(`cannot listen on ${where}: permission denied`, { cause: error });
     case 'EMFILE':
     case 'ENFILE':
-      return new HashctlError('io', `cannot listen on ${where}: too many open files (raise ulimit -n or use fewer miners)`, {
+      return new HashctlError(
+        'io',
+        `cannot listen on ${where}: too many open files (raise ulimit -n or use fewer miners)`,
+        {
+          cause: error,
+        },
+      );
+    default:
+      return new HashctlError('io', `cannot listen on ${where}: ${error.code ?? error.message}`, {
         cause: error,
       });
-    default:
-      return new HashctlError('io', `cannot listen on ${where}: ${error.code ?? error.message}`, { cause: error });
   }
 }
 

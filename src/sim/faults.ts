@@ -21,7 +21,8 @@ export const NO_FAULTS: FaultSpec = {
 /** `5%` or `0.05` → 0.05. */
 export function parseShare(text: string, flag: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (!match) throw new UsageError(`invalid ${flag} '${text}': use a percentage like 5% or a fraction like 0.05`);
+  if (!match)
+    throw new UsageError(`invalid ${flag} '${text}': use a percentage like 5% or a fraction like 0.05`);
   const value = Number(match[1]) / (match[2] === '%' ? 100 : 1);
   if (value < 0 || value > 1) throw new UsageError(`invalid ${flag} '${text}': must be between 0% and 100%`);
   return value;
@@ -61,14 +62,25 @@ export function parseFaults(text: string): FaultSpec {
         );
     }
   }
-  if (spec.flapDownMs >= spec.flapPeriodMs) throw new UsageError('--faults flap_down must be shorter than flap_period');
+  if (spec.flapDownMs >= spec.flapPeriodMs)
+    throw new UsageError('--faults flap_down must be shorter than flap_period');
   return spec;
 }
 
 /** Faults for miner `index`: the fault share picks the affected miners, then per-miner shares apply. */
 export function faultsForMiner(spec: FaultSpec, share: number, seed: number, index: number): MinerFaults {
   const affected = unit(seed, index, 'fault-share') < share;
-  if (!affected) return { latencyMs: 0, jitterMs: 0, timeout: 0, malformed: 0, empty: 0, hang: false, refused: false, flap: false };
+  if (!affected)
+    return {
+      latencyMs: 0,
+      jitterMs: 0,
+      timeout: 0,
+      malformed: 0,
+      empty: 0,
+      hang: false,
+      refused: false,
+      flap: false,
+    };
   return {
     latencyMs: spec.latencyMs,
     jitterMs: spec.jitterMs,
@@ -81,7 +93,13 @@ export function faultsForMiner(spec: FaultSpec, share: number, seed: number, ind
   };
 }
 
-export const MALFORMATIONS = ['glued-objects', 'trailing-comma', 'nan', 'raw-newline', 'trailing-garbage'] as const;
+export const MALFORMATIONS = [
+  'glued-objects',
+  'trailing-comma',
+  'nan',
+  'raw-newline',
+  'trailing-garbage',
+] as const;
 export type Malformation = (typeof MALFORMATIONS)[number];
 
 /**
@@ -96,7 +114,10 @@ export function malform(body: string, kind: Malformation): string {
       break;
     }
     case 'nan': {
-      const replaced = body.replace(/("(?:MHS av|GHS av|MHS 5s|GHS 5s|Temperature|Utility)":)-?\d+(?:\.\d+)?/, '$1nan');
+      const replaced = body.replace(
+        /("(?:MHS av|GHS av|MHS 5s|GHS 5s|Temperature|Utility)":)-?\d+(?:\.\d+)?/,
+        '$1nan',
+      );
       if (replaced !== body) return replaced;
       break;
     }

@@ -24,7 +24,11 @@ export class CommandLog {
       try {
         this.fd = openSync(file, 'a');
       } catch (error) {
-        throw new HashctlError('usage', `cannot open --log file '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+        throw new HashctlError(
+          'usage',
+          `cannot open --log file '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`,
+          { cause: error },
+        );
       }
       this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
       this.timer.unref();

@@ -50,7 +50,12 @@ export function renderText(reply: Reply, when: number): string {
 }
 
 /** `{"summary":[{…}],"pools":[{…}],"id":1}` or, in text, `CMD=summary|…CMD=pools|…` (§4, §15). */
-export function renderJoined(parts: Array<[string, Reply]>, profile: Profile, when: number, json: boolean): string {
+export function renderJoined(
+  parts: Array<[string, Reply]>,
+  profile: Profile,
+  when: number,
+  json: boolean,
+): string {
   if (!json) return parts.map(([name, reply]) => `CMD=${name}|${renderText(reply, when)}`).join('');
   let out = '{';
   for (const [name, reply] of parts) out += `${JSON.stringify(name)}:[${renderJson(reply, profile, when)}],`;
@@ -58,5 +63,7 @@ export function renderJoined(parts: Array<[string, Reply]>, profile: Profile, wh
 }
 
 export function status(letter: Status['STATUS'], code: number, msg: string, description?: string): Status {
-  return description === undefined ? { STATUS: letter, Code: code, Msg: msg } : { STATUS: letter, Code: code, Msg: msg, Description: description };
+  return description === undefined
+    ? { STATUS: letter, Code: code, Msg: msg }
+    : { STATUS: letter, Code: code, Msg: msg, Description: description };
 }

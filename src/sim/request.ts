@@ -33,7 +33,14 @@ export function parseRequest(text: string, json: boolean, parsed?: unknown): Sim
     // Upstream does not strip a trailing newline, but `echo cmd | nc` users expect it to work.
     const bar = text.indexOf('|');
     const command = (bar < 0 ? text : text.slice(0, bar)).replace(/[\r\n]+$/, '');
-    return { json, command, parameter: bar < 0 ? null : text.slice(bar + 1), newApi: false, native: null, error: null };
+    return {
+      json,
+      command,
+      parameter: bar < 0 ? null : text.slice(bar + 1),
+      newApi: false,
+      native: null,
+      error: null,
+    };
   }
   const body = parsed === undefined ? tryParseJson(text) : parsed;
   const base: SimRequest = { json, command: null, parameter: null, newApi: false, native: null, error: null };
@@ -47,7 +54,8 @@ export function parseRequest(text: string, json: boolean, parsed?: unknown): Sim
     if (record.enc !== undefined) return { ...base, native: { cmd: '', body: record } };
     return { ...base, error: { STATUS: 'E', Code: 24, Msg: "Missing JSON 'command'" } };
   }
-  if (typeof command !== 'string') return { ...base, error: { STATUS: 'E', Code: 14, Msg: 'Invalid command' } };
+  if (typeof command !== 'string')
+    return { ...base, error: { STATUS: 'E', Code: 14, Msg: 'Invalid command' } };
   return { ...base, command, parameter: formatParameter(record.parameter), newApi: record.new_api === true };
 }
 

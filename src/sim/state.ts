@@ -256,7 +256,9 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   });
   const fans: FanReading[] = state.fans.map((fan) => ({
     fan,
-    rpm: fan.failed ? 0 : Math.round((profile.fanMaxRpm * state.fanPct * fan.health * fan.rpmFactor) / 100 / 30) * 30,
+    rpm: fan.failed
+      ? 0
+      : Math.round((profile.fanMaxRpm * state.fanPct * fan.health * fan.rpmFactor) / 100 / 30) * 30,
   }));
   let currentHs = 0;
   let averageHs = 0;

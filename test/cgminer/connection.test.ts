@@ -84,7 +84,11 @@ describe('connection: replies that arrive in pieces', () => {
   it('stops at the NUL without waiting for the peer to close', async () => {
     const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
     // The reply and its NUL, then junk, and the socket is left open.
-    const m = await miner({ kind: 'segments', segments: [`${reply}\0{"junk"`, 'never sent in time'], delayMs: 60_000 });
+    const m = await miner({
+      kind: 'segments',
+      segments: [`${reply}\0{"junk"`, 'never sent in time'],
+      delayMs: 60_000,
+    });
     const result = await exchange({
       ...m.target,
       request: REQUEST,

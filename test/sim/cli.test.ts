@@ -9,7 +9,10 @@ import { exchange, lenient, statusOf } from './support.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function hashctl(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/entry.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/entry.ts', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -18,7 +21,17 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 describe('hashctl simulate', () => {
   it('prints the inventory once listening, serves it, and stops cleanly on SIGTERM', async () => {
-    const child = hashctl(['simulate', '--count', '3', '--base-port', '0', '--profile', 'mix', '--seed', '4']);
+    const child = hashctl([
+      'simulate',
+      '--count',
+      '3',
+      '--base-port',
+      '0',
+      '--profile',
+      'mix',
+      '--seed',
+      '4',
+    ]);
     const exited = exitOf(child);
     try {
       let out = '';
@@ -43,7 +56,9 @@ describe('hashctl simulate', () => {
 
   it('exits 2 with one clear line when the port is taken', async () => {
     const holder = net.createServer();
-    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)),
+    );
     try {
       const child = hashctl(['simulate', '--base-port', String(port)]);
       let err = '';
@@ -51,7 +66,9 @@ describe('hashctl simulate', () => {
         err += d;
       });
       expect(await exitOf(child)).toBe(2);
-      expect(err.trim().split('\n')).toEqual([`hashctl: cannot listen on 127.0.0.1:${port}: the port is already in use`]);
+      expect(err.trim().split('\n')).toEqual([
+        `hashctl: cannot listen on 127.0.0.1:${port}: the port is already in use`,
+      ]);
     } finally {
       await new Promise((r) => holder.close(r));
     }

@@ -60,7 +60,9 @@ describe('a 60-miner mix farm', () => {
   it('answers plain-text requests with a text reply', async () => {
     const miner = farm.miners.find((m) => m.profile.name === 'antminer-s19');
     const raw = await exchange(miner!.port, 'summary');
-    expect(raw.bytes.toString()).toMatch(/^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 1\.0\.0\|SUMMARY,Elapsed=\d+,/);
+    expect(raw.bytes.toString()).toMatch(
+      /^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 1\.0\.0\|SUMMARY,Elapsed=\d+,/,
+    );
   });
 });
 
@@ -87,7 +89,8 @@ describe('state that moves', () => {
     const farm = await startFarm({ profile: 'braiins-os', count: 1, basePort: 0, now: () => clock });
     try {
       const miner = farm.miners[0]!;
-      const summary = async () => section<Record<string, number>>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!;
+      const summary = async () =>
+        section<Record<string, number>>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!;
       expect((await summary())['MHS 5s']).toBeGreaterThan(1e6);
       expect(statusOf(await ask(miner.port, 'pause')).Code).toBe(204);
       clock += 60_000;
@@ -103,7 +106,14 @@ describe('state that moves', () => {
   });
 
   it('marks a failed fan with 0 RPM and a dead board with fewer chips and no hashrate', async () => {
-    const farm = await startFarm({ profile: 'antminer-s19', count: 20, basePort: 0, deadBoards: 1, failedFans: 1, seed: 3 });
+    const farm = await startFarm({
+      profile: 'antminer-s19',
+      count: 20,
+      basePort: 0,
+      deadBoards: 1,
+      failedFans: 1,
+      seed: 3,
+    });
     try {
       for (const miner of farm.miners.slice(0, 5)) {
         const dead = miner.state.boards.find((b) => b.dead);

@@ -33,7 +33,13 @@ describe('faults', () => {
   });
 
   it('refused: the port refuses connections, and opens again when the fault is lifted', async () => {
-    farm = await startFarm({ profile: 'avalon', count: 4, basePort: 0, faults: 'refused=100%', faultShare: 1 });
+    farm = await startFarm({
+      profile: 'avalon',
+      count: 4,
+      basePort: 0,
+      faults: 'refused=100%',
+      faultShare: 1,
+    });
     const miner = farm.miners[0]!;
     expect(farm.inventory()).toHaveLength(4);
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('refused');
@@ -63,14 +69,27 @@ describe('faults', () => {
   it('latency delays the reply but still delivers it', async () => {
     farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0, faults: 'latency=50ms,jitter=10ms' });
     for (const halfClose of [false, true]) {
-      const reply = await exchange(farm.miners[0]!.port, '{"command":"version"}', '127.0.0.1', 3000, halfClose);
+      const reply = await exchange(
+        farm.miners[0]!.port,
+        '{"command":"version"}',
+        '127.0.0.1',
+        3000,
+        halfClose,
+      );
       expect(reply.end).toBe('closed');
       expect(reply.bytes.toString()).toContain('"CGMiner":"4.11.1"');
     }
   });
 
   it('fault share picks a deterministic subset of miners', async () => {
-    farm = await startFarm({ profile: 'cgminer', count: 40, basePort: 0, faults: 'refused=100%', faultShare: 0.25, seed: 9 });
+    farm = await startFarm({
+      profile: 'cgminer',
+      count: 40,
+      basePort: 0,
+      faults: 'refused=100%',
+      faultShare: 0.25,
+      seed: 9,
+    });
     const refused = farm.miners.filter((m) => m.faults.refused).length;
     expect(refused).toBeGreaterThan(2);
     expect(refused).toBeLessThan(25);
@@ -91,7 +110,9 @@ describe('faults', () => {
 describe('addressing', () => {
   it('serves one miner per loopback address on one port', async () => {
     const probe = net.createServer();
-    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port)),
+    );
     await new Promise((r) => probe.close(r));
     farm = await startFarm({ profile: 'cgminer', addresses: parseAddresses('127.0.3.1-3'), port });
     expect(farm.inventory()).toEqual([`127.0.3.1:${port}`, `127.0.3.2:${port}`, `127.0.3.3:${port}`]);
@@ -102,7 +123,9 @@ describe('addressing', () => {
 
   it('a taken port is a usage error naming the address', async () => {
     const holder = net.createServer();
-    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)),
+    );
     try {
       await expect(startFarm({ profile: 'cgminer', count: 1, basePort: port })).rejects.toMatchObject({
         kind: 'usage',

@@ -36,7 +36,10 @@ describe('restart and quit', () => {
   it('quit answers BYE and stays down until restarted through the API', async () => {
     farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
     const miner = farm.miners[0]!;
-    expect(lenient((await exchange(miner.port, '{"command":"quit"}')).bytes)).toEqual({ STATUS: 'BYE', id: 1 });
+    expect(lenient((await exchange(miner.port, '{"command":"quit"}')).bytes)).toEqual({
+      STATUS: 'BYE',
+      id: 1,
+    });
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('refused');
     await miner.restart(10);
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('closed');

@@ -8,7 +8,13 @@ export interface RawReply {
   end: 'closed' | 'reset' | 'refused' | 'deadline';
 }
 
-export function exchange(port: number, request: string, host = '127.0.0.1', deadlineMs = 3000, halfClose = false): Promise<RawReply> {
+export function exchange(
+  port: number,
+  request: string,
+  host = '127.0.0.1',
+  deadlineMs = 3000,
+  halfClose = false,
+): Promise<RawReply> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -25,7 +31,9 @@ export function exchange(port: number, request: string, host = '127.0.0.1', dead
     socket.on('connect', () => (halfClose ? socket.end(request) : socket.write(request)));
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('end', () => finish('closed'));
-    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' ? 'refused' : 'reset'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(error.code === 'ECONNREFUSED' ? 'refused' : 'reset'),
+    );
   });
 }
 
@@ -39,7 +47,10 @@ export function lenient(bytes: Buffer | string): Record<string, unknown> {
 /** Repairs the §12 malformations the simulator's fault injection produces. */
 export function repair(bytes: Buffer): Record<string, unknown> {
   let text = bytes.toString('utf8').replace(/\0+$/, '');
-  text = text.replace(/}{/g, '},{').replace(/,\s*([}\]])/g, '$1').replace(/:\s*-?nan\b/g, ':null');
+  text = text
+    .replace(/}{/g, '},{')
+    .replace(/,\s*([}\]])/g, '$1')
+    .replace(/:\s*-?nan\b/g, ':null');
   text = text.replace(/\n/g, '\\n');
   // Cut junk after the balanced top-level object.
   let depth = 0;
@@ -62,8 +73,15 @@ export function repair(bytes: Buffer): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-export async function ask(port: number, command: string, parameter?: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const request = JSON.stringify(parameter === undefined ? { command, ...extra } : { command, parameter, ...extra });
+export async function ask(
+  port: number,
+  command: string,
+  parameter?: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const request = JSON.stringify(
+    parameter === undefined ? { command, ...extra } : { command, parameter, ...extra },
+  );
   const reply = await exchange(port, request);
   if (reply.end !== 'closed') throw new Error(`no reply from port ${port}: ${reply.end}`);
   return lenient(reply.bytes);
@@ -80,13 +98,18 @@ export function statusOf(reply: Record<string, unknown>): StatusRecord {
 
 export function section<T = Record<string, unknown>>(reply: Record<string, unknown>, name: string): T[] {
   const value = reply[name];
-  if (!Array.isArray(value)) throw new Error(`reply has no ${name} section: ${JSON.stringify(reply).slice(0, 200)}`);
+  if (!Array.isArray(value))
+    throw new Error(`reply has no ${name} section: ${JSON.stringify(reply).slice(0, 200)}`);
   return value as T[];
 }
 
 /** Firmware family as a client would tell it from the `version` reply alone (§11). */
 export function familyFromVersion(reply: Record<string, unknown>): string {
-  if (typeof reply.STATUS === 'string' && reply.Msg === 'invalid cmd' && String(reply.Description).startsWith('whatsminer')) {
+  if (
+    typeof reply.STATUS === 'string' &&
+    reply.Msg === 'invalid cmd' &&
+    String(reply.Description).startsWith('whatsminer')
+  ) {
     return 'whatsminer';
   }
   const v = section(reply, 'VERSION')[0] ?? {};

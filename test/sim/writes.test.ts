@@ -19,7 +19,11 @@ describe('pool writes with write access', () => {
   it('switchpool makes the pool priority 0, the next pools reply shows it and the log records it', async () => {
     const miner = await one('antminer-s9', { writes: 'allow' });
     const reply = await ask(miner.port, 'switchpool', '1');
-    expect(statusOf(reply)).toMatchObject({ STATUS: 'S', Code: 27, Msg: "Switching to pool 1:'stratum+tcp://stratum.antpool.com:443'" });
+    expect(statusOf(reply)).toMatchObject({
+      STATUS: 'S',
+      Code: 27,
+      Msg: "Switching to pool 1:'stratum+tcp://stratum.antpool.com:443'",
+    });
     const pools = section<Pool>(await ask(miner.port, 'pools'), 'POOLS');
     expect(pools.map((p) => p.Priority)).toEqual([1, 0, 2]);
     expect(pools[1]?.['Stratum Active']).toBe(true);
@@ -48,12 +52,19 @@ describe('pool writes with write access', () => {
 
   it('addpool refuses bad details (E/53) and removepool protects the active and the last pool', async () => {
     const miner = await one('cgminer');
-    expect(statusOf(await ask(miner.port, 'addpool', 'stratum+tcp://x:1,user,'))).toMatchObject({ STATUS: 'E', Code: 53 });
+    expect(statusOf(await ask(miner.port, 'addpool', 'stratum+tcp://x:1,user,'))).toMatchObject({
+      STATUS: 'E',
+      Code: 53,
+    });
     expect(statusOf(await ask(miner.port, 'addpool'))).toMatchObject({ STATUS: 'E', Code: 52 });
     expect(statusOf(await ask(miner.port, 'removepool', '0'))).toMatchObject({ STATUS: 'E', Code: 66 });
     await ask(miner.port, 'addpool', 'stratum+tcp://b:3333,u,p');
     expect(statusOf(await ask(miner.port, 'removepool', '0'))).toMatchObject({ STATUS: 'E', Code: 67 });
-    expect(statusOf(await ask(miner.port, 'removepool', '7'))).toMatchObject({ STATUS: 'E', Code: 26, Msg: 'Invalid pool id 7 - range is 0 - 1' });
+    expect(statusOf(await ask(miner.port, 'removepool', '7'))).toMatchObject({
+      STATUS: 'E',
+      Code: 26,
+      Msg: 'Invalid pool id 7 - range is 0 - 1',
+    });
     expect(statusOf(await ask(miner.port, 'removepool', '1'))).toMatchObject({ STATUS: 'S', Code: 68 });
     expect(miner.state.pools).toHaveLength(1);
   });
@@ -61,19 +72,41 @@ describe('pool writes with write access', () => {
   it('privileged and check report the access a client has', async () => {
     const miner = await one('cgminer');
     expect(statusOf(await ask(miner.port, 'privileged'))).toMatchObject({ STATUS: 'S', Code: 46 });
-    expect(section(await ask(miner.port, 'check', 'addpool'), 'CHECK')[0]).toEqual({ Exists: 'Y', Access: 'Y' });
-    expect(section(await ask(miner.port, 'check', 'nosuch'), 'CHECK')[0]).toEqual({ Exists: 'N', Access: 'N' });
+    expect(section(await ask(miner.port, 'check', 'addpool'), 'CHECK')[0]).toEqual({
+      Exists: 'Y',
+      Access: 'Y',
+    });
+    expect(section(await ask(miner.port, 'check', 'nosuch'), 'CHECK')[0]).toEqual({
+      Exists: 'N',
+      Access: 'N',
+    });
     miner.state.access = 'read';
-    expect(statusOf(await ask(miner.port, 'privileged'))).toMatchObject({ STATUS: 'E', Code: 45, Msg: "Access denied to 'privileged' command" });
-    expect(section(await ask(miner.port, 'check', 'addpool'), 'CHECK')[0]).toEqual({ Exists: 'Y', Access: 'N' });
+    expect(statusOf(await ask(miner.port, 'privileged'))).toMatchObject({
+      STATUS: 'E',
+      Code: 45,
+      Msg: "Access denied to 'privileged' command",
+    });
+    expect(section(await ask(miner.port, 'check', 'addpool'), 'CHECK')[0]).toEqual({
+      Exists: 'Y',
+      Access: 'N',
+    });
   });
 });
 
 describe('access control', () => {
   it('stock Antminer refuses writes and non-group-A reads with E/45', async () => {
     const miner = await one('antminer-s19');
-    for (const [command, parameter] of [['switchpool', '1'], ['restart', undefined], ['devdetails', undefined], ['privileged', undefined]] as const) {
-      expect(statusOf(await ask(miner.port, command, parameter))).toMatchObject({ STATUS: 'E', Code: 45, Msg: `Access denied to '${command}' command` });
+    for (const [command, parameter] of [
+      ['switchpool', '1'],
+      ['restart', undefined],
+      ['devdetails', undefined],
+      ['privileged', undefined],
+    ] as const) {
+      expect(statusOf(await ask(miner.port, command, parameter))).toMatchObject({
+        STATUS: 'E',
+        Code: 45,
+        Msg: `Access denied to '${command}' command`,
+      });
     }
     expect(miner.state.pools[1]?.priority).toBe(1);
     expect(statusOf(await ask(miner.port, 'summary')).STATUS).toBe('S');
@@ -93,8 +126,14 @@ describe('multi-commands', () => {
     expect(Object.keys(reply)).toEqual(['summary', 'pools', 'version', 'privileged', 'nosuch', 'id']);
     const privileged = (reply.privileged as Array<Record<string, unknown>>)[0]!;
     expect(statusOf(privileged)).toMatchObject({ STATUS: 'E', Code: 45 });
-    expect(statusOf((reply.nosuch as Array<Record<string, unknown>>)[0]!)).toMatchObject({ STATUS: 'E', Code: 14 });
-    expect(section((reply.version as Array<Record<string, unknown>>)[0]!, 'VERSION')[0]).toEqual({ CGMiner: '4.11.1', API: '3.7' });
+    expect(statusOf((reply.nosuch as Array<Record<string, unknown>>)[0]!)).toMatchObject({
+      STATUS: 'E',
+      Code: 14,
+    });
+    expect(section((reply.version as Array<Record<string, unknown>>)[0]!, 'VERSION')[0]).toEqual({
+      CGMiner: '4.11.1',
+      API: '3.7',
+    });
   });
 
   it('the stock S19 profile refuses joins so clients must fall back', async () => {
@@ -111,10 +150,20 @@ describe('firmware dialects', () => {
     const logon = await ask(miner.port, 'logon');
     const sid = String(section<{ SessionID: string }>(logon, 'SESSION')[0]?.SessionID);
     expect(statusOf(logon).Code).toBe(316);
-    expect(statusOf(await ask(miner.port, 'curtail', `${sid},sleep`))).toMatchObject({ STATUS: 'S', Code: 335 });
+    expect(statusOf(await ask(miner.port, 'curtail', `${sid},sleep`))).toMatchObject({
+      STATUS: 'S',
+      Code: 335,
+    });
     expect(miner.state.sleeping).toBe(true);
-    expect(statusOf(await ask(miner.port, 'switchpool', `${sid},1`))).toMatchObject({ STATUS: 'S', Code: 27 });
-    const tempctrl = await ask(miner.port, 'tempctrlset', `${sid},target_temp=60,hot_temp=70,dangerous_temp=75`);
+    expect(statusOf(await ask(miner.port, 'switchpool', `${sid},1`))).toMatchObject({
+      STATUS: 'S',
+      Code: 27,
+    });
+    const tempctrl = await ask(
+      miner.port,
+      'tempctrlset',
+      `${sid},target_temp=60,hot_temp=70,dangerous_temp=75`,
+    );
     expect(section(tempctrl, 'TEMPCTRL')[0]).toMatchObject({ Target: 60, Hot: 70, Dangerous: 75 });
     expect(statusOf(await ask(miner.port, 'tempctrlset', `${sid},80,70,75`)).STATUS).toBe('E');
     expect(statusOf(await ask(miner.port, 'logoff', sid)).STATUS).toBe('S');
@@ -143,12 +192,23 @@ describe('firmware dialects', () => {
   it('Avalon ascset softoff/softon/workmode answer as captured', async () => {
     const miner = await one('avalon');
     const off = await ask(miner.port, 'ascset', '0,softoff,1:1753434821');
-    expect(statusOf(off)).toMatchObject({ STATUS: 'I', Code: 118, Msg: 'ASC 0 set info: success softoff:1753434821' });
+    expect(statusOf(off)).toMatchObject({
+      STATUS: 'I',
+      Code: 118,
+      Msg: 'ASC 0 set info: success softoff:1753434821',
+    });
     const stats = section<Record<string, string>>(await ask(miner.port, 'stats'), 'STATS')[0]!;
     expect(stats['MM ID0']).toContain('SYSTEMSTATU[Work: In Idle');
     expect(stats['MM ID0']).toMatch(/GHSspd\[0\.00\]/);
-    expect(statusOf(await ask(miner.port, 'ascset', '0,softon,1:1753434830'))).toMatchObject({ STATUS: 'I', Code: 118 });
-    expect(statusOf(await ask(miner.port, 'ascset', '0,workmode,1'))).toMatchObject({ STATUS: 'S', Code: 119, Msg: 'ASC 0 set OK' });
+    expect(statusOf(await ask(miner.port, 'ascset', '0,softon,1:1753434830'))).toMatchObject({
+      STATUS: 'I',
+      Code: 118,
+    });
+    expect(statusOf(await ask(miner.port, 'ascset', '0,workmode,1'))).toMatchObject({
+      STATUS: 'S',
+      Code: 119,
+      Msg: 'ASC 0 set OK',
+    });
     expect(miner.state.workmode).toBe(1);
   });
 

@@ -28,13 +28,19 @@ function ok(ctx: CommandCtx, code: number, msg: string, section: string, records
 function versionCommand(id: BitmainIdentity, extra: Rec = {}): CommandSpec {
   return READ_JOINABLE((ctx) => {
     const record: Rec = { [id.versionKey]: id.minerVersion, API: id.api };
-    if (id.miner !== '') Object.assign(record, { Miner: id.miner, CompileTime: id.compileTime, Type: id.type });
+    if (id.miner !== '')
+      Object.assign(record, { Miner: id.miner, CompileTime: id.compileTime, Type: id.type });
     return ok(ctx, 22, `${id.msgPrefix} versions`, 'VERSION', [{ ...record, ...extra }]);
   });
 }
 
 function statsHeader(id: BitmainIdentity): Rec {
-  return { [id.statsHeaderKey]: id.minerVersion, Miner: id.miner, CompileTime: id.compileTime, Type: id.type };
+  return {
+    [id.statsHeaderKey]: id.minerVersion,
+    Miner: id.miner,
+    CompileTime: id.compileTime,
+    Type: id.type,
+  };
 }
 
 /** bmminer summary (antminer-s19pro_2022-12__summary; S9 era prints `GHS 5s` as a string). */
@@ -76,7 +82,14 @@ function bitmainSummary(ctx: CommandCtx, r: Readings, id: BitmainIdentity, era: 
 }
 
 /** S9-generation device record: 16 slots, used chains 6,7,8, fans 5,6 (antminer-s9_bad-temps__stats). */
-function s9EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, driverId: string, frequency: number | string, slots: number): Rec {
+function s9EraDevice(
+  ctx: CommandCtx,
+  r: Readings,
+  id: BitmainIdentity,
+  driverId: string,
+  frequency: number | string,
+  slots: number,
+): Rec {
   const byChain = new Map(r.boards.map((b) => [b.board.chain, b]));
   const byFan = new Map(r.fans.map((f) => [f.fan.slot, f]));
   const rec: Rec = {
@@ -104,7 +117,8 @@ function s9EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, driverId
   rec.total_freqavg = fx(r.boards[0]?.frequencyMhz ?? 0, 2);
   rec.total_acn = r.boards.reduce((n, b) => n + b.board.chips, 0);
   rec.total_rate = fx(r.currentHs / id.unitHs, 2);
-  for (let i = 1; i <= slots; i++) rec[`chain_rateideal${i}`] = fx((byChain.get(i)?.nominalHs ?? 0) / id.unitHs, 2);
+  for (let i = 1; i <= slots; i++)
+    rec[`chain_rateideal${i}`] = fx((byChain.get(i)?.nominalHs ?? 0) / id.unitHs, 2);
   rec.temp_max = Math.round(r.boardMaxC);
   rec['Device Hardware%'] = fx(0.0184, 4);
   rec.no_matching_work = Math.floor(ctx.state.hwErrors);
@@ -113,7 +127,8 @@ function s9EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, driverId
     const b = byChain.get(i);
     rec[`chain_acs${i}`] = b ? chipString(b.board.chips, b.board.chipsExpected, 8) : '';
   }
-  for (let i = 1; i <= slots; i++) rec[`chain_hw${i}`] = Math.floor((byChain.get(i) ? ctx.state.hwErrors : 0) / 3);
+  for (let i = 1; i <= slots; i++)
+    rec[`chain_hw${i}`] = Math.floor((byChain.get(i) ? ctx.state.hwErrors : 0) / 3);
   for (let i = 1; i <= slots; i++) {
     const b = byChain.get(i);
     rec[`chain_rate${i}`] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
@@ -177,7 +192,10 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
   }
   for (let i = 1; i <= 4; i++) rec[`freq${i}`] = slot(i)?.frequencyMhz ?? 0;
   rec.miner_version = id.miner;
-  rec.miner_id = ctx.miner.key.replace(/[^0-9]/g, '').padStart(16, '8').slice(-16);
+  rec.miner_id = ctx.miner.key
+    .replace(/[^0-9]/g, '')
+    .padStart(16, '8')
+    .slice(-16);
   return rec;
 }
 
@@ -253,14 +271,19 @@ function statsSpec(build: (ctx: CommandCtx, r: Readings) => Rec[], msg: string, 
   });
 }
 
-function bitmainProfile(base: Omit<Profile, 'commands' | 'native' | 'samples'>, id: BitmainIdentity, era: 's9' | 's19', extra: {
-  samples: string[];
-  stats: CommandSpec;
-  devs: CommandSpec;
-  pools?: CommandSpec;
-  versionExtra?: Rec;
-  more?: Record<string, CommandSpec>;
-}): Profile {
+function bitmainProfile(
+  base: Omit<Profile, 'commands' | 'native' | 'samples'>,
+  id: BitmainIdentity,
+  era: 's9' | 's19',
+  extra: {
+    samples: string[];
+    stats: CommandSpec;
+    devs: CommandSpec;
+    pools?: CommandSpec;
+    versionExtra?: Rec;
+    more?: Record<string, CommandSpec>;
+  },
+): Profile {
   return {
     ...base,
     samples: extra.samples,
@@ -268,7 +291,9 @@ function bitmainProfile(base: Omit<Profile, 'commands' | 'native' | 'samples'>, 
       ...upstreamCommands(),
       version: versionCommand(id, extra.versionExtra),
       summary: READ_JOINABLE((ctx) =>
-        ok(ctx, 11, 'Summary', 'SUMMARY', [bitmainSummary(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng), id, era)]),
+        ok(ctx, 11, 'Summary', 'SUMMARY', [
+          bitmainSummary(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng), id, era),
+        ]),
       ),
       stats: extra.stats,
       devs: extra.devs,
@@ -280,7 +305,15 @@ function bitmainProfile(base: Omit<Profile, 'commands' | 'native' | 'samples'>, 
           69,
           'Device Details',
           'DEVDETAILS',
-          ctx.state.boards.map((b, i) => ({ DEVDETAILS: i, Name: 'BTM', ID: i, Driver: 'bitmain', Kernel: '', Model: id.type, 'Device Path': '' })),
+          ctx.state.boards.map((_, i) => ({
+            DEVDETAILS: i,
+            Name: 'BTM',
+            ID: i,
+            Driver: 'bitmain',
+            Kernel: '',
+            Model: id.type,
+            'Device Path': '',
+          })),
         ),
       ),
       config: READ_JOINABLE((ctx) =>
@@ -351,8 +384,16 @@ export const antminerS9: Profile = bitmainProfile(
   S9_ID,
   's9',
   {
-    samples: ['antminer-s9_bmminer-2.0.0__version.json', 'antminer-s9_bad-temps__stats.txt', 'antminer-s17pro__pools.json'],
-    stats: statsSpec((ctx, r) => [statsHeader(S9_ID), s9EraDevice(ctx, r, S9_ID, 'BC50', ctx.profile.frequencyMhz, 16)], 'BMMiner stats', true),
+    samples: [
+      'antminer-s9_bmminer-2.0.0__version.json',
+      'antminer-s9_bad-temps__stats.txt',
+      'antminer-s17pro__pools.json',
+    ],
+    stats: statsSpec(
+      (ctx, r) => [statsHeader(S9_ID), s9EraDevice(ctx, r, S9_ID, 'BC50', ctx.profile.frequencyMhz, 16)],
+      'BMMiner stats',
+      true,
+    ),
     devs: READ_JOINABLE((ctx) => {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
       return ok(ctx, 9, `${r.boards.length} ASC(s)`, 'DEVS', perChainDevs(ctx, r, 'BC5'));
@@ -391,7 +432,10 @@ export const vnishS9: Profile = bitmainProfile(
   {
     samples: ['vnish-s9_3.8.6__version.json', 'vnish-s9_3.8.6__stats.txt', 'vnish-s9_3.8.6__pools.json'],
     stats: statsSpec(
-      (ctx, r) => [statsHeader(VNISH_ID), s9EraDevice(ctx, r, VNISH_ID, 'BC50', String(ctx.profile.frequencyMhz), 16)],
+      (ctx, r) => [
+        statsHeader(VNISH_ID),
+        s9EraDevice(ctx, r, VNISH_ID, 'BC50', String(ctx.profile.frequencyMhz), 16),
+      ],
       'CGMiner stats',
       true,
     ),
@@ -443,7 +487,10 @@ export const hiveonS9: Profile = bitmainProfile(
   {
     samples: ['hiveon-s9__version.json', 'hiveon-s9__stats.txt'],
     stats: statsSpec(
-      (ctx, r) => [statsHeader(HIVEON_ID), s9EraDevice(ctx, r, HIVEON_ID, 'BC50', String(ctx.profile.frequencyMhz), 16)],
+      (ctx, r) => [
+        statsHeader(HIVEON_ID),
+        s9EraDevice(ctx, r, HIVEON_ID, 'BC50', String(ctx.profile.frequencyMhz), 16),
+      ],
       'BMMiner stats',
       true,
     ),
@@ -609,8 +656,14 @@ export const antminerS19: Profile = bitmainProfile(
       'antminer-s19pro_2022-12__pools.json',
       'antminer-s19pro_2022-12__devs.json',
     ],
-    stats: statsSpec((ctx, r) => [statsHeader(S19_ID), s19EraDevice(ctx, r, S19_ID, 'BTM_SOC0')], 'CGMiner stats', false),
-    devs: READ_JOINABLE((ctx) => ok(ctx, 9, '1 ASC(s)', 'DEVS', s19Devs(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng)))),
+    stats: statsSpec(
+      (ctx, r) => [statsHeader(S19_ID), s19EraDevice(ctx, r, S19_ID, 'BTM_SOC0')],
+      'CGMiner stats',
+      false,
+    ),
+    devs: READ_JOINABLE((ctx) =>
+      ok(ctx, 9, '1 ASC(s)', 'DEVS', s19Devs(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng))),
+    ),
     pools: poolsCommand((ctx) => bitmainPools(ctx, { staleKey: 'Pool Stale%%' })),
   },
 );
@@ -679,13 +732,26 @@ export const antminerS21: Profile = bitmainProfile(
   S21_ID,
   's19',
   {
-    samples: ['antminer-s21proplus_2026__stats_new-api.json', 'antminer-s19pro_2022-12__version.json', 'antminer-s19pro_2022-12__summary.json'],
+    samples: [
+      'antminer-s21proplus_2026__stats_new-api.json',
+      'antminer-s19pro_2022-12__version.json',
+      'antminer-s19pro_2022-12__summary.json',
+    ],
     stats: READ_JOINABLE((ctx) => {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
-      if (ctx.newApi) return { type: 'object', object: newApiEnvelope(ctx, 'stats', 'STATS', [s21NewApiStats(ctx, r)]) };
-      return { ...ok(ctx, 70, 'CGMiner stats', 'STATS', [statsHeader(S21_ID), s19EraDevice(ctx, r, S21_ID, 'BTM_SOC0')]), glue: false };
+      if (ctx.newApi)
+        return { type: 'object', object: newApiEnvelope(ctx, 'stats', 'STATS', [s21NewApiStats(ctx, r)]) };
+      return {
+        ...ok(ctx, 70, 'CGMiner stats', 'STATS', [
+          statsHeader(S21_ID),
+          s19EraDevice(ctx, r, S21_ID, 'BTM_SOC0'),
+        ]),
+        glue: false,
+      };
     }),
-    devs: READ_JOINABLE((ctx) => ok(ctx, 9, '1 ASC(s)', 'DEVS', s19Devs(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng)))),
+    devs: READ_JOINABLE((ctx) =>
+      ok(ctx, 9, '1 ASC(s)', 'DEVS', s19Devs(ctx, readings(ctx.state, ctx.profile, ctx.now, ctx.rng))),
+    ),
     pools: READ_JOINABLE((ctx) => {
       if (!ctx.newApi) return ok(ctx, 7, `${ctx.state.pools.length} Pool(s)`, 'POOLS', bitmainPools(ctx));
       // No 4028 capture of new_api pools exists; the layout follows the web /cgi-bin/pools.cgi schema.

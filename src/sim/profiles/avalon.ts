@@ -6,7 +6,8 @@ import { readings } from '../state.js';
 import type { CommandSpec, Profile } from '../types.js';
 import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
 
-const HELP = 'help|voltage|fan-spd|lcd|hash-sn-read|hash-sn-write|volt-tuning|workmode|worklevel|work_mode_lvl|reboot|softon|softoff|filter-clean|facopts|faclock|activate|solo-allowed|frequency|loop|password|qr_auth|time|';
+const HELP =
+  'help|voltage|fan-spd|lcd|hash-sn-read|hash-sn-write|volt-tuning|workmode|worklevel|work_mode_lvl|reboot|softon|softoff|filter-clean|facopts|faclock|activate|solo-allowed|frequency|loop|password|qr_auth|time|';
 
 const ascset: CommandSpec = {
   access: 'write',

@@ -99,7 +99,9 @@ export const braiinsOs: Profile = {
   ],
   commands: {
     ...upstreamCommands(),
-    version: READ_JOINABLE((ctx) => reply(ctx, 'S', 22, 'BOSminer+ versions', 'VERSION', [{ API: '3.7', 'BOSminer+': VERSION }])),
+    version: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 22, 'BOSminer+ versions', 'VERSION', [{ API: '3.7', 'BOSminer+': VERSION }]),
+    ),
     summary: READ_JOINABLE((ctx) => {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
       const t = shareTotals(ctx);
@@ -208,7 +210,15 @@ export const braiinsOs: Profile = {
         70,
         'BOSminer+ stats',
         'STATS',
-        r.boards.map((b, i) => ({ Calls: 0, Elapsed: r.uptimeS, ID: `BC5${b.board.chain}`, Max: 0.0, Min: 99999999.0, STATS: i, Wait: 0.0 })),
+        r.boards.map((b, i) => ({
+          Calls: 0,
+          Elapsed: r.uptimeS,
+          ID: `BC5${b.board.chain}`,
+          Max: 0.0,
+          Min: 99999999.0,
+          STATS: i,
+          Wait: 0.0,
+        })),
       );
     }),
     fans: READ_JOINABLE((ctx) => {
@@ -230,13 +240,23 @@ export const braiinsOs: Profile = {
         201,
         `${r.boards.length} Temp(s)`,
         'TEMPS',
-        r.boards.map((b, i) => ({ Board: Math.round(b.pcbC * 10) / 10, Chip: Math.round(b.chipC * 10) / 10, ID: b.board.chain, TEMP: i })),
+        r.boards.map((b, i) => ({
+          Board: Math.round(b.pcbC * 10) / 10,
+          Chip: Math.round(b.chipC * 10) / 10,
+          ID: b.board.chain,
+          TEMP: i,
+        })),
       );
     }),
     // No capture of `tempctrl`; the keys are the documented ones (thermal-facts §2.1).
     tempctrl: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 200, 'Temperature control', 'TEMPCTRL', [
-        { Dangerous: ctx.state.limits.dangerous, Hot: ctx.state.limits.hot, Mode: 'Automatic', Target: ctx.state.limits.target },
+        {
+          Dangerous: ctx.state.limits.dangerous,
+          Hot: ctx.state.limits.hot,
+          Mode: 'Automatic',
+          Target: ctx.state.limits.target,
+        },
       ]),
     ),
     pause: pauseResume(true, 204, 'Pause'),

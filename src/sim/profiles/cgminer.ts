@@ -33,7 +33,9 @@ export const cgminer: Profile = {
   samples: ['CGMINER-API.md §15 (no capture file: the facts were observed on the real server)'],
   commands: {
     ...upstreamCommands(),
-    version: READ_JOINABLE((ctx) => reply(ctx, 'S', 22, 'CGMiner versions', 'VERSION', [{ CGMiner: '4.11.1', API: '3.7' }])),
+    version: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 22, 'CGMiner versions', 'VERSION', [{ CGMiner: '4.11.1', API: '3.7' }]),
+    ),
     config: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 33, 'CGMiner config', 'CONFIG', [
         {

@@ -87,7 +87,10 @@ export function bitmainPools(ctx: CommandCtx, options: { staleKey?: string; boos
 }
 
 /** Pools as upstream cgminer 4.11.1 prints them (avalon-q__pools, whatsminer-m31s_2020-12__pools). */
-export function upstreamPools(ctx: CommandCtx, options: { password?: boolean; lastShareEpoch?: boolean } = {}): Rec[] {
+export function upstreamPools(
+  ctx: CommandCtx,
+  options: { password?: boolean } = {},
+): Rec[] {
   const active = activePool(ctx.state);
   return ctx.state.pools.map((pool, i) => {
     const accepted = Math.floor(pool.accepted);
@@ -130,7 +133,7 @@ export function upstreamPools(ctx: CommandCtx, options: { password?: boolean; la
       'Pool Rejected%': fx(accepted > 0 ? (rejected * 100) / (accepted + rejected) : 0, 4),
       'Pool Stale%': fx(0, 4),
       'Bad Work': 0,
-      'Current Block Height': pool.stratumActive ? 907089 + Math.floor(ctx.now / 600000) % 1000 : 0,
+      'Current Block Height': pool.stratumActive ? 907089 + (Math.floor(ctx.now / 600000) % 1000) : 0,
       'Current Block Version': 536870912,
     });
     return record;
@@ -162,7 +165,13 @@ export function round(value: number, digits = 0): number {
 }
 
 /** Totals every cgminer summary carries, from the miner's counters. */
-export function shareTotals(ctx: CommandCtx): { accepted: number; rejected: number; hw: number; diffAccepted: number; diffRejected: number } {
+export function shareTotals(ctx: CommandCtx): {
+  accepted: number;
+  rejected: number;
+  hw: number;
+  diffAccepted: number;
+  diffRejected: number;
+} {
   const accepted = Math.floor(ctx.state.accepted);
   const rejected = Math.floor(ctx.state.rejected);
   return {

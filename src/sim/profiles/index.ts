@@ -29,7 +29,8 @@ export function profileNames(): string[] {
 
 export function findProfile(name: string): Profile {
   const profile = PROFILES.find((p) => p.name === name);
-  if (!profile) throw new UsageError(`unknown profile '${name}': use mix or one of ${profileNames().join(', ')}`);
+  if (!profile)
+    throw new UsageError(`unknown profile '${name}': use mix or one of ${profileNames().join(', ')}`);
   return profile;
 }
 

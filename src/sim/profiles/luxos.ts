@@ -53,7 +53,13 @@ function withSession(inner: CommandSpec): CommandSpec {
 }
 
 function sortedEnvelope(ctx: CommandCtx, code: number, msg: string, sections: Record<string, Rec[]>): Reply {
-  const object: Rec = { ...sections, STATUS: [{ Code: code, Description: DESCRIPTION, Msg: msg, STATUS: 'S', When: Math.floor(ctx.now / 1000) }], id: 1 };
+  const object: Rec = {
+    ...sections,
+    STATUS: [
+      { Code: code, Description: DESCRIPTION, Msg: msg, STATUS: 'S', When: Math.floor(ctx.now / 1000) },
+    ],
+    id: 1,
+  };
   const sorted: Rec = {};
   for (const key of Object.keys(object).sort()) sorted[key] = object[key] ?? null;
   return { type: 'object', object: sorted };
@@ -97,7 +103,9 @@ function luxPools(ctx: CommandCtx): Rec[] {
       Status: poolStatus(pool),
       'Stratum Active': pool.stratumActive,
       'Stratum Difficulty': pool.stratumActive ? pool.diff : 0,
-      'Stratum URL': pool.stratumActive ? `${stratumHost(pool.url)}${pool.url.match(/:\d+$/)?.[0] ?? ''}` : '',
+      'Stratum URL': pool.stratumActive
+        ? `${stratumHost(pool.url)}${pool.url.match(/:\d+$/)?.[0] ?? ''}`
+        : '',
       URL: pool.url,
       User: pool.user,
       'Work Difficulty': pool.stratumActive ? pool.diff : 0,
@@ -111,7 +119,10 @@ const sessionCommands: Record<string, CommandSpec> = {
     access: 'write',
     run(ctx) {
       if (liveSession(ctx) !== null) return reply(ctx, 'E', 319, 'Another session is active');
-      const id = Math.floor(ctx.rng.next() * 2 ** 48).toString(36).padStart(8, 'x').slice(0, 8);
+      const id = Math.floor(ctx.rng.next() * 2 ** 48)
+        .toString(36)
+        .padStart(8, 'x')
+        .slice(0, 8);
       ctx.state.session = { id, lastUsedMs: ctx.now };
       return reply(ctx, 'S', 316, 'Session created', 'SESSION', [{ SessionID: id }]);
     },
@@ -130,12 +141,15 @@ const sessionCommands: Record<string, CommandSpec> = {
       return reply(ctx, 'S', 317, 'Session terminated');
     },
   },
-  session: READ_JOINABLE((ctx) => reply(ctx, 'S', 316, 'Session', 'SESSION', [{ SessionID: liveSession(ctx) ?? '' }])),
+  session: READ_JOINABLE((ctx) =>
+    reply(ctx, 'S', 316, 'Session', 'SESSION', [{ SessionID: liveSession(ctx) ?? '' }]),
+  ),
   curtail: withSession({
     access: 'write',
     run(ctx) {
       const mode = (ctx.parameter ?? '').split(',')[0];
-      if (mode !== 'sleep' && mode !== 'wakeup') return reply(ctx, 'E', 336, `Invalid curtail mode '${mode ?? ''}'`);
+      if (mode !== 'sleep' && mode !== 'wakeup')
+        return reply(ctx, 'E', 336, `Invalid curtail mode '${mode ?? ''}'`);
       ctx.state.sleeping = mode === 'sleep';
       return reply(ctx, 'S', 335, `Curtail: ${mode}`);
     },
@@ -145,7 +159,11 @@ const sessionCommands: Record<string, CommandSpec> = {
     run(ctx) {
       const fields = (ctx.parameter ?? '').split(',').filter((f) => f !== '');
       const next = { ...ctx.state.limits };
-      const keyed: Record<string, keyof typeof next> = { target_temp: 'target', hot_temp: 'hot', dangerous_temp: 'dangerous' };
+      const keyed: Record<string, keyof typeof next> = {
+        target_temp: 'target',
+        hot_temp: 'hot',
+        dangerous_temp: 'dangerous',
+      };
       const order: Array<keyof typeof next> = ['target', 'hot', 'dangerous'];
       for (let i = 0; i < fields.length; i++) {
         const [k, v] = (fields[i] as string).split('=');
@@ -166,7 +184,8 @@ const sessionCommands: Record<string, CommandSpec> = {
     access: 'write',
     run(ctx) {
       const name = (ctx.parameter ?? '').split(',')[0] ?? '';
-      if (!PROFILE_MHZ.some((mhz) => `${mhz}MHz` === name) && name !== 'default') return reply(ctx, 'E', 325, `Invalid profile '${name}'`);
+      if (!PROFILE_MHZ.some((mhz) => `${mhz}MHz` === name) && name !== 'default')
+        return reply(ctx, 'E', 325, `Invalid profile '${name}'`);
       ctx.state.tuning = name;
       return reply(ctx, 'S', 324, `Profile set to ${name}`);
     },
@@ -272,7 +291,8 @@ export const luxos: Profile = {
           'Last getwork': Math.floor(ctx.now / 1000),
           'Local Work': 0,
           'Network Blocks': 0,
-          'Pool Rejected%': t.accepted > 0 ? Math.round((t.rejected * 10000) / (t.accepted + t.rejected)) / 100 : 0.0,
+          'Pool Rejected%':
+            t.accepted > 0 ? Math.round((t.rejected * 10000) / (t.accepted + t.rejected)) / 100 : 0.0,
           'Pool Stale%': 0.0,
           Rejected: t.rejected,
           'Remote Failures': 0,
@@ -357,7 +377,9 @@ export const luxos: Profile = {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
       return reply(ctx, 'S', 311, 'Power usage', 'POWER', [{ PSU: false, Watts: r.watts }]);
     }),
-    tempctrl: READ_JOINABLE((ctx) => reply(ctx, 'S', 330, 'Temperature control', 'TEMPCTRL', [tempctrlRecord(ctx)])),
+    tempctrl: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 330, 'Temperature control', 'TEMPCTRL', [tempctrlRecord(ctx)]),
+    ),
     profiles: READ_JOINABLE((ctx) =>
       reply(
         ctx,
@@ -401,4 +423,3 @@ export const luxos: Profile = {
     ),
   },
 };
-

@@ -12,7 +12,13 @@ const FIRMWARE = '20201202.22.REL';
 function flat(ctx: CommandCtx, letter: 'S' | 'E', code: number, msg: string | Rec): Reply {
   return {
     type: 'object',
-    object: { STATUS: letter, When: Math.floor(ctx.now / 1000), Code: code, Msg: msg, Description: API_DESCRIPTION },
+    object: {
+      STATUS: letter,
+      When: Math.floor(ctx.now / 1000),
+      Code: code,
+      Msg: msg,
+      Description: API_DESCRIPTION,
+    },
   };
 }
 
@@ -41,11 +47,23 @@ function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Re
     case 'get_version':
       return flat(ctx, 'S', 131, { api_ver: API_DESCRIPTION, fw_ver: FIRMWARE });
     case 'status':
-      return flat(ctx, 'S', 131, { btmineroff: ctx.state.sleeping ? 'true' : 'false', 'Firmware Version': `'${FIRMWARE}'` });
+      return flat(ctx, 'S', 131, {
+        btmineroff: ctx.state.sleeping ? 'true' : 'false',
+        'Firmware Version': `'${FIRMWARE}'`,
+      });
     case 'get_token':
-      return flat(ctx, 'S', 134, { time: String(now % 10000).padStart(4, '0'), salt: 'BQ5hoXV9', newsalt: 'a5TtWui2' });
+      return flat(ctx, 'S', 134, {
+        time: String(now % 10000).padStart(4, '0'),
+        salt: 'BQ5hoXV9',
+        newsalt: 'a5TtWui2',
+      });
     case 'get_psu':
-      return flat(ctx, 'S', 131, { name: 'P21', hw_version: '', sw_version: '102220.009', model: 'P21-12-3600-E' });
+      return flat(ctx, 'S', 131, {
+        name: 'P21',
+        hw_version: '',
+        sw_version: '102220.009',
+        model: 'P21-12-3600-E',
+      });
     case 'get_miner_info':
       return flat(ctx, 'S', 131, {
         ip: ctx.miner.host,
@@ -236,7 +254,8 @@ export const whatsminer: Profile = {
         'Target Freq': 652,
         'Target MHS': Math.floor((r.nominalHs * 0.95) / MH),
         'Env Temp': fx(ctx.state.ambientC, 2),
-        'Power Mode': ctx.state.tuning === '' ? 'Normal' : ctx.state.tuning[0]?.toUpperCase() + ctx.state.tuning.slice(1),
+        'Power Mode':
+          ctx.state.tuning === '' ? 'Normal' : ctx.state.tuning[0]?.toUpperCase() + ctx.state.tuning.slice(1),
         'Firmware Version': `'${FIRMWARE}'`,
         'CB Platform': 'ALLWINNER_H6OS',
         'CB Version': 'V10',
@@ -251,8 +270,12 @@ export const whatsminer: Profile = {
       };
       return reply(ctx, 'S', 11, 'Summary', 'SUMMARY', [record]);
     }),
-    devs: READ_JOINABLE((ctx) => reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx))),
-    edevs: READ_JOINABLE((ctx) => reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx))),
+    devs: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx)),
+    ),
+    edevs: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 9, `${ctx.state.boards.length} ASC(s)`, 'DEVS', devsRecords(ctx)),
+    ),
     devdetails: READ_JOINABLE((ctx) =>
       reply(
         ctx,
@@ -260,9 +283,16 @@ export const whatsminer: Profile = {
         69,
         'Device Details',
         'DEVDETAILS',
-        ctx.state.boards.map((_, i) => ({ DEVDETAILS: i, Name: 'SM', ID: i, Driver: 'bitmicro', Kernel: '', Model: 'M31S.VE10' })),
+        ctx.state.boards.map((_, i) => ({
+          DEVDETAILS: i,
+          Name: 'SM',
+          ID: i,
+          Driver: 'bitmicro',
+          Kernel: '',
+          Model: 'M31S.VE10',
+        })),
       ),
     ),
-    pools: poolsCommand((ctx) => upstreamPools(ctx, { lastShareEpoch: true })),
+    pools: poolsCommand((ctx) => upstreamPools(ctx)),
   },
 };

@@ -1,0 +1,131 @@
+// fetchSnapshot against real TCP servers on 127.0.0.1 that answer with the sample bytes.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/cgminer/client.js';
+import { MinerError } from '../../src/errors.js';
+import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
+import { closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+
+const sample = (file: string) => readFileSync(`${SAMPLES_DIR}${file}`, 'utf8');
+const client = () => createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
+const invalid = (msg: string) => JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: msg }], id: 1 });
+
+function requestedCommand(request: string): string {
+  const parsed = JSON.parse(request) as { command?: string; cmd?: string };
+  return parsed.command ?? `cmd:${parsed.cmd}`;
+}
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+
+describe('fetchSnapshot', () => {
+  it('reads a stock S19 Pro that refuses multi-commands, then asks only its plan', async () => {
+    const files: Record<string, string> = {
+      version: 'antminer-s19pro_2022-12__version.json',
+      summary: 'antminer-s19pro_2022-12__summary.json',
+      stats: 'antminer-s19pro_2022-12__stats.json',
+      pools: 'antminer-s19pro_2022-12__pools.json',
+      devs: 'antminer-s19pro_2022-12__devs.json',
+    };
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      const file = files[command];
+      // like cgminer 3.7.2 (minera #125): a join is one unknown command
+      return { kind: 'reply', bytes: file ? sample(file) : invalid('Invalid command') };
+    });
+    miners.push(miner);
+    const cache = createDialectCache();
+    const shared = client();
+
+    const first = await fetchSnapshot(shared, miner.target, { cache });
+    expect([first.snapshot.make, first.snapshot.model]).toEqual(['Antminer', 'S19 Pro']);
+    expect(first.snapshot.hashrate.current_hs).toBe(110566890000000);
+    expect(first.snapshot.pools.find((p) => p.active)?.url).toBe('stratum+tcp://btc.global.luxor.tech:700');
+    expect(miner.connections).toBe(6); // the refused join, then the five commands alone
+    expect(cache.get(miner.target.key)?.family).toBe('antminer');
+
+    const before = miner.connections;
+    const second = await fetchSnapshot(shared, miner.target, { cache });
+    expect(second.snapshot.model).toBe('S19 Pro');
+    // the client remembers the refusal; the plan drops devs
+    expect(miner.requests.slice(before).map(requestedCommand).sort()).toEqual(['pools', 'stats', 'summary', 'version']);
+  });
+
+  it('identifies a Whatsminer by its invalid cmd, asks natives with "cmd", and reuses get_version', async () => {
+    const single: Record<string, string> = {
+      summary: sample('whatsminer_fw-20210322_api-v1.4__summary.json'),
+      pools: sample('whatsminer_fw-20210322_api-v1.4__pools.json'),
+      devs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
+      edevs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
+      devdetails: JSON.stringify({ STATUS: [{ STATUS: 'S', Code: 69, Msg: 'Device Details' }], DEVDETAILS: [{ DEVDETAILS: 0, Model: 'M30S+_VE40' }], id: 1 }),
+      'cmd:get_version': sample('whatsminer_fw-20210322_api-v1.4__get_version.json'),
+      'cmd:status': sample('whatsminer_fw-20220919_api-v1.4__status.json'),
+    };
+    const answer = (command: string) => single[command] ?? invalid('invalid cmd');
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+      // btminer joins cgminer-style commands: each member keyed, failures as their own E entry
+      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const cache = createDialectCache();
+    const shared = client();
+
+    const first = await fetchSnapshot(shared, miner.target, { cache });
+    expect([first.snapshot.make, first.snapshot.model, first.snapshot.firmware.version]).toEqual(['Whatsminer', 'M30S+ VE40', '20210322.22.REL']);
+    expect(first.snapshot.state).toBe('mining');
+    expect(first.snapshot.errors).toEqual([{ code: 'api', message: 'stats: miner answered E/14: invalid cmd' }]);
+    expect(miner.requests.some((r) => r === '{"cmd":"get_version"}')).toBe(true);
+
+    const before = miner.connections;
+    const second = await fetchSnapshot(shared, miner.target, { cache });
+    expect(second.snapshot.firmware.version).toBe('20210322.22.REL');
+    expect(second.snapshot.hashrate.current_hs).toBe(67394800970000);
+    const asked = miner.requests.slice(before).map(requestedCommand);
+    expect(asked).toEqual(['summary+pools+edevs+devdetails', 'cmd:status']); // two round trips, no get_version
+  });
+
+  it('throws the reason a miner is down', async () => {
+    const port = await closedPort();
+    const target = { host: '127.0.0.1', port, key: `127.0.0.1:${port}` };
+    const error = await fetchSnapshot(client(), target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MinerError);
+    expect((error as MinerError).kind).toBe('refused');
+
+    const closing = await startFakeMiner({ kind: 'close' });
+    miners.push(closing);
+    const empty = await fetchSnapshot(client(), closing.target).catch((e: unknown) => e);
+    expect((empty as MinerError).kind).toBe('empty_reply');
+  });
+
+  it('starts over with first contact when the firmware changed under the cache', async () => {
+    let luxos = false;
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (command.includes('+')) return { kind: 'reply', bytes: invalid('Invalid command') };
+      const prefix = luxos ? 'luxos-s19kpro_2025.4.8' : 'antminer-s19pro_2022-12';
+      try {
+        return { kind: 'reply', bytes: sample(`${prefix}__${command}.json`) };
+      } catch {
+        return { kind: 'reply', bytes: invalid('Invalid command') };
+      }
+    });
+    miners.push(miner);
+    const cache = createDialectCache();
+    const shared = client();
+    expect((await fetchSnapshot(shared, miner.target, { cache })).snapshot.firmware.name).toBe('bmminer');
+    luxos = true;
+    const flashed = await fetchSnapshot(shared, miner.target, { cache });
+    expect(flashed.snapshot.firmware.name).toBe('LuxOS'); // the version reply already tells
+    expect(cache.has(miner.target.key)).toBe(false);
+    const third = await fetchSnapshot(shared, miner.target, { cache });
+    expect(third.snapshot.power_w).toBe(1051); // LuxOS plan: power asked
+    expect(cache.get(miner.target.key)?.family).toBe('luxos');
+  });
+});

@@ -1,0 +1,129 @@
+// `hashctl probe TARGETS` (snapshot view) and `hashctl schema snapshot`, against real servers.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runSchema } from '../../src/commands/schema.js';
+import type { GlobalOptions } from '../../src/commands/shared.js';
+import { memoryContext } from '../../src/context.js';
+import { UsageError } from '../../src/errors.js';
+import { FIELD_NAMES, runSnapshotProbe } from '../../src/miners/probe-view.js';
+import { parseTargetSpecs } from '../../src/targets/index.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
+import { closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+
+const globals = (overrides: Partial<GlobalOptions> = {}): GlobalOptions => ({
+  timeoutMs: 3000,
+  retries: 0,
+  maxBytes: 1 << 20,
+  concurrency: 4,
+  port: 4028,
+  json: false,
+  quiet: true,
+  debug: false,
+  color: false,
+  ...overrides,
+});
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+
+/** A stock S19 Pro answering from the samples (joins included, as bmminer does). */
+async function s19pro(): Promise<FakeMiner> {
+  const body = (command: string) => readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8');
+  const miner = await startFakeMiner((request) => {
+    const command = (JSON.parse(request) as { command: string }).command;
+    const names = command.split('+');
+    if (names.length === 1) return { kind: 'reply', bytes: body(command) };
+    return { kind: 'reply', bytes: `{${names.map((n) => `"${n}":[${body(n)}]`).join(',')},"id":1}` };
+  });
+  miners.push(miner);
+  return miner;
+}
+
+async function targetsOf(...specs: string[]) {
+  return parseTargetSpecs(specs, { defaultPort: 4028 });
+}
+
+describe('probe: snapshot view', () => {
+  it('prints one object for one host in --json, with the snapshot', async () => {
+    const miner = await s19pro();
+    const ctx = memoryContext();
+    const code = await runSnapshotProbe(await targetsOf(miner.target.key), { wide: false, fields: null }, globals({ json: true }), ctx);
+    expect(code).toBe(0);
+    const doc = JSON.parse(ctx.out()) as { target: string; ok: boolean; elapsed_ms: number; snapshot: { model: string } };
+    expect([doc.target, doc.ok, doc.snapshot.model]).toEqual([miner.target.key, true, 'S19 Pro']);
+    expect(doc.elapsed_ms).toBeGreaterThanOrEqual(0);
+    expect(miner.connections).toBe(1); // version+summary+stats+pools+devs in one join
+  });
+
+  it('lists results with failures and exits 1 when a miner is down', async () => {
+    const miner = await s19pro();
+    const port = await closedPort();
+    const ctx = memoryContext();
+    const code = await runSnapshotProbe(await targetsOf(miner.target.key, `127.0.0.1:${port}`), { wide: false, fields: null }, globals({ json: true }), ctx);
+    expect(code).toBe(1);
+    const doc = JSON.parse(ctx.out()) as { results: { ok: boolean; error?: { kind: string } }[] };
+    expect(doc.results.map((r) => r.ok)).toEqual([true, false]);
+    expect(doc.results[1]?.error?.kind).toBe('refused');
+  });
+
+  it('prints a tab-separated table off a TTY, failures with their kind', async () => {
+    const miner = await s19pro();
+    const port = await closedPort();
+    const ctx = memoryContext();
+    await runSnapshotProbe(await targetsOf(miner.target.key, `127.0.0.1:${port}`), { wide: false, fields: null }, globals(), ctx);
+    const [head, ok, down] = ctx.out().trimEnd().split('\n');
+    expect(head?.split('\t')).toEqual(['target', 'miner', 'firmware', 'hashrate', 'boards', 'chips', 'chip max', 'fans', 'pool', 'uptime']);
+    expect(ok?.split('\t')).toEqual([
+      miner.target.key,
+      'Antminer S19 Pro',
+      'bmminer 2022-12-06',
+      '110.57 TH/s',
+      '3/3',
+      '342/342',
+      '78°C',
+      '4 5040-6000',
+      'btc.global.luxor.tech:700',
+      '14h1m',
+    ]);
+    expect(down).toMatch(/refused/);
+  });
+
+  it('chooses columns with --fields and adds power and efficiency with --wide', async () => {
+    const miner = await s19pro();
+    const ctx = memoryContext();
+    await runSnapshotProbe(await targetsOf(miner.target.key), { wide: false, fields: ['target', 'average', 'pool'] }, globals(), ctx);
+    expect(ctx.out().split('\n')[1]?.split('\t')).toEqual([miner.target.key, '111.83 TH/s', 'btc.global.luxor.tech:700']);
+
+    const wide = memoryContext();
+    await runSnapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
+    expect(wide.out().split('\n')[0]?.split('\t')).toEqual(expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']));
+  });
+
+  it('refuses an unknown field before any traffic, naming the valid ones', async () => {
+    const port = await closedPort();
+    const error = await runSnapshotProbe(await targetsOf(`127.0.0.1:${port}`), { wide: false, fields: ['hashrate', 'colour'] }, globals(), memoryContext()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain('colour');
+    expect((error as UsageError).message).toContain(FIELD_NAMES.join(', '));
+  });
+});
+
+describe('schema command', () => {
+  it('prints the JSON Schema of a snapshot', async () => {
+    const ctx = memoryContext();
+    expect(await runSchema('snapshot', globals(), ctx)).toBe(0);
+    const schema = JSON.parse(ctx.out()) as { type: string; properties: Record<string, unknown>; required: string[] };
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['make', 'hashrate', 'boards', 'pools', 'errors']));
+    expect(schema.required).toContain('efficiency_j_per_th');
+  });
+
+  it('names the valid schemas for an unknown one', async () => {
+    await expect(runSchema('nope', globals(), memoryContext())).rejects.toThrow(/valid: .*snapshot/);
+  });
+});
