@@ -1,10 +1,13 @@
 // Process entry: wires real streams, signals and the exit code around runCli.
+import { setMaxListeners } from 'node:events';
 import { runCli } from './cli.js';
 import { processContext } from './context.js';
 import { EXIT } from './errors.js';
 
 export function main(): void {
   const controller = new AbortController();
+  // Every in-flight request listens on this one signal; thousands at once are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let signals = 0;
   const onSignal = (): void => {
     signals++;

@@ -89,7 +89,9 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   const outcomes: MinerOutcome[] = [];
   const bugs: unknown[] = [];
   const onBug = (error: unknown) => bugs.push(error);
-  for await (const outcome of deps.pollAll((target) => pollOne(target, deps.fetchSnapshot, deps.now, onBug))) {
+  for await (const outcome of deps.pollAll((target) =>
+    pollOne(target, deps.fetchSnapshot, deps.now, onBug),
+  )) {
     outcomes.push(outcome);
   }
   if (bugs.length > 0) {

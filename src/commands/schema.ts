@@ -11,7 +11,8 @@ export const SCHEMAS: Record<string, () => Promise<Record<string, unknown>>> = {
 
 export async function runSchema(name: string, _globals: GlobalOptions, ctx: Context): Promise<number> {
   const load = SCHEMAS[name];
-  if (!load) throw new UsageError(`unknown schema '${name}'; valid: ${Object.keys(SCHEMAS).sort().join(', ')}`);
+  if (!load)
+    throw new UsageError(`unknown schema '${name}'; valid: ${Object.keys(SCHEMAS).sort().join(', ')}`);
   const { writeJson } = await import('../output/render.js');
   writeJson(ctx.stdout, await load());
   return 0;

@@ -32,7 +32,9 @@ export function compileDate(text: unknown): string | null {
   const pad = (n: number) => String(n).padStart(2, '0');
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(text);
   if (iso) return `${iso[1]}-${iso[2]}-${iso[3]}`;
-  const monthFirst = /\b([A-Za-z]{3})\s+(\d{1,2})\s+\d{1,2}:\d{2}:\d{2}\s+(?:[A-Z]{2,5}\s+)?(\d{4})\b/.exec(text);
+  const monthFirst = /\b([A-Za-z]{3})\s+(\d{1,2})\s+\d{1,2}:\d{2}:\d{2}\s+(?:[A-Z]{2,5}\s+)?(\d{4})\b/.exec(
+    text,
+  );
   const dayFirst = /\b(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\b/.exec(text);
   const [month, day, year] = monthFirst
     ? [monthFirst[1], monthFirst[2], monthFirst[3]]
@@ -65,11 +67,19 @@ export function parseType(rawType: string, minerKey: string | null): TypeParse {
   let aftermarket: TypeParse['aftermarket'] = null;
 
   const braiins = /^braiins-am\d+-(\w+)$/i.exec(type);
-  if (braiins) return { make: 'Antminer', model: (braiins[1] ?? '').toUpperCase(), aftermarket: { name: 'Braiins OS', version: null } };
+  if (braiins)
+    return {
+      make: 'Antminer',
+      model: (braiins[1] ?? '').toUpperCase(),
+      aftermarket: { name: 'Braiins OS', version: null },
+    };
 
   const vnish = /\((vnish|7miners)\s+([^)]*)\)/i.exec(type);
   if (vnish) {
-    aftermarket = { name: (vnish[1] ?? '').toLowerCase() === 'vnish' ? 'Vnish' : '7Miners', version: str(vnish[2]) };
+    aftermarket = {
+      name: (vnish[1] ?? '').toLowerCase() === 'vnish' ? 'Vnish' : '7Miners',
+      version: str(vnish[2]),
+    };
     type = type.replace(vnish[0], '').trim();
   }
   if (/\shiveon$/i.test(type)) {
@@ -92,7 +102,8 @@ export function parseType(rawType: string, minerKey: string | null): TypeParse {
 
   const words = type.split(/\s+/).filter((w) => w !== '');
   const first = words[0] ?? '';
-  if (/^antminer$/i.test(first)) return { make: 'Antminer', model: str(words.slice(1).join(' ')), aftermarket };
+  if (/^antminer$/i.test(first))
+    return { make: 'Antminer', model: str(words.slice(1).join(' ')), aftermarket };
   if (words.length >= 2) return { make: first, model: str(words.slice(1).join(' ')), aftermarket };
   // A bare model such as "S19-88" only comes from Bitmain-based builds.
   return { make: 'Antminer', model: str(first), aftermarket };
@@ -115,13 +126,17 @@ function whatsminerModel(value: unknown): string | null {
 function looksLikeWhatsminer(replies: Replies): boolean {
   const version = replies.failure('version');
   const versionReply = replies.reply('version');
-  const invalid = (msg: string | null | undefined) => typeof msg === 'string' && msg.trim().toLowerCase() === 'invalid cmd';
-  if (invalid(version?.apiMessage) || (versionReply && !versionReply.ok && invalid(versionReply.status.msg))) return true;
+  const invalid = (msg: string | null | undefined) =>
+    typeof msg === 'string' && msg.trim().toLowerCase() === 'invalid cmd';
+  if (invalid(version?.apiMessage) || (versionReply && !versionReply.ok && invalid(versionReply.status.msg)))
+    return true;
   if (replies.nativeMsg('get_version') || replies.nativeMsg('status')) return true;
   // btminer's native envelope: STATUS as a string and Msg as an object (get_token, get_psu, …).
-  for (const [, reply] of replies.all()) if (typeof reply.body.STATUS === 'string' && isRecord(reply.body.Msg)) return true;
+  for (const [, reply] of replies.all())
+    if (typeof reply.body.STATUS === 'string' && isRecord(reply.body.Msg)) return true;
   const summary = replies.section('summary', 'SUMMARY')[0];
-  if (summary && ('Fan Speed In' in summary || 'Factory GHS' in summary || 'Power Mode' in summary)) return true;
+  if (summary && ('Fan Speed In' in summary || 'Factory GHS' in summary || 'Power Mode' in summary))
+    return true;
   const devs = replies.section(['devs', 'edevs'], 'DEVS')[0];
   if (devs && ('Effective Chips' in devs || 'Fan Speed In' in devs)) return true;
   const model = str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
@@ -175,20 +190,24 @@ function avalonVer(replies: Replies): string | null {
 }
 
 function hasAvalonModules(replies: Replies): boolean {
-  return replies.section(['stats', 'estats', 'litestats'], 'STATS').some((rec) => Object.keys(rec).some((k) => k.startsWith('MM ID')));
+  return replies
+    .section(['stats', 'estats', 'litestats'], 'STATS')
+    .some((rec) => Object.keys(rec).some((k) => k.startsWith('MM ID')));
 }
 
 function hasInnosiliconChains(replies: Replies): boolean {
   const stats = replies.reply('stats');
   if (!stats) return false;
   const chains = [...replies.section('stats', 'STATS')];
-  for (const [key, value] of Object.entries(stats.body)) if (/^STATS\d+$/.test(key) && Array.isArray(value)) chains.push(...value.filter(isRecord));
+  for (const [key, value] of Object.entries(stats.body))
+    if (/^STATS\d+$/.test(key) && Array.isArray(value)) chains.push(...value.filter(isRecord));
   return chains.some((rec) => 'Num active chips' in rec);
 }
 
 function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
   // Braiins OS and LuxOS exist only for SHA-256 Antminers, so an unknown model is still sha256d.
-  const fallback: Algorithm = partial.family === 'braiins' || partial.family === 'luxos' ? 'sha256d' : 'unknown';
+  const fallback: Algorithm =
+    partial.family === 'braiins' || partial.family === 'luxos' ? 'sha256d' : 'unknown';
   return { ...partial, algorithm: lookupModel(partial.make, partial.model)?.algorithm ?? fallback };
 }
 
@@ -200,7 +219,8 @@ export function detect(replies: Replies): Identity {
   const keys: Rec = { ...statsHeader, ...version };
   const minerKey = str(keys.BMMiner) ?? str(keys.CGMiner) ?? str(keys.Cgminer);
 
-  if (looksLikeWhatsminer(replies) && !('Type' in keys) && !('PROD' in keys)) return detectWhatsminer(replies);
+  if (looksLikeWhatsminer(replies) && !('Type' in keys) && !('PROD' in keys))
+    return detectWhatsminer(replies);
 
   // STATUS Msg (not Description) names the program: "LUXminer stats", "BOSminer versions".
   const msgs = [...replies.all()].map(([, reply]) => reply.status.msg ?? '');
@@ -218,7 +238,10 @@ export function detect(replies: Replies): Identity {
   const bos = ['BOSer', 'BOSminer+', 'BOSminer'].find((k) => k in keys);
   if (bos) {
     const devModel = str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
-    const model = devModel === null ? null : devModel.replace(/^(bitmain|antminer)\s+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
+    const model =
+      devModel === null
+        ? null
+        : devModel.replace(/^(bitmain|antminer)\s+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
     return withAlgorithm({
       make: 'Antminer',
       model,
@@ -239,7 +262,10 @@ export function detect(replies: Replies): Identity {
 
   if ('PROD' in keys || hasAvalonModules(replies)) {
     const ver = avalonVer(replies);
-    const build = str(keys.VERSION) ?? str(keys.LVERSION) ?? (ver === null ? null : (/^(?:\d{2}-\d{3}|[^-]+)-(.+)$/.exec(ver)?.[1] ?? null));
+    const build =
+      str(keys.VERSION) ??
+      str(keys.LVERSION) ??
+      (ver === null ? null : (/^(?:\d{2}-\d{3}|[^-]+)-(.+)$/.exec(ver)?.[1] ?? null));
     return withAlgorithm({
       make: 'Avalon',
       model: avalonModel(str(keys.PROD), str(keys.MODEL), ver),
@@ -263,7 +289,9 @@ export function detect(replies: Replies): Identity {
     const chipless = /\((chipless)\s+v?([\d.]+)[^)]*\)/i.exec(str(keys.CompileTime) ?? '');
     if (aftermarket === null && chipless) aftermarket = { name: 'Chipless', version: chipless[2] ?? null };
     if (aftermarket !== null) {
-      const version = aftermarket.version ?? (aftermarket.name === 'Braiins OS' || aftermarket.name === 'Hiveon' ? minerKey : null);
+      const version =
+        aftermarket.version ??
+        (aftermarket.name === 'Braiins OS' || aftermarket.name === 'Hiveon' ? minerKey : null);
       return withAlgorithm({
         make: parsed.make,
         model: parsed.model,
@@ -274,7 +302,10 @@ export function detect(replies: Replies): Identity {
     const firmware =
       'type' in info && !('Type' in keys)
         ? { name: 'bmminer', version: compileDate(info.CompileTime) ?? str(info.miner_version) }
-        : { ...firmwareOfBmminerKeys(keys), name: firmwareOfBmminerKeys(Object.keys(version).length > 0 ? version : statsHeader).name };
+        : {
+            ...firmwareOfBmminerKeys(keys),
+            name: firmwareOfBmminerKeys(Object.keys(version).length > 0 ? version : statsHeader).name,
+          };
     return withAlgorithm({ make: parsed.make, model: parsed.model, firmware, family: 'antminer' });
   }
 
@@ -282,7 +313,12 @@ export function detect(replies: Replies): Identity {
   if (hasInnosiliconChains(replies)) {
     // Only STATUS Description names Innosilicon (`innominer a9-1.1.0`), and Description is not
     // evidence: the chain-record format is parsed, the make stays unknown.
-    return withAlgorithm({ make: 'unknown', model: null, firmware: { name: null, version: null }, family: 'innosilicon' });
+    return withAlgorithm({
+      make: 'unknown',
+      model: null,
+      firmware: { name: null, version: null },
+      family: 'innosilicon',
+    });
   }
   return withAlgorithm({
     make: 'unknown',

@@ -28,7 +28,11 @@ const PLANS: Record<Family, Plan> = {
   'antminer-aftermarket': { commands: ['version', 'summary', 'stats', 'pools'] },
   braiins: { commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps'] },
   luxos: { commands: ['version', 'summary', 'stats', 'pools', 'devs', 'config', 'temps', 'fans', 'power'] },
-  whatsminer: { commands: ['summary', 'pools', 'edevs', 'devdetails'], natives: ['status'], statics: ['get_version'] },
+  whatsminer: {
+    commands: ['summary', 'pools', 'edevs', 'devdetails'],
+    natives: ['status'],
+    statics: ['get_version'],
+  },
   avalon: { commands: ['version', 'summary', 'stats', 'pools', 'devs'] },
   // `coin` names the hash method, which decides the unit of Innosilicon's MHS fields.
   innosilicon: { commands: ['summary', 'stats', 'pools', 'devs', 'coin'] },
@@ -99,7 +103,12 @@ function needsErrorCodes(replies: Replies): boolean {
   return major > 2 || (major === 2 && (minor > 0 || patch >= 4));
 }
 
-async function ask(client: MinerClient, target: Target, commands: string[], signal: AbortSignal | undefined): Promise<ReplyMap> {
+async function ask(
+  client: MinerClient,
+  target: Target,
+  commands: string[],
+  signal: AbortSignal | undefined,
+): Promise<ReplyMap> {
   if (commands.length === 0) return {};
   try {
     return await client.requestMany(target, commands, signal ? { signal } : {});
@@ -109,7 +118,12 @@ async function ask(client: MinerClient, target: Target, commands: string[], sign
   }
 }
 
-async function askNatives(client: MinerClient, target: Target, natives: string[], signal: AbortSignal | undefined): Promise<ReplyMap> {
+async function askNatives(
+  client: MinerClient,
+  target: Target,
+  natives: string[],
+  signal: AbortSignal | undefined,
+): Promise<ReplyMap> {
   const out: ReplyMap = {};
   for (const command of natives) {
     if (signal?.aborted) break;
@@ -140,7 +154,11 @@ function successful(replies: ReplyMap, commands: string[]): Record<string, Decod
  * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
  * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
  */
-export async function fetchSnapshot(client: MinerClient, target: Target, options: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchSnapshot(
+  client: MinerClient,
+  target: Target,
+  options: FetchOptions = {},
+): Promise<FetchResult> {
   const { signal, cache } = options;
   const known = cache?.get(target.key);
   const replies: ReplyMap = await ask(client, target, known ? known.commands : FIRST_CONTACT, signal);
@@ -150,11 +168,20 @@ export async function fetchSnapshot(client: MinerClient, target: Target, options
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
   // First contact: the dialect's extras that the generic request did not cover.
-  Object.assign(replies, await ask(client, target, plan.commands.filter((c) => !(c in replies)), signal));
+  Object.assign(
+    replies,
+    await ask(
+      client,
+      target,
+      plan.commands.filter((c) => !(c in replies)),
+      signal,
+    ),
+  );
 
   const staticNames = plan.statics ?? [];
   const uptime = uptimeOf(replies);
-  const rebooted = known !== undefined && known.lastUptime !== null && uptime !== null && uptime < known.lastUptime;
+  const rebooted =
+    known !== undefined && known.lastUptime !== null && uptime !== null && uptime < known.lastUptime;
   const reuseStatics =
     known !== undefined &&
     !rebooted &&

@@ -39,7 +39,8 @@ type SnapshotError = Snapshot['errors'][number];
 function boardStatus(board: BoardDraft, state: string): string {
   if (state === 'sleeping') return 'unknown';
   if (board.firmware_dead === true || board.chips === 0 || board.hashrate_hs === 0) return 'dead';
-  const missingChips = board.chips !== null && board.chips_expected !== null && board.chips < board.chips_expected;
+  const missingChips =
+    board.chips !== null && board.chips_expected !== null && board.chips < board.chips_expected;
   if (missingChips || (board.bad_chips ?? 0) > 0) return 'degraded';
   if (board.hashrate_hs === null && board.chips === null) return 'unknown';
   return 'ok';
@@ -65,9 +66,13 @@ function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   const errors: SnapshotError[] = [];
   const expected = (command: string) => identity.family === 'whatsminer' && command === 'version';
   for (const [command, reply] of replies.all()) {
-    for (const repair of reply.repairs ?? []) errors.push({ code: 'repair', message: `repaired: ${repair} (${command})` });
+    for (const repair of reply.repairs ?? [])
+      errors.push({ code: 'repair', message: `repaired: ${repair} (${command})` });
     if (!reply.ok && !expected(command)) {
-      errors.push({ code: reply.status.code ?? 'api', message: `${command}: ${reply.status.msg ?? reply.status.status}` });
+      errors.push({
+        code: reply.status.code ?? 'api',
+        message: `${command}: ${reply.status.msg ?? reply.status.status}`,
+      });
     }
   }
   for (const [command, failure] of replies.failures()) {
@@ -96,10 +101,19 @@ function compose(map: Readonly<Record<string, unknown>>): Snapshot {
   let efficiency = t.efficiency_j_per_th;
   // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
   const rate = current ?? average;
-  if (efficiency === null && power !== null && identity.algorithm === 'sha256d' && rate !== null && rate > 0) {
+  if (
+    efficiency === null &&
+    power !== null &&
+    identity.algorithm === 'sha256d' &&
+    rate !== null &&
+    rate > 0
+  ) {
     efficiency = power / (rate / 1e12);
     if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
-      errors.push({ code: 'implausible_power', message: `reported power ${power} W is impossible at this hashrate; ignored` });
+      errors.push({
+        code: 'implausible_power',
+        message: `reported power ${power} W is impossible at this hashrate; ignored`,
+      });
       power = null;
       efficiency = null;
     }
@@ -154,7 +168,12 @@ export function normalize(replies: Record<string, DecodedReply | MinerError>): S
       power_w: null,
       efficiency_j_per_th: null,
       pools: [],
-      errors: [{ code: 'internal', message: `normalize failed: ${error instanceof Error ? error.message : String(error)}` }],
+      errors: [
+        {
+          code: 'internal',
+          message: `normalize failed: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
       state: 'unknown',
       cooling: null,
     };

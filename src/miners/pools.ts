@@ -13,7 +13,8 @@ export function markActive(pools: Pool[]): Pool[] {
     if ((pool.status ?? '').toLowerCase() !== 'alive') continue;
     const priority = pool.priority ?? Number.POSITIVE_INFINITY;
     const bestPriority = best?.priority ?? Number.POSITIVE_INFINITY;
-    if (best === null || priority < bestPriority || (priority === bestPriority && pool.index < best.index)) best = pool;
+    if (best === null || priority < bestPriority || (priority === bestPriority && pool.index < best.index))
+      best = pool;
   }
   return pools.map((pool) => ({ ...pool, active: pool === best }));
 }

@@ -41,14 +41,22 @@ interface Column {
 const dash = '-';
 
 /** TH/s for SHA-256, ksol/s for Equihash, the fitting SI unit otherwise. */
-export function formatRate(hs: number | null, algorithm: string, format: (hs: number | null, unit?: 'TH/s') => string): string {
+export function formatRate(
+  hs: number | null,
+  algorithm: string,
+  format: (hs: number | null, unit?: 'TH/s') => string,
+): string {
   if (hs === null) return dash;
   if (algorithm === 'sha256d') return format(hs, 'TH/s');
   if (algorithm === 'equihash') return `${(hs / 1e3).toFixed(2)} ksol/s`;
   return format(hs);
 }
 
-function colourTemp(value: number | null, limits: { warn: number; critical: number }, paint: Palette): string {
+function colourTemp(
+  value: number | null,
+  limits: { warn: number; critical: number },
+  paint: Palette,
+): string {
   if (value === null) return dash;
   const text = `${value}°C`;
   if (value >= limits.critical) return paint.red(text);
@@ -56,19 +64,45 @@ function colourTemp(value: number | null, limits: { warn: number; critical: numb
   return text;
 }
 
-function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDuration: (ms: number) => string): Column[] {
+function columns(
+  format: (hs: number | null, unit?: 'TH/s') => string,
+  formatDuration: (ms: number) => string,
+): Column[] {
   const rate = (s: Snapshot, hs: number | null) => formatRate(hs, s.algorithm, format);
   return [
-    { name: 'miner', head: 'miner', wide: false, cell: (s) => [s.make, s.model].filter((v) => v !== null).join(' ') },
+    {
+      name: 'miner',
+      head: 'miner',
+      wide: false,
+      cell: (s) => [s.make, s.model].filter((v) => v !== null).join(' '),
+    },
     {
       name: 'firmware',
       head: 'firmware',
       wide: false,
       cell: (s) => [s.firmware.name, s.firmware.version].filter((v) => v !== null).join(' ') || dash,
     },
-    { name: 'hashrate', head: 'hashrate', wide: false, right: true, cell: (s) => rate(s, s.hashrate.current_hs) },
-    { name: 'average', head: 'average', wide: true, right: true, cell: (s) => rate(s, s.hashrate.average_hs) },
-    { name: 'nominal', head: 'nominal', wide: true, right: true, cell: (s) => rate(s, s.hashrate.nominal_hs) },
+    {
+      name: 'hashrate',
+      head: 'hashrate',
+      wide: false,
+      right: true,
+      cell: (s) => rate(s, s.hashrate.current_hs),
+    },
+    {
+      name: 'average',
+      head: 'average',
+      wide: true,
+      right: true,
+      cell: (s) => rate(s, s.hashrate.average_hs),
+    },
+    {
+      name: 'nominal',
+      head: 'nominal',
+      wide: true,
+      right: true,
+      cell: (s) => rate(s, s.hashrate.nominal_hs),
+    },
     {
       name: 'boards',
       head: 'boards',
@@ -77,7 +111,11 @@ function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDur
         if (s.boards.length === 0) return dash;
         const ok = s.boards.filter((b) => b.status === 'ok').length;
         const text = `${ok}/${s.boards.length}`;
-        return s.boards.some((b) => b.status === 'dead') ? paint.red(text) : ok < s.boards.length && s.state !== 'sleeping' ? paint.yellow(text) : text;
+        return s.boards.some((b) => b.status === 'dead')
+          ? paint.red(text)
+          : ok < s.boards.length && s.state !== 'sleeping'
+            ? paint.yellow(text)
+            : text;
       },
     },
     {
@@ -90,12 +128,32 @@ function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDur
         if (counts.length === 0) return dash;
         const total = counts.reduce((a, b) => a + b, 0);
         const expected = s.boards.map((b) => b.chips_expected);
-        return expected.every((e) => e !== null) ? `${total}/${expected.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)}` : String(total);
+        return expected.every((e) => e !== null)
+          ? `${total}/${expected.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)}`
+          : String(total);
       },
     },
-    { name: 'chip_temp', head: 'chip max', wide: false, right: true, cell: (s, p) => colourTemp(s.temp_max_chip_c, CHIP_LIMITS_C, p) },
-    { name: 'board_temp', head: 'board max', wide: true, right: true, cell: (s, p) => colourTemp(s.temp_max_board_c, BOARD_LIMITS_C, p) },
-    { name: 'inlet', head: 'inlet', wide: true, right: true, cell: (s) => (s.temp_inlet_c == null ? dash : `${s.temp_inlet_c}°C`) },
+    {
+      name: 'chip_temp',
+      head: 'chip max',
+      wide: false,
+      right: true,
+      cell: (s, p) => colourTemp(s.temp_max_chip_c, CHIP_LIMITS_C, p),
+    },
+    {
+      name: 'board_temp',
+      head: 'board max',
+      wide: true,
+      right: true,
+      cell: (s, p) => colourTemp(s.temp_max_board_c, BOARD_LIMITS_C, p),
+    },
+    {
+      name: 'inlet',
+      head: 'inlet',
+      wide: true,
+      right: true,
+      cell: (s) => (s.temp_inlet_c == null ? dash : `${s.temp_inlet_c}°C`),
+    },
     {
       name: 'fans',
       head: 'fans',
@@ -109,7 +167,13 @@ function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDur
         return stopped > 0 ? paint.red(`${text} (${stopped} stopped)`) : text;
       },
     },
-    { name: 'power', head: 'power', wide: true, right: true, cell: (s) => (s.power_w === null ? dash : `${Math.round(s.power_w)} W`) },
+    {
+      name: 'power',
+      head: 'power',
+      wide: true,
+      right: true,
+      cell: (s) => (s.power_w === null ? dash : `${Math.round(s.power_w)} W`),
+    },
     {
       name: 'efficiency',
       head: 'J/TH',
@@ -123,33 +187,64 @@ function columns(format: (hs: number | null, unit?: 'TH/s') => string, formatDur
       wide: false,
       cell: (s) => s.pools.find((p) => p.active)?.url.replace(/^stratum\d?\+tcp:\/\//, '') ?? dash,
     },
-    { name: 'uptime', head: 'uptime', wide: false, right: true, cell: (s) => (s.uptime_s === null ? dash : formatDuration(s.uptime_s * 1000)) },
+    {
+      name: 'uptime',
+      head: 'uptime',
+      wide: false,
+      right: true,
+      cell: (s) => (s.uptime_s === null ? dash : formatDuration(s.uptime_s * 1000)),
+    },
     { name: 'state', head: 'state', wide: true, cell: (s) => s.state ?? dash },
     {
       name: 'errors',
       head: 'errors',
       wide: true,
-      cell: (s, paint) => (s.errors.length === 0 ? '' : paint.yellow(s.errors.map((e) => (e.code === null ? e.message : String(e.code))).join(' '))),
+      cell: (s, paint) =>
+        s.errors.length === 0
+          ? ''
+          : paint.yellow(s.errors.map((e) => (e.code === null ? e.message : String(e.code))).join(' ')),
     },
   ];
 }
 
-export const FIELD_NAMES = ['target', ...columns(() => '', () => '').map((c) => c.name)];
+export const FIELD_NAMES = [
+  'target',
+  ...columns(
+    () => '',
+    () => '',
+  ).map((c) => c.name),
+];
 
 /** The columns for the options; unknown names are a usage error that lists the valid ones. */
 export function selectFields(opts: SnapshotProbeOptions): string[] {
   if (opts.fields === null) {
-    return ['target', ...columns(() => '', () => '').filter((c) => opts.wide || !c.wide).map((c) => c.name)];
+    return [
+      'target',
+      ...columns(
+        () => '',
+        () => '',
+      )
+        .filter((c) => opts.wide || !c.wide)
+        .map((c) => c.name),
+    ];
   }
   const unknown = opts.fields.filter((f) => !FIELD_NAMES.includes(f));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${FIELD_NAMES.join(', ')}`);
+    throw new UsageError(
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${FIELD_NAMES.join(', ')}`,
+    );
   }
   return opts.fields;
 }
 
 function jsonResult(row: Row, elapsedMs: number): Record<string, unknown> {
-  const base = { target: row.target.key, host: row.target.host, port: row.target.port, ok: row.error === null, elapsed_ms: elapsedMs };
+  const base = {
+    target: row.target.key,
+    host: row.target.host,
+    port: row.target.port,
+    ok: row.error === null,
+    elapsed_ms: elapsedMs,
+  };
   return row.error === null ? { ...base, snapshot: row.snapshot } : { ...base, error: row.error.toJSON() };
 }
 
@@ -160,15 +255,21 @@ export async function runSnapshotProbe(
   ctx: Context,
 ): Promise<number> {
   const fields = selectFields(opts); // before any traffic
-  const [{ createClient }, { defaultConcurrency }, { runPool }, render, { formatDuration }, { fetchSnapshot, createDialectCache }] =
-    await Promise.all([
-      import('../cgminer/client.js'),
-      import('../cgminer/limits.js'),
-      import('../util/pool.js'),
-      import('../output/render.js'),
-      import('../util/duration.js'),
-      import('./fetch.js'),
-    ]);
+  const [
+    { createClient },
+    { defaultConcurrency },
+    { runPool },
+    render,
+    { formatDuration },
+    { fetchSnapshot, createDialectCache },
+  ] = await Promise.all([
+    import('../cgminer/client.js'),
+    import('../cgminer/limits.js'),
+    import('../util/pool.js'),
+    import('../output/render.js'),
+    import('../util/duration.js'),
+    import('./fetch.js'),
+  ]);
   const client = createClient({
     timeoutMs: globals.timeoutMs,
     maxBytes: globals.maxBytes,
@@ -214,12 +315,14 @@ export async function runSnapshotProbe(
         const column = chosen[i];
         if (row.snapshot === null || !column) {
           // The first data column carries the failure so the row still says why.
-          return i === fields.findIndex((f) => f !== 'target') ? paint.red(`${row.error?.kind ?? 'error'}: ${row.error?.message ?? ''}`) : '';
+          return i === fields.findIndex((f) => f !== 'target')
+            ? paint.red(`${row.error?.kind ?? 'error'}: ${row.error?.message ?? ''}`)
+            : '';
         }
         return column.cell(row.snapshot, paint);
       }),
     );
-    const alignRight = fields.map((name, i) => (chosen[i]?.right ? i : -1)).filter((i) => i >= 0);
+    const alignRight = fields.map((_, i) => (chosen[i]?.right ? i : -1)).filter((i) => i >= 0);
     await render.writeTable(ctx.stdout, head, rows, { alignRight });
   }
   if (ctx.signal.aborted) {

@@ -60,7 +60,11 @@ export const snapshotSchema = z
       .array(z.object({ code: z.union([z.string(), z.number(), z.null()]), message: z.string() }))
       .describe('repairs made to the replies, failed commands, vendor error codes'),
     state: z.string().optional().describe("'mining' | 'sleeping' | 'unknown'"),
-    cooling: z.string().nullable().optional().describe("'air' | 'hydro' | 'immersion', null when the replies do not tell"),
+    cooling: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("'air' | 'hydro' | 'immersion', null when the replies do not tell"),
   })
   .meta({ title: 'hashctl snapshot', description: 'One miner, normalized (hashctl.md §5)' });
 

@@ -99,7 +99,8 @@ export function dashList(value: unknown): number[] {
 
 export function maxOf(values: Iterable<number | null | undefined>): number | null {
   let best: number | null = null;
-  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v) && (best === null || v > best)) best = v;
+  for (const v of values)
+    if (v !== null && v !== undefined && Number.isFinite(v) && (best === null || v > best)) best = v;
   return best;
 }
 
@@ -121,7 +122,11 @@ export function indexedKeys(record: Rec, prefix: string): number[] {
 }
 
 /** The first present (non-null after `read`) value among several candidate keys. */
-export function firstOf<T>(record: Rec | null | undefined, keys: string[], read: (v: unknown) => T | null): T | null {
+export function firstOf<T>(
+  record: Rec | null | undefined,
+  keys: string[],
+  read: (v: unknown) => T | null,
+): T | null {
   if (!record) return null;
   for (const key of keys) {
     if (key in record) {

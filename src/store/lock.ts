@@ -28,7 +28,9 @@ export function acquireLock(dbPath: string): StoreLock {
     // The first run on a host creates the data directory before anything else.
     fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   } catch (error) {
-    throw new StoreError('io', `cannot create the directory for ${dbPath}: ${errorMessage(error)}`, { cause: error });
+    throw new StoreError('io', `cannot create the directory for ${dbPath}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   const Database = loadSqlite();
   let db: Db;

@@ -2,6 +2,8 @@
 // 127.0.0.1, a real SQLite file in a temp dir, then live/history/export on what it stored.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Farm } from '../../src/sim/index.js';
@@ -283,5 +285,68 @@ describe('hashctl collect (end to end)', () => {
     expect(result.code).toBe(0);
     const live = JSON.parse((await run(['live', '--db', dbPath, '--json', '--site', 'from-flag'])).stdout);
     expect(live.summary.miners).toBe(MINERS);
+  });
+
+  it('--upload delivers the cycle to the collector through the outbox', async () => {
+    const received: {
+      path: string;
+      key: string | undefined;
+      idempotency: string | undefined;
+      body: { miners: unknown[] };
+    }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({
+          path: req.url ?? '',
+          key: req.headers['x-collector-key'] as string | undefined,
+          idempotency: req.headers['idempotency-key'] as string | undefined,
+          body: JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')),
+        });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const result = await run(
+        [
+          'collect',
+          '--targets',
+          `@${inventory}`,
+          '--db',
+          dbPath,
+          '--once',
+          '--json',
+          '--upload',
+          `http://127.0.0.1:${port}`,
+        ],
+        { HASHCTL_COLLECTOR_KEY: 'test-key-0123456789abcdef' },
+      );
+      expect(result.stderr).not.toMatch(/internal error/);
+      expect(result.code).toBe(0);
+      expect(received.length).toBeGreaterThanOrEqual(1);
+      expect(received[0]).toMatchObject({ path: '/api/collector/upload', key: 'test-key-0123456789abcdef' });
+      expect(received[0]!.idempotency).toBeTruthy();
+      expect(received.reduce((n, r) => n + r.body.miners.length, 0)).toBe(MINERS);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('--upload without a key is a usage error before any cycle', async () => {
+    const result = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--upload',
+      'http://127.0.0.1:9',
+    ]);
+    expect(result.code).toBe(2);
+    expect(existsSync(dbPath)).toBe(false);
   });
 });

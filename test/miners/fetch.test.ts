@@ -9,7 +9,8 @@ import { closedPort, type FakeMiner, startFakeMiner } from '../support/fake-mine
 
 const sample = (file: string) => readFileSync(`${SAMPLES_DIR}${file}`, 'utf8');
 const client = () => createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
-const invalid = (msg: string) => JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: msg }], id: 1 });
+const invalid = (msg: string) =>
+  JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: msg }], id: 1 });
 
 function requestedCommand(request: string): string {
   const parsed = JSON.parse(request) as { command?: string; cmd?: string };
@@ -52,7 +53,12 @@ describe('fetchSnapshot', () => {
     const second = await fetchSnapshot(shared, miner.target, { cache });
     expect(second.snapshot.model).toBe('S19 Pro');
     // the client remembers the refusal; the plan drops devs
-    expect(miner.requests.slice(before).map(requestedCommand).sort()).toEqual(['pools', 'stats', 'summary', 'version']);
+    expect(miner.requests.slice(before).map(requestedCommand).sort()).toEqual([
+      'pools',
+      'stats',
+      'summary',
+      'version',
+    ]);
   });
 
   it('identifies a Whatsminer by its invalid cmd, asks natives with "cmd", and reuses get_version', async () => {
@@ -61,7 +67,11 @@ describe('fetchSnapshot', () => {
       pools: sample('whatsminer_fw-20210322_api-v1.4__pools.json'),
       devs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
       edevs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
-      devdetails: JSON.stringify({ STATUS: [{ STATUS: 'S', Code: 69, Msg: 'Device Details' }], DEVDETAILS: [{ DEVDETAILS: 0, Model: 'M30S+_VE40' }], id: 1 }),
+      devdetails: JSON.stringify({
+        STATUS: [{ STATUS: 'S', Code: 69, Msg: 'Device Details' }],
+        DEVDETAILS: [{ DEVDETAILS: 0, Model: 'M30S+_VE40' }],
+        id: 1,
+      }),
       'cmd:get_version': sample('whatsminer_fw-20210322_api-v1.4__get_version.json'),
       'cmd:status': sample('whatsminer_fw-20220919_api-v1.4__status.json'),
     };
@@ -78,9 +88,15 @@ describe('fetchSnapshot', () => {
     const shared = client();
 
     const first = await fetchSnapshot(shared, miner.target, { cache });
-    expect([first.snapshot.make, first.snapshot.model, first.snapshot.firmware.version]).toEqual(['Whatsminer', 'M30S+ VE40', '20210322.22.REL']);
+    expect([first.snapshot.make, first.snapshot.model, first.snapshot.firmware.version]).toEqual([
+      'Whatsminer',
+      'M30S+ VE40',
+      '20210322.22.REL',
+    ]);
     expect(first.snapshot.state).toBe('mining');
-    expect(first.snapshot.errors).toEqual([{ code: 'api', message: 'stats: miner answered E/14: invalid cmd' }]);
+    expect(first.snapshot.errors).toEqual([
+      { code: 'api', message: 'stats: miner answered E/14: invalid cmd' },
+    ]);
     expect(miner.requests.some((r) => r === '{"cmd":"get_version"}')).toBe(true);
 
     const before = miner.connections;

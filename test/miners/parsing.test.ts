@@ -42,7 +42,9 @@ describe('value readers', () => {
   });
 
   it('reads Avalon tokens that are not space-separated', () => {
-    const tokens = parseMmString('Ver[1047-x] Elapsed[103840]BOOTBY[1] SYSTEMSTATU[Work: In Work, Hash Board: 2 ] MGHS[1 2]');
+    const tokens = parseMmString(
+      'Ver[1047-x] Elapsed[103840]BOOTBY[1] SYSTEMSTATU[Work: In Work, Hash Board: 2 ] MGHS[1 2]',
+    );
     expect(tokens.get('Elapsed')).toBe('103840');
     expect(tokens.get('BOOTBY')).toBe('1');
     expect(tokens.get('SYSTEMSTATU')).toBe('Work: In Work, Hash Board: 2 ');
@@ -57,7 +59,10 @@ describe('identification', () => {
       model: 'S21 Hydro',
       aftermarket: { name: 'Vnish', version: '1.2.6' },
     });
-    expect(parseType('Antminer T21 (7Miners 1.2.6-rc1)', null).aftermarket).toEqual({ name: '7Miners', version: '1.2.6-rc1' });
+    expect(parseType('Antminer T21 (7Miners 1.2.6-rc1)', null).aftermarket).toEqual({
+      name: '7Miners',
+      version: '1.2.6-rc1',
+    });
     expect(parseType('Antminer S9\nV1.3.58', '2.0.0').model).toBe('S9');
     expect(parseType('S19-88 v.2.6.0.39 ', '4.11.1 rwglr')).toEqual({
       make: 'Antminer',
@@ -84,15 +89,24 @@ describe('identification', () => {
 
   it('identifies a Whatsminer by its invalid-cmd answer to version, whatever Description says', () => {
     const replies = new Replies({
-      version: new MinerError('api', 'miner answered E/14: invalid cmd', { code: 14, apiMessage: 'invalid cmd' }),
-      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 1 }], STATUS: [{ STATUS: 'S', Description: 'cgminer 4.9.2' }] }),
+      version: new MinerError('api', 'miner answered E/14: invalid cmd', {
+        code: 14,
+        apiMessage: 'invalid cmd',
+      }),
+      summary: reply('summary', {
+        SUMMARY: [{ 'MHS 5s': 1 }],
+        STATUS: [{ STATUS: 'S', Description: 'cgminer 4.9.2' }],
+      }),
     });
     expect(detect(replies).make).toBe('Whatsminer');
     expect(normalize({ version: replies.failure('version') as MinerError }).errors).toEqual([]);
   });
 
   it('never reads STATUS Description', () => {
-    const body = { STATUS: [{ STATUS: 'S', Description: 'LUXminer 2025.4.8 BOSminer+ innominer a9-1.1.0' }], SUMMARY: [{ 'MHS 5s': 1000 }] };
+    const body = {
+      STATUS: [{ STATUS: 'S', Description: 'LUXminer 2025.4.8 BOSminer+ innominer a9-1.1.0' }],
+      SUMMARY: [{ 'MHS 5s': 1000 }],
+    };
     const snapshot = normalize({ summary: reply('summary', body) });
     expect(snapshot.make).toBe('unknown');
     expect(snapshot.firmware).toEqual({ name: null, version: null });
@@ -115,7 +129,11 @@ describe('pools: the one in use', () => {
   });
 
   it('skips dead and disabled pools and marks none when none is alive', () => {
-    expect(parsePools([pool(0, 0, 'Disabled'), pool(1, 1, 'Dead'), pool(2, 2, 'Alive', false)]).find((p) => p.active)?.index).toBe(2);
+    expect(
+      parsePools([pool(0, 0, 'Disabled'), pool(1, 1, 'Dead'), pool(2, 2, 'Alive', false)]).find(
+        (p) => p.active,
+      )?.index,
+    ).toBe(2);
     expect(parsePools([pool(0, 0, 'Dead'), pool(1, 1, 'Disabled')]).some((p) => p.active)).toBe(false);
     expect(markActive([])).toEqual([]);
   });
@@ -123,28 +141,102 @@ describe('pools: the one in use', () => {
 
 describe('fans: zeros are not fans, unless a known fan stopped', () => {
   it('drops the empty slots of an S9', () => {
-    expect(fansFromSlots([[1, 0], [2, 0], [3, 0], [4, 0], [5, 3720], [6, 2400]], 2).map((f) => f.index)).toEqual([5, 6]);
+    expect(
+      fansFromSlots(
+        [
+          [1, 0],
+          [2, 0],
+          [3, 0],
+          [4, 0],
+          [5, 3720],
+          [6, 2400],
+        ],
+        2,
+      ).map((f) => f.index),
+    ).toEqual([5, 6]);
   });
   it('reports a stopped fan next to the running ones when the model has more', () => {
-    expect(fansFromSlots([[1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [6, 5280], [7, 0]], 2)).toEqual([
+    expect(
+      fansFromSlots(
+        [
+          [1, 0],
+          [2, 0],
+          [3, 0],
+          [4, 0],
+          [5, 0],
+          [6, 5280],
+          [7, 0],
+        ],
+        2,
+      ),
+    ).toEqual([
       { index: 5, rpm: 0 },
       { index: 6, rpm: 5280 },
     ]);
   });
   it('reports nothing when no fan turns (hydro, immersion, asleep)', () => {
-    expect(fansFromSlots([[1, 0], [2, 0], [3, 0], [4, 0]], 4)).toEqual([]);
+    expect(
+      fansFromSlots(
+        [
+          [1, 0],
+          [2, 0],
+          [3, 0],
+          [4, 0],
+        ],
+        4,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('normalize is total', () => {
   it('never throws and always satisfies the schema, whatever the bodies hold', () => {
-    const value = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null), fc.boolean(), fc.constant('nan'));
+    const value = fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.string(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.constant('nan'),
+    );
     const rec = fc.dictionary(
-      fc.constantFrom('Type', 'GHS 5s', 'MHS av', 'chain_acn1', 'chain_rate1', 'temp1', 'fan1', 'MM ID0', 'URL', 'Status', 'Priority', 'POOL', 'Msg', 'STATUS', 'chain', 'BOSminer', 'LUXminer', 'PROD'),
+      fc.constantFrom(
+        'Type',
+        'GHS 5s',
+        'MHS av',
+        'chain_acn1',
+        'chain_rate1',
+        'temp1',
+        'fan1',
+        'MM ID0',
+        'URL',
+        'Status',
+        'Priority',
+        'POOL',
+        'Msg',
+        'STATUS',
+        'chain',
+        'BOSminer',
+        'LUXminer',
+        'PROD',
+      ),
       value,
     );
-    const body = fc.dictionary(fc.constantFrom('STATS', 'SUMMARY', 'POOLS', 'DEVS', 'VERSION', 'Msg', 'STATUS', 'TEMPS', 'FANS'), fc.oneof(fc.array(rec), rec, value));
-    const command = fc.constantFrom('version', 'summary', 'stats', 'pools', 'devs', 'status', 'get_version', 'temps', 'fans');
+    const body = fc.dictionary(
+      fc.constantFrom('STATS', 'SUMMARY', 'POOLS', 'DEVS', 'VERSION', 'Msg', 'STATUS', 'TEMPS', 'FANS'),
+      fc.oneof(fc.array(rec), rec, value),
+    );
+    const command = fc.constantFrom(
+      'version',
+      'summary',
+      'stats',
+      'pools',
+      'devs',
+      'status',
+      'get_version',
+      'temps',
+      'fans',
+    );
     fc.assert(
       fc.property(fc.dictionary(command, body), (bodies) => {
         const replies = Object.fromEntries(Object.entries(bodies).map(([c, b]) => [c, reply(c, b)]));

@@ -31,7 +31,8 @@ afterEach(async () => {
 
 /** A stock S19 Pro answering from the samples (joins included, as bmminer does). */
 async function s19pro(): Promise<FakeMiner> {
-  const body = (command: string) => readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8');
+  const body = (command: string) =>
+    readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8');
   const miner = await startFakeMiner((request) => {
     const command = (JSON.parse(request) as { command: string }).command;
     const names = command.split('+');
@@ -50,9 +51,19 @@ describe('probe: snapshot view', () => {
   it('prints one object for one host in --json, with the snapshot', async () => {
     const miner = await s19pro();
     const ctx = memoryContext();
-    const code = await runSnapshotProbe(await targetsOf(miner.target.key), { wide: false, fields: null }, globals({ json: true }), ctx);
+    const code = await runSnapshotProbe(
+      await targetsOf(miner.target.key),
+      { wide: false, fields: null },
+      globals({ json: true }),
+      ctx,
+    );
     expect(code).toBe(0);
-    const doc = JSON.parse(ctx.out()) as { target: string; ok: boolean; elapsed_ms: number; snapshot: { model: string } };
+    const doc = JSON.parse(ctx.out()) as {
+      target: string;
+      ok: boolean;
+      elapsed_ms: number;
+      snapshot: { model: string };
+    };
     expect([doc.target, doc.ok, doc.snapshot.model]).toEqual([miner.target.key, true, 'S19 Pro']);
     expect(doc.elapsed_ms).toBeGreaterThanOrEqual(0);
     expect(miner.connections).toBe(1); // version+summary+stats+pools+devs in one join
@@ -62,7 +73,12 @@ describe('probe: snapshot view', () => {
     const miner = await s19pro();
     const port = await closedPort();
     const ctx = memoryContext();
-    const code = await runSnapshotProbe(await targetsOf(miner.target.key, `127.0.0.1:${port}`), { wide: false, fields: null }, globals({ json: true }), ctx);
+    const code = await runSnapshotProbe(
+      await targetsOf(miner.target.key, `127.0.0.1:${port}`),
+      { wide: false, fields: null },
+      globals({ json: true }),
+      ctx,
+    );
     expect(code).toBe(1);
     const doc = JSON.parse(ctx.out()) as { results: { ok: boolean; error?: { kind: string } }[] };
     expect(doc.results.map((r) => r.ok)).toEqual([true, false]);
@@ -73,9 +89,25 @@ describe('probe: snapshot view', () => {
     const miner = await s19pro();
     const port = await closedPort();
     const ctx = memoryContext();
-    await runSnapshotProbe(await targetsOf(miner.target.key, `127.0.0.1:${port}`), { wide: false, fields: null }, globals(), ctx);
+    await runSnapshotProbe(
+      await targetsOf(miner.target.key, `127.0.0.1:${port}`),
+      { wide: false, fields: null },
+      globals(),
+      ctx,
+    );
     const [head, ok, down] = ctx.out().trimEnd().split('\n');
-    expect(head?.split('\t')).toEqual(['target', 'miner', 'firmware', 'hashrate', 'boards', 'chips', 'chip max', 'fans', 'pool', 'uptime']);
+    expect(head?.split('\t')).toEqual([
+      'target',
+      'miner',
+      'firmware',
+      'hashrate',
+      'boards',
+      'chips',
+      'chip max',
+      'fans',
+      'pool',
+      'uptime',
+    ]);
     expect(ok?.split('\t')).toEqual([
       miner.target.key,
       'Antminer S19 Pro',
@@ -94,19 +126,33 @@ describe('probe: snapshot view', () => {
   it('chooses columns with --fields and adds power and efficiency with --wide', async () => {
     const miner = await s19pro();
     const ctx = memoryContext();
-    await runSnapshotProbe(await targetsOf(miner.target.key), { wide: false, fields: ['target', 'average', 'pool'] }, globals(), ctx);
-    expect(ctx.out().split('\n')[1]?.split('\t')).toEqual([miner.target.key, '111.83 TH/s', 'btc.global.luxor.tech:700']);
+    await runSnapshotProbe(
+      await targetsOf(miner.target.key),
+      { wide: false, fields: ['target', 'average', 'pool'] },
+      globals(),
+      ctx,
+    );
+    expect(ctx.out().split('\n')[1]?.split('\t')).toEqual([
+      miner.target.key,
+      '111.83 TH/s',
+      'btc.global.luxor.tech:700',
+    ]);
 
     const wide = memoryContext();
     await runSnapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
-    expect(wide.out().split('\n')[0]?.split('\t')).toEqual(expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']));
+    expect(wide.out().split('\n')[0]?.split('\t')).toEqual(
+      expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']),
+    );
   });
 
   it('refuses an unknown field before any traffic, naming the valid ones', async () => {
     const port = await closedPort();
-    const error = await runSnapshotProbe(await targetsOf(`127.0.0.1:${port}`), { wide: false, fields: ['hashrate', 'colour'] }, globals(), memoryContext()).catch(
-      (e: unknown) => e,
-    );
+    const error = await runSnapshotProbe(
+      await targetsOf(`127.0.0.1:${port}`),
+      { wide: false, fields: ['hashrate', 'colour'] },
+      globals(),
+      memoryContext(),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toContain('colour');
     expect((error as UsageError).message).toContain(FIELD_NAMES.join(', '));
@@ -117,9 +163,15 @@ describe('schema command', () => {
   it('prints the JSON Schema of a snapshot', async () => {
     const ctx = memoryContext();
     expect(await runSchema('snapshot', globals(), ctx)).toBe(0);
-    const schema = JSON.parse(ctx.out()) as { type: string; properties: Record<string, unknown>; required: string[] };
+    const schema = JSON.parse(ctx.out()) as {
+      type: string;
+      properties: Record<string, unknown>;
+      required: string[];
+    };
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['make', 'hashrate', 'boards', 'pools', 'errors']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['make', 'hashrate', 'boards', 'pools', 'errors']),
+    );
     expect(schema.required).toContain('efficiency_j_per_th');
   });
 

@@ -8,7 +8,12 @@ const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Descrip
 
 describe('models outside the samples', () => {
   it('Antminer S19 XP: a board short of chips and a stopped fan among running ones', () => {
-    const header = { BMMiner: '1.0.0', Miner: '49.0.1.3', CompileTime: 'Thu Mar  2 10:00:00 CST 2023', Type: 'Antminer S19 XP' };
+    const header = {
+      BMMiner: '1.0.0',
+      Miner: '49.0.1.3',
+      CompileTime: 'Thu Mar  2 10:00:00 CST 2023',
+      Type: 'Antminer S19 XP',
+    };
     const device = {
       STATS: 0,
       ID: 'BTM_SOC0',
@@ -44,7 +49,12 @@ describe('models outside the samples', () => {
       stats: reply('stats', { ...status, STATS: [header, device] }),
       version: reply('version', { VERSION: [{ ...header, API: '3.1' }] }),
     });
-    expect([s.make, s.model, s.firmware.version, s.algorithm]).toEqual(['Antminer', 'S19 XP', '2023-03-02', 'sha256d']);
+    expect([s.make, s.model, s.firmware.version, s.algorithm]).toEqual([
+      'Antminer',
+      'S19 XP',
+      '2023-03-02',
+      'sha256d',
+    ]);
     expect(s.hashrate.current_hs).toBe(141000.5e9);
     expect(s.hashrate.nominal_hs).toBe(140000e9);
     expect(s.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
@@ -66,7 +76,17 @@ describe('models outside the samples', () => {
       stats: reply('stats', {
         STATS: [
           { CGMiner: '4.9.0', Type: 'Antminer L7', CompileTime: 'Mon Jan 10 10:00:00 CST 2022' },
-          { ID: 'L70', 'GHS 5s': '9512.30', 'GHS av': 9480.0, chain_acn1: 120, chain_rate1: '3170.77', chain_acn2: 120, chain_rate2: '3170.77', chain_acn3: 120, chain_rate3: '3170.76' },
+          {
+            ID: 'L70',
+            'GHS 5s': '9512.30',
+            'GHS av': 9480.0,
+            chain_acn1: 120,
+            chain_rate1: '3170.77',
+            chain_acn2: 120,
+            chain_rate2: '3170.77',
+            chain_acn3: 120,
+            chain_rate3: '3170.76',
+          },
         ],
       }),
     });
@@ -99,11 +119,27 @@ describe('models outside the samples', () => {
       }),
       devdetails: reply('devdetails', { DEVDETAILS: [{ DEVDETAILS: 0, Name: 'SM', Model: 'M50S_VH30' }] }),
       edevs: reply('edevs', {
-        DEVS: [0, 1, 2].map((slot) => ({ ASC: slot, Slot: slot, 'MHS 5s': 42000000 + slot, 'Effective Chips': 148, Temperature: 70 + slot, 'Chip Temp Max': 86 + slot, 'Chip Frequency': 560 })),
+        DEVS: [0, 1, 2].map((slot) => ({
+          ASC: slot,
+          Slot: slot,
+          'MHS 5s': 42000000 + slot,
+          'Effective Chips': 148,
+          Temperature: 70 + slot,
+          'Chip Temp Max': 86 + slot,
+          'Chip Frequency': 560,
+        })),
       }),
-      get_version: reply('get_version', { STATUS: 'S', Code: 131, Msg: { api_ver: '2.0.5', fw_ver: '20240612.18.REL' } }),
+      get_version: reply('get_version', {
+        STATUS: 'S',
+        Code: 131,
+        Msg: { api_ver: '2.0.5', fw_ver: '20240612.18.REL' },
+      }),
       status: reply('status', { STATUS: 'S', Code: 131, Msg: { mineroff: 'false' } }),
-      get_error_code: reply('get_error_code', { STATUS: 'S', Code: 131, Msg: { error_code: [{ '2010': '2024-06-15 10:30:00' }] } }),
+      get_error_code: reply('get_error_code', {
+        STATUS: 'S',
+        Code: 131,
+        Msg: { error_code: [{ '2010': '2024-06-15 10:30:00' }] },
+      }),
     });
     expect([s.make, s.model, s.firmware.version]).toEqual(['Whatsminer', 'M50S VH30', '20240612.18.REL']);
     expect(s.hashrate.current_hs).toBe(127000000.25e6);
@@ -117,7 +153,17 @@ describe('models outside the samples', () => {
 
   it('Whatsminer hydro: stopped fans are not an alarm', () => {
     const s = normalize({
-      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 250e6, 'Fan Speed In': 0, 'Fan Speed Out': 0, 'Liquid Cooling': true, 'Power Mode': 'Normal' }] }),
+      summary: reply('summary', {
+        SUMMARY: [
+          {
+            'MHS 5s': 250e6,
+            'Fan Speed In': 0,
+            'Fan Speed Out': 0,
+            'Liquid Cooling': true,
+            'Power Mode': 'Normal',
+          },
+        ],
+      }),
     });
     expect([s.make, s.cooling, s.fans]).toEqual(['Whatsminer', 'hydro', []]);
   });
@@ -128,7 +174,11 @@ describe('models outside the samples', () => {
       'Temp[24] TMax[81] TAvg[70] Fan1[6100] Fan2[6050] Fan3[6000] Fan4[0] FanR[90%] PS[0 1200 1300 250 3100 1300 3300] ' +
       'WALLPOWER[3310] GHSspd[130500.00] GHSmm[132000.00] GHSavg[129900.00] Freq[550.00] MGHS[43000.00 43600.00 43300.00] ' +
       'MTmax[80 81 79] MTavg[70 71 69] ECHU[0 512 0] ECMM[0] PVT_T0[ 70  71] PVT_T1[ 72  81] PVT_T2[ 69  79]';
-    const s = normalize({ stats: reply('stats', { STATS: [{ STATS: 0, ID: 'AVA100', Elapsed: 5000, 'MM ID0': mm, 'MM Count': 1 }] }) });
+    const s = normalize({
+      stats: reply('stats', {
+        STATS: [{ STATS: 0, ID: 'AVA100', Elapsed: 5000, 'MM ID0': mm, 'MM Count': 1 }],
+      }),
+    });
     expect([s.make, s.model, s.firmware.version]).toEqual(['Avalon', '1366', '88-22031501_aaaaaaa_bbbbbbb']);
     expect(s.hashrate).toEqual({ current_hs: 130500e9, average_hs: 129900e9, nominal_hs: 132000e9 });
     expect(s.boards.map((b) => [b.hashrate_hs, b.temp_chip_c, b.temp_board_c, b.chips])).toEqual([
@@ -144,13 +194,36 @@ describe('models outside the samples', () => {
   it('Braiins OS (BOSer) on an S19 XP: model from devdetails, chips, one fan stopped', () => {
     const s = normalize({
       version: reply('version', { VERSION: [{ API: '3.7', BOSer: 'boser-buildroot 0.1.0-5a2c2f5' }] }),
-      devdetails: reply('devdetails', { DEVDETAILS: [1, 2, 3].map((id) => ({ ID: id, Chips: id === 2 ? 109 : 110, Model: 'Bitmain S19XP', Frequency: 515 })) }),
-      devs: reply('devs', { DEVS: [1, 2, 3].map((id) => ({ ID: id, 'MHS 5s': 46000000 + id, 'MHS av': 45000000, 'Nominal MHS': 47000000, Temperature: 0.0, Status: 'Alive' })) }),
+      devdetails: reply('devdetails', {
+        DEVDETAILS: [1, 2, 3].map((id) => ({
+          ID: id,
+          Chips: id === 2 ? 109 : 110,
+          Model: 'Bitmain S19XP',
+          Frequency: 515,
+        })),
+      }),
+      devs: reply('devs', {
+        DEVS: [1, 2, 3].map((id) => ({
+          ID: id,
+          'MHS 5s': 46000000 + id,
+          'MHS av': 45000000,
+          'Nominal MHS': 47000000,
+          Temperature: 0.0,
+          Status: 'Alive',
+        })),
+      }),
       temps: reply('temps', { TEMPS: [1, 2, 3].map((id) => ({ ID: id, Board: 60 + id, Chip: 75 + id })) }),
-      fans: reply('fans', { FANS: [0, 1, 2, 3].map((id) => ({ FAN: id, ID: id, RPM: id === 2 ? 0 : 4000, Speed: 60 })) }),
+      fans: reply('fans', {
+        FANS: [0, 1, 2, 3].map((id) => ({ FAN: id, ID: id, RPM: id === 2 ? 0 : 4000, Speed: 60 })),
+      }),
       summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 138000006, 'MHS av': 135000000, Elapsed: 600 }] }),
     });
-    expect([s.make, s.model, s.firmware.name, s.algorithm]).toEqual(['Antminer', 'S19 XP', 'Braiins OS', 'sha256d']);
+    expect([s.make, s.model, s.firmware.name, s.algorithm]).toEqual([
+      'Antminer',
+      'S19 XP',
+      'Braiins OS',
+      'sha256d',
+    ]);
     expect(s.hashrate.nominal_hs).toBe(141000000e6);
     expect(s.boards.map((b) => [b.index, b.chips, b.status, b.temp_chip_c])).toEqual([
       [1, 110, 'ok', 76],
@@ -162,16 +235,39 @@ describe('models outside the samples', () => {
 
   it('LuxOS on a hydro S21: no FANS section, labelled water sensors, curtailed', () => {
     const s = normalize({
-      version: reply('version', { VERSION: [{ API: '3.7', LUXminer: '2025.9.8.152528-e04420b4b', Type: 'Antminer S21 Hydro' }] }),
+      version: reply('version', {
+        VERSION: [{ API: '3.7', LUXminer: '2025.9.8.152528-e04420b4b', Type: 'Antminer S21 Hydro' }],
+      }),
       config: reply('config', { CONFIG: [{ Cooling: 'Hydro', CurtailMode: 'Sleep' }] }),
       summary: reply('summary', { SUMMARY: [{ 'GHS 5s': 0, 'GHS av': 310000.5, Elapsed: 100 }] }),
-      devs: reply('devs', { DEVS: [0, 1, 2].map((id) => ({ ID: id, 'MHS 5s': 0, 'Nominal MHS': 111000000, Temperature: 40 })) }),
+      devs: reply('devs', {
+        DEVS: [0, 1, 2].map((id) => ({ ID: id, 'MHS 5s': 0, 'Nominal MHS': 111000000, Temperature: 40 })),
+      }),
       temps: reply('temps', {
-        METADATA: [{ TopLeft: { Label: 'Board Inlet' }, TopRight: { Label: 'Board Outlet' }, BottomLeft: { Label: 'Board Inlet' }, BottomRight: { Label: 'Board Outlet' } }],
-        TEMPS: [0, 1, 2].map((id) => ({ ID: id, TopLeft: 30, TopRight: 38 + id, BottomLeft: 31, BottomRight: 37 })),
+        METADATA: [
+          {
+            TopLeft: { Label: 'Board Inlet' },
+            TopRight: { Label: 'Board Outlet' },
+            BottomLeft: { Label: 'Board Inlet' },
+            BottomRight: { Label: 'Board Outlet' },
+          },
+        ],
+        TEMPS: [0, 1, 2].map((id) => ({
+          ID: id,
+          TopLeft: 30,
+          TopRight: 38 + id,
+          BottomLeft: 31,
+          BottomRight: 37,
+        })),
       }),
     });
-    expect([s.model, s.firmware.name, s.cooling, s.state, s.fans]).toEqual(['S21 Hydro', 'LuxOS', 'hydro', 'sleeping', []]);
+    expect([s.model, s.firmware.name, s.cooling, s.state, s.fans]).toEqual([
+      'S21 Hydro',
+      'LuxOS',
+      'hydro',
+      'sleeping',
+      [],
+    ]);
     expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_outlet_c, b.status])).toEqual([
       [31, 38, 'unknown'],
       [31, 39, 'unknown'],
@@ -195,7 +291,19 @@ describe('models outside the samples', () => {
       stats: reply('stats', {
         STATUS: { STATUS: 'S', when: 1, Msg: 'stats', api_version: '1.0.0' },
         INFO: { type: 'Antminer S21 Hyd.', CompileTime: 'Fri Feb  2 10:00:00 CST 2024' },
-        STATS: [{ elapsed: 900, rate_5s: 333000.5, rate_avg: 332000, rate_ideal: 330000, rate_unit: 'GH/s', fan_num: 0, fan: [0, 0, 0, 0], watt: 5300, chain: [0, 1, 2].map(chain) }],
+        STATS: [
+          {
+            elapsed: 900,
+            rate_5s: 333000.5,
+            rate_avg: 332000,
+            rate_ideal: 330000,
+            rate_unit: 'GH/s',
+            fan_num: 0,
+            fan: [0, 0, 0, 0],
+            watt: 5300,
+            chain: [0, 1, 2].map(chain),
+          },
+        ],
       }),
     });
     expect([s.model, s.cooling, s.fans, s.power_w]).toEqual(['S21 Hyd.', 'hydro', [], 5300]);

@@ -9,7 +9,8 @@ function aftermarketPower(device: Rec): number | null {
   // Hiveon / MSKminer: total_power, or per-chain chain_powerN with a "967.50 (AB)" total string.
   const total = positive(device.total_power) ?? positive(leadingNumber(device.chain_power));
   if (total !== null) return total;
-  const perChain = (prefix: string) => sumOf(indexedKeys(device, prefix).map((n) => positive(device[`${prefix}${n}`])));
+  const perChain = (prefix: string) =>
+    sumOf(indexedKeys(device, prefix).map((n) => positive(device[`${prefix}${n}`])));
   // Vnish: chain_consumptionN in watts.
   return perChain('chain_power') ?? perChain('chain_consumption');
 }

@@ -32,7 +32,9 @@ import {
 
 /** The device record of a classic `stats` reply: the entry after the header that carries the data. */
 export function deviceRecord(stats: Rec[]): Rec | undefined {
-  return stats.find((rec) => 'ID' in rec || Object.keys(rec).some((k) => k.startsWith('chain_') || k.startsWith('GHS')));
+  return stats.find(
+    (rec) => 'ID' in rec || Object.keys(rec).some((k) => k.startsWith('chain_') || k.startsWith('GHS')),
+  );
 }
 
 /** A reply whose `STATS[0]` has a `chain` array: the new_api schema. */
@@ -53,8 +55,10 @@ function badChips(acs: unknown): number | null {
 /** Chains that exist: chips detected or hashing; else (boards powered down) the per-chain bookkeeping keys. */
 export function discoverChains(device: Rec): number[] {
   const strong = new Set<number>();
-  for (const n of indexedKeys(device, 'chain_acn')) if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
-  for (const n of indexedKeys(device, 'chain_rate')) if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexedKeys(device, 'chain_acn'))
+    if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexedKeys(device, 'chain_rate'))
+    if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
   if (strong.size > 0) return [...strong].sort((a, b) => a - b);
   const weak = new Set<number>();
   for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN']) {
@@ -77,7 +81,8 @@ function chainUnit(chainSumRaw: number | null, totalHs: number | null, fallback:
 
 function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
-  if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3) return { inlet: null, outlet: null };
+  if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
+    return { inlet: null, outlet: null };
   return { inlet: temp(pcb[0]), outlet: temp(pcb[2]) };
 }
 
@@ -130,9 +135,14 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
       chips: counter(device[`chain_acn${n}`]),
       chips_expected: spec?.chipsPerBoard ?? null,
       temp_board_c: maxOf([...allValues(device, `temp${n}`).map(temp), ...pcb.map(temp), ...zPcb.map(temp)]),
-      temp_chip_c: maxOf([...allValues(device, `temp2_${n}`).map(temp), ...chip.map(temp), ...zChip.map(temp)]),
+      temp_chip_c: maxOf([
+        ...allValues(device, `temp2_${n}`).map(temp),
+        ...chip.map(temp),
+        ...zChip.map(temp),
+      ]),
       frequency_mhz:
-        firstOf(device, [`freq${n}`, `freq_avg${n}`, `frequency${n}`], (v) => positive(leadingNumber(v))) ?? globalFreq,
+        firstOf(device, [`freq${n}`, `freq_avg${n}`, `frequency${n}`], (v) => positive(leadingNumber(v))) ??
+        globalFreq,
       bad_chips: badChips(device[`chain_acs${n}`]),
     };
     if (inlet !== null || outlet !== null) {
@@ -142,7 +152,10 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     out.boards.push(board);
   }
 
-  const fanSlots = indexedKeys(device, 'fan').map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
+  const fanSlots = indexedKeys(device, 'fan').map((n): [number, number | null] => [
+    n,
+    num(device[`fan${n}`]),
+  ]);
   const fanNum = positive(device.fan_num);
   out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum));
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
@@ -154,9 +167,15 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   // Mode 254 is the S17/T17 sleep mode. S19 reports its normal Mode while asleep; there the
   // signature is no hashing since boot (current and average 0) with every chip marked `x`.
   const mode = num(device.Mode);
-  const allChipsOff = out.boards.length > 0 && out.boards.every((b) => (b.chips ?? 0) === 0 || (b.bad_chips ?? 0) === b.chips);
+  const allChipsOff =
+    out.boards.length > 0 && out.boards.every((b) => (b.chips ?? 0) === 0 || (b.bad_chips ?? 0) === b.chips);
   if (mode === 254) out.state = 'sleeping';
-  else if (out.hashrate.current_hs === 0 && (out.hashrate.average_hs ?? 0) === 0 && allChipsOff && (out.uptime_s ?? 0) > 300) {
+  else if (
+    out.hashrate.current_hs === 0 &&
+    (out.hashrate.average_hs ?? 0) === 0 &&
+    allChipsOff &&
+    (out.uptime_s ?? 0) > 300
+  ) {
     out.state = 'sleeping';
   }
   out.power_w = positive(device.watt);
@@ -219,4 +238,3 @@ export function parseAntminer(input: DialectInput): Telemetry {
   applySummaryCounters(out, summary);
   return out;
 }
-

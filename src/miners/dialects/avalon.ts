@@ -78,9 +78,13 @@ export function parseAvalon(input: DialectInput): Telemetry {
   const mmSum = (name: string) => sumOf(modules.map((m) => one(m, name)));
   const gh = (value: number | null) => (value === null ? null : value * 1e9);
   out.hashrate.current_hs =
-    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS))) ?? gh(mmSum('GHSspd'));
+    labelledRate(summary, CURRENT_LABELS) ??
+    sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS))) ??
+    gh(mmSum('GHSspd'));
   out.hashrate.average_hs =
-    labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS))) ?? gh(mmSum('GHSavg'));
+    labelledRate(summary, AVERAGE_LABELS) ??
+    sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS))) ??
+    gh(mmSum('GHSavg'));
   // GHSmm is computed from frequency and cores: the rate the module is set up to deliver.
   out.hashrate.nominal_hs = gh(mmSum('GHSmm'));
   applySummaryCounters(out, summary);
@@ -128,10 +132,15 @@ export function parseAvalon(input: DialectInput): Telemetry {
       if (rpm !== null) fanSlots.push([modules.length > 1 ? moduleIndex * 10 + f : f, rpm]);
     }
     list(mm, 'ECHU').forEach((code, i) => {
-      if (code !== 0) out.errors.push({ code, message: `Avalon module ${moduleIndex} hash board ${i}: ECHU error ${code}` });
+      if (code !== 0)
+        out.errors.push({
+          code,
+          message: `Avalon module ${moduleIndex} hash board ${i}: ECHU error ${code}`,
+        });
     });
     const ecmm = one(mm, 'ECMM');
-    if (ecmm !== null && ecmm !== 0) out.errors.push({ code: ecmm, message: `Avalon module ${moduleIndex}: ECMM error ${ecmm}` });
+    if (ecmm !== null && ecmm !== 0)
+      out.errors.push({ code: ecmm, message: `Avalon module ${moduleIndex}: ECMM error ${ecmm}` });
   });
   out.fans = fansFromSlots(fanSlots, null);
   out.cooling = out.fans.length > 0 ? 'air' : null;

@@ -22,8 +22,10 @@ export function parseBraiins(input: DialectInput): Telemetry {
   const details = replies.section('devdetails', 'DEVDETAILS');
   const temps = replies.section('temps', 'TEMPS');
 
-  out.hashrate.current_hs = labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
-  out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+  out.hashrate.current_hs =
+    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+  out.hashrate.average_hs =
+    labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
   const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
   out.hashrate.nominal_hs = nominal === null ? null : nominal * 1e6;
   applySummaryCounters(out, summary);

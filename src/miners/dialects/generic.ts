@@ -19,7 +19,8 @@ const IMPLAUSIBLE_AVERAGE_RATIO = 100;
 function deviceAverage(dev: Rec): number | null {
   const average = labelledRate(dev, AVERAGE_LABELS);
   const current = labelledRate(dev, CURRENT_LABELS);
-  if (average !== null && current !== null && current > 0 && average / current > IMPLAUSIBLE_AVERAGE_RATIO) return null;
+  if (average !== null && current !== null && current > 0 && average / current > IMPLAUSIBLE_AVERAGE_RATIO)
+    return null;
   return average;
 }
 
@@ -29,7 +30,8 @@ export function parseGeneric(input: DialectInput): Telemetry {
   const summary = replies.section('summary', 'SUMMARY')[0];
   const devs = replies.section(['devs', 'edevs'], 'DEVS');
 
-  out.hashrate.current_hs = labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+  out.hashrate.current_hs =
+    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
   const averages = devs.map(deviceAverage);
   out.hashrate.average_hs =
     labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));

@@ -18,17 +18,21 @@ import {
 /** H/s per "MH" of an Innosilicon field, by algorithm: equihash units report sol/s under the label. */
 function innosiliconUnit(algorithm: string): number | null {
   if (algorithm === 'equihash') return 1;
-  if (algorithm === 'sha256d' || algorithm === 'scrypt' || algorithm === 'ethash' || algorithm === 'x11') return 1e6;
+  if (algorithm === 'sha256d' || algorithm === 'scrypt' || algorithm === 'ethash' || algorithm === 'x11')
+    return 1e6;
   return null;
 }
 
 function chainRecords(input: DialectInput): Rec[] {
   const stats = input.replies.ok('stats');
   if (!stats) return [];
-  const out = input.replies.section('stats', 'STATS').filter((rec) => 'Num active chips' in rec || 'Num chips' in rec);
+  const out = input.replies
+    .section('stats', 'STATS')
+    .filter((rec) => 'Num active chips' in rec || 'Num chips' in rec);
   for (const [key, value] of Object.entries(stats.body)) {
     if (!/^STATS\d+$/.test(key) || !Array.isArray(value)) continue;
-    for (const rec of value) if (isRecord(rec) && ('Num active chips' in rec || 'Num chips' in rec)) out.push(rec);
+    for (const rec of value)
+      if (isRecord(rec) && ('Num active chips' in rec || 'Num chips' in rec)) out.push(rec);
   }
   return out;
 }
@@ -37,14 +41,22 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
   const out = emptyTelemetry();
   const summary = input.replies.section('summary', 'SUMMARY')[0];
   const hashMethod = str(input.replies.section('coin', 'COIN')[0]?.['Hash Method'])?.toLowerCase();
-  const algorithm = input.identity.algorithm !== 'unknown' ? input.identity.algorithm : hashMethod === 'sha256' ? 'sha256d' : (hashMethod ?? 'unknown');
+  const algorithm =
+    input.identity.algorithm !== 'unknown'
+      ? input.identity.algorithm
+      : hashMethod === 'sha256'
+        ? 'sha256d'
+        : (hashMethod ?? 'unknown');
   const unit = innosiliconUnit(algorithm);
   const rescale = (value: number | null) => (value === null || unit === null ? null : (value / 1e6) * unit);
 
   out.hashrate.current_hs = rescale(labelledRate(summary, CURRENT_LABELS));
   out.hashrate.average_hs = rescale(labelledRate(summary, AVERAGE_LABELS));
   if (unit === null && labelledRate(summary, CURRENT_LABELS) !== null) {
-    out.errors.push({ code: 'unit_unknown', message: 'hashrate unit unknown for this Innosilicon model; left empty' });
+    out.errors.push({
+      code: 'unit_unknown',
+      message: 'hashrate unit unknown for this Innosilicon model; left empty',
+    });
   }
   applySummaryCounters(out, summary);
 

@@ -65,7 +65,8 @@ export function parseLuxos(input: DialectInput): Telemetry {
   });
   const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
   if (nominal !== null) out.hashrate.nominal_hs = nominal * 1e6;
-  if (boards.size === 0) for (const [id, chain] of chainByDevId) boards.set(id, { ...chain, index: id, temp_chip_c: null });
+  if (boards.size === 0)
+    for (const [id, chain] of chainByDevId) boards.set(id, { ...chain, index: id, temp_chip_c: null });
 
   const roles = cornerRoles(replies.section('temps', 'METADATA')[0]);
   replies.section('temps', 'TEMPS').forEach((reading, i) => {
@@ -97,7 +98,10 @@ export function parseLuxos(input: DialectInput): Telemetry {
   else if (curtail === 'none') out.state = 'mining';
 
   for (const event of replies.section('events', 'EVENTS')) {
-    out.errors.push({ code: str(event.Code), message: str(event.Description) ?? str(event.Code) ?? 'LuxOS event' });
+    out.errors.push({
+      code: str(event.Code),
+      message: str(event.Description) ?? str(event.Code) ?? 'LuxOS event',
+    });
   }
   return out;
 }

@@ -26,10 +26,14 @@ function prefixedIndices(rec: Rec, suffix: string): number[] {
 export function parseSealminer(input: DialectInput): Telemetry {
   const out = emptyTelemetry();
   const summary = input.replies.section('summary', 'SUMMARY')[0];
-  const stats = input.replies.section('stats', 'STATS').find((rec) => 'Board Count' in rec || 'Chip Count' in rec);
+  const stats = input.replies
+    .section('stats', 'STATS')
+    .find((rec) => 'Board Count' in rec || 'Chip Count' in rec);
   // The stats windows are steadier than summary "MHS 5s" (368 TH/s against 220 in the sample).
   out.hashrate.current_hs =
-    scaled(stats?.['MHS(30s)'], 1e6) ?? scaled(stats?.['MHS(Sample)'], 1e6) ?? labelledRate(summary, CURRENT_LABELS);
+    scaled(stats?.['MHS(30s)'], 1e6) ??
+    scaled(stats?.['MHS(Sample)'], 1e6) ??
+    labelledRate(summary, CURRENT_LABELS);
   out.hashrate.average_hs = scaled(stats?.['MHS(Avg)'], 1e6) ?? labelledRate(summary, AVERAGE_LABELS);
   const ideal = positive(stats?.['MHS(Ideal)']);
   out.hashrate.nominal_hs = ideal === null ? null : ideal * 1e6;

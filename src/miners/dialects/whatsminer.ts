@@ -34,8 +34,7 @@ function errorCodes(summary: Rec | undefined, native: Rec | null): number[] {
         const code = counter(key);
         if (code !== null) codes.push(code);
       }
-    }
-    else {
+    } else {
       const code = counter(entry);
       if (code !== null) codes.push(code);
     }
@@ -102,4 +101,3 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   else if (off === false) out.state = 'mining';
   return out;
 }
-

@@ -87,10 +87,7 @@ export function bitmainPools(ctx: CommandCtx, options: { staleKey?: string; boos
 }
 
 /** Pools as upstream cgminer 4.11.1 prints them (avalon-q__pools, whatsminer-m31s_2020-12__pools). */
-export function upstreamPools(
-  ctx: CommandCtx,
-  options: { password?: boolean } = {},
-): Rec[] {
+export function upstreamPools(ctx: CommandCtx, options: { password?: boolean } = {}): Rec[] {
   const active = activePool(ctx.state);
   return ctx.state.pools.map((pool, i) => {
     const accepted = Math.floor(pool.accepted);

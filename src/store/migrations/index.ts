@@ -4,10 +4,12 @@ import type { Migration } from '../types.js';
 import { up as core } from './0001-core.js';
 import { up as uploadOutbox } from './0002-upload-outbox.js';
 import { up as thermal } from './0003-thermal.js';
+import { up as commandLog } from './0004-command-log.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
   { version: 2, name: 'upload-outbox', up: uploadOutbox },
   { version: 3, name: 'thermal', up: thermal },
+  { version: 4, name: 'command-log', up: commandLog },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];

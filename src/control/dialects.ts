@@ -1,0 +1,262 @@
+// Which requests carry an action on each firmware family (CGMINER-API.md §5.2, §5.3, §8), and how
+// the result is read back. A family that cannot do an action gets a reason instead of a plan: the
+// action is reported `unsupported` for that miner and never attempted.
+import { addpoolParameter, ascsetParameter, buildRequest } from '../cgminer/escape.js';
+import { UsageError } from '../errors.js';
+import type { Family } from '../miners/detect.js';
+import type { Pool, Snapshot } from '../miners/types.js';
+import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
+
+/** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */
+export const SESSION_PLACEHOLDER = '{session}';
+/** A syntactically plausible session id, to ask the encoder whether a session request can be built. */
+const SAMPLE_SESSION = 'aB3dE5gH';
+
+export type PlanOutcome = { requests: PlannedRequest[] } | { unsupported: string };
+
+const UPSTREAM_FAMILIES: ReadonlySet<Family> = new Set([
+  'antminer',
+  'antminer-aftermarket',
+  'innosilicon',
+  'sealminer',
+  'generic',
+  'avalon',
+]);
+
+const POOL_ACTIONS: ReadonlySet<DialectAction> = new Set([
+  'switchpool',
+  'enablepool',
+  'disablepool',
+  'removepool',
+  'addpool',
+]);
+
+/** The upstream command and parameter of a pool action or restart (no session, no vendor twist). */
+function upstreamRequest(action: ControlAction): { command: string; parameter?: string } {
+  switch (action.name) {
+    case 'switchpool':
+    case 'enablepool':
+    case 'disablepool':
+    case 'removepool':
+      return { command: action.name, parameter: String(action.pool) };
+    case 'addpool':
+      return { command: 'addpool', parameter: addpoolParameter(action.url, action.user, action.password) };
+    case 'restart':
+      return { command: 'restart' };
+    default:
+      throw new Error(`no upstream request for ${action.name}`);
+  }
+}
+
+/** Throws UsageError when the request cannot be encoded safely (before any traffic). */
+function checked(command: string, parameter?: string): { command: string; parameter?: string } {
+  buildRequest(command, parameter);
+  return parameter === undefined ? { command } : { command, parameter };
+}
+
+function write(command: string, parameter?: string): PlannedRequest {
+  return parameter === undefined ? { command, role: 'write' } : { command, parameter, role: 'write' };
+}
+
+/**
+ * Validates what every dialect shares before any traffic: the upstream encoding of pool actions
+ * (an addpool URL with a control character is refused here, exit 2).
+ */
+export function validateAction(action: ControlAction): void {
+  if (action.name === 'raw') {
+    buildRequest(action.command, action.parameter);
+    return;
+  }
+  if (action.name === 'restart' || action.name === 'pause' || action.name === 'resume') return;
+  const { command, parameter } = upstreamRequest(action);
+  checked(command, parameter);
+  if (action.name === 'addpool') {
+    // LuxOS (and Avalon's setpool) split parameters on every comma with no escape (§6): a comma or
+    // backslash in a field would shift the fields that follow. Refuse it for every miner up front.
+    for (const [label, value] of [
+      ['URL', action.url],
+      ['user', action.user],
+    ] as const) {
+      if (/[,\\|]/.test(value)) {
+        throw new UsageError(`cannot send addpool: the pool ${label} contains ',', '\\' or '|', which miners split on`);
+      }
+    }
+    if (/[,\\|]/.test(action.password)) {
+      throw new UsageError("cannot send addpool: the password contains ',', '\\' or '|', which miners split on");
+    }
+  }
+}
+
+/** The requests that carry `action` on `family`, or why it cannot be done there. */
+export function planAction(action: ControlAction, family: Family, nowMs: number): PlanOutcome {
+  if (action.name === 'raw') return { requests: [write(action.command, action.parameter)] };
+  if (family === 'whatsminer') {
+    return {
+      unsupported:
+        'Whatsminer takes writes only over its encrypted API (token + AES, §13), which hashctl does not speak',
+    };
+  }
+  if (family === 'luxos') return planLuxos(action);
+  if (family === 'braiins') {
+    if (action.name === 'pause' || action.name === 'resume') return { requests: [write(action.name)] };
+    if (action.name === 'restart') return { unsupported: 'Braiins OS documents no restart command in its API' };
+    const { command, parameter } = upstreamRequest(action);
+    return { requests: [write(command, parameter)] };
+  }
+  if (family === 'avalon' && (action.name === 'pause' || action.name === 'resume')) {
+    const option = action.name === 'pause' ? 'softoff' : 'softon';
+    const parameter = ascsetParameter(0, option, `1:${Math.floor(nowMs / 1000)}`);
+    return { requests: [write('ascset', parameter)] };
+  }
+  if (UPSTREAM_FAMILIES.has(family)) {
+    if (action.name === 'pause' || action.name === 'resume') {
+      return { unsupported: `this firmware (${family}) has no ${action.name} in its API` };
+    }
+    const { command, parameter } = upstreamRequest(action);
+    return { requests: [write(command, parameter)] };
+  }
+  return { unsupported: `no control mapping for firmware family ${family}` };
+}
+
+/** LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). */
+function planLuxos(action: Exclude<ControlAction, { name: 'raw' }>): PlanOutcome {
+  let command: string;
+  let rest: string | undefined;
+  if (action.name === 'pause' || action.name === 'resume') {
+    command = 'curtail';
+    rest = action.name === 'pause' ? 'sleep' : 'wakeup';
+  } else {
+    const upstream = upstreamRequest(action);
+    command = upstream.command;
+    rest = upstream.parameter;
+  }
+  const parameter = rest === undefined ? SESSION_PLACEHOLDER : `${SESSION_PLACEHOLDER},${rest}`;
+  try {
+    buildRequest(command, parameter.replace(SESSION_PLACEHOLDER, SAMPLE_SESSION));
+  } catch (error) {
+    if (!(error instanceof UsageError) || !POOL_ACTIONS.has(action.name)) throw error;
+    return {
+      unsupported: `the client cannot encode LuxOS's session-prefixed ${command} parameter (needs escape.ts support)`,
+    };
+  }
+  return {
+    requests: [
+      { command: 'logon', role: 'session-open' },
+      { command, parameter, role: 'write' },
+      { command: 'logoff', parameter: SESSION_PLACEHOLDER, role: 'session-close' },
+    ],
+  };
+}
+
+/** The actions `family` can do, for `control capabilities`. */
+export function supportedActions(family: Family): Record<DialectAction, PlanOutcome> {
+  const sample: Record<DialectAction, ControlAction> = {
+    restart: { name: 'restart' },
+    switchpool: { name: 'switchpool', pool: 0 },
+    enablepool: { name: 'enablepool', pool: 0 },
+    disablepool: { name: 'disablepool', pool: 0 },
+    removepool: { name: 'removepool', pool: 0 },
+    addpool: { name: 'addpool', url: 'stratum+tcp://pool.invalid:3333', user: 'worker', password: 'x' },
+    pause: { name: 'pause' },
+    resume: { name: 'resume' },
+  };
+  const out = {} as Record<DialectAction, PlanOutcome>;
+  for (const [name, action] of Object.entries(sample) as [DialectAction, ControlAction][]) {
+    out[name] = planAction(action, family, 0);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------- read-back
+
+export interface Baseline {
+  snapshot: Snapshot | null;
+  /** When the baseline was read (ms). */
+  readAt: number;
+}
+
+export interface ReadBack {
+  confirmed: boolean;
+  detail: string;
+}
+
+function poolAt(pools: Pool[], index: number): Pool | undefined {
+  return pools.find((pool) => pool.index === index);
+}
+
+function sameEndpoint(a: Pool, url: string, user: string | null): boolean {
+  return a.url === url && (user === null || a.user === user);
+}
+
+function isDisabled(pool: Pool): boolean {
+  return (pool.status ?? '').toLowerCase() === 'disabled';
+}
+
+/**
+ * Whether `after` shows the action done. `sentAt` is when the write left (a restart must have
+ * booted after it). Returns null when the action has no read-back (raw).
+ */
+export function readBack(
+  action: ControlAction,
+  family: Family | null,
+  baseline: Baseline,
+  after: Snapshot,
+  sentAt: number,
+  now: number,
+): ReadBack | null {
+  switch (action.name) {
+    case 'raw':
+      return null;
+    case 'switchpool': {
+      const pool = poolAt(after.pools, action.pool);
+      if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
+      const confirmed = pool.priority === 0 || pool.active;
+      return { confirmed, detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}` };
+    }
+    case 'enablepool':
+    case 'disablepool': {
+      const pool = poolAt(after.pools, action.pool);
+      if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
+      const wantDisabled = action.name === 'disablepool';
+      return { confirmed: isDisabled(pool) === wantDisabled, detail: `pool ${action.pool} status ${pool.status ?? '?'}` };
+    }
+    case 'addpool': {
+      const before = (baseline.snapshot?.pools ?? []).filter((p) => sameEndpoint(p, action.url, action.user)).length;
+      const found = after.pools.filter((p) => sameEndpoint(p, action.url, action.user));
+      const confirmed = found.length > before;
+      const where = found.map((p) => p.index).join(',');
+      return { confirmed, detail: confirmed ? `pool listed as ${where}` : 'the new pool is not listed' };
+    }
+    case 'removepool': {
+      const was = baseline.snapshot ? poolAt(baseline.snapshot.pools, action.pool) : undefined;
+      if (!was || !baseline.snapshot) {
+        return { confirmed: after.pools.length === 0, detail: `pool ${action.pool} was not listed before` };
+      }
+      const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
+      const confirmed = count(after.pools) < count(baseline.snapshot.pools);
+      return { confirmed, detail: confirmed ? `pool '${was.url}' is gone` : `pool '${was.url}' is still listed` };
+    }
+    case 'restart': {
+      if (after.uptime_s === null) return { confirmed: false, detail: 'the miner reports no uptime' };
+      const bootedAt = now - after.uptime_s * 1000;
+      const before = baseline.snapshot?.uptime_s;
+      // Uptime counts whole seconds: allow the rounding of both readings.
+      const threshold =
+        before === null || before === undefined ? sentAt - 2000 : baseline.readAt - before * 1000 + 2000;
+      const confirmed = bootedAt > threshold;
+      return { confirmed, detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}` };
+    }
+    case 'pause':
+    case 'resume': {
+      const state = after.state ?? 'unknown';
+      const hashing = (after.hashrate.current_hs ?? 0) > 0;
+      if (action.name === 'pause') {
+        // Braiins OS reports no sleep flag: a paused miner is one that stopped hashing.
+        const confirmed = state === 'sleeping' || (family === 'braiins' && state !== 'mining' && !hashing);
+        return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
+      }
+      const confirmed = state === 'mining' || (state !== 'sleeping' && hashing);
+      return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// The vocabulary of `hashctl control`: actions, per-miner plans and results, run options.
+import type { MinerClient } from '../cgminer/types.js';
+import type { MinerErrorKind } from '../errors.js';
+import type { Family } from '../miners/detect.js';
+import type { CommandLogStatements } from '../store/command-log.js';
+
+export const ACTION_NAMES = [
+  'restart',
+  'switchpool',
+  'enablepool',
+  'disablepool',
+  'removepool',
+  'addpool',
+  'pause',
+  'resume',
+  'raw',
+] as const;
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+/** The actions a dialect may support (raw is sent verbatim to anything). */
+export type DialectAction = Exclude<ActionName, 'raw'>;
+export const DIALECT_ACTIONS: readonly DialectAction[] = ACTION_NAMES.filter(
+  (name): name is DialectAction => name !== 'raw',
+);
+
+export type ControlAction =
+  | { name: 'restart' | 'pause' | 'resume' }
+  | { name: 'switchpool' | 'enablepool' | 'disablepool' | 'removepool'; pool: number }
+  | { name: 'addpool'; url: string; user: string; password: string }
+  | { name: 'raw'; command: string; parameter?: string };
+
+/** Per-miner outcome (the stable vocabulary of the JSON output and of command_log). */
+export type ControlResult =
+  | 'verified'
+  | 'sent'
+  | 'refused'
+  | 'failed'
+  | 'unknown'
+  | 'unsupported'
+  | 'skipped'
+  /** --dry-run: the request that would be sent. */
+  | 'planned';
+
+/** One request of a plan. `{session}` in the parameter is the LuxOS session id, filled in at send time. */
+export interface PlannedRequest {
+  command: string;
+  parameter?: string;
+  role: 'session-open' | 'write' | 'session-close';
+}
+
+export interface Verification {
+  confirmed: boolean;
+  /** What was checked and what the miner showed. */
+  detail: string;
+  /** Read-backs made. */
+  checks: number;
+  elapsed_ms: number;
+}
+
+export interface ControlError {
+  kind: MinerErrorKind | 'unsupported' | 'skipped';
+  message: string;
+  code?: number;
+  msg?: string;
+}
+
+export interface TargetControlResult {
+  target: string;
+  host: string;
+  port: number;
+  ok: boolean;
+  result: ControlResult;
+  /** The firmware family the action was mapped for (null when it could not be read). */
+  dialect: Family | null;
+  /** The write request as sent (JSON, secrets redacted); null when none was planned. */
+  request: string | null;
+  /** Every request of a multi-step plan (LuxOS logon → write → logoff), redacted. */
+  requests?: string[];
+  elapsed_ms: number;
+  error?: ControlError;
+  verification?: Verification;
+}
+
+export interface ConfirmSummary {
+  action: ActionName;
+  /** Miners that will receive the write. */
+  miners: number;
+  unsupported: number;
+  unreachable: number;
+  /** One line naming the action, e.g. "switchpool 1". */
+  description: string;
+}
+
+export interface ControlOptions {
+  dryRun: boolean;
+  /** --yes: no confirmation. Without it and without `confirm`, nothing is sent (UsageError). */
+  yes: boolean;
+  /** Asks the user (TTY); resolves false to send nothing. */
+  confirm?: (summary: ConfirmSummary) => Promise<boolean>;
+  verify: boolean;
+  verifyTimeoutMs: number;
+  /** Miners done first; the rest are skipped unless every canary is verified. 0: none. */
+  canary: number;
+  /** Miners per batch after the canary (0: all at once within `concurrency`). */
+  batch: number;
+  staggerMs: number;
+  /** Miners talked to at once. */
+  concurrency: number;
+  client: MinerClient;
+  /** The audit trail; null when no database could be opened (the run goes on without it). */
+  log: CommandLogStatements | null;
+  /** Called when writing the audit trail fails mid-run (disk full, read-only file): the run goes on. */
+  onLogError?: (error: unknown) => void;
+  /** user@host */
+  actor: string;
+  /** Who asks: 'cli', 'thermal', … (stored in command_log). */
+  source: string;
+  /** Progress: each miner as it finishes. */
+  onResult?: (result: TargetControlResult) => void;
+}
+
+export interface ControlRun {
+  runId: string;
+  action: ActionName;
+  description: string;
+  dryRun: boolean;
+  /** In target order. */
+  results: TargetControlResult[];
+  /** The user declined the confirmation: nothing was sent. */
+  declined: boolean;
+  interrupted: boolean;
+}

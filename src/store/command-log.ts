@@ -1,0 +1,122 @@
+// command_log: one row per miner per control run. `begin` is written before a write leaves and
+// `finish` after, so an interrupted run leaves 'pending' rows that say a write may have gone out.
+// Callers pass requests and messages already redacted: this module stores what it is given.
+import type { Db } from './types.js';
+
+export const COMMAND_RESULTS = [
+  'pending',
+  'verified',
+  'sent',
+  'refused',
+  'failed',
+  'unknown',
+  'unsupported',
+  'skipped',
+] as const;
+export type CommandResult = (typeof COMMAND_RESULTS)[number];
+
+export interface CommandLogBegin {
+  run_id: string;
+  ts: number;
+  actor: string;
+  source: string;
+  action: string;
+  host: string;
+  port: number;
+  dialect: string | null;
+  request: string | null;
+}
+
+export interface CommandLogFinish {
+  result: Exclude<CommandResult, 'pending'>;
+  finished_at: number;
+  dialect?: string | null;
+  request?: string | null;
+  error_kind: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  /** Stored as JSON. */
+  verification: Record<string, unknown> | null;
+}
+
+export interface CommandLogRow extends CommandLogBegin {
+  id: number;
+  finished_at: number | null;
+  result: CommandResult;
+  error_kind: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  verification: string | null;
+}
+
+const COLUMNS = `id, run_id, ts, finished_at, actor, source, action, host, port, dialect, request, result,
+  error_kind, error_code, error_message, verification`;
+
+export function commandLogStatements(db: Db) {
+  const insert = db.prepare<CommandLogBegin, { id: number }>(
+    `INSERT INTO command_log (run_id, ts, actor, source, action, host, port, dialect, request, result)
+     VALUES (@run_id, @ts, @actor, @source, @action, @host, @port, @dialect, @request, 'pending')
+     RETURNING id`,
+  );
+  const update = db.prepare<{
+    id: number;
+    result: string;
+    finished_at: number;
+    dialect: string | null;
+    request: string | null;
+    error_kind: string | null;
+    error_code: number | null;
+    error_message: string | null;
+    verification: string | null;
+  }>(
+    `UPDATE command_log SET result = @result, finished_at = @finished_at,
+       dialect = coalesce(@dialect, dialect), request = coalesce(@request, request),
+       error_kind = @error_kind, error_code = @error_code, error_message = @error_message,
+       verification = @verification
+     WHERE id = @id`,
+  );
+  // Results after which the action may have taken effect: what a cooldown has to respect.
+  const lastTaken = db.prepare<[string, number, string, string, number], { ts: number }>(
+    `SELECT ts FROM command_log
+     WHERE host = ? AND port = ? AND action = ? AND source = ? AND ts >= ?
+       AND result IN ('pending', 'verified', 'sent', 'unknown')
+     ORDER BY ts DESC LIMIT 1`,
+  );
+  const recent = db.prepare<[number, number], CommandLogRow>(
+    `SELECT ${COLUMNS} FROM command_log WHERE ts >= ? ORDER BY ts, id LIMIT ?`,
+  );
+  const byRun = db.prepare<[string], CommandLogRow>(
+    `SELECT ${COLUMNS} FROM command_log WHERE run_id = ? ORDER BY id`,
+  );
+  return {
+    /** Records an attempt as 'pending'; returns its id for `finish`. */
+    begin(row: CommandLogBegin): number {
+      return (insert.get(row) as { id: number }).id;
+    },
+    finish(id: number, row: CommandLogFinish): void {
+      update.run({
+        id,
+        result: row.result,
+        finished_at: row.finished_at,
+        dialect: row.dialect ?? null,
+        request: row.request ?? null,
+        error_kind: row.error_kind,
+        error_code: row.error_code,
+        error_message: row.error_message,
+        verification: row.verification === null ? null : JSON.stringify(row.verification),
+      });
+    },
+    /** When `action` from `source` last possibly took effect on host:port since `sinceMs`; null if never. */
+    lastTaken(host: string, port: number, action: string, source: string, sinceMs: number): number | null {
+      return lastTaken.get(host, port, action, source, sinceMs)?.ts ?? null;
+    },
+    recent(sinceMs = 0, limit = 1000): CommandLogRow[] {
+      return recent.all(sinceMs, limit);
+    },
+    run(runId: string): CommandLogRow[] {
+      return byRun.all(runId);
+    },
+  };
+}
+
+export type CommandLogStatements = ReturnType<typeof commandLogStatements>;

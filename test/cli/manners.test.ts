@@ -1,0 +1,79 @@
+// Every subcommand shares the same manners: a description, --help that exits 0, exit 2 with one
+// clear line on an unknown flag, and no stack trace without --debug.
+import { describe, expect, it } from 'vitest';
+import { buildProgram, runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import { EXIT } from '../../src/errors.js';
+
+function commandNames(): string[] {
+  const ctx = memoryContext();
+  const program = buildProgram(ctx, {
+    ctx,
+    globals: () => {
+      throw new Error('unused');
+    },
+    exit: () => {},
+  });
+  return program.commands.map((command) => command.name()).filter((name) => name !== 'help');
+}
+
+describe('shared command manners', () => {
+  const names = commandNames();
+
+  it('registers the commands of the design', () => {
+    for (const expected of [
+      'probe',
+      'scan',
+      'collect',
+      'live',
+      'history',
+      'export',
+      'upload',
+      'simulate',
+      'thermal',
+      'audit',
+      'schema',
+    ]) {
+      expect(names).toContain(expected);
+    }
+  });
+
+  for (const name of names) {
+    it(`${name}: has a description and --help exits 0`, async () => {
+      const ctx = memoryContext();
+      const program = buildProgram(ctx, {
+        ctx,
+        globals: () => {
+          throw new Error('unused');
+        },
+        exit: () => {},
+      });
+      const command = program.commands.find((c) => c.name() === name)!;
+      expect(command.description().length).toBeGreaterThan(10);
+      const code = await runCli([name, '--help'], ctx);
+      expect(code).toBe(EXIT.ok);
+      expect(ctx.out()).toContain(`Usage: hashctl ${name}`);
+    });
+
+    it(`${name}: an unknown flag exits 2 with one line and no stack`, async () => {
+      const ctx = memoryContext();
+      const code = await runCli([name, '--no-such-flag'], ctx);
+      expect(code).toBe(EXIT.usage);
+      expect(ctx.err()).toMatch(/unknown option '--no-such-flag'/);
+      expect(ctx.err()).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('prints version and commit', async () => {
+    const ctx = memoryContext();
+    expect(await runCli(['--version'], ctx)).toBe(EXIT.ok);
+    expect(ctx.out()).toMatch(/^hashctl \S+ \(commit \S+\)/);
+  });
+
+  it('a bad global duration is a usage error naming the flag', async () => {
+    const ctx = memoryContext();
+    const code = await runCli(['probe', '127.0.0.1:1', '--command', 'summary', '--timeout', 'soon'], ctx);
+    expect(code).toBe(EXIT.usage);
+    expect(ctx.err()).toContain('--timeout');
+  });
+});
