@@ -120,7 +120,13 @@ export async function runAuditCommand(
     policy.allowedPools = parseAllowedPools(contents, opts.allowedPoolsFile);
   }
 
-  const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json && opts.format !== 'json';
+  // ora needs a real terminal width: on a pty that reports 0 columns it redraws without end.
+  const showProgress =
+    ctx.stderr.isTTY === true &&
+    (ctx.stderr.columns ?? 0) > 0 &&
+    !globals.quiet &&
+    !globals.json &&
+    opts.format !== 'json';
   const spinner = showProgress
     ? (await import('ora'))
         .default({ text: 'auditing…', stream: ctx.stderr as NodeJS.WritableStream })
@@ -184,6 +190,12 @@ export async function runAuditCommand(
   return auditExitCode(result, opts.failOn);
 }
 
+const TTY_EVIDENCE_CHARS = 90;
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 async function renderReport(
   result: AuditReport,
   format: ReportFormat,
@@ -215,7 +227,12 @@ async function renderReport(
   await writeTable(
     sink,
     head,
-    rows.map((row) => [tint[row.severity](row.cells[0] ?? ''), ...row.cells.slice(1)]),
+    // A terminal gets the evidence cut short; TSV, JSON, SARIF and Markdown keep all of it.
+    rows.map((row) => [
+      tint[row.severity](row.cells[0] ?? ''),
+      ...row.cells.slice(1, 4),
+      tty ? shorten(row.cells[4] ?? '', TTY_EVIDENCE_CHARS) : (row.cells[4] ?? ''),
+    ]),
   );
   if (tty) text += `${paint.bold(report.summaryLine(result))}\n`;
   return { text, tty };

@@ -1,8 +1,8 @@
 // `hashctl collect`: poll the farm into SQLite, once (cron) or on a drift-free interval (a service).
 // Exit: 0 when the cycle was stored, even if some miners failed (they are data: their rows carry the
 // error kind, and cron must not mail every minute because one miner is down); 1 when not one target
-// answered (the host's network is the likely problem) or the cycle could not be stored; 2 for bad
-// flags or config; 75 when another run holds the lock.
+// answered (the host's network is the likely problem), the cycle could not be stored, or --upload
+// was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -115,6 +115,9 @@ export async function runCollect(
         concurrency,
       });
       const cache = createDialectCache();
+      // A refused key or a wrong endpoint is a failure cron should see (hashctl.md §9: exit 1),
+      // even though the cycle itself is safely stored and its batches stay pending.
+      let uploadRefused = false;
       const result = await collectLoop(
         {
           site: opts.site,
@@ -155,6 +158,7 @@ export async function runCollect(
             ? {
                 afterCycle: async (_report, nextCycleAt) => {
                   const flush = await upload.flush(store.db, nextCycleAt);
+                  uploadRefused = flush.stop === 'key_refused' || flush.stop === 'endpoint';
                   if (flush.reason) note(`upload: ${flush.reason}`);
                 },
               }
@@ -163,6 +167,7 @@ export async function runCollect(
       );
       if (result.interrupted) return EXIT.interrupted;
       const last = result.lastReport;
+      if (uploadRefused) return EXIT.failed;
       return last !== null && last.polled > 0 && last.ok === 0 ? EXIT.failed : EXIT.ok;
     } finally {
       store.close();
@@ -177,7 +182,7 @@ interface PreparedUpload {
   flush: (
     db: import('../store/index.js').Db,
     nextCycleAt: number | null,
-  ) => Promise<{ reason: string | null }>;
+  ) => Promise<{ stop: string; reason: string | null }>;
 }
 
 /** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */

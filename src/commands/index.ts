@@ -11,6 +11,7 @@ import { registerThermal } from './thermal.js';
 import { registerAudit } from './audit.js';
 import { registerScan } from './scan.js';
 import { registerSchema } from './schema.js';
+import { registerControl } from './control.js';
 
 export const COMMANDS: RegisterCommand[] = [
   registerProbe,
@@ -24,5 +25,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerExport,
   registerScan,
   registerSchema,
+  registerControl,
   // hashctl:commands (one line per subcommand, keep this marker)
 ];

@@ -114,7 +114,19 @@ export async function runSimulate(
 
   const farm = await sim.startFarm(farmOptions);
   try {
-    const inventory = `${farm.inventory().join('\n')}\n`;
+    // --json: one document describing each miner; otherwise targets, one per line (an @FILE).
+    const inventory = globals.json
+      ? `${JSON.stringify(
+          farm.miners.map((m) => ({
+            target: m.key,
+            host: m.host,
+            port: m.port,
+            profile: m.profile.name,
+            make: m.profile.make,
+            model: m.profile.model,
+          })),
+        )}\n`
+      : `${farm.inventory().join('\n')}\n`;
     if (opts.inventoryFile !== null) {
       try {
         writeFileSync(opts.inventoryFile, inventory);

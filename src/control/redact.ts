@@ -1,6 +1,7 @@
 // Secrets never leave hashctl through its own outputs (stdout, stderr, command_log): requests are
 // shown with the password replaced, and anything a miner echoes back (cgminer's E/53 repeats the
 // whole addpool parameter) is scrubbed the same way.
+import { WHATSMINER_NATIVE_COMMANDS } from '../cgminer/commands.js';
 import type { ControlAction, PlannedRequest } from './types.js';
 
 export const REDACTED = '***';
@@ -37,6 +38,8 @@ export function redactorFor(action: ControlAction, encode: (url: string, user: s
 
 /** The request exactly as it goes on the wire, as JSON, with secrets replaced. */
 export function showRequest(request: PlannedRequest, redactor: Redactor): string {
+  // Whatsminer's native commands go out as {"cmd":…} (src/cgminer/escape.ts buildRequest).
+  if (WHATSMINER_NATIVE_COMMANDS.has(request.command)) return JSON.stringify({ cmd: request.command });
   const body: Record<string, string> = { command: request.command };
   if (request.parameter !== undefined) body.parameter = redactor.text(request.parameter);
   return JSON.stringify(body);

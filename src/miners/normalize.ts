@@ -49,7 +49,10 @@ function boardStatus(board: BoardDraft, state: string): string {
 function finishBoard(draft: BoardDraft, state: string): Board {
   return {
     index: draft.index,
-    hashrate_hs: draft.hashrate_hs === null ? null : Math.round(draft.hashrate_hs),
+    hashrate_hs:
+      draft.hashrate_hs === null || !Number.isFinite(draft.hashrate_hs)
+        ? null
+        : Math.round(draft.hashrate_hs),
     chips: draft.chips,
     chips_expected: draft.chips_expected,
     temp_board_c: draft.temp_board_c,
@@ -61,18 +64,22 @@ function finishBoard(draft: BoardDraft, state: string): Board {
   };
 }
 
-/** Warnings about the replies themselves: repairs the decoder made and members that failed. */
+/**
+ * Warnings about the replies themselves: repairs the decoder made (one entry per kind of repair,
+ * naming the commands; members of a multi-command share their reply's repairs) and failed members.
+ */
 function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   const errors: SnapshotError[] = [];
-  const expected = (command: string) => identity.family === 'whatsminer' && command === 'version';
+  // First contact asks every miner `version` and `stats`; btminer answers both with `invalid cmd`.
+  const expected = (command: string) => identity.family === 'whatsminer' && (command === 'version' || command === 'stats');
+  const repairs = new Map<string, string[]>();
   for (const [command, reply] of replies.all()) {
-    for (const repair of reply.repairs ?? [])
-      errors.push({ code: 'repair', message: `repaired: ${repair} (${command})` });
+    for (const repair of reply.repairs ?? []) repairs.set(repair, [...(repairs.get(repair) ?? []), command]);
+  }
+  for (const [repair, commands] of repairs) errors.push({ code: 'repair', message: `repaired: ${repair} (${commands.join(', ')})` });
+  for (const [command, reply] of replies.all()) {
     if (!reply.ok && !expected(command)) {
-      errors.push({
-        code: reply.status.code ?? 'api',
-        message: `${command}: ${reply.status.msg ?? reply.status.status}`,
-      });
+      errors.push({ code: reply.status.code ?? 'api', message: `${command}: ${reply.status.msg ?? reply.status.status}` });
     }
   }
   for (const [command, failure] of replies.failures()) {
@@ -109,7 +116,8 @@ function compose(map: Readonly<Record<string, unknown>>): Snapshot {
     rate > 0
   ) {
     efficiency = power / (rate / 1e12);
-    if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
+    if (!Number.isFinite(efficiency)) efficiency = null;
+    else if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
       errors.push({
         code: 'implausible_power',
         message: `reported power ${power} W is impossible at this hashrate; ignored`,
@@ -120,7 +128,7 @@ function compose(map: Readonly<Record<string, unknown>>): Snapshot {
   }
 
   const cooling = t.cooling ?? (isHydroModel(identity.model) ? 'hydro' : t.fans.length > 0 ? 'air' : null);
-  const hs = (value: number | null) => (value === null ? null : Math.round(value));
+  const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : Math.round(value));
   return {
     make: identity.make,
     model: identity.model,

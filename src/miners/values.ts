@@ -107,7 +107,7 @@ export function maxOf(values: Iterable<number | null | undefined>): number | nul
 export function sumOf(values: Iterable<number | null | undefined>): number | null {
   let total: number | null = null;
   for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v)) total = (total ?? 0) + v;
-  return total;
+  return total === null || Number.isFinite(total) ? total : null;
 }
 
 /** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */

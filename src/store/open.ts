@@ -68,7 +68,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
-    throw new StoreError('io', `cannot create the directory for ${file}: ${(error as Error).message}`, {
+    throw new StoreError('io', `cannot create the directory for ${file}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

@@ -236,6 +236,49 @@ describe('hashctl export', () => {
     expect(failed[15]).toBe('refused');
   });
 
+  it('waits for a slow reader to drain instead of buffering the whole export', async () => {
+    const store = openStore(dbPath);
+    try {
+      const outcomes = Array.from({ length: 400 }, (_, i) => okOutcome(6000 + i));
+      for (let c = 0; c < 3; c++) {
+        writeCycle(store, { site: 'bulk', startedAt: NOW - 10_000 + c, endedAt: NOW - 9_000, outcomes });
+      }
+    } finally {
+      store.close();
+    }
+    let text = '';
+    let pendingDrain: (() => void) | null = null;
+    let drains = 0;
+    let writesWhileFull = 0;
+    const stdout = {
+      isTTY: false,
+      write(chunk: string) {
+        if (pendingDrain !== null) writesWhileFull++;
+        text += chunk;
+        return false; // always "full": the exporter must wait for 'drain' after every chunk
+      },
+      once(event: string, fn: () => void) {
+        expect(event).toBe('drain');
+        pendingDrain = fn;
+        setImmediate(() => {
+          drains++;
+          pendingDrain = null;
+          fn();
+        });
+      },
+    };
+    const ctx = memoryContext({ now: () => NOW, stdout });
+    const globals = globalsFor(ctx, false);
+    await runExport(
+      await parseExportOptions({ db: dbPath, site: 'bulk', since: '1h' }, globals, ctx),
+      globals,
+      ctx,
+    );
+    expect(text.trimEnd().split('\n')).toHaveLength(1 + 3 * 400);
+    expect(drains).toBeGreaterThan(0);
+    expect(writesWhileFull).toBe(0);
+  });
+
   it('writes one JSON object a line with --format ndjson, across every site', async () => {
     const ctx = context();
     const globals = globalsFor(ctx, false);

@@ -244,7 +244,7 @@ describe('normalize is total', () => {
         snapshotSchema.parse(snapshot);
         expect(snapshot.errors.some((e) => e.code === 'internal')).toBe(false);
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

@@ -65,7 +65,9 @@ export function emptyTelemetry(): Telemetry {
 
 export function scaled(value: unknown, unit: number): number | null {
   const n = num(value);
-  return n === null || n < 0 ? null : n * unit;
+  if (n === null || n < 0) return null;
+  const hs = n * unit;
+  return Number.isFinite(hs) ? hs : null; // an overflowed counter is not a rate
 }
 
 /** Elapsed and share counters from a cgminer `SUMMARY` record. */

@@ -1,0 +1,351 @@
+// `hashctl control`: restart, pool changes, pause/resume and raw writes, done safely (dry run,
+// confirmation or --yes, canary and batches, at most one send per miner, read-back verification,
+// command_log), plus `control capabilities` (read-only). The work is in src/control/.
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import type { CapabilityResult } from '../control/capabilities.js';
+import type { ControlAction, ControlRun, TargetControlResult } from '../control/types.js';
+import { EXIT, UsageError, errorMessage } from '../errors.js';
+import type { CommandLogStatements } from '../store/command-log.js';
+import { parseDuration, parseIntFlag } from '../util/duration.js';
+import type { CommandEnv, GlobalOptions, RegisterCommand } from './shared.js';
+
+export interface ControlCommandOptions {
+  targets: string[];
+  action: ControlAction;
+  /** addpool without its password yet: read from --password-file or asked on the terminal. */
+  passwordFile: string | null;
+  dryRun: boolean;
+  yes: boolean;
+  verify: boolean;
+  verifyTimeoutMs: number;
+  canary: number;
+  batch: number;
+  staggerMs: number;
+  db: string | undefined;
+}
+
+const DEFAULT_VERIFY_TIMEOUT = '30s';
+
+function poolIndex(text: string): number {
+  return parseIntFlag(text, 'pool INDEX', 0, 999_999);
+}
+
+/** Flags → typed options; every usage problem is found here, before any traffic. */
+export function parseControlOptions(
+  targets: string[],
+  action: ControlAction,
+  raw: Record<string, unknown>,
+): ControlCommandOptions {
+  if (targets.length === 0) throw new UsageError('name the miners (TARGETS)');
+  const text = (key: string) => (raw[key] === undefined ? undefined : String(raw[key]));
+  const batch = text('batch') === undefined ? 0 : parseIntFlag(text('batch') as string, '--batch', 1, 1_000_000);
+  const staggerText = text('stagger');
+  if (staggerText !== undefined && batch === 0) throw new UsageError('--stagger spaces batches: give --batch N too');
+  const passwordFile = text('passwordFile') ?? null;
+  if (passwordFile !== null && action.name !== 'addpool') throw new UsageError('--password-file applies to addpool only');
+  if (passwordFile === '') throw new UsageError('--password-file needs a file name');
+  const verify = raw.verify !== false;
+  if (!verify && text('verifyTimeout') !== undefined) throw new UsageError('--verify-timeout and --no-verify contradict');
+  return {
+    targets,
+    action,
+    passwordFile,
+    dryRun: raw.dryRun === true,
+    yes: raw.yes === true,
+    verify,
+    verifyTimeoutMs: parseDuration(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT, '--verify-timeout'),
+    canary: text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
+    batch,
+    staggerMs: staggerText === undefined ? 0 : parseDuration(staggerText, '--stagger'),
+    db: text('db'),
+  };
+}
+
+async function readPasswordFile(file: string, ctx: Context): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { resolve } = await import('node:path');
+  let content: string;
+  try {
+    content = await readFile(resolve(ctx.cwd, file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --password-file '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+  }
+  const password = content.split(/\r?\n/)[0] ?? '';
+  if (password === '') throw new UsageError(`--password-file '${file}' is empty: cgminer needs a password (use x)`);
+  return password;
+}
+
+/** The pool password: from the file, else asked on the terminal with echo off. Never a flag value. */
+async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise<ControlAction> {
+  const action = opts.action;
+  if (action.name !== 'addpool' || action.password !== '') return action;
+  if (opts.passwordFile !== null) return { ...action, password: await readPasswordFile(opts.passwordFile, ctx) };
+  if (ctx.stdin.isTTY !== true) {
+    throw new UsageError('addpool needs the pool password: give --password-file FILE (no terminal to ask on)');
+  }
+  const { askPassword } = await import('../control/prompt.js');
+  const password = await askPassword(ctx, `password for ${action.user} on ${action.url}: `);
+  if (password === '') throw new UsageError('an empty pool password is refused by cgminer (use x)');
+  return { ...action, password };
+}
+
+function openCommandLog(
+  flag: string | undefined,
+  globals: GlobalOptions,
+  ctx: Context,
+  modules: {
+    openStore: typeof import('../store/open.js').openStore;
+    resolveDbPath: typeof import('../store/paths.js').resolveDbPath;
+    commandLogStatements: typeof import('../store/command-log.js').commandLogStatements;
+  },
+): { log: CommandLogStatements | null; close: () => void } {
+  const file = modules.resolveDbPath(flag, ctx.env, ctx.cwd);
+  try {
+    const store = modules.openStore(file);
+    return { log: store.prepared(modules.commandLogStatements), close: () => store.close() };
+  } catch (error) {
+    // An emergency restart must not wait on a broken or read-only database: say so and go on.
+    if (!globals.quiet || flag !== undefined) {
+      ctx.stderr.write(`hashctl: command log unavailable (${errorMessage(error)}); continuing without an audit trail\n`);
+    }
+    return { log: null, close: () => {} };
+  }
+}
+
+export async function runControl(opts: ControlCommandOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+  const interactive = ctx.stdin.isTTY === true;
+  // Before any traffic: a write needs a yes, from the flag or from a person at a terminal.
+  if (!opts.dryRun && !opts.yes && !interactive) {
+    throw new UsageError('refusing to send writes without confirmation: pass --yes (stdin is not a terminal)');
+  }
+  const { validateAction } = await import('../control/dialects.js');
+  validateAction(opts.action.name === 'addpool' ? { ...opts.action, password: 'x' } : opts.action);
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const targets = await parseTargetSpecs(opts.targets, {
+    defaultPort: globals.port,
+    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+  });
+  const action = await resolveAction(opts, ctx);
+
+  const [{ createClient }, { runControlAction }, prompt, store, paths, commandLog] = await Promise.all([
+    import('../cgminer/client.js'),
+    import('../control/run.js'),
+    import('../control/prompt.js'),
+    import('../store/open.js'),
+    import('../store/paths.js'),
+    import('../store/command-log.js'),
+  ]);
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  const audit = opts.dryRun
+    ? { log: null, close: () => {} }
+    : openCommandLog(opts.db, globals, ctx, {
+        openStore: store.openStore,
+        resolveDbPath: paths.resolveDbPath,
+        commandLogStatements: commandLog.commandLogStatements,
+      });
+  let run: ControlRun;
+  try {
+    run = await runControlAction(
+      action,
+      targets,
+      {
+        dryRun: opts.dryRun,
+        yes: opts.yes,
+        ...(opts.yes || !interactive
+          ? {}
+          : {
+              confirm: (summary) => {
+                const extra = [
+                  summary.unsupported > 0 ? `${summary.unsupported} unsupported` : '',
+                  summary.unreachable > 0 ? `${summary.unreachable} unreachable` : '',
+                ].filter((part) => part !== '');
+                if (summary.miners === 0) return Promise.resolve(false);
+                const noun = summary.miners === 1 ? 'miner' : 'miners';
+                return prompt.confirmOnTty(
+                  ctx,
+                  `${summary.description} on ${summary.miners} ${noun}${extra.length > 0 ? ` (${extra.join(', ')} left out)` : ''}?`,
+                );
+              },
+            }),
+        verify: opts.verify,
+        verifyTimeoutMs: opts.verifyTimeoutMs,
+        canary: opts.canary,
+        batch: opts.batch,
+        staggerMs: opts.staggerMs,
+        concurrency: globals.concurrency ?? 64,
+        client,
+        log: audit.log,
+        onLogError: (error) =>
+          ctx.stderr.write(`hashctl: command log write failed (${errorMessage(error)}); continuing without it\n`),
+        actor: prompt.actorName(ctx.env),
+        source: 'cli',
+      },
+      ctx,
+    );
+  } finally {
+    audit.close();
+  }
+  await writeControlResults(run, globals, ctx);
+  if (run.interrupted) return EXIT.interrupted;
+  if (run.declined) {
+    if (!globals.quiet) ctx.stderr.write('hashctl: not confirmed; nothing was sent\n');
+    return EXIT.failed;
+  }
+  return run.results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+}
+
+function detailOf(result: TargetControlResult): string {
+  const parts: string[] = [];
+  if (result.error) parts.push(result.error.message);
+  if (result.verification) parts.push(result.verification.detail);
+  return parts.join('; ') || '-';
+}
+
+export async function writeControlResults(run: ControlRun, globals: GlobalOptions, ctx: Context): Promise<void> {
+  const { palette, writeJson, writeTable } = await import('../output/render.js');
+  if (globals.json) {
+    writeJson(ctx.stdout, { action: run.description, dry_run: run.dryRun, run_id: run.runId, results: run.results });
+    return;
+  }
+  const paint = await palette(globals.color);
+  const colour = (result: TargetControlResult) =>
+    result.ok ? paint.green : result.result === 'skipped' || result.result === 'unsupported' ? paint.dim : paint.red;
+  const rows = run.results.map((r) => [
+    r.target,
+    r.dialect ?? '-',
+    colour(r)(r.result),
+    (r.requests ?? (r.request === null ? [] : [r.request])).join(' → ') || '-',
+    detailOf(r),
+  ]);
+  await writeTable(ctx.stdout, ['TARGET', 'DIALECT', 'RESULT', 'REQUEST', 'DETAIL'], rows);
+  if (!globals.quiet) {
+    const counts = new Map<string, number>();
+    for (const r of run.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+    const summary = [...counts.entries()].map(([result, n]) => `${n} ${result}`).join(', ');
+    const note = run.dryRun ? ' (dry run: nothing sent)' : '';
+    ctx.stderr.write(`${run.description}: ${summary || 'no miners'}${note}\n`);
+  }
+}
+
+// ------------------------------------------------------------------------------------ capabilities
+
+export async function runCapabilities(targetSpecs: string[], globals: GlobalOptions, ctx: Context): Promise<number> {
+  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { createClient } = await import('../cgminer/client.js');
+  const { probeAllCapabilities } = await import('../control/capabilities.js');
+  const { DIALECT_ACTIONS } = await import('../control/types.js');
+  const targets = await parseTargetSpecs(targetSpecs, {
+    defaultPort: globals.port,
+    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+  });
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  const results: CapabilityResult[] = await probeAllCapabilities(client, targets, globals.concurrency ?? 64, ctx);
+  const { writeJson, writeTable } = await import('../output/render.js');
+  if (globals.json) {
+    writeJson(ctx.stdout, { results });
+  } else {
+    const access = (value: boolean | null) => (value === null ? '?' : value ? 'yes' : 'no');
+    const rows = results.map((r) =>
+      r.error
+        ? [r.target, '-', '-', ...DIALECT_ACTIONS.map(() => '-'), `${r.error.kind}: ${r.error.message}`]
+        : [r.target, r.dialect ?? '-', access(r.write_access), ...DIALECT_ACTIONS.map((a) => r.actions[a] ?? '-'), '-'],
+    );
+    await writeTable(ctx.stdout, ['TARGET', 'DIALECT', 'WRITE', ...DIALECT_ACTIONS.map((a) => a.toUpperCase()), 'ERROR'], rows);
+  }
+  if (ctx.signal.aborted) return EXIT.interrupted;
+  return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+}
+
+// ---------------------------------------------------------------------------------------- register
+
+function withWriteFlags(command: Command): Command {
+  return command
+    .option('--dry-run', 'print the exact request per miner; send nothing')
+    .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
+    .option('--canary <n>', 'do N miners first; stop (the rest skipped) unless all are verified')
+    .option('--batch <n>', 'after the canary, N miners per batch')
+    .option('--stagger <duration>', 'pause between batches (e.g. 10s)')
+    .option('--verify-timeout <duration>', `how long to read back for the change (default ${DEFAULT_VERIFY_TIMEOUT})`)
+    .option('--no-verify', 'report `sent` once the miner acknowledges; no read-back')
+    .option('--db <path>', 'database for command_log (default $HASHCTL_DB or the XDG data dir)');
+}
+
+export const registerControl: RegisterCommand = (program, env) => {
+  const control = program
+    .command('control')
+    .description('restart miners, change pools, pause/resume, safely: dry run, canary, read-back, audit log');
+
+  const action = (name: string, description: string, args: string[], build: (values: string[]) => ControlAction) => {
+    const sub = control.command(name).description(description);
+    for (const arg of args) sub.argument(arg);
+    sub.argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)');
+    withWriteFlags(sub);
+    return sub.action(async (...params: unknown[]) => {
+      const command = params[params.length - 1] as Command;
+      const raw = params[params.length - 2] as Record<string, unknown>;
+      const values = params.slice(0, args.length) as string[];
+      const targets = params[args.length] as string[];
+      await execute(env, command, () => parseControlOptions(targets, build(values), raw));
+    });
+  };
+
+  action('restart', 'restart the mining software; verified by the API coming back with uptime reset', [], () => ({
+    name: 'restart',
+  }));
+  action('pause', 'stop hashing where the firmware can (LuxOS curtail, Braiins pause, Avalon softoff)', [], () => ({
+    name: 'pause',
+  }));
+  action('resume', 'resume hashing after pause', [], () => ({ name: 'resume' }));
+  for (const [name, description] of [
+    ['switchpool', 'make pool INDEX the top priority'],
+    ['enablepool', 'enable pool INDEX'],
+    ['disablepool', 'disable pool INDEX'],
+    ['removepool', 'remove pool INDEX (miners refuse to remove the active pool)'],
+  ] as const) {
+    action(name, description, ['<index>'], ([index]) => ({ name, pool: poolIndex(index ?? '') }));
+  }
+  action('addpool', 'add a pool; the password comes from --password-file or a prompt, never a flag', ['<url>', '<user>'], ([url, user]) => ({
+    name: 'addpool',
+    url: url ?? '',
+    user: user ?? '',
+    password: '',
+  })).option('--password-file <file>', 'file whose first line is the pool password');
+  action('raw', 'send one API command as a write (never retried), for experts', ['<command>'], ([command]) => ({
+    name: 'raw',
+    command: command ?? '',
+  })).option('--param <parameter>', 'the parameter of COMMAND');
+
+  control
+    .command('capabilities')
+    .description("per miner: the actions its dialect supports and this host's write access (read-only)")
+    .argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
+    .action(async (targets: string[], _raw: Record<string, unknown>, command: Command) => {
+      const globals = env.globals(command);
+      env.exit(await runCapabilities(targets, globals, env.ctx));
+    });
+};
+
+async function execute(env: CommandEnv, command: Command, parse: () => ControlCommandOptions): Promise<void> {
+  const globals = env.globals(command);
+  const opts = parse();
+  if (opts.action.name === 'raw') {
+    const raw = command.opts() as Record<string, unknown>;
+    if (raw.param !== undefined) opts.action = { ...opts.action, parameter: String(raw.param) };
+  }
+  env.exit(await runControl(opts, globals, env.ctx));
+}

@@ -1,0 +1,63 @@
+// Terminal questions for `hashctl control`: the confirmation (stderr prompt, stdin answer) and the
+// pool password (echo off). Called by the command only when stdin is a TTY.
+import * as os from 'node:os';
+import type { Context, OutStream } from '../context.js';
+import { HashctlError } from '../errors.js';
+
+type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+
+/** Reads one line from `input`; with `hidden`, in raw mode so that nothing typed is echoed. */
+export function readLine(input: TtyInput, output: OutStream, question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    output.write(question);
+    let answer = '';
+    const raw = hidden && typeof input.setRawMode === 'function';
+    if (raw) input.setRawMode?.(true);
+    const done = (error: Error | null) => {
+      input.removeListener('data', onData);
+      input.removeListener('end', onEnd);
+      if (raw) input.setRawMode?.(false);
+      input.pause();
+      if (hidden) output.write('\n');
+      if (error) reject(error);
+      else resolve(answer);
+    };
+    const onEnd = () => done(null);
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new HashctlError('interrupted', 'interrupted'));
+        if (ch === '\u0004') return done(null);
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    };
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.resume();
+  });
+}
+
+/** `y`/`yes` (any case) confirms; anything else, or end of input, declines. */
+export async function confirmOnTty(ctx: Context, question: string): Promise<boolean> {
+  const answer = await readLine(ctx.stdin as TtyInput, ctx.stderr, `${question} [y/N] `, false);
+  return /^\s*y(es)?\s*$/i.test(answer);
+}
+
+export async function askPassword(ctx: Context, question: string): Promise<string> {
+  return readLine(ctx.stdin as TtyInput, ctx.stderr, question, true);
+}
+
+/** Who runs this, for command_log: user@host (HASHCTL_ACTOR overrides, e.g. a queue job id). */
+export function actorName(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.HASHCTL_ACTOR) return env.HASHCTL_ACTOR;
+  let user = env.USER ?? env.LOGNAME ?? null;
+  if (user === null) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${os.hostname()}`;
+}

@@ -1,0 +1,412 @@
+// runControlAction: one action on many miners, safely. The order of a run:
+//   1. validate the action (UsageError before any traffic), refuse to go on unconfirmed;
+//   2. read each miner (read-only) to learn its dialect and a baseline for the read-back;
+//   3. --dry-run stops here with the exact requests; otherwise the user confirms (or --yes);
+//   4. canary miners first, then the rest in batches with a stagger; each write is sent at most
+//      once (the client never retries a write once a byte left, and nothing here re-sends);
+//   5. read back until the miner shows the change or --verify-timeout passes;
+//   6. every miner's outcome goes to command_log (a 'pending' row before the write leaves).
+import { randomUUID } from 'node:crypto';
+import { addpoolParameter } from '../cgminer/escape.js';
+import type { DecodedReply } from '../cgminer/types.js';
+import type { Context } from '../context.js';
+import { HashctlError, MinerError, UsageError } from '../errors.js';
+import { detect, type Family } from '../miners/detect.js';
+import { fetchSnapshot } from '../miners/fetch.js';
+import { Replies } from '../miners/replies.js';
+import type { Snapshot } from '../miners/types.js';
+import type { CommandLogStatements } from '../store/command-log.js';
+import type { Target } from '../targets/types.js';
+import { formatDuration } from '../util/duration.js';
+import { runPool } from '../util/pool.js';
+import { type Baseline, planAction, readBack, SESSION_PLACEHOLDER, validateAction } from './dialects.js';
+import { type Redactor, redactorFor, showRequest } from './redact.js';
+import type {
+  ActionName,
+  ControlAction,
+  ControlError,
+  ControlOptions,
+  ControlResult,
+  ControlRun,
+  PlannedRequest,
+  TargetControlResult,
+  Verification,
+} from './types.js';
+
+/** First pause between read-backs, and the longest one (backoff doubles in between). */
+const FIRST_READ_BACK_DELAY_MS = 250;
+const MAX_READ_BACK_DELAY_MS = 4000;
+/** A hard stop for the read-back loop, whatever the clock does. */
+const MAX_READ_BACKS = 200;
+
+/** One line that names the action, for the confirmation and the table. */
+export function describeAction(action: ControlAction): string {
+  switch (action.name) {
+    case 'switchpool':
+    case 'enablepool':
+    case 'disablepool':
+    case 'removepool':
+      return `${action.name} ${action.pool}`;
+    case 'addpool':
+      return `addpool ${action.url} ${action.user}`;
+    case 'raw':
+      return `raw ${action.command}${action.parameter === undefined ? '' : ` ${action.parameter}`}`;
+    default:
+      return action.name;
+  }
+}
+
+/** Results that count as done: read back, or acknowledged when nothing can (or should) be read back. */
+export function isSuccess(result: ControlResult, action: ControlAction, verify: boolean): boolean {
+  if (result === 'verified' || result === 'planned') return true;
+  return result === 'sent' && (!verify || action.name === 'raw');
+}
+
+interface Prepared {
+  index: number;
+  target: Target;
+  family: Family | null;
+  baseline: Baseline;
+  requests: PlannedRequest[] | null;
+  /** Set when the miner will not be written to: unreachable, unsupported. */
+  outcome: { result: ControlResult; error: ControlError } | null;
+}
+
+interface Outcome {
+  result: ControlResult;
+  error?: ControlError;
+  verification?: Verification;
+}
+
+function minerErrorJson(error: MinerError, redactor: Redactor): ControlError {
+  const out: ControlError = { kind: error.kind, message: redactor.text(error.message) };
+  if (error.code !== null) out.code = error.code;
+  if (error.apiMessage !== null) out.msg = redactor.text(error.apiMessage);
+  return out;
+}
+
+/** STATUS E/F of a write: `refused` when access was denied (E/45), else `failed` with code and message. */
+function statusOutcome(reply: DecodedReply, command: string, redactor: Redactor): Outcome {
+  const { status, code, msg } = reply.status;
+  const denied = code === 45 || /access denied|permission denied/i.test(msg ?? '');
+  const label = code === null ? status || 'error' : `${status}/${code}`;
+  const error: ControlError = {
+    kind: denied ? 'denied' : 'api',
+    message: redactor.text(`${command}: miner answered ${label}: ${msg ?? 'no message'}`),
+  };
+  if (code !== null) error.code = code;
+  if (msg !== null) error.msg = redactor.text(msg);
+  return { result: denied ? 'refused' : 'failed', error };
+}
+
+/** Avalon's ascset answers I/118 for help and for success alike; only "success" means done (§8.6). */
+function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
+  if (!reply.ok) return false;
+  if (request.command === 'ascset' && reply.status.status === 'I') return /success/i.test(reply.status.msg ?? '');
+  return true;
+}
+
+function sessionIdOf(reply: DecodedReply): string | null {
+  const records = reply.body.SESSION;
+  const first = Array.isArray(records) ? (records[0] as Record<string, unknown> | undefined) : undefined;
+  const id = first?.SessionID;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
+export async function runControlAction(
+  action: ControlAction,
+  targets: Iterable<Target> | AsyncIterable<Target>,
+  options: ControlOptions,
+  ctx: Context,
+): Promise<ControlRun> {
+  validateAction(action);
+  const description = describeAction(action);
+  if (!options.dryRun && !options.yes && !options.confirm) {
+    throw new UsageError(`refusing to ${description} without confirmation: pass --yes (no terminal to ask on)`);
+  }
+  const runId = randomUUID();
+  const redactor = redactorFor(action, addpoolParameter);
+  const { client } = options;
+  let log: CommandLogStatements | null = options.log;
+  const logSafely = <T>(write: (statements: CommandLogStatements) => T): T | null => {
+    if (log === null) return null;
+    try {
+      return write(log);
+    } catch (error) {
+      // The audit trail must not stop an emergency restart: report once, go on without it.
+      log = null;
+      options.onLogError?.(error);
+      return null;
+    }
+  };
+
+  // ---- 2. read every miner (read-only): dialect, baseline, plan
+  const indexed = async function* (): AsyncGenerator<[number, Target]> {
+    let index = 0;
+    for await (const target of targets as AsyncIterable<Target>) yield [index++, target];
+  };
+  const prepare = async ([index, target]: [number, Target]): Promise<Prepared> => {
+    const base = { index, target, family: null, baseline: { snapshot: null, readAt: ctx.now() }, requests: null };
+    if (action.name === 'raw') {
+      // Sent verbatim to any firmware: no dialect to learn, nothing to read back.
+      const plan = planAction(action, 'generic', ctx.now());
+      return { ...base, requests: 'requests' in plan ? plan.requests : null, outcome: null };
+    }
+    let snapshot: Snapshot;
+    let family: Family;
+    try {
+      const read = await fetchSnapshot(client, target, { signal: ctx.signal });
+      snapshot = read.snapshot;
+      family = detect(new Replies(read.replies)).family;
+    } catch (error) {
+      if (!(error instanceof MinerError)) throw error;
+      return { ...base, outcome: { result: 'failed', error: minerErrorJson(error, redactor) } };
+    }
+    const baseline = { snapshot, readAt: ctx.now() };
+    const plan = planAction(action, family, ctx.now());
+    if ('unsupported' in plan) {
+      return { ...base, family, baseline, outcome: { result: 'unsupported', error: { kind: 'unsupported', message: plan.unsupported } } };
+    }
+    return { ...base, family, baseline, requests: plan.requests, outcome: null };
+  };
+  const prepared: Prepared[] = [];
+  for await (const item of runPool(indexed(), options.concurrency, prepare, { signal: ctx.signal })) prepared.push(item);
+  prepared.sort((a, b) => a.index - b.index);
+
+  const results = new Map<number, TargetControlResult>();
+  const shown = (p: Prepared): Pick<TargetControlResult, 'request' | 'requests'> => {
+    if (p.requests === null) return { request: null };
+    const main = p.requests.find((r) => r.role === 'write') ?? p.requests[0];
+    const request = main ? showRequest(main, redactor) : null;
+    return p.requests.length > 1 ? { request, requests: p.requests.map((r) => showRequest(r, redactor)) } : { request };
+  };
+  const finish = (p: Prepared, outcome: Outcome, startedAt: number): TargetControlResult => {
+    const result: TargetControlResult = {
+      target: p.target.key,
+      host: p.target.host,
+      port: p.target.port,
+      ok: isSuccess(outcome.result, action, options.verify),
+      result: outcome.result,
+      dialect: p.family,
+      ...shown(p),
+      elapsed_ms: Math.max(0, ctx.now() - startedAt),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.verification ? { verification: outcome.verification } : {}),
+    };
+    results.set(p.index, result);
+    options.onResult?.(result);
+    return result;
+  };
+  const record = (result: TargetControlResult, id: number | null): void => {
+    logSafely((statements) => {
+      const row = {
+        result: result.result === 'planned' ? 'skipped' : result.result,
+        finished_at: ctx.now(),
+        dialect: result.dialect,
+        request: result.request,
+        error_kind: result.error?.kind ?? null,
+        error_code: result.error?.code ?? null,
+        error_message: result.error?.message ?? null,
+        verification: result.verification ? { ...result.verification } : null,
+      } as const;
+      const rowId = id ?? begin(statements, result.host, result.port, result.dialect, result.request);
+      statements.finish(rowId, row);
+    });
+  };
+  const begin = (statements: CommandLogStatements, host: string, port: number, dialect: string | null, request: string | null) =>
+    statements.begin({ run_id: runId, ts: ctx.now(), actor: options.actor, source: options.source, action: action.name, host, port, dialect, request });
+
+  const run = (declined: boolean, interrupted: boolean): ControlRun => ({
+    runId,
+    action: action.name as ActionName,
+    description,
+    dryRun: options.dryRun,
+    results: [...results.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r),
+    declined,
+    interrupted,
+  });
+
+  // ---- 3. dry run: the exact requests, nothing sent, nothing logged
+  if (options.dryRun) {
+    for (const p of prepared) finish(p, p.outcome ?? { result: 'planned' }, ctx.now());
+    return run(false, ctx.signal.aborted);
+  }
+
+  const eligible = prepared.filter((p) => p.outcome === null);
+  const settleIneligible = () => {
+    for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, ctx.now()), null);
+  };
+
+  if (!options.yes && options.confirm) {
+    const ok = await options.confirm({
+      action: action.name,
+      miners: eligible.length,
+      unsupported: prepared.filter((p) => p.outcome?.result === 'unsupported').length,
+      unreachable: prepared.filter((p) => p.outcome?.result === 'failed').length,
+      description,
+    });
+    if (!ok) {
+      for (const p of eligible) finish(p, { result: 'skipped', error: { kind: 'skipped', message: 'not confirmed: nothing sent' } }, ctx.now());
+      settleIneligible();
+      return run(true, false);
+    }
+  }
+
+  // ---- 4/5. send (at most once) and read back
+  const executeOne = async (p: Prepared): Promise<TargetControlResult> => {
+    const startedAt = ctx.now();
+    const { request } = shown(p);
+    const logId = logSafely((s) => begin(s, p.target.host, p.target.port, p.family, request));
+    const outcome = await sendAndVerify(p, redactor);
+    const result = finish(p, outcome, startedAt);
+    record(result, logId);
+    return result;
+  };
+
+  const sendAndVerify = async (p: Prepared, secrets: Redactor): Promise<Outcome> => {
+    const requests = p.requests ?? [];
+    let sessionId: string | null = null;
+    let outcome: Outcome | null = null;
+    let sentAt = ctx.now();
+    let applied = false;
+    for (const request of requests) {
+      if (request.role === 'session-close') {
+        // A restart ends the session with the process; otherwise release it so the next tool can log on.
+        if (sessionId !== null && !(action.name === 'restart' && applied)) await closeSession(p.target, request, sessionId);
+        continue;
+      }
+      const parameter =
+        request.parameter === undefined ? undefined : request.parameter.replace(SESSION_PLACEHOLDER, sessionId ?? '');
+      if (request.role === 'write') sentAt = ctx.now();
+      let reply: DecodedReply;
+      try {
+        reply = await client.request(p.target, request.command, {
+          ...(parameter === undefined ? {} : { parameter }),
+          write: true,
+          allowErrorStatus: true,
+        });
+      } catch (error) {
+        if (error instanceof MinerError) {
+          const kind = request.role === 'write' && error.requestSent ? 'unknown' : 'failed';
+          outcome = { result: kind, error: minerErrorJson(error, secrets) };
+          if (request.role !== 'write') outcome.error = { ...outcome.error!, message: `${request.command}: ${outcome.error!.message}` };
+          break;
+        }
+        if (error instanceof HashctlError && error.kind === 'usage') {
+          outcome = { result: 'failed', error: { kind: 'api', message: secrets.text(error.message) } };
+          break;
+        }
+        throw error;
+      }
+      if (!acknowledged(reply, request)) {
+        outcome = statusOutcome(reply, request.command, secrets);
+        break;
+      }
+      if (request.role === 'session-open') {
+        sessionId = sessionIdOf(reply);
+        if (sessionId === null) {
+          outcome = { result: 'failed', error: { kind: 'api', message: 'logon: no session id in the reply' } };
+          break;
+        }
+        secrets.add(sessionId, SESSION_PLACEHOLDER);
+      }
+      if (request.role === 'write') {
+        applied = true;
+        outcome = { result: 'sent' };
+      }
+    }
+    // A session opened but the write failed: still release it.
+    if (sessionId !== null && !applied) {
+      const close = requests.find((r) => r.role === 'session-close');
+      if (close) await closeSession(p.target, close, sessionId);
+    }
+    outcome ??= { result: 'failed', error: { kind: 'api', message: 'nothing was sent' } };
+    if ((outcome.result === 'sent' || outcome.result === 'unknown') && options.verify && action.name !== 'raw') {
+      const verification = await verifyByReadBack(p, sentAt);
+      outcome = {
+        ...outcome,
+        result: verification.confirmed ? 'verified' : 'unknown',
+        verification,
+      };
+      if (verification.confirmed) delete outcome.error;
+    }
+    return outcome;
+  };
+
+  const closeSession = async (target: Target, request: PlannedRequest, sessionId: string): Promise<void> => {
+    const parameter = (request.parameter ?? SESSION_PLACEHOLDER).replace(SESSION_PLACEHOLDER, sessionId);
+    try {
+      await client.request(target, request.command, { parameter, write: true, allowErrorStatus: true });
+    } catch {
+      // The session expires on its own after 60 s idle (§8.4); the action's outcome stands.
+    }
+  };
+
+  const verifyByReadBack = async (p: Prepared, sentAt: number): Promise<Verification> => {
+    const started = ctx.now();
+    const deadline = started + options.verifyTimeoutMs;
+    let delay = FIRST_READ_BACK_DELAY_MS;
+    let checks = 0;
+    let detail = 'no read-back yet';
+    for (let round = 0; round < MAX_READ_BACKS; round++) {
+      try {
+        const { snapshot } = await fetchSnapshot(client, p.target, { signal: ctx.signal });
+        checks++;
+        const seen = readBack(action, p.family, p.baseline, snapshot, sentAt, ctx.now());
+        if (seen === null) break;
+        detail = seen.detail;
+        if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: ctx.now() - started };
+      } catch (error) {
+        if (!(error instanceof MinerError)) throw error;
+        checks++;
+        detail = `read-back failed: ${error.kind}`;
+      }
+      if (ctx.signal.aborted || ctx.now() + delay > deadline) break;
+      await ctx.sleep(delay, ctx.signal);
+      delay = Math.min(delay * 2, MAX_READ_BACK_DELAY_MS);
+    }
+    return {
+      confirmed: false,
+      detail: `not confirmed within ${formatDuration(options.verifyTimeoutMs)}: ${detail}`,
+      checks,
+      elapsed_ms: ctx.now() - started,
+    };
+  };
+
+  const runGroup = async (group: Prepared[]): Promise<TargetControlResult[]> => {
+    const out: TargetControlResult[] = [];
+    // Not aborted by ctx.signal once started: a write in flight is finished and read back.
+    for await (const result of runPool(group, Math.max(1, options.concurrency), executeOne)) out.push(result);
+    return out;
+  };
+  const skip = (group: Prepared[], why: string): void => {
+    for (const p of group) record(finish(p, { result: 'skipped', error: { kind: 'skipped', message: why } }, ctx.now()), null);
+  };
+
+  settleIneligible();
+  const canary = eligible.slice(0, options.canary);
+  let rest = eligible.slice(canary.length);
+  if (canary.length > 0 && !ctx.signal.aborted) {
+    const done = await runGroup(canary);
+    const bad = done.find((r) => !r.ok);
+    if (bad) {
+      skip(rest, `canary ${bad.target} was ${bad.result}: rollout stopped`);
+      rest = [];
+    }
+  }
+  const batchSize = options.batch > 0 ? options.batch : Math.max(1, rest.length);
+  let first = canary.length === 0;
+  while (rest.length > 0) {
+    if (ctx.signal.aborted) break;
+    if (!first && options.staggerMs > 0) await ctx.sleep(options.staggerMs, ctx.signal);
+    if (ctx.signal.aborted) break;
+    first = false;
+    const batch = rest.slice(0, batchSize);
+    rest = rest.slice(batch.length);
+    await runGroup(batch);
+  }
+  const interrupted = ctx.signal.aborted;
+  if (rest.length > 0) skip(rest, 'interrupted before this miner was started');
+  // Miners never reached because the read phase was interrupted are not in `prepared` at all.
+  return run(false, interrupted);
+}

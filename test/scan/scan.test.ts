@@ -1,0 +1,237 @@
+// `hashctl scan` end to end in-process: a farm with one simulated miner per profile, a slow miner,
+// and things that are not miners (HTTP, empty close, garbage, echo, silence), all on 127.0.0.1.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext, type OutStream } from '../../src/context.js';
+import { buildScanTargets, type ScanResult, type ScanSummary, scan } from '../../src/scan/index.js';
+import { type Farm, PROFILES, startFarm } from '../../src/sim/index.js';
+import { parseTargetSpecs } from '../../src/targets/index.js';
+import { closedPort, type Service, startHttpService, startService } from './support/services.js';
+
+interface Miner {
+  port: number;
+  make: string;
+  profile: string;
+}
+
+const farms: Farm[] = [];
+const miners: Miner[] = [];
+let slowPort = 0;
+let http: Service;
+let empty: Service;
+let garbage: Service;
+let echo: Service;
+let silent: Service;
+let refusedPort = 0;
+let dir = '';
+
+beforeAll(async () => {
+  for (const profile of PROFILES) {
+    const farm = await startFarm({ profile: profile.name, basePort: 0, count: 1 });
+    farms.push(farm);
+    const miner = farm.miners[0];
+    if (!miner) throw new Error('farm without a miner');
+    miners.push({ port: miner.port, make: profile.make, profile: profile.name });
+  }
+  // Slow but alive: must still be found (latency well inside the reply deadline used below).
+  const slow = await startFarm({ profile: 'antminer-s19', basePort: 0, count: 1, faults: 'latency=500ms,jitter=300ms' });
+  farms.push(slow);
+  slowPort = slow.miners[0]?.port ?? 0;
+  [http, empty, garbage, echo, silent] = await Promise.all([
+    startHttpService(),
+    startService('empty'),
+    startService('garbage'),
+    startService('echo'),
+    startService('silent'),
+  ]);
+  refusedPort = await closedPort();
+  dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
+});
+
+afterAll(async () => {
+  await Promise.all(farms.map((farm) => farm.stop()));
+  await Promise.all([http, empty, garbage, echo, silent].filter(Boolean).map((service) => service.close()));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function nonMinerPorts(): number[] {
+  return [http.port, empty.port, garbage.port, echo.port, silent.port];
+}
+
+async function cli(args: string[], stdout?: OutStream) {
+  const ctx = memoryContext(stdout ? { stdout } : {});
+  const code = await runCli(args, ctx);
+  return { code, out: stdout ? '' : ctx.out(), err: ctx.err() };
+}
+
+function byPort(results: ScanResult[]): Map<number, ScanResult> {
+  return new Map(results.map((result) => [result.port, result]));
+}
+
+describe('hashctl scan', () => {
+  it('identifies every miner, calls every non-miner open with its reason, and lists nothing else', async () => {
+    const ports = [...miners.map((m) => m.port), slowPort, ...nonMinerPorts(), refusedPort];
+    const acceptedBefore = empty.accepted;
+    const { code, out, err } = await cli(['--json', 'scan', '127.0.0.1', '--port', ports.join(','), '--reply-timeout', '2s']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const { results, summary } = JSON.parse(out) as { results: ScanResult[]; summary: ScanSummary };
+    const found = byPort(results);
+
+    for (const miner of miners) {
+      const result = found.get(miner.port);
+      expect(result, miner.profile).toMatchObject({ host: '127.0.0.1', outcome: 'miner', make: miner.make });
+      expect(result?.firmware?.name, miner.profile).not.toBeNull();
+      // Plain cgminer says nothing about the hardware; every other profile names its model.
+      if (miner.profile !== 'cgminer') expect(result?.model, miner.profile).toEqual(expect.any(String));
+      expect(result?.reason, miner.profile).toBeUndefined();
+    }
+    expect(found.get(slowPort)).toMatchObject({ outcome: 'miner', make: 'Antminer', model: 'S19 Pro' });
+    // Stock Antminer names itself in `version`: connect and identify in one round trip.
+    const s19 = miners.find((m) => m.profile === 'antminer-s19');
+    expect(found.get(s19?.port ?? 0)?.round_trips).toBe(1);
+
+    expect(found.get(http.port)).toMatchObject({ outcome: 'open', kind: 'protocol', make: null });
+    expect(found.get(http.port)?.reason).toMatch(/HTTP/);
+    expect(found.get(empty.port)).toMatchObject({ outcome: 'open', kind: 'empty_reply', round_trips: 2 });
+    expect(empty.accepted - acceptedBefore).toBe(2); // asked once more (default --retries for scan is 1)
+    expect(found.get(garbage.port)?.outcome).toBe('open');
+    expect(['parse', 'protocol']).toContain(found.get(garbage.port)?.kind);
+    expect(found.get(echo.port)).toMatchObject({ outcome: 'open', kind: 'protocol' });
+    expect(found.get(echo.port)?.reason).toMatch(/STATUS/);
+    expect(found.get(silent.port)).toMatchObject({ outcome: 'open', kind: 'timeout' });
+    expect(found.get(silent.port)?.reason).toMatch(/no reply within 2000ms/);
+
+    expect(found.has(refusedPort)).toBe(false);
+    expect(results).toHaveLength(ports.length - 1);
+    expect(summary).toMatchObject({
+      targets: ports.length,
+      checked: ports.length,
+      miners: miners.length + 1,
+      open: 5,
+      none: 1,
+      connect_timeout_ms: 1000,
+      reply_timeout_ms: 2000,
+      interrupted: false,
+    });
+    expect(Object.values(summary.by_make).reduce((a, b) => a + b, 0)).toBe(miners.length + 1);
+  });
+
+  it('lists refused endpoints as none only with --all', async () => {
+    const first = miners[0] as Miner;
+    const { code, out } = await cli(['scan', '127.0.0.1', '--port', `${first.port},${refusedPort}`, '--all', '--json']);
+    expect(code).toBe(0);
+    const { results } = JSON.parse(out) as { results: ScanResult[] };
+    expect(results.map((r) => [r.port, r.outcome])).toEqual(
+      [
+        [first.port, 'miner'],
+        [refusedPort, 'none'],
+      ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
+    expect(byPort(results).get(refusedPort)).toMatchObject({ kind: 'refused', make: null, model: null, firmware: null });
+  });
+
+  it('streams --ndjson results as they are found, then a summary line', async () => {
+    const lines: { text: string; silentStillOpen: boolean }[] = [];
+    const stdout: OutStream = {
+      isTTY: false,
+      write: (text: string) => {
+        lines.push({ text, silentStillOpen: silent.open > 0 });
+        return true;
+      },
+    };
+    const ports = [...miners.map((m) => m.port), silent.port];
+    const { code } = await cli(['scan', '127.0.0.1', '--port', ports.join(','), '--ndjson', '--reply-timeout', '3s', '-q'], stdout);
+    expect(code).toBe(0);
+    const parsed = lines.map((line) => JSON.parse(line.text) as Record<string, unknown>);
+    expect(lines.every((line) => line.text.endsWith('\n') && line.text.indexOf('\n') === line.text.length - 1)).toBe(true);
+    expect(parsed).toHaveLength(ports.length + 1);
+    const minerLines = lines.filter((_, i) => parsed[i]?.outcome === 'miner');
+    expect(minerLines).toHaveLength(miners.length);
+    // Written while the silent endpoint was still being waited for: streamed, not held to the end.
+    expect(minerLines.every((line) => line.silentStillOpen)).toBe(true);
+    expect(parsed[ports.length - 1]).toMatchObject({ port: silent.port, outcome: 'open', kind: 'timeout' });
+    expect(parsed[ports.length]).toEqual({ summary: expect.objectContaining({ miners: miners.length, open: 1 }) });
+  });
+
+  it('writes an --out inventory that probe @FILE accepts', async () => {
+    const file = join(dir, 'inventory.json');
+    const ports = [...miners.map((m) => m.port), http.port, refusedPort];
+    const { code, out, err } = await cli(['scan', '127.0.0.1', '--port', ports.join(','), '--out', file]);
+    expect(code).toBe(0);
+    expect(err).toContain(`wrote ${miners.length} miners to ${file}`);
+    // Plain output (not a TTY): a header and one tab-separated line per miner and open endpoint.
+    const rows = out.trim().split('\n');
+    expect(rows[0]).toBe('host\tport\toutcome\tmake\tmodel\tfirmware\treason');
+    expect(rows).toHaveLength(1 + miners.length + 1);
+
+    const inventory = JSON.parse(await readFile(file, 'utf8')) as {
+      generated_at: string;
+      miners: { host: string; port: number; make: string; model: string | null }[];
+    };
+    expect(Number.isNaN(Date.parse(inventory.generated_at))).toBe(false);
+    expect(inventory.miners.map((m) => m.port).sort()).toEqual(miners.map((m) => m.port).sort());
+    for (const entry of inventory.miners) {
+      expect(entry.host).toBe('127.0.0.1');
+      expect(entry.make).toBe(miners.find((m) => m.port === entry.port)?.make);
+    }
+
+    const targets = await parseTargetSpecs([`@${file}`], { defaultPort: 4028 });
+    expect(targets.count).toBe(miners.length);
+    const probe = await cli(['--json', '--retries', '0', 'probe', `@${file}`, '--command', 'version']);
+    const probed = JSON.parse(probe.out) as { results: { target: string }[] };
+    expect(probed.results.map((r) => r.target).sort()).toEqual(miners.map((m) => `127.0.0.1:${m.port}`).sort());
+  });
+
+  it('takes a /8 without materializing it, and stops cleanly when interrupted', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const targets = await buildScanTargets(['127.0.0.0/8'], [refusedPort]);
+    expect(targets.count).toBe(2 ** 24 - 2);
+    const controller = new AbortController();
+    let seen = 0;
+    const report = await scan(
+      targets,
+      {
+        ports: [refusedPort],
+        connectTimeoutMs: 200,
+        replyTimeoutMs: 200,
+        maxBytes: 1 << 20,
+        concurrency: 32,
+        retries: 0,
+        keepNone: false,
+        signal: controller.signal,
+      },
+      {
+        onResult: () => {
+          if (++seen === 300) controller.abort();
+        },
+      },
+    );
+    expect(report.summary.interrupted).toBe(true);
+    expect(report.summary.checked).toBeGreaterThanOrEqual(300);
+    expect(report.summary.checked).toBeLessThan(300 + 32 + 1);
+    expect(report.summary.miners).toBe(0);
+    expect(report.results).toEqual([]); // `none` is counted, not kept
+    // A materialized /8 would be gigabytes; a lazy one is a few intervals.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('refuses bad input with exit 2 before any traffic', async () => {
+    const before = empty.accepted;
+    for (const args of [
+      ['scan', '127.0.0.1', '--port', 'abc'],
+      ['scan', '127.0.0.1', '--port', '70000'],
+      ['scan', '127.0.0.0/33', '--port', String(empty.port)],
+      ['--json', 'scan', '127.0.0.1', '--ndjson', '--port', String(empty.port)],
+      ['scan', '127.0.0.1', '--port', String(empty.port), '--reply-timeout', 'soon'],
+    ]) {
+      const { code, err } = await cli(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(/^hashctl: /);
+    }
+    expect(empty.accepted).toBe(before);
+  });
+});
