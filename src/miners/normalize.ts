@@ -71,15 +71,20 @@ function finishBoard(draft: BoardDraft, state: string): Board {
 function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   const errors: SnapshotError[] = [];
   // First contact asks every miner `version` and `stats`; btminer answers both with `invalid cmd`.
-  const expected = (command: string) => identity.family === 'whatsminer' && (command === 'version' || command === 'stats');
+  const expected = (command: string) =>
+    identity.family === 'whatsminer' && (command === 'version' || command === 'stats');
   const repairs = new Map<string, string[]>();
   for (const [command, reply] of replies.all()) {
     for (const repair of reply.repairs ?? []) repairs.set(repair, [...(repairs.get(repair) ?? []), command]);
   }
-  for (const [repair, commands] of repairs) errors.push({ code: 'repair', message: `repaired: ${repair} (${commands.join(', ')})` });
+  for (const [repair, commands] of repairs)
+    errors.push({ code: 'repair', message: `repaired: ${repair} (${commands.join(', ')})` });
   for (const [command, reply] of replies.all()) {
     if (!reply.ok && !expected(command)) {
-      errors.push({ code: reply.status.code ?? 'api', message: `${command}: ${reply.status.msg ?? reply.status.status}` });
+      errors.push({
+        code: reply.status.code ?? 'api',
+        message: `${command}: ${reply.status.msg ?? reply.status.status}`,
+      });
     }
   }
   for (const [command, failure] of replies.failures()) {

@@ -202,7 +202,9 @@ function columns(
       cell: (s, paint) =>
         s.errors.length === 0
           ? ''
-          : paint.yellow([...new Set(s.errors.map((e) => (e.code === null ? e.message : String(e.code))))].join(' ')),
+          : paint.yellow(
+              [...new Set(s.errors.map((e) => (e.code === null ? e.message : String(e.code))))].join(' '),
+            ),
     },
   ];
 }

@@ -288,14 +288,15 @@ describe('read-only by construction on a mixed farm', () => {
 
 describe('discovery', () => {
   it('audits a /22 and finds the miners among silent addresses, exit 0', async () => {
-    // Pick a port free on 127.0.1.1, then put three miners on that port at addresses inside the /22.
+    // A port free on every local address right now (a wildcard listener elsewhere would answer
+    // on the whole range), and a /22 that leaves out 127.0.0.1 where other tests listen.
     const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.1.1', resolve));
+    await new Promise<void>((resolve) => probe.listen(0, '0.0.0.0', resolve));
     const { port } = probe.address() as net.AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const addresses = ['127.0.1.1', '127.0.2.77', '127.0.3.200'];
+    const addresses = ['127.0.4.1', '127.0.5.77', '127.0.7.200'];
     await farm({ profile: 'cgminer', addresses, port, seed: 2, writes: 'deny' });
-    const { code, report } = await auditJson([`127.0.0.0/22:${port}`]);
+    const { code, report } = await auditJson([`127.0.4.0/22:${port}`]);
     expect(report.summary.targets).toBe(1022);
     expect(report.miners.map((miner) => miner.target).sort()).toEqual(
       addresses.map((address) => `${address}:${port}`).sort(),

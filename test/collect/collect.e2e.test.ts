@@ -335,6 +335,44 @@ describe('hashctl collect (end to end)', () => {
     }
   });
 
+  it('--upload refused by the collector (401) stores the cycle, keeps the batch pending and exits 1', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(401).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const result = await run(
+        [
+          'collect',
+          '--targets',
+          `@${inventory}`,
+          '--db',
+          dbPath,
+          '--once',
+          '--json',
+          '--upload',
+          `http://127.0.0.1:${port}`,
+        ],
+        { HASHCTL_COLLECTOR_KEY: 'wrong-key-0123456789abcdef' },
+      );
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout.trim())).toMatchObject({ polled: MINERS, ok: MINERS });
+      const store = openStore(dbPath, { readonly: true });
+      try {
+        expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(1);
+        expect(
+          store.db.prepare("SELECT count(*) FROM upload_outbox WHERE state = 'pending'").pluck().get(),
+        ).toBeGreaterThan(0);
+      } finally {
+        store.close();
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('--upload without a key is a usage error before any cycle', async () => {
     const result = await run([
       'collect',

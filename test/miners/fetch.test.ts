@@ -94,9 +94,8 @@ describe('fetchSnapshot', () => {
       '20210322.22.REL',
     ]);
     expect(first.snapshot.state).toBe('mining');
-    expect(first.snapshot.errors).toEqual([
-      { code: 'api', message: 'stats: miner answered E/14: invalid cmd' },
-    ]);
+    // version and stats answer `invalid cmd` on every btminer: expected, not a warning
+    expect(first.snapshot.errors).toEqual([]);
     expect(miner.requests.some((r) => r === '{"cmd":"get_version"}')).toBe(true);
 
     const before = miner.connections;

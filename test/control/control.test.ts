@@ -1,0 +1,321 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
+import { cli, control, tempDir, writesSeen } from './support.js';
+
+let farm: Farm | null = null;
+let temp: ReturnType<typeof tempDir> | null = null;
+afterEach(async () => {
+  await farm?.stop();
+  farm = null;
+  temp?.remove();
+  temp = null;
+});
+
+async function start(options: FarmOptions): Promise<Farm> {
+  farm = await startFarm({ basePort: 0, count: 1, ...options });
+  return farm;
+}
+
+function db(): string {
+  temp ??= tempDir();
+  return temp.db;
+}
+
+describe('safety before any traffic', () => {
+  it('without --yes and without a terminal: exit 2, one line, nothing at all sent', async () => {
+    const f = await start({ profile: 'cgminer', count: 2 });
+    const run = await cli(['control', 'restart', ...f.inventory(), '--db', db()]);
+    expect(run.code).toBe(2);
+    expect(run.err.trim().split('\n')).toHaveLength(1);
+    expect(run.err).toMatch(/--yes/);
+    expect(f.commandLog).toHaveLength(0);
+  });
+
+  it('usage problems are exit 2 with nothing sent: bad index, control character in a URL, --stagger alone', async () => {
+    const f = await start({ profile: 'cgminer' });
+    const key = f.inventory()[0] as string;
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw');
+    fs.writeFileSync(pw, 'x\n');
+    for (const args of [
+      ['switchpool', 'one', key, '--yes'],
+      ['addpool', 'stratum+tcp://a\u0007b:3333', 'w', key, '--yes', '--password-file', pw],
+      ['addpool', 'stratum+tcp://a:3333', 'w,x', key, '--yes', '--password-file', pw],
+      ['addpool', 'stratum+tcp://a:3333', 'w', key, '--yes'],
+      ['restart', key, '--yes', '--stagger', '10s'],
+      ['raw', 'Bad|cmd', key, '--yes'],
+    ]) {
+      const run = await cli(['control', ...args, '--db', db()]);
+      expect(run.code, args.join(' ')).toBe(2);
+    }
+    expect(f.commandLog).toHaveLength(0);
+  });
+
+  it('--dry-run prints the exact request per miner and sends no write', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow' });
+    const run = await control(['switchpool', '0', ...f.inventory(), '--dry-run']);
+    expect(run.code).toBe(0);
+    expect(run.json.dry_run).toBe(true);
+    expect(run.json.results.map((r) => [r.target, r.result, r.request])).toEqual(
+      f.inventory().map((key) => [key, 'planned', '{"command":"switchpool","parameter":"0"}']),
+    );
+    expect(writesSeen(f)).toEqual([]);
+    expect(f.commandLog.length).toBeGreaterThan(0); // it did read the miners
+  });
+});
+
+describe('pool actions verified by read-back', () => {
+  it('addpool then switchpool to it, each verified by the pools reply, each sent once; password never shown', async () => {
+    const f = await start({ profile: 'cgminer' });
+    const key = f.inventory()[0] as string;
+    const password = 'hunter2-secret';
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw');
+    fs.writeFileSync(pw, `${password}\n`);
+    const added = await control(['addpool', 'stratum+tcp://pool.example:3333', 'farm.w1', key, '--yes', '--password-file', pw, '--db', db()]);
+    expect(added.code).toBe(0);
+    expect(added.json.results[0]).toMatchObject({
+      result: 'verified',
+      ok: true,
+      request: '{"command":"addpool","parameter":"stratum+tcp://pool.example:3333,farm.w1,***"}',
+    });
+    const miner = f.miners[0]!;
+    expect(miner.state.pools.map((p) => p.url)).toEqual(['stratum+tcp://127.0.0.1:3333', 'stratum+tcp://pool.example:3333']);
+
+    const switched = await control(['switchpool', '1', key, '--yes', '--db', db()]);
+    expect(switched.code).toBe(0);
+    expect(switched.json.results[0]?.result).toBe('verified');
+    expect(switched.json.results[0]?.verification?.detail).toMatch(/pool 1 priority 0/);
+    expect(miner.state.pools[1]?.priority).toBe(0);
+
+    expect(writesSeen(f).map((w) => w.command)).toEqual(['addpool', 'switchpool']);
+    // The miner side logs the parameter (that is the miner's business); hashctl's outputs must not.
+    expect(writesSeen(f)[0]?.parameter).toContain(password);
+    for (const text of [added.out, added.err, switched.out, switched.err]) expect(text).not.toContain(password);
+    const sqlite = new Database(db(), { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT * FROM command_log ORDER BY id').all() as Record<string, unknown>[];
+      expect(rows.map((r) => [r.action, r.result])).toEqual([
+        ['addpool', 'verified'],
+        ['switchpool', 'verified'],
+      ]);
+      expect(JSON.stringify(rows)).not.toContain(password);
+      expect(rows[0]?.actor).toMatch(/@/);
+    } finally {
+      sqlite.close();
+    }
+    for (const file of fs.readdirSync(temp.dir)) {
+      expect(fs.readFileSync(path.join(temp.dir, file)).includes(password), file).toBe(false);
+    }
+  });
+
+  it('disablepool of an idle pool is verified by its Disabled status', async () => {
+    const f = await start({ profile: 'antminer-s19', writes: 'allow' });
+    const run = await control(['disablepool', '2', ...f.inventory(), '--yes', '--db', db()]);
+    expect(run.code).toBe(0);
+    expect(run.json.results[0]).toMatchObject({ result: 'verified', verification: { confirmed: true, detail: 'pool 2 status Disabled' } });
+    expect(f.miners[0]!.state.pools[2]?.enabled).toBe(false);
+  });
+
+  it('removepool of the active pool fails with the miner’s own code and message, exit 1', async () => {
+    const f = await start({ profile: 'antminer-s19', writes: 'allow' });
+    const run = await control(['removepool', '0', ...f.inventory(), '--yes', '--db', db()]);
+    expect(run.code).toBe(1);
+    expect(run.json.results[0]).toMatchObject({ result: 'failed', ok: false, error: { kind: 'api', code: 67 } });
+    expect(run.json.results[0]?.error?.msg).toMatch(/^Cannot remove active pool 0:/);
+    expect(f.miners[0]!.state.pools).toHaveLength(3);
+    expect(writesSeen(f)).toHaveLength(1);
+  });
+
+  it('read-only access: refused (kind denied), exit 1, recorded as refused', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'deny' });
+    const run = await control(['switchpool', '0', ...f.inventory(), '--yes', '--db', db()]);
+    expect(run.code).toBe(1);
+    expect(run.json.results.map((r) => [r.result, r.error?.kind, r.error?.code])).toEqual([
+      ['refused', 'denied', 45],
+      ['refused', 'denied', 45],
+    ]);
+    const sqlite = new Database(db(), { readonly: true });
+    try {
+      expect(sqlite.prepare('SELECT result, error_code FROM command_log').all()).toEqual([
+        { result: 'refused', error_code: 45 },
+        { result: 'refused', error_code: 45 },
+      ]);
+    } finally {
+      sqlite.close();
+    }
+  });
+});
+
+describe('at most once', () => {
+  it('a write whose reply never comes is unknown and is not sent again', async () => {
+    let armed = true;
+    const f = await start({
+      profile: 'cgminer',
+      writes: 'allow',
+      // The switchpool is swallowed (the miner never answers nor applies it); later reads answer.
+      onCommand: (entry) => {
+        if (entry.command !== 'switchpool' || !armed) return;
+        armed = false;
+        const miner = farm!.miners[0]!;
+        miner.faults = { ...miner.faults, timeout: 1 };
+        setTimeout(() => {
+          miner.faults = { ...miner.faults, timeout: 0 };
+        }, 0);
+      },
+    });
+    const run = await cli(['control', 'switchpool', '0', ...f.inventory(), '--yes', '--json', '--timeout', '300ms', '--retries', '3', '--verify-timeout', '600ms', '--db', db()]);
+    const json = JSON.parse(run.out);
+    expect(run.code).toBe(1);
+    expect(json.results[0]).toMatchObject({ result: 'unknown', error: { kind: 'timeout' } });
+    expect(writesSeen(f).filter((w) => w.command === 'switchpool')).toHaveLength(1);
+  });
+
+  it('a write applied but answered too late is settled by read-back as verified, sent once', async () => {
+    const f = await start({
+      profile: 'antminer-s19',
+      writes: 'allow',
+      onCommand: (entry) => {
+        if (entry.command !== 'switchpool') return;
+        const miner = farm!.miners[0]!;
+        miner.faults = { ...miner.faults, latencyMs: 1500 };
+        setTimeout(() => {
+          miner.faults = { ...miner.faults, latencyMs: 0 };
+        }, 0);
+      },
+    });
+    const run = await control(['switchpool', '1', ...f.inventory(), '--yes', '--timeout', '300ms', '--db', db()]);
+    expect(run.json.results[0]).toMatchObject({ result: 'verified', ok: true });
+    expect(run.code).toBe(0);
+    expect(writesSeen(f).filter((w) => w.command === 'switchpool')).toHaveLength(1);
+  });
+});
+
+describe('rollout', () => {
+  it('a canary that is not verified stops the rollout: the rest are skipped and get nothing', async () => {
+    const f = await start({ profile: 'cgminer', count: 4, writes: 'allow' });
+    f.miners[0]!.state.access = 'read';
+    const run = await control(['switchpool', '0', ...f.inventory(), '--yes', '--canary', '1', '--db', db()]);
+    expect(run.code).toBe(1);
+    expect(run.json.results.map((r) => r.result)).toEqual(['refused', 'skipped', 'skipped', 'skipped']);
+    expect(run.json.results[1]?.error?.message).toMatch(/canary/);
+    expect(writesSeen(f).map((w) => w.target)).toEqual([f.miners[0]!.key]);
+  });
+
+  it('a good canary lets the batches through, each miner once', async () => {
+    const f = await start({ profile: 'cgminer', count: 5, writes: 'allow' });
+    const run = await control(['enablepool', '0', ...f.inventory(), '--yes', '--canary', '1', '--batch', '2', '--stagger', '10ms', '--db', db()]);
+    expect(run.code).toBe(0);
+    expect(run.json.results.map((r) => r.result)).toEqual(Array(5).fill('verified'));
+    expect(writesSeen(f).map((w) => w.target).sort()).toEqual([...f.inventory()].sort());
+  });
+
+  it('--no-verify reports sent and exits 0', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow' });
+    const run = await control(['enablepool', '0', ...f.inventory(), '--yes', '--no-verify', '--db', db()]);
+    expect(run.code).toBe(0);
+    expect(run.json.results[0]).toMatchObject({ result: 'sent', ok: true });
+    expect(run.json.results[0]?.verification).toBeUndefined();
+  });
+});
+
+describe('dialects', () => {
+  it('restart is verified by the API coming back with uptime reset', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', restartDelayMs: 300 });
+    const before = f.miners[0]!.state.restarts;
+    const run = await control(['restart', ...f.inventory(), '--yes', '--db', db()]);
+    expect(run.json.results[0]).toMatchObject({ result: 'verified', request: '{"command":"restart"}' });
+    expect(run.code).toBe(0);
+    expect(f.miners[0]!.state.restarts).toBe(before + 1);
+    expect(writesSeen(f)).toHaveLength(1);
+  });
+
+  it('pause and resume map to each dialect and are verified by state; Whatsminer and stock Antminer are unsupported', async () => {
+    farm = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
+    const braiins = farm;
+    const lux = await startFarm({ basePort: 0, count: 1, profile: 'luxos' });
+    const avalon = await startFarm({ basePort: 0, count: 1, profile: 'avalon' });
+    const wm = await startFarm({ basePort: 0, count: 1, profile: 'whatsminer', writes: 'allow' });
+    const s19 = await startFarm({ basePort: 0, count: 1, profile: 'antminer-s19', writes: 'allow' });
+    try {
+      const targets = [braiins, lux, avalon, wm, s19].map((x) => x.inventory()[0] as string);
+      const paused = await control(['pause', ...targets, '--yes', '--db', db()]);
+      expect(paused.code).toBe(1);
+      expect(paused.json.results.map((r) => [r.dialect, r.result])).toEqual([
+        ['braiins', 'verified'],
+        ['luxos', 'verified'],
+        ['avalon', 'verified'],
+        ['whatsminer', 'unsupported'],
+        ['antminer', 'unsupported'],
+      ]);
+      expect(paused.json.results[1]?.requests).toEqual([
+        '{"command":"logon"}',
+        '{"command":"curtail","parameter":"{session},sleep"}',
+        '{"command":"logoff","parameter":"{session}"}',
+      ]);
+      expect(paused.json.results[2]?.request).toMatch(/^\{"command":"ascset","parameter":"0,softoff,1:\d+"\}$/);
+      expect([braiins, lux, avalon].map((x) => x.miners[0]!.state.sleeping)).toEqual([true, true, true]);
+      // LuxOS: the session was released and its id never printed.
+      expect(lux.miners[0]!.state.session).toBeNull();
+      const sid = lux.commandLog.find((e) => e.command === 'curtail')?.parameter?.split(',')[0];
+      expect(sid).toBeTruthy();
+      expect(paused.out).not.toContain(sid as string);
+      expect(writesSeen(wm)).toEqual([]);
+      expect(writesSeen(s19)).toEqual([]);
+
+      const resumed = await control(['resume', ...targets.slice(0, 3), '--yes', '--db', db()]);
+      expect(resumed.code).toBe(0);
+      expect([braiins, lux, avalon].map((x) => x.miners[0]!.state.sleeping)).toEqual([false, false, false]);
+    } finally {
+      await Promise.all([lux, avalon, wm, s19].map((x) => x.stop()));
+    }
+  });
+
+  it('raw sends the command verbatim once, reported sent', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow' });
+    const run = await control(['raw', 'enablepool', ...f.inventory(), '--param', '0', '--yes', '--db', db()]);
+    expect(run.code).toBe(0);
+    expect(run.json.results[0]).toMatchObject({ result: 'sent', request: '{"command":"enablepool","parameter":"0"}' });
+    expect(f.commandLog).toEqual([expect.objectContaining({ command: 'enablepool', parameter: '0' })]);
+  });
+});
+
+describe('audit trail', () => {
+  it('a database that cannot be opened is reported on stderr and the restart still goes out', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', restartDelayMs: 100 });
+    temp ??= tempDir();
+    const notADb = path.join(temp.dir, 'not-a-db');
+    fs.writeFileSync(notADb, 'this is not sqlite, and it is long enough to have a header'.repeat(20));
+    const run = await control(['restart', ...f.inventory(), '--yes', '--db', notADb]);
+    expect(run.code).toBe(0);
+    expect(run.err).toMatch(/command log unavailable/);
+    expect(run.json.results[0]?.result).toBe('verified');
+  });
+});
+
+describe('capabilities', () => {
+  it('reports the dialect, write access and actions with read-only probes only', async () => {
+    farm = await startFarm({ basePort: 0, count: 1, profile: 'cgminer' });
+    const s9 = await startFarm({ basePort: 0, count: 1, profile: 'antminer-s9' });
+    const bos = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
+    try {
+      const run = await cli(['control', 'capabilities', farm.inventory()[0]!, s9.inventory()[0]!, bos.inventory()[0]!, '--json']);
+      expect(run.code).toBe(0);
+      const results = JSON.parse(run.out).results;
+      expect(results.map((r: { dialect: string; write_access: boolean }) => [r.dialect, r.write_access])).toEqual([
+        ['generic', true],
+        ['antminer', false],
+        ['braiins', true],
+      ]);
+      expect(results[0].actions).toMatchObject({ restart: 'yes', addpool: 'yes', pause: 'unsupported' });
+      expect(results[1].actions).toMatchObject({ restart: 'denied', switchpool: 'denied', pause: 'unsupported' });
+      expect(results[2].actions).toMatchObject({ restart: 'unsupported', pause: 'yes', switchpool: 'yes' });
+      for (const x of [farm, s9, bos]) expect(writesSeen(x)).toEqual([]);
+    } finally {
+      await Promise.all([s9.stop(), bos.stop()]);
+    }
+  });
+});
