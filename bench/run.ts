@@ -1,8 +1,9 @@
 // `npm run bench`: runs each benchmark module in turn, prints one table of results with their ratios
 // against the baselines measured in the same run, and writes bench/results/<date>.json and
-// bench/results/latest.json. `--only NAME` runs one. Everything is bounded and loopback only.
+// bench/results/latest.json. `--only NAME` runs one; `--quick` passes each module its exported
+// QUICK_OPTIONS (smaller farms, fewer rounds). Everything is bounded and loopback only.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatTable, isReport, normalizeOutcomes } from './lib/report.js';
@@ -19,27 +20,39 @@ export const BENCHES: readonly { name: string; exportName: string }[] = [
   { name: 'sim-scale', exportName: 'benchSimScale' },
 ];
 
-function parseArgs(argv: string[]): { only: string | null } {
+interface RunOptions {
+  only: string | null;
+  quick: boolean;
+}
+
+function parseArgs(argv: string[]): RunOptions {
   let only: string | null = null;
+  let quick = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--only') only = argv[++i] ?? '';
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = argv[++i] ?? '';
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
-    else throw new Error(`unknown argument ${arg} (usage: npm run bench [-- --only NAME])`);
+    else throw new Error(`unknown argument ${arg} (usage: npm run bench [-- --only NAME] [--quick])`);
   }
   if (only !== null && !BENCHES.some((bench) => bench.name === only)) {
     throw new Error(`--only takes one of ${BENCHES.map((bench) => bench.name).join(', ')}`);
   }
-  return { only };
+  return { only, quick };
 }
 
 async function runBench(
   name: string,
   exportName: string,
+  quick: boolean,
   details: Record<string, unknown>,
 ): Promise<BenchOutcome[]> {
-  if (!existsSync(`${benchDir}${name}.ts`))
-    return [{ bench: name, skipped: `bench/${name}.ts does not exist yet` }];
+  const file = `${benchDir}${name}.ts`;
+  if (!existsSync(file)) return [{ bench: name, skipped: `bench/${name}.ts does not exist yet` }];
+  // Importing a standalone script would run it (with our argv): only import modules that export a bench.
+  if (!/export\s+(async\s+)?(function\s+|const\s+)bench\w*/.test(readFileSync(file, 'utf8'))) {
+    return [{ bench: name, skipped: `bench/${name}.ts exports no ${exportName}() (a standalone script?)` }];
+  }
   let module: Record<string, unknown>;
   try {
     module = (await import(`./${name}.js`)) as Record<string, unknown>;
@@ -55,7 +68,8 @@ async function runBench(
     return [{ bench: name, skipped: `bench/${name}.ts exports no ${exportName}()` }];
   process.stderr.write(`bench: ${name}…\n`);
   const started = performance.now();
-  const returned: unknown = await (entry as () => unknown)();
+  const quickOptions = quick ? module.QUICK_OPTIONS : undefined;
+  const returned: unknown = await (entry as (options?: unknown) => unknown)(quickOptions);
   process.stderr.write(`bench: ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   // A module that returns a whole report keeps it, minus the results table, in the JSON file.
   if (isReport(returned)) {
@@ -80,14 +94,14 @@ function gitCommit(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { only } = parseArgs(argv);
+  const { only, quick } = parseArgs(argv);
   const outcomes: BenchOutcome[] = [];
   const details: Record<string, unknown> = {};
   let failed = 0;
   for (const { name, exportName } of BENCHES) {
     if (only !== null && name !== only) continue;
     try {
-      outcomes.push(...(await runBench(name, exportName, details)));
+      outcomes.push(...(await runBench(name, exportName, quick, details)));
     } catch (error) {
       failed++;
       process.stderr.write(`bench: ${name} failed: ${firstLine(error)}\n`);
@@ -105,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
     cpus: os.cpus().length,
     cpu_model: os.cpus()[0]?.model ?? null,
     only,
+    quick,
     results: outcomes.filter((outcome) => !('skipped' in outcome)),
     skipped: outcomes.filter((outcome) => 'skipped' in outcome),
     details,

@@ -93,7 +93,9 @@ function timed(command: string, args: string[], timeoutMs = 600_000): { ms: numb
   });
   const ms = performance.now() - started;
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}: ${String(result.stderr).trim().slice(0, 300)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.status ?? result.signal}: ${String(result.stderr).trim().slice(0, 300)}`,
+    );
   }
   return { ms, stdout: String(result.stdout) };
 }
@@ -105,9 +107,25 @@ function hasCommand(name: string): boolean {
 async function startSimulator(minersRange: string, dir: string): Promise<ChildProcess> {
   const inventory = join(dir, 'inventory.txt');
   const expected = parseAddresses(minersRange).length;
-  const child = spawn(process.execPath, [BIN, 'simulate', '--addresses', minersRange, '--profile', 'mix', '--seed', String(SIM_SEED), '--inventory', inventory, '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'simulate',
+      '--addresses',
+      minersRange,
+      '--profile',
+      'mix',
+      '--seed',
+      String(SIM_SEED),
+      '--inventory',
+      inventory,
+      '-q',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -115,7 +133,8 @@ async function startSimulator(minersRange: string, dir: string): Promise<ChildPr
   // The inventory file appears once every listener is up.
   for (let waited = 0; waited < 120_000; waited += 100) {
     if (child.exitCode !== null) throw new Error(`simulate exited ${child.exitCode}: ${stderr.trim()}`);
-    if (existsSync(inventory) && readFileSync(inventory, 'utf8').trim().split('\n').length === expected) return child;
+    if (existsSync(inventory) && readFileSync(inventory, 'utf8').trim().split('\n').length === expected)
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
@@ -133,7 +152,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** What the mix gave each simulated address: the same draw the simulator makes (profileFor). */
 function expectedMakes(minersRange: string): Map<string, string> {
-  return new Map(parseAddresses(minersRange).map((host, index) => [host, profileFor('mix', SIM_SEED, index).make]));
+  return new Map(
+    parseAddresses(minersRange).map((host, index) => [host, profileFor('mix', SIM_SEED, index).make]),
+  );
 }
 
 interface ScanJson {
@@ -141,7 +162,12 @@ interface ScanJson {
   summary: { miners: number; open: number; targets: number };
 }
 
-function checkScan(json: ScanJson, expected: Map<string, string>, inRange: (host: string) => boolean, check: Check): void {
+function checkScan(
+  json: ScanJson,
+  expected: Map<string, string>,
+  inRange: (host: string) => boolean,
+  check: Check,
+): void {
   check.runs++;
   check.expected_miners = [...expected.keys()].filter(inRange).length;
   for (const result of json.results) {
@@ -163,7 +189,9 @@ s.on('connect',()=>{open++;s.destroy()});s.on('error',()=>{});s.on('close',()=>{
 for(let i=0;i<C;i++)go();`;
 }
 
-async function compareWithNmap(options: Required<Pick<ScanBenchOptions, 'range' | 'minersRange' | 'rounds'>>): Promise<{
+async function compareWithNmap(
+  options: Required<Pick<ScanBenchOptions, 'range' | 'minersRange' | 'rounds'>>,
+): Promise<{
   results: BenchOutcome[];
   checks: Check[];
   nmap: string | null;
@@ -180,10 +208,26 @@ async function compareWithNmap(options: Required<Pick<ScanBenchOptions, 'range' 
     // sweeps exactly what nmap sweeps.
     const rangeForm = `${formatIpv4(first)}-${formatIpv4(last)}`;
     const subjects = [
-      { name: `hashctl scan ${options.range} --json`, args: [BIN, 'scan', options.range, '--json'], inRange: (h: string) => ipv4(h) > first && ipv4(h) < last },
-      { name: `hashctl scan ${rangeForm} --json`, args: [BIN, 'scan', rangeForm, '--json'], inRange: (h: string) => ipv4(h) >= first && ipv4(h) <= last },
+      {
+        name: `hashctl scan ${options.range} --json`,
+        args: [BIN, 'scan', options.range, '--json'],
+        inRange: (h: string) => ipv4(h) > first && ipv4(h) < last,
+      },
+      {
+        name: `hashctl scan ${rangeForm} --json`,
+        args: [BIN, 'scan', rangeForm, '--json'],
+        inRange: (h: string) => ipv4(h) >= first && ipv4(h) <= last,
+      },
     ];
-    const checks: Check[] = subjects.map((s) => ({ subject: s.name, runs: 0, expected_miners: 0, identified: 0, wrong_make: 0, false_miners: 0, open: 0 }));
+    const checks: Check[] = subjects.map((s) => ({
+      subject: s.name,
+      runs: 0,
+      expected_miners: 0,
+      identified: 0,
+      wrong_make: 0,
+      false_miners: 0,
+      open: 0,
+    }));
     const samples = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
     const nmapPath = hasCommand('nmap') ? 'nmap' : null;
     const nmapName = `nmap -sT -n -Pn -p 4028 --open ${options.range}`;
@@ -199,7 +243,17 @@ async function compareWithNmap(options: Required<Pick<ScanBenchOptions, 'range' 
         checkScan(JSON.parse(stdout) as ScanJson, expected, subject.inRange, checks[index] as Check);
       }
       if (nmapPath) {
-        const { ms, stdout } = timed(nmapPath, ['-sT', '-n', '-Pn', '-p', '4028', '--open', '-oG', '-', options.range]);
+        const { ms, stdout } = timed(nmapPath, [
+          '-sT',
+          '-n',
+          '-Pn',
+          '-p',
+          '4028',
+          '--open',
+          '-oG',
+          '-',
+          options.range,
+        ]);
         if (record) {
           nmapSamples.push(ms);
           nmapOpen.push(stdout.split('\n').filter((line) => line.includes('4028/open')).length);
@@ -228,12 +282,22 @@ async function compareWithNmap(options: Required<Pick<ScanBenchOptions, 'range' 
     });
     results.push(
       compareSamples(
-        { bench: 'scan', subject: nodeName, unit: 'ms', better: 'lower', notes: 'connect only, no identification: the floor for a Node scanner' },
+        {
+          bench: 'scan',
+          subject: nodeName,
+          unit: 'ms',
+          better: 'lower',
+          notes: 'connect only, no identification: the floor for a Node scanner',
+        },
         nodeSamples,
         nmapBaseline,
       ),
     );
-    if (!nmapPath) results.push({ bench: 'scan', skipped: 'nmap is not installed (apt-get install -y nmap): no nmap baseline' });
+    if (!nmapPath)
+      results.push({
+        bench: 'scan',
+        skipped: 'nmap is not installed (apt-get install -y nmap): no nmap baseline',
+      });
     const nmapNote = nmapPath ? `nmap found ${median(nmapOpen)} open ports per run` : null;
     return { results, checks, nmap: nmapNote };
   } finally {
@@ -265,11 +329,29 @@ function makeNamespace(name: string, range: string): string {
       '}',
       '',
     ].join('\n');
-    execFileSync('ip', ['netns', 'exec', name, 'nft', '-f', '-'], { input: ruleset, stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync('ip', ['netns', 'exec', name, 'nft', '-f', '-'], {
+      input: ruleset,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     return `nftables rule in namespace ${name} drops SYNs to ${range}`;
   }
   if (hasCommand('iptables')) {
-    sh(['ip', 'netns', 'exec', name, 'iptables', '-A', 'INPUT', '-d', range, '-p', 'tcp', '--syn', '-j', 'DROP']);
+    sh([
+      'ip',
+      'netns',
+      'exec',
+      name,
+      'iptables',
+      '-A',
+      'INPUT',
+      '-d',
+      range,
+      '-p',
+      'tcp',
+      '--syn',
+      '-j',
+      'DROP',
+    ]);
     return `iptables rule in namespace ${name} drops SYNs to ${range}`;
   }
   throw new Error('neither nft nor iptables is installed: no way to drop SYNs inside the namespace');
@@ -279,7 +361,10 @@ function deleteNamespace(name: string): void {
   spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
 }
 
-function silentSweep(range: string, points: { timeout: string; concurrency: number | null }[]): { sweep: SweepPoint[]; namespace: string; results: BenchOutcome[] } {
+function silentSweep(
+  range: string,
+  points: { timeout: string; concurrency: number | null }[],
+): { sweep: SweepPoint[]; namespace: string; results: BenchOutcome[] } {
   const name = `hashctl-bench-${process.pid}`;
   const cleanup = (): void => deleteNamespace(name);
   process.once('exit', cleanup); // even if something below throws past the finally
@@ -290,23 +375,60 @@ function silentSweep(range: string, points: { timeout: string; concurrency: numb
     cleanup();
     process.removeListener('exit', cleanup);
     const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { sweep: [], namespace: `not made: ${why}`, results: [{ bench: 'scan', skipped: `silent sweep: no namespace (${why})` }] };
+    return {
+      sweep: [],
+      namespace: `not made: ${why}`,
+      results: [{ bench: 'scan', skipped: `silent sweep: no namespace (${why})` }],
+    };
   }
   try {
     // Silent, not refused: a few addresses must end in a connect timeout.
-    const probe = timed('ip', ['netns', 'exec', name, process.execPath, BIN, 'scan', `${range.split('/')[0]}/29`, '--timeout', '300ms', '--all', '--json']);
+    const probe = timed('ip', [
+      'netns',
+      'exec',
+      name,
+      process.execPath,
+      BIN,
+      'scan',
+      `${range.split('/')[0]}/29`,
+      '--timeout',
+      '300ms',
+      '--all',
+      '--json',
+    ]);
     const kinds = (JSON.parse(probe.stdout) as { results: { kind?: string }[] }).results.map((r) => r.kind);
     if (kinds.length === 0 || kinds.some((kind) => kind !== 'timeout')) {
-      throw new Error(`addresses in ${range} are not silent inside the namespace (kinds: ${kinds.join(',')})`);
+      throw new Error(
+        `addresses in ${range} are not silent inside the namespace (kinds: ${kinds.join(',')})`,
+      );
     }
     const sweep: SweepPoint[] = [];
     const results: BenchOutcome[] = [];
     for (const point of points) {
-      const args = ['netns', 'exec', name, process.execPath, BIN, 'scan', range, '--timeout', point.timeout, '--json', '-q'];
+      const args = [
+        'netns',
+        'exec',
+        name,
+        process.execPath,
+        BIN,
+        'scan',
+        range,
+        '--timeout',
+        point.timeout,
+        '--json',
+        '-q',
+      ];
       if (point.concurrency !== null) args.push('--concurrency', String(point.concurrency));
       const { ms, stdout } = timed('ip', args);
       const { summary } = JSON.parse(stdout) as {
-        summary: { targets: number; none: number; concurrency: number; connect_timeout_ms: number; elapsed_ms: number; backoffs: number };
+        summary: {
+          targets: number;
+          none: number;
+          concurrency: number;
+          connect_timeout_ms: number;
+          elapsed_ms: number;
+          backoffs: number;
+        };
       };
       const ideal = Math.ceil(summary.targets / summary.concurrency) * summary.connect_timeout_ms;
       sweep.push({
@@ -342,7 +464,8 @@ function silentSweep(range: string, points: { timeout: string; concurrency: numb
 }
 
 export async function benchScan(options: ScanBenchOptions = {}): Promise<ScanBenchReport> {
-  if (!existsSync(join(root, 'dist/hashctl.cjs'))) throw new Error('dist/hashctl.cjs is missing: run npm run build');
+  if (!existsSync(join(root, 'dist/hashctl.cjs')))
+    throw new Error('dist/hashctl.cjs is missing: run npm run build');
   const comparison = await compareWithNmap({
     range: options.range ?? '127.0.16.0/20',
     minersRange: options.minersRange ?? '127.0.16.0/22',
@@ -374,7 +497,9 @@ function printReport(report: ScanBenchReport): void {
       out.write(`${r.bench}\tskipped: ${r.skipped}\n`);
       continue;
     }
-    out.write(`${r.subject}\t${r.value.toFixed(0)}\t${r.baseline?.subject ?? '-'}\t${r.baseline?.value.toFixed(0) ?? '-'}\t${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`}\t${r.notes ?? ''}\n`);
+    out.write(
+      `${r.subject}\t${r.value.toFixed(0)}\t${r.baseline?.subject ?? '-'}\t${r.baseline?.value.toFixed(0) ?? '-'}\t${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`}\t${r.notes ?? ''}\n`,
+    );
   }
   if (report.nmap) out.write(`${report.nmap}\n`);
   out.write(`namespace: ${report.namespace}\n`);
@@ -384,8 +509,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
   // Standalone runs measure the current sources: bundle first (npm run bench does this itself).
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
-  benchScan(quick ? { rounds: 2, sweepPoints: [{ timeout: '1s', concurrency: null }] } : {}).then(printReport, (error: unknown) => {
-    process.stderr.write(`bench scan: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  benchScan(quick ? { rounds: 2, sweepPoints: [{ timeout: '1s', concurrency: null }] } : {}).then(
+    printReport,
+    (error: unknown) => {
+      process.stderr.write(`bench scan: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -13,6 +13,8 @@ export interface StartBenchOptions {
   rounds?: number;
 }
 
+export const QUICK_OPTIONS: StartBenchOptions = { rounds: 8 };
+
 interface Subject {
   name: string;
   command: string;

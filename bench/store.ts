@@ -16,6 +16,8 @@ export interface StoreBenchOptions {
   cycles?: number;
 }
 
+export const QUICK_OPTIONS: StoreBenchOptions = { miners: 200, cycles: 8 };
+
 const HISTORY_COLUMNS = `run_id INTEGER NOT NULL, miner_id INTEGER NOT NULL, site_id INTEGER NOT NULL, ts INTEGER NOT NULL,
   hashrate_hs REAL, temp_chip_max_c REAL, temp_board_max_c REAL, fan_min_rpm INTEGER, boards_ok INTEGER,
   boards_total INTEGER, chips INTEGER, chips_expected INTEGER, power_w REAL, accepted INTEGER, rejected INTEGER,

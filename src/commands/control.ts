@@ -39,14 +39,18 @@ export function parseControlOptions(
 ): ControlCommandOptions {
   if (targets.length === 0) throw new UsageError('name the miners (TARGETS)');
   const text = (key: string) => (raw[key] === undefined ? undefined : String(raw[key]));
-  const batch = text('batch') === undefined ? 0 : parseIntFlag(text('batch') as string, '--batch', 1, 1_000_000);
+  const batch =
+    text('batch') === undefined ? 0 : parseIntFlag(text('batch') as string, '--batch', 1, 1_000_000);
   const staggerText = text('stagger');
-  if (staggerText !== undefined && batch === 0) throw new UsageError('--stagger spaces batches: give --batch N too');
+  if (staggerText !== undefined && batch === 0)
+    throw new UsageError('--stagger spaces batches: give --batch N too');
   const passwordFile = text('passwordFile') ?? null;
-  if (passwordFile !== null && action.name !== 'addpool') throw new UsageError('--password-file applies to addpool only');
+  if (passwordFile !== null && action.name !== 'addpool')
+    throw new UsageError('--password-file applies to addpool only');
   if (passwordFile === '') throw new UsageError('--password-file needs a file name');
   const verify = raw.verify !== false;
-  if (!verify && text('verifyTimeout') !== undefined) throw new UsageError('--verify-timeout and --no-verify contradict');
+  if (!verify && text('verifyTimeout') !== undefined)
+    throw new UsageError('--verify-timeout and --no-verify contradict');
   return {
     targets,
     action,
@@ -55,7 +59,8 @@ export function parseControlOptions(
     yes: raw.yes === true,
     verify,
     verifyTimeoutMs: parseDuration(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT, '--verify-timeout'),
-    canary: text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
+    canary:
+      text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
     batch,
     staggerMs: staggerText === undefined ? 0 : parseDuration(staggerText, '--stagger'),
     db: text('db'),
@@ -69,10 +74,13 @@ async function readPasswordFile(file: string, ctx: Context): Promise<string> {
   try {
     content = await readFile(resolve(ctx.cwd, file), 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read --password-file '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+    throw new UsageError(
+      `cannot read --password-file '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+    );
   }
   const password = content.split(/\r?\n/)[0] ?? '';
-  if (password === '') throw new UsageError(`--password-file '${file}' is empty: cgminer needs a password (use x)`);
+  if (password === '')
+    throw new UsageError(`--password-file '${file}' is empty: cgminer needs a password (use x)`);
   return password;
 }
 
@@ -80,9 +88,12 @@ async function readPasswordFile(file: string, ctx: Context): Promise<string> {
 async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise<ControlAction> {
   const action = opts.action;
   if (action.name !== 'addpool' || action.password !== '') return action;
-  if (opts.passwordFile !== null) return { ...action, password: await readPasswordFile(opts.passwordFile, ctx) };
+  if (opts.passwordFile !== null)
+    return { ...action, password: await readPasswordFile(opts.passwordFile, ctx) };
   if (ctx.stdin.isTTY !== true) {
-    throw new UsageError('addpool needs the pool password: give --password-file FILE (no terminal to ask on)');
+    throw new UsageError(
+      'addpool needs the pool password: give --password-file FILE (no terminal to ask on)',
+    );
   }
   const { askPassword } = await import('../control/prompt.js');
   const password = await askPassword(ctx, `password for ${action.user} on ${action.url}: `);
@@ -107,17 +118,25 @@ function openCommandLog(
   } catch (error) {
     // An emergency restart must not wait on a broken or read-only database: say so and go on.
     if (!globals.quiet || flag !== undefined) {
-      ctx.stderr.write(`hashctl: command log unavailable (${errorMessage(error)}); continuing without an audit trail\n`);
+      ctx.stderr.write(
+        `hashctl: command log unavailable (${errorMessage(error)}); continuing without an audit trail\n`,
+      );
     }
     return { log: null, close: () => {} };
   }
 }
 
-export async function runControl(opts: ControlCommandOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runControl(
+  opts: ControlCommandOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const interactive = ctx.stdin.isTTY === true;
   // Before any traffic: a write needs a yes, from the flag or from a person at a terminal.
   if (!opts.dryRun && !opts.yes && !interactive) {
-    throw new UsageError('refusing to send writes without confirmation: pass --yes (stdin is not a terminal)');
+    throw new UsageError(
+      'refusing to send writes without confirmation: pass --yes (stdin is not a terminal)',
+    );
   }
   const { validateAction } = await import('../control/dialects.js');
   validateAction(opts.action.name === 'addpool' ? { ...opts.action, password: 'x' } : opts.action);
@@ -184,7 +203,9 @@ export async function runControl(opts: ControlCommandOptions, globals: GlobalOpt
         client,
         log: audit.log,
         onLogError: (error) =>
-          ctx.stderr.write(`hashctl: command log write failed (${errorMessage(error)}); continuing without it\n`),
+          ctx.stderr.write(
+            `hashctl: command log write failed (${errorMessage(error)}); continuing without it\n`,
+          ),
         actor: prompt.actorName(ctx.env),
         source: 'cli',
       },
@@ -193,6 +214,7 @@ export async function runControl(opts: ControlCommandOptions, globals: GlobalOpt
   } finally {
     audit.close();
   }
+  if (run.results.length === 0 && !run.interrupted) throw new UsageError('no miners in the targets given');
   await writeControlResults(run, globals, ctx);
   if (run.interrupted) return EXIT.interrupted;
   if (run.declined) {
@@ -209,15 +231,28 @@ function detailOf(result: TargetControlResult): string {
   return parts.join('; ') || '-';
 }
 
-export async function writeControlResults(run: ControlRun, globals: GlobalOptions, ctx: Context): Promise<void> {
+export async function writeControlResults(
+  run: ControlRun,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<void> {
   const { palette, writeJson, writeTable } = await import('../output/render.js');
   if (globals.json) {
-    writeJson(ctx.stdout, { action: run.description, dry_run: run.dryRun, run_id: run.runId, results: run.results });
+    writeJson(ctx.stdout, {
+      action: run.description,
+      dry_run: run.dryRun,
+      run_id: run.runId,
+      results: run.results,
+    });
     return;
   }
   const paint = await palette(globals.color);
   const colour = (result: TargetControlResult) =>
-    result.ok ? paint.green : result.result === 'skipped' || result.result === 'unsupported' ? paint.dim : paint.red;
+    result.ok
+      ? paint.green
+      : result.result === 'skipped' || result.result === 'unsupported'
+        ? paint.dim
+        : paint.red;
   const rows = run.results.map((r) => [
     r.target,
     r.dialect ?? '-',
@@ -237,7 +272,11 @@ export async function writeControlResults(run: ControlRun, globals: GlobalOption
 
 // ------------------------------------------------------------------------------------ capabilities
 
-export async function runCapabilities(targetSpecs: string[], globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runCapabilities(
+  targetSpecs: string[],
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const { parseTargetSpecs } = await import('../targets/index.js');
   const { createClient } = await import('../cgminer/client.js');
   const { probeAllCapabilities } = await import('../control/capabilities.js');
@@ -254,7 +293,12 @@ export async function runCapabilities(targetSpecs: string[], globals: GlobalOpti
     sleep: ctx.sleep,
     random: ctx.random,
   });
-  const results: CapabilityResult[] = await probeAllCapabilities(client, targets, globals.concurrency ?? 64, ctx);
+  const results: CapabilityResult[] = await probeAllCapabilities(
+    client,
+    targets,
+    globals.concurrency ?? 64,
+    ctx,
+  );
   const { writeJson, writeTable } = await import('../output/render.js');
   if (globals.json) {
     writeJson(ctx.stdout, { results });
@@ -263,9 +307,19 @@ export async function runCapabilities(targetSpecs: string[], globals: GlobalOpti
     const rows = results.map((r) =>
       r.error
         ? [r.target, '-', '-', ...DIALECT_ACTIONS.map(() => '-'), `${r.error.kind}: ${r.error.message}`]
-        : [r.target, r.dialect ?? '-', access(r.write_access), ...DIALECT_ACTIONS.map((a) => r.actions[a] ?? '-'), '-'],
+        : [
+            r.target,
+            r.dialect ?? '-',
+            access(r.write_access),
+            ...DIALECT_ACTIONS.map((a) => r.actions[a] ?? '-'),
+            '-',
+          ],
     );
-    await writeTable(ctx.stdout, ['TARGET', 'DIALECT', 'WRITE', ...DIALECT_ACTIONS.map((a) => a.toUpperCase()), 'ERROR'], rows);
+    await writeTable(
+      ctx.stdout,
+      ['TARGET', 'DIALECT', 'WRITE', ...DIALECT_ACTIONS.map((a) => a.toUpperCase()), 'ERROR'],
+      rows,
+    );
   }
   if (ctx.signal.aborted) return EXIT.interrupted;
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
@@ -280,7 +334,10 @@ function withWriteFlags(command: Command): Command {
     .option('--canary <n>', 'do N miners first; stop (the rest skipped) unless all are verified')
     .option('--batch <n>', 'after the canary, N miners per batch')
     .option('--stagger <duration>', 'pause between batches (e.g. 10s)')
-    .option('--verify-timeout <duration>', `how long to read back for the change (default ${DEFAULT_VERIFY_TIMEOUT})`)
+    .option(
+      '--verify-timeout <duration>',
+      `how long to read back for the change (default ${DEFAULT_VERIFY_TIMEOUT})`,
+    )
     .option('--no-verify', 'report `sent` once the miner acknowledges; no read-back')
     .option('--db <path>', 'database for command_log (default $HASHCTL_DB or the XDG data dir)');
 }
@@ -290,7 +347,12 @@ export const registerControl: RegisterCommand = (program, env) => {
     .command('control')
     .description('restart miners, change pools, pause/resume, safely: dry run, canary, read-back, audit log');
 
-  const action = (name: string, description: string, args: string[], build: (values: string[]) => ControlAction) => {
+  const action = (
+    name: string,
+    description: string,
+    args: string[],
+    build: (values: string[]) => ControlAction,
+  ) => {
     const sub = control.command(name).description(description);
     for (const arg of args) sub.argument(arg);
     sub.argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)');
@@ -304,12 +366,22 @@ export const registerControl: RegisterCommand = (program, env) => {
     });
   };
 
-  action('restart', 'restart the mining software; verified by the API coming back with uptime reset', [], () => ({
-    name: 'restart',
-  }));
-  action('pause', 'stop hashing where the firmware can (LuxOS curtail, Braiins pause, Avalon softoff)', [], () => ({
-    name: 'pause',
-  }));
+  action(
+    'restart',
+    'restart the mining software; verified by the API coming back with uptime reset',
+    [],
+    () => ({
+      name: 'restart',
+    }),
+  );
+  action(
+    'pause',
+    'stop hashing where the firmware can (LuxOS curtail, Braiins pause, Avalon softoff)',
+    [],
+    () => ({
+      name: 'pause',
+    }),
+  );
   action('resume', 'resume hashing after pause', [], () => ({ name: 'resume' }));
   for (const [name, description] of [
     ['switchpool', 'make pool INDEX the top priority'],
@@ -319,16 +391,26 @@ export const registerControl: RegisterCommand = (program, env) => {
   ] as const) {
     action(name, description, ['<index>'], ([index]) => ({ name, pool: poolIndex(index ?? '') }));
   }
-  action('addpool', 'add a pool; the password comes from --password-file or a prompt, never a flag', ['<url>', '<user>'], ([url, user]) => ({
-    name: 'addpool',
-    url: url ?? '',
-    user: user ?? '',
-    password: '',
-  })).option('--password-file <file>', 'file whose first line is the pool password');
-  action('raw', 'send one API command as a write (never retried), for experts', ['<command>'], ([command]) => ({
-    name: 'raw',
-    command: command ?? '',
-  })).option('--param <parameter>', 'the parameter of COMMAND');
+  action(
+    'addpool',
+    'add a pool; the password comes from --password-file or a prompt, never a flag',
+    ['<url>', '<user>'],
+    ([url, user]) => ({
+      name: 'addpool',
+      url: url ?? '',
+      user: user ?? '',
+      password: '',
+    }),
+  ).option('--password-file <file>', 'file whose first line is the pool password');
+  action(
+    'raw',
+    'send one API command as a write (never retried), for experts',
+    ['<command>'],
+    ([command]) => ({
+      name: 'raw',
+      command: command ?? '',
+    }),
+  ).option('--param <parameter>', 'the parameter of COMMAND');
 
   control
     .command('capabilities')

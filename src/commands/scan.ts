@@ -48,7 +48,9 @@ export function parseScanOptions(
   const outFile = raw.out === undefined ? null : String(raw.out);
   if (outFile === '') throw new UsageError('--out needs a file name');
   const replyTimeoutMs =
-    raw.replyTimeout === undefined ? SCAN_DEFAULT_REPLY_TIMEOUT_MS : parseDuration(String(raw.replyTimeout), '--reply-timeout');
+    raw.replyTimeout === undefined
+      ? SCAN_DEFAULT_REPLY_TIMEOUT_MS
+      : parseDuration(String(raw.replyTimeout), '--reply-timeout');
   const connectTimeoutMs = sources.timeoutGiven ? globals.timeoutMs : SCAN_DEFAULT_CONNECT_TIMEOUT_MS;
   if (connectTimeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
   if (replyTimeoutMs <= 0) throw new UsageError('--reply-timeout must be more than 0');
@@ -65,7 +67,11 @@ export function parseScanOptions(
   };
 }
 
-export async function runScan(opts: ScanCommandOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runScan(
+  opts: ScanCommandOptions,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<number> {
   const [scanLib, { connectionLimit }, render] = await Promise.all([
     import('../scan/index.js'),
     import('../cgminer/limits.js'),
@@ -100,7 +106,8 @@ export async function runScan(opts: ScanCommandOptions, globals: GlobalOptions, 
         maxBytes: globals.maxBytes,
         concurrency,
         retries: opts.retries,
-        keepNone: opts.all,
+        // --ndjson has already streamed every result; holding millions of `none` for nothing would not do.
+        keepNone: opts.all && !opts.ndjson,
         signal: ctx.signal,
         now: ctx.now,
         sleep: ctx.sleep,
@@ -141,8 +148,10 @@ export async function runScan(opts: ScanCommandOptions, globals: GlobalOptions, 
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
-    if (opts.outFile !== null) ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
-    if (summary.interrupted) ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
+    if (opts.outFile !== null)
+      ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
+    if (summary.interrupted)
+      ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
   }
   return summary.interrupted ? EXIT.interrupted : EXIT.ok;
 }
@@ -169,7 +178,13 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
   const tty = ctx.stdout.isTTY === true;
   const paint = await palette(globals.color);
   const outcome = (value: ScanResult['outcome']): string =>
-    tty ? (value === 'miner' ? paint.green(value) : value === 'open' ? paint.yellow(value) : paint.dim(value)) : value;
+    tty
+      ? value === 'miner'
+        ? paint.green(value)
+        : value === 'open'
+          ? paint.yellow(value)
+          : paint.dim(value)
+      : value;
   const rows = results.map((r) => [
     r.host,
     String(r.port),
@@ -180,7 +195,9 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
     (r.reason ?? '').replace(/\s+/g, ' '),
   ]);
   if (tty && rows.length === 0) return;
-  await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, { tty });
+  await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, {
+    tty,
+  });
 }
 
 /** Written to a temporary name and renamed, so `collect @FILE` never reads half an inventory. */
@@ -192,16 +209,22 @@ async function writeInventoryFile(path: string, inventory: unknown): Promise<voi
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => {});
-    throw new HashctlError('io', `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    throw new HashctlError(
+      'io',
+      `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 export const registerScan: RegisterCommand = (program, env) => {
   program
     .command('scan')
-    .description('discover miners on subnets: a fast TCP sweep, then make, model and firmware of what answered')
+    .description(
+      'discover miners on subnets: a fast TCP sweep, then make, model and firmware of what answered',
+    )
     .argument('<ranges...>', 'addresses to scan (CIDR, range, HOST[:PORT], @FILE, -)')
     .option('--reply-timeout <duration>', 'after connecting, how long the first reply may take', '3s')
     .option('--ndjson', 'stream one JSON object per endpoint as found, then a summary line')
@@ -217,7 +240,11 @@ export const registerScan: RegisterCommand = (program, env) => {
       const { parsePortList } = await import('../scan/targets.js');
       const ports = parsePortList(String(command.optsWithGlobals().port ?? '4028'));
       // The shared --port parser takes one port; scan takes a list, so it sees only the first.
-      command.parent?.setOptionValueWithSource('port', String(ports[0]), command.getOptionValueSourceWithGlobals('port'));
+      command.parent?.setOptionValueWithSource(
+        'port',
+        String(ports[0]),
+        command.getOptionValueSourceWithGlobals('port'),
+      );
       const given = (flag: string) => {
         const source = command.getOptionValueSourceWithGlobals(flag);
         return source !== undefined && source !== 'default';

@@ -5,9 +5,12 @@
 // `limits` and `posture`, which need the miner's answer, exit 1 when a target could not be read.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { EXIT, StoreError, UsageError } from '../errors.js';
+import { EXIT, StoreError, UsageError, errorMessage } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
 import type { Target } from '../targets/types.js';
+import type { Store } from '../store/open.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
+import type { ProtectReport } from '../thermal/protect.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
@@ -23,6 +26,15 @@ export interface ThermalCheckOptions extends ThermalCommonOptions {
   fromDb: boolean;
   db: string | undefined;
   failOn: ThermalLevel;
+  /** --protect: pause the miners whose evaluation asks for it (through src/control). */
+  protect: ThermalProtectFlags | null;
+}
+
+export interface ThermalProtectFlags {
+  dryRun: boolean;
+  yes: boolean;
+  cooldownMs: number;
+  verifyTimeoutMs: number;
 }
 
 export interface ThermalPostureOptions extends ThermalCommonOptions {
@@ -109,6 +121,10 @@ export async function runThermalCheck(
   ctx: Context,
 ): Promise<number> {
   const { checkSource, checkExitCode, sortResults, summarize } = await import('../thermal/check.js');
+  // Before any traffic: a protective write needs a yes, from the flag or from a person at a terminal.
+  if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && ctx.stdin.isTTY !== true) {
+    throw new UsageError('--protect sends writes: pass --yes (stdin is not a terminal) or --dry-run');
+  }
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const useStore = opts.fromDb || opts.db !== undefined;
@@ -142,6 +158,9 @@ export async function runThermalCheck(
 
   results = sortResults(results);
   const summary = summarize(results, opts.failOn);
+  const protect = opts.protect
+    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx)
+    : null;
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
     writeJson(ctx.stdout, {
@@ -161,9 +180,11 @@ export async function runThermalCheck(
         ...(r.transition ? { transition: r.transition } : {}),
       })),
       summary,
+      ...(protect ? { protect } : {}),
     });
   } else {
     await writeCheckTable(results, globals, ctx);
+    if (protect) await writeProtectTable(protect, ctx);
     if (!globals.quiet) {
       ctx.stderr.write(
         `${summary.total} miners: ${summary.critical} critical, ${summary.warn} warn, ${summary.ok} ok, ${summary.unknown} unknown\n`,
@@ -171,6 +192,82 @@ export async function runThermalCheck(
     }
   }
   return checkExitCode(summary);
+}
+
+/** --protect: pause what must be paused, with the cooldown and audit in the store. */
+async function runProtection(
+  results: CheckResult[],
+  flags: ThermalProtectFlags,
+  dbFlag: string | undefined,
+  site: string | null,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<ProtectReport> {
+  const { protectMiners } = await import('../thermal/protect.js');
+  const { createClient } = await import('../cgminer/client.js');
+  const { actorName, confirmOnTty } = await import('../control/prompt.js');
+  const { openStore, resolveDbPath } = await import('../store/index.js');
+  let store: Store | null = null;
+  if (!flags.dryRun && results.some((r) => r.action === 'pause')) {
+    const file = resolveDbPath(dbFlag, ctx.env, ctx.cwd);
+    try {
+      store = openStore(file);
+    } catch (error) {
+      // Protection must not wait on a broken database: go on without cooldown or audit, and say so.
+      ctx.stderr.write(
+        `hashctl: store unavailable for --protect (${errorMessage(error)}); pausing without cooldown or command log\n`,
+      );
+    }
+  }
+  const client = createClient({
+    timeoutMs: globals.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: globals.retries,
+    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
+    sleep: ctx.sleep,
+    random: ctx.random,
+  });
+  try {
+    return await protectMiners(
+      results,
+      {
+        dryRun: flags.dryRun,
+        yes: flags.yes,
+        ...(flags.yes || ctx.stdin.isTTY !== true
+          ? {}
+          : {
+              confirm: (summary) =>
+                summary.miners === 0
+                  ? Promise.resolve(false)
+                  : confirmOnTty(
+                      ctx,
+                      `thermal protection: pause ${summary.miners} miner(s) running critical?`,
+                    ),
+            }),
+        cooldownMs: flags.cooldownMs,
+        verifyTimeoutMs: flags.verifyTimeoutMs,
+        concurrency: globals.concurrency ?? 64,
+        client,
+        store,
+        site,
+        actor: actorName(ctx.env),
+      },
+      ctx,
+    );
+  } finally {
+    store?.close();
+  }
+}
+
+async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<void> {
+  if (report.outcomes.length === 0) return;
+  const { writeTable } = await import('../output/render.js');
+  ctx.stdout.write('\n');
+  await writeTable(
+    ctx.stdout,
+    ['TARGET', 'PROTECT', 'RESULT', 'DETAIL'],
+    report.outcomes.map((o) => [o.target, o.action, o.result, o.detail ?? '-']),
+  );
 }
 
 async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, ctx: Context): Promise<void> {
@@ -485,6 +582,25 @@ export function parseThermalCheckOptions(
   if (fromDb && targets.length > 0) throw new UsageError('give either TARGETS or --from-db, not both');
   if (!fromDb && targets.length === 0)
     throw new UsageError('name the miners to check (TARGETS) or use --from-db');
+  const protectFlags = ['yes', 'dryRun', 'cooldown', 'verifyTimeout'].filter((key) => raw[key] !== undefined);
+  if (raw.protect !== true && protectFlags.length > 0) {
+    throw new UsageError('--yes, --dry-run, --cooldown and --verify-timeout go with --protect');
+  }
+  if (raw.protect === true && fromDb) {
+    throw new UsageError('--protect acts on live readings: name the miners (TARGETS) instead of --from-db');
+  }
+  const protect: ThermalProtectFlags | null =
+    raw.protect === true
+      ? {
+          dryRun: raw.dryRun === true,
+          yes: raw.yes === true,
+          cooldownMs: parseDuration(raw.cooldown === undefined ? '30m' : String(raw.cooldown), '--cooldown'),
+          verifyTimeoutMs: parseDuration(
+            raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
+            '--verify-timeout',
+          ),
+        }
+      : null;
   return {
     targets,
     fromDb,
@@ -492,6 +608,7 @@ export function parseThermalCheckOptions(
     site: optionalText(raw.site) ?? null,
     configFile: optionalText(raw.config),
     failOn: parseFailOn(raw.failOn),
+    protect,
   };
 }
 
@@ -521,6 +638,11 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--db <path>', 'database: remember states (hysteresis) and record changes in thermal_events')
     .option('--fail-on <level>', 'warn or critical (default critical)')
     .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
+    .option('--protect', 'pause miners whose evaluation says pause (as `hashctl control pause`)')
+    .option('-y, --yes', 'with --protect: do not ask (required when stdin is not a terminal)')
+    .option('--dry-run', 'with --protect: print the pause requests; send nothing')
+    .option('--cooldown <duration>', 'with --protect: pause a miner at most once per this (default 30m)')
+    .option('--verify-timeout <duration>', 'with --protect: how long to read back the pause (default 30s)')
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       env.exit(await runThermalCheck(parseThermalCheckOptions(targets, raw), globals, env.ctx));

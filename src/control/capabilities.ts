@@ -43,9 +43,18 @@ function isDenied(reply: DecodedReply): boolean {
   return reply.status.code === 45 || /access denied|permission denied/i.test(reply.status.msg ?? '');
 }
 
-async function askCheck(client: MinerClient, target: Target, command: string, signal: AbortSignal): Promise<CheckAnswer> {
+async function askCheck(
+  client: MinerClient,
+  target: Target,
+  command: string,
+  signal: AbortSignal,
+): Promise<CheckAnswer> {
   try {
-    const reply = await client.request(target, 'check', { parameter: command, allowErrorStatus: true, signal });
+    const reply = await client.request(target, 'check', {
+      parameter: command,
+      allowErrorStatus: true,
+      signal,
+    });
     if (!reply.ok) return 'unknown';
     const records = reply.body.CHECK;
     const record = Array.isArray(records) ? (records[0] as Record<string, unknown> | undefined) : undefined;
@@ -59,7 +68,11 @@ async function askCheck(client: MinerClient, target: Target, command: string, si
   }
 }
 
-async function askPrivileged(client: MinerClient, target: Target, signal: AbortSignal): Promise<boolean | null> {
+async function askPrivileged(
+  client: MinerClient,
+  target: Target,
+  signal: AbortSignal,
+): Promise<boolean | null> {
   try {
     const reply = await client.request(target, 'privileged', { allowErrorStatus: true, signal });
     if (reply.ok) return true;
@@ -120,7 +133,8 @@ export async function probeCapabilities(
       // The weakest answer of the commands an action needs decides it.
       if (answer === 'missing') status = 'missing';
       else if (answer === 'denied' && status !== 'missing') status = 'denied';
-      else if (answer === 'unknown' && status === 'yes') status = writeAccess === false ? 'denied' : 'unknown';
+      else if (answer === 'unknown' && status === 'yes')
+        status = writeAccess === false ? 'denied' : 'unknown';
     }
     actions[name] = status;
   }
@@ -153,7 +167,8 @@ export async function probeAllCapabilities(
   for await (const item of runPool(
     indexed(),
     concurrency,
-    async ([index, target]: [number, Target]) => [index, await probeCapabilities(client, target, ctx)] as [number, CapabilityResult],
+    async ([index, target]: [number, Target]) =>
+      [index, await probeCapabilities(client, target, ctx)] as [number, CapabilityResult],
     { signal: ctx.signal },
   )) {
     out.push(item);

@@ -78,11 +78,15 @@ export function validateAction(action: ControlAction): void {
       ['user', action.user],
     ] as const) {
       if (/[,\\|]/.test(value)) {
-        throw new UsageError(`cannot send addpool: the pool ${label} contains ',', '\\' or '|', which miners split on`);
+        throw new UsageError(
+          `cannot send addpool: the pool ${label} contains ',', '\\' or '|', which miners split on`,
+        );
       }
     }
     if (/[,\\|]/.test(action.password)) {
-      throw new UsageError("cannot send addpool: the password contains ',', '\\' or '|', which miners split on");
+      throw new UsageError(
+        "cannot send addpool: the password contains ',', '\\' or '|', which miners split on",
+      );
     }
   }
 }
@@ -99,7 +103,8 @@ export function planAction(action: ControlAction, family: Family, nowMs: number)
   if (family === 'luxos') return planLuxos(action);
   if (family === 'braiins') {
     if (action.name === 'pause' || action.name === 'resume') return { requests: [write(action.name)] };
-    if (action.name === 'restart') return { unsupported: 'Braiins OS documents no restart command in its API' };
+    if (action.name === 'restart')
+      return { unsupported: 'Braiins OS documents no restart command in its API' };
     const { command, parameter } = upstreamRequest(action);
     return { requests: [write(command, parameter)] };
   }
@@ -211,17 +216,25 @@ export function readBack(
       const pool = poolAt(after.pools, action.pool);
       if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
       const confirmed = pool.priority === 0 || pool.active;
-      return { confirmed, detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}` };
+      return {
+        confirmed,
+        detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}`,
+      };
     }
     case 'enablepool':
     case 'disablepool': {
       const pool = poolAt(after.pools, action.pool);
       if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
       const wantDisabled = action.name === 'disablepool';
-      return { confirmed: isDisabled(pool) === wantDisabled, detail: `pool ${action.pool} status ${pool.status ?? '?'}` };
+      return {
+        confirmed: isDisabled(pool) === wantDisabled,
+        detail: `pool ${action.pool} status ${pool.status ?? '?'}`,
+      };
     }
     case 'addpool': {
-      const before = (baseline.snapshot?.pools ?? []).filter((p) => sameEndpoint(p, action.url, action.user)).length;
+      const before = (baseline.snapshot?.pools ?? []).filter((p) =>
+        sameEndpoint(p, action.url, action.user),
+      ).length;
       const found = after.pools.filter((p) => sameEndpoint(p, action.url, action.user));
       const confirmed = found.length > before;
       const where = found.map((p) => p.index).join(',');
@@ -234,7 +247,10 @@ export function readBack(
       }
       const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
       const confirmed = count(after.pools) < count(baseline.snapshot.pools);
-      return { confirmed, detail: confirmed ? `pool '${was.url}' is gone` : `pool '${was.url}' is still listed` };
+      return {
+        confirmed,
+        detail: confirmed ? `pool '${was.url}' is gone` : `pool '${was.url}' is still listed`,
+      };
     }
     case 'restart': {
       if (after.uptime_s === null) return { confirmed: false, detail: 'the miner reports no uptime' };
@@ -244,7 +260,10 @@ export function readBack(
       const threshold =
         before === null || before === undefined ? sentAt - 2000 : baseline.readAt - before * 1000 + 2000;
       const confirmed = bootedAt > threshold;
-      return { confirmed, detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}` };
+      return {
+        confirmed,
+        detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}`,
+      };
     }
     case 'pause':
     case 'resume': {

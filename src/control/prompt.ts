@@ -7,7 +7,12 @@ import { HashctlError } from '../errors.js';
 type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 
 /** Reads one line from `input`; with `hidden`, in raw mode so that nothing typed is echoed. */
-export function readLine(input: TtyInput, output: OutStream, question: string, hidden: boolean): Promise<string> {
+export function readLine(
+  input: TtyInput,
+  output: OutStream,
+  question: string,
+  hidden: boolean,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     output.write(question);
     let answer = '';

@@ -27,7 +27,10 @@ export class Redactor {
 }
 
 /** A redactor for `action`: the password, and the encoded addpool parameter that carries it. */
-export function redactorFor(action: ControlAction, encode: (url: string, user: string, password: string) => string): Redactor {
+export function redactorFor(
+  action: ControlAction,
+  encode: (url: string, user: string, password: string) => string,
+): Redactor {
   const redactor = new Redactor();
   if (action.name === 'addpool') {
     redactor.add(encode(action.url, action.user, action.password), encode(action.url, action.user, REDACTED));

@@ -102,7 +102,8 @@ function statusOutcome(reply: DecodedReply, command: string, redactor: Redactor)
 /** Avalon's ascset answers I/118 for help and for success alike; only "success" means done (§8.6). */
 function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
   if (!reply.ok) return false;
-  if (request.command === 'ascset' && reply.status.status === 'I') return /success/i.test(reply.status.msg ?? '');
+  if (request.command === 'ascset' && reply.status.status === 'I')
+    return /success/i.test(reply.status.msg ?? '');
   return true;
 }
 
@@ -122,7 +123,9 @@ export async function runControlAction(
   validateAction(action);
   const description = describeAction(action);
   if (!options.dryRun && !options.yes && !options.confirm) {
-    throw new UsageError(`refusing to ${description} without confirmation: pass --yes (no terminal to ask on)`);
+    throw new UsageError(
+      `refusing to ${description} without confirmation: pass --yes (no terminal to ask on)`,
+    );
   }
   const runId = randomUUID();
   const redactor = redactorFor(action, addpoolParameter);
@@ -146,7 +149,13 @@ export async function runControlAction(
     for await (const target of targets as AsyncIterable<Target>) yield [index++, target];
   };
   const prepare = async ([index, target]: [number, Target]): Promise<Prepared> => {
-    const base = { index, target, family: null, baseline: { snapshot: null, readAt: ctx.now() }, requests: null };
+    const base = {
+      index,
+      target,
+      family: null,
+      baseline: { snapshot: null, readAt: ctx.now() },
+      requests: null,
+    };
     if (action.name === 'raw') {
       // Sent verbatim to any firmware: no dialect to learn, nothing to read back.
       const plan = planAction(action, 'generic', ctx.now());
@@ -165,12 +174,18 @@ export async function runControlAction(
     const baseline = { snapshot, readAt: ctx.now() };
     const plan = planAction(action, family, ctx.now());
     if ('unsupported' in plan) {
-      return { ...base, family, baseline, outcome: { result: 'unsupported', error: { kind: 'unsupported', message: plan.unsupported } } };
+      return {
+        ...base,
+        family,
+        baseline,
+        outcome: { result: 'unsupported', error: { kind: 'unsupported', message: plan.unsupported } },
+      };
     }
     return { ...base, family, baseline, requests: plan.requests, outcome: null };
   };
   const prepared: Prepared[] = [];
-  for await (const item of runPool(indexed(), options.concurrency, prepare, { signal: ctx.signal })) prepared.push(item);
+  for await (const item of runPool(indexed(), options.concurrency, prepare, { signal: ctx.signal }))
+    prepared.push(item);
   prepared.sort((a, b) => a.index - b.index);
 
   const results = new Map<number, TargetControlResult>();
@@ -178,7 +193,9 @@ export async function runControlAction(
     if (p.requests === null) return { request: null };
     const main = p.requests.find((r) => r.role === 'write') ?? p.requests[0];
     const request = main ? showRequest(main, redactor) : null;
-    return p.requests.length > 1 ? { request, requests: p.requests.map((r) => showRequest(r, redactor)) } : { request };
+    return p.requests.length > 1
+      ? { request, requests: p.requests.map((r) => showRequest(r, redactor)) }
+      : { request };
   };
   const finish = (p: Prepared, outcome: Outcome, startedAt: number): TargetControlResult => {
     const result: TargetControlResult = {
@@ -213,8 +230,24 @@ export async function runControlAction(
       statements.finish(rowId, row);
     });
   };
-  const begin = (statements: CommandLogStatements, host: string, port: number, dialect: string | null, request: string | null) =>
-    statements.begin({ run_id: runId, ts: ctx.now(), actor: options.actor, source: options.source, action: action.name, host, port, dialect, request });
+  const begin = (
+    statements: CommandLogStatements,
+    host: string,
+    port: number,
+    dialect: string | null,
+    request: string | null,
+  ) =>
+    statements.begin({
+      run_id: runId,
+      ts: ctx.now(),
+      actor: options.actor,
+      source: options.source,
+      action: action.name,
+      host,
+      port,
+      dialect,
+      request,
+    });
 
   const run = (declined: boolean, interrupted: boolean): ControlRun => ({
     runId,
@@ -246,7 +279,12 @@ export async function runControlAction(
       description,
     });
     if (!ok) {
-      for (const p of eligible) finish(p, { result: 'skipped', error: { kind: 'skipped', message: 'not confirmed: nothing sent' } }, ctx.now());
+      for (const p of eligible)
+        finish(
+          p,
+          { result: 'skipped', error: { kind: 'skipped', message: 'not confirmed: nothing sent' } },
+          ctx.now(),
+        );
       settleIneligible();
       return run(true, false);
     }
@@ -272,11 +310,14 @@ export async function runControlAction(
     for (const request of requests) {
       if (request.role === 'session-close') {
         // A restart ends the session with the process; otherwise release it so the next tool can log on.
-        if (sessionId !== null && !(action.name === 'restart' && applied)) await closeSession(p.target, request, sessionId);
+        if (sessionId !== null && !(action.name === 'restart' && applied))
+          await closeSession(p.target, request, sessionId);
         continue;
       }
       const parameter =
-        request.parameter === undefined ? undefined : request.parameter.replace(SESSION_PLACEHOLDER, sessionId ?? '');
+        request.parameter === undefined
+          ? undefined
+          : request.parameter.replace(SESSION_PLACEHOLDER, sessionId ?? '');
       if (request.role === 'write') sentAt = ctx.now();
       let reply: DecodedReply;
       try {
@@ -289,7 +330,8 @@ export async function runControlAction(
         if (error instanceof MinerError) {
           const kind = request.role === 'write' && error.requestSent ? 'unknown' : 'failed';
           outcome = { result: kind, error: minerErrorJson(error, secrets) };
-          if (request.role !== 'write') outcome.error = { ...outcome.error!, message: `${request.command}: ${outcome.error!.message}` };
+          if (request.role !== 'write')
+            outcome.error = { ...outcome.error!, message: `${request.command}: ${outcome.error!.message}` };
           break;
         }
         if (error instanceof HashctlError && error.kind === 'usage') {
@@ -305,7 +347,10 @@ export async function runControlAction(
       if (request.role === 'session-open') {
         sessionId = sessionIdOf(reply);
         if (sessionId === null) {
-          outcome = { result: 'failed', error: { kind: 'api', message: 'logon: no session id in the reply' } };
+          outcome = {
+            result: 'failed',
+            error: { kind: 'api', message: 'logon: no session id in the reply' },
+          };
           break;
         }
         secrets.add(sessionId, SESSION_PLACEHOLDER);
@@ -321,7 +366,11 @@ export async function runControlAction(
       if (close) await closeSession(p.target, close, sessionId);
     }
     outcome ??= { result: 'failed', error: { kind: 'api', message: 'nothing was sent' } };
-    if ((outcome.result === 'sent' || outcome.result === 'unknown') && options.verify && action.name !== 'raw') {
+    if (
+      (outcome.result === 'sent' || outcome.result === 'unknown') &&
+      options.verify &&
+      action.name !== 'raw'
+    ) {
       const verification = await verifyByReadBack(p, sentAt);
       outcome = {
         ...outcome,
@@ -380,7 +429,8 @@ export async function runControlAction(
     return out;
   };
   const skip = (group: Prepared[], why: string): void => {
-    for (const p of group) record(finish(p, { result: 'skipped', error: { kind: 'skipped', message: why } }, ctx.now()), null);
+    for (const p of group)
+      record(finish(p, { result: 'skipped', error: { kind: 'skipped', message: why } }, ctx.now()), null);
   };
 
   settleIneligible();

@@ -4,7 +4,13 @@
 // down instead of reporting live hosts as absent. After a run of clean connections it creeps back up.
 
 /** Error codes that mean "this machine is out of something", not "that host is not there". */
-export const LOCAL_EXHAUSTION_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'EAGAIN', 'ENOBUFS']);
+export const LOCAL_EXHAUSTION_CODES: ReadonlySet<string> = new Set([
+  'EMFILE',
+  'ENFILE',
+  'EADDRNOTAVAIL',
+  'EAGAIN',
+  'ENOBUFS',
+]);
 
 /** The errno code behind an error from src/cgminer (kept as `cause`), if it is a local exhaustion. */
 export function exhaustionCode(error: unknown): string | null {
@@ -40,7 +46,8 @@ export class AdaptiveGate {
   backoffs = 0;
 
   constructor(readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`gate limit must be a whole number ≥ 1, got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`gate limit must be a whole number ≥ 1, got ${max}`);
     this.current = max;
   }
 

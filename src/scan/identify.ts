@@ -59,7 +59,13 @@ function followUps(identity: Identity): FollowUpPlan {
 }
 
 /** After these a second request to the same endpoint is not worth its deadline. */
-const GIVE_UP_KINDS: ReadonlySet<MinerErrorKind> = new Set(['timeout', 'refused', 'reset', 'unreachable', 'empty_reply']);
+const GIVE_UP_KINDS: ReadonlySet<MinerErrorKind> = new Set([
+  'timeout',
+  'refused',
+  'reset',
+  'unreachable',
+  'empty_reply',
+]);
 
 function complete(identity: Identity): boolean {
   if (identity.model === null) return false;
@@ -78,14 +84,46 @@ export function isMinerReply(reply: DecodedReply): boolean {
 }
 
 type Attempt = { reply: DecodedReply } | { error: MinerError };
+type ResultFields = Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>;
+
+/** Built field by field so that JSON keys come out in the documented order. */
+function makeResult(target: Target, fields: ResultFields, elapsedMs: number): ScanResult {
+  const result: ScanResult = {
+    target: target.key,
+    host: target.host,
+    port: target.port,
+    outcome: fields.outcome,
+    make: fields.make ?? null,
+    model: fields.model ?? null,
+    firmware: fields.firmware ?? null,
+    algorithm: fields.algorithm ?? null,
+    round_trips: fields.round_trips,
+    elapsed_ms: Math.max(0, Math.round(elapsedMs)),
+  };
+  if (fields.reason !== undefined) result.reason = fields.reason;
+  if (fields.kind !== undefined) result.kind = fields.kind;
+  return result;
+}
 
 export class Identifier {
+  /** Request bytes per command, built once: a sweep sends the same `version` thousands of times. */
+  private readonly requests = new Map<string, Uint8Array>();
+
   constructor(private readonly options: IdentifyOptions) {}
+
+  private requestFor(command: string): Uint8Array {
+    let bytes = this.requests.get(command);
+    if (bytes === undefined) {
+      bytes = buildRequest(command);
+      this.requests.set(command, bytes);
+    }
+    return bytes;
+  }
 
   /** Connects, asks, decodes; waits out local exhaustion (EMFILE…) instead of failing the host. */
   private async ask(target: Target, command: string): Promise<Attempt> {
     const { gate, connectTimeoutMs, replyTimeoutMs, maxBytes } = this.options;
-    const request = buildRequest(command);
+    const request = this.requestFor(command);
     for (let waits = 0; ; waits++) {
       let bytes: Uint8Array;
       try {
@@ -107,9 +145,13 @@ export class Identifier {
         if (code !== null) {
           gate.exhausted();
           if (waits >= MAX_EXHAUSTION_WAITS) {
-            throw new HashctlError('io', `out of ${code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports'} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`, {
-              cause: error,
-            });
+            throw new HashctlError(
+              'io',
+              `out of ${code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports'} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
+              {
+                cause: error,
+              },
+            );
           }
           await this.options.sleep(this.backoff(waits));
           continue;
@@ -135,23 +177,8 @@ export class Identifier {
 
   async identify(target: Target): Promise<ScanResult> {
     const started = this.options.now();
-    const base = { target: target.key, host: target.host, port: target.port };
-    // Built field by field so that JSON keys come out in the documented order.
-    const finish = (fields: Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>): ScanResult => {
-      const result: ScanResult = {
-        ...base,
-        outcome: fields.outcome,
-        make: fields.make ?? null,
-        model: fields.model ?? null,
-        firmware: fields.firmware ?? null,
-        algorithm: fields.algorithm ?? null,
-        round_trips: fields.round_trips,
-        elapsed_ms: Math.max(0, Math.round(this.options.now() - started)),
-      };
-      if (fields.reason !== undefined) result.reason = fields.reason;
-      if (fields.kind !== undefined) result.kind = fields.kind;
-      return result;
-    };
+    const finish = (fields: ResultFields): ScanResult =>
+      makeResult(target, fields, this.options.now() - started);
 
     let roundTrips = 0;
     let first: Attempt;
@@ -169,7 +196,12 @@ export class Identifier {
     }
     const version = first.reply;
     if (!isMinerReply(version)) {
-      return finish({ outcome: 'open', round_trips: roundTrips, kind: 'protocol', reason: notMinerReason(version) });
+      return finish({
+        outcome: 'open',
+        round_trips: roundTrips,
+        kind: 'protocol',
+        reason: notMinerReason(version),
+      });
     }
 
     const replies: Record<string, DecodedReply | MinerError> = { version };
@@ -207,7 +239,8 @@ export class Identifier {
       firmware: identity.firmware,
       algorithm: identity.algorithm,
     });
-    if (version.format === 'bare') result.reason = `the API answers but its miner process is down (${version.status.msg})`;
+    if (version.format === 'bare')
+      result.reason = `the API answers but its miner process is down (${version.status.msg})`;
     return result;
   }
 

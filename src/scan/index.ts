@@ -4,4 +4,11 @@ export { Identifier, isMinerReply } from './identify.js';
 export { formatProgress } from './progress.js';
 export { buildInventory, type ScanHandlers, type ScanReport, scan } from './run.js';
 export { buildScanTargets, MAX_SCAN_PORTS, parsePortList } from './targets.js';
-export type { ScanInventory, ScanOptions, ScanOutcome, ScanProgress, ScanResult, ScanSummary } from './types.js';
+export type {
+  ScanInventory,
+  ScanOptions,
+  ScanOutcome,
+  ScanProgress,
+  ScanResult,
+  ScanSummary,
+} from './types.js';

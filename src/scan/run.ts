@@ -28,12 +28,18 @@ function checkOptions(options: ScanOptions): void {
     ['max-bytes', options.maxBytes],
     ['concurrency', options.concurrency],
   ] as const) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`scan ${name} must be more than 0, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`scan ${name} must be more than 0, got ${value}`);
   }
-  if (!Number.isInteger(options.retries) || options.retries < 0) throw new RangeError(`scan retries must be ≥ 0, got ${options.retries}`);
+  if (!Number.isInteger(options.retries) || options.retries < 0)
+    throw new RangeError(`scan retries must be ≥ 0, got ${options.retries}`);
 }
 
-export async function scan(targets: TargetSet, options: ScanOptions, handlers: ScanHandlers = {}): Promise<ScanReport> {
+export async function scan(
+  targets: TargetSet,
+  options: ScanOptions,
+  handlers: ScanHandlers = {},
+): Promise<ScanReport> {
   checkOptions(options);
   const now = options.now ?? Date.now;
   const started = now();
@@ -75,7 +81,13 @@ export async function scan(targets: TargetSet, options: ScanOptions, handlers: S
     }
     if (result.outcome !== 'none' || options.keepNone) kept.push([index, result]);
     handlers.onResult?.(result, index);
-    handlers.onProgress?.({ total: targets.count, checked, miners: counts.miner, open: counts.open, elapsedMs: now() - started });
+    handlers.onProgress?.({
+      total: targets.count,
+      checked,
+      miners: counts.miner,
+      open: counts.open,
+      elapsedMs: now() - started,
+    });
   }
 
   const elapsedMs = Math.max(0, Math.round(now() - started));
@@ -85,7 +97,9 @@ export async function scan(targets: TargetSet, options: ScanOptions, handlers: S
     miners: counts.miner,
     open: counts.open,
     none: counts.none,
-    by_make: Object.fromEntries(Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    by_make: Object.fromEntries(
+      Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    ),
     ports: options.ports,
     concurrency,
     connect_timeout_ms: options.connectTimeoutMs,

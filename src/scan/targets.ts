@@ -14,7 +14,8 @@ export function parsePortList(text: string): number[] {
   for (const raw of text.split(',')) {
     const item = raw.trim();
     const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
-    if (!match) throw new UsageError(`invalid --port '${text}': use a port, a list (4028,4029) or a range (4028-4030)`);
+    if (!match)
+      throw new UsageError(`invalid --port '${text}': use a port, a list (4028,4029) or a range (4028-4030)`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     if (first < 1 || last > 65_535 || last < first) {
@@ -34,7 +35,8 @@ export interface ScanTargetsOptions {
 async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
-  for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  for await (const chunk of stream)
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
 }
 
@@ -42,7 +44,11 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
  * Parses the specs once per port (files and stdin are read once) and joins the entries into one
  * TargetSet, which merges ranges per port and drops repeats. Throws UsageError before any traffic.
  */
-export async function buildScanTargets(specs: string[], ports: number[], options: ScanTargetsOptions = {}): Promise<TargetSet> {
+export async function buildScanTargets(
+  specs: string[],
+  ports: number[],
+  options: ScanTargetsOptions = {},
+): Promise<TargetSet> {
   if (specs.length === 0) throw new UsageError('name at least one address, range or network to scan');
   if (ports.length === 0) throw new UsageError('--port names no port');
   const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));

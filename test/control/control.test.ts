@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
 import { cli, control, tempDir, writesSeen } from './support.js';
@@ -67,6 +70,33 @@ describe('safety before any traffic', () => {
   });
 });
 
+describe('on a terminal', () => {
+  const tty = (chunks: string[]) =>
+    memoryContext({ stdin: Object.assign(Readable.from(chunks), { isTTY: true }) });
+
+  it('asks on stderr, naming the action and the number of miners; "n" sends nothing', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow' });
+    const ctx = tty(['n\n']);
+    const code = await runCli(['control', 'enablepool', '0', ...f.inventory(), '--db', db()], ctx);
+    expect(ctx.err()).toMatch(/enablepool 0 on 2 miners\? \[y\/N\]/);
+    expect(code).toBe(1);
+    expect(writesSeen(f)).toEqual([]);
+  });
+
+  it('asks for the addpool password with the prompt, then the confirmation; "y" sends', async () => {
+    const f = await start({ profile: 'cgminer' });
+    const ctx = tty(['s3cret-pw\n', 'y\n']);
+    const code = await runCli(
+      ['control', 'addpool', 'stratum+tcp://p.example:3333', 'w1', ...f.inventory(), '--db', db()],
+      ctx,
+    );
+    expect(ctx.err()).toMatch(/password for w1 on stratum\+tcp:\/\/p\.example:3333: /);
+    expect(code).toBe(0);
+    expect(writesSeen(f).map((w) => w.parameter)).toEqual(['stratum+tcp://p.example:3333,w1,s3cret-pw']);
+    expect(ctx.out() + ctx.err()).not.toContain('s3cret-pw');
+  });
+});
+
 describe('pool actions verified by read-back', () => {
   it('addpool then switchpool to it, each verified by the pools reply, each sent once; password never shown', async () => {
     const f = await start({ profile: 'cgminer' });
@@ -75,7 +105,17 @@ describe('pool actions verified by read-back', () => {
     temp ??= tempDir();
     const pw = path.join(temp.dir, 'pw');
     fs.writeFileSync(pw, `${password}\n`);
-    const added = await control(['addpool', 'stratum+tcp://pool.example:3333', 'farm.w1', key, '--yes', '--password-file', pw, '--db', db()]);
+    const added = await control([
+      'addpool',
+      'stratum+tcp://pool.example:3333',
+      'farm.w1',
+      key,
+      '--yes',
+      '--password-file',
+      pw,
+      '--db',
+      db(),
+    ]);
     expect(added.code).toBe(0);
     expect(added.json.results[0]).toMatchObject({
       result: 'verified',
@@ -83,7 +123,10 @@ describe('pool actions verified by read-back', () => {
       request: '{"command":"addpool","parameter":"stratum+tcp://pool.example:3333,farm.w1,***"}',
     });
     const miner = f.miners[0]!;
-    expect(miner.state.pools.map((p) => p.url)).toEqual(['stratum+tcp://127.0.0.1:3333', 'stratum+tcp://pool.example:3333']);
+    expect(miner.state.pools.map((p) => p.url)).toEqual([
+      'stratum+tcp://127.0.0.1:3333',
+      'stratum+tcp://pool.example:3333',
+    ]);
 
     const switched = await control(['switchpool', '1', key, '--yes', '--db', db()]);
     expect(switched.code).toBe(0);
@@ -94,7 +137,8 @@ describe('pool actions verified by read-back', () => {
     expect(writesSeen(f).map((w) => w.command)).toEqual(['addpool', 'switchpool']);
     // The miner side logs the parameter (that is the miner's business); hashctl's outputs must not.
     expect(writesSeen(f)[0]?.parameter).toContain(password);
-    for (const text of [added.out, added.err, switched.out, switched.err]) expect(text).not.toContain(password);
+    for (const text of [added.out, added.err, switched.out, switched.err])
+      expect(text).not.toContain(password);
     const sqlite = new Database(db(), { readonly: true });
     try {
       const rows = sqlite.prepare('SELECT * FROM command_log ORDER BY id').all() as Record<string, unknown>[];
@@ -107,7 +151,7 @@ describe('pool actions verified by read-back', () => {
     } finally {
       sqlite.close();
     }
-    for (const file of fs.readdirSync(temp.dir)) {
+    for (const file of fs.readdirSync(temp.dir).filter((name) => name.startsWith('hashctl.db'))) {
       expect(fs.readFileSync(path.join(temp.dir, file)).includes(password), file).toBe(false);
     }
   });
@@ -116,7 +160,10 @@ describe('pool actions verified by read-back', () => {
     const f = await start({ profile: 'antminer-s19', writes: 'allow' });
     const run = await control(['disablepool', '2', ...f.inventory(), '--yes', '--db', db()]);
     expect(run.code).toBe(0);
-    expect(run.json.results[0]).toMatchObject({ result: 'verified', verification: { confirmed: true, detail: 'pool 2 status Disabled' } });
+    expect(run.json.results[0]).toMatchObject({
+      result: 'verified',
+      verification: { confirmed: true, detail: 'pool 2 status Disabled' },
+    });
     expect(f.miners[0]!.state.pools[2]?.enabled).toBe(false);
   });
 
@@ -124,7 +171,11 @@ describe('pool actions verified by read-back', () => {
     const f = await start({ profile: 'antminer-s19', writes: 'allow' });
     const run = await control(['removepool', '0', ...f.inventory(), '--yes', '--db', db()]);
     expect(run.code).toBe(1);
-    expect(run.json.results[0]).toMatchObject({ result: 'failed', ok: false, error: { kind: 'api', code: 67 } });
+    expect(run.json.results[0]).toMatchObject({
+      result: 'failed',
+      ok: false,
+      error: { kind: 'api', code: 67 },
+    });
     expect(run.json.results[0]?.error?.msg).toMatch(/^Cannot remove active pool 0:/);
     expect(f.miners[0]!.state.pools).toHaveLength(3);
     expect(writesSeen(f)).toHaveLength(1);
@@ -154,7 +205,7 @@ describe('at most once', () => {
   it('a write whose reply never comes is unknown and is not sent again', async () => {
     let armed = true;
     const f = await start({
-      profile: 'cgminer',
+      profile: 'antminer-s19',
       writes: 'allow',
       // The switchpool is swallowed (the miner never answers nor applies it); later reads answer.
       onCommand: (entry) => {
@@ -167,11 +218,27 @@ describe('at most once', () => {
         }, 0);
       },
     });
-    const run = await cli(['control', 'switchpool', '0', ...f.inventory(), '--yes', '--json', '--timeout', '300ms', '--retries', '3', '--verify-timeout', '600ms', '--db', db()]);
+    const run = await cli([
+      'control',
+      'switchpool',
+      '1',
+      ...f.inventory(),
+      '--yes',
+      '--json',
+      '--timeout',
+      '300ms',
+      '--retries',
+      '3',
+      '--verify-timeout',
+      '600ms',
+      '--db',
+      db(),
+    ]);
     const json = JSON.parse(run.out);
     expect(run.code).toBe(1);
     expect(json.results[0]).toMatchObject({ result: 'unknown', error: { kind: 'timeout' } });
     expect(writesSeen(f).filter((w) => w.command === 'switchpool')).toHaveLength(1);
+    expect(f.miners[0]!.state.pools[1]?.priority).toBe(1);
   });
 
   it('a write applied but answered too late is settled by read-back as verified, sent once', async () => {
@@ -187,7 +254,16 @@ describe('at most once', () => {
         }, 0);
       },
     });
-    const run = await control(['switchpool', '1', ...f.inventory(), '--yes', '--timeout', '300ms', '--db', db()]);
+    const run = await control([
+      'switchpool',
+      '1',
+      ...f.inventory(),
+      '--yes',
+      '--timeout',
+      '300ms',
+      '--db',
+      db(),
+    ]);
     expect(run.json.results[0]).toMatchObject({ result: 'verified', ok: true });
     expect(run.code).toBe(0);
     expect(writesSeen(f).filter((w) => w.command === 'switchpool')).toHaveLength(1);
@@ -207,10 +283,27 @@ describe('rollout', () => {
 
   it('a good canary lets the batches through, each miner once', async () => {
     const f = await start({ profile: 'cgminer', count: 5, writes: 'allow' });
-    const run = await control(['enablepool', '0', ...f.inventory(), '--yes', '--canary', '1', '--batch', '2', '--stagger', '10ms', '--db', db()]);
+    const run = await control([
+      'enablepool',
+      '0',
+      ...f.inventory(),
+      '--yes',
+      '--canary',
+      '1',
+      '--batch',
+      '2',
+      '--stagger',
+      '10ms',
+      '--db',
+      db(),
+    ]);
     expect(run.code).toBe(0);
     expect(run.json.results.map((r) => r.result)).toEqual(Array(5).fill('verified'));
-    expect(writesSeen(f).map((w) => w.target).sort()).toEqual([...f.inventory()].sort());
+    expect(
+      writesSeen(f)
+        .map((w) => w.target)
+        .sort(),
+    ).toEqual([...f.inventory()].sort());
   });
 
   it('--no-verify reports sent and exits 0', async () => {
@@ -256,7 +349,9 @@ describe('dialects', () => {
         '{"command":"curtail","parameter":"{session},sleep"}',
         '{"command":"logoff","parameter":"{session}"}',
       ]);
-      expect(paused.json.results[2]?.request).toMatch(/^\{"command":"ascset","parameter":"0,softoff,1:\d+"\}$/);
+      expect(paused.json.results[2]?.request).toMatch(
+        /^\{"command":"ascset","parameter":"0,softoff,1:\d+"\}$/,
+      );
       expect([braiins, lux, avalon].map((x) => x.miners[0]!.state.sleeping)).toEqual([true, true, true]);
       // LuxOS: the session was released and its id never printed.
       expect(lux.miners[0]!.state.session).toBeNull();
@@ -278,7 +373,10 @@ describe('dialects', () => {
     const f = await start({ profile: 'cgminer', writes: 'allow' });
     const run = await control(['raw', 'enablepool', ...f.inventory(), '--param', '0', '--yes', '--db', db()]);
     expect(run.code).toBe(0);
-    expect(run.json.results[0]).toMatchObject({ result: 'sent', request: '{"command":"enablepool","parameter":"0"}' });
+    expect(run.json.results[0]).toMatchObject({
+      result: 'sent',
+      request: '{"command":"enablepool","parameter":"0"}',
+    });
     expect(f.commandLog).toEqual([expect.objectContaining({ command: 'enablepool', parameter: '0' })]);
   });
 });
@@ -302,16 +400,29 @@ describe('capabilities', () => {
     const s9 = await startFarm({ basePort: 0, count: 1, profile: 'antminer-s9' });
     const bos = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
     try {
-      const run = await cli(['control', 'capabilities', farm.inventory()[0]!, s9.inventory()[0]!, bos.inventory()[0]!, '--json']);
+      const run = await cli([
+        'control',
+        'capabilities',
+        farm.inventory()[0]!,
+        s9.inventory()[0]!,
+        bos.inventory()[0]!,
+        '--json',
+      ]);
       expect(run.code).toBe(0);
       const results = JSON.parse(run.out).results;
-      expect(results.map((r: { dialect: string; write_access: boolean }) => [r.dialect, r.write_access])).toEqual([
+      expect(
+        results.map((r: { dialect: string; write_access: boolean }) => [r.dialect, r.write_access]),
+      ).toEqual([
         ['generic', true],
         ['antminer', false],
         ['braiins', true],
       ]);
       expect(results[0].actions).toMatchObject({ restart: 'yes', addpool: 'yes', pause: 'unsupported' });
-      expect(results[1].actions).toMatchObject({ restart: 'denied', switchpool: 'denied', pause: 'unsupported' });
+      expect(results[1].actions).toMatchObject({
+        restart: 'denied',
+        switchpool: 'denied',
+        pause: 'unsupported',
+      });
       expect(results[2].actions).toMatchObject({ restart: 'unsupported', pause: 'yes', switchpool: 'yes' });
       for (const x of [farm, s9, bos]) expect(writesSeen(x)).toEqual([]);
     } finally {

@@ -18,7 +18,14 @@ export const READS = new Set([
   'devdetails',
   'config',
   'temps',
+  'tempctrl',
+  'tunerstatus',
   'fans',
+  'estats',
+  'litestats',
+  'profiles',
+  'events',
+  'session',
   'power',
   'edevs',
   'coin',
@@ -50,7 +57,10 @@ export interface ControlJson {
 }
 
 /** `hashctl control …--json`; fails the test with stderr when stdout is not JSON. */
-export async function control(args: string[], env: Record<string, string> = {}): Promise<CliRun & { json: ControlJson }> {
+export async function control(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliRun & { json: ControlJson }> {
   const run = await cli(['control', ...args, '--json', '--timeout', '2s', '--retries', '0'], env);
   let json: ControlJson;
   try {
@@ -64,11 +74,15 @@ export async function control(args: string[], env: Record<string, string> = {}):
 /** Every command the farm received that is not a read, as `target command parameter`. */
 export function writesSeen(farm: Farm): { target: string; command: string; parameter: string | null }[] {
   return farm.commandLog
-    .filter((entry) => !READS.has(entry.command))
+    .filter((entry) => !entry.command.split('+').every((name) => READS.has(name)))
     .map(({ target, command, parameter }) => ({ target, command, parameter }));
 }
 
 export function tempDir(): { dir: string; db: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-control-'));
-  return { dir, db: path.join(dir, 'hashctl.db'), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    db: path.join(dir, 'hashctl.db'),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }

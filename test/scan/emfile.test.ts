@@ -28,7 +28,10 @@ afterAll(async () => {
 
 function run(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn('bash', ['-c', command], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -57,7 +60,13 @@ describe('scan at a low open-file limit', () => {
     const { results, summary } = JSON.parse(stdout) as { results: ScanResult[]; summary: ScanSummary };
     expect(summary.backoffs).toBeGreaterThan(0); // the limit really was hit
     expect(summary.final_concurrency).toBeLessThan(400);
-    expect(summary).toMatchObject({ targets: 254, checked: 254, miners: MINERS, open: 0, none: 254 - MINERS });
+    expect(summary).toMatchObject({
+      targets: 254,
+      checked: 254,
+      miners: MINERS,
+      open: 0,
+      none: 254 - MINERS,
+    });
     const expected = new Map(farm.miners.map((m) => [m.host, m.profile.make]));
     expect(results).toHaveLength(MINERS);
     for (const result of results) {

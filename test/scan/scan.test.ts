@@ -37,7 +37,12 @@ beforeAll(async () => {
     miners.push({ port: miner.port, make: profile.make, profile: profile.name });
   }
   // Slow but alive: must still be found (latency well inside the reply deadline used below).
-  const slow = await startFarm({ profile: 'antminer-s19', basePort: 0, count: 1, faults: 'latency=500ms,jitter=300ms' });
+  const slow = await startFarm({
+    profile: 'antminer-s19',
+    basePort: 0,
+    count: 1,
+    faults: 'latency=500ms,jitter=300ms',
+  });
   farms.push(slow);
   slowPort = slow.miners[0]?.port ?? 0;
   [http, empty, garbage, echo, silent] = await Promise.all([
@@ -75,7 +80,15 @@ describe('hashctl scan', () => {
   it('identifies every miner, calls every non-miner open with its reason, and lists nothing else', async () => {
     const ports = [...miners.map((m) => m.port), slowPort, ...nonMinerPorts(), refusedPort];
     const acceptedBefore = empty.accepted;
-    const { code, out, err } = await cli(['--json', 'scan', '127.0.0.1', '--port', ports.join(','), '--reply-timeout', '2s']);
+    const { code, out, err } = await cli([
+      '--json',
+      'scan',
+      '127.0.0.1',
+      '--port',
+      ports.join(','),
+      '--reply-timeout',
+      '2s',
+    ]);
     expect(err).toBe('');
     expect(code).toBe(0);
     const { results, summary } = JSON.parse(out) as { results: ScanResult[]; summary: ScanSummary };
@@ -122,7 +135,14 @@ describe('hashctl scan', () => {
 
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
-    const { code, out } = await cli(['scan', '127.0.0.1', '--port', `${first.port},${refusedPort}`, '--all', '--json']);
+    const { code, out } = await cli([
+      'scan',
+      '127.0.0.1',
+      '--port',
+      `${first.port},${refusedPort}`,
+      '--all',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const { results } = JSON.parse(out) as { results: ScanResult[] };
     expect(results.map((r) => [r.port, r.outcome])).toEqual(
@@ -131,7 +151,12 @@ describe('hashctl scan', () => {
         [refusedPort, 'none'],
       ].sort((a, b) => (a[0] as number) - (b[0] as number)),
     );
-    expect(byPort(results).get(refusedPort)).toMatchObject({ kind: 'refused', make: null, model: null, firmware: null });
+    expect(byPort(results).get(refusedPort)).toMatchObject({
+      kind: 'refused',
+      make: null,
+      model: null,
+      firmware: null,
+    });
   });
 
   it('streams --ndjson results as they are found, then a summary line', async () => {
@@ -144,17 +169,24 @@ describe('hashctl scan', () => {
       },
     };
     const ports = [...miners.map((m) => m.port), silent.port];
-    const { code } = await cli(['scan', '127.0.0.1', '--port', ports.join(','), '--ndjson', '--reply-timeout', '3s', '-q'], stdout);
+    const { code } = await cli(
+      ['scan', '127.0.0.1', '--port', ports.join(','), '--ndjson', '--reply-timeout', '3s', '-q'],
+      stdout,
+    );
     expect(code).toBe(0);
     const parsed = lines.map((line) => JSON.parse(line.text) as Record<string, unknown>);
-    expect(lines.every((line) => line.text.endsWith('\n') && line.text.indexOf('\n') === line.text.length - 1)).toBe(true);
+    expect(
+      lines.every((line) => line.text.endsWith('\n') && line.text.indexOf('\n') === line.text.length - 1),
+    ).toBe(true);
     expect(parsed).toHaveLength(ports.length + 1);
     const minerLines = lines.filter((_, i) => parsed[i]?.outcome === 'miner');
     expect(minerLines).toHaveLength(miners.length);
     // Written while the silent endpoint was still being waited for: streamed, not held to the end.
     expect(minerLines.every((line) => line.silentStillOpen)).toBe(true);
     expect(parsed[ports.length - 1]).toMatchObject({ port: silent.port, outcome: 'open', kind: 'timeout' });
-    expect(parsed[ports.length]).toEqual({ summary: expect.objectContaining({ miners: miners.length, open: 1 }) });
+    expect(parsed[ports.length]).toEqual({
+      summary: expect.objectContaining({ miners: miners.length, open: 1 }),
+    });
   });
 
   it('writes an --out inventory that probe @FILE accepts', async () => {
@@ -183,7 +215,9 @@ describe('hashctl scan', () => {
     expect(targets.count).toBe(miners.length);
     const probe = await cli(['--json', '--retries', '0', 'probe', `@${file}`, '--command', 'version']);
     const probed = JSON.parse(probe.out) as { results: { target: string }[] };
-    expect(probed.results.map((r) => r.target).sort()).toEqual(miners.map((m) => `127.0.0.1:${m.port}`).sort());
+    expect(probed.results.map((r) => r.target).sort()).toEqual(
+      miners.map((m) => `127.0.0.1:${m.port}`).sort(),
+    );
   });
 
   it('takes a /8 without materializing it, and stops cleanly when interrupted', async () => {
@@ -217,6 +251,45 @@ describe('hashctl scan', () => {
     expect(report.results).toEqual([]); // `none` is counted, not kept
     // A materialized /8 would be gigabytes; a lazy one is a few intervals.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('draws progress on a TTY stderr only, and a table on a TTY stdout', async () => {
+    const first = miners[0] as Miner;
+    const ports = `${first.port},${silent.port}`;
+    const tty = memoryContext({
+      stdout: { isTTY: true, write: () => true },
+      stderr: { isTTY: true, write: () => true },
+    });
+    let stderr = '';
+    let stdout = '';
+    tty.stderr.write = (text: string) => {
+      stderr += text;
+      return true;
+    };
+    tty.stdout.write = (text: string) => {
+      stdout += text;
+      return true;
+    };
+    // The silent endpoint keeps the scan going past a few progress ticks.
+    expect(
+      await runCli(['--no-color', 'scan', '127.0.0.1', '--port', ports, '--reply-timeout', '700ms'], tty),
+    ).toBe(0);
+    expect(stderr).toContain('hashctl scan: 1/2 checked · 1 miners · 0 open');
+    expect(stderr).toContain('\r\u001b[2K'); // the line is cleared before the summary
+    expect(stderr).toMatch(/1 miners \(1 \w+\), 1 open/);
+    expect(stdout).toMatch(/┌|─/); // a cli-table3 box
+    expect(stdout).toContain(String(silent.port));
+
+    const json = memoryContext({ stderr: { isTTY: true, write: () => true } });
+    let jsonErr = '';
+    json.stderr.write = (text: string) => {
+      jsonErr += text;
+      return true;
+    };
+    expect(
+      await runCli(['--json', 'scan', '127.0.0.1', '--port', ports, '--reply-timeout', '700ms'], json),
+    ).toBe(0);
+    expect(jsonErr).toBe('');
   });
 
   it('refuses bad input with exit 2 before any traffic', async () => {

@@ -47,7 +47,11 @@ describe('buildScanTargets', () => {
     };
     const targets = await buildScanTargets(['@inv.json'], [4028, 4029], { readFile });
     expect(reads).toBe(1);
-    expect([...targets].map((t) => t.key).sort()).toEqual(['127.0.0.8:4028', '127.0.0.8:4029', '127.0.0.9:4030']);
+    expect([...targets].map((t) => t.key).sort()).toEqual([
+      '127.0.0.8:4028',
+      '127.0.0.8:4029',
+      '127.0.0.9:4030',
+    ]);
   });
 
   it('names the bad spec before anything is sent', async () => {
@@ -66,12 +70,20 @@ describe('buildScanTargets', () => {
 
 describe('isMinerReply', () => {
   it('accepts CGMiner envelopes, Whatsminer refusals and a miner whose process is down', () => {
-    const version = '{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1"}],"id":1}';
+    const version =
+      '{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1"}],"id":1}';
     expect(isMinerReply(decodeReply(encode(version), 'version'))).toBe(true);
-    const whatsminer = '{"STATUS":"E","When":1,"Code":14,"Msg":"invalid cmd","Description":"whatsminer v1.3"}';
+    const whatsminer =
+      '{"STATUS":"E","When":1,"Code":14,"Msg":"invalid cmd","Description":"whatsminer v1.3"}';
     expect(isMinerReply(decodeReply(encode(whatsminer), 'version'))).toBe(true);
-    expect(isMinerReply(decodeReply(encode('STATUS=S,When=1,Code=22,Msg=CGMiner versions|VERSION,CGMiner=4.9.0|'), 'version'))).toBe(true);
-    expect(isMinerReply(decodeReply(encode('Socket connect failed: Connection refused\n'), 'version'))).toBe(true);
+    expect(
+      isMinerReply(
+        decodeReply(encode('STATUS=S,When=1,Code=22,Msg=CGMiner versions|VERSION,CGMiner=4.9.0|'), 'version'),
+      ),
+    ).toBe(true);
+    expect(isMinerReply(decodeReply(encode('Socket connect failed: Connection refused\n'), 'version'))).toBe(
+      true,
+    );
   });
 
   it('refuses JSON that merely parses, and bare words', () => {
@@ -166,7 +178,15 @@ describe('buildInventory and formatProgress', () => {
     const inventory = buildInventory([result(1, 'miner'), result(2, 'open'), result(3, 'none')], new Date(0));
     expect(inventory).toEqual({
       generated_at: '1970-01-01T00:00:00.000Z',
-      miners: [{ host: '127.0.0.1', port: 1, make: 'Antminer', model: 'S19', firmware: { name: 'bmminer', version: null } }],
+      miners: [
+        {
+          host: '127.0.0.1',
+          port: 1,
+          make: 'Antminer',
+          model: 'S19',
+          firmware: { name: 'bmminer', version: null },
+        },
+      ],
     });
   });
 

@@ -17,7 +17,12 @@ type Behaviour = 'empty' | 'garbage' | 'echo' | 'silent';
 /** Bytes no decoder can make a CGMiner reply of: binary noise with a NUL in the middle. */
 export const GARBAGE = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x13, 0x37, 0xff, 0xfe, 0x7b, 0x22]);
 
-function listen(server: Server, name: string, sockets: Set<Socket>, counter: { accepted: number }): Promise<Service> {
+function listen(
+  server: Server,
+  name: string,
+  sockets: Set<Socket>,
+  counter: { accepted: number },
+): Promise<Service> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

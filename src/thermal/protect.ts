@@ -1,0 +1,171 @@
+// `thermal check --protect`: miners whose evaluation asks for `pause` are paused through the same
+// path as `hashctl control pause` (dry run, --yes, one send per miner, read-back, command_log), at
+// most once per --cooldown per miner (the cooldown is read from command_log, source 'thermal'), and
+// each attempt is also written to thermal_events so the thermal history shows what was done.
+import type { MinerClient } from '../cgminer/types.js';
+import type { Context } from '../context.js';
+import type { ConfirmSummary, ControlResult, ControlRun, TargetControlResult } from '../control/types.js';
+import { type CommandLogStatements, commandLogStatements } from '../store/command-log.js';
+import { minerStatements } from '../store/miners.js';
+import type { Store } from '../store/open.js';
+import { DEFAULT_SITE, siteStatements } from '../store/sites.js';
+import { thermalStatements } from '../store/thermal.js';
+import type { CheckResult } from './check.js';
+
+export const PROTECT_SOURCE = 'thermal';
+export const DEFAULT_COOLDOWN_MS = 30 * 60_000;
+
+export interface ProtectOptions {
+  dryRun: boolean;
+  yes: boolean;
+  confirm?: (summary: ConfirmSummary) => Promise<boolean>;
+  cooldownMs: number;
+  verifyTimeoutMs: number;
+  concurrency: number;
+  client: MinerClient;
+  /** Where the cooldown and the audit live; null: no cooldown can be kept (the caller warned). */
+  store: Store | null;
+  /** Site for miners the store has not seen yet. */
+  site: string | null;
+  actor: string;
+}
+
+export interface ProtectOutcome {
+  target: string;
+  host: string;
+  port: number;
+  action: 'pause';
+  /** A control result, or `cooldown` when this miner was paused by protection within --cooldown. */
+  result: ControlResult | 'cooldown';
+  ok: boolean;
+  request: string | null;
+  detail: string | null;
+  /** For `cooldown`: when the last protective pause was attempted (ms). */
+  last_attempt_at?: number;
+  error?: TargetControlResult['error'];
+  verification?: TargetControlResult['verification'];
+}
+
+export interface ProtectReport {
+  run_id: string | null;
+  cooldown_ms: number;
+  outcomes: ProtectOutcome[];
+  declined: boolean;
+  interrupted: boolean;
+}
+
+function fromControl(result: TargetControlResult): ProtectOutcome {
+  return {
+    target: result.target,
+    host: result.host,
+    port: result.port,
+    action: 'pause',
+    result: result.result,
+    ok: result.ok,
+    request: result.request,
+    detail: result.error?.message ?? result.verification?.detail ?? null,
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.verification ? { verification: result.verification } : {}),
+  };
+}
+
+/** Pauses the miners `results` say must be paused. Throws UsageError (nothing sent) without --yes or a confirm. */
+export async function protectMiners(
+  results: CheckResult[],
+  options: ProtectOptions,
+  ctx: Context,
+): Promise<ProtectReport> {
+  const { runControlAction } = await import('../control/run.js');
+  const now = ctx.now();
+  const log: CommandLogStatements | null = options.store
+    ? options.store.prepared(commandLogStatements)
+    : null;
+  const wanted = results.filter((r) => r.action === 'pause');
+  const outcomes: ProtectOutcome[] = [];
+  const due: CheckResult[] = [];
+  for (const result of wanted) {
+    const last =
+      log?.lastTaken(result.host, result.port, 'pause', PROTECT_SOURCE, now - options.cooldownMs) ?? null;
+    if (last === null) {
+      due.push(result);
+      continue;
+    }
+    outcomes.push({
+      target: result.target,
+      host: result.host,
+      port: result.port,
+      action: 'pause',
+      result: 'cooldown',
+      ok: true,
+      request: null,
+      detail: `paused by thermal protection ${Math.round((now - last) / 1000)}s ago; cooldown ${Math.round(options.cooldownMs / 1000)}s`,
+      last_attempt_at: last,
+    });
+  }
+  if (due.length === 0) {
+    return { run_id: null, cooldown_ms: options.cooldownMs, outcomes, declined: false, interrupted: false };
+  }
+  const run: ControlRun = await runControlAction(
+    { name: 'pause' },
+    due.map((r) => ({ host: r.host, port: r.port, key: r.target })),
+    {
+      dryRun: options.dryRun,
+      yes: options.yes,
+      ...(options.confirm ? { confirm: options.confirm } : {}),
+      verify: true,
+      verifyTimeoutMs: options.verifyTimeoutMs,
+      canary: 0,
+      batch: 0,
+      staggerMs: 0,
+      concurrency: options.concurrency,
+      client: options.client,
+      log,
+      actor: options.actor,
+      source: PROTECT_SOURCE,
+    },
+    ctx,
+  );
+  outcomes.push(...run.results.map(fromControl));
+  if (options.store && !options.dryRun) recordEvents(options.store, due, run, options.site, ctx.now());
+  return {
+    run_id: run.runId,
+    cooldown_ms: options.cooldownMs,
+    outcomes,
+    declined: run.declined,
+    interrupted: run.interrupted,
+  };
+}
+
+/** One thermal_events row per miner the protection acted on (status unchanged: the detail says what was done). */
+function recordEvents(
+  store: Store,
+  due: CheckResult[],
+  run: ControlRun,
+  defaultSite: string | null,
+  now: number,
+): void {
+  const sites = store.prepared(siteStatements);
+  const miners = store.prepared(minerStatements);
+  const thermal = store.prepared(thermalStatements);
+  const byTarget = new Map(run.results.map((r) => [r.target, r]));
+  store.transaction(() => {
+    for (const check of due) {
+      const done = byTarget.get(check.target);
+      if (!done) continue;
+      const siteId = sites.ensure(check.site ?? defaultSite ?? DEFAULT_SITE, now);
+      const minerId = miners.upsert(siteId, check.host, check.port, now, null);
+      const why = done.error?.message ?? done.verification?.detail;
+      thermal.insertEvent({
+        miner_id: minerId,
+        site_id: siteId,
+        ts: now,
+        from_state: check.status,
+        to_state: check.status,
+        metric: check.worst?.metric ?? null,
+        value: check.worst?.value ?? null,
+        limit_value: check.worst?.limit ?? null,
+        detail: `protect: pause ${done.result}${why ? ` (${why})` : ''} [run ${run.runId}]`,
+      });
+    }
+  });
+}

@@ -1,0 +1,266 @@
+import * as fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addpoolParameter } from '../../src/cgminer/escape.js';
+import { createClient } from '../../src/cgminer/client.js';
+import { memoryContext } from '../../src/context.js';
+import { planAction, readBack, validateAction } from '../../src/control/dialects.js';
+import { Redactor, redactorFor, showRequest } from '../../src/control/redact.js';
+import { runControlAction } from '../../src/control/run.js';
+import type { ControlOptions } from '../../src/control/types.js';
+import { UsageError } from '../../src/errors.js';
+import type { Pool, Snapshot } from '../../src/miners/types.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { commandLogStatements } from '../../src/store/command-log.js';
+import { openStore } from '../../src/store/open.js';
+import { tempDir, writesSeen } from './support.js';
+
+function snapshot(over: Partial<Snapshot> = {}): Snapshot {
+  return {
+    make: 'Antminer',
+    model: 'S19',
+    firmware: { name: 'bmminer', version: null },
+    algorithm: 'sha256d',
+    hashrate: { current_hs: 100e12, average_hs: 100e12, nominal_hs: 100e12 },
+    uptime_s: 1000,
+    accepted: null,
+    rejected: null,
+    hw_errors: null,
+    boards: [],
+    fans: [],
+    temp_max_chip_c: null,
+    temp_max_board_c: null,
+    power_w: null,
+    efficiency_j_per_th: null,
+    pools: [],
+    errors: [],
+    state: 'mining',
+    ...over,
+  };
+}
+
+function pool(index: number, over: Partial<Pool> = {}): Pool {
+  return {
+    index,
+    url: `stratum+tcp://p${index}:3333`,
+    user: 'w',
+    status: 'Alive',
+    priority: index,
+    active: index === 0,
+    accepted: 0,
+    rejected: 0,
+    ...over,
+  };
+}
+
+describe('planAction', () => {
+  it('maps each action to what the dialect offers', () => {
+    expect(planAction({ name: 'switchpool', pool: 2 }, 'antminer', 0)).toEqual({
+      requests: [{ command: 'switchpool', parameter: '2', role: 'write' }],
+    });
+    expect(planAction({ name: 'pause' }, 'braiins', 0)).toEqual({
+      requests: [{ command: 'pause', role: 'write' }],
+    });
+    expect(planAction({ name: 'resume' }, 'avalon', 1_700_000_000_000)).toEqual({
+      requests: [{ command: 'ascset', parameter: '0,softon,1:1700000000', role: 'write' }],
+    });
+    expect(planAction({ name: 'pause' }, 'luxos', 0)).toEqual({
+      requests: [
+        { command: 'logon', role: 'session-open' },
+        { command: 'curtail', parameter: '{session},sleep', role: 'write' },
+        { command: 'logoff', parameter: '{session}', role: 'session-close' },
+      ],
+    });
+    for (const action of ['restart', 'pause'] as const) {
+      expect(planAction({ name: action }, 'whatsminer', 0)).toHaveProperty('unsupported');
+    }
+    expect(planAction({ name: 'pause' }, 'antminer', 0)).toHaveProperty('unsupported');
+    expect(planAction({ name: 'restart' }, 'braiins', 0)).toHaveProperty('unsupported');
+    expect(planAction({ name: 'raw', command: 'summary' }, 'whatsminer', 0)).toEqual({
+      requests: [{ command: 'summary', role: 'write' }],
+    });
+  });
+
+  it('refuses what cannot be encoded safely, before any traffic', () => {
+    expect(() =>
+      validateAction({ name: 'addpool', url: 'stratum+tcp://a:1', user: 'u', password: 'a,b' }),
+    ).toThrow(UsageError);
+    expect(() =>
+      validateAction({ name: 'addpool', url: 'stratum+tcp://a:1', user: 'u\n', password: 'x' }),
+    ).toThrow(UsageError);
+    expect(() => validateAction({ name: 'raw', command: 'summary', parameter: 'a\u0000' })).toThrow(
+      UsageError,
+    );
+    expect(() =>
+      validateAction({ name: 'addpool', url: 'stratum+tcp://a:1', user: 'u', password: 'x' }),
+    ).not.toThrow();
+  });
+});
+
+describe('readBack', () => {
+  const baseline = { snapshot: snapshot({ pools: [pool(0), pool(1)], uptime_s: 1000 }), readAt: 10_000_000 };
+  it('switchpool wants the pool at priority 0 or active', () => {
+    const after = snapshot({
+      pools: [pool(0, { priority: 1, active: false }), pool(1, { priority: 0, active: true })],
+    });
+    expect(readBack({ name: 'switchpool', pool: 1 }, 'antminer', baseline, after, 0, 0)?.confirmed).toBe(
+      true,
+    );
+    expect(
+      readBack({ name: 'switchpool', pool: 1 }, 'antminer', baseline, baseline.snapshot, 0, 0)?.confirmed,
+    ).toBe(false);
+  });
+
+  it('removepool wants the pool that was at that index gone, even though indexes shift', () => {
+    const after = snapshot({ pools: [pool(0)] });
+    expect(readBack({ name: 'removepool', pool: 1 }, 'antminer', baseline, after, 0, 0)?.confirmed).toBe(
+      true,
+    );
+    const shifted = snapshot({ pools: [pool(0), { ...pool(1) }] });
+    expect(readBack({ name: 'removepool', pool: 1 }, 'antminer', baseline, shifted, 0, 0)?.confirmed).toBe(
+      false,
+    );
+  });
+
+  it('restart wants a boot after the baseline; the old process still answering is not enough', () => {
+    const sentAt = baseline.readAt + 500;
+    const now = sentAt + 5000;
+    expect(
+      readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: 3 }), sentAt, now)?.confirmed,
+    ).toBe(true);
+    expect(
+      readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: 1005 }), sentAt, now)
+        ?.confirmed,
+    ).toBe(false);
+    expect(
+      readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: null }), sentAt, now)
+        ?.confirmed,
+    ).toBe(false);
+  });
+
+  it('pause on Braiins OS (no sleep flag) is a miner that stopped hashing', () => {
+    const idle = snapshot({ state: 'unknown', hashrate: { current_hs: 0, average_hs: 0, nominal_hs: null } });
+    expect(readBack({ name: 'pause' }, 'braiins', baseline, idle, 0, 0)?.confirmed).toBe(true);
+    expect(readBack({ name: 'pause' }, 'antminer', baseline, idle, 0, 0)?.confirmed).toBe(false);
+    expect(readBack({ name: 'resume' }, 'braiins', baseline, snapshot(), 0, 0)?.confirmed).toBe(true);
+  });
+});
+
+describe('redaction', () => {
+  it('hides the password in requests and in what a miner echoes back (cgminer E/53)', () => {
+    const action = { name: 'addpool', url: 'stratum+tcp://p:3333', user: 'w', password: 'pa55word' } as const;
+    const redactor = redactorFor(action, addpoolParameter);
+    const parameter = addpoolParameter(action.url, action.user, action.password);
+    expect(showRequest({ command: 'addpool', parameter, role: 'write' }, redactor)).toBe(
+      '{"command":"addpool","parameter":"stratum+tcp://p:3333,w,***"}',
+    );
+    expect(redactor.text(`Invalid addpool details '${parameter}'`)).toBe(
+      "Invalid addpool details 'stratum+tcp://p:3333,w,***'",
+    );
+    // A one-letter password is hidden where hashctl places it, not scrubbed from every word.
+    const short = redactorFor({ ...action, password: 'x' }, addpoolParameter);
+    expect(
+      showRequest(
+        { command: 'addpool', parameter: addpoolParameter(action.url, 'w', 'x'), role: 'write' },
+        short,
+      ),
+    ).toContain(',***"');
+    expect(short.text('max 10 pools')).toBe('max 10 pools');
+    const plain = new Redactor();
+    plain.add('sessionid1', '{session}');
+    expect(plain.text('logoff sessionid1')).toBe('logoff {session}');
+  });
+});
+
+describe('runControlAction (library)', () => {
+  let farm: Farm | null = null;
+  let temp: ReturnType<typeof tempDir> | null = null;
+  afterEach(async () => {
+    await farm?.stop();
+    farm = null;
+    temp?.remove();
+    temp = null;
+  });
+
+  const options = (over: Partial<ControlOptions> = {}): ControlOptions => ({
+    dryRun: false,
+    yes: false,
+    verify: true,
+    verifyTimeoutMs: 2000,
+    canary: 0,
+    batch: 0,
+    staggerMs: 0,
+    concurrency: 4,
+    client: createClient({ timeoutMs: 2000, maxBytes: 1 << 20, retries: 0 }),
+    log: null,
+    actor: 'tester@host',
+    source: 'test',
+    ...over,
+  });
+  const targets = (f: Farm) => f.miners.map((m) => ({ host: m.host, port: m.port, key: m.key }));
+
+  it('without --yes and without a confirm callback it throws before any traffic', async () => {
+    farm = await startFarm({ basePort: 0, count: 1, profile: 'cgminer' });
+    await expect(
+      runControlAction({ name: 'restart' }, targets(farm), options(), memoryContext()),
+    ).rejects.toBeInstanceOf(UsageError);
+    expect(farm.commandLog).toHaveLength(0);
+  });
+
+  it('a declined confirmation sends nothing and says how many miners it would have touched', async () => {
+    farm = await startFarm({ basePort: 0, count: 3, profile: 'cgminer', writes: 'allow' });
+    const asked: unknown[] = [];
+    const run = await runControlAction(
+      { name: 'enablepool', pool: 0 },
+      targets(farm),
+      options({
+        confirm: async (summary) => {
+          asked.push(summary);
+          return false;
+        },
+      }),
+      memoryContext(),
+    );
+    expect(asked).toEqual([
+      { action: 'enablepool', miners: 3, unsupported: 0, unreachable: 0, description: 'enablepool 0' },
+    ]);
+    expect(run.declined).toBe(true);
+    expect(run.results.map((r) => r.result)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(writesSeen(farm)).toEqual([]);
+  });
+
+  it('logs every miner to command_log, and lastTaken gives a cooldown its last pause', async () => {
+    farm = await startFarm({ basePort: 0, count: 2, profile: 'braiins-os' });
+    temp = tempDir();
+    const store = openStore(temp.db);
+    try {
+      const log = store.prepared(commandLogStatements);
+      const run = await runControlAction(
+        { name: 'pause' },
+        targets(farm),
+        options({ yes: true, log }),
+        memoryContext(),
+      );
+      expect(run.results.map((r) => r.result)).toEqual(['verified', 'verified']);
+      const rows = log.run(run.runId);
+      expect(rows.map((r) => [r.host, r.port, r.action, r.source, r.actor, r.result, r.request])).toEqual(
+        farm.miners.map((m) => [
+          m.host,
+          m.port,
+          'pause',
+          'test',
+          'tester@host',
+          'verified',
+          '{"command":"pause"}',
+        ]),
+      );
+      expect(JSON.parse(rows[0]?.verification ?? '{}')).toMatchObject({ confirmed: true });
+      const m = farm.miners[0]!;
+      expect(log.lastTaken(m.host, m.port, 'pause', 'test', 0)).toBe(rows[0]?.ts);
+      expect(log.lastTaken(m.host, m.port, 'pause', 'thermal', 0)).toBeNull();
+      expect(log.lastTaken(m.host, m.port, 'resume', 'test', 0)).toBeNull();
+    } finally {
+      store.close();
+    }
+    expect(fs.existsSync(temp.db)).toBe(true);
+  });
+});
