@@ -47,7 +47,11 @@ function withSession(inner: CommandSpec): CommandSpec {
       const live = liveSession(ctx);
       if (live === null || sid !== live) return badSession(ctx);
       (ctx.state.session as { lastUsedMs: number }).lastUsedMs = ctx.now;
-      return inner.run({ ...ctx, parameter: comma < 0 ? null : text.slice(comma + 1) });
+      const innerCtx = { ...ctx, parameter: comma < 0 ? null : text.slice(comma + 1) };
+      const result = inner.run(innerCtx);
+      // A restart or quit decided by the inner command must reach the farm.
+      if (innerCtx.after) ctx.after = innerCtx.after;
+      return result;
     },
   };
 }
