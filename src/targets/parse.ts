@@ -111,8 +111,10 @@ export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
     const size = 2 ** (32 - prefix);
     const network = Math.floor(base / size) * size; // host bits cleared
     const last = network + size - 1;
-    // /31 and /32 have no network/broadcast address to skip (RFC 3021).
-    if (prefix >= 31) return { kind: 'range', start: network, end: last, port };
+    // /31 and /32 have no network/broadcast address to skip (RFC 3021); on loopback (127/8) every
+    // address is a host (the simulator binds 127.0.16.0), so nothing is skipped there either.
+    const loopback = Math.floor(network / 2 ** 24) === 127;
+    if (prefix >= 31 || loopback) return { kind: 'range', start: network, end: last, port };
     return { kind: 'range', start: network + 1, end: last - 1, port };
   }
   const range = RANGE.exec(text);
