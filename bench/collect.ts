@@ -695,7 +695,7 @@ export async function benchCollect(
     }
     return report;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 
