@@ -18,8 +18,10 @@ function say(text) {
   process.stderr.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
 }
 
-function hashctl(args) {
-  const result = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+function hashctl(args, { table = false } = {}) {
+  // The demo is for people: show the tables even when its output is piped.
+  const env = table ? { ...process.env, HASHCTL_FORMAT: 'table' } : process.env;
+  const result = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', env });
   if (result.error) throw result.error;
   return result.status ?? 1;
 }
@@ -113,9 +115,9 @@ async function main() {
     }
     if (interrupted) return 130;
     say(`hashctl live --db ${db}`);
-    hashctl(['live', '--db', db]);
+    hashctl(['live', '--db', db], { table: true });
     say(`hashctl history ${targets[0]} --since 1h --db ${db}`);
-    hashctl(['history', targets[0], '--since', '1h', '--db', db]);
+    hashctl(['history', targets[0], '--since', '1h', '--db', db], { table: true });
     say(
       'next: try `hashctl live --problems --db <file>`, `hashctl export --format csv`, `hashctl collect --interval 60s`',
     );

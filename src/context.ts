@@ -34,8 +34,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export function processContext(signal: AbortSignal): Context {
+  // HASHCTL_FORMAT=table asks for the human tables even when stdout is a pipe (watch, less -R, demos).
+  const stdout: OutStream =
+    process.env.HASHCTL_FORMAT === 'table'
+      ? { write: (chunk) => process.stdout.write(chunk), isTTY: true, columns: process.stdout.columns ?? 160 }
+      : process.stdout;
   return {
-    stdout: process.stdout,
+    stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
@@ -48,7 +53,9 @@ export function processContext(signal: AbortSignal): Context {
 }
 
 /** A context for tests and in-process callers: captures output in strings. */
-export function memoryContext(overrides: Partial<Context> = {}): Context & { out: () => string; err: () => string } {
+export function memoryContext(
+  overrides: Partial<Context> = {},
+): Context & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const base: Context = {

@@ -28,13 +28,27 @@ export interface Palette {
 }
 
 const plain: Paint = (text) => text;
-export const NO_PALETTE: Palette = { red: plain, yellow: plain, green: plain, dim: plain, bold: plain, cyan: plain };
+export const NO_PALETTE: Palette = {
+  red: plain,
+  yellow: plain,
+  green: plain,
+  dim: plain,
+  bold: plain,
+  cyan: plain,
+};
 
 export async function palette(color: boolean): Promise<Palette> {
   if (!color) return NO_PALETTE;
   const { Chalk } = await import('chalk');
   const chalk = new Chalk({ level: 1 });
-  return { red: chalk.red, yellow: chalk.yellow, green: chalk.green, dim: chalk.dim, bold: chalk.bold, cyan: chalk.cyan };
+  return {
+    red: chalk.red,
+    yellow: chalk.yellow,
+    green: chalk.green,
+    dim: chalk.dim,
+    bold: chalk.bold,
+    cyan: chalk.cyan,
+  };
 }
 
 /** A box table when stdout is a TTY, otherwise a header line and tab-separated rows. */
@@ -52,8 +66,13 @@ export async function writeTable(
     return;
   }
   const { default: Table } = await import('cli-table3');
-  const colAligns = head.map((_, i) => (options.alignRight?.includes(i) ? 'right' : 'left')) as ('left' | 'right')[];
-  const table = new Table({ head, style: { head: [], border: [] }, colAligns });
+  const colAligns = head.map((_, i) => (options.alignRight?.includes(i) ? 'right' : 'left')) as (
+    | 'left'
+    | 'right'
+  )[];
+  // No rule between rows: a farm table is long, and every other line being a border halves it.
+  const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+  const table = new Table({ head, chars, style: { head: [], border: [] }, colAligns });
   for (const row of rows) table.push(row);
   out.write(`${table.toString()}\n`);
 }
