@@ -1,8 +1,10 @@
-// The audit is read-only by construction: every miner request it makes goes through `readOnlyReader`,
-// which refuses anything not on the fixed list below and throws before a byte is sent.
+// The audit is read-only by construction: every miner request it makes goes through `readOnlyReader`
+// (the audit's reads) or `readOnlyRequest` (discovery's raw exchange), which refuse anything not on
+// the fixed list below and throw before a byte is sent.
 // Sources: audit-facts.md §2.2 and §2.4, CGMINER-API.md §5.1, §7, §8.5, §15.
 
-import type { MinerClient } from '../cgminer/types.js';
+import { buildRequest } from '../cgminer/escape.js';
+import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import { HashctlError, MinerError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import type { ReadOutcome } from './types.js';
@@ -73,6 +75,33 @@ export function assertReadOnly(command: string, parameter?: string): void {
   if (parameter !== undefined || !READ_COMMANDS.has(command)) throw new ReadOnlyViolation(command, parameter);
 }
 
+/**
+ * The bytes of a read on the list, for audit code that writes to a socket itself (discovery runs the
+ * scanner's exchange, not a client). Audit code gets request bytes from here or through a reader.
+ */
+export function readOnlyRequest(command: string, parameter?: string): Uint8Array {
+  assertReadOnly(command, parameter);
+  return buildRequest(command, parameter);
+}
+
+/** A decoded reply as plain data; E/F replies stay `ok: true` with their STATUS (rules read the code). */
+export function outcomeFromReply(reply: DecodedReply): ReadOutcome {
+  return {
+    ok: true,
+    status: reply.status.status,
+    code: reply.status.code,
+    msg: reply.status.msg,
+    body: reply.body,
+  };
+}
+
+export function outcomeFromError(error: MinerError, message = error.message): ReadOutcome {
+  return {
+    ok: false,
+    error: { kind: error.kind, message, code: error.code, msg: error.apiMessage },
+  };
+}
+
 /** The request key used in AuditInput.reads: `version`, `check|addpool`. */
 export function readKey(command: string, parameter?: string): string {
   return parameter === undefined ? command : `${command}|${parameter}`;
@@ -99,20 +128,9 @@ export function readOnlyReader(client: MinerClient, options: { signal?: AbortSig
           allowErrorStatus: true,
           signal: options.signal,
         });
-        return {
-          ok: true,
-          status: reply.status.status,
-          code: reply.status.code,
-          msg: reply.status.msg,
-          body: reply.body,
-        };
+        return outcomeFromReply(reply);
       } catch (error) {
-        if (error instanceof MinerError) {
-          return {
-            ok: false,
-            error: { kind: error.kind, message: error.message, code: error.code, msg: error.apiMessage },
-          };
-        }
+        if (error instanceof MinerError) return outcomeFromError(error);
         throw error;
       }
     },
