@@ -24,18 +24,32 @@ import type {
   AuditReport,
   Dialect,
   Finding,
+  OpenEndpoint,
   ReadOutcome,
 } from './types.js';
 import { VULNERABILITIES } from './vulnerabilities.js';
 
-export type { AuditReport, Finding, Severity } from './types.js';
+export type { AuditReport, Finding, OpenEndpoint, Severity } from './types.js';
+
+/** The scanner stage that finds the miners (`hashctl scan`'s timeouts, retries and concurrency). */
+export interface DiscoverySettings {
+  connectTimeoutMs: number;
+  replyTimeoutMs: number;
+  retries: number;
+  /** Endpoints probed at once; lowered on its own at the open-file limit. */
+  concurrency: number;
+}
 
 export interface AuditOptions {
   targets: Iterable<Target> | AsyncIterable<Target>;
   /** How many targets `targets` yields (for the report and progress). */
   targetCount: number;
-  /** The targets include ranges or networks: an address that does not answer is not a failure. */
-  silenceExpected: boolean;
+  /**
+   * Keys of the targets named one by one (HOST[:PORT], a line of @FILE or -). Any other target came
+   * from a range or network, where silence is expected and a port that is open but not a miner API
+   * is only listed under "not checked"; for a named target both are failures.
+   */
+  named: ReadonlySet<string>;
   policy: AuditPolicy;
   /** --services: TCP connect (no payload) to the management ports. */
   services: boolean;
@@ -46,17 +60,16 @@ export interface AuditOptions {
   maxBytes: number;
   /** Miners audited at once. */
   concurrency: number;
-  /** Targets tried at once during discovery (defaults to max(concurrency, 64)). */
-  discoveryConcurrency?: number;
-  /** Response deadline of the discovery `version` (short: most of a range is empty). */
-  discoveryTimeoutMs?: number;
+  discovery: DiscoverySettings;
   /** Overrides for tests: the ports --services probes and the web port --check-default-creds uses. */
   servicePorts?: readonly ServicePort[];
   webPort?: number;
-  /** An existing client (tests); by default one is built from the options above. */
+  /** An existing client for the audit's reads (tests); by default one is built from the options above. */
   client?: MinerClient;
   signal?: AbortSignal;
   now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
   onProgress?: (event: { discovered: number; audited: number; tried: number }) => void;
 }
 
@@ -184,9 +197,13 @@ function describeMiner(input: AuditInput): AuditedMiner {
   };
 }
 
+/** Open endpoints named in the "not checked" line; the JSON report lists all of them. */
+const OPEN_LISTED = 10;
+
 export function coverage(
   options: Pick<AuditOptions, 'services' | 'checkDefaultCreds' | 'policy'>,
   miners: AuditInput[],
+  open: readonly OpenEndpoint[] = [],
 ): AuditCoverage {
   const checked = [
     'API access control from this host: `privileged` (S/46 vs E/45) and `check|<write>` (Exists/Access), read-only probes',
@@ -231,6 +248,13 @@ export function coverage(
     notChecked.push(
       `Thermal limits of ${noLimits} miner(s) whose firmware does not report them over the API`,
     );
+  if (open.length > 0) {
+    const listed = open.slice(0, OPEN_LISTED).map((item) => `${item.target} (${item.reason})`);
+    const more = open.length > OPEN_LISTED ? `, and ${open.length - OPEN_LISTED} more` : '';
+    notChecked.push(
+      `${open.length} endpoint(s) in the ranges accept connections on the API port but do not answer as a CGMiner API, so were not audited: ${listed.join('; ')}${more}`,
+    );
+  }
   return { checked, notChecked };
 }
 
@@ -243,40 +267,41 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const auditClient =
     options.client ??
     createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
-  // Discovery: one try, short deadline; most addresses of a range are empty.
-  const discoveryTimeoutMs = options.discoveryTimeoutMs ?? Math.min(options.timeoutMs, 1500);
-  const discoveryClient =
-    options.client ??
-    createClient({
-      timeoutMs: discoveryTimeoutMs,
-      connectTimeoutMs: Math.min(discoveryTimeoutMs, 1000),
-      retries: 0,
-      maxBytes: options.maxBytes,
-    });
-  const discoveryReader = readOnlyReader(discoveryClient, { signal: options.signal });
   const reader = readOnlyReader(auditClient, { signal: options.signal });
   const inputs: AuditInput[] = [];
   const failures: AuditFailure[] = [];
+  const open: OpenEndpoint[] = [];
   let tried = 0;
   let discovered = 0;
   const miners: DiscoveredMiner[] = [];
   for await (const result of discover(options.targets, {
-    reader: discoveryReader,
-    concurrency: options.discoveryConcurrency ?? Math.max(options.concurrency, 64),
+    ...options.discovery,
+    maxBytes: options.maxBytes,
     signal: options.signal,
+    sleep: options.sleep,
+    random: options.random,
   })) {
     tried++;
-    if ('miner' in result) {
+    const named = options.named.has(result.target.key);
+    if (result.outcome === 'miner') {
       discovered++;
-      miners.push(result.miner);
-    } else {
+      miners.push({ target: result.target, version: result.version });
+    } else if (named && result.error.kind === 'empty_reply') {
+      // A miner the user named that closes with zero bytes is api-allow refusing this host
+      // (audit-facts §2.2): audited as "no access" rather than dropped.
+      discovered++;
+      miners.push({ target: result.target, version: { ok: false, error: result.error } });
+    } else if (named) {
       failures.push({
-        target: result.silent.target.key,
-        kind: result.silent.error.kind,
-        message: result.silent.error.message,
-        fromRange: options.silenceExpected,
+        target: result.target.key,
+        kind: result.error.kind,
+        message: result.error.message,
+        fromRange: false,
       });
+    } else if (result.outcome === 'open') {
+      open.push({ target: result.target.key, kind: result.error.kind, reason: result.error.message });
     }
+    // A silent address of a range is expected and not kept: a /16 would hold 65,000 of them.
     options.onProgress?.({ discovered, audited: 0, tried });
   }
   type Audited = { ok: true; input: AuditInput } | { ok: false; target: Target; error: unknown };
@@ -304,7 +329,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       fromRange: false,
     });
   }
-  inputs.sort((a, b) => a.target.key.localeCompare(b.target.key, 'en', { numeric: true }));
+  const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+  inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
+  open.sort((a, b) => byTarget(a.target, b.target));
   const findings: Finding[] = inputs.flatMap((input) => evaluateRules(input, options.policy));
   return {
     startedAt,
@@ -313,7 +340,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     miners: inputs.map(describeMiner),
     findings,
     failures,
-    coverage: coverage(options, inputs),
+    open,
+    coverage: coverage(options, inputs, open),
   };
 }
 

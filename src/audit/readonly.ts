@@ -95,10 +95,10 @@ export function outcomeFromReply(reply: DecodedReply): ReadOutcome {
   };
 }
 
-export function outcomeFromError(error: MinerError, message = error.message): ReadOutcome {
+export function outcomeFromError(error: MinerError): ReadOutcome {
   return {
     ok: false,
-    error: { kind: error.kind, message, code: error.code, msg: error.apiMessage },
+    error: { kind: error.kind, message: error.message, code: error.code, msg: error.apiMessage },
   };
 }
 

@@ -49,6 +49,7 @@ export function renderJson(report: AuditReport): string {
       findings: report.findings.length,
       by_severity: countBySeverity(report.findings),
       not_audited: report.failures.filter((failure) => !failure.fromRange).length,
+      open: report.open.length,
       started_at: report.startedAt,
       finished_at: report.finishedAt,
     },
@@ -62,6 +63,7 @@ export function renderJson(report: AuditReport): string {
     })),
     miners: report.miners,
     failures: report.failures.filter((failure) => !failure.fromRange),
+    open: report.open,
     checked: report.coverage.checked,
     not_checked: report.coverage.notChecked,
   };

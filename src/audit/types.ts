@@ -135,6 +135,17 @@ export interface AuditFailure {
   fromRange: boolean;
 }
 
+/**
+ * An endpoint of a range or network that accepted a connection but did not answer as a CGMiner API
+ * (`hashctl scan` calls it `open`): not audited, listed under "not checked".
+ */
+export interface OpenEndpoint {
+  target: string;
+  kind: MinerErrorKind;
+  /** Why it is not a miner API, in the scanner's words. */
+  reason: string;
+}
+
 export interface AuditCoverage {
   checked: string[];
   notChecked: string[];
@@ -147,6 +158,8 @@ export interface AuditReport {
   miners: AuditedMiner[];
   findings: Finding[];
   failures: AuditFailure[];
+  /** Range endpoints with a port open but no miner API behind it, in target order. */
+  open: OpenEndpoint[];
   coverage: AuditCoverage;
 }
 

@@ -4,6 +4,7 @@ import { type HashctlError, MinerError, StoreError, errorMessage } from '../erro
 import type { Snapshot } from '../miners/types.js';
 import {
   type CycleHook,
+  type CycleInput,
   type CycleSummary,
   type MaintenanceResult,
   type MinerOutcome,
@@ -12,7 +13,9 @@ import {
   writeCycle,
 } from '../store/index.js';
 import type { Target } from '../targets/types.js';
+import type { ThermalConfig } from '../thermal/config.js';
 import { nextSlot } from './schedule.js';
+import { type ThermalCycleSummary, trackCycleThermal } from './thermal.js';
 
 /** Polls one miner; throws MinerError when it cannot be read. */
 export type FetchSnapshot = (target: Target) => Promise<Snapshot>;
@@ -26,6 +29,8 @@ export interface CycleReport extends CycleSummary {
   /** Failed miners by error kind, e.g. { timeout: 2, refused: 1 }. */
   failedByKind: Record<string, number>;
   maintenance: MaintenanceResult | null;
+  /** Miners by thermal status and the events recorded (null when thermal tracking is off). */
+  thermal: ThermalCycleSummary | null;
 }
 
 export interface CollectLoopOptions {
@@ -34,6 +39,12 @@ export interface CollectLoopOptions {
   intervalMs: number | null;
   retainMs: number;
   hooks?: readonly CycleHook[];
+  /**
+   * The config file's thermal section: when given (even empty, for the built-in limits), every
+   * cycle stores each miner's thermal status with its history row and records changes of status
+   * in thermal_events.
+   */
+  thermal?: ThermalConfig;
 }
 
 export interface CollectLoopDeps {
@@ -101,11 +112,23 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   }
   // Stable order (by target) so the rows of a cycle are written the same way every time.
   outcomes.sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : 0));
-  const summary = writeCycle(
-    deps.store,
-    { site: options.site, startedAt, endedAt: deps.now(), outcomes },
-    options.hooks && options.hooks.length > 0 ? { extraInTransaction: options.hooks } : {},
-  );
+  const input = { site: options.site, startedAt, endedAt: deps.now(), outcomes };
+  const write = (cycle: CycleInput, hooks: readonly CycleHook[]) =>
+    writeCycle(deps.store, cycle, hooks.length > 0 ? { extraInTransaction: hooks } : {});
+  let thermal: ThermalCycleSummary | null = null;
+  let summary: CycleSummary;
+  const thermalConfig = options.thermal;
+  if (thermalConfig) {
+    // One transaction around the memory read and the cycle's write (writeCycle nests as a
+    // savepoint), so a `thermal check --db` running meanwhile cannot record the same change twice.
+    summary = deps.store.transaction(() => {
+      const tracked = trackCycleThermal(deps.store, thermalConfig, options.site, outcomes, startedAt);
+      thermal = tracked.summary;
+      return write({ ...input, outcomes: tracked.outcomes }, [tracked.hook, ...(options.hooks ?? [])]);
+    });
+  } else {
+    summary = write(input, options.hooks ?? []);
+  }
   const failedByKind: Record<string, number> = {};
   for (const outcome of outcomes) {
     if (!outcome.ok) failedByKind[outcome.error.kind] = (failedByKind[outcome.error.kind] ?? 0) + 1;
@@ -117,6 +140,7 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
     durationMs: deps.now() - startedAt,
     failedByKind,
     maintenance: maintenance.ran ? maintenance : null,
+    thermal,
   };
 }
 

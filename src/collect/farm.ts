@@ -2,9 +2,17 @@
 // count current data only; and the problems an operator should look at first.
 import type { LiveRow } from '../store/index.js';
 import { targetKey } from '../targets/types.js';
+import type { ThermalStatus } from '../thermal/types.js';
 
 export type MinerState = 'online' | 'offline' | 'stale';
 export type LiveSort = 'miner' | 'hashrate' | 'temp' | 'age';
+
+/** A miner's thermal state as collect last stored it (thermal_state), with hysteresis. */
+export interface LiveThermal {
+  status: ThermalStatus;
+  /** The metric that set a warn or critical status. */
+  metric: string | null;
+}
 
 /** Below this share of nominal hashrate a miner is listed as under-performing. */
 export const BELOW_NOMINAL_RATIO = 0.9;
@@ -42,6 +50,8 @@ export interface LiveMiner {
   chips: number | null;
   chips_expected: number | null;
   power_w: number | null;
+  /** ok, warn or critical against the miner's limits; unknown when never evaluated or unreachable. */
+  thermal_status: ThermalStatus;
   problems: string[];
 }
 
@@ -58,6 +68,9 @@ export interface FarmSummary {
   hottest: { miner: string; temp_c: number }[];
   below_nominal: string[];
   missing_chips: string[];
+  /** Online miners at critical and at warn, by thermal status. */
+  thermal_critical: string[];
+  thermal_warn: string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -69,7 +82,12 @@ function formatAge(seconds: number): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): LiveMiner {
+export function describeMiner(
+  row: LiveRow,
+  now: number,
+  staleAfterMs: number,
+  thermal: LiveThermal | null = null,
+): LiveMiner {
   const answered = row.ok === 1;
   const figuresAt = answered ? row.collected_at : row.last_ok_at;
   const state: MinerState = !answered
@@ -83,6 +101,9 @@ export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): 
       ? row.hashrate_hs / row.nominal_hs
       : null;
   const problems: string[] = [];
+  const thermalStatus = thermal?.status ?? 'unknown';
+  if (thermalStatus === 'critical' || thermalStatus === 'warn')
+    problems.push(`thermal ${thermalStatus}${thermal?.metric ? `: ${thermal.metric}` : ''}`);
   if (state === 'offline') {
     problems.push(`offline: ${row.error_kind ?? 'error'}`);
     if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
@@ -122,6 +143,7 @@ export function describeMiner(row: LiveRow, now: number, staleAfterMs: number): 
     chips: row.chips,
     chips_expected: row.chips_expected,
     power_w: row.power_w,
+    thermal_status: thermalStatus,
     problems,
   };
 }
@@ -155,6 +177,8 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     missing_chips: online
       .filter((m) => m.chips !== null && m.chips_expected !== null && m.chips < m.chips_expected)
       .map((m) => m.miner),
+    thermal_critical: online.filter((m) => m.thermal_status === 'critical').map((m) => m.miner),
+    thermal_warn: online.filter((m) => m.thermal_status === 'warn').map((m) => m.miner),
   };
 }
 
@@ -162,8 +186,17 @@ function compareMinerKey(a: LiveMiner, b: LiveMiner): number {
   return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
 }
 
-/** Highest first for hashrate and temperature, oldest figures first for age; ties by miner. */
-export function sortMiners(miners: LiveMiner[], by: LiveSort): LiveMiner[] {
+const THERMAL_RANK: Record<ThermalStatus, number> = { critical: 0, warn: 1, ok: 2, unknown: 2 };
+
+/**
+ * Highest first for hashrate and temperature, oldest figures first for age; ties by miner. With
+ * `hotFirst` (live --problems), critical miners come first, then warn, each group in that order.
+ */
+export function sortMiners(
+  miners: LiveMiner[],
+  by: LiveSort,
+  options: { hotFirst?: boolean } = {},
+): LiveMiner[] {
   const key = (m: LiveMiner): number | null =>
     by === 'hashrate'
       ? m.hashrate_hs
@@ -173,6 +206,10 @@ export function sortMiners(miners: LiveMiner[], by: LiveSort): LiveMiner[] {
           ? (m.age_s ?? Number.POSITIVE_INFINITY)
           : null;
   return [...miners].sort((a, b) => {
+    if (options.hotFirst) {
+      const rank = THERMAL_RANK[a.thermal_status] - THERMAL_RANK[b.thermal_status];
+      if (rank !== 0) return rank;
+    }
     if (by !== 'miner') {
       const ka = key(a);
       const kb = key(b);

@@ -10,7 +10,10 @@ import {
   minerStatements,
   rollupStatements,
 } from '../store/index.js';
+import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
+import type { ThermalStatus } from '../thermal/types.js';
+import type { LiveThermal } from './farm.js';
 import type { HistoryMetric, SeriesPoint } from './series.js';
 
 /** `HOST:PORT`, `[V6]:PORT` or a bare HOST (then any port, if only one matches). */
@@ -75,4 +78,31 @@ export function readSeries(
   }
   for (const row of raw) points.push({ ts: row.ts, value: rawValue(row, metric), source: 'raw' });
   return points;
+}
+
+interface LiveThermalRow {
+  miner_id: number;
+  status: ThermalStatus;
+  metric: string | null;
+}
+
+// Through telemetry_live's site index: thermal_state has none on site_id.
+function liveThermalStatements(db: Db) {
+  const columns = 'SELECT t.miner_id, t.status, t.metric FROM telemetry_live l JOIN thermal_state t ON t.miner_id = l.miner_id';
+  const bySite = db.prepare<[number], LiveThermalRow>(`${columns} WHERE l.site_id = ?`);
+  const everywhere = db.prepare<[], LiveThermalRow>(columns);
+  return {
+    list(siteId: number | null): LiveThermalRow[] {
+      return siteId === null ? everywhere.all() : bySite.all(siteId);
+    },
+  };
+}
+
+/** The thermal state collect keeps per miner (thermal_state, with hysteresis), by miner id. */
+export function readLiveThermal(store: Store, siteId: number | null): Map<number, LiveThermal> {
+  const states = new Map<number, LiveThermal>();
+  for (const row of store.prepared(liveThermalStatements).list(siteId)) {
+    states.set(row.miner_id, { status: row.status, metric: row.metric });
+  }
+  return states;
 }

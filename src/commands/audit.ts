@@ -2,7 +2,8 @@
 // firmware, pool hijack signs, exposed services, default credentials, thermal posture).
 // Exit codes: 3 when a finding is at or above --fail-on; otherwise 1 when a named target could not be
 // audited or no miner answered at all, else 0. Addresses of a range or network that do not answer are
-// expected and are not failures. 2 for usage errors.
+// expected and are not failures; there, a port that is open but not a miner API (what `hashctl scan`
+// calls `open`) is listed under "not checked". 2 for usage errors.
 import type { Command } from 'commander';
 import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
@@ -92,19 +93,38 @@ export async function runAuditCommand(
   const { readFile, writeFile } = await import('node:fs/promises');
   const path = await import('node:path');
   const { parseTargetSpecs } = await import('../targets/index.js');
-  const { parseSpecEntry } = await import('../targets/parse.js');
+  const { parseSpecEntry, parseTargetFile } = await import('../targets/parse.js');
   const { parseAllowedPools } = await import('../audit/pools.js');
   const { runAudit } = await import('../audit/index.js');
   const report = await import('../audit/report.js');
 
+  const { SCAN_DEFAULT_CONNECT_TIMEOUT_MS, SCAN_DEFAULT_REPLY_TIMEOUT_MS, SCAN_DEFAULT_RETRIES } =
+    await import('./scan.js');
+  const { connectionLimit } = await import('../cgminer/limits.js');
+
+  // Silence is expected inside a range or network, not from a miner the user named: remember which
+  // targets were named, including the lines of @FILE and `-` (read once, kept for a second parse).
+  const lists: { content: string; source: string }[] = [];
   const targets = await parseTargetSpecs(opts.targets, {
     defaultPort: globals.port,
-    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+    readFile: async (file) => {
+      const content = await readFile(file, 'utf8');
+      lists.push({ content, source: file });
+      return content;
+    },
+    stdin: keepText(ctx.stdin as AsyncIterable<string | Uint8Array>, (content) =>
+      lists.push({ content, source: 'stdin' }),
+    ),
   });
-  // Silence is expected inside a range or network, not from a miner the user named.
-  const silenceExpected = opts.targets.some(
-    (spec) => !spec.startsWith('@') && spec !== '-' && parseSpecEntry(spec, globals.port).kind === 'range',
-  );
+  const named = new Set<string>();
+  for (const entry of [
+    ...opts.targets
+      .filter((spec) => !spec.startsWith('@') && spec !== '-')
+      .map((spec) => parseSpecEntry(spec, globals.port)),
+    ...lists.flatMap(({ content, source }) => parseTargetFile(content, source, globals.port)),
+  ]) {
+    if (entry.kind === 'host') named.add(entry.target.key);
+  }
   const policy: AuditPolicy = { allowedPools: null, workerPattern: opts.workerPattern };
   if (opts.allowedPoolsFile !== null) {
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
@@ -137,7 +157,7 @@ export async function runAuditCommand(
     result = await runAudit({
       targets,
       targetCount: targets.count,
-      silenceExpected,
+      named,
       policy,
       services: opts.services,
       checkDefaultCreds: opts.checkDefaultCreds,
@@ -145,9 +165,18 @@ export async function runAuditCommand(
       retries: globals.retries,
       maxBytes: globals.maxBytes,
       concurrency: globals.concurrency ?? 32,
-      discoveryConcurrency: globals.concurrency ?? 256,
+      // `hashctl scan`'s stage, so both commands find the same miners; --timeout and --retries only
+      // ever shorten it.
+      discovery: {
+        connectTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_CONNECT_TIMEOUT_MS),
+        replyTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_REPLY_TIMEOUT_MS),
+        retries: Math.min(globals.retries, SCAN_DEFAULT_RETRIES),
+        concurrency: globals.concurrency ?? connectionLimit(),
+      },
       signal: ctx.signal,
       now: ctx.now,
+      sleep: ctx.sleep,
+      random: ctx.random,
       ...(hooks.servicePorts ? { servicePorts: hooks.servicePorts } : {}),
       ...(hooks.webPort !== undefined ? { webPort: hooks.webPort } : {}),
       onProgress: spinner
@@ -184,10 +213,28 @@ export async function runAuditCommand(
     for (const failure of result.failures.filter((item) => !item.fromRange)) {
       ctx.stderr.write(`hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`);
     }
+    if (result.open.length > 0)
+      ctx.stderr.write(
+        `hashctl: ${result.open.length} endpoint(s) in the ranges are open but not a miner API, not audited (the json and markdown reports list them)\n`,
+      );
     if (result.miners.length === 0)
       ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
   }
   return auditExitCode(result, opts.failOn);
+}
+
+/** Passes `stream` through and hands its whole text to `done` once it ends. */
+async function* keepText(
+  stream: AsyncIterable<string | Uint8Array>,
+  done: (text: string) => void,
+): AsyncGenerator<string | Uint8Array> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of stream) {
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    yield chunk;
+  }
+  done(text + decoder.decode());
 }
 
 const TTY_EVIDENCE_CHARS = 90;

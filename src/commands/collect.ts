@@ -5,6 +5,7 @@
 // was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import type { ThermalConfig } from '../thermal/config.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, collect as collectValues } from './shared.js';
@@ -21,8 +22,8 @@ export interface CollectOptions {
   retries: number;
   port: number;
   upload: { endpoint: string; configKeyFile: string | null } | null;
-  /** The config file's thermal section, for the thermal check. */
-  thermal: Record<string, unknown> | null;
+  /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
+  thermal: ThermalConfig;
 }
 
 const DEFAULT_RETAIN = '30d';
@@ -79,7 +80,7 @@ export async function parseCollectOptions(
     port: fromCli('port') ? globals.port : (config.port ?? globals.port),
     // --upload turns uploading on; the config's upload section supplies the key file.
     upload: endpoint === null ? null : { endpoint, configKeyFile: config.upload?.key_file ?? null },
-    thermal: config.thermal ?? null,
+    thermal: config.thermal ?? {},
   };
 }
 
@@ -124,6 +125,7 @@ export async function runCollect(
           intervalMs: opts.intervalMs,
           retainMs: opts.retainMs,
           hooks: upload ? [upload.hook] : [],
+          thermal: opts.thermal,
         },
         {
           store,
@@ -142,6 +144,7 @@ export async function runCollect(
                   ok: report.ok,
                   failed: report.failed,
                   duration_ms: Math.round(report.durationMs),
+                  ...(report.thermal ? { thermal: report.thermal } : {}),
                 })}\n`,
               );
             }
@@ -149,8 +152,13 @@ export async function runCollect(
               .sort((a, b) => b[1] - a[1])
               .map(([kind, n]) => `${n} ${kind}`)
               .join(', ');
+            const t = report.thermal;
+            const thermal =
+              t && (t.critical > 0 || t.warn > 0 || t.events > 0)
+                ? `; thermal ${t.critical} critical, ${t.warn} warn, ${t.events} change${t.events === 1 ? '' : 's'}`
+                : '';
             note(
-              `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}`,
+              `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}`,
             );
           },
           onNote: note,

@@ -1,5 +1,6 @@
 // `hashctl live`: the farm now, from the last cycles collect stored. Stale figures show their age
-// and never count as online.
+// and never count as online. THERMAL is the status collect stored with hysteresis (thermal_state);
+// --problems lists critical miners first, then warn, then the other problems.
 import type { Command } from 'commander';
 import type { LiveMiner, LiveSort } from '../collect/farm.js';
 import type { Context } from '../context.js';
@@ -41,6 +42,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import(
     '../collect/farm.js'
   );
+  const { readLiveThermal } = await import('../collect/read.js');
   const store = openStore(opts.dbPath, { readonly: true });
   let miners: LiveMiner[];
   try {
@@ -51,10 +53,11 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
       siteId = site.id;
     }
     const now = ctx.now();
+    const thermal = readLiveThermal(store, siteId);
     miners = store
       .prepared(liveStatements)
       .list(siteId)
-      .map((row) => describeMiner(row, now, opts.staleAfterMs));
+      .map((row) => describeMiner(row, now, opts.staleAfterMs, thermal.get(row.miner_id) ?? null));
   } finally {
     store.close();
   }
@@ -63,6 +66,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const shown = sortMiners(
     opts.problemsOnly ? miners.filter((m) => m.problems.length > 0) : miners,
     opts.sort,
+    { hotFirst: opts.problemsOnly },
   );
 
   if (globals.json) {
@@ -82,6 +86,17 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
         `${summary.power_w ? `, ${(summary.power_w / 1000).toFixed(1)} kW` : ''}\n`,
     );
     if (hot) ctx.stdout.write(`hottest: ${hot}\n`);
+    const critical = summary.thermal_critical;
+    const warn = summary.thermal_warn;
+    if (critical.length > 0 || warn.length > 0) {
+      const list = (miners: string[]) => `${miners.slice(0, 5).join(', ')}${miners.length > 5 ? ', …' : ''}`;
+      ctx.stdout.write(
+        `thermal: ${critical.length > 0 ? paint.red(`${critical.length} critical`) : '0 critical'}` +
+          `${critical.length > 0 ? ` (${list(critical)})` : ''}, ` +
+          `${warn.length > 0 ? paint.yellow(`${warn.length} warn`) : '0 warn'}` +
+          `${warn.length > 0 ? ` (${list(warn)})` : ''}\n`,
+      );
+    }
     if (summary.below_nominal.length > 0) {
       ctx.stdout.write(
         `below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${summary.below_nominal.slice(0, 5).join(', ')}${summary.below_nominal.length > 5 ? ', …' : ''})\n`,
@@ -97,6 +112,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     'MINER',
     'STATE',
     'AGE',
+    'THERMAL',
     'MODEL',
     'HASHRATE',
     'NOMINAL%',
@@ -118,10 +134,19 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     // On a TTY, figures that are not current are dimmed; in text output the STATE column says so.
     const figure = (text: string) => (m.current ? text : paint.dim(text));
     const model = [m.make, m.model].filter(Boolean).join(' ') || '-';
+    const thermal =
+      m.thermal_status === 'critical'
+        ? paint.red(m.thermal_status)
+        : m.thermal_status === 'warn'
+          ? paint.yellow(m.thermal_status)
+          : m.thermal_status === 'ok'
+            ? paint.green(m.thermal_status)
+            : paint.dim(m.thermal_status);
     return [
       m.miner,
       tty ? stateText : m.state,
       m.age_s === null ? '-' : tty ? formatAge(m.age_s) : String(m.age_s),
+      tty ? figure(thermal) : m.thermal_status,
       model,
       figure(tty ? formatHashrate(m.hashrate_hs) : num(m.hashrate_hs)),
       figure(m.hashrate_ratio === null ? '-' : `${Math.round(m.hashrate_ratio * 100)}`),
@@ -139,7 +164,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
       m.problems.join('; ') || '-',
     ];
   });
-  await writeTable(ctx.stdout, head, rows, { alignRight: [2, 4, 5, 6, 7, 8, 9, 10] });
+  await writeTable(ctx.stdout, head, rows, { alignRight: [2, 5, 6, 7, 8, 9, 10, 11] });
   return EXIT.ok;
 }
 
@@ -149,7 +174,10 @@ export const registerLive: RegisterCommand = (program, env) => {
     .description('show the farm now: online, offline and stale miners, hashrate, hottest, problems')
     .option('--site <id>', 'only this site')
     .option('--sort <key>', `order: ${SORTS.join(', ')} (default miner)`)
-    .option('--problems', 'only miners with a problem (offline, stale, low hashrate, missing chips)')
+    .option(
+      '--problems',
+      'only miners with a problem, hot first (thermal critical, warn; offline, stale, low hashrate, missing chips)',
+    )
     .option('--stale-after <duration>', 'figures older than this are stale (default 10m)')
     .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
     .action(async (raw: Record<string, unknown>, command: Command) => {

@@ -1,6 +1,7 @@
 // The config file (`--config FILE` or $HASHCTL_CONFIG): JSON, validated here. Every key is optional;
 // flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
 import { z } from 'zod';
+import { thermalConfigSchema } from '../thermal/config.js';
 import { parseDuration } from '../util/duration.js';
 
 const duration = z.union([z.number().positive(), z.string().min(1)]).transform((value, ctx) => {
@@ -35,8 +36,8 @@ export const configSchema = z
     retries: z.number().int().min(0).max(10).optional(),
     port: z.number().int().min(1).max(65_535).optional(),
     upload: uploadConfigSchema.optional(),
-    // Owned by the thermal check; kept open here so its engineer can tighten it.
-    thermal: z.record(z.string(), z.unknown()).optional(),
+    // Limits and overrides per class, site, model and miner; read by collect and `thermal`.
+    thermal: thermalConfigSchema.optional(),
   })
   // Unknown keys are refused: a typo ("intreval") must not silently fall back to a default.
   .strict();

@@ -2,6 +2,7 @@
 export { evaluateThermal, levelFor, thermalReadings } from './evaluate.js';
 export {
   effectiveLimits,
+  limitsFor,
   detectCooling,
   isHydroModel,
   CLASS_DEFAULTS,

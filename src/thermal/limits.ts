@@ -117,21 +117,25 @@ export interface LimitContext {
   replies?: Replies;
 }
 
+const norm = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+
 function lookup(
   map: Record<string, ScopeOverrides> | undefined,
   key: string | null | undefined,
 ): [string, ScopeOverrides] | null {
   if (!map || !key) return null;
-  const norm = (text: string) => text.toLowerCase().replace(/\s+/g, '');
   const wanted = norm(key);
   for (const [name, scope] of Object.entries(map)) if (norm(name) === wanted) return [name, scope];
   return null;
 }
 
+/** The host part of a target key (`host:port`, `[v6]:port`). */
+const hostOf = (miner: string) =>
+  miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
+
 function minerScope(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides] | null {
   if (!miner) return null;
-  const host = miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
-  return lookup(config.miners, miner) ?? lookup(config.miners, host);
+  return lookup(config.miners, miner) ?? lookup(config.miners, hostOf(miner));
 }
 
 /** The cooling class and the evidence for it. Config wins: immersion cannot be seen in readings. */
@@ -269,6 +273,35 @@ export function effectiveLimits(
       config.margin_rpm !== undefined
         ? { value: config.margin_rpm, source: 'config' }
         : { value: 200, source: 'default' },
+  };
+}
+
+/**
+ * effectiveLimits for a whole farm without a firmware context (collect: 10,000 miners a cycle):
+ * computed once per distinct (make, model, reported cooling, miner override), which is all that
+ * effectiveLimits reads from a snapshot and a key when no firmware limits or replies are given.
+ * Callers keep one per cycle (the cache grows with the models seen) and must not mutate the result.
+ */
+export function limitsFor(
+  config: ThermalConfig,
+  site: string | null,
+): (snapshot: Snapshot, miner: string) => ThermalLimits {
+  const cache = new Map<string, ThermalLimits>();
+  // Config miner names, normalised once: a per-miner scan of them would cost O(miners × entries).
+  const minerNames = new Map<string, string>();
+  for (const name of Object.keys(config.miners ?? {})) {
+    if (!minerNames.has(norm(name))) minerNames.set(norm(name), name); // the first wins, as in lookup
+  }
+  return (snapshot, miner) => {
+    const override =
+      minerNames.size === 0 ? null : (minerNames.get(norm(miner)) ?? minerNames.get(norm(hostOf(miner))));
+    const key = JSON.stringify([snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]);
+    let limits = cache.get(key);
+    if (!limits) {
+      limits = effectiveLimits(snapshot, config, site, { miner });
+      cache.set(key, limits);
+    }
+    return limits;
   };
 }
 

@@ -6,7 +6,25 @@ import { DEFAULT_SITE, siteStatements } from '../store/sites.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { CheckSource, ThermalMemoryStore } from './check.js';
 import type { ThermalMemory, ThermalTransition } from './hysteresis.js';
-import { METRICS, type Metric } from './types.js';
+import { METRICS, type Metric, type ThermalLevel, type ThermalStatus } from './types.js';
+
+const LEVELS: readonly string[] = ['ok', 'warn', 'critical'];
+
+/** A thermal_state row as memory; metrics or levels this version does not know are dropped. */
+export function memoryFromState(row: {
+  status: ThermalStatus;
+  metric: string | null;
+  levels: Record<string, unknown>;
+}): ThermalMemory {
+  const levels: ThermalMemory['levels'] = {};
+  for (const [metric, level] of Object.entries(row.levels)) {
+    if ((METRICS as readonly string[]).includes(metric) && typeof level === 'string' && LEVELS.includes(level))
+      levels[metric as Metric] = level as ThermalLevel;
+  }
+  const metric =
+    row.metric !== null && (METRICS as readonly string[]).includes(row.metric) ? (row.metric as Metric) : null;
+  return { status: row.status, levels, metric };
+}
 
 /** Must be used inside one store transaction (the caller wraps the whole run). */
 export function storeMemory(store: Store, now: number, defaultSite: string | null): ThermalMemoryStore {
@@ -30,16 +48,7 @@ export function storeMemory(store: Store, now: number, defaultSite: string | nul
   return {
     load(source) {
       const row = thermal.loadState(idsFor(source).minerId);
-      if (!row) return null;
-      const levels: ThermalMemory['levels'] = {};
-      for (const [metric, level] of Object.entries(row.levels)) {
-        if ((METRICS as readonly string[]).includes(metric)) levels[metric as Metric] = level;
-      }
-      const metric =
-        row.metric !== null && (METRICS as readonly string[]).includes(row.metric)
-          ? (row.metric as Metric)
-          : null;
-      return { status: row.status, levels, metric };
+      return row ? memoryFromState(row) : null;
     },
     save(source, memory: ThermalMemory, transition: ThermalTransition | null) {
       const { minerId, siteId } = idsFor(source);

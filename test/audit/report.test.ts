@@ -53,6 +53,9 @@ const REPORT: AuditReport = {
     { target: '10.0.0.9:4028', kind: 'timeout', message: 'no answer in 5s', fromRange: false },
     { target: '10.0.0.10:4028', kind: 'refused', message: 'refused', fromRange: true },
   ],
+  open: [
+    { target: '10.0.0.11:4028', kind: 'protocol', reason: 'JSON without a CGMiner STATUS (keys: error)' },
+  ],
   coverage: {
     checked: ['API access control'],
     notChecked: ['Default credentials: give --check-default-creds'],
@@ -67,6 +70,8 @@ describe('JSON report', () => {
       miners: 2,
       findings: 4,
       by_severity: { info: 1, low: 0, medium: 1, high: 1, critical: 1 },
+      not_audited: 1,
+      open: 1,
     });
     expect(document.findings.map((item: Finding) => item.severity)).toEqual([
       'critical',
@@ -83,6 +88,9 @@ describe('JSON report', () => {
       'title',
     ]);
     expect(document.failures.map((item: { target: string }) => item.target)).toEqual(['10.0.0.9:4028']);
+    expect(document.open).toEqual([
+      { target: '10.0.0.11:4028', kind: 'protocol', reason: 'JSON without a CGMiner STATUS (keys: error)' },
+    ]);
   });
 
   it('summary line and counts', () => {

@@ -35,7 +35,7 @@ describe('config file', () => {
         concurrency: 500,
         timeout: '2s',
         upload: { endpoint: 'https://collector.example/', key_file: 'collector.key' },
-        thermal: { anything: { goes: true } },
+        thermal: { margin_c: 2, sites: { north: { board: { warn: 70, critical: 78 } } } },
       }),
       '/etc/hashctl/farm.json',
     );
@@ -48,7 +48,7 @@ describe('config file', () => {
       concurrency: 500,
       timeout: 2000,
       upload: { endpoint: 'https://collector.example/', key_file: '/etc/hashctl/collector.key' },
-      thermal: { anything: { goes: true } },
+      thermal: { margin_c: 2, sites: { north: { board: { warn: 70, critical: 78 } } } },
     });
   });
 
@@ -99,6 +99,40 @@ describe('config file', () => {
     expect(configPath('other.json', { HASHCTL_CONFIG: 'c.json' }, dir)).toBe(path.join(dir, 'other.json'));
     expect(configPath(undefined, {}, dir)).toBeNull();
     expect(loadConfig(file).config).toEqual({ site: 'east' });
+  });
+
+  it('validates the thermal section, naming the file, line and key of a bad override', () => {
+    const text = [
+      '{',
+      '  "site": "north",',
+      '  "thermal": {',
+      '    "sites": {',
+      '      "north": { "board": { "warn": 70, "critical": 78 } }',
+      '    },',
+      '    "models": {',
+      '      "S19j Pro": {',
+      '        "chip": { "warn": "hot" }',
+      '      }',
+      '    }',
+      '  }',
+      '}',
+    ].join('\n');
+    const wrongType = configErrorOf(text);
+    expect(wrongType.details).toMatchObject({ path: ['thermal', 'models', 'S19j Pro', 'chip', 'warn'], line: 9 });
+    expect(wrongType.message).toMatch(/^config \/etc\/hashctl\/farm\.json:9: thermal\.models\.S19j Pro\.chip\.warn: /);
+
+    const unknown = configErrorOf('{\n  "thermal": {\n    "miners": {\n      "10.0.0.5": { "bord": {} }\n    }\n  }\n}');
+    expect(unknown.details).toMatchObject({ path: ['thermal', 'miners', '10.0.0.5', 'bord'], line: 4 });
+    expect(unknown.message).toContain('thermal.miners.10.0.0.5.bord: unknown key');
+
+    // The thermal schema's own rule (warn before critical) keeps its message and gets its line.
+    const order = configErrorOf('{\n  "thermal": {\n    "sites": {\n      "A": {\n        "board": { "warn": 90, "critical": 85 }\n      }\n    }\n  }\n}');
+    expect(order.message).toBe(
+      'config /etc/hashctl/farm.json:5: thermal.sites.A.board.warn: warn 90 must be at or below critical 85',
+    );
+    expect(configErrorOf('{"thermal": {"sites": {"A": {"cooling": "oil"}}}}').message).toMatch(
+      /:1: thermal\.sites\.A\.cooling: /,
+    );
   });
 
   it('maps nested paths to lines', () => {

@@ -1,0 +1,135 @@
+// The thermal status of every collection cycle: each miner is evaluated against its limits with the
+// hysteresis memory `thermal check --db` also keeps (thermal_state), its status goes into the
+// history row, and each change of status becomes one thermal_events row, in the cycle's transaction.
+// So cron's `collect` alone records thermal events, and a sensor hovering at a limit does not flap.
+import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
+import { thermalStatements } from '../store/thermal.js';
+import type { Db } from '../store/types.js';
+import { targetKey } from '../targets/types.js';
+import type { ThermalConfig } from '../thermal/config.js';
+import { type ThermalMemory, type ThermalStep, nextThermalState, trackThermal } from '../thermal/hysteresis.js';
+import { limitsFor } from '../thermal/limits.js';
+import { memoryFromState } from '../thermal/memory.js';
+import type { ThermalStatus } from '../thermal/types.js';
+
+export interface ThermalCycleSummary {
+  ok: number;
+  warn: number;
+  critical: number;
+  unknown: number;
+  /** Changes of status recorded in thermal_events by this cycle. */
+  events: number;
+}
+
+export interface TrackedCycle {
+  /** The outcomes with `thermalStatus` set (new objects; the input is not changed). */
+  outcomes: MinerOutcome[];
+  /** Saves each miner's memory and its event, if any; pass it to writeCycle with these outcomes. */
+  hook: CycleHook;
+  summary: ThermalCycleSummary;
+}
+
+interface StateBySiteRow {
+  host: string;
+  port: number;
+  status: ThermalStatus;
+  metric: string | null;
+  levels: string;
+}
+
+// One statement for the whole site, through the miners (site, host, port) index and the
+// thermal_state primary key: no read per miner.
+function memoryStatements(db: Db) {
+  const bySite = db.prepare<[string], StateBySiteRow>(
+    `SELECT m.host, m.port, t.status, t.metric, t.levels
+     FROM sites s JOIN miners m ON m.site_id = s.id JOIN thermal_state t ON t.miner_id = m.id
+     WHERE s.name = ?`,
+  );
+  return {
+    /** Every remembered miner of the site, by target key. */
+    forSite(site: string): Map<string, ThermalMemory> {
+      const memories = new Map<string, ThermalMemory>();
+      for (const row of bySite.iterate(site)) {
+        let levels: Record<string, unknown> = {};
+        try {
+          const parsed: unknown = JSON.parse(row.levels);
+          if (typeof parsed === 'object' && parsed !== null) levels = parsed as Record<string, unknown>;
+        } catch {
+          // A damaged row only costs the hysteresis of that miner for one cycle.
+        }
+        memories.set(targetKey(row.host, row.port), memoryFromState({ ...row, levels }));
+      }
+      return memories;
+    },
+  };
+}
+
+function sameMemory(a: ThermalMemory, b: ThermalMemory): boolean {
+  if (a.status !== b.status || a.metric !== b.metric) return false;
+  const keys = Object.keys(a.levels) as (keyof ThermalMemory['levels'])[];
+  if (keys.length !== Object.keys(b.levels).length) return false;
+  return keys.every((metric) => a.levels[metric] === b.levels[metric]);
+}
+
+/**
+ * Evaluates one cycle. Call it inside the transaction that then writes the cycle (the memory read
+ * here and the memory saved by the hook must not interleave with another writer's). `at` is the
+ * cycle's start: the time of its history rows, its events and the memory.
+ */
+export function trackCycleThermal(
+  store: Store,
+  config: ThermalConfig,
+  site: string,
+  outcomes: readonly MinerOutcome[],
+  at: number,
+): TrackedCycle {
+  const memories = store.prepared(memoryStatements).forSite(site);
+  const limits = limitsFor(config, site);
+  // Only memories that changed are written: at 10,000 miners, rewriting every unchanged row each
+  // cycle would cost about as much as the cycle's own live rows. So for rows collect writes,
+  // thermal_state.updated_at is when the memory last changed, not when it was last evaluated.
+  const steps = new Map<MinerOutcome, ThermalStep>();
+  const summary: ThermalCycleSummary = { ok: 0, warn: 0, critical: 0, unknown: 0, events: 0 };
+  const tracked = outcomes.map((outcome) => {
+    const previous = memories.get(outcome.target.key) ?? null;
+    const step = outcome.ok
+      ? trackThermal(previous, outcome.snapshot, limits(outcome.snapshot, outcome.target.key))
+      : nextThermalState(previous, null, `unreachable: ${outcome.error.kind}`);
+    const withStatus: MinerOutcome = { ...outcome, thermalStatus: step.memory.status };
+    if (step.transition || !previous || !sameMemory(previous, step.memory)) steps.set(withStatus, step);
+    summary[step.memory.status]++;
+    if (step.transition) summary.events++;
+    return withStatus;
+  });
+
+  const hook: CycleHook = (_db, cycle) => {
+    const thermal = store.prepared(thermalStatements);
+    for (const { minerId, outcome } of cycle.miners) {
+      const step = steps.get(outcome);
+      if (!step) continue;
+      thermal.saveState({
+        miner_id: minerId,
+        site_id: cycle.siteId,
+        status: step.memory.status,
+        metric: step.memory.metric,
+        levels: step.memory.levels,
+        since: at,
+        updated_at: at,
+      });
+      const { transition } = step;
+      if (!transition) continue;
+      thermal.insertEvent({
+        miner_id: minerId,
+        site_id: cycle.siteId,
+        ts: at,
+        from_state: transition.from,
+        to_state: transition.to,
+        metric: transition.metric,
+        value: transition.value,
+        limit_value: transition.limit,
+        detail: transition.detail,
+      });
+    }
+  };
+  return { outcomes: tracked, hook, summary };
+}

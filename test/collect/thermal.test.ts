@@ -1,0 +1,337 @@
+// Thermal status in collection: every cycle stores each miner's status (with hysteresis) in its
+// history row and each change in thermal_events; `live` shows it and lists hot miners first.
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/collect/index.js';
+import { memoryContext } from '../../src/context.js';
+import { MinerError } from '../../src/errors.js';
+import type { Snapshot } from '../../src/miners/types.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { type Store, openStore } from '../../src/store/index.js';
+import type { Target } from '../../src/targets/types.js';
+import type { ThermalConfig } from '../../src/thermal/config.js';
+import { makeSnapshot, target, tempDir } from '../store/helpers.js';
+
+const HOUR = 3_600_000;
+let dir: string;
+let cleanup: () => void;
+let dbPath: string;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-collect-thermal-'));
+  dbPath = path.join(dir, 'farm.db');
+});
+afterEach(() => cleanup());
+
+interface HistoryRow {
+  port: number;
+  ts: number;
+  thermal_status: string | null;
+}
+interface EventRow {
+  port: number;
+  from_state: string;
+  to_state: string;
+  metric: string | null;
+  detail: string | null;
+}
+
+function readBack(file: string): { history: HistoryRow[]; events: EventRow[] } {
+  const store = openStore(file, { readonly: true });
+  try {
+    return {
+      history: store.db
+        .prepare(
+          'SELECT m.port, h.ts, h.thermal_status FROM telemetry_history h JOIN miners m ON m.id = h.miner_id ORDER BY h.ts, m.port',
+        )
+        .all() as HistoryRow[],
+      events: store.db
+        .prepare(
+          'SELECT m.port, e.from_state, e.to_state, e.metric, e.detail FROM thermal_events e JOIN miners m ON m.id = e.miner_id ORDER BY e.id',
+        )
+        .all() as EventRow[],
+    };
+  } finally {
+    store.close();
+  }
+}
+
+interface LiveJson {
+  summary: { thermal_critical: string[]; thermal_warn: string[]; offline: number };
+  miners: { miner: string; port: number; state: string; thermal_status: string; problems: string[] }[];
+}
+
+async function live(args: string[], now: number): Promise<LiveJson> {
+  const ctx = memoryContext({ now: () => now, env: {} });
+  expect(await runCli(['live', '--db', dbPath, '--json', ...args], ctx)).toBe(0);
+  return JSON.parse(ctx.out()) as LiveJson;
+}
+
+describe('collect on the simulator', () => {
+  let farm: Farm | null = null;
+  afterEach(async () => {
+    await farm?.stop();
+    farm = null;
+  });
+
+  it('stores critical in history and the changes in thermal_events; live lists hot miners first', async () => {
+    let clock = Date.parse('2026-11-02T12:00:00Z');
+    farm = await startFarm({
+      profile: 'antminer-s19',
+      count: 4,
+      seed: 7,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 20,
+      deadBoards: 0,
+      failedFans: 0,
+      now: () => clock,
+    });
+    const [hot, fan, cool, down] = farm.miners;
+    hot!.state.ambientC = 55; // fans already at full speed cannot hold it
+    fan!.state.fans[0]!.failed = true;
+    await down!.setFaults({ refused: true });
+    clock += HOUR; // the simulated temperatures settle (the farm reads this clock)
+
+    const collect = async () => {
+      const ctx = memoryContext({ now: () => clock, env: {} });
+      const args = ['collect', '--once', '--db', dbPath, '--timeout', '2s', '--retries', '0', '--json'];
+      const code = await runCli([...args, '--targets', ...farm!.inventory()], ctx);
+      expect(ctx.err()).not.toMatch(/error/i);
+      expect(code).toBe(0);
+      return JSON.parse(ctx.out().trim().split('\n').at(-1)!) as { thermal: Record<string, number> };
+    };
+
+    const first = await collect();
+    expect(first.thermal).toEqual({ ok: 1, warn: 0, critical: 2, unknown: 1, events: 2 });
+    let { history, events } = readBack(dbPath);
+    const status = (port: number) => history.filter((row) => row.port === port).map((row) => row.thermal_status);
+    expect(status(hot!.port)).toEqual(['critical']);
+    expect(status(fan!.port)).toEqual(['critical']);
+    expect(status(cool!.port)).toEqual(['ok']);
+    expect(status(down!.port)).toEqual(['unknown']);
+    // First sight: hot and fan are news; a healthy miner and one never read are not.
+    expect(events).toHaveLength(2);
+    expect(events.find((e) => e.port === fan!.port)).toMatchObject({
+      from_state: 'unknown',
+      to_state: 'critical',
+      metric: 'fans_failed',
+    });
+    expect(events.find((e) => e.port === hot!.port)).toMatchObject({ from_state: 'unknown', to_state: 'critical' });
+
+    // A minute later nothing changed: history grows, no new events.
+    clock += 60_000;
+    await collect();
+    ({ history, events } = readBack(dbPath));
+    expect(status(hot!.port)).toEqual(['critical', 'critical']);
+    expect(events).toHaveLength(2);
+
+    // live --problems: critical miners first, then the other problems (the offline one).
+    const problems = await live(['--problems'], clock);
+    expect(problems.miners.map((m) => m.miner)).toEqual([...[hot!.key, fan!.key].sort(), down!.key]);
+    expect(problems.miners[0]!.problems[0]).toMatch(/^thermal critical: /);
+    expect(problems.miners[2]).toMatchObject({ state: 'offline', thermal_status: 'unknown' });
+    expect(problems.summary.thermal_critical.sort()).toEqual([hot!.key, fan!.key].sort());
+
+    // The fan is replaced: one event out of critical, and the history says so.
+    fan!.state.fans[0]!.failed = false;
+    clock += HOUR;
+    await collect();
+    ({ history, events } = readBack(dbPath));
+    expect(events).toHaveLength(3);
+    expect(events[2]).toMatchObject({ port: fan!.port, from_state: 'critical' });
+    expect(events[2]!.to_state).not.toBe('critical');
+    expect(status(fan!.port).at(-1)).toBe(events[2]!.to_state);
+  });
+});
+
+/** Cycles from a script: per cycle, each port's snapshot or the error it fails with. */
+async function runScript(
+  store: Store,
+  plan: Record<number, Snapshot | MinerError>[],
+  thermal: ThermalConfig = {},
+  site = 'north',
+): Promise<CycleReport[]> {
+  let clock = Date.UTC(2025, 5, 1, 12);
+  const reports: CycleReport[] = [];
+  for (const cycle of plan) {
+    const targets = Object.keys(cycle).map((port) => target(Number(port)));
+    const deps: CollectLoopDeps = {
+      store,
+      pollAll: (fn) =>
+        (async function* () {
+          for (const t of targets) yield await fn(t);
+        })(),
+      fetchSnapshot: async (t: Target) => {
+        const planned = cycle[t.port]!;
+        if (planned instanceof MinerError) throw planned;
+        return planned;
+      },
+      now: () => clock,
+      sleep: async () => {},
+      signal: new AbortController().signal,
+      onCycle: () => {},
+      onNote: () => {},
+    };
+    reports.push(await runCycle({ site, intervalMs: null, retainMs: 30 * 24 * HOUR, thermal }, deps));
+    clock += 60_000;
+  }
+  return reports;
+}
+
+/** An S19j Pro whose hottest board reads `boardC` (chips 15 °C above it, fans healthy). */
+function board(boardC: number, overrides: Partial<Snapshot> = {}): Snapshot {
+  const base = makeSnapshot();
+  return makeSnapshot({
+    temp_max_board_c: boardC,
+    temp_max_chip_c: boardC - 5,
+    boards: base.boards.map((b) => ({ ...b, temp_board_c: boardC - 2, temp_chip_c: boardC - 5 })),
+    ...overrides,
+  });
+}
+
+describe('collect with hysteresis', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = openStore(dbPath);
+  });
+  afterEach(() => store.close());
+
+  // Default air board limits: warn 75, critical 80; margin 3 °C.
+  const hovering = [81, 79, 80.5, 78, 76.9, 73, 71.9];
+
+  it('a board hovering at its critical limit does not flap: three changes, not six', async () => {
+    const reports = await runScript(
+      store,
+      hovering.map((c) => ({ 4001: board(c) })),
+    );
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual([
+      'critical',
+      'critical', // 79: below 80, but not 3 °C below it
+      'critical',
+      'critical',
+      'warn', // 76.9: left critical (below 77), still above warn's hold edge of 72
+      'warn',
+      'ok',
+    ]);
+    expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual([
+      'unknown>critical',
+      'critical>warn',
+      'warn>ok',
+    ]);
+    expect(events[0]).toMatchObject({ metric: 'board' });
+    expect(reports.map((r) => r.thermal?.events)).toEqual([1, 0, 0, 0, 1, 0, 1]);
+  });
+
+  it('uses the margin from the config: with none, the same readings flap', async () => {
+    await runScript(
+      store,
+      hovering.map((c) => ({ 4001: board(c) })),
+      { margin_c: 0 },
+    );
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual([
+      'critical',
+      'warn',
+      'critical',
+      'warn',
+      'warn',
+      'ok',
+      'ok',
+    ]);
+    expect(events).toHaveLength(5);
+  });
+
+  it('an unreachable miner is unknown, and keeps its levels for when it returns', async () => {
+    await runScript(store, [
+      { 4001: board(82) },
+      { 4001: new MinerError('timeout', 'no answer in 5s') },
+      // Back at 78: still critical thanks to the remembered level (plain comparison would say warn).
+      { 4001: board(78) },
+    ]);
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual(['critical', 'unknown', 'critical']);
+    expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual([
+      'unknown>critical',
+      'critical>unknown',
+      'unknown>critical',
+    ]);
+    expect(events[1]!.detail).toBe('unreachable: timeout');
+  });
+
+  it('applies site, model and miner overrides, each miner to its own limits', async () => {
+    const config: ThermalConfig = {
+      sites: { north: { board: { warn: 82, critical: 88 } } },
+      models: { 'S21 Hyd': { board: { critical: 84 } } },
+      miners: { '127.0.0.1:4003': { board: { warn: 70, critical: 76 } } },
+    };
+    await runScript(
+      store,
+      [
+        {
+          4001: board(83), // site: warn 82, critical 88
+          4002: board(85, { model: 'S21 Hyd' }), // model wins over site: critical 84
+          4003: board(77), // the miner's own limits
+          4004: board(77), // same model as 4003, site limits
+        },
+      ],
+      config,
+    );
+    const { history } = readBack(dbPath);
+    expect(Object.fromEntries(history.map((row) => [row.port, row.thermal_status]))).toEqual({
+      4001: 'warn',
+      4002: 'critical',
+      4003: 'critical',
+      4004: 'ok',
+    });
+    // Other sites keep the defaults.
+    await runScript(store, [{ 4101: board(83) }], config, 'south');
+    expect(readBack(dbPath).history.at(-1)).toMatchObject({ port: 4101, thermal_status: 'critical' });
+  });
+});
+
+describe('live with thermal status', () => {
+  it('--problems lists critical, then warn, then the other problems; --sort temp stays by temperature', async () => {
+    const store = openStore(dbPath);
+    try {
+      const slowFan = board(60, {
+        fans: [
+          { index: 0, rpm: 900 },
+          { index: 1, rpm: 5200 },
+        ],
+      });
+      await runScript(store, [
+        {
+          4001: board(70, { hashrate: { current_hs: 50e12, average_hs: null, nominal_hs: 104e12 } }),
+          4002: board(77), // warn
+          4003: board(86), // critical
+          4004: new MinerError('refused', 'connection refused'),
+          4005: board(65), // fine
+          4006: slowFan, // warn on a cool miner
+        },
+      ]);
+    } finally {
+      store.close();
+    }
+    const at = Date.UTC(2025, 5, 1, 12, 1);
+    const problems = await live(['--problems'], at);
+    expect(problems.miners.map((m) => m.port)).toEqual([4003, 4002, 4006, 4001, 4004]);
+    expect(problems.miners.map((m) => m.thermal_status)).toEqual(['critical', 'warn', 'warn', 'ok', 'unknown']);
+    expect(problems.miners[2]!.problems).toContain('thermal warn: fan_rpm');
+    expect(problems.summary).toMatchObject({
+      thermal_critical: ['127.0.0.1:4003'],
+      thermal_warn: ['127.0.0.1:4002', '127.0.0.1:4006'],
+    });
+
+    const byTemp = await live(['--sort', 'temp'], at);
+    expect(byTemp.miners.map((m) => m.port)).toEqual([4003, 4002, 4001, 4005, 4006, 4004]);
+
+    // Text off a TTY: a THERMAL column, plain words.
+    const ctx = memoryContext({ now: () => at, env: {} });
+    expect(await runCli(['live', '--db', dbPath, '--problems'], ctx)).toBe(0);
+    const lines = ctx.out().trimEnd().split('\n');
+    expect(lines[0]!.split('\t').slice(0, 4)).toEqual(['MINER', 'STATE', 'AGE', 'THERMAL']);
+    expect(lines[1]!.split('\t').slice(0, 4)).toEqual(['127.0.0.1:4003', 'online', '60', 'critical']);
+  });
+});
