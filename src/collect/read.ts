@@ -88,7 +88,8 @@ interface LiveThermalRow {
 
 // Through telemetry_live's site index: thermal_state has none on site_id.
 function liveThermalStatements(db: Db) {
-  const columns = 'SELECT t.miner_id, t.status, t.metric FROM telemetry_live l JOIN thermal_state t ON t.miner_id = l.miner_id';
+  const columns =
+    'SELECT t.miner_id, t.status, t.metric FROM telemetry_live l JOIN thermal_state t ON t.miner_id = l.miner_id';
   const bySite = db.prepare<[number], LiveThermalRow>(`${columns} WHERE l.site_id = ?`);
   const everywhere = db.prepare<[], LiveThermalRow>(columns);
   return {

@@ -7,7 +7,12 @@ import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
-import { type ThermalMemory, type ThermalStep, nextThermalState, trackThermal } from '../thermal/hysteresis.js';
+import {
+  type ThermalMemory,
+  type ThermalStep,
+  nextThermalState,
+  trackThermal,
+} from '../thermal/hysteresis.js';
 import { limitsFor } from '../thermal/limits.js';
 import { memoryFromState } from '../thermal/memory.js';
 import type { ThermalStatus } from '../thermal/types.js';

@@ -18,11 +18,17 @@ export function memoryFromState(row: {
 }): ThermalMemory {
   const levels: ThermalMemory['levels'] = {};
   for (const [metric, level] of Object.entries(row.levels)) {
-    if ((METRICS as readonly string[]).includes(metric) && typeof level === 'string' && LEVELS.includes(level))
+    if (
+      (METRICS as readonly string[]).includes(metric) &&
+      typeof level === 'string' &&
+      LEVELS.includes(level)
+    )
       levels[metric as Metric] = level as ThermalLevel;
   }
   const metric =
-    row.metric !== null && (METRICS as readonly string[]).includes(row.metric) ? (row.metric as Metric) : null;
+    row.metric !== null && (METRICS as readonly string[]).includes(row.metric)
+      ? (row.metric as Metric)
+      : null;
   return { status: row.status, levels, metric };
 }
 

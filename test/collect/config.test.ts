@@ -118,15 +118,24 @@ describe('config file', () => {
       '}',
     ].join('\n');
     const wrongType = configErrorOf(text);
-    expect(wrongType.details).toMatchObject({ path: ['thermal', 'models', 'S19j Pro', 'chip', 'warn'], line: 9 });
-    expect(wrongType.message).toMatch(/^config \/etc\/hashctl\/farm\.json:9: thermal\.models\.S19j Pro\.chip\.warn: /);
+    expect(wrongType.details).toMatchObject({
+      path: ['thermal', 'models', 'S19j Pro', 'chip', 'warn'],
+      line: 9,
+    });
+    expect(wrongType.message).toMatch(
+      /^config \/etc\/hashctl\/farm\.json:9: thermal\.models\.S19j Pro\.chip\.warn: /,
+    );
 
-    const unknown = configErrorOf('{\n  "thermal": {\n    "miners": {\n      "10.0.0.5": { "bord": {} }\n    }\n  }\n}');
+    const unknown = configErrorOf(
+      '{\n  "thermal": {\n    "miners": {\n      "10.0.0.5": { "bord": {} }\n    }\n  }\n}',
+    );
     expect(unknown.details).toMatchObject({ path: ['thermal', 'miners', '10.0.0.5', 'bord'], line: 4 });
     expect(unknown.message).toContain('thermal.miners.10.0.0.5.bord: unknown key');
 
     // The thermal schema's own rule (warn before critical) keeps its message and gets its line.
-    const order = configErrorOf('{\n  "thermal": {\n    "sites": {\n      "A": {\n        "board": { "warn": 90, "critical": 85 }\n      }\n    }\n  }\n}');
+    const order = configErrorOf(
+      '{\n  "thermal": {\n    "sites": {\n      "A": {\n        "board": { "warn": 90, "critical": 85 }\n      }\n    }\n  }\n}',
+    );
     expect(order.message).toBe(
       'config /etc/hashctl/farm.json:5: thermal.sites.A.board.warn: warn 90 must be at or below critical 85',
     );

@@ -105,7 +105,8 @@ describe('collect on the simulator', () => {
     const first = await collect();
     expect(first.thermal).toEqual({ ok: 1, warn: 0, critical: 2, unknown: 1, events: 2 });
     let { history, events } = readBack(dbPath);
-    const status = (port: number) => history.filter((row) => row.port === port).map((row) => row.thermal_status);
+    const status = (port: number) =>
+      history.filter((row) => row.port === port).map((row) => row.thermal_status);
     expect(status(hot!.port)).toEqual(['critical']);
     expect(status(fan!.port)).toEqual(['critical']);
     expect(status(cool!.port)).toEqual(['ok']);
@@ -117,7 +118,10 @@ describe('collect on the simulator', () => {
       to_state: 'critical',
       metric: 'fans_failed',
     });
-    expect(events.find((e) => e.port === hot!.port)).toMatchObject({ from_state: 'unknown', to_state: 'critical' });
+    expect(events.find((e) => e.port === hot!.port)).toMatchObject({
+      from_state: 'unknown',
+      to_state: 'critical',
+    });
 
     // A minute later nothing changed: history grows, no new events.
     clock += 60_000;
@@ -317,7 +321,13 @@ describe('live with thermal status', () => {
     const at = Date.UTC(2025, 5, 1, 12, 1);
     const problems = await live(['--problems'], at);
     expect(problems.miners.map((m) => m.port)).toEqual([4003, 4002, 4006, 4001, 4004]);
-    expect(problems.miners.map((m) => m.thermal_status)).toEqual(['critical', 'warn', 'warn', 'ok', 'unknown']);
+    expect(problems.miners.map((m) => m.thermal_status)).toEqual([
+      'critical',
+      'warn',
+      'warn',
+      'ok',
+      'unknown',
+    ]);
     expect(problems.miners[2]!.problems).toContain('thermal warn: fan_rpm');
     expect(problems.summary).toMatchObject({
       thermal_critical: ['127.0.0.1:4003'],

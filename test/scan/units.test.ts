@@ -33,9 +33,10 @@ describe('parsePortList', () => {
 describe('buildScanTargets', () => {
   it('crosses every spec with every port and drops repeats', async () => {
     const targets = await buildScanTargets(['127.0.0.0/30', '127.0.0.1:4029', '127.0.0.2'], [4028, 4029]);
-    expect(targets.count).toBe(4);
+    // A loopback /30 keeps all four addresses (every 127/8 address is a host).
+    expect(targets.count).toBe(8);
     expect([...targets].map((t) => t.key).sort()).toEqual(
-      ['127.0.0.1:4028', '127.0.0.1:4029', '127.0.0.2:4028', '127.0.0.2:4029'].sort(),
+      [0, 1, 2, 3].flatMap((i) => [`127.0.0.${i}:4028`, `127.0.0.${i}:4029`]).sort(),
     );
   });
 
