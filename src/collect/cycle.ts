@@ -115,20 +115,17 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   const input = { site: options.site, startedAt, endedAt: deps.now(), outcomes };
   const write = (cycle: CycleInput, hooks: readonly CycleHook[]) =>
     writeCycle(deps.store, cycle, hooks.length > 0 ? { extraInTransaction: hooks } : {});
-  let thermal: ThermalCycleSummary | null = null;
-  let summary: CycleSummary;
   const thermalConfig = options.thermal;
-  if (thermalConfig) {
-    // One transaction around the memory read and the cycle's write (writeCycle nests as a
-    // savepoint), so a `thermal check --db` running meanwhile cannot record the same change twice.
-    summary = deps.store.transaction(() => {
-      const tracked = trackCycleThermal(deps.store, thermalConfig, options.site, outcomes, startedAt);
-      thermal = tracked.summary;
-      return write({ ...input, outcomes: tracked.outcomes }, [tracked.hook, ...(options.hooks ?? [])]);
-    });
-  } else {
-    summary = write(input, options.hooks ?? []);
-  }
+  // With thermal tracking: one transaction around the memory read and the cycle's write
+  // (writeCycle nests in it as a savepoint), so a `thermal check --db` running meanwhile cannot
+  // record the same change twice.
+  const { summary, thermal } = thermalConfig
+    ? deps.store.transaction(() => {
+        const tracked = trackCycleThermal(deps.store, thermalConfig, options.site, outcomes, startedAt);
+        const hooks = [tracked.hook, ...(options.hooks ?? [])];
+        return { summary: write({ ...input, outcomes: tracked.outcomes }, hooks), thermal: tracked.summary };
+      })
+    : { summary: write(input, options.hooks ?? []), thermal: null };
   const failedByKind: Record<string, number> = {};
   for (const outcome of outcomes) {
     if (!outcome.ok) failedByKind[outcome.error.kind] = (failedByKind[outcome.error.kind] ?? 0) + 1;

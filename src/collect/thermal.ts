@@ -54,7 +54,7 @@ function memoryStatements(db: Db) {
     /** Every remembered miner of the site, by target key. */
     forSite(site: string): Map<string, ThermalMemory> {
       const memories = new Map<string, ThermalMemory>();
-      for (const row of bySite.iterate(site)) {
+      for (const row of bySite.all(site)) {
         let levels: Record<string, unknown> = {};
         try {
           const parsed: unknown = JSON.parse(row.levels);

@@ -144,7 +144,6 @@ export async function runCollect(
                   ok: report.ok,
                   failed: report.failed,
                   duration_ms: Math.round(report.durationMs),
-                  ...(report.thermal ? { thermal: report.thermal } : {}),
                 })}\n`,
               );
             }

@@ -95,15 +95,16 @@ describe('collect on the simulator', () => {
 
     const collect = async () => {
       const ctx = memoryContext({ now: () => clock, env: {} });
-      const args = ['collect', '--once', '--db', dbPath, '--timeout', '2s', '--retries', '0', '--json'];
+      const args = ['collect', '--once', '--db', dbPath, '--timeout', '2s', '--retries', '0'];
       const code = await runCli([...args, '--targets', ...farm!.inventory()], ctx);
-      expect(ctx.err()).not.toMatch(/error/i);
       expect(code).toBe(0);
-      return JSON.parse(ctx.out().trim().split('\n').at(-1)!) as { thermal: Record<string, number> };
+      return ctx.err();
     };
 
-    const first = await collect();
-    expect(first.thermal).toEqual({ ok: 1, warn: 0, critical: 2, unknown: 1, events: 2 });
+    const note = await collect();
+    expect(note).toMatch(
+      /: 4 polled, 3 ok, 1 failed \(1 refused\) in .*; thermal 2 critical, 0 warn, 2 changes\n$/,
+    );
     let { history, events } = readBack(dbPath);
     const status = (port: number) =>
       history.filter((row) => row.port === port).map((row) => row.thermal_status);
@@ -146,6 +147,28 @@ describe('collect on the simulator', () => {
     expect(events[2]).toMatchObject({ port: fan!.port, from_state: 'critical' });
     expect(events[2]!.to_state).not.toBe('critical');
     expect(status(fan!.port).at(-1)).toBe(events[2]!.to_state);
+  });
+});
+
+describe('the thermal section of the config file', () => {
+  it('is validated once for collect and thermal alike: a bad key is exit 2 naming file, line and key', async () => {
+    const fs = await import('node:fs');
+    const file = path.join(dir, 'farm.json');
+    fs.writeFileSync(
+      file,
+      '{\n  "targets": ["127.0.0.1:1"],\n  "thermal": {\n    "sites": { "A": { "board": { "warn": "hot" } } }\n  }\n}\n',
+    );
+    for (const args of [
+      ['collect', '--once', '--db', dbPath],
+      ['thermal', 'limits'],
+      ['thermal', 'check', '127.0.0.1:1'],
+    ]) {
+      const ctx = memoryContext({ env: {} });
+      expect(await runCli([...args, '--config', file], ctx)).toBe(2);
+      expect(ctx.err()).toMatch(new RegExp(`config ${file}:4: thermal\\.sites\\.A\\.board\\.warn: `));
+    }
+    // Nothing was stored: the config is refused before the database is touched.
+    expect(fs.existsSync(dbPath)).toBe(false);
   });
 });
 
