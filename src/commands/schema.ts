@@ -7,6 +7,13 @@ import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 export const SCHEMAS: Record<string, () => Promise<Record<string, unknown>>> = {
   snapshot: async () => (await import('../miners/schema.js')).snapshotJsonSchema(),
+  upload: async () => {
+    const [{ snapshotSchema }, { uploadBatchJsonSchema }] = await Promise.all([
+      import('../miners/schema.js'),
+      import('../upload/payload.js'),
+    ]);
+    return uploadBatchJsonSchema(snapshotSchema);
+  },
 };
 
 export async function runSchema(name: string, _globals: GlobalOptions, ctx: Context): Promise<number> {
