@@ -19,6 +19,11 @@ import { parseTextReply } from './text-format.js';
 
 export const REPAIR_INVALID_UTF8 = 'invalid utf-8';
 export const REPAIR_JSONREPAIR = 'jsonrepair';
+/**
+ * jsonrepair is quadratic on some hostile input (300 KB of `"` takes 30 s), so it only sees replies
+ * up to this size; the largest real reply in the catalogue is ~49 KB (CGMINER-API.md §12 #23).
+ */
+export const JSONREPAIR_MAX_CHARS = 64 * 1024;
 
 const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
 /** A one-line answer with no envelope, like old Avalon's `failed`. */
@@ -106,6 +111,9 @@ function decodeJson(text: string, command: string, repairs: string[], raw: Uint8
 }
 
 function lastResort(text: string, original: LenientSyntaxError): ReturnType<typeof parseLenient> {
+  if (original.tooDeep || text.length > JSONREPAIR_MAX_CHARS) {
+    throw new MinerError('parse', `reply is not valid JSON (${original.message})`, { cause: original });
+  }
   let repaired: string;
   try {
     repaired = jsonrepair(text);

@@ -11,6 +11,8 @@ export class LenientSyntaxError extends Error {
   constructor(
     message: string,
     readonly position: number,
+    /** Nesting past MAX_DEPTH: no repair can help, and recursive repairers would overflow the stack. */
+    readonly tooDeep = false,
   ) {
     super(`${message} at offset ${position}`);
     this.name = 'LenientSyntaxError';
@@ -46,7 +48,6 @@ export interface LenientResult {
 const MAX_DEPTH = 200;
 const NON_FINITE_WORD = /^-?(?:nan|inf|infinity)$/i;
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
-const PLAIN_STRING_RUN = /[^"\\\u0000-\u001f]*/y;
 const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
 
 /** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, nothing else. */
@@ -125,7 +126,7 @@ class Parser {
   }
 
   private enter(): void {
-    if (++this.depth > MAX_DEPTH) this.fail('nesting too deep');
+    if (++this.depth > MAX_DEPTH) throw new LenientSyntaxError('nesting too deep', this.pos, true);
   }
 
   /**
@@ -136,6 +137,8 @@ class Parser {
     const closer = initialKey === undefined ? '}' : ']';
     this.enter();
     const object: Record<string, unknown> = {};
+    // Next `#n` suffix per duplicated key, so a flood of one key stays linear.
+    const duplicates = new Map<string, number>();
     let pendingKey = initialKey;
     let expectMember = true; // false right after a member: a `,` or `}` is due
     for (;;) {
@@ -177,7 +180,7 @@ class Parser {
         } else {
           this.fail(`expected ':' after key "${key}"`);
         }
-        this.setMember(object, key, value);
+        this.setMember(object, key, value, duplicates);
         expectMember = false;
       } catch (error) {
         if (!(error instanceof EndOfInput)) throw error;
@@ -209,12 +212,18 @@ class Parser {
     return this.fail(`expected a key, found '${c}'`);
   }
 
-  private setMember(object: Record<string, unknown>, key: string, value: unknown): void {
+  private setMember(
+    object: Record<string, unknown>,
+    key: string,
+    value: unknown,
+    duplicates: Map<string, number>,
+  ): void {
     let name = key;
     if (Object.hasOwn(object, name)) {
       this.repairs.add(REPAIR.duplicateKeys);
-      let n = 2;
-      while (Object.hasOwn(object, `${key}#${n}`)) n++;
+      let n = duplicates.get(key) ?? 2;
+      while (Object.hasOwn(object, `${key}#${n}`)) n++; // only steps over a literal `key#n` in the input
+      duplicates.set(key, n + 1);
       name = `${key}#${n}`;
     }
     // defineProperty so that a key named `__proto__` is data, not a prototype change.
@@ -299,27 +308,32 @@ class Parser {
     const text = this.text;
     this.pos++; // opening quote
     let out = '';
+    let runStart = this.pos;
+    // A char-code loop rather than a regex per run: a reply of 8 MiB of backslashes must stay linear.
     for (;;) {
-      PLAIN_STRING_RUN.lastIndex = this.pos;
-      const run = PLAIN_STRING_RUN.exec(text);
-      if (run && run[0].length > 0) {
-        out += run[0];
-        this.pos += run[0].length;
+      let i = this.pos;
+      let c = 0;
+      while (i < text.length) {
+        c = text.charCodeAt(i);
+        if (c === 0x22 || c === 0x5c || c < 0x20) break;
+        i++;
       }
-      if (this.pos >= text.length) throw new EndOfInput();
-      const c = text[this.pos] as string;
-      if (c === '"') {
+      if (i >= text.length) throw new EndOfInput();
+      if (i > runStart) out += text.slice(runStart, i);
+      this.pos = i;
+      if (c === 0x22) {
         this.pos++;
         return out;
       }
-      if (c === '\\') {
+      if (c === 0x5c) {
         out += this.parseEscape();
-        continue;
+      } else {
+        // A raw control character: keep it (JSON.stringify escapes it again on the way out).
+        this.repairs.add(REPAIR.controlChars);
+        out += text[i];
+        this.pos++;
       }
-      // A raw control character: keep it (JSON.stringify escapes it again on the way out).
-      this.repairs.add(REPAIR.controlChars);
-      out += c;
-      this.pos++;
+      runStart = this.pos;
     }
   }
 

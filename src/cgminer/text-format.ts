@@ -96,10 +96,16 @@ function parseRecord(record: string): TextRecord {
 
 function toObject(fields: [string, unknown][]): Record<string, unknown> {
   const object: Record<string, unknown> = {};
+  // Next `#n` suffix per duplicated name (as the JSON parser does), so a flood of one name stays linear.
+  const duplicates = new Map<string, number>();
   for (const [key, value] of fields) {
     let name = key;
-    let n = 2;
-    while (Object.hasOwn(object, name)) name = `${key}#${n++}`;
+    if (Object.hasOwn(object, name)) {
+      let n = duplicates.get(key) ?? 2;
+      while (Object.hasOwn(object, `${key}#${n}`)) n++;
+      duplicates.set(key, n + 1);
+      name = `${key}#${n}`;
+    }
     Object.defineProperty(object, name, {
       value: typeof value === 'string' ? typed(value) : value,
       enumerable: true,

@@ -119,6 +119,8 @@ class SimFarm implements Farm {
   readonly log: CommandLog;
   readonly restartDelayMs: number;
   private readonly sockets = new Set<net.Socket>();
+  /** False when nothing reads the command log (the CLI without --log): the entry is not built. */
+  private readonly logging: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
   private flapTicker: NodeJS.Timeout | null = null;
   private flapPeriodMs: number;
@@ -129,7 +131,9 @@ class SimFarm implements Farm {
   constructor(options: FarmOptions) {
     this.now = options.now ?? Date.now;
     this.restartDelayMs = options.restartDelayMs ?? 3000;
-    this.log = new CommandLog(options.logLimit ?? 10_000, options.logFile ?? null, options.onCommand);
+    const logLimit = options.logLimit ?? 10_000;
+    this.log = new CommandLog(logLimit, options.logFile ?? null, options.onCommand);
+    this.logging = logLimit > 0 || options.logFile !== undefined || options.onCommand !== undefined;
     const spec =
       typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? NO_FAULTS);
     this.flapPeriodMs = spec.flapPeriodMs;
@@ -267,7 +271,7 @@ class SimFarm implements Farm {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
-    socket.setNoDelay(true);
+    // No setNoDelay: each reply is one write followed by FIN, which Nagle never holds back.
     if (miner.faults.hang) {
       // Accepts and never answers; the client's deadline has to catch it.
       socket.setTimeout(HOLD_MS, () => socket.destroy());
@@ -300,13 +304,16 @@ class SimFarm implements Farm {
     const text = bytes.toString('utf8', 0, Math.min(bytes.length, REQUEST_LIMIT));
     const request = parseRequest(text, isJsonRequest(bytes), parsed);
     const now = this.now();
-    this.log.record({
-      ts: new Date(now).toISOString(),
-      target: miner.key,
-      command: request.command ?? request.native?.cmd ?? text.slice(0, 200),
-      parameter: request.parameter,
-      remote: socket.remoteAddress ?? '',
-    });
+    // The peer address costs a getpeername() per request: only when someone reads the log.
+    if (this.logging) {
+      this.log.record({
+        ts: new Date(now).toISOString(),
+        target: miner.key,
+        command: request.command ?? request.native?.cmd ?? text.slice(0, 200),
+        parameter: request.parameter,
+        remote: socket.remoteAddress ?? '',
+      });
+    }
     const faults = miner.faults;
     if (faults.empty > 0 && miner.rng.next() < faults.empty) {
       socket.end();
@@ -323,7 +330,9 @@ class SimFarm implements Farm {
     }
     const payload = miner.profile.nul ? `${body}\0` : body;
     const write = () => {
-      if (!socket.destroyed) socket.end(payload);
+      // Close as soon as the reply and our FIN have left, as cgminer does, rather than waiting for
+      // the client's FIN: the request was read whole, so nothing unread can turn this into a reset.
+      if (!socket.destroyed) socket.end(payload, () => socket.destroy());
       if (result.after === 'restart') void this.takeDown(miner, this.restartDelayMs);
       if (result.after === 'quit') void this.takeDown(miner, Number.POSITIVE_INFINITY);
     };
