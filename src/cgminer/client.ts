@@ -4,8 +4,8 @@ import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { JOINABLE_COMMANDS, isWriteCommand } from './commands.js';
-import { exchange } from './connection.js';
-import { decodeReply, splitMultiReply } from './decode.js';
+import { type ExchangeResult, exchange } from './connection.js';
+import { decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
 import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit } from './limits.js';
@@ -36,10 +36,25 @@ export function errorFromStatus(reply: DecodedReply): MinerError {
   });
 }
 
-function positive(value: number, name: string): number {
+/** setTimeout fires at once (with a warning) past 2^31-1 ms, about 24.8 days. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** A reply must fit in one V8 string (about 512 Mi characters) to be decoded; keep well under. */
+export const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+
+function bounded(value: number, name: string, max: number, shown: string): number {
   if (!Number.isFinite(value) || value <= 0)
     throw new UsageError(`invalid ${name} ${value}: must be more than 0`);
+  if (value > max) throw new UsageError(`invalid ${name} ${value}: at most ${shown}`);
   return value;
+}
+
+/** The reply in `result`: decoded, or salvaged from bytes that never ended, or the error. */
+function replyOf(result: ExchangeResult, command: string): DecodedReply {
+  if (result.unfinished === undefined) return decodeReply(result.bytes, command);
+  const salvaged = decodeUnfinished(result.bytes, command);
+  if (salvaged === null) throw result.unfinished;
+  if (salvaged instanceof MinerError) throw salvaged;
+  return salvaged;
 }
 
 export interface CreateClientOptions extends ClientOptions {
@@ -48,9 +63,14 @@ export interface CreateClientOptions extends ClientOptions {
 }
 
 export function createClient(options: CreateClientOptions): MinerClient {
-  const timeoutMs = positive(options.timeoutMs, 'timeout');
-  const connectTimeoutMs = positive(options.connectTimeoutMs ?? Math.min(timeoutMs, 3000), 'connect timeout');
-  const maxBytes = positive(options.maxBytes, 'max-bytes');
+  const timeoutMs = bounded(options.timeoutMs, 'timeout', MAX_TIMEOUT_MS, '24 days');
+  const connectTimeoutMs = bounded(
+    options.connectTimeoutMs ?? Math.min(timeoutMs, 3000),
+    'connect timeout',
+    MAX_TIMEOUT_MS,
+    '24 days',
+  );
+  const maxBytes = bounded(options.maxBytes, 'max-bytes', MAX_REPLY_BYTES, '256MiB');
   if (!Number.isInteger(options.retries) || options.retries < 0) {
     throw new UsageError(`invalid retries ${options.retries}: must be a whole number ≥ 0`);
   }
@@ -90,7 +110,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
             }),
           );
           try {
-            return decodeReply(result.bytes, command);
+            return replyOf(result, command);
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;

@@ -23,6 +23,12 @@ export interface ExchangeResult {
   bytes: Uint8Array;
   /** The reply ended with a NUL (rather than the peer closing). */
   terminated: boolean;
+  /**
+   * Set when the reply never ended: the deadline passed, or the peer reset the connection, after
+   * some bytes had arrived. The error to report unless those bytes hold a whole reply (the caller
+   * decides: a peer may send a complete reply and then neither send the NUL nor close).
+   */
+  unfinished?: MinerError;
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -92,6 +98,15 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     };
     const fail = (kind: MinerErrorKind, message: string, cause?: unknown): void =>
       settle({ error: new MinerError(kind, message, { cause, requestSent }) });
+    /** Deadline or reset: with bytes in hand the caller may still find a whole reply in them. */
+    const cutShort = (kind: MinerErrorKind, message: string, cause?: unknown): void => {
+      if (reader.length === 0 || !connected) {
+        fail(kind, message, cause);
+        return;
+      }
+      const unfinished = new MinerError(kind, message, { cause, requestSent });
+      settle({ result: { bytes: reader.bytes(), terminated: false, unfinished } });
+    };
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
     const connectTimer = setTimeout(
@@ -100,7 +115,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     );
     const deadlineTimer = setTimeout(
       () =>
-        fail(
+        cutShort(
           'timeout',
           reader.length === 0
             ? `no reply from ${where} within ${timeoutMs}ms`
@@ -135,7 +150,8 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const kind = kindForSocketError(error.code, connected);
-      fail(kind, describe(kind, error.code, where), error);
+      if (kind === 'reset') cutShort(kind, describe(kind, error.code, where), error);
+      else fail(kind, describe(kind, error.code, where), error);
     });
     socket.on('close', () => {
       if (!settled) fail(connected ? 'reset' : 'unreachable', `connection to ${where} closed unexpectedly`);

@@ -10,15 +10,22 @@
 //   (the peer IS a cgminer API, so `protocol` would mislead).
 // - A reply with no STATUS at all (Whatsminer `{"enc":…}`, or `{"id":1}` left by a leading-comma
 //   reply) decodes with status '' and ok=true: nothing in it says the command failed.
+// - A STATUS that is there but unreadable (null, a number, `[]`, `[{}]`) is a `parse` error: the
+//   miner gave a verdict we cannot read, so claiming success would be a guess.
+// - Leading NULs are skipped and UTF-16 is read as such (./frame.ts); both are named as repairs.
 import { jsonrepair } from 'jsonrepair';
 import { MinerError } from '../errors.js';
 import type { DecodedReply, ReplyStatus } from './types.js';
-import { decodeUtf8, firstFrame } from './frame.js';
-import { LenientSyntaxError, parseLenient } from './lenient-json.js';
+import { type Frame, decodeFrameText, firstFrame } from './frame.js';
+import { LenientSyntaxError, REPAIR, parseLenient } from './lenient-json.js';
 import { parseTextReply } from './text-format.js';
 
 export const REPAIR_INVALID_UTF8 = 'invalid utf-8';
 export const REPAIR_JSONREPAIR = 'jsonrepair';
+export const REPAIR_LEADING_NUL = 'leading NUL';
+export const REPAIR_UTF16 = 'utf-16';
+/** The peer neither sent the NUL nor closed; the bytes held a whole reply all the same. */
+export const REPAIR_UNFINISHED = 'no end of reply';
 /**
  * jsonrepair is quadratic on some hostile input (300 KB of `"` takes 30 s), so it only sees replies
  * up to this size; the largest real reply in the catalogue is ~49 KB (CGMINER-API.md §12 #23).
@@ -29,33 +36,79 @@ const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
 /** A one-line answer with no envelope, like old Avalon's `failed`. */
 const BARE_WORD = /^[A-Za-z][A-Za-z0-9 _.,:'!-]{0,79}$/;
 const BARE_SUCCESS = /^(?:ok|success)$/i;
+/** `null`, `true`, a number: JSON, but never a reply (a string starts with `"` and is caught first). */
+const JSON_SCALAR = /^(?:null|true|false|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$/;
 /** Banners of other services that answer on a miner's port. */
 const FOREIGN = /^(?:HTTP\/\d|<|SSH-|220[ -]|\+OK|-ERR)/;
 
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string): DecodedReply {
   const frame = firstFrame(bytes);
-  const { text: decoded, invalid } = decodeUtf8(frame.bytes);
-  const repairs: string[] = invalid ? [REPAIR_INVALID_UTF8] : [];
+  try {
+    return decodeFrame(frame, command, bytes);
+  } catch (error) {
+    if (error instanceof MinerError) throw error;
+    // Totality: whatever slipped through (a string too long for V8, say) is still a typed error.
+    throw new MinerError('parse', `the reply could not be decoded (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+function decodeFrame(frame: Frame, command: string, raw: Uint8Array): DecodedReply {
+  const { text: decoded, invalid } = decodeFrameText(frame);
+  const repairs: string[] = [];
+  if (frame.leadingNul) repairs.push(REPAIR_LEADING_NUL);
+  if (frame.encoding !== 'utf-8') repairs.push(REPAIR_UTF16);
+  if (invalid) repairs.push(REPAIR_INVALID_UTF8);
   const text = decoded.replace(/^[\s\uFEFF]+/, '');
-  if (text.trim() === '') {
+  if (text === '') {
     throw new MinerError('empty_reply', 'the miner closed the connection without a reply');
   }
   const first = text[0];
-  if (first === '{' || first === ',' || first === '[') return decodeJson(text, command, repairs, bytes);
+  if (first === '{' || first === ',' || first === '[') return decodeJson(text, command, repairs, raw);
   if (text.startsWith('STATUS=') || text.startsWith('CMD=')) {
-    const body = parseTextReply(text, command);
-    return finish(command, 'text', body, repairs, bytes);
+    const body = parseTextReply(text, command, repairs);
+    return finish(command, 'text', body, repairs, raw);
   }
-  const line = text.trim();
+  if (first === '"' || JSON_SCALAR.test(text)) throw new MinerError('parse', 'the reply is JSON but not an object');
+  // The first line is enough to classify the rest; a long reply is not copied whole.
+  const line = firstLine(text);
   if (/^Socket connect failed/i.test(line)) {
-    return bareReply(command, line, 'E', repairs, bytes);
+    return bareReply(command, line, 'E', repairs, raw);
   }
-  if (FOREIGN.test(line))
-    throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
-  if (BARE_WORD.test(line))
-    return bareReply(command, line, BARE_SUCCESS.test(line) ? 'S' : 'E', repairs, bytes);
+  if (FOREIGN.test(line)) throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
+  if (BARE_WORD.test(line) && line.length === text.trim().length)
+    return bareReply(command, line, BARE_SUCCESS.test(line) ? 'S' : 'E', repairs, raw);
   throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
+}
+
+function firstLine(text: string): string {
+  const end = text.search(/[\r\n]/);
+  return (end === -1 ? text.slice(0, 200) : text.slice(0, Math.min(end, 200))).trim();
+}
+
+/**
+ * What the bytes of a reply that never ended are worth: the peer neither sent the NUL nor closed
+ * before the deadline, or reset the connection after sending some. A reply when they hold a whole
+ * one (a closed JSON object, text records up to a final `|`, a full line); the `protocol` error when
+ * they show another service (an SSH or SMTP banner waits for us forever); otherwise null, and the
+ * caller's own error (`timeout`, `reset`) stands.
+ */
+export function decodeUnfinished(bytes: Uint8Array, command: string): DecodedReply | MinerError | null {
+  let reply: DecodedReply;
+  try {
+    reply = decodeReply(bytes, command);
+  } catch (error) {
+    return error instanceof MinerError && error.kind === 'protocol' ? error : null;
+  }
+  if (reply.repairs.includes(REPAIR.truncated)) return null;
+  if (reply.format !== 'json') {
+    const tail = decodeFrameText(firstFrame(bytes)).text.replace(/[ \t]+$/, '');
+    const whole = reply.format === 'text' ? tail.endsWith('|') : /[\r\n]$/.test(tail);
+    if (!whole) return null;
+  }
+  return { ...reply, repairs: [...reply.repairs, REPAIR_UNFINISHED] };
 }
 
 function describeForeign(text: string): string {
@@ -99,14 +152,18 @@ function decodeJson(text: string, command: string, repairs: string[], raw: Uint8
     throw new MinerError('parse', 'the reply is JSON but not an object');
   }
   const body = value as Record<string, unknown>;
-  if (result.truncated && Object.keys(body).length === 0) {
+  if (result.truncated && isEmpty(body)) {
     throw new MinerError('parse', 'the reply was cut off before any complete field');
   }
-  const reply = finish(command, 'json', body, repairs, raw);
   // Cut off before its STATUS could be read: nothing says whether the command worked.
-  if (result.truncated && reply.status.status === '') {
-    throw new MinerError('parse', 'the reply was cut off before its STATUS');
+  const cutBeforeStatus = () => new MinerError('parse', 'the reply was cut off before its STATUS');
+  let reply: DecodedReply;
+  try {
+    reply = finish(command, 'json', body, repairs, raw);
+  } catch (error) {
+    throw result.truncated ? cutBeforeStatus() : error;
   }
+  if (result.truncated && reply.status.status === '') throw cutBeforeStatus();
   return reply;
 }
 
@@ -138,10 +195,20 @@ function finish(
   repairs: string[],
   raw: Uint8Array,
 ): DecodedReply {
-  const members = multiMembers(body);
-  const status =
-    members.length > 0 && findStatusKey(body) === undefined ? combinedStatus(members) : readStatus(body);
+  const hasStatus = findStatusKey(body) !== undefined;
+  const members = hasStatus ? [] : multiMembers(body);
+  const status = members.length > 0 ? combinedStatus(members) : readStatus(body);
+  if (hasStatus && status.status === '') {
+    throw new MinerError('parse', `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`);
+  }
   return { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs), raw };
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list without a status';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object without a status';
+  return `${typeof value} ${String(value).slice(0, 20)}`;
 }
 
 function unique(list: string[]): string[] {
@@ -174,14 +241,23 @@ function asText(value: unknown): string | null {
   return null;
 }
 
+function isEmpty(object: Record<string, unknown>): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return false;
+  return true;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function statusFromObject(entry: Record<string, unknown>, fallbackStatus = ''): ReplyStatus {
-  const letter = asText(pick(entry, 'STATUS', 'Status', 'status'));
+/** A STATUS verdict is a word (`S`, `E`, `RESTART`…); a number, boolean or blank is not readable. */
+function asVerdict(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function statusFromObject(entry: Record<string, unknown>): ReplyStatus {
   return {
-    status: letter ?? fallbackStatus,
+    status: asVerdict(pick(entry, 'STATUS', 'Status', 'status')),
     code: asNumber(pick(entry, 'Code', 'code', 'CODE')),
     msg: asText(pick(entry, 'Msg', 'msg', 'MSG')),
     description: asText(pick(entry, 'Description', 'description', 'desc')),
@@ -198,7 +274,7 @@ export function readStatus(body: Record<string, unknown>): ReplyStatus {
     if (isRecord(entry)) return statusFromObject(entry); // upstream array, or new_api object
     // String STATUS: quit/restart (`BYE`/`RESTART`) and Whatsminer btminer-native (`S` + object Msg).
     const flat = statusFromObject(body);
-    return { ...flat, status: asText(entry) ?? '' };
+    return { ...flat, status: asVerdict(entry) };
   }
   // Whatsminer v3: `{"code":0,"when":…,"desc":…,"msg":{…}}`.
   const code = asNumber(body.code);
@@ -217,8 +293,10 @@ export function readStatus(body: Record<string, unknown>): ReplyStatus {
 /** `[name, memberObject]` for each `"name":[{…STATUS…}]` entry of a multi-command reply. */
 function multiMembers(body: Record<string, unknown>): [string, Record<string, unknown>][] {
   const members: [string, Record<string, unknown>][] = [];
-  for (const [key, value] of Object.entries(body)) {
-    if (key === 'id') continue;
+  // for…in rather than Object.entries: a hostile reply with a million keys must not be copied.
+  for (const key in body) {
+    if (key === 'id' || !Object.hasOwn(body, key)) continue;
+    const value = body[key];
     const entry = Array.isArray(value) ? value[0] : undefined;
     // Upper-case STATUS only: a POOLS entry has a `Status` field and is not a member.
     if (isRecord(entry) && Object.hasOwn(entry, 'STATUS')) members.push([key, entry]);

@@ -1,19 +1,78 @@
 // Framing: which bytes of what arrived form the reply, and how they become text. Pure.
+//
+// The reply ends at the first NUL (upstream cgminer) or at EOF (firmwares that send none), with two
+// repairs for hostile or broken peers: NUL bytes before any content are skipped rather than read as
+// an empty reply, and a reply in UTF-16 (a byte-order mark, or the unmistakable `{\0"\0` pattern) ends
+// at a 16-bit NUL instead of at the first zero byte of its first character.
+
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 
 export interface Frame {
-  /** The reply bytes without the terminating NUL. */
+  /** The reply bytes: leading NULs and the terminating NUL left out. */
   bytes: Uint8Array;
+  encoding: TextEncoding;
   /** A NUL ended the frame (upstream cgminer always sends one; some firmwares do not). */
   terminated: boolean;
   /** Bytes followed the first NUL (cgminer 4.11.1 can send two frames, CGMINER-API.md §15). */
   extra: boolean;
+  /** NUL bytes came before the reply. */
+  leadingNul: boolean;
 }
 
-/** The first NUL-terminated frame, or everything when no NUL came. */
+/** Bytes needed to tell UTF-16 from UTF-8; a shorter reply is read as UTF-8. */
+export const SNIFF_BYTES = 4;
+
+/** The encoding of a reply from its first bytes (at least SNIFF_BYTES of them unless it is shorter). */
+export function sniffEncoding(head: Uint8Array): TextEncoding {
+  const [b0, b1, b2, b3] = head;
+  if (b0 === 0xff && b1 === 0xfe) return 'utf-16le';
+  if (b0 === 0xfe && b1 === 0xff) return 'utf-16be';
+  if (head.length >= SNIFF_BYTES) {
+    // ASCII in UTF-16 without a byte-order mark: every other byte is zero.
+    if (b0 !== 0 && b1 === 0 && b2 !== 0 && b3 === 0) return 'utf-16le';
+    if (b0 === 0 && b1 !== 0 && b2 === 0 && b3 !== 0) return 'utf-16be';
+  }
+  return 'utf-8';
+}
+
+/** Index of the terminating 16-bit NUL at or after `from` (an even offset), or -1. */
+function utf16Terminator(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < bytes.length; i += 2) if (bytes[i] === 0 && bytes[i + 1] === 0) return i;
+  return -1;
+}
+
+/** Index of the first byte that is not NUL, or `bytes.length`. */
+function skipNuls(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  return i;
+}
+
+/** The first terminated frame, or everything when no terminator came. */
 export function firstFrame(bytes: Uint8Array): Frame {
-  const nul = bytes.indexOf(0);
-  if (nul === -1) return { bytes, terminated: false, extra: false };
-  return { bytes: bytes.subarray(0, nul), terminated: true, extra: nul + 1 < bytes.length };
+  const encoding = sniffEncoding(bytes.subarray(0, SNIFF_BYTES));
+  if (encoding !== 'utf-8') {
+    const end = utf16Terminator(bytes, 0);
+    if (end === -1) return { bytes, encoding, terminated: false, extra: false, leadingNul: false };
+    return {
+      bytes: bytes.subarray(0, end),
+      encoding,
+      terminated: true,
+      extra: end + 2 < bytes.length,
+      leadingNul: false,
+    };
+  }
+  const start = skipNuls(bytes);
+  const nul = bytes.indexOf(0, start);
+  const leadingNul = start > 0 && start < bytes.length;
+  if (nul === -1) return { bytes: bytes.subarray(start), encoding, terminated: false, extra: false, leadingNul };
+  return {
+    bytes: bytes.subarray(start, nul),
+    encoding,
+    terminated: true,
+    extra: nul + 1 < bytes.length,
+    leadingNul,
+  };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -28,33 +87,72 @@ export function decodeUtf8(bytes: Uint8Array): { text: string; invalid: boolean 
   }
 }
 
-/** True once `chunk` holds the end of a reply (a NUL). */
-export function containsTerminator(chunk: Uint8Array): boolean {
-  return chunk.indexOf(0) !== -1;
+/** The text of a frame in its encoding; `invalid` when some bytes had to be replaced by U+FFFD. */
+export function decodeFrameText(frame: Frame): { text: string; invalid: boolean } {
+  if (frame.encoding === 'utf-8') return decodeUtf8(frame.bytes);
+  // A lone byte at the end cannot be a UTF-16 code unit: the reply was cut.
+  const invalid = frame.bytes.length % 2 === 1;
+  const text = new TextDecoder(frame.encoding, { fatal: false, ignoreBOM: false }).decode(frame.bytes);
+  return { text, invalid: invalid || text.includes('\ufffd') };
 }
 
 /**
- * Collects the chunks of one reply as they arrive: complete at the first NUL, over the cap as soon
- * as one byte more than `maxBytes` arrived (that chunk is not kept, so memory stays ≤ maxBytes).
+ * Collects the chunks of one reply as they arrive: complete at the terminator of the first frame
+ * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived (that
+ * chunk is not kept, so memory stays ≤ maxBytes). Linear: each byte is looked at once.
  */
 export class FrameReader {
   private readonly chunks: Uint8Array[] = [];
   private received = 0;
   private state: 'reading' | 'complete' | 'too_large' = 'reading';
+  private encoding: TextEncoding | null = null;
+  /** UTF-8: a byte other than NUL has arrived, so the next NUL ends the reply. */
+  private contentStarted = false;
+  /** UTF-16: the byte before the current chunk, and whether it began a code unit. */
+  private previousByte = -1;
 
   constructor(private readonly maxBytes: number) {}
 
   /** Adds a chunk; says whether the reply is complete, still coming, or over the cap. */
   push(chunk: Uint8Array): 'reading' | 'complete' | 'too_large' {
     if (this.state !== 'reading') return this.state;
+    const offset = this.received;
     this.received += chunk.length;
     if (this.received > this.maxBytes) {
       this.state = 'too_large';
       return this.state;
     }
     this.chunks.push(chunk);
-    if (containsTerminator(chunk)) this.state = 'complete';
+    if (this.encoding === null) {
+      if (this.received < SNIFF_BYTES) return this.state;
+      // Enough bytes to choose: look at everything kept so far once, then only at new chunks.
+      const head = this.bytes();
+      this.encoding = sniffEncoding(head.subarray(0, SNIFF_BYTES));
+      if (this.scan(head, 0)) this.state = 'complete';
+      return this.state;
+    }
+    if (this.scan(chunk, offset)) this.state = 'complete';
     return this.state;
+  }
+
+  /** True when `chunk`, starting at absolute offset `offset`, holds the terminator. */
+  private scan(chunk: Uint8Array, offset: number): boolean {
+    if (this.encoding === 'utf-8') {
+      let i = 0;
+      if (!this.contentStarted) {
+        while (i < chunk.length && chunk[i] === 0) i++;
+        if (i === chunk.length) return false;
+        this.contentStarted = true;
+      }
+      return chunk.indexOf(0, i) !== -1;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      // The second byte of a code unit sits at an odd absolute offset.
+      if ((offset + i) % 2 === 1 && byte === 0 && this.previousByte === 0) return true;
+      this.previousByte = byte;
+    }
+    return false;
   }
 
   /** Bytes received so far, counting a chunk refused for the cap. */
@@ -71,6 +169,9 @@ export class FrameReader {
       out.set(chunk, offset);
       offset += chunk.length;
     }
+    // Keep one copy: the chunks are garbage from here on.
+    this.chunks.length = 0;
+    this.chunks.push(out);
     return out;
   }
 }

@@ -35,6 +35,7 @@ export const REPAIR = {
   truncated: 'truncated',
   listAsObject: 'list brackets around object',
   duplicateKeys: 'duplicate keys',
+  duplicatesDropped: 'duplicate keys dropped',
   missingValue: 'missing value',
 } as const;
 
@@ -46,6 +47,12 @@ export interface LenientResult {
 }
 
 const MAX_DEPTH = 200;
+/**
+ * Later values of repeated keys kept per reply (Hammer D10 repeats a handful). Past this they are
+ * dropped and said so: each kept one is a new property name, and a flood of one key would otherwise
+ * cost seconds (V8 adds properties to a huge object slowly).
+ */
+export const MAX_KEPT_DUPLICATES = 10_000;
 const NON_FINITE_WORD = /^-?(?:nan|inf|infinity)$/i;
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
@@ -60,6 +67,8 @@ class Parser {
   private depth = 0;
   private readonly repairs = new Set<string>();
   private truncated = false;
+  private keptDuplicates = 0;
+  private readonly duplicateSuffixes = new WeakMap<object, Map<string, number>>();
 
   constructor(private readonly text: string) {}
 
@@ -137,8 +146,6 @@ class Parser {
     const closer = initialKey === undefined ? '}' : ']';
     this.enter();
     const object: Record<string, unknown> = {};
-    // Next `#n` suffix per duplicated key, so a flood of one key stays linear.
-    const duplicates = new Map<string, number>();
     let pendingKey = initialKey;
     let expectMember = true; // false right after a member: a `,` or `}` is due
     for (;;) {
@@ -180,7 +187,7 @@ class Parser {
         } else {
           this.fail(`expected ':' after key "${key}"`);
         }
-        this.setMember(object, key, value, duplicates);
+        this.setMember(object, key, value);
         expectMember = false;
       } catch (error) {
         if (!(error instanceof EndOfInput)) throw error;
@@ -212,15 +219,21 @@ class Parser {
     return this.fail(`expected a key, found '${c}'`);
   }
 
-  private setMember(
-    object: Record<string, unknown>,
-    key: string,
-    value: unknown,
-    duplicates: Map<string, number>,
-  ): void {
+  private setMember(object: Record<string, unknown>, key: string, value: unknown): void {
     let name = key;
     if (Object.hasOwn(object, name)) {
       this.repairs.add(REPAIR.duplicateKeys);
+      if (this.keptDuplicates >= MAX_KEPT_DUPLICATES) {
+        this.repairs.add(REPAIR.duplicatesDropped);
+        return;
+      }
+      this.keptDuplicates++;
+      // Next `#n` suffix per duplicated key, made only for objects that have duplicates.
+      let duplicates = this.duplicateSuffixes.get(object);
+      if (duplicates === undefined) {
+        duplicates = new Map();
+        this.duplicateSuffixes.set(object, duplicates);
+      }
       let n = duplicates.get(key) ?? 2;
       while (Object.hasOwn(object, `${key}#${n}`)) n++; // only steps over a literal `key#n` in the input
       duplicates.set(key, n + 1);

@@ -21,25 +21,31 @@ const LIST_SECTIONS: Record<string, string> = {
 };
 
 const SECTION_NAME = /^[A-Z][A-Z0-9_ ]*$/;
+/** Later values of repeated field names kept per reply, as in the JSON parser (MAX_KEPT_DUPLICATES). */
+const MAX_KEPT_DUPLICATES = 10_000;
+
+/** What a parse noticed: the repairs to report, and the duplicates kept so far. */
+interface TextParse {
+  repairs: Set<string>;
+  keptDuplicates: number;
+}
 const NUMERIC = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** Splits at `separator` where it is not escaped by a backslash. Escapes stay in the pieces. */
 function splitUnescaped(text: string, separator: string): string[] {
   const parts: string[] = [];
-  let current = '';
+  const separatorCode = separator.charCodeAt(0);
+  let start = 0;
+  // Slices, not a string grown one character at a time: replies can be megabytes of separators.
   for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '\\' && i + 1 < text.length) {
-      current += c + (text[i + 1] as string);
-      i++;
-    } else if (c === separator) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += c;
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++; // a backslash escapes the next character
+    else if (c === separatorCode) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
     }
   }
-  parts.push(current);
+  parts.push(text.slice(start));
   return parts;
 }
 
@@ -54,6 +60,7 @@ function unescapedEquals(field: string): number {
 
 /** Undoes the API ≥ 1.7 text escapes; any other backslash is data (driver strings are not escaped). */
 function unescapeText(text: string): string {
+  if (!text.includes('\\')) return text;
   return text.replace(/\\([|,=\\])/g, '$1');
 }
 
@@ -78,89 +85,131 @@ interface TextRecord {
 function parseRecord(record: string): TextRecord {
   const pieces = splitUnescaped(record, ',');
   const out: TextRecord = { name: null, continuation: [], fields: [] };
+  // Pieces without `=` after a field are the rest of its value (a driver string with a comma in it);
+  // gathered and joined once, so that a megabyte of commas is not a megabyte of string copies.
+  let rest: string[] = [];
+  const joinRest = (): void => {
+    const last = out.fields[out.fields.length - 1];
+    if (last && rest.length > 0) last[1] = `${String(last[1])},${rest.join(',')}`;
+    rest = [];
+  };
   for (let i = 0; i < pieces.length; i++) {
     const piece = pieces[i] as string;
     const eq = unescapedEquals(piece);
     if (eq !== -1) {
+      joinRest();
       out.fields.push([unescapeText(piece.slice(0, eq)), unescapeText(piece.slice(eq + 1))]);
       continue;
     }
-    const last = out.fields[out.fields.length - 1];
-    if (last)
-      last[1] = `${String(last[1])},${unescapeText(piece)}`; // a driver string with a comma in it
+    if (out.fields.length > 0) rest.push(unescapeText(piece));
     else if (i === 0 && SECTION_NAME.test(piece.trim()) && pieces.length > 1) out.name = piece.trim();
     else out.continuation.push(unescapeText(piece));
   }
+  joinRest();
   return out;
 }
 
-function toObject(fields: [string, unknown][]): Record<string, unknown> {
+function toObject(fields: [string, unknown][], parse: TextParse): Record<string, unknown> {
   const object: Record<string, unknown> = {};
   // Next `#n` suffix per duplicated name (as the JSON parser does), so a flood of one name stays linear.
-  const duplicates = new Map<string, number>();
+  let duplicates: Map<string, number> | null = null;
   for (const [key, value] of fields) {
     let name = key;
     if (Object.hasOwn(object, name)) {
+      parse.repairs.add('duplicate keys');
+      if (parse.keptDuplicates >= MAX_KEPT_DUPLICATES) {
+        parse.repairs.add('duplicate keys dropped');
+        continue;
+      }
+      parse.keptDuplicates++;
+      duplicates ??= new Map();
       let n = duplicates.get(key) ?? 2;
       while (Object.hasOwn(object, `${key}#${n}`)) n++;
       duplicates.set(key, n + 1);
       name = `${key}#${n}`;
     }
-    Object.defineProperty(object, name, {
-      value: typeof value === 'string' ? typed(value) : value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const data = typeof value === 'string' ? typed(value) : value;
+    // defineProperty so that a field named `__proto__` is data, not a prototype change.
+    if (name === '__proto__') {
+      Object.defineProperty(object, name, { value: data, enumerable: true, writable: true, configurable: true });
+    } else {
+      object[name] = data;
+    }
   }
   return object;
 }
 
 /** One command's records (no CMD= markers) → `{STATUS:[…], SECTION:[…], id:1}`. */
-function buildReply(records: string[], command: string): Record<string, unknown> {
+function buildReply(records: string[], command: string, parse: TextParse): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const parsed: TextRecord[] = [];
-  for (const raw of records) {
-    const record = parseRecord(raw);
+  // Records that continue the last field of the previous record, joined once (see parseRecord).
+  let tail: string[] = [];
+  const joinTail = (): void => {
     const previous = parsed[parsed.length - 1];
+    const last = previous?.fields[previous.fields.length - 1];
+    if (last && tail.length > 0) last[1] = `${String(last[1])}|${tail.join('|')}`;
+    tail = [];
+  };
+  for (const raw of records) {
+    const previous = parsed[parsed.length - 1];
+    const hasLastField = previous !== undefined && previous.fields.length > 0;
+    // No `=` and no `,`: no field and no section name, only more of the previous value (or nothing).
+    if (hasLastField && !raw.includes('=') && !raw.includes(',')) {
+      tail.push(unescapeText(raw));
+      continue;
+    }
+    const record = parseRecord(raw);
     if (record.continuation.length > 0 || (record.name === null && record.fields.length === 0)) {
-      const last = previous?.fields[previous.fields.length - 1];
-      if (last) {
-        if (record.continuation.length > 0) last[1] = `${String(last[1])}|${record.continuation.join(',')}`;
-        previous?.fields.push(...record.fields);
+      if (hasLastField) {
+        if (record.continuation.length > 0) tail.push(record.continuation.join(','));
+        joinTail();
+        for (const field of record.fields) previous.fields.push(field);
         continue;
       }
       if (record.fields.length === 0) continue;
     }
+    joinTail();
     parsed.push(record);
   }
+  joinTail();
   const listSection = LIST_SECTIONS[command.toLowerCase()] ?? (command.toUpperCase() || 'DATA');
   for (const record of parsed) {
     const first = record.fields[0]?.[0];
     if (record.name === null && first === 'STATUS' && body.STATUS === undefined) {
-      body.STATUS = [toObject(record.fields)];
+      body.STATUS = [toObject(record.fields, parse)];
       continue;
     }
     const section = record.name ?? listSection;
     const list = (body[section] as unknown[] | undefined) ?? [];
-    list.push(toObject(record.fields));
+    list.push(toObject(record.fields, parse));
     body[section] = list;
   }
   body.id = 1;
   return body;
 }
 
-/** Parses a text-format reply (possibly a multi-command one with `CMD=` sections). */
-export function parseTextReply(text: string, command: string): Record<string, unknown> {
+/**
+ * Parses a text-format reply (possibly a multi-command one with `CMD=` sections). Repairs it made
+ * (duplicate field names) are added to `repairs`.
+ */
+export function parseTextReply(text: string, command: string, repairs: string[] = []): Record<string, unknown> {
+  const parse: TextParse = { repairs: new Set(), keptDuplicates: 0 };
+  const body = parseRecords(text, command, parse);
+  repairs.push(...parse.repairs);
+  return body;
+}
+
+function parseRecords(text: string, command: string, parse: TextParse): Record<string, unknown> {
   const records = splitUnescaped(text.replace(/\s+$/, ''), '|');
   if (records[records.length - 1] === '') records.pop();
-  if (!records[0]?.startsWith('CMD=')) return buildReply(records, command);
+  if (!records[0]?.startsWith('CMD=')) return buildReply(records, command, parse);
   // Multi-command: `CMD=summary|STATUS=…|SUMMARY,…|CMD=pools|…`, keyed like the JSON layout.
   const body: Record<string, unknown> = {};
   let name = '';
   let members: string[] = [];
   const flush = (): void => {
-    if (name !== '') body[name] = [buildReply(members, name)];
+    if (name !== '') body[name] = [buildReply(members, name, parse)];
   };
   for (const record of records) {
     if (record.startsWith('CMD=')) {

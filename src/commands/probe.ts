@@ -209,9 +209,12 @@ async function probeTarget(
       reply = await client.request(target, command, {
         parameter: parameter ?? undefined,
         allowErrorStatus: true,
-        onRaw: (bytes) => {
-          raw = bytes;
-        },
+        // Only with --dump: handing over the bytes joins the chunks, a second copy of the reply.
+        onRaw: dump
+          ? (bytes) => {
+              raw = bytes;
+            }
+          : undefined,
       });
       responses[command] = reply.body;
       if (reply.repairs.length > 0) repairs[command] = reply.repairs;

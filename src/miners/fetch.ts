@@ -1,7 +1,9 @@
-// One miner → one Snapshot with the fewest round trips. First contact asks one joined request
-// (`version+summary+stats+pools+devs`), detects the dialect, then asks only that dialect's extras.
-// A DialectCache remembers per target what to ask, so later cycles go straight to the right set and
-// skip the static replies (Whatsminer `get_version`) until the miner reboots or they grow old.
+// One miner → one Snapshot with the fewest round trips. First contact asks one joined request that
+// covers what every family reads (`version+summary+stats+pools+devs` plus the vendor reads as
+// probes), detects the dialect, then asks only what that dialect still lacks (nothing, where the
+// firmware joins). A DialectCache remembers per target what to ask, so later cycles go straight to
+// one request with the right set and skip the static replies (Whatsminer `get_version`) until the
+// miner reboots or they grow old.
 import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
@@ -11,12 +13,24 @@ import { Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
 import { num, str } from './values.js';
 
-/** What first contact asks any miner: everything cgminer-family firmware can join in one request. */
+/** What first contact asks any miner; asked one by one where the miner refuses joins. */
 export const FIRST_CONTACT = ['version', 'summary', 'stats', 'pools', 'devs'];
+
+/**
+ * Asked on first contact only inside the join (never alone): the reads some families need beyond
+ * FIRST_CONTACT. A firmware without one answers that member E/14, which costs nothing; a family
+ * that does not use one never sees it (it would read as a warning in the snapshot).
+ */
+export const FIRST_CONTACT_PROBES = ['devdetails', 'edevs', 'config', 'coin', 'fans', 'temps', 'power'];
+
+/** Vendor reads outside upstream's joinable set that Braiins OS and LuxOS answer inside a join (§4). */
+const VENDOR_JOINS = ['fans', 'temps', 'power'];
 
 interface Plan {
   /** cgminer-style commands; the client joins what can be joined. */
   commands: string[];
+  /** Vendor reads in `commands` this firmware answers inside a join (CGMINER-API.md §4). */
+  joins?: string[];
   /** Whatsminer native commands asked every cycle (never joinable). */
   natives?: string[];
   /** Replies that do not change while the miner runs: asked on first contact and after a reboot. */
@@ -26,8 +40,14 @@ interface Plan {
 const PLANS: Record<Family, Plan> = {
   antminer: { commands: ['version', 'summary', 'stats', 'pools'] },
   'antminer-aftermarket': { commands: ['version', 'summary', 'stats', 'pools'] },
-  braiins: { commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps'] },
-  luxos: { commands: ['version', 'summary', 'stats', 'pools', 'devs', 'config', 'temps', 'fans', 'power'] },
+  braiins: {
+    commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps'],
+    joins: ['fans', 'temps'],
+  },
+  luxos: {
+    commands: ['version', 'summary', 'stats', 'pools', 'devs', 'config', 'temps', 'fans', 'power'],
+    joins: ['temps', 'fans', 'power'],
+  },
   whatsminer: {
     commands: ['summary', 'pools', 'edevs', 'devdetails'],
     natives: ['status'],
@@ -46,6 +66,8 @@ const STATIC_REFRESH_CYCLES = 60;
 export interface DialectEntry {
   family: Family;
   commands: string[];
+  /** Vendor reads the client may join for this miner. */
+  joins: string[];
   statics: Record<string, DecodedReply>;
   cyclesSinceStatics: number;
   lastUptime: number | null;
@@ -108,10 +130,11 @@ async function ask(
   target: Target,
   commands: string[],
   signal: AbortSignal | undefined,
+  extra: { joinable?: string[]; optional?: string[] } = {},
 ): Promise<ReplyMap> {
   if (commands.length === 0) return {};
   try {
-    return await client.requestMany(target, commands, signal ? { signal } : {});
+    return await client.requestMany(target, commands, signal ? { signal, ...extra } : extra);
   } catch (error) {
     if (!(error instanceof MinerError)) throw error;
     return Object.fromEntries(commands.map((c) => [c, error]));
@@ -141,11 +164,19 @@ function uptimeOf(replies: ReplyMap): number | null {
   return num(new Replies(replies).section('summary', 'SUMMARY')[0]?.Elapsed);
 }
 
+function isOk(reply: DecodedReply | MinerError): reply is DecodedReply {
+  return !(reply instanceof MinerError) && reply.ok;
+}
+
+/** The successful replies among `commands`, without their bytes: the cache keeps them for hours. */
 function successful(replies: ReplyMap, commands: string[]): Record<string, DecodedReply> {
   const out: Record<string, DecodedReply> = {};
   for (const command of commands) {
     const reply = replies[command];
-    if (reply !== undefined && !(reply instanceof MinerError) && reply.ok) out[command] = reply;
+    if (reply !== undefined && isOk(reply)) {
+      const { raw: _raw, ...kept } = reply;
+      out[command] = kept;
+    }
   }
   return out;
 }
@@ -161,22 +192,29 @@ export async function fetchSnapshot(
 ): Promise<FetchResult> {
   const { signal, cache } = options;
   const known = cache?.get(target.key);
-  const replies: ReplyMap = await ask(client, target, known ? known.commands : FIRST_CONTACT, signal);
+  const replies: ReplyMap = known
+    ? await ask(client, target, known.commands, signal, { joinable: known.joins })
+    : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, {
+        joinable: VENDOR_JOINS,
+        optional: FIRST_CONTACT_PROBES,
+      });
   const down = mostTellingError(replies);
   if (down) throw down;
 
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
-  // First contact: the dialect's extras that the generic request did not cover.
-  Object.assign(
-    replies,
-    await ask(
-      client,
-      target,
-      plan.commands.filter((c) => !(c in replies)),
-      signal,
-    ),
-  );
+  if (!known) {
+    // Probes this family does not read are dropped: an E/14 from one would read as a warning.
+    for (const command of FIRST_CONTACT_PROBES) {
+      if (!plan.commands.includes(command)) delete replies[command];
+    }
+    // What the join did not cover (a miner that refuses joins, or a probe that failed there).
+    const missing = plan.commands.filter((c) => {
+      const reply = replies[c];
+      return reply === undefined || (FIRST_CONTACT_PROBES.includes(c) && !isOk(reply));
+    });
+    Object.assign(replies, await ask(client, target, missing, signal, { joinable: plan.joins ?? [] }));
+  }
 
   const staticNames = plan.statics ?? [];
   const uptime = uptimeOf(replies);
@@ -201,6 +239,7 @@ export async function fetchSnapshot(
       cache.set(target.key, {
         family,
         commands: plan.commands,
+        joins: plan.joins ?? [],
         statics: reuseStatics && known ? known.statics : successful(replies, staticNames),
         cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,
         lastUptime: uptime ?? known?.lastUptime ?? null,

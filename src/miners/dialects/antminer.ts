@@ -7,7 +7,6 @@ import {
   counter,
   dashList,
   firstOf,
-  indexedKeys,
   leadingNumber,
   maxOf,
   num,
@@ -52,17 +51,63 @@ function badChips(acs: unknown): number | null {
   return (acs.match(/x/gi) ?? []).length;
 }
 
+const CHAIN_PREFIXES = [
+  'chain_acn',
+  'chain_rate',
+  'chain_xtime',
+  'chain_offside_',
+  'chain_opencore_',
+  'chain_SN',
+  'fan',
+] as const;
+type ChainPrefix = (typeof CHAIN_PREFIXES)[number];
+
+function isDigits(text: string, from: number): boolean {
+  if (from >= text.length) return false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/**
+ * The N of every `prefix` + N key (as values.indexedKeys finds them: distinct, ascending), for all
+ * the prefixes of a stats device record in one pass over its keys: a device record has a hundred or
+ * more, and this runs for every Antminer on every cycle.
+ */
+export function chainIndexes(device: Rec): Record<ChainPrefix, number[]> {
+  const found = Object.fromEntries(CHAIN_PREFIXES.map((p) => [p, [] as number[]])) as Record<
+    ChainPrefix,
+    number[]
+  >;
+  for (const key of Object.keys(device)) {
+    const first = key.charCodeAt(0);
+    if (first !== 0x63 && first !== 0x66) continue; // 'c', 'f'
+    for (const prefix of CHAIN_PREFIXES) {
+      if (key.startsWith(prefix) && isDigits(key, prefix.length))
+        found[prefix].push(Number(key.slice(prefix.length)));
+    }
+  }
+  for (const prefix of CHAIN_PREFIXES) {
+    const list = found[prefix];
+    if (list.length > 1) found[prefix] = [...new Set(list)].sort((a, b) => a - b);
+  }
+  return found;
+}
+
 /** Chains that exist: chips detected or hashing; else (boards powered down) the per-chain bookkeeping keys. */
-export function discoverChains(device: Rec): number[] {
+export function discoverChains(
+  device: Rec,
+  indexes: Record<ChainPrefix, number[]> = chainIndexes(device),
+): number[] {
   const strong = new Set<number>();
-  for (const n of indexedKeys(device, 'chain_acn'))
-    if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
-  for (const n of indexedKeys(device, 'chain_rate'))
-    if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexes.chain_acn) if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexes.chain_rate) if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
   if (strong.size > 0) return [...strong].sort((a, b) => a - b);
   const weak = new Set<number>();
-  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN']) {
-    for (const n of indexedKeys(device, prefix)) weak.add(n);
+  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN'] as const) {
+    for (const n of indexes[prefix]) weak.add(n);
   }
   return [...weak].sort((a, b) => a - b);
 }
@@ -94,7 +139,8 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
 
   // Total unit: rate_unit when the firmware states it, otherwise the algorithm's (§9).
   let totalUnit = unitMultiplier(device.rate_unit) ?? ghsFieldUnit(algorithm);
-  const chains = discoverChains(device);
+  const indexes = chainIndexes(device);
+  const chains = discoverChains(device, indexes);
   const chainSumRaw = sumOf(chains.map((n) => num(device[`chain_rate${n}`])));
   const ghs5s = num(device['GHS 5s']);
   if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
@@ -152,10 +198,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     out.boards.push(board);
   }
 
-  const fanSlots = indexedKeys(device, 'fan').map((n): [number, number | null] => [
-    n,
-    num(device[`fan${n}`]),
-  ]);
+  const fanSlots = indexes.fan.map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
   const fanNum = positive(device.fan_num);
   out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum));
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
