@@ -5,7 +5,7 @@ import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { JOINABLE_COMMANDS, isWriteCommand } from './commands.js';
 import { type ExchangeResult, exchange } from './connection.js';
-import { decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
+import { type DecodeOptions, decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
 import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit } from './limits.js';
@@ -48,10 +48,16 @@ function bounded(value: number, name: string, max: number, shown: string): numbe
   return value;
 }
 
+/**
+ * How long decoding may run past the response deadline. Decoding is linear, but a hostile reply of
+ * 8 MiB can hold a million keys, and building them costs V8 seconds; past this it is a `timeout`.
+ */
+export const DECODE_GRACE_MS = 250;
+
 /** The reply in `result`: decoded, or salvaged from bytes that never ended, or the error. */
-function replyOf(result: ExchangeResult, command: string): DecodedReply {
-  if (result.unfinished === undefined) return decodeReply(result.bytes, command);
-  const salvaged = decodeUnfinished(result.bytes, command);
+function replyOf(result: ExchangeResult, command: string, decodeOptions: DecodeOptions): DecodedReply {
+  if (result.unfinished === undefined) return decodeReply(result.bytes, command, decodeOptions);
+  const salvaged = decodeUnfinished(result.bytes, command, decodeOptions);
   if (salvaged === null) throw result.unfinished;
   if (salvaged instanceof MinerError) throw salvaged;
   return salvaged;
@@ -60,6 +66,8 @@ function replyOf(result: ExchangeResult, command: string): DecodedReply {
 export interface CreateClientOptions extends ClientOptions {
   /** Backoff shape; `retries` always comes from ClientOptions. */
   retryPolicy?: Omit<RetryPolicy, 'retries'>;
+  /** Clock for the decode deadline (tests). */
+  now?: () => number;
 }
 
 export function createClient(options: CreateClientOptions): MinerClient {
@@ -77,6 +85,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy, retries: options.retries };
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
   const sockets = new Semaphore(options.concurrency ?? connectionLimit());
   const perMiner = new KeyedQueue();
   const refusesJoin = new Map<string, true>();
@@ -97,8 +106,11 @@ export function createClient(options: CreateClientOptions): MinerClient {
       withRetry(
         async (attempt) => {
           attempts = attempt;
-          const result = await sockets.run(() =>
-            exchange({
+          let decodeDeadline = 0;
+          const result = await sockets.run(() => {
+            // From when the exchange starts, not from the wait for a free socket.
+            decodeDeadline = now() + timeoutMs + DECODE_GRACE_MS;
+            return exchange({
               host: target.host,
               port: target.port,
               request: payload,
@@ -107,10 +119,11 @@ export function createClient(options: CreateClientOptions): MinerClient {
               maxBytes,
               signal: opts.signal,
               onBytes: opts.onRaw,
-            }),
-          );
+              keepUnfinished: true,
+            });
+          });
           try {
-            return replyOf(result, command);
+            return replyOf(result, command, { deadline: decodeDeadline, now });
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;

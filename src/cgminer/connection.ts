@@ -17,6 +17,11 @@ export interface ExchangeOptions {
   signal?: AbortSignal;
   /** Called once with every byte received before the exchange ended, whatever the outcome (for --dump). */
   onBytes?: (bytes: Uint8Array) => void;
+  /**
+   * On the deadline or a reset after some bytes, resolve with them and `unfinished` set instead of
+   * rejecting, so that the caller can look for a whole reply in them (decodeUnfinished).
+   */
+  keepUnfinished?: boolean;
 }
 
 export interface ExchangeResult {
@@ -24,9 +29,9 @@ export interface ExchangeResult {
   /** The reply ended with a NUL (rather than the peer closing). */
   terminated: boolean;
   /**
-   * Set when the reply never ended: the deadline passed, or the peer reset the connection, after
-   * some bytes had arrived. The error to report unless those bytes hold a whole reply (the caller
-   * decides: a peer may send a complete reply and then neither send the NUL nor close).
+   * With `keepUnfinished`: set when the reply never ended (the deadline passed, or the peer reset the
+   * connection, after some bytes had arrived). The error to report unless those bytes hold a whole
+   * reply (the caller decides: a peer may send a complete reply and then neither send the NUL nor close).
    */
   unfinished?: MinerError;
 }
@@ -67,7 +72,8 @@ function describe(kind: MinerErrorKind, code: string | undefined, where: string)
 
 /** Sends `request` and reads one reply. Rejects with MinerError, or HashctlError('interrupted') on abort. */
 export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
-  const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes } = options;
+  const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes, keepUnfinished } =
+    options;
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise<ExchangeResult>((resolve, reject) => {
     if (signal?.aborted) {
@@ -100,7 +106,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
       settle({ error: new MinerError(kind, message, { cause, requestSent }) });
     /** Deadline or reset: with bytes in hand the caller may still find a whole reply in them. */
     const cutShort = (kind: MinerErrorKind, message: string, cause?: unknown): void => {
-      if (reader.length === 0 || !connected) {
+      if (!keepUnfinished || reader.length === 0 || !connected) {
         fail(kind, message, cause);
         return;
       }

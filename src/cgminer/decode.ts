@@ -1,5 +1,6 @@
 // Bytes → DecodedReply. Pure and total: returns a reply or throws MinerError with kind `empty_reply`,
-// `parse` or `protocol`, nothing else (tested with fast-check on random bytes).
+// `parse` or `protocol` (or `timeout`, only when given a deadline), nothing else (tested with
+// fast-check on random bytes). Work is linear in the reply, whatever it holds.
 //
 // Decisions worth knowing:
 // - Only the first NUL-terminated frame counts (cgminer 4.11.1 can send two, CGMINER-API.md §15).
@@ -41,11 +42,27 @@ const JSON_SCALAR = /^(?:null|true|false|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$/;
 /** Banners of other services that answer on a miner's port. */
 const FOREIGN = /^(?:HTTP\/\d|<|SSH-|220[ -]|\+OK|-ERR)/;
 
+export interface DecodeOptions {
+  /**
+   * Stop with a `timeout` MinerError once `now()` passes this: linear is not instant, and a reply
+   * holding a million keys costs V8 seconds to build. Without it decoding runs to the end.
+   */
+  deadline?: number;
+  now?: () => number;
+}
+
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
-export function decodeReply(bytes: Uint8Array, command: string): DecodedReply {
+export function decodeReply(bytes: Uint8Array, command: string, options: DecodeOptions = {}): DecodedReply {
   const frame = firstFrame(bytes);
+  const { deadline, now = Date.now } = options;
+  const checkTime =
+    deadline === undefined
+      ? undefined
+      : () => {
+          if (now() > deadline) throw new MinerError('timeout', 'decoding the reply ran past the deadline');
+        };
   try {
-    return decodeFrame(frame, command, bytes);
+    return decodeFrame(frame, command, bytes, checkTime);
   } catch (error) {
     if (error instanceof MinerError) throw error;
     // Totality: whatever slipped through (a string too long for V8, say) is still a typed error.
@@ -55,7 +72,12 @@ export function decodeReply(bytes: Uint8Array, command: string): DecodedReply {
   }
 }
 
-function decodeFrame(frame: Frame, command: string, raw: Uint8Array): DecodedReply {
+function decodeFrame(
+  frame: Frame,
+  command: string,
+  raw: Uint8Array,
+  checkTime: (() => void) | undefined,
+): DecodedReply {
   const { text: decoded, invalid } = decodeFrameText(frame);
   const repairs: string[] = [];
   if (frame.leadingNul) repairs.push(REPAIR_LEADING_NUL);
@@ -66,18 +88,21 @@ function decodeFrame(frame: Frame, command: string, raw: Uint8Array): DecodedRep
     throw new MinerError('empty_reply', 'the miner closed the connection without a reply');
   }
   const first = text[0];
-  if (first === '{' || first === ',' || first === '[') return decodeJson(text, command, repairs, raw);
+  if (first === '{' || first === ',' || first === '[')
+    return decodeJson(text, command, repairs, raw, checkTime);
   if (text.startsWith('STATUS=') || text.startsWith('CMD=')) {
-    const body = parseTextReply(text, command, repairs);
+    const body = parseTextReply(text, command, repairs, checkTime);
     return finish(command, 'text', body, repairs, raw);
   }
-  if (first === '"' || JSON_SCALAR.test(text)) throw new MinerError('parse', 'the reply is JSON but not an object');
+  if (first === '"' || JSON_SCALAR.test(text))
+    throw new MinerError('parse', 'the reply is JSON but not an object');
   // The first line is enough to classify the rest; a long reply is not copied whole.
   const line = firstLine(text);
   if (/^Socket connect failed/i.test(line)) {
     return bareReply(command, line, 'E', repairs, raw);
   }
-  if (FOREIGN.test(line)) throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
+  if (FOREIGN.test(line))
+    throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
   if (BARE_WORD.test(line) && line.length === text.trim().length)
     return bareReply(command, line, BARE_SUCCESS.test(line) ? 'S' : 'E', repairs, raw);
   throw new MinerError('protocol', `not a CGMiner API reply: ${describeForeign(line)}`);
@@ -95,10 +120,14 @@ function firstLine(text: string): string {
  * they show another service (an SSH or SMTP banner waits for us forever); otherwise null, and the
  * caller's own error (`timeout`, `reset`) stands.
  */
-export function decodeUnfinished(bytes: Uint8Array, command: string): DecodedReply | MinerError | null {
+export function decodeUnfinished(
+  bytes: Uint8Array,
+  command: string,
+  options: DecodeOptions = {},
+): DecodedReply | MinerError | null {
   let reply: DecodedReply;
   try {
-    reply = decodeReply(bytes, command);
+    reply = decodeReply(bytes, command, options);
   } catch (error) {
     return error instanceof MinerError && error.kind === 'protocol' ? error : null;
   }
@@ -137,13 +166,19 @@ function bareReply(
   };
 }
 
-function decodeJson(text: string, command: string, repairs: string[], raw: Uint8Array): DecodedReply {
+function decodeJson(
+  text: string,
+  command: string,
+  repairs: string[],
+  raw: Uint8Array,
+  checkTime: (() => void) | undefined,
+): DecodedReply {
   let result: ReturnType<typeof parseLenient>;
   try {
-    result = parseLenient(text);
+    result = parseLenient(text, { checkTime });
   } catch (error) {
     if (!(error instanceof LenientSyntaxError)) throw error;
-    result = lastResort(text, error);
+    result = lastResort(text, error, checkTime);
     repairs.push(REPAIR_JSONREPAIR);
   }
   repairs.push(...result.repairs);
@@ -167,7 +202,11 @@ function decodeJson(text: string, command: string, repairs: string[], raw: Uint8
   return reply;
 }
 
-function lastResort(text: string, original: LenientSyntaxError): ReturnType<typeof parseLenient> {
+function lastResort(
+  text: string,
+  original: LenientSyntaxError,
+  checkTime: (() => void) | undefined,
+): ReturnType<typeof parseLenient> {
   if (original.tooDeep || text.length > JSONREPAIR_MAX_CHARS) {
     throw new MinerError('parse', `reply is not valid JSON (${original.message})`, { cause: original });
   }
@@ -180,8 +219,9 @@ function lastResort(text: string, original: LenientSyntaxError): ReturnType<type
     });
   }
   try {
-    return parseLenient(repaired);
-  } catch {
+    return parseLenient(repaired, { checkTime });
+  } catch (error) {
+    if (error instanceof MinerError) throw error;
     throw new MinerError('parse', `reply is not valid JSON even after repair (${original.message})`, {
       cause: original,
     });
@@ -199,7 +239,10 @@ function finish(
   const members = hasStatus ? [] : multiMembers(body);
   const status = members.length > 0 ? combinedStatus(members) : readStatus(body);
   if (hasStatus && status.status === '') {
-    throw new MinerError('parse', `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`);
+    throw new MinerError(
+      'parse',
+      `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`,
+    );
   }
   return { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs), raw };
 }

@@ -65,7 +65,8 @@ export function firstFrame(bytes: Uint8Array): Frame {
   const start = skipNuls(bytes);
   const nul = bytes.indexOf(0, start);
   const leadingNul = start > 0 && start < bytes.length;
-  if (nul === -1) return { bytes: bytes.subarray(start), encoding, terminated: false, extra: false, leadingNul };
+  if (nul === -1)
+    return { bytes: bytes.subarray(start), encoding, terminated: false, extra: false, leadingNul };
   return {
     bytes: bytes.subarray(start, nul),
     encoding,

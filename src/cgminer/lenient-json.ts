@@ -57,10 +57,21 @@ const NON_FINITE_WORD = /^-?(?:nan|inf|infinity)$/i;
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
 
-/** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, nothing else. */
-export function parseLenient(text: string): LenientResult {
-  return new Parser(text).parseDocument();
+/** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, or what `checkTime` throws. */
+export function parseLenient(text: string, options: ParseBudget = {}): LenientResult {
+  return new Parser(text, options.checkTime).parseDocument();
 }
+
+export interface ParseBudget {
+  /**
+   * Called every CHECK_EVERY values; throws (the caller's own error) to stop a parse that runs past
+   * its deadline. Building millions of keys costs V8 seconds, even when every step is linear.
+   */
+  checkTime?: () => void;
+}
+
+/** Values created between two checkTime calls: rare enough to cost nothing, often enough to stop in time. */
+export const CHECK_EVERY = 4096;
 
 class Parser {
   private pos = 0;
@@ -70,7 +81,16 @@ class Parser {
   private keptDuplicates = 0;
   private readonly duplicateSuffixes = new WeakMap<object, Map<string, number>>();
 
-  constructor(private readonly text: string) {}
+  private values = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly checkTime?: () => void,
+  ) {}
+
+  private counted(): void {
+    if (++this.values % CHECK_EVERY === 0) this.checkTime?.();
+  }
 
   parseDocument(): LenientResult {
     this.skipWhitespace();
@@ -220,6 +240,7 @@ class Parser {
   }
 
   private setMember(object: Record<string, unknown>, key: string, value: unknown): void {
+    this.counted();
     let name = key;
     if (Object.hasOwn(object, name)) {
       this.repairs.add(REPAIR.duplicateKeys);
@@ -289,6 +310,7 @@ class Parser {
             return this.parseObjectBody(element);
           }
         }
+        this.counted();
         array.push(element);
         expectElement = false;
       } catch (error) {

@@ -24,10 +24,15 @@ const SECTION_NAME = /^[A-Z][A-Z0-9_ ]*$/;
 /** Later values of repeated field names kept per reply, as in the JSON parser (MAX_KEPT_DUPLICATES). */
 const MAX_KEPT_DUPLICATES = 10_000;
 
-/** What a parse noticed: the repairs to report, and the duplicates kept so far. */
+/** Fields created between two checkTime calls (as CHECK_EVERY in the JSON parser). */
+const CHECK_EVERY = 4096;
+
+/** What a parse noticed (repairs, duplicates kept so far) and its time check. */
 interface TextParse {
   repairs: Set<string>;
   keptDuplicates: number;
+  fields: number;
+  checkTime?: () => void;
 }
 const NUMERIC = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -39,7 +44,8 @@ function splitUnescaped(text: string, separator: string): string[] {
   // Slices, not a string grown one character at a time: replies can be megabytes of separators.
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c) i++; // a backslash escapes the next character
+    if (c === 0x5c)
+      i++; // a backslash escapes the next character
     else if (c === separatorCode) {
       parts.push(text.slice(start, i));
       start = i + 1;
@@ -114,6 +120,7 @@ function toObject(fields: [string, unknown][], parse: TextParse): Record<string,
   // Next `#n` suffix per duplicated name (as the JSON parser does), so a flood of one name stays linear.
   let duplicates: Map<string, number> | null = null;
   for (const [key, value] of fields) {
+    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
     let name = key;
     if (Object.hasOwn(object, name)) {
       parse.repairs.add('duplicate keys');
@@ -131,7 +138,12 @@ function toObject(fields: [string, unknown][], parse: TextParse): Record<string,
     const data = typeof value === 'string' ? typed(value) : value;
     // defineProperty so that a field named `__proto__` is data, not a prototype change.
     if (name === '__proto__') {
-      Object.defineProperty(object, name, { value: data, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(object, name, {
+        value: data,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else {
       object[name] = data;
     }
@@ -152,6 +164,7 @@ function buildReply(records: string[], command: string, parse: TextParse): Recor
     tail = [];
   };
   for (const raw of records) {
+    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
     const previous = parsed[parsed.length - 1];
     const hasLastField = previous !== undefined && previous.fields.length > 0;
     // No `=` and no `,`: no field and no section name, only more of the previous value (or nothing).
@@ -173,7 +186,11 @@ function buildReply(records: string[], command: string, parse: TextParse): Recor
     parsed.push(record);
   }
   joinTail();
-  const listSection = LIST_SECTIONS[command.toLowerCase()] ?? (command.toUpperCase() || 'DATA');
+  const lower = command.toLowerCase();
+  // Own keys only: a command named `constructor` must not find Object's.
+  const listSection = Object.hasOwn(LIST_SECTIONS, lower)
+    ? (LIST_SECTIONS[lower] as string)
+    : command.toUpperCase() || 'DATA';
   for (const record of parsed) {
     const first = record.fields[0]?.[0];
     if (record.name === null && first === 'STATUS' && body.STATUS === undefined) {
@@ -191,10 +208,15 @@ function buildReply(records: string[], command: string, parse: TextParse): Recor
 
 /**
  * Parses a text-format reply (possibly a multi-command one with `CMD=` sections). Repairs it made
- * (duplicate field names) are added to `repairs`.
+ * (duplicate field names) are added to `repairs`; `checkTime` may throw to stop a long parse.
  */
-export function parseTextReply(text: string, command: string, repairs: string[] = []): Record<string, unknown> {
-  const parse: TextParse = { repairs: new Set(), keptDuplicates: 0 };
+export function parseTextReply(
+  text: string,
+  command: string,
+  repairs: string[] = [],
+  checkTime?: () => void,
+): Record<string, unknown> {
+  const parse: TextParse = { repairs: new Set(), keptDuplicates: 0, fields: 0, checkTime };
   const body = parseRecords(text, command, parse);
   repairs.push(...parse.repairs);
   return body;
@@ -209,9 +231,17 @@ function parseRecords(text: string, command: string, parse: TextParse): Record<s
   let name = '';
   let members: string[] = [];
   const flush = (): void => {
-    if (name !== '') body[name] = [buildReply(members, name, parse)];
+    // defineProperty: a member named `__proto__` (CMD=__proto__) is data, not a prototype change.
+    if (name !== '')
+      Object.defineProperty(body, name, {
+        value: [buildReply(members, name, parse)],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   };
   for (const record of records) {
+    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
     if (record.startsWith('CMD=')) {
       flush();
       name = unescapeText(record.slice(4));

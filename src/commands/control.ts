@@ -15,6 +15,8 @@ export interface ControlCommandOptions {
   action: ControlAction;
   /** addpool without its password yet: read from --password-file or asked on the terminal. */
   passwordFile: string | null;
+  /** Whatsminer admin password (restart/pause/resume): this file, else asked on the terminal. */
+  adminPasswordFile: string | null;
   dryRun: boolean;
   yes: boolean;
   verify: boolean;
@@ -26,6 +28,8 @@ export interface ControlCommandOptions {
 }
 
 const DEFAULT_VERIFY_TIMEOUT = '30s';
+/** The actions Whatsminer maps (power_off, power_on, restart_btminer): they take its admin password. */
+const ADMIN_PASSWORD_ACTIONS: ReadonlySet<string> = new Set(['restart', 'pause', 'resume']);
 
 function poolIndex(text: string): number {
   return parseIntFlag(text, 'pool INDEX', 0, 999_999);
@@ -48,6 +52,10 @@ export function parseControlOptions(
   if (passwordFile !== null && action.name !== 'addpool')
     throw new UsageError('--password-file applies to addpool only');
   if (passwordFile === '') throw new UsageError('--password-file needs a file name');
+  const adminPasswordFile = text('adminPasswordFile') ?? null;
+  if (adminPasswordFile !== null && !ADMIN_PASSWORD_ACTIONS.has(action.name))
+    throw new UsageError('--admin-password-file applies to restart, pause and resume (Whatsminer)');
+  if (adminPasswordFile === '') throw new UsageError('--admin-password-file needs a file name');
   const verify = raw.verify !== false;
   if (!verify && text('verifyTimeout') !== undefined)
     throw new UsageError('--verify-timeout and --no-verify contradict');
@@ -55,6 +63,7 @@ export function parseControlOptions(
     targets,
     action,
     passwordFile,
+    adminPasswordFile,
     dryRun: raw.dryRun === true,
     yes: raw.yes === true,
     verify,
@@ -67,7 +76,12 @@ export function parseControlOptions(
   };
 }
 
-async function readPasswordFile(file: string, ctx: Context): Promise<string> {
+async function readPasswordFile(
+  file: string,
+  ctx: Context,
+  flag = '--password-file',
+  emptyHint = 'cgminer needs a password (use x)',
+): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const { resolve } = await import('node:path');
   let content: string;
@@ -75,13 +89,39 @@ async function readPasswordFile(file: string, ctx: Context): Promise<string> {
     content = await readFile(resolve(ctx.cwd, file), 'utf8');
   } catch (error) {
     throw new UsageError(
-      `cannot read --password-file '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+      `cannot read ${flag} '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
     );
   }
   const password = content.split(/\r?\n/)[0] ?? '';
-  if (password === '')
-    throw new UsageError(`--password-file '${file}' is empty: cgminer needs a password (use x)`);
+  if (password === '') throw new UsageError(`${flag} '${file}' is empty: ${emptyHint}`);
   return password;
+}
+
+/**
+ * The Whatsminer admin password, for runControlAction to ask once when a Whatsminer is to be
+ * written: the file is read now (an unreadable one is exit 2 before any traffic); without it, a
+ * terminal is asked with echo off; with neither, null (those miners are skipped, and say why).
+ */
+async function adminPasswordSource(
+  opts: ControlCommandOptions,
+  ctx: Context,
+): Promise<(() => Promise<string | null>) | undefined> {
+  if (!ADMIN_PASSWORD_ACTIONS.has(opts.action.name) || opts.dryRun) return undefined;
+  if (opts.adminPasswordFile !== null) {
+    const password = await readPasswordFile(
+      opts.adminPasswordFile,
+      ctx,
+      '--admin-password-file',
+      'give the Whatsminer admin password on its first line',
+    );
+    return () => Promise.resolve(password);
+  }
+  if (ctx.stdin.isTTY !== true) return undefined;
+  return async () => {
+    const { askPassword } = await import('../control/prompt.js');
+    const password = await askPassword(ctx, 'Whatsminer admin password: ');
+    return password === '' ? null : password;
+  };
 }
 
 /** The pool password: from the file, else asked on the terminal with echo off. Never a flag value. */
@@ -146,6 +186,7 @@ export async function runControl(
     stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
   });
   const action = await resolveAction(opts, ctx);
+  const adminPassword = await adminPasswordSource(opts, ctx);
 
   const [{ createClient }, { runControlAction }, prompt, store, paths, commandLog] = await Promise.all([
     import('../cgminer/client.js'),
@@ -208,6 +249,8 @@ export async function runControl(
           ),
         actor: prompt.actorName(ctx.env),
         source: 'cli',
+        ...(adminPassword ? { adminPassword } : {}),
+        wire: { timeoutMs: globals.timeoutMs, maxBytes: globals.maxBytes },
       },
       ctx,
     );
@@ -366,6 +409,10 @@ export const registerControl: RegisterCommand = (program, env) => {
     });
   };
 
+  const adminPasswordFlag = [
+    '--admin-password-file <file>',
+    'file whose first line is the Whatsminer admin password (else asked on a terminal)',
+  ] as const;
   action(
     'restart',
     'restart the mining software; verified by the API coming back with uptime reset',
@@ -373,16 +420,16 @@ export const registerControl: RegisterCommand = (program, env) => {
     () => ({
       name: 'restart',
     }),
-  );
+  ).option(...adminPasswordFlag);
   action(
     'pause',
-    'stop hashing where the firmware can (LuxOS curtail, Braiins pause, Avalon softoff)',
+    'stop hashing where the firmware can (LuxOS curtail, Braiins pause, Avalon softoff, Whatsminer power_off)',
     [],
     () => ({
       name: 'pause',
     }),
-  );
-  action('resume', 'resume hashing after pause', [], () => ({ name: 'resume' }));
+  ).option(...adminPasswordFlag);
+  action('resume', 'resume hashing after pause', [], () => ({ name: 'resume' })).option(...adminPasswordFlag);
   for (const [name, description] of [
     ['switchpool', 'make pool INDEX the top priority'],
     ['enablepool', 'enable pool INDEX'],

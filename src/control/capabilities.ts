@@ -1,6 +1,8 @@
 // `control capabilities`: what each miner's dialect can do and whether this host may write to it.
 // Read-only throughout (CGMINER-API.md §7, §14): `privileged` for write access, `check|<command>`
 // for each command an action would send. Nothing is ever tried by sending the write itself.
+// Whatsminer has no such probe: its writes need the admin password (token + AES, §13.1), and even
+// `get_token` spends one of the 32 tokens an address may hold, so it is not asked at all.
 import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import { MinerError } from '../errors.js';
@@ -31,8 +33,10 @@ export interface CapabilityResult {
   firmware: { name: string | null; version: string | null } | null;
   /** `privileged`: true (S/46), false (E/45), null (no clear answer). */
   write_access: boolean | null;
+  /** Why write access is null where no read-only probe exists (Whatsminer). */
+  write_access_note?: string;
   actions: Partial<Record<DialectAction, CapabilityStatus>>;
-  /** Why an action is unsupported, per action. */
+  /** Why an action is unsupported (or, on Whatsminer, unknown), per action. */
   notes?: Partial<Record<DialectAction, string>>;
   error?: { kind: string; message: string };
 }
@@ -111,8 +115,9 @@ export async function probeCapabilities(
       error: { kind: error.kind, message: error.message },
     };
   }
-  const writeAccess = await askPrivileged(client, target, ctx.signal);
   const plans = supportedActions(family);
+  if (family === 'whatsminer') return whatsminerCapabilities(base, started, snapshot, plans, ctx);
+  const writeAccess = await askPrivileged(client, target, ctx.signal);
   const answers = new Map<string, CheckAnswer>();
   const actions: Partial<Record<DialectAction, CapabilityStatus>> = {};
   const notes: Partial<Record<DialectAction, string>> = {};
@@ -149,6 +154,44 @@ export async function probeCapabilities(
     write_access: writeAccess,
     actions,
     ...(Object.keys(notes).length > 0 ? { notes } : {}),
+  };
+}
+
+export const WHATSMINER_ACCESS_UNKNOWN =
+  'unknown — needs the admin password: Whatsminer takes writes only with a token and AES (and only with its write API enabled); no read-only probe shows either';
+
+/** Whatsminer: what the dialect maps, nothing asked of the miner (see the top of this file). */
+function whatsminerCapabilities(
+  base: Pick<CapabilityResult, 'target' | 'host' | 'port'>,
+  started: number,
+  snapshot: Awaited<ReturnType<typeof fetchSnapshot>>['snapshot'],
+  plans: ReturnType<typeof supportedActions>,
+  ctx: Pick<Context, 'now'>,
+): CapabilityResult {
+  const actions: Partial<Record<DialectAction, CapabilityStatus>> = {};
+  const notes: Partial<Record<DialectAction, string>> = {};
+  for (const name of DIALECT_ACTIONS) {
+    const plan = plans[name];
+    if ('unsupported' in plan) {
+      actions[name] = 'unsupported';
+      notes[name] = plan.unsupported;
+    } else {
+      actions[name] = 'unknown';
+      notes[name] = 'needs the admin password (--admin-password-file); the write API must be enabled';
+    }
+  }
+  return {
+    ...base,
+    ok: true,
+    elapsed_ms: ctx.now() - started,
+    dialect: 'whatsminer',
+    make: snapshot.make,
+    model: snapshot.model,
+    firmware: snapshot.firmware,
+    write_access: null,
+    write_access_note: WHATSMINER_ACCESS_UNKNOWN,
+    actions,
+    notes,
   };
 }
 

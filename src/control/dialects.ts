@@ -94,12 +94,7 @@ export function validateAction(action: ControlAction): void {
 /** The requests that carry `action` on `family`, or why it cannot be done there. */
 export function planAction(action: ControlAction, family: Family, nowMs: number): PlanOutcome {
   if (action.name === 'raw') return { requests: [write(action.command, action.parameter)] };
-  if (family === 'whatsminer') {
-    return {
-      unsupported:
-        'Whatsminer takes writes only over its encrypted API (token + AES, §13), which hashctl does not speak',
-    };
-  }
+  if (family === 'whatsminer') return planWhatsminer(action);
   if (family === 'luxos') return planLuxos(action);
   if (family === 'braiins') {
     if (action.name === 'pause' || action.name === 'resume') return { requests: [write(action.name)] };
@@ -121,6 +116,34 @@ export function planAction(action: ControlAction, family: Family, nowMs: number)
     return { requests: [write(command, parameter)] };
   }
   return { unsupported: `no control mapping for firmware family ${family}` };
+}
+
+/** Why pool actions stay unsupported on Whatsminer. */
+export const WHATSMINER_POOLS_UNSUPPORTED =
+  'btminer changes pools only with update_pools, which rewrites all three pools with their passwords; its pools reply shows no passwords, so a read-modify-write would reset them';
+
+/**
+ * Whatsminer v2: `get_token`, then the encrypted write (§8.5, §13.1). `power_off` asks for the
+ * reply before the boards stop (`respbefore` true, as pyasic and asic-rs send it), so the
+ * acknowledgment arrives; the read-back then confirms the stop.
+ */
+function planWhatsminer(action: Exclude<ControlAction, { name: 'raw' }>): PlanOutcome {
+  const encrypted = (command: string, fields: Record<string, string> = {}): PlanOutcome => ({
+    requests: [
+      { command: 'get_token', role: 'token' },
+      { command, whatsminer: { fields }, role: 'write' },
+    ],
+  });
+  switch (action.name) {
+    case 'pause':
+      return encrypted('power_off', { respbefore: 'true' });
+    case 'resume':
+      return encrypted('power_on');
+    case 'restart':
+      return encrypted('restart_btminer');
+    default:
+      return { unsupported: WHATSMINER_POOLS_UNSUPPORTED };
+  }
 }
 
 /** LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). */

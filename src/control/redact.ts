@@ -41,6 +41,13 @@ export function redactorFor(
 
 /** The request exactly as it goes on the wire, as JSON, with secrets replaced. */
 export function showRequest(request: PlannedRequest, redactor: Redactor): string {
+  if (request.whatsminer) {
+    // What is encrypted into `data` (the token is derived from the admin password: never shown).
+    const fields: Record<string, string> = { cmd: request.command };
+    for (const [name, value] of Object.entries(request.whatsminer.fields))
+      fields[name] = redactor.text(value);
+    return JSON.stringify({ enc: 1, data: { ...fields, token: REDACTED } });
+  }
   // Whatsminer's native commands go out as {"cmd":…} (src/cgminer/escape.ts buildRequest).
   if (WHATSMINER_NATIVE_COMMANDS.has(request.command)) return JSON.stringify({ cmd: request.command });
   const body: Record<string, string> = { command: request.command };

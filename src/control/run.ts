@@ -6,9 +6,12 @@
 //      once (the client never retries a write once a byte left, and nothing here re-sends);
 //   5. read back until the miner shows the change or --verify-timeout passes;
 //   6. every miner's outcome goes to command_log (a 'pending' row before the write leaves).
+// Whatsminer writes take the admin password (asked once, after the reads) and go through
+// whatsminerWrite (token + AES, src/cgminer/whatsminer-v2.ts).
 import { randomUUID } from 'node:crypto';
 import { addpoolParameter } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
+import { whatsminerStatusError, whatsminerWrite } from '../cgminer/whatsminer-v2.js';
 import type { Context } from '../context.js';
 import { HashctlError, MinerError, UsageError } from '../errors.js';
 import { detect, type Family } from '../miners/detect.js';
@@ -98,6 +101,24 @@ function statusOutcome(reply: DecodedReply, command: string, redactor: Redactor)
   if (msg !== null) error.msg = redactor.text(msg);
   return { result: denied ? 'refused' : 'failed', error };
 }
+
+/**
+ * A Whatsminer write answered E: `refused` when its write API is off (E/45); `failed` otherwise,
+ * with kind `denied` for a rejected token (E/135: wrong admin password) and `api` for the rest.
+ */
+function whatsminerOutcome(reply: DecodedReply, command: string, redactor: Redactor): Outcome {
+  // Only what the miner said is scrubbed: our own words ("admin password") would be mangled by a
+  // password such as the default `admin`.
+  const msg = reply.status.msg === null ? null : redactor.text(reply.status.msg);
+  const error = whatsminerStatusError({ ...reply, status: { ...reply.status, msg } }, command);
+  const out: ControlError = { kind: error.kind, message: error.message };
+  if (error.code !== null) out.code = error.code;
+  if (msg !== null) out.msg = msg;
+  return { result: error.code === 45 ? 'refused' : 'failed', error: out };
+}
+
+/** Default limits of the encrypted Whatsminer exchange when the caller gives none (hashctl.md §4). */
+const DEFAULT_WIRE = { timeoutMs: 5000, maxBytes: 8 * 1024 * 1024 };
 
 /** Avalon's ascset answers I/118 for help and for success alike; only "success" means done (§8.6). */
 function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
@@ -265,6 +286,27 @@ export async function runControlAction(
     return run(false, ctx.signal.aborted);
   }
 
+  // Whatsminer writes need the admin password: asked once, only now that one is to be written.
+  let adminPassword: string | null = null;
+  const whatsminers = prepared.filter((p) => p.outcome === null && p.requests?.some((r) => r.whatsminer));
+  if (whatsminers.length > 0) {
+    adminPassword = (await options.adminPassword?.()) ?? null;
+    if (adminPassword === null || adminPassword === '') {
+      for (const p of whatsminers) {
+        p.outcome = {
+          result: 'skipped',
+          error: {
+            kind: 'skipped',
+            message:
+              'Whatsminer writes need the admin password: give --admin-password-file FILE (or run on a terminal)',
+          },
+        };
+      }
+    } else {
+      redactor.add(adminPassword);
+    }
+  }
+
   const eligible = prepared.filter((p) => p.outcome === null);
   const settleIneligible = () => {
     for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, ctx.now()), null);
@@ -308,6 +350,8 @@ export async function runControlAction(
     let sentAt = ctx.now();
     let applied = false;
     for (const request of requests) {
+      // whatsminerWrite asks for its own token right before the encrypted write.
+      if (request.role === 'token') continue;
       if (request.role === 'session-close') {
         // A restart ends the session with the process; otherwise release it so the next tool can log on.
         if (sessionId !== null && !(action.name === 'restart' && applied))
@@ -321,11 +365,18 @@ export async function runControlAction(
       if (request.role === 'write') sentAt = ctx.now();
       let reply: DecodedReply;
       try {
-        reply = await client.request(p.target, request.command, {
-          ...(parameter === undefined ? {} : { parameter }),
-          write: true,
-          allowErrorStatus: true,
-        });
+        reply = request.whatsminer
+          ? await whatsminerWrite(
+              client,
+              p.target,
+              { cmd: request.command, params: request.whatsminer.fields, password: adminPassword ?? '' },
+              { ...(options.wire ?? DEFAULT_WIRE), allowErrorStatus: true },
+            )
+          : await client.request(p.target, request.command, {
+              ...(parameter === undefined ? {} : { parameter }),
+              write: true,
+              allowErrorStatus: true,
+            });
       } catch (error) {
         if (error instanceof MinerError) {
           const kind = request.role === 'write' && error.requestSent ? 'unknown' : 'failed';
@@ -341,7 +392,9 @@ export async function runControlAction(
         throw error;
       }
       if (!acknowledged(reply, request)) {
-        outcome = statusOutcome(reply, request.command, secrets);
+        outcome = request.whatsminer
+          ? whatsminerOutcome(reply, request.command, secrets)
+          : statusOutcome(reply, request.command, secrets);
         break;
       }
       if (request.role === 'session-open') {

@@ -45,7 +45,12 @@ export type ControlResult =
 export interface PlannedRequest {
   command: string;
   parameter?: string;
-  role: 'session-open' | 'write' | 'session-close';
+  /**
+   * Whatsminer v2 (CGMINER-API.md §13.1): the fields of `{"cmd":command,…,"token":…}`, sent
+   * AES-encrypted right after a `token` request (src/cgminer/whatsminer-v2.ts does both).
+   */
+  whatsminer?: { fields: Record<string, string> };
+  role: 'session-open' | 'token' | 'write' | 'session-close';
 }
 
 export interface Verification {
@@ -117,6 +122,13 @@ export interface ControlOptions {
   source: string;
   /** Progress: each miner as it finishes. */
   onResult?: (result: TargetControlResult) => void;
+  /**
+   * The Whatsminer admin password, asked for once and only when a Whatsminer is about to be
+   * written (after the reads, before the confirmation); null or absent: those miners are skipped.
+   */
+  adminPassword?: () => Promise<string | null>;
+  /** Deadline and reply cap of the encrypted Whatsminer exchange (the client's --timeout/--max-bytes). */
+  wire?: { timeoutMs: number; maxBytes: number };
 }
 
 export interface ControlRun {

@@ -110,6 +110,16 @@ export interface MinerState {
   /** Set while the port is closed by restart/quit (ms epoch when it comes back; Infinity for quit). */
   downUntilMs: number;
   restarts: number;
+  /** Whatsminer v2 admin password, from which the AES key derives (§13.1); `admin` when unset. */
+  adminPassword?: string;
+  /** Whatsminer v2 tokens handed out by `get_token` and still alive, oldest first. */
+  tokens?: WhatsminerSimToken[];
+}
+
+export interface WhatsminerSimToken {
+  time: string;
+  newsalt: string;
+  issuedAtMs: number;
 }
 
 export interface PoolInit {

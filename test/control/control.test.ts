@@ -326,7 +326,7 @@ describe('dialects', () => {
     expect(writesSeen(f)).toHaveLength(1);
   });
 
-  it('pause and resume map to each dialect and are verified by state; Whatsminer and stock Antminer are unsupported', async () => {
+  it('pause and resume map to each dialect and are verified by state; stock Antminer is unsupported, Whatsminer without its admin password skipped', async () => {
     farm = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
     const braiins = farm;
     const lux = await startFarm({ basePort: 0, count: 1, profile: 'luxos' });
@@ -341,7 +341,7 @@ describe('dialects', () => {
         ['braiins', 'verified'],
         ['luxos', 'verified'],
         ['avalon', 'verified'],
-        ['whatsminer', 'unsupported'],
+        ['whatsminer', 'skipped'],
         ['antminer', 'unsupported'],
       ]);
       expect(paused.json.results[1]?.requests).toEqual([

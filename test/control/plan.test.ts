@@ -70,9 +70,13 @@ describe('planAction', () => {
         { command: 'logoff', parameter: '{session}', role: 'session-close' },
       ],
     });
-    for (const action of ['restart', 'pause'] as const) {
-      expect(planAction({ name: action }, 'whatsminer', 0)).toHaveProperty('unsupported');
-    }
+    expect(planAction({ name: 'pause' }, 'whatsminer', 0)).toEqual({
+      requests: [
+        { command: 'get_token', role: 'token' },
+        { command: 'power_off', whatsminer: { fields: { respbefore: 'true' } }, role: 'write' },
+      ],
+    });
+    expect(planAction({ name: 'switchpool', pool: 1 }, 'whatsminer', 0)).toHaveProperty('unsupported');
     expect(planAction({ name: 'pause' }, 'antminer', 0)).toHaveProperty('unsupported');
     expect(planAction({ name: 'restart' }, 'braiins', 0)).toHaveProperty('unsupported');
     expect(planAction({ name: 'raw', command: 'summary' }, 'whatsminer', 0)).toEqual({

@@ -170,7 +170,7 @@ describe('firmware dialects', () => {
     expect(statusOf(await ask(miner.port, 'curtail', `${sid},wakeup`)).STATUS).toBe('E');
   });
 
-  it('Whatsminer: invalid cmd to version, flat native replies, plaintext writes refused', async () => {
+  it('Whatsminer: invalid cmd to version, flat native replies, plaintext writes always refused', async () => {
     const miner = await one('whatsminer');
     const version = await ask(miner.port, 'version');
     expect(version).toMatchObject({ STATUS: 'E', Code: 14, Msg: 'invalid cmd' });
@@ -183,10 +183,11 @@ describe('firmware dialects', () => {
     const off = lenient((await exchange(miner.port, '{"cmd":"power_off","respbefore":"true"}')).bytes);
     expect(off).toMatchObject({ STATUS: 'E', Code: 45 });
     expect(miner.state.sleeping).toBe(false);
+    // Writes must be encrypted (§13.1): even with the write API on, plaintext is refused.
     miner.state.access = 'full';
-    lenient((await exchange(miner.port, '{"cmd":"power_off"}')).bytes);
+    expect(lenient((await exchange(miner.port, '{"cmd":"power_off"}')).bytes)).toMatchObject({ Code: 45 });
     const status = lenient((await exchange(miner.port, '{"cmd":"status"}')).bytes);
-    expect((status.Msg as Record<string, string>).btmineroff).toBe('true');
+    expect((status.Msg as Record<string, string>).btmineroff).toBe('false');
   });
 
   it('Avalon ascset softoff/softon/workmode answer as captured', async () => {

@@ -6,8 +6,13 @@ import type { Target } from '../../src/targets/types.js';
 export type Bytes = Uint8Array | string;
 
 export type Behaviour =
-  /** Reply after reading the request, then close. `nul` (default true) appends the terminator. */
-  | { kind: 'reply'; bytes: Bytes; nul?: boolean }
+  /**
+   * Reply after reading the request, then close. `nul` (default true) appends the terminator;
+   * `close: false` leaves the socket open after the reply (until the client goes away).
+   */
+  | { kind: 'reply'; bytes: Bytes; nul?: boolean; close?: boolean }
+  /** Send `bytes` as soon as the connection opens (an SSH or SMTP banner), then never close. */
+  | { kind: 'greet'; bytes: Bytes }
   /** The reply in pieces of `chunkSize` bytes, `delayMs` apart. */
   | { kind: 'trickle'; bytes: Bytes; nul?: boolean; chunkSize?: number; delayMs?: number }
   /** The reply as the given segments, `delayMs` apart, then close. */
@@ -16,8 +21,8 @@ export type Behaviour =
   | { kind: 'silent' }
   /** Stream `chunk` forever, honouring backpressure, until the client goes away. */
   | { kind: 'endless'; chunk?: Bytes }
-  /** Read the request, then reset the connection (RST). */
-  | { kind: 'rst' }
+  /** Read the request, send `bytes` if given, then reset the connection (RST). */
+  | { kind: 'rst'; bytes?: Bytes }
   /** Close without sending a byte (how api-allow rejects a client). */
   | { kind: 'close' };
 
@@ -92,7 +97,12 @@ function act(socket: Socket, behaviour: Behaviour, answered: () => void): void {
   switch (behaviour.kind) {
     case 'reply':
       answered();
-      socket.end(withNul(behaviour.bytes, behaviour.nul));
+      if (behaviour.close === false) socket.write(withNul(behaviour.bytes, behaviour.nul));
+      else socket.end(withNul(behaviour.bytes, behaviour.nul));
+      return;
+    case 'greet':
+      answered();
+      socket.write(toBuffer(behaviour.bytes));
       return;
     case 'trickle': {
       const all = withNul(behaviour.bytes, behaviour.nul);
@@ -112,7 +122,14 @@ function act(socket: Socket, behaviour: Behaviour, answered: () => void): void {
       return;
     case 'rst':
       answered();
-      socket.resetAndDestroy();
+      // A pause between the bytes and the reset: arriving together, libuv reports the reset as a
+      // plain EOF after the data (it reads EOF on POLLHUP), and the client could not tell the two apart.
+      if (behaviour.bytes !== undefined) {
+        socket.write(toBuffer(behaviour.bytes));
+        void wait(30, socket).then(() => socket.resetAndDestroy());
+      } else {
+        socket.resetAndDestroy();
+      }
       return;
     case 'close':
       answered();
@@ -153,7 +170,7 @@ export async function startFakeMiner(script: Script, options: FakeMinerOptions =
       sockets.delete(socket);
     });
     const first = typeof script === 'function' ? null : script;
-    if (first?.kind === 'close') {
+    if (first?.kind === 'close' || first?.kind === 'greet') {
       act(socket, first, answered);
       return;
     }

@@ -58,6 +58,8 @@ const CHAIN_PREFIXES = [
   'chain_offside_',
   'chain_opencore_',
   'chain_SN',
+  'chain_power',
+  'chain_consumption',
   'fan',
 ] as const;
 type ChainPrefix = (typeof CHAIN_PREFIXES)[number];

@@ -1,28 +1,41 @@
 // MicroBT Whatsminer (btminer, API v1.x/2.x on 4028, §8.5, §13.1): cgminer-style reads via
-// "command", btminer-native reads via "cmd" with a flat STATUS string and an object Msg.
+// "command", btminer-native reads via "cmd" with a flat STATUS string and an object Msg, and the
+// v2 write path: `get_token`, then `{"enc":1,"data":…}` AES-encrypted with a key derived from the
+// admin password, answered `{"enc":…}` (samples whatsminer-m31s__get_token,
+// …__encrypted-write_reply, whatsminer_no-write-api__encrypted-write_reply).
 import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
-import { fx, type Rec } from '../json.js';
-import { readings } from '../state.js';
-import type { CommandCtx, Profile, Reply } from '../types.js';
+import { fx, type Rec, toJson } from '../json.js';
+import { activePool, readings } from '../state.js';
+import type { CommandCtx, Profile, Reply, SimPool, WhatsminerSimToken } from '../types.js';
+import { expectedSign, minerKeys, openRequest, sealReply } from '../whatsminer-crypto.js';
 import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
 
 const API_DESCRIPTION = 'whatsminer v1.3';
 const FIRMWARE = '20201202.22.REL';
+/** The factory admin password (§7); tests set `state.adminPassword` to model a changed one. */
+export const DEFAULT_ADMIN_PASSWORD = 'admin';
+/** The salt of the stored password hash (the captured one): fixed while the password is. */
+const PASSWORD_SALT = 'BQ5hoXV9';
+/** Vendor doc 2.0.5: a token lives 30 minutes; one IP may hold 32 (kept per miner here). */
+const TOKEN_LIFE_MS = 30 * 60 * 1000;
+const MAX_TOKENS = 32;
+const SALT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-function flat(ctx: CommandCtx, letter: 'S' | 'E', code: number, msg: string | Rec): Reply {
+function flatObject(ctx: CommandCtx, letter: 'S' | 'E', code: number, msg: string | Rec): Rec {
   return {
-    type: 'object',
-    object: {
-      STATUS: letter,
-      When: Math.floor(ctx.now / 1000),
-      Code: code,
-      Msg: msg,
-      Description: API_DESCRIPTION,
-    },
+    STATUS: letter,
+    When: Math.floor(ctx.now / 1000),
+    Code: code,
+    Msg: msg,
+    Description: API_DESCRIPTION,
   };
 }
 
-/** Native writes (update_pools, power_off, …) in plaintext: only when write access is forced. */
+function flat(ctx: CommandCtx, letter: 'S' | 'E', code: number, msg: string | Rec): Reply {
+  return { type: 'object', object: flatObject(ctx, letter, code, msg) };
+}
+
+/** Native writes (vendor doc 2.0.5): accepted only encrypted, and only with the write API enabled. */
 const NATIVE_WRITES = new Set([
   'update_pools',
   'restart_btminer',
@@ -42,7 +55,14 @@ const NATIVE_WRITES = new Set([
 ]);
 
 function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Reply {
-  const now = Math.floor(ctx.now / 1000);
+  // An encrypted request ({"enc":1,"data":…}) arrives with no cmd (src/sim/request.ts).
+  if (cmd === '') return encrypted(body, ctx);
+  // Writes must be encrypted (§13.1), whatever the access.
+  if (NATIVE_WRITES.has(cmd)) return flat(ctx, 'E', 45, 'permission denied');
+  return nativeRead(cmd, ctx) ?? flat(ctx, 'E', 14, 'invalid cmd');
+}
+
+function nativeRead(cmd: string, ctx: CommandCtx): Reply | null {
   switch (cmd) {
     case 'get_version':
       return flat(ctx, 'S', 131, { api_ver: API_DESCRIPTION, fw_ver: FIRMWARE });
@@ -52,11 +72,7 @@ function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Re
         'Firmware Version': `'${FIRMWARE}'`,
       });
     case 'get_token':
-      return flat(ctx, 'S', 134, {
-        time: String(now % 10000).padStart(4, '0'),
-        salt: 'BQ5hoXV9',
-        newsalt: 'a5TtWui2',
-      });
+      return issueToken(ctx);
     case 'get_psu':
       return flat(ctx, 'S', 131, {
         name: 'P21',
@@ -76,33 +92,132 @@ function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Re
       });
     case 'get_error_code':
       return flat(ctx, 'S', 131, { error_code: [] });
-    case '':
-      // Encrypted v2 request ({"enc":1,"data":…}): the AES path is not simulated; answer as a
-      // miner whose write API is disabled would, without the encryption.
-      return flat(ctx, 'E', 45, 'permission denied');
+    default:
+      return null;
   }
-  if (NATIVE_WRITES.has(cmd)) {
-    if (ctx.state.access !== 'full') return flat(ctx, 'E', 45, 'permission denied');
-    if (cmd === 'power_off') ctx.state.sleeping = true;
-    if (cmd === 'power_on') ctx.state.sleeping = false;
-    if (cmd === 'restart_btminer' || cmd === 'reboot') ctx.after = 'restart';
-    if (cmd.startsWith('set_') && cmd.endsWith('_power')) ctx.state.tuning = cmd.slice(4, -6);
-    if (cmd === 'update_pools') updatePools(ctx, body);
-    return flat(ctx, 'S', 131, 'API command OK');
-  }
-  return flat(ctx, 'E', 14, 'invalid cmd');
 }
 
-function updatePools(ctx: CommandCtx, body: Record<string, unknown>): void {
-  const pools = ctx.state.pools;
-  for (let i = 1; i <= 3; i++) {
-    const url = body[`pool${i}`];
-    if (typeof url !== 'string' || url === '') continue;
-    const pool = pools[i - 1];
-    const user = typeof body[`worker${i}`] === 'string' ? (body[`worker${i}`] as string) : '';
-    const password = typeof body[`passwd${i}`] === 'string' ? (body[`passwd${i}`] as string) : 'x';
-    if (pool) Object.assign(pool, { url, user, password });
+/** Tokens still alive; expired ones are dropped. */
+function liveTokens(ctx: CommandCtx): WhatsminerSimToken[] {
+  const live = (ctx.state.tokens ?? []).filter((t) => ctx.now - t.issuedAtMs < TOKEN_LIFE_MS);
+  ctx.state.tokens = live;
+  return live;
+}
+
+function issueToken(ctx: CommandCtx): Reply {
+  const live = liveTokens(ctx);
+  // The doc names only the Msg string; the code is the vendor's "token over max times" (invented pairing).
+  if (live.length >= MAX_TOKENS) return flat(ctx, 'E', 136, 'over max connect');
+  let newsalt = '';
+  for (let i = 0; i < 8; i++) newsalt += SALT_ALPHABET[ctx.rng.int(SALT_ALPHABET.length)];
+  const time = String(Math.floor(ctx.now / 1000) % 10000).padStart(4, '0');
+  live.push({ time, newsalt, issuedAtMs: ctx.now });
+  return flat(ctx, 'S', 134, { time, salt: PASSWORD_SALT, newsalt });
+}
+
+/**
+ * `{"enc":1,"data":…}`: decrypt with the admin password's key, check the token's sign, then run
+ * the command and seal the reply. A request the miner cannot read at all (bad base64, a wrong
+ * key, a stale or foreign token) gets a plaintext error: it has no shared key to answer with.
+ */
+function encrypted(body: Record<string, unknown>, ctx: CommandCtx): Reply {
+  const keys = minerKeys(ctx.state.adminPassword ?? DEFAULT_ADMIN_PASSWORD, PASSWORD_SALT);
+  const plain = typeof body.data === 'string' ? openRequest(keys.aes, body.data) : null;
+  if (plain === null) return flat(ctx, 'E', 137, 'base64 decode error');
+  let inner: unknown;
+  try {
+    inner = JSON.parse(plain.toString('utf8'));
+  } catch {
+    inner = null; // a wrong password decrypts to noise
   }
+  const request = inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : null;
+  const token = request?.token;
+  const signed =
+    typeof token === 'string' &&
+    liveTokens(ctx).some((t) => expectedSign(keys.key, t.time, t.newsalt) === token);
+  if (request === null || !signed) return flat(ctx, 'E', 135, 'check token error');
+  const seal = (r: Rec): Reply => ({ type: 'object', object: { enc: sealReply(keys.aes, toJson(r)) } });
+  const cmd = typeof request.cmd === 'string' ? request.cmd : '';
+  // Reads may be sent encrypted too (§13.1).
+  const read = nativeRead(cmd, ctx);
+  if (read !== null && read.type === 'object') return seal(read.object);
+  if (!NATIVE_WRITES.has(cmd)) return seal(flatObject(ctx, 'E', 14, 'invalid cmd'));
+  // Write API disabled (the stock default, §7): as captured, an encrypted E/45.
+  if (ctx.state.access !== 'full') return seal(flatObject(ctx, 'E', 45, "can't access write cmd"));
+  return seal(runWrite(cmd, request, ctx));
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function runWrite(cmd: string, request: Record<string, unknown>, ctx: CommandCtx): Rec {
+  const ok = flatObject(ctx, 'S', 131, 'API command OK');
+  switch (cmd) {
+    case 'power_off':
+      // respbefore only decides whether the reply leaves before or after the boards stop.
+      ctx.state.sleeping = true;
+      return ok;
+    case 'power_on':
+      ctx.state.sleeping = false;
+      return ok;
+    case 'restart_btminer':
+    case 'reboot':
+      // Tokens live in btminer's memory: gone with the process.
+      ctx.state.tokens = [];
+      ctx.after = 'restart';
+      return ok;
+    case 'set_low_power':
+    case 'set_normal_power':
+    case 'set_high_power':
+      ctx.state.tuning = cmd.slice(4, -6);
+      return ok;
+    case 'update_pools':
+      return updatePools(ctx, request) ? ok : flatObject(ctx, 'E', 132, 'command error');
+    case 'update_pwd': {
+      // Vendor doc: at most 8 bytes of letters, digits and `_`.
+      const current = ctx.state.adminPassword ?? DEFAULT_ADMIN_PASSWORD;
+      const next = text(request.new);
+      if (text(request.old) !== current || !/^\w{1,8}$/.test(next)) {
+        return flatObject(ctx, 'E', 132, 'command error');
+      }
+      ctx.state.adminPassword = next;
+      return ok;
+    }
+    default:
+      // set_led, net_config, set_target_freq, …: acknowledged; nothing the simulator models moves.
+      return ok;
+  }
+}
+
+/** update_pools replaces the pool list with pool1..pool3 (those with a URL), in that order. */
+function updatePools(ctx: CommandCtx, request: Record<string, unknown>): boolean {
+  const pools: SimPool[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const url = text(request[`pool${i}`]);
+    if (url === '') continue;
+    pools.push({
+      url,
+      user: text(request[`worker${i}`]),
+      password: text(request[`passwd${i}`]) || 'x',
+      priority: pools.length,
+      enabled: true,
+      alive: true,
+      stratumActive: false,
+      accepted: 0,
+      rejected: 0,
+      stale: 0,
+      getworks: 0,
+      difficultyAccepted: 0,
+      lastShareAtMs: 0,
+      diff: ctx.profile.shareDiff,
+    });
+  }
+  if (pools.length === 0) return false;
+  ctx.state.pools = pools;
+  const active = activePool(ctx.state);
+  if (active) active.stratumActive = true;
+  return true;
 }
 
 function macFor(index: number): string {
@@ -172,7 +287,7 @@ export const whatsminer: Profile = {
   minFanPct: 30,
   limits: { target: 80, hot: 95, dangerous: 105 },
   joins: true,
-  // Reads are open; cgminer-style and plaintext native writes are refused (writes must be encrypted).
+  // Reads are open; writes need the write API enabled (`full`) and the encrypted v2 path.
   defaultAccess: 'read',
   nul: false,
   description: 'btminer',
@@ -188,6 +303,8 @@ export const whatsminer: Profile = {
     'whatsminer-m31s_2020-12__edevs.json',
     'whatsminer-m31s_2020-12__pools.json',
     'whatsminer-m31s__get_token.json',
+    'whatsminer-m31s__encrypted-write_reply.json',
+    'whatsminer_no-write-api__encrypted-write_reply.json',
     'whatsminer-m31s_sleeping__status.json',
     'whatsminer_fw-20210322_api-v1.4__get_version.json',
     'whatsminer_fw-20210322_api-v1.4__get_psu.json',

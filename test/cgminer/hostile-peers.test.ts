@@ -1,0 +1,185 @@
+// Hostile peers on real sockets (127.0.0.1), one class per test, through the client: peers that never
+// end their reply, greet with another protocol's banner, reset after sending, start with NULs, speak
+// UTF-16, or answer with a reply that takes long to decode. Short timeouts keep every test quick.
+import { spawn } from 'node:child_process';
+import { type Socket, connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_REPLY_BYTES, MAX_TIMEOUT_MS, createClient } from '../../src/cgminer/client.js';
+import { exchange } from '../../src/cgminer/connection.js';
+import { MinerError, UsageError } from '../../src/errors.js';
+import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
+
+const GOOD =
+  '{"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.11.1"}],"SUMMARY":[{"Elapsed":12}],"id":1}';
+
+const REQUEST = new TextEncoder().encode('{"command":"summary"}');
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+async function miner(script: Script): Promise<FakeMiner> {
+  const started = await startFakeMiner(script);
+  miners.push(started);
+  return started;
+}
+
+const client = (overrides: Partial<Parameters<typeof createClient>[0]> = {}) =>
+  createClient({ timeoutMs: 400, maxBytes: 1 << 20, retries: 0, sleep: async () => undefined, ...overrides });
+
+/** The kind of the MinerError a request fails with, or 'ok'. */
+async function outcome(promise: Promise<{ ok: boolean }>): Promise<string> {
+  try {
+    return (await promise).ok ? 'ok' : 'failed';
+  } catch (error) {
+    if (error instanceof MinerError) return error.kind;
+    throw error;
+  }
+}
+
+describe('peers that never end their reply', () => {
+  it('takes a whole reply that came without NUL or close once the deadline passes', async () => {
+    const m = await miner({ kind: 'reply', bytes: GOOD, nul: false, close: false });
+    const reply = await client().request(m.target, 'summary');
+    expect(reply.body.SUMMARY).toEqual([{ Elapsed: 12 }]);
+    expect(reply.repairs).toEqual(['no end of reply']);
+  });
+
+  it('leaves exchange() rejecting such a reply unless the caller asks to keep it', async () => {
+    const m = await miner({ kind: 'reply', bytes: GOOD, nul: false, close: false });
+    const options = {
+      ...m.target,
+      request: REQUEST,
+      connectTimeoutMs: 300,
+      timeoutMs: 300,
+      maxBytes: 1 << 20,
+    };
+    const error = await exchange(options).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'timeout', requestSent: true });
+    const kept = await exchange({ ...options, keepUnfinished: true });
+    expect(Buffer.from(kept.bytes).toString()).toBe(GOOD);
+    expect(kept.unfinished).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('still times out on a prefix that stops coming', async () => {
+    const m = await miner({ kind: 'reply', bytes: GOOD.slice(0, 40), nul: false, close: false });
+    const error = await client()
+      .request(m.target, 'summary')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'timeout', requestSent: true });
+  });
+
+  it('times out on a peer that trickles forever', async () => {
+    const m = await miner({
+      kind: 'trickle',
+      bytes: `{"STATUS":[${'{'.repeat(1000)}`,
+      nul: false,
+      delayMs: 100,
+    });
+    expect(await outcome(client({ timeoutMs: 300 }).request(m.target, 'summary'))).toBe('timeout');
+  });
+
+  it('stops reading at the NUL when the peer keeps the socket open', async () => {
+    const m = await miner({ kind: 'reply', bytes: GOOD, close: false });
+    // A deadline far away: only the NUL can end this read in time for the test.
+    expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('ok');
+  });
+});
+
+describe('peers that speak something else', () => {
+  it('names a service that greets first and then waits (SSH, SMTP) as protocol', async () => {
+    for (const banner of ['SSH-2.0-OpenSSH_9.6\r\n', '220 mail.example.com ESMTP Postfix\r\n']) {
+      const m = await miner({ kind: 'greet', bytes: banner });
+      expect(await outcome(client().request(m.target, 'summary')), banner).toBe('protocol');
+    }
+  });
+
+  it('names a TLS server as protocol without waiting for the deadline', async () => {
+    const hello = Buffer.from('160303005a0200005603036a0b1c2d3e4f50', 'hex');
+    const m = await miner({ kind: 'reply', bytes: hello, nul: false, close: false });
+    expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('protocol');
+  });
+
+  it('reads a reply after leading NULs, and one in UTF-16', async () => {
+    const nuls = await miner({ kind: 'reply', bytes: Buffer.concat([Buffer.alloc(3), Buffer.from(GOOD)]) });
+    expect((await client().request(nuls.target, 'summary')).repairs).toEqual(['leading NUL']);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(GOOD, 'utf16le'), Buffer.alloc(2)]);
+    const wide = await miner({ kind: 'reply', bytes: utf16, nul: false, close: false });
+    // Ends at its 16-bit NUL: the far deadline is never reached.
+    const reply = await client({ timeoutMs: 60_000 }).request(wide.target, 'summary');
+    expect(reply.body.SUMMARY).toEqual([{ Elapsed: 12 }]);
+  });
+});
+
+describe('resets', () => {
+  it('keeps a whole reply that was followed by a reset, and reports a reset mid-reply', async () => {
+    const whole = await miner({ kind: 'rst', bytes: GOOD });
+    expect(await outcome(client().request(whole.target, 'summary'))).toBe('ok');
+    // Cut before its STATUS: a reset if the RST is seen as one, a parse error if libuv saw an EOF.
+    const partial = await miner({ kind: 'rst', bytes: GOOD.slice(0, 14) });
+    expect(['reset', 'parse']).toContain(await outcome(client().request(partial.target, 'summary')));
+  });
+
+  it('reports a reset before any byte as reset and a close before reading as empty_reply', async () => {
+    const rst = await miner({ kind: 'rst' });
+    expect(await outcome(client().request(rst.target, 'summary'))).toBe('reset');
+    const closed = await miner({ kind: 'close' });
+    expect(await outcome(client().request(closed.target, 'summary'))).toBe('empty_reply');
+  });
+});
+
+describe('limits', () => {
+  it('ends a connect the peer never completes at the connect timeout', async () => {
+    // A listener that never accepts: a child process that listens, then blocks its event loop, so its
+    // accept queue fills and further SYNs are dropped; connect() then hangs as on a lossy network.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const s = require('node:net').createServer();
+         s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+           process.stdout.write(s.address().port + '\\n');
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+         });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) =>
+        child.stdout?.once('data', (data) => resolve(Number(String(data).trim()))),
+      );
+      for (let i = 0; i < 4; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}));
+      const target = { host: '127.0.0.1', port, key: `127.0.0.1:${port}` };
+      const error = await client({ timeoutMs: 300 })
+        .request(target, 'summary')
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'timeout', requestSent: false });
+    } finally {
+      for (const filler of fillers) filler.destroy();
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('ends a reply that is slow to decode at the deadline plus a grace, as a timeout', async () => {
+    const reply = `{"STATUS":[{"STATUS":"S"}],"A":[${'1,'.repeat(50_000)}1]}`;
+    const m = await miner({ kind: 'reply', bytes: reply });
+    let calls = 0;
+    // A clock that jumps an hour once the reply is in: decoding starts long past its deadline.
+    const now = () => (calls++ < 1 ? 0 : 3_600_000);
+    const error = await client({ now })
+      .request(m.target, 'summary')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect(String((error as Error).message)).toMatch(/decoding/);
+    expect(await outcome(client().request(m.target, 'summary'))).toBe('ok');
+  });
+
+  it('refuses timeouts and caps it cannot honour, before any traffic', () => {
+    expect(() => client({ timeoutMs: MAX_TIMEOUT_MS + 1 })).toThrow(UsageError);
+    expect(() => client({ maxBytes: MAX_REPLY_BYTES + 1 })).toThrow(UsageError);
+    expect(() => client({ timeoutMs: Number.NaN })).toThrow(UsageError);
+    expect(() => client({ timeoutMs: MAX_TIMEOUT_MS, maxBytes: MAX_REPLY_BYTES })).not.toThrow();
+  });
+});

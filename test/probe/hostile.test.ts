@@ -1,0 +1,130 @@
+// `hashctl probe --command summary --json` against hostile peers, as a user runs it: every run prints
+// one JSON document of the contract with the right error kind, exit 0 or 1, and no stack trace; a
+// reply that can be repaired is ok. Spawns bin/hashctl (HASHCTL_E2E_SOURCE=1: src/entry.ts via tsx).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Behaviour, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const entry = process.env.HASHCTL_E2E_SOURCE === '1' ? ['--import', 'tsx', 'src/entry.ts'] : ['bin/hashctl'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function hashctl(args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  // A hung run must fail the test, not hang it.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+
+const GOOD =
+  '{"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.11.1"}],"SUMMARY":[{"Elapsed":12}],"id":1}';
+
+/** Runs probe against one peer; checks the manners every run must have; returns the document. */
+async function probe(behaviour: Behaviour, extra: string[] = []): Promise<Record<string, unknown>> {
+  const m = await startFakeMiner(behaviour);
+  miners.push(m);
+  const args = [
+    'probe',
+    m.target.key,
+    '--command',
+    'summary',
+    '--json',
+    '--timeout',
+    '500ms',
+    '--retries',
+    '0',
+  ];
+  const run = await hashctl([...args, ...extra]);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  const doc = JSON.parse(run.stdout) as Record<string, unknown>;
+  expect(doc).toMatchObject({ target: m.target.key, host: '127.0.0.1', port: m.port });
+  expect(typeof doc.elapsed_ms).toBe('number');
+  expect(run.code).toBe(doc.ok === true ? 0 : 1);
+  if (doc.ok !== true) {
+    expect(doc.error).toMatchObject({ kind: expect.any(String), message: expect.any(String), attempts: 1 });
+  }
+  return doc;
+}
+
+const kindOf = (doc: Record<string, unknown>): string =>
+  doc.ok === true ? 'ok' : (doc.error as { kind: string }).kind;
+
+describe('probe against hostile peers', () => {
+  it('is ok on replies that can be repaired: no end, leading NULs, UTF-16', async () => {
+    const hang = await probe({ kind: 'reply', bytes: GOOD, nul: false, close: false });
+    expect(hang).toMatchObject({ ok: true, repairs: { summary: ['no end of reply'] } });
+    expect((hang.responses as Record<string, Record<string, unknown>>).summary?.SUMMARY).toEqual([
+      { Elapsed: 12 },
+    ]);
+    const nuls = await probe({ kind: 'reply', bytes: `\0\0${GOOD}` });
+    expect(nuls).toMatchObject({ ok: true, repairs: { summary: ['leading NUL'] } });
+    const wide = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(GOOD, 'utf16le')]);
+    expect(kindOf(await probe({ kind: 'reply', bytes: wide, nul: false }))).toBe('ok');
+  });
+
+  it('names other services, odd STATUS shapes and JSON scalars with their kinds', async () => {
+    const cases: [Behaviour, string][] = [
+      [{ kind: 'greet', bytes: 'SSH-2.0-OpenSSH_9.6\r\n' }, 'protocol'],
+      [{ kind: 'reply', bytes: 'HTTP/1.0 200 OK\r\n\r\n<html></html>', nul: false }, 'protocol'],
+      [{ kind: 'reply', bytes: '{"STATUS":null,"id":1}' }, 'parse'],
+      [{ kind: 'reply', bytes: '{"STATUS":[],"id":1}' }, 'parse'],
+      [{ kind: 'reply', bytes: 'null' }, 'parse'],
+      [{ kind: 'reply', bytes: '{"STATUS":"E","Msg":"boom"}' }, 'api'],
+      [{ kind: 'reply', bytes: '{"STATUS":[{"STATUS":"S"}]}' }, 'ok'],
+      [{ kind: 'reply', bytes: `{"a":${'['.repeat(100_000)}` }, 'parse'],
+    ];
+    const kinds: string[] = [];
+    for (const [behaviour] of cases) kinds.push(kindOf(await probe(behaviour)));
+    expect(kinds).toEqual(cases.map(([, kind]) => kind));
+  });
+
+  it('ends an endless reply at --max-bytes with too_large', async () => {
+    const doc = await probe({ kind: 'endless' }, ['--max-bytes', '1MiB']);
+    expect(doc.error).toMatchObject({ kind: 'too_large' });
+  });
+
+  it('refuses a timeout or a cap it cannot honour with exit 2 and one line, before any traffic', async () => {
+    const m = await startFakeMiner({ kind: 'reply', bytes: GOOD });
+    miners.push(m);
+    for (const flag of [
+      ['--timeout', '100000d'],
+      ['--max-bytes', '1GiB'],
+    ]) {
+      const run = await hashctl(['probe', m.target.key, '--command', 'summary', '--json', ...flag]);
+      expect(run.code, flag.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), flag.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(flag[0] === '--timeout' ? /timeout/ : /max-bytes/);
+      expect(run.stdout).toBe('');
+    }
+    expect(m.connections).toBe(0);
+  });
+});
