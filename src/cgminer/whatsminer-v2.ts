@@ -338,7 +338,8 @@ export async function whatsminerWrite(
   options: WhatsminerWriteOptions,
 ): Promise<DecodedReply> {
   const fields = write.params ?? {};
-  plaintextRequest(write.cmd, fields, 'x'.repeat(22)); // UsageError before any traffic
+  // UsageError before any traffic: the sign is always 22 characters, so the size is known now.
+  encryptedRequest(Buffer.alloc(32), plaintextRequest(write.cmd, fields, 'x'.repeat(22)));
   if (write.password === '') throw new UsageError('the Whatsminer admin password is empty');
   const token = await getToken(client, target, options.signal ? { signal: options.signal } : {});
   const keys = deriveKeys(write.password, token);
