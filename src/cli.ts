@@ -9,23 +9,35 @@ import { COMMIT, VERSION } from './version.js';
 
 export function buildProgram(ctx: Context, env: CommandEnv): Command {
   const program = new Command('hashctl')
-    .description('Probe, scan, collect, control, thermally check and audit ASIC miners (CGMiner API, TCP 4028)')
+    .description(
+      'Probe, scan, collect, control, thermally check and audit ASIC miners (CGMiner API, TCP 4028)',
+    )
     .version(`hashctl ${VERSION} (commit ${COMMIT})`, '-V, --version', 'print version and commit')
-    .addOption(new Option('--timeout <duration>', 'response deadline per request (e.g. 500ms, 2s)').default('5s'))
+    .addOption(
+      new Option('--timeout <duration>', 'response deadline per request (e.g. 500ms, 2s)').default('5s'),
+    )
     .addOption(new Option('--retries <n>', 'retries for read-only commands on retriable errors').default('2'))
     .addOption(new Option('--max-bytes <size>', 'largest reply accepted (e.g. 8MiB)').default('8MiB'))
-    .addOption(new Option('--concurrency <n>', 'miners talked to at once (default: from the open-file limit)'))
+    .addOption(
+      new Option('--concurrency <n>', 'miners talked to at once (default: from the open-file limit)'),
+    )
     .addOption(new Option('--port <port>', 'default miner API port for targets without one').default('4028'))
     .option('--json', 'print one JSON document on stdout')
     .option('--no-color', 'no colour in tables')
     .option('-q, --quiet', 'no progress or notes on stderr')
     .option('--debug', 'print stack traces of errors')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
       writeErr: (s) => void ctx.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error: /, 'hashctl: ')),
+      // One line per error, as every other hashctl error (commander adds "Did you mean" on a new line).
+      outputError: (s, write) =>
+        write(
+          `${s
+            .replace(/^error: /, 'hashctl: ')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+        ),
     });
   for (const register of COMMANDS) register(program, env);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
@@ -70,7 +82,9 @@ export function reportError(error: unknown, ctx: Context, debug: boolean): numbe
     if (debug) ctx.stderr.write(`${error.stack ?? ''}\n`);
     return error.exitCode;
   }
-  ctx.stderr.write(`hashctl: internal error: ${errorMessage(error)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  ctx.stderr.write(
+    `hashctl: internal error: ${errorMessage(error)}${debug ? '' : ' (run with --debug for details)'}\n`,
+  );
   if (debug && error instanceof Error) ctx.stderr.write(`${error.stack ?? ''}\n`);
   return EXIT.failed;
 }

@@ -10,7 +10,7 @@ import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit } from './limits.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
-import type { ClientOptions, DecodedReply, MinerClient, RequestOptions } from './types.js';
+import type { ClientOptions, DecodedReply, ManyOptions, MinerClient, RequestOptions } from './types.js';
 
 /** Targets remembered as refusing `a+b` joins; bounded so a /8 scan cannot grow it without end. */
 const MAX_REMEMBERED_JOIN_REFUSALS = 10_000;
@@ -157,24 +157,27 @@ export function createClient(options: CreateClientOptions): MinerClient {
   async function requestMany(
     target: Target,
     commands: string[],
-    opts: { signal?: AbortSignal } = {},
+    opts: ManyOptions = {},
   ): Promise<Record<string, DecodedReply | MinerError>> {
     for (const command of commands) buildRequest(command); // validate every name up front
     const wanted = [...new Set(commands)];
+    const optional = new Set(opts.optional ?? []);
+    const joinsToo = new Set((opts.joinable ?? []).filter((c) => !isWriteCommand(c)));
+    const canJoin = (c: string) => JOINABLE_COMMANDS.has(c) || joinsToo.has(c);
     const out: Record<string, DecodedReply | MinerError> = {};
-    const joinable = wanted.filter((c) => JOINABLE_COMMANDS.has(c));
-    const alone = wanted.filter((c) => !JOINABLE_COMMANDS.has(c));
+    const joinable = wanted.filter(canJoin);
+    const alone = wanted.filter((c) => !canJoin(c));
     if (joinable.length >= 2 && !refusesJoin.has(target.key)) {
       for (const group of joinGroups(joinable)) {
         if (group.length === 1) {
           alone.push(...group);
           continue;
         }
-        const fallback = await tryJoin(target, group, out, opts.signal);
+        const fallback = await tryJoin(target, group, optional, out, opts.signal);
         alone.push(...fallback);
       }
     } else {
-      alone.push(...joinable);
+      alone.push(...joinable.filter((c) => !optional.has(c)));
     }
     for (const command of alone) {
       if (opts.signal?.aborted) break;
@@ -190,14 +193,17 @@ export function createClient(options: CreateClientOptions): MinerClient {
   }
 
   /**
-   * Sends one `a+b+c`; fills `out` with members that came back S/I and returns the commands to ask
+   * Sends one `a+b+c`; fills `out` with the members that came back and returns the commands to ask
    * again one by one. A reply without the keyed layout, or with members missing, means the firmware
-   * does not do joins: remembered per miner. A member present with E (e.g. E/45 on stock Antminer)
-   * is asked again alone, since cgminer refuses some commands only inside a join (§15).
+   * does not do joins: remembered per miner. A member denied (E/45) is asked again alone, since
+   * cgminer refuses some commands only inside a join (§15); any other E (E/14 `Invalid command`,
+   * E/10 `No ASCs`) is the answer, and asking alone would only repeat it. Optional members are
+   * never asked alone.
    */
   async function tryJoin(
     target: Target,
     group: string[],
+    optional: ReadonlySet<string>,
     out: Record<string, DecodedReply | MinerError>,
     signal: AbortSignal | undefined,
   ): Promise<string[]> {
@@ -211,7 +217,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
       }
       if (!(error instanceof MinerError)) throw error;
       rememberRefusal(target.key);
-      return group;
+      return group.filter((c) => !optional.has(c));
     }
     const members = splitMultiReply(reply);
     const again: string[] = [];
@@ -220,11 +226,13 @@ export function createClient(options: CreateClientOptions): MinerClient {
       const member = members[command];
       if (member === undefined) {
         missing = true;
-        again.push(command);
+        if (!optional.has(command)) again.push(command);
       } else if (member.ok) {
         out[command] = member;
-      } else {
+      } else if (isDeniedStatus(member) && !optional.has(command)) {
         again.push(command);
+      } else {
+        out[command] = errorFromStatus(member);
       }
     }
     if (missing) rememberRefusal(target.key);

@@ -132,7 +132,8 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     signal?.addEventListener('abort', onAbort, { once: true });
 
     try {
-      socket = createConnection({ host, port, noDelay: true });
+      // No noDelay: the request is one write of < 4 KB, which Nagle never holds (nothing is unacked).
+      socket = createConnection({ host, port });
     } catch (error) {
       fail('unreachable', `cannot connect to ${where}: ${(error as Error).message}`, error);
       return;

@@ -60,6 +60,20 @@ export interface ClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+export interface ManyOptions {
+  signal?: AbortSignal;
+  /**
+   * Read-only commands outside upstream's joinable set that this miner answers inside a join
+   * (Braiins OS / LuxOS `fans`, `temps`, `power`: CGMINER-API.md §4). Writes are never joined.
+   */
+  joinable?: readonly string[];
+  /**
+   * Members worth asking only inside a join (first-contact probes): never sent alone, so they are
+   * absent from the result when the miner refuses joins, and an error answer to one is final.
+   */
+  optional?: readonly string[];
+}
+
 /** What every feature uses to talk to miners. */
 export interface MinerClient {
   /** One command on its own connection. Throws MinerError on any failure. */
@@ -72,6 +86,6 @@ export interface MinerClient {
   requestMany(
     target: Target,
     commands: string[],
-    options?: { signal?: AbortSignal },
+    options?: ManyOptions,
   ): Promise<Record<string, DecodedReply | MinerError>>;
 }

@@ -51,6 +51,10 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }
   }
+  // An empty file or stdin is almost always a mistake upstream (an empty scan inventory, a broken
+  // pipe): say so instead of doing nothing successfully.
+  if (entries.length === 0)
+    throw new UsageError(`no targets: ${specs.join(' ') || '(none given)'} named no miner`);
   const singleHost = specs.length === 1 && !specs[0]?.startsWith('@') && specs[0] !== '-';
   return new TargetSet(entries, singleHost);
 }
