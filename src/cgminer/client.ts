@@ -198,7 +198,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
    * does not do joins: remembered per miner. A member denied (E/45) is asked again alone, since
    * cgminer refuses some commands only inside a join (§15); any other E (E/14 `Invalid command`,
    * E/10 `No ASCs`) is the answer, and asking alone would only repeat it. Optional members are
-   * never asked alone.
+   * never asked alone; one that answered E comes back as its reply (ok false), not a MinerError.
    */
   async function tryJoin(
     target: Target,
@@ -229,7 +229,10 @@ export function createClient(options: CreateClientOptions): MinerClient {
         if (!optional.has(command)) again.push(command);
       } else if (member.ok) {
         out[command] = member;
-      } else if (isDeniedStatus(member) && !optional.has(command)) {
+      } else if (optional.has(command)) {
+        // A probe's E/14 is routine: handed back as the reply it is, without building an Error.
+        out[command] = member;
+      } else if (isDeniedStatus(member)) {
         again.push(command);
       } else {
         out[command] = errorFromStatus(member);

@@ -59,6 +59,7 @@ const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
 
 /** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, or what `checkTime` throws. */
 export function parseLenient(text: string, options: ParseBudget = {}): LenientResult {
+  options.checkTime?.();
   return parseStrict(text) ?? new Parser(text, options.checkTime).parseDocument();
 }
 
@@ -66,9 +67,11 @@ export function parseLenient(text: string, options: ParseBudget = {}): LenientRe
 // than the parser below, with no Error built on the way; it is used only where its result is exactly
 // the lenient one: an object that JSON.parse accepts, within MAX_DEPTH, no key repeated within one
 // object (JSON.parse keeps only the last), and `"nan"`-like strings still turned into null. Only
-// for replies of real size: JSON.parse cannot be stopped by the decoding deadline.
+// for replies of real size: JSON.parse cannot be stopped by the decoding deadline, so anything larger
+// goes through the parser that checks it.
 
-const STRICT_MAX_CHARS = 256 * 1024;
+/** Real replies stay under 50 KB (CGMINER-API.md §12 #23); JSON.parse takes well under 1 ms there. */
+const STRICT_MAX_CHARS = 64 * 1024;
 
 interface Tally {
   /** Object members seen (keys kept by JSON.parse). */

@@ -69,7 +69,8 @@ export interface ManyOptions {
   joinable?: readonly string[];
   /**
    * Members worth asking only inside a join (first-contact probes): never sent alone, so they are
-   * absent from the result when the miner refuses joins, and an error answer to one is final.
+   * absent from the result when the miner refuses joins, and an E answer to one is final and comes
+   * back as that reply (ok false) rather than a MinerError.
    */
   optional?: readonly string[];
 }

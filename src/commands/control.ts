@@ -8,6 +8,7 @@ import type { ControlAction, ControlRun, TargetControlResult } from '../control/
 import { EXIT, UsageError, errorMessage } from '../errors.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { parseDuration, parseIntFlag } from '../util/duration.js';
+import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { CommandEnv, GlobalOptions, RegisterCommand } from './shared.js';
 
 export interface ControlCommandOptions {
@@ -180,30 +181,18 @@ export async function runControl(
   }
   const { validateAction } = await import('../control/dialects.js');
   validateAction(opts.action.name === 'addpool' ? { ...opts.action, password: 'x' } : opts.action);
-  const { parseTargetSpecs } = await import('../targets/index.js');
-  const targets = await parseTargetSpecs(opts.targets, {
-    defaultPort: globals.port,
-    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
-  });
+  const targets = await targetsFromSpecs(opts.targets, globals, ctx);
   const action = await resolveAction(opts, ctx);
   const adminPassword = await adminPasswordSource(opts, ctx);
 
-  const [{ createClient }, { runControlAction }, prompt, store, paths, commandLog] = await Promise.all([
-    import('../cgminer/client.js'),
+  const [{ runControlAction }, prompt, store, paths, commandLog] = await Promise.all([
     import('../control/run.js'),
     import('../control/prompt.js'),
     import('../store/open.js'),
     import('../store/paths.js'),
     import('../store/command-log.js'),
   ]);
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const client = await clientFromGlobals(globals, ctx);
   const audit = opts.dryRun
     ? { log: null, close: () => {} }
     : openCommandLog(opts.db, globals, ctx, {
@@ -320,22 +309,10 @@ export async function runCapabilities(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const { parseTargetSpecs } = await import('../targets/index.js');
-  const { createClient } = await import('../cgminer/client.js');
   const { probeAllCapabilities } = await import('../control/capabilities.js');
   const { DIALECT_ACTIONS } = await import('../control/types.js');
-  const targets = await parseTargetSpecs(targetSpecs, {
-    defaultPort: globals.port,
-    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
-  });
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const targets = await targetsFromSpecs(targetSpecs, globals, ctx);
+  const client = await clientFromGlobals(globals, ctx);
   const results: CapabilityResult[] = await probeAllCapabilities(
     client,
     targets,

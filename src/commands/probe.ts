@@ -7,6 +7,7 @@ import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
 import type { TargetSet } from '../targets/set.js';
 import type { Target } from '../targets/types.js';
+import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 /** What --dump sends when no --command is given: the reads stock Antminer allows (§7). */
@@ -73,8 +74,7 @@ export async function parseProbeOptions(
 }
 
 export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { parseTargetSpecs } = await import('../targets/index.js');
-  const targets = await parseTargetSpecs(opts.targets, { defaultPort: globals.port, stdin: ctx.stdin });
+  const targets = await targetsFromSpecs(opts.targets, globals, ctx);
   if (opts.commands === null && opts.dumpDir === null) {
     const { runSnapshotProbe } = await import('../miners/probe-view.js');
     return runSnapshotProbe(targets, { wide: opts.wide, fields: opts.fields }, globals, ctx);
@@ -89,21 +89,13 @@ async function runRawProbe(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const [{ createClient }, { defaultConcurrency }, { runPool }, { palette }] = await Promise.all([
-    import('../cgminer/client.js'),
+  const [{ defaultConcurrency }, { runPool }, { palette }] = await Promise.all([
     import('../cgminer/limits.js'),
     import('../util/pool.js'),
     import('../output/render.js'),
   ]);
   const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir);
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    concurrency: globals.concurrency ?? undefined,
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const client = await clientFromGlobals(globals, ctx);
   const concurrency = globals.concurrency ?? defaultConcurrency();
   const paint = await palette(globals.color);
   const tty = ctx.stdout.isTTY === true;

@@ -14,6 +14,7 @@ import type { ProtectReport } from '../thermal/protect.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
+import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 export interface ThermalCommonOptions {
@@ -78,23 +79,11 @@ async function readTargets(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<CheckSource[]> {
-  const { parseTargetSpecs } = await import('../targets/index.js');
-  const { createClient } = await import('../cgminer/client.js');
   const { fetchSnapshot } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { readMiner } = await import('../thermal/live.js');
-  const targets = await parseTargetSpecs(specs, {
-    defaultPort: globals.port,
-    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
-  });
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const targets = await targetsFromSpecs(specs, globals, ctx);
+  const client = await clientFromGlobals(globals, ctx);
   const sources: CheckSource[] = [];
   const limit = globals.concurrency ?? 256;
   for await (const source of runPool(
@@ -204,7 +193,6 @@ async function runProtection(
   ctx: Context,
 ): Promise<ProtectReport> {
   const { protectMiners } = await import('../thermal/protect.js');
-  const { createClient } = await import('../cgminer/client.js');
   const { actorName, confirmOnTty } = await import('../control/prompt.js');
   const { openStore, resolveDbPath } = await import('../store/index.js');
   let store: Store | null = null;
@@ -219,14 +207,7 @@ async function runProtection(
       );
     }
   }
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const client = await clientFromGlobals(globals, ctx);
   try {
     return await protectMiners(
       results,

@@ -24,6 +24,11 @@ export interface IdentifyOptions {
   random: () => number;
   /** Checked between requests of one endpoint; exchanges in flight are never cut short. */
   signal?: AbortSignal;
+  /**
+   * Turns a command into request bytes (default: `buildRequest`). A caller with a send policy passes
+   * its guard here (the audit: `readOnlyRequest`), so a refused command throws before any byte is sent.
+   */
+  requestBytes?: (command: string) => Uint8Array;
 }
 
 /** STATUS letters of a CGMiner envelope: what separates a miner API from JSON that merely parses. */
@@ -84,6 +89,23 @@ export function isMinerReply(reply: DecodedReply): boolean {
 }
 
 type Attempt = { reply: DecodedReply } | { error: MinerError };
+
+/** The first stage's one request: stock firmware names itself in it. */
+export const FIRST_STAGE_COMMAND = 'version';
+
+/**
+ * The verdict of the first stage (connect + `version`, with retries): `miner` with the `version`
+ * reply, or why not. `error` is the exchange's failure; null when a reply came but is not a CGMiner API.
+ */
+export type FirstStage =
+  | { outcome: 'miner'; version: DecodedReply; roundTrips: number }
+  | {
+      outcome: 'open' | 'none';
+      roundTrips: number;
+      kind: MinerErrorKind;
+      reason: string;
+      error: MinerError | null;
+    };
 type ResultFields = Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>;
 
 /** Built field by field so that JSON keys come out in the documented order. */
@@ -114,7 +136,7 @@ export class Identifier {
   private requestFor(command: string): Uint8Array {
     let bytes = this.requests.get(command);
     if (bytes === undefined) {
-      bytes = buildRequest(command);
+      bytes = (this.options.requestBytes ?? buildRequest)(command);
       this.requests.set(command, bytes);
     }
     return bytes;
@@ -175,34 +197,41 @@ export class Identifier {
     return Math.round(base / 2 + (base / 2) * this.options.random());
   }
 
-  async identify(target: Target): Promise<ScanResult> {
-    const started = this.options.now();
-    const finish = (fields: ResultFields): ScanResult =>
-      makeResult(target, fields, this.options.now() - started);
-
+  /** Connect and send `version` (retried as the scanner retries): alone it decides miner / open / none. */
+  async firstStage(target: Target): Promise<FirstStage> {
     let roundTrips = 0;
     let first: Attempt;
     for (let attempt = 0; ; attempt++) {
-      first = await this.ask(target, 'version');
+      first = await this.ask(target, FIRST_STAGE_COMMAND);
       roundTrips++;
       const retry = 'error' in first && first.error.requestSent && RETRY_KINDS.has(first.error.kind);
       if (!retry || attempt >= this.options.retries || this.options.signal?.aborted) break;
     }
 
     if ('error' in first) {
-      const { kind, requestSent } = first.error;
-      const outcome = requestSent ? 'open' : 'none';
-      return finish({ outcome, round_trips: roundTrips, kind, reason: this.reason(first.error) });
+      const { error } = first;
+      const outcome = error.requestSent ? 'open' : 'none';
+      return { outcome, roundTrips, kind: error.kind, reason: this.reason(error), error };
     }
-    const version = first.reply;
-    if (!isMinerReply(version)) {
-      return finish({
-        outcome: 'open',
-        round_trips: roundTrips,
-        kind: 'protocol',
-        reason: notMinerReason(version),
-      });
+    if (!isMinerReply(first.reply)) {
+      const reason = notMinerReason(first.reply);
+      return { outcome: 'open', roundTrips, kind: 'protocol', reason, error: null };
     }
+    return { outcome: 'miner', version: first.reply, roundTrips };
+  }
+
+  async identify(target: Target): Promise<ScanResult> {
+    const started = this.options.now();
+    const finish = (fields: ResultFields): ScanResult =>
+      makeResult(target, fields, this.options.now() - started);
+
+    const first = await this.firstStage(target);
+    let roundTrips = first.roundTrips;
+    if (first.outcome !== 'miner') {
+      const { outcome, kind, reason } = first;
+      return finish({ outcome, round_trips: roundTrips, kind, reason });
+    }
+    const { version } = first;
 
     const replies: Record<string, DecodedReply | MinerError> = { version };
     let identity = detect(new Replies(replies));

@@ -1,6 +1,6 @@
 // `hashctl scan`'s library: targets × ports → one outcome per endpoint (miner / open / none).
 export { AdaptiveGate, exhaustionCode, LOCAL_EXHAUSTION_CODES } from './gate.js';
-export { Identifier, isMinerReply } from './identify.js';
+export { type FirstStage, Identifier, type IdentifyOptions, isMinerReply } from './identify.js';
 export { formatProgress } from './progress.js';
 export { buildInventory, type ScanHandlers, type ScanReport, scan } from './run.js';
 export { buildScanTargets, MAX_SCAN_PORTS, parsePortList } from './targets.js';

@@ -16,7 +16,7 @@ import {
 } from '../../src/audit/readonly.js';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import type { ScanResult } from '../../src/scan/index.js';
+import { AdaptiveGate, Identifier, type ScanResult } from '../../src/scan/index.js';
 import { type Farm, PROFILES, startFarm } from '../../src/sim/index.js';
 import type { CommandLogEntry } from '../../src/sim/types.js';
 import { type NonMiner, type NonMinerKind, startNonMiner } from './support/non-miners.js';
@@ -255,6 +255,31 @@ describe('discover()', () => {
       error: { kind: 'refused', message: 'connection refused' },
     });
     expect(echo.received.slice(echoed)).toEqual([`{"command":"${DISCOVERY_COMMAND}"}`]);
+  });
+
+  it("the scanner's request hook keeps the guard: a follow-up join throws before it is sent", async () => {
+    const farm = await startFarm({ profile: 'cgminer', count: 1, host: '127.0.0.1', basePort: 0 });
+    try {
+      const miner = farm.miners[0];
+      if (!miner) throw new Error('farm without a miner');
+      const identifier = new Identifier({
+        gate: new AdaptiveGate(1),
+        connectTimeoutMs: 1000,
+        replyTimeoutMs: 2000,
+        maxBytes: 1 << 20,
+        retries: 0,
+        now: Date.now,
+        sleep: async () => {},
+        random: () => 0.5,
+        requestBytes: (command) => readOnlyRequest(command),
+      });
+      expect(await identifier.firstStage(miner)).toMatchObject({ outcome: 'miner', roundTrips: 1 });
+      // Plain cgminer does not name its model, so the scanner would go on with `devdetails+stats`.
+      await expect(identifier.identify(miner)).rejects.toBeInstanceOf(ReadOnlyViolation);
+      expect(miner.received().map((entry) => entry.command)).toEqual([DISCOVERY_COMMAND, DISCOVERY_COMMAND]);
+    } finally {
+      await farm.stop();
+    }
   });
 
   it('gets its request bytes only through the guard, which refuses the scanner joins', () => {

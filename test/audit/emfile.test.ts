@@ -1,10 +1,10 @@
 // Audit discovery in a child process with `ulimit -n 64` and far more concurrency than that allows:
 // like `hashctl scan`, it must hit EMFILE, back off, and still find every miner.
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { runBash } from '../support/shell.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./support/discover-at-limit.ts', import.meta.url));
@@ -28,30 +28,11 @@ afterAll(async () => {
   await farm?.stop();
 });
 
-function run(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 describe('audit discovery at a low open-file limit', () => {
   it('backs off on EMFILE and still finds every miner', async () => {
-    const { code, stdout, stderr } = await run(
+    const { code, stdout, stderr } = await runBash(
       `ulimit -n 64 && exec node --import tsx ${JSON.stringify(SCRIPT)} ${SUBNET}.0/24 ${port} 400`,
+      { cwd: ROOT },
     );
     expect(stderr).toBe('');
     expect(code).toBe(0);

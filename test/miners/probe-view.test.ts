@@ -1,5 +1,5 @@
 // `hashctl probe TARGETS` (snapshot view) and `hashctl schema snapshot`, against real servers.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSchema } from '../../src/commands/schema.js';
 import type { GlobalOptions } from '../../src/commands/shared.js';
@@ -31,8 +31,11 @@ afterEach(async () => {
 
 /** A stock S19 Pro answering from the samples (joins included, as bmminer does). */
 async function s19pro(): Promise<FakeMiner> {
+  // A command it has no capture of gets upstream's E/14 (CGMINER-API.md §15), as first contact's probes do.
   const body = (command: string) =>
-    readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8');
+    existsSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`)
+      ? readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8')
+      : '{"STATUS":[{"STATUS":"E","When":1,"Code":14,"Msg":"Invalid command"}],"id":1}';
   const miner = await startFakeMiner((request) => {
     const command = (JSON.parse(request) as { command: string }).command;
     const names = command.split('+');

@@ -1,11 +1,11 @@
 // A scan in a child process with `ulimit -n 64` and far more concurrency than that allows: it must
 // hit EMFILE, back off, and still find every miner (never report a live host as absent).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanResult, ScanSummary } from '../../src/scan/index.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { runBash } from '../support/shell.js';
 import { closedPort } from './support/services.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hashctl', import.meta.url));
@@ -26,34 +26,12 @@ afterAll(async () => {
   await farm?.stop();
 });
 
-function run(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 describe('scan at a low open-file limit', () => {
   it('backs off on EMFILE and still identifies every miner', async () => {
     expect(existsSync(BIN)).toBe(true);
-    const { code, stdout, stderr } = await run(
+    const { code, stdout, stderr } = await runBash(
       `ulimit -n 64 && exec node ${JSON.stringify(BIN)} --json scan ${SUBNET}.0/24 --port ${port} --concurrency 400`,
+      { env: { ...process.env, NO_COLOR: '1' } },
     );
     expect(stderr).toBe('');
     expect(code).toBe(0);

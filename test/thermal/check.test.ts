@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { startHealthyFarm } from '../support/farm.js';
 import { antminerReplies, braiinsReplies, type FakeMiner, startFakeMiner } from './fake-miner.js';
 import { airMiner } from './helpers.js';
 
@@ -56,17 +57,7 @@ describe('thermal check on the simulator', () => {
   };
 
   it('a cool farm is ok and exits 0', async () => {
-    farm = await startFarm({
-      profile: 'antminer-s19',
-      count: 3,
-      seed: 7,
-      host: '127.0.0.1',
-      basePort: 0,
-      ambientC: 20,
-      deadBoards: 0,
-      failedFans: 0,
-      now: () => clock,
-    });
+    farm = await startHealthyFarm(3, () => clock);
     later();
     const { code, json } = await check(farm.inventory());
     expect(json.summary).toMatchObject({ total: 3, ok: 3, failing: 0 });
@@ -79,17 +70,7 @@ describe('thermal check on the simulator', () => {
   });
 
   it('high ambient, a failed fan and a dead board make it critical (exit 3)', async () => {
-    farm = await startFarm({
-      profile: 'antminer-s19',
-      count: 4,
-      seed: 7,
-      host: '127.0.0.1',
-      basePort: 0,
-      ambientC: 20,
-      deadBoards: 0,
-      failedFans: 0,
-      now: () => clock,
-    });
+    farm = await startHealthyFarm(4, () => clock);
     const [hot, fan, dead, all] = farm.miners;
     hot!.state.ambientC = 55; // fans already at full speed cannot hold it
     fan!.state.fans[0]!.failed = true;

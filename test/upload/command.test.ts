@@ -1,26 +1,12 @@
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { type Collector, type Handler, ok, startCollector } from './support/collector.js';
-import { KEY, type TempStore, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+import { KEY, type TempStore, enqueueCycle, reports } from './support/fixtures.js';
+import { collectorPerTest } from './support/setup.js';
 
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-async function setup(handler: Handler = ok): Promise<{ collector: Collector; temp: TempStore }> {
-  const collector = await startCollector(handler);
-  const temp = tempStore();
-  cleanups.push(
-    () => collector.close(),
-    () => temp.close(),
-  );
-  return { collector, temp };
-}
+const setup = collectorPerTest();
 
 async function run(args: string[], env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY }) {
   const ctx = memoryContext({ env });

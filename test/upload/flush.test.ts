@@ -1,29 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { type FlushOptions, flushOutbox } from '../../src/upload/flush.js';
-import { type Collector, type Handler, ok, startCollector } from './support/collector.js';
-import { KEY, type TempStore, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+import type { Collector } from './support/collector.js';
+import { KEY, enqueueCycle, reports } from './support/fixtures.js';
+import { collectorPerTest } from './support/setup.js';
 
 const T0 = 1_800_000_000_000;
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-async function setup(handler: Handler = ok): Promise<{ collector: Collector; temp: TempStore }> {
-  const collector = await startCollector(handler);
-  const temp = tempStore();
-  cleanups.push(
-    () => collector.close(),
-    () => temp.close(),
-  );
-  return { collector, temp };
-}
+const setup = collectorPerTest();
 
 /** A clock the test moves, and a sleep that records what was asked and advances the clock. */
 function testContext(start = T0) {
