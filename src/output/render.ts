@@ -85,7 +85,7 @@ export function writeNdjson(out: OutStream, value: unknown): void {
   out.write(`${JSON.stringify(value)}\n`);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
+// ANSI colour escapes start with ESC (the control-character lint is off project-wide).
 const ANSI = /\u001b\[[0-9;]*m/g;
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
