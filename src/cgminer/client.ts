@@ -99,7 +99,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
   };
 
   async function request(target: Target, command: string, opts: RequestOptions = {}): Promise<DecodedReply> {
-    const payload = buildRequest(command, opts.parameter); // UsageError before any traffic
+    // UsageError before any traffic
+    const payload = buildRequest(command, opts.parameter, { sessionPrefixed: opts.sessionPrefixed === true });
     const write = opts.write ?? isWriteCommand(command);
     let attempts = 0;
     const reply = await perMiner.run(target.key, () =>
@@ -123,7 +124,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
             });
           });
           try {
-            return replyOf(result, command, { deadline: decodeDeadline, now });
+            // The bytes stay on the reply only for a caller that asked for them (probe --dump).
+            return replyOf(result, command, { deadline: decodeDeadline, now, keepRaw: opts.onRaw !== undefined });
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;

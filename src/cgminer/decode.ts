@@ -49,12 +49,17 @@ export interface DecodeOptions {
    */
   deadline?: number;
   now?: () => number;
+  /**
+   * Keep the received bytes on the reply as `raw`. Off by default: a collect cycle holds thousands of
+   * replies, and their bytes would double what it keeps alive.
+   */
+  keepRaw?: boolean;
 }
 
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string, options: DecodeOptions = {}): DecodedReply {
   const frame = firstFrame(bytes);
-  const { deadline, now = Date.now } = options;
+  const { deadline, now = Date.now, keepRaw = false } = options;
   const checkTime =
     deadline === undefined
       ? undefined
@@ -62,7 +67,7 @@ export function decodeReply(bytes: Uint8Array, command: string, options: DecodeO
           if (now() > deadline) throw new MinerError('timeout', 'decoding the reply ran past the deadline');
         };
   try {
-    return decodeFrame(frame, command, bytes, checkTime);
+    return decodeFrame(frame, command, keepRaw ? bytes : undefined, checkTime);
   } catch (error) {
     if (error instanceof MinerError) throw error;
     // Totality: whatever slipped through (a string too long for V8, say) is still a typed error.
@@ -75,7 +80,7 @@ export function decodeReply(bytes: Uint8Array, command: string, options: DecodeO
 function decodeFrame(
   frame: Frame,
   command: string,
-  raw: Uint8Array,
+  raw: Uint8Array | undefined,
   checkTime: (() => void) | undefined,
 ): DecodedReply {
   const { text: decoded, invalid } = decodeFrameText(frame);
@@ -153,7 +158,7 @@ function bareReply(
   line: string,
   status: 'S' | 'E',
   repairs: string[],
-  raw: Uint8Array,
+  raw: Uint8Array | undefined,
 ): DecodedReply {
   return {
     command,
@@ -162,7 +167,7 @@ function bareReply(
     ok: status === 'S',
     body: { STATUS: status, Msg: line },
     repairs,
-    raw,
+    ...(raw === undefined ? {} : { raw }),
   };
 }
 
@@ -170,7 +175,7 @@ function decodeJson(
   text: string,
   command: string,
   repairs: string[],
-  raw: Uint8Array,
+  raw: Uint8Array | undefined,
   checkTime: (() => void) | undefined,
 ): DecodedReply {
   let result: ReturnType<typeof parseLenient>;
@@ -233,7 +238,7 @@ function finish(
   format: DecodedReply['format'],
   body: Record<string, unknown>,
   repairs: string[],
-  raw: Uint8Array,
+  raw: Uint8Array | undefined,
 ): DecodedReply {
   const hasStatus = findStatusKey(body) !== undefined;
   const members = hasStatus ? [] : multiMembers(body);
@@ -244,7 +249,9 @@ function finish(
       `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`,
     );
   }
-  return { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs), raw };
+  const reply: DecodedReply = { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs) };
+  if (raw !== undefined) reply.raw = raw;
+  return reply;
 }
 
 function describeValue(value: unknown): string {

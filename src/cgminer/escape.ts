@@ -149,13 +149,33 @@ export function encodeParameter(command: string, parameter: string): string {
   }
 }
 
+/** A LuxOS session id: what `logon` hands out (8 alphanumerics in the captures), nothing that splits. */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * LuxOS writes take the session id as their first comma field (§6); the rest follows the command's
+ * upstream rule. Returns the whole parameter, encoded.
+ */
+function encodeSessionParameter(command: string, parameter: string): string {
+  checkSafeText(command, parameter);
+  const comma = parameter.indexOf(',');
+  const sessionId = comma < 0 ? parameter : parameter.slice(0, comma);
+  if (!SESSION_ID.test(sessionId)) refuse(command, parameter, 'the session id is not a LuxOS session id');
+  if (comma < 0) return sessionId;
+  return `${sessionId},${encodeParameter(command, parameter.slice(comma + 1))}`;
+}
+
 const encoder = new TextEncoder();
 
 /**
  * The request bytes for `command`: `{"command":…,"parameter":…}`, or `{"cmd":…}` for Whatsminer's
  * native commands. Validates the name and parameter and the 4 KB limit; throws UsageError.
  */
-export function buildRequest(command: string, parameter?: string): Uint8Array {
+export function buildRequest(
+  command: string,
+  parameter?: string,
+  options: { sessionPrefixed?: boolean } = {},
+): Uint8Array {
   checkCommandName(command);
   let json: string;
   if (WHATSMINER_NATIVE_COMMANDS.has(command)) {
@@ -164,7 +184,10 @@ export function buildRequest(command: string, parameter?: string): Uint8Array {
   } else if (parameter === undefined) {
     json = JSON.stringify({ command });
   } else {
-    json = JSON.stringify({ command, parameter: encodeParameter(command, parameter) });
+    const encoded = options.sessionPrefixed
+      ? encodeSessionParameter(command, parameter)
+      : encodeParameter(command, parameter);
+    json = JSON.stringify({ command, parameter: encoded });
   }
   const bytes = encoder.encode(json);
   if (bytes.length > MAX_REQUEST_BYTES) {

@@ -36,6 +36,11 @@ export interface DecodedReply {
 
 export interface RequestOptions {
   parameter?: string;
+  /**
+   * LuxOS writes (CGMINER-API.md §6): the first comma field of `parameter` is a session id; the rest
+   * is encoded by the command's upstream rule.
+   */
+  sessionPrefixed?: boolean;
   /** A write: never retried once a byte has left (hashctl.md §4). Defaults from the command name. */
   write?: boolean;
   signal?: AbortSignal;

@@ -86,22 +86,18 @@ export async function pollOne(
 ): Promise<MinerOutcome> {
   const started = now();
   try {
-    const snapshot = detach(await fetch(target));
-    return { target, ok: true, snapshot, elapsedMs: now() - started };
+    const snapshotJson = JSON.stringify(await fetch(target));
+    // Parsed back: a copy that shares no memory with the replies it came from. Strings the decoder
+    // cut out of a reply are slices that keep the whole reply text alive (V8 sliced strings), so a
+    // farm of 10,000 snapshots held until the cycle's transaction would keep every reply too. The
+    // JSON (one flat string) goes to the store as is, so it is not serialized a second time.
+    const snapshot = JSON.parse(snapshotJson) as Snapshot;
+    return { target, ok: true, snapshot, snapshotJson, elapsedMs: now() - started };
   } catch (error) {
     if (!(error instanceof MinerError)) onBug(error);
     const kind = error instanceof MinerError ? error.kind : 'protocol';
     return { target, ok: false, error: { kind, message: errorMessage(error) }, elapsedMs: now() - started };
   }
-}
-
-/**
- * A copy of the snapshot that shares no memory with the replies it came from. Strings the decoder
- * cut out of a reply are slices that keep the whole reply text alive (V8 sliced strings), so a farm
- * of 10,000 snapshots held until the cycle's transaction would keep every reply too.
- */
-function detach(snapshot: Snapshot): Snapshot {
-  return JSON.parse(JSON.stringify(snapshot)) as Snapshot;
 }
 
 export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CycleReport> {

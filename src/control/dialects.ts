@@ -23,14 +23,6 @@ const UPSTREAM_FAMILIES: ReadonlySet<Family> = new Set([
   'avalon',
 ]);
 
-const POOL_ACTIONS: ReadonlySet<DialectAction> = new Set([
-  'switchpool',
-  'enablepool',
-  'disablepool',
-  'removepool',
-  'addpool',
-]);
-
 /** The upstream command and parameter of a pool action or restart (no session, no vendor twist). */
 function upstreamRequest(action: ControlAction): { command: string; parameter?: string } {
   switch (action.name) {
@@ -159,18 +151,12 @@ function planLuxos(action: Exclude<ControlAction, { name: 'raw' }>): PlanOutcome
     rest = upstream.parameter;
   }
   const parameter = rest === undefined ? SESSION_PLACEHOLDER : `${SESSION_PLACEHOLDER},${rest}`;
-  try {
-    buildRequest(command, parameter.replace(SESSION_PLACEHOLDER, SAMPLE_SESSION));
-  } catch (error) {
-    if (!(error instanceof UsageError) || !POOL_ACTIONS.has(action.name)) throw error;
-    return {
-      unsupported: `the client cannot encode LuxOS's session-prefixed ${command} parameter (needs escape.ts support)`,
-    };
-  }
+  // Refuses (UsageError, exit 2) what cannot be encoded, before any traffic.
+  buildRequest(command, parameter.replace(SESSION_PLACEHOLDER, SAMPLE_SESSION), { sessionPrefixed: true });
   return {
     requests: [
       { command: 'logon', role: 'session-open' },
-      { command, parameter, role: 'write' },
+      { command, parameter, role: 'write', sessionPrefixed: true },
       { command: 'logoff', parameter: SESSION_PLACEHOLDER, role: 'session-close' },
     ],
   };

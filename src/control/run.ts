@@ -374,6 +374,7 @@ export async function runControlAction(
             )
           : await client.request(p.target, request.command, {
               ...(parameter === undefined ? {} : { parameter }),
+              ...(request.sessionPrefixed ? { sessionPrefixed: true } : {}),
               write: true,
               allowErrorStatus: true,
             });

@@ -50,6 +50,8 @@ export interface PlannedRequest {
    * AES-encrypted right after a `token` request (src/cgminer/whatsminer-v2.ts does both).
    */
   whatsminer?: { fields: Record<string, string> };
+  /** LuxOS: the parameter starts with the session id (encoded by src/cgminer/escape.ts's session rule). */
+  sessionPrefixed?: boolean;
   role: 'session-open' | 'token' | 'write' | 'session-close';
 }
 

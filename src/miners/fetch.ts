@@ -232,9 +232,11 @@ export async function fetchSnapshot(
   if (family === 'whatsminer' && needsErrorCodes(new Replies(replies))) natives.push('get_error_code');
   Object.assign(replies, await askNatives(client, target, natives, signal));
 
+  // Detected once on the final replies: the cache check and normalize() share it.
+  const identity = detect(new Replies(replies));
   if (cache) {
     // A different dialect now (firmware swapped): start over with first contact next cycle.
-    if (detect(new Replies(replies)).family !== family) cache.delete(target.key);
+    if (identity.family !== family) cache.delete(target.key);
     else {
       cache.set(target.key, {
         family,
@@ -246,5 +248,5 @@ export async function fetchSnapshot(
       });
     }
   }
-  return { snapshot: normalize(replies), replies };
+  return { snapshot: normalize(replies, identity), replies };
 }

@@ -93,9 +93,9 @@ function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   return errors;
 }
 
-function compose(map: Readonly<Record<string, unknown>>): Snapshot {
+function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): Snapshot {
   const replies = new Replies(map);
-  const identity = detect(replies);
+  const identity = detected ?? detect(replies);
   const spec = lookupModel(identity.make, identity.model);
   const t = DIALECTS[identity.family]({ replies, identity, spec });
 
@@ -158,10 +158,13 @@ function compose(map: Readonly<Record<string, unknown>>): Snapshot {
   };
 }
 
-/** Never throws: a bug in a dialect becomes an `internal` entry in `errors`, not a crashed poll. */
-export function normalize(replies: Record<string, DecodedReply | MinerError>): Snapshot {
+/**
+ * Never throws: a bug in a dialect becomes an `internal` entry in `errors`, not a crashed poll.
+ * `identity`, when given, must be detect() of these very replies (the caller already ran it).
+ */
+export function normalize(replies: Record<string, DecodedReply | MinerError>, identity?: Identity): Snapshot {
   try {
-    return compose(replies);
+    return compose(replies, identity);
   } catch (error) {
     return {
       make: 'unknown',

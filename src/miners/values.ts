@@ -112,13 +112,22 @@ export function sumOf(values: Iterable<number | null | undefined>): number | nul
 
 /** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */
 export function indexedKeys(record: Rec, prefix: string): number[] {
+  // A prefix test and a digit scan instead of a RegExp built per call (this runs per miner per cycle).
   const out = new Set<number>();
-  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d+)$`);
   for (const key of Object.keys(record)) {
-    const match = pattern.exec(key);
-    if (match) out.add(Number(match[1]));
+    if (key.length > prefix.length && key.startsWith(prefix) && allDigits(key, prefix.length)) {
+      out.add(Number(key.slice(prefix.length)));
+    }
   }
   return [...out].sort((a, b) => a - b);
+}
+
+function allDigits(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** The first present (non-null after `read`) value among several candidate keys. */

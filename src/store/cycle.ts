@@ -14,7 +14,15 @@ import type { Db } from './types.js';
 
 /** What polling one miner gave. `thermalStatus` is filled by the thermal check when it runs. */
 export type MinerOutcome =
-  | { target: Target; ok: true; snapshot: Snapshot; elapsedMs: number; thermalStatus?: string | null }
+  | {
+      target: Target;
+      ok: true;
+      snapshot: Snapshot;
+      /** JSON.stringify(snapshot), when the caller already has it: the live row stores it as is. */
+      snapshotJson?: string;
+      elapsedMs: number;
+      thermalStatus?: string | null;
+    }
   | {
       target: Target;
       ok: false;
@@ -91,8 +99,10 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
       const snapshot = outcome.ok ? outcome.snapshot : null;
       const minerId = miners.upsert(siteId, host, port, input.startedAt, snapshot);
       const elapsed = Number.isFinite(outcome.elapsedMs) ? Math.round(outcome.elapsedMs) : null;
+      // Computed once per miner: the live row and the history row read the same metrics.
+      const compact = outcome.ok ? compactMetrics(outcome.snapshot) : EMPTY_METRICS;
       if (outcome.ok) {
-        const { accepted: _a, rejected: _r, ...metrics } = compactMetrics(outcome.snapshot);
+        const { accepted: _a, rejected: _r, ...metrics } = compact;
         live.upsertOk({
           ...metrics,
           miner_id: minerId,
@@ -100,7 +110,7 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
           run_id: runId,
           collected_at: input.startedAt,
           elapsed_ms: elapsed,
-          snapshot: JSON.stringify(outcome.snapshot),
+          snapshot: outcome.snapshotJson ?? JSON.stringify(outcome.snapshot),
         });
       } else {
         live.upsertFailed({
@@ -113,7 +123,7 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
           error_message: outcome.error.message,
         });
       }
-      const { nominal_hs: _n, ...metrics } = outcome.ok ? compactMetrics(outcome.snapshot) : EMPTY_METRICS;
+      const { nominal_hs: _n, ...metrics } = compact;
       history.insert({
         ...metrics,
         run_id: runId,

@@ -24,6 +24,23 @@ function refusal(fn: () => unknown): string {
   return 'accepted';
 }
 
+describe('LuxOS session-prefixed parameters', () => {
+  it('encodes the rest by the upstream rule after the session id', () => {
+    const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes));
+    expect(json(buildRequest('switchpool', 'yJN2nlj1,01', { sessionPrefixed: true }))).toEqual({
+      command: 'switchpool',
+      parameter: 'yJN2nlj1,1',
+    });
+    expect(json(buildRequest('logoff', 'yJN2nlj1', { sessionPrefixed: true })).parameter).toBe('yJN2nlj1');
+  });
+
+  it('refuses a bad session id or a bad upstream parameter before sending', () => {
+    expect(() => buildRequest('switchpool', 'a b,1', { sessionPrefixed: true })).toThrow(UsageError);
+    expect(() => buildRequest('switchpool', 'yJN2nlj1,one', { sessionPrefixed: true })).toThrow(UsageError);
+    expect(() => buildRequest('switchpool', '1', {})).not.toThrow();
+  });
+});
+
 describe('buildRequest', () => {
   it('builds JSON with command and parameter', () => {
     expect(text(buildRequest('summary'))).toBe('{"command":"summary"}');

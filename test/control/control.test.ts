@@ -369,6 +369,19 @@ describe('dialects', () => {
     }
   });
 
+  it('LuxOS pool writes go through a session, with the upstream parameter after the id, verified', async () => {
+    const f = await start({ profile: 'luxos' });
+    const pools = f.miners[0]!.state.pools;
+    expect(pools.length).toBeGreaterThan(1);
+    const run = await control(['switchpool', '1', ...f.inventory(), '--yes', '--db', db()]);
+    expect(run.json.results[0]).toMatchObject({ dialect: 'luxos', result: 'verified' });
+    expect(run.code).toBe(0);
+    const sent = f.commandLog.filter((e) => e.command === 'switchpool');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.parameter).toMatch(/^[A-Za-z0-9_-]+,1$/);
+    expect(f.miners[0]!.state.session).toBeNull();
+  });
+
   it('raw sends the command verbatim once, reported sent', async () => {
     const f = await start({ profile: 'cgminer', writes: 'allow' });
     const run = await control(['raw', 'enablepool', ...f.inventory(), '--param', '0', '--yes', '--db', db()]);

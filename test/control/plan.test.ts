@@ -66,7 +66,15 @@ describe('planAction', () => {
     expect(planAction({ name: 'pause' }, 'luxos', 0)).toEqual({
       requests: [
         { command: 'logon', role: 'session-open' },
-        { command: 'curtail', parameter: '{session},sleep', role: 'write' },
+        { command: 'curtail', parameter: '{session},sleep', role: 'write', sessionPrefixed: true },
+        { command: 'logoff', parameter: '{session}', role: 'session-close' },
+      ],
+    });
+    // LuxOS pool writes: the upstream parameter after the session id.
+    expect(planAction({ name: 'switchpool', pool: 1 }, 'luxos', 0)).toEqual({
+      requests: [
+        { command: 'logon', role: 'session-open' },
+        { command: 'switchpool', parameter: '{session},1', role: 'write', sessionPrefixed: true },
         { command: 'logoff', parameter: '{session}', role: 'session-close' },
       ],
     });
