@@ -48,8 +48,9 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'session',
   'voltageget',
   // Whatsminer btminer-native reads (§8.5, §13.1)
+  // (not get_token: it changes nothing, but each call spends one of the 32 tokens an IP may hold, §13.1,
+  // so it is never re-sent once a byte of it left: it counts as a write for retries)
   'get_version',
-  'get_token',
   'status',
   'get_miner_info',
   'get_psu',

@@ -244,7 +244,8 @@ export async function getToken(
   let reply: DecodedReply;
   try {
     reply = await client.request(target, 'get_token', {
-      write: false,
+      // Never re-sent once it left: every token spends the miner's per-IP quota (§13.1).
+      write: true,
       allowErrorStatus: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
