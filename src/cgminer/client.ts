@@ -54,6 +54,25 @@ function bounded(value: number, name: string, max: number, shown: string): numbe
  */
 export const DECODE_GRACE_MS = 250;
 
+/** Most distinct parameterless requests remembered (command names and `a+b` joins; a handful in practice). */
+const MAX_CACHED_REQUESTS = 256;
+const parameterlessRequests = new Map<string, Uint8Array>();
+
+/**
+ * The request bytes, built once per parameterless command: a farm sends the same few requests
+ * thousands of times a cycle. Validation is buildRequest's, so a bad name still throws every time.
+ * The bytes are only ever written to sockets, never changed, so one copy is shared.
+ */
+function requestBytes(command: string, parameter: string | undefined, sessionPrefixed: boolean): Uint8Array {
+  if (parameter !== undefined) return buildRequest(command, parameter, { sessionPrefixed });
+  let bytes = parameterlessRequests.get(command);
+  if (bytes === undefined) {
+    bytes = buildRequest(command);
+    if (parameterlessRequests.size < MAX_CACHED_REQUESTS) parameterlessRequests.set(command, bytes);
+  }
+  return bytes;
+}
+
 /** The reply in `result`: decoded, or salvaged from bytes that never ended, or the error. */
 function replyOf(result: ExchangeResult, command: string, decodeOptions: DecodeOptions): DecodedReply {
   if (result.unfinished === undefined) return decodeReply(result.bytes, command, decodeOptions);
@@ -100,7 +119,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
 
   async function request(target: Target, command: string, opts: RequestOptions = {}): Promise<DecodedReply> {
     // UsageError before any traffic
-    const payload = buildRequest(command, opts.parameter, { sessionPrefixed: opts.sessionPrefixed === true });
+    const payload = requestBytes(command, opts.parameter, opts.sessionPrefixed === true);
     const write = opts.write ?? isWriteCommand(command);
     let attempts = 0;
     const reply = await perMiner.run(target.key, () =>
@@ -125,7 +144,11 @@ export function createClient(options: CreateClientOptions): MinerClient {
           });
           try {
             // The bytes stay on the reply only for a caller that asked for them (probe --dump).
-            return replyOf(result, command, { deadline: decodeDeadline, now, keepRaw: opts.onRaw !== undefined });
+            return replyOf(result, command, {
+              deadline: decodeDeadline,
+              now,
+              keepRaw: opts.onRaw !== undefined,
+            });
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;
@@ -161,7 +184,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     commands: string[],
     opts: ManyOptions = {},
   ): Promise<Record<string, DecodedReply | MinerError>> {
-    for (const command of commands) buildRequest(command); // validate every name up front
+    for (const command of commands) requestBytes(command, undefined, false); // validate every name up front
     const wanted = [...new Set(commands)];
     const optional = new Set(opts.optional ?? []);
     const joinsToo = new Set((opts.joinable ?? []).filter((c) => !isWriteCommand(c)));

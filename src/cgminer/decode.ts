@@ -249,7 +249,14 @@ function finish(
       `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`,
     );
   }
-  const reply: DecodedReply = { command, format, status, ok: isOkStatus(status), body, repairs: unique(repairs) };
+  const reply: DecodedReply = {
+    command,
+    format,
+    status,
+    ok: isOkStatus(status),
+    body,
+    repairs: unique(repairs),
+  };
   if (raw !== undefined) reply.raw = raw;
   return reply;
 }

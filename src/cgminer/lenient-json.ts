@@ -54,7 +54,6 @@ const MAX_DEPTH = 200;
  */
 export const MAX_KEPT_DUPLICATES = 10_000;
 const NON_FINITE_WORD = /^-?(?:nan|inf|infinity)$/i;
-const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_-][A-Za-z0-9_()-]*/y;
 
 /** Parses `text` as leniently as the catalogue requires. Throws LenientSyntaxError, or what `checkTime` throws. */
@@ -510,19 +509,17 @@ class Parser {
   }
 
   private parseNumber(): number {
-    NUMBER.lastIndex = this.pos;
-    const match = NUMBER.exec(this.text);
-    if (!match || match[0] === '-' || match[0] === '.') {
+    const end = numberEnd(this.text, this.pos);
+    if (end === -1) {
       if (this.pos + 1 >= this.text.length) throw new EndOfInput();
       return this.fail('malformed number');
     }
-    const end = this.pos + match[0].length;
     // A number that runs into the end of input may have lost digits.
     if (end >= this.text.length) throw new EndOfInput();
-    const next = this.text[end] as string;
-    if (/[A-Za-z_]/.test(next)) this.fail('malformed number');
+    if (isWordStart(this.text.charCodeAt(end))) this.fail('malformed number');
+    const start = this.pos;
     this.pos = end;
-    return Number(match[0]);
+    return Number(this.text.slice(start, end));
   }
 
   private parseWord(): unknown {
@@ -544,4 +541,47 @@ class Parser {
     this.pos -= word.length;
     return this.fail(`unexpected word '${word.slice(0, 20)}'`);
   }
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** [A-Za-z_] */
+function isWordStart(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
+}
+
+/**
+ * End of the number at `start` (`-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`), or -1 when none starts there.
+ * Scanned by hand: a sticky RegExp allocates a match array per number, and stats replies hold
+ * thousands of numbers (charCodeAt past the end is NaN, which no test accepts).
+ */
+function numberEnd(text: string, start: number): number {
+  let i = start;
+  if (text.charCodeAt(i) === 0x2d) i++;
+  const integerStart = i;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i > integerStart) {
+    if (text.charCodeAt(i) === 0x2e) {
+      i++;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+  } else {
+    if (text.charCodeAt(i) !== 0x2e) return -1;
+    i++;
+    const fractionStart = i;
+    while (isDigit(text.charCodeAt(i))) i++;
+    if (i === fractionStart) return -1;
+  }
+  const e = text.charCodeAt(i);
+  if (e === 0x65 || e === 0x45) {
+    let j = i + 1;
+    const sign = text.charCodeAt(j);
+    if (sign === 0x2b || sign === 0x2d) j++;
+    const exponentStart = j;
+    while (isDigit(text.charCodeAt(j))) j++;
+    if (j > exponentStart) i = j;
+  }
+  return i;
 }
