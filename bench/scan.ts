@@ -204,14 +204,14 @@ async function compareWithNmap(
   try {
     const expected = expectedMakes(options.minersRange);
     const [first, last] = cidrBounds(options.range);
-    // The targets grammar skips a CIDR's network and broadcast addresses; nmap does not. The range form
-    // sweeps exactly what nmap sweeps.
+    // On loopback the targets grammar keeps a CIDR's first and last address, as nmap does; the range
+    // form is timed too, as a cross-check that both spellings sweep the same addresses.
     const rangeForm = `${formatIpv4(first)}-${formatIpv4(last)}`;
     const subjects = [
       {
         name: `hashctl scan ${options.range} --json`,
         args: [BIN, 'scan', options.range, '--json'],
-        inRange: (h: string) => ipv4(h) > first && ipv4(h) < last,
+        inRange: (h: string) => ipv4(h) >= first && ipv4(h) <= last,
       },
       {
         name: `hashctl scan ${rangeForm} --json`,
