@@ -26,6 +26,8 @@ export interface LiveMiner {
   site: string;
   make: string | null;
   model: string | null;
+  /** sha256d unless the miner said otherwise; totals are per algorithm. */
+  algorithm: string;
   /**
    * online: last poll answered and is recent. offline: last poll failed (figures, if any, are from
    * the last good poll). stale: last poll answered but longer ago than --stale-after.
@@ -61,9 +63,11 @@ export interface FarmSummary {
   online: number;
   offline: number;
   stale: number;
-  /** Sum over online miners only: stale figures are never counted as current. */
+  /** Sum over online sha256d miners only: stale figures are never counted as current. */
   hashrate_hs: number;
   nominal_hs: number | null;
+  /** Online miners of other algorithms (scrypt, …), summed per algorithm, never into the sha256d total. */
+  other_algorithms: Record<string, { miners: number; hashrate_hs: number; nominal_hs: number | null }>;
   power_w: number | null;
   hottest: { miner: string; temp_c: number }[];
   below_nominal: string[];
@@ -126,6 +130,7 @@ export function describeMiner(
     site: row.site,
     make: row.make,
     model: row.model,
+    algorithm: row.algorithm ?? 'sha256d',
     state,
     current: state === 'online',
     age_s: ageS === null ? null : Math.round(ageS),
@@ -152,6 +157,8 @@ const hottestTemp = (m: LiveMiner) => m.temp_chip_max_c ?? m.temp_board_max_c;
 
 export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
   const online = miners.filter((m) => m.state === 'online');
+  const sha256d = online.filter((m) => m.algorithm === 'sha256d');
+  const others = online.filter((m) => m.algorithm !== 'sha256d');
   const sum = (values: (number | null)[]) => {
     const known = values.filter((v): v is number => v !== null);
     return known.length === 0 ? null : known.reduce((a, b) => a + b, 0);
@@ -167,8 +174,21 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     online: online.length,
     offline: miners.filter((m) => m.state === 'offline').length,
     stale: miners.filter((m) => m.state === 'stale').length,
-    hashrate_hs: sum(online.map((m) => m.hashrate_hs)) ?? 0,
-    nominal_hs: sum(online.map((m) => m.nominal_hs)),
+    hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
+    nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
+    other_algorithms: Object.fromEntries(
+      [...new Set(others.map((m) => m.algorithm))].sort().map((algorithm) => {
+        const group = others.filter((m) => m.algorithm === algorithm);
+        return [
+          algorithm,
+          {
+            miners: group.length,
+            hashrate_hs: sum(group.map((m) => m.hashrate_hs)) ?? 0,
+            nominal_hs: sum(group.map((m) => m.nominal_hs)),
+          },
+        ];
+      }),
+    ),
     power_w: sum(online.map((m) => m.power_w)),
     hottest,
     below_nominal: online

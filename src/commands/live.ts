@@ -83,6 +83,11 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
         `${summary.stale > 0 ? paint.yellow(`${summary.stale} stale`) : '0 stale'}; ` +
         `total ${formatHashrate(summary.hashrate_hs)}` +
         `${summary.nominal_hs ? ` of ${formatHashrate(summary.nominal_hs)} nominal` : ''}` +
+        Object.entries(summary.other_algorithms)
+          .map(
+            ([algorithm, group]) => `; ${algorithm} ${formatHashrate(group.hashrate_hs)} (${group.miners})`,
+          )
+          .join('') +
         `${summary.power_w ? `, ${(summary.power_w / 1000).toFixed(1)} kW` : ''}\n`,
     );
     if (hot) ctx.stdout.write(`hottest: ${hot}\n`);

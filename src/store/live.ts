@@ -25,6 +25,8 @@ export interface LiveRow extends Omit<CompactMetrics, 'accepted' | 'rejected'> {
   /** 1 when the last poll failed and the metrics are from an earlier good poll. */
   stale: number;
   elapsed_ms: number | null;
+  /** From the stored snapshot: hashrates of different algorithms are never added together. */
+  algorithm: string | null;
 }
 
 type OkParams = Omit<CompactMetrics, 'accepted' | 'rejected'> & {
@@ -49,7 +51,8 @@ interface FailedParams {
 const LIVE_COLUMNS = `l.miner_id, l.site_id, s.name AS site, m.host, m.port, m.make, m.model, m.firmware_name,
   m.firmware_version, l.run_id, l.collected_at, l.ok, l.error_kind, l.error_message, l.last_ok_at, l.stale,
   l.elapsed_ms, l.hashrate_hs, coalesce(l.nominal_hs, m.nominal_hs) AS nominal_hs, l.temp_chip_max_c,
-  l.temp_board_max_c, l.fan_min_rpm, l.boards_ok, l.boards_total, l.chips, l.chips_expected, l.power_w`;
+  l.temp_board_max_c, l.fan_min_rpm, l.boards_ok, l.boards_total, l.chips, l.chips_expected, l.power_w,
+  json_extract(l.snapshot, '$.algorithm') AS algorithm`;
 // CROSS JOIN keeps telemetry_live outermost (read through its site index) whatever the statistics say.
 const LIVE_FROM =
   'telemetry_live l CROSS JOIN miners m ON m.id = l.miner_id CROSS JOIN sites s ON s.id = l.site_id';
