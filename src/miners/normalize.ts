@@ -7,7 +7,7 @@ import { parseAftermarket } from './dialects/aftermarket.js';
 import { parseAntminer } from './dialects/antminer.js';
 import { parseAvalon } from './dialects/avalon.js';
 import { parseBraiins } from './dialects/braiins.js';
-import type { BoardDraft, DialectInput, Telemetry } from './dialects/common.js';
+import { type BoardDraft, type DialectInput, emptyTelemetry, type Telemetry } from './dialects/common.js';
 import { parseGeneric } from './dialects/generic.js';
 import { parseInnosilicon } from './dialects/innosilicon.js';
 import { parseLuxos } from './dialects/luxos.js';
@@ -166,23 +166,14 @@ export function normalize(replies: Record<string, DecodedReply | MinerError>, id
   try {
     return compose(replies, identity);
   } catch (error) {
+    // A dialect bug must not cost the cycle: an empty snapshot that says what went wrong.
     return {
+      ...emptyTelemetry(),
       make: 'unknown',
       model: null,
       firmware: { name: null, version: null },
       algorithm: 'unknown',
-      hashrate: { current_hs: null, average_hs: null, nominal_hs: null },
-      uptime_s: null,
-      accepted: null,
-      rejected: null,
-      hw_errors: null,
       boards: [],
-      fans: [],
-      temp_max_chip_c: null,
-      temp_max_board_c: null,
-      temp_inlet_c: null,
-      power_w: null,
-      efficiency_j_per_th: null,
       pools: [],
       errors: [
         {
