@@ -4,7 +4,7 @@ import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { JOINABLE_COMMANDS, isWriteCommand } from './commands.js';
-import { type ExchangeResult, exchange } from './connection.js';
+import { type ExchangeOptions, type ExchangeResult, exchange as socketExchange } from './connection.js';
 import { type DecodeOptions, decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
 import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
@@ -87,6 +87,8 @@ export interface CreateClientOptions extends ClientOptions {
   retryPolicy?: Omit<RetryPolicy, 'retries'>;
   /** Clock for the decode deadline (tests). */
   now?: () => number;
+  /** The transport: one request on one socket. Replaced only to replay recorded replies (bench/cpu-replay.ts). */
+  exchange?: (options: ExchangeOptions) => Promise<ExchangeResult>;
 }
 
 export function createClient(options: CreateClientOptions): MinerClient {
@@ -105,6 +107,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const exchange = options.exchange ?? socketExchange;
   const sockets = new Semaphore(options.concurrency ?? connectionLimit());
   const perMiner = new KeyedQueue();
   const refusesJoin = new Map<string, true>();

@@ -70,6 +70,12 @@ function describe(kind: MinerErrorKind, code: string | undefined, where: string)
   }
 }
 
+/**
+ * One read buffer for every socket: with `onread`, Node reads straight into it and calls back
+ * synchronously, so no socket's bytes can be overwritten before they are copied out.
+ */
+const readBuffer = new Uint8Array(64 * 1024);
+
 /** Sends `request` and reads one reply. Rejects with MinerError, or HashctlError('interrupted') on abort. */
 export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
   const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes, keepUnfinished } =
@@ -89,8 +95,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     const settle = (outcome: { error: Error } | { result: ExchangeResult }): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(deadlineTimer);
+      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
       if ('error' in outcome) {
@@ -115,41 +120,57 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     };
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
-    const connectTimer = setTimeout(
-      () => fail('timeout', `no connection to ${where} within ${connectTimeoutMs}ms`),
-      connectTimeoutMs,
-    );
-    const deadlineTimer = setTimeout(
-      () =>
-        cutShort(
-          'timeout',
-          reader.length === 0
-            ? `no reply from ${where} within ${timeoutMs}ms`
-            : `reply from ${where} incomplete after ${timeoutMs}ms (${reader.length} bytes)`,
-        ),
-      timeoutMs,
-    );
+    const onDeadline = (): void =>
+      cutShort(
+        'timeout',
+        reader.length === 0
+          ? `no reply from ${where} within ${timeoutMs}ms`
+          : `reply from ${where} incomplete after ${timeoutMs}ms (${reader.length} bytes)`,
+      );
+    // One timer at a time (a farm keeps a thousand exchanges in flight): first the connect deadline,
+    // then, once connected, what is left of the total one. Most exchanges end before the first fires.
+    const startedAt = performance.now();
+    const onConnectDeadline = (): void => {
+      if (!connected) {
+        fail('timeout', `no connection to ${where} within ${connectTimeoutMs}ms`);
+        return;
+      }
+      const left = timeoutMs - (performance.now() - startedAt);
+      if (left > 0) timer = setTimeout(onDeadline, left);
+      else onDeadline();
+    };
+    let timer =
+      connectTimeoutMs < timeoutMs
+        ? setTimeout(onConnectDeadline, connectTimeoutMs)
+        : setTimeout(onDeadline, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
     try {
       // No noDelay: the request is one write of < 4 KB, which Nagle never holds (nothing is unacked).
-      socket = createConnection({ host, port });
+      socket = createConnection({
+        host,
+        port,
+        onread: {
+          buffer: readBuffer,
+          callback: (nread: number, buffer: Uint8Array) => {
+            if (settled) return false;
+            // The buffer is shared by every socket and refilled by the next read: keep a copy.
+            const state = reader.push(buffer.slice(0, nread));
+            if (state === 'too_large') fail('too_large', `reply from ${where} is larger than ${maxBytes} bytes`);
+            else if (state === 'complete') settle({ result: { bytes: reader.bytes(), terminated: true } });
+            return true;
+          },
+        },
+      });
     } catch (error) {
       fail('unreachable', `cannot connect to ${where}: ${(error as Error).message}`, error);
       return;
     }
     socket.on('connect', () => {
       connected = true;
-      clearTimeout(connectTimer);
       // One write of the whole request: the server reads it with a single recv() (§1).
       requestSent = true;
       socket?.write(request);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      const state = reader.push(chunk);
-      if (state === 'too_large') fail('too_large', `reply from ${where} is larger than ${maxBytes} bytes`);
-      else if (state === 'complete') settle({ result: { bytes: reader.bytes(), terminated: true } });
     });
     socket.on('end', () => {
       if (reader.length === 0) fail('empty_reply', `${where} closed the connection without a reply`);

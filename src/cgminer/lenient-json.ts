@@ -62,6 +62,11 @@ export function parseLenient(text: string, options: ParseBudget = {}): LenientRe
   return parseStrict(text) ?? new Parser(text, options.checkTime).parseDocument();
 }
 
+/** The hand-written parser alone, without the JSON.parse fast path: the reference the fast path must equal. */
+export function parseLenientByHand(text: string, options: ParseBudget = {}): LenientResult {
+  return new Parser(text, options.checkTime).parseDocument();
+}
+
 // The fast path. Most replies are plain JSON, and V8's JSON.parse reads them several times faster
 // than the parser below, with no Error built on the way; it is used only where its result is exactly
 // the lenient one: an object that JSON.parse accepts, within MAX_DEPTH, no key repeated within one
@@ -144,15 +149,55 @@ function tally(container: Record<string, unknown> | unknown[], depth: number, in
 function parseStrict(text: string): LenientResult | null {
   if (text.length > STRICT_MAX_CHARS || text.charCodeAt(0) !== 0x7b || text.includes('\\u')) return null;
   let value: unknown;
+  const repairs: string[] = [];
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    // bmminer's glued `}{` stats (a third of an S9-era farm): comma them and try once more.
+    const commaed = commaGluedObjects(text);
+    if (commaed === null) return null;
+    try {
+      value = JSON.parse(commaed);
+    } catch {
+      return null;
+    }
+    repairs.push(REPAIR.gluedObjects);
   }
   const seen: Tally = { members: 0, colons: 0, nan: false };
   if (!tally(value as Record<string, unknown>, 1, seen)) return null;
   if (colonsIn(text) !== seen.members + seen.colons) return null;
-  return { value, repairs: seen.nan ? [REPAIR.nan] : [], truncated: false };
+  if (seen.nan) repairs.push(REPAIR.nan);
+  return { value, repairs, truncated: false };
+}
+
+/**
+ * `text` with a comma between every `}` and `{` that meet outside strings (JSON whitespace between
+ * them kept), or null when there is none. A comma there is valid JSON only between two elements of
+ * a list, exactly where the lenient parser reads glued objects as two elements; anywhere else
+ * JSON.parse refuses the result and the lenient parser decides.
+ */
+export function commaGluedObjects(text: string): string | null {
+  let out = '';
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7d) {
+      let j = i + 1;
+      let n = text.charCodeAt(j);
+      while (n === 0x20 || n === 0x0a || n === 0x0d || n === 0x09) n = text.charCodeAt(++j);
+      if (n === 0x7b) {
+        out += `${text.slice(copied, i + 1)},`;
+        copied = i + 1;
+      }
+    }
+  }
+  return copied === 0 ? null : out + text.slice(copied);
 }
 
 export interface ParseBudget {

@@ -1,0 +1,195 @@
+// CPU of collect's per-miner pipeline without sockets, for tuning it on a busy machine:
+//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--cpu-prof DIR]
+// 1. Records every reply a real collect cycle gets from a simulated farm (`simulate --profile mix`
+//    in its own process): the real client, with its transport wrapped to keep request → bytes.
+// 2. Replays that cycle several times through the very code `collect --once` runs (client with its
+//    joins and fallbacks, decode, detect, normalize, pollOne, the cycle's transaction with thermal
+//    tracking) with the transport answering from the recording, and reports the CPU per miner of
+//    polling alone and of the whole cycle. Deterministic input, no network: the numbers move only
+//    when the code does (or the machine is loaded, which CPU time tolerates better than wall time).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '../src/cgminer/client.js';
+import { type ExchangeOptions, type ExchangeResult, exchange } from '../src/cgminer/connection.js';
+import { pollOne, runCycle } from '../src/collect/cycle.js';
+import { createDialectCache, fetchSnapshot } from '../src/miners/fetch.js';
+import { openStore } from '../src/store/index.js';
+import type { Target } from '../src/targets/types.js';
+import { runPool } from '../src/util/pool.js';
+import { median } from './lib/stats.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : (process.argv[at + 1] ?? fallback);
+}
+
+const miners = Number(flag('--miners', '5000'));
+const rounds = Number(flag('--rounds', '5'));
+const profileDir = flag('--cpu-prof', '');
+const CONCURRENCY = 1000;
+
+const keyOf = (o: ExchangeOptions) => `${o.host}:${o.port} ${Buffer.from(o.request).toString('latin1')}`;
+
+async function record(work: string): Promise<{ targets: Target[]; replies: Map<string, ExchangeResult> }> {
+  const inventory = join(work, 'inventory.txt');
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/hashctl'),
+      'simulate',
+      '--profile',
+      'mix',
+      '--count',
+      String(miners),
+      '--base-port',
+      '0',
+      '--seed',
+      '11',
+      '--inventory',
+      inventory,
+      '--quiet',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  try {
+    const deadline = Date.now() + 120_000;
+    let lines: string[] = [];
+    while (Date.now() < deadline) {
+      if (existsSync(inventory)) {
+        lines = readFileSync(inventory, 'utf8').split('\n').filter(Boolean);
+        if (lines.length === miners) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (lines.length !== miners) throw new Error('the simulator did not start');
+    const targets = lines.map((key) => {
+      const at = key.lastIndexOf(':');
+      return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
+    });
+    const replies = new Map<string, ExchangeResult>();
+    const client = createClient({
+      timeoutMs: 5000,
+      maxBytes: 8 * 2 ** 20,
+      retries: 0,
+      concurrency: CONCURRENCY,
+      exchange: async (options) => {
+        const result = await exchange(options);
+        replies.set(keyOf(options), { bytes: Uint8Array.from(result.bytes), terminated: result.terminated });
+        return result;
+      },
+    });
+    const cache = createDialectCache();
+    for await (const outcome of runPool(targets, CONCURRENCY, (target) =>
+      pollOne(target, async (t) => (await fetchSnapshot(client, t, { cache })).snapshot, Date.now),
+    )) {
+      if (!outcome.ok) throw new Error(`recording: ${outcome.target.key} failed: ${outcome.error.message}`);
+    }
+    return { targets, replies };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+function replayClient(replies: Map<string, ExchangeResult>) {
+  return createClient({
+    timeoutMs: 5000,
+    maxBytes: 8 * 2 ** 20,
+    retries: 0,
+    concurrency: CONCURRENCY,
+    exchange: async (options) => {
+      const found = replies.get(keyOf(options));
+      if (!found) throw new Error(`no recorded reply for ${keyOf(options)}`);
+      return { bytes: found.bytes, terminated: found.terminated };
+    },
+  });
+}
+
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'hashctl-cpu-replay-'));
+  try {
+    process.stderr.write(`recording one cycle of ${miners} simulated miners\n`);
+    const { targets, replies } = await record(work);
+    process.stderr.write(`${replies.size} replies recorded\n`);
+    const session = profileDir ? new Session() : null;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+    }
+    const pollMs: number[] = [];
+    const cycleMs: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      if (session && round === rounds - 1) await session.post('Profiler.start');
+      // Polling alone: client, decode, detect, normalize, pollOne.
+      let client = replayClient(replies);
+      let cache = createDialectCache();
+      const fetch = async (t: Target) => (await fetchSnapshot(client, t, { cache })).snapshot;
+      let started = process.cpuUsage();
+      for await (const outcome of runPool(targets, CONCURRENCY, (t) => pollOne(t, fetch, Date.now))) {
+        if (!outcome.ok) throw new Error(`replay: ${outcome.target.key}: ${outcome.error.message}`);
+      }
+      pollMs.push(cpuMs(started));
+      // The whole cycle as collect --once runs it, into a fresh database.
+      client = replayClient(replies);
+      cache = createDialectCache();
+      const store = openStore(join(work, `round-${round}.db`));
+      started = process.cpuUsage();
+      const report = await runCycle(
+        { site: 'default', intervalMs: null, retainMs: 30 * 86_400_000, thermal: {} },
+        {
+          store,
+          pollAll: (fn) => runPool(targets, CONCURRENCY, fn),
+          fetchSnapshot: fetch,
+          now: Date.now,
+          sleep: async () => {},
+          signal: new AbortController().signal,
+          onCycle: () => {},
+          onNote: () => {},
+        },
+      );
+      cycleMs.push(cpuMs(started));
+      store.close();
+      if (report.ok !== miners) throw new Error(`replay cycle: ${report.ok}/${miners} ok`);
+      process.stderr.write(
+        `  round ${round + 1}: poll ${pollMs.at(-1)!.toFixed(0)} ms CPU, cycle ${cycleMs.at(-1)!.toFixed(0)} ms CPU\n`,
+      );
+    }
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      const file = join(profileDir, `cpu-replay-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`profile of the last round: ${file}\n`);
+      session.disconnect();
+    }
+    const poll = median(pollMs);
+    const cycle = median(cycleMs);
+    process.stdout.write(
+      `${JSON.stringify({
+        miners,
+        rounds,
+        poll_cpu_ms: Math.round(poll),
+        cycle_cpu_ms: Math.round(cycle),
+        poll_us_per_miner: Math.round((poll * 1000) / miners),
+        cycle_us_per_miner: Math.round((cycle * 1000) / miners),
+        store_us_per_miner: Math.round(((cycle - poll) * 1000) / miners),
+      })}\n`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`cpu-replay: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
