@@ -36,12 +36,11 @@ export class AdaptiveGate {
   private active = 0;
   private current: number;
   private cleanRun = 0;
-  private readonly waiters: (() => void)[] = [];
+  /** Starts waiting for a slot or for the next turn, oldest first. */
+  private readonly waiting: (() => void)[] = [];
   private head = 0;
   private startsThisTurn = 0;
   private resetScheduled = false;
-  private readonly paced: (() => void)[] = [];
-  private pacedHead = 0;
   /** Times the limit was lowered. */
   backoffs = 0;
 
@@ -59,10 +58,28 @@ export class AdaptiveGate {
     return this.active;
   }
 
+  /**
+   * Calls `start` once a connection may open: a slot under the limit is free and this turn of the
+   * event loop has starts left (at once when both hold and nobody waits). The slot is `start`'s until
+   * it calls release().
+   */
+  enter(start: () => void): void {
+    if (this.head >= this.waiting.length && this.mayStart()) {
+      this.grant(start);
+      return;
+    }
+    this.waiting.push(start);
+  }
+
+  /** release() for a slot that enter() granted. */
+  release(): void {
+    this.active--;
+    this.drain();
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
-    await this.acquire();
+    await new Promise<void>((resolve) => this.enter(resolve));
     try {
-      await this.pace();
       return await task();
     } finally {
       this.release();
@@ -82,67 +99,43 @@ export class AdaptiveGate {
     if (++this.cleanRun >= GROW_AFTER) {
       this.cleanRun = 0;
       this.current++;
-      this.wakeWaiters();
+      this.drain();
     }
   }
 
-  /** Waits for a later turn of the event loop once this turn has started its share of connections. */
-  private pace(): Promise<void> | undefined {
-    this.scheduleReset();
-    if (this.startsThisTurn < STARTS_PER_TURN && this.pacedHead >= this.paced.length) {
-      this.startsThisTurn++;
-      return undefined;
+  private mayStart(): boolean {
+    return this.active < this.current && this.startsThisTurn < STARTS_PER_TURN;
+  }
+
+  private grant(start: () => void): void {
+    this.active++;
+    this.startsThisTurn++;
+    // The share of starts is per turn: the next turn gets a fresh one.
+    if (!this.resetScheduled) {
+      this.resetScheduled = true;
+      setImmediate(this.nextTurn);
     }
-    return new Promise<void>((resolve) => this.paced.push(resolve));
+    start();
   }
 
-  /** Next turn: a fresh share of starts, handed to the longest waiting first. */
-  private scheduleReset(): void {
-    if (this.resetScheduled) return;
-    this.resetScheduled = true;
-    setImmediate(() => {
-      this.resetScheduled = false;
-      this.startsThisTurn = 0;
-      while (this.startsThisTurn < STARTS_PER_TURN && this.pacedHead < this.paced.length) {
-        const resume = this.paced[this.pacedHead] as () => void;
-        this.paced[this.pacedHead++] = noop;
-        this.startsThisTurn++;
-        resume();
-      }
-      if (this.pacedHead > 1024 && this.pacedHead * 2 > this.paced.length) {
-        this.paced.splice(0, this.pacedHead);
-        this.pacedHead = 0;
-      }
-      if (this.startsThisTurn > 0) this.scheduleReset();
-    });
-  }
+  private readonly nextTurn = (): void => {
+    this.resetScheduled = false;
+    this.startsThisTurn = 0;
+    this.drain();
+  };
 
-  private acquire(): Promise<void> {
-    if (this.active < this.current && this.head >= this.waiters.length) {
-      this.active++;
-      return Promise.resolve();
+  /** Hands free slots to the longest waiting, as far as this turn's share of starts goes. */
+  private drain(): void {
+    while (this.head < this.waiting.length && this.mayStart()) {
+      const start = this.waiting[this.head] as () => void;
+      this.waiting[this.head++] = noop;
+      this.grant(start);
     }
-    return new Promise<void>((resolve) => {
-      this.waiters.push(() => {
-        this.active++;
-        resolve();
-      });
-    });
-  }
-
-  private release(): void {
-    this.active--;
-    this.wakeWaiters();
-  }
-
-  private wakeWaiters(): void {
-    while (this.active < this.current && this.head < this.waiters.length) {
-      const next = this.waiters[this.head] as () => void;
-      this.waiters[this.head++] = noop;
-      next();
-    }
-    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-      this.waiters.splice(0, this.head);
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
       this.head = 0;
     }
   }

@@ -2,7 +2,6 @@
 // trip: connect, send `{"command":"version"}` at once, read the reply. Only when `version` leaves
 // the model (or Whatsminer firmware) unknown does a second request follow (CGMINER-API.md §11).
 // Sockets, framing, decoding and detection are the client's own layers (src/cgminer, src/miners).
-import { exchange } from '../cgminer/connection.js';
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
@@ -11,6 +10,7 @@ import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
 import type { Target } from '../targets/types.js';
 import { type AdaptiveGate, exhaustionCode } from './gate.js';
+import { Prober } from './probe.js';
 import type { ScanResult } from './types.js';
 
 export interface IdentifyOptions {
@@ -127,11 +127,26 @@ function makeResult(target: Target, fields: ResultFields, elapsedMs: number): Sc
   return result;
 }
 
+/**
+ * What ends a whole scan rather than one endpoint: the machine stays out of file descriptors however
+ * far the gate backs off, or the request guard refuses a command. Passed where a result would go.
+ */
+export class ScanFailure {
+  constructor(readonly error: unknown) {}
+}
+
 export class Identifier {
   /** Request bytes per command, built once: a sweep sends the same `version` thousands of times. */
   private readonly requests = new Map<string, Uint8Array>();
+  private readonly prober: Prober;
 
-  constructor(private readonly options: IdentifyOptions) {}
+  constructor(private readonly options: IdentifyOptions) {
+    this.prober = new Prober({
+      connectTimeoutMs: options.connectTimeoutMs,
+      replyTimeoutMs: options.replyTimeoutMs,
+      maxBytes: options.maxBytes,
+    });
+  }
 
   private requestFor(command: string): Uint8Array {
     let bytes = this.requests.get(command);
@@ -142,54 +157,78 @@ export class Identifier {
     return bytes;
   }
 
-  /** Connects, asks, decodes; waits out local exhaustion (EMFILE…) instead of failing the host. */
-  private async ask(target: Target, command: string): Promise<Attempt> {
-    const { gate, connectTimeoutMs, replyTimeoutMs, maxBytes } = this.options;
-    const request = this.requestFor(command);
-    for (let waits = 0; ; waits++) {
-      let bytes: Uint8Array;
-      try {
-        const result = await gate.run(() =>
-          exchange({
-            host: target.host,
-            port: target.port,
-            request,
-            connectTimeoutMs,
-            timeoutMs: connectTimeoutMs + replyTimeoutMs,
-            maxBytes,
-            // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its
-            // deadlines) and the pool starts no new ones.
-          }),
-        );
-        bytes = result.bytes;
-      } catch (error) {
-        const code = exhaustionCode(error);
-        if (code !== null) {
+  /**
+   * One connection behind the gate: connect, ask, decode. Waits out local exhaustion (EMFILE…) and
+   * connects again instead of failing the host. `done` is called once, never synchronously.
+   */
+  private attempt(
+    target: Target,
+    command: string,
+    done: (attempt: Attempt | ScanFailure) => void,
+    waits = 0,
+  ): void {
+    let request: Uint8Array;
+    try {
+      request = this.requestFor(command);
+    } catch (error) {
+      process.nextTick(done, new ScanFailure(error));
+      return;
+    }
+    const { gate } = this.options;
+    gate.enter(() =>
+      // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
+      // and the scan starts no new ones.
+      this.prober.start(target.host, target.port, request, (error, bytes) => {
+        gate.release();
+        if (error !== null) {
+          const code = exhaustionCode(error);
+          if (code === null) {
+            done({ error });
+            return;
+          }
           gate.exhausted();
           if (waits >= MAX_EXHAUSTION_WAITS) {
-            throw new HashctlError(
-              'io',
-              `out of ${code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports'} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
-              {
-                cause: error,
-              },
+            const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports';
+            done(
+              new ScanFailure(
+                new HashctlError(
+                  'io',
+                  `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
+                  { cause: error },
+                ),
+              ),
             );
+            return;
           }
-          await this.options.sleep(this.backoff(waits));
-          continue;
+          this.options.sleep(this.backoff(waits)).then(
+            () => this.attempt(target, command, done, waits + 1),
+            (sleepError: unknown) => done(new ScanFailure(sleepError)),
+          );
+          return;
         }
-        if (error instanceof MinerError) return { error };
-        throw error;
-      }
-      gate.succeeded();
-      try {
-        return { reply: decodeReply(bytes, command) };
-      } catch (error) {
-        if (!(error instanceof MinerError)) throw error;
-        error.requestSent = true; // bytes came back: something is listening
-        return { error };
-      }
-    }
+        gate.succeeded();
+        let attempt: Attempt;
+        try {
+          attempt = { reply: decodeReply(bytes as Uint8Array, command) };
+        } catch (decodeError) {
+          if (!(decodeError instanceof MinerError)) {
+            done(new ScanFailure(decodeError));
+            return;
+          }
+          decodeError.requestSent = true; // bytes came back: something is listening
+          attempt = { error: decodeError };
+        }
+        done(attempt);
+      }),
+    );
+  }
+
+  private ask(target: Target, command: string): Promise<Attempt> {
+    return new Promise((resolve, reject) =>
+      this.attempt(target, command, (attempt) =>
+        attempt instanceof ScanFailure ? reject(attempt.error) : resolve(attempt),
+      ),
+    );
   }
 
   private backoff(waits: number): number {
@@ -197,77 +236,142 @@ export class Identifier {
     return Math.round(base / 2 + (base / 2) * this.options.random());
   }
 
-  /** Connect and send `version` (retried as the scanner retries): alone it decides miner / open / none. */
-  async firstStage(target: Target): Promise<FirstStage> {
-    let roundTrips = 0;
-    let first: Attempt;
-    for (let attempt = 0; ; attempt++) {
-      first = await this.ask(target, FIRST_STAGE_COMMAND);
-      roundTrips++;
-      const retry = 'error' in first && first.error.requestSent && RETRY_KINDS.has(first.error.kind);
-      if (!retry || attempt >= this.options.retries || this.options.signal?.aborted) break;
-    }
+  /**
+   * The first stage in callback form: connect and send `version`, with the scanner's retries for an
+   * endpoint that connected but closed empty, reset or sent garbage.
+   */
+  private firstStageEach(
+    target: Target,
+    done: (stage: FirstStage | ScanFailure) => void,
+    roundTrips = 0,
+  ): void {
+    this.attempt(target, FIRST_STAGE_COMMAND, (first) => {
+      if (first instanceof ScanFailure) {
+        done(first);
+        return;
+      }
+      const trips = roundTrips + 1;
+      if ('error' in first) {
+        const { error } = first;
+        const retry = error.requestSent && RETRY_KINDS.has(error.kind);
+        if (retry && trips <= this.options.retries && !this.options.signal?.aborted) {
+          this.firstStageEach(target, done, trips);
+          return;
+        }
+        const outcome = error.requestSent ? 'open' : 'none';
+        done({ outcome, roundTrips: trips, kind: error.kind, reason: this.reason(error), error });
+        return;
+      }
+      if (!isMinerReply(first.reply)) {
+        const reason = notMinerReason(first.reply);
+        done({ outcome: 'open', roundTrips: trips, kind: 'protocol', reason, error: null });
+        return;
+      }
+      done({ outcome: 'miner', version: first.reply, roundTrips: trips });
+    });
+  }
 
-    if ('error' in first) {
-      const { error } = first;
-      const outcome = error.requestSent ? 'open' : 'none';
-      return { outcome, roundTrips, kind: error.kind, reason: this.reason(error), error };
-    }
-    if (!isMinerReply(first.reply)) {
-      const reason = notMinerReason(first.reply);
-      return { outcome: 'open', roundTrips, kind: 'protocol', reason, error: null };
-    }
-    return { outcome: 'miner', version: first.reply, roundTrips };
+  /** Connect and send `version` (retried as the scanner retries): alone it decides miner / open / none. */
+  firstStage(target: Target): Promise<FirstStage> {
+    return new Promise((resolve, reject) =>
+      this.firstStageEach(target, (stage) =>
+        stage instanceof ScanFailure ? reject(stage.error) : resolve(stage),
+      ),
+    );
+  }
+
+  /**
+   * One endpoint to one result, in callback form (a sweep runs thousands at once: no promise per
+   * endpoint unless a follow-up is needed). `done` is called once, never synchronously.
+   */
+  identifyEach(target: Target, done: (result: ScanResult | ScanFailure) => void): void {
+    const started = this.options.now();
+    this.firstStageEach(target, (first) => {
+      if (first instanceof ScanFailure) {
+        done(first);
+        return;
+      }
+      const elapsed = () => this.options.now() - started;
+      if (first.outcome !== 'miner') {
+        const { outcome, roundTrips, kind, reason } = first;
+        done(makeResult(target, { outcome, round_trips: roundTrips, kind, reason }, elapsed()));
+        return;
+      }
+      const { version } = first;
+      const replies: Record<string, DecodedReply | MinerError> = { version };
+      const identity = detect(new Replies(replies));
+      if (version.format === 'bare' || complete(identity)) {
+        done(this.minerResult(target, version, identity, first.roundTrips, elapsed()));
+        return;
+      }
+      this.followUp(target, replies, identity, first.roundTrips).then(
+        ({ identity: named, roundTrips }) =>
+          done(this.minerResult(target, version, named, roundTrips, elapsed())),
+        (error: unknown) => done(new ScanFailure(error)),
+      );
+    });
   }
 
   async identify(target: Target): Promise<ScanResult> {
-    const started = this.options.now();
-    const finish = (fields: ResultFields): ScanResult =>
-      makeResult(target, fields, this.options.now() - started);
+    return new Promise((resolve, reject) =>
+      this.identifyEach(target, (result) =>
+        result instanceof ScanFailure ? reject(result.error) : resolve(result),
+      ),
+    );
+  }
 
-    const first = await this.firstStage(target);
-    let roundTrips = first.roundTrips;
-    if (first.outcome !== 'miner') {
-      const { outcome, kind, reason } = first;
-      return finish({ outcome, round_trips: roundTrips, kind, reason });
+  /** When `version` did not name the model (or Whatsminer firmware): the follow-ups of §11. */
+  private async followUp(
+    target: Target,
+    replies: Record<string, DecodedReply | MinerError>,
+    identity: Identity,
+    roundTrips: number,
+  ): Promise<{ identity: Identity; roundTrips: number }> {
+    const plan = followUps(identity);
+    let joined = false;
+    let gaveUp = false;
+    if (plan.join !== null && !this.options.signal?.aborted) {
+      const more = await this.ask(target, plan.join.join('+'));
+      roundTrips++;
+      if ('reply' in more) {
+        const members = splitMultiReply(more.reply);
+        joined = Object.keys(members).length > 0;
+        Object.assign(replies, members);
+      } else {
+        gaveUp = GIVE_UP_KINDS.has(more.error.kind);
+      }
+      identity = detect(new Replies(replies));
     }
-    const { version } = first;
+    for (const command of joined || gaveUp ? [] : plan.singles) {
+      if (complete(identity) || this.options.signal?.aborted) break;
+      const more = await this.ask(target, command);
+      roundTrips++;
+      replies[command] = 'reply' in more ? more.reply : more.error;
+      identity = detect(new Replies(replies));
+      if ('error' in more && GIVE_UP_KINDS.has(more.error.kind)) break;
+    }
+    return { identity, roundTrips };
+  }
 
-    const replies: Record<string, DecodedReply | MinerError> = { version };
-    let identity = detect(new Replies(replies));
-    if (version.format !== 'bare' && !complete(identity)) {
-      const plan = followUps(identity);
-      let joined = false;
-      let gaveUp = false;
-      if (plan.join !== null && !this.options.signal?.aborted) {
-        const more = await this.ask(target, plan.join.join('+'));
-        roundTrips++;
-        if ('reply' in more) {
-          const members = splitMultiReply(more.reply);
-          joined = Object.keys(members).length > 0;
-          Object.assign(replies, members);
-        } else {
-          gaveUp = GIVE_UP_KINDS.has(more.error.kind);
-        }
-        identity = detect(new Replies(replies));
-      }
-      for (const command of joined || gaveUp ? [] : plan.singles) {
-        if (complete(identity) || this.options.signal?.aborted) break;
-        const more = await this.ask(target, command);
-        roundTrips++;
-        replies[command] = 'reply' in more ? more.reply : more.error;
-        identity = detect(new Replies(replies));
-        if ('error' in more && GIVE_UP_KINDS.has(more.error.kind)) break;
-      }
-    }
-    const result = finish({
-      outcome: 'miner',
-      round_trips: roundTrips,
-      make: identity.make,
-      model: identity.model,
-      firmware: identity.firmware,
-      algorithm: identity.algorithm,
-    });
+  private minerResult(
+    target: Target,
+    version: DecodedReply,
+    identity: Identity,
+    roundTrips: number,
+    elapsedMs: number,
+  ): ScanResult {
+    const result = makeResult(
+      target,
+      {
+        outcome: 'miner',
+        round_trips: roundTrips,
+        make: identity.make,
+        model: identity.model,
+        firmware: identity.firmware,
+        algorithm: identity.algorithm,
+      },
+      elapsedMs,
+    );
     if (version.format === 'bare')
       result.reason = `the API answers but its miner process is down (${version.status.msg})`;
     return result;

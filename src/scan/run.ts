@@ -1,11 +1,10 @@
-// The scan loop: the lazy TargetSet feeds a bounded pool, so a /8 is pulled one address at a time
-// and never materialized; every endpoint ends as exactly one ScanResult.
+// The scan loop: the lazy TargetSet is pulled one address at a time while fewer than `concurrency`
+// endpoints are in progress, so a /8 is never materialized; every endpoint ends as exactly one
+// ScanResult.
 import { sleep as defaultSleep } from '../context.js';
 import type { TargetSet } from '../targets/set.js';
-import type { Target } from '../targets/types.js';
-import { runPool } from '../util/pool.js';
 import { AdaptiveGate } from './gate.js';
-import { Identifier } from './identify.js';
+import { Identifier, ScanFailure } from './identify.js';
 import type { ScanInventory, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './types.js';
 
 export interface ScanHandlers {
@@ -35,7 +34,7 @@ function checkOptions(options: ScanOptions): void {
     throw new RangeError(`scan retries must be ≥ 0, got ${options.retries}`);
 }
 
-export async function scan(
+export function scan(
   targets: TargetSet,
   options: ScanOptions,
   handlers: ScanHandlers = {},
@@ -61,57 +60,102 @@ export async function scan(
   const byMake: Record<string, number> = {};
   const counts = { miner: 0, open: 0, none: 0 };
   let checked = 0;
+  const { onResult, onProgress } = handlers;
 
-  const indexed = function* (): Generator<[number, Target]> {
-    let index = 0;
-    for (const target of targets) yield [index++, target];
-  };
-  const one = async ([index, target]: [number, Target]): Promise<[number, ScanResult]> => [
-    index,
-    await identifier.identify(target),
-  ];
-
-  // The pool may hold more endpoints than the gate lets connect: the gate is what shrinks on EMFILE.
-  for await (const [index, result] of runPool(indexed(), concurrency, one, { signal: options.signal })) {
-    checked++;
-    counts[result.outcome]++;
-    if (result.outcome === 'miner') {
-      const make = result.make ?? 'unknown';
-      byMake[make] = (byMake[make] ?? 0) + 1;
-    }
-    if (result.outcome !== 'none' || options.keepNone) kept.push([index, result]);
-    handlers.onResult?.(result, index);
-    handlers.onProgress?.({
-      total: targets.count,
+  const report = (): ScanReport => {
+    const elapsedMs = Math.max(0, Math.round(now() - started));
+    const summary: ScanSummary = {
+      targets: targets.count,
       checked,
       miners: counts.miner,
       open: counts.open,
-      elapsedMs: now() - started,
-    });
-  }
-
-  const elapsedMs = Math.max(0, Math.round(now() - started));
-  const summary: ScanSummary = {
-    targets: targets.count,
-    checked,
-    miners: counts.miner,
-    open: counts.open,
-    none: counts.none,
-    by_make: Object.fromEntries(
-      Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
-    ),
-    ports: options.ports,
-    concurrency,
-    connect_timeout_ms: options.connectTimeoutMs,
-    reply_timeout_ms: options.replyTimeoutMs,
-    elapsed_ms: elapsedMs,
-    rate_per_s: elapsedMs > 0 ? Math.round((checked / elapsedMs) * 1000) : checked,
-    backoffs: gate.backoffs,
-    final_concurrency: gate.limit,
-    interrupted: options.signal?.aborted === true && checked < targets.count,
+      none: counts.none,
+      by_make: Object.fromEntries(
+        Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+      ),
+      ports: options.ports,
+      concurrency,
+      connect_timeout_ms: options.connectTimeoutMs,
+      reply_timeout_ms: options.replyTimeoutMs,
+      elapsed_ms: elapsedMs,
+      rate_per_s: elapsedMs > 0 ? Math.round((checked / elapsedMs) * 1000) : checked,
+      backoffs: gate.backoffs,
+      final_concurrency: gate.limit,
+      interrupted: options.signal?.aborted === true && checked < targets.count,
+    };
+    kept.sort((a, b) => a[0] - b[0]);
+    return { results: kept.map(([, result]) => result), summary };
   };
-  kept.sort((a, b) => a[0] - b[0]);
-  return { results: kept.map(([, result]) => result), summary };
+
+  // Callbacks all the way down (no promise or async generator per endpoint): the iterator is pulled
+  // one target at a time while fewer than `concurrency` endpoints are in progress, so a /8 is never
+  // materialized. The gate inside the identifier decides when each connection opens, and is what
+  // shrinks on EMFILE; endpoints waiting for it hold no socket.
+  return new Promise<ScanReport>((resolve, reject) => {
+    const iterator = targets[Symbol.iterator]();
+    let position = 0;
+    let inProgress = 0;
+    let drained = false;
+    let failed = false;
+
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      iterator.return?.();
+      reject(error);
+    };
+
+    const record = (index: number, result: ScanResult): void => {
+      checked++;
+      counts[result.outcome]++;
+      if (result.outcome === 'miner') {
+        const make = result.make ?? 'unknown';
+        byMake[make] = (byMake[make] ?? 0) + 1;
+      }
+      if (result.outcome !== 'none' || options.keepNone) kept.push([index, result]);
+      onResult?.(result, index);
+      onProgress?.({
+        total: targets.count,
+        checked,
+        miners: counts.miner,
+        open: counts.open,
+        elapsedMs: now() - started,
+      });
+    };
+
+    const pump = (): void => {
+      while (!failed && !drained && inProgress < concurrency && options.signal?.aborted !== true) {
+        const step = iterator.next();
+        if (step.done === true) {
+          drained = true;
+          break;
+        }
+        const index = position++;
+        inProgress++;
+        identifier.identifyEach(step.value, (result) => {
+          inProgress--;
+          if (failed) return;
+          if (result instanceof ScanFailure) {
+            fail(result.error);
+            return;
+          }
+          try {
+            record(index, result);
+            pump();
+          } catch (error) {
+            fail(error);
+          }
+        });
+      }
+      if (!failed && inProgress === 0) resolve(report());
+    };
+
+    try {
+      pump();
+    } catch (error) {
+      fail(error);
+    }
+  });
 }
 
 /** The `--out` inventory: the miners found, in target order. */

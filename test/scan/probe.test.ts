@@ -1,0 +1,203 @@
+// The scanner's socket layer: the shared deadline FIFOs, the callback-driven probe (one connect, one
+// request, one reply) against real servers on 127.0.0.1, and the gate's callback entry.
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MinerError } from '../../src/errors.js';
+import { DeadlineQueue } from '../../src/scan/deadlines.js';
+import { AdaptiveGate, STARTS_PER_TURN } from '../../src/scan/gate.js';
+import { Prober } from '../../src/scan/probe.js';
+import { closedPort, type Service, startService } from './support/services.js';
+
+const REQUEST = new TextEncoder().encode('{"command":"version"}');
+const VERSION_REPLY =
+  '{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1"}],"id":1}';
+
+function timeoutsActive(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('DeadlineQueue', () => {
+  it('expires items in the order they were added, skips cancelled ones, and lets go of its timer', async () => {
+    const expired: string[] = [];
+    let clock = 0;
+    const queue = new DeadlineQueue<string>(
+      5,
+      (item) => expired.push(item),
+      () => clock,
+    );
+    const before = timeoutsActive();
+    const tickets = ['a', 'b', 'c', 'd'].map((item) => queue.add(item));
+    expect(queue.size).toBe(4);
+    queue.cancel(tickets[1] as number);
+    queue.cancel(tickets[1] as number); // twice is harmless
+    expect(queue.size).toBe(3);
+    clock = 5; // every deadline has passed by the injected clock
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (expired.length === 3) resolve();
+        else setTimeout(poll, 1);
+      };
+      poll();
+    });
+    expect(expired).toEqual(['a', 'c', 'd']);
+    expect(queue.size).toBe(0);
+    queue.cancel(tickets[0] as number); // already expired: ignored
+    expect(queue.size).toBe(0);
+    expect(timeoutsActive()).toBe(before);
+  });
+
+  it('holds no timer once everything pending is cancelled', () => {
+    const queue = new DeadlineQueue<number>(60_000, () => {
+      throw new Error('nothing should expire');
+    });
+    const before = timeoutsActive();
+    const tickets = [1, 2, 3].map((item) => queue.add(item));
+    expect(timeoutsActive()).toBe(before + 1); // one timer for all three
+    for (const ticket of tickets) queue.cancel(ticket);
+    expect(timeoutsActive()).toBe(before);
+  });
+
+  it('takes items added while others expire, and keeps tickets valid across compaction', async () => {
+    let clock = 0;
+    const expired: number[] = [];
+    const queue: DeadlineQueue<number> = new DeadlineQueue<number>(
+      1,
+      (item) => {
+        expired.push(item);
+        if (item === 0) queue.add(2000); // added from inside an expiry
+      },
+      () => clock,
+    );
+    const tickets = Array.from({ length: 2000 }, (_, i) => queue.add(i));
+    for (let i = 1; i < 1999; i++) queue.cancel(tickets[i] as number);
+    clock = 1;
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (expired.length === 2) resolve();
+        else setTimeout(poll, 1);
+      };
+      poll();
+    });
+    expect(expired).toEqual([0, 1999]);
+    const late = queue.add(3000);
+    queue.cancel(tickets[0] as number); // long gone: ignored
+    expect(queue.size).toBe(2); // 2000 and 3000
+    clock = 2;
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (expired.length === 4) resolve();
+        else setTimeout(poll, 1);
+      };
+      poll();
+    });
+    expect(expired).toEqual([0, 1999, 2000, 3000]);
+    queue.cancel(late);
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('Prober', () => {
+  let miner: Server;
+  let minerPort = 0;
+  const minerSockets = new Set<Socket>();
+  let empty: Service;
+  let silent: Service;
+  let refused = 0;
+
+  beforeAll(async () => {
+    miner = createServer((socket) => {
+      minerSockets.add(socket);
+      socket.on('close', () => minerSockets.delete(socket));
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end(`${VERSION_REPLY}\0`));
+    });
+    await new Promise<void>((resolve) => miner.listen(0, '127.0.0.1', resolve));
+    minerPort = (miner.address() as { port: number }).port;
+    [empty, silent] = await Promise.all([startService('empty'), startService('silent')]);
+    refused = await closedPort();
+  });
+
+  afterAll(async () => {
+    for (const socket of minerSockets) socket.destroy();
+    await new Promise<void>((resolve) => miner.close(() => resolve()));
+    await Promise.all([empty.close(), silent.close()]);
+  });
+
+  function probe(prober: Prober, port: number, request = REQUEST) {
+    return new Promise<{ error: MinerError | null; text: string | null; synchronous: boolean }>((resolve) => {
+      let returned = false;
+      prober.start('127.0.0.1', port, request, (error, bytes) =>
+        resolve({
+          error,
+          text: bytes === null ? null : new TextDecoder().decode(bytes),
+          synchronous: !returned,
+        }),
+      );
+      returned = true;
+    });
+  }
+
+  const options = { connectTimeoutMs: 1000, replyTimeoutMs: 300, maxBytes: 1 << 20 };
+
+  it('connects, sends the request at once, and reads the reply to its NUL', async () => {
+    const prober = new Prober(options);
+    const { error, text, synchronous } = await probe(prober, minerPort);
+    expect(error).toBeNull();
+    expect(text).toBe(`${VERSION_REPLY}\0`);
+    expect(synchronous).toBe(false);
+    expect(prober.inFlight).toBe(0);
+  });
+
+  it('reports refusal, an empty close, silence and an oversized reply with the client kinds', async () => {
+    const prober = new Prober(options);
+    const before = timeoutsActive();
+    const [refusal, closed, quiet] = await Promise.all([
+      probe(prober, refused),
+      probe(prober, empty.port),
+      probe(prober, silent.port),
+    ]);
+    expect(refusal.synchronous).toBe(false);
+    expect(refusal.error).toMatchObject({ kind: 'refused', requestSent: false });
+    expect(closed.error).toMatchObject({ kind: 'empty_reply', requestSent: true });
+    expect(quiet.error).toMatchObject({ kind: 'timeout', requestSent: true });
+    expect(quiet.error?.message).toMatch(/no reply from 127\.0\.0\.1:\d+ within 1300ms/);
+
+    const small = new Prober({ ...options, maxBytes: 16 });
+    const large = await probe(small, minerPort);
+    expect(large.error).toMatchObject({ kind: 'too_large', requestSent: true });
+    expect(prober.inFlight + small.inFlight).toBe(0);
+    expect(timeoutsActive()).toBeLessThanOrEqual(before); // every deadline timer is gone
+  });
+});
+
+describe('AdaptiveGate.enter', () => {
+  it('starts at once while a slot is free, queues the rest, and hands slots over on release', async () => {
+    const gate = new AdaptiveGate(2);
+    const started: number[] = [];
+    for (let i = 0; i < 4; i++) gate.enter(() => started.push(i));
+    expect(started).toEqual([0, 1]); // synchronous for the first two
+    expect(gate.inUse).toBe(2);
+    gate.release();
+    expect(started).toEqual([0, 1, 2]);
+    gate.release();
+    gate.release();
+    expect(started).toEqual([0, 1, 2, 3]);
+    gate.release();
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('keeps to its share of starts per turn of the event loop', async () => {
+    const gate = new AdaptiveGate(10_000);
+    let started = 0;
+    for (let i = 0; i < STARTS_PER_TURN * 2 + 5; i++) gate.enter(() => started++);
+    expect(started).toBe(STARTS_PER_TURN);
+    await nextTurn();
+    expect(started).toBe(STARTS_PER_TURN * 2);
+    await nextTurn();
+    expect(started).toBe(STARTS_PER_TURN * 2 + 5);
+  });
+});
