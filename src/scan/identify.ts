@@ -10,7 +10,7 @@ import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
 import type { Target } from '../targets/types.js';
 import { type AdaptiveGate, exhaustionCode } from './gate.js';
-import { Prober } from './probe.js';
+import { ProbeFailure, Prober } from './probe.js';
 import type { ScanResult } from './types.js';
 
 export interface IdentifyOptions {
@@ -88,7 +88,12 @@ export function isMinerReply(reply: DecodedReply): boolean {
   return CGMINER_STATUS.has(reply.status.status.toUpperCase());
 }
 
-type Attempt = { reply: DecodedReply } | { error: MinerError };
+/** A connection's outcome: the decoded reply, or why there is none (a ProbeFailure when no bytes came). */
+type Attempt = { reply: DecodedReply } | { error: MinerError | ProbeFailure };
+
+function asMinerError(error: MinerError | ProbeFailure): MinerError {
+  return error instanceof ProbeFailure ? error.error : error;
+}
 
 /** The first stage's one request: stock firmware names itself in it. */
 export const FIRST_STAGE_COMMAND = 'version';
@@ -178,12 +183,12 @@ export class Identifier {
     gate.enter(() =>
       // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
       // and the scan starts no new ones.
-      this.prober.start(target.host, target.port, request, (error, bytes) => {
+      this.prober.start(target.host, target.port, request, (failure, bytes) => {
         gate.release();
-        if (error !== null) {
-          const code = exhaustionCode(error);
+        if (failure !== null) {
+          const code = exhaustionCode(failure.cause);
           if (code === null) {
-            done({ error });
+            done({ error: failure });
             return;
           }
           gate.exhausted();
@@ -194,7 +199,7 @@ export class Identifier {
                 new HashctlError(
                   'io',
                   `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
-                  { cause: error },
+                  { cause: failure.error },
                 ),
               ),
             );
@@ -259,7 +264,17 @@ export class Identifier {
           return;
         }
         const outcome = error.requestSent ? 'open' : 'none';
-        done({ outcome, roundTrips: trips, kind: error.kind, reason: this.reason(error), error });
+        const reason = this.reason(error);
+        done({
+          outcome,
+          roundTrips: trips,
+          kind: error.kind,
+          reason,
+          // Built when read: a sweep's thousands of refused addresses need no Error each.
+          get error() {
+            return asMinerError(error);
+          },
+        });
         return;
       }
       if (!isMinerReply(first.reply)) {
@@ -346,7 +361,7 @@ export class Identifier {
       if (complete(identity) || this.options.signal?.aborted) break;
       const more = await this.ask(target, command);
       roundTrips++;
-      replies[command] = 'reply' in more ? more.reply : more.error;
+      replies[command] = 'reply' in more ? more.reply : asMinerError(more.error);
       identity = detect(new Replies(replies));
       if ('error' in more && GIVE_UP_KINDS.has(more.error.kind)) break;
     }
@@ -377,7 +392,7 @@ export class Identifier {
     return result;
   }
 
-  private reason(error: MinerError): string {
+  private reason(error: MinerError | ProbeFailure): string {
     const { connectTimeoutMs, replyTimeoutMs } = this.options;
     switch (error.kind) {
       case 'timeout':

@@ -3,8 +3,10 @@
 // connection.ts), framed by its FrameReader, with the same error kinds; but driven by callbacks with
 // no promise per socket, and with the deadlines of all sockets in two shared FIFOs (./deadlines.ts)
 // instead of two timers per socket. A sweep opens thousands of sockets a second, most of them
-// refused within a millisecond: what each socket costs beyond the kernel's work is what a sweep costs.
-import { createConnection, type Socket } from 'node:net';
+// refused within a millisecond: what each socket costs beyond the kernel's work is what a sweep
+// costs. So a probe is one object (the socket itself), its listeners are shared functions, and the
+// MinerError of a failure is built only when someone asks for it.
+import { Socket } from 'node:net';
 import { kindForSocketError } from '../cgminer/connection.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
@@ -20,102 +22,188 @@ export interface ProberOptions {
   clock?: MonotonicClock;
 }
 
-/** Called exactly once per probe, never synchronously from start(): the error, or the reply's bytes. */
-export type ProbeDone = (error: MinerError | null, bytes: Uint8Array | null) => void;
+/** Called exactly once per probe, never synchronously from start(): why not, or the reply's bytes. */
+export type ProbeDone = (failure: ProbeFailure | null, bytes: Uint8Array | null) => void;
+
+type FailureDetail =
+  | 'socket'
+  | 'connect_timeout'
+  | 'reply_timeout'
+  | 'too_large'
+  | 'empty'
+  | 'closed'
+  | 'invalid';
 
 function where(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function describeSocketError(kind: MinerErrorKind, code: string | undefined, at: string): string {
-  const suffix = code ? ` (${code})` : '';
-  switch (kind) {
-    case 'refused':
-      return `connection refused by ${at}`;
-    case 'reset':
-      return `connection to ${at} was reset${suffix}`;
-    case 'timeout':
-      return `connection to ${at} timed out${suffix}`;
-    default:
-      return `${at} is unreachable${suffix}`;
+/**
+ * Why a probe got no reply: the kind and whether the request went out are read on every failure;
+ * the message and the MinerError (with the socket error as its cause) only when asked for.
+ */
+export class ProbeFailure {
+  private built: MinerError | null = null;
+
+  constructor(
+    readonly kind: MinerErrorKind,
+    readonly requestSent: boolean,
+    private readonly detail: FailureDetail,
+    private readonly host: string,
+    private readonly port: number,
+    /** The socket error (`socket`, `invalid`), or the milliseconds or bytes the message names. */
+    readonly cause: NodeJS.ErrnoException | null,
+    private readonly figure = 0,
+    private readonly received = 0,
+  ) {}
+
+  /** The errno code behind the failure (ECONNREFUSED, EMFILE…), if a socket error caused it. */
+  get code(): string | undefined {
+    return this.cause?.code;
+  }
+
+  get message(): string {
+    const at = where(this.host, this.port);
+    const code = this.cause?.code;
+    const suffix = code ? ` (${code})` : '';
+    switch (this.detail) {
+      case 'connect_timeout':
+        return `no connection to ${at} within ${this.figure}ms`;
+      case 'reply_timeout':
+        return this.received === 0
+          ? `no reply from ${at} within ${this.figure}ms`
+          : `reply from ${at} incomplete after ${this.figure}ms (${this.received} bytes)`;
+      case 'too_large':
+        return `reply from ${at} is larger than ${this.figure} bytes`;
+      case 'empty':
+        return `${at} closed the connection without a reply`;
+      case 'closed':
+        return `connection to ${at} closed unexpectedly`;
+      case 'invalid':
+        return `cannot connect to ${at}: ${this.cause?.message ?? 'invalid address'}`;
+      default:
+        switch (this.kind) {
+          case 'refused':
+            return `connection refused by ${at}`;
+          case 'reset':
+            return `connection to ${at} was reset${suffix}`;
+          case 'timeout':
+            return `connection to ${at} timed out${suffix}`;
+          default:
+            return `${at} is unreachable${suffix}`;
+        }
+    }
+  }
+
+  /** The failure as the client reports it. */
+  get error(): MinerError {
+    if (this.built === null) {
+      const options = { requestSent: this.requestSent };
+      this.built = new MinerError(
+        this.kind,
+        this.message,
+        this.cause === null ? options : { ...options, cause: this.cause },
+      );
+    }
+    return this.built;
   }
 }
 
-class Probe {
-  socket: Socket | null = null;
+/** One probe: the socket carries its own state, so a connection is one object plus Node's own. */
+class ProbeSocket extends Socket {
   connected = false;
   requestSent = false;
   settled = false;
   connectTicket = -1;
   replyTicket = -1;
-  readonly reader: FrameReader;
+  reader: FrameReader | null = null;
 
   constructor(
-    private readonly prober: Prober,
+    readonly prober: Prober,
     readonly host: string,
     readonly port: number,
     readonly request: Uint8Array,
-    private readonly done: ProbeDone,
-    maxBytes: number,
+    readonly done: ProbeDone,
   ) {
-    this.reader = new FrameReader(maxBytes);
+    super();
+  }
+
+  /** Bytes received so far. */
+  get received(): number {
+    return this.reader === null ? 0 : this.reader.length;
   }
 
   succeed(bytes: Uint8Array): void {
     if (this.settle()) this.done(null, bytes);
   }
 
-  fail(kind: MinerErrorKind, message: string, cause?: unknown): void {
+  fail(kind: MinerErrorKind, detail: FailureDetail, cause: NodeJS.ErrnoException | null, figure = 0): void {
     if (!this.settle()) return;
-    const error = new MinerError(
-      kind,
-      message,
-      cause === undefined ? { requestSent: this.requestSent } : { cause, requestSent: this.requestSent },
+    this.done(
+      new ProbeFailure(kind, this.requestSent, detail, this.host, this.port, cause, figure, this.received),
+      null,
     );
-    this.done(error, null);
   }
 
   /** First call wins: deadlines dropped, socket destroyed. */
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.prober.forget(this);
-    this.socket?.destroy();
-    this.socket = null;
+    this.prober.forget(this.connectTicket, this.replyTicket);
+    this.destroy();
     return true;
   }
 }
 
-export class Prober {
-  private readonly connectDeadlines: DeadlineQueue<Probe>;
-  private readonly replyDeadlines: DeadlineQueue<Probe>;
+// Listeners shared by every probe (`this` is the socket): no closures per connection.
+function onConnect(this: ProbeSocket): void {
+  this.connected = true;
+  this.prober.connected(this.connectTicket);
+  // One write of the whole request: the server reads it with a single recv() (CGMINER-API.md §1).
+  this.requestSent = true;
+  this.write(this.request);
+}
 
-  constructor(private readonly options: ProberOptions) {
+function onData(this: ProbeSocket, chunk: Buffer): void {
+  if (this.settled) return;
+  if (this.reader === null) this.reader = new FrameReader(this.prober.maxBytes);
+  const state = this.reader.push(chunk);
+  if (state === 'complete') this.succeed(this.reader.bytes());
+  else if (state === 'too_large') this.fail('too_large', 'too_large', null, this.prober.maxBytes);
+}
+
+function onEnd(this: ProbeSocket): void {
+  if (this.reader === null || this.reader.length === 0) this.fail('empty_reply', 'empty', null);
+  else this.succeed(this.reader.bytes());
+}
+
+function onError(this: ProbeSocket, error: NodeJS.ErrnoException): void {
+  this.fail(kindForSocketError(error.code, this.connected), 'socket', error);
+}
+
+function onClose(this: ProbeSocket): void {
+  this.fail(this.connected ? 'reset' : 'unreachable', 'closed', null);
+}
+
+export class Prober {
+  readonly maxBytes: number;
+  private readonly connectDeadlines: DeadlineQueue<ProbeSocket>;
+  private readonly replyDeadlines: DeadlineQueue<ProbeSocket>;
+
+  constructor(options: ProberOptions) {
     const { connectTimeoutMs, replyTimeoutMs, clock } = options;
-    this.connectDeadlines = new DeadlineQueue<Probe>(
+    this.maxBytes = options.maxBytes;
+    this.connectDeadlines = new DeadlineQueue<ProbeSocket>(
       connectTimeoutMs,
       (probe) => {
-        if (!probe.connected)
-          probe.fail(
-            'timeout',
-            `no connection to ${where(probe.host, probe.port)} within ${connectTimeoutMs}ms`,
-          );
+        if (!probe.connected) probe.fail('timeout', 'connect_timeout', null, connectTimeoutMs);
       },
       clock,
     );
     const totalMs = connectTimeoutMs + replyTimeoutMs;
-    this.replyDeadlines = new DeadlineQueue<Probe>(
+    this.replyDeadlines = new DeadlineQueue<ProbeSocket>(
       totalMs,
-      (probe) => {
-        const at = where(probe.host, probe.port);
-        const length = probe.reader.length;
-        probe.fail(
-          'timeout',
-          length === 0
-            ? `no reply from ${at} within ${totalMs}ms`
-            : `reply from ${at} incomplete after ${totalMs}ms (${length} bytes)`,
-        );
-      },
+      (probe) => probe.fail('timeout', 'reply_timeout', null, totalMs),
       clock,
     );
   }
@@ -127,59 +215,30 @@ export class Prober {
 
   /** Connects to host:port, sends `request` once connected, and calls `done` with the reply or why not. */
   start(host: string, port: number, request: Uint8Array, done: ProbeDone): void {
-    const probe = new Probe(this, host, port, request, done, this.options.maxBytes);
+    const probe = new ProbeSocket(this, host, port, request, done);
     probe.connectTicket = this.connectDeadlines.add(probe);
     probe.replyTicket = this.replyDeadlines.add(probe);
-    let socket: Socket;
+    probe.on('connect', onConnect);
+    probe.on('data', onData);
+    probe.on('end', onEnd);
+    probe.on('error', onError);
+    probe.on('close', onClose);
     try {
-      socket = createConnection({ host, port });
+      probe.connect({ host, port });
     } catch (error) {
       // Bad arguments throw at once; the caller still hears back on a later tick, like every probe.
-      process.nextTick(() =>
-        probe.fail(
-          'unreachable',
-          `cannot connect to ${where(host, port)}: ${(error as Error).message}`,
-          error,
-        ),
-      );
-      return;
+      process.nextTick(() => probe.fail('unreachable', 'invalid', error as NodeJS.ErrnoException));
     }
-    probe.socket = socket;
-    const maxBytes = this.options.maxBytes;
-    socket.on('connect', () => {
-      probe.connected = true;
-      this.connectDeadlines.cancel(probe.connectTicket);
-      // One write of the whole request: the server reads it with a single recv() (CGMINER-API.md §1).
-      probe.requestSent = true;
-      socket.write(probe.request);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (probe.settled) return;
-      const state = probe.reader.push(chunk);
-      if (state === 'complete') probe.succeed(probe.reader.bytes());
-      else if (state === 'too_large')
-        probe.fail('too_large', `reply from ${where(host, port)} is larger than ${maxBytes} bytes`);
-    });
-    socket.on('end', () => {
-      if (probe.reader.length === 0)
-        probe.fail('empty_reply', `${where(host, port)} closed the connection without a reply`);
-      else probe.succeed(probe.reader.bytes());
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      const kind = kindForSocketError(error.code, probe.connected);
-      probe.fail(kind, describeSocketError(kind, error.code, where(host, port)), error);
-    });
-    socket.on('close', () => {
-      probe.fail(
-        probe.connected ? 'reset' : 'unreachable',
-        `connection to ${where(host, port)} closed unexpectedly`,
-      );
-    });
+  }
+
+  /** The handshake is done: only the reply deadline is left. */
+  connected(connectTicket: number): void {
+    this.connectDeadlines.cancel(connectTicket);
   }
 
   /** Drops a settled probe's deadlines. */
-  forget(probe: Probe): void {
-    this.connectDeadlines.cancel(probe.connectTicket);
-    this.replyDeadlines.cancel(probe.replyTicket);
+  forget(connectTicket: number, replyTicket: number): void {
+    this.connectDeadlines.cancel(connectTicket);
+    this.replyDeadlines.cancel(replyTicket);
   }
 }

@@ -2,10 +2,10 @@
 // request, one reply) against real servers on 127.0.0.1, and the gate's callback entry.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MinerError } from '../../src/errors.js';
+import { MinerError } from '../../src/errors.js';
 import { DeadlineQueue } from '../../src/scan/deadlines.js';
 import { AdaptiveGate, STARTS_PER_TURN } from '../../src/scan/gate.js';
-import { Prober } from '../../src/scan/probe.js';
+import { type ProbeFailure, Prober } from '../../src/scan/probe.js';
 import { closedPort, type Service, startService } from './support/services.js';
 
 const REQUEST = new TextEncoder().encode('{"command":"version"}');
@@ -128,17 +128,19 @@ describe('Prober', () => {
   });
 
   function probe(prober: Prober, port: number, request = REQUEST) {
-    return new Promise<{ error: MinerError | null; text: string | null; synchronous: boolean }>((resolve) => {
-      let returned = false;
-      prober.start('127.0.0.1', port, request, (error, bytes) =>
-        resolve({
-          error,
-          text: bytes === null ? null : new TextDecoder().decode(bytes),
-          synchronous: !returned,
-        }),
-      );
-      returned = true;
-    });
+    return new Promise<{ error: ProbeFailure | null; text: string | null; synchronous: boolean }>(
+      (resolve) => {
+        let returned = false;
+        prober.start('127.0.0.1', port, request, (error, bytes) =>
+          resolve({
+            error,
+            text: bytes === null ? null : new TextDecoder().decode(bytes),
+            synchronous: !returned,
+          }),
+        );
+        returned = true;
+      },
+    );
   }
 
   const options = { connectTimeoutMs: 1000, replyTimeoutMs: 300, maxBytes: 1 << 20 };
@@ -165,6 +167,13 @@ describe('Prober', () => {
     expect(closed.error).toMatchObject({ kind: 'empty_reply', requestSent: true });
     expect(quiet.error).toMatchObject({ kind: 'timeout', requestSent: true });
     expect(quiet.error?.message).toMatch(/no reply from 127\.0\.0\.1:\d+ within 1300ms/);
+    // The client's error, with the socket error as its cause, is built when asked for.
+    const error = refusal.error?.error;
+    expect(error).toBeInstanceOf(MinerError);
+    expect(error).toMatchObject({ kind: 'refused', requestSent: false });
+    expect(error?.message).toMatch(/^connection refused by 127\.0\.0\.1:\d+$/);
+    expect((error?.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(refusal.error?.error).toBe(error);
 
     const small = new Prober({ ...options, maxBytes: 16 });
     const large = await probe(small, minerPort);
