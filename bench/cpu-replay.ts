@@ -1,11 +1,12 @@
 // CPU of collect's per-miner pipeline without sockets, for tuning it on a busy machine:
-//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--cpu-prof DIR]
+//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--cpu-prof DIR]
 // 1. Records every reply a real collect cycle gets from a simulated farm (`simulate --profile mix`
 //    in its own process): the real client, with its transport wrapped to keep request → bytes.
 // 2. Replays that cycle several times through the very code `collect --once` runs (client with its
 //    joins and fallbacks, decode, detect, normalize, pollOne, the cycle's transaction with thermal
 //    tracking) with the transport answering from the recording, and reports the CPU per miner of
-//    polling alone and of the whole cycle. Deterministic input, no network: the numbers move only
+//    polling alone and of the whole cycle. --warm: the cycle of a cron run that found each miner's
+//    dialect stored by the run before (what collect --once does from its second run on). Deterministic input, no network: the numbers move only
 //    when the code does (or the machine is loaded, which CPU time tolerates better than wall time).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/cgminer/client.js';
 import { type ExchangeOptions, type ExchangeResult, exchange } from '../src/cgminer/connection.js';
 import { pollOne, runCycle } from '../src/collect/cycle.js';
-import { createDialectCache, fetchSnapshot } from '../src/miners/fetch.js';
+import { createDialectCache, dialectHint, fetchSnapshot, seedDialect } from '../src/miners/fetch.js';
 import { openStore } from '../src/store/index.js';
 import type { Target } from '../src/targets/types.js';
 import { runPool } from '../src/util/pool.js';
@@ -32,11 +33,26 @@ function flag(name: string, fallback: string): string {
 const miners = Number(flag('--miners', '5000'));
 const rounds = Number(flag('--rounds', '5'));
 const profileDir = flag('--cpu-prof', '');
+const warm = process.argv.includes('--warm');
 const CONCURRENCY = 1000;
 
 const keyOf = (o: ExchangeOptions) => `${o.host}:${o.port} ${Buffer.from(o.request).toString('latin1')}`;
 
-async function record(work: string): Promise<{ targets: Target[]; replies: Map<string, ExchangeResult> }> {
+interface Recording {
+  targets: Target[];
+  replies: Map<string, ExchangeResult>;
+  /** --warm: each miner's stored dialect hint after a first cycle. */
+  hints: Map<string, string>;
+}
+
+/** A cache as collect --once builds it: empty, or seeded from the hints a first run stored. */
+function cacheFor(hints: Map<string, string>) {
+  const cache = createDialectCache();
+  for (const [key, hint] of hints) seedDialect(cache, key, hint);
+  return cache;
+}
+
+async function record(work: string): Promise<Recording> {
   const inventory = join(work, 'inventory.txt');
   const child = spawn(
     process.execPath,
@@ -73,6 +89,28 @@ async function record(work: string): Promise<{ targets: Target[]; replies: Map<s
       return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
     });
     const replies = new Map<string, ExchangeResult>();
+    const hints = new Map<string, string>();
+    if (warm) {
+      // A first run, unrecorded, that learns every miner's dialect.
+      const learning = createClient({
+        timeoutMs: 5000,
+        maxBytes: 8 * 2 ** 20,
+        retries: 0,
+        concurrency: CONCURRENCY,
+      });
+      const learned = createDialectCache();
+      for await (const outcome of runPool(targets, CONCURRENCY, (target) =>
+        pollOne(
+          target,
+          async (t) => (await fetchSnapshot(learning, t, { cache: learned })).snapshot,
+          Date.now,
+        ),
+      )) {
+        if (!outcome.ok) throw new Error(`learning: ${outcome.target.key} failed: ${outcome.error.message}`);
+        const hint = dialectHint(learned.get(outcome.target.key));
+        if (hint !== null) hints.set(outcome.target.key, hint);
+      }
+    }
     const client = createClient({
       timeoutMs: 5000,
       maxBytes: 8 * 2 ** 20,
@@ -84,13 +122,13 @@ async function record(work: string): Promise<{ targets: Target[]; replies: Map<s
         return result;
       },
     });
-    const cache = createDialectCache();
+    const cache = cacheFor(hints);
     for await (const outcome of runPool(targets, CONCURRENCY, (target) =>
       pollOne(target, async (t) => (await fetchSnapshot(client, t, { cache })).snapshot, Date.now),
     )) {
       if (!outcome.ok) throw new Error(`recording: ${outcome.target.key} failed: ${outcome.error.message}`);
     }
-    return { targets, replies };
+    return { targets, replies, hints };
   } finally {
     child.kill('SIGTERM');
   }
@@ -119,7 +157,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hashctl-cpu-replay-'));
   try {
     process.stderr.write(`recording one cycle of ${miners} simulated miners\n`);
-    const { targets, replies } = await record(work);
+    const { targets, replies, hints } = await record(work);
     process.stderr.write(`${replies.size} replies recorded\n`);
     const session = profileDir ? new Session() : null;
     if (session) {
@@ -132,7 +170,7 @@ async function main(): Promise<void> {
       if (session && round === rounds - 1) await session.post('Profiler.start');
       // Polling alone: client, decode, detect, normalize, pollOne.
       let client = replayClient(replies);
-      let cache = createDialectCache();
+      let cache = cacheFor(hints);
       const fetch = async (t: Target) => (await fetchSnapshot(client, t, { cache })).snapshot;
       let started = process.cpuUsage();
       for await (const outcome of runPool(targets, CONCURRENCY, (t) => pollOne(t, fetch, Date.now))) {
@@ -141,7 +179,7 @@ async function main(): Promise<void> {
       pollMs.push(cpuMs(started));
       // The whole cycle as collect --once runs it, into a fresh database.
       client = replayClient(replies);
-      cache = createDialectCache();
+      cache = cacheFor(hints);
       const store = openStore(join(work, `round-${round}.db`));
       started = process.cpuUsage();
       const report = await runCycle(
@@ -177,6 +215,8 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         miners,
         rounds,
+        warm,
+        requests_per_miner: Number((replies.size / miners).toFixed(2)),
         poll_cpu_ms: Math.round(poll),
         cycle_cpu_ms: Math.round(cycle),
         poll_us_per_miner: Math.round((poll * 1000) / miners),

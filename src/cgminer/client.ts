@@ -195,7 +195,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     const out: Record<string, DecodedReply | MinerError> = {};
     const joinable = wanted.filter(canJoin);
     const alone = wanted.filter((c) => !canJoin(c));
-    if (joinable.length >= 2 && !refusesJoin.has(target.key)) {
+    if (opts.join !== false && joinable.length >= 2 && !refusesJoin.has(target.key)) {
       for (const group of joinGroups(joinable)) {
         if (group.length === 1) {
           alone.push(...group);

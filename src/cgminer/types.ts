@@ -78,6 +78,8 @@ export interface ManyOptions {
    * back as that reply (ok false) rather than a MinerError.
    */
   optional?: readonly string[];
+  /** false: ask one command per request (a miner already known to refuse joins). Default true. */
+  join?: boolean;
 }
 
 /** What every feature uses to talk to miners. */

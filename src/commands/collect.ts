@@ -95,6 +95,7 @@ export async function runCollect(
   const { createClient } = await import('../cgminer/client.js');
   const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
+  const { storedDialects } = await import('../collect/dialects.js');
 
   // Validate everything before the lock, the database or any traffic.
   const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
@@ -116,6 +117,8 @@ export async function runCollect(
         concurrency,
       });
       const cache = createDialectCache();
+      // What earlier runs learned of each miner's firmware: this run asks only what it needs.
+      const dialects = storedDialects(store, opts.site, cache);
       // A refused key or a wrong endpoint is a failure cron should see (hashctl.md §9: exit 1),
       // even though the cycle itself is safely stored and its batches stay pending.
       let uploadRefused = false;
@@ -124,7 +127,7 @@ export async function runCollect(
           site: opts.site,
           intervalMs: opts.intervalMs,
           retainMs: opts.retainMs,
-          hooks: upload ? [upload.hook] : [],
+          hooks: upload ? [dialects.hook, upload.hook] : [dialects.hook],
           thermal: opts.thermal,
         },
         {

@@ -60,11 +60,19 @@ const PLANS: Record<Family, Plan> = {
   generic: { commands: FIRST_CONTACT },
 };
 
+/** Every command a known miner of this family is asked (cgminer-style, native and static). */
+export function planCommands(family: Family): string[] {
+  const plan = PLANS[family];
+  return [...plan.commands, ...(plan.natives ?? []), ...(plan.statics ?? []), 'get_error_code'];
+}
+
 /** Static replies are asked again at least this often, in case a change went unnoticed. */
 const STATIC_REFRESH_CYCLES = 60;
 
 export interface DialectEntry {
   family: Family;
+  /** The miner refused `a+b` joins at first contact: ask one command per request. */
+  singles: boolean;
   commands: string[];
   /** Vendor reads the client may join for this miner. */
   joins: string[];
@@ -78,6 +86,35 @@ export type DialectCache = Map<string, DialectEntry>;
 
 export function createDialectCache(): DialectCache {
   return new Map();
+}
+
+/** What the store keeps of an entry (miners.dialect): `antminer`, or `antminer singles`. */
+export function dialectHint(entry: DialectEntry | undefined): string | null {
+  if (entry === undefined) return null;
+  return entry.singles ? `${entry.family} singles` : entry.family;
+}
+
+/**
+ * Seeds the cache from a stored hint, so a cron run's first cycle asks the dialect's own commands
+ * (no first-contact probe). Static replies are not stored: they are asked again on the first cycle.
+ * An unknown or damaged hint is ignored (first contact); a wrong one costs one extra request, since
+ * a family that does not match what the miner answers sends fetchSnapshot back to first contact.
+ */
+export function seedDialect(cache: DialectCache, key: string, hint: string): boolean {
+  const [family, flag, ...rest] = hint.split(' ');
+  if (rest.length > 0 || (flag !== undefined && flag !== 'singles')) return false;
+  if (family === undefined || !Object.hasOwn(PLANS, family)) return false;
+  const plan = PLANS[family as Family];
+  cache.set(key, {
+    family: family as Family,
+    singles: flag === 'singles',
+    commands: plan.commands,
+    joins: plan.joins ?? [],
+    statics: {},
+    cyclesSinceStatics: 0,
+    lastUptime: null,
+  });
+  return true;
 }
 
 export interface FetchOptions {
@@ -130,7 +167,7 @@ async function ask(
   target: Target,
   commands: string[],
   signal: AbortSignal | undefined,
-  extra: { joinable?: string[]; optional?: string[] } = {},
+  extra: { joinable?: string[]; optional?: string[]; join?: boolean } = {},
 ): Promise<ReplyMap> {
   if (commands.length === 0) return {};
   try {
@@ -193,7 +230,7 @@ export async function fetchSnapshot(
   const { signal, cache } = options;
   const known = cache?.get(target.key);
   const replies: ReplyMap = known
-    ? await ask(client, target, known.commands, signal, { joinable: known.joins })
+    ? await ask(client, target, known.commands, signal, { joinable: known.joins, join: !known.singles })
     : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, {
         joinable: VENDOR_JOINS,
         optional: FIRST_CONTACT_PROBES,
@@ -203,6 +240,8 @@ export async function fetchSnapshot(
 
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
+  // Optional probes come back (as replies, E/14 included) only from a join that worked.
+  const singles = known?.singles ?? !FIRST_CONTACT_PROBES.some((c) => c in replies);
   if (!known) {
     // Probes this family does not read are dropped: an E/14 from one would read as a warning.
     for (const command of FIRST_CONTACT_PROBES) {
@@ -235,11 +274,15 @@ export async function fetchSnapshot(
   // Detected once on the final replies: the cache check and normalize() share it.
   const identity = detect(new Replies(replies));
   if (cache) {
-    // A different dialect now (firmware swapped): start over with first contact next cycle.
-    if (identity.family !== family) cache.delete(target.key);
-    else {
+    if (identity.family !== family) {
+      // A different dialect now (firmware swapped, or a stale hint): start over with first contact,
+      // now, so that this poll reads the miner with the plan its firmware needs.
+      cache.delete(target.key);
+      if (known) return fetchSnapshot(client, target, options);
+    } else {
       cache.set(target.key, {
         family,
+        singles,
         commands: plan.commands,
         joins: plan.joins ?? [],
         statics: reuseStatics && known ? known.statics : successful(replies, staticNames),

@@ -52,6 +52,11 @@ export function minerStatements(db: Db) {
     `${select} WHERE m.host = ? AND m.port = ? ORDER BY s.name`,
   );
   const byHost = db.prepare<[string], MinerRow>(`${select} WHERE m.host = ? ORDER BY s.name, m.port`);
+  const dialects = db.prepare<[string], { host: string; port: number; dialect: string }>(
+    `SELECT m.host, m.port, m.dialect FROM miners m JOIN sites s ON s.id = m.site_id
+     WHERE s.name = ? AND m.dialect IS NOT NULL`,
+  );
+  const setDialect = db.prepare<[string | null, number]>('UPDATE miners SET dialect = ? WHERE id = ?');
   return {
     /** The miner's id; records what a good snapshot says about it (snapshot null for a failed poll). */
     upsert(siteId: number, host: string, port: number, now: number, snapshot: Snapshot | null): number {
@@ -67,6 +72,13 @@ export function minerStatements(db: Db) {
         now,
         seen_at: snapshot ? now : null,
       })!.id;
+    },
+    /** The dialect hints collect stored for a site's miners (migration 0005). */
+    dialects(site: string): { host: string; port: number; dialect: string }[] {
+      return dialects.all(site);
+    },
+    setDialect(minerId: number, dialect: string | null): void {
+      setDialect.run(dialect, minerId);
     },
     /** Miners matching host (and port when given), across sites. */
     find(host: string, port: number | null): MinerRow[] {

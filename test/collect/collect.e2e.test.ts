@@ -115,6 +115,30 @@ describe('hashctl collect (end to end)', () => {
     expect(exported.stdout.trim().split('\n')).toHaveLength(1 + MINERS);
   });
 
+  it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {
+    const args = ['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'];
+    const firstContact = 'version+summary+stats+pools+devs+devdetails+edevs+config+coin+fans+temps+power';
+    const counts = () => farm.miners.map((m) => m.received().length);
+    const before = counts();
+    expect((await run(args)).code).toBe(0);
+    const afterFirst = counts();
+    expect((await run(args)).code).toBe(0);
+    const store = openStore(dbPath);
+    const hints = store.db.prepare('SELECT dialect FROM miners ORDER BY id').pluck().all() as string[];
+    store.close();
+    expect(hints).toHaveLength(MINERS);
+    expect(hints.every((h) => /^[a-z-]+( singles)?$/.test(h))).toBe(true);
+    farm.miners.forEach((miner, i) => {
+      const log = miner.received().map((e) => e.command);
+      const firstRun = log.slice(before[i], afterFirst[i]);
+      const secondRun = log.slice(afterFirst[i]);
+      expect(firstRun[0]).toBe(firstContact);
+      // no first-contact probe the second time, and never more requests than first contact took
+      expect(secondRun).not.toContain(firstContact);
+      expect(secondRun.length).toBeLessThanOrEqual(firstRun.length);
+    });
+  });
+
   it('records a miner that stops answering with its error kind, and live shows it offline with old figures', async () => {
     expect((await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'])).code).toBe(
       0,

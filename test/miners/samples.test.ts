@@ -1,7 +1,10 @@
 // Every captured sample (or one miner's coherent set of them) against a golden written by hand.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { detect } from '../../src/miners/detect.js';
+import { planCommands } from '../../src/miners/fetch.js';
 import { normalize } from '../../src/miners/normalize.js';
+import { Replies } from '../../src/miners/replies.js';
 import { snapshotSchema } from '../../src/miners/schema.js';
 import { GOLDENS, NON_TELEMETRY } from '../fixtures/miners/expected.js';
 import { loadSet, SAMPLES_DIR } from '../fixtures/miners/samples.js';
@@ -67,4 +70,17 @@ describe('normalize: golden snapshots of the real samples', () => {
     expect(files.length).toBeGreaterThan(150);
     expect(files.filter((f) => !covered.has(f))).toEqual([]);
   });
+});
+
+describe("a known miner's plan detects the same family (so a cached or stored dialect never thrashes)", () => {
+  for (const golden of GOLDENS) {
+    it(golden.name, () => {
+      const replies = loadSet(golden.files);
+      const family = detect(new Replies(replies)).family;
+      const asked = new Set(planCommands(family));
+      const planned = Object.fromEntries(Object.entries(replies).filter(([command]) => asked.has(command)));
+      if (Object.keys(planned).length === 0) return; // a capture of commands no plan asks
+      expect(detect(new Replies(planned)).family).toBe(family);
+    });
+  }
 });

@@ -5,11 +5,13 @@ import { up as core } from './0001-core.js';
 import { up as uploadOutbox } from './0002-upload-outbox.js';
 import { up as thermal } from './0003-thermal.js';
 import { up as commandLog } from './0004-command-log.js';
+import { up as minerDialect } from './0005-miner-dialect.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
   { version: 2, name: 'upload-outbox', up: uploadOutbox },
   { version: 3, name: 'thermal', up: thermal },
   { version: 4, name: 'command-log', up: commandLog },
+  { version: 5, name: 'miner-dialect', up: minerDialect },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
