@@ -30,11 +30,47 @@ function formatFixed(fixed: Fixed): string {
   return fixed.value.toFixed(fixed.digits);
 }
 
+/** Characters JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(text)`, without its generic entry cost for the common plain string. */
+export function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** A key as it opens a record (`{"key":`) and as it follows another (`,"key":`). */
+interface QuotedKey {
+  first: string;
+  next: string;
+}
+
+/**
+ * Record keys are the firmware's field names (a few hundred across all profiles), quoted on every
+ * reply before; cached, bounded so that odd keys cannot grow the cache without end.
+ */
+const quotedKeys = new Map<string, QuotedKey>();
+const QUOTED_KEYS_LIMIT = 4096;
+
+function quotedKey(key: string): QuotedKey {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    const q = `${quote(key)}:`;
+    quoted = { first: `{${q}`, next: `,${q}` };
+    if (quotedKeys.size < QUOTED_KEYS_LIMIT) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /** Serializes with insertion order, or sorted keys for firmwares whose serializer sorts (BOSminer). */
 export function toJson(value: Value, sortKeys = false): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return formatNumber(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      return formatNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+  }
   if (value === null) return 'null';
   if (value instanceof Fixed) return formatFixed(value);
   if (Array.isArray(value)) {
@@ -45,17 +81,28 @@ export function toJson(value: Value, sortKeys = false): string {
     }
     return `${out}]`;
   }
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
+  if (sortKeys) return recordJson(value, Object.keys(value).sort());
+  // Insertion order: for-in walks the same keys as Object.keys (a Rec is a plain object with
+  // nothing enumerable inherited) without building the array.
+  let out = '';
+  for (const key in value) {
     const item = value[key];
     if (item === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += `${JSON.stringify(key)}:${toJson(item, sortKeys)}`;
+    const quoted = quotedKey(key);
+    out += (out === '' ? quoted.first : quoted.next) + toJson(item, false);
   }
-  return `${out}}`;
+  return out === '' ? '{}' : `${out}}`;
+}
+
+function recordJson(record: Rec, keys: string[]): string {
+  let out = '';
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    const quoted = quotedKey(key);
+    out += (out === '' ? quoted.first : quoted.next) + toJson(item, true);
+  }
+  return out === '' ? '{}' : `${out}}`;
 }
 
 /** Text-mode value (§3.2): user-originated strings escape `\ | , =`; everything else is raw. */
