@@ -159,6 +159,10 @@ class ProbeSocket extends Socket {
 function onConnect(this: ProbeSocket): void {
   this.connected = true;
   this.prober.connected(this.connectTicket);
+  // Read only once connected: a 'data' listener resumes the stream, which on a socket still
+  // connecting queues a tick and one more 'connect' listener - wasted on the refused majority.
+  this.on('data', onData);
+  this.on('end', onEnd);
   // One write of the whole request: the server reads it with a single recv() (CGMINER-API.md §1).
   this.requestSent = true;
   this.write(this.request);
@@ -219,8 +223,6 @@ export class Prober {
     probe.connectTicket = this.connectDeadlines.add(probe);
     probe.replyTicket = this.replyDeadlines.add(probe);
     probe.on('connect', onConnect);
-    probe.on('data', onData);
-    probe.on('end', onEnd);
     probe.on('error', onError);
     probe.on('close', onClose);
     try {
