@@ -10,6 +10,7 @@ import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
 import type { Target } from '../targets/types.js';
 import { type AdaptiveGate, exhaustionCode } from './gate.js';
+import { ReplyMemo } from './memo.js';
 import { ProbeFailure, Prober } from './probe.js';
 import type { ScanResult } from './types.js';
 
@@ -90,6 +91,7 @@ export function isMinerReply(reply: DecodedReply): boolean {
 
 /** A connection's outcome: the decoded reply, or why there is none (a ProbeFailure when no bytes came). */
 type Attempt = { reply: DecodedReply } | { error: MinerError | ProbeFailure };
+type Decode = (bytes: Uint8Array, command: string) => DecodedReply;
 
 function asMinerError(error: MinerError | ProbeFailure): MinerError {
   return error instanceof ProbeFailure ? error.error : error;
@@ -144,6 +146,9 @@ export class Identifier {
   /** Request bytes per command, built once: a sweep sends the same `version` thousands of times. */
   private readonly requests = new Map<string, Uint8Array>();
   private readonly prober: Prober;
+  /** For identify only: firstStage() hands each caller its own `version` reply, `When` included. */
+  private readonly memo = new ReplyMemo();
+  private readonly memoDecode: Decode = (bytes, command) => this.memo.decode(bytes, command);
 
   constructor(private readonly options: IdentifyOptions) {
     this.prober = new Prober({
@@ -170,6 +175,7 @@ export class Identifier {
     target: Target,
     command: string,
     done: (attempt: Attempt | ScanFailure) => void,
+    decode: Decode = decodeReply,
     waits = 0,
   ): void {
     let request: Uint8Array;
@@ -206,7 +212,7 @@ export class Identifier {
             return;
           }
           this.options.sleep(this.backoff(waits)).then(
-            () => this.attempt(target, command, done, waits + 1),
+            () => this.attempt(target, command, done, decode, waits + 1),
             (sleepError: unknown) => done(new ScanFailure(sleepError)),
           );
           return;
@@ -214,7 +220,7 @@ export class Identifier {
         gate.succeeded();
         let attempt: Attempt;
         try {
-          attempt = { reply: decodeReply(bytes as Uint8Array, command) };
+          attempt = { reply: decode(bytes as Uint8Array, command) };
         } catch (decodeError) {
           if (!(decodeError instanceof MinerError)) {
             done(new ScanFailure(decodeError));
@@ -248,42 +254,48 @@ export class Identifier {
   private firstStageEach(
     target: Target,
     done: (stage: FirstStage | ScanFailure) => void,
+    decode: Decode = decodeReply,
     roundTrips = 0,
   ): void {
-    this.attempt(target, FIRST_STAGE_COMMAND, (first) => {
-      if (first instanceof ScanFailure) {
-        done(first);
-        return;
-      }
-      const trips = roundTrips + 1;
-      if ('error' in first) {
-        const { error } = first;
-        const retry = error.requestSent && RETRY_KINDS.has(error.kind);
-        if (retry && trips <= this.options.retries && !this.options.signal?.aborted) {
-          this.firstStageEach(target, done, trips);
+    this.attempt(
+      target,
+      FIRST_STAGE_COMMAND,
+      (first) => {
+        if (first instanceof ScanFailure) {
+          done(first);
           return;
         }
-        const outcome = error.requestSent ? 'open' : 'none';
-        const reason = this.reason(error);
-        done({
-          outcome,
-          roundTrips: trips,
-          kind: error.kind,
-          reason,
-          // Built when read: a sweep's thousands of refused addresses need no Error each.
-          get error() {
-            return asMinerError(error);
-          },
-        });
-        return;
-      }
-      if (!isMinerReply(first.reply)) {
-        const reason = notMinerReason(first.reply);
-        done({ outcome: 'open', roundTrips: trips, kind: 'protocol', reason, error: null });
-        return;
-      }
-      done({ outcome: 'miner', version: first.reply, roundTrips: trips });
-    });
+        const trips = roundTrips + 1;
+        if ('error' in first) {
+          const { error } = first;
+          const retry = error.requestSent && RETRY_KINDS.has(error.kind);
+          if (retry && trips <= this.options.retries && !this.options.signal?.aborted) {
+            this.firstStageEach(target, done, decode, trips);
+            return;
+          }
+          const outcome = error.requestSent ? 'open' : 'none';
+          const reason = this.reason(error);
+          done({
+            outcome,
+            roundTrips: trips,
+            kind: error.kind,
+            reason,
+            // Built when read: a sweep's thousands of refused addresses need no Error each.
+            get error() {
+              return asMinerError(error);
+            },
+          });
+          return;
+        }
+        if (!isMinerReply(first.reply)) {
+          const reason = notMinerReason(first.reply);
+          done({ outcome: 'open', roundTrips: trips, kind: 'protocol', reason, error: null });
+          return;
+        }
+        done({ outcome: 'miner', version: first.reply, roundTrips: trips });
+      },
+      decode,
+    );
   }
 
   /** Connect and send `version` (retried as the scanner retries): alone it decides miner / open / none. */
@@ -301,30 +313,33 @@ export class Identifier {
    */
   identifyEach(target: Target, done: (result: ScanResult | ScanFailure) => void): void {
     const started = this.options.now();
-    this.firstStageEach(target, (first) => {
-      if (first instanceof ScanFailure) {
-        done(first);
-        return;
-      }
-      const elapsed = () => this.options.now() - started;
-      if (first.outcome !== 'miner') {
-        const { outcome, roundTrips, kind, reason } = first;
-        done(makeResult(target, { outcome, round_trips: roundTrips, kind, reason }, elapsed()));
-        return;
-      }
-      const { version } = first;
-      const replies: Record<string, DecodedReply | MinerError> = { version };
-      const identity = detect(new Replies(replies));
-      if (version.format === 'bare' || complete(identity)) {
-        done(this.minerResult(target, version, identity, first.roundTrips, elapsed()));
-        return;
-      }
-      this.followUp(target, replies, identity, first.roundTrips).then(
-        ({ identity: named, roundTrips }) =>
-          done(this.minerResult(target, version, named, roundTrips, elapsed())),
-        (error: unknown) => done(new ScanFailure(error)),
-      );
-    });
+    this.firstStageEach(
+      target,
+      (first) => {
+        if (first instanceof ScanFailure) {
+          done(first);
+          return;
+        }
+        const elapsed = () => this.options.now() - started;
+        if (first.outcome !== 'miner') {
+          const { outcome, roundTrips, kind, reason } = first;
+          done(makeResult(target, { outcome, round_trips: roundTrips, kind, reason }, elapsed()));
+          return;
+        }
+        const { version } = first;
+        const identity = this.memo.identify(version);
+        if (version.format === 'bare' || complete(identity)) {
+          done(this.minerResult(target, version, identity, first.roundTrips, elapsed()));
+          return;
+        }
+        this.followUp(target, { version }, identity, first.roundTrips).then(
+          ({ identity: named, roundTrips }) =>
+            done(this.minerResult(target, version, named, roundTrips, elapsed())),
+          (error: unknown) => done(new ScanFailure(error)),
+        );
+      },
+      this.memoDecode,
+    );
   }
 
   async identify(target: Target): Promise<ScanResult> {
@@ -382,7 +397,8 @@ export class Identifier {
         round_trips: roundTrips,
         make: identity.make,
         model: identity.model,
-        firmware: identity.firmware,
+        // A copy: the identity may be the memo's, shared with other endpoints.
+        firmware: { ...identity.firmware },
         algorithm: identity.algorithm,
       },
       elapsedMs,

@@ -13,6 +13,7 @@ import {
   parsePortList,
   type ScanResult,
 } from '../../src/scan/index.js';
+import { MEMO_MAX_BYTES, ReplyMemo } from '../../src/scan/memo.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -196,5 +197,39 @@ describe('buildInventory and formatProgress', () => {
       '1,000/4,000 checked · 250 miners · 3 open · 2,000/s · ETA 1s',
     );
     expect(formatProgress({ total: 10, checked: 0, miners: 0, open: 0, elapsedMs: 0 })).toContain('ETA ?');
+  });
+});
+
+describe('ReplyMemo', () => {
+  const version = (when: number, type = 'Antminer S19 Pro') =>
+    encode(
+      `{"STATUS":[{"STATUS":"S","When":${when},"Code":22,"Msg":"BMMiner versions","Description":"bmminer 1.0.0"}],"VERSION":[{"BMMiner":"1.0.0","API":"3.1","Miner":"uart_trans.1.3","CompileTime":"Mon Dec 6 10:00:00 CST 2022","Type":"${type}"}],"id":1}\0`,
+    );
+
+  it('decodes a text once whatever its When, and detects each distinct reply once', () => {
+    const memo = new ReplyMemo();
+    const first = memo.decode(version(1_700_000_000), 'version');
+    expect(memo.decode(version(1_700_000_042), 'version')).toBe(first);
+    expect(memo.identify(first)).toBe(memo.identify(first));
+    expect(memo.identify(first)).toMatchObject({ make: 'Antminer', model: 'S19 Pro' });
+    // Anything else that differs is another text: its own decode, its own identity.
+    const other = memo.decode(version(1_700_000_000, 'Antminer S21 Pro'), 'version');
+    expect(other).not.toBe(first);
+    expect(memo.identify(other)).toMatchObject({ make: 'Antminer', model: 'S21 Pro' });
+    expect(memo.decode(version(1_700_000_000), 'stats')).not.toBe(first); // the command is in the key
+    expect(memo.size).toBe(3);
+    // The text format's When=… too.
+    const text = (when: number) =>
+      encode(`STATUS=S,When=${when},Code=22,Msg=CGMiner versions|VERSION,CGMiner=4.9.0,API=3.1|\0`);
+    expect(memo.decode(text(5), 'version')).toBe(memo.decode(text(6), 'version'));
+  });
+
+  it('decodes long replies every time and throws as decodeReply does', () => {
+    const memo = new ReplyMemo();
+    const padding = ' '.repeat(MEMO_MAX_BYTES);
+    const long = encode(`{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"x"}],"id":1}${padding}\0`);
+    expect(memo.decode(long, 'version')).not.toBe(memo.decode(long, 'version'));
+    expect(() => memo.decode(encode('\0'), 'version')).toThrow(MinerError);
+    expect(memo.size).toBe(0);
   });
 });
