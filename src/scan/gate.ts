@@ -32,13 +32,40 @@ const GROW_AFTER = 64;
  */
 export const STARTS_PER_TURN = 128;
 
+/** Callbacks in arrival order, taken from the front in O(1). */
+class StartQueue {
+  private items: (() => void)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(start: () => void): void {
+    this.items.push(start);
+  }
+
+  shift(): () => void {
+    const start = this.items[this.head] as () => void;
+    this.items[this.head++] = noop;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return start;
+  }
+}
+
 export class AdaptiveGate {
   private active = 0;
   private current: number;
   private cleanRun = 0;
-  /** Starts waiting for a slot or for the next turn, oldest first. */
-  private readonly waiting: (() => void)[] = [];
-  private head = 0;
+  /** Starts waiting for a slot or for the next turn, oldest first; `resuming` before `waiting`. */
+  private readonly waiting = new StartQueue();
+  private readonly resuming = new StartQueue();
   private startsThisTurn = 0;
   private resetScheduled = false;
   /** Times the limit was lowered. */
@@ -61,14 +88,16 @@ export class AdaptiveGate {
   /**
    * Calls `start` once a connection may open: a slot under the limit is free and this turn of the
    * event loop has starts left (at once when both hold and nobody waits). The slot is `start`'s until
-   * it calls release().
+   * it calls release(). `resuming`: the next connection of an endpoint already under way (a retry, a
+   * follow-up), which goes before endpoints not yet started: finishing endpoints frees their slots,
+   * and a sweep does not end with a wave of second requests behind all of its first ones.
    */
-  enter(start: () => void): void {
-    if (this.head >= this.waiting.length && this.mayStart()) {
+  enter(start: () => void, resuming = false): void {
+    if (this.resuming.length === 0 && (resuming || this.waiting.length === 0) && this.mayStart()) {
       this.grant(start);
       return;
     }
-    this.waiting.push(start);
+    (resuming ? this.resuming : this.waiting).push(start);
   }
 
   /** release() for a slot that enter() granted. */
@@ -124,19 +153,12 @@ export class AdaptiveGate {
     this.drain();
   };
 
-  /** Hands free slots to the longest waiting, as far as this turn's share of starts goes. */
+  /** Hands free slots to the longest waiting, resuming first, as far as this turn's share goes. */
   private drain(): void {
-    while (this.head < this.waiting.length && this.mayStart()) {
-      const start = this.waiting[this.head] as () => void;
-      this.waiting[this.head++] = noop;
-      this.grant(start);
-    }
-    if (this.head === this.waiting.length) {
-      this.waiting.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.head);
-      this.head = 0;
+    while (this.mayStart()) {
+      if (this.resuming.length > 0) this.grant(this.resuming.shift());
+      else if (this.waiting.length > 0) this.grant(this.waiting.shift());
+      else return;
     }
   }
 }

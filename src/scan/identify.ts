@@ -170,11 +170,13 @@ export class Identifier {
   /**
    * One connection behind the gate: connect, ask, decode. Waits out local exhaustion (EMFILE…) and
    * connects again instead of failing the host. `done` is called once, never synchronously.
+   * `resuming`: not the endpoint's first connection, so it goes ahead of endpoints not yet started.
    */
   private attempt(
     target: Target,
     command: string,
     done: (attempt: Attempt | ScanFailure) => void,
+    resuming: boolean,
     decode: Decode = decodeReply,
     waits = 0,
   ): void {
@@ -186,58 +188,63 @@ export class Identifier {
       return;
     }
     const { gate } = this.options;
-    gate.enter(() =>
-      // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
-      // and the scan starts no new ones.
-      this.prober.start(target.host, target.port, request, (failure, bytes) => {
-        gate.release();
-        if (failure !== null) {
-          const code = exhaustionCode(failure.cause);
-          if (code === null) {
-            done({ error: failure });
-            return;
-          }
-          gate.exhausted();
-          if (waits >= MAX_EXHAUSTION_WAITS) {
-            const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports';
-            done(
-              new ScanFailure(
-                new HashctlError(
-                  'io',
-                  `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
-                  { cause: failure.error },
+    gate.enter(
+      () =>
+        // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
+        // and the scan starts no new ones.
+        this.prober.start(target.host, target.port, request, (failure, bytes) => {
+          gate.release();
+          if (failure !== null) {
+            const code = exhaustionCode(failure.cause);
+            if (code === null) {
+              done({ error: failure });
+              return;
+            }
+            gate.exhausted();
+            if (waits >= MAX_EXHAUSTION_WAITS) {
+              const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports';
+              done(
+                new ScanFailure(
+                  new HashctlError(
+                    'io',
+                    `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
+                    { cause: failure.error },
+                  ),
                 ),
-              ),
+              );
+              return;
+            }
+            this.options.sleep(this.backoff(waits)).then(
+              () => this.attempt(target, command, done, true, decode, waits + 1),
+              (sleepError: unknown) => done(new ScanFailure(sleepError)),
             );
             return;
           }
-          this.options.sleep(this.backoff(waits)).then(
-            () => this.attempt(target, command, done, decode, waits + 1),
-            (sleepError: unknown) => done(new ScanFailure(sleepError)),
-          );
-          return;
-        }
-        gate.succeeded();
-        let attempt: Attempt;
-        try {
-          attempt = { reply: decode(bytes as Uint8Array, command) };
-        } catch (decodeError) {
-          if (!(decodeError instanceof MinerError)) {
-            done(new ScanFailure(decodeError));
-            return;
+          gate.succeeded();
+          let attempt: Attempt;
+          try {
+            attempt = { reply: decode(bytes as Uint8Array, command) };
+          } catch (decodeError) {
+            if (!(decodeError instanceof MinerError)) {
+              done(new ScanFailure(decodeError));
+              return;
+            }
+            decodeError.requestSent = true; // bytes came back: something is listening
+            attempt = { error: decodeError };
           }
-          decodeError.requestSent = true; // bytes came back: something is listening
-          attempt = { error: decodeError };
-        }
-        done(attempt);
-      }),
+          done(attempt);
+        }),
+      resuming,
     );
   }
 
   private ask(target: Target, command: string): Promise<Attempt> {
     return new Promise((resolve, reject) =>
-      this.attempt(target, command, (attempt) =>
-        attempt instanceof ScanFailure ? reject(attempt.error) : resolve(attempt),
+      this.attempt(
+        target,
+        command,
+        (attempt) => (attempt instanceof ScanFailure ? reject(attempt.error) : resolve(attempt)),
+        true,
       ),
     );
   }
@@ -294,6 +301,7 @@ export class Identifier {
         }
         done({ outcome: 'miner', version: first.reply, roundTrips: trips });
       },
+      roundTrips > 0,
       decode,
     );
   }

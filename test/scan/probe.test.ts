@@ -199,6 +199,25 @@ describe('AdaptiveGate.enter', () => {
     expect(gate.inUse).toBe(0);
   });
 
+  it('lets the next connection of an endpoint under way go before endpoints not yet started', () => {
+    const gate = new AdaptiveGate(1);
+    const started: string[] = [];
+    gate.enter(() => started.push('first'));
+    gate.enter(() => started.push('new 1'));
+    gate.enter(() => started.push('new 2'));
+    gate.enter(() => started.push('follow-up'), true);
+    expect(started).toEqual(['first']);
+    gate.release();
+    gate.release();
+    gate.release();
+    expect(started).toEqual(['first', 'follow-up', 'new 1', 'new 2']);
+    gate.release();
+    // With a slot free and nobody waiting, a resuming start goes at once too.
+    gate.enter(() => started.push('retry'), true);
+    expect(started).toHaveLength(5);
+    gate.release();
+  });
+
   it('keeps to its share of starts per turn of the event loop', async () => {
     const gate = new AdaptiveGate(10_000);
     let started = 0;
