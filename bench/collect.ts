@@ -1,14 +1,25 @@
 // Collection benchmark (hashctl.md §10). Run: npx tsx bench/collect.ts [--quick]
 //  1. `hashctl collect --once` on N simulated miners (100 ms latency, simulator in its own process)
 //     against a bare node:net loop sending the very same requests at the same concurrency (the
-//     transport ceiling), whole processes, alternated, several rounds; and once against the seed
-//     design (20 worker threads, one blocking connection per command).
+//     transport ceiling), whole processes, alternated, several rounds; the same again warm (each
+//     round on a copy of a database that already holds a cycle, as cron runs it: every miner's
+//     dialect stored, so collect asks only its plan); and once against the seed design (20 worker
+//     threads, one blocking connection per command).
 //  2. One cycle on 10,000 miners: time and peak RSS.
 //  3. History bytes per miner-cycle on disk (table and its indexes).
 //  4. `live` / `history` latency on a generated database of 30 days × 1,000 miners at 1-minute cycles.
 // Writes bench/results/collect-<time>.json; benchCollect() returns the same object to bench/run.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +84,14 @@ export interface CollectBenchReport {
     collect_ok: number;
     collect_peak_rss_mb: number | null;
     net_peak_rss_mb: number | null;
+  };
+  warm_vs_net: {
+    requests_per_miner: number;
+    collect_ms: number[];
+    net_ms: number[];
+    collect_median_ms: number;
+    net_median_ms: number;
+    ratio: number | null;
   };
   seed_baseline: { ms: number[]; median_ms: number; collect_speedup: number | null } | null;
   big_farm: { miners: number; wall_ms: number; cycle_ms: number; ok: number; peak_rss_mb: number | null };
@@ -268,12 +287,12 @@ interface PlanEntry {
  * differ, hence the mapping by position in the inventory.
  */
 function planFromLog(
-  logFile: string,
+  lines: string[],
   calibrationTargets: string[],
   targets: string[],
 ): { plan: PlanEntry[]; requestsPerMiner: number } {
   const byTarget = new Map<string, { command: string; parameter: string | null }[]>();
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+  for (const line of lines) {
     if (!line) continue;
     const entry = JSON.parse(line) as { target: string; command: string; parameter: string | null };
     const list = byTarget.get(entry.target) ?? [];
@@ -294,6 +313,18 @@ function planFromLog(
     };
   });
   return { plan, requestsPerMiner: requests / targets.length };
+}
+
+/** The simulator's log once it stops growing (it is written as requests arrive). */
+async function settledLog(file: string): Promise<string[]> {
+  let size = -1;
+  for (let i = 0; i < 50; i++) {
+    const now = existsSync(file) ? statSync(file).size : 0;
+    if (now === size) break;
+    size = now;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
 // ---------------------------------------------------------------- history database
@@ -453,24 +484,39 @@ export async function benchCollect(
     String(options.concurrency),
   ];
   try {
-    // Calibration: which requests collect sends to each miner (from the simulator's log).
-    log(`calibrating: the requests collect sends to ${options.miners} miners`);
+    // Calibration: which requests collect sends to each miner (from the simulator's log), on a
+    // first run (empty database: first contact) and on the run after it (cron's usual case: each
+    // miner's dialect already stored).
+    log(`calibrating: the requests collect sends to ${options.miners} miners, cold and warm`);
     const logFile = join(work, 'calibration.ndjson');
     const calibration = await startSimulator(options.miners, 0, work, logFile);
     const calibrationTargets = calibration.targets;
+    let coldLines: string[];
+    let warmLines: string[];
     try {
-      const first = await run(collectArgs(calibration.inventoryFile, join(work, 'calibration.db')), work);
+      const calibrationDb = join(work, 'calibration.db');
+      const first = await run(collectArgs(calibration.inventoryFile, calibrationDb), work);
       if (first.code !== 0)
         throw new Error(`calibration collect failed (${first.code}): ${first.stderr.trim()}`);
+      coldLines = await settledLog(logFile);
+      const second = await run(collectArgs(calibration.inventoryFile, calibrationDb), work);
+      if (second.code !== 0)
+        throw new Error(`calibration collect failed (${second.code}): ${second.stderr.trim()}`);
+      warmLines = (await settledLog(logFile)).slice(coldLines.length);
     } finally {
       await calibration.stop();
     }
 
     // 1. collect against the bare loop, alternated, on a farm with latency.
     const sim = await startSimulator(options.miners, options.latencyMs, work);
-    const { plan, requestsPerMiner } = planFromLog(logFile, calibrationTargets, sim.targets);
+    const { plan, requestsPerMiner } = planFromLog(coldLines, calibrationTargets, sim.targets);
     const planFile = join(work, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
+    const warm = planFromLog(warmLines, calibrationTargets, sim.targets);
+    const warmPlanFile = join(work, 'plan-warm.json');
+    writeFileSync(warmPlanFile, JSON.stringify(warm.plan));
+    const warmMs: number[] = [];
+    const warmNetMs: number[] = [];
     const collectMs: number[] = [];
     const cycleMs: number[] = [];
     const netMs: number[] = [];
@@ -503,6 +549,32 @@ export async function benchCollect(
           }
           log(
             `  round ${round + 1}/${options.rounds} ${which}: ${Math.round((which === 'collect' ? collectMs : netMs).at(-1)!)} ms`,
+          );
+        }
+      }
+      // Warm: the same farm, each round on a copy of the database the first cold round left
+      // (dialects stored), against the bare loop sending what a warm run sends.
+      for (let round = 0; round < options.rounds; round++) {
+        const order = round % 2 === 0 ? ['collect', 'net'] : ['net', 'collect'];
+        for (const which of order) {
+          if (which === 'collect') {
+            const db = join(work, `warm-${round}.db`);
+            copyFileSync(join(work, 'round-0.db'), db);
+            const result = await run(collectArgs(sim.inventoryFile, db), work);
+            if (result.code !== 0)
+              throw new Error(`warm collect failed (${result.code}): ${result.stderr.trim()}`);
+            warmMs.push(result.wallMs);
+          } else {
+            const result = await run(
+              [join(work, 'net-loop.cjs'), warmPlanFile, String(options.concurrency)],
+              work,
+            );
+            if (result.code !== 0)
+              throw new Error(`net loop failed (${result.code}): ${result.stderr.trim()}`);
+            warmNetMs.push(result.wallMs);
+          }
+          log(
+            `  warm round ${round + 1}/${options.rounds} ${which}: ${Math.round((which === 'collect' ? warmMs : warmNetMs).at(-1)!)} ms`,
           );
         }
       }
@@ -572,6 +644,19 @@ export async function benchCollect(
         notes: note,
       } satisfies BenchResult,
     ];
+    const warmMedian = median(warmMs);
+    const warmNetMedian = median(warmNetMs);
+    results.push({
+      bench: 'collect',
+      subject: `hashctl collect --once, warm (${options.miners} miners, dialects stored by the run before)`,
+      value: warmMedian,
+      unit: 'ms',
+      better: 'lower',
+      baseline: { subject: 'bare node:net loop, same requests', value: warmNetMedian },
+      ratio: ratio(warmMedian, warmNetMedian),
+      samples: warmMs.length,
+      notes: `${options.miners} miners, ${options.latencyMs} ms latency, concurrency ${options.concurrency}, ${warm.requestsPerMiner.toFixed(2)} requests/miner`,
+    } satisfies BenchResult);
     if (seedMedian !== null) {
       results.push({
         bench: 'collect',
@@ -657,6 +742,14 @@ export async function benchCollect(
         collect_ok: collectOk,
         collect_peak_rss_mb: collectRss,
         net_peak_rss_mb: netRss,
+      },
+      warm_vs_net: {
+        requests_per_miner: warm.requestsPerMiner,
+        collect_ms: warmMs,
+        net_ms: warmNetMs,
+        collect_median_ms: warmMedian,
+        net_median_ms: warmNetMedian,
+        ratio: ratio(warmMedian, warmNetMedian),
       },
       seed_baseline:
         seedMedian === null

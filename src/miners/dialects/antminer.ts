@@ -79,21 +79,39 @@ function isDigits(text: string, from: number): boolean {
  * more, and this runs for every Antminer on every cycle.
  */
 export function chainIndexes(device: Rec): Record<ChainPrefix, number[]> {
-  const found = Object.fromEntries(CHAIN_PREFIXES.map((p) => [p, [] as number[]])) as Record<
-    ChainPrefix,
-    number[]
-  >;
-  for (const key of Object.keys(device)) {
+  const found: Record<ChainPrefix, number[]> = {
+    chain_acn: [],
+    chain_rate: [],
+    chain_xtime: [],
+    chain_offside_: [],
+    chain_opencore_: [],
+    chain_SN: [],
+    chain_power: [],
+    chain_consumption: [],
+    fan: [],
+  };
+  let unsorted = false;
+  for (const key in device) {
+    if (!Object.hasOwn(device, key)) continue;
+    // Every prefix starts `chain_` or `fan`: most keys are out after two character reads.
     const first = key.charCodeAt(0);
-    if (first !== 0x63 && first !== 0x66) continue; // 'c', 'f'
-    for (const prefix of CHAIN_PREFIXES) {
-      if (key.startsWith(prefix) && isDigits(key, prefix.length))
-        found[prefix].push(Number(key.slice(prefix.length)));
+    let prefix: ChainPrefix | undefined;
+    if (first === 0x66) {
+      if (key.startsWith('fan')) prefix = 'fan';
+    } else if (first === 0x63 && key.startsWith('chain_')) {
+      prefix = CHAIN_PREFIXES.find((p) => p !== 'fan' && key.startsWith(p));
     }
-  }
-  for (const prefix of CHAIN_PREFIXES) {
+    if (prefix === undefined || !isDigits(key, prefix.length)) continue;
     const list = found[prefix];
-    if (list.length > 1) found[prefix] = [...new Set(list)].sort((a, b) => a - b);
+    const n = Number(key.slice(prefix.length));
+    if (list.length > 0 && n <= (list[list.length - 1] as number)) unsorted = true;
+    list.push(n);
+  }
+  if (unsorted) {
+    for (const prefix of CHAIN_PREFIXES) {
+      const list = found[prefix];
+      if (list.length > 1) found[prefix] = [...new Set(list)].sort((a, b) => a - b);
+    }
   }
   return found;
 }
