@@ -113,6 +113,25 @@ export type FirstStage =
       reason: string;
       error: MinerError | null;
     };
+/** A first stage that failed to connect or to get a reply. */
+class NoMinerStage {
+  readonly kind: MinerErrorKind;
+
+  constructor(
+    readonly outcome: 'open' | 'none',
+    readonly roundTrips: number,
+    private readonly failure: MinerError | ProbeFailure,
+    readonly reason: string,
+  ) {
+    this.kind = failure.kind;
+  }
+
+  /** Built when read: a sweep's thousands of refused addresses need no Error each. */
+  get error(): MinerError {
+    return asMinerError(this.failure);
+  }
+}
+
 type ResultFields = Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>;
 
 /** Built field by field so that JSON keys come out in the documented order. */
@@ -280,18 +299,7 @@ export class Identifier {
             this.firstStageEach(target, done, decode, trips);
             return;
           }
-          const outcome = error.requestSent ? 'open' : 'none';
-          const reason = this.reason(error);
-          done({
-            outcome,
-            roundTrips: trips,
-            kind: error.kind,
-            reason,
-            // Built when read: a sweep's thousands of refused addresses need no Error each.
-            get error() {
-              return asMinerError(error);
-            },
-          });
+          done(new NoMinerStage(error.requestSent ? 'open' : 'none', trips, error, this.reason(error)));
           return;
         }
         if (!isMinerReply(first.reply)) {
