@@ -10,7 +10,7 @@
 // Only 127.0.0.0/8 is ever contacted; the namespace is deleted on every path.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddresses } from '../src/sim/addresses.js';
@@ -84,7 +84,31 @@ function formatIpv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 }
 
-function timed(command: string, args: string[], timeoutMs = 600_000): { ms: number; stdout: string } {
+/** Clock ticks per second of /proc/self/stat (USER_HZ: 100 on every Linux that matters). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user + system) of the children this process has waited for, from /proc/self/stat
+ * (cutime + cstime); null off Linux. On a busy machine it says what wall time cannot: how much work
+ * each subject did, whatever else competed for the cores.
+ */
+function childrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3: cutime is 16, cstime 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+function timed(
+  command: string,
+  args: string[],
+  timeoutMs = 600_000,
+): { ms: number; cpuMs: number | null; stdout: string } {
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
   const result = spawnSync(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,12 +116,20 @@ function timed(command: string, args: string[], timeoutMs = 600_000): { ms: numb
     timeout: timeoutMs,
   });
   const ms = performance.now() - started;
+  const cpuAfter = childrenCpuMs();
+  const cpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
   if (result.status !== 0) {
     throw new Error(
       `${command} ${args.join(' ')} exited ${result.status ?? result.signal}: ${String(result.stderr).trim().slice(0, 300)}`,
     );
   }
-  return { ms, stdout: String(result.stdout) };
+  return { ms, cpuMs, stdout: String(result.stdout) };
+}
+
+/** `CPU 712 ms` (median user + system of the samples), or nothing where it could not be read. */
+function cpuNote(samples: readonly (number | null)[]): string {
+  const known = samples.filter((value): value is number => value !== null);
+  return known.length === 0 ? '' : `; CPU ${Math.round(median(known))} ms`;
 }
 
 function hasCommand(name: string): boolean {
@@ -229,21 +261,25 @@ async function compareWithNmap(
       open: 0,
     }));
     const samples = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const cpuSamples = new Map<string, (number | null)[]>(subjects.map((s) => [s.name, []]));
     const nmapPath = hasCommand('nmap') ? 'nmap' : null;
     const nmapName = `nmap -sT -n -Pn -p 4028 --open ${options.range}`;
     const nmapSamples: number[] = [];
+    const nmapCpu: (number | null)[] = [];
     const nodeName = `bare node:net connect loop over ${rangeForm} (concurrency 1024)`;
     const nodeSamples: number[] = [];
+    const nodeCpu: (number | null)[] = [];
     const nmapOpen: number[] = [];
     const runRound = (record: boolean): void => {
       for (const [index, subject] of subjects.entries()) {
-        const { ms, stdout } = timed(process.execPath, subject.args);
+        const { ms, cpuMs, stdout } = timed(process.execPath, subject.args);
         if (!record) continue;
         samples.get(subject.name)?.push(ms);
+        cpuSamples.get(subject.name)?.push(cpuMs);
         checkScan(JSON.parse(stdout) as ScanJson, expected, subject.inRange, checks[index] as Check);
       }
       if (nmapPath) {
-        const { ms, stdout } = timed(nmapPath, [
+        const { ms, cpuMs, stdout } = timed(nmapPath, [
           '-sT',
           '-n',
           '-Pn',
@@ -256,12 +292,17 @@ async function compareWithNmap(
         ]);
         if (record) {
           nmapSamples.push(ms);
+          nmapCpu.push(cpuMs);
           nmapOpen.push(stdout.split('\n').filter((line) => line.includes('4028/open')).length);
         }
       }
-      const { ms } = timed(process.execPath, ['-e', nodeNetLoop(first, last, 1024)]);
-      if (record) nodeSamples.push(ms);
+      const { ms, cpuMs } = timed(process.execPath, ['-e', nodeNetLoop(first, last, 1024)]);
+      if (record) {
+        nodeSamples.push(ms);
+        nodeCpu.push(cpuMs);
+      }
     };
+    const loadBefore = loadavg()[0] ?? 0;
     runRound(false); // warm-up: page cache, simulator JIT
     for (let round = 0; round < options.rounds; round++) runRound(true);
 
@@ -274,7 +315,7 @@ async function compareWithNmap(
           subject: subject.name,
           unit: 'ms',
           better: 'lower',
-          notes: `${check.identified / check.runs}/${check.expected_miners} miners identified per run, ${check.wrong_make} wrong make, ${check.false_miners} false miners (target ≤ 4× nmap)`,
+          notes: `${check.identified / check.runs}/${check.expected_miners} miners identified per run, ${check.wrong_make} wrong make, ${check.false_miners} false miners (target ≤ 4× nmap)${cpuNote(cpuSamples.get(subject.name) ?? [])}`,
         },
         samples.get(subject.name) ?? [],
         nmapBaseline,
@@ -287,7 +328,7 @@ async function compareWithNmap(
           subject: nodeName,
           unit: 'ms',
           better: 'lower',
-          notes: 'connect only, no identification: the floor for a Node scanner',
+          notes: `connect only, no identification: the floor for a Node scanner${cpuNote(nodeCpu)}`,
         },
         nodeSamples,
         nmapBaseline,
@@ -298,7 +339,11 @@ async function compareWithNmap(
         bench: 'scan',
         skipped: 'nmap is not installed (apt-get install -y nmap): no nmap baseline',
       });
-    const nmapNote = nmapPath ? `nmap found ${median(nmapOpen)} open ports per run` : null;
+    // Wall times on a shared 2-core machine move with whatever else runs: say how busy it was.
+    const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after`;
+    const nmapNote = nmapPath
+      ? `nmap found ${median(nmapOpen)} open ports per run${cpuNote(nmapCpu)}; ${load}`
+      : load;
     return { results, checks, nmap: nmapNote };
   } finally {
     await stopChild(sim);
