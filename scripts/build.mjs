@@ -35,6 +35,9 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
+    // `createRequire(import.meta.url)` only runs from source: in the bundle, __HASHCTL_SEA__ is
+    // defined and the literal require() beside it is taken instead.
+    logOverride: { 'empty-import-meta': 'silent' },
     metafile,
     // The SEA can require built-ins only: everything is bundled there (its code cache absorbs the size).
     ...(sea ? {} : { packages: 'external' }),

@@ -14,7 +14,7 @@
 // - A STATUS that is there but unreadable (null, a number, `[]`, `[{}]`) is a `parse` error: the
 //   miner gave a verdict we cannot read, so claiming success would be a guess.
 // - Leading NULs are skipped and UTF-16 is read as such (./frame.ts); both are named as repairs.
-import { jsonrepair } from 'jsonrepair';
+import { createRequire } from 'node:module';
 import { MinerError } from '../errors.js';
 import type { DecodedReply, ReplyStatus } from './types.js';
 import { type Frame, decodeFrameText, firstFrame } from './frame.js';
@@ -205,6 +205,26 @@ function decodeJson(
   }
   if (result.truncated && reply.status.status === '') throw cutBeforeStatus();
   return reply;
+}
+
+/** Set by esbuild (scripts/build.mjs); undefined when run from source (tests, tsx). */
+declare const __HASHCTL_SEA__: boolean | undefined;
+
+type JsonRepair = typeof import('jsonrepair').jsonrepair;
+let jsonrepairFn: JsonRepair | undefined;
+
+function loadJsonrepair(): JsonRepair {
+  if (typeof __HASHCTL_SEA__ === 'boolean') {
+    // Bundled: esbuild resolves this literal require (embedded in the SEA, external otherwise).
+    return (require('jsonrepair') as typeof import('jsonrepair')).jsonrepair;
+  }
+  return (createRequire(import.meta.url)('jsonrepair') as typeof import('jsonrepair')).jsonrepair;
+}
+
+/** jsonrepair, loaded on first use: a handful of replies ever need it, every start would pay for it. */
+function jsonrepair(text: string): string {
+  jsonrepairFn ??= loadJsonrepair();
+  return jsonrepairFn(text);
 }
 
 function lastResort(
