@@ -1,7 +1,7 @@
-// One request in, one reply string out: access control (§7), multi-command joins (§4, §15) and the
+// One request in, the reply's bytes out: access control (§7), multi-command joins (§4, §15) and the
 // profile's handlers. Pure apart from the miner state it advances; no sockets here.
 import { accessAllows, accessDenied, invalidCommand, reply } from './commands.js';
-import { renderJoined, renderJson, renderText, status } from './render.js';
+import { renderJoined, renderJson, renderTextBytes, status } from './render.js';
 import type { SimRequest } from './request.js';
 import type { Rng } from './rng.js';
 import { advance } from './state.js';
@@ -15,7 +15,8 @@ export interface DispatchTarget {
 }
 
 export interface Dispatched {
-  body: string;
+  /** The reply as it goes on the wire: UTF-8, with the profile's NUL terminator (§1). */
+  body: Buffer;
   after?: 'restart' | 'quit';
 }
 
@@ -33,7 +34,8 @@ export function dispatch(target: DispatchTarget, request: SimRequest, now: numbe
     inJoin: false,
     rng: target.rng,
   };
-  const render = (r: Reply): string => (request.json ? renderJson(r, profile, when) : renderText(r, when));
+  const render = (r: Reply): Buffer =>
+    request.json ? renderJson(r, profile, when) : renderTextBytes(r, profile, when);
 
   if (request.error) {
     const s =

@@ -1,32 +1,71 @@
 // Replies to bytes: the cgminer JSON envelope (§3.1), the plain-text form (§3.2) and the keyed
 // multi-command layout (§4), with each profile's own quirks (sorted keys, glued `}{`).
-import { type Rec, toJson, toText } from './json.js';
+import { JsonWriter, type Rec, toJson, toText } from './json.js';
 import type { Profile, Reply, Status } from './types.js';
 
 /** Sections that text mode introduces with a bare name token (`SUMMARY,Elapsed=…`). */
 const NAMED_TEXT_SECTIONS = new Set(['SUMMARY', 'VERSION', 'CONFIG', 'COIN', 'ASCS', 'PGAS', 'LCD']);
 
-function statusJson(status: Status, when: number): string {
-  let out = `{"STATUS":"${status.STATUS}","When":${when},"Code":${status.Code},"Msg":${JSON.stringify(status.Msg)}`;
-  if (status.Description !== undefined) out += `,"Description":${JSON.stringify(status.Description)}`;
-  return `${out}}`;
+function writeStatus(w: JsonWriter, status: Status, when: number): void {
+  w.raw('{"STATUS":"');
+  w.raw(status.STATUS);
+  w.raw('","When":');
+  w.number(when);
+  w.raw(',"Code":');
+  w.number(status.Code);
+  w.raw(',"Msg":');
+  w.string(status.Msg);
+  if (status.Description !== undefined) {
+    w.raw(',"Description":');
+    w.string(status.Description);
+  }
+  w.byte(0x7d);
 }
 
-export function renderJson(reply: Reply, profile: Profile, when: number): string {
-  if (reply.type === 'bare') return reply.text;
-  if (reply.type === 'object') return toJson(reply.object);
-  let out = `{"STATUS":[${statusJson(reply.status, when)}]`;
+function writeJson(w: JsonWriter, reply: Reply, profile: Profile, when: number): void {
+  if (reply.type === 'bare') {
+    w.raw(reply.text);
+    return;
+  }
+  if (reply.type === 'object') {
+    w.value(reply.object, false);
+    return;
+  }
+  w.raw('{"STATUS":[');
+  writeStatus(w, reply.status, when);
+  w.byte(0x5d);
   if (reply.section !== undefined && reply.records !== undefined) {
-    out += `,"${reply.section}":[`;
+    w.raw(',"');
+    w.raw(reply.section);
+    w.raw('":[');
     const records = reply.records;
+    const sortKeys = profile.sortKeys === true;
     for (let i = 0; i < records.length; i++) {
       // bmminer prints the STATS header without a separator before the first device (§12 #1).
-      if (i > 0 && !(reply.glue && i === 1)) out += ',';
-      out += toJson(records[i] as Rec, profile.sortKeys === true);
+      if (i > 0 && !(reply.glue && i === 1)) w.byte(0x2c);
+      w.value(records[i] as Rec, sortKeys);
     }
-    out += ']';
+    w.byte(0x5d);
   }
-  return `${out},"id":1}`;
+  w.raw(',"id":1}');
+}
+
+/** One scratch buffer for every reply: rendering is synchronous, so replies never interleave. */
+const scratch = new JsonWriter();
+
+/** The reply's bytes on the wire in JSON mode, with the profile's NUL terminator (§1). */
+export function renderJson(reply: Reply, profile: Profile, when: number): Buffer {
+  writeJson(scratch.reset(), reply, profile, when);
+  return scratch.finish(profile.nul);
+}
+
+/** The reply's bytes on the wire in text mode (§3.2). */
+export function renderTextBytes(reply: Reply, profile: Profile, when: number): Buffer {
+  return textBytes(renderText(reply, when), profile);
+}
+
+function textBytes(text: string, profile: Profile): Buffer {
+  return Buffer.from(profile.nul ? `${text}\0` : text, 'utf8');
 }
 
 export function renderText(reply: Reply, when: number): string {
@@ -55,11 +94,22 @@ export function renderJoined(
   profile: Profile,
   when: number,
   json: boolean,
-): string {
-  if (!json) return parts.map(([name, reply]) => `CMD=${name}|${renderText(reply, when)}`).join('');
-  let out = '{';
-  for (const [name, reply] of parts) out += `${JSON.stringify(name)}:[${renderJson(reply, profile, when)}],`;
-  return `${out}"id":1}`;
+): Buffer {
+  if (!json)
+    return textBytes(
+      parts.map(([name, reply]) => `CMD=${name}|${renderText(reply, when)}`).join(''),
+      profile,
+    );
+  const w = scratch.reset();
+  w.byte(0x7b);
+  for (const [name, reply] of parts) {
+    w.string(name);
+    w.raw(':[');
+    writeJson(w, reply, profile, when);
+    w.raw('],');
+  }
+  w.raw('"id":1}');
+  return w.finish(profile.nul);
 }
 
 export function status(letter: Status['STATUS'], code: number, msg: string, description?: string): Status {

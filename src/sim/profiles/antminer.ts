@@ -4,7 +4,17 @@ import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
 import { fx, type Rec } from '../json.js';
 import { readings, type Readings } from '../state.js';
 import type { CommandCtx, CommandSpec, Profile } from '../types.js';
-import { bitmainPools, chipString, epochS, GH, MH, poolsCommand, shareTotals, sinceHms } from './common.js';
+import {
+  bitmainPools,
+  chipString,
+  epochS,
+  GH,
+  MH,
+  numberedKeys,
+  poolsCommand,
+  shareTotals,
+  sinceHms,
+} from './common.js';
 
 export interface BitmainIdentity {
   /** VERSION/STATS header key: `BMMiner`, `CGMiner` or Vnish's `Cgminer` in stats. */
@@ -20,6 +30,24 @@ export interface BitmainIdentity {
   /** Hashrate unit of the `GHS` fields: GH/s for SHA-256, MH/s for scrypt (§9). */
   unitHs: number;
 }
+
+/** Numbered stats keys (`temp2_7`), built once. */
+const KEY_CHAIN_ACN = numberedKeys('chain_acn');
+const KEY_CHAIN_ACS = numberedKeys('chain_acs');
+const KEY_CHAIN_HW = numberedKeys('chain_hw');
+const KEY_CHAIN_RATE = numberedKeys('chain_rate');
+const KEY_CHAIN_RATEIDEAL = numberedKeys('chain_rateideal');
+const KEY_FAN = numberedKeys('fan');
+const KEY_FREQ = numberedKeys('freq');
+const KEY_FREQ_AVG = numberedKeys('freq_avg');
+const KEY_TEMP = numberedKeys('temp');
+const KEY_TEMP2U = numberedKeys('temp2_');
+const KEY_TEMP3 = numberedKeys('temp3');
+const KEY_TEMP3U = numberedKeys('temp3_');
+const KEY_TEMP4U = numberedKeys('temp4_');
+const KEY_TEMP_CHIP = numberedKeys('temp_chip');
+const KEY_TEMP_PCB = numberedKeys('temp_pcb');
+const KEY_TEMP_PIC = numberedKeys('temp_pic');
 
 function ok(ctx: CommandCtx, code: number, msg: string, section: string, records: Rec[]) {
   return reply(ctx, 'S', code, msg, section, records);
@@ -107,31 +135,31 @@ function s9EraDevice(
     fan_num: r.fans.filter((f) => f.rpm > 0).length,
   };
   const fanSlots = slots === 16 ? 8 : r.fans.length;
-  for (let i = 1; i <= fanSlots; i++) rec[`fan${i}`] = byFan.get(i)?.rpm ?? 0;
+  for (let i = 1; i <= fanSlots; i++) rec[KEY_FAN(i)] = byFan.get(i)?.rpm ?? 0;
   rec.temp_num = r.boards.length;
-  for (let i = 1; i <= slots; i++) rec[`temp${i}`] = Math.round(byChain.get(i)?.pcbC ?? 0);
-  for (let i = 1; i <= slots; i++) rec[`temp2_${i}`] = Math.round(byChain.get(i)?.chipC ?? 0);
-  for (let i = 1; i <= slots; i++) rec[`temp3_${i}`] = 0;
-  for (let i = 1; i <= slots; i++) rec[`freq_avg${i}`] = fx(byChain.get(i)?.frequencyMhz ?? 0, 2);
+  for (let i = 1; i <= slots; i++) rec[KEY_TEMP(i)] = Math.round(byChain.get(i)?.pcbC ?? 0);
+  for (let i = 1; i <= slots; i++) rec[KEY_TEMP2U(i)] = Math.round(byChain.get(i)?.chipC ?? 0);
+  for (let i = 1; i <= slots; i++) rec[KEY_TEMP3U(i)] = 0;
+  for (let i = 1; i <= slots; i++) rec[KEY_FREQ_AVG(i)] = fx(byChain.get(i)?.frequencyMhz ?? 0, 2);
   rec.total_rateideal = fx(r.nominalHs / id.unitHs, 2);
   rec.total_freqavg = fx(r.boards[0]?.frequencyMhz ?? 0, 2);
   rec.total_acn = r.boards.reduce((n, b) => n + b.board.chips, 0);
   rec.total_rate = fx(r.currentHs / id.unitHs, 2);
   for (let i = 1; i <= slots; i++)
-    rec[`chain_rateideal${i}`] = fx((byChain.get(i)?.nominalHs ?? 0) / id.unitHs, 2);
+    rec[KEY_CHAIN_RATEIDEAL(i)] = fx((byChain.get(i)?.nominalHs ?? 0) / id.unitHs, 2);
   rec.temp_max = Math.round(r.boardMaxC);
   rec['Device Hardware%'] = fx(0.0184, 4);
   rec.no_matching_work = Math.floor(ctx.state.hwErrors);
-  for (let i = 1; i <= slots; i++) rec[`chain_acn${i}`] = byChain.get(i)?.board.chips ?? 0;
+  for (let i = 1; i <= slots; i++) rec[KEY_CHAIN_ACN(i)] = byChain.get(i)?.board.chips ?? 0;
   for (let i = 1; i <= slots; i++) {
     const b = byChain.get(i);
-    rec[`chain_acs${i}`] = b ? chipString(b.board.chips, b.board.chipsExpected, 8) : '';
+    rec[KEY_CHAIN_ACS(i)] = b ? chipString(b.board.chips, b.board.chipsExpected, 8) : '';
   }
   for (let i = 1; i <= slots; i++)
-    rec[`chain_hw${i}`] = Math.floor((byChain.get(i) ? ctx.state.hwErrors : 0) / 3);
+    rec[KEY_CHAIN_HW(i)] = Math.floor((byChain.get(i) ? ctx.state.hwErrors : 0) / 3);
   for (let i = 1; i <= slots; i++) {
     const b = byChain.get(i);
-    rec[`chain_rate${i}`] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
+    rec[KEY_CHAIN_RATE(i)] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
   }
   return rec;
 }
@@ -155,11 +183,11 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     frequency: ctx.profile.frequencyMhz,
     fan_num: r.fans.length,
   };
-  for (const f of r.fans) rec[`fan${f.fan.slot}`] = f.rpm;
+  for (const f of r.fans) rec[KEY_FAN(f.fan.slot)] = f.rpm;
   rec.temp_num = r.boards.length;
   r.boards.forEach((b, i) => {
-    rec[`temp${i + 1}`] = Math.round(b.pcbC);
-    rec[`temp2_${i + 1}`] = Math.round(b.chipC);
+    rec[KEY_TEMP(i + 1)] = Math.round(b.pcbC);
+    rec[KEY_TEMP2U(i + 1)] = Math.round(b.chipC);
   });
   const dash = (i: number, offset: number) => {
     const b = slot(i);
@@ -168,9 +196,9 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     const cool = Math.round(b.inletC) + offset;
     return `${hot}-${cool}-${hot - 9}-${hot - 8}`;
   };
-  for (let i = 1; i <= 4; i++) rec[`temp_pcb${i}`] = dash(i, 0);
-  for (let i = 1; i <= 4; i++) rec[`temp_chip${i}`] = dash(i, 5);
-  for (let i = 1; i <= 4; i++) rec[`temp_pic${i}`] = dash(i, -10);
+  for (let i = 1; i <= 4; i++) rec[KEY_TEMP_PCB(i)] = dash(i, 0);
+  for (let i = 1; i <= 4; i++) rec[KEY_TEMP_CHIP(i)] = dash(i, 5);
+  for (let i = 1; i <= 4; i++) rec[KEY_TEMP_PIC(i)] = dash(i, -10);
   Object.assign(rec, {
     total_rateideal: fx(r.nominalHs / id.unitHs, 1),
     rate_unit: 'GH',
@@ -180,17 +208,17 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     temp_max: 0,
     no_matching_work: Math.floor(ctx.state.hwErrors),
   });
-  for (let i = 1; i <= 4; i++) rec[`chain_acn${i}`] = slot(i)?.board.chips ?? 0;
+  for (let i = 1; i <= 4; i++) rec[KEY_CHAIN_ACN(i)] = slot(i)?.board.chips ?? 0;
   for (let i = 1; i <= 4; i++) {
     const b = slot(i);
-    rec[`chain_acs${i}`] = b ? chipString(b.board.chips, b.board.chipsExpected, 3) : '';
+    rec[KEY_CHAIN_ACS(i)] = b ? chipString(b.board.chips, b.board.chipsExpected, 3) : '';
   }
-  for (let i = 1; i <= 4; i++) rec[`chain_hw${i}`] = slot(i) ? Math.floor(ctx.state.hwErrors / 3) : 0;
+  for (let i = 1; i <= 4; i++) rec[KEY_CHAIN_HW(i)] = slot(i) ? Math.floor(ctx.state.hwErrors / 3) : 0;
   for (let i = 1; i <= 4; i++) {
     const b = slot(i);
-    rec[`chain_rate${i}`] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
+    rec[KEY_CHAIN_RATE(i)] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
   }
-  for (let i = 1; i <= 4; i++) rec[`freq${i}`] = slot(i)?.frequencyMhz ?? 0;
+  for (let i = 1; i <= 4; i++) rec[KEY_FREQ(i)] = slot(i)?.frequencyMhz ?? 0;
   rec.miner_version = id.miner;
   rec.miner_id = ctx.miner.key
     .replace(/[^0-9]/g, '')
@@ -530,34 +558,34 @@ function l3Device(ctx: CommandCtx, r: Readings): Rec {
     frequency: String(ctx.profile.frequencyMhz),
     fan_num: r.fans.length,
   };
-  for (const f of r.fans) rec[`fan${f.fan.slot}`] = f.rpm;
+  for (const f of r.fans) rec[KEY_FAN(f.fan.slot)] = f.rpm;
   rec.temp_num = r.boards.length;
   r.boards.forEach((b, i) => {
-    rec[`temp${i + 1}`] = Math.round(b.pcbC);
+    rec[KEY_TEMP(i + 1)] = Math.round(b.pcbC);
   });
   r.boards.forEach((b, i) => {
-    rec[`temp2_${i + 1}`] = Math.round(b.chipC);
+    rec[KEY_TEMP2U(i + 1)] = Math.round(b.chipC);
   });
   r.boards.forEach((_, i) => {
-    rec[`temp3${i + 1}`] = 0;
+    rec[KEY_TEMP3(i + 1)] = 0;
   });
   r.boards.forEach((_, i) => {
-    rec[`temp4_${i + 1}`] = 0;
+    rec[KEY_TEMP4U(i + 1)] = 0;
   });
   rec.temp_max = Math.round(r.boardMaxC);
   rec['Device Hardware%'] = fx(0, 4);
   rec.no_matching_work = Math.floor(ctx.state.hwErrors);
   r.boards.forEach((b, i) => {
-    rec[`chain_acn${i + 1}`] = b.board.chips;
+    rec[KEY_CHAIN_ACN(i + 1)] = b.board.chips;
   });
   r.boards.forEach((b, i) => {
-    rec[`chain_acs${i + 1}`] = chipString(b.board.chips, b.board.chipsExpected, 8);
+    rec[KEY_CHAIN_ACS(i + 1)] = chipString(b.board.chips, b.board.chipsExpected, 8);
   });
   r.boards.forEach((_, i) => {
-    rec[`chain_hw${i + 1}`] = Math.floor(ctx.state.hwErrors / 4);
+    rec[KEY_CHAIN_HW(i + 1)] = Math.floor(ctx.state.hwErrors / 4);
   });
   r.boards.forEach((b, i) => {
-    rec[`chain_rate${i + 1}`] = (b.currentHs / MH).toFixed(2);
+    rec[KEY_CHAIN_RATE(i + 1)] = (b.currentHs / MH).toFixed(2);
   });
   return rec;
 }

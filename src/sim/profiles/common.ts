@@ -146,14 +146,32 @@ export function poolsCommand(build: (ctx: CommandCtx) => Rec[]): CommandSpec {
   });
 }
 
+/** Chip strings by `chips:expected:group`: a handful per farm, each rebuilt char by char before. */
+const chipStrings = new Map<string, string>();
+
 /** Chip status string as Bitmain prints it: groups of `o`, `x` for chips that are gone. */
 export function chipString(chips: number, expected: number, group: number): string {
-  let out = '';
+  const key = `${chips}:${expected}:${group}`;
+  let out = chipStrings.get(key);
+  if (out !== undefined) return out;
+  const chars: string[] = [];
   for (let i = 0; i < expected; i++) {
-    if (i % group === 0) out += ' ';
-    out += i < chips ? 'o' : 'x';
+    if (i % group === 0) chars.push(' ');
+    chars.push(i < chips ? 'o' : 'x');
   }
+  // join() makes one flat string, which every reply embedding it copies without walking pieces.
+  out = chars.join('');
+  if (chipStrings.size < 1024) chipStrings.set(key, out);
   return out;
+}
+
+/**
+ * `prefix0`…`prefixN`: numbered field names (`temp2_7`, `chain_acs3`) built once instead of on
+ * every reply; index with the slot number.
+ */
+export function numberedKeys(prefix: string, last = 16): (i: number) => string {
+  const keys = Array.from({ length: last + 1 }, (_, i) => `${prefix}${i}`);
+  return (i) => keys[i] ?? `${prefix}${i}`;
 }
 
 export function round(value: number, digits = 0): number {
