@@ -2,7 +2,7 @@
 // node_modules: bundled, undici and zod alone tripled the file V8 compiles on every start (~60 ms).
 // scripts/package.mjs reuses bundle() for the single binary, with everything and the addon embedded.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -51,8 +51,4 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle({ outfile: `${root}/dist/hashctl.cjs` });
-  // bin/hashctl's V8 code caches of earlier bundles: the next run writes one for this bundle.
-  for (const name of readdirSync(`${root}/dist`)) {
-    if (/^hashctl\.cjs\..*\.cache$/.test(name)) rmSync(`${root}/dist/${name}`, { force: true });
-  }
 }
