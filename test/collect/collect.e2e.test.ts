@@ -109,6 +109,16 @@ describe('hashctl collect (end to end)', () => {
     const history = await run(['history', first, '--db', dbPath, '--json']);
     expect(history.code).toBe(0);
     expect(JSON.parse(history.stdout)).toMatchObject({ miner: first, samples: 1 });
+    // The chart and the table load their packages with import(): twice, as a start-up cache would
+    // only show its effect from the second run on.
+    for (let i = 0; i < 2; i++) {
+      const chart = await run(['history', first, '--db', dbPath]);
+      expect(chart.stderr).toBe('');
+      expect(chart.stdout).toMatch(/min .* avg .* max/);
+      const table = await run(['live', '--db', dbPath], { HASHCTL_FORMAT: 'table' });
+      expect(table.stderr).toBe('');
+      expect(table.code).toBe(0);
+    }
 
     const exported = await run(['export', '--db', dbPath, '--format', 'csv']);
     expect(exported.code).toBe(0);
