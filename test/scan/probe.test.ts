@@ -172,7 +172,7 @@ describe('Prober', () => {
     expect(error).toBeInstanceOf(MinerError);
     expect(error).toMatchObject({ kind: 'refused', requestSent: false });
     expect(error?.message).toMatch(/^connection refused by 127\.0\.0\.1:\d+$/);
-    expect((error?.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect((error?.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
     expect(refusal.error?.error).toBe(error);
 
     const small = new Prober({ ...options, maxBytes: 16 });
