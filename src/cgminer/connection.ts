@@ -154,8 +154,9 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
           buffer: readBuffer,
           callback: (nread: number, buffer: Uint8Array) => {
             if (settled) return false;
-            // The buffer is shared by every socket and refilled by the next read: keep a copy.
-            const state = reader.push(buffer.slice(0, nread));
+            // The buffer is shared by every socket and refilled by the next read: keep a copy
+            // (Uint8Array#slice copies; on a Buffer, slice would be a view).
+            const state = reader.push(Uint8Array.prototype.slice.call(buffer, 0, nread));
             if (state === 'too_large') fail('too_large', `reply from ${where} is larger than ${maxBytes} bytes`);
             else if (state === 'complete') settle({ result: { bytes: reader.bytes(), terminated: true } });
             return true;

@@ -225,3 +225,35 @@ describe('connection: failure classes', () => {
     expect(() => client({ retries: 1.5 })).toThrow(/retries/);
   });
 });
+
+describe('exchange reads many sockets at once', () => {
+  it('keeps each reply whole and its own while chunks of many replies interleave', async () => {
+    // Sockets share one read buffer: a chunk kept as a view instead of a copy would be overwritten
+    // by another socket's next read. Distinct 48 KB replies in 4 KB pieces, all in flight together.
+    const replies = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({
+        STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary' }],
+        pad: String(i % 10).repeat(48_000),
+        id: 1,
+      }),
+    );
+    const servers = await Promise.all(
+      replies.map((bytes) => miner({ kind: 'trickle', bytes, chunkSize: 4096, delayMs: 1 })),
+    );
+    const results = await Promise.all(
+      servers.map((server) =>
+        exchange({
+          host: '127.0.0.1',
+          port: server.target.port,
+          request: REQUEST,
+          connectTimeoutMs: 2000,
+          timeoutMs: 10_000,
+          maxBytes: 1 << 20,
+        }),
+      ),
+    );
+    results.forEach((result, i) => {
+      expect(Buffer.from(result.bytes).toString('utf8').replace(/\0$/, '')).toBe(replies[i]);
+    });
+  });
+});
