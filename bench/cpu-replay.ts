@@ -17,7 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/cgminer/client.js';
 import { type ExchangeOptions, type ExchangeResult, exchange } from '../src/cgminer/connection.js';
 import { pollOne, runCycle } from '../src/collect/cycle.js';
-import { createDialectCache, dialectHint, fetchSnapshot, seedDialect } from '../src/miners/fetch.js';
+import {
+  createDialectCache,
+  dialectHint,
+  dialectStatics,
+  fetchSnapshot,
+  seedDialect,
+} from '../src/miners/fetch.js';
 import { openStore } from '../src/store/index.js';
 import type { Target } from '../src/targets/types.js';
 import { runPool } from '../src/util/pool.js';
@@ -41,14 +47,14 @@ const keyOf = (o: ExchangeOptions) => `${o.host}:${o.port} ${Buffer.from(o.reque
 interface Recording {
   targets: Target[];
   replies: Map<string, ExchangeResult>;
-  /** --warm: each miner's stored dialect hint after a first cycle. */
-  hints: Map<string, string>;
+  /** --warm: each miner's stored dialect hint (and static replies) after a first cycle. */
+  hints: Map<string, { hint: string; statics: string | null }>;
 }
 
 /** A cache as collect --once builds it: empty, or seeded from the hints a first run stored. */
-function cacheFor(hints: Map<string, string>) {
+function cacheFor(hints: Recording['hints']) {
   const cache = createDialectCache();
-  for (const [key, hint] of hints) seedDialect(cache, key, hint);
+  for (const [key, { hint, statics }] of hints) seedDialect(cache, key, hint, statics);
   return cache;
 }
 
@@ -89,7 +95,7 @@ async function record(work: string): Promise<Recording> {
       return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
     });
     const replies = new Map<string, ExchangeResult>();
-    const hints = new Map<string, string>();
+    const hints: Recording['hints'] = new Map();
     if (warm) {
       // A first run, unrecorded, that learns every miner's dialect.
       const learning = createClient({
@@ -107,8 +113,9 @@ async function record(work: string): Promise<Recording> {
         ),
       )) {
         if (!outcome.ok) throw new Error(`learning: ${outcome.target.key} failed: ${outcome.error.message}`);
-        const hint = dialectHint(learned.get(outcome.target.key));
-        if (hint !== null) hints.set(outcome.target.key, hint);
+        const entry = learned.get(outcome.target.key);
+        const hint = dialectHint(entry);
+        if (hint !== null) hints.set(outcome.target.key, { hint, statics: dialectStatics(entry) });
       }
     }
     const client = createClient({

@@ -2,7 +2,7 @@
 // cron run, a new process every minute, asks each miner only what its firmware needs, in as few
 // requests as it allows, instead of first contact's wide probe. Write-only-on-change: a farm whose
 // miners keep their firmware writes nothing here after the first cycle.
-import { type DialectCache, dialectHint, seedDialect } from '../miners/fetch.js';
+import { type DialectCache, dialectHint, dialectStatics, seedDialect } from '../miners/fetch.js';
 import { type CycleHook, minerStatements, type Store } from '../store/index.js';
 import { targetKey } from '../targets/types.js';
 
@@ -14,24 +14,35 @@ export interface StoredDialects {
 }
 
 /** Seeds `cache` from the site's stored hints; the hook keeps them current. */
-export function storedDialects(store: Store, site: string, cache: DialectCache): StoredDialects {
+export function storedDialects(
+  store: Store,
+  site: string,
+  cache: DialectCache,
+  now: number = Date.now(),
+): StoredDialects {
   const miners = store.prepared(minerStatements);
-  const stored = new Map<string, string>();
+  /** target key → what the store holds: the hint and when its statics were asked. */
+  const stored = new Map<string, { hint: string; staticsAt: number | null }>();
   for (const row of miners.dialects(site)) {
     const key = targetKey(row.host, row.port);
-    if (seedDialect(cache, key, row.dialect)) stored.set(key, row.dialect);
+    if (seedDialect(cache, key, row.dialect, row.statics, now)) {
+      stored.set(key, { hint: row.dialect, staticsAt: cache.get(key)?.staticsAt ?? null });
+    }
   }
   const hook: CycleHook = (_db, cycle) => {
     for (const { minerId, outcome } of cycle.miners) {
       // A failed poll says nothing new about the dialect.
       if (!outcome.ok) continue;
       const key = outcome.target.key;
-      const hint = dialectHint(cache.get(key));
-      if (hint === (stored.get(key) ?? null)) continue;
-      miners.setDialect(minerId, hint);
+      const entry = cache.get(key);
+      const hint = dialectHint(entry);
+      const staticsAt = entry?.staticsAt ?? null;
+      const before = stored.get(key);
+      if (hint === (before?.hint ?? null) && staticsAt === (before?.staticsAt ?? null)) continue;
+      miners.setDialect(minerId, hint, dialectStatics(entry));
       // Should the cycle roll back, this only costs the miner a first contact in a later run.
       if (hint === null) stored.delete(key);
-      else stored.set(key, hint);
+      else stored.set(key, { hint, staticsAt });
     }
   };
   return { hook, seeded: stored.size };

@@ -118,7 +118,7 @@ export async function runCollect(
       });
       const cache = createDialectCache();
       // What earlier runs learned of each miner's firmware: this run asks only what it needs.
-      const dialects = storedDialects(store, opts.site, cache);
+      const dialects = storedDialects(store, opts.site, cache, ctx.now());
       // A refused key or a wrong endpoint is a failure cron should see (hashctl.md §9: exit 1),
       // even though the cycle itself is safely stored and its batches stay pending.
       let uploadRefused = false;
@@ -134,7 +134,8 @@ export async function runCollect(
           store,
           pollAll: (fn) => runPool(targets, concurrency, fn),
           // No signal on purpose: SIGINT/SIGTERM let the cycle in flight finish and be stored.
-          fetchSnapshot: async (target) => (await fetchSnapshot(client, target, { cache })).snapshot,
+          fetchSnapshot: async (target) =>
+            (await fetchSnapshot(client, target, { cache, now: ctx.now })).snapshot,
           now: ctx.now,
           sleep: ctx.sleep,
           signal: ctx.signal,

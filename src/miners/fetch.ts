@@ -79,6 +79,9 @@ export interface DialectEntry {
   statics: Record<string, DecodedReply>;
   cyclesSinceStatics: number;
   lastUptime: number | null;
+  /** When the statics were asked (ms), and when the miner had booted then (now − uptime): kept in the store. */
+  staticsAt: number | null;
+  bootedAt: number | null;
 }
 
 /** target key → what worked for that miner last time. */
@@ -94,25 +97,86 @@ export function dialectHint(entry: DialectEntry | undefined): string | null {
   return entry.singles ? `${entry.family} singles` : entry.family;
 }
 
+/** Stored static replies are asked again when older than this (a cron cycle a minute: 60 cycles). */
+export const STATIC_MAX_AGE_MS = 60 * 60_000;
+/** Boot times further apart than this mean the miner rebooted (uptime and clocks are read seconds apart). */
+const REBOOT_SLACK_MS = 120_000;
+
+/** What the store keeps of an entry's static replies (miners.dialect_statics), or null when it has none. */
+export function dialectStatics(entry: DialectEntry | undefined): string | null {
+  if (entry === undefined || entry.staticsAt === null || Object.keys(entry.statics).length === 0) return null;
+  return JSON.stringify({ at: entry.staticsAt, booted_at: entry.bootedAt, replies: entry.statics });
+}
+
+function isStoredReply(value: unknown): value is DecodedReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const reply = value as Record<string, unknown>;
+  return (
+    reply.ok === true &&
+    typeof reply.body === 'object' &&
+    reply.body !== null &&
+    typeof reply.status === 'object' &&
+    reply.status !== null &&
+    Array.isArray(reply.repairs)
+  );
+}
+
+/** The stored statics if they are whole, fresh and of this plan; anything else is asked again. */
+function storedStatics(
+  json: string | null | undefined,
+  names: readonly string[],
+  now: number,
+): { statics: Record<string, DecodedReply>; at: number; bootedAt: number | null } | null {
+  if (!json || names.length === 0) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { at, booted_at: bootedAt, replies } = parsed as Record<string, unknown>;
+  if (typeof at !== 'number' || !(now - at >= 0 && now - at < STATIC_MAX_AGE_MS)) return null;
+  if (bootedAt !== null && typeof bootedAt !== 'number') return null;
+  if (typeof replies !== 'object' || replies === null) return null;
+  const statics: Record<string, DecodedReply> = {};
+  for (const name of names) {
+    const reply = (replies as Record<string, unknown>)[name];
+    if (!isStoredReply(reply) || reply.command !== name) return null;
+    statics[name] = reply;
+  }
+  return { statics, at, bootedAt };
+}
+
 /**
  * Seeds the cache from a stored hint, so a cron run's first cycle asks the dialect's own commands
- * (no first-contact probe). Static replies are not stored: they are asked again on the first cycle.
- * An unknown or damaged hint is ignored (first contact); a wrong one costs one extra request, since
- * a family that does not match what the miner answers sends fetchSnapshot back to first contact.
+ * (no first-contact probe), and, with `staticsJson`, reuses static replies (Whatsminer `get_version`)
+ * asked less than an hour ago unless the miner rebooted since. An unknown or damaged hint is ignored
+ * (first contact); a wrong one costs one extra request, since a family that does not match what the
+ * miner answers sends fetchSnapshot back to first contact.
  */
-export function seedDialect(cache: DialectCache, key: string, hint: string): boolean {
+export function seedDialect(
+  cache: DialectCache,
+  key: string,
+  hint: string,
+  staticsJson: string | null = null,
+  now: number = Date.now(),
+): boolean {
   const [family, flag, ...rest] = hint.split(' ');
   if (rest.length > 0 || (flag !== undefined && flag !== 'singles')) return false;
   if (family === undefined || !Object.hasOwn(PLANS, family)) return false;
   const plan = PLANS[family as Family];
+  const stored = storedStatics(staticsJson, plan.statics ?? [], now);
   cache.set(key, {
     family: family as Family,
     singles: flag === 'singles',
     commands: plan.commands,
     joins: plan.joins ?? [],
-    statics: {},
+    statics: stored?.statics ?? {},
     cyclesSinceStatics: 0,
     lastUptime: null,
+    staticsAt: stored?.at ?? null,
+    bootedAt: stored?.bootedAt ?? null,
   });
   return true;
 }
@@ -120,6 +184,8 @@ export function seedDialect(cache: DialectCache, key: string, hint: string): boo
 export interface FetchOptions {
   signal?: AbortSignal;
   cache?: DialectCache;
+  /** Clock for the statics' age and boot time (tests). */
+  now?: () => number;
 }
 
 export interface FetchResult {
@@ -257,8 +323,14 @@ export async function fetchSnapshot(
 
   const staticNames = plan.statics ?? [];
   const uptime = uptimeOf(replies);
+  const now = options.now ?? Date.now;
+  const bootedNow = uptime === null ? null : now() - uptime * 1000;
   const rebooted =
-    known !== undefined && known.lastUptime !== null && uptime !== null && uptime < known.lastUptime;
+    known !== undefined &&
+    ((known.lastUptime !== null && uptime !== null && uptime < known.lastUptime) ||
+      (known.bootedAt !== null &&
+        bootedNow !== null &&
+        Math.abs(bootedNow - known.bootedAt) > REBOOT_SLACK_MS));
   const reuseStatics =
     known !== undefined &&
     !rebooted &&
@@ -288,6 +360,8 @@ export async function fetchSnapshot(
         statics: reuseStatics && known ? known.statics : successful(replies, staticNames),
         cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,
         lastUptime: uptime ?? known?.lastUptime ?? null,
+        staticsAt: reuseStatics && known ? known.staticsAt : staticNames.length > 0 ? now() : null,
+        bootedAt: reuseStatics && known ? known.bootedAt : bootedNow,
       });
     }
   }

@@ -18,6 +18,14 @@ export interface MinerRow {
   last_seen_at: number | null;
 }
 
+/** miners.dialect and miners.dialect_statics of one miner (what src/miners/fetch.ts keeps). */
+export interface DialectRow {
+  host: string;
+  port: number;
+  dialect: string;
+  statics: string | null;
+}
+
 interface UpsertParams {
   site_id: number;
   host: string;
@@ -52,11 +60,13 @@ export function minerStatements(db: Db) {
     `${select} WHERE m.host = ? AND m.port = ? ORDER BY s.name`,
   );
   const byHost = db.prepare<[string], MinerRow>(`${select} WHERE m.host = ? ORDER BY s.name, m.port`);
-  const dialects = db.prepare<[string], { host: string; port: number; dialect: string }>(
-    `SELECT m.host, m.port, m.dialect FROM miners m JOIN sites s ON s.id = m.site_id
+  const dialects = db.prepare<[string], DialectRow>(
+    `SELECT m.host, m.port, m.dialect, m.dialect_statics AS statics FROM miners m JOIN sites s ON s.id = m.site_id
      WHERE s.name = ? AND m.dialect IS NOT NULL`,
   );
-  const setDialect = db.prepare<[string | null, number]>('UPDATE miners SET dialect = ? WHERE id = ?');
+  const setDialect = db.prepare<[string | null, string | null, number]>(
+    'UPDATE miners SET dialect = ?, dialect_statics = ? WHERE id = ?',
+  );
   return {
     /** The miner's id; records what a good snapshot says about it (snapshot null for a failed poll). */
     upsert(siteId: number, host: string, port: number, now: number, snapshot: Snapshot | null): number {
@@ -74,11 +84,11 @@ export function minerStatements(db: Db) {
       })!.id;
     },
     /** The dialect hints collect stored for a site's miners (migration 0005). */
-    dialects(site: string): { host: string; port: number; dialect: string }[] {
+    dialects(site: string): DialectRow[] {
       return dialects.all(site);
     },
-    setDialect(minerId: number, dialect: string | null): void {
-      setDialect.run(dialect, minerId);
+    setDialect(minerId: number, dialect: string | null, statics: string | null): void {
+      setDialect.run(dialect, statics, minerId);
     },
     /** Miners matching host (and port when given), across sites. */
     find(host: string, port: number | null): MinerRow[] {

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { MinerError } from '../../src/errors.js';
-import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
+import {
+  createDialectCache,
+  dialectHint,
+  dialectStatics,
+  fetchSnapshot,
+  seedDialect,
+} from '../../src/miners/fetch.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 import { closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
@@ -104,6 +110,70 @@ describe('fetchSnapshot', () => {
     expect(second.snapshot.hashrate.current_hs).toBe(67394800970000);
     const asked = miner.requests.slice(before).map(requestedCommand);
     expect(asked).toEqual(['summary+pools+edevs+devdetails', 'cmd:status']); // two round trips, no get_version
+  });
+
+  it('reuses stored static replies in a new process, unless they are old or the miner rebooted', async () => {
+    const single: Record<string, string> = {
+      summary: sample('whatsminer_fw-20210322_api-v1.4__summary.json'),
+      pools: sample('whatsminer_fw-20210322_api-v1.4__pools.json'),
+      edevs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
+      devdetails: JSON.stringify({
+        STATUS: [{ STATUS: 'S', Code: 69, Msg: 'Device Details' }],
+        DEVDETAILS: [{ DEVDETAILS: 0, Model: 'M30S+_VE40' }],
+        id: 1,
+      }),
+      'cmd:get_version': sample('whatsminer_fw-20210322_api-v1.4__get_version.json'),
+      'cmd:status': sample('whatsminer_fw-20220919_api-v1.4__status.json'),
+    };
+    let clock = 1_800_000_000_000;
+    const now = () => clock;
+    const bootedAt = clock - 3_600_000;
+    // The miner's uptime follows the test's clock, as a running miner's would.
+    const answer = (command: string) =>
+      command === 'summary'
+        ? single.summary!.replace(/"Elapsed":\d+/, `"Elapsed":${Math.round((clock - bootedAt) / 1000)}`)
+        : (single[command] ?? invalid('invalid cmd'));
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const key = miner.target.key;
+
+    // The first run learns the dialect and asks get_version.
+    const first = createDialectCache();
+    await fetchSnapshot(client(), miner.target, { cache: first, now });
+    const hint = dialectHint(first.get(key));
+    const statics = dialectStatics(first.get(key));
+    expect(hint).toBe('whatsminer');
+    expect(JSON.parse(statics!).replies.get_version.body.Msg.fw_ver).toBe('20210322.22.REL');
+
+    // A new process ten minutes later, seeded from the store: two requests, no get_version.
+    const asked = async (at: number, stored: string | null) => {
+      clock = at;
+      const cache = createDialectCache();
+      seedDialect(cache, key, hint!, stored, clock);
+      const before = miner.requests.length;
+      const { snapshot } = await fetchSnapshot(client(), miner.target, { cache, now });
+      expect(snapshot.firmware.version).toBe('20210322.22.REL');
+      return miner.requests.slice(before).map(requestedCommand);
+    };
+    const start = clock;
+    expect(await asked(start + 10 * 60_000, statics)).toEqual([
+      'summary+pools+edevs+devdetails',
+      'cmd:status',
+    ]);
+    // Asked again: statics older than an hour, damaged ones, and after a reboot (the same uptime read
+    // later means the miner booted later than the statics say).
+    expect(await asked(start + 61 * 60_000, statics)).toContain('cmd:get_version');
+    expect(await asked(start + 60_000, '{"at":')).toContain('cmd:get_version');
+    const rebooted = JSON.stringify({
+      ...JSON.parse(statics!),
+      booted_at: JSON.parse(statics!).booted_at - 3_600_000,
+    });
+    expect(await asked(start + 60_000, rebooted)).toContain('cmd:get_version');
   });
 
   it('throws the reason a miner is down', async () => {
