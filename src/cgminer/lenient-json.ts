@@ -118,7 +118,10 @@ function tally(container: Record<string, unknown> | unknown[], depth: number, in
     }
     return true;
   }
-  for (const key of Object.keys(container)) {
+  // for…in, not Object.keys: replies repeat a few object shapes, whose key lists V8 caches per
+  // shape, so this walk allocates nothing for them. An inherited enumerable key (a polluted
+  // Object.prototype) would only make the count differ and send the reply to the lenient parser.
+  for (const key in container) {
     into.members++;
     into.colons += colonsIn(key);
     const value = container[key];

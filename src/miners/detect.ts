@@ -223,7 +223,7 @@ export function detect(replies: Replies): Identity {
     return detectWhatsminer(replies);
 
   // STATUS Msg (not Description) names the program: "LUXminer stats", "BOSminer versions".
-  const msgs = [...replies.all()].map(([, reply]) => reply.status.msg ?? '');
+  const msgs = replies.all().map(([, reply]) => reply.status.msg ?? '');
   if (!('LUXminer' in keys) && msgs.some((m) => /^LUXminer\b/.test(m))) keys.LUXminer = null;
   if ('LUXminer' in keys) {
     const parsed = parseType(str(keys.Type) ?? '', null);

@@ -54,12 +54,18 @@ export class Replies {
     return isRecord(msg) ? msg : null;
   }
 
-  /** Every reply that arrived, with its command. */
-  *all(): Generator<[string, DecodedReply]> {
-    for (const command of this.commands) {
-      const reply = this.reply(command);
-      if (reply) yield [command, reply];
+  private arrived: [string, DecodedReply][] | undefined;
+
+  /** Every reply that arrived, with its command (listed once per instance: detection and every dialect walk it). */
+  all(): readonly [string, DecodedReply][] {
+    if (this.arrived === undefined) {
+      this.arrived = [];
+      for (const command of this.commands) {
+        const reply = this.reply(command);
+        if (reply) this.arrived.push([command, reply]);
+      }
     }
+    return this.arrived;
   }
 
   *failures(): Generator<[string, MinerError]> {
