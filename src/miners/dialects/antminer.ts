@@ -64,6 +64,14 @@ const CHAIN_PREFIXES = [
 ] as const;
 type ChainPrefix = (typeof CHAIN_PREFIXES)[number];
 
+/** The `chain_…` prefixes by the character after `chain_` (a stats record has dozens of chain keys). */
+const CHAIN_PREFIX_BY_CHAR = new Map<number, ChainPrefix[]>();
+for (const prefix of CHAIN_PREFIXES) {
+  if (!prefix.startsWith('chain_')) continue;
+  const code = prefix.charCodeAt(6);
+  CHAIN_PREFIX_BY_CHAR.set(code, [...(CHAIN_PREFIX_BY_CHAR.get(code) ?? []), prefix]);
+}
+
 function isDigits(text: string, from: number): boolean {
   if (from >= text.length) return false;
   for (let i = from; i < text.length; i++) {
@@ -91,15 +99,15 @@ export function chainIndexes(device: Rec): Record<ChainPrefix, number[]> {
     fan: [],
   };
   let unsorted = false;
-  for (const key in device) {
-    if (!Object.hasOwn(device, key)) continue;
+  for (const key of Object.keys(device)) {
     // Every prefix starts `chain_` or `fan`: most keys are out after two character reads.
     const first = key.charCodeAt(0);
     let prefix: ChainPrefix | undefined;
     if (first === 0x66) {
       if (key.startsWith('fan')) prefix = 'fan';
     } else if (first === 0x63 && key.startsWith('chain_')) {
-      prefix = CHAIN_PREFIXES.find((p) => p !== 'fan' && key.startsWith(p));
+      const candidate = CHAIN_PREFIX_BY_CHAR.get(key.charCodeAt(6));
+      if (candidate !== undefined) prefix = candidate.find((p) => key.startsWith(p));
     }
     if (prefix === undefined || !isDigits(key, prefix.length)) continue;
     const list = found[prefix];
