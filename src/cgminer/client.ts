@@ -195,7 +195,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
     const out: Record<string, DecodedReply | MinerError> = {};
     const joinable = wanted.filter(canJoin);
     const alone = wanted.filter((c) => !canJoin(c));
-    if (opts.join !== false && joinable.length >= 2 && !refusesJoin.has(target.key)) {
+    const tryJoins = opts.join ?? !refusesJoin.has(target.key);
+    if (tryJoins && joinable.length >= 2) {
       for (const group of joinGroups(joinable)) {
         if (group.length === 1) {
           alone.push(...group);
@@ -267,6 +268,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
       }
     }
     if (missing) rememberRefusal(target.key);
+    else refusesJoin.delete(target.key); // a join that worked outdates a refusal remembered before
     return again;
   }
 

@@ -78,7 +78,11 @@ export interface ManyOptions {
    * back as that reply (ok false) rather than a MinerError.
    */
   optional?: readonly string[];
-  /** false: ask one command per request (a miner already known to refuse joins). Default true. */
+  /**
+   * false: one command per request (a miner known to refuse joins). true: try the join even if this
+   * client remembers the miner refusing one (its firmware may have changed since). Unset: join
+   * unless a refusal is remembered.
+   */
   join?: boolean;
 }
 

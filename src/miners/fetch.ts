@@ -293,6 +293,16 @@ export async function fetchSnapshot(
   target: Target,
   options: FetchOptions = {},
 ): Promise<FetchResult> {
+  return fetchWith(client, target, options, false);
+}
+
+/** `recontact`: first contact again because the known dialect no longer matched (firmware changed). */
+async function fetchWith(
+  client: MinerClient,
+  target: Target,
+  options: FetchOptions,
+  recontact: boolean,
+): Promise<FetchResult> {
   const { signal, cache } = options;
   const known = cache?.get(target.key);
   const replies: ReplyMap = known
@@ -300,6 +310,8 @@ export async function fetchSnapshot(
     : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, {
         joinable: VENDOR_JOINS,
         optional: FIRST_CONTACT_PROBES,
+        // The old firmware's refusal of joins, if the client remembers one, says nothing of the new.
+        ...(recontact ? { join: true } : {}),
       });
   const down = mostTellingError(replies);
   if (down) throw down;
@@ -350,7 +362,7 @@ export async function fetchSnapshot(
       // A different dialect now (firmware swapped, or a stale hint): start over with first contact,
       // now, so that this poll reads the miner with the plan its firmware needs.
       cache.delete(target.key);
-      if (known) return fetchSnapshot(client, target, options);
+      if (known) return fetchWith(client, target, options, true);
     } else {
       cache.set(target.key, {
         family,

@@ -112,6 +112,39 @@ describe('fetchSnapshot', () => {
     expect(asked).toEqual(['summary+pools+edevs+devdetails', 'cmd:status']); // two round trips, no get_version
   });
 
+  it('tries joins again after a flash from a firmware that refused them to one that joins', async () => {
+    let luxos = false;
+    const file = (command: string) => {
+      const prefix = luxos ? 'luxos-s19kpro_2025.4.8' : 'antminer-s19pro_2022-12';
+      try {
+        return sample(`${prefix}__${command}.json`);
+      } catch {
+        return invalid('Invalid command');
+      }
+    };
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
+      if (!luxos) return { kind: 'reply', bytes: invalid('Invalid command') }; // stock S19: no joins
+      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const cache = createDialectCache();
+    const shared = client(); // one client across polls: it remembers the stock firmware's refusal
+    await fetchSnapshot(shared, miner.target, { cache });
+    expect(dialectHint(cache.get(miner.target.key))).toBe('antminer singles');
+    luxos = true;
+    const flashed = await fetchSnapshot(shared, miner.target, { cache });
+    expect(flashed.snapshot.firmware.name).toBe('LuxOS');
+    expect(dialectHint(cache.get(miner.target.key))).toBe('luxos');
+    const before = miner.requests.length;
+    await fetchSnapshot(shared, miner.target, { cache });
+    expect(miner.requests.slice(before).map(requestedCommand)).toEqual([
+      'version+summary+stats+pools+devs+config+temps+fans+power',
+    ]);
+  });
+
   it('reuses stored static replies in a new process, unless they are old or the miner rebooted', async () => {
     const single: Record<string, string> = {
       summary: sample('whatsminer_fw-20210322_api-v1.4__summary.json'),
