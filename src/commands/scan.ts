@@ -78,6 +78,8 @@ export async function runScan(
     import('../output/render.js'),
   ]);
   const targets = await scanLib.buildScanTargets(opts.specs, opts.ports, { stdin: ctx.stdin });
+  // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
+  if (opts.outFile !== null) await checkWritable(opts.outFile);
   const concurrency = opts.concurrency ?? connectionLimit();
   const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
 
@@ -136,15 +138,16 @@ export async function runScan(
   }
   const { results, summary } = report;
 
-  if (opts.outFile !== null) {
-    await writeInventoryFile(opts.outFile, scanLib.buildInventory(results, new Date(ctx.now())));
-  }
+  // Results first: should the inventory still fail to write (disk full), they are not lost.
   if (globals.json) {
     render.writeJson(ctx.stdout, { results, summary });
   } else if (opts.ndjson) {
     render.writeNdjson(ctx.stdout, { summary });
   } else {
     await writeResultsTable(results, globals, ctx);
+  }
+  if (opts.outFile !== null) {
+    await writeInventoryFile(opts.outFile, scanLib.buildInventory(results, new Date(ctx.now())));
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
@@ -200,6 +203,28 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
   });
 }
 
+function outFileError(path: string, error: unknown): HashctlError {
+  return new HashctlError(
+    'io',
+    `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    { cause: error },
+  );
+}
+
+/** The --out file's folder exists and may be written, and the file itself, if it exists, too. */
+async function checkWritable(path: string): Promise<void> {
+  const { access, constants, stat } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  try {
+    await access(dirname(path), constants.W_OK);
+    const existing = await stat(path).catch(() => null);
+    if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (existing) await access(path, constants.W_OK);
+  } catch (error) {
+    throw outFileError(path, error);
+  }
+}
+
 /** Written to a temporary name and renamed, so `collect @FILE` never reads half an inventory. */
 async function writeInventoryFile(path: string, inventory: unknown): Promise<void> {
   const { rename, writeFile, unlink } = await import('node:fs/promises');
@@ -209,13 +234,7 @@ async function writeInventoryFile(path: string, inventory: unknown): Promise<voi
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => {});
-    throw new HashctlError(
-      'io',
-      `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw outFileError(path, error);
   }
 }
 

@@ -307,4 +307,14 @@ describe('hashctl scan', () => {
     }
     expect(empty.accepted).toBe(before);
   });
+
+  it('refuses an --out file it cannot write before any traffic (exit 1), not after the sweep', async () => {
+    const before = empty.accepted;
+    for (const out of [join(dir, 'missing', 'inventory.json'), dir]) {
+      const { code, err } = await cli(['scan', '127.0.0.1', '--port', String(empty.port), '--out', out]);
+      expect(code, out).toBe(1);
+      expect(err, out).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR)\n$/);
+    }
+    expect(empty.accepted).toBe(before);
+  });
 });
