@@ -9,6 +9,7 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
+import { checkOutFile, outFileError } from '../util/out-file.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -140,6 +141,10 @@ export async function runAuditCommand(
     policy.allowedPools = parseAllowedPools(contents, opts.allowedPoolsFile);
   }
 
+  const outFile = opts.out === null ? null : path.resolve(ctx.cwd, opts.out);
+  // Before any traffic: an audit must not end in "cannot write --out".
+  if (outFile !== null) await checkOutFile(outFile, opts.out ?? outFile);
+
   // ora needs a real terminal width: on a pty that reports 0 columns it redraws without end.
   const showProgress =
     ctx.stderr.isTTY === true &&
@@ -195,12 +200,13 @@ export async function runAuditCommand(
     opts.out === null ? globals.color : false,
     opts.out === null && ctx.stdout.isTTY === true,
   );
-  if (opts.out !== null) {
-    const file = path.resolve(ctx.cwd, opts.out);
+  if (outFile !== null) {
     try {
-      await writeFile(file, rendered.text);
+      await writeFile(outFile, rendered.text);
     } catch (error) {
-      throw new UsageError(`cannot write --out file '${opts.out}': ${errorMessage(error)}`, { cause: error });
+      // Still failed (a full disk): the report goes to stdout rather than being lost.
+      ctx.stdout.write(rendered.text);
+      throw outFileError(opts.out ?? outFile, error);
     }
     ctx.stdout.write(`${report.summaryLine(result)}; ${opts.format} report written to ${opts.out}\n`);
   } else {

@@ -3,9 +3,10 @@
 // results streamed with --ndjson, a JSON inventory for `probe`/`collect @FILE` with --out.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { EXIT, HashctlError, UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseDuration } from '../util/duration.js';
+import { checkOutFile, outFileError } from '../util/out-file.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
@@ -79,7 +80,7 @@ export async function runScan(
   ]);
   const targets = await scanLib.buildScanTargets(opts.specs, opts.ports, { stdin: ctx.stdin });
   // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
-  if (opts.outFile !== null) await checkWritable(opts.outFile);
+  if (opts.outFile !== null) await checkOutFile(opts.outFile);
   const concurrency = opts.concurrency ?? connectionLimit();
   const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
 
@@ -201,28 +202,6 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
   await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, {
     tty,
   });
-}
-
-function outFileError(path: string, error: unknown): HashctlError {
-  return new HashctlError(
-    'io',
-    `cannot write --out file '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    { cause: error },
-  );
-}
-
-/** The --out file's folder exists and may be written, and the file itself, if it exists, too. */
-async function checkWritable(path: string): Promise<void> {
-  const { access, constants, stat } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
-  try {
-    await access(dirname(path), constants.W_OK);
-    const existing = await stat(path).catch(() => null);
-    if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (existing) await access(path, constants.W_OK);
-  } catch (error) {
-    throw outFileError(path, error);
-  }
 }
 
 /** Written to a temporary name and renamed, so `collect @FILE` never reads half an inventory. */

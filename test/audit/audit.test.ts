@@ -182,6 +182,17 @@ describe('report formats and output', () => {
     expect(JSON.parse(ctx.out()).summary.miners).toBe(1);
   });
 
+  it('refuses an --out file it cannot write before sending anything (exit 1)', async () => {
+    const miner = await fake({ write: false });
+    for (const file of [join(dir, 'missing', 'report.md'), dir]) {
+      const { code, out, err } = await audit([miner.target, '--format', 'markdown', '--out', file]);
+      expect(code, file).toBe(1);
+      expect(out, file).toBe('');
+      expect(err, file).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR)\n$/);
+    }
+    expect(miner.received).toEqual([]);
+  });
+
   it('the table is TSV when stdout is not a TTY, grouped by severity', async () => {
     const miner = await fake({ write: true });
     const { out, err } = await audit([miner.target]);
