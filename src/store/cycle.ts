@@ -110,6 +110,7 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
           run_id: runId,
           collected_at: input.startedAt,
           elapsed_ms: elapsed,
+          algorithm: typeof outcome.snapshot.algorithm === 'string' ? outcome.snapshot.algorithm : null,
           snapshot: outcome.snapshotJson ?? JSON.stringify(outcome.snapshot),
         });
       } else {

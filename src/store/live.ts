@@ -25,7 +25,7 @@ export interface LiveRow extends Omit<CompactMetrics, 'accepted' | 'rejected'> {
   /** 1 when the last poll failed and the metrics are from an earlier good poll. */
   stale: number;
   elapsed_ms: number | null;
-  /** From the stored snapshot: hashrates of different algorithms are never added together. */
+  /** The snapshot's algorithm: hashrates of different algorithms are never added together. */
   algorithm: string | null;
 }
 
@@ -35,6 +35,7 @@ type OkParams = Omit<CompactMetrics, 'accepted' | 'rejected'> & {
   run_id: number;
   collected_at: number;
   elapsed_ms: number | null;
+  algorithm: string | null;
   snapshot: string;
 };
 
@@ -52,7 +53,7 @@ const LIVE_COLUMNS = `l.miner_id, l.site_id, s.name AS site, m.host, m.port, m.m
   m.firmware_version, l.run_id, l.collected_at, l.ok, l.error_kind, l.error_message, l.last_ok_at, l.stale,
   l.elapsed_ms, l.hashrate_hs, coalesce(l.nominal_hs, m.nominal_hs) AS nominal_hs, l.temp_chip_max_c,
   l.temp_board_max_c, l.fan_min_rpm, l.boards_ok, l.boards_total, l.chips, l.chips_expected, l.power_w,
-  json_extract(l.snapshot, '$.algorithm') AS algorithm`;
+  l.algorithm`;
 // CROSS JOIN keeps telemetry_live outermost (read through its site index) whatever the statistics say.
 const LIVE_FROM =
   'telemetry_live l CROSS JOIN miners m ON m.id = l.miner_id CROSS JOIN sites s ON s.id = l.site_id';
@@ -61,10 +62,10 @@ export function liveStatements(db: Db) {
   const upsertOk = db.prepare<OkParams>(
     `INSERT INTO telemetry_live (miner_id, site_id, run_id, collected_at, ok, error_kind, error_message, last_ok_at,
        stale, elapsed_ms, hashrate_hs, nominal_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, boards_ok,
-       boards_total, chips, chips_expected, power_w, snapshot)
+       boards_total, chips, chips_expected, power_w, algorithm, snapshot)
      VALUES (@miner_id, @site_id, @run_id, @collected_at, 1, NULL, NULL, @collected_at, 0, @elapsed_ms, @hashrate_hs,
        @nominal_hs, @temp_chip_max_c, @temp_board_max_c, @fan_min_rpm, @boards_ok, @boards_total, @chips,
-       @chips_expected, @power_w, @snapshot)
+       @chips_expected, @power_w, @algorithm, @snapshot)
      ON CONFLICT (miner_id) DO UPDATE SET
        site_id = excluded.site_id, run_id = excluded.run_id, collected_at = excluded.collected_at, ok = 1,
        error_kind = NULL, error_message = NULL, last_ok_at = excluded.last_ok_at, stale = 0,
@@ -72,7 +73,7 @@ export function liveStatements(db: Db) {
        temp_chip_max_c = excluded.temp_chip_max_c, temp_board_max_c = excluded.temp_board_max_c,
        fan_min_rpm = excluded.fan_min_rpm, boards_ok = excluded.boards_ok, boards_total = excluded.boards_total,
        chips = excluded.chips, chips_expected = excluded.chips_expected, power_w = excluded.power_w,
-       snapshot = excluded.snapshot`,
+       algorithm = excluded.algorithm, snapshot = excluded.snapshot`,
   );
   // A failed poll keeps the last good metrics and snapshot, marked stale (their age is last_ok_at).
   const upsertFailed = db.prepare<FailedParams>(

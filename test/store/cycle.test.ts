@@ -98,7 +98,9 @@ describe('writeCycle', () => {
       error_kind: 'timeout',
       last_ok_at: null,
       hashrate_hs: null,
+      algorithm: null,
     });
+    expect(live.filter((row) => row.ok === 1).map((row) => row.algorithm)).toEqual(['sha256d', 'sha256d']);
   });
 
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {

@@ -106,6 +106,34 @@ describe('migrations', () => {
     }
   });
 
+  it('0006 fills telemetry_live.algorithm from the snapshots already stored', () => {
+    const file = path.join(dir, 'v5.db');
+    openStore(file, { targetVersion: 5 }).close();
+    const Database = loadSqlite();
+    const raw = new Database(file);
+    raw.exec(`INSERT INTO sites (id, name, created_at) VALUES (1, 'default', 1);
+      INSERT INTO miners (id, site_id, host, port, first_seen_at, last_seen_at) VALUES
+        (1, 1, '127.0.0.1', 4028, 1, 1), (2, 1, '127.0.0.1', 4029, 1, 1), (3, 1, '127.0.0.1', 4030, 1, 1);
+      INSERT INTO telemetry_live (miner_id, site_id, run_id, collected_at, ok, snapshot) VALUES
+        (1, 1, 1, 1, 1, '{"make":"Goldshell","algorithm":"scrypt"}'),
+        (2, 1, 1, 1, 0, NULL),
+        (3, 1, 1, 1, 1, 'not json');`);
+    raw.close();
+    const store = openStore(file);
+    try {
+      expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
+      expect(
+        store.db.prepare('SELECT miner_id, algorithm FROM telemetry_live ORDER BY miner_id').all(),
+      ).toEqual([
+        { miner_id: 1, algorithm: 'scrypt' },
+        { miner_id: 2, algorithm: null },
+        { miner_id: 3, algorithm: null },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+
   it('roll a failing step back entirely, leaving user_version where it was', () => {
     const file = path.join(dir, 'failing.db');
     openStore(file).close();

@@ -6,6 +6,7 @@ import { up as uploadOutbox } from './0002-upload-outbox.js';
 import { up as thermal } from './0003-thermal.js';
 import { up as commandLog } from './0004-command-log.js';
 import { up as minerDialect } from './0005-miner-dialect.js';
+import { up as liveAlgorithm } from './0006-live-algorithm.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -13,5 +14,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'thermal', up: thermal },
   { version: 4, name: 'command-log', up: commandLog },
   { version: 5, name: 'miner-dialect', up: minerDialect },
+  { version: 6, name: 'live-algorithm', up: liveAlgorithm },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
