@@ -239,6 +239,12 @@ export const registerCollect: RegisterCommand = (program, env) => {
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const source: ValueSource = (key) => command.getOptionValueSourceWithGlobals(key);
+      // A process-wide V8 setting, so it is made here (the command) and not in the library.
+      const { boundHeapGrowth, COLLECT_HEAP_GROWING_PERCENT } = await import('../util/heap.js');
+      boundHeapGrowth(COLLECT_HEAP_GROWING_PERCENT, {
+        execArgv: process.execArgv,
+        nodeOptions: env.ctx.env.NODE_OPTIONS,
+      });
       env.exit(await runCollect(await parseCollectOptions(raw, globals, source, env.ctx), globals, env.ctx));
     });
 };
