@@ -153,10 +153,15 @@ function parseStrict(text: string): LenientResult | null {
   if (text.length > STRICT_MAX_CHARS || text.charCodeAt(0) !== 0x7b || text.includes('\\u')) return null;
   let value: unknown;
   const repairs: string[] = [];
+  // bmminer's glued `}{` stats (a third of an S9-era farm) are commaed before parsing: a `}{`
+  // outside strings is never valid JSON, so parsing the text as it is would only fail halfway and
+  // build a SyntaxError. Glued with whitespace between, they are found after that failure.
+  const glued = text.includes('}{') ? commaGluedObjects(text) : null;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(glued ?? text);
+    if (glued !== null) repairs.push(REPAIR.gluedObjects);
   } catch {
-    // bmminer's glued `}{` stats (a third of an S9-era farm): comma them and try once more.
+    if (glued !== null) return null;
     const commaed = commaGluedObjects(text);
     if (commaed === null) return null;
     try {
