@@ -23,6 +23,7 @@ import {
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HISTORY_MINER_INDEX_SQL } from '../src/store/migrations/0007-history-series-index.js';
 import { HOUR_MS, openStore, writeCycle } from '../src/store/index.js';
 import type { MinerOutcome } from '../src/store/index.js';
 import { benchSnapshot } from './lib/snapshot.js';
@@ -384,7 +385,7 @@ function generateHistoryDb(file: string, miners: number, days: number): { rows: 
     });
     const chunk = Math.max(1, Math.floor(200_000 / miners));
     for (let c = 0; c < cycles; c += chunk) load(c, Math.min(cycles, c + chunk));
-    db.exec(`CREATE INDEX telemetry_history_miner_ts ON telemetry_history (miner_id, ts);
+    db.exec(`${HISTORY_MINER_INDEX_SQL};
              CREATE INDEX telemetry_history_site_ts ON telemetry_history (site_id, ts);`);
     // As maintenance would leave it: everything rolled up to the current hour.
     db.prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?), ('maintenance_hour', ?)").run(

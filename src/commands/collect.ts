@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, collect as collectValues } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, collect as collectValues, upgradeNote } from './shared.js';
 
 export interface CollectOptions {
   targets: string[];
@@ -108,7 +108,7 @@ export async function runCollect(
 
   const lock = acquireLock(opts.dbPath);
   try {
-    const store = openStore(opts.dbPath);
+    const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
     try {
       const client = createClient({
         timeoutMs: opts.timeoutMs,

@@ -9,7 +9,7 @@ import { EXIT, UsageError, errorMessage } from '../errors.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { parseDuration, parseIntFlag } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import type { CommandEnv, GlobalOptions, RegisterCommand } from './shared.js';
+import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface ControlCommandOptions {
   targets: string[];
@@ -154,7 +154,7 @@ function openCommandLog(
 ): { log: CommandLogStatements | null; close: () => void } {
   const file = modules.resolveDbPath(flag, ctx.env, ctx.cwd);
   try {
-    const store = modules.openStore(file);
+    const store = modules.openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     return { log: store.prepared(modules.commandLogStatements), close: () => store.close() };
   } catch (error) {
     // An emergency restart must not wait on a broken or read-only database: say so and go on.

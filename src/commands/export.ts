@@ -5,7 +5,7 @@ import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ExportRow } from '../store/index.js';
 import { parseDuration } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -80,7 +80,7 @@ function drained(out: OutStream): Promise<void> {
 
 export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ctx: Context): Promise<number> {
   const { openStore, historyStatements, siteStatements } = await import('../store/index.js');
-  const store = openStore(opts.dbPath, { readonly: true });
+  const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(_globals, ctx) });
   try {
     const sites = store.prepared(siteStatements);
     const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { parseDuration } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface HistoryOptions {
   miner: string;
@@ -66,7 +66,7 @@ export async function runHistory(
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
   const from = now - opts.sinceMs;
-  const store = openStore(opts.dbPath, { readonly: true });
+  const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miner: ReturnType<typeof findMiner>;
   let points: ReturnType<typeof readSeries>;
   try {

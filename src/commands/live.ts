@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, palette, writeJson, writeTable } from '../output/render.js';
 import { parseDuration } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface LiveOptions {
   dbPath: string;
@@ -43,7 +43,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     '../collect/farm.js'
   );
   const { readLiveThermal } = await import('../collect/read.js');
-  const store = openStore(opts.dbPath, { readonly: true });
+  const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miners: LiveMiner[];
   try {
     let siteId: number | null = null;

@@ -36,7 +36,10 @@ export function parseGlobals(raw: Record<string, unknown>, ctx: Context): Global
     timeoutMs: parseDuration(text('timeout', '5s'), '--timeout'),
     retries: parseIntFlag(text('retries', '2'), '--retries', 0, 10),
     maxBytes: parseBytes(text('maxBytes', '8MiB'), '--max-bytes'),
-    concurrency: raw.concurrency === undefined ? null : parseIntFlag(String(raw.concurrency), '--concurrency', 1, 100_000),
+    concurrency:
+      raw.concurrency === undefined
+        ? null
+        : parseIntFlag(String(raw.concurrency), '--concurrency', 1, 100_000),
     port: parseIntFlag(text('port', '4028'), '--port', 1, 65_535),
     json: raw.json === true,
     quiet: raw.quiet === true,
@@ -48,4 +51,17 @@ export function parseGlobals(raw: Record<string, unknown>, ctx: Context): Global
 /** Commander collects repeated/variadic values; this accepts both a string and a list. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/**
+ * openStore's `onUpgrade` for a command: one line on stderr before a file from an older hashctl is
+ * upgraded (silent with --quiet), so a minute spent rebuilding an index does not look like a hang.
+ */
+export function upgradeNote(globals: GlobalOptions, ctx: Context) {
+  return (file: string, steps: readonly string[]): void => {
+    if (globals.quiet) return;
+    ctx.stderr.write(
+      `hashctl: upgrading ${file} for this hashctl (${steps.join(', ')}); a large file takes a minute, once\n`,
+    );
+  };
 }

@@ -15,7 +15,7 @@ import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface ThermalCommonOptions {
   targets: string[];
@@ -129,7 +129,7 @@ export async function runThermalCheck(
     if (opts.fromDb && !fs.existsSync(file)) {
       throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
     }
-    const store = openStore(file);
+    const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     try {
       const now = ctx.now();
       // One transaction: every miner's state and events of this run are stored together or not at all.
@@ -199,7 +199,7 @@ async function runProtection(
   if (!flags.dryRun && results.some((r) => r.action === 'pause')) {
     const file = resolveDbPath(dbFlag, ctx.env, ctx.cwd);
     try {
-      store = openStore(file);
+      store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     } catch (error) {
       // Protection must not wait on a broken database: go on without cooldown or audit, and say so.
       ctx.stderr.write(

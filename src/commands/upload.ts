@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { parseDuration, parseIntFlag } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface UploadOptions {
   endpoint: string | null;
@@ -58,7 +58,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   const { resolveDbPath, openStore } = await import('../store/index.js');
   const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
   if (opts.status) {
-    const store = openStore(dbPath, { readonly: true });
+    const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
     try {
       const { outboxStatus } = await import('../store/outbox.js');
       await printStatus(outboxStatus(store.db), globals, ctx);
@@ -88,7 +88,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   const note = (line: string): void => {
     if (!globals.quiet) ctx.stderr.write(`${line}\n`);
   };
-  const store = openStore(dbPath);
+  const store = openStore(dbPath, { onUpgrade: upgradeNote(globals, ctx) });
   try {
     let requeued: number | null = null;
     if (opts.requeue) {

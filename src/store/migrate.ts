@@ -42,15 +42,25 @@ export interface MigrationResult {
   applied: string[];
 }
 
-/** Migrates up to `targetVersion` (default: all). */
+const stepName = (migration: Migration) => `${String(migration.version).padStart(4, '0')}-${migration.name}`;
+
+/**
+ * Migrates up to `targetVersion` (default: all). `onUpgrade` hears the pending steps first when the
+ * file already had a schema (a new file's creation is quick and not worth a word).
+ */
 export function migrate(
   db: Db,
   file: string,
   migrations: readonly Migration[],
   targetVersion = latestVersion(migrations),
+  onUpgrade?: (file: string, steps: readonly string[]) => void,
 ): MigrationResult {
   assertIncreasing(migrations);
   const from = assertNotFromFuture(db, file, migrations);
+  if (from > 0 && onUpgrade) {
+    const pending = migrations.filter((m) => m.version > from && m.version <= targetVersion);
+    if (pending.length > 0) onUpgrade(file, pending.map(stepName));
+  }
   const applied: string[] = [];
   for (const migration of migrations) {
     if (migration.version > targetVersion) break;
@@ -61,7 +71,7 @@ export function migrate(
       if (schemaVersion(db) >= migration.version) return;
       migration.up(db);
       db.pragma(`user_version = ${migration.version}`);
-      applied.push(`${String(migration.version).padStart(4, '0')}-${migration.name}`);
+      applied.push(stepName(migration));
     }).immediate();
   }
   if (applied.length > 0) db.pragma('optimize');

@@ -16,6 +16,12 @@ export interface OpenStoreOptions {
   readonly?: boolean;
   /** How long a write waits for another process's write to finish (SQLite busy timeout). */
   busyTimeoutMs?: number;
+  /**
+   * Told the steps about to be applied to a file that already holds data, before they run: a step
+   * may rebuild an index of a large file (a minute for 30 days of 1,000 miners), and a command
+   * silent that long looks hung.
+   */
+  onUpgrade?: (file: string, steps: readonly string[]) => void;
   /** For tests: another migration list, or stop at a version. */
   migrations?: readonly Migration[];
   targetVersion?: number;
@@ -75,7 +81,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const db = openConnection(file, false, options);
   try {
     configure(db, false);
-    migrate(db, file, migrations, options.targetVersion);
+    migrate(db, file, migrations, options.targetVersion, options.onUpgrade);
     return new Store(db, file, false);
   } catch (error) {
     db.close();

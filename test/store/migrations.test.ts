@@ -134,6 +134,20 @@ describe('migrations', () => {
     }
   });
 
+  it('tell onUpgrade the pending steps of a file that has data, not of a new one', () => {
+    const heard: string[][] = [];
+    const onUpgrade = (_file: string, steps: readonly string[]) => heard.push([...steps]);
+    const file = path.join(dir, 'told.db');
+    openStore(file, { onUpgrade }).close();
+    expect(heard).toEqual([]);
+    const old = path.join(dir, 'old-told.db');
+    openStore(old, { targetVersion: 5 }).close();
+    openStore(old, { readonly: true, onUpgrade }).close();
+    expect(heard).toEqual([['0006-live-algorithm', '0007-history-series-index']]);
+    openStore(old, { onUpgrade }).close();
+    expect(heard).toHaveLength(1);
+  });
+
   it('roll a failing step back entirely, leaving user_version where it was', () => {
     const file = path.join(dir, 'failing.db');
     openStore(file).close();

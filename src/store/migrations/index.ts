@@ -7,6 +7,7 @@ import { up as thermal } from './0003-thermal.js';
 import { up as commandLog } from './0004-command-log.js';
 import { up as minerDialect } from './0005-miner-dialect.js';
 import { up as liveAlgorithm } from './0006-live-algorithm.js';
+import { up as historySeriesIndex } from './0007-history-series-index.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -15,5 +16,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'command-log', up: commandLog },
   { version: 5, name: 'miner-dialect', up: minerDialect },
   { version: 6, name: 'live-algorithm', up: liveAlgorithm },
+  { version: 7, name: 'history-series-index', up: historySeriesIndex },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
