@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
+import { LIVE_BY_SITE_SQL } from '../../src/store/live.js';
 import { type Store, liveStatements, openStore, siteStatements, writeCycle } from '../../src/store/index.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
@@ -101,6 +102,20 @@ describe('writeCycle', () => {
       algorithm: null,
     });
     expect(live.filter((row) => row.ok === 1).map((row) => row.algorithm)).toEqual(['sha256d', 'sha256d']);
+  });
+
+  it('builds live rows whose fields are the query columns, name for name and value for value', () => {
+    writeCycle(store, {
+      site: 'north',
+      startedAt: 1_700_000_000_000,
+      endedAt: 1_700_000_001_500,
+      outcomes: [okOutcome(4001), failedOutcome(4002, 'refused')],
+    });
+    const siteId = store.prepared(siteStatements).find('north')!.id;
+    const built = store.prepared(liveStatements).list(siteId);
+    const byName = store.db.prepare(LIVE_BY_SITE_SQL).all(siteId) as Record<string, unknown>[];
+    expect(built.map((row) => Object.keys(row))).toEqual(byName.map((row) => Object.keys(row)));
+    expect(built).toEqual(byName);
   });
 
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {
