@@ -46,6 +46,7 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
 
 /** Runs one command line and returns the exit code; never throws. */
 export async function runCli(argv: string[], ctx: Context): Promise<number> {
+  const started = performance.now();
   let exitCode: number = EXIT.ok;
   let debug = argv.includes('--debug');
   const env: CommandEnv = {
@@ -69,6 +70,14 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
     return exitCode;
   } catch (error) {
     return reportError(error, ctx, debug);
+  } finally {
+    // Where the time of a slow command went: its own work, or starting Node and loading hashctl.
+    if (debug) {
+      const now = performance.now();
+      ctx.stderr.write(
+        `hashctl: the command took ${Math.round(now - started)} ms (${Math.round(now)} ms since the process started)\n`,
+      );
+    }
   }
 }
 

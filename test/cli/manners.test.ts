@@ -76,4 +76,15 @@ describe('shared command manners', () => {
     expect(code).toBe(EXIT.usage);
     expect(ctx.err()).toContain('--timeout');
   });
+
+  it('--debug ends with where the time went; without it, no such line', async () => {
+    const quiet = memoryContext();
+    await runCli(['live', '--db', '/nonexistent/hashctl.db'], quiet);
+    expect(quiet.err()).not.toContain('the command took');
+    const ctx = memoryContext();
+    const code = await runCli(['--debug', 'live', '--db', '/nonexistent/hashctl.db'], ctx);
+    expect(code).toBe(EXIT.failed);
+    expect(ctx.err()).toMatch(/StoreError/);
+    expect(ctx.err()).toMatch(/hashctl: the command took \d+ ms \(\d+ ms since the process started\)\n$/);
+  });
 });
