@@ -102,7 +102,19 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     const wanted = options.targetVersion ?? latestVersion(migrations);
     if (current < wanted) {
       db.close();
-      openStore(file, { ...options, readonly: false }).close();
+      try {
+        openStore(file, { ...options, readonly: false }).close();
+      } catch (error) {
+        // A reader that may not write the file (another user's, a read-only mount) cannot bring it
+        // to this hashctl's schema; say that, rather than "nothing was stored".
+        if (error instanceof StoreError && error.details.sqlite_code?.toString().startsWith('SQLITE_READONLY'))
+          throw new StoreError(
+            'io',
+            `${file} is from an older hashctl (schema ${current}) and read-only here: run this hashctl once as a user who may write it (any command upgrades it), or use the hashctl that wrote it`,
+            { cause: error, details: { file, schema: current, supported: wanted } },
+          );
+        throw error;
+      }
       db = openConnection(file, true, options);
       configure(db, true);
       if (schemaVersion(db) < wanted)
@@ -111,7 +123,19 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     return new Store(db, file, true);
   } catch (error) {
     if (db.open) db.close();
-    throw translateSqliteError(error, file);
+    const translated = translateSqliteError(error, file);
+    if (
+      translated instanceof StoreError &&
+      String(translated.details.sqlite_code ?? '').startsWith('SQLITE_READONLY')
+    ) {
+      // Reading a WAL database creates `FILE-shm` beside it when no writer left one there.
+      throw new StoreError(
+        'io',
+        `cannot read ${file} as this user: SQLite must create ${path.basename(file)}-shm in its directory, which this user may not write (give write access to the directory, or run as the file's owner)`,
+        { cause: error, details: translated.details },
+      );
+    }
+    throw translated;
   }
 }
 

@@ -1,0 +1,85 @@
+// A file this user may read but not write, end to end through bin/hashctl: readers get one line
+// that says what to do, never "nothing was stored". Run as root (CI), the command runs as nobody,
+// for whom the permissions below hold; run as anyone else, they hold for that user already. Root
+// with a checkout nobody may read (a clone under /root) cannot drop its rights for the command, and
+// checks the other side instead: whoever may write the file upgrades it and reads it.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, latestVersion, openStore, schemaVersion } from '../../src/store/index.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = path.join(root, 'bin', 'hashctl');
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+/** Whether the command can run as nobody (root only: it needs the checkout readable by others). */
+const asNobody =
+  asRoot &&
+  spawnSync(process.execPath, [bin, '--version'], { uid: NOBODY, gid: NOBODY, timeout: 20_000 }).status === 0;
+const mayWriteAnyway = asRoot && !asNobody;
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-unwritable-'));
+});
+afterEach(() => {
+  fs.chmodSync(dir, 0o755);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function liveAs(file: string) {
+  const result = spawnSync(process.execPath, [bin, 'live', '--db', file], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+    ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
+    timeout: 20_000,
+  });
+  return { code: result.status, stderr: result.stderr };
+}
+
+/** A closed database at `version`, with no -wal or -shm left beside it. */
+function database(name: string, version?: number): string {
+  const file = path.join(dir, name);
+  openStore(file, version === undefined ? {} : { targetVersion: version }).close();
+  for (const extra of ['-wal', '-shm']) fs.rmSync(`${file}${extra}`, { force: true });
+  return file;
+}
+
+describe('a database this user may not write', () => {
+  it('in a directory it may not write: live says SQLite needs its -shm file there', () => {
+    const file = database('farm.db');
+    fs.chmodSync(file, 0o644);
+    fs.chmodSync(dir, 0o555);
+    const { code, stderr } = liveAs(file);
+    if (mayWriteAnyway) {
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      return;
+    }
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `hashctl: cannot read ${file} as this user: SQLite must create farm.db-shm in its directory, which this user may not write (give write access to the directory, or run as the file's owner)\n`,
+    );
+  });
+
+  it('from an older hashctl: live says it cannot upgrade it, and the file keeps its schema', () => {
+    const file = database('old.db', 5);
+    fs.chmodSync(file, 0o444);
+    fs.chmodSync(dir, 0o1777);
+    const before = fs.readFileSync(file);
+    const { code, stderr } = liveAs(file);
+    if (mayWriteAnyway) {
+      expect(code).toBe(0);
+      expect(stderr).toContain(`hashctl: upgrading ${file} for this hashctl (0006-live-algorithm`);
+      const upgraded = openStore(file, { readonly: true, targetVersion: 5 });
+      expect(schemaVersion(upgraded.db)).toBe(latestVersion(MIGRATIONS));
+      upgraded.close();
+      return;
+    }
+    expect(code).toBe(1);
+    expect(stderr).toContain(`hashctl: ${file} is from an older hashctl (schema 5) and read-only here`);
+    expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(2); // the upgrade note, then the error
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
