@@ -21,6 +21,18 @@ export function gitCommit() {
   }
 }
 
+/** Dependencies Node 20 can require(): left out of bin/hashctl's bundle, loaded from node_modules. */
+export const REQUIRABLE_PACKAGES = [
+  'asciichart',
+  'better-sqlite3',
+  'cli-table3',
+  'commander',
+  'ipaddr.js',
+  'jsonrepair',
+  'undici',
+  'zod',
+];
+
 /** Returns esbuild's result; `metafile: true` adds the import graph (scripts/package.mjs reads it). */
 export async function bundle({ outfile, sea = false, minify = false, metafile = false }) {
   const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
@@ -40,7 +52,11 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
     logOverride: { 'empty-import-meta': 'silent' },
     metafile,
     // The SEA can require built-ins only: everything is bundled there (its code cache absorbs the size).
-    ...(sea ? {} : { packages: 'external' }),
+    // bin/hashctl runs this bundle from a V8 code cache, and Node 20 loses a script's dynamic-import
+    // callback when it comes from one: so no import() is left in it (esbuild turns each into a
+    // require), the packages that require() cannot load (ESM only) are bundled, the rest stay in
+    // node_modules.
+    ...(sea ? {} : { external: REQUIRABLE_PACKAGES, supported: { 'dynamic-import': false } }),
     define: {
       __HASHCTL_VERSION__: JSON.stringify(pkg.version),
       __HASHCTL_COMMIT__: JSON.stringify(gitCommit()),

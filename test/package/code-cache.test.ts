@@ -1,0 +1,82 @@
+// bin/hashctl runs the bundle from a V8 code cache. Node 20 loses a script's dynamic-import callback
+// when the script comes from a cache, so this runs commands that load packages lazily (the chart's
+// asciichart, the table's cli-table3 and chalk) twice, without and then with the cache, end to end.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, writeCycle } from '../../src/store/index.js';
+import { okOutcome, tempDir } from '../store/helpers.js';
+
+const bin = path.resolve(import.meta.dirname, '../../bin/hashctl');
+
+let dir: string;
+let cleanup: () => void;
+let db: string;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('hashctl-code-cache-'));
+  db = path.join(dir, 'farm.db');
+  const store = openStore(db);
+  const now = Date.now();
+  for (let cycle = 0; cycle < 3; cycle++) {
+    const at = now - (3 - cycle) * 60_000;
+    writeCycle(store, { site: 'default', startedAt: at, endedAt: at + 500, outcomes: [okOutcome(4028)] });
+  }
+  store.close();
+});
+afterEach(() => cleanup());
+
+function hashctl(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [bin, ...args, '--db', db], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: path.join(dir, 'home'),
+      TMPDIR: path.join(dir, 'tmp'),
+      HASHCTL_FORMAT: 'table',
+      FORCE_COLOR: '1',
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const caches = (cacheDir: string) =>
+  fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((name) => name.endsWith('.v8cache')) : [];
+
+describe('the code cache of bin/hashctl', () => {
+  it('is written by the first run, used by the next, and the lazily loaded packages still load', () => {
+    const cacheDir = path.join(dir, 'cache');
+    for (const args of [['history', '127.0.0.1:4028', '--since', '1h'], ['live']]) {
+      const first = hashctl(args, { HASHCTL_CACHE_DIR: cacheDir });
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(caches(cacheDir)).toHaveLength(1);
+      const second = hashctl(args, { HASHCTL_CACHE_DIR: cacheDir });
+      expect(second).toEqual(first);
+      const uncached = hashctl(args, { HASHCTL_CACHE_DIR: cacheDir, HASHCTL_CODE_CACHE: '0' });
+      expect(uncached).toEqual(first);
+    }
+    const [name] = caches(cacheDir);
+    expect(fs.statSync(path.join(cacheDir, name!)).mode & 0o777).toBe(0o600);
+  });
+
+  it('is never read from or written to a directory others may write', () => {
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared, { mode: 0o777 });
+    fs.chmodSync(shared, 0o777);
+    const home = path.join(dir, 'home');
+    const run = hashctl(['live'], { HASHCTL_CACHE_DIR: shared });
+    expect(run.code).toBe(0);
+    expect(caches(shared)).toEqual([]);
+    // The next directory in line took it instead.
+    expect(caches(path.join(home, '.cache', 'hashctl'))).toHaveLength(1);
+  });
+
+  it('is not used with HASHCTL_CODE_CACHE=0', () => {
+    const cacheDir = path.join(dir, 'cache');
+    expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir, HASHCTL_CODE_CACHE: '0' }).code).toBe(0);
+    expect(caches(cacheDir)).toEqual([]);
+  });
+});
