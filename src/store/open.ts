@@ -107,7 +107,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       } catch (error) {
         // A reader that may not write the file (another user's, a read-only mount) cannot bring it
         // to this hashctl's schema; say that, rather than "nothing was stored".
-        if (error instanceof StoreError && error.details.sqlite_code?.toString().startsWith('SQLITE_READONLY'))
+        if (isReadOnlyRefusal(error))
           throw new StoreError(
             'io',
             `${file} is from an older hashctl (schema ${current}) and read-only here: run this hashctl once as a user who may write it (any command upgrades it), or use the hashctl that wrote it`,
@@ -124,10 +124,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
   } catch (error) {
     if (db.open) db.close();
     const translated = translateSqliteError(error, file);
-    if (
-      translated instanceof StoreError &&
-      String(translated.details.sqlite_code ?? '').startsWith('SQLITE_READONLY')
-    ) {
+    if (isReadOnlyRefusal(translated)) {
       // Reading a WAL database creates `FILE-shm` beside it when no writer left one there.
       throw new StoreError(
         'io',
@@ -137,6 +134,11 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     }
     throw translated;
   }
+}
+
+/** SQLite said the file (or the directory it needs beside it) may not be written. */
+function isReadOnlyRefusal(error: unknown): error is StoreError {
+  return error instanceof StoreError && String(error.details.sqlite_code ?? '').startsWith('SQLITE_READONLY');
 }
 
 function openConnection(file: string, readonly: boolean, options: OpenStoreOptions): Db {
