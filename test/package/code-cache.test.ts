@@ -79,4 +79,14 @@ describe('the code cache of bin/hashctl', () => {
     expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir, HASHCTL_CODE_CACHE: '0' }).code).toBe(0);
     expect(caches(cacheDir)).toEqual([]);
   });
+
+  it('skips a cache directory that cannot be made, /proc included, without hanging', () => {
+    // Node's own recursive mkdir never returns under /proc.
+    const run = hashctl(['live'], {
+      HASHCTL_CACHE_DIR: '/proc/self/hashctl/cache',
+      XDG_CACHE_HOME: '/proc/x',
+    });
+    expect(run.code).toBe(0);
+    expect(caches(path.join(dir, 'home', '.cache', 'hashctl'))).toHaveLength(1);
+  });
 });
