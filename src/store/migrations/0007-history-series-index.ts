@@ -15,5 +15,5 @@ export const HISTORY_MINER_INDEX_SQL = `CREATE INDEX telemetry_history_miner_ts 
   (miner_id, ts, hashrate_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, error_kind)`;
 
 export function up(db: Db): void {
-  db.exec(`DROP INDEX telemetry_history_miner_ts; ${HISTORY_MINER_INDEX_SQL};`);
+  db.exec(`DROP INDEX IF EXISTS telemetry_history_miner_ts; ${HISTORY_MINER_INDEX_SQL};`);
 }
