@@ -272,7 +272,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     return again;
   }
 
-  return { request, requestMany };
+  return { request, requestMany, refusesJoins: (target: Target) => refusesJoin.has(target.key) };
 }
 
 /** Splits joinable commands into `a+b+c` groups whose request stays well under the 4 KB limit. */

@@ -100,4 +100,6 @@ export interface MinerClient {
     commands: string[],
     options?: ManyOptions,
   ): Promise<Record<string, DecodedReply | MinerError>>;
+  /** The last join this client tried on the miner was refused (and not yet outdated by one that worked). */
+  refusesJoins?(target: Target): boolean;
 }

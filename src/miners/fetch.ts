@@ -318,8 +318,12 @@ async function fetchWith(
 
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
-  // Optional probes come back (as replies, E/14 included) only from a join that worked.
-  const singles = known?.singles ?? !FIRST_CONTACT_PROBES.some((c) => c in replies);
+  // Optional probes come back (as replies, E/14 included) only from a join that worked. A known
+  // miner whose join was refused this time (a firmware of the same family that stopped joining)
+  // is asked one command per request from now on, rather than a refused join first every poll.
+  const singles = known
+    ? known.singles || client.refusesJoins?.(target) === true
+    : !FIRST_CONTACT_PROBES.some((c) => c in replies);
   if (!known) {
     // Probes this family does not read are dropped: an E/14 from one would read as a warning.
     for (const command of FIRST_CONTACT_PROBES) {

@@ -145,6 +145,48 @@ describe('fetchSnapshot', () => {
     ]);
   });
 
+  it('learns that a known miner stopped joining, and asks it one command per request from then on', async () => {
+    let joins = true;
+    const file = (command: string) => {
+      try {
+        return sample(`antminer-s19pro_2022-12__${command}.json`);
+      } catch {
+        return invalid('Invalid command');
+      }
+    };
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
+      if (!joins) return { kind: 'reply', bytes: invalid('Invalid command') };
+      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const key = miner.target.key;
+    const learned = createDialectCache();
+    const first = await fetchSnapshot(client(), miner.target, { cache: learned });
+    const hint = dialectHint(learned.get(key));
+    expect(hint).toBe('antminer');
+
+    // The same family, but no joins any more (a downgrade, say): a cron run seeded with the old hint.
+    joins = false;
+    const cache = createDialectCache();
+    seedDialect(cache, key, hint!, null);
+    const refused = await fetchSnapshot(client(), miner.target, { cache });
+    expect(refused.snapshot.model).toBe(first.snapshot.model);
+    expect(refused.snapshot.hashrate.current_hs).toBe(first.snapshot.hashrate.current_hs);
+    expect(dialectHint(cache.get(key))).toBe('antminer singles');
+
+    // The next run asks each command alone, without a refused join first.
+    const next = createDialectCache();
+    seedDialect(next, key, dialectHint(cache.get(key))!, null);
+    const before = miner.requests.length;
+    await fetchSnapshot(client(), miner.target, { cache: next });
+    const asked = miner.requests.slice(before).map(requestedCommand);
+    expect(asked.length).toBeGreaterThan(1);
+    expect(asked.some((command) => command.includes('+'))).toBe(false);
+  });
+
   it('reuses stored static replies in a new process, unless they are old or the miner rebooted', async () => {
     const single: Record<string, string> = {
       summary: sample('whatsminer_fw-20210322_api-v1.4__summary.json'),
