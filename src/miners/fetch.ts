@@ -91,10 +91,18 @@ export function createDialectCache(): DialectCache {
   return new Map();
 }
 
-/** What the store keeps of an entry (miners.dialect): `antminer`, or `antminer singles`. */
+/**
+ * What the store keeps of an entry (miners.dialect): `antminer`, or `antminer singles BOOT` where
+ * BOOT is when the miner had booted (Unix seconds) as the refusal was learned. A later boot time
+ * means the firmware may have been updated, so the next poll tries a join again: without it a cron
+ * run (a new process) could not tell a reboot for the families that store no static replies.
+ */
 export function dialectHint(entry: DialectEntry | undefined): string | null {
   if (entry === undefined) return null;
-  return entry.singles ? `${entry.family} singles` : entry.family;
+  if (!entry.singles) return entry.family;
+  return entry.bootedAt === null
+    ? `${entry.family} singles`
+    : `${entry.family} singles ${Math.round(entry.bootedAt / 1000)}`;
 }
 
 /** Stored static replies are asked again when older than this (a cron cycle a minute: 60 cycles). */
@@ -162,8 +170,9 @@ export function seedDialect(
   staticsJson: string | null = null,
   now: number = Date.now(),
 ): boolean {
-  const [family, flag, ...rest] = hint.split(' ');
+  const [family, flag, boot, ...rest] = hint.split(' ');
   if (rest.length > 0 || (flag !== undefined && flag !== 'singles')) return false;
+  if (boot !== undefined && !/^\d{1,12}$/.test(boot)) return false;
   if (family === undefined || !Object.hasOwn(PLANS, family)) return false;
   const plan = PLANS[family as Family];
   const stored = storedStatics(staticsJson, plan.statics ?? [], now);
@@ -176,7 +185,7 @@ export function seedDialect(
     cyclesSinceStatics: 0,
     lastUptime: null,
     staticsAt: stored?.at ?? null,
-    bootedAt: stored?.bootedAt ?? null,
+    bootedAt: stored?.bootedAt ?? (boot === undefined ? null : Number(boot) * 1000),
   });
   return true;
 }
@@ -318,12 +327,8 @@ async function fetchWith(
 
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
-  // Optional probes come back (as replies, E/14 included) only from a join that worked. A known
-  // miner whose join was refused this time (a firmware of the same family that stopped joining)
-  // is asked one command per request from now on, rather than a refused join first every poll.
-  const singles = known
-    ? known.singles || client.refusesJoins?.(target) === true
-    : !FIRST_CONTACT_PROBES.some((c) => c in replies);
+  // Optional probes come back (as replies, E/14 included) only from a join that worked.
+  const refusedAtFirstContact = !known && !FIRST_CONTACT_PROBES.some((c) => c in replies);
   if (!known) {
     // Probes this family does not read are dropped: an E/14 from one would read as a warning.
     for (const command of FIRST_CONTACT_PROBES) {
@@ -347,6 +352,13 @@ async function fetchWith(
       (known.bootedAt !== null &&
         bootedNow !== null &&
         Math.abs(bootedNow - known.bootedAt) > REBOOT_SLACK_MS));
+  // A known miner whose join was refused this time (a firmware of the same family that stopped
+  // joining) is asked one command per request from now on, rather than a refused join first every
+  // poll; one that refused joins and has rebooted since (a firmware update, perhaps) is offered a
+  // join again next time: one refused request per reboot at worst.
+  const singles = known
+    ? (known.singles && !rebooted) || client.refusesJoins?.(target) === true
+    : refusedAtFirstContact;
   const reuseStatics =
     known !== undefined &&
     !rebooted &&
@@ -377,7 +389,12 @@ async function fetchWith(
         cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,
         lastUptime: uptime ?? known?.lastUptime ?? null,
         staticsAt: reuseStatics && known ? known.staticsAt : staticNames.length > 0 ? now() : null,
-        bootedAt: reuseStatics && known ? known.bootedAt : bootedNow,
+        // Kept as first seen (re-read each poll it would jitter by a second or two) until a reboot
+        // or the next asking of static replies: a singles hint carries it, written only on change.
+        bootedAt:
+          known === undefined || rebooted || (!reuseStatics && staticNames.length > 0)
+            ? bootedNow
+            : (known.bootedAt ?? bootedNow),
       });
     }
   }

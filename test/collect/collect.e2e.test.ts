@@ -137,7 +137,7 @@ describe('hashctl collect (end to end)', () => {
     const hints = store.db.prepare('SELECT dialect FROM miners ORDER BY id').pluck().all() as string[];
     store.close();
     expect(hints).toHaveLength(MINERS);
-    expect(hints.every((h) => /^[a-z-]+( singles)?$/.test(h))).toBe(true);
+    expect(hints.every((h) => /^[a-z-]+( singles( \d+)?)?$/.test(h))).toBe(true);
     farm.miners.forEach((miner, i) => {
       const log = miner.received().map((e) => e.command);
       const firstRun = log.slice(before[i], afterFirst[i]);

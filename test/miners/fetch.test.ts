@@ -133,7 +133,7 @@ describe('fetchSnapshot', () => {
     const cache = createDialectCache();
     const shared = client(); // one client across polls: it remembers the stock firmware's refusal
     await fetchSnapshot(shared, miner.target, { cache });
-    expect(dialectHint(cache.get(miner.target.key))).toBe('antminer singles');
+    expect(dialectHint(cache.get(miner.target.key))).toMatch(/^antminer singles \d+$/);
     luxos = true;
     const flashed = await fetchSnapshot(shared, miner.target, { cache });
     expect(flashed.snapshot.firmware.name).toBe('LuxOS');
@@ -175,7 +175,7 @@ describe('fetchSnapshot', () => {
     const refused = await fetchSnapshot(client(), miner.target, { cache });
     expect(refused.snapshot.model).toBe(first.snapshot.model);
     expect(refused.snapshot.hashrate.current_hs).toBe(first.snapshot.hashrate.current_hs);
-    expect(dialectHint(cache.get(key))).toBe('antminer singles');
+    expect(dialectHint(cache.get(key))).toMatch(/^antminer singles \d+$/);
 
     // The next run asks each command alone, without a refused join first.
     const next = createDialectCache();
@@ -185,6 +185,90 @@ describe('fetchSnapshot', () => {
     const asked = miner.requests.slice(before).map(requestedCommand);
     expect(asked.length).toBeGreaterThan(1);
     expect(asked.some((command) => command.includes('+'))).toBe(false);
+  });
+
+  it('seeds from well-formed hints only: family, then optionally singles and its boot time', () => {
+    const cache = createDialectCache();
+    const seeded = (hint: string) => seedDialect(cache, '127.0.0.1:4028', hint, null, 1_800_000_000_000);
+    expect(seeded('antminer')).toBe(true);
+    expect(seeded('antminer singles')).toBe(true); // stored by an earlier hashctl
+    expect(seeded('antminer singles 1799996400')).toBe(true);
+    expect(cache.get('127.0.0.1:4028')).toMatchObject({ singles: true, bootedAt: 1_799_996_400_000 });
+    for (const bad of [
+      '',
+      'nokia',
+      'antminer joins',
+      'antminer singles soon',
+      'antminer singles 1 2',
+      'antminer 17',
+    ])
+      expect(seeded(bad)).toBe(false);
+  });
+
+  it('offers a join again to a miner that refused them, once it has rebooted (in a new process too)', async () => {
+    let joins = false;
+    let clock = 1_800_000_000_000;
+    let bootedAt = clock - 3_600_000;
+    const now = () => clock;
+    const file = (command: string) => {
+      let text: string;
+      try {
+        text = sample(`antminer-s19pro_2022-12__${command}.json`);
+      } catch {
+        return invalid('Invalid command');
+      }
+      // The miner's uptime follows the test's clock, as a running miner's would.
+      const elapsed = Math.round((clock - bootedAt) / 1000);
+      return command === 'summary' ? text.replace(/"Elapsed":\s*\d+/, `"Elapsed":${elapsed}`) : text;
+    };
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
+      if (!joins) return { kind: 'reply', bytes: invalid('Invalid command') };
+      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const key = miner.target.key;
+    /** A cron run: a new process seeded with the stored hint. */
+    const run = async (stored: string) => {
+      const cache = createDialectCache();
+      expect(seedDialect(cache, key, stored, null, clock)).toBe(true);
+      const before = miner.requests.length;
+      await fetchSnapshot(client(), miner.target, { cache, now });
+      return {
+        hint: dialectHint(cache.get(key))!,
+        asked: miner.requests.slice(before).map(requestedCommand),
+      };
+    };
+
+    const first = createDialectCache();
+    await fetchSnapshot(client(), miner.target, { cache: first, now });
+    const learned = dialectHint(first.get(key))!;
+    expect(learned).toBe(`antminer singles ${Math.round(bootedAt / 1000)}`);
+
+    // Ten minutes later, the same boot: one command per request, no join tried, the hint unchanged.
+    clock += 10 * 60_000;
+    const same = await run(learned);
+    expect(same.hint).toBe(learned);
+    expect(same.asked.length).toBeGreaterThan(1);
+    expect(same.asked.some((command) => command.includes('+'))).toBe(false);
+
+    // Updated and rebooted: the run that sees the new boot time offers a join to the next one.
+    bootedAt = clock;
+    clock += 5 * 60_000;
+    joins = true;
+    const rebooted = await run(same.hint);
+    expect(rebooted.hint).toBe('antminer');
+    const joined = await run(rebooted.hint);
+    expect(joined.asked).toHaveLength(1);
+    expect(joined.asked[0]).toContain('+');
+    expect(joined.hint).toBe('antminer');
+
+    // Had the new firmware refused too, that one run would have learned it again.
+    joins = false;
+    const refused = await run('antminer');
+    expect(refused.hint).toBe(`antminer singles ${Math.round(bootedAt / 1000)}`);
   });
 
   it('reuses stored static replies in a new process, unless they are old or the miner rebooted', async () => {
