@@ -62,6 +62,19 @@ describe('the code cache of bin/hashctl', () => {
     expect(fs.statSync(path.join(cacheDir, name!)).mode & 0o777).toBe(0o600);
   });
 
+  it("leaves another checkout's cache alone, and replaces its own older one", () => {
+    const cacheDir = path.join(dir, 'cache');
+    expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir }).code).toBe(0);
+    const [own] = caches(cacheDir);
+    const prefix = own!.split('-').slice(0, 2).join('-');
+    const older = `${prefix}-1-2-v0-x64.v8cache`;
+    const foreign = 'bundle-00000000-1-2-v0-x64.v8cache';
+    fs.renameSync(path.join(cacheDir, own!), path.join(cacheDir, older));
+    fs.writeFileSync(path.join(cacheDir, foreign), 'not a cache');
+    expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir }).code).toBe(0);
+    expect(caches(cacheDir).sort()).toEqual([foreign, own].sort());
+  });
+
   it('is never read from or written to a directory others may write', () => {
     const shared = path.join(dir, 'shared');
     fs.mkdirSync(shared, { mode: 0o777 });
