@@ -7,9 +7,10 @@ import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/coll
 import { memoryContext } from '../../src/context.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
-import { type Farm, startFarm } from '../../src/sim/index.js';
+import type { Farm } from '../../src/sim/index.js';
 import { type Store, openStore } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
+import { startHealthyFarm } from '../support/farm.js';
 import type { ThermalConfig } from '../../src/thermal/config.js';
 import { makeSnapshot, target, tempDir } from '../store/helpers.js';
 
@@ -76,17 +77,7 @@ describe('collect on the simulator', () => {
 
   it('stores critical in history and the changes in thermal_events; live lists hot miners first', async () => {
     let clock = Date.parse('2026-11-02T12:00:00Z');
-    farm = await startFarm({
-      profile: 'antminer-s19',
-      count: 4,
-      seed: 7,
-      host: '127.0.0.1',
-      basePort: 0,
-      ambientC: 20,
-      deadBoards: 0,
-      failedFans: 0,
-      now: () => clock,
-    });
+    farm = await startHealthyFarm(4, () => clock);
     const [hot, fan, cool, down] = farm.miners;
     hot!.state.ambientC = 55; // fans already at full speed cannot hold it
     fan!.state.fans[0]!.failed = true;

@@ -29,6 +29,26 @@ afterEach(async () => {
   miners = [];
 });
 
+/**
+ * A miner on 127.0.0.1 that answers each command with `answer(command)` and, while `joins()` says
+ * so, `a+b` joins cgminer-style (each member keyed, failures as their own E entry); otherwise it
+ * refuses the join as an invalid command, as stock Antminer firmware does.
+ */
+async function startJoiningMiner(
+  answer: (command: string) => string,
+  joins: () => boolean = () => true,
+): Promise<FakeMiner> {
+  const miner = await startFakeMiner((request) => {
+    const command = requestedCommand(request);
+    if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+    if (!joins()) return { kind: 'reply', bytes: invalid('Invalid command') };
+    const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+    return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+  });
+  miners.push(miner);
+  return miner;
+}
+
 describe('fetchSnapshot', () => {
   it('reads a stock S19 Pro that refuses multi-commands, then asks only its plan', async () => {
     const files: Record<string, string> = {
@@ -82,14 +102,8 @@ describe('fetchSnapshot', () => {
       'cmd:status': sample('whatsminer_fw-20220919_api-v1.4__status.json'),
     };
     const answer = (command: string) => single[command] ?? invalid('invalid cmd');
-    const miner = await startFakeMiner((request) => {
-      const command = requestedCommand(request);
-      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
-      // btminer joins cgminer-style commands: each member keyed, failures as their own E entry
-      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
+    // btminer joins cgminer-style commands: each member keyed, failures as their own E entry
+    const miner = await startJoiningMiner(answer);
     const cache = createDialectCache();
     const shared = client();
 
@@ -122,14 +136,7 @@ describe('fetchSnapshot', () => {
         return invalid('Invalid command');
       }
     };
-    const miner = await startFakeMiner((request) => {
-      const command = requestedCommand(request);
-      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
-      if (!luxos) return { kind: 'reply', bytes: invalid('Invalid command') }; // stock S19: no joins
-      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
+    const miner = await startJoiningMiner(file, () => luxos); // stock S19: no joins
     const cache = createDialectCache();
     const shared = client(); // one client across polls: it remembers the stock firmware's refusal
     await fetchSnapshot(shared, miner.target, { cache });
@@ -154,14 +161,7 @@ describe('fetchSnapshot', () => {
         return invalid('Invalid command');
       }
     };
-    const miner = await startFakeMiner((request) => {
-      const command = requestedCommand(request);
-      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
-      if (!joins) return { kind: 'reply', bytes: invalid('Invalid command') };
-      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
+    const miner = await startJoiningMiner(file, () => joins);
     const key = miner.target.key;
     const learned = createDialectCache();
     const first = await fetchSnapshot(client(), miner.target, { cache: learned });
@@ -221,14 +221,7 @@ describe('fetchSnapshot', () => {
       const elapsed = Math.round((clock - bootedAt) / 1000);
       return command === 'summary' ? text.replace(/"Elapsed":\s*\d+/, `"Elapsed":${elapsed}`) : text;
     };
-    const miner = await startFakeMiner((request) => {
-      const command = requestedCommand(request);
-      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
-      if (!joins) return { kind: 'reply', bytes: invalid('Invalid command') };
-      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
+    const miner = await startJoiningMiner(file, () => joins);
     const key = miner.target.key;
     /** A cron run: a new process seeded with the stored hint. */
     const run = async (stored: string) => {
@@ -292,13 +285,7 @@ describe('fetchSnapshot', () => {
       command === 'summary'
         ? single.summary!.replace(/"Elapsed":\d+/, `"Elapsed":${Math.round((clock - bootedAt) / 1000)}`)
         : (single[command] ?? invalid('invalid cmd'));
-    const miner = await startFakeMiner((request) => {
-      const command = requestedCommand(request);
-      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
-      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
+    const miner = await startJoiningMiner(answer);
     const key = miner.target.key;
 
     // The first run learns the dialect and asks get_version.
