@@ -70,6 +70,11 @@ export class Store {
 export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
   assertIncreasing(migrations);
+  // SQLite's own words for a directory ("disk I/O error", "cannot open") send the user looking elsewhere.
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new StoreError('io', `${file} is a directory, not a database file (give --db a file name)`, {
+      details: { file },
+    });
   if (options.readonly) return openReadonly(file, options, migrations);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });

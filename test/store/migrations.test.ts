@@ -224,6 +224,22 @@ describe('migrations', () => {
     }
   });
 
+  it('say a directory is not a database, for readers and writers alike', () => {
+    for (const readonly of [false, true]) {
+      let caught: unknown;
+      try {
+        openStore(dir, { readonly });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).kind).toBe('io');
+      expect((caught as StoreError).message).toBe(
+        `${dir} is a directory, not a database file (give --db a file name)`,
+      );
+    }
+  });
+
   it('name the file when it is not a database', () => {
     const file = path.join(dir, 'not-a-db.db');
     fs.writeFileSync(
