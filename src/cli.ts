@@ -25,7 +25,7 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--no-color', 'no colour in tables')
     .option('-q, --quiet', 'no progress or notes on stderr')
-    .option('--debug', 'print stack traces of errors')
+    .option('--debug', 'print stack traces of errors, and the time the command took')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
