@@ -9,7 +9,6 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
-import { checkOutFile, outFileError } from '../util/out-file.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -91,8 +90,9 @@ export async function runAuditCommand(
   ctx: Context,
   hooks: AuditTestHooks = {},
 ): Promise<number> {
-  const { readFile, writeFile } = await import('node:fs/promises');
+  const { readFile } = await import('node:fs/promises');
   const path = await import('node:path');
+  const { checkOutFile, writeOutFile } = await import('../util/out-file.js');
   const { parseTargetSpecs } = await import('../targets/index.js');
   const { parseSpecEntry, parseTargetFile } = await import('../targets/parse.js');
   const { parseAllowedPools } = await import('../audit/pools.js');
@@ -202,11 +202,11 @@ export async function runAuditCommand(
   );
   if (outFile !== null) {
     try {
-      await writeFile(outFile, rendered.text);
+      await writeOutFile(outFile, rendered.text, opts.out ?? outFile);
     } catch (error) {
       // Still failed (a full disk): the report goes to stdout rather than being lost.
       ctx.stdout.write(rendered.text);
-      throw outFileError(opts.out ?? outFile, error);
+      throw error;
     }
     ctx.stdout.write(`${report.summaryLine(result)}; ${opts.format} report written to ${opts.out}\n`);
   } else {

@@ -6,7 +6,6 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseDuration } from '../util/duration.js';
-import { checkOutFile, outFileError } from '../util/out-file.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
@@ -73,14 +72,18 @@ export async function runScan(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const [scanLib, { connectionLimit }, render] = await Promise.all([
-    import('../scan/index.js'),
-    import('../cgminer/limits.js'),
-    import('../output/render.js'),
-  ]);
+  const [scanLib, { connectionLimit }, render, { checkOutFile, writeOutFile }, { resolve }] =
+    await Promise.all([
+      import('../scan/index.js'),
+      import('../cgminer/limits.js'),
+      import('../output/render.js'),
+      import('../util/out-file.js'),
+      import('node:path'),
+    ]);
   const targets = await scanLib.buildScanTargets(opts.specs, opts.ports, { stdin: ctx.stdin });
   // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
-  if (opts.outFile !== null) await checkOutFile(opts.outFile);
+  const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
+  if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);
   const concurrency = opts.concurrency ?? connectionLimit();
   const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
 
@@ -147,8 +150,10 @@ export async function runScan(
   } else {
     await writeResultsTable(results, globals, ctx);
   }
-  if (opts.outFile !== null) {
-    await writeInventoryFile(opts.outFile, scanLib.buildInventory(results, new Date(ctx.now())));
+  if (outFile !== null) {
+    const inventory = scanLib.buildInventory(results, new Date(ctx.now()));
+    // Atomic: `collect @FILE` never reads half an inventory.
+    await writeOutFile(outFile, `${JSON.stringify(inventory, null, 2)}\n`, opts.outFile ?? outFile);
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
@@ -202,19 +207,6 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
   await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, {
     tty,
   });
-}
-
-/** Written to a temporary name and renamed, so `collect @FILE` never reads half an inventory. */
-async function writeInventoryFile(path: string, inventory: unknown): Promise<void> {
-  const { rename, writeFile, unlink } = await import('node:fs/promises');
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify(inventory, null, 2)}\n`);
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw outFileError(path, error);
-  }
 }
 
 export const registerScan: RegisterCommand = (program, env) => {

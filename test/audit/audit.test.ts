@@ -182,13 +182,15 @@ describe('report formats and output', () => {
     expect(JSON.parse(ctx.out()).summary.miners).toBe(1);
   });
 
-  it('refuses an --out file it cannot write before sending anything (exit 1)', async () => {
+  it('refuses an --out file it cannot write before sending anything (exit 2)', async () => {
     const miner = await fake({ write: false });
-    for (const file of [join(dir, 'missing', 'report.md'), dir]) {
+    const aFile = join(dir, 'a-file');
+    await writeFile(aFile, 'x');
+    for (const file of [join(dir, 'missing', 'report.md'), dir, join(aFile, 'report.md')]) {
       const { code, out, err } = await audit([miner.target, '--format', 'markdown', '--out', file]);
-      expect(code, file).toBe(1);
+      expect(code, file).toBe(2);
       expect(out, file).toBe('');
-      expect(err, file).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR)\n$/);
+      expect(err, file).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR|ENOTDIR)\n$/);
     }
     expect(miner.received).toEqual([]);
   });

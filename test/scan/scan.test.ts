@@ -1,6 +1,6 @@
 // `hashctl scan` end to end in-process: a farm with one simulated miner per profile, a slow miner,
 // and things that are not miners (HTTP, empty close, garbage, echo, silence), all on 127.0.0.1.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -308,12 +308,14 @@ describe('hashctl scan', () => {
     expect(empty.accepted).toBe(before);
   });
 
-  it('refuses an --out file it cannot write before any traffic (exit 1), not after the sweep', async () => {
+  it('refuses an --out file it cannot write before any traffic (exit 2), not after the sweep', async () => {
     const before = empty.accepted;
-    for (const out of [join(dir, 'missing', 'inventory.json'), dir]) {
+    const aFile = join(dir, 'a-file');
+    await writeFile(aFile, 'x');
+    for (const out of [join(dir, 'missing', 'inventory.json'), dir, join(aFile, 'inventory.json')]) {
       const { code, err } = await cli(['scan', '127.0.0.1', '--port', String(empty.port), '--out', out]);
-      expect(code, out).toBe(1);
-      expect(err, out).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR)\n$/);
+      expect(code, out).toBe(2);
+      expect(err, out).toMatch(/^hashctl: cannot write --out file '.*': (ENOENT|EISDIR|ENOTDIR)\n$/);
     }
     expect(empty.accepted).toBe(before);
   });

@@ -1,0 +1,47 @@
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HashctlError, UsageError } from '../../src/errors.js';
+import { checkOutFile, writeOutFile } from '../../src/util/out-file.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hashctl-out-file-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('--out files', () => {
+  it('accept a new file, and an existing read-only one (it is replaced, not written into)', async () => {
+    await checkOutFile(join(dir, 'new.json'));
+    const readOnly = join(dir, 'inventory.json');
+    await writeFile(readOnly, 'old');
+    await chmod(readOnly, 0o444);
+    await checkOutFile(readOnly);
+    await writeOutFile(readOnly, 'new\n');
+    expect(await readFile(readOnly, 'utf8')).toBe('new\n');
+    expect(await readdir(dir)).toEqual(['inventory.json']); // no temporary file left behind
+  });
+
+  it('refuse a missing folder, a folder, and a path under a file, as usage errors', async () => {
+    const aFile = join(dir, 'a-file');
+    await writeFile(aFile, 'x');
+    for (const [file, code] of [
+      [join(dir, 'missing', 'x.json'), 'ENOENT'],
+      [dir, 'EISDIR'],
+      [join(aFile, 'x.json'), 'ENOTDIR'],
+    ] as const) {
+      const error = await checkOutFile(file, 'shown').catch((caught: unknown) => caught);
+      expect(error, file).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(`cannot write --out file 'shown': ${code}`);
+    }
+  });
+
+  it('a write that fails late is an io error and leaves no temporary file', async () => {
+    const error = await writeOutFile(dir, 'text', 'shown').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HashctlError);
+    expect((error as HashctlError).kind).toBe('io');
+    expect((error as HashctlError).message).toMatch(/^cannot write --out file 'shown': E/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
