@@ -71,7 +71,7 @@ const STATIC_REFRESH_CYCLES = 60;
 
 export interface DialectEntry {
   family: Family;
-  /** The miner refused `a+b` joins at first contact: ask one command per request. */
+  /** The miner refused `a+b` joins (at first contact, or later): ask one command per request. */
   singles: boolean;
   commands: string[];
   /** Vendor reads the client may join for this miner. */
@@ -356,8 +356,12 @@ async function fetchWith(
   // joining) is asked one command per request from now on, rather than a refused join first every
   // poll; one that refused joins and has rebooted since (a firmware update, perhaps) is offered a
   // join again next time: one refused request per reboot at worst.
+  // The client is asked only when this poll tried a join: a singles miner's refusal, remembered by a
+  // long-running client, says nothing about the firmware it has rebooted into.
   const singles = known
-    ? (known.singles && !rebooted) || client.refusesJoins?.(target) === true
+    ? known.singles
+      ? !rebooted
+      : client.refusesJoins?.(target) === true
     : refusedAtFirstContact;
   const reuseStatics =
     known !== undefined &&
@@ -388,7 +392,14 @@ async function fetchWith(
         statics: reuseStatics && known ? known.statics : successful(replies, staticNames),
         cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,
         lastUptime: uptime ?? known?.lastUptime ?? null,
-        staticsAt: reuseStatics && known ? known.staticsAt : staticNames.length > 0 ? now() : null,
+        // Only statics that all came back count as asked: a firmware that refuses them (an old
+        // btminer's get_version) is asked again next poll, and its stored row is not rewritten.
+        staticsAt:
+          reuseStatics && known
+            ? known.staticsAt
+            : staticNames.length > 0 && staticNames.every((c) => replies[c] !== undefined && isOk(replies[c]))
+              ? now()
+              : null,
         // Kept as first seen (re-read each poll it would jitter by a second or two) until a reboot
         // or the next asking of static replies: a singles hint carries it, written only on change.
         bootedAt:

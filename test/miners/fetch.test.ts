@@ -262,6 +262,47 @@ describe('fetchSnapshot', () => {
     joins = false;
     const refused = await run('antminer');
     expect(refused.hint).toBe(`antminer singles ${Math.round(bootedAt / 1000)}`);
+
+    // The same in one long-running process (collect --interval): its client remembers the refusal
+    // from before the reboot, and that must not keep the miner on singles.
+    const shared = client();
+    const cache = createDialectCache();
+    await fetchSnapshot(shared, miner.target, { cache, now });
+    expect(dialectHint(cache.get(key))).toBe(`antminer singles ${Math.round(bootedAt / 1000)}`);
+    clock += 60_000;
+    await fetchSnapshot(shared, miner.target, { cache, now });
+    expect(dialectHint(cache.get(key))).toBe(`antminer singles ${Math.round(bootedAt / 1000)}`);
+    bootedAt = clock;
+    clock += 5 * 60_000;
+    joins = true;
+    await fetchSnapshot(shared, miner.target, { cache, now });
+    expect(dialectHint(cache.get(key))).toBe('antminer');
+    const before = miner.requests.length;
+    await fetchSnapshot(shared, miner.target, { cache, now });
+    const asked = miner.requests.slice(before).map(requestedCommand);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain('+');
+    expect(dialectHint(cache.get(key))).toBe('antminer');
+  });
+
+  it('keeps no statics, and so nothing new to store, for a Whatsminer that refuses get_version', async () => {
+    const single: Record<string, string> = {
+      summary: sample('whatsminer_fw-20210322_api-v1.4__summary.json'),
+      pools: sample('whatsminer_fw-20210322_api-v1.4__pools.json'),
+      edevs: sample('whatsminer_fw-20210322_api-v1.4__devs.json'),
+      'cmd:status': sample('whatsminer_fw-20220919_api-v1.4__status.json'),
+    };
+    const miner = await startJoiningMiner((command) => single[command] ?? invalid('invalid cmd'));
+    const cache = createDialectCache();
+    const shared = client();
+    for (let poll = 0; poll < 3; poll++) {
+      const { snapshot } = await fetchSnapshot(shared, miner.target, { cache });
+      expect(snapshot.make).toBe('Whatsminer');
+      expect(dialectHint(cache.get(miner.target.key))).toBe('whatsminer');
+      // What collect's hook compares: unchanged from poll to poll, so the row is written once.
+      expect(cache.get(miner.target.key)?.staticsAt).toBeNull();
+      expect(dialectStatics(cache.get(miner.target.key))).toBeNull();
+    }
   });
 
   it('reuses stored static replies in a new process, unless they are old or the miner rebooted', async () => {
