@@ -1,8 +1,9 @@
 // Opening the database: pragmas, migrations, and the Store handle every module hangs off.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StoreError, errorMessage } from '../errors.js';
+import { LockedError, StoreError, errorMessage } from '../errors.js';
 import { translateSqliteError } from './errors.js';
+import { type StoreLock, acquireLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
@@ -10,8 +11,9 @@ import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
   /**
-   * Never write data. The file must exist. A file at an older schema is upgraded once by a short
-   * read-write open first (readers of a freshly upgraded hashctl should not fail on an old file).
+   * Never write data. The file must exist. A file at an older schema is upgraded once by a
+   * read-write open first, under the collect lock (readers of a freshly upgraded hashctl should not
+   * fail on an old file, and an upgrade may rebuild an index for a minute).
    */
   readonly?: boolean;
   /** How long a write waits for another process's write to finish (SQLite busy timeout). */
@@ -107,6 +109,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     const wanted = options.targetVersion ?? latestVersion(migrations);
     if (current < wanted) {
       db.close();
+      const lock = lockForUpgrade(file, current);
       try {
         openStore(file, { ...options, readonly: false }).close();
       } catch (error) {
@@ -119,6 +122,8 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
             { cause: error, details: { file, schema: current, supported: wanted } },
           );
         throw error;
+      } finally {
+        lock?.release();
       }
       db = openConnection(file, true, options);
       configure(db, true);
@@ -138,6 +143,24 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       );
     }
     throw translated;
+  }
+}
+
+/**
+ * The collect lock, for a reader about to upgrade the file: the upgrade must not run under a collect
+ * (of this version or an older one, which would then meet a schema newer than it knows), and a
+ * collect must not start in the middle of a minute-long index rebuild. Null when the lock file
+ * cannot be made at all (a read-only folder): the upgrade then fails with its own clear line.
+ */
+function lockForUpgrade(file: string, schema: number): StoreLock | null {
+  try {
+    return acquireLock(file);
+  } catch (error) {
+    if (!(error instanceof LockedError)) return null;
+    throw new LockedError(
+      `${file} is from an older hashctl (schema ${schema}) and a collect run holds it: try again when it finishes (a collect of this hashctl upgrades it itself)`,
+      { cause: error, details: error.details },
+    );
   }
 }
 

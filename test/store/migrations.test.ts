@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from '../../src/errors.js';
+import { LockedError, StoreError } from '../../src/errors.js';
 import {
   MIGRATIONS,
   StoreVersionError,
+  acquireLock,
   assertIncreasing,
   latestVersion,
   openStore,
@@ -146,6 +147,33 @@ describe('migrations', () => {
     expect(heard).toEqual([['0006-live-algorithm', '0007-history-series-index']]);
     openStore(old, { onUpgrade }).close();
     expect(heard).toHaveLength(1);
+  });
+
+  it('upgrade an old file for a reader only under the collect lock, and not while a collect holds it', () => {
+    const file = path.join(dir, 'busy.db');
+    openStore(file, { targetVersion: 5 }).close();
+    const collecting = acquireLock(file);
+    let caught: unknown;
+    try {
+      openStore(file, { readonly: true });
+    } catch (error) {
+      caught = error;
+    } finally {
+      collecting.release();
+    }
+    expect(caught).toBeInstanceOf(LockedError);
+    expect((caught as LockedError).exitCode).toBe(75);
+    expect((caught as LockedError).message).toBe(
+      `${file} is from an older hashctl (schema 5) and a collect run holds it: try again when it finishes (a collect of this hashctl upgrades it itself)`,
+    );
+    const Database = loadSqlite();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(5);
+    raw.close();
+    const store = openStore(file, { readonly: true });
+    expect(schemaVersion(store.db)).toBe(latestVersion(MIGRATIONS));
+    store.close();
+    acquireLock(file).release(); // the reader let go of the lock it took
   });
 
   it('roll a failing step back entirely, leaving user_version where it was', () => {
