@@ -62,7 +62,10 @@ export function parseLenient(text: string, options: ParseBudget = {}): LenientRe
   return parseStrict(text) ?? new Parser(text, options.checkTime).parseDocument();
 }
 
-/** The hand-written parser alone, without the JSON.parse fast path: the reference the fast path must equal. */
+/**
+ * The hand-written parser alone, without the JSON.parse fast path: the reference the fast path must
+ * equal (the same value and the same repairs; the order of the repairs may differ).
+ */
 export function parseLenientByHand(text: string, options: ParseBudget = {}): LenientResult {
   return new Parser(text, options.checkTime).parseDocument();
 }
@@ -156,12 +159,14 @@ function parseStrict(text: string): LenientResult | null {
   // bmminer's glued `}{` stats (a third of an S9-era farm) are commaed before parsing: a `}{`
   // outside strings is never valid JSON, so parsing the text as it is would only fail halfway and
   // build a SyntaxError. Glued with whitespace between, they are found after that failure.
-  const glued = text.includes('}{') ? commaGluedObjects(text) : null;
+  const tight = text.includes('}{');
+  const glued = tight ? commaGluedObjects(text) : null;
   try {
     value = JSON.parse(glued ?? text);
     if (glued !== null) repairs.push(REPAIR.gluedObjects);
   } catch {
-    if (glued !== null) return null;
+    // Already commaed, or scanned and found glued nowhere outside strings: nothing more to try.
+    if (tight) return null;
     const commaed = commaGluedObjects(text);
     if (commaed === null) return null;
     try {
