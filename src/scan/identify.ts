@@ -1,7 +1,9 @@
 // One endpoint → one ScanResult. The TCP stage and the first identification request are one round
 // trip: connect, send `{"command":"version"}` at once, read the reply. Only when `version` leaves
 // the model (or Whatsminer firmware) unknown does a second request follow (CGMINER-API.md §11).
-// Sockets, framing, decoding and detection are the client's own layers (src/cgminer, src/miners).
+// Framing, decoding and detection are the client's own layers (src/cgminer, src/miners); the socket
+// is scan's own callback-driven Prober (./probe.ts), which shares the client's FrameReader and error
+// kinds: a sweep opens tens of thousands of connections, and a promise per exchange costs too much.
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
@@ -23,7 +25,10 @@ export interface IdentifyOptions {
   now: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
-  /** Checked between requests of one endpoint; exchanges in flight are never cut short. */
+  /**
+   * Checked before a retry or a follow-up of one endpoint; exchanges in flight are never cut short.
+   * Queued first connections are stopped by the scan calling stop() on abort.
+   */
   signal?: AbortSignal;
   /**
    * Turns a command into request bytes (default: `buildRequest`). A caller with a send policy passes
@@ -161,6 +166,13 @@ export class ScanFailure {
   constructor(readonly error: unknown) {}
 }
 
+/** An endpoint given up by stop() before its connection opened: no traffic, and no result. */
+export class ScanStopped extends ScanFailure {
+  constructor() {
+    super(new HashctlError('interrupted', 'the scan stopped before this endpoint was checked'));
+  }
+}
+
 export class Identifier {
   /** Request bytes per command, built once: a sweep sends the same `version` thousands of times. */
   private readonly requests = new Map<string, Uint8Array>();
@@ -168,6 +180,9 @@ export class Identifier {
   /** For identify only: firstStage() hands each caller its own `version` reply, `When` included. */
   private readonly memo = new ReplyMemo();
   private readonly memoDecode: Decode = (bytes, command) => this.memo.decode(bytes, command);
+
+  /** Set by stop(): connections waiting at the gate and exhaustion retries end without traffic. */
+  private stopped = false;
 
   constructor(private readonly options: IdentifyOptions) {
     this.prober = new Prober({
@@ -207,54 +222,73 @@ export class Identifier {
       return;
     }
     const { gate } = this.options;
-    gate.enter(
-      () =>
-        // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
-        // and the scan starts no new ones.
-        this.prober.start(target.host, target.port, request, (failure, bytes) => {
+    gate.enter(() => {
+      if (this.stopped) {
+        // In a later tick: a queue of stopped entries must not release one another recursively.
+        process.nextTick(() => {
           gate.release();
-          if (failure !== null) {
-            const code = exhaustionCode(failure.cause);
-            if (code === null) {
-              done({ error: failure });
-              return;
-            }
-            gate.exhausted();
-            if (waits >= MAX_EXHAUSTION_WAITS) {
-              const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports';
-              done(
-                new ScanFailure(
-                  new HashctlError(
-                    'io',
-                    `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
-                    { cause: failure.error },
-                  ),
+          done(new ScanStopped());
+        });
+        return;
+      }
+      // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
+      // and stop() keeps the scan from opening new ones.
+      this.prober.start(target.host, target.port, request, (failure, bytes) => {
+        const code = failure === null ? null : exhaustionCode(failure.cause);
+        // Lowered before the slot is given back, so that slot does not open another doomed connect.
+        if (code !== null) gate.exhausted();
+        gate.release();
+        if (failure !== null) {
+          if (code === null) {
+            done({ error: failure });
+            return;
+          }
+          if (waits >= MAX_EXHAUSTION_WAITS) {
+            const what = code === 'EMFILE' || code === 'ENFILE' ? 'file descriptors' : 'local ports';
+            done(
+              new ScanFailure(
+                new HashctlError(
+                  'io',
+                  `out of ${what} (${code}) even at concurrency ${gate.limit}: raise ulimit -n or free some`,
+                  { cause: failure.error },
                 ),
-              );
-              return;
-            }
-            this.options.sleep(this.backoff(waits)).then(
-              () => this.attempt(target, command, done, true, decode, waits + 1),
-              (sleepError: unknown) => done(new ScanFailure(sleepError)),
+              ),
             );
             return;
           }
-          gate.succeeded();
-          let attempt: Attempt;
-          try {
-            attempt = { reply: decode(bytes as Uint8Array, command) };
-          } catch (decodeError) {
-            if (!(decodeError instanceof MinerError)) {
-              done(new ScanFailure(decodeError));
-              return;
-            }
-            decodeError.requestSent = true; // bytes came back: something is listening
-            attempt = { error: decodeError };
+          this.options.sleep(this.backoff(waits)).then(
+            () =>
+              this.stopped
+                ? done(new ScanStopped())
+                : this.attempt(target, command, done, true, decode, waits + 1),
+            (sleepError: unknown) => done(new ScanFailure(sleepError)),
+          );
+          return;
+        }
+        gate.succeeded();
+        let attempt: Attempt;
+        try {
+          attempt = { reply: decode(bytes as Uint8Array, command) };
+        } catch (decodeError) {
+          if (!(decodeError instanceof MinerError)) {
+            done(new ScanFailure(decodeError));
+            return;
           }
-          done(attempt);
-        }),
-      resuming,
-    );
+          decodeError.requestSent = true; // bytes came back: something is listening
+          attempt = { error: decodeError };
+        }
+        done(attempt);
+      });
+    }, resuming);
+  }
+
+  /**
+   * Opens no connection from now on: endpoints waiting at the gate, or between exhaustion retries,
+   * end as ScanStopped without traffic; exchanges already open finish within their deadlines. For a
+   * scan that failed or was interrupted, whose caller has stopped listening.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   private ask(target: Target, command: string): Promise<Attempt> {
@@ -351,7 +385,13 @@ export class Identifier {
         this.followUp(target, { version }, identity, first.roundTrips).then(
           ({ identity: named, roundTrips }) =>
             done(this.minerResult(target, version, named, roundTrips, elapsed())),
-          (error: unknown) => done(new ScanFailure(error)),
+          // Stopped (SIGINT) before a follow-up could connect: the miner was found, as far as known.
+          (error: unknown) =>
+            done(
+              this.stopped
+                ? this.minerResult(target, version, identity, first.roundTrips, elapsed())
+                : new ScanFailure(error),
+            ),
         );
       },
       this.memoDecode,

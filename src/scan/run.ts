@@ -4,7 +4,7 @@
 import { sleep as defaultSleep } from '../context.js';
 import type { TargetSet } from '../targets/set.js';
 import { AdaptiveGate } from './gate.js';
-import { Identifier, ScanFailure } from './identify.js';
+import { Identifier, ScanFailure, ScanStopped } from './identify.js';
 import type { ScanInventory, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './types.js';
 
 export interface ScanHandlers {
@@ -98,9 +98,16 @@ export function scan(
     let drained = false;
     let failed = false;
 
+    // SIGINT: no new endpoint is pulled (pump) and no queued connection opens (stop).
+    const stopOnAbort = (): void => identifier.stop();
+    options.signal?.addEventListener('abort', stopOnAbort, { once: true });
+    const settle = (): void => options.signal?.removeEventListener('abort', stopOnAbort);
+
     const fail = (error: unknown): void => {
       if (failed) return;
       failed = true;
+      identifier.stop();
+      settle();
       iterator.return?.();
       reject(error);
     };
@@ -135,6 +142,11 @@ export function scan(
         identifier.identifyEach(step.value, (result) => {
           inProgress--;
           if (failed) return;
+          if (result instanceof ScanStopped) {
+            // Interrupted before its connection opened: not checked, not counted.
+            pump();
+            return;
+          }
           if (result instanceof ScanFailure) {
             fail(result.error);
             return;
@@ -147,7 +159,10 @@ export function scan(
           }
         });
       }
-      if (!failed && inProgress === 0) resolve(report());
+      if (!failed && inProgress === 0) {
+        settle();
+        resolve(report());
+      }
     };
 
     try {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MinerError } from '../../src/errors.js';
 import { DeadlineQueue } from '../../src/scan/deadlines.js';
 import { AdaptiveGate, STARTS_PER_TURN } from '../../src/scan/gate.js';
+import { Identifier, ScanStopped } from '../../src/scan/identify.js';
 import { type ProbeFailure, Prober } from '../../src/scan/probe.js';
 import { closedPort, type Service, startService } from './support/services.js';
 
@@ -227,5 +228,39 @@ describe('AdaptiveGate.enter', () => {
     expect(started).toBe(STARTS_PER_TURN * 2);
     await nextTurn();
     expect(started).toBe(STARTS_PER_TURN * 2 + 5);
+  });
+});
+
+describe('Identifier.stop', () => {
+  it('lets the open exchanges finish and opens no queued connection', async () => {
+    const empty = await startService('empty');
+    try {
+      const identifier = new Identifier({
+        gate: new AdaptiveGate(1),
+        connectTimeoutMs: 1000,
+        replyTimeoutMs: 1000,
+        maxBytes: 1 << 20,
+        retries: 0,
+        now: Date.now,
+        sleep: async () => {},
+        random: () => 0.5,
+      });
+      const target = { host: '127.0.0.1', port: empty.port, key: `127.0.0.1:${empty.port}` };
+      const outcomes: string[] = [];
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < 5; i++) {
+          identifier.identifyEach(target, (result) => {
+            if (i === 0) identifier.stop(); // the first one finished: the scan gives up
+            outcomes.push(result instanceof ScanStopped ? 'stopped' : 'result');
+            if (outcomes.length === 5) resolve();
+          });
+        }
+      });
+      // The first one's slot went to the second before its result arrived: that exchange finishes.
+      expect(outcomes).toEqual(['result', 'result', 'stopped', 'stopped', 'stopped']);
+      expect(empty.accepted).toBe(2);
+    } finally {
+      await empty.close();
+    }
   });
 });
