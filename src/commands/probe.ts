@@ -77,7 +77,9 @@ export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: 
   const targets = await targetsFromSpecs(opts.targets, globals, ctx);
   if (opts.commands === null && opts.dumpDir === null) {
     const { runSnapshotProbe } = await import('../miners/probe-view.js');
-    return runSnapshotProbe(targets, { wide: opts.wide, fields: opts.fields }, globals, ctx);
+    return runSnapshotProbe(targets, { wide: opts.wide, fields: opts.fields }, globals, ctx, () =>
+      clientFromGlobals(globals, ctx),
+    );
   }
   return runRawProbe(targets, opts.commands ?? DEFAULT_DUMP_COMMANDS, opts, globals, ctx);
 }

@@ -2,6 +2,7 @@
 // --wide / --fields; chip and board temperatures are coloured against the default limits of
 // thermal-facts.md §6 (chip 95/105 °C, board 75/80 °C). --json prints the per-target objects of
 // hashctl.md §3 with the snapshot under "snapshot".
+import type { MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import type { GlobalOptions } from '../commands/shared.js';
 import { EXIT, MinerError, UsageError } from '../errors.js';
@@ -255,31 +256,23 @@ export async function runSnapshotProbe(
   opts: SnapshotProbeOptions,
   globals: GlobalOptions,
   ctx: Context,
+  makeClient: () => Promise<MinerClient>,
 ): Promise<number> {
   const fields = selectFields(opts); // before any traffic
   const [
-    { createClient },
     { defaultConcurrency },
     { runPool },
     render,
     { formatDuration },
     { fetchSnapshot, createDialectCache },
   ] = await Promise.all([
-    import('../cgminer/client.js'),
     import('../cgminer/limits.js'),
     import('../util/pool.js'),
     import('../output/render.js'),
     import('../util/duration.js'),
     import('./fetch.js'),
   ]);
-  const client = createClient({
-    timeoutMs: globals.timeoutMs,
-    maxBytes: globals.maxBytes,
-    retries: globals.retries,
-    ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
-    sleep: ctx.sleep,
-    random: ctx.random,
-  });
+  const client = await makeClient();
   const cache = createDialectCache();
   const indexed = function* (): Generator<[number, Target]> {
     let index = 0;

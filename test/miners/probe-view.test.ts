@@ -5,6 +5,7 @@ import { runSchema } from '../../src/commands/schema.js';
 import type { GlobalOptions } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
+import { clientFromGlobals } from '../../src/commands/miners.js';
 import { FIELD_NAMES, runSnapshotProbe } from '../../src/miners/probe-view.js';
 import { parseTargetSpecs } from '../../src/targets/index.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
@@ -50,11 +51,16 @@ async function targetsOf(...specs: string[]) {
   return parseTargetSpecs(specs, { defaultPort: 4028 });
 }
 
+/** runSnapshotProbe with the client `probe` gives it. */
+type Args = Parameters<typeof runSnapshotProbe>;
+const snapshotProbe = (targets: Args[0], opts: Args[1], given: Args[2], ctx: Args[3]) =>
+  runSnapshotProbe(targets, opts, given, ctx, () => clientFromGlobals(given, ctx));
+
 describe('probe: snapshot view', () => {
   it('prints one object for one host in --json, with the snapshot', async () => {
     const miner = await s19pro();
     const ctx = memoryContext();
-    const code = await runSnapshotProbe(
+    const code = await snapshotProbe(
       await targetsOf(miner.target.key),
       { wide: false, fields: null },
       globals({ json: true }),
@@ -76,7 +82,7 @@ describe('probe: snapshot view', () => {
     const miner = await s19pro();
     const port = await closedPort();
     const ctx = memoryContext();
-    const code = await runSnapshotProbe(
+    const code = await snapshotProbe(
       await targetsOf(miner.target.key, `127.0.0.1:${port}`),
       { wide: false, fields: null },
       globals({ json: true }),
@@ -92,7 +98,7 @@ describe('probe: snapshot view', () => {
     const miner = await s19pro();
     const port = await closedPort();
     const ctx = memoryContext();
-    await runSnapshotProbe(
+    await snapshotProbe(
       await targetsOf(miner.target.key, `127.0.0.1:${port}`),
       { wide: false, fields: null },
       globals(),
@@ -129,7 +135,7 @@ describe('probe: snapshot view', () => {
   it('chooses columns with --fields and adds power and efficiency with --wide', async () => {
     const miner = await s19pro();
     const ctx = memoryContext();
-    await runSnapshotProbe(
+    await snapshotProbe(
       await targetsOf(miner.target.key),
       { wide: false, fields: ['target', 'average', 'pool'] },
       globals(),
@@ -142,7 +148,7 @@ describe('probe: snapshot view', () => {
     ]);
 
     const wide = memoryContext();
-    await runSnapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
+    await snapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
     expect(wide.out().split('\n')[0]?.split('\t')).toEqual(
       expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']),
     );
@@ -150,7 +156,7 @@ describe('probe: snapshot view', () => {
 
   it('refuses an unknown field before any traffic, naming the valid ones', async () => {
     const port = await closedPort();
-    const error = await runSnapshotProbe(
+    const error = await snapshotProbe(
       await targetsOf(`127.0.0.1:${port}`),
       { wide: false, fields: ['hashrate', 'colour'] },
       globals(),
