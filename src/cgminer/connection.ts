@@ -57,18 +57,38 @@ export function kindForSocketError(code: string | undefined, connected: boolean)
   return connected ? 'reset' : 'unreachable';
 }
 
-function describe(kind: MinerErrorKind, code: string | undefined, where: string): string {
-  switch (kind) {
-    case 'refused':
-      return `connection refused by ${where}`;
-    case 'reset':
-      return `connection to ${where} was reset${code ? ` (${code})` : ''}`;
-    case 'timeout':
-      return `connection to ${where} timed out${code ? ` (${code})` : ''}`;
-    default:
-      return `${where} is unreachable${code ? ` (${code})` : ''}`;
-  }
-}
+/**
+ * What one exchange's failures say, shared with scan's Prober (src/scan/probe.ts) so that a miner
+ * that failed reads the same in `probe`, `collect` and `scan`.
+ */
+export const failureMessages = {
+  /** `host:port`, or `[v6]:port`. */
+  where: (host: string, port: number): string =>
+    host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+  connectTimeout: (where: string, ms: number) => `no connection to ${where} within ${ms}ms`,
+  replyTimeout: (where: string, ms: number, received: number) =>
+    received === 0
+      ? `no reply from ${where} within ${ms}ms`
+      : `reply from ${where} incomplete after ${ms}ms (${received} bytes)`,
+  tooLarge: (where: string, maxBytes: number) => `reply from ${where} is larger than ${maxBytes} bytes`,
+  empty: (where: string) => `${where} closed the connection without a reply`,
+  closed: (where: string) => `connection to ${where} closed unexpectedly`,
+  invalid: (where: string, reason: string) => `cannot connect to ${where}: ${reason}`,
+  /** A socket error, by the kind kindForSocketError gave it. */
+  socket(kind: MinerErrorKind, code: string | undefined, where: string): string {
+    const suffix = code ? ` (${code})` : '';
+    switch (kind) {
+      case 'refused':
+        return `connection refused by ${where}`;
+      case 'reset':
+        return `connection to ${where} was reset${suffix}`;
+      case 'timeout':
+        return `connection to ${where} timed out${suffix}`;
+      default:
+        return `${where} is unreachable${suffix}`;
+    }
+  },
+};
 
 /**
  * One read buffer for every socket: with `onread`, Node reads straight into it and calls back
@@ -80,7 +100,7 @@ const readBuffer = new Uint8Array(64 * 1024);
 export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
   const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes, keepUnfinished } =
     options;
-  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const where = failureMessages.where(host, port);
   return new Promise<ExchangeResult>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new HashctlError('interrupted', 'interrupted'));
@@ -121,18 +141,13 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
     const onDeadline = (): void =>
-      cutShort(
-        'timeout',
-        reader.length === 0
-          ? `no reply from ${where} within ${timeoutMs}ms`
-          : `reply from ${where} incomplete after ${timeoutMs}ms (${reader.length} bytes)`,
-      );
+      cutShort('timeout', failureMessages.replyTimeout(where, timeoutMs, reader.length));
     // One timer at a time (a farm keeps a thousand exchanges in flight): first the connect deadline,
     // then, once connected, what is left of the total one. Most exchanges end before the first fires.
     const startedAt = performance.now();
     const onConnectDeadline = (): void => {
       if (!connected) {
-        fail('timeout', `no connection to ${where} within ${connectTimeoutMs}ms`);
+        fail('timeout', failureMessages.connectTimeout(where, connectTimeoutMs));
         return;
       }
       const left = timeoutMs - (performance.now() - startedAt);
@@ -157,14 +172,14 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
             // The buffer is shared by every socket and refilled by the next read: keep a copy
             // (Uint8Array#slice copies; on a Buffer, slice would be a view).
             const state = reader.push(Uint8Array.prototype.slice.call(buffer, 0, nread));
-            if (state === 'too_large') fail('too_large', `reply from ${where} is larger than ${maxBytes} bytes`);
+            if (state === 'too_large') fail('too_large', failureMessages.tooLarge(where, maxBytes));
             else if (state === 'complete') settle({ result: { bytes: reader.bytes(), terminated: true } });
             return true;
           },
         },
       });
     } catch (error) {
-      fail('unreachable', `cannot connect to ${where}: ${(error as Error).message}`, error);
+      fail('unreachable', failureMessages.invalid(where, (error as Error).message), error);
       return;
     }
     socket.on('connect', () => {
@@ -174,16 +189,16 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
       socket?.write(request);
     });
     socket.on('end', () => {
-      if (reader.length === 0) fail('empty_reply', `${where} closed the connection without a reply`);
+      if (reader.length === 0) fail('empty_reply', failureMessages.empty(where));
       else settle({ result: { bytes: reader.bytes(), terminated: false } });
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const kind = kindForSocketError(error.code, connected);
-      if (kind === 'reset') cutShort(kind, describe(kind, error.code, where), error);
-      else fail(kind, describe(kind, error.code, where), error);
+      if (kind === 'reset') cutShort(kind, failureMessages.socket(kind, error.code, where), error);
+      else fail(kind, failureMessages.socket(kind, error.code, where), error);
     });
     socket.on('close', () => {
-      if (!settled) fail(connected ? 'reset' : 'unreachable', `connection to ${where} closed unexpectedly`);
+      if (!settled) fail(connected ? 'reset' : 'unreachable', failureMessages.closed(where));
     });
   });
 }

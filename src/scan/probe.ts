@@ -7,7 +7,7 @@
 // costs. So a probe is one object (the socket itself), its listeners are shared functions, and the
 // MinerError of a failure is built only when someone asks for it.
 import { Socket } from 'node:net';
-import { kindForSocketError } from '../cgminer/connection.js';
+import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
@@ -34,10 +34,6 @@ type FailureDetail =
   | 'closed'
   | 'invalid';
 
-function where(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * Why a probe got no reply: the kind and whether the request went out are read on every failure;
  * the message and the MinerError (with the socket error as its cause) only when asked for.
@@ -63,35 +59,22 @@ export class ProbeFailure {
   }
 
   get message(): string {
-    const at = where(this.host, this.port);
-    const code = this.cause?.code;
-    const suffix = code ? ` (${code})` : '';
+    const at = failureMessages.where(this.host, this.port);
     switch (this.detail) {
       case 'connect_timeout':
-        return `no connection to ${at} within ${this.figure}ms`;
+        return failureMessages.connectTimeout(at, this.figure);
       case 'reply_timeout':
-        return this.received === 0
-          ? `no reply from ${at} within ${this.figure}ms`
-          : `reply from ${at} incomplete after ${this.figure}ms (${this.received} bytes)`;
+        return failureMessages.replyTimeout(at, this.figure, this.received);
       case 'too_large':
-        return `reply from ${at} is larger than ${this.figure} bytes`;
+        return failureMessages.tooLarge(at, this.figure);
       case 'empty':
-        return `${at} closed the connection without a reply`;
+        return failureMessages.empty(at);
       case 'closed':
-        return `connection to ${at} closed unexpectedly`;
+        return failureMessages.closed(at);
       case 'invalid':
-        return `cannot connect to ${at}: ${this.cause?.message ?? 'invalid address'}`;
+        return failureMessages.invalid(at, this.cause?.message ?? 'invalid address');
       default:
-        switch (this.kind) {
-          case 'refused':
-            return `connection refused by ${at}`;
-          case 'reset':
-            return `connection to ${at} was reset${suffix}`;
-          case 'timeout':
-            return `connection to ${at} timed out${suffix}`;
-          default:
-            return `${at} is unreachable${suffix}`;
-        }
+        return failureMessages.socket(this.kind, this.cause?.code, at);
     }
   }
 
