@@ -1,6 +1,6 @@
 // A tiny JSON writer that keeps the number formats real firmwares print (`%.2f`, `%f`, integers)
 // and the key order of the captures; JSON.stringify can do neither. It writes the reply's bytes
-// directly (the farm answers thousands of requests a second, each tens of kilobytes).
+// directly (the farm answers thousands of requests a second: up to ~3 KB each, ~10 KB joined).
 
 /** A number printed with a fixed count of decimals, as cgminer's `%.2f` / `%f` do. */
 export class Fixed {
@@ -32,11 +32,12 @@ function formatFixed(fixed: Fixed): string {
 }
 
 /**
- * Writes JSON straight into bytes. Replies are tens of kilobytes of small pieces (keys, numbers,
- * punctuation); concatenated as strings they became trees of thousands of nodes per reply that
- * were then flattened and encoded again for the socket, and that garbage kept the collector
- * busy. Here each piece is copied once into a reused scratch buffer, and `finish()` hands out an
- * exact copy. The bytes are those of `Buffer.from(string)` for the string the old writer built.
+ * Writes JSON straight into bytes. A reply is hundreds of small pieces (keys, numbers,
+ * punctuation); built as one string by concatenation they make a rope that must be flattened and
+ * encoded again for the socket, garbage that kept the collector busy. Here each piece is copied
+ * once into a reused scratch buffer, and `finish()` hands out an exact copy. The bytes are those of
+ * `Buffer.from(text)` for the text a string-building writer would make (test/sim/json.test.ts
+ * checks that against one; test/sim/wire.test.ts pins every profile's replies).
  */
 export class JsonWriter {
   private buf: Buffer;
@@ -129,9 +130,9 @@ export class JsonWriter {
 
   /** As `String(value)` (and `nan`, `inf`, `-inf` as firmwares print them). */
   number(value: number): void {
-    // Integers that fit 31 bits, written digit by digit with integer arithmetic; the rest (large
-    // counters, fractions) as String() prints them.
-    if ((value | 0) !== value || value === -2147483648 || Object.is(value, -0)) {
+    // 32-bit integers, written digit by digit with integer arithmetic; the rest (large counters,
+    // fractions, -0) as String() prints them.
+    if ((value | 0) !== value || Object.is(value, -0)) {
       this.raw(formatNumber(value));
       return;
     }
@@ -196,38 +197,14 @@ export class JsonWriter {
         this.value(value[i] as Value, sortKeys);
       }
       this.byte(0x5d);
-    } else if (sortKeys) {
-      this.sortedRecord(value);
     } else {
-      this.record(value);
+      this.record(value, sortKeys);
     }
   }
 
-  private record(record: Rec): void {
-    let first = true;
-    const keys = Object.keys(record);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const item = record[key];
-      if (item === undefined) continue;
-      const quoted = quotedKey(key);
-      this.bytes(first ? quoted.first : quoted.next);
-      first = false;
-      this.value(item, false);
-    }
-    this.raw(first ? '{}' : '}');
-  }
-
-  private sortedRecord(record: Rec): void {
-    let keys = Object.keys(record);
-    // BOSminer's records are written in sorted order already: check before sorting (same order
-    // as sort(): both compare UTF-16 code units).
-    for (let i = 1; i < keys.length; i++) {
-      if ((keys[i - 1] as string) > (keys[i] as string)) {
-        keys = keys.sort();
-        break;
-      }
-    }
+  /** A record in its own key order, or (BOSminer) sorted, and so are the records inside it. */
+  private record(record: Rec, sortKeys: boolean): void {
+    const keys = sortKeys ? sortedKeys(record) : Object.keys(record);
     let first = true;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
@@ -236,10 +213,22 @@ export class JsonWriter {
       const quoted = quotedKey(key);
       this.bytes(first ? quoted.first : quoted.next);
       first = false;
-      this.value(item, true);
+      this.value(item, sortKeys);
     }
     this.raw(first ? '{}' : '}');
   }
+}
+
+/**
+ * The keys in sorted order (as sort() compares: UTF-16 code units). BOSminer's records are written
+ * sorted already, so they are checked before being sorted.
+ */
+function sortedKeys(record: Rec): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) return keys.sort();
+  }
+  return keys;
 }
 
 /** A key as it opens a record (`{"key":`) and as it follows another (`,"key":`), UTF-8. */
