@@ -363,6 +363,7 @@ export class Identifier {
    */
   identifyEach(target: Target, done: (result: ScanResult | ScanFailure) => void): void {
     const started = this.options.now();
+    const elapsed = () => this.options.now() - started;
     this.firstStageEach(
       target,
       (first) => {
@@ -370,32 +371,57 @@ export class Identifier {
           done(first);
           return;
         }
-        const elapsed = () => this.options.now() - started;
-        if (first.outcome !== 'miner') {
-          const { outcome, roundTrips, kind, reason } = first;
-          done(makeResult(target, { outcome, round_trips: roundTrips, kind, reason }, elapsed()));
-          return;
+        // This runs in a socket's or a timer's callback: a throw here (a bug in detection, say)
+        // must end this endpoint as a failure, not escape as an uncaught exception.
+        let result: ScanResult | ScanFailure | null;
+        try {
+          result = this.afterFirstStage(target, first, elapsed, done);
+        } catch (error) {
+          result = new ScanFailure(error);
         }
-        const { version } = first;
-        const identity = this.memo.identify(version);
-        if (version.format === 'bare' || complete(identity)) {
-          done(this.minerResult(target, version, identity, first.roundTrips, elapsed()));
-          return;
-        }
-        this.followUp(target, { version }, identity, first.roundTrips).then(
-          ({ identity: named, roundTrips }) =>
-            done(this.minerResult(target, version, named, roundTrips, elapsed())),
-          // Stopped (SIGINT) before a follow-up could connect: the miner was found, as far as known.
-          (error: unknown) =>
-            done(
-              this.stopped
-                ? this.minerResult(target, version, identity, first.roundTrips, elapsed())
-                : new ScanFailure(error),
-            ),
-        );
+        if (result !== null) done(result);
       },
       this.memoDecode,
     );
+  }
+
+  /** The result the first stage decides, or null when a follow-up will call `done` itself. */
+  private afterFirstStage(
+    target: Target,
+    first: FirstStage,
+    elapsed: () => number,
+    done: (result: ScanResult | ScanFailure) => void,
+  ): ScanResult | null {
+    if (first.outcome !== 'miner') {
+      const { outcome, roundTrips, kind, reason } = first;
+      return makeResult(target, { outcome, round_trips: roundTrips, kind, reason }, elapsed());
+    }
+    const { version } = first;
+    const identity = this.memo.identify(version);
+    if (version.format === 'bare' || complete(identity)) {
+      return this.minerResult(target, version, identity, first.roundTrips, elapsed());
+    }
+    const settle = (make: () => ScanResult | ScanFailure): void => {
+      let result: ScanResult | ScanFailure;
+      try {
+        result = make();
+      } catch (error) {
+        result = new ScanFailure(error);
+      }
+      done(result);
+    };
+    this.followUp(target, { version }, identity, first.roundTrips).then(
+      ({ identity: named, roundTrips }) =>
+        settle(() => this.minerResult(target, version, named, roundTrips, elapsed())),
+      // Stopped (SIGINT) before a follow-up could connect: the miner was found, as far as known.
+      (error: unknown) =>
+        settle(() =>
+          this.stopped
+            ? this.minerResult(target, version, identity, first.roundTrips, elapsed())
+            : new ScanFailure(error),
+        ),
+    );
+    return null;
   }
 
   async identify(target: Target): Promise<ScanResult> {
