@@ -2,9 +2,9 @@
 //   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--cpu-prof DIR]
 // 1. Records every reply a real collect cycle gets from a simulated farm (`simulate --profile mix`
 //    in its own process): the real client, with its transport wrapped to keep request → bytes.
-// 2. Replays that cycle several times through the very code `collect --once` runs (client with its
+// 2. Replays that cycle several times through the code `collect --once` runs (client with its
 //    joins and fallbacks, decode, detect, normalize, pollOne, the cycle's transaction with thermal
-//    tracking) with the transport answering from the recording, and reports the CPU per miner of
+//    tracking; not the hook that stores dialect hints, which writes only when a hint changes) with the transport answering from the recording, and reports the CPU per miner of
 //    polling alone and of the whole cycle. --warm: the cycle of a cron run that found each miner's
 //    dialect stored by the run before (what collect --once does from its second run on). Deterministic input, no network: the numbers move only
 //    when the code does (or the machine is loaded, which CPU time tolerates better than wall time).

@@ -194,12 +194,13 @@ export function createClient(options: CreateClientOptions): MinerClient {
     const canJoin = (c: string) => JOINABLE_COMMANDS.has(c) || joinsToo.has(c);
     const out: Record<string, DecodedReply | MinerError> = {};
     const joinable = wanted.filter(canJoin);
-    const alone = wanted.filter((c) => !canJoin(c));
+    // Optional members are asked inside a join or not at all (ManyOptions.optional).
+    const alone = wanted.filter((c) => !canJoin(c) && !optional.has(c));
     const tryJoins = opts.join ?? !refusesJoin.has(target.key);
     if (tryJoins && joinable.length >= 2) {
       for (const group of joinGroups(joinable)) {
         if (group.length === 1) {
-          alone.push(...group);
+          alone.push(...group.filter((c) => !optional.has(c)));
           continue;
         }
         const fallback = await tryJoin(target, group, optional, out, opts.signal);
