@@ -13,17 +13,24 @@ import * as path from 'node:path';
 import { LockedError, StoreError, errorMessage } from '../errors.js';
 import { translateSqliteError } from './errors.js';
 import { loadSqlite } from './native.js';
-import { lockPathFor } from './paths.js';
+import { assertNotDirectory, lockPathFor } from './paths.js';
 import type { Db } from './types.js';
+
+export type LockPurpose = 'collect' | 'upload';
 
 export interface StoreLock {
   readonly path: string;
   release(): void;
 }
 
-/** Takes the lock next to `dbPath` or throws LockedError at once (no waiting). */
-export function acquireLock(dbPath: string): StoreLock {
-  const lockPath = lockPathFor(dbPath);
+/**
+ * Takes the lock next to `dbPath` or throws LockedError at once (no waiting). `collect` (the
+ * default) guards collection runs and upgrades; `upload` guards the outbox's sender, so two senders
+ * never post the same batches side by side, while a collect without --upload goes on.
+ */
+export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): StoreLock {
+  assertNotDirectory(dbPath);
+  const lockPath = lockPathFor(dbPath, purpose);
   try {
     // The first run on a host creates the data directory before anything else.
     fs.mkdirSync(path.dirname(lockPath), { recursive: true });

@@ -2,8 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockedError, StoreError, errorMessage } from '../errors.js';
-import { translateSqliteError } from './errors.js';
+import { StoreVersionError, translateSqliteError } from './errors.js';
 import { type StoreLock, acquireLock } from './lock.js';
+import { assertNotDirectory } from './paths.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
@@ -16,6 +17,11 @@ export interface OpenStoreOptions {
    * fail on an old file, and an upgrade may rebuild an index for a minute).
    */
   readonly?: boolean;
+  /**
+   * A writer that only works on what collect stored (upload): a missing file is an error rather
+   * than a new empty database (a typo in a cron line must not look like success forever).
+   */
+  mustExist?: boolean;
   /** How long a write waits for another process's write to finish (SQLite busy timeout). */
   busyTimeoutMs?: number;
   /**
@@ -73,11 +79,9 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
   assertIncreasing(migrations);
   // SQLite's own words for a directory ("disk I/O error", "cannot open") send the user looking elsewhere.
-  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
-    throw new StoreError('io', `${file} is a directory, not a database file (give --db a file name)`, {
-      details: { file },
-    });
+  assertNotDirectory(file);
   if (options.readonly) return openReadonly(file, options, migrations);
+  if (options.mustExist) assertExists(file);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
@@ -87,6 +91,9 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   }
   const db = openConnection(file, false, options);
   try {
+    // Before the first write (journal_mode = WAL rewrites the header): a newer hashctl's file and
+    // another program's database are refused untouched.
+    assertOurs(db, file, migrations);
     configure(db, false);
     migrate(db, file, migrations, options.targetVersion, options.onUpgrade);
     return new Store(db, file, false);
@@ -96,16 +103,29 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   }
 }
 
-function openReadonly(file: string, options: OpenStoreOptions, migrations: readonly Migration[]): Store {
+function assertExists(file: string): void {
   if (!fs.existsSync(file)) {
     throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`, {
       details: { file },
     });
   }
+}
+
+function openReadonly(file: string, options: OpenStoreOptions, migrations: readonly Migration[]): Store {
+  assertExists(file);
   let db = openConnection(file, true, options);
   try {
     configure(db, true);
-    const current = assertNotFromFuture(db, file, migrations);
+    const current = assertOurs(db, file, migrations);
+    // A reader never creates the schema: an empty file holds nothing to show, and writing it is collect's job.
+    if (current === 0)
+      throw new StoreError(
+        'io',
+        `nothing stored in ${file} yet: run \`hashctl collect\` first (or pass --db)`,
+        {
+          details: { file },
+        },
+      );
     const wanted = options.targetVersion ?? latestVersion(migrations);
     if (current < wanted) {
       db.close();
@@ -162,6 +182,26 @@ function lockForUpgrade(file: string, schema: number): StoreLock | null {
       { cause: error, details: error.details },
     );
   }
+}
+
+/**
+ * The file's schema version, refusing a newer hashctl's file and a database of another program
+ * (tables but no hashctl schema version): hashctl must not add its tables to somebody else's data.
+ */
+function assertOurs(db: Db, file: string, migrations: readonly Migration[]): number {
+  const current = assertNotFromFuture(db, file, migrations);
+  if (current === 0) {
+    const tables = db
+      .prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .get() as number;
+    if (tables > 0)
+      throw new StoreVersionError(
+        `${file} is not a hashctl database (it holds ${tables} other table${tables === 1 ? '' : 's'}): give --db another file`,
+        { file, schema: 0 },
+      );
+  }
+  return current;
 }
 
 /** SQLite said the file (or the directory it needs beside it) may not be written. */

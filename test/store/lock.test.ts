@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError } from '../../src/errors.js';
@@ -40,6 +41,24 @@ function holdLockInChild(dbPath: string): Promise<ChildProcess> {
 }
 
 describe('acquireLock', () => {
+  it('is the same lock through a symlink to the database or to its folder', () => {
+    const db = path.join(dir, 'farm.db');
+    fs.writeFileSync(db, '');
+    fs.symlinkSync(db, path.join(dir, 'link.db'));
+    fs.symlinkSync(dir, path.join(dir, 'folder-link'));
+    const held = acquireLock(db);
+    try {
+      for (const other of [path.join(dir, 'link.db'), path.join(dir, 'folder-link', 'farm.db')])
+        expect(() => acquireLock(other)).toThrow(LockedError);
+      // Not made yet: the folder's link still leads to the same lock.
+      const later = acquireLock(path.join(dir, 'folder-link', 'later.db'));
+      expect(() => acquireLock(path.join(dir, 'later.db'))).toThrow(LockedError);
+      later.release();
+    } finally {
+      held.release();
+    }
+  });
+
   it('lets one holder in; a second attempt fails at once with LockedError (exit 75)', () => {
     const db = path.join(dir, 'farm.db');
     const first = acquireLock(db);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockedError, StoreError } from '../../src/errors.js';
+import { LockedError, StoreError, UsageError } from '../../src/errors.js';
 import {
   MIGRATIONS,
   StoreVersionError,
@@ -225,6 +225,42 @@ describe('migrations', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('refuse a newer file before switching it to WAL (the header is a write too)', () => {
+    const file = path.join(dir, 'future-delete-journal.db');
+    const Database = loadSqlite();
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE t (x)');
+    raw.pragma('user_version = 9999');
+    raw.close();
+    const before = fs.readFileSync(file);
+    expect(() => openStore(file)).toThrow(StoreVersionError);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it("refuse another program's database, for readers and writers, and leave it untouched", () => {
+    const file = path.join(dir, 'crm.db');
+    const Database = loadSqlite();
+    const raw = new Database(file);
+    raw.exec("CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('a')");
+    raw.close();
+    const before = fs.readFileSync(file);
+    for (const readonly of [false, true]) {
+      let caught: unknown;
+      try {
+        openStore(file, { readonly });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreVersionError);
+      expect((caught as StoreVersionError).exitCode).toBe(2);
+      expect((caught as StoreVersionError).message).toBe(
+        `${file} is not a hashctl database (it holds 1 other table): give --db another file`,
+      );
+    }
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
   it('open read-only only when the file exists, and upgrade an old file first', () => {
     const missing = path.join(dir, 'missing.db');
     let caught: unknown;
@@ -237,9 +273,14 @@ describe('migrations', () => {
     expect((caught as StoreError).kind).toBe('io');
     expect(fs.existsSync(missing)).toBe(false);
 
+    // An empty file (user_version 0) holds nothing: a reader says so and does not create the schema.
+    const empty = path.join(dir, 'empty.db');
+    fs.writeFileSync(empty, '');
+    expect(() => openStore(empty, { readonly: true })).toThrow(/^nothing stored in .*empty\.db yet/);
+    expect(fs.statSync(empty).size).toBe(0);
+
     const old = path.join(dir, 'old.db');
-    const Database = loadSqlite();
-    new Database(old).close(); // an empty file at user_version 0
+    openStore(old, { targetVersion: 1 }).close();
     const store = openStore(old, { readonly: true });
     try {
       expect(store.readonly).toBe(true);
@@ -252,20 +293,25 @@ describe('migrations', () => {
     }
   });
 
-  it('say a directory is not a database, for readers and writers alike', () => {
-    for (const readonly of [false, true]) {
+  it('say a directory is not a database (a usage error), for readers, writers and the lock alike', () => {
+    for (const open of [
+      () => openStore(dir),
+      () => openStore(dir, { readonly: true }),
+      () => acquireLock(dir),
+    ]) {
       let caught: unknown;
       try {
-        openStore(dir, { readonly });
+        open();
       } catch (error) {
         caught = error;
       }
-      expect(caught).toBeInstanceOf(StoreError);
-      expect((caught as StoreError).kind).toBe('io');
-      expect((caught as StoreError).message).toBe(
+      expect(caught).toBeInstanceOf(UsageError);
+      expect((caught as UsageError).exitCode).toBe(2);
+      expect((caught as UsageError).message).toBe(
         `${dir} is a directory, not a database file (give --db a file name)`,
       );
     }
+    expect(fs.existsSync(`${dir}.lock`)).toBe(false);
   });
 
   it('name the file when it is not a database', () => {

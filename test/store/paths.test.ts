@@ -1,0 +1,25 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { resolveDbPath } from '../../src/store/index.js';
+
+describe('resolveDbPath', () => {
+  const cwd = '/farm/host';
+  it('takes --db, then HASHCTL_DB, then XDG_DATA_HOME (absolute only), then ~/.local/share', () => {
+    expect(resolveDbPath('x.db', { HASHCTL_DB: '/e.db' }, cwd)).toBe(path.resolve(cwd, 'x.db'));
+    expect(resolveDbPath(undefined, { HASHCTL_DB: 'e.db' }, cwd)).toBe(path.resolve(cwd, 'e.db'));
+    expect(resolveDbPath(undefined, { XDG_DATA_HOME: '/xdg' }, cwd)).toBe('/xdg/hashctl/hashctl.db');
+    expect(resolveDbPath(undefined, { XDG_DATA_HOME: 'rel', HOME: '/home/op' }, cwd)).toBe(
+      '/home/op/.local/share/hashctl/hashctl.db',
+    );
+  });
+
+  it('refuses an empty --db (an unset variable in a cron line) instead of using the default file', () => {
+    for (const flag of ['', '  ']) {
+      expect(() => resolveDbPath(flag, { HOME: '/home/op' }, cwd)).toThrow(UsageError);
+      expect(() => resolveDbPath(flag, { HOME: '/home/op' }, cwd)).toThrow(
+        '--db is empty: give a database file name',
+      );
+    }
+  });
+});
