@@ -17,14 +17,17 @@ export interface UploadEndpoint {
 }
 
 export function parseEndpoint(text: string): UploadEndpoint {
+  // Every message quotes the text only through `shown`: a URL rejected for its scheme or port may
+  // still carry a password, and a pasted one may carry newlines that would forge a second line.
+  const shown = printableEndpoint(text);
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
-    throw new UsageError(`invalid --endpoint '${text}': expected an http:// or https:// URL`);
+    throw new UsageError(`invalid --endpoint '${shown}': expected an http:// or https:// URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`invalid --endpoint '${text}': only http:// and https:// are supported`);
+    throw new UsageError(`invalid --endpoint '${shown}': only http:// and https:// are supported`);
   }
   if (url.username || url.password) {
     // A secret in the URL would end up in logs and status output; the key has its own channel.
@@ -32,7 +35,7 @@ export function parseEndpoint(text: string): UploadEndpoint {
       'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file',
     );
   }
-  if (url.hash) throw new UsageError(`invalid --endpoint '${text}': a #fragment has no meaning here`);
+  if (url.hash) throw new UsageError(`invalid --endpoint '${shown}': a #fragment has no meaning here`);
   // Join without losing a base path (`https://host/tenant/`) and without doubling the route.
   const base = url.pathname.replace(/\/+$/, '');
   const path = (base.endsWith(UPLOAD_PATH) ? base : `${base}${UPLOAD_PATH}`) + url.search;
@@ -44,4 +47,35 @@ export function parseEndpoint(text: string): UploadEndpoint {
     secure: url.protocol === 'https:',
     loopback: host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host),
   };
+}
+
+/** Longest quote of a rejected endpoint in a message; the rest is elided. */
+const SHOWN_CHARS = 200;
+
+/**
+ * The endpoint text as a message may quote it: userinfo replaced by `***` and control characters
+ * escaped. Text-based, so it also covers what `new URL` refuses (`http://u:pw@host:99999/`): the
+ * userinfo is taken as everything from after `scheme://` up to the last `@`, which
+ * over-redacts a path holding an `@` (harmless) but never shows a password, even one holding `/`.
+ */
+export function printableEndpoint(text: string): string {
+  let shown = text.trim();
+  const at = shown.lastIndexOf('@');
+  if (at >= 0) {
+    // The URL parser drops tabs and newlines anywhere, so they may sit inside the scheme or the
+    // slashes. Without slashes (`user:pw@host`) the "scheme" may be the user name: hide it too.
+    const scheme = /^[A-Za-z][A-Za-z0-9+.\-\t\n\r]*:[\t\n\r]*[/\\][/\\\t\n\r]*/.exec(shown);
+    const start = scheme === null ? 0 : scheme[0].length;
+    if (start <= at) shown = `${shown.slice(0, start)}***${shown.slice(at)}`;
+  }
+  if (shown.length > SHOWN_CHARS) shown = `${shown.slice(0, SHOWN_CHARS)}…`;
+  return escapeControls(shown);
+}
+
+/** Control characters (C0, DEL, C1, line and paragraph separators) as visible escapes. */
+function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (char) => {
+    const code = char.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
 }

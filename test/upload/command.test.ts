@@ -100,6 +100,29 @@ describe('hashctl upload', () => {
       expect(bad.code).toBe(2);
       expect(bad.err).not.toContain(KEY);
     }
+    // A URL refused for its scheme or port is still never quoted with its password (nor by collect).
+    for (const endpoint of [
+      'ftp://user:hunter2pw@127.0.0.1/',
+      'http://user:hunter2pw@127.0.0.1:99999/',
+      'http://:hunter2pw@[::1/',
+    ]) {
+      const bad = await run(['upload', '--endpoint', endpoint, '--db', temp.path]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/^hashctl: invalid --endpoint '[^']*\*\*\*@/);
+      const collect = await run([
+        'collect',
+        '--targets',
+        '127.0.0.1:9',
+        '--once',
+        '--db',
+        temp.path,
+        '--upload',
+        endpoint,
+      ]);
+      expect(collect.code).toBe(2);
+      for (const output of [bad.err, bad.out, collect.err, collect.out])
+        expect(output).not.toContain('hunter2pw');
+    }
     expect((await run(['upload', '--db', temp.path])).code).toBe(2);
     expect((await run(['upload', '--status', '--requeue', '--db', temp.path])).code).toBe(2);
     expect(collector.received).toHaveLength(0);

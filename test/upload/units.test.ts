@@ -93,6 +93,34 @@ describe('parseEndpoint', () => {
       expect(() => parseEndpoint(bad)).toThrow(expect.objectContaining({ kind: 'usage' }));
     }
   });
+
+  it('never quotes a password or a raw control character, even for a URL refused for another reason', () => {
+    const secret = 'hunter2pw';
+    for (const bad of [
+      `ftp://user:${secret}@127.0.0.1/`,
+      `http://user:${secret}@127.0.0.1:99999/`,
+      `http://:${secret}@[::1/`,
+      `http://user:a/${secret}@127.0.0.1/`,
+      `http://us\ner:${secret}\n@127.0.0.1:99999/`,
+      `ftp:\n//user:${secret}@127.0.0.1/`,
+      `user:${secret}@127.0.0.1`,
+      `https://127.0.0.1/\r\nx#${secret}@h`,
+    ]) {
+      let message = '';
+      try {
+        parseEndpoint(bad);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, bad).toMatch(/^invalid --endpoint/);
+      expect(message, bad).not.toContain(secret);
+      expect(message, bad).not.toMatch(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/);
+    }
+    expect(() => parseEndpoint(`ftp://user:${secret}@127.0.0.1/`)).toThrow(
+      "invalid --endpoint 'ftp://***@127.0.0.1/': only http:// and https:// are supported",
+    );
+    expect(() => parseEndpoint('http://127.0.0.1:99999/\nforged line')).toThrow(/99999\/\\x0aforged line/);
+  });
 });
 
 describe('loadCollectorKey', () => {
