@@ -7,6 +7,7 @@ import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
 import type { TargetSet } from '../targets/set.js';
 import type { Target } from '../targets/types.js';
+import { oneLine, terminalSafe } from '../output/terminal.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
@@ -250,8 +251,8 @@ async function probeTarget(
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value.replace(/[\t\r\n]+/g, ' ');
-  return JSON.stringify(value);
+  if (typeof value === 'string') return terminalSafe(value.replace(/[\t\r\n]+/g, ' '));
+  return terminalSafe(JSON.stringify(value));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -300,7 +301,9 @@ function renderPlain(result: ProbeTargetResult, commands: string[], ctx: Context
   const out = ctx.stdout;
   for (const command of commands) {
     const body = result.responses[command];
-    if (body) for (const row of flatten(body)) out.write(`${[result.target, command, ...row].join('\t')}\n`);
+    if (body)
+      for (const [section, index, field, value] of flatten(body))
+        out.write(`${[result.target, command, cell(section), index, cell(field), value].join('\t')}\n`);
     const error = errorFor(result, command, commands);
     if (error)
       out.write(`${[result.target, command, 'error', '', error.kind, cell(error.message)].join('\t')}\n`);
@@ -314,19 +317,24 @@ async function renderReadable(
   paint: Palette,
 ): Promise<void> {
   const { writeTable } = await import('../output/render.js');
-  const out = ctx.stdout;
+  // Field names come from the miner too: every line of this view is made terminal-safe as written.
+  const out: Context['stdout'] = {
+    write: (chunk) => ctx.stdout.write(terminalSafe(chunk)),
+    isTTY: ctx.stdout.isTTY,
+  };
+  const view = { ...ctx, stdout: out };
   const state = result.ok ? paint.green('ok') : paint.red('failed');
   out.write(`${paint.bold(result.target)}  ${state}  ${paint.dim(`${result.elapsed_ms}ms`)}\n`);
   for (const command of commands) {
     const body = result.responses[command];
     const error = errorFor(result, command, commands);
     out.write(`  ${paint.cyan(command)}`);
-    if (error) out.write(`  ${paint.red(error.kind)}: ${error.message}`);
+    if (error) out.write(`  ${paint.red(error.kind)}: ${oneLine(error.message)}`);
     const repaired = result.repairs?.[command];
     if (repaired) out.write(`  ${paint.yellow(`repaired: ${repaired.join(', ')}`)}`);
     out.write('\n');
     if (!body) continue;
-    await renderBody(body, ctx, paint, writeTable);
+    await renderBody(body, view, paint, writeTable);
   }
   out.write('\n');
 }
@@ -335,9 +343,11 @@ type WriteTable = typeof import('../output/render.js').writeTable;
 
 /** One record as aligned `field  value` lines: easier to read than a two-column box. */
 function writeFields(out: Context['stdout'], entries: [string, unknown][], paint: Palette): void {
-  const width = Math.min(32, Math.max(0, ...entries.map(([field]) => field.length)));
+  // A loop, not Math.max(...): a hostile record may have hundreds of thousands of fields.
+  let width = 0;
+  for (const [field] of entries) width = Math.min(32, Math.max(width, field.length));
   for (const [field, value] of entries)
-    out.write(`      ${paint.dim(field.padEnd(width))}  ${cell(value)}\n`);
+    out.write(`      ${paint.dim(cell(field).padEnd(width))}  ${cell(value)}\n`);
 }
 
 async function renderBody(

@@ -7,7 +7,15 @@ import { parseAftermarket } from './dialects/aftermarket.js';
 import { parseAntminer } from './dialects/antminer.js';
 import { parseAvalon } from './dialects/avalon.js';
 import { parseBraiins } from './dialects/braiins.js';
-import { type BoardDraft, type DialectInput, emptyTelemetry, type Telemetry } from './dialects/common.js';
+import {
+  type BoardDraft,
+  type DialectInput,
+  MAX_BOARDS,
+  MAX_FANS,
+  MAX_POOLS,
+  emptyTelemetry,
+  type Telemetry,
+} from './dialects/common.js';
 import { parseGeneric } from './dialects/generic.js';
 import { parseInnosilicon } from './dialects/innosilicon.js';
 import { parseLuxos } from './dialects/luxos.js';
@@ -100,14 +108,26 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const t = DIALECTS[identity.family]({ replies, identity, spec });
 
   const errors = [...replyErrors(replies, identity), ...t.errors];
-  const pools = t.pools ?? parsePools(replies.section('pools', 'POOLS'));
+  // Bounded lists: a hostile reply with 200,000 fans must not make every later step (thermal,
+  // tables, the store) pay for them, and no real miner comes near these numbers.
+  const bounded = <T>(list: T[], max: number, what: string): T[] => {
+    if (list.length <= max) return list;
+    errors.push({
+      code: 'implausible_count',
+      message: `${list.length} ${what} reported; kept the first ${max}`,
+    });
+    return list.slice(0, max);
+  };
+  const pools = bounded(t.pools ?? parsePools(replies.section('pools', 'POOLS')), MAX_POOLS, 'pools');
+  const drafts = bounded(t.boards, MAX_BOARDS, 'boards');
+  const fans = bounded(t.fans, MAX_FANS, 'fans');
   const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
   const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
 
   const current = t.hashrate.current_hs;
   const average = t.hashrate.average_hs;
   const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
-  const boards = t.boards.map((draft) => finishBoard(draft, state));
+  const boards = drafts.map((draft) => finishBoard(draft, state));
 
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;
@@ -132,7 +152,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     }
   }
 
-  const cooling = t.cooling ?? (isHydroModel(identity.model) ? 'hydro' : t.fans.length > 0 ? 'air' : null);
+  const cooling = t.cooling ?? (isHydroModel(identity.model) ? 'hydro' : fans.length > 0 ? 'air' : null);
   const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : Math.round(value));
   return {
     make: identity.make,
@@ -145,7 +165,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     rejected,
     hw_errors: t.hw_errors,
     boards,
-    fans: t.fans,
+    fans,
     temp_max_chip_c: maxOf([t.temp_max_chip_c, ...boards.map((b) => b.temp_chip_c)]),
     temp_max_board_c: maxOf([t.temp_max_board_c, ...boards.map((b) => b.temp_board_c)]),
     temp_inlet_c: maxOf([t.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)]),

@@ -163,7 +163,10 @@ function columns(
         if (s.fans.length === 0) return s.cooling === 'hydro' || s.cooling === 'immersion' ? s.cooling : dash;
         const stopped = s.fans.filter((f) => f.rpm === 0).length;
         const rpms = s.fans.map((f) => f.rpm ?? 0).filter((r) => r > 0);
-        const range = rpms.length === 0 ? '' : ` ${Math.min(...rpms)}-${Math.max(...rpms)}`;
+        const range =
+          rpms.length === 0
+            ? ''
+            : ` ${rpms.reduce((a, b) => Math.min(a, b))}-${rpms.reduce((a, b) => Math.max(a, b))}`;
         const text = `${s.fans.length}${range}`;
         return stopped > 0 ? paint.red(`${text} (${stopped} stopped)`) : text;
       },

@@ -1,5 +1,6 @@
 // Tables on a TTY (cli-table3, chalk colours), tab-separated text otherwise (hashctl.md §3).
 import type { Context, OutStream } from '../context.js';
+import { terminalSafe } from './terminal.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -59,9 +60,11 @@ export async function writeTable(
   options: { tty?: boolean; alignRight?: number[] } = {},
 ): Promise<void> {
   const tty = options.tty ?? out.isTTY === true;
+  // A cell is one line of text, whatever a miner put in it (see terminal.ts).
+  const safe = (cell: string) => terminalSafe(cell.replace(/[\t\r\n]+/g, ' '));
   if (!tty) {
-    const clean = (cell: string) => stripAnsi(cell).replace(/[\t\n]/g, ' ');
-    out.write(`${head.join('\t')}\n`);
+    const clean = (cell: string) => safe(stripAnsi(cell));
+    out.write(`${head.map(clean).join('\t')}\n`);
     for (const row of rows) out.write(`${row.map(clean).join('\t')}\n`);
     return;
   }
@@ -72,8 +75,8 @@ export async function writeTable(
   )[];
   // No rule between rows: a farm table is long, and every other line being a border halves it.
   const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
-  const table = new Table({ head, chars, style: { head: [], border: [] }, colAligns });
-  for (const row of rows) table.push(row);
+  const table = new Table({ head: head.map(safe), chars, style: { head: [], border: [] }, colAligns });
+  for (const row of rows) table.push(row.map(safe));
   out.write(`${table.toString()}\n`);
 }
 

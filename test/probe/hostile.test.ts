@@ -107,6 +107,58 @@ describe('probe against hostile peers', () => {
     expect(kinds).toEqual(cases.map(([, kind]) => kind));
   });
 
+  it('shows what a hostile miner says without obeying it: no raw escape reaches the terminal', async () => {
+    const evil = '\u001b]0;PWNED\u0007\u001b[2J\r\nline2';
+    const body = JSON.stringify({
+      STATUS: [{ STATUS: 'S', Msg: evil }],
+      VERSION: [{ Type: `Antminer S19${evil}`, CGMiner: '4.9.2' }],
+      STATS: [{ Type: `Antminer S19${evil}` }, { STATS: 0, 'GHS 5s': 100000, fan1: 5000 }],
+      id: 1,
+    });
+    const m = await startFakeMiner({ kind: 'reply', bytes: body });
+    miners.push(m);
+    for (const args of [
+      ['probe', m.target.key],
+      ['probe', m.target.key, '--command', 'version'],
+    ]) {
+      const run = await hashctl([...args, '--timeout', '1s', '--retries', '0']);
+      expect(run.stdout + run.stderr, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(run.stdout, args.join(' ')).toContain('\\x1b]0;PWNED\\x07');
+    }
+    const failing = await startFakeMiner({
+      kind: 'reply',
+      bytes: JSON.stringify({ STATUS: [{ STATUS: 'E', Code: 14, Msg: evil }] }),
+    });
+    miners.push(failing);
+    const run = await hashctl([
+      'probe',
+      failing.target.key,
+      '--command',
+      'summary',
+      '--timeout',
+      '1s',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+
+  it('survives a reply listing 200,000 fans: a row, not a crash', async () => {
+    const device: Record<string, unknown> = { STATS: 0, 'GHS 5s': 100000, fan_num: 200_000 };
+    for (let i = 1; i <= 200_000; i++) device[`fan${i}`] = 5000;
+    const body = JSON.stringify({
+      STATUS: [{ STATUS: 'S', Msg: 'CGMiner stats' }],
+      STATS: [{ Type: 'Antminer S19', BMMiner: '1.0' }, device],
+      id: 1,
+    });
+    const m = await startFakeMiner({ kind: 'reply', bytes: body });
+    miners.push(m);
+    const run = await hashctl(['probe', m.target.key, '--timeout', '2s', '--retries', '0']);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.stdout).toContain(m.target.key);
+  });
+
   it('ends an endless reply at --max-bytes with too_large', async () => {
     const doc = await probe({ kind: 'endless' }, ['--max-bytes', '1MiB']);
     expect(doc.error).toMatchObject({ kind: 'too_large' });

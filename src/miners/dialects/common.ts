@@ -103,6 +103,11 @@ export const AVERAGE_LABELS: [string, number][] = [
   ['MHS av', 1e6],
 ];
 
+/** More fans, boards or pools than any miner has: the rest of a reply's list is dropped. */
+export const MAX_FANS = 64;
+export const MAX_BOARDS = 32;
+export const MAX_POOLS = 64;
+
 /**
  * Fans from RPM slots. A slot reading 0 is not a fan (S9 reports fan1–4 = 0 and spins fan5/fan6;
  * hydro units report four zeros). The exception, decided here: when the unit is air-cooled, at least
@@ -114,16 +119,22 @@ export function fansFromSlots(slots: [number, number | null][], expected: number
   const spinning = slots.filter(([, rpm]) => rpm !== null && rpm > 0);
   if (spinning.length === 0) return [];
   const fans: Fan[] = spinning.map(([index, rpm]) => ({ index, rpm }));
-  const missing = expected === null ? 0 : expected - spinning.length;
+  // A fan count beyond any miner's is not believed (normalize drops fans past MAX_FANS and says
+  // so); it also keeps the nearest-slot search below bounded whatever the reply holds.
+  const plausible = expected !== null && expected <= MAX_FANS && spinning.length <= MAX_FANS;
+  const missing = plausible ? expected - spinning.length : 0;
   if (missing > 0) {
-    const spinningIdx = spinning.map(([index]) => index);
-    const distance = (index: number) => Math.min(...spinningIdx.map((s) => Math.abs(s - index)));
+    const distance = (index: number) => {
+      let nearest = Number.POSITIVE_INFINITY;
+      for (const [s] of spinning) nearest = Math.min(nearest, Math.abs(s - index));
+      return nearest;
+    };
     const stopped = slots
       .filter(([, rpm]) => rpm === 0)
-      .map(([index]) => index)
-      .sort((a, b) => distance(a) - distance(b) || a - b)
+      .map(([index]) => ({ index, distance: distance(index) }))
+      .sort((a, b) => a.distance - b.distance || a.index - b.index)
       .slice(0, missing);
-    for (const index of stopped) fans.push({ index, rpm: 0 });
+    for (const { index } of stopped) fans.push({ index, rpm: 0 });
   }
   return fans.sort((a, b) => a.index - b.index);
 }

@@ -1,0 +1,49 @@
+// Text from miners (models, pool URLs, STATUS messages, raw replies) and from peers (TLS and HTTP
+// errors) reaches people's terminals. A hostile firmware must not be able to clear the screen, set
+// the window title, move the cursor, hide text or fake a second line: control characters and escape
+// sequences are shown as visible escapes instead. The only sequences kept are the colours hashctl
+// paints itself (chalk at level 1: bold, dim, red, green, yellow, cyan and their resets), so a
+// painted cell stays painted. JSON output needs none of this: JSON.stringify escapes C0 itself.
+
+// C0 except tab and newline, DEL, C1, and the Unicode bidirectional overrides and isolates
+// (which can make text display in another order than it is stored).
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const PAINT = /\u001b\[(?:0|1|2|22|31|32|33|36|39)?m/y;
+
+function visible(code: number): string {
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** `text` with every unsafe character shown as `\xHH` / `\uHHHH`; hashctl's own colours kept. */
+export function terminalSafe(text: string): string {
+  if (!UNSAFE.test(text)) return text;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!UNSAFE.test(text[i] as string)) continue;
+    if (code === 0x1b) {
+      PAINT.lastIndex = i;
+      const paint = PAINT.exec(text);
+      if (paint) {
+        i += paint[0].length - 1;
+        continue;
+      }
+    }
+    out += text.slice(from, i) + visible(code);
+    from = i + 1;
+  }
+  return out + text.slice(from);
+}
+
+/** One line of terminal-safe text: runs of whitespace with line breaks become one space. */
+export function oneLine(text: string): string {
+  return terminalSafe(
+    text
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .replace(/\t/g, ' ')
+      .trim(),
+  );
+}

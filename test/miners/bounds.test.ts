@@ -1,0 +1,51 @@
+// Hostile sizes: a reply may list far more fans, boards or pools than any miner has. Normalizing
+// it must neither crash (a spread of 200,000 arguments overflows the stack) nor take seconds (the
+// stopped-fan search was quadratic), and what is dropped is said in the snapshot's errors.
+import { describe, expect, it } from 'vitest';
+import { MAX_BOARDS, MAX_FANS } from '../../src/miners/dialects/common.js';
+import { normalize } from '../../src/miners/normalize.js';
+import { reply } from '../fixtures/miners/replies.js';
+
+const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Description: 'cgminer 1.0.0' }] };
+const header = { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer ZZ9' };
+
+function statsWith(device: Record<string, unknown>) {
+  return normalize({
+    stats: reply('stats', {
+      ...status,
+      STATS: [header, { STATS: 0, ID: 'BTM_SOC0', 'GHS 5s': 100000, ...device }],
+    }),
+    version: reply('version', { VERSION: [{ ...header, API: '3.1' }] }),
+  });
+}
+
+describe('normalize on hostile sizes', () => {
+  it('keeps at most MAX_FANS of 200,000 spinning fans and says so', () => {
+    const device: Record<string, unknown> = { fan_num: 200_000 };
+    for (let i = 1; i <= 200_000; i++) device[`fan${i}`] = 5000 + (i % 100);
+    const s = statsWith(device);
+    expect(s.fans).toHaveLength(MAX_FANS);
+    expect(s.errors).toContainEqual({
+      code: 'implausible_count',
+      message: expect.stringMatching(/^\d+ fans reported; kept the first 64$/),
+    });
+  });
+
+  it('bounds the stopped-fan search: 16,000 slots, a third spinning, a claimed fan count of 32,000', () => {
+    const device: Record<string, unknown> = { fan_num: 32_000 };
+    for (let i = 1; i <= 16_000; i++) device[`fan${i}`] = i % 3 === 0 ? 5000 : 0;
+    const s = statsWith(device);
+    expect(s.fans.length).toBeLessThanOrEqual(MAX_FANS);
+  });
+
+  it('keeps at most MAX_BOARDS boards', () => {
+    const device: Record<string, unknown> = {};
+    for (let i = 1; i <= 1000; i++) {
+      device[`chain_rate${i}`] = '100';
+      device[`chain_acn${i}`] = 76;
+    }
+    const s = statsWith(device);
+    expect(s.boards.length).toBe(MAX_BOARDS);
+    expect(s.errors.map((e) => e.code)).toContain('implausible_count');
+  });
+});

@@ -1,0 +1,43 @@
+// What miners say reaches terminals: escape sequences and control characters are shown, not obeyed.
+import { describe, expect, it } from 'vitest';
+import { memoryContext } from '../../src/context.js';
+import { palette, writeTable } from '../../src/output/render.js';
+import { oneLine, terminalSafe } from '../../src/output/terminal.js';
+
+const EVIL = 'S19\u001b]0;PWNED\u0007\u001b[2J\u001b[8mhidden\u001b[1A\rX\u0008\u009b2J\u202egnp.exe';
+
+describe('terminalSafe', () => {
+  it('shows every control character and escape sequence as a visible escape', () => {
+    expect(terminalSafe(EVIL)).toBe(
+      'S19\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[8mhidden\\x1b[1A\\x0dX\\x08\\x9b2J\\u202egnp.exe',
+    );
+    expect(terminalSafe('plain text, tabs\tand\nnewlines')).toBe('plain text, tabs\tand\nnewlines');
+  });
+
+  it("keeps hashctl's own colours", async () => {
+    const paint = await palette(true);
+    const painted = `${paint.red('hot')} ${paint.bold(paint.dim('x'))} ${paint.green('ok')}`;
+    expect(terminalSafe(painted)).toBe(painted);
+  });
+
+  it('makes one line of a multi-line peer message', () => {
+    expect(oneLine('TLS: error:0A00010B:wrong version number:\n  [ERR_SSL]\r\n')).toBe(
+      'TLS: error:0A00010B:wrong version number: [ERR_SSL]',
+    );
+  });
+});
+
+describe('writeTable with hostile cells', () => {
+  for (const tty of [true, false]) {
+    it(`prints no raw control character (${tty ? 'box table' : 'tab-separated'})`, async () => {
+      const ctx = memoryContext();
+      const paint = await palette(tty);
+      await writeTable(ctx.stdout, ['MODEL', 'POOL'], [[paint.red(EVIL), 'a\tb\r\nc']], { tty });
+      const out = ctx.out();
+      const raw = out.replace(/\u001b\[(?:0|1|2|22|31|32|33|36|39)?m/g, '');
+      expect(raw).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+      expect(out).toContain('\\x1b]0;PWNED\\x07');
+      expect(out.trim().split('\n')).toHaveLength(tty ? 4 : 2);
+    });
+  }
+});
