@@ -5,6 +5,7 @@ import { addpoolParameter, ascsetParameter, buildRequest } from '../cgminer/esca
 import { UsageError } from '../errors.js';
 import type { Family } from '../miners/detect.js';
 import type { Pool, Snapshot } from '../miners/types.js';
+import { redactRawParameter } from './redact.js';
 import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
 
 /** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */
@@ -56,7 +57,7 @@ function write(command: string, parameter?: string): PlannedRequest {
  */
 export function validateAction(action: ControlAction): void {
   if (action.name === 'raw') {
-    buildRequest(action.command, action.parameter);
+    validateRaw(action.command, action.parameter);
     return;
   }
   if (action.name === 'restart' || action.name === 'pause' || action.name === 'resume') return;
@@ -80,6 +81,31 @@ export function validateAction(action: ControlAction): void {
         "cannot send addpool: the password contains ',', '\\' or '|', which miners split on",
       );
     }
+  }
+}
+
+/**
+ * raw sends anything the encoder accepts, except an addpool: its password would come from --param
+ * (shell history, `ps`), and passwords come only from a file or an echo-off prompt. The encoder's
+ * refusals quote the parameter: where it carries a password, only the reason is kept.
+ */
+function validateRaw(command: string, parameter: string | undefined): void {
+  if (command === 'addpool') {
+    throw new UsageError(
+      'raw addpool would take the pool password from a flag: use `hashctl control addpool URL USER TARGETS --password-file FILE`',
+    );
+  }
+  try {
+    buildRequest(command, parameter);
+  } catch (error) {
+    if (!(error instanceof UsageError) || parameter === undefined) throw error;
+    const quoted = `cannot send ${command} with parameter '`;
+    if (redactRawParameter(command, parameter) === null || !error.message.startsWith(quoted)) throw error;
+    // "cannot send CMD with parameter '…': WHY" (no reason contains "': ")
+    const why = error.message.slice(error.message.lastIndexOf("': ") + 3);
+    throw new UsageError(
+      `cannot send ${command}: ${why} (the parameter is not shown: it carries a password)`,
+    );
   }
 }
 

@@ -23,7 +23,7 @@ import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
 import { type Baseline, planAction, readBack, SESSION_PLACEHOLDER, validateAction } from './dialects.js';
-import { type Redactor, redactorFor, showRequest } from './redact.js';
+import { type Redactor, redactRawParameter, redactorFor, showRequest } from './redact.js';
 import type {
   ActionName,
   ControlAction,
@@ -52,8 +52,11 @@ export function describeAction(action: ControlAction): string {
       return `${action.name} ${action.pool}`;
     case 'addpool':
       return `addpool ${action.url} ${action.user}`;
-    case 'raw':
-      return `raw ${action.command}${action.parameter === undefined ? '' : ` ${action.parameter}`}`;
+    case 'raw': {
+      if (action.parameter === undefined) return `raw ${action.command}`;
+      const hidden = redactRawParameter(action.command, action.parameter);
+      return `raw ${action.command} ${hidden === null ? action.parameter : hidden.shown}`;
+    }
     default:
       return action.name;
   }
