@@ -174,6 +174,31 @@ function describeStatus(
 }
 
 const TLS_CODE = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+/** The certificate chains to no CA we trust: the one case --ca can fix. */
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_UNTRUSTED',
+]);
+/** What OpenSSL says when the bytes that came back are not TLS at all (plain HTTP on that port). */
+const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+
+/** A hint that fits the TLS failure, or '' when there is nothing better to say than the code. */
+function tlsHint(code: string, options: SenderOptions): string {
+  if (NOT_TLS_CODES.has(code)) return ' (the server does not speak TLS on this port: try http://)';
+  if (UNTRUSTED_CODES.has(code))
+    return options.ca
+      ? ' (the certificate is not signed by the --ca given either)'
+      : ' (a private CA is added with --ca FILE)';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH')
+    return ' (the certificate is for another name: use the host name it was issued for)';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return " (check the certificate's dates and this host's clock)";
+  return '';
+}
 
 function networkOutcome(
   error: unknown,
@@ -181,10 +206,10 @@ function networkOutcome(
   redact: (text: string) => string,
 ): SendOutcome {
   const code = errorCode(error);
-  const message = redact(innermostMessage(error)).slice(0, EXCERPT_CHARS);
+  // OpenSSL ends its messages with a newline; a reason is one line on stderr and in last_error.
+  const message = redact(innermostMessage(error).replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS);
   if (code && TLS_CODE.test(code)) {
-    const hint = options.ca ? '' : ' (a private CA is added with --ca FILE)';
-    return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${hint}` };
+    return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { flushOutbox } from '../../src/upload/flush.js';
 import { type Collector, startCollector } from './support/collector.js';
@@ -68,6 +69,48 @@ describe('TLS to the collector', () => {
       expect(collector.received).toHaveLength(1);
     } finally {
       temp.close();
+    }
+  });
+
+  it('https:// to a plain-HTTP server: one line that says the server does not speak TLS, no --ca hint', async () => {
+    const plain = await startCollector();
+    const temp = tempStore();
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const endpoint = plain.url.replace(/^http:/, 'https:');
+      const report = await flushOutbox(
+        temp.store.db,
+        {
+          endpoint,
+          key: KEY,
+          connectTimeoutMs: 2_000,
+          totalTimeoutMs: 5_000,
+          maxAttempts: 3,
+          signal: new AbortController().signal,
+        },
+        memoryContext(),
+      );
+      expect(report).toMatchObject({ stop: 'endpoint', pending: 1, attempts: 1 });
+      expect(report.reason).toMatch(
+        /^[^\n]*ERR_SSL_WRONG_VERSION_NUMBER[^\n]*does not speak TLS.*try http:\/\/\)$/,
+      );
+      expect(report.reason).not.toContain('--ca');
+
+      const env = { HASHCTL_COLLECTOR_KEY: KEY };
+      const ctx = memoryContext({ env });
+      expect(await runCli(['upload', '--endpoint', endpoint, '--db', temp.path], ctx)).toBe(1);
+      const lines = ctx.err().trimEnd().split('\n');
+      expect(lines).toHaveLength(2); // the summary, then the one-line reason
+      expect(lines[1]).toMatch(/^hashctl: 1 batch\(es\) still pending: .*does not speak TLS/);
+      const status = memoryContext({ env });
+      expect(await runCli(['upload', '--status', '--json', '--db', temp.path], status)).toBe(0);
+      const stored = (JSON.parse(status.out()) as { last_error: { error: string } }).last_error.error;
+      expect(stored).toContain('ERR_SSL_WRONG_VERSION_NUMBER');
+      expect(stored).not.toMatch(/[\r\n]/);
+      expect(plain.received).toHaveLength(0);
+    } finally {
+      temp.close();
+      await plain.close();
     }
   });
 });
