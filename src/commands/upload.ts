@@ -88,7 +88,8 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   const note = (line: string): void => {
     if (!globals.quiet) ctx.stderr.write(`${line}\n`);
   };
-  const store = openStore(dbPath, { onUpgrade: upgradeNote(globals, ctx) });
+  // Only collect creates a database: a mistyped --db must fail, not flush a new empty file and exit 0.
+  const store = openStore(dbPath, { mustExist: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
     let requeued: number | null = null;
     if (opts.requeue) {

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -125,6 +125,18 @@ describe('hashctl upload', () => {
     }
     expect((await run(['upload', '--db', temp.path])).code).toBe(2);
     expect((await run(['upload', '--status', '--requeue', '--db', temp.path])).code).toBe(2);
+    expect(collector.received).toHaveLength(0);
+  });
+
+  it('a --db that does not exist is an error (exit 1), not a new empty database', async () => {
+    const { collector, temp } = await setup();
+    const missing = join(temp.dir, 'no-such-dir', 'hashctl.db');
+    for (const flags of [['--endpoint', collector.url], ['--requeue']]) {
+      const result = await run(['upload', ...flags, '--db', missing]);
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`hashctl: no database at ${missing}`);
+    }
+    expect(existsSync(join(temp.dir, 'no-such-dir'))).toBe(false);
     expect(collector.received).toHaveLength(0);
   });
 
