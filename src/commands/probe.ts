@@ -32,7 +32,8 @@ export interface ProbeTargetResult {
   elapsed_ms: number;
   responses: Record<string, Record<string, unknown>>;
   repairs?: Record<string, string[]>;
-  error?: ReturnType<MinerError['toJSON']>;
+  /** The first failure; `interrupted` when Ctrl-C cut the target short (exit 130). */
+  error?: ReturnType<MinerError['toJSON']> | { kind: 'interrupted'; message: string; attempts: number };
   errors?: Record<string, ReturnType<MinerError['toJSON']>>;
 }
 
@@ -196,7 +197,13 @@ async function probeTarget(
   const responses: Record<string, Record<string, unknown>> = {};
   const repairs: Record<string, string[]> = {};
   const errors: Record<string, MinerError> = {};
+  let interruptedAt: string | null = null;
   for (const command of commands) {
+    // Ctrl-C: no new request (the next one may be a write), and the one in flight is cut short.
+    if (ctx.signal.aborted) {
+      interruptedAt = command;
+      break;
+    }
     let raw: Uint8Array | null = null;
     let reply: DecodedReply | null = null;
     try {
@@ -204,6 +211,7 @@ async function probeTarget(
       reply = await client.request(target, command, {
         parameter: parameter ?? undefined,
         allowErrorStatus: true,
+        signal: ctx.signal,
         // Only with --dump: handing over the bytes joins the chunks, a second copy of the reply.
         onRaw: dump
           ? (bytes) => {
@@ -215,6 +223,10 @@ async function probeTarget(
       if (reply.repairs.length > 0) repairs[command] = reply.repairs;
       if (!reply.ok) errors[command] = errorFromStatus(reply);
     } catch (error) {
+      if (error instanceof HashctlError && error.kind === 'interrupted') {
+        interruptedAt = command;
+        break;
+      }
       if (!(error instanceof MinerError)) throw error;
       errors[command] = error;
     }
@@ -232,7 +244,7 @@ async function probeTarget(
     target: target.key,
     host: target.host,
     port: target.port,
-    ok: Object.keys(errors).length === 0,
+    ok: Object.keys(errors).length === 0 && interruptedAt === null,
     elapsed_ms: Math.max(0, Math.round(ctx.now() - started)),
     responses,
   };
@@ -243,6 +255,13 @@ async function probeTarget(
     if (commands.length > 1) {
       result.errors = Object.fromEntries(failures.map(([command, error]) => [command, error.toJSON()]));
     }
+  } else if (interruptedAt !== null) {
+    // What was answered before Ctrl-C is kept; the command cut short (and any after it) is named.
+    result.error = {
+      kind: 'interrupted',
+      message: `interrupted before ${interruptedAt} was answered`,
+      attempts: 0,
+    };
   }
   return result;
 }

@@ -5,7 +5,7 @@
 import type { MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import type { GlobalOptions } from '../commands/shared.js';
-import { EXIT, MinerError, UsageError } from '../errors.js';
+import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
 import type { Target } from '../targets/types.js';
 import type { Snapshot } from './types.js';
@@ -281,12 +281,14 @@ export async function runSnapshotProbe(
     let index = 0;
     for (const target of targets) yield [index++, target];
   };
-  const pollOne = async ([index, target]: [number, Target]): Promise<[number, Row, number]> => {
+  const pollOne = async ([index, target]: [number, Target]): Promise<[number, Row, number] | null> => {
     const started = ctx.now();
     try {
       const { snapshot } = await fetchSnapshot(client, target, { signal: ctx.signal, cache });
       return [index, { target, snapshot, error: null }, Math.max(0, Math.round(ctx.now() - started))];
     } catch (error) {
+      // Cut short by Ctrl-C: no row (it would say nothing true); the finished rows are still shown.
+      if (error instanceof HashctlError && error.kind === 'interrupted') return null;
       if (!(error instanceof MinerError)) throw error;
       return [index, { target, snapshot: null, error }, Math.max(0, Math.round(ctx.now() - started))];
     }
@@ -294,7 +296,8 @@ export async function runSnapshotProbe(
 
   const results: [number, Row, number][] = [];
   const limit = Math.max(1, Math.min(globals.concurrency ?? defaultConcurrency(), targets.count || 1));
-  for await (const result of runPool(indexed(), limit, pollOne, { signal: ctx.signal })) results.push(result);
+  for await (const result of runPool(indexed(), limit, pollOne, { signal: ctx.signal }))
+    if (result !== null) results.push(result);
   results.sort((a, b) => a[0] - b[0]);
   const failed = results.filter(([, row]) => row.error !== null).length;
 
@@ -324,7 +327,11 @@ export async function runSnapshotProbe(
     await render.writeTable(ctx.stdout, head, rows, { alignRight });
   }
   if (ctx.signal.aborted) {
-    if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; targets not yet started were skipped\n');
+    const skipped = targets.count - results.length;
+    if (!globals.quiet)
+      ctx.stderr.write(
+        `hashctl: interrupted; ${skipped} target${skipped === 1 ? '' : 's'} not finished or not started were skipped\n`,
+      );
     return EXIT.interrupted;
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
