@@ -3,18 +3,51 @@
 // classes.<cooling> < sites.<id> < models.<model> < miners.<host[:port]>.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { COOLING_CLASSES, METRIC_INFO, METRICS, type Metric } from './types.js';
+import { CHIP_DEFAULTS, CLASS_DEFAULTS, identitySnapshot, MODEL_RULES } from './limits.js';
+import { COOLING_CLASSES, type CoolingClass, METRIC_INFO, METRICS, type Metric } from './types.js';
 
-const limitValue = z.number().finite().nullable();
+/**
+ * The limits a person can mean, per metric. Outside them a limit is a mistake, not a policy: a
+ * board limit of −10 °C or a failed-fan limit of 0 (or −1) is reached by every healthy miner, and
+ * `thermal check --protect` would pause the whole farm. Counts are whole numbers from 1; `null`
+ * switches a check off.
+ */
+export const LIMIT_RANGES: Record<Metric, { min: number; max: number; integer: boolean }> = {
+  inlet: { min: -40, max: 100, integer: false }, // air intake, water or fluid; cold sites go below 0
+  inlet_low: { min: -40, max: 100, integer: false },
+  board: { min: 0, max: 150, integer: false }, // Braiins S9 Dangerous 110, Avalon chip max 115–120
+  chip: { min: 0, max: 150, integer: false },
+  outlet: { min: 0, max: 150, integer: false },
+  fan_rpm: { min: 0, max: 20_000, integer: false }, // full speed is 6,000–7,500 RPM
+  fans_failed: { min: 1, max: 100, integer: true },
+  boards_dead: { min: 1, max: 100, integer: true },
+};
 
-export const metricOverrideSchema = z.strictObject({
-  warn: limitValue.optional(),
-  critical: limitValue.optional(),
-});
+function limitValue(metric: Metric) {
+  const { min, max, integer } = LIMIT_RANGES[metric];
+  const unit = METRIC_INFO[metric].unit;
+  const range = unit === 'count' ? `a whole number from ${min} to ${max}` : `${min} to ${max} ${unit}`;
+  return z
+    .number()
+    .finite()
+    .refine((value) => value >= min && value <= max && (!integer || Number.isInteger(value)), {
+      error: `must be ${range}`,
+    })
+    .nullable();
+}
+
+function metricOverrideSchema(metric: Metric) {
+  return z.strictObject({
+    warn: limitValue(metric).optional(),
+    critical: limitValue(metric).optional(),
+  });
+}
+
+type MetricOverride = { warn?: number | null; critical?: number | null };
 
 const limitFields = Object.fromEntries(
-  METRICS.map((metric) => [metric, metricOverrideSchema.optional()]),
-) as Record<Metric, z.ZodOptional<typeof metricOverrideSchema>>;
+  METRICS.map((metric) => [metric, metricOverrideSchema(metric).optional()]),
+) as Record<Metric, z.ZodOptional<ReturnType<typeof metricOverrideSchema>>>;
 
 export const limitOverridesSchema = z.strictObject(limitFields);
 
@@ -24,54 +57,174 @@ export const scopeOverridesSchema = z.strictObject({
   cooling: z.enum(COOLING_CLASSES).optional(),
 });
 
-export const thermalConfigSchema = z
-  .strictObject({
-    /** Hysteresis margin for temperatures, °C (default 3). */
-    margin_c: z.number().finite().min(0).max(30).optional(),
-    /** Hysteresis margin for fan speeds, RPM (default 200). */
-    margin_rpm: z.number().finite().min(0).max(5000).optional(),
-    classes: z
-      .strictObject({
-        air: limitOverridesSchema.optional(),
-        hydro: limitOverridesSchema.optional(),
-        immersion: limitOverridesSchema.optional(),
-      })
-      .optional(),
-    sites: z.record(z.string().min(1), scopeOverridesSchema).optional(),
-    models: z.record(z.string().min(1), scopeOverridesSchema).optional(),
-    miners: z.record(z.string().min(1), scopeOverridesSchema).optional(),
-  })
-  .superRefine((config, ctx) => {
-    // warn must come before critical on the way to danger, or the warn level can never be seen.
-    const layers: [string[], Record<string, unknown> | undefined][] = [
-      ...Object.entries(config.classes ?? {}).map(
-        ([k, v]) => [['classes', k], v] as [string[], Record<string, unknown>],
-      ),
-      ...(['sites', 'models', 'miners'] as const).flatMap((group) =>
-        Object.entries(config[group] ?? {}).map(
-          ([k, v]) => [[group, k], v] as [string[], Record<string, unknown>],
-        ),
-      ),
-    ];
-    for (const [path, layer] of layers) {
-      for (const metric of METRICS) {
-        const pair = layer?.[metric] as { warn?: number | null; critical?: number | null } | undefined;
-        if (typeof pair?.warn !== 'number' || typeof pair.critical !== 'number') continue;
-        const high = METRIC_INFO[metric].direction === 'high';
-        if (high ? pair.warn > pair.critical : pair.warn < pair.critical) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, metric, 'warn'],
-            message: `warn ${pair.warn} must be ${high ? 'at or below' : 'at or above'} critical ${pair.critical}`,
-          });
+export type LimitOverrides = z.infer<typeof limitOverridesSchema>;
+export type ScopeOverrides = z.infer<typeof scopeOverridesSchema>;
+
+interface Layer {
+  path: string[];
+  overrides: Partial<Record<Metric, MetricOverride>>;
+  cooling?: CoolingClass | undefined;
+}
+
+interface Bound {
+  value: number | null;
+  /** Where the number came from; a config layer's key path, or a built-in default. */
+  from: string;
+  layer: Layer | null;
+}
+
+interface Base {
+  warn: Bound;
+  critical: Bound;
+}
+
+/**
+ * The built-in pairs a metric can start from in a class: the class default (for chips, each sensor
+ * kind) and the model rules. Under a models.<name> layer, a rule that matches the name replaces the
+ * default, as in effectiveLimits; other rules cannot apply there.
+ */
+function builtInBases(metric: Metric, cooling: CoolingClass, modelKey: string | null): Base[] {
+  const bound = (value: number | null, from: string): Bound => ({ value, from, layer: null });
+  const rules: Base[] = [];
+  for (const rule of MODEL_RULES) {
+    const pair = rule.limits[metric];
+    if (!pair || (rule.cooling && rule.cooling !== cooling)) continue;
+    if (modelKey !== null && !ruleCanMatch(rule.matches, modelKey)) continue;
+    rules.push({
+      warn: bound(pair[0], `model ${rule.name}`),
+      critical: bound(pair[1], `model ${rule.name}`),
+    });
+  }
+  if (modelKey !== null && rules.length > 0) return rules;
+  const defaults: Base[] = [];
+  if (metric === 'chip') {
+    for (const [kind, chip] of Object.entries(CHIP_DEFAULTS)) {
+      defaults.push({
+        warn: bound(chip.pair[0], `default ${kind} chip`),
+        critical: bound(chip.pair[1], `default ${kind} chip`),
+      });
+    }
+  } else {
+    const [warn, critical] = CLASS_DEFAULTS[cooling][metric];
+    defaults.push({
+      warn: bound(warn, `default ${cooling}`),
+      critical: bound(critical, `default ${cooling}`),
+    });
+  }
+  return [...defaults, ...rules];
+}
+
+function ruleCanMatch(matches: (typeof MODEL_RULES)[number]['matches'], key: string): boolean {
+  const words = key.trim().split(/\s+/);
+  const candidates: [string, string][] = [
+    ['unknown', key],
+    ['Antminer', key],
+    ['Whatsminer', key],
+    ['Avalon', key],
+  ];
+  if (words.length > 1) candidates.push([words[0] ?? '', words.slice(1).join(' ')]);
+  return candidates.some(([make, model]) => matches(identitySnapshot(make, model)));
+}
+
+/**
+ * warn must come before critical on the way to danger, or the warn level can never be seen. That
+ * holds for the limits a miner ends up with, not only inside one layer: air `board.critical: 60`
+ * under the default warn 75 is as wrong as both in one layer. Every combination of layers that can
+ * apply to one miner is checked (per metric, only the layers that set it), on every built-in base
+ * (class default, chip sensor kind, model rule) it can sit on. The firmware's own limits are only
+ * known at run time and are not part of this.
+ */
+function checkMergedOrder(config: ThermalConfigInput, ctx: z.RefinementCtx): void {
+  const classLayers = new Map<CoolingClass, Layer>();
+  for (const [cooling, overrides] of Object.entries(config.classes ?? {})) {
+    if (overrides) classLayers.set(cooling as CoolingClass, { path: ['classes', cooling], overrides });
+  }
+  const scopes = (group: 'sites' | 'models' | 'miners'): Layer[] =>
+    Object.entries(config[group] ?? {}).map(([key, scope]) => ({
+      path: [group, key],
+      overrides: scope,
+      cooling: scope.cooling,
+    }));
+  const groups = { sites: scopes('sites'), models: scopes('models'), miners: scopes('miners') };
+  const reported = new Set<string>();
+
+  for (const metric of METRICS) {
+    const high = METRIC_INFO[metric].direction === 'high';
+    const sets = (layer: Layer) => layer.overrides[metric] !== undefined;
+    // Layers that do not set this metric change nothing about it; cooling is what they could change,
+    // and a combination is tried with each class anyway.
+    const pick = (list: Layer[]) => [null, ...list.filter(sets)];
+    for (const site of pick(groups.sites)) {
+      for (const model of pick(groups.models)) {
+        for (const miner of pick(groups.miners)) {
+          // The most specific declared cooling decides the class (limits.ts detectCooling).
+          const declared = miner?.cooling ?? model?.cooling ?? site?.cooling;
+          const classes = declared ? [declared] : COOLING_CLASSES;
+          for (const cooling of classes) {
+            const classLayer = classLayers.get(cooling);
+            const layers = [classLayer && sets(classLayer) ? classLayer : null, site, model, miner].filter(
+              (layer): layer is Layer => layer !== null,
+            );
+            const modelKey = model ? (model.path[1] ?? null) : null;
+            for (const base of builtInBases(metric, cooling, modelKey)) {
+              let { warn, critical } = base;
+              for (const layer of layers) {
+                const pair = layer.overrides[metric];
+                const from = [...layer.path, metric].join('.');
+                if (pair?.warn !== undefined) warn = { value: pair.warn, from: `${from}.warn`, layer };
+                if (pair?.critical !== undefined)
+                  critical = { value: pair.critical, from: `${from}.critical`, layer };
+              }
+              if (warn.value === null || critical.value === null) continue;
+              if (high ? warn.value <= critical.value : warn.value >= critical.value) continue;
+              // Blame the more specific of the two layers: that is the number to fix.
+              const order = (bound: Bound) => (bound.layer ? layers.indexOf(bound.layer) : -1);
+              const blameWarn = order(warn) >= order(critical);
+              const blamed = blameWarn ? warn : critical;
+              if (!blamed.layer) continue;
+              const path = [...blamed.layer.path, metric, blameWarn ? 'warn' : 'critical'];
+              const key = path.join('\u0000');
+              if (reported.has(key)) continue;
+              reported.add(key);
+              const sameLayer = warn.layer === critical.layer;
+              const other = blameWarn ? critical : warn;
+              const note = sameLayer ? '' : ` (${other.from})`;
+              const message = blameWarn
+                ? `warn ${warn.value} must be ${high ? 'at or below' : 'at or above'} critical ${critical.value}${note}`
+                : `critical ${critical.value} must be ${high ? 'at or above' : 'at or below'} warn ${warn.value}${note}: warn could never be seen`;
+              ctx.addIssue({ code: 'custom', path, message });
+            }
+          }
         }
       }
     }
-  });
+  }
+}
+
+const thermalConfigObject = z.strictObject({
+  /** Hysteresis margin for temperatures, °C (default 3). */
+  margin_c: z.number().finite().min(0).max(30).optional(),
+  /** Hysteresis margin for fan speeds, RPM (default 200). */
+  margin_rpm: z.number().finite().min(0).max(5000).optional(),
+  classes: z
+    .strictObject({
+      air: limitOverridesSchema.optional(),
+      hydro: limitOverridesSchema.optional(),
+      immersion: limitOverridesSchema.optional(),
+    })
+    .optional(),
+  sites: z.record(z.string().min(1), scopeOverridesSchema).optional(),
+  models: z.record(z.string().min(1), scopeOverridesSchema).optional(),
+  miners: z.record(z.string().min(1), scopeOverridesSchema).optional(),
+});
+
+type ThermalConfigInput = z.infer<typeof thermalConfigObject>;
+
+export const thermalConfigSchema = thermalConfigObject.superRefine((config, ctx) => {
+  checkMergedOrder(config, ctx);
+});
 
 export type ThermalConfig = z.infer<typeof thermalConfigSchema>;
-export type LimitOverrides = z.infer<typeof limitOverridesSchema>;
-export type ScopeOverrides = z.infer<typeof scopeOverridesSchema>;
 
 export const EMPTY_THERMAL_CONFIG: ThermalConfig = {};
 

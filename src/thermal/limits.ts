@@ -71,6 +71,8 @@ interface ModelRule {
   matches: (snapshot: Snapshot) => boolean;
   limits: Partial<Record<Metric, Pair>>;
   source: string;
+  /** The class every matching model is detected as (config validation pairs the rule with it alone). */
+  cooling?: CoolingClass;
 }
 
 const compactModel = (snapshot: Snapshot) => (snapshot.model ?? '').toUpperCase().replace(/^ANTMINER\s*/, '');
@@ -93,6 +95,7 @@ export const MODEL_RULES: ModelRule[] = [
     name: 'Whatsminer hydro',
     matches: (s) => /whatsminer/i.test(s.make) && isHydroModel(s.model),
     limits: { inlet: [45, 50] },
+    cooling: 'hydro',
     source: 'model Whatsminer hydro (MicroBT water inlet max 50 °C, normal mode)',
   },
 ];

@@ -142,6 +142,81 @@ describe('thermal config validation', () => {
     ).toBe(1200);
   });
 
+  it('refuses counts that every healthy miner reaches, and fractions', () => {
+    // fans_failed critical −1 or 0: every miner with all fans spinning would be critical.
+    for (const critical of [-1, 0, 0.5]) {
+      expect(failure({ classes: { air: { fans_failed: { critical } } } }).message).toMatch(
+        /^thermal\.classes\.air\.fans_failed\.critical: must be a whole number from 1/,
+      );
+    }
+    expect(failure({ miners: { x: { boards_dead: { warn: 1.5 } } } }).message).toMatch(
+      /^thermal\.miners\.x\.boards_dead\.warn: must be a whole number/,
+    );
+    expect(parseThermalConfig({ classes: { air: { fans_failed: { warn: 1, critical: 2 } } } })).toBeTruthy();
+  });
+
+  it('refuses temperatures outside a physically sensible range', () => {
+    expect(failure({ classes: { air: { board: { critical: -10 } } } }).message).toMatch(
+      /^thermal\.classes\.air\.board\.critical: must be 0 to 150 °C/,
+    );
+    expect(failure({ sites: { A: { chip: { warn: 151 } } } }).message).toMatch(
+      /^thermal\.sites\.A\.chip\.warn: /,
+    );
+    expect(failure({ sites: { A: { inlet: { warn: 101 } } } }).message).toMatch(/must be -40 to 100 °C/);
+    // Cold sites are real: an inlet-low limit below zero is the default.
+    expect(
+      parseThermalConfig({ classes: { air: { inlet_low: { warn: -10, critical: -20 } } } }),
+    ).toBeTruthy();
+  });
+
+  it('refuses warn beyond critical across layers, on the merged limits', () => {
+    // Air board critical 60 under the default warn 75: warn could never be seen.
+    expect(failure({ classes: { air: { board: { critical: 60 } } } }).message).toBe(
+      'thermal.classes.air.board.critical: critical 60 must be at or above warn 75 (default air): warn could never be seen',
+    );
+    // Two config layers: the more specific one is the number to fix.
+    expect(
+      failure({
+        sites: { A: { board: { warn: 70, critical: 78 } } },
+        models: { 'S19 Pro': { board: { warn: 79 } } },
+      }).message,
+    ).toBe(
+      'thermal.models.S19 Pro.board.warn: warn 79 must be at or below critical 78 (sites.A.board.critical)',
+    );
+    // A model layer sits on the model rule that matches it (S9: 75/85), not on the class default.
+    expect(parseThermalConfig({ models: { S9: { board: { warn: 82 } } } }).models?.S9?.board?.warn).toBe(82);
+    expect(failure({ models: { S19: { board: { warn: 82 } } } }).message).toMatch(
+      /^thermal\.models\.S19\.board\.warn: warn 82 must be at or below critical 80 \(default air\)/,
+    );
+    // A declared cooling class picks that class's defaults (immersion fluid warns at 55).
+    expect(failure({ sites: { tank: { cooling: 'immersion', inlet: { critical: 50 } } } }).message).toMatch(
+      /^thermal\.sites\.tank\.inlet\.critical: critical 50 must be at or above warn 55 \(default immersion\)/,
+    );
+    // null switches a level off: nothing to invert.
+    expect(parseThermalConfig({ classes: { air: { board: { warn: null, critical: 60 } } } })).toBeTruthy();
+  });
+
+  it('names the file and key path of a bad limit in a config file (exit 2)', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { runCli } = await import('../../src/cli.js');
+    const { memoryContext } = await import('../../src/context.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-range-'));
+    try {
+      const file = path.join(dir, 'hashctl.json');
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ thermal: { classes: { air: { fans_failed: { critical: -1 } } } } }),
+      );
+      const ctx = memoryContext();
+      expect(await runCli(['thermal', 'limits', '--config', file], ctx)).toBe(2);
+      expect(ctx.err()).toContain(`config ${file}:1: thermal.classes.air.fans_failed.critical: `);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a bad cooling class and a negative margin', () => {
     expect(failure({ sites: { A: { cooling: 'oil' } } }).message).toMatch(/^thermal\.sites\.A\.cooling: /);
     expect(failure({ margin_c: -1 }).message).toMatch(/^thermal\.margin_c: /);
