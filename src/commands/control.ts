@@ -125,12 +125,21 @@ async function adminPasswordSource(
   };
 }
 
-/** The pool password: from the file, else asked on the terminal with echo off. Never a flag value. */
+/**
+ * The pool password: from the file, else asked on the terminal with echo off. Never a flag value.
+ * One that cannot be sent is refused naming where it came from, never quoting it.
+ */
 async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise<ControlAction> {
   const action = opts.action;
   if (action.name !== 'addpool' || action.password !== '') return action;
+  const { addpoolFieldProblem } = await import('../control/dialects.js');
+  const checked = (password: string, source: string): ControlAction => {
+    const problem = addpoolFieldProblem(password);
+    if (problem !== null) throw new UsageError(`cannot send addpool: ${source} ${problem}`);
+    return { ...action, password };
+  };
   if (opts.passwordFile !== null)
-    return { ...action, password: await readPasswordFile(opts.passwordFile, ctx) };
+    return checked(await readPasswordFile(opts.passwordFile, ctx), `the password from ${opts.passwordFile}`);
   if (ctx.stdin.isTTY !== true) {
     throw new UsageError(
       'addpool needs the pool password: give --password-file FILE (no terminal to ask on)',
@@ -139,7 +148,7 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   const { askPassword } = await import('../control/prompt.js');
   const password = await askPassword(ctx, `password for ${action.user} on ${action.url}: `);
   if (password === '') throw new UsageError('an empty pool password is refused by cgminer (use x)');
-  return { ...action, password };
+  return checked(password, 'the password typed');
 }
 
 function openCommandLog(

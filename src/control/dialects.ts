@@ -61,27 +61,55 @@ export function validateAction(action: ControlAction): void {
     return;
   }
   if (action.name === 'restart' || action.name === 'pause' || action.name === 'resume') return;
-  const { command, parameter } = upstreamRequest(action);
-  checked(command, parameter);
   if (action.name === 'addpool') {
-    // LuxOS (and Avalon's setpool) split parameters on every comma with no escape (§6): a comma or
-    // backslash in a field would shift the fields that follow. Refuse it for every miner up front.
+    // Each field is checked on its own first, so that a refusal names the field and never quotes
+    // the encoded parameter (which carries the password).
     for (const [label, value] of [
-      ['URL', action.url],
-      ['user', action.user],
+      ['pool URL', action.url],
+      ['pool user', action.user],
+      ['password', action.password],
     ] as const) {
-      if (/[,\\|]/.test(value)) {
-        throw new UsageError(
-          `cannot send addpool: the pool ${label} contains ',', '\\' or '|', which miners split on`,
-        );
-      }
+      const problem = addpoolFieldProblem(value);
+      if (problem !== null) throw new UsageError(`cannot send addpool: the ${label} ${problem}`);
     }
-    if (/[,\\|]/.test(action.password)) {
-      throw new UsageError(
-        "cannot send addpool: the password contains ',', '\\' or '|', which miners split on",
-      );
-    }
+    if (action.url === '') throw new UsageError('cannot send addpool: the pool URL is empty');
+    if (action.password === '')
+      throw new UsageError('cannot send addpool: cgminer rejects an empty password; use x');
   }
+  const { command, parameter } = upstreamRequest(action);
+  try {
+    checked(command, parameter);
+  } catch (error) {
+    throw action.name === 'addpool' ? unquoted(error, command) : error;
+  }
+}
+
+// As src/cgminer/escape.ts refuses them: C0 and C1 controls and DEL, and lone UTF-16 surrogates.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What is wrong with one addpool field (URL, user or password), worded to follow the field's
+ * name and never quoting its value; null when it can be sent. LuxOS (and Avalon's setpool) split
+ * parameters on every comma with no escape (§6): a comma or backslash in a field would shift the
+ * fields that follow, so those are refused for every miner up front.
+ */
+export function addpoolFieldProblem(value: string): string | null {
+  if (CONTROL.test(value)) return 'contains a control character';
+  if (LONE_SURROGATE.test(value)) return 'is not valid Unicode';
+  if (/[,\\|]/.test(value)) return "contains ',', '\\' or '|', which miners split on";
+  return null;
+}
+
+/**
+ * The encoder's refusals quote the parameter ("cannot send CMD with parameter '…': WHY"); where it
+ * carries a password, keep only the reason (no reason contains "': ").
+ */
+function unquoted(error: unknown, command: string): unknown {
+  const quoted = `cannot send ${command} with parameter '`;
+  if (!(error instanceof UsageError) || !error.message.startsWith(quoted)) return error;
+  const why = error.message.slice(error.message.lastIndexOf("': ") + 3);
+  return new UsageError(`cannot send ${command}: ${why} (the parameter is not shown: it carries a password)`);
 }
 
 /**
@@ -98,14 +126,8 @@ function validateRaw(command: string, parameter: string | undefined): void {
   try {
     buildRequest(command, parameter);
   } catch (error) {
-    if (!(error instanceof UsageError) || parameter === undefined) throw error;
-    const quoted = `cannot send ${command} with parameter '`;
-    if (redactRawParameter(command, parameter) === null || !error.message.startsWith(quoted)) throw error;
-    // "cannot send CMD with parameter '…': WHY" (no reason contains "': ")
-    const why = error.message.slice(error.message.lastIndexOf("': ") + 3);
-    throw new UsageError(
-      `cannot send ${command}: ${why} (the parameter is not shown: it carries a password)`,
-    );
+    if (parameter === undefined || redactRawParameter(command, parameter) === null) throw error;
+    throw unquoted(error, command);
   }
 }
 

@@ -57,6 +57,39 @@ describe('safety before any traffic', () => {
     expect(f.commandLog).toHaveLength(0);
   });
 
+  it('an addpool password that cannot be sent is refused naming its file, never echoed', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow' });
+    temp ??= tempDir();
+    const cases = [
+      ['tab', 'Secr3t\tPass', 'contains a control character'],
+      ['del', 'Secr3t\u007fPass', 'contains a control character'],
+      ['comma', 'Secr3t,Pass', "contains ',', '\\' or '|', which miners split on"],
+    ] as const;
+    for (const [name, password, why] of cases) {
+      const pw = path.join(temp.dir, `pw-${name}.txt`);
+      fs.writeFileSync(pw, `${password}\n`);
+      for (const mode of ['--dry-run', '--yes']) {
+        const run = await cli([
+          'control',
+          'addpool',
+          'stratum+tcp://p.example:3333',
+          'w1',
+          ...f.inventory(),
+          '--password-file',
+          pw,
+          mode,
+          '--db',
+          db(),
+        ]);
+        expect(run.code, `${name} ${mode}`).toBe(2);
+        expect(run.err.trim().split('\n')).toHaveLength(1);
+        expect(run.err).toContain(`the password from ${pw} ${why}`);
+        expect(run.out + run.err).not.toMatch(/Secr3t/);
+      }
+    }
+    expect(f.commandLog).toHaveLength(0);
+  });
+
   it('--dry-run prints the exact request per miner and sends no write', async () => {
     const f = await start({ profile: 'cgminer', count: 2, writes: 'allow' });
     const run = await control(['switchpool', '0', ...f.inventory(), '--dry-run']);

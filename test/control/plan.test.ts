@@ -106,6 +106,28 @@ describe('planAction', () => {
       validateAction({ name: 'addpool', url: 'stratum+tcp://a:1', user: 'u', password: 'x' }),
     ).not.toThrow();
   });
+
+  it('an addpool refusal names the field and never quotes the password', () => {
+    const refusal = (over: { url?: string; user?: string; password?: string }): string => {
+      try {
+        validateAction({ name: 'addpool', url: 'stratum+tcp://a:1', user: 'u', password: 'x', ...over });
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        return (error as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    for (const password of ['Secr3t\tPass', 'Secr3t\u0085Pass', 'Secr3t\ud800Pass']) {
+      const message = refusal({ password });
+      expect(message).toMatch(/the password (contains a control character|is not valid Unicode)/);
+      expect(message).not.toMatch(/Secr3t/);
+    }
+    // A bad URL or user is named as such, and the password beside it is not quoted either.
+    expect(refusal({ url: 'stratum+tcp://a\u0007b:1', password: 'Secr3tPass' })).toMatch(
+      /^cannot send addpool: the pool URL contains a control character$/,
+    );
+    expect(refusal({ user: 'w\n', password: 'Secr3tPass' })).toMatch(/the pool user contains/);
+  });
 });
 
 describe('readBack', () => {
