@@ -35,6 +35,17 @@ export function sniffEncoding(head: Uint8Array): TextEncoding {
   return 'utf-8';
 }
 
+/** Whether the first bytes of a reply (fewer than SNIFF_BYTES) may still turn out to be UTF-16. */
+function mayBeUtf16(head: Uint8Array): boolean {
+  const at = (i: number, test: (byte: number) => boolean) => i >= head.length || test(head[i] as number);
+  const zero = (byte: number) => byte === 0;
+  const nonZero = (byte: number) => byte !== 0;
+  const bom = at(0, (b) => b === 0xff || b === 0xfe);
+  const little = at(0, nonZero) && at(1, zero) && at(2, nonZero);
+  const big = at(0, zero) && at(1, nonZero) && at(2, zero);
+  return bom || little || big;
+}
+
 /** Index of the terminating 16-bit NUL at or after `from` (an even offset), or -1. */
 function utf16Terminator(bytes: Uint8Array, from: number): number {
   for (let i = from; i + 1 < bytes.length; i += 2) if (bytes[i] === 0 && bytes[i + 1] === 0) return i;
@@ -125,7 +136,9 @@ export class FrameReader {
     }
     this.chunks.push(chunk);
     if (this.encoding === null) {
-      if (this.received < SNIFF_BYTES) return this.state;
+      // Fewer bytes than sniffing needs: wait only while they could still begin UTF-16. A short
+      // reply such as `ok\0` from a peer that keeps the socket open is complete at its NUL.
+      if (this.received < SNIFF_BYTES && mayBeUtf16(this.bytes())) return this.state;
       // Enough bytes to choose: look at everything kept so far once, then only at new chunks.
       const head = this.bytes();
       this.encoding = sniffEncoding(head.subarray(0, SNIFF_BYTES));

@@ -52,6 +52,17 @@ describe('framing of hostile byte streams', () => {
     expect(reader.push(bytes([0]))).toBe('complete');
   });
 
+  it('ends a reply shorter than the encoding sniff at its NUL (a peer that keeps the socket open)', () => {
+    for (const short of ['ok', '{}', 'OK!']) {
+      const reader = new FrameReader(1024);
+      expect(reader.push(bytes(`${short}\0`)), short).toBe('complete');
+    }
+    // Two bytes that may begin UTF-16 ('o' then a zero byte) wait for more.
+    const reader = new FrameReader(1024);
+    expect(reader.push(bytes([0x6f, 0]))).toBe('reading');
+    expect(reader.push(bytes([0x6b, 0, 0, 0]))).toBe('complete');
+  });
+
   it('reads UTF-16 in both byte orders, with or without a byte-order mark', () => {
     for (const order of ['le', 'be'] as const) {
       for (const bom of [true, false]) {
