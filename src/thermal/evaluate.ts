@@ -129,6 +129,24 @@ export function describe(
 }
 
 /**
+ * A level kept by hysteresis: the reading is back on the safe side of the limit, but not yet by the
+ * margin. Saying "79 °C ≥ critical 80 °C" would be false; this says why the level holds.
+ */
+export function describeHeld(
+  metric: Metric,
+  level: ThermalLevel,
+  value: number,
+  limit: number,
+  margin: number,
+  source: string,
+): string {
+  const { direction, label } = METRIC_INFO[metric];
+  const edge = direction === 'high' ? limit - margin : limit + margin;
+  const until = direction === 'high' ? 'below' : 'above';
+  return `${label} ${formatValue(metric, value)}, held ${level} until ${until} ${formatValue(metric, edge)} (hysteresis; ${level} ${formatValue(metric, limit)}, ${source})`;
+}
+
+/**
  * Evaluates one snapshot against its limits. `previousLevels` (from the hysteresis memory) switches
  * on the margins; without it the comparison is plain. Status is the worst level, except that a miner
  * with no temperature reading at all is `unknown` rather than `ok`.
@@ -176,12 +194,19 @@ export function evaluateThermal(
     if (value === null) continue;
     if (level !== 'ok') {
       const limitValue = decidingLimit.value ?? warn.value;
+      // Above the plain comparison means the level is held by the margin, not reached.
+      const held =
+        previousLevels !== undefined &&
+        limitValue !== null &&
+        RANK[level] > RANK[levelFor(value, warn.value, critical.value, direction)];
       reasons.push({
         metric,
         level,
         value,
         limit: limitValue,
-        message: describe(metric, level, value, limitValue, decidingLimit.source),
+        message: held
+          ? describeHeld(metric, level, value, limitValue, margin, decidingLimit.source)
+          : describe(metric, level, value, limitValue, decidingLimit.source),
       });
       if (level === 'critical') action = 'pause';
       else if (action === 'none') action = 'notify';

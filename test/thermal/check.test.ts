@@ -240,6 +240,26 @@ describe('thermal check with a store', () => {
     }
   });
 
+  it('a level held by hysteresis says so, not that the limit is reached', async () => {
+    const db = path.join(dir, 'farm.db');
+    const table = antminerReplies([84, 70, 70], [90, 85, 85]);
+    const miner = await startFakeMiner(table, 'bmminer 1.0.0');
+    miners.push(miner);
+    const reasons: string[][] = [];
+    for (const board of [84, 79, 73]) {
+      Object.assign(table, antminerReplies([board, 70, 70], [90, 85, 85]));
+      const { json } = await check([miner.target, '--db', db]);
+      reasons.push(json.results[0]!.reasons);
+    }
+    expect(reasons[1]).toContain(
+      'board 79 °C, held critical until below 77 °C (hysteresis; critical 80 °C, default air)',
+    );
+    expect(reasons[2]).toContain(
+      'board 73 °C, held warn until below 72 °C (hysteresis; warn 75 °C, default air)',
+    );
+    expect(reasons.flat().some((r) => /79 °C ≥|73 °C ≥/.test(r))).toBe(false);
+  });
+
   it('--from-db checks what collect stored; a failed poll is unknown with its kind', async () => {
     const db = path.join(dir, 'farm.db');
     const { openStore, writeCycle } = await import('../../src/store/index.js');

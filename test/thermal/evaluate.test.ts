@@ -114,6 +114,34 @@ describe('hysteresis', () => {
     expect(seen).toEqual(expected);
   });
 
+  it('says a level is held by hysteresis instead of claiming the limit is reached', () => {
+    // 84 → 79 → 73 °C against critical 80 / warn 75 with the 3 °C margin.
+    let memory: ThermalMemory | null = null;
+    const reasons: string[] = [];
+    for (const board of [84, 79, 73, 71]) {
+      const snapshot = airMiner(board, { boards: [{ temp_board_c: board, temp_chip_c: 60 }] });
+      const step = trackThermal(memory, snapshot, effectiveLimits(snapshot));
+      memory = step.memory;
+      reasons.push(step.evaluation.reasons.map((r) => r.message).join('; ') || step.evaluation.status);
+    }
+    expect(reasons).toEqual([
+      'board 84 °C ≥ critical 80 °C (default air)',
+      'board 79 °C, held critical until below 77 °C (hysteresis; critical 80 °C, default air)',
+      'board 73 °C, held warn until below 72 °C (hysteresis; warn 75 °C, default air)',
+      'ok',
+    ]);
+    // Low metrics are held until above the limit plus the margin.
+    const fan = airMiner(60, { fans: [5400, 5460, 5520, 1100] });
+    const held = trackThermal(
+      { status: 'warn', levels: { fan_rpm: 'warn' }, metric: 'fan_rpm' },
+      fan,
+      effectiveLimits(fan),
+    );
+    expect(held.evaluation.reasons[0]?.message).toBe(
+      'fan 1100 RPM, held warn until above 1200 RPM (hysteresis; warn 1000 RPM, default air)',
+    );
+  });
+
   it('works the other way for low metrics (fan speed)', () => {
     const seen: ThermalLevel[] = [];
     let previous: ThermalLevel = 'ok';
