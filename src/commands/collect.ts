@@ -168,7 +168,7 @@ export async function runCollect(
           ...(upload
             ? {
                 afterCycle: async (_report, nextCycleAt) => {
-                  const flush = await upload.flush(store.db, nextCycleAt);
+                  const flush = await upload.flush(store, nextCycleAt);
                   uploadRefused = flush.stop === 'key_refused' || flush.stop === 'endpoint';
                   if (flush.reason) note(`upload: ${flush.reason}`);
                 },
@@ -191,7 +191,7 @@ export async function runCollect(
 interface PreparedUpload {
   hook: import('../store/index.js').CycleHook;
   flush: (
-    db: import('../store/index.js').Db,
+    store: import('../store/index.js').Store,
     nextCycleAt: number | null,
   ) => Promise<{ stop: string; reason: string | null }>;
 }
@@ -208,9 +208,9 @@ async function prepareUpload(
   );
   return {
     hook: outboxCycleHook(),
-    flush: (db, nextCycleAt) =>
+    flush: (store, nextCycleAt) =>
       uploadAfterCycle(
-        db,
+        store,
         settings,
         nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt },
         ctx,

@@ -55,7 +55,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       'upload needs --endpoint URL (or upload.endpoint in the config, --status, or --requeue)',
     );
   }
-  const { resolveDbPath, openStore } = await import('../store/index.js');
+  const { resolveDbPath, openStore, acquireLock } = await import('../store/index.js');
   const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
   if (opts.status) {
     const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
@@ -90,7 +90,12 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   };
   // Only collect creates a database: a mistyped --db must fail, not flush a new empty file and exit 0.
   const store = openStore(dbPath, { mustExist: true, onUpgrade: upgradeNote(globals, ctx) });
+  // One sender per outbox: two runs side by side (or this and collect --upload's flush) would
+  // both post every pending batch. A second run exits 75 at once; the lock is taken after the
+  // open so a missing database is still "no database at …" and no directory is made for it.
+  let lock: import('../store/index.js').StoreLock | undefined;
   try {
+    lock = acquireLock(dbPath, 'upload');
     let requeued: number | null = null;
     if (opts.requeue) {
       const { requeueQuarantined } = await import('../store/outbox.js');
@@ -161,6 +166,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         : `${report.pending} batch(es) still pending: ${report.reason ?? 'not delivered'}`;
     throw new UploadError('upload', why);
   } finally {
+    lock?.release();
     store.close();
   }
 }

@@ -3,7 +3,8 @@
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { ConfigError, LockedError, UsageError, errorMessage } from '../errors.js';
+import { type StoreLock, acquireLock } from '../store/lock.js';
 import {
   countPending,
   markDelivered,
@@ -52,7 +53,8 @@ export type FlushStop =
   | 'deferred' // the collector asked (Retry-After) for more time than this run waits
   | 'key_refused' // 401/403: every batch kept pending
   | 'endpoint' // the URL or its TLS is wrong: every batch kept pending
-  | 'aborted'; // SIGINT/SIGTERM
+  | 'aborted' // SIGINT/SIGTERM
+  | 'busy'; // another run holds the upload lock: nothing sent, its batches wait for the next flush
 
 export interface FlushReport {
   endpoint: string;
@@ -87,23 +89,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   const started = ctx.now();
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const report: FlushReport = {
-    endpoint: endpoint.url,
-    stop: 'done',
-    reason: null,
-    attempts: 0,
-    delivered: 0,
-    deliveredMiners: 0,
-    duplicates: 0,
-    split: 0,
-    quarantined: 0,
-    pending: 0,
-    nextAttemptAt: null,
-    lastStatus: null,
-    pruned: 0,
-    deliveredBatchIds: [],
-    elapsedMs: 0,
-  };
+  const report = emptyReport(endpoint.url);
   const timeLeft = (): number =>
     options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
@@ -250,6 +236,26 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   return report;
 }
 
+function emptyReport(endpoint: string): FlushReport {
+  return {
+    endpoint,
+    stop: 'done',
+    reason: null,
+    attempts: 0,
+    delivered: 0,
+    deliveredMiners: 0,
+    duplicates: 0,
+    split: 0,
+    quarantined: 0,
+    pending: 0,
+    nextAttemptAt: null,
+    lastStatus: null,
+    pruned: 0,
+    deliveredBatchIds: [],
+    elapsedMs: 0,
+  };
+}
+
 function validateFlushOptions(options: FlushOptions): void {
   const positive = (value: number, name: string): void => {
     if (!Number.isFinite(value) || value <= 0)
@@ -328,8 +334,36 @@ export interface AfterCycleTiming {
 /**
  * What `collect --upload` calls after each committed cycle. Bounded so the next cycle starts on
  * time: whatever is not delivered by then stays pending and goes with the next flush.
+ * It holds the upload lock beside `store.path` for the flush only, like `hashctl upload` for its
+ * run, so two senders never post the same batches; when another run holds it, this flush is
+ * skipped (stop 'busy'): that run is delivering, and the batches stay pending, not failed.
  */
 export async function uploadAfterCycle(
+  store: { db: Db; path: string },
+  settings: UploadSettings,
+  timing: AfterCycleTiming,
+  ctx: Context,
+): Promise<FlushReport> {
+  const { db } = store;
+  let lock: StoreLock;
+  try {
+    lock = acquireLock(store.path, 'upload');
+  } catch (error) {
+    if (!(error instanceof LockedError)) throw error;
+    const skipped = emptyReport(settings.endpoint.url);
+    skipped.stop = 'busy';
+    skipped.pending = countPending(db);
+    skipped.reason = `another hashctl run is uploading this outbox: flush skipped, ${skipped.pending} batch(es) wait for the next one`;
+    return skipped;
+  }
+  try {
+    return await flushWithin(db, settings, timing, ctx);
+  } finally {
+    lock.release();
+  }
+}
+
+async function flushWithin(
   db: Db,
   settings: UploadSettings,
   timing: AfterCycleTiming,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { acquireLock } from '../../src/store/index.js';
 import { KEY, type TempStore, enqueueCycle, reports } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -126,6 +127,27 @@ describe('hashctl upload', () => {
     expect((await run(['upload', '--db', temp.path])).code).toBe(2);
     expect((await run(['upload', '--status', '--requeue', '--db', temp.path])).code).toBe(2);
     expect(collector.received).toHaveLength(0);
+  });
+
+  it('one sender per outbox: while another run holds the upload lock, upload exits 75 and sends nothing', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const other = acquireLock(temp.path, 'upload');
+    try {
+      const locked = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+      expect(locked.code).toBe(75);
+      expect(locked.err).toMatch(/^hashctl: another hashctl run holds .*\.upload\.lock/);
+      expect(collector.received).toHaveLength(0);
+      // --status only reads: it never waits on a sender.
+      expect((await run(['upload', '--status', '--db', temp.path])).code).toBe(0);
+    } finally {
+      other.release();
+    }
+    const free = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(free.code).toBe(0);
+    expect(collector.received).toHaveLength(1);
+    // The run released it: the next sender gets it.
+    acquireLock(temp.path, 'upload').release();
   });
 
   it('a --db that does not exist is an error (exit 1), not a new empty database', async () => {

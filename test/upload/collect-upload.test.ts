@@ -1,0 +1,69 @@
+// `collect --upload` in-process against a simulated farm and a real collector on 127.0.0.1: the
+// upload side of a cycle (the flush after it, the upload lock, the key's messages).
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
+import { acquireLock, openStore } from '../../src/store/index.js';
+import { KEY } from './support/fixtures.js';
+import { collectorPerTest } from './support/setup.js';
+
+const setup = collectorPerTest();
+let farm: Farm;
+beforeAll(async () => {
+  farm = await startFarm({ profile: 'mix', count: 3, seed: 5, host: '127.0.0.1', basePort: 0 });
+});
+afterAll(async () => {
+  await farm?.stop();
+});
+
+async function collect(
+  dbPath: string,
+  endpoint: string,
+  env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY },
+) {
+  const ctx = memoryContext({ env });
+  const code = await runCli(
+    ['collect', '--targets', ...farm.inventory(), '--db', dbPath, '--once', '--upload', endpoint],
+    ctx,
+  );
+  return { code, out: ctx.out(), err: ctx.err() };
+}
+
+function pendingBatches(dbPath: string): number {
+  const store = openStore(dbPath, { readonly: true });
+  try {
+    return store.db
+      .prepare("SELECT count(*) FROM upload_outbox WHERE state = 'pending'")
+      .pluck()
+      .get() as number;
+  } finally {
+    store.close();
+  }
+}
+
+describe('collect --upload', () => {
+  it('skips its flush, with a note and exit 0, while another run holds the upload lock', async () => {
+    const { collector, temp } = await setup();
+    const dbPath = join(temp.dir, 'farm.db');
+    const other = acquireLock(dbPath, 'upload');
+    try {
+      const result = await collect(dbPath, collector.url);
+      expect(result.code).toBe(0);
+      expect(result.err).toMatch(
+        /^hashctl: upload: another hashctl run is uploading this outbox: flush skipped, 1 batch\(es\) wait for the next one$/m,
+      );
+      expect(collector.received).toHaveLength(0);
+      expect(pendingBatches(dbPath)).toBe(1);
+    } finally {
+      other.release();
+    }
+    // The lock was released after the flush: the next cycle's flush sends both cycles' batches.
+    const next = await collect(dbPath, collector.url);
+    expect(next.code).toBe(0);
+    expect(collector.accepted.size).toBe(2);
+    expect(pendingBatches(dbPath)).toBe(0);
+    acquireLock(dbPath, 'upload').release();
+  });
+});
