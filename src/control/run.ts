@@ -467,8 +467,11 @@ export async function runControlAction(
         checks++;
         detail = `read-back failed: ${error.kind}`;
       }
-      if (ctx.signal.aborted || ctx.now() + delay > deadline) break;
-      await ctx.sleep(delay, ctx.signal);
+      // The pause that would pass the deadline is cut to end at it, for one last check there:
+      // a miner back just before --verify-timeout is seen, and none is read after it.
+      const left = deadline - ctx.now();
+      if (ctx.signal.aborted || left <= 0) break;
+      await ctx.sleep(Math.min(delay, left), ctx.signal);
       delay = Math.min(delay * 2, MAX_READ_BACK_DELAY_MS);
     }
     return {

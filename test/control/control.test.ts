@@ -359,6 +359,46 @@ describe('dialects', () => {
     expect(writesSeen(f)).toHaveLength(1);
   });
 
+  it('read-back makes a last check at --verify-timeout: a miner back just before it is verified', async () => {
+    // Backoff checks at about 0, 0.25 and 0.75 s; the next pause (1 s) would pass the 1.6 s
+    // deadline, so it is cut to end there and the miner, back at 1.2 s, is seen.
+    const f = await start({ profile: 'cgminer', writes: 'allow', restartDelayMs: 1200 });
+    const run = await control([
+      'restart',
+      ...f.inventory(),
+      '--yes',
+      '--verify-timeout',
+      '1.6s',
+      '--db',
+      db(),
+    ]);
+    expect(run.json.results[0]?.result).toBe('verified');
+    expect(run.json.results[0]?.verification?.elapsed_ms).toBeGreaterThanOrEqual(1200);
+    expect(run.code).toBe(0);
+    expect(writesSeen(f)).toHaveLength(1);
+  });
+
+  it('read-back of a miner that stays down ends with a check at --verify-timeout, not before, not long after', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', restartDelayMs: 60_000 });
+    const run = await control([
+      'restart',
+      ...f.inventory(),
+      '--yes',
+      '--verify-timeout',
+      '1.6s',
+      '--db',
+      db(),
+    ]);
+    const result = run.json.results[0];
+    expect(result?.result).toBe('unknown');
+    expect(run.code).toBe(1);
+    // Checks at 0, 0.25, 0.75 and the last one at 1.6 s (connection refused answers at once).
+    expect(result?.verification?.checks).toBe(4);
+    expect(result?.verification?.elapsed_ms).toBeGreaterThanOrEqual(1600);
+    expect(result?.verification?.elapsed_ms).toBeLessThan(2500);
+    expect(writesSeen(f)).toHaveLength(1);
+  });
+
   it('pause and resume map to each dialect and are verified by state; stock Antminer is unsupported, Whatsminer without its admin password skipped', async () => {
     farm = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
     const braiins = farm;
