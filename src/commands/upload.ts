@@ -153,18 +153,29 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       ];
       if (report.split > 0) parts.push(`split ${report.split} too large`);
       if (report.quarantined > 0)
-        parts.push(`quarantined ${report.quarantined} (see hashctl upload --status)`);
+        parts.push(
+          `${report.quarantined} refused by the collector and quarantined (see hashctl upload --status)`,
+        );
       parts.push(`${report.pending} pending`);
       note(`${parts.join(', ')} — ${report.endpoint}`);
     }
     if (report.stop === 'aborted')
       throw new HashctlError('interrupted', `interrupted: ${report.pending} batch(es) still pending`);
-    if (report.pending === 0) return 0;
-    const why =
-      report.stop === 'key_refused'
-        ? `the collector refused the key from ${settings.keySource} (HTTP ${report.lastStatus}); ${report.pending} batch(es) kept pending`
-        : `${report.pending} batch(es) still pending: ${report.reason ?? 'not delivered'}`;
-    throw new UploadError('upload', why);
+    // Refused data is a failure cron must see, like data not sent: a run that quarantined every
+    // batch has nothing pending, yet nothing of it reached the collector.
+    const failures: string[] = [];
+    if (report.pending > 0)
+      failures.push(
+        report.stop === 'key_refused'
+          ? `the collector refused the key from ${settings.keySource} (HTTP ${report.lastStatus}); ${report.pending} batch(es) kept pending`
+          : `${report.pending} batch(es) still pending: ${report.reason ?? 'not delivered'}`,
+      );
+    if (report.quarantined > 0)
+      failures.push(
+        `the collector refused ${report.quarantined} batch(es) of this run: quarantined, see hashctl upload --status (--requeue sends them again)`,
+      );
+    if (failures.length === 0) return 0;
+    throw new UploadError('upload', failures.join('; '));
   } finally {
     lock?.release();
     store.close();

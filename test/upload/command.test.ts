@@ -162,6 +162,31 @@ describe('hashctl upload', () => {
     expect(collector.received).toHaveLength(0);
   });
 
+  it('exits 1 when this run quarantined a batch, and says so; old quarantined batches do not count', async () => {
+    const { collector, temp } = await setup((request) =>
+      request.body?.miners.length === 1 ? { status: 400, body: 'bad miner' } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(3), now: Date.now(), limits: { maxMiners: 2 } });
+    const mixed = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(mixed.code).toBe(1);
+    const [summary, error] = mixed.err.trimEnd().split('\n');
+    expect(summary).toMatch(
+      /^delivered 1 batch \(2 miners\), 1 refused by the collector and quarantined .*0 pending/,
+    );
+    expect(error).toBe(
+      'hashctl: the collector refused 1 batch(es) of this run: quarantined, see hashctl upload --status (--requeue sends them again)',
+    );
+    const json = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--json']);
+    expect(json.code).toBe(0); // the batch quarantined by the earlier run is not this run's failure
+    expect(JSON.parse(json.out)).toMatchObject({ quarantined: 0, pending: 0 });
+
+    collector.handler = () => ({ status: 422, body: 'schema mismatch' });
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), limits: { maxMiners: 1 } });
+    const allRefused = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--json']);
+    expect(allRefused.code).toBe(1);
+    expect(JSON.parse(allRefused.out)).toMatchObject({ delivered: 0, quarantined: 2, pending: 0 });
+  });
+
   it('--requeue releases quarantined batches and the next flush delivers them', async () => {
     let refuse = true;
     const { collector, temp } = await setup(() =>
@@ -169,8 +194,8 @@ describe('hashctl upload', () => {
     );
     enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
     const first = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
-    expect(first.code).toBe(0); // quarantined is not pending
-    expect(first.err).toContain('quarantined 1');
+    expect(first.code).toBe(1); // nothing pending, but the data was refused: cron must see it
+    expect(first.err).toContain('1 refused by the collector and quarantined');
     const status = await run(['upload', '--status', '--db', temp.path]);
     expect(status.out).toMatch(/^quarantined\t1\t1\t/m);
     expect(status.out).toContain('HTTP 422: schema mismatch');
