@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import { EXIT, UsageError } from '../errors.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
+import { MAX_TIMER_MS, formatDuration, parseDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, collect as collectValues, upgradeNote } from './shared.js';
 
 export interface CollectOptions {
@@ -59,6 +59,9 @@ export async function parseCollectOptions(
   else if (config.interval !== undefined) intervalMs = config.interval;
   else throw new UsageError('collect needs --once (one cycle, for cron) or --interval DURATION (e.g. 60s)');
   if (intervalMs !== null && intervalMs < 1000) throw new UsageError('--interval must be at least 1s');
+  // A Node timer fires at once past ~24.8 days: a longer interval would poll back to back.
+  if (intervalMs !== null && intervalMs > MAX_TIMER_MS)
+    throw new UsageError('--interval must be at most 24d (for longer, run --once from cron)');
 
   const retainMs =
     raw.retain !== undefined

@@ -34,10 +34,12 @@ export function loadConfig(file: string): LoadedConfig {
   return parseConfig(text, file);
 }
 
-export function parseConfig(text: string, file: string): LoadedConfig {
+export function parseConfig(withBom: string, file: string): LoadedConfig {
+  // A byte-order mark (Windows editors) is not part of the JSON, and must not hide the line numbers.
+  const text = withBom.replace(/^\uFEFF/, '');
   let data: unknown;
   try {
-    data = JSON.parse(text.replace(/^\uFEFF/, ''));
+    data = JSON.parse(text);
   } catch (error) {
     const offset = /position (\d+)/.exec(errorMessage(error));
     const where = offset ? `:${positionOf(text, Number(offset[1])).line}` : '';

@@ -2,19 +2,29 @@
 // flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
 import { z } from 'zod';
 import { thermalConfigSchema } from '../thermal/config.js';
-import { parseDuration } from '../util/duration.js';
+import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
 
-const duration = z.union([z.number().positive(), z.string().min(1)]).transform((value, ctx) => {
-  try {
-    return parseDuration(String(value));
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 60s, 5m, 30d`,
-    });
+/** A duration in ms; `min`/`max` (ms) with the words an error uses for them. */
+function duration(limits: { min?: [number, string]; max?: [number, string] } = {}) {
+  return z.union([z.number().positive(), z.string().min(1)]).transform((value, ctx) => {
+    let ms: number;
+    try {
+      ms = parseDuration(String(value));
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 60s, 5m, 30d`,
+      });
+      return z.NEVER;
+    }
+    // Checked here, not after loading, so the error names the file, the line and the key.
+    const { min, max } = limits;
+    if (min && ms < min[0]) ctx.addIssue({ code: 'custom', message: `must be at least ${min[1]}` });
+    else if (max && ms > max[0]) ctx.addIssue({ code: 'custom', message: `must be at most ${max[1]}` });
+    else return ms;
     return z.NEVER;
-  }
-});
+  });
+}
 
 export const uploadConfigSchema = z
   .object({
@@ -28,11 +38,12 @@ export const configSchema = z
   .object({
     targets: z.array(z.string().min(1)).min(1).optional(),
     site: z.string().min(1).max(200).optional(),
-    interval: duration.optional(),
-    retain: duration.optional(),
+    interval: duration({ min: [1000, '1s'], max: [MAX_TIMER_MS, '24d'] }).optional(),
+    // Hourly rollups need the raw rows of at least the last hour.
+    retain: duration({ min: [3_600_000, '1h (hourly rollups need the raw rows)'] }).optional(),
     db: z.string().min(1).optional(),
     concurrency: z.number().int().min(1).max(100_000).optional(),
-    timeout: duration.optional(),
+    timeout: duration({ max: [MAX_TIMER_MS, '24d'] }).optional(),
     retries: z.number().int().min(0).max(10).optional(),
     port: z.number().int().min(1).max(65_535).optional(),
     upload: uploadConfigSchema.optional(),

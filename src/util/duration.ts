@@ -16,6 +16,9 @@ export function parseDuration(text: string, flag = 'duration'): number {
   return ms;
 }
 
+/** The longest delay a Node timer can hold (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 
 /** `8388608`, `512k`, `8MiB`, `1g`: binary multiples. */

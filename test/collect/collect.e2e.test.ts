@@ -294,6 +294,17 @@ describe('hashctl collect (end to end)', () => {
     const badTarget = await run(['collect', '--targets', '10.0.0.300', '--db', dbPath, '--once']);
     expect(badTarget.code).toBe(2);
 
+    // Past a Node timer's range the cycles would run back to back.
+    const tooLong = await run(['collect', '--targets', '127.0.0.1:1', '--db', dbPath, '--interval', '25d']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr.trim()).toBe(
+      'hashctl: --interval must be at most 24d (for longer, run --once from cron)',
+    );
+
+    const emptyDb = await run(['collect', '--targets', '127.0.0.1:1', '--db', '', '--once']);
+    expect(emptyDb.code).toBe(2);
+    expect(emptyDb.stderr.trim()).toBe('hashctl: --db is empty: give a database file name');
+
     openStore(dbPath).close();
     const Database = loadSqlite();
     const raw = new Database(dbPath);

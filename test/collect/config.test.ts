@@ -24,6 +24,25 @@ function configErrorOf(text: string, file = '/etc/hashctl/farm.json'): ConfigErr
 }
 
 describe('config file', () => {
+  it('checks the ranges of durations in the file, naming file, line and key', () => {
+    const cases: [string, string][] = [
+      ['"interval": "500ms"', 'interval: must be at least 1s'],
+      ['"interval": 0.0001', 'interval: must be at least 1s'],
+      ['"interval": "25d"', 'interval: must be at most 24d'],
+      ['"retain": "30s"', 'retain: must be at least 1h (hourly rollups need the raw rows)'],
+      ['"timeout": "100d"', 'timeout: must be at most 24d'],
+    ];
+    for (const [line, message] of cases) {
+      const error = configErrorOf(`{\n  "site": "north",\n  ${line}\n}\n`);
+      expect(error.message, line).toBe(`config /etc/hashctl/farm.json:3: ${message}`);
+    }
+  });
+
+  it('gives line numbers in a file that starts with a byte-order mark', () => {
+    const error = configErrorOf('\uFEFF{\r\n  "site": "north",\r\n  "interval": "soon"\r\n}\r\n');
+    expect(error.message).toMatch(/^config \/etc\/hashctl\/farm\.json:3: interval: invalid duration "soon"/);
+  });
+
   it('parses every key, turns durations into ms and resolves paths against the file', () => {
     const { config } = parseConfig(
       JSON.stringify({
