@@ -1,6 +1,6 @@
 // The collection loop: poll every target, write the cycle in one transaction, keep the file
 // bounded, and keep time (hashctl.md §8). Library code: it reports through callbacks, never prints.
-import { type HashctlError, MinerError, StoreError, errorMessage } from '../errors.js';
+import { HashctlError, MinerError, StoreError, errorMessage } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
 import {
   type CycleHook,
@@ -135,13 +135,21 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   for (const outcome of outcomes) {
     if (!outcome.ok) failedByKind[outcome.error.kind] = (failedByKind[outcome.error.kind] ?? 0) + 1;
   }
-  const maintenance = runMaintenance(deps.store, { now: deps.now(), retainMs: options.retainMs });
+  // The cycle is stored by now: retention and rollups failing (a full disk) cost this hour's
+  // maintenance, which the next cycle tries again, not the cycle or the service.
+  let maintenance: ReturnType<typeof runMaintenance> | null = null;
+  try {
+    maintenance = runMaintenance(deps.store, { now: deps.now(), retainMs: options.retainMs });
+  } catch (error) {
+    if (!(error instanceof HashctlError)) throw error;
+    deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
+  }
   return {
     ...summary,
     startedAt,
     durationMs: deps.now() - startedAt,
     failedByKind,
-    maintenance: maintenance.ran ? maintenance : null,
+    maintenance: maintenance?.ran ? maintenance : null,
     thermal,
   };
 }

@@ -1,6 +1,7 @@
 // Hourly rollups and retention: what keeps the file bounded. Raw history older than `retainMs` is
 // deleted once its hours are rolled up; rollups live longer (`rollupRetainMs`). Cheap to call after
 // every cycle: it does the work at most once per wall-clock hour.
+import { withStoreErrors } from './errors.js';
 import { historyStatements } from './history.js';
 import { metaStatements } from './meta.js';
 import type { Store } from './open.js';
@@ -146,6 +147,6 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   }
   store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
-  store.db.pragma('optimize');
+  withStoreErrors(store.path, () => store.db.pragma('optimize'));
   return result;
 }

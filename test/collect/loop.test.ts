@@ -153,6 +153,24 @@ describe('collectLoop', () => {
     ]);
   });
 
+  it('a failing retention pass (a full disk) is a note; the cycle stays stored and the loop goes on', async () => {
+    // Maintenance writes store_meta; make those writes fail as a full disk would.
+    store.db.exec(
+      "CREATE TEMP TRIGGER no_room BEFORE INSERT ON store_meta BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END",
+    );
+    const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 2 });
+    const result = await collectLoop(
+      { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
+      deps,
+    );
+    expect(result.cycles).toBe(2);
+    expect(reports.map((r) => r.maintenance)).toEqual([null, null]);
+    expect(
+      notes.filter((n) => n.startsWith('retention and rollups not done this time (the cycle was stored): ')),
+    ).toHaveLength(2);
+    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(2);
+  });
+
   it('a failing after-cycle hook is a note, never an unhandled rejection', async () => {
     const { deps, notes } = scripted({ pollMs: () => 1_000 });
     deps.afterCycle = async () => {
