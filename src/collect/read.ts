@@ -21,7 +21,8 @@ export function parseMinerArg(text: string): { host: string; port: number | null
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   const v4 = /^([^:\s]+)(?::(\d+))?$/.exec(text);
   const match = v6 ?? v4;
-  const host = match?.[1];
+  // Stored hosts are lower case (targets are normalized so): NOSUCH.example finds nosuch.example.
+  const host = match?.[1]?.toLowerCase();
   const port = match?.[2] === undefined ? null : Number(match[2]);
   if (!host || (port !== null && (port < 1 || port > 65_535))) {
     throw new UsageError(`invalid miner '${text}': use HOST, HOST:PORT or [IPv6]:PORT`);

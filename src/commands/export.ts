@@ -45,7 +45,10 @@ export async function parseExportOptions(
   ctx: Context,
 ): Promise<ExportOptions> {
   const { resolveDbPath } = await import('../store/paths.js');
-  const format = (raw.format as string | undefined) ?? (globals.json ? 'ndjson' : 'csv');
+  if (raw.ndjson === true && raw.format !== undefined && raw.format !== 'ndjson')
+    throw new UsageError(`--ndjson and --format ${String(raw.format)} cannot be used together`);
+  const format =
+    (raw.format as string | undefined) ?? (globals.json || raw.ndjson === true ? 'ndjson' : 'csv');
   if (format !== 'csv' && format !== 'ndjson')
     throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
   return {
@@ -117,6 +120,7 @@ export const registerExport: RegisterCommand = (program, env) => {
     .option('--since <duration>', 'how far back (default 24h)')
     .option('--site <id>', 'only this site (default: every site, one after another)')
     .option('--format <format>', 'csv or ndjson (default csv; ndjson with --json)')
+    .option('--ndjson', 'one JSON object per line (same as --format ndjson)')
     .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);

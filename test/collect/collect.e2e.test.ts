@@ -120,9 +120,22 @@ describe('hashctl collect (end to end)', () => {
       expect(table.code).toBe(0);
     }
 
+    // A huge --since starts the series at 1970 rather than at a date JSON cannot print.
+    const ancient = await run(['history', first, '--db', dbPath, '--json', '--since', '200000000d']);
+    expect(ancient.code).toBe(0);
+    expect(JSON.parse(ancient.stdout)).toMatchObject({ from: '1970-01-01T00:00:00.000Z', samples: 1 });
+
     const exported = await run(['export', '--db', dbPath, '--format', 'csv']);
     expect(exported.code).toBe(0);
     expect(exported.stdout.trim().split('\n')).toHaveLength(1 + MINERS);
+    const ndjson = await run(['export', '--db', dbPath, '--ndjson']);
+    expect(ndjson.code).toBe(0);
+    expect(
+      ndjson.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toHaveLength(MINERS);
   });
 
   it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {

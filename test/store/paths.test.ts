@@ -23,3 +23,12 @@ describe('resolveDbPath', () => {
     }
   });
 });
+
+describe('parseMinerArg', () => {
+  it('reads HOST, HOST:PORT and [V6]:PORT, with host names in the lower case they are stored in', async () => {
+    const { parseMinerArg } = await import('../../src/collect/read.js');
+    expect(parseMinerArg('Miner-7.Farm.example:4028')).toEqual({ host: 'miner-7.farm.example', port: 4028 });
+    expect(parseMinerArg('[FE80::1]:4029')).toEqual({ host: 'fe80::1', port: 4029 });
+    expect(parseMinerArg('10.0.0.5')).toEqual({ host: '10.0.0.5', port: null });
+  });
+});
