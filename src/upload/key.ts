@@ -69,6 +69,60 @@ function checkKey(key: string, where: string): string {
 
 /** Replaces every occurrence of the key (a server may echo it back) with a marker. */
 export function redactKey(text: string, key: string): string {
-  if (key.length === 0) return text;
-  return text.split(key).join('[redacted]');
+  return keyRedactor(key)(text);
+}
+
+/**
+ * A redactor for one key, built once: it finds the key as it is and as a server may echo it, in a
+ * Location (percent-encoded, either hex case, even where encodeURIComponent would not encode) or a
+ * JSON body (`\"`, `\/`, `\uXXXX` escapes), any mix of those character by character, and in base64
+ * or base64url, whole or inside a longer base64 text (e.g. an echoed `Basic` credential).
+ */
+export function keyRedactor(key: string): (text: string) => string {
+  if (key.length === 0) return (text) => text;
+  const pattern = new RegExp([...base64Forms(key), [...key].map(charForms).join('')].join('|'), 'g');
+  return (text) => text.replace(pattern, '[redacted]');
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** A hex number matched in either case: `2f` also as `2F`. */
+const anyCaseHex = (hex: string): string =>
+  [...hex]
+    .map((digit) => (/[a-f]/i.test(digit) ? `[${digit.toLowerCase()}${digit.toUpperCase()}]` : digit))
+    .join('');
+
+/** One character of the key: as it is, percent-encoded, or JSON-escaped. */
+function charForms(char: string): string {
+  const forms = [escapeRegExp(char)];
+  forms.push(
+    [...new TextEncoder().encode(char)]
+      .map((byte) => `%${anyCaseHex(byte.toString(16).padStart(2, '0'))}`)
+      .join(''),
+  );
+  const units = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
+  forms.push(units.map((unit) => `\\\\u${anyCaseHex(unit.toString(16).padStart(4, '0'))}`).join(''));
+  if (char === '"' || char === '\\' || char === '/') forms.push(`\\\\${escapeRegExp(char)}`);
+  return `(?:${forms.join('|')})`;
+}
+
+/**
+ * The key's base64 and base64url texts, whole first, then for each of the three byte alignments
+ * the part that is the same wherever the key sits inside a longer encoded text (at least 12
+ * characters, so a short key never turns unrelated base64 into a match).
+ */
+function base64Forms(key: string): string[] {
+  const bytes = Buffer.from(key, 'utf8');
+  const forms = new Set<string>();
+  for (const encoding of ['base64', 'base64url'] as const) {
+    forms.add(bytes.toString(encoding));
+    forms.add(bytes.toString(encoding).replace(/=+$/, ''));
+  }
+  for (let skip = 0; skip < 3; skip++) {
+    const whole = Math.floor((bytes.length - skip) / 3) * 3;
+    if (whole < 9) continue;
+    const inner = bytes.subarray(skip, skip + whole);
+    forms.add(inner.toString('base64'));
+    forms.add(inner.toString('base64url'));
+  }
+  return [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
 }

@@ -2,7 +2,7 @@
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
 import { rootCertificates } from 'node:tls';
 import type { UploadEndpoint } from './endpoint.js';
-import { redactKey } from './key.js';
+import { keyRedactor } from './key.js';
 import { parseRetryAfter } from './retry.js';
 import { USER_AGENT } from '../version.js';
 
@@ -72,7 +72,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     connections: 1,
   });
   const { endpoint, key } = options;
-  const redact = (text: string): string => redactKey(text, key);
+  const redact = keyRedactor(key);
 
   async function send(request: SendRequest): Promise<SendOutcome> {
     if (request.signal.aborted) return { kind: 'aborted', reason: 'interrupted before sending' };

@@ -54,6 +54,30 @@ describe('hashctl upload', () => {
     expect(collector.received[0]!.headers['x-collector-key']).toBe(KEY);
   });
 
+  it('redacts the key also when the collector echoes it percent-encoded or JSON-escaped', async () => {
+    const key = 'k3y/with"quote\\and%&+=?#~';
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0
+        ? { status: 400, body: JSON.stringify({ error: 'bad key', key, auth: `Basic ${btoa(`c:${key}`)}` }) }
+        : { status: 307, headers: { location: `https://127.0.0.1/login?key=${encodeURIComponent(key)}` } },
+    );
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), limits: { maxMiners: 1 } });
+    const env = { HASHCTL_COLLECTOR_KEY: key };
+    const result = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--json'], env);
+    expect(result.code).toBe(1);
+    expect(collector.received.map((request) => request.headers['x-collector-key'])).toEqual([key, key]);
+    const status = await run(['upload', '--status', '--db', temp.path, '--json'], env);
+    const textStatus = await run(['upload', '--status', '--db', temp.path], env);
+    expect(textStatus.out).toContain('HTTP 400: {"error":"bad key","key":"[redacted]"');
+    expect(result.err).toContain('redirects to https://127.0.0.1/login?key=[redacted])');
+    temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = databaseBytes(temp).toString('latin1');
+    const forms = [key, encodeURIComponent(key), JSON.stringify(key).slice(1, -1), btoa(key)];
+    for (const output of [result.out, result.err, status.out, textStatus.out, stored]) {
+      for (const form of forms) expect(output).not.toContain(form);
+    }
+  });
+
   it('exits 1 and says why when batches stay pending', async () => {
     const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
     enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });

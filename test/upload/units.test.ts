@@ -168,4 +168,30 @@ describe('loadCollectorKey', () => {
     expect(redactKey(`a ${KEY} b ${KEY}`, KEY)).toBe('a [redacted] b [redacted]');
     expect(redactKey('nothing here', KEY)).toBe('nothing here');
   });
+
+  it('redacts the key as a server may echo it: percent-encoded, JSON-escaped, in base64', () => {
+    const key = 'k3y/with"quote\\and%&+=?#~é!';
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    const echoes = [
+      encodeURIComponent(key),
+      encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      key.replace(/[!~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`), // encodes what encodeURIComponent leaves
+      JSON.stringify(key).slice(1, -1),
+      JSON.stringify(key).slice(1, -1).replace(/\//g, '\\/'), // PHP escapes slashes
+      [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+      base64(key),
+      Buffer.from(key).toString('base64url'),
+    ];
+    for (const echo of echoes) {
+      expect(redactKey(`before ${echo} after`, key), echo).toBe('before [redacted] after');
+    }
+    // Inside a longer base64 text (an echoed Basic credential), at each of the three alignments.
+    for (const prefix of ['u:', 'us:', 'use:']) {
+      const shown = redactKey(`Basic ${base64(prefix + key)}`, key);
+      expect(shown).toContain('[redacted]');
+      expect(shown.length).toBeLessThan(`Basic ${base64(prefix + key)}`.length - 20);
+    }
+    expect(redactKey('{"error":"bad key"}', key)).toBe('{"error":"bad key"}');
+    expect(redactKey(encodeURIComponent(KEY), KEY)).toBe('[redacted]');
+  });
 });
