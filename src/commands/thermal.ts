@@ -72,6 +72,28 @@ async function loadThermalConfig(flag: string | undefined, ctx: Context): Promis
   };
 }
 
+/**
+ * One line on stderr for `models.<name>` entries that matched no miner checked and no model hashctl
+ * knows: a typo there would otherwise fall back to the defaults without a word. Not refused, because
+ * a model hashctl has not heard of yet must stay configurable.
+ */
+async function warnUnmatchedModels(
+  loaded: LoadedThermal,
+  sources: readonly CheckSource[],
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<void> {
+  if (globals.quiet || !loaded.config.models) return;
+  const { unmatchedModelKeys } = await import('../thermal/limits.js');
+  const snapshots = sources.flatMap((source) => (source.snapshot ? [source.snapshot] : []));
+  const keys = unmatchedModelKeys(loaded.config, snapshots);
+  if (keys.length === 0) return;
+  const names = keys.map((key) => JSON.stringify(key)).join(', ');
+  ctx.stderr.write(
+    `hashctl: config ${loaded.file ?? '-'}: thermal.models ${names}: matched no miner checked and no model hashctl knows, so ${keys.length === 1 ? 'it changes' : 'they change'} nothing (write the model as probe shows it, e.g. "S19 Pro" or "Antminer S19 Pro")\n`,
+  );
+}
+
 /** Reads every target (bounded concurrency) into check sources, in completion order. */
 async function readTargets(
   specs: string[],
@@ -120,6 +142,7 @@ export async function runThermalCheck(
   const sources = opts.fromDb ? null : await readTargets(opts.targets, site, globals, ctx);
 
   let results: CheckResult[];
+  let storedSources: CheckSource[] = [];
   if (useStore) {
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
@@ -136,6 +159,7 @@ export async function runThermalCheck(
       results = store.transaction(() => {
         const memory = storeMemory(store, now, site);
         const list = sources ?? sourcesFromStore(store, opts.site);
+        storedSources = list;
         return list.map((source) => checkSource(source, { config: loaded.config, site, memory }));
       });
     } finally {
@@ -146,6 +170,7 @@ export async function runThermalCheck(
   }
 
   results = sortResults(results);
+  await warnUnmatchedModels(loaded, sources ?? storedSources, globals, ctx);
   const summary = summarize(results, opts.failOn);
   const protect = opts.protect
     ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx)
@@ -313,6 +338,7 @@ export async function runThermalLimits(
   const site = opts.site ?? loaded.site;
 
   if (opts.targets.length === 0) {
+    await warnUnmatchedModels(loaded, [], globals, ctx);
     // The defaults table: each cooling class as an Antminer (estimated chip) would get it, with this
     // config's class and site overrides applied, plus the real-chip limits and the model rules.
     const classes = COOLING_CLASSES.map((cooling) => ({
@@ -348,6 +374,7 @@ export async function runThermalLimits(
 
   const sources = await readTargets(opts.targets, site, globals, ctx);
   sources.sort((a, b) => a.target.localeCompare(b.target));
+  await warnUnmatchedModels(loaded, sources, globals, ctx);
   let failed = 0;
   const miners = sources.map((source) => {
     if (!source.snapshot) {
@@ -398,6 +425,7 @@ export async function runThermalPosture(
   const site = opts.site ?? loaded.site;
   const sources = await readTargets(opts.targets, site, globals, ctx);
   sources.sort((a, b) => a.target.localeCompare(b.target));
+  await warnUnmatchedModels(loaded, sources, globals, ctx);
   const threshold = opts.failOn === 'none' ? Number.POSITIVE_INFINITY : POSTURE_LEVELS.indexOf(opts.failOn);
   let failed = 0;
   let flagged = 0;

@@ -220,7 +220,33 @@ const thermalConfigObject = z.strictObject({
 
 type ThermalConfigInput = z.infer<typeof thermalConfigObject>;
 
+/**
+ * `models` keys match a miner with or without its make and regardless of case and spaces
+ * (limits.ts modelKeyMatches), so "S19 Pro" and "Antminer S19 Pro" are one model: two entries for it
+ * would leave one silently unused.
+ */
+function checkModelKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void {
+  const squash = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(config.models ?? {})) {
+    const words = key.trim().split(/\s+/);
+    const names = [squash(key)];
+    if (words.length > 1 && /^[a-z]+$/i.test(words[0] ?? '')) names.push(squash(words.slice(1).join('')));
+    const other = names.map((name) => seen.get(name)).find((found) => found !== undefined);
+    if (other !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', key],
+        message: `names the same model as models.${other}`,
+      });
+      continue;
+    }
+    for (const name of names) seen.set(name, key);
+  }
+}
+
 export const thermalConfigSchema = thermalConfigObject.superRefine((config, ctx) => {
+  checkModelKeys(config, ctx);
   checkMergedOrder(config, ctx);
 });
 

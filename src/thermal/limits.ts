@@ -3,6 +3,7 @@
 //   config classes.<cooling> → config sites.<id> → config models.<model> → config miners.<key>
 // Every number keeps the source that set it, so `thermal limits` can show it and an operator can
 // argue with it. Numbers and reasoning come from thermal-facts.md §6.
+import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
 import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
 import { coolingFromReplies, type Replies } from './replies.js';
@@ -132,6 +133,67 @@ function lookup(
   return null;
 }
 
+/**
+ * Names a miner's model answers to in `models.<name>`: the model as the snapshot has it (`S19 Pro`)
+ * and with its make, as `probe` shows it (`Antminer S19 Pro`); case and spaces do not count.
+ */
+function modelNames(make: string, model: string | null | undefined): string[] {
+  if (!model) return [];
+  const bare = norm(model);
+  const maker = norm(make);
+  const names = [bare, `${maker}${bare}`];
+  // A model that already carries its make ("Antminer S19 Pro") also answers to the bare name.
+  if (maker && bare.startsWith(maker) && bare.length > maker.length) names.push(bare.slice(maker.length));
+  return names;
+}
+
+/** Whether `models.<key>` applies to a miner of this make and model. */
+export function modelKeyMatches(key: string, make: string, model: string | null | undefined): boolean {
+  return modelNames(make, model).includes(norm(key));
+}
+
+/** Model names hashctl can vouch for without seeing a miner, by make (the first word of a key). */
+const KNOWN_MODELS: Record<string, (model: string) => boolean> = {
+  // The Antminer table lists models one by one (chips, fans); a family prefix alone is not enough.
+  antminer: (model) => {
+    const spec = lookupModel('Antminer', model);
+    return spec !== null && (spec.chipsPerBoard !== undefined || spec.fans !== undefined);
+  },
+  // Whatsminer and Avalon models are not listed one by one: their naming pattern is what is known.
+  whatsminer: (model) => /^M\d{2}/i.test(model),
+  avalon: (model) => /^A?\d{3,4}\b/i.test(model),
+  avalonminer: (model) => /^A?\d{3,4}\b/i.test(model),
+};
+
+/** Whether a `models.<key>` names a model hashctl knows (`S19 Pro`, `Antminer S19 Pro`, `M30S++`). */
+export function isKnownModelName(key: string): boolean {
+  const words = key.trim().split(/\s+/);
+  const make = KNOWN_MODELS[words[0]?.toLowerCase() ?? ''];
+  if (make && words.length > 1) return make(words.slice(1).join(' '));
+  return Object.values(KNOWN_MODELS).some((known) => known(key.trim()));
+}
+
+/**
+ * `models.<key>` entries that can have had no effect: they matched none of these miners and name no
+ * model hashctl knows. A typo ("Nonexistent X1", "S19 Por") lands here; the caller warns.
+ */
+export function unmatchedModelKeys(config: ThermalConfig, snapshots: readonly Snapshot[]): string[] {
+  return Object.keys(config.models ?? {}).filter(
+    (key) =>
+      !isKnownModelName(key) &&
+      !snapshots.some((snapshot) => modelKeyMatches(key, snapshot.make, snapshot.model)),
+  );
+}
+
+function modelScope(config: ThermalConfig, snapshot: Snapshot): [string, ScopeOverrides] | null {
+  if (!config.models) return null;
+  const names = modelNames(snapshot.make, snapshot.model);
+  if (names.length === 0) return null;
+  for (const [name, scope] of Object.entries(config.models))
+    if (names.includes(norm(name))) return [name, scope];
+  return null;
+}
+
 /** The host part of a target key (`host:port`, `[v6]:port`). */
 const hostOf = (miner: string) =>
   miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
@@ -150,7 +212,7 @@ export function detectCooling(
 ): Sourced<CoolingClass> {
   const miner = minerScope(config, context.miner);
   if (miner?.[1].cooling) return { value: miner[1].cooling, source: `config miner=${miner[0]}` };
-  const model = lookup(config.models, snapshot.model);
+  const model = modelScope(config, snapshot);
   if (model?.[1].cooling) return { value: model[1].cooling, source: `config model=${model[0]}` };
   const siteScope = lookup(config.sites, site);
   if (siteScope?.[1].cooling) return { value: siteScope[1].cooling, source: `config site=${siteScope[0]}` };
@@ -253,7 +315,7 @@ export function effectiveLimits(
   applyOverrides(limits, config.classes?.[cooling.value], `config classes.${cooling.value}`);
   const siteScope = lookup(config.sites, site);
   if (siteScope) applyOverrides(limits, siteScope[1], `config site=${siteScope[0]}`);
-  const model = lookup(config.models, snapshot.model);
+  const model = modelScope(config, snapshot);
   if (model) applyOverrides(limits, model[1], `config model=${model[0]}`);
   const miner = minerScope(config, context.miner);
   if (miner) applyOverrides(limits, miner[1], `config miner=${miner[0]}`);

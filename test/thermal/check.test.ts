@@ -146,6 +146,40 @@ describe('thermal check on hand-written replies', () => {
     expect(code).toBe(0);
   });
 
+  it('a model override written as probe shows it applies; one that matches nothing is warned about', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-model-'));
+    try {
+      const miner = await startFakeMiner(antminerReplies([62, 61, 60], [77, 76, 75]), 'bmminer 1.0.0');
+      miners.push(miner);
+      const file = path.join(dir, 'hashctl.json');
+      const write = (models: Record<string, unknown>) =>
+        fs.writeFileSync(file, JSON.stringify({ thermal: { models } }));
+      // The make-prefixed name (probe's MODEL column) and any case: both mean this S19j Pro.
+      for (const name of ['Antminer S19j Pro', 'antminer s19j pro', 'S19J PRO']) {
+        write({ [name]: { board: { warn: 55, critical: 60 } } });
+        const { code, json, err } = await check([miner.target, '--config', file]);
+        expect(json.results[0]?.limits?.board, name).toMatchObject({ warn: 55, critical: 60 });
+        expect(json.results[0]?.status, name).toBe('critical');
+        expect(code, name).toBe(3);
+        expect(err, name).not.toMatch(/matched no miner/);
+      }
+      // A typo: no effect on the limits, and one line on stderr naming it and the file.
+      write({ 'Nonexistent X1': { board: { warn: 55, critical: 60 } } });
+      const typo = await check([miner.target, '--config', file]);
+      expect(typo.json.results[0]?.limits?.board).toMatchObject({ warn: 75, critical: 80 });
+      const lines = typo.err.split('\n').filter((line) => /matched no miner/.test(line));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`config ${file}: thermal.models "Nonexistent X1": matched no miner checked`);
+      // A model hashctl knows that is not in this check is not a typo; --quiet silences the warning.
+      write({ S9: { board: { warn: 70 } } });
+      expect((await check([miner.target, '--config', file])).err).not.toMatch(/matched no miner/);
+      write({ 'Nonexistent X1': { board: { warn: 55, critical: 60 } } });
+      expect((await check([miner.target, '--config', file, '--quiet'])).err).not.toMatch(/matched no miner/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an unreachable miner is unknown with its error kind, and not a failure (exit 0)', async () => {
     const miner = await startFakeMiner({});
     const target = miner.target;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { parseThermalConfig } from '../../src/thermal/config.js';
-import { detectCooling, effectiveLimits, isHydroModel } from '../../src/thermal/limits.js';
+import {
+  detectCooling,
+  effectiveLimits,
+  isHydroModel,
+  unmatchedModelKeys,
+} from '../../src/thermal/limits.js';
 import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
 import { airMiner, snapshotOf } from './helpers.js';
 
@@ -89,6 +94,27 @@ describe('effectiveLimits sources', () => {
     const miner = effectiveLimits(airMiner(60), config, 'B', { miner: '10.0.0.5:4028' });
     expect(miner.metrics.board.warn).toEqual({ value: 72, source: 'config miner=10.0.0.5' });
     expect(miner.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+  });
+
+  it('matches models.<name> with or without the make, in any case', () => {
+    const s19 = airMiner(60); // Antminer S19j Pro
+    for (const name of ['S19j Pro', 'Antminer S19j Pro', 'ANTMINER s19j pro', 's19jpro']) {
+      const config = parseThermalConfig({ models: { [name]: { board: { warn: 70 } }, other: {} } });
+      expect(effectiveLimits(s19, config).metrics.board.warn, name).toEqual({
+        value: 70,
+        source: `config model=${name}`,
+      });
+    }
+    const config = parseThermalConfig({ models: { 'Antminer S19': { board: { warn: 70 } } } });
+    expect(effectiveLimits(s19, config).metrics.board.warn.value).toBe(75); // S19 is not S19j Pro
+    expect(
+      unmatchedModelKeys(parseThermalConfig({ models: { 'Nonexistent X1': {}, S9: {}, 'M30S++': {} } }), [
+        s19,
+      ]),
+    ).toEqual(['Nonexistent X1']);
+    expect(
+      unmatchedModelKeys(parseThermalConfig({ models: { 'Antminer S19j Pro': {}, 'S19j Por': {} } }), [s19]),
+    ).toEqual(['S19j Por']);
   });
 
   it('declares immersion only through config, and config beats the model', () => {
@@ -215,6 +241,15 @@ describe('thermal config validation', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses two model keys that name the same model', () => {
+    expect(failure({ models: { 'S19 Pro': {}, 'Antminer S19 Pro': {} } }).message).toBe(
+      'thermal.models.Antminer S19 Pro: names the same model as models.S19 Pro',
+    );
+    expect(failure({ models: { s19pro: {}, 'S19 Pro': {} } }).message).toMatch(
+      /names the same model as models\.s19pro/,
+    );
   });
 
   it('refuses a bad cooling class and a negative margin', () => {
