@@ -169,7 +169,13 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
       m.problems.join('; ') || '-',
     ];
   });
-  await writeTable(ctx.stdout, head, rows, { alignRight: [2, 5, 6, 7, 8, 9, 10, 11] });
+  const alignRight = [2, 5, 6, 7, 8, 9, 10, 11];
+  // One host polled under several sites is several rows: say which is which.
+  if (new Set(shown.map((m) => m.site)).size > 1) {
+    head.splice(1, 0, 'SITE');
+    shown.forEach((m, i) => rows[i]?.splice(1, 0, m.site));
+    await writeTable(ctx.stdout, head, rows, { alignRight: alignRight.map((i) => i + 1) });
+  } else await writeTable(ctx.stdout, head, rows, { alignRight });
   return EXIT.ok;
 }
 

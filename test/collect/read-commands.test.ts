@@ -139,6 +139,17 @@ describe('hashctl live', () => {
     expect(row4003.at(-1)).toContain('offline: timeout');
   });
 
+  it('adds a SITE column when the miners shown come from several sites', async () => {
+    const ctx = context();
+    await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, false), ctx);
+    const lines = ctx.out().trimEnd().split('\n');
+    expect(lines[0]!.split('\t').slice(0, 3)).toEqual(['MINER', 'SITE', 'STATE']);
+    expect(lines.find((line) => line.startsWith('127.0.0.1:5001'))!.split('\t')[1]).toBe('south');
+    const one = context();
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, one), globalsFor(one, false), one);
+    expect(one.out().split('\n')[0]!.split('\t')[1]).toBe('STATE');
+  });
+
   it('refuses an unknown site or sort, and a missing database', async () => {
     const ctx = context();
     await expect(
