@@ -206,7 +206,11 @@ async function prepareUpload(
 ): Promise<PreparedUpload> {
   const { outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import('../upload/index.js');
   const settings = resolveUploadSettings(
-    { endpoint: upload.endpoint, ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}) },
+    {
+      endpoint: upload.endpoint,
+      ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}),
+      keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
+    },
     ctx,
   );
   return {

@@ -32,7 +32,7 @@ export function parseEndpoint(text: string): UploadEndpoint {
   if (url.username || url.password) {
     // A secret in the URL would end up in logs and status output; the key has its own channel.
     throw new UsageError(
-      'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file',
+      'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or a key file',
     );
   }
   if (url.hash) throw new UsageError(`invalid --endpoint '${shown}': a #fragment has no meaning here`);

@@ -286,6 +286,8 @@ export interface UploadSettingsInput {
   keyFile?: string;
   /** A key file named by the config file (used when neither --key-file nor the env is set). */
   configKeyFile?: string;
+  /** How the command takes a key file, for the message when no key is set (see KeySource). */
+  keyFileChoice?: string;
   caFile?: string;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
@@ -300,7 +302,12 @@ export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_00
  */
 export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Context, 'env'>): UploadSettings {
   const endpoint = parseEndpoint(input.endpoint);
-  const key = loadCollectorKey({ env: ctx.env, keyFile: input.keyFile, configKeyFile: input.configKeyFile });
+  const key = loadCollectorKey({
+    env: ctx.env,
+    keyFile: input.keyFile,
+    configKeyFile: input.configKeyFile,
+    ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
+  });
   let ca: string | undefined;
   if (input.caFile) {
     try {

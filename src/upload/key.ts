@@ -12,6 +12,11 @@ export interface KeySource {
   keyFile?: string;
   /** A key file named by the config file, used when neither of the above is set. */
   configKeyFile?: string;
+  /**
+   * How this command takes a key file, for the message when no key is set (default: `pass
+   * --key-file FILE (mode 0600)`); collect has no --key-file, only the config's upload.key_file.
+   */
+  keyFileChoice?: string;
 }
 
 export interface CollectorKey {
@@ -26,7 +31,9 @@ export function loadCollectorKey(source: KeySource): CollectorKey {
   if (fromEnv !== undefined && fromEnv !== '')
     return { value: checkKey(fromEnv.trim(), KEY_ENV), source: KEY_ENV };
   if (source.configKeyFile) return { value: readKeyFile(source.configKeyFile), source: source.configKeyFile };
-  throw new UsageError(`no collector key: set ${KEY_ENV} or pass --key-file FILE (mode 0600)`);
+  throw new UsageError(
+    `no collector key: set ${KEY_ENV} or ${source.keyFileChoice ?? 'pass --key-file FILE (mode 0600)'}`,
+  );
 }
 
 function readKeyFile(file: string): string {

@@ -66,4 +66,15 @@ describe('collect --upload', () => {
     expect(pendingBatches(dbPath)).toBe(0);
     acquireLock(dbPath, 'upload').release();
   });
+
+  it('without a key, names the ways collect takes one (it has no --key-file)', async () => {
+    const { collector, temp } = await setup();
+    const dbPath = join(temp.dir, 'farm.db');
+    const result = await collect(dbPath, collector.url, {});
+    expect(result.code).toBe(2);
+    expect(result.err.trim()).toBe(
+      'hashctl: no collector key: set HASHCTL_COLLECTOR_KEY or name a key file (mode 0600) as upload.key_file in the config file',
+    );
+    expect(collector.received).toHaveLength(0);
+  });
 });
