@@ -1,4 +1,6 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +37,37 @@ describe('--out files', () => {
       expect(error, file).toBeInstanceOf(UsageError);
       expect((error as UsageError).message).toBe(`cannot write --out file 'shown': ${code}`);
     }
+  });
+
+  it('follow a symlink (the link stays a link) and create what a dangling one names', async () => {
+    const real = join(dir, 'real.json');
+    await writeFile(real, 'old');
+    await symlink(real, join(dir, 'link.json'));
+    await checkOutFile(join(dir, 'link.json'));
+    await writeOutFile(join(dir, 'link.json'), 'new\n');
+    expect((await lstat(join(dir, 'link.json'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe('new\n');
+
+    await symlink('later.json', join(dir, 'dangling.json'));
+    await writeOutFile(join(dir, 'dangling.json'), 'made\n');
+    expect((await lstat(join(dir, 'dangling.json'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir, 'later.json'), 'utf8')).toBe('made\n');
+    expect((await readdir(dir)).sort()).toEqual(['dangling.json', 'later.json', 'link.json', 'real.json']);
+  });
+
+  it('write straight into a FIFO instead of replacing it with a plain file', async () => {
+    const fifo = join(dir, 'report.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await checkOutFile(fifo);
+    const chunks: Buffer[] = [];
+    const read = new Promise<string>((done) =>
+      createReadStream(fifo)
+        .on('data', (chunk) => chunks.push(chunk as Buffer))
+        .on('end', () => done(Buffer.concat(chunks).toString())),
+    );
+    await writeOutFile(fifo, 'through the pipe\n');
+    expect(await read).toBe('through the pipe\n');
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
   });
 
   it('a write that fails late is an io error and leaves no temporary file', async () => {
