@@ -41,18 +41,23 @@ export function summaryLine(report: AuditReport): string {
   );
 }
 
+/** The counts of a report, as its JSON form and `audit --json --out` print them. */
+export function summaryJson(report: AuditReport) {
+  return {
+    targets: report.targets,
+    miners: report.miners.length,
+    findings: report.findings.length,
+    by_severity: countBySeverity(report.findings),
+    not_audited: report.failures.filter((failure) => !failure.fromRange).length,
+    open: report.open.length,
+    started_at: report.startedAt,
+    finished_at: report.finishedAt,
+  };
+}
+
 export function renderJson(report: AuditReport): string {
   const document = {
-    summary: {
-      targets: report.targets,
-      miners: report.miners.length,
-      findings: report.findings.length,
-      by_severity: countBySeverity(report.findings),
-      not_audited: report.failures.filter((failure) => !failure.fromRange).length,
-      open: report.open.length,
-      started_at: report.startedAt,
-      finished_at: report.finishedAt,
-    },
+    summary: summaryJson(report),
     findings: sortFindings(report.findings).map((item) => ({
       rule: item.rule,
       severity: item.severity,

@@ -208,7 +208,12 @@ export async function runAuditCommand(
       ctx.stdout.write(rendered.text);
       throw error;
     }
-    ctx.stdout.write(`${report.summaryLine(result)}; ${opts.format} report written to ${opts.out}\n`);
+    // --json keeps stdout one JSON document whatever the report's own format.
+    if (globals.json)
+      ctx.stdout.write(
+        `${JSON.stringify({ out: outFile, format: opts.format, summary: report.summaryJson(result) })}\n`,
+      );
+    else ctx.stdout.write(`${report.summaryLine(result)}; ${opts.format} report written to ${opts.out}\n`);
   } else {
     ctx.stdout.write(rendered.text);
     // TSV stays machine-readable: its summary goes to stderr.

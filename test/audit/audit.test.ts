@@ -180,6 +180,12 @@ describe('report formats and output', () => {
     const ctx = memoryContext();
     expect(await runCli(['--json', 'audit', miner.target], ctx)).toBe(0);
     expect(JSON.parse(ctx.out()).summary.miners).toBe(1);
+    // --json with --out: stdout stays one JSON document, the summary with where the report went.
+    const both = memoryContext();
+    const jsonFile = join(dir, 'report.json');
+    expect(await runCli(['--json', 'audit', miner.target, '--out', jsonFile], both)).toBe(0);
+    expect(JSON.parse(both.out())).toMatchObject({ out: jsonFile, format: 'json', summary: { miners: 1 } });
+    expect(JSON.parse(await readFile(jsonFile, 'utf8')).summary.miners).toBe(1);
   });
 
   it('refuses an --out file it cannot write before sending anything (exit 2)', async () => {
