@@ -148,6 +148,7 @@ export async function runThermalCheck(
     const { openStore, resolveDbPath } = await import('../store/index.js');
     const { storeMemory } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
+    const { pausedLookup } = await import('../thermal/paused.js');
     const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
     if (opts.fromDb && !fs.existsSync(file)) {
       throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
@@ -158,12 +159,33 @@ export async function runThermalCheck(
       // One transaction: every miner's state and events of this run are stored together or not at all.
       results = store.transaction(() => {
         const memory = storeMemory(store, now, site);
+        const pausedBy = pausedLookup(store);
         const list = sources ?? sourcesFromStore(store, opts.site);
         storedSources = list;
-        return list.map((source) => checkSource(source, { config: loaded.config, site, memory }));
+        return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
       });
     } finally {
       store.close();
+    }
+  } else if (opts.protect) {
+    // --protect keeps its cooldown in the store: the pauses it made are there, even without --db.
+    const fs = await import('node:fs');
+    const { openStore, resolveDbPath } = await import('../store/index.js');
+    const { pausedLookup } = await import('../thermal/paused.js');
+    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    let store: Store | null = null;
+    try {
+      if (fs.existsSync(file)) store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
+    } catch {
+      store = null; // runProtection says so when it needs the store; the check itself goes on.
+    }
+    try {
+      const pausedBy = store ? pausedLookup(store) : undefined;
+      results = (sources ?? []).map((source) =>
+        checkSource(source, { config: loaded.config, site, ...(pausedBy ? { pausedBy } : {}) }),
+      );
+    } finally {
+      store?.close();
     }
   } else {
     results = (sources ?? []).map((source) => checkSource(source, { config: loaded.config, site }));

@@ -3,7 +3,7 @@
 import type { MinerErrorKind } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
 import type { ThermalConfig } from './config.js';
-import { evaluateThermal } from './evaluate.js';
+import { evaluateThermal, isIdle } from './evaluate.js';
 import { nextThermalState, type ThermalMemory, type ThermalTransition } from './hysteresis.js';
 import { effectiveLimits } from './limits.js';
 import { type Replies, readFirmwareLimits } from './replies.js';
@@ -93,6 +93,8 @@ export interface CheckOptions {
   /** Site for config overrides when the source carries none (live targets with --site). */
   site: string | null;
   memory?: ThermalMemoryStore;
+  /** Whether hashctl paused this miner (store command_log); asked only for a miner that is not hashing. */
+  pausedBy?: (source: CheckSource) => string | null;
 }
 
 /** Evaluates one source; with a memory store, with hysteresis, recording the step. */
@@ -131,10 +133,12 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     firmware,
     ...(source.replies ? { replies: source.replies } : {}),
   });
+  const pausedBy = options.pausedBy && isIdle(source.snapshot) ? options.pausedBy(source) : null;
   const evaluation = evaluateThermal(
     source.snapshot,
     limits,
     options.memory ? (previous?.levels ?? {}) : undefined,
+    { pausedBy },
   );
   let transition: ThermalTransition | null = null;
   if (options.memory) {

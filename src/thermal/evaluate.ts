@@ -102,10 +102,30 @@ export function levelFor(
   return 'ok';
 }
 
-function whySkipped(metric: Metric, snapshot: Snapshot, limits: ThermalLimits): string | undefined {
+/** What the evaluation knows about a miner beyond its snapshot. */
+export interface EvaluationContext {
+  /** Set when hashctl paused this miner and has not resumed it (command_log); says when and how. */
+  pausedBy?: string | null;
+}
+
+/** No hashrate at all: a pause stops every board, so the boards report dead without being so. */
+export function isIdle(snapshot: Snapshot): boolean {
+  const current = snapshot.hashrate?.current_hs ?? null;
+  return current === null || current <= 0;
+}
+
+function whySkipped(
+  metric: Metric,
+  snapshot: Snapshot,
+  limits: ThermalLimits,
+  context: EvaluationContext,
+): string | undefined {
   const fanMetric = metric === 'fan_rpm' || metric === 'fans_failed';
   if (fanMetric && limits.cooling.value !== 'air') return `${limits.cooling.value} cooling`;
   if (fanMetric && snapshot.state === 'sleeping') return 'miner is sleeping';
+  // Our own pause: idle boards are not dead, and fans may ramp down (Braiins OS PauseMode auto).
+  if ((fanMetric || metric === 'boards_dead') && context.pausedBy && isIdle(snapshot))
+    return context.pausedBy;
   return undefined;
 }
 
@@ -155,6 +175,7 @@ export function evaluateThermal(
   snapshot: Snapshot,
   limits: ThermalLimits,
   previousLevels?: Partial<Record<Metric, ThermalLevel>>,
+  context: EvaluationContext = {},
 ): ThermalEvaluation {
   const readings = thermalReadings(snapshot);
   const metrics: MetricResult[] = [];
@@ -167,7 +188,7 @@ export function evaluateThermal(
   for (const metric of METRICS) {
     const { direction, unit } = METRIC_INFO[metric];
     const { warn, critical } = limits.metrics[metric];
-    const skipped = whySkipped(metric, snapshot, limits);
+    const skipped = whySkipped(metric, snapshot, limits, context);
     const value = skipped ? null : readingFor(readings, metric);
     const margin = unit === '°C' ? limits.margin_c.value : unit === 'RPM' ? limits.margin_rpm.value : 0;
     const level = previousLevels

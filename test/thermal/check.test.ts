@@ -294,6 +294,39 @@ describe('thermal check with a store', () => {
     expect(reasons.flat().some((r) => /79 °C ≥|73 °C ≥/.test(r))).toBe(false);
   });
 
+  it('a miner hashctl paused is not reported for its idle boards on the next check', async () => {
+    let clock = Date.parse('2026-11-02T12:00:00Z');
+    const farm = await startFarm({
+      profile: 'braiins-os',
+      count: 1,
+      seed: 5,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 20,
+      now: () => clock,
+    });
+    try {
+      const miner = farm.miners[0]!;
+      clock += HOUR;
+      miner.state.limits = { target: 30, hot: 35, dangerous: 40 }; // its own limits: critical at 37 °C
+      const db = path.join(dir, 'farm.db');
+      const protect = [...farm.inventory(), '--db', db, '--protect', '--yes', '--verify-timeout', '2s'];
+      const first = await check(protect);
+      expect(first.json.results[0]?.status).toBe('critical');
+      expect(miner.state.sleeping).toBe(true);
+      clock += HOUR; // cooled down while paused: every board idle
+      const next = await check([...farm.inventory(), '--db', db]);
+      expect(next.json.results[0]?.readings?.boards_dead).toBe(3);
+      expect(next.json.results[0]?.reasons.join('; ')).not.toMatch(/dead boards/);
+      expect(next.json.results[0]?.status).toBe('ok');
+      // Without the store's record of our pause, the same idle boards do count.
+      const other = await check([...farm.inventory(), '--db', path.join(dir, 'other.db')]);
+      expect(other.json.results[0]?.reasons.join('; ')).toMatch(/dead boards 3 ≥ warn 1/);
+    } finally {
+      await farm.stop();
+    }
+  });
+
   it('--from-db checks what collect stored; a failed poll is unknown with its kind', async () => {
     const db = path.join(dir, 'farm.db');
     const { openStore, writeCycle } = await import('../../src/store/index.js');

@@ -75,6 +75,26 @@ describe('evaluateThermal', () => {
     expect(result.reasons[0]).toMatchObject({ metric: 'boards_dead', value: 1 });
   });
 
+  it('does not count idle boards or fans of a miner hashctl paused, unless it hashes again', () => {
+    const paused = airMiner(30, {
+      fans: [0, 0, 0, 0],
+      boards: [0, 1, 2].map(() => ({ temp_board_c: 30, status: 'dead' as const })),
+    });
+    paused.hashrate = { current_hs: 0, average_hs: 0, nominal_hs: null };
+    const limits = effectiveLimits(paused);
+    expect(evaluateThermal(paused, limits).status).toBe('critical'); // stopped fans, dead boards
+    const ours = evaluateThermal(paused, limits, undefined, {
+      pausedBy: 'paused by thermal protection at X',
+    });
+    expect(ours.status).toBe('ok');
+    expect(ours.metrics.find((m) => m.metric === 'boards_dead')?.skipped).toBe(
+      'paused by thermal protection at X',
+    );
+    // Hashing again (resumed outside hashctl): a dead board is a dead board.
+    const hashing = { ...paused, hashrate: { current_hs: 60e12, average_hs: 60e12, nominal_hs: null } };
+    expect(evaluateThermal(hashing, limits, undefined, { pausedBy: 'paused' }).status).toBe('critical');
+  });
+
   it('checks the inlet, high and low', () => {
     expect(evaluate(airMiner(60, { inlet: 41 })).reasons[0]).toMatchObject({
       metric: 'inlet',
