@@ -70,7 +70,9 @@ export async function parseCollectOptions(
   if (retainMs < 3_600_000)
     throw new UsageError('--retain must be at least 1h (hourly rollups need the raw rows)');
 
-  const endpoint = (raw.upload as string | undefined) ?? null;
+  // The config's upload.endpoint turns uploading on as --upload does: a config with an upload
+  // section whose collect never enqueued a batch would leave `hashctl upload` nothing to send.
+  const endpoint = (raw.upload as string | undefined) ?? config.upload?.endpoint ?? null;
   return {
     targets,
     site,
@@ -81,7 +83,7 @@ export async function parseCollectOptions(
     timeoutMs: fromCli('timeout') ? globals.timeoutMs : (config.timeout ?? globals.timeoutMs),
     retries: fromCli('retries') ? globals.retries : (config.retries ?? globals.retries),
     port: fromCli('port') ? globals.port : (config.port ?? globals.port),
-    // --upload turns uploading on; the config's upload section supplies the key file.
+    // The config's upload section supplies the key file too.
     upload: endpoint === null ? null : { endpoint, configKeyFile: config.upload?.key_file ?? null },
     thermal: config.thermal ?? {},
   };

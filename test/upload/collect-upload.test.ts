@@ -1,5 +1,6 @@
 // `collect --upload` in-process against a simulated farm and a real collector on 127.0.0.1: the
 // upload side of a cycle (the flush after it, the upload lock, the key's messages).
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -65,6 +66,20 @@ describe('collect --upload', () => {
     expect(collector.accepted.size).toBe(2);
     expect(pendingBatches(dbPath)).toBe(0);
     acquireLock(dbPath, 'upload').release();
+  });
+
+  it('uploads when the config file names upload.endpoint, as --upload does', async () => {
+    const { collector, temp } = await setup();
+    const dbPath = join(temp.dir, 'farm.db');
+    const config = join(temp.dir, 'farm.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ targets: farm.inventory(), db: dbPath, upload: { endpoint: collector.url } }),
+    );
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+    expect(await runCli(['collect', '--config', config, '--once'], ctx)).toBe(0);
+    expect(collector.accepted.size).toBe(1);
+    expect(pendingBatches(dbPath)).toBe(0);
   });
 
   it('without a key, names the ways collect takes one (it has no --key-file)', async () => {
