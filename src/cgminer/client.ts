@@ -15,8 +15,12 @@ import type { ClientOptions, DecodedReply, ManyOptions, MinerClient, RequestOpti
 /** Targets remembered as refusing `a+b` joins; bounded so a /8 scan cannot grow it without end. */
 const MAX_REMEMBERED_JOIN_REFUSALS = 10_000;
 
-/** Kinds after which a join is not worth retrying as single commands: the miner itself is not there. */
-const TRANSPORT_KINDS = new Set(['timeout', 'refused', 'unreachable', 'too_large']);
+/**
+ * Kinds after which a join is not worth retrying as single commands: the miner itself is not there,
+ * or (protocol) the peer is not a CGMiner API at all (an SSH or HTTP server), and asking each member
+ * alone would cost a deadline apiece.
+ */
+const TRANSPORT_KINDS = new Set(['timeout', 'refused', 'unreachable', 'too_large', 'protocol']);
 
 /** E/45 (upstream `Access denied`, Whatsminer `permission denied`) means privileged access refused. */
 export function isDeniedStatus(reply: DecodedReply): boolean {

@@ -145,6 +145,15 @@ export function decodeUnfinished(
   return { ...reply, repairs: [...reply.repairs, REPAIR_UNFINISHED] };
 }
 
+/**
+ * Whether bytes that never ended begin like another service's banner (SSH, SMTP, HTTP): such a peer
+ * waits for us forever, so what it sent is already the answer (`protocol`), not a deadline.
+ */
+export function isForeignBanner(bytes: Uint8Array): boolean {
+  const text = decodeFrameText(firstFrame(bytes)).text.replace(/^[\s\uFEFF]+/, '');
+  return FOREIGN.test(firstLine(text));
+}
+
 function describeForeign(text: string): string {
   if (/^HTTP\/\d/.test(text)) return `the peer speaks HTTP (${text.split(/\r?\n/)[0]?.slice(0, 60)})`;
   if (text.startsWith('<')) return 'the peer sent HTML';

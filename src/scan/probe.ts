@@ -8,6 +8,7 @@
 // MinerError of a failure is built only when someone asks for it.
 import { Socket } from 'node:net';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
+import { isForeignBanner } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
@@ -190,7 +191,12 @@ export class Prober {
     const totalMs = connectTimeoutMs + replyTimeoutMs;
     this.replyDeadlines = new DeadlineQueue<ProbeSocket>(
       totalMs,
-      (probe) => probe.fail('timeout', 'reply_timeout', null, totalMs),
+      (probe) => {
+        // A banner (SSH, SMTP) waits for us forever: what it sent is the answer, decoded as such.
+        const bytes = probe.reader?.bytes();
+        if (bytes !== undefined && bytes.length > 0 && isForeignBanner(bytes)) probe.succeed(bytes);
+        else probe.fail('timeout', 'reply_timeout', null, totalMs);
+      },
       clock,
     );
   }

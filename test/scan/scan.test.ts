@@ -25,6 +25,7 @@ let empty: Service;
 let garbage: Service;
 let echo: Service;
 let silent: Service;
+let ssh: Service;
 let refusedPort = 0;
 let dir = '';
 
@@ -45,12 +46,13 @@ beforeAll(async () => {
   });
   farms.push(slow);
   slowPort = slow.miners[0]?.port ?? 0;
-  [http, empty, garbage, echo, silent] = await Promise.all([
+  [http, empty, garbage, echo, silent, ssh] = await Promise.all([
     startHttpService(),
     startService('empty'),
     startService('garbage'),
     startService('echo'),
     startService('silent'),
+    startService('ssh'),
   ]);
   refusedPort = await closedPort();
   dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
@@ -58,12 +60,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(farms.map((farm) => farm.stop()));
-  await Promise.all([http, empty, garbage, echo, silent].filter(Boolean).map((service) => service.close()));
+  await Promise.all([http, empty, garbage, echo, silent, ssh].filter(Boolean).map((service) => service.close()));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 function nonMinerPorts(): number[] {
-  return [http.port, empty.port, garbage.port, echo.port, silent.port];
+  return [http.port, empty.port, garbage.port, echo.port, silent.port, ssh.port];
 }
 
 async function cli(args: string[], stdout?: OutStream) {
@@ -117,6 +119,9 @@ describe('hashctl scan', () => {
     expect(found.get(echo.port)?.reason).toMatch(/STATUS/);
     expect(found.get(silent.port)).toMatchObject({ outcome: 'open', kind: 'timeout' });
     expect(found.get(silent.port)?.reason).toMatch(/no reply within 2000ms/);
+    // A banner that waits is what the peer is, not a missed deadline.
+    expect(found.get(ssh.port)).toMatchObject({ outcome: 'open', kind: 'protocol' });
+    expect(found.get(ssh.port)?.reason).toMatch(/SSH server/);
 
     expect(found.has(refusedPort)).toBe(false);
     expect(results).toHaveLength(ports.length - 1);
@@ -124,7 +129,7 @@ describe('hashctl scan', () => {
       targets: ports.length,
       checked: ports.length,
       miners: miners.length + 1,
-      open: 5,
+      open: nonMinerPorts().length,
       none: 1,
       connect_timeout_ms: 1000,
       reply_timeout_ms: 2000,

@@ -12,7 +12,7 @@ export interface Service {
   close(): Promise<void>;
 }
 
-type Behaviour = 'empty' | 'garbage' | 'echo' | 'silent';
+type Behaviour = 'empty' | 'garbage' | 'echo' | 'silent' | 'ssh';
 
 /** Bytes no decoder can make a CGMiner reply of: binary noise with a NUL in the middle. */
 export const GARBAGE = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x13, 0x37, 0xff, 0xfe, 0x7b, 0x22]);
@@ -67,6 +67,10 @@ export function startService(behaviour: Behaviour): Promise<Service> {
         return;
       case 'silent':
         socket.resume(); // reads the request, never answers
+        return;
+      case 'ssh':
+        socket.resume();
+        socket.write('SSH-2.0-OpenSSH_9.6\r\n'); // a banner, then waits for the client's forever
         return;
     }
   });
