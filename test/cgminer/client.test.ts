@@ -244,6 +244,17 @@ describe('requestMany', () => {
     expect(m.connections).toBe(5); // no second join attempt
   });
 
+  it('asks no member alone when the peer is not a CGMiner API (a banner that waits)', async () => {
+    const m = await miner({ kind: 'greet', bytes: 'SSH-2.0-OpenSSH_9.6\r\n' });
+    const results = await client({ timeoutMs: 300, retries: 0 }).requestMany(m.target, [
+      'summary',
+      'pools',
+      'stats',
+    ]);
+    for (const result of Object.values(results)) expect((result as MinerError).kind).toBe('protocol');
+    expect(m.connections).toBe(1);
+  });
+
   it('asks a denied member again alone, without deciding the miner refuses joins', async () => {
     const m = await miner(cgminer(['devdetails']));
     const c = client();
