@@ -40,6 +40,16 @@ export class DeadlineQueue<T> {
     return this.live;
   }
 
+  /** The items still waiting for their deadline, oldest first (a copy). */
+  pending(): T[] {
+    const items: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T | null;
+      if (item !== null) items.push(item);
+    }
+    return items;
+  }
+
   /** Starts the deadline of `item` now; the ticket cancels it. */
   add(item: T): number {
     const ticket = this.base + this.items.length;

@@ -231,9 +231,15 @@ export class Identifier {
         });
         return;
       }
-      // No abort signal: on SIGINT the exchanges in flight finish (each is bounded by its deadlines)
-      // and stop() keeps the scan from opening new ones.
+      // No abort signal per exchange: on SIGINT, stop() ends the exchanges in flight at once and
+      // keeps the scan from opening new ones.
       this.prober.start(target.host, target.port, request, (failure, bytes) => {
+        if (this.stopped) {
+          // Cut short by stop() (or answered as it came): this endpoint was not checked.
+          gate.release();
+          done(new ScanStopped());
+          return;
+        }
         const code = failure === null ? null : exhaustionCode(failure.cause);
         // Lowered before the slot is given back, so that slot does not open another doomed connect.
         if (code !== null) gate.exhausted();
@@ -283,12 +289,14 @@ export class Identifier {
   }
 
   /**
-   * Opens no connection from now on: endpoints waiting at the gate, or between exhaustion retries,
-   * end as ScanStopped without traffic; exchanges already open finish within their deadlines. For a
-   * scan that failed or was interrupted, whose caller has stopped listening.
+   * Opens no connection from now on, and ends the exchanges in flight: endpoints waiting at the
+   * gate, between exhaustion retries or cut short all end as ScanStopped (not checked). For a scan
+   * that failed or was interrupted, whose caller has stopped listening.
    */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.prober.stopAll();
   }
 
   private ask(target: Target, command: string): Promise<Attempt> {

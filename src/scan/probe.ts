@@ -33,7 +33,8 @@ type FailureDetail =
   | 'too_large'
   | 'empty'
   | 'closed'
-  | 'invalid';
+  | 'invalid'
+  | 'stopped';
 
 /**
  * Why a probe got no reply: the kind and whether the request went out are read on every failure;
@@ -74,6 +75,8 @@ export class ProbeFailure {
         return failureMessages.closed(at);
       case 'invalid':
         return failureMessages.invalid(at, this.cause?.message ?? 'invalid address');
+      case 'stopped':
+        return `${at}: the scan stopped before it answered`;
       default:
         return failureMessages.socket(this.kind, this.cause?.code, at);
     }
@@ -220,6 +223,14 @@ export class Prober {
       // Bad arguments throw at once; the caller still hears back on a later tick, like every probe.
       process.nextTick(() => probe.fail('unreachable', 'invalid', error as NodeJS.ErrnoException));
     }
+  }
+
+  /**
+   * Ends every probe in flight now, as a `stopped` failure (Ctrl-C: a user should not wait out a
+   * long --reply-timeout; the caller counts these endpoints as not checked).
+   */
+  stopAll(): void {
+    for (const probe of this.replyDeadlines.pending()) probe.fail('timeout', 'stopped', null);
   }
 
   /** The handshake is done: only the reply deadline is left. */

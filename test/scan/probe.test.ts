@@ -232,7 +232,7 @@ describe('AdaptiveGate.enter', () => {
 });
 
 describe('Identifier', () => {
-  it('stop() lets the open exchanges finish and opens no queued connection', async () => {
+  it('stop() ends the open exchanges at once and opens no queued connection', async () => {
     const empty = await startService('empty');
     try {
       const identifier = new Identifier({
@@ -256,9 +256,10 @@ describe('Identifier', () => {
           });
         }
       });
-      // The first one's slot went to the second before its result arrived: that exchange finishes.
-      expect(outcomes).toEqual(['result', 'result', 'stopped', 'stopped', 'stopped']);
-      expect(empty.accepted).toBe(2);
+      // The first one's slot went to the second before its result arrived: that exchange is cut
+      // short (not checked), and the three queued ones never connect.
+      expect(outcomes.sort()).toEqual(['result', 'stopped', 'stopped', 'stopped', 'stopped']);
+      expect(empty.accepted).toBeLessThanOrEqual(2);
     } finally {
       await empty.close();
     }

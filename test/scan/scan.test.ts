@@ -60,7 +60,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(farms.map((farm) => farm.stop()));
-  await Promise.all([http, empty, garbage, echo, silent, ssh].filter(Boolean).map((service) => service.close()));
+  await Promise.all(
+    [http, empty, garbage, echo, silent, ssh].filter(Boolean).map((service) => service.close()),
+  );
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -256,6 +258,30 @@ describe('hashctl scan', () => {
     expect(report.results).toEqual([]); // `none` is counted, not kept
     // A materialized /8 would be gigabytes; a lazy one is a few intervals.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('on Ctrl-C ends the exchanges in flight at once: what answered is kept, the rest not checked', async () => {
+    const targets = await buildScanTargets(['127.0.0.1'], [miners[0]!.port, silent.port, ssh.port]);
+    const controller = new AbortController();
+    const started = Date.now();
+    const report = await scan(
+      targets,
+      {
+        ports: [miners[0]!.port, silent.port, ssh.port],
+        connectTimeoutMs: 1000,
+        replyTimeoutMs: 60_000,
+        maxBytes: 1 << 20,
+        concurrency: 8,
+        retries: 0,
+        keepNone: false,
+        signal: controller.signal,
+      },
+      { onResult: () => setTimeout(() => controller.abort(), 100) },
+    );
+    // Not the 60 s reply deadline: the silent endpoints were cut short when the signal came.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(report.summary).toMatchObject({ interrupted: true, checked: 1, miners: 1 });
+    expect(report.results.map((r) => r.port)).toEqual([miners[0]!.port]);
   });
 
   it('draws progress on a TTY stderr only, and a table on a TTY stdout', async () => {
