@@ -98,7 +98,7 @@ async function runRawProbe(
     import('../util/pool.js'),
     import('../output/render.js'),
   ]);
-  const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir);
+  const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir, ctx);
   const client = await clientFromGlobals(globals, ctx);
   const concurrency = globals.concurrency ?? defaultConcurrency();
   const paint = await palette(globals.color);
@@ -137,13 +137,16 @@ async function runRawProbe(
     if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; targets not yet started were skipped\n');
     return EXIT.interrupted;
   }
-  return failed > 0 ? EXIT.failed : EXIT.ok;
+  return failed > 0 || (dump?.failed ?? 0) > 0 ? EXIT.failed : EXIT.ok;
 }
 
 interface DumpDir {
   dir: string;
   written: number;
-  write(target: Target, command: string, parameter: string | null, bytes: Uint8Array): Promise<string>;
+  /** Files that could not be written (each said on stderr as it failed). */
+  failed: number;
+  /** The file's path, or null when it could not be written (said on stderr; the probe goes on). */
+  write(target: Target, command: string, parameter: string | null, bytes: Uint8Array): Promise<string | null>;
 }
 
 function fileSafe(text: string): string {
@@ -156,7 +159,7 @@ export function dumpFileName(target: Target, command: string, parameter: string 
   return `${fileSafe(target.host)}_${target.port}__${fileSafe(command)}${suffix}.raw`;
 }
 
-async function openDumpDir(dir: string): Promise<DumpDir> {
+async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
   const { mkdir, writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   try {
@@ -169,12 +172,18 @@ async function openDumpDir(dir: string): Promise<DumpDir> {
   const state: DumpDir = {
     dir,
     written: 0,
+    failed: 0,
     async write(target, command, parameter, bytes) {
       const path = join(dir, dumpFileName(target, command, parameter));
       try {
         await writeFile(path, bytes);
       } catch (error) {
-        throw new HashctlError('io', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+        // The replies are still shown: a full disk costs the dump, not every miner's answer.
+        state.failed++;
+        ctx.stderr.write(
+          `hashctl: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
+        );
+        return null;
       }
       state.written++;
       return path;
@@ -233,7 +242,7 @@ async function probeTarget(
     if (dump && raw !== null) {
       const path = await dump.write(target, command, parameter, raw);
       const error = errors[command];
-      if (error && reply === null && !quiet) {
+      if (path !== null && error && reply === null && !quiet) {
         ctx.stderr.write(
           `hashctl: ${target.key} ${command}: ${error.kind}; the bytes received are in ${path}\n`,
         );

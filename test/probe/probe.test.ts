@@ -2,7 +2,7 @@
 // Spawns bin/hashctl (the bundle `npm test` builds first). HASHCTL_E2E_SOURCE=1 runs src/entry.ts
 // under tsx instead, for working on this area while other areas leave the bundle unbuildable.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -294,6 +294,19 @@ describe('hashctl probe --dump', () => {
     expect(readFileSync(join(dir, `127.0.0.1_${m.port}__stats.raw`)).toString()).toBe(garbage);
     expect(run.stderr).toContain('parse');
     expect(run.stderr).toContain('wrote 2 raw replies');
+  });
+
+  it('a dump file that cannot be written is one line and exit 1; every reply is still shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
+    dirs.push(dir);
+    const m = await miner({ kind: 'reply', bytes: SUMMARY });
+    // A folder where the summary's file should go.
+    mkdirSync(join(dir, `127.0.0.1_${m.port}__summary.raw`));
+    const run = await hashctl(['probe', m.target.key, '--command', 'summary,pools', '--dump', dir, '--json']);
+    expect(run.code).toBe(1);
+    expect(Object.keys(JSON.parse(run.stdout).responses)).toEqual(['summary', 'pools']);
+    expect(run.stderr).toContain(`cannot write ${join(dir, `127.0.0.1_${m.port}__summary.raw`)}: EISDIR`);
+    expect(readdirSync(dir)).toContain(`127.0.0.1_${m.port}__pools.raw`);
   });
 
   it('dumps the default read commands when no --command is given', async () => {
