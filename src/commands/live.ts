@@ -173,7 +173,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   // One host polled under several sites is several rows: say which is which.
   if (new Set(shown.map((m) => m.site)).size > 1) {
     head.splice(1, 0, 'SITE');
-    shown.forEach((m, i) => rows[i]?.splice(1, 0, m.site));
+    for (const [i, m] of shown.entries()) rows[i]?.splice(1, 0, m.site);
     await writeTable(ctx.stdout, head, rows, { alignRight: alignRight.map((i) => i + 1) });
   } else await writeTable(ctx.stdout, head, rows, { alignRight });
   return EXIT.ok;
