@@ -174,8 +174,15 @@ export async function runCollect(
             ? {
                 afterCycle: async (_report, nextCycleAt) => {
                   const flush = await upload.flush(store, nextCycleAt);
-                  uploadRefused = flush.stop === 'key_refused' || flush.stop === 'endpoint';
+                  // As `upload` does: data the collector refused must reach cron too.
+                  uploadRefused ||=
+                    flush.stop === 'key_refused' || flush.stop === 'endpoint' || flush.quarantined > 0;
                   if (flush.reason) note(`upload: ${flush.reason}`);
+                  // Refused data is kept aside, never retried in a loop: the operator must hear of it.
+                  if (flush.quarantined > 0)
+                    note(
+                      `upload: ${flush.quarantined} batch${flush.quarantined === 1 ? '' : 'es'} refused by the collector and quarantined (see hashctl upload --status)`,
+                    );
                 },
               }
             : {}),
@@ -198,7 +205,7 @@ interface PreparedUpload {
   flush: (
     store: import('../store/index.js').Store,
     nextCycleAt: number | null,
-  ) => Promise<{ stop: string; reason: string | null }>;
+  ) => Promise<{ stop: string; reason: string | null; quarantined: number }>;
 }
 
 /** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */

@@ -82,6 +82,17 @@ describe('collect --upload', () => {
     expect(pendingBatches(dbPath)).toBe(0);
   });
 
+  it('says so when the collector refuses (quarantines) a batch, and exits 1; the cycle is stored', async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: '{"error":"schema"}' }));
+    const dbPath = join(temp.dir, 'farm.db');
+    const result = await collect(dbPath, collector.url);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/^hashctl: run 1 \(site default\): 3 polled, 3 ok/m);
+    expect(result.err).toMatch(
+      /^hashctl: upload: 1 batch refused by the collector and quarantined \(see hashctl upload --status\)$/m,
+    );
+  });
+
   it('without a key, names the ways collect takes one (it has no --key-file)', async () => {
     const { collector, temp } = await setup();
     const dbPath = join(temp.dir, 'farm.db');
