@@ -3,6 +3,7 @@
 // history row, and each change of status becomes one thermal_events row, in the cycle's transaction.
 // So cron's `collect` alone records thermal events, and a sensor hovering at a limit does not flap.
 import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
+import { commandLogStatements } from '../store/command-log.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
@@ -13,7 +14,9 @@ import {
   nextThermalState,
   trackThermal,
 } from '../thermal/hysteresis.js';
+import { isIdle } from '../thermal/evaluate.js';
 import { limitsFor } from '../thermal/limits.js';
+import { pausedBy } from '../thermal/paused.js';
 import { memoryFromState } from '../thermal/memory.js';
 import type { ThermalStatus } from '../thermal/types.js';
 
@@ -95,10 +98,16 @@ export function trackCycleThermal(
   // thermal_state.updated_at is when the memory last changed, not when it was last evaluated.
   const steps = new Map<MinerOutcome, ThermalStep>();
   const summary: ThermalCycleSummary = { ok: 0, warn: 0, critical: 0, unknown: 0, events: 0 };
+  const log = store.prepared(commandLogStatements);
   const tracked = outcomes.map((outcome) => {
     const previous = memories.get(outcome.target.key) ?? null;
+    // A miner hashctl paused is idle on purpose: its boards are not dead (asked only of idle ones).
+    const paused =
+      outcome.ok && isIdle(outcome.snapshot) ? pausedBy(log, outcome.target.host, outcome.target.port) : null;
     const step = outcome.ok
-      ? trackThermal(previous, outcome.snapshot, limits(outcome.snapshot, outcome.target.key))
+      ? trackThermal(previous, outcome.snapshot, limits(outcome.snapshot, outcome.target.key), {
+          pausedBy: paused,
+        })
       : nextThermalState(previous, null, `unreachable: ${outcome.error.kind}`);
     const withStatus: MinerOutcome = { ...outcome, thermalStatus: step.memory.status };
     if (step.transition || !previous || !sameMemory(previous, step.memory)) steps.set(withStatus, step);

@@ -83,7 +83,8 @@ export function trackThermal(
   previous: ThermalMemory | null,
   snapshot: Snapshot,
   limits: ThermalLimits,
+  context: { pausedBy?: string | null } = {},
 ): ThermalStep & { evaluation: ThermalEvaluation } {
-  const evaluation = evaluateThermal(snapshot, limits, previous?.levels ?? {});
+  const evaluation = evaluateThermal(snapshot, limits, previous?.levels ?? {}, context);
   return { evaluation, ...nextThermalState(previous, evaluation) };
 }
