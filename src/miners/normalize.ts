@@ -57,8 +57,9 @@ function boardStatus(board: BoardDraft, state: string): string {
 function finishBoard(draft: BoardDraft, state: string): Board {
   return {
     index: draft.index,
+    // A negative rate is a firmware's nonsense, not a figure (the total gets the same rule).
     hashrate_hs:
-      draft.hashrate_hs === null || !Number.isFinite(draft.hashrate_hs)
+      draft.hashrate_hs === null || !Number.isFinite(draft.hashrate_hs) || draft.hashrate_hs < 0
         ? null
         : Math.round(draft.hashrate_hs),
     chips: draft.chips,

@@ -48,4 +48,10 @@ describe('normalize on hostile sizes', () => {
     expect(s.boards.length).toBe(MAX_BOARDS);
     expect(s.errors.map((e) => e.code)).toContain('implausible_count');
   });
+
+  it('drops a negative board hashrate instead of showing it', () => {
+    const s = statsWith({ chain_rate1: '-5', chain_acn1: 76, chain_rate2: '100', chain_acn2: 76 });
+    expect(s.boards[0]?.hashrate_hs).toBeNull();
+    expect(s.boards[1]?.hashrate_hs).toBeGreaterThan(0);
+  });
 });
