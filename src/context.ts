@@ -1,5 +1,6 @@
 // Everything a command needs from the outside world arrives here, so tests can hand in their own
 // streams, clock, randomness and abort signal without monkey-patching globals.
+import { setMaxListeners } from 'node:events';
 
 export interface OutStream {
   write(chunk: string): boolean;
@@ -52,6 +53,13 @@ export function processContext(signal: AbortSignal): Context {
   };
 }
 
+/** A signal that never fires, which any number of requests may listen on (as main's does). */
+function quietSignal(): AbortSignal {
+  const { signal } = new AbortController();
+  setMaxListeners(0, signal);
+  return signal;
+}
+
 /** A context for tests and in-process callers: captures output in strings. */
 export function memoryContext(
   overrides: Partial<Context> = {},
@@ -79,7 +87,7 @@ export function memoryContext(
     now: () => Date.now(),
     sleep,
     random: Math.random,
-    signal: new AbortController().signal,
+    signal: quietSignal(),
   };
   return { ...base, ...overrides, out: () => out, err: () => err };
 }
