@@ -5,7 +5,7 @@ import { COMMANDS } from './commands/index.js';
 import { type CommandEnv, parseGlobals } from './commands/shared.js';
 import type { Context } from './context.js';
 import { EXIT, HashctlError, errorMessage } from './errors.js';
-import { oneLine } from './output/terminal.js';
+import { oneLine, terminalSafe } from './output/terminal.js';
 import { COMMIT, VERSION } from './version.js';
 
 export function buildProgram(ctx: Context, env: CommandEnv): Command {
@@ -91,12 +91,12 @@ export function reportError(error: unknown, ctx: Context, debug: boolean): numbe
     // One line, whatever a peer put in the message (an OpenSSL error ends in a newline, a miner's
     // STATUS Msg may hold escape sequences).
     ctx.stderr.write(`hashctl: ${oneLine(error.message)}\n`);
-    if (debug) ctx.stderr.write(`${error.stack ?? ''}\n`);
+    if (debug) ctx.stderr.write(`${terminalSafe(error.stack ?? '', true)}\n`);
     return error.exitCode;
   }
   ctx.stderr.write(
     `hashctl: internal error: ${oneLine(errorMessage(error))}${debug ? '' : ' (run with --debug for details)'}\n`,
   );
-  if (debug && error instanceof Error) ctx.stderr.write(`${error.stack ?? ''}\n`);
+  if (debug && error instanceof Error) ctx.stderr.write(`${terminalSafe(error.stack ?? '', true)}\n`);
   return EXIT.failed;
 }

@@ -1,6 +1,7 @@
 // Report formats: JSON (the contract), SARIF 2.1.0 for code-scanning tools, Markdown for people, and a
 // table (TTY) / TSV (pipe). Renderers are pure: report in, string out.
 import { createHash } from 'node:crypto';
+import { oneLine } from '../output/terminal.js';
 import { VERSION } from '../version.js';
 import { RULES } from './rules/index.js';
 import { type AuditReport, type Finding, SEVERITIES, type Severity, severityRank } from './types.js';
@@ -167,8 +168,9 @@ export function renderSarif(report: AuditReport): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
+/** A table cell of miner-reported text: one line, no pipe, nothing a terminal would obey. */
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return oneLine(text).replace(/\|/g, '\\|');
 }
 
 const TITLE_CASE: Record<Severity, string> = {
@@ -206,9 +208,9 @@ export function renderMarkdown(report: AuditReport): string {
     if (group.length === 0) continue;
     lines.push(`### ${TITLE_CASE[severity]} (${group.length})`, '');
     for (const item of group) {
-      lines.push(`#### ${item.title} — \`${item.target}\``, '');
+      lines.push(`#### ${oneLine(item.title)} — \`${item.target}\``, '');
       lines.push(`- Rule: \`${item.rule}\``);
-      lines.push(`- Evidence: ${item.evidence}`);
+      lines.push(`- Evidence: ${oneLine(item.evidence)}`);
       lines.push(`- Remediation: ${item.remediation}`, '');
     }
   }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import { EXIT, UsageError } from '../errors.js';
+import { oneLine } from '../output/terminal.js';
 import { MAX_TIMER_MS, formatDuration, parseDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, collect as collectValues, upgradeNote } from './shared.js';
 
@@ -105,8 +106,9 @@ export async function runCollect(
   // Validate everything before the lock, the database or any traffic.
   const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
   const { concurrency, cappedFrom } = chooseConcurrency(opts.concurrency);
+  // Notes carry what miners, collectors and the operator said (an HTTP body, a site name): one safe line.
   const note = (message: string) => {
-    if (!globals.quiet) ctx.stderr.write(`hashctl: ${message}\n`);
+    if (!globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(message)}\n`);
   };
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);

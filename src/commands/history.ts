@@ -5,6 +5,7 @@ import type { HistoryMetric } from '../collect/series.js';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
+import { terminalSafe } from '../output/terminal.js';
 import { parseDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -93,7 +94,10 @@ export async function runHistory(
     return EXIT.ok;
   }
 
-  const title = `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`;
+  const title = terminalSafe(
+    `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`,
+    true,
+  );
   if (stats.samples === 0) {
     ctx.stdout.write(
       `${title}: no data${points.length > 0 ? ` (${points.length} polls without a value)` : ''}\n`,

@@ -279,8 +279,9 @@ async function probeTarget(
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return terminalSafe(value.replace(/[\t\r\n]+/g, ' '));
-  return terminalSafe(JSON.stringify(value));
+  // A miner's words: strict, so not even a colour code gets through (hashctl paints around them).
+  if (typeof value === 'string') return terminalSafe(value.replace(/[\t\r\n]+/g, ' '), true);
+  return terminalSafe(JSON.stringify(value), true);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
+import { oneLine } from '../output/terminal.js';
 import { parseDuration, parseIntFlag } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -240,7 +241,7 @@ async function printStatus(
     { alignRight: [1, 2, 3] },
   );
   if (status.lastError) {
-    ctx.stdout.write(`last error: batch ${status.lastError.batchId}: ${status.lastError.error}\n`);
+    ctx.stdout.write(`last error: batch ${status.lastError.batchId}: ${oneLine(status.lastError.error)}\n`);
   }
   if (status.quarantined.length > 0) {
     ctx.stdout.write('\n');

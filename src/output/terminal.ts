@@ -16,15 +16,19 @@ function visible(code: number): string {
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** `text` with every unsafe character shown as `\xHH` / `\uHHHH`; hashctl's own colours kept. */
-export function terminalSafe(text: string): string {
+/**
+ * `text` with every unsafe character shown as `\xHH` / `\uHHHH`. hashctl's own colours are kept
+ * unless `strict`: text that is never painted by hashctl (a miner's or a peer's words, an error
+ * message) is strict, so a firmware cannot recolour or reset a table either.
+ */
+export function terminalSafe(text: string, strict = false): string {
   if (!UNSAFE.test(text)) return text;
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (!UNSAFE.test(text[i] as string)) continue;
-    if (code === 0x1b) {
+    if (code === 0x1b && !strict) {
       PAINT.lastIndex = i;
       const paint = PAINT.exec(text);
       if (paint) {
@@ -38,12 +42,7 @@ export function terminalSafe(text: string): string {
   return out + text.slice(from);
 }
 
-/** One line of terminal-safe text: runs of whitespace with line breaks become one space. */
+/** One line of strictly terminal-safe text (a message, not a painted cell): line breaks become a space. */
 export function oneLine(text: string): string {
-  return terminalSafe(
-    text
-      .replace(/\s*[\r\n]+\s*/g, ' ')
-      .replace(/\t/g, ' ')
-      .trim(),
-  );
+  return terminalSafe(text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').trim(), true);
 }

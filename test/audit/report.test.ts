@@ -166,6 +166,18 @@ describe('Markdown and table', () => {
     expect(text).not.toContain('10.0.0.10:4028');
   });
 
+  it('Markdown shows what miners said without a raw control character, each cell one line', () => {
+    const evil = 'S9\u001b]0;PWNED\u0007\u001b[2J\u001b[31mRED\r\nFAKE\tROW\u202e';
+    const text = renderMarkdown({
+      ...REPORT,
+      miners: [{ ...REPORT.miners[0]!, model: evil }],
+      findings: [{ ...finding('rpc-readable', 'medium', '10.0.0.5:4028'), evidence: `pool ${evil}` }],
+    });
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).toContain('| S9\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mRED FAKE ROW\\u202e |');
+    expect(text).toContain('- Evidence: pool S9\\x1b]0;PWNED');
+  });
+
   it('table rows are grouped by severity', () => {
     const { head, rows } = tableRows(REPORT);
     expect(head).toEqual(['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE']);

@@ -20,6 +20,10 @@ describe('terminalSafe', () => {
     expect(terminalSafe(painted)).toBe(painted);
   });
 
+  it('strict: shows even colour codes, for text hashctl never paints (a miner cannot recolour a table)', () => {
+    expect(terminalSafe('S19\u001b[31mRED\u001b[39m', true)).toBe('S19\\x1b[31mRED\\x1b[39m');
+  });
+
   it('makes one line of a multi-line peer message', () => {
     expect(oneLine('TLS: error:0A00010B:wrong version number:\n  [ERR_SSL]\r\n')).toBe(
       'TLS: error:0A00010B:wrong version number: [ERR_SSL]',

@@ -15,11 +15,11 @@ interface Run {
   stderr: string;
 }
 
-function hashctl(args: string[]): Promise<Run> {
+function hashctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -108,7 +108,7 @@ describe('probe against hostile peers', () => {
   });
 
   it('shows what a hostile miner says without obeying it: no raw escape reaches the terminal', async () => {
-    const evil = '\u001b]0;PWNED\u0007\u001b[2J\r\nline2';
+    const evil = '\u001b]0;PWNED\u0007\u001b[2J\u001b[31mRED\r\nline2';
     const body = JSON.stringify({
       STATUS: [{ STATUS: 'S', Msg: evil }],
       VERSION: [{ Type: `Antminer S19${evil}`, CGMiner: '4.9.2' }],
@@ -117,11 +117,14 @@ describe('probe against hostile peers', () => {
     });
     const m = await startFakeMiner({ kind: 'reply', bytes: body });
     miners.push(m);
-    for (const args of [
-      ['probe', m.target.key],
-      ['probe', m.target.key, '--command', 'version'],
-    ]) {
-      const run = await hashctl([...args, '--timeout', '1s', '--retries', '0']);
+    // No colour is asked for (NO_COLOR): any ESC in the output would be the miner's.
+    for (const [args, env] of [
+      [['probe', m.target.key], {}],
+      [['probe', m.target.key], { HASHCTL_FORMAT: 'table' }],
+      [['probe', m.target.key, '--command', 'version'], {}],
+      [['probe', m.target.key, '--command', 'version'], { HASHCTL_FORMAT: 'table' }],
+    ] as const) {
+      const run = await hashctl([...args, '--timeout', '1s', '--retries', '0'], env);
       expect(run.stdout + run.stderr, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
       expect(run.stdout, args.join(' ')).toContain('\\x1b]0;PWNED\\x07');
     }
