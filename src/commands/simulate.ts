@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { FarmOptions } from '../sim/index.js';
-import { parseDuration, parseIntFlag } from '../util/duration.js';
+import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 export interface SimulateOptions {
@@ -20,8 +20,24 @@ export interface SimulateOptions {
   inventoryFile: string | null;
 }
 
-export function parseSimulateOptions(raw: Record<string, unknown>, globals: GlobalOptions): SimulateOptions {
+/** A loopback address (127.0.0.0/8 or ::1): a simulator never listens where the LAN could reach it. */
+function loopbackHost(host: string): string {
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (v4?.slice(1).every((part) => Number(part) <= 255) || host === '::1' || host === 'localhost')
+    return host;
+  throw new UsageError(
+    `invalid --host '${host}': the simulator listens on loopback only (127.0.0.0/8, ::1 or localhost)`,
+  );
+}
+
+export function parseSimulateOptions(
+  raw: Record<string, unknown>,
+  globals: GlobalOptions,
+  given: (key: string) => boolean = () => false,
+): SimulateOptions {
   const text = (key: string): string | null => (raw[key] === undefined ? null : String(raw[key]));
+  if (text('addresses') !== null && (given('count') || given('host')))
+    throw new UsageError('--addresses starts one miner per address: it takes no --count or --host');
   const writes = text('writes');
   if (writes !== null && writes !== 'allow' && writes !== 'deny') {
     throw new UsageError(
@@ -42,14 +58,14 @@ export function parseSimulateOptions(raw: Record<string, unknown>, globals: Glob
     inventoryFile: text('inventory'),
     farm: {
       profile: text('profile') ?? 'mix',
-      host: text('host') ?? '127.0.0.1',
+      host: loopbackHost(text('host') ?? '127.0.0.1'),
       basePort: parseIntFlag(text('basePort') ?? '4028', '--base-port', 0, 65_535),
       count: parseIntFlag(text('count') ?? '1', '--count', 1, 20_000),
       port: globals.port,
       seed: parseIntFlag(text('seed') ?? '1', '--seed', 0, 2 ** 31),
       ambientC: Number(ambient),
       writes: writes === null ? undefined : writes,
-      restartDelayMs: parseDuration(text('restartDelay') ?? '3s', '--restart-delay'),
+      restartDelayMs: parseTimerDuration(text('restartDelay') ?? '3s', '--restart-delay'),
       logFile: text('log') ?? undefined,
       logLimit: 0,
     },
@@ -179,6 +195,7 @@ export const registerSimulate: RegisterCommand = (program, env) => {
     .option('--log <file>', 'append every received command as NDJSON')
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
-      env.exit(await runSimulate(parseSimulateOptions(raw, globals), globals, env.ctx));
+      const given = (key: string) => command.getOptionValueSource(key) === 'cli';
+      env.exit(await runSimulate(parseSimulateOptions(raw, globals, given), globals, env.ctx));
     });
 };

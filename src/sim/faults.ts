@@ -1,7 +1,7 @@
 // `--faults latency=80ms,jitter=40ms,timeout=2%,hang=1%,malformed=1%,refused=1%,flap=1%,empty=1%`
 // and the §12 malformations a good client can repair. Semantics are documented in README.md.
 import { UsageError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
+import { parseTimerDuration } from '../util/duration.js';
 import { unit } from './rng.js';
 import type { FaultSpec, MinerFaults } from './types.js';
 
@@ -37,16 +37,16 @@ export function parseFaults(text: string): FaultSpec {
     if (value === undefined) throw new UsageError(`invalid --faults entry '${part}': expected name=value`);
     switch (key) {
       case 'latency':
-        spec.latencyMs = parseDuration(value, '--faults latency');
+        spec.latencyMs = parseTimerDuration(value, '--faults latency');
         break;
       case 'jitter':
-        spec.jitterMs = parseDuration(value, '--faults jitter');
+        spec.jitterMs = parseTimerDuration(value, '--faults jitter');
         break;
       case 'flap_period':
-        spec.flapPeriodMs = Math.max(1000, parseDuration(value, '--faults flap_period'));
+        spec.flapPeriodMs = Math.max(1000, parseTimerDuration(value, '--faults flap_period'));
         break;
       case 'flap_down':
-        spec.flapDownMs = parseDuration(value, '--faults flap_down');
+        spec.flapDownMs = parseTimerDuration(value, '--faults flap_down');
         break;
       case 'timeout':
       case 'hang':

@@ -8,7 +8,10 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(text: string, flag = 'duration'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
-  if (!match) throw new UsageError(`invalid ${flag} '${text}': use a number with ms, s, m, h or d (a bare number is seconds)`);
+  if (!match)
+    throw new UsageError(
+      `invalid ${flag} '${text}': use a number with ms, s, m, h or d (a bare number is seconds)`,
+    );
   const value = Number(match[1]);
   const unit = (match[2] ?? 's').toLowerCase();
   const ms = Math.round(value * (UNIT_MS[unit] ?? 1000));
@@ -19,13 +22,33 @@ export function parseDuration(text: string, flag = 'duration'): number {
 /** The longest delay a Node timer can hold (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+/** parseDuration for a delay a timer will wait: at most MAX_TIMER_MS (a longer one would fire at once). */
+export function parseTimerDuration(text: string, flag: string): number {
+  const ms = parseDuration(text, flag);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`invalid ${flag} '${text}': at most 24d`);
+  return ms;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gib: 1 << 30,
+};
 
 /** `8388608`, `512k`, `8MiB`, `1g`: binary multiples. */
 export function parseBytes(text: string, flag = 'size'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const multiplier = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
-  if (!match || multiplier === undefined) throw new UsageError(`invalid ${flag} '${text}': use bytes or a k/MiB/GiB suffix`);
+  if (!match || multiplier === undefined)
+    throw new UsageError(`invalid ${flag} '${text}': use bytes or a k/MiB/GiB suffix`);
   const bytes = Math.floor(Number(match[1]) * multiplier);
   if (bytes < 1) throw new UsageError(`invalid ${flag} '${text}': must be at least 1 byte`);
   return bytes;
@@ -34,7 +57,8 @@ export function parseBytes(text: string, flag = 'size'): number {
 export function parseIntFlag(text: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`invalid ${flag} '${text}': expected a whole number`);
   const value = Number(text);
-  if (value < min || value > max) throw new UsageError(`invalid ${flag} '${text}': expected ${min} to ${max}`);
+  if (value < min || value > max)
+    throw new UsageError(`invalid ${flag} '${text}': expected ${min} to ${max}`);
   return value;
 }
 

@@ -75,12 +75,26 @@ describe('hashctl simulate', () => {
   });
 
   it('rejects a bad flag value with exit 2 before listening', async () => {
-    const child = hashctl(['simulate', '--faults', 'latency=soon', '--base-port', '0']);
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += d;
-    });
-    expect(await exitOf(child)).toBe(2);
-    expect(err).toContain('--faults latency');
+    const cases: [string[], string][] = [
+      [['--faults', 'latency=soon'], '--faults latency'],
+      // Past a Node timer's range the delay would fire at once.
+      [['--faults', 'latency=30d'], "invalid --faults latency '30d': at most 24d"],
+      [['--restart-delay', '25d'], "invalid --restart-delay '25d': at most 24d"],
+      // Never where the LAN could reach it.
+      [['--host', '0.0.0.0'], "invalid --host '0.0.0.0': the simulator listens on loopback only"],
+      [['--host', '192.0.2.2'], "invalid --host '192.0.2.2'"],
+      [['--host', '127.0.0.256'], "invalid --host '127.0.0.256'"],
+      [['--addresses', '127.0.1.0/30', '--count', '5'], '--addresses starts one miner per address'],
+    ];
+    for (const [flags, message] of cases) {
+      const child = hashctl(['simulate', ...flags, '--base-port', '0']);
+      let err = '';
+      child.stderr?.on('data', (d) => {
+        err += d;
+      });
+      expect(await exitOf(child), flags.join(' ')).toBe(2);
+      expect(err.trim().split('\n'), flags.join(' ')).toHaveLength(1);
+      expect(err, flags.join(' ')).toContain(message);
+    }
   });
 });
