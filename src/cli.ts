@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { type CommandEnv, parseGlobals } from './commands/shared.js';
 import type { Context } from './context.js';
-import { EXIT, HashctlError, errorMessage } from './errors.js';
+import { EXIT, HashctlError, UsageError, errorMessage } from './errors.js';
 import { oneLine, terminalSafe } from './output/terminal.js';
 import { COMMIT, VERSION } from './version.js';
 
@@ -67,7 +67,13 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
       program.outputHelp();
       return EXIT.usage;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    // `hashctl help thermal posture` is `hashctl thermal posture --help` (commander's own help
+    // command knows one level, and answers an unknown name with the whole help on stderr).
+    const [first, ...rest] = argv;
+    const words = first === 'help' ? rest.filter((word) => !word.startsWith('-')) : [];
+    if (words.length > 0 && !program.commands.some((c) => c.name() === words[0]))
+      throw new UsageError(`unknown command '${words[0]}' (see hashctl --help)`);
+    await program.parseAsync(words.length > 0 ? [...words, '--help'] : argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     return reportError(error, ctx, debug);

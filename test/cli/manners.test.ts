@@ -64,6 +64,16 @@ describe('shared command manners', () => {
     });
   }
 
+  it('help NAME [SUB] is NAME [SUB] --help; an unknown name is one line and exit 2', async () => {
+    const nested = memoryContext();
+    expect(await runCli(['help', 'thermal', 'posture'], nested)).toBe(EXIT.ok);
+    expect(nested.out()).toContain('Usage: hashctl thermal posture');
+    const unknown = memoryContext();
+    expect(await runCli(['help', 'nonexist'], unknown)).toBe(EXIT.usage);
+    expect(unknown.err()).toBe("hashctl: unknown command 'nonexist' (see hashctl --help)\n");
+    expect(unknown.out()).toBe('');
+  });
+
   it('prints version and commit', async () => {
     const ctx = memoryContext();
     expect(await runCli(['--version'], ctx)).toBe(EXIT.ok);
