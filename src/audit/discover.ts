@@ -6,6 +6,7 @@
 // them are joins (`devdetails+summary`, `devdetails+stats`) that the read-only guard refuses. The
 // request bytes come from `readOnlyRequest`, so nothing off the read list can be sent from here.
 import { sleep as defaultSleep } from '../context.js';
+import { HashctlError } from '../errors.js';
 import { AdaptiveGate } from '../scan/gate.js';
 import { FIRST_STAGE_COMMAND, Identifier } from '../scan/identify.js';
 import type { Target } from '../targets/types.js';
@@ -66,8 +67,18 @@ export async function* discover(
     requestBytes: (command) => readOnlyRequest(command),
   });
 
-  const probe = async (target: Target): Promise<Discovered> => {
-    const first = await identifier.firstStage(target);
+  // Ctrl-C: the exchanges in flight end at once and no new one opens (as in scan).
+  const stop = (): void => identifier.stop();
+  options.signal?.addEventListener('abort', stop, { once: true });
+
+  const probe = async (target: Target): Promise<Discovered | null> => {
+    let first: Awaited<ReturnType<Identifier['firstStage']>>;
+    try {
+      first = await identifier.firstStage(target);
+    } catch (error) {
+      if (error instanceof HashctlError && error.kind === 'interrupted') return null; // not checked
+      throw error;
+    }
     if (first.outcome === 'miner')
       return { outcome: 'miner', target, version: outcomeFromReply(first.version) };
     const { outcome, kind, reason, error } = first;
@@ -78,5 +89,10 @@ export async function* discover(
     };
   };
 
-  yield* runPool(targets, concurrency, probe, { signal: options.signal });
+  try {
+    for await (const result of runPool(targets, concurrency, probe, { signal: options.signal }))
+      if (result !== null) yield result;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
 }

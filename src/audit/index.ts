@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { createClient } from '../cgminer/client.js';
 import type { MinerClient } from '../cgminer/types.js';
-import { errorMessage } from '../errors.js';
+import { HashctlError, errorMessage } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
 import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } from './credentials.js';
@@ -313,11 +313,24 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     }
   };
   let audited = 0;
+  const done = new Set<string>();
+  const interrupted = (target: Target) =>
+    failures.push({
+      target: target.key,
+      kind: 'interrupted',
+      message: 'interrupted (Ctrl-C) before it was audited',
+      fromRange: false,
+    });
   for await (const result of runPool(miners, options.concurrency, audit, { signal: options.signal })) {
     audited++;
+    done.add(result.ok ? result.input.target.key : result.target.key);
     options.onProgress?.({ discovered, audited, tried });
     if (result.ok) {
       inputs.push(result.input);
+      continue;
+    }
+    if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {
+      interrupted(result.target);
       continue;
     }
     // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
@@ -329,6 +342,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       fromRange: false,
     });
   }
+  // Found but never started: a Ctrl-C came first. Said, not silently dropped.
+  for (const found of miners) if (!done.has(found.target.key)) interrupted(found.target);
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));

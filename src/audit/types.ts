@@ -129,7 +129,8 @@ export interface RuleDefinition {
 /** A target that was tried but could not be audited (or did not answer). */
 export interface AuditFailure {
   target: string;
-  kind: MinerErrorKind;
+  /** A miner error kind, or `interrupted` when Ctrl-C came before the target was audited. */
+  kind: MinerErrorKind | 'interrupted';
   message: string;
   /** True when this address came from a range or CIDR, where silence is expected. */
   fromRange: boolean;

@@ -228,8 +228,14 @@ export async function runAuditCommand(
       ctx.stderr.write(
         `hashctl: ${result.open.length} endpoint(s) in the ranges are open but not a miner API, not audited (the json and markdown reports list them)\n`,
       );
-    if (result.miners.length === 0)
+    if (result.miners.length === 0 && !ctx.signal.aborted)
       ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
+  }
+  // Ctrl-C: the partial report above is what was audited; the run itself was interrupted.
+  if (ctx.signal.aborted) {
+    if (!globals.quiet)
+      ctx.stderr.write('hashctl: interrupted; the report covers what was audited before it\n');
+    return EXIT.interrupted;
   }
   return auditExitCode(result, opts.failOn);
 }

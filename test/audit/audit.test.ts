@@ -12,7 +12,13 @@ import { type FakeMiner, startFakeMiner } from './support/fake-miner.js';
 import { sarifProblems } from './support/sarif.js';
 
 interface JsonReport {
-  summary: { targets: number; miners: number; findings: number; by_severity: Record<string, number> };
+  summary: {
+    targets: number;
+    miners: number;
+    findings: number;
+    by_severity: Record<string, number>;
+    not_audited?: number;
+  };
   findings: {
     rule: string;
     severity: string;
@@ -302,6 +308,30 @@ describe('read-only by construction on a mixed farm', () => {
       if (dialect !== 'luxos') expect(writable.has(target), target).toBe(false);
     }
     expect(writable.size).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops at once, says what was not audited, and exits 130', async () => {
+    const miner = await fake({ write: false });
+    const silent = net.createServer((socket) => socket.resume()); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => silent.close(() => resolve())));
+    const port = (silent.address() as net.AddressInfo).port;
+    const controller = new AbortController();
+    const ctx = memoryContext({ signal: controller.signal });
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    const code = await runCli(
+      ['--timeout', '10s', '--retries', '0', 'audit', miner.target, `127.0.0.1:${port}`, '--format', 'json'],
+      ctx,
+    );
+    expect(code).toBe(130);
+    // Not the reply deadline of the silent target: its exchange was cut short.
+    expect(Date.now() - started).toBeLessThan(5000);
+    const report = JSON.parse(ctx.out()) as JsonReport;
+    expect(report.summary.not_audited).toBeGreaterThanOrEqual(1);
+    expect(ctx.err()).toContain('hashctl: interrupted; the report covers what was audited before it');
   });
 });
 
