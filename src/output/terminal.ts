@@ -44,5 +44,16 @@ export function terminalSafe(text: string, strict = false): string {
 
 /** One line of strictly terminal-safe text (a message, not a painted cell): line breaks become a space. */
 export function oneLine(text: string): string {
-  return terminalSafe(text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').trim(), true);
+  return terminalSafe(
+    text
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .replace(/\t/g, ' ')
+      .trim(),
+    true,
+  );
+}
+
+/** Strict, and tabs, line breaks and line separators shown too: for quoting text the user gave. */
+export function quoted(text: string): string {
+  return terminalSafe(text, true).replace(/[\t\n\u2028\u2029]/g, (char) => visible(char.charCodeAt(0)));
 }

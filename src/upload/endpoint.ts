@@ -1,6 +1,7 @@
 // The collector endpoint as the user gives it (`https://cloud.example/` or the full upload URL),
 // checked before any key is read or any byte is sent.
 import { UsageError } from '../errors.js';
+import { quoted } from '../output/terminal.js';
 
 export const UPLOAD_PATH = '/api/collector/upload';
 
@@ -9,7 +10,7 @@ export interface UploadEndpoint {
   origin: string;
   /** Path (and query) of the upload route on that origin. */
   path: string;
-  /** The full URL, safe to print (credentials are refused). */
+  /** The full URL, safe to print (credentials are refused, query values masked). */
   url: string;
   secure: boolean;
   /** Loopback hosts may use plain http without a warning. */
@@ -40,10 +41,12 @@ export function parseEndpoint(text: string): UploadEndpoint {
   const base = url.pathname.replace(/\/+$/, '');
   const path = (base.endsWith(UPLOAD_PATH) ? base : `${base}${UPLOAD_PATH}`) + url.search;
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  // Printed in reports and notes: a query may carry a token (`?token=…`), so its values are masked.
+  const query = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
   return {
     origin: url.origin,
     path,
-    url: `${url.origin}${path}`,
+    url: `${url.origin}${path.slice(0, path.length - url.search.length)}${query ? `?${query}` : ''}`,
     secure: url.protocol === 'https:',
     loopback: host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host),
   };
@@ -69,13 +72,5 @@ export function printableEndpoint(text: string): string {
     if (start <= at) shown = `${shown.slice(0, start)}***${shown.slice(at)}`;
   }
   if (shown.length > SHOWN_CHARS) shown = `${shown.slice(0, SHOWN_CHARS)}…`;
-  return escapeControls(shown);
-}
-
-/** Control characters (C0, DEL, C1, line and paragraph separators) as visible escapes. */
-function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (char) => {
-    const code = char.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
-  });
+  return quoted(shown);
 }

@@ -82,6 +82,12 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint('https://cloud.example').loopback).toBe(false);
   });
 
+  it('sends the query as given but prints its values masked (a token may sit there)', () => {
+    const endpoint = parseEndpoint('http://127.0.0.1:1/?token=hunter2pw&site=a');
+    expect(endpoint.path).toBe('/api/collector/upload?token=hunter2pw&site=a');
+    expect(endpoint.url).toBe('http://127.0.0.1:1/api/collector/upload?token=***&site=***');
+  });
+
   it('refuses other schemes, credentials in the URL and garbage, as usage errors', () => {
     for (const bad of [
       'ftp://host/',
