@@ -112,6 +112,8 @@ export async function runCollect(
   };
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);
+  if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
+    note(`warning: ${upload.endpoint.url} is plain http: the collector key crosses the network unencrypted`);
 
   const lock = acquireLock(opts.dbPath);
   try {
@@ -203,6 +205,7 @@ export async function runCollect(
 }
 
 interface PreparedUpload {
+  endpoint: import('../upload/endpoint.js').UploadEndpoint;
   hook: import('../store/index.js').CycleHook;
   flush: (
     store: import('../store/index.js').Store,
@@ -225,6 +228,7 @@ async function prepareUpload(
     ctx,
   );
   return {
+    endpoint: settings.endpoint,
     hook: outboxCycleHook(),
     flush: (store, nextCycleAt) =>
       uploadAfterCycle(
