@@ -209,6 +209,7 @@ export async function runThermalCheck(
         cooling: r.cooling,
         readings: r.readings,
         limits: r.limits,
+        limit_notes: r.limitNotes,
         reasons: r.reasons.map((reason) => reason.message),
         action: r.action,
         worst: r.worst,
@@ -321,7 +322,9 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
       fmt(x?.board_c, ' °C'),
       fmt(x?.chip_c, ' °C'),
       fans,
-      r.reasons.map((reason) => reason.message).join('; ') || '-',
+      [...r.reasons.map((reason) => reason.message), ...r.limitNotes.map((note) => `note: ${note}`)].join(
+        '; ',
+      ) || '-',
     ];
   });
   await writeTable(ctx.stdout, ['TARGET', 'STATUS', 'INLET', 'BOARD', 'CHIP', 'FANS', 'REASONS'], rows);
@@ -428,6 +431,7 @@ export async function runThermalLimits(
       }
       rows.push(...limitRows([miner.target], miner.limits));
       rows.push([miner.target, 'cooling', miner.limits.cooling.value, '', miner.limits.cooling.source]);
+      for (const note of miner.limits.notes) rows.push([miner.target, 'note', '', '', note]);
     }
     await writeTable(ctx.stdout, ['TARGET', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
   }

@@ -50,6 +50,8 @@ export interface CheckResult {
   cooling: CoolingClass | null;
   readings: ThermalReadings | null;
   limits: Partial<Record<Metric, LimitSummary>> | null;
+  /** What was set aside while working out the limits, and why (ThermalLimits.notes). */
+  limitNotes: string[];
   reasons: ThermalReason[];
   action: ProtectiveAction;
   worst: ThermalEvaluation['worst'];
@@ -112,6 +114,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
       cooling: null,
       readings: null,
       limits: null,
+      limitNotes: [],
       reasons: [
         {
           metric: 'readings',
@@ -152,6 +155,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     cooling: evaluation.cooling,
     readings: evaluation.readings,
     limits: limitSummary(limits),
+    limitNotes: limits.notes,
     reasons: evaluation.reasons,
     action: evaluation.action,
     worst: evaluation.worst,

@@ -4,24 +4,16 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { CHIP_DEFAULTS, CLASS_DEFAULTS, identitySnapshot, MODEL_RULES } from './limits.js';
-import { COOLING_CLASSES, type CoolingClass, METRIC_INFO, METRICS, type Metric } from './types.js';
+import {
+  COOLING_CLASSES,
+  type CoolingClass,
+  LIMIT_RANGES,
+  METRIC_INFO,
+  METRICS,
+  type Metric,
+} from './types.js';
 
-/**
- * The limits a person can mean, per metric. Outside them a limit is a mistake, not a policy: a
- * board limit of −10 °C or a failed-fan limit of 0 (or −1) is reached by every healthy miner, and
- * `thermal check --protect` would pause the whole farm. Counts are whole numbers from 1; `null`
- * switches a check off.
- */
-export const LIMIT_RANGES: Record<Metric, { min: number; max: number; integer: boolean }> = {
-  inlet: { min: -40, max: 100, integer: false }, // air intake, water or fluid; cold sites go below 0
-  inlet_low: { min: -40, max: 100, integer: false },
-  board: { min: 0, max: 150, integer: false }, // Braiins S9 Dangerous 110, Avalon chip max 115–120
-  chip: { min: 0, max: 150, integer: false },
-  outlet: { min: 0, max: 150, integer: false },
-  fan_rpm: { min: 0, max: 20_000, integer: false }, // full speed is 6,000–7,500 RPM
-  fans_failed: { min: 1, max: 100, integer: true },
-  boards_dead: { min: 1, max: 100, integer: true },
-};
+export { LIMIT_RANGES };
 
 function limitValue(metric: Metric) {
   const { min, max, integer } = LIMIT_RANGES[metric];

@@ -2,7 +2,9 @@
 //   built-in cooling-class defaults → built-in model rules → the firmware's own reported limits →
 //   config classes.<cooling> → config sites.<id> → config models.<model> → config miners.<key>
 // Every number keeps the source that set it, so `thermal limits` can show it and an operator can
-// argue with it. Numbers and reasoning come from thermal-facts.md §6.
+// argue with it. Numbers and reasoning come from thermal-facts.md §6. A firmware limit is taken only
+// when plausible (finite, in the range the config accepts, not above the vendor maximum); after all
+// layers, a warn past its critical is lowered to the critical. Both are said in the notes.
 import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
 import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
@@ -11,6 +13,8 @@ import {
   type ChipSensorKind,
   type CoolingClass,
   type FirmwareThermalLimits,
+  LIMIT_RANGES,
+  METRIC_INFO,
   METRICS,
   type Metric,
   type MetricLimits,
@@ -77,12 +81,14 @@ interface ModelRule {
 }
 
 const compactModel = (snapshot: Snapshot) => (snapshot.model ?? '').toUpperCase().replace(/^ANTMINER\s*/, '');
+/** S9, S9i, S9j, T9, T9+ (after compactModel). */
+const S9_MODEL = /^[ST]9(\b|[IJK ]|$)/;
 
 /** Model rules only where the facts support them (thermal-facts §6 table). */
 export const MODEL_RULES: ModelRule[] = [
   {
     name: 'S9',
-    matches: (s) => /antminer|unknown/i.test(s.make) && /^[ST]9(\b|[IJK ]|$)/.test(compactModel(s)),
+    matches: (s) => /antminer|unknown/i.test(s.make) && S9_MODEL.test(compactModel(s)),
     limits: { board: [75, 85] },
     source: 'model S9 family (bmminer trips at PCB > 90 °C; LuxOS S9 dangerous 90)',
   },
@@ -244,43 +250,134 @@ function applyOverrides(
   }
 }
 
-/** Derive alert limits from the firmware's own: warn at Hot, critical 3 °C before Dangerous (§6 rule 1). */
+/**
+ * The highest `Dangerous` the firmware's maker documents for this model (thermal-facts §2.1, §2.2,
+ * §6 posture findings), or null where none is known. LuxOS's "at most 75 °C" guidance is for the
+ * S19-era boards: its own S9 default is 90. The Braiins OS numbers are its published defaults (the
+ * per-model maxima are only readable with a login, through GetConstraints).
+ */
+export function vendorMaxDangerous(
+  firmware: FirmwareThermalLimits,
+  snapshot: Snapshot,
+): { value: number; source: string } | null {
+  const model = compactModel(snapshot);
+  if (firmware.firmware === 'luxos') {
+    if (S9_MODEL.test(model)) return { value: 90, source: 'LuxOS S9 default dangerous 90 °C' };
+    return { value: 75, source: 'LuxOS docs: dangerous at most 75 °C (72 on aluminium boards)' };
+  }
+  if (firmware.firmware === 'braiins') {
+    if (/^[ST]17/.test(model))
+      return { value: 92, source: 'Braiins OS S17 default dangerous 92 °C (solder sensitivity)' };
+    return { value: 110, source: 'Braiins OS+ default dangerous 110 °C' };
+  }
+  return null;
+}
+
+export function firmwareLabel(firmware: FirmwareThermalLimits['firmware']): string {
+  return firmware === 'luxos' ? 'LuxOS' : firmware === 'braiins' ? 'Braiins OS' : firmware;
+}
+
+/**
+ * Derive alert limits from the firmware's own: warn at Hot, critical 3 °C before Dangerous (§6 rule 1).
+ * They replace the defaults in either direction, since the firmware's sensor is not the one the
+ * defaults were written for (§0) and it is the firmware that trips; but only a plausible number does.
+ * One outside the range the config accepts (a reply can say 1e308), or above the vendor maximum
+ * (a raised Dangerous is the hAnt pattern, not a policy), is ignored: the limit below stays, and the
+ * note says why.
+ */
 function applyFirmware(
   limits: Record<Metric, MetricLimits>,
   firmware: FirmwareThermalLimits,
   cooling: CoolingClass,
   snapshot: Snapshot,
+  notes: string[],
 ): void {
-  const name =
-    firmware.firmware === 'luxos'
-      ? 'LuxOS'
-      : firmware.firmware === 'braiins'
-        ? 'Braiins OS'
-        : firmware.firmware;
+  const name = firmwareLabel(firmware.firmware);
+  const vendorMax = vendorMaxDangerous(firmware, snapshot);
+  /** Why this reported value cannot be meant (short for the source, long for the note), or null. */
+  const implausible = (metric: Metric, value: number, capped: boolean) => {
+    const range = LIMIT_RANGES[metric];
+    if (!Number.isFinite(value) || value < range.min || value > range.max) {
+      const short = `outside ${range.min} to ${range.max} °C`;
+      return { short, long: `${short}, the range the config accepts` };
+    }
+    if (capped && vendorMax && value > vendorMax.value) {
+      const short = `above the vendor maximum ${vendorMax.value} °C`;
+      return { short, long: `${short} (${vendorMax.source})` };
+    }
+    return null;
+  };
+  const take = (
+    metric: Metric,
+    level: 'warn' | 'critical',
+    key: string,
+    value: number | null,
+    capped: boolean,
+  ): boolean => {
+    if (value === null) return false;
+    const why = implausible(metric, value, capped);
+    if (why === null) return true;
+    const ignored = `firmware ${name} ${key}=${value} ignored`;
+    notes.push(`${ignored}: ${why.long}`);
+    const kept = limits[metric][level];
+    limits[metric][level] = { value: kept.value, source: `${kept.source}; ${ignored}: ${why.short}` };
+    return false;
+  };
   const set = (
     metric: Metric,
     hot: number | null,
     dangerous: number | null,
     hotKey: string,
     dangerKey: string,
+    capped: boolean,
   ) => {
-    if (hot !== null) limits[metric].warn = { value: hot, source: `firmware ${name} ${hotKey}=${hot}` };
-    if (dangerous !== null) {
+    if (take(metric, 'warn', hotKey, hot, capped) && hot !== null)
+      limits[metric].warn = { value: hot, source: `firmware ${name} ${hotKey}=${hot}` };
+    if (take(metric, 'critical', dangerKey, dangerous, capped) && dangerous !== null) {
       limits[metric].critical = {
         value: dangerous - 3,
         source: `firmware ${name} ${dangerKey}=${dangerous} − 3`,
       };
     }
   };
-  set('board', firmware.hot_c, firmware.dangerous_c, 'Hot', 'Dangerous');
-  set('chip', firmware.chip_hot_c, firmware.chip_dangerous_c, 'ChipHot', 'ChipDangerous');
-  if (cooling === 'hydro') set('inlet', null, firmware.water_inlet_dangerous_c, '', 'WaterInletDangerous');
+  // The vendor maxima are for the board sensor's Dangerous; Hot above them cannot be meant either.
+  set('board', firmware.hot_c, firmware.dangerous_c, 'Hot', 'Dangerous', true);
+  set('chip', firmware.chip_hot_c, firmware.chip_dangerous_c, 'ChipHot', 'ChipDangerous', false);
+  if (cooling === 'hydro')
+    set('inlet', null, firmware.water_inlet_dangerous_c, '', 'WaterInletDangerous', false);
   const fansTotal = snapshot.fans.length;
-  if (cooling === 'air' && firmware.min_fans !== null && firmware.min_fans > 0 && fansTotal > 0) {
+  const minFans = firmware.min_fans;
+  if (minFans !== null && !(Number.isInteger(minFans) && minFans >= 0)) {
+    notes.push(`firmware ${name} MinFans=${minFans} ignored: not a whole number of fans`);
+  } else if (cooling === 'air' && minFans !== null && minFans > 0 && fansTotal > 0) {
     // The firmware stops once fewer than MinFans run: that many failures is critical, one is a warning.
-    const source = `firmware ${name} MinFans=${firmware.min_fans} of ${fansTotal} fans`;
-    const critical = Math.max(1, fansTotal - firmware.min_fans + 1);
+    const source = `firmware ${name} MinFans=${minFans} of ${fansTotal} fans`;
+    const critical = Math.max(1, fansTotal - minFans + 1);
     limits.fans_failed = { warn: { value: 1, source }, critical: { value: critical, source } };
+  }
+}
+
+/**
+ * warn past critical (above it for a high metric, below it for a low one) could never be seen. Each
+ * layer is checked when the config is read, but the firmware's limits arrive only now and can meet a
+ * default or config number on the other side (LuxOS Dangerous 70.5 without Hot: critical 67.5 under
+ * the default warn 75). warn moves to the critical, never the critical to the warn: the critical is
+ * the one that protects the miner.
+ */
+function keepWarnBeforeCritical(limits: Record<Metric, MetricLimits>, notes: string[]): void {
+  for (const metric of METRICS) {
+    const { warn, critical } = limits[metric];
+    if (warn.value === null || critical.value === null) continue;
+    const high = METRIC_INFO[metric].direction === 'high';
+    if (high ? warn.value <= critical.value : warn.value >= critical.value) continue;
+    const moved = high ? 'lowered' : 'raised';
+    notes.push(
+      `${metric} warn ${warn.value} (${warn.source}) ${moved} to critical ${critical.value} (${critical.source}): warn past critical could never be seen`,
+    );
+    limits[metric].warn = {
+      value: critical.value,
+      source: `${moved} to critical (was ${warn.value}, ${warn.source})`,
+    };
   }
 }
 
@@ -310,7 +407,8 @@ export function effectiveLimits(
       };
     }
   }
-  if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot);
+  const notes: string[] = [];
+  if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot, notes);
 
   applyOverrides(limits, config.classes?.[cooling.value], `config classes.${cooling.value}`);
   const siteScope = lookup(config.sites, site);
@@ -319,6 +417,7 @@ export function effectiveLimits(
   if (model) applyOverrides(limits, model[1], `config model=${model[0]}`);
   const miner = minerScope(config, context.miner);
   if (miner) applyOverrides(limits, miner[1], `config miner=${miner[0]}`);
+  keepWarnBeforeCritical(limits, notes);
 
   return {
     cooling,
@@ -338,6 +437,7 @@ export function effectiveLimits(
       config.margin_rpm !== undefined
         ? { value: config.margin_rpm, source: 'config' }
         : { value: 200, source: 'default' },
+    notes,
   };
 }
 

@@ -4,7 +4,7 @@
 import type { Snapshot } from '../miners/types.js';
 import type { ThermalConfig } from './config.js';
 import { thermalReadings } from './evaluate.js';
-import { effectiveLimits } from './limits.js';
+import { effectiveLimits, vendorMaxDangerous } from './limits.js';
 import { numberOf, type Replies, readFirmwareLimits, replyBody, section } from './replies.js';
 import type { FirmwareThermalLimits, ThermalLimits, ThermalReadings } from './types.js';
 
@@ -95,22 +95,6 @@ export interface PostureOptions {
   config?: ThermalConfig;
   site?: string | null;
   miner?: string;
-}
-
-/** Published maxima for `Dangerous`: LuxOS docs (fibreglass boards), Braiins S17 release notes, BOS+ S9 default. */
-function vendorMaxDangerous(
-  firmware: FirmwareThermalLimits,
-  snapshot: Snapshot,
-): { value: number; source: string } | null {
-  const model = (snapshot.model ?? '').toUpperCase();
-  if (firmware.firmware === 'luxos')
-    return { value: 75, source: 'LuxOS docs: dangerous at most 75 °C (72 on aluminium boards)' };
-  if (firmware.firmware === 'braiins') {
-    if (/^[ST]17/.test(model))
-      return { value: 92, source: 'Braiins OS S17 default dangerous 92 °C (solder sensitivity)' };
-    return { value: 110, source: 'Braiins OS+ default dangerous 110 °C' };
-  }
-  return null;
 }
 
 /** Trip points documented for firmwares that do not report theirs (thermal-facts §2.3–2.5). */

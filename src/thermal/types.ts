@@ -42,6 +42,24 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   boards_dead: { direction: 'high', unit: 'count', label: 'dead boards' },
 };
 
+/**
+ * The limits a person can mean, per metric. Outside them a limit is a mistake, not a policy: a
+ * board limit of −10 °C or a failed-fan limit of 0 (or −1) is reached by every healthy miner, and
+ * `thermal check --protect` would pause the whole farm. Counts are whole numbers from 1; `null`
+ * switches a check off. The limits a firmware reports about itself are held to the same ranges
+ * (limits.ts): a firmware number outside them is ignored, not trusted.
+ */
+export const LIMIT_RANGES: Record<Metric, { min: number; max: number; integer: boolean }> = {
+  inlet: { min: -40, max: 100, integer: false }, // air intake, water or fluid; cold sites go below 0
+  inlet_low: { min: -40, max: 100, integer: false },
+  board: { min: 0, max: 150, integer: false }, // Braiins S9 Dangerous 110, Avalon chip max 115–120
+  chip: { min: 0, max: 150, integer: false },
+  outlet: { min: 0, max: 150, integer: false },
+  fan_rpm: { min: 0, max: 20_000, integer: false }, // full speed is 6,000–7,500 RPM
+  fans_failed: { min: 1, max: 100, integer: true },
+  boards_dead: { min: 1, max: 100, integer: true },
+};
+
 /** Metrics that are temperatures: a miner with none of them read is `unknown`, never `ok`. */
 export const TEMPERATURE_METRICS: readonly Metric[] = ['inlet', 'inlet_low', 'board', 'chip', 'outlet'];
 
@@ -66,6 +84,11 @@ export interface ThermalLimits {
   /** Hysteresis: a level is left only once the reading is this far on the safe side of its limit. */
   margin_c: Sourced<number>;
   margin_rpm: Sourced<number>;
+  /**
+   * What was set aside on the way and why, one line each: a firmware limit ignored as implausible,
+   * firmware limits that could not be read, a warn lowered to its critical.
+   */
+  notes: string[];
 }
 
 export interface ThermalReadings {

@@ -19,6 +19,7 @@ interface CheckJson {
     reasons: string[];
     action: string;
     error?: { kind: string };
+    limit_notes?: string[];
   }[];
   summary: { total: number; ok: number; warn: number; critical: number; unknown: number; failing: number };
 }
@@ -204,6 +205,64 @@ describe('thermal check on hand-written replies', () => {
     expect(json.results[0]?.status).toBe('warn');
     expect(miner.received).toContain('tempctrl');
     expect(code).toBe(0);
+  });
+
+  it('ignores firmware limits above the vendor maximum: a board at 130 °C is critical (exit 3)', async () => {
+    const miner = await startFakeMiner(
+      braiinsReplies({ boards: [130, 128, 129], hot: 140, dangerous: 150 }),
+      'BOSminer+ 0.2.0',
+    );
+    miners.push(miner);
+    const { code, json } = await check([miner.target]);
+    const [result] = json.results;
+    expect(result?.status).toBe('critical');
+    expect(result?.limits?.board).toMatchObject({ warn: 75, critical: 85 });
+    expect(result?.limits?.board?.source).toMatch(/Hot=140 ignored: above the vendor maximum 110 °C/);
+    expect(result?.limits?.board?.source).toMatch(/Dangerous=150 ignored: above the vendor maximum 110 °C/);
+    expect(result?.limit_notes).toHaveLength(2);
+    expect(code).toBe(3);
+
+    // `thermal limits` shows the same numbers and why.
+    const ctx = memoryContext();
+    expect(await runCli(['thermal', 'limits', miner.target, '--timeout', '2s', '--retries', '0'], ctx)).toBe(
+      0,
+    );
+    const board = ctx
+      .out()
+      .split('\n')
+      .find((line) => line.startsWith(`${miner.target}\tboard\t`));
+    expect(board).toMatch(new RegExp(`^${miner.target}\tboard\t75\t85\t.*Hot=140 ignored`));
+    expect(ctx.out()).toMatch(/\tnote\t.*Dangerous=150 ignored/);
+  });
+
+  it('a LuxOS Dangerous of 1e308 is ignored, not a critical limit of Infinity', async () => {
+    const replies = braiinsReplies({ boards: [60, 61, 62] });
+    const miner = await startFakeMiner(
+      {
+        ...replies,
+        version: {
+          STATUS: [{ STATUS: 'S', Code: 22, Msg: 'LUXminer versions', Description: 'LUXminer 2025.4.8' }],
+          VERSION: [{ LUXminer: '2025.4.8.220305-57b389c7', API: '3.7', Type: 'Antminer S19j Pro' }],
+          id: 1,
+        },
+        tempctrl: {
+          STATUS: [{ STATUS: 'S', Code: 200, Msg: 'Temperature control', Description: 'LUXminer 2025.4.8' }],
+          TEMPCTRL: [{ Mode: 'Automatic', Target: 55, Hot: 65, Dangerous: 1e308 }],
+          id: 1,
+        },
+      },
+      'LUXminer 2025.4.8',
+    );
+    miners.push(miner);
+    const { json } = await check([miner.target]);
+    const board = json.results[0]?.limits?.board;
+    expect(board?.critical).not.toBe(null);
+    expect(Number.isFinite(board?.critical)).toBe(true);
+    expect(board?.critical).toBeLessThanOrEqual(150);
+    expect(board?.source).toMatch(/Dangerous=1e\+308 ignored/);
+    const ctx = memoryContext();
+    await runCli(['thermal', 'limits', miner.target, '--timeout', '2s', '--retries', '0'], ctx);
+    expect(ctx.out()).not.toMatch(/Infinity/);
   });
 });
 

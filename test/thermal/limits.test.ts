@@ -291,3 +291,87 @@ describe('hashctl thermal limits (no targets)', () => {
     }
   });
 });
+
+describe('firmware limits are used only when plausible', () => {
+  const braiinsS9 = (board: number) =>
+    snapshotOf({ model: 'S9', firmware: 'BOSminer+', boards: [{ temp_board_c: board }] });
+  const luxS19 = (board: number) =>
+    snapshotOf({ model: 'S19j Pro', firmware: 'LUXminer', boards: [{ temp_board_c: board }] });
+
+  it('ignores Braiins OS Hot/Dangerous above the vendor maximum, says so, and keeps the default', () => {
+    const limits = effectiveLimits(braiinsS9(130), {}, null, {
+      firmware: firmware({ firmware: 'braiins', hot_c: 140, dangerous_c: 150 }),
+    });
+    expect(limits.metrics.board.warn.value).toBe(75);
+    expect(limits.metrics.board.critical.value).toBe(85);
+    expect(limits.metrics.board.warn.source).toMatch(
+      /^model S9 family .*; firmware Braiins OS Hot=140 ignored/,
+    );
+    expect(limits.metrics.board.critical.source).toMatch(
+      /firmware Braiins OS Dangerous=150 ignored: above the vendor maximum 110/,
+    );
+    expect(limits.notes).toEqual([
+      expect.stringMatching(/^firmware Braiins OS Hot=140 ignored: above the vendor maximum 110 °C/),
+      expect.stringMatching(/^firmware Braiins OS Dangerous=150 ignored: above the vendor maximum 110 °C/),
+    ]);
+  });
+
+  it('never takes a limit outside the range the config accepts, or an absurd one', () => {
+    const limits = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: 1e308, dangerous_c: 1e308, chip_hot_c: 200, chip_dangerous_c: 1e308 }),
+    });
+    for (const metric of ['board', 'chip'] as const) {
+      for (const level of ['warn', 'critical'] as const) {
+        expect(Number.isFinite(limits.metrics[metric][level].value), `${metric}.${level}`).toBe(true);
+        expect(limits.metrics[metric][level].value!, `${metric}.${level}`).toBeLessThanOrEqual(150);
+      }
+    }
+    expect([limits.metrics.board.warn.value, limits.metrics.board.critical.value]).toEqual([75, 80]);
+    expect([limits.metrics.chip.warn.value, limits.metrics.chip.critical.value]).toEqual([90, 95]);
+    expect(limits.metrics.chip.critical.source).toMatch(/ChipDangerous=1e\+308 ignored: outside 0 to 150 °C/);
+    const hydro = effectiveLimits(snapshotOf({ model: 'S21 XP Hyd.', firmware: 'LUXminer' }), {}, null, {
+      firmware: firmware({ water_inlet_dangerous_c: 120 }),
+    });
+    expect(hydro.metrics.inlet.critical.value).toBe(45);
+    expect(hydro.notes.join('\n')).toMatch(/WaterInletDangerous=120 ignored: outside -40 to 100 °C/);
+  });
+
+  it('lowers warn to critical when the combination would put warn past critical', () => {
+    // LuxOS reports Dangerous 70.5 but no Hot: critical 67.5 from the firmware, warn 75 from the default.
+    const limits = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: null, dangerous_c: 70.5 }),
+    });
+    expect(limits.metrics.board.critical).toEqual({
+      value: 67.5,
+      source: 'firmware LuxOS Dangerous=70.5 − 3',
+    });
+    expect(limits.metrics.board.warn.value).toBe(67.5);
+    expect(limits.metrics.board.warn.source).toMatch(/lowered to critical/);
+    expect(limits.notes.join('\n')).toMatch(/board warn 75 \(default air\) lowered to critical 67\.5/);
+    // The same across a config layer: a miner's warn 79 over the firmware's critical 67.
+    const config = parseThermalConfig({ miners: { '10.0.0.5': { board: { warn: 79 } } } });
+    const mixed = effectiveLimits(luxS19(60), config, null, {
+      miner: '10.0.0.5:4028',
+      firmware: firmware({ hot_c: 65, dangerous_c: 70 }),
+    });
+    expect([mixed.metrics.board.warn.value, mixed.metrics.board.critical.value]).toEqual([67, 67]);
+  });
+
+  it('lets a plausible firmware limit loosen the default within the vendor maximum (§6 rule 1)', () => {
+    const limits = effectiveLimits(braiinsS9(60), {}, null, {
+      firmware: firmware({ firmware: 'braiins', hot_c: 100, dangerous_c: 110 }),
+    });
+    expect([limits.metrics.board.warn.value, limits.metrics.board.critical.value]).toEqual([100, 107]);
+    expect(limits.notes).toEqual([]);
+    // LuxOS S9 ships with Dangerous 90: the 75 °C guidance is for the S19-era boards.
+    const luxS9 = effectiveLimits(snapshotOf({ model: 'S9', firmware: 'LUXminer' }), {}, null, {
+      firmware: firmware({ hot_c: 85, dangerous_c: 90 }),
+    });
+    expect([luxS9.metrics.board.warn.value, luxS9.metrics.board.critical.value]).toEqual([85, 87]);
+    const luxAbove = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: 70, dangerous_c: 80 }),
+    });
+    expect([luxAbove.metrics.board.warn.value, luxAbove.metrics.board.critical.value]).toEqual([70, 80]);
+    expect(luxAbove.notes.join('\n')).toMatch(/Dangerous=80 ignored: above the vendor maximum 75 °C/);
+  });
+});
