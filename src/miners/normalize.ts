@@ -21,6 +21,7 @@ import { parseInnosilicon } from './dialects/innosilicon.js';
 import { parseLuxos } from './dialects/luxos.js';
 import { parseSealminer } from './dialects/sealminer.js';
 import { parseWhatsminer } from './dialects/whatsminer.js';
+import { terminalSafe } from '../output/terminal.js';
 import { isHydroModel, lookupModel } from './models.js';
 import { parsePools } from './pools.js';
 import { Replies } from './replies.js';
@@ -154,11 +155,16 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   }
 
   const cooling = t.cooling ?? (isHydroModel(identity.model) ? 'hydro' : fans.length > 0 ? 'air' : null);
+  // What the miner named itself, its pools and its messages are shown in tables, stored and
+  // uploaded: control characters and escapes become visible text (terminal.ts), so a firmware can
+  // neither clear a screen nor recolour a table through them. Done here, once per snapshot, rather
+  // than in str() for every field read (most are numbers' labels no one shows).
+  const safe = (text: string | null) => (text === null ? null : terminalSafe(text, true));
   const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : Math.round(value));
   return {
-    make: identity.make,
-    model: identity.model,
-    firmware: identity.firmware,
+    make: safe(identity.make) ?? identity.make,
+    model: safe(identity.model),
+    firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
     algorithm: identity.algorithm,
     hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(t.hashrate.nominal_hs) },
     uptime_s: t.uptime_s,
@@ -172,8 +178,13 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     temp_inlet_c: maxOf([t.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)]),
     power_w: power,
     efficiency_j_per_th: round(efficiency, 2),
-    pools,
-    errors,
+    pools: pools.map((pool) => ({
+      ...pool,
+      url: safe(pool.url) ?? '',
+      user: safe(pool.user),
+      status: safe(pool.status),
+    })),
+    errors: errors.map((error) => ({ ...error, message: safe(error.message) ?? '' })),
     state,
     cooling,
   };

@@ -1,6 +1,5 @@
 // Total, pure readers for the loosely typed values miners send: numbers as strings with padding,
 // "" for absent, nan/inf, sentinel temperatures. Every reader returns null rather than guessing.
-import { terminalSafe } from '../output/terminal.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -49,15 +48,10 @@ export function leadingNumber(value: unknown): number | null {
   return match ? num(match[1]) : null;
 }
 
-/**
- * A text field of a reply, trimmed; null when empty. Control characters and escape sequences are
- * shown as visible escapes (terminal.ts): a model or pool name is shown in tables, stored and
- * uploaded, and a firmware must not be able to clear a screen or recolour a table through it.
- */
 export function str(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const text = value.trim();
-  return text === '' ? null : terminalSafe(text, true);
+  return text === '' ? null : text;
 }
 
 export function bool(value: unknown): boolean | null {

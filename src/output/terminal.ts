@@ -10,6 +10,19 @@
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const PAINT = /\u001b\[(?:0|1|2|22|31|32|33|36|39)?m/y;
 
+/**
+ * A cheap first look (every text field of every reply passes here): false when no character can be
+ * unsafe. A loop over char codes is several times faster than the regular expression on short text.
+ */
+function mayBeUnsafe(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 ? code !== 0x09 && code !== 0x0a : code >= 0x7f && (code <= 0x9f || code >= 0x202a))
+      return true;
+  }
+  return false;
+}
+
 function visible(code: number): string {
   return code <= 0xff
     ? `\\x${code.toString(16).padStart(2, '0')}`
@@ -22,7 +35,7 @@ function visible(code: number): string {
  * message) is strict, so a firmware cannot recolour or reset a table either.
  */
 export function terminalSafe(text: string, strict = false): string {
-  if (!UNSAFE.test(text)) return text;
+  if (!mayBeUnsafe(text)) return text;
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {

@@ -10,6 +10,7 @@ import type { DecodedReply } from '../cgminer/types.js';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
 import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
+import { terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import { type AdaptiveGate, exhaustionCode } from './gate.js';
 import { ReplyMemo } from './memo.js';
@@ -139,6 +140,8 @@ class NoMinerStage {
 
 type ResultFields = Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>;
 
+const safe = (text: string | null) => (text === null ? null : terminalSafe(text, true));
+
 /** Built field by field so that JSON keys come out in the documented order. */
 function makeResult(target: Target, fields: ResultFields, elapsedMs: number): ScanResult {
   const result: ScanResult = {
@@ -146,9 +149,12 @@ function makeResult(target: Target, fields: ResultFields, elapsedMs: number): Sc
     host: target.host,
     port: target.port,
     outcome: fields.outcome,
-    make: fields.make ?? null,
-    model: fields.model ?? null,
-    firmware: fields.firmware ?? null,
+    // Shown in tables and written to inventories: what the miner said, made terminal-safe.
+    make: safe(fields.make ?? null),
+    model: safe(fields.model ?? null),
+    firmware: fields.firmware
+      ? { name: safe(fields.firmware.name), version: safe(fields.firmware.version) }
+      : null,
     algorithm: fields.algorithm ?? null,
     round_trips: fields.round_trips,
     elapsed_ms: Math.max(0, Math.round(elapsedMs)),

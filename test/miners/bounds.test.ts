@@ -55,3 +55,27 @@ describe('normalize on hostile sizes', () => {
     expect(s.boards[1]?.hashrate_hs).toBeGreaterThan(0);
   });
 });
+
+describe('normalize on hostile text', () => {
+  it('shows control characters and escapes in names, pools and messages as visible text', () => {
+    const evil = '\u001b]0;PWNED\u0007\u001b[31mRED\u202e';
+    const s = normalize({
+      version: reply('version', {
+        VERSION: [{ Type: `Antminer S19${evil}`, BMMiner: `1.0${evil}`, API: '3.1' }],
+      }),
+      pools: reply('pools', {
+        POOLS: [
+          { POOL: 0, URL: `stratum+tcp://p${evil}:3333`, User: `w${evil}`, Status: 'Alive', Priority: 0 },
+        ],
+      }),
+    });
+    const strings: string[] = [];
+    JSON.parse(JSON.stringify([s.make, s.model, s.firmware, s.pools, s.errors]), (_key, value) => {
+      if (typeof value === 'string') strings.push(value);
+      return value;
+    });
+    expect(strings.length).toBeGreaterThan(5);
+    for (const text of strings) expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(s.pools[0]?.url).toBe('stratum+tcp://p\\x1b]0;PWNED\\x07\\x1b[31mRED\\u202e:3333');
+  });
+});
