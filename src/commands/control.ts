@@ -256,7 +256,7 @@ export async function runControl(
     audit.close();
   }
   if (run.results.length === 0 && !run.interrupted) throw new UsageError('no miners in the targets given');
-  await writeControlResults(run, globals, ctx);
+  await writeControlResults(run, targets.singleHost, globals, ctx);
   if (run.interrupted) return EXIT.interrupted;
   if (run.declined) {
     if (!globals.quiet) ctx.stderr.write('hashctl: not confirmed; nothing was sent\n');
@@ -272,19 +272,35 @@ function detailOf(result: TargetControlResult): string {
   return parts.join('; ') || '-';
 }
 
+/** One JSON document either way (hashctl.md §3): the single host's object, or `{"results":[…]}`. */
+function perTargetJson<T extends object>(
+  results: readonly T[],
+  singleHost: boolean,
+): T | { results: readonly T[] } {
+  const only = results[0];
+  return singleHost && results.length === 1 && only !== undefined ? only : { results };
+}
+
+/**
+ * The `--json` document of a control run (README, Control): for one single host, that miner's
+ * per-target object with the run's fields after its own; otherwise the run's fields, then `results`.
+ * No run field shares a name with a target's, so neither hides the other.
+ */
+function controlJson(run: ControlRun, singleHost: boolean): Record<string, unknown> {
+  const fields = { action: run.description, dry_run: run.dryRun, run_id: run.runId };
+  const document = perTargetJson(run.results, singleHost);
+  return 'results' in document ? { ...fields, ...document } : { ...document, ...fields };
+}
+
 export async function writeControlResults(
   run: ControlRun,
+  singleHost: boolean,
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<void> {
   const { palette, writeJson, writeTable } = await import('../output/render.js');
   if (globals.json) {
-    writeJson(ctx.stdout, {
-      action: run.description,
-      dry_run: run.dryRun,
-      run_id: run.runId,
-      results: run.results,
-    });
+    writeJson(ctx.stdout, controlJson(run, singleHost));
     return;
   }
   const paint = await palette(globals.color);
@@ -330,7 +346,7 @@ export async function runCapabilities(
   );
   const { writeJson, writeTable } = await import('../output/render.js');
   if (globals.json) {
-    writeJson(ctx.stdout, { results });
+    writeJson(ctx.stdout, perTargetJson(results, targets.singleHost));
   } else {
     const access = (value: boolean | null) => (value === null ? '?' : value ? 'yes' : 'no');
     const rows = results.map((r) =>

@@ -5,7 +5,7 @@
 // `get_token` spends one of the 32 tokens an address may hold, so it is not asked at all.
 import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
-import { MinerError } from '../errors.js';
+import { HashctlError, MinerError } from '../errors.js';
 import { detect, type Family } from '../miners/detect.js';
 import { fetchSnapshot } from '../miners/fetch.js';
 import { Replies } from '../miners/replies.js';
@@ -38,7 +38,8 @@ export interface CapabilityResult {
   actions: Partial<Record<DialectAction, CapabilityStatus>>;
   /** Why an action is unsupported (or, on Whatsminer, unknown), per action. */
   notes?: Partial<Record<DialectAction, string>>;
-  error?: { kind: string; message: string };
+  /** The per-target error of hashctl.md §3: kind, message, attempts, and the miner's code and msg. */
+  error?: ReturnType<MinerError['toJSON']>;
 }
 
 type CheckAnswer = 'yes' | 'denied' | 'missing' | 'unknown';
@@ -112,7 +113,7 @@ export async function probeCapabilities(
       firmware: null,
       write_access: null,
       actions: {},
-      error: { kind: error.kind, message: error.message },
+      error: error.toJSON(),
     };
   }
   const plans = supportedActions(family);
@@ -195,7 +196,10 @@ function whatsminerCapabilities(
   };
 }
 
-/** Capabilities of every target, in target order. */
+/**
+ * Capabilities of every target, in target order. After Ctrl-C, the targets finished are returned
+ * and the one cut short is left out, as are those never started.
+ */
 export async function probeAllCapabilities(
   client: MinerClient,
   targets: Iterable<Target> | AsyncIterable<Target>,
@@ -206,15 +210,16 @@ export async function probeAllCapabilities(
     let index = 0;
     for await (const target of targets as AsyncIterable<Target>) yield [index++, target];
   };
+  const probeOne = async ([index, target]: [number, Target]): Promise<[number, CapabilityResult] | null> => {
+    try {
+      return [index, await probeCapabilities(client, target, ctx)];
+    } catch (error) {
+      if (error instanceof HashctlError && error.kind === 'interrupted') return null;
+      throw error;
+    }
+  };
   const out: [number, CapabilityResult][] = [];
-  for await (const item of runPool(
-    indexed(),
-    concurrency,
-    async ([index, target]: [number, Target]) =>
-      [index, await probeCapabilities(client, target, ctx)] as [number, CapabilityResult],
-    { signal: ctx.signal },
-  )) {
-    out.push(item);
-  }
+  for await (const item of runPool(indexed(), concurrency, probeOne, { signal: ctx.signal }))
+    if (item !== null) out.push(item);
   return out.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
 }

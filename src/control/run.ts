@@ -76,6 +76,8 @@ interface Prepared {
   requests: PlannedRequest[] | null;
   /** Set when the miner will not be written to: unreachable, unsupported. */
   outcome: { result: ControlResult; error: ControlError } | null;
+  /** Time spent reading it first: part of its elapsed_ms. */
+  readMs: number;
 }
 
 interface Outcome {
@@ -85,13 +87,25 @@ interface Outcome {
 }
 
 function minerErrorJson(error: MinerError, redactor: Redactor): ControlError {
-  const out: ControlError = { kind: error.kind, message: redactor.text(error.message) };
+  const out: ControlError = {
+    kind: error.kind,
+    message: redactor.text(error.message),
+    attempts: error.attempts,
+  };
   if (error.code !== null) out.code = error.code;
   if (error.apiMessage !== null) out.msg = redactor.text(error.apiMessage);
   return out;
 }
 
-/** STATUS E/F of a write: `refused` when access was denied (E/45), else `failed` with code and message. */
+/** Nothing was sent to this miner: `unsupported`, `skipped` (attempts 0). */
+function notSent(kind: 'unsupported' | 'skipped', message: string): ControlError {
+  return { kind, message, attempts: 0 };
+}
+
+/**
+ * STATUS E/F of a write: `refused` when access was denied (E/45), else `failed` with code and
+ * message. The miner answered, so one attempt (a write is retried only when none of it left).
+ */
 function statusOutcome(reply: DecodedReply, command: string, redactor: Redactor): Outcome {
   const { status, code, msg } = reply.status;
   const denied = code === 45 || /access denied|permission denied/i.test(msg ?? '');
@@ -99,6 +113,7 @@ function statusOutcome(reply: DecodedReply, command: string, redactor: Redactor)
   const error: ControlError = {
     kind: denied ? 'denied' : 'api',
     message: redactor.text(`${command}: miner answered ${label}: ${msg ?? 'no message'}`),
+    attempts: 1,
   };
   if (code !== null) error.code = code;
   if (msg !== null) error.msg = redactor.text(msg);
@@ -114,10 +129,14 @@ function whatsminerOutcome(reply: DecodedReply, command: string, redactor: Redac
   // password such as the default `admin`.
   const msg = reply.status.msg === null ? null : redactor.text(reply.status.msg);
   const error = whatsminerStatusError({ ...reply, status: { ...reply.status, msg } }, command);
-  const out: ControlError = { kind: error.kind, message: error.message };
+  const out: ControlError = { kind: error.kind, message: error.message, attempts: 1 };
   if (error.code !== null) out.code = error.code;
   if (msg !== null) out.msg = msg;
   return { result: error.code === 45 ? 'refused' : 'failed', error: out };
+}
+
+function isInterrupted(error: unknown): boolean {
+  return error instanceof HashctlError && error.kind === 'interrupted';
 }
 
 /** Default limits of the encrypted Whatsminer exchange when the caller gives none (hashctl.md §4). */
@@ -172,7 +191,12 @@ export async function runControlAction(
     let index = 0;
     for await (const target of targets as AsyncIterable<Target>) yield [index++, target];
   };
-  const prepare = async ([index, target]: [number, Target]): Promise<Prepared> => {
+  const prepare = async ([index, target]: [number, Target]): Promise<Prepared | null> => {
+    const readStarted = ctx.now();
+    const prepared = await readAndPlan(index, target);
+    return prepared === null ? null : { ...prepared, readMs: Math.max(0, ctx.now() - readStarted) };
+  };
+  const readAndPlan = async (index: number, target: Target): Promise<Omit<Prepared, 'readMs'> | null> => {
     const base = {
       index,
       target,
@@ -192,6 +216,8 @@ export async function runControlAction(
       snapshot = read.snapshot;
       family = detect(new Replies(read.replies)).family;
     } catch (error) {
+      // Ctrl-C cut this read short: the miner was not reached, like those never started.
+      if (isInterrupted(error)) return null;
       if (!(error instanceof MinerError)) throw error;
       return { ...base, outcome: { result: 'failed', error: minerErrorJson(error, redactor) } };
     }
@@ -202,14 +228,14 @@ export async function runControlAction(
         ...base,
         family,
         baseline,
-        outcome: { result: 'unsupported', error: { kind: 'unsupported', message: plan.unsupported } },
+        outcome: { result: 'unsupported', error: notSent('unsupported', plan.unsupported) },
       };
     }
     return { ...base, family, baseline, requests: plan.requests, outcome: null };
   };
   const prepared: Prepared[] = [];
   for await (const item of runPool(indexed(), options.concurrency, prepare, { signal: ctx.signal }))
-    prepared.push(item);
+    if (item !== null) prepared.push(item);
   prepared.sort((a, b) => a.index - b.index);
 
   const results = new Map<number, TargetControlResult>();
@@ -227,10 +253,11 @@ export async function runControlAction(
       host: p.target.host,
       port: p.target.port,
       ok: isSuccess(outcome.result, action, options.verify),
+      // The miner's own time: its read, then (when sent) its write and read-back.
+      elapsed_ms: p.readMs + Math.max(0, ctx.now() - startedAt),
       result: outcome.result,
       dialect: p.family,
       ...shown(p),
-      elapsed_ms: Math.max(0, ctx.now() - startedAt),
       ...(outcome.error ? { error: outcome.error } : {}),
       ...(outcome.verification ? { verification: outcome.verification } : {}),
     };
@@ -298,11 +325,10 @@ export async function runControlAction(
       for (const p of whatsminers) {
         p.outcome = {
           result: 'skipped',
-          error: {
-            kind: 'skipped',
-            message:
-              'Whatsminer writes need the admin password: give --admin-password-file FILE (or run on a terminal)',
-          },
+          error: notSent(
+            'skipped',
+            'Whatsminer writes need the admin password: give --admin-password-file FILE (or run on a terminal)',
+          ),
         };
       }
     } else {
@@ -325,11 +351,7 @@ export async function runControlAction(
     });
     if (!ok) {
       for (const p of eligible)
-        finish(
-          p,
-          { result: 'skipped', error: { kind: 'skipped', message: 'not confirmed: nothing sent' } },
-          ctx.now(),
-        );
+        finish(p, { result: 'skipped', error: notSent('skipped', 'not confirmed: nothing sent') }, ctx.now());
       settleIneligible();
       return run(true, false);
     }
@@ -390,7 +412,11 @@ export async function runControlAction(
           break;
         }
         if (error instanceof HashctlError && error.kind === 'usage') {
-          outcome = { result: 'failed', error: { kind: 'api', message: secrets.text(error.message) } };
+          // Refused by the encoder before sending (hashctl.md §4): nothing left.
+          outcome = {
+            result: 'failed',
+            error: { kind: 'api', message: secrets.text(error.message), attempts: 0 },
+          };
           break;
         }
         throw error;
@@ -406,7 +432,7 @@ export async function runControlAction(
         if (sessionId === null) {
           outcome = {
             result: 'failed',
-            error: { kind: 'api', message: 'logon: no session id in the reply' },
+            error: { kind: 'api', message: 'logon: no session id in the reply', attempts: 1 },
           };
           break;
         }
@@ -422,7 +448,7 @@ export async function runControlAction(
       const close = requests.find((r) => r.role === 'session-close');
       if (close) await closeSession(p.target, close, sessionId);
     }
-    outcome ??= { result: 'failed', error: { kind: 'api', message: 'nothing was sent' } };
+    outcome ??= { result: 'failed', error: { kind: 'api', message: 'nothing was sent', attempts: 0 } };
     if (
       (outcome.result === 'sent' || outcome.result === 'unknown') &&
       options.verify &&
@@ -435,6 +461,10 @@ export async function runControlAction(
         verification,
       };
       if (verification.confirmed) delete outcome.error;
+      // A failed target always says why (the per-target contract): a write whose send went well
+      // but whose change never showed is `unverified`.
+      else
+        outcome.error ??= { kind: 'unverified', message: verification.detail, attempts: verification.checks };
     }
     return outcome;
   };
@@ -463,6 +493,11 @@ export async function runControlAction(
         detail = seen.detail;
         if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: ctx.now() - started };
       } catch (error) {
+        // Ctrl-C during the read-back: the write stands; its outcome is reported as not confirmed.
+        if (isInterrupted(error)) {
+          detail = 'read-back interrupted';
+          break;
+        }
         if (!(error instanceof MinerError)) throw error;
         checks++;
         detail = `read-back failed: ${error.kind}`;
@@ -490,7 +525,7 @@ export async function runControlAction(
   };
   const skip = (group: Prepared[], why: string): void => {
     for (const p of group)
-      record(finish(p, { result: 'skipped', error: { kind: 'skipped', message: why } }, ctx.now()), null);
+      record(finish(p, { result: 'skipped', error: notSent('skipped', why) }, ctx.now()), null);
   };
 
   settleIneligible();

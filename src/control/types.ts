@@ -64,18 +64,30 @@ export interface Verification {
   elapsed_ms: number;
 }
 
+/**
+ * A failed target's `error` (the per-target contract, hashctl.md §3): the miner-facing kinds, plus
+ * control's own `unsupported` and `skipped` (nothing sent) and `unverified` (the write was taken
+ * but the read-back never showed the change).
+ */
 export interface ControlError {
-  kind: MinerErrorKind | 'unsupported' | 'skipped';
+  kind: MinerErrorKind | 'unsupported' | 'skipped' | 'unverified';
   message: string;
+  /**
+   * Connections made for the request that failed (a read, the write, a LuxOS logon); 1 when the
+   * miner answered it with an error; 0 when nothing was sent; for `unverified`, the read-backs made.
+   */
+  attempts: number;
   code?: number;
   msg?: string;
 }
 
+/** One miner's outcome: the per-target JSON object (hashctl.md §3), in this key order. */
 export interface TargetControlResult {
   target: string;
   host: string;
   port: number;
   ok: boolean;
+  elapsed_ms: number;
   result: ControlResult;
   /** The firmware family the action was mapped for (null when it could not be read). */
   dialect: Family | null;
@@ -83,7 +95,6 @@ export interface TargetControlResult {
   request: string | null;
   /** Every request of a multi-step plan (LuxOS logon → write → logoff), redacted. */
   requests?: string[];
-  elapsed_ms: number;
   error?: ControlError;
   verification?: Verification;
 }

@@ -269,7 +269,7 @@ describe('at most once', () => {
     ]);
     const json = JSON.parse(run.out);
     expect(run.code).toBe(1);
-    expect(json.results[0]).toMatchObject({ result: 'unknown', error: { kind: 'timeout' } });
+    expect(json).toMatchObject({ result: 'unknown', error: { kind: 'timeout', attempts: 1 } });
     expect(writesSeen(f).filter((w) => w.command === 'switchpool')).toHaveLength(1);
     expect(f.miners[0]!.state.pools[1]?.priority).toBe(1);
   });
@@ -391,6 +391,9 @@ describe('dialects', () => {
     ]);
     const result = run.json.results[0];
     expect(result?.result).toBe('unknown');
+    // A failed target says why: the write went out, the change never showed.
+    expect(result?.error).toMatchObject({ kind: 'unverified', attempts: 4 });
+    expect(result?.error?.message).toMatch(/^not confirmed within .*: read-back failed: refused$/);
     expect(run.code).toBe(1);
     // Checks at 0, 0.25, 0.75 and the last one at 1.6 s (connection refused answers at once).
     expect(result?.verification?.checks).toBe(4);

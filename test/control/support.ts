@@ -56,19 +56,73 @@ export interface ControlJson {
   results: TargetControlResult[];
 }
 
-/** `hashctl control …--json`; fails the test with stderr when stdout is not JSON. */
+/** The run fields control keeps beside `results`, or after a single host's own fields. */
+export const RUN_FIELDS = ['action', 'dry_run', 'run_id'] as const;
+
+/**
+ * Whether the targets among `args` are one single host (README, Per-target JSON): exactly one
+ * loopback `HOST[:PORT]` and no `@FILE`, `-`, range or CIDR (every target in these tests is on 127/8).
+ */
+export function namesSingleHost(args: string[]): boolean {
+  const targets = args.filter(
+    (arg) => /^127\.[\d.]*[\d]([/:-]|$)/.test(arg) || arg.startsWith('@') || arg === '-',
+  );
+  return targets.length === 1 && /^127\.\d+\.\d+\.\d+(:\d+)?$/.test(targets[0] as string);
+}
+
+/**
+ * The per-target contract (hashctl.md §3) of one result: target, host, port, ok, elapsed_ms first,
+ * and a failure says why with kind, message and a whole-number attempts.
+ */
+export function checkPerTarget(result: Record<string, unknown>): void {
+  const where = String(result.target);
+  if (JSON.stringify(Object.keys(result).slice(0, 5)) !== '["target","host","port","ok","elapsed_ms"]')
+    throw new Error(`${where}: per-target keys start ${JSON.stringify(Object.keys(result).slice(0, 5))}`);
+  const error = result.error as Record<string, unknown> | undefined;
+  if (result.ok === false && error === undefined) throw new Error(`${where}: failed without an error`);
+  if (error === undefined) return;
+  if (typeof error.kind !== 'string' || typeof error.message !== 'string')
+    throw new Error(`${where}: error without kind or message: ${JSON.stringify(error)}`);
+  if (!Number.isInteger(error.attempts) || (error.attempts as number) < 0)
+    throw new Error(`${where}: error without attempts: ${JSON.stringify(error)}`);
+}
+
+/**
+ * `hashctl control …--json`, checked against the contract: one JSON document; for one single host
+ * the per-target object with the run fields, otherwise the run fields and `results`. `json` is the
+ * run in one shape either way (`results` holds the single host's object); `doc` is what was printed.
+ * Fails the test with stderr when stdout is not JSON.
+ */
 export async function control(
   args: string[],
   env: Record<string, string> = {},
-): Promise<CliRun & { json: ControlJson }> {
+): Promise<CliRun & { json: ControlJson; doc: Record<string, unknown> }> {
   const run = await cli(['control', ...args, '--json', '--timeout', '2s', '--retries', '0'], env);
-  let json: ControlJson;
+  let doc: Record<string, unknown>;
   try {
-    json = JSON.parse(run.out) as ControlJson;
+    doc = JSON.parse(run.out) as Record<string, unknown>;
   } catch {
     throw new Error(`no JSON (exit ${run.code}): ${run.err}`);
   }
-  return { ...run, json };
+  for (const field of RUN_FIELDS) if (!(field in doc)) throw new Error(`no ${field} in ${run.out}`);
+  const single = namesSingleHost(args) && run.code !== 130;
+  if (single === 'results' in doc)
+    throw new Error(`${single ? 'one single host' : 'several targets'} printed ${run.out}`);
+  const results = single
+    ? [
+        Object.fromEntries(
+          Object.entries(doc).filter(([key]) => !(RUN_FIELDS as readonly string[]).includes(key)),
+        ),
+      ]
+    : (doc.results as Record<string, unknown>[]);
+  for (const result of results) checkPerTarget(result);
+  const json = {
+    action: doc.action,
+    dry_run: doc.dry_run,
+    run_id: doc.run_id,
+    results,
+  } as unknown as ControlJson;
+  return { ...run, json, doc };
 }
 
 /** Every command the farm received that is not a read, as `target command parameter`. */

@@ -181,8 +181,11 @@ describe('Whatsminer capabilities', () => {
     const { farm: f, key } = await whatsminer({ writes: 'allow' });
     const run = await cli(['control', 'capabilities', key, '--json']);
     expect(run.code).toBe(0);
-    const result = (JSON.parse(run.out) as { results: Record<string, unknown>[] }).results[0];
+    // One single host: its per-target object itself, no `results` around it.
+    const result = JSON.parse(run.out) as Record<string, unknown>;
+    expect(result).not.toHaveProperty('results');
     expect(result).toMatchObject({
+      target: key,
       dialect: 'whatsminer',
       write_access: null,
       actions: {
