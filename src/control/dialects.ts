@@ -109,7 +109,9 @@ function unquoted(error: unknown, command: string): unknown {
   const quoted = `cannot send ${command} with parameter '`;
   if (!(error instanceof UsageError) || !error.message.startsWith(quoted)) return error;
   const why = error.message.slice(error.message.lastIndexOf("': ") + 3);
-  return new UsageError(`cannot send ${command}: ${why} (the parameter is not shown: it carries a password)`);
+  return new UsageError(
+    `cannot send ${command}: ${why} (the parameter is not shown: it may carry a password)`,
+  );
 }
 
 /**
@@ -118,7 +120,7 @@ function unquoted(error: unknown, command: string): unknown {
  * refusals quote the parameter: where it carries a password, only the reason is kept.
  */
 function validateRaw(command: string, parameter: string | undefined): void {
-  if (command === 'addpool') {
+  if (command.split('+').includes('addpool')) {
     throw new UsageError(
       'raw addpool would take the pool password from a flag: use `hashctl control addpool URL USER TARGETS --password-file FILE`',
     );
@@ -126,7 +128,9 @@ function validateRaw(command: string, parameter: string | undefined): void {
   try {
     buildRequest(command, parameter);
   } catch (error) {
-    if (parameter === undefined || redactRawParameter(command, parameter) === null) throw error;
+    // Never quoted in raw: a multi-command (`update_pwd+summary`) or a command hashctl does not
+    // know may carry a password in a place redactRawParameter cannot see; the user typed it anyway.
+    if (parameter === undefined) throw error;
     throw unquoted(error, command);
   }
 }

@@ -147,4 +147,23 @@ describe('control raw and passwords', () => {
     expect((error as Error).message).toMatch(/control character/);
     expect((error as Error).message).not.toMatch(/Auth.Secret9/);
   });
+
+  it('a multi-command is never quoted either, and one holding addpool is refused like addpool', () => {
+    const refusal = (command: string, parameter: string) => {
+      try {
+        validateAction({ name: 'raw', command, parameter });
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal('update_pwd+summary', 'OLDPW77,NEWPW77')).toBe(
+      'cannot send update_pwd+summary: a multi-command takes no parameter (cgminer drops it) (the parameter is not shown: it may carry a password)',
+    );
+    expect(refusal('ascset+pools', '0,password,ADMINPW77')).not.toMatch(/ADMINPW77/);
+    for (const command of ['addpool+pools', 'pools+addpool'])
+      expect(refusal(command, 'stratum+tcp://x:1,u,SECRETPW1')).toMatch(
+        /^raw addpool would take the pool password/,
+      );
+  });
 });
