@@ -2,7 +2,8 @@
 // posture (does the firmware protect itself?) and config pull (limits from the cloud).
 // Exit codes: check and posture exit 3 when a result is at or above --fail-on; an unreachable miner
 // is `unknown` in a check (not a failure: cron alerts on heat, `collect` reports reachability), while
-// `limits` and `posture`, which need the miner's answer, exit 1 when a target could not be read.
+// `limits` and `posture`, which need the miner's answer, exit 1 when a target could not be read, or
+// when the firmware's own limits could not be (check says so in the result and keeps its exit code).
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, StoreError, UsageError, errorMessage } from '../errors.js';
@@ -210,6 +211,7 @@ export async function runThermalCheck(
         readings: r.readings,
         limits: r.limits,
         limit_notes: r.limitNotes,
+        ...(r.limitsError ? { firmware_limits_error: r.limitsError } : {}),
         reasons: r.reasons.map((reason) => reason.message),
         action: r.action,
         worst: r.worst,
@@ -356,7 +358,7 @@ export async function runThermalLimits(
   const { effectiveLimits, identitySnapshot, CHIP_DEFAULTS, MODEL_RULES } = await import(
     '../thermal/limits.js'
   );
-  const { readFirmwareLimits } = await import('../thermal/replies.js');
+  const { limitsReadError, readFirmwareLimits } = await import('../thermal/replies.js');
   const { COOLING_CLASSES } = await import('../thermal/types.js');
   const { writeJson, writeTable } = await import('../output/render.js');
   const loaded = await loadThermalConfig(opts.configFile, ctx);
@@ -407,9 +409,13 @@ export async function runThermalLimits(
       return { target: source.target, error: source.error ?? null, limits: null };
     }
     const firmware = readFirmwareLimits(source.replies, source.snapshot.firmware.name);
+    const firmwareError = firmware === null ? limitsReadError(source.replies) : null;
+    // The limits shown would be the firmware's had the read worked: not a complete answer.
+    if (firmwareError) failed++;
     const limits = effectiveLimits(source.snapshot, loaded.config, site, {
       miner: source.target,
       firmware,
+      firmwareError,
       ...(source.replies ? { replies: source.replies } : {}),
     });
     return {
@@ -417,6 +423,7 @@ export async function runThermalLimits(
       make: source.snapshot.make,
       model: source.snapshot.model,
       firmware,
+      ...(firmwareError ? { firmware_limits_error: firmwareError } : {}),
       limits,
     };
   });
@@ -454,6 +461,7 @@ export async function runThermalPosture(
   await warnUnmatchedModels(loaded, sources, globals, ctx);
   const threshold = opts.failOn === 'none' ? Number.POSITIVE_INFINITY : POSTURE_LEVELS.indexOf(opts.failOn);
   let failed = 0;
+  let unread = 0;
   let flagged = 0;
   const reports: { target: string; error?: { kind: string; message: string }; report?: PostureReport }[] = [];
   for (const source of sources) {
@@ -470,6 +478,7 @@ export async function runThermalPosture(
       site,
       miner: source.target,
     });
+    if (report.limitsError) unread++;
     if (report.findings.some((f) => POSTURE_LEVELS.indexOf(f.severity) >= threshold)) flagged++;
     reports.push({ target: source.target, report });
   }
@@ -480,6 +489,7 @@ export async function runThermalPosture(
           ? {
               target,
               firmware_limits: report.firmware,
+              ...(report.limitsError ? { firmware_limits_error: report.limitsError } : {}),
               trip: report.trip,
               cooling: report.limits.cooling,
               readings: report.readings,
@@ -487,7 +497,13 @@ export async function runThermalPosture(
             }
           : { target, error },
       ),
-      summary: { total: reports.length, unreachable: failed, flagged, fail_on: opts.failOn },
+      summary: {
+        total: reports.length,
+        unreachable: failed,
+        limits_unread: unread,
+        flagged,
+        fail_on: opts.failOn,
+      },
     });
   } else {
     const paint = await palette(globals.color);
@@ -507,7 +523,9 @@ export async function runThermalPosture(
       const fw = report.firmware;
       const configured = fw
         ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
-        : 'not exposed';
+        : report.limitsError
+          ? `read failed: ${report.limitsError.kind}`
+          : 'not exposed';
       const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
       const findings = report.findings.map(
         (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`,
@@ -527,7 +545,7 @@ export async function runThermalPosture(
     );
   }
   if (flagged > 0) return EXIT.findings;
-  return failed > 0 ? EXIT.failed : EXIT.ok;
+  return failed > 0 || unread > 0 ? EXIT.failed : EXIT.ok;
 }
 
 // ---------------------------------------------------------------------------------------- config pull

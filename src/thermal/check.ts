@@ -6,7 +6,7 @@ import type { ThermalConfig } from './config.js';
 import { evaluateThermal, isIdle } from './evaluate.js';
 import { nextThermalState, type ThermalMemory, type ThermalTransition } from './hysteresis.js';
 import { effectiveLimits } from './limits.js';
-import { type Replies, readFirmwareLimits } from './replies.js';
+import { type LimitsReadError, limitsReadError, type Replies, readFirmwareLimits } from './replies.js';
 import type {
   CoolingClass,
   Metric,
@@ -52,6 +52,8 @@ export interface CheckResult {
   limits: Partial<Record<Metric, LimitSummary>> | null;
   /** What was set aside while working out the limits, and why (ThermalLimits.notes). */
   limitNotes: string[];
+  /** The firmware's own limits could not be read (its defaults were used): not a failure of the check. */
+  limitsError?: LimitsReadError;
   reasons: ThermalReason[];
   action: ProtectiveAction;
   worst: ThermalEvaluation['worst'];
@@ -131,9 +133,11 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     };
   }
   const firmware = readFirmwareLimits(source.replies, source.snapshot.firmware.name);
+  const limitsError = firmware === null ? limitsReadError(source.replies) : null;
   const limits = effectiveLimits(source.snapshot, options.config, site, {
     miner: source.target,
     firmware,
+    firmwareError: limitsError,
     ...(source.replies ? { replies: source.replies } : {}),
   });
   const pausedBy = options.pausedBy && isIdle(source.snapshot) ? options.pausedBy(source) : null;
@@ -156,6 +160,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     readings: evaluation.readings,
     limits: limitSummary(limits),
     limitNotes: limits.notes,
+    ...(limitsError ? { limitsError } : {}),
     reasons: evaluation.reasons,
     action: evaluation.action,
     worst: evaluation.worst,

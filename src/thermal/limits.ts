@@ -8,7 +8,7 @@
 import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
 import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
-import { coolingFromReplies, type Replies } from './replies.js';
+import { coolingFromReplies, type LimitsReadError, type Replies } from './replies.js';
 import {
   type ChipSensorKind,
   type CoolingClass,
@@ -123,6 +123,8 @@ export interface LimitContext {
   miner?: string;
   /** Limits read from the miner itself (readFirmwareLimits). */
   firmware?: FirmwareThermalLimits | null;
+  /** Why they could not be read (limitsReadError), when the read failed: said in the notes. */
+  firmwareError?: LimitsReadError | null;
   /** Raw replies, for cooling-class evidence the snapshot lacks. */
   replies?: Replies;
 }
@@ -409,6 +411,12 @@ export function effectiveLimits(
   }
   const notes: string[] = [];
   if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot, notes);
+  else if (context.firmwareError) {
+    const { command, kind, message } = context.firmwareError;
+    notes.push(
+      `firmware limits not read: ${command} failed (${kind}: ${message}); the defaults apply in their place`,
+    );
+  }
 
   applyOverrides(limits, config.classes?.[cooling.value], `config classes.${cooling.value}`);
   const siteScope = lookup(config.sites, site);

@@ -50,8 +50,10 @@ export async function readMiner(
       try {
         Object.assign(replies, await client.requestMany(target, missing, signal ? { signal } : {}));
       } catch (error) {
-        // The snapshot is still good; only the firmware's own limits are missing.
+        // The snapshot is still good; only the firmware's own limits are missing. The error stays
+        // in their place, so the thermal commands say the read failed (limitsReadError).
         if (!(error instanceof MinerError)) throw error;
+        for (const command of missing) replies[command] ??= error;
       }
     }
   }

@@ -5,7 +5,15 @@ import type { Snapshot } from '../miners/types.js';
 import type { ThermalConfig } from './config.js';
 import { thermalReadings } from './evaluate.js';
 import { effectiveLimits, vendorMaxDangerous } from './limits.js';
-import { numberOf, type Replies, readFirmwareLimits, replyBody, section } from './replies.js';
+import {
+  type LimitsReadError,
+  limitsReadError,
+  numberOf,
+  type Replies,
+  readFirmwareLimits,
+  replyBody,
+  section,
+} from './replies.js';
 import type { FirmwareThermalLimits, ThermalLimits, ThermalReadings } from './types.js';
 
 export type PostureSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -20,7 +28,8 @@ export type PostureFindingId =
   | 'fans-stopped'
   | 'past-firmware-trip'
   | 'past-critical-below-trip'
-  | 'no-readable-limits';
+  | 'no-readable-limits'
+  | 'limits-read-failed';
 
 export interface PostureFinding {
   id: PostureFindingId;
@@ -74,6 +83,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
     title: 'Firmware reports no thermal limits',
     remediation: 'Rely on hashctl thermal check for alerts; the documented cut-off is shown.',
   },
+  'limits-read-failed': {
+    title: "Reading the firmware's thermal limits failed",
+    remediation:
+      'Its protection is unknown: check the connection, or allow the read-only tempctrl command in api-allow, and run posture again.',
+  },
 };
 
 /** A trip point the firmware enforces by itself, read or documented. */
@@ -85,6 +99,8 @@ export interface TripPoint {
 
 export interface PostureReport {
   firmware: FirmwareThermalLimits | null;
+  /** Set when the firmware exposes its limits but reading them failed (firmware is then null). */
+  limitsError: LimitsReadError | null;
   trip: TripPoint | null;
   readings: ThermalReadings;
   limits: ThermalLimits;
@@ -149,8 +165,10 @@ export function postureReport(
   options: PostureOptions = {},
 ): PostureReport {
   const firmware = readFirmwareLimits(replies, snapshot.firmware.name);
+  const limitsError = firmware === null ? limitsReadError(replies) : null;
   const limits = effectiveLimits(snapshot, options.config ?? {}, options.site ?? null, {
     firmware,
+    firmwareError: limitsError,
     replies,
     ...(options.miner ? { miner: options.miner } : {}),
   });
@@ -256,14 +274,24 @@ export function postureReport(
         },
       );
     }
-    add(
-      'no-readable-limits',
-      'info',
-      trip
-        ? `the firmware reports no limits over the API; documented cut-off ${trip.value_c} °C (${trip.sensor})`
-        : 'the firmware reports no limits over the API',
-      { documented_trip: trip?.value_c ?? null, source: trip?.source ?? null },
-    );
+    if (limitsError) {
+      // The firmware has limits and we failed to read them: that is not "it reports none".
+      add(
+        'limits-read-failed',
+        'info',
+        `reading the firmware's limits failed: ${limitsError.command} ${limitsError.kind} (${limitsError.message}); its own protection could not be checked`,
+        { command: limitsError.command, kind: limitsError.kind },
+      );
+    } else {
+      add(
+        'no-readable-limits',
+        'info',
+        trip
+          ? `the firmware reports no limits over the API; documented cut-off ${trip.value_c} °C (${trip.sensor})`
+          : 'the firmware reports no limits over the API',
+        { documented_trip: trip?.value_c ?? null, source: trip?.source ?? null },
+      );
+    }
   }
 
   if (air && mining && readings.fans_total > 0 && readings.fans_failed === readings.fans_total) {
@@ -299,5 +327,5 @@ export function postureReport(
       { reading, critical: ourCritical, trip: trip?.value_c ?? null, trip_source: trip?.source ?? null },
     );
   }
-  return { firmware, trip, readings, limits, findings };
+  return { firmware, limitsError, trip, readings, limits, findings };
 }

@@ -129,6 +129,39 @@ export function readFirmwareLimits(
   return null;
 }
 
+/** Why the firmware's own limits could not be read, when it was asked and the read failed. */
+export interface LimitsReadError {
+  command: string;
+  kind: string;
+  message: string;
+}
+
+/** cgminer's `Invalid command`: the firmware does not have the command, so it exposes no limits. */
+const INVALID_COMMAND = 14;
+
+/**
+ * The failure of the `tempctrl` read, or null when it answered, was not asked (stock firmwares are
+ * not) or answered E/14. A dropped connection, a timeout or E/45 (api-allow denies it) says nothing
+ * about what the firmware enforces: the caller must say the read failed, not that there is nothing.
+ */
+export function limitsReadError(replies: Replies | undefined): LimitsReadError | null {
+  const reply = replies?.tempctrl;
+  if (reply === undefined) return null;
+  if ('body' in reply) {
+    if (reply.ok || reply.status.code === INVALID_COMMAND) return null;
+    const denied =
+      reply.status.code === 45 || /access denied|permission denied/i.test(reply.status.msg ?? '');
+    return {
+      command: 'tempctrl',
+      kind: denied ? 'denied' : 'api',
+      message:
+        `miner answered ${reply.status.status}/${reply.status.code ?? '-'}: ${reply.status.msg ?? ''}`.trim(),
+    };
+  }
+  if (reply.kind === 'api' && reply.code === INVALID_COMMAND) return null;
+  return { command: 'tempctrl', kind: reply.kind, message: reply.message };
+}
+
 /** A 0 in a limit field means "not set" (and 0 °C is never a meaningful trip point). */
 function positive(value: unknown): number | null {
   const n = numberOf(value);

@@ -7,7 +7,14 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { startHealthyFarm } from '../support/farm.js';
-import { antminerReplies, braiinsReplies, type FakeMiner, startFakeMiner } from './fake-miner.js';
+import {
+  antminerReplies,
+  braiinsReplies,
+  DROP,
+  denied,
+  type FakeMiner,
+  startFakeMiner,
+} from './fake-miner.js';
 import { airMiner } from './helpers.js';
 
 interface CheckJson {
@@ -20,6 +27,7 @@ interface CheckJson {
     action: string;
     error?: { kind: string };
     limit_notes?: string[];
+    firmware_limits_error?: { kind: string; message: string };
   }[];
   summary: { total: number; ok: number; warn: number; critical: number; unknown: number; failing: number };
 }
@@ -233,6 +241,38 @@ describe('thermal check on hand-written replies', () => {
       .find((line) => line.startsWith(`${miner.target}\tboard\t`));
     expect(board).toMatch(new RegExp(`^${miner.target}\tboard\t75\t85\t.*Hot=140 ignored`));
     expect(ctx.out()).toMatch(/\tnote\t.*Dangerous=150 ignored/);
+  });
+
+  it('a failed tempctrl read is said by check (defaults apply, exit unchanged) and by limits (exit 1)', async () => {
+    for (const [tempctrl, kind] of [
+      [DROP, /^(reset|empty_reply)$/],
+      [denied('tempctrl'), /^denied$/],
+    ] as const) {
+      const miner = await startFakeMiner(
+        { ...braiinsReplies({ boards: [70, 69, 71] }), tempctrl },
+        'BOSminer+ 0.2.0',
+      );
+      miners.push(miner);
+      const { code, json } = await check([miner.target]);
+      const [result] = json.results;
+      // The S9 rule applies (75/85): the board at 71 °C is ok, and the check does not fail on the read.
+      expect(result?.status).toBe('ok');
+      expect(result?.limits?.board).toMatchObject({ warn: 75, critical: 85 });
+      expect(result?.firmware_limits_error?.kind).toMatch(kind);
+      expect(result?.limit_notes?.join('\n')).toMatch(/firmware limits not read: tempctrl failed/);
+      expect(code).toBe(0);
+
+      const ctx = memoryContext();
+      const limitsCode = await runCli(
+        ['thermal', 'limits', miner.target, '--json', '--timeout', '2s', '--retries', '0'],
+        ctx,
+      );
+      const limits = JSON.parse(ctx.out());
+      expect(limits.miners[0].firmware).toBeNull();
+      expect(limits.miners[0].firmware_limits_error.kind).toMatch(kind);
+      expect(limits.miners[0].limits.notes.join('\n')).toMatch(/firmware limits not read/);
+      expect(limitsCode).toBe(1);
+    }
   });
 
   it('a LuxOS Dangerous of 1e308 is ignored, not a critical limit of Infinity', async () => {

@@ -1,8 +1,26 @@
 // A minimal CGMiner-API server on 127.0.0.1:0 answering from a table of hand-written replies:
-// one request per connection, `a+b` joins answered the cgminer way, anything else E/14.
+// one request per connection, `a+b` joins answered the cgminer way, anything else E/14; a DROP
+// entry closes the connection unanswered.
 import * as net from 'node:net';
 
 export type ReplyTable = Record<string, Record<string, unknown>>;
+
+/** A reply-table entry that closes the connection without answering (a dropped read). */
+export const DROP: Record<string, unknown> = Object.freeze({});
+
+/** The E/45 a cgminer-style firmware gives for a command its api-allow does not grant. */
+export const denied = (command: string, description = 'BOSminer+ 0.2.0'): Record<string, unknown> => ({
+  STATUS: [
+    {
+      STATUS: 'E',
+      When: 1760000000,
+      Code: 45,
+      Msg: `Access denied to '${command}' command`,
+      Description: description,
+    },
+  ],
+  id: 1,
+});
 
 export interface FakeMiner {
   port: number;
@@ -38,6 +56,10 @@ export async function startFakeMiner(
       const command = String(request.command ?? '');
       const members = command.split('+');
       received.push(...members);
+      if (members.some((member) => replies[member] === DROP)) {
+        socket.destroy();
+        return;
+      }
       let body: Record<string, unknown>;
       if (members.length > 1) {
         body = { id: 1 };

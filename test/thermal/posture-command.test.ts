@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { braiinsReplies, type FakeMiner, startFakeMiner } from './fake-miner.js';
+import { braiinsReplies, DROP, denied, type FakeMiner, startFakeMiner } from './fake-miner.js';
 
 interface PostureJson {
   miners: {
@@ -15,10 +15,11 @@ interface PostureJson {
       dangerous_c: number;
     } | null;
     trip?: { value_c: number } | null;
-    findings?: { id: string; severity: string }[];
+    firmware_limits_error?: { kind: string; message: string } | null;
+    findings?: { id: string; severity: string; message: string; data: Record<string, unknown> }[];
     error?: { kind: string };
   }[];
-  summary: { total: number; unreachable: number; flagged: number };
+  summary: { total: number; unreachable: number; flagged: number; limits_unread?: number };
 }
 
 async function posture(args: string[]): Promise<{ code: number; json: PostureJson; err: string }> {
@@ -98,5 +99,31 @@ describe('thermal posture', () => {
     const { code, json } = await posture([target]);
     expect(json.miners[0]).toMatchObject({ target, error: { kind: 'refused' } });
     expect(code).toBe(1);
+  });
+
+  it('a failed tempctrl read is reported with its kind, not as limits the firmware lacks (exit 1)', async () => {
+    for (const [tempctrl, kind] of [
+      [DROP, /^(reset|empty_reply)$/],
+      [denied('tempctrl'), /^denied$/],
+    ] as const) {
+      const fake = await startFakeMiner(
+        { ...braiinsReplies({ boards: [70, 69, 71] }), tempctrl },
+        'BOSminer+ 0.2.0',
+      );
+      miners.push(fake);
+      const { code, json } = await posture([fake.target]);
+      const [miner] = json.miners;
+      expect(fake.received).toContain('tempctrl');
+      expect(miner?.firmware_limits).toBeNull();
+      expect(miner?.firmware_limits_error?.kind).toMatch(kind);
+      const ids = miner?.findings?.map((f) => f.id);
+      expect(ids).toContain('limits-read-failed');
+      expect(ids).not.toContain('no-readable-limits');
+      const finding = miner?.findings?.find((f) => f.id === 'limits-read-failed');
+      expect(String(finding?.data.kind)).toMatch(kind);
+      expect(finding?.message).not.toMatch(/reports no limits/);
+      expect(json.summary).toMatchObject({ total: 1, unreachable: 0, limits_unread: 1 });
+      expect(code).toBe(1);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodedReply } from '../../src/cgminer/types.js';
+import { MinerError } from '../../src/errors.js';
 import { assessPosture, postureReport } from '../../src/thermal/posture.js';
 import { readFirmwareLimits } from '../../src/thermal/replies.js';
 import { braiinsReplies, type ReplyTable } from './fake-miner.js';
@@ -147,5 +148,30 @@ describe('assessPosture', () => {
     const findings = assessPosture(replies, snapshot);
     expect(ids(findings)).toEqual(['limit-above-vendor-max', 'min-fans-zero']);
     expect(findings[0]?.data).toMatchObject({ dangerous: 80, vendor_max: 75 });
+  });
+
+  it('tells a failed limits read from a firmware that reports none', () => {
+    const replies = decoded(braiinsReplies({ boards: [60, 58, 56] }));
+    const failed = postureReport(
+      {
+        ...replies,
+        tempctrl: new MinerError('denied', "miner answered E/45: Access denied to 'tempctrl' command", {
+          code: 45,
+        }),
+      },
+      braiinsS9(60),
+    );
+    expect(failed.firmware).toBeNull();
+    expect(failed.limitsError).toMatchObject({ command: 'tempctrl', kind: 'denied' });
+    expect(ids(failed.findings)).toEqual(['limits-read-failed']);
+    expect(failed.findings[0]?.data).toMatchObject({ command: 'tempctrl', kind: 'denied' });
+    expect(failed.limits.notes.join('\n')).toMatch(/firmware limits not read: tempctrl failed \(denied/);
+    // E/14: the firmware does not know the command, so it does report no limits.
+    const unknown = postureReport(
+      { ...replies, tempctrl: new MinerError('api', 'miner answered E/14: Invalid command', { code: 14 }) },
+      braiinsS9(60),
+    );
+    expect(unknown.limitsError).toBeNull();
+    expect(ids(unknown.findings)).toEqual(['no-readable-limits']);
   });
 });
