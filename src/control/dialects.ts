@@ -5,7 +5,6 @@ import { addpoolParameter, ascsetParameter, buildRequest } from '../cgminer/esca
 import { UsageError } from '../errors.js';
 import type { Family } from '../miners/detect.js';
 import type { Pool, Snapshot } from '../miners/types.js';
-import { redactRawParameter } from './redact.js';
 import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
 
 /** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */

@@ -5,8 +5,11 @@ import { outcomesAsReplies } from '../identify.js';
 import type { RuleDefinition } from '../types.js';
 import { finding } from './helpers.js';
 
-/** "The firmware reports no limits" is coverage, not a weakness: it goes to the not-checked list. */
-const NOT_A_FINDING = new Set(['no-readable-limits']);
+/**
+ * "The firmware reports no limits" and "its limits could not be read" are coverage, not weaknesses
+ * of the miner: an audit reports what it found weak, not what it could not see.
+ */
+const NOT_A_FINDING = new Set(['no-readable-limits', 'limits-read-failed']);
 
 export const thermalProtection: RuleDefinition = {
   id: 'thermal-protection',
