@@ -71,8 +71,17 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
     // command knows one level, and answers an unknown name with the whole help on stderr).
     const [first, ...rest] = argv;
     const words = first === 'help' ? rest.filter((word) => !word.startsWith('-')) : [];
-    if (words.length > 0 && !program.commands.some((c) => c.name() === words[0]))
-      throw new UsageError(`unknown command '${words[0]}' (see hashctl --help)`);
+    let parent: Command = program;
+    for (const [i, word] of words.entries()) {
+      // A word past a command without subcommands is an argument; an unknown subcommand is an error.
+      if (parent.commands.length === 0) break;
+      const next = parent.commands.find((c) => c.name() === word);
+      if (!next)
+        throw new UsageError(
+          `unknown command '${words.slice(0, i + 1).join(' ')}' (see hashctl ${words.slice(0, i).concat('--help').join(' ')})`,
+        );
+      parent = next;
+    }
     await program.parseAsync(words.length > 0 ? [...words, '--help'] : argv, { from: 'user' });
     return exitCode;
   } catch (error) {

@@ -268,7 +268,9 @@ export async function runControl(
 function detailOf(result: TargetControlResult): string {
   const parts: string[] = [];
   if (result.error) parts.push(result.error.message);
-  if (result.verification) parts.push(result.verification.detail);
+  // An unverified write's error is its read-back's detail: said once.
+  if (result.verification && !parts.includes(result.verification.detail))
+    parts.push(result.verification.detail);
   return parts.join('; ') || '-';
 }
 

@@ -72,6 +72,9 @@ describe('shared command manners', () => {
     expect(await runCli(['help', 'nonexist'], unknown)).toBe(EXIT.usage);
     expect(unknown.err()).toBe("hashctl: unknown command 'nonexist' (see hashctl --help)\n");
     expect(unknown.out()).toBe('');
+    const unknownSub = memoryContext();
+    expect(await runCli(['help', 'control', 'nosuch'], unknownSub)).toBe(EXIT.usage);
+    expect(unknownSub.err()).toBe("hashctl: unknown command 'control nosuch' (see hashctl control --help)\n");
   });
 
   it('prints version and commit', async () => {
