@@ -509,11 +509,13 @@ export async function runControlAction(
       await ctx.sleep(Math.min(delay, left), ctx.signal);
       delay = Math.min(delay * 2, MAX_READ_BACK_DELAY_MS);
     }
+    const elapsed = ctx.now() - started;
     return {
       confirmed: false,
-      detail: `not confirmed within ${formatDuration(options.verifyTimeoutMs)}: ${detail}`,
+      // Cut short by Ctrl-C: the time it had, not the whole --verify-timeout.
+      detail: `not confirmed within ${formatDuration(ctx.signal.aborted ? elapsed : options.verifyTimeoutMs)}: ${detail}`,
       checks,
-      elapsed_ms: ctx.now() - started,
+      elapsed_ms: elapsed,
     };
   };
 

@@ -242,5 +242,10 @@ describe('Ctrl-C', () => {
     const doc = parsed(run.out);
     checkPerTarget(doc);
     expect(doc).toMatchObject({ target: key, ok: false, result: 'unknown', error: { kind: 'unverified' } });
+    // The time the read-back had before Ctrl-C, not the whole --verify-timeout.
+    expect((doc as { error: { message: string } }).error.message).toMatch(
+      /^not confirmed within \d+(ms|s): /,
+    );
+    expect((doc as { error: { message: string } }).error.message).not.toContain('within 20s');
   });
 });
