@@ -28,6 +28,9 @@ export interface CollectOptions {
 }
 
 const DEFAULT_RETAIN = '30d';
+/** Most targets one collect run takes (a cycle keeps every outcome in memory until it is stored). */
+export const MAX_COLLECT_TARGETS = 200_000;
+
 /** How long `--once --upload` may spend delivering before it exits (cron starts the next run). */
 const ONCE_UPLOAD_BUDGET_MS = 40_000;
 
@@ -105,6 +108,12 @@ export async function runCollect(
 
   // Validate everything before the lock, the database or any traffic.
   const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
+  // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
+  // memory of the host instead of polling a farm. Far above any one site's miners.
+  if (targets.count > MAX_COLLECT_TARGETS)
+    throw new UsageError(
+      `the targets name ${targets.count.toLocaleString('en')} addresses; collect polls at most ${MAX_COLLECT_TARGETS.toLocaleString('en')} per run: find the miners first (hashctl scan RANGE --out farm.json, then --targets @farm.json)`,
+    );
   const { concurrency, cappedFrom } = chooseConcurrency(opts.concurrency);
   // Notes carry what miners, collectors and the operator said (an HTTP body, a site name): one safe line.
   const note = (message: string) => {

@@ -314,6 +314,13 @@ describe('hashctl collect (end to end)', () => {
       'hashctl: --interval must be at most 24d (for longer, run --once from cron)',
     );
 
+    // A /8 typed by mistake: refused before any traffic, not a host out of memory.
+    const huge = await run(['collect', '--targets', '127.0.0.0/8', '--db', dbPath, '--once']);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(
+      /^hashctl: the targets name 16,777,216 addresses; collect polls at most 200,000 per run/,
+    );
+
     const emptyDb = await run(['collect', '--targets', '127.0.0.1:1', '--db', '', '--once']);
     expect(emptyDb.code).toBe(2);
     expect(emptyDb.stderr.trim()).toBe('hashctl: --db is empty: give a database file name');
