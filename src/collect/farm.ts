@@ -55,6 +55,8 @@ export interface LiveMiner {
   /** ok, warn or critical against the miner's limits; unknown when never evaluated or unreachable. */
   thermal_status: ThermalStatus;
   problems: string[];
+  /** Set when hashctl paused this miner and has not resumed it (command_log): why it hashes nothing. */
+  paused_by: string | null;
 }
 
 export interface FarmSummary {
@@ -91,6 +93,7 @@ export function describeMiner(
   now: number,
   staleAfterMs: number,
   thermal: LiveThermal | null = null,
+  context: { pausedBy?: string | null } = {},
 ): LiveMiner {
   const answered = row.ok === 1;
   const figuresAt = answered ? row.collected_at : row.last_ok_at;
@@ -114,14 +117,20 @@ export function describeMiner(
   } else if (state === 'stale') {
     problems.push(`stale: last poll ${formatAge(ageS ?? 0)} ago`);
   }
-  if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
-    problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
-  if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
-    problems.push(`chips ${row.chips}/${row.chips_expected}`);
-  }
-  if (row.fan_min_rpm === 0) problems.push('a fan is stopped');
-  if (row.boards_ok !== null && row.boards_total !== null && row.boards_ok < row.boards_total) {
-    problems.push(`boards ${row.boards_ok}/${row.boards_total} ok`);
+  if (context.pausedBy) {
+    // Idle on purpose (hashctl control pause, thermal protection): its zero hashrate, idle boards
+    // and stopped fans are the pause, not faults. One entry says so.
+    problems.push(context.pausedBy);
+  } else {
+    if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
+      problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
+    if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
+      problems.push(`chips ${row.chips}/${row.chips_expected}`);
+    }
+    if (row.fan_min_rpm === 0) problems.push('a fan is stopped');
+    if (row.boards_ok !== null && row.boards_total !== null && row.boards_ok < row.boards_total) {
+      problems.push(`boards ${row.boards_ok}/${row.boards_total} ok`);
+    }
   }
   return {
     miner: targetKey(row.host, row.port),
@@ -150,6 +159,7 @@ export function describeMiner(
     power_w: row.power_w,
     thermal_status: thermalStatus,
     problems,
+    paused_by: context.pausedBy ?? null,
   };
 }
 
@@ -191,11 +201,17 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     ),
     power_w: sum(online.map((m) => m.power_w)),
     hottest,
+    // A miner hashctl paused is below nominal on purpose: not listed as a fault.
     below_nominal: online
-      .filter((m) => m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO)
+      .filter(
+        (m) => m.paused_by === null && m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO,
+      )
       .map((m) => m.miner),
     missing_chips: online
-      .filter((m) => m.chips !== null && m.chips_expected !== null && m.chips < m.chips_expected)
+      .filter(
+        (m) =>
+          m.paused_by === null && m.chips !== null && m.chips_expected !== null && m.chips < m.chips_expected,
+      )
       .map((m) => m.miner),
     thermal_critical: online.filter((m) => m.thermal_status === 'critical').map((m) => m.miner),
     thermal_warn: online.filter((m) => m.thermal_status === 'warn').map((m) => m.miner),

@@ -54,10 +54,18 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     }
     const now = ctx.now();
     const thermal = readLiveThermal(store, siteId);
+    const { commandLogStatements } = await import('../store/command-log.js');
+    const { pausedBy } = await import('../thermal/paused.js');
+    const log = store.prepared(commandLogStatements);
     miners = store
       .prepared(liveStatements)
       .list(siteId)
-      .map((row) => describeMiner(row, now, opts.staleAfterMs, thermal.get(row.miner_id) ?? null));
+      .map((row) =>
+        describeMiner(row, now, opts.staleAfterMs, thermal.get(row.miner_id) ?? null, {
+          // Asked only of miners that answered and hash nothing: a pause hashctl made says so.
+          pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
+        }),
+      );
   } finally {
     store.close();
   }

@@ -35,6 +35,7 @@ function miner(
     power_w: null,
     thermal_status: 'unknown',
     problems: [],
+    paused_by: null,
   };
 }
 

@@ -7,6 +7,7 @@ import { parseHistoryOptions, runHistory } from '../../src/commands/history.js';
 import { parseLiveOptions, runLive } from '../../src/commands/live.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
+import { commandLogStatements } from '../../src/store/command-log.js';
 import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
 import { failedOutcome, okOutcome, tempDir } from '../store/helpers.js';
 
@@ -137,6 +138,48 @@ describe('hashctl live', () => {
     expect(row4003[1]).toBe('offline');
     expect(row4003[2]).toBe('660');
     expect(row4003.at(-1)).toContain('offline: timeout');
+  });
+
+  it('names a miner hashctl paused as paused, not as below nominal with dead boards', async () => {
+    const store = openStore(dbPath);
+    try {
+      const t = NOW - 30_000;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 100,
+        outcomes: [okOutcome(4001, { hashrate: { current_hs: 0, average_hs: 0, nominal_hs: 104e12 } })],
+      });
+      const log = commandLogStatements(store.db);
+      const id = log.begin({
+        run_id: 'r',
+        ts: NOW - 60_000,
+        actor: 'op',
+        source: 'cli',
+        action: 'pause',
+        host: '127.0.0.1',
+        port: 4001,
+        dialect: null,
+        request: null,
+      });
+      log.finish(id, {
+        result: 'verified',
+        finished_at: NOW - 60_000,
+        error_kind: null,
+        error_code: null,
+        error_message: null,
+        verification: null,
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, ctx), globalsFor(ctx, true), ctx);
+    const out = JSON.parse(ctx.out());
+    const paused = out.miners.find((m: { port: number }) => m.port === 4001);
+    expect(paused.paused_by).toMatch(/^paused by hashctl control at /);
+    expect(paused.problems).toEqual([paused.paused_by]);
+    expect(out.summary.below_nominal).not.toContain('127.0.0.1:4001');
   });
 
   it('adds a SITE column when the miners shown come from several sites', async () => {
