@@ -87,7 +87,9 @@ export function redactKey(text: string, key: string): string {
  */
 export function keyRedactor(key: string): (text: string) => string {
   if (key.length === 0) return (text) => text;
-  const pattern = new RegExp([...base64Forms(key), [...key].map(charForms).join('')].join('|'), 'g');
+  // Its hex too (a server may print the bytes it got), in either case.
+  const hex = anyCaseHex(Buffer.from(key, 'utf8').toString('hex'));
+  const pattern = new RegExp([...base64Forms(key), hex, [...key].map(charForms).join('')].join('|'), 'g');
   return (text) => text.replace(pattern, '[redacted]');
 }
 

@@ -175,7 +175,7 @@ describe('loadCollectorKey', () => {
     expect(redactKey('nothing here', KEY)).toBe('nothing here');
   });
 
-  it('redacts the key as a server may echo it: percent-encoded, JSON-escaped, in base64', () => {
+  it('redacts the key as a server may echo it: percent-encoded, JSON-escaped, in base64 or hex', () => {
     const key = 'k3y/with"quote\\and%&+=?#~é!';
     const base64 = (text: string) => Buffer.from(text).toString('base64');
     const echoes = [
@@ -187,6 +187,8 @@ describe('loadCollectorKey', () => {
       [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
       base64(key),
       Buffer.from(key).toString('base64url'),
+      Buffer.from(key).toString('hex'),
+      Buffer.from(key).toString('hex').toUpperCase(),
     ];
     for (const echo of echoes) {
       expect(redactKey(`before ${echo} after`, key), echo).toBe('before [redacted] after');
