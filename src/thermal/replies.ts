@@ -163,9 +163,13 @@ export function limitsReadError(replies: Replies | undefined): LimitsReadError |
 }
 
 /** A 0 in a limit field means "not set" (and 0 °C is never a meaningful trip point). */
+/**
+ * A reported temperature limit: 0 is the firmware's "not set"; a negative one is kept, so that the
+ * limits' plausibility check says it was ignored rather than it vanishing without a word.
+ */
 function positive(value: unknown): number | null {
   const n = numberOf(value);
-  return n !== null && n > 0 ? n : null;
+  return n !== null && n !== 0 ? n : null;
 }
 
 /** Cooling-class evidence in raw replies (thermal-facts §1, "How to tell the cooling class"). */

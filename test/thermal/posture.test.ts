@@ -33,6 +33,20 @@ const braiinsS9 = (board: number) =>
 
 const ids = (findings: { id: string }[]) => findings.map((f) => f.id).sort();
 
+describe('readFirmwareLimits', () => {
+  it('keeps a negative limit (to be ignored with a note) and reads 0 as not set', async () => {
+    const { effectiveLimits } = await import('../../src/thermal/limits.js');
+    const replies = decoded(braiinsReplies({ boards: [60, 58, 56], hot: -5 }));
+    const firmware = readFirmwareLimits(replies, 'BOSminer+');
+    expect(firmware?.hot_c).toBe(-5);
+    const limits = effectiveLimits(braiinsS9(60), {}, null, { firmware: firmware! });
+    expect(limits.notes.join('\n')).toMatch(/Hot=-5 ignored/);
+    expect(
+      readFirmwareLimits(decoded(braiinsReplies({ boards: [60, 58, 56], hot: 0 })), 'BOSminer+')?.hot_c,
+    ).toBeNull();
+  });
+});
+
 describe('assessPosture', () => {
   it('reads Braiins OS Target/Hot/Dangerous and finds nothing wrong with the defaults', () => {
     const replies = decoded(braiinsReplies({ boards: [60, 58, 56] }));
