@@ -99,7 +99,7 @@ export async function runCollect(
   ctx: Context,
 ): Promise<number> {
   const { parseTargetSpecs } = await import('../targets/index.js');
-  const { acquireLock, openStore } = await import('../store/index.js');
+  const { acquireLock, assertNotForeign, openStore } = await import('../store/index.js');
   const { collectLoop, chooseConcurrency } = await import('../collect/index.js');
   const { createClient } = await import('../cgminer/client.js');
   const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
@@ -124,6 +124,7 @@ export async function runCollect(
   if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
     note(`warning: ${upload.endpoint.url} is plain http: the collector key crosses the network unencrypted`);
 
+  assertNotForeign(opts.dbPath);
   const lock = acquireLock(opts.dbPath);
   try {
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });

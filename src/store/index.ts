@@ -1,5 +1,11 @@
 // The store's public surface: open, lock, write a cycle, maintain, and the table modules.
-export { openStore, Store, DEFAULT_BUSY_TIMEOUT_MS, type OpenStoreOptions } from './open.js';
+export {
+  assertNotForeign,
+  openStore,
+  Store,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type OpenStoreOptions,
+} from './open.js';
 export { resolveDbPath, lockPathFor } from './paths.js';
 export { acquireLock, type LockPurpose, type StoreLock } from './lock.js';
 export {

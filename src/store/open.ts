@@ -103,6 +103,28 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   }
 }
 
+/**
+ * Before a writer takes the collect lock: refuses another program's database or a newer hashctl's
+ * (exit 2) without making `<db>.lock` beside it. Anything else wrong with the file is left to the
+ * open that follows, which says it in full.
+ */
+export function assertNotForeign(file: string, migrations: readonly Migration[] = MIGRATIONS): void {
+  if (!(fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0)) return;
+  let db: Db;
+  try {
+    db = openConnection(file, true, {});
+  } catch {
+    return;
+  }
+  try {
+    assertOurs(db, file, migrations);
+  } catch (error) {
+    if (error instanceof StoreVersionError) throw error;
+  } finally {
+    db.close();
+  }
+}
+
 function assertExists(file: string): void {
   if (!fs.existsSync(file)) {
     throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`, {

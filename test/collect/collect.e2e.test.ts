@@ -314,6 +314,16 @@ describe('hashctl collect (end to end)', () => {
       'hashctl: --interval must be at most 24d (for longer, run --once from cron)',
     );
 
+    // Another program's database: refused untouched, and no lock file made beside it.
+    const foreign = path.join(dir, 'crm.db');
+    const crm = new (loadSqlite())(foreign);
+    crm.exec('CREATE TABLE customers (name TEXT)');
+    crm.close();
+    const refused = await run(['collect', '--targets', '127.0.0.1:1', '--db', foreign, '--once']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not a hashctl database');
+    expect(existsSync(`${foreign}.lock`)).toBe(false);
+
     // A /8 typed by mistake: refused before any traffic, not a host out of memory.
     const huge = await run(['collect', '--targets', '127.0.0.0/8', '--db', dbPath, '--once']);
     expect(huge.code).toBe(2);
