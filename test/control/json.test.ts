@@ -7,29 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { type Farm, startFarm } from '../../src/sim/index.js';
-import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
-import { RUN_FIELDS, checkPerTarget, cli, control, tempDir } from './support.js';
+import { RUN_FIELDS, checkPerTarget, cli, control, perTest } from './support.js';
 
-let farm: Farm | null = null;
-let fake: FakeMiner | null = null;
-let temp: ReturnType<typeof tempDir> | null = null;
-afterEach(async () => {
-  await farm?.stop();
-  await fake?.close();
-  farm = null;
-  fake = null;
-  temp?.remove();
-  temp = null;
-});
-
-function dir(): string {
-  temp ??= tempDir();
-  return temp.dir;
-}
+const each = perTest();
 
 /** A loopback port nothing listens on: connections to it are refused. */
 async function closedPort(): Promise<string> {
@@ -42,7 +25,7 @@ async function closedPort(): Promise<string> {
 
 /** Every control subcommand, as its arguments before the targets. */
 function subcommands(): string[][] {
-  const pw = path.join(dir(), 'pw');
+  const pw = path.join(each.temp().dir, 'pw');
   fs.writeFileSync(pw, 'x\n');
   return [
     ['restart'],
@@ -69,7 +52,15 @@ describe('one single host: its per-target object', () => {
     const [host, port] = key.split(':');
     for (const args of subcommands()) {
       const label = args[0] as string;
-      const run = await cli(['control', ...args, key, '--yes', ...WIRE, '--db', path.join(dir(), 'db')]);
+      const run = await cli([
+        'control',
+        ...args,
+        key,
+        '--yes',
+        ...WIRE,
+        '--db',
+        path.join(each.temp().dir, 'db'),
+      ]);
       expect(run.code, label).toBe(1);
       const doc = parsed(run.out);
       expect(doc, label).not.toHaveProperty('results');
@@ -104,7 +95,7 @@ describe('one single host: its per-target object', () => {
 
   it('a dry run on a miner that answers: the planned object with dry_run true; on a refused one, its error', async () => {
     // LuxOS maps every action (through a session), so each plans something.
-    farm = await startFarm({ basePort: 0, count: 1, profile: 'luxos', writes: 'allow' });
+    const farm = await each.farm({ basePort: 0, count: 1, profile: 'luxos', writes: 'allow' });
     const key = farm.inventory()[0] as string;
     const refused = await closedPort();
     for (const args of subcommands()) {
@@ -133,9 +124,9 @@ describe('one single host: its per-target object', () => {
       ],
       id: 1,
     });
-    fake = await startFakeMiner({ kind: 'reply', bytes: denied });
+    const fake = await each.fake({ kind: 'reply', bytes: denied });
     const key = `${fake.host}:${fake.port}`;
-    for (const args of [['capabilities'], ['restart', '--yes', '--db', path.join(dir(), 'db')]]) {
+    for (const args of [['capabilities'], ['restart', '--yes', '--db', path.join(each.temp().dir, 'db')]]) {
       const run = await cli(['control', ...args.slice(0, 1), key, ...args.slice(1), ...WIRE]);
       const doc = parsed(run.out);
       expect(run.code, args[0]).toBe(1);
@@ -151,13 +142,13 @@ describe('one single host: its per-target object', () => {
   });
 
   it('nothing sent says attempts 0: an action the dialect cannot do is unsupported', async () => {
-    farm = await startFarm({ basePort: 0, count: 1, profile: 'antminer-s9' });
+    const farm = await each.farm({ basePort: 0, count: 1, profile: 'antminer-s9' });
     const run = await control([
       'pause',
       farm.inventory()[0] as string,
       '--yes',
       '--db',
-      path.join(dir(), 'db'),
+      path.join(each.temp().dir, 'db'),
     ]);
     expect(run.code).toBe(1);
     expect(run.doc).toMatchObject({ result: 'unsupported', error: { kind: 'unsupported', attempts: 0 } });
@@ -166,9 +157,9 @@ describe('one single host: its per-target object', () => {
 
 describe('anything else: {"results":[…]}', () => {
   it('two hosts, or one host named by @FILE: results, with the run fields beside them', async () => {
-    farm = await startFarm({ basePort: 0, count: 2, profile: 'cgminer', writes: 'allow' });
+    const farm = await each.farm({ basePort: 0, count: 2, profile: 'cgminer', writes: 'allow' });
     const keys = farm.inventory();
-    const file = path.join(dir(), 'one.txt');
+    const file = path.join(each.temp().dir, 'one.txt');
     fs.writeFileSync(file, `${keys[0]}\n`);
     for (const targets of [keys, [`@${file}`]]) {
       const run = await cli(['control', 'switchpool', '0', ...targets, '--dry-run', ...WIRE]);
@@ -202,13 +193,23 @@ describe('Ctrl-C', () => {
   }
 
   it('during the reads still prints one JSON document and exits 130', async () => {
-    fake = await startFakeMiner({ kind: 'silent' });
+    const fake = await each.fake({ kind: 'silent' });
     const key = `${fake.host}:${fake.port}`;
     const caps = await interrupted(['control', 'capabilities', key, '--json', '--timeout', '10s'], 200);
     expect(caps.code).toBe(130);
     expect(parsed(caps.out)).toEqual({ results: [] });
     const restart = await interrupted(
-      ['control', 'restart', key, '--yes', '--json', '--timeout', '10s', '--db', path.join(dir(), 'db')],
+      [
+        'control',
+        'restart',
+        key,
+        '--yes',
+        '--json',
+        '--timeout',
+        '10s',
+        '--db',
+        path.join(each.temp().dir, 'db'),
+      ],
       200,
     );
     expect(restart.code).toBe(130);
@@ -216,7 +217,7 @@ describe('Ctrl-C', () => {
   });
 
   it('during the read-back: the write stands, reported unknown with kind unverified, one document', async () => {
-    farm = await startFarm({
+    const farm = await each.farm({
       basePort: 0,
       count: 1,
       profile: 'cgminer',
@@ -234,7 +235,7 @@ describe('Ctrl-C', () => {
         '--verify-timeout',
         '20s',
         '--db',
-        path.join(dir(), 'db'),
+        path.join(each.temp().dir, 'db'),
       ],
       600,
     );

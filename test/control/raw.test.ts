@@ -2,43 +2,27 @@
 // password positions of the other commands known to carry one are `***` in every output and log.
 import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { validateAction } from '../../src/control/dialects.js';
-import { type Farm, startFarm } from '../../src/sim/index.js';
-import { type FakeMiner, cgminerReply, startFakeMiner } from '../support/fake-miner.js';
-import { cli, control, tempDir } from './support.js';
+import { type FakeMiner, cgminerReply } from '../support/fake-miner.js';
+import { cli, control, perTest } from './support.js';
 
-let farm: Farm | null = null;
-let fake: FakeMiner | null = null;
-let temp: ReturnType<typeof tempDir> | null = null;
-afterEach(async () => {
-  await farm?.stop();
-  await fake?.close();
-  farm = null;
-  fake = null;
-  temp?.remove();
-  temp = null;
-});
-
-function db(): string {
-  temp ??= tempDir();
-  return temp.db;
-}
+const each = perTest();
 
 /** Every byte hashctl left behind in its database files. */
 function databaseBytes(): string {
-  if (temp === null) return '';
+  const { dir } = each.temp();
   return fs
-    .readdirSync(temp.dir)
+    .readdirSync(dir)
     .filter((name) => name.startsWith('hashctl.db'))
-    .map((name) => fs.readFileSync(`${temp!.dir}/${name}`).toString('latin1'))
+    .map((name) => fs.readFileSync(`${dir}/${name}`).toString('latin1'))
     .join('');
 }
 
 /** A miner that answers every write E/120 quoting the parameter it got, as firmwares echo pool strings. */
 async function echoingMiner(): Promise<FakeMiner> {
-  fake = await startFakeMiner((request) => {
+  return each.fake((request) => {
     const { parameter } = JSON.parse(request) as { parameter?: string };
     return {
       kind: 'reply',
@@ -49,12 +33,11 @@ async function echoingMiner(): Promise<FakeMiner> {
       }),
     };
   });
-  return fake;
 }
 
 describe('control raw and passwords', () => {
   it('raw addpool is a usage error pointing to control addpool --password-file; the password is not echoed, nothing sent', async () => {
-    farm = await startFarm({ basePort: 0, count: 1, profile: 'cgminer', writes: 'allow' });
+    const farm = await each.farm({ basePort: 0, count: 1, profile: 'cgminer', writes: 'allow' });
     const secret = 'RawSecret77';
     for (const extra of [[], ['--json'], ['--dry-run']]) {
       const run = await cli([
@@ -66,7 +49,7 @@ describe('control raw and passwords', () => {
         `stratum+tcp://r.example:3333,wr,${secret}`,
         '--yes',
         '--db',
-        db(),
+        each.temp().db,
         ...extra,
       ]);
       expect(run.code, extra.join(' ')).toBe(2);
@@ -83,7 +66,7 @@ describe('control raw and passwords', () => {
     const [authSecret, poolSecret] = ['AuthSecret9', 'PoolSecret8'];
     const parameter = `0,setpool,root,${authSecret},0,stratum+tcp://p.example:3333,w1,${poolSecret}`;
     const shown = '0,setpool,root,***,0,stratum+tcp://p.example:3333,w1,***';
-    const args = ['raw', 'ascset', miner.target.key, '--param', parameter, '--yes', '--db', db()];
+    const args = ['raw', 'ascset', miner.target.key, '--param', parameter, '--yes', '--db', each.temp().db];
 
     const table = await cli(['control', ...args, '--timeout', '2s', '--retries', '0']);
     const json = await control(args);
@@ -103,7 +86,7 @@ describe('control raw and passwords', () => {
     // The miner got the real parameter, once per run.
     expect(miner.requests.map((r) => JSON.parse(r).parameter)).toEqual([parameter, parameter]);
 
-    const sqlite = new Database(db(), { readonly: true });
+    const sqlite = new Database(each.temp().db, { readonly: true });
     try {
       const rows = sqlite.prepare('SELECT request, error_message FROM command_log').all();
       expect(rows).toHaveLength(2);

@@ -6,7 +6,9 @@ import { Readable } from 'node:stream';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import type { TargetControlResult } from '../../src/control/types.js';
-import type { Farm } from '../../src/sim/index.js';
+import { afterEach } from 'vitest';
+import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
+import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
 
 /** Commands a miner may receive during a control run that change nothing. */
 export const READS = new Set([
@@ -130,6 +132,36 @@ export function writesSeen(farm: Farm): { target: string; command: string; param
   return farm.commandLog
     .filter((entry) => !entry.command.split('+').every((name) => READS.has(name)))
     .map(({ target, command, parameter }) => ({ target, command, parameter }));
+}
+
+/**
+ * Call once at the top level of a test file: the farms and fake miners a test starts through it are
+ * stopped after that test, and `temp()` is the test's own folder (made on first use, then removed).
+ */
+export function perTest() {
+  const closers: (() => Promise<void>)[] = [];
+  let temp: ReturnType<typeof tempDir> | null = null;
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    temp?.remove();
+    temp = null;
+  });
+  return {
+    async farm(options: FarmOptions): Promise<Farm> {
+      const farm = await startFarm(options);
+      closers.push(() => farm.stop());
+      return farm;
+    },
+    async fake(script: Script): Promise<FakeMiner> {
+      const fake = await startFakeMiner(script);
+      closers.push(() => fake.close());
+      return fake;
+    },
+    temp(): { dir: string; db: string } {
+      temp ??= tempDir();
+      return temp;
+    },
+  };
 }
 
 export function tempDir(): { dir: string; db: string; remove: () => void } {
