@@ -1,43 +1,9 @@
 // `hashctl probe --command summary --json` against hostile peers, as a user runs it: every run prints
 // one JSON document of the contract with the right error kind, exit 0 or 1, and no stack trace; a
-// reply that can be repaired is ok. Spawns bin/hashctl (HASHCTL_E2E_SOURCE=1: src/entry.ts via tsx).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// reply that can be repaired is ok. Spawns bin/hashctl (support/hashctl-process.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Behaviour, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const entry = process.env.HASHCTL_E2E_SOURCE === '1' ? ['--import', 'tsx', 'src/entry.ts'] : ['bin/hashctl'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hashctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  // A hung run must fail the test, not hang it.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+import { runHashctl } from '../support/hashctl-process.js';
 
 let miners: FakeMiner[] = [];
 afterEach(async () => {
@@ -63,7 +29,7 @@ async function probe(behaviour: Behaviour, extra: string[] = []): Promise<Record
     '--retries',
     '0',
   ];
-  const run = await hashctl([...args, ...extra]);
+  const run = await runHashctl([...args, ...extra]);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   const doc = JSON.parse(run.stdout) as Record<string, unknown>;
   expect(doc).toMatchObject({ target: m.target.key, host: '127.0.0.1', port: m.port });
@@ -124,7 +90,7 @@ describe('probe against hostile peers', () => {
       [['probe', m.target.key, '--command', 'version'], {}],
       [['probe', m.target.key, '--command', 'version'], { HASHCTL_FORMAT: 'table' }],
     ] as const) {
-      const run = await hashctl([...args, '--timeout', '1s', '--retries', '0'], env);
+      const run = await runHashctl([...args, '--timeout', '1s', '--retries', '0'], env);
       expect(run.stdout + run.stderr, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
       expect(run.stdout, args.join(' ')).toContain('\\x1b]0;PWNED\\x07');
     }
@@ -133,7 +99,7 @@ describe('probe against hostile peers', () => {
       bytes: JSON.stringify({ STATUS: [{ STATUS: 'E', Code: 14, Msg: evil }] }),
     });
     miners.push(failing);
-    const run = await hashctl([
+    const run = await runHashctl([
       'probe',
       failing.target.key,
       '--command',
@@ -157,7 +123,7 @@ describe('probe against hostile peers', () => {
     });
     const m = await startFakeMiner({ kind: 'reply', bytes: body });
     miners.push(m);
-    const run = await hashctl(['probe', m.target.key, '--timeout', '2s', '--retries', '0']);
+    const run = await runHashctl(['probe', m.target.key, '--timeout', '2s', '--retries', '0']);
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.stdout).toContain(m.target.key);
   });
@@ -174,7 +140,7 @@ describe('probe against hostile peers', () => {
       ['--timeout', '100000d'],
       ['--max-bytes', '1GiB'],
     ]) {
-      const run = await hashctl(['probe', m.target.key, '--command', 'summary', '--json', ...flag]);
+      const run = await runHashctl(['probe', m.target.key, '--command', 'summary', '--json', ...flag]);
       expect(run.code, flag.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n'), flag.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(flag[0] === '--timeout' ? /timeout/ : /max-bytes/);

@@ -1,12 +1,8 @@
 // Ctrl-C during `hashctl probe`, as a user presses it: no request is sent after the signal (the
 // next one may be a write), the one in flight is cut short, what finished is printed, exit 130.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const entry = process.env.HASHCTL_E2E_SOURCE === '1' ? ['--import', 'tsx', 'src/entry.ts'] : ['bin/hashctl'];
+import { startHashctl } from '../support/hashctl-process.js';
 
 const GOOD =
   '{"STATUS":[{"STATUS":"S","Msg":"Summary","Description":"cgminer 4.11.1"}],"SUMMARY":[{"Elapsed":12,"GHS 5s":100}],"id":1}';
@@ -23,26 +19,7 @@ async function waitFor(check: () => boolean): Promise<void> {
 
 /** Runs hashctl, sends SIGINT once `ready()` holds, and returns what it printed. */
 function interrupted(args: string[], ready: () => boolean) {
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  const { child, done } = startHashctl(args);
   void waitFor(ready).then(() => setTimeout(() => child.kill('SIGINT'), 100));
   return done;
 }

@@ -1,11 +1,8 @@
-// End to end: `hashctl probe --command/--dump` as a user runs it, against fake miners on 127.0.0.1.
-// Spawns bin/hashctl (the bundle `npm test` builds first). HASHCTL_E2E_SOURCE=1 runs src/entry.ts
-// under tsx instead, for working on this area while other areas leave the bundle unbuildable.
-import { type ChildProcess, spawn } from 'node:child_process';
+// End to end: `hashctl probe --command/--dump` as a user runs it, against fake miners on 127.0.0.1
+// (bin/hashctl in a child process, see support/hashctl-process.ts).
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type FakeMiner,
@@ -14,42 +11,7 @@ import {
   closedPort,
   startFakeMiner,
 } from '../support/fake-miner.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const entry = process.env.HASHCTL_E2E_SOURCE === '1' ? ['--import', 'tsx', 'src/entry.ts'] : ['bin/hashctl'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  // A hung run must fail the test, not hang it.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  const done = new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { child, done };
-}
-
-const hashctl = (args: string[]) => start(args).done;
+import { runHashctl, startHashctl } from '../support/hashctl-process.js';
 
 let miners: FakeMiner[] = [];
 const dirs: string[] = [];
@@ -93,7 +55,7 @@ function stockAntminer(): Script {
 describe('hashctl probe --command', () => {
   it('prints one object for one host, with the decoded reply', async () => {
     const m = await miner(stockAntminer());
-    const run = await hashctl(['probe', m.target.key, '--command', 'summary', '--json', '--retries', '0']);
+    const run = await runHashctl(['probe', m.target.key, '--command', 'summary', '--json', '--retries', '0']);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ target: m.target.key, host: '127.0.0.1', port: m.port, ok: true });
@@ -106,7 +68,7 @@ describe('hashctl probe --command', () => {
   it('lists several targets in order with per-command errors and kinds, exit 1', async () => {
     const good = await miner(stockAntminer());
     const port = await closedPort();
-    const run = await hashctl([
+    const run = await runHashctl([
       'probe',
       good.target.key,
       `127.0.0.1:${port}`,
@@ -131,7 +93,7 @@ describe('hashctl probe --command', () => {
 
   it('sends a multi-command as one request and shows its keyed reply', async () => {
     const m = await miner(stockAntminer());
-    const run = await hashctl(['probe', m.target.key, '--command', 'summary+pools', '--json']);
+    const run = await runHashctl(['probe', m.target.key, '--command', 'summary+pools', '--json']);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.responses['summary+pools'].pools[0].POOLS).toEqual([{ name: 'pools' }]);
@@ -143,7 +105,15 @@ describe('hashctl probe --command', () => {
       kind: 'reply',
       bytes: cgminerReply('X', [], { Code: 27, Msg: "Switching to pool 1:'x'" }),
     });
-    const run = await hashctl(['probe', m.target.key, '--command', 'switchpool', '--param', '1', '--json']);
+    const run = await runHashctl([
+      'probe',
+      m.target.key,
+      '--command',
+      'switchpool',
+      '--param',
+      '1',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     expect(m.requests).toEqual(['{"command":"switchpool","parameter":"1"}']);
   });
@@ -153,7 +123,7 @@ describe('hashctl probe --command', () => {
       '{"STATUS":[{"STATUS":"S","When":1,"Code":70,"Msg":"CGMiner stats"}],"STATS":[{"Type":"S9"}{"STATS":0}],"id":1}';
     const m = await miner({ kind: 'reply', bytes: glued });
     const result = JSON.parse(
-      (await hashctl(['probe', m.target.key, '--command', 'stats', '--json'])).stdout,
+      (await runHashctl(['probe', m.target.key, '--command', 'stats', '--json'])).stdout,
     );
     expect(result.repairs).toEqual({ stats: ['glued objects'] });
     expect(result.responses.stats.STATS).toHaveLength(2);
@@ -161,7 +131,7 @@ describe('hashctl probe --command', () => {
 
   it('meets the deadline on a silent miner: kind timeout', async () => {
     const m = await miner({ kind: 'silent' });
-    const run = await hashctl([
+    const run = await runHashctl([
       'probe',
       m.target.key,
       '--command',
@@ -185,7 +155,7 @@ describe('hashctl probe --command', () => {
       kind: 'reply',
       bytes: cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }),
     });
-    const run = await hashctl([
+    const run = await runHashctl([
       'probe',
       http.target.key,
       empty.target.key,
@@ -211,7 +181,7 @@ describe('hashctl probe --command', () => {
 
   it('prints tab-separated lines when stdout is not a terminal', async () => {
     const m = await miner(stockAntminer());
-    const run = await hashctl(['probe', m.target.key, '--command', 'summary']);
+    const run = await runHashctl(['probe', m.target.key, '--command', 'summary']);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toContain(`${m.target.key}\tsummary\tSUMMARY\t0\tElapsed\t12`);
@@ -231,7 +201,7 @@ describe('hashctl probe --command', () => {
       ['probe', m.target.key, '--command', 'summary', '--wide'],
     ];
     for (const args of cases) {
-      const run = await hashctl(args);
+      const run = await runHashctl(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stdout).toBe('');
@@ -241,7 +211,7 @@ describe('hashctl probe --command', () => {
 
   it('stops starting targets on Ctrl-C and exits 130', async () => {
     const silent = await Promise.all([1, 2, 3, 4].map(() => miner({ kind: 'silent' })));
-    const { child, done } = start([
+    const { child, done } = startHashctl([
       'probe',
       ...silent.map((m) => m.target.key),
       '--command',
@@ -275,7 +245,7 @@ describe('hashctl probe --dump', () => {
         ? { kind: 'reply', bytes: SUMMARY }
         : { kind: 'reply', bytes: garbage, nul: false };
     });
-    const run = await hashctl([
+    const run = await runHashctl([
       'probe',
       m.target.key,
       '--command',
@@ -302,7 +272,15 @@ describe('hashctl probe --dump', () => {
     const m = await miner({ kind: 'reply', bytes: SUMMARY });
     // A folder where the summary's file should go.
     mkdirSync(join(dir, `127.0.0.1_${m.port}__summary.raw`));
-    const run = await hashctl(['probe', m.target.key, '--command', 'summary,pools', '--dump', dir, '--json']);
+    const run = await runHashctl([
+      'probe',
+      m.target.key,
+      '--command',
+      'summary,pools',
+      '--dump',
+      dir,
+      '--json',
+    ]);
     expect(run.code).toBe(1);
     expect(Object.keys(JSON.parse(run.stdout).responses)).toEqual(['summary', 'pools']);
     expect(run.stderr).toContain(`cannot write ${join(dir, `127.0.0.1_${m.port}__summary.raw`)}: EISDIR`);
@@ -313,7 +291,7 @@ describe('hashctl probe --dump', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
     dirs.push(dir);
     const m = await miner(stockAntminer());
-    const run = await hashctl(['probe', m.target.key, '--dump', dir, '--json']);
+    const run = await runHashctl(['probe', m.target.key, '--dump', dir, '--json']);
     expect(run.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(
       ['devs', 'pools', 'stats', 'summary', 'version'].map((c) => `127.0.0.1_${m.port}__${c}.raw`),
