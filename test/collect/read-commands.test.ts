@@ -7,9 +7,8 @@ import { parseHistoryOptions, runHistory } from '../../src/commands/history.js';
 import { parseLiveOptions, runLive } from '../../src/commands/live.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
-import { commandLogStatements } from '../../src/store/command-log.js';
 import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
-import { failedOutcome, okOutcome, tempDir } from '../store/helpers.js';
+import { failedOutcome, okOutcome, recordPause, tempDir } from '../store/helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -150,26 +149,7 @@ describe('hashctl live', () => {
         endedAt: t + 100,
         outcomes: [okOutcome(4001, { hashrate: { current_hs: 0, average_hs: 0, nominal_hs: 104e12 } })],
       });
-      const log = commandLogStatements(store.db);
-      const id = log.begin({
-        run_id: 'r',
-        ts: NOW - 60_000,
-        actor: 'op',
-        source: 'cli',
-        action: 'pause',
-        host: '127.0.0.1',
-        port: 4001,
-        dialect: null,
-        request: null,
-      });
-      log.finish(id, {
-        result: 'verified',
-        finished_at: NOW - 60_000,
-        error_kind: null,
-        error_code: null,
-        error_message: null,
-        verification: null,
-      });
+      recordPause(store.db, 4001, NOW - 60_000);
     } finally {
       store.close();
     }

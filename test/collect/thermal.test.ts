@@ -8,12 +8,11 @@ import { memoryContext } from '../../src/context.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import type { Farm } from '../../src/sim/index.js';
-import { commandLogStatements } from '../../src/store/command-log.js';
 import { type Store, openStore } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { startHealthyFarm } from '../support/farm.js';
 import type { ThermalConfig } from '../../src/thermal/config.js';
-import { makeSnapshot, target, tempDir } from '../store/helpers.js';
+import { makeSnapshot, recordPause, target, tempDir } from '../store/helpers.js';
 
 const HOUR = 3_600_000;
 let dir: string;
@@ -284,30 +283,9 @@ describe('collect with hysteresis', () => {
       hashrate: { current_hs: 0, average_hs: 0, nominal_hs: null },
       boards: makeSnapshot().boards.map((b) => ({ ...b, hashrate_hs: 0, status: 'dead' as const })),
     });
-    const log = commandLogStatements(store.db);
     const first = await runScript(store, [{ 4001: idle }]);
     expect(first[0]?.thermal).toMatchObject({ warn: 1 }); // not paused by hashctl: dead boards
-    log.finish(
-      log.begin({
-        run_id: 'r1',
-        ts: Date.UTC(2025, 5, 1, 11),
-        actor: 'op',
-        source: 'cli',
-        action: 'pause',
-        host: '127.0.0.1',
-        port: 4001,
-        dialect: null,
-        request: null,
-      }),
-      {
-        result: 'verified',
-        finished_at: Date.UTC(2025, 5, 1, 11),
-        error_kind: null,
-        error_code: null,
-        error_message: null,
-        verification: null,
-      },
-    );
+    recordPause(store.db, 4001, Date.UTC(2025, 5, 1, 11));
     const paused = await runScript(store, [{ 4001: idle }]);
     expect(paused[0]?.thermal).toMatchObject({ ok: 1, warn: 0 });
   });

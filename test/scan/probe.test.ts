@@ -231,20 +231,24 @@ describe('AdaptiveGate.enter', () => {
   });
 });
 
+/** An identifier with one connection at a time, 1 s deadlines and no retries. */
+const oneAtATime = () =>
+  new Identifier({
+    gate: new AdaptiveGate(1),
+    connectTimeoutMs: 1000,
+    replyTimeoutMs: 1000,
+    maxBytes: 1 << 20,
+    retries: 0,
+    now: Date.now,
+    sleep: async () => {},
+    random: () => 0.5,
+  });
+
 describe('Identifier', () => {
   it('stop() ends the open exchanges at once and opens no queued connection', async () => {
     const empty = await startService('empty');
     try {
-      const identifier = new Identifier({
-        gate: new AdaptiveGate(1),
-        connectTimeoutMs: 1000,
-        replyTimeoutMs: 1000,
-        maxBytes: 1 << 20,
-        retries: 0,
-        now: Date.now,
-        sleep: async () => {},
-        random: () => 0.5,
-      });
+      const identifier = oneAtATime();
       const target = { host: '127.0.0.1', port: empty.port, key: `127.0.0.1:${empty.port}` };
       const outcomes: string[] = [];
       await new Promise<void>((resolve) => {
@@ -273,16 +277,7 @@ describe('Identifier', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as { port: number }).port;
-      const identifier = new Identifier({
-        gate: new AdaptiveGate(1),
-        connectTimeoutMs: 1000,
-        replyTimeoutMs: 1000,
-        maxBytes: 1 << 20,
-        retries: 0,
-        now: Date.now,
-        sleep: async () => {},
-        random: () => 0.5,
-      });
+      const identifier = oneAtATime();
       // Stands for a bug in building the result, after the follow-up (the model is not in `version`).
       (identifier as unknown as { minerResult: () => never }).minerResult = () => {
         throw new Error('a bug in building the result');

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import type { Snapshot } from '../../src/miners/types.js';
 import type { MinerOutcome } from '../../src/store/index.js';
 import { targetKey } from '../../src/targets/types.js';
+import { commandLogStatements } from '../../src/store/command-log.js';
+import type { Db } from '../../src/store/types.js';
 
 export function tempDir(prefix = 'hashctl-store-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -72,4 +74,28 @@ export function failedOutcome(port: number, kind: 'timeout' | 'refused' = 'timeo
     error: { kind, message: `${kind} talking to miner` },
     elapsedMs: 5000,
   };
+}
+
+/** A verified `control pause` of 127.0.0.1:PORT at `ts`, as command_log keeps it. */
+export function recordPause(db: Db, port: number, ts: number): void {
+  const log = commandLogStatements(db);
+  const id = log.begin({
+    run_id: `pause-${port}-${ts}`,
+    ts,
+    actor: 'op',
+    source: 'cli',
+    action: 'pause',
+    host: '127.0.0.1',
+    port,
+    dialect: null,
+    request: null,
+  });
+  log.finish(id, {
+    result: 'verified',
+    finished_at: ts,
+    error_kind: null,
+    error_code: null,
+    error_message: null,
+    verification: null,
+  });
 }
