@@ -10,10 +10,10 @@ import { startHealthyFarm } from '../support/farm.js';
 import {
   antminerReplies,
   braiinsReplies,
-  DROP,
-  denied,
+  braiinsWithTempctrl,
   type FakeMiner,
   startFakeMiner,
+  TEMPCTRL_FAILURES,
 } from './fake-miner.js';
 import { airMiner } from './helpers.js';
 
@@ -244,14 +244,8 @@ describe('thermal check on hand-written replies', () => {
   });
 
   it('a failed tempctrl read is said by check (defaults apply, exit unchanged) and by limits (exit 1)', async () => {
-    for (const [tempctrl, kind] of [
-      [DROP, /^(reset|empty_reply)$/],
-      [denied('tempctrl'), /^denied$/],
-    ] as const) {
-      const miner = await startFakeMiner(
-        { ...braiinsReplies({ boards: [70, 69, 71] }), tempctrl },
-        'BOSminer+ 0.2.0',
-      );
+    for (const [tempctrl, kind] of TEMPCTRL_FAILURES) {
+      const miner = await braiinsWithTempctrl(tempctrl);
       miners.push(miner);
       const { code, json } = await check([miner.target]);
       const [result] = json.results;

@@ -22,6 +22,16 @@ export const denied = (command: string, description = 'BOSminer+ 0.2.0'): Record
   id: 1,
 });
 
+/** The ways a Braiins S9's tempctrl read fails, with the kind each is reported as. */
+export const TEMPCTRL_FAILURES: readonly (readonly [Record<string, unknown>, RegExp])[] = [
+  [DROP, /^(reset|empty_reply)$/],
+  [denied('tempctrl'), /^denied$/],
+];
+
+/** A Braiins OS S9 (boards 70/69/71 °C) whose tempctrl reply is `tempctrl`. */
+export const braiinsWithTempctrl = (tempctrl: Record<string, unknown>) =>
+  startFakeMiner({ ...braiinsReplies({ boards: [70, 69, 71] }), tempctrl }, 'BOSminer+ 0.2.0');
+
 export interface FakeMiner {
   port: number;
   target: string;

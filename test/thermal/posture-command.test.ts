@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { braiinsReplies, DROP, denied, type FakeMiner, startFakeMiner } from './fake-miner.js';
+import {
+  braiinsReplies,
+  braiinsWithTempctrl,
+  type FakeMiner,
+  startFakeMiner,
+  TEMPCTRL_FAILURES,
+} from './fake-miner.js';
 
 interface PostureJson {
   miners: {
@@ -102,14 +108,8 @@ describe('thermal posture', () => {
   });
 
   it('a failed tempctrl read is reported with its kind, not as limits the firmware lacks (exit 1)', async () => {
-    for (const [tempctrl, kind] of [
-      [DROP, /^(reset|empty_reply)$/],
-      [denied('tempctrl'), /^denied$/],
-    ] as const) {
-      const fake = await startFakeMiner(
-        { ...braiinsReplies({ boards: [70, 69, 71] }), tempctrl },
-        'BOSminer+ 0.2.0',
-      );
+    for (const [tempctrl, kind] of TEMPCTRL_FAILURES) {
+      const fake = await braiinsWithTempctrl(tempctrl);
       miners.push(fake);
       const { code, json } = await posture([fake.target]);
       const [miner] = json.miners;
