@@ -254,11 +254,15 @@ export const registerCollect: RegisterCommand = (program, env) => {
   program
     .command('collect')
     .description('poll miners into the local SQLite store, once (cron) or every --interval')
-    .option('--targets <spec...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)', collectValues)
+    .option(
+      '--targets <spec...>',
+      'miners (HOST[:PORT], CIDR, range, @FILE, -); at most 200,000',
+      collectValues,
+    )
     .option('--site <id>', 'site the miners belong to (default "default")')
     .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
     .option('--once', 'run one cycle and exit (for cron)')
-    .option('--interval <duration>', 'run a cycle every DURATION (e.g. 60s) until SIGINT/SIGTERM')
+    .option('--interval <duration>', 'run a cycle every DURATION (1s to 24d, e.g. 60s) until SIGINT/SIGTERM')
     .option(
       '--retain <duration>',
       `keep raw history this long; hourly rollups stay longer (default ${DEFAULT_RETAIN})`,
@@ -266,7 +270,7 @@ export const registerCollect: RegisterCommand = (program, env) => {
     .option('--config <file>', 'JSON config file (default $HASHCTL_CONFIG); flags override it')
     .option(
       '--upload <url>',
-      'also deliver each cycle to the cloud collector at URL (key: $HASHCTL_COLLECTOR_KEY or the config key_file)',
+      'also deliver each cycle to the cloud collector at URL (or upload.endpoint in the config; key: $HASHCTL_COLLECTOR_KEY or the config key_file)',
     )
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);

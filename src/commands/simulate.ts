@@ -180,7 +180,10 @@ export const registerSimulate: RegisterCommand = (program, env) => {
     .option('--host <address>', 'loopback address for --count miners', '127.0.0.1')
     .option('--base-port <port>', 'first port (0 = any free ports)', '4028')
     .option('--count <n>', 'number of miners on --host', '1')
-    .option('--addresses <cidr>', 'one miner per loopback address (e.g. 127.0.1.0/24) on --port')
+    .option(
+      '--addresses <cidr>',
+      'one miner per loopback address (e.g. 127.0.1.0/24) on --port; no --count/--host',
+    )
     .option('--ambient <celsius>', 'ambient temperature', '25')
     .option('--dead-boards <share>', 'share of miners with a dead hashboard (e.g. 5%)')
     .option('--failed-fans <share>', 'share of miners with a failed or worn fan (e.g. 5%)')
@@ -190,7 +193,7 @@ export const registerSimulate: RegisterCommand = (program, env) => {
       'latency=80ms,jitter=40ms,timeout=2%,hang=1%,malformed=1%,refused=1%,flap=1%,empty=1%',
     )
     .option('--fault-share <share>', 'share of miners the faults apply to (default 100%)')
-    .option('--restart-delay <duration>', 'how long a restarted miner stays unavailable', '3s')
+    .option('--restart-delay <duration>', 'how long a restarted miner stays unavailable (at most 24d)', '3s')
     .option('--inventory <file>', 'write the inventory (host:port per line) to a file instead of stdout')
     .option('--log <file>', 'append every received command as NDJSON')
     .action(async (raw: Record<string, unknown>, command: Command) => {
