@@ -178,13 +178,19 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     temp_inlet_c: maxOf([t.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)]),
     power_w: power,
     efficiency_j_per_th: round(efficiency, 2),
-    pools: pools.map((pool) => ({
-      ...pool,
-      url: safe(pool.url) ?? '',
-      user: safe(pool.user),
-      status: safe(pool.status),
-    })),
-    errors: errors.map((error) => ({ ...error, message: safe(error.message) ?? '' })),
+    // Copied only when a string changes: the usual pool list is returned as it is.
+    pools: pools.map((pool) => {
+      const url = safe(pool.url) ?? '';
+      const user = safe(pool.user);
+      const status = safe(pool.status);
+      return url === pool.url && user === pool.user && status === pool.status
+        ? pool
+        : { ...pool, url, user, status };
+    }),
+    errors: errors.map((error) => {
+      const message = safe(error.message) ?? '';
+      return message === error.message ? error : { ...error, message };
+    }),
     state,
     cooling,
   };
