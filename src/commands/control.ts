@@ -10,6 +10,7 @@ import type { CommandLogStatements } from '../store/command-log.js';
 import { parseDuration, parseIntFlag } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import { perTargetJson } from '../output/render.js';
 
 export interface ControlCommandOptions {
   targets: string[];
@@ -272,15 +273,6 @@ function detailOf(result: TargetControlResult): string {
   if (result.verification && !parts.includes(result.verification.detail))
     parts.push(result.verification.detail);
   return parts.join('; ') || '-';
-}
-
-/** One JSON document either way (hashctl.md §3): the single host's object, or `{"results":[…]}`. */
-function perTargetJson<T extends object>(
-  results: readonly T[],
-  singleHost: boolean,
-): T | { results: readonly T[] } {
-  const only = results[0];
-  return singleHost && results.length === 1 && only !== undefined ? only : { results };
 }
 
 /**

@@ -124,9 +124,8 @@ async function runRawProbe(
 
   if (globals.json) {
     const ordered = results.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
-    const { writeJson } = await import('../output/render.js');
-    if (targets.singleHost && ordered.length === 1) writeJson(ctx.stdout, ordered[0]);
-    else writeJson(ctx.stdout, { results: ordered });
+    const { perTargetJson, writeJson } = await import('../output/render.js');
+    writeJson(ctx.stdout, perTargetJson(ordered, targets.singleHost));
   }
   if (dump && !globals.quiet) {
     ctx.stderr.write(

@@ -303,8 +303,7 @@ export async function runSnapshotProbe(
 
   if (globals.json) {
     const objects = results.map(([, row, elapsed]) => jsonResult(row, elapsed));
-    if (targets.singleHost === true && objects.length === 1) render.writeJson(ctx.stdout, objects[0]);
-    else render.writeJson(ctx.stdout, { results: objects });
+    render.writeJson(ctx.stdout, render.perTargetJson(objects, targets.singleHost));
   } else {
     const paint = await render.palette(globals.color);
     const all = columns(render.formatHashrate, formatDuration);

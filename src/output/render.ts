@@ -84,6 +84,18 @@ export function writeJson(out: OutStream, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * The per-target JSON document (hashctl.md §3): the one target's object when the user named one
+ * single host, otherwise `{"results":[…]}` (probe and control).
+ */
+export function perTargetJson<T extends object>(
+  results: readonly T[],
+  singleHost: boolean | undefined,
+): T | { results: readonly T[] } {
+  const only = results[0];
+  return singleHost === true && results.length === 1 && only !== undefined ? only : { results };
+}
+
 export function writeNdjson(out: OutStream, value: unknown): void {
   out.write(`${JSON.stringify(value)}\n`);
 }
