@@ -3,6 +3,7 @@
 // once (in `settle`). Errors are MinerError with a kind from the contract and `requestSent` set.
 import { createConnection, type Socket } from 'node:net';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
+import { type ReplyBudget, processReplyBudget } from './budget.js';
 import { FrameReader } from './frame.js';
 
 export interface ExchangeOptions {
@@ -22,6 +23,8 @@ export interface ExchangeOptions {
    * rejecting, so that the caller can look for a whole reply in them (decodeUnfinished).
    */
   keepUnfinished?: boolean;
+  /** What all replies in flight may hold together (default: the process's, shared by every client). */
+  budget?: ReplyBudget;
 }
 
 export interface ExchangeResult {
@@ -71,6 +74,8 @@ export const failureMessages = {
       ? `no reply from ${where} within ${ms}ms`
       : `reply from ${where} incomplete after ${ms}ms (${received} bytes)`,
   tooLarge: (where: string, maxBytes: number) => `reply from ${where} is larger than ${maxBytes} bytes`,
+  overBudget: (where: string, received: number, budgetBytes: number) =>
+    `reply from ${where} cut at ${received} bytes: the replies in flight hold over ${Math.round(budgetBytes / 2 ** 20)} MiB together`,
   empty: (where: string) => `${where} closed the connection without a reply`,
   closed: (where: string) => `connection to ${where} closed unexpectedly`,
   invalid: (where: string, reason: string) => `cannot connect to ${where}: ${reason}`,
@@ -100,6 +105,7 @@ const readBuffer = new Uint8Array(64 * 1024);
 export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
   const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes, keepUnfinished } =
     options;
+  const budget = options.budget ?? processReplyBudget;
   const where = failureMessages.where(host, port);
   return new Promise<ExchangeResult>((resolve, reject) => {
     if (signal?.aborted) {
@@ -107,6 +113,9 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
       return;
     }
     const reader = new FrameReader(maxBytes);
+    budget.open();
+    /** Bytes this reply took from the budget: given back when it settles. */
+    let taken = 0;
     let connected = false;
     let requestSent = false;
     let settled = false;
@@ -115,6 +124,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     const settle = (outcome: { error: Error } | { result: ExchangeResult }): void => {
       if (settled) return;
       settled = true;
+      budget.close(taken);
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
@@ -169,6 +179,17 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
           buffer: readBuffer,
           callback: (nread: number, buffer: Uint8Array) => {
             if (settled) return false;
+            // Within the reply's own cap, the bytes must also fit the budget of all replies in flight.
+            if (reader.length + nread <= maxBytes) {
+              if (!budget.take(taken, nread)) {
+                fail(
+                  'too_large',
+                  failureMessages.overBudget(where, reader.length + nread, budget.totalBytes),
+                );
+                return false;
+              }
+              taken += nread;
+            }
             // The buffer is shared by every socket and refilled by the next read: keep a copy
             // (Uint8Array#slice copies; on a Buffer, slice would be a view).
             const state = reader.push(Uint8Array.prototype.slice.call(buffer, 0, nread));
