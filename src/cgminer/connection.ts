@@ -3,7 +3,7 @@
 // once (in `settle`). Errors are MinerError with a kind from the contract and `requestSent` set.
 import { createConnection, type Socket } from 'node:net';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
-import { type ReplyBudget, processReplyBudget } from './budget.js';
+import { processReplyBudget, type ReplyBudget } from './budget.js';
 import { FrameReader } from './frame.js';
 
 export interface ExchangeOptions {
@@ -136,6 +136,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
         onBytes?.(outcome.result.bytes);
         resolve(outcome.result);
       }
+      reader.clear();
     };
     const fail = (kind: MinerErrorKind, message: string, cause?: unknown): void =>
       settle({ error: new MinerError(kind, message, { cause, requestSent }) });

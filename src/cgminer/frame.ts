@@ -174,6 +174,15 @@ export class FrameReader {
     return this.received;
   }
 
+  /**
+   * Lets go of the bytes kept (the caller has what it needs). An Error built inside a socket callback
+   * keeps that callback's closure alive through its captured stack, and with it this reader: a
+   * thousand failed replies held for a report must not hold their bytes too.
+   */
+  clear(): void {
+    this.chunks.length = 0;
+  }
+
   /** The bytes kept (everything up to the cap), joined. */
   bytes(): Uint8Array {
     if (this.chunks.length === 1) return this.chunks[0] as Uint8Array;

@@ -7,6 +7,7 @@
 // costs. So a probe is one object (the socket itself), its listeners are shared functions, and the
 // MinerError of a failure is built only when someone asks for it.
 import { Socket } from 'node:net';
+import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
 import { isForeignBanner } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
@@ -20,6 +21,8 @@ export interface ProberOptions {
   replyTimeoutMs: number;
   /** Reply cap: one byte more and the socket is destroyed (`too_large`). */
   maxBytes: number;
+  /** What all replies in flight may hold together (default: the process's, as for the client). */
+  budget?: ReplyBudget;
   clock?: MonotonicClock;
 }
 
@@ -31,6 +34,7 @@ type FailureDetail =
   | 'connect_timeout'
   | 'reply_timeout'
   | 'too_large'
+  | 'over_budget'
   | 'empty'
   | 'closed'
   | 'invalid'
@@ -69,6 +73,8 @@ export class ProbeFailure {
         return failureMessages.replyTimeout(at, this.figure, this.received);
       case 'too_large':
         return failureMessages.tooLarge(at, this.figure);
+      case 'over_budget':
+        return failureMessages.overBudget(at, this.received, this.figure);
       case 'empty':
         return failureMessages.empty(at);
       case 'closed':
@@ -104,6 +110,8 @@ class ProbeSocket extends Socket {
   connectTicket = -1;
   replyTicket = -1;
   reader: FrameReader | null = null;
+  /** Bytes this reply took from the budget of all replies in flight. */
+  taken = 0;
 
   constructor(
     readonly prober: Prober,
@@ -137,6 +145,7 @@ class ProbeSocket extends Socket {
     if (this.settled) return false;
     this.settled = true;
     this.prober.forget(this.connectTicket, this.replyTicket);
+    this.prober.budget.close(this.taken);
     this.destroy();
     return true;
   }
@@ -158,9 +167,20 @@ function onConnect(this: ProbeSocket): void {
 function onData(this: ProbeSocket, chunk: Buffer): void {
   if (this.settled) return;
   if (this.reader === null) this.reader = new FrameReader(this.prober.maxBytes);
+  const { budget, maxBytes } = this.prober;
+  if (this.reader.length + chunk.length <= maxBytes) {
+    if (!budget.take(this.taken, chunk.length)) {
+      this.fail('too_large', 'over_budget', null, budget.totalBytes);
+      this.reader.clear();
+      return;
+    }
+    this.taken += chunk.length;
+  }
   const state = this.reader.push(chunk);
   if (state === 'complete') this.succeed(this.reader.bytes());
-  else if (state === 'too_large') this.fail('too_large', 'too_large', null, this.prober.maxBytes);
+  else if (state === 'too_large') this.fail('too_large', 'too_large', null, maxBytes);
+  // Settled either way: what a failure report keeps must not keep the bytes too.
+  if (state !== 'reading') this.reader.clear();
 }
 
 function onEnd(this: ProbeSocket): void {
@@ -178,12 +198,14 @@ function onClose(this: ProbeSocket): void {
 
 export class Prober {
   readonly maxBytes: number;
+  readonly budget: ReplyBudget;
   private readonly connectDeadlines: DeadlineQueue<ProbeSocket>;
   private readonly replyDeadlines: DeadlineQueue<ProbeSocket>;
 
   constructor(options: ProberOptions) {
     const { connectTimeoutMs, replyTimeoutMs, clock } = options;
     this.maxBytes = options.maxBytes;
+    this.budget = options.budget ?? processReplyBudget;
     this.connectDeadlines = new DeadlineQueue<ProbeSocket>(
       connectTimeoutMs,
       (probe) => {
@@ -212,6 +234,7 @@ export class Prober {
   /** Connects to host:port, sends `request` once connected, and calls `done` with the reply or why not. */
   start(host: string, port: number, request: Uint8Array, done: ProbeDone): void {
     const probe = new ProbeSocket(this, host, port, request, done);
+    this.budget.open();
     probe.connectTicket = this.connectDeadlines.add(probe);
     probe.replyTicket = this.replyDeadlines.add(probe);
     probe.on('connect', onConnect);

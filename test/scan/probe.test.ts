@@ -2,11 +2,13 @@
 // request, one reply) against real servers on 127.0.0.1, and the gate's callback entry.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplyBudget } from '../../src/cgminer/budget.js';
 import { MinerError } from '../../src/errors.js';
 import { DeadlineQueue } from '../../src/scan/deadlines.js';
 import { AdaptiveGate, STARTS_PER_TURN } from '../../src/scan/gate.js';
 import { Identifier, ScanFailure, ScanStopped } from '../../src/scan/identify.js';
 import { type ProbeFailure, Prober } from '../../src/scan/probe.js';
+import { startFakeMiner } from '../support/fake-miner.js';
 import { closedPort, type Service, startService } from './support/services.js';
 
 const REQUEST = new TextEncoder().encode('{"command":"version"}');
@@ -181,6 +183,26 @@ describe('Prober', () => {
     expect(large.error).toMatchObject({ kind: 'too_large', requestSent: true });
     expect(prober.inFlight + small.inFlight).toBe(0);
     expect(timeoutsActive()).toBeLessThanOrEqual(before); // every deadline timer is gone
+  });
+
+  it('cuts endless replies at their share of the budget of all replies in flight', async () => {
+    const endless = await Promise.all([1, 2, 3, 4].map(() => startFakeMiner({ kind: 'endless' })));
+    const slow = await startFakeMiner({ kind: 'trickle', bytes: VERSION_REPLY, chunkSize: 8, delayMs: 5 });
+    try {
+      // Each reply may hold 8 MiB alone; together, 256 KiB.
+      const budget = new ReplyBudget(256 * 1024, 16 * 1024);
+      const prober = new Prober({ ...options, maxBytes: 8 * 2 ** 20, budget });
+      const outcomes = await Promise.all([...endless, slow].map((m) => probe(prober, m.port)));
+      for (const outcome of outcomes.slice(0, 4)) {
+        expect(outcome.error).toMatchObject({ kind: 'too_large', requestSent: true });
+        expect(outcome.error?.message).toMatch(/cut at \d+ bytes: the replies in flight hold over/);
+      }
+      expect(outcomes[4]?.error).toBeNull();
+      expect(outcomes[4]?.text).toBe(`${VERSION_REPLY}\0`);
+      expect(budget.heldBytes).toBe(0);
+    } finally {
+      await Promise.all([...endless, slow].map((m) => m.close()));
+    }
   });
 });
 
