@@ -1,12 +1,13 @@
 // Memory held by replies still being read, across every exchange of the process. Each reply has its
 // cap (--max-bytes, 8 MiB by default), but a thousand miners streaming endless replies at once would
 // hold 8 GB before any cap is reached: past the budget, a reply holding more than its share of it is
-// cut (`too_large`). Real replies stay under 50 KB (CGMINER-API.md §12 #23), far below any share.
+// cut (`too_large`). Real replies stay under 50 KB (CGMINER-API.md §12 #23), and no reply is cut
+// for the budget below MIN_REPLY_SHARE_BYTES, five times that.
 
 /** What the process's replies in flight may hold together (a reply read alone is bounded by its cap only). */
 export const REPLY_BUDGET_BYTES = 64 * 1024 * 1024;
-/** A reply is never cut for the budget below this, however many are in flight. */
-export const MIN_REPLY_SHARE_BYTES = 64 * 1024;
+/** A reply is never cut for the budget below this, however many are in flight (a join of a HonorKnight's replies fits). */
+export const MIN_REPLY_SHARE_BYTES = 256 * 1024;
 
 export class ReplyBudget {
   private held = 0;

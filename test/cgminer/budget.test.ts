@@ -2,7 +2,7 @@
 // reply's own cap at once. Pure rules first, then real exchanges against servers on 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplyBudget } from '../../src/cgminer/budget.js';
+import { MIN_REPLY_SHARE_BYTES, ReplyBudget } from '../../src/cgminer/budget.js';
 import { type ExchangeResult, exchange } from '../../src/cgminer/connection.js';
 import { MinerError } from '../../src/errors.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
@@ -120,6 +120,23 @@ describe('exchange within a budget of all replies in flight', () => {
     expect(good.value.terminated).toBe(true);
     expect(good.value.bytes.length).toBe(stats.length + 1);
     expect(budget.heldBytes).toBe(0);
+  });
+
+  it('never cuts a real reply, the largest known (HonorKnight stats, 49 KB) included', async () => {
+    const honorknight = readFileSync(new URL('honorknight__stats.json', SAMPLES));
+    for (let i = 0; i < 4; i++) miners.push(await startFakeMiner({ kind: 'endless' }));
+    miners.push(await startFakeMiner({ kind: 'trickle', bytes: honorknight, chunkSize: 4096, delayMs: 5 }));
+    // A budget spent many times over: each reply still gets the minimum share (256 KiB).
+    const budget = new ReplyBudget(16 * 1024);
+    const outcomes = await Promise.all(miners.map((m) => run(m, budget, 8 * 2 ** 20)));
+    for (const outcome of outcomes.slice(0, 4)) {
+      expect(((outcome as { error: unknown }).error as MinerError).kind).toBe('too_large');
+      // Cut on the read that would have taken it past its share (a read is at most 64 KiB).
+      expect(outcome.kept()).toBeGreaterThan(MIN_REPLY_SHARE_BYTES - 64 * 1024);
+    }
+    const good = outcomes[4] as { value: ExchangeResult };
+    expect(good.value.bytes.length).toBe(honorknight.length + 1);
+    expect(MIN_REPLY_SHARE_BYTES).toBeGreaterThan(4 * honorknight.length);
   });
 
   it('lets a reply read alone grow past the budget to its own cap', async () => {
