@@ -66,9 +66,11 @@ export function historyStatements(db: Db) {
     'SELECT min(ts) AS ts FROM telemetry_history WHERE miner_id = ?',
   );
   const exportRows = db.prepare<[number, number], ExportRow>(EXPORT_SQL);
-  const deleteChunk = db.prepare<[number, number, number]>(
-    `DELETE FROM telemetry_history WHERE id IN (
-       SELECT id FROM telemetry_history WHERE site_id = ? AND ts < ? LIMIT ?)`,
+  const nthTs = db.prepare<[number, number, number], { ts: number }>(
+    'SELECT ts FROM telemetry_history WHERE site_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
+  );
+  const deleteBefore = db.prepare<[number, number]>(
+    'DELETE FROM telemetry_history WHERE site_id = ? AND ts < ?',
   );
   return {
     insert(row: HistoryInsert): void {
@@ -85,8 +87,13 @@ export function historyStatements(db: Db) {
       return exportRows.iterate(siteId, since);
     },
     /** Deletes up to `limit` rows older than `cutoff`; callers loop so no transaction grows huge. */
-    deleteChunk(siteId: number, cutoff: number, limit: number): number {
-      return deleteChunk.run(siteId, cutoff, limit).changes;
+    /** The ts of the row `offset` rows into the site's history before `before`, oldest first (null: fewer rows). */
+    nthTsBefore(siteId: number, before: number, offset: number): number | null {
+      return nthTs.get(siteId, before, offset)?.ts ?? null;
+    },
+    /** Deletes the site's rows before `before`: whole cycles, since every row of a cycle has its start as ts. */
+    deleteBefore(siteId: number, before: number): number {
+      return deleteBefore.run(siteId, before).changes;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Db } from './types.js';
 export const HOUR_MS = 3_600_000;
 export const DEFAULT_RETAIN_MS = 30 * 24 * HOUR_MS;
 export const DEFAULT_ROLLUP_RETAIN_MS = 400 * 24 * HOUR_MS;
-/** Rows deleted per transaction, so the collector's next write never waits long. */
+/** Rows deleted per transaction (whole cycles, so a little more), so the collector's next write never waits long. */
 const DELETE_CHUNK_ROWS = 20_000;
 /** Hours aggregated per transaction when catching up. */
 const ROLLUP_CHUNK_HOURS = 6;
@@ -24,6 +24,8 @@ export interface MaintenanceOptions {
   rollupRetainMs?: number;
   /** Run even if it already ran this hour. */
   force?: boolean;
+  /** Raw rows deleted per transaction (rounded up to whole cycles); tests make it small. */
+  deleteChunkRows?: number;
 }
 
 export interface MaintenanceResult {
@@ -133,13 +135,24 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rolledThrough = to;
     }
     store.transaction(() => meta.set(rolledKey(site.id), rolledThrough));
-    // 2. Delete raw rows past retention, never before they were rolled up.
+    // 2. Delete raw rows past retention, never before they were rolled up; whole cycles at a time,
+    // each with its collection_runs row in the same transaction, so that a kill between two
+    // chunks leaves only whole cycles (every row of a cycle carries the cycle's start as ts).
     const cutoff = Math.min(options.now - retainMs, rolledThrough);
     for (;;) {
-      const deleted = store.transaction(() => history.deleteChunk(site.id, cutoff, DELETE_CHUNK_ROWS));
-      result.historyDeleted += deleted;
-      if (deleted < DELETE_CHUNK_ROWS) break;
+      const oldest = rollups.oldestHistoryTs(site.id);
+      if (oldest === null || oldest >= cutoff) break;
+      // Up to the cycle the chunk ends in, exclusive; at least the oldest cycle, however large.
+      const bound = Math.max(
+        history.nthTsBefore(site.id, cutoff, options.deleteChunkRows ?? DELETE_CHUNK_ROWS) ?? cutoff,
+        oldest + 1,
+      );
+      store.transaction(() => {
+        result.historyDeleted += history.deleteBefore(site.id, bound);
+        result.runsDeleted += runs.deleteBefore(site.id, bound);
+      });
     }
+    // Runs that stored no rows (none of their miners polled) go too.
     result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),

@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   HOUR_MS,
-  type Store,
   openStore,
   rollupStatements,
   runMaintenance,
+  Store,
   writeCycle,
 } from '../../src/store/index.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
@@ -101,5 +101,46 @@ describe('runMaintenance', () => {
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
     runMaintenance(store, { now: T0 + 10 * DAY, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(0);
+  });
+
+  it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
+    fill(T0, 24); // 72 cycles of 2 miners
+    const rows = () => count('SELECT count(*) FROM telemetry_history');
+    const before = rows();
+    /** Dies (as a kill would) right after the first transaction that deleted history rows commits. */
+    class KilledAfterFirstDelete extends Store {
+      override transaction<T>(fn: (db: Store['db']) => T): T {
+        const result = super.transaction(fn);
+        if (rows() < before) throw new Error('killed');
+        return result;
+      }
+    }
+    const killed = new KilledAfterFirstDelete(store.db, store.path, false);
+    // Five rows a chunk: never a multiple of a cycle's two.
+    expect(() => runMaintenance(killed, { now: T0 + 2 * DAY, retainMs: DAY, deleteChunkRows: 5 })).toThrow(
+      'killed',
+    );
+    expect(rows()).toBeLessThan(before);
+    expect(rows()).toBeGreaterThan(0);
+    const partial = store.db
+      .prepare(
+        `SELECT r.id, r.polled, (SELECT count(*) FROM telemetry_history h WHERE h.run_id = r.id) AS stored
+         FROM collection_runs r WHERE stored <> r.polled`,
+      )
+      .all();
+    expect(partial).toEqual([]);
+    expect(
+      count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)'),
+    ).toBe(0);
+    // The next maintenance finishes the job.
+    const result = runMaintenance(store, {
+      now: T0 + 2 * DAY,
+      retainMs: DAY,
+      deleteChunkRows: 5,
+      force: true,
+    });
+    expect(rows()).toBe(0);
+    expect(count('SELECT count(*) FROM collection_runs')).toBe(0);
+    expect(result.historyDeleted).toBeGreaterThan(0);
   });
 });
