@@ -2,7 +2,8 @@
 // I/O, no clock; odd or missing input gives null data, never an exception.
 import type { DecodedReply } from '../cgminer/types.js';
 import type { MinerError } from '../errors.js';
-import { type Identity, detect } from './detect.js';
+import { terminalSafe } from '../output/terminal.js';
+import { detect, type Identity } from './detect.js';
 import { parseAftermarket } from './dialects/aftermarket.js';
 import { parseAntminer } from './dialects/antminer.js';
 import { parseAvalon } from './dialects/avalon.js';
@@ -10,10 +11,10 @@ import { parseBraiins } from './dialects/braiins.js';
 import {
   type BoardDraft,
   type DialectInput,
+  emptyTelemetry,
   MAX_BOARDS,
   MAX_FANS,
   MAX_POOLS,
-  emptyTelemetry,
   type Telemetry,
 } from './dialects/common.js';
 import { parseGeneric } from './dialects/generic.js';
@@ -21,7 +22,6 @@ import { parseInnosilicon } from './dialects/innosilicon.js';
 import { parseLuxos } from './dialects/luxos.js';
 import { parseSealminer } from './dialects/sealminer.js';
 import { parseWhatsminer } from './dialects/whatsminer.js';
-import { terminalSafe } from '../output/terminal.js';
 import { isHydroModel, lookupModel } from './models.js';
 import { parsePools } from './pools.js';
 import { Replies } from './replies.js';
@@ -42,6 +42,14 @@ const DIALECTS: Record<Identity['family'], (input: DialectInput) => Telemetry> =
 
 /** Below this a SHA-256 machine would beat every ASIC ever built: the power field is wrong, not the miner. */
 const MIN_PLAUSIBLE_J_PER_TH = 5;
+
+/**
+ * Above this a single machine's rate is a broken field, not a miner (the largest rack units do about
+ * 1 PH/s): kept, it would swamp the farm's total, or overflow it to Infinity.
+ */
+const MAX_PLAUSIBLE_HS = 1e17;
+/** No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm). */
+const MAX_PLAUSIBLE_RPM = 100_000;
 
 type SnapshotError = Snapshot['errors'][number];
 
@@ -122,12 +130,22 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   };
   const pools = bounded(t.pools ?? parsePools(replies.section('pools', 'POOLS')), MAX_POOLS, 'pools');
   const drafts = bounded(t.boards, MAX_BOARDS, 'boards');
-  const fans = bounded(t.fans, MAX_FANS, 'fans');
+  const fans = bounded(t.fans, MAX_FANS, 'fans').map((fan) => {
+    if (fan.rpm === null || (fan.rpm >= 0 && fan.rpm <= MAX_PLAUSIBLE_RPM)) return fan;
+    errors.push({ code: 'implausible_fan', message: `fan ${fan.index} reported ${fan.rpm} rpm; ignored` });
+    return { ...fan, rpm: null };
+  });
   const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
   const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
 
-  const current = t.hashrate.current_hs;
-  const average = t.hashrate.average_hs;
+  const plausibleRate = (value: number | null, what: string): number | null => {
+    if (value === null || (value >= 0 && value <= MAX_PLAUSIBLE_HS)) return value;
+    errors.push({ code: 'implausible_hashrate', message: `reported ${what} hashrate ${value} H/s; ignored` });
+    return null;
+  };
+  const current = plausibleRate(t.hashrate.current_hs, 'current');
+  const average = plausibleRate(t.hashrate.average_hs, 'average');
+  const nominal = plausibleRate(t.hashrate.nominal_hs, 'nominal');
   const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
   const boards = drafts.map((draft) => finishBoard(draft, state));
 
@@ -166,7 +184,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     model: safe(identity.model),
     firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
     algorithm: identity.algorithm,
-    hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(t.hashrate.nominal_hs) },
+    hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(nominal) },
     uptime_s: t.uptime_s,
     accepted,
     rejected,

@@ -63,8 +63,14 @@ function sumOf(values: (number | null | undefined)[]): number | null {
   return total;
 }
 
+/**
+ * For INTEGER columns: a figure past 2^53 (a broken field) is not a count or a speed, and past 2^63
+ * SQLite's STRICT table would refuse the whole cycle's transaction for it.
+ */
 function wholeOrNull(value: number | null): number | null {
-  return value === null ? null : Math.round(value);
+  if (value === null) return null;
+  const whole = Math.round(value);
+  return Number.isSafeInteger(whole) ? whole : null;
 }
 
 export function compactMetrics(snapshot: Snapshot): CompactMetrics {

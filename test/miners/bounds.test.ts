@@ -49,6 +49,21 @@ describe('normalize on hostile sizes', () => {
     expect(s.errors.map((e) => e.code)).toContain('implausible_count');
   });
 
+  it('ignores impossible fan speeds and hashrates, and says so', () => {
+    const s = statsWith({ 'GHS 5s': 1e298, 'GHS av': 1e298, fan_num: 2, fan1: 1e19, fan2: 5400 });
+    expect(s.hashrate.current_hs).toBeNull();
+    expect(s.hashrate.average_hs).toBeNull();
+    expect(s.fans.map((f) => f.rpm)).toEqual([null, 5400]);
+    const codes = s.errors.map((e) => e.code);
+    expect(codes).toContain('implausible_hashrate');
+    expect(codes).toContain('implausible_fan');
+    // The farm's real figures pass untouched.
+    const real = statsWith({ 'GHS 5s': 110_000, fan_num: 1, fan1: 6000 });
+    expect(real.hashrate.current_hs).toBe(110e12);
+    expect(real.fans.map((f) => f.rpm)).toEqual([6000]);
+    expect(real.errors.map((e) => e.code)).not.toContain('implausible_fan');
+  });
+
   it('drops a negative board hashrate instead of showing it', () => {
     const s = statsWith({ chain_rate1: '-5', chain_acn1: 76, chain_rate2: '100', chain_acn2: 76 });
     expect(s.boards[0]?.hashrate_hs).toBeNull();

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
+import { liveStatements, openStore, type Store, siteStatements, writeCycle } from '../../src/store/index.js';
 import { LIVE_BY_SITE_SQL } from '../../src/store/live.js';
-import { type Store, liveStatements, openStore, siteStatements, writeCycle } from '../../src/store/index.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
 let dir: string;
@@ -116,6 +116,28 @@ describe('writeCycle', () => {
     const byName = store.db.prepare(LIVE_BY_SITE_SQL).all(siteId) as Record<string, unknown>[];
     expect(built.map((row) => Object.keys(row))).toEqual(byName.map((row) => Object.keys(row)));
     expect(built).toEqual(byName);
+  });
+
+  it('stores a cycle whose counts do not fit an integer column, with those figures unknown', () => {
+    // Past 2^63 the STRICT INTEGER columns refuse the value, and with it the whole cycle.
+    const broken = okOutcome(4001, {
+      fans: [
+        { index: 0, rpm: 1e19 },
+        { index: 1, rpm: 1e300 },
+      ],
+      accepted: 1e20,
+    });
+    const summary = writeCycle(store, {
+      site: 'default',
+      startedAt: 1_700_000_000_000,
+      endedAt: 1_700_000_001_000,
+      outcomes: [broken, okOutcome(4002)],
+    });
+    expect(summary).toMatchObject({ polled: 2, ok: 2 });
+    expect(
+      store.db.prepare('SELECT fan_min_rpm, accepted FROM telemetry_history ORDER BY miner_id LIMIT 1').get(),
+    ).toEqual({ fan_min_rpm: null, accepted: null });
+    expect(count('SELECT count(*) FROM telemetry_live')).toBe(2);
   });
 
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {
