@@ -116,9 +116,13 @@ export async function runHistory(
   const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
   const values = resample(points, width).map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);
-  ctx.stdout.write(
-    `${plot(values, { height: CHART_HEIGHT, format: (x) => x.toFixed(opts.metric === 'fans' ? 0 : 2).padStart(11) })}\n`,
-  );
+  const bounds = chartBounds(values, CHART_HEIGHT);
+  if (bounds === null) {
+    ctx.stdout.write(`${' '.repeat(12)}(no chart: values out of range; see --json)\n`);
+  } else {
+    const format = (x: number) => x.toFixed(opts.metric === 'fans' ? 0 : 2).padStart(11);
+    ctx.stdout.write(`${plot(values, { height: CHART_HEIGHT, format, ...bounds })}\n`);
+  }
   const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
   const first = when(points[0]!.ts);
   const last = when(points[points.length - 1]!.ts);
@@ -152,3 +156,27 @@ export const registerHistory: RegisterCommand = (program, env) => {
       env.exit(await runHistory(await parseHistoryOptions(miner, raw, env.ctx), globals, env.ctx));
     });
 };
+
+/**
+ * The chart's value range, widened where asciichart would loop for ever: it steps one row at a time
+ * from round(min × height / range), and past 2^53 a step no longer changes the number (a flat line
+ * at 78.3 °C whose averages differ by a rounding error, or a value of 1e289). {} keeps asciichart's
+ * own range; null: a value that cannot be drawn at all.
+ */
+export function chartBounds(
+  values: readonly number[],
+  height: number,
+): { min?: number; max?: number } | null {
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return null;
+  let min = values[0] as number;
+  let max = min;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  // Rows are labelled from round(value × height / span): keep that under 10^4 rows from zero.
+  const span = Math.max(max - min, (Math.max(Math.abs(min), Math.abs(max)) * height) / 1e4, 1e-9);
+  if (span === max - min) return {};
+  const middle = min / 2 + max / 2;
+  return { min: middle - span / 2, max: middle + span / 2 };
+}

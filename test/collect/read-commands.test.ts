@@ -1,10 +1,10 @@
 // live, history and export against a database filled through writeCycle.
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseGlobals } from '../../src/commands/shared.js';
 import { parseExportOptions, runExport } from '../../src/commands/export.js';
-import { parseHistoryOptions, runHistory } from '../../src/commands/history.js';
+import { chartBounds, parseHistoryOptions, runHistory } from '../../src/commands/history.js';
 import { parseLiveOptions, runLive } from '../../src/commands/live.js';
+import { parseGlobals } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
 import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
@@ -240,6 +240,39 @@ describe('hashctl history', () => {
     expect(out.points.map((p: { source: string }) => p.source)).toEqual(['hourly']);
     // The hour average of 100..129 TH/s.
     expect(out.points[0].value).toBeCloseTo(114.5e12, -6);
+  });
+
+  it('draws flat and huge series instead of looping for ever', async () => {
+    // A day at 78.3 °C whose bucket averages differ by a rounding error, and a broken 1e289.
+    const store = openStore(dbPath);
+    try {
+      for (let i = 0; i < 1440; i++) {
+        const t = NOW - 2 * 86_400_000 + i * 60_000;
+        writeCycle(store, {
+          site: 'east',
+          startedAt: t,
+          endedAt: t + 100,
+          outcomes: [
+            okOutcome(6001, { temp_max_chip_c: 78.3 }),
+            okOutcome(6002, { hashrate: { current_hs: 1e289, average_hs: null, nominal_hs: null } }),
+          ],
+        });
+      }
+    } finally {
+      store.close();
+    }
+    for (const [miner, metric] of [
+      ['127.0.0.1:6001', 'temp'],
+      ['127.0.0.1:6002', 'hashrate'],
+    ] as const) {
+      const ctx = memoryContext({ now: () => NOW - 86_400_000 + 60_000, env: {} });
+      const opts = await parseHistoryOptions(miner, { db: dbPath, metric, since: '1d', site: 'east' }, ctx);
+      expect(await runHistory(opts, globalsFor(ctx, false), ctx)).toBe(0);
+      expect(ctx.out()).toMatch(/┤|┼/);
+    }
+    expect(chartBounds([78.3, 78.29999999999998, 78.3], 12)).toMatchObject({ min: expect.any(Number) });
+    expect(chartBounds([1, 5, 3], 12)).toEqual({});
+    expect(chartBounds([1, Number.POSITIVE_INFINITY], 12)).toBeNull();
   });
 
   it('asks for the port when a bare host matches several miners', async () => {
