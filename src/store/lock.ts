@@ -10,7 +10,7 @@
 // `--interval` run would block `hashctl upload` and other writers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockedError, StoreError, errorMessage } from '../errors.js';
+import { errorMessage, LockedError, StoreError } from '../errors.js';
 import { translateSqliteError } from './errors.js';
 import { loadSqlite } from './native.js';
 import { assertNotDirectory, lockPathFor } from './paths.js';
@@ -38,6 +38,21 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     throw new StoreError('io', `cannot create the directory for ${dbPath}: ${errorMessage(error)}`, {
       cause: error,
     });
+  }
+  // SQLite opens a lock file it may not write read-only, without a word, and a read-only
+  // connection's EXCLUSIVE lock does not exclude another one: two collectors would run side by
+  // side (a `sudo hashctl collect` once leaves such a root-owned file behind).
+  try {
+    fs.accessSync(lockPath, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new StoreError(
+        'io',
+        `cannot take the lock: ${lockPath} is not writable by this user (${code}); it was made by another user (sudo?): give it to this one or remove it`,
+        { cause: error, details: { lock: lockPath } },
+      );
+    }
   }
   const Database = loadSqlite();
   let db: Db;
