@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { errorMessage, LockedError, StoreError } from '../errors.js';
 import { translateSqliteError } from './errors.js';
 import { loadSqlite } from './native.js';
-import { assertNotDirectory, lockPathFor } from './paths.js';
+import { assertLockable, lockPathFor } from './paths.js';
 import type { Db } from './types.js';
 
 export type LockPurpose = 'collect' | 'upload';
@@ -29,7 +29,7 @@ export interface StoreLock {
  * never post the same batches side by side, while a collect without --upload goes on.
  */
 export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): StoreLock {
-  assertNotDirectory(dbPath);
+  assertLockable(dbPath);
   const lockPath = lockPathFor(dbPath, purpose);
   try {
     // The first run on a host creates the data directory before anything else.

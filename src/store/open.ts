@@ -1,13 +1,13 @@
 // Opening the database: pragmas, migrations, and the Store handle every module hangs off.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockedError, StoreError, errorMessage } from '../errors.js';
+import { errorMessage, LockedError, StoreError } from '../errors.js';
 import { StoreVersionError, translateSqliteError } from './errors.js';
-import { type StoreLock, acquireLock } from './lock.js';
-import { assertNotDirectory } from './paths.js';
+import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
+import { assertNotDirectory, statDbFile } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
@@ -109,7 +109,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
  * open that follows, which says it in full.
  */
 export function assertNotForeign(file: string, migrations: readonly Migration[] = MIGRATIONS): void {
-  if (!(fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0)) return;
+  if (!(statDbFile(file)?.size ?? 0)) return;
   let db: Db;
   try {
     db = openConnection(file, true, {});

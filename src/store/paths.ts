@@ -23,12 +23,43 @@ export function resolveDbPath(
   return path.join(home, '.local', 'share', 'hashctl', 'hashctl.db');
 }
 
+/**
+ * The database file's stat, or null when it is not there yet. A path through a regular file
+ * (`--db farm.txt/x.db`) is a usage error, not an internal one.
+ */
+export function statDbFile(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false }) ?? null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new UsageError(`${file}: a folder on its path is a file, not a folder (give --db a file name)`, {
+        details: { file },
+      });
+    throw error;
+  }
+}
+
 /** A directory given as the database is a usage error (exit 2), found before any lock file is made. */
 export function assertNotDirectory(file: string): void {
-  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
+  if (statDbFile(file)?.isDirectory())
     throw new UsageError(`${file} is a directory, not a database file (give --db a file name)`, {
       details: { file },
     });
+}
+
+/**
+ * Before a writer's lock: the file must be one SQLite can lock. Reached by two hard links, it has
+ * two lock files and two WALs (both named after the link), so two writers would corrupt it; a
+ * symlink is resolved and meets the same lock.
+ */
+export function assertLockable(file: string): void {
+  assertNotDirectory(file);
+  const links = statDbFile(file)?.nlink ?? 1;
+  if (links > 1)
+    throw new UsageError(
+      `${file} has ${links} hard links: SQLite cannot lock a database reached under two names (use a symlink)`,
+      { details: { file } },
+    );
 }
 
 /**
@@ -40,15 +71,29 @@ export function lockPathFor(dbPath: string, purpose: 'collect' | 'upload' = 'col
   return `${realPath(dbPath)}${purpose === 'collect' ? '' : `.${purpose}`}.lock`;
 }
 
+/** Symlinks followed before giving up (the kernel's own limit is 40). */
+const MAX_LINK_HOPS = 40;
+
 function realPath(file: string): string {
   try {
     return fs.realpathSync(file);
   } catch {
-    // Not there yet: its folder may still be a link.
+    // Not there yet: it may be a symlink to the file the first run creates (follow it by hand,
+    // or the link and its target would get two locks), and its folder may be a link too.
+    let current = file;
+    for (let hops = 0; hops < MAX_LINK_HOPS; hops++) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(current);
+      } catch {
+        break;
+      }
+      current = path.resolve(path.dirname(current), target);
+    }
     try {
-      return path.join(fs.realpathSync(path.dirname(file)), path.basename(file));
+      return path.join(fs.realpathSync(path.dirname(current)), path.basename(current));
     } catch {
-      return file;
+      return current;
     }
   }
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockedError } from '../../src/errors.js';
+import { LockedError, UsageError } from '../../src/errors.js';
 import { acquireLock, lockPathFor } from '../../src/store/index.js';
 import { tempDir } from './helpers.js';
 
@@ -57,6 +57,30 @@ describe('acquireLock', () => {
     } finally {
       held.release();
     }
+  });
+
+  it('is the same lock through a symlink to a database not made yet (the first run)', () => {
+    fs.symlinkSync(path.join(dir, 'real.db'), path.join(dir, 'link.db'));
+    fs.symlinkSync(path.join(dir, 'link.db'), path.join(dir, 'link2.db'));
+    const held = acquireLock(path.join(dir, 'link2.db'));
+    try {
+      expect(() => acquireLock(path.join(dir, 'real.db'))).toThrow(LockedError);
+      expect(() => acquireLock(path.join(dir, 'link.db'))).toThrow(LockedError);
+    } finally {
+      held.release();
+    }
+  });
+
+  it('refuses a hard-linked database (two names, two locks, two WALs) and a path through a file', () => {
+    const db = path.join(dir, 'farm.db');
+    fs.writeFileSync(db, '');
+    fs.linkSync(db, path.join(dir, 'other.db'));
+    for (const name of [db, path.join(dir, 'other.db')])
+      expect(() => acquireLock(name)).toThrow(/has 2 hard links: SQLite cannot lock/);
+    const file = path.join(dir, 'targets.txt');
+    fs.writeFileSync(file, '127.0.0.1\n');
+    expect(() => acquireLock(path.join(file, 'x.db'))).toThrow(UsageError);
+    expect(() => acquireLock(path.join(file, 'x.db'))).toThrow(/a folder on its path is a file/);
   });
 
   it('lets one holder in; a second attempt fails at once with LockedError (exit 75)', () => {
