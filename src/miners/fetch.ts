@@ -4,10 +4,11 @@
 // firmware joins). A DialectCache remembers per target what to ask, so later cycles go straight to
 // one request with the right set and skip the static replies (Whatsminer `get_version`) until the
 // miner reboots or they grow old.
+import { errorFromStatus } from '../cgminer/client.js';
 import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
-import { type Family, detect } from './detect.js';
+import { detect, type Family } from './detect.js';
 import { normalize } from './normalize.js';
 import { Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
@@ -219,13 +220,15 @@ const DOWN_KINDS: MinerErrorKind[] = [
 /** The error to report when no command succeeded. */
 export function mostTellingError(replies: ReplyMap): MinerError | null {
   const values = Object.values(replies);
-  if (values.length === 0 || values.some((v) => !(v instanceof MinerError))) return null;
-  const errors = values as MinerError[];
+  // A first contact's optional probes come back as replies even when they are E: a miner that
+  // answered E to everything (E/45 Access denied, E/14 for every command) still answered nothing.
+  if (values.length === 0 || values.some((v) => !(v instanceof MinerError) && v.ok)) return null;
+  const errors = values.filter((v): v is MinerError => v instanceof MinerError);
   for (const kind of DOWN_KINDS) {
     const found = errors.find((e) => e.kind === kind);
     if (found) return found;
   }
-  return errors[0] ?? null;
+  return errors[0] ?? errorFromStatus(values[0] as DecodedReply);
 }
 
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */

@@ -376,6 +376,23 @@ describe('fetchSnapshot', () => {
     expect((empty as MinerError).kind).toBe('empty_reply');
   });
 
+  it('fails a miner that answers E to everything at first contact, as at every later poll', async () => {
+    for (const [code, msg, kind] of [
+      [45, 'Access denied', 'denied'],
+      [14, 'Invalid command', 'api'],
+    ] as const) {
+      const refusing = await startJoiningMiner(() =>
+        JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: code, Msg: msg }], id: 1 }),
+      );
+      const cache = createDialectCache();
+      for (let poll = 0; poll < 2; poll++) {
+        const error = await fetchSnapshot(client(), refusing.target, { cache }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(MinerError);
+        expect((error as MinerError).kind).toBe(kind);
+      }
+    }
+  });
+
   it('starts over with first contact when the firmware changed under the cache', async () => {
     let luxos = false;
     const miner = await startFakeMiner((request) => {
