@@ -39,17 +39,27 @@ interface UpsertParams {
   seen_at: number | null;
 }
 
+/**
+ * A different machine now answers at this address (another make, or another model named): what is
+ * known of the old one (its model, firmware, rated hashrate) must not be shown as the new one's.
+ * Otherwise a poll that did not say something keeps what was known.
+ */
+const REPLACED = `(excluded.make IS NOT NULL AND (excluded.make IS NOT make
+  OR (excluded.model IS NOT NULL AND excluded.model IS NOT model)))`;
+
 export function minerStatements(db: Db) {
   const upsert = db.prepare<UpsertParams, { id: number }>(
     `INSERT INTO miners (site_id, host, port, make, model, firmware_name, firmware_version, nominal_hs,
                          first_seen_at, last_seen_at)
      VALUES (@site_id, @host, @port, @make, @model, @firmware_name, @firmware_version, @nominal_hs, @now, @seen_at)
      ON CONFLICT (site_id, host, port) DO UPDATE SET
-       make = coalesce(excluded.make, make),
-       model = coalesce(excluded.model, model),
-       firmware_name = coalesce(excluded.firmware_name, firmware_name),
-       firmware_version = coalesce(excluded.firmware_version, firmware_version),
-       nominal_hs = coalesce(excluded.nominal_hs, nominal_hs),
+       make = CASE WHEN ${REPLACED} THEN excluded.make ELSE coalesce(excluded.make, make) END,
+       model = CASE WHEN ${REPLACED} THEN excluded.model ELSE coalesce(excluded.model, model) END,
+       firmware_name = CASE WHEN ${REPLACED} THEN excluded.firmware_name
+                       ELSE coalesce(excluded.firmware_name, firmware_name) END,
+       firmware_version = CASE WHEN ${REPLACED} THEN excluded.firmware_version
+                          ELSE coalesce(excluded.firmware_version, firmware_version) END,
+       nominal_hs = CASE WHEN ${REPLACED} THEN excluded.nominal_hs ELSE coalesce(excluded.nominal_hs, nominal_hs) END,
        last_seen_at = coalesce(excluded.last_seen_at, last_seen_at)
      RETURNING id`,
   );

@@ -140,6 +140,43 @@ describe('writeCycle', () => {
     expect(count('SELECT count(*) FROM telemetry_live')).toBe(2);
   });
 
+  it('forgets what it knew of a miner when another machine answers at its address', () => {
+    const row = () =>
+      store.db.prepare('SELECT make, model, firmware_name, nominal_hs FROM miners WHERE port = 4001').get();
+    const cycle = (t: number, outcome: ReturnType<typeof okOutcome>) =>
+      writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 10, outcomes: [outcome] });
+    cycle(1_000, okOutcome(4001));
+    // The same machine, a poll that did not name its model or rating: what was known stays.
+    cycle(
+      2_000,
+      okOutcome(4001, { model: null, hashrate: { current_hs: 1, average_hs: null, nominal_hs: null } }),
+    );
+    expect(row()).toEqual({
+      make: 'Antminer',
+      model: 'S19j Pro',
+      firmware_name: 'bmminer',
+      nominal_hs: 104e12,
+    });
+    // A plain cgminer box now answers there: no S19j Pro model, no 104 TH/s rating to fall short of.
+    cycle(
+      3_000,
+      okOutcome(4001, {
+        make: 'unknown',
+        model: null,
+        firmware: { name: 'cgminer', version: '4.11.1' },
+        hashrate: { current_hs: 0, average_hs: null, nominal_hs: null },
+      }),
+    );
+    expect(row()).toEqual({ make: 'unknown', model: null, firmware_name: 'cgminer', nominal_hs: null });
+    // Another model of the same make is another machine too.
+    cycle(4_000, okOutcome(4001));
+    cycle(
+      5_000,
+      okOutcome(4001, { model: 'S9', hashrate: { current_hs: 1, average_hs: null, nominal_hs: null } }),
+    );
+    expect(row()).toMatchObject({ make: 'Antminer', model: 'S9', nominal_hs: null });
+  });
+
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {
     const t0 = 1_700_000_000_000;
     writeCycle(store, { site: 'default', startedAt: t0, endedAt: t0 + 10, outcomes: [okOutcome(4001)] });
