@@ -371,6 +371,13 @@ async function fetchWith(
     !rebooted &&
     known.cyclesSinceStatics < STATIC_REFRESH_CYCLES &&
     staticNames.every((c) => c in known.statics);
+  // Stored statics would speak for whatever answers at this address now (a Whatsminer's
+  // get_version naming the Antminer L3+ swapped in for it): the fresh replies must name the same
+  // family on their own, or this poll starts over with first contact.
+  if (reuseStatics && cache && detect(new Replies(replies)).family !== family) {
+    cache.delete(target.key);
+    return fetchWith(client, target, options, true);
+  }
   if (reuseStatics) Object.assign(replies, known.statics);
   else Object.assign(replies, await askNatives(client, target, staticNames, signal));
 

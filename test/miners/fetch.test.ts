@@ -10,10 +10,15 @@ import {
   fetchSnapshot,
   seedDialect,
 } from '../../src/miners/fetch.js';
+import { startFarm } from '../../src/sim/index.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 import { closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
 const sample = (file: string) => readFileSync(`${SAMPLES_DIR}${file}`, 'utf8');
+const toTarget = (key: string) => {
+  const at = key.lastIndexOf(':');
+  return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
+};
 const client = () => createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
 const invalid = (msg: string) =>
   JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: msg }], id: 1 });
@@ -124,6 +129,36 @@ describe('fetchSnapshot', () => {
     expect(second.snapshot.hashrate.current_hs).toBe(67394800970000);
     const asked = miner.requests.slice(before).map(requestedCommand);
     expect(asked).toEqual(['summary+pools+edevs+devdetails', 'cmd:status']); // two round trips, no get_version
+  });
+
+  it('does not let a stored get_version speak for another machine swapped in at the address', async () => {
+    // The simulator's Whatsminer, then its Antminer L3+ (scrypt) on the same port.
+    const whatsminer = await startFarm({ profile: 'whatsminer', count: 1, host: '127.0.0.1', basePort: 0 });
+    const target = toTarget(whatsminer.inventory()[0] as string);
+    const cache = createDialectCache();
+    const shared = client();
+    try {
+      expect((await fetchSnapshot(shared, target, { cache })).snapshot.make).toBe('Whatsminer');
+    } finally {
+      await whatsminer.stop();
+    }
+    const l3plus = await startFarm({
+      profile: 'antminer-l3plus',
+      count: 1,
+      host: '127.0.0.1',
+      basePort: target.port,
+    });
+    try {
+      const after = await fetchSnapshot(shared, target, { cache });
+      expect([after.snapshot.make, after.snapshot.model, after.snapshot.algorithm]).toEqual([
+        'Antminer',
+        'L3+',
+        'scrypt',
+      ]);
+      expect(cache.get(target.key)?.family).toBe('antminer');
+    } finally {
+      await l3plus.stop();
+    }
   });
 
   it('tries joins again after a flash from a firmware that refused them to one that joins', async () => {
