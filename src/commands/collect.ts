@@ -124,17 +124,19 @@ export async function runCollect(
   if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
     note(`warning: ${upload.endpoint.url} is plain http: the collector key crosses the network unencrypted`);
 
+  // The client validates its options (a zero timeout is exit 2) before any file is made.
+  const client = createClient({
+    timeoutMs: opts.timeoutMs,
+    maxBytes: globals.maxBytes,
+    retries: opts.retries,
+    concurrency,
+  });
+
   assertNotForeign(opts.dbPath);
   const lock = acquireLock(opts.dbPath);
   try {
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
     try {
-      const client = createClient({
-        timeoutMs: opts.timeoutMs,
-        maxBytes: globals.maxBytes,
-        retries: opts.retries,
-        concurrency,
-      });
       const cache = createDialectCache();
       // What earlier runs learned of each miner's firmware: this run asks only what it needs.
       const dialects = storedDialects(store, opts.site, cache, ctx.now());

@@ -43,7 +43,7 @@ export const configSchema = z
     retain: duration({ min: [3_600_000, '1h (hourly rollups need the raw rows)'] }).optional(),
     db: z.string().min(1).optional(),
     concurrency: z.number().int().min(1).max(100_000).optional(),
-    timeout: duration({ max: [MAX_TIMER_MS, '24d'] }).optional(),
+    timeout: duration({ min: [1, '1ms'], max: [MAX_TIMER_MS, '24d'] }).optional(),
     retries: z.number().int().min(0).max(10).optional(),
     port: z.number().int().min(1).max(65_535).optional(),
     upload: uploadConfigSchema.optional(),

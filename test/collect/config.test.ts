@@ -31,6 +31,7 @@ describe('config file', () => {
       ['"interval": "25d"', 'interval: must be at most 24d'],
       ['"retain": "30s"', 'retain: must be at least 1h (hourly rollups need the raw rows)'],
       ['"timeout": "100d"', 'timeout: must be at most 24d'],
+      ['"timeout": "0s"', 'timeout: must be at least 1ms'],
     ];
     for (const [line, message] of cases) {
       const error = configErrorOf(`{\n  "site": "north",\n  ${line}\n}\n`);
