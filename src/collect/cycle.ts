@@ -1,6 +1,6 @@
 // The collection loop: poll every target, write the cycle in one transaction, keep the file
 // bounded, and keep time (hashctl.md §8). Library code: it reports through callbacks, never prints.
-import { HashctlError, MinerError, StoreError, errorMessage } from '../errors.js';
+import { errorMessage, HashctlError, MinerError, StoreError } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
 import {
   type CycleHook,
@@ -8,8 +8,8 @@ import {
   type CycleSummary,
   type MaintenanceResult,
   type MinerOutcome,
-  type Store,
   runMaintenance,
+  type Store,
   writeCycle,
 } from '../store/index.js';
 import type { Target } from '../targets/types.js';
@@ -52,6 +52,12 @@ export interface CollectLoopDeps {
   pollAll: PollAll;
   fetchSnapshot: FetchSnapshot;
   now: () => number;
+  /**
+   * The schedule's clock (default `now`): monotonic in production, so that a wall clock stepped
+   * back by an hour (NTP at boot, an operator) neither stalls the loop for that hour nor, stepped
+   * forward, reports skipped slots for a cycle that took 20 ms. Timestamps stay on `now`.
+   */
+  monotonic?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Stop after the cycle in flight (SIGINT/SIGTERM). Polling itself is not cut short by it. */
   signal: AbortSignal;
@@ -165,7 +171,8 @@ export async function collectLoop(
 ): Promise<CollectLoopResult> {
   const result: CollectLoopResult = { cycles: 0, lastReport: null, interrupted: false };
   if (deps.signal.aborted) return { ...result, interrupted: true };
-  const anchor = deps.now();
+  const clock = deps.monotonic ?? deps.now;
+  const anchor = clock();
   let slot = 0;
   let background: Promise<void> | null = null;
   try {
@@ -182,11 +189,13 @@ export async function collectLoop(
         deps.onNote(`cycle not stored: ${error.message}`);
       }
       const last = options.intervalMs === null || deps.signal.aborted;
-      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, deps.now());
+      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, clock());
       if (report && deps.afterCycle && background === null) {
+        // The next start on the wall clock, which the background work reads its time from.
+        const nextAt = next === null ? null : deps.now() + (next.at - clock());
         // Caught here: a failure of the background work must never become an unhandled rejection.
         background = deps
-          .afterCycle(report, next?.at ?? null)
+          .afterCycle(report, nextAt)
           .catch((error: unknown) => deps.onNote(`after-cycle work failed: ${errorMessage(error)}`))
           .finally(() => {
             background = null;
@@ -199,7 +208,7 @@ export async function collectLoop(
         );
       }
       slot = next.slot;
-      await deps.sleep(Math.max(0, next.at - deps.now()), deps.signal);
+      await deps.sleep(Math.max(0, next.at - clock()), deps.signal);
       if (deps.signal.aborted) break;
     }
   } finally {

@@ -4,7 +4,7 @@
 export interface NextSlot {
   /** Index of the next slot (anchor + slot × interval). */
   slot: number;
-  /** When it starts (ms since the epoch). */
+  /** When it starts, on the schedule's clock (ms). */
   at: number;
   /** Slots passed over because the previous cycle ran into them. */
   skipped: number;

@@ -5,11 +5,11 @@
 // was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import type { ThermalConfig } from '../thermal/config.js';
 import { EXIT, UsageError } from '../errors.js';
 import { oneLine } from '../output/terminal.js';
-import { MAX_TIMER_MS, formatDuration, parseDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, collect as collectValues, upgradeNote } from './shared.js';
+import type { ThermalConfig } from '../thermal/config.js';
+import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
+import { collect as collectValues, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface CollectOptions {
   targets: string[];
@@ -158,6 +158,7 @@ export async function runCollect(
           fetchSnapshot: async (target) =>
             (await fetchSnapshot(client, target, { cache, now: ctx.now })).snapshot,
           now: ctx.now,
+          monotonic: () => performance.now(),
           sleep: ctx.sleep,
           signal: ctx.signal,
           onCycle: (report) => {

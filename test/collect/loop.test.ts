@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CollectLoopDeps, type CycleReport, collectLoop, nextSlot } from '../../src/collect/index.js';
 import { MinerError } from '../../src/errors.js';
-import { type Store, openStore } from '../../src/store/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { makeSnapshot, target, tempDir } from '../store/helpers.js';
 
@@ -110,6 +110,30 @@ describe('collectLoop', () => {
         .pluck()
         .get(),
     ).toBe(0);
+  });
+
+  it('--interval: keeps its cadence when the wall clock is stepped back or forward an hour', async () => {
+    for (const step of [-3_600_000, 3_600_000]) {
+      const { deps, reports, notes, sleeps } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
+      // The scripted clock only moves forward: it is the monotonic one; the wall clock jumps.
+      const monotonic = deps.now;
+      let shift = 0;
+      const onCycle = deps.onCycle;
+      const stepped: CollectLoopDeps = {
+        ...deps,
+        monotonic,
+        now: () => monotonic() + shift,
+        onCycle: (report) => {
+          onCycle(report);
+          shift = step;
+        },
+      };
+      await collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, stepped);
+      expect(sleeps, `step ${step}`).toEqual([58_000, 58_000]);
+      expect(notes, `step ${step}`).toEqual([]);
+      // Stored with the wall clock's time, as it says.
+      expect(reports[1]!.startedAt - reports[0]!.startedAt).toBe(60_000 + step);
+    }
   });
 
   it('starts the after-cycle work without waiting for it, and waits for it before returning', async () => {
