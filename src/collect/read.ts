@@ -3,12 +3,12 @@
 import { UsageError } from '../errors.js';
 import {
   HOUR_MS,
-  type MinerRow,
-  type SeriesRow,
-  type Store,
   historyStatements,
+  type MinerRow,
   minerStatements,
   rollupStatements,
+  type SeriesRow,
+  type Store,
 } from '../store/index.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
@@ -65,16 +65,26 @@ export function readSeries(
   const oldestRaw = raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;
   const points: SeriesPoint[] = [];
   if (oldestRaw > since) {
-    // Before the raw rows: hourly rollups (average hashrate, hottest chip, slowest fan).
-    const until = Number.isFinite(oldestRaw) ? oldestRaw : since + 100 * 365 * 24 * HOUR_MS;
+    // Before the raw rows: hourly rollups (average hashrate, hottest chip, slowest fan). Only
+    // hours that end before the first raw row: the hour retention cut into keeps its raw rows, not
+    // also a rollup of the whole hour (which would count them twice).
+    const until = Number.isFinite(oldestRaw)
+      ? Math.floor(oldestRaw / HOUR_MS) * HOUR_MS
+      : since + 100 * 365 * 24 * HOUR_MS;
     for (const hour of store.prepared(rollupStatements).forMiner(minerId, since, until)) {
-      const value =
-        metric === 'hashrate'
-          ? hour.hashrate_avg_hs
-          : metric === 'temp'
-            ? (hour.temp_chip_max_c ?? hour.temp_board_max_c)
-            : hour.fan_min_rpm;
-      points.push({ ts: hour.hour_start, value, source: 'hourly' });
+      if (metric === 'hashrate') {
+        points.push({
+          ts: hour.hour_start,
+          value: hour.hashrate_avg_hs,
+          source: 'hourly',
+          min: hour.hashrate_min_hs,
+          max: hour.hashrate_max_hs,
+          polls: hour.ok_samples,
+        });
+      } else {
+        const value = metric === 'temp' ? (hour.temp_chip_max_c ?? hour.temp_board_max_c) : hour.fan_min_rpm;
+        points.push({ ts: hour.hour_start, value, source: 'hourly', polls: hour.ok_samples });
+      }
     }
   }
   for (const row of raw) points.push({ ts: row.ts, value: rawValue(row, metric), source: 'raw' });

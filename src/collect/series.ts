@@ -8,13 +8,17 @@ export interface SeriesPoint {
   /** null: the miner did not answer that cycle (or the figure is unknown). */
   value: number | null;
   source: 'raw' | 'hourly';
+  /** An hourly point: the hour's extremes (where the rollup keeps them) and the polls it stands for. */
+  min?: number | null;
+  max?: number | null;
+  polls?: number;
 }
 
 export interface SeriesStats {
   min: number | null;
   avg: number | null;
   max: number | null;
-  /** Points with a value. */
+  /** Polls with a value (an hourly point counts the polls it stands for). */
   samples: number;
   /** Points without one (failed polls, missing sensors). */
   gaps: number;
@@ -25,14 +29,23 @@ export function seriesStats(points: readonly SeriesPoint[]): SeriesStats {
   let max: number | null = null;
   let total = 0;
   let samples = 0;
-  for (const { value } of points) {
-    if (value === null) continue;
-    samples++;
-    total += value;
-    if (min === null || value < min) min = value;
-    if (max === null || value > max) max = value;
+  let gaps = 0;
+  for (const point of points) {
+    const { value } = point;
+    if (value === null) {
+      gaps++;
+      continue;
+    }
+    // An hour of 60 polls weighs as 60 polls, and its own extremes count, not its average's.
+    const weight = Math.max(1, point.polls ?? 1);
+    const low = point.min ?? value;
+    const high = point.max ?? value;
+    samples += weight;
+    total += value * weight;
+    if (min === null || low < min) min = low;
+    if (max === null || high > max) max = high;
   }
-  return { min, avg: samples === 0 ? null : total / samples, max, samples, gaps: points.length - samples };
+  return { min, avg: samples === 0 ? null : total / samples, max, samples, gaps };
 }
 
 /**

@@ -240,6 +240,25 @@ describe('hashctl history', () => {
     expect(out.points.map((p: { source: string }) => p.source)).toEqual(['hourly']);
     // The hour average of 100..129 TH/s.
     expect(out.points[0].value).toBeCloseTo(114.5e12, -6);
+    // Its extremes and its 30 polls, not one sample at the average.
+    expect(out).toMatchObject({ min: 100e12, max: 129e12, samples: 30 });
+  });
+
+  it('does not count the hour retention cut into twice (its rollup and its raw rows)', async () => {
+    // Cycles ran 11:30..11:59; at 12:45 with an hour's retention, 11:30..11:44 go.
+    const at = NOW + 45 * 60_000;
+    const store = openStore(dbPath);
+    try {
+      runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
+    } finally {
+      store.close();
+    }
+    const ctx = memoryContext({ now: () => at, env: {} });
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
+    await runHistory(opts, globalsFor(ctx, true), ctx);
+    const out = JSON.parse(ctx.out());
+    expect(out.points.every((p: { source: string }) => p.source === 'raw')).toBe(true);
+    expect(out).toMatchObject({ samples: 15, min: 115e12, max: 129e12 });
   });
 
   it('draws flat and huge series instead of looping for ever', async () => {
