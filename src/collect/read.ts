@@ -11,23 +11,28 @@ import {
   type Store,
 } from '../store/index.js';
 import type { Db } from '../store/types.js';
-import { targetKey } from '../targets/types.js';
+import { parseTarget } from '../targets/parse.js';
+import { type Target, targetKey } from '../targets/types.js';
 import type { ThermalStatus } from '../thermal/types.js';
 import type { LiveThermal } from './farm.js';
 import type { HistoryMetric, SeriesPoint } from './series.js';
 
-/** `HOST:PORT`, `[V6]:PORT` or a bare HOST (then any port, if only one matches). */
+/**
+ * `HOST:PORT`, `[V6]:PORT` or a bare HOST or IPv6 address (then any port, if only one matches),
+ * read by the targets grammar and normalized as collect stored it (lower case, no trailing dot,
+ * IPv6 in its short form, an IPv4-mapped address as the IPv4 one).
+ */
 export function parseMinerArg(text: string): { host: string; port: number | null } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  const v4 = /^([^:\s]+)(?::(\d+))?$/.exec(text);
-  const match = v6 ?? v4;
-  // Stored hosts are lower case (targets are normalized so): NOSUCH.example finds nosuch.example.
-  const host = match?.[1]?.toLowerCase();
-  const port = match?.[2] === undefined ? null : Number(match[2]);
-  if (!host || (port !== null && (port < 1 || port > 65_535))) {
-    throw new UsageError(`invalid miner '${text}': use HOST, HOST:PORT or [IPv6]:PORT`);
+  // Port 0 stands for "not given": the grammar only checks ports that are written.
+  let target: Target;
+  try {
+    target = parseTarget(text, 0);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const why = error.message.slice(error.message.indexOf("': ") + 3);
+    throw new UsageError(`invalid miner '${text}': ${why}; use HOST, HOST:PORT or [IPv6]:PORT`);
   }
-  return { host, port };
+  return { host: target.host, port: target.port === 0 ? null : target.port };
 }
 
 export function findMiner(store: Store, text: string, site: string | null): MinerRow {
@@ -42,7 +47,7 @@ export function findMiner(store: Store, text: string, site: string | null): Mine
   if (matches.length > 1) {
     const names = matches.slice(0, 10).map((m) => `${targetKey(m.host, m.port)} (site ${m.site})`);
     throw new UsageError(
-      `'${text}' matches ${matches.length} miners: ${names.join(', ')}; give the port or --site`,
+      `'${text}' matches ${matches.length} miners: ${names.join(', ')}; give ${port === null ? 'the port or ' : ''}--site`,
     );
   }
   return matches[0]!;

@@ -28,6 +28,12 @@ describe('parseMinerArg', () => {
   it('reads HOST, HOST:PORT and [V6]:PORT, with host names in the lower case they are stored in', async () => {
     const { parseMinerArg } = await import('../../src/collect/read.js');
     expect(parseMinerArg('Miner-7.Farm.example:4028')).toEqual({ host: 'miner-7.farm.example', port: 4028 });
+    // As collect stored them: a trailing dot dropped, IPv6 short, a bare IPv6, IPv4-mapped as IPv4.
+    expect(parseMinerArg('localhost.:4030')).toEqual({ host: 'localhost', port: 4030 });
+    expect(parseMinerArg('[0:0:0:0:0:0:0:1]:4031')).toEqual({ host: '::1', port: 4031 });
+    expect(parseMinerArg('::1')).toEqual({ host: '::1', port: null });
+    expect(parseMinerArg('[::ffff:127.0.0.1]:4032')).toEqual({ host: '127.0.0.1', port: 4032 });
+    expect(() => parseMinerArg('10.0.0.1:99999')).toThrow(/invalid miner '10\.0\.0\.1:99999': port 99999/);
     expect(parseMinerArg('[FE80::1]:4029')).toEqual({ host: 'fe80::1', port: 4029 });
     expect(parseMinerArg('10.0.0.5')).toEqual({ host: '10.0.0.5', port: null });
   });
