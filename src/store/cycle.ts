@@ -5,9 +5,10 @@ import type { Snapshot } from '../miners/types.js';
 import type { Target } from '../targets/types.js';
 import { historyStatements } from './history.js';
 import { liveStatements } from './live.js';
-import { EMPTY_METRICS, compactMetrics } from './metrics.js';
+import { compactMetrics, EMPTY_METRICS } from './metrics.js';
 import { minerStatements } from './miners.js';
 import type { Store } from './open.js';
+import { reopenRolledHour } from './rollups.js';
 import { runStatements } from './runs.js';
 import { siteStatements } from './sites.js';
 import type { Db } from './types.js';
@@ -78,6 +79,7 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
   const polled = input.outcomes.length;
   return store.transaction((db) => {
     const siteId = sites.ensure(input.site, input.startedAt);
+    reopenRolledHour(store, siteId, input.startedAt);
     const runId = runs.insert({
       site_id: siteId,
       started_at: input.startedAt,

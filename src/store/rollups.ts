@@ -98,6 +98,16 @@ export function floorHour(ms: number): number {
 }
 
 const rolledKey = (siteId: number) => `rollup_through:${siteId}`;
+
+/**
+ * A cycle stored in an hour already rolled up (the clock ran ahead, then came back): that hour is
+ * rolled up again, so retention never deletes its rows unrolled. Called in the cycle's transaction.
+ */
+export function reopenRolledHour(store: Store, siteId: number, startedAt: number): void {
+  const meta = store.prepared(metaStatements);
+  const rolled = meta.getNumber(rolledKey(siteId));
+  if (rolled !== null && startedAt < rolled) meta.set(rolledKey(siteId), floorHour(startedAt));
+}
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
 
 export function runMaintenance(store: Store, options: MaintenanceOptions): MaintenanceResult {

@@ -143,4 +143,20 @@ describe('runMaintenance', () => {
     expect(count('SELECT count(*) FROM collection_runs')).toBe(0);
     expect(result.historyDeleted).toBeGreaterThan(0);
   });
+
+  it('rolls an hour up again when cycles land in it after the clock ran ahead and came back', () => {
+    const cycle = (t: number) =>
+      writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(4001)] });
+    cycle(T0 + 10 * 60_000);
+    // The clock runs two days ahead: that cycle's maintenance rolls everything up to then.
+    cycle(T0 + 2 * DAY);
+    runMaintenance(store, { now: T0 + 2 * DAY + 60_000 });
+    // Back to the right time: two more cycles in the first hour, already rolled up once.
+    cycle(T0 + 20 * 60_000);
+    cycle(T0 + 30 * 60_000);
+    // A month later retention deletes them: not before they are in the hour's rollup.
+    runMaintenance(store, { now: T0 + 31 * DAY, retainMs: 30 * DAY, force: true });
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + HOUR_MS}`)).toBe(0);
+    expect(count(`SELECT samples FROM telemetry_hourly WHERE hour_start = ${T0}`)).toBe(3);
+  });
 });
