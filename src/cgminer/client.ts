@@ -3,10 +3,10 @@
 import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
-import { JOINABLE_COMMANDS, isWriteCommand } from './commands.js';
+import { isWriteCommand, JOINABLE_COMMANDS } from './commands.js';
 import { type ExchangeOptions, type ExchangeResult, exchange as socketExchange } from './connection.js';
 import { type DecodeOptions, decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
-import { MAX_REQUEST_BYTES, buildRequest } from './escape.js';
+import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit } from './limits.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
@@ -151,8 +151,11 @@ export function createClient(options: CreateClientOptions): MinerClient {
           });
           try {
             // The bytes stay on the reply only for a caller that asked for them (probe --dump).
+            // At least the grace from when decoding starts: a process busy elsewhere (a thousand
+            // replies at once, a collection's transaction) must not turn a reply that arrived in
+            // time into a timeout. Only decoding itself is bounded here.
             return replyOf(result, command, {
-              deadline: decodeDeadline,
+              deadline: Math.max(decodeDeadline, now() + DECODE_GRACE_MS),
               now,
               keepRaw: opts.onRaw !== undefined,
             });

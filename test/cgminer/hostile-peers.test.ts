@@ -2,9 +2,9 @@
 // end their reply, greet with another protocol's banner, reset after sending, start with NULs, speak
 // UTF-16, or answer with a reply that takes long to decode. Short timeouts keep every test quick.
 import { spawn } from 'node:child_process';
-import { type Socket, connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_REPLY_BYTES, MAX_TIMEOUT_MS, createClient } from '../../src/cgminer/client.js';
+import { createClient, MAX_REPLY_BYTES, MAX_TIMEOUT_MS } from '../../src/cgminer/client.js';
 import { exchange } from '../../src/cgminer/connection.js';
 import { MinerError, UsageError } from '../../src/errors.js';
 import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
@@ -166,14 +166,26 @@ describe('limits', () => {
     const reply = `{"STATUS":[{"STATUS":"S"}],"A":[${'1,'.repeat(50_000)}1]}`;
     const m = await miner({ kind: 'reply', bytes: reply });
     let calls = 0;
-    // A clock that jumps an hour once the reply is in: decoding starts long past its deadline.
-    const now = () => (calls++ < 1 ? 0 : 3_600_000);
+    // A clock that jumps an hour once decoding has begun: it runs long past its grace.
+    const now = () => (calls++ < 2 ? 0 : 3_600_000);
     const error = await client({ now })
       .request(m.target, 'summary')
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'timeout' });
     expect(String((error as Error).message)).toMatch(/decoding/);
     expect(await outcome(client().request(m.target, 'summary'))).toBe('ok');
+  });
+
+  it('decodes a reply that arrived in time though the process was busy past its deadline', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: '{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"Elapsed":5}],"id":1}',
+    });
+    let calls = 0;
+    // The clock jumps an hour between the reply's arrival and its decoding (a stalled event loop).
+    const now = () => (calls++ < 1 ? 0 : 3_600_000);
+    const reply = await client({ now }).request(m.target, 'summary');
+    expect(reply.ok).toBe(true);
   });
 
   it('refuses timeouts and caps it cannot honour, before any traffic', () => {
