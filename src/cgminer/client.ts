@@ -31,6 +31,8 @@ export function isDeniedStatus(reply: DecodedReply): boolean {
 /** The MinerError for a decoded reply whose STATUS is not S/I: kind `denied` or `api`. */
 export function errorFromStatus(reply: DecodedReply): MinerError {
   const { status, code, msg } = reply.status;
+  if (reply.status.unreadable)
+    return new MinerError('parse', msg ?? "the reply's STATUS cannot be read", { requestSent: true });
   const label = code === null ? status || 'error' : `${status}/${code}`;
   const text = msg ?? 'no message';
   return new MinerError(isDeniedStatus(reply) ? 'denied' : 'api', `miner answered ${label}: ${text}`, {

@@ -16,10 +16,10 @@
 // - Leading NULs are skipped and UTF-16 is read as such (./frame.ts); both are named as repairs.
 import { createRequire } from 'node:module';
 import { MinerError } from '../errors.js';
-import type { DecodedReply, ReplyStatus } from './types.js';
-import { type Frame, decodeFrameText, firstFrame } from './frame.js';
-import { LenientSyntaxError, REPAIR, parseLenient } from './lenient-json.js';
+import { decodeFrameText, type Frame, firstFrame } from './frame.js';
+import { LenientSyntaxError, parseLenient, REPAIR } from './lenient-json.js';
 import { parseTextReply } from './text-format.js';
+import type { DecodedReply, ReplyStatus } from './types.js';
 
 export const REPAIR_INVALID_UTF8 = 'invalid utf-8';
 export const REPAIR_JSONREPAIR = 'jsonrepair';
@@ -390,8 +390,22 @@ function multiMembers(body: Record<string, unknown>): [string, Record<string, un
   return members;
 }
 
+/** A member's STATUS; one that is there but cannot be read is an error, never a silent ok. */
+function memberStatus(member: Record<string, unknown>): ReplyStatus {
+  const status = readStatus(member);
+  if (status.status !== '') return status;
+  return {
+    status: 'E',
+    code: null,
+    msg: `the reply's STATUS cannot be read (${describeValue(member.STATUS)})`,
+    description: null,
+    when: null,
+    unreadable: true,
+  };
+}
+
 function combinedStatus(members: [string, Record<string, unknown>][]): ReplyStatus {
-  const statuses = members.map(([, member]) => readStatus(member));
+  const statuses = members.map(([, member]) => memberStatus(member));
   const failed = statuses.find((status) => !isOkStatus(status));
   if (failed) return failed;
   const first = statuses[0];
@@ -413,7 +427,7 @@ export function splitMultiReply(reply: DecodedReply): Record<string, DecodedRepl
   const out: Record<string, DecodedReply> = {};
   if (findStatusKey(reply.body) !== undefined) return out;
   for (const [name, member] of multiMembers(reply.body)) {
-    const status = readStatus(member);
+    const status = memberStatus(member);
     out[name] = {
       command: name,
       format: reply.format,

@@ -11,6 +11,11 @@ export interface ReplyStatus {
   msg: string | null;
   description: string | null;
   when: number | null;
+  /**
+   * Set on a multi-command member whose STATUS is there but cannot be read (null, a number, []):
+   * status is then 'E', and the client reports it as `parse`, as it does for a single reply.
+   */
+  unreadable?: true;
 }
 
 /** A decoded reply to one command. */

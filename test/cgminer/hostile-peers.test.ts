@@ -176,6 +176,22 @@ describe('limits', () => {
     expect(await outcome(client().request(m.target, 'summary'))).toBe('ok');
   });
 
+  it('reads a join whose members have an unreadable STATUS as parse, as for a single reply', async () => {
+    const m = await miner(() => ({
+      kind: 'reply',
+      bytes:
+        '{"summary":[{"STATUS":null,"SUMMARY":[{"Elapsed":5}]}],"pools":[{"STATUS":null,"POOLS":[]}],"id":1}',
+    }));
+    const joined = await client()
+      .request(m.target, 'summary+pools')
+      .catch((e: unknown) => e);
+    expect(joined).toMatchObject({ kind: 'parse' });
+    expect(String((joined as Error).message)).toMatch(/STATUS cannot be read \(null\)/);
+    const members = await client().requestMany(m.target, ['summary', 'pools']);
+    expect(members.summary).toMatchObject({ kind: 'parse' });
+    expect(members.pools).toMatchObject({ kind: 'parse' });
+  });
+
   it('decodes a reply that arrived in time though the process was busy past its deadline', async () => {
     const m = await miner({
       kind: 'reply',
