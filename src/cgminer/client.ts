@@ -22,6 +22,9 @@ const MAX_REMEMBERED_JOIN_REFUSALS = 10_000;
  */
 const TRANSPORT_KINDS = new Set(['timeout', 'refused', 'unreachable', 'too_large', 'protocol']);
 
+/** After one of these, a miner's remaining single commands are not asked (same error for each). */
+const STOP_ASKING_KINDS = new Set(['timeout', 'refused', 'unreachable', 'protocol']);
+
 /** E/45 (upstream `Access denied`, Whatsminer `permission denied`) means privileged access refused. */
 export function isDeniedStatus(reply: DecodedReply): boolean {
   if (reply.status.code === 45) return true;
@@ -218,9 +221,18 @@ export function createClient(options: CreateClientOptions): MinerClient {
     } else {
       alone.push(...joinable.filter((c) => !optional.has(c)));
     }
+    // A miner that stopped answering (a deadline passed, the port closed) is not asked the rest:
+    // each would cost a deadline and its retries of its own, a minute per miner at the defaults.
+    let gone: MinerError | null = null;
     for (const command of alone) {
       if (opts.signal?.aborted) break;
-      out[command] = await single(target, command, opts.signal);
+      if (gone !== null) {
+        out[command] = gone;
+        continue;
+      }
+      const result = await single(target, command, opts.signal);
+      out[command] = result;
+      if (result instanceof MinerError && STOP_ASKING_KINDS.has(result.kind)) gone = result;
     }
     // Keep the caller's order.
     const ordered: Record<string, DecodedReply | MinerError> = {};

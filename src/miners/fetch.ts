@@ -231,6 +231,33 @@ export function mostTellingError(replies: ReplyMap): MinerError | null {
   return errors[0] ?? errorFromStatus(values[0] as DecodedReply);
 }
 
+/** Reads that only name the machine: answering these and nothing else is not being read. */
+const IDENTITY_READS = new Set(['version', 'get_version', 'devdetails', 'config', 'coin']);
+/** Kinds that say the connection failed, not that the firmware refused one command. */
+const GONE_KINDS = new Set<MinerErrorKind>([
+  'timeout',
+  'refused',
+  'unreachable',
+  'reset',
+  'empty_reply',
+  'protocol',
+]);
+
+/**
+ * The error to report when the miner named itself but every telemetry read then failed for the
+ * connection's sake (it stopped answering after `version`): a poll with a make and no figures is
+ * a failed poll, not a miner shown online.
+ */
+function telemetryGone(replies: ReplyMap): MinerError | null {
+  const telemetry: ReplyMap = {};
+  for (const [command, reply] of Object.entries(replies))
+    if (!IDENTITY_READS.has(command)) telemetry[command] = reply;
+  const values = Object.values(telemetry);
+  if (values.length === 0 || !values.every((v) => v instanceof MinerError && GONE_KINDS.has(v.kind)))
+    return null;
+  return mostTellingError(telemetry);
+}
+
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */
 function needsErrorCodes(replies: Replies): boolean {
   const api = str(replies.nativeMsg('get_version')?.api_ver);
@@ -325,7 +352,7 @@ async function fetchWith(
         // The old firmware's refusal of joins, if the client remembers one, says nothing of the new.
         ...(recontact ? { join: true } : {}),
       });
-  const down = mostTellingError(replies);
+  const down = mostTellingError(replies) ?? telemetryGone(replies);
   if (down) throw down;
 
   const family = known?.family ?? detect(new Replies(replies)).family;

@@ -411,6 +411,32 @@ describe('fetchSnapshot', () => {
     expect((empty as MinerError).kind).toBe('empty_reply');
   });
 
+  it('stops asking a miner that stopped answering after its version, and fails the poll', async () => {
+    const miner = await startFakeMiner((request) => {
+      const command = requestedCommand(request);
+      if (command.includes('+')) return { kind: 'reply', bytes: invalid('Invalid command') };
+      if (command === 'version')
+        return { kind: 'reply', bytes: sample('antminer-s19pro_2022-12__version.json') };
+      return { kind: 'silent' };
+    });
+    miners.push(miner);
+    const slow = createClient({
+      timeoutMs: 200,
+      maxBytes: 1 << 20,
+      retries: 1,
+      sleep: async () => undefined,
+    });
+    const error = await fetchSnapshot(slow, miner.target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MinerError);
+    expect((error as MinerError).kind).toBe('timeout');
+    // The join, version, then summary twice (one retry): not stats, pools and devs after it.
+    expect(miner.requests.map(requestedCommand).filter((c) => !c.includes('+'))).toEqual([
+      'version',
+      'summary',
+      'summary',
+    ]);
+  });
+
   it('fails a miner that answers E to everything at first contact, as at every later poll', async () => {
     for (const [code, msg, kind] of [
       [45, 'Access denied', 'denied'],
