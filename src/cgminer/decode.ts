@@ -34,9 +34,15 @@ export const REPAIR_UNFINISHED = 'no end of reply';
 export const JSONREPAIR_MAX_CHARS = 64 * 1024;
 
 const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
-/** A one-line answer with no envelope, like old Avalon's `failed`. */
-const BARE_WORD = /^[A-Za-z][A-Za-z0-9 _.,:'!-]{0,79}$/;
+/**
+ * The one-line answers without an envelope that firmwares are known to give (CGMINER-API.md §12
+ * #21): old Avalon's `failed` (or `ok`), btminer's `Socket connect failed: …` with its miner process
+ * down. Any other line of text is not a CGMiner API answering (`protocol`), not an E from one.
+ */
+const BARE_WORD = /^(?:failed|ok|success|socket connect failed(?:: [A-Za-z0-9 _.,'-]{1,60})?)$/i;
 const BARE_SUCCESS = /^(?:ok|success)$/i;
+/** Words on one line, not ended yet. */
+const UNFINISHED_WORDS = /^[A-Za-z][A-Za-z0-9 _.,:'!-]*$/;
 /** `null`, `true`, a number: JSON, but never a reply (a string starts with `"` and is caught first). */
 const JSON_SCALAR = /^(?:null|true|false|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$/;
 /** Banners of other services that answer on a miner's port. */
@@ -134,7 +140,11 @@ export function decodeUnfinished(
   try {
     reply = decodeReply(bytes, command, options);
   } catch (error) {
-    return error instanceof MinerError && error.kind === 'protocol' ? error : null;
+    if (!(error instanceof MinerError) || error.kind !== 'protocol') return null;
+    // Not a CGMiner API: a banner, binary, a finished line of text. Only a line of words still
+    // being written may yet become `Socket connect failed: …`: for it, the deadline stands.
+    const text = decodeFrameText(firstFrame(bytes)).text.trimStart();
+    return UNFINISHED_WORDS.test(text) && !isForeignBanner(bytes) ? null : error;
   }
   if (reply.repairs.includes(REPAIR.truncated)) return null;
   if (reply.format !== 'json') {

@@ -285,6 +285,13 @@ describe('decodeReply refusals', () => {
     expect(reply.status.msg).toBe('Socket connect failed: Connection refused');
   });
 
+  it('reads only the bare lines firmwares are known to send as answers; any other text is protocol', () => {
+    expect(decode('failed')).toMatchObject({ format: 'bare', ok: false });
+    expect(decode('OK\n')).toMatchObject({ format: 'bare', ok: true });
+    expect(kindOf(() => decode('hello world this is not cgminer\n'))).toBe('protocol');
+    expect(kindOf(() => decode('Welcome to the console'))).toBe('protocol');
+  });
+
   it('refuses nesting deep enough to blow the stack', () => {
     expect(kindOf(() => decode(`{"a":${'['.repeat(100_000)}`))).toBe('parse');
   });
