@@ -3,8 +3,8 @@
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { ConfigError, LockedError, UsageError, errorMessage } from '../errors.js';
-import { type StoreLock, acquireLock } from '../store/lock.js';
+import { ConfigError, errorMessage, LockedError, UsageError } from '../errors.js';
+import { acquireLock, type StoreLock } from '../store/lock.js';
 import {
   countPending,
   markDelivered,
@@ -21,8 +21,8 @@ import type { Db } from '../store/types.js';
 import { splitBatchBody } from './batch.js';
 import { parseEndpoint, type UploadEndpoint } from './endpoint.js';
 import { loadCollectorKey } from './key.js';
-import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './retry.js';
-import { type Sender, createSender } from './sender.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.js';
+import { createSender, type Sender } from './sender.js';
 
 export interface FlushOptions {
   endpoint: string | UploadEndpoint;
@@ -329,8 +329,19 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
   };
 }
 
+/**
+ * What a flush after a cycle always gets, however close the next cycle is: it runs in the
+ * background beside the next cycle (which starts on time regardless, and does not start another
+ * flush while this one runs). Without it, cycles longer than the interval less `reserveMs` (any
+ * cycle at --interval 1s) left no time at all, and nothing was ever sent.
+ */
+export const MIN_FLUSH_BUDGET_MS = 15_000;
+
 export interface AfterCycleTiming {
-  /** When the next cycle starts (epoch ms): the flush ends `reserveMs` before it. */
+  /**
+   * When the next cycle starts (epoch ms): the flush ends `reserveMs` before it, or
+   * MIN_FLUSH_BUDGET_MS from now if that is later.
+   */
   nextCycleAt?: number;
   /** For `--once`: how long the flush may take when there is no next cycle. */
   budgetMs?: number;
@@ -380,7 +391,7 @@ async function flushWithin(
   const reserve = timing.reserveMs ?? 1_000;
   const deadlineMs =
     timing.nextCycleAt !== undefined
-      ? timing.nextCycleAt - reserve
+      ? Math.max(timing.nextCycleAt - reserve, now + MIN_FLUSH_BUDGET_MS)
       : timing.budgetMs !== undefined
         ? now + timing.budgetMs
         : undefined;

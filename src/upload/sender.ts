@@ -128,7 +128,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           kind: 'retry',
           status: null,
           retryAfterMs: null,
-          reason: `no answer within ${request.timeoutMs} ms`,
+          reason: `no answer within ${Math.round(request.timeoutMs)} ms`,
         };
       }
       return networkOutcome(error, options, redact);

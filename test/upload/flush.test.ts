@@ -4,9 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
-import { type FlushOptions, flushOutbox } from '../../src/upload/flush.js';
+import { parseEndpoint } from '../../src/upload/endpoint.js';
+import {
+  type FlushOptions,
+  flushOutbox,
+  MIN_FLUSH_BUDGET_MS,
+  uploadAfterCycle,
+} from '../../src/upload/flush.js';
 import type { Collector } from './support/collector.js';
-import { KEY, enqueueCycle, reports } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
 const T0 = 1_800_000_000_000;
@@ -38,6 +44,27 @@ function options(collector: Collector, extra: Partial<FlushOptions> = {}): Flush
     ...extra,
   };
 }
+
+describe('the flush after a cycle', () => {
+  it('gets its minimum time even when the next cycle is due at once (a cycle longer than the interval)', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(3), now: T0 });
+    const { ctx } = testContext();
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 2_000,
+      totalTimeoutMs: 5_000,
+      maxAttempts: 3,
+    };
+    // --interval 1s, the cycle took 1.2 s: the next one is already due.
+    const report = await uploadAfterCycle(temp.store, settings, { nextCycleAt: T0 - 200 }, ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1 });
+    expect(collector.received).toHaveLength(1);
+    expect(MIN_FLUSH_BUDGET_MS).toBeGreaterThan(5_000);
+  });
+});
 
 describe('flushOutbox against a real collector', () => {
   it('posts gzip JSON with the contract headers and marks the batch delivered', async () => {
