@@ -2,22 +2,23 @@
 // hysteresis memory `thermal check --db` also keeps (thermal_state), its status goes into the
 // history row, and each change of status becomes one thermal_events row, in the cycle's transaction.
 // So cron's `collect` alone records thermal events, and a sensor hovering at a limit does not flap.
-import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
+
 import { commandLogStatements } from '../store/command-log.js';
+import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
+import { isIdle } from '../thermal/evaluate.js';
 import {
+  nextThermalState,
   type ThermalMemory,
   type ThermalStep,
-  nextThermalState,
   trackThermal,
 } from '../thermal/hysteresis.js';
-import { isIdle } from '../thermal/evaluate.js';
 import { limitsFor } from '../thermal/limits.js';
-import { pausedBy } from '../thermal/paused.js';
 import { memoryFromState } from '../thermal/memory.js';
+import { pausedBy } from '../thermal/paused.js';
 import type { ThermalStatus } from '../thermal/types.js';
 
 export interface ThermalCycleSummary {
@@ -43,20 +44,21 @@ interface StateBySiteRow {
   status: ThermalStatus;
   metric: string | null;
   levels: string;
+  updated_at: number;
 }
 
 // One statement for the whole site, through the miners (site, host, port) index and the
 // thermal_state primary key: no read per miner.
 function memoryStatements(db: Db) {
   const bySite = db.prepare<[string], StateBySiteRow>(
-    `SELECT m.host, m.port, t.status, t.metric, t.levels
+    `SELECT m.host, m.port, t.status, t.metric, t.levels, t.updated_at
      FROM sites s JOIN miners m ON m.site_id = s.id JOIN thermal_state t ON t.miner_id = m.id
      WHERE s.name = ?`,
   );
   return {
-    /** Every remembered miner of the site, by target key. */
-    forSite(site: string): Map<string, ThermalMemory> {
-      const memories = new Map<string, ThermalMemory>();
+    /** Every remembered miner of the site, by target key, with when its memory was written. */
+    forSite(site: string): Map<string, ThermalMemory & { updatedAt: number }> {
+      const memories = new Map<string, ThermalMemory & { updatedAt: number }>();
       for (const row of bySite.all(site)) {
         let levels: Record<string, unknown> = {};
         try {
@@ -65,7 +67,10 @@ function memoryStatements(db: Db) {
         } catch {
           // A damaged row only costs the hysteresis of that miner for one cycle.
         }
-        memories.set(targetKey(row.host, row.port), memoryFromState({ ...row, levels }));
+        memories.set(targetKey(row.host, row.port), {
+          ...memoryFromState({ ...row, levels }),
+          updatedAt: row.updated_at,
+        });
       }
       return memories;
     },
@@ -110,9 +115,13 @@ export function trackCycleThermal(
         })
       : nextThermalState(previous, null, `unreachable: ${outcome.error.kind}`);
     const withStatus: MinerOutcome = { ...outcome, thermalStatus: step.memory.status };
-    if (step.transition || !previous || !sameMemory(previous, step.memory)) steps.set(withStatus, step);
+    // A reading newer than this cycle's (`thermal check --db` committed while this cycle polled)
+    // stays: this older one must not overwrite it, nor log a change dated before it.
+    const newer = previous !== null && previous.updatedAt > at;
+    if (!newer && (step.transition || !previous || !sameMemory(previous, step.memory)))
+      steps.set(withStatus, step);
     summary[step.memory.status]++;
-    if (step.transition) summary.events++;
+    if (step.transition && !newer) summary.events++;
     return withStatus;
   });
 

@@ -8,11 +8,12 @@ import { memoryContext } from '../../src/context.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import type { Farm } from '../../src/sim/index.js';
-import { type Store, openStore } from '../../src/store/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { thermalStatements } from '../../src/store/thermal.js';
 import type { Target } from '../../src/targets/types.js';
-import { startHealthyFarm } from '../support/farm.js';
 import type { ThermalConfig } from '../../src/thermal/config.js';
 import { makeSnapshot, recordPause, target, tempDir } from '../store/helpers.js';
+import { startHealthyFarm } from '../support/farm.js';
 
 const HOUR = 3_600_000;
 let dir: string;
@@ -240,6 +241,47 @@ describe('collect with hysteresis', () => {
     ]);
     expect(events[0]).toMatchObject({ metric: 'board' });
     expect(reports.map((r) => r.thermal?.events)).toEqual([1, 0, 0, 0, 1, 0, 1]);
+  });
+
+  it('keeps a newer reading that thermal check stored while the cycle polled', async () => {
+    await runScript(store, [{ 4001: board(81) }]); // critical
+    const at = Date.UTC(2025, 5, 1, 12) + 60_000; // the second cycle's start
+    const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
+    const siteId = store.db.prepare('SELECT site_id FROM miners WHERE id = ?').pluck().get(minerId) as number;
+    const deps: CollectLoopDeps = {
+      store,
+      pollAll: (fn) =>
+        (async function* () {
+          yield await fn(target(4001));
+        })(),
+      fetchSnapshot: async () => {
+        // Meanwhile a `thermal check --db` finds the miner cooled, and records it.
+        thermalStatements(store.db).saveState({
+          miner_id: minerId,
+          site_id: siteId,
+          status: 'ok',
+          metric: null,
+          levels: {},
+          since: at + 30_000,
+          updated_at: at + 30_000,
+        });
+        return board(81);
+      },
+      now: () => at,
+      sleep: async () => {},
+      signal: new AbortController().signal,
+      onCycle: () => {},
+      onNote: () => {},
+    };
+    const report = await runCycle(
+      { site: 'north', intervalMs: null, retainMs: 30 * 24 * HOUR, thermal: {} },
+      deps,
+    );
+    expect(report.thermal?.events).toBe(0);
+    expect(store.db.prepare('SELECT status FROM thermal_state WHERE miner_id = ?').pluck().get(minerId)).toBe(
+      'ok',
+    );
+    expect(readBack(dbPath).events).toHaveLength(1); // only the first cycle's unknown>critical
   });
 
   it('uses the margin from the config: with none, the same readings flap', async () => {
