@@ -14,6 +14,7 @@ import {
 } from '../store/index.js';
 import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
+import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { nextSlot } from './schedule.js';
 import { type ThermalCycleSummary, trackCycleThermal } from './thermal.js';
 
@@ -45,6 +46,8 @@ export interface CollectLoopOptions {
    * in thermal_events.
    */
   thermal?: ThermalConfig;
+  /** The limits a miner's firmware reported in this cycle's replies (by target key), if any. */
+  firmwareLimits?: (miner: string) => FirmwareThermalLimits | null;
 }
 
 export interface CollectLoopDeps {
@@ -132,7 +135,14 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   // record the same change twice.
   const { summary, thermal } = thermalConfig
     ? deps.store.transaction(() => {
-        const tracked = trackCycleThermal(deps.store, thermalConfig, options.site, outcomes, startedAt);
+        const tracked = trackCycleThermal(
+          deps.store,
+          thermalConfig,
+          options.site,
+          outcomes,
+          startedAt,
+          options.firmwareLimits,
+        );
         const hooks = [tracked.hook, ...(options.hooks ?? [])];
         return { summary: write({ ...input, outcomes: tracked.outcomes }, hooks), thermal: tracked.summary };
       })

@@ -3,6 +3,7 @@
 // history row, and each change of status becomes one thermal_events row, in the cycle's transaction.
 // So cron's `collect` alone records thermal events, and a sensor hovering at a limit does not flap.
 
+import type { Snapshot } from '../miners/types.js';
 import { commandLogStatements } from '../store/command-log.js';
 import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
 import { thermalStatements } from '../store/thermal.js';
@@ -16,10 +17,10 @@ import {
   type ThermalStep,
   trackThermal,
 } from '../thermal/hysteresis.js';
-import { limitsFor } from '../thermal/limits.js';
+import { effectiveLimits, limitsFor } from '../thermal/limits.js';
 import { memoryFromState } from '../thermal/memory.js';
 import { pausedBy } from '../thermal/paused.js';
-import type { ThermalStatus } from '../thermal/types.js';
+import type { FirmwareThermalLimits, ThermalStatus } from '../thermal/types.js';
 
 export interface ThermalCycleSummary {
   ok: number;
@@ -95,9 +96,18 @@ export function trackCycleThermal(
   site: string,
   outcomes: readonly MinerOutcome[],
   at: number,
+  /** The limits a miner's firmware reported this cycle (Braiins OS / LuxOS tempctrl, Avalon TarT). */
+  firmwareLimits: (miner: string) => FirmwareThermalLimits | null = () => null,
 ): TrackedCycle {
   const memories = store.prepared(memoryStatements).forSite(site);
-  const limits = limitsFor(config, site);
+  const shared = limitsFor(config, site);
+  // As `thermal check` judges them: with the firmware's own limits where it reported some.
+  const limits = (snapshot: Snapshot, miner: string) => {
+    const firmware = firmwareLimits(miner);
+    return firmware === null
+      ? shared(snapshot, miner)
+      : effectiveLimits(snapshot, config, site, { miner, firmware });
+  };
   // Only memories that changed are written: at 10,000 miners, rewriting every unchanged row each
   // cycle would cost about as much as the cycle's own live rows. So for rows collect writes,
   // thermal_state.updated_at is when the memory last changed, not when it was last evaluated.

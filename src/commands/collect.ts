@@ -8,6 +8,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { oneLine } from '../output/terminal.js';
 import type { ThermalConfig } from '../thermal/config.js';
+import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
 import { collect as collectValues, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -105,6 +106,7 @@ export async function runCollect(
   const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { storedDialects } = await import('../collect/dialects.js');
+  const { readFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
   const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
@@ -138,6 +140,7 @@ export async function runCollect(
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
     try {
       const cache = createDialectCache();
+      const firmwareLimits = new Map<string, FirmwareThermalLimits>();
       // What earlier runs learned of each miner's firmware: this run asks only what it needs.
       const dialects = storedDialects(store, opts.site, cache, ctx.now());
       // A refused key or a wrong endpoint is a failure cron should see (hashctl.md §9: exit 1),
@@ -150,13 +153,22 @@ export async function runCollect(
           retainMs: opts.retainMs,
           hooks: upload ? [dialects.hook, upload.hook] : [dialects.hook],
           thermal: opts.thermal,
+          firmwareLimits: (miner) => firmwareLimits.get(miner) ?? null,
         },
         {
           store,
           pollAll: (fn) => runPool(targets, concurrency, fn),
           // No signal on purpose: SIGINT/SIGTERM let the cycle in flight finish and be stored.
-          fetchSnapshot: async (target) =>
-            (await fetchSnapshot(client, target, { cache, now: ctx.now })).snapshot,
+          fetchSnapshot: async (target) => {
+            const { snapshot, replies } = await fetchSnapshot(client, target, { cache, now: ctx.now });
+            // What `thermal check` judges these miners by too: their firmware's own limits (read only
+            // where a firmware reports some: Braiins OS / LuxOS tempctrl, Avalon's TarT).
+            const reports = 'tempctrl' in replies || /avalon|canaan/i.test(snapshot.make ?? '');
+            const limits = reports ? readFirmwareLimits(replies, snapshot.firmware.name) : null;
+            if (limits === null) firmwareLimits.delete(target.key);
+            else firmwareLimits.set(target.key, limits);
+            return snapshot;
+          },
           now: ctx.now,
           monotonic: () => performance.now(),
           sleep: ctx.sleep,

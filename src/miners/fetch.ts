@@ -41,13 +41,26 @@ interface Plan {
 const PLANS: Record<Family, Plan> = {
   antminer: { commands: ['version', 'summary', 'stats', 'pools'] },
   'antminer-aftermarket': { commands: ['version', 'summary', 'stats', 'pools'] },
+  // `tempctrl`: the firmware's own thermal limits, so that collect judges these miners by the
+  // limits `thermal check` reads too (thermal-facts §3.1; a report, read-only).
   braiins: {
-    commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps'],
-    joins: ['fans', 'temps'],
+    commands: ['version', 'summary', 'pools', 'devs', 'devdetails', 'fans', 'temps', 'tempctrl'],
+    joins: ['fans', 'temps', 'tempctrl'],
   },
   luxos: {
-    commands: ['version', 'summary', 'stats', 'pools', 'devs', 'config', 'temps', 'fans', 'power'],
-    joins: ['temps', 'fans', 'power'],
+    commands: [
+      'version',
+      'summary',
+      'stats',
+      'pools',
+      'devs',
+      'config',
+      'temps',
+      'fans',
+      'power',
+      'tempctrl',
+    ],
+    joins: ['temps', 'fans', 'power', 'tempctrl'],
   },
   whatsminer: {
     commands: ['summary', 'pools', 'edevs', 'devdetails'],

@@ -89,8 +89,10 @@ function finishBoard(draft: BoardDraft, state: string): Board {
 function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   const errors: SnapshotError[] = [];
   // First contact asks every miner `version` and `stats`; btminer answers both with `invalid cmd`.
+  // `tempctrl` is read for thermal limits only; a firmware without it simply has none to give.
   const expected = (command: string) =>
-    identity.family === 'whatsminer' && (command === 'version' || command === 'stats');
+    command === 'tempctrl' ||
+    (identity.family === 'whatsminer' && (command === 'version' || command === 'stats'));
   const repairs = new Map<string, string[]>();
   for (const [command, reply] of replies.all()) {
     for (const repair of reply.repairs ?? []) repairs.set(repair, [...(repairs.get(repair) ?? []), command]);

@@ -1,5 +1,6 @@
 // Thermal status in collection: every cycle stores each miner's status (with hysteresis) in its
 // history row and each change in thermal_events; `live` shows it and lists hot miners first.
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -7,7 +8,7 @@ import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/coll
 import { memoryContext } from '../../src/context.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
-import type { Farm } from '../../src/sim/index.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { thermalStatements } from '../../src/store/thermal.js';
 import type { Target } from '../../src/targets/types.js';
@@ -74,6 +75,30 @@ describe('collect on the simulator', () => {
   afterEach(async () => {
     await farm?.stop();
     farm = null;
+  });
+
+  it('judges a Braiins OS miner by its firmware limits, as thermal check does: no flapping between them', async () => {
+    farm = await startFarm({ profile: 'braiins-os', count: 1, host: '127.0.0.1', basePort: 0, seed: 4 });
+    // Chips warn only at 95: the board decides (78.8 °C here; the S9 rule warns at 75, the
+    // firmware reports Hot=100).
+    const config = path.join(dir, 'thermal.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ thermal: { classes: { air: { chip: { warn: 95, critical: 100 } } } } }),
+    );
+    const targets = farm.inventory();
+    for (let round = 0; round < 2; round++) {
+      for (const args of [
+        ['collect', '--once', '--db', dbPath, '--config', config, '--targets', ...targets],
+        ['thermal', 'check', ...targets, '--db', dbPath, '--config', config],
+      ]) {
+        const ctx = memoryContext({ env: {} });
+        expect(await runCli(args, ctx), ctx.err()).toBe(0);
+      }
+    }
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual(['ok', 'ok']);
+    expect(events.filter((e) => e.from_state !== 'unknown')).toEqual([]);
   });
 
   it('stores critical in history and the changes in thermal_events; live lists hot miners first', async () => {

@@ -183,7 +183,7 @@ describe('fetchSnapshot', () => {
     const before = miner.requests.length;
     await fetchSnapshot(shared, miner.target, { cache });
     expect(miner.requests.slice(before).map(requestedCommand)).toEqual([
-      'version+summary+stats+pools+devs+config+temps+fans+power',
+      'version+summary+stats+pools+devs+config+temps+fans+power+tempctrl',
     ]);
   });
 
