@@ -55,8 +55,12 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
     // bin/hashctl runs this bundle from a V8 code cache, and Node 20 loses a script's dynamic-import
     // callback when it comes from one: so no import() is left in it (esbuild turns each into a
     // require), the packages that require() cannot load (ESM only) are bundled, the rest stay in
-    // node_modules.
-    ...(sea ? {} : { external: REQUIRABLE_PACKAGES, supported: { 'dynamic-import': false } }),
+    // node_modules. In the SEA no import() may be left either: a single executable has no dynamic
+    // import callback at all, and `await import('node:fs')` (a built-in, never bundled) failed there
+    // with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING (thermal check --db, probe --dump, audit files).
+    ...(sea
+      ? { supported: { 'dynamic-import': false } }
+      : { external: REQUIRABLE_PACKAGES, supported: { 'dynamic-import': false } }),
     define: {
       __HASHCTL_VERSION__: JSON.stringify(pkg.version),
       __HASHCTL_COMMIT__: JSON.stringify(gitCommit()),

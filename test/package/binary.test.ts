@@ -149,6 +149,19 @@ describe('dist/hashctl', () => {
     expect(live.miners.every((m) => m.state === 'online')).toBe(true);
   });
 
+  it('runs the commands that load built-ins lazily: thermal check --db, probe --dump', async () => {
+    const db = path.join(tmp, 'thermal.db');
+    const checked = await runBinary(['thermal', 'check', ...targets, '--db', db]);
+    expect(checked.stderr).not.toMatch(/internal error/);
+    expect([0, 1]).toContain(checked.code);
+    const dump = path.join(tmp, 'dump');
+    const probed = await runBinary(['probe', targets[0]!, '--dump', dump]);
+    expect(probed.code, probed.stderr).toBe(0);
+    expect(fs.readdirSync(dump).length).toBeGreaterThan(0);
+    fs.rmSync(dump, { recursive: true, force: true });
+    fs.rmSync(db, { force: true });
+  });
+
   it('falls back to the temp dir when home cannot hold the addon', async () => {
     const tempDir = path.join(tmp, 'tmpdir');
     fs.mkdirSync(tempDir);

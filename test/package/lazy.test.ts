@@ -81,6 +81,14 @@ describe('the hashctl bundle', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('leaves no import() in the single binary: it has no dynamic import callback at all', () => {
+    // `await import('node:fs')` (a built-in, never bundled) stayed an import() and failed in the
+    // binary only: thermal check --db, probe --dump, audit --allowed-pools.
+    // esbuild writes code with double quotes; the single-quoted ones are JSDoc types in comments.
+    const text = fs.readFileSync(path.join(tmp, 'hashctl.cjs'), 'utf8');
+    expect(text.match(/\bimport\(\s*"[^"]+"\s*\)/g) ?? []).toEqual([]);
+  });
+
   it('embeds better-sqlite3 for the single binary', () => {
     expect(
       Object.keys(metafile.inputs).some((input) => input.includes('node_modules/better-sqlite3/lib/')),
