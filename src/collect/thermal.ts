@@ -17,7 +17,7 @@ import {
   type ThermalStep,
   trackThermal,
 } from '../thermal/hysteresis.js';
-import { effectiveLimits, limitsFor } from '../thermal/limits.js';
+import { limitsFor } from '../thermal/limits.js';
 import { memoryFromState } from '../thermal/memory.js';
 import { pausedBy } from '../thermal/paused.js';
 import type { FirmwareThermalLimits, ThermalStatus } from '../thermal/types.js';
@@ -102,12 +102,7 @@ export function trackCycleThermal(
   const memories = store.prepared(memoryStatements).forSite(site);
   const shared = limitsFor(config, site);
   // As `thermal check` judges them: with the firmware's own limits where it reported some.
-  const limits = (snapshot: Snapshot, miner: string) => {
-    const firmware = firmwareLimits(miner);
-    return firmware === null
-      ? shared(snapshot, miner)
-      : effectiveLimits(snapshot, config, site, { miner, firmware });
-  };
+  const limits = (snapshot: Snapshot, miner: string) => shared(snapshot, miner, firmwareLimits(miner));
   // Only memories that changed are written: at 10,000 miners, rewriting every unchanged row each
   // cycle would cost about as much as the cycle's own live rows. So for rows collect writes,
   // thermal_state.updated_at is when the memory last changed, not when it was last evaluated.

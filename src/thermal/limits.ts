@@ -450,28 +450,40 @@ export function effectiveLimits(
 }
 
 /**
- * effectiveLimits for a whole farm without a firmware context (collect: 10,000 miners a cycle):
- * computed once per distinct (make, model, reported cooling, miner override), which is all that
- * effectiveLimits reads from a snapshot and a key when no firmware limits or replies are given.
- * Callers keep one per cycle (the cache grows with the models seen) and must not mutate the result.
+ * effectiveLimits for a whole farm (collect: 10,000 miners a cycle): computed once per distinct
+ * (make, model, reported cooling, miner override), which is all that effectiveLimits reads from a
+ * snapshot and a key when no replies are given; with the firmware's own limits, once per distinct
+ * firmware limits and fan count too (MinFans is judged against it). Callers keep one per cycle
+ * (the cache grows with the models seen) and must not mutate the result.
  */
 export function limitsFor(
   config: ThermalConfig,
   site: string | null,
-): (snapshot: Snapshot, miner: string) => ThermalLimits {
+): (snapshot: Snapshot, miner: string, firmware?: FirmwareThermalLimits | null) => ThermalLimits {
   const cache = new Map<string, ThermalLimits>();
   // Config miner names, normalised once: a per-miner scan of them would cost O(miners × entries).
   const minerNames = new Map<string, string>();
   for (const name of Object.keys(config.miners ?? {})) {
     if (!minerNames.has(norm(name))) minerNames.set(norm(name), name); // the first wins, as in lookup
   }
-  return (snapshot, miner) => {
+  return (snapshot, miner, firmware = null) => {
     const override =
       minerNames.size === 0 ? null : (minerNames.get(norm(miner)) ?? minerNames.get(norm(hostOf(miner))));
-    const key = JSON.stringify([snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]);
+    const key = JSON.stringify(
+      firmware === null
+        ? [snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]
+        : [
+            snapshot.make,
+            snapshot.model,
+            snapshot.cooling ?? null,
+            override ?? null,
+            firmware,
+            snapshot.fans.length,
+          ],
+    );
     let limits = cache.get(key);
     if (!limits) {
-      limits = effectiveLimits(snapshot, config, site, { miner });
+      limits = effectiveLimits(snapshot, config, site, { miner, firmware });
       cache.set(key, limits);
     }
     return limits;

@@ -5,6 +5,7 @@ import {
   detectCooling,
   effectiveLimits,
   isHydroModel,
+  limitsFor,
   unmatchedModelKeys,
 } from '../../src/thermal/limits.js';
 import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
@@ -21,6 +22,26 @@ const firmware = (over: Partial<FirmwareThermalLimits>): FirmwareThermalLimits =
   water_inlet_dangerous_c: null,
   min_fans: null,
   ...over,
+});
+
+describe('limitsFor (collect: one computation per kind of miner)', () => {
+  it('gives what effectiveLimits gives, the firmware limits included, and tells firmwares apart', () => {
+    const config = parseThermalConfig({}, 'test');
+    const limits = limitsFor(config, null);
+    const miner = airMiner(60);
+    const luxos = firmware({ hot_c: 90, dangerous_c: 100, min_fans: 2 });
+    expect(limits(miner, '10.0.0.1:4028')).toEqual(
+      effectiveLimits(miner, config, null, { miner: '10.0.0.1:4028' }),
+    );
+    expect(limits(miner, '10.0.0.1:4028', luxos)).toEqual(
+      effectiveLimits(miner, config, null, { miner: '10.0.0.1:4028', firmware: luxos }),
+    );
+    // Another firmware's limits are not the cached ones of the first.
+    const other = firmware({ hot_c: 70, dangerous_c: 85, min_fans: 1 });
+    const expected = effectiveLimits(miner, config, null, { miner: '10.0.0.2:4028', firmware: other });
+    expect(limits(miner, '10.0.0.2:4028', other)).toEqual(expected);
+    expect(expected).not.toEqual(limits(miner, '10.0.0.3:4028', luxos));
+  });
 });
 
 describe('effectiveLimits sources', () => {
