@@ -22,10 +22,19 @@ export const FIRST_CONTACT = ['version', 'summary', 'stats', 'pools', 'devs'];
  * FIRST_CONTACT. A firmware without one answers that member E/14, which costs nothing; a family
  * that does not use one never sees it (it would read as a warning in the snapshot).
  */
-export const FIRST_CONTACT_PROBES = ['devdetails', 'edevs', 'config', 'coin', 'fans', 'temps', 'power'];
+export const FIRST_CONTACT_PROBES = [
+  'devdetails',
+  'edevs',
+  'config',
+  'coin',
+  'fans',
+  'temps',
+  'power',
+  'tempctrl',
+];
 
 /** Vendor reads outside upstream's joinable set that Braiins OS and LuxOS answer inside a join (§4). */
-const VENDOR_JOINS = ['fans', 'temps', 'power'];
+const VENDOR_JOINS = ['fans', 'temps', 'power', 'tempctrl'];
 
 interface Plan {
   /** cgminer-style commands; the client joins what can be joined. */
