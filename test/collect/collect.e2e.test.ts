@@ -3,8 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Farm } from '../../src/sim/index.js';
 import { startFarm } from '../../src/sim/index.js';
@@ -140,7 +140,8 @@ describe('hashctl collect (end to end)', () => {
 
   it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {
     const args = ['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'];
-    const firstContact = 'version+summary+stats+pools+devs+devdetails+edevs+config+coin+fans+temps+power';
+    const firstContact =
+      'version+summary+stats+pools+devs+devdetails+edevs+config+coin+fans+temps+power+tempctrl';
     const counts = () => farm.miners.map((m) => m.received().length);
     const before = counts();
     expect((await run(args)).code).toBe(0);
