@@ -271,13 +271,17 @@ const GONE_KINDS = new Set<MinerErrorKind>([
  * a failed poll, not a miner shown online.
  */
 function telemetryGone(replies: ReplyMap): MinerError | null {
+  // Runs on every poll: the usual answer (a telemetry read that worked) returns at once, copying nothing.
   const telemetry: ReplyMap = {};
-  for (const [command, reply] of Object.entries(replies))
-    if (!IDENTITY_READS.has(command)) telemetry[command] = reply;
-  const values = Object.values(telemetry);
-  if (values.length === 0 || !values.every((v) => v instanceof MinerError && GONE_KINDS.has(v.kind)))
-    return null;
-  return mostTellingError(telemetry);
+  let any = false;
+  for (const command in replies) {
+    if (IDENTITY_READS.has(command)) continue;
+    const reply = replies[command];
+    if (!(reply instanceof MinerError) || !GONE_KINDS.has(reply.kind)) return null;
+    telemetry[command] = reply;
+    any = true;
+  }
+  return any ? mostTellingError(telemetry) : null;
 }
 
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */

@@ -25,7 +25,7 @@ import { parseWhatsminer } from './dialects/whatsminer.js';
 import { isHydroModel, lookupModel } from './models.js';
 import { parsePools } from './pools.js';
 import { Replies } from './replies.js';
-import type { Board, Snapshot } from './types.js';
+import type { Board, Fan, Snapshot } from './types.js';
 import { maxOf, round, sumOf } from './values.js';
 
 const DIALECTS: Record<Identity['family'], (input: DialectInput) => Telemetry> = {
@@ -132,11 +132,19 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   };
   const pools = bounded(t.pools ?? parsePools(replies.section('pools', 'POOLS')), MAX_POOLS, 'pools');
   const drafts = bounded(t.boards, MAX_BOARDS, 'boards');
-  const fans = bounded(t.fans, MAX_FANS, 'fans').map((fan) => {
-    if (fan.rpm === null || (fan.rpm >= 0 && fan.rpm <= MAX_PLAUSIBLE_RPM)) return fan;
-    errors.push({ code: 'implausible_fan', message: `fan ${fan.index} reported ${fan.rpm} rpm; ignored` });
-    return { ...fan, rpm: null };
-  });
+  const plausibleFan = (fan: Fan) => fan.rpm === null || (fan.rpm >= 0 && fan.rpm <= MAX_PLAUSIBLE_RPM);
+  const listed = bounded(t.fans, MAX_FANS, 'fans');
+  // Copied only when a fan is impossible: the usual list is kept as it is (a hot path).
+  const fans = listed.every(plausibleFan)
+    ? listed
+    : listed.map((fan) => {
+        if (plausibleFan(fan)) return fan;
+        errors.push({
+          code: 'implausible_fan',
+          message: `fan ${fan.index} reported ${fan.rpm} rpm; ignored`,
+        });
+        return { ...fan, rpm: null };
+      });
   const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
   const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
 
