@@ -106,7 +106,7 @@ export async function runCollect(
   const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { storedDialects } = await import('../collect/dialects.js');
-  const { readFirmwareLimits } = await import('../thermal/replies.js');
+  const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
   const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
@@ -161,10 +161,8 @@ export async function runCollect(
           // No signal on purpose: SIGINT/SIGTERM let the cycle in flight finish and be stored.
           fetchSnapshot: async (target) => {
             const { snapshot, replies } = await fetchSnapshot(client, target, { cache, now: ctx.now });
-            // What `thermal check` judges these miners by too: their firmware's own limits (read only
-            // where a firmware reports some: Braiins OS / LuxOS tempctrl, Avalon's TarT).
-            const reports = 'tempctrl' in replies || /avalon|canaan/i.test(snapshot.make ?? '');
-            const limits = reports ? readFirmwareLimits(replies, snapshot.firmware.name) : null;
+            // What `thermal check` judges these miners by too: their firmware's own limits.
+            const limits = pollFirmwareLimits(replies, snapshot.make, snapshot.firmware.name);
             if (limits === null) firmwareLimits.delete(target.key);
             else firmwareLimits.set(target.key, limits);
             return snapshot;

@@ -89,6 +89,20 @@ function avalonTarget(replies: Replies | undefined): number | null {
 }
 
 /**
+ * readFirmwareLimits for a poll, looked for only where a firmware reports some (Braiins OS / LuxOS
+ * answered `tempctrl`, an Avalon's stats): collect calls it for every miner of every cycle, and
+ * searching an Antminer's few hundred stats keys for Avalon's TarT would be wasted there.
+ */
+export function pollFirmwareLimits(
+  replies: Replies,
+  make: string | null,
+  firmwareName: string | null,
+): FirmwareThermalLimits | null {
+  if (!('tempctrl' in replies) && !/avalon|canaan/i.test(make ?? '')) return null;
+  return readFirmwareLimits(replies, firmwareName);
+}
+
+/**
  * The limits a firmware enforces and reports about itself, or null when it reports none
  * (stock Antminer and Whatsminer expose nothing on 4028; thermal-facts §0).
  */
