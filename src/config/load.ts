@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import { jsonPathLines, lineOf, positionOf } from './json-lines.js';
-import { type HashctlConfig, configSchema } from './schema.js';
+import { configSchema, type HashctlConfig } from './schema.js';
+import { unknownKeyMessage } from './suggest.js';
 
 export interface LoadedConfig {
   file: string;
@@ -58,7 +59,7 @@ export function parseConfig(withBom: string, file: string): LoadedConfig {
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
         keyPath = [...keyPath, issue.keys[0]!];
-        message = 'unknown key';
+        message = unknownKeyMessage(configSchema, issue.path, issue.keys[0]!);
       }
       return { keyPath, message, line: lineOf(lines, keyPath) };
     });

@@ -2,6 +2,7 @@
 // /api/thermal/config. Every layer overrides the built-in defaults; the most specific layer wins:
 // classes.<cooling> < sites.<id> < models.<model> < miners.<host[:port]>.
 import { z } from 'zod';
+import { unknownKeyMessage } from '../config/suggest.js';
 import { ConfigError } from '../errors.js';
 import { CHIP_DEFAULTS, CLASS_DEFAULTS, identitySnapshot, MODEL_RULES } from './limits.js';
 import {
@@ -257,7 +258,7 @@ export function parseThermalConfig(raw: unknown, where = 'thermal'): ThermalConf
   const issues = result.error.issues.map((issue) => {
     // Name the offending key itself, not just its parent (zod reports unknown keys on the parent).
     if (issue.code === 'unrecognized_keys')
-      return `${[where, ...issue.path.map(String), issue.keys[0]].join('.')}: unknown key`;
+      return `${[where, ...issue.path.map(String), issue.keys[0]].join('.')}: ${unknownKeyMessage(thermalConfigSchema, issue.path, issue.keys[0]!)}`;
     return `${[where, ...issue.path.map(String)].join('.')}: ${issue.message}`;
   });
   const first = issues[0] ?? `${where}: invalid`;

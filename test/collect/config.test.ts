@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configPath, loadConfig, parseConfig } from '../../src/config/index.js';
 import { jsonPathLines } from '../../src/config/json-lines.js';
+import { closest, editDistance } from '../../src/config/suggest.js';
 import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../store/helpers.js';
 
@@ -96,6 +97,37 @@ describe('config file', () => {
     const error = configErrorOf('{\n  "site": "a",\n  "intreval": "60s"\n}');
     expect(error.details).toMatchObject({ path: ['intreval'], line: 3 });
     expect(error.message).toContain('intreval');
+  });
+
+  it('says which key an unknown one was likely meant to be, or which keys that place takes', () => {
+    expect(configErrorOf('{\n  "concurency": 5\n}').message).toBe(
+      'config /etc/hashctl/farm.json:2: concurency: unknown key (did you mean "concurrency"?)',
+    );
+    // Transposed letters, case and `-` for `_` are one slip each; the path runs through records.
+    expect(configErrorOf('{"intreval": "60s"}').message).toContain('(did you mean "interval"?)');
+    expect(configErrorOf('{"upload": {"endpoint": "http://c.example", "Key-File": "k"}}').message).toContain(
+      'upload.Key-File: unknown key (did you mean "key_file"?)',
+    );
+    expect(configErrorOf('{"thermal": {"models": {"S9": {"chip": {"wran": 80}}}}}').message).toContain(
+      'thermal.models.S9.chip.wran: unknown key (did you mean "warn"?)',
+    );
+    // Nothing close: the keys allowed there, so the reader need not open the README.
+    expect(configErrorOf('{"limits": {"timeout": "2s"}}').message).toMatch(
+      /: limits: unknown key \(known here: targets, site, interval, .*concurrency, timeout, retries, port, upload, thermal\)$/,
+    );
+    expect(configErrorOf('{"thermal": {"defaults": {}}}').message).toContain(
+      'thermal.defaults: unknown key (known here: margin_c, margin_rpm, classes, sites, models, miners)',
+    );
+  });
+
+  it('guesses only close keys', () => {
+    expect(closest('concurency', ['concurrency', 'timeout'])).toBe('concurrency');
+    expect(closest('tiemout', ['concurrency', 'timeout'])).toBe('timeout');
+    expect(closest('db', ['site', 'port'])).toBeNull();
+    expect(closest('limits', ['site', 'retries', 'timeout'])).toBeNull();
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('key-file', 'KEY_FILE')).toBe(0);
+    expect(editDistance('', 'abc')).toBe(3);
   });
 
   it('reports broken JSON with its line, and a missing file by name', () => {

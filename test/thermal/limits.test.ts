@@ -170,7 +170,7 @@ describe('thermal config validation', () => {
 
   it('names an unknown key', () => {
     expect(failure({ classes: { air: { bord: { warn: 70 } } } }).message).toBe(
-      'thermal.classes.air.bord: unknown key',
+      'thermal.classes.air.bord: unknown key (did you mean "board"?)',
     );
     expect(failure({ classes: { water: {} } }).message).toMatch(/water/);
   });
