@@ -26,7 +26,7 @@ import { isHydroModel, lookupModel } from './models.js';
 import { parsePools } from './pools.js';
 import { Replies } from './replies.js';
 import type { Board, Fan, Snapshot } from './types.js';
-import { maxOf, round, sumOf } from './values.js';
+import { round, sumOf } from './values.js';
 
 const DIALECTS: Record<Identity['family'], (input: DialectInput) => Telemetry> = {
   antminer: parseAntminer,
@@ -111,6 +111,21 @@ function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
     if (!expected(command)) errors.push({ code: failure.kind, message: `${command}: ${failure.message}` });
   }
   return errors;
+}
+
+/** The highest of `own` and the boards' `field`, with no list built (compose runs per miner per cycle). */
+function hottest(
+  own: number | null,
+  boards: readonly Board[],
+  field: 'temp_chip_c' | 'temp_board_c' | 'temp_inlet_c',
+): number | null {
+  let best = own !== null && Number.isFinite(own) ? own : null;
+  for (let i = 0; i < boards.length; i++) {
+    const value = boards[i]![field];
+    if (value !== null && value !== undefined && Number.isFinite(value) && (best === null || value > best))
+      best = value;
+  }
+  return best;
 }
 
 function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): Snapshot {
@@ -201,9 +216,9 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     hw_errors: t.hw_errors,
     boards,
     fans,
-    temp_max_chip_c: maxOf([t.temp_max_chip_c, ...boards.map((b) => b.temp_chip_c)]),
-    temp_max_board_c: maxOf([t.temp_max_board_c, ...boards.map((b) => b.temp_board_c)]),
-    temp_inlet_c: maxOf([t.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)]),
+    temp_max_chip_c: hottest(t.temp_max_chip_c, boards, 'temp_chip_c'),
+    temp_max_board_c: hottest(t.temp_max_board_c, boards, 'temp_board_c'),
+    temp_inlet_c: hottest(t.temp_inlet_c, boards, 'temp_inlet_c'),
     power_w: power,
     efficiency_j_per_th: round(efficiency, 2),
     // Copied only when a string changes: the usual pool list is returned as it is.

@@ -35,10 +35,12 @@ function finite(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+// Indexed loops, not for…of: see maxOf in miners/values.ts (an iterator over lists of every
+// element kind keeps throwing the optimized code of the per-miner path away).
 function maxOf(values: (number | null | undefined)[]): number | null {
   let best: number | null = null;
-  for (const value of values) {
-    const v = finite(value);
+  for (let i = 0; i < values.length; i++) {
+    const v = finite(values[i]);
     if (v !== null && (best === null || v > best)) best = v;
   }
   return best;
@@ -46,8 +48,8 @@ function maxOf(values: (number | null | undefined)[]): number | null {
 
 function minOf(values: (number | null | undefined)[]): number | null {
   let best: number | null = null;
-  for (const value of values) {
-    const v = finite(value);
+  for (let i = 0; i < values.length; i++) {
+    const v = finite(values[i]);
     if (v !== null && (best === null || v < best)) best = v;
   }
   return best;
@@ -56,8 +58,8 @@ function minOf(values: (number | null | undefined)[]): number | null {
 /** Sum of the known values; null when none is known (absent data is never a made-up zero). */
 function sumOf(values: (number | null | undefined)[]): number | null {
   let total: number | null = null;
-  for (const value of values) {
-    const v = finite(value);
+  for (let i = 0; i < values.length; i++) {
+    const v = finite(values[i]);
     if (v !== null) total = (total ?? 0) + v;
   }
   return total;

@@ -9,6 +9,7 @@ import {
   firstOf,
   leadingNumber,
   maxOf,
+  maxTemp,
   num,
   positive,
   type Rec,
@@ -200,20 +201,21 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     const rate = num(device[`chain_rate${n}`]);
     const pcb = dashList(device[`temp_pcb${n}`]);
     const chip = dashList(device[`temp_chip${n}`]);
-    const zPcb = [...dashList(device[`temp_in_pcb_${n}`]), ...dashList(device[`temp_out_pcb_${n}`])];
-    const zChip = [...dashList(device[`temp_in_chip_${n}`]), ...dashList(device[`temp_out_chip_${n}`])];
     const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    // Z-series inlet/outlet sensors count as board and chip readings too.
+    let boardTemp = maxTemp(maxTemp(null, allValues(device, `temp${n}`)), pcb);
+    boardTemp = maxTemp(boardTemp, dashList(device[`temp_in_pcb_${n}`]));
+    boardTemp = maxTemp(boardTemp, dashList(device[`temp_out_pcb_${n}`]));
+    let chipTemp = maxTemp(maxTemp(null, allValues(device, `temp2_${n}`)), chip);
+    chipTemp = maxTemp(chipTemp, dashList(device[`temp_in_chip_${n}`]));
+    chipTemp = maxTemp(chipTemp, dashList(device[`temp_out_chip_${n}`]));
     const board: BoardDraft = {
       index: n,
       hashrate_hs: rate === null ? null : rate * perChainUnit,
       chips: counter(device[`chain_acn${n}`]),
       chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: maxOf([...allValues(device, `temp${n}`).map(temp), ...pcb.map(temp), ...zPcb.map(temp)]),
-      temp_chip_c: maxOf([
-        ...allValues(device, `temp2_${n}`).map(temp),
-        ...chip.map(temp),
-        ...zChip.map(temp),
-      ]),
+      temp_board_c: boardTemp,
+      temp_chip_c: chipTemp,
       frequency_mhz:
         firstOf(device, [`freq${n}`, `freq_avg${n}`, `frequency${n}`], (v) => positive(leadingNumber(v))) ??
         globalFreq,
