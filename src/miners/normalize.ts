@@ -53,17 +53,31 @@ const MAX_PLAUSIBLE_RPM = 100_000;
 
 type SnapshotError = Snapshot['errors'][number];
 
-function boardStatus(board: BoardDraft, state: string): string {
+function boardStatus(
+  board: BoardDraft,
+  chips: number | null,
+  chipsExpected: number | null,
+  state: string,
+): string {
   if (state === 'sleeping') return 'unknown';
-  if (board.firmware_dead === true || board.chips === 0 || board.hashrate_hs === 0) return 'dead';
-  const missingChips =
-    board.chips !== null && board.chips_expected !== null && board.chips < board.chips_expected;
+  if (board.firmware_dead === true || chips === 0 || board.hashrate_hs === 0) return 'dead';
+  const missingChips = chips !== null && chipsExpected !== null && chips < chipsExpected;
   if (missingChips || (board.bad_chips ?? 0) > 0) return 'degraded';
-  if (board.hashrate_hs === null && board.chips === null) return 'unknown';
+  if (board.hashrate_hs === null && chips === null) return 'unknown';
   return 'ok';
 }
 
+/**
+ * Chip counts are whole numbers (the snapshot schema says so, and the collector checks it): a
+ * firmware's 72.5 or 1e19 `Num chips` is no count, and would make the uploaded snapshot invalid.
+ */
+function wholeCount(value: number | null): number | null {
+  return value !== null && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
 function finishBoard(draft: BoardDraft, state: string): Board {
+  const chips = wholeCount(draft.chips);
+  const chipsExpected = wholeCount(draft.chips_expected);
   return {
     index: draft.index,
     // A negative rate is a firmware's nonsense, not a figure (the total gets the same rule).
@@ -71,14 +85,14 @@ function finishBoard(draft: BoardDraft, state: string): Board {
       draft.hashrate_hs === null || !Number.isFinite(draft.hashrate_hs) || draft.hashrate_hs < 0
         ? null
         : Math.round(draft.hashrate_hs),
-    chips: draft.chips,
-    chips_expected: draft.chips_expected,
+    chips,
+    chips_expected: chipsExpected,
     temp_board_c: draft.temp_board_c,
     temp_chip_c: draft.temp_chip_c,
     ...(draft.temp_inlet_c !== undefined ? { temp_inlet_c: draft.temp_inlet_c } : {}),
     ...(draft.temp_outlet_c !== undefined ? { temp_outlet_c: draft.temp_outlet_c } : {}),
     frequency_mhz: draft.frequency_mhz,
-    status: boardStatus(draft, state),
+    status: boardStatus(draft, chips, chipsExpected, state),
   };
 }
 

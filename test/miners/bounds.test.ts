@@ -1,10 +1,14 @@
 // Hostile sizes: a reply may list far more fans, boards or pools than any miner has. Normalizing
 // it must neither crash (a spread of 200,000 arguments overflows the stack) nor take seconds (the
 // stopped-fan search was quadratic), and what is dropped is said in the snapshot's errors.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { decodeReply } from '../../src/cgminer/decode.js';
 import { MAX_BOARDS, MAX_FANS } from '../../src/miners/dialects/common.js';
 import { normalize } from '../../src/miners/normalize.js';
+import { snapshotSchema } from '../../src/miners/schema.js';
 import { reply } from '../fixtures/miners/replies.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
 const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Description: 'cgminer 1.0.0' }] };
 const header = { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer ZZ9' };
@@ -92,5 +96,16 @@ describe('normalize on hostile text', () => {
     expect(strings.length).toBeGreaterThan(5);
     for (const text of strings) expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     expect(s.pools[0]?.url).toBe('stratum+tcp://p\\x1b]0;PWNED\\x07\\x1b[31mRED\\u202e:3333');
+  });
+
+  it('keeps only whole chip counts: a 1e19 or 72.5 `Num chips` is no count, and the snapshot stays valid', () => {
+    const text = readFileSync(`${SAMPLES_DIR}honorknight__stats.json`, 'latin1');
+    for (const odd of ['1e19', '72.5', '-72']) {
+      const bytes = Buffer.from(text.replaceAll('"Num chips":72', `"Num chips":${odd}`), 'latin1');
+      const s = normalize({ stats: decodeReply(bytes, 'stats') });
+      expect(s.boards.length).toBeGreaterThan(0);
+      expect(s.boards.map((b) => b.chips_expected)).toEqual(s.boards.map(() => null));
+      expect(snapshotSchema.safeParse(s).success).toBe(true);
+    }
   });
 });
