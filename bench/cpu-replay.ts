@@ -1,5 +1,5 @@
 // CPU of collect's per-miner pipeline without sockets, for tuning it on a busy machine:
-//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--cpu-prof DIR]
+//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--fresh] [--cpu-prof DIR]
 // 1. Records every reply a real collect cycle gets from a simulated farm (`simulate --profile mix`
 //    in its own process): the real client, with its transport wrapped to keep request → bytes.
 // 2. Replays that cycle several times through the code `collect --once` runs (client with its
@@ -8,11 +8,14 @@
 //    polling alone and of the whole cycle. --warm: the cycle of a cron run that found each miner's
 //    dialect stored by the run before (what collect --once does from its second run on). Deterministic input, no network: the numbers move only
 //    when the code does (or the machine is loaded, which CPU time tolerates better than wall time).
-import { spawn } from 'node:child_process';
+// --fresh: each round's cycle in a new process, as `collect --once` runs it: V8 compiles the code
+//    while the cycle runs (and again after each deoptimization), which rounds in one warm process
+//    hide. Reports the whole process's CPU (compiler threads included) for the cycle alone.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/cgminer/client.js';
 import { type ExchangeOptions, type ExchangeResult, exchange } from '../src/cgminer/connection.js';
@@ -40,6 +43,9 @@ const miners = Number(flag('--miners', '5000'));
 const rounds = Number(flag('--rounds', '5'));
 const profileDir = flag('--cpu-prof', '');
 const warm = process.argv.includes('--warm');
+const fresh = process.argv.includes('--fresh');
+/** Internal: the child of --fresh, replaying the recording in this file once. */
+const replayOnly = flag('--replay-only', '');
 const CONCURRENCY = 1000;
 
 const keyOf = (o: ExchangeOptions) => `${o.host}:${o.port} ${Buffer.from(o.request).toString('latin1')}`;
@@ -160,12 +166,115 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1000;
 };
 
+/** One cycle as collect --once runs it, replayed into a fresh database; its CPU in ms. */
+async function replayCycle(
+  targets: Target[],
+  replies: Map<string, ExchangeResult>,
+  hints: Recording['hints'],
+  dbPath: string,
+): Promise<number> {
+  const client = replayClient(replies);
+  const cache = cacheFor(hints);
+  const fetch = async (t: Target) => (await fetchSnapshot(client, t, { cache })).snapshot;
+  const store = openStore(dbPath);
+  try {
+    const started = process.cpuUsage();
+    const report = await runCycle(
+      { site: 'default', intervalMs: null, retainMs: 30 * 86_400_000, thermal: {} },
+      {
+        store,
+        pollAll: (fn) => runPool(targets, CONCURRENCY, fn),
+        fetchSnapshot: fetch,
+        now: Date.now,
+        sleep: async () => {},
+        signal: new AbortController().signal,
+        onCycle: () => {},
+        onNote: () => {},
+      },
+    );
+    const ms = cpuMs(started);
+    if (report.ok !== targets.length) throw new Error(`replay cycle: ${report.ok}/${targets.length} ok`);
+    return ms;
+  } finally {
+    store.close();
+  }
+}
+
+interface SavedRecording {
+  targets: Target[];
+  replies: [string, string, boolean][];
+  hints: [string, { hint: string; statics: string | null }][];
+}
+
+function saveRecording(file: string, recording: Recording): void {
+  const replies = [...recording.replies].map(([key, r]): [string, string, boolean] => [
+    key,
+    Buffer.from(r.bytes).toString('base64'),
+    r.terminated,
+  ]);
+  const saved: SavedRecording = { targets: recording.targets, replies, hints: [...recording.hints] };
+  writeFileSync(file, JSON.stringify(saved));
+}
+
+function loadRecording(file: string): Recording {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRecording;
+  const replies = new Map(
+    saved.replies.map(([key, bytes, terminated]): [string, ExchangeResult] => [
+      key,
+      { bytes: new Uint8Array(Buffer.from(bytes, 'base64')), terminated },
+    ]),
+  );
+  return { targets: saved.targets, replies, hints: new Map(saved.hints) };
+}
+
+/** --fresh: each cycle in a new process of this script (same loader flags), its CPU as it reports it. */
+function freshCycles(file: string, work: string): number[] {
+  const out: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--replay-only',
+        file,
+        '--miners',
+        String(miners),
+      ],
+      { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const ms = Number(child.stdout.trim());
+    if (child.status !== 0 || !Number.isFinite(ms)) throw new Error(`fresh round ${round + 1} failed`);
+    process.stderr.write(`  fresh round ${round + 1}: cycle ${ms.toFixed(0)} ms CPU\n`);
+    out.push(ms);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hashctl-cpu-replay-'));
   try {
     process.stderr.write(`recording one cycle of ${miners} simulated miners\n`);
     const { targets, replies, hints } = await record(work);
     process.stderr.write(`${replies.size} replies recorded\n`);
+    if (fresh) {
+      const file = join(work, 'recording.json');
+      saveRecording(file, { targets, replies, hints });
+      const cycles = freshCycles(file, work);
+      const cycle = median(cycles);
+      process.stdout.write(
+        `${JSON.stringify({
+          miners,
+          rounds,
+          warm,
+          fresh: true,
+          requests_per_miner: Number((replies.size / miners).toFixed(2)),
+          cycle_cpu_ms: Math.round(cycle),
+          cycle_us_per_miner: Math.round((cycle * 1000) / miners),
+        })}\n`,
+      );
+      return;
+    }
     const session = profileDir ? new Session() : null;
     if (session) {
       session.connect();
@@ -176,35 +285,16 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       if (session && round === rounds - 1) await session.post('Profiler.start');
       // Polling alone: client, decode, detect, normalize, pollOne.
-      let client = replayClient(replies);
-      let cache = cacheFor(hints);
+      const client = replayClient(replies);
+      const cache = cacheFor(hints);
       const fetch = async (t: Target) => (await fetchSnapshot(client, t, { cache })).snapshot;
-      let started = process.cpuUsage();
+      const started = process.cpuUsage();
       for await (const outcome of runPool(targets, CONCURRENCY, (t) => pollOne(t, fetch, Date.now))) {
         if (!outcome.ok) throw new Error(`replay: ${outcome.target.key}: ${outcome.error.message}`);
       }
       pollMs.push(cpuMs(started));
       // The whole cycle as collect --once runs it, into a fresh database.
-      client = replayClient(replies);
-      cache = cacheFor(hints);
-      const store = openStore(join(work, `round-${round}.db`));
-      started = process.cpuUsage();
-      const report = await runCycle(
-        { site: 'default', intervalMs: null, retainMs: 30 * 86_400_000, thermal: {} },
-        {
-          store,
-          pollAll: (fn) => runPool(targets, CONCURRENCY, fn),
-          fetchSnapshot: fetch,
-          now: Date.now,
-          sleep: async () => {},
-          signal: new AbortController().signal,
-          onCycle: () => {},
-          onNote: () => {},
-        },
-      );
-      cycleMs.push(cpuMs(started));
-      store.close();
-      if (report.ok !== miners) throw new Error(`replay cycle: ${report.ok}/${miners} ok`);
+      cycleMs.push(await replayCycle(targets, replies, hints, join(work, `round-${round}.db`)));
       process.stderr.write(
         `  round ${round + 1}: poll ${pollMs.at(-1)!.toFixed(0)} ms CPU, cycle ${cycleMs.at(-1)!.toFixed(0)} ms CPU\n`,
       );
@@ -236,7 +326,19 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+async function replayOnce(file: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'hashctl-cpu-replay-once-'));
+  try {
+    const { targets, replies, hints } = loadRecording(file);
+    process.stdout.write(
+      `${(await replayCycle(targets, replies, hints, join(work, 'cycle.db'))).toFixed(0)}\n`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+(replayOnly ? replayOnce(replayOnly) : main()).catch((error: unknown) => {
   process.stderr.write(`cpu-replay: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 });
