@@ -168,9 +168,14 @@ export function renderSarif(report: AuditReport): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** A table cell of miner-reported text: one line, no pipe, nothing a terminal would obey. */
-function cell(text: string): string {
-  return oneLine(text).replace(/\|/g, '\\|');
+/**
+ * Miner-reported text in Markdown (a table cell, evidence): one line, nothing a terminal would obey,
+ * and shown as written, never as markup. A report is handed on and rendered: a pool URL holding
+ * `![x](https://…)` would load an image from its author's server when the report is opened, `<a …>`
+ * or `[update](…)` would put a link there that hashctl never wrote, and `|` would break the table.
+ */
+function markdownText(text: string): string {
+  return oneLine(text).replace(/[\\`*_[\]<>|~]/g, '\\$&');
 }
 
 const TITLE_CASE: Record<Severity, string> = {
@@ -197,7 +202,7 @@ export function renderMarkdown(report: AuditReport): string {
     lines.push('## Miners', '', '| Target | Make | Model | Firmware |', '|---|---|---|---|');
     for (const miner of report.miners)
       lines.push(
-        `| ${cell(miner.target)} | ${cell(miner.make)} | ${cell(miner.model ?? '-')} | ${cell(miner.firmware ?? miner.dialect)} |`,
+        `| ${markdownText(miner.target)} | ${markdownText(miner.make)} | ${markdownText(miner.model ?? '-')} | ${markdownText(miner.firmware ?? miner.dialect)} |`,
       );
     lines.push('');
   }
@@ -208,9 +213,9 @@ export function renderMarkdown(report: AuditReport): string {
     if (group.length === 0) continue;
     lines.push(`### ${TITLE_CASE[severity]} (${group.length})`, '');
     for (const item of group) {
-      lines.push(`#### ${oneLine(item.title)} — \`${item.target}\``, '');
+      lines.push(`#### ${markdownText(item.title)} — \`${item.target}\``, '');
       lines.push(`- Rule: \`${item.rule}\``);
-      lines.push(`- Evidence: ${oneLine(item.evidence)}`);
+      lines.push(`- Evidence: ${markdownText(item.evidence)}`);
       lines.push(`- Remediation: ${item.remediation}`, '');
     }
   }
@@ -234,7 +239,7 @@ export function renderMarkdown(report: AuditReport): string {
   if (failures.length > 0) {
     lines.push('', '## Targets not audited', '', '| Target | Error | Detail |', '|---|---|---|');
     for (const failure of failures)
-      lines.push(`| ${cell(failure.target)} | ${failure.kind} | ${cell(failure.message)} |`);
+      lines.push(`| ${markdownText(failure.target)} | ${failure.kind} | ${markdownText(failure.message)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

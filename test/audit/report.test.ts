@@ -174,8 +174,29 @@ describe('Markdown and table', () => {
       findings: [{ ...finding('rpc-readable', 'medium', '10.0.0.5:4028'), evidence: `pool ${evil}` }],
     });
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
-    expect(text).toContain('| S9\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mRED FAKE ROW\\u202e |');
-    expect(text).toContain('- Evidence: pool S9\\x1b]0;PWNED');
+    // terminalSafe's `\x1b` notation, its backslash and brackets escaped: rendered, it reads as written.
+    expect(text).toContain('| S9\\\\x1b\\]0;PWNED\\\\x07\\\\x1b\\[2J\\\\x1b\\[31mRED FAKE ROW\\\\u202e |');
+    expect(text).toContain('- Evidence: pool S9\\\\x1b\\]0;PWNED');
+  });
+
+  it('Markdown shows what miners said as text, never as a link, an image or HTML', () => {
+    const url =
+      'stratum+tcp://p.example:3333/![x](https://evil.example/t.png)<img src=x onerror=alert(1)>[update](http://evil.example)';
+    const text = renderMarkdown({
+      ...REPORT,
+      miners: [{ ...REPORT.miners[0]!, model: '*S19* | <b>XP</b>' }],
+      findings: [
+        {
+          ...finding('pool-not-allowed', 'high', '10.0.0.5:4028'),
+          evidence: `pool 0 ${url} is not in --allowed-pools`,
+        },
+      ],
+    });
+    const evidence = text.split('\n').find((line) => line.startsWith('- Evidence: '))!;
+    // Every character that would open markup is escaped, so renderers show it as written.
+    expect(evidence).not.toMatch(/(?<!\\)[[\]<>`*_|]/);
+    expect(evidence).toContain('!\\[x\\](https://evil.example/t.png)\\<img src=x onerror=alert(1)\\>');
+    expect(text).toContain('| \\*S19\\* \\| \\<b\\>XP\\</b\\> |');
   });
 
   it('table rows are grouped by severity', () => {
