@@ -1,6 +1,6 @@
 // Snapshot + limits → status, readings and reasons. Pure: `collect` calls it for every history row
 // (telemetry_history.thermal_status), `thermal check` for every miner.
-import type { Snapshot } from '../miners/types.js';
+import type { Board, Snapshot } from '../miners/types.js';
 import {
   METRIC_INFO,
   METRICS,
@@ -28,32 +28,51 @@ function temperature(value: number | null | undefined): number | null {
   return value;
 }
 
-function extreme(values: (number | null | undefined)[], pick: 'max' | 'min'): number | null {
-  const clean = values.map(temperature).filter((v): v is number => v !== null);
-  if (clean.length === 0) return null;
-  return pick === 'max' ? Math.max(...clean) : Math.min(...clean);
+type BoardTemperature = 'temp_inlet_c' | 'temp_board_c' | 'temp_chip_c' | 'temp_outlet_c';
+
+/**
+ * The highest (or lowest) trusted temperature among `own` and the boards' `field`. A loop, not
+ * spreads of mapped lists: this runs per miner per cycle, and lists of every element kind kept V8
+ * recompiling it (see maxOf in miners/values.ts).
+ */
+function extreme(
+  own: number | null | undefined,
+  boards: readonly Board[],
+  field: BoardTemperature,
+  pick: 'max' | 'min',
+): number | null {
+  let best = temperature(own);
+  for (let i = 0; i < boards.length; i++) {
+    const value = temperature(boards[i]![field]);
+    if (value !== null && (best === null || (pick === 'max' ? value > best : value < best))) best = value;
+  }
+  return best;
 }
 
 /** The hottest (and, for inlet, coldest) readings of a snapshot, plus fan and board counts. */
 export function thermalReadings(snapshot: Snapshot): ThermalReadings {
   const boards = snapshot.boards ?? [];
   const fans = snapshot.fans ?? [];
-  const rpms = fans.map((fan) => (fan.rpm !== null && Number.isFinite(fan.rpm) ? fan.rpm : 0));
-  const spinning = rpms.filter((rpm) => rpm > 0);
+  let slowest: number | null = null;
+  let stopped = 0;
+  for (let i = 0; i < fans.length; i++) {
+    const rpm = fans[i]!.rpm;
+    if (rpm === null || !Number.isFinite(rpm) || rpm <= 0) stopped++;
+    else if (slowest === null || rpm < slowest) slowest = rpm;
+  }
+  let dead = 0;
+  for (let i = 0; i < boards.length; i++) if (boards[i]!.status === 'dead') dead++;
   return {
-    inlet_c: extreme([snapshot.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)], 'max'),
-    inlet_min_c: extreme([snapshot.temp_inlet_c, ...boards.map((b) => b.temp_inlet_c)], 'min'),
-    board_c: extreme([snapshot.temp_max_board_c, ...boards.map((b) => b.temp_board_c)], 'max'),
-    chip_c: extreme([snapshot.temp_max_chip_c, ...boards.map((b) => b.temp_chip_c)], 'max'),
-    outlet_c: extreme(
-      boards.map((b) => b.temp_outlet_c),
-      'max',
-    ),
-    fan_min_rpm: spinning.length > 0 ? Math.min(...spinning) : null,
+    inlet_c: extreme(snapshot.temp_inlet_c, boards, 'temp_inlet_c', 'max'),
+    inlet_min_c: extreme(snapshot.temp_inlet_c, boards, 'temp_inlet_c', 'min'),
+    board_c: extreme(snapshot.temp_max_board_c, boards, 'temp_board_c', 'max'),
+    chip_c: extreme(snapshot.temp_max_chip_c, boards, 'temp_chip_c', 'max'),
+    outlet_c: extreme(null, boards, 'temp_outlet_c', 'max'),
+    fan_min_rpm: slowest,
     fans_total: fans.length,
-    fans_failed: fans.length > 0 ? rpms.length - spinning.length : null,
+    fans_failed: fans.length > 0 ? stopped : null,
     boards_total: boards.length,
-    boards_dead: boards.filter((b) => b.status === 'dead').length,
+    boards_dead: dead,
   };
 }
 
