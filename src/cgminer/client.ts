@@ -204,7 +204,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     const optional = new Set(opts.optional ?? []);
     const joinsToo = new Set((opts.joinable ?? []).filter((c) => !isWriteCommand(c)));
     const canJoin = (c: string) => JOINABLE_COMMANDS.has(c) || joinsToo.has(c);
-    const out: Record<string, DecodedReply | MinerError> = {};
+    const out = replyDictionary();
     const joinable = wanted.filter(canJoin);
     // Optional members are asked inside a join or not at all (ManyOptions.optional).
     const alone = wanted.filter((c) => !canJoin(c) && !optional.has(c));
@@ -235,7 +235,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
       if (result instanceof MinerError && STOP_ASKING_KINDS.has(result.kind)) gone = result;
     }
     // Keep the caller's order.
-    const ordered: Record<string, DecodedReply | MinerError> = {};
+    const ordered = replyDictionary();
     for (const command of wanted) {
       const result = out[command];
       if (result !== undefined) ordered[command] = result;
@@ -295,6 +295,17 @@ export function createClient(options: CreateClientOptions): MinerClient {
   }
 
   return { request, requestMany, refusesJoins: (target: Target) => refusesJoin.has(target.key) };
+}
+
+/**
+ * An empty map of replies by command. Null-prototype, so V8 keeps it as a dictionary: every reply
+ * map then has one shape, however many commands a firmware answered and in whatever order, and the
+ * per-miner code that reads them (fetch, detect, the dialects) is not recompiled for each new set
+ * of keys (with plain objects, each distinct set was another hidden class). No inherited keys
+ * either: a command named `constructor` or `__proto__` is just a key.
+ */
+export function replyDictionary(): Record<string, DecodedReply | MinerError> {
+  return Object.create(null) as Record<string, DecodedReply | MinerError>;
 }
 
 /** Splits joinable commands into `a+b+c` groups whose request stays well under the 4 KB limit. */
