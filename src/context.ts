@@ -43,7 +43,11 @@ export function processContext(signal: AbortSignal): Context {
   return {
     stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Read on first use: Node builds process.stdin (a TTY, pipe or file stream) when it is first
+    // touched, 3-4 ms of every start, and only `-` targets and control's prompt ever read it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
     now: () => Date.now(),

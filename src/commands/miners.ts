@@ -14,7 +14,8 @@ export async function targetsFromSpecs(
   const { parseTargetSpecs } = await import('../targets/index.js');
   return parseTargetSpecs(specs, {
     defaultPort: globals.port,
-    stdin: ctx.stdin as AsyncIterable<string | Uint8Array>,
+    // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
+    ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });
 }
 
