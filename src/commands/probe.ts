@@ -350,7 +350,8 @@ async function renderReadable(
     write: (chunk) => ctx.stdout.write(terminalSafe(chunk)),
     isTTY: ctx.stdout.isTTY,
   };
-  const view = { ...ctx, stdout: out };
+  // Only the terminal-safe stream: a copy of the whole context would build process.stdin too.
+  const view = { stdout: out };
   const state = result.ok ? paint.green('ok') : paint.red('failed');
   out.write(`${paint.bold(result.target)}  ${state}  ${paint.dim(`${result.elapsed_ms}ms`)}\n`);
   for (const command of commands) {
@@ -380,7 +381,7 @@ function writeFields(out: Context['stdout'], entries: [string, unknown][], paint
 
 async function renderBody(
   body: Record<string, unknown>,
-  ctx: Context,
+  ctx: Pick<Context, 'stdout'>,
   paint: Palette,
   writeTable: WriteTable,
   prefix = '',
