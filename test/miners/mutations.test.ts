@@ -3,7 +3,7 @@
 // through what collect runs: decode, normalize, the snapshot schema, the firmware limits, and one
 // cycle into a real store with thermal tracking. Whatever a miner sends, the only failure allowed is
 // a MinerError for that miner; nothing may throw anything else or make the cycle's write fail.
-// Seeded: a failure names its seed and files, and reruns the same way.
+// Seeded (the simulator's Rng): a failure names its seed and files, and reruns the same way.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { MinerError } from '../../src/errors.js';
 import { normalize } from '../../src/miners/normalize.js';
 import { snapshotSchema } from '../../src/miners/schema.js';
 import type { Snapshot } from '../../src/miners/types.js';
+import { Rng } from '../../src/sim/rng.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { pollFirmwareLimits } from '../../src/thermal/replies.js';
@@ -22,16 +23,10 @@ import { GOLDENS } from '../fixtures/miners/expected.js';
 import { commandOf, SAMPLES_DIR } from '../fixtures/miners/samples.js';
 import { tempDir } from '../store/helpers.js';
 
-/** A small LCG: the same seed gives the same mutations on every machine. */
-function randomFrom(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  return { next, pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T };
+/** One element of `list`, drawn from the seeded stream. */
+function pick<T>(random: Rng, list: readonly T[]): T {
+  return list[random.int(list.length)] as T;
 }
-type Random = ReturnType<typeof randomFrom>;
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -67,12 +62,12 @@ const ODD_VALUES: unknown[] = [
   { a: 1 },
 ];
 
-function mutateValue(value: unknown, random: Random, rate: number, depth = 0): unknown {
-  if (depth > 0 && random.next() < rate) return random.pick(ODD_VALUES);
+function mutateValue(value: unknown, random: Rng, rate: number, depth = 0): unknown {
+  if (depth > 0 && random.next() < rate) return pick(random, ODD_VALUES);
   if (Array.isArray(value)) {
     let out = value.map((item) => mutateValue(item, random, rate, depth + 1));
     if (random.next() < rate) out = out.concat(out);
-    if (random.next() < rate && out.length > 0) out.splice(Math.floor(random.next() * out.length), 1);
+    if (random.next() < rate && out.length > 0) out.splice(random.int(out.length), 1);
     return out;
   }
   if (value !== null && typeof value === 'object') {
@@ -82,33 +77,33 @@ function mutateValue(value: unknown, random: Random, rate: number, depth = 0): u
       out[key] = mutateValue(item, random, rate, depth + 1);
       // A sibling numbered slot (`fan7`, `chain_rate12`) holding something odd.
       if (random.next() < rate / 2)
-        out[`${key.replace(/\d+$/, '')}${Math.floor(random.next() * 200)}`] = random.pick(ODD_VALUES);
+        out[`${key.replace(/\d+$/, '')}${random.int(200)}`] = pick(random, ODD_VALUES);
     }
     return out;
   }
   if (typeof value === 'number' && random.next() < rate)
-    return random.pick([value * 1000, -value, String(value), Number.NaN]);
+    return pick(random, [value * 1000, value * 1e18, value + 0.5, -value, String(value), Number.NaN]);
   if (typeof value === 'string' && random.next() < rate)
-    return random.pick([`${value}x`, value.slice(0, 2), `-${value}`, `${value},${value}`]);
+    return pick(random, [`${value}x`, value.slice(0, 2), `-${value}`, `${value},${value}`]);
   return value;
 }
 
-function mutateText(text: string, random: Random): string {
-  const at = Math.floor(random.next() * text.length);
+function mutateText(text: string, random: Rng): string {
+  const at = random.int(text.length);
   const roll = random.next();
   if (roll < 0.25) return text.slice(0, at);
   if (roll < 0.55)
     return (
       text.slice(0, at) +
-      random.pick(['}', '{', ',', '"', ':', '\\', '\u0000', ']', '}{', 'nan']) +
+      pick(random, ['}', '{', ',', '"', ':', '\\', '\u0000', ']', '}{', 'nan']) +
       text.slice(at)
     );
-  if (roll < 0.75) return text.slice(0, at) + text.slice(at + 1 + Math.floor(random.next() * 20));
+  if (roll < 0.75) return text.slice(0, at) + text.slice(at + 1 + random.int(20));
   return text.replace(/"([A-Za-z ]+)":([^,{}[\]]+),/, (member) => member + member);
 }
 
 /** One mutated reply set of a golden sample set, keyed by command as the client returns it. */
-function mutatedSet(files: string[], random: Random, rate: number, problems: string[]) {
+function mutatedSet(files: string[], random: Rng, rate: number, problems: string[]) {
   const replies: Record<string, DecodedReply | MinerError> = {};
   for (const file of files) {
     const command = commandOf(file);
@@ -161,12 +156,12 @@ describe('mutated real samples through decode, normalize and the store', () => {
     [6, 0.5],
   ] as const) {
     it(`seed ${seed}, ${rate * 100}% of values changed: only MinerErrors, every snapshot valid and stored`, async () => {
-      const random = randomFrom(seed);
+      const random = new Rng(seed);
       const problems: string[] = [];
       let now = Date.UTC(2026, 10, 1);
       let stored = 0;
       for (let round = 0; round < 150; round++) {
-        const golden = random.pick(GOLDENS);
+        const golden = pick(random, GOLDENS);
         const where = `round ${round} [${golden.files.join(' ')}]`;
         const replies = mutatedSet(golden.files, random, rate, problems);
         let snapshot: Snapshot;
