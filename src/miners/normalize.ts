@@ -3,6 +3,7 @@
 import type { DecodedReply } from '../cgminer/types.js';
 import type { MinerError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
+import { fold } from '../util/fold.js';
 import { detect, type Identity } from './detect.js';
 import { parseAftermarket } from './dialects/aftermarket.js';
 import { parseAntminer } from './dialects/antminer.js';
@@ -127,21 +128,6 @@ function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   return errors;
 }
 
-/** The highest of `own` and the boards' `field`, with no list built (compose runs per miner per cycle). */
-function hottest(
-  own: number | null,
-  boards: readonly Board[],
-  field: 'temp_chip_c' | 'temp_board_c' | 'temp_inlet_c',
-): number | null {
-  let best = own !== null && Number.isFinite(own) ? own : null;
-  for (let i = 0; i < boards.length; i++) {
-    const value = boards[i]![field];
-    if (value !== null && value !== undefined && Number.isFinite(value) && (best === null || value > best))
-      best = value;
-  }
-  return best;
-}
-
 function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): Snapshot {
   const replies = new Replies(map);
   const identity = detected ?? detect(replies);
@@ -230,9 +216,9 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     hw_errors: t.hw_errors,
     boards,
     fans,
-    temp_max_chip_c: hottest(t.temp_max_chip_c, boards, 'temp_chip_c'),
-    temp_max_board_c: hottest(t.temp_max_board_c, boards, 'temp_board_c'),
-    temp_inlet_c: hottest(t.temp_inlet_c, boards, 'temp_inlet_c'),
+    temp_max_chip_c: fold(boards, (b) => b.temp_chip_c, 'max', t.temp_max_chip_c),
+    temp_max_board_c: fold(boards, (b) => b.temp_board_c, 'max', t.temp_max_board_c),
+    temp_inlet_c: fold(boards, (b) => b.temp_inlet_c, 'max', t.temp_inlet_c),
     power_w: power,
     efficiency_j_per_th: round(efficiency, 2),
     // Copied only when a string changes: the usual pool list is returned as it is.

@@ -1,6 +1,8 @@
 // Total, pure readers for the loosely typed values miners send: numbers as strings with padding,
 // "" for absent, nan/inf, sentinel temperatures. Every reader returns null rather than guessing.
 
+import { fold } from '../util/fold.js';
+
 export type Rec = Record<string, unknown>;
 
 export function isRecord(value: unknown): value is Rec {
@@ -97,36 +99,17 @@ export function dashList(value: unknown): number[] {
   return out;
 }
 
-// maxOf, sumOf and maxTemp read arrays by index, not by for…of: they are inlined into the large
-// per-miner parsers, and an iterator over lists of every element kind (small integers, doubles,
-// nulls, holes: each is another V8 map) kept throwing that optimized code away, one recompile of
-// the whole parser each time (a cold `collect --once` spent about a second compiling them again).
+const same = (value: number | null | undefined) => value;
 
+/** The largest finite value, or null (see util/fold.ts for why no for…of or spread). */
 export function maxOf(values: readonly (number | null | undefined)[]): number | null {
-  let best: number | null = null;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined && Number.isFinite(v) && (best === null || v > best)) best = v;
-  }
-  return best;
+  return fold(values, same, 'max');
 }
 
+/** The sum of the finite values; null when there is none, or when the sum overflows. */
 export function sumOf(values: readonly (number | null | undefined)[]): number | null {
-  let total: number | null = null;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined && Number.isFinite(v)) total = (total ?? 0) + v;
-  }
+  const total = fold(values, same, 'sum');
   return total === null || Number.isFinite(total) ? total : null;
-}
-
-/** The hottest plausible temperature (see temp) among `values` and `best`, with no list built. */
-export function maxTemp(best: number | null, values: readonly unknown[]): number | null {
-  for (let i = 0; i < values.length; i++) {
-    const t = temp(values[i]);
-    if (t !== null && (best === null || t > best)) best = t;
-  }
-  return best;
 }
 
 /** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */

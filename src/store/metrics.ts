@@ -1,5 +1,6 @@
 // The compact numbers kept per miner per cycle, derived from a Snapshot (pure, no I/O).
 import type { Snapshot } from '../miners/types.js';
+import { fold } from '../util/fold.js';
 
 export interface CompactMetrics {
   hashrate_hs: number | null;
@@ -33,25 +34,6 @@ export const EMPTY_METRICS: CompactMetrics = {
 
 function finite(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** The largest (or smallest, or the sum of the) finite `field` over `items`; null when none is known. */
-function fold<T>(
-  items: readonly T[],
-  read: (item: T) => number | null | undefined,
-  how: 'max' | 'min' | 'sum',
-): number | null {
-  // An indexed loop over the snapshot's own lists, no mapped copies: this runs per miner per cycle,
-  // and lists of every element kind kept V8 recompiling it (see maxOf in miners/values.ts).
-  let result: number | null = null;
-  for (let i = 0; i < items.length; i++) {
-    const v = finite(read(items[i]!));
-    if (v === null) continue;
-    if (result === null) result = v;
-    else if (how === 'sum') result += v;
-    else if (how === 'max' ? v > result : v < result) result = v;
-  }
-  return result;
 }
 
 /**

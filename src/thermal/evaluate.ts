@@ -1,6 +1,7 @@
 // Snapshot + limits → status, readings and reasons. Pure: `collect` calls it for every history row
 // (telemetry_history.thermal_status), `thermal check` for every miner.
-import type { Board, Snapshot } from '../miners/types.js';
+import type { Snapshot } from '../miners/types.js';
+import { fold } from '../util/fold.js';
 import {
   METRIC_INFO,
   METRICS,
@@ -28,27 +29,6 @@ function temperature(value: number | null | undefined): number | null {
   return value;
 }
 
-type BoardTemperature = 'temp_inlet_c' | 'temp_board_c' | 'temp_chip_c' | 'temp_outlet_c';
-
-/**
- * The highest (or lowest) trusted temperature among `own` and the boards' `field`. A loop, not
- * spreads of mapped lists: this runs per miner per cycle, and lists of every element kind kept V8
- * recompiling it (see maxOf in miners/values.ts).
- */
-function extreme(
-  own: number | null | undefined,
-  boards: readonly Board[],
-  field: BoardTemperature,
-  pick: 'max' | 'min',
-): number | null {
-  let best = temperature(own);
-  for (let i = 0; i < boards.length; i++) {
-    const value = temperature(boards[i]![field]);
-    if (value !== null && (best === null || (pick === 'max' ? value > best : value < best))) best = value;
-  }
-  return best;
-}
-
 /** The hottest (and, for inlet, coldest) readings of a snapshot, plus fan and board counts. */
 export function thermalReadings(snapshot: Snapshot): ThermalReadings {
   const boards = snapshot.boards ?? [];
@@ -63,11 +43,11 @@ export function thermalReadings(snapshot: Snapshot): ThermalReadings {
   let dead = 0;
   for (let i = 0; i < boards.length; i++) if (boards[i]!.status === 'dead') dead++;
   return {
-    inlet_c: extreme(snapshot.temp_inlet_c, boards, 'temp_inlet_c', 'max'),
-    inlet_min_c: extreme(snapshot.temp_inlet_c, boards, 'temp_inlet_c', 'min'),
-    board_c: extreme(snapshot.temp_max_board_c, boards, 'temp_board_c', 'max'),
-    chip_c: extreme(snapshot.temp_max_chip_c, boards, 'temp_chip_c', 'max'),
-    outlet_c: extreme(null, boards, 'temp_outlet_c', 'max'),
+    inlet_c: fold(boards, (b) => temperature(b.temp_inlet_c), 'max', temperature(snapshot.temp_inlet_c)),
+    inlet_min_c: fold(boards, (b) => temperature(b.temp_inlet_c), 'min', temperature(snapshot.temp_inlet_c)),
+    board_c: fold(boards, (b) => temperature(b.temp_board_c), 'max', temperature(snapshot.temp_max_board_c)),
+    chip_c: fold(boards, (b) => temperature(b.temp_chip_c), 'max', temperature(snapshot.temp_max_chip_c)),
+    outlet_c: fold(boards, (b) => temperature(b.temp_outlet_c), 'max'),
     fan_min_rpm: slowest,
     fans_total: fans.length,
     fans_failed: fans.length > 0 ? stopped : null,

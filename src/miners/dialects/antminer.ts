@@ -1,6 +1,7 @@
 // Bitmain stock firmware (bmminer / Bitmain cgminer): the classic `stats` device record with chains
 // discovered from the data (1–3, 6–8 on S9, 1,2,4 on Z15 Pro, nine on E3), and the "new_api" shape
 // of the S21 era (CGMINER-API.md §8.1). Also the base of every aftermarket firmware on bmminer.
+import { fold } from '../../util/fold.js';
 import { ghsFieldUnit, isHydroModel, unitMultiplier } from '../models.js';
 import {
   allValues,
@@ -9,7 +10,6 @@ import {
   firstOf,
   leadingNumber,
   maxOf,
-  maxTemp,
   num,
   positive,
   type Rec,
@@ -203,12 +203,12 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     const chip = dashList(device[`temp_chip${n}`]);
     const { inlet, outlet } = inletOutlet(identity.model, pcb);
     // Z-series inlet/outlet sensors count as board and chip readings too.
-    let boardTemp = maxTemp(maxTemp(null, allValues(device, `temp${n}`)), pcb);
-    boardTemp = maxTemp(boardTemp, dashList(device[`temp_in_pcb_${n}`]));
-    boardTemp = maxTemp(boardTemp, dashList(device[`temp_out_pcb_${n}`]));
-    let chipTemp = maxTemp(maxTemp(null, allValues(device, `temp2_${n}`)), chip);
-    chipTemp = maxTemp(chipTemp, dashList(device[`temp_in_chip_${n}`]));
-    chipTemp = maxTemp(chipTemp, dashList(device[`temp_out_chip_${n}`]));
+    let boardTemp = fold(pcb, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
+    boardTemp = fold(dashList(device[`temp_in_pcb_${n}`]), temp, 'max', boardTemp);
+    boardTemp = fold(dashList(device[`temp_out_pcb_${n}`]), temp, 'max', boardTemp);
+    let chipTemp = fold(chip, temp, 'max', fold(allValues(device, `temp2_${n}`), temp, 'max'));
+    chipTemp = fold(dashList(device[`temp_in_chip_${n}`]), temp, 'max', chipTemp);
+    chipTemp = fold(dashList(device[`temp_out_chip_${n}`]), temp, 'max', chipTemp);
     const board: BoardDraft = {
       index: n,
       hashrate_hs: rate === null ? null : rate * perChainUnit,
