@@ -251,7 +251,25 @@ function freshCycles(file: string, work: string): number[] {
   return out;
 }
 
+/** The result line (JSON on stdout): the run's settings, the median cycle CPU, and `extra`. */
+function report(requests: number, cycleMs: number, extra: Record<string, number>): void {
+  const line = {
+    miners,
+    rounds,
+    warm,
+    fresh,
+    requests_per_miner: Number((requests / miners).toFixed(2)),
+    cycle_cpu_ms: Math.round(cycleMs),
+    cycle_us_per_miner: Math.round((cycleMs * 1000) / miners),
+    ...extra,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
 async function main(): Promise<void> {
+  // The profile is of an in-process round; --fresh rounds run in children of their own.
+  if (fresh && profileDir)
+    throw new Error('--cpu-prof profiles the in-process rounds: use it without --fresh');
   const work = mkdtempSync(join(tmpdir(), 'hashctl-cpu-replay-'));
   try {
     process.stderr.write(`recording one cycle of ${miners} simulated miners\n`);
@@ -260,19 +278,7 @@ async function main(): Promise<void> {
     if (fresh) {
       const file = join(work, 'recording.json');
       saveRecording(file, { targets, replies, hints });
-      const cycles = freshCycles(file, work);
-      const cycle = median(cycles);
-      process.stdout.write(
-        `${JSON.stringify({
-          miners,
-          rounds,
-          warm,
-          fresh: true,
-          requests_per_miner: Number((replies.size / miners).toFixed(2)),
-          cycle_cpu_ms: Math.round(cycle),
-          cycle_us_per_miner: Math.round((cycle * 1000) / miners),
-        })}\n`,
-      );
+      report(replies.size, median(freshCycles(file, work)), {});
       return;
     }
     const session = profileDir ? new Session() : null;
@@ -308,19 +314,11 @@ async function main(): Promise<void> {
     }
     const poll = median(pollMs);
     const cycle = median(cycleMs);
-    process.stdout.write(
-      `${JSON.stringify({
-        miners,
-        rounds,
-        warm,
-        requests_per_miner: Number((replies.size / miners).toFixed(2)),
-        poll_cpu_ms: Math.round(poll),
-        cycle_cpu_ms: Math.round(cycle),
-        poll_us_per_miner: Math.round((poll * 1000) / miners),
-        cycle_us_per_miner: Math.round((cycle * 1000) / miners),
-        store_us_per_miner: Math.round(((cycle - poll) * 1000) / miners),
-      })}\n`,
-    );
+    report(replies.size, cycle, {
+      poll_cpu_ms: Math.round(poll),
+      poll_us_per_miner: Math.round((poll * 1000) / miners),
+      store_us_per_miner: Math.round(((cycle - poll) * 1000) / miners),
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
