@@ -113,9 +113,14 @@ export async function runAuditCommand(
       lists.push({ content, source: file });
       return content;
     },
-    stdin: keepText(ctx.stdin as AsyncIterable<string | Uint8Array>, (content) =>
-      lists.push({ content, source: 'stdin' }),
-    ),
+    // Touched only for `-` (Node builds process.stdin on first access).
+    ...(opts.targets.includes('-')
+      ? {
+          stdin: keepText(ctx.stdin as AsyncIterable<string | Uint8Array>, (content) =>
+            lists.push({ content, source: 'stdin' }),
+          ),
+        }
+      : {}),
   });
   const named = new Set<string>();
   for (const entry of [

@@ -99,7 +99,7 @@ export async function runCollect(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { targetsFromSpecs } = await import('./miners.js');
   const { acquireLock, assertNotForeign, openStore } = await import('../store/index.js');
   const { collectLoop, chooseConcurrency } = await import('../collect/index.js');
   const { createClient } = await import('../cgminer/client.js');
@@ -109,7 +109,7 @@ export async function runCollect(
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
-  const targets = await parseTargetSpecs(opts.targets, { defaultPort: opts.port, stdin: ctx.stdin });
+  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx);
   // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
   // memory of the host instead of polling a farm. Far above any one site's miners.
   if (targets.count > MAX_COLLECT_TARGETS)

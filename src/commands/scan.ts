@@ -80,7 +80,11 @@ export async function runScan(
       import('../util/out-file.js'),
       import('node:path'),
     ]);
-  const targets = await scanLib.buildScanTargets(opts.specs, opts.ports, { stdin: ctx.stdin });
+  const targets = await scanLib.buildScanTargets(
+    opts.specs,
+    opts.ports,
+    opts.specs.includes('-') ? { stdin: ctx.stdin } : {},
+  );
   // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
   const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
   if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);
