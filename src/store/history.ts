@@ -86,7 +86,6 @@ export function historyStatements(db: Db) {
     iterate(siteId: number, since: number): IterableIterator<ExportRow> {
       return exportRows.iterate(siteId, since);
     },
-    /** Deletes up to `limit` rows older than `cutoff`; callers loop so no transaction grows huge. */
     /** The ts of the row `offset` rows into the site's history before `before`, oldest first (null: fewer rows). */
     nthTsBefore(siteId: number, before: number, offset: number): number | null {
       return nthTs.get(siteId, before, offset)?.ts ?? null;
