@@ -250,6 +250,10 @@ function configure(db: Db, readonly: boolean): void {
     // safe in WAL (a power cut may lose the last commit, never corrupt or half-write one).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // Statement journals (an upsert inside the cycle's transaction keeps the pages it changes, in
+    // case it must abort alone) in memory, not in /var/tmp files: a 5,000-miner cycle wrote 57,000
+    // of them, 4 and 4096 bytes at a time. A statement journal holds one statement's pages.
+    db.pragma('temp_store = MEMORY');
   }
   db.pragma('foreign_keys = ON');
 }
