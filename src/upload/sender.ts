@@ -1,10 +1,10 @@
 // One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
 import { rootCertificates } from 'node:tls';
+import { USER_AGENT } from '../version.js';
 import type { UploadEndpoint } from './endpoint.js';
 import { keyRedactor } from './key.js';
 import { parseRetryAfter } from './retry.js';
-import { USER_AGENT } from '../version.js';
 
 export type SendOutcome =
   /** 2xx, or 409: the collector already has this batch_id. */
@@ -68,7 +68,6 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
     headersTimeout: 0,
     bodyTimeout: 0,
-    keepAliveTimeout: 4_000,
     connections: 1,
   });
   const { endpoint, key } = options;
@@ -97,10 +96,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         signal: deadline.signal,
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
+        // A connection per batch: on a kept-alive one, bytes a collector sends while no request is
+        // in flight (a stray or duplicated answer) would be read as the next batch's answer, and a
+        // batch nobody answered would leave the outbox as delivered.
+        reset: true,
       });
       const kind = classifyStatus(response.statusCode);
       if (kind === 'delivered') {
-        // Drain a little so the connection can be reused; the content does not matter.
+        // Drained a little so the connection closes cleanly; the content does not matter.
         await readCapped(response.body, RESPONSE_READ_CAP).catch(() => '');
         return { kind, status: response.statusCode };
       }

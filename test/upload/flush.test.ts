@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
@@ -274,6 +275,45 @@ describe('flushOutbox against a real collector', () => {
     );
     expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
     expect(report.reason).toContain('no answer within 300 ms');
+  });
+
+  it("never takes a stray answer sent between requests as the next batch's answer", async () => {
+    // A raw collector: the first connection gets its 200 and then, unasked, a second 200; every
+    // later request is never answered. Only the first batch was taken.
+    const sockets: Socket[] = [];
+    let connections = 0;
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      const first = ++connections === 1;
+      let answered = false;
+      socket.on('data', () => {
+        if (!first || answered) return;
+        answered = true;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), 5);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const { temp } = await setup();
+      const [one, two] = enqueueCycle(temp.store, { miners: reports(4), now: T0, limits: { maxMiners: 2 } });
+      const report = await flushOutbox(
+        temp.store.db,
+        options({ url: `http://127.0.0.1:${port}` } as Collector, {
+          totalTimeoutMs: 400,
+          maxAttempts: 1,
+        }),
+        testContext().ctx,
+      );
+      expect(report).toMatchObject({ delivered: 1, pending: 1 });
+      expect(getBatch(temp.store.db, one!.batchId)?.state).toBe('delivered');
+      expect(getBatch(temp.store.db, two!.batchId)?.state).toBe('pending');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('reads only a capped excerpt of a huge error body', async () => {
