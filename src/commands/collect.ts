@@ -144,7 +144,9 @@ export async function runCollect(
       // What earlier runs learned of each miner's firmware: this run asks only what it needs.
       const dialects = storedDialects(store, opts.site, cache, ctx.now());
       // A refused key or a wrong endpoint is a failure cron should see (hashctl.md §9: exit 1),
-      // even though the cycle itself is safely stored and its batches stay pending.
+      // even though the cycle itself is safely stored and its batches stay pending. As for the
+      // miners, the last cycle's flush decides: a service whose key was fixed since does not end
+      // in failure; what was refused on the way was said at the time.
       let uploadRefused = false;
       const result = await collectLoop(
         {
@@ -202,7 +204,7 @@ export async function runCollect(
                 afterCycle: async (_report, nextCycleAt) => {
                   const flush = await upload.flush(store, nextCycleAt);
                   // As `upload` does: data the collector refused must reach cron too.
-                  uploadRefused ||=
+                  uploadRefused =
                     flush.stop === 'key_refused' || flush.stop === 'endpoint' || flush.quarantined > 0;
                   if (flush.reason) note(`upload: ${flush.reason}`);
                   // Refused data is kept aside, never retried in a loop: the operator must hear of it.

@@ -93,6 +93,36 @@ describe('collect --upload', () => {
     );
   });
 
+  it('--interval is judged by its last flush: a key refused once, then taken, ends in exit 0', async () => {
+    // 401 for the first request only (the key was fixed on the collector's side meanwhile).
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0 ? { status: 401, body: 'bad key' } : { status: 200, body: '{"ok":true}' },
+    );
+    const dbPath = join(temp.dir, 'farm.db');
+    const stop = new AbortController();
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
+    const running = runCli(
+      [
+        'collect',
+        '--targets',
+        ...farm.inventory(),
+        '--db',
+        dbPath,
+        '--interval',
+        '1s',
+        '--upload',
+        collector.url,
+      ],
+      ctx,
+    );
+    await collector.waitFor(2);
+    for (let i = 0; i < 100 && pendingBatches(dbPath) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    expect(await running).toBe(0);
+    expect(ctx.err()).toMatch(/^hashctl: upload: .*refused/m);
+    expect(pendingBatches(dbPath)).toBe(0);
+  });
+
   it('without a key, names the ways collect takes one (it has no --key-file)', async () => {
     const { collector, temp } = await setup();
     const dbPath = join(temp.dir, 'farm.db');
