@@ -7,7 +7,7 @@ import type { CapabilityResult } from '../control/capabilities.js';
 import type { ControlAction, ControlRun, TargetControlResult } from '../control/types.js';
 import { EXIT, UsageError, errorMessage } from '../errors.js';
 import type { CommandLogStatements } from '../store/command-log.js';
-import { parseDuration, parseIntFlag } from '../util/duration.js';
+import { parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 import { perTargetJson } from '../output/render.js';
@@ -69,11 +69,11 @@ export function parseControlOptions(
     dryRun: raw.dryRun === true,
     yes: raw.yes === true,
     verify,
-    verifyTimeoutMs: parseDuration(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT, '--verify-timeout'),
+    verifyTimeoutMs: parseTimerDuration(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT, '--verify-timeout'),
     canary:
       text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
     batch,
-    staggerMs: staggerText === undefined ? 0 : parseDuration(staggerText, '--stagger'),
+    staggerMs: staggerText === undefined ? 0 : parseTimerDuration(staggerText, '--stagger'),
     db: text('db'),
   };
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration, parseTimerDuration } from '../util/duration.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
@@ -50,7 +50,7 @@ export function parseScanOptions(
   const replyTimeoutMs =
     raw.replyTimeout === undefined
       ? SCAN_DEFAULT_REPLY_TIMEOUT_MS
-      : parseDuration(String(raw.replyTimeout), '--reply-timeout');
+      : parseTimerDuration(String(raw.replyTimeout), '--reply-timeout');
   const connectTimeoutMs = sources.timeoutGiven ? globals.timeoutMs : SCAN_DEFAULT_CONNECT_TIMEOUT_MS;
   if (connectTimeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
   if (replyTimeoutMs <= 0) throw new UsageError('--reply-timeout must be more than 0');

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, StoreError, UsageError, errorMessage } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration, parseTimerDuration } from '../util/duration.js';
 import type { Target } from '../targets/types.js';
 import type { Store } from '../store/open.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
@@ -648,7 +648,7 @@ export function parseThermalCheckOptions(
           dryRun: raw.dryRun === true,
           yes: raw.yes === true,
           cooldownMs: parseDuration(raw.cooldown === undefined ? '30m' : String(raw.cooldown), '--cooldown'),
-          verifyTimeoutMs: parseDuration(
+          verifyTimeoutMs: parseTimerDuration(
             raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
             '--verify-timeout',
           ),

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { oneLine } from '../output/terminal.js';
-import { parseDuration, parseIntFlag } from '../util/duration.js';
+import { parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface UploadOptions {
@@ -33,10 +33,10 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
     caFile: text('ca'),
     status: raw.status === true,
     requeue: raw.requeue === true,
-    connectTimeoutMs: parseDuration(text('connectTimeout') ?? '10s', '--connect-timeout'),
-    totalTimeoutMs: parseDuration(text('requestTimeout') ?? '60s', '--request-timeout'),
+    connectTimeoutMs: parseTimerDuration(text('connectTimeout') ?? '10s', '--connect-timeout'),
+    totalTimeoutMs: parseTimerDuration(text('requestTimeout') ?? '60s', '--request-timeout'),
     maxAttempts: parseIntFlag(text('attempts') ?? '4', '--attempts', 1, 20),
-    deadlineMs: raw.deadline === undefined ? null : parseDuration(String(raw.deadline), '--deadline'),
+    deadlineMs: raw.deadline === undefined ? null : parseTimerDuration(String(raw.deadline), '--deadline'),
   };
   if (options.connectTimeoutMs <= 0 || options.totalTimeoutMs <= 0)
     throw new UsageError('timeouts must be greater than zero');

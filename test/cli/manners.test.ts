@@ -90,6 +90,21 @@ describe('shared command manners', () => {
     expect(ctx.err()).toContain('--timeout');
   });
 
+  // A Node timer holds at most 2^31-1 ms: a longer wait would fire at once, again and again.
+  it.each([
+    [['scan', '127.0.0.1', '--reply-timeout', '25d'], '--reply-timeout'],
+    [['upload', '--endpoint', 'http://127.0.0.1:9', '--request-timeout', '25d'], '--request-timeout'],
+    [['upload', '--endpoint', 'http://127.0.0.1:9', '--connect-timeout', '30d'], '--connect-timeout'],
+    [['upload', '--endpoint', 'http://127.0.0.1:9', '--deadline', '99999d'], '--deadline'],
+    [['control', 'restart', '127.0.0.1:1', '--verify-timeout', '25d'], '--verify-timeout'],
+    [['control', 'restart', '127.0.0.1:1', '--batch', '2', '--stagger', '25d'], '--stagger'],
+    [['thermal', 'check', '127.0.0.1:1', '--protect', '--verify-timeout', '25d'], '--verify-timeout'],
+  ])("%j: a wait past a timer's range is a usage error, before any traffic", async (argv, flag) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+    expect(ctx.err().trim()).toMatch(new RegExp(`^hashctl: invalid ${flag} '\\d+d': at most 24d$`));
+  });
+
   it('--debug ends with where the time went; without it, no such line', async () => {
     const quiet = memoryContext();
     await runCli(['live', '--db', '/nonexistent/hashctl.db'], quiet);
