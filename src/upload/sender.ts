@@ -1,6 +1,8 @@
 // One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
 import { rootCertificates } from 'node:tls';
+import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
+import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
 import type { UploadEndpoint } from './endpoint.js';
 import { keyRedactor } from './key.js';
@@ -104,10 +106,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       const kind = classifyStatus(response.statusCode);
       if (kind === 'delivered') {
         // Drained a little so the connection closes cleanly; the content does not matter.
-        await readCapped(response.body, RESPONSE_READ_CAP).catch(() => '');
+        await readCapped(response.body, RESPONSE_READ_CAP).catch(() => null);
         return { kind, status: response.statusCode };
       }
-      const text = await readCapped(response.body, RESPONSE_READ_CAP).catch(() => '');
+      const bytes = await readCapped(response.body, RESPONSE_READ_CAP).catch(() => null);
+      const text = bytes === null ? '' : bodyText(bytes, response.headers['content-encoding']);
       const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
       switch (kind) {
         case 'retry':
@@ -150,7 +153,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -159,7 +162,27 @@ async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Pr
     total += Math.min(buffer.length, cap - total);
     if (total >= cap) break; // leaving the loop destroys the stream: the rest is never buffered
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * An error body as text: decompressed when the collector (or a proxy) compressed it, even cut at the
+ * read cap (the input is capped, so the output is at most ~1,000 times that); a body that cannot be
+ * read says so.
+ */
+function bodyText(bytes: Buffer, encoding: string | string[] | undefined): string {
+  const name = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
+  if (name === '' || name === 'identity') return bytes.toString('utf8');
+  try {
+    const cut = { finishFlush: zlib.Z_SYNC_FLUSH };
+    if (name === 'gzip' || name === 'x-gzip') return gunzipSync(bytes, cut).toString('utf8');
+    if (name === 'deflate') return inflateSync(bytes, cut).toString('utf8');
+    if (name === 'br')
+      return brotliDecompressSync(bytes, { finishFlush: zlib.BROTLI_OPERATION_FLUSH }).toString('utf8');
+  } catch {
+    return `(${name} body not readable)`;
+  }
+  return `(${name} body not shown)`;
 }
 
 function describeStatus(
@@ -168,11 +191,12 @@ function describeStatus(
   location: string | string[] | undefined,
   redact: (text: string) => string,
 ): string {
-  const excerpt = redact(text.replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS);
-  const where =
-    typeof location === 'string' && location
-      ? ` (redirects to ${redact(location).slice(0, EXCERPT_CHARS)})`
-      : '';
+  // The collector's words are kept in their visible form (escape sequences as \x1b…), as the
+  // snapshot's strings are: the reason reaches tables, notes and the store, never a raw terminal.
+  const shown = (words: string) =>
+    terminalSafe(redact(words.replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS), true);
+  const excerpt = shown(text);
+  const where = typeof location === 'string' && location ? ` (redirects to ${shown(location)})` : '';
   return `HTTP ${status}${where}${excerpt ? `: ${excerpt}` : ''}`;
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
@@ -324,6 +324,23 @@ describe('flushOutbox against a real collector', () => {
     const error = getBatch(temp.store.db, batch!.batchId)!.lastError!;
     expect(error.startsWith('HTTP 422: xxx')).toBe(true);
     expect(error.length).toBeLessThan(300);
+  });
+
+  it("keeps the collector's words readable and inert: a gzip body inflated, escape codes made visible", async () => {
+    const bodies = [
+      { headers: { 'content-encoding': 'gzip' }, body: gzipSync('{"error":"bad schema"}') },
+      { body: 'x \u001b[31mRED\u001b[0m \u202eevil\u009b end' },
+      { headers: { 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') },
+    ];
+    const { collector, temp } = await setup((_request, index) => ({ status: 422, ...bodies[index]! }));
+    const batches = enqueueCycle(temp.store, { miners: reports(3), now: T0, limits: { maxMiners: 1 } });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report.quarantined).toBe(3);
+    expect(batches.map((b) => getBatch(temp.store.db, b.batchId)!.lastError)).toEqual([
+      'HTTP 422: {"error":"bad schema"}',
+      'HTTP 422: x \\x1b[31mRED\\x1b[0m \\u202eevil\\x9b end',
+      'HTTP 422: (gzip body not readable)',
+    ]);
   });
 
   it('stops on a wrong route (404) without quarantining anything', async () => {
