@@ -17,13 +17,20 @@ export function main(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A closed pipe (`hashctl … | head`) is a normal end, not a crash.
+  // A closed pipe (`hashctl … | head`) is a normal end, not a crash. Any other failure to write
+  // (a full disk under `> file`, a closed stdout) lost the output: said once, and the run fails.
+  let outputLost = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    if (outputLost) return;
+    outputLost = true;
+    process.stderr.write(`hashctl: cannot write the output: ${error.code ?? error.message}\n`);
+    // The error may come after runCli settled (it is emitted on a later tick).
+    if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.failed;
   });
   runCli(process.argv.slice(2), processContext(controller.signal)).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = outputLost && code === EXIT.ok ? EXIT.failed : code;
     },
     (error: unknown) => {
       process.stderr.write(`hashctl: internal error: ${String(error)}\n`);

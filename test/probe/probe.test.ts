@@ -1,14 +1,25 @@
 // End to end: `hashctl probe --command/--dump` as a user runs it, against fake miners on 127.0.0.1
 // (bin/hashctl in a child process, see support/hashctl-process.ts).
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  type FakeMiner,
-  type Script,
   cgminerReply,
   closedPort,
+  type FakeMiner,
+  type Script,
   startFakeMiner,
 } from '../support/fake-miner.js';
 import { runHashctl, startHashctl } from '../support/hashctl-process.js';
@@ -186,6 +197,31 @@ describe('hashctl probe --command', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines).toContain(`${m.target.key}\tsummary\tSUMMARY\t0\tElapsed\t12`);
     expect(lines).toContain(`${m.target.key}\tsummary\tSTATUS\t0\tMsg\tSummary`);
+  });
+
+  // `probe --json > file` on a full disk: the output is lost, so cron must see a failure.
+  it.skipIf(!existsSync('/dev/full'))('an output it cannot write is one line and exit 1', async () => {
+    const m = await miner(stockAntminer());
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(
+        process.execPath,
+        ['bin/hashctl', 'probe', m.target.key, '--command', 'summary', '--json'],
+        {
+          cwd: fileURLToPath(new URL('../..', import.meta.url)),
+          stdio: ['ignore', full, 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe('hashctl: cannot write the output: ENOSPC');
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('refuses bad input with exit 2 and one line, before any traffic', async () => {
