@@ -9,10 +9,10 @@
 // - `Socket connect failed: …` (Whatsminer with btminer down, §1) means the API answered but the miner
 //   process is down: it decodes as a 'bare' reply with STATUS E, so the client reports kind `api`
 //   (the peer IS a cgminer API, so `protocol` would mislead).
-// - A reply with no STATUS at all (Whatsminer `{"enc":…}`, or `{"id":1}` left by a leading-comma
-//   reply) decodes with status '' and ok=true: nothing in it says the command failed.
-// - A STATUS that is there but unreadable (null, a number, `[]`, `[{}]`) is a `parse` error: the
-//   miner gave a verdict we cannot read, so claiming success would be a guess.
+// - A JSON reply with no STATUS at all is a `protocol` error (no CGMiner API answers so; nothing in
+//   it says the command worked), except Whatsminer's encrypted `{"enc":…}`: status '', ok=true.
+// - A STATUS that is there but unreadable (null, a number, `[]`, `[{}]`, a word that is no verdict
+//   such as `X`) is a `parse` error: claiming success or an API error would be a guess.
 // - Leading NULs are skipped and UTF-16 is read as such (./frame.ts); both are named as repairs.
 import { createRequire } from 'node:module';
 import { MinerError } from '../errors.js';
@@ -34,6 +34,12 @@ export const REPAIR_UNFINISHED = 'no end of reply';
 export const JSONREPAIR_MAX_CHARS = 64 * 1024;
 
 const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
+/** Every verdict a STATUS may give (CGMINER-API.md §3); any other word is not one we can read. */
+const VERDICTS = new Set([...OK_STATUSES, 'W', 'E', 'F']);
+
+function isVerdict(word: string): boolean {
+  return VERDICTS.has(word.toUpperCase());
+}
 /**
  * The one-line answers without an envelope that firmwares are known to give (CGMINER-API.md §12
  * #21): old Avalon's `failed` (or `ok`), btminer's `Socket connect failed: …` with its miner process
@@ -282,11 +288,16 @@ function finish(
   const hasStatus = findStatusKey(body) !== undefined;
   const members = hasStatus ? [] : multiMembers(body);
   const status = members.length > 0 ? combinedStatus(members) : readStatus(body);
-  if (hasStatus && status.status === '') {
-    throw new MinerError(
-      'parse',
-      `the reply's STATUS cannot be read (${describeValue(body[findStatusKey(body) as string])})`,
-    );
+  if (hasStatus && !isVerdict(status.status)) {
+    const shown = status.status || describeValue(body[findStatusKey(body) as string]);
+    throw new MinerError('parse', `the reply's STATUS cannot be read (${shown})`);
+  }
+  // JSON with no STATUS anywhere (`{}`, `{"error":"Unauthorized"}`, an echo of the request) is not
+  // a CGMiner API answering, and says nothing about the command: never a success. Whatsminer's
+  // encrypted envelope is the one real reply without one (its STATUS is inside the cipher text).
+  if (format === 'json' && status.status === '' && members.length === 0 && !Object.hasOwn(body, 'enc')) {
+    const keys = Object.keys(body).slice(0, 4).join(', ');
+    throw new MinerError('protocol', `JSON without a CGMiner STATUS (keys: ${keys || 'none'})`);
   }
   const reply: DecodedReply = {
     command,
@@ -403,11 +414,11 @@ function multiMembers(body: Record<string, unknown>): [string, Record<string, un
 /** A member's STATUS; one that is there but cannot be read is an error, never a silent ok. */
 function memberStatus(member: Record<string, unknown>): ReplyStatus {
   const status = readStatus(member);
-  if (status.status !== '') return status;
+  if (isVerdict(status.status)) return status;
   return {
     status: 'E',
     code: null,
-    msg: `the reply's STATUS cannot be read (${describeValue(member.STATUS)})`,
+    msg: `the reply's STATUS cannot be read (${status.status || describeValue(member.STATUS)})`,
     description: null,
     when: null,
     unreadable: true,

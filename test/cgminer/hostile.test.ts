@@ -140,7 +140,34 @@ describe('STATUS shapes and non-object JSON', () => {
       ok: false,
       status: { status: 'E', msg: 'boom' },
     });
-    expect(decode('{"STATUS":[{"STATUS":"WHATEVER"}],"id":1}').ok).toBe(false);
+  });
+
+  it('gives no verdict it cannot read: no STATUS at all is protocol, a word that is none is parse', () => {
+    const strangers = [
+      '{}',
+      '{"id":1}',
+      '{"error":"Unauthorized"}',
+      '{"command":"summary"}',
+      '{"hello":"world","SUMMARY":[{"Elapsed":1}]}',
+    ];
+    expect(strangers.map((text) => outcome(() => decode(text)))).toEqual(strangers.map(() => 'protocol'));
+    expect(() => decode('{"error":"Unauthorized"}')).toThrow('JSON without a CGMiner STATUS (keys: error)');
+    const replies = [
+      '{"STATUS":[{"STATUS":"WHATEVER"}],"id":1}',
+      '{"STATUS":"garbage text"}',
+      '{"STATUS":"X","Code":11,"Msg":"weird"}',
+    ];
+    expect(replies.map((text) => outcome(() => decode(text)))).toEqual(replies.map(() => 'parse'));
+    expect(() => decode('{"STATUS":"X","Code":11}')).toThrow("the reply's STATUS cannot be read (X)");
+    // In a joined reply the member says it (the client makes that a parse error for its command).
+    expect(decode('{"summary":[{"STATUS":[{"STATUS":"Q"}]}],"id":1}').status).toMatchObject({
+      unreadable: true,
+      msg: "the reply's STATUS cannot be read (Q)",
+    });
+    // Every verdict of the protocol is read as one.
+    for (const verdict of ['S', 'I', 'W', 'E', 'F', 'RESTART', 'BYE']) {
+      expect(decode(`{"STATUS":[{"STATUS":"${verdict}"}],"id":1}`).status.status).toBe(verdict);
+    }
   });
 
   it('treats JSON that is not an object as parse, not as a bare word', () => {

@@ -89,8 +89,11 @@ describe('isMinerReply', () => {
   });
 
   it('refuses JSON that merely parses, and bare words', () => {
-    expect(isMinerReply(decodeReply(encode('{"command":"version"}'), 'version'))).toBe(false);
-    expect(isMinerReply(decodeReply(encode('{"status":"ok"}'), 'version'))).toBe(false);
+    expect(() => decodeReply(encode('{"command":"version"}'), 'version')).toThrow(
+      /JSON without a CGMiner STATUS/,
+    );
+    expect(() => decodeReply(encode('{"status":"ok"}'), 'version')).toThrow(/STATUS cannot be read \(ok\)/);
+    expect(isMinerReply(decodeReply(encode('{"enc":"U2FsdGVk"}'), 'version'))).toBe(false);
     expect(isMinerReply(decodeReply(encode('failed'), 'version'))).toBe(false);
   });
 });
