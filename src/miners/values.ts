@@ -66,9 +66,12 @@ export function bool(value: unknown): boolean | null {
   return null;
 }
 
-// Readings outside this band are broken sensors (S9 boards report -83, Avalon -273), not weather.
+// Readings outside this band are broken sensors (S9 boards report -83, Avalon -273, a dead I2C
+// sensor 255 or 0xFFFF), not weather. The top is where a board physically stops being one (solder
+// melts at ~220 °C): anything hotter than a chip's limit but below it is kept, so that it is judged
+// critical; a reading is never made to vanish for being alarming (a board at 151 °C is not "ok").
 const TEMP_MIN_C = -40;
-const TEMP_MAX_C = 150;
+const TEMP_MAX_C = 250;
 
 /** A temperature in °C, or null for the sentinels: 0 (sensor absent), -273, and impossible values. */
 export function temp(value: unknown): number | null {

@@ -68,6 +68,14 @@ describe('normalize on hostile sizes', () => {
     expect(real.errors.map((e) => e.code)).not.toContain('implausible_fan');
   });
 
+  it('keeps an alarming temperature, so it is judged; drops only what no board can be (255 = dead sensor)', () => {
+    const chipTemp = (reading: number) =>
+      statsWith({ chain_acn1: 76, chain_rate1: '100', temp_chip1: `${reading}-${reading}-70-70` }).boards[0]
+        ?.temp_chip_c;
+    expect([150, 151, 200, 250].map(chipTemp)).toEqual([150, 151, 200, 250]);
+    expect([255, 65535].map(chipTemp)).toEqual([70, 70]);
+  });
+
   it('drops a negative board hashrate instead of showing it', () => {
     const s = statsWith({ chain_rate1: '-5', chain_acn1: 76, chain_rate2: '100', chain_acn2: 76 });
     expect(s.boards[0]?.hashrate_hs).toBeNull();
