@@ -7,7 +7,7 @@ import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
-import { assertNotDirectory, statDbFile } from './paths.js';
+import { assertRegularFile, statDbFile } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
@@ -79,7 +79,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
   assertIncreasing(migrations);
   // SQLite's own words for a directory ("disk I/O error", "cannot open") send the user looking elsewhere.
-  assertNotDirectory(file);
+  assertRegularFile(file);
   if (options.readonly) return openReadonly(file, options, migrations);
   if (options.mustExist) assertExists(file);
   try {
@@ -105,8 +105,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
 
 /**
  * Before a writer takes the collect lock: refuses another program's database or a newer hashctl's
- * (exit 2) without making `<db>.lock` beside it. Anything else wrong with the file is left to the
- * open that follows, which says it in full.
+ * (exit 2), or a file that is not SQLite at all (exit 1), without making `<db>.lock` beside it.
+ * Anything else wrong with the file is left to the open that follows, which says it in full.
  */
 export function assertNotForeign(file: string, migrations: readonly Migration[] = MIGRATIONS): void {
   if (!(statDbFile(file)?.size ?? 0)) return;
@@ -120,6 +120,10 @@ export function assertNotForeign(file: string, migrations: readonly Migration[] 
     assertOurs(db, file, migrations);
   } catch (error) {
     if (error instanceof StoreVersionError) throw error;
+    // Not SQLite at all (a text file, random bytes) or damaged: said now, with no lock file left.
+    const code = String((error as { code?: unknown }).code ?? '');
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+      throw translateSqliteError(error, file);
   } finally {
     db.close();
   }
@@ -206,12 +210,37 @@ function lockForUpgrade(file: string, schema: number): StoreLock | null {
   }
 }
 
+/** What the first migration creates, so every hashctl file of any schema version holds. */
+const CORE_TABLES = [
+  'sites',
+  'miners',
+  'collection_runs',
+  'telemetry_live',
+  'telemetry_history',
+  'store_meta',
+];
+
 /**
  * The file's schema version, refusing a newer hashctl's file and a database of another program
  * (tables but no hashctl schema version): hashctl must not add its tables to somebody else's data.
  */
 function assertOurs(db: Db, file: string, migrations: readonly Migration[]): number {
   const current = assertNotFromFuture(db, file, migrations);
+  if (current > 0) {
+    // A schema version is any program's to set: a hashctl file also holds the first migration's
+    // tables. Without them, upgrading would add hashctl's tables to somebody else's data.
+    const core = db
+      .prepare(
+        `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (${CORE_TABLES.map(() => '?').join(',')})`,
+      )
+      .pluck()
+      .get(...CORE_TABLES) as number;
+    if (core < CORE_TABLES.length)
+      throw new StoreVersionError(
+        `${file} is not a hashctl database (its schema version is ${current}, but it lacks hashctl's tables): give --db another file`,
+        { file, schema: current },
+      );
+  }
   if (current === 0) {
     const tables = db
       .prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")

@@ -39,10 +39,19 @@ export function statDbFile(file: string): fs.Stats | null {
   }
 }
 
-/** A directory given as the database is a usage error (exit 2), found before any lock file is made. */
-export function assertNotDirectory(file: string): void {
-  if (statDbFile(file)?.isDirectory())
+/**
+ * A directory, FIFO, device or socket given as the database is a usage error (exit 2), found before
+ * any lock file is made: SQLite would block for ever opening a FIFO, and write its journal beside
+ * a device.
+ */
+export function assertRegularFile(file: string): void {
+  const stat = statDbFile(file);
+  if (stat?.isDirectory())
     throw new UsageError(`${file} is a directory, not a database file (give --db a file name)`, {
+      details: { file },
+    });
+  if (stat && !stat.isFile())
+    throw new UsageError(`${file} is not a regular file (a FIFO, device or socket): give --db a file name`, {
       details: { file },
     });
 }
@@ -53,7 +62,7 @@ export function assertNotDirectory(file: string): void {
  * symlink is resolved and meets the same lock.
  */
 export function assertLockable(file: string): void {
-  assertNotDirectory(file);
+  assertRegularFile(file);
   const links = statDbFile(file)?.nlink ?? 1;
   if (links > 1)
     throw new UsageError(

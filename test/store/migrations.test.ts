@@ -1,14 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError, StoreError, UsageError } from '../../src/errors.js';
 import {
-  MIGRATIONS,
-  StoreVersionError,
   acquireLock,
   assertIncreasing,
+  assertNotForeign,
   latestVersion,
+  MIGRATIONS,
   openStore,
+  StoreVersionError,
   schemaVersion,
 } from '../../src/store/index.js';
 import { loadSqlite } from '../../src/store/native.js';
@@ -235,6 +237,45 @@ describe('migrations', () => {
     const before = fs.readFileSync(file);
     expect(() => openStore(file)).toThrow(StoreVersionError);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it("refuse another program's database that sets a schema version too, and leave it untouched", () => {
+    const Database = loadSqlite();
+    for (const version of [1, 2, 7]) {
+      const file = path.join(dir, `app-${version}.db`);
+      const raw = new Database(file);
+      raw.exec(`CREATE TABLE foo (x); INSERT INTO foo VALUES (42); PRAGMA user_version = ${version}`);
+      raw.close();
+      const before = fs.readFileSync(file);
+      for (const readonly of [false, true]) {
+        expect(() => openStore(file, { readonly })).toThrow(
+          `${file} is not a hashctl database (its schema version is ${version}, but it lacks hashctl's tables): give --db another file`,
+        );
+      }
+      expect(() => assertNotForeign(file)).toThrow(StoreVersionError);
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+    }
+  });
+
+  it('refuse a FIFO or a device as the database, for readers and writers, before opening it', () => {
+    const fifo = path.join(dir, 'pipe.db');
+    execFileSync('mkfifo', [fifo]);
+    for (const file of [fifo, '/dev/null']) {
+      for (const readonly of [false, true]) {
+        expect(() => openStore(file, { readonly })).toThrow(
+          `${file} is not a regular file (a FIFO, device or socket): give --db a file name`,
+        );
+      }
+      expect(() => acquireLock(file)).toThrow(UsageError);
+    }
+    expect(fs.existsSync('/dev/null.lock')).toBe(false);
+  });
+
+  it('say a file that is not SQLite at all is none before any lock file is made', () => {
+    const file = path.join(dir, 'notes.db');
+    fs.writeFileSync(file, 'hello, this is text\n'.repeat(20));
+    expect(() => assertNotForeign(file)).toThrow(`${file} is not a hashctl database or is damaged`);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
   });
 
   it("refuse another program's database, for readers and writers, and leave it untouched", () => {
