@@ -9,6 +9,7 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
+import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -90,10 +91,9 @@ export async function runAuditCommand(
   ctx: Context,
   hooks: AuditTestHooks = {},
 ): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const path = await import('node:path');
   const { checkOutFile, writeOutFile } = await import('../util/out-file.js');
-  const { parseTargetSpecs } = await import('../targets/index.js');
+  const { assertTargetCount, parseTargetSpecs, readTargetFile } = await import('../targets/index.js');
   const { parseSpecEntry, parseTargetFile } = await import('../targets/parse.js');
   const { parseAllowedPools } = await import('../audit/pools.js');
   const { runAudit } = await import('../audit/index.js');
@@ -109,7 +109,7 @@ export async function runAuditCommand(
   const targets = await parseTargetSpecs(opts.targets, {
     defaultPort: globals.port,
     readFile: async (file) => {
-      const content = await readFile(file, 'utf8');
+      const content = await readTargetFile(file);
       lists.push({ content, source: file });
       return content;
     },
@@ -122,6 +122,7 @@ export async function runAuditCommand(
         }
       : {}),
   });
+  assertTargetCount(targets, MAX_RUN_TARGETS, FIND_MINERS_FIRST);
   const named = new Set<string>();
   for (const entry of [
     ...opts.targets
@@ -136,7 +137,7 @@ export async function runAuditCommand(
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
     let contents: string;
     try {
-      contents = await readFile(file, 'utf8');
+      contents = await readTargetFile(file);
     } catch (error) {
       throw new UsageError(
         `cannot read --allowed-pools file '${opts.allowedPoolsFile}': ${errorMessage(error)}`,

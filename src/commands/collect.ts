@@ -109,7 +109,7 @@ export async function runCollect(
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
-  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx);
+  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx, Number.POSITIVE_INFINITY);
   // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
   // memory of the host instead of polling a farm. Far above any one site's miners.
   if (targets.count > MAX_COLLECT_TARGETS)

@@ -5,18 +5,32 @@ import type { Context } from '../context.js';
 import type { TargetSet } from '../targets/set.js';
 import type { GlobalOptions } from './shared.js';
 
-/** The targets grammar (hashctl.md §2) over the command's specs; `-` reads `ctx.stdin`. */
+/**
+ * Most targets one probe, control, thermal or audit run takes: each keeps its results for the table
+ * it prints (several KB a target), and a /8 typed by mistake would exhaust the host's memory. A /16.
+ */
+export const MAX_RUN_TARGETS = 65_536;
+export const FIND_MINERS_FIRST =
+  'find the miners first (hashctl scan RANGE --out farm.json, then @farm.json)';
+
+/**
+ * The targets grammar (hashctl.md §2) over the command's specs; `-` reads `ctx.stdin`. More than
+ * `max` targets is a usage error before any traffic.
+ */
 export async function targetsFromSpecs(
   specs: string[],
   globals: Pick<GlobalOptions, 'port'>,
   ctx: Pick<Context, 'stdin'>,
+  max: number = MAX_RUN_TARGETS,
 ): Promise<TargetSet> {
-  const { parseTargetSpecs } = await import('../targets/index.js');
-  return parseTargetSpecs(specs, {
+  const { assertTargetCount, parseTargetSpecs } = await import('../targets/index.js');
+  const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
     ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });
+  assertTargetCount(targets, max, FIND_MINERS_FIRST);
+  return targets;
 }
 
 /** A client with --timeout, --max-bytes, --retries and --concurrency (when given), on ctx's clock. */

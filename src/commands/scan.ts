@@ -15,6 +15,8 @@ export const SCAN_DEFAULT_REPLY_TIMEOUT_MS = 3000;
 /** One more connection for an endpoint that closed empty, reset or sent garbage (unless --retries). */
 export const SCAN_DEFAULT_RETRIES = 1;
 const PROGRESS_INTERVAL_MS = 200;
+/** Endpoints one scan sweeps at most: a /8 on one port (results stream, so memory is not the bound). */
+export const MAX_SCAN_TARGETS = 2 ** 24;
 
 export interface ScanCommandOptions {
   specs: string[];
@@ -85,6 +87,9 @@ export async function runScan(
     opts.ports,
     opts.specs.includes('-') ? { stdin: ctx.stdin } : {},
   );
+  // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
+  const { assertTargetCount } = await import('../targets/index.js');
+  assertTargetCount(targets, MAX_SCAN_TARGETS, 'split the range (a /8 per run at most)');
   // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
   const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
   if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);

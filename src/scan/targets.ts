@@ -1,7 +1,7 @@
 // The endpoints of a scan: every spec of the targets grammar on every port of `--port 4028,4029`,
 // as one lazy, deduplicated TargetSet (a /8 stays a pair of numbers per port).
-import { readFile as readFileFromDisk } from 'node:fs/promises';
-import { UsageError, errorMessage } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
+import { readTargetFile, readTargetStream } from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
 import { TargetSet } from '../targets/set.js';
 
@@ -32,14 +32,6 @@ export interface ScanTargetsOptions {
   stdin?: AsyncIterable<string | Uint8Array>;
 }
 
-async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = '';
-  for await (const chunk of stream)
-    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-  return text + decoder.decode();
-}
-
 /**
  * Parses the specs once per port (files and stdin are read once) and joins the entries into one
  * TargetSet, which merges ranges per port and drops repeats. Throws UsageError before any traffic.
@@ -51,7 +43,7 @@ export async function buildScanTargets(
 ): Promise<TargetSet> {
   if (specs.length === 0) throw new UsageError('name at least one address, range or network to scan');
   if (ports.length === 0) throw new UsageError('--port names no port');
-  const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));
+  const readFile = options.readFile ?? readTargetFile;
   const sources: { spec: string; content: string | null; name: string }[] = [];
   let stdinUsed = false;
   for (const spec of specs) {
@@ -67,7 +59,7 @@ export async function buildScanTargets(
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      sources.push({ spec, content: await readAll(options.stdin), name: 'stdin' });
+      sources.push({ spec, content: await readTargetStream(options.stdin), name: 'stdin' });
     } else {
       sources.push({ spec, content: null, name: spec });
     }

@@ -1,10 +1,10 @@
 // Entry point of the targets grammar: every spec validated up front, files and stdin read once.
-import { readFile as readFileFromDisk } from 'node:fs/promises';
-import { UsageError, errorMessage } from '../errors.js';
+import { open } from 'node:fs/promises';
+import { errorMessage, UsageError } from '../errors.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
 import { TargetSet } from './set.js';
 
-export { parseTarget, parseIpv4, formatIpv4, type TargetEntry } from './parse.js';
+export { formatIpv4, parseIpv4, parseTarget, type TargetEntry } from './parse.js';
 export { TargetSet } from './set.js';
 
 export interface ParseTargetsOptions {
@@ -15,11 +15,51 @@ export interface ParseTargetsOptions {
   stdin?: AsyncIterable<string | Uint8Array>;
 }
 
-async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
+/**
+ * The most a target list (@FILE or stdin) may hold: a farm's inventory is a few MB (200,000 lines
+ * are ~5 MB). `@/dev/urandom` must end in a clear line, not a gigabyte of memory.
+ */
+export const MAX_TARGET_LIST_BYTES = 64 * 1024 * 1024;
+
+const tooLarge = (what: string) =>
+  new Error(`${what} is larger than ${MAX_TARGET_LIST_BYTES / 1024 / 1024} MiB: not a list of miners`);
+
+/** Reads a target file as text, refusing one past MAX_TARGET_LIST_BYTES (a device never ends). */
+export async function readTargetFile(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_TARGET_LIST_BYTES) throw tooLarge('the file');
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return new TextDecoder().decode(Buffer.concat(chunks));
+  } finally {
+    await file.close();
+  }
+}
+
+/** Refuses a run past `max` targets before any traffic, pointing at the way to find miners first. */
+export function assertTargetCount(targets: TargetSet, max: number, advice: string): void {
+  if (targets.count > max)
+    throw new UsageError(
+      `the targets name ${targets.count.toLocaleString('en')} addresses; at most ${max.toLocaleString('en')} per run: ${advice}`,
+    );
+}
+
+/** Standard input as text, refusing more than MAX_TARGET_LIST_BYTES. */
+export async function readTargetStream(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
-  for await (const chunk of stream)
+  for await (const chunk of stream) {
     text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (text.length > MAX_TARGET_LIST_BYTES) throw new UsageError(tooLarge('standard input').message);
+  }
   return text + decoder.decode();
 }
 
@@ -28,7 +68,7 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
  * before anything is contacted. The result expands lazily and yields each target once.
  */
 export async function parseTargetSpecs(specs: string[], options: ParseTargetsOptions): Promise<TargetSet> {
-  const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));
+  const readFile = options.readFile ?? readTargetFile;
   const entries: TargetEntry[] = [];
   let stdinUsed = false;
   for (const spec of specs) {
@@ -46,7 +86,7 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      entries.push(...parseTargetFile(await readAll(options.stdin), 'stdin', options.defaultPort));
+      entries.push(...parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort));
     } else {
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }

@@ -1,5 +1,8 @@
 // Every subcommand shares the same manners: a description, --help that exits 0, exit 2 with one
 // clear line on an unknown flag, and no stack trace without --debug.
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
@@ -103,6 +106,38 @@ describe('shared command manners', () => {
     const ctx = memoryContext();
     expect(await runCli(argv, ctx)).toBe(EXIT.usage);
     expect(ctx.err().trim()).toMatch(new RegExp(`^hashctl: invalid ${flag} '\\d+d': at most 24d$`));
+  });
+
+  // Before any traffic: a /0 typed by mistake would sweep the Internet; a /8 would exhaust memory.
+  it.each([
+    [['scan', '10.0.0.0/0'], 'the targets name 4,294,967,294 addresses; at most 16,777,216 per run: split'],
+    [
+      ['probe', '127.0.0.0/8'],
+      'the targets name 16,777,216 addresses; at most 65,536 per run: find the miners',
+    ],
+    [['audit', '127.0.0.0/8'], 'at most 65,536 per run'],
+    [['thermal', 'check', '127.0.0.0/8'], 'at most 65,536 per run'],
+    [['control', 'capabilities', '127.0.0.0/8'], 'at most 65,536 per run'],
+  ])('%j: more targets than one run takes is a usage error', async (argv, message) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+    expect(ctx.err()).toContain(message);
+  });
+
+  it('a target list larger than any inventory is refused, not read into memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-targets-'));
+    try {
+      const file = join(dir, 'huge.txt');
+      writeFileSync(file, '');
+      truncateSync(file, 65 * 1024 * 1024);
+      const ctx = memoryContext();
+      expect(await runCli(['probe', `@${file}`], ctx)).toBe(EXIT.usage);
+      expect(ctx.err().trim()).toBe(
+        `hashctl: cannot read target file '${file}': the file is larger than 64 MiB: not a list of miners`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--debug ends with where the time went; without it, no such line', async () => {
