@@ -9,6 +9,7 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
+import { linearRegExp } from '../util/linear-regexp.js';
 import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
@@ -50,7 +51,7 @@ export function parseAuditOptions(
   let workerPattern: RegExp | null = null;
   if (raw.workerPattern !== undefined) {
     try {
-      workerPattern = new RegExp(String(raw.workerPattern));
+      workerPattern = linearRegExp(String(raw.workerPattern));
     } catch (error) {
       throw new UsageError(`invalid --worker-pattern: ${errorMessage(error)}`);
     }
