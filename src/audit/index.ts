@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { createClient } from '../cgminer/client.js';
 import type { MinerClient } from '../cgminer/types.js';
-import { HashctlError, errorMessage } from '../errors.js';
+import { errorMessage, HashctlError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
 import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } from './credentials.js';
@@ -273,55 +273,68 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const open: OpenEndpoint[] = [];
   let tried = 0;
   let discovered = 0;
+  let audited = 0;
   const miners: DiscoveredMiner[] = [];
-  for await (const result of discover(options.targets, {
-    ...options.discovery,
-    maxBytes: options.maxBytes,
-    signal: options.signal,
-    sleep: options.sleep,
-    random: options.random,
-  })) {
-    tried++;
-    const named = options.named.has(result.target.key);
-    if (result.outcome === 'miner') {
-      discovered++;
-      miners.push({ target: result.target, version: result.version });
-    } else if (named && result.error.kind === 'empty_reply') {
-      // A miner the user named that closes with zero bytes is api-allow refusing this host
-      // (audit-facts §2.2): audited as "no access" rather than dropped.
-      discovered++;
-      miners.push({ target: result.target, version: { ok: false, error: result.error } });
-    } else if (named) {
-      failures.push({
-        target: result.target.key,
-        kind: result.error.kind,
-        message: result.error.message,
-        fromRange: false,
-      });
-    } else if (result.outcome === 'open') {
-      open.push({ target: result.target.key, kind: result.error.kind, reason: result.error.message });
-    }
-    // A silent address of a range is expected and not kept: a /16 would hold 65,000 of them.
-    options.onProgress?.({ discovered, audited: 0, tried });
-  }
-  type Audited = { ok: true; input: AuditInput } | { ok: false; target: Target; error: unknown };
-  const audit = async (found: DiscoveredMiner): Promise<Audited> => {
+  // Each miner is audited as soon as discovery finds it: one hung address must not hold back the
+  // audit of every other (nor leave them unaudited when Ctrl-C comes while it times out).
+  const found = new HandOff<DiscoveredMiner>();
+  const seen = new Set<string>();
+  const discovering = (async () => {
     try {
-      return { ok: true, input: await readMiner(found, reader, options) };
+      for await (const result of discover(options.targets, {
+        ...options.discovery,
+        maxBytes: options.maxBytes,
+        signal: options.signal,
+        sleep: options.sleep,
+        random: options.random,
+      })) {
+        tried++;
+        seen.add(result.target.key);
+        const named = options.named.has(result.target.key);
+        if (result.outcome === 'miner') {
+          discovered++;
+          miners.push({ target: result.target, version: result.version });
+          found.push(miners[miners.length - 1] as DiscoveredMiner);
+        } else if (named && result.error.kind === 'empty_reply') {
+          // A miner the user named that closes with zero bytes is api-allow refusing this host
+          // (audit-facts §2.2): audited as "no access" rather than dropped.
+          discovered++;
+          miners.push({ target: result.target, version: { ok: false, error: result.error } });
+          found.push(miners[miners.length - 1] as DiscoveredMiner);
+        } else if (named) {
+          failures.push({
+            target: result.target.key,
+            kind: result.error.kind,
+            message: result.error.message,
+            fromRange: false,
+          });
+        } else if (result.outcome === 'open') {
+          open.push({ target: result.target.key, kind: result.error.kind, reason: result.error.message });
+        }
+        // A silent address of a range is expected and not kept: a /16 would hold 65,000 of them.
+        options.onProgress?.({ discovered, audited, tried });
+      }
+    } finally {
+      found.close();
+    }
+  })();
+  type Audited = { ok: true; input: AuditInput } | { ok: false; target: Target; error: unknown };
+  const audit = async (miner: DiscoveredMiner): Promise<Audited> => {
+    try {
+      return { ok: true, input: await readMiner(miner, reader, options) };
     } catch (error) {
-      return { ok: false, target: found.target, error };
+      return { ok: false, target: miner.target, error };
     }
   };
-  let audited = 0;
   const done = new Set<string>();
-  const interrupted = (target: Target) =>
+  const interrupted = (key: string) =>
     failures.push({
-      target: target.key,
+      target: key,
       kind: 'interrupted',
       message: 'interrupted (Ctrl-C) before it was audited',
       fromRange: false,
     });
-  for await (const result of runPool(miners, options.concurrency, audit, { signal: options.signal })) {
+  for await (const result of runPool(found, options.concurrency, audit, { signal: options.signal })) {
     audited++;
     done.add(result.ok ? result.input.target.key : result.target.key);
     options.onProgress?.({ discovered, audited, tried });
@@ -330,7 +343,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       continue;
     }
     if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {
-      interrupted(result.target);
+      interrupted(result.target.key);
       continue;
     }
     // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
@@ -342,8 +355,11 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       fromRange: false,
     });
   }
+  await discovering;
+  // A named target whose discovery a Ctrl-C cut short is said too, not left out of the report.
+  for (const key of options.named) if (!seen.has(key)) interrupted(key);
   // Found but never started: a Ctrl-C came first. Said, not silently dropped.
-  for (const found of miners) if (!done.has(found.target.key)) interrupted(found.target);
+  for (const miner of miners) if (!done.has(miner.target.key)) interrupted(miner.target.key);
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));
@@ -361,3 +377,43 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 }
 
 export { RULES };
+
+/**
+ * An async iterable fed while it is read: discovery pushes miners, the audit pool pulls them. Ends
+ * when closed and drained.
+ */
+class HandOff<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  private closed = false;
+  private wake: (() => void) | null = null;
+
+  push(item: T): void {
+    this.items.push(item);
+    this.signal();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.signal();
+  }
+
+  private signal(): void {
+    const resume = this.wake;
+    this.wake = null;
+    resume?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      if (this.head < this.items.length) {
+        yield this.items[this.head++] as T;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+}

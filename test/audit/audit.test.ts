@@ -335,6 +335,32 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('Ctrl-C while one named target hangs', () => {
+  it('has already audited the others: one hung address holds nobody back', async () => {
+    const miner = await fake({ write: false });
+    const silent = net.createServer((socket) => socket.resume()); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => silent.close(() => resolve())));
+    const hung = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const controller = new AbortController();
+    const ctx = memoryContext({ signal: controller.signal });
+    const running = runCli(
+      ['--timeout', '20s', '--retries', '0', 'audit', hung, miner.target, '--format', 'json'],
+      ctx,
+    );
+    // The healthy miner is read to its end while the hung one still waits for its version reply
+    // (before, every audit waited for discovery to finish: 20 s here).
+    for (let i = 0; i < 200 && !miner.received.some((r) => r.command === 'check'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    expect(await running).toBe(130);
+    const report = JSON.parse(ctx.out()) as JsonReport;
+    expect(report.summary.miners).toBe(1);
+    expect(report.failures).toEqual([expect.objectContaining({ target: hung, kind: 'interrupted' })]);
+  });
+});
+
 describe('discovery', () => {
   it('audits a /22 and finds the miners among silent addresses, exit 0', async () => {
     // A port free on every local address right now (a wildcard listener elsewhere would answer
