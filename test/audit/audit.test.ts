@@ -28,6 +28,7 @@ interface JsonReport {
     remediation: string;
   }[];
   miners: { target: string; dialect: string }[];
+  failures: { target: string; kind: string; message: string }[];
 }
 
 const SEVERITY = ['info', 'low', 'medium', 'high', 'critical'];
