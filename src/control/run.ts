@@ -8,7 +8,10 @@
 //   6. every miner's outcome goes to command_log (a 'pending' row before the write leaves).
 // Whatsminer writes take the admin password (asked once, after the reads) and go through
 // whatsminerWrite (token + AES, src/cgminer/whatsminer-v2.ts).
+
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { addpoolParameter } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import { whatsminerStatusError, whatsminerWrite } from '../cgminer/whatsminer-v2.js';
@@ -23,7 +26,7 @@ import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
 import { type Baseline, planAction, readBack, SESSION_PLACEHOLDER, validateAction } from './dialects.js';
-import { type Redactor, redactRawParameter, redactorFor, showRequest } from './redact.js';
+import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
   ControlAction,
@@ -187,9 +190,18 @@ export async function runControlAction(
   };
 
   // ---- 2. read every miner (read-only): dialect, baseline, plan
+  // One miner named two ways (`127.0.0.1:4028` and `localhost:4028`) is one miner: names are
+  // resolved first, so that each write reaches each miner at most once (a double restart is not
+  // what anyone asked for).
+  const endpoints = new Set<string>();
   const indexed = async function* (): AsyncGenerator<[number, Target]> {
     let index = 0;
-    for await (const target of targets as AsyncIterable<Target>) yield [index++, target];
+    for await (const target of targets as AsyncIterable<Target>) {
+      const named = (await resolvedHosts(target.host)).map((address) => `${address}:${target.port}`);
+      if (named.some((endpoint) => endpoints.has(endpoint))) continue;
+      for (const endpoint of named) endpoints.add(endpoint);
+      yield [index++, target];
+    }
   };
   const prepare = async ([index, target]: [number, Target]): Promise<Prepared | null> => {
     const readStarted = ctx.now();
@@ -556,4 +568,26 @@ export async function runControlAction(
   if (rest.length > 0) skip(rest, 'interrupted before this miner was started');
   // Miners never reached because the read phase was interrupted are not in `prepared` at all.
   return run(false, interrupted);
+}
+
+/**
+ * Every address a host name resolves to (connect may use any of them), or the name itself when it
+ * is an address or does not resolve (its connect then fails and is reported as such).
+ */
+async function resolvedHosts(host: string): Promise<string[]> {
+  if (isIP(host) !== 0) return [normalizeAddress(host)];
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0
+      ? addresses.map((entry) => normalizeAddress(entry.address))
+      : [host.toLowerCase()];
+  } catch {
+    return [host.toLowerCase()];
+  }
+}
+
+/** `::ffff:127.0.0.1` and `127.0.0.1` are one host. */
+function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? (mapped[1] as string) : address.toLowerCase();
 }

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { afterEach, describe, expect, it } from 'vitest';
 import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
 import { cli, control, tempDir, writesSeen } from './support.js';
 
@@ -100,6 +100,28 @@ describe('safety before any traffic', () => {
     );
     expect(writesSeen(f)).toEqual([]);
     expect(f.commandLog.length).toBeGreaterThan(0); // it did read the miners
+  });
+});
+
+describe('one miner named twice', () => {
+  it('gets its write once, whatever names it was given (an address, localhost, a mapped address)', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow' });
+    const port = (f.inventory()[0] as string).split(':')[1];
+    const run = await cli([
+      'control',
+      'switchpool',
+      '0',
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::ffff:127.0.0.1]:${port}`,
+      '--yes',
+      '--json',
+      '--db',
+      db(),
+    ]);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.out) as { results: unknown[] }).results).toHaveLength(1);
+    expect(writesSeen(f).map((w) => w.command)).toEqual(['switchpool']);
   });
 });
 
