@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { oneLine } from '../output/terminal.js';
+import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
@@ -54,7 +54,13 @@ export async function parseCollectOptions(
   if (targets.length === 0)
     throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
   const site = (raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE;
-  if (site.trim() === '' || site.length > 200) throw new UsageError(`invalid --site '${site}'`);
+  if (site.trim() === '' || site.length > 200) throw new UsageError(`invalid --site '${quoted(site)}'`);
+  // A site id is printed in tables, notes and exports, and stored for good: no control or
+  // invisible characters in it (they would be shown escaped everywhere, or not at all in a file).
+  if (terminalSafe(site, true) !== site || /[\t\n]/.test(site))
+    throw new UsageError(
+      `invalid --site '${quoted(site)}': control and invisible characters cannot name a site`,
+    );
 
   let intervalMs: number | null;
   if (raw.once === true && raw.interval !== undefined)

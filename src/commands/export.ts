@@ -61,7 +61,8 @@ export async function parseExportOptions(
 
 function csvCell(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
+  // A text cell a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`) is kept as text.
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

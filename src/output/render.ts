@@ -1,6 +1,6 @@
 // Tables on a TTY (cli-table3, chalk colours), tab-separated text otherwise (hashctl.md §3).
 import type { Context, OutStream } from '../context.js';
-import { terminalSafe } from './terminal.js';
+import { jsonText, terminalSafe } from './terminal.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -81,7 +81,7 @@ export async function writeTable(
 }
 
 export function writeJson(out: OutStream, value: unknown): void {
-  out.write(`${JSON.stringify(value, null, 2)}\n`);
+  out.write(`${jsonText(value, 2)}\n`);
 }
 
 /**
@@ -97,7 +97,7 @@ export function perTargetJson<T extends object>(
 }
 
 export function writeNdjson(out: OutStream, value: unknown): void {
-  out.write(`${JSON.stringify(value)}\n`);
+  out.write(`${jsonText(value)}\n`);
 }
 
 // ANSI colour escapes start with ESC (the control-character lint is off project-wide).

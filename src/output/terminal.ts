@@ -3,11 +3,14 @@
 // the window title, move the cursor, hide text or fake a second line: control characters and escape
 // sequences are shown as visible escapes instead. The only sequences kept are the colours hashctl
 // paints itself (chalk at level 1: bold, dim, red, green, yellow, cyan and their resets), so a
-// painted cell stays painted. JSON output needs none of this: JSON.stringify escapes C0 itself.
+// painted cell stays painted. JSON output (jsonText) escapes the same characters as `\uHHHH`:
+// JSON.stringify escapes only C0, and a document on a terminal is read there too.
 
-// C0 except tab and newline, DEL, C1, and the Unicode bidirectional overrides and isolates
-// (which can make text display in another order than it is stored).
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// C0 except tab and newline, DEL, C1, the Unicode bidirectional overrides, isolates and marks
+// (which can make text display in another order than it is stored), the invisible ones (zero-width
+// space and joiners, word joiner, BOM, interlinear annotation) and the line/paragraph separators.
+const UNSAFE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
 const PAINT = /\u001b\[(?:0|1|2|22|31|32|33|36|39)?m/y;
 
 /**
@@ -17,7 +20,11 @@ const PAINT = /\u001b\[(?:0|1|2|22|31|32|33|36|39)?m/y;
 function mayBeUnsafe(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code < 0x20 ? code !== 0x09 && code !== 0x0a : code >= 0x7f && (code <= 0x9f || code >= 0x202a))
+    if (
+      code < 0x20
+        ? code !== 0x09 && code !== 0x0a
+        : code >= 0x7f && (code <= 0x9f || code === 0x061c || code >= 0x200b)
+    )
       return true;
   }
   return false;
@@ -69,4 +76,19 @@ export function oneLine(text: string): string {
 /** Strict, and tabs, line breaks and line separators shown too: for quoting text the user gave. */
 export function quoted(text: string): string {
   return terminalSafe(text, true).replace(/[\t\n\u2028\u2029]/g, (char) => visible(char.charCodeAt(0)));
+}
+
+// What JSON.stringify leaves raw but a terminal must not see: the UNSAFE set above C0 (JSON
+// escapes C0 itself).
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+
+/**
+ * `JSON.stringify(value, null, indent)` with every terminal-unsafe character inside its strings
+ * written as a `\uHHHH` escape: the same data for any JSON reader, inert on a terminal.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, null, indent);
+  return text === undefined
+    ? text
+    : text.replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -136,6 +136,37 @@ describe('hashctl collect (end to end)', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toHaveLength(MINERS);
+
+    // A site id a spreadsheet would run as a formula is exported as text; one with control
+    // characters is refused before anything is stored.
+    const formula = '=HYPERLINK("x")';
+    const second = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--site',
+      formula,
+    ]);
+    expect(second.code).toBe(0);
+    const cells = await run(['export', '--db', dbPath, '--format', 'csv', '--site', formula]);
+    expect(cells.stdout.trim().split('\n')[1]).toMatch(/^[^,]+,"'=HYPERLINK\(""x""\)",/);
+    const escape = await run([
+      'collect',
+      '--targets',
+      `@${inventory}`,
+      '--db',
+      dbPath,
+      '--once',
+      '--site',
+      'a\u001b[31mred',
+    ]);
+    expect(escape.code).toBe(2);
+    expect(escape.stderr.trim()).toBe(
+      "hashctl: invalid --site 'a\\x1b[31mred': control and invisible characters cannot name a site",
+    );
   });
 
   it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { palette, writeTable } from '../../src/output/render.js';
-import { oneLine, terminalSafe } from '../../src/output/terminal.js';
+import { jsonText, oneLine, terminalSafe } from '../../src/output/terminal.js';
 
 const EVIL = 'S19\u001b]0;PWNED\u0007\u001b[2J\u001b[8mhidden\u001b[1A\rX\u0008\u009b2J\u202egnp.exe';
 
@@ -22,6 +22,22 @@ describe('terminalSafe', () => {
 
   it('strict: shows even colour codes, for text hashctl never paints (a miner cannot recolour a table)', () => {
     expect(terminalSafe('S19\u001b[31mRED\u001b[39m', true)).toBe('S19\\x1b[31mRED\\x1b[39m');
+  });
+
+  it('shows the invisible and reordering characters too: marks, zero-width, separators, BOM', () => {
+    expect(terminalSafe('a\u200eb\u200fc\u061cd\u200be\u2028f\u2029g\ufeffh\u2066i', true)).toBe(
+      'a\\u200eb\\u200fc\\u061cd\\u200be\\u2028f\\u2029g\\ufeffh\\u2066i',
+    );
+    // Any other text passes as it is: accents, CJK, emoji.
+    expect(terminalSafe('Zürich 矿机 ⛏️ 🔥', true)).toBe('Zürich 矿机 ⛏️ 🔥');
+  });
+
+  it('jsonText: the same JSON data, with nothing a terminal would obey left raw', () => {
+    const value = { message: `E/14 \u202eevil\u009b2J\u2028 x`, list: ['\u001b[31m', 'ok'] };
+    const text = jsonText(value, 2);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text).not.toMatch(/[\u001b\u009b\u2028\u202e]/);
+    expect(jsonText('\u202e')).toBe('"\\u202e"');
   });
 
   it('makes one line of a multi-line peer message', () => {
