@@ -23,7 +23,7 @@ export interface CollectOptions {
   timeoutMs: number;
   retries: number;
   port: number;
-  upload: { endpoint: string; configKeyFile: string | null } | null;
+  upload: { endpoint: string; source: string; configKeyFile: string | null } | null;
   /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
   thermal: ThermalConfig;
 }
@@ -95,7 +95,14 @@ export async function parseCollectOptions(
     retries: fromCli('retries') ? globals.retries : (config.retries ?? globals.retries),
     port: fromCli('port') ? globals.port : (config.port ?? globals.port),
     // The config's upload section supplies the key file too.
-    upload: endpoint === null ? null : { endpoint, configKeyFile: config.upload?.key_file ?? null },
+    upload:
+      endpoint === null
+        ? null
+        : {
+            endpoint,
+            source: raw.upload !== undefined ? '--upload' : 'upload.endpoint (config file)',
+            configKeyFile: config.upload?.key_file ?? null,
+          },
     thermal: config.thermal ?? {},
   };
 }
@@ -253,6 +260,7 @@ async function prepareUpload(
   const settings = resolveUploadSettings(
     {
       endpoint: upload.endpoint,
+      endpointSource: upload.source,
       ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}),
       keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
     },

@@ -17,7 +17,8 @@ export interface UploadEndpoint {
   loopback: boolean;
 }
 
-export function parseEndpoint(text: string): UploadEndpoint {
+/** `flag` names where the URL came from in messages (`--upload`, the config's `upload.endpoint`). */
+export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint {
   // Every message quotes the text only through `shown`: a URL rejected for its scheme or port may
   // still carry a password, and a pasted one may carry newlines that would forge a second line.
   const shown = printableEndpoint(text);
@@ -25,18 +26,18 @@ export function parseEndpoint(text: string): UploadEndpoint {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new UsageError(`invalid --endpoint '${shown}': expected an http:// or https:// URL`);
+    throw new UsageError(`invalid ${flag} '${shown}': expected an http:// or https:// URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`invalid --endpoint '${shown}': only http:// and https:// are supported`);
+    throw new UsageError(`invalid ${flag} '${shown}': only http:// and https:// are supported`);
   }
   if (url.username || url.password) {
     // A secret in the URL would end up in logs and status output; the key has its own channel.
     throw new UsageError(
-      'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or a key file',
+      `invalid ${flag}: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or a key file`,
     );
   }
-  if (url.hash) throw new UsageError(`invalid --endpoint '${shown}': a #fragment has no meaning here`);
+  if (url.hash) throw new UsageError(`invalid ${flag} '${shown}': a #fragment has no meaning here`);
   // Join without losing a base path (`https://host/tenant/`) and without doubling the route.
   const base = url.pathname.replace(/\/+$/, '');
   const path = (base.endsWith(UPLOAD_PATH) ? base : `${base}${UPLOAD_PATH}`) + url.search;

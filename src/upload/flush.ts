@@ -283,6 +283,8 @@ export interface UploadSettings {
 
 export interface UploadSettingsInput {
   endpoint: string;
+  /** Where the endpoint came from, for its error messages (default `--endpoint`). */
+  endpointSource?: string;
   keyFile?: string;
   /** A key file named by the config file (used when neither --key-file nor the env is set). */
   configKeyFile?: string;
@@ -301,7 +303,7 @@ export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_00
  * --upload too), so a bad key file is a clear error before the first cycle, not after it.
  */
 export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Context, 'env'>): UploadSettings {
-  const endpoint = parseEndpoint(input.endpoint);
+  const endpoint = parseEndpoint(input.endpoint, input.endpointSource);
   const key = loadCollectorKey({
     env: ctx.env,
     keyFile: input.keyFile,

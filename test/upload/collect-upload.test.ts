@@ -123,6 +123,24 @@ describe('collect --upload', () => {
     expect(pendingBatches(dbPath)).toBe(0);
   });
 
+  it('names the flag or the config key a bad endpoint came from', async () => {
+    const { temp } = await setup();
+    const dbPath = join(temp.dir, 'farm.db');
+    const flag = await collect(dbPath, 'ftp://127.0.0.1/');
+    expect(flag.code).toBe(2);
+    expect(flag.err.trim()).toBe(
+      "hashctl: invalid --upload 'ftp://127.0.0.1/': only http:// and https:// are supported",
+    );
+    const config = join(temp.dir, 'farm.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ targets: farm.inventory(), upload: { endpoint: 'ftp://127.0.0.1/' } }),
+    );
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+    expect(await runCli(['collect', '--config', config, '--db', dbPath, '--once'], ctx)).toBe(2);
+    expect(ctx.err().trim()).toBe(`hashctl: config ${config}:1: upload.endpoint: must be an http(s) URL`);
+  });
+
   it('without a key, names the ways collect takes one (it has no --key-file)', async () => {
     const { collector, temp } = await setup();
     const dbPath = join(temp.dir, 'farm.db');
