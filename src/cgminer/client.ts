@@ -37,12 +37,21 @@ export function errorFromStatus(reply: DecodedReply): MinerError {
   if (reply.status.unreadable)
     return new MinerError('parse', msg ?? "the reply's STATUS cannot be read", { requestSent: true });
   const label = code === null ? status || 'error' : `${status}/${code}`;
-  const text = msg ?? 'no message';
+  const text = clip(msg ?? 'no message');
   return new MinerError(isDeniedStatus(reply) ? 'denied' : 'api', `miner answered ${label}: ${text}`, {
     code,
-    apiMessage: msg,
+    apiMessage: msg === null ? null : clip(msg),
     requestSent: true,
   });
+}
+
+/** Real STATUS messages are a line; a hostile 600 KB one must not become a 600 KB error line. */
+const MAX_MESSAGE_CHARS = 500;
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS
+    ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length} characters)`
+    : text;
 }
 
 /** setTimeout fires at once (with a warning) past 2^31-1 ms, about 24.8 days. */

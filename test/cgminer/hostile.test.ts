@@ -3,6 +3,7 @@
 // nesting, floods of one token, duplicate keys, the decode deadline). The socket side of the same
 // classes is in hostile-peers.test.ts.
 import { describe, expect, it } from 'vitest';
+import { errorFromStatus } from '../../src/cgminer/client.js';
 import { decodeReply, decodeUnfinished } from '../../src/cgminer/decode.js';
 import { FrameReader, firstFrame } from '../../src/cgminer/frame.js';
 import { MAX_KEPT_DUPLICATES, parseLenient } from '../../src/cgminer/lenient-json.js';
@@ -181,6 +182,15 @@ describe('STATUS shapes and non-object JSON', () => {
     expect(Object.keys(multi.body)).toEqual(['__proto__', 'id']);
     const named = decode('STATUS=S,Code=1|a=1|', 'constructor');
     expect(named.body.CONSTRUCTOR).toEqual([{ a: 1 }]);
+  });
+
+  it('keeps an error line a line: a 600 KB STATUS message is clipped, its length said', () => {
+    const error = errorFromStatus(
+      decode(`{"STATUS":[{"STATUS":"E","Code":14,"Msg":"${'x'.repeat(600_000)}"}]}`),
+    );
+    expect(error.kind).toBe('api');
+    expect(error.message).toBe(`miner answered E/14: ${'x'.repeat(500)}… (600000 characters)`);
+    expect(error.apiMessage?.length).toBeLessThan(600);
   });
 
   it('says a reply cut inside its STATUS was cut, not that its STATUS is odd', () => {
