@@ -45,8 +45,13 @@ export async function parseExportOptions(
   ctx: Context,
 ): Promise<ExportOptions> {
   const { resolveDbPath } = await import('../store/paths.js');
-  if (raw.ndjson === true && raw.format !== undefined && raw.format !== 'ndjson')
-    throw new UsageError(`--ndjson and --format ${String(raw.format)} cannot be used together`);
+  for (const [given, flag] of [
+    [raw.ndjson === true, '--ndjson'],
+    [globals.json, '--json'],
+  ] as const) {
+    if (given && raw.format !== undefined && raw.format !== 'ndjson')
+      throw new UsageError(`${flag} and --format ${String(raw.format)} cannot be used together`);
+  }
   const format =
     (raw.format as string | undefined) ?? (globals.json || raw.ndjson === true ? 'ndjson' : 'csv');
   if (format !== 'csv' && format !== 'ndjson')

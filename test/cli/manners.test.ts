@@ -124,6 +124,15 @@ describe('shared command manners', () => {
     expect(ctx.err()).toContain(message);
   });
 
+  it.each([
+    [['export', '--json', '--format', 'csv'], '--json and --format csv cannot be used together'],
+    [['export', '--ndjson', '--format', 'csv'], '--ndjson and --format csv cannot be used together'],
+  ])('%j: a format that contradicts another is a usage error', async (argv, message) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+    expect(ctx.err().trim()).toBe(`hashctl: ${message}`);
+  });
+
   it('a target list larger than any inventory is refused, not read into memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashctl-targets-'));
     try {
