@@ -80,6 +80,8 @@ export interface CollectLoopResult {
   cycles: number;
   lastReport: CycleReport | null;
   interrupted: boolean;
+  /** --interval: the last cycle could not be stored (busy database, full disk); the loop went on. */
+  lastNotStored: boolean;
 }
 
 /**
@@ -174,12 +176,16 @@ function isBusy(error: unknown): error is HashctlError {
   return error instanceof StoreError && error.retriable;
 }
 
+function isDiskFull(error: unknown): error is HashctlError {
+  return error instanceof StoreError && error.details.sqlite_code === 'SQLITE_FULL';
+}
+
 /** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
 export async function collectLoop(
   options: CollectLoopOptions,
   deps: CollectLoopDeps,
 ): Promise<CollectLoopResult> {
-  const result: CollectLoopResult = { cycles: 0, lastReport: null, interrupted: false };
+  const result: CollectLoopResult = { cycles: 0, lastReport: null, interrupted: false, lastNotStored: false };
   if (deps.signal.aborted) return { ...result, interrupted: true };
   const clock = deps.monotonic ?? deps.now;
   const anchor = clock();
@@ -192,11 +198,14 @@ export async function collectLoop(
         report = await runCycle(options, deps);
         result.cycles++;
         result.lastReport = report;
+        result.lastNotStored = false;
         deps.onCycle(report);
       } catch (error) {
-        // In a loop, a database that stayed busy (another writer) costs this cycle, not the service.
-        if (options.intervalMs === null || !isBusy(error)) throw error;
-        deps.onNote(`cycle not stored: ${error.message}`);
+        // In a loop, a database that stayed busy (another writer) or a disk that filled up costs
+        // this cycle, not the service: the next one is stored once the space is back.
+        if (options.intervalMs === null || !(isBusy(error) || isDiskFull(error))) throw error;
+        result.lastNotStored = true;
+        deps.onNote(`cycle not stored (the next one tries again): ${error.message}`);
       }
       const last = options.intervalMs === null || deps.signal.aborted;
       const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, clock());

@@ -231,6 +231,7 @@ export async function runCollect(
         },
       );
       if (result.interrupted) return EXIT.interrupted;
+      if (result.lastNotStored) return EXIT.failed;
       const last = result.lastReport;
       if (uploadRefused) return EXIT.failed;
       return last !== null && last.polled > 0 && last.ok === 0 ? EXIT.failed : EXIT.ok;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CollectLoopDeps, type CycleReport, collectLoop, nextSlot } from '../../src/collect/index.js';
 import { MinerError } from '../../src/errors.js';
+import type { Snapshot } from '../../src/miners/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { makeSnapshot, target, tempDir } from '../store/helpers.js';
@@ -193,6 +194,46 @@ describe('collectLoop', () => {
       notes.filter((n) => n.startsWith('retention and rollups not done this time (the cycle was stored): ')),
     ).toHaveLength(2);
     expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(2);
+  });
+
+  it('--interval: a cycle the full disk refused is a note; the loop stores the next once there is room', async () => {
+    const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 3 });
+    // Every snapshot large enough that a cycle needs new pages.
+    deps.fetchSnapshot = async () =>
+      makeSnapshot({ errors: [{ code: 'x', message: 'x'.repeat(20_000) }] } as Partial<Snapshot>);
+    const room = (pages: number) => store.db.pragma(`max_page_count = ${pages}`);
+    const onCycle = deps.onCycle;
+    deps.onCycle = (report) => {
+      onCycle(report);
+      // After the first cycle the disk is full (SQLite answers SQLITE_FULL, as for a real disk)...
+      if (reports.length === 1) room(store.db.pragma('page_count', { simple: true }) as number);
+    };
+    const sleep = deps.sleep;
+    deps.sleep = async (ms, signal) => {
+      await sleep(ms, signal);
+      // ...until two cycles were refused; then space is freed.
+      if (notes.filter((n) => n.startsWith('cycle not stored')).length === 2) room(1_000_000);
+    };
+    const result = await collectLoop(
+      { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
+      deps,
+    );
+    expect(result).toMatchObject({ cycles: 3, lastNotStored: false });
+    expect(
+      notes.filter((n) => n.startsWith('cycle not stored (the next one tries again): disk full writing')),
+    ).toHaveLength(2);
+    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(3);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('--once: a full disk fails the run (thrown)', async () => {
+    const { deps } = scripted({ pollMs: () => 100 });
+    deps.fetchSnapshot = async () =>
+      makeSnapshot({ errors: [{ code: 'x', message: 'x'.repeat(20_000) }] } as Partial<Snapshot>);
+    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
+    await expect(
+      collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps),
+    ).rejects.toThrow(/disk full writing/);
   });
 
   it('a failing after-cycle hook is a note, never an unhandled rejection', async () => {
