@@ -1,8 +1,10 @@
 // Building the request bytes: command names checked, each command's parameter encoded by its own
 // rule (CGMINER-API.md §6), and anything that cannot be sent safely refused with a UsageError before
 // a socket is opened.
+
 import { UsageError } from '../errors.js';
-import { WHATSMINER_NATIVE_COMMANDS, isMultiCommand } from './commands.js';
+import { quoted } from '../output/terminal.js';
+import { isMultiCommand, WHATSMINER_NATIVE_COMMANDS } from './commands.js';
 
 /** cgminer reads a request with one recv() of 4095 bytes (§1); a longer one is silently cut. */
 export const MAX_REQUEST_BYTES = 4095;
@@ -22,8 +24,9 @@ export function checkCommandName(command: string): void {
   if (command.length > 512) throw new UsageError(`invalid command '${command.slice(0, 40)}…': too long`);
 }
 
+/** The text as the contract shows what it refuses: control characters as `\xHH`/`\uHHHH`. */
 function printable(text: string): string {
-  const shown = text.slice(0, 60).replace(/[^\x20-\x7e]/g, '?');
+  const shown = quoted(text.slice(0, 60));
   return text.length > 60 ? `${shown}…` : shown;
 }
 

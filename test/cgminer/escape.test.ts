@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { isWriteCommand } from '../../src/cgminer/commands.js';
 import {
-  MAX_REQUEST_BYTES,
   addpoolParameter,
   ascsetParameter,
   buildRequest,
   checkCommandName,
   encodeParameter,
+  MAX_REQUEST_BYTES,
   splitAddpoolFields,
 } from '../../src/cgminer/escape.js';
 import { UsageError } from '../../src/errors.js';
@@ -36,6 +36,10 @@ describe('LuxOS session-prefixed parameters', () => {
 
   it('refuses a bad session id or a bad upstream parameter before sending', () => {
     expect(() => buildRequest('switchpool', 'a b,1', { sessionPrefixed: true })).toThrow(UsageError);
+    // What is refused is shown the way the contract shows a miner's words: \xHH, never raw or '?'.
+    expect(() => buildRequest('switchpool', 'a\u001b[31mRED\u202e,1', { sessionPrefixed: true })).toThrow(
+      "cannot send switchpool with parameter 'a\\x1b[31mRED\\u202e,1'",
+    );
     expect(() => buildRequest('switchpool', 'yJN2nlj1,one', { sessionPrefixed: true })).toThrow(UsageError);
     expect(() => buildRequest('switchpool', '1', {})).not.toThrow();
   });
