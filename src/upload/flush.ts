@@ -177,7 +177,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             return stopWith(
               'deferred',
-              `the collector asked to wait ${Math.round(asked / 1000)} s (${outcome.reason})`,
+              `the collector asked to wait ${asked > MAX_DEFERRAL_MS ? `more than ${MAX_DEFERRAL_MS / 3_600_000} h (the batch is tried again in ${MAX_DEFERRAL_MS / 3_600_000} h)` : `${Math.round(asked / 1000)} s`} (${outcome.reason})`,
             );
           }
           const wait = asked ?? backoffDelay(attempt, backoff, ctx.random);

@@ -161,6 +161,19 @@ describe('flushOutbox against a real collector', () => {
     expect(row.lastError).toContain('HTTP 502: bad gateway');
   });
 
+  it('holds a batch an hour at most, whatever Retry-After asks, and says so in words', async () => {
+    const { collector, temp } = await setup(() => ({
+      status: 503,
+      headers: { 'retry-after': '100000000000000000000000' },
+    }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'deferred', nextAttemptAt: T0 + 3_600_000 });
+    expect(report.reason).toBe(
+      'the collector asked to wait more than 1 h (the batch is tried again in 1 h) (HTTP 503)',
+    );
+  });
+
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
     const { collector, temp } = await setup((_r, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
