@@ -139,7 +139,8 @@ export function describeMiner(
     site: row.site,
     make: row.make,
     model: row.model,
-    algorithm: row.algorithm ?? 'sha256d',
+    // A miner never read has no algorithm yet: not assumed to be a bitcoin miner.
+    algorithm: row.algorithm ?? 'unknown',
     state,
     current: state === 'online',
     age_s: ageS === null ? null : Math.round(ageS),

@@ -116,7 +116,7 @@ describe('hashctl live', () => {
     // Its figures are from the 20th cycle: 11 minutes before NOW.
     expect(stale.age_s).toBe(11 * 60);
     const never = out.miners.find((m: { port: number }) => m.port === 4004);
-    expect(never).toMatchObject({ state: 'offline', age_s: null, hashrate_hs: null });
+    expect(never).toMatchObject({ state: 'offline', age_s: null, hashrate_hs: null, algorithm: 'unknown' });
     const south = out.miners.find((m: { port: number }) => m.port === 5001);
     expect(south).toMatchObject({ state: 'stale', current: false, age_s: 7200 });
   });
