@@ -1,8 +1,11 @@
 // Models that are not in the samples, written by hand with their own numbers: the parsers must
 // generalize from the rules, not from the fixtures.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/miners/normalize.js';
 import { reply } from '../fixtures/miners/replies.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
 const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Description: 'cgminer 1.0.0' }] };
 
@@ -233,7 +236,40 @@ describe('models outside the samples', () => {
     expect(s.fans.filter((f) => f.rpm === 0).map((f) => f.index)).toEqual([2]);
   });
 
-  it('LuxOS on a hydro S21: no FANS section, labelled water sensors, curtailed', () => {
+  it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
+    const sample = (command: string) =>
+      JSON.parse(
+        readFileSync(join(SAMPLES_DIR, `luxos-s19kpro_2025.4.8__${command}.json`), 'utf8'),
+      ) as Record<string, unknown>;
+    const stats = sample('stats') as { STATS: Record<string, unknown>[] };
+    const device = stats.STATS[1] as Record<string, unknown>;
+    Object.assign(device, {
+      chain_acn1: 0,
+      chain_rate1: '0',
+      chain_acn2: 75,
+      chain_acs2: ` ${'oooo '.repeat(18)}xx o`,
+      freq2: 310,
+      freq3: 320,
+    });
+    const devs = sample('devs') as { DEVS: Record<string, unknown>[] };
+    Object.assign(devs.DEVS.find((dev) => dev.ID === 0) as Record<string, unknown>, {
+      Status: 'Dead',
+      'MHS 5s': 0,
+    });
+    const s = normalize({
+      version: reply('version', sample('version')),
+      stats: reply('stats', stats),
+      devs: reply('devs', devs),
+      temps: reply('temps', sample('temps')),
+    });
+    expect(s.boards.map((b) => [b.index, b.chips, b.frequency_mhz, b.status])).toEqual([
+      [0, null, null, 'dead'],
+      [1, 75, 310, 'degraded'],
+      [2, 77, 320, 'ok'],
+    ]);
+  });
+
+  it("LuxOS on a hydro S21: no FANS section, labelled water sensors (the coolant's, not the board's), curtailed", () => {
     const s = normalize({
       version: reply('version', {
         VERSION: [{ API: '3.7', LUXminer: '2025.9.8.152528-e04420b4b', Type: 'Antminer S21 Hydro' }],
@@ -246,18 +282,19 @@ describe('models outside the samples', () => {
       temps: reply('temps', {
         METADATA: [
           {
+            // The label set thermal-facts §1 gives for LuxOS hydro.
             TopLeft: { Label: 'Board Inlet' },
             TopRight: { Label: 'Board Outlet' },
-            BottomLeft: { Label: 'Board Inlet' },
-            BottomRight: { Label: 'Board Outlet' },
+            BottomLeft: { Label: 'Water Inlet' },
+            BottomRight: { Label: 'Water Outlet' },
           },
         ],
         TEMPS: [0, 1, 2].map((id) => ({
           ID: id,
-          TopLeft: 30,
-          TopRight: 38 + id,
-          BottomLeft: 31,
-          BottomRight: 37,
+          TopLeft: 48,
+          TopRight: 55 + id,
+          BottomLeft: 30,
+          BottomRight: 38 + id,
         })),
       }),
     });
@@ -268,10 +305,11 @@ describe('models outside the samples', () => {
       'sleeping',
       [],
     ]);
-    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_outlet_c, b.status])).toEqual([
-      [31, 38, 'unknown'],
-      [31, 39, 'unknown'],
-      [31, 40, 'unknown'],
+    // Water inlet and outlet judge the loop; the board's own inlet/outlet corners are board temperatures.
+    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_outlet_c, b.temp_board_c, b.status])).toEqual([
+      [30, 38, 55, 'unknown'],
+      [30, 39, 56, 'unknown'],
+      [30, 40, 57, 'unknown'],
     ]);
     expect(s.hashrate.nominal_hs).toBe(333000000e6);
   });

@@ -3,7 +3,7 @@
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
 import { bool, counter, maxOf, num, positive, type Rec, str, sumOf, temp } from '../values.js';
-import { deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
+import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -18,18 +18,43 @@ import {
 
 const CORNERS = ['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'] as const;
 
-/** Which corners are intake/inlet and which exhaust/outlet, from the METADATA labels. */
-function cornerRoles(metadata: Rec | undefined): { inlet: string[]; outlet: string[] } {
+/**
+ * What each corner measures, from the METADATA labels. Only the water sensors of a hydro unit
+ * ("Water Inlet", "Water Outlet") are the coolant's inlet and outlet; "Board Intake", "Board
+ * Inlet", "Board Exhaust" and "Board Outlet" are the board's own sensors at its intake or exhaust
+ * side (an air unit's intake corner runs above room temperature), so they count as board
+ * temperatures and never as the ambient or water inlet (thermal-facts §1, §6 rule 2).
+ */
+function cornerRoles(metadata: Rec | undefined): { board: string[]; inlet: string[]; outlet: string[] } {
+  const board: string[] = [];
   const inlet: string[] = [];
   const outlet: string[] = [];
   for (const corner of CORNERS) {
     const entry = metadata?.[corner];
     const label = typeof entry === 'object' && entry !== null ? str((entry as Rec).Label) : null;
-    if (label === null) continue;
-    if (/intake|inlet/i.test(label)) inlet.push(corner);
-    else if (/exhaust|outlet/i.test(label)) outlet.push(corner);
+    if (label !== null && /water|coolant|fluid/i.test(label)) {
+      if (/intake|inlet/i.test(label)) inlet.push(corner);
+      else if (/exhaust|outlet/i.test(label)) outlet.push(corner);
+      continue;
+    }
+    board.push(corner);
   }
-  return { inlet, outlet };
+  return { board, inlet, outlet };
+}
+
+/**
+ * The stats chain number of devs ID 0. The chains found hashing must fit the devs list, and the
+ * first chain slot the firmware lists (1 on LuxOS) is taken when it fits: a dead first chain (no
+ * chips, so not found) must not shift every other board onto its neighbour's chips.
+ */
+function chainBase(device: Rec, boardCount: number): number {
+  const hashing = discoverChains(device, chainIndexes(device));
+  const slots = chainIndexes(device).chain_acn;
+  const first = slots.length > 0 ? Math.min(...slots.slice(0, 64)) : (hashing[0] ?? 1);
+  if (hashing.length === 0 || boardCount === 0) return first;
+  const lowest = (hashing[hashing.length - 1] as number) - boardCount + 1;
+  const highest = hashing[0] as number;
+  return Math.min(Math.max(first, lowest), highest);
 }
 
 export function parseLuxos(input: DialectInput): Telemetry {
@@ -42,11 +67,11 @@ export function parseLuxos(input: DialectInput): Telemetry {
   out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? out.hashrate.average_hs;
   applySummaryCounters(out, summary);
 
-  // Boards: devs IDs are 0-based; the stats chains are numbered from 1.
-  const chainByDevId = new Map<number, BoardDraft>();
-  const chainIndices = device ? discoverChains(device) : [];
-  for (const b of out.boards) chainByDevId.set(b.index - (chainIndices[0] ?? 1), b);
+  // Boards: devs IDs are 0-based; the stats chains are numbered from their first slot.
   const devs = replies.section(['devs', 'edevs'], 'DEVS');
+  const base = device ? chainBase(device, devs.length) : 1;
+  const chainByDevId = new Map<number, BoardDraft>();
+  for (const b of out.boards) chainByDevId.set(b.index - base, b);
   const boards = new Map<number, BoardDraft>();
   devs.forEach((dev, i) => {
     const id = counter(dev.ID) ?? counter(dev.ASC) ?? i;
@@ -73,7 +98,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
     const id = counter(reading.ID) ?? i;
     const board = boards.get(id);
     if (!board) return;
-    board.temp_board_c = maxOf(CORNERS.map((c) => temp(reading[c]))) ?? board.temp_board_c;
+    board.temp_board_c = maxOf(roles.board.map((c) => temp(reading[c]))) ?? board.temp_board_c;
     if (roles.inlet.length > 0) board.temp_inlet_c = maxOf(roles.inlet.map((c) => temp(reading[c])));
     if (roles.outlet.length > 0) board.temp_outlet_c = maxOf(roles.outlet.map((c) => temp(reading[c])));
   });
