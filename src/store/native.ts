@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
-import { StoreError, errorMessage } from '../errors.js';
+import { errorMessage, StoreError } from '../errors.js';
 
 type DatabaseConstructor = typeof import('better-sqlite3');
 
@@ -161,11 +161,14 @@ function processDlopen(file: string): NativeAddon {
 
 function ensurePrivateDir(dir: string): void {
   makeDirs(dir);
-  // A shared directory (the temp dir) must not let another user plant the file we load.
+  // A shared directory (the temp dir) must not let another user plant the file we load: ours, and
+  // writable by no one else (who could otherwise swap the file between its check and its load), as
+  // the launcher requires of its code-cache directory.
   const stat = fs.lstatSync(dir);
   if (!stat.isDirectory()) throw new Error('not a directory');
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid())
     throw new Error('owned by another user');
+  if ((stat.mode & 0o022) !== 0) throw new Error('writable by other users');
 }
 
 /** mkdir -p, bounded: Node's recursive mkdir spins forever under /proc (e.g. XDG_CACHE_HOME=/proc/x). */
@@ -187,7 +190,8 @@ function makeDirs(dir: string): void {
 function hasContent(file: string, digest: string): boolean {
   try {
     const stat = fs.lstatSync(file);
-    return stat.isFile() && sha256(fs.readFileSync(file)) === digest;
+    const ours = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+    return stat.isFile() && ours && (stat.mode & 0o022) === 0 && sha256(fs.readFileSync(file)) === digest;
   } catch {
     return false;
   }

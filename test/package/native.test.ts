@@ -98,6 +98,28 @@ describe('loadAddonFromAsset', () => {
     expect(path.dirname(loaded.file)).toBe(usable);
   });
 
+  it('never loads from a directory other users may write, nor a file they could have swapped', () => {
+    const shared = path.join(tmp, 'shared');
+    fs.mkdirSync(shared, { mode: 0o777 });
+    fs.chmodSync(shared, 0o777); // past the umask
+    const usable = path.join(tmp, 'usable');
+    const opened: string[] = [];
+    const loaded = loadAddonFromAsset(addonBytes, {
+      dirs: [shared, usable],
+      abi,
+      dlopen: (file) => {
+        opened.push(file);
+        return {};
+      },
+    });
+    expect(opened).toEqual([loaded.file]);
+    expect(path.dirname(loaded.file)).toBe(usable);
+    // A cached copy others may write is rewritten before it is loaded, never trusted as it is.
+    fs.chmodSync(loaded.file, 0o777);
+    const again = loadAddonFromAsset(addonBytes, { dirs: [usable], abi, dlopen: () => ({}) });
+    expect(fs.statSync(again.file).mode & 0o022).toBe(0);
+  });
+
   it('falls back past a directory where loading fails (a noexec mount)', () => {
     const noexec = path.join(tmp, 'noexec');
     const usable = path.join(tmp, 'usable');
