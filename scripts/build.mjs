@@ -2,23 +2,36 @@
 // node_modules: bundled, undici and zod alone tripled the file V8 compiles on every start (~60 ms).
 // scripts/package.mjs reuses bundle() for the single binary, with everything and the addon embedded.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** The commit the build is made from, `-dirty` when tracked files differ from it (--version says so). */
 export function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
+  const git = (...args) =>
+    execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
+  try {
+    const commit = git('rev-parse', '--short=12', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? commit : `${commit}-dirty`;
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Heads the bundle with a hash of its content: bin/hashctl names its V8 code cache after it, since
+ * V8 checks a cache against the source's length only (a rebuild of the same length with the same
+ * modification time, as `cp -p` or `rsync -a` deploys make, would otherwise run the old code).
+ */
+function stampBuild(outfile) {
+  const code = readFileSync(outfile, 'utf8');
+  const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  writeFileSync(outfile, `// hashctl-build ${id}\n${code}`);
 }
 
 /** Dependencies Node 20 can require(): left out of bin/hashctl's bundle, loaded from node_modules. */
@@ -71,4 +84,5 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle({ outfile: `${root}/dist/hashctl.cjs` });
+  stampBuild(`${root}/dist/hashctl.cjs`);
 }

@@ -87,6 +87,31 @@ describe('the code cache of bin/hashctl', () => {
     expect(caches(path.join(home, '.cache', 'hashctl'))).toHaveLength(1);
   });
 
+  it('rejects a cache damaged on disk (V8 checks its checksum) and writes a good one again', () => {
+    const cacheDir = path.join(dir, 'cache');
+    const first = hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir });
+    expect(first.code).toBe(0);
+    const file = path.join(cacheDir, caches(cacheDir)[0]!);
+    const bytes = fs.readFileSync(file);
+    // Bits flipped all through the payload: without the checksum, V8 ran it and crashed (SIGSEGV).
+    for (let at = 2000; at < bytes.length; at += 997) bytes[at] = (bytes[at] as number) ^ 0x10;
+    fs.writeFileSync(file, bytes);
+    const damaged = hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir });
+    expect(damaged).toEqual(first);
+    expect(fs.readFileSync(file).equals(bytes)).toBe(false);
+    expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir })).toEqual(first);
+  });
+
+  it('is named after the content of the build, not its size and modification time', () => {
+    const cacheDir = path.join(dir, 'cache');
+    expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir }).code).toBe(0);
+    const stamp = /^\/\/ hashctl-build ([0-9a-f]{16})\n/.exec(
+      fs.readFileSync(path.resolve(import.meta.dirname, '../../dist/hashctl.cjs'), 'utf8').slice(0, 40),
+    );
+    expect(stamp).not.toBeNull();
+    expect(caches(cacheDir)[0]).toContain(`-${stamp![1]}-${process.version}-`);
+  });
+
   it('is not used with HASHCTL_CODE_CACHE=0', () => {
     const cacheDir = path.join(dir, 'cache');
     expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir, HASHCTL_CODE_CACHE: '0' }).code).toBe(0);
