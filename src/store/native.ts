@@ -106,10 +106,22 @@ export function addonCacheDirs(env: Readonly<Record<string, string | undefined>>
   if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME))
     dirs.push(path.join(env.XDG_CACHE_HOME, 'hashctl'));
   const home = env.HOME || safeHomedir();
-  if (home) dirs.push(path.join(home, '.cache', 'hashctl'));
+  // Another user's home (root under `sudo -E`): a root-owned ~/.cache made there would lock that
+  // user out of their own cache directory.
+  if (home && ownHome(home)) dirs.push(path.join(home, '.cache', 'hashctl'));
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   dirs.push(path.join(os.tmpdir(), `hashctl-${uid}`));
   return [...new Set(dirs.map((dir) => path.resolve(dir)))];
+}
+
+/** The home directory is this user's (or cannot be told): true when it does not exist either. */
+export function ownHome(home: string): boolean {
+  if (typeof process.getuid !== 'function') return true;
+  try {
+    return fs.statSync(home).uid === process.getuid();
+  } catch {
+    return true;
+  }
 }
 
 function safeHomedir(): string | null {

@@ -84,9 +84,17 @@ describe('dist/hashctl', () => {
   });
 
   it('prints its version and commit, and nothing on stderr', async () => {
+    // The commit, with -dirty while tracked files differ from it (as the build says it).
     const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root })
+      .toString()
+      .trim();
     const result = await runBinary(['--version']);
-    expect(result).toEqual({ code: 0, stdout: `hashctl ${pkg.version} (commit ${commit})\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `hashctl ${pkg.version} (commit ${commit}${dirty === '' ? '' : '-dirty'})\n`,
+      stderr: '',
+    });
   });
 
   it('prints help listing the commands, without touching the addon cache', async () => {

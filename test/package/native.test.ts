@@ -41,6 +41,17 @@ describe('addonCacheDirs', () => {
     expect(dirs).toHaveLength(4);
   });
 
+  it.skipIf(process.getuid?.() !== 0)(
+    "skips another user's home (root under sudo -E): no root-owned ~/.cache there",
+    () => {
+      const home = path.join(tmp, 'someone');
+      fs.mkdirSync(home);
+      fs.chownSync(home, 65534, 65534);
+      expect(addonCacheDirs({ HOME: home })).not.toContain(path.join(home, '.cache', 'hashctl'));
+      expect(addonCacheDirs({ HOME: tmp })).toContain(path.join(tmp, '.cache', 'hashctl'));
+    },
+  );
+
   it('ignores a relative XDG_CACHE_HOME, as the XDG spec says', () => {
     const dirs = addonCacheDirs({ XDG_CACHE_HOME: 'relative', HOME: '/home/op' });
     expect(dirs[0]).toBe('/home/op/.cache/hashctl');
