@@ -173,7 +173,9 @@ export function avalonModel(prod: string | null, model: string | null, ver: stri
   if (ver === null) return null;
   const twoPart = /^(\d{2}-\d{3})-/.exec(ver);
   if (twoPart?.[1]) return AVALON_ALIASES[twoPart[1]] ?? twoPart[1];
-  const head = /^([A-Za-z]+|\d+)/.exec(ver)?.[1] ?? null;
+  // A name starting with a letter keeps its digits and letters up to the first separator:
+  // `Nano3s-…` is the Nano3s and `Mini3-…` the Mini3 (`Q-…`, `Q_fb_…` the Q).
+  const head = /^([A-Za-z][A-Za-z0-9]*|\d+)/.exec(ver)?.[1] ?? null;
   if (head === null) return null;
   return /^\d{7}$/.test(head) ? head.slice(0, 3) : head; // old modules: Ver[7411706-…] → 741
 }

@@ -184,14 +184,28 @@ describe('models outside the samples', () => {
     });
     expect([s.make, s.model, s.firmware.version]).toEqual(['Avalon', '1366', '88-22031501_aaaaaaa_bbbbbbb']);
     expect(s.hashrate).toEqual({ current_hs: 130500e9, average_hs: 129900e9, nominal_hs: 132000e9 });
+    // MGHS (averages since boot, 129,900 GH/s in all) share out the current GHSspd; MTavg is a chip
+    // average, so no board temperature is claimed.
+    const share = 130500 / 129900;
     expect(s.boards.map((b) => [b.hashrate_hs, b.temp_chip_c, b.temp_board_c, b.chips])).toEqual([
-      [43000e9, 80, 70, 2],
-      [43600e9, 81, 71, 2],
-      [43300e9, 79, 69, 2],
+      [Math.round(43000e9 * share), 80, null, 2],
+      [Math.round(43600e9 * share), 81, null, 2],
+      [Math.round(43300e9 * share), 79, null, 2],
     ]);
     expect(s.fans.map((f) => f.rpm)).toEqual([6100, 6050, 6000]); // no fan table for Avalon: a 0 is not a fan
     expect([s.power_w, s.temp_inlet_c, s.state]).toEqual([3310, 24, 'mining']);
     expect(s.errors).toEqual([{ code: 512, message: 'Avalon module 0 hash board 1: ECHU error 512' }]);
+  });
+
+  it('Avalon idle: boards read 0 H/s now, not their average since boot; a Nano3s keeps its name', () => {
+    const mm =
+      'Ver[Nano3s-24081601_aaaaaaa] SYSTEMSTATU[Work: In Idle] Temp[22] TMax[40] GHSspd[0.00] GHSavg[6000.00] ' +
+      'MGHS[6000.00] MTmax[40] MTavg[35]';
+    const s = normalize({
+      stats: reply('stats', { STATS: [{ STATS: 0, ID: 'AVA100', 'MM ID0': mm, 'MM Count': 1 }] }),
+    });
+    expect(s.model).toBe('Nano3s');
+    expect(s.boards.map((b) => b.hashrate_hs)).toEqual([0]);
   });
 
   it('Braiins OS (BOSer) on an S19 XP: model from devdetails, chips, one fan stopped', () => {

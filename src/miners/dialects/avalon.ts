@@ -98,16 +98,23 @@ export function parseAvalon(input: DialectInput): Telemetry {
     const freq = positive(one(mm, 'Freq'));
     if (perBoard.length > 0) {
       const tmax = list(mm, 'MTmax');
-      const tavg = list(mm, 'MTavg');
+      // MGHS are averages since boot (they add up to GHSavg in every sample), not current rates:
+      // each board's share of them is applied to the module's current GHSspd, so an idle unit's
+      // boards read 0 rather than the rate they had an hour ago. Without GHSspd, null.
+      const speed = one(mm, 'GHSspd');
+      const averages = sumOf(perBoard);
+      const share = speed === null || averages === null || averages <= 0 ? null : speed / averages;
       perBoard.forEach((rate, i) => {
         const chipTemps = list(mm, `PVT_T${i}`);
         const expected = /--hash-asic\s+(\d+)/.exec(mm.get(`ATAOPTS${i}`) ?? '')?.[1];
         const board: BoardDraft = {
           index: boardIndex++,
-          hashrate_hs: rate * 1e9,
+          hashrate_hs: share === null ? null : rate * share * 1e9,
           chips: chipTemps.length > 0 ? chipTemps.length : null,
           chips_expected: expected === undefined ? null : Number(expected),
-          temp_board_c: temp(tavg[i]),
+          // MTavg is the board's average chip temperature (thermal-facts §1), not a PCB sensor:
+          // judged as a board it would be held to PCB limits. No board sensor is read here.
+          temp_board_c: null,
           temp_chip_c: temp(tmax[i]) ?? maxOf(chipTemps.map(temp)),
           frequency_mhz: freq,
         };
