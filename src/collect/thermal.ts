@@ -6,6 +6,7 @@
 import type { Snapshot } from '../miners/types.js';
 import { commandLogStatements } from '../store/command-log.js';
 import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
+import { minerStatements } from '../store/miners.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
@@ -160,4 +161,29 @@ export function trackCycleThermal(
     }
   };
   return { outcomes: tracked, hook, summary };
+}
+
+/**
+ * Keeps miners.firmware_limits as the last good poll found them, in the cycle's transaction, so
+ * that `thermal check --from-db` judges the stored snapshots by the limits collect used. Written
+ * only when they change (a farm whose firmware settings stay put writes nothing after its first
+ * cycle).
+ */
+export function storedFirmwareLimits(
+  store: Store,
+  limitsOf: (miner: string) => FirmwareThermalLimits | null,
+): CycleHook {
+  const miners = store.prepared(minerStatements);
+  const written = miners.firmwareLimits();
+  return (_db, cycle) => {
+    for (const { minerId, outcome } of cycle.miners) {
+      if (!outcome.ok) continue;
+      const limits = limitsOf(outcome.target.key);
+      const json = limits === null ? null : JSON.stringify(limits);
+      if ((written.get(minerId) ?? null) === json) continue;
+      miners.setFirmwareLimits(minerId, json);
+      if (json === null) written.delete(minerId);
+      else written.set(minerId, json);
+    }
+  };
 }

@@ -119,6 +119,7 @@ export async function runCollect(
   const { fetchSnapshot, createDialectCache } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { storedDialects } = await import('../collect/dialects.js');
+  const { storedFirmwareLimits } = await import('../collect/thermal.js');
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
@@ -166,7 +167,11 @@ export async function runCollect(
           site: opts.site,
           intervalMs: opts.intervalMs,
           retainMs: opts.retainMs,
-          hooks: upload ? [dialects.hook, upload.hook] : [dialects.hook],
+          hooks: [
+            dialects.hook,
+            storedFirmwareLimits(store, (miner) => firmwareLimits.get(miner) ?? null),
+            ...(upload ? [upload.hook] : []),
+          ],
           thermal: opts.thermal,
           firmwareLimits: (miner) => firmwareLimits.get(miner) ?? null,
         },

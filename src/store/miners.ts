@@ -77,6 +77,12 @@ export function minerStatements(db: Db) {
   const setDialect = db.prepare<[string | null, string | null, number]>(
     'UPDATE miners SET dialect = ?, dialect_statics = ? WHERE id = ?',
   );
+  const setFirmwareLimits = db.prepare<[string | null, number]>(
+    'UPDATE miners SET firmware_limits = ? WHERE id = ?',
+  );
+  const firmwareLimits = db.prepare<[], { id: number; firmware_limits: string }>(
+    'SELECT id, firmware_limits FROM miners WHERE firmware_limits IS NOT NULL',
+  );
   return {
     /** The miner's id; records what a good snapshot says about it (snapshot null for a failed poll). */
     upsert(siteId: number, host: string, port: number, now: number, snapshot: Snapshot | null): number {
@@ -99,6 +105,14 @@ export function minerStatements(db: Db) {
     },
     setDialect(minerId: number, dialect: string | null, statics: string | null): void {
       setDialect.run(dialect, statics, minerId);
+    },
+    /** The firmware's own thermal limits as JSON (null: it reports none); written only on change. */
+    setFirmwareLimits(minerId: number, limits: string | null): void {
+      setFirmwareLimits.run(limits, minerId);
+    },
+    /** miner id → the JSON of its stored firmware limits, for the miners that have some. */
+    firmwareLimits(): Map<number, string> {
+      return new Map(firmwareLimits.all().map((row) => [row.id, row.firmware_limits]));
     },
     /** Miners matching host (and port when given), across sites. */
     find(host: string, port: number | null): MinerRow[] {

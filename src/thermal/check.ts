@@ -9,6 +9,7 @@ import { effectiveLimits } from './limits.js';
 import { type LimitsReadError, limitsReadError, type Replies, readFirmwareLimits } from './replies.js';
 import type {
   CoolingClass,
+  FirmwareThermalLimits,
   Metric,
   ProtectiveAction,
   ThermalEvaluation,
@@ -27,6 +28,8 @@ export interface CheckSource {
   site: string | null;
   snapshot: Snapshot | null;
   replies?: Replies;
+  /** From the store: the limits the firmware reported at the last good poll (replies are not kept). */
+  firmwareLimits?: FirmwareThermalLimits | null;
   error?: { kind: MinerErrorKind | string; message: string };
   /** When the snapshot was taken (from-db: the last good poll). */
   observedAt?: number | null;
@@ -132,8 +135,11 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
       ...(step.transition ? { transition: step.transition } : {}),
     };
   }
-  const firmware = readFirmwareLimits(source.replies, source.snapshot.firmware.name);
-  const limitsError = firmware === null ? limitsReadError(source.replies) : null;
+  const firmware =
+    source.firmwareLimits !== undefined
+      ? source.firmwareLimits
+      : readFirmwareLimits(source.replies, source.snapshot.firmware.name);
+  const limitsError = firmware === null && source.replies ? limitsReadError(source.replies) : null;
   const limits = effectiveLimits(source.snapshot, options.config, site, {
     miner: source.target,
     firmware,

@@ -3,10 +3,12 @@
 import { UsageError } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
 import { liveStatements } from '../store/live.js';
+import { minerStatements } from '../store/miners.js';
 import type { Store } from '../store/open.js';
 import { siteStatements } from '../store/sites.js';
 import { targetKey } from '../targets/types.js';
 import type { CheckSource } from './check.js';
+import type { FirmwareThermalLimits } from './types.js';
 
 function parseSnapshot(text: string | null): Snapshot | null {
   if (!text) return null;
@@ -37,6 +39,8 @@ export function sourcesFromStore(store: Store, site: string | null): CheckSource
     siteId = row.id;
   }
   const live = store.prepared(liveStatements);
+  // The limits the firmware reported at the last good poll, as collect judged the miner by them.
+  const limits = store.prepared(minerStatements).firmwareLimits();
   return live.list(siteId).map((row) => {
     const base = {
       target: targetKey(row.host, row.port),
@@ -61,6 +65,18 @@ export function sourcesFromStore(store: Store, site: string | null): CheckSource
         snapshot: null,
         error: { kind: 'parse', message: 'stored snapshot is missing or unreadable' },
       };
-    return { ...base, snapshot };
+    return { ...base, snapshot, firmwareLimits: parseLimits(limits.get(row.miner_id)) };
   });
+}
+
+function parseLimits(text: string | undefined): FirmwareThermalLimits | null {
+  if (text === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && 'firmware' in value
+      ? (value as FirmwareThermalLimits)
+      : null;
+  } catch {
+    return null;
+  }
 }

@@ -146,7 +146,9 @@ describe('migrations', () => {
     const old = path.join(dir, 'old-told.db');
     openStore(old, { targetVersion: 5 }).close();
     openStore(old, { readonly: true, onUpgrade }).close();
-    expect(heard).toEqual([['0006-live-algorithm', '0007-history-series-index']]);
+    expect(heard).toEqual([
+      ['0006-live-algorithm', '0007-history-series-index', '0008-miner-firmware-limits'],
+    ]);
     openStore(old, { onUpgrade }).close();
     expect(heard).toHaveLength(1);
   });

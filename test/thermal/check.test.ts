@@ -420,6 +420,39 @@ describe('thermal check with a store', () => {
     }
   });
 
+  it('--from-db judges by the firmware limits collect stored, as a live check does, and logs no false recovery', async () => {
+    const farm = await startFarm({
+      profile: 'braiins-os',
+      count: 1,
+      seed: 5,
+      host: '127.0.0.1',
+      basePort: 0,
+    });
+    try {
+      const miner = farm.miners[0]!;
+      miner.state.limits = { target: 30, hot: 35, dangerous: 40 }; // its own limits: critical from 37 °C
+      const db = path.join(dir, 'farm.db');
+      const live = await check([...farm.inventory(), '--db', db]);
+      expect(live.json.results[0]?.status).toBe('critical');
+      const collected = memoryContext();
+      const code = await runCli(['collect', '--targets', ...farm.inventory(), '--db', db, '--once'], collected);
+      expect(code, collected.err()).toBe(0);
+      const stored = await check(['--from-db', '--db', db]);
+      expect(stored.json.results[0]?.status).toBe('critical');
+      expect(stored.json.results[0]?.limits).toEqual(live.json.results[0]?.limits);
+      const sqlite = new Database(db, { readonly: true });
+      try {
+        expect(sqlite.prepare('SELECT to_state FROM thermal_events ORDER BY id').all()).toEqual([
+          { to_state: 'critical' },
+        ]);
+      } finally {
+        sqlite.close();
+      }
+    } finally {
+      await farm.stop();
+    }
+  });
+
   it('--from-db checks what collect stored; a failed poll is unknown with its kind', async () => {
     const db = path.join(dir, 'farm.db');
     const { openStore, writeCycle } = await import('../../src/store/index.js');
