@@ -100,7 +100,8 @@ export const MODEL_RULES: ModelRule[] = [
   },
   {
     name: 'Whatsminer hydro',
-    matches: (s) => /whatsminer/i.test(s.make) && isHydroModel(s.model),
+    // By the model's name, or by the miner's own `Liquid Cooling: true` (an M33S++ says it only so).
+    matches: (s) => /whatsminer/i.test(s.make) && (isHydroModel(s.model) || s.cooling === 'hydro'),
     limits: { inlet: [45, 50] },
     cooling: 'hydro',
     source: 'model Whatsminer hydro (MicroBT water inlet max 50 °C, normal mode)',

@@ -87,6 +87,9 @@ describe('effectiveLimits sources', () => {
     const whatsminer = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M63S VK30' }));
     expect(whatsminer.metrics.inlet.critical.value).toBe(50);
     expect(whatsminer.metrics.inlet.critical.source).toMatch(/^model Whatsminer hydro/);
+    // A hydro Whatsminer whose name does not say so, but whose summary does (Liquid Cooling: true).
+    const liquid = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M33S++', cooling: 'hydro' }));
+    expect([liquid.metrics.inlet.warn.value, liquid.metrics.inlet.critical.value]).toEqual([45, 50]);
   });
 
   it('derives alerts from the firmware’s own Hot and Dangerous', () => {
