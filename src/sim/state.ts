@@ -76,6 +76,7 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     fanPct: profile.minFanPct,
     chipC: options.ambientC,
     sleeping: false,
+    tripped: false,
     access: profile.defaultAccess,
     pools,
     bootedAtMs: now - uptimeS * 1000,
@@ -117,7 +118,7 @@ function fanHealth(state: MinerState): number {
 }
 
 function load(state: MinerState): number {
-  if (state.sleeping || state.boards.length === 0) return 0;
+  if (state.sleeping || state.tripped || state.boards.length === 0) return 0;
   let alive = 0;
   for (const board of state.boards) if (!board.dead) alive++;
   return alive / state.boards.length;
@@ -154,7 +155,17 @@ export function advance(state: MinerState, profile: Profile, now: number): void 
   state.fanPct += (wantedFanPct(state, profile) - state.fanPct) * fanStep;
   const tempStep = 1 - Math.exp(-dtS / TEMP_TIME_CONSTANT_S);
   state.chipC += (steadyChipC(state, profile, state.fanPct) - state.chipC) * tempStep;
+  // The firmware's own protection: the hottest board at its Dangerous limit stops hashing.
+  if (!state.tripped && load(state) > 0 && hottestBoardC(state) >= state.limits.dangerous)
+    state.tripped = true;
   accrue(state, profile, dtS, now);
+}
+
+/** The hottest working board's PCB temperature, as readings() derives it. */
+function hottestBoardC(state: MinerState): number {
+  let factor = 0;
+  for (const board of state.boards) if (!board.dead) factor = Math.max(factor, board.heatFactor);
+  return state.ambientC + (state.chipC - state.ambientC) * factor * 0.8;
 }
 
 function accrue(state: MinerState, profile: Profile, dtS: number, now: number): void {
@@ -185,6 +196,7 @@ export function resetAfterRestart(state: MinerState, now: number): void {
   state.bestShare = 0;
   state.session = null;
   state.restarts++;
+  state.tripped = false;
   for (const pool of state.pools) {
     pool.accepted = 0;
     pool.rejected = 0;
@@ -238,7 +250,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   // A freshly started miner ramps up over its first minutes.
   const ramp = Math.min(1, uptimeS / 120);
   const boards: BoardReading[] = state.boards.map((board) => {
-    const working = !board.dead && !state.sleeping;
+    const working = !board.dead && !state.sleeping && !state.tripped;
     const average = working ? nominalPerBoard * board.hashFactor * ramp : 0;
     const current = working ? average * (1 + rng.noise() * 0.015) : 0;
     const rise = (state.chipC - state.ambientC) * board.heatFactor;

@@ -93,6 +93,11 @@ export interface MinerState {
   /** Hottest chip, °C; boards derive from it. */
   chipC: number;
   sleeping: boolean;
+  /**
+   * The firmware's overheat protection tripped: a board reached its Dangerous limit, so hashing
+   * stopped (as bmminer, Braiins OS and LuxOS do) until the miner is restarted.
+   */
+  tripped: boolean;
   /** Access group; `--writes` or tests may change it. */
   access: AccessMode;
   pools: SimPool[];

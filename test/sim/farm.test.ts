@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { resetAfterRestart } from '../../src/sim/state.js';
 import { ask, exchange, familyFromVersion, lenient, section, statusOf } from './support.js';
 
 describe('a 60-miner mix farm', () => {
@@ -79,6 +80,28 @@ describe('state that moves', () => {
       const after = await read();
       expect(Number(after.fan5)).toBeGreaterThan(Number(before.fan5));
       expect(Number(after.temp2_6)).toBeGreaterThan(Number(before.temp2_6) + 5);
+    } finally {
+      await farm.stop();
+    }
+  });
+
+  it('trips like its firmware: a board at its Dangerous limit stops hashing until a restart', async () => {
+    let clock = Date.now();
+    const farm = await startFarm({ profile: 'luxos', count: 1, basePort: 0, now: () => clock });
+    try {
+      const miner = farm.miners[0]!;
+      const summary = async () =>
+        section<Record<string, number>>(await ask(miner.port, 'summary'), 'SUMMARY')[0]!;
+      expect((await summary())['GHS 5s']).toBeGreaterThan(1000);
+      miner.state.ambientC = 75; // a failed cooling: the boards pass Dangerous
+      clock += 900_000;
+      expect((await summary())['GHS 5s']).toBe(0);
+      expect(miner.state.tripped).toBe(true);
+      clock += 900_000; // cooled down while stopped: still stopped, as real firmware stays
+      miner.state.ambientC = 25;
+      expect((await summary())['GHS 5s']).toBe(0);
+      resetAfterRestart(miner.state, clock);
+      expect(miner.state.tripped).toBe(false);
     } finally {
       await farm.stop();
     }
