@@ -36,8 +36,10 @@ export function parseSimulateOptions(
   given: (key: string) => boolean = () => false,
 ): SimulateOptions {
   const text = (key: string): string | null => (raw[key] === undefined ? null : String(raw[key]));
-  if (text('addresses') !== null && (given('count') || given('host')))
-    throw new UsageError('--addresses starts one miner per address: it takes no --count or --host');
+  if (text('addresses') !== null && (given('count') || given('host') || given('basePort')))
+    throw new UsageError(
+      '--addresses starts one miner per address, all on --port (default 4028): it takes no --count, --host or --base-port',
+    );
   const writes = text('writes');
   if (writes !== null && writes !== 'allow' && writes !== 'deny') {
     throw new UsageError(

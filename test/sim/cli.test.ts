@@ -85,6 +85,8 @@ describe('hashctl simulate', () => {
       [['--host', '192.0.2.2'], "invalid --host '192.0.2.2'"],
       [['--host', '127.0.0.256'], "invalid --host '127.0.0.256'"],
       [['--addresses', '127.0.1.0/30', '--count', '5'], '--addresses starts one miner per address'],
+      // (--base-port 0 is added to every case: with --addresses it would be silently ignored.)
+      [['--addresses', '127.0.1.0/30'], 'it takes no --count, --host or --base-port'],
     ];
     for (const [flags, message] of cases) {
       const child = hashctl(['simulate', ...flags, '--base-port', '0']);
