@@ -242,7 +242,8 @@ export const braiinsOs: Profile = {
         'TEMPS',
         r.boards.map((b, i) => ({
           Board: Math.round(b.pcbC * 10) / 10,
-          Chip: Math.round(b.chipC * 10) / 10,
+          // The captured S9 reports no chip sensor (`Chip: 0.0`, the sentinel), and so does this one.
+          Chip: 0,
           ID: b.board.chain,
           TEMP: i,
         })),
