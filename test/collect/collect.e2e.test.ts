@@ -46,6 +46,15 @@ function hashctl(
 }
 
 const run = (args: string[], env?: Record<string, string>) => hashctl(args, env).done;
+/** `collect` on the test's farm and database, then `extra`. */
+const collectArgs = (...extra: string[]): string[] => [
+  'collect',
+  '--targets',
+  `@${inventory}`,
+  '--db',
+  dbPath,
+  ...extra,
+];
 
 let farm: Farm;
 let inventory: string;
@@ -81,15 +90,7 @@ afterEach(async () => {
 
 describe('hashctl collect (end to end)', () => {
   it('--once --json stores one cycle of every miner; live, history and export read it', async () => {
-    const collected = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--json',
-    ]);
+    const collected = await run(collectArgs('--once', '--json'));
     expect(collected.stderr).not.toMatch(/internal error/);
     expect(collected.code).toBe(0);
     const summary = JSON.parse(collected.stdout.trim());
@@ -140,29 +141,11 @@ describe('hashctl collect (end to end)', () => {
     // A site id a spreadsheet would run as a formula is exported as text; one with control
     // characters is refused before anything is stored.
     const formula = '=HYPERLINK("x")';
-    const second = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--site',
-      formula,
-    ]);
+    const second = await run(collectArgs('--once', '--site', formula));
     expect(second.code).toBe(0);
     const cells = await run(['export', '--db', dbPath, '--format', 'csv', '--site', formula]);
     expect(cells.stdout.trim().split('\n')[1]).toMatch(/^[^,]+,"'=HYPERLINK\(""x""\)",/);
-    const escape = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--site',
-      'a\u001b[31mred',
-    ]);
+    const escape = await run(collectArgs('--once', '--site', 'a\u001b[31mred'));
     expect(escape.code).toBe(2);
     expect(escape.stderr.trim()).toBe(
       "hashctl: invalid --site 'a\\x1b[31mred': control and invisible characters cannot name a site",
@@ -170,7 +153,7 @@ describe('hashctl collect (end to end)', () => {
   });
 
   it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {
-    const args = ['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'];
+    const args = collectArgs('--once', '-q');
     const firstContact =
       'version+summary+stats+pools+devs+devdetails+edevs+config+coin+fans+temps+power+tempctrl';
     const counts = () => farm.miners.map((m) => m.received().length);
@@ -195,21 +178,9 @@ describe('hashctl collect (end to end)', () => {
   });
 
   it('records a miner that stops answering with its error kind, and live shows it offline with old figures', async () => {
-    expect((await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once', '-q'])).code).toBe(
-      0,
-    );
+    expect((await run(collectArgs('--once', '-q'))).code).toBe(0);
     await farm.miners[0]!.setFaults({ refused: true });
-    const second = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--json',
-      '--retries',
-      '0',
-    ]);
+    const second = await run(collectArgs('--once', '--json', '--retries', '0'));
     expect(second.code).toBe(0); // one failed miner is data, not a failed run
     expect(JSON.parse(second.stdout.trim())).toMatchObject({ polled: MINERS, ok: MINERS - 1, failed: 1 });
     const live = JSON.parse((await run(['live', '--db', dbPath, '--json', '--problems'])).stdout);
@@ -222,17 +193,7 @@ describe('hashctl collect (end to end)', () => {
 
   it('exits 1 when not one miner answers, and still stores the cycle', async () => {
     for (const miner of farm.miners) await miner.setFaults({ refused: true });
-    const result = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--json',
-      '--retries',
-      '0',
-    ]);
+    const result = await run(collectArgs('--once', '--json', '--retries', '0'));
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ polled: MINERS, ok: 0, failed: MINERS });
   });
@@ -240,7 +201,7 @@ describe('hashctl collect (end to end)', () => {
   it('a second run on a locked database exits 75 at once with one line', async () => {
     const lock = acquireLock(dbPath);
     try {
-      const result = await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once']);
+      const result = await run(collectArgs('--once'));
       expect(result.code).toBe(75);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(`${dbPath}.lock`);
@@ -251,16 +212,7 @@ describe('hashctl collect (end to end)', () => {
   });
 
   it('--interval prints one NDJSON line per cycle and stops cleanly (exit 0) on SIGTERM', async () => {
-    const { child, done } = hashctl([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--interval',
-      '1s',
-      '--json',
-    ]);
+    const { child, done } = hashctl(collectArgs('--interval', '1s', '--json'));
     let lines = 0;
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', () => {
@@ -288,16 +240,7 @@ describe('hashctl collect (end to end)', () => {
 
   it('survives SIGKILL mid-collect: integrity_check passes and every stored run has all its miners', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { child, done } = hashctl([
-        'collect',
-        '--targets',
-        `@${inventory}`,
-        '--db',
-        dbPath,
-        '--interval',
-        '1s',
-        '--json',
-      ]);
+      const { child, done } = hashctl(collectArgs('--interval', '1s', '--json'));
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once('data', () => setTimeout(resolve, 200 + attempt * 450));
         child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
@@ -372,7 +315,7 @@ describe('hashctl collect (end to end)', () => {
     const raw = new Database(dbPath);
     raw.pragma('user_version = 9999');
     raw.close();
-    const newer = await run(['collect', '--targets', `@${inventory}`, '--db', dbPath, '--once']);
+    const newer = await run(collectArgs('--once'));
     expect(newer.code).toBe(2);
     expect(newer.stderr.trim().split('\n')).toHaveLength(1);
     expect(newer.stderr).toContain('newer hashctl');
@@ -417,20 +360,9 @@ describe('hashctl collect (end to end)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const result = await run(
-        [
-          'collect',
-          '--targets',
-          `@${inventory}`,
-          '--db',
-          dbPath,
-          '--once',
-          '--json',
-          '--upload',
-          `http://127.0.0.1:${port}`,
-        ],
-        { HASHCTL_COLLECTOR_KEY: 'test-key-0123456789abcdef' },
-      );
+      const result = await run(collectArgs('--once', '--json', '--upload', `http://127.0.0.1:${port}`), {
+        HASHCTL_COLLECTOR_KEY: 'test-key-0123456789abcdef',
+      });
       expect(result.stderr).not.toMatch(/internal error/);
       expect(result.code).toBe(0);
       expect(received.length).toBeGreaterThanOrEqual(1);
@@ -450,20 +382,9 @@ describe('hashctl collect (end to end)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const result = await run(
-        [
-          'collect',
-          '--targets',
-          `@${inventory}`,
-          '--db',
-          dbPath,
-          '--once',
-          '--json',
-          '--upload',
-          `http://127.0.0.1:${port}`,
-        ],
-        { HASHCTL_COLLECTOR_KEY: 'wrong-key-0123456789abcdef' },
-      );
+      const result = await run(collectArgs('--once', '--json', '--upload', `http://127.0.0.1:${port}`), {
+        HASHCTL_COLLECTOR_KEY: 'wrong-key-0123456789abcdef',
+      });
       expect(result.code).toBe(1);
       expect(JSON.parse(result.stdout.trim())).toMatchObject({ polled: MINERS, ok: MINERS });
       const store = openStore(dbPath, { readonly: true });
@@ -481,16 +402,7 @@ describe('hashctl collect (end to end)', () => {
   });
 
   it('--upload without a key is a usage error before any cycle', async () => {
-    const result = await run([
-      'collect',
-      '--targets',
-      `@${inventory}`,
-      '--db',
-      dbPath,
-      '--once',
-      '--upload',
-      'http://127.0.0.1:9',
-    ]);
+    const result = await run(collectArgs('--once', '--upload', 'http://127.0.0.1:9'));
     expect(result.code).toBe(2);
     expect(existsSync(dbPath)).toBe(false);
   });

@@ -52,6 +52,16 @@ async function check(
 
 const HOUR = 3_600_000;
 
+/** The states the store's thermal events moved to, in order. */
+function eventStates(db: string): string[] {
+  const sqlite = new Database(db, { readonly: true });
+  try {
+    return sqlite.prepare('SELECT to_state FROM thermal_events ORDER BY id').pluck().all() as string[];
+  } finally {
+    sqlite.close();
+  }
+}
+
 describe('thermal check on the simulator', () => {
   let farm: Farm | null = null;
   let clock = Date.parse('2026-11-02T12:00:00Z');
@@ -435,19 +445,15 @@ describe('thermal check with a store', () => {
       const live = await check([...farm.inventory(), '--db', db]);
       expect(live.json.results[0]?.status).toBe('critical');
       const collected = memoryContext();
-      const code = await runCli(['collect', '--targets', ...farm.inventory(), '--db', db, '--once'], collected);
+      const code = await runCli(
+        ['collect', '--targets', ...farm.inventory(), '--db', db, '--once'],
+        collected,
+      );
       expect(code, collected.err()).toBe(0);
       const stored = await check(['--from-db', '--db', db]);
       expect(stored.json.results[0]?.status).toBe('critical');
       expect(stored.json.results[0]?.limits).toEqual(live.json.results[0]?.limits);
-      const sqlite = new Database(db, { readonly: true });
-      try {
-        expect(sqlite.prepare('SELECT to_state FROM thermal_events ORDER BY id').all()).toEqual([
-          { to_state: 'critical' },
-        ]);
-      } finally {
-        sqlite.close();
-      }
+      expect(eventStates(db)).toEqual(['critical']);
     } finally {
       await farm.stop();
     }
@@ -494,14 +500,7 @@ describe('thermal check with a store', () => {
       ['10.0.0.3:4028', 'unknown', 'timeout'],
     ]);
     expect(code).toBe(3);
-    const sqlite = new Database(db, { readonly: true });
-    try {
-      expect(sqlite.prepare('SELECT to_state FROM thermal_events ORDER BY id').all()).toEqual([
-        { to_state: 'critical' },
-      ]);
-    } finally {
-      sqlite.close();
-    }
+    expect(eventStates(db)).toEqual(['critical']);
     const missing = memoryContext();
     expect(await runCli(['thermal', 'check', '--from-db', '--db', path.join(dir, 'none.db')], missing)).toBe(
       1,
