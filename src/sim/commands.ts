@@ -3,7 +3,7 @@
 // their report commands and vendor extensions on top.
 import type { Rec } from './json.js';
 import { status } from './render.js';
-import { activePool } from './state.js';
+import { activePool, savedPools } from './state.js';
 import type { AccessMode, CommandCtx, CommandSpec, MinerState, Reply, SimPool } from './types.js';
 
 /** Bitmain stock default `api-groups` A:stats:pools:devs:summary:version (§7). */
@@ -204,6 +204,7 @@ const save: CommandSpec = {
   access: 'write',
   run(ctx) {
     const file = ctx.parameter && ctx.parameter !== '' ? ctx.parameter : '/config/cgminer.conf';
+    ctx.state.savedPools = savedPools(ctx.state.pools);
     return reply(ctx, 'S', 44, `Configuration saved to file '${file}'`);
   },
 };

@@ -260,7 +260,7 @@ class SimFarm implements Farm {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         miner.state.downUntilMs = 0;
-        resetAfterRestart(miner.state, this.now());
+        resetAfterRestart(miner.state, this.now(), miner.profile.restartReadsConfig === true);
         this.reconcile(miner).then(resolve, resolve);
       }, delayMs);
       this.timers.add(timer);

@@ -2,7 +2,7 @@
 // time since the last request (first-order thermal and fan response, share counters). This keeps
 // 10,000 idle miners free: nothing runs until someone asks.
 import { Rng, unit } from './rng.js';
-import type { MinerState, Profile, SimBoard, SimFan, SimPool } from './types.js';
+import type { MinerState, Profile, SavedPool, SimBoard, SimFan, SimPool } from './types.js';
 
 const TEMP_TIME_CONSTANT_S = 90;
 const FAN_TIME_CONSTANT_S = 15;
@@ -77,6 +77,7 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     chipC: options.ambientC,
     sleeping: false,
     tripped: false,
+    savedPools: savedPools(pools),
     access: profile.defaultAccess,
     pools,
     bootedAtMs: now - uptimeS * 1000,
@@ -186,8 +187,38 @@ function accrue(state: MinerState, profile: Profile, dtS: number, now: number): 
   }
 }
 
-/** Restart: uptime and counters start again; the hardware keeps its temperature. */
-export function resetAfterRestart(state: MinerState, now: number): void {
+/** The pools' config as `save` writes it. */
+export function savedPools(pools: readonly SimPool[]): SavedPool[] {
+  return pools.map(({ url, user, password, priority, enabled }) => ({
+    url,
+    user,
+    password,
+    priority,
+    enabled,
+  }));
+}
+
+/**
+ * Restart: uptime and counters start again; the hardware keeps its temperature. A firmware that
+ * reads its config file on start (`rereadConfig`) is back with the pools last saved.
+ */
+export function resetAfterRestart(state: MinerState, now: number, rereadConfig = false): void {
+  if (rereadConfig) {
+    const alive = new Map(state.pools.map((pool) => [pool.url, pool.alive]));
+    const diff = state.pools[0]?.diff ?? 1;
+    state.pools = state.savedPools.map((saved) => ({
+      ...saved,
+      alive: alive.get(saved.url) ?? true,
+      stratumActive: false,
+      accepted: 0,
+      rejected: 0,
+      stale: 0,
+      getworks: 0,
+      difficultyAccepted: 0,
+      lastShareAtMs: 0,
+      diff,
+    }));
+  }
   state.bootedAtMs = now;
   state.updatedAtMs = now;
   state.accepted = 0;

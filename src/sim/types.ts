@@ -50,6 +50,9 @@ export interface SimPool {
   diff: number;
 }
 
+/** A pool as a config file keeps it: where, who, and the order; no counters. */
+export type SavedPool = Pick<SimPool, 'url' | 'user' | 'password' | 'priority' | 'enabled'>;
+
 export interface SimBoard {
   /** The chain number as the firmware prints it (S9: 6, 7, 8). */
   chain: number;
@@ -98,6 +101,8 @@ export interface MinerState {
    * stopped (as bmminer, Braiins OS and LuxOS do) until the miner is restarted.
    */
   tripped: boolean;
+  /** The pools as the config file holds them (at start, and as `save` wrote them). */
+  savedPools: SavedPool[];
   /** Access group; `--writes` or tests may change it. */
   access: AccessMode;
   pools: SimPool[];
@@ -192,6 +197,11 @@ export interface Profile {
   native?: (cmd: string, body: Record<string, unknown>, ctx: CommandCtx) => Reply;
   /** Which samples the profile is built from (for --list-profiles and the README). */
   samples: string[];
+  /**
+   * cgminer and its builds (bmminer, Avalon) restart by executing themselves again and reading
+   * their config file: pool changes not written by `save` are gone after a restart.
+   */
+  restartReadsConfig?: boolean;
 }
 
 /** Read-only identity of a miner as handlers see it. */

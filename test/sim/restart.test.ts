@@ -33,6 +33,35 @@ describe('restart and quit', () => {
     expect(miner.state.restarts).toBe(1);
   });
 
+  it('a pool change not saved is gone after a restart, as cgminer rereads its config; a saved one stays', async () => {
+    farm = await startFarm({
+      profile: 'antminer-s9',
+      count: 1,
+      basePort: 0,
+      restartDelayMs: 100,
+      writes: 'allow',
+    });
+    const miner = farm.miners[0]!;
+    const priorities = async () =>
+      section<{ POOL: number; Priority: number }>(await ask(miner.port, 'pools'), 'POOLS').map(
+        (p) => p.Priority,
+      );
+    const restart = async () => {
+      await exchange(miner.port, '{"command":"restart"}');
+      await waitUntilBack(miner.port);
+    };
+    const start = await priorities();
+    await ask(miner.port, 'switchpool', '1');
+    expect(await priorities()).not.toEqual(start);
+    await restart();
+    expect(await priorities()).toEqual(start);
+    await ask(miner.port, 'switchpool', '1');
+    const switched = await priorities();
+    await ask(miner.port, 'save');
+    await restart();
+    expect(await priorities()).toEqual(switched);
+  });
+
   it('quit answers BYE and stays down until restarted through the API', async () => {
     farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
     const miner = farm.miners[0]!;

@@ -2,7 +2,7 @@
 // dialect of §8.1–8.2. Field names, order and formats follow the captures listed in `samples`.
 import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
 import { fx, type Rec } from '../json.js';
-import { readings, type Readings } from '../state.js';
+import { type Readings, readings } from '../state.js';
 import type { CommandCtx, CommandSpec, Profile } from '../types.js';
 import {
   bitmainPools,
@@ -315,6 +315,7 @@ function bitmainProfile(
   return {
     ...base,
     samples: extra.samples,
+    restartReadsConfig: true,
     commands: {
       ...upstreamCommands(),
       version: versionCommand(id, extra.versionExtra),

@@ -142,6 +142,7 @@ export const avalon: Profile = {
     'avalon-q__ascset_0_softon.json',
     'avalon-q__ascset_0_workmode.json',
   ],
+  restartReadsConfig: true,
   commands: {
     ...upstreamCommands(),
     ascset,

@@ -31,6 +31,7 @@ export const cgminer: Profile = {
   shareDiff: 1,
   pools: [{ url: 'stratum+tcp://127.0.0.1:3333', user: 'sim.worker' }],
   samples: ['CGMINER-API.md §15 (no capture file: the facts were observed on the real server)'],
+  restartReadsConfig: true,
   commands: {
     ...upstreamCommands(),
     version: READ_JOINABLE((ctx) =>
