@@ -17,6 +17,9 @@ export function main(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal: the same clean stop (a collect loop stores its cycle, a simulator flushes
+  // its --log), where Node's default would end the process on the spot.
+  process.on('SIGHUP', onSignal);
   // A closed pipe (`hashctl … | head`) is a normal end, not a crash. Any other failure to write
   // (a full disk under `> file`, a closed stdout) lost the output: said once, and the run fails.
   let outputLost = false;

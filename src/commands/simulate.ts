@@ -131,6 +131,13 @@ export async function runSimulate(
   if (ctx.signal.aborted) return 130;
 
   const farm = await sim.startFarm(farmOptions);
+  // Ctrl-C while a large farm was starting: no inventory naming ports about to close. One turn of
+  // the event loop first, so that a signal that came during the start has been handled.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (ctx.signal.aborted) {
+    await farm.stop();
+    return 130;
+  }
   try {
     // --json: one document describing each miner; otherwise targets, one per line (an @FILE).
     const inventory = globals.json

@@ -1,7 +1,10 @@
 // End to end through src/cli.ts: run under tsx so that this area's test does not depend on the
 // whole bundle building while other areas are mid-work (bin/hashctl runs the same code bundled).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { exchange, lenient, statusOf } from './support.js';
@@ -51,6 +54,26 @@ describe('hashctl simulate', () => {
       expect((await exchange(Number(lines[0]?.split(':')[1]), '{"command":"pools"}')).end).toBe('refused');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('on SIGHUP (a closed terminal) stops as cleanly as on SIGTERM: its --log is flushed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-sim-hup-'));
+    try {
+      const log = join(dir, 'log.ndjson');
+      const child = hashctl(['simulate', '--count', '1', '--base-port', '0', '--log', log]);
+      const exited = exitOf(child);
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+      });
+      for (let i = 0; i < 300 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+      await exchange(Number(out.trim().split(':')[1]), '{"command":"summary"}');
+      child.kill('SIGHUP');
+      expect(await exited).toBe(0);
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
