@@ -5,7 +5,13 @@ import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { isWriteCommand, JOINABLE_COMMANDS } from './commands.js';
 import { type ExchangeOptions, type ExchangeResult, exchange as socketExchange } from './connection.js';
-import { type DecodeOptions, decodeReply, decodeUnfinished, splitMultiReply } from './decode.js';
+import {
+  type DecodeOptions,
+  decodeReply,
+  decodeUnfinished,
+  isNoStatusError,
+  splitMultiReply,
+} from './decode.js';
 import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit } from './limits.js';
@@ -271,7 +277,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     try {
       reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true });
     } catch (error) {
-      if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind)) {
+      if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind) && !isNoStatusError(error)) {
         for (const command of group) out[command] = error;
         return [];
       }

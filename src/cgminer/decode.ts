@@ -34,6 +34,15 @@ export const REPAIR_UNFINISHED = 'no end of reply';
 export const JSONREPAIR_MAX_CHARS = 64 * 1024;
 
 const OK_STATUSES = new Set(['S', 'I', 'RESTART', 'BYE']);
+const NO_STATUS = 'JSON without a CGMiner STATUS';
+
+/**
+ * The reply was JSON but carried no STATUS at all. To a joined request this is how some firmware
+ * garbles its answer rather than proof the peer is no miner: the client asks the commands singly.
+ */
+export function isNoStatusError(error: unknown): boolean {
+  return error instanceof MinerError && error.kind === 'protocol' && error.message.startsWith(NO_STATUS);
+}
 /** Every verdict a STATUS may give (CGMINER-API.md §3); any other word is not one we can read. */
 const VERDICTS = new Set([...OK_STATUSES, 'W', 'E', 'F']);
 
@@ -297,7 +306,7 @@ function finish(
   // encrypted envelope is the one real reply without one (its STATUS is inside the cipher text).
   if (format === 'json' && status.status === '' && members.length === 0 && !Object.hasOwn(body, 'enc')) {
     const keys = Object.keys(body).slice(0, 4).join(', ');
-    throw new MinerError('protocol', `JSON without a CGMiner STATUS (keys: ${keys || 'none'})`);
+    throw new MinerError('protocol', `${NO_STATUS} (keys: ${keys || 'none'})`);
   }
   const reply: DecodedReply = {
     command,

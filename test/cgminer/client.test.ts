@@ -5,10 +5,10 @@ import { createClient } from '../../src/cgminer/client.js';
 import { KeyedQueue, Semaphore } from '../../src/cgminer/limiter.js';
 import { MinerError } from '../../src/errors.js';
 import {
+  cgminerReply,
   type FakeMiner,
   type FakeMinerOptions,
   type Script,
-  cgminerReply,
   startFakeMiner,
 } from '../support/fake-miner.js';
 
@@ -242,6 +242,18 @@ describe('requestMany', () => {
     expect(m.requests.map((r) => JSON.parse(r).command)).toEqual(['summary+pools', 'summary', 'pools']);
     await c.requestMany(m.target, ['summary', 'pools']);
     expect(m.connections).toBe(5); // no second join attempt
+  });
+
+  it('asks the members singly when a join comes back as JSON without any STATUS', async () => {
+    const inner = cgminer() as (r: string, n: number) => ReturnType<Exclude<Script, { kind: string }>>;
+    const m = await miner((request, n) =>
+      (JSON.parse(request) as { command: string }).command.includes('+')
+        ? { kind: 'reply', bytes: '{"id":1}' }
+        : inner(request, n),
+    );
+    const results = await client().requestMany(m.target, ['summary', 'pools']);
+    expect(Object.values(results).every((r) => !(r instanceof MinerError) && r.ok)).toBe(true);
+    expect(m.requests.map((r) => JSON.parse(r).command)).toEqual(['summary+pools', 'summary', 'pools']);
   });
 
   it('asks no member alone when the peer is not a CGMiner API (a banner that waits)', async () => {
