@@ -7,7 +7,7 @@ import type { CapabilityResult } from '../control/capabilities.js';
 import type { ControlAction, ControlRun, TargetControlResult } from '../control/types.js';
 import { EXIT, UsageError, errorMessage } from '../errors.js';
 import type { CommandLogStatements } from '../store/command-log.js';
-import { parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
+import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 import { perTargetJson } from '../output/render.js';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
-import { parseDuration, parseTimerDuration } from '../util/duration.js';
+import { parseTimerDuration } from '../util/duration.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { oneLine } from '../output/terminal.js';
-import { parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
+import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface UploadOptions {

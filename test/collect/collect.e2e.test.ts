@@ -145,9 +145,9 @@ describe('hashctl collect (end to end)', () => {
     expect(second.code).toBe(0);
     const cells = await run(['export', '--db', dbPath, '--format', 'csv', '--site', formula]);
     expect(cells.stdout.trim().split('\n')[1]).toMatch(/^[^,]+,"'=HYPERLINK\(""x""\)",/);
-    const escape = await run(collectArgs('--once', '--site', 'a\u001b[31mred'));
-    expect(escape.code).toBe(2);
-    expect(escape.stderr.trim()).toBe(
+    const hostile = await run(collectArgs('--once', '--site', 'a\u001b[31mred'));
+    expect(hostile.code).toBe(2);
+    expect(hostile.stderr.trim()).toBe(
       "hashctl: invalid --site 'a\\x1b[31mred': control and invisible characters cannot name a site",
     );
   });
