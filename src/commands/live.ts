@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { LiveMiner, LiveSort } from '../collect/farm.js';
 import type { Context } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, StoreError, UsageError } from '../errors.js';
 import { formatHashrate, palette, writeJson, writeTable } from '../output/render.js';
 import { parseDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
@@ -69,6 +69,12 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   } finally {
     store.close();
   }
+  // A file with the schema but no cycle yet (its first collect was killed): as for an empty file.
+  if (miners.length === 0)
+    throw new StoreError(
+      'io',
+      `nothing stored in ${opts.dbPath} yet: run \`hashctl collect\` first (or pass --db)`,
+    );
   const now = ctx.now();
   const summary = summarizeFarm(miners, now);
   const shown = sortMiners(

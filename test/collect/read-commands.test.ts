@@ -95,6 +95,15 @@ function context() {
 const globalsFor = (ctx: ReturnType<typeof context>, json: boolean) => parseGlobals({ json }, ctx);
 
 describe('hashctl live', () => {
+  it('says nothing is stored yet for a file whose first collect never finished a cycle', async () => {
+    const empty = path.join(dir, 'schema-only.db');
+    openStore(empty).close(); // the schema, no cycle: a first collect killed before its transaction
+    const ctx = context();
+    await expect(
+      runLive(await parseLiveOptions({ db: empty }, ctx), globalsFor(ctx, true), ctx),
+    ).rejects.toThrow(/^nothing stored in .*schema-only\.db yet/);
+  });
+
   it('counts online, offline and stale, and sums current figures only', async () => {
     const ctx = context();
     const code = await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, true), ctx);
