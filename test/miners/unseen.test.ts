@@ -250,6 +250,38 @@ describe('models outside the samples', () => {
     expect(s.fans.filter((f) => f.rpm === 0).map((f) => f.index)).toEqual([2]);
   });
 
+  it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
+    const fansOf = (type: string, rpms: number[]) =>
+      normalize({
+        stats: reply('stats', {
+          STATS: [
+            { BMMiner: '2.0.0', Miner: '16.8.1.3', Type: type },
+            {
+              STATS: 0,
+              ID: 'BC50',
+              'GHS 5s': 13500,
+              fan_num: rpms.filter((r) => r > 0).length,
+              ...Object.fromEntries(rpms.map((rpm, i) => [`fan${i + 1}`, rpm])),
+            },
+          ],
+        }),
+      }).fans.map((f) => [f.index, f.rpm]);
+    expect(fansOf('Antminer S9', [0, 0, 0, 0, 5400, 0, 0, 0])).toEqual([
+      [5, 5400],
+      [6, 0],
+    ]);
+    expect(fansOf('Antminer S9', [0, 0, 0, 0, 0, 5880, 0, 0])).toEqual([
+      [5, 0],
+      [6, 5880],
+    ]);
+    expect(fansOf('Antminer S19', [0, 5160, 5070, 5040, 0, 0, 0, 0])).toEqual([
+      [1, 0],
+      [2, 5160],
+      [3, 5070],
+      [4, 5040],
+    ]);
+  });
+
   it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
     const sample = (command: string) =>
       JSON.parse(

@@ -115,6 +115,19 @@ export const MAX_POOLS = 64;
  * the missing ones are reported at 0 RPM, taken from the zero slots nearest to the spinning ones —
  * a stopped fan on a running miner is exactly what an operator must see.
  */
+/** The first slot of the N-slot block starting at 1 + k·N that holds every spinning fan, or null. */
+function alignedBlock(spinning: [number, number | null][], size: number): number | null {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const [index] of spinning) {
+    lo = Math.min(lo, index);
+    hi = Math.max(hi, index);
+  }
+  if (size < 1 || lo < 1) return null;
+  const start = lo - ((lo - 1) % size);
+  return hi < start + size ? start : null;
+}
+
 export function fansFromSlots(slots: [number, number | null][], expected: number | null): Fan[] {
   const spinning = slots.filter(([, rpm]) => rpm !== null && rpm > 0);
   if (spinning.length === 0) return [];
@@ -124,6 +137,19 @@ export function fansFromSlots(slots: [number, number | null][], expected: number
   const plausible = expected !== null && expected <= MAX_FANS && spinning.length <= MAX_FANS;
   const missing = plausible ? expected - spinning.length : 0;
   if (missing > 0) {
+    // Bitmain places N fans in N consecutive slots starting at 1 + a multiple of N (S9 5-6, S19
+    // 1-4, T15 1-2): a stopped fan is the zero slot of that block, not whichever zero is nearest
+    // (slots 4 and 6 are equally near a spinning 5).
+    const block = alignedBlock(spinning, expected as number);
+    if (block !== null) {
+      const inBlock = slots.filter(
+        ([index, rpm]) => rpm === 0 && index >= block && index < block + (expected as number),
+      );
+      if (inBlock.length === missing) {
+        for (const [index] of inBlock) fans.push({ index, rpm: 0 });
+        return fans.sort((a, b) => a.index - b.index);
+      }
+    }
     const distance = (index: number) => {
       let nearest = Number.POSITIVE_INFINITY;
       for (const [s] of spinning) nearest = Math.min(nearest, Math.abs(s - index));
