@@ -236,6 +236,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     }),
     state,
     cooling,
+    ...(t.power_mode === null ? {} : { power_mode: safe(t.power_mode) ?? t.power_mode }),
   };
 }
 
@@ -248,8 +249,9 @@ export function normalize(replies: Record<string, DecodedReply | MinerError>, id
     return compose(replies, identity);
   } catch (error) {
     // A dialect bug must not cost the cycle: an empty snapshot that says what went wrong.
+    const { power_mode: _, ...empty } = emptyTelemetry();
     return {
-      ...emptyTelemetry(),
+      ...empty,
       make: 'unknown',
       model: null,
       firmware: { name: null, version: null },

@@ -65,6 +65,10 @@ export const snapshotSchema = z
       .nullable()
       .optional()
       .describe("'air' | 'hydro' | 'immersion', null when the replies do not tell"),
+    power_mode: z
+      .string()
+      .optional()
+      .describe("Whatsminer's Power Mode, lower-case: 'normal' | 'high' | 'low'"),
   })
   .meta({ title: 'hashctl snapshot', description: 'One miner, normalized (hashctl.md §5)' });
 

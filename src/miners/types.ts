@@ -54,4 +54,6 @@ export interface Snapshot {
   state?: string;
   /** 'air' | 'hydro' | 'immersion' | null, where the replies tell */
   cooling?: string | null;
+  /** Whatsminer's `Power Mode`, lower-case ('normal', 'high', 'low'); absent elsewhere. */
+  power_mode?: string;
 }

@@ -101,10 +101,25 @@ export const MODEL_RULES: ModelRule[] = [
   {
     name: 'Whatsminer hydro',
     // By the model's name, or by the miner's own `Liquid Cooling: true` (an M33S++ says it only so).
-    matches: (s) => /whatsminer/i.test(s.make) && (isHydroModel(s.model) || s.cooling === 'hydro'),
+    // In High power mode MicroBT's water limit is 40 °C: the generic hydro 40/45 apply then.
+    matches: (s) =>
+      /whatsminer/i.test(s.make) &&
+      (isHydroModel(s.model) || s.cooling === 'hydro') &&
+      s.power_mode !== 'high',
     limits: { inlet: [45, 50] },
     cooling: 'hydro',
     source: 'model Whatsminer hydro (MicroBT water inlet max 50 °C, normal mode)',
+  },
+  {
+    name: 'Whatsminer air, High power mode',
+    matches: (s) =>
+      /whatsminer/i.test(s.make) &&
+      !isHydroModel(s.model) &&
+      s.cooling !== 'hydro' &&
+      s.power_mode === 'high',
+    limits: { inlet: [28, 40] },
+    cooling: 'air',
+    source: 'Whatsminer in High power mode (MicroBT max ambient 28 °C)',
   },
 ];
 

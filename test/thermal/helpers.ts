@@ -11,6 +11,7 @@ export interface SnapshotSpec {
   inlet?: number | null;
   state?: string;
   cooling?: string | null;
+  power_mode?: string;
 }
 
 export function snapshotOf(spec: SnapshotSpec = {}): Snapshot {
@@ -45,6 +46,7 @@ export function snapshotOf(spec: SnapshotSpec = {}): Snapshot {
     temp_inlet_c: spec.inlet ?? null,
     state: spec.state ?? 'mining',
     cooling: spec.cooling ?? null,
+    ...(spec.power_mode === undefined ? {} : { power_mode: spec.power_mode }),
   };
 }
 

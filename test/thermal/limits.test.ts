@@ -9,7 +9,7 @@ import {
   unmatchedModelKeys,
 } from '../../src/thermal/limits.js';
 import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
-import { airMiner, snapshotOf } from './helpers.js';
+import { airMiner, type SnapshotSpec, snapshotOf } from './helpers.js';
 
 const firmware = (over: Partial<FirmwareThermalLimits>): FirmwareThermalLimits => ({
   firmware: 'luxos',
@@ -90,6 +90,17 @@ describe('effectiveLimits sources', () => {
     // A hydro Whatsminer whose name does not say so, but whose summary does (Liquid Cooling: true).
     const liquid = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M33S++', cooling: 'hydro' }));
     expect([liquid.metrics.inlet.warn.value, liquid.metrics.inlet.critical.value]).toEqual([45, 50]);
+  });
+
+  it("follows Whatsminer's power mode: High lowers the air inlet warn to 28 °C and the water limits to 40/45", () => {
+    const inlet = (extra: SnapshotSpec) => {
+      const limits = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M31S', ...extra }));
+      return [limits.metrics.inlet.warn.value, limits.metrics.inlet.critical.value];
+    };
+    expect(inlet({ cooling: 'air', power_mode: 'high' })).toEqual([28, 40]);
+    expect(inlet({ cooling: 'air', power_mode: 'normal' })).toEqual([35, 40]);
+    expect(inlet({ model: 'M63S VK30', power_mode: 'high' })).toEqual([40, 45]);
+    expect(inlet({ model: 'M63S VK30', power_mode: 'normal' })).toEqual([45, 50]);
   });
 
   it('derives alerts from the firmware’s own Hot and Dangerous', () => {

@@ -40,6 +40,8 @@ export interface Telemetry {
   /** What the firmware says; null lets normalize decide from the hashrate. */
   state: 'mining' | 'sleeping' | null;
   cooling: 'air' | 'hydro' | 'immersion' | null;
+  /** Whatsminer `Power Mode` (lower-case: 'normal', 'high', 'low'), which moves MicroBT's limits. */
+  power_mode: string | null;
 }
 
 export function emptyTelemetry(): Telemetry {
@@ -60,6 +62,7 @@ export function emptyTelemetry(): Telemetry {
     errors: [],
     state: null,
     cooling: null,
+    power_mode: null,
   };
 }
 

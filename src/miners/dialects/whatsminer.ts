@@ -1,6 +1,6 @@
 // Whatsminer (MicroBT btminer): cgminer-style `summary`, `devs`/`edevs`, `pools`, `devdetails` in
 // MH/s, plus the native `status` (is btminer off?) and `get_error_code` (CGMINER-API.md §8.5).
-import { bool, counter, isRecord, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { bool, counter, isRecord, num, positive, type Rec, str, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -90,6 +90,8 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
       : [];
   out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS);
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
+  // MicroBT's limits depend on it (thermal-facts §6: ambient 28 °C in High mode, water 40/45).
+  out.power_mode = str(summary?.['Power Mode'])?.toLowerCase() ?? null;
 
   for (const code of errorCodes(summary, replies.nativeMsg('get_error_code'))) {
     out.errors.push({ code, message: `Whatsminer error code ${code}` });
