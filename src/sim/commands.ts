@@ -3,7 +3,7 @@
 // their report commands and vendor extensions on top.
 import type { Rec } from './json.js';
 import { status } from './render.js';
-import { activePool, savedPools } from './state.js';
+import { activePool, newPool, savedPools } from './state.js';
 import type { AccessMode, CommandCtx, CommandSpec, MinerState, Reply, SimPool } from './types.js';
 
 /** Bitmain stock default `api-groups` A:stats:pools:devs:summary:version (§7). */
@@ -142,20 +142,10 @@ const addpool: CommandSpec = {
     if (ctx.parameter === null || ctx.parameter === '') return reply(ctx, 'E', 52, 'Missing addpool details');
     const details = parseAddpool(ctx.parameter);
     if (!details) return reply(ctx, 'E', 53, `Invalid addpool details '${ctx.parameter}'`);
-    const pool: SimPool = {
-      ...details,
-      priority: ctx.state.pools.length,
-      enabled: true,
-      alive: true,
-      stratumActive: false,
-      accepted: 0,
-      rejected: 0,
-      stale: 0,
-      getworks: 0,
-      difficultyAccepted: 0,
-      lastShareAtMs: 0,
-      diff: ctx.profile.shareDiff,
-    };
+    const pool = newPool(
+      { ...details, priority: ctx.state.pools.length, enabled: true },
+      ctx.profile.shareDiff,
+    );
     ctx.state.pools.push(pool);
     return reply(ctx, 'S', 55, `Added pool ${ctx.state.pools.length - 1}: '${details.url}'`);
   },

@@ -52,22 +52,13 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     rpmFactor: 0.97 + pick(`fan-${i}`) * 0.06,
   }));
   const uptimeS = Math.floor(3600 + pick('uptime') * 20 * 86400);
-  const pools: SimPool[] = profile.pools.map((init, i) => ({
-    url: init.url,
-    user: init.user,
-    password: init.password ?? 'x',
-    priority: i,
-    enabled: true,
-    alive: init.alive ?? true,
-    stratumActive: false,
-    accepted: 0,
-    rejected: 0,
-    stale: 0,
-    getworks: 0,
-    difficultyAccepted: 0,
-    lastShareAtMs: 0,
-    diff: profile.shareDiff,
-  }));
+  const pools: SimPool[] = profile.pools.map((init, i) =>
+    newPool(
+      { url: init.url, user: init.user, password: init.password ?? 'x', priority: i, enabled: true },
+      profile.shareDiff,
+      init.alive ?? true,
+    ),
+  );
   const state: MinerState = {
     ambientC: options.ambientC,
     nominalHs: profile.nominalHs * (0.98 + pick('nominal') * 0.04),
@@ -187,6 +178,22 @@ function accrue(state: MinerState, profile: Profile, dtS: number, now: number): 
   }
 }
 
+/** A pool as configured, with no shares yet. */
+export function newPool(config: SavedPool, diff: number, alive = true): SimPool {
+  return {
+    ...config,
+    alive,
+    stratumActive: false,
+    accepted: 0,
+    rejected: 0,
+    stale: 0,
+    getworks: 0,
+    difficultyAccepted: 0,
+    lastShareAtMs: 0,
+    diff,
+  };
+}
+
 /** The pools' config as `save` writes it. */
 export function savedPools(pools: readonly SimPool[]): SavedPool[] {
   return pools.map(({ url, user, password, priority, enabled }) => ({
@@ -206,18 +213,7 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
   if (rereadConfig) {
     const alive = new Map(state.pools.map((pool) => [pool.url, pool.alive]));
     const diff = state.pools[0]?.diff ?? 1;
-    state.pools = state.savedPools.map((saved) => ({
-      ...saved,
-      alive: alive.get(saved.url) ?? true,
-      stratumActive: false,
-      accepted: 0,
-      rejected: 0,
-      stale: 0,
-      getworks: 0,
-      difficultyAccepted: 0,
-      lastShareAtMs: 0,
-      diff,
-    }));
+    state.pools = state.savedPools.map((saved) => newPool(saved, diff, alive.get(saved.url) ?? true));
   }
   state.bootedAtMs = now;
   state.updatedAtMs = now;

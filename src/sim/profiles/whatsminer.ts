@@ -5,7 +5,7 @@
 // …__encrypted-write_reply, whatsminer_no-write-api__encrypted-write_reply).
 import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
 import { fx, type Rec, toJson } from '../json.js';
-import { activePool, readings } from '../state.js';
+import { activePool, newPool, readings } from '../state.js';
 import type { CommandCtx, Profile, Reply, SimPool, WhatsminerSimToken } from '../types.js';
 import { expectedSign, minerKeys, openRequest, sealReply } from '../whatsminer-crypto.js';
 import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
@@ -196,22 +196,14 @@ function updatePools(ctx: CommandCtx, request: Record<string, unknown>): boolean
   for (let i = 1; i <= 3; i++) {
     const url = text(request[`pool${i}`]);
     if (url === '') continue;
-    pools.push({
+    const config = {
       url,
       user: text(request[`worker${i}`]),
       password: text(request[`passwd${i}`]) || 'x',
       priority: pools.length,
       enabled: true,
-      alive: true,
-      stratumActive: false,
-      accepted: 0,
-      rejected: 0,
-      stale: 0,
-      getworks: 0,
-      difficultyAccepted: 0,
-      lastShareAtMs: 0,
-      diff: ctx.profile.shareDiff,
-    });
+    };
+    pools.push(newPool(config, ctx.profile.shareDiff));
   }
   if (pools.length === 0) return false;
   ctx.state.pools = pools;
