@@ -1,10 +1,11 @@
 // Does the miner protect itself? Reads the firmware's own thermal settings from replies to
 // read-only commands and compares them with vendor guidance and our limits (thermal-facts §2, §6).
 // Pure: the audit engineer's `thermal-protection` rule calls assessPosture directly.
+import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
 import type { ThermalConfig } from './config.js';
 import { thermalReadings } from './evaluate.js';
-import { effectiveLimits, vendorMaxDangerous } from './limits.js';
+import { effectiveLimits, isHydroModel, vendorMaxDangerous } from './limits.js';
 import {
   type LimitsReadError,
   limitsReadError,
@@ -24,6 +25,7 @@ export type PostureFindingId =
   | 'limit-order'
   | 'hot-dangerous-gap'
   | 'fans-manual'
+  | 'immersion-on-air-model'
   | 'min-fans-zero'
   | 'fans-stopped'
   | 'past-firmware-trip'
@@ -62,6 +64,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
   'fans-manual': {
     title: 'Fans in manual mode on an air-cooled miner',
     remediation: 'Return fan control to automatic.',
+  },
+  'immersion-on-air-model': {
+    title: 'Immersion mode on an air-cooled model',
+    remediation:
+      'Unless the unit really sits in a tank, switch the firmware back to air cooling with automatic fans now (fans off in air: the hAnt ransomware pattern).',
   },
   'min-fans-zero': {
     title: 'Minimum fan count is 0 on an air-cooled miner',
@@ -251,6 +258,29 @@ export function postureReport(
         `fans in manual mode${speeds.length ? ` at ${Math.max(...speeds)} %` : ''} on an air-cooled unit`,
         {
           mode,
+          max_speed_pct: speeds.length ? Math.max(...speeds) : null,
+        },
+      );
+    }
+    // thermal-facts §6 posture: immersion mode (fans off) set on a model that ships with fans. A
+    // real immersion conversion looks the same over the API, so it is said, not judged critical.
+    const spec = lookupModel(snapshot.make, snapshot.model);
+    if (
+      mode !== null &&
+      /immers/i.test(mode) &&
+      (spec?.fans ?? 0) > 0 &&
+      !isHydroModel(snapshot.model) &&
+      !/immers/i.test(snapshot.model ?? '')
+    ) {
+      const speeds = fanSpeeds(replies);
+      add(
+        'immersion-on-air-model',
+        mining ? 'high' : 'medium',
+        `the firmware is in immersion mode (fans off) on ${snapshot.model}, a model built with ${spec?.fans} fans${mining ? ', and it is mining' : ''}`,
+        {
+          mode,
+          model: snapshot.model,
+          model_fans: spec?.fans ?? null,
           max_speed_pct: speeds.length ? Math.max(...speeds) : null,
         },
       );

@@ -90,6 +90,24 @@ describe('assessPosture', () => {
     });
   });
 
+  it('flags immersion mode on a model built with fans (the hAnt pattern), not on a hydro or immersion model', () => {
+    const immersed = assessPosture(
+      decoded(braiinsReplies({ boards: [60], mode: 'Immersion', fanSpeed: 0 })),
+      braiinsS9(60),
+    );
+    expect(immersed.find((f) => f.id === 'immersion-on-air-model')).toMatchObject({
+      severity: 'high',
+      data: { mode: 'Immersion', model: 'S9', model_fans: 2 },
+    });
+    const hydro = assessPosture(decoded(braiinsReplies({ boards: [60], mode: 'Immersion', fanSpeed: 0 })), {
+      ...braiinsS9(60),
+      model: 'S19 XP Hyd.',
+    });
+    expect(ids(hydro)).not.toContain('immersion-on-air-model');
+    const air = assessPosture(decoded(braiinsReplies({ boards: [60] })), braiinsS9(60));
+    expect(ids(air)).not.toContain('immersion-on-air-model');
+  });
+
   it('flags broken ordering and a narrow Hot–Dangerous gap', () => {
     expect(
       ids(
