@@ -191,7 +191,7 @@ export const registerSimulate: RegisterCommand = (program, env) => {
     .option('--count <n>', 'number of miners on --host', '1')
     .option(
       '--addresses <cidr>',
-      'one miner per loopback address (e.g. 127.0.1.0/24) on --port; no --count/--host',
+      'one miner per loopback address (e.g. 127.0.1.0/24) on --port; no --count/--host/--base-port',
     )
     .option('--ambient <celsius>', 'ambient temperature', '25')
     .option('--dead-boards <share>', 'share of miners with a dead hashboard (e.g. 5%)')
