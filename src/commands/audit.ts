@@ -9,7 +9,6 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
-import { linearRegExp } from '../util/linear-regexp.js';
 import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
@@ -19,7 +18,8 @@ const SEVERITY_NAMES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'c
 export interface AuditCommandOptions {
   targets: string[];
   allowedPoolsFile: string | null;
-  workerPattern: RegExp | null;
+  /** The --worker-pattern source; compiled when the audit runs (its engine is loaded only then). */
+  workerPattern: string | null;
   services: boolean;
   checkDefaultCreds: boolean;
   format: ReportFormat;
@@ -48,14 +48,7 @@ export function parseAuditOptions(
     }
     failOn = value as Severity;
   }
-  let workerPattern: RegExp | null = null;
-  if (raw.workerPattern !== undefined) {
-    try {
-      workerPattern = linearRegExp(String(raw.workerPattern));
-    } catch (error) {
-      throw new UsageError(`invalid --worker-pattern: ${errorMessage(error)}`);
-    }
-  }
+  const workerPattern = raw.workerPattern === undefined ? null : String(raw.workerPattern);
   return {
     targets,
     allowedPoolsFile: raw.allowedPools === undefined ? null : String(raw.allowedPools),
@@ -92,6 +85,16 @@ export async function runAuditCommand(
   ctx: Context,
   hooks: AuditTestHooks = {},
 ): Promise<number> {
+  // First, before any file or traffic: the pattern (on V8's linear-time engine, see its module).
+  let workerPattern: RegExp | null = null;
+  if (opts.workerPattern !== null) {
+    const { linearRegExp } = await import('../util/linear-regexp.js');
+    try {
+      workerPattern = linearRegExp(opts.workerPattern);
+    } catch (error) {
+      throw new UsageError(`invalid --worker-pattern: ${errorMessage(error)}`);
+    }
+  }
   const path = await import('node:path');
   const { checkOutFile, writeOutFile } = await import('../util/out-file.js');
   const { assertTargetCount, parseTargetSpecs, readTargetFile } = await import('../targets/index.js');
@@ -133,7 +136,7 @@ export async function runAuditCommand(
   ]) {
     if (entry.kind === 'host') named.add(entry.target.key);
   }
-  const policy: AuditPolicy = { allowedPools: null, workerPattern: opts.workerPattern };
+  const policy: AuditPolicy = { allowedPools: null, workerPattern };
   if (opts.allowedPoolsFile !== null) {
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
     let contents: string;

@@ -22,7 +22,7 @@ export interface ParseTargetsOptions {
 export const MAX_TARGET_LIST_BYTES = 64 * 1024 * 1024;
 
 const tooLarge = (what: string) =>
-  new Error(`${what} is larger than ${MAX_TARGET_LIST_BYTES / 1024 / 1024} MiB: not a list of miners`);
+  new Error(`${what} is larger than ${MAX_TARGET_LIST_BYTES / 1024 / 1024} MiB: not a list hashctl reads`);
 
 /** Reads a target file as text, refusing one past MAX_TARGET_LIST_BYTES (a device never ends). */
 export async function readTargetFile(path: string): Promise<string> {

@@ -142,7 +142,7 @@ describe('shared command manners', () => {
       const ctx = memoryContext();
       expect(await runCli(['probe', `@${file}`], ctx)).toBe(EXIT.usage);
       expect(ctx.err().trim()).toBe(
-        `hashctl: cannot read target file '${file}': the file is larger than 64 MiB: not a list of miners`,
+        `hashctl: cannot read target file '${file}': the file is larger than 64 MiB: not a list hashctl reads`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
