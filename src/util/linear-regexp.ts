@@ -21,6 +21,8 @@ export function linearRegExp(source: string): RegExp {
       throw new SyntaxError(
         `/${source}/ uses a backreference or a lookaround, which cannot be matched in bounded time against what miners report: write it without`,
       );
+    // V8 names the `l` flag it was given (`/(/l: …`); the user wrote no flags.
+    if (error instanceof SyntaxError) throw new SyntaxError(error.message.replace(/\/l: /, '/: '));
     throw error;
   }
 }

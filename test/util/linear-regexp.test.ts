@@ -24,6 +24,7 @@ describe('linearRegExp', () => {
 
   it('refuses, as a usage error, what cannot run in bounded time', async () => {
     expect(() => linearRegExp('(a)\\1')).toThrow(/backreference or a lookaround/);
+    expect(() => linearRegExp('(')).toThrow('Invalid regular expression: /(/: Unterminated group');
     const ctx = memoryContext();
     expect(await runCli(['audit', '127.0.0.1:1', '--worker-pattern', '^(?=farm)'], ctx)).toBe(EXIT.usage);
     expect(ctx.err()).toMatch(/^hashctl: invalid --worker-pattern: .*backreference or a lookaround/);
