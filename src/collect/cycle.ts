@@ -15,6 +15,7 @@ import {
 import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
+import { formatDuration } from '../util/duration.js';
 import { nextSlot } from './schedule.js';
 import { type ThermalCycleSummary, trackCycleThermal } from './thermal.js';
 
@@ -161,6 +162,12 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   } catch (error) {
     if (!(error instanceof HashctlError)) throw error;
     deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
+  }
+  const dropped = maintenance?.uploadDropped;
+  if (dropped && dropped.batches > 0) {
+    deps.onNote(
+      `upload: dropped ${dropped.batches} batch${dropped.batches === 1 ? '' : 'es'} (${dropped.miners} miner snapshot${dropped.miners === 1 ? '' : 's'}) the collector had not taken within the ${formatDuration(options.retainMs)} retention (--retain)`,
+    );
   }
   return {
     ...summary,

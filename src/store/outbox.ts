@@ -177,6 +177,26 @@ export function requeueQuarantined(db: Db, now: number, batchIds?: readonly stri
     .run(now).changes;
 }
 
+/** Batches and the miner snapshots in them. */
+export interface DroppedBatches {
+  batches: number;
+  miners: number;
+}
+
+/**
+ * Drops pending and quarantined batches made before `before` (retention: what they carry is gone
+ * from the file's history too). Without it, a collector that never comes back grows the file by
+ * every cycle's batches for ever.
+ */
+export function dropUndeliveredBefore(db: Db, before: number): DroppedBatches {
+  const where = `FROM upload_outbox WHERE state IN ('pending', 'quarantined') AND created_at < ?`;
+  const found = db
+    .prepare(`SELECT COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners ${where}`)
+    .get(before) as DroppedBatches;
+  if (found.batches > 0) db.prepare(`DELETE ${where}`).run(before);
+  return found;
+}
+
 /** Drops delivered and superseded rows finished before `before`; returns how many. */
 export function pruneFinished(db: Db, before: number): number {
   return db

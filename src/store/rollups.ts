@@ -5,6 +5,7 @@ import { withStoreErrors } from './errors.js';
 import { historyStatements } from './history.js';
 import { metaStatements } from './meta.js';
 import type { Store } from './open.js';
+import { type DroppedBatches, dropUndeliveredBefore } from './outbox.js';
 import { runStatements } from './runs.js';
 import { siteStatements } from './sites.js';
 import type { Db } from './types.js';
@@ -34,6 +35,8 @@ export interface MaintenanceResult {
   historyDeleted: number;
   runsDeleted: number;
   rollupsDeleted: number;
+  /** Upload batches still undelivered after the retention, dropped with the history they carry. */
+  uploadDropped: DroppedBatches;
 }
 
 export interface HourlyRow {
@@ -117,6 +120,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     historyDeleted: 0,
     runsDeleted: 0,
     rollupsDeleted: 0,
+    uploadDropped: { batches: 0, miners: 0 },
   };
   const meta = store.prepared(metaStatements);
   const currentHour = floorHour(options.now);
@@ -168,6 +172,9 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
     );
   }
+  // 3. Upload batches the collector has not taken within the retention: their history is gone from
+  // the file by now, and a collector that never comes back must not grow the file without bound.
+  result.uploadDropped = store.transaction(() => dropUndeliveredBefore(store.db, options.now - retainMs));
   store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
   withStoreErrors(store.path, () => store.db.pragma('optimize'));

@@ -8,6 +8,7 @@ import type { Snapshot } from '../../src/miners/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { makeSnapshot, target, tempDir } from '../store/helpers.js';
+import { enqueueCycle, reports as minerReports } from '../upload/support/fixtures.js';
 
 describe('nextSlot', () => {
   it('keeps cycles on anchor + k × interval and skips the slots an overrun ate', () => {
@@ -194,6 +195,20 @@ describe('collectLoop', () => {
       notes.filter((n) => n.startsWith('retention and rollups not done this time (the cycle was stored): ')),
     ).toHaveLength(2);
     expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(2);
+  });
+
+  it('says so when retention drops upload batches the collector never took', async () => {
+    const { deps, reports, notes, startedAt } = scripted({ pollMs: () => 100 });
+    // Two cycles' batches from 31 days ago, still pending: the collector has been gone since.
+    for (const days of [31, 32]) {
+      enqueueCycle(store, { miners: minerReports(3), now: startedAt - days * 86_400_000 });
+    }
+    await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps);
+    expect(reports[0]!.maintenance?.uploadDropped).toEqual({ batches: 2, miners: 6 });
+    expect(notes).toContain(
+      'upload: dropped 2 batches (6 miner snapshots) the collector had not taken within the 30d retention (--retain)',
+    );
+    expect(store.db.prepare('SELECT count(*) FROM upload_outbox').pluck().get()).toBe(0);
   });
 
   it('--interval: a cycle the full disk refused is a note; the loop stores the next once there is room', async () => {

@@ -8,6 +8,8 @@ import {
   Store,
   writeCycle,
 } from '../../src/store/index.js';
+import { markDelivered, markQuarantined } from '../../src/store/outbox.js';
+import { enqueueCycle, reports } from '../upload/support/fixtures.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
 let dir: string;
@@ -158,5 +160,28 @@ describe('runMaintenance', () => {
     runMaintenance(store, { now: T0 + 31 * DAY, retainMs: 30 * DAY, force: true });
     expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + HOUR_MS}`)).toBe(0);
     expect(count(`SELECT samples FROM telemetry_hourly WHERE hour_start = ${T0}`)).toBe(3);
+  });
+
+  it('drops upload batches the collector has not taken within the retention, and no others', () => {
+    const old = enqueueCycle(store, { miners: reports(3), now: T0 });
+    const refused = enqueueCycle(store, { miners: reports(2), now: T0 + HOUR_MS });
+    const delivered = enqueueCycle(store, { miners: reports(4), now: T0 + 2 * HOUR_MS });
+    const recent = enqueueCycle(store, { miners: reports(5), now: T0 + 40 * DAY });
+    markQuarantined(store.db, refused[0]!.batchId, { status: 422, error: 'schema' });
+    markDelivered(store.db, delivered[0]!.batchId, 200, T0 + 3 * HOUR_MS);
+    const result = runMaintenance(store, { now: T0 + 40 * DAY + 60_000, retainMs: 30 * DAY });
+    expect(result.uploadDropped).toEqual({ batches: 2, miners: 5 });
+    const left = store.db
+      .prepare('SELECT batch_id AS id, state FROM upload_outbox ORDER BY created_at')
+      .all() as { id: string; state: string }[];
+    // Delivered rows are the flush's to prune; a batch inside the retention stays pending.
+    expect(left).toEqual([
+      { id: delivered[0]!.batchId, state: 'delivered' },
+      { id: recent[0]!.batchId, state: 'pending' },
+    ]);
+    expect(old[0]!.batchId).not.toBe(recent[0]!.batchId);
+    // Nothing left to drop: the next maintenance says so.
+    const again = runMaintenance(store, { now: T0 + 40 * DAY + 2 * HOUR_MS, retainMs: 30 * DAY });
+    expect(again.uploadDropped).toEqual({ batches: 0, miners: 0 });
   });
 });
