@@ -7,6 +7,7 @@ import { targetKey } from '../targets/types.js';
 import { type DispatchTarget, dispatch } from './dispatch.js';
 import { faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseFaults } from './faults.js';
 import { CommandLog } from './log.js';
+import { PortPicker, localPortRange } from './ports.js';
 import { profileFor } from './profiles/index.js';
 import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
 import { type Rng, unit } from './rng.js';
@@ -56,6 +57,8 @@ export interface FarmOptions {
   logLimit?: number;
   onCommand?: (entry: CommandLogEntry) => void;
   now?: () => number;
+  /** Where `basePort: 0` takes its ports (default: the system's local range, from a random start). */
+  ports?: PortPicker;
 }
 
 export interface SimMiner extends SimMinerView {
@@ -126,6 +129,8 @@ class SimFarm implements Farm {
   private flapPeriodMs: number;
   private flapDownMs: number;
   private stopped = false;
+  /** `--base-port 0`: where the listeners' ports come from. */
+  private readonly ports: PortPicker | null;
   readonly now: () => number;
 
   constructor(options: FarmOptions) {
@@ -146,6 +151,7 @@ class SimFarm implements Farm {
     if (!addresses && basePort > 0 && basePort + count - 1 > 65_535) {
       throw new UsageError(`--base-port ${basePort} with --count ${count} runs past port 65535`);
     }
+    this.ports = !addresses && basePort === 0 ? (options.ports ?? new PortPicker(localPortRange())) : null;
     const start = this.now();
     for (let i = 0; i < count; i++) {
       const profile = profileFor(options.profile ?? 'mix', seed, i);
@@ -195,11 +201,15 @@ class SimFarm implements Farm {
     miner.opening = new Promise<void>((resolve, reject) => {
       // Half-open: a client may send its request and shut down its side before the reply is due.
       const server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(miner, socket));
+      // A miner without its port yet (base port 0) tries the picker's next one.
+      const port = miner.port === 0 && this.ports ? this.ports.take() : miner.port;
       server.once('error', (error: NodeJS.ErrnoException) => {
         miner.opening = null;
-        reject(listenError(error, miner.host, miner.port));
+        // Taken by someone else: the next port of the range.
+        if (error.code === 'EADDRINUSE' && miner.port === 0 && port !== 0) resolve(this.open(miner));
+        else reject(listenError(error, miner.host, port));
       });
-      server.listen({ host: miner.host, port: miner.port, backlog: 511, exclusive: true }, () => {
+      server.listen({ host: miner.host, port, backlog: 511, exclusive: true }, () => {
         miner.opening = null;
         const address = server.address();
         if (address && typeof address === 'object' && miner.port === 0) {
