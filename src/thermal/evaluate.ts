@@ -35,9 +35,13 @@ export function thermalReadings(snapshot: Snapshot): ThermalReadings {
   const fans = snapshot.fans ?? [];
   let slowest: number | null = null;
   let stopped = 0;
+  /** Fans with a reading: one the normalizer could not believe (null) is unknown, not stopped. */
+  let read = 0;
   for (let i = 0; i < fans.length; i++) {
     const rpm = fans[i]!.rpm;
-    if (rpm === null || !Number.isFinite(rpm) || rpm <= 0) stopped++;
+    if (rpm === null || !Number.isFinite(rpm)) continue;
+    read++;
+    if (rpm <= 0) stopped++;
     else if (slowest === null || rpm < slowest) slowest = rpm;
   }
   let dead = 0;
@@ -49,8 +53,8 @@ export function thermalReadings(snapshot: Snapshot): ThermalReadings {
     chip_c: fold(boards, (b) => temperature(b.temp_chip_c), 'max', temperature(snapshot.temp_max_chip_c)),
     outlet_c: fold(boards, (b) => temperature(b.temp_outlet_c), 'max'),
     fan_min_rpm: slowest,
-    fans_total: fans.length,
-    fans_failed: fans.length > 0 ? stopped : null,
+    fans_total: read,
+    fans_failed: read > 0 ? stopped : null,
     boards_total: boards.length,
     boards_dead: dead,
   };

@@ -98,6 +98,7 @@ export interface ThermalReadings {
   chip_c: number | null;
   outlet_c: number | null;
   fan_min_rpm: number | null;
+  /** Fans with a reading (one reported at an impossible speed is unknown, and not counted). */
   fans_total: number;
   fans_failed: number | null;
   boards_total: number;

@@ -65,6 +65,21 @@ describe('evaluateThermal', () => {
     expect(evaluate(airMiner(40, { fans: [0, 0, 0, 0], state: 'sleeping' })).status).toBe('ok');
   });
 
+  it('does not count a fan whose reading was not believed (null) as failed', () => {
+    // The normalizer turns a 0xFFFFFFFF tach read into null: unknown, not stopped.
+    const unread = evaluate(airMiner(60, { fans: [null, 5400, 5460, 5520] }));
+    expect(unread.status).toBe('ok');
+    expect(unread.readings).toMatchObject({ fans_failed: 0, fans_total: 3, fan_min_rpm: 5400 });
+    // No fan read at all: the fan metrics are unknown, not four failures.
+    const none = evaluate(airMiner(60, { fans: [null, null, null, null] }));
+    expect(none.status).toBe('ok');
+    expect(none.readings).toMatchObject({ fans_failed: null, fans_total: 0, fan_min_rpm: null });
+    // A stopped fan next to an unread one still counts.
+    const stopped = evaluate(airMiner(60, { fans: [null, 0, 5460, 5520] }));
+    expect(stopped.status).toBe('critical');
+    expect(stopped.reasons[0]).toMatchObject({ metric: 'fans_failed', value: 1 });
+  });
+
   it('reports a dead board as a warning', () => {
     const result = evaluate(
       airMiner(60, {
