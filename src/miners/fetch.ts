@@ -284,6 +284,20 @@ function telemetryGone(replies: ReplyMap): MinerError | null {
   return any ? mostTellingError(telemetry) : null;
 }
 
+/** The error to report when every telemetry read failed, whatever the kind; null if one worked. */
+function telemetryRefused(replies: ReplyMap): MinerError | null {
+  const telemetry: ReplyMap = {};
+  let any = false;
+  for (const command in replies) {
+    if (IDENTITY_READS.has(command)) continue;
+    const reply = replies[command]!;
+    if (isOk(reply)) return null;
+    telemetry[command] = reply;
+    any = true;
+  }
+  return any ? mostTellingError(telemetry) : null;
+}
+
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */
 function needsErrorCodes(replies: Replies): boolean {
   const api = str(replies.nativeMsg('get_version')?.api_ver);
@@ -397,6 +411,11 @@ async function fetchWith(
     });
     Object.assign(replies, await ask(client, target, missing, signal, { joinable: plan.joins ?? [] }));
   }
+  // Named itself, then refused every telemetry read (E/45 from an api-allow that lets only
+  // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown
+  // online with no figures and no problem.
+  const refused = telemetryRefused(replies);
+  if (refused) throw refused;
 
   const staticNames = plan.statics ?? [];
   const uptime = uptimeOf(replies);

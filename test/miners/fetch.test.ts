@@ -454,6 +454,28 @@ describe('fetchSnapshot', () => {
     }
   });
 
+  it('fails a miner that names itself but refuses every telemetry read (api-allow of version only)', async () => {
+    for (const [code, msg, kind] of [
+      [45, 'Access denied', 'denied'],
+      [14, 'Invalid command', 'api'],
+    ] as const) {
+      const refusal = JSON.stringify({ STATUS: [{ STATUS: 'E', When: 1, Code: code, Msg: msg }], id: 1 });
+      // Joined or alone, only `version` is answered.
+      for (const joins of [true, false]) {
+        const miner = await startJoiningMiner(
+          (command) => (command === 'version' ? sample('antminer-s19pro_2022-12__version.json') : refusal),
+          () => joins,
+        );
+        const cache = createDialectCache();
+        for (let poll = 0; poll < 2; poll++) {
+          const error = await fetchSnapshot(client(), miner.target, { cache }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(MinerError);
+          expect((error as MinerError).kind).toBe(kind);
+        }
+      }
+    }
+  });
+
   it('starts over with first contact when the firmware changed under the cache', async () => {
     let luxos = false;
     const miner = await startFakeMiner((request) => {
