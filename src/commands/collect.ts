@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
+import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
@@ -135,6 +136,17 @@ export async function runCollect(
   const note = (message: string) => {
     if (!globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(message)}\n`);
   };
+  // A host name and its address are one miner: polled once, by the name listed first.
+  const { distinctMiners } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(targets);
+  if (distinct && distinct.dropped.length > 0) {
+    const [{ target, sameAs }] = distinct.dropped as [(typeof distinct.dropped)[number]];
+    const more = distinct.dropped.length - 1;
+    note(
+      `${target.key} is the miner ${sameAs.key} already names: polled once${more > 0 ? ` (and ${more} more target${more === 1 ? '' : 's'} like it)` : ''}`,
+    );
+  }
+  const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);
   if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
@@ -177,7 +189,7 @@ export async function runCollect(
         },
         {
           store,
-          pollAll: (fn) => runPool(targets, concurrency, fn),
+          pollAll: (fn) => runPool(polled, concurrency, fn),
           // No signal on purpose: SIGINT/SIGTERM let the cycle in flight finish and be stored.
           fetchSnapshot: async (target) => {
             const { snapshot, replies } = await fetchSnapshot(client, target, { cache, now: ctx.now });

@@ -10,8 +10,6 @@
 // whatsminerWrite (token + AES, src/cgminer/whatsminer-v2.ts).
 
 import { randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { addpoolParameter } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import { whatsminerStatusError, whatsminerWrite } from '../cgminer/whatsminer-v2.js';
@@ -22,6 +20,7 @@ import { fetchSnapshot } from '../miners/fetch.js';
 import { Replies } from '../miners/replies.js';
 import type { Snapshot } from '../miners/types.js';
 import type { CommandLogStatements } from '../store/command-log.js';
+import { resolvedHosts } from '../targets/resolve.js';
 import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
@@ -568,26 +567,4 @@ export async function runControlAction(
   if (rest.length > 0) skip(rest, 'interrupted before this miner was started');
   // Miners never reached because the read phase was interrupted are not in `prepared` at all.
   return run(false, interrupted);
-}
-
-/**
- * Every address a host name resolves to (connect may use any of them), or the name itself when it
- * is an address or does not resolve (its connect then fails and is reported as such).
- */
-async function resolvedHosts(host: string): Promise<string[]> {
-  if (isIP(host) !== 0) return [normalizeAddress(host)];
-  try {
-    const addresses = await lookup(host, { all: true });
-    return addresses.length > 0
-      ? addresses.map((entry) => normalizeAddress(entry.address))
-      : [host.toLowerCase()];
-  } catch {
-    return [host.toLowerCase()];
-  }
-}
-
-/** `::ffff:127.0.0.1` and `127.0.0.1` are one host. */
-function normalizeAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? (mapped[1] as string) : address.toLowerCase();
 }

@@ -177,6 +177,29 @@ describe('hashctl collect (end to end)', () => {
     });
   });
 
+  it('polls a miner listed under its address and a host name once, and stores it once', async () => {
+    const [miner, other] = farm.miners as [Farm['miners'][number], Farm['miners'][number]];
+    const twice = path.join(dir, 'twice.txt');
+    writeFileSync(twice, `${miner.key}\n${other.key}\nlocalhost:${miner.port}\n`);
+    const before = miner.received().length;
+    const result = await run(['collect', '--once', '--json', '--targets', `@${twice}`, '--db', dbPath]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ polled: 2, ok: 2 });
+    expect(result.stderr).toContain(
+      `localhost:${miner.port} is the miner ${miner.key} already names: polled once`,
+    );
+    // One first contact, not two at once.
+    const firstContacts = miner
+      .received()
+      .slice(before)
+      .filter((entry) => entry.command.startsWith('version+'));
+    expect(firstContacts).toHaveLength(1);
+    const store = openStore(dbPath);
+    const hosts = store.db.prepare('SELECT host FROM miners ORDER BY id').pluck().all();
+    store.close();
+    expect(hosts).toEqual(['127.0.0.1', '127.0.0.1']);
+  });
+
   it('records a miner that stops answering with its error kind, and live shows it offline with old figures', async () => {
     expect((await run(collectArgs('--once', '-q'))).code).toBe(0);
     await farm.miners[0]!.setFaults({ refused: true });

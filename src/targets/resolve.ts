@@ -1,0 +1,74 @@
+// One miner, one poller: a host name and the address it resolves to (or two names of one address)
+// are the same miner, which must not be polled twice at once (hashctl.md §4) nor counted twice.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Target } from './types.js';
+
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+/** `::ffff:127.0.0.1` and `127.0.0.1` are one host. */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? (mapped[1] as string) : address.toLowerCase();
+}
+
+/**
+ * Every address a host name resolves to (connect may use any of them), or the name itself when it
+ * is an address or does not resolve (its connect then fails and is reported as such).
+ */
+export async function resolvedHosts(host: string): Promise<string[]> {
+  if (isIP(host) !== 0) return [normalizeAddress(host)];
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0
+      ? addresses.map((entry) => normalizeAddress(entry.address))
+      : [host.toLowerCase()];
+  } catch {
+    return [host.toLowerCase()];
+  }
+}
+
+export interface DistinctTargets {
+  targets: Target[];
+  /** Targets left out, each with the one listed before it that names the same miner. */
+  dropped: { target: Target; sameAs: Target }[];
+}
+
+/**
+ * The targets less those that name a miner listed before them under another name, or null when
+ * every target is an address (nothing to resolve: keys already tell miners apart).
+ */
+export async function distinctMiners(
+  targets: Iterable<Target>,
+  resolve: ResolveHost = resolvedHosts,
+): Promise<DistinctTargets | null> {
+  let named = false;
+  for (const target of targets) {
+    if (isIP(target.host) === 0) {
+      named = true;
+      break;
+    }
+  }
+  if (!named) return null;
+  const list = [...targets];
+  // Resolved together (the resolver's threads bound how many run at once), then walked in order.
+  const names = [...new Set(list.filter((t) => isIP(t.host) === 0).map((t) => t.host))];
+  const resolved = new Map(
+    await Promise.all(names.map(async (name) => [name, await resolve(name)] as const)),
+  );
+  const owner = new Map<string, Target>();
+  const kept: Target[] = [];
+  const dropped: DistinctTargets['dropped'] = [];
+  for (const target of list) {
+    const hosts = resolved.get(target.host) ?? [normalizeAddress(target.host)];
+    const endpoints = hosts.map((host) => `${normalizeAddress(host)}|${target.port}`);
+    const first = endpoints.map((endpoint) => owner.get(endpoint)).find((t) => t !== undefined);
+    if (first) {
+      dropped.push({ target, sameAs: first });
+      continue;
+    }
+    for (const endpoint of endpoints) owner.set(endpoint, target);
+    kept.push(target);
+  }
+  return { targets: kept, dropped };
+}
