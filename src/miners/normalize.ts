@@ -173,6 +173,15 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const nominal = plausibleRate(t.hashrate.nominal_hs, 'nominal');
   const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
   const boards = drafts.map((draft) => finishBoard(draft, state));
+  for (const board of boards) {
+    if (board.hashrate_hs !== null && board.hashrate_hs > MAX_PLAUSIBLE_HS) {
+      errors.push({
+        code: 'implausible_hashrate',
+        message: `board ${board.index} reported ${board.hashrate_hs} H/s; ignored`,
+      });
+      board.hashrate_hs = null;
+    }
+  }
 
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;

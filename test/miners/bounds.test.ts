@@ -116,4 +116,25 @@ describe('normalize on hostile text', () => {
       expect(snapshotSchema.safeParse(s).success).toBe(true);
     }
   });
+
+  it("drops one chain's garbage rate without rescaling the chains that read right", () => {
+    // 100,000 GH/s in total over three chains of ~33,000; chain 1 says 1e20.
+    const s = statsWith({
+      chain_rate1: '1e20',
+      chain_rate2: '33000.5',
+      chain_rate3: '33500.25',
+      chain_acn1: 76,
+      chain_acn2: 76,
+      chain_acn3: 76,
+    });
+    const rates = s.boards.map((b) => b.hashrate_hs);
+    expect(rates[0]).toBeNull();
+    expect(rates[1]).toBeCloseTo(33000.5e9, -6);
+    expect(rates[2]).toBeCloseTo(33500.25e9, -6);
+    expect(s.errors).toContainEqual({
+      code: 'implausible_hashrate',
+      message: expect.stringMatching(/^board 1 reported .* H\/s; ignored$/),
+    });
+  });
 });
+

@@ -153,6 +153,18 @@ function chainUnit(chainSumRaw: number | null, totalHs: number | null, fallback:
   return ratio > 0.5 && ratio < 2 ? unit : fallback;
 }
 
+/**
+ * Chain rates without the ones a thousand times above the median of the others (one chain's
+ * garbage value, 1e20, would otherwise set the unit of every chain and zero the ones that read
+ * right). Real chains of one miner stay within a few times of each other.
+ */
+function withoutOutliers(rates: (number | null)[]): (number | null)[] {
+  const positive = rates.filter((r): r is number => r !== null && r > 0).sort((a, b) => a - b);
+  if (positive.length < 2) return rates;
+  const median = positive[Math.floor((positive.length - 1) / 2)]!;
+  return rates.map((r) => (r !== null && r > median * 1000 ? null : r));
+}
+
 function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
   if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
@@ -170,7 +182,8 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   let totalUnit = unitMultiplier(device.rate_unit) ?? ghsFieldUnit(algorithm);
   const indexes = chainIndexes(device);
   const chains = discoverChains(device, indexes);
-  const chainSumRaw = sumOf(chains.map((n) => num(device[`chain_rate${n}`])));
+  const chainRates = chains.map((n) => num(device[`chain_rate${n}`]));
+  const chainSumRaw = sumOf(withoutOutliers(chainRates));
   const ghs5s = num(device['GHS 5s']);
   if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
     // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s.
