@@ -65,15 +65,27 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 export async function createSender(options: SenderOptions): Promise<Sender> {
   const { Agent } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
-  const agent = new Agent({
-    connect: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
-    // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connections: 1,
-  });
+  const newAgent = () =>
+    new Agent({
+      connect: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+      // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connections: 1,
+    });
+  let agent = newAgent();
   const { endpoint, key } = options;
   const redact = keyRedactor(key);
+  /**
+   * undici does not act on an abort while a connection is still being set up (a TCP connect or a
+   * TLS handshake that stalls runs to the connect timeout): the request is left to it, on an agent
+   * of its own that is destroyed, and the next batch gets a fresh one.
+   */
+  const abandon = (): void => {
+    const stuck = agent;
+    agent = newAgent();
+    stuck.destroy().catch(() => undefined);
+  };
 
   async function send(request: SendRequest): Promise<SendOutcome> {
     if (request.signal.aborted) return { kind: 'aborted', reason: 'interrupted before sending' };
@@ -81,8 +93,13 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     const timer = setTimeout(() => deadline.abort(new Error('deadline')), Math.max(1, request.timeoutMs));
     const onAbort = (): void => deadline.abort(new Error('interrupted'));
     request.signal.addEventListener('abort', onAbort, { once: true });
+    // Rejects when the deadline or the caller's signal fires, whatever the request is doing then.
+    const cut = new Promise<never>((_, reject) => {
+      deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
+    });
+    cut.catch(() => undefined);
     try {
-      const response = await agent.request({
+      const pending = agent.request({
         origin: endpoint.origin,
         path: endpoint.path,
         method: 'POST',
@@ -103,14 +120,21 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         // batch nobody answered would leave the outbox as delivered.
         reset: true,
       });
+      pending.catch(() => undefined);
+      const response = await Promise.race([pending, cut]);
       const kind = classifyStatus(response.statusCode);
       if (kind === 'delivered') {
-        // Drained a little so the connection closes cleanly; the content does not matter.
-        await readCapped(response.body, RESPONSE_READ_CAP).catch(() => null);
+        // The status is the answer: a body that never ends must not hold the next batch back (the
+        // connection is not reused, so nothing needs it read).
+        response.body.destroy();
         return { kind, status: response.statusCode };
       }
-      const bytes = await readCapped(response.body, RESPONSE_READ_CAP).catch(() => null);
-      const text = bytes === null ? '' : bodyText(bytes, response.headers['content-encoding']);
+      const bytes = await Promise.race([readCapped(response.body, RESPONSE_READ_CAP), cut]).catch(() => null);
+      let text = bytes === null ? '' : bodyText(bytes, response.headers['content-encoding']);
+      // Cut at the read cap, the text may end inside an echoed key, which the redactor no longer
+      // recognises: its last characters (room for the key's longest escaped form) are dropped.
+      if (bytes !== null && bytes.length >= RESPONSE_READ_CAP)
+        text = text.slice(0, Math.max(0, text.length - 6 * key.length));
       const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
       switch (kind) {
         case 'retry':
@@ -128,6 +152,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           return { kind: 'endpoint', status: response.statusCode, reason };
       }
     } catch (error) {
+      if (deadline.signal.aborted) abandon();
       if (request.signal.aborted) return { kind: 'aborted', reason: 'interrupted while sending' };
       if (deadline.signal.aborted) {
         return {
@@ -166,20 +191,30 @@ async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Pr
 }
 
 /**
+ * What an error body may grow to once decompressed: gzip expands at most ~1,000 times, but brotli
+ * over a million (211 bytes of it asked for 256 MiB, and got 900 MB of memory).
+ */
+const DECOMPRESSED_CAP = 256 * 1024;
+
+/**
  * An error body as text: decompressed when the collector (or a proxy) compressed it, even cut at the
- * read cap (the input is capped, so the output is at most ~1,000 times that); a body that cannot be
- * read says so.
+ * read cap, up to DECOMPRESSED_CAP; a body that cannot be read says so.
  */
 function bodyText(bytes: Buffer, encoding: string | string[] | undefined): string {
   const name = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
   if (name === '' || name === 'identity') return bytes.toString('utf8');
   try {
-    const cut = { finishFlush: zlib.Z_SYNC_FLUSH };
+    const cut = { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: DECOMPRESSED_CAP };
     if (name === 'gzip' || name === 'x-gzip') return gunzipSync(bytes, cut).toString('utf8');
     if (name === 'deflate') return inflateSync(bytes, cut).toString('utf8');
     if (name === 'br')
-      return brotliDecompressSync(bytes, { finishFlush: zlib.BROTLI_OPERATION_FLUSH }).toString('utf8');
-  } catch {
+      return brotliDecompressSync(bytes, {
+        finishFlush: zlib.BROTLI_OPERATION_FLUSH,
+        maxOutputLength: DECOMPRESSED_CAP,
+      }).toString('utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      return `(${name} body over ${DECOMPRESSED_CAP / 1024} KiB once decompressed: not shown)`;
     return `(${name} body not readable)`;
   }
   return `(${name} body not shown)`;

@@ -1,0 +1,133 @@
+// The sender against collectors that stall or flood: a connect or TLS handshake that never ends,
+// a 2xx whose body never ends, a compressed error body that decompresses to hundreds of MiB, an
+// error body cut at the read cap in the middle of an echoed key. Raw servers on 127.0.0.1.
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { brotliCompressSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseEndpoint } from '../../src/upload/endpoint.js';
+import { createSender, type SendRequest } from '../../src/upload/sender.js';
+import { KEY } from './support/fixtures.js';
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  closers.push(() => {
+    (server as http.Server).closeAllConnections?.();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+const request = (timeoutMs: number, signal = new AbortController().signal): SendRequest => ({
+  batchId: '00000000-0000-4000-8000-000000000001',
+  body: Buffer.from('{}'),
+  timeoutMs,
+  signal,
+});
+
+describe('sender against hostile collectors', () => {
+  it('gives up on a TLS handshake that never ends at the request deadline, not the connect timeout', async () => {
+    // Accepts the TCP connection and never says a word: the TLS handshake hangs.
+    const sockets: net.Socket[] = [];
+    const port = await listen(net.createServer((socket) => sockets.push(socket)));
+    closers.push(() => {
+      for (const s of sockets) s.destroy();
+    });
+    const sender = await createSender({
+      endpoint: parseEndpoint(`https://127.0.0.1:${port}`),
+      key: KEY,
+      connectTimeoutMs: 120_000,
+      now: Date.now,
+    });
+    try {
+      const first = await sender.send(request(300));
+      expect(first).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
+      // The next batch is not queued behind the stuck connection.
+      const second = await sender.send(request(300));
+      expect(second).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
+      // SIGINT/SIGTERM end it as promptly.
+      const interrupt = new AbortController();
+      setTimeout(() => interrupt.abort(), 100);
+      expect(await sender.send(request(60_000, interrupt.signal))).toMatchObject({ kind: 'aborted' });
+    } finally {
+      await sender.close();
+    }
+  }, 20_000);
+
+  it('takes a 2xx as delivered without waiting for a body that never ends', async () => {
+    const port = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"ok":'); // and never the rest
+      }),
+    );
+    const sender = await createSender({
+      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
+      key: KEY,
+      connectTimeoutMs: 5_000,
+      now: Date.now,
+    });
+    try {
+      expect(await sender.send(request(60_000))).toEqual({ kind: 'delivered', status: 200 });
+    } finally {
+      await sender.close();
+    }
+  }, 20_000);
+
+  it('does not decompress a brotli error body without bound', async () => {
+    const bomb = brotliCompressSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
+    const port = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(422, { 'content-encoding': 'br', 'content-length': bomb.length });
+        res.end(bomb);
+      }),
+    );
+    const sender = await createSender({
+      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
+      key: KEY,
+      connectTimeoutMs: 5_000,
+      now: Date.now,
+    });
+    try {
+      const outcome = await sender.send(request(10_000));
+      expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
+      expect((outcome as { reason: string }).reason).toMatch(
+        /^HTTP 422: \(br body over \d+ KiB once decompressed: not shown\)$/,
+      );
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('never shows part of an echoed key that the read cap cut in two', async () => {
+    // 16 KiB is read: the key starts a few characters before the cut.
+    const body = `${' '.repeat(16 * 1024 - 12)}${KEY} and more`;
+    const port = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(422, { 'content-type': 'text/plain' });
+        res.end(body);
+      }),
+    );
+    const sender = await createSender({
+      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
+      key: KEY,
+      connectTimeoutMs: 5_000,
+      now: Date.now,
+    });
+    try {
+      const outcome = await sender.send(request(10_000));
+      expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
+      expect((outcome as { reason: string }).reason).not.toContain(KEY.slice(0, 6));
+    } finally {
+      await sender.close();
+    }
+  });
+});
