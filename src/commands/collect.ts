@@ -24,7 +24,13 @@ export interface CollectOptions {
   timeoutMs: number;
   retries: number;
   port: number;
-  upload: { endpoint: string; source: string; configKeyFile: string | null } | null;
+  upload: {
+    endpoint: string;
+    source: string;
+    configKeyFile: string | null;
+    /** A private CA's PEM file (--ca, or upload.ca_file in the config). */
+    caFile: string | null;
+  } | null;
   /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
   thermal: ThermalConfig;
 }
@@ -85,6 +91,10 @@ export async function parseCollectOptions(
   // The config's upload.endpoint turns uploading on as --upload does: a config with an upload
   // section whose collect never enqueued a batch would leave `hashctl upload` nothing to send.
   const endpoint = (raw.upload as string | undefined) ?? config.upload?.endpoint ?? null;
+  if (raw.ca !== undefined && endpoint === null)
+    throw new UsageError(
+      "--ca is the collector's private CA: it needs --upload (or upload.endpoint in the config)",
+    );
   return {
     targets,
     site,
@@ -103,6 +113,7 @@ export async function parseCollectOptions(
             endpoint,
             source: raw.upload !== undefined ? '--upload' : 'upload.endpoint (config file)',
             configKeyFile: config.upload?.key_file ?? null,
+            caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
           },
     thermal: config.thermal ?? {},
   };
@@ -280,6 +291,7 @@ async function prepareUpload(
       endpoint: upload.endpoint,
       endpointSource: upload.source,
       ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}),
+      ...(upload.caFile ? { caFile: upload.caFile } : {}),
       keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
     },
     ctx,
@@ -318,6 +330,10 @@ export const registerCollect: RegisterCommand = (program, env) => {
     .option(
       '--upload <url>',
       'also deliver each cycle to the cloud collector at URL (or upload.endpoint in the config; key: $HASHCTL_COLLECTOR_KEY or the config key_file)',
+    )
+    .option(
+      '--ca <file>',
+      "PEM file of the collector's private CA, trusted in addition to the system roots (or upload.ca_file in the config)",
     )
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);

@@ -84,7 +84,10 @@ function resolveRelativePaths(config: HashctlConfig, base: string): HashctlConfi
       spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec,
     );
   }
-  if (config.upload?.key_file)
-    resolved.upload = { ...config.upload, key_file: path.resolve(base, config.upload.key_file) };
+  if (config.upload) {
+    resolved.upload = { ...config.upload };
+    if (config.upload.key_file) resolved.upload.key_file = path.resolve(base, config.upload.key_file);
+    if (config.upload.ca_file) resolved.upload.ca_file = path.resolve(base, config.upload.ca_file);
+  }
   return resolved;
 }

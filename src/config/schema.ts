@@ -31,6 +31,8 @@ export const uploadConfigSchema = z
     endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
     /** File holding the collector key (never the key itself in the config). */
     key_file: z.string().min(1).optional(),
+    /** PEM file of the collector's private CA (as `--ca`). */
+    ca_file: z.string().min(1).optional(),
   })
   .strict();
 

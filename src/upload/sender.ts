@@ -126,6 +126,9 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       if (kind === 'delivered') {
         // The status is the answer: a body that never ends must not hold the next batch back (the
         // connection is not reused, so nothing needs it read).
+        // (undici's body reports being destroyed unread as an error: one nobody listened to would
+        // end the process.)
+        response.body.on('error', () => undefined);
         response.body.destroy();
         return { kind, status: response.statusCode };
       }

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
 import { flushOutbox } from '../../src/upload/flush.js';
 import { type Collector, startCollector } from './support/collector.js';
 import { KEY, enqueueCycle, reports, tempStore } from './support/fixtures.js';
@@ -69,6 +70,44 @@ describe('TLS to the collector', () => {
       expect(collector.received).toHaveLength(1);
     } finally {
       temp.close();
+    }
+  });
+
+  it('collect --upload trusts a private CA from --ca or the config, and says which flag when it does not', async () => {
+    const farm: Farm = await startFarm({ profile: 'antminer-s9', count: 1, basePort: 0 });
+    const env = { HASHCTL_COLLECTOR_KEY: KEY };
+    const collect = async (db: string, ...extra: string[]) => {
+      const ctx = memoryContext({ env });
+      const code = await runCli(
+        ['collect', '--targets', ...farm.inventory(), '--db', join(dir, db), '--once', ...extra],
+        ctx,
+      );
+      return { code, err: ctx.err() };
+    };
+    try {
+      const before = collector.received.length;
+      const untrusted = await collect('a.db', '--upload', collector.url);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.err).toMatch(/SELF_SIGNED.*a private CA is added with --ca FILE/);
+      expect(collector.received.length).toBe(before);
+
+      const caFile = join(dir, 'cert.pem');
+      const flag = await collect('b.db', '--upload', collector.url, '--ca', caFile);
+      expect(flag).toMatchObject({ code: 0 });
+      expect(collector.received.length).toBe(before + 1);
+
+      const config = join(dir, 'collect.json');
+      writeFileSync(config, JSON.stringify({ upload: { endpoint: collector.url, ca_file: 'cert.pem' } }));
+      const fromConfig = await collect('c.db', '--config', config);
+      expect(fromConfig).toMatchObject({ code: 0 });
+      expect(collector.received.length).toBe(before + 2);
+
+      // --ca without anything to upload is a mistake worth a line.
+      const alone = await collect('d.db', '--ca', caFile);
+      expect(alone.code).toBe(2);
+      expect(alone.err).toMatch(/--ca .* needs --upload/);
+    } finally {
+      await farm.stop();
     }
   });
 
