@@ -102,7 +102,11 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   async function deliver(row: OutboxRow, sender: Sender): Promise<'next' | 'stop'> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const budget = timeLeft();
-      if (budget <= 0) return stopWith('deadline', 'the flush ran out of time before the next cycle');
+      if (budget <= 0)
+        return stopWith(
+          'deadline',
+          'the flush ran out of the time it was given (the rest waits for the next flush)',
+        );
       recordAttempt(db, row.batchId, ctx.now());
       report.attempts++;
       const outcome = await sender.send({
@@ -211,7 +215,10 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         break;
       }
       if (timeLeft() <= 0) {
-        stopWith('deadline', 'the flush ran out of time before the next cycle');
+        stopWith(
+          'deadline',
+          'the flush ran out of the time it was given (the rest waits for the next flush)',
+        );
         break;
       }
       const row = nextDueBatch(db, ctx.now());
