@@ -2,6 +2,7 @@
 // bounded, and keep time (hashctl.md §8). Library code: it reports through callbacks, never prints.
 import { errorMessage, HashctlError, MinerError, StoreError } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
+import { terminalSafe } from '../output/terminal.js';
 import {
   type CycleHook,
   type CycleInput,
@@ -108,7 +109,10 @@ export async function pollOne(
   } catch (error) {
     if (!(error instanceof MinerError)) onBug(error);
     const kind = error instanceof MinerError ? error.kind : 'protocol';
-    return { target, ok: false, error: { kind, message: errorMessage(error) }, elapsedMs: now() - started };
+    // Stored, exported and uploaded: a STATUS Msg's escape sequences in their visible form, as
+    // the snapshot's own strings are.
+    const message = terminalSafe(errorMessage(error), true);
+    return { target, ok: false, error: { kind, message }, elapsedMs: now() - started };
   }
 }
 

@@ -47,6 +47,17 @@ export function terminalSafe(text: string, strict = false): string {
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdfff) {
+      // A surrogate pair is one character (an emoji); half of one is no text at all, and UTF-8
+      // (a terminal, SQLite, a file) cannot carry it: shown as its code, like a control character.
+      const next = text.charCodeAt(i + 1);
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+      else {
+        out += text.slice(from, i) + visible(code);
+        from = i + 1;
+      }
+      continue;
+    }
     if (!UNSAFE.test(text[i] as string)) continue;
     if (code === 0x1b && !strict) {
       PAINT.lastIndex = i;

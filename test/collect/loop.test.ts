@@ -2,7 +2,13 @@
 // failures as data, and the after-cycle hook. No sockets here (collect.e2e covers those).
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CollectLoopDeps, type CycleReport, collectLoop, nextSlot } from '../../src/collect/index.js';
+import {
+  type CollectLoopDeps,
+  type CycleReport,
+  collectLoop,
+  nextSlot,
+  pollOne,
+} from '../../src/collect/index.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -258,5 +264,21 @@ describe('collectLoop', () => {
     };
     await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, deps);
     expect(notes).toEqual(['after-cycle work failed: collector down']);
+  });
+});
+
+describe('pollOne', () => {
+  it("stores a failure's message in visible form: a STATUS Msg cannot carry escapes into the store", async () => {
+    const outcome = await pollOne(
+      target(4001),
+      async () => {
+        throw new MinerError('api', 'miner answered E/14: \u001b[2J\u001b]0;pwned\u0007 \ud800');
+      },
+      () => 0,
+    );
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { kind: 'api', message: 'miner answered E/14: \\x1b[2J\\x1b]0;pwned\\x07 \\ud800' },
+    });
   });
 });

@@ -32,6 +32,12 @@ describe('terminalSafe', () => {
     expect(terminalSafe('Zürich 矿机 ⛏️ 🔥', true)).toBe('Zürich 矿机 ⛏️ 🔥');
   });
 
+  it('shows half a surrogate pair as its code (UTF-8 cannot carry it), and keeps whole pairs', () => {
+    expect(terminalSafe('S19\ud800x', true)).toBe('S19\\ud800x');
+    expect(terminalSafe('x\udfff', true)).toBe('x\\udfff');
+    expect(terminalSafe('\udc00\ud83d\udd25\ud83d', true)).toBe('\\udc00🔥\\ud83d');
+  });
+
   it('jsonText: the same JSON data, with nothing a terminal would obey left raw', () => {
     const value = { message: `E/14 \u202eevil\u009b2J\u2028 x`, list: ['\u001b[31m', 'ok'] };
     const text = jsonText(value, 2);
