@@ -30,6 +30,15 @@ const request = (timeoutMs: number, signal = new AbortController().signal): Send
   signal,
 });
 
+/** A sender to 127.0.0.1:port over http (or https), with a connect timeout that never fires first. */
+const senderTo = (port: number, scheme = 'http', connectTimeoutMs = 5_000) =>
+  createSender({
+    endpoint: parseEndpoint(`${scheme}://127.0.0.1:${port}`),
+    key: KEY,
+    connectTimeoutMs,
+    now: Date.now,
+  });
+
 describe('sender against hostile collectors', () => {
   it('gives up on a TLS handshake that never ends at the request deadline, not the connect timeout', async () => {
     // Accepts the TCP connection and never says a word: the TLS handshake hangs.
@@ -38,12 +47,7 @@ describe('sender against hostile collectors', () => {
     closers.push(() => {
       for (const s of sockets) s.destroy();
     });
-    const sender = await createSender({
-      endpoint: parseEndpoint(`https://127.0.0.1:${port}`),
-      key: KEY,
-      connectTimeoutMs: 120_000,
-      now: Date.now,
-    });
+    const sender = await senderTo(port, 'https', 120_000);
     try {
       const first = await sender.send(request(300));
       expect(first).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
@@ -67,12 +71,7 @@ describe('sender against hostile collectors', () => {
         res.write('{"ok":'); // and never the rest
       }),
     );
-    const sender = await createSender({
-      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
-      key: KEY,
-      connectTimeoutMs: 5_000,
-      now: Date.now,
-    });
+    const sender = await senderTo(port);
     try {
       expect(await sender.send(request(60_000))).toEqual({ kind: 'delivered', status: 200 });
     } finally {
@@ -89,12 +88,7 @@ describe('sender against hostile collectors', () => {
         res.end(bomb);
       }),
     );
-    const sender = await createSender({
-      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
-      key: KEY,
-      connectTimeoutMs: 5_000,
-      now: Date.now,
-    });
+    const sender = await senderTo(port);
     try {
       const outcome = await sender.send(request(10_000));
       expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
@@ -116,12 +110,7 @@ describe('sender against hostile collectors', () => {
         res.end(body);
       }),
     );
-    const sender = await createSender({
-      endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
-      key: KEY,
-      connectTimeoutMs: 5_000,
-      now: Date.now,
-    });
+    const sender = await senderTo(port);
     try {
       const outcome = await sender.send(request(10_000));
       expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
