@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage, LockedError, StoreError } from '../errors.js';
+import { makeDirectories } from '../util/mkdir.js';
 import { translateSqliteError } from './errors.js';
 import { loadSqlite } from './native.js';
 import { assertLockable, lockPathFor } from './paths.js';
@@ -33,7 +34,7 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
   const lockPath = lockPathFor(dbPath, purpose);
   try {
     // The first run on a host creates the data directory before anything else.
-    fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+    makeDirectories(path.dirname(lockPath));
   } catch (error) {
     throw new StoreError('io', `cannot create the directory for ${dbPath}: ${errorMessage(error)}`, {
       cause: error,

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage, LockedError, StoreError } from '../errors.js';
+import { makeDirectories } from '../util/mkdir.js';
 import { StoreVersionError, translateSqliteError } from './errors.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
@@ -83,7 +84,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   if (options.readonly) return openReadonly(file, options, migrations);
   if (options.mustExist) assertExists(file);
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectories(path.dirname(file));
   } catch (error) {
     throw new StoreError('io', `cannot create the directory for ${file}: ${errorMessage(error)}`, {
       cause: error,

@@ -3,8 +3,9 @@
 // The collector key travels only in the X-Collector-Key header and is never echoed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, HashctlError, UsageError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, HashctlError, UsageError } from '../errors.js';
 import { redactKey } from '../upload/key.js';
+import { makeDirectories } from '../util/mkdir.js';
 import { USER_AGENT } from '../version.js';
 import { parseThermalConfig, type ThermalConfig } from './config.js';
 
@@ -178,7 +179,7 @@ export function writeThermalSection(local: LocalConfig, thermal: ThermalConfig):
     // Keep the private default.
   }
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
     const fd = fs.openSync(temporary, 'wx', mode);
     try {
       fs.writeSync(fd, `${JSON.stringify(document, null, 2)}\n`);
