@@ -1,7 +1,7 @@
 // Report formats: JSON (the contract), SARIF 2.1.0 for code-scanning tools, Markdown for people, and a
 // table (TTY) / TSV (pipe). Renderers are pure: report in, string out.
 import { createHash } from 'node:crypto';
-import { oneLine } from '../output/terminal.js';
+import { jsonText, oneLine, terminalSafe } from '../output/terminal.js';
 import { VERSION } from '../version.js';
 import { RULES } from './rules/index.js';
 import { type AuditReport, type Finding, SEVERITIES, type Severity, severityRank } from './types.js';
@@ -59,7 +59,7 @@ export function summaryJson(report: AuditReport) {
 export function renderJson(report: AuditReport): string {
   const document = {
     summary: summaryJson(report),
-    findings: sortFindings(report.findings).map((item) => ({
+    findings: sortFindings(report.findings.map(visibleFinding)).map((item) => ({
       rule: item.rule,
       severity: item.severity,
       target: item.target,
@@ -73,7 +73,21 @@ export function renderJson(report: AuditReport): string {
     checked: report.coverage.checked,
     not_checked: report.coverage.notChecked,
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${jsonText(document, 2)}\n`;
+}
+
+/**
+ * A finding whose words (which quote what the miner said: its model, a pool URL) are in their
+ * visible form, as the report's miner fields are: `jq -r '.findings[].evidence'` must not hand a
+ * terminal a miner's escape sequences.
+ */
+function visibleFinding(item: Finding): Finding {
+  return {
+    ...item,
+    title: terminalSafe(item.title, true),
+    target: terminalSafe(item.target, true),
+    evidence: terminalSafe(item.evidence, true),
+  };
 }
 
 /** SARIF `level` for a severity: GitHub shows error/warning/note. */
@@ -136,7 +150,7 @@ export function renderSarif(report: AuditReport): string {
             endTimeUtc: report.finishedAt,
           },
         ],
-        results: sortFindings(report.findings).map((item) => ({
+        results: sortFindings(report.findings.map(visibleFinding)).map((item) => ({
           ruleId: item.rule,
           ...(ruleIndex.has(item.rule) ? { ruleIndex: ruleIndex.get(item.rule) } : {}),
           level: sarifLevel(item.severity),
@@ -165,7 +179,7 @@ export function renderSarif(report: AuditReport): string {
       },
     ],
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${jsonText(document, 2)}\n`;
 }
 
 /**

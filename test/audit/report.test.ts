@@ -179,6 +179,21 @@ describe('Markdown and table', () => {
     expect(text).toContain('- Evidence: pool S9\\\\x1b\\]0;PWNED');
   });
 
+  it('JSON and SARIF carry what miners said in visible form: no ESC for jq -r, no raw bidi', () => {
+    const evil = 'S9\u001b]8;;http://evil.invalid\u0007CLICK\u001b]8;;\u0007\u001b[2J\u202e';
+    const report = {
+      ...REPORT,
+      findings: [{ ...finding('rpc-readable', 'medium', '10.0.0.5:4028'), evidence: `model ${evil}` }],
+    };
+    for (const text of [renderJson(report), renderSarif(report)]) {
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+      const decoded = JSON.stringify(JSON.parse(text));
+      // Decoded (what `jq -r` prints), the evidence holds no control character either.
+      expect(decoded).not.toMatch(/\\u001b|\\u0007|\u202e/);
+      expect(decoded).toContain('model S9\\\\x1b]8;;http://evil.invalid');
+    }
+  });
+
   it('Markdown shows what miners said as text, never as a link, an image or HTML', () => {
     const url =
       'stratum+tcp://p.example:3333/![x](https://evil.example/t.png)<img src=x onerror=alert(1)>[update](http://evil.example)';
