@@ -5,9 +5,9 @@ import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
+import { oneLine, terminalSafe } from '../output/terminal.js';
 import type { TargetSet } from '../targets/set.js';
 import type { Target } from '../targets/types.js';
-import { oneLine, terminalSafe } from '../output/terminal.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
 
@@ -159,10 +159,12 @@ export function dumpFileName(target: Target, command: string, parameter: string 
 }
 
 async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
-  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
+  const { makeDirectories } = await import('../util/mkdir.js');
   try {
-    await mkdir(dir, { recursive: true });
+    // Not fs.mkdir's recursive mode: under /proc it never returns (and Ctrl-C cannot stop it).
+    makeDirectories(dir);
   } catch (error) {
     throw new HashctlError('io', `cannot create --dump directory '${dir}': ${(error as Error).message}`, {
       cause: error,

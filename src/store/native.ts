@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
 import { errorMessage, StoreError } from '../errors.js';
+import { makeDirectories } from '../util/mkdir.js';
 
 type DatabaseConstructor = typeof import('better-sqlite3');
 
@@ -172,7 +173,7 @@ function processDlopen(file: string): NativeAddon {
 }
 
 function ensurePrivateDir(dir: string): void {
-  makeDirs(dir);
+  makeDirectories(dir, 0o700);
   // A shared directory (the temp dir) must not let another user plant the file we load: ours, and
   // writable by no one else (who could otherwise swap the file between its check and its load), as
   // the launcher requires of its code-cache directory.
@@ -181,22 +182,6 @@ function ensurePrivateDir(dir: string): void {
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid())
     throw new Error('owned by another user');
   if ((stat.mode & 0o022) !== 0) throw new Error('writable by other users');
-}
-
-/** mkdir -p, bounded: Node's recursive mkdir spins forever under /proc (e.g. XDG_CACHE_HOME=/proc/x). */
-function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let current = dir; missing.length < 64 && !fs.existsSync(current); current = path.dirname(current)) {
-    missing.push(current);
-    if (path.dirname(current) === current) break;
-  }
-  for (const each of missing.reverse()) {
-    try {
-      fs.mkdirSync(each, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
 }
 
 function hasContent(file: string, digest: string): boolean {

@@ -5,8 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Creates `dir` and its missing parents; throws the first error (ENOTDIR when a file is in the way). */
-export function makeDirectories(dir: string): void {
+/**
+ * Creates `dir` and its missing parents (with `mode`, before the umask); throws the first error
+ * (ENOTDIR when a file is in the way).
+ */
+export function makeDirectories(dir: string, mode?: number): void {
   const missing: string[] = [];
   let current = path.resolve(dir);
   for (;;) {
@@ -30,7 +33,7 @@ export function makeDirectories(dir: string): void {
   }
   for (const each of missing.reverse()) {
     try {
-      fs.mkdirSync(each);
+      fs.mkdirSync(each, mode === undefined ? undefined : { mode });
     } catch (error) {
       // Made meanwhile by another run: as good as made here.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

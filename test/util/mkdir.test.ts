@@ -52,4 +52,16 @@ describe('makeDirectories', () => {
       expect(ctx.err()).toMatch(/cannot create the directory for \/proc\/hashctl-nope\/x\.db/);
     },
   );
+
+  it.runIf(process.platform === 'linux')('probe --dump under /proc: one line, not a hung process', async () => {
+    const ctx = memoryContext();
+    const code = await runCli(
+      ['probe', '127.0.0.1:1', '--command', 'version', '--dump', '/proc/hashctl-nope/dump'],
+      ctx,
+    );
+    expect(code).not.toBe(0);
+    expect(ctx.err().trimEnd().split('\n')).toHaveLength(1);
+    expect(ctx.err()).toMatch(/cannot create --dump directory '\/proc\/hashctl-nope\/dump'/);
+  });
 });
+
