@@ -1,6 +1,7 @@
 // Everything a command needs from the outside world arrives here, so tests can hand in their own
 // streams, clock, randomness and abort signal without monkey-patching globals.
 import { setMaxListeners } from 'node:events';
+import { isAbsolute } from 'node:path';
 
 export interface OutStream {
   write(chunk: string): boolean;
@@ -49,12 +50,28 @@ export function processContext(signal: AbortSignal): Context {
       return process.stdin;
     },
     env: process.env,
-    cwd: process.cwd(),
+    // Read when a command resolves a path, not at start (see currentDirectory).
+    get cwd() {
+      return currentDirectory();
+    },
     now: () => Date.now(),
     sleep,
     random: Math.random,
     signal,
   };
+}
+
+/**
+ * The working directory, or, when it was deleted under the shell (process.cwd() throws), the path
+ * it had: absolute paths still work, and a relative one fails as a missing file does, in a line.
+ */
+function currentDirectory(): string {
+  try {
+    return process.cwd();
+  } catch {
+    const shell = process.env.PWD;
+    return shell && isAbsolute(shell) ? shell : '/';
+  }
 }
 
 /** A signal that never fires, which any number of requests may listen on (as main's does). */

@@ -1,5 +1,6 @@
 // Every subcommand shares the same manners: a description, --help that exits 0, exit 2 with one
 // clear line on an unknown flag, and no stack trace without --debug.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,31 @@ describe('shared command manners', () => {
     const ctx = memoryContext();
     expect(await runCli(['--version'], ctx)).toBe(EXIT.ok);
     expect(ctx.out()).toMatch(/^hashctl \S+ \(commit \S+\)/);
+  });
+
+  it('runs in a working directory deleted under it: no stack trace, absolute paths work', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-gone-'));
+    const bin = join(__dirname, '..', '..', 'bin', 'hashctl');
+    try {
+      const run = (args: string) =>
+        spawnSync(
+          'sh',
+          ['-c', `mkdir gone && cd gone && rmdir ../gone && "${process.execPath}" "${bin}" ${args}`],
+          {
+            cwd: dir,
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH ?? '', HOME: dir },
+          },
+        );
+      const version = run('--version');
+      expect(version.status).toBe(0);
+      expect(version.stderr).toBe('');
+      const relative = run('live --db rel.db');
+      expect(relative.status).toBe(1);
+      expect(relative.stderr).toMatch(/^hashctl: no database at .*rel\.db[^\n]*\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bad global duration is a usage error naming the flag', async () => {
