@@ -70,7 +70,16 @@ export async function parseProbeOptions(
   }
   if (commands !== null) {
     const { buildRequest } = await import('../cgminer/escape.js');
-    for (const command of commands) buildRequest(command, parameter ?? undefined); // names, parameter, size
+    const { isWriteCommand } = await import('../cgminer/commands.js');
+    for (const command of commands) {
+      buildRequest(command, parameter ?? undefined); // names, parameter, size
+      // probe reads. A write (or a command hashctl does not know as a read) goes through control,
+      // which asks first, records it in the command log and never retries it.
+      if (isWriteCommand(command))
+        throw new UsageError(
+          `'${command}' is not a read (it changes the miner, or hashctl does not know it as a read): probe only reads; send it with \`hashctl control raw ${command} TARGETS\``,
+        );
+    }
   }
   return { targets, commands, parameter, dumpDir, wide, fields };
 }
@@ -446,7 +455,7 @@ export const registerProbe: RegisterCommand = (program, env) => {
       '--command <list>',
       'API commands to send, comma-separated, each its own request (one may be a+b)',
     )
-    .option('--param <value>', 'parameter of the single --command (e.g. 0 for switchpool)')
+    .option('--param <value>', 'parameter of the single --command (e.g. 0 for asc, summary for check)')
     .option('--dump <dir>', 'write the exact reply bytes to DIR/<host>_<port>__<command>.raw')
     .option('--wide', 'snapshot view: show more columns')
     .option('--fields <list>', 'snapshot view: only these fields, comma-separated')

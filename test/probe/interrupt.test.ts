@@ -30,7 +30,7 @@ describe('probe on Ctrl-C', () => {
     miners.push(silent);
     const started = Date.now();
     const run = await interrupted(
-      ['probe', silent.target.key, '--command', 'summary,restart', '--timeout', '10s', '--json'],
+      ['probe', silent.target.key, '--command', 'summary,stats', '--timeout', '10s', '--json'],
       () => silent.connections > 0,
     );
     expect(run.code).toBe(130);

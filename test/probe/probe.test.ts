@@ -114,19 +114,11 @@ describe('hashctl probe --command', () => {
   it('passes --param to the single command', async () => {
     const m = await miner({
       kind: 'reply',
-      bytes: cgminerReply('X', [], { Code: 27, Msg: "Switching to pool 1:'x'" }),
+      bytes: cgminerReply('ASC', [{ ASC: 1, Enabled: 'Y', Status: 'Alive' }], { Code: 106, Msg: 'ASC1' }),
     });
-    const run = await runHashctl([
-      'probe',
-      m.target.key,
-      '--command',
-      'switchpool',
-      '--param',
-      '1',
-      '--json',
-    ]);
+    const run = await runHashctl(['probe', m.target.key, '--command', 'asc', '--param', '1', '--json']);
     expect(run.code).toBe(0);
-    expect(m.requests).toEqual(['{"command":"switchpool","parameter":"1"}']);
+    expect(m.requests).toEqual(['{"command":"asc","parameter":"1"}']);
   });
 
   it('reports repairs per command', async () => {
@@ -232,6 +224,12 @@ describe('hashctl probe --command', () => {
       ['probe', m.target.key, '--command', 'summary,'],
       ['probe', m.target.key, '--command', 'summary,pools', '--param', '1'],
       ['probe', m.target.key, '--command', 'switchpool', '--param', 'one'],
+      // Writes (and commands not known as reads) go through control, never probe.
+      ['probe', m.target.key, '--command', 'restart'],
+      ['probe', m.target.key, '--command', 'summary,quit'],
+      ['probe', m.target.key, '--command', 'pools+restart'],
+      ['probe', m.target.key, '--command', 'addpool', '--param', 'stratum+tcp://pool.invalid:3333,w,x'],
+      ['probe', m.target.key, '--command', 'frobnicate'],
       ['probe', m.target.key, '10.0.0.999', '--command', 'summary'],
       ['probe', m.target.key, '--command', 'summary', '--timeout', 'soon'],
       ['probe', m.target.key, '--command', 'summary', '--wide'],
