@@ -61,6 +61,10 @@ export function parseControlOptions(
   const verify = raw.verify !== false;
   if (!verify && text('verifyTimeout') !== undefined)
     throw new UsageError('--verify-timeout and --no-verify contradict');
+  // A canary passes only when read back as done: without read-back nothing can pass, and letting
+  // a merely acknowledged write through would roll out what was never checked.
+  if (!verify && text('canary') !== undefined)
+    throw new UsageError('--canary needs read-back to judge the canary: drop --no-verify');
   return {
     targets,
     action,

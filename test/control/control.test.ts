@@ -50,6 +50,8 @@ describe('safety before any traffic', () => {
       ['addpool', 'stratum+tcp://a:3333', 'w', key, '--yes'],
       ['restart', key, '--yes', '--stagger', '10s'],
       ['raw', 'Bad|cmd', key, '--yes'],
+      // A canary without read-back could never be judged.
+      ['restart', key, '--yes', '--canary', '1', '--no-verify'],
     ]) {
       const run = await cli(['control', ...args, '--db', db()]);
       expect(run.code, args.join(' ')).toBe(2);
