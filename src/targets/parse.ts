@@ -49,7 +49,10 @@ function checkedHostname(spec: string, host: string): string {
   if (name.length > 253) bad(spec, 'host name too long');
   const labels = name.split('.');
   if (!labels.every((label) => LABEL.test(label))) bad(spec, 'not a valid host name or address');
-  if (/^\d+$/.test(labels[labels.length - 1] as string)) bad(spec, 'not a valid host name or address');
+  // A name's last label has a letter (every top-level domain does): `10.0.0.1-3-5` is a range
+  // typed wrong, not a name to ask the resolver about.
+  if (!/[a-z]/.test(labels[labels.length - 1] as string))
+    bad(spec, 'not a valid address, range or host name');
   return name;
 }
 

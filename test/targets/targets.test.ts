@@ -57,6 +57,10 @@ describe('parseTarget', () => {
       'bad_host',
       '-lead.example',
       'a..b',
+      // Ranges typed wrong: not names to ask a resolver about.
+      '127.0.50.1-3-5',
+      '10.0.0.1-2-3:4028',
+      'rig.7-9',
     ]) {
       expect(() => parseTarget(bad, 4028), bad).toThrow(UsageError);
     }
