@@ -413,11 +413,11 @@ async function renderBody(
     }
     if (key === 'STATUS' && records && records.length === 1) {
       const status = records[0] as Record<string, unknown>;
-      const parts = Object.entries(status).map(([field, v]) => `${field}=${cell(v)}`);
-      out.write(`    ${paint.dim(`${prefix}STATUS`)} ${parts.join('  ')}\n`);
+      const parts = Object.entries(status).map(([field, v]) => `${cell(field)}=${cell(v)}`);
+      out.write(`    ${paint.dim(cell(`${prefix}STATUS`))} ${parts.join('  ')}\n`);
       continue;
     }
-    out.write(`    ${paint.bold(`${prefix}${key}`)}\n`);
+    out.write(`    ${paint.bold(cell(`${prefix}${key}`))}\n`);
     if (records && records.length === 1) {
       writeFields(out, Object.entries(records[0] as Record<string, unknown>), paint);
     } else if (records && records.length > 0) {
@@ -425,13 +425,13 @@ async function renderBody(
       if (records.length <= 4) {
         // Few records: one column per record reads better than a very wide table.
         const head = ['field', ...records.map((_, i) => `#${i}`)];
-        const rows = keys.map((field) => [field, ...records.map((record) => cell(record[field]))]);
+        const rows = keys.map((field) => [cell(field), ...records.map((record) => cell(record[field]))]);
         await writeTable(out, head, rows, { tty: true });
       } else {
         const shown = keys.slice(0, 10);
         await writeTable(
           out,
-          shown,
+          shown.map((field) => cell(field)),
           records.map((record) => shown.map((field) => cell(record[field]))),
           { tty: true },
         );

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseTimerDuration } from '../util/duration.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
@@ -210,7 +211,8 @@ async function writeResultsTable(results: ScanResult[], globals: GlobalOptions, 
     r.make ?? '',
     r.model ?? '',
     firmwareText(r),
-    (r.reason ?? '').replace(/\s+/g, ' '),
+    // A peer's words (an HTTP status line, a banner): strictly visible, colour codes included.
+    terminalSafe((r.reason ?? '').replace(/\s+/g, ' '), true),
   ]);
   if (tty && rows.length === 0) return;
   await writeTable(ctx.stdout, ['host', 'port', 'outcome', 'make', 'model', 'firmware', 'reason'], rows, {

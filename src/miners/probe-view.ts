@@ -3,10 +3,11 @@
 // thermal-facts.md §6 (chip 95/105 °C, board 75/80 °C). --json prints the per-target objects of
 // hashctl.md §3 with the snapshot under "snapshot".
 import type { MinerClient } from '../cgminer/types.js';
-import type { Context } from '../context.js';
 import type { GlobalOptions } from '../commands/shared.js';
+import type { Context } from '../context.js';
 import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
+import { terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import type { Snapshot } from './types.js';
 
@@ -207,7 +208,10 @@ function columns(
         s.errors.length === 0
           ? ''
           : paint.yellow(
-              [...new Set(s.errors.map((e) => (e.code === null ? e.message : String(e.code))))].join(' '),
+              terminalSafe(
+                [...new Set(s.errors.map((e) => (e.code === null ? e.message : String(e.code))))].join(' '),
+                true,
+              ),
             ),
     },
   ];
@@ -316,7 +320,8 @@ export async function runSnapshotProbe(
         if (row.snapshot === null || !column) {
           // The first data column carries the failure so the row still says why.
           return i === fields.findIndex((f) => f !== 'target')
-            ? paint.red(`${row.error?.kind ?? 'error'}: ${row.error?.message ?? ''}`)
+            ? // What the miner said, strictly visible: only hashctl's own red may paint the cell.
+              paint.red(`${row.error?.kind ?? 'error'}: ${terminalSafe(row.error?.message ?? '', true)}`)
             : '';
         }
         return column.cell(row.snapshot, paint);

@@ -113,6 +113,35 @@ describe('probe against hostile peers', () => {
     expect(run.stdout + run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 
+  it("shows a miner's own colour codes as text, on a TTY and in a pipe: a failure cannot paint itself green", async () => {
+    const green = 'A\u001b[8mHIDDEN\u001b[28m \u001b[32mOK\u001b[0m';
+    const failing = await startFakeMiner({
+      kind: 'reply',
+      bytes: JSON.stringify({ STATUS: [{ STATUS: 'E', Code: 14, Msg: green }] }),
+    });
+    const keyed = await startFakeMiner({
+      kind: 'reply',
+      bytes: JSON.stringify({
+        STATUS: [{ STATUS: 'S', Msg: 'ok' }],
+        [`VER\u001b[32mSION`]: [{ [`Ty\u001b[0mpe`]: 'S19', CGMiner: '4.9.2' }],
+        id: 1,
+      }),
+    });
+    miners.push(failing, keyed);
+    for (const [args, env] of [
+      [['probe', failing.target.key], {}],
+      [['probe', failing.target.key], { HASHCTL_FORMAT: 'table' }],
+      [['probe', keyed.target.key, '--command', 'version'], {}],
+      [['probe', keyed.target.key, '--command', 'version'], { HASHCTL_FORMAT: 'table' }],
+    ] as const) {
+      const run = await runHashctl([...args, '--timeout', '1s', '--retries', '0'], env);
+      const label = `${args.join(' ')} ${JSON.stringify(env)}`;
+      // NO_COLOR: any ESC at all would be the miner's.
+      expect(run.stdout + run.stderr, label).not.toMatch(/\u001b/);
+      expect(run.stdout, label).toContain('\\x1b[');
+    }
+  });
+
   it('survives a reply listing 200,000 fans: a row, not a crash', async () => {
     const device: Record<string, unknown> = { STATS: 0, 'GHS 5s': 100000, fan_num: 200_000 };
     for (let i = 1; i <= 200_000; i++) device[`fan${i}`] = 5000;
