@@ -82,7 +82,7 @@ export function parseControlOptions(
   };
 }
 
-async function readPasswordFile(
+export async function readPasswordFile(
   file: string,
   ctx: Context,
   flag = '--password-file',

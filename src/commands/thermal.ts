@@ -37,6 +37,8 @@ export interface ThermalProtectFlags {
   yes: boolean;
   cooldownMs: number;
   verifyTimeoutMs: number;
+  /** File whose first line is the Whatsminer admin password (pausing a Whatsminer needs it). */
+  adminPasswordFile: string | null;
 }
 
 export interface ThermalPostureOptions extends ThermalCommonOptions {
@@ -257,6 +259,7 @@ async function runProtection(
       );
     }
   }
+  const adminPassword = await protectAdminPassword(flags, ctx);
   const client = await clientFromGlobals(globals, ctx);
   try {
     return await protectMiners(
@@ -282,12 +285,41 @@ async function runProtection(
         store,
         site,
         actor: actorName(ctx.env),
+        ...(adminPassword ? { adminPassword } : {}),
       },
       ctx,
     );
   } finally {
     store?.close();
   }
+}
+
+/**
+ * The Whatsminer admin password for --protect, as `control pause` gets it: the file (read now, an
+ * unreadable one is exit 2 before any traffic), else a terminal asked once, else none (those
+ * miners are skipped and say why). From cron, the file is the only way.
+ */
+async function protectAdminPassword(
+  flags: ThermalProtectFlags,
+  ctx: Context,
+): Promise<(() => Promise<string | null>) | undefined> {
+  if (flags.dryRun) return undefined;
+  if (flags.adminPasswordFile !== null) {
+    const { readPasswordFile } = await import('./control.js');
+    const password = await readPasswordFile(
+      flags.adminPasswordFile,
+      ctx,
+      '--admin-password-file',
+      'give the Whatsminer admin password on its first line',
+    );
+    return () => Promise.resolve(password);
+  }
+  if (ctx.stdin.isTTY !== true) return undefined;
+  return async () => {
+    const { askPassword } = await import('../control/prompt.js');
+    const password = await askPassword(ctx, 'Whatsminer admin password: ');
+    return password === '' ? null : password;
+  };
 }
 
 async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<void> {
@@ -635,10 +667,15 @@ export function parseThermalCheckOptions(
   if (fromDb && targets.length > 0) throw new UsageError('give either TARGETS or --from-db, not both');
   if (!fromDb && targets.length === 0)
     throw new UsageError('name the miners to check (TARGETS) or use --from-db');
-  const protectFlags = ['yes', 'dryRun', 'cooldown', 'verifyTimeout'].filter((key) => raw[key] !== undefined);
+  const protectFlags = ['yes', 'dryRun', 'cooldown', 'verifyTimeout', 'adminPasswordFile'].filter(
+    (key) => raw[key] !== undefined,
+  );
   if (raw.protect !== true && protectFlags.length > 0) {
-    throw new UsageError('--yes, --dry-run, --cooldown and --verify-timeout go with --protect');
+    throw new UsageError(
+      '--yes, --dry-run, --cooldown, --verify-timeout and --admin-password-file go with --protect',
+    );
   }
+  if (raw.adminPasswordFile === '') throw new UsageError('--admin-password-file needs a file name');
   if (raw.protect === true && fromDb) {
     throw new UsageError('--protect acts on live readings: name the miners (TARGETS) instead of --from-db');
   }
@@ -652,6 +689,7 @@ export function parseThermalCheckOptions(
             raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
             '--verify-timeout',
           ),
+          adminPasswordFile: optionalText(raw.adminPasswordFile) ?? null,
         }
       : null;
   return {
@@ -696,6 +734,10 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--dry-run', 'with --protect: print the pause requests; send nothing')
     .option('--cooldown <duration>', 'with --protect: pause a miner at most once per this (default 30m)')
     .option('--verify-timeout <duration>', 'with --protect: how long to read back the pause (default 30s)')
+    .option(
+      '--admin-password-file <file>',
+      'with --protect: file whose first line is the Whatsminer admin password (pausing one needs it)',
+    )
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       env.exit(await runThermalCheck(parseThermalCheckOptions(targets, raw), globals, env.ctx));

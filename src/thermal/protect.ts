@@ -28,6 +28,8 @@ export interface ProtectOptions {
   /** Site for miners the store has not seen yet. */
   site: string | null;
   actor: string;
+  /** The Whatsminer admin password, asked once when a Whatsminer is to be paused (as control's). */
+  adminPassword?: () => Promise<string | null>;
 }
 
 export interface ProtectOutcome {
@@ -122,6 +124,7 @@ export async function protectMiners(
       log,
       actor: options.actor,
       source: PROTECT_SOURCE,
+      ...(options.adminPassword ? { adminPassword: options.adminPassword } : {}),
     },
     ctx,
   );

@@ -430,6 +430,39 @@ describe('thermal check with a store', () => {
     }
   });
 
+  it('--protect pauses a critical Whatsminer from cron with --admin-password-file', async () => {
+    const farm = await startFarm({
+      profile: 'whatsminer',
+      count: 1,
+      seed: 5,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 45,
+      writes: 'allow',
+    });
+    try {
+      const miner = farm.miners[0]!;
+      const pw = path.join(dir, 'admin.pw');
+      fs.writeFileSync(pw, `${miner.state.adminPassword ?? 'admin'}\n`, { mode: 0o600 });
+      const base = [...farm.inventory(), '--protect', '--yes', '--verify-timeout', '5s'];
+      // Without the password (cron has no terminal to ask on): skipped, and it says why.
+      const without = await check([...base, '--db', path.join(dir, 'a.db')]);
+      expect(without.json.results[0]?.status).toBe('critical');
+      expect(miner.state.sleeping).toBe(false);
+      expect(without.err + JSON.stringify(without.json)).toMatch(/--admin-password-file/);
+      const withFile = await check([...base, '--db', path.join(dir, 'b.db'), '--admin-password-file', pw]);
+      expect(withFile.code).toBe(3);
+      expect(miner.state.sleeping).toBe(true);
+      // The flag belongs to --protect.
+      const ctx = memoryContext();
+      expect(await runCli(['thermal', 'check', ...farm.inventory(), '--admin-password-file', pw], ctx)).toBe(
+        2,
+      );
+    } finally {
+      await farm.stop();
+    }
+  });
+
   it('--from-db judges by the firmware limits collect stored, as a live check does, and logs no false recovery', async () => {
     const farm = await startFarm({
       profile: 'braiins-os',
