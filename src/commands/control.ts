@@ -5,12 +5,12 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { CapabilityResult } from '../control/capabilities.js';
 import type { ControlAction, ControlRun, TargetControlResult } from '../control/types.js';
-import { EXIT, UsageError, errorMessage } from '../errors.js';
+import { EXIT, errorMessage, UsageError } from '../errors.js';
+import { perTargetJson } from '../output/render.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
-import { perTargetJson } from '../output/render.js';
 
 export interface ControlCommandOptions {
   targets: string[];
@@ -82,7 +82,7 @@ export function parseControlOptions(
   };
 }
 
-export async function readPasswordFile(
+async function readPasswordFile(
   file: string,
   ctx: Context,
   flag = '--password-file',
@@ -113,9 +113,17 @@ async function adminPasswordSource(
   ctx: Context,
 ): Promise<(() => Promise<string | null>) | undefined> {
   if (!ADMIN_PASSWORD_ACTIONS.has(opts.action.name) || opts.dryRun) return undefined;
-  if (opts.adminPasswordFile !== null) {
+  return whatsminerPasswordSource(opts.adminPasswordFile, ctx);
+}
+
+/** `--admin-password-file` read now, else a terminal asked when needed, else none (control, thermal --protect). */
+export async function whatsminerPasswordSource(
+  file: string | null,
+  ctx: Context,
+): Promise<(() => Promise<string | null>) | undefined> {
+  if (file !== null) {
     const password = await readPasswordFile(
-      opts.adminPasswordFile,
+      file,
       ctx,
       '--admin-password-file',
       'give the Whatsminer admin password on its first line',

@@ -6,15 +6,15 @@
 // when the firmware's own limits could not be (check says so in the result and keeps its exit code).
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { EXIT, StoreError, UsageError, errorMessage } from '../errors.js';
-import { parseDuration, parseTimerDuration } from '../util/duration.js';
-import type { Target } from '../targets/types.js';
+import { EXIT, errorMessage, StoreError, UsageError } from '../errors.js';
 import type { Store } from '../store/open.js';
+import type { Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
-import type { ProtectReport } from '../thermal/protect.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
+import type { ProtectReport } from '../thermal/protect.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
+import { parseDuration, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -304,22 +304,8 @@ async function protectAdminPassword(
   ctx: Context,
 ): Promise<(() => Promise<string | null>) | undefined> {
   if (flags.dryRun) return undefined;
-  if (flags.adminPasswordFile !== null) {
-    const { readPasswordFile } = await import('./control.js');
-    const password = await readPasswordFile(
-      flags.adminPasswordFile,
-      ctx,
-      '--admin-password-file',
-      'give the Whatsminer admin password on its first line',
-    );
-    return () => Promise.resolve(password);
-  }
-  if (ctx.stdin.isTTY !== true) return undefined;
-  return async () => {
-    const { askPassword } = await import('../control/prompt.js');
-    const password = await askPassword(ctx, 'Whatsminer admin password: ');
-    return password === '' ? null : password;
-  };
+  const { whatsminerPasswordSource } = await import('./control.js');
+  return whatsminerPasswordSource(flags.adminPasswordFile, ctx);
 }
 
 async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<void> {
