@@ -148,15 +148,10 @@ export async function runCollect(
     if (!globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(message)}\n`);
   };
   // A host name and its address are one miner: polled once, by the name listed first.
-  const { distinctMiners } = await import('../targets/resolve.js');
+  const { distinctMiners, droppedNote } = await import('../targets/resolve.js');
   const distinct = await distinctMiners(targets);
-  if (distinct && distinct.dropped.length > 0) {
-    const [{ target, sameAs }] = distinct.dropped as [(typeof distinct.dropped)[number]];
-    const more = distinct.dropped.length - 1;
-    note(
-      `${target.key} is the miner ${sameAs.key} already names: polled once${more > 0 ? ` (and ${more} more target${more === 1 ? '' : 's'} like it)` : ''}`,
-    );
-  }
+  const dropped = distinct && droppedNote(distinct.dropped, 'polled once');
+  if (dropped) note(dropped);
   const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import type { DecodedReply, MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
+import type { ProbeTargets } from '../miners/probe-view.js';
 import type { Palette } from '../output/render.js';
 import { oneLine, terminalSafe } from '../output/terminal.js';
-import type { TargetSet } from '../targets/set.js';
 import type { Target } from '../targets/types.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import type { GlobalOptions, RegisterCommand } from './shared.js';
@@ -85,7 +85,20 @@ export async function parseProbeOptions(
 }
 
 export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const targets = await targetsFromSpecs(opts.targets, globals, ctx);
+  const listed = await targetsFromSpecs(opts.targets, globals, ctx);
+  // A host name and its address are one miner (as in collect and control): asked once.
+  const { distinctMiners, droppedNote } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(listed);
+  const dropped = distinct && droppedNote(distinct.dropped, 'probed once');
+  if (dropped && !globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(dropped)}\n`);
+  const targets: ProbeTargets =
+    distinct === null
+      ? listed
+      : {
+          count: distinct.targets.length,
+          singleHost: listed.singleHost,
+          [Symbol.iterator]: () => distinct.targets[Symbol.iterator](),
+        };
   if (opts.commands === null && opts.dumpDir === null) {
     const { runSnapshotProbe } = await import('../miners/probe-view.js');
     return runSnapshotProbe(targets, { wide: opts.wide, fields: opts.fields }, globals, ctx, () =>
@@ -96,7 +109,7 @@ export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: 
 }
 
 async function runRawProbe(
-  targets: TargetSet,
+  targets: ProbeTargets,
   commands: string[],
   opts: ProbeOptions,
   globals: GlobalOptions,

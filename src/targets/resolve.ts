@@ -72,3 +72,11 @@ export async function distinctMiners(
   }
   return { targets: kept, dropped };
 }
+
+/** One line on the targets left out (`done`: what the kept one got, e.g. "polled once"), or null. */
+export function droppedNote(dropped: DistinctTargets['dropped'], done: string): string | null {
+  const [first] = dropped;
+  if (!first) return null;
+  const more = dropped.length - 1;
+  return `${first.target.key} is the miner ${first.sameAs.key} already names: ${done}${more > 0 ? ` (and ${more} more target${more === 1 ? '' : 's'} like it)` : ''}`;
+}

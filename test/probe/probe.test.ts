@@ -111,6 +111,26 @@ describe('hashctl probe --command', () => {
     expect(m.requests).toEqual(['{"command":"summary+pools"}']);
   });
 
+  it('probes a miner listed under its address and as localhost once', async () => {
+    const m = await miner({ kind: 'reply', bytes: SUMMARY });
+    const run = await runHashctl([
+      'probe',
+      m.target.key,
+      `localhost:${m.port}`,
+      '--command',
+      'summary',
+      '--json',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(0);
+    expect(m.connections).toBe(1);
+    expect(JSON.parse(run.stdout).results).toHaveLength(1);
+    expect(run.stderr).toContain(
+      `localhost:${m.port} is the miner ${m.target.key} already names: probed once`,
+    );
+  });
+
   it('passes --param to the single command', async () => {
     const m = await miner({
       kind: 'reply',
