@@ -160,14 +160,20 @@ export async function runScan(
   } else {
     await writeResultsTable(results, globals, ctx);
   }
-  if (outFile !== null) {
+  // Ctrl-C mid-scan: a farm's inventory from an earlier full scan is worth more than this part of
+  // one, so an existing file is left as it was (the partial results are printed above).
+  const { existsSync } = await import('node:fs');
+  const keepOld = outFile !== null && summary.interrupted && existsSync(outFile);
+  if (outFile !== null && !keepOld) {
     const inventory = scanLib.buildInventory(results, new Date(ctx.now()));
     // Atomic: `collect @FILE` never reads half an inventory.
     await writeOutFile(outFile, `${JSON.stringify(inventory, null, 2)}\n`, opts.outFile ?? outFile);
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
-    if (opts.outFile !== null)
+    if (keepOld)
+      ctx.stderr.write(`hashctl: ${opts.outFile} left as it was: this scan was interrupted\n`);
+    else if (opts.outFile !== null)
       ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
     if (summary.interrupted)
       ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');

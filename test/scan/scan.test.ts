@@ -284,6 +284,19 @@ describe('hashctl scan', () => {
     expect(report.results.map((r) => r.port)).toEqual([miners[0]!.port]);
   });
 
+  it('on Ctrl-C leaves an existing --out inventory as it was', async () => {
+    if (!dir) dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
+    const out = join(dir, 'farm-kept.json');
+    await writeFile(out, 'the full inventory of an earlier scan\n');
+    const controller = new AbortController();
+    controller.abort();
+    const ctx = memoryContext({ signal: controller.signal });
+    const code = await runCli(['scan', '127.0.0.1', '--port', String(miners[0]!.port), '--out', out], ctx);
+    expect(code).toBe(130);
+    expect(await readFile(out, 'utf8')).toBe('the full inventory of an earlier scan\n');
+    expect(ctx.err()).toContain('left as it was: this scan was interrupted');
+  });
+
   it('draws progress on a TTY stderr only, and a table on a TTY stdout', async () => {
     const first = miners[0] as Miner;
     const ports = `${first.port},${silent.port}`;
