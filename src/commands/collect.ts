@@ -149,7 +149,7 @@ export async function runCollect(
   };
   // A host name and its address are one miner: polled once, by the name listed first.
   const { distinctMiners, droppedNote } = await import('../targets/resolve.js');
-  const distinct = await distinctMiners(targets);
+  const distinct = await distinctMiners(targets, { timeoutMs: opts.timeoutMs });
   const dropped = distinct && droppedNote(distinct.dropped, 'polled once');
   if (dropped) note(dropped);
   const polled: Iterable<Target> = distinct?.targets ?? targets;

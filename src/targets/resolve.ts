@@ -28,6 +28,32 @@ export async function resolvedHosts(host: string): Promise<string[]> {
   }
 }
 
+/** How long the names are given to resolve before the run goes on without knowing. */
+const DEFAULT_RESOLVE_MS = 5000;
+
+/**
+ * A resolver that answers within `ms`: a resolver that is down (getaddrinfo retries for many
+ * seconds per name) must not hold a cron run's first poll back. A name not resolved in time is
+ * kept as it is, as one that does not resolve.
+ */
+function bounded(resolve: ResolveHost, ms: number): ResolveHost {
+  return (host) =>
+    new Promise((done) => {
+      const timer = setTimeout(() => done([host.toLowerCase()]), ms);
+      timer.unref?.();
+      resolve(host).then(
+        (hosts) => {
+          clearTimeout(timer);
+          done(hosts);
+        },
+        () => {
+          clearTimeout(timer);
+          done([host.toLowerCase()]);
+        },
+      );
+    });
+}
+
 export interface DistinctTargets {
   targets: Target[];
   /** Targets left out, each with the one listed before it that names the same miner. */
@@ -39,9 +65,12 @@ export interface DistinctTargets {
  * every target is an address (nothing to resolve: keys already tell miners apart).
  */
 export async function distinctMiners(
-  targets: Iterable<Target>,
-  resolve: ResolveHost = resolvedHosts,
+  targets: Iterable<Target> & { count?: number },
+  options: { resolve?: ResolveHost; timeoutMs?: number } = {},
 ): Promise<DistinctTargets | null> {
+  // One target cannot name a miner twice: not worth a lookup before the poll makes its own.
+  if (targets.count !== undefined && targets.count < 2) return null;
+  const resolve = bounded(options.resolve ?? resolvedHosts, options.timeoutMs ?? DEFAULT_RESOLVE_MS);
   let named = false;
   for (const target of targets) {
     if (isIP(target.host) === 0) {

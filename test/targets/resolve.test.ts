@@ -14,9 +14,11 @@ const resolve = async (host: string) => names[host] ?? [host];
 describe('distinctMiners', () => {
   it('is null when every target is an address: nothing to resolve', async () => {
     let asked = 0;
-    const result = await distinctMiners([t('127.0.0.1'), t('::1')], async (h) => {
-      asked++;
-      return [h];
+    const result = await distinctMiners([t('127.0.0.1'), t('::1')], {
+      resolve: async (h) => {
+        asked++;
+        return [h];
+      },
     });
     expect(result).toBeNull();
     expect(asked).toBe(0);
@@ -32,7 +34,7 @@ describe('distinctMiners', () => {
         t('dual.farm'),
         t('127.0.0.9'),
       ],
-      resolve,
+      { resolve },
     );
     expect(result?.targets.map((x) => x.key)).toEqual([
       '127.0.0.5:4028',
@@ -47,9 +49,39 @@ describe('distinctMiners', () => {
   });
 
   it('keeps a name that does not resolve (its poll fails and says why)', async () => {
-    const result = await distinctMiners([t('127.0.0.1'), t('nowhere.invalid')], async (h) => [h]);
+    const result = await distinctMiners([t('127.0.0.1'), t('nowhere.invalid')], {
+      resolve: async (h) => [h],
+    });
     expect(result?.targets.map((x) => x.key)).toEqual(['127.0.0.1:4028', 'nowhere.invalid:4028']);
     expect(result?.dropped).toEqual([]);
+  });
+});
+
+describe('distinctMiners with a resolver that is down', () => {
+  it('goes on after the timeout, keeping the names it could not resolve', async () => {
+    const hung = () => new Promise<string[]>(() => {});
+    const result = await distinctMiners([t('127.0.0.5'), t('rig-1.farm'), t('rig-2.farm')], {
+      resolve: hung,
+      timeoutMs: 50,
+    });
+    expect(result?.targets.map((x) => x.key)).toEqual([
+      '127.0.0.5:4028',
+      'rig-1.farm:4028',
+      'rig-2.farm:4028',
+    ]);
+  });
+
+  it('asks nothing for a single target', async () => {
+    let asked = 0;
+    const one = Object.assign([t('rig-1.farm')], { count: 1 });
+    const result = await distinctMiners(one, {
+      resolve: async (h) => {
+        asked++;
+        return [h];
+      },
+    });
+    expect(result).toBeNull();
+    expect(asked).toBe(0);
   });
 });
 
