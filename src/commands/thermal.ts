@@ -139,6 +139,8 @@ export async function runThermalCheck(
   if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && ctx.stdin.isTTY !== true) {
     throw new UsageError('--protect sends writes: pass --yes (stdin is not a terminal) or --dry-run');
   }
+  // Read now: an unreadable password file is exit 2 before any traffic and before the store.
+  const adminPassword = opts.protect ? await protectAdminPassword(opts.protect, ctx) : undefined;
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const useStore = opts.fromDb || opts.db !== undefined;
@@ -198,7 +200,7 @@ export async function runThermalCheck(
   await warnUnmatchedModels(loaded, sources ?? storedSources, globals, ctx);
   const summary = summarize(results, opts.failOn);
   const protect = opts.protect
-    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx)
+    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx, adminPassword)
     : null;
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
@@ -243,6 +245,7 @@ async function runProtection(
   site: string | null,
   globals: GlobalOptions,
   ctx: Context,
+  adminPassword: (() => Promise<string | null>) | undefined,
 ): Promise<ProtectReport> {
   const { protectMiners } = await import('../thermal/protect.js');
   const { actorName, confirmOnTty } = await import('../control/prompt.js');
@@ -259,7 +262,6 @@ async function runProtection(
       );
     }
   }
-  const adminPassword = await protectAdminPassword(flags, ctx);
   const client = await clientFromGlobals(globals, ctx);
   try {
     return await protectMiners(

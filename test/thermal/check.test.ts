@@ -453,6 +453,17 @@ describe('thermal check with a store', () => {
       const withFile = await check([...base, '--db', path.join(dir, 'b.db'), '--admin-password-file', pw]);
       expect(withFile.code).toBe(3);
       expect(miner.state.sleeping).toBe(true);
+      // An unreadable password file: exit 2 before any traffic.
+      const asked = miner.received().length;
+      const missing = memoryContext();
+      expect(
+        await runCli(
+          ['thermal', 'check', ...base, '--admin-password-file', path.join(dir, 'none.pw')],
+          missing,
+        ),
+      ).toBe(2);
+      expect(missing.err()).toMatch(/^hashctl: cannot read --admin-password-file '.*none\.pw': ENOENT\n$/);
+      expect(miner.received().length).toBe(asked);
       // The flag belongs to --protect.
       const ctx = memoryContext();
       expect(await runCli(['thermal', 'check', ...farm.inventory(), '--admin-password-file', pw], ctx)).toBe(
