@@ -18,6 +18,58 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
   return Math.round(Math.min(policy.maxMs, Math.max(0, base + spread)));
 }
 
+const MONTHS = 'Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec';
+const CLOCK = String.raw`(\d{2}):(\d{2}):(\d{2})`;
+/** A two-digit year more than 50 years ahead of `now` is of the past century (RFC 9110 §5.6.7). */
+function fullYear(twoDigits: number, now: number): number {
+  const year = 2000 + twoDigits;
+  return year > new Date(now).getUTCFullYear() + 50 ? year - 100 : year;
+}
+
+/** The three HTTP-date forms of RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850, asctime. */
+const HTTP_DATES: {
+  pattern: RegExp;
+  fields: (m: RegExpExecArray, now: number) => [string, string, string, string];
+}[] = [
+  {
+    pattern: new RegExp(
+      String.raw`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (${MONTHS}) (\d{4}) ${CLOCK} GMT$`,
+    ),
+    fields: (m) => [m[3] ?? '', m[2] ?? '', m[1] ?? '', `${m[4]}:${m[5]}:${m[6]}`],
+  },
+  {
+    pattern: new RegExp(
+      String.raw`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(${MONTHS})-(\d{2}) ${CLOCK} GMT$`,
+    ),
+    fields: (m, now) => [
+      String(fullYear(Number(m[3]), now)),
+      m[2] ?? '',
+      m[1] ?? '',
+      `${m[4]}:${m[5]}:${m[6]}`,
+    ],
+  },
+  {
+    pattern: new RegExp(
+      String.raw`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (${MONTHS}) ( \d|\d{2}) ${CLOCK} (\d{4})$`,
+    ),
+    fields: (m) => [m[6] ?? '', m[1] ?? '', (m[2] ?? '').trim().padStart(2, '0'), `${m[3]}:${m[4]}:${m[5]}`],
+  },
+];
+
+/** An HTTP-date as epoch milliseconds, or null: Date.parse alone accepts almost any text. */
+function parseHttpDate(text: string, now: number): number | null {
+  for (const { pattern, fields } of HTTP_DATES) {
+    const match = pattern.exec(text);
+    if (!match) continue;
+    const [year, month, day, clock] = fields(match, now);
+    const at = Date.parse(`${day} ${month} ${year} ${clock} GMT`);
+    // Date.parse rolls 31 Feb over into March; a date that does not round-trip is not a date.
+    if (!Number.isFinite(at) || new Date(at).getUTCDate() !== Number(day)) return null;
+    return at;
+  }
+  return null;
+}
+
 /**
  * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
  * null when absent or unreadable, so the caller falls back to its own backoff.
@@ -26,9 +78,6 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return null;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // Date.parse accepts many shapes; an HTTP date always names a weekday or month in letters.
-  if (!/[a-z]/i.test(text)) return null;
-  const at = Date.parse(text);
-  if (!Number.isFinite(at)) return null;
-  return Math.max(0, at - now);
+  const at = parseHttpDate(text, now);
+  return at === null ? null : Math.max(0, at - now);
 }

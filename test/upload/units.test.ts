@@ -39,6 +39,18 @@ describe('parseRetryAfter', () => {
     for (const bad of [undefined, '', '-5', '1.5', 'soon', '2025-01-01'])
       expect(parseRetryAfter(bad, now)).toBeNull();
   });
+
+  it('reads the obsolete RFC 850 and asctime forms, with the two-digit year pivot', () => {
+    expect(parseRetryAfter('Wednesday, 01-Jan-25 00:01:00 GMT', now)).toBe(60_000);
+    expect(parseRetryAfter('Wed Jan  1 00:00:10 2025', now)).toBe(10_000);
+    // 94 is 1994, not 2094: long past, so no wait at all.
+    expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(0);
+  });
+
+  it('does not read text Date.parse would take for a date (an hour-long deferral out of junk)', () => {
+    for (const junk of ['later 2030', 'Jan 2030', 'Monday 5', 'a 1', 'Wed, 31 Feb 2025 00:00:30 GMT'])
+      expect(parseRetryAfter(junk, now)).toBeNull();
+  });
 });
 
 describe('classifyStatus', () => {
