@@ -3,7 +3,8 @@
 // classes.<cooling> < sites.<id> < models.<model> < miners.<host[:port]>.
 import { z } from 'zod';
 import { unknownKeyMessage } from '../config/suggest.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { parseTarget } from '../targets/parse.js';
 import { CHIP_DEFAULTS, CLASS_DEFAULTS, identitySnapshot, MODEL_RULES } from './limits.js';
 import {
   COOLING_CLASSES,
@@ -238,8 +239,42 @@ function checkModelKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void 
   }
 }
 
+/**
+ * `miners` keys are matched against a miner's `host:port` or host, so a key that is not one miner
+ * address (a range, a CIDR, a port out of range, "S19 rack 3") could never apply: it is refused
+ * rather than left to fall back to the defaults without a word. Two keys for one miner would
+ * leave one unused.
+ */
+function checkMinerKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(config.miners ?? {})) {
+    let canonical: string;
+    try {
+      const target = parseTarget(key, 0); // port 0: none written (a written one is 1-65535)
+      canonical = target.port === 0 ? target.host : target.key;
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['miners', key],
+        message: `is not one miner address: ${error.message.replace(/^invalid target '.*': /s, '')} (write HOST or HOST:PORT, as probe shows the miner)`,
+      });
+      continue;
+    }
+    const other = seen.get(canonical.toLowerCase());
+    if (other !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['miners', key],
+        message: `names the same miner as miners.${other}`,
+      });
+    else seen.set(canonical.toLowerCase(), key);
+  }
+}
+
 export const thermalConfigSchema = thermalConfigObject.superRefine((config, ctx) => {
   checkModelKeys(config, ctx);
+  checkMinerKeys(config, ctx);
   checkMergedOrder(config, ctx);
 });
 

@@ -287,6 +287,22 @@ describe('thermal config validation', () => {
     );
   });
 
+  it('refuses miner keys that cannot be one miner, and two keys for one miner', () => {
+    expect(failure({ miners: { '10.0.0.1-20': {} } }).message).toMatch(
+      /^thermal\.miners\.10\.0\.0\.1-20: is not one miner address: /,
+    );
+    expect(failure({ miners: { '10.0.0.0/24': {} } }).message).toMatch(/is not one miner address/);
+    expect(failure({ miners: { '10.0.0.5:99999': {} } }).message).toMatch(/port 99999 is out of range/);
+    expect(failure({ miners: { 'S19 rack 3': {} } }).message).toMatch(/is not one miner address/);
+    expect(failure({ miners: { 'RIG-7:4028': {}, 'rig-7:4028': {} } }).message).toBe(
+      'thermal.miners.rig-7:4028: names the same miner as miners.RIG-7:4028',
+    );
+    const config = parseThermalConfig({
+      miners: { '10.0.0.5': {}, '10.0.0.5:4029': {}, 'rig-7': {}, '[::1]:4029': {} },
+    });
+    expect(Object.keys(config.miners ?? {})).toHaveLength(4);
+  });
+
   it('refuses a bad cooling class and a negative margin', () => {
     expect(failure({ sites: { A: { cooling: 'oil' } } }).message).toMatch(/^thermal\.sites\.A\.cooling: /);
     expect(failure({ margin_c: -1 }).message).toMatch(/^thermal\.margin_c: /);
