@@ -523,8 +523,11 @@ export async function runControlAction(
     const elapsed = ctx.now() - started;
     return {
       confirmed: false,
-      // Cut short by Ctrl-C: the time it had, not the whole --verify-timeout.
-      detail: `not confirmed within ${formatDuration(ctx.signal.aborted ? elapsed : options.verifyTimeoutMs)}: ${detail}`,
+      // Cut short by Ctrl-C: the time it had, not the whole --verify-timeout, and why it stopped
+      // ("not confirmed within 1ms" read as a miner that failed the check).
+      detail: ctx.signal.aborted
+        ? `not confirmed: read-back interrupted after ${formatDuration(elapsed)}${['read-back interrupted', 'no read-back yet'].includes(detail) ? '' : ` (last check: ${detail})`}`
+        : `not confirmed within ${formatDuration(options.verifyTimeoutMs)}: ${detail}`,
       checks,
       elapsed_ms: elapsed,
     };

@@ -245,7 +245,7 @@ describe('Ctrl-C', () => {
     expect(doc).toMatchObject({ target: key, ok: false, result: 'unknown', error: { kind: 'unverified' } });
     // The time the read-back had before Ctrl-C, not the whole --verify-timeout.
     expect((doc as { error: { message: string } }).error.message).toMatch(
-      /^not confirmed within \d+(ms|s): /,
+      /^not confirmed: read-back interrupted after \d+(ms|s)( \(last check: .+\))?$/,
     );
     expect((doc as { error: { message: string } }).error.message).not.toContain('within 20s');
   });
