@@ -73,8 +73,21 @@ export function bool(value: unknown): boolean | null {
 const TEMP_MIN_C = -40;
 const TEMP_MAX_C = 250;
 
-/** A temperature in °C, or null for the sentinels: 0 (sensor absent), -273, and impossible values. */
+/**
+ * A chip, board or outlet temperature in °C, or null for the sentinels: 0 (sensor absent), -1
+ * (a sensor the firmware could not read: `"temp_chip2":"-1--1--1--1"`), -273, and impossible
+ * values. A board that hashes is never at -1 °C.
+ */
 export function temp(value: unknown): number | null {
+  const n = ambientTemp(value);
+  return n === -1 ? null : n;
+}
+
+/**
+ * An inlet (ambient, intake, coolant-in) temperature: as temp, but -1 °C is kept, because it can be
+ * the weather at a cold site and the inlet_low limits are judged on it.
+ */
+export function ambientTemp(value: unknown): number | null {
   const n = num(value);
   if (n === null || n === 0 || n < TEMP_MIN_C || n > TEMP_MAX_C) return null;
   return n;

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/miners/normalize.js';
+import { evaluateThermal } from '../../src/thermal/evaluate.js';
+import { effectiveLimits } from '../../src/thermal/limits.js';
 import { reply } from '../fixtures/miners/replies.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
@@ -279,6 +281,104 @@ describe('models outside the samples', () => {
       [2, 5160],
       [3, 5070],
       [4, 5040],
+    ]);
+  });
+
+  it('every fan at 0 rpm while the boards hash is a stopped fan set, judged critical on air; asleep it is no fans', () => {
+    const s19jPro = (ghs: number, extra: Record<string, unknown> = {}) =>
+      normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [
+            { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
+            {
+              STATS: 0,
+              ID: 'BTM_SOC0',
+              'GHS 5s': ghs,
+              'GHS av': ghs,
+              rate_unit: 'GH',
+              fan_num: 4,
+              fan1: 0,
+              fan2: 0,
+              fan3: 0,
+              fan4: 0,
+              chain_acn1: 126,
+              chain_rate1: String(ghs),
+              temp2_1: 72,
+              temp1: 60,
+              ...extra,
+            },
+          ],
+        }),
+      });
+    const hashing = s19jPro(102_000);
+    expect(hashing.fans).toEqual([1, 2, 3, 4].map((index) => ({ index, rpm: 0 })));
+    const evaluation = evaluateThermal(hashing, effectiveLimits(hashing));
+    expect(evaluation.status).toBe('critical');
+    expect(evaluation.reasons[0]?.metric).toBe('fans_failed');
+    // Not hashing (stopped, or asleep): no fan to judge, as before.
+    expect(s19jPro(0).fans).toEqual([]);
+    // Immersion is told by configuration: tagged, the same readings are not a fan alarm.
+    const immersion = effectiveLimits(hashing, { sites: { tank: { cooling: 'immersion' } } }, 'tank');
+    expect(evaluateThermal(hashing, immersion).status).toBe('ok');
+  });
+
+  it('a chip or board reading of -1 is an unread sensor, not -1 °C; an inlet at -1 °C is weather', () => {
+    const s = normalize({
+      stats: reply('stats', {
+        ...status,
+        STATS: [
+          { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
+          {
+            STATS: 0,
+            ID: 'BTM_SOC0',
+            'GHS 5s': 68_000,
+            rate_unit: 'GH',
+            fan_num: 4,
+            fan1: 5400,
+            fan2: 5400,
+            fan3: 5400,
+            fan4: 5400,
+            chain_acn1: 126,
+            chain_acn2: 126,
+            chain_rate1: '34000',
+            chain_rate2: '34000',
+            temp_chip1: '-1--1--1--1',
+            temp_pcb1: '-1--1--1--1',
+            temp_chip2: '255-255-255-255',
+            temp_pcb2: '0-0-0-0',
+          },
+        ],
+      }),
+    });
+    expect([s.temp_max_chip_c, s.temp_max_board_c]).toEqual([null, null]);
+    expect(s.boards.map((b) => [b.temp_chip_c, b.temp_board_c])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+    expect(evaluateThermal(s, effectiveLimits(s)).status).toBe('unknown');
+    const whatsminer = normalize({
+      summary: reply('summary', {
+        STATUS: [{ STATUS: 'S', Msg: 'Summary' }],
+        SUMMARY: [
+          {
+            'MHS 5s': 100_000_000,
+            'HS RT': 100_000_000,
+            'Env Temp': -1,
+            Temperature: -1,
+            'Chip Temp Max': -1,
+            'Fan Speed In': 6000,
+            'Fan Speed Out': 6000,
+          },
+        ],
+      }),
+      devdetails: reply('devdetails', { DEVDETAILS: [{ DEVDETAILS: 0, Name: 'SM', Model: 'M30S+_VE40' }] }),
+    });
+    expect(whatsminer.make).toBe('Whatsminer');
+    expect([whatsminer.temp_inlet_c, whatsminer.temp_max_board_c, whatsminer.temp_max_chip_c]).toEqual([
+      -1,
+      null,
+      null,
     ]);
   });
 

@@ -5,6 +5,7 @@ import { fold } from '../../util/fold.js';
 import { ghsFieldUnit, isHydroModel, unitMultiplier } from '../models.js';
 import {
   allValues,
+  ambientTemp,
   counter,
   dashList,
   firstOf,
@@ -25,6 +26,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   scaled,
   type Telemetry,
@@ -169,7 +171,7 @@ function inletOutlet(model: string | null, pcb: number[]): { inlet: number | nul
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
   if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
     return { inlet: null, outlet: null };
-  return { inlet: temp(pcb[0]), outlet: temp(pcb[2]) };
+  return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]) };
 }
 
 export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
@@ -243,7 +245,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
 
   const fanSlots = indexes.fan.map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
   const fanNum = positive(device.fan_num);
-  out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum));
+  out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum), isHashing(out));
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
 
   out.uptime_s = counter(device.Elapsed);
@@ -301,6 +303,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   out.fans = fansFromSlots(
     fanValues.map((rpm, i): [number, number | null] => [i, num(rpm)]),
     hydro ? null : (spec?.fans ?? positive(stats.fan_num)),
+    isHashing(out),
   );
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
   out.power_w = positive(stats.watt);

@@ -2,7 +2,7 @@
 // always space-separated (`Elapsed[103840]BOOTBY[1]`), read with a regex (CGMINER-API.md §8.6).
 // Newer units report per-board lists (MGHS, MTmax, MTavg, PVT_T<n>); older ones (741/851) are
 // stacks of modules, each of which is reported here as one board. MM rates are GH/s, cgminer's MH/s.
-import { counter, maxOf, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { ambientTemp, counter, maxOf, num, positive, type Rec, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -128,7 +128,7 @@ export function parseAvalon(input: DialectInput): Telemetry {
         chips_expected: null,
         temp_board_c: null,
         temp_chip_c: temp(one(mm, 'TMax') ?? one(mm, 'Tmax')),
-        temp_inlet_c: temp(one(mm, 'Temp')),
+        temp_inlet_c: ambientTemp(one(mm, 'Temp')),
         frequency_mhz: freq,
       });
     }
@@ -153,7 +153,9 @@ export function parseAvalon(input: DialectInput): Telemetry {
   out.cooling = out.fans.length > 0 ? 'air' : null;
 
   out.temp_max_chip_c = maxOf(modules.map((m) => temp(one(m, 'TMax') ?? one(m, 'Tmax'))));
-  out.temp_inlet_c = maxOf(modules.map((m) => temp(one(m, 'Temp') ?? one(m, 'ITemp') ?? one(m, 'HBITemp'))));
+  out.temp_inlet_c = maxOf(
+    modules.map((m) => ambientTemp(one(m, 'Temp') ?? one(m, 'ITemp') ?? one(m, 'HBITemp'))),
+  );
   out.power_w = sumOf(modules.map(modulePower));
 
   const status = modules.map((m) => m.get('SYSTEMSTATU') ?? '').join(' ');

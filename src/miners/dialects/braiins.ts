@@ -10,6 +10,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   type Telemetry,
 } from './common.js';
@@ -72,6 +73,7 @@ export function parseBraiins(input: DialectInput): Telemetry {
   out.fans = fansFromSlots(
     fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
     spec?.fans ?? null,
+    isHashing(out),
   );
   out.cooling = out.fans.length > 0 ? 'air' : null;
   return out;

@@ -131,9 +131,31 @@ function alignedBlock(spinning: [number, number | null][], size: number): number
   return hi < start + size ? start : null;
 }
 
-export function fansFromSlots(slots: [number, number | null][], expected: number | null): Fan[] {
+/** Whether the boards hash now: a stopped fan set matters only then (thermal-facts §6 air rule). */
+export const isHashing = (out: Telemetry): boolean => (out.hashrate.current_hs ?? 0) > 0;
+
+/**
+ * Every fan reads 0 rpm. Asleep, stopped or hydro, that is no fan at all ([]): nothing to judge.
+ * While the boards hash, on a unit that expects fans, it is either every fan stopped or immersion
+ * (thermal-facts §1: readings cannot tell them apart; a cooling tag in the thermal config can), so
+ * the fans are kept as stopped ones and the air default judges them, instead of vanishing and
+ * leaving an air unit with dead fans "ok".
+ */
+function allStopped(slots: [number, number | null][], expected: number | null, hashing: boolean): Fan[] {
+  if (!hashing || expected === null || expected < 1 || expected > MAX_FANS) return [];
+  const zeros: number[] = [];
+  for (const [index, rpm] of slots) if (rpm === 0) zeros.push(index);
+  zeros.sort((a, b) => a - b);
+  return zeros.slice(0, expected).map((index) => ({ index, rpm: 0 }));
+}
+
+export function fansFromSlots(
+  slots: [number, number | null][],
+  expected: number | null,
+  hashing = false,
+): Fan[] {
   const spinning = slots.filter(([, rpm]) => rpm !== null && rpm > 0);
-  if (spinning.length === 0) return [];
+  if (spinning.length === 0) return allStopped(slots, expected, hashing);
   const fans: Fan[] = spinning.map(([index, rpm]) => ({ index, rpm }));
   // A fan count beyond any miner's is not believed (normalize drops fans past MAX_FANS and says
   // so); it also keeps the nearest-slot search below bounded whatever the reply holds.

@@ -10,6 +10,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   type Telemetry,
 } from './common.js';
@@ -63,7 +64,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
       const match = /^Fan(\d+)$/.exec(key);
       if (match) slots.push([Number(match[1]), num(value)]);
     }
-    out.fans = fansFromSlots(slots, positive(summary['Fan Num']));
+    out.fans = fansFromSlots(slots, positive(summary['Fan Num']), isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;

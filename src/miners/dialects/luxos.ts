@@ -2,7 +2,7 @@
 // with four labelled board sensors, `fans`, `power`, `config` and `events` (CGMINER-API.md §8.4).
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
-import { bool, counter, maxOf, num, positive, type Rec, str, sumOf, temp } from '../values.js';
+import { ambientTemp, bool, counter, maxOf, num, positive, type Rec, str, sumOf, temp } from '../values.js';
 import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
   AVERAGE_LABELS,
@@ -12,6 +12,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   type Telemetry,
 } from './common.js';
@@ -99,7 +100,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
     const board = boards.get(id);
     if (!board) return;
     board.temp_board_c = maxOf(roles.board.map((c) => temp(reading[c]))) ?? board.temp_board_c;
-    if (roles.inlet.length > 0) board.temp_inlet_c = maxOf(roles.inlet.map((c) => temp(reading[c])));
+    if (roles.inlet.length > 0) board.temp_inlet_c = maxOf(roles.inlet.map((c) => ambientTemp(reading[c])));
     if (roles.outlet.length > 0) board.temp_outlet_c = maxOf(roles.outlet.map((c) => temp(reading[c])));
   });
   out.boards = [...boards.values()].sort((a, b) => a.index - b.index);
@@ -109,6 +110,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
     out.fans = fansFromSlots(
       fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
       spec?.fans ?? null,
+      isHashing(out),
     );
   }
   out.power_w = positive(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;

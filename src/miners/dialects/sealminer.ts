@@ -9,6 +9,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   scaled,
   type Telemetry,
@@ -58,6 +59,7 @@ export function parseSealminer(input: DialectInput): Telemetry {
   out.fans = fansFromSlots(
     prefixedIndices(stats, 'Speed').map((n): [number, number | null] => [n, num(stats[`${n} Speed`])]),
     liquid === true ? null : positive(stats['Fan Count']),
+    isHashing(out),
   );
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
   out.power_w = positive(stats['PSU Input Power']);

@@ -1,6 +1,17 @@
 // Whatsminer (MicroBT btminer): cgminer-style `summary`, `devs`/`edevs`, `pools`, `devdetails` in
 // MH/s, plus the native `status` (is btminer off?) and `get_error_code` (CGMINER-API.md §8.5).
-import { bool, counter, isRecord, num, positive, type Rec, str, sumOf, temp } from '../values.js';
+import {
+  ambientTemp,
+  bool,
+  counter,
+  isRecord,
+  num,
+  positive,
+  type Rec,
+  str,
+  sumOf,
+  temp,
+} from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -9,6 +20,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   scaled,
   type Telemetry,
@@ -75,7 +87,7 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
 
   out.temp_max_chip_c = temp(summary?.['Chip Temp Max']);
   out.temp_max_board_c = temp(summary?.Temperature);
-  out.temp_inlet_c = temp(summary?.['Env Temp']);
+  out.temp_inlet_c = ambientTemp(summary?.['Env Temp']);
   out.power_w = positive(summary?.Power_RT) ?? positive(summary?.Power);
   out.efficiency_j_per_th = positive(summary?.['Power Rate']);
 
@@ -88,7 +100,7 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
           [1, num(fanSource['Fan Speed Out'])],
         ]
       : [];
-  out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS);
+  out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS, isHashing(out));
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
   // MicroBT's limits depend on it (thermal-facts §6: ambient 28 °C in High mode, water 40/45).
   out.power_mode = str(summary?.['Power Mode'])?.toLowerCase() ?? null;
