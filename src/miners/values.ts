@@ -28,6 +28,29 @@ export function num(value: unknown): number | null {
   return Number.isFinite(parsed) ? parsed : null;
 }
 
+const UNIT_PREFIX: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15, e: 1e18 };
+const RATE_WITH_UNIT = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*([kmgtpe]?)(?:h|sol)(?:\/s|s|ps)?$/i;
+
+/**
+ * A rate that names its own unit (`"102.23 TH/s"`, Whatsminer's `"9529.46 MH/s"`, `"289.94 Ksol/s"`,
+ * `"14 THS"`), in H/s; null for anything else, plain numbers included.
+ */
+export function rateWithUnit(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const match = RATE_WITH_UNIT.exec(value.trim());
+  if (!match) return null;
+  const hs = Number(match[1]) * (UNIT_PREFIX[(match[2] as string).toLowerCase()] as number);
+  return Number.isFinite(hs) && hs >= 0 ? hs : null;
+}
+
+/** A rate in the field's own unit (`unit` H/s each): a plain number, or one naming its unit, converted. */
+export function rateIn(value: unknown, unit: number): number | null {
+  const n = num(value);
+  if (n !== null) return n;
+  const hs = rateWithUnit(value);
+  return hs === null ? null : hs / unit;
+}
+
 /** A number that must be positive to mean anything (counts of chips, RPM, watts, MHz). */
 export function positive(value: unknown): number | null {
   const n = num(value);

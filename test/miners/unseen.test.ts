@@ -382,6 +382,33 @@ describe('models outside the samples', () => {
     ]);
   });
 
+  it('rates written with their own unit ("102.23 TH/s") are read in that unit, totals and chains', () => {
+    const s = normalize({
+      stats: reply('stats', {
+        ...status,
+        STATS: [
+          { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
+          {
+            STATS: 0,
+            ID: 'BTM_SOC0',
+            'GHS 5s': '102.23 TH/s',
+            'GHS av': '101900 GH/s',
+            rate_unit: 'GH',
+            chain_acn1: 126,
+            chain_acn2: 126,
+            chain_rate1: '51.1 TH/s',
+            chain_rate2: '51130.0 GH/s',
+            temp2_1: 70,
+          },
+        ],
+      }),
+    });
+    expect(s.hashrate.current_hs).toBeCloseTo(102.23e12, -6);
+    expect(s.hashrate.average_hs).toBeCloseTo(101.9e12, -6);
+    expect(s.boards.map((b) => Math.round((b.hashrate_hs ?? 0) / 1e9))).toEqual([51_100, 51_130]);
+    expect(s.state).toBe('mining');
+  });
+
   it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
     const sample = (command: string) =>
       JSON.parse(

@@ -14,6 +14,7 @@ import {
   num,
   positive,
   type Rec,
+  rateIn,
   records,
   sumOf,
   temp,
@@ -134,7 +135,7 @@ export function discoverChains(
 ): number[] {
   const strong = new Set<number>();
   for (const n of indexes.chain_acn) if ((num(device[`chain_acn${n}`]) ?? 0) > 0) strong.add(n);
-  for (const n of indexes.chain_rate) if ((num(device[`chain_rate${n}`]) ?? 0) > 0) strong.add(n);
+  for (const n of indexes.chain_rate) if ((rateIn(device[`chain_rate${n}`], 1) ?? 0) > 0) strong.add(n);
   if (strong.size > 0) return [...strong].sort((a, b) => a - b);
   const weak = new Set<number>();
   for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN'] as const) {
@@ -184,7 +185,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   let totalUnit = unitMultiplier(device.rate_unit) ?? ghsFieldUnit(algorithm);
   const indexes = chainIndexes(device);
   const chains = discoverChains(device, indexes);
-  const chainRates = chains.map((n) => num(device[`chain_rate${n}`]));
+  const chainRates = chains.map((n) => rateIn(device[`chain_rate${n}`], totalUnit));
   const chainSumRaw = sumOf(withoutOutliers(chainRates));
   const ghs5s = num(device['GHS 5s']);
   if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
@@ -213,7 +214,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   const hydro = isHydroModel(identity.model);
 
   for (const n of chains) {
-    const rate = num(device[`chain_rate${n}`]);
+    const rate = rateIn(device[`chain_rate${n}`], totalUnit);
     const pcb = dashList(device[`temp_pcb${n}`]);
     const chip = dashList(device[`temp_chip${n}`]);
     const { inlet, outlet } = inletOutlet(identity.model, pcb);

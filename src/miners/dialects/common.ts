@@ -3,7 +3,7 @@ import type { Identity } from '../detect.js';
 import type { ModelSpec } from '../models.js';
 import type { Replies } from '../replies.js';
 import type { Board, Fan, Pool } from '../types.js';
-import { counter, num, type Rec } from '../values.js';
+import { counter, num, type Rec, rateWithUnit } from '../values.js';
 
 export interface DialectInput {
   replies: Replies;
@@ -68,7 +68,9 @@ export function emptyTelemetry(): Telemetry {
 
 export function scaled(value: unknown, unit: number): number | null {
   const n = num(value);
-  if (n === null || n < 0) return null;
+  // "102.23 TH/s" in a GH/s field: the value's own unit wins over the field's.
+  if (n === null) return rateWithUnit(value);
+  if (n < 0) return null;
   const hs = n * unit;
   return Number.isFinite(hs) ? hs : null; // an overflowed counter is not a rate
 }
