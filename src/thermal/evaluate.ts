@@ -232,7 +232,9 @@ export function evaluateThermal(
           ? describeHeld(metric, level, value, limitValue, margin, decidingLimit.source)
           : describe(metric, level, value, limitValue, decidingLimit.source),
       });
-      if (level === 'critical') action = 'pause';
+      // A pause sheds heat: it answers heat and lost cooling, never a cold inlet, which the miner's
+      // own heat is fighting (thermal-facts §6: inlet-low is a condensation risk at start-up).
+      if (level === 'critical' && metric !== 'inlet_low') action = 'pause';
       else if (action === 'none') action = 'notify';
     }
     // The worst metric: highest level first, then least headroom (comparable only between temperatures).

@@ -120,6 +120,14 @@ describe('evaluateThermal', () => {
       level: 'critical',
     });
   });
+
+  it('asks for a pause on heat, never on a cold inlet (a pause would only make it colder)', () => {
+    expect(evaluate(airMiner(60, { inlet: 41 })).action).toBe('pause');
+    const cold = evaluate(airMiner(60, { inlet: -6 }));
+    expect([cold.status, cold.action]).toEqual(['critical', 'notify']);
+    // Cold and hot at once: the heat still asks for the pause.
+    expect(evaluate(airMiner(96, { inlet: -6 })).action).toBe('pause');
+  });
 });
 
 describe('hysteresis', () => {
