@@ -156,7 +156,7 @@ describe('models outside the samples', () => {
     expect([s.state, s.cooling]).toEqual(['mining', 'air']);
   });
 
-  it('Whatsminer hydro: stopped fans are not an alarm', () => {
+  it("Whatsminer hydro: stopped fans are not an alarm, and the room's air is not the water inlet", () => {
     const s = normalize({
       summary: reply('summary', {
         SUMMARY: [
@@ -166,11 +166,15 @@ describe('models outside the samples', () => {
             'Fan Speed Out': 0,
             'Liquid Cooling': true,
             'Power Mode': 'Normal',
+            'Env Temp': 15,
           },
         ],
       }),
     });
     expect([s.make, s.cooling, s.fans]).toEqual(['Whatsminer', 'hydro', []]);
+    // The room's 15 °C air is not the water inlet: judged as one, it was critical (water below 20).
+    expect(s.temp_inlet_c).toBeNull();
+    expect(evaluateThermal(s, effectiveLimits(s)).reasons.map((r) => r.metric)).not.toContain('inlet_low');
   });
 
   it('Avalon 1366: per-board MGHS, wall power, inlet', () => {

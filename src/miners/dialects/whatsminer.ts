@@ -102,6 +102,9 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
       : [];
   out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS, isHashing(out));
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
+  // `Env Temp` is the room's air. On a liquid-cooled unit the inlet judged is the water's
+  // (thermal-facts §6: sensor kinds are not mixed), which this reply does not carry.
+  if (liquid === true) out.temp_inlet_c = null;
   // MicroBT's limits depend on it (thermal-facts §6: ambient 28 °C in High mode, water 40/45).
   out.power_mode = str(summary?.['Power Mode'])?.toLowerCase() ?? null;
 
