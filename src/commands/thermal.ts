@@ -234,7 +234,7 @@ export async function runThermalCheck(
       );
     }
   }
-  return checkExitCode(summary);
+  return checkExitCode(summary, results);
 }
 
 /** --protect: pause what must be paused, with the cooldown and audit in the store. */

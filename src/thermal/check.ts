@@ -199,9 +199,14 @@ export function summarize(results: CheckResult[], failOn: ThermalLevel): CheckSu
   return summary;
 }
 
-/** Exit code of a check: 3 when any miner is at or above --fail-on; unreachable miners are `unknown`, not failures. */
-export function checkExitCode(summary: CheckSummary): number {
-  return summary.failing > 0 ? 3 : 0;
+/**
+ * Exit code of a check (hashctl.md §3): 3 when any miner is at or above --fail-on; else 1 when a
+ * target could not be read (it is `unknown`, and a farm gone dark must not pass a cron check);
+ * else 0.
+ */
+export function checkExitCode(summary: CheckSummary, results: readonly CheckResult[]): number {
+  if (summary.failing > 0) return 3;
+  return results.some((result) => result.error) ? 1 : 0;
 }
 
 /** Sorted worst first, then by target, so the table starts with what needs attention. */

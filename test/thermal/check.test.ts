@@ -199,13 +199,16 @@ describe('thermal check on hand-written replies', () => {
     }
   });
 
-  it('an unreachable miner is unknown with its error kind, and not a failure (exit 0)', async () => {
+  it('an unreachable miner is unknown with its error kind, and fails the check (exit 1) unless one is critical (3)', async () => {
     const miner = await startFakeMiner({});
     const target = miner.target;
     await miner.close();
     const { code, json } = await check([target]);
     expect(json.results[0]).toMatchObject({ status: 'unknown', error: { kind: 'refused' } });
-    expect(code).toBe(0);
+    expect(code).toBe(1);
+    const hot = await startFakeMiner(braiinsReplies({ boards: [130, 128, 129] }), 'BOSminer+ 0.2.0');
+    miners.push(hot);
+    expect((await check([target, hot.target])).code).toBe(3);
   });
 
   it('uses a Braiins OS miner’s own Hot/Dangerous as limits', async () => {
