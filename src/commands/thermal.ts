@@ -250,9 +250,17 @@ async function runProtection(
   const { protectMiners } = await import('../thermal/protect.js');
   const { actorName, confirmOnTty } = await import('../control/prompt.js');
   const { openStore, resolveDbPath } = await import('../store/index.js');
+  const fs = await import('node:fs');
   let store: Store | null = null;
-  if (!flags.dryRun && results.some((r) => r.action === 'pause')) {
-    const file = resolveDbPath(dbFlag, ctx.env, ctx.cwd);
+  const file = resolveDbPath(dbFlag, ctx.env, ctx.cwd);
+  if (flags.dryRun && results.some((r) => r.action === 'pause') && fs.existsSync(file)) {
+    // A dry run shows what a real run would do, cooldown included: read it, write nothing.
+    try {
+      store = openStore(file, { readonly: true });
+    } catch {
+      store = null; // the real run says what is wrong with the store; a preview goes on without it
+    }
+  } else if (!flags.dryRun && results.some((r) => r.action === 'pause')) {
     try {
       store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     } catch (error) {

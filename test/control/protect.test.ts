@@ -106,6 +106,11 @@ describe('thermal check --protect', () => {
     const again = second.json.protect?.outcomes.find((o) => o.target === targets[0]);
     expect(again?.result).toBe('cooldown');
     expect(writesSeen(hot).map((w) => w.command)).toEqual(['pause']);
+
+    // A dry run shows what a real run would do: the cooldown too, not 'planned'.
+    const preview = await check([...targets, '--protect', '--dry-run', '--db', temp.db]);
+    expect(preview.json.protect?.outcomes.find((o) => o.target === targets[0])?.result).toBe('cooldown');
+    expect(writesSeen(hot).map((w) => w.command)).toEqual(['pause']);
   });
 
   it('the protect flags need --protect, and --protect needs live targets', async () => {
