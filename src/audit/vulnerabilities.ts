@@ -124,7 +124,7 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
   },
   {
     id: 'Antbleed',
-    title: 'Antbleed: firmware phones home to auth.minerlink.com and can be remotely stopped',
+    title: 'firmware phones home to auth.minerlink.com and can be remotely stopped',
     cvss: null,
     sources: ['https://github.com/bitmaintech/bmminer/issues/7'],
     remediation:
