@@ -104,9 +104,13 @@ export function parseType(rawType: string, minerKey: string | null): TypeParse {
   const first = words[0] ?? '';
   if (/^antminer$/i.test(first))
     return { make: 'Antminer', model: str(words.slice(1).join(' ')), aftermarket };
+  // Elphapex's Bitmain-style firmware names its scrypt models bare: "DG1+", "DG Home 1".
+  if (/^dg(\d|$)/i.test(first)) return { make: 'Elphapex', model: str(words.join(' ')), aftermarket };
   if (words.length >= 2) return { make: first, model: str(words.slice(1).join(' ')), aftermarket };
-  // A bare model such as "S19-88" only comes from Bitmain-based builds.
-  return { make: 'Antminer', model: str(first), aftermarket };
+  // A bare Bitmain model such as "S19-88" comes from Bitmain-based builds; anything else is not
+  // claimed for a make it may not be.
+  if (/^[stldezkb]\d/i.test(first)) return { make: 'Antminer', model: str(first), aftermarket };
+  return { make: 'unknown', model: str(first), aftermarket };
 }
 
 function firmwareOfBmminerKeys(keys: Rec): { name: string | null; version: string | null } {
@@ -114,8 +118,25 @@ function firmwareOfBmminerKeys(keys: Rec): { name: string | null; version: strin
   const version = date ?? str(keys.Miner) ?? str(keys.CompileTime);
   if ('BMMiner' in keys) return { name: 'bmminer', version };
   if ('CGMiner' in keys || 'Cgminer' in keys) return { name: 'cgminer', version };
+  const program = programKey(keys);
+  if (program) return program;
   return { name: null, version };
 }
+
+/**
+ * The program a VERSION record names by its own key, as every cgminer fork does (`"GCMiner":"0.5"`,
+ * `"BCFMiner":"2.4.2 Test2"`, `"sgminer":"5.6"`): its name and version, or null.
+ */
+function programKey(keys: Rec): { name: string; version: string | null } | null {
+  for (const [key, value] of Object.entries(keys)) {
+    if (/^[a-z][\w+.-]{0,30}miner$/i.test(key) && typeof value === 'string')
+      return { name: key, version: str(value) };
+  }
+  return null;
+}
+
+/** Makes known by their firmware's program name alone. */
+const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine' };
 
 /** The Whatsminer `Model` (`M30S+_VE40`) or v3 `type` (`M60S_VK40`) → `M30S+ VE40`. */
 function whatsminerModel(value: unknown): string | null {
@@ -303,7 +324,11 @@ export function detect(replies: Replies): Identity {
     }
     const firmware =
       'type' in info && !('Type' in keys)
-        ? { name: 'bmminer', version: compileDate(info.CompileTime) ?? str(info.miner_version) }
+        ? {
+            // Bitmain's own firmware, or the maker's Bitmain-style build (Elphapex).
+            name: parsed.make === 'Antminer' ? 'bmminer' : parsed.make === 'unknown' ? null : parsed.make,
+            version: compileDate(info.CompileTime) ?? str(info.miner_version),
+          }
         : {
             ...firmwareOfBmminerKeys(keys),
             name: firmwareOfBmminerKeys(Object.keys(version).length > 0 ? version : statsHeader).name,
@@ -322,10 +347,14 @@ export function detect(replies: Replies): Identity {
       family: 'innosilicon',
     });
   }
+  const program = minerKey === null ? programKey(version) : null;
   return withAlgorithm({
-    make: 'unknown',
+    make: (program && MAKE_OF_PROGRAM[program.name.toLowerCase()]) ?? 'unknown',
     model: null,
-    firmware: { name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name, version: minerKey },
+    firmware: program ?? {
+      name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name,
+      version: minerKey,
+    },
     family: 'generic',
   });
 }

@@ -63,6 +63,10 @@ const OTHER_MAKES: Record<string, ModelSpec> = {
   'innosilicon:a11': { algorithm: 'ethash' },
   'innosilicon:t3': { algorithm: 'sha256d' },
   'innosilicon:a6': { algorithm: 'scrypt' },
+  // Elphapex DG1, DG1+, DG Home 1: scrypt (LTC/DOGE) units on a Bitmain-style firmware.
+  'elphapex:dg1': { algorithm: 'scrypt' },
+  'elphapex:dg1+': { algorithm: 'scrypt' },
+  'elphapex:dghome1': { algorithm: 'scrypt' },
 };
 
 /** Makes whose every ASIC hashes SHA-256d, so an unlisted model still has a known algorithm. */

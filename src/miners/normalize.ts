@@ -29,6 +29,9 @@ import { Replies } from './replies.js';
 import type { Board, Fan, Snapshot } from './types.js';
 import { round, sumOf } from './values.js';
 
+/** Above this a board's frequency is not believed as MHz. */
+const MAX_FREQUENCY_MHZ = 5000;
+
 const DIALECTS: Record<Identity['family'], (input: DialectInput) => Telemetry> = {
   antminer: parseAntminer,
   'antminer-aftermarket': parseAftermarket,
@@ -92,7 +95,9 @@ function finishBoard(draft: BoardDraft, state: string): Board {
     temp_chip_c: draft.temp_chip_c,
     ...(draft.temp_inlet_c !== undefined ? { temp_inlet_c: draft.temp_inlet_c } : {}),
     ...(draft.temp_outlet_c !== undefined ? { temp_outlet_c: draft.temp_outlet_c } : {}),
-    frequency_mhz: draft.frequency_mhz,
+    // No ASIC clocks above a few GHz: a larger figure is another unit (Elphapex's 62000), not MHz.
+    frequency_mhz:
+      draft.frequency_mhz !== null && draft.frequency_mhz > MAX_FREQUENCY_MHZ ? null : draft.frequency_mhz,
     status: boardStatus(draft, chips, chipsExpected, state),
   };
 }

@@ -23,17 +23,19 @@ export function markActive(pools: Pool[]): Pool[] {
 export function parsePools(records: Rec[]): Pool[] {
   const pools: Pool[] = [];
   records.forEach((rec, position) => {
-    const url = str(rec.URL);
+    // cgminer's capitalised keys, or the lower-case ones of Bitmain-style web/new APIs (Elphapex:
+    // `url`, `user`, `status`, `priority`, `index`).
+    const url = str(rec.URL ?? rec.url);
     if (url === null) return;
     pools.push({
-      index: counter(rec.POOL) ?? position,
+      index: counter(rec.POOL ?? rec.index) ?? position,
       url,
-      user: str(rec.User),
-      status: str(rec.Status),
-      priority: num(rec.Priority),
+      user: str(rec.User ?? rec.user),
+      status: str(rec.Status ?? rec.status),
+      priority: num(rec.Priority ?? rec.priority),
       active: false,
-      accepted: counter(rec.Accepted),
-      rejected: counter(rec.Rejected),
+      accepted: counter(rec.Accepted ?? rec.accepted),
+      rejected: counter(rec.Rejected ?? rec.rejected),
     });
   });
   return markActive(pools);

@@ -413,6 +413,108 @@ describe('models outside the samples', () => {
     expect(s.state).toBe('mining');
   });
 
+  it('Elphapex DG1+ (Bitmain-style new_api): its own make, scrypt, lower-case pools, milli-degree chips', () => {
+    const s = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 2557700, api_version: '1.0.0', Msg: 'stats' },
+        INFO: { miner_version: 'DG1+_SW_V1.0.2', CompileTime: '', type: 'DG1+', hw_version: 'DG1+_HW_V1.0' },
+        STATS: [
+          {
+            rate_unit: 'MH/s',
+            elapsed: 3600,
+            rate_5s: 14100.5,
+            rate_30m: 14050,
+            rate_ideal: 14229,
+            fan_num: 4,
+            fan: [4100, 4080, 4120, 4090],
+            chain: [
+              {
+                index: 0,
+                freq_avg: 62000,
+                rate_real: 3525.1,
+                asic_num: 44,
+                temp_pcb: [47, 46, 67, 66],
+                temp_chip: ['47125', '50500', '', ''],
+              },
+              {
+                index: 1,
+                freq_avg: 62000,
+                rate_real: 3525.1,
+                asic_num: 44,
+                temp_pcb: [48, 47, 66, 65],
+                temp_chip: ['48000', '51250', '', ''],
+              },
+            ],
+          },
+        ],
+      }),
+      pools: reply('pools', {
+        STATUS: { STATUS: 'S', Msg: 'pools' },
+        POOLS: [
+          {
+            index: 0,
+            url: 'stratum+tcp://ltc.example.org:3333',
+            user: 'farm.dg1',
+            status: 'Alive',
+            priority: 0,
+            accepted: 10,
+            rejected: 1,
+          },
+          {
+            index: 1,
+            url: 'stratum+tcp://backup.example.org:3333',
+            user: 'farm.dg1',
+            status: 'Alive',
+            priority: 1,
+          },
+        ],
+      }),
+    });
+    expect([s.make, s.model, s.algorithm, s.firmware.name]).toEqual([
+      'Elphapex',
+      'DG1+',
+      'scrypt',
+      'Elphapex',
+    ]);
+    expect(s.hashrate.current_hs).toBeCloseTo(14100.5e6, 0);
+    expect(s.pools.map((p) => [p.url, p.user, p.active])).toEqual([
+      ['stratum+tcp://ltc.example.org:3333', 'farm.dg1', true],
+      ['stratum+tcp://backup.example.org:3333', 'farm.dg1', false],
+    ]);
+    expect(s.boards.map((b) => b.temp_chip_c)).toEqual([50.5, 51.25]);
+    // 62000 is no ASIC's MHz: not believed, rather than shown as 62 GHz.
+    expect(s.boards.every((b) => b.frequency_mhz === null)).toBe(true);
+  });
+
+  it('a firmware named only by its VERSION key (Auradine GCMiner, Foundry BCFMiner) is named', () => {
+    const auradine = normalize({
+      version: reply('version', {
+        STATUS: [{ STATUS: 'S', Code: 22, Msg: 'GCMiner versions', Description: 'GCMiner-0.5' }],
+        VERSION: [{ GCMiner: '0.5', API: '1.0' }],
+      }),
+    });
+    expect([auradine.make, auradine.firmware]).toEqual(['Auradine', { name: 'GCMiner', version: '0.5' }]);
+    const fdminer = normalize({
+      version: reply('version', {
+        STATUS: [{ STATUS: 'S', Code: 22, Msg: 'BCFMiner Stats', Description: 'BCFMiner 2.4.2' }],
+        VERSION: [
+          {
+            BCFMiner: '2.4.2 Test2',
+            API: '3.1',
+            Miner: 'FCB V2.2',
+            CompileTime: 'Wed Jun 12 02:16:32 CST 2024',
+            Type: 'Antminer S19 XP',
+          },
+        ],
+      }),
+    });
+    expect([fdminer.make, fdminer.model, fdminer.firmware]).toEqual([
+      'Antminer',
+      'S19 XP',
+      { name: 'BCFMiner', version: '2.4.2 Test2' },
+    ]);
+  });
+
   it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
     const sample = (command: string) =>
       JSON.parse(

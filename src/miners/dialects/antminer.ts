@@ -168,6 +168,14 @@ function withoutOutliers(rates: (number | null)[]): (number | null)[] {
   return rates.map((r) => (r !== null && r > median * 1000 ? null : r));
 }
 
+/**
+ * A new_api chip reading: °C, or milli-°C on Bitmain-style builds that send strings such as
+ * `"47125"` (Elphapex). Between 1,000 and 250,000 a reading can only be milli-degrees.
+ */
+function milliOrCelsius(value: number): number | null {
+  return value >= 1000 && value <= 250_000 ? temp(value / 1000) : temp(value);
+}
+
 function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
   if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
@@ -290,7 +298,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
       chips: counter(chain.asic_num),
       chips_expected: spec?.chipsPerBoard ?? null,
       temp_board_c: maxOf(pcb.map(temp)),
-      temp_chip_c: maxOf(dashList(chain.temp_chip).map(temp)),
+      temp_chip_c: maxOf(dashList(chain.temp_chip).map(milliOrCelsius)),
       frequency_mhz: positive(chain.freq_avg),
       bad_chips: badChips(chain.asic),
     };
