@@ -8,6 +8,8 @@ export interface ModelSpec {
   algorithm: Algorithm;
   chipsPerBoard?: number;
   fans?: number;
+  /** Hash boards the model is built with, where every unit of it has the same number. */
+  boards?: number;
 }
 
 /** `"S19 Pro"` → `"s19pro"`, `"S21 XP Hyd."` → `"s21xphyd"`, `"L3+"` → `"l3+"`. */
@@ -16,29 +18,29 @@ export function modelKey(model: string): string {
 }
 
 const ANTMINER: Record<string, ModelSpec> = {
-  s9: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
-  s9i: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
-  s9j: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2 },
-  s9k: { algorithm: 'sha256d', chipsPerBoard: 60, fans: 2 },
-  s17: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4 },
-  s17pro: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4 },
-  's17+': { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4 },
-  t17: { algorithm: 'sha256d', chipsPerBoard: 30, fans: 4 },
-  't17+': { algorithm: 'sha256d', chipsPerBoard: 44, fans: 4 },
-  s19: { algorithm: 'sha256d', chipsPerBoard: 76, fans: 4 },
-  s19pro: { algorithm: 'sha256d', chipsPerBoard: 114, fans: 4 },
-  s19jpro: { algorithm: 'sha256d', chipsPerBoard: 126, fans: 4 },
-  s19xp: { algorithm: 'sha256d', chipsPerBoard: 110, fans: 4 },
-  s19kpro: { algorithm: 'sha256d', chipsPerBoard: 77, fans: 4 },
-  s19x88: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4 },
-  s1988: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4 },
-  s21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4 },
-  s21pro: { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4 },
-  t21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4 },
-  'l3+': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2 },
-  'l3++': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2 },
+  s9: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
+  s9i: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
+  s9j: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
+  s9k: { algorithm: 'sha256d', chipsPerBoard: 60, fans: 2, boards: 3 },
+  s17: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4, boards: 3 },
+  s17pro: { algorithm: 'sha256d', chipsPerBoard: 48, fans: 4, boards: 3 },
+  's17+': { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4, boards: 3 },
+  t17: { algorithm: 'sha256d', chipsPerBoard: 30, fans: 4, boards: 3 },
+  't17+': { algorithm: 'sha256d', chipsPerBoard: 44, fans: 4, boards: 3 },
+  s19: { algorithm: 'sha256d', chipsPerBoard: 76, fans: 4, boards: 3 },
+  s19pro: { algorithm: 'sha256d', chipsPerBoard: 114, fans: 4, boards: 3 },
+  s19jpro: { algorithm: 'sha256d', chipsPerBoard: 126, fans: 4, boards: 3 },
+  s19xp: { algorithm: 'sha256d', chipsPerBoard: 110, fans: 4, boards: 3 },
+  s19kpro: { algorithm: 'sha256d', chipsPerBoard: 77, fans: 4, boards: 3 },
+  s19x88: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4, boards: 3 },
+  s1988: { algorithm: 'sha256d', chipsPerBoard: 88, fans: 4, boards: 3 },
+  s21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
+  s21pro: { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4, boards: 3 },
+  t21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
+  'l3+': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
+  'l3++': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
   l7: { algorithm: 'scrypt', chipsPerBoard: 120, fans: 4 },
-  d3: { algorithm: 'x11', chipsPerBoard: 60, fans: 2 },
+  d3: { algorithm: 'x11', chipsPerBoard: 60, fans: 2, boards: 3 },
   e3: { algorithm: 'ethash', fans: 2 },
   z9: { algorithm: 'equihash', fans: 2 },
   z11: { algorithm: 'equihash', chipsPerBoard: 3, fans: 2 },

@@ -515,6 +515,43 @@ describe('models outside the samples', () => {
     ]);
   });
 
+  it('a board that fell off (empty chain slot) is a dead board, not a two-board S19j Pro', () => {
+    const s19jPro = (third: Record<string, unknown>, ghs = 68_000) =>
+      normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [
+            { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
+            {
+              STATS: 0,
+              ID: 'BTM_SOC0',
+              'GHS 5s': ghs,
+              rate_unit: 'GH',
+              total_rateideal: 102_000,
+              chain_acn1: 126,
+              chain_acn2: 126,
+              chain_rate1: String(ghs / 2),
+              chain_rate2: String(ghs / 2),
+              chain_acn4: 0,
+              chain_rate4: '',
+              ...third,
+            },
+          ],
+        }),
+      });
+    const lost = s19jPro({ chain_acn3: 0, chain_rate3: '' });
+    expect(lost.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
+      [1, 126, 126, 'ok'],
+      [2, 126, 126, 'ok'],
+      [3, 0, 126, 'dead'],
+    ]);
+    // Three boards hashing with a spare fourth slot: nothing added.
+    const whole = s19jPro({ chain_acn3: 126, chain_rate3: '34000' });
+    expect(whole.boards.map((b) => b.index)).toEqual([1, 2, 3]);
+    // Not hashing at all (asleep, stopped): the empty slots are not judged.
+    expect(s19jPro({ chain_acn3: 0, chain_rate3: '' }, 0).boards.map((b) => b.index)).toEqual([1, 2]);
+  });
+
   it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
     const sample = (command: string) =>
       JSON.parse(
@@ -542,7 +579,7 @@ describe('models outside the samples', () => {
       temps: reply('temps', sample('temps')),
     });
     expect(s.boards.map((b) => [b.index, b.chips, b.frequency_mhz, b.status])).toEqual([
-      [0, null, null, 'dead'],
+      [0, 0, null, 'dead'], // chain_acn1: 0, kept by the missing-board rule
       [1, 75, 310, 'degraded'],
       [2, 77, 320, 'ok'],
     ]);

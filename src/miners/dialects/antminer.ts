@@ -2,7 +2,7 @@
 // discovered from the data (1–3, 6–8 on S9, 1,2,4 on Z15 Pro, nine on E3), and the "new_api" shape
 // of the S21 era (CGMINER-API.md §8.1). Also the base of every aftermarket firmware on bmminer.
 import { fold } from '../../util/fold.js';
-import { ghsFieldUnit, isHydroModel, unitMultiplier } from '../models.js';
+import { ghsFieldUnit, isHydroModel, type ModelSpec, unitMultiplier } from '../models.js';
 import {
   allValues,
   ambientTemp,
@@ -183,6 +183,45 @@ function inletOutlet(model: string | null, pcb: number[]): { inlet: number | nul
   return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]) };
 }
 
+/**
+ * A hash board that fell off the bus leaves its chain slot empty (`chain_acn3: 0`, `chain_rate3: ""`),
+ * so discoverChains drops it as one of the spare slots every firmware lists. While the others
+ * hash, a model built with N boards that shows fewer has lost one: it is added as a dead board (no
+ * chips, no hashrate) in the empty slot nearest the live ones, rather than silently vanishing.
+ */
+function addMissingBoards(
+  out: Telemetry,
+  device: Rec,
+  indexes: Record<ChainPrefix, number[]>,
+  chains: readonly number[],
+  spec: ModelSpec | null,
+): void {
+  const expected = spec?.boards;
+  if (expected === undefined || out.boards.length >= expected || !isHashing(out)) return;
+  const live = new Set(chains);
+  const distance = (n: number) => {
+    let nearest = Number.POSITIVE_INFINITY;
+    for (const c of chains) nearest = Math.min(nearest, Math.abs(c - n));
+    return nearest;
+  };
+  const empty = [...new Set([...indexes.chain_acn, ...indexes.chain_rate])]
+    .filter((n) => !live.has(n) && (num(device[`chain_acn${n}`]) ?? 0) === 0)
+    .sort((a, b) => distance(a) - distance(b) || a - b)
+    .slice(0, expected - out.boards.length);
+  for (const index of empty)
+    out.boards.push({
+      index,
+      hashrate_hs: 0,
+      chips: 0,
+      chips_expected: spec?.chipsPerBoard ?? null,
+      temp_board_c: null,
+      temp_chip_c: null,
+      frequency_mhz: null,
+      bad_chips: null,
+    });
+  out.boards.sort((a, b) => a.index - b.index);
+}
+
 export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   const out = emptyTelemetry();
   const { identity, spec } = input;
@@ -251,6 +290,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     }
     out.boards.push(board);
   }
+  addMissingBoards(out, device, indexes, chains, spec);
 
   const fanSlots = indexes.fan.map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
   const fanNum = positive(device.fan_num);
