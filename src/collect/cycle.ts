@@ -138,8 +138,8 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
     writeCycle(deps.store, cycle, hooks.length > 0 ? { extraInTransaction: hooks } : {});
   const thermalConfig = options.thermal;
   // With thermal tracking: one transaction around the memory read and the cycle's write
-  // (writeCycle nests in it as a savepoint), so a `thermal check --db` running meanwhile cannot
-  // record the same change twice.
+  // (writeCycle joins it: Store.transaction opens no savepoint inside another transaction), so a
+  // `thermal check --db` running meanwhile cannot record the same change twice.
   const { summary, thermal } = thermalConfig
     ? deps.store.transaction(() => {
         const tracked = trackCycleThermal(

@@ -220,6 +220,33 @@ describe('writeCycle', () => {
     expect(stored.hashrate.current_hs).toBe(90e12);
   });
 
+  it('inside an outer transaction (collect with thermal tracking) joins it, with no savepoint of its own', () => {
+    // A savepoint held open for the cycle made SQLite keep every statement's sub-journal: the
+    // warm 5,000-miner cycle's upserts took 2.7 s instead of 0.3 s. Joining means an error inside
+    // rolls back with the outer transaction, and nothing is undone on its own.
+    store.db.exec('CREATE TABLE probe (n INTEGER NOT NULL) STRICT');
+    store.transaction((db) => {
+      try {
+        store.transaction((inner) => {
+          inner.prepare('INSERT INTO probe VALUES (1)').run();
+          throw new Error('inner');
+        });
+      } catch {
+        // the outer goes on: with a savepoint, the row above would be gone
+      }
+      db.prepare('INSERT INTO probe VALUES (2)').run();
+    });
+    expect(store.db.prepare('SELECT n FROM probe ORDER BY n').pluck().all()).toEqual([1, 2]);
+    // And a failure that reaches the outer transaction still undoes the whole.
+    expect(() =>
+      store.transaction(() => {
+        writeCycle(store, { site: 'default', startedAt: 1000, endedAt: 2000, outcomes: [okOutcome(4001)] });
+        throw new Error('outer');
+      }),
+    ).toThrow('outer');
+    expect(count('SELECT count(*) FROM telemetry_history')).toBe(0);
+  });
+
   it('runs the hooks inside the transaction, and a throwing hook leaves nothing of the cycle', () => {
     store.db.exec('CREATE TABLE outbox_probe (run_id INTEGER NOT NULL, miners INTEGER NOT NULL) STRICT');
     const summary = writeCycle(
