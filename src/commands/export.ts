@@ -88,7 +88,9 @@ function drained(out: OutStream): Promise<void> {
 }
 
 export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, historyStatements, siteStatements } = await import('../store/index.js');
+  const { openStore, historyStatements, siteStatements, translateSqliteError } = await import(
+    '../store/index.js'
+  );
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(_globals, ctx) });
   try {
     const sites = store.prepared(siteStatements);
@@ -113,6 +115,10 @@ export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ct
       }
     }
     if (chunk) ctx.stdout.write(chunk);
+  } catch (error) {
+    // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
+    // not as an internal error.
+    throw translateSqliteError(error, opts.dbPath);
   } finally {
     store.close();
   }

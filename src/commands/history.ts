@@ -62,7 +62,7 @@ export async function runHistory(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const { openStore } = await import('../store/index.js');
+  const { openStore, translateSqliteError } = await import('../store/index.js');
   const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
@@ -74,6 +74,10 @@ export async function runHistory(
   try {
     miner = findMiner(store, opts.miner, opts.site);
     points = readSeries(store, miner.id, opts.metric, from);
+  } catch (error) {
+    // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
+    // not as an internal error.
+    throw translateSqliteError(error, opts.dbPath);
   } finally {
     store.close();
   }

@@ -38,7 +38,9 @@ export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Contex
 }
 
 export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, liveStatements, siteStatements } = await import('../store/index.js');
+  const { openStore, liveStatements, siteStatements, translateSqliteError } = await import(
+    '../store/index.js'
+  );
   const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import(
     '../collect/farm.js'
   );
@@ -66,6 +68,10 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
           pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
         }),
       );
+  } catch (error) {
+    // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
+    // not as an internal error.
+    throw translateSqliteError(error, opts.dbPath);
   } finally {
     store.close();
   }

@@ -94,6 +94,36 @@ function context() {
 }
 const globalsFor = (ctx: ReturnType<typeof context>, json: boolean) => parseGlobals({ json }, ctx);
 
+describe('a damaged database', () => {
+  it('live, history and export say it is damaged, as collect does, not "internal error"', async () => {
+    const fs = await import('node:fs');
+    const Database = (await import('better-sqlite3')).default;
+    const probe = new Database(dbPath, { readonly: true });
+    const roots = probe
+      .prepare(
+        "SELECT rootpage FROM sqlite_master WHERE name IN ('telemetry_live', 'telemetry_history', 'telemetry_history_miner_ts', 'telemetry_history_site_ts', 'sites')",
+      )
+      .pluck()
+      .all() as number[];
+    const pageSize = probe.pragma('page_size', { simple: true }) as number;
+    probe.close();
+    const fd = fs.openSync(dbPath, 'r+');
+    for (const root of roots)
+      fs.writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (root - 1) * pageSize);
+    fs.closeSync(fd);
+    const ctx = context();
+    const globals = globalsFor(ctx, true);
+    const damaged = /farm\.db is not a hashctl database or is damaged/;
+    await expect(runLive(await parseLiveOptions({ db: dbPath }, ctx), globals, ctx)).rejects.toThrow(damaged);
+    await expect(
+      runHistory(await parseHistoryOptions('127.0.0.1:4001', { db: dbPath }, ctx), globals, ctx),
+    ).rejects.toThrow(damaged);
+    await expect(
+      runExport(await parseExportOptions({ db: dbPath, format: 'ndjson' }, globals, ctx), globals, ctx),
+    ).rejects.toThrow(damaged);
+  });
+});
+
 describe('hashctl live', () => {
   it('says nothing is stored yet for a file whose first collect never finished a cycle', async () => {
     const empty = path.join(dir, 'schema-only.db');
