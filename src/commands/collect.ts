@@ -60,8 +60,10 @@ export async function parseCollectOptions(
   const targets = (raw.targets as string[] | undefined) ?? config.targets ?? [];
   if (targets.length === 0)
     throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
-  const site = (raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE;
-  if (site.trim() === '' || site.length > 200) throw new UsageError(`invalid --site '${quoted(site)}'`);
+  const site = ((raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE).normalize('NFC');
+  if (site.trim() === '') throw new UsageError('invalid --site: empty');
+  if (site.length > 200)
+    throw new UsageError(`invalid --site '${quoted(site.slice(0, 40))}…': longer than 200 characters`);
   // A site id is printed in tables, notes and exports, and stored for good: no control or
   // invisible characters in it (they would be shown escaped everywhere, or not at all in a file).
   if (terminalSafe(site, true) !== site || /[\t\n]/.test(site))

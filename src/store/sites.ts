@@ -16,13 +16,15 @@ export function siteStatements(db: Db) {
   );
   const byName = db.prepare<[string], SiteRow>('SELECT id, name FROM sites WHERE name = ?');
   const all = db.prepare<[], SiteRow>('SELECT id, name FROM sites ORDER BY name');
+  // One spelling per name: "café" typed as é or as e + ◌́ (NFC or NFD) is one site, not two that
+  // look the same and count one miner twice.
   return {
     /** The site's id, creating the row the first time (write transaction). */
     ensure(name: string, now: number): number {
-      return ensure.get({ name, now })!.id;
+      return ensure.get({ name: name.normalize('NFC'), now })!.id;
     },
     find(name: string): SiteRow | null {
-      return byName.get(name) ?? null;
+      return byName.get(name.normalize('NFC')) ?? null;
     },
     list(): SiteRow[] {
       return all.all();

@@ -150,6 +150,10 @@ describe('hashctl collect (end to end)', () => {
     expect(hostile.stderr.trim()).toBe(
       "hashctl: invalid --site 'a\\x1b[31mred': control and invisible characters cannot name a site",
     );
+    // A name past the limit is said to be too long, not echoed whole.
+    const long = await run(collectArgs('--once', '--site', 'x'.repeat(100_000)));
+    expect(long.code).toBe(2);
+    expect(long.stderr.trim()).toBe(`hashctl: invalid --site '${'x'.repeat(40)}…': longer than 200 characters`);
   });
 
   it("stores each miner's dialect, so the next run asks only its plan, one request where joins work", async () => {

@@ -247,6 +247,16 @@ describe('writeCycle', () => {
     expect(count('SELECT count(*) FROM telemetry_history')).toBe(0);
   });
 
+  it('one site for a name written in NFC or NFD ("café"): a miner is not counted twice', () => {
+    const nfc = 'caf\u00e9';
+    const nfd = 'cafe\u0301';
+    writeCycle(store, { site: nfc, startedAt: 1000, endedAt: 1500, outcomes: [okOutcome(4001)] });
+    writeCycle(store, { site: nfd, startedAt: 2000, endedAt: 2500, outcomes: [okOutcome(4001)] });
+    expect(count('SELECT count(*) FROM sites')).toBe(1);
+    expect(count('SELECT count(*) FROM miners')).toBe(1);
+    expect(store.prepared(siteStatements).find(nfd)?.name).toBe(nfc);
+  });
+
   it('runs the hooks inside the transaction, and a throwing hook leaves nothing of the cycle', () => {
     store.db.exec('CREATE TABLE outbox_probe (run_id INTEGER NOT NULL, miners INTEGER NOT NULL) STRICT');
     const summary = writeCycle(
