@@ -134,6 +134,9 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   // Stable order (by target) so the rows of a cycle are written the same way every time.
   outcomes.sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : 0));
   const input = { site: options.site, startedAt, endedAt: deps.now(), outcomes };
+  // The file replaced or deleted under a long-running loop: say so, instead of writing on into an
+  // orphaned file that nothing will ever read.
+  deps.store.assertStillAt();
   const write = (cycle: CycleInput, hooks: readonly CycleHook[]) =>
     writeCycle(deps.store, cycle, hooks.length > 0 ? { extraInTransaction: hooks } : {});
   const thermalConfig = options.thermal;

@@ -41,12 +41,38 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** An open database. Table modules take `store.db`; `prepared()` builds statement sets once. */
 export class Store {
   readonly #cache = new Map<(db: Db) => unknown, unknown>();
+  /** The file opened (device and inode), to notice it being replaced under a long-running writer. */
+  readonly #identity: { dev: number; ino: number } | null;
 
   constructor(
     readonly db: Db,
     readonly path: string,
     readonly readonly: boolean,
-  ) {}
+  ) {
+    const stat = statDbFile(path);
+    this.#identity = stat ? { dev: stat.dev, ino: stat.ino } : null;
+  }
+
+  /**
+   * Throws when the path no longer leads to the file this store has open: deleted, or replaced
+   * (an operator restoring a backup with mv). Writes would go on into the orphaned file and be
+   * lost without a word, so `collect --interval` asks before each cycle.
+   */
+  assertStillAt(): void {
+    if (this.#identity === null) return;
+    let now: fs.Stats | null;
+    try {
+      now = statDbFile(this.path);
+    } catch {
+      now = null; // a folder on its path became a file: the database is not there any more
+    }
+    if (now && now.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
+    throw new StoreError(
+      'io',
+      `${this.path} was ${now ? 'replaced' : 'deleted'} while collect was running: this cycle was not stored (cycles before it went to the file that was there); start collect again`,
+      { details: { file: this.path } },
+    );
+  }
 
   /**
    * The statement set `build(db)` for this connection, built on first use and reused after:

@@ -247,6 +247,34 @@ describe('collectLoop', () => {
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
+  it('--interval: a database file replaced or deleted under the loop stops it, instead of writing into the orphan', async () => {
+    const fs = await import('node:fs');
+    for (const replace of [true, false]) {
+      const { deps, reports } = scripted({ pollMs: () => 100, stopAfter: 5 });
+      const onCycle = deps.onCycle;
+      deps.onCycle = (report) => {
+        onCycle(report);
+        if (reports.length !== 1) return;
+        // After the first cycle, an operator restores a backup over the file (mv), or deletes it.
+        if (replace) {
+          fs.copyFileSync(store.path, `${store.path}.restore`);
+          fs.renameSync(`${store.path}.restore`, store.path);
+        } else fs.rmSync(store.path);
+      };
+      await expect(
+        collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, deps),
+      ).rejects.toThrow(
+        replace
+          ? /was replaced while collect was running: this cycle was not stored/
+          : /was deleted while collect/,
+      );
+      expect(reports).toHaveLength(1);
+      store.close();
+      fs.rmSync(store.path, { force: true });
+      store = openStore(store.path);
+    }
+  });
+
   it('--once: a full disk fails the run (thrown)', async () => {
     const { deps } = scripted({ pollMs: () => 100 });
     deps.fetchSnapshot = async () =>
