@@ -170,6 +170,13 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
     if (!(error instanceof HashctlError)) throw error;
     deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
   }
+  const hold = maintenance?.ran ? maintenance.clockHold : null;
+  if (hold) {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+    deps.onNote(
+      `retention held: the clock reads ${formatDuration(hold.since - hold.previous)} past the last maintenance (${day(hold.previous)} UTC), so nothing is deleted (history, upload batches) until it comes back, or until ${day(hold.until)} UTC if it is right`,
+    );
+  }
   const dropped = maintenance?.uploadDropped;
   if (dropped && dropped.batches > 0) {
     deps.onNote(

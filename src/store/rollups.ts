@@ -11,6 +11,7 @@ import { siteStatements } from './sites.js';
 import type { Db } from './types.js';
 
 export const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 export const DEFAULT_RETAIN_MS = 30 * 24 * HOUR_MS;
 export const DEFAULT_ROLLUP_RETAIN_MS = 400 * 24 * HOUR_MS;
 /** Rows deleted per transaction (whole cycles, so a little more), so the collector's next write never waits long. */
@@ -37,6 +38,11 @@ export interface MaintenanceResult {
   rollupsDeleted: number;
   /** Upload batches still undelivered after the retention, dropped with the history they carry. */
   uploadDropped: DroppedBatches;
+  /**
+   * Set while deletions are held because the clock leapt forward (see clockHold): since when,
+   * from which last maintenance, and until when at the latest.
+   */
+  clockHold: { since: number; previous: number; until: number } | null;
 }
 
 export interface HourlyRow {
@@ -112,6 +118,43 @@ export function reopenRolledHour(store: Store, siteId: number, startedAt: number
   if (rolled !== null && startedAt < rolled) meta.set(rolledKey(siteId), floorHour(startedAt));
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+const CLOCK_HOLD_KEY = 'clock_hold';
+
+/** A gap between two maintenance runs this large is read as the clock leaping, not as downtime. */
+export function clockLeapMs(retainMs: number): number {
+  return Math.max(DAY_MS, retainMs / 4);
+}
+
+/**
+ * Whether this run must delete nothing because the wall clock leapt forward: a host whose clock
+ * runs weeks ahead for one cycle (no RTC battery, a bad NTP answer) would otherwise cut retention
+ * at "now − 30 days" and drop every undelivered upload batch and the raw history for good. The
+ * hold starts when maintenance last ran more than clockLeapMs ago, and ends when the clock comes
+ * back below the leap (it was wrong) or when a whole retention has passed since it (it was right:
+ * the host was down that long, and the file has grown by one retention at most meanwhile).
+ */
+function clockHold(
+  meta: ReturnType<typeof metaStatements>,
+  now: number,
+  retainMs: number,
+): MaintenanceResult['clockHold'] {
+  const held = meta.get(CLOCK_HOLD_KEY);
+  if (held) {
+    const [since, previous] = held.split(',').map(Number) as [number, number];
+    if (
+      Number.isFinite(since) &&
+      Number.isFinite(previous) &&
+      now >= since - HOUR_MS &&
+      now - since < retainMs
+    )
+      return { since, previous, until: since + retainMs };
+    meta.set(CLOCK_HOLD_KEY, ''); // over: deletions resume from this run on
+  }
+  const previous = meta.getNumber(MAINTENANCE_HOUR_KEY);
+  if (previous === null || now - previous <= clockLeapMs(retainMs)) return null;
+  meta.set(CLOCK_HOLD_KEY, `${now},${previous}`);
+  return { since: now, previous, until: now + retainMs };
+}
 
 export function runMaintenance(store: Store, options: MaintenanceOptions): MaintenanceResult {
   const result: MaintenanceResult = {
@@ -121,12 +164,14 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     runsDeleted: 0,
     rollupsDeleted: 0,
     uploadDropped: { batches: 0, miners: 0 },
+    clockHold: null,
   };
   const meta = store.prepared(metaStatements);
   const currentHour = floorHour(options.now);
   if (!options.force && meta.getNumber(MAINTENANCE_HOUR_KEY) === currentHour) return result;
   result.ran = true;
   const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
+  result.clockHold = store.transaction(() => clockHold(meta, options.now, retainMs));
   const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, retainMs);
   const rollups = store.prepared(rollupStatements);
   const history = store.prepared(historyStatements);
@@ -149,6 +194,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rolledThrough = to;
     }
     store.transaction(() => meta.set(rolledKey(site.id), rolledThrough));
+    if (result.clockHold) continue; // rolled up, but nothing deleted while the clock is in doubt
     // 2. Delete raw rows past retention, never before they were rolled up; whole cycles at a time,
     // each with its collection_runs row in the same transaction, so that a kill between two
     // chunks leaves only whole cycles (every row of a cycle carries the cycle's start as ts).
@@ -174,7 +220,8 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   }
   // 3. Upload batches the collector has not taken within the retention: their history is gone from
   // the file by now, and a collector that never comes back must not grow the file without bound.
-  result.uploadDropped = store.transaction(() => dropUndeliveredBefore(store.db, options.now - retainMs));
+  if (!result.clockHold)
+    result.uploadDropped = store.transaction(() => dropUndeliveredBefore(store.db, options.now - retainMs));
   store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
   withStoreErrors(store.path, () => store.db.pragma('optimize'));

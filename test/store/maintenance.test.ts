@@ -101,7 +101,10 @@ describe('runMaintenance', () => {
     fill(T0, 2);
     runMaintenance(store, { now: T0 + 3 * HOUR_MS, retainMs: HOUR_MS });
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
+    // Ten days without a run read as a clock leap: held for one retention (1 h), then applied.
     runMaintenance(store, { now: T0 + 10 * DAY, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
+    expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
+    runMaintenance(store, { now: T0 + 10 * DAY + 2 * HOUR_MS, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(0);
   });
 
@@ -156,10 +159,49 @@ describe('runMaintenance', () => {
     // Back to the right time: two more cycles in the first hour, already rolled up once.
     cycle(T0 + 20 * 60_000);
     cycle(T0 + 30 * 60_000);
-    // A month later retention deletes them: not before they are in the hour's rollup.
+    // Months later retention deletes them: not before they are in the hour's rollup. (The first
+    // run after a month without one holds its deletions for a retention, as for a clock leap.)
     runMaintenance(store, { now: T0 + 31 * DAY, retainMs: 30 * DAY, force: true });
+    runMaintenance(store, { now: T0 + 61 * DAY - HOUR_MS, retainMs: 30 * DAY, force: true });
+    runMaintenance(store, { now: T0 + 61 * DAY + HOUR_MS, retainMs: 30 * DAY, force: true });
     expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + HOUR_MS}`)).toBe(0);
     expect(count(`SELECT samples FROM telemetry_hourly WHERE hour_start = ${T0}`)).toBe(3);
+  });
+
+  it('holds every deletion while the clock has leapt ahead, until it comes back or a retention has passed', () => {
+    fill(T0, 2);
+    enqueueCycle(store, { miners: reports(3), now: T0 + HOUR_MS });
+    const pending = () =>
+      store.db.prepare("SELECT count(*) FROM upload_outbox WHERE state = 'pending'").pluck().get();
+    const rows = () => store.db.prepare('SELECT count(*) FROM telemetry_history').pluck().get();
+    const retainMs = 30 * DAY;
+    expect(runMaintenance(store, { now: T0 + 2 * HOUR_MS, retainMs }).clockHold).toBeNull();
+    const before = rows();
+
+    // One cycle on a clock 31 days ahead: without the hold, every batch and raw row would go.
+    const leap = T0 + 2 * HOUR_MS + 31 * DAY;
+    const held = runMaintenance(store, { now: leap, retainMs });
+    expect(held.clockHold).toEqual({ since: leap, previous: T0 + 2 * HOUR_MS, until: leap + retainMs });
+    expect([held.historyDeleted, held.uploadDropped.batches]).toEqual([0, 0]);
+    expect([rows(), pending()]).toEqual([before, 1]);
+    // Still ahead an hour later (the hold is remembered, not re-detected from the last run).
+    expect(runMaintenance(store, { now: leap + HOUR_MS, retainMs }).clockHold?.since).toBe(leap);
+    expect([rows(), pending()]).toEqual([before, 1]);
+
+    // The clock comes back: the hold ends, and retention goes on from the true time.
+    const back = runMaintenance(store, { now: T0 + 3 * HOUR_MS, retainMs });
+    expect(back.clockHold).toBeNull();
+    expect([rows(), pending()]).toEqual([before, 1]);
+
+    // A leap that was right (the host was off for a month): held for one retention, then applied.
+    const off = T0 + 3 * HOUR_MS + 40 * DAY;
+    expect(runMaintenance(store, { now: off, retainMs }).clockHold?.since).toBe(off);
+    expect(runMaintenance(store, { now: off + retainMs - HOUR_MS, retainMs }).clockHold?.since).toBe(off);
+    expect(pending()).toBe(1);
+    const after = runMaintenance(store, { now: off + retainMs + HOUR_MS, retainMs });
+    expect(after.clockHold).toBeNull();
+    expect(after.uploadDropped.batches).toBe(1);
+    expect(rows()).toBe(0);
   });
 
   it('drops upload batches the collector has not taken within the retention, and no others', () => {
