@@ -5,7 +5,7 @@
 // was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { ConfigError, EXIT, UsageError } from '../errors.js';
 import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
@@ -15,6 +15,8 @@ import { collect as collectValues, type GlobalOptions, type RegisterCommand, upg
 
 export interface CollectOptions {
   targets: string[];
+  /** The config file the targets came from (null: --targets), to name it in their errors. */
+  targetsFile?: string | null;
   site: string;
   dbPath: string;
   /** null: --once. */
@@ -99,6 +101,7 @@ export async function parseCollectOptions(
     );
   return {
     targets,
+    targetsFile: raw.targets === undefined && config.targets !== undefined ? file : null,
     site,
     dbPath: resolveDbPath((raw.db as string | undefined) ?? config.db, ctx.env, ctx.cwd),
     intervalMs,
@@ -137,7 +140,17 @@ export async function runCollect(
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
-  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx, Number.POSITIVE_INFINITY);
+  const targets = await targetsFromSpecs(
+    opts.targets,
+    { port: opts.port },
+    ctx,
+    Number.POSITIVE_INFINITY,
+  ).catch((error: unknown) => {
+    // An @FILE the config names that cannot be read: said with the config file it came from.
+    if (opts.targetsFile && error instanceof UsageError)
+      throw new ConfigError(`config ${opts.targetsFile}: targets: ${error.message}`, { cause: error });
+    throw error;
+  });
   // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
   // memory of the host instead of polling a farm. Far above any one site's miners.
   if (targets.count > MAX_COLLECT_TARGETS)

@@ -1,6 +1,8 @@
 // The config file (`--config FILE` or $HASHCTL_CONFIG): JSON, validated here. Every key is optional;
 // flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
 import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { parseSpecEntry } from '../targets/parse.js';
 import { thermalConfigSchema } from '../thermal/config.js';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
 
@@ -36,9 +38,21 @@ export const uploadConfigSchema = z
   })
   .strict();
 
+function checkTargetSpec(spec: string, ctx: z.RefinementCtx): void {
+  if (spec.startsWith('@') || spec === '-') return;
+  try {
+    parseSpecEntry(spec, 4028);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+}
+
 export const configSchema = z
   .object({
-    targets: z.array(z.string().min(1)).min(1).optional(),
+    // Each one checked as --targets checks it, so a typo is named with its line in the file (the
+    // @FILE lists it names are read when collect starts).
+    targets: z.array(z.string().min(1).superRefine(checkTargetSpec)).min(1).optional(),
     site: z.string().min(1).max(200).optional(),
     interval: duration({ min: [1000, '1s'], max: [MAX_TIMER_MS, '24d'] }).optional(),
     // Hourly rollups need the raw rows of at least the last hour.

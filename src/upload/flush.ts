@@ -322,10 +322,14 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     try {
       ca = readFileSync(input.caFile, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read --ca ${input.caFile}: ${errorMessage(error)}`);
+      throw new ConfigError(
+        `cannot read the collector's CA file ${input.caFile} (--ca or upload.ca_file): ${errorMessage(error)}`,
+      );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----'))
-      throw new ConfigError(`--ca ${input.caFile} holds no PEM certificate`);
+      throw new ConfigError(
+        `the collector's CA file ${input.caFile} (--ca or upload.ca_file) holds no PEM certificate`,
+      );
   }
   return {
     endpoint,

@@ -91,6 +91,28 @@ describe('config file', () => {
 
     const item = configErrorOf('{\n  "targets": [\n    "10.0.0.1",\n    ""\n  ]\n}');
     expect(item.details).toMatchObject({ path: ['targets', '1'], line: 4 });
+
+    // A target checked as --targets checks it, and named with its line, not as if typed on the CLI.
+    const port = configErrorOf('{\n  "targets": [\n    "10.0.0.1",\n    "10.0.0.2:99999"\n  ]\n}');
+    expect(port.message).toBe(
+      "config /etc/hashctl/farm.json:4: targets.1: invalid target '10.0.0.2:99999': port 99999 is out of range 1-65535",
+    );
+    expect(() =>
+      parseConfig('{"targets": ["@farm.txt", "10.0.0.0/24", "10.0.0.5-9", "rig-7:4029"]}', '/x.json'),
+    ).not.toThrow();
+  });
+
+  it('a target list the config names that cannot be read is said with the config file (exit 2)', async () => {
+    const { runCli } = await import('../../src/cli.js');
+    const { memoryContext } = await import('../../src/context.js');
+    const file = path.join(dir, 'farm.json');
+    fs.writeFileSync(file, JSON.stringify({ targets: ['@missing.txt'], db: path.join(dir, 'x.db') }));
+    const ctx = memoryContext();
+    expect(await runCli(['collect', '--once', '--config', file], ctx)).toBe(2);
+    expect(ctx.err()).toContain(
+      `config ${file}: targets: cannot read target file '${path.join(dir, 'missing.txt')}'`,
+    );
+    expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
   });
 
   it('refuses unknown keys by name, so a typo never falls back to a default silently', () => {
