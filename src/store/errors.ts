@@ -1,6 +1,8 @@
 // How SQLite failures reach the user: one clear line with the file named, a stable kind, and the
 // promise that what was stored before is intact (SQLite rolls the failed transaction back).
-import { EXIT, StoreError, errorMessage } from '../errors.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EXIT, errorMessage, StoreError } from '../errors.js';
 
 /** The database was written by a newer hashctl: refused before anything is read or written (exit 2). */
 export class StoreVersionError extends StoreError {
@@ -26,6 +28,29 @@ function isSqliteError(error: unknown): error is SqliteLikeError {
   );
 }
 
+/**
+ * Which file made the database read-only: SQLite needs to write the database, its -wal and -shm
+ * files and their directory. A -shm left read-only by another user's run keeps failing after the
+ * database itself is made writable, so the line names the one that is not.
+ */
+function readOnlyCulprit(file: string): string {
+  const notWritable = (candidate: string) => {
+    try {
+      fs.accessSync(candidate, fs.constants.W_OK);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  };
+  if (notWritable(file)) return `${file} is read-only`;
+  for (const suffix of ['-wal', '-shm'])
+    if (notWritable(`${file}${suffix}`))
+      return `${file} cannot be written: its ${file}${suffix} is read-only`;
+  const dir = path.dirname(file);
+  if (notWritable(dir)) return `${file} cannot be written: its directory ${dir} is read-only`;
+  return `${file} is read-only`;
+}
+
 /** Turns a better-sqlite3 error into a StoreError naming the file; anything else passes through. */
 export function translateSqliteError(error: unknown, file: string): unknown {
   if (error instanceof StoreError || !isSqliteError(error)) return error;
@@ -44,7 +69,7 @@ export function translateSqliteError(error: unknown, file: string): unknown {
   if (code.startsWith('SQLITE_READONLY')) {
     return new StoreError(
       'io',
-      `${file} is read-only: nothing was stored (check its permissions and directory)`,
+      `${readOnlyCulprit(file)}: nothing was stored (check its permissions and directory)`,
       {
         cause: error,
         details,

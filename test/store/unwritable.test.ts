@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, latestVersion, openStore, schemaVersion } from '../../src/store/index.js';
+import { latestVersion, MIGRATIONS, openStore, schemaVersion } from '../../src/store/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'bin', 'hashctl');
@@ -81,5 +81,41 @@ describe('a database this user may not write', () => {
     expect(stderr).toContain(`hashctl: ${file} is from an older hashctl (schema 5) and read-only here`);
     expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(2); // the upgrade note, then the error
     expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('with a -shm another user left read-only: collect names the -shm, not the writable database', () => {
+    const file = database('farm.db');
+    fs.chmodSync(file, 0o666);
+    fs.chmodSync(dir, 0o1777);
+    fs.writeFileSync(`${file}-shm`, Buffer.alloc(32_768));
+    fs.chmodSync(`${file}-shm`, 0o444);
+    const result = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'collect',
+        '--once',
+        '--targets',
+        '127.0.0.1:1',
+        '--timeout',
+        '300ms',
+        '--retries',
+        '0',
+        '--db',
+        file,
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+        ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
+        timeout: 20_000,
+      },
+    );
+    if (mayWriteAnyway) {
+      expect(result.status).toBe(1); // root writes the -shm anyway; the one target is refused
+      return;
+    }
+    expect(result.stderr).toContain(`hashctl: ${file} cannot be written: its ${file}-shm is read-only`);
+    expect(result.status).toBe(1);
   });
 });
