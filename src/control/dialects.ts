@@ -316,10 +316,10 @@ export function readBack(
       if (after.uptime_s === null) return { confirmed: false, detail: 'the miner reports no uptime' };
       const bootedAt = now - after.uptime_s * 1000;
       const before = baseline.snapshot?.uptime_s;
-      // Uptime counts whole seconds: allow the rounding of both readings.
-      const threshold =
-        before === null || before === undefined ? sentAt - 2000 : baseline.readAt - before * 1000 + 2000;
-      const confirmed = bootedAt > threshold;
+      // A restart happens after it is sent: the uptime must count from then (2 s for the rounding
+      // of whole seconds). Comparing with the boot time read before was not enough: an uptime
+      // frozen at 50474 s moves that "boot" forward with the clock, and read as a restart.
+      const confirmed = bootedAt > sentAt - 2000;
       return {
         confirmed,
         detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}`,

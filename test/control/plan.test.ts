@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addpoolParameter } from '../../src/cgminer/escape.js';
 import { createClient } from '../../src/cgminer/client.js';
+import { addpoolParameter } from '../../src/cgminer/escape.js';
 import { memoryContext } from '../../src/context.js';
 import { planAction, readBack, validateAction } from '../../src/control/dialects.js';
 import { Redactor, redactorFor, showRequest } from '../../src/control/redact.js';
@@ -167,6 +167,24 @@ describe('readBack', () => {
     ).toBe(false);
     expect(
       readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: null }), sentAt, now)
+        ?.confirmed,
+    ).toBe(false);
+    // An uptime frozen at the baseline's (a miner that never restarted, or lies): its "boot time"
+    // moves forward with the clock, but it did not boot after the restart was sent.
+    for (const later of [5_000, 60_000, 600_000])
+      expect(
+        readBack(
+          { name: 'restart' },
+          'generic',
+          baseline,
+          snapshot({ uptime_s: 1000 }),
+          sentAt,
+          sentAt + later,
+        )?.confirmed,
+      ).toBe(false);
+    // Nor did one whose uptime fell, but to before the send (an earlier reboot of its own).
+    expect(
+      readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: 30 }), sentAt, sentAt + 10_000)
         ?.confirmed,
     ).toBe(false);
   });
