@@ -253,8 +253,48 @@ export function mostTellingError(replies: ReplyMap): MinerError | null {
   return errors[0] ?? errorFromStatus(values[0] as DecodedReply);
 }
 
-/** Reads that only name the machine: answering these and nothing else is not being read. */
-const IDENTITY_READS = new Set(['version', 'get_version', 'devdetails', 'config', 'coin']);
+/**
+ * Reads that carry no figures (they name the machine, or list its pools): answering these and
+ * nothing else is not being read.
+ */
+const IDENTITY_READS = new Set(['version', 'get_version', 'devdetails', 'config', 'coin', 'pools']);
+
+/** The data section each read's reply carries (CGMINER-API.md §3.1; every sample agrees). */
+const SECTION_OF: Record<string, RegExp> = {
+  version: /^VERSION$/,
+  summary: /^SUMMARY$/,
+  pools: /^POOLS$/,
+  stats: /^STATS\d*$/,
+  estats: /^STATS\d*$/,
+  litestats: /^STATS\d*$/,
+  devs: /^DEVS$/,
+  edevs: /^DEVS$/,
+  devdetails: /^DEVDETAILS$/,
+  fans: /^FANS$/,
+  temps: /^TEMPS$/,
+  coin: /^COIN$/,
+  config: /^CONFIG$/,
+};
+const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TEMPS|COIN|CONFIG)$/;
+
+/**
+ * A reply that carries another read's data and not its own (POOLS to `summary`: a confused or
+ * hijacked API answering everything alike) is no answer to the read: a `protocol` failure, so the
+ * miner is not shown online from figures it never gave.
+ */
+function misaddressed(command: string, reply: DecodedReply | MinerError): DecodedReply | MinerError {
+  const own = SECTION_OF[command];
+  if (!own || reply instanceof MinerError || !reply.ok) return reply;
+  let other: string | null = null;
+  for (const key of Object.keys(reply.body)) {
+    if (own.test(key)) return reply;
+    if (other === null && KNOWN_SECTIONS.test(key)) other = key;
+  }
+  if (other === null) return reply;
+  return new MinerError('protocol', `answered ${other} to '${command}' (another command's reply)`, {
+    requestSent: true,
+  });
+}
 /** Kinds that say the connection failed, not that the firmware refused one command. */
 const GONE_KINDS = new Set<MinerErrorKind>([
   'timeout',
@@ -316,7 +356,9 @@ async function ask(
 ): Promise<ReplyMap> {
   if (commands.length === 0) return {};
   try {
-    return await client.requestMany(target, commands, signal ? { signal, ...extra } : extra);
+    const replies = await client.requestMany(target, commands, signal ? { signal, ...extra } : extra);
+    for (const command in replies) replies[command] = misaddressed(command, replies[command]!);
+    return replies;
   } catch (error) {
     if (!(error instanceof MinerError)) throw error;
     return Object.fromEntries(commands.map((c) => [c, error]));

@@ -476,6 +476,41 @@ describe('fetchSnapshot', () => {
     }
   });
 
+  it("fails a miner whose API answers every read with another command's reply (POOLS to all)", async () => {
+    const pools = sample('antminer-s19pro_2022-12__pools.json');
+    for (const joins of [true, false]) {
+      const miner = await startJoiningMiner(
+        () => pools.replace(/\0$/, ''),
+        () => joins,
+      );
+      const cache = createDialectCache();
+      for (let poll = 0; poll < 2; poll++) {
+        const error = await fetchSnapshot(client(), miner.target, { cache }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(MinerError);
+        expect((error as MinerError).kind).toBe('protocol');
+        expect((error as MinerError).message).toMatch(/answered POOLS to '(summary|stats|version)'/);
+      }
+    }
+    // A miner answering its pools as POOLS and the rest as they should is read as before.
+    const right = await startJoiningMiner((command) =>
+      command === 'pools'
+        ? pools.replace(/\0$/, '')
+        : command === 'version'
+          ? sample('antminer-s19pro_2022-12__version.json').replace(/\0$/, '')
+          : command === 'summary'
+            ? sample('antminer-s19pro_2022-12__summary.json').replace(/\0$/, '')
+            : command === 'stats'
+              ? sample('antminer-s19pro_2022-12__stats.json').replace(/\0$/, '')
+              : invalid('Invalid command'),
+    );
+    const { snapshot } = await fetchSnapshot(client(), right.target, {});
+    expect([snapshot.make, snapshot.pools.length > 0, (snapshot.hashrate.current_hs ?? 0) > 0]).toEqual([
+      'Antminer',
+      true,
+      true,
+    ]);
+  });
+
   it('starts over with first contact when the firmware changed under the cache', async () => {
     let luxos = false;
     const miner = await startFakeMiner((request) => {
