@@ -9,7 +9,7 @@
 import { Socket } from 'node:net';
 import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
-import { isForeignBanner } from '../cgminer/decode.js';
+import { decodeUnfinished, isForeignBanner } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
@@ -196,6 +196,12 @@ function onClose(this: ProbeSocket): void {
   this.fail(this.connected ? 'reset' : 'unreachable', 'closed', null);
 }
 
+/** Whether bytes that never ended already hold a whole reply (decodeUnfinished's rule). */
+function isWhole(bytes: Uint8Array): boolean {
+  const reply = decodeUnfinished(bytes, 'version');
+  return reply !== null && !(reply instanceof Error);
+}
+
 export class Prober {
   readonly maxBytes: number;
   readonly budget: ReplyBudget;
@@ -218,8 +224,11 @@ export class Prober {
       totalMs,
       (probe) => {
         // A banner (SSH, SMTP) waits for us forever: what it sent is the answer, decoded as such.
+        // So is a whole reply that never ended (no NUL, no close): the client accepts it at its
+        // deadline too, and probe and scan must not disagree about one miner.
         const bytes = probe.reader?.bytes();
-        if (bytes !== undefined && bytes.length > 0 && isForeignBanner(bytes)) probe.succeed(bytes);
+        if (bytes !== undefined && bytes.length > 0 && (isForeignBanner(bytes) || isWhole(bytes)))
+          probe.succeed(bytes);
         else probe.fail('timeout', 'reply_timeout', null, totalMs);
       },
       clock,

@@ -185,6 +185,26 @@ describe('Prober', () => {
     expect(timeoutsActive()).toBeLessThanOrEqual(before); // every deadline timer is gone
   });
 
+  it('takes a whole reply that never ended (no NUL, no close) at the deadline, as the client does', async () => {
+    const whole = await startFakeMiner({ kind: 'reply', bytes: VERSION_REPLY, nul: false, close: false });
+    const half = await startFakeMiner({
+      kind: 'reply',
+      bytes: VERSION_REPLY.slice(0, 60),
+      nul: false,
+      close: false,
+    });
+    try {
+      const prober = new Prober(options);
+      const [complete, cut] = await Promise.all([probe(prober, whole.port), probe(prober, half.port)]);
+      expect(complete.error).toBeNull();
+      expect(complete.text).toBe(VERSION_REPLY);
+      // Half a reply is still waiting for the rest: at the deadline, a timeout.
+      expect(cut.error).toMatchObject({ kind: 'timeout', requestSent: true });
+    } finally {
+      await Promise.all([whole.close(), half.close()]);
+    }
+  });
+
   it('cuts endless replies at their share of the budget of all replies in flight', async () => {
     const endless = await Promise.all([1, 2, 3, 4].map(() => startFakeMiner({ kind: 'endless' })));
     const slow = await startFakeMiner({ kind: 'trickle', bytes: VERSION_REPLY, chunkSize: 8, delayMs: 5 });
