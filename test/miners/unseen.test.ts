@@ -11,6 +11,18 @@ import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
 const status = { STATUS: [{ STATUS: 'S', Code: 70, Msg: 'CGMiner stats', Description: 'cgminer 1.0.0' }] };
 
+/** A stock S19j Pro `stats` reply around `device`'s fields (STATS 0, ID BTM_SOC0 added), normalized. */
+const stockS19jPro = (device: Record<string, unknown>) =>
+  normalize({
+    stats: reply('stats', {
+      ...status,
+      STATS: [
+        { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
+        { STATS: 0, ID: 'BTM_SOC0', ...device },
+      ],
+    }),
+  });
+
 describe('models outside the samples', () => {
   it('Antminer S19 XP: a board short of chips and a stopped fan among running ones', () => {
     const header = {
@@ -290,30 +302,20 @@ describe('models outside the samples', () => {
 
   it('every fan at 0 rpm while the boards hash is a stopped fan set, judged critical on air; asleep it is no fans', () => {
     const s19jPro = (ghs: number, extra: Record<string, unknown> = {}) =>
-      normalize({
-        stats: reply('stats', {
-          ...status,
-          STATS: [
-            { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
-            {
-              STATS: 0,
-              ID: 'BTM_SOC0',
-              'GHS 5s': ghs,
-              'GHS av': ghs,
-              rate_unit: 'GH',
-              fan_num: 4,
-              fan1: 0,
-              fan2: 0,
-              fan3: 0,
-              fan4: 0,
-              chain_acn1: 126,
-              chain_rate1: String(ghs),
-              temp2_1: 72,
-              temp1: 60,
-              ...extra,
-            },
-          ],
-        }),
+      stockS19jPro({
+        'GHS 5s': ghs,
+        'GHS av': ghs,
+        rate_unit: 'GH',
+        fan_num: 4,
+        fan1: 0,
+        fan2: 0,
+        fan3: 0,
+        fan4: 0,
+        chain_acn1: 126,
+        chain_rate1: String(ghs),
+        temp2_1: 72,
+        temp1: 60,
+        ...extra,
       });
     const hashing = s19jPro(102_000);
     expect(hashing.fans).toEqual([1, 2, 3, 4].map((index) => ({ index, rpm: 0 })));
@@ -328,32 +330,22 @@ describe('models outside the samples', () => {
   });
 
   it('a chip or board reading of -1 is an unread sensor, not -1 °C; an inlet at -1 °C is weather', () => {
-    const s = normalize({
-      stats: reply('stats', {
-        ...status,
-        STATS: [
-          { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
-          {
-            STATS: 0,
-            ID: 'BTM_SOC0',
-            'GHS 5s': 68_000,
-            rate_unit: 'GH',
-            fan_num: 4,
-            fan1: 5400,
-            fan2: 5400,
-            fan3: 5400,
-            fan4: 5400,
-            chain_acn1: 126,
-            chain_acn2: 126,
-            chain_rate1: '34000',
-            chain_rate2: '34000',
-            temp_chip1: '-1--1--1--1',
-            temp_pcb1: '-1--1--1--1',
-            temp_chip2: '255-255-255-255',
-            temp_pcb2: '0-0-0-0',
-          },
-        ],
-      }),
+    const s = stockS19jPro({
+      'GHS 5s': 68_000,
+      rate_unit: 'GH',
+      fan_num: 4,
+      fan1: 5400,
+      fan2: 5400,
+      fan3: 5400,
+      fan4: 5400,
+      chain_acn1: 126,
+      chain_acn2: 126,
+      chain_rate1: '34000',
+      chain_rate2: '34000',
+      temp_chip1: '-1--1--1--1',
+      temp_pcb1: '-1--1--1--1',
+      temp_chip2: '255-255-255-255',
+      temp_pcb2: '0-0-0-0',
     });
     expect([s.temp_max_chip_c, s.temp_max_board_c]).toEqual([null, null]);
     expect(s.boards.map((b) => [b.temp_chip_c, b.temp_board_c])).toEqual([
@@ -387,25 +379,15 @@ describe('models outside the samples', () => {
   });
 
   it('rates written with their own unit ("102.23 TH/s") are read in that unit, totals and chains', () => {
-    const s = normalize({
-      stats: reply('stats', {
-        ...status,
-        STATS: [
-          { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
-          {
-            STATS: 0,
-            ID: 'BTM_SOC0',
-            'GHS 5s': '102.23 TH/s',
-            'GHS av': '101900 GH/s',
-            rate_unit: 'GH',
-            chain_acn1: 126,
-            chain_acn2: 126,
-            chain_rate1: '51.1 TH/s',
-            chain_rate2: '51130.0 GH/s',
-            temp2_1: 70,
-          },
-        ],
-      }),
+    const s = stockS19jPro({
+      'GHS 5s': '102.23 TH/s',
+      'GHS av': '101900 GH/s',
+      rate_unit: 'GH',
+      chain_acn1: 126,
+      chain_acn2: 126,
+      chain_rate1: '51.1 TH/s',
+      chain_rate2: '51130.0 GH/s',
+      temp2_1: 70,
     });
     expect(s.hashrate.current_hs).toBeCloseTo(102.23e12, -6);
     expect(s.hashrate.average_hs).toBeCloseTo(101.9e12, -6);
@@ -517,27 +499,17 @@ describe('models outside the samples', () => {
 
   it('a board that fell off (empty chain slot) is a dead board, not a two-board S19j Pro', () => {
     const s19jPro = (third: Record<string, unknown>, ghs = 68_000) =>
-      normalize({
-        stats: reply('stats', {
-          ...status,
-          STATS: [
-            { BMMiner: '1.0.0', Miner: '49.0.1.3', Type: 'Antminer S19j Pro' },
-            {
-              STATS: 0,
-              ID: 'BTM_SOC0',
-              'GHS 5s': ghs,
-              rate_unit: 'GH',
-              total_rateideal: 102_000,
-              chain_acn1: 126,
-              chain_acn2: 126,
-              chain_rate1: String(ghs / 2),
-              chain_rate2: String(ghs / 2),
-              chain_acn4: 0,
-              chain_rate4: '',
-              ...third,
-            },
-          ],
-        }),
+      stockS19jPro({
+        'GHS 5s': ghs,
+        rate_unit: 'GH',
+        total_rateideal: 102_000,
+        chain_acn1: 126,
+        chain_acn2: 126,
+        chain_rate1: String(ghs / 2),
+        chain_rate2: String(ghs / 2),
+        chain_acn4: 0,
+        chain_rate4: '',
+        ...third,
       });
     const lost = s19jPro({ chain_acn3: 0, chain_rate3: '' });
     expect(lost.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
