@@ -343,7 +343,8 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
     const fans = x
       ? x.fans_total === 0
         ? '-'
-        : `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total} ≥${fmt(x.fan_min_rpm)}`
+        : // running/total, and the slowest running fan's RPM when one runs ("0/4": every fan stopped)
+          `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total}${x.fan_min_rpm === null ? '' : ` ≥${fmt(x.fan_min_rpm)}`}`
       : '-';
     return [
       r.target,

@@ -199,6 +199,27 @@ describe('thermal check on hand-written replies', () => {
     }
   });
 
+  it('every fan of a hashing air miner stopped is critical (not "no fans"), and the table says 0/4', async () => {
+    const miner = await startFakeMiner(
+      antminerReplies([60, 61, 60], [70, 71, 70], [0, 0, 0, 0]),
+      'bmminer 1.0.0',
+    );
+    miners.push(miner);
+    const { code, json } = await check([miner.target]);
+    expect(json.results[0]).toMatchObject({
+      status: 'critical',
+      readings: { fans_total: 4, fans_failed: 4 },
+    });
+    expect(code).toBe(3);
+    const ctx = memoryContext();
+    await runCli(['thermal', 'check', miner.target, '--timeout', '2s', '--retries', '0'], ctx);
+    const row = ctx
+      .out()
+      .split('\n')
+      .find((line) => line.startsWith(miner.target));
+    expect(row?.split('\t')).toContain('0/4');
+  });
+
   it('an unreachable miner is unknown with its error kind, and fails the check (exit 1) unless one is critical (3)', async () => {
     const miner = await startFakeMiner({});
     const target = miner.target;
