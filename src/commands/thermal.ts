@@ -1,9 +1,9 @@
 // `hashctl thermal`: limits (what applies and why), check (cron: exit 3 when a miner runs hot),
 // posture (does the firmware protect itself?) and config pull (limits from the cloud).
-// Exit codes: check and posture exit 3 when a result is at or above --fail-on; an unreachable miner
-// is `unknown` in a check (not a failure: cron alerts on heat, `collect` reports reachability), while
-// `limits` and `posture`, which need the miner's answer, exit 1 when a target could not be read, or
-// when the firmware's own limits could not be (check says so in the result and keeps its exit code).
+// Exit codes: check and posture exit 3 when a result is at or above --fail-on; otherwise every
+// subcommand exits 1 when a target could not be read (hashctl.md §3: in a check it is `unknown`,
+// and a farm gone dark must not pass cron). `limits` and `posture` also exit 1 when the firmware's
+// own limits could not be read; check says so in the result and keeps its exit code.
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, StoreError, UsageError } from '../errors.js';
