@@ -524,6 +524,20 @@ describe('models outside the samples', () => {
     expect(s19jPro({ chain_acn3: 0, chain_rate3: '' }, 0).boards.map((b) => b.index)).toEqual([1, 2]);
   });
 
+  it('a Vnish state that names a fault is said as an error, not read as mining', () => {
+    const file = (command: string) =>
+      JSON.parse(
+        readFileSync(join(SAMPLES_DIR, `vnish-s17plus_2.0.3__${command}.json`), 'utf8').replace(/\0$/, ''),
+      );
+    const withState = (state: string) => {
+      const stats = file('stats');
+      stats.STATS[1].state = state;
+      return normalize({ stats: reply('stats', stats), version: reply('version', file('version')) });
+    };
+    expect(withState('mining').errors).toEqual([]);
+    expect(withState('failure').errors).toContainEqual({ code: null, message: 'firmware state: failure' });
+  });
+
   it('LuxOS with its first chain dead: every other board keeps its own chips and frequency', () => {
     const sample = (command: string) =>
       JSON.parse(

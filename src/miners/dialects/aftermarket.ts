@@ -25,5 +25,9 @@ export function parseAftermarket(input: DialectInput): Telemetry {
   const state = str(device.state)?.toLowerCase();
   if (state === 'mining') out.state = 'mining';
   else if (state !== undefined && /sleep|stop|idle/.test(state)) out.state = 'sleeping';
+  // A state that names a fault is the firmware's own verdict: said as an error, whatever the
+  // hashrate still shows (the 5 s average lags a board that just failed).
+  else if (state !== undefined && /fail|error|fault/.test(state))
+    out.errors.push({ code: null, message: `firmware state: ${str(device.state)}` });
   return out;
 }
