@@ -51,6 +51,19 @@ function readOnlyCulprit(file: string): string {
   return `${file} is read-only`;
 }
 
+/** Less room than one SQLite page (and a WAL frame's header) left to this user: a full disk. */
+export function fileSystemFull(
+  file: string,
+  statfs: (dir: string) => { bavail: number; bsize: number } = fs.statfsSync,
+): boolean {
+  try {
+    const { bavail, bsize } = statfs(path.dirname(file));
+    return bavail * bsize < 8192;
+  } catch {
+    return false;
+  }
+}
+
 /** Turns a better-sqlite3 error into a StoreError naming the file; anything else passes through. */
 export function translateSqliteError(error: unknown, file: string): unknown {
   if (error instanceof StoreError || !isSqliteError(error)) return error;
@@ -83,6 +96,14 @@ export function translateSqliteError(error: unknown, file: string): unknown {
     });
   }
   if (code.startsWith('SQLITE_IOERR')) {
+    // A full disk reaches SQLite as an I/O error where the write was to its -wal or -shm (upload's
+    // outbox updates): said as collect says SQLITE_FULL, when the file system is indeed full.
+    if (fileSystemFull(file))
+      return new StoreError(
+        'io',
+        `disk full writing ${file}: nothing from this write was stored, earlier data is intact`,
+        { cause: error, details },
+      );
     return new StoreError('io', `I/O error on ${file}: ${error.message}`, { cause: error, details });
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
