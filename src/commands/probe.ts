@@ -225,6 +225,7 @@ async function probeTarget(
   quiet: boolean,
 ): Promise<ProbeTargetResult> {
   const { errorFromStatus } = await import('../cgminer/client.js');
+  const { misaddressed } = await import('../miners/fetch.js');
   const started = ctx.now();
   const responses: Record<string, Record<string, unknown>> = {};
   const repairs: Record<string, string[]> = {};
@@ -254,6 +255,11 @@ async function probeTarget(
       responses[command] = reply.body;
       if (reply.repairs.length > 0) repairs[command] = reply.repairs;
       if (!reply.ok) errors[command] = errorFromStatus(reply);
+      else {
+        // Shown as it came, but another command's data (POOLS to `summary`) is no answer to this one.
+        const answer = misaddressed(command, reply);
+        if (answer instanceof MinerError) errors[command] = answer;
+      }
     } catch (error) {
       if (error instanceof HashctlError && error.kind === 'interrupted') {
         interruptedAt = command;

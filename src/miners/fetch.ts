@@ -282,7 +282,7 @@ const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TE
  * hijacked API answering everything alike) is no answer to the read: a `protocol` failure, so the
  * miner is not shown online from figures it never gave.
  */
-function misaddressed(command: string, reply: DecodedReply | MinerError): DecodedReply | MinerError {
+export function misaddressed(command: string, reply: DecodedReply | MinerError): DecodedReply | MinerError {
   const own = SECTION_OF[command];
   if (!own || reply instanceof MinerError || !reply.ok) return reply;
   let other: string | null = null;

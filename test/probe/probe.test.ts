@@ -76,6 +76,18 @@ describe('hashctl probe --command', () => {
     expect(m.requests).toEqual(['{"command":"summary"}']);
   });
 
+  it("shows another command's reply as it came, but as a protocol failure (POOLS to summary), exit 1", async () => {
+    const pools = cgminerReply('POOLS', [{ POOL: 0, URL: 'stratum+tcp://pool.example:3333' }], { Code: 7 });
+    const m = await miner({ kind: 'reply', bytes: pools });
+    const run = await runHashctl(['probe', m.target.key, '--command', 'summary', '--json', '--retries', '0']);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.ok).toBe(false);
+    expect(result.responses.summary.POOLS).toHaveLength(1);
+    expect(result.error).toMatchObject({ kind: 'protocol' });
+    expect(result.error.message).toMatch(/answered POOLS to 'summary'/);
+  });
+
   it('lists several targets in order with per-command errors and kinds, exit 1', async () => {
     const good = await miner(stockAntminer());
     const port = await closedPort();
