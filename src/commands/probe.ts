@@ -225,7 +225,7 @@ async function probeTarget(
   quiet: boolean,
 ): Promise<ProbeTargetResult> {
   const { errorFromStatus } = await import('../cgminer/client.js');
-  const { misaddressed } = await import('../miners/fetch.js');
+  const { misaddressed } = await import('../miners/replies.js');
   const started = ctx.now();
   const responses: Record<string, Record<string, unknown>> = {};
   const repairs: Record<string, string[]> = {};

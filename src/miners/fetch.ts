@@ -10,7 +10,7 @@ import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { detect, type Family } from './detect.js';
 import { normalize } from './normalize.js';
-import { Replies, type ReplyMap } from './replies.js';
+import { misaddressed, Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
 import { num, str } from './values.js';
 
@@ -259,42 +259,6 @@ export function mostTellingError(replies: ReplyMap): MinerError | null {
  */
 const IDENTITY_READS = new Set(['version', 'get_version', 'devdetails', 'config', 'coin', 'pools']);
 
-/** The data section each read's reply carries (CGMINER-API.md §3.1; every sample agrees). */
-const SECTION_OF: Record<string, RegExp> = {
-  version: /^VERSION$/,
-  summary: /^SUMMARY$/,
-  pools: /^POOLS$/,
-  stats: /^STATS\d*$/,
-  estats: /^STATS\d*$/,
-  litestats: /^STATS\d*$/,
-  devs: /^DEVS$/,
-  edevs: /^DEVS$/,
-  devdetails: /^DEVDETAILS$/,
-  fans: /^FANS$/,
-  temps: /^TEMPS$/,
-  coin: /^COIN$/,
-  config: /^CONFIG$/,
-};
-const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TEMPS|COIN|CONFIG)$/;
-
-/**
- * A reply that carries another read's data and not its own (POOLS to `summary`: a confused or
- * hijacked API answering everything alike) is no answer to the read: a `protocol` failure, so the
- * miner is not shown online from figures it never gave.
- */
-export function misaddressed(command: string, reply: DecodedReply | MinerError): DecodedReply | MinerError {
-  const own = SECTION_OF[command];
-  if (!own || reply instanceof MinerError || !reply.ok) return reply;
-  let other: string | null = null;
-  for (const key of Object.keys(reply.body)) {
-    if (own.test(key)) return reply;
-    if (other === null && KNOWN_SECTIONS.test(key)) other = key;
-  }
-  if (other === null) return reply;
-  return new MinerError('protocol', `answered ${other} to '${command}' (another command's reply)`, {
-    requestSent: true,
-  });
-}
 /** Kinds that say the connection failed, not that the firmware refused one command. */
 const GONE_KINDS = new Set<MinerErrorKind>([
   'timeout',
