@@ -106,10 +106,11 @@ export function parseType(rawType: string, minerKey: string | null): TypeParse {
     return { make: 'Antminer', model: str(words.slice(1).join(' ')), aftermarket };
   // Elphapex's Bitmain-style firmware names its scrypt models bare: "DG1+", "DG Home 1".
   if (/^dg(\d|$)/i.test(first)) return { make: 'Elphapex', model: str(words.join(' ')), aftermarket };
+  // A bare Bitmain model ("S19-88", "S19j Pro") comes from Bitmain-based builds: its first word is
+  // the model, not a make (that read "S19j Pro" as make S19j, model Pro).
+  if (/^[stldezkb]\d/i.test(first)) return { make: 'Antminer', model: str(words.join(' ')), aftermarket };
   if (words.length >= 2) return { make: first, model: str(words.slice(1).join(' ')), aftermarket };
-  // A bare Bitmain model such as "S19-88" comes from Bitmain-based builds; anything else is not
-  // claimed for a make it may not be.
-  if (/^[stldezkb]\d/i.test(first)) return { make: 'Antminer', model: str(first), aftermarket };
+  // Anything else alone is not claimed for a make it may not be.
   return { make: 'unknown', model: str(first), aftermarket };
 }
 

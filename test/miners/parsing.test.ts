@@ -70,6 +70,11 @@ describe('identification', () => {
       aftermarket: { name: 'MSKminer', version: '2.6.0.39' },
     });
     expect(parseType('braiins-am1-s9', null).model).toBe('S9');
+    // A Bitmain model written without its make is the model, not a make and a model.
+    expect(parseType('S19j Pro', null)).toMatchObject({ make: 'Antminer', model: 'S19j Pro' });
+    // A bare Elphapex model, and one that belongs to no make hashctl can vouch for.
+    expect(parseType('DG1+', null)).toMatchObject({ make: 'Elphapex', model: 'DG1+' });
+    expect(parseType('HX9', null)).toMatchObject({ make: 'unknown', model: 'HX9' });
   });
 
   it('reads compile dates in every format seen', () => {
