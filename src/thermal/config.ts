@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { unknownKeyMessage } from '../config/suggest.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { parseTarget } from '../targets/parse.js';
+import { parseSpecEntry, parseTarget } from '../targets/parse.js';
 import { CHIP_DEFAULTS, CLASS_DEFAULTS, identitySnapshot, MODEL_RULES } from './limits.js';
 import {
   COOLING_CLASSES,
@@ -245,6 +245,15 @@ function checkModelKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void 
  * rather than left to fall back to the defaults without a word. Two keys for one miner would
  * leave one unused.
  */
+/** Whether a key is a valid range or network of the targets grammar (several miners, not one). */
+function isRange(key: string): boolean {
+  try {
+    return parseSpecEntry(key, 0).kind === 'range';
+  } catch {
+    return false;
+  }
+}
+
 function checkMinerKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void {
   const seen = new Map<string, string>();
   for (const key of Object.keys(config.miners ?? {})) {
@@ -254,10 +263,13 @@ function checkMinerKeys(config: ThermalConfigInput, ctx: z.RefinementCtx): void 
       canonical = target.port === 0 ? target.host : target.key;
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
+      const why = isRange(key)
+        ? 'a range names several'
+        : error.message.replace(/^invalid target '.*': /s, '');
       ctx.addIssue({
         code: 'custom',
         path: ['miners', key],
-        message: `is not one miner address: ${error.message.replace(/^invalid target '.*': /s, '')} (write HOST or HOST:PORT, as probe shows the miner)`,
+        message: `is not one miner address: ${why} (write HOST or HOST:PORT, as probe shows the miner)`,
       });
       continue;
     }

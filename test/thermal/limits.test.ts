@@ -291,7 +291,9 @@ describe('thermal config validation', () => {
     expect(failure({ miners: { '10.0.0.1-20': {} } }).message).toMatch(
       /^thermal\.miners\.10\.0\.0\.1-20: is not one miner address: /,
     );
-    expect(failure({ miners: { '10.0.0.0/24': {} } }).message).toMatch(/is not one miner address/);
+    expect(failure({ miners: { '10.0.0.0/24': {} } }).message).toMatch(
+      /is not one miner address: a range names several/,
+    );
     expect(failure({ miners: { '10.0.0.5:99999': {} } }).message).toMatch(/port 99999 is out of range/);
     expect(failure({ miners: { 'S19 rack 3': {} } }).message).toMatch(/is not one miner address/);
     expect(failure({ miners: { 'RIG-7:4028': {}, 'rig-7:4028': {} } }).message).toBe(
