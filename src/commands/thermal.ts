@@ -14,7 +14,7 @@ import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
 import type { ProtectReport } from '../thermal/protect.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
-import { parseDuration, parseTimerDuration } from '../util/duration.js';
+import { formatDuration, parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -37,6 +37,10 @@ export interface ThermalProtectFlags {
   yes: boolean;
   cooldownMs: number;
   verifyTimeoutMs: number;
+  /** Consecutive critical readings (the check's first) before a miner is paused; 1: the check's alone. */
+  readings: number;
+  /** Between those readings. */
+  readingIntervalMs: number;
   /** File whose first line is the Whatsminer admin password (pausing a Whatsminer needs it). */
   adminPasswordFile: string | null;
 }
@@ -104,15 +108,24 @@ async function readTargets(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<CheckSource[]> {
+  return readMiners(await targetsFromSpecs(specs, globals, ctx), site, globals, ctx);
+}
+
+/** Reads each miner once (snapshot, and the firmware's limits where it shows them). */
+async function readMiners(
+  targets: Iterable<Target>,
+  site: string | null,
+  globals: GlobalOptions,
+  ctx: Context,
+): Promise<CheckSource[]> {
   const { fetchSnapshot } = await import('../miners/fetch.js');
   const { runPool } = await import('../util/pool.js');
   const { readMiner } = await import('../thermal/live.js');
-  const targets = await targetsFromSpecs(specs, globals, ctx);
   const client = await clientFromGlobals(globals, ctx);
   const sources: CheckSource[] = [];
   const limit = globals.concurrency ?? 256;
   for await (const source of runPool(
-    targets as Iterable<Target>,
+    targets,
     limit,
     (target) => readMiner(client, fetchSnapshot, target, site, ctx.signal),
     { signal: ctx.signal },
@@ -199,8 +212,22 @@ export async function runThermalCheck(
   results = sortResults(results);
   await warnUnmatchedModels(loaded, sources ?? storedSources, globals, ctx);
   const summary = summarize(results, opts.failOn);
+  // The confirming readings of --protect: read again and judged afresh (each on its own, no
+  // hysteresis), recorded nowhere; the check's reading is the one reported and stored.
+  const reread = async (miners: CheckResult[]): Promise<CheckResult[]> =>
+    (
+      await readMiners(
+        miners.map((m) => ({ host: m.host, port: m.port, key: m.target })),
+        site,
+        globals,
+        ctx,
+      )
+    ).map((source) => checkSource(source, { config: loaded.config, site }));
   const protect = opts.protect
-    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx, adminPassword)
+    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx, {
+        adminPassword,
+        reread,
+      })
     : null;
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
@@ -245,8 +272,12 @@ async function runProtection(
   site: string | null,
   globals: GlobalOptions,
   ctx: Context,
-  adminPassword: (() => Promise<string | null>) | undefined,
+  deps: {
+    adminPassword: (() => Promise<string | null>) | undefined;
+    reread: (miners: CheckResult[]) => Promise<CheckResult[]>;
+  },
 ): Promise<ProtectReport> {
+  const { adminPassword, reread } = deps;
   const { protectMiners } = await import('../thermal/protect.js');
   const { actorName, confirmOnTty } = await import('../control/prompt.js');
   const { openStore, resolveDbPath } = await import('../store/index.js');
@@ -290,6 +321,20 @@ async function runProtection(
             }),
         cooldownMs: flags.cooldownMs,
         verifyTimeoutMs: flags.verifyTimeoutMs,
+        persistence: {
+          readings: flags.readings,
+          intervalMs: flags.readingIntervalMs,
+          reread,
+          // A person waiting on a quiet terminal for seconds is told why.
+          ...(globals.quiet
+            ? {}
+            : {
+                onWait: ({ index, of, miners, intervalMs }) =>
+                  ctx.stderr.write(
+                    `thermal protection: ${miners} miner(s) critical; reading ${index} of ${of} in ${formatDuration(intervalMs)} before pausing\n`,
+                  ),
+              }),
+        },
         concurrency: globals.concurrency ?? 64,
         client,
         store,
@@ -664,12 +709,18 @@ export function parseThermalCheckOptions(
   if (fromDb && targets.length > 0) throw new UsageError('give either TARGETS or --from-db, not both');
   if (!fromDb && targets.length === 0)
     throw new UsageError('name the miners to check (TARGETS) or use --from-db');
-  const protectFlags = ['yes', 'dryRun', 'cooldown', 'verifyTimeout', 'adminPasswordFile'].filter(
-    (key) => raw[key] !== undefined,
-  );
+  const protectFlags = [
+    'yes',
+    'dryRun',
+    'cooldown',
+    'verifyTimeout',
+    'readings',
+    'readingInterval',
+    'adminPasswordFile',
+  ].filter((key) => raw[key] !== undefined);
   if (raw.protect !== true && protectFlags.length > 0) {
     throw new UsageError(
-      '--yes, --dry-run, --cooldown, --verify-timeout and --admin-password-file go with --protect',
+      '--yes, --dry-run, --cooldown, --verify-timeout, --readings, --reading-interval and --admin-password-file go with --protect',
     );
   }
   if (raw.adminPasswordFile === '') throw new UsageError('--admin-password-file needs a file name');
@@ -685,6 +736,11 @@ export function parseThermalCheckOptions(
           verifyTimeoutMs: parseTimerDuration(
             raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
             '--verify-timeout',
+          ),
+          readings: raw.readings === undefined ? 3 : parseIntFlag(String(raw.readings), '--readings', 1, 20),
+          readingIntervalMs: parseTimerDuration(
+            raw.readingInterval === undefined ? '5s' : String(raw.readingInterval),
+            '--reading-interval',
           ),
           adminPasswordFile: optionalText(raw.adminPasswordFile) ?? null,
         }
@@ -731,6 +787,11 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--dry-run', 'with --protect: print the pause requests; send nothing')
     .option('--cooldown <duration>', 'with --protect: pause a miner at most once per this (default 30m)')
     .option('--verify-timeout <duration>', 'with --protect: how long to read back the pause (default 30s)')
+    .option(
+      '--readings <n>',
+      "with --protect: pause only a miner critical on N readings in a row, this check's the first (default 3)",
+    )
+    .option('--reading-interval <duration>', 'with --protect: between those readings (default 5s)')
     .option(
       '--admin-password-file <file>',
       'with --protect: file whose first line is the Whatsminer admin password (pausing one needs it)',

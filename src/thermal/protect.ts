@@ -2,6 +2,9 @@
 // path as `hashctl control pause` (dry run, --yes, one send per miner, read-back, command_log), at
 // most once per --cooldown per miner (the cooldown is read from command_log, source 'thermal'), and
 // each attempt is also written to thermal_events so the thermal history shows what was done.
+// A pause is a write on one reading's word, and a sensor can glitch once (thermal-facts §4,
+// "persistence before action"): a miner is paused only when `readings` consecutive readings, the
+// check's and the re-reads taken here `intervalMs` apart, all ask for it.
 import type { MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import type { ConfirmSummary, ControlResult, ControlRun, TargetControlResult } from '../control/types.js';
@@ -30,6 +33,17 @@ export interface ProtectOptions {
   actor: string;
   /** The Whatsminer admin password, asked once when a Whatsminer is to be paused (as control's). */
   adminPassword?: () => Promise<string | null>;
+  /**
+   * Consecutive readings that must all ask for a pause (the check's is the first); `reread` reads
+   * and judges the given miners again. Without it (or with 1 reading) the check's reading decides.
+   */
+  persistence?: {
+    readings: number;
+    intervalMs: number;
+    reread: (miners: CheckResult[]) => Promise<CheckResult[]>;
+    /** Before each wait: reading `index` of `of` is due in `intervalMs` for `miners` miners. */
+    onWait?: (step: { index: number; of: number; miners: number; intervalMs: number }) => void;
+  };
 }
 
 export interface ProtectOutcome {
@@ -37,13 +51,18 @@ export interface ProtectOutcome {
   host: string;
   port: number;
   action: 'pause';
-  /** A control result, or `cooldown` when this miner was paused by protection within --cooldown. */
-  result: ControlResult | 'cooldown';
+  /**
+   * A control result; `cooldown` when this miner was paused by protection within --cooldown;
+   * `unconfirmed` when a later reading no longer asked for a pause (nothing sent).
+   */
+  result: ControlResult | 'cooldown' | 'unconfirmed';
   ok: boolean;
   request: string | null;
   detail: string | null;
   /** For `cooldown`: when the last protective pause was attempted (ms). */
   last_attempt_at?: number;
+  /** For `unconfirmed`: which reading (2…) no longer asked for a pause, and what it said. */
+  reading?: { index: number; of: number; status: string; reasons: string[] };
   error?: TargetControlResult['error'];
   verification?: TargetControlResult['verification'];
 }
@@ -84,7 +103,7 @@ export async function protectMiners(
     : null;
   const wanted = results.filter((r) => r.action === 'pause');
   const outcomes: ProtectOutcome[] = [];
-  const due: CheckResult[] = [];
+  let due: CheckResult[] = [];
   for (const result of wanted) {
     const last =
       log?.lastTaken(result.host, result.port, 'pause', PROTECT_SOURCE, now - options.cooldownMs) ?? null;
@@ -104,8 +123,16 @@ export async function protectMiners(
       last_attempt_at: last,
     });
   }
-  if (due.length === 0) {
-    return { run_id: null, cooldown_ms: options.cooldownMs, outcomes, declined: false, interrupted: false };
+  const confirmed = await persistentOnly(due, options, outcomes, ctx);
+  due = confirmed.due;
+  if (confirmed.interrupted || due.length === 0) {
+    return {
+      run_id: null,
+      cooldown_ms: options.cooldownMs,
+      outcomes,
+      declined: false,
+      interrupted: confirmed.interrupted,
+    };
   }
   const run: ControlRun = await runControlAction(
     { name: 'pause' },
@@ -137,6 +164,48 @@ export async function protectMiners(
     declined: run.declined,
     interrupted: run.interrupted,
   };
+}
+
+/**
+ * The miners of `due` that every further reading still asks to pause; the others go to `outcomes`
+ * as `unconfirmed`, with the reading that let them off. Stops early (interrupted) on SIGINT/SIGTERM.
+ */
+async function persistentOnly(
+  due: CheckResult[],
+  options: ProtectOptions,
+  outcomes: ProtectOutcome[],
+  ctx: Context,
+): Promise<{ due: CheckResult[]; interrupted: boolean }> {
+  const confirm = options.persistence;
+  if (!confirm || confirm.readings < 2) return { due, interrupted: false };
+  let pending = due;
+  for (let index = 2; index <= confirm.readings && pending.length > 0; index++) {
+    confirm.onWait?.({ index, of: confirm.readings, miners: pending.length, intervalMs: confirm.intervalMs });
+    await ctx.sleep(confirm.intervalMs, ctx.signal);
+    if (ctx.signal.aborted) return { due: [], interrupted: true };
+    const fresh = new Map((await confirm.reread(pending)).map((r) => [r.target, r]));
+    if (ctx.signal.aborted) return { due: [], interrupted: true };
+    pending = pending.filter((result) => {
+      const again = fresh.get(result.target);
+      if (again?.action === 'pause') return true;
+      const status = again ? again.status : 'unread';
+      const reasons = again ? again.reasons.map((reason) => reason.message) : [];
+      const why = again?.error?.message ?? reasons[0];
+      outcomes.push({
+        target: result.target,
+        host: result.host,
+        port: result.port,
+        action: 'pause',
+        result: 'unconfirmed',
+        ok: true,
+        request: null,
+        detail: `not paused: reading ${index} of ${confirm.readings} was ${status}${why ? ` (${why})` : ''}`,
+        reading: { index, of: confirm.readings, status, reasons },
+      });
+      return false;
+    });
+  }
+  return { due: pending, interrupted: false };
 }
 
 /** One thermal_events row per miner the protection acted on (status unchanged: the detail says what was done). */

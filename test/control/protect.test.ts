@@ -28,7 +28,19 @@ afterEach(async () => {
 });
 
 async function check(args: string[]): Promise<{ code: number; json: ProtectJson; err: string }> {
-  const run = await cli(['thermal', 'check', ...args, '--json', '--timeout', '2s', '--retries', '0']);
+  // The confirming readings of --protect (3 by default) come quickly here.
+  const quick = args.includes('--protect') ? ['--reading-interval', '20ms'] : [];
+  const run = await cli([
+    'thermal',
+    'check',
+    ...args,
+    ...quick,
+    '--json',
+    '--timeout',
+    '2s',
+    '--retries',
+    '0',
+  ]);
   try {
     return { code: run.code, json: JSON.parse(run.out) as ProtectJson, err: run.err };
   } catch {
@@ -66,8 +78,16 @@ describe('thermal check --protect', () => {
     );
     for (const f of farms) expect(writesSeen(f)).toEqual([]);
 
+    const readsBefore = farms.map((f) => f.commandLog.length);
     const first = await check([...targets, '--protect', '--yes', '--db', temp.db]);
     expect(first.code).toBe(3);
+    // Paused on the third critical reading in a row: before the pause the hot miner was read three
+    // times as often as the cool one (same firmware), and once more by control itself (its read
+    // of the state before a write).
+    const coolReads = cool.commandLog.length - readsBefore[1]!;
+    const hotReads = hot.commandLog.findIndex((c, i) => i >= readsBefore[0]! && c.command === 'pause');
+    expect(coolReads).toBeGreaterThan(0);
+    expect(hotReads - readsBefore[0]!).toBe(3 * coolReads + 1);
     const byTarget = new Map(first.json.results.map((r) => [r.target, r]));
     expect(byTarget.get(targets[0]!)).toMatchObject({ status: 'critical', action: 'pause' });
     expect(byTarget.get(targets[1]!)?.action).not.toBe('pause');
