@@ -533,21 +533,33 @@ export async function runControlAction(
     };
   };
 
-  const runGroup = async (group: Prepared[]): Promise<TargetControlResult[]> => {
-    const out: TargetControlResult[] = [];
-    // Not aborted by ctx.signal once started: a write in flight is finished and read back.
-    for await (const result of runPool(group, Math.max(1, options.concurrency), executeOne)) out.push(result);
-    return out;
-  };
   const skip = (group: Prepared[], why: string): void => {
     for (const p of group)
       record(finish(p, { result: 'skipped', error: notSent('skipped', why) }, ctx.now()), null);
+  };
+  const notStarted = 'interrupted before this miner was started';
+  const runGroup = async (group: Prepared[]): Promise<TargetControlResult[]> => {
+    const out: TargetControlResult[] = [];
+    const started = new Set<Prepared>();
+    const start = (p: Prepared): Promise<TargetControlResult> => {
+      started.add(p);
+      return executeOne(p);
+    };
+    // Ctrl-C starts no further miner, even within a batch; a write already in flight is finished
+    // and read back (cutting it would leave its outcome unknown).
+    const pool = runPool(group, Math.max(1, options.concurrency), start, { signal: ctx.signal });
+    for await (const result of pool) out.push(result);
+    skip(
+      group.filter((p) => !started.has(p)),
+      notStarted,
+    );
+    return out;
   };
 
   settleIneligible();
   const canary = eligible.slice(0, options.canary);
   let rest = eligible.slice(canary.length);
-  if (canary.length > 0 && !ctx.signal.aborted) {
+  if (canary.length > 0) {
     const done = await runGroup(canary);
     const bad = done.find((r) => !r.ok);
     if (bad) {
@@ -567,7 +579,7 @@ export async function runControlAction(
     await runGroup(batch);
   }
   const interrupted = ctx.signal.aborted;
-  if (rest.length > 0) skip(rest, 'interrupted before this miner was started');
+  if (rest.length > 0) skip(rest, notStarted);
   // Miners never reached because the read phase was interrupted are not in `prepared` at all.
   return run(false, interrupted);
 }

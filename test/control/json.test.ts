@@ -4,13 +4,14 @@
 // message and attempts, with the miner's code and msg when it gave them; one JSON document always,
 // for failures, dry runs and Ctrl-C too.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { RUN_FIELDS, checkPerTarget, cli, control, perTest } from './support.js';
+import type { TargetControlResult } from '../../src/control/types.js';
+import { checkPerTarget, cli, control, perTest, RUN_FIELDS } from './support.js';
 
 const each = perTest();
 
@@ -214,6 +215,37 @@ describe('Ctrl-C', () => {
     );
     expect(restart.code).toBe(130);
     expect(parsed(restart.out)).toMatchObject({ action: 'restart', dry_run: false, results: [] });
+  });
+
+  it('during the writes starts no further miner: the rest are skipped, never written', async () => {
+    const controller = new AbortController();
+    const farm = await each.farm({
+      basePort: 0,
+      count: 8,
+      profile: 'cgminer',
+      writes: 'allow',
+      faults: 'latency=100ms',
+      // Ctrl-C as the first write reaches a miner: at most the other one in flight is written too.
+      onCommand: (entry) => {
+        if (entry.command === 'restart') controller.abort();
+      },
+    });
+    const ctx = memoryContext({
+      stdin: Object.assign(Readable.from([]), { isTTY: false }),
+      signal: controller.signal,
+    });
+    const dbFile = path.join(each.temp().dir, 'db');
+    const args = ['control', 'restart', ...farm.inventory(), '--yes', '--json', '--no-verify'];
+    const code = await runCli([...args, '--concurrency', '2', '--db', dbFile], ctx);
+    expect(code).toBe(130);
+    const written = farm.commandLog.filter((entry) => entry.command === 'restart').length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThanOrEqual(2);
+    const { results } = parsed(ctx.out()) as { results: TargetControlResult[] };
+    expect(results).toHaveLength(8);
+    const skipped = results.filter((r) => r.result === 'skipped');
+    expect(skipped).toHaveLength(8 - written);
+    for (const r of skipped) expect(r.error?.message).toBe('interrupted before this miner was started');
   });
 
   it('during the read-back: the write stands, reported unknown with kind unverified, one document', async () => {
