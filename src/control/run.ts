@@ -137,6 +137,16 @@ function whatsminerOutcome(reply: DecodedReply, command: string, redactor: Redac
   return { result: error.code === 45 ? 'refused' : 'failed', error: out };
 }
 
+/**
+ * The LuxOS session id in place of the placeholder that starts a session request's parameter. Only
+ * there: the same text elsewhere (a worker named `acct.{session}rig7`) is the user's and is sent as is.
+ */
+function withSession(parameter: string, sessionId: string): string {
+  return parameter.startsWith(SESSION_PLACEHOLDER)
+    ? sessionId + parameter.slice(SESSION_PLACEHOLDER.length)
+    : parameter;
+}
+
 function isInterrupted(error: unknown): boolean {
   return error instanceof HashctlError && error.kind === 'interrupted';
 }
@@ -397,7 +407,9 @@ export async function runControlAction(
       const parameter =
         request.parameter === undefined
           ? undefined
-          : request.parameter.replace(SESSION_PLACEHOLDER, sessionId ?? '');
+          : request.sessionPrefixed
+            ? withSession(request.parameter, sessionId ?? '')
+            : request.parameter;
       if (request.role === 'write') sentAt = ctx.now();
       let reply: DecodedReply;
       try {
@@ -481,7 +493,7 @@ export async function runControlAction(
   };
 
   const closeSession = async (target: Target, request: PlannedRequest, sessionId: string): Promise<void> => {
-    const parameter = (request.parameter ?? SESSION_PLACEHOLDER).replace(SESSION_PLACEHOLDER, sessionId);
+    const parameter = withSession(request.parameter ?? SESSION_PLACEHOLDER, sessionId);
     try {
       await client.request(target, request.command, { parameter, write: true, allowErrorStatus: true });
     } catch {

@@ -482,6 +482,45 @@ describe('dialects', () => {
     expect(f.miners[0]!.state.session).toBeNull();
   });
 
+  it('the text {session} in a user parameter is sent as written, on LuxOS and elsewhere', async () => {
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw-session');
+    fs.writeFileSync(pw, 'x\n');
+    const lux = await start({ profile: 'luxos' });
+    const added = await control([
+      'addpool',
+      'stratum+tcp://s.example:3333',
+      'acct.{session}rig7',
+      ...lux.inventory(),
+      '--yes',
+      '--password-file',
+      pw,
+      '--db',
+      db(),
+    ]);
+    expect(added.json.results[0]?.result).toBe('verified');
+    const sent = lux.commandLog.filter((e) => e.command === 'addpool');
+    expect(sent).toHaveLength(1);
+    // Only the leading placeholder is the session id.
+    expect(sent[0]!.parameter).toMatch(
+      /^[A-Za-z0-9_-]+,stratum\+tcp:\/\/s\.example:3333,acct\.\{session\}rig7,x$/,
+    );
+
+    const plain = await start({ profile: 'cgminer', writes: 'allow' });
+    const raw = await control([
+      'raw',
+      'ascset',
+      ...plain.inventory(),
+      '--param',
+      '0,led,{session}1-1',
+      '--yes',
+      '--db',
+      db(),
+    ]);
+    expect(raw.json.results[0]?.request).toBe('{"command":"ascset","parameter":"0,led,{session}1-1"}');
+    expect(plain.commandLog.find((e) => e.command === 'ascset')?.parameter).toBe('0,led,{session}1-1');
+  });
+
   it('raw sends the command verbatim once, reported sent', async () => {
     const f = await start({ profile: 'cgminer', writes: 'allow' });
     const run = await control(['raw', 'enablepool', ...f.inventory(), '--param', '0', '--yes', '--db', db()]);
