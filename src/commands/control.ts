@@ -65,6 +65,8 @@ export function parseControlOptions(
   // a merely acknowledged write through would roll out what was never checked.
   if (!verify && text('canary') !== undefined)
     throw new UsageError('--canary needs read-back to judge the canary: drop --no-verify');
+  if (action.name === 'raw' && text('canary') !== undefined)
+    throw new UsageError('--canary needs read-back to judge the canary, and raw commands are not read back');
   return {
     targets,
     action,

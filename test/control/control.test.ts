@@ -52,6 +52,8 @@ describe('safety before any traffic', () => {
       ['raw', 'Bad|cmd', key, '--yes'],
       // A canary without read-back could never be judged.
       ['restart', key, '--yes', '--canary', '1', '--no-verify'],
+      // Nor can a raw command's (nothing of it is read back).
+      ['raw', 'restart', key, '--yes', '--canary', '1'],
     ]) {
       const run = await cli(['control', ...args, '--db', db()]);
       expect(run.code, args.join(' ')).toBe(2);
