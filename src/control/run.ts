@@ -444,6 +444,17 @@ export async function runControlAction(
         }
         throw error;
       }
+      if (!request.whatsminer && Object.hasOwn(reply.body, 'enc') && reply.status.status === '') {
+        // A Whatsminer's encrypted envelope to a plain request: its STATUS is inside the cipher
+        // text, so whether the write was taken (or refused, E/45) cannot be read.
+        const error: ControlError = {
+          kind: 'protocol',
+          message: `${request.command}: the miner answered with an encrypted reply that says nothing readable`,
+          attempts: 1,
+        };
+        outcome = { result: request.role === 'write' ? 'unknown' : 'failed', error };
+        break;
+      }
       if (!acknowledged(reply, request)) {
         outcome = request.whatsminer
           ? whatsminerOutcome(reply, request.command, secrets)

@@ -142,6 +142,30 @@ describe('one single host: its per-target object', () => {
     }
   });
 
+  it('a write answered with an encrypted envelope it cannot read is unknown, not done', async () => {
+    // What a Whatsminer sends to a plain write when its STATUS (here possibly E/45) is sealed.
+    const fake = await each.fake({ kind: 'reply', bytes: JSON.stringify({ enc: 'q2VsbG8gd29ybGQhIQ==' }) });
+    const key = `${fake.host}:${fake.port}`;
+    const run = await cli([
+      'control',
+      'raw',
+      'switchpool',
+      key,
+      '--param',
+      '1',
+      '--yes',
+      '--db',
+      path.join(each.temp().dir, 'db'),
+      ...WIRE,
+    ]);
+    expect(run.code).toBe(1);
+    expect(parsed(run.out)).toMatchObject({
+      ok: false,
+      result: 'unknown',
+      error: { kind: 'protocol', attempts: 1 },
+    });
+  });
+
   it('nothing sent says attempts 0: an action the dialect cannot do is unsupported', async () => {
     const farm = await each.farm({ basePort: 0, count: 1, profile: 'antminer-s9' });
     const run = await control([
