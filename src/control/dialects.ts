@@ -275,7 +275,10 @@ export function readBack(
     case 'switchpool': {
       const pool = poolAt(after.pools, action.pool);
       if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
-      const confirmed = pool.priority === 0 || pool.active;
+      // Priority 0 is what switchpool sets. "Active" alone may be failover (the first pool down),
+      // which the miner shows whatever it did with the command: only a miner without priorities
+      // is judged by it.
+      const confirmed = pool.priority === null ? pool.active : pool.priority === 0;
       return {
         confirmed,
         detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}`,

@@ -132,6 +132,19 @@ describe('planAction', () => {
 
 describe('readBack', () => {
   const baseline = { snapshot: snapshot({ pools: [pool(0), pool(1)], uptime_s: 1000 }), readAt: 10_000_000 };
+  it('switchpool wants the pool at priority 0 (active only when no priority is reported)', () => {
+    // Failover already on pool 1 (pool 0 dead): the miner acks switchpool 1 and changes nothing.
+    const failover = snapshot({
+      pools: [pool(0, { priority: 0, active: false }), pool(1, { priority: 1, active: true })],
+    });
+    const switchpool = { name: 'switchpool', pool: 1 } as const;
+    expect(readBack(switchpool, 'antminer', baseline, failover, 0, 0)?.confirmed).toBe(false);
+    const noPriority = snapshot({
+      pools: [pool(0, { priority: null, active: false }), pool(1, { priority: null, active: true })],
+    });
+    expect(readBack(switchpool, 'antminer', baseline, noPriority, 0, 0)?.confirmed).toBe(true);
+  });
+
   it('switchpool wants the pool at priority 0 or active', () => {
     const after = snapshot({
       pools: [pool(0, { priority: 1, active: false }), pool(1, { priority: 0, active: true })],
