@@ -249,8 +249,23 @@ function poolAt(pools: Pool[], index: number): Pool | undefined {
   return pools.find((pool) => pool.index === index);
 }
 
+/**
+ * A pool URL or user as a miner lists it back: the snapshot trims what the miner sends, and
+ * firmwares drop invisible format characters (zero-width space, bidi marks), so the text the user
+ * typed is compared in that form (or a pool added with a trailing space never reads back).
+ */
+function listedForm(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\p{Cf}/gu, '')
+    .trim();
+}
+
 function sameEndpoint(a: Pool, url: string, user: string | null): boolean {
-  return a.url === url && (user === null || a.user === user);
+  return (
+    listedForm(a.url) === listedForm(url) &&
+    (user === null || (a.user !== null && listedForm(a.user) === listedForm(user)))
+  );
 }
 
 function isDisabled(pool: Pool): boolean {

@@ -157,6 +157,22 @@ describe('readBack', () => {
     ).toBe(false);
   });
 
+  it('addpool finds the pool as the miner lists it back: trimmed, without invisible characters', () => {
+    const added = (user: string) => ({
+      name: 'addpool' as const,
+      url: 'stratum+tcp://b.example:3333 ',
+      user,
+      password: 'x',
+    });
+    const after = snapshot({
+      pools: [pool(0), pool(1), pool(2, { url: 'stratum+tcp://b.example:3333', user: 'farm.w1' })],
+    });
+    for (const user of ['farm.w1 ', 'farm.\u200bw1', 'farm.w1']) {
+      expect(readBack(added(user), 'antminer', baseline, after, 0, 0)?.confirmed, user).toBe(true);
+    }
+    expect(readBack(added('farm.w2'), 'antminer', baseline, after, 0, 0)?.confirmed).toBe(false);
+  });
+
   it('removepool wants the pool that was at that index gone, even though indexes shift', () => {
     const after = snapshot({ pools: [pool(0)] });
     expect(readBack({ name: 'removepool', pool: 1 }, 'antminer', baseline, after, 0, 0)?.confirmed).toBe(
