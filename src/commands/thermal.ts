@@ -5,6 +5,7 @@
 // and a farm gone dark must not pass cron). `limits` and `posture` also exit 1 when the firmware's
 // own limits could not be read; check says so in the result and keeps its exit code.
 import type { Command } from 'commander';
+import { DEFAULT_STALE_AFTER_MS } from '../collect/farm.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, StoreError, UsageError } from '../errors.js';
 import type { Store } from '../store/open.js';
@@ -26,6 +27,8 @@ export interface ThermalCommonOptions {
 
 export interface ThermalCheckOptions extends ThermalCommonOptions {
   fromDb: boolean;
+  /** --from-db: a snapshot older than this is not judged as the miner's state now. */
+  staleAfterMs: number;
   db: string | undefined;
   failOn: ThermalLevel;
   /** --protect: pause the miners whose evaluation asks for it (through src/control). */
@@ -178,7 +181,11 @@ export async function runThermalCheck(
       results = store.transaction(() => {
         const memory = storeMemory(store, now, site);
         const pausedBy = pausedLookup(store);
-        const list = sources ?? sourcesFromStore(store, opts.site);
+        const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
+        if (opts.fromDb && list.length === 0) {
+          const where = opts.site === null ? '' : ` for site ${opts.site}`;
+          throw new StoreError('io', `no collected miners${where} in ${file}: run \`hashctl collect\` first`);
+        }
         storedSources = list;
         return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
       });
@@ -727,6 +734,7 @@ export function parseThermalCheckOptions(
   if (raw.protect === true && fromDb) {
     throw new UsageError('--protect acts on live readings: name the miners (TARGETS) instead of --from-db');
   }
+  if (raw.staleAfter !== undefined && !fromDb) throw new UsageError('--stale-after goes with --from-db');
   const protect: ThermalProtectFlags | null =
     raw.protect === true
       ? {
@@ -748,6 +756,10 @@ export function parseThermalCheckOptions(
   return {
     targets,
     fromDb,
+    staleAfterMs:
+      raw.staleAfter === undefined
+        ? DEFAULT_STALE_AFTER_MS
+        : parseDuration(String(raw.staleAfter), '--stale-after'),
     db: optionalText(raw.db),
     site: optionalText(raw.site) ?? null,
     configFile: optionalText(raw.config),
@@ -778,6 +790,10 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .description('check miners against their thermal limits; exit 3 when one is at or above --fail-on')
     .argument('[targets...]', 'miners (HOST[:PORT], CIDR, range, @FILE, -)')
     .option('--from-db', 'check the latest collected snapshots instead of asking the miners')
+    .option(
+      '--stale-after <duration>',
+      'with --from-db: older snapshots are unknown (stale), not judged (default 10m)',
+    )
     .option('--site <id>', 'site: config overrides, and the store rows (with --db / --from-db)')
     .option('--db <path>', 'database: remember states (hysteresis) and record changes in thermal_events')
     .option('--fail-on <level>', 'warn or critical (default critical)')

@@ -7,6 +7,7 @@ import { minerStatements } from '../store/miners.js';
 import type { Store } from '../store/open.js';
 import { siteStatements } from '../store/sites.js';
 import { targetKey } from '../targets/types.js';
+import { formatDuration } from '../util/duration.js';
 import type { CheckSource } from './check.js';
 import type { FirmwareThermalLimits } from './types.js';
 
@@ -25,7 +26,17 @@ function parseSnapshot(text: string | null): Snapshot | null {
   }
 }
 
-export function sourcesFromStore(store: Store, site: string | null): CheckSource[] {
+/**
+ * The stored sources of `site` (null: every site). A snapshot taken more than `staleAfterMs` before
+ * `now` is not the miner's state now (collect stopped, or the miner left the targets): it is
+ * reported as an error of kind `stale`, never judged as current (hashctl.md §8).
+ */
+export function sourcesFromStore(
+  store: Store,
+  site: string | null,
+  now: number,
+  staleAfterMs: number,
+): CheckSource[] {
   const sites = store.prepared(siteStatements);
   let siteId: number | null = null;
   if (site !== null) {
@@ -56,6 +67,17 @@ export function sourcesFromStore(store: Store, site: string | null): CheckSource
         ...base,
         snapshot: null,
         error: { kind: row.error_kind ?? 'unknown', message: row.error_message ?? 'the last poll failed' },
+      };
+    }
+    const age = now - (row.last_ok_at ?? row.collected_at);
+    if (age > staleAfterMs) {
+      return {
+        ...base,
+        snapshot: null,
+        error: {
+          kind: 'stale',
+          message: `last reading ${formatDuration(age)} ago (older than ${formatDuration(staleAfterMs)}): is collect running?`,
+        },
       };
     }
     const snapshot = parseSnapshot(live.snapshotJson(row.miner_id));
