@@ -25,7 +25,7 @@ interface CheckJson {
     limits: Record<string, { warn: number | null; critical: number | null; source: string }> | null;
     reasons: string[];
     action: string;
-    error?: { kind: string };
+    error?: { kind: string; message: string };
     limit_notes?: string[];
     firmware_limits_error?: { kind: string; message: string };
   }[];
