@@ -5,7 +5,14 @@ import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ExportRow } from '../store/index.js';
 import { parseDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type GlobalOptions,
+  READER_CONFIG_HELP,
+  READER_DB_HELP,
+  type RegisterCommand,
+  readerDbPath,
+  upgradeNote,
+} from './shared.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -44,7 +51,6 @@ export async function parseExportOptions(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<ExportOptions> {
-  const { resolveDbPath } = await import('../store/paths.js');
   for (const [given, flag] of [
     [raw.ndjson === true, '--ndjson'],
     [globals.json, '--json'],
@@ -57,7 +63,7 @@ export async function parseExportOptions(
   if (format !== 'csv' && format !== 'ndjson')
     throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
   return {
-    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    dbPath: await readerDbPath(raw, ctx),
     site: (raw.site as string | undefined) ?? null,
     sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
     format,
@@ -133,7 +139,8 @@ export const registerExport: RegisterCommand = (program, env) => {
     .option('--site <id>', 'only this site (default: every site, one after another)')
     .option('--format <format>', 'csv or ndjson (default csv; ndjson with --json)')
     .option('--ndjson', 'one JSON object per line (same as --format ndjson)')
-    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--db <path>', READER_DB_HELP)
+    .option('--config <file>', READER_CONFIG_HELP)
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       env.exit(await runExport(await parseExportOptions(raw, globals, env.ctx), globals, env.ctx));

@@ -7,7 +7,14 @@ import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
 import { parseDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type GlobalOptions,
+  READER_CONFIG_HELP,
+  READER_DB_HELP,
+  type RegisterCommand,
+  readerDbPath,
+  upgradeNote,
+} from './shared.js';
 
 export interface HistoryOptions {
   miner: string;
@@ -31,14 +38,13 @@ export async function parseHistoryOptions(
   raw: Record<string, unknown>,
   ctx: Context,
 ): Promise<HistoryOptions> {
-  const { resolveDbPath } = await import('../store/paths.js');
   const metric = (raw.metric as string | undefined) ?? 'hashrate';
   if (!METRICS.includes(metric as HistoryMetric)) {
     throw new UsageError(`invalid --metric '${metric}': use ${METRICS.join(', ')}`);
   }
   return {
     miner,
-    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    dbPath: await readerDbPath(raw, ctx),
     site: (raw.site as string | undefined) ?? null,
     sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
     metric: metric as HistoryMetric,
@@ -154,7 +160,8 @@ export const registerHistory: RegisterCommand = (program, env) => {
     .option('--since <duration>', 'how far back (default 24h)')
     .option('--metric <name>', `${METRICS.join(', ')} (default hashrate)`)
     .option('--site <id>', 'the site, when the same miner address is in several')
-    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--db <path>', READER_DB_HELP)
+    .option('--config <file>', READER_CONFIG_HELP)
     .action(async (miner: string, raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       env.exit(await runHistory(await parseHistoryOptions(miner, raw, env.ctx), globals, env.ctx));

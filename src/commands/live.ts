@@ -7,7 +7,14 @@ import type { Context } from '../context.js';
 import { EXIT, StoreError, UsageError } from '../errors.js';
 import { formatHashrate, palette, writeJson, writeTable } from '../output/render.js';
 import { parseDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type GlobalOptions,
+  READER_CONFIG_HELP,
+  READER_DB_HELP,
+  type RegisterCommand,
+  readerDbPath,
+  upgradeNote,
+} from './shared.js';
 
 export interface LiveOptions {
   dbPath: string;
@@ -20,13 +27,12 @@ export interface LiveOptions {
 const SORTS: readonly LiveSort[] = ['miner', 'hashrate', 'temp', 'age'];
 
 export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Context): Promise<LiveOptions> {
-  const { resolveDbPath } = await import('../store/paths.js');
   const { DEFAULT_STALE_AFTER_MS } = await import('../collect/farm.js');
   const sort = (raw.sort as string | undefined) ?? 'miner';
   if (!SORTS.includes(sort as LiveSort))
     throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
   return {
-    dbPath: resolveDbPath(raw.db as string | undefined, ctx.env, ctx.cwd),
+    dbPath: await readerDbPath(raw, ctx),
     site: (raw.site as string | undefined) ?? null,
     sort: sort as LiveSort,
     problemsOnly: raw.problems === true,
@@ -210,7 +216,8 @@ export const registerLive: RegisterCommand = (program, env) => {
       'only miners with a problem, hot first (thermal critical, warn; offline, stale, low hashrate, missing chips)',
     )
     .option('--stale-after <duration>', 'figures older than this are stale (default 10m)')
-    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--db <path>', READER_DB_HELP)
+    .option('--config <file>', READER_CONFIG_HELP)
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       env.exit(await runLive(await parseLiveOptions(raw, env.ctx), globals, env.ctx));

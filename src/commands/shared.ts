@@ -65,3 +65,23 @@ export function upgradeNote(globals: GlobalOptions, ctx: Context) {
     );
   };
 }
+
+/** `--db` of the commands that read the store (live, history, export). */
+export const READER_DB_HELP =
+  "database file (default: the config file's db, else $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)";
+export const READER_CONFIG_HELP = 'config file (default: $HASHCTL_CONFIG); supplies db';
+
+/**
+ * The database a reader opens: `--db`, else the `db` of the config file (`--config`, else
+ * $HASHCTL_CONFIG) that collect wrote with, else $HASHCTL_DB or the default. Without this, a farm
+ * host set up with HASHCTL_CONFIG collected into one file and `live` read another.
+ */
+export async function readerDbPath(raw: Record<string, unknown>, ctx: Context): Promise<string> {
+  const { resolveDbPath } = await import('../store/paths.js');
+  const flag = raw.db as string | undefined;
+  if (flag !== undefined) return resolveDbPath(flag, ctx.env, ctx.cwd);
+  const { configPath, loadConfig } = await import('../config/index.js');
+  const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
+  const db = file === null ? undefined : loadConfig(file).config.db;
+  return resolveDbPath(db, ctx.env, ctx.cwd);
+}

@@ -124,6 +124,26 @@ describe('a damaged database', () => {
   });
 });
 
+describe('the database the readers open', () => {
+  it("is the config file's db (--config or $HASHCTL_CONFIG), where collect wrote, unless --db says", async () => {
+    const fs = await import('node:fs');
+    const config = path.join(dir, 'hashctl.json');
+    fs.writeFileSync(config, JSON.stringify({ targets: ['127.0.0.1:4028'], db: dbPath }));
+    const elsewhere = path.join(dir, 'default.db');
+    const env = { HASHCTL_CONFIG: config, HASHCTL_DB: elsewhere };
+    const ctx = memoryContext({ env, cwd: dir });
+    expect((await parseLiveOptions({}, ctx)).dbPath).toBe(dbPath);
+    expect((await parseHistoryOptions('127.0.0.1:4001', {}, ctx)).dbPath).toBe(dbPath);
+    expect((await parseExportOptions({}, globalsFor(ctx, false), ctx)).dbPath).toBe(dbPath);
+    expect((await parseLiveOptions({ config }, memoryContext({ cwd: dir }))).dbPath).toBe(dbPath);
+    expect((await parseLiveOptions({ db: elsewhere }, ctx)).dbPath).toBe(elsewhere);
+    // Without a config, $HASHCTL_DB as before.
+    expect((await parseLiveOptions({}, memoryContext({ env: { HASHCTL_DB: elsewhere } }))).dbPath).toBe(
+      elsewhere,
+    );
+  });
+});
+
 describe('hashctl live', () => {
   it('says nothing is stored yet for a file whose first collect never finished a cycle', async () => {
     const empty = path.join(dir, 'schema-only.db');
