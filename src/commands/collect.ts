@@ -183,6 +183,11 @@ export async function runCollect(
 
   assertNotForeign(opts.dbPath);
   const lock = acquireLock(opts.dbPath);
+  // A hung miner can hold the cycle in flight for its whole timeout and retries: say why Ctrl-C
+  // seems to do nothing yet, and how to stop at once.
+  const onStop = () =>
+    note('stopping after the cycle in flight, if any, is stored (Ctrl-C again stops at once)');
+  ctx.signal.addEventListener('abort', onStop, { once: true });
   try {
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
     try {
@@ -277,6 +282,7 @@ export async function runCollect(
       store.close();
     }
   } finally {
+    ctx.signal.removeEventListener('abort', onStop);
     lock.release();
   }
 }

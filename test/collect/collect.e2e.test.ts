@@ -251,6 +251,8 @@ describe('hashctl collect (end to end)', () => {
     child.kill('SIGTERM');
     const result = await done;
     expect(result.code).toBe(0);
+    // Said at once: a hung miner may hold the cycle in flight for its whole timeout.
+    expect(result.stderr).toContain('stopping after the cycle in flight, if any, is stored');
     const cycles = result.stdout
       .trim()
       .split('\n')
