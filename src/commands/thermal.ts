@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STALE_AFTER_MS } from '../collect/farm.js';
 import type { Context } from '../context.js';
-import { EXIT, errorMessage, StoreError, UsageError } from '../errors.js';
+import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
 import type { Store } from '../store/open.js';
 import type { Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
@@ -127,15 +127,26 @@ async function readMiners(
   const client = await clientFromGlobals(globals, ctx);
   const sources: CheckSource[] = [];
   const limit = globals.concurrency ?? 256;
-  for await (const source of runPool(
-    targets,
-    limit,
-    (target) => readMiner(client, fetchSnapshot, target, site, ctx.signal),
-    { signal: ctx.signal },
-  )) {
-    sources.push(source);
+  const read = async (target: Target): Promise<CheckSource | null> => {
+    try {
+      return await readMiner(client, fetchSnapshot, target, site, ctx.signal);
+    } catch (error) {
+      // Ctrl-C cut this read short: left out like those never started; the rest are still shown.
+      if (error instanceof HashctlError && error.kind === 'interrupted') return null;
+      throw error;
+    }
+  };
+  for await (const source of runPool(targets, limit, read, { signal: ctx.signal })) {
+    if (source !== null) sources.push(source);
   }
   return sources;
+}
+
+/** The exit code, or 130 after Ctrl-C: what was read is shown, and said to be partial. */
+function unlessInterrupted(code: number, globals: GlobalOptions, ctx: Context): number {
+  if (!ctx.signal.aborted) return code;
+  if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; miners not yet read were skipped\n');
+  return EXIT.interrupted;
 }
 
 function fmt(value: number | null | undefined, unit = ''): string {
@@ -230,12 +241,14 @@ export async function runThermalCheck(
         ctx,
       )
     ).map((source) => checkSource(source, { config: loaded.config, site }));
-  const protect = opts.protect
-    ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx, {
-        adminPassword,
-        reread,
-      })
-    : null;
+  // After Ctrl-C nothing is paused: the operator stopped the run.
+  const protect =
+    opts.protect && !ctx.signal.aborted
+      ? await runProtection(results, opts.protect, opts.db ?? loaded.db, site, globals, ctx, {
+          adminPassword,
+          reread,
+        })
+      : null;
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
     writeJson(ctx.stdout, {
@@ -268,7 +281,7 @@ export async function runThermalCheck(
       );
     }
   }
-  return checkExitCode(summary, results);
+  return unlessInterrupted(checkExitCode(summary, results), globals, ctx);
 }
 
 /** --protect: pause what must be paused, with the cooldown and audit in the store. */
@@ -523,7 +536,7 @@ export async function runThermalLimits(
     }
     await writeTable(ctx.stdout, ['TARGET', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
   }
-  return failed > 0 ? EXIT.failed : EXIT.ok;
+  return unlessInterrupted(failed > 0 ? EXIT.failed : EXIT.ok, globals, ctx);
 }
 
 // -------------------------------------------------------------------------------------------- posture
@@ -625,8 +638,8 @@ export async function runThermalPosture(
       rows,
     );
   }
-  if (flagged > 0) return EXIT.findings;
-  return failed > 0 || unread > 0 ? EXIT.failed : EXIT.ok;
+  if (flagged > 0) return unlessInterrupted(EXIT.findings, globals, ctx);
+  return unlessInterrupted(failed > 0 || unread > 0 ? EXIT.failed : EXIT.ok, globals, ctx);
 }
 
 // ---------------------------------------------------------------------------------------- config pull

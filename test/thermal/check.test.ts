@@ -617,3 +617,34 @@ describe('thermal check with a store', () => {
     expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
   });
 });
+
+describe('Ctrl-C', () => {
+  it('check and posture show the miners already read, say the rest were skipped, and exit 130', async () => {
+    const farm = await startHealthyFarm(2, () => Date.now());
+    const { createServer } = await import('node:net');
+    // A peer that accepts and never answers: its read is in flight when Ctrl-C comes.
+    const hung = createServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const hungKey = `127.0.0.1:${(hung.address() as import('node:net').AddressInfo).port}`;
+    try {
+      for (const command of ['check', 'posture']) {
+        const controller = new AbortController();
+        const ctx = memoryContext({ signal: controller.signal });
+        const timer = setTimeout(() => controller.abort(), 700);
+        const args = ['thermal', command, ...farm.inventory(), hungKey, '--json', '--timeout', '20s'];
+        const code = await runCli(args, ctx).finally(() => clearTimeout(timer));
+        expect(code, command).toBe(130);
+        const doc = JSON.parse(ctx.out()) as {
+          results?: { target: string }[];
+          miners?: { target: string }[];
+        };
+        const shown = (doc.results ?? doc.miners ?? []).map((r) => r.target).sort();
+        expect(shown, command).toEqual([...farm.inventory()].sort());
+        expect(ctx.err(), command).toMatch(/interrupted; miners not yet read were skipped/);
+      }
+    } finally {
+      hung.close();
+      await farm.stop();
+    }
+  });
+});
