@@ -54,7 +54,20 @@ export function parseConfig(withBom: string, file: string): LoadedConfig {
   if (!parsed.success) {
     // Report the first problem in reading order, as a person would fix them.
     const lines = jsonPathLines(text);
-    const problems = parsed.error.issues.map((issue) => {
+    // A required key that is missing next to an unknown one is that key misspelt (`endpont`): the
+    // unknown key is the problem to name, not the missing one.
+    const misspelt = new Set(
+      parsed.error.issues
+        .filter((issue) => issue.code === 'unrecognized_keys')
+        .map((issue) => issue.path.map(String).join('.')),
+    );
+    const issues = parsed.error.issues.filter(
+      (issue) =>
+        issue.code === 'unrecognized_keys' ||
+        valueAt(data, issue.path) !== undefined ||
+        !misspelt.has(issue.path.slice(0, -1).map(String).join('.')),
+    );
+    const problems = issues.map((issue) => {
       let keyPath = issue.path.map(String);
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
@@ -73,6 +86,15 @@ export function parseConfig(withBom: string, file: string): LoadedConfig {
     });
   }
   return { file, config: resolveRelativePaths(parsed.data, path.dirname(file)) };
+}
+
+function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let value = data;
+  for (const key of keyPath) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** Paths in a config file are relative to the file, not to wherever cron starts hashctl. */

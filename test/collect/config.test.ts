@@ -127,6 +127,11 @@ describe('config file', () => {
     );
     // Transposed letters, case and `-` for `_` are one slip each; the path runs through records.
     expect(configErrorOf('{"intreval": "60s"}').message).toContain('(did you mean "interval"?)');
+    // A misspelt required key: the typo is named, not the key it leaves missing.
+    expect(
+      configErrorOf('{\n  "upload": {\n    "endpont": "https://c.example",\n    "key_file": "k"\n  }\n}')
+        .message,
+    ).toBe('config /etc/hashctl/farm.json:3: upload.endpont: unknown key (did you mean "endpoint"?)');
     expect(configErrorOf('{"upload": {"endpoint": "http://c.example", "Key-File": "k"}}').message).toContain(
       'upload.Key-File: unknown key (did you mean "key_file"?)',
     );
