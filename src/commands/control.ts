@@ -155,6 +155,8 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   };
   if (opts.passwordFile !== null)
     return checked(await readPasswordFile(opts.passwordFile, ctx), `the password from ${opts.passwordFile}`);
+  // A dry run sends nothing and shows the password as ***: no need to have it, nor to ask for it.
+  if (opts.dryRun) return { ...action, password: 'x' };
   if (ctx.stdin.isTTY !== true) {
     throw new UsageError(
       'addpool needs the pool password: give --password-file FILE (no terminal to ask on)',

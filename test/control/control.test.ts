@@ -104,6 +104,19 @@ describe('safety before any traffic', () => {
     );
     expect(writesSeen(f)).toEqual([]);
     expect(f.commandLog.length).toBeGreaterThan(0); // it did read the miners
+    // addpool's dry run needs no password (none is sent; it shows as *** anyway), even from cron.
+    const addpool = await control([
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      'w1',
+      ...f.inventory(),
+      '--dry-run',
+    ]);
+    expect(addpool.code).toBe(0);
+    expect(addpool.json.results.map((r) => r.request)).toEqual(
+      f.inventory().map(() => '{"command":"addpool","parameter":"stratum+tcp://p.example:3333,w1,***"}'),
+    );
+    expect(writesSeen(f)).toEqual([]);
   });
 });
 
