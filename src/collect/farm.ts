@@ -128,6 +128,15 @@ export function describeMiner(
       problems.push(`chips ${row.chips}/${row.chips_expected}`);
     }
     if (row.fan_min_rpm === 0) problems.push('a fan is stopped');
+    // Hashing with every chip and board sensor dead (or reading the firmware's 0): nothing, not
+    // even hashctl's thermal check, can tell whether it is cooking.
+    if (
+      state === 'online' &&
+      (row.hashrate_hs ?? 0) > 0 &&
+      row.temp_chip_max_c === null &&
+      row.temp_board_max_c === null
+    )
+      problems.push('no temperature reading');
     if (row.boards_ok !== null && row.boards_total !== null && row.boards_ok < row.boards_total) {
       problems.push(`boards ${row.boards_ok}/${row.boards_total} ok`);
     }

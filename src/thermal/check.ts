@@ -206,7 +206,9 @@ export function summarize(results: CheckResult[], failOn: ThermalLevel): CheckSu
  */
 export function checkExitCode(summary: CheckSummary, results: readonly CheckResult[]): number {
   if (summary.failing > 0) return 3;
-  return results.some((result) => result.error) ? 1 : 0;
+  // A miner that could not be judged (unreachable, or hashing with every sensor dead) is a check
+  // not done: cron must not read it as a pass.
+  return results.some((result) => result.error || result.status === 'unknown') ? 1 : 0;
 }
 
 /** Sorted worst first, then by target, so the table starts with what needs attention. */

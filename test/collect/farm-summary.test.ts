@@ -1,6 +1,7 @@
 // Hashrates of different algorithms are never added together in the farm summary.
 import { describe, expect, it } from 'vitest';
-import { type LiveMiner, summarizeFarm } from '../../src/collect/farm.js';
+import { describeMiner, type LiveMiner, summarizeFarm } from '../../src/collect/farm.js';
+import type { LiveRow } from '../../src/store/live.js';
 
 function miner(
   name: string,
@@ -54,5 +55,48 @@ describe('summarizeFarm', () => {
     expect(summary.hashrate_hs).toBe(210e12);
     expect(summary.nominal_hs).toBe(210e12);
     expect(summary.other_algorithms).toEqual({ scrypt: { miners: 2, hashrate_hs: 10e9, nominal_hs: 10e9 } });
+  });
+});
+
+describe('problems', () => {
+  const row = (over: Partial<LiveRow>): LiveRow => ({
+    miner_id: 1,
+    site_id: 1,
+    site: 'default',
+    host: '127.0.0.1',
+    port: 4028,
+    make: 'Antminer',
+    model: 'S19 Pro',
+    firmware_name: null,
+    firmware_version: null,
+    run_id: 1,
+    collected_at: 1000,
+    ok: 1,
+    error_kind: null,
+    error_message: null,
+    last_ok_at: 1000,
+    stale: 0,
+    elapsed_ms: 20,
+    algorithm: 'sha256d',
+    hashrate_hs: 110e12,
+    nominal_hs: 110e12,
+    temp_chip_max_c: 70,
+    temp_board_max_c: 60,
+    fan_min_rpm: 5000,
+    boards_ok: 3,
+    boards_total: 3,
+    chips: 342,
+    chips_expected: 342,
+    power_w: 3250,
+    ...over,
+  });
+
+  it('a miner hashing with every chip and board sensor dead is a problem; one that is idle is not', () => {
+    const dead = { temp_chip_max_c: null, temp_board_max_c: null };
+    expect(describeMiner(row(dead), 2000, 600_000).problems).toEqual(['no temperature reading']);
+    expect(describeMiner(row({}), 2000, 600_000).problems).toEqual([]);
+    expect(describeMiner(row({ ...dead, hashrate_hs: 0, nominal_hs: null }), 2000, 600_000).problems).toEqual(
+      [],
+    );
   });
 });
