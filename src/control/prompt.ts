@@ -12,8 +12,13 @@ export function readLine(
   output: OutStream,
   question: string,
   hidden: boolean,
+  signal?: AbortSignal,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new HashctlError('interrupted', 'interrupted'));
+      return;
+    }
     output.write(question);
     let answer = '';
     const raw = hidden && typeof input.setRawMode === 'function';
@@ -21,6 +26,7 @@ export function readLine(
     const done = (error: Error | null) => {
       input.removeListener('data', onData);
       input.removeListener('end', onEnd);
+      signal?.removeEventListener('abort', onAbort);
       if (raw) input.setRawMode?.(false);
       input.pause();
       if (hidden) output.write('\n');
@@ -28,6 +34,12 @@ export function readLine(
       else resolve(answer);
     };
     const onEnd = () => done(null);
+    // Ctrl-C out of raw mode is SIGINT, not a byte on stdin: the process's signal ends the question.
+    const onAbort = () => {
+      if (!hidden) output.write('\n');
+      done(new HashctlError('interrupted', 'interrupted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const onData = (chunk: Buffer | string) => {
       for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(null);
@@ -45,12 +57,12 @@ export function readLine(
 
 /** `y`/`yes` (any case) confirms; anything else, or end of input, declines. */
 export async function confirmOnTty(ctx: Context, question: string): Promise<boolean> {
-  const answer = await readLine(ctx.stdin as TtyInput, ctx.stderr, `${question} [y/N] `, false);
+  const answer = await readLine(ctx.stdin as TtyInput, ctx.stderr, `${question} [y/N] `, false, ctx.signal);
   return /^\s*y(es)?\s*$/i.test(answer);
 }
 
 export async function askPassword(ctx: Context, question: string): Promise<string> {
-  return readLine(ctx.stdin as TtyInput, ctx.stderr, question, true);
+  return readLine(ctx.stdin as TtyInput, ctx.stderr, question, true, ctx.signal);
 }
 
 /** Who runs this, for command_log: user@host (HASHCTL_ACTOR overrides, e.g. a queue job id). */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -153,6 +153,28 @@ describe('on a terminal', () => {
     expect(ctx.err()).toMatch(/enablepool 0 on 2 miners\? \[y\/N\]/);
     expect(code).toBe(1);
     expect(writesSeen(f)).toEqual([]);
+  });
+
+  it('Ctrl-C at the question (SIGINT, nothing on stdin) ends it at once: nothing sent, exit 130', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow' });
+    const controller = new AbortController();
+    // A terminal nobody types on: only the signal can end the question.
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const ctx = memoryContext({ stdin, signal: controller.signal });
+    const asked = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (ctx.err().includes('[y/N]')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
+    const running = runCli(['control', 'enablepool', '0', ...f.inventory(), '--db', db()], ctx);
+    await asked;
+    controller.abort();
+    expect(await running).toBe(130);
+    expect(writesSeen(f)).toEqual([]);
+    stdin.destroy();
   });
 
   it('asks for the addpool password with the prompt, then the confirmation; "y" sends', async () => {
