@@ -126,11 +126,17 @@ export async function runHistory(
   const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
   const values = resample(points, width).map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);
-  const bounds = chartBounds(values, CHART_HEIGHT);
+  const decimals = opts.metric === 'fans' ? 0 : 2;
+  const bounds = chartBounds(values, CHART_HEIGHT, 10 ** -decimals);
   if (bounds === null) {
     ctx.stdout.write(`${' '.repeat(12)}(no chart: values out of range; see --json)\n`);
   } else {
-    const format = (x: number) => x.toFixed(opts.metric === 'fans' ? 0 : 2).padStart(11);
+    // No "-0.00" for a row a hair below zero.
+    const format = (x: number) =>
+      x
+        .toFixed(decimals)
+        .replace(/^-(0(\.0+)?)$/, '$1')
+        .padStart(11);
     ctx.stdout.write(`${plot(values, { height: CHART_HEIGHT, format, ...bounds })}\n`);
   }
   const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
@@ -177,6 +183,8 @@ export const registerHistory: RegisterCommand = (program, env) => {
 export function chartBounds(
   values: readonly number[],
   height: number,
+  /** The smallest step between two rows that their labels can show (0.01 for two decimals). */
+  labelStep = 0,
 ): { min?: number; max?: number } | null {
   if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return null;
   let min = values[0] as number;
@@ -186,8 +194,16 @@ export function chartBounds(
     if (v > max) max = v;
   }
   // Rows are labelled from round(value × height / span): keep that under 10^4 rows from zero.
-  const span = Math.max(max - min, (Math.max(Math.abs(min), Math.abs(max)) * height) / 1e4, 1e-9);
+  // And rows closer than the labels can tell apart would repeat a label (a flat 78.3 °C day).
+  const span = Math.max(
+    max - min,
+    (Math.max(Math.abs(min), Math.abs(max)) * height) / 1e4,
+    labelStep * height,
+    1e-9,
+  );
   if (span === max - min) return {};
   const middle = min / 2 + max / 2;
+  // A series that never goes below zero (a hashrate at 0 all day) gets no negative rows.
+  if (min >= 0 && middle - span / 2 < 0) return { min: 0, max: span };
   return { min: middle - span / 2, max: middle + span / 2 };
 }

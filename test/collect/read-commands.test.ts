@@ -347,9 +347,26 @@ describe('hashctl history', () => {
       const opts = await parseHistoryOptions(miner, { db: dbPath, metric, since: '1d', site: 'east' }, ctx);
       expect(await runHistory(opts, globalsFor(ctx, false), ctx)).toBe(0);
       expect(ctx.out()).toMatch(/┤|┼/);
+      // Every row has a label of its own (a flat line is drawn on a readable scale), none "-0.00".
+      const labels = ctx
+        .out()
+        .split('\n')
+        .filter((line) => /[┤┼]/.test(line))
+        .map((line) => line.split(/[┤┼]/)[0]!.trim());
+      if (metric === 'temp') {
+        expect(new Set(labels).size, labels.join('|')).toBe(labels.length);
+        expect(labels).toContain('78.30');
+      }
+      expect(labels.filter((label) => /^-0(\.0+)?$/.test(label))).toEqual([]);
     }
     expect(chartBounds([78.3, 78.29999999999998, 78.3], 12)).toMatchObject({ min: expect.any(Number) });
     expect(chartBounds([1, 5, 3], 12)).toEqual({});
+    // Flat: at least a label step per row; never below zero for a series that is not.
+    expect(chartBounds([78.3, 78.3], 12, 0.01)).toEqual({
+      min: expect.closeTo(78.24),
+      max: expect.closeTo(78.36),
+    });
+    expect(chartBounds([0, 0], 12, 0.01)).toEqual({ min: 0, max: expect.closeTo(0.12) });
     expect(chartBounds([1, Number.POSITIVE_INFINITY], 12)).toBeNull();
   });
 
