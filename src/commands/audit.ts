@@ -209,6 +209,7 @@ export async function runAuditCommand(
     opts.format,
     opts.out === null ? globals.color : false,
     opts.out === null && ctx.stdout.isTTY === true,
+    ctx.stdout.columns,
   );
   if (outFile !== null) {
     try {
@@ -275,6 +276,8 @@ async function renderReport(
   format: ReportFormat,
   color: boolean,
   tty: boolean,
+  /** The terminal's width, for a table on it. */
+  columns?: number,
 ): Promise<{ text: string; tty: boolean }> {
   const report = await import('../audit/report.js');
   if (format === 'json') return { text: report.renderJson(result), tty: false };
@@ -297,6 +300,7 @@ async function renderReport(
       return true;
     },
     isTTY: tty,
+    ...(tty && columns ? { columns } : {}),
   };
   await writeTable(
     sink,

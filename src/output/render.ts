@@ -75,9 +75,81 @@ export async function writeTable(
   )[];
   // No rule between rows: a farm table is long, and every other line being a border halves it.
   const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
-  const table = new Table({ head: head.map(safe), chars, style: { head: [], border: [] }, colAligns });
-  for (const row of rows) table.push(row.map(safe));
+  const cells = rows.map((row) => row.map(safe));
+  const safeHead = head.map(safe);
+  const colWidths = fitColumns([safeHead, ...cells], out.columns);
+  const table = new Table({
+    head: safeHead,
+    chars,
+    style: { head: [], border: [] },
+    colAligns,
+    // Cut to the terminal (cli-table3 ends a cut cell with …): a wrapped row is unreadable.
+    ...(colWidths ? { colWidths } : {}),
+  });
+  for (const row of cells) table.push(row);
   out.write(`${table.toString()}\n`);
+}
+
+/**
+ * How far a column may be cut (padding included), unless it is narrower: the first column names
+ * the row (an address) and stays whole; numbers and states are short anyway; long free text
+ * (firmware, pool, reasons) gives way.
+ */
+const KEEP_FIRST = 26;
+const KEEP_OTHER = 12;
+
+/**
+ * Column widths (padding included) that fit `columns`, taking room from the widest columns first;
+ * null when the table fits as it is or the width is unknown. A table that cannot fit without
+ * cutting its short columns is cut as far as it goes and left wider than the terminal.
+ */
+export function fitColumns(
+  table: readonly (readonly string[])[],
+  columns: number | undefined,
+): number[] | null {
+  if (!columns || columns <= 0) return null;
+  const count = Math.max(0, ...table.map((row) => row.length));
+  // Content + one space each side, as cli-table3 pads.
+  const widths = Array.from(
+    { length: count },
+    (_, i) => Math.max(1, ...table.map((row) => visibleWidth(row[i] ?? ''))) + 2,
+  );
+  const floors = widths.map((width, i) => Math.min(width, i === 0 ? KEEP_FIRST : KEEP_OTHER));
+  let excess = widths.reduce((a, b) => a + b, 0) + count + 1 - columns;
+  if (excess <= 0) return null;
+  while (excess > 0) {
+    // The widest column that may still give room, down to the next widest (or its floor).
+    const cuttable = widths.map((width, i) => (width > (floors[i] as number) ? width : -1));
+    const widest = cuttable.indexOf(Math.max(...cuttable));
+    if ((cuttable[widest] as number) < 0) break;
+    const next = Math.max(
+      floors[widest] as number,
+      ...widths.filter((_, i) => i !== widest && cuttable[i]! >= 0),
+    );
+    const cut = Math.min(
+      excess,
+      Math.max(1, (widths[widest] as number) - Math.min(next, (widths[widest] as number) - 1)),
+    );
+    widths[widest] = Math.max(floors[widest] as number, (widths[widest] as number) - cut);
+    excess -= cut;
+  }
+  return widths;
+}
+
+/** Terminal columns of a cell: without colour escapes, wide (CJK, emoji) characters as two. */
+function visibleWidth(text: string): number {
+  let width = 0;
+  for (const ch of stripAnsi(text)) {
+    const code = ch.codePointAt(0) as number;
+    width +=
+      code >= 0x1100 &&
+      /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}\p{Extended_Pictographic}\uFF00-\uFFEF]/u.test(
+        ch,
+      )
+        ? 2
+        : 1;
+  }
+  return width;
 }
 
 export function writeJson(out: OutStream, value: unknown): void {

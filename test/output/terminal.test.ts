@@ -67,3 +67,43 @@ describe('writeTable with hostile cells', () => {
     });
   }
 });
+
+describe('writeTable on a narrow terminal', () => {
+  it('cuts the widest columns (with …) so that no line wraps; a wide enough terminal sees it whole', async () => {
+    const head = ['TARGET', 'MINER', 'FIRMWARE', 'POOL'];
+    const rows = [
+      [
+        '127.0.0.1:4028',
+        'Antminer S19 Pro',
+        'Antminer BHB42601 (Braiins OS 23.03.1)',
+        'stratum+tcp://pool.example.com:3333 farm.worker001',
+      ],
+      [
+        '127.0.0.1:4029',
+        'Whatsminer M30S++',
+        'btminer 1.0',
+        'stratum+tcp://backup.example.org:25 farm.worker002',
+      ],
+    ];
+    const written = async (columns: number | undefined) => {
+      let out = '';
+      const stream = {
+        isTTY: true,
+        columns,
+        write: (chunk: string) => {
+          out += chunk;
+          return true;
+        },
+      };
+      await writeTable(stream, head, rows);
+      return out.trimEnd().split('\n');
+    };
+    const narrow = await written(80);
+    for (const line of narrow) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(narrow.join('\n')).toContain('…');
+    expect(narrow.join('\n')).toContain('127.0.0.1:4028'); // narrow columns are left whole
+    const wide = await written(300);
+    expect(wide.join('\n')).toContain('stratum+tcp://pool.example.com:3333 farm.worker001');
+    expect(await written(undefined)).toEqual(wide);
+  });
+});
