@@ -2,6 +2,8 @@
 // drops when the system says it is out of file descriptors or local ports (EMFILE, ENFILE,
 // EADDRNOTAVAIL, EAGAIN): the host that hit it waits and tries again, so an exhausted process slows
 // down instead of reporting live hosts as absent. After a run of clean connections it creeps back up.
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /** Error codes that mean "this machine is out of something", not "that host is not there". */
 export const LOCAL_EXHAUSTION_CODES: ReadonlySet<string> = new Set([
@@ -12,12 +14,42 @@ export const LOCAL_EXHAUSTION_CODES: ReadonlySet<string> = new Set([
   'ENOBUFS',
 ]);
 
-/** The errno code behind an error from src/cgminer (kept as `cause`), if it is a local exhaustion. */
-export function exhaustionCode(error: unknown): string | null {
+/** Which address families this machine has an address of (IPv6 is often off in containers). */
+export type LocalFamilies = () => ReadonlySet<4 | 6>;
+
+let families: ReadonlySet<4 | 6> | null = null;
+/** The machine's own families, read once: every interface's addresses, loopback included. */
+export const machineFamilies: LocalFamilies = () => {
+  if (families === null) {
+    const found = new Set<4 | 6>();
+    for (const list of Object.values(networkInterfaces()))
+      for (const address of list ?? []) found.add(address.family === 'IPv6' ? 6 : 4);
+    families = found;
+  }
+  return families;
+};
+
+/**
+ * The errno code behind an error from src/cgminer (kept as `cause`), if it is a local exhaustion.
+ * EADDRNOTAVAIL also answers a connect to an address family the machine has no address of (an
+ * IPv6 target on a host without IPv6): that is an unreachable target, not a lack of local ports,
+ * and waiting for ports to free up would stall the scan for nothing.
+ */
+export function exhaustionCode(
+  error: unknown,
+  host?: string,
+  local: LocalFamilies = machineFamilies,
+): string | null {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && LOCAL_EXHAUSTION_CODES.has(code)) return code;
+    if (typeof code === 'string' && LOCAL_EXHAUSTION_CODES.has(code)) {
+      if (code === 'EADDRNOTAVAIL' && host !== undefined) {
+        const family = isIP(host);
+        if (family !== 0 && !local().has(family as 4 | 6)) return null;
+      }
+      return code;
+    }
     current = current.cause;
   }
   return null;

@@ -12,7 +12,7 @@ import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
-import { type AdaptiveGate, exhaustionCode } from './gate.js';
+import { type AdaptiveGate, exhaustionCode, type LocalFamilies } from './gate.js';
 import { ReplyMemo } from './memo.js';
 import { ProbeFailure, Prober } from './probe.js';
 import type { ScanResult } from './types.js';
@@ -36,6 +36,8 @@ export interface IdentifyOptions {
    * its guard here (the audit: `readOnlyRequest`), so a refused command throws before any byte is sent.
    */
   requestBytes?: (command: string) => Uint8Array;
+  /** The address families this machine has (default: its interfaces'), to read EADDRNOTAVAIL by. */
+  localFamilies?: LocalFamilies;
 }
 
 /** STATUS letters of a CGMiner envelope: what separates a miner API from JSON that merely parses. */
@@ -246,7 +248,8 @@ export class Identifier {
           done(new ScanStopped());
           return;
         }
-        const code = failure === null ? null : exhaustionCode(failure.cause);
+        const code =
+          failure === null ? null : exhaustionCode(failure.cause, target.host, this.options.localFamilies);
         // Lowered before the slot is given back, so that slot does not open another doomed connect.
         if (code !== null) gate.exhausted();
         gate.release();

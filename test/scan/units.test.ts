@@ -163,6 +163,18 @@ describe('exhaustionCode', () => {
     expect(exhaustionCode(new MinerError('refused', 'x', { cause: refused }))).toBeNull();
     expect(exhaustionCode('EMFILE')).toBeNull();
   });
+
+  it('reads EADDRNOTAVAIL to a family the machine has no address of as unreachable, not as no ports', () => {
+    const notAvailable = Object.assign(new Error('connect EADDRNOTAVAIL ::1:4028'), {
+      code: 'EADDRNOTAVAIL',
+    });
+    const error = new MinerError('unreachable', 'x', { cause: notAvailable });
+    const ipv4Only = () => new Set<4 | 6>([4]);
+    expect(exhaustionCode(error, '::1', ipv4Only)).toBeNull();
+    // Out of local ports on IPv4: still exhaustion, to wait out.
+    expect(exhaustionCode(error, '127.0.0.1', ipv4Only)).toBe('EADDRNOTAVAIL');
+    expect(exhaustionCode(error, '::1', () => new Set<4 | 6>([4, 6]))).toBe('EADDRNOTAVAIL');
+  });
 });
 
 describe('buildInventory and formatProgress', () => {
