@@ -169,7 +169,7 @@ export async function runCollect(
   if (dropped) note(dropped);
   const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
-  const upload = opts.upload === null ? null : await prepareUpload(opts.upload, ctx);
+  const upload = opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, ctx);
   if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
     note(`warning: ${upload.endpoint.url} is plain http: the collector key crosses the network unencrypted`);
 
@@ -299,6 +299,7 @@ interface PreparedUpload {
 /** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */
 async function prepareUpload(
   upload: NonNullable<CollectOptions['upload']>,
+  site: string,
   ctx: Context,
 ): Promise<PreparedUpload> {
   const { outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import('../upload/index.js');
@@ -321,6 +322,8 @@ async function prepareUpload(
         settings,
         nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt },
         ctx,
+        // This site's batches only: another site's in the same file go with that site's key.
+        site,
       ),
   };
 }

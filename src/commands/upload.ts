@@ -21,6 +21,8 @@ export interface UploadOptions {
   maxAttempts: number;
   /** Budget for the whole flush (cron: finish before the next run). */
   deadlineMs: number | null;
+  /** Only this site's batches (--site, else the config's site). */
+  site: string | undefined;
 }
 
 export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions {
@@ -37,6 +39,7 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
     totalTimeoutMs: parseTimerDuration(text('requestTimeout') ?? '60s', '--request-timeout'),
     maxAttempts: parseIntFlag(text('attempts') ?? '4', '--attempts', 1, 20),
     deadlineMs: raw.deadline === undefined ? null : parseTimerDuration(String(raw.deadline), '--deadline'),
+    site: text('site')?.normalize('NFC'),
   };
   if (options.connectTimeoutMs <= 0 || options.totalTimeoutMs <= 0)
     throw new UsageError('timeouts must be greater than zero');
@@ -107,6 +110,15 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       if (globals.json) ctx.stdout.write(`${JSON.stringify({ requeued })}\n`);
       return 0;
     }
+    // One key, one site: batches of several sites are never sent together under one site's key.
+    const { pendingSites } = await import('../store/outbox.js');
+    const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
+    const sites = pendingSites(store.db);
+    if (site === null && sites.length > 1) {
+      throw new UsageError(
+        `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,
+      );
+    }
     if (!settings.endpoint.secure && !settings.endpoint.loopback) {
       note(
         `warning: ${settings.endpoint.url} is plain http: the collector key crosses the network unencrypted`,
@@ -123,6 +135,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         maxAttempts: settings.maxAttempts,
         ...(opts.deadlineMs === null ? {} : { deadlineMs: ctx.now() + opts.deadlineMs }),
         signal: ctx.signal,
+        site,
       },
       ctx,
     );
@@ -272,6 +285,7 @@ export const registerUpload: RegisterCommand = (program, env) => {
     )
     .option('--key-file <file>', 'file holding the collector key (must not be readable by group or others)')
     .option('--ca <file>', 'PEM file of a private CA to trust in addition to the system roots')
+    .option('--site <id>', "only this site's batches (needed when the outbox holds several sites')")
     .option('--status', 'show pending and quarantined batches and the last error; sends nothing')
     .option('--requeue', 'move quarantined batches back to pending (then flush, with --endpoint)')
     .option('--connect-timeout <duration>', 'TCP/TLS connect timeout', '10s')

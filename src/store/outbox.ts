@@ -80,16 +80,27 @@ export function enqueueBatches(db: Db, batches: readonly PreparedBatch[]): void 
   })();
 }
 
-/** The oldest pending batch whose next attempt is due at `now`, or null. */
-export function nextDueBatch(db: Db, now: number): OutboxRow | null {
+/**
+ * The oldest pending batch whose next attempt is due at `now`, or null. With `site`, only that
+ * site's: each site's batches go to the collector with that site's own key.
+ */
+export function nextDueBatch(db: Db, now: number, site: string | null = null): OutboxRow | null {
   const row = db
     .prepare(
       `SELECT * FROM upload_outbox
-        WHERE state = 'pending' AND next_attempt_at <= ?
+        WHERE state = 'pending' AND next_attempt_at <= ? AND (? IS NULL OR site_id = ?)
         ORDER BY created_at, id LIMIT 1`,
     )
-    .get(now) as RawRow | undefined;
+    .get(now, site, site) as RawRow | undefined;
   return row ? fromRaw(row) : null;
+}
+
+/** The sites that have batches pending, by name. */
+export function pendingSites(db: Db): string[] {
+  return db
+    .prepare(`SELECT DISTINCT site_id FROM upload_outbox WHERE state = 'pending' ORDER BY site_id`)
+    .pluck()
+    .all() as string[];
 }
 
 export function getBatch(db: Db, batchId: string): OutboxRow | null {
@@ -303,8 +314,23 @@ export function outboxStatus(db: Db, quarantinedLimit = 50): OutboxStatus {
   };
 }
 
-export function countPending(db: Db): number {
+export function countPending(db: Db, site: string | null = null): number {
   return (
-    db.prepare(`SELECT COUNT(*) AS n FROM upload_outbox WHERE state = 'pending'`).get() as { n: number }
+    db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM upload_outbox WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`,
+      )
+      .get(site, site) as { n: number }
   ).n;
+}
+
+/** Earliest time one of the pending batches (of `site`, or of all) may be tried again. */
+export function nextAttemptAt(db: Db, site: string | null = null): number | null {
+  return (
+    db
+      .prepare(
+        `SELECT MIN(next_attempt_at) AS at FROM upload_outbox WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`,
+      )
+      .get(site, site) as { at: number | null }
+  ).at;
 }

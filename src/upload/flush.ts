@@ -10,9 +10,9 @@ import {
   markDelivered,
   markQuarantined,
   markRetryLater,
+  nextAttemptAt,
   nextDueBatch,
   type OutboxRow,
-  outboxStatus,
   pruneFinished,
   recordAttempt,
   replaceWithHalves,
@@ -44,6 +44,11 @@ export interface FlushOptions {
   maxRetryAfterMs?: number;
   /** Injected by tests for the ids of split halves. */
   newBatchId?: () => string;
+  /**
+   * Only this site's batches (null or absent: every site's). A site's data goes with its own key:
+   * collect flushes its site only, so another site's batches never reach a collector under this key.
+   */
+  site?: string | null;
 }
 
 export type FlushStop =
@@ -90,6 +95,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const report = emptyReport(endpoint.url);
+  const site = options.site ?? null;
   const timeLeft = (): number =>
     options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
@@ -221,7 +227,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         );
         break;
       }
-      const row = nextDueBatch(db, ctx.now());
+      const row = nextDueBatch(db, ctx.now(), site);
       if (!row) break;
       if ((await deliver(row, sender)) === 'stop') break;
     }
@@ -230,9 +236,9 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   }
 
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
-  report.pending = countPending(db);
+  report.pending = countPending(db, site);
   if (report.pending > 0) {
-    report.nextAttemptAt = outboxStatus(db, 0).nextAttemptAt;
+    report.nextAttemptAt = nextAttemptAt(db, site);
     if (report.stop === 'done' && report.nextAttemptAt !== null) {
       report.reason = `the collector asked to wait: ${report.pending} batch(es) wait until ${new Date(report.nextAttemptAt).toISOString()}`;
     }
@@ -374,6 +380,8 @@ export async function uploadAfterCycle(
   settings: UploadSettings,
   timing: AfterCycleTiming,
   ctx: Context,
+  /** The site collect stores: only its batches are sent, with its key. */
+  site: string | null = null,
 ): Promise<FlushReport> {
   const { db } = store;
   let lock: StoreLock;
@@ -383,12 +391,12 @@ export async function uploadAfterCycle(
     if (!(error instanceof LockedError)) throw error;
     const skipped = emptyReport(settings.endpoint.url);
     skipped.stop = 'busy';
-    skipped.pending = countPending(db);
+    skipped.pending = countPending(db, site);
     skipped.reason = `another hashctl run is uploading this outbox: flush skipped, ${skipped.pending} batch(es) wait for the next one`;
     return skipped;
   }
   try {
-    return await flushWithin(db, settings, timing, ctx);
+    return await flushWithin(db, settings, timing, ctx, site);
   } finally {
     lock.release();
   }
@@ -399,6 +407,7 @@ async function flushWithin(
   settings: UploadSettings,
   timing: AfterCycleTiming,
   ctx: Context,
+  site: string | null,
 ): Promise<FlushReport> {
   const now = ctx.now();
   const reserve = timing.reserveMs ?? 1_000;
@@ -419,6 +428,7 @@ async function flushWithin(
       maxAttempts: settings.maxAttempts,
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
       signal: ctx.signal,
+      site,
     },
     ctx,
   );

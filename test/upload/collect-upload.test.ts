@@ -23,10 +23,11 @@ async function collect(
   dbPath: string,
   endpoint: string,
   env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY },
+  more: string[] = [],
 ) {
   const ctx = memoryContext({ env });
   const code = await runCli(
-    ['collect', '--targets', ...farm.inventory(), '--db', dbPath, '--once', '--upload', endpoint],
+    ['collect', '--targets', ...farm.inventory(), '--db', dbPath, '--once', '--upload', endpoint, ...more],
     ctx,
   );
   return { code, out: ctx.out(), err: ctx.err() };
@@ -45,6 +46,27 @@ function pendingBatches(dbPath: string): number {
 }
 
 describe('collect --upload', () => {
+  it("flushes its own site's batches only, with its own key: another site's wait for theirs", async () => {
+    const { collector, temp } = await setup((request) =>
+      request.headers['x-collector-key'] === `key-${request.body?.site_id}`
+        ? { status: 200, body: '{"ok":true}' }
+        : { status: 403, body: '{"error":"not your site"}' },
+    );
+    const dbPath = join(temp.dir, 'farm.db');
+    // Site B's cycle while its collector was down: its batch stays pending.
+    const down = await collect(dbPath, 'http://127.0.0.1:9', { HASHCTL_COLLECTOR_KEY: 'key-b' }, [
+      '--site',
+      'b',
+    ]);
+    expect(down.code).toBe(0);
+    for (const run of [1, 2]) {
+      const a = await collect(dbPath, collector.url, { HASHCTL_COLLECTOR_KEY: 'key-a' }, ['--site', 'a']);
+      expect(a.code, `run ${run}: ${a.err}`).toBe(0);
+    }
+    expect(collector.received.map((r) => r.body?.site_id)).toEqual(['a', 'a']);
+    expect(pendingBatches(dbPath)).toBe(1);
+  });
+
   it('skips its flush, with a note and exit 0, while another run holds the upload lock', async () => {
     const { collector, temp } = await setup();
     const dbPath = join(temp.dir, 'farm.db');

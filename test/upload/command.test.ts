@@ -1,10 +1,10 @@
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { acquireLock } from '../../src/store/index.js';
-import { KEY, type TempStore, enqueueCycle, reports } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
 const setup = collectorPerTest();
@@ -29,6 +29,32 @@ describe('hashctl upload', () => {
     const report = JSON.parse(result.out) as { delivered: number; pending: number; stop: string };
     expect(report).toMatchObject({ delivered: 2, pending: 0, stop: 'done' });
     expect(collector.accepted.size).toBe(2);
+  });
+
+  it("sends one site's batches only, with --site; refuses to send several sites' under one key", async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-a' });
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-b' });
+    const mixed = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toMatch(/holds batches of 2 sites \(farm-a, farm-b\): give --site/);
+    expect(collector.received).toHaveLength(0);
+    const onlyB = await run([
+      'upload',
+      '--endpoint',
+      collector.url,
+      '--db',
+      temp.path,
+      '--site',
+      'farm-b',
+      '--json',
+    ]);
+    expect(onlyB.code).toBe(0);
+    expect(JSON.parse(onlyB.out)).toMatchObject({ delivered: 1, pending: 0 });
+    expect(collector.received.map((r) => r.body?.site_id)).toEqual(['farm-b']);
+    // farm-a's batch waits for farm-a's own key.
+    const status = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(status.pending.batches).toBe(1);
   });
 
   it('says in one line that the key was refused, keeps every batch and exits 1; the key is nowhere', async () => {
