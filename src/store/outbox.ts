@@ -84,14 +84,21 @@ export function enqueueBatches(db: Db, batches: readonly PreparedBatch[]): void 
  * The oldest pending batch whose next attempt is due at `now`, or null. With `site`, only that
  * site's: each site's batches go to the collector with that site's own key.
  */
-export function nextDueBatch(db: Db, now: number, site: string | null = null): OutboxRow | null {
+export function nextDueBatch(
+  db: Db,
+  now: number,
+  site: string | null = null,
+  /** A batch not to return (the one this run just gave up on). */
+  skip: string | null = null,
+): OutboxRow | null {
   const row = db
     .prepare(
       `SELECT * FROM upload_outbox
         WHERE state = 'pending' AND next_attempt_at <= ? AND (? IS NULL OR site_id = ?)
+          AND (? IS NULL OR batch_id <> ?)
         ORDER BY created_at, id LIMIT 1`,
     )
-    .get(now, site, site) as RawRow | undefined;
+    .get(now, site, site, skip, skip) as RawRow | undefined;
   return row ? fromRaw(row) : null;
 }
 
@@ -121,6 +128,14 @@ export function markDelivered(db: Db, batchId: string, status: number, now: numb
     `UPDATE upload_outbox SET state = 'delivered', delivered_at = ?, last_status = ?, last_error = NULL
       WHERE batch_id = ? AND state = 'pending'`,
   ).run(now, status, batchId);
+}
+
+/** Still pending, not to be tried before `until`. */
+export function deferBatch(db: Db, batchId: string, until: number): void {
+  db.prepare(`UPDATE upload_outbox SET next_attempt_at = ? WHERE batch_id = ? AND state = 'pending'`).run(
+    until,
+    batchId,
+  );
 }
 
 /** Still pending: records why, and when the next attempt may start (a Retry-After beyond this run). */

@@ -7,6 +7,7 @@ import { ConfigError, errorMessage, LockedError, UsageError } from '../errors.js
 import { acquireLock, type StoreLock } from '../store/lock.js';
 import {
   countPending,
+  deferBatch,
   markDelivered,
   markQuarantined,
   markRetryLater,
@@ -104,8 +105,12 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
     return 'stop';
   };
 
-  /** Sends one batch, retrying in place; 'next' moves on to the following batch. */
-  async function deliver(row: OutboxRow, sender: Sender): Promise<'next' | 'stop'> {
+  /**
+   * Sends one batch, retrying in place; 'next' moves on to the following batch; 'gave_up': this
+   * batch kept failing and waits a while, the next one is tried (a batch the collector chokes on
+   * must not hold back every newer one for ever).
+   */
+  async function deliver(row: OutboxRow, sender: Sender): Promise<'next' | 'gave_up' | 'stop'> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
@@ -178,10 +183,11 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           const failure = { status: outcome.status, error: outcome.reason };
           if (attempt === options.maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
-            return stopWith(
+            stopWith(
               'retries_exhausted',
               `the collector did not take batch ${row.batchId} after ${attempt} attempts: ${outcome.reason}`,
             );
+            return 'gave_up';
           }
           if (asked !== null && asked > maxRetryAfterMs) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
@@ -212,9 +218,12 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
     connectTimeoutMs: options.connectTimeoutMs,
     now: ctx.now,
   });
+  /** The batch just given up on, until the next one shows whether the collector is up. */
+  let givenUp: OutboxRow | null = null;
   try {
     // Each pass either takes one due batch out of `pending`-and-due, or stops: the loop is bounded
-    // by the outbox (split halves are finite: every split halves the miners).
+    // by the outbox (split halves are finite: every split halves the miners; a batch given up on
+    // is no longer due).
     for (;;) {
       if (options.signal.aborted) {
         stopWith('aborted', 'interrupted');
@@ -227,9 +236,25 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         );
         break;
       }
-      const row = nextDueBatch(db, ctx.now(), site);
+      const row = nextDueBatch(db, ctx.now(), site, givenUp?.batchId ?? null);
       if (!row) break;
-      if ((await deliver(row, sender)) === 'stop') break;
+      const deliveredBefore = report.delivered;
+      const step = await deliver(row, sender);
+      if (step === 'stop') break;
+      if (step === 'gave_up') {
+        // Two batches in a row that the collector would not take: it is down; both stay due.
+        if (givenUp !== null) break;
+        givenUp = row;
+        continue;
+      }
+      if (givenUp !== null && report.delivered > deliveredBefore) {
+        // The collector takes the next batch but not that one: it chokes on that batch. It rests
+        // (longer each run it fails) instead of coming first, and failing, in every flush.
+        const rest = restAfterFailures(givenUp.attempts + options.maxAttempts, options.maxAttempts);
+        deferBatch(db, givenUp.batchId, ctx.now() + rest);
+        report.reason = `the collector did not take batch ${givenUp.batchId} (newer batches went on); it is tried again in ${Math.round(rest / 60_000)} min`;
+      }
+      givenUp = null;
     }
   } finally {
     await sender.close();
@@ -247,6 +272,15 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   }
   report.elapsedMs = ctx.now() - started;
   return report;
+}
+
+/**
+ * How long a batch that used up a run's attempts rests before it is tried again: a minute after its
+ * first run of failures, doubling with each further run, at most an hour.
+ */
+export function restAfterFailures(totalAttempts: number, perRun: number): number {
+  const runs = Math.max(1, Math.floor(totalAttempts / perRun));
+  return Math.min(MAX_DEFERRAL_MS, 60_000 * 2 ** Math.min(6, runs - 1));
 }
 
 function emptyReport(endpoint: string): FlushReport {

@@ -148,6 +148,29 @@ describe('flushOutbox against a real collector', () => {
     expect(clock.sleeps).toEqual([7_000, 12_000]);
   });
 
+  it('a batch the collector always fails on does not hold back the newer ones: it rests, they go', async () => {
+    let poison = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.batch_id === poison ? { status: 500, body: 'boom' } : { status: 200 },
+    );
+    const batches = enqueueCycle(temp.store, { miners: reports(3), now: T0, limits: { maxMiners: 1 } });
+    poison = batches[0]!.batchId;
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    expect(report).toMatchObject({ delivered: 2, pending: 1, stop: 'retries_exhausted' });
+    expect(report.reason).toMatch(
+      /did not take batch .* \(newer batches went on\); it is tried again in 1 min/,
+    );
+    expect([...collector.accepted.keys()]).toEqual(batches.slice(1).map((b) => b.batchId));
+    // Resting: the next flush a moment later sends nothing; a minute later it is tried again.
+    const sent = collector.received.length;
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    expect(collector.received).toHaveLength(sent);
+    clock.advance(61_000);
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    expect(collector.received.length).toBe(sent + 2);
+  });
+
   it('without Retry-After backs off exponentially, then leaves the batch pending for the next run', async () => {
     const { collector, temp } = await setup(() => ({ status: 502, body: 'bad gateway' }));
     const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: T0 });
