@@ -81,6 +81,12 @@ export function enqueueBatches(db: Db, batches: readonly PreparedBatch[]): void 
 }
 
 /**
+ * No batch is ever made to wait longer than this (Retry-After and rests are capped at an hour): a
+ * next attempt further ahead was stamped by a clock that leapt forward, and is due now.
+ */
+const MAX_WAIT_MS = 2 * 3_600_000;
+
+/**
  * The oldest pending batch whose next attempt is due at `now`, or null. With `site`, only that
  * site's: each site's batches go to the collector with that site's own key.
  */
@@ -94,11 +100,11 @@ export function nextDueBatch(
   const row = db
     .prepare(
       `SELECT * FROM upload_outbox
-        WHERE state = 'pending' AND next_attempt_at <= ? AND (? IS NULL OR site_id = ?)
-          AND (? IS NULL OR batch_id <> ?)
+        WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
+          AND (? IS NULL OR site_id = ?) AND (? IS NULL OR batch_id <> ?)
         ORDER BY created_at, id LIMIT 1`,
     )
-    .get(now, site, site, skip, skip) as RawRow | undefined;
+    .get(now, now + MAX_WAIT_MS, site, site, skip, skip) as RawRow | undefined;
   return row ? fromRaw(row) : null;
 }
 

@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
-import { getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
+import { deferBatch, getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import {
@@ -146,6 +146,15 @@ describe('flushOutbox against a real collector', () => {
     const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
     expect(clock.sleeps).toEqual([7_000, 12_000]);
+  });
+
+  it('a next attempt stamped by a clock that leapt a month ahead is due now, once the clock is back', async () => {
+    const { collector, temp } = await setup();
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    // What a run on a clock 30 days ahead left: a Retry-After wait counted from the wrong "now".
+    deferBatch(temp.store.db, batch!.batchId, T0 + 30 * 86_400_000 + 60_000);
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ delivered: 1, pending: 0 });
   });
 
   it('a batch the collector always fails on does not hold back the newer ones: it rests, they go', async () => {
