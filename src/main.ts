@@ -31,13 +31,24 @@ export function main(): void {
     // The error may come after runCli settled (it is emitted on a later tick).
     if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.failed;
   });
-  runCli(process.argv.slice(2), processContext(controller.signal)).then(
-    (code) => {
-      process.exitCode = outputLost && code === EXIT.ok ? EXIT.failed : code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`hashctl: internal error: ${String(error)}\n`);
-      process.exitCode = EXIT.failed;
-    },
-  );
+  runCli(process.argv.slice(2), processContext(controller.signal))
+    .then(
+      (code) => {
+        process.exitCode = outputLost && code === EXIT.ok ? EXIT.failed : code;
+      },
+      (error: unknown) => {
+        process.stderr.write(`hashctl: internal error: ${String(error)}\n`);
+        process.exitCode = EXIT.failed;
+      },
+    )
+    .finally(() => {
+      // The command is over. A connection left behind on purpose (a collector whose TCP or TLS
+      // handshake stalls cannot be aborted, only abandoned) must not keep the process alive until
+      // its connect timeout, past --deadline or Ctrl-C. Unref'd: a clean run ends before it fires.
+      // stdout and stderr are written synchronously on Linux (files, pipes, terminals).
+      setTimeout(() => process.exit(), LINGER_MS).unref();
+    });
 }
+
+/** How long the process may linger after the command returned, for handles still closing. */
+const LINGER_MS = 500;

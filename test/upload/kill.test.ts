@@ -5,7 +5,7 @@ import { memoryContext } from '../../src/context.js';
 import { getBatch } from '../../src/store/outbox.js';
 import { flushOutbox } from '../../src/upload/flush.js';
 import { startCollector } from './support/collector.js';
-import { KEY, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports, tempStore } from './support/fixtures.js';
 
 const child = fileURLToPath(new URL('./support/flush-child.ts', import.meta.url));
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -64,4 +64,55 @@ describe('a flush killed mid-send', () => {
     expect(collector.accepted.size).toBe(1);
     expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'delivered', attempts: 2 });
   });
+});
+
+describe('a collector whose handshake stalls', () => {
+  it('does not keep hashctl upload alive past --deadline until the connect timeout', async () => {
+    const { createServer } = await import('node:net');
+    // Accepts the TCP connection and never says a word: the TLS handshake never ends.
+    const held: import('node:net').Socket[] = [];
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      held.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const temp = tempStore();
+    cleanups.push(
+      () => {
+        for (const socket of held) socket.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+      () => temp.close(),
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const bin = fileURLToPath(new URL('../../bin/hashctl', import.meta.url));
+    const args = ['upload', '--db', temp.path, '--endpoint', `https://127.0.0.1:${port}`];
+    const proc = spawn(process.execPath, [bin, ...args, '--deadline', '1s', '--connect-timeout', '60s'], {
+      env: { PATH: process.env.PATH ?? '', HASHCTL_COLLECTOR_KEY: KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Well before the 60 s connect timeout: the process ends when the command does.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still running after 15 s: ${stderr}`)), 15_000);
+      proc.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    expect(code).toBe(1);
+    expect(
+      getBatch(
+        temp.store.db,
+        temp.store.db.prepare('SELECT batch_id FROM upload_outbox').pluck().get() as string,
+      ),
+    ).toMatchObject({ state: 'pending' });
+  }, 30_000);
 });
