@@ -170,8 +170,6 @@ export async function runCollect(
   const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload = opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, ctx);
-  if (upload && !upload.endpoint.secure && !upload.endpoint.loopback)
-    note(`warning: ${upload.endpoint.url} is plain http: the collector key crosses the network unencrypted`);
 
   // The client validates its options (a zero timeout is exit 2) before any file is made.
   const client = createClient({

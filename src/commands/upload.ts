@@ -119,11 +119,6 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,
       );
     }
-    if (!settings.endpoint.secure && !settings.endpoint.loopback) {
-      note(
-        `warning: ${settings.endpoint.url} is plain http: the collector key crosses the network unencrypted`,
-      );
-    }
     const report = await flushOutbox(
       store.db,
       {

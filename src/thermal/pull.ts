@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage, HashctlError, UsageError } from '../errors.js';
+import { refusePlainHttp } from '../upload/endpoint.js';
 import { redactKey } from '../upload/key.js';
 import { makeDirectories } from '../util/mkdir.js';
 import { USER_AGENT } from '../version.js';
@@ -28,6 +29,7 @@ export function thermalConfigUrl(endpoint: string): URL {
       'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file',
     );
   }
+  refusePlainHttp(url);
   const base = url.pathname.replace(/\/+$/, '');
   url.pathname = base.endsWith(THERMAL_CONFIG_PATH) ? base : `${base}${THERMAL_CONFIG_PATH}`;
   url.hash = '';

@@ -13,7 +13,7 @@ export interface UploadEndpoint {
   /** The full URL, safe to print (credentials are refused, query values masked). */
   url: string;
   secure: boolean;
-  /** Loopback hosts may use plain http without a warning. */
+  /** Only loopback hosts may use plain http (the key never crosses a network in clear). */
   loopback: boolean;
 }
 
@@ -26,8 +26,13 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
   try {
     url = new URL(text.trim());
   } catch {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text.trim())?.[1];
+    if (port !== undefined && Number(port) > 65535)
+      throw new UsageError(`invalid ${flag} '${shown}': port ${port} is out of range (1-65535)`);
     throw new UsageError(`invalid ${flag} '${shown}': expected an http:// or https:// URL`);
   }
+  if (url.port === '0')
+    throw new UsageError(`invalid ${flag} '${shown}': port 0 is not a port to connect to`);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`invalid ${flag} '${shown}': only http:// and https:// are supported`);
   }
@@ -44,13 +49,32 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // Printed in reports and notes: a query may carry a token (`?token=…`), so its values are masked.
   const query = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
+  const loopback = isLoopbackHost(host);
+  refusePlainHttp(url);
   return {
     origin: url.origin,
     path,
     url: `${url.origin}${path.slice(0, path.length - url.search.length)}${query ? `?${query}` : ''}`,
     secure: url.protocol === 'https:',
-    loopback: host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host),
+    loopback,
   };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The collector key goes in a header: over plain http it would cross the network readable by
+ * anyone on it. Plain http is for a collector on this machine only.
+ */
+export function refusePlainHttp(url: URL): void {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'http:' && !isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing to send the collector key over plain http to ${quoted(host)}: use https:// (a private CA: --ca FILE or upload.ca_file)`,
+    );
+  }
 }
 
 /** Longest quote of a rejected endpoint in a message; the rest is elided. */

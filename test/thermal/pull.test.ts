@@ -126,6 +126,13 @@ describe('thermal config pull', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 
+  it('refuses plain http beyond loopback before any request: the key would cross the network in clear', async () => {
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    const args = ['thermal', 'config', 'pull', '--endpoint', 'http://collector.farm.lan:8080', '--dry-run'];
+    expect(await runCli(args, ctx)).toBe(2);
+    expect(ctx.err()).toMatch(/refusing to send the collector key over plain http to collector\.farm\.lan:/);
+  });
+
   it('refuses a key file readable by group or others before any request', async () => {
     server = await serve(200, remote);
     const keyFile = path.join(dir, 'collector.key');

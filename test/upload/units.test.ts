@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import { loadCollectorKey, redactKey } from '../../src/upload/key.js';
-import { DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from '../../src/upload/retry.js';
+import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/upload/retry.js';
 import { classifyStatus } from '../../src/upload/sender.js';
 import { KEY } from './support/fixtures.js';
 
@@ -98,6 +98,19 @@ describe('parseEndpoint', () => {
     const endpoint = parseEndpoint('http://127.0.0.1:1/?token=hunter2pw&site=a');
     expect(endpoint.path).toBe('/api/collector/upload?token=hunter2pw&site=a');
     expect(endpoint.url).toBe('http://127.0.0.1:1/api/collector/upload?token=***&site=***');
+  });
+
+  it('refuses plain http beyond loopback (the key would cross the network in clear), and names bad ports', () => {
+    for (const url of ['http://collector.farm.lan:8080', 'http://10.1.2.3/', 'http://[fd00::5]:80']) {
+      expect(() => parseEndpoint(url)).toThrow(
+        /refusing to send the collector key over plain http to .*: use https:\/\//,
+      );
+    }
+    expect(parseEndpoint('http://localhost:8080').loopback).toBe(true);
+    expect(() => parseEndpoint('https://cloud.example:65536')).toThrow(
+      /port 65536 is out of range \(1-65535\)/,
+    );
+    expect(() => parseEndpoint('https://cloud.example:0')).toThrow(/port 0 is not a port to connect to/);
   });
 
   it('refuses other schemes, credentials in the URL and garbage, as usage errors', () => {
