@@ -56,6 +56,8 @@ export interface ThermalPullOptions {
   endpoint: string;
   configFile: string | undefined;
   keyFile: string | undefined;
+  /** A private CA for the cloud (--ca, else the config's upload.ca_file). */
+  caFile: string | undefined;
   dryRun: boolean;
 }
 
@@ -665,11 +667,15 @@ export async function runThermalConfigPull(
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
     ...(validated?.upload?.key_file ? { configKeyFile: validated.upload.key_file } : {}),
   });
+  const caFile = opts.caFile ?? validated?.upload?.ca_file;
+  const { readCollectorCa } = await import('../upload/flush.js');
+  const ca = caFile ? readCollectorCa(caFile) : undefined;
   const remote = await fetchThermalConfig({
     url,
     key: key.value,
     timeoutMs: globals.timeoutMs,
     signal: ctx.signal,
+    ...(ca === undefined ? {} : { ca }),
   });
   const changes = diffThermal(existing?.thermal ?? {}, remote);
   const write = !opts.dryRun && changes.length > 0 && existing !== null;
@@ -858,6 +864,10 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .requiredOption('--endpoint <url>', 'cloud base URL')
     .option('--config <file>', 'config file to update (default $HASHCTL_CONFIG)')
     .option('--key-file <file>', 'collector key file (mode 0600; default $HASHCTL_COLLECTOR_KEY)')
+    .option(
+      '--ca <file>',
+      "PEM file of a private CA to trust in addition to the system roots (default: the config's upload.ca_file)",
+    )
     .option('--dry-run', 'show the changes only')
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
@@ -865,6 +875,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
         endpoint: String(raw.endpoint),
         configFile: optionalText(raw.config),
         keyFile: optionalText(raw.keyFile),
+        caFile: optionalText(raw.ca),
         dryRun: raw.dryRun === true,
       };
       env.exit(await runThermalConfigPull(opts, globals, env.ctx));

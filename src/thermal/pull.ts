@@ -41,16 +41,23 @@ export interface FetchOptions {
   key: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** PEM of a private CA, trusted on top of the system's roots. */
+  ca?: string;
 }
 
 /** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
 export async function fetchThermalConfig(options: FetchOptions): Promise<ThermalConfig> {
-  const { request } = await import('undici');
+  const { Agent, request } = await import('undici');
+  const { rootCertificates } = await import('node:tls');
   const where = `${options.url.origin}${options.url.pathname}`;
+  // A private CA is added to the system's roots, for this request only (as upload's sender does).
+  const dispatcher =
+    options.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, options.ca] } });
   let status: number;
   let text: string;
   try {
     const response = await request(options.url, {
+      ...(dispatcher ? { dispatcher } : {}),
       method: 'GET',
       headers: { 'x-collector-key': options.key, accept: 'application/json', 'user-agent': USER_AGENT },
       headersTimeout: options.timeoutMs,
@@ -67,6 +74,8 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
       `cannot fetch ${where}: ${redactKey(errorMessage(error), options.key)}`,
       { cause: error },
     );
+  } finally {
+    await dispatcher?.destroy();
   }
   if (status === 401 || status === 403) {
     throw new HashctlError('upload', `${where} refused the collector key (HTTP ${status})`);

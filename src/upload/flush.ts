@@ -345,6 +345,23 @@ export interface UploadSettingsInput {
 
 export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
 
+/** The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate. */
+export function readCollectorCa(file: string): string {
+  let ca: string;
+  try {
+    ca = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read the collector's CA file ${file} (--ca or upload.ca_file): ${errorMessage(error)}`,
+    );
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError(
+      `the collector's CA file ${file} (--ca or upload.ca_file) holds no PEM certificate`,
+    );
+  return ca;
+}
+
 /**
  * Validates the endpoint, reads the key and the CA file. Call it when a command starts (collect
  * --upload too), so a bad key file is a clear error before the first cycle, not after it.
@@ -357,20 +374,7 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     configKeyFile: input.configKeyFile,
     ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
   });
-  let ca: string | undefined;
-  if (input.caFile) {
-    try {
-      ca = readFileSync(input.caFile, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        `cannot read the collector's CA file ${input.caFile} (--ca or upload.ca_file): ${errorMessage(error)}`,
-      );
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
-      throw new ConfigError(
-        `the collector's CA file ${input.caFile} (--ca or upload.ca_file) holds no PEM certificate`,
-      );
-  }
+  const ca = input.caFile ? readCollectorCa(input.caFile) : undefined;
   return {
     endpoint,
     key: key.value,

@@ -8,7 +8,7 @@ import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { flushOutbox } from '../../src/upload/flush.js';
 import { type Collector, startCollector } from './support/collector.js';
-import { KEY, enqueueCycle, reports, tempStore } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports, tempStore } from './support/fixtures.js';
 
 // A private CA for 127.0.0.1, made with the system's openssl (no network, no fixtures to expire).
 let dir = '';
@@ -108,6 +108,35 @@ describe('TLS to the collector', () => {
       expect(alone.err).toMatch(/--ca .* needs --upload/);
     } finally {
       await farm.stop();
+    }
+  });
+
+  it('thermal config pull trusts a private CA from --ca or the config, as upload does', async () => {
+    const https = await import('node:https');
+    const server = https.createServer({ key, cert }, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ thermal: { classes: { air: { board: { warn: 70, critical: 78 } } } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const pull = async (...args: string[]) => {
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+      const code = await runCli(
+        ['thermal', 'config', 'pull', '--endpoint', endpoint, '--dry-run', ...args],
+        ctx,
+      );
+      return { code, err: ctx.err() };
+    };
+    try {
+      const untrusted = await pull();
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.err).toMatch(/cannot fetch .*(self-signed|SELF_SIGNED)/i);
+      expect(await pull('--ca', join(dir, 'cert.pem'))).toMatchObject({ code: 0 });
+      const config = join(dir, 'pull.json');
+      writeFileSync(config, JSON.stringify({ upload: { endpoint, ca_file: 'cert.pem' } }));
+      expect(await pull('--config', config)).toMatchObject({ code: 0 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
