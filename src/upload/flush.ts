@@ -142,12 +142,18 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           return 'next';
         case 'too_large':
           if (row.miners < 2) {
-            markQuarantined(db, row.batchId, {
+            // One miner's snapshot is a few KB: a collector that refuses that as too large refuses
+            // everything (a body limit set far too low), and quarantining every miner's batch
+            // one by one would bury the data. Kept pending, the flush stops, as for a wrong URL.
+            markRetryLater(db, row.batchId, {
               status: outcome.status,
               error: `${outcome.reason} (one miner, cannot split)`,
+              nextAttemptAt: now,
             });
-            report.quarantined++;
-            return 'next';
+            return stopWith(
+              'endpoint',
+              `the collector refuses even a one-miner batch as too large (HTTP ${outcome.status}): its size limit is too low; every batch is kept pending`,
+            );
           }
           replaceWithHalves(
             db,
@@ -199,7 +205,10 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           const wait = asked ?? backoffDelay(attempt, backoff, ctx.random);
           if (wait >= timeLeft()) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
-            return stopWith('deadline', `out of time before the next cycle; last answer: ${outcome.reason}`);
+            return stopWith(
+              'deadline',
+              `out of the time the flush was given before the next try; last answer: ${outcome.reason}`,
+            );
           }
           markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: now });
           await ctx.sleep(wait, options.signal);

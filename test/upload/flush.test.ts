@@ -254,6 +254,21 @@ describe('flushOutbox against a real collector', () => {
     expect(report).toMatchObject({ stop: 'key_refused', pending: 1 });
   });
 
+  it('a collector that refuses even one miner as too large stops the flush: nothing quarantined, all kept', async () => {
+    const { collector, temp } = await setup(() => ({ status: 413 }));
+    enqueueCycle(temp.store, { miners: reports(8), now: T0, limits: { maxMiners: 8 } });
+    enqueueCycle(temp.store, { miners: reports(8, 8), now: T0 + 1, limits: { maxMiners: 8 } });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'endpoint', quarantined: 0 });
+    expect(report.reason).toMatch(/refuses even a one-miner batch as too large \(HTTP 413\)/);
+    // Halves are sent oldest first (breadth first), down to the first one-miner batch, then stop:
+    // 8 requests, not 2 × (2 × 8 − 1) and 16 quarantined miners.
+    expect(collector.received.map((r) => r.body?.miners.length)).toEqual([8, 4, 4, 2, 2, 2, 2, 1]);
+    const status = outboxStatus(temp.store.db);
+    expect(status.states.quarantined.batches).toBe(0);
+    expect(status.states.pending.miners).toBe(16);
+  });
+
   it('on 413 splits the batch into halves until they fit, every miner delivered once', async () => {
     const { collector, temp } = await setup((request) =>
       (request.body?.miners.length ?? 0) > 3 ? { status: 413 } : { status: 200 },
