@@ -48,9 +48,15 @@ function checkedHostname(spec: string, host: string): string {
   if (/^[\d.]+$/.test(name)) bad(spec, 'not a valid IPv4 address');
   if (name.length > 253) bad(spec, 'host name too long');
   const labels = name.split('.');
+  // Three numbers and a fourth part: an address or range with a typo (`127.0.75.1O`, a letter O
+  // for a zero; `127.0.75.10-2O`), not a name to ask the resolver about.
+  if (labels.length === 4 && labels.slice(0, 3).every((label) => /^\d{1,3}$/.test(label)))
+    bad(spec, /-/.test(labels[3] as string) ? 'not a valid IPv4 range' : 'not a valid IPv4 address');
   if (!labels.every((label) => LABEL.test(label))) bad(spec, 'not a valid host name or address');
-  // A name's last label has a letter (every top-level domain does): `10.0.0.1-3-5` is a range
-  // typed wrong, not a name to ask the resolver about.
+  // A dotted name ends in a top-level domain, which starts with a letter (`com`, `lan`, `xn--…`):
+  // `10.0.0.1-3-5` or `farm.10x` is a range or address typed wrong, not a name to look up.
+  if (labels.length > 1 && !/^[a-z]/.test(labels[labels.length - 1] as string))
+    bad(spec, 'not a valid address, range or host name');
   if (!/[a-z]/.test(labels[labels.length - 1] as string))
     bad(spec, 'not a valid address, range or host name');
   return name;

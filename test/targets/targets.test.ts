@@ -61,8 +61,19 @@ describe('parseTarget', () => {
       '127.0.50.1-3-5',
       '10.0.0.1-2-3:4028',
       'rig.7-9',
+      // A letter O for a zero: an address or range with a typo, never a DNS lookup.
+      '127.0.75.1O',
+      '127.0.75.10-2O',
+      '10.0.0.1O:4028',
+      'farm.10x',
     ]) {
       expect(() => parseTarget(bad, 4028), bad).toThrow(UsageError);
+    }
+    expect(() => parseTarget('127.0.75.1O', 4028)).toThrow(/not a valid IPv4 address/);
+    expect(() => parseTarget('127.0.75.10-2O', 4028)).toThrow(/not a valid IPv4 range/);
+    // Real names still are names, a leading digit included.
+    for (const name of ['miner-12.farm.lan', '3com-switch', 's19.xn--p1ai', 'localhost']) {
+      expect(parseTarget(name, 4028).host, name).toBe(name);
     }
   });
 });
