@@ -20,6 +20,8 @@ export interface Context {
   random: () => number;
   /** Aborted on SIGINT/SIGTERM: long-running commands finish the work in flight, then stop. */
   signal: AbortSignal;
+  /** Host-name resolution for scan (absent: the system resolver); tests resolve without DNS. */
+  lookup?: import('node:net').LookupFunction;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -128,6 +128,7 @@ export async function runScan(
         now: ctx.now,
         sleep: ctx.sleep,
         random: ctx.random,
+        ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
       },
       {
         onResult: opts.ndjson
@@ -171,14 +172,19 @@ export async function runScan(
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
-    if (keepOld)
-      ctx.stderr.write(`hashctl: ${opts.outFile} left as it was: this scan was interrupted\n`);
+    if (keepOld) ctx.stderr.write(`hashctl: ${opts.outFile} left as it was: this scan was interrupted\n`);
     else if (opts.outFile !== null)
       ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
     if (summary.interrupted)
       ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
+    if (summary.unresolved.length > 0)
+      ctx.stderr.write(
+        `hashctl: could not resolve ${summary.unresolved.map((name) => terminalSafe(name)).join(', ')}: not scanned\n`,
+      );
   }
-  return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+  if (summary.interrupted) return EXIT.interrupted;
+  // A name the user gave that does not resolve was never checked: a failed target (hashctl.md §3).
+  return summary.unresolved.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 export function summaryLine(summary: ScanSummary): string {

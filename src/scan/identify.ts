@@ -4,6 +4,7 @@
 // Framing, decoding and detection are the client's own layers (src/cgminer, src/miners); the socket
 // is scan's own callback-driven Prober (./probe.ts), which shares the client's FrameReader and error
 // kinds: a sweep opens tens of thousands of connections, and a promise per exchange costs too much.
+import type { LookupFunction } from 'node:net';
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
@@ -38,6 +39,8 @@ export interface IdentifyOptions {
   requestBytes?: (command: string) => Uint8Array;
   /** The address families this machine has (default: its interfaces'), to read EADDRNOTAVAIL by. */
   localFamilies?: LocalFamilies;
+  /** Name resolution (default: the system's). */
+  lookup?: LookupFunction;
 }
 
 /** STATUS letters of a CGMiner envelope: what separates a miner API from JSON that merely parses. */
@@ -197,6 +200,7 @@ export class Identifier {
       connectTimeoutMs: options.connectTimeoutMs,
       replyTimeoutMs: options.replyTimeoutMs,
       maxBytes: options.maxBytes,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
     });
   }
 

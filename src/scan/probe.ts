@@ -6,7 +6,7 @@
 // refused within a millisecond: what each socket costs beyond the kernel's work is what a sweep
 // costs. So a probe is one object (the socket itself), its listeners are shared functions, and the
 // MinerError of a failure is built only when someone asks for it.
-import { Socket } from 'node:net';
+import { type LookupFunction, Socket } from 'node:net';
 import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
 import { decodeUnfinished, isForeignBanner } from '../cgminer/decode.js';
@@ -24,6 +24,8 @@ export interface ProberOptions {
   /** What all replies in flight may hold together (default: the process's, as for the client). */
   budget?: ReplyBudget;
   clock?: MonotonicClock;
+  /** How a host name becomes an address (default: the system resolver, as net.connect does). */
+  lookup?: LookupFunction;
 }
 
 /** Called exactly once per probe, never synchronously from start(): why not, or the reply's bytes. */
@@ -207,10 +209,12 @@ export class Prober {
   readonly budget: ReplyBudget;
   private readonly connectDeadlines: DeadlineQueue<ProbeSocket>;
   private readonly replyDeadlines: DeadlineQueue<ProbeSocket>;
+  private readonly lookup: LookupFunction | undefined;
 
   constructor(options: ProberOptions) {
     const { connectTimeoutMs, replyTimeoutMs, clock } = options;
     this.maxBytes = options.maxBytes;
+    this.lookup = options.lookup;
     this.budget = options.budget ?? processReplyBudget;
     this.connectDeadlines = new DeadlineQueue<ProbeSocket>(
       connectTimeoutMs,
@@ -250,7 +254,7 @@ export class Prober {
     probe.on('error', onError);
     probe.on('close', onClose);
     try {
-      probe.connect({ host, port });
+      probe.connect(this.lookup ? { host, port, lookup: this.lookup } : { host, port });
     } catch (error) {
       // Bad arguments throw at once; the caller still hears back on a later tick, like every probe.
       process.nextTick(() => probe.fail('unreachable', 'invalid', error as NodeJS.ErrnoException));

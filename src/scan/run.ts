@@ -1,11 +1,15 @@
 // The scan loop: the lazy TargetSet is pulled one address at a time while fewer than `concurrency`
 // endpoints are in progress, so a /8 is never materialized; every endpoint ends as exactly one
 // ScanResult.
+import { isIP } from 'node:net';
 import { sleep as defaultSleep } from '../context.js';
 import type { TargetSet } from '../targets/set.js';
 import { AdaptiveGate } from './gate.js';
 import { Identifier, ScanFailure, ScanStopped } from './identify.js';
 import type { ScanInventory, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './types.js';
+
+/** Unresolved names listed in the summary; more are counted as "none" only. */
+const MAX_UNRESOLVED = 20;
 
 export interface ScanHandlers {
   /** Each result as it is found (completion order), with its position in the target order. */
@@ -54,9 +58,11 @@ export function scan(
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
     signal: options.signal,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   });
 
   const kept: [number, ScanResult][] = [];
+  const unresolved = new Set<string>();
   const byMake: Record<string, number> = {};
   const counts = { miner: 0, open: 0, none: 0 };
   let checked = 0;
@@ -82,6 +88,7 @@ export function scan(
       backoffs: gate.backoffs,
       final_concurrency: gate.limit,
       interrupted: options.signal?.aborted === true && checked < targets.count,
+      unresolved: [...unresolved],
     };
     kept.sort((a, b) => a[0] - b[0]);
     return { results: kept.map(([, result]) => result), summary };
@@ -120,6 +127,15 @@ export function scan(
         byMake[make] = (byMake[make] ?? 0) + 1;
       }
       if (result.outcome !== 'none' || options.keepNone) kept.push([index, result]);
+      // A name that does not resolve is a target the user typed that was never checked, not an
+      // address where nothing listens: it is said, whatever --all.
+      if (
+        result.kind === 'unreachable' &&
+        unresolved.size < MAX_UNRESOLVED &&
+        isIP(result.host) === 0 &&
+        /\((ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|EAI_NODATA)\)/.test(result.reason ?? '')
+      )
+        unresolved.add(result.host);
       onResult?.(result, index);
       onProgress?.({
         total: targets.count,

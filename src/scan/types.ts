@@ -51,6 +51,8 @@ export interface ScanSummary {
   /** Concurrency the scan ended with (lower than `concurrency` after backing off). */
   final_concurrency: number;
   interrupted: boolean;
+  /** Host names given as targets that could not be resolved (the first 20, each once). */
+  unresolved: string[];
 }
 
 export interface ScanProgress {
@@ -79,6 +81,8 @@ export interface ScanOptions {
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Name resolution for host-name targets (default: the system's). */
+  lookup?: import('node:net').LookupFunction;
 }
 
 /** The `--out` file: what `probe @FILE` and `collect @FILE` read. */

@@ -140,6 +140,33 @@ describe('hashctl scan', () => {
     expect(Object.values(summary.by_make).reduce((a, b) => a + b, 0)).toBe(miners.length + 1);
   });
 
+  it('says which host names did not resolve and exits 1, with the rest of the scan intact', async () => {
+    const first = miners[0] as Miner;
+    // Resolved here, never by DNS: rig-ok.lan is this machine; rig-gone.lan is not found.
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      if (hostname === 'rig-ok.lan') {
+        if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      } else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    }) as unknown as import('node:net').LookupFunction;
+    const ctx = memoryContext({ lookup });
+    const code = await runCli(
+      ['scan', 'rig-ok.lan', 'rig-gone.lan', '--port', String(first.port), '--json'],
+      ctx,
+    );
+    expect(code).toBe(1);
+    const { results, summary } = JSON.parse(ctx.out()) as { results: ScanResult[]; summary: ScanSummary };
+    expect(results.map((r) => [r.host, r.outcome])).toEqual([['rig-ok.lan', 'miner']]);
+    expect(summary.unresolved).toEqual(['rig-gone.lan']);
+    const text = memoryContext({ lookup });
+    expect(await runCli(['scan', 'rig-gone.lan', '--port', String(first.port)], text)).toBe(1);
+    expect(text.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
+  });
+
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
     const { code, out } = await cli([
