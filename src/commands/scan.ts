@@ -164,7 +164,9 @@ export async function runScan(
   // Ctrl-C mid-scan: a farm's inventory from an earlier full scan is worth more than this part of
   // one, so an existing file is left as it was (the partial results are printed above).
   const { existsSync } = await import('node:fs');
-  const keepOld = outFile !== null && summary.interrupted && existsSync(outFile);
+  // So is one from a scan that found no miner at all (a network down, a range mistyped): the
+  // inventory cron collects from must not be emptied by it.
+  const keepOld = outFile !== null && (summary.interrupted || summary.miners === 0) && existsSync(outFile);
   if (outFile !== null && !keepOld) {
     const inventory = scanLib.buildInventory(results, new Date(ctx.now()));
     // Atomic: `collect @FILE` never reads half an inventory.
@@ -172,7 +174,10 @@ export async function runScan(
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
-    if (keepOld) ctx.stderr.write(`hashctl: ${opts.outFile} left as it was: this scan was interrupted\n`);
+    if (keepOld)
+      ctx.stderr.write(
+        `hashctl: ${opts.outFile} left as it was: this scan ${summary.interrupted ? 'was interrupted' : 'found no miner'}\n`,
+      );
     else if (opts.outFile !== null)
       ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
     if (summary.interrupted)
@@ -183,6 +188,7 @@ export async function runScan(
       );
   }
   if (summary.interrupted) return EXIT.interrupted;
+  if (keepOld) return EXIT.failed;
   // A name the user gave that does not resolve was never checked: a failed target (hashctl.md §3).
   return summary.unresolved.length > 0 ? EXIT.failed : EXIT.ok;
 }

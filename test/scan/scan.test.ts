@@ -324,6 +324,23 @@ describe('hashctl scan', () => {
     expect(ctx.err()).toContain('left as it was: this scan was interrupted');
   });
 
+  it('does not empty an existing --out inventory with a scan that found no miner (exit 1)', async () => {
+    if (!dir) dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
+    const out = join(dir, 'farm-nothing.json');
+    await writeFile(out, 'the inventory of yesterday\n');
+    const ctx = memoryContext();
+    const code = await runCli(['scan', '127.0.0.1', '--port', String(refusedPort), '--out', out], ctx);
+    expect(code).toBe(1);
+    expect(await readFile(out, 'utf8')).toBe('the inventory of yesterday\n');
+    expect(ctx.err()).toContain('left as it was: this scan found no miner');
+    // A new file is still written, empty: there was nothing to keep.
+    const fresh = join(dir, 'farm-fresh.json');
+    expect(
+      await runCli(['scan', '127.0.0.1', '--port', String(refusedPort), '--out', fresh], memoryContext()),
+    ).toBe(0);
+    expect(JSON.parse(await readFile(fresh, 'utf8'))).toMatchObject({ miners: [] });
+  });
+
   it('draws progress on a TTY stderr only, and a table on a TTY stdout', async () => {
     const first = miners[0] as Miner;
     const ports = `${first.port},${silent.port}`;
