@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ExportRow } from '../store/index.js';
-import { parseDuration } from '../util/duration.js';
+import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
   READER_CONFIG_HELP,
@@ -65,7 +65,7 @@ export async function parseExportOptions(
   return {
     dbPath: await readerDbPath(raw, ctx),
     site: (raw.site as string | undefined) ?? null,
-    sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
+    sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
     format,
   };
 }

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
-import { parseDuration } from '../util/duration.js';
+import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
   READER_CONFIG_HELP,
@@ -46,7 +46,7 @@ export async function parseHistoryOptions(
     miner,
     dbPath: await readerDbPath(raw, ctx),
     site: (raw.site as string | undefined) ?? null,
-    sinceMs: parseDuration(String(raw.since ?? '24h'), '--since'),
+    sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
     metric: metric as HistoryMetric,
   };
 }

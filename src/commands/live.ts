@@ -6,7 +6,7 @@ import type { LiveMiner, LiveSort } from '../collect/farm.js';
 import type { Context } from '../context.js';
 import { EXIT, StoreError, UsageError } from '../errors.js';
 import { formatHashrate, palette, writeJson, writeTable } from '../output/render.js';
-import { parseDuration } from '../util/duration.js';
+import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
   READER_CONFIG_HELP,
@@ -39,7 +39,7 @@ export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Contex
     staleAfterMs:
       raw.staleAfter === undefined
         ? DEFAULT_STALE_AFTER_MS
-        : parseDuration(String(raw.staleAfter), '--stale-after'),
+        : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
   };
 }
 

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { colorEnabled } from '../output/render.js';
-import { parseBytes, parseDuration, parseIntFlag } from '../util/duration.js';
+import { parseBytes, parseIntFlag, parseTimerDuration } from '../util/duration.js';
 
 export interface GlobalOptions {
   /** Total response deadline per request (connect has its own, shorter, timeout). */
@@ -33,7 +33,7 @@ export type RegisterCommand = (program: Command, env: CommandEnv) => void;
 export function parseGlobals(raw: Record<string, unknown>, ctx: Context): GlobalOptions {
   const text = (key: string, fallback: string) => (raw[key] === undefined ? fallback : String(raw[key]));
   return {
-    timeoutMs: parseDuration(text('timeout', '5s'), '--timeout'),
+    timeoutMs: parseTimerDuration(text('timeout', '5s'), '--timeout'),
     retries: parseIntFlag(text('retries', '2'), '--retries', 0, 10),
     maxBytes: parseBytes(text('maxBytes', '8MiB'), '--max-bytes'),
     concurrency:

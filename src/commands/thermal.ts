@@ -15,7 +15,13 @@ import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
 import type { ProtectReport } from '../thermal/protect.js';
 import type { Metric, ThermalLevel, ThermalLimits, ThermalStatus } from '../thermal/types.js';
-import { formatDuration, parseDuration, parseIntFlag, parseTimerDuration } from '../util/duration.js';
+import {
+  formatDuration,
+  parseDuration,
+  parseIntFlag,
+  parsePositiveDuration,
+  parseTimerDuration,
+} from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -778,7 +784,7 @@ export function parseThermalCheckOptions(
     staleAfterMs:
       raw.staleAfter === undefined
         ? DEFAULT_STALE_AFTER_MS
-        : parseDuration(String(raw.staleAfter), '--stale-after'),
+        : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
     db: optionalText(raw.db),
     site: optionalText(raw.site) ?? null,
     configFile: optionalText(raw.config),

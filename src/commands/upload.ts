@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { oneLine } from '../output/terminal.js';
-import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
+import { parseIntFlag, parsePositiveDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface UploadOptions {
@@ -35,10 +35,11 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
     caFile: text('ca'),
     status: raw.status === true,
     requeue: raw.requeue === true,
-    connectTimeoutMs: parseTimerDuration(text('connectTimeout') ?? '10s', '--connect-timeout'),
-    totalTimeoutMs: parseTimerDuration(text('requestTimeout') ?? '60s', '--request-timeout'),
+    connectTimeoutMs: parsePositiveDuration(text('connectTimeout') ?? '10s', '--connect-timeout', true),
+    totalTimeoutMs: parsePositiveDuration(text('requestTimeout') ?? '60s', '--request-timeout', true),
     maxAttempts: parseIntFlag(text('attempts') ?? '4', '--attempts', 1, 20),
-    deadlineMs: raw.deadline === undefined ? null : parseTimerDuration(String(raw.deadline), '--deadline'),
+    deadlineMs:
+      raw.deadline === undefined ? null : parsePositiveDuration(String(raw.deadline), '--deadline', true),
     site: text('site')?.normalize('NFC'),
   };
   if (options.connectTimeoutMs <= 0 || options.totalTimeoutMs <= 0)

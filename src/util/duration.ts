@@ -29,6 +29,16 @@ export function parseTimerDuration(text: string, flag: string): number {
   return ms;
 }
 
+/**
+ * A duration where zero makes the command useless (`--stale-after 0s` calls everything stale,
+ * `--since 0` shows nothing, `--deadline 0s` sends nothing): refused, in the user's own words.
+ */
+export function parsePositiveDuration(text: string, flag: string, timer = false): number {
+  const ms = timer ? parseTimerDuration(text, flag) : parseDuration(text, flag);
+  if (ms <= 0) throw new UsageError(`invalid ${flag} '${text}': must be more than 0`);
+  return ms;
+}
+
 const BYTE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,

@@ -1,0 +1,47 @@
+// Durations on the command line: zero where it would make the command useless, and values past what
+// a timer can hold, are exit 2 in the user's own words, before any traffic or file.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+
+async function usage(args: string[]): Promise<{ code: number; err: string }> {
+  const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: 'k' } });
+  const code = await runCli(args, ctx);
+  return { code, err: ctx.err() };
+}
+
+describe('durations', () => {
+  it('refuses zero where it makes the command useless', async () => {
+    const db = '/nonexistent/hashctl.db';
+    for (const [args, flag] of [
+      [['live', '--db', db, '--stale-after', '0s'], '--stale-after'],
+      [['history', '127.0.0.1:4028', '--db', db, '--since', '0'], '--since'],
+      [['export', '--db', db, '--since', '0s'], '--since'],
+      [['upload', '--db', db, '--endpoint', 'https://127.0.0.1:1', '--deadline', '0s'], '--deadline'],
+      [
+        ['upload', '--db', db, '--endpoint', 'https://127.0.0.1:1', '--connect-timeout', '0ms'],
+        '--connect-timeout',
+      ],
+      [['thermal', 'check', '--from-db', '--db', db, '--stale-after', '0m'], '--stale-after'],
+    ] as const) {
+      const { code, err } = await usage([...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(new RegExp(`invalid ${flag} '[^']+': must be more than 0`));
+    }
+  });
+
+  it('refuses what no timer can wait, with the limit in days, not a raw number of milliseconds', async () => {
+    for (const args of [
+      ['probe', '127.0.0.1:1', '--timeout', '99999d'],
+      ['scan', '127.0.0.1:1', '--timeout', '25d'],
+    ]) {
+      const { code, err } = await usage(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(/invalid --timeout '\d+d': at most 24d/);
+      expect(err).not.toMatch(/\d{9,}/);
+    }
+    const both = await usage(['scan', '127.0.0.1:1', '--timeout', '24d', '--reply-timeout', '24d']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--timeout and --reply-timeout together must stay within 24d/);
+  });
+});
