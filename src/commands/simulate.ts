@@ -118,7 +118,13 @@ export async function runSimulate(
     );
     return 0;
   }
-  const farmOptions: FarmOptions = { ...opts.farm };
+  const farmOptions: FarmOptions = {
+    ...opts.farm,
+    onLogError: (error) =>
+      ctx.stderr.write(
+        `hashctl: simulate: cannot write --log ${opts.farm.logFile ?? ''}: ${error.code ?? error.message}; logging stopped, the farm keeps running\n`,
+      ),
+  };
   if (opts.addressesSpec !== null) farmOptions.addresses = sim.parseAddresses(opts.addressesSpec);
   if (opts.faultsSpec !== null) farmOptions.faults = sim.parseFaults(opts.faultsSpec);
   if (opts.faultShareSpec !== null)

@@ -7,7 +7,7 @@ import { targetKey } from '../targets/types.js';
 import { type DispatchTarget, dispatch } from './dispatch.js';
 import { faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseFaults } from './faults.js';
 import { CommandLog } from './log.js';
-import { PortPicker, localPortRange } from './ports.js';
+import { localPortRange, PortPicker } from './ports.js';
 import { profileFor } from './profiles/index.js';
 import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
 import { type Rng, unit } from './rng.js';
@@ -56,6 +56,8 @@ export interface FarmOptions {
   /** Entries kept in `commandLog` (default 10,000; 0 keeps none). */
   logLimit?: number;
   onCommand?: (entry: CommandLogEntry) => void;
+  /** Writing `logFile` failed (a full disk): logging stopped there; the farm keeps serving. */
+  onLogError?: (error: NodeJS.ErrnoException) => void;
   now?: () => number;
   /** Where `basePort: 0` takes its ports (default: the system's local range, from a random start). */
   ports?: PortPicker;
@@ -137,7 +139,7 @@ class SimFarm implements Farm {
     this.now = options.now ?? Date.now;
     this.restartDelayMs = options.restartDelayMs ?? 3000;
     const logLimit = options.logLimit ?? 10_000;
-    this.log = new CommandLog(logLimit, options.logFile ?? null, options.onCommand);
+    this.log = new CommandLog(logLimit, options.logFile ?? null, options.onCommand, options.onLogError);
     this.logging = logLimit > 0 || options.logFile !== undefined || options.onCommand !== undefined;
     const spec =
       typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? NO_FAULTS);

@@ -1,7 +1,7 @@
 // `--faults latency=80ms,jitter=40ms,timeout=2%,hang=1%,malformed=1%,refused=1%,flap=1%,empty=1%`
 // and the §12 malformations a good client can repair. Semantics are documented in README.md.
 import { UsageError } from '../errors.js';
-import { parseTimerDuration } from '../util/duration.js';
+import { MAX_TIMER_MS, parseTimerDuration } from '../util/duration.js';
 import { unit } from './rng.js';
 import type { FaultSpec, MinerFaults } from './types.js';
 
@@ -64,6 +64,9 @@ export function parseFaults(text: string): FaultSpec {
   }
   if (spec.flapDownMs >= spec.flapPeriodMs)
     throw new UsageError('--faults flap_down must be shorter than flap_period');
+  // A reply waits latency plus up to jitter on one timer: past ~24.8 days it would fire at once.
+  if (spec.latencyMs + spec.jitterMs > MAX_TIMER_MS)
+    throw new UsageError('--faults latency and jitter together must stay within 24d');
   return spec;
 }
 

@@ -19,6 +19,8 @@ export class CommandLog {
     private readonly limit: number,
     file: string | null,
     private readonly onCommand?: (entry: CommandLogEntry) => void,
+    /** The --log file could not be written (a full disk): logging stops, the farm goes on. */
+    private readonly onLogError?: (error: NodeJS.ErrnoException) => void,
   ) {
     if (file !== null) {
       try {
@@ -54,7 +56,21 @@ export class CommandLog {
     const text = this.buffer.join('');
     this.buffer = [];
     this.bufferedBytes = 0;
-    writeSync(this.fd, text);
+    try {
+      writeSync(this.fd, text);
+    } catch (error) {
+      // A simulator for trials and benchmarks must not die of its log: say so once, stop logging.
+      const fd = this.fd;
+      this.fd = null;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      try {
+        closeSync(fd);
+      } catch {
+        // Already failing: the error reported is the write's.
+      }
+      this.onLogError?.(error as NodeJS.ErrnoException);
+    }
   }
 
   close(): void {

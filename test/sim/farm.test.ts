@@ -156,3 +156,27 @@ describe('state that moves', () => {
     }
   });
 });
+
+describe('--log on a full disk', () => {
+  it('stops logging with one report and keeps serving', async () => {
+    const errors: NodeJS.ErrnoException[] = [];
+    // /dev/full answers every write with ENOSPC.
+    const farm = await startFarm({
+      profile: 'antminer-s19',
+      basePort: 0,
+      count: 1,
+      logFile: '/dev/full',
+      onLogError: (error) => errors.push(error),
+    });
+    try {
+      const port = farm.miners[0]!.port;
+      for (let round = 0; round < 3; round++) {
+        expect(statusOf(await ask(port, 'summary')).STATUS).toBe('S');
+        await new Promise((resolve) => setTimeout(resolve, 150)); // past a flush
+      }
+      expect(errors.map((e) => e.code)).toEqual(['ENOSPC']);
+    } finally {
+      await farm.stop();
+    }
+  });
+});

@@ -101,6 +101,9 @@ describe('faults', () => {
     expect(() => parseFaults('latency=fast')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(() => parseFaults('meteor=1%')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseFaults('timeout=2%,hang=0.01').timeout).toBeCloseTo(0.02);
+    // Each within 24d, together past what one timer can wait.
+    expect(() => parseFaults('latency=24d,jitter=24d')).toThrow(/together must stay within 24d/);
+    expect(parseFaults('latency=20d,jitter=4d').latencyMs).toBe(20 * 86_400_000);
     expect(() => parseAddresses('10.0.0.0/24')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseAddresses('127.0.1.0/30')).toEqual(['127.0.1.0', '127.0.1.1', '127.0.1.2', '127.0.1.3']);
     expect(parseAddresses('127.0.2.10-12')).toEqual(['127.0.2.10', '127.0.2.11', '127.0.2.12']);
