@@ -349,12 +349,16 @@ export class Identifier {
         const trips = roundTrips + 1;
         if ('error' in first) {
           const { error } = first;
-          const retry = error.requestSent && RETRY_KINDS.has(error.kind);
+          // A reset comes only from a peer that accepted the connection (a refusal is ECONNREFUSED),
+          // whether it arrived before our request left or after: the port is open either way, not
+          // "none" or "open" by the luck of which event was handled first.
+          const reached = error.requestSent || error.kind === 'reset';
+          const retry = reached && RETRY_KINDS.has(error.kind);
           if (retry && trips <= this.options.retries && !this.options.signal?.aborted) {
             this.firstStageEach(target, done, decode, trips);
             return;
           }
-          done(new NoMinerStage(error.requestSent ? 'open' : 'none', trips, error, this.reason(error)));
+          done(new NoMinerStage(reached ? 'open' : 'none', trips, error, this.reason(error)));
           return;
         }
         if (!isMinerReply(first.reply)) {

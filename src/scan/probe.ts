@@ -191,7 +191,12 @@ function onEnd(this: ProbeSocket): void {
 }
 
 function onError(this: ProbeSocket, error: NodeJS.ErrnoException): void {
-  this.fail(kindForSocketError(error.code, this.connected), 'socket', error);
+  const kind = kindForSocketError(error.code, this.connected);
+  // A whole reply and then a reset (firmware that closes with RST instead of FIN): the reply is
+  // the answer, as the client takes it (decodeUnfinished), so probe and scan agree on the miner.
+  const bytes = kind === 'reset' ? this.reader?.bytes() : undefined;
+  if (bytes !== undefined && bytes.length > 0 && isWhole(bytes)) this.succeed(bytes);
+  else this.fail(kind, 'socket', error);
 }
 
 function onClose(this: ProbeSocket): void {

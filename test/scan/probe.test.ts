@@ -157,6 +157,21 @@ describe('Prober', () => {
     expect(prober.inFlight).toBe(0);
   });
 
+  it('takes a whole reply followed by a reset (RST instead of FIN) as the answer; half of one is a reset', async () => {
+    const whole = await startFakeMiner({ kind: 'rst', bytes: VERSION_REPLY });
+    const half = await startFakeMiner({ kind: 'rst', bytes: VERSION_REPLY.slice(0, 40) });
+    try {
+      const prober = new Prober(options);
+      const got = await probe(prober, whole.port);
+      expect(got.error).toBeNull();
+      expect(got.text).toBe(VERSION_REPLY);
+      const cut = await probe(prober, half.port);
+      expect(cut.error?.error.kind).toBe('reset');
+    } finally {
+      await Promise.all([whole.close(), half.close()]);
+    }
+  });
+
   it('reports refusal, an empty close, silence and an oversized reply with the client kinds', async () => {
     const prober = new Prober(options);
     const before = timeoutsActive();

@@ -167,6 +167,25 @@ describe('hashctl scan', () => {
     expect(text.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
   });
 
+  it('calls a port that accepts and resets at once open (kind reset), every time', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      const seen = new Set<string>();
+      for (let round = 0; round < 20; round++) {
+        const ctx = memoryContext();
+        await runCli(['scan', '127.0.0.1', '--port', String(port), '--all', '--json', '--retries', '0'], ctx);
+        const [result] = (JSON.parse(ctx.out()) as { results: ScanResult[] }).results;
+        seen.add(`${result?.outcome} ${result?.kind}`);
+      }
+      expect([...seen]).toEqual(['open reset']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
     const { code, out } = await cli([
