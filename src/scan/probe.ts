@@ -17,7 +17,7 @@ import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
 export interface ProberOptions {
   /** How long the TCP handshake may take. */
   connectTimeoutMs: number;
-  /** After connecting: how long the reply may take (the whole exchange gets connect + reply). */
+  /** After connecting: how long the reply may take, counted from the connect. */
   replyTimeoutMs: number;
   /** Reply cap: one byte more and the socket is destroyed (`too_large`). */
   maxBytes: number;
@@ -156,7 +156,7 @@ class ProbeSocket extends Socket {
 // Listeners shared by every probe (`this` is the socket): no closures per connection.
 function onConnect(this: ProbeSocket): void {
   this.connected = true;
-  this.prober.connected(this.connectTicket);
+  this.prober.connected(this);
   // Read only once connected: a 'data' listener resumes the stream, which on a socket still
   // connecting queues a tick and one more 'connect' listener - wasted on the refused majority.
   this.on('data', onData);
@@ -228,9 +228,10 @@ export class Prober {
       },
       clock,
     );
-    const totalMs = connectTimeoutMs + replyTimeoutMs;
+    // Counted from the connect, as --reply-timeout says: connects finish in any order, but each is
+    // added when it happens, so the queue's order is still the order its deadlines fall in.
     this.replyDeadlines = new DeadlineQueue<ProbeSocket>(
-      totalMs,
+      replyTimeoutMs,
       (probe) => {
         // A banner (SSH, SMTP) waits for us forever: what it sent is the answer, decoded as such.
         // So is a whole reply that never ended (no NUL, no close): the client accepts it at its
@@ -238,7 +239,7 @@ export class Prober {
         const bytes = probe.reader?.bytes();
         if (bytes !== undefined && bytes.length > 0 && (isForeignBanner(bytes) || isWhole(bytes)))
           probe.succeed(bytes);
-        else probe.fail('timeout', 'reply_timeout', null, totalMs);
+        else probe.fail('timeout', 'reply_timeout', null, replyTimeoutMs);
       },
       clock,
     );
@@ -246,7 +247,7 @@ export class Prober {
 
   /** Sockets opened and not yet settled. */
   get inFlight(): number {
-    return this.replyDeadlines.size;
+    return this.connectDeadlines.size + this.replyDeadlines.size;
   }
 
   /** Connects to host:port, sends `request` once connected, and calls `done` with the reply or why not. */
@@ -254,7 +255,6 @@ export class Prober {
     const probe = new ProbeSocket(this, host, port, request, done);
     this.budget.open();
     probe.connectTicket = this.connectDeadlines.add(probe);
-    probe.replyTicket = this.replyDeadlines.add(probe);
     probe.on('connect', onConnect);
     probe.on('error', onError);
     probe.on('close', onClose);
@@ -271,12 +271,14 @@ export class Prober {
    * long --reply-timeout; the caller counts these endpoints as not checked).
    */
   stopAll(): void {
-    for (const probe of this.replyDeadlines.pending()) probe.fail('timeout', 'stopped', null);
+    for (const queue of [this.connectDeadlines, this.replyDeadlines])
+      for (const probe of queue.pending()) probe.fail('timeout', 'stopped', null);
   }
 
-  /** The handshake is done: only the reply deadline is left. */
-  connected(connectTicket: number): void {
-    this.connectDeadlines.cancel(connectTicket);
+  /** The handshake is done: the connect deadline gives way to the reply's, from now. */
+  connected(probe: ProbeSocket): void {
+    this.connectDeadlines.cancel(probe.connectTicket);
+    probe.replyTicket = this.replyDeadlines.add(probe);
   }
 
   /** Drops a settled probe's deadlines. */

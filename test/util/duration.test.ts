@@ -40,8 +40,8 @@ describe('durations', () => {
       expect(err, args.join(' ')).toMatch(/invalid --timeout '\d+d': at most 24d/);
       expect(err).not.toMatch(/\d{9,}/);
     }
-    const both = await usage(['scan', '127.0.0.1:1', '--timeout', '24d', '--reply-timeout', '24d']);
-    expect(both.code).toBe(2);
-    expect(both.err).toMatch(/--timeout and --reply-timeout together must stay within 24d/);
+    const reply = await usage(['scan', '127.0.0.1:1', '--reply-timeout', '30d']);
+    expect(reply.code).toBe(2);
+    expect(reply.err).toMatch(/invalid --reply-timeout '30d': at most 24d/);
   });
 });
