@@ -164,7 +164,8 @@ function makeResult(target: Target, fields: ResultFields, elapsedMs: number): Sc
     round_trips: fields.round_trips,
     elapsed_ms: Math.max(0, Math.round(elapsedMs)),
   };
-  if (fields.reason !== undefined) result.reason = fields.reason;
+  // What the peer sent is quoted in it (a banner, an HTTP status line): as safe as the model.
+  if (fields.reason !== undefined) result.reason = terminalSafe(fields.reason, true);
   if (fields.kind !== undefined) result.kind = fields.kind;
   return result;
 }

@@ -186,6 +186,24 @@ describe('hashctl scan', () => {
     }
   });
 
+  it("quotes what a peer sent in --json's reason in visible form, like the model", async () => {
+    const { startFakeMiner } = await import('../support/fake-miner.js');
+    const peer = await startFakeMiner({
+      kind: 'reply',
+      bytes: 'HTTP/1.1 400 Bad\u001b]0;PWNED\u0007 \u202eRequest\r\n\r\n',
+      nul: false,
+    });
+    try {
+      const ctx = memoryContext();
+      await runCli(['scan', '127.0.0.1', '--port', String(peer.port), '--json'], ctx);
+      const [result] = (JSON.parse(ctx.out()) as { results: ScanResult[] }).results;
+      expect(result?.outcome).toBe('open');
+      expect(result?.reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
     const { code, out } = await cli([
