@@ -18,6 +18,8 @@ export function modelKey(model: string): string {
 }
 
 const ANTMINER: Record<string, ModelSpec> = {
+  // S7: two fans, though its stats count six fan slots (fan_num 6, fan1 and fan3 spinning).
+  s7: { algorithm: 'sha256d', chipsPerBoard: 45, fans: 2, boards: 3 },
   s9: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
   s9i: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
   s9j: { algorithm: 'sha256d', chipsPerBoard: 63, fans: 2, boards: 3 },
@@ -72,7 +74,8 @@ const OTHER_MAKES: Record<string, ModelSpec> = {
 };
 
 /** Makes whose every ASIC hashes SHA-256d, so an unlisted model still has a known algorithm. */
-const SHA256_MAKES = new Set(['Whatsminer', 'Avalon', 'SealMiner', 'Spondoolies']);
+// Makes that have only ever built SHA-256 machines (Auradine: Teraflux, all Bitcoin).
+const SHA256_MAKES = new Set(['Whatsminer', 'Avalon', 'SealMiner', 'Spondoolies', 'Auradine']);
 
 export function lookupModel(make: string, model: string | null): ModelSpec | null {
   if (model === null) return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;

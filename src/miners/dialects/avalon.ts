@@ -91,6 +91,17 @@ export function parseAvalon(input: DialectInput): Telemetry {
   applySummaryCounters(out, devs[0]);
   out.uptime_s ??= counter(devs[0]?.['Device Elapsed']) ?? counter(stats[0]?.Elapsed);
 
+  // Old stacks of modules (AV741/851/90 behind an AUC) give no rate per module: each gets its share
+  // of the miner's current rate by the work it did (WU), else by its set-up rate (GHSmm).
+  const weightOf = (mm: MmTokens) => one(mm, 'WU') ?? one(mm, 'GHSmm');
+  const weights = modules.map(weightOf);
+  const totalWeight = weights.every((w) => w !== null) ? sumOf(weights) : null;
+  const moduleRate = (mm: MmTokens): number | null => {
+    const weight = weightOf(mm);
+    const total = out.hashrate.current_hs;
+    if (total === null || weight === null || totalWeight === null || totalWeight <= 0) return null;
+    return (total * weight) / totalWeight;
+  };
   const fanSlots: [number, number | null][] = [];
   let boardIndex = 0;
   modules.forEach((mm, moduleIndex) => {
@@ -123,7 +134,7 @@ export function parseAvalon(input: DialectInput): Telemetry {
     } else {
       out.boards.push({
         index: boardIndex++,
-        hashrate_hs: null,
+        hashrate_hs: moduleRate(mm),
         chips: null,
         chips_expected: null,
         temp_board_c: null,

@@ -102,6 +102,9 @@ export const CURRENT_LABELS: [string, number][] = [
   ['MHS 30s', 1e6],
   ['MHS 30S', 1e6],
   ['MHS 1m', 1e6],
+  // bfgminer's only current figures (FutureBit Moonlander, Compac): a 20 s and a rolling average.
+  ['MHS 20s', 1e6],
+  ['MHS rolling', 1e6],
 ];
 export const AVERAGE_LABELS: [string, number][] = [
   ['GHS av', 1e9],

@@ -50,7 +50,8 @@ export function parseGeneric(input: DialectInput): Telemetry {
       hashrate_hs: labelledRate(dev, CURRENT_LABELS),
       chips: counter(dev.Asics),
       chips_expected: null,
-      temp_board_c: temp(dev.Temperature),
+      // `temperature` on some builds (BW L21's cgminer 4.10 and cpuminer 2.3.2).
+      temp_board_c: temp(dev.Temperature ?? dev.temperature),
       temp_chip_c: null,
       frequency_mhz: positive(dev.Frequency) ?? positive(dev.PLL),
       firmware_dead: String(dev.Status ?? '').toLowerCase() === 'dead',

@@ -1,0 +1,53 @@
+// Real replies from public test data (test/fixtures/miners/public, sources in its SOURCES.md):
+// firmwares the shared samples do not cover, decoded with the real decoder and normalized.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decodeReply } from '../../src/cgminer/decode.js';
+import type { DecodedReply } from '../../src/cgminer/types.js';
+import { normalize } from '../../src/miners/normalize.js';
+
+const DIR = fileURLToPath(new URL('../fixtures/miners/public/', import.meta.url));
+
+function miner(folder: string) {
+  const replies: Record<string, DecodedReply> = {};
+  for (const file of readdirSync(`${DIR}${folder}`)) {
+    const command = file.replace(/\.txt$/, '');
+    replies[command] = decodeReply(readFileSync(`${DIR}${folder}/${file}`), command);
+  }
+  return normalize(replies);
+}
+
+describe('public replies', () => {
+  it('bfgminer (Moonlander 2): "MHS 20s" is its current rate, and its one board hashes', () => {
+    const snapshot = miner('moonlander2');
+    expect(snapshot.hashrate.current_hs).toBeGreaterThan(1e6);
+    expect(snapshot.boards).toHaveLength(1);
+    expect(snapshot.boards[0]?.status).toBe('ok');
+  });
+
+  it('BW L21: a lower-case "temperature" is the board temperature', () => {
+    const snapshot = miner('bw-l21-cg410');
+    expect(snapshot.boards.length).toBe(4);
+    for (const board of snapshot.boards) expect(board.temp_board_c).toBe(32);
+  });
+
+  it('Auradine builds SHA-256 machines only', () => {
+    const snapshot = miner('auradine');
+    expect(snapshot.make).toBe('Auradine');
+    expect(snapshot.algorithm).toBe('sha256d');
+  });
+
+  it('Avalon 921 behind an AUC: each hashing module is a board that is ok', () => {
+    const snapshot = miner('avalon-921');
+    expect(snapshot.boards.length).toBe(5);
+    expect(snapshot.boards.map((b) => b.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    for (const board of snapshot.boards) expect(board.hashrate_hs).toBeGreaterThan(1e12);
+  });
+
+  it('Antminer S7: two fans in slots 1 and 3 of six are its two fans, not four stopped ones', () => {
+    const snapshot = miner('antminer-s7');
+    expect(snapshot.fans.filter((f) => (f.rpm ?? 0) > 0)).toHaveLength(2);
+    expect(snapshot.fans.filter((f) => f.rpm === 0)).toHaveLength(0);
+  });
+});
