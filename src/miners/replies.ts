@@ -23,6 +23,8 @@ const SECTION_OF: Record<string, RegExp> = {
   config: /^CONFIG$/,
 };
 const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TEMPS|COIN|CONFIG)$/;
+/** What every reply carries besides its data. */
+const ENVELOPE_KEYS = /^(STATUS|id)$/i;
 
 /**
  * A reply that carries another read's data and not its own (POOLS to `summary`: a confused or
@@ -33,9 +35,17 @@ export function misaddressed(command: string, reply: DecodedReply | MinerError):
   const own = SECTION_OF[command];
   if (!own || reply instanceof MinerError || !reply.ok) return reply;
   let other: string | null = null;
+  let data = false;
   for (const key of Object.keys(reply.body)) {
     if (own.test(key)) return reply;
     if (other === null && KNOWN_SECTIONS.test(key)) other = key;
+    if (!ENVELOPE_KEYS.test(key)) data = true;
+  }
+  // A bare STATUS S and nothing else: the miner said it answered, and gave no figure at all.
+  if (other === null && !data) {
+    return new MinerError('protocol', `answered '${command}' with a status and no data`, {
+      requestSent: true,
+    });
   }
   if (other === null) return reply;
   return new MinerError('protocol', `answered ${other} to '${command}' (another command's reply)`, {

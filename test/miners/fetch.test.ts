@@ -476,6 +476,25 @@ describe('fetchSnapshot', () => {
     }
   });
 
+  it('fails a peer that answers every read with a bare STATUS S and no data: not an online miner', async () => {
+    const bare = JSON.stringify({
+      STATUS: [{ STATUS: 'S', When: 1, Code: 11, Msg: 'Summary', Description: 'cgminer 4.11.1' }],
+      id: 1,
+    });
+    for (const joins of [true, false]) {
+      const miner = await startJoiningMiner(
+        () => bare,
+        () => joins,
+      );
+      const error = await fetchSnapshot(client(), miner.target, { cache: createDialectCache() }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MinerError);
+      expect((error as MinerError).kind).toBe('protocol');
+      expect((error as MinerError).message).toMatch(/answered '\w+' with a status and no data/);
+    }
+  });
+
   it("fails a miner whose API answers every read with another command's reply (POOLS to all)", async () => {
     const pools = sample('antminer-s19pro_2022-12__pools.json');
     for (const joins of [true, false]) {
