@@ -14,7 +14,7 @@ import {
 } from './decode.js';
 import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
-import { connectionLimit } from './limits.js';
+import { connectionLimit, MAX_REPLY_BYTES } from './limits.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
 import type { ClientOptions, DecodedReply, ManyOptions, MinerClient, RequestOptions } from './types.js';
 
@@ -63,7 +63,7 @@ function clip(text: string): string {
 /** setTimeout fires at once (with a warning) past 2^31-1 ms, about 24.8 days. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A reply must fit in one V8 string (about 512 Mi characters) to be decoded; keep well under. */
-export const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+export { MAX_REPLY_BYTES } from './limits.js';
 
 function bounded(value: number, name: string, max: number, shown: string): number {
   if (!Number.isFinite(value) || value <= 0)

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 export const FD_SAFETY_MARGIN = 64;
 /** Used when /proc/self/limits cannot be read (macOS, a sandbox): safe under the common 256/1024. */
 export const FALLBACK_CONNECTION_LIMIT = 200;
+/** The largest reply cap --max-bytes may set (one reply held whole in memory). */
+export const MAX_REPLY_BYTES = 256 * 1024 * 1024;
 /** More sockets than this buys nothing on a farm LAN and costs memory. */
 export const MAX_CONNECTION_LIMIT = 4096;
 

@@ -1,6 +1,7 @@
 // What every subcommand shares: the global flags, parsed once into typed values, and the way an
 // action reports its exit code back to src/cli.ts.
 import type { Command } from 'commander';
+import { MAX_REPLY_BYTES } from '../cgminer/limits.js';
 import type { Context } from '../context.js';
 import { colorEnabled } from '../output/render.js';
 import { parseBytes, parseIntFlag, parseTimerDuration } from '../util/duration.js';
@@ -35,7 +36,7 @@ export function parseGlobals(raw: Record<string, unknown>, ctx: Context): Global
   return {
     timeoutMs: parseTimerDuration(text('timeout', '5s'), '--timeout'),
     retries: parseIntFlag(text('retries', '2'), '--retries', 0, 10),
-    maxBytes: parseBytes(text('maxBytes', '8MiB'), '--max-bytes'),
+    maxBytes: parseBytes(text('maxBytes', '8MiB'), '--max-bytes', MAX_REPLY_BYTES),
     concurrency:
       raw.concurrency === undefined
         ? null

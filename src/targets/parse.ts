@@ -78,6 +78,8 @@ export function parseTarget(spec: string, defaultPort: number): Target {
 function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry, { kind: 'host' }> {
   const text = spec.trim();
   if (text === '') bad(spec, 'empty');
+  // `a:4028,b:4028` (a CSV habit) is several targets, not one odd IPv6 address.
+  if (text.includes(',')) bad(spec, 'give several targets separated by spaces, not commas');
   let host: string;
   let port = defaultPort;
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);

@@ -53,15 +53,28 @@ const BYTE_UNITS: Record<string, number> = {
   gib: 1 << 30,
 };
 
-/** `8388608`, `512k`, `8MiB`, `1g`: binary multiples. */
-export function parseBytes(text: string, flag = 'size'): number {
+/** `8388608`, `512k`, `8MiB`, `1g`: binary multiples, at most `max`. */
+export function parseBytes(text: string, flag = 'size', max = Number.MAX_SAFE_INTEGER): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const multiplier = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
   if (!match || multiplier === undefined)
     throw new UsageError(`invalid ${flag} '${text}': use bytes or a k/MiB/GiB suffix`);
   const bytes = Math.floor(Number(match[1]) * multiplier);
   if (bytes < 1) throw new UsageError(`invalid ${flag} '${text}': must be at least 1 byte`);
+  if (bytes > max) throw new UsageError(`invalid ${flag} '${text}': at most ${formatBytes(max)}`);
   return bytes;
+}
+
+/** 268435456 → `256MiB`, 1536 → `1.5KiB`. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10}${unit}`;
+  }
+  return `${bytes} bytes`;
 }
 
 export function parseIntFlag(text: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {

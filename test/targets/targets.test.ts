@@ -71,6 +71,9 @@ describe('parseTarget', () => {
     }
     expect(() => parseTarget('127.0.75.1O', 4028)).toThrow(/not a valid IPv4 address/);
     expect(() => parseTarget('127.0.75.10-2O', 4028)).toThrow(/not a valid IPv4 range/);
+    expect(() => parseTarget('127.0.0.1:4028,127.0.0.1:4029', 4028)).toThrow(
+      /separated by spaces, not commas/,
+    );
     // Real names still are names, a leading digit included.
     for (const name of ['miner-12.farm.lan', '3com-switch', 's19.xn--p1ai', 'localhost']) {
       expect(parseTarget(name, 4028).host, name).toBe(name);

@@ -40,6 +40,9 @@ describe('durations', () => {
       expect(err, args.join(' ')).toMatch(/invalid --timeout '\d+d': at most 24d/);
       expect(err).not.toMatch(/\d{9,}/);
     }
+    const bytes = await usage(['probe', '127.0.0.1:1', '--max-bytes', '1GiB']);
+    expect(bytes.code).toBe(2);
+    expect(bytes.err).toMatch(/invalid --max-bytes '1GiB': at most 256MiB/);
     const reply = await usage(['scan', '127.0.0.1:1', '--reply-timeout', '30d']);
     expect(reply.code).toBe(2);
     expect(reply.err).toMatch(/invalid --reply-timeout '30d': at most 24d/);
