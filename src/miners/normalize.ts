@@ -88,7 +88,7 @@ function finishBoard(draft: BoardDraft, state: string): Board {
     hashrate_hs:
       draft.hashrate_hs === null || !Number.isFinite(draft.hashrate_hs) || draft.hashrate_hs < 0
         ? null
-        : Math.round(draft.hashrate_hs),
+        : roundRate(draft.hashrate_hs),
     chips,
     chips_expected: chipsExpected,
     temp_board_c: draft.temp_board_c,
@@ -217,7 +217,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   // neither clear a screen nor recolour a table through them. Done here, once per snapshot, rather
   // than in str() for every field read (most are numbers' labels no one shows).
   const safe = (text: string | null) => (text === null ? null : terminalSafe(text, true));
-  const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : Math.round(value));
+  const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : roundRate(value));
   return {
     make: safe(identity.make) ?? identity.make,
     model: safe(identity.model),
@@ -258,6 +258,14 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
  * Never throws: a bug in a dialect becomes an `internal` entry in `errors`, not a crashed poll.
  * `identity`, when given, must be detect() of these very replies (the caller already ran it).
  */
+/**
+ * A rate in H/s, rounded: to the unit for hash rates (a fraction of one hash in TH/s is noise), but
+ * to thousandths below 1000, where Equihash miners count sol/s (13.25 sol/s is not 13).
+ */
+function roundRate(value: number): number {
+  return Math.abs(value) >= 1000 ? Math.round(value) : Math.round(value * 1000) / 1000;
+}
+
 export function normalize(replies: Record<string, DecodedReply | MinerError>, identity?: Identity): Snapshot {
   try {
     return compose(replies, identity);

@@ -50,4 +50,9 @@ describe('public replies', () => {
     expect(snapshot.fans.filter((f) => (f.rpm ?? 0) > 0)).toHaveLength(2);
     expect(snapshot.fans.filter((f) => f.rpm === 0)).toHaveLength(0);
   });
+
+  it('sgminer (Equihash) keeps its sol/s to the hundredth: 13.25 sol/s is not 13', () => {
+    const snapshot = miner('sgminer-gm');
+    expect(snapshot.hashrate.current_hs).toBeCloseTo(13.25, 2);
+  });
 });
