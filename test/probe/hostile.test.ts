@@ -65,7 +65,8 @@ describe('probe against hostile peers', () => {
       [{ kind: 'reply', bytes: '{"STATUS":[],"id":1}' }, 'parse'],
       [{ kind: 'reply', bytes: 'null' }, 'parse'],
       [{ kind: 'reply', bytes: '{"STATUS":"E","Msg":"boom"}' }, 'api'],
-      [{ kind: 'reply', bytes: '{"STATUS":[{"STATUS":"S"}]}' }, 'ok'],
+      // A bare success with no data for any read: not a miner that gave its figures.
+      [{ kind: 'reply', bytes: '{"STATUS":[{"STATUS":"S"}]}' }, 'protocol'],
       [{ kind: 'reply', bytes: `{"a":${'['.repeat(100_000)}` }, 'parse'],
     ];
     const kinds: string[] = [];
