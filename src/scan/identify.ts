@@ -528,7 +528,9 @@ export class Identifier {
       case 'empty_reply':
         return 'closed without a reply (empty reply: not a miner API, or api-allow excludes this host)';
       case 'reset':
-        return error.requestSent ? 'connection reset after connect' : error.message;
+        // Only a peer that accepted can reset (a refusal is ECONNREFUSED), so the reason is the same
+        // whether the reset came before our request left or after: one peer, one line.
+        return 'connection reset after connect';
       case 'parse':
         return `unparseable reply: ${error.message}`;
       case 'too_large':

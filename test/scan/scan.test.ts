@@ -186,6 +186,42 @@ describe('hashctl scan', () => {
     }
   });
 
+  it('says the same of a reset that came before the connect was handled as of one after', async () => {
+    // The server runs in a worker so that it accepts and resets while this thread is busy: the
+    // lookup below holds the thread just after the connect is issued, so the reset is already
+    // there when Node first looks at the socket (ECONNRESET without 'connect'), every time.
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(
+      `const { createServer } = require('node:net');
+       const { parentPort } = require('node:worker_threads');
+       const server = createServer((socket) => socket.resetAndDestroy());
+       server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+      { eval: true },
+    );
+    const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+    const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+      const until = Date.now() + 100;
+      while (Date.now() < until); // the connect is on its way; the worker resets it meanwhile
+    }) as unknown as import('node:net').LookupFunction;
+    try {
+      const reasons: Array<string | undefined> = [];
+      for (const [target, ctx] of [
+        ['rig-rst.lan', memoryContext({ lookup })],
+        ['127.0.0.1', memoryContext()],
+      ] as const) {
+        await runCli(['scan', target, '--port', String(port), '--all', '--json', '--retries', '0'], ctx);
+        const [result] = (JSON.parse(ctx.out()) as { results: ScanResult[] }).results;
+        expect(result, target).toMatchObject({ outcome: 'open', kind: 'reset' });
+        reasons.push(result?.reason);
+      }
+      expect(reasons[0]).toBe(reasons[1]);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it("quotes what a peer sent in --json's reason in visible form, like the model", async () => {
     const { startFakeMiner } = await import('../support/fake-miner.js');
     const peer = await startFakeMiner({
