@@ -44,8 +44,11 @@ export function exhaustionCode(
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && LOCAL_EXHAUSTION_CODES.has(code)) {
-      if (code === 'EADDRNOTAVAIL' && host !== undefined) {
-        const family = isIP(host);
+      if (code === 'EADDRNOTAVAIL') {
+        // The address the connect went to: a host name's is on the socket error (a name that
+        // resolved to IPv6 on a host without IPv6 is as unreachable as `[::1]` typed out).
+        const tried = (current as { address?: unknown }).address;
+        const family = isIP(typeof tried === 'string' ? tried : (host ?? ''));
         if (family !== 0 && !local().has(family as 4 | 6)) return null;
       }
       return code;

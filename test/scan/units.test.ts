@@ -175,6 +175,24 @@ describe('exhaustionCode', () => {
     expect(exhaustionCode(error, '127.0.0.1', ipv4Only)).toBe('EADDRNOTAVAIL');
     expect(exhaustionCode(error, '::1', () => new Set<4 | 6>([4, 6]))).toBe('EADDRNOTAVAIL');
   });
+
+  it('reads the family from the address a host name resolved to, as the socket error gives it', () => {
+    const toV6 = Object.assign(new Error('connect EADDRNOTAVAIL ::1:4028'), {
+      code: 'EADDRNOTAVAIL',
+      address: '::1',
+    });
+    const ipv4Only = () => new Set<4 | 6>([4]);
+    expect(
+      exhaustionCode(new MinerError('unreachable', 'x', { cause: toV6 }), 'rig.lan', ipv4Only),
+    ).toBeNull();
+    const toV4 = Object.assign(new Error('connect EADDRNOTAVAIL 10.0.0.5:4028'), {
+      code: 'EADDRNOTAVAIL',
+      address: '10.0.0.5',
+    });
+    expect(exhaustionCode(new MinerError('unreachable', 'x', { cause: toV4 }), 'rig.lan', ipv4Only)).toBe(
+      'EADDRNOTAVAIL',
+    );
+  });
 });
 
 describe('buildInventory and formatProgress', () => {
