@@ -174,19 +174,21 @@ export async function runScan(
   }
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
-    if (keepOld)
-      ctx.stderr.write(
-        `hashctl: ${opts.outFile} left as it was: this scan ${summary.interrupted ? 'was interrupted' : 'found no miner'}\n`,
-      );
-    else if (opts.outFile !== null)
+    if (!keepOld && opts.outFile !== null)
       ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
     if (summary.interrupted)
       ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
-    if (summary.unresolved.length > 0)
-      ctx.stderr.write(
-        `hashctl: could not resolve ${summary.unresolved.map((name) => terminalSafe(name)).join(', ')}: not scanned\n`,
-      );
   }
+  // Why the exit is 1, which no --quiet or --json may hide: cron mails stderr, and the JSON
+  // document has no word of the file (the unresolved names it does list).
+  if (keepOld)
+    ctx.stderr.write(
+      `hashctl: ${opts.outFile} left as it was: this scan ${summary.interrupted ? 'was interrupted' : 'found no miner'}\n`,
+    );
+  if (summary.unresolved.length > 0 && !globals.json)
+    ctx.stderr.write(
+      `hashctl: could not resolve ${summary.unresolved.map((name) => terminalSafe(name)).join(', ')}: not scanned\n`,
+    );
   if (summary.interrupted) return EXIT.interrupted;
   if (keepOld) return EXIT.failed;
   // A name the user gave that does not resolve was never checked: a failed target (hashctl.md §3).

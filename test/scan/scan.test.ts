@@ -165,6 +165,9 @@ describe('hashctl scan', () => {
     const text = memoryContext({ lookup });
     expect(await runCli(['scan', 'rig-gone.lan', '--port', String(first.port)], text)).toBe(1);
     expect(text.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
+    const quiet = memoryContext({ lookup });
+    expect(await runCli(['scan', 'rig-gone.lan', '--port', String(first.port), '--quiet'], quiet)).toBe(1);
+    expect(quiet.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
   });
 
   it('calls a port that accepts and resets at once open (kind reset), every time', async () => {
@@ -406,6 +409,14 @@ describe('hashctl scan', () => {
     expect(code).toBe(1);
     expect(await readFile(out, 'utf8')).toBe('the inventory of yesterday\n');
     expect(ctx.err()).toContain('left as it was: this scan found no miner');
+    // Said with --json and --quiet too: it is why the exit is 1, and cron mails only stderr.
+    for (const flag of ['--json', '--quiet']) {
+      const quiet = memoryContext();
+      const args = ['scan', '127.0.0.1', '--port', String(refusedPort), '--out', out, flag];
+      expect(await runCli(args, quiet)).toBe(1);
+      expect(quiet.err(), flag).toContain('left as it was: this scan found no miner');
+    }
+    expect(await readFile(out, 'utf8')).toBe('the inventory of yesterday\n');
     // A new file is still written, empty: there was nothing to keep.
     const fresh = join(dir, 'farm-fresh.json');
     expect(
