@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { MAX_REPLY_BYTES } from '../cgminer/limits.js';
 import type { Context } from '../context.js';
 import { colorEnabled } from '../output/render.js';
-import { parseBytes, parseIntFlag, parseTimerDuration } from '../util/duration.js';
+import { parseBytes, parseIntFlag, parsePositiveDuration } from '../util/duration.js';
 
 export interface GlobalOptions {
   /** Total response deadline per request (connect has its own, shorter, timeout). */
@@ -34,7 +34,8 @@ export type RegisterCommand = (program: Command, env: CommandEnv) => void;
 export function parseGlobals(raw: Record<string, unknown>, ctx: Context): GlobalOptions {
   const text = (key: string, fallback: string) => (raw[key] === undefined ? fallback : String(raw[key]));
   return {
-    timeoutMs: parseTimerDuration(text('timeout', '5s'), '--timeout'),
+    // No command can wait 0 ms for a miner: said here, with the flag, not by the client as 'timeout 0'.
+    timeoutMs: parsePositiveDuration(text('timeout', '5s'), '--timeout', true),
     retries: parseIntFlag(text('retries', '2'), '--retries', 0, 10),
     maxBytes: parseBytes(text('maxBytes', '8MiB'), '--max-bytes', MAX_REPLY_BYTES),
     concurrency:

@@ -2,20 +2,33 @@ import { UsageError } from '../errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A hundred years: longer than any retention, window or wait a farm means. */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+/** The user's text in a message: whole when short, else its start (400 digits need not come back). */
+function quoted(text: string): string {
+  return text.length > 32 ? `'${text.slice(0, 32)}…'` : `'${text}'`;
+}
+
 /**
  * `500ms`, `2s`, `1.5m`, `1h`, `30d`; a bare number means seconds (hashctl.md §3).
  * Hand-written because `ms` reads a bare number as milliseconds, which the contract forbids.
  */
 export function parseDuration(text: string, flag = 'duration'): number {
+  return atMost(text, flag, MAX_DURATION_MS, '36500d');
+}
+
+/** The text in milliseconds (Infinity for 400 digits), refused past `max` in the user's units. */
+function atMost(text: string, flag: string, max: number, maxText: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
   if (!match)
     throw new UsageError(
-      `invalid ${flag} '${text}': use a number with ms, s, m, h or d (a bare number is seconds)`,
+      `invalid ${flag} ${quoted(text)}: use a number with ms, s, m, h or d (a bare number is seconds)`,
     );
   const value = Number(match[1]);
   const unit = (match[2] ?? 's').toLowerCase();
   const ms = Math.round(value * (UNIT_MS[unit] ?? 1000));
-  if (!Number.isFinite(ms)) throw new UsageError(`invalid ${flag} '${text}'`);
+  if (!(ms <= max)) throw new UsageError(`invalid ${flag} ${quoted(text)}: at most ${maxText}`);
   return ms;
 }
 
@@ -24,9 +37,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** parseDuration for a delay a timer will wait: at most MAX_TIMER_MS (a longer one would fire at once). */
 export function parseTimerDuration(text: string, flag: string): number {
-  const ms = parseDuration(text, flag);
-  if (ms > MAX_TIMER_MS) throw new UsageError(`invalid ${flag} '${text}': at most 24d`);
-  return ms;
+  return atMost(text, flag, MAX_TIMER_MS, '24d');
 }
 
 /**
@@ -35,7 +46,7 @@ export function parseTimerDuration(text: string, flag: string): number {
  */
 export function parsePositiveDuration(text: string, flag: string, timer = false): number {
   const ms = timer ? parseTimerDuration(text, flag) : parseDuration(text, flag);
-  if (ms <= 0) throw new UsageError(`invalid ${flag} '${text}': must be more than 0`);
+  if (ms <= 0) throw new UsageError(`invalid ${flag} ${quoted(text)}: must be more than 0`);
   return ms;
 }
 
@@ -58,10 +69,10 @@ export function parseBytes(text: string, flag = 'size', max = Number.MAX_SAFE_IN
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const multiplier = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
   if (!match || multiplier === undefined)
-    throw new UsageError(`invalid ${flag} '${text}': use bytes or a k/MiB/GiB suffix`);
+    throw new UsageError(`invalid ${flag} ${quoted(text)}: use bytes or a k/MiB/GiB suffix`);
   const bytes = Math.floor(Number(match[1]) * multiplier);
-  if (bytes < 1) throw new UsageError(`invalid ${flag} '${text}': must be at least 1 byte`);
-  if (bytes > max) throw new UsageError(`invalid ${flag} '${text}': at most ${formatBytes(max)}`);
+  if (bytes < 1) throw new UsageError(`invalid ${flag} ${quoted(text)}: must be at least 1 byte`);
+  if (bytes > max) throw new UsageError(`invalid ${flag} ${quoted(text)}: at most ${formatBytes(max)}`);
   return bytes;
 }
 
@@ -78,10 +89,11 @@ export function formatBytes(bytes: number): string {
 }
 
 export function parseIntFlag(text: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`invalid ${flag} '${text}': expected a whole number`);
+  if (!/^\s*\d+\s*$/.test(text))
+    throw new UsageError(`invalid ${flag} ${quoted(text)}: expected a whole number`);
   const value = Number(text);
   if (value < min || value > max)
-    throw new UsageError(`invalid ${flag} '${text}': expected ${min} to ${max}`);
+    throw new UsageError(`invalid ${flag} ${quoted(text)}: expected ${min} to ${max}`);
   return value;
 }
 

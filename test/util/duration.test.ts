@@ -47,4 +47,33 @@ describe('durations', () => {
     expect(reply.code).toBe(2);
     expect(reply.err).toMatch(/invalid --reply-timeout '30d': at most 24d/);
   });
+
+  it('refuses a zero --timeout by its flag and its text, in every command that talks to miners', async () => {
+    for (const args of [
+      ['probe', '127.0.0.1:1', '--timeout', '0'],
+      ['audit', '127.0.0.1:1', '--timeout', '0.4ms'],
+      ['thermal', 'check', '127.0.0.1:1', '--timeout', '0s'],
+      ['scan', '127.0.0.1:1', '--timeout', '0ms'],
+    ]) {
+      const { code, err } = await usage(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(/^hashctl: invalid --timeout '[^']+': must be more than 0\n$/);
+    }
+  });
+
+  it('refuses a duration too long for any date with its limit, quoting only the start of it', async () => {
+    const digits = '9'.repeat(400);
+    for (const [args, limit] of [
+      [['live', '--db', '/nonexistent/hashctl.db', '--stale-after', digits], '36500d'],
+      [['history', '127.0.0.1:4028', '--db', '/nonexistent/hashctl.db', '--since', '36501d'], '36500d'],
+      [['probe', '127.0.0.1:1', '--timeout', digits], '24d'],
+    ] as const) {
+      const { code, err } = await usage([...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(
+        new RegExp(`^hashctl: invalid --[a-z-]+ '[^']+': at most ${limit}\\n$`),
+      );
+      expect(err.length, args.join(' ')).toBeLessThan(120);
+    }
+  });
 });
