@@ -88,23 +88,25 @@ const MAX_WAIT_MS = 2 * 3_600_000;
 
 /**
  * The oldest pending batch whose next attempt is due at `now`, or null. With `site`, only that
- * site's: each site's batches go to the collector with that site's own key.
+ * site's: each site's batches go to the collector with that site's own key. Within one cycle the
+ * smallest goes first: the halves of a batch refused as too large (413) are tried depth first, so
+ * a collector that refuses every size is found out in a few requests, not after splitting all.
  */
 export function nextDueBatch(
   db: Db,
   now: number,
   site: string | null = null,
-  /** A batch not to return (the one this run just gave up on). */
-  skip: string | null = null,
+  /** Batches not to return (the ones this run set aside). */
+  skip: readonly string[] = [],
 ): OutboxRow | null {
   const row = db
     .prepare(
       `SELECT * FROM upload_outbox
         WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
-          AND (? IS NULL OR site_id = ?) AND (? IS NULL OR batch_id <> ?)
-        ORDER BY created_at, id LIMIT 1`,
+          AND (? IS NULL OR site_id = ?) AND batch_id NOT IN (SELECT value FROM json_each(?))
+        ORDER BY created_at, miners, id LIMIT 1`,
     )
-    .get(now, now + MAX_WAIT_MS, site, site, skip, skip) as RawRow | undefined;
+    .get(now, now + MAX_WAIT_MS, site, site, JSON.stringify(skip)) as RawRow | undefined;
   return row ? fromRaw(row) : null;
 }
 

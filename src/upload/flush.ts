@@ -104,13 +104,19 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
     report.reason = reason;
     return 'stop';
   };
+  /** Why the last one-miner batch was refused as too large (kept if it ends up quarantined). */
+  let tooLargeReason = '';
 
   /**
    * Sends one batch, retrying in place; 'next' moves on to the following batch; 'gave_up': this
    * batch kept failing and waits a while, the next one is tried (a batch the collector chokes on
-   * must not hold back every newer one for ever).
+   * must not hold back every newer one for ever); 'too_large_alone': a one-miner batch was refused
+   * as too large (413), and the next batch shows whether the collector refuses every batch.
    */
-  async function deliver(row: OutboxRow, sender: Sender): Promise<'next' | 'gave_up' | 'stop'> {
+  async function deliver(
+    row: OutboxRow,
+    sender: Sender,
+  ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'stop'> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
@@ -142,18 +148,15 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           return 'next';
         case 'too_large':
           if (row.miners < 2) {
-            // One miner's snapshot is a few KB: a collector that refuses that as too large refuses
-            // everything (a body limit set far too low), and quarantining every miner's batch
-            // one by one would bury the data. Kept pending, the flush stops, as for a wrong URL.
+            // One miner cannot be split. Whether the collector refuses everything (a body limit
+            // set far too low) or just this one snapshot, the next batch tells; until then it stays.
+            tooLargeReason = `${outcome.reason} (one miner, cannot split)`;
             markRetryLater(db, row.batchId, {
               status: outcome.status,
-              error: `${outcome.reason} (one miner, cannot split)`,
+              error: tooLargeReason,
               nextAttemptAt: now,
             });
-            return stopWith(
-              'endpoint',
-              `the collector refuses even a one-miner batch as too large (HTTP ${outcome.status}): its size limit is too low; every batch is kept pending`,
-            );
+            return 'too_large_alone';
           }
           replaceWithHalves(
             db,
@@ -229,10 +232,14 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   });
   /** The batch just given up on, until the next one shows whether the collector is up. */
   let givenUp: OutboxRow | null = null;
+  /** The one-miner batch just refused as too large, until the next one shows why. */
+  let refusedAlone: OutboxRow | null = null;
+  const refusesEverySize = (status: number): string =>
+    `the collector refuses even a one-miner batch as too large (HTTP ${status}): its size limit is too low; every batch is kept pending`;
   try {
     // Each pass either takes one due batch out of `pending`-and-due, or stops: the loop is bounded
-    // by the outbox (split halves are finite: every split halves the miners; a batch given up on
-    // is no longer due).
+    // by the outbox (split halves are finite: every split halves the miners; a batch set aside is
+    // skipped for the rest of the run).
     for (;;) {
       if (options.signal.aborted) {
         stopWith('aborted', 'interrupted');
@@ -245,7 +252,8 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         );
         break;
       }
-      const row = nextDueBatch(db, ctx.now(), site, givenUp?.batchId ?? null);
+      const setAside = [givenUp, refusedAlone].flatMap((aside) => (aside ? [aside.batchId] : []));
+      const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const deliveredBefore = report.delivered;
       const step = await deliver(row, sender);
@@ -256,17 +264,39 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         givenUp = row;
         continue;
       }
-      if (givenUp !== null && report.delivered > deliveredBefore) {
+      if (step === 'too_large_alone') {
+        // Two single miners refused as too large: the collector refuses every batch. Quarantining
+        // each miner one by one would bury the data: all is kept, as for a wrong URL.
+        if (refusedAlone !== null) {
+          stopWith('endpoint', refusesEverySize(report.lastStatus ?? 413));
+          break;
+        }
+        refusedAlone = row;
+        continue;
+      }
+      if (report.delivered === deliveredBefore) continue; // split or quarantined: no news yet
+      if (givenUp !== null) {
         // The collector takes the next batch but not that one: it chokes on that batch. It rests
         // (longer each run it fails) instead of coming first, and failing, in every flush.
         const rest = restAfterFailures(givenUp.attempts + options.maxAttempts, options.maxAttempts);
         deferBatch(db, givenUp.batchId, ctx.now() + rest);
         report.reason = `the collector did not take batch ${givenUp.batchId} (newer batches went on); it is tried again in ${Math.round(rest / 60_000)} min`;
+        givenUp = null;
       }
-      givenUp = null;
+      if (refusedAlone !== null) {
+        // It takes other batches: this one miner's snapshot is more than it takes. Refused data
+        // is quarantined with the reason (--requeue sends it again once the limit is raised).
+        markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
+        report.quarantined++;
+        refusedAlone = null;
+      }
     }
   } finally {
     await sender.close();
+  }
+  if (refusedAlone !== null && report.stop === 'done') {
+    // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
+    stopWith('endpoint', refusesEverySize(413));
   }
 
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));

@@ -129,9 +129,10 @@ describe('flushOutbox against a real collector', () => {
       if (seen) expect(request.raw.equals(seen)).toBe(true);
       else bodies.set(id, request.raw);
     }
-    // Delivered in the order they were collected.
-    const deliveredOrder = collector.received.slice(-12).map((r) => r.body?.batch_id);
-    expect(deliveredOrder).toEqual(enqueued);
+    // Delivered in the order they were collected: cycle by cycle (within one, the smallest first).
+    const cycleOf = (id: string | undefined) => Math.floor(enqueued.indexOf(id ?? '') / 3);
+    const deliveredOrder = collector.received.slice(-12).map((r) => cycleOf(r.body?.batch_id));
+    expect(deliveredOrder).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
   });
 
   it('honours Retry-After in seconds on 503 and as an HTTP date on 429', async () => {
@@ -178,6 +179,27 @@ describe('flushOutbox against a real collector', () => {
     clock.advance(61_000);
     await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
     expect(collector.received.length).toBe(sent + 2);
+  });
+
+  it('a batch given up on stays set aside while the next one is refused: it is not tried again in that run', async () => {
+    let poison = '';
+    let refused = '';
+    const { collector, temp } = await setup((request) => {
+      if (request.body?.batch_id === poison) return { status: 500, body: 'boom' };
+      if (request.body?.batch_id === refused) return { status: 400, body: 'bad schema' };
+      return { status: 200 };
+    });
+    const batches = enqueueCycle(temp.store, { miners: reports(3), now: T0, limits: { maxMiners: 1 } });
+    poison = batches[0]!.batchId;
+    refused = batches[1]!.batchId;
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { maxAttempts: 2 }),
+      testContext().ctx,
+    );
+    expect(report).toMatchObject({ delivered: 1, quarantined: 1, pending: 1 });
+    expect(collector.received.filter((r) => r.body?.batch_id === poison)).toHaveLength(2);
+    expect(report.reason).toMatch(/newer batches went on/);
   });
 
   it('without Retry-After backs off exponentially, then leaves the batch pending for the next run', async () => {
@@ -258,15 +280,43 @@ describe('flushOutbox against a real collector', () => {
     const { collector, temp } = await setup(() => ({ status: 413 }));
     enqueueCycle(temp.store, { miners: reports(8), now: T0, limits: { maxMiners: 8 } });
     enqueueCycle(temp.store, { miners: reports(8, 8), now: T0 + 1, limits: { maxMiners: 8 } });
-    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(report).toMatchObject({ stop: 'endpoint', quarantined: 0 });
     expect(report.reason).toMatch(/refuses even a one-miner batch as too large \(HTTP 413\)/);
-    // Halves are sent oldest first (breadth first), down to the first one-miner batch, then stop:
-    // 8 requests, not 2 × (2 × 8 − 1) and 16 quarantined miners.
-    expect(collector.received.map((r) => r.body?.miners.length)).toEqual([8, 4, 4, 2, 2, 2, 2, 1]);
+    // Halves go smallest first (depth first) down to one miner, and a second one-miner batch
+    // refused too shows that the collector refuses everything: 5 requests, not 2 × (2 × 8 − 1)
+    // with 16 miners quarantined, nor a split of every batch level by level.
+    expect(collector.received.map((r) => r.body?.miners.length)).toEqual([8, 4, 2, 1, 1]);
     const status = outboxStatus(temp.store.db);
     expect(status.states.quarantined.batches).toBe(0);
     expect(status.states.pending.miners).toBe(16);
+    // The next run asks with the two one-miner batches first: no further split, nothing new stored.
+    const pendingBefore = status.states.pending.batches;
+    const again = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(again).toMatchObject({ stop: 'endpoint', split: 0, attempts: 2 });
+    expect(outboxStatus(temp.store.db).states.pending.batches).toBe(pendingBefore);
+  });
+
+  it('quarantines one miner the collector refuses as too large while it takes the others', async () => {
+    let huge = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.miners.some((miner) => miner.host === huge) ? { status: 413 } : { status: 200 },
+    );
+    const miners = reports(4);
+    huge = miners[1]!.host;
+    enqueueCycle(temp.store, { miners, now: T0 });
+    enqueueCycle(temp.store, { miners: reports(2, 4), now: T0 + 1 });
+    const clock = testContext(T0 + 1);
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', quarantined: 1, pending: 0, deliveredMiners: 5 });
+    const status = outboxStatus(temp.store.db);
+    expect(status.quarantined).toEqual([
+      expect.objectContaining({ miners: 1, lastStatus: 413, lastError: expect.stringContaining('HTTP 413') }),
+    ]);
+    // Sent once: a quarantined batch is not tried again in a loop.
+    const again = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(again.attempts).toBe(0);
   });
 
   it('on 413 splits the batch into halves until they fit, every miner delivered once', async () => {
