@@ -347,6 +347,17 @@ export function countPending(db: Db, site: string | null = null): number {
   ).n;
 }
 
+/** The pending batch (of `site`, or of all) that may be tried again first, with why it waits. */
+export function nextWaitingBatch(db: Db, site: string | null = null): OutboxRow | null {
+  const row = db
+    .prepare(
+      `SELECT * FROM upload_outbox WHERE state = 'pending' AND (? IS NULL OR site_id = ?)
+        ORDER BY next_attempt_at, id LIMIT 1`,
+    )
+    .get(site, site) as RawRow | undefined;
+  return row ? fromRaw(row) : null;
+}
+
 /** Earliest time one of the pending batches (of `site`, or of all) may be tried again. */
 export function nextAttemptAt(db: Db, site: string | null = null): number | null {
   return (

@@ -13,6 +13,7 @@ import {
   markRetryLater,
   nextAttemptAt,
   nextDueBatch,
+  nextWaitingBatch,
   type OutboxRow,
   pruneFinished,
   recordAttempt,
@@ -303,8 +304,12 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
   report.pending = countPending(db, site);
   if (report.pending > 0) {
     report.nextAttemptAt = nextAttemptAt(db, site);
-    if (report.stop === 'done' && report.nextAttemptAt !== null) {
-      report.reason = `the collector asked to wait: ${report.pending} batch(es) wait until ${new Date(report.nextAttemptAt).toISOString()}`;
+    const first = report.stop === 'done' ? nextWaitingBatch(db, site) : null;
+    if (first !== null) {
+      // They wait for a Retry-After or rest after failing every attempt: the last answer says which.
+      const why =
+        first.lastError === null ? '' : ` (batch ${first.batchId}, last answer: ${first.lastError})`;
+      report.reason = `${report.pending} batch(es) wait until ${new Date(first.nextAttemptAt).toISOString()}${why}`;
     }
   } else {
     report.reason = null;

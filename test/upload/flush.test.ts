@@ -172,10 +172,15 @@ describe('flushOutbox against a real collector', () => {
       /did not take batch .* \(newer batches went on\); it is tried again in 1 min/,
     );
     expect([...collector.accepted.keys()]).toEqual(batches.slice(1).map((b) => b.batchId));
-    // Resting: the next flush a moment later sends nothing; a minute later it is tried again.
+    // Resting: the next flush a moment later sends nothing, and says which batch waits and why
+    // (the collector's own failure, not a Retry-After it never sent); a minute later it is tried again.
     const sent = collector.received.length;
-    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    const resting = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
     expect(collector.received).toHaveLength(sent);
+    expect(resting).toMatchObject({ stop: 'done', pending: 1 });
+    expect(resting.reason).toContain(poison);
+    expect(resting.reason).toContain('HTTP 500: boom');
+    expect(resting.reason).not.toMatch(/asked/);
     clock.advance(61_000);
     await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
     expect(collector.received.length).toBe(sent + 2);
