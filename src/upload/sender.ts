@@ -1,5 +1,6 @@
 // One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
+import { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
 import { terminalSafe } from '../output/terminal.js';
@@ -63,28 +64,46 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 }
 
 export async function createSender(options: SenderOptions): Promise<Sender> {
-  const { Agent } = await import('undici');
+  const { Agent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
-  const newAgent = () =>
-    new Agent({
-      connect: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+  /** An agent, and the sockets its connector opened that are not closed yet. */
+  const newAgent = () => {
+    const sockets = new Set<Socket>();
+    const connector = buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) });
+    const dispatcher = new Agent({
+      connect: (connectOptions, callback) => {
+        // undici's connector returns the socket it opened (its types say void): kept, so that a
+        // handshake given up on is closed at once instead of at the connect timeout.
+        const socket: unknown = (connector as (...args: Parameters<typeof connector>) => unknown)(
+          connectOptions,
+          callback,
+        );
+        if (socket instanceof Socket) {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        }
+      },
       // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
       headersTimeout: 0,
       bodyTimeout: 0,
       connections: 1,
     });
+    return { dispatcher, sockets };
+  };
   let agent = newAgent();
   const { endpoint, key } = options;
   const redact = keyRedactor(key);
   /**
    * undici does not act on an abort while a connection is still being set up (a TCP connect or a
-   * TLS handshake that stalls runs to the connect timeout): the request is left to it, on an agent
-   * of its own that is destroyed, and the next batch gets a fresh one.
+   * TLS handshake that stalls runs to the connect timeout): the agent is destroyed with the sockets
+   * it opened, and the next batch gets a fresh one. An open socket would hold the process (and,
+   * in a long collect, a file descriptor) until the connect timeout.
    */
   const abandon = (): void => {
     const stuck = agent;
     agent = newAgent();
-    stuck.destroy().catch(() => undefined);
+    stuck.dispatcher.destroy().catch(() => undefined);
+    for (const socket of stuck.sockets) socket.destroy();
   };
 
   async function send(request: SendRequest): Promise<SendOutcome> {
@@ -99,7 +118,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     });
     cut.catch(() => undefined);
     try {
-      const pending = agent.request({
+      const pending = agent.dispatcher.request({
         origin: endpoint.origin,
         path: endpoint.path,
         method: 'POST',
@@ -176,7 +195,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     send,
     close: async () => {
       // destroy, not close: a hung request must not keep the process alive after the flush.
-      await agent.destroy().catch(() => undefined);
+      await agent.dispatcher.destroy().catch(() => undefined);
+      for (const socket of agent.sockets) socket.destroy();
     },
   };
 }

@@ -63,6 +63,43 @@ describe('sender against hostile collectors', () => {
     }
   }, 20_000);
 
+  it('closes at once a TLS handshake it gave up on (deadline or Ctrl-C), not at the connect timeout', async () => {
+    // Accepts and never says a word. The connection given up on must be closed at once: left to
+    // the connect timeout it holds a socket (and the process, and a long collect's file limit).
+    const closed: number[] = [];
+    const sockets: net.Socket[] = [];
+    const port = await listen(
+      net.createServer((socket) => {
+        sockets.push(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => closed.push(Date.now()));
+        socket.resume(); // reads (and drops) the ClientHello, so the client's close is seen
+      }),
+    );
+    closers.push(() => {
+      for (const s of sockets) s.destroy();
+    });
+    // The request deadline, then SIGINT/SIGTERM (the caller's signal fires after 300 ms).
+    for (const timeoutMs of [300, 60_000]) {
+      const sender = await senderTo(port, 'https', 120_000);
+      const interrupt = new AbortController();
+      if (timeoutMs > 300) setTimeout(() => interrupt.abort(), 300);
+      try {
+        const before = closed.length;
+        const gaveUpAt = Date.now();
+        const outcome = await sender.send(request(timeoutMs, interrupt.signal));
+        expect(outcome.kind).toBe(timeoutMs === 300 ? 'retry' : 'aborted');
+        // Before close(): the request is cut, not only the agent torn down after the flush.
+        for (let waited = 0; closed.length === before && waited < 3_000; waited += 20)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(closed.length).toBe(before + 1);
+        expect(closed.at(-1)! - gaveUpAt).toBeLessThan(2_000);
+      } finally {
+        await sender.close();
+      }
+    }
+  }, 20_000);
+
   it('takes a 2xx as delivered without waiting for a body that never ends', async () => {
     const port = await listen(
       http.createServer((req, res) => {
