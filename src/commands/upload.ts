@@ -120,6 +120,9 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,
       );
     }
+    // Without --site, the one site pending now: a collect of another site may commit batches
+    // into this file while the run sends, and they must not go under this key either.
+    const flushSite = site ?? sites[0] ?? null;
     const report = await flushOutbox(
       store.db,
       {
@@ -131,7 +134,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         maxAttempts: settings.maxAttempts,
         ...(opts.deadlineMs === null ? {} : { deadlineMs: ctx.now() + opts.deadlineMs }),
         signal: ctx.signal,
-        site,
+        site: flushSite,
       },
       ctx,
     );

@@ -57,6 +57,25 @@ describe('hashctl upload', () => {
     expect(status.pending.batches).toBe(1);
   });
 
+  it('without --site sends the one site found pending, never a site whose batches arrive during the run', async () => {
+    let temp: TempStore | undefined;
+    const { collector, temp: store } = await setup((request, index) => {
+      // A collect of another site in the same file commits a cycle while this run is sending.
+      if (index === 0) enqueueCycle(temp!.store, { miners: reports(2), now: Date.now(), siteId: 'farm-b' });
+      return request.body?.site_id === 'farm-a' ? { status: 200 } : { status: 403 };
+    });
+    temp = store;
+    enqueueCycle(temp.store, {
+      miners: reports(4),
+      now: Date.now(),
+      siteId: 'farm-a',
+      limits: { maxMiners: 2 },
+    });
+    const result = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(result.code).toBe(0);
+    expect(collector.received.map((r) => r.body?.site_id)).toEqual(['farm-a', 'farm-a']);
+  });
+
   it('says in one line that the key was refused, keeps every batch and exits 1; the key is nowhere', async () => {
     const { collector, temp } = await setup(() => ({ status: 401, body: `{"error":"bad key ${KEY}"}` }));
     enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
