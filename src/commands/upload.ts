@@ -172,6 +172,16 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       parts.push(`${report.pending} pending`);
       note(`${parts.join(', ')} — ${report.endpoint}`);
     }
+    if (report.delivered + report.pending + report.quarantined === 0) {
+      // Nothing ever queued (not even delivered rows kept for the retention): the cycles were
+      // stored by a collect without --upload, which queues nothing; a cron of this alone sends nothing.
+      const { outboxStatus } = await import('../store/outbox.js');
+      const { states } = outboxStatus(store.db, 0);
+      if (Object.values(states).every((state) => state.batches === 0))
+        note(
+          'the outbox is empty: collect queues batches only with --upload URL (or upload.endpoint in its config)',
+        );
+    }
     if (report.stop === 'aborted')
       throw new HashctlError('interrupted', `interrupted: ${report.pending} batch(es) still pending`);
     // Refused data is a failure cron must see, like data not sent: a run that quarantined every

@@ -219,6 +219,18 @@ describe('hashctl upload', () => {
     acquireLock(temp.path, 'upload').release();
   });
 
+  it('says why there is nothing to send when collect never queued a batch (it ran without --upload)', async () => {
+    const { collector, temp } = await setup();
+    const empty = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(empty.code).toBe(0);
+    expect(empty.err).toMatch(/outbox is empty: collect queues batches only with --upload/);
+    // An outbox that delivered before is just up to date: no hint.
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    const upToDate = await run(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(upToDate.err).not.toMatch(/outbox is empty/);
+  });
+
   it('a --db that does not exist is an error (exit 1), not a new empty database', async () => {
     const { collector, temp } = await setup();
     const missing = join(temp.dir, 'no-such-dir', 'hashctl.db');
