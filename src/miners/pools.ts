@@ -1,6 +1,6 @@
 // Pools as every cgminer-family firmware reports them, and the one pool actually in use.
 import type { Pool } from './types.js';
-import { counter, num, type Rec, str } from './values.js';
+import { counter, field, num, type Rec, str } from './values.js';
 
 /**
  * The pool in use is the alive, enabled pool with the lowest Priority (CGMINER-API.md §15):
@@ -24,18 +24,18 @@ export function parsePools(records: Rec[]): Pool[] {
   const pools: Pool[] = [];
   records.forEach((rec, position) => {
     // cgminer's capitalised keys, or the lower-case ones of Bitmain-style web/new APIs (Elphapex:
-    // `url`, `user`, `status`, `priority`, `index`).
-    const url = str(rec.URL ?? rec.url);
+    // `url`, `user`, `status`, `priority`, `index`): read in any case.
+    const url = str(field(rec, 'URL'));
     if (url === null) return;
     pools.push({
-      index: counter(rec.POOL ?? rec.index) ?? position,
+      index: counter(field(rec, 'POOL') ?? field(rec, 'index')) ?? position,
       url,
-      user: str(rec.User ?? rec.user),
-      status: str(rec.Status ?? rec.status),
-      priority: num(rec.Priority ?? rec.priority),
+      user: str(field(rec, 'User')),
+      status: str(field(rec, 'Status')),
+      priority: num(field(rec, 'Priority')),
       active: false,
-      accepted: counter(rec.Accepted ?? rec.accepted),
-      rejected: counter(rec.Rejected ?? rec.rejected),
+      accepted: counter(field(rec, 'Accepted')),
+      rejected: counter(field(rec, 'Rejected')),
     });
   });
   return markActive(pools);

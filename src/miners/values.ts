@@ -171,7 +171,30 @@ function allDigits(text: string, from: number): boolean {
   return true;
 }
 
-/** The first present (non-null after `read`) value among several candidate keys. */
+/** Per record, its keys by their lower-case form (built on the first lookup that misses). */
+const KEYS_BY_FOLDED = new WeakMap<Rec, Map<string, string>>();
+
+/**
+ * A record's value under `key`, or under the same key written in another case: firmwares vary it
+ * (BW L21's cgminer 4.10 writes `temperature`, upstream `Temperature`; `MHS 30S` for `MHS 30s`).
+ * The exact key wins where both are present.
+ */
+export function field(record: Rec, key: string): unknown {
+  if (Object.hasOwn(record, key)) return record[key];
+  let folded = KEYS_BY_FOLDED.get(record);
+  if (folded === undefined) {
+    folded = new Map();
+    for (const own of Object.keys(record)) {
+      const lower = own.toLowerCase();
+      if (!folded.has(lower)) folded.set(lower, own);
+    }
+    KEYS_BY_FOLDED.set(record, folded);
+  }
+  const own = folded.get(key.toLowerCase());
+  return own === undefined ? undefined : record[own];
+}
+
+/** The first present (non-null after `read`) value among several candidate keys, in any case. */
 export function firstOf<T>(
   record: Rec | null | undefined,
   keys: string[],
@@ -179,8 +202,9 @@ export function firstOf<T>(
 ): T | null {
   if (!record) return null;
   for (const key of keys) {
-    if (key in record) {
-      const value = read(record[key]);
+    const raw = field(record, key);
+    if (raw !== undefined) {
+      const value = read(raw);
       if (value !== null) return value;
     }
   }

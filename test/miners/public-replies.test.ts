@@ -9,13 +9,35 @@ import { normalize } from '../../src/miners/normalize.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/miners/public/', import.meta.url));
 
-function miner(folder: string) {
+function repliesOf(folder: string): Record<string, DecodedReply> {
   const replies: Record<string, DecodedReply> = {};
   for (const file of readdirSync(`${DIR}${folder}`)) {
     const command = file.replace(/\.txt$/, '');
     replies[command] = decodeReply(readFileSync(`${DIR}${folder}/${file}`), command);
   }
-  return normalize(replies);
+  return replies;
+}
+
+function miner(folder: string) {
+  return normalize(repliesOf(folder));
+}
+
+/** The same replies with every key inside the data sections' records re-cased. */
+function recased(replies: Record<string, DecodedReply>, recase: (key: string) => string) {
+  const out: Record<string, DecodedReply> = {};
+  for (const [command, reply] of Object.entries(replies)) {
+    const body: Record<string, unknown> = {};
+    for (const [section, value] of Object.entries(reply.body)) {
+      body[section] =
+        section === 'STATUS' || !Array.isArray(value)
+          ? value
+          : value.map((rec: Record<string, unknown>) =>
+              Object.fromEntries(Object.entries(rec).map(([key, v]) => [recase(key), v])),
+            );
+    }
+    out[command] = { ...reply, body };
+  }
+  return out;
 }
 
 describe('public replies', () => {
@@ -54,5 +76,15 @@ describe('public replies', () => {
   it('sgminer (Equihash) keeps its sol/s to the hundredth: 13.25 sol/s is not 13', () => {
     const snapshot = miner('sgminer-gm');
     expect(snapshot.hashrate.current_hs).toBeCloseTo(13.25, 2);
+  });
+
+  it('reads the well-known cgminer keys of devs, summary and pools in whatever case a build writes them', () => {
+    for (const folder of ['moonlander2', 'bw-l21-cg410', 'bw-l21-cpuminer', 'sgminer-gm']) {
+      const original = normalize(repliesOf(folder));
+      expect(original.hashrate.current_hs).not.toBeNull();
+      for (const recase of [(k: string) => k.toLowerCase(), (k: string) => k.toUpperCase()]) {
+        expect(normalize(recased(repliesOf(folder), recase)), folder).toEqual(original);
+      }
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { Identity } from '../detect.js';
 import type { ModelSpec } from '../models.js';
 import type { Replies } from '../replies.js';
 import type { Board, Fan, Pool } from '../types.js';
-import { counter, num, type Rec, rateWithUnit } from '../values.js';
+import { counter, field, num, type Rec, rateWithUnit } from '../values.js';
 
 export interface DialectInput {
   replies: Replies;
@@ -78,18 +78,19 @@ export function scaled(value: unknown, unit: number): number | null {
 /** Elapsed and share counters from a cgminer `SUMMARY` record. */
 export function applySummaryCounters(out: Telemetry, summary: Rec | undefined): void {
   if (!summary) return;
-  out.uptime_s ??= counter(summary.Elapsed);
-  out.accepted ??= counter(summary.Accepted);
-  out.rejected ??= counter(summary.Rejected);
-  out.hw_errors ??= counter(summary['Hardware Errors']);
+  out.uptime_s ??= counter(field(summary, 'Elapsed'));
+  out.accepted ??= counter(field(summary, 'Accepted'));
+  out.rejected ??= counter(field(summary, 'Rejected'));
+  out.hw_errors ??= counter(field(summary, 'Hardware Errors'));
 }
 
-/** First hashrate among several cgminer labels, with the unit each label carries. */
+/** First hashrate among several cgminer labels (in any case), with the unit each label carries. */
 export function labelledRate(rec: Rec | undefined, labels: [string, number][]): number | null {
   if (!rec) return null;
   for (const [label, unit] of labels) {
-    if (label in rec) {
-      const value = scaled(rec[label], unit);
+    const raw = field(rec, label);
+    if (raw !== undefined) {
+      const value = scaled(raw, unit);
       if (value !== null) return value;
     }
   }
@@ -100,7 +101,6 @@ export const CURRENT_LABELS: [string, number][] = [
   ['GHS 5s', 1e9],
   ['MHS 5s', 1e6],
   ['MHS 30s', 1e6],
-  ['MHS 30S', 1e6],
   ['MHS 1m', 1e6],
   // bfgminer's only current figures (FutureBit Moonlander, Compac): a 20 s and a rolling average.
   ['MHS 20s', 1e6],

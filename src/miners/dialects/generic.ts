@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { counter, field, num, positive, type Rec, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -38,23 +38,24 @@ export function parseGeneric(input: DialectInput): Telemetry {
     labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));
   applySummaryCounters(out, summary);
   if (!summary && devs.length > 0) {
-    out.accepted = sumOf(devs.map((d) => counter(d.Accepted)));
-    out.rejected = sumOf(devs.map((d) => counter(d.Rejected)));
-    out.hw_errors = sumOf(devs.map((d) => counter(d['Hardware Errors'])));
-    out.uptime_s = counter(devs[0]?.['Device Elapsed']);
+    out.accepted = sumOf(devs.map((d) => counter(field(d, 'Accepted'))));
+    out.rejected = sumOf(devs.map((d) => counter(field(d, 'Rejected'))));
+    out.hw_errors = sumOf(devs.map((d) => counter(field(d, 'Hardware Errors'))));
+    out.uptime_s = devs[0] ? counter(field(devs[0], 'Device Elapsed')) : null;
   }
 
+  // Keys read in any case: builds of the same cgminer differ (BW L21's cgminer 4.10 and cpuminer
+  // 2.3.2 write `temperature`).
   devs.forEach((dev, i) => {
     out.boards.push({
-      index: counter(dev.ID) ?? counter(dev.ASC) ?? counter(dev.PGA) ?? i,
+      index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
       hashrate_hs: labelledRate(dev, CURRENT_LABELS),
-      chips: counter(dev.Asics),
+      chips: counter(field(dev, 'Asics')),
       chips_expected: null,
-      // `temperature` on some builds (BW L21's cgminer 4.10 and cpuminer 2.3.2).
-      temp_board_c: temp(dev.Temperature ?? dev.temperature),
+      temp_board_c: temp(field(dev, 'Temperature')),
       temp_chip_c: null,
-      frequency_mhz: positive(dev.Frequency) ?? positive(dev.PLL),
-      firmware_dead: String(dev.Status ?? '').toLowerCase() === 'dead',
+      frequency_mhz: positive(field(dev, 'Frequency')) ?? positive(field(dev, 'PLL')),
+      firmware_dead: String(field(dev, 'Status') ?? '').toLowerCase() === 'dead',
     });
   });
 
@@ -62,10 +63,10 @@ export function parseGeneric(input: DialectInput): Telemetry {
   if (summary) {
     const slots: [number, number | null][] = [];
     for (const [key, value] of Object.entries(summary)) {
-      const match = /^Fan(\d+)$/.exec(key);
+      const match = /^Fan(\d+)$/i.exec(key);
       if (match) slots.push([Number(match[1]), num(value)]);
     }
-    out.fans = fansFromSlots(slots, positive(summary['Fan Num']), isHashing(out));
+    out.fans = fansFromSlots(slots, positive(field(summary, 'Fan Num')), isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;
