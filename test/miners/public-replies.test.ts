@@ -48,6 +48,17 @@ describe('public replies', () => {
     expect(snapshot.boards[0]?.status).toBe('ok');
   });
 
+  it('a rate named after the log interval the miner runs with ("MHS 10s" for --log 10) is its current rate', () => {
+    const replies = repliesOf('moonlander2');
+    const devs = replies.devs as DecodedReply;
+    const [dev] = devs.body.DEVS as Record<string, unknown>[];
+    const { 'MHS 20s': rate, 'MHS rolling': _rolling, ...rest } = dev as Record<string, unknown>;
+    replies.devs = { ...devs, body: { ...devs.body, DEVS: [{ ...rest, 'MHS 60s': 1, 'MHS 10s': rate }] } };
+    const snapshot = normalize(replies);
+    expect(snapshot.hashrate.current_hs).toBe(2_962_000);
+    expect(snapshot.boards[0]?.status).toBe('ok');
+  });
+
   it('BW L21: a lower-case "temperature" is the board temperature', () => {
     const snapshot = miner('bw-l21-cg410');
     expect(snapshot.boards.length).toBe(4);

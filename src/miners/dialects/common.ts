@@ -106,6 +106,28 @@ export const CURRENT_LABELS: [string, number][] = [
   ['MHS 20s', 1e6],
   ['MHS rolling', 1e6],
 ];
+const INTERVAL_LABEL = /^([kmgt])hs (\d+)s$/i;
+const INTERVAL_UNIT: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+
+/**
+ * The current hashrate under any of the labels, else over the log interval the miner was started
+ * with: cgminer and bfgminer name the field after `--log` (`MHS 10s` for `--log 10`), so a farm that
+ * sets it gets a label no list holds. The shortest interval present is the most current.
+ */
+export function currentRate(rec: Rec | undefined): number | null {
+  const labelled = labelledRate(rec, CURRENT_LABELS);
+  if (labelled !== null || !rec) return labelled;
+  let best: { seconds: number; hs: number } | null = null;
+  for (const [key, value] of Object.entries(rec)) {
+    const match = INTERVAL_LABEL.exec(key);
+    if (!match) continue;
+    const seconds = Number(match[2]);
+    const hs = scaled(value, INTERVAL_UNIT[(match[1] as string).toLowerCase()] as number);
+    if (hs !== null && (best === null || seconds < best.seconds)) best = { seconds, hs };
+  }
+  return best?.hs ?? null;
+}
+
 export const AVERAGE_LABELS: [string, number][] = [
   ['GHS av', 1e9],
   ['MHS av', 1e6],

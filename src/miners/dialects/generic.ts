@@ -6,7 +6,7 @@ import { counter, field, num, positive, type Rec, sumOf, temp } from '../values.
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
-  CURRENT_LABELS,
+  currentRate,
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
@@ -19,7 +19,7 @@ const IMPLAUSIBLE_AVERAGE_RATIO = 100;
 
 function deviceAverage(dev: Rec): number | null {
   const average = labelledRate(dev, AVERAGE_LABELS);
-  const current = labelledRate(dev, CURRENT_LABELS);
+  const current = currentRate(dev);
   if (average !== null && current !== null && current > 0 && average / current > IMPLAUSIBLE_AVERAGE_RATIO)
     return null;
   return average;
@@ -31,8 +31,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
   const summary = replies.section('summary', 'SUMMARY')[0];
   const devs = replies.section(['devs', 'edevs'], 'DEVS');
 
-  out.hashrate.current_hs =
-    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+  out.hashrate.current_hs = currentRate(summary) ?? sumOf(devs.map((d) => currentRate(d)));
   const averages = devs.map(deviceAverage);
   out.hashrate.average_hs =
     labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));
@@ -49,7 +48,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
   devs.forEach((dev, i) => {
     out.boards.push({
       index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
-      hashrate_hs: labelledRate(dev, CURRENT_LABELS),
+      hashrate_hs: currentRate(dev),
       chips: counter(field(dev, 'Asics')),
       chips_expected: null,
       temp_board_c: temp(field(dev, 'Temperature')),
