@@ -78,6 +78,16 @@ describe('public replies', () => {
     for (const board of snapshot.boards) expect(board.hashrate_hs).toBeGreaterThan(1e12);
   });
 
+  it("Avalon 921: a module's rate is its own work (WU), not a share of every AUC's total", () => {
+    // The reply lists one AUC's 5 modules (GHSmm ≈ 22 TH/s each); the summary (473.7 TH/s now,
+    // 420.7 on average) counts about 20: each module did ≈ 20.6 TH/s on average, ≈ 23.2 now.
+    const snapshot = miner('avalon-921');
+    for (const board of snapshot.boards) {
+      expect(board.hashrate_hs).toBeGreaterThan(20e12);
+      expect(board.hashrate_hs).toBeLessThan(25e12);
+    }
+  });
+
   it('Antminer S7: two fans in slots 1 and 3 of six are its two fans, not four stopped ones', () => {
     const snapshot = miner('antminer-s7');
     expect(snapshot.fans.filter((f) => (f.rpm ?? 0) > 0)).toHaveLength(2);

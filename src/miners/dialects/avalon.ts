@@ -17,6 +17,9 @@ import {
 
 export type MmTokens = Map<string, string>;
 
+/** Hashes behind one difficulty-1 share. */
+const DIFF1_HASHES = 2 ** 32;
+
 /** `"Ver[1047-…] Temp[28] MGHS[18727.58 18507.76]"` → name → raw value (first occurrence wins). */
 export function parseMmString(text: string): MmTokens {
   const tokens: MmTokens = new Map();
@@ -91,16 +94,16 @@ export function parseAvalon(input: DialectInput): Telemetry {
   applySummaryCounters(out, devs[0]);
   out.uptime_s ??= counter(devs[0]?.['Device Elapsed']) ?? counter(stats[0]?.Elapsed);
 
-  // Old stacks of modules (AV741/851/90 behind an AUC) give no rate per module: each gets its share
-  // of the miner's current rate by the work it did (WU), else by its set-up rate (GHSmm).
-  const weightOf = (mm: MmTokens) => one(mm, 'WU') ?? one(mm, 'GHSmm');
-  const weights = modules.map(weightOf);
-  const totalWeight = weights.every((w) => w !== null) ? sumOf(weights) : null;
+  // Old stacks of modules (AV741/851/90 behind an AUC) give no current rate per module, only the
+  // work each did since it started: WU, diff-1 shares a minute, is WU × 2^32 / 60 H/s on average.
+  // Moved to now by the miner's own current/average ratio, that is the module's rate. Measured per
+  // module, it holds whether the reply lists every AUC's modules or one AUC's (a share of the
+  // miner's total would give each of 5 listed modules a fifth of 20 modules' rate).
+  const { current_hs: current, average_hs: average } = out.hashrate;
+  const toNow = current === null || average === null || average <= 0 ? null : current / average;
   const moduleRate = (mm: MmTokens): number | null => {
-    const weight = weightOf(mm);
-    const total = out.hashrate.current_hs;
-    if (total === null || weight === null || totalWeight === null || totalWeight <= 0) return null;
-    return (total * weight) / totalWeight;
+    const wu = one(mm, 'WU');
+    return wu === null || wu < 0 || toNow === null ? null : ((wu * DIFF1_HASHES) / 60) * toNow;
   };
   const fanSlots: [number, number | null][] = [];
   let boardIndex = 0;
