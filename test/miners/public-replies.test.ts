@@ -65,6 +65,15 @@ describe('public replies', () => {
     for (const board of snapshot.boards) expect(board.temp_board_c).toBe(32);
   });
 
+  it("BW L21's cpuminer 2.3.2 build: a summary at 0 next to hashing boards gives way to the boards", () => {
+    const snapshot = miner('bw-l21-cpuminer');
+    expect(snapshot.hashrate.current_hs).toBe(513_680_000);
+    expect(snapshot.hashrate.average_hs).toBe(545_250_000);
+    expect(snapshot.state).toBe('mining');
+    // Its summary's Accepted (1655589633532138, with Getworks 0) is not the boards' 8402.
+    expect(snapshot.accepted).toBe(8402);
+  });
+
   it('Auradine builds SHA-256 machines only', () => {
     const snapshot = miner('auradine');
     expect(snapshot.make).toBe('Auradine');

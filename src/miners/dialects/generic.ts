@@ -28,10 +28,15 @@ function deviceAverage(dev: Rec): number | null {
 export function parseGeneric(input: DialectInput): Telemetry {
   const out = emptyTelemetry();
   const { replies } = input;
-  const summary = replies.section('summary', 'SUMMARY')[0];
+  const listed = replies.section('summary', 'SUMMARY')[0];
   const devs = replies.section(['devs', 'edevs'], 'DEVS');
+  const boardsRate = sumOf(devs.map((d) => currentRate(d)));
+  // A summary at 0 while the boards hash is not this miner's work (BW L21's cpuminer 2.3.2 build:
+  // every MHS 0.00, Getworks 0, Accepted 1655589633532138, next to four boards at ~139 MH/s): its
+  // rates and counters are left for the boards' own, as when there is no summary.
+  const summary = currentRate(listed) === 0 && (boardsRate ?? 0) > 0 ? undefined : listed;
 
-  out.hashrate.current_hs = currentRate(summary) ?? sumOf(devs.map((d) => currentRate(d)));
+  out.hashrate.current_hs = currentRate(summary) ?? boardsRate;
   const averages = devs.map(deviceAverage);
   out.hashrate.average_hs =
     labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));
@@ -59,13 +64,13 @@ export function parseGeneric(input: DialectInput): Telemetry {
   });
 
   // Fans where a summary lists them (StrongU: "Fan Num", "Fan1", "Fan2").
-  if (summary) {
+  if (listed) {
     const slots: [number, number | null][] = [];
-    for (const [key, value] of Object.entries(summary)) {
+    for (const [key, value] of Object.entries(listed)) {
       const match = /^Fan(\d+)$/i.exec(key);
       if (match) slots.push([Number(match[1]), num(value)]);
     }
-    out.fans = fansFromSlots(slots, positive(field(summary, 'Fan Num')), isHashing(out));
+    out.fans = fansFromSlots(slots, positive(field(listed, 'Fan Num')), isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;
