@@ -12,7 +12,7 @@ import { detect, type Family } from './detect.js';
 import { normalize } from './normalize.js';
 import { misaddressed, Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
-import { num, str } from './values.js';
+import { num, records, str } from './values.js';
 
 /** What first contact asks any miner; asked one by one where the miner refuses joins. */
 export const FIRST_CONTACT = ['version', 'summary', 'stats', 'pools', 'devs'];
@@ -302,6 +302,28 @@ function telemetryRefused(replies: ReplyMap): MinerError | null {
   return any ? mostTellingError(telemetry) : null;
 }
 
+/**
+ * The error to report when every telemetry read said success and carried nothing (`"SUMMARY":[]`,
+ * `"STATS":[]` …): like a bare STATUS S, a peer giving no figure at all is not an online miner.
+ * null as soon as one read carries a record (a firmware may well list no devs or no pools).
+ */
+function telemetryEmpty(replies: ReplyMap): MinerError | null {
+  let answered = false;
+  for (const command in replies) {
+    if (IDENTITY_READS.has(command)) continue;
+    const reply = replies[command]!;
+    if (!isOk(reply)) continue;
+    answered = true;
+    for (const key in reply.body) {
+      if (key !== 'STATUS' && records(reply.body[key]).some((rec) => Object.keys(rec).length > 0))
+        return null;
+    }
+  }
+  return answered
+    ? new MinerError('protocol', 'answered every read with an empty reply (no data)', { requestSent: true })
+    : null;
+}
+
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */
 function needsErrorCodes(replies: Replies): boolean {
   const api = str(replies.nativeMsg('get_version')?.api_ver);
@@ -420,7 +442,7 @@ async function fetchWith(
   // Named itself, then refused every telemetry read (E/45 from an api-allow that lets only
   // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown
   // online with no figures and no problem.
-  const refused = telemetryRefused(replies);
+  const refused = telemetryRefused(replies) ?? telemetryEmpty(replies);
   if (refused) throw refused;
 
   const staticNames = plan.statics ?? [];

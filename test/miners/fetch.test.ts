@@ -495,6 +495,24 @@ describe('fetchSnapshot', () => {
     }
   });
 
+  it('fails a peer that answers every read with its own section empty: no figure, not an online miner', async () => {
+    const empty = (command: string) =>
+      JSON.stringify({
+        STATUS: [{ STATUS: 'S', When: 1, Code: 11, Msg: 'ok', Description: 'cgminer 4.11.1' }],
+        [command === 'stats' ? 'STATS' : command.toUpperCase()]: command === 'summary' ? [{}] : [],
+        id: 1,
+      });
+    for (const joins of [true, false]) {
+      const miner = await startJoiningMiner(empty, () => joins);
+      const error = await fetchSnapshot(client(), miner.target, { cache: createDialectCache() }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MinerError);
+      expect((error as MinerError).kind).toBe('protocol');
+      expect((error as MinerError).message).toMatch(/every read with an empty reply/);
+    }
+  });
+
   it("fails a miner whose API answers every read with another command's reply (POOLS to all)", async () => {
     const pools = sample('antminer-s19pro_2022-12__pools.json');
     for (const joins of [true, false]) {
