@@ -72,7 +72,7 @@ export async function runHistory(
   const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
-  // --since 200000000d reaches before any date JavaScript can print: the series starts at 1970.
+  // --since 36500d reaches back before 1970: the series starts at 1970.
   const from = Math.max(0, now - opts.sinceMs);
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miner: ReturnType<typeof findMiner>;

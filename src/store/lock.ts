@@ -19,6 +19,13 @@ import type { Db } from './types.js';
 
 export type LockPurpose = 'collect' | 'upload';
 
+/**
+ * Every lock connection this process holds. better-sqlite3 closes a connection nobody refers to
+ * when the garbage collector finalizes it, and the kernel then drops its lock: a caller that kept
+ * only the side effect of acquireLock would lose the lock at the next GC, silently.
+ */
+const heldLocks = new Set<Db>();
+
 export interface StoreLock {
   readonly path: string;
   release(): void;
@@ -74,12 +81,14 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     }
     throw translateSqliteError(error, lockPath);
   }
+  heldLocks.add(db);
   let held = true;
   return {
     path: lockPath,
     release() {
       if (!held) return;
       held = false;
+      heldLocks.delete(db);
       try {
         db.exec('ROLLBACK');
       } finally {

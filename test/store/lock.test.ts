@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError, UsageError } from '../../src/errors.js';
 import { acquireLock, lockPathFor } from '../../src/store/index.js';
@@ -119,5 +121,17 @@ describe('acquireLock', () => {
     // No stale-lock cleanup needed: the lock died with its process.
     const lock = acquireLock(db);
     lock.release();
+  });
+
+  it('stays held when the caller keeps no reference to it and the garbage collector runs', async () => {
+    const db = path.join(dir, 'farm.db');
+    acquireLock(db); // dropped on purpose: only the side effect is kept
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(() => acquireLock(db)).toThrow(LockedError);
   });
 });
