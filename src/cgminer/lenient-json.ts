@@ -86,6 +86,10 @@ interface Tally {
   /** ':' characters inside keys and string values. */
   colons: number;
   nan: boolean;
+  /** Look for '},{' in keys and strings: the text was commaed blindly, maybe inside a string. */
+  braceGuard: boolean;
+  /** A key or string holds '},{'. */
+  commaBraces: boolean;
 }
 
 function colonsIn(text: string): number {
@@ -107,6 +111,7 @@ function tally(container: Record<string, unknown> | unknown[], depth: number, in
       const value = container[i];
       if (typeof value === 'string') {
         into.colons += colonsIn(value);
+        if (into.braceGuard && value.includes('},{')) into.commaBraces = true;
         if (isNonFinite(value)) {
           container[i] = null;
           into.nan = true;
@@ -128,6 +133,8 @@ function tally(container: Record<string, unknown> | unknown[], depth: number, in
     into.members++;
     into.colons += colonsIn(key);
     const value = container[key];
+    if (into.braceGuard && (key.includes('},{') || (typeof value === 'string' && value.includes('},{'))))
+      into.commaBraces = true;
     if (typeof value === 'string') {
       into.colons += colonsIn(value);
       if (isNonFinite(value)) {
@@ -154,31 +161,52 @@ function tally(container: Record<string, unknown> | unknown[], depth: number, in
  */
 function parseStrict(text: string): LenientResult | null {
   if (text.length > STRICT_MAX_CHARS || text.charCodeAt(0) !== 0x7b || text.includes('\\u')) return null;
-  let value: unknown;
-  const repairs: string[] = [];
   // bmminer's glued `}{` stats (a third of an S9-era farm) are commaed before parsing: a `}{`
   // outside strings is never valid JSON, so parsing the text as it is would only fail halfway and
-  // build a SyntaxError. Glued with whitespace between, they are found after that failure.
-  const tight = text.includes('}{');
-  const glued = tight ? commaGluedObjects(text) : null;
-  try {
-    value = JSON.parse(glued ?? text);
-    if (glued !== null) repairs.push(REPAIR.gluedObjects);
-  } catch {
-    // Already commaed, or scanned and found glued nowhere outside strings: nothing more to try.
-    if (tight) return null;
-    const commaed = commaGluedObjects(text);
-    if (commaed === null) return null;
-    try {
-      value = JSON.parse(commaed);
-    } catch {
-      return null;
-    }
-    repairs.push(REPAIR.gluedObjects);
+  // build a SyntaxError. First by replaceAll, which is native; that is the exact repair unless a
+  // key or string held `}{` too, which the walk of the result then finds as `},{` (or the text
+  // has glue with whitespace between): then by the scan that skips strings.
+  if (text.includes('}{')) {
+    const quick = strictResult(text.replaceAll('}{', '},{'), text, true, true);
+    if (quick !== RETRY) return quick;
+    const exact = commaGluedObjects(text);
+    const result = strictResult(exact ?? text, text, exact !== null, false);
+    return result === RETRY ? null : result;
   }
-  const seen: Tally = { members: 0, colons: 0, nan: false };
+  const plain = strictResult(text, text, false, false);
+  if (plain !== RETRY) return plain;
+  // Glued with whitespace between (`} {`): found only after JSON.parse refused the text.
+  const commaed = commaGluedObjects(text);
+  if (commaed === null) return null;
+  const result = strictResult(commaed, text, true, false);
+  return result === RETRY ? null : result;
+}
+
+/** JSON.parse refused the text, or (braceGuard) a blind commaing may have changed a string. */
+const RETRY = Symbol('retry');
+
+/**
+ * `json` (the reply, or the reply with its glued objects commaed) by JSON.parse, as the lenient
+ * parser would read `text`; null when only the lenient parser can tell (a repeated key, too deep).
+ */
+function strictResult(
+  json: string,
+  text: string,
+  glued: boolean,
+  braceGuard: boolean,
+): LenientResult | null | typeof RETRY {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return RETRY;
+  }
+  const seen: Tally = { members: 0, colons: 0, nan: false, braceGuard, commaBraces: false };
   if (!tally(value as Record<string, unknown>, 1, seen)) return null;
+  if (seen.commaBraces) return RETRY;
   if (colonsIn(text) !== seen.members + seen.colons) return null;
+  const repairs: string[] = [];
+  if (glued) repairs.push(REPAIR.gluedObjects);
   if (seen.nan) repairs.push(REPAIR.nan);
   return { value, repairs, truncated: false };
 }

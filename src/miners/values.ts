@@ -171,27 +171,30 @@ function allDigits(text: string, from: number): boolean {
   return true;
 }
 
-/** Per record, its keys by their lower-case form (built on the first lookup that misses). */
-const KEYS_BY_FOLDED = new WeakMap<Rec, Map<string, string>>();
-
 /**
- * A record's value under `key`, or under the same key written in another case: firmwares vary it
- * (BW L21's cgminer 4.10 writes `temperature`, upstream `Temperature`; `MHS 30S` for `MHS 30s`).
- * The exact key wins where both are present.
+ * A record's value under `key`, or under the same key written in another ASCII case: firmwares vary
+ * it (BW L21's cgminer 4.10 writes `temperature`, upstream `Temperature`; `MHS 30S` for `MHS 30s`).
+ * The exact key wins where both are present; else the first such key in the record's order.
+ * A miss walks the keys without allocating: most lookups of candidate keys miss, on records of a
+ * hundred keys, and a folded index built per record cost more than it saved.
  */
 export function field(record: Rec, key: string): unknown {
   if (Object.hasOwn(record, key)) return record[key];
-  let folded = KEYS_BY_FOLDED.get(record);
-  if (folded === undefined) {
-    folded = new Map();
-    for (const own of Object.keys(record)) {
-      const lower = own.toLowerCase();
-      if (!folded.has(lower)) folded.set(lower, own);
-    }
-    KEYS_BY_FOLDED.set(record, folded);
+  const length = key.length;
+  for (const own in record) {
+    if (own.length === length && sameAsciiFolded(own, key) && Object.hasOwn(record, own)) return record[own];
   }
-  const own = folded.get(key.toLowerCase());
-  return own === undefined ? undefined : record[own];
+  return undefined;
+}
+
+/** Equal strings of one length but for the case of ASCII letters (a Kelvin sign is no `K`). */
+function sameAsciiFolded(a: string, b: string): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+  }
+  return true;
 }
 
 /** The first present (non-null after `read`) value among several candidate keys, in any case. */

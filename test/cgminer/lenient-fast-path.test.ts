@@ -62,6 +62,13 @@ describe('parseLenient fast path equals the hand-written parser', () => {
       '{"a":[{"y":1}{"y":1},]}',
       '{"a":[{}{}]}',
       '{"a":"}{"}',
+      // Glue outside strings and `}{` (or an earlier `},{`) inside a key or a string: the blind
+      // commaing of every `}{` must not reach the parsed value.
+      '{"STATS":[{"a":1}{"b":"x}{y"}]}',
+      '{"STATS":[{"a}{":1}{"b":2}]}',
+      '{"STATS":[{"a":"},{"}{"b":2}]}',
+      '{"STATS":[{"a":["}{"]}{"b":2}]}',
+      '{"STATS":[{"a":1}{"b":2} {"c":"}{"}]}',
     ])
       same(text);
   });
