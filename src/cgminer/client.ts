@@ -37,8 +37,23 @@ export function isDeniedStatus(reply: DecodedReply): boolean {
   return /access denied|permission denied/i.test(reply.status.msg ?? '');
 }
 
-/** The MinerError for a decoded reply whose STATUS is not S/I: kind `denied` or `api`. */
+/**
+ * The MinerError for a decoded reply whose STATUS is not S/I: kind `denied` or `api`. Built without
+ * a stack trace: it is the miner's answer, not a fault of this code, and a cold cycle builds one
+ * for every join member a firmware does not know (thousands per farm; the trace cost more than
+ * the rest of the error).
+ */
 export function errorFromStatus(reply: DecodedReply): MinerError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return statusError(reply);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function statusError(reply: DecodedReply): MinerError {
   const { status, code, msg } = reply.status;
   if (reply.status.unreadable)
     return new MinerError('parse', msg ?? "the reply's STATUS cannot be read", { requestSent: true });
