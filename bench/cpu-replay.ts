@@ -1,5 +1,5 @@
 // CPU of collect's per-miner pipeline without sockets, for tuning it on a busy machine:
-//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--fresh] [--cpu-prof DIR]
+//   npx tsx bench/cpu-replay.ts [--miners 5000] [--rounds 5] [--warm] [--fresh] [--cpu-prof DIR | --heap-prof DIR]
 // 1. Records every reply a real collect cycle gets from a simulated farm (`simulate --profile mix`
 //    in its own process): the real client, with its transport wrapped to keep request → bytes.
 // 2. Replays that cycle several times through the code `collect --once` runs (client with its
@@ -42,6 +42,8 @@ function flag(name: string, fallback: string): string {
 const miners = Number(flag('--miners', '5000'));
 const rounds = Number(flag('--rounds', '5'));
 const profileDir = flag('--cpu-prof', '');
+/** --heap-prof DIR: where the last round allocates (objects collected since included), not its CPU. */
+const heapDir = flag('--heap-prof', '');
 const warm = process.argv.includes('--warm');
 const fresh = process.argv.includes('--fresh');
 /** Internal: the child of --fresh, replaying the recording in this file once. */
@@ -281,15 +283,23 @@ async function main(): Promise<void> {
       report(replies.size, median(freshCycles(file, work)), {});
       return;
     }
-    const session = profileDir ? new Session() : null;
+    const session = profileDir || heapDir ? new Session() : null;
     if (session) {
       session.connect();
-      await session.post('Profiler.enable');
+      await session.post(heapDir ? 'HeapProfiler.enable' : 'Profiler.enable');
     }
     const pollMs: number[] = [];
     const cycleMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      if (session && round === rounds - 1) await session.post('Profiler.start');
+      if (session && round === rounds - 1) {
+        if (heapDir)
+          await session.post('HeapProfiler.startSampling', {
+            samplingInterval: 4096,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          });
+        else await session.post('Profiler.start');
+      }
       // Polling alone: client, decode, detect, normalize, pollOne.
       const client = replayClient(replies);
       const cache = cacheFor(hints);
@@ -305,7 +315,13 @@ async function main(): Promise<void> {
         `  round ${round + 1}: poll ${pollMs.at(-1)!.toFixed(0)} ms CPU, cycle ${cycleMs.at(-1)!.toFixed(0)} ms CPU\n`,
       );
     }
-    if (session) {
+    if (session && heapDir) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      const file = join(heapDir, `cpu-replay-${Date.now()}.heapprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`allocations of the last round: ${file}\n`);
+      session.disconnect();
+    } else if (session) {
       const { profile } = await session.post('Profiler.stop');
       const file = join(profileDir, `cpu-replay-${Date.now()}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
