@@ -214,9 +214,11 @@ function avalonVer(replies: Replies): string | null {
 }
 
 function hasAvalonModules(replies: Replies): boolean {
-  return replies
-    .section(['stats', 'estats', 'litestats'], 'STATS')
-    .some((rec) => Object.keys(rec).some((k) => k.startsWith('MM ID')));
+  // for…in, not Object.keys: asked of every miner's stats records (a hundred keys each), it walks
+  // them without copying the key list.
+  for (const rec of replies.section(['stats', 'estats', 'litestats'], 'STATS'))
+    for (const key in rec) if (key.startsWith('MM ID') && Object.hasOwn(rec, key)) return true;
+  return false;
 }
 
 function hasInnosiliconChains(replies: Replies): boolean {
