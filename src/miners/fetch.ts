@@ -315,13 +315,18 @@ function telemetryEmpty(replies: ReplyMap): MinerError | null {
     if (!isOk(reply)) continue;
     answered = true;
     for (const key in reply.body) {
-      if (key !== 'STATUS' && records(reply.body[key]).some((rec) => Object.keys(rec).length > 0))
-        return null;
+      if (key !== 'STATUS' && records(reply.body[key]).some(hasOwnKey)) return null;
     }
   }
   return answered
     ? new MinerError('protocol', 'answered every read with an empty reply (no data)', { requestSent: true })
     : null;
+}
+
+/** A record with at least one key of its own, found without copying its hundred keys. */
+function hasOwnKey(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 /** Whatsminer API ≥ 2.0.4 moved error codes out of `summary` into `get_error_code`. */
