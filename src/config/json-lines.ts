@@ -22,45 +22,46 @@ export function jsonPathLines(text: string): Map<string, number> {
     i++; // closing quote
     return JSON.parse(text.slice(start, i)) as string;
   };
-  const value = (path: string): void => {
+  // An explicit stack, not recursion: `[[[[…` 200,000 deep is valid JSON (JSON.parse takes it) and
+  // must be a config error naming the key, not a stack overflow.
+  const open: { path: string; isObject: boolean; index: number }[] = [];
+  /** Starts the value at `path`: a scalar is skipped, an object or array is pushed. */
+  const startValue = (path: string): void => {
     skipSpace();
     if (path !== '' && !lines.has(path)) lines.set(path, line);
     const ch = text[i];
-    if (ch === '{') {
+    if (ch === '{' || ch === '[') {
       i++;
-      for (;;) {
-        skipSpace();
-        if (text[i] === '}') break;
-        const keyLine = line;
-        const key = readString();
-        const child = path === '' ? key : `${path}.${key}`;
-        lines.set(child, keyLine);
-        skipSpace();
-        i++; // colon
-        value(child);
-        skipSpace();
-        if (text[i] === ',') i++;
-      }
-      i++;
-    } else if (ch === '[') {
-      i++;
-      let index = 0;
-      for (;;) {
-        skipSpace();
-        if (text[i] === ']') break;
-        value(path === '' ? String(index) : `${path}.${index}`);
-        index++;
-        skipSpace();
-        if (text[i] === ',') i++;
-      }
-      i++;
+      open.push({ path, isObject: ch === '{', index: 0 });
     } else if (ch === '"') {
       readString();
     } else {
       while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
     }
   };
-  value('');
+  const child = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+  startValue('');
+  while (open.length > 0) {
+    const container = open[open.length - 1]!;
+    skipSpace();
+    if (text[i] === ',') {
+      i++;
+      skipSpace();
+    }
+    if (i >= text.length || text[i] === (container.isObject ? '}' : ']')) {
+      i++;
+      open.pop();
+    } else if (container.isObject) {
+      const keyLine = line;
+      const keyPath = child(container.path, readString());
+      lines.set(keyPath, keyLine);
+      skipSpace();
+      i++; // colon
+      startValue(keyPath);
+    } else {
+      startValue(child(container.path, String(container.index++)));
+    }
+  }
   return lines;
 }
 

@@ -230,4 +230,12 @@ describe('config file', () => {
     expect(lines.get('a.b.0')).toBe(4);
     expect(lines.get('a.b.1.c')).toBe(5);
   });
+
+  it('names the key of a value nested 200,000 deep, rather than overflowing the stack', () => {
+    const depth = 200_000;
+    const text = `{\n  "site": "north",\n  "targets": ${'['.repeat(depth)}${']'.repeat(depth)}\n}\n`;
+    const error = configErrorOf(text);
+    expect(error.message).toMatch(/^config \/etc\/hashctl\/farm\.json:3: targets\.0: /);
+    expect(error.details).toMatchObject({ path: ['targets', '0'], line: 3 });
+  });
 });
