@@ -3,7 +3,29 @@
 
 /** Maps 'a.b.0.c' (the zod issue path joined by dots) to its 1-based line number. */
 export function jsonPathLines(text: string): Map<string, number> {
+  return scan(text, true).lines;
+}
+
+/** A key given twice in one object (JSON.parse keeps the last, silently). */
+export interface DuplicateKey {
+  /** The key path, joined by dots as zod's issue paths are ('thermal.sites.north'). */
+  path: string;
+  /** The line of its last occurrence (the one JSON.parse keeps). */
+  line: number;
+  firstLine: number;
+}
+
+/** The first key written twice in the same object, in reading order (null: none). */
+export function firstDuplicateKey(text: string): DuplicateKey | null {
+  return scan(text, false).duplicate;
+}
+
+function scan(
+  text: string,
+  recordLines: boolean,
+): { lines: Map<string, number>; duplicate: DuplicateKey | null } {
   const lines = new Map<string, number>();
+  let duplicate: DuplicateKey | null = null;
   let i = 0;
   let line = 1;
 
@@ -15,26 +37,47 @@ export function jsonPathLines(text: string): Map<string, number> {
       i++;
     }
   };
+  const skipString = (): void => {
+    // To the next quote not escaped by an odd run of backslashes (indexOf: a config of 200,000
+    // targets is scanned on every load).
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      if (quote < 0) {
+        i = text.length;
+        return;
+      }
+      let backslash = quote - 1;
+      while (text[backslash] === '\\') backslash--;
+      if ((quote - 1 - backslash) % 2 === 0) {
+        i = quote + 1;
+        return;
+      }
+      from = quote + 1;
+    }
+  };
   const readString = (): string => {
     const start = i;
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++; // closing quote
+    skipString();
     return JSON.parse(text.slice(start, i)) as string;
   };
   // An explicit stack, not recursion: `[[[[…` 200,000 deep is valid JSON (JSON.parse takes it) and
   // must be a config error naming the key, not a stack overflow.
-  const open: { path: string; isObject: boolean; index: number }[] = [];
+  const open: { path: string; isObject: boolean; index: number; keys: Map<string, number> | null }[] = [];
   /** Starts the value at `path`: a scalar is skipped, an object or array is pushed. */
   const startValue = (path: string): void => {
     skipSpace();
-    if (path !== '' && !lines.has(path)) lines.set(path, line);
+    if (recordLines && path !== '' && !lines.has(path)) lines.set(path, line);
     const ch = text[i];
     if (ch === '{' || ch === '[') {
       i++;
-      open.push({ path, isObject: ch === '{', index: 0 });
+      open.push({
+        path,
+        isObject: ch === '{',
+        index: 0,
+        keys: ch === '{' && duplicate === null ? new Map() : null,
+      });
     } else if (ch === '"') {
-      readString();
+      skipString();
     } else {
       while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
     }
@@ -53,8 +96,13 @@ export function jsonPathLines(text: string): Map<string, number> {
       open.pop();
     } else if (container.isObject) {
       const keyLine = line;
-      const keyPath = child(container.path, readString());
-      lines.set(keyPath, keyLine);
+      const key = readString();
+      const keyPath = child(container.path, key);
+      if (recordLines) lines.set(keyPath, keyLine);
+      const firstLine = container.keys?.get(key);
+      if (firstLine !== undefined && duplicate === null)
+        duplicate = { path: keyPath, line: keyLine, firstLine };
+      container.keys?.set(key, keyLine);
       skipSpace();
       i++; // colon
       startValue(keyPath);
@@ -62,7 +110,7 @@ export function jsonPathLines(text: string): Map<string, number> {
       startValue(child(container.path, String(container.index++)));
     }
   }
-  return lines;
+  return { lines, duplicate };
 }
 
 /** The line of the nearest enclosing path that is known ('a.b.c' → 'a.b' → 'a'). */

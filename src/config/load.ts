@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
-import { jsonPathLines, lineOf, positionOf } from './json-lines.js';
+import { firstDuplicateKey, jsonPathLines, lineOf, positionOf } from './json-lines.js';
 import { configSchema, type HashctlConfig } from './schema.js';
 import { unknownKeyMessage } from './suggest.js';
 
@@ -49,6 +49,15 @@ export function parseConfig(withBom: string, file: string): LoadedConfig {
       cause: error,
       details: { file },
     });
+  }
+  // JSON.parse keeps the last of two equal keys without a word: a "db" or "retain" added below an
+  // old one (or one miner's thermal limits written twice) would silently decide which one counts.
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate) {
+    throw new ConfigError(
+      `config ${file}:${duplicate.line}: ${duplicate.path}: given twice (also on line ${duplicate.firstLine}): keep one`,
+      { details: { file, key: duplicate.path, line: duplicate.line } },
+    );
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {

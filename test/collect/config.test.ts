@@ -231,6 +231,28 @@ describe('config file', () => {
     expect(lines.get('a.b.1.c')).toBe(5);
   });
 
+  it('refuses a key given twice in one object, naming both lines, rather than keeping the last', () => {
+    const twice = configErrorOf(
+      '{\n  "db": "/srv/farm.db",\n  "site": "north",\n  "db": "/tmp/test.db"\n}\n',
+    );
+    expect(twice.message).toBe('config /etc/hashctl/farm.json:4: db: given twice (also on line 2): keep one');
+    expect(twice.details).toMatchObject({ key: 'db', line: 4 });
+    // One miner's limits written twice, deep inside thermal, counts the same.
+    const nested = configErrorOf(
+      '{"thermal": {"miners": {\r\n  "10.0.0.5:4028": {"board": {"warn": 70}},\r\n  "10.0.0.5:4028": {"board": {"warn": 90}}\r\n}}}',
+    );
+    expect(nested.message).toMatch(
+      /^config \/etc\/hashctl\/farm\.json:3: thermal\.miners\.10\.0\.0\.5:4028: given twice \(also on line 2\)/,
+    );
+    // The same key in two different objects is fine.
+    expect(() =>
+      parseConfig(
+        '{"thermal": {"sites": {"a": {"board": {"warn": 70}}, "b": {"board": {"warn": 70}}}}}',
+        'f.json',
+      ),
+    ).not.toThrow();
+  });
+
   it('names the key of a value nested 200,000 deep, rather than overflowing the stack', () => {
     const depth = 200_000;
     const text = `{\n  "site": "north",\n  "targets": ${'['.repeat(depth)}${']'.repeat(depth)}\n}\n`;
