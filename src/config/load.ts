@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
+import { expandHome } from '../store/paths.js';
 import { firstDuplicateKey, jsonPathLines, lineOf, positionOf } from './json-lines.js';
 import { configSchema, type HashctlConfig } from './schema.js';
 import { unknownKeyMessage } from './suggest.js';
@@ -19,7 +20,7 @@ export function configPath(
   cwd: string,
 ): string | null {
   const chosen = flag ?? env.HASHCTL_CONFIG;
-  return chosen ? path.resolve(cwd, chosen) : null;
+  return chosen ? path.resolve(cwd, expandHome(chosen, env)) : null;
 }
 
 export function loadConfig(file: string): LoadedConfig {
@@ -109,7 +110,8 @@ function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {
 /** Paths in a config file are relative to the file, not to wherever cron starts hashctl. */
 function resolveRelativePaths(config: HashctlConfig, base: string): HashctlConfig {
   const resolved: HashctlConfig = { ...config };
-  if (config.db) resolved.db = path.resolve(base, config.db);
+  // `~/farm.db` is left for resolveDbPath, which knows the home folder (the environment's HOME).
+  if (config.db && !/^~(\/|$)/.test(config.db)) resolved.db = path.resolve(base, config.db);
   if (config.targets) {
     resolved.targets = config.targets.map((spec) =>
       spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec,

@@ -13,14 +13,27 @@ export function resolveDbPath(
   // `--db "$DB"` with DB unset must not quietly write the default database.
   if (flag !== undefined && flag.trim() === '')
     throw new UsageError('--db is empty: give a database file name');
-  if (flag) return path.resolve(cwd, flag);
-  if (env.HASHCTL_DB) return path.resolve(cwd, env.HASHCTL_DB);
+  if (flag) return path.resolve(cwd, expandHome(flag, env));
+  if (env.HASHCTL_DB) return path.resolve(cwd, expandHome(env.HASHCTL_DB, env));
   // XDG: a relative XDG_DATA_HOME is invalid and must be ignored.
   if (env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)) {
     return path.join(env.XDG_DATA_HOME, 'hashctl', 'hashctl.db');
   }
-  const home = env.HOME || os.homedir();
-  return path.join(home, '.local', 'share', 'hashctl', 'hashctl.db');
+  return path.join(homeOf(env), '.local', 'share', 'hashctl', 'hashctl.db');
+}
+
+function homeOf(env: Readonly<Record<string, string | undefined>>): string {
+  return env.HOME || os.homedir();
+}
+
+/**
+ * `~` and `~/…` as the shell would have expanded them. `--db=~/farm.db` (no shell expands a tilde
+ * after `=`), a systemd `Environment=HASHCTL_DB=~/farm.db` and a config file's `"db"` all arrive
+ * unexpanded; resolved against the folder they would make a directory named `~` there, and
+ * collect (run by cron from $HOME) and `live` (run from anywhere else) would use two files.
+ */
+export function expandHome(file: string, env: Readonly<Record<string, string | undefined>>): string {
+  return file === '~' || file.startsWith('~/') ? path.join(homeOf(env), file.slice(1)) : file;
 }
 
 /**

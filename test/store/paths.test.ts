@@ -14,6 +14,23 @@ describe('resolveDbPath', () => {
     );
   });
 
+  it('reads ~/ as the home folder in --db=~/…, HASHCTL_DB and the config file, as the shell would', async () => {
+    const { parseConfig } = await import('../../src/config/index.js');
+    const env = { HOME: '/home/op' };
+    expect(resolveDbPath('~/farm.db', env, cwd)).toBe('/home/op/farm.db');
+    expect(resolveDbPath(undefined, { ...env, HASHCTL_DB: '~/data/farm.db' }, cwd)).toBe(
+      '/home/op/data/farm.db',
+    );
+    const { config } = parseConfig('{"db": "~/farm.db"}', '/etc/hashctl/farm.json');
+    expect(resolveDbPath(config.db, env, cwd)).toBe('/home/op/farm.db');
+    const { configPath } = await import('../../src/config/index.js');
+    expect(configPath('~/farm.json', env, cwd)).toBe('/home/op/farm.json');
+    expect(configPath(undefined, { ...env, HASHCTL_CONFIG: '~/farm.json' }, cwd)).toBe('/home/op/farm.json');
+    // Only a leading ~ followed by / is the home folder.
+    expect(resolveDbPath('a/~/farm.db', env, cwd)).toBe('/farm/host/a/~/farm.db');
+    expect(resolveDbPath('~farm.db', env, cwd)).toBe('/farm/host/~farm.db');
+  });
+
   it('refuses an empty --db (an unset variable in a cron line) instead of using the default file', () => {
     for (const flag of ['', '  ']) {
       expect(() => resolveDbPath(flag, { HOME: '/home/op' }, cwd)).toThrow(UsageError);
