@@ -8,7 +8,7 @@ import { liveStatements } from './live.js';
 import { compactMetrics, EMPTY_METRICS } from './metrics.js';
 import { minerStatements } from './miners.js';
 import type { Store } from './open.js';
-import { reopenRolledHour } from './rollups.js';
+import { cycleInRolledHour } from './rollups.js';
 import { runStatements } from './runs.js';
 import { siteStatements } from './sites.js';
 import type { Db } from './types.js';
@@ -79,7 +79,6 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
   const polled = input.outcomes.length;
   return store.transaction((db) => {
     const siteId = sites.ensure(input.site, input.startedAt);
-    reopenRolledHour(store, siteId, input.startedAt);
     const runId = runs.insert({
       site_id: siteId,
       started_at: input.startedAt,
@@ -138,6 +137,7 @@ export function writeCycle(store: Store, input: CycleInput, options: WriteCycleO
       });
       written.miners.push({ minerId, outcome });
     }
+    cycleInRolledHour(store, siteId, runId, input.startedAt);
     for (const hook of hooks) hook(db, written);
     return { runId, siteId, polled, ok, failed: polled - ok };
   });

@@ -74,6 +74,29 @@ export function rollupStatements(db: Db) {
        temp_chip_max_c = excluded.temp_chip_max_c, temp_board_max_c = excluded.temp_board_max_c,
        fan_min_rpm = excluded.fan_min_rpm, power_avg_w = excluded.power_avg_w`,
   );
+  // Nulls are "not known" on either side: min(), max() of SQLite return null when one argument is.
+  const weighted = (column: string) => `CASE WHEN ${column} IS NULL THEN excluded.${column}
+       WHEN excluded.${column} IS NULL THEN ${column}
+       ELSE (${column} * ok_samples + excluded.${column} * excluded.ok_samples)
+         / max(ok_samples + excluded.ok_samples, 1) END`;
+  const either = (fn: 'min' | 'max', column: string) =>
+    `coalesce(${fn}(${column}, excluded.${column}), ${column}, excluded.${column})`;
+  const addCycle = db.prepare<{ site_id: number; ts: number; run_id: number }>(
+    `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
+       hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w)
+     SELECT miner_id, (ts / ${HOUR_MS}) * ${HOUR_MS}, site_id, count(*), sum(error_kind IS NULL), avg(hashrate_hs),
+       min(hashrate_hs), max(hashrate_hs), max(temp_chip_max_c), max(temp_board_max_c), min(fan_min_rpm),
+       avg(power_w)
+     FROM telemetry_history
+     WHERE site_id = @site_id AND ts = @ts AND run_id = @run_id
+     GROUP BY miner_id
+     ON CONFLICT (miner_id, hour_start) DO UPDATE SET
+       samples = samples + excluded.samples, ok_samples = ok_samples + excluded.ok_samples,
+       hashrate_avg_hs = ${weighted('hashrate_avg_hs')},
+       hashrate_min_hs = ${either('min', 'hashrate_min_hs')}, hashrate_max_hs = ${either('max', 'hashrate_max_hs')},
+       temp_chip_max_c = ${either('max', 'temp_chip_max_c')}, temp_board_max_c = ${either('max', 'temp_board_max_c')},
+       fan_min_rpm = ${either('min', 'fan_min_rpm')}, power_avg_w = ${weighted('power_avg_w')}`,
+  );
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
   );
@@ -88,6 +111,10 @@ export function rollupStatements(db: Db) {
   return {
     rollup(siteId: number, from: number, to: number): number {
       return rollup.run({ site_id: siteId, from, to }).changes;
+    },
+    /** Adds one cycle's history rows (all stamped `ts`) into their hour's rollups. */
+    addCycle(siteId: number, ts: number, runId: number): number {
+      return addCycle.run({ site_id: siteId, ts, run_id: runId }).changes;
     },
     oldestHistoryTs(siteId: number): number | null {
       return oldestForSite.get(siteId)?.ts ?? null;
@@ -107,15 +134,27 @@ export function floorHour(ms: number): number {
 }
 
 const rolledKey = (siteId: number) => `rollup_through:${siteId}`;
+/** Raw history of the site before this ts was deleted by retention (rolled up first). */
+const deletedKey = (siteId: number) => `history_deleted_before:${siteId}`;
 
 /**
- * A cycle stored in an hour already rolled up (the clock ran ahead, then came back): that hour is
- * rolled up again, so retention never deletes its rows unrolled. Called in the cycle's transaction.
+ * A cycle stored in an hour already rolled up (the clock ran ahead and came back, or was set
+ * back): its rows must reach the hour's rollup before retention deletes them. Called in the
+ * cycle's transaction, after its history rows are written.
+ * - An hour whose raw rows are all still there is rolled up again from them.
+ * - An hour retention has deleted raw rows from cannot be: its rollup stands for polls no longer
+ *   in the file, and recomputing it from what is left replaced three polls by one (`--retain 1h`
+ *   and a clock set back two hours). The cycle's rows are added into that rollup instead.
  */
-export function reopenRolledHour(store: Store, siteId: number, startedAt: number): void {
+export function cycleInRolledHour(store: Store, siteId: number, runId: number, startedAt: number): void {
   const meta = store.prepared(metaStatements);
   const rolled = meta.getNumber(rolledKey(siteId));
-  if (rolled !== null && startedAt < rolled) meta.set(rolledKey(siteId), floorHour(startedAt));
+  if (rolled === null || startedAt >= rolled) return;
+  const hour = floorHour(startedAt);
+  const deletedBefore = meta.getNumber(deletedKey(siteId));
+  if (deletedBefore !== null && hour < deletedBefore)
+    store.prepared(rollupStatements).addCycle(siteId, startedAt, runId);
+  else meta.set(rolledKey(siteId), hour);
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
 const CLOCK_HOLD_KEY = 'clock_hold';
@@ -210,6 +249,8 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       store.transaction(() => {
         result.historyDeleted += history.deleteBefore(site.id, bound);
         result.runsDeleted += runs.deleteBefore(site.id, bound);
+        if (bound > (meta.getNumber(deletedKey(site.id)) ?? Number.NEGATIVE_INFINITY))
+          meta.set(deletedKey(site.id), bound);
       });
     }
     // Runs that stored no rows (none of their miners polled) go too.

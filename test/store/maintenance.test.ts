@@ -168,6 +168,48 @@ describe('runMaintenance', () => {
     expect(count(`SELECT samples FROM telemetry_hourly WHERE hour_start = ${T0}`)).toBe(3);
   });
 
+  it('adds a cycle the clock set back into an hour retention already thinned, instead of recomputing that hour from what is left', () => {
+    const RETAIN = HOUR_MS;
+    fill(T0, 3); // 00:00 … 02:40, every 20 minutes, miners 4001 and 4002
+    // At 03:05 hours 0–2 are rolled up (3 polls each) and raw rows before 02:05 are deleted.
+    runMaintenance(store, { now: T0 + 3 * HOUR_MS + 5 * 60_000, retainMs: RETAIN });
+    const samples = (hour: number) =>
+      count(
+        `SELECT samples FROM telemetry_hourly h JOIN miners m ON m.id = h.miner_id
+         WHERE m.port = 4002 AND hour_start = ${T0 + hour * HOUR_MS}`,
+      );
+    expect([samples(0), samples(1), samples(2)]).toEqual([3, 3, 3]);
+    // The clock is stepped back two hours (an RTC kept in local time): cycles land at 01:30 and
+    // 02:30, in hours already rolled up whose raw rows retention has removed wholly or in part.
+    const faster = { hashrate: { current_hs: 104e12, average_hs: null, nominal_hs: null } };
+    const back = (t: number) =>
+      writeCycle(store, {
+        site: 'default',
+        startedAt: t,
+        endedAt: t + 1000,
+        outcomes: [okOutcome(4002, faster)],
+      });
+    back(T0 + HOUR_MS + 30 * 60_000);
+    back(T0 + 2 * HOUR_MS + 30 * 60_000);
+    // Later maintenance, at the back-set clock and once it is right again: no poll is lost.
+    runMaintenance(store, { now: T0 + HOUR_MS + 35 * 60_000, retainMs: RETAIN, force: true });
+    runMaintenance(store, { now: T0 + 4 * HOUR_MS + 5 * 60_000, retainMs: RETAIN, force: true });
+    expect([samples(0), samples(1), samples(2)]).toEqual([3, 4, 4]);
+    // Three polls at 100 TH/s and the one added at 104: each poll weighs the same.
+    const hour1 = store.db
+      .prepare(
+        `SELECT ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs FROM telemetry_hourly h
+         JOIN miners m ON m.id = h.miner_id WHERE m.port = 4002 AND hour_start = ${T0 + HOUR_MS}`,
+      )
+      .get();
+    expect(hour1).toEqual({
+      ok_samples: 4,
+      hashrate_avg_hs: 101e12,
+      hashrate_min_hs: 100e12,
+      hashrate_max_hs: 104e12,
+    });
+  });
+
   it('holds every deletion while the clock has leapt ahead, until it comes back or a retention has passed', () => {
     fill(T0, 2);
     enqueueCycle(store, { miners: reports(3), now: T0 + HOUR_MS });
