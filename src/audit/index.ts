@@ -107,6 +107,40 @@ export function readPlan(dialect: Dialect): [command: string, parameter?: string
   }
 }
 
+/**
+ * A miner that answered and was audited, but left reads of its plan without an answer (a timeout, a
+ * reset, a reply that could not be decoded, Ctrl-C): the checks that needed them were not done, which
+ * must not read as "nothing found". An E/F status or a denial is an answer and counts as read.
+ */
+export function unreadChecks(input: AuditInput, interrupted: boolean): AuditFailure | null {
+  const version = input.reads.version;
+  // api-allow closing on `version` is the audit's answer ("no access"), not a gap in it.
+  if (version !== undefined && !version.ok && version.error.kind === 'empty_reply') return null;
+  const unread: string[] = [];
+  let cause: ReadOutcome | null = null;
+  for (const [command, parameter] of readPlan(input.identity.dialect)) {
+    const key = readKey(command, parameter);
+    const outcome = input.reads[key];
+    if (outcome === undefined) unread.push(key);
+    else if (!outcome.ok && outcome.error.kind !== 'api' && outcome.error.kind !== 'denied') {
+      unread.push(key);
+      cause ??= outcome;
+    }
+  }
+  if (unread.length === 0 || (cause === null && !interrupted)) return null;
+  const why =
+    cause !== null && !cause.ok
+      ? `${cause.error.kind}: ${cause.error.message}`
+      : 'interrupted (Ctrl-C) before they were read';
+  return {
+    target: input.target.key,
+    kind: cause !== null && !cause.ok ? cause.error.kind : 'interrupted',
+    message: `audited in part: ${unread.join(', ')} not read (${why}); the checks that need them were not done`,
+    fromRange: false,
+    partial: true,
+  };
+}
+
 /** A read that failed because the miner went away (not because it refused the command). */
 function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
@@ -340,6 +374,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     options.onProgress?.({ discovered, audited, tried });
     if (result.ok) {
       inputs.push(result.input);
+      const gap = unreadChecks(result.input, options.signal?.aborted === true);
+      if (gap !== null) failures.push(gap);
       continue;
     }
     if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {

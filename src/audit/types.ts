@@ -134,6 +134,11 @@ export interface AuditFailure {
   message: string;
   /** True when this address came from a range or CIDR, where silence is expected. */
   fromRange: boolean;
+  /**
+   * True when the miner answered and was audited, but some of its reads got no answer (it hung, reset
+   * or went away): the checks that needed them were not done, and its row of findings is not complete.
+   */
+  partial?: true;
 }
 
 /**

@@ -1,7 +1,8 @@
 // `hashctl audit`: a read-only security audit of miners (access control, disclosure, vulnerable
 // firmware, pool hijack signs, exposed services, default credentials, thermal posture).
 // Exit codes: 3 when a finding is at or above --fail-on; otherwise 1 when a named target could not be
-// audited or no miner answered at all, else 0. Addresses of a range or network that do not answer are
+// audited, a miner was audited only in part (reads without an answer: see unreadChecks) or no miner
+// answered at all, else 0. Addresses of a range or network that do not answer are
 // expected and are not failures; there, a port that is open but not a miner API (what `hashctl scan`
 // calls `open`) is listed under "not checked". 2 for usage errors.
 import type { Command } from 'commander';
@@ -233,7 +234,11 @@ export async function runAuditCommand(
   }
   if (!globals.quiet) {
     for (const failure of result.failures.filter((item) => !item.fromRange)) {
-      ctx.stderr.write(`hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`);
+      ctx.stderr.write(
+        failure.partial
+          ? `hashctl: ${failure.target}: ${failure.message}\n`
+          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`,
+      );
     }
     if (result.open.length > 0)
       ctx.stderr.write(

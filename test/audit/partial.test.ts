@@ -1,0 +1,70 @@
+// A miner that answers `version` and then leaves reads unanswered (a reset, a hang, bytes that are not
+// a reply) was audited only in part: the report and the exit code must say so, not read as clean.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import { type Scripted, type ScriptedMiner, startScriptedMiner } from './support/scripted-miner.js';
+
+let dir = '';
+const stops: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hashctl-audit-partial-'));
+});
+afterEach(async () => {
+  while (stops.length > 0) await stops.pop()?.();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function miner(script: Record<string, Scripted>): Promise<ScriptedMiner> {
+  const started = await startScriptedMiner(script);
+  stops.push(() => started.stop());
+  return started;
+}
+
+async function audit(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const ctx = memoryContext();
+  const code = await runCli(['--timeout', '2s', '--retries', '0', 'audit', ...args], ctx);
+  return { code, out: ctx.out(), err: ctx.err() };
+}
+
+describe('a miner audited in part', () => {
+  it('pools and privileged without an answer: said in every report, exit 1, not 0', async () => {
+    const allowed = join(dir, 'allowed.txt');
+    await writeFile(allowed, 'stratum+tcp://pool.example.com:3333\n');
+    const target = (await miner({ pools: 'close', privileged: { raw: '<html>' } })).target;
+    const args = [target, '--allowed-pools', allowed, '--fail-on', 'high'];
+
+    const json = await audit([...args, '--format', 'json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.out);
+    expect(report.miners.map((item: { target: string }) => item.target)).toEqual([target]);
+    expect(report.summary).toMatchObject({ miners: 1, not_audited: 0, audited_in_part: 1 });
+    expect(report.failures).toEqual([
+      expect.objectContaining({ target, kind: 'empty_reply', partial: true, fromRange: false }),
+    ]);
+    expect(report.failures[0].message).toMatch(/pools, .*privileged/);
+    expect(json.err).toContain(`${target}: audited in part`);
+
+    const markdown = await audit([...args, '--format', 'markdown']);
+    expect(markdown.code).toBe(1);
+    expect(markdown.out).toContain('## Targets not audited, or audited in part');
+    expect(markdown.out).toContain('(1 in part only');
+
+    const table = await audit(args);
+    expect(table.code).toBe(1);
+    expect(table.err).toContain('1 miner audited in part');
+  });
+
+  it('a miner that answered every read, with E statuses, is audited in full', async () => {
+    const target = (await miner({ stats: { STATUS: [{ STATUS: 'E', Code: 45, Msg: 'Access denied' }] } }))
+      .target;
+    const { code, out } = await audit([target, '--format', 'json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).failures).toEqual([]);
+  });
+});
