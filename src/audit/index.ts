@@ -404,6 +404,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     startedAt,
     finishedAt: new Date(now()).toISOString(),
     targets: options.targetCount,
+    tried,
+    interrupted: options.signal?.aborted === true,
     miners: inputs.map(describeMiner),
     findings,
     failures,

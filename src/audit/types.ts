@@ -161,6 +161,10 @@ export interface AuditReport {
   startedAt: string;
   finishedAt: string;
   targets: number;
+  /** Targets discovery got to: fewer than `targets` when the run was interrupted. */
+  tried: number;
+  /** Ctrl-C (or SIGTERM) stopped the run: the report covers only what was done before it. */
+  interrupted: boolean;
   miners: AuditedMiner[];
   findings: Finding[];
   failures: AuditFailure[];

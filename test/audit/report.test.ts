@@ -27,6 +27,8 @@ const REPORT: AuditReport = {
   startedAt: '2026-11-27T10:00:00.000Z',
   finishedAt: '2026-11-27T10:00:05.000Z',
   targets: 4,
+  tried: 4,
+  interrupted: false,
   miners: [
     {
       target: '10.0.0.5:4028',
