@@ -150,6 +150,31 @@ export function sarifArtifactUri(target: string): string {
 
 export function renderSarif(report: AuditReport): string {
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
+  // A miner that could not be audited has no results: said here, so "no results" never reads as clean.
+  const notifications = [
+    ...(report.interrupted
+      ? [{ descriptor: { id: 'interrupted' }, level: 'error', message: { text: interruptedNotice(report) } }]
+      : []),
+    ...[...notAudited(report), ...auditedInPart(report)].map((failure) => ({
+      descriptor: { id: failure.partial ? 'audited-in-part' : 'not-audited' },
+      level: failure.partial ? 'warning' : 'error',
+      message: {
+        text: terminalSafe(
+          failure.partial
+            ? `${failure.target}: ${failure.message}`
+            : `${failure.target}: not audited (${failure.kind}): ${failure.message}`,
+          true,
+        ),
+      },
+      locations: [
+        {
+          physicalLocation: { artifactLocation: { uri: sarifArtifactUri(failure.target) } },
+          logicalLocations: [{ fullyQualifiedName: `miner://${failure.target}`, kind: 'resource' }],
+        },
+      ],
+      properties: { target: failure.target, kind: failure.kind },
+    })),
+  ];
   const document = {
     $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
     version: '2.1.0',
@@ -180,17 +205,7 @@ export function renderSarif(report: AuditReport): string {
             executionSuccessful: !report.interrupted,
             startTimeUtc: report.startedAt,
             endTimeUtc: report.finishedAt,
-            ...(report.interrupted
-              ? {
-                  toolExecutionNotifications: [
-                    {
-                      descriptor: { id: 'interrupted' },
-                      level: 'error',
-                      message: { text: interruptedNotice(report) },
-                    },
-                  ],
-                }
-              : {}),
+            ...(notifications.length > 0 ? { toolExecutionNotifications: notifications } : {}),
           },
         ],
         results: sortFindings(report.findings.map(visibleFinding)).map((item) => ({

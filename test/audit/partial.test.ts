@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { sarifProblems } from './support/sarif.js';
 import { type Scripted, type ScriptedMiner, startScriptedMiner } from './support/scripted-miner.js';
 
 let dir = '';
@@ -66,5 +67,28 @@ describe('a miner audited in part', () => {
     const { code, out } = await audit([target, '--format', 'json']);
     expect(code).toBe(0);
     expect(JSON.parse(out).failures).toEqual([]);
+  });
+});
+
+describe('SARIF of a run where miners could not be audited', () => {
+  it('names each one in the run, so no results never reads as clean', async () => {
+    const partly = (await miner({ pools: 'close' })).target;
+    const gone = await startScriptedMiner({}, '127.0.91.11');
+    const refused = gone.target;
+    await gone.stop(); // nothing listens there now: refused
+    const { code, out } = await audit([refused, partly, '--format', 'sarif']);
+    expect(code).toBe(1);
+    const sarif = JSON.parse(out);
+    expect(sarifProblems(sarif)).toEqual([]);
+    const [invocation] = sarif.runs[0].invocations;
+    const notes = invocation.toolExecutionNotifications as {
+      level: string;
+      descriptor: { id: string };
+      properties: { target: string; kind: string };
+    }[];
+    expect(notes.map((note) => [note.descriptor.id, note.level, note.properties.target])).toEqual([
+      ['not-audited', 'error', refused],
+      ['audited-in-part', 'warning', partly],
+    ]);
   });
 });
