@@ -399,6 +399,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));
+  // In target order, not in the order answers (or timeouts) came: reports are compared run to run.
+  failures.sort((a, b) => byTarget(a.target, b.target));
   const findings: Finding[] = inputs.flatMap((input) => evaluateRules(input, options.policy));
   return {
     startedAt,

@@ -92,3 +92,21 @@ describe('SARIF of a run where miners could not be audited', () => {
     ]);
   });
 });
+
+describe('order', () => {
+  it('targets not audited are listed in target order, not in the order their failures came', async () => {
+    // .20 fails late (its pools read waits for the deadline), .21 at once (refused).
+    const late = await startScriptedMiner({ pools: 'hang' }, '127.0.91.20');
+    stops.push(() => late.stop());
+    const gone = await startScriptedMiner({}, '127.0.91.21');
+    await gone.stop();
+    const ctx = memoryContext();
+    const code = await runCli(
+      ['--timeout', '1s', '--retries', '0', 'audit', gone.target, late.target, '--format', 'json'],
+      ctx,
+    );
+    expect(code).toBe(1);
+    const failures = JSON.parse(ctx.out()).failures as { target: string }[];
+    expect(failures.map((item) => item.target)).toEqual([late.target, gone.target]);
+  });
+});
