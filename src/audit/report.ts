@@ -307,10 +307,12 @@ export function renderMarkdown(report: AuditReport): string {
     }
     lines.push('');
   }
+  // Plain text, escaped like the rest: these lines quote what the user gave (--worker-pattern) and
+  // what a peer of a range said (the keys of a JSON reply that is not a miner's).
   lines.push('## What was checked', '');
-  for (const item of report.coverage.checked) lines.push(`- ${item}`);
+  for (const item of report.coverage.checked) lines.push(`- ${markdownText(item)}`);
   lines.push('', '## What was not checked', '');
-  for (const item of report.coverage.notChecked) lines.push(`- ${item}`);
+  for (const item of report.coverage.notChecked) lines.push(`- ${markdownText(item)}`);
   const failures = report.failures.filter((failure) => !failure.fromRange);
   if (failures.length > 0) {
     lines.push(
