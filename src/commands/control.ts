@@ -106,6 +106,17 @@ async function readPasswordFile(
 }
 
 /**
+ * Why no question can be asked on stdin, or null when one can: it is no terminal, or the targets
+ * were read from it (`-`): a terminal that gave its Ctrl-D has ended, and a question there would
+ * wait for an answer that never comes (the run then ended with exit 0, having done nothing).
+ */
+export function noTerminalToAsk(targets: readonly string[], ctx: Pick<Context, 'stdin'>): string | null {
+  if (ctx.stdin.isTTY !== true) return 'stdin is not a terminal';
+  if (targets.includes('-')) return 'stdin held the targets';
+  return null;
+}
+
+/**
  * The Whatsminer admin password, for runControlAction to ask once when a Whatsminer is to be
  * written: the file is read now (an unreadable one is exit 2 before any traffic); without it, a
  * terminal is asked with echo off; with neither, null (those miners are skipped, and say why).
@@ -115,13 +126,14 @@ async function adminPasswordSource(
   ctx: Context,
 ): Promise<(() => Promise<string | null>) | undefined> {
   if (!ADMIN_PASSWORD_ACTIONS.has(opts.action.name) || opts.dryRun) return undefined;
-  return whatsminerPasswordSource(opts.adminPasswordFile, ctx);
+  return whatsminerPasswordSource(opts.adminPasswordFile, ctx, noTerminalToAsk(opts.targets, ctx) === null);
 }
 
 /** `--admin-password-file` read now, else a terminal asked when needed, else none (control, thermal --protect). */
 export async function whatsminerPasswordSource(
   file: string | null,
   ctx: Context,
+  canAsk: boolean = ctx.stdin.isTTY === true,
 ): Promise<(() => Promise<string | null>) | undefined> {
   if (file !== null) {
     const password = await readPasswordFile(
@@ -132,7 +144,7 @@ export async function whatsminerPasswordSource(
     );
     return () => Promise.resolve(password);
   }
-  if (ctx.stdin.isTTY !== true) return undefined;
+  if (!canAsk) return undefined;
   return async () => {
     const { askPassword } = await import('../control/prompt.js');
     const password = await askPassword(ctx, 'Whatsminer admin password: ');
@@ -157,10 +169,9 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
     return checked(await readPasswordFile(opts.passwordFile, ctx), `the password from ${opts.passwordFile}`);
   // A dry run sends nothing and shows the password as ***: no need to have it, nor to ask for it.
   if (opts.dryRun) return { ...action, password: 'x' };
-  if (ctx.stdin.isTTY !== true) {
-    throw new UsageError(
-      'addpool needs the pool password: give --password-file FILE (no terminal to ask on)',
-    );
+  const noTerminal = noTerminalToAsk(opts.targets, ctx);
+  if (noTerminal !== null) {
+    throw new UsageError(`addpool needs the pool password: give --password-file FILE (${noTerminal})`);
   }
   const { askPassword } = await import('../control/prompt.js');
   const password = await askPassword(ctx, `password for ${action.user} on ${action.url}: `);
@@ -198,12 +209,11 @@ export async function runControl(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const interactive = ctx.stdin.isTTY === true;
+  const noTerminal = noTerminalToAsk(opts.targets, ctx);
+  const interactive = noTerminal === null;
   // Before any traffic: a write needs a yes, from the flag or from a person at a terminal.
   if (!opts.dryRun && !opts.yes && !interactive) {
-    throw new UsageError(
-      'refusing to send writes without confirmation: pass --yes (stdin is not a terminal)',
-    );
+    throw new UsageError(`refusing to send writes without confirmation: pass --yes (${noTerminal})`);
   }
   const { validateAction } = await import('../control/dialects.js');
   validateAction(opts.action.name === 'addpool' ? { ...opts.action, password: 'x' } : opts.action);

@@ -21,6 +21,15 @@ export function readLine(
     }
     output.write(question);
     let answer = '';
+    // An input that has already ended (a terminal's Ctrl-D, read to its end for `-` targets) will
+    // never answer: end of input, as if Ctrl-D were typed now. Waiting would end the process with
+    // nothing left to run, exit 0 and nothing said.
+    const ended = input as { readableEnded?: boolean; destroyed?: boolean };
+    if (ended.readableEnded === true || ended.destroyed === true) {
+      output.write('\n');
+      resolve('');
+      return;
+    }
     const raw = hidden && typeof input.setRawMode === 'function';
     if (raw) input.setRawMode?.(true);
     const done = (error: Error | null) => {

@@ -177,6 +177,36 @@ describe('on a terminal', () => {
     stdin.destroy();
   });
 
+  it('targets typed on the terminal (`-`, then Ctrl-D): no question on the ended input, --yes asked for, exit 2, nothing sent', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow', host: '127.0.92.3' });
+    const typed = () => [`${f.inventory().join('\n')}\n`];
+    for (const args of [
+      ['restart', '-'],
+      ['addpool', 'stratum+tcp://p.example:3333', 'w1', '-'],
+    ]) {
+      const ctx = tty(typed());
+      const code = await runCli(['control', ...args, '--db', db()], ctx);
+      expect(code, args.join(' ')).toBe(2);
+      expect(ctx.err(), args.join(' ')).toMatch(/--(yes|password-file).*stdin held the targets/);
+    }
+    expect(f.commandLog).toHaveLength(0);
+    // With --yes the same run goes ahead, and a dry run needs no answer at all.
+    const dry = tty(typed());
+    expect(await runCli(['control', 'restart', '-', '--dry-run', '--db', db()], dry)).toBe(0);
+    expect(writesSeen(f)).toEqual([]);
+  });
+
+  it('a question on an input that has already ended is declined at once, not waited on', async () => {
+    const { confirmOnTty, askPassword } = await import('../../src/control/prompt.js');
+    const stdin = Object.assign(Readable.from([]), { isTTY: true });
+    for await (const _ of stdin) {
+      // read to its end, as `-` does
+    }
+    const ctx = memoryContext({ stdin });
+    expect(await confirmOnTty(ctx, 'restart on 1 miner?')).toBe(false);
+    expect(await askPassword(ctx, 'password: ')).toBe('');
+  });
+
   it('asks for the addpool password with the prompt, then the confirmation; "y" sends', async () => {
     const f = await start({ profile: 'cgminer' });
     const ctx = tty(['s3cret-pw\n', 'y\n']);
