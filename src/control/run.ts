@@ -162,6 +162,15 @@ function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
   return true;
 }
 
+/**
+ * A write answered I (informational) that is still a yes: upstream cgminer's I codes are "already
+ * enabled/disabled" (49/50 and the device kinds: the state is as asked) and help texts (nothing was
+ * done). Any other I is a note, not a yes: the write may or may not have been taken.
+ */
+function informationalYes(reply: DecodedReply): boolean {
+  return /\balready (?:enabled|disabled)\b/i.test(reply.status.msg ?? '');
+}
+
 function sessionIdOf(reply: DecodedReply): string | null {
   const records = reply.body.SESSION;
   const first = Array.isArray(records) ? (records[0] as Record<string, unknown> | undefined) : undefined;
@@ -475,6 +484,20 @@ export async function runControlAction(
       if (request.role === 'write') {
         applied = true;
         outcome = { result: 'sent' };
+        if (reply.status.status === 'I' && request.command !== 'ascset' && !informationalYes(reply)) {
+          // Taken or not, the miner did not say: `unknown` (never `sent`), settled by the read-back.
+          const { code, msg } = reply.status;
+          const error: ControlError = {
+            kind: 'api',
+            message: secrets.text(
+              `${request.command}: miner answered I${code === null ? '' : `/${code}`} (informational, not a yes): ${msg ?? 'no message'}`,
+            ),
+            attempts: 1,
+          };
+          if (code !== null) error.code = code;
+          if (msg !== null) error.msg = secrets.text(msg);
+          outcome = { result: 'unknown', error };
+        }
       }
     }
     // A session opened but the write failed: still release it.

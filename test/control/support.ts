@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import type { TargetControlResult } from '../../src/control/types.js';
-import { afterEach } from 'vitest';
 import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
-import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
+import { type FakeMiner, type FakeMinerOptions, type Script, startFakeMiner } from '../support/fake-miner.js';
 
 /** Commands a miner may receive during a control run that change nothing. */
 export const READS = new Set([
@@ -152,8 +152,8 @@ export function perTest() {
       closers.push(() => farm.stop());
       return farm;
     },
-    async fake(script: Script): Promise<FakeMiner> {
-      const fake = await startFakeMiner(script);
+    async fake(script: Script, options: FakeMinerOptions = {}): Promise<FakeMiner> {
+      const fake = await startFakeMiner(script, options);
       closers.push(() => fake.close());
       return fake;
     },

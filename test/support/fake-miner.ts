@@ -1,6 +1,6 @@
 // A fake miner API for tests: a real `net` server on 127.0.0.1:0 that answers each connection with a
 // scripted behaviour, counts connections (to prove where retries happen) and records requests.
-import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Target } from '../../src/targets/types.js';
 
 export type Bytes = Uint8Array | string;
@@ -142,6 +142,8 @@ export interface FakeMinerOptions {
   /** Called as each connection opens and as its reply is complete (to count across several miners). */
   onOpen?: () => void;
   onClose?: () => void;
+  /** The loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export async function startFakeMiner(script: Script, options: FakeMinerOptions = {}): Promise<FakeMiner> {
@@ -181,12 +183,13 @@ export async function startFakeMiner(script: Script, options: FakeMinerOptions =
       act(socket, typeof script === 'function' ? script(request, connection) : script, answered);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    host: '127.0.0.1',
+    host,
     port,
-    target: { host: '127.0.0.1', port, key: `127.0.0.1:${port}` },
+    target: { host, port, key: `${host}:${port}` },
     get connections() {
       return connections;
     },

@@ -1,0 +1,114 @@
+// Miners that take a write but answer it oddly: control reports only the success it saw, and sends
+// each write once whatever the answer.
+import { describe, expect, it } from 'vitest';
+import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
+import { control, perTest } from './support.js';
+
+const each = perTest();
+const HOST = '127.0.92.4';
+
+/** A plain cgminer (Antminer S9) that answers reads, and every other command with `write`. */
+function minerAnswering(write: () => Behaviour) {
+  const writes: string[] = [];
+  const script = (request: string): Behaviour => {
+    const { command } = JSON.parse(request) as { command: string };
+    const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
+    if (command.includes('+'))
+      return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
+    switch (command) {
+      case 'version':
+        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
+      case 'summary':
+        return reply(
+          cgminerReply('SUMMARY', [{ Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000 }]),
+        );
+      case 'pools':
+        return reply(
+          cgminerReply('POOLS', [
+            {
+              POOL: 0,
+              URL: 'stratum+tcp://p:3333',
+              User: 'w',
+              Status: 'Alive',
+              Priority: 0,
+              'Stratum Active': true,
+            },
+          ]),
+        );
+      case 'devs':
+      case 'stats':
+        return reply(cgminerReply(command.toUpperCase(), []));
+      default:
+        writes.push(command);
+        return write();
+    }
+  };
+  return { script, writes };
+}
+
+describe('a write answered with STATUS I', () => {
+  it('is unknown, not sent: the miner did not say yes (exit 1, its words shown, sent once)', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'I', Code: 999, Msg: 'restart failed: watchdog busy' }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const run = await control(['restart', fake.target.key, '--yes', '--no-verify', '--db', each.temp().db]);
+    expect(run.code).toBe(1);
+    expect(run.json.results[0]).toMatchObject({
+      ok: false,
+      result: 'unknown',
+      error: { kind: 'api', code: 999, msg: 'restart failed: watchdog busy', attempts: 1 },
+    });
+    expect(miner.writes).toEqual(['restart']);
+  });
+
+  it('read back: unknown while the change does not show (the I said), one send', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'I', Code: 999, Msg: 'restart failed' }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const run = await control([
+      'restart',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '300ms',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.json.results[0]).toMatchObject({
+      ok: false,
+      result: 'unknown',
+      error: { kind: 'api', code: 999 },
+    });
+    expect(run.json.results[0]?.verification?.confirmed).toBe(false);
+    expect(miner.writes).toEqual(['restart']);
+  });
+
+  it('"already enabled" (I/49) is still a yes: the pool is as asked', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], {
+        STATUS: 'I',
+        Code: 49,
+        Msg: "Pool 0:'stratum+tcp://p:3333' already enabled",
+      }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const run = await control([
+      'enablepool',
+      '0',
+      fake.target.key,
+      '--yes',
+      '--no-verify',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.json.results[0]).toMatchObject({ ok: true, result: 'sent' });
+    expect(miner.writes).toEqual(['enablepool']);
+  });
+});
