@@ -23,15 +23,48 @@ export function configPath(
   return chosen ? path.resolve(cwd, expandHome(chosen, env)) : null;
 }
 
+/** Far above any real config (200,000 targets take about 4 MB): a larger file is a wrong path. */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
 export function loadConfig(file: string): LoadedConfig {
-  let text: string;
+  const fail = (why: string, cause?: unknown): never => {
+    throw new ConfigError(`config ${file}: ${why}`, { cause, details: { file } });
+  };
+  let text = '';
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // O_NONBLOCK: opening a FIFO given as the config must not wait for a writer for ever (a cron
+    // run blocked in open() that not even SIGTERM ends, the next runs piling up behind it).
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
-    throw new ConfigError(`config ${file}: ${why}`, { cause: error, details: { file } });
+    return fail(
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'ELOOP'
+            ? 'too many symbolic links (a loop?)'
+            : code === 'ENOTDIR'
+              ? 'a folder on its path is a file'
+              : errorMessage(error),
+      error,
+    );
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) fail('is a directory, not a config file');
+    if (!stat.isFile()) fail('is not a regular file (a FIFO, device or socket)');
+    if (stat.size > MAX_CONFIG_BYTES)
+      fail(
+        `${stat.size.toLocaleString('en')} bytes: a config file is at most 64 MiB (is this the right file?)`,
+      );
+    text = fs.readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    fail(errorMessage(error), error);
+  } finally {
+    fs.closeSync(fd);
   }
   return parseConfig(text, file);
 }

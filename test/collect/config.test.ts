@@ -115,6 +115,42 @@ describe('config file', () => {
     expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
   });
 
+  it('says what is wrong with a config path that is no config file: a folder, a link loop, a huge file', () => {
+    const configError = (file: string) => {
+      try {
+        loadConfig(file);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(configError(dir)).toBe(`config ${dir}: is a directory, not a config file`);
+    fs.symlinkSync('loop-b', path.join(dir, 'loop-a'));
+    fs.symlinkSync('loop-a', path.join(dir, 'loop-b'));
+    expect(configError(path.join(dir, 'loop-a'))).toBe(
+      `config ${path.join(dir, 'loop-a')}: too many symbolic links (a loop?)`,
+    );
+    // A disk image or a log named by mistake is refused by its size, not read into memory.
+    const huge = path.join(dir, 'huge.json');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 65 * 1024 * 1024);
+    expect(configError(huge)).toBe(
+      `config ${huge}: 68,157,440 bytes: a config file is at most 64 MiB (is this the right file?)`,
+    );
+  });
+
+  it('refuses a FIFO as the config file at once (exit 2) instead of waiting for a writer for ever', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { runHashctl } = await import('../support/hashctl-process.js');
+    const fifo = path.join(dir, 'farm.json');
+    execFileSync('mkfifo', [fifo]);
+    const run = await runHashctl(['collect', '--once', '--config', fifo, '--db', path.join(dir, 'x.db')]);
+    expect(run.stderr).toBe(`hashctl: config ${fifo}: is not a regular file (a FIFO, device or socket)\n`);
+    expect(run.code).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
+  });
+
   it('refuses unknown keys by name, so a typo never falls back to a default silently', () => {
     const error = configErrorOf('{\n  "site": "a",\n  "intreval": "60s"\n}');
     expect(error.details).toMatchObject({ path: ['intreval'], line: 3 });
