@@ -47,19 +47,19 @@ export function loadConfig(file: string): LoadedConfig {
             ? 'too many symbolic links (a loop?)'
             : code === 'ENOTDIR'
               ? 'a folder on its path is a file'
-              : errorMessage(error),
+              : code === 'ENXIO'
+                ? 'is a socket, not a config file'
+                : errorMessage(error),
       error,
     );
   }
   try {
     const stat = fs.fstatSync(fd);
     if (stat.isDirectory()) fail('is a directory, not a config file');
-    if (!stat.isFile()) fail('is not a regular file (a FIFO, device or socket)');
-    if (stat.size > MAX_CONFIG_BYTES)
-      fail(
-        `${stat.size.toLocaleString('en')} bytes: a config file is at most 64 MiB (is this the right file?)`,
-      );
-    text = fs.readFileSync(fd, 'utf8');
+    if (stat.isFIFO()) text = readPipe(fd, fail);
+    else if (!stat.isFile()) fail('is not a regular file (a device or socket)');
+    else if (stat.size > MAX_CONFIG_BYTES) fail(tooLarge(stat.size));
+    else text = fs.readFileSync(fd, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     fail(errorMessage(error), error);
@@ -67,6 +67,42 @@ export function loadConfig(file: string): LoadedConfig {
     fs.closeSync(fd);
   }
   return parseConfig(text, file);
+}
+
+const tooLarge = (bytes: number) =>
+  `${bytes.toLocaleString('en')} bytes: a config file is at most 64 MiB (is this the right file?)`;
+
+/** How long a pipe (`--config <(…)`, `/dev/stdin`) may take to be written and closed. */
+const PIPE_WAIT_MS = 10_000;
+
+/**
+ * A pipe opened without blocking: `--config <(envsubst < farm.tmpl)` is read as it is written; a
+ * named FIFO nobody writes to is said at once instead of waiting in open() for ever.
+ */
+function readPipe(fd: number, fail: (why: string) => never): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(64 * 1024);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let total = 0;
+  let waited = 0;
+  for (;;) {
+    let read: number;
+    try {
+      read = fs.readSync(fd, buffer);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      if (waited >= PIPE_WAIT_MS) fail(`is a pipe nothing was written to for ${PIPE_WAIT_MS / 1000}s`);
+      Atomics.wait(pause, 0, 0, 20); // a writer is there but has not written yet
+      waited += 20;
+      continue;
+    }
+    if (read === 0) break;
+    total += read;
+    if (total > MAX_CONFIG_BYTES) fail(tooLarge(total));
+    chunks.push(Buffer.from(buffer.subarray(0, read)));
+  }
+  if (total === 0) fail('is a FIFO with no writer (nothing to read)');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function parseConfig(withBom: string, file: string): LoadedConfig {

@@ -140,15 +140,35 @@ describe('config file', () => {
     );
   });
 
-  it('refuses a FIFO as the config file at once (exit 2) instead of waiting for a writer for ever', async () => {
+  it('says at once (exit 2) that a FIFO given as the config has no writer, instead of waiting for one for ever', async () => {
     const { execFileSync } = await import('node:child_process');
     const { runHashctl } = await import('../support/hashctl-process.js');
     const fifo = path.join(dir, 'farm.json');
     execFileSync('mkfifo', [fifo]);
     const run = await runHashctl(['collect', '--once', '--config', fifo, '--db', path.join(dir, 'x.db')]);
-    expect(run.stderr).toBe(`hashctl: config ${fifo}: is not a regular file (a FIFO, device or socket)\n`);
+    expect(run.stderr).toBe(`hashctl: config ${fifo}: is a FIFO with no writer (nothing to read)\n`);
     expect(run.code).toBe(2);
     expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
+  });
+
+  it('reads a config from a pipe as it is written (--config <(…), /dev/stdin)', async () => {
+    const { execFile } = await import('node:child_process');
+    const db = path.join(dir, 'x.db');
+    // A shell pipe (Node's own child stdin is a socket); the second part comes after a pause,
+    // so hashctl finds the pipe open but empty first.
+    const script = `(printf '{\\n  "site": "north",\\n'; sleep 0.3; printf '  "interval": "soon"\\n}\\n') | "$0" bin/hashctl collect --once --config /dev/stdin --db "$1"`;
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(
+        'sh',
+        ['-c', script, process.execPath, db],
+        { cwd: path.join(import.meta.dirname, '../..') },
+        (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+      ),
+    );
+    expect(run.stderr).toBe(
+      'hashctl: config /dev/stdin:3: interval: invalid duration "soon": use e.g. 500ms, 60s, 5m, 30d\n',
+    );
+    expect(run.code).toBe(2);
   });
 
   it('refuses unknown keys by name, so a typo never falls back to a default silently', () => {
