@@ -17,7 +17,7 @@ import type { Context } from '../context.js';
 import { HashctlError, MinerError, UsageError } from '../errors.js';
 import { detect, type Family } from '../miners/detect.js';
 import { fetchSnapshot } from '../miners/fetch.js';
-import { Replies } from '../miners/replies.js';
+import { foreignReadSection, Replies } from '../miners/replies.js';
 import type { Snapshot } from '../miners/types.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { resolvedHosts } from '../targets/resolve.js';
@@ -463,6 +463,21 @@ export async function runControlAction(
         };
         outcome = { result: request.role === 'write' ? 'unknown' : 'failed', error };
         break;
+      }
+      const foreign =
+        request.role === 'write' && !request.whatsminer && reply.ok
+          ? foreignReadSection(request.command, reply)
+          : null;
+      if (foreign !== null) {
+        // Another request's answer (POOLS to a switchpool): nothing says whether the write was taken.
+        const error: ControlError = {
+          kind: 'protocol',
+          message: `${request.command}: the miner answered ${secrets.text(foreign)} (another command's reply), not this write`,
+          attempts: 1,
+        };
+        applied = true;
+        outcome = { result: 'unknown', error };
+        continue;
       }
       if (!acknowledged(reply, request)) {
         outcome = request.whatsminer

@@ -53,6 +53,21 @@ export function misaddressed(command: string, reply: DecodedReply | MinerError):
   });
 }
 
+/**
+ * The read's section (POOLS, SUMMARY, …) a reply to `command` carries instead of its own, or null.
+ * A write's reply is a STATUS alone (CGMINER-API.md §3.1): one carrying POOLS answered some other
+ * request (an API, or a caching proxy before it, answering everything alike), not the write.
+ */
+export function foreignReadSection(command: string, reply: DecodedReply): string | null {
+  const own = SECTION_OF[command];
+  let other: string | null = null;
+  for (const key of Object.keys(reply.body)) {
+    if (own?.test(key)) return null;
+    if (other === null && KNOWN_SECTIONS.test(key)) other = key;
+  }
+  return other;
+}
+
 function isDecodedReply(value: unknown): value is DecodedReply {
   return isRecord(value) && isRecord(value.body) && isRecord(value.status);
 }

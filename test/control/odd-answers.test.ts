@@ -112,3 +112,29 @@ describe('a write answered with STATUS I', () => {
     expect(miner.writes).toEqual(['enablepool']);
   });
 });
+
+describe('a write answered with another command’s reply', () => {
+  it('POOLS to a switchpool (an API answering everything alike) is unknown, not sent; sent once', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('POOLS', [{ POOL: 0, URL: 'stratum+tcp://p:3333', Priority: 0 }], {
+        Code: 7,
+        Msg: '1 Pool(s)',
+      }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    for (const args of [
+      ['switchpool', '0', fake.target.key, '--no-verify'],
+      ['raw', 'restart', fake.target.key],
+    ]) {
+      const run = await control([...args, '--yes', '--db', each.temp().db]);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.json.results[0], args.join(' ')).toMatchObject({
+        ok: false,
+        result: 'unknown',
+        error: { kind: 'protocol', attempts: 1 },
+      });
+    }
+    expect(miner.writes).toEqual(['switchpool', 'restart']);
+  });
+});
