@@ -165,7 +165,11 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   // maintenance, which the next cycle tries again, not the cycle or the service.
   let maintenance: ReturnType<typeof runMaintenance> | null = null;
   try {
-    maintenance = runMaintenance(deps.store, { now: deps.now(), retainMs: options.retainMs });
+    maintenance = runMaintenance(deps.store, {
+      now: deps.now(),
+      retainMs: options.retainMs,
+      site: options.site,
+    });
   } catch (error) {
     if (!(error instanceof HashctlError)) throw error;
     deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);

@@ -222,12 +222,24 @@ export interface DroppedBatches {
  * from the file's history too). Without it, a collector that never comes back grows the file by
  * every cycle's batches for ever.
  */
-export function dropUndeliveredBefore(db: Db, before: number): DroppedBatches {
-  const where = `FROM upload_outbox WHERE state IN ('pending', 'quarantined') AND created_at < ?`;
+export function dropUndeliveredBefore(
+  db: Db,
+  before: number,
+  /** null: every site's; 'orphans': those of a site the file has no row for; else that site's. */
+  site: { name: string } | 'orphans' | null = null,
+): DroppedBatches {
+  const which =
+    site === null
+      ? ''
+      : site === 'orphans'
+        ? 'AND site_id NOT IN (SELECT name FROM sites)'
+        : 'AND site_id = @site';
+  const where = `FROM upload_outbox WHERE state IN ('pending', 'quarantined') AND created_at < @before ${which}`;
+  const params = site === null || site === 'orphans' ? { before } : { before, site: site.name };
   const found = db
     .prepare(`SELECT COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners ${where}`)
-    .get(before) as DroppedBatches;
-  if (found.batches > 0) db.prepare(`DELETE ${where}`).run(before);
+    .get(params) as DroppedBatches;
+  if (found.batches > 0) db.prepare(`DELETE ${where}`).run(params);
   return found;
 }
 

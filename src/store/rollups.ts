@@ -23,6 +23,13 @@ export interface MaintenanceOptions {
   now: number;
   /** Raw history kept (default 30 days). */
   retainMs?: number;
+  /**
+   * The site this run collects. Given, `retainMs` is that site's retention (remembered for it) and
+   * every other site keeps the retention its own collector gave last: one database, two sites,
+   * `--retain 1d` on one must not cut the other's 365 days. A site no collector has given one
+   * for yet loses nothing. Without it, `retainMs` applies to every site.
+   */
+  site?: string;
   rollupRetainMs?: number;
   /** Run even if it already ran this hour. */
   force?: boolean;
@@ -195,6 +202,9 @@ function clockHold(
   return { since: now, previous, until: now + retainMs };
 }
 
+/** The retention the site's own collector asked for last, in ms. */
+const retainKey = (siteId: number) => `retain_ms:${siteId}`;
+
 export function runMaintenance(store: Store, options: MaintenanceOptions): MaintenanceResult {
   const result: MaintenanceResult = {
     ran: false,
@@ -206,12 +216,16 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     clockHold: null,
   };
   const meta = store.prepared(metaStatements);
+  const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
+  // Remembered on every call (a write only when it changes): maintenance runs once an hour for the
+  // whole file, maybe always in another site's run.
+  const ownSite = options.site === undefined ? null : store.prepared(siteStatements).find(options.site);
+  if (ownSite && meta.getNumber(retainKey(ownSite.id)) !== retainMs)
+    store.transaction(() => meta.set(retainKey(ownSite.id), retainMs));
   const currentHour = floorHour(options.now);
   if (!options.force && meta.getNumber(MAINTENANCE_HOUR_KEY) === currentHour) return result;
   result.ran = true;
-  const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
   result.clockHold = store.transaction(() => clockHold(meta, options.now, retainMs));
-  const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, retainMs);
   const rollups = store.prepared(rollupStatements);
   const history = store.prepared(historyStatements);
   const runs = store.prepared(runStatements);
@@ -234,10 +248,13 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     }
     store.transaction(() => meta.set(rolledKey(site.id), rolledThrough));
     if (result.clockHold) continue; // rolled up, but nothing deleted while the clock is in doubt
+    const siteRetainMs =
+      options.site === undefined || site.id === ownSite?.id ? retainMs : meta.getNumber(retainKey(site.id));
+    if (siteRetainMs === null) continue;
     // 2. Delete raw rows past retention, never before they were rolled up; whole cycles at a time,
     // each with its collection_runs row in the same transaction, so that a kill between two
     // chunks leaves only whole cycles (every row of a cycle carries the cycle's start as ts).
-    const cutoff = Math.min(options.now - retainMs, rolledThrough);
+    const cutoff = Math.min(options.now - siteRetainMs, rolledThrough);
     for (;;) {
       const oldest = rollups.oldestHistoryTs(site.id);
       if (oldest === null || oldest >= cutoff) break;
@@ -255,14 +272,28 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     }
     // Runs that stored no rows (none of their miners polled) go too.
     result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
     );
+    // 3. Upload batches the collector has not taken within the retention: their history is gone
+    // from the file by now, and a collector that never comes back must not grow it without bound.
+    if (options.site !== undefined) {
+      const dropped = store.transaction(() =>
+        dropUndeliveredBefore(store.db, options.now - siteRetainMs, { name: site.name }),
+      );
+      result.uploadDropped.batches += dropped.batches;
+      result.uploadDropped.miners += dropped.miners;
+    }
   }
-  // 3. Upload batches the collector has not taken within the retention: their history is gone from
-  // the file by now, and a collector that never comes back must not grow the file without bound.
-  if (!result.clockHold)
-    result.uploadDropped = store.transaction(() => dropUndeliveredBefore(store.db, options.now - retainMs));
+  if (!result.clockHold) {
+    // Every site at once, or (per site above) those of no stored site, at this run's retention.
+    const dropped = store.transaction(() =>
+      dropUndeliveredBefore(store.db, options.now - retainMs, options.site === undefined ? null : 'orphans'),
+    );
+    result.uploadDropped.batches += dropped.batches;
+    result.uploadDropped.miners += dropped.miners;
+  }
   store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
   withStoreErrors(store.path, () => store.db.pragma('optimize'));

@@ -246,6 +246,40 @@ describe('runMaintenance', () => {
     expect(rows()).toBe(0);
   });
 
+  it("keeps each site's raw history and batches for its own collector's --retain, not the one that ran maintenance", () => {
+    const cycle = (site: string, t: number) =>
+      writeCycle(store, {
+        site,
+        startedAt: t,
+        endedAt: t + 1000,
+        outcomes: [okOutcome(4001)],
+      });
+    for (let t = T0; t < T0 + 3 * DAY; t += HOUR_MS) {
+      cycle('north', t);
+      cycle('south', t);
+      cycle('east', t);
+    }
+    const northBatch = enqueueCycle(store, { siteId: 'north', miners: reports(2), now: T0 });
+    const southBatch = enqueueCycle(store, { siteId: 'south', miners: reports(3), now: T0 });
+    const now = T0 + 3 * DAY;
+    // North's collector keeps a year; its run this hour did maintenance already.
+    runMaintenance(store, { now, retainMs: 365 * DAY, site: 'north' });
+    // South's collector, --retain 1d, does the next hour's maintenance for the whole file.
+    const result = runMaintenance(store, { now: now + HOUR_MS, retainMs: DAY, site: 'south' });
+    const rows = (site: string) =>
+      count(
+        `SELECT count(*) FROM telemetry_history h JOIN sites s ON s.id = h.site_id WHERE s.name = '${site}'`,
+      );
+    expect(rows('south')).toBe(23); // from T0 + 49h, a day before the run at 73h
+    // North keeps its year; east, whose collector never said its retention, loses nothing.
+    expect(rows('north')).toBe(72);
+    expect(rows('east')).toBe(72);
+    expect(result.uploadDropped).toEqual({ batches: 1, miners: 3 });
+    const left = store.db.prepare('SELECT batch_id FROM upload_outbox').pluck().all();
+    expect(left).toEqual([northBatch[0]!.batchId]);
+    expect(southBatch[0]!.batchId).not.toBe(northBatch[0]!.batchId);
+  });
+
   it('drops upload batches the collector has not taken within the retention, and no others', () => {
     const old = enqueueCycle(store, { miners: reports(3), now: T0 });
     const refused = enqueueCycle(store, { miners: reports(2), now: T0 + HOUR_MS });
