@@ -37,10 +37,12 @@ export function parseMinerArg(text: string): { host: string; port: number | null
 
 export function findMiner(store: Store, text: string, site: string | null): MinerRow {
   const { host, port } = parseMinerArg(text);
+  // Site names are stored in NFC (sites.ts): "café" typed decomposed is the same site.
+  const siteName = site?.normalize('NFC') ?? null;
   const matches = store
     .prepared(minerStatements)
     .find(host, port)
-    .filter((m) => site === null || m.site === site);
+    .filter((m) => siteName === null || m.site === siteName);
   if (matches.length === 0) {
     throw new UsageError(`no miner ${text}${site === null ? '' : ` in site ${site}`} in ${store.path}`);
   }

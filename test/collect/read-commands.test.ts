@@ -245,6 +245,26 @@ describe('hashctl live', () => {
 });
 
 describe('hashctl history', () => {
+  it('finds a miner in a site whatever the Unicode form its name is typed in, as live and export do', async () => {
+    const store = openStore(dbPath);
+    try {
+      // Stored as collect stores it: "café" in NFC; the same miner address is also in site north.
+      writeCycle(store, {
+        site: 'caf\u00e9',
+        startedAt: NOW - 60_000,
+        endedAt: NOW,
+        outcomes: [okOutcome(4001)],
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    // Typed decomposed (e + combining acute), as some keyboards and macOS file names give it.
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, site: 'cafe\u0301' }, ctx);
+    expect(await runHistory(opts, globalsFor(ctx, true), ctx)).toBe(0);
+    expect(JSON.parse(ctx.out())).toMatchObject({ miner: '127.0.0.1:4001', site: 'caf\u00e9', samples: 1 });
+  });
+
   it('gives the points and min/avg/max with --json', async () => {
     const ctx = context();
     const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '15m' }, ctx);
