@@ -31,6 +31,10 @@ export function main(): void {
     // The error may come after runCli settled (it is emitted on a later tick).
     if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.failed;
   });
+  // stderr carries notes, never data: its reader gone (`2>&1 | head`, a logger that died) costs the
+  // notes, not the run. Without a listener the EPIPE was an uncaught exception: a control run
+  // crashed mid-write or, at its summary line, exited 1 after every miner was verified.
+  process.stderr.on('error', () => {});
   runCli(process.argv.slice(2), processContext(controller.signal))
     .then(
       (code) => {
