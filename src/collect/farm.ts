@@ -228,8 +228,31 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
   };
 }
 
-function compareMinerKey(a: LiveMiner, b: LiveMiner): number {
-  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
+/** An IPv4 address as one number (10.0.0.9 before 10.0.0.10), else null. */
+function ipv4Number(host: string): number | null {
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!octets) return null;
+  return ((Number(octets[1]) * 256 + Number(octets[2])) * 256 + Number(octets[3])) * 256 + Number(octets[4]);
+}
+
+/**
+ * Miner order: IPv4 addresses by number, as a farm's racks are laid out (10.0.0.2 … 10.0.0.10 …
+ * 10.0.0.100, not 10.0.0.10, 10.0.0.100, 10.0.0.2), then other hosts by name; ports in order.
+ */
+function compareMinerKey(a: SortedMiner, b: SortedMiner): number {
+  if (a.ip !== b.ip) {
+    if (a.ip === null) return 1;
+    if (b.ip === null) return -1;
+    return a.ip - b.ip;
+  }
+  const { host: ha, port: pa } = a.miner;
+  const { host: hb, port: pb } = b.miner;
+  return ha < hb ? -1 : ha > hb ? 1 : pa - pb;
+}
+
+interface SortedMiner {
+  miner: LiveMiner;
+  ip: number | null;
 }
 
 const THERMAL_RANK: Record<ThermalStatus, number> = { critical: 0, warn: 1, ok: 2, unknown: 2 };
@@ -251,7 +274,11 @@ export function sortMiners(
         : by === 'age'
           ? (m.age_s ?? Number.POSITIVE_INFINITY)
           : null;
-  return [...miners].sort((a, b) => {
+  // Each miner's address parsed once, not in every comparison.
+  const sorted: SortedMiner[] = miners.map((miner) => ({ miner, ip: ipv4Number(miner.host) }));
+  sorted.sort((sa, sb) => {
+    const a = sa.miner;
+    const b = sb.miner;
     if (options.hotFirst) {
       const rank = THERMAL_RANK[a.thermal_status] - THERMAL_RANK[b.thermal_status];
       if (rank !== 0) return rank;
@@ -265,8 +292,9 @@ export function sortMiners(
         return kb - ka;
       }
     }
-    return compareMinerKey(a, b);
+    return compareMinerKey(sa, sb);
   });
+  return sorted.map((entry) => entry.miner);
 }
 
 export { formatAge };

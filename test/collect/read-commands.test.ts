@@ -8,7 +8,7 @@ import { parseGlobals } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
 import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
-import { failedOutcome, okOutcome, recordPause, tempDir } from '../store/helpers.js';
+import { failedOutcome, okOutcome, recordPause, target, tempDir } from '../store/helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -230,6 +230,44 @@ describe('hashctl live', () => {
     const one = context();
     await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, one), globalsFor(one, false), one);
     expect(one.out().split('\n')[0]!.split('\t')[1]).toBe('STATE');
+  });
+
+  it('lists miners by address as numbers (10.0.0.9 before 10.0.0.10), then host names', async () => {
+    const store = openStore(dbPath);
+    try {
+      const at = (host: string, port = 4028) => ({ ...okOutcome(port), target: target(port, host) });
+      writeCycle(store, {
+        site: 'rack',
+        startedAt: NOW - 60_000,
+        endedAt: NOW,
+        outcomes: [
+          at('10.0.0.100'),
+          at('rig-a.farm'),
+          at('10.0.0.10'),
+          at('10.0.0.9', 4029),
+          at('10.0.0.9'),
+          at('9.0.0.1'),
+        ],
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'rack' }, ctx), globalsFor(ctx, false), ctx);
+    const miners = ctx
+      .out()
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split('\t')[0]);
+    expect(miners).toEqual([
+      '9.0.0.1:4028',
+      '10.0.0.9:4028',
+      '10.0.0.9:4029',
+      '10.0.0.10:4028',
+      '10.0.0.100:4028',
+      'rig-a.farm:4028',
+    ]);
   });
 
   it('refuses an unknown site or sort, and a missing database', async () => {
