@@ -19,11 +19,14 @@ export const FIND_MINERS_FIRST =
  */
 export async function targetsFromSpecs(
   specs: string[],
-  globals: Pick<GlobalOptions, 'port'>,
-  ctx: Pick<Context, 'stdin'>,
+  globals: Pick<GlobalOptions, 'port'> & Partial<Pick<GlobalOptions, 'quiet'>>,
+  ctx: Pick<Context, 'stdin'> & Partial<Pick<Context, 'stderr'>>,
   max: number = MAX_RUN_TARGETS,
 ): Promise<TargetSet> {
   const { assertTargetCount, parseTargetSpecs } = await import('../targets/index.js');
+  // `-` on a terminal waits for typing: said, or the run looks hung before any traffic.
+  if (specs.includes('-') && ctx.stdin.isTTY === true && globals.quiet !== true)
+    ctx.stderr?.write('hashctl: reading targets from the terminal, one per line; end with Ctrl-D\n');
   const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).

@@ -649,3 +649,19 @@ describe('capabilities', () => {
     }
   });
 });
+
+describe('targets typed on a terminal', () => {
+  it('`-` on a terminal says it is reading targets there (the run does not look hung)', async () => {
+    const f = await start({ profile: 'cgminer', host: '127.0.92.3' });
+    const ctx = memoryContext({
+      stdin: Object.assign(Readable.from([`${f.inventory()[0]}\n`]), { isTTY: true }),
+    });
+    expect(await runCli(['control', 'restart', '-', '--dry-run', '--db', db()], ctx)).toBe(0);
+    expect(ctx.err()).toMatch(/reading targets from the terminal.*Ctrl-D/);
+    const quiet = memoryContext({
+      stdin: Object.assign(Readable.from([`${f.inventory()[0]}\n`]), { isTTY: true }),
+    });
+    expect(await runCli(['control', 'restart', '-', '--dry-run', '--quiet', '--db', db()], quiet)).toBe(0);
+    expect(quiet.err()).not.toMatch(/reading targets/);
+  });
+});
