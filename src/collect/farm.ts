@@ -17,6 +17,26 @@ export interface LiveThermal {
 /** Below this share of nominal hashrate a miner is listed as under-performing. */
 export const BELOW_NOMINAL_RATIO = 0.9;
 export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+/** Cycles of its collector a site's figures stay current for, when it runs less often than 10m. */
+const STALE_AFTER_CYCLES = 2.5;
+
+/**
+ * The default --stale-after of a site, from when its last cycles started (newest first): 10m, or
+ * 2.5 of its collector's usual intervals (the median gap) when that is longer. A cron running
+ * collect every 15 minutes must not have `live` show every miner stale, and 0 H/s in total, for
+ * the last 5 minutes of each interval.
+ */
+export function defaultStaleAfterMs(recentStarts: readonly number[]): number {
+  const gaps: number[] = [];
+  for (let i = 0; i + 1 < recentStarts.length; i++) {
+    const gap = recentStarts[i]! - recentStarts[i + 1]!;
+    if (gap > 0) gaps.push(gap);
+  }
+  if (gaps.length === 0) return DEFAULT_STALE_AFTER_MS;
+  gaps.sort((a, b) => a - b);
+  const usual = gaps[Math.floor(gaps.length / 2)]!;
+  return Math.max(DEFAULT_STALE_AFTER_MS, Math.round(STALE_AFTER_CYCLES * usual));
+}
 const HOTTEST_COUNT = 5;
 
 export interface LiveMiner {

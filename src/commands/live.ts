@@ -21,13 +21,13 @@ export interface LiveOptions {
   site: string | null;
   sort: LiveSort;
   problemsOnly: boolean;
-  staleAfterMs: number;
+  /** null: each site's default (10m, or 2.5 of its collector's intervals when longer). */
+  staleAfterMs: number | null;
 }
 
 const SORTS: readonly LiveSort[] = ['miner', 'hashrate', 'temp', 'age'];
 
 export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Context): Promise<LiveOptions> {
-  const { DEFAULT_STALE_AFTER_MS } = await import('../collect/farm.js');
   const sort = (raw.sort as string | undefined) ?? 'miner';
   if (!SORTS.includes(sort as LiveSort))
     throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
@@ -37,9 +37,7 @@ export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Contex
     sort: sort as LiveSort,
     problemsOnly: raw.problems === true,
     staleAfterMs:
-      raw.staleAfter === undefined
-        ? DEFAULT_STALE_AFTER_MS
-        : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
+      raw.staleAfter === undefined ? null : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
   };
 }
 
@@ -47,9 +45,9 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const { openStore, liveStatements, siteStatements, translateSqliteError } = await import(
     '../store/index.js'
   );
-  const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO } = await import(
-    '../collect/farm.js'
-  );
+  const { runStatements } = await import('../store/runs.js');
+  const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO, defaultStaleAfterMs } =
+    await import('../collect/farm.js');
   const { readLiveThermal } = await import('../collect/read.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miners: LiveMiner[];
@@ -65,11 +63,22 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     const { commandLogStatements } = await import('../store/command-log.js');
     const { pausedBy } = await import('../thermal/paused.js');
     const log = store.prepared(commandLogStatements);
+    const runs = store.prepared(runStatements);
+    const staleAfter = new Map<number, number>();
+    const staleAfterFor = (siteId: number): number => {
+      if (opts.staleAfterMs !== null) return opts.staleAfterMs;
+      let ms = staleAfter.get(siteId);
+      if (ms === undefined) {
+        ms = defaultStaleAfterMs(runs.recentStarts(siteId, 4));
+        staleAfter.set(siteId, ms);
+      }
+      return ms;
+    };
     miners = store
       .prepared(liveStatements)
       .list(siteId)
       .map((row) =>
-        describeMiner(row, now, opts.staleAfterMs, thermal.get(row.miner_id) ?? null, {
+        describeMiner(row, now, staleAfterFor(row.site_id), thermal.get(row.miner_id) ?? null, {
           // Asked only of miners that answered and hash nothing: a pause hashctl made says so.
           pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
         }),
@@ -215,7 +224,10 @@ export const registerLive: RegisterCommand = (program, env) => {
       '--problems',
       'only miners with a problem, hot first (thermal critical, warn; offline, stale, low hashrate, missing chips)',
     )
-    .option('--stale-after <duration>', 'figures older than this are stale (default 10m)')
+    .option(
+      '--stale-after <duration>',
+      'figures older than this are stale (default 10m, or 2.5 collect intervals when collect runs less often)',
+    )
     .option('--db <path>', READER_DB_HELP)
     .option('--config <file>', READER_CONFIG_HELP)
     .action(async (raw: Record<string, unknown>, command: Command) => {

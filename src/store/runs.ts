@@ -19,6 +19,9 @@ export function runStatements(db: Db) {
   const latest = db.prepare<[number], RunRow>(
     'SELECT * FROM collection_runs WHERE site_id = ? ORDER BY started_at DESC LIMIT 1',
   );
+  const recentStarts = db.prepare<[number, number], number>(
+    'SELECT started_at FROM collection_runs WHERE site_id = ? ORDER BY started_at DESC LIMIT ?',
+  );
   const deleteBefore = db.prepare<[number, number]>(
     'DELETE FROM collection_runs WHERE site_id = ? AND started_at < ?',
   );
@@ -28,6 +31,10 @@ export function runStatements(db: Db) {
     },
     latest(siteId: number): RunRow | null {
       return latest.get(siteId) ?? null;
+    },
+    /** When the site's last `count` stored cycles started, newest first. */
+    recentStarts(siteId: number, count: number): number[] {
+      return recentStarts.pluck().all(siteId, count);
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteBefore.run(siteId, cutoff).changes;

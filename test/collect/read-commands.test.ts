@@ -270,6 +270,40 @@ describe('hashctl live', () => {
     ]);
   });
 
+  it('keeps the miners of a collect run every 15 minutes (cron) online between two runs, not stale', async () => {
+    const store = openStore(dbPath);
+    try {
+      // Cycles at 12:00 − 57, 42, 27 and 12 minutes: `live` at 12:00 is 12 minutes after the last.
+      for (const ago of [57, 42, 27, 12]) {
+        const t = NOW - ago * 60_000;
+        writeCycle(store, { site: 'cron', startedAt: t, endedAt: t + 500, outcomes: [okOutcome(4001)] });
+      }
+    } finally {
+      store.close();
+    }
+    const live = async (raw: Record<string, unknown>, now = NOW) => {
+      const ctx = memoryContext({ now: () => now, env: {} });
+      await runLive(
+        await parseLiveOptions({ db: dbPath, site: 'cron', ...raw }, ctx),
+        globalsFor(ctx, true),
+        ctx,
+      );
+      return JSON.parse(ctx.out()).summary;
+    };
+    expect(await live({})).toMatchObject({ online: 1, stale: 0, hashrate_hs: 100e12 });
+    // An explicit --stale-after still decides; and a collector gone for 2.5 of its intervals is stale.
+    expect(await live({ staleAfter: '10m' })).toMatchObject({ online: 0, stale: 1, hashrate_hs: 0 });
+    expect(await live({}, NOW + 30 * 60_000)).toMatchObject({ online: 0, stale: 1 });
+    // Site north's collector runs every minute: its 10-minute default is unchanged.
+    const north = memoryContext({ now: () => NOW + 11 * 60_000, env: {} });
+    await runLive(
+      await parseLiveOptions({ db: dbPath, site: 'north' }, north),
+      globalsFor(north, true),
+      north,
+    );
+    expect(JSON.parse(north.out()).summary.online).toBe(0);
+  });
+
   it('refuses an unknown site or sort, and a missing database', async () => {
     const ctx = context();
     await expect(
