@@ -58,10 +58,10 @@ function statusError(reply: DecodedReply): MinerError {
   if (reply.status.unreadable)
     return new MinerError('parse', msg ?? "the reply's STATUS cannot be read", { requestSent: true });
   const label = code === null ? status || 'error' : `${status}/${code}`;
-  const text = clip(msg ?? 'no message');
+  const text = clipMessage(msg ?? 'no message');
   return new MinerError(isDeniedStatus(reply) ? 'denied' : 'api', `miner answered ${label}: ${text}`, {
     code,
-    apiMessage: msg === null ? null : clip(msg),
+    apiMessage: msg === null ? null : clipMessage(msg),
     requestSent: true,
   });
 }
@@ -69,7 +69,7 @@ function statusError(reply: DecodedReply): MinerError {
 /** Real STATUS messages are a line; a hostile 600 KB one must not become a 600 KB error line. */
 const MAX_MESSAGE_CHARS = 500;
 
-function clip(text: string): string {
+export function clipMessage(text: string): string {
   return text.length > MAX_MESSAGE_CHARS
     ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length} characters)`
     : text;

@@ -10,6 +10,7 @@
 // whatsminerWrite (token + AES, src/cgminer/whatsminer-v2.ts).
 
 import { randomUUID } from 'node:crypto';
+import { clipMessage } from '../cgminer/client.js';
 import { addpoolParameter } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import { whatsminerStatusError, whatsminerWrite } from '../cgminer/whatsminer-v2.js';
@@ -464,6 +465,10 @@ export async function runControlAction(
         outcome = { result: request.role === 'write' ? 'unknown' : 'failed', error };
         break;
       }
+      // What the miner said, as long as a message can be: a hostile 600 KB Msg is not a 600 KB
+      // line in the table, --json and command_log (the client clips its own errors alike).
+      if (reply.status.msg !== null && reply.status.msg.length > 0)
+        reply = { ...reply, status: { ...reply.status, msg: clipMessage(reply.status.msg) } };
       const foreign =
         request.role === 'write' && !request.whatsminer && reply.ok
           ? foreignReadSection(request.command, reply)

@@ -1,5 +1,6 @@
 // Miners that take a write but answer it oddly: control reports only the success it saw, and sends
 // each write once whatever the answer.
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
 import { control, perTest } from './support.js';
@@ -136,5 +137,34 @@ describe('a write answered with another command’s reply', () => {
       });
     }
     expect(miner.writes).toEqual(['switchpool', 'restart']);
+  });
+});
+
+describe('a write answered with a huge message', () => {
+  it('is clipped like every miner message: not 100 KB in the table, --json or command_log', async () => {
+    const huge = `set failed: ${'x'.repeat(100_000)}`;
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'E', Code: 120, Msg: huge }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const run = await control(['switchpool', '0', fake.target.key, '--yes', '--db', each.temp().db]);
+    expect(run.code).toBe(1);
+    const error = run.json.results[0]?.error;
+    expect(error).toMatchObject({ kind: 'api', code: 120 });
+    expect(error?.msg?.length).toBeLessThan(1000);
+    expect(error?.message.length).toBeLessThan(1000);
+    expect(error?.msg).toMatch(/100012 characters/);
+    expect(run.out.length).toBeLessThan(5000);
+    const sqlite = new Database(each.temp().db, { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT error_message FROM command_log').all() as {
+        error_message: string;
+      }[];
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.error_message.length).toBeLessThan(1000);
+    } finally {
+      sqlite.close();
+    }
   });
 });
