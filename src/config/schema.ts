@@ -2,6 +2,7 @@
 // flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { terminalSafe } from '../output/terminal.js';
 import { parseSpecEntry } from '../targets/parse.js';
 import { thermalConfigSchema } from '../thermal/config.js';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
@@ -53,7 +54,17 @@ export const configSchema = z
     // Each one checked as --targets checks it, so a typo is named with its line in the file (the
     // @FILE lists it names are read when collect starts).
     targets: z.array(z.string().min(1).superRefine(checkTargetSpec)).min(1).optional(),
-    site: z.string().min(1).max(200).optional(),
+    // As collect checks --site, here so that the error names the file, the line and the key.
+    site: z
+      .string()
+      .min(1)
+      .max(200)
+      .superRefine((site, ctx) => {
+        if (site.trim() === '') ctx.addIssue({ code: 'custom', message: 'empty' });
+        else if (terminalSafe(site.normalize('NFC'), true) !== site.normalize('NFC') || /[\t\n]/.test(site))
+          ctx.addIssue({ code: 'custom', message: 'control and invisible characters cannot name a site' });
+      })
+      .optional(),
     interval: duration({ min: [1000, '1s'], max: [MAX_TIMER_MS, '24d'] }).optional(),
     // Hourly rollups need the raw rows of at least the last hour.
     retain: duration({ min: [3_600_000, '1h (hourly rollups need the raw rows)'] }).optional(),

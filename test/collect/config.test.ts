@@ -287,6 +287,16 @@ describe('config file', () => {
     expect(lines.get('a.b.1.c')).toBe(5);
   });
 
+  it('refuses a site no collect would take, naming the file, line and key rather than --site', () => {
+    expect(configErrorOf('{\n  "site": "north\\u0007",\n  "retain": "30d"\n}').message).toBe(
+      'config /etc/hashctl/farm.json:2: site: control and invisible characters cannot name a site',
+    );
+    expect(configErrorOf('{\n  "retain": "30d",\n  "site": "   "\n}').message).toBe(
+      'config /etc/hashctl/farm.json:3: site: empty',
+    );
+    expect(parseConfig('{"site": "Café Nord-2"}', 'f.json').config.site).toBe('Café Nord-2');
+  });
+
   it('refuses a key given twice in one object, naming both lines, rather than keeping the last', () => {
     const twice = configErrorOf(
       '{\n  "db": "/srv/farm.db",\n  "site": "north",\n  "db": "/tmp/test.db"\n}\n',
