@@ -562,10 +562,21 @@ export async function runControlAction(
     let checks = 0;
     let detail = 'no read-back yet';
     for (let round = 0; round < MAX_READ_BACKS; round++) {
+      // Ctrl-C came first (during the write): no read-back, not one whose reads were all cut and
+      // then said what "the miner reports" (no uptime, no pools) when the miner said nothing.
+      if (ctx.signal.aborted) {
+        detail = 'read-back interrupted';
+        break;
+      }
       try {
         const { snapshot } = await fetchSnapshot(client, p.target, { signal: ctx.signal });
-        checks++;
         const seen = readBack(action, p.family, p.baseline, snapshot, sentAt, ctx.now());
+        if (ctx.signal.aborted && seen?.confirmed !== true) {
+          // Cut while reading: what it lacks may be what was cut, not what the miner shows.
+          detail = 'read-back interrupted';
+          break;
+        }
+        checks++;
         if (seen === null) break;
         detail = seen.detail;
         if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: ctx.now() - started };

@@ -1,7 +1,11 @@
 // Miners that take a write but answer it oddly: control reports only the success it saw, and sends
 // each write once whatever the answer.
+import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
+import type { TargetControlResult } from '../../src/control/types.js';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
 import { control, perTest } from './support.js';
 
@@ -166,5 +170,29 @@ describe('a write answered with a huge message', () => {
     } finally {
       sqlite.close();
     }
+  });
+});
+
+describe('Ctrl-C while the write hangs', () => {
+  it('the write is unknown and its read-back interrupted, not "the miner reports no uptime"', async () => {
+    const miner = minerAnswering(() => ({ kind: 'silent' }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const controller = new AbortController();
+    const ctx = memoryContext({
+      stdin: Object.assign(Readable.from([]), { isTTY: false }),
+      signal: controller.signal,
+    });
+    const running = runCli(
+      ['control', 'restart', fake.target.key, '--yes', '--json', '--timeout', '2s', '--db', each.temp().db],
+      ctx,
+    );
+    for (let i = 0; i < 500 && miner.writes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    expect(await running).toBe(130);
+    const doc = JSON.parse(ctx.out()) as TargetControlResult;
+    expect(doc).toMatchObject({ ok: false, result: 'unknown', error: { kind: 'timeout' } });
+    expect(doc.verification).toMatchObject({ confirmed: false, checks: 0 });
+    expect(doc.verification?.detail).toMatch(/^not confirmed: read-back interrupted after \S+$/);
+    expect(miner.writes).toEqual(['restart']);
   });
 });
