@@ -5,7 +5,6 @@
 // and a farm gone dark must not pass cron). `limits` and `posture` also exit 1 when the firmware's
 // own limits could not be read; check says so in the result and keeps its exit code.
 import type { Command } from 'commander';
-import { DEFAULT_STALE_AFTER_MS } from '../collect/farm.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
 import type { Store } from '../store/open.js';
@@ -34,7 +33,8 @@ export interface ThermalCommonOptions {
 export interface ThermalCheckOptions extends ThermalCommonOptions {
   fromDb: boolean;
   /** --from-db: a snapshot older than this is not judged as the miner's state now. */
-  staleAfterMs: number;
+  /** null: each site's default, as `live` has it. */
+  staleAfterMs: number | null;
   db: string | undefined;
   failOn: ThermalLevel;
   /** --protect: pause the miners whose evaluation asks for it (through src/control). */
@@ -782,9 +782,7 @@ export function parseThermalCheckOptions(
     targets,
     fromDb,
     staleAfterMs:
-      raw.staleAfter === undefined
-        ? DEFAULT_STALE_AFTER_MS
-        : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
+      raw.staleAfter === undefined ? null : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
     db: optionalText(raw.db),
     site: optionalText(raw.site) ?? null,
     configFile: optionalText(raw.config),
@@ -817,7 +815,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--from-db', 'check the latest collected snapshots instead of asking the miners')
     .option(
       '--stale-after <duration>',
-      'with --from-db: older snapshots are unknown (stale), not judged (default 10m)',
+      "with --from-db: older snapshots are unknown (stale), not judged (default 10m, or 2.5 of the site's collect interval when longer)",
     )
     .option('--site <id>', 'site: config overrides, and the store rows (with --db / --from-db)')
     .option('--db <path>', 'database: remember states (hysteresis) and record changes in thermal_events')

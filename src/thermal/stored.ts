@@ -1,10 +1,13 @@
 // `thermal check --from-db`: the latest snapshot per miner as `collect` left it in telemetry_live.
 // A miner whose last poll failed is `unknown` with that error, never judged on its stale snapshot.
+
+import { defaultStaleAfterMs } from '../collect/farm.js';
 import { UsageError } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
 import { liveStatements } from '../store/live.js';
 import { minerStatements } from '../store/miners.js';
 import type { Store } from '../store/open.js';
+import { runStatements } from '../store/runs.js';
 import { siteStatements } from '../store/sites.js';
 import { targetKey } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
@@ -28,14 +31,15 @@ function parseSnapshot(text: string | null): Snapshot | null {
 
 /**
  * The stored sources of `site` (null: every site). A snapshot taken more than `staleAfterMs` before
- * `now` is not the miner's state now (collect stopped, or the miner left the targets): it is
+ * `now` (null: each site's default, as `live` has it: 10m or 2.5 of its collector's usual interval)
+ * is not the miner's state now (collect stopped, or the miner left the targets): it is
  * reported as an error of kind `stale`, never judged as current (hashctl.md §8).
  */
 export function sourcesFromStore(
   store: Store,
   site: string | null,
   now: number,
-  staleAfterMs: number,
+  staleAfterMs: number | null,
 ): CheckSource[] {
   const sites = store.prepared(siteStatements);
   let siteId: number | null = null;
@@ -52,6 +56,17 @@ export function sourcesFromStore(
   const live = store.prepared(liveStatements);
   // The limits the firmware reported at the last good poll, as collect judged the miner by them.
   const limits = store.prepared(minerStatements).firmwareLimits();
+  const runs = store.prepared(runStatements);
+  const bySite = new Map<number, number>();
+  const staleAfterFor = (siteId: number): number => {
+    if (staleAfterMs !== null) return staleAfterMs;
+    let ms = bySite.get(siteId);
+    if (ms === undefined) {
+      ms = defaultStaleAfterMs(runs.recentStarts(siteId, 4));
+      bySite.set(siteId, ms);
+    }
+    return ms;
+  };
   return live.list(siteId).map((row) => {
     const base = {
       target: targetKey(row.host, row.port),
@@ -70,13 +85,14 @@ export function sourcesFromStore(
       };
     }
     const age = now - (row.last_ok_at ?? row.collected_at);
-    if (age > staleAfterMs) {
+    const staleAfter = staleAfterFor(row.site_id);
+    if (age > staleAfter) {
       return {
         ...base,
         snapshot: null,
         error: {
           kind: 'stale',
-          message: `last reading ${formatDuration(age)} ago (older than ${formatDuration(staleAfterMs)}): is collect running?`,
+          message: `last reading ${formatDuration(age)} ago (older than ${formatDuration(staleAfter)}): is collect running?`,
         },
       };
     }

@@ -617,6 +617,38 @@ describe('thermal check with a store', () => {
     expect(ctx.err()).toMatch(/no collected miners in .*empty\.db: run `hashctl collect` first/);
     expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
   });
+
+  it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
+    const db = path.join(dir, 'cron15.db');
+    const { openStore, writeCycle } = await import('../../src/store/index.js');
+    const store = openStore(db);
+    const minute = 60_000;
+    const last = Date.now() - 14 * minute; // the next cron run is a minute away
+    try {
+      for (const startedAt of [last - 45 * minute, last - 30 * minute, last - 15 * minute, last]) {
+        writeCycle(store, {
+          site: 'A',
+          startedAt,
+          endedAt: startedAt + 1000,
+          outcomes: [
+            {
+              target: { host: '10.0.0.1', port: 4028, key: '10.0.0.1:4028' },
+              ok: true,
+              snapshot: airMiner(86),
+              elapsedMs: 20,
+            },
+          ],
+        });
+      }
+    } finally {
+      store.close();
+    }
+    const judged = await check(['--from-db', '--db', db]);
+    expect(judged.json.results[0]?.status).toBe('critical');
+    expect(judged.code).toBe(3);
+    const strict = await check(['--from-db', '--db', db, '--stale-after', '10m']);
+    expect(strict.json.results[0]?.error?.message).toMatch(/^last reading 14m ago \(older than 10m\)/);
+  });
 });
 
 describe('Ctrl-C', () => {
