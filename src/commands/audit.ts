@@ -50,6 +50,13 @@ export function parseAuditOptions(
     failOn = value as Severity;
   }
   const workerPattern = raw.workerPattern === undefined ? null : String(raw.workerPattern);
+  // An empty pattern matches every worker: the check would be listed as done while checking nothing
+  // (typically `--worker-pattern "$PATTERN"` with the variable unset).
+  if (workerPattern === '') {
+    throw new UsageError(
+      "invalid --worker-pattern: it is empty, so every worker would match; give the pattern workers must match, e.g. '^farm1\\.'",
+    );
+  }
   return {
     targets,
     allowedPoolsFile: raw.allowedPools === undefined ? null : String(raw.allowedPools),
