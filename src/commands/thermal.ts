@@ -171,11 +171,15 @@ export async function runThermalCheck(
 ): Promise<number> {
   const { checkSource, checkExitCode, sortResults, summarize } = await import('../thermal/check.js');
   // Before any traffic: a protective write needs a yes, from the flag or from a person at a terminal.
-  if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && ctx.stdin.isTTY !== true) {
-    throw new UsageError('--protect sends writes: pass --yes (stdin is not a terminal) or --dry-run');
+  // Targets typed on the terminal (`-`, then Ctrl-D) leave no terminal to ask, as in control.
+  const cannotAsk = opts.protect ? (await import('./control.js')).noTerminalToAsk(opts.targets, ctx) : null;
+  if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && cannotAsk !== null) {
+    throw new UsageError(`--protect sends writes: pass --yes (${cannotAsk}) or --dry-run`);
   }
   // Read now: an unreadable password file is exit 2 before any traffic and before the store.
-  const adminPassword = opts.protect ? await protectAdminPassword(opts.protect, ctx) : undefined;
+  const adminPassword = opts.protect
+    ? await protectAdminPassword(opts.protect, ctx, cannotAsk === null)
+    : undefined;
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const useStore = opts.fromDb || opts.db !== undefined;
@@ -385,10 +389,11 @@ async function runProtection(
 async function protectAdminPassword(
   flags: ThermalProtectFlags,
   ctx: Context,
+  canAsk: boolean,
 ): Promise<(() => Promise<string | null>) | undefined> {
   if (flags.dryRun) return undefined;
   const { whatsminerPasswordSource } = await import('./control.js');
-  return whatsminerPasswordSource(flags.adminPasswordFile, ctx);
+  return whatsminerPasswordSource(flags.adminPasswordFile, ctx, canAsk);
 }
 
 async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<void> {

@@ -1,6 +1,9 @@
 // `thermal check --protect` goes through the control path: same safety, cooldown in command_log.
+import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { cli, tempDir, writesSeen } from './support.js';
 
@@ -136,5 +139,17 @@ describe('thermal check --protect', () => {
   it('the protect flags need --protect, and --protect needs live targets', async () => {
     expect((await cli(['thermal', 'check', '127.0.0.1:1', '--yes'])).code).toBe(2);
     expect((await cli(['thermal', 'check', '--from-db', '--protect', '--yes'])).code).toBe(2);
+  });
+
+  it('targets typed on the terminal (`-`, then Ctrl-D) leave nobody to ask: --yes is asked for, nothing sent', async () => {
+    const hot = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os' });
+    farms = [hot];
+    hot.miners[0]!.state.fans[0]!.failed = true;
+    temp = tempDir();
+    const stdin = Object.assign(Readable.from([`${hot.inventory()[0]}\n`]), { isTTY: true });
+    const ctx = memoryContext({ stdin });
+    expect(await runCli(['thermal', 'check', '-', '--protect', '--db', temp.db], ctx)).toBe(2);
+    expect(ctx.err()).toMatch(/--protect sends writes: pass --yes \(stdin held the targets\)/);
+    expect(hot.commandLog).toHaveLength(0);
   });
 });
