@@ -247,7 +247,14 @@ export function renderSarif(report: AuditReport): string {
  * or `[update](…)` would put a link there that hashctl never wrote, and `|` would break the table.
  */
 function markdownText(text: string): string {
-  return oneLine(text).replace(/[\\`*_[\]<>|~]/g, '\\$&');
+  return (
+    oneLine(text)
+      .replace(/[\\`*_[\]<>|~]/g, '\\$&')
+      // GitHub and most viewers turn a bare `http://…` or `www.…` into a link by themselves: a pool
+      // URL `http://phish.example/update` must stay text. The escaped `:` or `.` reads the same.
+      .replace(/:\/\//g, '\\://')
+      .replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}\\.`)
+  );
 }
 
 const TITLE_CASE: Record<Severity, string> = {

@@ -149,6 +149,20 @@ describe('SARIF report', () => {
 });
 
 describe('Markdown and table', () => {
+  it('a URL a miner reports is not made a link by the viewer (autolink)', () => {
+    const text = renderMarkdown({
+      ...REPORT,
+      findings: [
+        {
+          ...finding('pool-not-allowed', 'critical', '10.0.0.5:4028'),
+          evidence: 'pool 0 http://phish.example/update and www.phish.example (user a)',
+        },
+      ],
+    });
+    expect(text).toContain('pool 0 http\\://phish.example/update and www\\.phish.example (user a)');
+    expect(text).not.toMatch(/http:\/\/phish|www\.phish/);
+  });
+
   it('Markdown has summary, findings by severity, remediation and coverage', () => {
     const text = renderMarkdown(REPORT);
     for (const heading of [
@@ -212,7 +226,7 @@ describe('Markdown and table', () => {
     const evidence = text.split('\n').find((line) => line.startsWith('- Evidence: '))!;
     // Every character that would open markup is escaped, so renderers show it as written.
     expect(evidence).not.toMatch(/(?<!\\)[[\]<>`*_|]/);
-    expect(evidence).toContain('!\\[x\\](https://evil.example/t.png)\\<img src=x onerror=alert(1)\\>');
+    expect(evidence).toContain('!\\[x\\](https\\://evil.example/t.png)\\<img src=x onerror=alert(1)\\>');
     expect(text).toContain('| \\*S19\\* \\| \\<b\\>XP\\</b\\> |');
   });
 
