@@ -43,7 +43,7 @@ describe('Markdown report: what a non-miner peer said', () => {
       .find((text) => text.includes('127.0.91.31'));
     expect(line).toBeDefined();
     expect(line).toContain(
-      'keys: !\\[x\\](http://evil.example/p.png) \\[update\\](http://evil.example/) \\<img src=x\\> \\| \\`code\\`',
+      'keys: !\\[x\\](http\\://evil.example/p.png) \\[update\\](http\\://evil.example/) \\<img src=x\\> \\| \\`code\\`',
     );
     expect(line).not.toMatch(/(^|[^\\])[[<`|]/);
   });
