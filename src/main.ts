@@ -4,7 +4,8 @@ import { runCli } from './cli.js';
 import { processContext } from './context.js';
 import { EXIT } from './errors.js';
 
-export function main(): void {
+/** `run` is runCli; another only in tests of this wiring. */
+export function main(run: typeof runCli = runCli): void {
   const controller = new AbortController();
   // Every in-flight request listens on this one signal; thousands at once are expected, not a leak.
   setMaxListeners(0, controller.signal);
@@ -35,7 +36,15 @@ export function main(): void {
   // notes, not the run. Without a listener the EPIPE was an uncaught exception: a control run
   // crashed mid-write or, at its summary line, exited 1 after every miner was verified.
   process.stderr.on('error', () => {});
-  runCli(process.argv.slice(2), processContext(controller.signal))
+  // The event loop ran dry while the command still awaited something that can no longer happen (a
+  // bug): Node would exit 0 in silence, and cron would read a run that did nothing as a success.
+  let finished = false;
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('hashctl: internal error: the command stopped before it finished\n');
+    process.exitCode = EXIT.failed;
+  });
+  run(process.argv.slice(2), processContext(controller.signal))
     .then(
       (code) => {
         process.exitCode = outputLost && code === EXIT.ok ? EXIT.failed : code;
@@ -46,6 +55,7 @@ export function main(): void {
       },
     )
     .finally(() => {
+      finished = true;
       // The command is over. A connection left behind on purpose (a collector whose TCP or TLS
       // handshake stalls cannot be aborted, only abandoned) must not keep the process alive until
       // its connect timeout, past --deadline or Ctrl-C. Unref'd: a clean run ends before it fires.

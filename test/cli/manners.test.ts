@@ -185,4 +185,17 @@ describe('shared command manners', () => {
     expect(ctx.err()).toMatch(/StoreError/);
     expect(ctx.err()).toMatch(/hashctl: the command took \d+ ms \(\d+ ms since the process started\)\n$/);
   });
+
+  it('a command that stops awaiting nothing it can finish is exit 1 with a line, never a silent 0', () => {
+    const mainModule = join(__dirname, '..', '..', 'src', 'main.ts');
+    const script = (run: string) => `import(${JSON.stringify(mainModule)}).then(({ main }) => main(${run}));`;
+    const spawn = (run: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script(run)], { encoding: 'utf8' });
+    const stuck = spawn('() => new Promise(() => {})');
+    expect(stuck.status).toBe(EXIT.failed);
+    expect(stuck.stderr).toBe('hashctl: internal error: the command stopped before it finished\n');
+    const done = spawn('async () => 0');
+    expect(done.status).toBe(EXIT.ok);
+    expect(done.stderr).toBe('');
+  });
 });
