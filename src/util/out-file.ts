@@ -8,7 +8,9 @@
 import {
   access,
   constants,
+  type FileHandle,
   lstat,
+  open,
   readlink,
   realpath,
   rename,
@@ -18,6 +20,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { HashctlError, UsageError } from '../errors.js';
+import { formatDuration } from './duration.js';
 
 function reason(error: unknown): string {
   return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
@@ -73,13 +76,61 @@ export async function checkOutFile(file: string, shown: string = file): Promise<
   }
 }
 
+/** How long a FIFO given as --out waits for a reader (`mkfifo p; hashctl … --out p & cat p`). */
+export const FIFO_READER_WAIT_MS = 10_000;
+
+/**
+ * The FIFO at `path` opened for writing once something reads it, within `waitMs`. A plain open()
+ * of a FIFO nobody reads blocks inside the thread pool until a reader comes, and no signal ends
+ * it: a cron run would hang for good. A non-blocking open fails at once (ENXIO) instead, and once
+ * it succeeds the blocking open returns at once, taken before the probe closes so a reader never
+ * sees an end of file in between.
+ */
+async function openFifoWhenRead(path: string, waitMs: number): Promise<FileHandle> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let probe: FileHandle;
+    try {
+      probe = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if (code(error) !== 'ENXIO') throw error;
+      if (Date.now() >= deadline) throw failure(`nothing reads the FIFO (waited ${formatDuration(waitMs)})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    try {
+      return await open(path, constants.O_WRONLY);
+    } finally {
+      await probe.close();
+    }
+  }
+}
+
+async function writeInPlace(path: string, text: string, fifoWaitMs: number): Promise<void> {
+  if (!(await stat(path)).isFIFO()) {
+    await writeFile(path, text);
+    return;
+  }
+  const handle = await openFifoWhenRead(path, fifoWaitMs);
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes `text` to `file` (through a temporary name and a rename where it can); throws outFileError. */
-export async function writeOutFile(file: string, text: string, shown: string = file): Promise<void> {
+export async function writeOutFile(
+  file: string,
+  text: string,
+  shown: string = file,
+  fifoWaitMs: number = FIFO_READER_WAIT_MS,
+): Promise<void> {
   let temporary: string | null = null;
   try {
     const { path, atomic } = await destination(file);
     if (!atomic) {
-      await writeFile(path, text);
+      await writeInPlace(path, text, fifoWaitMs);
       return;
     }
     temporary = `${path}.${process.pid}.tmp`;

@@ -70,6 +70,27 @@ describe('--out files', () => {
     expect((await lstat(fifo)).isFIFO()).toBe(true);
   });
 
+  it('a FIFO nobody reads is an io error after a bounded wait, not an open() that hangs for good', async () => {
+    const fifo = join(dir, 'unread.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const error = await writeOutFile(fifo, 'lost\n', 'unread.fifo', 300).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HashctlError);
+    expect((error as HashctlError).message).toBe(
+      "cannot write --out file 'unread.fifo': nothing reads the FIFO (waited 300ms)",
+    );
+    // A reader that comes during the wait gets the whole text.
+    const chunks: Buffer[] = [];
+    const written = writeOutFile(fifo, 'late reader\n', 'unread.fifo', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const read = new Promise<string>((done) =>
+      createReadStream(fifo)
+        .on('data', (chunk) => chunks.push(chunk as Buffer))
+        .on('end', () => done(Buffer.concat(chunks).toString())),
+    );
+    await written;
+    expect(await read).toBe('late reader\n');
+  });
+
   it('a write that fails late is an io error and leaves no temporary file', async () => {
     const error = await writeOutFile(dir, 'text', 'shown').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HashctlError);
