@@ -194,6 +194,16 @@ describe('pool rules', () => {
     expect(workerMismatch.evaluate(input(reads), NO_POLICY)).toEqual([]);
   });
 
+  it('quotes a worker in the visible form it was read in, not escaped a second time', () => {
+    // What the pools reader hands on for a user with a bidi override: its visible form.
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([{ URL: 'stratum+tcp://pool.example.com:3333', User: 'w\\u202e1' }]),
+    };
+    const [found] = workerMismatch.evaluate(input(reads), policy);
+    expect(found?.evidence).toContain('user "w\\u202e1" does not match');
+  });
+
   it('flags a 4th pool and a backup pool in use while the preferred one is alive', () => {
     const four = poolsReply(
       ['a', 'b', 'c', 'd'].map((name) => ({

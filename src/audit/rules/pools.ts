@@ -30,7 +30,7 @@ export const poolNotAllowed: RuleDefinition = {
             input,
             'info',
             'Firmware developer-fee pool (not a hijack)',
-            `dev fee: pool ${pool.index} URL ${JSON.stringify(pool.url)} user ${JSON.stringify(pool.user)}${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
+            `dev fee: pool ${pool.index} URL "${pool.url}" user "${pool.user}"${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
             'Expected with this firmware; nothing to do unless the fee is not agreed.',
           ),
         );
@@ -140,7 +140,7 @@ export const workerMismatch: RuleDefinition = {
           pool.active
             ? 'Miner is mining for an unexpected worker'
             : 'Pool worker does not match the expected pattern',
-          `pool ${pool.index} ${pool.url}: user ${JSON.stringify(pool.user)} does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
+          `pool ${pool.index} ${pool.url}: user "${pool.user}" does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
         ),
       );
