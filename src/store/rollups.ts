@@ -65,14 +65,17 @@ export interface HourlyRow {
   power_avg_w: number | null;
 }
 
-export function rollupStatements(db: Db) {
-  const rollup = db.prepare<{ site_id: number; from: number; to: number }>(
-    `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
+/** Hourly rows from raw history: the statements below add which rows and what a conflict does. */
+const HOURLY_FROM_HISTORY = `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
        hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w)
      SELECT miner_id, (ts / ${HOUR_MS}) * ${HOUR_MS}, site_id, count(*), sum(error_kind IS NULL), avg(hashrate_hs),
        min(hashrate_hs), max(hashrate_hs), max(temp_chip_max_c), max(temp_board_max_c), min(fan_min_rpm),
        avg(power_w)
-     FROM telemetry_history
+     FROM telemetry_history`;
+
+export function rollupStatements(db: Db) {
+  const rollup = db.prepare<{ site_id: number; from: number; to: number }>(
+    `${HOURLY_FROM_HISTORY}
      WHERE site_id = @site_id AND ts >= @from AND ts < @to
      GROUP BY miner_id, ts / ${HOUR_MS}
      ON CONFLICT (miner_id, hour_start) DO UPDATE SET
@@ -89,12 +92,7 @@ export function rollupStatements(db: Db) {
   const either = (fn: 'min' | 'max', column: string) =>
     `coalesce(${fn}(${column}, excluded.${column}), ${column}, excluded.${column})`;
   const addCycle = db.prepare<{ site_id: number; ts: number; run_id: number }>(
-    `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
-       hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w)
-     SELECT miner_id, (ts / ${HOUR_MS}) * ${HOUR_MS}, site_id, count(*), sum(error_kind IS NULL), avg(hashrate_hs),
-       min(hashrate_hs), max(hashrate_hs), max(temp_chip_max_c), max(temp_board_max_c), min(fan_min_rpm),
-       avg(power_w)
-     FROM telemetry_history
+    `${HOURLY_FROM_HISTORY}
      WHERE site_id = @site_id AND ts = @ts AND run_id = @run_id
      GROUP BY miner_id
      ON CONFLICT (miner_id, hour_start) DO UPDATE SET
