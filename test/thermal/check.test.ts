@@ -579,53 +579,12 @@ describe('thermal check with a store', () => {
     expect(await runCli(['thermal', 'check', '--from-db', '10.0.0.1'], both)).toBe(2);
   });
 
-  it('--from-db does not judge snapshots collect took long ago, nor pass an empty database', async () => {
-    const db = path.join(dir, 'old.db');
+  /** Cycles of site A started at `starts`, each with one air-cooled miner at 86 °C. */
+  async function storeCycles(db: string, starts: number[]): Promise<void> {
     const { openStore, writeCycle } = await import('../../src/store/index.js');
     const store = openStore(db);
     try {
-      // Collect stopped three days ago, with one miner at 86 °C.
-      const then = Date.now() - 3 * 86_400_000;
-      writeCycle(store, {
-        site: 'A',
-        startedAt: then,
-        endedAt: then + 1000,
-        outcomes: [
-          {
-            target: { host: '10.0.0.1', port: 4028, key: '10.0.0.1:4028' },
-            ok: true,
-            snapshot: airMiner(86),
-            elapsedMs: 20,
-          },
-        ],
-      });
-    } finally {
-      store.close();
-    }
-    const stale = await check(['--from-db', '--db', db]);
-    expect(stale.json.results.map((r) => [r.status, r.error?.kind])).toEqual([['unknown', 'stale']]);
-    expect(stale.json.results[0]?.error?.message).toMatch(/^last reading 3d ago \(older than 10m\)/);
-    expect(stale.code).toBe(1);
-    const allowed = await check(['--from-db', '--db', db, '--stale-after', '4d']);
-    expect(allowed.json.results[0]?.status).toBe('critical');
-    expect(allowed.code).toBe(3);
-
-    const empty = path.join(dir, 'empty.db');
-    openStore(empty).close();
-    const ctx = memoryContext();
-    expect(await runCli(['thermal', 'check', '--from-db', '--db', empty], ctx)).toBe(1);
-    expect(ctx.err()).toMatch(/no collected miners in .*empty\.db: run `hashctl collect` first/);
-    expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
-  });
-
-  it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
-    const db = path.join(dir, 'cron15.db');
-    const { openStore, writeCycle } = await import('../../src/store/index.js');
-    const store = openStore(db);
-    const minute = 60_000;
-    const last = Date.now() - 14 * minute; // the next cron run is a minute away
-    try {
-      for (const startedAt of [last - 45 * minute, last - 30 * minute, last - 15 * minute, last]) {
+      for (const startedAt of starts) {
         writeCycle(store, {
           site: 'A',
           startedAt,
@@ -643,6 +602,33 @@ describe('thermal check with a store', () => {
     } finally {
       store.close();
     }
+  }
+
+  it('--from-db does not judge snapshots collect took long ago, nor pass an empty database', async () => {
+    const db = path.join(dir, 'old.db');
+    // Collect stopped three days ago, with one miner at 86 °C.
+    await storeCycles(db, [Date.now() - 3 * 86_400_000]);
+    const stale = await check(['--from-db', '--db', db]);
+    expect(stale.json.results.map((r) => [r.status, r.error?.kind])).toEqual([['unknown', 'stale']]);
+    expect(stale.json.results[0]?.error?.message).toMatch(/^last reading 3d ago \(older than 10m\)/);
+    expect(stale.code).toBe(1);
+    const allowed = await check(['--from-db', '--db', db, '--stale-after', '4d']);
+    expect(allowed.json.results[0]?.status).toBe('critical');
+    expect(allowed.code).toBe(3);
+
+    const empty = path.join(dir, 'empty.db');
+    await storeCycles(empty, []);
+    const ctx = memoryContext();
+    expect(await runCli(['thermal', 'check', '--from-db', '--db', empty], ctx)).toBe(1);
+    expect(ctx.err()).toMatch(/no collected miners in .*empty\.db: run `hashctl collect` first/);
+    expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
+  });
+
+  it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
+    const db = path.join(dir, 'cron15.db');
+    const minute = 60_000;
+    const last = Date.now() - 14 * minute; // the next cron run is a minute away
+    await storeCycles(db, [last - 45 * minute, last - 30 * minute, last - 15 * minute, last]);
     const judged = await check(['--from-db', '--db', db]);
     expect(judged.json.results[0]?.status).toBe('critical');
     expect(judged.code).toBe(3);
