@@ -30,6 +30,7 @@ export const EXPORT_COLUMNS = [
   'miner',
   'run_id',
   'hashrate_hs',
+  'algorithm',
   'temp_chip_max_c',
   'temp_board_max_c',
   'fan_min_rpm',
@@ -77,10 +78,14 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function record(row: ExportRow): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
-  const { host, port, ts, ...rest } = row;
+function record(
+  row: ExportRow,
+  algorithms: Map<number, string | null>,
+): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
+  const { host, port, ts, miner_id, ...rest } = row;
   return {
     ...rest,
+    algorithm: algorithms.get(miner_id) ?? null,
     ts: new Date(ts).toISOString(),
     miner: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
   };
@@ -105,10 +110,11 @@ export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ct
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
     const since = ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
+    const algorithms = history.minerAlgorithms();
     let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
     for (const site of chosen) {
       for (const row of history.iterate(site.id, since)) {
-        const fields = record(row);
+        const fields = record(row, algorithms);
         chunk +=
           opts.format === 'csv'
             ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`

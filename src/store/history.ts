@@ -22,6 +22,7 @@ export interface SeriesRow {
 
 export interface ExportRow {
   ts: number;
+  miner_id: number;
   site: string;
   host: string;
   port: number;
@@ -46,7 +47,7 @@ export const SERIES_SQL = `SELECT ts, hashrate_hs, temp_chip_max_c, temp_board_m
 
 // Ordered by the (site_id, ts) index so rows stream out without a sort of the whole range. CROSS
 // JOIN pins history as the outer loop whatever the statistics say (SQLite honours it as a hint).
-export const EXPORT_SQL = `SELECT h.ts, s.name AS site, m.host, m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c,
+export const EXPORT_SQL = `SELECT h.ts, h.miner_id, s.name AS site, m.host, m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c,
     h.temp_board_max_c, h.fan_min_rpm, h.boards_ok, h.boards_total, h.chips, h.chips_expected, h.power_w,
     h.accepted, h.rejected, h.error_kind, h.thermal_status
   FROM telemetry_history h CROSS JOIN miners m ON m.id = h.miner_id CROSS JOIN sites s ON s.id = h.site_id
@@ -66,6 +67,9 @@ export function historyStatements(db: Db) {
     'SELECT min(ts) AS ts FROM telemetry_history WHERE miner_id = ?',
   );
   const exportRows = db.prepare<[number, number], ExportRow>(EXPORT_SQL);
+  const algorithms = db.prepare<[], { miner_id: number; algorithm: string | null }>(
+    'SELECT miner_id, algorithm FROM telemetry_live',
+  );
   const nthTs = db.prepare<[number, number, number], { ts: number }>(
     'SELECT ts FROM telemetry_history WHERE site_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
   );
@@ -85,6 +89,13 @@ export function historyStatements(db: Db) {
     /** Rows of one site from `since`, oldest first, one at a time (never the whole range in memory). */
     iterate(siteId: number, since: number): IterableIterator<ExportRow> {
       return exportRows.iterate(siteId, since);
+    },
+    /**
+     * Each miner's mining algorithm as its last good poll read it (history rows do not repeat it:
+     * a miner does not change algorithm), for the export to say which unit its hashrate counts.
+     */
+    minerAlgorithms(): Map<number, string | null> {
+      return new Map(algorithms.all().map((row) => [row.miner_id, row.algorithm]));
     },
     /** The ts of the row `offset` rows into the site's history before `before`, oldest first (null: fewer rows). */
     nthTsBefore(siteId: number, before: number, offset: number): number | null {

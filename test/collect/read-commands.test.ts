@@ -480,14 +480,18 @@ describe('hashctl export', () => {
     );
     const lines = ctx.out().trimEnd().split('\n');
     expect(lines[0]).toBe(
-      'ts,site,miner,run_id,hashrate_hs,temp_chip_max_c,temp_board_max_c,fan_min_rpm,boards_ok,boards_total,chips,chips_expected,power_w,accepted,rejected,error_kind,thermal_status',
+      'ts,site,miner,run_id,hashrate_hs,algorithm,temp_chip_max_c,temp_board_max_c,fan_min_rpm,boards_ok,boards_total,chips,chips_expected,power_w,accepted,rejected,error_kind,thermal_status',
     );
     // Three cycles × four miners.
     expect(lines).toHaveLength(1 + 3 * 4);
     const failed = lines.find((line) => line.includes('127.0.0.1:4004'))!.split(',');
     expect(failed[0]).toBe(new Date(NOW - 3 * 60_000).toISOString());
     expect(failed[4]).toBe('');
-    expect(failed[15]).toBe('refused');
+    expect(failed[16]).toBe('refused');
+    // Each row says which unit its hashrate counts: the miner's algorithm, empty where never read.
+    const answered = lines.find((line) => line.includes('127.0.0.1:4001'))!.split(',');
+    expect(answered[5]).toBe('sha256d');
+    expect(failed[5]).toBe('');
   });
 
   it('waits for a slow reader to drain instead of buffering the whole export', async () => {
