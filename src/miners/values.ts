@@ -111,7 +111,9 @@ export function temp(value: unknown): number | null {
  * the weather at a cold site and the inlet_low limits are judged on it.
  */
 export function ambientTemp(value: unknown): number | null {
-  const n = num(value);
+  // To a hundredth of a degree, finer than any sensor reads: 5e-324 is a 0 (the sentinel), not a
+  // reading to print as '5e-324°C'.
+  const n = round(num(value), 2);
   if (n === null || n === 0 || n < TEMP_MIN_C || n > TEMP_MAX_C) return null;
   return n;
 }

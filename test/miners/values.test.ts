@@ -1,4 +1,4 @@
-// field(): a well-known cgminer key read in whatever case a firmware wrote it.
+// values.ts: well-known keys read in any case, and temperatures read as a sensor can give them.
 import { describe, expect, it } from 'vitest';
 import { field, firstOf, num } from '../../src/miners/values.js';
 
@@ -27,5 +27,17 @@ describe('field', () => {
 
   it('serves firstOf in any case', () => {
     expect(firstOf({ 'ghs av': '12.5' }, ['GHS 5s', 'GHS av'], num)).toBe(12.5);
+  });
+});
+
+describe('temp', () => {
+  it('reads to a hundredth of a degree: a denormal is the 0 sentinel, not a reading', async () => {
+    const { temp, ambientTemp } = await import('../../src/miners/values.js');
+    expect(temp(5e-324)).toBeNull();
+    expect(temp(-0.001)).toBeNull();
+    expect(ambientTemp('0.004')).toBeNull();
+    expect(temp(65.375)).toBe(65.38);
+    expect(temp('71.5')).toBe(71.5);
+    expect(ambientTemp(-1)).toBe(-1);
   });
 });
