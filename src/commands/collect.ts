@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { ConfigError, EXIT, UsageError } from '../errors.js';
-import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
+import { oneLine, quoted } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
@@ -54,7 +54,7 @@ export async function parseCollectOptions(
   ctx: Context,
 ): Promise<CollectOptions> {
   const { configPath, loadConfig } = await import('../config/index.js');
-  const { resolveDbPath, DEFAULT_SITE } = await import('../store/index.js');
+  const { resolveDbPath, DEFAULT_SITE, siteNameProblem } = await import('../store/index.js');
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
   const config = file === null ? {} : loadConfig(file).config;
   const fromCli = (key: string) => source(key) === 'cli';
@@ -63,15 +63,12 @@ export async function parseCollectOptions(
   if (targets.length === 0)
     throw new UsageError('collect needs --targets SPEC… (or "targets" in the config file)');
   const site = ((raw.site as string | undefined) ?? config.site ?? DEFAULT_SITE).normalize('NFC');
-  if (site.trim() === '') throw new UsageError('invalid --site: empty');
-  if (site.length > 200)
-    throw new UsageError(`invalid --site '${quoted(site.slice(0, 40))}…': longer than 200 characters`);
-  // A site id is printed in tables, notes and exports, and stored for good: no control or
-  // invisible characters in it (they would be shown escaped everywhere, or not at all in a file).
-  if (terminalSafe(site, true) !== site || /[\t\n]/.test(site))
-    throw new UsageError(
-      `invalid --site '${quoted(site)}': control and invisible characters cannot name a site`,
-    );
+  const siteProblem = siteNameProblem(site);
+  if (siteProblem === 'empty') throw new UsageError('invalid --site: empty');
+  if (siteProblem !== null) {
+    const shown = site.length > 40 ? `${quoted(site.slice(0, 40))}…` : quoted(site);
+    throw new UsageError(`invalid --site '${shown}': ${siteProblem}`);
+  }
 
   let intervalMs: number | null;
   if (raw.once === true && raw.interval !== undefined)

@@ -2,7 +2,7 @@
 // flags override it. Durations take the CLI's form ("60s", "30d") or a number of seconds.
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { terminalSafe } from '../output/terminal.js';
+import { siteNameProblem } from '../store/sites.js';
 import { parseSpecEntry } from '../targets/parse.js';
 import { thermalConfigSchema } from '../thermal/config.js';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
@@ -57,12 +57,9 @@ export const configSchema = z
     // As collect checks --site, here so that the error names the file, the line and the key.
     site: z
       .string()
-      .min(1)
-      .max(200)
       .superRefine((site, ctx) => {
-        if (site.trim() === '') ctx.addIssue({ code: 'custom', message: 'empty' });
-        else if (terminalSafe(site.normalize('NFC'), true) !== site.normalize('NFC') || /[\t\n]/.test(site))
-          ctx.addIssue({ code: 'custom', message: 'control and invisible characters cannot name a site' });
+        const problem = siteNameProblem(site.normalize('NFC'));
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
       })
       .optional(),
     interval: duration({ min: [1000, '1s'], max: [MAX_TIMER_MS, '24d'] }).optional(),

@@ -30,7 +30,7 @@ export {
 export { liveStatements, type LiveRow } from './live.js';
 export { historyStatements, type ExportRow, type SeriesRow } from './history.js';
 export { minerStatements, type MinerRow } from './miners.js';
-export { siteStatements, DEFAULT_SITE, type SiteRow } from './sites.js';
+export { siteStatements, DEFAULT_SITE, siteNameProblem, type SiteRow } from './sites.js';
 export { runStatements, type RunRow } from './runs.js';
 export { metaStatements } from './meta.js';
 export { compactMetrics, type CompactMetrics } from './metrics.js';

@@ -1,7 +1,25 @@
 // sites: one row per farm site; collect writes into the site named by --site ("default" otherwise).
+import { terminalSafe } from '../output/terminal.js';
 import type { Db } from './types.js';
 
 export const DEFAULT_SITE = 'default';
+
+/** Longest site id: one a person types, printed in every table. */
+export const MAX_SITE_CHARS = 200;
+
+/**
+ * Why `site` (NFC-normalized by the caller) cannot name a site, or null. A site id is printed in
+ * tables, notes and exports, and stored for good: no control or invisible characters in it (they
+ * would be shown escaped everywhere, or not at all in a file). Shared by --site and the config's
+ * "site", so both refuse the same names.
+ */
+export function siteNameProblem(site: string): string | null {
+  if (site.trim() === '') return 'empty';
+  if (site.length > MAX_SITE_CHARS) return `longer than ${MAX_SITE_CHARS} characters`;
+  if (terminalSafe(site, true) !== site || /[\t\n]/.test(site))
+    return 'control and invisible characters cannot name a site';
+  return null;
+}
 
 export interface SiteRow {
   id: number;
