@@ -47,7 +47,7 @@ async function interruptedAudit(format: string): Promise<{ code: number; report:
     ctx,
   );
   // Bounded: the healthy miner's last read, then a moment for its audit to be collected.
-  for (let i = 0; i < 400 && !healthy.received.some((key) => key.startsWith('check')); i++)
+  for (let i = 0; i < 400 && !healthy.received.some((request) => request.command === 'check'); i++)
     await new Promise((resolve) => setTimeout(resolve, 25));
   await new Promise((resolve) => setTimeout(resolve, 200));
   controller.abort();

@@ -94,7 +94,17 @@ export function answer(
   }
 }
 
-export async function startFakeMiner(options: FakeMinerOptions): Promise<FakeMiner> {
+/** What a served miner does with one request: reply with these bytes, never answer, or close. */
+export type Reply = string | 'hang' | 'close';
+
+/**
+ * A loopback server that reads one JSON request per connection (`command` or Whatsminer's `cmd`),
+ * records it, and does what `respond` says. The fakes of the audit tests share it.
+ */
+export async function serveRequests(
+  host: string,
+  respond: (command: string, parameter: string | null) => Reply,
+): Promise<FakeMiner> {
   const received: ReceivedRequest[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -118,15 +128,18 @@ export async function startFakeMiner(options: FakeMinerOptions): Promise<FakeMin
             : '';
       const parameter = request.parameter === undefined ? null : String(request.parameter);
       received.push({ command, parameter });
-      socket.end(`${JSON.stringify(answer(options, command, parameter))}\0`);
+      const reply = respond(command, parameter);
+      if (reply === 'hang') return;
+      if (reply === 'close') socket.end();
+      else socket.end(reply);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    host: '127.0.0.1',
+    host,
     port,
-    target: `127.0.0.1:${port}`,
+    target: `${host}:${port}`,
     received,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -134,4 +147,11 @@ export async function startFakeMiner(options: FakeMinerOptions): Promise<FakeMin
         server.close(() => resolve());
       }),
   };
+}
+
+export function startFakeMiner(options: FakeMinerOptions): Promise<FakeMiner> {
+  return serveRequests(
+    '127.0.0.1',
+    (command, parameter) => `${JSON.stringify(answer(options, command, parameter))}\0`,
+  );
 }

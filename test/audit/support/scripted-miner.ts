@@ -1,14 +1,10 @@
 // A CGMiner-API miner on 127.0.91.0/24 whose every answer a test scripts: a reply body, raw bytes,
 // a hang (never answers) or a close with zero bytes. For replies the other fakes never send.
-import net from 'node:net';
+import { type FakeMiner, serveRequests } from './fake-miner.js';
 
 export type Scripted = Record<string, unknown> | { raw: string } | 'hang' | 'close';
 
-export interface ScriptedMiner {
-  target: string;
-  received: string[];
-  stop(): Promise<void>;
-}
+export type ScriptedMiner = FakeMiner;
 
 const status = (letter: string, code: number, msg: string) => [
   { STATUS: letter, When: 1_700_000_000, Code: code, Msg: msg, Description: 'cgminer 4.11.1' },
@@ -49,48 +45,14 @@ export function cgminerAnswer(command: string): Record<string, unknown> {
   }
 }
 
-export async function startScriptedMiner(
+export function startScriptedMiner(
   script: Record<string, Scripted>,
   host = '127.0.91.10',
 ): Promise<ScriptedMiner> {
-  const received: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let text = '';
-    socket.on('data', (chunk) => {
-      text += chunk.toString('utf8');
-      let request: { command?: unknown; parameter?: unknown };
-      try {
-        request = JSON.parse(text.replace(/\0$/, ''));
-      } catch {
-        return;
-      }
-      const command = String(request.command ?? '');
-      const key = request.parameter === undefined ? command : `${command}|${String(request.parameter)}`;
-      received.push(key);
-      const answer = script[key] ?? script[command] ?? cgminerAnswer(command);
-      if (answer === 'hang') return;
-      if (answer === 'close') {
-        socket.end();
-        return;
-      }
-      socket.end(
-        'raw' in answer && typeof answer.raw === 'string' ? answer.raw : `${JSON.stringify(answer)}\0`,
-      );
-    });
+  return serveRequests(host, (command, parameter) => {
+    const key = parameter === null ? command : `${command}|${parameter}`;
+    const answer = script[key] ?? script[command] ?? cgminerAnswer(command);
+    if (answer === 'hang' || answer === 'close') return answer;
+    return 'raw' in answer && typeof answer.raw === 'string' ? answer.raw : `${JSON.stringify(answer)}\0`;
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    target: `${host}:${port}`,
-    received,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
