@@ -12,7 +12,7 @@
 //    while the cycle runs (and again after each deoptimization), which rounds in one warm process
 //    hide. Reports the whole process's CPU (compiler threads included) for the cycle alone.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -317,12 +317,14 @@ async function main(): Promise<void> {
     }
     if (session && heapDir) {
       const { profile } = await session.post('HeapProfiler.stopSampling');
+      mkdirSync(heapDir, { recursive: true });
       const file = join(heapDir, `cpu-replay-${Date.now()}.heapprofile`);
       writeFileSync(file, JSON.stringify(profile));
       process.stderr.write(`allocations of the last round: ${file}\n`);
       session.disconnect();
     } else if (session) {
       const { profile } = await session.post('Profiler.stop');
+      mkdirSync(profileDir, { recursive: true });
       const file = join(profileDir, `cpu-replay-${Date.now()}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       process.stderr.write(`profile of the last round: ${file}\n`);
