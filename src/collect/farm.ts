@@ -93,6 +93,8 @@ export interface FarmSummary {
   power_w: number | null;
   hottest: { miner: string; temp_c: number }[];
   below_nominal: string[];
+  /** Online miners answering with a zero hashrate (not paused by hashctl), nominal known or not. */
+  not_hashing: string[];
   missing_chips: string[];
   /** Online miners at critical and at warn, by thermal status. */
   thermal_critical: string[];
@@ -144,6 +146,9 @@ export function describeMiner(
   } else {
     if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
       problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
+    // Answering and hashing nothing, with no nominal to compare (a model hashctl has no figure for,
+    // a cgminer with no devices): no ratio would ever flag it.
+    else if (ratio === null && state !== 'offline' && row.hashrate_hs === 0) problems.push('not hashing');
     if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
       problems.push(`chips ${row.chips}/${row.chips_expected}`);
     }
@@ -237,6 +242,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
         (m) => m.paused_by === null && m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO,
       )
       .map((m) => m.miner),
+    not_hashing: online.filter((m) => m.paused_by === null && m.hashrate_hs === 0).map((m) => m.miner),
     missing_chips: online
       .filter(
         (m) =>

@@ -126,10 +126,10 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
         `${summary.power_w ? `, ${(summary.power_w / 1000).toFixed(1)} kW` : ''}\n`,
     );
     if (hot) ctx.stdout.write(`hottest: ${hot}\n`);
+    const list = (miners: string[]) => `${miners.slice(0, 5).join(', ')}${miners.length > 5 ? ', …' : ''}`;
     const critical = summary.thermal_critical;
     const warn = summary.thermal_warn;
     if (critical.length > 0 || warn.length > 0) {
-      const list = (miners: string[]) => `${miners.slice(0, 5).join(', ')}${miners.length > 5 ? ', …' : ''}`;
       ctx.stdout.write(
         `thermal: ${critical.length > 0 ? paint.red(`${critical.length} critical`) : '0 critical'}` +
           `${critical.length > 0 ? ` (${list(critical)})` : ''}, ` +
@@ -139,13 +139,14 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     }
     if (summary.below_nominal.length > 0) {
       ctx.stdout.write(
-        `below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${summary.below_nominal.slice(0, 5).join(', ')}${summary.below_nominal.length > 5 ? ', …' : ''})\n`,
+        `below ${Math.round(BELOW_NOMINAL_RATIO * 100)}% of nominal: ${summary.below_nominal.length} (${list(summary.below_nominal)})\n`,
       );
     }
+    if (summary.not_hashing.length > 0) {
+      ctx.stdout.write(`not hashing: ${summary.not_hashing.length} (${list(summary.not_hashing)})\n`);
+    }
     if (summary.missing_chips.length > 0) {
-      ctx.stdout.write(
-        `missing chips: ${summary.missing_chips.length} (${summary.missing_chips.slice(0, 5).join(', ')}${summary.missing_chips.length > 5 ? ', …' : ''})\n`,
-      );
+      ctx.stdout.write(`missing chips: ${summary.missing_chips.length} (${list(summary.missing_chips)})\n`);
     }
   }
   const head = [

@@ -221,6 +221,48 @@ describe('hashctl live', () => {
     expect(out.summary.below_nominal).not.toContain('127.0.0.1:4001');
   });
 
+  it('flags an answering miner that hashes nothing, even with no nominal to compare', async () => {
+    const store = openStore(dbPath);
+    try {
+      const t = NOW - 30_000;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 100,
+        outcomes: [
+          // A plain cgminer with no devices: answers, 0 H/s, no model, so no nominal.
+          okOutcome(4001, {
+            make: 'unknown',
+            model: null,
+            hashrate: { current_hs: 0, average_hs: 0, nominal_hs: null },
+          }),
+        ],
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    await runLive(
+      await parseLiveOptions({ db: dbPath, site: 'north', problems: true }, ctx),
+      globalsFor(ctx, true),
+      ctx,
+    );
+    const out = JSON.parse(ctx.out());
+    const idle = out.miners.find((m: { port: number }) => m.port === 4001);
+    expect(idle).toMatchObject({ state: 'online', hashrate_hs: 0, hashrate_ratio: null });
+    expect(idle.problems).toContain('not hashing');
+    expect(out.summary.not_hashing).toEqual(['127.0.0.1:4001']);
+    // On a terminal, the summary above the table counts it.
+    let shown = '';
+    const tty = memoryContext({
+      now: () => NOW,
+      env: {},
+      stdout: { write: (s) => ((shown += s), true), isTTY: true },
+    });
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
+    expect(shown).toContain('not hashing: 1 (127.0.0.1:4001)');
+  });
+
   it('adds a SITE column when the miners shown come from several sites', async () => {
     const ctx = context();
     await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, false), ctx);
