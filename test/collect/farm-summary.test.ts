@@ -91,12 +91,16 @@ describe('problems', () => {
     ...over,
   });
 
-  it('a miner hashing with every chip and board sensor dead is a problem; one that is idle is not', () => {
+  it('a miner hashing with every chip and board sensor dead is a problem; one that is idle is not hashing', () => {
     const dead = { temp_chip_max_c: null, temp_board_max_c: null };
     expect(describeMiner(row(dead), 2000, 600_000).problems).toEqual(['no temperature reading']);
     expect(describeMiner(row({}), 2000, 600_000).problems).toEqual([]);
+    // Idle, its cold sensors are no news; that it hashes nothing is, nominal known or not.
     expect(describeMiner(row({ ...dead, hashrate_hs: 0, nominal_hs: null }), 2000, 600_000).problems).toEqual(
-      [],
+      ['not hashing'],
     );
+    expect(describeMiner(row({ ...dead, hashrate_hs: 0 }), 2000, 600_000).problems).toEqual([
+      'hashrate 0% of nominal',
+    ]);
   });
 });
