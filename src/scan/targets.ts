@@ -1,7 +1,7 @@
 // The endpoints of a scan: every spec of the targets grammar on every port of `--port 4028,4029`,
 // as one lazy, deduplicated TargetSet (a /8 stays a pair of numbers per port).
 import { errorMessage, UsageError } from '../errors.js';
-import { readTargetFile, readTargetStream } from '../targets/index.js';
+import { appendEntries, readTargetFile, readTargetStream } from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
 import { TargetSet } from '../targets/set.js';
 
@@ -68,7 +68,7 @@ export async function buildScanTargets(
   for (const source of sources) {
     for (const port of ports) {
       if (source.content === null) entries.push(parseSpecEntry(source.spec, port));
-      else entries.push(...parseTargetFile(source.content, source.name, port));
+      else appendEntries(entries, parseTargetFile(source.content, source.name, port));
     }
   }
   return new TargetSet(entries);

@@ -64,6 +64,14 @@ export async function readTargetStream(stream: AsyncIterable<string | Uint8Array
 }
 
 /**
+ * Appends a file's entries one by one: `push(...entries)` passes each as an argument, and a farm's
+ * inventory of 150,000 lines or more overflows the call stack ("Maximum call stack size exceeded").
+ */
+export function appendEntries(entries: TargetEntry[], more: readonly TargetEntry[]): void {
+  for (const entry of more) entries.push(entry);
+}
+
+/**
  * Parses target specs (hashctl.md §2). Throws UsageError naming the first bad spec (or file line)
  * before anything is contacted. The result expands lazily and yields each target once.
  */
@@ -81,12 +89,15 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       } catch (error) {
         throw new UsageError(`cannot read target file '${path}': ${errorMessage(error)}`, { cause: error });
       }
-      entries.push(...parseTargetFile(content, path, options.defaultPort));
+      appendEntries(entries, parseTargetFile(content, path, options.defaultPort));
     } else if (spec === '-') {
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      entries.push(...parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort));
+      appendEntries(
+        entries,
+        parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort),
+      );
     } else {
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }

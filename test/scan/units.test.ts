@@ -56,6 +56,13 @@ describe('buildScanTargets', () => {
     ]);
   });
 
+  it('reads a target file of 200,000 lines on two ports', async () => {
+    const lines = Array.from({ length: 200_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const readFile = async () => lines.join('\n');
+    const targets = await buildScanTargets(['@farm.txt'], [4028, 4029], { readFile });
+    expect(targets.count).toBe(400_000);
+  });
+
   it('names the bad spec before anything is sent', async () => {
     await expect(buildScanTargets(['10.0.0.0/33'], [4028])).rejects.toThrow(/10\.0\.0\.0\/33/);
     await expect(buildScanTargets([], [4028])).rejects.toThrow(UsageError);

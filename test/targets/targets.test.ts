@@ -164,6 +164,14 @@ describe('parseTargetSpecs', () => {
     expect(set.singleHost).toBe(false);
   });
 
+  it('reads a farm inventory of 200,000 lines, from a file or standard input', async () => {
+    // Not spread into push(): that many arguments overflowed the call stack (an internal error).
+    const lines = Array.from({ length: 200_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const text = `${lines.join('\n')}\n`;
+    expect((await parse(['@farm.txt'], { 'farm.txt': text })).count).toBe(200_000);
+    expect((await parse(['-'], {}, text)).count).toBe(200_000);
+  });
+
   it('reads JSON inventories, keeping only miners when outcomes are given', async () => {
     const files = {
       'list.json': '["10.0.0.1:4028", {"host":"10.0.0.2","port":4029}, {"host":"::1"}]',
