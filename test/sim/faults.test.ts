@@ -107,6 +107,9 @@ describe('faults', () => {
     expect(() => parseAddresses('10.0.0.0/24')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseAddresses('127.0.1.0/30')).toEqual(['127.0.1.0', '127.0.1.1', '127.0.1.2', '127.0.1.3']);
     expect(parseAddresses('127.0.2.10-12')).toEqual(['127.0.2.10', '127.0.2.11', '127.0.2.12']);
+    // A last octet past 255 is a typo, not a range running on into the next /24 (127.0.3.44).
+    expect(() => parseAddresses('127.0.2.10-300')).toThrow(/invalid --addresses entry '127\.0\.2\.10-300'/);
+    expect(() => parseAddresses('127.0.2.10-5')).toThrow(/ends before it starts/);
   });
 });
 
