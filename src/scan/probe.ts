@@ -9,7 +9,7 @@
 import { type LookupFunction, Socket } from 'node:net';
 import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
-import { decodeUnfinished, isForeignBanner } from '../cgminer/decode.js';
+import { decodeUnfinished } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
@@ -195,7 +195,7 @@ function onError(this: ProbeSocket, error: NodeJS.ErrnoException): void {
   // A whole reply and then a reset (firmware that closes with RST instead of FIN): the reply is
   // the answer, as the client takes it (decodeUnfinished), so probe and scan agree on the miner.
   const bytes = kind === 'reset' ? this.reader?.bytes() : undefined;
-  if (bytes !== undefined && bytes.length > 0 && isWhole(bytes)) this.succeed(bytes);
+  if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) this.succeed(bytes);
   else this.fail(kind, 'socket', error);
 }
 
@@ -203,10 +203,13 @@ function onClose(this: ProbeSocket): void {
   this.fail(this.connected ? 'reset' : 'unreachable', 'closed', null);
 }
 
-/** Whether bytes that never ended already hold a whole reply (decodeUnfinished's rule). */
-function isWhole(bytes: Uint8Array): boolean {
-  const reply = decodeUnfinished(bytes, 'version');
-  return reply !== null && !(reply instanceof Error);
+/**
+ * Whether bytes that never ended already say what the peer is (decodeUnfinished's rule, as the
+ * client applies it): a whole reply, or a peer that is no CGMiner API (a banner waiting for us, our
+ * request echoed back, a finished line of text). Handed on as the reply, the decoder then says which.
+ */
+function hasVerdict(bytes: Uint8Array): boolean {
+  return decodeUnfinished(bytes, 'version') !== null;
 }
 
 export class Prober {
@@ -233,12 +236,11 @@ export class Prober {
     this.replyDeadlines = new DeadlineQueue<ProbeSocket>(
       replyTimeoutMs,
       (probe) => {
-        // A banner (SSH, SMTP) waits for us forever: what it sent is the answer, decoded as such.
-        // So is a whole reply that never ended (no NUL, no close): the client accepts it at its
-        // deadline too, and probe and scan must not disagree about one miner.
+        // A banner (SSH, SMTP) or an echo server waits for us forever: what it sent is the answer,
+        // decoded as such. So is a whole reply that never ended (no NUL, no close): the client
+        // decides the same at its deadline, and probe and scan must not disagree about one peer.
         const bytes = probe.reader?.bytes();
-        if (bytes !== undefined && bytes.length > 0 && (isForeignBanner(bytes) || isWhole(bytes)))
-          probe.succeed(bytes);
+        if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) probe.succeed(bytes);
         else probe.fail('timeout', 'reply_timeout', null, replyTimeoutMs);
       },
       clock,

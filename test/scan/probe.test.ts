@@ -221,6 +221,29 @@ describe('Prober', () => {
     }
   });
 
+  it('hands on bytes that show a peer is no miner API at the deadline or a reset, as the client does', async () => {
+    // An echo service that keeps the connection open, telnet option negotiation, a line then RST:
+    // each sent what it is. A timeout or reset here said "no reply", where probe says `protocol`.
+    const echo = await startFakeMiner({
+      kind: 'reply',
+      bytes: '{"command":"version"}',
+      nul: false,
+      close: false,
+    });
+    const telnet = await startFakeMiner({ kind: 'greet', bytes: Buffer.from([255, 253, 24, 255, 253, 32]) });
+    const line = await startFakeMiner({ kind: 'rst', bytes: 'access denied\r\n' });
+    try {
+      const prober = new Prober(options);
+      const got = await Promise.all([echo, telnet, line].map((server) => probe(prober, server.port)));
+      for (const { error, text } of got) {
+        expect(error).toBeNull();
+        expect(text).not.toBe('');
+      }
+    } finally {
+      await Promise.all([echo.close(), telnet.close(), line.close()]);
+    }
+  });
+
   it('cuts endless replies at their share of the budget of all replies in flight', async () => {
     const endless = await Promise.all([1, 2, 3, 4].map(() => startFakeMiner({ kind: 'endless' })));
     const slow = await startFakeMiner({ kind: 'trickle', bytes: VERSION_REPLY, chunkSize: 8, delayMs: 5 });
