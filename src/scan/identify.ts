@@ -519,10 +519,14 @@ export class Identifier {
   private reason(error: MinerError | ProbeFailure): string {
     const { connectTimeoutMs, replyTimeoutMs } = this.options;
     switch (error.kind) {
-      case 'timeout':
-        return error.requestSent
-          ? `connected, but no reply within ${replyTimeoutMs}ms`
-          : `no answer to connect within ${connectTimeoutMs}ms`;
+      case 'timeout': {
+        if (!error.requestSent) return `no answer to connect within ${connectTimeoutMs}ms`;
+        // Bytes came, but not a whole reply: "no reply" would send the user looking for a dead port.
+        const received = error instanceof ProbeFailure ? error.received : 0;
+        return received > 0
+          ? `connected, but the reply was incomplete after ${replyTimeoutMs}ms (${received} bytes)`
+          : `connected, but no reply within ${replyTimeoutMs}ms`;
+      }
       case 'refused':
         return 'connection refused';
       case 'empty_reply':

@@ -58,7 +58,8 @@ export class ProbeFailure {
     /** The socket error (`socket`, `invalid`), or the milliseconds or bytes the message names. */
     readonly cause: NodeJS.ErrnoException | null,
     private readonly figure = 0,
-    private readonly received = 0,
+    /** Bytes the peer had sent when the probe failed (part of a reply, a trickle). */
+    readonly received = 0,
   ) {}
 
   /** The errno code behind the failure (ECONNREFUSED, EMFILE…), if a socket error caused it. */

@@ -350,6 +350,29 @@ describe('Identifier', () => {
     }
   });
 
+  it('says a reply was incomplete, with its bytes, where part of one came before the deadline', async () => {
+    const half = await startFakeMiner({
+      kind: 'reply',
+      bytes: VERSION_REPLY.slice(0, 60),
+      nul: false,
+      close: false,
+    });
+    const silent = await startService('silent');
+    try {
+      const identifier = oneAtATime();
+      const [cut, quiet] = await Promise.all(
+        [half.port, silent.port].map((port) =>
+          identifier.identify({ host: '127.0.0.1', port, key: `127.0.0.1:${port}` }),
+        ),
+      );
+      expect(cut).toMatchObject({ outcome: 'open', kind: 'timeout' });
+      expect(cut?.reason).toBe('connected, but the reply was incomplete after 1000ms (60 bytes)');
+      expect(quiet?.reason).toBe('connected, but no reply within 1000ms');
+    } finally {
+      await Promise.all([half.close(), silent.close()]);
+    }
+  });
+
   it('ends an endpoint whose identification throws as a failure, not an uncaught exception', async () => {
     const server = createServer((socket) => {
       socket.on('error', () => {});
