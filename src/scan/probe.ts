@@ -9,7 +9,7 @@
 import { type LookupFunction, Socket } from 'node:net';
 import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
-import { decodeUnfinished } from '../cgminer/decode.js';
+import { decodeUnfinished, isForeignBanner } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
@@ -181,6 +181,8 @@ function onData(this: ProbeSocket, chunk: Buffer): void {
   }
   const state = this.reader.push(chunk);
   if (state === 'complete') this.succeed(this.reader.bytes());
+  else if (state === 'reading' && this.reader.length === chunk.length && isBannerLine(chunk))
+    this.succeed(this.reader.bytes());
   else if (state === 'too_large') this.fail('too_large', 'too_large', null, maxBytes);
   // Settled either way: what a failure report keeps must not keep the bytes too.
   if (state !== 'reading') this.reader.clear();
@@ -202,6 +204,16 @@ function onError(this: ProbeSocket, error: NodeJS.ErrnoException): void {
 
 function onClose(this: ProbeSocket): void {
   this.fail(this.connected ? 'reset' : 'unreachable', 'closed', null);
+}
+
+/**
+ * Whether a first chunk is a whole line of another service's banner (SSH, SMTP, FTP, Redis): such a
+ * peer has said what it is and waits for us forever, so the verdict need not wait for --reply-timeout.
+ * A miner's reply starts with `{` or `STATUS=`, and none holds a line break before its end: the
+ * banner test runs only for a chunk that could be one.
+ */
+function isBannerLine(chunk: Buffer): boolean {
+  return chunk[0] !== 0x7b && chunk.includes(0x0a) && isForeignBanner(chunk);
 }
 
 /**

@@ -244,6 +244,20 @@ describe('Prober', () => {
     }
   });
 
+  it('takes a banner line (SSH) as the answer when it comes, not at the reply deadline', async () => {
+    const ssh = await startService('ssh');
+    try {
+      // A deadline far past the test's own timeout: the banner must settle the probe by itself.
+      const prober = new Prober({ ...options, replyTimeoutMs: 600_000 });
+      const { error, text } = await probe(prober, ssh.port);
+      expect(error).toBeNull();
+      expect(text).toMatch(/^SSH-2\.0-/);
+      expect(prober.inFlight).toBe(0);
+    } finally {
+      await ssh.close();
+    }
+  });
+
   it('cuts endless replies at their share of the budget of all replies in flight', async () => {
     const endless = await Promise.all([1, 2, 3, 4].map(() => startFakeMiner({ kind: 'endless' })));
     const slow = await startFakeMiner({ kind: 'trickle', bytes: VERSION_REPLY, chunkSize: 8, delayMs: 5 });
