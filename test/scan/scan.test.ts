@@ -364,13 +364,14 @@ describe('hashctl scan', () => {
   });
 
   it('on Ctrl-C ends the exchanges in flight at once: what answered is kept, the rest not checked', async () => {
-    const targets = await buildScanTargets(['127.0.0.1'], [miners[0]!.port, silent.port, ssh.port]);
+    // (An SSH banner is no longer in flight here: its first line is the answer, at once.)
+    const targets = await buildScanTargets(['127.0.0.1'], [miners[0]!.port, silent.port]);
     const controller = new AbortController();
     const started = Date.now();
     const report = await scan(
       targets,
       {
-        ports: [miners[0]!.port, silent.port, ssh.port],
+        ports: [miners[0]!.port, silent.port],
         connectTimeoutMs: 1000,
         replyTimeoutMs: 60_000,
         maxBytes: 1 << 20,
