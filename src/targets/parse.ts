@@ -108,6 +108,11 @@ const RANGE = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})-(\d{1,3}(?:\.\d{1,3}\.\d{1,
  */
 export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
   const text = spec.trim();
+  // Pasted from a browser's address bar: `http://10.0.0.5/` is not "an invalid CIDR network".
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    bad(spec, "a URL, not a target: give the miner as HOST or HOST:PORT, without 'scheme://'");
+  // `"$MINERS"` quoted in a script: several targets in one argument.
+  if (/\s/.test(text)) bad(spec, 'several targets in one argument: give each as its own argument');
   const cidr = CIDR.exec(text);
   if (cidr) {
     const base = parseIpv4(cidr[1] as string);
