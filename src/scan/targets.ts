@@ -1,7 +1,7 @@
 // The endpoints of a scan: every spec of the targets grammar on every port of `--port 4028,4029`,
 // as one lazy, deduplicated TargetSet (a /8 stays a pair of numbers per port).
-import { errorMessage, UsageError } from '../errors.js';
-import { appendEntries, readTargetFile, readTargetStream } from '../targets/index.js';
+import { UsageError } from '../errors.js';
+import { appendEntries, readTargetFile, readTargetStream, targetFileError } from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
 import { TargetSet } from '../targets/set.js';
 
@@ -53,7 +53,7 @@ export async function buildScanTargets(
       try {
         sources.push({ spec, content: await readFile(path), name: path });
       } catch (error) {
-        throw new UsageError(`cannot read target file '${path}': ${errorMessage(error)}`, { cause: error });
+        throw targetFileError(path, error);
       }
     } else if (spec === '-') {
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");

@@ -44,6 +44,20 @@ export async function readTargetFile(path: string): Promise<string> {
   }
 }
 
+/**
+ * Why an @FILE could not be read, as a usage error. `@-` is curl's way to say standard input; here
+ * that is `-` alone, which the line says rather than only "no such file '-'".
+ */
+export function targetFileError(path: string, error: unknown): UsageError {
+  const stdinHint =
+    path === '-' && (error as NodeJS.ErrnoException | null)?.code === 'ENOENT'
+      ? "; to read targets from standard input, give '-' without '@'"
+      : '';
+  return new UsageError(`cannot read target file '${path}': ${errorMessage(error)}${stdinHint}`, {
+    cause: error,
+  });
+}
+
 /** Refuses a run past `max` targets before any traffic, pointing at the way to find miners first. */
 export function assertTargetCount(targets: TargetSet, max: number, advice: string): void {
   if (targets.count > max)
@@ -87,7 +101,7 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       try {
         content = await readFile(path);
       } catch (error) {
-        throw new UsageError(`cannot read target file '${path}': ${errorMessage(error)}`, { cause: error });
+        throw targetFileError(path, error);
       }
       appendEntries(entries, parseTargetFile(content, path, options.defaultPort));
     } else if (spec === '-') {

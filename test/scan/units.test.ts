@@ -67,6 +67,7 @@ describe('buildScanTargets', () => {
     await expect(buildScanTargets(['10.0.0.0/33'], [4028])).rejects.toThrow(/10\.0\.0\.0\/33/);
     await expect(buildScanTargets([], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@'], [4028])).rejects.toThrow(UsageError);
+    await expect(buildScanTargets(['@-'], [4028])).rejects.toThrow(/give '-' without '@'/);
   });
 
   it('counts a /8 on two ports without expanding it', async () => {

@@ -219,6 +219,10 @@ describe('parseTargetSpecs', () => {
       'entry 1',
     );
     expect(await usage(['-'])).toContain('standard input');
+    // `@-` (curl's habit) read from the file system: no file '-', and the line says what works.
+    const stdinTypo = await parseTargetSpecs(['@-'], { defaultPort: 4028 }).catch((e: unknown) => e);
+    expect(stdinTypo).toBeInstanceOf(UsageError);
+    expect((stdinTypo as Error).message).toMatch(/'-': ENOENT.*give '-' without '@'$/);
     // What people paste or quote: said as what it is, not as a bad CIDR or host name.
     expect(await usage(['http://10.0.0.5/'])).toMatch(/'http:\/\/10\.0\.0\.5\/': a URL, not a target/);
     expect(await usage(['10.0.0.1 10.0.0.2'])).toMatch(/several targets in one argument/);
