@@ -170,6 +170,31 @@ describe('hashctl scan', () => {
     expect(quiet.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
   });
 
+  it('scans a host name and the address it resolves to once, and counts one miner', async () => {
+    const first = miners[0] as Miner;
+    const lookup = ((
+      _hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as import('node:net').LookupFunction;
+    const ctx = memoryContext({ lookup });
+    // The name inside the range scanned with it: two connections to one miner, "2 miners", before.
+    const code = await runCli(
+      ['scan', 'rig-ok.lan', '127.0.0.0/30', 'rig-alias.lan', '--port', String(first.port), '--json'],
+      ctx,
+    );
+    expect(code).toBe(0);
+    const { results, summary } = JSON.parse(ctx.out()) as { results: ScanResult[]; summary: ScanSummary };
+    expect(results.map((r) => [r.target, r.outcome])).toEqual([[`127.0.0.1:${first.port}`, 'miner']]);
+    expect(summary).toMatchObject({ targets: 4, checked: 4, miners: 1 });
+    expect(ctx.err()).toContain(
+      `rig-ok.lan:${first.port} is the miner 127.0.0.1:${first.port} already names: scanned once (and 1 more target like it)`,
+    );
+  });
+
   it('calls a port that accepts and resets at once open (kind reset), every time', async () => {
     const { createServer } = await import('node:net');
     const server = createServer((socket) => socket.resetAndDestroy());
