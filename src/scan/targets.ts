@@ -2,7 +2,13 @@
 // as one lazy, deduplicated TargetSet (a /8 stays a pair of numbers per port).
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
-import { appendEntries, readTargetFile, readTargetStream, targetFileError } from '../targets/index.js';
+import {
+  appendEntries,
+  emptyStdinError,
+  readTargetFile,
+  readTargetStream,
+  targetFileError,
+} from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
 import type { DistinctTargets, ResolveHost } from '../targets/resolve.js';
 import { TargetSet } from '../targets/set.js';
@@ -70,8 +76,13 @@ export async function buildScanTargets(
   const entries: TargetEntry[] = [];
   for (const source of sources) {
     for (const port of ports) {
-      if (source.content === null) entries.push(parseSpecEntry(source.spec, port));
-      else appendEntries(entries, parseTargetFile(source.content, source.name, port));
+      if (source.content === null) {
+        entries.push(parseSpecEntry(source.spec, port));
+        continue;
+      }
+      const read = parseTargetFile(source.content, source.name, port);
+      if (read.length === 0 && source.spec === '-' && specs.length > 1) throw emptyStdinError(specs);
+      appendEntries(entries, read);
     }
   }
   return new TargetSet(entries);

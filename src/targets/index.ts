@@ -1,7 +1,7 @@
 // Entry point of the targets grammar: every spec validated up front, files and stdin read once.
 import { open } from 'node:fs/promises';
 import { errorMessage, UsageError } from '../errors.js';
-import { parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
+import { parseIpv4, parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
 import { TargetSet } from './set.js';
 
 export { formatIpv4, parseIpv4, parseTarget, type TargetEntry } from './parse.js';
@@ -58,6 +58,20 @@ export function targetFileError(path: string, error: unknown): UsageError {
   });
 }
 
+/**
+ * `-` read no target while other targets were given: `10.0.0.1 - 10.0.0.9` typed for a range (the
+ * rest would be checked and the range silently not), or a pipe that broke upstream.
+ */
+export function emptyStdinError(specs: readonly string[]): UsageError {
+  const at = specs.indexOf('-');
+  const [before, after] = [specs[at - 1], specs[at + 1]];
+  if (before !== undefined && after !== undefined && parseIpv4(before) !== null && parseIpv4(after) !== null)
+    return new UsageError(
+      `'${before} - ${after}': '-' reads targets from standard input, which named none; for a range write ${before}-${after}, without spaces`,
+    );
+  return new UsageError("'-' (standard input) named no target");
+}
+
 /** Refuses a run past `max` targets before any traffic, pointing at the way to find miners first. */
 export function assertTargetCount(targets: TargetSet, max: number, advice: string): void {
   if (targets.count > max)
@@ -108,10 +122,9 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      appendEntries(
-        entries,
-        parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort),
-      );
+      const read = parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort);
+      if (read.length === 0 && specs.length > 1) throw emptyStdinError(specs);
+      appendEntries(entries, read);
     } else {
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }

@@ -1,5 +1,6 @@
 // The pure parts of scan: port lists, target building, what counts as a miner reply, the adaptive
 // gate, the inventory and the progress line.
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decodeReply } from '../../src/cgminer/decode.js';
 import { MinerError, UsageError } from '../../src/errors.js';
@@ -68,6 +69,10 @@ describe('buildScanTargets', () => {
     await expect(buildScanTargets([], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@'], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@-'], [4028])).rejects.toThrow(/give '-' without '@'/);
+    const stdin = Readable.from([Buffer.from('# nothing here\n')]);
+    await expect(buildScanTargets(['10.0.0.1', '-', '10.0.0.9'], [4028], { stdin })).rejects.toThrow(
+      /for a range write 10\.0\.0\.1-10\.0\.0\.9, without spaces/,
+    );
   });
 
   it('counts a /8 on two ports without expanding it', async () => {

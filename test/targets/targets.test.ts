@@ -198,6 +198,18 @@ describe('parseTargetSpecs', () => {
     expect(keys(set)).toEqual(['10.0.0.1:4028', '10.0.0.2:4028']);
   });
 
+  it("refuses a '-' that read no target beside other targets: a range typed with spaces", async () => {
+    // `10.0.0.1 - 10.0.0.9` checked the two ends and silently not the range, exit 0, before.
+    const typo = await parse(['10.0.0.1', '-', '10.0.0.9'], {}, '').catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(UsageError);
+    expect((typo as Error).message).toBe(
+      "'10.0.0.1 - 10.0.0.9': '-' reads targets from standard input, which named none; for a range write 10.0.0.1-10.0.0.9, without spaces",
+    );
+    const broken = await parse(['@farm.txt', '-'], { 'farm.txt': '10.0.0.1\n' }, '').catch((e: unknown) => e);
+    expect((broken as Error).message).toBe("'-' (standard input) named no target");
+    expect((await parse(['10.0.0.1', '-'], {}, '10.0.0.2\n')).count).toBe(2);
+  });
+
   it('knows when the specs were one plain host', async () => {
     expect((await parse(['10.0.0.1'])).singleHost).toBe(true);
     expect((await parse(['10.0.0.1/32'])).singleHost).toBe(false);
