@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import {
   appendEntries,
   emptyStdinError,
+  noTargetsError,
   readTargetFile,
   readTargetStream,
   targetFileError,
@@ -85,6 +86,8 @@ export async function buildScanTargets(
       appendEntries(entries, read);
     }
   }
+  // As probe and collect: a sweep of nothing is no success (exit 0, an empty --out inventory).
+  if (entries.length === 0) throw noTargetsError(specs);
   return new TargetSet(entries);
 }
 

@@ -59,6 +59,14 @@ export function targetFileError(path: string, error: unknown): UsageError {
 }
 
 /**
+ * Specs that named nothing at all. An empty file or stdin is almost always a mistake upstream (an
+ * empty scan inventory, a broken pipe): said, instead of doing nothing successfully.
+ */
+export function noTargetsError(specs: readonly string[]): UsageError {
+  return new UsageError(`no targets: ${specs.join(' ') || '(none given)'} named no miner`);
+}
+
+/**
  * `-` read no target while other targets were given: `10.0.0.1 - 10.0.0.9` typed for a range (the
  * rest would be checked and the range silently not), or a pipe that broke upstream.
  */
@@ -129,10 +137,7 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }
   }
-  // An empty file or stdin is almost always a mistake upstream (an empty scan inventory, a broken
-  // pipe): say so instead of doing nothing successfully.
-  if (entries.length === 0)
-    throw new UsageError(`no targets: ${specs.join(' ') || '(none given)'} named no miner`);
+  if (entries.length === 0) throw noTargetsError(specs);
   const singleHost = specs.length === 1 && !specs[0]?.startsWith('@') && specs[0] !== '-';
   return new TargetSet(entries, singleHost);
 }

@@ -69,6 +69,13 @@ describe('buildScanTargets', () => {
     await expect(buildScanTargets([], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@'], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@-'], [4028])).rejects.toThrow(/give '-' without '@'/);
+    // An emptied target file or a broken pipe: nothing to sweep is exit 2, as probe and collect say.
+    await expect(
+      buildScanTargets(['@subnets.txt'], [4028], { readFile: async () => '# none\n' }),
+    ).rejects.toThrow('no targets: @subnets.txt named no miner');
+    await expect(
+      buildScanTargets(['-'], [4028], { stdin: Readable.from([Buffer.from('')]) }),
+    ).rejects.toThrow('no targets: - named no miner');
     const stdin = Readable.from([Buffer.from('# nothing here\n')]);
     await expect(buildScanTargets(['10.0.0.1', '-', '10.0.0.9'], [4028], { stdin })).rejects.toThrow(
       /for a range write 10\.0\.0\.1-10\.0\.0\.9, without spaces/,
