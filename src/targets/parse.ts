@@ -171,7 +171,8 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
   const json = tryJson(content);
   if (json !== undefined) return parseInventory(json, source, defaultPort);
   const entries: TargetEntry[] = [];
-  const lines = content.split(/\r?\n/);
+  // CRLF (Windows), LF, and a lone CR (a classic-Mac export, some spreadsheet CSVs) all end a line.
+  const lines = content.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).replace(/#.*$/, '').trim();
     if (line === '') continue;

@@ -172,6 +172,15 @@ describe('parseTargetSpecs', () => {
     expect((await parse(['-'], {}, text)).count).toBe(200_000);
   });
 
+  it('reads @FILE lines ended by CRLF, LF or a lone CR, with their line numbers', async () => {
+    const files = {
+      'mac.txt': '10.0.0.1\r10.0.0.2\r# end\r',
+      'mixed.txt': '10.0.0.1\r\n10.0.0.2\r10.0.0.999\n',
+    };
+    expect(keys(await parse(['@mac.txt'], files))).toEqual(['10.0.0.1:4028', '10.0.0.2:4028']);
+    expect(await usage(['@mixed.txt'], files)).toContain('mixed.txt:3');
+  });
+
   it('reads JSON inventories, keeping only miners when outcomes are given', async () => {
     const files = {
       'list.json': '["10.0.0.1:4028", {"host":"10.0.0.2","port":4029}, {"host":"::1"}]',
