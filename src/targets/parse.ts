@@ -178,6 +178,12 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
     if (line === '') continue;
     if (/\s/.test(line))
       throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
+    // A spreadsheet's CSV row (`10.0.0.1,4028`, `10.0.0.1,rack A`): "separate them by spaces", the
+    // command line's advice, is refused in a file too.
+    if (line.includes(','))
+      throw new UsageError(
+        `${source}:${i + 1}: one target per line (HOST or HOST:PORT), found '${line.slice(0, 60)}': a file takes no commas`,
+      );
     if (line.startsWith('@') || line === '-') {
       throw new UsageError(`${source}:${i + 1}: '${line}' cannot be used inside a target file`);
     }

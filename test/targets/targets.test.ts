@@ -235,6 +235,10 @@ describe('parseTargetSpecs', () => {
     expect(await usage(['@bad.txt'], { 'bad.txt': '10.0.0.1\n10.0.0.999\n' })).toContain('bad.txt:2');
     expect(await usage(['@nested.txt'], { 'nested.txt': '@other.txt\n' })).toContain('nested.txt:1');
     expect(await usage(['@two.txt'], { 'two.txt': '10.0.0.1 10.0.0.2\n' })).toContain('one target per line');
+    // A CSV row: the command line's "separate by spaces" would be refused here too.
+    expect(await usage(['@farm.csv'], { 'farm.csv': '10.0.0.1,4028\n' })).toBe(
+      "farm.csv:1: one target per line (HOST or HOST:PORT), found '10.0.0.1,4028': a file takes no commas",
+    );
     expect(await usage(['@inv.json'], { 'inv.json': '{"hosts":[]}' })).toContain('inv.json');
     expect(await usage(['@inv.json'], { 'inv.json': '[{"host":"10.0.0.1","port":"x"}]' })).toContain(
       'entry 1',
