@@ -268,6 +268,35 @@ describe('hashctl scan', () => {
     }
   });
 
+  it('clips a hostile model or JSON key as the client clips a STATUS message, in --json and --out', async () => {
+    const { startFakeMiner } = await import('../support/fake-miner.js');
+    const huge = 'A'.repeat(100_000);
+    const miner = await startFakeMiner({
+      kind: 'reply',
+      bytes: `{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1","Type":"Antminer S19 ${huge}"}],"id":1}`,
+    });
+    const other = await startFakeMiner({ kind: 'reply', bytes: `{"${huge}":1}` });
+    if (!dir) dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
+    const out = join(dir, 'clipped.json');
+    try {
+      const ctx = memoryContext();
+      const ports = `${miner.port},${other.port}`;
+      await runCli(
+        ['scan', '127.0.0.1', '--port', ports, '--json', '--reply-timeout', '2s', '--out', out],
+        ctx,
+      );
+      const { results } = JSON.parse(ctx.out()) as { results: ScanResult[] };
+      const found = byPort(results);
+      expect(found.get(miner.port)?.model).toMatch(/^S19 A+… \(\d+ characters\)$/);
+      expect(found.get(miner.port)?.model?.length).toBeLessThan(600);
+      expect(found.get(other.port)?.outcome).toBe('open');
+      expect(found.get(other.port)?.reason?.length).toBeLessThan(600);
+      expect((await readFile(out, 'utf8')).length).toBeLessThan(2000);
+    } finally {
+      await Promise.all([miner.close(), other.close()]);
+    }
+  });
+
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
     const { code, out } = await cli([
