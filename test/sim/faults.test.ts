@@ -101,6 +101,9 @@ describe('faults', () => {
     expect(() => parseFaults('latency=fast')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(() => parseFaults('meteor=1%')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseFaults('timeout=2%,hang=0.01').timeout).toBeCloseTo(0.02);
+    // A value silently dropped: the second of two, or what follows a second '='.
+    expect(() => parseFaults('timeout=2%,hang=1%,timeout=5%')).toThrow("--faults gives 'timeout' twice");
+    expect(() => parseFaults('latency=80ms=5')).toThrow("invalid --faults entry 'latency=80ms=5'");
     // Each within 24d, together past what one timer can wait.
     expect(() => parseFaults('latency=24d,jitter=24d')).toThrow(/together must stay within 24d/);
     expect(parseFaults('latency=20d,jitter=4d').latencyMs).toBe(20 * 86_400_000);
