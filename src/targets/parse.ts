@@ -87,7 +87,11 @@ function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry,
     host = ipv6(spec, bracketed[1] as string);
     if (bracketed[2] !== undefined) port = parsePort(spec, bracketed[2]);
   } else if ((text.match(/:/g) ?? []).length >= 2) {
-    host = ipv6(spec, text); // a bare IPv6 address cannot carry a port: use [addr]:port
+    // A bare IPv6 address cannot carry a port: `fe80::1%eth0:4028` is said so, with the form to use.
+    const withPort = /^(.*):(\d{1,5})$/.exec(text);
+    if (!ipaddr.IPv6.isValid(text) && withPort && ipaddr.IPv6.isValid(withPort[1] as string))
+      bad(spec, `to give an IPv6 address a port, put it in brackets: [${withPort[1]}]:${withPort[2]}`);
+    host = ipv6(spec, text);
   } else {
     const colon = text.lastIndexOf(':');
     const name = colon === -1 ? text : text.slice(0, colon);

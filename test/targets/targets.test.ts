@@ -251,5 +251,7 @@ describe('parseTargetSpecs', () => {
     // What people paste or quote: said as what it is, not as a bad CIDR or host name.
     expect(await usage(['http://10.0.0.5/'])).toMatch(/'http:\/\/10\.0\.0\.5\/': a URL, not a target/);
     expect(await usage(['10.0.0.1 10.0.0.2'])).toMatch(/several targets in one argument/);
+    expect(await usage(['fe80::1%eth0:4028'])).toMatch(/put it in brackets: \[fe80::1%eth0\]:4028$/);
+    expect(await usage(['::ffff:10.0.0.1:4029'])).toMatch(/put it in brackets: \[::ffff:10\.0\.0\.1\]:4029$/);
   });
 });
