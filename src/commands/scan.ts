@@ -83,14 +83,23 @@ export async function runScan(
       import('../util/out-file.js'),
       import('node:path'),
     ]);
-  const targets = await scanLib.buildScanTargets(
+  const listed = await scanLib.buildScanTargets(
     opts.specs,
     opts.ports,
     opts.specs.includes('-') ? { stdin: ctx.stdin } : {},
   );
   // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
   const { assertTargetCount } = await import('../targets/index.js');
-  assertTargetCount(targets, MAX_SCAN_TARGETS, 'split the range (a /8 per run at most)');
+  assertTargetCount(listed, MAX_SCAN_TARGETS, 'split the range (a /8 per run at most)');
+  // A host name and its address (`rig1.lan` inside the range) are one miner: connected to once,
+  // counted once, listed once in the inventory.
+  const { bounded, DEFAULT_RESOLVE_MS, droppedNote, resolvedHosts, resolverOf } = await import(
+    '../targets/resolve.js'
+  );
+  const resolver = bounded(ctx.lookup ? resolverOf(ctx.lookup) : resolvedHosts, DEFAULT_RESOLVE_MS);
+  const { targets, dropped } = await scanLib.withoutAliases(listed, resolver);
+  const aliasNote = droppedNote(dropped, 'scanned once');
+  if (aliasNote && !globals.quiet) ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);
   // Before any traffic: a sweep of a /16 must not end in "cannot write --out".
   const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
   if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);

@@ -1,6 +1,6 @@
 // `hashctl simulate`: a farm of simulated miners on loopback (hashctl.md §6). Flags → options →
 // startFarm; prints the inventory once every listener is up, then serves until SIGINT/SIGTERM.
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -46,6 +46,7 @@ export function parseSimulateOptions(
       `invalid --writes '${writes}': use allow or deny (default: each profile's own access)`,
     );
   }
+  if (text('inventory') === '') throw new UsageError('--inventory needs a file name');
   const ambient = text('ambient') ?? '25';
   if (!/^-?\d+(\.\d+)?$/.test(ambient.trim()) || Math.abs(Number(ambient)) > 80) {
     throw new UsageError(`invalid --ambient '${ambient}': degrees Celsius between -80 and 80`);
@@ -134,6 +135,11 @@ export async function runSimulate(
   if (opts.failedFansSpec !== null)
     farmOptions.failedFans = sim.parseShare(opts.failedFansSpec, '--failed-fans');
   if (farmOptions.profile !== 'mix') sim.findProfile(farmOptions.profile ?? 'mix');
+  // Checked before a single port is bound (a missing folder is exit 2 at once, not after 10,000
+  // listeners started and stopped again).
+  const { checkOutFile, writeOutFile, FIFO_READER_WAIT_MS } = await import('../util/out-file.js');
+  const inventoryFile = opts.inventoryFile === null ? null : resolve(ctx.cwd, opts.inventoryFile);
+  if (inventoryFile !== null) await checkOutFile(inventoryFile, opts.inventoryFile ?? '', '--inventory');
   if (ctx.signal.aborted) return 130;
 
   const farm = await sim.startFarm(farmOptions);
@@ -158,14 +164,16 @@ export async function runSimulate(
           })),
         )}\n`
       : `${farm.inventory().join('\n')}\n`;
-    if (opts.inventoryFile !== null) {
-      try {
-        writeFileSync(opts.inventoryFile, inventory);
-      } catch (error) {
-        throw new UsageError(
-          `cannot write --inventory file '${opts.inventoryFile}': ${(error as NodeJS.ErrnoException).code ?? error}`,
-        );
-      }
+    if (inventoryFile !== null) {
+      // Through a temporary name and a rename: a script waiting for the file (`simulate --inventory
+      // f & until [ -s f ]…`) never reads half of it, nor an emptied stale one.
+      await writeOutFile(
+        inventoryFile,
+        inventory,
+        opts.inventoryFile ?? '',
+        FIFO_READER_WAIT_MS,
+        '--inventory',
+      );
     } else {
       ctx.stdout.write(inventory);
     }

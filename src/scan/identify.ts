@@ -5,6 +5,7 @@
 // is scan's own callback-driven Prober (./probe.ts), which shares the client's FrameReader and error
 // kinds: a sweep opens tens of thousands of connections, and a promise per exchange costs too much.
 import type { LookupFunction } from 'node:net';
+import { clipMessage } from '../cgminer/client.js';
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply } from '../cgminer/types.js';
@@ -145,7 +146,11 @@ class NoMinerStage {
 
 type ResultFields = Partial<ScanResult> & Pick<ScanResult, 'outcome' | 'round_trips'>;
 
-const safe = (text: string | null) => (text === null ? null : terminalSafe(text, true));
+/**
+ * A peer's words as a result shows them: clipped as the client clips a STATUS message (a hostile
+ * `Type` of 100 KB is not a model for the table, --json and the --out inventory), and visible.
+ */
+const safe = (text: string | null) => (text === null ? null : terminalSafe(clipMessage(text), true));
 
 /** Built field by field so that JSON keys come out in the documented order. */
 function makeResult(target: Target, fields: ResultFields, elapsedMs: number): ScanResult {
@@ -165,7 +170,7 @@ function makeResult(target: Target, fields: ResultFields, elapsedMs: number): Sc
     elapsed_ms: Math.max(0, Math.round(elapsedMs)),
   };
   // What the peer sent is quoted in it (a banner, an HTTP status line): as safe as the model.
-  if (fields.reason !== undefined) result.reason = terminalSafe(fields.reason, true);
+  if (fields.reason !== undefined) result.reason = safe(fields.reason) as string;
   if (fields.kind !== undefined) result.kind = fields.kind;
   return result;
 }
@@ -519,10 +524,14 @@ export class Identifier {
   private reason(error: MinerError | ProbeFailure): string {
     const { connectTimeoutMs, replyTimeoutMs } = this.options;
     switch (error.kind) {
-      case 'timeout':
-        return error.requestSent
-          ? `connected, but no reply within ${replyTimeoutMs}ms`
-          : `no answer to connect within ${connectTimeoutMs}ms`;
+      case 'timeout': {
+        if (!error.requestSent) return `no answer to connect within ${connectTimeoutMs}ms`;
+        // Bytes came, but not a whole reply: "no reply" would send the user looking for a dead port.
+        const received = error instanceof ProbeFailure ? error.received : 0;
+        return received > 0
+          ? `connected, but the reply was incomplete after ${replyTimeoutMs}ms (${received} bytes)`
+          : `connected, but no reply within ${replyTimeoutMs}ms`;
+      }
       case 'refused':
         return 'connection refused';
       case 'empty_reply':

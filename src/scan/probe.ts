@@ -58,7 +58,8 @@ export class ProbeFailure {
     /** The socket error (`socket`, `invalid`), or the milliseconds or bytes the message names. */
     readonly cause: NodeJS.ErrnoException | null,
     private readonly figure = 0,
-    private readonly received = 0,
+    /** Bytes the peer had sent when the probe failed (part of a reply, a trickle). */
+    readonly received = 0,
   ) {}
 
   /** The errno code behind the failure (ECONNREFUSED, EMFILE…), if a socket error caused it. */
@@ -180,6 +181,8 @@ function onData(this: ProbeSocket, chunk: Buffer): void {
   }
   const state = this.reader.push(chunk);
   if (state === 'complete') this.succeed(this.reader.bytes());
+  else if (state === 'reading' && this.reader.length === chunk.length && isBannerLine(chunk))
+    this.succeed(this.reader.bytes());
   else if (state === 'too_large') this.fail('too_large', 'too_large', null, maxBytes);
   // Settled either way: what a failure report keeps must not keep the bytes too.
   if (state !== 'reading') this.reader.clear();
@@ -195,7 +198,7 @@ function onError(this: ProbeSocket, error: NodeJS.ErrnoException): void {
   // A whole reply and then a reset (firmware that closes with RST instead of FIN): the reply is
   // the answer, as the client takes it (decodeUnfinished), so probe and scan agree on the miner.
   const bytes = kind === 'reset' ? this.reader?.bytes() : undefined;
-  if (bytes !== undefined && bytes.length > 0 && isWhole(bytes)) this.succeed(bytes);
+  if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) this.succeed(bytes);
   else this.fail(kind, 'socket', error);
 }
 
@@ -203,10 +206,23 @@ function onClose(this: ProbeSocket): void {
   this.fail(this.connected ? 'reset' : 'unreachable', 'closed', null);
 }
 
-/** Whether bytes that never ended already hold a whole reply (decodeUnfinished's rule). */
-function isWhole(bytes: Uint8Array): boolean {
-  const reply = decodeUnfinished(bytes, 'version');
-  return reply !== null && !(reply instanceof Error);
+/**
+ * Whether a first chunk is a whole line of another service's banner (SSH, SMTP, FTP, Redis): such a
+ * peer has said what it is and waits for us forever, so the verdict need not wait for --reply-timeout.
+ * A miner's reply starts with `{` or `STATUS=`, and none holds a line break before its end: the
+ * banner test runs only for a chunk that could be one.
+ */
+function isBannerLine(chunk: Buffer): boolean {
+  return chunk[0] !== 0x7b && chunk.includes(0x0a) && isForeignBanner(chunk);
+}
+
+/**
+ * Whether bytes that never ended already say what the peer is (decodeUnfinished's rule, as the
+ * client applies it): a whole reply, or a peer that is no CGMiner API (a banner waiting for us, our
+ * request echoed back, a finished line of text). Handed on as the reply, the decoder then says which.
+ */
+function hasVerdict(bytes: Uint8Array): boolean {
+  return decodeUnfinished(bytes, 'version') !== null;
 }
 
 export class Prober {
@@ -233,12 +249,11 @@ export class Prober {
     this.replyDeadlines = new DeadlineQueue<ProbeSocket>(
       replyTimeoutMs,
       (probe) => {
-        // A banner (SSH, SMTP) waits for us forever: what it sent is the answer, decoded as such.
-        // So is a whole reply that never ended (no NUL, no close): the client accepts it at its
-        // deadline too, and probe and scan must not disagree about one miner.
+        // A banner (SSH, SMTP) or an echo server waits for us forever: what it sent is the answer,
+        // decoded as such. So is a whole reply that never ended (no NUL, no close): the client
+        // decides the same at its deadline, and probe and scan must not disagree about one peer.
         const bytes = probe.reader?.bytes();
-        if (bytes !== undefined && bytes.length > 0 && (isForeignBanner(bytes) || isWhole(bytes)))
-          probe.succeed(bytes);
+        if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) probe.succeed(bytes);
         else probe.fail('timeout', 'reply_timeout', null, replyTimeoutMs);
       },
       clock,

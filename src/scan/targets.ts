@@ -1,9 +1,19 @@
 // The endpoints of a scan: every spec of the targets grammar on every port of `--port 4028,4029`,
 // as one lazy, deduplicated TargetSet (a /8 stays a pair of numbers per port).
-import { errorMessage, UsageError } from '../errors.js';
-import { readTargetFile, readTargetStream } from '../targets/index.js';
+import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
+import {
+  appendEntries,
+  emptyStdinError,
+  noTargetsError,
+  readTargetFile,
+  readTargetStream,
+  targetFileError,
+} from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
+import type { DistinctTargets, ResolveHost } from '../targets/resolve.js';
 import { TargetSet } from '../targets/set.js';
+import { type Target, targetKey } from '../targets/types.js';
 
 /** More ports than this is a port scan, which is nmap's job, not a miner scan. */
 export const MAX_SCAN_PORTS = 64;
@@ -53,7 +63,7 @@ export async function buildScanTargets(
       try {
         sources.push({ spec, content: await readFile(path), name: path });
       } catch (error) {
-        throw new UsageError(`cannot read target file '${path}': ${errorMessage(error)}`, { cause: error });
+        throw targetFileError(path, error);
       }
     } else if (spec === '-') {
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
@@ -67,9 +77,54 @@ export async function buildScanTargets(
   const entries: TargetEntry[] = [];
   for (const source of sources) {
     for (const port of ports) {
-      if (source.content === null) entries.push(parseSpecEntry(source.spec, port));
-      else entries.push(...parseTargetFile(source.content, source.name, port));
+      if (source.content === null) {
+        entries.push(parseSpecEntry(source.spec, port));
+        continue;
+      }
+      const read = parseTargetFile(source.content, source.name, port);
+      if (read.length === 0 && source.spec === '-' && specs.length > 1) throw emptyStdinError(specs);
+      appendEntries(entries, read);
     }
   }
+  // As probe and collect: a sweep of nothing is no success (exit 0, an empty --out inventory).
+  if (entries.length === 0) throw noTargetsError(specs);
   return new TargetSet(entries);
+}
+
+/**
+ * The set less the host names that name an endpoint it already holds (a name inside a range it
+ * scans, or two names of one miner): one miner is connected to once and counted once, as probe and
+ * collect do (src/targets/resolve.ts). Only the names are resolved, so a /8 with one name costs one
+ * lookup; the address is kept, the name dropped. A name that does not resolve stays, to fail as such.
+ */
+export async function withoutAliases(
+  targets: TargetSet,
+  resolve: ResolveHost,
+): Promise<{ targets: TargetSet; dropped: DistinctTargets['dropped'] }> {
+  const named = targets.count < 2 ? [] : targets.hostTargets().filter((target) => isIP(target.host) === 0);
+  if (named.length === 0) return { targets, dropped: [] };
+  const names = [...new Set(named.map((target) => target.host))];
+  const resolved = new Map(
+    await Promise.all(names.map(async (name) => [name, await resolve(name)] as const)),
+  );
+  const owner = new Map<string, Target>();
+  const dropped: DistinctTargets['dropped'] = [];
+  for (const target of named) {
+    const addresses = (resolved.get(target.host) ?? []).filter((address) => isIP(address) !== 0);
+    let sameAs: Target | undefined;
+    for (const address of addresses) {
+      const key = targetKey(address, target.port);
+      sameAs = targets.covers(address, target.port)
+        ? { host: address, port: target.port, key }
+        : owner.get(key);
+      if (sameAs) break;
+    }
+    if (sameAs) {
+      dropped.push({ target, sameAs });
+      continue;
+    }
+    for (const address of addresses) owner.set(targetKey(address, target.port), target);
+  }
+  if (dropped.length === 0) return { targets, dropped };
+  return { targets: targets.without(new Set(dropped.map((d) => d.target.key))), dropped };
 }

@@ -43,18 +43,21 @@ export function parseAddresses(spec: string): string[] {
     } else if (range) {
       first = parseIpv4(range[1] as string);
       const end = range[2] as string;
+      // `127.0.1.10-300` is a typo, not 127.0.1.10 to 127.0.2.44: a last octet stays within 0-255.
       last = end.includes('.')
         ? parseIpv4(end)
-        : first === null || !/^\d{1,3}$/.test(end)
+        : first === null || !/^\d{1,3}$/.test(end) || Number(end) > 255
           ? null
           : first - (first % 256) + Number(end);
     } else {
       first = parseIpv4(item);
       last = first;
     }
-    if (first === null || last === null || last < first || (last & 0xff) > 255) {
+    if (first === null || last === null) {
       throw new UsageError(`invalid --addresses entry '${item}': use a CIDR, a range or an address`);
     }
+    if (last < first)
+      throw new UsageError(`invalid --addresses entry '${item}': the range ends before it starts`);
     if (first < LOOPBACK_START || last > LOOPBACK_END) {
       throw new UsageError(
         `--addresses '${item}' is outside 127.0.0.0/8: the simulator only binds loopback addresses`,

@@ -30,11 +30,16 @@ export function parseShare(text: string, flag: string): number {
 
 export function parseFaults(text: string): FaultSpec {
   const spec: FaultSpec = { ...NO_FAULTS };
+  const seen = new Set<string>();
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
-    const [rawKey, value] = part.split('=', 2);
+    const [rawKey, value, extra] = part.split('=', 3);
     const key = (rawKey ?? '').trim();
-    if (value === undefined) throw new UsageError(`invalid --faults entry '${part}': expected name=value`);
+    if (value === undefined || extra !== undefined)
+      throw new UsageError(`invalid --faults entry '${part}': expected name=value`);
+    // `timeout=2%,…,timeout=5%`: one of the two would be dropped without a word.
+    if (seen.has(key)) throw new UsageError(`--faults gives '${key}' twice`);
+    seen.add(key);
     switch (key) {
       case 'latency':
         spec.latencyMs = parseTimerDuration(value, '--faults latency');

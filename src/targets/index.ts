@@ -1,7 +1,7 @@
 // Entry point of the targets grammar: every spec validated up front, files and stdin read once.
 import { open } from 'node:fs/promises';
 import { errorMessage, UsageError } from '../errors.js';
-import { parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
+import { parseIpv4, parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
 import { TargetSet } from './set.js';
 
 export { formatIpv4, parseIpv4, parseTarget, type TargetEntry } from './parse.js';
@@ -44,6 +44,42 @@ export async function readTargetFile(path: string): Promise<string> {
   }
 }
 
+/**
+ * Why an @FILE could not be read, as a usage error. `@-` is curl's way to say standard input; here
+ * that is `-` alone, which the line says rather than only "no such file '-'".
+ */
+export function targetFileError(path: string, error: unknown): UsageError {
+  const stdinHint =
+    path === '-' && (error as NodeJS.ErrnoException | null)?.code === 'ENOENT'
+      ? "; to read targets from standard input, give '-' without '@'"
+      : '';
+  return new UsageError(`cannot read target file '${path}': ${errorMessage(error)}${stdinHint}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Specs that named nothing at all. An empty file or stdin is almost always a mistake upstream (an
+ * empty scan inventory, a broken pipe): said, instead of doing nothing successfully.
+ */
+export function noTargetsError(specs: readonly string[]): UsageError {
+  return new UsageError(`no targets: ${specs.join(' ') || '(none given)'} named no miner`);
+}
+
+/**
+ * `-` read no target while other targets were given: `10.0.0.1 - 10.0.0.9` typed for a range (the
+ * rest would be checked and the range silently not), or a pipe that broke upstream.
+ */
+export function emptyStdinError(specs: readonly string[]): UsageError {
+  const at = specs.indexOf('-');
+  const [before, after] = [specs[at - 1], specs[at + 1]];
+  if (before !== undefined && after !== undefined && parseIpv4(before) !== null && parseIpv4(after) !== null)
+    return new UsageError(
+      `'${before} - ${after}': '-' reads targets from standard input, which named none; for a range write ${before}-${after}, without spaces`,
+    );
+  return new UsageError("'-' (standard input) named no target");
+}
+
 /** Refuses a run past `max` targets before any traffic, pointing at the way to find miners first. */
 export function assertTargetCount(targets: TargetSet, max: number, advice: string): void {
   if (targets.count > max)
@@ -64,6 +100,14 @@ export async function readTargetStream(stream: AsyncIterable<string | Uint8Array
 }
 
 /**
+ * Appends a file's entries one by one: `push(...entries)` passes each as an argument, and a farm's
+ * inventory of 150,000 lines or more overflows the call stack ("Maximum call stack size exceeded").
+ */
+export function appendEntries(entries: TargetEntry[], more: readonly TargetEntry[]): void {
+  for (const entry of more) entries.push(entry);
+}
+
+/**
  * Parses target specs (hashctl.md §2). Throws UsageError naming the first bad spec (or file line)
  * before anything is contacted. The result expands lazily and yields each target once.
  */
@@ -79,22 +123,21 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       try {
         content = await readFile(path);
       } catch (error) {
-        throw new UsageError(`cannot read target file '${path}': ${errorMessage(error)}`, { cause: error });
+        throw targetFileError(path, error);
       }
-      entries.push(...parseTargetFile(content, path, options.defaultPort));
+      appendEntries(entries, parseTargetFile(content, path, options.defaultPort));
     } else if (spec === '-') {
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      entries.push(...parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort));
+      const read = parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort);
+      if (read.length === 0 && specs.length > 1) throw emptyStdinError(specs);
+      appendEntries(entries, read);
     } else {
       entries.push(parseSpecEntry(spec, options.defaultPort));
     }
   }
-  // An empty file or stdin is almost always a mistake upstream (an empty scan inventory, a broken
-  // pipe): say so instead of doing nothing successfully.
-  if (entries.length === 0)
-    throw new UsageError(`no targets: ${specs.join(' ') || '(none given)'} named no miner`);
+  if (entries.length === 0) throw noTargetsError(specs);
   const singleHost = specs.length === 1 && !specs[0]?.startsWith('@') && specs[0] !== '-';
   return new TargetSet(entries, singleHost);
 }

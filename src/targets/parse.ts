@@ -87,7 +87,11 @@ function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry,
     host = ipv6(spec, bracketed[1] as string);
     if (bracketed[2] !== undefined) port = parsePort(spec, bracketed[2]);
   } else if ((text.match(/:/g) ?? []).length >= 2) {
-    host = ipv6(spec, text); // a bare IPv6 address cannot carry a port: use [addr]:port
+    // A bare IPv6 address cannot carry a port: `fe80::1%eth0:4028` is said so, with the form to use.
+    const withPort = /^(.*):(\d{1,5})$/.exec(text);
+    if (!ipaddr.IPv6.isValid(text) && withPort && ipaddr.IPv6.isValid(withPort[1] as string))
+      bad(spec, `to give an IPv6 address a port, put it in brackets: [${withPort[1]}]:${withPort[2]}`);
+    host = ipv6(spec, text);
   } else {
     const colon = text.lastIndexOf(':');
     const name = colon === -1 ? text : text.slice(0, colon);
@@ -108,6 +112,11 @@ const RANGE = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})-(\d{1,3}(?:\.\d{1,3}\.\d{1,
  */
 export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
   const text = spec.trim();
+  // Pasted from a browser's address bar: `http://10.0.0.5/` is not "an invalid CIDR network".
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    bad(spec, "a URL, not a target: give the miner as HOST or HOST:PORT, without 'scheme://'");
+  // `"$MINERS"` quoted in a script: several targets in one argument.
+  if (/\s/.test(text)) bad(spec, 'several targets in one argument: give each as its own argument');
   const cidr = CIDR.exec(text);
   if (cidr) {
     const base = parseIpv4(cidr[1] as string);
@@ -166,12 +175,19 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
   const json = tryJson(content);
   if (json !== undefined) return parseInventory(json, source, defaultPort);
   const entries: TargetEntry[] = [];
-  const lines = content.split(/\r?\n/);
+  // CRLF (Windows), LF, and a lone CR (a classic-Mac export, some spreadsheet CSVs) all end a line.
+  const lines = content.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).replace(/#.*$/, '').trim();
     if (line === '') continue;
     if (/\s/.test(line))
       throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
+    // A spreadsheet's CSV row (`10.0.0.1,4028`, `10.0.0.1,rack A`): "separate them by spaces", the
+    // command line's advice, is refused in a file too.
+    if (line.includes(','))
+      throw new UsageError(
+        `${source}:${i + 1}: one target per line (HOST or HOST:PORT), found '${line.slice(0, 60)}': a file takes no commas`,
+      );
     if (line.startsWith('@') || line === '-') {
       throw new UsageError(`${source}:${i + 1}: '${line}' cannot be used inside a target file`);
     }

@@ -1,7 +1,7 @@
 // One miner, one poller: a host name and the address it resolves to (or two names of one address)
 // are the same miner, which must not be polled twice at once (hashctl.md §4) nor counted twice.
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Target } from './types.js';
 
 export type ResolveHost = (host: string) => Promise<string[]>;
@@ -29,14 +29,14 @@ export async function resolvedHosts(host: string): Promise<string[]> {
 }
 
 /** How long the names are given to resolve before the run goes on without knowing. */
-const DEFAULT_RESOLVE_MS = 5000;
+export const DEFAULT_RESOLVE_MS = 5000;
 
 /**
  * A resolver that answers within `ms`: a resolver that is down (getaddrinfo retries for many
  * seconds per name) must not hold a cron run's first poll back. A name not resolved in time is
  * kept as it is, as one that does not resolve.
  */
-function bounded(resolve: ResolveHost, ms: number): ResolveHost {
+export function bounded(resolve: ResolveHost, ms: number): ResolveHost {
   return (host) =>
     new Promise((done) => {
       const timer = setTimeout(() => done([host.toLowerCase()]), ms);
@@ -52,6 +52,23 @@ function bounded(resolve: ResolveHost, ms: number): ResolveHost {
         },
       );
     });
+}
+
+/** A ResolveHost over a `net` lookup function (a test's, or scan's context's). */
+export function resolverOf(lookup: LookupFunction): ResolveHost {
+  return (host) =>
+    isIP(host) !== 0
+      ? Promise.resolve([normalizeAddress(host)])
+      : new Promise((done) => {
+          lookup(host, { all: true }, (error, addresses) => {
+            const list = Array.isArray(addresses) ? addresses : [];
+            done(
+              error || list.length === 0
+                ? [host.toLowerCase()]
+                : list.map((entry) => normalizeAddress(entry.address)),
+            );
+          });
+        });
 }
 
 export interface DistinctTargets {

@@ -1,8 +1,9 @@
 // A deduplicated, lazily expanded set of targets. Ranges stay intervals: `count` is arithmetic and
 // iteration walks addresses one at a time, skipping spans an earlier range already covered, so a /8
 // costs no memory per address. Only explicit hosts (already in memory as specs) sit in a Map.
+
+import { formatIpv4, parseIpv4, type TargetEntry } from './parse.js';
 import { type Target, targetKey } from './types.js';
-import { formatIpv4, type TargetEntry } from './parse.js';
 
 type Interval = [start: number, end: number];
 
@@ -45,6 +46,8 @@ export class TargetSet implements Iterable<Target> {
   private readonly entries: readonly TargetEntry[];
   /** Explicit host key → index of its first entry. */
   private readonly firstHostIndex = new Map<string, number>();
+  /** Ranges per port, merged. */
+  private readonly mergedByPort = new Map<number, Interval[]>();
 
   constructor(entries: TargetEntry[], singleHost = false) {
     this.entries = entries;
@@ -60,7 +63,7 @@ export class TargetSet implements Iterable<Target> {
       }
     });
     let count = 0;
-    const mergedByPort = new Map<number, Interval[]>();
+    const mergedByPort = this.mergedByPort;
     for (const [port, list] of rangesByPort) {
       const merged = merge(list);
       mergedByPort.set(port, merged);
@@ -73,6 +76,29 @@ export class TargetSet implements Iterable<Target> {
       count++;
     }
     this.count = count;
+  }
+
+  /** The targets given as hosts (not ranges), each once, in order: a handful even for a /8. */
+  hostTargets(): Target[] {
+    return [...this.firstHostIndex.values()].map(
+      (index) => (this.entries[index] as Extract<TargetEntry, { kind: 'host' }>).target,
+    );
+  }
+
+  /** Whether the set yields `host:port` (host as an address: an IPv4 inside a range counts). */
+  covers(host: string, port: number): boolean {
+    if (this.firstHostIndex.has(targetKey(host, port))) return true;
+    const ipv4 = parseIpv4(host);
+    const merged = this.mergedByPort.get(port);
+    return ipv4 !== null && merged !== undefined && findCovering(merged, ipv4) !== -1;
+  }
+
+  /** The same set less the host targets with these keys. */
+  without(keys: ReadonlySet<string>): TargetSet {
+    return new TargetSet(
+      this.entries.filter((entry) => entry.kind !== 'host' || !keys.has(entry.target.key)),
+      this.singleHost,
+    );
   }
 
   *[Symbol.iterator](): Iterator<Target> {

@@ -27,8 +27,8 @@ function reason(error: unknown): string {
 }
 
 /** The `io` error for an --out file that could not be written after the run. */
-export function outFileError(shown: string, error: unknown): HashctlError {
-  return new HashctlError('io', `cannot write --out file '${shown}': ${reason(error)}`, { cause: error });
+export function outFileError(shown: string, error: unknown, flag = '--out'): HashctlError {
+  return new HashctlError('io', `cannot write ${flag} file '${shown}': ${reason(error)}`, { cause: error });
 }
 
 const failure = (code: string) => Object.assign(new Error(code), { code });
@@ -61,7 +61,7 @@ async function destination(file: string): Promise<Destination> {
  * one), its folder is a folder this user may write and `file` is not a folder (an existing file
  * need not be writable itself: it is replaced, not written into); anything else must be writable.
  */
-export async function checkOutFile(file: string, shown: string = file): Promise<void> {
+export async function checkOutFile(file: string, shown: string = file, flag = '--out'): Promise<void> {
   try {
     const { path, atomic } = await destination(file);
     if (!atomic) {
@@ -72,7 +72,7 @@ export async function checkOutFile(file: string, shown: string = file): Promise<
     if (!folder.isDirectory()) throw failure('ENOTDIR');
     await access(dirname(path), constants.W_OK);
   } catch (error) {
-    throw new UsageError(`cannot write --out file '${shown}': ${reason(error)}`, { cause: error });
+    throw new UsageError(`cannot write ${flag} file '${shown}': ${reason(error)}`, { cause: error });
   }
 }
 
@@ -125,6 +125,7 @@ export async function writeOutFile(
   text: string,
   shown: string = file,
   fifoWaitMs: number = FIFO_READER_WAIT_MS,
+  flag = '--out',
 ): Promise<void> {
   let temporary: string | null = null;
   try {
@@ -138,6 +139,6 @@ export async function writeOutFile(
     await rename(temporary, path);
   } catch (error) {
     if (temporary !== null) await unlink(temporary).catch(() => {});
-    throw outFileError(shown, error);
+    throw outFileError(shown, error, flag);
   }
 }

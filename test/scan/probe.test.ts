@@ -221,6 +221,43 @@ describe('Prober', () => {
     }
   });
 
+  it('hands on bytes that show a peer is no miner API at the deadline or a reset, as the client does', async () => {
+    // An echo service that keeps the connection open, telnet option negotiation, a line then RST:
+    // each sent what it is. A timeout or reset here said "no reply", where probe says `protocol`.
+    const echo = await startFakeMiner({
+      kind: 'reply',
+      bytes: '{"command":"version"}',
+      nul: false,
+      close: false,
+    });
+    const telnet = await startFakeMiner({ kind: 'greet', bytes: Buffer.from([255, 253, 24, 255, 253, 32]) });
+    const line = await startFakeMiner({ kind: 'rst', bytes: 'access denied\r\n' });
+    try {
+      const prober = new Prober(options);
+      const got = await Promise.all([echo, telnet, line].map((server) => probe(prober, server.port)));
+      for (const { error, text } of got) {
+        expect(error).toBeNull();
+        expect(text).not.toBe('');
+      }
+    } finally {
+      await Promise.all([echo.close(), telnet.close(), line.close()]);
+    }
+  });
+
+  it('takes a banner line (SSH) as the answer when it comes, not at the reply deadline', async () => {
+    const ssh = await startService('ssh');
+    try {
+      // A deadline far past the test's own timeout: the banner must settle the probe by itself.
+      const prober = new Prober({ ...options, replyTimeoutMs: 600_000 });
+      const { error, text } = await probe(prober, ssh.port);
+      expect(error).toBeNull();
+      expect(text).toMatch(/^SSH-2\.0-/);
+      expect(prober.inFlight).toBe(0);
+    } finally {
+      await ssh.close();
+    }
+  });
+
   it('cuts endless replies at their share of the budget of all replies in flight', async () => {
     const endless = await Promise.all([1, 2, 3, 4].map(() => startFakeMiner({ kind: 'endless' })));
     const slow = await startFakeMiner({ kind: 'trickle', bytes: VERSION_REPLY, chunkSize: 8, delayMs: 5 });
@@ -324,6 +361,29 @@ describe('Identifier', () => {
       expect(empty.accepted).toBeLessThanOrEqual(2);
     } finally {
       await empty.close();
+    }
+  });
+
+  it('says a reply was incomplete, with its bytes, where part of one came before the deadline', async () => {
+    const half = await startFakeMiner({
+      kind: 'reply',
+      bytes: VERSION_REPLY.slice(0, 60),
+      nul: false,
+      close: false,
+    });
+    const silent = await startService('silent');
+    try {
+      const identifier = oneAtATime();
+      const [cut, quiet] = await Promise.all(
+        [half.port, silent.port].map((port) =>
+          identifier.identify({ host: '127.0.0.1', port, key: `127.0.0.1:${port}` }),
+        ),
+      );
+      expect(cut).toMatchObject({ outcome: 'open', kind: 'timeout' });
+      expect(cut?.reason).toBe('connected, but the reply was incomplete after 1000ms (60 bytes)');
+      expect(quiet?.reason).toBe('connected, but no reply within 1000ms');
+    } finally {
+      await Promise.all([half.close(), silent.close()]);
     }
   });
 

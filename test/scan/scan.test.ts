@@ -170,6 +170,31 @@ describe('hashctl scan', () => {
     expect(quiet.err()).toMatch(/could not resolve rig-gone\.lan: not scanned/);
   });
 
+  it('scans a host name and the address it resolves to once, and counts one miner', async () => {
+    const first = miners[0] as Miner;
+    const lookup = ((
+      _hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as import('node:net').LookupFunction;
+    const ctx = memoryContext({ lookup });
+    // The name inside the range scanned with it: two connections to one miner, "2 miners", before.
+    const code = await runCli(
+      ['scan', 'rig-ok.lan', '127.0.0.0/30', 'rig-alias.lan', '--port', String(first.port), '--json'],
+      ctx,
+    );
+    expect(code).toBe(0);
+    const { results, summary } = JSON.parse(ctx.out()) as { results: ScanResult[]; summary: ScanSummary };
+    expect(results.map((r) => [r.target, r.outcome])).toEqual([[`127.0.0.1:${first.port}`, 'miner']]);
+    expect(summary).toMatchObject({ targets: 4, checked: 4, miners: 1 });
+    expect(ctx.err()).toContain(
+      `rig-ok.lan:${first.port} is the miner 127.0.0.1:${first.port} already names: scanned once (and 1 more target like it)`,
+    );
+  });
+
   it('calls a port that accepts and resets at once open (kind reset), every time', async () => {
     const { createServer } = await import('node:net');
     const server = createServer((socket) => socket.resetAndDestroy());
@@ -240,6 +265,35 @@ describe('hashctl scan', () => {
       expect(result?.reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     } finally {
       await peer.close();
+    }
+  });
+
+  it('clips a hostile model or JSON key as the client clips a STATUS message, in --json and --out', async () => {
+    const { startFakeMiner } = await import('../support/fake-miner.js');
+    const huge = 'A'.repeat(100_000);
+    const miner = await startFakeMiner({
+      kind: 'reply',
+      bytes: `{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1","Type":"Antminer S19 ${huge}"}],"id":1}`,
+    });
+    const other = await startFakeMiner({ kind: 'reply', bytes: `{"${huge}":1}` });
+    if (!dir) dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
+    const out = join(dir, 'clipped.json');
+    try {
+      const ctx = memoryContext();
+      const ports = `${miner.port},${other.port}`;
+      await runCli(
+        ['scan', '127.0.0.1', '--port', ports, '--json', '--reply-timeout', '2s', '--out', out],
+        ctx,
+      );
+      const { results } = JSON.parse(ctx.out()) as { results: ScanResult[] };
+      const found = byPort(results);
+      expect(found.get(miner.port)?.model).toMatch(/^S19 A+… \(\d+ characters\)$/);
+      expect(found.get(miner.port)?.model?.length).toBeLessThan(600);
+      expect(found.get(other.port)?.outcome).toBe('open');
+      expect(found.get(other.port)?.reason?.length).toBeLessThan(600);
+      expect((await readFile(out, 'utf8')).length).toBeLessThan(2000);
+    } finally {
+      await Promise.all([miner.close(), other.close()]);
     }
   });
 
@@ -364,13 +418,14 @@ describe('hashctl scan', () => {
   });
 
   it('on Ctrl-C ends the exchanges in flight at once: what answered is kept, the rest not checked', async () => {
-    const targets = await buildScanTargets(['127.0.0.1'], [miners[0]!.port, silent.port, ssh.port]);
+    // (An SSH banner is no longer in flight here: its first line is the answer, at once.)
+    const targets = await buildScanTargets(['127.0.0.1'], [miners[0]!.port, silent.port]);
     const controller = new AbortController();
     const started = Date.now();
     const report = await scan(
       targets,
       {
-        ports: [miners[0]!.port, silent.port, ssh.port],
+        ports: [miners[0]!.port, silent.port],
         connectTimeoutMs: 1000,
         replyTimeoutMs: 60_000,
         maxBytes: 1 << 20,

@@ -1,5 +1,6 @@
 // The pure parts of scan: port lists, target building, what counts as a miner reply, the adaptive
 // gate, the inventory and the progress line.
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decodeReply } from '../../src/cgminer/decode.js';
 import { MinerError, UsageError } from '../../src/errors.js';
@@ -56,10 +57,29 @@ describe('buildScanTargets', () => {
     ]);
   });
 
+  it('reads a target file of 200,000 lines on two ports', async () => {
+    const lines = Array.from({ length: 200_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const readFile = async () => lines.join('\n');
+    const targets = await buildScanTargets(['@farm.txt'], [4028, 4029], { readFile });
+    expect(targets.count).toBe(400_000);
+  });
+
   it('names the bad spec before anything is sent', async () => {
     await expect(buildScanTargets(['10.0.0.0/33'], [4028])).rejects.toThrow(/10\.0\.0\.0\/33/);
     await expect(buildScanTargets([], [4028])).rejects.toThrow(UsageError);
     await expect(buildScanTargets(['@'], [4028])).rejects.toThrow(UsageError);
+    await expect(buildScanTargets(['@-'], [4028])).rejects.toThrow(/give '-' without '@'/);
+    // An emptied target file or a broken pipe: nothing to sweep is exit 2, as probe and collect say.
+    await expect(
+      buildScanTargets(['@subnets.txt'], [4028], { readFile: async () => '# none\n' }),
+    ).rejects.toThrow('no targets: @subnets.txt named no miner');
+    await expect(
+      buildScanTargets(['-'], [4028], { stdin: Readable.from([Buffer.from('')]) }),
+    ).rejects.toThrow('no targets: - named no miner');
+    const stdin = Readable.from([Buffer.from('# nothing here\n')]);
+    await expect(buildScanTargets(['10.0.0.1', '-', '10.0.0.9'], [4028], { stdin })).rejects.toThrow(
+      /for a range write 10\.0\.0\.1-10\.0\.0\.9, without spaces/,
+    );
   });
 
   it('counts a /8 on two ports without expanding it', async () => {

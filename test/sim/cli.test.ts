@@ -1,7 +1,7 @@
 // End to end through src/cli.ts: run under tsx so that this area's test does not depend on the
 // whole bundle building while other areas are mid-work (bin/hashctl runs the same code bundled).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,35 @@ describe('hashctl simulate', () => {
     }
   });
 
+  it('replaces an --inventory file whole (a new file renamed over it), never rewrites it in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-sim-inv-'));
+    try {
+      const inventory = join(dir, 'farm.txt');
+      const stale = join(dir, 'yesterday.txt');
+      writeFileSync(inventory, '127.0.0.1:1\n');
+      linkSync(inventory, stale); // a second name of the old file: what a reader already opened
+      const child = hashctl(['simulate', '--count', '2', '--base-port', '0', '--inventory', inventory]);
+      const exited = exitOf(child);
+      try {
+        let text = '';
+        for (let i = 0; i < 300 && text.split('\n').length < 3; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          text = readFileSync(inventory, 'utf8');
+        }
+        expect(text).toMatch(/^127\.0\.0\.1:\d+\n127\.0\.0\.1:\d+\n$/);
+        // Written in place (truncated, then written), the old file's other name would show the new
+        // text too, and a reader between the two steps an empty or half inventory.
+        expect(readFileSync(stale, 'utf8')).toBe('127.0.0.1:1\n');
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 with one clear line when the port is taken', async () => {
     const holder = net.createServer();
     const port = await new Promise<number>((resolve) =>
@@ -110,6 +139,8 @@ describe('hashctl simulate', () => {
       [['--addresses', '127.0.1.0/30', '--count', '5'], '--addresses starts one miner per address'],
       // (--base-port 0 is added to every case: with --addresses it would be silently ignored.)
       [['--addresses', '127.0.1.0/30'], 'it takes no --count, --host or --base-port'],
+      [['--inventory', ''], '--inventory needs a file name'],
+      [['--inventory', join(tmpdir(), 'hashctl-no-such-dir', 'farm.txt')], 'cannot write --inventory file'],
     ];
     for (const [flags, message] of cases) {
       const child = hashctl(['simulate', ...flags, '--base-port', '0']);

@@ -101,12 +101,18 @@ describe('faults', () => {
     expect(() => parseFaults('latency=fast')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(() => parseFaults('meteor=1%')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseFaults('timeout=2%,hang=0.01').timeout).toBeCloseTo(0.02);
+    // A value silently dropped: the second of two, or what follows a second '='.
+    expect(() => parseFaults('timeout=2%,hang=1%,timeout=5%')).toThrow("--faults gives 'timeout' twice");
+    expect(() => parseFaults('latency=80ms=5')).toThrow("invalid --faults entry 'latency=80ms=5'");
     // Each within 24d, together past what one timer can wait.
     expect(() => parseFaults('latency=24d,jitter=24d')).toThrow(/together must stay within 24d/);
     expect(parseFaults('latency=20d,jitter=4d').latencyMs).toBe(20 * 86_400_000);
     expect(() => parseAddresses('10.0.0.0/24')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseAddresses('127.0.1.0/30')).toEqual(['127.0.1.0', '127.0.1.1', '127.0.1.2', '127.0.1.3']);
     expect(parseAddresses('127.0.2.10-12')).toEqual(['127.0.2.10', '127.0.2.11', '127.0.2.12']);
+    // A last octet past 255 is a typo, not a range running on into the next /24 (127.0.3.44).
+    expect(() => parseAddresses('127.0.2.10-300')).toThrow(/invalid --addresses entry '127\.0\.2\.10-300'/);
+    expect(() => parseAddresses('127.0.2.10-5')).toThrow(/ends before it starts/);
   });
 });
 

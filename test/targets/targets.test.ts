@@ -164,6 +164,23 @@ describe('parseTargetSpecs', () => {
     expect(set.singleHost).toBe(false);
   });
 
+  it('reads a farm inventory of 200,000 lines, from a file or standard input', async () => {
+    // Not spread into push(): that many arguments overflowed the call stack (an internal error).
+    const lines = Array.from({ length: 200_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const text = `${lines.join('\n')}\n`;
+    expect((await parse(['@farm.txt'], { 'farm.txt': text })).count).toBe(200_000);
+    expect((await parse(['-'], {}, text)).count).toBe(200_000);
+  });
+
+  it('reads @FILE lines ended by CRLF, LF or a lone CR, with their line numbers', async () => {
+    const files = {
+      'mac.txt': '10.0.0.1\r10.0.0.2\r# end\r',
+      'mixed.txt': '10.0.0.1\r\n10.0.0.2\r10.0.0.999\n',
+    };
+    expect(keys(await parse(['@mac.txt'], files))).toEqual(['10.0.0.1:4028', '10.0.0.2:4028']);
+    expect(await usage(['@mixed.txt'], files)).toContain('mixed.txt:3');
+  });
+
   it('reads JSON inventories, keeping only miners when outcomes are given', async () => {
     const files = {
       'list.json': '["10.0.0.1:4028", {"host":"10.0.0.2","port":4029}, {"host":"::1"}]',
@@ -190,6 +207,18 @@ describe('parseTargetSpecs', () => {
     expect(keys(set)).toEqual(['10.0.0.1:4028', '10.0.0.2:4028']);
   });
 
+  it("refuses a '-' that read no target beside other targets: a range typed with spaces", async () => {
+    // `10.0.0.1 - 10.0.0.9` checked the two ends and silently not the range, exit 0, before.
+    const typo = await parse(['10.0.0.1', '-', '10.0.0.9'], {}, '').catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(UsageError);
+    expect((typo as Error).message).toBe(
+      "'10.0.0.1 - 10.0.0.9': '-' reads targets from standard input, which named none; for a range write 10.0.0.1-10.0.0.9, without spaces",
+    );
+    const broken = await parse(['@farm.txt', '-'], { 'farm.txt': '10.0.0.1\n' }, '').catch((e: unknown) => e);
+    expect((broken as Error).message).toBe("'-' (standard input) named no target");
+    expect((await parse(['10.0.0.1', '-'], {}, '10.0.0.2\n')).count).toBe(2);
+  });
+
   it('knows when the specs were one plain host', async () => {
     expect((await parse(['10.0.0.1'])).singleHost).toBe(true);
     expect((await parse(['10.0.0.1/32'])).singleHost).toBe(false);
@@ -206,10 +235,23 @@ describe('parseTargetSpecs', () => {
     expect(await usage(['@bad.txt'], { 'bad.txt': '10.0.0.1\n10.0.0.999\n' })).toContain('bad.txt:2');
     expect(await usage(['@nested.txt'], { 'nested.txt': '@other.txt\n' })).toContain('nested.txt:1');
     expect(await usage(['@two.txt'], { 'two.txt': '10.0.0.1 10.0.0.2\n' })).toContain('one target per line');
+    // A CSV row: the command line's "separate by spaces" would be refused here too.
+    expect(await usage(['@farm.csv'], { 'farm.csv': '10.0.0.1,4028\n' })).toBe(
+      "farm.csv:1: one target per line (HOST or HOST:PORT), found '10.0.0.1,4028': a file takes no commas",
+    );
     expect(await usage(['@inv.json'], { 'inv.json': '{"hosts":[]}' })).toContain('inv.json');
     expect(await usage(['@inv.json'], { 'inv.json': '[{"host":"10.0.0.1","port":"x"}]' })).toContain(
       'entry 1',
     );
     expect(await usage(['-'])).toContain('standard input');
+    // `@-` (curl's habit) read from the file system: no file '-', and the line says what works.
+    const stdinTypo = await parseTargetSpecs(['@-'], { defaultPort: 4028 }).catch((e: unknown) => e);
+    expect(stdinTypo).toBeInstanceOf(UsageError);
+    expect((stdinTypo as Error).message).toMatch(/'-': ENOENT.*give '-' without '@'$/);
+    // What people paste or quote: said as what it is, not as a bad CIDR or host name.
+    expect(await usage(['http://10.0.0.5/'])).toMatch(/'http:\/\/10\.0\.0\.5\/': a URL, not a target/);
+    expect(await usage(['10.0.0.1 10.0.0.2'])).toMatch(/several targets in one argument/);
+    expect(await usage(['fe80::1%eth0:4028'])).toMatch(/put it in brackets: \[fe80::1%eth0\]:4028$/);
+    expect(await usage(['::ffff:10.0.0.1:4029'])).toMatch(/put it in brackets: \[::ffff:10\.0\.0\.1\]:4029$/);
   });
 });
