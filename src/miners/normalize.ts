@@ -1,5 +1,6 @@
 // Replies of one poll → one Snapshot that means the same on every make (hashctl.md §5). Pure: no
 // I/O, no clock; odd or missing input gives null data, never an exception.
+import { clipMessage } from '../cgminer/client.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import type { MinerError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
@@ -215,8 +216,9 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   // What the miner named itself, its pools and its messages are shown in tables, stored and
   // uploaded: control characters and escapes become visible text (terminal.ts), so a firmware can
   // neither clear a screen nor recolour a table through them. Done here, once per snapshot, rather
-  // than in str() for every field read (most are numbers' labels no one shows).
-  const safe = (text: string | null) => (text === null ? null : terminalSafe(text, true));
+  // than in str() for every field read (most are numbers' labels no one shows). Clipped as the
+  // client clips a STATUS message: a 100 KB `Type` is no model to store 5,000 times a cycle.
+  const safe = (text: string | null) => (text === null ? null : terminalSafe(clipMessage(text), true));
   const hs = (value: number | null) => (value === null || !Number.isFinite(value) ? null : roundRate(value));
   return {
     make: safe(identity.make) ?? identity.make,

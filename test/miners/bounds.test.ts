@@ -106,6 +106,24 @@ describe('normalize on hostile text', () => {
     expect(s.pools[0]?.url).toBe('stratum+tcp://p\\x1b]0;PWNED\\x07\\x1b[31mRED\\u202e:3333');
   });
 
+  it('clips a hostile 100 KB model, firmware, pool and message as the client clips a STATUS message', () => {
+    const huge = 'X'.repeat(100_000);
+    const s = normalize({
+      version: reply('version', { VERSION: [{ Type: `Antminer S19 ${huge}`, BMMiner: huge, API: '3.1' }] }),
+      pools: reply('pools', {
+        POOLS: [{ POOL: 0, URL: `stratum+tcp://${huge}:3333`, User: huge, Status: 'Alive', Priority: 0 }],
+      }),
+    });
+    const strings: string[] = [];
+    JSON.parse(JSON.stringify([s.make, s.model, s.firmware, s.pools, s.errors]), (_key, value) => {
+      if (typeof value === 'string') strings.push(value);
+      return value;
+    });
+    expect(strings.some((text) => text.includes('characters)'))).toBe(true);
+    for (const text of strings) expect(text.length).toBeLessThan(600);
+    expect(snapshotSchema.safeParse(s).success).toBe(true);
+  });
+
   it('keeps only whole chip counts: a 1e19 or 72.5 `Num chips` is no count, and the snapshot stays valid', () => {
     const text = readFileSync(`${SAMPLES_DIR}honorknight__stats.json`, 'latin1');
     for (const odd of ['1e19', '72.5', '-72']) {
@@ -137,4 +155,3 @@ describe('normalize on hostile text', () => {
     });
   });
 });
-
