@@ -15,6 +15,11 @@ export interface UploadEndpoint {
   secure: boolean;
   /** Only loopback hosts may use plain http (the key never crosses a network in clear). */
   loopback: boolean;
+  /**
+   * The query's values (a `?token=…` is a secret as much as the key): redacted, with the key, from
+   * whatever the collector says back, as `url` masks them.
+   */
+  secrets: string[];
 }
 
 /** `flag` names where the URL came from in messages (`--upload`, the config's `upload.endpoint`). */
@@ -57,7 +62,18 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
     url: `${url.origin}${path.slice(0, path.length - url.search.length)}${query ? `?${query}` : ''}`,
     secure: url.protocol === 'https:',
     loopback,
+    secrets: [...new Set(url.searchParams.values())].filter((value) => value !== ''),
   };
+}
+
+/**
+ * A URL the collector named (a redirect's Location) as a message may show it: userinfo and query
+ * values masked, as the endpoint itself is printed (a Location often echoes the request's query).
+ */
+export function maskUrlSecrets(text: string): string {
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
+    .replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -1,7 +1,7 @@
 // The collector key: from HASHCTL_COLLECTOR_KEY or a private key file, never from a flag, never
 // printed. Everything that might echo text from the outside world goes through redactKey.
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, UsageError } from '../errors.js';
 
 export const KEY_ENV = 'HASHCTL_COLLECTOR_KEY';
 const MAX_KEY_FILE_BYTES = 4096;
@@ -73,6 +73,20 @@ function checkKey(key: string, where: string): string {
     throw new ConfigError(`${where} holds characters a header cannot carry (spaces, control or non-ASCII)`);
   return key;
 }
+
+/**
+ * A redactor for the key and the endpoint's other secrets (its query values) at once. A value
+ * shorter than MIN_SECRET_CHARS (`?v=2`) is not hunted in free text, where it would blank out
+ * unrelated words; the endpoint and a Location are printed with every query value masked anyway.
+ */
+export function secretsRedactor(key: string, secrets: readonly string[] = []): (text: string) => string {
+  const redactors = [key, ...secrets.filter((secret) => secret.length >= MIN_SECRET_CHARS)]
+    .sort((a, b) => b.length - a.length)
+    .map(keyRedactor);
+  return (text) => redactors.reduce((done, redact) => redact(done), text);
+}
+
+const MIN_SECRET_CHARS = 6;
 
 /** Replaces every occurrence of the key (a server may echo it back) with a marker. */
 export function redactKey(text: string, key: string): string {

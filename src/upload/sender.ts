@@ -5,8 +5,8 @@ import { rootCertificates } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
 import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
-import type { UploadEndpoint } from './endpoint.js';
-import { keyRedactor } from './key.js';
+import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
+import { secretsRedactor } from './key.js';
 import { parseRetryAfter } from './retry.js';
 
 export type SendOutcome =
@@ -92,7 +92,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
   let agent = newAgent();
   const { endpoint, key } = options;
-  const redact = keyRedactor(key);
+  // The query's values are secrets too: a collector echoing its request URL (a Location, an error
+  // body) would otherwise print and store the `?token=…` the endpoint is shown without.
+  const redact = secretsRedactor(key, endpoint.secrets);
+  /** The longest secret: how much of a text cut at the read cap may hold a truncated one. */
+  const longestSecret = Math.max(key.length, ...endpoint.secrets.map((secret) => secret.length));
   /**
    * undici does not act on an abort while a connection is still being set up (a TCP connect or a
    * TLS handshake that stalls runs to the connect timeout): the agent is destroyed with the sockets
@@ -156,7 +160,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       // Cut at the read cap, the text may end inside an echoed key, which the redactor no longer
       // recognises: its last characters (room for the key's longest escaped form) are dropped.
       if (bytes !== null && bytes.length >= RESPONSE_READ_CAP)
-        text = text.slice(0, Math.max(0, text.length - 6 * key.length));
+        text = text.slice(0, Math.max(0, text.length - 6 * longestSecret));
       const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
       switch (kind) {
         case 'retry':
@@ -254,7 +258,8 @@ function describeStatus(
   const shown = (words: string) =>
     terminalSafe(redact(words.replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS), true);
   const excerpt = shown(text);
-  const where = typeof location === 'string' && location ? ` (redirects to ${shown(location)})` : '';
+  const where =
+    typeof location === 'string' && location ? ` (redirects to ${shown(maskUrlSecrets(location))})` : '';
   return `HTTP ${status}${where}${excerpt ? `: ${excerpt}` : ''}`;
 }
 

@@ -114,13 +114,42 @@ describe('hashctl upload', () => {
     const status = await run(['upload', '--status', '--db', temp.path, '--json'], env);
     const textStatus = await run(['upload', '--status', '--db', temp.path], env);
     expect(textStatus.out).toContain('HTTP 400: {"error":"bad key","key":"[redacted]"');
-    expect(result.err).toContain('redirects to https://127.0.0.1/login?key=[redacted])');
+    expect(result.err).toContain('redirects to https://127.0.0.1/login?key=***)');
     temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
     const stored = databaseBytes(temp).toString('latin1');
     const forms = [key, encodeURIComponent(key), JSON.stringify(key).slice(1, -1), btoa(key)];
     for (const output of [result.out, result.err, status.out, textStatus.out, stored]) {
       for (const form of forms) expect(output).not.toContain(form);
     }
+  });
+
+  it("never shows or stores a token from the endpoint's query that the collector echoes back", async () => {
+    const token = 'qt0k3n-s3cr3t-v4lue';
+    const { collector, temp } = await setup((request, index) =>
+      index === 0
+        ? { status: 400, body: `no such tenant for ${request.url} (token ${token})` }
+        : { status: 302, headers: { location: `https://collector.example${request.url}` } },
+    );
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), limits: { maxMiners: 1 } });
+    const endpoint = `${collector.url}/?token=${token}&site=a`;
+    const result = await run(['upload', '--endpoint', endpoint, '--db', temp.path, '--json']);
+    expect(result.code).toBe(1);
+    expect(collector.received.map((request) => request.url)).toEqual([
+      `/api/collector/upload?token=${token}&site=a`,
+      `/api/collector/upload?token=${token}&site=a`,
+    ]);
+    expect(result.err).toContain(
+      'redirects to https://collector.example/api/collector/upload?token=***&site=***)',
+    );
+    const status = await run(['upload', '--status', '--db', temp.path, '--json']);
+    const textStatus = await run(['upload', '--status', '--db', temp.path]);
+    expect(textStatus.out).toContain(
+      'HTTP 400: no such tenant for /api/collector/upload?token=[redacted]&site=a',
+    );
+    temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = databaseBytes(temp).toString('latin1');
+    for (const output of [result.out, result.err, status.out, textStatus.out, stored])
+      expect(output).not.toContain(token);
   });
 
   it('exits 1 and says why when batches stay pending', async () => {
