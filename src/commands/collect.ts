@@ -30,6 +30,8 @@ export interface CollectOptions {
     endpoint: string;
     source: string;
     configKeyFile: string | null;
+    /** Where the config named it, for its messages. */
+    configKeyFileSource: string;
     /** A private CA's PEM file (--ca, or upload.ca_file in the config). */
     caFile: string | null;
   } | null;
@@ -113,8 +115,9 @@ export async function parseCollectOptions(
         ? null
         : {
             endpoint,
-            source: raw.upload !== undefined ? '--upload' : 'upload.endpoint (config file)',
+            source: raw.upload !== undefined ? '--upload' : `upload.endpoint in config ${file}`,
             configKeyFile: config.upload?.key_file ?? null,
+            configKeyFileSource: `upload.key_file in config ${file}`,
             caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
           },
     thermal: config.thermal ?? {},
@@ -302,7 +305,9 @@ async function prepareUpload(
     {
       endpoint: upload.endpoint,
       endpointSource: upload.source,
-      ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}),
+      ...(upload.configKeyFile
+        ? { configKeyFile: upload.configKeyFile, configKeyFileSource: upload.configKeyFileSource }
+        : {}),
       ...(upload.caFile ? { caFile: upload.caFile } : {}),
       keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
     },

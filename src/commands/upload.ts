@@ -81,9 +81,17 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       : resolveUploadSettings(
           {
             endpoint,
+            // A URL, key file or CA the config named is said as the config's key, with its file.
+            endpointSource: opts.endpoint !== null ? '--endpoint' : `upload.endpoint in config ${configFile}`,
             keyFile: opts.keyFile,
-            ...(config?.upload?.key_file ? { configKeyFile: config.upload.key_file } : {}),
-            caFile: opts.caFile,
+            ...(config?.upload?.key_file
+              ? {
+                  configKeyFile: config.upload.key_file,
+                  configKeyFileSource: `upload.key_file in config ${configFile}`,
+                }
+              : {}),
+            // upload.ca_file as collect and thermal config pull take it (a private CA's collector).
+            caFile: opts.caFile ?? config?.upload?.ca_file,
             connectTimeoutMs: opts.connectTimeoutMs,
             totalTimeoutMs: opts.totalTimeoutMs,
             maxAttempts: opts.maxAttempts,
@@ -290,7 +298,7 @@ export const registerUpload: RegisterCommand = (program, env) => {
     .option('--db <path>', 'database file (default: $HASHCTL_DB, then $XDG_DATA_HOME/hashctl/hashctl.db)')
     .option(
       '--config <file>',
-      'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, db',
+      'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, upload.ca_file, site, db',
     )
     .option('--key-file <file>', 'file holding the collector key (must not be readable by group or others)')
     .option('--ca <file>', 'PEM file of a private CA to trust in addition to the system roots')

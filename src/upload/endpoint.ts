@@ -55,7 +55,7 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
   // Printed in reports and notes: a query may carry a token (`?token=…`), so its values are masked.
   const query = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
   const loopback = isLoopbackHost(host);
-  refusePlainHttp(url);
+  refusePlainHttp(url, flag);
   return {
     origin: url.origin,
     path,
@@ -84,11 +84,11 @@ export function isLoopbackHost(host: string): boolean {
  * The collector key goes in a header: over plain http it would cross the network readable by
  * anyone on it. Plain http is for a collector on this machine only.
  */
-export function refusePlainHttp(url: URL): void {
+export function refusePlainHttp(url: URL, flag?: string): void {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol === 'http:' && !isLoopbackHost(host)) {
     throw new UsageError(
-      `refusing to send the collector key over plain http to ${quoted(host)}: use https:// (a private CA: --ca FILE or upload.ca_file)`,
+      `refusing to send the collector key over plain http to ${quoted(host)}${flag === undefined ? '' : ` (${flag})`}: use https:// (a private CA: --ca FILE or upload.ca_file)`,
     );
   }
 }

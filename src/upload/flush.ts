@@ -379,6 +379,8 @@ export interface UploadSettingsInput {
   keyFile?: string;
   /** A key file named by the config file (used when neither --key-file nor the env is set). */
   configKeyFile?: string;
+  /** Where the config named it (`upload.key_file in config FILE`), for its messages. */
+  configKeyFileSource?: string;
   /** How the command takes a key file, for the message when no key is set (see KeySource). */
   keyFileChoice?: string;
   caFile?: string;
@@ -416,6 +418,7 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     env: ctx.env,
     keyFile: input.keyFile,
     configKeyFile: input.configKeyFile,
+    ...(input.configKeyFileSource === undefined ? {} : { configKeyFileSource: input.configKeyFileSource }),
     ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
   });
   const ca = input.caFile ? readCollectorCa(input.caFile) : undefined;

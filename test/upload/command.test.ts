@@ -323,6 +323,37 @@ describe('hashctl upload', () => {
     expect(JSON.parse(requeued.out)).toMatchObject({ requeued: 1, delivered: 1, pending: 0 });
   });
 
+  it("names the config file and its key when the config's endpoint or key file is wrong, never --endpoint", async () => {
+    const { temp } = await setup();
+    const config = join(temp.dir, 'farm.json');
+    const upload = async (
+      section: Record<string, string>,
+      env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY },
+    ) => {
+      writeFileSync(config, JSON.stringify({ db: 'hashctl.db', upload: section }));
+      return run(['upload', '--config', config], env);
+    };
+    const where = `upload.endpoint in config ${config}`;
+    const secret = await upload({ endpoint: 'https://farm:pa55w0rd@127.0.0.1:9/' });
+    expect(secret.code).toBe(2);
+    expect(secret.err.trim()).toBe(
+      `hashctl: invalid ${where}: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or a key file`,
+    );
+    const fragment = await upload({ endpoint: 'https://127.0.0.1:9/#x' });
+    expect(fragment.err.trim()).toBe(
+      `hashctl: invalid ${where} 'https://127.0.0.1:9/#x': a #fragment has no meaning here`,
+    );
+    const plain = await upload({ endpoint: 'http://collector.farm.lan/' });
+    expect(plain.code).toBe(2);
+    expect(plain.err).toContain(`over plain http to collector.farm.lan (${where}): use https://`);
+    const keyFile = await upload({ endpoint: 'https://127.0.0.1:9/', key_file: 'missing.key' }, {});
+    expect(keyFile.code).toBe(2);
+    expect(keyFile.err).toContain(
+      `cannot read key file ${join(temp.dir, 'missing.key')} (upload.key_file in config ${config}):`,
+    );
+    expect(`${secret.err}${fragment.err}${plain.err}${keyFile.err}`).not.toMatch(/--endpoint|pa55w0rd/);
+  });
+
   it('takes the endpoint, key file and database from the config file', async () => {
     const { collector, temp } = await setup();
     enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
