@@ -155,12 +155,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         response.body.destroy();
         return { kind, status: response.statusCode };
       }
-      const bytes = await Promise.race([readCapped(response.body, RESPONSE_READ_CAP), cut]).catch(() => null);
-      let text = bytes === null ? '' : bodyText(bytes, response.headers['content-encoding']);
-      // Cut at the read cap, the text may end inside an echoed key, which the redactor no longer
-      // recognises: its last characters (room for the key's longest escaped form) are dropped.
-      if (bytes !== null && bytes.length >= RESPONSE_READ_CAP)
-        text = text.slice(0, Math.max(0, text.length - 6 * longestSecret));
+      // The status is the answer; the body is only an excerpt for the reason. A body that drips, is
+      // cut short or breaks its chunking gives what arrived, and never holds the batch (and every
+      // later one) for the rest of the request's deadline.
+      const { bytes, whole } = await readExcerpt(response.body, cut);
+      // Cut short (the read cap, the wait, a broken body), the text may end inside an echoed key,
+      // which the redactor no longer recognises: its last characters (room for the key's longest
+      // escaped form) are dropped.
+      const text = bodyText(bytes, response.headers['content-encoding'], whole ? 0 : 6 * longestSecret);
       const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
       switch (kind) {
         case 'retry':
@@ -205,16 +207,44 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Promise<Buffer> {
+/** How long an error answer's body is waited for once its status is known. */
+const EXCERPT_WAIT_MS = 3_000;
+
+/**
+ * Up to RESPONSE_READ_CAP bytes of an error answer's body, for at most EXCERPT_WAIT_MS (or until
+ * `cut`): what arrived by then, and whether that is the whole body.
+ */
+async function readExcerpt(
+  body: AsyncIterable<Buffer | string> & {
+    destroy(): unknown;
+    on(event: 'error', listener: () => void): unknown;
+  },
+  cut: Promise<never>,
+): Promise<{ bytes: Buffer; whole: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    chunks.push(buffer.subarray(0, cap - total));
-    total += Math.min(buffer.length, cap - total);
-    if (total >= cap) break; // leaving the loop destroys the stream: the rest is never buffered
+  const read = (async (): Promise<boolean> => {
+    for await (const chunk of body) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(buffer.subarray(0, RESPONSE_READ_CAP - total));
+      total += Math.min(buffer.length, RESPONSE_READ_CAP - total);
+      if (total >= RESPONSE_READ_CAP) return false; // leaving the loop destroys the stream
+    }
+    return true;
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const wait = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), EXCERPT_WAIT_MS);
+  });
+  const whole = await Promise.race([read, wait, cut]).catch(() => false);
+  clearTimeout(timer);
+  read.catch(() => undefined);
+  if (!whole) {
+    // Given up on: closed, not left to run into the deadline (its error has no listener otherwise).
+    body.on('error', () => undefined);
+    body.destroy();
   }
-  return Buffer.concat(chunks);
+  return { bytes: Buffer.concat(chunks), whole };
 }
 
 /**
@@ -227,18 +257,25 @@ const DECOMPRESSED_CAP = 256 * 1024;
  * An error body as text: decompressed when the collector (or a proxy) compressed it, even cut at the
  * read cap, up to DECOMPRESSED_CAP; a body that cannot be read says so.
  */
-function bodyText(bytes: Buffer, encoding: string | string[] | undefined): string {
+function bodyText(bytes: Buffer, encoding: string | string[] | undefined, dropTail: number): string {
+  /** The body's text, less its last `dropTail` characters (a body cut short). */
+  const decoded = (plain: Buffer): string => {
+    const text = plain.toString('utf8');
+    return text.slice(0, Math.max(0, text.length - dropTail));
+  };
   const name = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
-  if (name === '' || name === 'identity') return bytes.toString('utf8');
+  if (name === '' || name === 'identity') return decoded(bytes);
   try {
     const cut = { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: DECOMPRESSED_CAP };
-    if (name === 'gzip' || name === 'x-gzip') return gunzipSync(bytes, cut).toString('utf8');
-    if (name === 'deflate') return inflateSync(bytes, cut).toString('utf8');
+    if (name === 'gzip' || name === 'x-gzip') return decoded(gunzipSync(bytes, cut));
+    if (name === 'deflate') return decoded(inflateSync(bytes, cut));
     if (name === 'br')
-      return brotliDecompressSync(bytes, {
-        finishFlush: zlib.BROTLI_OPERATION_FLUSH,
-        maxOutputLength: DECOMPRESSED_CAP,
-      }).toString('utf8');
+      return decoded(
+        brotliDecompressSync(bytes, {
+          finishFlush: zlib.BROTLI_OPERATION_FLUSH,
+          maxOutputLength: DECOMPRESSED_CAP,
+        }),
+      );
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
       return `(${name} body over ${DECOMPRESSED_CAP / 1024} KiB once decompressed: not shown)`;
