@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
-import { oneLine } from '../output/terminal.js';
+import { oneLine, quoted } from '../output/terminal.js';
 import { parseIntFlag, parsePositiveDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -120,9 +120,26 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       return 0;
     }
     // One key, one site: batches of several sites are never sent together under one site's key.
-    const { pendingSites } = await import('../store/outbox.js');
+    const { outboxSites, pendingSites } = await import('../store/outbox.js');
     const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
     const sites = pendingSites(store.db);
+    if (site !== null) {
+      // A site this file has never seen (a typo, the wrong case) would flush nothing and exit 0
+      // on every cron run while the real site's batches wait for ever: said, as live and export do.
+      const { siteStatements } = await import('../store/sites.js');
+      const known = [
+        ...new Set([
+          ...siteStatements(store.db)
+            .list()
+            .map((row) => row.name),
+          ...outboxSites(store.db),
+        ]),
+      ].sort();
+      if (!known.includes(site))
+        throw new UsageError(
+          `no site '${quoted(site)}' in ${dbPath}${known.length ? ` (known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''})` : ''}`,
+        );
+    }
     if (site === null && sites.length > 1) {
       throw new UsageError(
         `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,

@@ -118,6 +118,14 @@ export function pendingSites(db: Db): string[] {
     .all() as string[];
 }
 
+/** The sites that have batches in the outbox in any state (delivered ones until they are pruned). */
+export function outboxSites(db: Db): string[] {
+  return db
+    .prepare('SELECT DISTINCT site_id FROM upload_outbox ORDER BY site_id')
+    .pluck()
+    .all() as string[];
+}
+
 export function getBatch(db: Db, batchId: string): OutboxRow | null {
   const row = db.prepare('SELECT * FROM upload_outbox WHERE batch_id = ?').get(batchId) as RawRow | undefined;
   return row ? fromRaw(row) : null;

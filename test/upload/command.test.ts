@@ -57,6 +57,23 @@ describe('hashctl upload', () => {
     expect(status.pending.batches).toBe(1);
   });
 
+  it('refuses a --site the database has never seen (a typo would flush nothing and exit 0 for ever)', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-a' });
+    const typo = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'Farm-A']);
+    expect(typo.code).toBe(2);
+    expect(typo.err.trim()).toBe(`hashctl: no site 'Farm-A' in ${temp.path} (known: farm-a)`);
+    expect(collector.received).toHaveLength(0);
+    // A known site with nothing pending is no mistake: exit 0.
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-a'])).code,
+    ).toBe(0);
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-a'])).code,
+    ).toBe(0);
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('without --site sends the one site found pending, never a site whose batches arrive during the run', async () => {
     let temp: TempStore | undefined;
     const { collector, temp: store } = await setup((request, index) => {
