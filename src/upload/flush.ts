@@ -3,7 +3,7 @@
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { ConfigError, errorMessage, LockedError, UsageError } from '../errors.js';
+import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
 import { acquireLock, type StoreLock } from '../store/lock.js';
 import {
   countPending,
@@ -147,7 +147,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason });
           report.quarantined++;
           return 'next';
-        case 'too_large':
+        case 'too_large': {
           if (row.miners < 2) {
             // One miner cannot be split. Whether the collector refuses everything (a body limit
             // set far too low) or just this one snapshot, the next batch tells; until then it stays.
@@ -159,15 +159,24 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
             });
             return 'too_large_alone';
           }
-          replaceWithHalves(
-            db,
-            row.batchId,
-            splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId),
-            now,
-            outcome.status,
-          );
+          let halves: ReturnType<typeof splitBatchBody>;
+          try {
+            halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
+          } catch (error) {
+            if (!(error instanceof UploadError)) throw error;
+            // A stored body that cannot be read (a damaged row, one that holds fewer miners than
+            // its count): thrown, it ended every run on this batch and nothing newer ever went.
+            markQuarantined(db, row.batchId, {
+              status: outcome.status,
+              error: `${outcome.reason} (cannot split: ${error.message})`,
+            });
+            report.quarantined++;
+            return 'next';
+          }
+          replaceWithHalves(db, row.batchId, halves, now, outcome.status);
           report.split++;
           return 'next';
+        }
         case 'key_refused':
           markRetryLater(db, row.batchId, {
             status: outcome.status,

@@ -353,6 +353,26 @@ describe('flushOutbox against a real collector', () => {
     expect(getBatch(temp.store.db, 'split-3')).toMatchObject({ state: 'delivered', parent: 'split-1' });
   });
 
+  it('on 413 quarantines a stored batch it cannot split, and the newer batches still go', async () => {
+    // A damaged row: its count says three miners, its body is not gzip JSON. Thrown, the split
+    // ended every run on this batch, and nothing queued after it was ever sent.
+    const { collector, temp } = await setup((request) =>
+      request.body === null ? { status: 413 } : { status: 200 },
+    );
+    const [damaged] = enqueueCycle(temp.store, { miners: reports(3), now: T0 - 120_000 });
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 - 60_000 });
+    temp.store.db
+      .prepare(`UPDATE upload_outbox SET body = X'1f8b0800' WHERE batch_id = ?`)
+      .run(damaged!.batchId);
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, quarantined: 1, split: 0, pending: 0 });
+    expect(getBatch(temp.store.db, damaged!.batchId)).toMatchObject({
+      state: 'quarantined',
+      lastStatus: 413,
+      lastError: 'HTTP 413 (cannot split: a stored upload batch is not readable gzip JSON)',
+    });
+  });
+
   it('on 400 quarantines that batch with the reason, delivers the others, and never loops on it', async () => {
     let poison = '';
     const { collector, temp } = await setup((request) =>
