@@ -60,7 +60,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       'upload needs --endpoint URL (or upload.endpoint in the config, --status, or --requeue)',
     );
   }
-  const { resolveDbPath, openStore, acquireLock } = await import('../store/index.js');
+  const { resolveDbPath, openStore, acquireLock, withStoreErrors } = await import('../store/index.js');
   const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
   if (opts.status) {
     const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
@@ -112,7 +112,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     let requeued: number | null = null;
     if (opts.requeue) {
       const { requeueQuarantined } = await import('../store/outbox.js');
-      requeued = requeueQuarantined(store.db, ctx.now());
+      requeued = withStoreErrors(dbPath, () => requeueQuarantined(store.db, ctx.now()));
       note(`requeued ${requeued} quarantined batch${requeued === 1 ? '' : 'es'}`);
     }
     if (settings === null) {

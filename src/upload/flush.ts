@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
+import { translateSqliteError } from '../store/errors.js';
 import { acquireLock, type StoreLock } from '../store/lock.js';
 import {
   countPending,
@@ -90,7 +91,20 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** A Retry-After of a day is a broken server; a run an hour later tries again regardless. */
 const MAX_DEFERRAL_MS = 3_600_000;
 
+/**
+ * Drains the outbox. A failure of the database itself (a full disk, another writer holding it past
+ * the busy timeout) is a StoreError naming the file, as collect says it, not an internal error:
+ * the batch in flight stays pending and is sent again (the receiver dedupes on batch_id).
+ */
 export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
+  try {
+    return await drainOutbox(db, options, ctx);
+  } catch (error) {
+    throw translateSqliteError(error, db.name);
+  }
+}
+
+async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
   const endpoint = typeof options.endpoint === 'string' ? parseEndpoint(options.endpoint) : options.endpoint;
   validateFlushOptions(options);
   const started = ctx.now();

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
+import { openStore } from '../../src/store/index.js';
 import { deferBatch, getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -371,6 +373,33 @@ describe('flushOutbox against a real collector', () => {
       lastStatus: 413,
       lastError: 'HTTP 413 (cannot split: a stored upload batch is not readable gzip JSON)',
     });
+  });
+
+  it("says a database that cannot record the answer as the store's error, naming the file; the batch stays pending", async () => {
+    // Another process takes the write lock while the batch is in flight and keeps it past the busy
+    // timeout (a full disk fails the same write): an untyped SqliteError was an internal error.
+    let blocker: Database.Database | undefined;
+    const { collector, temp } = await setup(() => {
+      blocker = new Database(temp.path);
+      blocker.exec('BEGIN IMMEDIATE');
+      return { status: 200 };
+    });
+    const [batch] = enqueueCycle(temp.store, { miners: reports(2), now: T0 });
+    const store = openStore(temp.path, { busyTimeoutMs: 50 });
+    try {
+      const flushed = flushOutbox(store.db, options(collector), testContext().ctx);
+      await expect(flushed).rejects.toThrow(
+        expect.objectContaining({
+          kind: 'store',
+          message: `database ${temp.path} stayed busy (another process is writing it); try again`,
+        }),
+      );
+      blocker?.exec('ROLLBACK');
+      expect(getBatch(store.db, batch!.batchId)).toMatchObject({ state: 'pending' });
+    } finally {
+      blocker?.close();
+      store.close();
+    }
   });
 
   it('on 400 quarantines that batch with the reason, delivers the others, and never loops on it', async () => {
