@@ -51,14 +51,19 @@ export interface Sender {
 const RESPONSE_READ_CAP = 16 * 1024;
 const EXCERPT_CHARS = 200;
 
+/** 4xx answers about the URL, not the batch. */
+const ENDPOINT_STATUSES = new Set([404, 405, 410, 421, 426]);
+
 export function classifyStatus(status: number): SendOutcome['kind'] {
   if ((status >= 200 && status < 300) || status === 409) return 'delivered';
   if (status === 401 || status === 403) return 'key_refused';
   if (status === 413) return 'too_large';
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   // A redirect or a missing route means the URL is wrong, not the batch: quarantining every batch
-  // for a typo would bury a day of data, so these stop the flush like a refused key.
-  if ((status >= 300 && status < 400) || status === 404 || status === 405) return 'endpoint';
+  // for a typo would bury a day of data, so these stop the flush like a refused key. So do a route
+  // retired for good (410), a request for another host (421) and a protocol the server will not
+  // speak (426): every batch would get the same answer.
+  if ((status >= 300 && status < 400) || ENDPOINT_STATUSES.has(status)) return 'endpoint';
   if (status >= 400) return 'quarantine';
   return 'retry';
 }

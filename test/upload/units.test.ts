@@ -74,6 +74,9 @@ describe('classifyStatus', () => {
       [308, 'endpoint'],
       [404, 'endpoint'],
       [405, 'endpoint'],
+      [410, 'endpoint'],
+      [421, 'endpoint'],
+      [426, 'endpoint'],
     ];
     for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
   });
