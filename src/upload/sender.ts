@@ -51,8 +51,12 @@ export interface Sender {
 const RESPONSE_READ_CAP = 16 * 1024;
 const EXCERPT_CHARS = 200;
 
-/** 4xx answers about the URL, not the batch. */
-const ENDPOINT_STATUSES = new Set([404, 405, 410, 421, 426]);
+/**
+ * 4xx answers about the URL or the way it is reached, not the batch: no route (404, 405), a route
+ * retired (410), a proxy asking for its own credentials (407), a URL (its query) too long (414), a
+ * request for another host (421), a protocol the server will not speak (426), headers too large (431).
+ */
+const ENDPOINT_STATUSES = new Set([404, 405, 407, 410, 414, 421, 426, 431]);
 
 export function classifyStatus(status: number): SendOutcome['kind'] {
   if ((status >= 200 && status < 300) || status === 409) return 'delivered';
@@ -60,9 +64,8 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
   if (status === 413) return 'too_large';
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   // A redirect or a missing route means the URL is wrong, not the batch: quarantining every batch
-  // for a typo would bury a day of data, so these stop the flush like a refused key. So do a route
-  // retired for good (410), a request for another host (421) and a protocol the server will not
-  // speak (426): every batch would get the same answer.
+  // for a typo would bury a day of data, so these stop the flush like a refused key. So do the
+  // answers about the request's form or route that every batch would get alike (ENDPOINT_STATUSES).
   if ((status >= 300 && status < 400) || ENDPOINT_STATUSES.has(status)) return 'endpoint';
   if (status >= 400) return 'quarantine';
   return 'retry';

@@ -74,9 +74,12 @@ describe('classifyStatus', () => {
       [308, 'endpoint'],
       [404, 'endpoint'],
       [405, 'endpoint'],
+      [407, 'endpoint'],
       [410, 'endpoint'],
+      [414, 'endpoint'],
       [421, 'endpoint'],
       [426, 'endpoint'],
+      [431, 'endpoint'],
     ];
     for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
   });
