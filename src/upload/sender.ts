@@ -346,6 +346,11 @@ function networkOutcome(
   if (code && TLS_CODE.test(code)) {
     return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
   }
+  if (isParserError(error)) {
+    // Something answers on that port, but not in HTTP (an SSH or SMTP server, a miner's API): the
+    // URL is wrong, as for a 404; trying every batch again against it only hides that.
+    return { kind: 'endpoint', status: null, reason: `the server does not answer in HTTP: ${message}` };
+  }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return {
       kind: 'retry',
@@ -355,6 +360,15 @@ function networkOutcome(
     };
   }
   return { kind: 'retry', status: null, retryAfterMs: null, reason: code ? `${message} [${code}]` : message };
+}
+
+/** undici's llhttp failure: the bytes that came back are not an HTTP answer. */
+function isParserError(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (current.name === 'HTTPParserError') return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function errorCode(error: unknown): string | null {

@@ -167,6 +167,25 @@ describe('sender against hostile collectors', () => {
     }
   });
 
+  it('stops at a server that does not answer in HTTP (the wrong port) instead of retrying every batch', async () => {
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+      }),
+    );
+    const sender = await senderTo(port);
+    try {
+      const outcome = await sender.send(request(10_000));
+      expect(outcome).toMatchObject({ kind: 'endpoint', status: null });
+      expect((outcome as { reason: string }).reason).toMatch(
+        /^the server does not answer in HTTP: Response does not match the HTTP\/1\.1 protocol/,
+      );
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('does not decompress a brotli error body without bound', async () => {
     const bomb = brotliCompressSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
     const port = await listen(
