@@ -319,7 +319,7 @@ export const registerUpload: RegisterCommand = (program, env) => {
     )
     .option('--key-file <file>', 'file holding the collector key (must not be readable by group or others)')
     .option('--ca <file>', 'PEM file of a private CA to trust in addition to the system roots')
-    .option('--site <id>', "only this site's batches (needed when the outbox holds several sites')")
+    .option('--site <id>', "only this site's batches (needed when the outbox holds several sites)")
     .option('--status', 'show pending and quarantined batches and the last error; sends nothing')
     .option('--requeue', 'move quarantined batches back to pending (then flush, with --endpoint)')
     .option('--connect-timeout <duration>', 'TCP/TLS connect timeout', '10s')
