@@ -72,7 +72,7 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
  */
 export function maskUrlSecrets(text: string): string {
   return text
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
+    .replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)[^/?#]*@/i, '$1***@')
     .replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
 }
 
