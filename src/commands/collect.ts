@@ -34,6 +34,8 @@ export interface CollectOptions {
     configKeyFileSource: string;
     /** A private CA's PEM file (--ca, or upload.ca_file in the config). */
     caFile: string | null;
+    /** Where it was named, for its messages. */
+    caFileSource: string;
   } | null;
   /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
   thermal: ThermalConfig;
@@ -119,6 +121,7 @@ export async function parseCollectOptions(
             configKeyFile: config.upload?.key_file ?? null,
             configKeyFileSource: `upload.key_file in config ${file}`,
             caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
+            caFileSource: raw.ca !== undefined ? '--ca' : `upload.ca_file in config ${file}`,
           },
     thermal: config.thermal ?? {},
   };
@@ -308,7 +311,7 @@ async function prepareUpload(
       ...(upload.configKeyFile
         ? { configKeyFile: upload.configKeyFile, configKeyFileSource: upload.configKeyFileSource }
         : {}),
-      ...(upload.caFile ? { caFile: upload.caFile } : {}),
+      ...(upload.caFile ? { caFile: upload.caFile, caFileSource: upload.caFileSource } : {}),
       keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
     },
     ctx,

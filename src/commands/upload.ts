@@ -92,6 +92,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
               : {}),
             // upload.ca_file as collect and thermal config pull take it (a private CA's collector).
             caFile: opts.caFile ?? config?.upload?.ca_file,
+            caFileSource: opts.caFile !== undefined ? '--ca' : `upload.ca_file in config ${configFile}`,
             connectTimeoutMs: opts.connectTimeoutMs,
             totalTimeoutMs: opts.totalTimeoutMs,
             maxAttempts: opts.maxAttempts,

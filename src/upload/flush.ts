@@ -407,6 +407,8 @@ export interface UploadSettingsInput {
   /** How the command takes a key file, for the message when no key is set (see KeySource). */
   keyFileChoice?: string;
   caFile?: string;
+  /** Where it was named (`--ca`, `upload.ca_file in config FILE`), for its messages. */
+  caFileSource?: string;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxAttempts?: number;
@@ -414,20 +416,19 @@ export interface UploadSettingsInput {
 
 export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
 
-/** The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate. */
-export function readCollectorCa(file: string): string {
+/**
+ * The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate.
+ * `source` says where the file was named; without it, both places are named.
+ */
+export function readCollectorCa(file: string, source = '--ca or upload.ca_file'): string {
   let ca: string;
   try {
     ca = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(
-      `cannot read the collector's CA file ${file} (--ca or upload.ca_file): ${errorMessage(error)}`,
-    );
+    throw new ConfigError(`cannot read the collector's CA file ${file} (${source}): ${errorMessage(error)}`);
   }
   if (!ca.includes('-----BEGIN CERTIFICATE-----'))
-    throw new ConfigError(
-      `the collector's CA file ${file} (--ca or upload.ca_file) holds no PEM certificate`,
-    );
+    throw new ConfigError(`the collector's CA file ${file} (${source}) holds no PEM certificate`);
   return ca;
 }
 
@@ -444,7 +445,7 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     ...(input.configKeyFileSource === undefined ? {} : { configKeyFileSource: input.configKeyFileSource }),
     ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
   });
-  const ca = input.caFile ? readCollectorCa(input.caFile) : undefined;
+  const ca = input.caFile ? readCollectorCa(input.caFile, input.caFileSource) : undefined;
   return {
     endpoint,
     key: key.value,
