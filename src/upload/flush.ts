@@ -148,6 +148,19 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         signal: options.signal,
       });
       const now = ctx.now();
+      if (
+        outcome.kind === 'retry' &&
+        outcome.status === null &&
+        budget < options.totalTimeoutMs &&
+        timeLeft() <= 0
+      ) {
+        // Cut by this flush's own deadline, not failed by the collector: stored as its answer, it
+        // read 'no answer within 3 ms' in the note, --status and the batch's last error.
+        return stopWith(
+          'deadline',
+          `the flush ran out of the time it was given with a batch in flight (no answer in the ${Math.round(budget)} ms that were left); it waits for the next flush`,
+        );
+      }
       if ('status' in outcome) report.lastStatus = outcome.status;
       switch (outcome.kind) {
         case 'delivered':

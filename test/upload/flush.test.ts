@@ -541,6 +541,24 @@ describe('flushOutbox against a real collector', () => {
     expect(collector.received).toHaveLength(2);
   });
 
+  it("does not take a request its own deadline cut for the collector's failure", async () => {
+    // Cut after the few ms the flush had left: 'no answer within 3 ms' was kept as the batch's
+    // last answer and said as the collector's, though the collector was never given the time.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    const ctx = memoryContext();
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { deadlineMs: Date.now() + 300 }),
+      ctx,
+    );
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(report.reason).toMatch(
+      /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
+    );
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'pending', lastError: null });
+  });
+
   it('prunes delivered rows after the retention', async () => {
     const { collector, temp } = await setup();
     enqueueCycle(temp.store, { miners: reports(1), now: T0 });
