@@ -110,20 +110,9 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   let lock: import('../store/index.js').StoreLock | undefined;
   try {
     lock = acquireLock(dbPath, 'upload');
-    let requeued: number | null = null;
-    if (opts.requeue) {
-      const { requeueQuarantined } = await import('../store/outbox.js');
-      requeued = withStoreErrors(dbPath, () => requeueQuarantined(store.db, ctx.now()));
-      note(`requeued ${requeued} quarantined batch${requeued === 1 ? '' : 'es'}`);
-    }
-    if (settings === null) {
-      if (globals.json) ctx.stdout.write(`${JSON.stringify({ requeued })}\n`);
-      return 0;
-    }
-    // One key, one site: batches of several sites are never sent together under one site's key.
+    // The site this run sends (and requeues), checked before anything changes.
     const { outboxSites, pendingSites } = await import('../store/outbox.js');
     const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
-    const sites = pendingSites(store.db);
     if (site !== null) {
       // A site this file has never seen (a typo, the wrong case) would flush nothing and exit 0
       // on every cron run while the real site's batches wait for ever: said, as live and export do.
@@ -141,6 +130,19 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
           `no site '${quoted(site)}' in ${dbPath}${known.length ? ` (known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''})` : ''}`,
         );
     }
+    let requeued: number | null = null;
+    if (opts.requeue) {
+      // A named site's quarantined batches only: another site's wait for its own operator and key.
+      const { requeueQuarantined } = await import('../store/outbox.js');
+      requeued = withStoreErrors(dbPath, () => requeueQuarantined(store.db, ctx.now(), undefined, site));
+      note(`requeued ${requeued} quarantined batch${requeued === 1 ? '' : 'es'}`);
+    }
+    if (settings === null) {
+      if (globals.json) ctx.stdout.write(`${JSON.stringify({ requeued })}\n`);
+      return 0;
+    }
+    // One key, one site: batches of several sites are never sent together under one site's key.
+    const sites = pendingSites(store.db);
     if (site === null && sites.length > 1) {
       throw new UsageError(
         `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,

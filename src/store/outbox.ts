@@ -210,8 +210,13 @@ export function replaceWithHalves(
   })();
 }
 
-/** Quarantined → pending, due now. Returns how many were released. */
-export function requeueQuarantined(db: Db, now: number, batchIds?: readonly string[]): number {
+/** Quarantined → pending, due now (of `site` only, when given). Returns how many were released. */
+export function requeueQuarantined(
+  db: Db,
+  now: number,
+  batchIds?: readonly string[],
+  site: string | null = null,
+): number {
   if (batchIds && batchIds.length > 0) {
     const one = db.prepare(
       `UPDATE upload_outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'quarantined' AND batch_id = ?`,
@@ -223,8 +228,11 @@ export function requeueQuarantined(db: Db, now: number, batchIds?: readonly stri
     return released;
   }
   return db
-    .prepare(`UPDATE upload_outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'quarantined'`)
-    .run(now).changes;
+    .prepare(
+      `UPDATE upload_outbox SET state = 'pending', next_attempt_at = ?
+        WHERE state = 'quarantined' AND (? IS NULL OR site_id = ?)`,
+    )
+    .run(now, site, site).changes;
 }
 
 /** Batches and the miner snapshots in them. */

@@ -314,6 +314,28 @@ describe('hashctl upload', () => {
     expect(JSON.parse(allRefused.out)).toMatchObject({ delivered: 0, quarantined: 2, pending: 0 });
   });
 
+  it("--requeue --site releases that site's quarantined batches only; an unknown site releases none", async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-b' });
+    for (const site of ['farm-a', 'farm-b'])
+      expect(
+        (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', site])).code,
+      ).toBe(1);
+    const typo = await run(['upload', '--requeue', '--db', temp.path, '--site', 'farm-c']);
+    expect(typo.code).toBe(2);
+    const status = async () =>
+      JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out) as {
+        pending: { batches: number };
+        quarantined: { batches: number };
+      };
+    expect((await status()).quarantined.batches).toBe(2);
+    const onlyA = await run(['upload', '--requeue', '--db', temp.path, '--site', 'farm-a', '--json']);
+    expect(onlyA.code).toBe(0);
+    expect(JSON.parse(onlyA.out)).toEqual({ requeued: 1 });
+    expect(await status()).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
+  });
+
   it('--requeue releases quarantined batches and the next flush delivers them', async () => {
     let refuse = true;
     const { collector, temp } = await setup(() =>
