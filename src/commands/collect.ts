@@ -30,8 +30,12 @@ export interface CollectOptions {
     endpoint: string;
     source: string;
     configKeyFile: string | null;
+    /** Where the config named it, for its messages. */
+    configKeyFileSource: string;
     /** A private CA's PEM file (--ca, or upload.ca_file in the config). */
     caFile: string | null;
+    /** Where it was named, for its messages. */
+    caFileSource: string;
   } | null;
   /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
   thermal: ThermalConfig;
@@ -113,9 +117,11 @@ export async function parseCollectOptions(
         ? null
         : {
             endpoint,
-            source: raw.upload !== undefined ? '--upload' : 'upload.endpoint (config file)',
+            source: raw.upload !== undefined ? '--upload' : `upload.endpoint in config ${file}`,
             configKeyFile: config.upload?.key_file ?? null,
+            configKeyFileSource: `upload.key_file in config ${file}`,
             caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
+            caFileSource: raw.ca !== undefined ? '--ca' : `upload.ca_file in config ${file}`,
           },
     thermal: config.thermal ?? {},
   };
@@ -302,8 +308,10 @@ async function prepareUpload(
     {
       endpoint: upload.endpoint,
       endpointSource: upload.source,
-      ...(upload.configKeyFile ? { configKeyFile: upload.configKeyFile } : {}),
-      ...(upload.caFile ? { caFile: upload.caFile } : {}),
+      ...(upload.configKeyFile
+        ? { configKeyFile: upload.configKeyFile, configKeyFileSource: upload.configKeyFileSource }
+        : {}),
+      ...(upload.caFile ? { caFile: upload.caFile, caFileSource: upload.caFileSource } : {}),
       keyFileChoice: 'name a key file (mode 0600) as upload.key_file in the config file',
     },
     ctx,

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
-import { oneLine } from '../output/terminal.js';
+import { oneLine, quoted } from '../output/terminal.js';
 import { parseIntFlag, parsePositiveDuration } from '../util/duration.js';
 import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
 
@@ -60,7 +60,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       'upload needs --endpoint URL (or upload.endpoint in the config, --status, or --requeue)',
     );
   }
-  const { resolveDbPath, openStore, acquireLock } = await import('../store/index.js');
+  const { resolveDbPath, openStore, acquireLock, withStoreErrors } = await import('../store/index.js');
   const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
   if (opts.status) {
     const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
@@ -81,9 +81,18 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       : resolveUploadSettings(
           {
             endpoint,
+            // A URL, key file or CA the config named is said as the config's key, with its file.
+            endpointSource: opts.endpoint !== null ? '--endpoint' : `upload.endpoint in config ${configFile}`,
             keyFile: opts.keyFile,
-            ...(config?.upload?.key_file ? { configKeyFile: config.upload.key_file } : {}),
-            caFile: opts.caFile,
+            ...(config?.upload?.key_file
+              ? {
+                  configKeyFile: config.upload.key_file,
+                  configKeyFileSource: `upload.key_file in config ${configFile}`,
+                }
+              : {}),
+            // upload.ca_file as collect and thermal config pull take it (a private CA's collector).
+            caFile: opts.caFile ?? config?.upload?.ca_file,
+            caFileSource: opts.caFile !== undefined ? '--ca' : `upload.ca_file in config ${configFile}`,
             connectTimeoutMs: opts.connectTimeoutMs,
             totalTimeoutMs: opts.totalTimeoutMs,
             maxAttempts: opts.maxAttempts,
@@ -101,10 +110,31 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   let lock: import('../store/index.js').StoreLock | undefined;
   try {
     lock = acquireLock(dbPath, 'upload');
+    // The site this run sends (and requeues), checked before anything changes.
+    const { outboxSites, pendingSites } = await import('../store/outbox.js');
+    const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
+    if (site !== null) {
+      // A site this file has never seen (a typo, the wrong case) would flush nothing and exit 0
+      // on every cron run while the real site's batches wait for ever: said, as live and export do.
+      const { siteStatements } = await import('../store/sites.js');
+      const known = [
+        ...new Set([
+          ...siteStatements(store.db)
+            .list()
+            .map((row) => row.name),
+          ...outboxSites(store.db),
+        ]),
+      ].sort();
+      if (!known.includes(site))
+        throw new UsageError(
+          `no site '${quoted(site)}' in ${dbPath}${known.length ? ` (known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''})` : ''}`,
+        );
+    }
     let requeued: number | null = null;
     if (opts.requeue) {
+      // A named site's quarantined batches only: another site's wait for its own operator and key.
       const { requeueQuarantined } = await import('../store/outbox.js');
-      requeued = requeueQuarantined(store.db, ctx.now());
+      requeued = withStoreErrors(dbPath, () => requeueQuarantined(store.db, ctx.now(), undefined, site));
       note(`requeued ${requeued} quarantined batch${requeued === 1 ? '' : 'es'}`);
     }
     if (settings === null) {
@@ -112,8 +142,6 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       return 0;
     }
     // One key, one site: batches of several sites are never sent together under one site's key.
-    const { pendingSites } = await import('../store/outbox.js');
-    const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
     const sites = pendingSites(store.db);
     if (site === null && sites.length > 1) {
       throw new UsageError(
@@ -290,11 +318,11 @@ export const registerUpload: RegisterCommand = (program, env) => {
     .option('--db <path>', 'database file (default: $HASHCTL_DB, then $XDG_DATA_HOME/hashctl/hashctl.db)')
     .option(
       '--config <file>',
-      'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, db',
+      'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, upload.ca_file, site, db',
     )
     .option('--key-file <file>', 'file holding the collector key (must not be readable by group or others)')
     .option('--ca <file>', 'PEM file of a private CA to trust in addition to the system roots')
-    .option('--site <id>', "only this site's batches (needed when the outbox holds several sites')")
+    .option('--site <id>', "only this site's batches (needed when the outbox holds several sites)")
     .option('--status', 'show pending and quarantined batches and the last error; sends nothing')
     .option('--requeue', 'move quarantined batches back to pending (then flush, with --endpoint)')
     .option('--connect-timeout <duration>', 'TCP/TLS connect timeout', '10s')

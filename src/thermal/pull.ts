@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage, HashctlError, UsageError } from '../errors.js';
-import { refusePlainHttp } from '../upload/endpoint.js';
-import { redactKey } from '../upload/key.js';
+import { printableEndpoint, refusePlainHttp } from '../upload/endpoint.js';
+import { secretsRedactor } from '../upload/key.js';
 import { makeDirectories } from '../util/mkdir.js';
 import { USER_AGENT } from '../version.js';
 import { parseThermalConfig, type ThermalConfig } from './config.js';
@@ -15,14 +15,16 @@ const MAX_RESPONSE_BYTES = 1 << 20;
 
 /** `https://cloud.example[/base]` → its thermal config URL; credentials in the URL are refused. */
 export function thermalConfigUrl(endpoint: string): URL {
+  // Quoted without its userinfo: a URL refused for its scheme or port may still carry a password.
+  const shown = printableEndpoint(endpoint);
   let url: URL;
   try {
     url = new URL(endpoint.trim());
   } catch {
-    throw new UsageError(`invalid --endpoint '${endpoint}': expected an http:// or https:// URL`);
+    throw new UsageError(`invalid --endpoint '${shown}': expected an http:// or https:// URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`invalid --endpoint '${endpoint}': only http:// and https:// are supported`);
+    throw new UsageError(`invalid --endpoint '${shown}': only http:// and https:// are supported`);
   }
   if (url.username || url.password) {
     throw new UsageError(
@@ -50,6 +52,8 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
   const { Agent, request } = await import('undici');
   const { rootCertificates } = await import('node:tls');
   const where = `${options.url.origin}${options.url.pathname}`;
+  // The query's values (`?token=…`) are secrets as much as the key: never echoed back either.
+  const redact = secretsRedactor(options.key, [...new Set(options.url.searchParams.values())]);
   // A private CA is added to the system's roots, for this request only (as upload's sender does).
   const dispatcher =
     options.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, options.ca] } });
@@ -69,11 +73,9 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
     text = await readCapped(response.body, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (error instanceof HashctlError) throw error;
-    throw new HashctlError(
-      'upload',
-      `cannot fetch ${where}: ${redactKey(errorMessage(error), options.key)}`,
-      { cause: error },
-    );
+    throw new HashctlError('upload', `cannot fetch ${where}: ${redact(errorMessage(error))}`, {
+      cause: error,
+    });
   } finally {
     await dispatcher?.destroy();
   }
@@ -81,7 +83,7 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
     throw new HashctlError('upload', `${where} refused the collector key (HTTP ${status})`);
   }
   if (status < 200 || status >= 300) {
-    const excerpt = redactKey(text.slice(0, 200), options.key).replace(/\s+/g, ' ').trim();
+    const excerpt = redact(text).slice(0, 200).replace(/\s+/g, ' ').trim();
     throw new HashctlError('upload', `${where} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`);
   }
   let body: unknown;

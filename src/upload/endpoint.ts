@@ -15,6 +15,11 @@ export interface UploadEndpoint {
   secure: boolean;
   /** Only loopback hosts may use plain http (the key never crosses a network in clear). */
   loopback: boolean;
+  /**
+   * The query's values (a `?token=…` is a secret as much as the key): redacted, with the key, from
+   * whatever the collector says back, as `url` masks them.
+   */
+  secrets: string[];
 }
 
 /** `flag` names where the URL came from in messages (`--upload`, the config's `upload.endpoint`). */
@@ -50,14 +55,25 @@ export function parseEndpoint(text: string, flag = '--endpoint'): UploadEndpoint
   // Printed in reports and notes: a query may carry a token (`?token=…`), so its values are masked.
   const query = [...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
   const loopback = isLoopbackHost(host);
-  refusePlainHttp(url);
+  refusePlainHttp(url, flag);
   return {
     origin: url.origin,
     path,
     url: `${url.origin}${path.slice(0, path.length - url.search.length)}${query ? `?${query}` : ''}`,
     secure: url.protocol === 'https:',
     loopback,
+    secrets: [...new Set(url.searchParams.values())].filter((value) => value !== ''),
   };
+}
+
+/**
+ * A URL the collector named (a redirect's Location) as a message may show it: userinfo and query
+ * values masked, as the endpoint itself is printed (a Location often echoes the request's query).
+ */
+export function maskUrlSecrets(text: string): string {
+  return text
+    .replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)[^/?#]*@/i, '$1***@')
+    .replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -68,11 +84,11 @@ export function isLoopbackHost(host: string): boolean {
  * The collector key goes in a header: over plain http it would cross the network readable by
  * anyone on it. Plain http is for a collector on this machine only.
  */
-export function refusePlainHttp(url: URL): void {
+export function refusePlainHttp(url: URL, flag?: string): void {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol === 'http:' && !isLoopbackHost(host)) {
     throw new UsageError(
-      `refusing to send the collector key over plain http to ${quoted(host)}: use https:// (a private CA: --ca FILE or upload.ca_file)`,
+      `refusing to send the collector key over plain http to ${quoted(host)}${flag === undefined ? '' : ` (${flag})`}: use https:// (a private CA: --ca FILE or upload.ca_file)`,
     );
   }
 }

@@ -3,7 +3,8 @@
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { ConfigError, errorMessage, LockedError, UsageError } from '../errors.js';
+import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
+import { translateSqliteError } from '../store/errors.js';
 import { acquireLock, type StoreLock } from '../store/lock.js';
 import {
   countPending,
@@ -90,7 +91,20 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** A Retry-After of a day is a broken server; a run an hour later tries again regardless. */
 const MAX_DEFERRAL_MS = 3_600_000;
 
+/**
+ * Drains the outbox. A failure of the database itself (a full disk, another writer holding it past
+ * the busy timeout) is a StoreError naming the file, as collect says it, not an internal error:
+ * the batch in flight stays pending and is sent again (the receiver dedupes on batch_id).
+ */
 export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
+  try {
+    return await drainOutbox(db, options, ctx);
+  } catch (error) {
+    throw translateSqliteError(error, db.name);
+  }
+}
+
+async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
   const endpoint = typeof options.endpoint === 'string' ? parseEndpoint(options.endpoint) : options.endpoint;
   validateFlushOptions(options);
   const started = ctx.now();
@@ -134,6 +148,19 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
         signal: options.signal,
       });
       const now = ctx.now();
+      if (
+        outcome.kind === 'retry' &&
+        outcome.status === null &&
+        budget < options.totalTimeoutMs &&
+        timeLeft() <= 0
+      ) {
+        // Cut by this flush's own deadline, not failed by the collector: stored as its answer, it
+        // read 'no answer within 3 ms' in the note, --status and the batch's last error.
+        return stopWith(
+          'deadline',
+          `the flush ran out of the time it was given with a batch in flight (no answer in the ${Math.round(budget)} ms that were left); it waits for the next flush`,
+        );
+      }
       if ('status' in outcome) report.lastStatus = outcome.status;
       switch (outcome.kind) {
         case 'delivered':
@@ -147,7 +174,7 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
           markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason });
           report.quarantined++;
           return 'next';
-        case 'too_large':
+        case 'too_large': {
           if (row.miners < 2) {
             // One miner cannot be split. Whether the collector refuses everything (a body limit
             // set far too low) or just this one snapshot, the next batch tells; until then it stays.
@@ -159,15 +186,24 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
             });
             return 'too_large_alone';
           }
-          replaceWithHalves(
-            db,
-            row.batchId,
-            splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId),
-            now,
-            outcome.status,
-          );
+          let halves: ReturnType<typeof splitBatchBody>;
+          try {
+            halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
+          } catch (error) {
+            if (!(error instanceof UploadError)) throw error;
+            // A stored body that cannot be read (a damaged row, one that holds fewer miners than
+            // its count): thrown, it ended every run on this batch and nothing newer ever went.
+            markQuarantined(db, row.batchId, {
+              status: outcome.status,
+              error: `${outcome.reason} (cannot split: ${error.message})`,
+            });
+            report.quarantined++;
+            return 'next';
+          }
+          replaceWithHalves(db, row.batchId, halves, now, outcome.status);
           report.split++;
           return 'next';
+        }
         case 'key_refused':
           markRetryLater(db, row.batchId, {
             status: outcome.status,
@@ -379,9 +415,13 @@ export interface UploadSettingsInput {
   keyFile?: string;
   /** A key file named by the config file (used when neither --key-file nor the env is set). */
   configKeyFile?: string;
+  /** Where the config named it (`upload.key_file in config FILE`), for its messages. */
+  configKeyFileSource?: string;
   /** How the command takes a key file, for the message when no key is set (see KeySource). */
   keyFileChoice?: string;
   caFile?: string;
+  /** Where it was named (`--ca`, `upload.ca_file in config FILE`), for its messages. */
+  caFileSource?: string;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxAttempts?: number;
@@ -389,20 +429,19 @@ export interface UploadSettingsInput {
 
 export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
 
-/** The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate. */
-export function readCollectorCa(file: string): string {
+/**
+ * The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate.
+ * `source` says where the file was named; without it, both places are named.
+ */
+export function readCollectorCa(file: string, source = '--ca or upload.ca_file'): string {
   let ca: string;
   try {
     ca = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(
-      `cannot read the collector's CA file ${file} (--ca or upload.ca_file): ${errorMessage(error)}`,
-    );
+    throw new ConfigError(`cannot read the collector's CA file ${file} (${source}): ${errorMessage(error)}`);
   }
   if (!ca.includes('-----BEGIN CERTIFICATE-----'))
-    throw new ConfigError(
-      `the collector's CA file ${file} (--ca or upload.ca_file) holds no PEM certificate`,
-    );
+    throw new ConfigError(`the collector's CA file ${file} (${source}) holds no PEM certificate`);
   return ca;
 }
 
@@ -416,9 +455,10 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     env: ctx.env,
     keyFile: input.keyFile,
     configKeyFile: input.configKeyFile,
+    ...(input.configKeyFileSource === undefined ? {} : { configKeyFileSource: input.configKeyFileSource }),
     ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
   });
-  const ca = input.caFile ? readCollectorCa(input.caFile) : undefined;
+  const ca = input.caFile ? readCollectorCa(input.caFile, input.caFileSource) : undefined;
   return {
     endpoint,
     key: key.value,

@@ -1,7 +1,7 @@
 // The collector key: from HASHCTL_COLLECTOR_KEY or a private key file, never from a flag, never
 // printed. Everything that might echo text from the outside world goes through redactKey.
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, UsageError } from '../errors.js';
 
 export const KEY_ENV = 'HASHCTL_COLLECTOR_KEY';
 const MAX_KEY_FILE_BYTES = 4096;
@@ -12,6 +12,8 @@ export interface KeySource {
   keyFile?: string;
   /** A key file named by the config file, used when neither of the above is set. */
   configKeyFile?: string;
+  /** Where the config named it (`upload.key_file in config FILE`), for its messages. */
+  configKeyFileSource?: string;
   /**
    * How this command takes a key file, for the message when no key is set (default: `pass
    * --key-file FILE (mode 0600)`); collect has no --key-file, only the config's upload.key_file.
@@ -30,13 +32,19 @@ export function loadCollectorKey(source: KeySource): CollectorKey {
   const fromEnv = source.env[KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== '')
     return { value: checkKey(fromEnv.trim(), KEY_ENV), source: KEY_ENV };
-  if (source.configKeyFile) return { value: readKeyFile(source.configKeyFile), source: source.configKeyFile };
+  if (source.configKeyFile)
+    return {
+      value: readKeyFile(source.configKeyFile, source.configKeyFileSource),
+      source: source.configKeyFile,
+    };
   throw new UsageError(
     `no collector key: set ${KEY_ENV} or ${source.keyFileChoice ?? 'pass --key-file FILE (mode 0600)'}`,
   );
 }
 
-function readKeyFile(file: string): string {
+/** `named`: where the file was named, when not on the command line (the config file's key). */
+function readKeyFile(file: string, named?: string): string {
+  const shown = named === undefined ? file : `${file} (${named})`;
   let mode: number;
   let size: number;
   try {
@@ -45,25 +53,25 @@ function readKeyFile(file: string): string {
     mode = stat.mode;
     size = stat.size;
   } catch (error) {
-    throw new ConfigError(`cannot read key file ${file}: ${errorMessage(error)}`);
+    throw new ConfigError(`cannot read key file ${shown}: ${errorMessage(error)}`);
   }
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8).padStart(4, '0');
     throw new ConfigError(
-      `key file ${file} is readable by group or others (mode ${octal}); run: chmod 600 ${file}`,
+      `key file ${shown} is readable by group or others (mode ${octal}); run: chmod 600 ${file}`,
     );
   }
   if (size > MAX_KEY_FILE_BYTES)
     throw new ConfigError(
-      `key file ${file} is larger than ${MAX_KEY_FILE_BYTES} bytes; it should hold only the key`,
+      `key file ${shown} is larger than ${MAX_KEY_FILE_BYTES} bytes; it should hold only the key`,
     );
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read key file ${file}: ${errorMessage(error)}`);
+    throw new ConfigError(`cannot read key file ${shown}: ${errorMessage(error)}`);
   }
-  return checkKey(text.trim(), `key file ${file}`);
+  return checkKey(text.trim(), `key file ${shown}`);
 }
 
 function checkKey(key: string, where: string): string {
@@ -73,6 +81,20 @@ function checkKey(key: string, where: string): string {
     throw new ConfigError(`${where} holds characters a header cannot carry (spaces, control or non-ASCII)`);
   return key;
 }
+
+/**
+ * A redactor for the key and the endpoint's other secrets (its query values) at once. A value
+ * shorter than MIN_SECRET_CHARS (`?v=2`) is not hunted in free text, where it would blank out
+ * unrelated words; the endpoint and a Location are printed with every query value masked anyway.
+ */
+export function secretsRedactor(key: string, secrets: readonly string[] = []): (text: string) => string {
+  const redactors = [key, ...secrets.filter((secret) => secret.length >= MIN_SECRET_CHARS)]
+    .sort((a, b) => b.length - a.length)
+    .map(keyRedactor);
+  return (text) => redactors.reduce((done, redact) => redact(done), text);
+}
+
+const MIN_SECRET_CHARS = 6;
 
 /** Replaces every occurrence of the key (a server may echo it back) with a marker. */
 export function redactKey(text: string, key: string): string {

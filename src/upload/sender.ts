@@ -5,8 +5,8 @@ import { rootCertificates } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
 import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
-import type { UploadEndpoint } from './endpoint.js';
-import { keyRedactor } from './key.js';
+import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
+import { secretsRedactor } from './key.js';
 import { parseRetryAfter } from './retry.js';
 
 export type SendOutcome =
@@ -51,14 +51,22 @@ export interface Sender {
 const RESPONSE_READ_CAP = 16 * 1024;
 const EXCERPT_CHARS = 200;
 
+/**
+ * 4xx answers about the URL or the way it is reached, not the batch: no route (404, 405), a route
+ * retired (410), a proxy asking for its own credentials (407), a URL (its query) too long (414), a
+ * request for another host (421), a protocol the server will not speak (426), headers too large (431).
+ */
+const ENDPOINT_STATUSES = new Set([404, 405, 407, 410, 414, 421, 426, 431]);
+
 export function classifyStatus(status: number): SendOutcome['kind'] {
   if ((status >= 200 && status < 300) || status === 409) return 'delivered';
   if (status === 401 || status === 403) return 'key_refused';
   if (status === 413) return 'too_large';
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   // A redirect or a missing route means the URL is wrong, not the batch: quarantining every batch
-  // for a typo would bury a day of data, so these stop the flush like a refused key.
-  if ((status >= 300 && status < 400) || status === 404 || status === 405) return 'endpoint';
+  // for a typo would bury a day of data, so these stop the flush like a refused key. So do the
+  // answers about the request's form or route that every batch would get alike (ENDPOINT_STATUSES).
+  if ((status >= 300 && status < 400) || ENDPOINT_STATUSES.has(status)) return 'endpoint';
   if (status >= 400) return 'quarantine';
   return 'retry';
 }
@@ -92,7 +100,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
   let agent = newAgent();
   const { endpoint, key } = options;
-  const redact = keyRedactor(key);
+  // The query's values are secrets too: a collector echoing its request URL (a Location, an error
+  // body) would otherwise print and store the `?token=…` the endpoint is shown without.
+  const redact = secretsRedactor(key, endpoint.secrets);
+  /** The longest secret: how much of a text cut at the read cap may hold a truncated one. */
+  const longestSecret = Math.max(key.length, ...endpoint.secrets.map((secret) => secret.length));
   /**
    * undici does not act on an abort while a connection is still being set up (a TCP connect or a
    * TLS handshake that stalls runs to the connect timeout): the agent is destroyed with the sockets
@@ -151,12 +163,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         response.body.destroy();
         return { kind, status: response.statusCode };
       }
-      const bytes = await Promise.race([readCapped(response.body, RESPONSE_READ_CAP), cut]).catch(() => null);
-      let text = bytes === null ? '' : bodyText(bytes, response.headers['content-encoding']);
-      // Cut at the read cap, the text may end inside an echoed key, which the redactor no longer
-      // recognises: its last characters (room for the key's longest escaped form) are dropped.
-      if (bytes !== null && bytes.length >= RESPONSE_READ_CAP)
-        text = text.slice(0, Math.max(0, text.length - 6 * key.length));
+      // The status is the answer; the body is only an excerpt for the reason. A body that drips, is
+      // cut short or breaks its chunking gives what arrived, and never holds the batch (and every
+      // later one) for the rest of the request's deadline.
+      const { bytes, whole } = await readExcerpt(response.body, cut);
+      // Cut short (the read cap, the wait, a broken body), the text may end inside an echoed key,
+      // which the redactor no longer recognises: its last characters (room for the key's longest
+      // escaped form) are dropped.
+      const text = bodyText(bytes, response.headers['content-encoding'], whole ? 0 : 6 * longestSecret);
       const reason = describeStatus(response.statusCode, text, response.headers.location, redact);
       switch (kind) {
         case 'retry':
@@ -201,16 +215,44 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string>, cap: number): Promise<Buffer> {
+/** How long an error answer's body is waited for once its status is known. */
+const EXCERPT_WAIT_MS = 3_000;
+
+/**
+ * Up to RESPONSE_READ_CAP bytes of an error answer's body, for at most EXCERPT_WAIT_MS (or until
+ * `cut`): what arrived by then, and whether that is the whole body.
+ */
+async function readExcerpt(
+  body: AsyncIterable<Buffer | string> & {
+    destroy(): unknown;
+    on(event: 'error', listener: () => void): unknown;
+  },
+  cut: Promise<never>,
+): Promise<{ bytes: Buffer; whole: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    chunks.push(buffer.subarray(0, cap - total));
-    total += Math.min(buffer.length, cap - total);
-    if (total >= cap) break; // leaving the loop destroys the stream: the rest is never buffered
+  const read = (async (): Promise<boolean> => {
+    for await (const chunk of body) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(buffer.subarray(0, RESPONSE_READ_CAP - total));
+      total += Math.min(buffer.length, RESPONSE_READ_CAP - total);
+      if (total >= RESPONSE_READ_CAP) return false; // leaving the loop destroys the stream
+    }
+    return true;
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const wait = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), EXCERPT_WAIT_MS);
+  });
+  const whole = await Promise.race([read, wait, cut]).catch(() => false);
+  clearTimeout(timer);
+  read.catch(() => undefined);
+  if (!whole) {
+    // Given up on: closed, not left to run into the deadline (its error has no listener otherwise).
+    body.on('error', () => undefined);
+    body.destroy();
   }
-  return Buffer.concat(chunks);
+  return { bytes: Buffer.concat(chunks), whole };
 }
 
 /**
@@ -223,18 +265,25 @@ const DECOMPRESSED_CAP = 256 * 1024;
  * An error body as text: decompressed when the collector (or a proxy) compressed it, even cut at the
  * read cap, up to DECOMPRESSED_CAP; a body that cannot be read says so.
  */
-function bodyText(bytes: Buffer, encoding: string | string[] | undefined): string {
+function bodyText(bytes: Buffer, encoding: string | string[] | undefined, dropTail: number): string {
+  /** The body's text, less its last `dropTail` characters (a body cut short). */
+  const decoded = (plain: Buffer): string => {
+    const text = plain.toString('utf8');
+    return text.slice(0, Math.max(0, text.length - dropTail));
+  };
   const name = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
-  if (name === '' || name === 'identity') return bytes.toString('utf8');
+  if (name === '' || name === 'identity') return decoded(bytes);
   try {
     const cut = { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: DECOMPRESSED_CAP };
-    if (name === 'gzip' || name === 'x-gzip') return gunzipSync(bytes, cut).toString('utf8');
-    if (name === 'deflate') return inflateSync(bytes, cut).toString('utf8');
+    if (name === 'gzip' || name === 'x-gzip') return decoded(gunzipSync(bytes, cut));
+    if (name === 'deflate') return decoded(inflateSync(bytes, cut));
     if (name === 'br')
-      return brotliDecompressSync(bytes, {
-        finishFlush: zlib.BROTLI_OPERATION_FLUSH,
-        maxOutputLength: DECOMPRESSED_CAP,
-      }).toString('utf8');
+      return decoded(
+        brotliDecompressSync(bytes, {
+          finishFlush: zlib.BROTLI_OPERATION_FLUSH,
+          maxOutputLength: DECOMPRESSED_CAP,
+        }),
+      );
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
       return `(${name} body over ${DECOMPRESSED_CAP / 1024} KiB once decompressed: not shown)`;
@@ -254,7 +303,8 @@ function describeStatus(
   const shown = (words: string) =>
     terminalSafe(redact(words.replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS), true);
   const excerpt = shown(text);
-  const where = typeof location === 'string' && location ? ` (redirects to ${shown(location)})` : '';
+  const where =
+    typeof location === 'string' && location ? ` (redirects to ${shown(maskUrlSecrets(location))})` : '';
   return `HTTP ${status}${where}${excerpt ? `: ${excerpt}` : ''}`;
 }
 
@@ -296,6 +346,11 @@ function networkOutcome(
   if (code && TLS_CODE.test(code)) {
     return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
   }
+  if (isParserError(error)) {
+    // Something answers on that port, but not in HTTP (an SSH or SMTP server, a miner's API): the
+    // URL is wrong, as for a 404; trying every batch again against it only hides that.
+    return { kind: 'endpoint', status: null, reason: `the server does not answer in HTTP: ${message}` };
+  }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return {
       kind: 'retry',
@@ -305,6 +360,15 @@ function networkOutcome(
     };
   }
   return { kind: 'retry', status: null, retryAfterMs: null, reason: code ? `${message} [${code}]` : message };
+}
+
+/** undici's llhttp failure: the bytes that came back are not an HTTP answer. */
+function isParserError(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (current.name === 'HTTPParserError') return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function errorCode(error: unknown): string | null {

@@ -126,6 +126,24 @@ describe('thermal config pull', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 
+  it('never shows a password in the URL or a token from its query, even in a refused URL or an echoed error', async () => {
+    for (const endpoint of ['ftp://farm:pa55w0rd@127.0.0.1/', 'https://farm:pa55w0rd@127.0.0.1:99999/']) {
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+      expect(await runCli(['thermal', 'config', 'pull', '--endpoint', endpoint, '--dry-run'], ctx)).toBe(2);
+      expect(ctx.err()).toMatch(
+        /^hashctl: invalid --endpoint 'ftp:\/\/\*\*\*@|^hashctl: invalid --endpoint 'https:\/\/\*\*\*@/,
+      );
+      expect(ctx.err()).not.toContain('pa55w0rd');
+    }
+    const token = 'qt0k3n-s3cr3t-v4lue';
+    server = await serve(400, { error: `unknown tenant for token ${token}` });
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    const args = ['thermal', 'config', 'pull', '--endpoint', `${server.url}/?token=${token}`, '--dry-run'];
+    expect(await runCli(args, ctx)).toBe(1);
+    expect(ctx.err()).toContain('HTTP 400: {"error":"unknown tenant for token [redacted]"}');
+    expect(ctx.err()).not.toContain(token);
+  });
+
   it('refuses plain http beyond loopback before any request: the key would cross the network in clear', async () => {
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
     const args = ['thermal', 'config', 'pull', '--endpoint', 'http://collector.farm.lan:8080', '--dry-run'];

@@ -161,6 +161,22 @@ describe('collect --upload', () => {
     const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
     expect(await runCli(['collect', '--config', config, '--db', dbPath, '--once'], ctx)).toBe(2);
     expect(ctx.err().trim()).toBe(`hashctl: config ${config}:1: upload.endpoint: must be an http(s) URL`);
+    // The config's URL and CA file are named with the config file, not as flags never given.
+    for (const [section, said] of [
+      [
+        { endpoint: 'https://127.0.0.1:9/#x' },
+        `invalid upload.endpoint in config ${config} 'https://127.0.0.1:9/#x'`,
+      ],
+      [
+        { endpoint: 'https://127.0.0.1:9/', ca_file: 'no.pem' },
+        `cannot read the collector's CA file ${join(temp.dir, 'no.pem')} (upload.ca_file in config ${config})`,
+      ],
+    ] as const) {
+      writeFileSync(config, JSON.stringify({ targets: farm.inventory(), upload: section }));
+      const named = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(await runCli(['collect', '--config', config, '--db', dbPath, '--once'], named)).toBe(2);
+      expect(named.err()).toContain(said);
+    }
   });
 
   it('without a key, names the ways collect takes one (it has no --key-file)', async () => {

@@ -57,6 +57,23 @@ describe('hashctl upload', () => {
     expect(status.pending.batches).toBe(1);
   });
 
+  it('refuses a --site the database has never seen (a typo would flush nothing and exit 0 for ever)', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-a' });
+    const typo = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'Farm-A']);
+    expect(typo.code).toBe(2);
+    expect(typo.err.trim()).toBe(`hashctl: no site 'Farm-A' in ${temp.path} (known: farm-a)`);
+    expect(collector.received).toHaveLength(0);
+    // A known site with nothing pending is no mistake: exit 0.
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-a'])).code,
+    ).toBe(0);
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-a'])).code,
+    ).toBe(0);
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('without --site sends the one site found pending, never a site whose batches arrive during the run', async () => {
     let temp: TempStore | undefined;
     const { collector, temp: store } = await setup((request, index) => {
@@ -114,13 +131,42 @@ describe('hashctl upload', () => {
     const status = await run(['upload', '--status', '--db', temp.path, '--json'], env);
     const textStatus = await run(['upload', '--status', '--db', temp.path], env);
     expect(textStatus.out).toContain('HTTP 400: {"error":"bad key","key":"[redacted]"');
-    expect(result.err).toContain('redirects to https://127.0.0.1/login?key=[redacted])');
+    expect(result.err).toContain('redirects to https://127.0.0.1/login?key=***)');
     temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
     const stored = databaseBytes(temp).toString('latin1');
     const forms = [key, encodeURIComponent(key), JSON.stringify(key).slice(1, -1), btoa(key)];
     for (const output of [result.out, result.err, status.out, textStatus.out, stored]) {
       for (const form of forms) expect(output).not.toContain(form);
     }
+  });
+
+  it("never shows or stores a token from the endpoint's query that the collector echoes back", async () => {
+    const token = 'qt0k3n-s3cr3t-v4lue';
+    const { collector, temp } = await setup((request, index) =>
+      index === 0
+        ? { status: 400, body: `no such tenant for ${request.url} (token ${token})` }
+        : { status: 302, headers: { location: `https://collector.example${request.url}` } },
+    );
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), limits: { maxMiners: 1 } });
+    const endpoint = `${collector.url}/?token=${token}&site=a`;
+    const result = await run(['upload', '--endpoint', endpoint, '--db', temp.path, '--json']);
+    expect(result.code).toBe(1);
+    expect(collector.received.map((request) => request.url)).toEqual([
+      `/api/collector/upload?token=${token}&site=a`,
+      `/api/collector/upload?token=${token}&site=a`,
+    ]);
+    expect(result.err).toContain(
+      'redirects to https://collector.example/api/collector/upload?token=***&site=***)',
+    );
+    const status = await run(['upload', '--status', '--db', temp.path, '--json']);
+    const textStatus = await run(['upload', '--status', '--db', temp.path]);
+    expect(textStatus.out).toContain(
+      'HTTP 400: no such tenant for /api/collector/upload?token=[redacted]&site=a',
+    );
+    temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = databaseBytes(temp).toString('latin1');
+    for (const output of [result.out, result.err, status.out, textStatus.out, stored])
+      expect(output).not.toContain(token);
   });
 
   it('exits 1 and says why when batches stay pending', async () => {
@@ -268,6 +314,28 @@ describe('hashctl upload', () => {
     expect(JSON.parse(allRefused.out)).toMatchObject({ delivered: 0, quarantined: 2, pending: 0 });
   });
 
+  it("--requeue --site releases that site's quarantined batches only; an unknown site releases none", async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-b' });
+    for (const site of ['farm-a', 'farm-b'])
+      expect(
+        (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', site])).code,
+      ).toBe(1);
+    const typo = await run(['upload', '--requeue', '--db', temp.path, '--site', 'farm-c']);
+    expect(typo.code).toBe(2);
+    const status = async () =>
+      JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out) as {
+        pending: { batches: number };
+        quarantined: { batches: number };
+      };
+    expect((await status()).quarantined.batches).toBe(2);
+    const onlyA = await run(['upload', '--requeue', '--db', temp.path, '--site', 'farm-a', '--json']);
+    expect(onlyA.code).toBe(0);
+    expect(JSON.parse(onlyA.out)).toEqual({ requeued: 1 });
+    expect(await status()).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
+  });
+
   it('--requeue releases quarantined batches and the next flush delivers them', async () => {
     let refuse = true;
     const { collector, temp } = await setup(() =>
@@ -292,6 +360,37 @@ describe('hashctl upload', () => {
     ]);
     expect(requeued.code).toBe(0);
     expect(JSON.parse(requeued.out)).toMatchObject({ requeued: 1, delivered: 1, pending: 0 });
+  });
+
+  it("names the config file and its key when the config's endpoint or key file is wrong, never --endpoint", async () => {
+    const { temp } = await setup();
+    const config = join(temp.dir, 'farm.json');
+    const upload = async (
+      section: Record<string, string>,
+      env: Record<string, string> = { HASHCTL_COLLECTOR_KEY: KEY },
+    ) => {
+      writeFileSync(config, JSON.stringify({ db: 'hashctl.db', upload: section }));
+      return run(['upload', '--config', config], env);
+    };
+    const where = `upload.endpoint in config ${config}`;
+    const secret = await upload({ endpoint: 'https://farm:pa55w0rd@127.0.0.1:9/' });
+    expect(secret.code).toBe(2);
+    expect(secret.err.trim()).toBe(
+      `hashctl: invalid ${where}: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or a key file`,
+    );
+    const fragment = await upload({ endpoint: 'https://127.0.0.1:9/#x' });
+    expect(fragment.err.trim()).toBe(
+      `hashctl: invalid ${where} 'https://127.0.0.1:9/#x': a #fragment has no meaning here`,
+    );
+    const plain = await upload({ endpoint: 'http://collector.farm.lan/' });
+    expect(plain.code).toBe(2);
+    expect(plain.err).toContain(`over plain http to collector.farm.lan (${where}): use https://`);
+    const keyFile = await upload({ endpoint: 'https://127.0.0.1:9/', key_file: 'missing.key' }, {});
+    expect(keyFile.code).toBe(2);
+    expect(keyFile.err).toContain(
+      `cannot read key file ${join(temp.dir, 'missing.key')} (upload.key_file in config ${config}):`,
+    );
+    expect(`${secret.err}${fragment.err}${plain.err}${keyFile.err}`).not.toMatch(/--endpoint|pa55w0rd/);
   });
 
   it('takes the endpoint, key file and database from the config file', async () => {

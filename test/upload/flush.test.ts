@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
+import { openStore } from '../../src/store/index.js';
 import { deferBatch, getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -353,6 +355,53 @@ describe('flushOutbox against a real collector', () => {
     expect(getBatch(temp.store.db, 'split-3')).toMatchObject({ state: 'delivered', parent: 'split-1' });
   });
 
+  it('on 413 quarantines a stored batch it cannot split, and the newer batches still go', async () => {
+    // A damaged row: its count says three miners, its body is not gzip JSON. Thrown, the split
+    // ended every run on this batch, and nothing queued after it was ever sent.
+    const { collector, temp } = await setup((request) =>
+      request.body === null ? { status: 413 } : { status: 200 },
+    );
+    const [damaged] = enqueueCycle(temp.store, { miners: reports(3), now: T0 - 120_000 });
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 - 60_000 });
+    temp.store.db
+      .prepare(`UPDATE upload_outbox SET body = X'1f8b0800' WHERE batch_id = ?`)
+      .run(damaged!.batchId);
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, quarantined: 1, split: 0, pending: 0 });
+    expect(getBatch(temp.store.db, damaged!.batchId)).toMatchObject({
+      state: 'quarantined',
+      lastStatus: 413,
+      lastError: 'HTTP 413 (cannot split: a stored upload batch is not readable gzip JSON)',
+    });
+  });
+
+  it("says a database that cannot record the answer as the store's error, naming the file; the batch stays pending", async () => {
+    // Another process takes the write lock while the batch is in flight and keeps it past the busy
+    // timeout (a full disk fails the same write): an untyped SqliteError was an internal error.
+    let blocker: Database.Database | undefined;
+    const { collector, temp } = await setup(() => {
+      blocker = new Database(temp.path);
+      blocker.exec('BEGIN IMMEDIATE');
+      return { status: 200 };
+    });
+    const [batch] = enqueueCycle(temp.store, { miners: reports(2), now: T0 });
+    const store = openStore(temp.path, { busyTimeoutMs: 50 });
+    try {
+      const flushed = flushOutbox(store.db, options(collector), testContext().ctx);
+      await expect(flushed).rejects.toThrow(
+        expect.objectContaining({
+          kind: 'store',
+          message: `database ${temp.path} stayed busy (another process is writing it); try again`,
+        }),
+      );
+      blocker?.exec('ROLLBACK');
+      expect(getBatch(store.db, batch!.batchId)).toMatchObject({ state: 'pending' });
+    } finally {
+      blocker?.close();
+      store.close();
+    }
+  });
+
   it('on 400 quarantines that batch with the reason, delivers the others, and never loops on it', async () => {
     let poison = '';
     const { collector, temp } = await setup((request) =>
@@ -490,6 +539,24 @@ describe('flushOutbox against a real collector', () => {
     const none = await flushOutbox(temp.store.db, options(collector, { deadlineMs: clock.at() }), clock.ctx);
     expect(none).toMatchObject({ stop: 'deadline', attempts: 0 });
     expect(collector.received).toHaveLength(2);
+  });
+
+  it("does not take a request its own deadline cut for the collector's failure", async () => {
+    // Cut after the few ms the flush had left: 'no answer within 3 ms' was kept as the batch's
+    // last answer and said as the collector's, though the collector was never given the time.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    const ctx = memoryContext();
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { deadlineMs: Date.now() + 300 }),
+      ctx,
+    );
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(report.reason).toMatch(
+      /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
+    );
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'pending', lastError: null });
   });
 
   it('prunes delivered rows after the retention', async () => {

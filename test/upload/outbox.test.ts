@@ -1,16 +1,22 @@
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeCycle } from '../../src/store/cycle.js';
-import { getBatch, nextDueBatch, outboxStatus, pruneFinished } from '../../src/store/outbox.js';
+import {
+  getBatch,
+  NEXT_DUE_BATCH_SQL,
+  nextDueBatch,
+  outboxStatus,
+  pruneFinished,
+} from '../../src/store/outbox.js';
 import type { Target } from '../../src/targets/types.js';
 import {
-  type UploadBatchBody,
   buildBatches,
   decodeBatchBody,
   splitBatchBody,
+  type UploadBatchBody,
 } from '../../src/upload/batch.js';
 import { outboxCycleHook } from '../../src/upload/cycle-hook.js';
-import { type TempStore, enqueueCycle, reports, snapshot, tempStore } from './support/fixtures.js';
+import { enqueueCycle, reports, snapshot, type TempStore, tempStore } from './support/fixtures.js';
 
 const T0 = 1_800_000_000_000;
 let temps: TempStore[] = [];
@@ -43,15 +49,16 @@ describe('upload_outbox table', () => {
     ).toThrow(/cannot store TEXT value in INTEGER column/);
   });
 
-  it('walks pending batches in order through the partial index', () => {
+  it('walks pending batches in order through the partial index, never scanning the table', () => {
+    // The flush's own query: a table scan and sort for every batch took most of an hour to drain
+    // the 40,000 batches an outage leaves.
     const { store } = open();
     const plan = store.db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT * FROM upload_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT 1`,
-      )
-      .all(T0) as { detail: string }[];
-    expect(plan.map((row) => row.detail).join('\n')).toMatch(/USING INDEX upload_outbox_pending/);
-    expect(plan.map((row) => row.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
+      .prepare(`EXPLAIN QUERY PLAN ${NEXT_DUE_BATCH_SQL}`)
+      .all({ now: T0, far: T0 + 1, site: null, skip: '[]' }) as { detail: string }[];
+    const onTable = plan.map((row) => row.detail).filter((detail) => /upload_outbox/.test(detail));
+    expect(onTable.length).toBeGreaterThan(0);
+    for (const detail of onTable) expect(detail).toMatch(/USING INDEX upload_outbox_pending/);
   });
 
   it("enqueues a cycle's batches inside the cycle transaction: both or neither", () => {

@@ -116,6 +116,76 @@ describe('sender against hostile collectors', () => {
     }
   }, 20_000);
 
+  it('takes an error status without waiting out the deadline for a body that drips', async () => {
+    // 503 with Retry-After, then one byte a second: the status is the answer, the body an excerpt.
+    const drips: NodeJS.Timeout[] = [];
+    closers.push(() => {
+      for (const drip of drips) clearInterval(drip);
+    });
+    const port = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(503, { 'retry-after': '7', 'content-type': 'text/plain' });
+        res.write('busy ');
+        drips.push(setInterval(() => res.write('.'), 1_000));
+      }),
+    );
+    const sender = await senderTo(port);
+    try {
+      const outcome = await sender.send(request(60_000));
+      expect(outcome).toMatchObject({ kind: 'retry', status: 503, retryAfterMs: 7_000 });
+    } finally {
+      await sender.close();
+    }
+  }, 20_000);
+
+  it('keeps the words that arrived of an error body cut short or broken mid-way', async () => {
+    const words = `batch refused: miners[0].hashrate does not match the schema ${'.'.repeat(400)}`;
+    const answers = [
+      // Content-Length promises more than is sent before the connection closes.
+      `HTTP/1.1 422 Unprocessable\r\nContent-Length: 5000\r\n\r\n${words}`,
+      // Chunked encoding that breaks after the first chunk.
+      `HTTP/1.1 422 Unprocessable\r\nTransfer-Encoding: chunked\r\n\r\n${words.length.toString(16)}\r\n${words}\r\nZZ\r\n`,
+    ];
+    for (const answer of answers) {
+      const port = await listen(
+        net.createServer((socket) => {
+          socket.on('error', () => {});
+          socket.once('data', () => socket.end(answer));
+        }),
+      );
+      const sender = await senderTo(port);
+      try {
+        const outcome = await sender.send(request(10_000));
+        expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
+        expect((outcome as { reason: string }).reason).toMatch(
+          /^HTTP 422: batch refused: miners\[0\]\.hashrate does not match the schema \.+$/,
+        );
+      } finally {
+        await sender.close();
+      }
+    }
+  });
+
+  it('stops at a server that does not answer in HTTP (the wrong port) instead of retrying every batch', async () => {
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+      }),
+    );
+    const sender = await senderTo(port);
+    try {
+      const outcome = await sender.send(request(10_000));
+      expect(outcome).toMatchObject({ kind: 'endpoint', status: null });
+      expect((outcome as { reason: string }).reason).toMatch(
+        /^the server does not answer in HTTP: Response does not match the HTTP\/1\.1 protocol/,
+      );
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('does not decompress a brotli error body without bound', async () => {
     const bomb = brotliCompressSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
     const port = await listen(

@@ -111,6 +111,38 @@ describe('TLS to the collector', () => {
     }
   });
 
+  it('hashctl upload trusts a private CA from upload.ca_file in the config, as collect does', async () => {
+    const temp = tempStore();
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const config = join(temp.dir, 'upload.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          db: temp.path,
+          upload: { endpoint: collector.url, ca_file: join(dir, 'cert.pem') },
+        }),
+      );
+      const before = collector.received.length;
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(await runCli(['upload', '--config', config], ctx)).toBe(0);
+      expect(ctx.err()).toMatch(/^delivered 1 batch \(1 miners\), 0 pending/);
+      expect(collector.received.length).toBe(before + 1);
+      // A CA file the config names that is not there is said before anything is sent.
+      writeFileSync(
+        config,
+        JSON.stringify({ db: temp.path, upload: { endpoint: collector.url, ca_file: 'no.pem' } }),
+      );
+      const missing = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(await runCli(['upload', '--config', config], missing)).toBe(2);
+      expect(missing.err()).toContain(
+        `cannot read the collector's CA file ${join(temp.dir, 'no.pem')} (upload.ca_file in config ${config}):`,
+      );
+    } finally {
+      temp.close();
+    }
+  });
+
   it('thermal config pull trusts a private CA from --ca or the config, as upload does', async () => {
     const https = await import('node:https');
     const server = https.createServer({ key, cert }, (_request, response) => {

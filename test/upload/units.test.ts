@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEndpoint } from '../../src/upload/endpoint.js';
+import { maskUrlSecrets, parseEndpoint } from '../../src/upload/endpoint.js';
 import { loadCollectorKey, redactKey } from '../../src/upload/key.js';
 import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/upload/retry.js';
 import { classifyStatus } from '../../src/upload/sender.js';
@@ -74,6 +74,12 @@ describe('classifyStatus', () => {
       [308, 'endpoint'],
       [404, 'endpoint'],
       [405, 'endpoint'],
+      [407, 'endpoint'],
+      [410, 'endpoint'],
+      [414, 'endpoint'],
+      [421, 'endpoint'],
+      [426, 'endpoint'],
+      [431, 'endpoint'],
     ];
     for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
   });
@@ -98,6 +104,13 @@ describe('parseEndpoint', () => {
     const endpoint = parseEndpoint('http://127.0.0.1:1/?token=hunter2pw&site=a');
     expect(endpoint.path).toBe('/api/collector/upload?token=hunter2pw&site=a');
     expect(endpoint.url).toBe('http://127.0.0.1:1/api/collector/upload?token=***&site=***');
+  });
+
+  it("masks the userinfo and query values of a URL the collector names (a redirect's Location)", () => {
+    expect(maskUrlSecrets('https://u:pw@h/p?t=9&x=2#f')).toBe('https://***@h/p?t=***&x=***#f');
+    expect(maskUrlSecrets('//u:pw@elsewhere/api?token=abc')).toBe('//***@elsewhere/api?token=***');
+    expect(maskUrlSecrets('/api/collector/upload?token=abc')).toBe('/api/collector/upload?token=***');
+    expect(maskUrlSecrets('http://h/a@b')).toBe('http://h/a@b');
   });
 
   it('refuses plain http beyond loopback (the key would cross the network in clear), and names bad ports', () => {
