@@ -11,7 +11,13 @@ import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
-import { collect as collectValues, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  collect as collectValues,
+  type GlobalOptions,
+  namedFlag,
+  type RegisterCommand,
+  upgradeNote,
+} from './shared.js';
 
 export interface CollectOptions {
   targets: string[];
@@ -92,7 +98,8 @@ export async function parseCollectOptions(
   // The config's upload.endpoint turns uploading on as --upload does: a config with an upload
   // section whose collect never enqueued a batch would leave `hashctl upload` nothing to send.
   const endpoint = (raw.upload as string | undefined) ?? config.upload?.endpoint ?? null;
-  if (raw.ca !== undefined && endpoint === null)
+  const caFlag = namedFlag(raw, 'ca', '--ca', 'a PEM file name');
+  if (caFlag !== undefined && endpoint === null)
     throw new UsageError(
       "--ca is the collector's private CA: it needs --upload (or upload.endpoint in the config)",
     );
@@ -115,7 +122,7 @@ export async function parseCollectOptions(
             endpoint,
             source: raw.upload !== undefined ? '--upload' : 'upload.endpoint (config file)',
             configKeyFile: config.upload?.key_file ?? null,
-            caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
+            caFile: caFlag ?? config.upload?.ca_file ?? null,
           },
     thermal: config.thermal ?? {},
   };

@@ -22,7 +22,7 @@ import {
   parseTimerDuration,
 } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface ThermalCommonOptions {
   targets: string[];
@@ -738,6 +738,12 @@ function optionalText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+// Given empty (`--config "$CFG"` with CFG unset), these are usage errors: a check run on the
+// default limits, or without the store it was told to use, would look like the one asked for.
+const configFlag = (raw: Record<string, unknown>) =>
+  namedFlag(raw, 'config', '--config', 'a config file name');
+const siteFlag = (raw: Record<string, unknown>) => namedFlag(raw, 'site', '--site', 'a site name') ?? null;
+
 export function parseThermalCheckOptions(
   targets: string[],
   raw: Record<string, unknown>,
@@ -788,9 +794,9 @@ export function parseThermalCheckOptions(
     fromDb,
     staleAfterMs:
       raw.staleAfter === undefined ? null : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
-    db: optionalText(raw.db),
-    site: optionalText(raw.site) ?? null,
-    configFile: optionalText(raw.config),
+    db: namedFlag(raw, 'db', '--db', 'a database file name'),
+    site: siteFlag(raw),
+    configFile: configFlag(raw),
     failOn: parseFailOn(raw.failOn),
     protect,
   };
@@ -809,7 +815,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
-      const opts = { targets, site: optionalText(raw.site) ?? null, configFile: optionalText(raw.config) };
+      const opts = { targets, site: siteFlag(raw), configFile: configFlag(raw) };
       env.exit(await runThermalLimits(opts, globals, env.ctx));
     });
 
@@ -859,8 +865,8 @@ export const registerThermal: RegisterCommand = (program, env) => {
       const globals = env.globals(command);
       const opts: ThermalPostureOptions = {
         targets,
-        site: optionalText(raw.site) ?? null,
-        configFile: optionalText(raw.config),
+        site: siteFlag(raw),
+        configFile: configFlag(raw),
         failOn: parsePostureFailOn(raw.failOn),
       };
       env.exit(await runThermalPosture(opts, globals, env.ctx));
@@ -882,9 +888,9 @@ export const registerThermal: RegisterCommand = (program, env) => {
       const globals = env.globals(command);
       const opts: ThermalPullOptions = {
         endpoint: String(raw.endpoint),
-        configFile: optionalText(raw.config),
-        keyFile: optionalText(raw.keyFile),
-        caFile: optionalText(raw.ca),
+        configFile: configFlag(raw),
+        keyFile: namedFlag(raw, 'keyFile', '--key-file', 'a key file name'),
+        caFile: namedFlag(raw, 'ca', '--ca', 'a PEM file name'),
         dryRun: raw.dryRun === true,
       };
       env.exit(await runThermalConfigPull(opts, globals, env.ctx));
