@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { type CommandEnv, parseGlobals } from './commands/shared.js';
 import type { Context } from './context.js';
-import { EXIT, HashctlError, UsageError, errorMessage } from './errors.js';
+import { EXIT, errorMessage, HashctlError, UsageError } from './errors.js';
 import { oneLine, terminalSafe } from './output/terminal.js';
 import { COMMIT, VERSION } from './version.js';
 
@@ -27,6 +27,9 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
     .option('--no-color', 'no colour in tables')
     .option('-q, --quiet', 'no progress or notes on stderr')
     .option('--debug', 'print stack traces of errors, and the time the command took')
+    // A subcommand's --help lists the global flags it takes too (`thermal check --json`), inherited
+    // by every subcommand registered below.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
