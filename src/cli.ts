@@ -85,6 +85,7 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         );
       parent = next;
     }
+    if (words.length === 0) checkHelpPath(program, argv);
     await program.parseAsync(words.length > 0 ? [...words, '--help'] : argv, { from: 'user' });
     return exitCode;
   } catch (error) {
@@ -97,6 +98,43 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         `hashctl: the command took ${Math.round(now - started)} ms (${Math.round(now)} ms since the process started)\n`,
       );
     }
+  }
+}
+
+/**
+ * With --help, commander shows the help of the last command it recognised: `hashctl control restrat
+ * --help` printed control's help and exited 0, the typo unsaid. A word that names no subcommand
+ * where one is expected is the usage error it is without --help.
+ */
+function checkHelpPath(program: Command, argv: string[]): void {
+  const end = argv.indexOf('--');
+  const before = end === -1 ? argv : argv.slice(0, end);
+  if (!before.includes('--help') && !before.includes('-h')) return;
+  let parent = program;
+  const path: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const token = before[i] as string;
+    if (token.startsWith('-')) {
+      // The value of a flag (`--timeout 5s`) is not a command word.
+      let command: Command | null = parent;
+      let option: Option | undefined;
+      while (command !== null && option === undefined) {
+        option = command.options.find((o) => o.long === token || o.short === token);
+        command = command.parent;
+      }
+      if (option && (option.required || option.optional)) i++;
+      continue;
+    }
+    // A command without subcommands takes arguments; `help` is commander's own.
+    if (parent.commands.length === 0 || token === 'help') return;
+    const next = parent.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (!next) {
+      throw new UsageError(
+        `unknown command '${[...path, token].join(' ')}' (see hashctl ${[...path, '--help'].join(' ')})`,
+      );
+    }
+    path.push(token);
+    parent = next;
   }
 }
 

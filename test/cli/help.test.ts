@@ -52,3 +52,30 @@ describe('--help of every command', () => {
     });
   }
 });
+
+describe('--help after a word that names no command', () => {
+  it.each([
+    [['bogus', '--help'], "unknown command 'bogus' (see hashctl --help)"],
+    [['control', 'restrat', '--help'], "unknown command 'control restrat' (see hashctl control --help)"],
+    [
+      ['--timeout', '5s', 'thermal', 'config', 'pul', '-h'],
+      "unknown command 'thermal config pul' (see hashctl thermal config --help)",
+    ],
+  ])('%j: exit 2 naming the word, not the parent help and exit 0', async (argv, message) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+    expect(ctx.err()).toBe(`hashctl: ${message}\n`);
+    expect(ctx.out()).toBe('');
+  });
+
+  it.each([
+    [['--timeout', '5s', 'thermal', 'check', '--help'], 'Usage: hashctl thermal check'],
+    [['control', 'restart', '10.0.0.1', '--help'], 'Usage: hashctl control restart'],
+    [['history', 'rig-7', '-h'], 'Usage: hashctl history'],
+    [['control', 'help', 'restart'], 'Usage: hashctl control restart'],
+  ])('%j: flag values and arguments are not command words', async (argv, usage) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.ok);
+    expect(ctx.out()).toContain(usage);
+  });
+});
