@@ -284,7 +284,15 @@ export async function runControl(
   }
   if (run.results.length === 0 && !run.interrupted) throw new UsageError('no miners in the targets given');
   await writeControlResults(run, targets.singleHost, globals, ctx);
-  if (run.interrupted) return EXIT.interrupted;
+  if (run.interrupted) {
+    // Said as every command says it: the table (or a summary of "no miners") alone read as a run
+    // over fewer miners than named, with nothing about the ones left out.
+    if (!globals.quiet)
+      ctx.stderr.write(
+        'hashctl: interrupted; miners not yet read or started were left out (nothing sent to them)\n',
+      );
+    return EXIT.interrupted;
+  }
   if (run.declined) {
     if (!globals.quiet) ctx.stderr.write('hashctl: not confirmed; nothing was sent\n');
     return EXIT.failed;
@@ -343,7 +351,8 @@ export async function writeControlResults(
     for (const r of run.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
     const summary = [...counts.entries()].map(([result, n]) => `${n} ${result}`).join(', ');
     const note = run.dryRun ? ' (dry run: nothing sent)' : '';
-    ctx.stderr.write(`${run.description}: ${summary || 'no miners'}${note}\n`);
+    const none = run.interrupted ? 'no miner reached before the interrupt' : 'no miners';
+    ctx.stderr.write(`${run.description}: ${summary || none}${note}\n`);
   }
 }
 
@@ -386,7 +395,10 @@ export async function runCapabilities(
       rows,
     );
   }
-  if (ctx.signal.aborted) return EXIT.interrupted;
+  if (ctx.signal.aborted) {
+    if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; miners not yet read were skipped\n');
+    return EXIT.interrupted;
+  }
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
 }
 
