@@ -85,8 +85,9 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         );
       parent = next;
     }
-    if (words.length === 0) checkHelpPath(program, argv);
-    await program.parseAsync(words.length > 0 ? [...words, '--help'] : argv, { from: 'user' });
+    const args = splitShortFlags(program, argv);
+    if (words.length === 0) checkHelpPath(program, args);
+    await program.parseAsync(words.length > 0 ? [...words, '--help'] : args, { from: 'user' });
     return exitCode;
   } catch (error) {
     return reportError(error, ctx, debug);
@@ -99,6 +100,28 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
       );
     }
   }
+}
+
+/**
+ * `-yq` as `-y -q`. Commander splits grouped short flags only among one command's own: `control
+ * restart -yq` failed on "unknown option '-q'" though -q (global) and -y (restart's) both exist.
+ * Only a group of known flags that take no value is split; `-1` or `-x` stay as they were.
+ */
+function splitShortFlags(program: Command, argv: string[]): string[] {
+  const shorts = new Set<string>();
+  const walk = (command: Command): void => {
+    for (const option of command.options)
+      if (option.short && !option.required && !option.optional) shorts.add(option.short.slice(1));
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  shorts.add('h');
+  const end = argv.indexOf('--');
+  return argv.flatMap((token, i) => {
+    if ((end !== -1 && i >= end) || !/^-[A-Za-z]{2,}$/.test(token)) return [token];
+    const letters = [...token.slice(1)];
+    return letters.every((letter) => shorts.has(letter)) ? letters.map((letter) => `-${letter}`) : [token];
+  });
 }
 
 /**
