@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
+import { oneLine } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
 import type { Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
@@ -187,6 +188,7 @@ export async function runThermalCheck(
 
   let results: CheckResult[];
   let storedSources: CheckSource[] = [];
+  let storeError: HashctlError | null = null;
   if (useStore) {
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
@@ -197,23 +199,38 @@ export async function runThermalCheck(
     if (opts.fromDb && !fs.existsSync(file)) {
       throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
     }
-    const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     try {
-      const now = ctx.now();
-      // One transaction: every miner's state and events of this run are stored together or not at all.
-      results = store.transaction(() => {
-        const memory = storeMemory(store, now, site);
-        const pausedBy = pausedLookup(store);
-        const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
-        if (opts.fromDb && list.length === 0) {
-          const where = opts.site === null ? '' : ` for site ${opts.site}`;
-          throw new StoreError('io', `no collected miners${where} in ${file}: run \`hashctl collect\` first`);
-        }
-        storedSources = list;
-        return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
-      });
-    } finally {
-      store.close();
+      const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
+      try {
+        const now = ctx.now();
+        // One transaction: every miner's state and events of this run are stored together or not at all.
+        results = store.transaction(() => {
+          const memory = storeMemory(store, now, site);
+          const pausedBy = pausedLookup(store);
+          const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
+          if (opts.fromDb && list.length === 0) {
+            const where = opts.site === null ? '' : ` for site ${opts.site}`;
+            throw new StoreError(
+              'io',
+              `no collected miners${where} in ${file}: run \`hashctl collect\` first`,
+            );
+          }
+          storedSources = list;
+          return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
+        });
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      // The miners were read: a damaged, locked or full database costs the hysteresis and the
+      // thermal_events record, not the verdict. A miner running critical must still exit 3 (it
+      // was exit 1 with no result at all), and --json still prints its document.
+      if (sources === null || !isStoreFailure(error)) throw error;
+      storeError = error;
+      ctx.stderr.write(
+        `hashctl: ${oneLine(error.message)}; checked without the store (no hysteresis, nothing recorded)\n`,
+      );
+      results = sources.map((source) => checkSource(source, { config: loaded.config, site }));
     }
   } else if (opts.protect) {
     // --protect keeps its cooldown in the store: the pauses it made are there, even without --db.
@@ -283,6 +300,7 @@ export async function runThermalCheck(
       })),
       summary,
       ...(protect ? { protect } : {}),
+      ...(storeError ? { store_error: { kind: storeError.kind, message: storeError.message } } : {}),
     });
   } else {
     await writeCheckTable(results, globals, ctx);
@@ -293,7 +311,14 @@ export async function runThermalCheck(
       );
     }
   }
-  return unlessInterrupted(checkExitCode(summary, results), globals, ctx);
+  const code = checkExitCode(summary, results);
+  // A clean check whose store failed still fails, with the store's own code (75 locked, 1 io).
+  return unlessInterrupted(storeError && code === EXIT.ok ? storeError.exitCode : code, globals, ctx);
+}
+
+/** A store that could not be opened or written (not a usage error, not Ctrl-C). */
+function isStoreFailure(error: unknown): error is HashctlError {
+  return error instanceof HashctlError && ['store', 'io', 'locked'].includes(error.kind);
 }
 
 /** --protect: pause what must be paused, with the cooldown and audit in the store. */
