@@ -86,7 +86,7 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
       parent = next;
     }
     const args = splitShortFlags(program, argv);
-    if (words.length === 0) checkHelpPath(program, args);
+    if (words.length === 0) checkWords(program, args);
     await program.parseAsync(words.length > 0 ? [...words, '--help'] : args, { from: 'user' });
     return exitCode;
   } catch (error) {
@@ -124,34 +124,73 @@ function splitShortFlags(program: Command, argv: string[]): string[] {
   });
 }
 
+/** The option `token` (`--db`, `-q`, `--db=x`) names on `command` or a command above it. */
+function findOption(command: Command, token: string): Option | undefined {
+  const name = token.startsWith('--') ? token.split('=')[0] : token;
+  for (let c: Command | null = command; c !== null; c = c.parent) {
+    const option = c.options.find((o) => o.long === name || o.short === name);
+    if (option) return option;
+  }
+  return undefined;
+}
+
+/** Every flag any command knows (`--yes` after `audit --out` is a flag typed in the wrong place, not a file name). */
+function allFlags(program: Command): Set<string> {
+  const flags = new Set<string>(['--help', '-h']);
+  const walk = (command: Command): void => {
+    for (const option of command.options) {
+      if (option.long) flags.add(option.long);
+      if (option.short) flags.add(option.short);
+    }
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  return flags;
+}
+
 /**
- * With --help, commander shows the help of the last command it recognised: `hashctl control restrat
- * --help` printed control's help and exited 0, the typo unsaid. A word that names no subcommand
- * where one is expected is the usage error it is without --help.
+ * What commander lets through the command words, checked before it parses:
+ * - with --help, commander shows the help of the last command it recognised: `hashctl control
+ *   restrat --help` printed control's help and exited 0, the typo unsaid. A word that names no
+ *   subcommand where one is expected is the usage error it is without --help;
+ * - a flag whose value is missing took the next flag as its value: `thermal check --site --json A
+ *   B` checked B alone with site "A" (the global --json was taken first), `audit --out --yes A`
+ *   would write a file named `--yes`. A flag hashctl knows is never a value (`--site=--x` is).
  */
-function checkHelpPath(program: Command, argv: string[]): void {
+function checkWords(program: Command, argv: string[]): void {
   const end = argv.indexOf('--');
   const before = end === -1 ? argv : argv.slice(0, end);
-  if (!before.includes('--help') && !before.includes('-h')) return;
+  const help = before.includes('--help') || before.includes('-h');
+  const flags = allFlags(program);
   let parent = program;
+  let inCommands = true;
   const path: string[] = [];
   for (let i = 0; i < before.length; i++) {
     const token = before[i] as string;
-    if (token.startsWith('-')) {
+    if (token.startsWith('-') && token.length > 1) {
+      const option = findOption(parent, token);
+      if (!option || !(option.required || option.optional) || token.includes('=')) continue;
       // The value of a flag (`--timeout 5s`) is not a command word.
-      let command: Command | null = parent;
-      let option: Option | undefined;
-      while (command !== null && option === undefined) {
-        option = command.options.find((o) => o.long === token || o.short === token);
-        command = command.parent;
+      const value = before[i + 1];
+      if (value !== undefined && flags.has(value.split('=')[0] as string)) {
+        throw new UsageError(
+          `${token} needs a value, and ${value} is a flag (write ${token}=${value} if that is the value)`,
+        );
       }
-      if (option && (option.required || option.optional)) i++;
+      i++;
       continue;
     }
     // A command without subcommands takes arguments; `help` is commander's own.
-    if (parent.commands.length === 0 || token === 'help') return;
+    if (!inCommands || parent.commands.length === 0 || token === 'help') {
+      inCommands = false;
+      continue;
+    }
     const next = parent.commands.find((c) => c.name() === token || c.aliases().includes(token));
     if (!next) {
+      if (!help) {
+        inCommands = false; // commander names the unknown command itself
+        continue;
+      }
       throw new UsageError(
         `unknown command '${[...path, token].join(' ')}' (see hashctl ${[...path, '--help'].join(' ')})`,
       );
