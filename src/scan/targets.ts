@@ -71,5 +71,8 @@ export async function buildScanTargets(
       else entries.push(...parseTargetFile(source.content, source.name, port));
     }
   }
+  // As for every other command (targets/index.ts): an empty file or stdin is a mistake upstream,
+  // not a scan of nothing that exits 0 (cron read a sweep of an emptied ranges file as a success).
+  if (entries.length === 0) throw new UsageError(`no targets: ${specs.join(' ')} named no address to scan`);
   return new TargetSet(entries);
 }
