@@ -419,6 +419,8 @@ function withWriteFlags(command: Command): Command {
     .option('--db <path>', 'database for command_log (default $HASHCTL_DB or the XDG data dir)');
 }
 
+const POOL_INDEX_HELP = "the pool's number on the miner, as `probe HOST --command pools` shows it (0, 1, …)";
+
 export const registerControl: RegisterCommand = (program, env) => {
   const control = program
     .command('control')
@@ -427,11 +429,12 @@ export const registerControl: RegisterCommand = (program, env) => {
   const action = (
     name: string,
     description: string,
-    args: string[],
+    args: (readonly [string, string])[],
     build: (values: string[]) => ControlAction,
   ) => {
     const sub = control.command(name).description(description);
-    for (const arg of args) sub.argument(arg);
+    // Each argument says what it takes: `--help` showed a bare `index` or `command`.
+    for (const [arg, help] of args) sub.argument(arg, help);
     sub.argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)');
     withWriteFlags(sub);
     return sub.action(async (...params: unknown[]) => {
@@ -470,12 +473,18 @@ export const registerControl: RegisterCommand = (program, env) => {
     ['disablepool', 'disable pool INDEX'],
     ['removepool', 'remove pool INDEX (miners refuse to remove the active pool)'],
   ] as const) {
-    action(name, description, ['<index>'], ([index]) => ({ name, pool: poolIndex(index ?? '') }));
+    action(name, description, [['<index>', POOL_INDEX_HELP]], ([index]) => ({
+      name,
+      pool: poolIndex(index ?? ''),
+    }));
   }
   action(
     'addpool',
     'add a pool; the password comes from --password-file or a prompt, never a flag',
-    ['<url>', '<user>'],
+    [
+      ['<url>', 'pool URL (e.g. stratum+tcp://pool.example:3333)'],
+      ['<user>', 'pool user (worker), e.g. account.rig7'],
+    ],
     ([url, user]) => ({
       name: 'addpool',
       url: url ?? '',
@@ -486,7 +495,12 @@ export const registerControl: RegisterCommand = (program, env) => {
   action(
     'raw',
     'send one API command as a write (never retried), for experts',
-    ['<command>'],
+    [
+      [
+        '<command>',
+        'API command (lower-case letters, digits, _ and ., joined by +); its parameter with --param',
+      ],
+    ],
     ([command]) => ({
       name: 'raw',
       command: command ?? '',

@@ -53,6 +53,27 @@ describe('--help of every command', () => {
   }
 });
 
+describe('every argument a command takes', () => {
+  it('is described in its --help (no bare `index` or `command`)', () => {
+    const ctx = memoryContext();
+    const program = buildProgram(ctx, {
+      ctx,
+      globals: () => {
+        throw new Error('unused');
+      },
+      exit: () => {},
+    });
+    const bare: string[] = [];
+    const walk = (command: Command, path: string[]): void => {
+      for (const argument of command.registeredArguments)
+        if (argument.description.trim() === '') bare.push(`${path.join(' ')} <${argument.name()}>`);
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(program, []);
+    expect(bare).toEqual([]);
+  });
+});
+
 describe('--help after a word that names no command', () => {
   it.each([
     [['bogus', '--help'], "unknown command 'bogus' (see hashctl --help)"],
