@@ -10,7 +10,13 @@ import { perTargetJson } from '../output/render.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type CommandEnv,
+  type GlobalOptions,
+  type RegisterCommand,
+  readerDbPath,
+  upgradeNote,
+} from './shared.js';
 
 export interface ControlCommandOptions {
   targets: string[];
@@ -179,7 +185,7 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   return checked(password, 'the password typed');
 }
 
-function openCommandLog(
+async function openCommandLog(
   flag: string | undefined,
   globals: GlobalOptions,
   ctx: Context,
@@ -188,9 +194,15 @@ function openCommandLog(
     resolveDbPath: typeof import('../store/paths.js').resolveDbPath;
     commandLogStatements: typeof import('../store/command-log.js').commandLogStatements;
   },
-): { log: CommandLogStatements | null; close: () => void } {
-  const file = modules.resolveDbPath(flag, ctx.env, ctx.cwd);
+): Promise<{ log: CommandLogStatements | null; close: () => void }> {
+  // An empty --db is a usage error before any traffic, as everywhere.
+  const named = flag === undefined ? null : modules.resolveDbPath(flag, ctx.env, ctx.cwd);
   try {
+    // The farm's database: without --db, the `db` of $HASHCTL_CONFIG first, as collect, live and
+    // thermal check find it. The command log went to $HASHCTL_DB or the default instead, where
+    // `live` and `thermal check` never saw a `control pause`: the paused miner was judged as
+    // "dead boards" and a fan alarm on the next check.
+    const file = named ?? (await readerDbPath({}, ctx));
     const store = modules.openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     return { log: store.prepared(modules.commandLogStatements), close: () => store.close() };
   } catch (error) {
@@ -231,7 +243,7 @@ export async function runControl(
   const client = await clientFromGlobals(globals, ctx);
   const audit = opts.dryRun
     ? { log: null, close: () => {} }
-    : openCommandLog(opts.db, globals, ctx, {
+    : await openCommandLog(opts.db, globals, ctx, {
         openStore: store.openStore,
         resolveDbPath: paths.resolveDbPath,
         commandLogStatements: commandLog.commandLogStatements,
@@ -416,7 +428,10 @@ function withWriteFlags(command: Command): Command {
       `how long to read back for the change (default ${DEFAULT_VERIFY_TIMEOUT})`,
     )
     .option('--no-verify', 'report `sent` once the miner acknowledges; no read-back')
-    .option('--db <path>', 'database for command_log (default $HASHCTL_DB or the XDG data dir)');
+    .option(
+      '--db <path>',
+      "database for command_log (default: $HASHCTL_CONFIG's db, else $HASHCTL_DB, else the XDG data dir)",
+    );
 }
 
 const POOL_INDEX_HELP = "the pool's number on the miner, as `probe HOST --command pools` shows it (0, 1, …)";
