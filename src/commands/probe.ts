@@ -65,6 +65,8 @@ export async function parseProbeOptions(
   if (parameter !== null && (commands === null || commands.length !== 1)) {
     throw new UsageError('--param gives the parameter of a single --command');
   }
+  // Both choose the columns: --fields silently won, and the --wide the user typed did nothing.
+  if (wide && fields !== null) throw new UsageError('--wide and --fields both choose the columns: give one');
   if ((wide || fields !== null) && (commands !== null || dumpDir !== null)) {
     throw new UsageError(
       '--wide and --fields shape the snapshot view; they do not apply to --command or --dump',

@@ -24,17 +24,7 @@ describe('probe list flags given more than once', () => {
     });
     const ctx = memoryContext();
     const code = await runCli(
-      [
-        'probe',
-        miner.target.key,
-        '--command',
-        'summary',
-        '--command',
-        'stats',
-        '--json',
-        '--retries',
-        '0',
-      ],
+      ['probe', miner.target.key, '--command', 'summary', '--command', 'stats', '--json', '--retries', '0'],
       ctx,
     );
     expect(code).toBe(EXIT.ok);
@@ -78,5 +68,11 @@ describe('probe list flags given more than once', () => {
     expect(ctx.err()).toBe('');
     expect(code).toBe(EXIT.ok);
     expect(miner.requests).toHaveLength(1);
+  });
+
+  it('--wide with --fields is one line naming both, exit 2 (--fields used to win in silence)', async () => {
+    const ctx = memoryContext();
+    expect(await runCli(['probe', '127.0.0.1:1', '--wide', '--fields', 'target'], ctx)).toBe(EXIT.usage);
+    expect(ctx.err()).toBe('hashctl: --wide and --fields both choose the columns: give one\n');
   });
 });
