@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { type CommandEnv, parseGlobals } from './commands/shared.js';
 import type { Context } from './context.js';
-import { EXIT, HashctlError, UsageError, errorMessage } from './errors.js';
+import { EXIT, errorMessage, HashctlError, UsageError } from './errors.js';
 import { oneLine, terminalSafe } from './output/terminal.js';
 import { COMMIT, VERSION } from './version.js';
 
@@ -27,6 +27,9 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
     .option('--no-color', 'no colour in tables')
     .option('-q, --quiet', 'no progress or notes on stderr')
     .option('--debug', 'print stack traces of errors, and the time the command took')
+    // A subcommand's --help lists the global flags it takes too (`thermal check --json`), inherited
+    // by every subcommand registered below.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
@@ -82,7 +85,9 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         );
       parent = next;
     }
-    await program.parseAsync(words.length > 0 ? [...words, '--help'] : argv, { from: 'user' });
+    const args = splitShortFlags(program, argv);
+    if (words.length === 0) checkWords(program, args);
+    await program.parseAsync(words.length > 0 ? [...words, '--help'] : args, { from: 'user' });
     return exitCode;
   } catch (error) {
     return reportError(error, ctx, debug);
@@ -94,6 +99,104 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         `hashctl: the command took ${Math.round(now - started)} ms (${Math.round(now)} ms since the process started)\n`,
       );
     }
+  }
+}
+
+/**
+ * `-yq` as `-y -q`. Commander splits grouped short flags only among one command's own: `control
+ * restart -yq` failed on "unknown option '-q'" though -q (global) and -y (restart's) both exist.
+ * Only a group of known flags that take no value is split; `-1` or `-x` stay as they were.
+ */
+function splitShortFlags(program: Command, argv: string[]): string[] {
+  const shorts = new Set<string>();
+  const walk = (command: Command): void => {
+    for (const option of command.options)
+      if (option.short && !option.required && !option.optional) shorts.add(option.short.slice(1));
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  shorts.add('h');
+  const end = argv.indexOf('--');
+  return argv.flatMap((token, i) => {
+    if ((end !== -1 && i >= end) || !/^-[A-Za-z]{2,}$/.test(token)) return [token];
+    const letters = [...token.slice(1)];
+    return letters.every((letter) => shorts.has(letter)) ? letters.map((letter) => `-${letter}`) : [token];
+  });
+}
+
+/** The option `token` (`--db`, `-q`, `--db=x`) names on `command` or a command above it. */
+function findOption(command: Command, token: string): Option | undefined {
+  const name = token.startsWith('--') ? token.split('=')[0] : token;
+  for (let c: Command | null = command; c !== null; c = c.parent) {
+    const option = c.options.find((o) => o.long === name || o.short === name);
+    if (option) return option;
+  }
+  return undefined;
+}
+
+/** Every flag any command knows (`--yes` after `audit --out` is a flag typed in the wrong place, not a file name). */
+function allFlags(program: Command): Set<string> {
+  const flags = new Set<string>(['--help', '-h']);
+  const walk = (command: Command): void => {
+    for (const option of command.options) {
+      if (option.long) flags.add(option.long);
+      if (option.short) flags.add(option.short);
+    }
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  return flags;
+}
+
+/**
+ * What commander lets through the command words, checked before it parses:
+ * - with --help, commander shows the help of the last command it recognised: `hashctl control
+ *   restrat --help` printed control's help and exited 0, the typo unsaid. A word that names no
+ *   subcommand where one is expected is the usage error it is without --help;
+ * - a flag whose value is missing took the next flag as its value: `thermal check --site --json A
+ *   B` checked B alone with site "A" (the global --json was taken first), `audit --out --yes A`
+ *   would write a file named `--yes`. A flag hashctl knows is never a value (`--site=--x` is).
+ */
+function checkWords(program: Command, argv: string[]): void {
+  const end = argv.indexOf('--');
+  const before = end === -1 ? argv : argv.slice(0, end);
+  const help = before.includes('--help') || before.includes('-h');
+  const flags = allFlags(program);
+  let parent = program;
+  let inCommands = true;
+  const path: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const token = before[i] as string;
+    if (token.startsWith('-') && token.length > 1) {
+      const option = findOption(parent, token);
+      if (!option || !(option.required || option.optional) || token.includes('=')) continue;
+      // The value of a flag (`--timeout 5s`) is not a command word.
+      const value = before[i + 1];
+      if (value !== undefined && flags.has(value.split('=')[0] as string)) {
+        throw new UsageError(
+          `${token} needs a value, and ${value} is a flag (write ${token}=${value} if that is the value)`,
+        );
+      }
+      i++;
+      continue;
+    }
+    // A command without subcommands takes arguments; `help` is commander's own.
+    if (!inCommands || parent.commands.length === 0 || token === 'help') {
+      inCommands = false;
+      continue;
+    }
+    const next = parent.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (!next) {
+      if (!help) {
+        inCommands = false; // commander names the unknown command itself
+        continue;
+      }
+      throw new UsageError(
+        `unknown command '${[...path, token].join(' ')}' (see hashctl ${[...path, '--help'].join(' ')})`,
+      );
+    }
+    path.push(token);
+    parent = next;
   }
 }
 

@@ -11,7 +11,13 @@ import type { Target } from '../targets/types.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { FirmwareThermalLimits } from '../thermal/types.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.js';
-import { collect as collectValues, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  collect as collectValues,
+  type GlobalOptions,
+  namedFlag,
+  type RegisterCommand,
+  upgradeNote,
+} from './shared.js';
 
 export interface CollectOptions {
   targets: string[];
@@ -96,7 +102,8 @@ export async function parseCollectOptions(
   // The config's upload.endpoint turns uploading on as --upload does: a config with an upload
   // section whose collect never enqueued a batch would leave `hashctl upload` nothing to send.
   const endpoint = (raw.upload as string | undefined) ?? config.upload?.endpoint ?? null;
-  if (raw.ca !== undefined && endpoint === null)
+  const caFlag = namedFlag(raw, 'ca', '--ca', 'a PEM file name');
+  if (caFlag !== undefined && endpoint === null)
     throw new UsageError(
       "--ca is the collector's private CA: it needs --upload (or upload.endpoint in the config)",
     );
@@ -120,8 +127,8 @@ export async function parseCollectOptions(
             source: raw.upload !== undefined ? '--upload' : `upload.endpoint in config ${file}`,
             configKeyFile: config.upload?.key_file ?? null,
             configKeyFileSource: `upload.key_file in config ${file}`,
-            caFile: (raw.ca as string | undefined) ?? config.upload?.ca_file ?? null,
-            caFileSource: raw.ca !== undefined ? '--ca' : `upload.ca_file in config ${file}`,
+            caFile: caFlag ?? config.upload?.ca_file ?? null,
+            caFileSource: caFlag !== undefined ? '--ca' : `upload.ca_file in config ${file}`,
           },
     thermal: config.thermal ?? {},
   };

@@ -10,7 +10,13 @@ import { perTargetJson } from '../output/render.js';
 import type { CommandLogStatements } from '../store/command-log.js';
 import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import { type CommandEnv, type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type CommandEnv,
+  type GlobalOptions,
+  type RegisterCommand,
+  readerDbPath,
+  upgradeNote,
+} from './shared.js';
 
 export interface ControlCommandOptions {
   targets: string[];
@@ -179,7 +185,7 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   return checked(password, 'the password typed');
 }
 
-function openCommandLog(
+async function openCommandLog(
   flag: string | undefined,
   globals: GlobalOptions,
   ctx: Context,
@@ -188,9 +194,15 @@ function openCommandLog(
     resolveDbPath: typeof import('../store/paths.js').resolveDbPath;
     commandLogStatements: typeof import('../store/command-log.js').commandLogStatements;
   },
-): { log: CommandLogStatements | null; close: () => void } {
-  const file = modules.resolveDbPath(flag, ctx.env, ctx.cwd);
+): Promise<{ log: CommandLogStatements | null; close: () => void }> {
+  // An empty --db is a usage error before any traffic, as everywhere.
+  const named = flag === undefined ? null : modules.resolveDbPath(flag, ctx.env, ctx.cwd);
   try {
+    // The farm's database: without --db, the `db` of $HASHCTL_CONFIG first, as collect, live and
+    // thermal check find it. The command log went to $HASHCTL_DB or the default instead, where
+    // `live` and `thermal check` never saw a `control pause`: the paused miner was judged as
+    // "dead boards" and a fan alarm on the next check.
+    const file = named ?? (await readerDbPath({}, ctx));
     const store = modules.openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     return { log: store.prepared(modules.commandLogStatements), close: () => store.close() };
   } catch (error) {
@@ -231,7 +243,7 @@ export async function runControl(
   const client = await clientFromGlobals(globals, ctx);
   const audit = opts.dryRun
     ? { log: null, close: () => {} }
-    : openCommandLog(opts.db, globals, ctx, {
+    : await openCommandLog(opts.db, globals, ctx, {
         openStore: store.openStore,
         resolveDbPath: paths.resolveDbPath,
         commandLogStatements: commandLog.commandLogStatements,
@@ -284,7 +296,15 @@ export async function runControl(
   }
   if (run.results.length === 0 && !run.interrupted) throw new UsageError('no miners in the targets given');
   await writeControlResults(run, targets.singleHost, globals, ctx);
-  if (run.interrupted) return EXIT.interrupted;
+  if (run.interrupted) {
+    // Said as every command says it: the table (or a summary of "no miners") alone read as a run
+    // over fewer miners than named, with nothing about the ones left out.
+    if (!globals.quiet)
+      ctx.stderr.write(
+        'hashctl: interrupted; miners not yet read or started were left out (nothing sent to them)\n',
+      );
+    return EXIT.interrupted;
+  }
   if (run.declined) {
     if (!globals.quiet) ctx.stderr.write('hashctl: not confirmed; nothing was sent\n');
     return EXIT.failed;
@@ -343,7 +363,8 @@ export async function writeControlResults(
     for (const r of run.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
     const summary = [...counts.entries()].map(([result, n]) => `${n} ${result}`).join(', ');
     const note = run.dryRun ? ' (dry run: nothing sent)' : '';
-    ctx.stderr.write(`${run.description}: ${summary || 'no miners'}${note}\n`);
+    const none = run.interrupted ? 'no miner reached before the interrupt' : 'no miners';
+    ctx.stderr.write(`${run.description}: ${summary || none}${note}\n`);
   }
 }
 
@@ -386,7 +407,10 @@ export async function runCapabilities(
       rows,
     );
   }
-  if (ctx.signal.aborted) return EXIT.interrupted;
+  if (ctx.signal.aborted) {
+    if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; miners not yet read were skipped\n');
+    return EXIT.interrupted;
+  }
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
 }
 
@@ -404,8 +428,13 @@ function withWriteFlags(command: Command): Command {
       `how long to read back for the change (default ${DEFAULT_VERIFY_TIMEOUT})`,
     )
     .option('--no-verify', 'report `sent` once the miner acknowledges; no read-back')
-    .option('--db <path>', 'database for command_log (default $HASHCTL_DB or the XDG data dir)');
+    .option(
+      '--db <path>',
+      "database for command_log (default: $HASHCTL_CONFIG's db, else $HASHCTL_DB, else the XDG data dir)",
+    );
 }
+
+const POOL_INDEX_HELP = "the pool's number on the miner, as `probe HOST --command pools` shows it (0, 1, …)";
 
 export const registerControl: RegisterCommand = (program, env) => {
   const control = program
@@ -415,11 +444,12 @@ export const registerControl: RegisterCommand = (program, env) => {
   const action = (
     name: string,
     description: string,
-    args: string[],
+    args: (readonly [string, string])[],
     build: (values: string[]) => ControlAction,
   ) => {
     const sub = control.command(name).description(description);
-    for (const arg of args) sub.argument(arg);
+    // Each argument says what it takes: `--help` showed a bare `index` or `command`.
+    for (const [arg, help] of args) sub.argument(arg, help);
     sub.argument('<targets...>', 'miners (HOST[:PORT], CIDR, range, @FILE, -)');
     withWriteFlags(sub);
     return sub.action(async (...params: unknown[]) => {
@@ -458,12 +488,18 @@ export const registerControl: RegisterCommand = (program, env) => {
     ['disablepool', 'disable pool INDEX'],
     ['removepool', 'remove pool INDEX (miners refuse to remove the active pool)'],
   ] as const) {
-    action(name, description, ['<index>'], ([index]) => ({ name, pool: poolIndex(index ?? '') }));
+    action(name, description, [['<index>', POOL_INDEX_HELP]], ([index]) => ({
+      name,
+      pool: poolIndex(index ?? ''),
+    }));
   }
   action(
     'addpool',
     'add a pool; the password comes from --password-file or a prompt, never a flag',
-    ['<url>', '<user>'],
+    [
+      ['<url>', 'pool URL (e.g. stratum+tcp://pool.example:3333)'],
+      ['<user>', 'pool user (worker), e.g. account.rig7'],
+    ],
     ([url, user]) => ({
       name: 'addpool',
       url: url ?? '',
@@ -474,7 +510,12 @@ export const registerControl: RegisterCommand = (program, env) => {
   action(
     'raw',
     'send one API command as a write (never retried), for experts',
-    ['<command>'],
+    [
+      [
+        '<command>',
+        'API command (lower-case letters, digits, _ and ., joined by +); its parameter with --param',
+      ],
+    ],
     ([command]) => ({
       name: 'raw',
       command: command ?? '',

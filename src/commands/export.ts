@@ -52,6 +52,9 @@ export async function parseExportOptions(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<ExportOptions> {
+  // A format that does not exist is said as such, before whether it fits --json.
+  if (raw.format !== undefined && raw.format !== 'csv' && raw.format !== 'ndjson')
+    throw new UsageError(`invalid --format '${String(raw.format)}': use csv or ndjson`);
   for (const [given, flag] of [
     [raw.ndjson === true, '--ndjson'],
     [globals.json, '--json'],

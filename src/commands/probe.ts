@@ -9,7 +9,7 @@ import type { Palette } from '../output/render.js';
 import { oneLine, terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { collect, type GlobalOptions, type RegisterCommand } from './shared.js';
 
 /** What --dump sends when no --command is given: the reads stock Antminer allows (§7). */
 export const DEFAULT_DUMP_COMMANDS = ['version', 'summary', 'pools', 'devs', 'stats'];
@@ -37,14 +37,16 @@ export interface ProbeTargetResult {
   errors?: Record<string, ReturnType<MinerError['toJSON']>>;
 }
 
+/** A list flag: comma-separated, and repeatable (`--command summary --command stats` sends both). */
 function listFlag(value: unknown, flag: string): string[] {
-  const items = String(value)
-    .split(',')
-    .map((item) => item.trim());
-  if (items.length === 0 || items.some((item) => item === '')) {
-    throw new UsageError(
-      `invalid ${flag} '${String(value)}': give a comma-separated list without empty items`,
-    );
+  const given = Array.isArray(value) ? value.map(String) : [String(value)];
+  const items: string[] = [];
+  for (const text of given) {
+    const parts = text.split(',').map((item) => item.trim());
+    if (parts.some((item) => item === '')) {
+      throw new UsageError(`invalid ${flag} '${text}': give a comma-separated list without empty items`);
+    }
+    items.push(...parts);
   }
   return [...new Set(items)];
 }
@@ -63,6 +65,8 @@ export async function parseProbeOptions(
   if (parameter !== null && (commands === null || commands.length !== 1)) {
     throw new UsageError('--param gives the parameter of a single --command');
   }
+  // Both choose the columns: --fields silently won, and the --wide the user typed did nothing.
+  if (wide && fields !== null) throw new UsageError('--wide and --fields both choose the columns: give one');
   if ((wide || fields !== null) && (commands !== null || dumpDir !== null)) {
     throw new UsageError(
       '--wide and --fields shape the snapshot view; they do not apply to --command or --dump',
@@ -472,12 +476,13 @@ export const registerProbe: RegisterCommand = (program, env) => {
     .argument('<targets...>', 'miners (HOST[:PORT], [IPv6]:PORT, CIDR, range, @FILE, -)')
     .option(
       '--command <list>',
-      'API commands to send, comma-separated, each its own request (one may be a+b)',
+      'API commands to send, comma-separated or repeated, each its own request (one may be a+b)',
+      collect,
     )
     .option('--param <value>', 'parameter of the single --command (e.g. 0 for asc, summary for check)')
     .option('--dump <dir>', 'write the exact reply bytes to DIR/<host>_<port>__<command>.raw')
     .option('--wide', 'snapshot view: show more columns')
-    .option('--fields <list>', 'snapshot view: only these fields, comma-separated')
+    .option('--fields <list>', 'snapshot view: only these fields, comma-separated or repeated', collect)
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const opts = await parseProbeOptions(targets, raw);

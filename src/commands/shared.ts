@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { MAX_REPLY_BYTES } from '../cgminer/limits.js';
 import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
 import { colorEnabled } from '../output/render.js';
 import { parseBytes, parseIntFlag, parsePositiveDuration } from '../util/duration.js';
 
@@ -48,6 +49,23 @@ export function parseGlobals(raw: Record<string, unknown>, ctx: Context): Global
     debug: raw.debug === true,
     color: colorEnabled(ctx, raw.color as boolean | undefined),
   };
+}
+
+/**
+ * A flag that names a file or a site: undefined when absent; given empty (`--key-file "$KEY"` with
+ * KEY unset) it is a usage error naming the flag, never a quiet fall-back to the default.
+ */
+export function namedFlag(
+  raw: Record<string, unknown>,
+  key: string,
+  flag: string,
+  what: string,
+): string | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (text.trim() === '') throw new UsageError(`${flag} is empty: give ${what}`);
+  return text;
 }
 
 /** Commander collects repeated/variadic values; this accepts both a string and a list. */

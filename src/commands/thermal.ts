@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
+import { oneLine } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
 import type { Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
@@ -22,7 +23,7 @@ import {
   parseTimerDuration,
 } from '../util/duration.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface ThermalCommonOptions {
   targets: string[];
@@ -187,6 +188,7 @@ export async function runThermalCheck(
 
   let results: CheckResult[];
   let storedSources: CheckSource[] = [];
+  let storeError: HashctlError | null = null;
   if (useStore) {
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
@@ -197,23 +199,38 @@ export async function runThermalCheck(
     if (opts.fromDb && !fs.existsSync(file)) {
       throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
     }
-    const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
     try {
-      const now = ctx.now();
-      // One transaction: every miner's state and events of this run are stored together or not at all.
-      results = store.transaction(() => {
-        const memory = storeMemory(store, now, site);
-        const pausedBy = pausedLookup(store);
-        const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
-        if (opts.fromDb && list.length === 0) {
-          const where = opts.site === null ? '' : ` for site ${opts.site}`;
-          throw new StoreError('io', `no collected miners${where} in ${file}: run \`hashctl collect\` first`);
-        }
-        storedSources = list;
-        return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
-      });
-    } finally {
-      store.close();
+      const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
+      try {
+        const now = ctx.now();
+        // One transaction: every miner's state and events of this run are stored together or not at all.
+        results = store.transaction(() => {
+          const memory = storeMemory(store, now, site);
+          const pausedBy = pausedLookup(store);
+          const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
+          if (opts.fromDb && list.length === 0) {
+            const where = opts.site === null ? '' : ` for site ${opts.site}`;
+            throw new StoreError(
+              'io',
+              `no collected miners${where} in ${file}: run \`hashctl collect\` first`,
+            );
+          }
+          storedSources = list;
+          return list.map((source) => checkSource(source, { config: loaded.config, site, memory, pausedBy }));
+        });
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      // The miners were read: a damaged, locked or full database costs the hysteresis and the
+      // thermal_events record, not the verdict. A miner running critical must still exit 3 (it
+      // was exit 1 with no result at all), and --json still prints its document.
+      if (sources === null || !isStoreFailure(error)) throw error;
+      storeError = error;
+      ctx.stderr.write(
+        `hashctl: ${oneLine(error.message)}; checked without the store (no hysteresis, nothing recorded)\n`,
+      );
+      results = sources.map((source) => checkSource(source, { config: loaded.config, site }));
     }
   } else if (opts.protect) {
     // --protect keeps its cooldown in the store: the pauses it made are there, even without --db.
@@ -283,6 +300,7 @@ export async function runThermalCheck(
       })),
       summary,
       ...(protect ? { protect } : {}),
+      ...(storeError ? { store_error: { kind: storeError.kind, message: storeError.message } } : {}),
     });
   } else {
     await writeCheckTable(results, globals, ctx);
@@ -293,7 +311,14 @@ export async function runThermalCheck(
       );
     }
   }
-  return unlessInterrupted(checkExitCode(summary, results), globals, ctx);
+  const code = checkExitCode(summary, results);
+  // A clean check whose store failed still fails, with the store's own code (75 locked, 1 io).
+  return unlessInterrupted(storeError && code === EXIT.ok ? storeError.exitCode : code, globals, ctx);
+}
+
+/** A store that could not be opened or written (not a usage error, not Ctrl-C). */
+function isStoreFailure(error: unknown): error is HashctlError {
+  return error instanceof HashctlError && ['store', 'io', 'locked'].includes(error.kind);
 }
 
 /** --protect: pause what must be paused, with the cooldown and audit in the store. */
@@ -738,6 +763,12 @@ function optionalText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+// Given empty (`--config "$CFG"` with CFG unset), these are usage errors: a check run on the
+// default limits, or without the store it was told to use, would look like the one asked for.
+const configFlag = (raw: Record<string, unknown>) =>
+  namedFlag(raw, 'config', '--config', 'a config file name');
+const siteFlag = (raw: Record<string, unknown>) => namedFlag(raw, 'site', '--site', 'a site name') ?? null;
+
 export function parseThermalCheckOptions(
   targets: string[],
   raw: Record<string, unknown>,
@@ -788,9 +819,9 @@ export function parseThermalCheckOptions(
     fromDb,
     staleAfterMs:
       raw.staleAfter === undefined ? null : parsePositiveDuration(String(raw.staleAfter), '--stale-after'),
-    db: optionalText(raw.db),
-    site: optionalText(raw.site) ?? null,
-    configFile: optionalText(raw.config),
+    db: namedFlag(raw, 'db', '--db', 'a database file name'),
+    site: siteFlag(raw),
+    configFile: configFlag(raw),
     failOn: parseFailOn(raw.failOn),
     protect,
   };
@@ -809,7 +840,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .option('--config <file>', 'config file (default $HASHCTL_CONFIG)')
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
-      const opts = { targets, site: optionalText(raw.site) ?? null, configFile: optionalText(raw.config) };
+      const opts = { targets, site: siteFlag(raw), configFile: configFlag(raw) };
       env.exit(await runThermalLimits(opts, globals, env.ctx));
     });
 
@@ -859,8 +890,8 @@ export const registerThermal: RegisterCommand = (program, env) => {
       const globals = env.globals(command);
       const opts: ThermalPostureOptions = {
         targets,
-        site: optionalText(raw.site) ?? null,
-        configFile: optionalText(raw.config),
+        site: siteFlag(raw),
+        configFile: configFlag(raw),
         failOn: parsePostureFailOn(raw.failOn),
       };
       env.exit(await runThermalPosture(opts, globals, env.ctx));
@@ -882,9 +913,9 @@ export const registerThermal: RegisterCommand = (program, env) => {
       const globals = env.globals(command);
       const opts: ThermalPullOptions = {
         endpoint: String(raw.endpoint),
-        configFile: optionalText(raw.config),
-        keyFile: optionalText(raw.keyFile),
-        caFile: optionalText(raw.ca),
+        configFile: configFlag(raw),
+        keyFile: namedFlag(raw, 'keyFile', '--key-file', 'a key file name'),
+        caFile: namedFlag(raw, 'ca', '--ca', 'a PEM file name'),
         dryRun: raw.dryRun === true,
       };
       env.exit(await runThermalConfigPull(opts, globals, env.ctx));

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { oneLine, quoted } from '../output/terminal.js';
 import { parseIntFlag, parsePositiveDuration } from '../util/duration.js';
-import { type GlobalOptions, type RegisterCommand, upgradeNote } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand, upgradeNote } from './shared.js';
 
 export interface UploadOptions {
   endpoint: string | null;
@@ -31,8 +31,8 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
     endpoint: text('endpoint') ?? null,
     db: text('db'),
     config: text('config'),
-    keyFile: text('keyFile'),
-    caFile: text('ca'),
+    keyFile: namedFlag(raw, 'keyFile', '--key-file', 'a key file name'),
+    caFile: namedFlag(raw, 'ca', '--ca', 'a PEM file name'),
     status: raw.status === true,
     requeue: raw.requeue === true,
     connectTimeoutMs: parsePositiveDuration(text('connectTimeout') ?? '10s', '--connect-timeout', true),
@@ -40,7 +40,7 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
     maxAttempts: parseIntFlag(text('attempts') ?? '4', '--attempts', 1, 20),
     deadlineMs:
       raw.deadline === undefined ? null : parsePositiveDuration(String(raw.deadline), '--deadline', true),
-    site: text('site')?.normalize('NFC'),
+    site: namedFlag(raw, 'site', '--site', 'a site name')?.normalize('NFC'),
   };
   if (options.connectTimeoutMs <= 0 || options.totalTimeoutMs <= 0)
     throw new UsageError('timeouts must be greater than zero');

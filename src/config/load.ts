@@ -2,7 +2,7 @@
 // (where known) the line: `hashctl: config farm.json:4: interval: invalid duration "soon"`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, UsageError } from '../errors.js';
 import { expandHome } from '../store/paths.js';
 import { firstDuplicateKey, jsonPathLines, lineOf, positionOf } from './json-lines.js';
 import { configSchema, type HashctlConfig } from './schema.js';
@@ -19,6 +19,10 @@ export function configPath(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): string | null {
+  // `--config "$CFG"` with CFG unset must not quietly run on the defaults (or on $HASHCTL_CONFIG):
+  // a thermal check would judge the farm by limits nobody chose.
+  if (flag !== undefined && flag.trim() === '')
+    throw new UsageError('--config is empty: give a config file name');
   const chosen = flag ?? env.HASHCTL_CONFIG;
   return chosen ? path.resolve(cwd, expandHome(chosen, env)) : null;
 }

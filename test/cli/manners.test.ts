@@ -153,6 +153,7 @@ describe('shared command manners', () => {
   it.each([
     [['export', '--json', '--format', 'csv'], '--json and --format csv cannot be used together'],
     [['export', '--ndjson', '--format', 'csv'], '--ndjson and --format csv cannot be used together'],
+    [['export', '--json', '--format', 'xml'], "invalid --format 'xml': use csv or ndjson"],
   ])('%j: a format that contradicts another is a usage error', async (argv, message) => {
     const ctx = memoryContext();
     expect(await runCli(argv, ctx)).toBe(EXIT.usage);

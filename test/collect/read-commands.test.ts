@@ -257,7 +257,13 @@ describe('hashctl live', () => {
     const tty = memoryContext({
       now: () => NOW,
       env: {},
-      stdout: { write: (s) => ((shown += s), true), isTTY: true },
+      stdout: {
+        write: (s) => {
+          shown += s;
+          return true;
+        },
+        isTTY: true,
+      },
     });
     await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
     expect(shown).toContain('not hashing: 1 (127.0.0.1:4001)');
