@@ -214,6 +214,14 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
   } catch (error) {
     if (db.open) db.close();
     const translated = translateSqliteError(error, file);
+    if (onReadOnlyFileSystem(translated, file)) {
+      // No -shm beside a WAL database, and none can be made: SQLite cannot read it in place.
+      throw new StoreError(
+        'io',
+        `cannot read ${file} on a read-only file system: SQLite needs ${path.basename(file)}-shm beside it and cannot create it there; copy the file to a writable folder and read the copy`,
+        { cause: error, details: translated.details },
+      );
+    }
     if (isReadOnlyRefusal(translated)) {
       // Reading a WAL database creates `FILE-shm` beside it when no writer left one there.
       throw new StoreError(
@@ -290,6 +298,19 @@ function assertOurs(db: Db, file: string, migrations: readonly Migration[]): num
 }
 
 /** SQLite said the file (or the directory it needs beside it) may not be written. */
+/** SQLite could not open FILE for reading, and its folder is on a read-only mount (EROFS). */
+function onReadOnlyFileSystem(error: unknown, file: string): error is StoreError {
+  if (!(error instanceof StoreError)) return false;
+  const code = String(error.details.sqlite_code ?? '');
+  if (!code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_READONLY')) return false;
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    return false;
+  } catch (cause) {
+    return (cause as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
 function isReadOnlyRefusal(error: unknown): error is StoreError {
   return error instanceof StoreError && String(error.details.sqlite_code ?? '').startsWith('SQLITE_READONLY');
 }

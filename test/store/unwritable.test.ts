@@ -119,3 +119,32 @@ describe('a database this user may not write', () => {
     expect(result.status).toBe(1);
   });
 });
+
+/** Whether this host lets a test mount a read-only view of a folder (a user and mount namespace). */
+const canMountReadOnly =
+  spawnSync('unshare', ['-rm', 'true'], { timeout: 10_000 }).status === 0 && process.platform === 'linux';
+
+describe('a database on a read-only file system', () => {
+  it.skipIf(!canMountReadOnly)(
+    'live says it must be copied to be read, not "missing directory or no permission"',
+    () => {
+      database('farm.db');
+      const view = path.join(dir, 'view');
+      fs.mkdirSync(view);
+      // In a private mount namespace: `view` shows `dir` read-only, and live reads the file there.
+      const script =
+        'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3" "$4" live --db "$2/farm.db"';
+      const result = spawnSync(
+        'unshare',
+        ['-rm', 'sh', '-c', script, 'sh', dir, view, process.execPath, bin],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, timeout: 20_000 },
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `hashctl: cannot read ${view}/farm.db on a read-only file system: SQLite needs farm.db-shm beside it and cannot create it there; copy the file to a writable folder and read the copy`,
+      );
+      // Nothing was changed in the folder behind the view.
+      expect(fs.readdirSync(dir).sort()).toEqual(['farm.db', 'view']);
+    },
+  );
+});
