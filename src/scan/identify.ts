@@ -553,5 +553,9 @@ export class Identifier {
 function notMinerReason(reply: DecodedReply): string {
   if (reply.format === 'bare') return `not a CGMiner API reply: '${(reply.status.msg ?? '').slice(0, 40)}'`;
   const keys = Object.keys(reply.body).slice(0, 4).join(', ');
+  // A STATUS that is no CGMiner verdict for `version` (`BYE`, what cgminer says to `quit`) is quoted,
+  // not called missing.
+  if (reply.status.status !== '')
+    return `STATUS '${terminalSafe(clipMessage(reply.status.status), true).slice(0, 40)}' is no CGMiner answer to 'version' (keys: ${keys})`;
   return `JSON without a CGMiner STATUS (keys: ${keys || 'none'})`;
 }

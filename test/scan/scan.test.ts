@@ -297,6 +297,23 @@ describe('hashctl scan', () => {
     }
   });
 
+  it("quotes a STATUS that is no answer to 'version' (cgminer's BYE) rather than calling it missing", async () => {
+    const { startFakeMiner } = await import('../support/fake-miner.js');
+    const bye = await startFakeMiner({ kind: 'reply', bytes: '{"STATUS":"BYE"}' });
+    try {
+      const ctx = memoryContext();
+      await runCli(['scan', '127.0.0.1', '--port', String(bye.port), '--json', '--reply-timeout', '2s'], ctx);
+      const { results } = JSON.parse(ctx.out()) as { results: ScanResult[] };
+      expect(byPort(results).get(bye.port)).toMatchObject({
+        outcome: 'open',
+        kind: 'protocol',
+        reason: "STATUS 'BYE' is no CGMiner answer to 'version' (keys: STATUS)",
+      });
+    } finally {
+      await bye.close();
+    }
+  });
+
   it('lists refused endpoints as none only with --all', async () => {
     const first = miners[0] as Miner;
     const { code, out } = await cli([
