@@ -1,0 +1,100 @@
+// Firmwares and versions the samples do not hold, written by hand from their documented field sets
+// and served by a real miner on 127.0.0.1: the whole read path (client, decoder, detection, dialect)
+// must turn them into the right numbers, or into null where a figure cannot be read, never a
+// plausible wrong one.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/cgminer/client.js';
+import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
+import type { Snapshot } from '../../src/miners/types.js';
+import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+
+let miners: FakeMiner[] = [];
+afterEach(async () => {
+  await Promise.all(miners.map((m) => m.close()));
+  miners = [];
+});
+
+const invalid = JSON.stringify({
+  STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: 'Invalid command' }],
+  id: 1,
+});
+
+/** `{"STATUS":[…],"SECTION":records,"id":1}` as `program` writes it. */
+const section = (name: string, records: unknown, description = 'cgminer 4.11.1') =>
+  JSON.stringify({
+    STATUS: [{ STATUS: 'S', When: 1700000000, Code: 0, Msg: name, Description: description }],
+    [name]: records,
+    id: 1,
+  });
+
+/**
+ * Serves `replies` (command → reply text) from a miner on 127.0.0.1 that joins cgminer-style and
+ * answers any other command E/14, and reads it as collect does: one fetchSnapshot.
+ */
+async function poll(replies: Record<string, string>): Promise<Snapshot> {
+  const answer = (command: string) => replies[command] ?? invalid;
+  const miner = await startFakeMiner((request) => {
+    const command = (JSON.parse(request) as { command: string }).command;
+    if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+    const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+    return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+  });
+  miners.push(miner);
+  const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
+  const { snapshot } = await fetchSnapshot(client, miner.target, { cache: createDialectCache() });
+  return snapshot;
+}
+
+describe('firmwares outside the samples, over TCP', () => {
+  it('BOSminer: "Bitmain Antminer S9" is the S9, and its devdetails Frequency in Hz is read as MHz', async () => {
+    const bos = 'BOSminer+ 0.2.0-ea64aec8e';
+    const chains = [6, 7, 8];
+    const snapshot = await poll({
+      version: section('VERSION', [{ 'BOSminer+': '0.2.0-ea64aec8e', API: '3.7' }], bos),
+      summary: section('SUMMARY', [{ Elapsed: 7200, 'MHS 5s': 13_650_000, 'MHS av': 13_600_000 }], bos),
+      devs: section(
+        'DEVS',
+        chains.map((id, i) => ({ ASC: i, ID: id, Status: 'Alive', Temperature: 0, 'MHS 5s': 4_550_000 })),
+        bos,
+      ),
+      devdetails: section(
+        'DEVDETAILS',
+        chains.map((id, i) => ({
+          DEVDETAILS: i,
+          ID: id,
+          Chips: 63,
+          Cores: 7182,
+          Frequency: 799_682_118 + i,
+          Model: 'Bitmain Antminer S9',
+          Name: `Hash Chain ${id}`,
+        })),
+        bos,
+      ),
+      temps: section(
+        'TEMPS',
+        chains.map((id, i) => ({ TEMP: i, ID: id, Board: 70.5, Chip: 90.25 })),
+        bos,
+      ),
+      fans: section(
+        'FANS',
+        [0, 1, 2, 3].map((id) => ({ FAN: id, ID: id, RPM: id === 0 ? 5340 : 0, Speed: 100 })),
+        bos,
+      ),
+    });
+    expect([snapshot.make, snapshot.model, snapshot.firmware.name]).toEqual([
+      'Antminer',
+      'S9',
+      'Braiins OS+',
+    ]);
+    // Known as the S9: 63 chips a chain expected, and two fans, one of them stopped.
+    expect(snapshot.boards.map((b) => [b.index, b.chips, b.chips_expected, b.frequency_mhz])).toEqual([
+      [6, 63, 63, 799.68],
+      [7, 63, 63, 799.68],
+      [8, 63, 63, 799.68],
+    ]);
+    expect(snapshot.fans).toEqual([
+      { index: 0, rpm: 5340 },
+      { index: 1, rpm: 0 },
+    ]);
+  });
+});
