@@ -2,11 +2,22 @@
 // and served by a real miner on 127.0.0.1: the whole read path (client, decoder, detection, dialect)
 // must turn them into the right numbers, or into null where a figure cannot be read, never a
 // plausible wrong one.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
 import type { Snapshot } from '../../src/miners/types.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+
+const sample = (file: string) => readFileSync(`${SAMPLES_DIR}${file}`, 'utf8');
+
+/** A sample `stats` reply with its device record (STATS[1]) changed by `change`. */
+function statsWith(file: string, change: (device: Record<string, unknown>) => void): string {
+  const reply = JSON.parse(sample(file)) as { STATS: Record<string, unknown>[] };
+  change(reply.STATS[1] as Record<string, unknown>);
+  return JSON.stringify(reply);
+}
 
 let miners: FakeMiner[] = [];
 afterEach(async () => {
@@ -96,5 +107,17 @@ describe('firmwares outside the samples, over TCP', () => {
       { index: 0, rpm: 5340 },
       { index: 1, rpm: 0 },
     ]);
+  });
+
+  it('MSKminer S19-88 asleep: its 0-based chain_opencore_ keys add no fourth board', async () => {
+    const snapshot = await poll({
+      version: sample('mskminer-s19-88_2.6.0.39__version.json'),
+      stats: statsWith('mskminer-s19-88_2.6.0.39__stats.json', (device) => {
+        // Asleep: no chip answers and nothing hashes, so only the bookkeeping keys name the chains.
+        for (const n of [1, 2, 3]) Object.assign(device, { [`chain_acn${n}`]: 0, [`chain_rate${n}`]: 0 });
+        Object.assign(device, { 'GHS 5s': 0, 'GHS av': 0 });
+      }),
+    });
+    expect(snapshot.boards.map((b) => b.index)).toEqual([1, 2, 3]);
   });
 });

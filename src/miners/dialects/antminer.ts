@@ -146,9 +146,12 @@ export function discoverChains(
   for (const n of indexes.chain_rate) if ((rateIn(device[`chain_rate${n}`], 1) ?? 0) > 0) strong.add(n);
   if (strong.size > 0) return [...strong].sort((a, b) => a - b);
   const weak = new Set<number>();
-  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN'] as const) {
+  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_SN'] as const) {
     for (const n of indexes[prefix]) weak.add(n);
   }
+  // `chain_opencore_` counts from 0 on some builds (MSKminer S19-88: opencore 0-2 beside xtime 1-3):
+  // mixed in, it adds a board that does not exist. It names the chains only when nothing else does.
+  if (weak.size === 0) for (const n of indexes.chain_opencore_) weak.add(n);
   return [...weak].sort((a, b) => a - b);
 }
 
