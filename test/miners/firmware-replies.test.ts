@@ -120,4 +120,21 @@ describe('firmwares outside the samples, over TCP', () => {
     });
     expect(snapshot.boards.map((b) => b.index)).toEqual([1, 2, 3]);
   });
+
+  it('Vnish S17+ whose chain counts and rates read nan while it hashes: no board is made dead at 0 H/s', async () => {
+    const stats = statsWith('vnish-s17plus_2.0.3__stats.json', (device) => {
+      for (const n of [1, 2, 3])
+        Object.assign(device, { [`chain_acn${n}`]: 'NAN', [`chain_rate${n}`]: 'NAN' });
+    });
+    const snapshot = await poll({
+      version: sample('vnish-s17plus_2.0.3__version.json'),
+      // printf's nan, unquoted, as cgminer writes a float it could not compute.
+      stats: stats.replaceAll('"NAN"', 'nan'),
+    });
+    expect(snapshot.hashrate.current_hs).toBeGreaterThan(7e13);
+    // Nothing says how these boards are: none is reported dead, with 0 chips, at 0 H/s.
+    expect(
+      snapshot.boards.filter((b) => b.status === 'dead' || b.hashrate_hs === 0 || b.chips === 0),
+    ).toEqual([]);
+  });
 });

@@ -215,8 +215,16 @@ function addMissingBoards(
     for (const c of chains) nearest = Math.min(nearest, Math.abs(c - n));
     return nearest;
   };
+  // Only a slot that reads empty is one: 0 chips, or without a chip count a rate of 0 or "". An
+  // unreadable count (`nan`, garbage) says nothing, and would make a hashing board a dead one at 0 H/s.
+  const isEmpty = (n: number) => {
+    const chips = device[`chain_acn${n}`];
+    if (chips !== undefined) return num(chips) === 0;
+    const rate = device[`chain_rate${n}`];
+    return rate === '' || num(rate) === 0;
+  };
   const empty = [...new Set([...indexes.chain_acn, ...indexes.chain_rate])]
-    .filter((n) => !live.has(n) && (num(device[`chain_acn${n}`]) ?? 0) === 0)
+    .filter((n) => !live.has(n) && isEmpty(n))
     .sort((a, b) => distance(a) - distance(b) || a - b)
     .slice(0, expected - out.boards.length);
   for (const index of empty)
