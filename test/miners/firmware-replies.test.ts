@@ -137,4 +137,15 @@ describe('firmwares outside the samples, over TCP', () => {
       snapshot.boards.filter((b) => b.status === 'dead' || b.hashrate_hs === 0 || b.chips === 0),
     ).toEqual([]);
   });
+
+  it('an S19 Pro read without version and stats: its placeholder BTM_SOC device (0.0 MH/s) is no dead board', async () => {
+    const files = 'antminer-s19pro_2022-12__';
+    const snapshot = await poll({
+      summary: sample(`${files}summary.json`),
+      devs: sample(`${files}devs.json`),
+      pools: sample(`${files}pools.json`),
+    });
+    expect(snapshot.hashrate.current_hs).toBe(110566890000000);
+    expect(snapshot.boards.map((b) => [b.hashrate_hs, b.status])).toEqual([[null, 'unknown']]);
+  });
 });

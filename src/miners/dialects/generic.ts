@@ -35,6 +35,9 @@ export function parseGeneric(input: DialectInput): Telemetry {
   // every MHS 0.00, Getworks 0, Accepted 1655589633532138, next to four boards at ~139 MH/s): its
   // rates and counters are left for the boards' own, as when there is no summary.
   const summary = currentRate(listed) === 0 && (boardsRate ?? 0) > 0 ? undefined : listed;
+  // The other way round, devs all at 0 beside a summary that hashes are no measurement (stock
+  // Bitmain's one `BTM_SOC` device, always 0.0): each board's rate is unknown, not a dead board's 0.
+  const placeholders = boardsRate === 0 && (currentRate(summary) ?? 0) > 0;
 
   out.hashrate.current_hs = currentRate(summary) ?? boardsRate;
   const averages = devs.map(deviceAverage);
@@ -53,7 +56,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
   devs.forEach((dev, i) => {
     out.boards.push({
       index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
-      hashrate_hs: currentRate(dev),
+      hashrate_hs: placeholders ? null : currentRate(dev),
       chips: counter(field(dev, 'Asics')),
       chips_expected: null,
       temp_board_c: temp(field(dev, 'Temperature')),
