@@ -52,6 +52,11 @@ const MIN_PLAUSIBLE_J_PER_TH = 5;
  * 1 PH/s): kept, it would swamp the farm's total, or overflow it to Infinity.
  */
 const MAX_PLAUSIBLE_HS = 1e17;
+/**
+ * No single miner draws this much (the largest hydro and rack units stay near 10 kW): a larger figure
+ * is another unit (mW) or a broken field, and would swamp the farm's total power.
+ */
+const MAX_PLAUSIBLE_W = 50_000;
 /** No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm). */
 const MAX_PLAUSIBLE_RPM = 100_000;
 
@@ -190,6 +195,10 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
 
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;
+  if (power !== null && !(power <= MAX_PLAUSIBLE_W)) {
+    errors.push({ code: 'implausible_power', message: `reported power ${power} W; ignored` });
+    power = null;
+  }
   // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
   const rate = current ?? average;
   if (

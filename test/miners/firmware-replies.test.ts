@@ -148,4 +148,19 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.hashrate.current_hs).toBe(110566890000000);
     expect(snapshot.boards.map((b) => [b.hashrate_hs, b.status])).toEqual([[null, 'unknown']]);
   });
+
+  it('a power figure no single miner draws (milliwatts as watts) is dropped with an error, not summed into the farm', async () => {
+    const reply = JSON.parse(sample('antminer-s21proplus_2026__stats_new-api.json')) as {
+      STATS: Record<string, unknown>[];
+    };
+    (reply.STATS[0] as Record<string, unknown>).watt = 3_499_000;
+    const snapshot = await poll({ stats: JSON.stringify(reply) });
+    expect(snapshot.hashrate.current_hs).toBeGreaterThan(1e14);
+    expect(snapshot.power_w).toBeNull();
+    expect(snapshot.efficiency_j_per_th).toBeNull();
+    expect(snapshot.errors).toContainEqual({
+      code: 'implausible_power',
+      message: 'reported power 3499000 W; ignored',
+    });
+  });
 });
