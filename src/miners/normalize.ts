@@ -57,8 +57,13 @@ const MAX_PLAUSIBLE_HS = 1e17;
  * is another unit (mW) or a broken field, and would swamp the farm's total power.
  */
 const MAX_PLAUSIBLE_W = 50_000;
-/** No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm). */
-const MAX_PLAUSIBLE_RPM = 100_000;
+/**
+ * No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm): above it is a broken
+ * field, or a tachometer's unsigned -1 (65,535), which must not pass for a fan that spins.
+ */
+const MAX_PLAUSIBLE_RPM = 30_000;
+/** No hash board carries this many chips (the largest hold a few hundred): 65,535 is a -1. */
+const MAX_PLAUSIBLE_CHIPS = 2_000;
 
 type SnapshotError = Snapshot['errors'][number];
 
@@ -84,9 +89,18 @@ function wholeCount(value: number | null): number | null {
   return value !== null && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
-function finishBoard(draft: BoardDraft, state: string): Board {
-  const chips = wholeCount(draft.chips);
-  const chipsExpected = wholeCount(draft.chips_expected);
+function finishBoard(draft: BoardDraft, state: string, errors: SnapshotError[]): Board {
+  const plausibleChips = (value: number | null, what: string): number | null => {
+    const count = wholeCount(value);
+    if (count === null || count <= MAX_PLAUSIBLE_CHIPS) return count;
+    errors.push({
+      code: 'implausible_count',
+      message: `board ${draft.index} reported ${count} ${what}; ignored`,
+    });
+    return null;
+  };
+  const chips = plausibleChips(draft.chips, 'chips');
+  const chipsExpected = plausibleChips(draft.chips_expected, 'chips expected');
   return {
     index: draft.index,
     // A negative rate is a firmware's nonsense, not a figure (the total gets the same rule).
@@ -182,7 +196,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const average = plausibleRate(t.hashrate.average_hs, 'average');
   const nominal = plausibleRate(t.hashrate.nominal_hs, 'nominal');
   const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
-  const boards = drafts.map((draft) => finishBoard(draft, state));
+  const boards = drafts.map((draft) => finishBoard(draft, state, errors));
   for (const board of boards) {
     if (board.hashrate_hs !== null && board.hashrate_hs > MAX_PLAUSIBLE_HS) {
       errors.push({

@@ -163,4 +163,20 @@ describe('firmwares outside the samples, over TCP', () => {
       message: 'reported power 3499000 W; ignored',
     });
   });
+
+  it("unsigned -1 sentinels (65535) are no fan speed and no chip count: null with an error, never 'spinning'", async () => {
+    const files = 'antminer-s19pro_2022-12__';
+    const snapshot = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) =>
+        Object.assign(device, { fan1: 65535, chain_acn2: 65535 }),
+      ),
+    });
+    expect(snapshot.fans.find((f) => f.index === 1)).toEqual({ index: 1, rpm: null });
+    expect(snapshot.boards.find((b) => b.index === 2)?.chips).toBeNull();
+    expect(snapshot.boards.find((b) => b.index === 1)?.chips).toBe(114);
+    expect(snapshot.errors.map((e) => e.code)).toEqual(
+      expect.arrayContaining(['implausible_fan', 'implausible_count']),
+    );
+  });
 });
