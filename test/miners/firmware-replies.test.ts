@@ -179,4 +179,33 @@ describe('firmwares outside the samples, over TCP', () => {
       expect.arrayContaining(['implausible_fan', 'implausible_count']),
     );
   });
+
+  it('sgminer on scrypt: rates labelled in kH/s (KHS av, KHS 5s) are read, the average too', async () => {
+    const sg = 'sgminer 5.6.1';
+    const snapshot = await poll({
+      version: section('VERSION', [{ SGMiner: '5.6.1', API: '3.1' }], sg),
+      summary: section('SUMMARY', [{ Elapsed: 3600, 'KHS av': 905.3, 'KHS 5s': 910.1, Accepted: 12 }], sg),
+      devs: section(
+        'DEVS',
+        [0, 1].map((gpu) => ({
+          GPU: gpu,
+          Status: 'Alive',
+          Temperature: 66,
+          'KHS av': 452.65,
+          'KHS 5s': 455.05,
+        })),
+        sg,
+      ),
+    });
+    expect(snapshot.firmware).toEqual({ name: 'SGMiner', version: '5.6.1' });
+    expect(snapshot.hashrate).toEqual({ current_hs: 910_100, average_hs: 905_300, nominal_hs: null });
+    expect(snapshot.boards.map((b) => b.hashrate_hs)).toEqual([455_050, 455_050]);
+  });
+
+  it('a rate counted in plain hashes ("HS 5s", "HS av") is read in H/s', async () => {
+    const snapshot = await poll({
+      summary: section('SUMMARY', [{ Elapsed: 60, 'HS av': 250.5, 'HS 5s': 300 }]),
+    });
+    expect(snapshot.hashrate).toEqual({ current_hs: 300, average_hs: 250.5, nominal_hs: null });
+  });
 });

@@ -106,8 +106,9 @@ export const CURRENT_LABELS: [string, number][] = [
   ['MHS 20s', 1e6],
   ['MHS rolling', 1e6],
 ];
-const INTERVAL_LABEL = /^([kmgt])hs (\d+)s$/i;
-const INTERVAL_UNIT: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+// sgminer and teamredminer name their rates in the unit they count in: `KHS 5s` (scrypt), `HS 5s`.
+const INTERVAL_LABEL = /^([kmgtp]?)hs (\d+)s$/i;
+const INTERVAL_UNIT: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
 
 /**
  * The current hashrate under any of the labels, else over the log interval the miner was started
@@ -131,6 +132,10 @@ export function currentRate(rec: Rec | undefined): number | null {
 export const AVERAGE_LABELS: [string, number][] = [
   ['GHS av', 1e9],
   ['MHS av', 1e6],
+  // The same average in the other units cgminer forks count in (sgminer's `KHS av` on scrypt).
+  ['KHS av', 1e3],
+  ['THS av', 1e12],
+  ['HS av', 1],
 ];
 
 /** More fans, boards or pools than any miner has: the rest of a reply's list is dropped. */
