@@ -208,4 +208,21 @@ describe('firmwares outside the samples, over TCP', () => {
     });
     expect(snapshot.hashrate).toEqual({ current_hs: 300, average_hs: 250.5, nominal_hs: null });
   });
+
+  it('Innosilicon A9 writing its rate with the unit ("51.45 Ksol/s"): read in that unit, not rescaled as MH', async () => {
+    const summary = JSON.parse(sample('innosilicon-a9__summary.json')) as {
+      SUMMARY: Record<string, unknown>[];
+    };
+    Object.assign(summary.SUMMARY[0] as Record<string, unknown>, {
+      'MHS 5s': '51.45 Ksol/s',
+      'MHS av': '51.27 Ksol/s',
+    });
+    const replies = { summary: JSON.stringify(summary), stats: sample('innosilicon-a9__stats.json') };
+    // Whether or not a `coin` reply names Equihash: the value says its unit itself.
+    for (const coin of [undefined, section('COIN', [{ 'Hash Method': 'Equihash' }])]) {
+      const snapshot = await poll(coin === undefined ? replies : { ...replies, coin });
+      expect(snapshot.hashrate.current_hs).toBe(51_450);
+      expect(snapshot.hashrate.average_hs).toBe(51_270);
+    }
+  });
 });
