@@ -51,6 +51,25 @@ export function rateIn(value: unknown, unit: number): number | null {
   return hs === null ? null : hs / unit;
 }
 
+/**
+ * A number, or one written with the unit its field is in (`"65 C"`, `"65°C"`, `"5400 RPM"`): the
+ * unit must be the expected one, so a `"149 F"` or a `"60%"` fan stays null rather than misread.
+ */
+function numWithUnit(value: unknown, unit: RegExp): number | null {
+  const n = num(value);
+  if (n !== null || typeof value !== 'string') return n;
+  const match = unit.exec(value);
+  return match ? num(match[1]) : null;
+}
+
+const CELSIUS = /^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(?:°\s*C|℃|C)\s*$/i;
+const RPM = /^\s*(\d+(?:\.\d+)?)\s*rpm\s*$/i;
+
+/** A fan speed in RPM: a number, or one that says `rpm`; null for anything else (a `"60%"` duty). */
+export function rpm(value: unknown): number | null {
+  return numWithUnit(value, RPM);
+}
+
 /** A number that must be positive to mean anything (counts of chips, RPM, watts, MHz). */
 export function positive(value: unknown): number | null {
   const n = num(value);
@@ -113,7 +132,7 @@ export function temp(value: unknown): number | null {
 export function ambientTemp(value: unknown): number | null {
   // To a hundredth of a degree, finer than any sensor reads: 5e-324 is a 0 (the sentinel), not a
   // reading to print as '5e-324°C'.
-  const n = round(num(value), 2);
+  const n = round(numWithUnit(value, CELSIUS), 2);
   if (n === null || n === 0 || n < TEMP_MIN_C || n > TEMP_MAX_C) return null;
   return n;
 }

@@ -225,4 +225,32 @@ describe('firmwares outside the samples, over TCP', () => {
       expect(snapshot.hashrate.average_hs).toBe(51_270);
     }
   });
+
+  it('temperatures and fan speeds written with their unit ("75 °C", "2820 rpm") are read; another unit stays null', async () => {
+    const files = 'braiins-os-plus-bosminer-plus-0.2.0__';
+    const temps = JSON.parse(sample(`${files}temps.json`)) as { TEMPS: Record<string, unknown>[] };
+    const readings = ['75.5 °C', '63C', '149 F'];
+    temps.TEMPS.forEach((record, i) => {
+      Object.assign(record, { Board: readings[i], Chip: i === 0 ? '96.25℃' : 0 });
+    });
+    const fans = JSON.parse(sample(`${files}fans.json`)) as { FANS: Record<string, unknown>[] };
+    const speeds = ['2820 rpm', '40%', 0, 0];
+    fans.FANS.forEach((record, i) => {
+      record.RPM = speeds[i];
+    });
+    const snapshot = await poll({
+      version: sample(`${files}version.json`),
+      summary: sample(`${files}summary.json`),
+      temps: JSON.stringify(temps),
+      fans: JSON.stringify(fans),
+    });
+    expect(snapshot.boards.map((b) => [b.index, b.temp_board_c, b.temp_chip_c])).toEqual([
+      [6, 75.5, 96.25],
+      [7, 63, null],
+      [8, null, null],
+    ]);
+    // A duty cycle is no speed: that fan is unread, not 40 rpm.
+    expect(snapshot.fans.find((f) => f.index === 0)?.rpm).toBe(2820);
+    expect(snapshot.fans.some((f) => f.rpm === 40)).toBe(false);
+  });
 });

@@ -16,6 +16,7 @@ import {
   type Rec,
   rateIn,
   records,
+  rpm,
   sumOf,
   temp,
 } from '../values.js';
@@ -311,7 +312,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   }
   addMissingBoards(out, device, indexes, chains, spec);
 
-  const fanSlots = indexes.fan.map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
+  const fanSlots = indexes.fan.map((n): [number, number | null] => [n, rpm(device[`fan${n}`])]);
   const fanNum = positive(device.fan_num);
   out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum), isHashing(out));
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
@@ -369,7 +370,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   }
   const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
   out.fans = fansFromSlots(
-    fanValues.map((rpm, i): [number, number | null] => [i, num(rpm)]),
+    fanValues.map((value, i): [number, number | null] => [i, rpm(value)]),
     hydro ? null : (spec?.fans ?? positive(stats.fan_num)),
     isHashing(out),
   );

@@ -1,7 +1,7 @@
 // Braiins OS (BOSminer / BOSminer+ / BOSer): MH/s everywhere, per-chain `devs`, `temps` and `fans`
 // sections, chip counts and model in `devdetails` (CGMINER-API.md §8.3). `devs` Temperature is 0.0:
 // the readings live in `temps`.
-import { counter, num, positive, type Rec, round, sumOf, temp } from '../values.js';
+import { counter, positive, type Rec, round, rpm, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -81,7 +81,7 @@ export function parseBraiins(input: DialectInput): Telemetry {
 
   const fans = replies.section('fans', 'FANS');
   out.fans = fansFromSlots(
-    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
+    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
     spec?.fans ?? null,
     isHashing(out),
   );

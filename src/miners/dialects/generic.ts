@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, field, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { counter, field, positive, type Rec, rpm, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -71,7 +71,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
     const slots: [number, number | null][] = [];
     for (const [key, value] of Object.entries(listed)) {
       const match = /^Fan(\d+)$/i.exec(key);
-      if (match) slots.push([Number(match[1]), num(value)]);
+      if (match) slots.push([Number(match[1]), rpm(value)]);
     }
     out.fans = fansFromSlots(slots, positive(field(listed, 'Fan Num')), isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';

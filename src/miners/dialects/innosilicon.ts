@@ -2,7 +2,7 @@
 // `Num chips` (expected) and `Num active chips`; the old build splits them into STATS0, STATS1, …
 // The unit of the `MHS` fields depends on the model (an A9 reports sol/s there), so without a model
 // or a `coin` reply naming the algorithm the hashrate is left null rather than guessed.
-import { counter, field, isRecord, num, positive, type Rec, rateWithUnit, str, temp } from '../values.js';
+import { counter, field, isRecord, positive, type Rec, rateWithUnit, rpm, str, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -79,7 +79,7 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
     const slots: [number, number | null][] = [];
     for (const [key, value] of Object.entries(first)) {
       const match = /^Fan(\d+) rpm$/.exec(key);
-      if (match) slots.push([Number(match[1]), num(value)]);
+      if (match) slots.push([Number(match[1]), rpm(value)]);
     }
     out.fans = fansFromSlots(slots, null);
     if (out.fans.length > 0) out.cooling = 'air';

@@ -2,7 +2,7 @@
 // with four labelled board sensors, `fans`, `power`, `config` and `events` (CGMINER-API.md §8.4).
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
-import { ambientTemp, bool, counter, maxOf, num, positive, type Rec, str, sumOf, temp } from '../values.js';
+import { ambientTemp, bool, counter, maxOf, positive, type Rec, rpm, str, sumOf, temp } from '../values.js';
 import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
   AVERAGE_LABELS,
@@ -108,7 +108,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
   const fans = replies.section('fans', 'FANS');
   if (fans.length > 0) {
     out.fans = fansFromSlots(
-      fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
+      fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
       spec?.fans ?? null,
       isHashing(out),
     );

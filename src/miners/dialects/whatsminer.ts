@@ -5,9 +5,9 @@ import {
   bool,
   counter,
   isRecord,
-  num,
   positive,
   type Rec,
+  rpm,
   str,
   sumOf,
   temp,
@@ -96,8 +96,8 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   const fanSlots: [number, number | null][] =
     fanSource && ('Fan Speed In' in fanSource || 'Fan Speed Out' in fanSource)
       ? [
-          [0, num(fanSource['Fan Speed In'])],
-          [1, num(fanSource['Fan Speed Out'])],
+          [0, rpm(fanSource['Fan Speed In'])],
+          [1, rpm(fanSource['Fan Speed Out'])],
         ]
       : [];
   out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS, isHashing(out));
