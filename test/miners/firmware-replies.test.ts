@@ -253,4 +253,26 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.fans.find((f) => f.index === 0)?.rpm).toBe(2820);
     expect(snapshot.fans.some((f) => f.rpm === 40)).toBe(false);
   });
+
+  it('a fan slot that reads nan is a fan of unknown speed, not a stopped spare slot (no false stopped-fan alarm)', async () => {
+    // S17 Pro: fans 1-4; fan 1 unread. S9 Pro (MSKminer, one fan): its fan 6 unread.
+    const s17 = await poll({
+      version: sample('antminer-s17pro__version.json'),
+      stats: statsWith('antminer-s17pro__stats.json', (device) => {
+        device.fan1 = 'NAN';
+      }).replace('"NAN"', 'nan'),
+    });
+    expect(s17.fans.map((f) => [f.index, f.rpm === null ? null : f.rpm > 0])).toEqual([
+      [1, null],
+      [2, true],
+      [3, true],
+      [4, true],
+    ]);
+    const s9 = await poll({
+      version: sample('mskminer-s9pro__version.json'),
+      stats: sample('mskminer-s9pro__stats.txt').replace('"fan6":5280', '"fan6":nan'),
+    });
+    expect(s9.hashrate.current_hs).toBeGreaterThan(0);
+    expect(s9.fans).toEqual([{ index: 6, rpm: null }]);
+  });
 });
