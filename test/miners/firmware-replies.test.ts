@@ -275,4 +275,18 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(s9.hashrate.current_hs).toBeGreaterThan(0);
     expect(s9.fans).toEqual([{ index: 6, rpm: null }]);
   });
+
+  it('Z11 (Chipless) giving its total in sol/s: one chain unread, or the 5 s total unread, leaves it in sol/s, not 1000 times higher', async () => {
+    const stats = sample('antminer-z11_chipless__stats.txt');
+    for (const damaged of [
+      stats.replace('"chain_rate2":"47.84"', '"chain_rate2":nan'),
+      stats.replace('"GHS 5s":"145474.39"', '"GHS 5s":nan'),
+    ]) {
+      const snapshot = await poll({ stats: damaged });
+      expect(snapshot.algorithm).toBe('equihash');
+      // About 144 ksol/s, as the undamaged reply reads.
+      expect(snapshot.hashrate.average_hs).toBe(143_682);
+      expect(snapshot.boards.find((b) => b.index === 1)?.hashrate_hs).toBe(42_590);
+    }
+  });
 });

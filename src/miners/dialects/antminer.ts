@@ -254,11 +254,14 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   const chains = discoverChains(device, indexes);
   const chainRates = chains.map((n) => rateIn(device[`chain_rate${n}`], totalUnit));
   const chainSumRaw = sumOf(withoutOutliers(chainRates));
-  const ghs5s = num(device['GHS 5s']);
-  if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
-    // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s.
-    const ratio = ghs5s / 1000 / chainSumRaw;
-    if (ratio > 0.8 && ratio < 1.25) totalUnit = 1;
+  const total = positive(device['GHS 5s']) ?? positive(device['GHS av']);
+  if (algorithm === 'equihash' && total !== null && chainSumRaw !== null && chainSumRaw > 0) {
+    // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s: the total is then
+    // about 1000 times their sum. Judged on a log scale (10^1.5 to 10^4.5), so that a chain or two
+    // unread (the sum short of it) or an unread 5 s total (the average read instead) do not make
+    // the total a thousand times too high.
+    const ratio = total / chainSumRaw;
+    if (ratio > 10 ** 1.5 && ratio < 10 ** 4.5) totalUnit = 1;
   }
   // GHS fields (stats and summary) carry the model's unit; MHS fields are MH/s (Hammer, ccminer builds).
   const mhs = (labels: [string, number][]) => labels.filter(([label]) => label.startsWith('MHS'));
