@@ -289,4 +289,13 @@ describe('firmwares outside the samples, over TCP', () => {
       expect(snapshot.boards.find((b) => b.index === 1)?.hashrate_hs).toBe(42_590);
     }
   });
+
+  it('an S19 Pro that cut its boards for heat is not called asleep when its average reads nan', async () => {
+    const stats = sample('antminer-s19pro_overheating__stats.json');
+    const damaged = stats.replace(/"GHS av":\s*[\d.]+/, '"GHS av":nan');
+    expect(damaged).not.toBe(stats);
+    const snapshot = await poll({ stats: damaged });
+    expect(snapshot.state).not.toBe('sleeping');
+    expect(snapshot.boards.map((b) => b.status)).toEqual(['dead', 'dead', 'dead']);
+  });
 });

@@ -325,14 +325,16 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   out.hw_errors ??= sumOf(chains.map((n) => counter(device[`chain_hw${n}`])));
 
   // Mode 254 is the S17/T17 sleep mode. S19 reports its normal Mode while asleep; there the
-  // signature is no hashing since boot (current and average 0) with every chip marked `x`.
+  // signature is no hashing since boot (current and average 0) with every chip marked `x`. Read as
+  // 0, not unread: an overheated S19 that cut its boards (no chips, 0 now) is not asleep because its
+  // average could not be read.
   const mode = num(device.Mode);
   const allChipsOff =
     out.boards.length > 0 && out.boards.every((b) => (b.chips ?? 0) === 0 || (b.bad_chips ?? 0) === b.chips);
   if (mode === 254) out.state = 'sleeping';
   else if (
     out.hashrate.current_hs === 0 &&
-    (out.hashrate.average_hs ?? 0) === 0 &&
+    out.hashrate.average_hs === 0 &&
     allChipsOff &&
     (out.uptime_s ?? 0) > 300
   ) {
