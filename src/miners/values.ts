@@ -172,6 +172,26 @@ export function sumOf(values: readonly (number | null | undefined)[]): number | 
   return total === null || Number.isFinite(total) ? total : null;
 }
 
+/**
+ * The total of parts that must all be read: null when any part is unread or none is given. A sum
+ * that skipped an unread board, chain or module is a plausible wrong total (two boards' rate, two
+ * chains' watts), worse than none.
+ */
+export function sumAll(values: readonly (number | null | undefined)[]): number | null {
+  if (values.length === 0) return null;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  }
+  return sumOf(values);
+}
+
+/** A number that may be 0 but not negative (a chain's watts, a dead chain's nominal rate). */
+export function nonNegative(value: unknown): number | null {
+  const n = num(value);
+  return n !== null && n >= 0 ? n : null;
+}
+
 /** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */
 export function indexedKeys(record: Rec, prefix: string): number[] {
   // A prefix test and a digit scan instead of a RegExp built per call (this runs per miner per cycle).

@@ -298,4 +298,23 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.state).not.toBe('sleeping');
     expect(snapshot.boards.map((b) => b.status)).toEqual(['dead', 'dead', 'dead']);
   });
+
+  it('a total of parts with one part unread is no total: chain watts, board rates (null, not two thirds)', async () => {
+    const vnish = await poll({
+      version: sample('vnish-s9_3.8.6__version.json'),
+      stats: sample('vnish-s9_3.8.6__stats.txt').replace(
+        '"chain_consumption7":495',
+        '"chain_consumption7":nan',
+      ),
+    });
+    expect(vnish.firmware.name).toBe('Vnish');
+    expect(vnish.power_w).toBeNull();
+    expect(vnish.efficiency_j_per_th).toBeNull();
+
+    const ibelink = await poll({
+      devs: sample('ibelink-n1max__devs.json').replace('"MHS 5s":3424624.59', '"MHS 5s":nan'),
+    });
+    expect(ibelink.boards).toHaveLength(3);
+    expect(ibelink.hashrate.current_hs).toBeNull();
+  });
 });

@@ -17,6 +17,7 @@ import {
   rateIn,
   records,
   rpm,
+  sumAll,
   sumOf,
   temp,
 } from '../values.js';
@@ -322,7 +323,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
 
   out.uptime_s = counter(device.Elapsed);
   applySummaryCounters(out, summary);
-  out.hw_errors ??= sumOf(chains.map((n) => counter(device[`chain_hw${n}`])));
+  out.hw_errors ??= sumAll(chains.map((n) => counter(device[`chain_hw${n}`])));
 
   // Mode 254 is the S17/T17 sleep mode. S19 reports its normal Mode while asleep; there the
   // signature is no hashing since boot (current and average 0) with every chip marked `x`. Read as

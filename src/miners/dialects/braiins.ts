@@ -1,7 +1,7 @@
 // Braiins OS (BOSminer / BOSminer+ / BOSer): MH/s everywhere, per-chain `devs`, `temps` and `fans`
 // sections, chip counts and model in `devdetails` (CGMINER-API.md §8.3). `devs` Temperature is 0.0:
 // the readings live in `temps`.
-import { counter, positive, type Rec, round, rpm, sumOf, temp } from '../values.js';
+import { counter, nonNegative, positive, type Rec, round, rpm, sumAll, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -34,10 +34,10 @@ export function parseBraiins(input: DialectInput): Telemetry {
   const temps = replies.section('temps', 'TEMPS');
 
   out.hashrate.current_hs =
-    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+    labelledRate(summary, CURRENT_LABELS) ?? sumAll(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
   out.hashrate.average_hs =
-    labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
-  const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
+    labelledRate(summary, AVERAGE_LABELS) ?? sumAll(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+  const nominal = sumAll(devs.map((d) => nonNegative(d['Nominal MHS'])));
   out.hashrate.nominal_hs = nominal === null ? null : nominal * 1e6;
   applySummaryCounters(out, summary);
 

@@ -2,7 +2,19 @@
 // with four labelled board sensors, `fans`, `power`, `config` and `events` (CGMINER-API.md §8.4).
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
-import { ambientTemp, bool, counter, maxOf, positive, type Rec, rpm, str, sumOf, temp } from '../values.js';
+import {
+  ambientTemp,
+  bool,
+  counter,
+  maxOf,
+  nonNegative,
+  positive,
+  type Rec,
+  rpm,
+  str,
+  sumAll,
+  temp,
+} from '../values.js';
 import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
   AVERAGE_LABELS,
@@ -89,7 +101,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
       firmware_dead: String(dev.Status ?? '').toLowerCase() === 'dead',
     });
   });
-  const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
+  const nominal = sumAll(devs.map((d) => nonNegative(d['Nominal MHS'])));
   if (nominal !== null) out.hashrate.nominal_hs = nominal * 1e6;
   if (boards.size === 0)
     for (const [id, chain] of chainByDevId) boards.set(id, { ...chain, index: id, temp_chip_c: null });

@@ -9,7 +9,7 @@ import {
   type Rec,
   rpm,
   str,
-  sumOf,
+  sumAll,
   temp,
 } from '../values.js';
 import {
@@ -64,8 +64,8 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   out.hashrate.current_hs = scaled(summary?.['HS RT'], 1e6) ?? labelledRate(summary, CURRENT_LABELS);
   out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS);
   if (!summary) {
-    out.hashrate.current_hs = sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
-    out.hashrate.average_hs = sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+    out.hashrate.current_hs = sumAll(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+    out.hashrate.average_hs = sumAll(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
   }
   const factory = positive(summary?.['Factory GHS']);
   out.hashrate.nominal_hs = factory === null ? null : factory * 1e9;
