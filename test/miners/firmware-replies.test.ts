@@ -317,4 +317,24 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(ibelink.boards).toHaveLength(3);
     expect(ibelink.hashrate.current_hs).toBeNull();
   });
+
+  it('a build that names its sections in lower case ("summary":[…], "pools":[…]) is read, not left empty', async () => {
+    const lower = (name: string, records: unknown) =>
+      JSON.stringify({
+        status: [{ status: 'S', when: 1700000000, code: 11, msg: name, description: 'cgminer 4.12.0' }],
+        [name]: records,
+        id: 1,
+      });
+    const snapshot = await poll({
+      version: lower('version', [{ CGMiner: '4.12.0', API: '3.7' }]),
+      summary: lower('summary', [{ Elapsed: 900, 'MHS 5s': 13_500_000, 'MHS av': 13_400_000, Accepted: 40 }]),
+      pools: lower('pools', [
+        { POOL: 0, URL: 'stratum+tcp://pool.example:3333', User: 'farm.1', Status: 'Alive', Priority: 0 },
+      ]),
+    });
+    expect(snapshot.hashrate.current_hs).toBe(13.5e12);
+    expect(snapshot.uptime_s).toBe(900);
+    expect(snapshot.firmware).toEqual({ name: 'cgminer', version: '4.12.0' });
+    expect(snapshot.pools.map((p) => [p.url, p.active])).toEqual([['stratum+tcp://pool.example:3333', true]]);
+  });
 });
