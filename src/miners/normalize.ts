@@ -62,6 +62,11 @@ const MAX_PLAUSIBLE_W = 50_000;
  * field, or a tachometer's unsigned -1 (65,535), which must not pass for a fan that spins.
  */
 const MAX_PLAUSIBLE_RPM = 30_000;
+/**
+ * No miner's controller has run this long without a restart (SHA-256 ASICs date from 2013): above
+ * it is a sentinel (4294967295, an unsigned -1) or a broken field, not an uptime of 136 years.
+ */
+const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
 /** No hash board carries this many chips (the largest hold a few hundred): 65,535 is a -1. */
 const MAX_PLAUSIBLE_CHIPS = 2_000;
 
@@ -207,6 +212,11 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     }
   }
 
+  let uptime = t.uptime_s;
+  if (uptime !== null && uptime > MAX_PLAUSIBLE_UPTIME_S) {
+    errors.push({ code: 'implausible_uptime', message: `reported uptime ${uptime} s; ignored` });
+    uptime = null;
+  }
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;
   if (power !== null && !(power <= MAX_PLAUSIBLE_W)) {
@@ -247,7 +257,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
     algorithm: identity.algorithm,
     hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(nominal) },
-    uptime_s: t.uptime_s,
+    uptime_s: uptime,
     accepted,
     rejected,
     hw_errors: t.hw_errors,

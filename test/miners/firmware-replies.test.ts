@@ -337,4 +337,17 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.firmware).toEqual({ name: 'cgminer', version: '4.12.0' });
     expect(snapshot.pools.map((p) => [p.url, p.active])).toEqual([['stratum+tcp://pool.example:3333', true]]);
   });
+
+  it('an uptime of 4294967295 s (an unsigned -1) is no uptime of 136 years: null with an error', async () => {
+    const files = 'antminer-s19pro_2022-12__';
+    const snapshot = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) => {
+        device.Elapsed = 4_294_967_295;
+      }),
+    });
+    expect(snapshot.uptime_s).toBeNull();
+    expect(snapshot.errors.map((e) => e.code)).toContain('implausible_uptime');
+    expect(snapshot.hashrate.current_hs).toBeGreaterThan(1e14);
+  });
 });
