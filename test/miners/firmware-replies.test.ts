@@ -274,6 +274,12 @@ describe('firmwares outside the samples, over TCP', () => {
     });
     expect(s9.hashrate.current_hs).toBeGreaterThan(0);
     expect(s9.fans).toEqual([{ index: 6, rpm: null }]);
+    // Every slot unread: which ones are fans is not known, and none is named.
+    const unread = await poll({
+      version: sample('mskminer-s9pro__version.json'),
+      stats: sample('mskminer-s9pro__stats.txt').replace(/"fan(\d)":\d+/g, '"fan$1":nan'),
+    });
+    expect(unread.fans).toEqual([]);
   });
 
   it('Z11 (Chipless) giving its total in sol/s: one chain unread, or the 5 s total unread, leaves it in sol/s, not 1000 times higher', async () => {

@@ -183,7 +183,8 @@ function allStopped(slots: [number, number | null][], expected: number | null, h
     if (rpm === null) unread.push(index);
     else if (rpm === 0) zeros.push(index);
   }
-  if (unread.length === 0 && zeros.length === 0) return [];
+  // Nothing readable at all: which slots are fans is not known, so none is named.
+  if (zeros.length === 0) return [];
   unread.sort((a, b) => a - b);
   zeros.sort((a, b) => a - b);
   const fans: Fan[] = unread.slice(0, expected).map((index) => ({ index, rpm: null }));
