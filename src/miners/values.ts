@@ -64,6 +64,13 @@ function numWithUnit(value: unknown, unit: RegExp): number | null {
 
 const CELSIUS = /^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(?:°\s*C|℃|C)\s*$/i;
 const RPM = /^\s*(\d+(?:\.\d+)?)\s*rpm\s*$/i;
+const WATTS = /^\s*(\d+(?:\.\d+)?)\s*w\s*$/i;
+
+/** A power draw in watts, positive: a number, or one that says `W` (`"3250 W"`); a `kW` or `mW` figure is null. */
+export function watts(value: unknown): number | null {
+  const n = numWithUnit(value, WATTS);
+  return n !== null && n > 0 ? n : null;
+}
 
 /** A fan speed in RPM: a number, or one that says `rpm`; null for anything else (a `"60%"` duty). */
 export function rpm(value: unknown): number | null {

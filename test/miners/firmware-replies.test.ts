@@ -45,7 +45,8 @@ const section = (name: string, records: unknown, description = 'cgminer 4.11.1')
 async function poll(replies: Record<string, string>): Promise<Snapshot> {
   const answer = (command: string) => replies[command] ?? invalid;
   const miner = await startFakeMiner((request) => {
-    const command = (JSON.parse(request) as { command: string }).command;
+    const parsed = JSON.parse(request) as { command?: string; cmd?: string };
+    const command = parsed.command ?? parsed.cmd ?? '';
     if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
     const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
     return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
@@ -355,5 +356,21 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.uptime_s).toBeNull();
     expect(snapshot.errors.map((e) => e.code)).toContain('implausible_uptime');
     expect(snapshot.hashrate.current_hs).toBeGreaterThan(1e14);
+  });
+
+  it('power written with its unit ("3552 W") is read; in another unit ("3.55 kW") it stays null', async () => {
+    const files = 'whatsminer-m31s_2020-12__';
+    const summary = sample(`${files}summary.json`);
+    const at = (power: string) =>
+      poll({
+        summary: summary
+          .replace('"Power":3553', `"Power":"${power}"`)
+          .replace('"Power_RT":3552', `"Power_RT":"${power}"`),
+        edevs: sample(`${files}edevs.json`),
+      });
+    const watts = await at('3552 W');
+    expect(watts.make).toBe('Whatsminer');
+    expect(watts.power_w).toBe(3552);
+    expect((await at('3.55 kW')).power_w).toBeNull();
   });
 });

@@ -20,6 +20,7 @@ import {
   sumAll,
   sumOf,
   temp,
+  watts,
 } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -341,7 +342,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   ) {
     out.state = 'sleeping';
   }
-  out.power_w = positive(device.watt);
+  out.power_w = watts(device.watt);
   return out;
 }
 
@@ -381,7 +382,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
     isHashing(out),
   );
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
-  out.power_w = positive(stats.watt);
+  out.power_w = watts(stats.watt);
   applySummaryCounters(out, input.replies.section('summary', 'SUMMARY')[0]);
   return out;
 }

@@ -8,12 +8,12 @@ import {
   counter,
   maxOf,
   nonNegative,
-  positive,
   type Rec,
   rpm,
   str,
   sumAll,
   temp,
+  watts,
 } from '../values.js';
 import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
@@ -125,7 +125,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
       isHashing(out),
     );
   }
-  out.power_w = positive(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;
+  out.power_w = watts(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;
 
   const config = replies.section('config', 'CONFIG')[0];
   const cooling = str(config?.Cooling)?.toLowerCase();

@@ -1,6 +1,6 @@
 // Bitdeer SealMiner (bdminer): one flat `stats` record with board fields prefixed by the board
 // number (`"0 Chip Count"`, `"0 MHS(Sample)"`, `"0 Temp 0"`) and fans as `"<n> Speed"`.
-import { bool, counter, maxOf, positive, type Rec, rpm, temp } from '../values.js';
+import { bool, counter, maxOf, positive, type Rec, rpm, temp, watts } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -62,6 +62,6 @@ export function parseSealminer(input: DialectInput): Telemetry {
     isHashing(out),
   );
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
-  out.power_w = positive(stats['PSU Input Power']);
+  out.power_w = watts(stats['PSU Input Power']);
   return out;
 }

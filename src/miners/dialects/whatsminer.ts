@@ -11,6 +11,7 @@ import {
   str,
   sumAll,
   temp,
+  watts,
 } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -88,7 +89,7 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   out.temp_max_chip_c = temp(summary?.['Chip Temp Max']);
   out.temp_max_board_c = temp(summary?.Temperature);
   out.temp_inlet_c = ambientTemp(summary?.['Env Temp']);
-  out.power_w = positive(summary?.Power_RT) ?? positive(summary?.Power);
+  out.power_w = watts(summary?.Power_RT) ?? watts(summary?.Power);
   out.efficiency_j_per_th = positive(summary?.['Power Rate']);
 
   const liquid = bool(summary?.['Liquid Cooling']);
