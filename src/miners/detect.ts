@@ -267,7 +267,8 @@ export function detect(replies: Replies): Identity {
     const model =
       devModel === null
         ? null
-        : devModel.replace(/^(bitmain|antminer)\s+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
+        : // BOSminer writes the maker and the make both ("Bitmain Antminer S9"): each is dropped.
+          devModel.replace(/^(?:(?:bitmain|antminer)\s+)+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
     return withAlgorithm({
       make: 'Antminer',
       model,

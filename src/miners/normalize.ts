@@ -53,8 +53,23 @@ const MIN_PLAUSIBLE_J_PER_TH = 5;
  * 1 PH/s): kept, it would swamp the farm's total, or overflow it to Infinity.
  */
 const MAX_PLAUSIBLE_HS = 1e17;
-/** No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm). */
-const MAX_PLAUSIBLE_RPM = 100_000;
+/**
+ * No single miner draws this much (the largest hydro and rack units stay near 10 kW): a larger figure
+ * is another unit (mW) or a broken field, and would swamp the farm's total power.
+ */
+const MAX_PLAUSIBLE_W = 50_000;
+/**
+ * No fan or pump on a miner turns this fast (real ones stay under 10,000 rpm): above it is a broken
+ * field, or a tachometer's unsigned -1 (65,535), which must not pass for a fan that spins.
+ */
+const MAX_PLAUSIBLE_RPM = 30_000;
+/**
+ * No miner's controller has run this long without a restart (SHA-256 ASICs date from 2013): above
+ * it is a sentinel (4294967295, an unsigned -1) or a broken field, not an uptime of 136 years.
+ */
+const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
+/** No hash board carries this many chips (the largest hold a few hundred): 65,535 is a -1. */
+const MAX_PLAUSIBLE_CHIPS = 2_000;
 
 type SnapshotError = Snapshot['errors'][number];
 
@@ -80,9 +95,18 @@ function wholeCount(value: number | null): number | null {
   return value !== null && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
-function finishBoard(draft: BoardDraft, state: string): Board {
-  const chips = wholeCount(draft.chips);
-  const chipsExpected = wholeCount(draft.chips_expected);
+function finishBoard(draft: BoardDraft, state: string, errors: SnapshotError[]): Board {
+  const plausibleChips = (value: number | null, what: string): number | null => {
+    const count = wholeCount(value);
+    if (count === null || count <= MAX_PLAUSIBLE_CHIPS) return count;
+    errors.push({
+      code: 'implausible_count',
+      message: `board ${draft.index} reported ${count} ${what}; ignored`,
+    });
+    return null;
+  };
+  const chips = plausibleChips(draft.chips, 'chips');
+  const chipsExpected = plausibleChips(draft.chips_expected, 'chips expected');
   return {
     index: draft.index,
     // A negative rate is a firmware's nonsense, not a figure (the total gets the same rule).
@@ -178,7 +202,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const average = plausibleRate(t.hashrate.average_hs, 'average');
   const nominal = plausibleRate(t.hashrate.nominal_hs, 'nominal');
   const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
-  const boards = drafts.map((draft) => finishBoard(draft, state));
+  const boards = drafts.map((draft) => finishBoard(draft, state, errors));
   for (const board of boards) {
     if (board.hashrate_hs !== null && board.hashrate_hs > MAX_PLAUSIBLE_HS) {
       errors.push({
@@ -189,8 +213,17 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     }
   }
 
+  let uptime = t.uptime_s;
+  if (uptime !== null && uptime > MAX_PLAUSIBLE_UPTIME_S) {
+    errors.push({ code: 'implausible_uptime', message: `reported uptime ${uptime} s; ignored` });
+    uptime = null;
+  }
   let power = t.power_w;
   let efficiency = t.efficiency_j_per_th;
+  if (power !== null && !(power <= MAX_PLAUSIBLE_W)) {
+    errors.push({ code: 'implausible_power', message: `reported power ${power} W; ignored` });
+    power = null;
+  }
   // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
   const rate = current ?? average;
   if (
@@ -226,7 +259,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
     algorithm: identity.algorithm,
     hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(nominal) },
-    uptime_s: t.uptime_s,
+    uptime_s: uptime,
     accepted,
     rejected,
     hw_errors: t.hw_errors,

@@ -2,27 +2,28 @@
 // missing command, failed member or odd body reads as "no data", never as an exception.
 import type { DecodedReply } from '../cgminer/types.js';
 import { MinerError } from '../errors.js';
-import { isRecord, type Rec, records } from './values.js';
+import { field, isRecord, type Rec, records } from './values.js';
 
 export type ReplyMap = Record<string, DecodedReply | MinerError>;
 
 /** The data section each read's reply carries (CGMINER-API.md §3.1; every sample agrees). */
+// In any case: a build that writes `"summary":[…]` answers the read all the same (section() below).
 const SECTION_OF: Record<string, RegExp> = {
-  version: /^VERSION$/,
-  summary: /^SUMMARY$/,
-  pools: /^POOLS$/,
-  stats: /^STATS\d*$/,
-  estats: /^STATS\d*$/,
-  litestats: /^STATS\d*$/,
-  devs: /^DEVS$/,
-  edevs: /^DEVS$/,
-  devdetails: /^DEVDETAILS$/,
-  fans: /^FANS$/,
-  temps: /^TEMPS$/,
-  coin: /^COIN$/,
-  config: /^CONFIG$/,
+  version: /^VERSION$/i,
+  summary: /^SUMMARY$/i,
+  pools: /^POOLS$/i,
+  stats: /^STATS\d*$/i,
+  estats: /^STATS\d*$/i,
+  litestats: /^STATS\d*$/i,
+  devs: /^DEVS$/i,
+  edevs: /^DEVS$/i,
+  devdetails: /^DEVDETAILS$/i,
+  fans: /^FANS$/i,
+  temps: /^TEMPS$/i,
+  coin: /^COIN$/i,
+  config: /^CONFIG$/i,
 };
-const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TEMPS|COIN|CONFIG)$/;
+const KNOWN_SECTIONS = /^(VERSION|SUMMARY|POOLS|STATS\d*|DEVS|DEVDETAILS|FANS|TEMPS|COIN|CONFIG)$/i;
 /** What every reply carries besides its data. */
 const ENVELOPE_KEYS = /^(STATUS|id)$/i;
 
@@ -102,7 +103,8 @@ export class Replies {
     for (const command of Array.isArray(commands) ? commands : [commands]) {
       const reply = this.ok(command);
       if (!reply) continue;
-      const found = records(reply.body[name]);
+      // The section under its name in any case (`"summary":[…]`), the exact one first.
+      const found = records(reply.body[name] ?? field(reply.body, name));
       if (found.length > 0) return found;
     }
     return [];

@@ -51,6 +51,32 @@ export function rateIn(value: unknown, unit: number): number | null {
   return hs === null ? null : hs / unit;
 }
 
+/**
+ * A number, or one written with the unit its field is in (`"65 C"`, `"65°C"`, `"5400 RPM"`): the
+ * unit must be the expected one, so a `"149 F"` or a `"60%"` fan stays null rather than misread.
+ */
+function numWithUnit(value: unknown, unit: RegExp): number | null {
+  const n = num(value);
+  if (n !== null || typeof value !== 'string') return n;
+  const match = unit.exec(value);
+  return match ? num(match[1]) : null;
+}
+
+const CELSIUS = /^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(?:°\s*C|℃|C)\s*$/i;
+const RPM = /^\s*(\d+(?:\.\d+)?)\s*rpm\s*$/i;
+const WATTS = /^\s*(\d+(?:\.\d+)?)\s*w\s*$/i;
+
+/** A power draw in watts, positive: a number, or one that says `W` (`"3250 W"`); a `kW` or `mW` figure is null. */
+export function watts(value: unknown): number | null {
+  const n = numWithUnit(value, WATTS);
+  return n !== null && n > 0 ? n : null;
+}
+
+/** A fan speed in RPM: a number, or one that says `rpm`; null for anything else (a `"60%"` duty). */
+export function rpm(value: unknown): number | null {
+  return numWithUnit(value, RPM);
+}
+
 /** A number that must be positive to mean anything (counts of chips, RPM, watts, MHz). */
 export function positive(value: unknown): number | null {
   const n = num(value);
@@ -113,7 +139,7 @@ export function temp(value: unknown): number | null {
 export function ambientTemp(value: unknown): number | null {
   // To a hundredth of a degree, finer than any sensor reads: 5e-324 is a 0 (the sentinel), not a
   // reading to print as '5e-324°C'.
-  const n = round(num(value), 2);
+  const n = round(numWithUnit(value, CELSIUS), 2);
   if (n === null || n === 0 || n < TEMP_MIN_C || n > TEMP_MAX_C) return null;
   return n;
 }
@@ -151,6 +177,26 @@ export function maxOf(values: readonly (number | null | undefined)[]): number | 
 export function sumOf(values: readonly (number | null | undefined)[]): number | null {
   const total = fold(values, same, 'sum');
   return total === null || Number.isFinite(total) ? total : null;
+}
+
+/**
+ * The total of parts that must all be read: null when any part is unread or none is given. A sum
+ * that skipped an unread board, chain or module is a plausible wrong total (two boards' rate, two
+ * chains' watts), worse than none.
+ */
+export function sumAll(values: readonly (number | null | undefined)[]): number | null {
+  if (values.length === 0) return null;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  }
+  return sumOf(values);
+}
+
+/** A number that may be 0 but not negative (a chain's watts, a dead chain's nominal rate). */
+export function nonNegative(value: unknown): number | null {
+  const n = num(value);
+  return n !== null && n >= 0 ? n : null;
 }
 
 /** Indices N for which `prefix + N` is a key of the record (e.g. `chain_acn` → 1, 2, 3, 6 …), sorted. */

@@ -1,17 +1,17 @@
 // Aftermarket firmware on the bmminer base (Vnish, Hiveon, ASICseer, MSKminer, Blissz, early Braiins
 // OS): the stock `stats` layout plus the fields each one adds (CGMINER-API.md §8.2).
-import { leadingNumber, positive, type Rec, str, sumOf } from '../values.js';
+import { leadingNumber, nonNegative, positive, type Rec, str, sumAll, watts } from '../values.js';
 import { chainIndexes, deviceRecord, parseAntminer } from './antminer.js';
 import type { DialectInput, Telemetry } from './common.js';
 
 /** Wall power where the firmware measures or estimates it. */
 function aftermarketPower(device: Rec): number | null {
   // Hiveon / MSKminer: total_power, or per-chain chain_powerN with a "967.50 (AB)" total string.
-  const total = positive(device.total_power) ?? positive(leadingNumber(device.chain_power));
+  const total = watts(device.total_power) ?? positive(leadingNumber(device.chain_power));
   if (total !== null) return total;
   const indexes = chainIndexes(device);
   const perChain = (prefix: 'chain_power' | 'chain_consumption') =>
-    sumOf(indexes[prefix].map((n) => positive(device[`${prefix}${n}`])));
+    sumAll(indexes[prefix].map((n) => nonNegative(device[`${prefix}${n}`])));
   // Vnish: chain_consumptionN in watts.
   return perChain('chain_power') ?? perChain('chain_consumption');
 }

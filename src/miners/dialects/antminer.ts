@@ -16,8 +16,11 @@ import {
   type Rec,
   rateIn,
   records,
+  rpm,
+  sumAll,
   sumOf,
   temp,
+  watts,
 } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -146,9 +149,12 @@ export function discoverChains(
   for (const n of indexes.chain_rate) if ((rateIn(device[`chain_rate${n}`], 1) ?? 0) > 0) strong.add(n);
   if (strong.size > 0) return [...strong].sort((a, b) => a - b);
   const weak = new Set<number>();
-  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_opencore_', 'chain_SN'] as const) {
+  for (const prefix of ['chain_xtime', 'chain_offside_', 'chain_SN'] as const) {
     for (const n of indexes[prefix]) weak.add(n);
   }
+  // `chain_opencore_` counts from 0 on some builds (MSKminer S19-88: opencore 0-2 beside xtime 1-3):
+  // mixed in, it adds a board that does not exist. It names the chains only when nothing else does.
+  if (weak.size === 0) for (const n of indexes.chain_opencore_) weak.add(n);
   return [...weak].sort((a, b) => a - b);
 }
 
@@ -212,8 +218,16 @@ function addMissingBoards(
     for (const c of chains) nearest = Math.min(nearest, Math.abs(c - n));
     return nearest;
   };
+  // Only a slot that reads empty is one: 0 chips, or without a chip count a rate of 0 or "". An
+  // unreadable count (`nan`, garbage) says nothing, and would make a hashing board a dead one at 0 H/s.
+  const isEmpty = (n: number) => {
+    const chips = device[`chain_acn${n}`];
+    if (chips !== undefined) return num(chips) === 0;
+    const rate = device[`chain_rate${n}`];
+    return rate === '' || num(rate) === 0;
+  };
   const empty = [...new Set([...indexes.chain_acn, ...indexes.chain_rate])]
-    .filter((n) => !live.has(n) && (num(device[`chain_acn${n}`]) ?? 0) === 0)
+    .filter((n) => !live.has(n) && isEmpty(n))
     .sort((a, b) => distance(a) - distance(b) || a - b)
     .slice(0, expected - out.boards.length);
   for (const index of empty)
@@ -242,11 +256,14 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   const chains = discoverChains(device, indexes);
   const chainRates = chains.map((n) => rateIn(device[`chain_rate${n}`], totalUnit));
   const chainSumRaw = sumOf(withoutOutliers(chainRates));
-  const ghs5s = num(device['GHS 5s']);
-  if (algorithm === 'equihash' && ghs5s !== null && chainSumRaw !== null && chainSumRaw > 0) {
-    // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s.
-    const ratio = ghs5s / 1000 / chainSumRaw;
-    if (ratio > 0.8 && ratio < 1.25) totalUnit = 1;
+  const total = positive(device['GHS 5s']) ?? positive(device['GHS av']);
+  if (algorithm === 'equihash' && total !== null && chainSumRaw !== null && chainSumRaw > 0) {
+    // Some Z11/Z15 builds give the total in sol/s while the chains stay in ksol/s: the total is then
+    // about 1000 times their sum. Judged on a log scale (10^1.5 to 10^4.5), so that a chain or two
+    // unread (the sum short of it) or an unread 5 s total (the average read instead) do not make
+    // the total a thousand times too high.
+    const ratio = total / chainSumRaw;
+    if (ratio > 10 ** 1.5 && ratio < 10 ** 4.5) totalUnit = 1;
   }
   // GHS fields (stats and summary) carry the model's unit; MHS fields are MH/s (Hammer, ccminer builds).
   const mhs = (labels: [string, number][]) => labels.filter(([label]) => label.startsWith('MHS'));
@@ -300,30 +317,32 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   }
   addMissingBoards(out, device, indexes, chains, spec);
 
-  const fanSlots = indexes.fan.map((n): [number, number | null] => [n, num(device[`fan${n}`])]);
+  const fanSlots = indexes.fan.map((n): [number, number | null] => [n, rpm(device[`fan${n}`])]);
   const fanNum = positive(device.fan_num);
   out.fans = fansFromSlots(fanSlots, hydro ? null : (spec?.fans ?? fanNum), isHashing(out));
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
 
   out.uptime_s = counter(device.Elapsed);
   applySummaryCounters(out, summary);
-  out.hw_errors ??= sumOf(chains.map((n) => counter(device[`chain_hw${n}`])));
+  out.hw_errors ??= sumAll(chains.map((n) => counter(device[`chain_hw${n}`])));
 
   // Mode 254 is the S17/T17 sleep mode. S19 reports its normal Mode while asleep; there the
-  // signature is no hashing since boot (current and average 0) with every chip marked `x`.
+  // signature is no hashing since boot (current and average 0) with every chip marked `x`. Read as
+  // 0, not unread: an overheated S19 that cut its boards (no chips, 0 now) is not asleep because its
+  // average could not be read.
   const mode = num(device.Mode);
   const allChipsOff =
     out.boards.length > 0 && out.boards.every((b) => (b.chips ?? 0) === 0 || (b.bad_chips ?? 0) === b.chips);
   if (mode === 254) out.state = 'sleeping';
   else if (
     out.hashrate.current_hs === 0 &&
-    (out.hashrate.average_hs ?? 0) === 0 &&
+    out.hashrate.average_hs === 0 &&
     allChipsOff &&
     (out.uptime_s ?? 0) > 300
   ) {
     out.state = 'sleeping';
   }
-  out.power_w = positive(device.watt);
+  out.power_w = watts(device.watt);
   return out;
 }
 
@@ -358,12 +377,12 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   }
   const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
   out.fans = fansFromSlots(
-    fanValues.map((rpm, i): [number, number | null] => [i, num(rpm)]),
+    fanValues.map((value, i): [number, number | null] => [i, rpm(value)]),
     hydro ? null : (spec?.fans ?? positive(stats.fan_num)),
     isHashing(out),
   );
   out.cooling = hydro ? 'hydro' : out.fans.length > 0 ? 'air' : null;
-  out.power_w = positive(stats.watt);
+  out.power_w = watts(stats.watt);
   applySummaryCounters(out, input.replies.section('summary', 'SUMMARY')[0]);
   return out;
 }

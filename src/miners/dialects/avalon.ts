@@ -2,7 +2,7 @@
 // always space-separated (`Elapsed[103840]BOOTBY[1]`), read with a regex (CGMINER-API.md §8.6).
 // Newer units report per-board lists (MGHS, MTmax, MTavg, PVT_T<n>); older ones (741/851) are
 // stacks of modules, each of which is reported here as one board. MM rates are GH/s, cgminer's MH/s.
-import { ambientTemp, counter, maxOf, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { ambientTemp, counter, maxOf, num, positive, type Rec, sumAll, sumOf, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -78,15 +78,15 @@ export function parseAvalon(input: DialectInput): Telemetry {
   const stats = replies.section(['stats', 'estats', 'litestats'], 'STATS');
   const modules = avalonModules(stats);
 
-  const mmSum = (name: string) => sumOf(modules.map((m) => one(m, name)));
+  const mmSum = (name: string) => sumAll(modules.map((m) => one(m, name)));
   const gh = (value: number | null) => (value === null ? null : value * 1e9);
   out.hashrate.current_hs =
     labelledRate(summary, CURRENT_LABELS) ??
-    sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS))) ??
+    sumAll(devs.map((d) => labelledRate(d, CURRENT_LABELS))) ??
     gh(mmSum('GHSspd'));
   out.hashrate.average_hs =
     labelledRate(summary, AVERAGE_LABELS) ??
-    sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS))) ??
+    sumAll(devs.map((d) => labelledRate(d, AVERAGE_LABELS))) ??
     gh(mmSum('GHSavg'));
   // GHSmm is computed from frequency and cores: the rate the module is set up to deliver.
   out.hashrate.nominal_hs = gh(mmSum('GHSmm'));
@@ -170,7 +170,7 @@ export function parseAvalon(input: DialectInput): Telemetry {
   out.temp_inlet_c = maxOf(
     modules.map((m) => ambientTemp(one(m, 'Temp') ?? one(m, 'ITemp') ?? one(m, 'HBITemp'))),
   );
-  out.power_w = sumOf(modules.map(modulePower));
+  out.power_w = sumAll(modules.map(modulePower));
 
   const status = modules.map((m) => m.get('SYSTEMSTATU') ?? '').join(' ');
   if (/in idle/i.test(status)) out.state = 'sleeping';

@@ -1,7 +1,7 @@
 // Braiins OS (BOSminer / BOSminer+ / BOSer): MH/s everywhere, per-chain `devs`, `temps` and `fans`
 // sections, chip counts and model in `devdetails` (CGMINER-API.md §8.3). `devs` Temperature is 0.0:
 // the readings live in `temps`.
-import { counter, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { counter, nonNegative, positive, type Rec, round, rpm, sumAll, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -15,6 +15,16 @@ import {
   type Telemetry,
 } from './common.js';
 
+/**
+ * A chain's clock in MHz. BOSminer's devdetails gives it in Hz (`"Frequency": 799682118`, an S9 at
+ * 800 MHz); no ASIC clocks below 1 MHz or above 5 GHz, so a figure of a million or more is Hz.
+ */
+function chainFrequency(value: unknown): number | null {
+  const frequency = positive(value);
+  if (frequency === null || frequency < 1e6) return frequency;
+  return round(frequency / 1e6, 2);
+}
+
 export function parseBraiins(input: DialectInput): Telemetry {
   const out = emptyTelemetry();
   const { replies, spec } = input;
@@ -24,10 +34,10 @@ export function parseBraiins(input: DialectInput): Telemetry {
   const temps = replies.section('temps', 'TEMPS');
 
   out.hashrate.current_hs =
-    labelledRate(summary, CURRENT_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+    labelledRate(summary, CURRENT_LABELS) ?? sumAll(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
   out.hashrate.average_hs =
-    labelledRate(summary, AVERAGE_LABELS) ?? sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
-  const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
+    labelledRate(summary, AVERAGE_LABELS) ?? sumAll(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+  const nominal = sumAll(devs.map((d) => nonNegative(d['Nominal MHS'])));
   out.hashrate.nominal_hs = nominal === null ? null : nominal * 1e6;
   applySummaryCounters(out, summary);
 
@@ -59,7 +69,7 @@ export function parseBraiins(input: DialectInput): Telemetry {
   details.forEach((detail, i) => {
     const chips = counter(detail.Chips);
     if (chips !== null) board(idOf(detail, i)).chips = chips;
-    const frequency = positive(detail.Frequency);
+    const frequency = chainFrequency(detail.Frequency);
     if (frequency !== null) board(idOf(detail, i)).frequency_mhz = frequency;
   });
   temps.forEach((reading, i) => {
@@ -71,7 +81,7 @@ export function parseBraiins(input: DialectInput): Telemetry {
 
   const fans = replies.section('fans', 'FANS');
   out.fans = fansFromSlots(
-    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
+    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
     spec?.fans ?? null,
     isHashing(out),
   );

@@ -106,8 +106,9 @@ export const CURRENT_LABELS: [string, number][] = [
   ['MHS 20s', 1e6],
   ['MHS rolling', 1e6],
 ];
-const INTERVAL_LABEL = /^([kmgt])hs (\d+)s$/i;
-const INTERVAL_UNIT: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+// sgminer and teamredminer name their rates in the unit they count in: `KHS 5s` (scrypt), `HS 5s`.
+const INTERVAL_LABEL = /^([kmgtp]?)hs (\d+)s$/i;
+const INTERVAL_UNIT: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
 
 /**
  * The current hashrate under any of the labels, else over the log interval the miner was started
@@ -131,6 +132,10 @@ export function currentRate(rec: Rec | undefined): number | null {
 export const AVERAGE_LABELS: [string, number][] = [
   ['GHS av', 1e9],
   ['MHS av', 1e6],
+  // The same average in the other units cgminer forks count in (sgminer's `KHS av` on scrypt).
+  ['KHS av', 1e3],
+  ['THS av', 1e12],
+  ['HS av', 1],
 ];
 
 /** More fans, boards or pools than any miner has: the rest of a reply's list is dropped. */
@@ -170,10 +175,21 @@ export const isHashing = (out: Telemetry): boolean => (out.hashrate.current_hs ?
  */
 function allStopped(slots: [number, number | null][], expected: number | null, hashing: boolean): Fan[] {
   if (!hashing || expected === null || expected < 1 || expected > MAX_FANS) return [];
+  // A slot that cannot be read is a fan of unknown speed, and the first of the fans expected: the
+  // spare slots' zeros only fill what remains (an S9's one fan unread is not its fan 1 stopped).
+  const unread: number[] = [];
   const zeros: number[] = [];
-  for (const [index, rpm] of slots) if (rpm === 0) zeros.push(index);
+  for (const [index, rpm] of slots) {
+    if (rpm === null) unread.push(index);
+    else if (rpm === 0) zeros.push(index);
+  }
+  // Nothing readable at all: which slots are fans is not known, so none is named.
+  if (zeros.length === 0) return [];
+  unread.sort((a, b) => a - b);
   zeros.sort((a, b) => a - b);
-  return zeros.slice(0, expected).map((index) => ({ index, rpm: 0 }));
+  const fans: Fan[] = unread.slice(0, expected).map((index) => ({ index, rpm: null }));
+  for (const index of zeros.slice(0, expected - fans.length)) fans.push({ index, rpm: 0 });
+  return fans.sort((a, b) => a.index - b.index);
 }
 
 export function fansFromSlots(
@@ -192,13 +208,16 @@ export function fansFromSlots(
     // Bitmain places N fans in N consecutive slots starting at 1 + a multiple of N (S9 5-6, S19
     // 1-4, T15 1-2): a stopped fan is the zero slot of that block, not whichever zero is nearest
     // (slots 4 and 6 are equally near a spinning 5).
+    // A slot whose reading cannot be read (`nan`, garbage) is one of those fans, of unknown speed
+    // (rpm null): counted as stopped, it was a false alarm, and it pushed a spare slot's 0 in as a fan.
     const block = alignedBlock(spinning, expected as number);
     if (block !== null) {
       const inBlock = slots.filter(
-        ([index, rpm]) => rpm === 0 && index >= block && index < block + (expected as number),
+        ([index, rpm]) =>
+          (rpm === 0 || rpm === null) && index >= block && index < block + (expected as number),
       );
       if (inBlock.length === missing) {
-        for (const [index] of inBlock) fans.push({ index, rpm: 0 });
+        for (const [index, rpm] of inBlock) fans.push({ index, rpm });
         return fans.sort((a, b) => a.index - b.index);
       }
     }
@@ -207,12 +226,16 @@ export function fansFromSlots(
       for (const [s] of spinning) nearest = Math.min(nearest, Math.abs(s - index));
       return nearest;
     };
+    // The nearest slots; at one distance an unread slot before a zero (it is a fan the firmware lists).
     const stopped = slots
-      .filter(([, rpm]) => rpm === 0)
-      .map(([index]) => ({ index, distance: distance(index) }))
-      .sort((a, b) => a.distance - b.distance || a.index - b.index)
+      .filter(([, rpm]) => rpm === 0 || rpm === null)
+      .map(([index, rpm]) => ({ index, rpm, distance: distance(index) }))
+      .sort(
+        (a, b) =>
+          a.distance - b.distance || Number(a.rpm !== null) - Number(b.rpm !== null) || a.index - b.index,
+      )
       .slice(0, missing);
-    for (const { index } of stopped) fans.push({ index, rpm: 0 });
+    for (const { index, rpm } of stopped) fans.push({ index, rpm });
   }
   return fans.sort((a, b) => a.index - b.index);
 }

@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, field, num, positive, type Rec, sumOf, temp } from '../values.js';
+import { counter, field, positive, type Rec, rpm, sumAll, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -30,21 +30,23 @@ export function parseGeneric(input: DialectInput): Telemetry {
   const { replies } = input;
   const listed = replies.section('summary', 'SUMMARY')[0];
   const devs = replies.section(['devs', 'edevs'], 'DEVS');
-  const boardsRate = sumOf(devs.map((d) => currentRate(d)));
+  const boardsRate = sumAll(devs.map((d) => currentRate(d)));
   // A summary at 0 while the boards hash is not this miner's work (BW L21's cpuminer 2.3.2 build:
   // every MHS 0.00, Getworks 0, Accepted 1655589633532138, next to four boards at ~139 MH/s): its
   // rates and counters are left for the boards' own, as when there is no summary.
   const summary = currentRate(listed) === 0 && (boardsRate ?? 0) > 0 ? undefined : listed;
+  // The other way round, devs all at 0 beside a summary that hashes are no measurement (stock
+  // Bitmain's one `BTM_SOC` device, always 0.0): each board's rate is unknown, not a dead board's 0.
+  const placeholders = boardsRate === 0 && (currentRate(summary) ?? 0) > 0;
 
   out.hashrate.current_hs = currentRate(summary) ?? boardsRate;
   const averages = devs.map(deviceAverage);
-  out.hashrate.average_hs =
-    labelledRate(summary, AVERAGE_LABELS) ?? (averages.some((a) => a === null) ? null : sumOf(averages));
+  out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? sumAll(averages);
   applySummaryCounters(out, summary);
   if (!summary && devs.length > 0) {
-    out.accepted = sumOf(devs.map((d) => counter(field(d, 'Accepted'))));
-    out.rejected = sumOf(devs.map((d) => counter(field(d, 'Rejected'))));
-    out.hw_errors = sumOf(devs.map((d) => counter(field(d, 'Hardware Errors'))));
+    out.accepted = sumAll(devs.map((d) => counter(field(d, 'Accepted'))));
+    out.rejected = sumAll(devs.map((d) => counter(field(d, 'Rejected'))));
+    out.hw_errors = sumAll(devs.map((d) => counter(field(d, 'Hardware Errors'))));
     out.uptime_s = devs[0] ? counter(field(devs[0], 'Device Elapsed')) : null;
   }
 
@@ -53,7 +55,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
   devs.forEach((dev, i) => {
     out.boards.push({
       index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
-      hashrate_hs: currentRate(dev),
+      hashrate_hs: placeholders ? null : currentRate(dev),
       chips: counter(field(dev, 'Asics')),
       chips_expected: null,
       temp_board_c: temp(field(dev, 'Temperature')),
@@ -68,7 +70,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
     const slots: [number, number | null][] = [];
     for (const [key, value] of Object.entries(listed)) {
       const match = /^Fan(\d+)$/i.exec(key);
-      if (match) slots.push([Number(match[1]), num(value)]);
+      if (match) slots.push([Number(match[1]), rpm(value)]);
     }
     out.fans = fansFromSlots(slots, positive(field(listed, 'Fan Num')), isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';

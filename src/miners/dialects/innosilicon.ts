@@ -2,7 +2,7 @@
 // `Num chips` (expected) and `Num active chips`; the old build splits them into STATS0, STATS1, …
 // The unit of the `MHS` fields depends on the model (an A9 reports sol/s there), so without a model
 // or a `coin` reply naming the algorithm the hashrate is left null rather than guessed.
-import { counter, isRecord, num, positive, type Rec, str, temp } from '../values.js';
+import { counter, field, isRecord, positive, type Rec, rateWithUnit, rpm, str, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -12,6 +12,7 @@ import {
   emptyTelemetry,
   fansFromSlots,
   labelledRate,
+  scaled,
   type Telemetry,
 } from './common.js';
 
@@ -48,11 +49,22 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
         ? 'sha256d'
         : (hashMethod ?? 'unknown');
   const unit = innosiliconUnit(algorithm);
-  const rescale = (value: number | null) => (value === null || unit === null ? null : (value / 1e6) * unit);
+  // A field's number is in the model's unit (an MHS label's "MH" is `unit` H/s); a value that names
+  // its own unit ("51.27 Ksol/s") is read in that one, even where the model's is unknown.
+  const rate = (rec: Rec | undefined, labels: [string, number][]): number | null => {
+    if (!rec) return null;
+    for (const [label, labelUnit] of labels) {
+      const raw = field(rec, label);
+      if (raw === undefined) continue;
+      const value = rateWithUnit(raw) ?? (unit === null ? null : scaled(raw, (labelUnit / 1e6) * unit));
+      if (value !== null) return value;
+    }
+    return null;
+  };
 
-  out.hashrate.current_hs = rescale(labelledRate(summary, CURRENT_LABELS));
-  out.hashrate.average_hs = rescale(labelledRate(summary, AVERAGE_LABELS));
-  if (unit === null && labelledRate(summary, CURRENT_LABELS) !== null) {
+  out.hashrate.current_hs = rate(summary, CURRENT_LABELS);
+  out.hashrate.average_hs = rate(summary, AVERAGE_LABELS);
+  if (out.hashrate.current_hs === null && labelledRate(summary, CURRENT_LABELS) !== null) {
     out.errors.push({
       code: 'unit_unknown',
       message: 'hashrate unit unknown for this Innosilicon model; left empty',
@@ -67,7 +79,7 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
     const slots: [number, number | null][] = [];
     for (const [key, value] of Object.entries(first)) {
       const match = /^Fan(\d+) rpm$/.exec(key);
-      if (match) slots.push([Number(match[1]), num(value)]);
+      if (match) slots.push([Number(match[1]), rpm(value)]);
     }
     out.fans = fansFromSlots(slots, null);
     if (out.fans.length > 0) out.cooling = 'air';
@@ -75,7 +87,7 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
   chains.forEach((chain, i) => {
     const board: BoardDraft = {
       index: counter(chain['Chain ID']) ?? counter(chain.STATS) ?? i,
-      hashrate_hs: rescale(labelledRate(chain, AVERAGE_LABELS)),
+      hashrate_hs: rate(chain, AVERAGE_LABELS),
       chips: counter(chain['Num active chips']),
       chips_expected: positive(chain['Num chips']),
       temp_board_c: temp(chain.Temp),

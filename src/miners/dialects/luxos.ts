@@ -2,7 +2,19 @@
 // with four labelled board sensors, `fans`, `power`, `config` and `events` (CGMINER-API.md §8.4).
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
-import { ambientTemp, bool, counter, maxOf, num, positive, type Rec, str, sumOf, temp } from '../values.js';
+import {
+  ambientTemp,
+  bool,
+  counter,
+  maxOf,
+  nonNegative,
+  type Rec,
+  rpm,
+  str,
+  sumAll,
+  temp,
+  watts,
+} from '../values.js';
 import { chainIndexes, deviceRecord, discoverChains, parseClassicStats } from './antminer.js';
 import {
   AVERAGE_LABELS,
@@ -89,7 +101,7 @@ export function parseLuxos(input: DialectInput): Telemetry {
       firmware_dead: String(dev.Status ?? '').toLowerCase() === 'dead',
     });
   });
-  const nominal = sumOf(devs.map((d) => positive(d['Nominal MHS'])));
+  const nominal = sumAll(devs.map((d) => nonNegative(d['Nominal MHS'])));
   if (nominal !== null) out.hashrate.nominal_hs = nominal * 1e6;
   if (boards.size === 0)
     for (const [id, chain] of chainByDevId) boards.set(id, { ...chain, index: id, temp_chip_c: null });
@@ -108,12 +120,12 @@ export function parseLuxos(input: DialectInput): Telemetry {
   const fans = replies.section('fans', 'FANS');
   if (fans.length > 0) {
     out.fans = fansFromSlots(
-      fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, num(fan.RPM)]),
+      fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
       spec?.fans ?? null,
       isHashing(out),
     );
   }
-  out.power_w = positive(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;
+  out.power_w = watts(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;
 
   const config = replies.section('config', 'CONFIG')[0];
   const cooling = str(config?.Cooling)?.toLowerCase();

@@ -1,6 +1,6 @@
 // Bitdeer SealMiner (bdminer): one flat `stats` record with board fields prefixed by the board
 // number (`"0 Chip Count"`, `"0 MHS(Sample)"`, `"0 Temp 0"`) and fans as `"<n> Speed"`.
-import { bool, counter, maxOf, num, positive, type Rec, temp } from '../values.js';
+import { bool, counter, maxOf, positive, type Rec, rpm, temp, watts } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -57,11 +57,11 @@ export function parseSealminer(input: DialectInput): Telemetry {
   }
   const liquid = bool(stats['Liquid Cooling']);
   out.fans = fansFromSlots(
-    prefixedIndices(stats, 'Speed').map((n): [number, number | null] => [n, num(stats[`${n} Speed`])]),
+    prefixedIndices(stats, 'Speed').map((n): [number, number | null] => [n, rpm(stats[`${n} Speed`])]),
     liquid === true ? null : positive(stats['Fan Count']),
     isHashing(out),
   );
   out.cooling = liquid === true ? 'hydro' : liquid === false || out.fans.length > 0 ? 'air' : null;
-  out.power_w = positive(stats['PSU Input Power']);
+  out.power_w = watts(stats['PSU Input Power']);
   return out;
 }

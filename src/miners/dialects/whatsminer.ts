@@ -5,12 +5,13 @@ import {
   bool,
   counter,
   isRecord,
-  num,
   positive,
   type Rec,
+  rpm,
   str,
-  sumOf,
+  sumAll,
   temp,
+  watts,
 } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -64,8 +65,8 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   out.hashrate.current_hs = scaled(summary?.['HS RT'], 1e6) ?? labelledRate(summary, CURRENT_LABELS);
   out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS);
   if (!summary) {
-    out.hashrate.current_hs = sumOf(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
-    out.hashrate.average_hs = sumOf(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
+    out.hashrate.current_hs = sumAll(devs.map((d) => labelledRate(d, CURRENT_LABELS)));
+    out.hashrate.average_hs = sumAll(devs.map((d) => labelledRate(d, AVERAGE_LABELS)));
   }
   const factory = positive(summary?.['Factory GHS']);
   out.hashrate.nominal_hs = factory === null ? null : factory * 1e9;
@@ -88,7 +89,7 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   out.temp_max_chip_c = temp(summary?.['Chip Temp Max']);
   out.temp_max_board_c = temp(summary?.Temperature);
   out.temp_inlet_c = ambientTemp(summary?.['Env Temp']);
-  out.power_w = positive(summary?.Power_RT) ?? positive(summary?.Power);
+  out.power_w = watts(summary?.Power_RT) ?? watts(summary?.Power);
   out.efficiency_j_per_th = positive(summary?.['Power Rate']);
 
   const liquid = bool(summary?.['Liquid Cooling']);
@@ -96,8 +97,8 @@ export function parseWhatsminer(input: DialectInput): Telemetry {
   const fanSlots: [number, number | null][] =
     fanSource && ('Fan Speed In' in fanSource || 'Fan Speed Out' in fanSource)
       ? [
-          [0, num(fanSource['Fan Speed In'])],
-          [1, num(fanSource['Fan Speed Out'])],
+          [0, rpm(fanSource['Fan Speed In'])],
+          [1, rpm(fanSource['Fan Speed Out'])],
         ]
       : [];
   out.fans = fansFromSlots(fanSlots, liquid === true ? null : WHATSMINER_FANS, isHashing(out));
