@@ -75,6 +75,23 @@ export function parseTarget(spec: string, defaultPort: number): Target {
   return entry.target;
 }
 
+/**
+ * Addresses no miner has: a connection to 0.0.0.0 or :: reaches this machine (a typo, or a listen
+ * address pasted from a config), and broadcast and multicast take no TCP connection.
+ */
+const NOT_A_HOST: Record<string, string | undefined> = {
+  unspecified: "the 'any' address (a connection to it reaches this machine)",
+  broadcast: 'the broadcast address',
+  multicast: 'a multicast address',
+};
+
+/** ipaddr.js's name for the ranges NOT_A_HOST lists, from the number (no parse per line of a long file). */
+function ipv4Range(value: number): string {
+  if (value === 0) return 'unspecified';
+  if (value === 0xffffffff) return 'broadcast';
+  return Math.floor(value / 2 ** 28) === 14 ? 'multicast' : '';
+}
+
 function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry, { kind: 'host' }> {
   const text = spec.trim();
   if (text === '') bad(spec, 'empty');
@@ -100,6 +117,9 @@ function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry,
     host = v4 === null ? checkedHostname(spec, name) : formatIpv4(v4);
   }
   const ipv4 = host.includes(':') ? null : parseIpv4(host);
+  const notHost =
+    NOT_A_HOST[ipv4 !== null ? ipv4Range(ipv4) : host.includes(':') ? ipaddr.parse(host).range() : ''];
+  if (notHost) bad(spec, `${host} is ${notHost}, not a miner's address`);
   return { kind: 'host', target: { host, port, key: targetKey(host, port) }, ipv4 };
 }
 

@@ -74,6 +74,21 @@ describe('parseTarget', () => {
     expect(() => parseTarget('127.0.0.1:4028,127.0.0.1:4029', 4028)).toThrow(
       /separated by spaces, not commas/,
     );
+    // Addresses no miner has: 0.0.0.0 and :: reach this machine, broadcast and multicast take no TCP.
+    for (const [spec, what] of [
+      ['0.0.0.0', "the 'any' address"],
+      ['0.0.0.0:4028', "the 'any' address"],
+      ['[::]:4028', "the 'any' address"],
+      ['255.255.255.255', 'the broadcast address'],
+      ['224.0.0.1', 'a multicast address'],
+      ['239.255.255.250:1900', 'a multicast address'],
+      ['ff02::1', 'a multicast address'],
+    ] as const) {
+      expect(() => parseTarget(spec, 4028), spec).toThrow(what);
+    }
+    for (const host of ['223.255.255.254', '240.0.0.1', '0.0.0.1', '::1', '127.0.0.1']) {
+      expect(() => parseTarget(host, 4028), host).not.toThrow();
+    }
     // Real names still are names, a leading digit included.
     for (const name of ['miner-12.farm.lan', '3com-switch', 's19.xn--p1ai', 'localhost']) {
       expect(parseTarget(name, 4028).host, name).toBe(name);
