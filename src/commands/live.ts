@@ -223,7 +223,7 @@ export const registerLive: RegisterCommand = (program, env) => {
     .option('--sort <key>', `order: ${SORTS.join(', ')} (default miner)`)
     .option(
       '--problems',
-      'only miners with a problem, hot first (thermal critical, warn; offline, stale, low hashrate, missing chips)',
+      'only miners with a problem, hot first (thermal critical, warn; offline, stale, low or no hashrate, missing chips)',
     )
     .option(
       '--stale-after <duration>',
