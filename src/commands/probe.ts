@@ -75,13 +75,14 @@ export async function parseProbeOptions(
   if (commands !== null) {
     const { buildRequest } = await import('../cgminer/escape.js');
     const { isWriteCommand } = await import('../cgminer/commands.js');
+    const { controlInvocation } = await import('../control/dialects.js');
     for (const command of commands) {
       buildRequest(command, parameter ?? undefined); // names, parameter, size
       // probe reads. A write (or a command hashctl does not know as a read) goes through control,
       // which asks first, records it in the command log and never retries it.
       if (isWriteCommand(command))
         throw new UsageError(
-          `'${command}' is not a read (it changes the miner, or hashctl does not know it as a read): probe only reads; send it with \`hashctl control raw ${command} TARGETS\``,
+          `'${command}' is not a read (it changes the miner, or hashctl does not know it as a read): probe only reads; send it with ${controlInvocation(command)}`,
         );
     }
   }

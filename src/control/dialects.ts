@@ -114,6 +114,16 @@ function unquoted(error: unknown, command: string): unknown {
 }
 
 /**
+ * How to send COMMAND as a write, for a pointer in another command's refusal (probe): `control raw`,
+ * except an addpool, which raw refuses (its password would come from a flag).
+ */
+export function controlInvocation(command: string): string {
+  return command.split('+').includes('addpool')
+    ? '`hashctl control addpool URL USER TARGETS --password-file FILE`'
+    : `\`hashctl control raw ${command} TARGETS\``;
+}
+
+/**
  * raw sends anything the encoder accepts, except an addpool: its password would come from --param
  * (shell history, `ps`), and passwords come only from a file or an echo-off prompt. The encoder's
  * refusals quote the parameter: where it carries a password, only the reason is kept.
@@ -121,7 +131,7 @@ function unquoted(error: unknown, command: string): unknown {
 function validateRaw(command: string, parameter: string | undefined): void {
   if (command.split('+').includes('addpool')) {
     throw new UsageError(
-      'raw addpool would take the pool password from a flag: use `hashctl control addpool URL USER TARGETS --password-file FILE`',
+      `raw addpool would take the pool password from a flag: use ${controlInvocation(command)}`,
     );
   }
   try {

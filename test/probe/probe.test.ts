@@ -275,6 +275,29 @@ describe('hashctl probe --command', () => {
     expect(m.connections).toBe(0);
   });
 
+  it('points a refused write at the control command that takes it: addpool at control addpool, not raw', async () => {
+    const m = await miner(stockAntminer());
+    // control raw refuses addpool (its password would come from a flag): the pointer must not lead there.
+    for (const command of ['addpool']) {
+      const run = await runHashctl([
+        'probe',
+        m.target.key,
+        '--command',
+        command,
+        '--param',
+        'stratum+tcp://p.invalid:3333,w,x',
+      ]);
+      expect(run.code, command).toBe(2);
+      expect(run.stderr, command).toContain(
+        '`hashctl control addpool URL USER TARGETS --password-file FILE`',
+      );
+      expect(run.stderr, command).not.toContain('control raw');
+    }
+    const restart = await runHashctl(['probe', m.target.key, '--command', 'restart']);
+    expect(restart.stderr).toContain('`hashctl control raw restart TARGETS`');
+    expect(m.connections).toBe(0);
+  });
+
   it('stops starting targets on Ctrl-C and exits 130', async () => {
     const silent = await Promise.all([1, 2, 3, 4].map(() => miner({ kind: 'silent' })));
     const { child, done } = startHashctl([
