@@ -13,6 +13,7 @@ import { clientFromGlobals, targetsFromSpecs } from './miners.js';
 import {
   type CommandEnv,
   type GlobalOptions,
+  namedFlag,
   type RegisterCommand,
   readerDbPath,
   upgradeNote,
@@ -86,7 +87,9 @@ export function parseControlOptions(
       text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
     batch,
     staggerMs: staggerText === undefined ? 0 : parseTimerDuration(staggerText, '--stagger'),
-    db: text('db'),
+    // Checked here, not only where the log is opened: a dry run opens none, and passed what the
+    // real run then refused.
+    db: namedFlag(raw, 'db', '--db', 'a database file name'),
   };
 }
 

@@ -7,6 +7,7 @@ import type { ExportRow } from '../store/index.js';
 import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
+  namedFlag,
   READER_CONFIG_HELP,
   READER_DB_HELP,
   type RegisterCommand,
@@ -68,7 +69,7 @@ export async function parseExportOptions(
     throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
   return {
     dbPath: await readerDbPath(raw, ctx),
-    site: (raw.site as string | undefined) ?? null,
+    site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
     sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
     format,
   };

@@ -9,6 +9,7 @@ import { terminalSafe } from '../output/terminal.js';
 import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
+  namedFlag,
   READER_CONFIG_HELP,
   READER_DB_HELP,
   type RegisterCommand,
@@ -45,7 +46,7 @@ export async function parseHistoryOptions(
   return {
     miner,
     dbPath: await readerDbPath(raw, ctx),
-    site: (raw.site as string | undefined) ?? null,
+    site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
     sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
     metric: metric as HistoryMetric,
   };

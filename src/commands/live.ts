@@ -9,6 +9,7 @@ import { formatHashrate, palette, writeJson, writeTable } from '../output/render
 import { parsePositiveDuration } from '../util/duration.js';
 import {
   type GlobalOptions,
+  namedFlag,
   READER_CONFIG_HELP,
   READER_DB_HELP,
   type RegisterCommand,
@@ -33,7 +34,7 @@ export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Contex
     throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
   return {
     dbPath: await readerDbPath(raw, ctx),
-    site: (raw.site as string | undefined) ?? null,
+    site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
     sort: sort as LiveSort,
     problemsOnly: raw.problems === true,
     staleAfterMs:

@@ -49,6 +49,12 @@ describe('empty file and site flags', () => {
     [['upload', '--status', '--site', ''], '--site'],
     [['upload', '--endpoint', 'http://127.0.0.1:9', '--key-file', ''], '--key-file'],
     [['upload', '--endpoint', 'http://127.0.0.1:9', '--ca', ''], '--ca'],
+    // The readers' --site: not "no site ''", nor "no database" before the flag is looked at.
+    [['live', '--site', ''], '--site'],
+    [['export', '--site', ''], '--site'],
+    [['history', '127.0.0.1:4028', '--site', ''], '--site'],
+    // A dry run opens no database, yet must refuse what the real run refuses.
+    [['control', 'restart', '--dry-run', '--db', ''], '--db'],
   ];
   for (const [args, flag] of cases) {
     it(`${args.join(' ')}: exit 2 naming ${flag}, nothing sent`, async () => {
@@ -56,7 +62,7 @@ describe('empty file and site flags', () => {
       const ctx = memoryContext({ env: { ...env, HASHCTL_COLLECTOR_KEY: 'k'.repeat(32) } });
       // Miners where the command takes them, so that a fall-back would have something to judge.
       const targets =
-        args[0] === 'thermal' && ['check', 'posture'].includes(args[1] as string)
+        (args[0] === 'thermal' && ['check', 'posture'].includes(args[1] as string)) || args[0] === 'control'
           ? [miner.target]
           : args[0] === 'collect'
             ? ['--targets', miner.target]
