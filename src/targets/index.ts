@@ -80,11 +80,14 @@ export function emptyStdinError(specs: readonly string[]): UsageError {
   return new UsageError("'-' (standard input) named no target");
 }
 
-/** Refuses a run past `max` targets before any traffic, pointing at the way to find miners first. */
-export function assertTargetCount(targets: TargetSet, max: number, advice: string): void {
+/**
+ * Refuses a run past `max` targets before any traffic, pointing at the way to find miners first.
+ * `unit` names what is counted: scan's several `--port`s make each address several endpoints.
+ */
+export function assertTargetCount(targets: TargetSet, max: number, advice: string, unit = 'addresses'): void {
   if (targets.count > max)
     throw new UsageError(
-      `the targets name ${targets.count.toLocaleString('en')} addresses; at most ${max.toLocaleString('en')} per run: ${advice}`,
+      `the targets name ${targets.count.toLocaleString('en')} ${unit}; at most ${max.toLocaleString('en')} per run: ${advice}`,
     );
 }
 

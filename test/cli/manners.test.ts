@@ -137,6 +137,11 @@ describe('shared command manners', () => {
   // Before any traffic: a /0 typed by mistake would sweep the Internet; a /8 would exhaust memory.
   it.each([
     [['scan', '10.0.0.0/0'], 'the targets name 4,294,967,294 addresses; at most 16,777,216 per run: split'],
+    // A /8 on two ports is 16,777,216 addresses: what is over the limit is the endpoints.
+    [
+      ['scan', '127.0.0.0/8', '--port', '4028,4029'],
+      'the targets name 33,554,432 endpoints (addresses × 2 ports); at most 16,777,216 per run: split',
+    ],
     [
       ['probe', '127.0.0.0/8'],
       'the targets name 16,777,216 addresses; at most 65,536 per run: find the miners',
