@@ -50,6 +50,36 @@ export function parseUploadOptions(raw: Record<string, unknown>): UploadOptions 
   return options;
 }
 
+/**
+ * The site this run reads, sends or requeues: --site, else the config's `site`, else every site
+ * (null). A site this file has never seen (a typo, the wrong case) would flush nothing and exit 0
+ * on every cron run while the real site's batches wait for ever: refused, as live and export do.
+ */
+async function chosenSite(
+  opts: UploadOptions,
+  config: { site?: string | undefined } | undefined,
+  db: import('../store/index.js').Db,
+  dbPath: string,
+): Promise<string | null> {
+  const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
+  if (site === null) return null;
+  const { outboxSites } = await import('../store/outbox.js');
+  const { siteStatements } = await import('../store/sites.js');
+  const known = [
+    ...new Set([
+      ...siteStatements(db)
+        .list()
+        .map((row) => row.name),
+      ...outboxSites(db),
+    ]),
+  ].sort();
+  if (!known.includes(site))
+    throw new UsageError(
+      `no site '${quoted(site)}' in ${dbPath}${known.length ? ` (known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''})` : ''}`,
+    );
+  return site;
+}
+
 export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const { configPath, loadConfig } = await import('../config/index.js');
   const configFile = configPath(opts.config, ctx.env, ctx.cwd);
@@ -66,7 +96,10 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
     try {
       const { outboxStatus } = await import('../store/outbox.js');
-      await printStatus(outboxStatus(store.db), globals, ctx);
+      // That site's batches only, as --requeue and a send take them: --site was ignored here, and
+      // `--status --site b` showed every site's counts as if they were b's.
+      const site = await chosenSite(opts, config, store.db, dbPath);
+      await printStatus(outboxStatus(store.db, undefined, site), globals, ctx);
     } finally {
       store.close();
     }
@@ -111,25 +144,8 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
   try {
     lock = acquireLock(dbPath, 'upload');
     // The site this run sends (and requeues), checked before anything changes.
-    const { outboxSites, pendingSites } = await import('../store/outbox.js');
-    const site = opts.site ?? config?.site?.normalize('NFC') ?? null;
-    if (site !== null) {
-      // A site this file has never seen (a typo, the wrong case) would flush nothing and exit 0
-      // on every cron run while the real site's batches wait for ever: said, as live and export do.
-      const { siteStatements } = await import('../store/sites.js');
-      const known = [
-        ...new Set([
-          ...siteStatements(store.db)
-            .list()
-            .map((row) => row.name),
-          ...outboxSites(store.db),
-        ]),
-      ].sort();
-      if (!known.includes(site))
-        throw new UsageError(
-          `no site '${quoted(site)}' in ${dbPath}${known.length ? ` (known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''})` : ''}`,
-        );
-    }
+    const { pendingSites } = await import('../store/outbox.js');
+    const site = await chosenSite(opts, config, store.db, dbPath);
     let requeued: number | null = null;
     if (opts.requeue) {
       // A named site's quarantined batches only: another site's wait for its own operator and key.

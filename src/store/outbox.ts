@@ -299,7 +299,8 @@ export interface OutboxStatus {
   quarantined: QuarantinedBatch[];
 }
 
-export function outboxStatus(db: Db, quarantinedLimit = 50): OutboxStatus {
+/** The outbox by state, of `site` only when one is named (else of every site). */
+export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null = null): OutboxStatus {
   const empty = (state: OutboxState): OutboxStateCount => ({
     state,
     batches: 0,
@@ -317,9 +318,15 @@ export function outboxStatus(db: Db, quarantinedLimit = 50): OutboxStatus {
     .prepare(
       `SELECT state, COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners, COALESCE(SUM(bytes), 0) AS bytes,
               MIN(created_at) AS oldest
-         FROM upload_outbox GROUP BY state`,
+         FROM upload_outbox WHERE (? IS NULL OR site_id = ?) GROUP BY state`,
     )
-    .all() as { state: OutboxState; batches: number; miners: number; bytes: number; oldest: number | null }[];
+    .all(site, site) as {
+    state: OutboxState;
+    batches: number;
+    miners: number;
+    bytes: number;
+    oldest: number | null;
+  }[];
   for (const row of counts) {
     states[row.state] = {
       state: row.state,
@@ -330,26 +337,28 @@ export function outboxStatus(db: Db, quarantinedLimit = 50): OutboxStatus {
     };
   }
   const next = db
-    .prepare(`SELECT MIN(next_attempt_at) AS at FROM upload_outbox WHERE state = 'pending'`)
-    .get() as {
+    .prepare(
+      `SELECT MIN(next_attempt_at) AS at FROM upload_outbox WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`,
+    )
+    .get(site, site) as {
     at: number | null;
   };
   const last = db
     .prepare(
       `SELECT batch_id, last_status, last_error, last_attempt_at FROM upload_outbox
-        WHERE state IN ('pending', 'quarantined') AND last_error IS NOT NULL
+        WHERE state IN ('pending', 'quarantined') AND last_error IS NOT NULL AND (? IS NULL OR site_id = ?)
         ORDER BY last_attempt_at DESC, id DESC LIMIT 1`,
     )
-    .get() as
+    .get(site, site) as
     | { batch_id: string; last_status: number | null; last_error: string; last_attempt_at: number | null }
     | undefined;
   const quarantined = (
     db
       .prepare(
         `SELECT batch_id, created_at, miners, last_status, last_error FROM upload_outbox
-          WHERE state = 'quarantined' ORDER BY created_at, id LIMIT ?`,
+          WHERE state = 'quarantined' AND (? IS NULL OR site_id = ?) ORDER BY created_at, id LIMIT ?`,
       )
-      .all(quarantinedLimit) as {
+      .all(site, site, quarantinedLimit) as {
       batch_id: string;
       created_at: number;
       miners: number;

@@ -336,6 +336,34 @@ describe('hashctl upload', () => {
     expect(await status()).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
   });
 
+  it("--status --site shows that site's batches only; an unknown site is refused", async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-b' });
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-a'])).code,
+    ).toBe(1);
+    const status = async (...site: string[]) => {
+      const result = await run(['upload', '--status', '--db', temp.path, '--json', ...site]);
+      return {
+        code: result.code,
+        err: result.err,
+        report: result.code === 0 ? JSON.parse(result.out) : null,
+      };
+    };
+    const a = await status('--site', 'farm-a');
+    expect(a.report).toMatchObject({ pending: { batches: 0 }, quarantined: { batches: 1, miners: 1 } });
+    expect(a.report.quarantined_batches).toHaveLength(1);
+    const b = await status('--site', 'farm-b');
+    expect(b.report).toMatchObject({ pending: { batches: 1, miners: 2 }, quarantined: { batches: 0 } });
+    expect(b.report.last_error).toBeNull();
+    expect(b.report.quarantined_batches).toEqual([]);
+    expect((await status()).report).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
+    const typo = await status('--site', 'farm-c');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain("no site 'farm-c'");
+  });
+
   it('--requeue releases quarantined batches and the next flush delivers them', async () => {
     let refuse = true;
     const { collector, temp } = await setup(() =>
