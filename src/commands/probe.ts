@@ -193,7 +193,9 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
     // Not fs.mkdir's recursive mode: under /proc it never returns (and Ctrl-C cannot stop it).
     makeDirectories(dir);
   } catch (error) {
-    throw new HashctlError('io', `cannot create --dump directory '${dir}': ${(error as Error).message}`, {
+    // Before any traffic, and the path is what was typed wrong (a file in the way, a folder that
+    // cannot exist): bad input, exit 2, as an --out whose folder is wrong.
+    throw new UsageError(`cannot create --dump directory '${dir}': ${(error as Error).message}`, {
       cause: error,
     });
   }

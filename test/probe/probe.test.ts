@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -353,6 +354,22 @@ describe('hashctl probe --dump', () => {
     expect(readFileSync(join(dir, `127.0.0.1_${m.port}__stats.raw`)).toString()).toBe(garbage);
     expect(run.stderr).toContain('parse');
     expect(run.stderr).toContain('wrote 2 raw replies');
+  });
+
+  it('a --dump directory that cannot be made (a file in the way) is exit 2, before any traffic', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
+    dirs.push(dir);
+    const file = join(dir, 'replies');
+    writeFileSync(file, '');
+    const m = await miner({ kind: 'reply', bytes: SUMMARY });
+    for (const where of [file, join(file, 'under')]) {
+      const run = await runHashctl(['probe', m.target.key, '--command', 'summary', '--dump', where]);
+      expect(run.code, where).toBe(2);
+      expect(run.stderr.trim().split('\n'), where).toHaveLength(1);
+      expect(run.stderr, where).toContain(`cannot create --dump directory '${where}'`);
+      expect(run.stdout, where).toBe('');
+    }
+    expect(m.connections).toBe(0);
   });
 
   it('a dump file that cannot be written is one line and exit 1; every reply is still shown', async () => {
