@@ -11,7 +11,7 @@ import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
 import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
 const SEVERITY_NAMES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -59,12 +59,13 @@ export function parseAuditOptions(
   }
   return {
     targets,
-    allowedPoolsFile: raw.allowedPools === undefined ? null : String(raw.allowedPools),
+    // Given empty (`--allowed-pools "$POOLS"` with POOLS unset), named as such: not the folder's EISDIR.
+    allowedPoolsFile: namedFlag(raw, 'allowedPools', '--allowed-pools', 'a file of pools') ?? null,
     workerPattern,
     services: raw.services === true,
     checkDefaultCreds: raw.checkDefaultCreds === true,
     format,
-    out: raw.out === undefined ? null : String(raw.out),
+    out: namedFlag(raw, 'out', '--out', 'a file name') ?? null,
     failOn,
   };
 }

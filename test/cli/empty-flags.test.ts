@@ -55,6 +55,9 @@ describe('empty file and site flags', () => {
     [['history', '127.0.0.1:4028', '--site', ''], '--site'],
     // A dry run opens no database, yet must refuse what the real run refuses.
     [['control', 'restart', '--dry-run', '--db', ''], '--db'],
+    // Not the current folder's EISDIR.
+    [['audit', '--allowed-pools', ''], '--allowed-pools'],
+    [['audit', '--out', ''], '--out'],
   ];
   for (const [args, flag] of cases) {
     it(`${args.join(' ')}: exit 2 naming ${flag}, nothing sent`, async () => {
@@ -62,7 +65,8 @@ describe('empty file and site flags', () => {
       const ctx = memoryContext({ env: { ...env, HASHCTL_COLLECTOR_KEY: 'k'.repeat(32) } });
       // Miners where the command takes them, so that a fall-back would have something to judge.
       const targets =
-        (args[0] === 'thermal' && ['check', 'posture'].includes(args[1] as string)) || args[0] === 'control'
+        (args[0] === 'thermal' && ['check', 'posture'].includes(args[1] as string)) ||
+        ['control', 'audit'].includes(args[0] as string)
           ? [miner.target]
           : args[0] === 'collect'
             ? ['--targets', miner.target]
