@@ -48,6 +48,8 @@ export function findMiner(store: Store, text: string, site: string | null): Mine
   }
   if (matches.length > 1) {
     const names = matches.slice(0, 10).map((m) => `${targetKey(m.host, m.port)} (site ${m.site})`);
+    // The first ten, and `…` when there are more: the list must not read as all of them.
+    if (matches.length > names.length) names.push('…');
     throw new UsageError(
       `'${text}' matches ${matches.length} miners: ${names.join(', ')}; give ${port === null ? 'the port or ' : ''}--site`,
     );

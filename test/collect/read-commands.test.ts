@@ -516,6 +516,24 @@ describe('hashctl history', () => {
     await expect(runHistory(opts, globalsFor(ctx, true), ctx)).rejects.toThrow(/matches 5 miners/);
     await expect(parseHistoryOptions('127.0.0.1:4001', { metric: 'rpm' }, ctx)).rejects.toThrow(UsageError);
   });
+
+  it('names ten of the miners a bare host matches, and says there are more', async () => {
+    const many = path.join(dir, 'many.db');
+    const store = openStore(many);
+    try {
+      const outcomes = Array.from({ length: 12 }, (_, i) => okOutcome(5001 + i));
+      writeCycle(store, { site: 'north', startedAt: NOW - 60_000, endedAt: NOW - 59_500, outcomes });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1', { db: many }, ctx);
+    const error = await runHistory(opts, globalsFor(ctx, true), ctx).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain('matches 12 miners: 127.0.0.1:5001 (site north), ');
+    expect((error as Error).message).toContain('127.0.0.1:5010 (site north), …; give the port or --site');
+    expect((error as Error).message).not.toContain('5011');
+  });
 });
 
 describe('hashctl export', () => {
