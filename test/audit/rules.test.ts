@@ -77,6 +77,24 @@ describe('rpc-write-access', () => {
     ).toEqual([]);
   });
 
+  it('a grant is S/46 only: an S with another code, or with no code and another message, is not', () => {
+    const sameS = reply({ STATUS: [{ STATUS: 'S', When: 1, Msg: 'ok' }], id: 1 });
+    const otherCode = reply(status('S', 11, 'Summary'));
+    for (const privileged of [sameS, otherCode]) {
+      const findings = rpcWriteAccess.evaluate(
+        input({ version: UPSTREAM, privileged, 'check|addpool': sameS }),
+        NO_POLICY,
+      );
+      expect(findings.map((item) => [item.severity, item.title])).toEqual([
+        ['info', 'Write access from this host could not be determined'],
+      ]);
+    }
+    const noCode = reply({ STATUS: [{ STATUS: 'S', When: 1, Msg: 'Privileged access OK' }], id: 1 });
+    expect(
+      rpcWriteAccess.evaluate(input({ version: UPSTREAM, privileged: noCode }), NO_POLICY)[0]?.severity,
+    ).toBe('critical');
+  });
+
   it('reports LuxOS session-gated writes as high without calling logon', () => {
     const luxos = versionReply({
       API: '3.7',
