@@ -356,11 +356,32 @@ describe('firmware-vulnerable', () => {
     ]);
   });
 
+  it('a cgminer or bfgminer version that does not parse is unknown, not clean; a named one is read', () => {
+    const odd = firmwareVulnerable.evaluate(
+      input({ version: versionReply({ CGMiner: 'unknown', API: '3.1' }), privileged: PRIVILEGED_DENIED }),
+      NO_POLICY,
+    );
+    expect(odd.map((item) => [item.title.split(':')[0], item.severity])).toEqual([
+      ['CVE-2018-10058', 'info'],
+    ]);
+    expect(odd[0]?.evidence).toContain('CGMiner "unknown" does not parse as a version');
+    const named = firmwareVulnerable.evaluate(
+      input({ version: versionReply({ CGMiner: 'cgminer 4.9.0', API: '3.1' }), privileged: PRIVILEGED_OK }),
+      NO_POLICY,
+    );
+    expect(named.map((item) => [item.title.split(':')[0], item.severity])).toEqual([
+      ['CVE-2018-10058', 'high'],
+    ]);
+  });
+
   it('compares versions numerically and parses CompileTime', () => {
     expect(compareVersions('4.9.0', '4.10.0')).toBe(-1);
     expect(compareVersions('4.11.0', '4.11')).toBe(0);
     expect(compareVersions('5.5.1', '5.5.0')).toBe(1);
     expect(compareVersions('rwglr', '1.0')).toBeNull();
+    expect(compareVersions('cgminer 4.9.0', '4.11.0')).toBe(-1);
+    expect(compareVersions('bfgminer-5.5.0', '5.5.0')).toBe(0);
+    expect(compareVersions('bOS_am1-s9-20181127-0_c34516b0', '4.11.0')).toBeNull();
     expect(parseCompileDate('Tue Dec  6 16:12:30 CST 2022')).toBe('2022-12-06');
     expect(parseCompileDate('Tue Apr  8 22:05:35 UTC 2025')).toBe('2025-04-08');
     expect(parseCompileDate('2019-03-01 10:00:00')).toBe('2019-03-01');
