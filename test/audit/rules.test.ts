@@ -197,6 +197,27 @@ describe('pool rules', () => {
     }
   });
 
+  it('a worker merely named like a dev fee on an operator pool slot is still checked', () => {
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([
+        { URL: 'stratum+tcp://evil.example.biz:3333', User: 'devfee.rig1', Priority: 0 },
+        { URL: 'stratum+tcp://pool.example.com:3333', User: 'farm.w1', Priority: 1 },
+        { URL: 'stratum+tcp://evil.example.biz:3333', User: 'devFeeMiner.1', Priority: 2 },
+      ]),
+    };
+    const findings = evaluateRules(input(reads), policy).filter(
+      (item) => item.rule === 'pool-not-allowed' || item.rule === 'worker-mismatch',
+    );
+    expect(findings.map((item) => [item.rule, item.severity]).sort()).toEqual([
+      ['pool-not-allowed', 'critical'],
+      ['pool-not-allowed', 'high'],
+      ['worker-mismatch', 'critical'],
+      ['worker-mismatch', 'high'],
+    ]);
+    expect(findings.some((item) => item.evidence.includes('dev fee'))).toBe(false);
+  });
+
   it('flags workers that do not match --worker-pattern', () => {
     const reads = {
       version: UPSTREAM,
