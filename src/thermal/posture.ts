@@ -29,6 +29,7 @@ export type PostureFindingId =
   | 'min-fans-zero'
   | 'fans-stopped'
   | 'past-firmware-trip'
+  | 'at-firmware-trip'
   | 'past-critical-below-trip'
   | 'no-readable-limits'
   | 'limits-read-failed';
@@ -81,6 +82,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
   'past-firmware-trip': {
     title: "Past the firmware's own trip point and still mining",
     remediation: 'Reduce load or stop the miner: its own protection is not acting.',
+  },
+  'at-firmware-trip': {
+    title: "At or past the firmware's own trip point",
+    remediation:
+      'Improve cooling before the miner is restarted: at this temperature its firmware stops hashing, as it should.',
   },
   'past-critical-below-trip': {
     title: "Past our critical limit, below the firmware's trip point",
@@ -151,6 +157,21 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   return null;
 }
 
+/**
+ * Whether the miner hashes: its total, else its boards' rates. A sleeping miner, or one whose rate
+ * reads 0, is idle; no rate read at all is unknown (never taken for "mining").
+ */
+function hashingState(snapshot: Snapshot): 'hashing' | 'idle' | 'unknown' {
+  if (snapshot.state === 'sleeping') return 'idle';
+  const current = snapshot.hashrate?.current_hs ?? null;
+  if (current !== null) return current > 0 ? 'hashing' : 'idle';
+  const boards = snapshot.boards
+    .map((board) => board.hashrate_hs)
+    .filter((rate): rate is number => rate !== null);
+  if (boards.length === 0) return 'unknown';
+  return boards.some((rate) => rate > 0) ? 'hashing' : 'idle';
+}
+
 function fanSpeeds(replies: Replies | undefined): number[] {
   return section(replyBody(replies, 'fans'), 'FANS')
     .map((fan) => numberOf(fan.Speed ?? fan.speed))
@@ -182,7 +203,8 @@ export function postureReport(
   const readings = thermalReadings(snapshot);
   const findings: PostureFinding[] = [];
   const air = limits.cooling.value === 'air';
-  const mining = snapshot.state !== 'sleeping';
+  const hashing = hashingState(snapshot);
+  const mining = hashing !== 'idle';
   const add = (
     id: PostureFindingId,
     severity: PostureSeverity,
@@ -337,7 +359,7 @@ export function postureReport(
 
   const reading = trip?.sensor === 'chip' ? readings.chip_c : readings.board_c;
   const ourCritical = limits.metrics[trip?.sensor ?? 'board'].critical.value;
-  if (reading !== null && trip && reading >= trip.value_c && mining) {
+  if (reading !== null && trip && reading >= trip.value_c && hashing === 'hashing') {
     add(
       'past-firmware-trip',
       'critical',
@@ -346,6 +368,17 @@ export function postureReport(
         reading,
         trip: trip.value_c,
       },
+    );
+  } else if (reading !== null && trip && reading >= trip.value_c) {
+    // Not hashing (or not known to be): the firmware has done what a trip does, or may have. Saying
+    // "still mining" here would call the protection broken at the moment it acts.
+    add(
+      'at-firmware-trip',
+      hashing === 'idle' ? 'medium' : 'high',
+      hashing === 'idle'
+        ? `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C and it is not hashing (stopped by its protection, or paused)`
+        : `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C; its hashrate was not read, so whether it still mines is unknown`,
+      { reading, trip: trip.value_c, hashing },
     );
   } else if (reading !== null && ourCritical !== null && reading >= ourCritical) {
     add(

@@ -81,6 +81,23 @@ describe('thermal posture', () => {
     expect(code).toBe(0);
   });
 
+  it('a miner its own protection stopped (boards off past Dangerous) is not "still mining" (no critical)', async () => {
+    farm = await startFarm({
+      profile: 'luxos',
+      count: 1,
+      seed: 5,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 60,
+    });
+    const { code, json } = await posture(farm.inventory());
+    const findings = json.miners[0]?.findings ?? [];
+    expect(findings.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'medium']]);
+    expect(findings[0]?.message).toContain('it is not hashing');
+    expect(findings[0]?.data).toMatchObject({ trip: 70, hashing: 'idle' });
+    expect(code).toBe(0);
+  });
+
   it('reports weakened protection from a fake Braiins OS miner and exits 3 at --fail-on high', async () => {
     const fake = await startFakeMiner(
       braiinsReplies({ boards: [70, 69, 71], mode: 'Manual', fanSpeed: 25, hot: 110, dangerous: 125 }),

@@ -138,6 +138,26 @@ describe('assessPosture', () => {
     expect(ids(past)).toContain('past-firmware-trip');
   });
 
+  it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
+    const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
+    const withBoards = (rate: number | null) =>
+      snapshotOf({
+        model: 'S9',
+        firmware: 'BOSminer+',
+        boards: [111, 109, 107].map((temp) => ({ temp_board_c: temp, hashrate_hs: rate })),
+        fans: [6000, 6000],
+      });
+    const stopped = assessPosture(replies, withBoards(0));
+    expect(stopped.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'medium']]);
+    expect(stopped[0]?.message).toContain('not hashing');
+    const unread = assessPosture(replies, withBoards(null));
+    expect(unread.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'high']]);
+    expect(unread[0]?.message).toContain('whether it still mines is unknown');
+    expect(assessPosture(replies, withBoards(4.5e12)).map((f) => [f.id, f.severity])).toEqual([
+      ['past-firmware-trip', 'critical'],
+    ]);
+  });
+
   it('uses the documented cut-off for stock firmware and says limits are not readable', () => {
     const stock = snapshotOf({
       model: 'S9',
