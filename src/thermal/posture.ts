@@ -32,6 +32,7 @@ export type PostureFindingId =
   | 'at-firmware-trip'
   | 'past-critical-below-trip'
   | 'no-readable-limits'
+  | 'no-temperature'
   | 'limits-read-failed';
 
 export interface PostureFinding {
@@ -96,6 +97,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
     title: 'Firmware reports no thermal limits',
     remediation: 'Rely on hashctl thermal check for alerts; the documented cut-off is shown.',
   },
+  'no-temperature': {
+    title: 'No temperature read to compare with the trip point',
+    remediation:
+      'Check the sensors with hashctl probe; until one reads, how close the miner is to its trip is unknown.',
+  },
   'limits-read-failed': {
     title: "Reading the firmware's thermal limits failed",
     remediation:
@@ -108,6 +114,8 @@ export interface TripPoint {
   sensor: 'board' | 'chip';
   value_c: number;
   source: string;
+  /** `firmware`: read from the miner now; `documented`: from the facts, assumed for its firmware and model. */
+  origin: 'firmware' | 'documented';
 }
 
 export interface PostureReport {
@@ -134,14 +142,25 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   const stock = !/bos|braiins|lux|vnish|hiveon|epic/.test(firmware);
   if (make.includes('antminer') && stock) {
     if (/^[ST]9/.test(model))
-      return { sensor: 'board', value_c: 90, source: 'bmminer source: PCB > 90 °C three checks in a row' };
+      return {
+        sensor: 'board',
+        value_c: 90,
+        source: 'bmminer source: PCB > 90 °C three checks in a row',
+        origin: 'documented',
+      };
     if (/HYD/.test(model))
-      return { sensor: 'board', value_c: 80, source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)' };
+      return {
+        sensor: 'board',
+        value_c: 80,
+        source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)',
+        origin: 'documented',
+      };
     if (/^S19/.test(model))
       return {
         sensor: 'board',
         value_c: 91,
         source: 'observed: stock S19 Pro stopped at PCB 91 °C (one capture)',
+        origin: 'documented',
       };
   }
   if (make.includes('whatsminer')) {
@@ -152,6 +171,7 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
         sensor: 'chip',
         value_c: chip,
         source: `3p table: M${series}x chip shutdown about ${chip} °C (low confidence)`,
+        origin: 'documented',
       };
   }
   return null;
@@ -227,7 +247,12 @@ export function postureReport(
   if (firmware && readsOwnLimits) {
     const { mode, target_c: target, hot_c: hot, dangerous_c: dangerous } = firmware;
     if (dangerous !== null)
-      trip = { sensor: 'board', value_c: dangerous, source: `firmware Dangerous=${dangerous}` };
+      trip = {
+        sensor: 'board',
+        value_c: dangerous,
+        source: `firmware Dangerous=${dangerous}`,
+        origin: 'firmware',
+      };
     if ((mode !== null && /disabled|off/i.test(mode)) || dangerous === null) {
       add(
         'protection-off',
@@ -358,6 +383,15 @@ export function postureReport(
   }
 
   const reading = trip?.sensor === 'chip' ? readings.chip_c : readings.board_c;
+  if (reading === null && trip) {
+    // Said, so that no finding is not read as "far from its trip point".
+    add(
+      'no-temperature',
+      'info',
+      `no ${trip.sensor} temperature was read: how close it is to its trip point ${trip.value_c} °C is unknown`,
+      { sensor: trip.sensor, trip: trip.value_c },
+    );
+  }
   const ourCritical = limits.metrics[trip?.sensor ?? 'board'].critical.value;
   if (reading !== null && trip && reading >= trip.value_c && hashing === 'hashing') {
     add(

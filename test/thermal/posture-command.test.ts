@@ -73,7 +73,7 @@ describe('thermal posture', () => {
       hot_c: 95,
       dangerous_c: 104,
     });
-    expect(json.miners[0]?.trip).toMatchObject({ value_c: 104 });
+    expect(json.miners[0]?.trip).toMatchObject({ value_c: 104, origin: 'firmware' });
     expect(json.miners[0]?.findings).toEqual([]);
     const commands = miner.received().flatMap((entry) => entry.command.split('+'));
     expect(commands).toContain('tempctrl');

@@ -138,6 +138,22 @@ describe('assessPosture', () => {
     expect(ids(past)).toContain('past-firmware-trip');
   });
 
+  it('says when no temperature was read to compare with the trip point, and whether the trip was read or assumed', () => {
+    const replies = decoded(braiinsReplies({ boards: [70], target: 89, hot: 100, dangerous: 110 }));
+    const blind = snapshotOf({
+      model: 'S9',
+      firmware: 'BOSminer+',
+      boards: [{}, {}, {}],
+      fans: [6000, 6000],
+    });
+    const report = postureReport(replies, blind);
+    expect(report.trip).toMatchObject({ value_c: 110, origin: 'firmware' });
+    expect(report.findings.map((f) => [f.id, f.severity])).toEqual([['no-temperature', 'info']]);
+    expect(report.findings[0]?.message).toContain('how close it is to its trip point 110 °C is unknown');
+    const stock = snapshotOf({ model: 'S9', firmware: 'bmminer', boards: [{}], fans: [5000, 5100] });
+    expect(postureReport({}, stock).trip).toMatchObject({ value_c: 90, origin: 'documented' });
+  });
+
   it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
     const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
     const withBoards = (rate: number | null) =>
