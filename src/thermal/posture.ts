@@ -414,15 +414,27 @@ export function postureReport(
         : `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C; its hashrate was not read, so whether it still mines is unknown`,
       { reading, trip: trip.value_c, hashing },
     );
-  } else if (reading !== null && ourCritical !== null && reading >= ourCritical) {
+  } else if (trip && reading !== null && ourCritical !== null && reading >= ourCritical) {
     add(
       'past-critical-below-trip',
       'high',
-      trip
-        ? `${trip.sensor} ${reading} °C is past our critical ${ourCritical} °C but below the firmware's trip point ${trip.value_c} °C: it will keep running hot`
-        : `board ${reading} °C is past our critical ${ourCritical} °C and the firmware's trip point is unknown`,
-      { reading, critical: ourCritical, trip: trip?.value_c ?? null, trip_source: trip?.source ?? null },
+      `${trip.sensor} ${reading} °C is past our critical ${ourCritical} °C but below the firmware's trip point ${trip.value_c} °C: it will keep running hot`,
+      { reading, critical: ourCritical, trip: trip.value_c, trip_source: trip.source },
     );
+  } else if (!trip) {
+    // No trip point known: each sensor against our own critical (an Avalon reports chips only).
+    for (const sensor of ['board', 'chip'] as const) {
+      const value = sensor === 'chip' ? readings.chip_c : readings.board_c;
+      const critical = limits.metrics[sensor].critical.value;
+      if (value === null || critical === null || value < critical) continue;
+      add(
+        'past-critical-below-trip',
+        'high',
+        `${sensor} ${value} °C is past our critical ${critical} °C and the firmware's trip point is unknown`,
+        { reading: value, critical, trip: null, trip_source: null },
+      );
+      break;
+    }
   }
   return { firmware, limitsError, trip, readings, limits, findings };
 }

@@ -154,6 +154,20 @@ describe('assessPosture', () => {
     expect(postureReport({}, stock).trip).toMatchObject({ value_c: 90, origin: 'documented' });
   });
 
+  it('with no trip point known, a chip past our critical is flagged too (an Avalon reports chips only)', () => {
+    const avalon = snapshotOf({
+      make: 'Avalon',
+      model: 'AvalonMiner 1566',
+      firmware: 'cgminer',
+      boards: [0, 1, 2].map(() => ({ temp_chip_c: 110 })),
+      fans: [4000, 4000],
+    });
+    const report = postureReport({}, avalon);
+    expect(report.trip).toBeNull();
+    const past = report.findings.find((f) => f.id === 'past-critical-below-trip');
+    expect(past?.message).toMatch(/^chip 110 °C is past our critical 105 °C/);
+  });
+
   it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
     const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
     const withBoards = (rate: number | null) =>
