@@ -40,3 +40,15 @@ describe('a peer that answers every command with the same S', () => {
       expect(request.command === 'check' || READ_COMMANDS.has(request.command), request.command).toBe(true);
   });
 });
+
+describe('a report run twice on an unchanged farm', () => {
+  it('has the same findings: nothing live (a hashrate) is quoted in them', async () => {
+    const { startFarm } = await import('../../src/sim/index.js');
+    const farm = await startFarm({ profile: 'mix', count: 6, seed: 3, host: '127.0.0.1', basePort: 0 });
+    stops.push(() => farm.stop());
+    const first = JSON.parse((await audit([...farm.inventory(), '--format', 'json'])).out);
+    const second = JSON.parse((await audit([...farm.inventory(), '--format', 'json'])).out);
+    expect(first.findings.length).toBeGreaterThan(0);
+    expect(second.findings).toEqual(first.findings);
+  });
+});
