@@ -15,7 +15,12 @@ import {
   replyBody,
   section,
 } from './replies.js';
-import type { FirmwareThermalLimits, ThermalLimits, ThermalReadings } from './types.js';
+import {
+  type FirmwareThermalLimits,
+  LIMIT_RANGES,
+  type ThermalLimits,
+  type ThermalReadings,
+} from './types.js';
 
 export type PostureSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
@@ -246,7 +251,11 @@ export function postureReport(
   const readsOwnLimits = firmware !== null && firmware.firmware !== 'avalon';
   if (firmware && readsOwnLimits) {
     const { mode, target_c: target, hot_c: hot, dangerous_c: dangerous } = firmware;
-    if (dangerous !== null)
+    // Only a Dangerous the limits would also take is a trip point: below 0 °C (kept by the reader,
+    // to be named) every miner would be "past its trip and still mining" (critical), and past 150 it
+    // is the 1e308 a reply can say. The limit checks below still report it.
+    const { min, max: ceiling } = LIMIT_RANGES.board;
+    if (dangerous !== null && dangerous >= min && dangerous <= ceiling)
       trip = {
         sensor: 'board',
         value_c: dangerous,

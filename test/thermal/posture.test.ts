@@ -168,6 +168,16 @@ describe('assessPosture', () => {
     expect(past?.message).toMatch(/^chip 110 °C is past our critical 105 °C/);
   });
 
+  it('a Dangerous no board can trip at (negative, 1e308) is no trip point: no "past its trip" critical', () => {
+    for (const dangerous of [-5, 1e308]) {
+      const replies = decoded(braiinsReplies({ boards: [60, 58, 56], target: 89, hot: 100, dangerous }));
+      const report = postureReport(replies, braiinsS9(60));
+      expect(report.trip).toBeNull();
+      expect(ids(report.findings)).not.toContain('past-firmware-trip');
+      expect(ids(report.findings)).toContain(dangerous < 0 ? 'limit-order' : 'limit-above-vendor-max');
+    }
+  });
+
   it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
     const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
     const withBoards = (rate: number | null) =>
