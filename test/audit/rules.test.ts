@@ -218,6 +218,17 @@ describe('pool rules', () => {
     expect(findings.some((item) => item.evidence.includes('dev fee'))).toBe(false);
   });
 
+  it('a pool with no worker set is said so, not quoted as user "null"', () => {
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([{ URL: 'stratum+tcp://pool.example.com:3333', User: '' }]),
+    };
+    const findings = workerMismatch.evaluate(input(reads), policy);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.evidence).toContain('no user (worker) set');
+    expect(findings[0]?.evidence).not.toContain('null');
+  });
+
   it('flags workers that do not match --worker-pattern', () => {
     const reads = {
       version: UPSTREAM,

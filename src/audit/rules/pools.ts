@@ -140,7 +140,7 @@ export const workerMismatch: RuleDefinition = {
           pool.active
             ? 'Miner is mining for an unexpected worker'
             : 'Pool worker does not match the expected pattern',
-          `pool ${pool.index} ${pool.url}: user "${pool.user}" does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
+          `pool ${pool.index} ${pool.url}: ${pool.user === null ? 'no user (worker) set, which cannot match' : `user "${pool.user}" does not match`} /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
         ),
       );
