@@ -44,7 +44,14 @@ export function classifyPrivileged(outcome: ReadOutcome | undefined): Privileged
     if (outcome.error.code === 14) return 'unsupported';
     return 'unknown';
   }
-  if (outcome.status === 'S' && (outcome.code === 46 || outcome.code === null)) return 'granted';
+  // A grant is S/46 "Privileged access OK" (CGMINER-API §7, §15); a reply without a code counts only
+  // with that message. Any other S (a firmware, or a peer, that answers every command alike) is no
+  // grant: called one, a reviewer would hand on a critical finding nobody can reproduce.
+  if (
+    outcome.status === 'S' &&
+    (outcome.code === 46 || (outcome.code === null && /^privileged access ok/i.test(outcome.msg ?? '')))
+  )
+    return 'granted';
   if (outcome.code === 45) return 'denied';
   if (outcome.code === 14) return 'unsupported';
   // Whatsminer and others answer with their own codes; anything not S is not a grant.

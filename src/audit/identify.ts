@@ -209,9 +209,13 @@ function makeFor(dialect: Dialect, model: string | null): string {
   }
 }
 
-/** Compare dotted versions numerically (`4.9.0` < `4.10.0`); null when either has no leading number. */
+/**
+ * Compare dotted versions numerically (`4.9.0` < `4.10.0`); the program's name may come first
+ * (`cgminer 4.9.0`, `bfgminer-5.5.0`). Null when either has no such number: callers say "unknown".
+ */
 export function compareVersions(a: string, b: string): number | null {
-  const parse = (value: string) => /^\s*v?(\d+(?:\.\d+)*)/i.exec(value)?.[1]?.split('.').map(Number) ?? null;
+  const parse = (value: string) =>
+    /^\s*(?:[a-z]+[\s_-]*)?v?(\d+(?:\.\d+)*)/i.exec(value)?.[1]?.split('.').map(Number) ?? null;
   const left = parse(a);
   const right = parse(b);
   if (!left || !right) return null;

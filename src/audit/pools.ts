@@ -54,11 +54,17 @@ export function poolAllowed(url: string, allowed: readonly AllowedPool[]): boole
 
 /**
  * Firmware developer-fee rows are normal (audit-facts §4): VNish lists `URL:"DevFee"`, `User:"DevFee"`;
- * Blissz lists users `devFeeMiner.N` at priority 9998/9999.
+ * Blissz lists users `devFeeMiner.N` at priority 9998/9999. Only those shapes: a worker merely named
+ * `devfee…` on a pool at an operator's priority is what a hijacker would choose to pass as one.
  */
-export function isDevFeePool(url: string, user: string | null): boolean {
-  const devFee = /^dev[\s_-]?fee/i;
-  return devFee.test(url.trim()) || (user !== null && devFee.test(user.trim()));
+export function isDevFeePool(pool: { url: string; user: string | null; priority: number | null }): boolean {
+  if (/^dev[\s_-]?fee$/i.test(pool.url.trim())) return true;
+  return (
+    pool.user !== null &&
+    /^devFeeMiner\.\d+$/i.test(pool.user.trim()) &&
+    pool.priority !== null &&
+    pool.priority >= 9998
+  );
 }
 
 /** Factory defaults from the old Bitmain config script: an unconfigured unit, not malware. */

@@ -249,7 +249,9 @@ export function renderSarif(report: AuditReport): string {
 function markdownText(text: string): string {
   return (
     oneLine(text)
-      .replace(/[\\`*_[\]<>|~]/g, '\\$&')
+      // `&` too: an entity is markup as well (`&lt;b&gt;` would read as `<b>`, `&#x202e;` would put
+      // back the bidi override terminalSafe took out); `$` opens math on GitHub.
+      .replace(/[\\`*_[\]<>|~&$]/g, '\\$&')
       // GitHub and most viewers turn a bare `http://…` or `www.…` into a link by themselves: a pool
       // URL `http://phish.example/update` must stay text. The escaped `:` or `.` reads the same.
       .replace(/:\/\//g, '\\://')

@@ -86,14 +86,28 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
     match({ identity, access }) {
       const { versions } = identity;
       const reasons: string[] = [];
-      if (versions.CGMiner !== undefined && (compareVersions(versions.CGMiner, '4.11.0') ?? 1) < 0)
-        reasons.push(`CGMiner ${versions.CGMiner} < 4.11.0`);
-      if (versions.BFGMiner !== undefined && (compareVersions(versions.BFGMiner, '5.5.0') ?? 1) <= 0)
-        reasons.push(`BFGMiner ${versions.BFGMiner} <= 5.5.0`);
+      const unparsed: string[] = [];
+      const older = (key: 'CGMiner' | 'BFGMiner', fixed: string, inclusive: boolean) => {
+        const value = versions[key];
+        if (value === undefined) return;
+        const order = compareVersions(value, fixed);
+        // A version that does not parse is "unknown", never "clean" (audit-facts §1.2).
+        if (order === null) unparsed.push(`${key} ${JSON.stringify(value)}`);
+        else if (order < 0 || (inclusive && order === 0))
+          reasons.push(`${key} ${value} ${inclusive ? '<=' : '<'} ${fixed}`);
+      };
+      older('CGMiner', '4.11.0', false);
+      older('BFGMiner', '5.5.0', true);
       // Bitmain's published bmminer keeps the same unbounded sprintf in message() (audit-facts §1.1).
       if (versions.BMMiner !== undefined)
         reasons.push(`BMMiner ${versions.BMMiner} (Bitmain bmminer code base)`);
-      if (reasons.length === 0) return null;
+      if (reasons.length === 0) {
+        if (unparsed.length === 0) return null;
+        return {
+          severity: 'info',
+          evidence: `version: ${unparsed.join('; ')} does not parse as a version; CVE-2018-10058 status unknown`,
+        };
+      }
       const { severity, note } = exploitability(access, 'high');
       return { severity, evidence: `version: ${reasons.join('; ')}; ${note}` };
     },

@@ -665,7 +665,8 @@ export async function runThermalPosture(
       rows.push([
         target,
         configured,
-        report.trip ? `${report.trip.value_c} (${report.trip.sensor})` : '-',
+        // Read from the firmware, or assumed from the facts for its firmware and model: said apart.
+        report.trip ? `${report.trip.value_c} (${report.trip.sensor}, ${report.trip.origin})` : '-',
         observed,
         findings.join('; ') || '-',
       ]);

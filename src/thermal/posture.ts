@@ -15,7 +15,12 @@ import {
   replyBody,
   section,
 } from './replies.js';
-import type { FirmwareThermalLimits, ThermalLimits, ThermalReadings } from './types.js';
+import {
+  type FirmwareThermalLimits,
+  LIMIT_RANGES,
+  type ThermalLimits,
+  type ThermalReadings,
+} from './types.js';
 
 export type PostureSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
@@ -29,8 +34,10 @@ export type PostureFindingId =
   | 'min-fans-zero'
   | 'fans-stopped'
   | 'past-firmware-trip'
+  | 'at-firmware-trip'
   | 'past-critical-below-trip'
   | 'no-readable-limits'
+  | 'no-temperature'
   | 'limits-read-failed';
 
 export interface PostureFinding {
@@ -82,6 +89,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
     title: "Past the firmware's own trip point and still mining",
     remediation: 'Reduce load or stop the miner: its own protection is not acting.',
   },
+  'at-firmware-trip': {
+    title: "At or past the firmware's own trip point",
+    remediation:
+      'Improve cooling before the miner is restarted: at this temperature its firmware stops hashing, as it should.',
+  },
   'past-critical-below-trip': {
     title: "Past our critical limit, below the firmware's trip point",
     remediation: 'Act before the firmware does: improve cooling, lower power or pause the miner.',
@@ -89,6 +101,11 @@ const FINDING_TEXT: Record<PostureFindingId, { title: string; remediation: strin
   'no-readable-limits': {
     title: 'Firmware reports no thermal limits',
     remediation: 'Rely on hashctl thermal check for alerts; the documented cut-off is shown.',
+  },
+  'no-temperature': {
+    title: 'No temperature read to compare with the trip point',
+    remediation:
+      'Check the sensors with hashctl probe; until one reads, how close the miner is to its trip is unknown.',
   },
   'limits-read-failed': {
     title: "Reading the firmware's thermal limits failed",
@@ -102,6 +119,8 @@ export interface TripPoint {
   sensor: 'board' | 'chip';
   value_c: number;
   source: string;
+  /** `firmware`: read from the miner now; `documented`: from the facts, assumed for its firmware and model. */
+  origin: 'firmware' | 'documented';
 }
 
 export interface PostureReport {
@@ -128,14 +147,25 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   const stock = !/bos|braiins|lux|vnish|hiveon|epic/.test(firmware);
   if (make.includes('antminer') && stock) {
     if (/^[ST]9/.test(model))
-      return { sensor: 'board', value_c: 90, source: 'bmminer source: PCB > 90 °C three checks in a row' };
+      return {
+        sensor: 'board',
+        value_c: 90,
+        source: 'bmminer source: PCB > 90 °C three checks in a row',
+        origin: 'documented',
+      };
     if (/HYD/.test(model))
-      return { sensor: 'board', value_c: 80, source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)' };
+      return {
+        sensor: 'board',
+        value_c: 80,
+        source: 'MiningOS/GMiner: hydro PCB shutdown 80 °C (3p)',
+        origin: 'documented',
+      };
     if (/^S19/.test(model))
       return {
         sensor: 'board',
         value_c: 91,
         source: 'observed: stock S19 Pro stopped at PCB 91 °C (one capture)',
+        origin: 'documented',
       };
   }
   if (make.includes('whatsminer')) {
@@ -146,9 +176,25 @@ export function documentedTrip(snapshot: Snapshot): TripPoint | null {
         sensor: 'chip',
         value_c: chip,
         source: `3p table: M${series}x chip shutdown about ${chip} °C (low confidence)`,
+        origin: 'documented',
       };
   }
   return null;
+}
+
+/**
+ * Whether the miner hashes: its total, else its boards' rates. A sleeping miner, or one whose rate
+ * reads 0, is idle; no rate read at all is unknown (never taken for "mining").
+ */
+function hashingState(snapshot: Snapshot): 'hashing' | 'idle' | 'unknown' {
+  if (snapshot.state === 'sleeping') return 'idle';
+  const current = snapshot.hashrate?.current_hs ?? null;
+  if (current !== null) return current > 0 ? 'hashing' : 'idle';
+  const boards = snapshot.boards
+    .map((board) => board.hashrate_hs)
+    .filter((rate): rate is number => rate !== null);
+  if (boards.length === 0) return 'unknown';
+  return boards.some((rate) => rate > 0) ? 'hashing' : 'idle';
 }
 
 function fanSpeeds(replies: Replies | undefined): number[] {
@@ -182,7 +228,8 @@ export function postureReport(
   const readings = thermalReadings(snapshot);
   const findings: PostureFinding[] = [];
   const air = limits.cooling.value === 'air';
-  const mining = snapshot.state !== 'sleeping';
+  const hashing = hashingState(snapshot);
+  const mining = hashing !== 'idle';
   const add = (
     id: PostureFindingId,
     severity: PostureSeverity,
@@ -204,8 +251,17 @@ export function postureReport(
   const readsOwnLimits = firmware !== null && firmware.firmware !== 'avalon';
   if (firmware && readsOwnLimits) {
     const { mode, target_c: target, hot_c: hot, dangerous_c: dangerous } = firmware;
-    if (dangerous !== null)
-      trip = { sensor: 'board', value_c: dangerous, source: `firmware Dangerous=${dangerous}` };
+    // Only a Dangerous the limits would also take is a trip point: below 0 °C (kept by the reader,
+    // to be named) every miner would be "past its trip and still mining" (critical), and past 150 it
+    // is the 1e308 a reply can say. The limit checks below still report it.
+    const { min, max: ceiling } = LIMIT_RANGES.board;
+    if (dangerous !== null && dangerous >= min && dangerous <= ceiling)
+      trip = {
+        sensor: 'board',
+        value_c: dangerous,
+        source: `firmware Dangerous=${dangerous}`,
+        origin: 'firmware',
+      };
     if ((mode !== null && /disabled|off/i.test(mode)) || dangerous === null) {
       add(
         'protection-off',
@@ -336,8 +392,17 @@ export function postureReport(
   }
 
   const reading = trip?.sensor === 'chip' ? readings.chip_c : readings.board_c;
+  if (reading === null && trip) {
+    // Said, so that no finding is not read as "far from its trip point".
+    add(
+      'no-temperature',
+      'info',
+      `no ${trip.sensor} temperature was read: how close it is to its trip point ${trip.value_c} °C is unknown`,
+      { sensor: trip.sensor, trip: trip.value_c },
+    );
+  }
   const ourCritical = limits.metrics[trip?.sensor ?? 'board'].critical.value;
-  if (reading !== null && trip && reading >= trip.value_c && mining) {
+  if (reading !== null && trip && reading >= trip.value_c && hashing === 'hashing') {
     add(
       'past-firmware-trip',
       'critical',
@@ -347,15 +412,38 @@ export function postureReport(
         trip: trip.value_c,
       },
     );
-  } else if (reading !== null && ourCritical !== null && reading >= ourCritical) {
+  } else if (reading !== null && trip && reading >= trip.value_c) {
+    // Not hashing (or not known to be): the firmware has done what a trip does, or may have. Saying
+    // "still mining" here would call the protection broken at the moment it acts.
+    add(
+      'at-firmware-trip',
+      hashing === 'idle' ? 'medium' : 'high',
+      hashing === 'idle'
+        ? `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C and it is not hashing (stopped by its protection, or paused)`
+        : `${trip.sensor} ${reading} °C is at or past the firmware's own trip point ${trip.value_c} °C; its hashrate was not read, so whether it still mines is unknown`,
+      { reading, trip: trip.value_c, hashing },
+    );
+  } else if (trip && reading !== null && ourCritical !== null && reading >= ourCritical) {
     add(
       'past-critical-below-trip',
       'high',
-      trip
-        ? `${trip.sensor} ${reading} °C is past our critical ${ourCritical} °C but below the firmware's trip point ${trip.value_c} °C: it will keep running hot`
-        : `board ${reading} °C is past our critical ${ourCritical} °C and the firmware's trip point is unknown`,
-      { reading, critical: ourCritical, trip: trip?.value_c ?? null, trip_source: trip?.source ?? null },
+      `${trip.sensor} ${reading} °C is past our critical ${ourCritical} °C but below the firmware's trip point ${trip.value_c} °C: it will keep running hot`,
+      { reading, critical: ourCritical, trip: trip.value_c, trip_source: trip.source },
     );
+  } else if (!trip) {
+    // No trip point known: each sensor against our own critical (an Avalon reports chips only).
+    for (const sensor of ['board', 'chip'] as const) {
+      const value = sensor === 'chip' ? readings.chip_c : readings.board_c;
+      const critical = limits.metrics[sensor].critical.value;
+      if (value === null || critical === null || value < critical) continue;
+      add(
+        'past-critical-below-trip',
+        'high',
+        `${sensor} ${value} °C is past our critical ${critical} °C and the firmware's trip point is unknown`,
+        { reading: value, critical, trip: null, trip_source: null },
+      );
+      break;
+    }
   }
   return { firmware, limitsError, trip, readings, limits, findings };
 }

@@ -230,6 +230,23 @@ describe('Markdown and table', () => {
     expect(text).toContain('| \\*S19\\* \\| \\<b\\>XP\\</b\\> |');
   });
 
+  it('Markdown shows an HTML entity or a math span a miner sent as written, not as what it stands for', () => {
+    const text = renderMarkdown({
+      ...REPORT,
+      miners: [{ ...REPORT.miners[0]!, model: 'S19 &#x202e;XP' }],
+      findings: [
+        {
+          ...finding('worker-mismatch', 'high', '10.0.0.5:4028'),
+          evidence: 'pool 0: user "&lt;b&gt;admin&lt;/b&gt; $\\text{ok}$"',
+        },
+      ],
+    });
+    expect(text).toContain('| S19 \\&#x202e;XP |');
+    const evidence = text.split('\n').find((line) => line.startsWith('- Evidence: '))!;
+    expect(evidence).toContain('\\&lt;b\\&gt;admin\\&lt;/b\\&gt; \\$\\\\text{ok}\\$');
+    expect(evidence).not.toMatch(/(?<!\\)[&$]/);
+  });
+
   it('table rows are grouped by severity', () => {
     const { head, rows } = tableRows(REPORT);
     expect(head).toEqual(['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE']);

@@ -77,6 +77,24 @@ describe('rpc-write-access', () => {
     ).toEqual([]);
   });
 
+  it('a grant is S/46 only: an S with another code, or with no code and another message, is not', () => {
+    const sameS = reply({ STATUS: [{ STATUS: 'S', When: 1, Msg: 'ok' }], id: 1 });
+    const otherCode = reply(status('S', 11, 'Summary'));
+    for (const privileged of [sameS, otherCode]) {
+      const findings = rpcWriteAccess.evaluate(
+        input({ version: UPSTREAM, privileged, 'check|addpool': sameS }),
+        NO_POLICY,
+      );
+      expect(findings.map((item) => [item.severity, item.title])).toEqual([
+        ['info', 'Write access from this host could not be determined'],
+      ]);
+    }
+    const noCode = reply({ STATUS: [{ STATUS: 'S', When: 1, Msg: 'Privileged access OK' }], id: 1 });
+    expect(
+      rpcWriteAccess.evaluate(input({ version: UPSTREAM, privileged: noCode }), NO_POLICY)[0]?.severity,
+    ).toBe('critical');
+  });
+
   it('reports LuxOS session-gated writes as high without calling logon', () => {
     const luxos = versionReply({
       API: '3.7',
@@ -177,6 +195,38 @@ describe('pool rules', () => {
       expect(item.severity).toBe('info');
       expect(item.evidence).toContain('dev fee');
     }
+  });
+
+  it('a worker merely named like a dev fee on an operator pool slot is still checked', () => {
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([
+        { URL: 'stratum+tcp://evil.example.biz:3333', User: 'devfee.rig1', Priority: 0 },
+        { URL: 'stratum+tcp://pool.example.com:3333', User: 'farm.w1', Priority: 1 },
+        { URL: 'stratum+tcp://evil.example.biz:3333', User: 'devFeeMiner.1', Priority: 2 },
+      ]),
+    };
+    const findings = evaluateRules(input(reads), policy).filter(
+      (item) => item.rule === 'pool-not-allowed' || item.rule === 'worker-mismatch',
+    );
+    expect(findings.map((item) => [item.rule, item.severity]).sort()).toEqual([
+      ['pool-not-allowed', 'critical'],
+      ['pool-not-allowed', 'high'],
+      ['worker-mismatch', 'critical'],
+      ['worker-mismatch', 'high'],
+    ]);
+    expect(findings.some((item) => item.evidence.includes('dev fee'))).toBe(false);
+  });
+
+  it('a pool with no worker set is said so, not quoted as user "null"', () => {
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([{ URL: 'stratum+tcp://pool.example.com:3333', User: '' }]),
+    };
+    const findings = workerMismatch.evaluate(input(reads), policy);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.evidence).toContain('no user (worker) set');
+    expect(findings[0]?.evidence).not.toContain('null');
   });
 
   it('flags workers that do not match --worker-pattern', () => {
@@ -338,11 +388,32 @@ describe('firmware-vulnerable', () => {
     ]);
   });
 
+  it('a cgminer or bfgminer version that does not parse is unknown, not clean; a named one is read', () => {
+    const odd = firmwareVulnerable.evaluate(
+      input({ version: versionReply({ CGMiner: 'unknown', API: '3.1' }), privileged: PRIVILEGED_DENIED }),
+      NO_POLICY,
+    );
+    expect(odd.map((item) => [item.title.split(':')[0], item.severity])).toEqual([
+      ['CVE-2018-10058', 'info'],
+    ]);
+    expect(odd[0]?.evidence).toContain('CGMiner "unknown" does not parse as a version');
+    const named = firmwareVulnerable.evaluate(
+      input({ version: versionReply({ CGMiner: 'cgminer 4.9.0', API: '3.1' }), privileged: PRIVILEGED_OK }),
+      NO_POLICY,
+    );
+    expect(named.map((item) => [item.title.split(':')[0], item.severity])).toEqual([
+      ['CVE-2018-10058', 'high'],
+    ]);
+  });
+
   it('compares versions numerically and parses CompileTime', () => {
     expect(compareVersions('4.9.0', '4.10.0')).toBe(-1);
     expect(compareVersions('4.11.0', '4.11')).toBe(0);
     expect(compareVersions('5.5.1', '5.5.0')).toBe(1);
     expect(compareVersions('rwglr', '1.0')).toBeNull();
+    expect(compareVersions('cgminer 4.9.0', '4.11.0')).toBe(-1);
+    expect(compareVersions('bfgminer-5.5.0', '5.5.0')).toBe(0);
+    expect(compareVersions('bOS_am1-s9-20181127-0_c34516b0', '4.11.0')).toBeNull();
     expect(parseCompileDate('Tue Dec  6 16:12:30 CST 2022')).toBe('2022-12-06');
     expect(parseCompileDate('Tue Apr  8 22:05:35 UTC 2025')).toBe('2025-04-08');
     expect(parseCompileDate('2019-03-01 10:00:00')).toBe('2019-03-01');

@@ -73,11 +73,28 @@ describe('thermal posture', () => {
       hot_c: 95,
       dangerous_c: 104,
     });
-    expect(json.miners[0]?.trip).toMatchObject({ value_c: 104 });
+    expect(json.miners[0]?.trip).toMatchObject({ value_c: 104, origin: 'firmware' });
     expect(json.miners[0]?.findings).toEqual([]);
     const commands = miner.received().flatMap((entry) => entry.command.split('+'));
     expect(commands).toContain('tempctrl');
     expect(commands.filter((c) => WRITES.test(c))).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('a miner its own protection stopped (boards off past Dangerous) is not "still mining" (no critical)', async () => {
+    farm = await startFarm({
+      profile: 'luxos',
+      count: 1,
+      seed: 5,
+      host: '127.0.0.1',
+      basePort: 0,
+      ambientC: 60,
+    });
+    const { code, json } = await posture(farm.inventory());
+    const findings = json.miners[0]?.findings ?? [];
+    expect(findings.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'medium']]);
+    expect(findings[0]?.message).toContain('it is not hashing');
+    expect(findings[0]?.data).toMatchObject({ trip: 70, hashing: 'idle' });
     expect(code).toBe(0);
   });
 

@@ -138,6 +138,66 @@ describe('assessPosture', () => {
     expect(ids(past)).toContain('past-firmware-trip');
   });
 
+  it('says when no temperature was read to compare with the trip point, and whether the trip was read or assumed', () => {
+    const replies = decoded(braiinsReplies({ boards: [70], target: 89, hot: 100, dangerous: 110 }));
+    const blind = snapshotOf({
+      model: 'S9',
+      firmware: 'BOSminer+',
+      boards: [{}, {}, {}],
+      fans: [6000, 6000],
+    });
+    const report = postureReport(replies, blind);
+    expect(report.trip).toMatchObject({ value_c: 110, origin: 'firmware' });
+    expect(report.findings.map((f) => [f.id, f.severity])).toEqual([['no-temperature', 'info']]);
+    expect(report.findings[0]?.message).toContain('how close it is to its trip point 110 °C is unknown');
+    const stock = snapshotOf({ model: 'S9', firmware: 'bmminer', boards: [{}], fans: [5000, 5100] });
+    expect(postureReport({}, stock).trip).toMatchObject({ value_c: 90, origin: 'documented' });
+  });
+
+  it('with no trip point known, a chip past our critical is flagged too (an Avalon reports chips only)', () => {
+    const avalon = snapshotOf({
+      make: 'Avalon',
+      model: 'AvalonMiner 1566',
+      firmware: 'cgminer',
+      boards: [0, 1, 2].map(() => ({ temp_chip_c: 110 })),
+      fans: [4000, 4000],
+    });
+    const report = postureReport({}, avalon);
+    expect(report.trip).toBeNull();
+    const past = report.findings.find((f) => f.id === 'past-critical-below-trip');
+    expect(past?.message).toMatch(/^chip 110 °C is past our critical 105 °C/);
+  });
+
+  it('a Dangerous no board can trip at (negative, 1e308) is no trip point: no "past its trip" critical', () => {
+    for (const dangerous of [-5, 1e308]) {
+      const replies = decoded(braiinsReplies({ boards: [60, 58, 56], target: 89, hot: 100, dangerous }));
+      const report = postureReport(replies, braiinsS9(60));
+      expect(report.trip).toBeNull();
+      expect(ids(report.findings)).not.toContain('past-firmware-trip');
+      expect(ids(report.findings)).toContain(dangerous < 0 ? 'limit-order' : 'limit-above-vendor-max');
+    }
+  });
+
+  it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
+    const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
+    const withBoards = (rate: number | null) =>
+      snapshotOf({
+        model: 'S9',
+        firmware: 'BOSminer+',
+        boards: [111, 109, 107].map((temp) => ({ temp_board_c: temp, hashrate_hs: rate })),
+        fans: [6000, 6000],
+      });
+    const stopped = assessPosture(replies, withBoards(0));
+    expect(stopped.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'medium']]);
+    expect(stopped[0]?.message).toContain('not hashing');
+    const unread = assessPosture(replies, withBoards(null));
+    expect(unread.map((f) => [f.id, f.severity])).toEqual([['at-firmware-trip', 'high']]);
+    expect(unread[0]?.message).toContain('whether it still mines is unknown');
+    expect(assessPosture(replies, withBoards(4.5e12)).map((f) => [f.id, f.severity])).toEqual([
+      ['past-firmware-trip', 'critical'],
+    ]);
+  });
+
   it('uses the documented cut-off for stock firmware and says limits are not readable', () => {
     const stock = snapshotOf({
       model: 'S9',

@@ -95,6 +95,21 @@ export const rpcWriteAccess: RuleDefinition = {
         ),
       ];
     }
+    const privileged = input.reads.privileged;
+    if (access.write === 'unknown' && privileged?.ok === true && privileged.status === 'S') {
+      // `privileged` answered S, but not S/46: neither a grant nor a refusal. Said, so that the
+      // absence of a write-access finding is not read as "no write access".
+      return [
+        finding(
+          this,
+          input,
+          'info',
+          'Write access from this host could not be determined',
+          `privileged → ${describeOutcome(privileged)}, not S/46 "Privileged access OK" nor E/45${evidenceTail}; the miner answers outside the CGMiner API's codes`,
+          `Check api-allow on the miner itself. ${RESTRICT}`,
+        ),
+      ];
+    }
     return [];
   },
 };
@@ -122,8 +137,10 @@ export const rpcReadable: RuleDefinition = {
       disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.url).join(', ')}`);
     if (users.length > 0) disclosed.push(`worker(s): ${users.join(', ')}`);
     if (summary) {
-      const rate = summary['GHS 5s'] ?? summary['MHS 5s'] ?? summary['GHS av'] ?? summary['MHS av'];
-      if (rate !== undefined) disclosed.push(`hashrate field ${JSON.stringify(rate)}`);
+      // The field, not its value: a live rate would make every run's report differ from the last
+      // (a reviewer diffs them), and the value itself adds nothing to the finding.
+      const field = ['GHS 5s', 'MHS 5s', 'GHS av', 'MHS av'].find((key) => summary[key] !== undefined);
+      if (field !== undefined) disclosed.push(`hashrate (${field})`);
     }
     const exposesWorkers = pools.length > 0;
     return [

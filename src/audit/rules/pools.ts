@@ -23,7 +23,7 @@ export const poolNotAllowed: RuleDefinition = {
   evaluate(input, policy) {
     const results = [];
     for (const pool of configuredPools(input)) {
-      if (isDevFeePool(pool.url, pool.user)) {
+      if (isDevFeePool(pool)) {
         results.push(
           finding(
             this,
@@ -77,7 +77,7 @@ export const poolExtra: RuleDefinition = {
     'higher-priority pool is alive. Developer-fee rows are not counted.',
   help: 'Review the pool list; remove pools you did not add and find how they were added.',
   evaluate(input) {
-    const pools = configuredPools(input).filter((pool) => !isDevFeePool(pool.url, pool.user));
+    const pools = configuredPools(input).filter((pool) => !isDevFeePool(pool));
     const results = [];
     if (pools.length > MAX_OPERATOR_POOLS) {
       results.push(
@@ -130,7 +130,7 @@ export const workerMismatch: RuleDefinition = {
     const pattern = policy.workerPattern;
     if (pattern === null) return [];
     return configuredPools(input)
-      .filter((pool) => !isDevFeePool(pool.url, pool.user))
+      .filter((pool) => !isDevFeePool(pool))
       .filter((pool) => pool.user === null || !pattern.test(pool.user))
       .map((pool) =>
         finding(
@@ -140,7 +140,7 @@ export const workerMismatch: RuleDefinition = {
           pool.active
             ? 'Miner is mining for an unexpected worker'
             : 'Pool worker does not match the expected pattern',
-          `pool ${pool.index} ${pool.url}: user "${pool.user}" does not match /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
+          `pool ${pool.index} ${pool.url}: ${pool.user === null ? 'no user (worker) set, which cannot match' : `user "${pool.user}" does not match`} /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
         ),
       );

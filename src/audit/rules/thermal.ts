@@ -9,7 +9,7 @@ import { finding } from './helpers.js';
  * "The firmware reports no limits" and "its limits could not be read" are coverage, not weaknesses
  * of the miner: an audit reports what it found weak, not what it could not see.
  */
-const NOT_A_FINDING = new Set(['no-readable-limits', 'limits-read-failed']);
+const NOT_A_FINDING = new Set(['no-readable-limits', 'limits-read-failed', 'no-temperature']);
 
 export const thermalProtection: RuleDefinition = {
   id: 'thermal-protection',
