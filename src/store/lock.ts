@@ -70,6 +70,10 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     throw translateSqliteError(error, lockPath);
   }
   try {
+    // The lock is the file's, not a journal's: kept in memory, BEGIN EXCLUSIVE writes nothing, so a
+    // full disk (or a full folder) does not stop a run from starting. Its cycles then fail with the
+    // database named and, in a --interval loop, are stored again once there is room.
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
