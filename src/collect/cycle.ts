@@ -219,6 +219,7 @@ export async function collectLoop(
   try {
     for (;;) {
       let report: CycleReport | null = null;
+      const cycleStart = clock();
       try {
         report = await runCycle(options, deps);
         result.cycles++;
@@ -233,7 +234,8 @@ export async function collectLoop(
         deps.onNote(`cycle not stored (the next one tries again): ${error.message}`);
       }
       const last = options.intervalMs === null || deps.signal.aborted;
-      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, clock());
+      const cycleEnd = clock();
+      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, cycleEnd);
       if (report && deps.afterCycle && background === null) {
         // The next start on the wall clock, which the background work reads its time from.
         const nextAt = next === null ? null : deps.now() + (next.at - clock());
@@ -247,8 +249,14 @@ export async function collectLoop(
       }
       if (next === null) break;
       if (next.skipped > 0) {
+        const skipped = `skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`;
+        // A short cycle that started late: the process was not running (SIGSTOP, a suspended host
+        // or VM), and blaming the cycle would send the operator after slow miners.
+        const late = cycleStart - (anchor + slot * options.intervalMs!);
         deps.onNote(
-          `the cycle took longer than the ${options.intervalMs! / 1000}s interval: skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`,
+          cycleEnd - cycleStart > options.intervalMs!
+            ? `the cycle took longer than the ${options.intervalMs! / 1000}s interval: ${skipped}`
+            : `collect did not run for ${formatDuration(late)} (stopped, or the host suspended): ${skipped} rather than catching up`,
         );
       }
       slot = next.slot;

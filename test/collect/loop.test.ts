@@ -120,6 +120,26 @@ describe('collectLoop', () => {
     ).toBe(0);
   });
 
+  it('--interval: after a pause (SIGSTOP, a suspended host) runs one cycle, skips the rest, says why', async () => {
+    const { deps, reports, notes, startedAt } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
+    // The process stopped for five minutes during the first sleep: the timer fires that late.
+    let paused = false;
+    const sleep = deps.sleep;
+    const stopped: CollectLoopDeps = {
+      ...deps,
+      sleep: async (ms, signal) => {
+        await sleep(ms + (paused ? 0 : 300_000), signal);
+        paused = true;
+      },
+    };
+    await collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, stopped);
+    // No burst of the missed cycles: the late one, then the schedule's next slot.
+    expect(reports.map((r) => r.startedAt - startedAt)).toEqual([0, 360_000, 420_000]);
+    expect(notes).toEqual([
+      'collect did not run for 5m (stopped, or the host suspended): skipped 5 slots rather than catching up',
+    ]);
+  });
+
   it('--interval: keeps its cadence when the wall clock is stepped back or forward an hour', async () => {
     for (const step of [-3_600_000, 3_600_000]) {
       const { deps, reports, notes, sleeps } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
