@@ -205,6 +205,9 @@ function isDiskFull(error: unknown): error is HashctlError {
   return error instanceof StoreError && error.details.sqlite_code === 'SQLITE_FULL';
 }
 
+/** How often a loop whose cycles keep being refused for one reason says so again. */
+const REFUSED_REPEAT_MS = 3_600_000;
+
 /** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
 export async function collectLoop(
   options: CollectLoopOptions,
@@ -216,6 +219,9 @@ export async function collectLoop(
   const anchor = clock();
   let slot = 0;
   let background: Promise<void> | null = null;
+  // Cycles refused in a row for the same reason: said once (and again each hour it lasts), not
+  // once a cycle; a 1s loop on a full disk wrote 3,600 identical lines an hour to the journal.
+  let refused: { message: string; count: number; saidAt: number } | null = null;
   try {
     for (;;) {
       let report: CycleReport | null = null;
@@ -225,13 +231,31 @@ export async function collectLoop(
         result.cycles++;
         result.lastReport = report;
         result.lastNotStored = false;
+        if (refused) {
+          deps.onNote(
+            `cycles stored again (${refused.count} before this one ${refused.count === 1 ? 'was' : 'were'} not)`,
+          );
+          refused = null;
+        }
         deps.onCycle(report);
       } catch (error) {
         // In a loop, a database that stayed busy (another writer) or a disk that filled up costs
         // this cycle, not the service: the next one is stored once the space is back.
         if (options.intervalMs === null || !(isBusy(error) || isDiskFull(error))) throw error;
         result.lastNotStored = true;
-        deps.onNote(`cycle not stored (the next one tries again): ${error.message}`);
+        const at = clock();
+        if (refused?.message === error.message) {
+          refused.count++;
+          if (at - refused.saidAt >= REFUSED_REPEAT_MS) {
+            refused.saidAt = at;
+            deps.onNote(`still not storing cycles (${refused.count} in a row): ${error.message}`);
+          }
+        } else {
+          refused = { message: error.message, count: 1, saidAt: at };
+          deps.onNote(
+            `cycle not stored (the next ones try again; said again once an hour while it lasts): ${error.message}`,
+          );
+        }
       }
       const last = options.intervalMs === null || deps.signal.aborted;
       const cycleEnd = clock();

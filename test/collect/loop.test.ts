@@ -239,6 +239,7 @@ describe('collectLoop', () => {
 
   it('--interval: a cycle the full disk refused is a note; the loop stores the next once there is room', async () => {
     const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 3 });
+    let refusals = 0;
     // Every snapshot large enough that a cycle needs new pages.
     deps.fetchSnapshot = async () =>
       makeSnapshot({ errors: [{ code: 'x', message: 'x'.repeat(20_000) }] } as Partial<Snapshot>);
@@ -252,17 +253,22 @@ describe('collectLoop', () => {
     const sleep = deps.sleep;
     deps.sleep = async (ms, signal) => {
       await sleep(ms, signal);
-      // ...until two cycles were refused; then space is freed.
-      if (notes.filter((n) => n.startsWith('cycle not stored')).length === 2) room(1_000_000);
+      if (reports.length === 1) refusals++;
+      // ...for 65 cycles of a minute; then space is freed.
+      if (refusals === 66) room(1_000_000);
     };
     const result = await collectLoop(
       { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
       deps,
     );
     expect(result).toMatchObject({ cycles: 3, lastNotStored: false });
-    expect(
-      notes.filter((n) => n.startsWith('cycle not stored (the next one tries again): disk full writing')),
-    ).toHaveLength(2);
+    // Said when it began, again an hour on, and when it ended: not once a cycle.
+    const full = `disk full writing ${store.path}: nothing from this write was stored, earlier data is intact`;
+    expect(notes).toEqual([
+      `cycle not stored (the next ones try again; said again once an hour while it lasts): ${full}`,
+      `still not storing cycles (61 in a row): ${full}`,
+      'cycles stored again (65 before this one were not)',
+    ]);
     expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(3);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
