@@ -26,10 +26,10 @@ afterEach(() => cleanup());
  * Runs `script` (sh, with $D a fresh 1 MB tmpfs, $N node and $B bin/hashctl) in its own mount
  * namespace; the file system is gone when it returns.
  */
-function onTmpfs(script: string) {
+function onTmpfs(script: string, options = 'size=1m') {
   const result = spawnSync(
     'unshare',
-    ['-rm', 'sh', '-c', `mount -t tmpfs -o size=1m tmpfs "$D" && ${script}`],
+    ['-rm', 'sh', '-c', `mount -t tmpfs -o ${options} tmpfs "$D" && ${script}`],
     {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', D: dir, N: process.execPath, B: bin },
@@ -65,6 +65,28 @@ describe('collect on a full disk', () => {
       expect(lines[0]).toBe('full 1');
       expect(JSON.parse(lines[1]!)).toMatchObject({ run_id: 2, polled: 1 });
       expect(lines[2]).toBe('room 1');
+    },
+  );
+
+  it.skipIf(!canMount)(
+    'out of inodes: says the disk is full, not "missing directory or no permission"',
+    () => {
+      // Every inode taken (the file system's root holds one), first before the lock, then before the database.
+      const fill = 'i=0; while touch "$D/f$i" 2>/dev/null; do i=$((i+1)); done';
+      const result = onTmpfs(
+        [
+          fill,
+          `${COLLECT}; echo "lock $?"`,
+          'rm "$D/f0"',
+          'touch "$D/farm.db.lock"',
+          `${COLLECT}; echo "db $?"`,
+        ].join('; '),
+        'size=1m,nr_inodes=16',
+      );
+      const full = (file: string) =>
+        `hashctl: disk full: cannot create ${dir}/${file} or the files beside it (no space or inodes left on its file system); nothing was stored, earlier data is intact`;
+      expect(result.stderr.trim().split('\n')).toEqual([full('farm.db.lock'), full('farm.db')]);
+      expect(result.stdout.trim().split('\n')).toEqual(['lock 1', 'db 1']);
     },
   );
 });
