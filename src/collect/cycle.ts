@@ -205,8 +205,8 @@ function isDiskFull(error: unknown): error is HashctlError {
   return error instanceof StoreError && error.details.sqlite_code === 'SQLITE_FULL';
 }
 
-/** How often a loop whose cycles keep being refused for one reason says so again. */
-const REFUSED_REPEAT_MS = 3_600_000;
+/** How often a loop says again what it said already (a refused cycle, a failing retention pass). */
+const NOTE_REPEAT_MS = 3_600_000;
 
 /** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
 export async function collectLoop(
@@ -222,12 +222,26 @@ export async function collectLoop(
   // Cycles refused in a row for the same reason: said once (and again each hour it lasts), not
   // once a cycle; a 1s loop on a full disk wrote 3,600 identical lines an hour to the journal.
   let refused: { message: string; count: number; saidAt: number } | null = null;
+  // The cycle's own notes, likewise: a retention pass a full disk refuses is retried (and refused)
+  // every cycle; the same line is said again after an hour, not every second.
+  const said = new Map<string, number>();
+  const cycleDeps: CollectLoopDeps = {
+    ...deps,
+    onNote: (message) => {
+      const at = clock();
+      const before = said.get(message);
+      if (before !== undefined && at - before < NOTE_REPEAT_MS) return;
+      said.set(message, at);
+      deps.onNote(message);
+    },
+  };
   try {
     for (;;) {
       let report: CycleReport | null = null;
       const cycleStart = clock();
       try {
-        report = await runCycle(options, deps);
+        for (const [message, at] of said) if (cycleStart - at >= NOTE_REPEAT_MS) said.delete(message);
+        report = await runCycle(options, cycleDeps);
         result.cycles++;
         result.lastReport = report;
         result.lastNotStored = false;
@@ -246,7 +260,7 @@ export async function collectLoop(
         const at = clock();
         if (refused?.message === error.message) {
           refused.count++;
-          if (at - refused.saidAt >= REFUSED_REPEAT_MS) {
+          if (at - refused.saidAt >= NOTE_REPEAT_MS) {
             refused.saidAt = at;
             deps.onNote(`still not storing cycles (${refused.count} in a row): ${error.message}`);
           }
