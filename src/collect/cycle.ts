@@ -221,7 +221,7 @@ export async function collectLoop(
   let background: Promise<void> | null = null;
   // Cycles refused in a row for the same reason: said once (and again each hour it lasts), not
   // once a cycle; a 1s loop on a full disk wrote 3,600 identical lines an hour to the journal.
-  let refused: { message: string; count: number; saidAt: number } | null = null;
+  const outage: { refused: { message: string; count: number; saidAt: number } | null } = { refused: null };
   // The cycle's own notes, likewise: a retention pass a full disk refuses is retried (and refused)
   // every cycle; the same line is said again after an hour, not every second.
   const said = new Map<string, number>();
@@ -245,11 +245,12 @@ export async function collectLoop(
         result.cycles++;
         result.lastReport = report;
         result.lastNotStored = false;
+        const refused = outage.refused;
         if (refused) {
           deps.onNote(
             `cycles stored again (${refused.count} before this one ${refused.count === 1 ? 'was' : 'were'} not)`,
           );
-          refused = null;
+          outage.refused = null;
         }
         deps.onCycle(report);
       } catch (error) {
@@ -258,6 +259,7 @@ export async function collectLoop(
         if (options.intervalMs === null || !(isBusy(error) || isDiskFull(error))) throw error;
         result.lastNotStored = true;
         const at = clock();
+        const refused = outage.refused;
         if (refused?.message === error.message) {
           refused.count++;
           if (at - refused.saidAt >= NOTE_REPEAT_MS) {
@@ -265,7 +267,7 @@ export async function collectLoop(
             deps.onNote(`still not storing cycles (${refused.count} in a row): ${error.message}`);
           }
         } else {
-          refused = { message: error.message, count: 1, saidAt: at };
+          outage.refused = { message: error.message, count: 1, saidAt: at };
           deps.onNote(
             `cycle not stored (the next ones try again; said again once an hour while it lasts): ${error.message}`,
           );
