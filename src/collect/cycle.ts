@@ -205,6 +205,9 @@ function isDiskFull(error: unknown): error is HashctlError {
   return error instanceof StoreError && error.details.sqlite_code === 'SQLITE_FULL';
 }
 
+/** How often a loop says again what it said already (a refused cycle, a failing retention pass). */
+const NOTE_REPEAT_MS = 3_600_000;
+
 /** --once: one cycle. --interval: cycles at anchor + k × interval until the signal. */
 export async function collectLoop(
   options: CollectLoopOptions,
@@ -216,24 +219,63 @@ export async function collectLoop(
   const anchor = clock();
   let slot = 0;
   let background: Promise<void> | null = null;
+  // Cycles refused in a row for the same reason: said once (and again each hour it lasts), not
+  // once a cycle; a 1s loop on a full disk wrote 3,600 identical lines an hour to the journal.
+  const outage: { refused: { message: string; count: number; saidAt: number } | null } = { refused: null };
+  // The cycle's own notes, likewise: a retention pass a full disk refuses is retried (and refused)
+  // every cycle; the same line is said again after an hour, not every second.
+  const said = new Map<string, number>();
+  const cycleDeps: CollectLoopDeps = {
+    ...deps,
+    onNote: (message) => {
+      const at = clock();
+      const before = said.get(message);
+      if (before !== undefined && at - before < NOTE_REPEAT_MS) return;
+      said.set(message, at);
+      deps.onNote(message);
+    },
+  };
   try {
     for (;;) {
       let report: CycleReport | null = null;
+      const cycleStart = clock();
       try {
-        report = await runCycle(options, deps);
+        for (const [message, at] of said) if (cycleStart - at >= NOTE_REPEAT_MS) said.delete(message);
+        report = await runCycle(options, cycleDeps);
         result.cycles++;
         result.lastReport = report;
         result.lastNotStored = false;
+        const refused = outage.refused;
+        if (refused) {
+          deps.onNote(
+            `cycles stored again (${refused.count} before this one ${refused.count === 1 ? 'was' : 'were'} not)`,
+          );
+          outage.refused = null;
+        }
         deps.onCycle(report);
       } catch (error) {
         // In a loop, a database that stayed busy (another writer) or a disk that filled up costs
         // this cycle, not the service: the next one is stored once the space is back.
         if (options.intervalMs === null || !(isBusy(error) || isDiskFull(error))) throw error;
         result.lastNotStored = true;
-        deps.onNote(`cycle not stored (the next one tries again): ${error.message}`);
+        const at = clock();
+        const refused = outage.refused;
+        if (refused?.message === error.message) {
+          refused.count++;
+          if (at - refused.saidAt >= NOTE_REPEAT_MS) {
+            refused.saidAt = at;
+            deps.onNote(`still not storing cycles (${refused.count} in a row): ${error.message}`);
+          }
+        } else {
+          outage.refused = { message: error.message, count: 1, saidAt: at };
+          deps.onNote(
+            `cycle not stored (the next ones try again; said again once an hour while it lasts): ${error.message}`,
+          );
+        }
       }
       const last = options.intervalMs === null || deps.signal.aborted;
-      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, clock());
+      const cycleEnd = clock();
+      const next = last ? null : nextSlot(anchor, options.intervalMs!, slot, cycleEnd);
       if (report && deps.afterCycle && background === null) {
         // The next start on the wall clock, which the background work reads its time from.
         const nextAt = next === null ? null : deps.now() + (next.at - clock());
@@ -247,8 +289,14 @@ export async function collectLoop(
       }
       if (next === null) break;
       if (next.skipped > 0) {
+        const skipped = `skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`;
+        // A short cycle that started late: the process was not running (SIGSTOP, a suspended host
+        // or VM), and blaming the cycle would send the operator after slow miners.
+        const late = cycleStart - (anchor + slot * options.intervalMs!);
         deps.onNote(
-          `the cycle took longer than the ${options.intervalMs! / 1000}s interval: skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`,
+          cycleEnd - cycleStart > options.intervalMs!
+            ? `the cycle took longer than the ${options.intervalMs! / 1000}s interval: ${skipped}`
+            : `collect did not run for ${formatDuration(late)} (stopped, or the host suspended): ${skipped} rather than catching up`,
         );
       }
       slot = next.slot;

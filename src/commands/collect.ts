@@ -3,6 +3,7 @@
 // error kind, and cron must not mail every minute because one miner is down); 1 when not one target
 // answered (the host's network is the likely problem), the cycle could not be stored, or --upload
 // was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { ConfigError, EXIT, UsageError } from '../errors.js';
@@ -45,6 +46,18 @@ export interface CollectOptions {
   } | null;
   /** The config file's thermal section (empty: the built-in limits); every cycle is checked. */
   thermal: ThermalConfig;
+  /** The config file read (null: none), and its stat then, to notice it being edited under a loop. */
+  config?: { file: string; stamp: string | null } | null;
+}
+
+/** What changes when a file is edited or replaced (null: not there). One stat. */
+function fileStamp(file: string): string | null {
+  try {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    return stat ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : null;
+  } catch {
+    return null;
+  }
 }
 
 const DEFAULT_RETAIN = '30d';
@@ -66,6 +79,8 @@ export async function parseCollectOptions(
   const { configPath, loadConfig } = await import('../config/index.js');
   const { resolveDbPath, DEFAULT_SITE, siteNameProblem } = await import('../store/index.js');
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
+  // Stamped before it is read: an edit landing while it is read is noticed after the first cycle.
+  const stamp = file === null ? null : fileStamp(file);
   const config = file === null ? {} : loadConfig(file).config;
   const fromCli = (key: string) => source(key) === 'cli';
 
@@ -131,6 +146,7 @@ export async function parseCollectOptions(
             caFileSource: caFlag !== undefined ? '--ca' : `upload.ca_file in config ${file}`,
           },
     thermal: config.thermal ?? {},
+    config: file === null ? null : { file, stamp },
   };
 }
 
@@ -193,6 +209,18 @@ export async function runCollect(
   const lock = acquireLock(opts.dbPath);
   // A hung miner can hold the cycle in flight for its whole timeout and retries: say why Ctrl-C
   // seems to do nothing yet, and how to stop at once.
+  // The config is read once, at start (a service's settings do not change under it halfway through
+  // a day's data); an edit is said once, after the cycle that first sees it, so the operator knows
+  // to restart the service rather than wait for the change to show.
+  const config = opts.intervalMs === null ? null : (opts.config ?? null);
+  let configEditNoted = false;
+  const noteConfigEdit = () => {
+    if (config === null || configEditNoted || fileStamp(config.file) === config.stamp) return;
+    configEditNoted = true;
+    note(
+      `config ${config.file} changed since this run started: collect reads it once, at start; restart it for the change to apply`,
+    );
+  };
   const onStop = () =>
     note('stopping after the cycle in flight, if any, is stored (Ctrl-C again stops at once)');
   ctx.signal.addEventListener('abort', onStop, { once: true });
@@ -261,6 +289,7 @@ export async function runCollect(
             note(
               `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}`,
             );
+            noteConfigEdit();
           },
           onNote: note,
           ...(upload

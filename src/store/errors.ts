@@ -64,6 +64,19 @@ export function fileSystemFull(
   }
 }
 
+/** No inode left to create a file beside `file` (a file system that counts them: not btrfs's 0). */
+export function noInodesLeft(
+  file: string,
+  statfs: (dir: string) => { files: number; ffree: number } = fs.statfsSync,
+): boolean {
+  try {
+    const { files, ffree } = statfs(path.dirname(file));
+    return files > 0 && ffree === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Turns a better-sqlite3 error into a StoreError naming the file; anything else passes through. */
 export function translateSqliteError(error: unknown, file: string): unknown {
   if (error instanceof StoreError || !isSqliteError(error)) return error;
@@ -90,6 +103,14 @@ export function translateSqliteError(error: unknown, file: string): unknown {
     );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
+    // SQLite names no reason. Creating the file (or its -wal, -shm) on a file system out of space
+    // or inodes fails so too: "no permission" would send the operator to chmod.
+    if (fileSystemFull(file) || noInodesLeft(file))
+      return new StoreError(
+        'io',
+        `disk full: cannot create ${file} or the files beside it (no space or inodes left on its file system); nothing was stored, earlier data is intact`,
+        { cause: error, details },
+      );
     return new StoreError('io', `cannot open database ${file} (missing directory or no permission)`, {
       cause: error,
       details,

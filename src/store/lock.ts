@@ -54,6 +54,7 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     fs.accessSync(lockPath, fs.constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') throw onReadOnlyMount(dbPath, lockPath, error);
     if (code !== 'ENOENT') {
       throw new StoreError(
         'io',
@@ -67,9 +68,16 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
   try {
     db = new Database(lockPath, { timeout: 0 });
   } catch (error) {
+    // SQLite's "cannot open" names no reason: a read-only mount is the one the operator can act on.
+    const folder = writeProblem(path.dirname(lockPath));
+    if (folder === 'EROFS') throw onReadOnlyMount(dbPath, lockPath, error);
     throw translateSqliteError(error, lockPath);
   }
   try {
+    // The lock is the file's, not a journal's: kept in memory, BEGIN EXCLUSIVE writes nothing, so a
+    // full disk (or a full folder) does not stop a run from starting. Its cycles then fail with the
+    // database named and, in a --interval loop, are stored again once there is room.
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
@@ -96,4 +104,22 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
       }
     },
   };
+}
+
+/** Why this user may not write `dir` (an errno code), or null when it may. */
+function writeProblem(dir: string): string | null {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EACCES';
+  }
+}
+
+function onReadOnlyMount(dbPath: string, lockPath: string, cause: unknown): StoreError {
+  return new StoreError(
+    'io',
+    `cannot write ${dbPath}: its folder is on a read-only file system (a writer needs the database and ${path.basename(lockPath)} writable there); nothing was stored`,
+    { cause, details: { file: dbPath, lock: lockPath } },
+  );
 }

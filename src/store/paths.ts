@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from '../errors.js';
+import { errorMessage, StoreError, UsageError } from '../errors.js';
 
 /** `--db`, else `$HASHCTL_DB`, else `$XDG_DATA_HOME/hashctl/hashctl.db`, else `~/.local/share/hashctl/hashctl.db`. */
 export function resolveDbPath(
@@ -38,17 +38,30 @@ export function expandHome(file: string, env: Readonly<Record<string, string | u
 
 /**
  * The database file's stat, or null when it is not there yet. A path through a regular file
- * (`--db farm.txt/x.db`) is a usage error, not an internal one.
+ * (`--db farm.txt/x.db`) or a symlink loop is a usage error, and a folder this user may not enter
+ * is a store error: one line each, never an internal error.
  */
 export function statDbFile(file: string): fs.Stats | null {
   try {
     return fs.statSync(file, { throwIfNoEntry: false }) ?? null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR')
       throw new UsageError(`${file}: a folder on its path is a file, not a folder (give --db a file name)`, {
         details: { file },
       });
-    throw error;
+    if (code === 'ELOOP')
+      throw new UsageError(`${file}: its symlinks point at each other in a loop (give --db a file name)`, {
+        details: { file },
+      });
+    if (code === 'ENAMETOOLONG')
+      throw new UsageError(`${file}: the name is too long for this system (give --db a shorter one)`, {
+        details: { file },
+      });
+    throw new StoreError('io', `cannot reach ${file}: ${errorMessage(error)}`, {
+      cause: error,
+      details: { file, code },
+    });
   }
 }
 

@@ -269,6 +269,31 @@ describe('hashctl collect (end to end)', () => {
     }
   });
 
+  it('--interval says once that its config file was edited, and goes on with what it read at start', async () => {
+    const config = path.join(dir, 'collect.json');
+    writeFileSync(config, JSON.stringify({ targets: [`@${inventory}`], db: dbPath }));
+    const { child, done } = hashctl(['collect', '--config', config, '--interval', '1s', '--json']);
+    let lines = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (data: Buffer) => {
+        lines += data.toString().split('\n').length - 1;
+        // After the first cycle: another site, which this run must not switch to halfway.
+        if (lines === 1)
+          writeFileSync(config, JSON.stringify({ targets: [`@${inventory}`], db: dbPath, site: 'b' }));
+        if (lines >= 3) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
+    });
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const said = result.stderr.split('\n').filter((line) => line.includes('changed since this run started'));
+    expect(said).toEqual([
+      `hashctl: config ${config} changed since this run started: collect reads it once, at start; restart it for the change to apply`,
+    ]);
+    expect(result.stderr).not.toContain('(site b)');
+  });
+
   it('survives SIGKILL mid-collect: integrity_check passes and every stored run has all its miners', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { child, done } = hashctl(collectArgs('--interval', '1s', '--json'));

@@ -120,6 +120,26 @@ describe('collectLoop', () => {
     ).toBe(0);
   });
 
+  it('--interval: after a pause (SIGSTOP, a suspended host) runs one cycle, skips the rest, says why', async () => {
+    const { deps, reports, notes, startedAt } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
+    // The process stopped for five minutes during the first sleep: the timer fires that late.
+    let paused = false;
+    const sleep = deps.sleep;
+    const stopped: CollectLoopDeps = {
+      ...deps,
+      sleep: async (ms, signal) => {
+        await sleep(ms + (paused ? 0 : 300_000), signal);
+        paused = true;
+      },
+    };
+    await collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, stopped);
+    // No burst of the missed cycles: the late one, then the schedule's next slot.
+    expect(reports.map((r) => r.startedAt - startedAt)).toEqual([0, 360_000, 420_000]);
+    expect(notes).toEqual([
+      'collect did not run for 5m (stopped, or the host suspended): skipped 5 slots rather than catching up',
+    ]);
+  });
+
   it('--interval: keeps its cadence when the wall clock is stepped back or forward an hour', async () => {
     for (const step of [-3_600_000, 3_600_000]) {
       const { deps, reports, notes, sleeps } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
@@ -190,17 +210,18 @@ describe('collectLoop', () => {
     store.db.exec(
       "CREATE TEMP TRIGGER no_room BEFORE INSERT ON store_meta BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END",
     );
-    const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 2 });
+    const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 70 });
     const result = await collectLoop(
       { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
       deps,
     );
-    expect(result.cycles).toBe(2);
-    expect(reports.map((r) => r.maintenance)).toEqual([null, null]);
+    expect(result.cycles).toBe(70);
+    expect(reports.slice(0, 2).map((r) => r.maintenance)).toEqual([null, null]);
+    // Retried every cycle; said when it began and again an hour on, not 70 times.
     expect(
       notes.filter((n) => n.startsWith('retention and rollups not done this time (the cycle was stored): ')),
     ).toHaveLength(2);
-    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(2);
+    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(70);
   });
 
   it('says so when retention drops upload batches the collector never took', async () => {
@@ -219,6 +240,7 @@ describe('collectLoop', () => {
 
   it('--interval: a cycle the full disk refused is a note; the loop stores the next once there is room', async () => {
     const { deps, reports, notes } = scripted({ pollMs: () => 100, stopAfter: 3 });
+    let refusals = 0;
     // Every snapshot large enough that a cycle needs new pages.
     deps.fetchSnapshot = async () =>
       makeSnapshot({ errors: [{ code: 'x', message: 'x'.repeat(20_000) }] } as Partial<Snapshot>);
@@ -232,17 +254,22 @@ describe('collectLoop', () => {
     const sleep = deps.sleep;
     deps.sleep = async (ms, signal) => {
       await sleep(ms, signal);
-      // ...until two cycles were refused; then space is freed.
-      if (notes.filter((n) => n.startsWith('cycle not stored')).length === 2) room(1_000_000);
+      if (reports.length === 1) refusals++;
+      // ...for 65 cycles of a minute; then space is freed.
+      if (refusals === 66) room(1_000_000);
     };
     const result = await collectLoop(
       { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
       deps,
     );
     expect(result).toMatchObject({ cycles: 3, lastNotStored: false });
-    expect(
-      notes.filter((n) => n.startsWith('cycle not stored (the next one tries again): disk full writing')),
-    ).toHaveLength(2);
+    // Said when it began, again an hour on, and when it ended: not once a cycle.
+    const full = `disk full writing ${store.path}: nothing from this write was stored, earlier data is intact`;
+    expect(notes).toEqual([
+      `cycle not stored (the next ones try again; said again once an hour while it lasts): ${full}`,
+      `still not storing cycles (61 in a row): ${full}`,
+      'cycles stored again (65 before this one were not)',
+    ]);
     expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(3);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   });

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError, UsageError } from '../../src/errors.js';
-import { acquireLock, lockPathFor } from '../../src/store/index.js';
+import { acquireLock, lockPathFor, openStore } from '../../src/store/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -83,6 +83,16 @@ describe('acquireLock', () => {
     fs.writeFileSync(file, '127.0.0.1\n');
     expect(() => acquireLock(path.join(file, 'x.db'))).toThrow(UsageError);
     expect(() => acquireLock(path.join(file, 'x.db'))).toThrow(/a folder on its path is a file/);
+  });
+
+  it('refuses a symlink loop as the database or a folder on its path, as a usage error', () => {
+    const loop = path.join(dir, 'a');
+    fs.symlinkSync('b', loop);
+    fs.symlinkSync('a', path.join(dir, 'b'));
+    for (const name of [loop, path.join(loop, 'x.db')]) {
+      expect(() => acquireLock(name)).toThrow(UsageError);
+      expect(() => openStore(name)).toThrow(/its symlinks point at each other in a loop/);
+    }
   });
 
   it('lets one holder in; a second attempt fails at once with LockedError (exit 75)', () => {

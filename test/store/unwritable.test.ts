@@ -147,4 +147,29 @@ describe('a database on a read-only file system', () => {
       expect(fs.readdirSync(dir).sort()).toEqual(['farm.db', 'view']);
     },
   );
+
+  it.skipIf(!canMountReadOnly)(
+    'collect says the folder is read-only, not "no permission" nor a lock left by sudo',
+    () => {
+      database('farm.db');
+      const view = path.join(dir, 'view');
+      fs.mkdirSync(view);
+      const script =
+        'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && "$3" "$4" collect --targets 127.0.0.1:1 --once --db "$2/farm.db"';
+      const collect = () =>
+        spawnSync('unshare', ['-rm', 'sh', '-c', script, 'sh', dir, view, process.execPath, bin], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+          timeout: 20_000,
+        });
+      const expected = `hashctl: cannot write ${view}/farm.db: its folder is on a read-only file system (a writer needs the database and farm.db.lock writable there); nothing was stored\n`;
+      // No lock file yet, and one an earlier run left there.
+      for (const lockLeft of [false, true]) {
+        if (lockLeft) fs.writeFileSync(path.join(dir, 'farm.db.lock'), '');
+        const result = collect();
+        expect(result.stderr, `lock left: ${lockLeft}`).toBe(expected);
+        expect(result.status).toBe(1);
+      }
+    },
+  );
 });
