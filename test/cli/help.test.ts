@@ -3,19 +3,13 @@
 
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, runCli } from '../../src/cli.js';
+import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { EXIT } from '../../src/errors.js';
+import { programForTests } from '../support/program.js';
 
 function leafCommands(): string[][] {
-  const ctx = memoryContext();
-  const program = buildProgram(ctx, {
-    ctx,
-    globals: () => {
-      throw new Error('unused');
-    },
-    exit: () => {},
-  });
+  const program = programForTests();
   const out: string[][] = [];
   const walk = (command: Command, path: string[]): void => {
     const subs = command.commands.filter((c) => c.name() !== 'help');
@@ -55,14 +49,7 @@ describe('--help of every command', () => {
 
 describe('every argument a command takes', () => {
   it('is described in its --help (no bare `index` or `command`)', () => {
-    const ctx = memoryContext();
-    const program = buildProgram(ctx, {
-      ctx,
-      globals: () => {
-        throw new Error('unused');
-      },
-      exit: () => {},
-    });
+    const program = programForTests();
     const bare: string[] = [];
     const walk = (command: Command, path: string[]): void => {
       for (const argument of command.registeredArguments)

@@ -5,19 +5,13 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, runCli } from '../../src/cli.js';
+import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { EXIT } from '../../src/errors.js';
+import { programForTests } from '../support/program.js';
 
 function commandNames(): string[] {
-  const ctx = memoryContext();
-  const program = buildProgram(ctx, {
-    ctx,
-    globals: () => {
-      throw new Error('unused');
-    },
-    exit: () => {},
-  });
+  const program = programForTests();
   return program.commands.map((command) => command.name()).filter((name) => name !== 'help');
 }
 
@@ -45,14 +39,7 @@ describe('shared command manners', () => {
   for (const name of names) {
     it(`${name}: has a description and --help exits 0`, async () => {
       const ctx = memoryContext();
-      const program = buildProgram(ctx, {
-        ctx,
-        globals: () => {
-          throw new Error('unused');
-        },
-        exit: () => {},
-      });
-      const command = program.commands.find((c) => c.name() === name)!;
+      const command = programForTests().commands.find((c) => c.name() === name)!;
       expect(command.description().length).toBeGreaterThan(10);
       const code = await runCli([name, '--help'], ctx);
       expect(code).toBe(EXIT.ok);
