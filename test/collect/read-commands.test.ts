@@ -7,7 +7,14 @@ import { parseLiveOptions, runLive } from '../../src/commands/live.js';
 import { parseGlobals } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
-import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
+import {
+  HOUR_MS,
+  type MinerOutcome,
+  openStore,
+  runMaintenance,
+  type Store,
+  writeCycle,
+} from '../../src/store/index.js';
 import { failedOutcome, okOutcome, recordPause, target, tempDir } from '../store/helpers.js';
 
 let dir: string;
@@ -93,6 +100,18 @@ function context() {
   return memoryContext({ now: () => NOW, env: {} });
 }
 const globalsFor = (ctx: ReturnType<typeof context>, json: boolean) => parseGlobals({ json }, ctx);
+
+/** One more north cycle, 30 s before NOW, of this one outcome; `also` writes beside it. */
+function latestNorthCycle(outcome: MinerOutcome, also?: (store: Store) => void): void {
+  const store = openStore(dbPath);
+  try {
+    const t = NOW - 30_000;
+    writeCycle(store, { site: 'north', startedAt: t, endedAt: t + 100, outcomes: [outcome] });
+    also?.(store);
+  } finally {
+    store.close();
+  }
+}
 
 describe('a damaged database', () => {
   it('live, history and export say it is damaged, as collect does, not "internal error"', async () => {
@@ -199,19 +218,10 @@ describe('hashctl live', () => {
   });
 
   it('names a miner hashctl paused as paused, not as below nominal with dead boards', async () => {
-    const store = openStore(dbPath);
-    try {
-      const t = NOW - 30_000;
-      writeCycle(store, {
-        site: 'north',
-        startedAt: t,
-        endedAt: t + 100,
-        outcomes: [okOutcome(4001, { hashrate: { current_hs: 0, average_hs: 0, nominal_hs: 104e12 } })],
-      });
-      recordPause(store.db, 4001, NOW - 60_000);
-    } finally {
-      store.close();
-    }
+    latestNorthCycle(
+      okOutcome(4001, { hashrate: { current_hs: 0, average_hs: 0, nominal_hs: 104e12 } }),
+      (store) => recordPause(store.db, 4001, NOW - 60_000),
+    );
     const ctx = context();
     await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, ctx), globalsFor(ctx, true), ctx);
     const out = JSON.parse(ctx.out());
@@ -222,25 +232,14 @@ describe('hashctl live', () => {
   });
 
   it('flags an answering miner that hashes nothing, even with no nominal to compare', async () => {
-    const store = openStore(dbPath);
-    try {
-      const t = NOW - 30_000;
-      writeCycle(store, {
-        site: 'north',
-        startedAt: t,
-        endedAt: t + 100,
-        outcomes: [
-          // A plain cgminer with no devices: answers, 0 H/s, no model, so no nominal.
-          okOutcome(4001, {
-            make: 'unknown',
-            model: null,
-            hashrate: { current_hs: 0, average_hs: 0, nominal_hs: null },
-          }),
-        ],
-      });
-    } finally {
-      store.close();
-    }
+    // A plain cgminer with no devices: answers, 0 H/s, no model, so no nominal.
+    latestNorthCycle(
+      okOutcome(4001, {
+        make: 'unknown',
+        model: null,
+        hashrate: { current_hs: 0, average_hs: 0, nominal_hs: null },
+      }),
+    );
     const ctx = context();
     await runLive(
       await parseLiveOptions({ db: dbPath, site: 'north', problems: true }, ctx),
