@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, PROFILES, startFarm } from '../../src/sim/index.js';
 import { type FakeMiner, startFakeMiner } from './support/fake-miner.js';
+import { runAudit } from './support/run.js';
 import { sarifProblems } from './support/sarif.js';
 
 interface JsonReport {
@@ -34,11 +35,7 @@ interface JsonReport {
 const SEVERITY = ['info', 'low', 'medium', 'high', 'critical'];
 const atLeast = (severity: string, floor: string) => SEVERITY.indexOf(severity) >= SEVERITY.indexOf(floor);
 
-async function audit(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const ctx = memoryContext();
-  const code = await runCli(['--timeout', '3s', '--retries', '0', 'audit', ...args], ctx);
-  return { code, out: ctx.out(), err: ctx.err() };
-}
+const audit = (args: string[]) => runAudit(args, '3s');
 
 async function auditJson(args: string[]): Promise<{ code: number; report: JsonReport; err: string }> {
   const { code, out, err } = await audit([...args, '--format', 'json']);

@@ -2,8 +2,7 @@
 // reads nor hand a reviewer a finding that the replies do not support.
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_COMMANDS } from '../../src/audit/readonly.js';
-import { runCli } from '../../src/cli.js';
-import { memoryContext } from '../../src/context.js';
+import { runAudit } from './support/run.js';
 import { type Scripted, type ScriptedMiner, startScriptedMiner } from './support/scripted-miner.js';
 
 const stops: (() => Promise<void>)[] = [];
@@ -17,11 +16,7 @@ async function miner(script: Record<string, Scripted>, host: string): Promise<Sc
   return started;
 }
 
-async function audit(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const ctx = memoryContext();
-  const code = await runCli(['--timeout', '2s', '--retries', '0', 'audit', ...args], ctx);
-  return { code, out: ctx.out(), err: ctx.err() };
-}
+const audit = runAudit;
 
 const SAME_S = { STATUS: [{ STATUS: 'S', When: 1, Msg: 'ok', Description: 'x' }], id: 1 };
 

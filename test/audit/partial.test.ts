@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { runAudit } from './support/run.js';
 import { sarifProblems } from './support/sarif.js';
 import { type Scripted, type ScriptedMiner, startScriptedMiner } from './support/scripted-miner.js';
 
@@ -27,11 +28,7 @@ async function miner(script: Record<string, Scripted>): Promise<ScriptedMiner> {
   return started;
 }
 
-async function audit(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const ctx = memoryContext();
-  const code = await runCli(['--timeout', '2s', '--retries', '0', 'audit', ...args], ctx);
-  return { code, out: ctx.out(), err: ctx.err() };
-}
+const audit = runAudit;
 
 describe('a miner audited in part', () => {
   it('pools and privileged without an answer: said in every report, exit 1, not 0', async () => {
