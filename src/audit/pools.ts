@@ -40,16 +40,39 @@ export function parseAllowedPools(contents: string, source: string): AllowedPool
   return pools;
 }
 
-/** An allowlist entry without scheme or port matches any scheme or port. */
+/**
+ * The scheme a miner connects with when its pool URL has none: cgminer-family firmwares (and the
+ * schemeless `host:port` their web pages accept) speak plain Stratum over TCP, never TLS.
+ */
+const PLAIN_STRATUM = new Set(['stratum+tcp', 'stratum']);
+
+function schemeMatches(entry: AllowedPool, scheme: string | null): boolean {
+  if (entry.scheme === null || entry.scheme === scheme) return true;
+  return scheme === null && PLAIN_STRATUM.has(entry.scheme);
+}
+
+function hostPortMatches(entry: AllowedPool, address: PoolAddress): boolean {
+  return entry.host === address.host && (entry.port === null || entry.port === address.port);
+}
+
+/**
+ * An allowlist entry without scheme or port matches any scheme or port. A miner's URL without a
+ * scheme is plain Stratum: it matches `stratum+tcp://` entries, not `stratum+ssl://` ones.
+ */
 export function poolAllowed(url: string, allowed: readonly AllowedPool[]): boolean {
   const address = parsePoolAddress(url);
   if (!address) return false;
-  return allowed.some(
-    (entry) =>
-      entry.host === address.host &&
-      (entry.scheme === null || entry.scheme === address.scheme) &&
-      (entry.port === null || entry.port === address.port),
-  );
+  return allowed.some((entry) => hostPortMatches(entry, address) && schemeMatches(entry, address.scheme));
+}
+
+/**
+ * The allowlist entry a refused URL misses only by its scheme (`stratum+tcp://` configured where
+ * the list wants `stratum+ssl://`): the finding says so, rather than reading as a foreign pool.
+ */
+export function schemeOnlyMismatch(url: string, allowed: readonly AllowedPool[]): AllowedPool | null {
+  const address = parsePoolAddress(url);
+  if (!address) return null;
+  return allowed.find((entry) => hostPortMatches(entry, address)) ?? null;
 }
 
 /**

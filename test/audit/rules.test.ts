@@ -178,6 +178,32 @@ describe('pool rules', () => {
     expect(findings[0]?.evidence).toContain('evil.example.biz');
   });
 
+  it('reads a schemeless miner URL as plain Stratum, not as a foreign pool', () => {
+    // Some firmwares show the pool as typed into their web page: `host:port`, no scheme.
+    expect(poolAllowed('pool.example.com:3333', allowed)).toBe(true);
+    expect(poolAllowed('Pool.Example.com:3333', allowed)).toBe(true);
+    expect(poolAllowed('pool.example.com:4444', allowed)).toBe(false);
+    const tls = parseAllowedPools('stratum+ssl://pool.example.com:3333\n', 'tls.txt');
+    expect(poolAllowed('pool.example.com:3333', tls)).toBe(false);
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply([
+        { URL: 'pool.example.com:3333', User: 'farm.w1' },
+        { URL: 'evil.example.biz:3333', User: 'farm.w1' },
+      ]),
+    };
+    const findings = poolNotAllowed.evaluate(input(reads), { ...policy, allowedPools: tls });
+    expect(findings.map((item) => [item.severity, item.title])).toEqual([
+      ['medium', 'Allowed pool configured with a scheme the allowlist does not allow'],
+      ['high', 'Pool not on the allowed list'],
+    ]);
+    expect(findings[0]?.evidence).toContain('only as stratum+ssl://pool.example.com:3333');
+    expect(findings[0]?.evidence).toContain('without a scheme, i.e. plain Stratum');
+    expect(poolNotAllowed.evaluate(input(reads), policy).map((item) => item.evidence)).toEqual([
+      expect.stringContaining('evil.example.biz'),
+    ]);
+  });
+
   it('labels developer-fee rows instead of calling them hijacks', () => {
     const reads = {
       version: versionReply({ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9 (vnish 3.8.6)' }),

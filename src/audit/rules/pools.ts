@@ -1,6 +1,6 @@
 // Pool-hijack patterns that can be read from `pools` (audit-facts §4): pools off the operator's
 // allowlist, extra or unexpectedly active pools, and workers that do not match the inventory.
-import { isDevFeePool, isFactoryDefaultPool, poolAllowed } from '../pools.js';
+import { isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
 import type { RuleDefinition } from '../types.js';
 import { configuredPools, finding } from './helpers.js';
 
@@ -52,13 +52,33 @@ export const poolNotAllowed: RuleDefinition = {
         continue;
       }
       if (poolAllowed(pool.url, policy.allowedPools)) continue;
+      const listed = schemeOnlyMismatch(pool.url, policy.allowedPools);
+      const where = `pool ${pool.index} ${pool.url} (user ${pool.user ?? '-'}, priority ${pool.priority ?? '-'}, status ${pool.status ?? '-'}${pool.active ? ', in use' : ''})`;
+      if (listed) {
+        // The right pool by another scheme (plain Stratum where the list wants TLS or V2): a
+        // transport to fix, not a hijack.
+        const how = /^[a-z][a-z0-9+.-]*:\/\//i.test(pool.url.trim())
+          ? 'by another scheme'
+          : 'without a scheme, i.e. plain Stratum';
+        results.push(
+          finding(
+            this,
+            input,
+            'medium',
+            'Allowed pool configured with a scheme the allowlist does not allow',
+            `${where} is in --allowed-pools only as ${listed.text}: the miner connects ${how}`,
+            `Configure the pool as ${listed.text}.`,
+          ),
+        );
+        continue;
+      }
       results.push(
         finding(
           this,
           input,
           pool.active ? 'critical' : 'high',
           pool.active ? 'Miner is mining on a pool that is not allowed' : 'Pool not on the allowed list',
-          `pool ${pool.index} ${pool.url} (user ${pool.user ?? '-'}, priority ${pool.priority ?? '-'}, status ${pool.status ?? '-'}${pool.active ? ', in use' : ''}) is not in --allowed-pools`,
+          `${where} is not in --allowed-pools`,
           CHECK_POOLS,
         ),
       );
