@@ -12,8 +12,12 @@ export function main(run: typeof runCli = runCli): void {
   let signals = 0;
   const onSignal = (): void => {
     signals++;
-    // First signal: finish the work in flight. Second: stop now.
-    if (signals > 1) process.exit(EXIT.interrupted);
+    // First signal: finish the work in flight. Second: stop now, and say so (a collect loop's
+    // cycle in flight is then not stored; the database keeps every cycle before it).
+    if (signals > 1) {
+      process.stderr.write('hashctl: interrupted again: stopped at once, the work in flight is dropped\n');
+      process.exit(EXIT.interrupted);
+    }
     controller.abort();
   };
   process.on('SIGINT', onSignal);

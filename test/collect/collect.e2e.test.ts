@@ -84,7 +84,7 @@ afterEach(async () => {
       await gone;
     }
   }
-  for (const miner of farm.miners) await miner.setFaults({ refused: false });
+  for (const miner of farm.miners) await miner.setFaults({ refused: false, hang: false });
   cleanup();
 });
 
@@ -264,6 +264,38 @@ describe('hashctl collect (end to end)', () => {
     const store = openStore(dbPath, { readonly: true });
     try {
       expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(cycles.length);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a second Ctrl-C stops at once with one line, and the cycles stored before stay', async () => {
+    const { child, done } = hashctl(collectArgs('--interval', '1s', '--json', '--timeout', '20s'));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
+    });
+    // The next cycle hangs on one miner for its whole timeout.
+    await farm.miners[0]!.setFaults({ hang: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.kill('SIGINT');
+    for (let i = 0; i < 100 && !stderr.includes('Ctrl-C again'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    const result = await done;
+    await farm.miners[0]!.setFaults({ hang: false });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('interrupted again: stopped at once');
+    const store = openStore(dbPath, { readonly: true });
+    try {
+      expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(store.db.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
     } finally {
       store.close();
     }
