@@ -7,6 +7,7 @@
 // layers, a warn past its critical is lowered to the critical. Both are said in the notes.
 import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
+import { parseTarget } from '../targets/parse.js';
 import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
 import { coolingFromReplies, type LimitsReadError, type Replies } from './replies.js';
 import {
@@ -222,9 +223,49 @@ function modelScope(config: ThermalConfig, snapshot: Snapshot): [string, ScopeOv
 const hostOf = (miner: string) =>
   miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
 
+/**
+ * A `miners.<key>` as the miner it names, in the form a run's target keys take: `host:port`, or the
+ * host alone for every port. The targets grammar spells one miner many ways (`[2001:db8::1]` and
+ * `2001:DB8:0::1`, `10.0.0.5:04028`, `[::ffff:10.0.0.5]`), and the config accepts them all as that
+ * miner (config.ts checkMinerKeys), so each must find it.
+ */
+function minerKeyOf(name: string): string {
+  try {
+    const target = parseTarget(name, 0); // port 0: none written
+    return norm(target.port === 0 ? target.host : target.key);
+  } catch {
+    return norm(name);
+  }
+}
+
+/** Config miner keys by the miner they name; built once per config (a farm checks thousands). */
+const minerIndexes = new WeakMap<Record<string, ScopeOverrides>, Map<string, string>>();
+
+function minerIndex(miners: Record<string, ScopeOverrides>): Map<string, string> {
+  let index = minerIndexes.get(miners);
+  if (!index) {
+    index = new Map();
+    for (const name of Object.keys(miners)) {
+      const key = minerKeyOf(name);
+      if (!index.has(key)) index.set(key, name); // the first wins (config.ts refuses a second)
+    }
+    minerIndexes.set(miners, index);
+  }
+  return index;
+}
+
+/** The `miners.<key>` entry for a miner (its target key), by `host:port`, else by its host. */
+function minerEntry(config: ThermalConfig, miner: string): string | null {
+  if (!config.miners) return null;
+  const index = minerIndex(config.miners);
+  if (index.size === 0) return null;
+  return index.get(norm(miner)) ?? index.get(norm(hostOf(miner))) ?? null;
+}
+
 function minerScope(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides] | null {
-  if (!miner) return null;
-  return lookup(config.miners, miner) ?? lookup(config.miners, hostOf(miner));
+  const name = miner ? minerEntry(config, miner) : null;
+  const scope = name === null ? undefined : config.miners?.[name];
+  return name === null || scope === undefined ? null : [name, scope];
 }
 
 /** The cooling class and the evidence for it. Config wins: immersion cannot be seen in readings. */
@@ -477,14 +518,8 @@ export function limitsFor(
   site: string | null,
 ): (snapshot: Snapshot, miner: string, firmware?: FirmwareThermalLimits | null) => ThermalLimits {
   const cache = new Map<string, ThermalLimits>();
-  // Config miner names, normalised once: a per-miner scan of them would cost O(miners × entries).
-  const minerNames = new Map<string, string>();
-  for (const name of Object.keys(config.miners ?? {})) {
-    if (!minerNames.has(norm(name))) minerNames.set(norm(name), name); // the first wins, as in lookup
-  }
   return (snapshot, miner, firmware = null) => {
-    const override =
-      minerNames.size === 0 ? null : (minerNames.get(norm(miner)) ?? minerNames.get(norm(hostOf(miner))));
+    const override = minerEntry(config, miner);
     const key = JSON.stringify(
       firmware === null
         ? [snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]

@@ -131,6 +131,45 @@ describe('effectiveLimits sources', () => {
     expect(miner.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
   });
 
+  it('applies miners.<key> however the config spells the address it accepts as that miner', () => {
+    // Each key passes validation as one miner; the run's target keys are canonical.
+    const cases: [key: string, target: string][] = [
+      ['[2001:db8::1]', '[2001:db8::1]:4028'],
+      ['2001:DB8:0:0::1', '[2001:db8::1]:4028'],
+      ['[2001:db8:0::1]:4028', '[2001:db8::1]:4028'],
+      ['10.0.0.5:04028', '10.0.0.5:4028'],
+      ['[::ffff:10.0.0.5]', '10.0.0.5:4028'],
+      ['Rig-7.local.', 'rig-7.local:4029'],
+    ];
+    for (const [key, target] of cases) {
+      const config = parseThermalConfig({ miners: { [key]: { board: { warn: 50, critical: 60 } } } });
+      const expected = { value: 60, source: `config miner=${key}` };
+      expect(
+        effectiveLimits(airMiner(55), config, null, { miner: target }).metrics.board.critical,
+        key,
+      ).toEqual(expected);
+      expect(limitsFor(config, null)(airMiner(55), target).metrics.board.critical, key).toEqual(expected);
+      expect(
+        detectCooling(
+          airMiner(55),
+          parseThermalConfig({ miners: { [key]: { cooling: 'immersion' } } }),
+          null,
+          {
+            miner: target,
+          },
+        ).value,
+        key,
+      ).toBe('immersion');
+    }
+    // Another port of the same host is another miner.
+    const config = parseThermalConfig({
+      miners: { '10.0.0.5:04028': { board: { warn: 50, critical: 60 } } },
+    });
+    expect(
+      effectiveLimits(airMiner(55), config, null, { miner: '10.0.0.5:4029' }).metrics.board.critical.value,
+    ).toBe(80);
+  });
+
   it('matches models.<name> with or without the make, in any case', () => {
     const s19 = airMiner(60); // Antminer S19j Pro
     for (const name of ['S19j Pro', 'Antminer S19j Pro', 'ANTMINER s19j pro', 's19jpro']) {
