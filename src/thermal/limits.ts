@@ -508,8 +508,9 @@ export function effectiveLimits(
 
 /**
  * effectiveLimits for a whole farm (collect: 10,000 miners a cycle): computed once per distinct
- * (make, model, reported cooling, miner override), which is all that effectiveLimits reads from a
- * snapshot and a key when no replies are given; with the firmware's own limits, once per distinct
+ * (make, model, reported cooling, power mode, miner override), which is all that effectiveLimits
+ * reads from a snapshot and a key when no replies are given (the power mode picks a Whatsminer's
+ * rule: High lowers its inlet limits); with the firmware's own limits, once per distinct
  * firmware limits and fan count too (MinFans is judged against it). Callers keep one per cycle
  * (the cache grows with the models seen) and must not mutate the result.
  */
@@ -520,18 +521,14 @@ export function limitsFor(
   const cache = new Map<string, ThermalLimits>();
   return (snapshot, miner, firmware = null) => {
     const override = minerEntry(config, miner);
-    const key = JSON.stringify(
-      firmware === null
-        ? [snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]
-        : [
-            snapshot.make,
-            snapshot.model,
-            snapshot.cooling ?? null,
-            override ?? null,
-            firmware,
-            snapshot.fans.length,
-          ],
-    );
+    const identity = [
+      snapshot.make,
+      snapshot.model,
+      snapshot.cooling ?? null,
+      snapshot.power_mode ?? null,
+      override ?? null,
+    ];
+    const key = JSON.stringify(firmware === null ? identity : [...identity, firmware, snapshot.fans.length]);
     let limits = cache.get(key);
     if (!limits) {
       limits = effectiveLimits(snapshot, config, site, { miner, firmware });

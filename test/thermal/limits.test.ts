@@ -42,6 +42,32 @@ describe('limitsFor (collect: one computation per kind of miner)', () => {
     expect(limits(miner, '10.0.0.2:4028', other)).toEqual(expected);
     expect(expected).not.toEqual(limits(miner, '10.0.0.3:4028', luxos));
   });
+
+  it("tells a Whatsminer's power modes apart: High's inlet limits are not a Normal one's", () => {
+    const limits = limitsFor(parseThermalConfig({}, 'test'), null);
+    const whatsminer = (mode: string, cooling: string) =>
+      snapshotOf({
+        make: 'Whatsminer',
+        model: 'M31S',
+        power_mode: mode,
+        cooling,
+        inlet: 30,
+        fans: [5000, 5000],
+      });
+    // The same model in one farm, cached by whichever is polled first.
+    for (const cooling of ['air', 'hydro'])
+      for (const [first, second] of [
+        ['high', 'normal'],
+        ['normal', 'high'],
+      ] as const) {
+        const a = whatsminer(first, cooling);
+        const b = whatsminer(second, cooling);
+        expect(limits(a, '10.0.0.1:4028')).toEqual(effectiveLimits(a, {}, null, { miner: '10.0.0.1:4028' }));
+        expect(limits(b, '10.0.0.2:4028').metrics.inlet, `${cooling} ${second} after ${first}`).toEqual(
+          effectiveLimits(b, {}, null, { miner: '10.0.0.2:4028' }).metrics.inlet,
+        );
+      }
+  });
 });
 
 describe('effectiveLimits sources', () => {
