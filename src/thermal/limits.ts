@@ -254,18 +254,28 @@ function minerIndex(miners: Record<string, ScopeOverrides>): Map<string, string>
   return index;
 }
 
-/** The `miners.<key>` entry for a miner (its target key), by `host:port`, else by its host. */
-function minerEntry(config: ThermalConfig, miner: string): string | null {
-  if (!config.miners) return null;
+/**
+ * The `miners.<key>` entries for a miner (its target key), least specific first: its host's (which
+ * applies to every port of that host), then its own `host:port`. Both apply, the port's over the
+ * host's, as a model's over a site's.
+ */
+function minerEntries(config: ThermalConfig, miner: string | undefined): string[] {
+  if (!config.miners || !miner) return [];
   const index = minerIndex(config.miners);
-  if (index.size === 0) return null;
-  return index.get(norm(miner)) ?? index.get(norm(hostOf(miner))) ?? null;
+  if (index.size === 0) return [];
+  const names: string[] = [];
+  const host = index.get(norm(hostOf(miner)));
+  if (host !== undefined) names.push(host);
+  const own = index.get(norm(miner));
+  if (own !== undefined && own !== host) names.push(own);
+  return names;
 }
 
-function minerScope(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides] | null {
-  const name = miner ? minerEntry(config, miner) : null;
-  const scope = name === null ? undefined : config.miners?.[name];
-  return name === null || scope === undefined ? null : [name, scope];
+function minerScopes(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides][] {
+  return minerEntries(config, miner).flatMap((name) => {
+    const scope = config.miners?.[name];
+    return scope === undefined ? [] : [[name, scope] as [string, ScopeOverrides]];
+  });
 }
 
 /** The cooling class and the evidence for it. Config wins: immersion cannot be seen in readings. */
@@ -275,8 +285,9 @@ export function detectCooling(
   site: string | null = null,
   context: LimitContext = {},
 ): Sourced<CoolingClass> {
-  const miner = minerScope(config, context.miner);
-  if (miner?.[1].cooling) return { value: miner[1].cooling, source: `config miner=${miner[0]}` };
+  // The port's own entry first, then its host's.
+  for (const [name, scope] of minerScopes(config, context.miner).reverse())
+    if (scope.cooling) return { value: scope.cooling, source: `config miner=${name}` };
   const model = modelScope(config, snapshot);
   if (model?.[1].cooling) return { value: model[1].cooling, source: `config model=${model[0]}` };
   const siteScope = lookup(config.sites, site);
@@ -480,8 +491,8 @@ export function effectiveLimits(
   if (siteScope) applyOverrides(limits, siteScope[1], `config site=${siteScope[0]}`);
   const model = modelScope(config, snapshot);
   if (model) applyOverrides(limits, model[1], `config model=${model[0]}`);
-  const miner = minerScope(config, context.miner);
-  if (miner) applyOverrides(limits, miner[1], `config miner=${miner[0]}`);
+  for (const [name, scope] of minerScopes(config, context.miner))
+    applyOverrides(limits, scope, `config miner=${name}`);
   keepWarnBeforeCritical(limits, notes);
 
   return {
@@ -520,13 +531,13 @@ export function limitsFor(
 ): (snapshot: Snapshot, miner: string, firmware?: FirmwareThermalLimits | null) => ThermalLimits {
   const cache = new Map<string, ThermalLimits>();
   return (snapshot, miner, firmware = null) => {
-    const override = minerEntry(config, miner);
+    const override = minerEntries(config, miner);
     const identity = [
       snapshot.make,
       snapshot.model,
       snapshot.cooling ?? null,
       snapshot.power_mode ?? null,
-      override ?? null,
+      override,
     ];
     const key = JSON.stringify(firmware === null ? identity : [...identity, firmware, snapshot.fans.length]);
     let limits = cache.get(key);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { parseThermalConfig } from '../../src/thermal/config.js';
+import { evaluateThermal } from '../../src/thermal/evaluate.js';
 import {
   detectCooling,
   effectiveLimits,
@@ -194,6 +195,40 @@ describe('effectiveLimits sources', () => {
     expect(
       effectiveLimits(airMiner(55), config, null, { miner: '10.0.0.5:4029' }).metrics.board.critical.value,
     ).toBe(80);
+  });
+
+  it("applies a HOST entry to every port of that host, under a HOST:PORT entry's own numbers", () => {
+    const config = parseThermalConfig({
+      miners: {
+        '10.0.0.5': { cooling: 'immersion', board: { warn: 70 }, chip: { warn: 85 } },
+        '10.0.0.5:4028': { board: { critical: 78 } },
+        '10.0.0.5:4029': { cooling: 'air', chip: { warn: 80 } },
+      },
+    });
+    const stopped = snapshotOf({
+      boards: [0, 1, 2].map(() => ({ temp_board_c: 60, temp_chip_c: 75 })),
+      fans: [0, 0, 0, 0],
+    });
+    const own = effectiveLimits(stopped, config, null, { miner: '10.0.0.5:4028' });
+    // The host's immersion stands: a tank miner's stopped fans are not a failed fan set.
+    expect(own.cooling).toEqual({ value: 'immersion', source: 'config miner=10.0.0.5' });
+    expect(own.metrics.board.warn).toEqual({ value: 70, source: 'config miner=10.0.0.5' });
+    expect(own.metrics.board.critical).toEqual({ value: 78, source: 'config miner=10.0.0.5:4028' });
+    expect(evaluateThermal(stopped, own).status).toBe('ok');
+    expect(limitsFor(config, null)(stopped, '10.0.0.5:4028')).toEqual(own);
+    // A port that says otherwise wins where both speak.
+    const other = effectiveLimits(stopped, config, null, { miner: '10.0.0.5:4029' });
+    expect(other.cooling).toEqual({ value: 'air', source: 'config miner=10.0.0.5:4029' });
+    expect(other.metrics.chip.warn).toEqual({ value: 80, source: 'config miner=10.0.0.5:4029' });
+    expect(other.metrics.board.warn).toEqual({ value: 70, source: 'config miner=10.0.0.5' });
+    // warn past critical across the two (each fine over the defaults) is refused, naming the port's key.
+    expect(() =>
+      parseThermalConfig({
+        miners: { '10.0.0.5': { board: { warn: 79 } }, '10.0.0.5:4028': { board: { critical: 78 } } },
+      }),
+    ).toThrow(
+      /^thermal\.miners\.10\.0\.0\.5:4028\.board\.critical: critical 78 must be at or above warn 79 \(miners\.10\.0\.0\.5\.board\.warn\): warn could never be seen$/,
+    );
   });
 
   it('matches models.<name> with or without the make, in any case', () => {
