@@ -72,6 +72,8 @@ export const CHIP_DEFAULTS: Record<ChipSensorKind, { pair: Pair; source: string 
   estimated: { pair: [90, 95], source: 'default estimated chip (PCB + ~15 °C, Luxor)' },
 };
 
+const UNKNOWN_CHIP_SOURCE = 'default estimated chip (sensor kind not known for this make: the lower limits)';
+
 interface ModelRule {
   name: string;
   matches: (snapshot: Snapshot) => boolean;
@@ -129,6 +131,9 @@ export function isHydroModel(model: string | null | undefined): boolean {
   if (!model) return false;
   return /\bhyd(ro)?\b|hyd\.|(^|[\s_+-])VK\d*\b|\d[SL]?\+*VK\d/i.test(model);
 }
+
+/** Makes the thermal facts cover (thermal-facts §1–§6): the defaults and rules were written for them. */
+const FACTS_MAKES = /antminer|bitmain|whatsminer|microbt|avalon|canaan/i;
 
 export function chipSensorKind(snapshot: Snapshot): ChipSensorKind {
   // Whatsminer and Avalon have on-die sensors; Antminer chip values are mostly PCB estimates.
@@ -460,12 +465,16 @@ export function effectiveLimits(
 ): ThermalLimits {
   const cooling = detectCooling(snapshot, config, site, context);
   const chipKind = chipSensorKind(snapshot);
+  // A make the facts do not cover (or a miner not identified) gets the class defaults, and its
+  // chip value is taken for an estimate (the lower limits): said, not passed off as known.
+  const covered = FACTS_MAKES.test(snapshot.make);
   const base = CLASS_DEFAULTS[cooling.value];
   const classSource = CLASS_REASON[cooling.value];
+  const chipSource = covered ? CHIP_DEFAULTS[chipKind].source : UNKNOWN_CHIP_SOURCE;
   const limits = {} as Record<Metric, MetricLimits>;
   for (const metric of METRICS) {
     const [warn, critical] = metric === 'chip' ? CHIP_DEFAULTS[chipKind].pair : base[metric];
-    const source = metric === 'chip' ? CHIP_DEFAULTS[chipKind].source : classSource;
+    const source = metric === 'chip' ? chipSource : classSource;
     limits[metric] = { warn: { value: warn, source }, critical: { value: critical, source } };
   }
   for (const rule of MODEL_RULES) {
@@ -478,6 +487,15 @@ export function effectiveLimits(
     }
   }
   const notes: string[] = [];
+  if (!covered) {
+    const who =
+      /^unknown$/i.test(snapshot.make) || snapshot.make.trim() === ''
+        ? 'make and model not identified'
+        : `${snapshot.make}${snapshot.model ? ` ${snapshot.model}` : ''}`;
+    notes.push(
+      `${who}: hashctl has no thermal facts for it, so the ${cooling.value} class defaults stand in, and its chip sensor is taken for an estimate (the lower chip limits)`,
+    );
+  }
   if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot, notes);
   else if (context.firmwareError) {
     const { command, kind, message } = context.firmwareError;
@@ -499,8 +517,9 @@ export function effectiveLimits(
     cooling,
     chip_sensor: {
       value: chipKind,
-      source:
-        chipKind === 'real'
+      source: !covered
+        ? 'not known for this make: taken for an estimate'
+        : chipKind === 'real'
           ? `${snapshot.make} reports on-die sensors`
           : 'PCB-derived estimate (Antminer and others)',
     },

@@ -85,6 +85,24 @@ describe('effectiveLimits sources', () => {
     expect(limits.margin_c).toEqual({ value: 3, source: 'default' });
   });
 
+  it('says so when the miner is one the thermal facts do not cover, rather than pass the defaults off as its own', () => {
+    for (const [make, model, who] of [
+      ['unknown', null, 'make and model not identified'],
+      ['Innosilicon', 'A10 Pro', 'Innosilicon A10 Pro'],
+    ] as const) {
+      const limits = effectiveLimits(snapshotOf({ make, model, boards: [{ temp_board_c: 60 }] }));
+      expect(limits.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+      expect(limits.notes).toEqual([
+        `${who}: hashctl has no thermal facts for it, so the air class defaults stand in, and its chip sensor is taken for an estimate (the lower chip limits)`,
+      ]);
+      expect(limits.metrics.chip.critical.value).toBe(95);
+      expect(limits.metrics.chip.critical.source).not.toMatch(/PCB|Luxor/);
+      expect(limits.chip_sensor.source).toMatch(/not known for this make/);
+    }
+    for (const make of ['Antminer', 'Whatsminer', 'Avalon'])
+      expect(effectiveLimits(snapshotOf({ make, model: null })).notes, make).toEqual([]);
+  });
+
   it('uses real-chip limits for Whatsminer and Avalon', () => {
     const limits = effectiveLimits(snapshotOf({ make: 'Whatsminer', model: 'M30S+' }));
     expect(limits.chip_sensor.value).toBe('real');
@@ -423,6 +441,8 @@ describe('hashctl thermal limits (no targets)', () => {
     const defaults = JSON.parse(plain.out());
     expect(defaults.classes.air.board.critical).toEqual({ value: 80, source: 'default air' });
     expect(defaults.classes.hydro.inlet.warn).toEqual({ value: 40, source: 'default hydro' });
+    // The defaults table is an Antminer's: its chip is the known PCB estimate.
+    expect(defaults.classes.air.chip.critical.source).toMatch(/PCB \+ ~15 °C/);
     expect(defaults.model_rules.map((r: { name: string }) => r.name)).toContain('S9');
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-limits-'));
