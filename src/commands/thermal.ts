@@ -502,7 +502,7 @@ export async function runThermalLimits(
     // config's class and site overrides applied, plus the real-chip limits and the model rules.
     const classes = COOLING_CLASSES.map((cooling) => ({
       cooling,
-      limits: effectiveLimits(identitySnapshot('unknown', null, cooling), loaded.config, site),
+      limits: effectiveLimits(identitySnapshot('Antminer', null, cooling), loaded.config, site),
     }));
     if (globals.json) {
       writeJson(ctx.stdout, {

@@ -140,6 +140,15 @@ function checkMergedOrder(config: ThermalConfigInput, ctx: z.RefinementCtx): voi
       cooling: scope.cooling,
     }));
   const groups = { sites: scopes('sites'), models: scopes('models'), miners: scopes('miners') };
+  // A HOST entry applies to every port of that host, under a HOST:PORT entry of the same host.
+  const hostOf = new Map<Layer, { host: string; port: boolean }>();
+  for (const layer of groups.miners) {
+    const target = minerKey(layer.path[1] ?? '');
+    if (target) hostOf.set(layer, target);
+  }
+  const sameHost: [Layer, Layer][] = [];
+  for (const [host, a] of hostOf)
+    for (const [port, b] of hostOf) if (!a.port && b.port && a.host === b.host) sameHost.push([host, port]);
   const reported = new Set<string>();
 
   for (const metric of METRICS) {
@@ -148,17 +157,27 @@ function checkMergedOrder(config: ThermalConfigInput, ctx: z.RefinementCtx): voi
     // Layers that do not set this metric change nothing about it; cooling is what they could change,
     // and a combination is tried with each class anyway.
     const pick = (list: Layer[]) => [null, ...list.filter(sets)];
+    // One miner's entries: none, one, or its host's under its own (both set the metric).
+    const minerStacks: Layer[][] = [
+      [],
+      ...groups.miners.filter(sets).map((layer) => [layer]),
+      ...sameHost.filter((pair) => pair.every(sets)),
+    ];
     for (const site of pick(groups.sites)) {
       for (const model of pick(groups.models)) {
-        for (const miner of pick(groups.miners)) {
+        for (const miners of minerStacks) {
           // The most specific declared cooling decides the class (limits.ts detectCooling).
-          const declared = miner?.cooling ?? model?.cooling ?? site?.cooling;
+          const declared =
+            [...miners].reverse().find((layer) => layer.cooling)?.cooling ?? model?.cooling ?? site?.cooling;
           const classes = declared ? [declared] : COOLING_CLASSES;
           for (const cooling of classes) {
             const classLayer = classLayers.get(cooling);
-            const layers = [classLayer && sets(classLayer) ? classLayer : null, site, model, miner].filter(
-              (layer): layer is Layer => layer !== null,
-            );
+            const layers = [
+              classLayer && sets(classLayer) ? classLayer : null,
+              site,
+              model,
+              ...miners,
+            ].filter((layer): layer is Layer => layer !== null);
             const modelKey = model ? (model.path[1] ?? null) : null;
             for (const base of builtInBases(metric, cooling, modelKey)) {
               let { warn, critical } = base;
@@ -251,6 +270,16 @@ function isRange(key: string): boolean {
     return parseSpecEntry(key, 0).kind === 'range';
   } catch {
     return false;
+  }
+}
+
+/** A `miners.<key>` as the host it names and whether it names one port, or null if it is no miner. */
+function minerKey(key: string): { host: string; port: boolean } | null {
+  try {
+    const target = parseTarget(key, 0); // port 0: none written (a written one is 1-65535)
+    return { host: target.host.toLowerCase(), port: target.port !== 0 };
+  } catch {
+    return null;
   }
 }
 

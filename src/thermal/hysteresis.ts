@@ -48,7 +48,10 @@ export function nextThermalState(
       transition: { from, to: 'unknown', metric: 'readings', value: null, limit: null, detail },
     };
   }
-  const levels: Partial<Record<Metric, ThermalLevel>> = {};
+  // A metric not read this time (its sensor dropped out, or it was skipped) keeps its level, as every
+  // metric does while the miner is unknown: a board that was critical and reads again at 79 °C is
+  // held critical, not entered afresh at warn.
+  const levels: Partial<Record<Metric, ThermalLevel>> = { ...previous?.levels };
   for (const result of evaluation.metrics) if (result.value !== null) levels[result.metric] = result.level;
   const to = evaluation.status;
   const top = evaluation.reasons.find((reason) => reason.level === to && reason.metric !== 'readings');
@@ -62,9 +65,11 @@ export function nextThermalState(
       transition: { from, to, metric: top.metric, value: top.value, limit: top.limit, detail: top.message },
     };
   }
-  // Recovered: report the metric that had raised the alarm, with its reading now.
+  // Recovered: report the metric that had raised the alarm, with its reading now. One that is not
+  // read now did not come back below its limit: say so, rather than log a recovery nobody measured.
   const recovered = previous?.metric ?? null;
   const result = recovered ? evaluation.metrics.find((m) => m.metric === recovered) : undefined;
+  const unread = recovered !== null && (result?.value ?? null) === null;
   return {
     memory,
     transition: {
@@ -73,7 +78,11 @@ export function nextThermalState(
       metric: recovered,
       value: result?.value ?? null,
       limit: result ? (from === 'critical' ? result.critical : result.warn) : null,
-      detail: recovered ? `${recovered} back below its limit by the margin` : 'all readings within limits',
+      detail: unread
+        ? `${recovered} ${result?.skipped ? `not judged now (${result.skipped})` : 'not read now'}, ${from} when last read; the other readings are within limits`
+        : recovered
+          ? `${recovered} back below its limit by the margin`
+          : 'all readings within limits',
     },
   };
 }

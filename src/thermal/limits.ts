@@ -7,6 +7,7 @@
 // layers, a warn past its critical is lowered to the critical. Both are said in the notes.
 import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
+import { parseTarget } from '../targets/parse.js';
 import type { LimitOverrides, ScopeOverrides, ThermalConfig } from './config.js';
 import { coolingFromReplies, type LimitsReadError, type Replies } from './replies.js';
 import {
@@ -71,6 +72,8 @@ export const CHIP_DEFAULTS: Record<ChipSensorKind, { pair: Pair; source: string 
   estimated: { pair: [90, 95], source: 'default estimated chip (PCB + ~15 °C, Luxor)' },
 };
 
+const UNKNOWN_CHIP_SOURCE = 'default estimated chip (sensor kind not known for this make: the lower limits)';
+
 interface ModelRule {
   name: string;
   matches: (snapshot: Snapshot) => boolean;
@@ -128,6 +131,9 @@ export function isHydroModel(model: string | null | undefined): boolean {
   if (!model) return false;
   return /\bhyd(ro)?\b|hyd\.|(^|[\s_+-])VK\d*\b|\d[SL]?\+*VK\d/i.test(model);
 }
+
+/** Makes the thermal facts cover (thermal-facts §1–§6): the defaults and rules were written for them. */
+const FACTS_MAKES = /antminer|bitmain|whatsminer|microbt|avalon|canaan/i;
 
 export function chipSensorKind(snapshot: Snapshot): ChipSensorKind {
   // Whatsminer and Avalon have on-die sensors; Antminer chip values are mostly PCB estimates.
@@ -222,9 +228,59 @@ function modelScope(config: ThermalConfig, snapshot: Snapshot): [string, ScopeOv
 const hostOf = (miner: string) =>
   miner.startsWith('[') ? miner.slice(1, miner.indexOf(']')) : miner.replace(/:\d+$/, '');
 
-function minerScope(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides] | null {
-  if (!miner) return null;
-  return lookup(config.miners, miner) ?? lookup(config.miners, hostOf(miner));
+/**
+ * A `miners.<key>` as the miner it names, in the form a run's target keys take: `host:port`, or the
+ * host alone for every port. The targets grammar spells one miner many ways (`[2001:db8::1]` and
+ * `2001:DB8:0::1`, `10.0.0.5:04028`, `[::ffff:10.0.0.5]`), and the config accepts them all as that
+ * miner (config.ts checkMinerKeys), so each must find it.
+ */
+function minerKeyOf(name: string): string {
+  try {
+    const target = parseTarget(name, 0); // port 0: none written
+    return norm(target.port === 0 ? target.host : target.key);
+  } catch {
+    return norm(name);
+  }
+}
+
+/** Config miner keys by the miner they name; built once per config (a farm checks thousands). */
+const minerIndexes = new WeakMap<Record<string, ScopeOverrides>, Map<string, string>>();
+
+function minerIndex(miners: Record<string, ScopeOverrides>): Map<string, string> {
+  let index = minerIndexes.get(miners);
+  if (!index) {
+    index = new Map();
+    for (const name of Object.keys(miners)) {
+      const key = minerKeyOf(name);
+      if (!index.has(key)) index.set(key, name); // the first wins (config.ts refuses a second)
+    }
+    minerIndexes.set(miners, index);
+  }
+  return index;
+}
+
+/**
+ * The `miners.<key>` entries for a miner (its target key), least specific first: its host's (which
+ * applies to every port of that host), then its own `host:port`. Both apply, the port's over the
+ * host's, as a model's over a site's.
+ */
+function minerEntries(config: ThermalConfig, miner: string | undefined): string[] {
+  if (!config.miners || !miner) return [];
+  const index = minerIndex(config.miners);
+  if (index.size === 0) return [];
+  const names: string[] = [];
+  const host = index.get(norm(hostOf(miner)));
+  if (host !== undefined) names.push(host);
+  const own = index.get(norm(miner));
+  if (own !== undefined && own !== host) names.push(own);
+  return names;
+}
+
+function minerScopes(config: ThermalConfig, miner: string | undefined): [string, ScopeOverrides][] {
+  return minerEntries(config, miner).flatMap((name) => {
+    const scope = config.miners?.[name];
+    return scope === undefined ? [] : [[name, scope] as [string, ScopeOverrides]];
+  });
 }
 
 /** The cooling class and the evidence for it. Config wins: immersion cannot be seen in readings. */
@@ -234,8 +290,9 @@ export function detectCooling(
   site: string | null = null,
   context: LimitContext = {},
 ): Sourced<CoolingClass> {
-  const miner = minerScope(config, context.miner);
-  if (miner?.[1].cooling) return { value: miner[1].cooling, source: `config miner=${miner[0]}` };
+  // The port's own entry first, then its host's.
+  for (const [name, scope] of minerScopes(config, context.miner).reverse())
+    if (scope.cooling) return { value: scope.cooling, source: `config miner=${name}` };
   const model = modelScope(config, snapshot);
   if (model?.[1].cooling) return { value: model[1].cooling, source: `config model=${model[0]}` };
   const siteScope = lookup(config.sites, site);
@@ -408,12 +465,16 @@ export function effectiveLimits(
 ): ThermalLimits {
   const cooling = detectCooling(snapshot, config, site, context);
   const chipKind = chipSensorKind(snapshot);
+  // A make the facts do not cover (or a miner not identified) gets the class defaults, and its
+  // chip value is taken for an estimate (the lower limits): said, not passed off as known.
+  const covered = FACTS_MAKES.test(snapshot.make);
   const base = CLASS_DEFAULTS[cooling.value];
   const classSource = CLASS_REASON[cooling.value];
+  const chipSource = covered ? CHIP_DEFAULTS[chipKind].source : UNKNOWN_CHIP_SOURCE;
   const limits = {} as Record<Metric, MetricLimits>;
   for (const metric of METRICS) {
     const [warn, critical] = metric === 'chip' ? CHIP_DEFAULTS[chipKind].pair : base[metric];
-    const source = metric === 'chip' ? CHIP_DEFAULTS[chipKind].source : classSource;
+    const source = metric === 'chip' ? chipSource : classSource;
     limits[metric] = { warn: { value: warn, source }, critical: { value: critical, source } };
   }
   for (const rule of MODEL_RULES) {
@@ -426,6 +487,15 @@ export function effectiveLimits(
     }
   }
   const notes: string[] = [];
+  if (!covered) {
+    const who =
+      /^unknown$/i.test(snapshot.make) || snapshot.make.trim() === ''
+        ? 'make and model not identified'
+        : `${snapshot.make}${snapshot.model ? ` ${snapshot.model}` : ''}`;
+    notes.push(
+      `${who}: hashctl has no thermal facts for it, so the ${cooling.value} class defaults stand in, and its chip sensor is taken for an estimate (the lower chip limits)`,
+    );
+  }
   if (context.firmware) applyFirmware(limits, context.firmware, cooling.value, snapshot, notes);
   else if (context.firmwareError) {
     const { command, kind, message } = context.firmwareError;
@@ -439,16 +509,17 @@ export function effectiveLimits(
   if (siteScope) applyOverrides(limits, siteScope[1], `config site=${siteScope[0]}`);
   const model = modelScope(config, snapshot);
   if (model) applyOverrides(limits, model[1], `config model=${model[0]}`);
-  const miner = minerScope(config, context.miner);
-  if (miner) applyOverrides(limits, miner[1], `config miner=${miner[0]}`);
+  for (const [name, scope] of minerScopes(config, context.miner))
+    applyOverrides(limits, scope, `config miner=${name}`);
   keepWarnBeforeCritical(limits, notes);
 
   return {
     cooling,
     chip_sensor: {
       value: chipKind,
-      source:
-        chipKind === 'real'
+      source: !covered
+        ? 'not known for this make: taken for an estimate'
+        : chipKind === 'real'
           ? `${snapshot.make} reports on-die sensors`
           : 'PCB-derived estimate (Antminer and others)',
     },
@@ -467,8 +538,9 @@ export function effectiveLimits(
 
 /**
  * effectiveLimits for a whole farm (collect: 10,000 miners a cycle): computed once per distinct
- * (make, model, reported cooling, miner override), which is all that effectiveLimits reads from a
- * snapshot and a key when no replies are given; with the firmware's own limits, once per distinct
+ * (make, model, reported cooling, power mode, miner override), which is all that effectiveLimits
+ * reads from a snapshot and a key when no replies are given (the power mode picks a Whatsminer's
+ * rule: High lowers its inlet limits); with the firmware's own limits, once per distinct
  * firmware limits and fan count too (MinFans is judged against it). Callers keep one per cycle
  * (the cache grows with the models seen) and must not mutate the result.
  */
@@ -477,26 +549,16 @@ export function limitsFor(
   site: string | null,
 ): (snapshot: Snapshot, miner: string, firmware?: FirmwareThermalLimits | null) => ThermalLimits {
   const cache = new Map<string, ThermalLimits>();
-  // Config miner names, normalised once: a per-miner scan of them would cost O(miners × entries).
-  const minerNames = new Map<string, string>();
-  for (const name of Object.keys(config.miners ?? {})) {
-    if (!minerNames.has(norm(name))) minerNames.set(norm(name), name); // the first wins, as in lookup
-  }
   return (snapshot, miner, firmware = null) => {
-    const override =
-      minerNames.size === 0 ? null : (minerNames.get(norm(miner)) ?? minerNames.get(norm(hostOf(miner))));
-    const key = JSON.stringify(
-      firmware === null
-        ? [snapshot.make, snapshot.model, snapshot.cooling ?? null, override ?? null]
-        : [
-            snapshot.make,
-            snapshot.model,
-            snapshot.cooling ?? null,
-            override ?? null,
-            firmware,
-            snapshot.fans.length,
-          ],
-    );
+    const override = minerEntries(config, miner);
+    const identity = [
+      snapshot.make,
+      snapshot.model,
+      snapshot.cooling ?? null,
+      snapshot.power_mode ?? null,
+      override,
+    ];
+    const key = JSON.stringify(firmware === null ? identity : [...identity, firmware, snapshot.fans.length]);
     let limits = cache.get(key);
     if (!limits) {
       limits = effectiveLimits(snapshot, config, site, { miner, firmware });

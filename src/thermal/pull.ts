@@ -178,16 +178,37 @@ export function readLocalConfig(file: string): LocalConfig {
 }
 
 /**
+ * The file a write to `file` must replace: a symlinked config (`~/.config/hashctl.json` pointing
+ * into a dotfiles or provisioning checkout) is updated where it lives and stays a link; a rename
+ * over the link itself would turn it into a private copy and leave the real file unchanged.
+ */
+function realTarget(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    // Not there yet: a link to a file still to be made is followed; anything else is made as named.
+    try {
+      if (fs.lstatSync(file).isSymbolicLink()) return path.resolve(path.dirname(file), fs.readlinkSync(file));
+    } catch {
+      // No such file: it is created.
+    }
+    return file;
+  }
+}
+
+/**
  * Replaces the `thermal` section, keeping every other section. Written to a temporary file in the
  * same directory, flushed, then renamed over the original: a reader sees the old or the new file.
+ * A symlink is followed: the file it names is replaced, and the link stays.
  */
 export function writeThermalSection(local: LocalConfig, thermal: ThermalConfig): void {
   const document = { ...local.document, thermal };
-  const dir = path.dirname(local.file);
-  const temporary = path.join(dir, `.${path.basename(local.file)}.${process.pid}.${Date.now()}.tmp`);
+  const target = realTarget(local.file);
+  const dir = path.dirname(target);
+  const temporary = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   let mode = 0o600;
   try {
-    if (local.exists) mode = fs.statSync(local.file).mode & 0o777;
+    if (local.exists) mode = fs.statSync(target).mode & 0o777;
   } catch {
     // Keep the private default.
   }
@@ -200,7 +221,7 @@ export function writeThermalSection(local: LocalConfig, thermal: ThermalConfig):
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(temporary, local.file);
+    fs.renameSync(temporary, target);
   } catch (error) {
     fs.rmSync(temporary, { force: true });
     throw new HashctlError('io', `cannot write config ${local.file}: ${errorMessage(error)}`, {

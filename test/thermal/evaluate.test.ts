@@ -236,6 +236,28 @@ describe('hysteresis', () => {
     expect(step.transition).toMatchObject({ from: 'critical', to: 'ok', metric: 'board', value: 60 });
   });
 
+  it('a sensor that drops out is not a recovery, and keeps its level for when it reads again', () => {
+    const hot = airMiner(85);
+    let step = trackThermal(null, hot, effectiveLimits(hot));
+    expect(step.evaluation.status).toBe('critical');
+    // The board sensors stop answering; the chips still read, cool.
+    const unread = snapshotOf({
+      boards: [0, 1, 2].map(() => ({ temp_board_c: null, temp_chip_c: 70 })),
+      fans: [5400, 5460, 5520, 5580],
+      inlet: 25,
+    });
+    step = trackThermal(step.memory, unread, effectiveLimits(unread));
+    expect(step.transition).toMatchObject({ from: 'critical', to: 'ok', metric: 'board', value: null });
+    expect(step.transition?.detail).toMatch(/^board not read now, critical when last read/);
+    expect(step.transition?.detail).not.toMatch(/back below/);
+    expect(step.memory.levels.board).toBe('critical');
+    // Back at 78 °C: inside the margin of the critical it left unmeasured, so held critical.
+    const back = airMiner(78);
+    step = trackThermal(step.memory, back, effectiveLimits(back));
+    expect(step.evaluation.status).toBe('critical');
+    expect(step.transition).toMatchObject({ from: 'ok', to: 'critical', metric: 'board', value: 78 });
+  });
+
   it('first sight of a healthy miner is not an event', () => {
     const cool = airMiner(50);
     expect(trackThermal(null, cool, effectiveLimits(cool)).transition).toBeNull();

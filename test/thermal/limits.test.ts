@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { parseThermalConfig } from '../../src/thermal/config.js';
+import { evaluateThermal } from '../../src/thermal/evaluate.js';
 import {
   detectCooling,
   effectiveLimits,
@@ -42,6 +43,32 @@ describe('limitsFor (collect: one computation per kind of miner)', () => {
     expect(limits(miner, '10.0.0.2:4028', other)).toEqual(expected);
     expect(expected).not.toEqual(limits(miner, '10.0.0.3:4028', luxos));
   });
+
+  it("tells a Whatsminer's power modes apart: High's inlet limits are not a Normal one's", () => {
+    const limits = limitsFor(parseThermalConfig({}, 'test'), null);
+    const whatsminer = (mode: string, cooling: string) =>
+      snapshotOf({
+        make: 'Whatsminer',
+        model: 'M31S',
+        power_mode: mode,
+        cooling,
+        inlet: 30,
+        fans: [5000, 5000],
+      });
+    // The same model in one farm, cached by whichever is polled first.
+    for (const cooling of ['air', 'hydro'])
+      for (const [first, second] of [
+        ['high', 'normal'],
+        ['normal', 'high'],
+      ] as const) {
+        const a = whatsminer(first, cooling);
+        const b = whatsminer(second, cooling);
+        expect(limits(a, '10.0.0.1:4028')).toEqual(effectiveLimits(a, {}, null, { miner: '10.0.0.1:4028' }));
+        expect(limits(b, '10.0.0.2:4028').metrics.inlet, `${cooling} ${second} after ${first}`).toEqual(
+          effectiveLimits(b, {}, null, { miner: '10.0.0.2:4028' }).metrics.inlet,
+        );
+      }
+  });
 });
 
 describe('effectiveLimits sources', () => {
@@ -56,6 +83,24 @@ describe('effectiveLimits sources', () => {
     expect(limits.metrics.chip.critical.source).toMatch(/estimated chip/);
     expect(limits.metrics.fans_failed.critical.value).toBe(1);
     expect(limits.margin_c).toEqual({ value: 3, source: 'default' });
+  });
+
+  it('says so when the miner is one the thermal facts do not cover, rather than pass the defaults off as its own', () => {
+    for (const [make, model, who] of [
+      ['unknown', null, 'make and model not identified'],
+      ['Innosilicon', 'A10 Pro', 'Innosilicon A10 Pro'],
+    ] as const) {
+      const limits = effectiveLimits(snapshotOf({ make, model, boards: [{ temp_board_c: 60 }] }));
+      expect(limits.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+      expect(limits.notes).toEqual([
+        `${who}: hashctl has no thermal facts for it, so the air class defaults stand in, and its chip sensor is taken for an estimate (the lower chip limits)`,
+      ]);
+      expect(limits.metrics.chip.critical.value).toBe(95);
+      expect(limits.metrics.chip.critical.source).not.toMatch(/PCB|Luxor/);
+      expect(limits.chip_sensor.source).toMatch(/not known for this make/);
+    }
+    for (const make of ['Antminer', 'Whatsminer', 'Avalon'])
+      expect(effectiveLimits(snapshotOf({ make, model: null })).notes, make).toEqual([]);
   });
 
   it('uses real-chip limits for Whatsminer and Avalon', () => {
@@ -129,6 +174,79 @@ describe('effectiveLimits sources', () => {
     const miner = effectiveLimits(airMiner(60), config, 'B', { miner: '10.0.0.5:4028' });
     expect(miner.metrics.board.warn).toEqual({ value: 72, source: 'config miner=10.0.0.5' });
     expect(miner.metrics.board.critical).toEqual({ value: 80, source: 'default air' });
+  });
+
+  it('applies miners.<key> however the config spells the address it accepts as that miner', () => {
+    // Each key passes validation as one miner; the run's target keys are canonical.
+    const cases: [key: string, target: string][] = [
+      ['[2001:db8::1]', '[2001:db8::1]:4028'],
+      ['2001:DB8:0:0::1', '[2001:db8::1]:4028'],
+      ['[2001:db8:0::1]:4028', '[2001:db8::1]:4028'],
+      ['10.0.0.5:04028', '10.0.0.5:4028'],
+      ['[::ffff:10.0.0.5]', '10.0.0.5:4028'],
+      ['Rig-7.local.', 'rig-7.local:4029'],
+    ];
+    for (const [key, target] of cases) {
+      const config = parseThermalConfig({ miners: { [key]: { board: { warn: 50, critical: 60 } } } });
+      const expected = { value: 60, source: `config miner=${key}` };
+      expect(
+        effectiveLimits(airMiner(55), config, null, { miner: target }).metrics.board.critical,
+        key,
+      ).toEqual(expected);
+      expect(limitsFor(config, null)(airMiner(55), target).metrics.board.critical, key).toEqual(expected);
+      expect(
+        detectCooling(
+          airMiner(55),
+          parseThermalConfig({ miners: { [key]: { cooling: 'immersion' } } }),
+          null,
+          {
+            miner: target,
+          },
+        ).value,
+        key,
+      ).toBe('immersion');
+    }
+    // Another port of the same host is another miner.
+    const config = parseThermalConfig({
+      miners: { '10.0.0.5:04028': { board: { warn: 50, critical: 60 } } },
+    });
+    expect(
+      effectiveLimits(airMiner(55), config, null, { miner: '10.0.0.5:4029' }).metrics.board.critical.value,
+    ).toBe(80);
+  });
+
+  it("applies a HOST entry to every port of that host, under a HOST:PORT entry's own numbers", () => {
+    const config = parseThermalConfig({
+      miners: {
+        '10.0.0.5': { cooling: 'immersion', board: { warn: 70 }, chip: { warn: 85 } },
+        '10.0.0.5:4028': { board: { critical: 78 } },
+        '10.0.0.5:4029': { cooling: 'air', chip: { warn: 80 } },
+      },
+    });
+    const stopped = snapshotOf({
+      boards: [0, 1, 2].map(() => ({ temp_board_c: 60, temp_chip_c: 75 })),
+      fans: [0, 0, 0, 0],
+    });
+    const own = effectiveLimits(stopped, config, null, { miner: '10.0.0.5:4028' });
+    // The host's immersion stands: a tank miner's stopped fans are not a failed fan set.
+    expect(own.cooling).toEqual({ value: 'immersion', source: 'config miner=10.0.0.5' });
+    expect(own.metrics.board.warn).toEqual({ value: 70, source: 'config miner=10.0.0.5' });
+    expect(own.metrics.board.critical).toEqual({ value: 78, source: 'config miner=10.0.0.5:4028' });
+    expect(evaluateThermal(stopped, own).status).toBe('ok');
+    expect(limitsFor(config, null)(stopped, '10.0.0.5:4028')).toEqual(own);
+    // A port that says otherwise wins where both speak.
+    const other = effectiveLimits(stopped, config, null, { miner: '10.0.0.5:4029' });
+    expect(other.cooling).toEqual({ value: 'air', source: 'config miner=10.0.0.5:4029' });
+    expect(other.metrics.chip.warn).toEqual({ value: 80, source: 'config miner=10.0.0.5:4029' });
+    expect(other.metrics.board.warn).toEqual({ value: 70, source: 'config miner=10.0.0.5' });
+    // warn past critical across the two (each fine over the defaults) is refused, naming the port's key.
+    expect(() =>
+      parseThermalConfig({
+        miners: { '10.0.0.5': { board: { warn: 79 } }, '10.0.0.5:4028': { board: { critical: 78 } } },
+      }),
+    ).toThrow(
+      /^thermal\.miners\.10\.0\.0\.5:4028\.board\.critical: critical 78 must be at or above warn 79 \(miners\.10\.0\.0\.5\.board\.warn\): warn could never be seen$/,
+    );
   });
 
   it('matches models.<name> with or without the make, in any case', () => {
@@ -323,6 +441,8 @@ describe('hashctl thermal limits (no targets)', () => {
     const defaults = JSON.parse(plain.out());
     expect(defaults.classes.air.board.critical).toEqual({ value: 80, source: 'default air' });
     expect(defaults.classes.hydro.inlet.warn).toEqual({ value: 40, source: 'default hydro' });
+    // The defaults table is an Antminer's: its chip is the known PCB estimate.
+    expect(defaults.classes.air.chip.critical.source).toMatch(/PCB \+ ~15 °C/);
     expect(defaults.model_rules.map((r: { name: string }) => r.name)).toContain('S9');
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-limits-'));

@@ -15,17 +15,17 @@ interface Served {
   close(): Promise<void>;
 }
 
-async function serve(status: number, body: unknown): Promise<Served> {
+async function serve(status: number, body: unknown, host = '127.0.0.1'): Promise<Served> {
   const requests: Served['requests'] = [];
   const server = http.createServer((req, res) => {
     requests.push({ path: req.url ?? '', key: req.headers['x-collector-key'] as string | undefined });
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -79,6 +79,24 @@ describe('thermal config pull', () => {
       ),
     ).toBe(0);
     expect(JSON.parse(again.out())).toMatchObject({ changes: [], written: false });
+  });
+
+  it('updates a symlinked config where it lives, and the link stays a link', async () => {
+    server = await serve(200, remote, '127.0.111.201');
+    const real = path.join(dir, 'provisioned', 'hashctl.json');
+    fs.mkdirSync(path.dirname(real));
+    fs.writeFileSync(real, JSON.stringify({ site: 'A', thermal: { margin_c: 3 } }), { mode: 0o640 });
+    fs.chmodSync(real, 0o640);
+    const link = path.join(dir, 'hashctl.json');
+    fs.symlinkSync(path.join('provisioned', 'hashctl.json'), link);
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    const args = ['thermal', 'config', 'pull', '--endpoint', server.url, '--config', link];
+    expect(await runCli(args, ctx)).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(fs.readFileSync(real, 'utf8'))).toEqual({ site: 'A', thermal: remote.thermal });
+    expect(fs.statSync(real).mode & 0o777).toBe(0o640);
+    expect(fs.readdirSync(path.dirname(real))).toEqual(['hashctl.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['hashctl.json', 'provisioned']);
   });
 
   it('--dry-run shows the changes and writes nothing', async () => {
