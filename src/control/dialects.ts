@@ -199,13 +199,19 @@ function planWhatsminer(action: Exclude<ControlAction, { name: 'raw' }>): PlanOu
   }
 }
 
-/** LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). */
+/**
+ * LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). LUXminer
+ * has no upstream `restart`: its mining process restarts with `resetminer <session>` (§5.3; what
+ * Luxor's own tools, pyasic and asic-rs send), so `restart` was answered "Invalid command".
+ */
 function planLuxos(action: Exclude<ControlAction, { name: 'raw' }>): PlanOutcome {
   let command: string;
   let rest: string | undefined;
   if (action.name === 'pause' || action.name === 'resume') {
     command = 'curtail';
     rest = action.name === 'pause' ? 'sleep' : 'wakeup';
+  } else if (action.name === 'restart') {
+    command = 'resetminer';
   } else {
     const upstream = upstreamRequest(action);
     command = upstream.command;
