@@ -267,7 +267,6 @@ export async function runControl(
                   summary.unsupported > 0 ? `${summary.unsupported} unsupported` : '',
                   summary.unreachable > 0 ? `${summary.unreachable} unreachable` : '',
                 ].filter((part) => part !== '');
-                if (summary.miners === 0) return Promise.resolve(false);
                 const noun = summary.miners === 1 ? 'miner' : 'miners';
                 return prompt.confirmOnTty(
                   ctx,

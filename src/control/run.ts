@@ -372,7 +372,9 @@ export async function runControlAction(
     for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, ctx.now()), null);
   };
 
-  if (!options.yes && options.confirm) {
+  // Nothing to write (every miner unsupported, unreachable or skipped): there is no question to
+  // ask, and a run that then said "not confirmed" spoke of an answer nobody was asked for.
+  if (!options.yes && options.confirm && eligible.length > 0) {
     const ok = await options.confirm({
       action: action.name,
       miners: eligible.length,

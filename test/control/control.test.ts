@@ -155,6 +155,17 @@ describe('on a terminal', () => {
     expect(writesSeen(f)).toEqual([]);
   });
 
+  it('no miner to write (all unsupported): no question, and no "not confirmed" that nobody was asked', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow', host: '127.0.110.201' });
+    const ctx = tty(['y\n']);
+    const code = await runCli(['control', 'pause', ...f.inventory(), '--db', db()], ctx);
+    expect(code).toBe(1);
+    expect(ctx.err()).not.toContain('[y/N]');
+    expect(ctx.err()).not.toMatch(/not confirmed/);
+    expect(ctx.err()).toMatch(/^pause: 2 unsupported$/m);
+    expect(writesSeen(f)).toEqual([]);
+  });
+
   it('Ctrl-C at the question (SIGINT, nothing on stdin) ends it at once: nothing sent, exit 130', async () => {
     const f = await start({ profile: 'cgminer', count: 2, writes: 'allow' });
     const controller = new AbortController();
