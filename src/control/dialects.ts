@@ -5,6 +5,7 @@ import { addpoolParameter, ascsetParameter, buildRequest } from '../cgminer/esca
 import { UsageError } from '../errors.js';
 import type { Family } from '../miners/detect.js';
 import type { Pool, Snapshot } from '../miners/types.js';
+import { quoted } from '../output/terminal.js';
 import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
 
 /** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */
@@ -72,6 +73,8 @@ export function validateAction(action: ControlAction): void {
       if (problem !== null) throw new UsageError(`cannot send addpool: the ${label} ${problem}`);
     }
     if (action.url === '') throw new UsageError('cannot send addpool: the pool URL is empty');
+    const urlProblem = poolUrlProblem(action.url, action.user);
+    if (urlProblem !== null) throw new UsageError(`cannot send addpool: ${urlProblem}`);
     if (action.password === '')
       throw new UsageError('cannot send addpool: cgminer rejects an empty password; use x');
   }
@@ -81,6 +84,21 @@ export function validateAction(action: ControlAction): void {
   } catch (error) {
     throw action.name === 'addpool' ? unquoted(error, command) : error;
   }
+}
+
+/** `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http for GBT, …). */
+const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
+
+/**
+ * Why an addpool URL would make a pool no miner can use, or null. cgminer takes stratum only from a
+ * `stratum+tcp://` URL given to addpool (a bare `host:port` is neither stratum nor http there), and
+ * a URL without `://` is most often the worker name given first: each miner would list (and the
+ * read-back verify) a pool that never connects.
+ */
+export function poolUrlProblem(url: string, user: string): string | null {
+  if (POOL_URL.test(url.trim())) return null;
+  const swapped = POOL_URL.test(user.trim()) ? ' (URL and USER swapped? the URL comes first)' : '';
+  return `the pool URL '${quoted(url)}' is not scheme://host[:port], e.g. stratum+tcp://pool.example.com:3333${swapped}`;
 }
 
 // As src/cgminer/escape.ts refuses them: C0 and C1 controls and DEL, and lone UTF-16 surrogates.
