@@ -106,6 +106,27 @@ describe('safety before any traffic', () => {
     }
   });
 
+  it('a password file saved with a byte-order mark (Windows editors) sends the password, not the mark', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', host: '127.0.110.203' });
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw-bom');
+    fs.writeFileSync(pw, '\ufeffs3cret-pw\r\n');
+    const run = await cli([
+      'control',
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      'w1',
+      ...f.inventory(),
+      '--password-file',
+      pw,
+      '--yes',
+      '--db',
+      db(),
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expect(writesSeen(f).map((w) => w.parameter)).toEqual(['stratum+tcp://p.example:3333,w1,s3cret-pw']);
+  });
+
   it('an addpool password that cannot be sent is refused naming its file, never echoed', async () => {
     const f = await start({ profile: 'cgminer', writes: 'allow' });
     temp ??= tempDir();
