@@ -122,7 +122,7 @@ export function addpoolFieldProblem(value: string): string | null {
  * The encoder's refusals quote the parameter ("cannot send CMD with parameter '…': WHY"); where it
  * carries a password, keep only the reason (no reason contains "': ").
  */
-function unquoted(error: unknown, command: string): unknown {
+export function unquoted(error: unknown, command: string): unknown {
   const quoted = `cannot send ${command} with parameter '`;
   if (!(error instanceof UsageError) || !error.message.startsWith(quoted)) return error;
   const why = error.message.slice(error.message.lastIndexOf("': ") + 3);

@@ -25,7 +25,14 @@ import { resolvedHosts } from '../targets/resolve.js';
 import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
-import { type Baseline, planAction, readBack, SESSION_PLACEHOLDER, validateAction } from './dialects.js';
+import {
+  type Baseline,
+  planAction,
+  readBack,
+  SESSION_PLACEHOLDER,
+  unquoted,
+  validateAction,
+} from './dialects.js';
 import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
@@ -447,10 +454,13 @@ export async function runControlAction(
           break;
         }
         if (error instanceof HashctlError && error.kind === 'usage') {
-          // Refused by the encoder before sending (hashctl.md §4): nothing left.
+          // Refused by the encoder before sending (hashctl.md §4): nothing left. Its message quotes
+          // the parameter cut at 60 characters, which no redaction can find whole (a LuxOS session
+          // id the encoder refuses left the first part of an addpool password): the reason only.
+          const reason = unquoted(error, request.command) as Error;
           outcome = {
             result: 'failed',
-            error: { kind: 'api', message: secrets.text(error.message), attempts: 0 },
+            error: { kind: 'api', message: secrets.text(reason.message), attempts: 0 },
           };
           break;
         }

@@ -1,5 +1,8 @@
 // `hashctl control` on LuxOS as LUXminer answers it: a session for every write, and the commands
 // LUXminer has (Luxor's own command list; CGMINER-API.md §5.3, §8.4), not upstream cgminer's.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
 import { control, perTest, READS } from './support.js';
@@ -13,7 +16,7 @@ const SESSION = 'yJN2nlj1';
  * with the session id restarting the mining process (its Elapsed starts again). Any other command,
  * upstream `restart` included, is E/14 as LUXminer has no such command.
  */
-function luxminer() {
+function luxminer(sessionId = SESSION) {
   const state = { bootedAtS: 1_000, nowS: 50_000, session: null as string | null, writes: [] as string[] };
   const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
   const status = (STATUS: string, Code: number, Msg: string) => ({ STATUS, Code, Msg });
@@ -51,8 +54,10 @@ function luxminer() {
           ]),
         );
       case 'logon':
-        state.session = SESSION;
-        return reply(cgminerReply('SESSION', [{ SessionID: SESSION }], status('S', 316, 'Session created')));
+        state.session = sessionId;
+        return reply(
+          cgminerReply('SESSION', [{ SessionID: sessionId }], status('S', 316, 'Session created')),
+        );
       case 'logoff':
         state.session = null;
         return reply(cgminerReply('SESSION', [], status('S', 317, 'Session released')));
@@ -93,5 +98,34 @@ describe('LuxOS restart', () => {
     ]);
     expect(miner.state.writes).toEqual([`resetminer|${SESSION}`]);
     expect(run.code).toBe(0);
+  });
+});
+
+describe('a LuxOS session id that cannot be sent', () => {
+  it('fails the write unsent, and the refusal quotes no part of the addpool password', async () => {
+    const miner = luxminer('ab.cd');
+    const fake = await each.fake(miner.script, { host: HOST });
+    const { db, dir } = each.temp();
+    const pw = path.join(dir, 'pw');
+    const password = 'Secr3tPassw0rdThatIsLongEnough';
+    fs.writeFileSync(pw, `${password}\n`);
+    const run = await control([
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      'w1',
+      fake.target.key,
+      '--password-file',
+      pw,
+      '--yes',
+      '--db',
+      db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ dialect: 'luxos', result: 'failed', ok: false });
+    expect(run.json.results[0]?.error?.attempts).toBe(0);
+    expect(miner.state.writes).toEqual([]);
+    const sqlite = new Database(db, { readonly: true });
+    const logged = JSON.stringify(sqlite.prepare('SELECT * FROM command_log').all());
+    sqlite.close();
+    for (const text of [run.out, run.err, logged]) expect(text, text).not.toMatch(/Secr3t/);
   });
 });
