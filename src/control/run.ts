@@ -478,9 +478,13 @@ export async function runControlAction(
         break;
       }
       // What the miner said, as long as a message can be: a hostile 600 KB Msg is not a 600 KB
-      // line in the table, --json and command_log (the client clips its own errors alike).
+      // line in the table, --json and command_log (the client clips its own errors alike). Secrets
+      // are scrubbed first: a clip through an echoed password leaves a part no redaction finds.
       if (reply.status.msg !== null && reply.status.msg.length > 0)
-        reply = { ...reply, status: { ...reply.status, msg: clipMessage(reply.status.msg) } };
+        reply = {
+          ...reply,
+          status: { ...reply.status, msg: clipMessage(secrets.text(reply.status.msg)) },
+        };
       const foreign =
         request.role === 'write' && !request.whatsminer && reply.ok
           ? foreignReadSection(request.command, reply)

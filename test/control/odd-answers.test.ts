@@ -1,5 +1,7 @@
 // Miners that take a write but answer it oddly: control reports only the success it saw, and sends
 // each write once whatever the answer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -194,5 +196,40 @@ describe('Ctrl-C while the write hangs', () => {
     expect(doc.verification).toMatchObject({ confirmed: false, checks: 0 });
     expect(doc.verification?.detail).toMatch(/^not confirmed: read-back interrupted after \S+$/);
     expect(miner.writes).toEqual(['restart']);
+  });
+});
+
+describe('a write whose echo of the password is clipped', () => {
+  it('is scrubbed before it is cut: no part of the password in --json or command_log', async () => {
+    // cgminer's E/53 repeats the whole addpool parameter; with a long worker name the 500-character
+    // clip falls inside the password, which then no longer matches as a whole.
+    const miner = minerAnswering(() => ({ kind: 'close' }));
+    const script = (request: string): Behaviour => {
+      const { command, parameter } = JSON.parse(request) as { command: string; parameter?: string };
+      if (command !== 'addpool') return miner.script(request);
+      const Msg = `Invalid addpool details '${parameter ?? ''}'`;
+      return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 53, Msg }) };
+    };
+    const fake = await each.fake(script, { host: '127.0.110.204' });
+    const { db, dir } = each.temp();
+    const pw = path.join(dir, 'pw');
+    fs.writeFileSync(pw, `${'Secr3t'.repeat(10)}\n`);
+    const user = `acct.${'w'.repeat(420)}`;
+    const run = await control([
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      user,
+      fake.target.key,
+      '--password-file',
+      pw,
+      '--yes',
+      '--db',
+      db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ result: 'failed', error: { kind: 'api', code: 53 } });
+    const sqlite = new Database(db, { readonly: true });
+    const logged = JSON.stringify(sqlite.prepare('SELECT * FROM command_log').all());
+    sqlite.close();
+    for (const text of [run.out, run.err, logged]) expect(text).not.toMatch(/Secr3t|ecr3t/);
   });
 });
