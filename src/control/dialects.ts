@@ -355,7 +355,12 @@ export function readBack(
     case 'removepool': {
       const was = baseline.snapshot ? poolAt(baseline.snapshot.pools, action.pool) : undefined;
       if (!was || !baseline.snapshot) {
-        return { confirmed: after.pools.length === 0, detail: `pool ${action.pool} was not listed before` };
+        // Nothing says which pool went. An empty list is no sign either: a miner refuses to
+        // remove its last pool (E/66), so none listed is a pools read that failed.
+        return {
+          confirmed: false,
+          detail: `pool ${action.pool} was not listed before the write: which pool went cannot be told`,
+        };
       }
       const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
       const confirmed = count(after.pools) < count(baseline.snapshot.pools);

@@ -233,3 +233,34 @@ describe('a write whose echo of the password is clipped', () => {
     for (const text of [run.out, run.err, logged]) expect(text).not.toMatch(/Secr3t|ecr3t/);
   });
 });
+
+describe('a removepool on a miner whose pools cannot be read', () => {
+  it('is not verified by an empty pool list: a miner never has none after a removepool', async () => {
+    // The pools read fails (before and after the write) while the rest of the miner answers: the
+    // read-back sees no pools at all, which is no sign that pool 1 went.
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 1:'stratum+tcp://q:3333'" }),
+    }));
+    const script = (request: string): Behaviour => {
+      const { command } = JSON.parse(request) as { command: string };
+      if (command === 'pools')
+        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
+      return miner.script(request);
+    };
+    const fake = await each.fake(script, { host: '127.0.110.205' });
+    const run = await control([
+      'removepool',
+      '1',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '500ms',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
+    expect(run.code).toBe(1);
+    expect(miner.writes).toEqual(['removepool']);
+  });
+});
