@@ -355,13 +355,16 @@ export function readBack(
     case 'removepool': {
       const was = baseline.snapshot ? poolAt(baseline.snapshot.pools, action.pool) : undefined;
       if (!was || !baseline.snapshot) {
-        // Nothing says which pool went. An empty list is no sign either: a miner refuses to
-        // remove its last pool (E/66), so none listed is a pools read that failed.
+        // Nothing says which pool went.
         return {
           confirmed: false,
           detail: `pool ${action.pool} was not listed before the write: which pool went cannot be told`,
         };
       }
+      // No pool listed after it is a pools read that failed (a miner keeps its last pool), not
+      // the pool gone: it was verified whenever the read-back's pools read failed.
+      if (after.pools.length === 0)
+        return { confirmed: false, detail: 'no pools listed (a removepool leaves at least one): not read' };
       const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
       const confirmed = count(after.pools) < count(baseline.snapshot.pools);
       return {

@@ -263,4 +263,30 @@ describe('a removepool on a miner whose pools cannot be read', () => {
     expect(run.code).toBe(1);
     expect(miner.writes).toEqual(['removepool']);
   });
+
+  it('read before the write but not after it: unknown, not "the pool is gone"', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 0:'stratum+tcp://p:3333'" }),
+    }));
+    const script = (request: string): Behaviour => {
+      const { command } = JSON.parse(request) as { command: string };
+      if (command === 'pools' && miner.writes.length > 0)
+        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
+      return miner.script(request);
+    };
+    const fake = await each.fake(script, { host: '127.0.110.206' });
+    const run = await control([
+      'removepool',
+      '0',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '500ms',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
+    expect(miner.writes).toEqual(['removepool']);
+  });
 });
