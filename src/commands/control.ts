@@ -109,7 +109,8 @@ async function readPasswordFile(
       `cannot read ${flag} '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
     );
   }
-  const password = content.split(/\r?\n/)[0] ?? '';
+  // A byte-order mark (Notepad, PowerShell's UTF8) is the file's, not the password's first character.
+  const password = content.replace(/^\ufeff/, '').split(/\r?\n/)[0] ?? '';
   if (password === '') throw new UsageError(`${flag} '${file}' is empty: ${emptyHint}`);
   return password;
 }
@@ -267,7 +268,6 @@ export async function runControl(
                   summary.unsupported > 0 ? `${summary.unsupported} unsupported` : '',
                   summary.unreachable > 0 ? `${summary.unreachable} unreachable` : '',
                 ].filter((part) => part !== '');
-                if (summary.miners === 0) return Promise.resolve(false);
                 const noun = summary.miners === 1 ? 'miner' : 'miners';
                 return prompt.confirmOnTty(
                   ctx,

@@ -5,6 +5,7 @@ import { addpoolParameter, ascsetParameter, buildRequest } from '../cgminer/esca
 import { UsageError } from '../errors.js';
 import type { Family } from '../miners/detect.js';
 import type { Pool, Snapshot } from '../miners/types.js';
+import { quoted } from '../output/terminal.js';
 import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
 
 /** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */
@@ -72,6 +73,8 @@ export function validateAction(action: ControlAction): void {
       if (problem !== null) throw new UsageError(`cannot send addpool: the ${label} ${problem}`);
     }
     if (action.url === '') throw new UsageError('cannot send addpool: the pool URL is empty');
+    const urlProblem = poolUrlProblem(action.url, action.user);
+    if (urlProblem !== null) throw new UsageError(`cannot send addpool: ${urlProblem}`);
     if (action.password === '')
       throw new UsageError('cannot send addpool: cgminer rejects an empty password; use x');
   }
@@ -81,6 +84,21 @@ export function validateAction(action: ControlAction): void {
   } catch (error) {
     throw action.name === 'addpool' ? unquoted(error, command) : error;
   }
+}
+
+/** `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http for GBT, …). */
+const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
+
+/**
+ * Why an addpool URL would make a pool no miner can use, or null. cgminer takes stratum only from a
+ * `stratum+tcp://` URL given to addpool (a bare `host:port` is neither stratum nor http there), and
+ * a URL without `://` is most often the worker name given first: each miner would list (and the
+ * read-back verify) a pool that never connects.
+ */
+export function poolUrlProblem(url: string, user: string): string | null {
+  if (POOL_URL.test(url.trim())) return null;
+  const swapped = POOL_URL.test(user.trim()) ? ' (URL and USER swapped? the URL comes first)' : '';
+  return `the pool URL '${quoted(url)}' is not scheme://host[:port], e.g. stratum+tcp://pool.example.com:3333${swapped}`;
 }
 
 // As src/cgminer/escape.ts refuses them: C0 and C1 controls and DEL, and lone UTF-16 surrogates.
@@ -104,7 +122,7 @@ export function addpoolFieldProblem(value: string): string | null {
  * The encoder's refusals quote the parameter ("cannot send CMD with parameter '…': WHY"); where it
  * carries a password, keep only the reason (no reason contains "': ").
  */
-function unquoted(error: unknown, command: string): unknown {
+export function unquoted(error: unknown, command: string): unknown {
   const quoted = `cannot send ${command} with parameter '`;
   if (!(error instanceof UsageError) || !error.message.startsWith(quoted)) return error;
   const why = error.message.slice(error.message.lastIndexOf("': ") + 3);
@@ -199,13 +217,19 @@ function planWhatsminer(action: Exclude<ControlAction, { name: 'raw' }>): PlanOu
   }
 }
 
-/** LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). */
+/**
+ * LuxOS: `logon` → session id → the write with the id as first field → `logoff` (§8.4). LUXminer
+ * has no upstream `restart`: its mining process restarts with `resetminer <session>` (§5.3; what
+ * Luxor's own tools, pyasic and asic-rs send), so `restart` was answered "Invalid command".
+ */
 function planLuxos(action: Exclude<ControlAction, { name: 'raw' }>): PlanOutcome {
   let command: string;
   let rest: string | undefined;
   if (action.name === 'pause' || action.name === 'resume') {
     command = 'curtail';
     rest = action.name === 'pause' ? 'sleep' : 'wakeup';
+  } else if (action.name === 'restart') {
+    command = 'resetminer';
   } else {
     const upstream = upstreamRequest(action);
     command = upstream.command;
@@ -331,8 +355,16 @@ export function readBack(
     case 'removepool': {
       const was = baseline.snapshot ? poolAt(baseline.snapshot.pools, action.pool) : undefined;
       if (!was || !baseline.snapshot) {
-        return { confirmed: after.pools.length === 0, detail: `pool ${action.pool} was not listed before` };
+        // Nothing says which pool went.
+        return {
+          confirmed: false,
+          detail: `pool ${action.pool} was not listed before the write: which pool went cannot be told`,
+        };
       }
+      // No pool listed after it is a pools read that failed (a miner keeps its last pool), not
+      // the pool gone: it was verified whenever the read-back's pools read failed.
+      if (after.pools.length === 0)
+        return { confirmed: false, detail: 'no pools listed (a removepool leaves at least one): not read' };
       const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
       const confirmed = count(after.pools) < count(baseline.snapshot.pools);
       return {

@@ -25,7 +25,14 @@ import { resolvedHosts } from '../targets/resolve.js';
 import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
-import { type Baseline, planAction, readBack, SESSION_PLACEHOLDER, validateAction } from './dialects.js';
+import {
+  type Baseline,
+  planAction,
+  readBack,
+  SESSION_PLACEHOLDER,
+  unquoted,
+  validateAction,
+} from './dialects.js';
 import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
@@ -372,7 +379,9 @@ export async function runControlAction(
     for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, ctx.now()), null);
   };
 
-  if (!options.yes && options.confirm) {
+  // Nothing to write (every miner unsupported, unreachable or skipped): there is no question to
+  // ask, and a run that then said "not confirmed" spoke of an answer nobody was asked for.
+  if (!options.yes && options.confirm && eligible.length > 0) {
     const ok = await options.confirm({
       action: action.name,
       miners: eligible.length,
@@ -445,10 +454,13 @@ export async function runControlAction(
           break;
         }
         if (error instanceof HashctlError && error.kind === 'usage') {
-          // Refused by the encoder before sending (hashctl.md §4): nothing left.
+          // Refused by the encoder before sending (hashctl.md §4): nothing left. Its message quotes
+          // the parameter cut at 60 characters, which no redaction can find whole (a LuxOS session
+          // id the encoder refuses left the first part of an addpool password): the reason only.
+          const reason = unquoted(error, request.command) as Error;
           outcome = {
             result: 'failed',
-            error: { kind: 'api', message: secrets.text(error.message), attempts: 0 },
+            error: { kind: 'api', message: secrets.text(reason.message), attempts: 0 },
           };
           break;
         }
@@ -466,9 +478,13 @@ export async function runControlAction(
         break;
       }
       // What the miner said, as long as a message can be: a hostile 600 KB Msg is not a 600 KB
-      // line in the table, --json and command_log (the client clips its own errors alike).
+      // line in the table, --json and command_log (the client clips its own errors alike). Secrets
+      // are scrubbed first: a clip through an echoed password leaves a part no redaction finds.
       if (reply.status.msg !== null && reply.status.msg.length > 0)
-        reply = { ...reply, status: { ...reply.status, msg: clipMessage(reply.status.msg) } };
+        reply = {
+          ...reply,
+          status: { ...reply.status, msg: clipMessage(secrets.text(reply.status.msg)) },
+        };
       const foreign =
         request.role === 'write' && !request.whatsminer && reply.ok
           ? foreignReadSection(request.command, reply)

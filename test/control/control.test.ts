@@ -61,6 +61,72 @@ describe('safety before any traffic', () => {
     expect(f.commandLog).toHaveLength(0);
   });
 
+  it('an addpool URL without scheme://host (the user given first, a bare host:port) is exit 2, nothing sent', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', host: '127.0.110.202' });
+    const key = f.inventory()[0] as string;
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw');
+    fs.writeFileSync(pw, 'x\n');
+    const cases = [
+      // URL and user swapped: the "URL" is the worker name.
+      [['acct.rig7', 'stratum+tcp://pool.example:3333'], /pool URL 'acct\.rig7'.*URL and USER swapped/],
+      [['pool.example:3333', 'acct.rig7'], /pool URL 'pool\.example:3333' is not scheme:\/\/host/],
+      [['stratum+tcp://', 'acct.rig7'], /pool URL 'stratum\+tcp:\/\/' is not scheme:\/\/host/],
+    ] as const;
+    for (const [[url, user], why] of cases) {
+      for (const mode of ['--dry-run', '--yes']) {
+        const run = await cli([
+          'control',
+          'addpool',
+          url,
+          user,
+          key,
+          '--password-file',
+          pw,
+          mode,
+          '--db',
+          db(),
+        ]);
+        expect(run.code, `${url} ${mode}`).toBe(2);
+        expect(run.err.trim().split('\n'), url).toHaveLength(1);
+        expect(run.err, url).toMatch(why);
+      }
+    }
+    expect(f.commandLog).toHaveLength(0);
+    // What pools are given as: stratum, its V2 and TLS forms, GBT over http(s), an IPv6 host.
+    for (const url of [
+      'stratum+tcp://pool.example:3333',
+      'stratum2+tcp://v2.pool.example/9awtMD5KQgvRUh2yFbjVeT7b6hjipWcAsQHd6wEhgtDT9soosna',
+      'stratum+ssl://pool.example:443',
+      'http://127.0.0.1:8332',
+      'stratum+tcp://[2001:db8::1]:3333',
+    ]) {
+      const run = await cli(['control', 'addpool', url, 'w', key, '--password-file', pw, '--dry-run']);
+      expect(run.code, `${url}: ${run.err}`).toBe(0);
+    }
+  });
+
+  it('a password file saved with a byte-order mark (Windows editors) sends the password, not the mark', async () => {
+    const f = await start({ profile: 'cgminer', writes: 'allow', host: '127.0.110.203' });
+    temp ??= tempDir();
+    const pw = path.join(temp.dir, 'pw-bom');
+    fs.writeFileSync(pw, '\ufeffs3cret-pw\r\n');
+    const run = await cli([
+      'control',
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      'w1',
+      ...f.inventory(),
+      '--password-file',
+      pw,
+      '--yes',
+      '--db',
+      db(),
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expect(writesSeen(f).map((w) => w.parameter)).toEqual(['stratum+tcp://p.example:3333,w1,s3cret-pw']);
+  });
+
   it('an addpool password that cannot be sent is refused naming its file, never echoed', async () => {
     const f = await start({ profile: 'cgminer', writes: 'allow' });
     temp ??= tempDir();
@@ -152,6 +218,17 @@ describe('on a terminal', () => {
     const code = await runCli(['control', 'enablepool', '0', ...f.inventory(), '--db', db()], ctx);
     expect(ctx.err()).toMatch(/enablepool 0 on 2 miners\? \[y\/N\]/);
     expect(code).toBe(1);
+    expect(writesSeen(f)).toEqual([]);
+  });
+
+  it('no miner to write (all unsupported): no question, and no "not confirmed" that nobody was asked', async () => {
+    const f = await start({ profile: 'cgminer', count: 2, writes: 'allow', host: '127.0.110.201' });
+    const ctx = tty(['y\n']);
+    const code = await runCli(['control', 'pause', ...f.inventory(), '--db', db()], ctx);
+    expect(code).toBe(1);
+    expect(ctx.err()).not.toContain('[y/N]');
+    expect(ctx.err()).not.toMatch(/not confirmed/);
+    expect(ctx.err()).toMatch(/^pause: 2 unsupported$/m);
     expect(writesSeen(f)).toEqual([]);
   });
 

@@ -1,5 +1,7 @@
 // Miners that take a write but answer it oddly: control reports only the success it saw, and sends
 // each write once whatever the answer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -194,5 +196,97 @@ describe('Ctrl-C while the write hangs', () => {
     expect(doc.verification).toMatchObject({ confirmed: false, checks: 0 });
     expect(doc.verification?.detail).toMatch(/^not confirmed: read-back interrupted after \S+$/);
     expect(miner.writes).toEqual(['restart']);
+  });
+});
+
+describe('a write whose echo of the password is clipped', () => {
+  it('is scrubbed before it is cut: no part of the password in --json or command_log', async () => {
+    // cgminer's E/53 repeats the whole addpool parameter; with a long worker name the 500-character
+    // clip falls inside the password, which then no longer matches as a whole.
+    const miner = minerAnswering(() => ({ kind: 'close' }));
+    const script = (request: string): Behaviour => {
+      const { command, parameter } = JSON.parse(request) as { command: string; parameter?: string };
+      if (command !== 'addpool') return miner.script(request);
+      const Msg = `Invalid addpool details '${parameter ?? ''}'`;
+      return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 53, Msg }) };
+    };
+    const fake = await each.fake(script, { host: '127.0.110.204' });
+    const { db, dir } = each.temp();
+    const pw = path.join(dir, 'pw');
+    fs.writeFileSync(pw, `${'Secr3t'.repeat(10)}\n`);
+    const user = `acct.${'w'.repeat(420)}`;
+    const run = await control([
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      user,
+      fake.target.key,
+      '--password-file',
+      pw,
+      '--yes',
+      '--db',
+      db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ result: 'failed', error: { kind: 'api', code: 53 } });
+    const sqlite = new Database(db, { readonly: true });
+    const logged = JSON.stringify(sqlite.prepare('SELECT * FROM command_log').all());
+    sqlite.close();
+    for (const text of [run.out, run.err, logged]) expect(text).not.toMatch(/Secr3t|ecr3t/);
+  });
+});
+
+describe('a removepool on a miner whose pools cannot be read', () => {
+  it('is not verified by an empty pool list: a miner never has none after a removepool', async () => {
+    // The pools read fails (before and after the write) while the rest of the miner answers: the
+    // read-back sees no pools at all, which is no sign that pool 1 went.
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 1:'stratum+tcp://q:3333'" }),
+    }));
+    const script = (request: string): Behaviour => {
+      const { command } = JSON.parse(request) as { command: string };
+      if (command === 'pools')
+        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
+      return miner.script(request);
+    };
+    const fake = await each.fake(script, { host: '127.0.110.205' });
+    const run = await control([
+      'removepool',
+      '1',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '500ms',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
+    expect(run.code).toBe(1);
+    expect(miner.writes).toEqual(['removepool']);
+  });
+
+  it('read before the write but not after it: unknown, not "the pool is gone"', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 0:'stratum+tcp://p:3333'" }),
+    }));
+    const script = (request: string): Behaviour => {
+      const { command } = JSON.parse(request) as { command: string };
+      if (command === 'pools' && miner.writes.length > 0)
+        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
+      return miner.script(request);
+    };
+    const fake = await each.fake(script, { host: '127.0.110.206' });
+    const run = await control([
+      'removepool',
+      '0',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '500ms',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
+    expect(miner.writes).toEqual(['removepool']);
   });
 });

@@ -78,6 +78,14 @@ describe('planAction', () => {
         { command: 'logoff', parameter: '{session}', role: 'session-close' },
       ],
     });
+    // LUXminer has no upstream restart: its mining process restarts with resetminer.
+    expect(planAction({ name: 'restart' }, 'luxos', 0)).toEqual({
+      requests: [
+        { command: 'logon', role: 'session-open' },
+        { command: 'resetminer', parameter: '{session}', role: 'write', sessionPrefixed: true },
+        { command: 'logoff', parameter: '{session}', role: 'session-close' },
+      ],
+    });
     expect(planAction({ name: 'pause' }, 'whatsminer', 0)).toEqual({
       requests: [
         { command: 'get_token', role: 'token' },

@@ -15,6 +15,7 @@ import { createState, minerRng } from '../../src/sim/state.js';
 
 const WRITES = new Set([
   'restart',
+  'resetminer',
   'quit',
   'addpool',
   'removepool',

@@ -194,6 +194,15 @@ const sessionCommands: Record<string, CommandSpec> = {
       return reply(ctx, 'S', 324, `Profile set to ${name}`);
     },
   }),
+  // LUXminer restarts its mining process with `resetminer`; it has no upstream `restart` (§5.3).
+  // No capture of its reply exists: the code (306) is the simulator's own.
+  resetminer: withSession({
+    access: 'write',
+    run(ctx) {
+      ctx.after = 'restart';
+      return reply(ctx, 'S', 306, 'Resetting LUXminer');
+    },
+  }),
   rebootdevice: withSession({
     access: 'write',
     run(ctx) {
@@ -208,10 +217,11 @@ function tempctrlRecord(ctx: CommandCtx): Rec {
   return { Dangerous: l.dangerous, Hot: l.hot, Mode: 'Auto', Target: l.target };
 }
 
-/** LuxOS takes the session id first on the upstream writes too. */
+/** LuxOS takes the session id first on the upstream writes too; it has no `restart` (resetminer). */
 function upstreamWithSession(): Record<string, CommandSpec> {
   const out: Record<string, CommandSpec> = {};
   for (const [name, spec] of Object.entries(upstreamCommands())) {
+    if (name === 'restart') continue;
     out[name] = spec.access === 'write' && name !== 'privileged' ? withSession(spec) : spec;
   }
   return out;
