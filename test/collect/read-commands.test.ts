@@ -408,6 +408,33 @@ describe('hashctl history', () => {
     });
   });
 
+  it('ends the window now: polls stamped ahead (the clock was ahead, then NTP set it back) are counted, not drawn', async () => {
+    const store = openStore(dbPath);
+    try {
+      const t = NOW + 31 * 24 * HOUR_MS;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 100,
+        outcomes: [okOutcome(4001, { hashrate: { current_hs: 1e12, average_hs: null, nominal_hs: 104e12 } })],
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '15m' }, ctx);
+    expect(await runHistory(opts, globalsFor(ctx, true), ctx)).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out).toMatchObject({ to: new Date(NOW).toISOString(), min: 115e12, max: 129e12, after_to: 1 });
+    expect(out.points).toHaveLength(15);
+
+    const text = context();
+    await runHistory(opts, globalsFor(text, false), text);
+    // The chart spans the 15 minutes, not a month: the last poll shown is the one before NOW.
+    expect(text.out()).toContain(`… ${new Date(NOW - 60_000).toISOString().slice(0, 19)}Z`);
+    expect(text.out()).toMatch(/\(15 samples, 1 stamped after now left out/);
+  });
+
   it('draws a chart with a min/avg/max line and counts failed polls as gaps', async () => {
     const ctx = context();
     const opts = await parseHistoryOptions(
