@@ -1,6 +1,6 @@
-// `hashctl export` as cron and a shell run it: bin/hashctl in a child process, its stdout a real
-// file, device or pipe, against a real SQLite file of some 16,000 history rows (about 2 MB of CSV,
-// far more than a pipe holds).
+// The readers as cron, a shell and `watch` run them: bin/hashctl in a child process, its stdout a
+// real file, device or pipe. `export` reads a real SQLite file of some 16,000 history rows (about
+// 2 MB of CSV, far more than a pipe holds).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, writeCycle } from '../../src/store/index.js';
-import { okOutcome, tempDir } from '../store/helpers.js';
+import { failedOutcome, okOutcome, tempDir } from '../store/helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MINERS = 400;
@@ -89,5 +89,44 @@ describe('hashctl export to a real output', () => {
     expect(lines[0]?.startsWith('ts,site,miner,')).toBe(true);
     expect(lines.length).toBeLessThan(1 + MINERS * CYCLES);
     for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(18);
+  });
+});
+
+describe('hashctl live with HASHCTL_FORMAT=table in a pipe', () => {
+  it('fits the table to $COLUMNS (what watch sets), not to a fixed 160', async () => {
+    const db = path.join(dir, 'live.db');
+    const store = openStore(db);
+    try {
+      const t = Date.now() - 60_000;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t - 60_000,
+        endedAt: t,
+        outcomes: [okOutcome(4001), okOutcome(4002)],
+      });
+      // 4002 then timed out: offline, with its figures' age, a long PROBLEMS cell.
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 100,
+        outcomes: [okOutcome(4001), failedOutcome(4002)],
+      });
+    } finally {
+      store.close();
+    }
+    const child = spawn(process.execPath, ['bin/hashctl', 'live', '--db', db], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', HASHCTL_FORMAT: 'table', COLUMNS: '150' },
+    });
+    let text = '';
+    child.stdout!.on('data', (d) => {
+      text += d;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const rows = text.split('\n').filter((line) => line.startsWith('│'));
+    expect(rows.some((line) => line.includes('offline'))).toBe(true);
+    for (const line of rows) expect([...line].length).toBeLessThanOrEqual(150);
   });
 });
