@@ -557,8 +557,37 @@ describe('hashctl history', () => {
     const error = await runHistory(opts, globalsFor(ctx, true), ctx).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toContain('matches 12 miners: 127.0.0.1:5001 (site north), ');
-    expect((error as Error).message).toContain('127.0.0.1:5010 (site north), …; give the port or --site');
+    // All in one site: the port tells them apart, --site would not.
+    expect((error as Error).message).toContain('127.0.0.1:5010 (site north), …; give the port');
+    expect((error as Error).message).not.toContain('--site');
     expect((error as Error).message).not.toContain('5011');
+  });
+
+  it('asks for what tells the matches apart: the port, --site, or both', async () => {
+    const store = openStore(dbPath);
+    try {
+      // 127.0.0.1:4001 in a second site too; 4002 only in north.
+      writeCycle(store, {
+        site: 'west',
+        startedAt: NOW - 60_000,
+        endedAt: NOW - 59_000,
+        outcomes: [okOutcome(4001)],
+      });
+    } finally {
+      store.close();
+    }
+    const hint = async (miner: string, site?: string) => {
+      const ctx = context();
+      const opts = await parseHistoryOptions(miner, { db: dbPath, ...(site ? { site } : {}) }, ctx);
+      const error = await runHistory(opts, globalsFor(ctx, true), ctx).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message.replace(/.*; give /, '');
+    };
+    expect(await hint('127.0.0.1:4001')).toBe('--site');
+    // --site given: the ports of that site are what is left.
+    expect(await hint('127.0.0.1', 'north')).toBe('the port');
+    // Five ports in north, one of them also in west: neither alone picks one.
+    expect(await hint('127.0.0.1')).toBe('the port and --site');
   });
 });
 
