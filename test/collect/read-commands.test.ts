@@ -351,6 +351,24 @@ describe('hashctl live', () => {
     expect(JSON.parse(north.out()).summary.online).toBe(0);
   });
 
+  it('does not count a miner as online whose last poll is stamped a month ahead (the clock was ahead, then the collector stopped)', async () => {
+    latestNorthCycle(
+      okOutcome(4001, { hashrate: { current_hs: 100e12, average_hs: null, nominal_hs: 104e12 } }),
+      (store) => {
+        const t = NOW + 31 * 24 * HOUR_MS;
+        writeCycle(store, { site: 'north', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(4001)] });
+      },
+    );
+    const ctx = context();
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, ctx), globalsFor(ctx, true), ctx);
+    const out = JSON.parse(ctx.out());
+    const ahead = out.miners.find((m: { miner: string }) => m.miner === '127.0.0.1:4001');
+    expect(ahead).toMatchObject({ state: 'stale', current: false });
+    expect(ahead.problems).toContain('stale: last poll stamped 31d ahead of this clock');
+    // Only 4002 is online and current: 4001's figures are not in the total.
+    expect(out.summary).toMatchObject({ online: 1, hashrate_hs: 60e12 });
+  });
+
   it('refuses an unknown site or sort, and a missing database', async () => {
     const ctx = context();
     await expect(
