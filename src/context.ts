@@ -37,11 +37,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The width tables are fitted to in a pipe: $COLUMNS, which `watch` sets to its terminal's width
+ * (and which cuts every longer line, the PROBLEMS column first), else 160.
+ */
+export function pipeColumns(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env.COLUMNS?.trim() ?? '';
+  const columns = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  return columns > 0 ? columns : 160;
+}
+
 export function processContext(signal: AbortSignal): Context {
   // HASHCTL_FORMAT=table asks for the human tables even when stdout is a pipe (watch, less -R, demos).
   const stdout: OutStream =
     process.env.HASHCTL_FORMAT === 'table'
-      ? { write: (chunk) => process.stdout.write(chunk), isTTY: true, columns: process.stdout.columns ?? 160 }
+      ? {
+          write: (chunk) => process.stdout.write(chunk),
+          isTTY: true,
+          columns: process.stdout.columns ?? pipeColumns(process.env),
+        }
       : process.stdout;
   return {
     stdout,

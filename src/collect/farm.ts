@@ -119,9 +119,13 @@ export function describeMiner(
 ): LiveMiner {
   const answered = row.ok === 1;
   const figuresAt = answered ? row.collected_at : row.last_ok_at;
+  // A poll stamped further ahead of this clock than --stale-after (taken while the collector's
+  // clock ran ahead, before NTP set it back) is no more current than one as far behind: shown
+  // online, with age 0, it kept a farm whose collector then stopped "online" for a month.
+  const ahead = row.collected_at - now > staleAfterMs;
   const state: MinerState = !answered
     ? 'offline'
-    : now - row.collected_at > staleAfterMs
+    : now - row.collected_at > staleAfterMs || ahead
       ? 'stale'
       : 'online';
   const ageS = figuresAt === null ? null : Math.max(0, (now - figuresAt) / 1000);
@@ -137,7 +141,11 @@ export function describeMiner(
     problems.push(`offline: ${row.error_kind ?? 'error'}`);
     if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
   } else if (state === 'stale') {
-    problems.push(`stale: last poll ${formatAge(ageS ?? 0)} ago`);
+    problems.push(
+      ahead
+        ? `stale: last poll stamped ${formatAge((row.collected_at - now) / 1000)} ahead of this clock`
+        : `stale: last poll ${formatAge(ageS ?? 0)} ago`,
+    );
   }
   if (context.pausedBy) {
     // Idle on purpose (hashctl control pause, thermal protection): its zero hashrate, idle boards

@@ -50,9 +50,19 @@ export function findMiner(store: Store, text: string, site: string | null): Mine
     const names = matches.slice(0, 10).map((m) => `${targetKey(m.host, m.port)} (site ${m.site})`);
     // The first ten, and `…` when there are more: the list must not read as all of them.
     if (matches.length > names.length) names.push('…');
-    throw new UsageError(
-      `'${text}' matches ${matches.length} miners: ${names.join(', ')}; give ${port === null ? 'the port or ' : ''}--site`,
-    );
+    // What tells them apart: ports of one site need the port, one address:port in several sites
+    // needs --site (asking for a --site already given, or one they all share, helps nobody).
+    const byPort = new Set(matches.map((m) => m.port)).size === matches.length;
+    const bySite = new Set(matches.map((m) => m.site)).size === matches.length;
+    const give =
+      byPort && bySite
+        ? 'the port or --site'
+        : byPort
+          ? 'the port'
+          : bySite
+            ? '--site'
+            : 'the port and --site';
+    throw new UsageError(`'${text}' matches ${matches.length} miners: ${names.join(', ')}; give ${give}`);
   }
   return matches[0]!;
 }

@@ -95,18 +95,58 @@ function record(
   };
 }
 
-/** Resolves when the stream can take more (or at once for streams without backpressure). */
-function drained(out: OutStream): Promise<void> {
-  const emitter = out as OutStream & { once?: (event: string, fn: () => void) => unknown };
-  if (typeof emitter.once !== 'function') return Promise.resolve();
-  return new Promise((resolve) => emitter.once!('drain', resolve));
+type Watchable = OutStream & {
+  once?: (event: string, fn: () => void) => unknown;
+  on?: (event: string, fn: () => void) => unknown;
+  removeListener?: (event: string, fn: () => void) => unknown;
+};
+
+/**
+ * The export's side of stdout: waits for the next chunk (a turn of the event loop, so Ctrl-C and a
+ * write error are seen even when every write is synchronous, as to a file or pipe on Linux; or the
+ * 'drain' of a full stream) and notes a write that failed (a full disk under `> file`), after which
+ * no 'drain' ever comes: waiting for one left the export hung until Node gave up on it.
+ */
+function watchOutput(out: OutStream, signal: AbortSignal) {
+  const stream = out as Watchable;
+  let failed = false;
+  let wake: (() => void) | null = null;
+  const onError = (): void => {
+    failed = true;
+    wake?.();
+  };
+  const listens = typeof stream.on === 'function' && typeof stream.removeListener === 'function';
+  if (listens) stream.on!('error', onError);
+  return {
+    get failed(): boolean {
+      return failed;
+    },
+    /** Resolves when the next chunk may be written, the output failed, or the run was interrupted. */
+    next(full: boolean): Promise<void> {
+      return new Promise((resolve) => {
+        const done = (): void => {
+          wake = null;
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        if (failed || signal.aborted) return done();
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+        if (full && typeof stream.once === 'function') stream.once('drain', done);
+        else setImmediate(done);
+      });
+    },
+    dispose(): void {
+      if (listens) stream.removeListener!('error', onError);
+    },
+  };
 }
 
-export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ctx: Context): Promise<number> {
+export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const { openStore, historyStatements, siteStatements, translateSqliteError } = await import(
     '../store/index.js'
   );
-  const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(_globals, ctx) });
+  const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
     const sites = store.prepared(siteStatements);
     const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
@@ -115,22 +155,40 @@ export async function runExport(opts: ExportOptions, _globals: GlobalOptions, ct
     const since = ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
     const algorithms = history.minerAlgorithms();
-    let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
-    for (const site of chosen) {
-      for (const row of history.iterate(site.id, since)) {
-        const fields = record(row, algorithms);
-        chunk +=
-          opts.format === 'csv'
-            ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
-            : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
-        if (chunk.length >= CHUNK_CHARS) {
-          const more = ctx.stdout.write(chunk);
-          chunk = '';
-          if (!more) await drained(ctx.stdout);
+    const output = watchOutput(ctx.stdout, ctx.signal);
+    let interrupted = false;
+    try {
+      let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
+      export_: for (const site of chosen) {
+        for (const row of history.iterate(site.id, since)) {
+          const fields = record(row, algorithms);
+          chunk +=
+            opts.format === 'csv'
+              ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
+              : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
+          if (chunk.length >= CHUNK_CHARS) {
+            const more = ctx.stdout.write(chunk);
+            chunk = '';
+            await output.next(!more);
+            // The output is lost (said by main, once): nothing more to write it to.
+            if (output.failed) return EXIT.failed;
+            if (ctx.signal.aborted) {
+              interrupted = true;
+              break export_;
+            }
+          }
         }
       }
+      // Whole rows only: what was read before Ctrl-C ends on a complete line.
+      if (chunk) ctx.stdout.write(chunk);
+    } finally {
+      output.dispose();
     }
-    if (chunk) ctx.stdout.write(chunk);
+    if (interrupted) {
+      if (!globals.quiet)
+        ctx.stderr.write('hashctl: interrupted; the export stops at the last whole row written\n');
+      return EXIT.interrupted;
+    }
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
     // not as an internal error.

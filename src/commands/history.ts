@@ -88,6 +88,12 @@ export async function runHistory(
   } finally {
     store.close();
   }
+  // The window ends now. Polls stamped later (collected while the clock was ahead, before NTP set
+  // it back: "the cycles stamped during the leap stay, with their dates") are left out and
+  // counted: drawn, one a month ahead squeezed the whole day into the chart's first column.
+  const shown = points.filter((p) => p.ts <= now);
+  const later = points.length - shown.length;
+  points = shown;
   const stats = seriesStats(points);
   const name = targetKey(miner.host, miner.port);
 
@@ -100,6 +106,7 @@ export async function runHistory(
       from: new Date(from).toISOString(),
       to: new Date(now).toISOString(),
       ...stats,
+      after_to: later,
       points: points.map((p) => ({ ts: new Date(p.ts).toISOString(), value: p.value, source: p.source })),
     });
     return EXIT.ok;
@@ -109,10 +116,12 @@ export async function runHistory(
     `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`,
     true,
   );
+  const leftOut = later > 0 ? `${later} stamped after now left out` : '';
   if (stats.samples === 0) {
-    ctx.stdout.write(
-      `${title}: no data${points.length > 0 ? ` (${points.length} polls without a value)` : ''}\n`,
+    const notes = [points.length > 0 ? `${points.length} polls without a value` : '', leftOut].filter(
+      Boolean,
     );
+    ctx.stdout.write(`${title}: no data${notes.length > 0 ? ` (${notes.join(', ')})` : ''}\n`);
     return EXIT.ok;
   }
   const scale =
@@ -147,7 +156,8 @@ export async function runHistory(
   ctx.stdout.write(
     `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} samples` +
       `${stats.gaps > 0 ? `, ${stats.gaps} without a value` : ''}` +
-      `${points.some((p) => p.source === 'hourly') ? ', older part from hourly averages' : ''})\n`,
+      `${points.some((p) => p.source === 'hourly') ? ', older part from hourly averages' : ''}` +
+      `${leftOut ? `, ${leftOut}` : ''})\n`,
   );
   return EXIT.ok;
 }

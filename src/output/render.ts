@@ -183,11 +183,14 @@ export function formatHashrate(hs: number | null | undefined, unit?: 'TH/s'): st
   if (hs === null || hs === undefined || !Number.isFinite(hs)) return '-';
   if (unit === 'TH/s') return `${(hs / 1e12).toFixed(2)} TH/s`;
   const units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s', 'PH/s', 'EH/s'];
+  // Decimals by the value as shown: 99.996 is "100.0", not "100.00"; and one that rounds up to
+  // 1000 is the next unit's 1.00 (999.96 TH/s read "1000.0 TH/s").
+  const digits = (v: number) => (Number(v.toFixed(2)) >= 100 ? 1 : 2);
   let value = hs;
   let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
+  while (Number(value.toFixed(digits(value))) >= 1000 && i < units.length - 1) {
     value /= 1000;
     i++;
   }
-  return `${value.toFixed(value >= 100 ? 1 : 2)} ${units[i]}`;
+  return `${value.toFixed(digits(value))} ${units[i]}`;
 }

@@ -351,6 +351,24 @@ describe('hashctl live', () => {
     expect(JSON.parse(north.out()).summary.online).toBe(0);
   });
 
+  it('does not count a miner as online whose last poll is stamped a month ahead (the clock was ahead, then the collector stopped)', async () => {
+    latestNorthCycle(
+      okOutcome(4001, { hashrate: { current_hs: 100e12, average_hs: null, nominal_hs: 104e12 } }),
+      (store) => {
+        const t = NOW + 31 * 24 * HOUR_MS;
+        writeCycle(store, { site: 'north', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(4001)] });
+      },
+    );
+    const ctx = context();
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, ctx), globalsFor(ctx, true), ctx);
+    const out = JSON.parse(ctx.out());
+    const ahead = out.miners.find((m: { miner: string }) => m.miner === '127.0.0.1:4001');
+    expect(ahead).toMatchObject({ state: 'stale', current: false });
+    expect(ahead.problems).toContain('stale: last poll stamped 31d ahead of this clock');
+    // Only 4002 is online and current: 4001's figures are not in the total.
+    expect(out.summary).toMatchObject({ online: 1, hashrate_hs: 60e12 });
+  });
+
   it('refuses an unknown site or sort, and a missing database', async () => {
     const ctx = context();
     await expect(
@@ -406,6 +424,33 @@ describe('hashctl history', () => {
       value: 115e12,
       source: 'raw',
     });
+  });
+
+  it('ends the window now: polls stamped ahead (the clock was ahead, then NTP set it back) are counted, not drawn', async () => {
+    const store = openStore(dbPath);
+    try {
+      const t = NOW + 31 * 24 * HOUR_MS;
+      writeCycle(store, {
+        site: 'north',
+        startedAt: t,
+        endedAt: t + 100,
+        outcomes: [okOutcome(4001, { hashrate: { current_hs: 1e12, average_hs: null, nominal_hs: 104e12 } })],
+      });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '15m' }, ctx);
+    expect(await runHistory(opts, globalsFor(ctx, true), ctx)).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out).toMatchObject({ to: new Date(NOW).toISOString(), min: 115e12, max: 129e12, after_to: 1 });
+    expect(out.points).toHaveLength(15);
+
+    const text = context();
+    await runHistory(opts, globalsFor(text, false), text);
+    // The chart spans the 15 minutes, not a month: the last poll shown is the one before NOW.
+    expect(text.out()).toContain(`… ${new Date(NOW - 60_000).toISOString().slice(0, 19)}Z`);
+    expect(text.out()).toMatch(/\(15 samples, 1 stamped after now left out/);
   });
 
   it('draws a chart with a min/avg/max line and counts failed polls as gaps', async () => {
@@ -530,8 +575,37 @@ describe('hashctl history', () => {
     const error = await runHistory(opts, globalsFor(ctx, true), ctx).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toContain('matches 12 miners: 127.0.0.1:5001 (site north), ');
-    expect((error as Error).message).toContain('127.0.0.1:5010 (site north), …; give the port or --site');
+    // All in one site: the port tells them apart, --site would not.
+    expect((error as Error).message).toContain('127.0.0.1:5010 (site north), …; give the port');
+    expect((error as Error).message).not.toContain('--site');
     expect((error as Error).message).not.toContain('5011');
+  });
+
+  it('asks for what tells the matches apart: the port, --site, or both', async () => {
+    const store = openStore(dbPath);
+    try {
+      // 127.0.0.1:4001 in a second site too; 4002 only in north.
+      writeCycle(store, {
+        site: 'west',
+        startedAt: NOW - 60_000,
+        endedAt: NOW - 59_000,
+        outcomes: [okOutcome(4001)],
+      });
+    } finally {
+      store.close();
+    }
+    const hint = async (miner: string, site?: string) => {
+      const ctx = context();
+      const opts = await parseHistoryOptions(miner, { db: dbPath, ...(site ? { site } : {}) }, ctx);
+      const error = await runHistory(opts, globalsFor(ctx, true), ctx).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message.replace(/.*; give /, '');
+    };
+    expect(await hint('127.0.0.1:4001')).toBe('--site');
+    // --site given: the ports of that site are what is left.
+    expect(await hint('127.0.0.1', 'north')).toBe('the port');
+    // Five ports in north, one of them also in west: neither alone picks one.
+    expect(await hint('127.0.0.1')).toBe('the port and --site');
   });
 });
 
