@@ -86,13 +86,19 @@ export function sourcesFromStore(
     }
     const age = now - (row.last_ok_at ?? row.collected_at);
     const staleAfter = staleAfterFor(row.site_id);
-    if (age > staleAfter) {
+    // A reading stamped further ahead of this clock than the stale limit (taken while the
+    // collector's clock ran ahead) is no more the miner's state now than one as far behind; as
+    // `live` has it.
+    if (age > staleAfter || -age > staleAfter) {
       return {
         ...base,
         snapshot: null,
         error: {
           kind: 'stale',
-          message: `last reading ${formatDuration(age)} ago (older than ${formatDuration(staleAfter)}): is collect running?`,
+          message:
+            age > staleAfter
+              ? `last reading ${formatDuration(age)} ago (older than ${formatDuration(staleAfter)}): is collect running?`
+              : `last reading stamped ${formatDuration(-age)} ahead of this clock (more than ${formatDuration(staleAfter)}): is the collector's clock right?`,
         },
       };
     }

@@ -624,6 +624,20 @@ describe('thermal check with a store', () => {
     expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
   });
 
+  it('--from-db does not judge a snapshot stamped far ahead of the clock as the miner now', async () => {
+    const db = path.join(dir, 'ahead.db');
+    // Taken while the collector's clock ran a month ahead (before NTP set it back).
+    await storeCycles(db, [Date.now() + 30 * 86_400_000]);
+    const ahead = await check(['--from-db', '--db', db]);
+    expect(ahead.json.results.map((r) => [r.status, r.error?.kind])).toEqual([['unknown', 'stale']]);
+    expect(ahead.json.results[0]?.error?.message).toMatch(/^last reading stamped 29d23h ahead of this clock/);
+    expect(ahead.code).toBe(1);
+    // A few seconds ahead (clocks a little apart) is the miner now.
+    const near = path.join(dir, 'near.db');
+    await storeCycles(near, [Date.now() + 5_000]);
+    expect((await check(['--from-db', '--db', near])).json.results[0]?.status).toBe('critical');
+  });
+
   it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
     const db = path.join(dir, 'cron15.db');
     const minute = 60_000;
