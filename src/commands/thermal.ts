@@ -7,8 +7,9 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
-import { oneLine } from '../output/terminal.js';
+import { oneLine, quoted } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
+import { siteNameProblem } from '../store/sites.js';
 import type { Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
 import type { ThermalConfig } from '../thermal/config.js';
@@ -768,7 +769,19 @@ function optionalText(value: unknown): string | undefined {
 // default limits, or without the store it was told to use, would look like the one asked for.
 const configFlag = (raw: Record<string, unknown>) =>
   namedFlag(raw, 'config', '--config', 'a config file name');
-const siteFlag = (raw: Record<string, unknown>) => namedFlag(raw, 'site', '--site', 'a site name') ?? null;
+/**
+ * --site, refused as collect refuses it: `check --db` stores its thermal state under that name (a
+ * newline or bidi override in it then broke every table and title that shows the site).
+ */
+function siteFlag(raw: Record<string, unknown>): string | null {
+  const site = namedFlag(raw, 'site', '--site', 'a site name')?.normalize('NFC') ?? null;
+  const problem = site === null ? null : siteNameProblem(site);
+  if (site !== null && problem !== null) {
+    const shown = site.length > 40 ? `${quoted(site.slice(0, 40))}…` : quoted(site);
+    throw new UsageError(`invalid --site '${shown}': ${problem}`);
+  }
+  return site;
+}
 
 export function parseThermalCheckOptions(
   targets: string[],

@@ -576,7 +576,7 @@ describe('thermal check with a store', () => {
     );
     expect(missing.err()).toMatch(/no database at/);
     const both = memoryContext();
-    expect(await runCli(['thermal', 'check', '--from-db', '10.0.0.1'], both)).toBe(2);
+    expect(await runCli(['thermal', 'check', '--from-db', '127.0.0.1:9'], both)).toBe(2);
   });
 
   /** Cycles of site A started at `starts`, each with one air-cooled miner at 86 °C. */
@@ -621,7 +621,7 @@ describe('thermal check with a store', () => {
     const ctx = memoryContext();
     expect(await runCli(['thermal', 'check', '--from-db', '--db', empty], ctx)).toBe(1);
     expect(ctx.err()).toMatch(/no collected miners in .*empty\.db: run `hashctl collect` first/);
-    expect(await runCli(['thermal', 'check', '10.0.0.1', '--stale-after', '1h'], memoryContext())).toBe(2);
+    expect(await runCli(['thermal', 'check', '127.0.0.1:9', '--stale-after', '1h'], memoryContext())).toBe(2);
   });
 
   it('--from-db does not judge a snapshot stamped far ahead of the clock as the miner now', async () => {
@@ -636,6 +636,23 @@ describe('thermal check with a store', () => {
     const near = path.join(dir, 'near.db');
     await storeCycles(near, [Date.now() + 5_000]);
     expect((await check(['--from-db', '--db', near])).json.results[0]?.status).toBe('critical');
+  });
+
+  it('--site is refused as collect refuses it: control characters would be stored with the state', async () => {
+    const db = path.join(dir, 'sites.db');
+    for (const site of ['north\nsouth', 'evil\u202Eeman', ' ']) {
+      // Loopback only, even for code that would poll before refusing (a closed port).
+      for (const command of [
+        ['check', '127.0.0.1:9', '--db', db],
+        ['limits', '127.0.0.1:9'],
+      ]) {
+        const ctx = memoryContext();
+        expect(await runCli(['thermal', ...command, '--site', site], ctx), command[0]).toBe(2);
+        expect(ctx.err()).toMatch(/invalid --site|--site is empty/);
+        expect(ctx.err().trimEnd().split('\n')).toHaveLength(1);
+      }
+    }
+    expect(fs.existsSync(db)).toBe(false);
   });
 
   it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
