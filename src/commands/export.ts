@@ -53,6 +53,8 @@ export async function parseExportOptions(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<ExportOptions> {
+  // Flag values in any case (`--format CSV`), as audit's --format and --fail-on take them.
+  if (typeof raw.format === 'string') raw = { ...raw, format: raw.format.toLowerCase() };
   // A format that does not exist is said as such, before whether it fits --json.
   if (raw.format !== undefined && raw.format !== 'csv' && raw.format !== 'ndjson')
     throw new UsageError(`invalid --format '${String(raw.format)}': use csv or ndjson`);

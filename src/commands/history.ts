@@ -39,7 +39,7 @@ export async function parseHistoryOptions(
   raw: Record<string, unknown>,
   ctx: Context,
 ): Promise<HistoryOptions> {
-  const metric = (raw.metric as string | undefined) ?? 'hashrate';
+  const metric = ((raw.metric as string | undefined) ?? 'hashrate').toLowerCase();
   if (!METRICS.includes(metric as HistoryMetric)) {
     throw new UsageError(`invalid --metric '${metric}': use ${METRICS.join(', ')}`);
   }

@@ -29,7 +29,7 @@ export interface LiveOptions {
 const SORTS: readonly LiveSort[] = ['miner', 'hashrate', 'temp', 'age'];
 
 export async function parseLiveOptions(raw: Record<string, unknown>, ctx: Context): Promise<LiveOptions> {
-  const sort = (raw.sort as string | undefined) ?? 'miner';
+  const sort = ((raw.sort as string | undefined) ?? 'miner').toLowerCase();
   if (!SORTS.includes(sort as LiveSort))
     throw new UsageError(`invalid --sort '${sort}': use ${SORTS.join(', ')}`);
   return {

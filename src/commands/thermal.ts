@@ -747,14 +747,14 @@ export async function runThermalConfigPull(
 // ------------------------------------------------------------------------------------------- register
 
 function parseFailOn(value: unknown): ThermalLevel {
-  const text = value === undefined ? 'critical' : String(value);
+  const text = value === undefined ? 'critical' : String(value).toLowerCase();
   if (text !== 'warn' && text !== 'critical')
     throw new UsageError(`invalid --fail-on '${text}': use warn or critical`);
   return text;
 }
 
 function parsePostureFailOn(value: unknown): PostureSeverity | 'none' {
-  const text = value === undefined ? 'critical' : String(value);
+  const text = value === undefined ? 'critical' : String(value).toLowerCase();
   if (text !== 'none' && !(POSTURE_LEVELS as string[]).includes(text)) {
     throw new UsageError(`invalid --fail-on '${text}': use critical, high, medium, low, info or none`);
   }

@@ -199,6 +199,22 @@ describe('hashctl live', () => {
     expect(south).toMatchObject({ state: 'stale', current: false, age_s: 7200 });
   });
 
+  it('takes flag values in any case, as audit does (--sort TEMP, --metric Temp, --format CSV)', async () => {
+    const ctx = context();
+    expect((await parseLiveOptions({ db: dbPath, sort: 'TEMP' }, ctx)).sort).toBe('temp');
+    expect((await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, metric: 'Temp' }, ctx)).metric).toBe(
+      'temp',
+    );
+    const globals = globalsFor(ctx, false);
+    expect((await parseExportOptions({ db: dbPath, format: 'CSV' }, globals, ctx)).format).toBe('csv');
+    expect(
+      (await parseExportOptions({ db: dbPath, format: 'NDJSON' }, globalsFor(ctx, true), ctx)).format,
+    ).toBe('ndjson');
+    await expect(parseLiveOptions({ db: dbPath, sort: 'hotness' }, ctx)).rejects.toThrow(
+      "invalid --sort 'hotness'",
+    );
+  });
+
   it('filters by site and problems, sorts, and prints tab-separated rows off a TTY', async () => {
     const ctx = context();
     await runLive(

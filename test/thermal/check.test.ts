@@ -655,6 +655,15 @@ describe('thermal check with a store', () => {
     expect(fs.existsSync(db)).toBe(false);
   });
 
+  it('--fail-on takes its level in any case (WARN, Critical), as audit --fail-on does', async () => {
+    const { parseThermalCheckOptions } = await import('../../src/commands/thermal.js');
+    expect(parseThermalCheckOptions(['127.0.0.1:9'], { failOn: 'WARN' }).failOn).toBe('warn');
+    expect(parseThermalCheckOptions(['127.0.0.1:9'], { failOn: 'Critical' }).failOn).toBe('critical');
+    expect(() => parseThermalCheckOptions(['127.0.0.1:9'], { failOn: 'hot' })).toThrow(
+      "invalid --fail-on 'hot'",
+    );
+  });
+
   it('--from-db by default allows a site 2.5 of its collect interval, as live does (a 15-minute cron)', async () => {
     const db = path.join(dir, 'cron15.db');
     const minute = 60_000;
