@@ -268,6 +268,37 @@ describe('models outside the samples', () => {
     expect(s.fans.filter((f) => f.rpm === 0).map((f) => f.index)).toEqual([2]);
   });
 
+  it("Braiins OS on Braiins' own Mini Miner (BMM 100): make Braiins, not Antminer; its MH/s read as MH/s", () => {
+    // Shapes: BOSer's cgminer API as asic-rs reads it (256foundation/asic-rs,
+    // asic-rs-firmwares/braiins/src/firmware.rs: the model name is an Antminer one or a Braiins one,
+    // "BRAIINS MINI MINER BMM 100"), the version reply of asic-rs-firmwares/braiins/src/test/json/
+    // v25_05/version.json; one board, one fan, no power sensor.
+    const s = normalize({
+      version: reply('version', { VERSION: [{ API: '3.7', BOSer: 'boser-openwrt 0.1.0-8b1c2d3e' }] }),
+      devdetails: reply('devdetails', {
+        DEVDETAILS: [
+          { DEVDETAILS: 0, ID: 0, Model: 'Braiins Mini Miner BMM 100', Chips: 12, Frequency: 480 },
+        ],
+      }),
+      devs: reply('devs', {
+        DEVS: [{ ID: 0, 'MHS 5s': 1032000.5, 'MHS av': 1018000, 'Nominal MHS': 1100000, Status: 'Alive' }],
+      }),
+      temps: reply('temps', { TEMPS: [{ ID: 0, Board: 48, Chip: 61 }] }),
+      fans: reply('fans', { FANS: [{ FAN: 0, ID: 0, RPM: 2480, Speed: 35 }] }),
+      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 1032000.5, 'MHS av': 1018000, Elapsed: 3600 }] }),
+    });
+    expect([s.make, s.model, s.firmware.name, s.algorithm]).toEqual([
+      'Braiins',
+      'Mini Miner BMM 100',
+      'Braiins OS',
+      'sha256d',
+    ]);
+    expect(s.hashrate.current_hs).toBe(1032000500000);
+    expect(s.hashrate.nominal_hs).toBe(1.1e12);
+    expect(s.boards.map((b) => [b.index, b.chips, b.temp_chip_c, b.status])).toEqual([[0, 12, 61, 'ok']]);
+    expect(s.power_w).toBeNull();
+  });
+
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
     const fansOf = (type: string, rpms: number[]) =>
       normalize({
