@@ -299,6 +299,52 @@ describe('models outside the samples', () => {
     expect(s.power_w).toBeNull();
   });
 
+  it('Goldshell (bfgminer, intchains_qomo): tstemp-2 is the board, tstemp-0/1 the chips, fanN its fans', () => {
+    // Field names and meanings from asic-rs (256foundation/asic-rs, asic-rs-firmwares/goldshell/
+    // tests/fixtures/README.md and rpc_contract.json; src/backends/v1/mod.rs): `MHS 20s` in MH/s,
+    // DEVS `tstemp-2` the PCB and `tstemp-0`/`tstemp-1` chip channels, the miner's `fanN` RPM
+    // repeated in every device record. Values are an SC5 Pro's order of magnitude, written here.
+    const dev = (id: number, mhs: number, chips: [number, number], board: number, fan1: number) => ({
+      PGA: id,
+      ID: id,
+      Name: 'INCS',
+      Enabled: 'Y',
+      Status: 'Alive',
+      'MHS av': mhs - 1000,
+      'MHS 20s': mhs,
+      'tstemp-0': chips[0],
+      'tstemp-1': chips[1],
+      'tstemp-2': board,
+      fan0: 3120,
+      fan1,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 86400, 'MHS 20s': 5502000, 'MHS av': 5499000 }] }),
+      devs: reply('devs', {
+        DEVS: [
+          dev(0, 1834000, [68, 72], 55, 3090),
+          dev(1, 1830000, [70, 74.5], 57, 3060),
+          dev(2, 1838000, [67, 71], 54, 3090),
+        ],
+      }),
+      stats: reply('stats', { STATS: [{}, { fan0: 3120, fan1: 3090 }] }),
+    });
+    expect(s.hashrate.current_hs).toBe(5502000e6);
+    expect(s.boards.map((b) => [b.index, b.hashrate_hs, b.temp_board_c, b.temp_chip_c])).toEqual([
+      [0, 1834000e6, 55, 72],
+      [1, 1830000e6, 57, 74.5],
+      [2, 1838000e6, 54, 71],
+    ]);
+    expect([s.temp_max_board_c, s.temp_max_chip_c]).toEqual([57, 74.5]);
+    expect(s.fans).toEqual([
+      { index: 0, rpm: 3120 },
+      { index: 1, rpm: 3060 },
+    ]);
+    expect(s.cooling).toBe('air');
+    // Nothing here names the make or the coin (a Goldshell box is multi-algorithm): not guessed.
+    expect([s.make, s.algorithm]).toEqual(['unknown', 'unknown']);
+  });
+
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
     const fansOf = (type: string, rpms: number[]) =>
       normalize({
