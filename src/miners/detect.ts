@@ -264,13 +264,18 @@ export function detect(replies: Replies): Identity {
   const bos = ['BOSer', 'BOSminer+', 'BOSminer'].find((k) => k in keys);
   if (bos) {
     const devModel = str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model);
+    // Braiins OS also runs Braiins' own hardware, named with its maker: "Braiins Mini Miner BMM 100"
+    // (asic-rs reads the same name as a Braiins model). That is no Antminer.
+    const braiinsMade = devModel !== null ? /^braiins\s+(.+)$/i.exec(devModel) : null;
     const model =
       devModel === null
         ? null
-        : // BOSminer writes the maker and the make both ("Bitmain Antminer S9"): each is dropped.
-          devModel.replace(/^(?:(?:bitmain|antminer)\s+)+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
+        : braiinsMade
+          ? (braiinsMade[1] as string)
+          : // BOSminer writes the maker and the make both ("Bitmain Antminer S9"): each is dropped.
+            devModel.replace(/^(?:(?:bitmain|antminer)\s+)+/i, '').replace(/^(S\d+)(XP)$/i, '$1 $2');
     return withAlgorithm({
-      make: 'Antminer',
+      make: braiinsMade ? 'Braiins' : 'Antminer',
       model,
       firmware: { name: bos === 'BOSminer+' ? 'Braiins OS+' : 'Braiins OS', version: str(keys[bos]) },
       family: 'braiins',

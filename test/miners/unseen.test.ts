@@ -268,6 +268,83 @@ describe('models outside the samples', () => {
     expect(s.fans.filter((f) => f.rpm === 0).map((f) => f.index)).toEqual([2]);
   });
 
+  it("Braiins OS on Braiins' own Mini Miner (BMM 100): make Braiins, not Antminer; its MH/s read as MH/s", () => {
+    // Shapes: BOSer's cgminer API as asic-rs reads it (256foundation/asic-rs,
+    // asic-rs-firmwares/braiins/src/firmware.rs: the model name is an Antminer one or a Braiins one,
+    // "BRAIINS MINI MINER BMM 100"), the version reply of asic-rs-firmwares/braiins/src/test/json/
+    // v25_05/version.json; one board, one fan, no power sensor.
+    const s = normalize({
+      version: reply('version', { VERSION: [{ API: '3.7', BOSer: 'boser-openwrt 0.1.0-8b1c2d3e' }] }),
+      devdetails: reply('devdetails', {
+        DEVDETAILS: [
+          { DEVDETAILS: 0, ID: 0, Model: 'Braiins Mini Miner BMM 100', Chips: 12, Frequency: 480 },
+        ],
+      }),
+      devs: reply('devs', {
+        DEVS: [{ ID: 0, 'MHS 5s': 1032000.5, 'MHS av': 1018000, 'Nominal MHS': 1100000, Status: 'Alive' }],
+      }),
+      temps: reply('temps', { TEMPS: [{ ID: 0, Board: 48, Chip: 61 }] }),
+      fans: reply('fans', { FANS: [{ FAN: 0, ID: 0, RPM: 2480, Speed: 35 }] }),
+      summary: reply('summary', { SUMMARY: [{ 'MHS 5s': 1032000.5, 'MHS av': 1018000, Elapsed: 3600 }] }),
+    });
+    expect([s.make, s.model, s.firmware.name, s.algorithm]).toEqual([
+      'Braiins',
+      'Mini Miner BMM 100',
+      'Braiins OS',
+      'sha256d',
+    ]);
+    expect(s.hashrate.current_hs).toBe(1032000500000);
+    expect(s.hashrate.nominal_hs).toBe(1.1e12);
+    expect(s.boards.map((b) => [b.index, b.chips, b.temp_chip_c, b.status])).toEqual([[0, 12, 61, 'ok']]);
+    expect(s.power_w).toBeNull();
+  });
+
+  it('Goldshell (bfgminer, intchains_qomo): tstemp-2 is the board, tstemp-0/1 the chips, fanN its fans', () => {
+    // Field names and meanings from asic-rs (256foundation/asic-rs, asic-rs-firmwares/goldshell/
+    // tests/fixtures/README.md and rpc_contract.json; src/backends/v1/mod.rs): `MHS 20s` in MH/s,
+    // DEVS `tstemp-2` the PCB and `tstemp-0`/`tstemp-1` chip channels, the miner's `fanN` RPM
+    // repeated in every device record. Values are an SC5 Pro's order of magnitude, written here.
+    const dev = (id: number, mhs: number, chips: [number, number], board: number, fan1: number) => ({
+      PGA: id,
+      ID: id,
+      Name: 'INCS',
+      Enabled: 'Y',
+      Status: 'Alive',
+      'MHS av': mhs - 1000,
+      'MHS 20s': mhs,
+      'tstemp-0': chips[0],
+      'tstemp-1': chips[1],
+      'tstemp-2': board,
+      fan0: 3120,
+      fan1,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 86400, 'MHS 20s': 5502000, 'MHS av': 5499000 }] }),
+      devs: reply('devs', {
+        DEVS: [
+          dev(0, 1834000, [68, 72], 55, 3090),
+          dev(1, 1830000, [70, 74.5], 57, 3060),
+          dev(2, 1838000, [67, 71], 54, 3090),
+        ],
+      }),
+      stats: reply('stats', { STATS: [{}, { fan0: 3120, fan1: 3090 }] }),
+    });
+    expect(s.hashrate.current_hs).toBe(5502000e6);
+    expect(s.boards.map((b) => [b.index, b.hashrate_hs, b.temp_board_c, b.temp_chip_c])).toEqual([
+      [0, 1834000e6, 55, 72],
+      [1, 1830000e6, 57, 74.5],
+      [2, 1838000e6, 54, 71],
+    ]);
+    expect([s.temp_max_board_c, s.temp_max_chip_c]).toEqual([57, 74.5]);
+    expect(s.fans).toEqual([
+      { index: 0, rpm: 3120 },
+      { index: 1, rpm: 3060 },
+    ]);
+    expect(s.cooling).toBe('air');
+    // Nothing here names the make or the coin (a Goldshell box is multi-algorithm): not guessed.
+    expect([s.make, s.algorithm]).toEqual(['unknown', 'unknown']);
+  });
+
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
     const fansOf = (type: string, rpms: number[]) =>
       normalize({

@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, field, positive, type Rec, rpm, sumAll, temp } from '../values.js';
+import { counter, field, maxOf, positive, type Rec, rpm, sumAll, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -58,8 +58,10 @@ export function parseGeneric(input: DialectInput): Telemetry {
       hashrate_hs: placeholders ? null : currentRate(dev),
       chips: counter(field(dev, 'Asics')),
       chips_expected: null,
-      temp_board_c: temp(field(dev, 'Temperature')),
-      temp_chip_c: null,
+      // Goldshell's bfgminer (intchains_qomo) names its sensors `tstemp-N`: 2 the PCB, 0 and 1 the
+      // chips (asic-rs, asic-rs-firmwares/goldshell/tests/fixtures/README.md).
+      temp_board_c: temp(field(dev, 'Temperature')) ?? temp(dev['tstemp-2']),
+      temp_chip_c: maxOf([temp(dev['tstemp-0']), temp(dev['tstemp-1'])]),
       frequency_mhz: positive(field(dev, 'Frequency')) ?? positive(field(dev, 'PLL')),
       firmware_dead: String(field(dev, 'Status') ?? '').toLowerCase() === 'dead',
     });
@@ -73,6 +75,25 @@ export function parseGeneric(input: DialectInput): Telemetry {
       if (match) slots.push([Number(match[1]), rpm(value)]);
     }
     out.fans = fansFromSlots(slots, positive(field(listed, 'Fan Num')), isHashing(out));
+    if (out.fans.length > 0) out.cooling = 'air';
+  }
+  // Else fans as `fanN` RPM keys: Goldshell repeats the miner's fans in every device record, and
+  // its stats carry them too; the lowest reading of a slot is kept (a fan slowing is the news).
+  if (out.fans.length === 0) {
+    const lowest = new Map<number, number | null>();
+    const stats = replies.section('stats', 'STATS');
+    for (const rec of [...devs, ...stats]) {
+      for (const [key, value] of Object.entries(rec)) {
+        const match = /^fan(\d+)$/.exec(key);
+        if (!match) continue;
+        const slot = Number(match[1]);
+        const reading = rpm(value);
+        const seen = lowest.get(slot);
+        if (seen === undefined || (reading !== null && (seen === null || reading < seen)))
+          lowest.set(slot, reading);
+      }
+    }
+    out.fans = fansFromSlots([...lowest], null, isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;
