@@ -105,6 +105,9 @@ export function rollupStatements(db: Db) {
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
   );
+  const oldestHour = db.prepare<[number], { hour: number | null }>(
+    'SELECT min(hour_start) AS hour FROM telemetry_hourly WHERE site_id = ?',
+  );
   const deleteRollups = db.prepare<[number, number]>(
     'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
   );
@@ -123,6 +126,10 @@ export function rollupStatements(db: Db) {
     },
     oldestHistoryTs(siteId: number): number | null {
       return oldestForSite.get(siteId)?.ts ?? null;
+    },
+    /** The start of the site's oldest hourly rollup (null: none). */
+    oldestHourStart(siteId: number): number | null {
+      return oldestHour.get(siteId)?.hour ?? null;
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteRollups.run(siteId, cutoff).changes;

@@ -520,6 +520,36 @@ describe('hashctl history', () => {
     expect(out).toMatchObject({ samples: 15, min: 115e12, max: 129e12 });
   });
 
+  it('export says which hours of its window exist only as hourly rollups', async () => {
+    // Retention (1h) at NOW + 45m: the first 15 polls are rolled up and removed, 15 stay raw.
+    const at = NOW + 45 * 60_000;
+    const store = openStore(dbPath);
+    try {
+      runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
+    } finally {
+      store.close();
+    }
+    const ctx = memoryContext({ now: () => at, env: {} });
+    const globals = globalsFor(ctx, false);
+    await runExport(await parseExportOptions({ db: dbPath, since: '1d' }, globals, ctx), globals, ctx);
+    expect(ctx.err()).toMatch(
+      /^hashctl: export: site north has raw rows from 2025-06-01T11:45Z only \(--retain\); the hours from 2025-06-01T11:00Z are kept as hourly rollups/,
+    );
+    expect(ctx.out().trimEnd().split('\n').length - 1).toBe(15 * 4);
+    // A window within the raw rows says nothing; nor does --quiet.
+    const within = memoryContext({ now: () => at, env: {} });
+    await runExport(await parseExportOptions({ db: dbPath, since: '10m' }, globals, within), globals, within);
+    expect(within.err()).toBe('');
+    const quiet = memoryContext({ now: () => at, env: {} });
+    const quietGlobals = parseGlobals({ json: false, quiet: true }, quiet);
+    await runExport(
+      await parseExportOptions({ db: dbPath, since: '1d' }, quietGlobals, quiet),
+      quietGlobals,
+      quiet,
+    );
+    expect(quiet.err()).toBe('');
+  });
+
   it('draws flat and huge series instead of looping for ever', async () => {
     // A day at 78.3 °C whose bucket averages differ by a rounding error, and a broken 1e289.
     const store = openStore(dbPath);
