@@ -223,7 +223,8 @@ export function parseTextReply(
 }
 
 function parseRecords(text: string, command: string, parse: TextParse): Record<string, unknown> {
-  const records = splitUnescaped(text.replace(/\s+$/, ''), '|');
+  // trimEnd, not `/\s+$/`: that regex is quadratic in a run of blanks that does not end the text.
+  const records = splitUnescaped(text.trimEnd(), '|');
   if (records[records.length - 1] === '') records.pop();
   if (!records[0]?.startsWith('CMD=')) return buildReply(records, command, parse);
   // Multi-command: `CMD=summary|STATUS=…|SUMMARY,…|CMD=pools|…`, keyed like the JSON layout.

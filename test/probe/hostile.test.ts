@@ -163,6 +163,18 @@ describe('probe against hostile peers', () => {
     expect(doc.error).toMatchObject({ kind: 'too_large' });
   });
 
+  it('decodes a text reply with a long run of blanks inside, closed or never ended, without hanging', async () => {
+    // Trimming the end with /\s+$/ or /[ \t]+$/ retried from every blank of the run: quadratic, so
+    // this 1 MB reply held the process for minutes past --timeout (8 MiB: days), deaf to Ctrl-C.
+    const text = `STATUS=S,When=1,Code=11,Msg=Summary|SUMMARY,Elapsed=12,Note=${' '.repeat(1_000_000)}x|`;
+    const closed = await probe({ kind: 'reply', bytes: text });
+    expect(closed).toMatchObject({ ok: true });
+    const summary = (closed.responses as Record<string, Record<string, { Note: string }[]>>).summary;
+    expect(summary?.SUMMARY?.[0]?.Note).toMatch(/^ {1000000}x$/);
+    const open = await probe({ kind: 'reply', bytes: text, nul: false, close: false });
+    expect(open).toMatchObject({ ok: true, repairs: { summary: ['no end of reply'] } });
+  });
+
   it('refuses a timeout or a cap it cannot honour with exit 2 and one line, before any traffic', async () => {
     const m = await startFakeMiner({ kind: 'reply', bytes: GOOD });
     miners.push(m);
