@@ -266,6 +266,29 @@ describe('bounded work on pathological input', () => {
     clock = 0;
     expect(() => decodeReply(text, 'summary', { deadline: 5_000, now })).toThrow(/deadline/);
   });
+
+  it('checks the deadline inside one long value too, not only between values', () => {
+    // One value can be millions of steps: escapes in a JSON string, escapes or comma-separated
+    // pieces in a text value. The clock was read only between values, so such a reply ran on for
+    // seconds past --timeout (8 MiB of `\'` took 1.3 s; a text value of 2 M pieces, 4 s).
+    const values: [string, string][] = [
+      [
+        'escapes in a JSON string',
+        `{"STATUS":[${STATUS_S}],"SUMMARY":[{"Note":"${"\\'".repeat(100_000)}"}]}`,
+      ],
+      ['escapes in a text value', `STATUS=S,Code=11|SUMMARY,Note=${'\\,'.repeat(100_000)}|`],
+      ['pieces of a text value', `STATUS=S,Code=11|SUMMARY,Note=x${',y'.repeat(100_000)}|`],
+    ];
+    for (const [name, text] of values) {
+      let clock = 0;
+      const now = () => (clock += 1_000);
+      expect(() => decodeReply(bytes(text), 'summary', { deadline: 5_000, now }), name).toThrow(/deadline/);
+      // With time to spare, the value is read whole.
+      const reply = decodeReply(bytes(text), 'summary', { deadline: Number.POSITIVE_INFINITY });
+      const note = ((reply.body.SUMMARY as Record<string, unknown>[])[0] as { Note: string }).Note;
+      expect(note.length, name).toBe(name === 'pieces of a text value' ? 200_001 : 100_000);
+    }
+  });
 });
 
 describe('replies that never ended (deadline passed or connection reset)', () => {
