@@ -6,6 +6,14 @@
 // later ones go to `key#2`, `key#3`, … so a reader indexing `temp1` still gets a number, and nothing
 // the miner said is lost.
 
+/**
+ * The start of a miner's word quoted in a message, and its length when cut: an error is one line,
+ * and a hostile key, STATUS or section name of 300 KB made every output of probe 300 KB wide.
+ */
+export function excerpt(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /** Thrown for input that no repair here can make sense of. */
 export class LenientSyntaxError extends Error {
   constructor(
@@ -384,7 +392,7 @@ class Parser {
           // Pre-3.5 cgminer answered quit with `{"BYE","id":1}`.
           this.repairs.add(REPAIR.missingValue);
         } else {
-          this.fail(`expected ':' after key "${key}"`);
+          this.fail(`expected ':' after key "${excerpt(key)}"`);
         }
         this.setMember(object, key, value);
         expectMember = false;

@@ -193,6 +193,28 @@ describe('STATUS shapes and non-object JSON', () => {
     expect(error.apiMessage?.length).toBeLessThan(600);
   });
 
+  it("keeps an error line a line when it quotes a miner's word: a key, a STATUS, a section name", () => {
+    // Each used to be quoted whole: a 300 KB key made the error (and every probe output) 300 KB wide.
+    const long = 'k'.repeat(300_000);
+    const replies = [
+      `{"STATUS":[${STATUS_S}],"${long}" 1}`, // no ':' after a key
+      `{"STATUS":[{"STATUS":"${long}"}]}`, // a verdict that is no verdict
+      `{"summary":[{"STATUS":[{"STATUS":"${long}"}]}],"pools":[{"STATUS":[${STATUS_S}]}]}`, // one member's
+      `{"${long}":1,"b${long}":2}`, // no STATUS at all
+    ];
+    for (const text of replies) {
+      let message = '';
+      try {
+        const reply = decode(text);
+        message = errorFromStatus(reply).message;
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message.length, message.slice(0, 80)).toBeLessThan(600);
+      expect(message).toContain('(300000 characters)');
+    }
+  });
+
   it('says a reply cut inside its STATUS was cut, not that its STATUS is odd', () => {
     expect(() => decode('{"STATUS":[{"ST')).toThrow(/cut off before its STATUS/);
   });
