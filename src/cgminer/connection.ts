@@ -151,8 +151,12 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     };
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
+    // With --timeout at or under the connect timeout this one timer is also the connect deadline:
+    // a host that never took the connection must not read as a miner whose API hung.
     const onDeadline = (): void =>
-      cutShort('timeout', failureMessages.replyTimeout(where, timeoutMs, reader.length));
+      connected
+        ? cutShort('timeout', failureMessages.replyTimeout(where, timeoutMs, reader.length))
+        : fail('timeout', failureMessages.connectTimeout(where, timeoutMs));
     // One timer at a time (a farm keeps a thousand exchanges in flight): first the connect deadline,
     // then, once connected, what is left of the total one. Most exchanges end before the first fires.
     const startedAt = performance.now();

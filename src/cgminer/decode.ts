@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import { MinerError } from '../errors.js';
 import { decodeFrameText, type Frame, firstFrame } from './frame.js';
-import { LenientSyntaxError, parseLenient, REPAIR } from './lenient-json.js';
+import { excerpt, LenientSyntaxError, parseLenient, REPAIR } from './lenient-json.js';
 import { parseTextReply } from './text-format.js';
 import type { DecodedReply, ReplyStatus } from './types.js';
 
@@ -163,11 +163,22 @@ export function decodeUnfinished(
   }
   if (reply.repairs.includes(REPAIR.truncated)) return null;
   if (reply.format !== 'json') {
-    const tail = decodeFrameText(firstFrame(bytes)).text.replace(/[ \t]+$/, '');
-    const whole = reply.format === 'text' ? tail.endsWith('|') : /[\r\n]$/.test(tail);
+    const last = lastNonBlank(decodeFrameText(firstFrame(bytes)).text);
+    const whole = reply.format === 'text' ? last === '|' : last === '\r' || last === '\n';
     if (!whole) return null;
   }
   return { ...reply, repairs: [...reply.repairs, REPAIR_UNFINISHED] };
+}
+
+/**
+ * The last character that is not a space or a tab ('' for none). A loop, not `/[ \t]+$/`: that
+ * regex retries from every blank of a long run that does not end the text, quadratic in the run
+ * (200 KB of spaces before a last letter took 35 s, 8 MiB would take days, past any deadline).
+ */
+function lastNonBlank(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+  return end === 0 ? '' : (text[end - 1] as string);
 }
 
 /**
@@ -298,14 +309,17 @@ function finish(
   const members = hasStatus ? [] : multiMembers(body);
   const status = members.length > 0 ? combinedStatus(members) : readStatus(body);
   if (hasStatus && !isVerdict(status.status)) {
-    const shown = status.status || describeValue(body[findStatusKey(body) as string]);
+    const shown = excerpt(status.status) || describeValue(body[findStatusKey(body) as string]);
     throw new MinerError('parse', `the reply's STATUS cannot be read (${shown})`);
   }
   // JSON with no STATUS anywhere (`{}`, `{"error":"Unauthorized"}`, an echo of the request) is not
   // a CGMiner API answering, and says nothing about the command: never a success. Whatsminer's
   // encrypted envelope is the one real reply without one (its STATUS is inside the cipher text).
   if (format === 'json' && status.status === '' && members.length === 0 && !Object.hasOwn(body, 'enc')) {
-    const keys = Object.keys(body).slice(0, 4).join(', ');
+    const keys = Object.keys(body)
+      .slice(0, 4)
+      .map((key) => excerpt(key))
+      .join(', ');
     throw new MinerError('protocol', `${NO_STATUS} (keys: ${keys || 'none'})`);
   }
   const reply: DecodedReply = {
@@ -427,7 +441,7 @@ function memberStatus(member: Record<string, unknown>): ReplyStatus {
   return {
     status: 'E',
     code: null,
-    msg: `the reply's STATUS cannot be read (${status.status || describeValue(member.STATUS)})`,
+    msg: `the reply's STATUS cannot be read (${excerpt(status.status) || describeValue(member.STATUS)})`,
     description: null,
     when: null,
     unreadable: true,

@@ -6,6 +6,14 @@
 // later ones go to `key#2`, `key#3`, … so a reader indexing `temp1` still gets a number, and nothing
 // the miner said is lost.
 
+/**
+ * The start of a miner's word quoted in a message, and its length when cut: an error is one line,
+ * and a hostile key, STATUS or section name of 300 KB made every output of probe 300 KB wide.
+ */
+export function excerpt(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /** Thrown for input that no repair here can make sense of. */
 export class LenientSyntaxError extends Error {
   constructor(
@@ -384,7 +392,7 @@ class Parser {
           // Pre-3.5 cgminer answered quit with `{"BYE","id":1}`.
           this.repairs.add(REPAIR.missingValue);
         } else {
-          this.fail(`expected ':' after key "${key}"`);
+          this.fail(`expected ':' after key "${excerpt(key)}"`);
         }
         this.setMember(object, key, value);
         expectMember = false;
@@ -523,15 +531,21 @@ class Parser {
     this.pos++; // opening quote
     let out = '';
     let runStart = this.pos;
+    let escapes = 0;
     // A char-code loop rather than a regex per run: a reply of 8 MiB of backslashes must stay linear.
     for (;;) {
       let i = this.pos;
       let c = 0;
+      let control = false;
       while (i < text.length) {
         c = text.charCodeAt(i);
-        if (c === 0x22 || c === 0x5c || c < 0x20) break;
+        if (c === 0x22 || c === 0x5c) break;
+        // A raw control character is kept in the run (JSON.stringify escapes it again on the way
+        // out): one slice for 8 MiB of them, not 8 million one-character appends.
+        if (c < 0x20) control = true;
         i++;
       }
+      if (control) this.repairs.add(REPAIR.controlChars);
       if (i >= text.length) throw new EndOfInput();
       if (i > runStart) out += text.slice(runStart, i);
       this.pos = i;
@@ -539,14 +553,9 @@ class Parser {
         this.pos++;
         return out;
       }
-      if (c === 0x5c) {
-        out += this.parseEscape();
-      } else {
-        // A raw control character: keep it (JSON.stringify escapes it again on the way out).
-        this.repairs.add(REPAIR.controlChars);
-        out += text[i];
-        this.pos++;
-      }
+      out += this.parseEscape();
+      // Each escape is an append: a string of millions of them is work the deadline must bound.
+      if (++escapes % CHECK_EVERY === 0) this.checkTime?.();
       runStart = this.pos;
     }
   }

@@ -31,13 +31,23 @@ const CHECK_EVERY = 4096;
 interface TextParse {
   repairs: Set<string>;
   keptDuplicates: number;
+  /** Units of work done (fields, pieces, escapes), for the time check. */
   fields: number;
   checkTime?: () => void;
+}
+
+/**
+ * One unit of work: every CHECK_EVERY of them the deadline is checked. Counted wherever a hostile
+ * reply can repeat the work millions of times (pieces of a record, escapes in a value), not only per
+ * field built: a record of two million fields took seconds to split before its first field was.
+ */
+function tick(parse: TextParse): void {
+  if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
 }
 const NUMERIC = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** Splits at `separator` where it is not escaped by a backslash. Escapes stay in the pieces. */
-function splitUnescaped(text: string, separator: string): string[] {
+function splitUnescaped(text: string, separator: string, parse: TextParse): string[] {
   const parts: string[] = [];
   const separatorCode = separator.charCodeAt(0);
   let start = 0;
@@ -49,6 +59,7 @@ function splitUnescaped(text: string, separator: string): string[] {
     else if (c === separatorCode) {
       parts.push(text.slice(start, i));
       start = i + 1;
+      tick(parse);
     }
   }
   parts.push(text.slice(start));
@@ -64,10 +75,24 @@ function unescapedEquals(field: string): number {
   return -1;
 }
 
+/** `| , = \`: what a backslash escapes in the text format. */
+const ESCAPED = new Set([0x7c, 0x2c, 0x3d, 0x5c]);
+
 /** Undoes the API ≥ 1.7 text escapes; any other backslash is data (driver strings are not escaped). */
-function unescapeText(text: string): string {
+function unescapeText(text: string, parse: TextParse): string {
   if (!text.includes('\\')) return text;
-  return text.replace(/\\([|,=\\])/g, '$1');
+  // By hand rather than one regex replace: megabytes of escapes are millions of appends, and the
+  // deadline must be able to stop them.
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== 0x5c || !ESCAPED.has(text.charCodeAt(i + 1))) continue;
+    out += text.slice(start, i);
+    start = i + 1;
+    i++; // the escaped character is kept as it is
+    tick(parse);
+  }
+  return out + text.slice(start);
 }
 
 function typed(value: string): unknown {
@@ -88,8 +113,8 @@ interface TextRecord {
   fields: [string, unknown][];
 }
 
-function parseRecord(record: string): TextRecord {
-  const pieces = splitUnescaped(record, ',');
+function parseRecord(record: string, parse: TextParse): TextRecord {
+  const pieces = splitUnescaped(record, ',', parse);
   const out: TextRecord = { name: null, continuation: [], fields: [] };
   // Pieces without `=` after a field are the rest of its value (a driver string with a comma in it);
   // gathered and joined once, so that a megabyte of commas is not a megabyte of string copies.
@@ -100,16 +125,17 @@ function parseRecord(record: string): TextRecord {
     rest = [];
   };
   for (let i = 0; i < pieces.length; i++) {
+    tick(parse);
     const piece = pieces[i] as string;
     const eq = unescapedEquals(piece);
     if (eq !== -1) {
       joinRest();
-      out.fields.push([unescapeText(piece.slice(0, eq)), unescapeText(piece.slice(eq + 1))]);
+      out.fields.push([unescapeText(piece.slice(0, eq), parse), unescapeText(piece.slice(eq + 1), parse)]);
       continue;
     }
-    if (out.fields.length > 0) rest.push(unescapeText(piece));
+    if (out.fields.length > 0) rest.push(unescapeText(piece, parse));
     else if (i === 0 && SECTION_NAME.test(piece.trim()) && pieces.length > 1) out.name = piece.trim();
-    else out.continuation.push(unescapeText(piece));
+    else out.continuation.push(unescapeText(piece, parse));
   }
   joinRest();
   return out;
@@ -120,7 +146,7 @@ function toObject(fields: [string, unknown][], parse: TextParse): Record<string,
   // Next `#n` suffix per duplicated name (as the JSON parser does), so a flood of one name stays linear.
   let duplicates: Map<string, number> | null = null;
   for (const [key, value] of fields) {
-    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
+    tick(parse);
     let name = key;
     if (Object.hasOwn(object, name)) {
       parse.repairs.add('duplicate keys');
@@ -164,15 +190,15 @@ function buildReply(records: string[], command: string, parse: TextParse): Recor
     tail = [];
   };
   for (const raw of records) {
-    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
+    tick(parse);
     const previous = parsed[parsed.length - 1];
     const hasLastField = previous !== undefined && previous.fields.length > 0;
     // No `=` and no `,`: no field and no section name, only more of the previous value (or nothing).
     if (hasLastField && !raw.includes('=') && !raw.includes(',')) {
-      tail.push(unescapeText(raw));
+      tail.push(unescapeText(raw, parse));
       continue;
     }
-    const record = parseRecord(raw);
+    const record = parseRecord(raw, parse);
     if (record.continuation.length > 0 || (record.name === null && record.fields.length === 0)) {
       if (hasLastField) {
         if (record.continuation.length > 0) tail.push(record.continuation.join(','));
@@ -223,7 +249,8 @@ export function parseTextReply(
 }
 
 function parseRecords(text: string, command: string, parse: TextParse): Record<string, unknown> {
-  const records = splitUnescaped(text.replace(/\s+$/, ''), '|');
+  // trimEnd, not `/\s+$/`: that regex is quadratic in a run of blanks that does not end the text.
+  const records = splitUnescaped(text.trimEnd(), '|', parse);
   if (records[records.length - 1] === '') records.pop();
   if (!records[0]?.startsWith('CMD=')) return buildReply(records, command, parse);
   // Multi-command: `CMD=summary|STATUS=…|SUMMARY,…|CMD=pools|…`, keyed like the JSON layout.
@@ -241,10 +268,10 @@ function parseRecords(text: string, command: string, parse: TextParse): Record<s
       });
   };
   for (const record of records) {
-    if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
+    tick(parse);
     if (record.startsWith('CMD=')) {
       flush();
-      name = unescapeText(record.slice(4));
+      name = unescapeText(record.slice(4), parse);
       members = [];
     } else {
       members.push(record);

@@ -253,9 +253,11 @@ async function probeTarget(
         allowErrorStatus: true,
         signal: ctx.signal,
         // Only with --dump: handing over the bytes joins the chunks, a second copy of the reply.
+        // An attempt that received nothing (refused, no connection, silence) is no reply to keep:
+        // its empty file read as a miner that answered with nothing, and could replace a real one.
         onRaw: dump
           ? (bytes) => {
-              raw = bytes;
+              if (bytes.length > 0) raw = bytes;
             }
           : undefined,
       });

@@ -24,11 +24,24 @@ export interface Identity {
   family: Family;
 }
 
+/**
+ * The longest self-description (`Type`, `CompileTime`) the patterns below read. Real ones are a few
+ * dozen characters; the patterns look for a marker (`(v5.1)`, `(chipless …)`) and retry from every
+ * blank or bracket of a long string, quadratic: a 200 KB `Type` of blanks held a probe for minutes,
+ * past any deadline.
+ */
+const MAX_LABEL_CHARS = 256;
+
+function label(text: string): string {
+  return text.length > MAX_LABEL_CHARS ? text.slice(0, MAX_LABEL_CHARS) : text;
+}
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** `"Tue Dec  6 16:12:30 CST 2022"` / `"10 Dec 2024 14:34:31 GMT"` / `"2018-11-19 20-59-09"` → `"2022-12-06"`. */
-export function compileDate(text: unknown): string | null {
-  if (typeof text !== 'string') return null;
+export function compileDate(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const text = label(value);
   const pad = (n: number) => String(n).padStart(2, '0');
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(text);
   if (iso) return `${iso[1]}-${iso[2]}-${iso[3]}`;
@@ -74,31 +87,35 @@ export function parseType(rawType: string, minerKey: string | null): TypeParse {
       aftermarket: { name: 'Braiins OS', version: null },
     };
 
-  const vnish = /\((vnish|7miners)\s+([^)]*)\)/i.exec(type);
-  if (vnish) {
-    aftermarket = {
-      name: (vnish[1] ?? '').toLowerCase() === 'vnish' ? 'Vnish' : '7Miners',
-      version: str(vnish[2]),
-    };
-    type = type.replace(vnish[0], '').trim();
+  // The markers are read only in a Type of real length: their patterns retry from every blank or
+  // bracket of a long one (quadratic). A longer one is no real model; its words are kept as they are.
+  if (type.length <= MAX_LABEL_CHARS) {
+    const vnish = /\((vnish|7miners)\s+([^)]*)\)/i.exec(type);
+    if (vnish) {
+      aftermarket = {
+        name: (vnish[1] ?? '').toLowerCase() === 'vnish' ? 'Vnish' : '7Miners',
+        version: str(vnish[2]),
+      };
+      type = type.replace(vnish[0], '').trim();
+    }
+    if (/\shiveon$/i.test(type)) {
+      aftermarket = { name: 'Hiveon', version: null };
+      type = type.replace(/\shiveon$/i, '').trim();
+    }
+    const blissz = /\sblissz\s+v?(.*)$/i.exec(type);
+    if (blissz) {
+      aftermarket = { name: 'Blissz', version: str(blissz[1]) };
+      type = type.slice(0, blissz.index).trim();
+    }
+    // MSKminer / rwglr builds: "S19-88 v.2.6.0.39 ", "Antminer S9 Pro (v5.1) "
+    const rwglr = minerKey !== null && /rwglr/i.test(minerKey);
+    const versionSuffix = /\s+\(?v\.?(\d[\w.]*)\)?$/i.exec(type);
+    if (versionSuffix && rwglr && aftermarket === null) {
+      aftermarket = { name: 'MSKminer', version: versionSuffix[1] ?? null };
+      type = type.slice(0, versionSuffix.index).trim();
+    }
+    type = type.replace(/\s*\([^)]*\)\s*$/, '').trim(); // any other " (…)" marker
   }
-  if (/\shiveon$/i.test(type)) {
-    aftermarket = { name: 'Hiveon', version: null };
-    type = type.replace(/\shiveon$/i, '').trim();
-  }
-  const blissz = /\sblissz\s+v?(.*)$/i.exec(type);
-  if (blissz) {
-    aftermarket = { name: 'Blissz', version: str(blissz[1]) };
-    type = type.slice(0, blissz.index).trim();
-  }
-  // MSKminer / rwglr builds: "S19-88 v.2.6.0.39 ", "Antminer S9 Pro (v5.1) "
-  const rwglr = minerKey !== null && /rwglr/i.test(minerKey);
-  const versionSuffix = /\s+\(?v\.?(\d[\w.]*)\)?$/i.exec(type);
-  if (versionSuffix && rwglr && aftermarket === null) {
-    aftermarket = { name: 'MSKminer', version: versionSuffix[1] ?? null };
-    type = type.slice(0, versionSuffix.index).trim();
-  }
-  type = type.replace(/\s*\([^)]*\)\s*$/, '').trim(); // any other " (…)" marker
 
   const words = type.split(/\s+/).filter((w) => w !== '');
   const first = words[0] ?? '';
@@ -318,7 +335,7 @@ export function detect(replies: Replies): Identity {
     } else if (aftermarket === null && /^bOS_/i.test(bmminer)) {
       aftermarket = { name: 'Braiins OS', version: null };
     }
-    const chipless = /\((chipless)\s+v?([\d.]+)[^)]*\)/i.exec(str(keys.CompileTime) ?? '');
+    const chipless = /\((chipless)\s+v?([\d.]+)[^)]*\)/i.exec(label(str(keys.CompileTime) ?? ''));
     if (aftermarket === null && chipless) aftermarket = { name: 'Chipless', version: chipless[2] ?? null };
     if (aftermarket !== null) {
       const version =

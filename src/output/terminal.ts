@@ -77,7 +77,9 @@ export function terminalSafe(text: string, strict = false): string {
 export function oneLine(text: string): string {
   return terminalSafe(
     text
-      .replace(/\s*[\r\n]+\s*/g, ' ')
+      // Each run of blanks holding a line break becomes one space. Not /\s*[\r\n]+\s*/g: that
+      // retries from every blank of a long run with no line break, quadratic in the run.
+      .replace(/\s+/g, (run) => (/[\r\n]/.test(run) ? ' ' : run))
       .replace(/\t/g, ' ')
       .trim(),
     true,

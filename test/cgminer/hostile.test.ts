@@ -193,6 +193,28 @@ describe('STATUS shapes and non-object JSON', () => {
     expect(error.apiMessage?.length).toBeLessThan(600);
   });
 
+  it("keeps an error line a line when it quotes a miner's word: a key, a STATUS, a section name", () => {
+    // Each used to be quoted whole: a 300 KB key made the error (and every probe output) 300 KB wide.
+    const long = 'k'.repeat(300_000);
+    const replies = [
+      `{"STATUS":[${STATUS_S}],"${long}" 1}`, // no ':' after a key
+      `{"STATUS":[{"STATUS":"${long}"}]}`, // a verdict that is no verdict
+      `{"summary":[{"STATUS":[{"STATUS":"${long}"}]}],"pools":[{"STATUS":[${STATUS_S}]}]}`, // one member's
+      `{"${long}":1,"b${long}":2}`, // no STATUS at all
+    ];
+    for (const text of replies) {
+      let message = '';
+      try {
+        const reply = decode(text);
+        message = errorFromStatus(reply).message;
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message.length, message.slice(0, 80)).toBeLessThan(600);
+      expect(message).toContain('(300000 characters)');
+    }
+  });
+
   it('says a reply cut inside its STATUS was cut, not that its STATUS is odd', () => {
     expect(() => decode('{"STATUS":[{"ST')).toThrow(/cut off before its STATUS/);
   });
@@ -265,6 +287,29 @@ describe('bounded work on pathological input', () => {
     const text = bytes(`STATUS=S,Code=11|SUMMARY${',a=1'.repeat(40_000)}|`);
     clock = 0;
     expect(() => decodeReply(text, 'summary', { deadline: 5_000, now })).toThrow(/deadline/);
+  });
+
+  it('checks the deadline inside one long value too, not only between values', () => {
+    // One value can be millions of steps: escapes in a JSON string, escapes or comma-separated
+    // pieces in a text value. The clock was read only between values, so such a reply ran on for
+    // seconds past --timeout (8 MiB of `\'` took 1.3 s; a text value of 2 M pieces, 4 s).
+    const values: [string, string][] = [
+      [
+        'escapes in a JSON string',
+        `{"STATUS":[${STATUS_S}],"SUMMARY":[{"Note":"${"\\'".repeat(100_000)}"}]}`,
+      ],
+      ['escapes in a text value', `STATUS=S,Code=11|SUMMARY,Note=${'\\,'.repeat(100_000)}|`],
+      ['pieces of a text value', `STATUS=S,Code=11|SUMMARY,Note=x${',y'.repeat(100_000)}|`],
+    ];
+    for (const [name, text] of values) {
+      let clock = 0;
+      const now = () => (clock += 1_000);
+      expect(() => decodeReply(bytes(text), 'summary', { deadline: 5_000, now }), name).toThrow(/deadline/);
+      // With time to spare, the value is read whole.
+      const reply = decodeReply(bytes(text), 'summary', { deadline: Number.POSITIVE_INFINITY });
+      const note = ((reply.body.SUMMARY as Record<string, unknown>[])[0] as { Note: string }).Note;
+      expect(note.length, name).toBe(name === 'pieces of a text value' ? 200_001 : 100_000);
+    }
   });
 });
 

@@ -2,7 +2,13 @@
 // one JSON document of the contract with the right error kind, exit 0 or 1, and no stack trace; a
 // reply that can be repaired is ok. Spawns bin/hashctl (support/hashctl-process.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Behaviour, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import {
+  type Behaviour,
+  cgminerReply,
+  type FakeMiner,
+  type Script,
+  startFakeMiner,
+} from '../support/fake-miner.js';
 import { runHashctl } from '../support/hashctl-process.js';
 
 let miners: FakeMiner[] = [];
@@ -161,6 +167,79 @@ describe('probe against hostile peers', () => {
   it('ends an endless reply at --max-bytes with too_large', async () => {
     const doc = await probe({ kind: 'endless' }, ['--max-bytes', '1MiB']);
     expect(doc.error).toMatchObject({ kind: 'too_large' });
+  });
+
+  it('decodes a text reply with a long run of blanks inside, closed or never ended, without hanging', async () => {
+    // Trimming the end with /\s+$/ or /[ \t]+$/ retried from every blank of the run: quadratic, so
+    // this 1 MB reply held the process for minutes past --timeout (8 MiB: days), deaf to Ctrl-C.
+    const text = `STATUS=S,When=1,Code=11,Msg=Summary|SUMMARY,Elapsed=12,Note=${' '.repeat(1_000_000)}x|`;
+    const closed = await probe({ kind: 'reply', bytes: text });
+    expect(closed).toMatchObject({ ok: true });
+    const summary = (closed.responses as Record<string, Record<string, { Note: string }[]>>).summary;
+    expect(summary?.SUMMARY?.[0]?.Note).toMatch(/^ {1000000}x$/);
+    const open = await probe({ kind: 'reply', bytes: text, nul: false, close: false });
+    expect(open).toMatchObject({ ok: true, repairs: { summary: ['no end of reply'] } });
+  });
+
+  it('reads a miner whose strings would make a pattern backtrack: a row, not a hang', async () => {
+    // Each string below made a regex of the snapshot readers retry from every character: a number
+    // (`\d+\.?\d*`), a Type ending in a marker (`(v5.1)`, `(…)`), an Avalon `Name[value]` list, a
+    // message line. Quadratic: minutes to days per miner, past --timeout and deaf to Ctrl-C.
+    const digits = `${'1'.repeat(200_000)}x`;
+    const replies: Record<string, string> = {
+      version: cgminerReply('VERSION', [
+        { BMMiner: '2.0.0', API: '3.1', Type: `Antminer S9${' '.repeat(200_000)}${'('.repeat(200_000)}x` },
+      ]),
+      summary: cgminerReply('SUMMARY', [{ Elapsed: digits, 'GHS 5s': digits, 'GHS av': digits }]),
+      pools: cgminerReply('POOLS', [{ POOL: 0, URL: 'stratum+tcp://pool.example:3333', Status: 'Alive' }]),
+      stats: cgminerReply('STATS', [
+        { BMMiner: '2.0.0', Type: 'Antminer S9' },
+        { STATS: 0, ID: 'BC50', temp2_6: digits, fan1: digits, chain_rate6: digits, chain_acn6: 63 },
+      ]),
+      devs: cgminerReply('DEVS', []),
+    };
+    const avalon = cgminerReply('STATS', [
+      { STATS: 0, ID: 'AVA100', 'MM ID0': `Ver[1566-24102401_25462b2] Temp[30] ${'a'.repeat(400_000)}` },
+    ]);
+    const answer =
+      (table: Record<string, string>): Script =>
+      (request) => {
+        const { command } = JSON.parse(request) as { command: string };
+        const reply = (c: string) =>
+          table[c] ?? cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' });
+        if (!command.includes('+')) return { kind: 'reply', bytes: reply(command) };
+        const members = command.split('+').map((c) => `"${c}":[${reply(c)}]`);
+        return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+      };
+    const antminer = await startFakeMiner(answer(replies));
+    const avalonMiner = await startFakeMiner(answer({ stats: avalon, summary: replies.summary as string }));
+    // A message of a long blank run without a line break (here a key in a reply that is no JSON).
+    const garbled = await startFakeMiner({
+      kind: 'reply',
+      bytes: `{"STATUS":[{"STATUS":"S"}],"a${' '.repeat(200_000)}b" 1}`,
+    });
+    miners.push(antminer, avalonMiner, garbled);
+    const run = await runHashctl([
+      'probe',
+      antminer.target.key,
+      avalonMiner.target.key,
+      '--json',
+      '--timeout',
+      '2s',
+      '--retries',
+      '0',
+    ]);
+    expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+    const results = (JSON.parse(run.stdout) as { results: { target: string; snapshot?: unknown }[] }).results;
+    expect(results.map((r) => r.target)).toEqual([antminer.target.key, avalonMiner.target.key]);
+    expect(JSON.stringify(results[0])).toContain('"make":"Antminer"');
+    expect(JSON.stringify(results[1])).toContain('"make":"Avalon"');
+    const table = await runHashctl(
+      ['probe', garbled.target.key, '--command', 'summary', '--timeout', '2s', '--retries', '0'],
+      { HASHCTL_FORMAT: 'table' },
+    );
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain('parse');
   });
 
   it('refuses a timeout or a cap it cannot honour with exit 2 and one line, before any traffic', async () => {

@@ -356,6 +356,37 @@ describe('hashctl probe --dump', () => {
     expect(run.stderr).toContain('wrote 2 raw replies');
   });
 
+  it('writes no file for a miner that sent no byte: refused, silent or closed at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
+    dirs.push(dir);
+    const good = await miner({ kind: 'reply', bytes: SUMMARY });
+    const silent = await miner({ kind: 'silent' });
+    const closed = await miner({ kind: 'close' });
+    const refused = await closedPort();
+    const run = await runHashctl([
+      'probe',
+      good.target.key,
+      silent.target.key,
+      closed.target.key,
+      `127.0.0.1:${refused}`,
+      '--command',
+      'summary',
+      '--dump',
+      dir,
+      '--timeout',
+      '300ms',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    // Each used to leave an empty .raw (a miner that "answered nothing") and a note that the bytes
+    // received were in it.
+    expect(readdirSync(dir)).toEqual([`127.0.0.1_${good.port}__summary.raw`]);
+    expect(run.stderr).not.toContain('the bytes received are in');
+    expect(run.stderr).toContain('wrote 1 raw reply to');
+    for (const kind of ['timeout', 'empty_reply', 'refused']) expect(run.stdout).toContain(`\t${kind}\t`);
+  });
+
   it('a --dump directory that cannot be made (a file in the way) is exit 2, before any traffic', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
     dirs.push(dir);

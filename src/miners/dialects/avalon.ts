@@ -20,14 +20,44 @@ export type MmTokens = Map<string, string>;
 /** Hashes behind one difficulty-1 share. */
 const DIFF1_HASHES = 2 ** 32;
 
-/** `"Ver[1047-…] Temp[28] MGHS[18727.58 18507.76]"` → name → raw value (first occurrence wins). */
+/**
+ * `"Ver[1047-…] Temp[28] MGHS[18727.58 18507.76]"` → name → raw value (first occurrence wins): what
+ * `/([A-Za-z_]\w*)\[([^\]]*)\]/g` finds, read by hand in one pass. That regex, on a hostile string
+ * with no `[` (or no `]`), retried from every letter to the end of the string: quadratic, seconds
+ * for 40 KB, days for the 8 MiB a reply may hold, and no deadline can stop a regex.
+ */
 export function parseMmString(text: string): MmTokens {
   const tokens: MmTokens = new Map();
-  for (const match of text.matchAll(/([A-Za-z_][\w]*)\[([^\]]*)\]/g)) {
-    const [, name, value] = match;
-    if (name !== undefined && value !== undefined && !tokens.has(name)) tokens.set(name, value);
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('[', from);
+    if (open === -1) break;
+    // The name is the run of word characters just before `[`, from its first letter or `_`.
+    let start = open;
+    while (start > from && isWordCode(text.charCodeAt(start - 1))) start--;
+    while (start < open && isDigitCode(text.charCodeAt(start))) start++;
+    if (start === open) {
+      from = open + 1;
+      continue;
+    }
+    const close = text.indexOf(']', open + 1);
+    if (close === -1) break; // no later `Name[…]` can close either
+    const name = text.slice(start, open);
+    if (!tokens.has(name)) tokens.set(name, text.slice(open + 1, close));
+    from = close + 1;
   }
   return tokens;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** `\w`: [A-Za-z0-9_]. */
+function isWordCode(code: number): boolean {
+  return (
+    isDigitCode(code) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f
+  );
 }
 
 function list(tokens: MmTokens, name: string): number[] {
