@@ -87,6 +87,12 @@ function validDate(year: number, month: number, day: number): string | null {
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
+const MAX_LABEL_CHARS = 256;
+
+function label(value: string | null): string | null {
+  return value !== null && value.length > MAX_LABEL_CHARS ? value.slice(0, MAX_LABEL_CHARS) : value;
+}
+
 /** `Antminer S19 Pro (vnish 3.8.6)` → `Antminer S19 Pro`; also drops Hiveon and `v.x.y` suffixes. */
 export function modelFromType(type: string): string {
   return type
@@ -117,8 +123,11 @@ export function identifyFirmware(reads: Record<string, ReadOutcome>): FirmwareId
     const value = text(version[key]) ?? text(statsHeader[key]);
     if (value !== null) versions[key] = value;
   }
-  const type = text(version.Type) ?? text(statsHeader.Type);
-  const compileTime = text(version.CompileTime) ?? text(statsHeader.CompileTime);
+  // Real ones are a few dozen characters. The patterns below look for a marker at the end and retry
+  // from every blank of a long string (quadratic: a 100 KB Type of blanks held an audit for
+  // seconds, and a regex cannot be interrupted), so only the start is read, as the normalizer does.
+  const type = label(text(version.Type) ?? text(statsHeader.Type));
+  const compileTime = label(text(version.CompileTime) ?? text(statsHeader.CompileTime));
   const description = [reads.version, reads.summary, reads.pools]
     .map((outcome) => (outcome?.ok === true ? (text(statusDescription(outcome.body)) ?? '') : ''))
     .join(' ');

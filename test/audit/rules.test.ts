@@ -458,6 +458,23 @@ describe('firmware-vulnerable', () => {
     expect(dialect({ BMMiner: '1.0.0', API: '3.1', Type: 'Antminer S19' })).toBe('antminer');
     expect(dialect({ CGMiner: '4.11.1', API: '3.7' })).toBe('cgminer');
   });
+
+  it('reads a hostile 100 KB Type or CompileTime in linear time (a regex cannot be interrupted)', () => {
+    // Blanks and brackets make the end-anchored patterns retry from every position: seconds for
+    // 100 KB before, past any --timeout and deaf to Ctrl-C; the test times out on such code.
+    const blanks = ' '.repeat(100_000);
+    const identity = identifyFirmware({
+      version: versionReply({
+        BMMiner: '1.0.0',
+        API: '3.1',
+        Type: `Antminer S19${blanks}(${blanks}x`,
+        CompileTime: `(chipless ${'1'.repeat(50_000)}${blanks}`,
+      }),
+    });
+    expect(identity.dialect).toBe('antminer');
+    expect(identity.model?.startsWith('Antminer S19')).toBe(true);
+    expect(identity.model?.length).toBeLessThanOrEqual(256);
+  });
 });
 
 describe('exposure rules', () => {
