@@ -251,6 +251,8 @@ export interface Readings {
   chipMaxC: number;
   boardMaxC: number;
   watts: number;
+  /** When the miner last found a share (any pool), 0 if never since its start. */
+  lastShareAtMs: number;
 }
 
 export interface BoardReading {
@@ -263,6 +265,11 @@ export interface BoardReading {
   /** Inlet-side PCB sensor (the cool end). */
   inletC: number;
   frequencyMhz: number;
+  /**
+   * This board's part of the miner's counted work (shares, HW errors, hashes): its hash factor
+   * among the working boards; 0 for a dead board, which never found a share.
+   */
+  workShare: number;
 }
 
 export interface FanReading {
@@ -276,6 +283,8 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   const nominalPerBoard = state.boards.length > 0 ? state.nominalHs / state.boards.length : 0;
   // A freshly started miner ramps up over its first minutes.
   const ramp = Math.min(1, uptimeS / 120);
+  let aliveFactor = 0;
+  for (const board of state.boards) if (!board.dead) aliveFactor += board.hashFactor;
   const boards: BoardReading[] = state.boards.map((board) => {
     const working = !board.dead && !state.sleeping && !state.tripped;
     const average = working ? nominalPerBoard * board.hashFactor * ramp : 0;
@@ -291,6 +300,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
       pcbC: state.ambientC + (chipC - state.ambientC) * 0.8,
       inletC: state.ambientC + (chipC - state.ambientC) * 0.35,
       frequencyMhz: working ? profile.frequencyMhz : 0,
+      workShare: board.dead || aliveFactor === 0 ? 0 : board.hashFactor / aliveFactor,
     };
   });
   const fans: FanReading[] = state.fans.map((fan) => ({
@@ -310,6 +320,8 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
     boardMaxC = Math.max(boardMaxC, b.pcbC);
   }
   const loadShare = state.nominalHs > 0 ? averageHs / state.nominalHs : 0;
+  let lastShareAtMs = 0;
+  for (const pool of state.pools) lastShareAtMs = Math.max(lastShareAtMs, pool.lastShareAtMs);
   return {
     uptimeS,
     currentHs,
@@ -321,6 +333,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
     chipMaxC,
     boardMaxC,
     watts: Math.round(profile.watts * (0.08 + 0.92 * loadShare) * (1 + rng.noise() * 0.005)),
+    lastShareAtMs,
   };
 }
 

@@ -8,7 +8,7 @@ import { fx, type Rec, toJson } from '../json.js';
 import { activePool, newPool, readings } from '../state.js';
 import type { CommandCtx, Profile, Reply, SimPool, WhatsminerSimToken } from '../types.js';
 import { expectedSign, minerKeys, openRequest, sealReply } from '../whatsminer-crypto.js';
-import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
+import { epochS, MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
 
 const API_DESCRIPTION = 'whatsminer v1.3';
 const FIRMWARE = '20201202.22.REL';
@@ -237,18 +237,18 @@ function devsRecords(ctx: CommandCtx): Rec[] {
     'MHS 1m': fx(b.averageHs / MH, 2),
     'MHS 5m': fx(b.averageHs / MH, 2),
     'MHS 15m': fx(b.averageHs / MH, 2),
-    Accepted: Math.floor(t.accepted / r.boards.length),
-    Rejected: Math.floor(t.rejected / r.boards.length),
+    Accepted: Math.floor(t.accepted * b.workShare),
+    Rejected: Math.floor(t.rejected * b.workShare),
     'Hardware Errors': 0,
-    Utility: fx(r.uptimeS > 0 ? (t.accepted * 20) / r.uptimeS : 0, 2),
+    Utility: fx(r.uptimeS > 0 ? (t.accepted * b.workShare * 60) / r.uptimeS : 0, 2),
     'Last Share Pool': 0,
-    'Last Share Time': Math.floor(ctx.now / 1000) - 4,
+    'Last Share Time': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
     'Total MH': fx((b.averageHs / MH) * r.uptimeS, 4),
     'Diff1 Work': 0,
-    'Difficulty Accepted': fx(Math.floor(t.accepted / r.boards.length) * ctx.profile.shareDiff, 8),
+    'Difficulty Accepted': fx(Math.floor(t.accepted * b.workShare) * ctx.profile.shareDiff, 8),
     'Difficulty Rejected': fx(0, 8),
-    'Last Share Difficulty': fx(ctx.profile.shareDiff, 8),
-    'Last Valid Work': Math.floor(ctx.now / 1000),
+    'Last Share Difficulty': fx(b.workShare > 0 ? ctx.profile.shareDiff : 0, 8),
+    'Last Valid Work': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
     'Device Hardware%': fx(0, 4),
     'Device Rejected%': fx(0, 4),
     'Device Elapsed': r.uptimeS,
