@@ -10,6 +10,8 @@ const TWO_POW_32 = 4294967296;
 /** Rejected shares as a share of accepted; HW errors per accepted share. */
 const REJECT_RATIO = 0.003;
 const HW_PER_SHARE = 0.02;
+/** A started miner reaches its full hashrate over its first two minutes. */
+const RAMP_S = 120;
 
 export interface StateOptions {
   seed: number;
@@ -76,6 +78,7 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     accepted: 0,
     rejected: 0,
     hwErrors: 0,
+    totalHashes: 0,
     bestShare: 0,
     limits: { ...profile.limits },
     session: null,
@@ -160,10 +163,29 @@ function hottestBoardC(state: MinerState): number {
   return state.ambientC + (state.chipC - state.ambientC) * factor * 0.8;
 }
 
+/** Seconds at full rate in the first `t` seconds of uptime: the hashrate ramps over `RAMP_S`. */
+function rampedSeconds(t: number): number {
+  if (t <= 0) return 0;
+  return t < RAMP_S ? (t * t) / (2 * RAMP_S) : t - RAMP_S / 2;
+}
+
+/** The rate the working boards hash at once ramped up, as readings() prints it. */
+function fullRateHs(state: MinerState): number {
+  if (state.sleeping || state.tripped || state.boards.length === 0) return 0;
+  let factor = 0;
+  for (const board of state.boards) if (!board.dead) factor += board.hashFactor;
+  return (state.nominalHs / state.boards.length) * factor;
+}
+
 function accrue(state: MinerState, profile: Profile, dtS: number, now: number): void {
-  const hs = state.nominalHs * load(state);
-  if (hs <= 0) return;
-  const shares = (hs * dtS) / (profile.shareDiff * TWO_POW_32);
+  const rate = fullRateHs(state);
+  if (rate <= 0) return;
+  // The hashes of exactly what readings() printed over the interval, the ramp after a start included.
+  const endS = (now - state.bootedAtMs) / 1000;
+  const hashes = rate * (rampedSeconds(endS) - rampedSeconds(endS - dtS));
+  if (hashes <= 0) return;
+  state.totalHashes += hashes;
+  const shares = hashes / (profile.shareDiff * TWO_POW_32);
   state.accepted += shares;
   state.rejected += shares * REJECT_RATIO;
   state.hwErrors += shares * HW_PER_SHARE;
@@ -220,6 +242,7 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
   state.accepted = 0;
   state.rejected = 0;
   state.hwErrors = 0;
+  state.totalHashes = 0;
   state.bestShare = 0;
   state.session = null;
   state.restarts++;
@@ -241,6 +264,8 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
 
 export interface Readings {
   uptimeS: number;
+  /** Hashes done since the start (a counter: `Total MH` × 10⁶). */
+  totalHashes: number;
   /** Current (5 s) and average hashrate, H/s. */
   currentHs: number;
   averageHs: number;
@@ -282,7 +307,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   const uptimeS = Math.max(0, Math.floor((now - state.bootedAtMs) / 1000));
   const nominalPerBoard = state.boards.length > 0 ? state.nominalHs / state.boards.length : 0;
   // A freshly started miner ramps up over its first minutes.
-  const ramp = Math.min(1, uptimeS / 120);
+  const ramp = Math.min(1, uptimeS / RAMP_S);
   let aliveFactor = 0;
   for (const board of state.boards) if (!board.dead) aliveFactor += board.hashFactor;
   const boards: BoardReading[] = state.boards.map((board) => {
@@ -324,6 +349,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   for (const pool of state.pools) lastShareAtMs = Math.max(lastShareAtMs, pool.lastShareAtMs);
   return {
     uptimeS,
+    totalHashes: state.totalHashes,
     currentHs,
     averageHs,
     nominalHs: state.nominalHs,

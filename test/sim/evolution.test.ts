@@ -83,3 +83,78 @@ describe('a dead board', () => {
     },
   );
 });
+
+describe('counters over time', () => {
+  // Profiles whose summary carries a cumulative Total MH (the LuxOS one is a rate, as captured).
+  const PAUSABLE: [string, string, string | undefined, string][] = [
+    ['braiins-os', 'pause', undefined, 'MHS av'],
+    ['avalon', 'ascset', '0,softoff,1:0', 'MHS av'],
+  ];
+
+  it.each(PAUSABLE)('%s: Total MH only grows, through a pause too', async (name, pause, parameter, av) => {
+    let clock = Date.now();
+    const farm = await startFarm({
+      profile: name,
+      count: 1,
+      host: HOST,
+      basePort: 0,
+      seed: 2,
+      now: () => clock,
+    });
+    try {
+      const miner = farm.miners[0]!;
+      miner.state.access = 'full';
+      const summary = async () => section<Row>(await read(miner.port, 'summary'), 'SUMMARY')[0]!;
+      const first = await summary();
+      // A miner up for hours: its Total MH is its average over its uptime (within 1 %).
+      const perSecond = Number(first['Total MH']) / Number(first.Elapsed);
+      expect(Math.abs(perSecond / Number(first[av]) - 1)).toBeLessThan(0.01);
+      clock += 60_000;
+      const running = await summary();
+      expect(Number(running['Total MH'])).toBeGreaterThan(Number(first['Total MH']));
+      await ask(miner.port, pause, parameter, {}, HOST);
+      clock += 60_000;
+      const paused = await summary();
+      expect(Number(paused['MHS 5s'])).toBe(0);
+      expect(Number(paused['Total MH'])).toBeGreaterThanOrEqual(Number(running['Total MH']));
+      expect(Number(paused.Accepted)).toBeGreaterThanOrEqual(Number(running.Accepted));
+    } finally {
+      await farm.stop();
+    }
+  });
+
+  it.each(['antminer-s9', 'whatsminer', 'braiins-os', 'avalon', 'antminer-s19'])(
+    '%s: after a restart Total MH counts the ramp-up, and grows with Elapsed',
+    async (name) => {
+      let clock = Date.now();
+      const farm = await startFarm({
+        profile: name,
+        count: 1,
+        host: HOST,
+        basePort: 0,
+        seed: 4,
+        now: () => clock,
+      });
+      try {
+        const miner = farm.miners[0]!;
+        const { resetAfterRestart } = await import('../../src/sim/state.js');
+        resetAfterRestart(miner.state, clock);
+        let last = -1;
+        for (let i = 0; i < 6; i++) {
+          clock += 30_000;
+          const s = section<Row>(await read(miner.port, 'summary'), 'SUMMARY')[0]!;
+          const total = Number(s['Total MH']);
+          expect(total).toBeGreaterThan(last);
+          last = total;
+        }
+        // 180 s of uptime, 120 s of ramp: 120 s worth of full-rate hashes.
+        const full =
+          (miner.state.nominalHs / miner.state.boards.length) *
+          miner.state.boards.reduce((n, b) => n + (b.dead ? 0 : b.hashFactor), 0);
+        expect(last * 1e6).toBeCloseTo(full * 120, -10);
+      } finally {
+        await farm.stop();
+      }
+    },
+  );
+});

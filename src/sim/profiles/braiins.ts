@@ -134,7 +134,7 @@ export const braiinsOs: Profile = {
           Rejected: t.rejected,
           'Remote Failures': 0,
           Stale: 0,
-          'Total MH': (r.averageHs / MH) * r.uptimeS,
+          'Total MH': r.totalHashes / MH,
           Utility: r.uptimeS > 0 ? (t.accepted * 60) / r.uptimeS : 0.0,
           'Work Utility': r.uptimeS > 0 ? (t.diffAccepted * 60) / r.uptimeS : 0.0,
         },
@@ -177,7 +177,7 @@ export const braiinsOs: Profile = {
           Status: b.board.dead ? 'Dead' : 'Alive',
           // BOSminer leaves this 0.0: temperatures live in `temps` (§8.3).
           Temperature: 0.0,
-          'Total MH': (b.averageHs / MH) * r.uptimeS,
+          'Total MH': (r.totalHashes * b.workShare) / MH,
           Utility: 0.0,
         })),
       );
