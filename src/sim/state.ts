@@ -112,11 +112,16 @@ function fanHealth(state: MinerState): number {
   return sum / state.fans.length;
 }
 
+/**
+ * The heat of a working board, 1 while any board hashes, else 0. `chipC` is a working board's chip:
+ * each board heats its own chips, and the fan controller holds the hottest one at its target, so a
+ * dead neighbour neither cools the working boards nor slows the fans (readings() gives the dead
+ * board its own, cooler reading).
+ */
 function load(state: MinerState): number {
-  if (state.sleeping || state.tripped || state.boards.length === 0) return 0;
-  let alive = 0;
-  for (const board of state.boards) if (!board.dead) alive++;
-  return alive / state.boards.length;
+  if (state.sleeping || state.tripped) return 0;
+  for (const board of state.boards) if (!board.dead) return 1;
+  return 0;
 }
 
 /** Fan duty the firmware's controller asks for: enough airflow to hold the target temperature. */

@@ -158,3 +158,41 @@ describe('counters over time', () => {
     },
   );
 });
+
+describe('temperatures with a dead board', () => {
+  it.each(['antminer-s9', 'antminer-s19', 'whatsminer', 'avalon', 'luxos'])(
+    '%s: the working boards run as hot, and the fans as fast, as on a healthy miner',
+    async (name) => {
+      // Miner 0 of each farm: the same miner (its seed and index), with and without a dead board.
+      const healthy = await startFarm({ profile: name, count: 1, host: HOST, basePort: 0, seed: 9 });
+      const broken = await startFarm({
+        profile: name,
+        count: 1,
+        host: HOST,
+        basePort: 0,
+        seed: 9,
+        deadBoards: 1,
+      });
+      try {
+        const { readings } = await import('../../src/sim/state.js');
+        const { Rng } = await import('../../src/sim/rng.js');
+        const now = Date.now();
+        const a = healthy.miners[0]!;
+        const b = broken.miners[0]!;
+        const ra = readings(a.state, a.profile, now, new Rng(1));
+        const rb = readings(b.state, b.profile, now, new Rng(1));
+        expect(rb.fanPct).toBe(ra.fanPct);
+        rb.boards.forEach((board, i) => {
+          if (board.board.dead) expect(board.chipC).toBeLessThan(ra.boards[i]!.chipC - 10);
+          else expect(board.chipC).toBeCloseTo(ra.boards[i]!.chipC, 6);
+        });
+        // What a client reads: the hottest chip is that of the hottest working board.
+        const working = ra.boards.filter((_, i) => !rb.boards[i]!.board.dead).map((x) => x.chipC);
+        expect(rb.chipMaxC).toBeCloseTo(Math.max(...working), 6);
+      } finally {
+        await healthy.stop();
+        await broken.stop();
+      }
+    },
+  );
+});
