@@ -1,8 +1,12 @@
 // What a client reads from one simulated miner over time and across its commands: the counters a
 // real miner keeps, and the places a dead board shows. Every farm here listens on 127.0.115.1.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFarm } from '../../src/sim/index.js';
-import { ask, section } from './support.js';
+import { ask, exchange, lenient, section } from './support.js';
+
+const SAMPLES = join(import.meta.dirname, '../../../shared/protocol/samples');
 
 const HOST = '127.0.115.1';
 type Row = Record<string, unknown>;
@@ -195,4 +199,28 @@ describe('temperatures with a dead board', () => {
       }
     },
   );
+});
+
+describe('Whatsminer: cgminer commands under the btminer key', () => {
+  it('answer E/24 as the captured M31S does; an unknown native cmd stays invalid cmd', async () => {
+    const captured = JSON.parse(
+      readFileSync(join(SAMPLES, 'whatsminer-m31s__cmd-key-multicommand_error.json'), 'utf8'),
+    ) as { STATUS: Row[] };
+    const farm = await startFarm({ profile: 'whatsminer', count: 1, host: HOST, basePort: 0 });
+    try {
+      const port = farm.miners[0]!.port;
+      const native = async (cmd: string) =>
+        lenient((await exchange(port, JSON.stringify({ cmd }), HOST)).bytes);
+      for (const cmd of ['pools+summary+edevs', 'summary']) {
+        const got = (await native(cmd)) as { STATUS: Row[] };
+        const [status, want] = [got.STATUS[0]!, captured.STATUS[0]!];
+        expect([status.STATUS, status.Code, status.Msg]).toEqual([want.STATUS, want.Code, want.Msg]);
+        expect(Object.keys(got).sort()).toEqual(Object.keys(captured).sort());
+      }
+      const unknown = await native('constructor');
+      expect([unknown.STATUS, unknown.Code, unknown.Msg]).toEqual(['E', 14, 'invalid cmd']);
+    } finally {
+      await farm.stop();
+    }
+  });
 });

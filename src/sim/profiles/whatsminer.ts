@@ -59,7 +59,13 @@ function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Re
   if (cmd === '') return encrypted(body, ctx);
   // Writes must be encrypted (§13.1), whatever the access.
   if (NATIVE_WRITES.has(cmd)) return flat(ctx, 'E', 45, 'permission denied');
-  return nativeRead(cmd, ctx) ?? flat(ctx, 'E', 14, 'invalid cmd');
+  const read = nativeRead(cmd, ctx);
+  if (read) return read;
+  // A cgminer command (or a join of them) under the btminer key: the cgminer side answers that the
+  // `command` key is missing (whatsminer-m31s__cmd-key-multicommand_error).
+  if (cmd.split('+').some((name) => Object.hasOwn(ctx.profile.commands, name)))
+    return reply(ctx, 'E', 24, "Missing JSON 'command'");
+  return flat(ctx, 'E', 14, 'invalid cmd');
 }
 
 function nativeRead(cmd: string, ctx: CommandCtx): Reply | null {
@@ -300,6 +306,7 @@ export const whatsminer: Profile = {
     'whatsminer-m31s_sleeping__status.json',
     'whatsminer_fw-20210322_api-v1.4__get_version.json',
     'whatsminer_fw-20210322_api-v1.4__get_psu.json',
+    'whatsminer-m31s__cmd-key-multicommand_error.json',
   ],
   native,
   commands: {
