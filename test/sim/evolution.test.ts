@@ -224,3 +224,51 @@ describe('Whatsminer: cgminer commands under the btminer key', () => {
     }
   });
 });
+
+describe('chip readings against the air', () => {
+  it.each([-20, 25])(
+    'no chip minimum or average reads below an ambient of %d °C, asleep or on a dead board',
+    async (ambientC) => {
+      let clock = Date.now();
+      const farm = await startFarm({
+        profile: 'whatsminer',
+        count: 1,
+        host: HOST,
+        basePort: 0,
+        deadBoards: 1,
+        ambientC,
+        now: () => clock,
+      });
+      const avalon = await startFarm({
+        profile: 'avalon',
+        count: 1,
+        host: HOST,
+        basePort: 0,
+        deadBoards: 1,
+        ambientC,
+        now: () => clock,
+      });
+      try {
+        const check = async () => {
+          for (const d of section<Row>(await read(farm.miners[0]!.port, 'devs'), 'DEVS')) {
+            expect(Number(d['Chip Temp Min'])).toBeGreaterThanOrEqual(ambientC);
+            expect(Number(d['Chip Temp Avg'])).toBeGreaterThanOrEqual(Number(d['Chip Temp Min']));
+            expect(Number(d['Chip Temp Max'])).toBeGreaterThanOrEqual(Number(d['Chip Temp Avg']));
+          }
+          const stats = section<Row>(await read(avalon.miners[0]!.port, 'stats'), 'STATS')[0]!;
+          const mm = String(stats['MM ID0']);
+          const avg = /MTavg\[([^\]]*)\]/.exec(mm)![1]!.split(' ').map(Number);
+          for (const t of avg) expect(t).toBeGreaterThanOrEqual(ambientC);
+        };
+        await check();
+        farm.miners[0]!.state.sleeping = true;
+        avalon.miners[0]!.state.sleeping = true;
+        clock += 3_600_000;
+        await check();
+      } finally {
+        await farm.stop();
+        await avalon.stop();
+      }
+    },
+  );
+});

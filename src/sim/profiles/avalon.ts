@@ -88,7 +88,7 @@ function mmString(ctx: Parameters<CommandSpec['run']>[0]): string {
     'Led[0]',
     `MGHS[${r.boards.map((b) => ghs(b.averageHs)).join(' ')}]`,
     `MTmax[${list(r.boards.map((b) => Math.round(b.chipC)))}]`,
-    `MTavg[${list(r.boards.map((b) => Math.round(b.chipC - 8)))}]`,
+    `MTavg[${list(r.boards.map((b) => Math.round(ctx.state.ambientC + (b.chipC - ctx.state.ambientC) * 0.84)))}]`,
     `MVavg[${r.boards.map(() => '285.7').join(' ')}]`,
     'TA[480]',
     'Core[A3197S]',

@@ -262,9 +262,11 @@ function devsRecords(ctx: CommandCtx): Rec[] {
     'Effective Chips': b.board.chips,
     'PCB SN': `SIM${String(ctx.miner.index).padStart(6, '0')}K3110${i}`,
     'Chip Data': 'HPJA05-20070601 BINV02-193005F',
-    'Chip Temp Min': fx(b.chipC - 25, 2),
+    // Fractions of the hottest chip's rise over the air (about −25 and −11 °C at 50 °C of rise):
+    // no chip reads colder than the air it breathes, on a cool, dead or sleeping board too.
+    'Chip Temp Min': fx(ctx.state.ambientC + (b.chipC - ctx.state.ambientC) * 0.5, 2),
     'Chip Temp Max': fx(b.chipC, 2),
-    'Chip Temp Avg': fx(b.chipC - 11, 2),
+    'Chip Temp Avg': fx(ctx.state.ambientC + (b.chipC - ctx.state.ambientC) * 0.78, 2),
     chip_vol_diff: 11,
   }));
 }
