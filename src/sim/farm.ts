@@ -5,7 +5,7 @@ import net from 'node:net';
 import { HashctlError, UsageError } from '../errors.js';
 import { targetKey } from '../targets/types.js';
 import { type DispatchTarget, dispatch } from './dispatch.js';
-import { faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseFaults } from './faults.js';
+import { FLAP_TICK_MS, faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseFaults } from './faults.js';
 import { CommandLog } from './log.js';
 import { localPortRange, PortPicker } from './ports.js';
 import { profileFor } from './profiles/index.js';
@@ -29,7 +29,6 @@ const IDLE_CLOSE_MS = 10_000;
 /** How long a `timeout`/`hang` fault holds a connection before the farm drops it. */
 const HOLD_MS = 120_000;
 const LISTEN_BATCH = 1000;
-const FLAP_TICK_MS = 250;
 
 export interface FarmOptions {
   /** A profile name or `mix` (default). */

@@ -5,6 +5,9 @@ import { MAX_TIMER_MS, parseTimerDuration } from '../util/duration.js';
 import { unit } from './rng.js';
 import type { FaultSpec, MinerFaults } from './types.js';
 
+/** How often the farm opens and closes flapping ports. */
+export const FLAP_TICK_MS = 250;
+
 export const NO_FAULTS: FaultSpec = {
   latencyMs: 0,
   jitterMs: 0,
@@ -48,10 +51,18 @@ export function parseFaults(text: string): FaultSpec {
         spec.jitterMs = parseTimerDuration(value, '--faults jitter');
         break;
       case 'flap_period':
-        spec.flapPeriodMs = Math.max(1000, parseTimerDuration(value, '--faults flap_period'));
+        spec.flapPeriodMs = parseTimerDuration(value, '--faults flap_period');
+        // Raised to 1 s without a word before: the farm flapped at another rhythm than asked.
+        if (spec.flapPeriodMs < 1000)
+          throw new UsageError(`invalid --faults flap_period '${value.trim()}': at least 1s`);
         break;
       case 'flap_down':
         spec.flapDownMs = parseTimerDuration(value, '--faults flap_down');
+        // Ports open and close on a 250 ms ticker: a shorter window is missed by most ticks.
+        if (spec.flapDownMs < FLAP_TICK_MS)
+          throw new UsageError(
+            `invalid --faults flap_down '${value.trim()}': at least ${FLAP_TICK_MS}ms (ports open and close every ${FLAP_TICK_MS} ms)`,
+          );
         break;
       case 'timeout':
       case 'hang':

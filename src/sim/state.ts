@@ -10,6 +10,8 @@ const TWO_POW_32 = 4294967296;
 /** Rejected shares as a share of accepted; HW errors per accepted share. */
 const REJECT_RATIO = 0.003;
 const HW_PER_SHARE = 0.02;
+/** A started miner reaches its full hashrate over its first two minutes. */
+const RAMP_S = 120;
 
 export interface StateOptions {
   seed: number;
@@ -76,6 +78,7 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     accepted: 0,
     rejected: 0,
     hwErrors: 0,
+    totalHashes: 0,
     bestShare: 0,
     limits: { ...profile.limits },
     session: null,
@@ -109,11 +112,16 @@ function fanHealth(state: MinerState): number {
   return sum / state.fans.length;
 }
 
+/**
+ * The heat of a working board, 1 while any board hashes, else 0. `chipC` is a working board's chip:
+ * each board heats its own chips, and the fan controller holds the hottest one at its target, so a
+ * dead neighbour neither cools the working boards nor slows the fans (readings() gives the dead
+ * board its own, cooler reading).
+ */
 function load(state: MinerState): number {
-  if (state.sleeping || state.tripped || state.boards.length === 0) return 0;
-  let alive = 0;
-  for (const board of state.boards) if (!board.dead) alive++;
-  return alive / state.boards.length;
+  if (state.sleeping || state.tripped) return 0;
+  for (const board of state.boards) if (!board.dead) return 1;
+  return 0;
 }
 
 /** Fan duty the firmware's controller asks for: enough airflow to hold the target temperature. */
@@ -160,10 +168,29 @@ function hottestBoardC(state: MinerState): number {
   return state.ambientC + (state.chipC - state.ambientC) * factor * 0.8;
 }
 
+/** Seconds at full rate in the first `t` seconds of uptime: the hashrate ramps over `RAMP_S`. */
+function rampedSeconds(t: number): number {
+  if (t <= 0) return 0;
+  return t < RAMP_S ? (t * t) / (2 * RAMP_S) : t - RAMP_S / 2;
+}
+
+/** The rate the working boards hash at once ramped up, as readings() prints it. */
+function fullRateHs(state: MinerState): number {
+  if (state.sleeping || state.tripped || state.boards.length === 0) return 0;
+  let factor = 0;
+  for (const board of state.boards) if (!board.dead) factor += board.hashFactor;
+  return (state.nominalHs / state.boards.length) * factor;
+}
+
 function accrue(state: MinerState, profile: Profile, dtS: number, now: number): void {
-  const hs = state.nominalHs * load(state);
-  if (hs <= 0) return;
-  const shares = (hs * dtS) / (profile.shareDiff * TWO_POW_32);
+  const rate = fullRateHs(state);
+  if (rate <= 0) return;
+  // The hashes of exactly what readings() printed over the interval, the ramp after a start included.
+  const endS = (now - state.bootedAtMs) / 1000;
+  const hashes = rate * (rampedSeconds(endS) - rampedSeconds(endS - dtS));
+  if (hashes <= 0) return;
+  state.totalHashes += hashes;
+  const shares = hashes / (profile.shareDiff * TWO_POW_32);
   state.accepted += shares;
   state.rejected += shares * REJECT_RATIO;
   state.hwErrors += shares * HW_PER_SHARE;
@@ -220,6 +247,7 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
   state.accepted = 0;
   state.rejected = 0;
   state.hwErrors = 0;
+  state.totalHashes = 0;
   state.bestShare = 0;
   state.session = null;
   state.restarts++;
@@ -241,6 +269,8 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
 
 export interface Readings {
   uptimeS: number;
+  /** Hashes done since the start (a counter: `Total MH` × 10⁶). */
+  totalHashes: number;
   /** Current (5 s) and average hashrate, H/s. */
   currentHs: number;
   averageHs: number;
@@ -251,6 +281,8 @@ export interface Readings {
   chipMaxC: number;
   boardMaxC: number;
   watts: number;
+  /** When the miner last found a share (any pool), 0 if never since its start. */
+  lastShareAtMs: number;
 }
 
 export interface BoardReading {
@@ -263,6 +295,11 @@ export interface BoardReading {
   /** Inlet-side PCB sensor (the cool end). */
   inletC: number;
   frequencyMhz: number;
+  /**
+   * This board's part of the miner's counted work (shares, HW errors, hashes): its hash factor
+   * among the working boards; 0 for a dead board, which never found a share.
+   */
+  workShare: number;
 }
 
 export interface FanReading {
@@ -275,7 +312,9 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   const uptimeS = Math.max(0, Math.floor((now - state.bootedAtMs) / 1000));
   const nominalPerBoard = state.boards.length > 0 ? state.nominalHs / state.boards.length : 0;
   // A freshly started miner ramps up over its first minutes.
-  const ramp = Math.min(1, uptimeS / 120);
+  const ramp = Math.min(1, uptimeS / RAMP_S);
+  let aliveFactor = 0;
+  for (const board of state.boards) if (!board.dead) aliveFactor += board.hashFactor;
   const boards: BoardReading[] = state.boards.map((board) => {
     const working = !board.dead && !state.sleeping && !state.tripped;
     const average = working ? nominalPerBoard * board.hashFactor * ramp : 0;
@@ -291,6 +330,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
       pcbC: state.ambientC + (chipC - state.ambientC) * 0.8,
       inletC: state.ambientC + (chipC - state.ambientC) * 0.35,
       frequencyMhz: working ? profile.frequencyMhz : 0,
+      workShare: board.dead || aliveFactor === 0 ? 0 : board.hashFactor / aliveFactor,
     };
   });
   const fans: FanReading[] = state.fans.map((fan) => ({
@@ -310,8 +350,11 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
     boardMaxC = Math.max(boardMaxC, b.pcbC);
   }
   const loadShare = state.nominalHs > 0 ? averageHs / state.nominalHs : 0;
+  let lastShareAtMs = 0;
+  for (const pool of state.pools) lastShareAtMs = Math.max(lastShareAtMs, pool.lastShareAtMs);
   return {
     uptimeS,
+    totalHashes: state.totalHashes,
     currentHs,
     averageHs,
     nominalHs: state.nominalHs,
@@ -321,6 +364,7 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
     chipMaxC,
     boardMaxC,
     watts: Math.round(profile.watts * (0.08 + 0.92 * loadShare) * (1 + rng.noise() * 0.005)),
+    lastShareAtMs,
   };
 }
 

@@ -111,6 +111,8 @@ export interface MinerState {
   accepted: number;
   rejected: number;
   hwErrors: number;
+  /** Hashes done since the start (`Total MH` × 10⁶): a counter, it only grows until a restart. */
+  totalHashes: number;
   bestShare: number;
   limits: TempLimits;
   session: LuxSession | null;

@@ -107,6 +107,12 @@ describe('faults', () => {
     // Each within 24d, together past what one timer can wait.
     expect(() => parseFaults('latency=24d,jitter=24d')).toThrow(/together must stay within 24d/);
     expect(parseFaults('latency=20d,jitter=4d').latencyMs).toBe(20 * 86_400_000);
+    // A flap rhythm the farm cannot keep is refused, not silently changed.
+    expect(() => parseFaults('flap=5%,flap_period=500ms,flap_down=200ms')).toThrow(
+      "invalid --faults flap_period '500ms': at least 1s",
+    );
+    expect(() => parseFaults('flap=5%,flap_down=100ms')).toThrow(/flap_down '100ms': at least 250ms/);
+    expect(parseFaults('flap=5%,flap_period=1s,flap_down=250ms').flapPeriodMs).toBe(1000);
     expect(() => parseAddresses('10.0.0.0/24')).toThrow(expect.objectContaining({ kind: 'usage' }));
     expect(parseAddresses('127.0.1.0/30')).toEqual(['127.0.1.0', '127.0.1.1', '127.0.1.2', '127.0.1.3']);
     expect(parseAddresses('127.0.2.10-12')).toEqual(['127.0.2.10', '127.0.2.11', '127.0.2.12']);

@@ -78,11 +78,12 @@ export async function ask(
   command: string,
   parameter?: string,
   extra: Record<string, unknown> = {},
+  host = '127.0.0.1',
 ): Promise<Record<string, unknown>> {
   const request = JSON.stringify(
     parameter === undefined ? { command, ...extra } : { command, parameter, ...extra },
   );
-  const reply = await exchange(port, request);
+  const reply = await exchange(port, request, host);
   if (reply.end !== 'closed') throw new Error(`no reply from port ${port}: ${reply.end}`);
   return lenient(reply.bytes);
 }

@@ -94,7 +94,7 @@ function bitmainSummary(ctx: CommandCtx, r: Readings, id: BitmainIdentity, era: 
     'Local Work': Math.floor(r.uptimeS * 90),
     'Remote Failures': 0,
     'Network Blocks': Math.floor(r.uptimeS / 600),
-    'Total MH': fx((r.averageHs / MH) * r.uptimeS, 4),
+    'Total MH': fx(r.totalHashes / MH, 4),
     'Work Utility': fx(r.uptimeS > 0 ? (t.diffAccepted * 60) / r.uptimeS / 1000 : 0, 2),
     'Difficulty Accepted': fx(t.diffAccepted, 8),
     'Difficulty Rejected': fx(t.diffRejected, 8),
@@ -156,7 +156,7 @@ function s9EraDevice(
     rec[KEY_CHAIN_ACS(i)] = b ? chipString(b.board.chips, b.board.chipsExpected, 8) : '';
   }
   for (let i = 1; i <= slots; i++)
-    rec[KEY_CHAIN_HW(i)] = Math.floor((byChain.get(i) ? ctx.state.hwErrors : 0) / 3);
+    rec[KEY_CHAIN_HW(i)] = Math.floor(ctx.state.hwErrors * (byChain.get(i)?.workShare ?? 0));
   for (let i = 1; i <= slots; i++) {
     const b = byChain.get(i);
     rec[KEY_CHAIN_RATE(i)] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
@@ -213,7 +213,8 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     const b = slot(i);
     rec[KEY_CHAIN_ACS(i)] = b ? chipString(b.board.chips, b.board.chipsExpected, 3) : '';
   }
-  for (let i = 1; i <= 4; i++) rec[KEY_CHAIN_HW(i)] = slot(i) ? Math.floor(ctx.state.hwErrors / 3) : 0;
+  for (let i = 1; i <= 4; i++)
+    rec[KEY_CHAIN_HW(i)] = Math.floor(ctx.state.hwErrors * (slot(i)?.workShare ?? 0));
   for (let i = 1; i <= 4; i++) {
     const b = slot(i);
     rec[KEY_CHAIN_RATE(i)] = b ? (b.currentHs / id.unitHs).toFixed(2) : '';
@@ -242,18 +243,18 @@ function perChainDevs(ctx: CommandCtx, r: Readings, name: string): Rec[] {
     'MHS 1m': fx(b.averageHs / MH, 2),
     'MHS 5m': fx(b.averageHs / MH, 2),
     'MHS 15m': fx(b.averageHs / MH, 2),
-    Accepted: Math.floor(t.accepted / r.boards.length),
-    Rejected: Math.floor(t.rejected / r.boards.length),
-    'Hardware Errors': Math.floor(t.hw / r.boards.length),
+    Accepted: Math.floor(t.accepted * b.workShare),
+    Rejected: Math.floor(t.rejected * b.workShare),
+    'Hardware Errors': Math.floor(t.hw * b.workShare),
     Utility: fx(0, 2),
     'Last Share Pool': 0,
-    'Last Share Time': epochS(ctx.now - 2000),
-    'Total MH': fx((b.averageHs / MH) * r.uptimeS, 4),
+    'Last Share Time': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
+    'Total MH': fx((r.totalHashes * b.workShare) / MH, 4),
     'Diff1 Work': 0,
-    'Difficulty Accepted': fx(Math.floor(t.accepted / r.boards.length) * ctx.profile.shareDiff, 8),
+    'Difficulty Accepted': fx(Math.floor(t.accepted * b.workShare) * ctx.profile.shareDiff, 8),
     'Difficulty Rejected': fx(0, 8),
-    'Last Share Difficulty': fx(ctx.profile.shareDiff, 8),
-    'Last Valid Work': epochS(ctx.now),
+    'Last Share Difficulty': fx(b.workShare > 0 ? ctx.profile.shareDiff : 0, 8),
+    'Last Valid Work': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
     'Device Hardware%': fx(0, 4),
     'Device Rejected%': fx(0, 4),
     'Device Elapsed': r.uptimeS,
@@ -278,13 +279,13 @@ function s19Devs(ctx: CommandCtx, r: Readings): Rec[] {
       'Hardware Errors': 0,
       Utility: 0.0,
       'Last Share Pool': 0,
-      'Last Share Time': epochS(ctx.now - 3000),
+      'Last Share Time': epochS(r.lastShareAtMs),
       'Total MH': 0.0,
       'Diff1 Work': 0,
       'Difficulty Accepted': t.diffAccepted,
       'Difficulty Rejected': t.diffRejected,
-      'Last Share Difficulty': epochS(ctx.now - 3000),
-      'Last Valid Work': epochS(ctx.now - 3000),
+      'Last Share Difficulty': epochS(r.lastShareAtMs),
+      'Last Valid Work': epochS(r.lastShareAtMs),
       'Device Hardware%': 0.0,
       'Device Rejected%': 0.0,
       'Device Elapsed': r.uptimeS,
@@ -582,8 +583,8 @@ function l3Device(ctx: CommandCtx, r: Readings): Rec {
   r.boards.forEach((b, i) => {
     rec[KEY_CHAIN_ACS(i + 1)] = chipString(b.board.chips, b.board.chipsExpected, 8);
   });
-  r.boards.forEach((_, i) => {
-    rec[KEY_CHAIN_HW(i + 1)] = Math.floor(ctx.state.hwErrors / 4);
+  r.boards.forEach((b, i) => {
+    rec[KEY_CHAIN_HW(i + 1)] = Math.floor(ctx.state.hwErrors * b.workShare);
   });
   r.boards.forEach((b, i) => {
     rec[KEY_CHAIN_RATE(i + 1)] = (b.currentHs / MH).toFixed(2);

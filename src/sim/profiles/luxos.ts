@@ -335,7 +335,7 @@ export const luxos: Profile = {
         'DEVS',
         r.boards.map((b, i) => ({
           ASC: i,
-          Accepted: Math.floor(ctx.state.accepted / r.boards.length),
+          Accepted: Math.floor(ctx.state.accepted * b.workShare),
           Board: 'BHB56903',
           Connector: `J${7 + i}`,
           'Device Elapsed': r.uptimeS,

@@ -8,7 +8,7 @@ import { fx, type Rec, toJson } from '../json.js';
 import { activePool, newPool, readings } from '../state.js';
 import type { CommandCtx, Profile, Reply, SimPool, WhatsminerSimToken } from '../types.js';
 import { expectedSign, minerKeys, openRequest, sealReply } from '../whatsminer-crypto.js';
-import { MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
+import { epochS, MH, poolsCommand, shareTotals, upstreamPools } from './common.js';
 
 const API_DESCRIPTION = 'whatsminer v1.3';
 const FIRMWARE = '20201202.22.REL';
@@ -59,7 +59,13 @@ function native(cmd: string, body: Record<string, unknown>, ctx: CommandCtx): Re
   if (cmd === '') return encrypted(body, ctx);
   // Writes must be encrypted (§13.1), whatever the access.
   if (NATIVE_WRITES.has(cmd)) return flat(ctx, 'E', 45, 'permission denied');
-  return nativeRead(cmd, ctx) ?? flat(ctx, 'E', 14, 'invalid cmd');
+  const read = nativeRead(cmd, ctx);
+  if (read) return read;
+  // A cgminer command (or a join of them) under the btminer key: the cgminer side answers that the
+  // `command` key is missing (whatsminer-m31s__cmd-key-multicommand_error).
+  if (cmd.split('+').some((name) => Object.hasOwn(ctx.profile.commands, name)))
+    return reply(ctx, 'E', 24, "Missing JSON 'command'");
+  return flat(ctx, 'E', 14, 'invalid cmd');
 }
 
 function nativeRead(cmd: string, ctx: CommandCtx): Reply | null {
@@ -237,18 +243,18 @@ function devsRecords(ctx: CommandCtx): Rec[] {
     'MHS 1m': fx(b.averageHs / MH, 2),
     'MHS 5m': fx(b.averageHs / MH, 2),
     'MHS 15m': fx(b.averageHs / MH, 2),
-    Accepted: Math.floor(t.accepted / r.boards.length),
-    Rejected: Math.floor(t.rejected / r.boards.length),
+    Accepted: Math.floor(t.accepted * b.workShare),
+    Rejected: Math.floor(t.rejected * b.workShare),
     'Hardware Errors': 0,
-    Utility: fx(r.uptimeS > 0 ? (t.accepted * 20) / r.uptimeS : 0, 2),
+    Utility: fx(r.uptimeS > 0 ? (t.accepted * b.workShare * 60) / r.uptimeS : 0, 2),
     'Last Share Pool': 0,
-    'Last Share Time': Math.floor(ctx.now / 1000) - 4,
-    'Total MH': fx((b.averageHs / MH) * r.uptimeS, 4),
+    'Last Share Time': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
+    'Total MH': fx((r.totalHashes * b.workShare) / MH, 4),
     'Diff1 Work': 0,
-    'Difficulty Accepted': fx(Math.floor(t.accepted / r.boards.length) * ctx.profile.shareDiff, 8),
+    'Difficulty Accepted': fx(Math.floor(t.accepted * b.workShare) * ctx.profile.shareDiff, 8),
     'Difficulty Rejected': fx(0, 8),
-    'Last Share Difficulty': fx(ctx.profile.shareDiff, 8),
-    'Last Valid Work': Math.floor(ctx.now / 1000),
+    'Last Share Difficulty': fx(b.workShare > 0 ? ctx.profile.shareDiff : 0, 8),
+    'Last Valid Work': b.workShare > 0 ? epochS(r.lastShareAtMs) : 0,
     'Device Hardware%': fx(0, 4),
     'Device Rejected%': fx(0, 4),
     'Device Elapsed': r.uptimeS,
@@ -256,9 +262,11 @@ function devsRecords(ctx: CommandCtx): Rec[] {
     'Effective Chips': b.board.chips,
     'PCB SN': `SIM${String(ctx.miner.index).padStart(6, '0')}K3110${i}`,
     'Chip Data': 'HPJA05-20070601 BINV02-193005F',
-    'Chip Temp Min': fx(b.chipC - 25, 2),
+    // Fractions of the hottest chip's rise over the air (about −25 and −11 °C at 50 °C of rise):
+    // no chip reads colder than the air it breathes, on a cool, dead or sleeping board too.
+    'Chip Temp Min': fx(ctx.state.ambientC + (b.chipC - ctx.state.ambientC) * 0.5, 2),
     'Chip Temp Max': fx(b.chipC, 2),
-    'Chip Temp Avg': fx(b.chipC - 11, 2),
+    'Chip Temp Avg': fx(ctx.state.ambientC + (b.chipC - ctx.state.ambientC) * 0.78, 2),
     chip_vol_diff: 11,
   }));
 }
@@ -300,6 +308,7 @@ export const whatsminer: Profile = {
     'whatsminer-m31s_sleeping__status.json',
     'whatsminer_fw-20210322_api-v1.4__get_version.json',
     'whatsminer_fw-20210322_api-v1.4__get_psu.json',
+    'whatsminer-m31s__cmd-key-multicommand_error.json',
   ],
   native,
   commands: {
@@ -330,7 +339,7 @@ export const whatsminer: Profile = {
         'Local Work': Math.floor(r.uptimeS * 19000),
         'Remote Failures': 0,
         'Network Blocks': Math.floor(r.uptimeS / 600),
-        'Total MH': fx((r.averageHs / MH) * r.uptimeS, 4),
+        'Total MH': fx(r.totalHashes / MH, 4),
         'Work Utility': fx(0, 2),
         'Difficulty Accepted': fx(t.diffAccepted, 8),
         'Difficulty Rejected': fx(t.diffRejected, 8),
