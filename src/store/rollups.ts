@@ -162,6 +162,12 @@ export function cycleInRolledHour(store: Store, siteId: number, runId: number, s
   else meta.set(rolledKey(siteId), hour);
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+/**
+ * The latest hour maintenance ever ran in. A leap is measured from it, not from the last run: one
+ * cycle of a host that booted with 1970 on its clock must not make the true time, when NTP sets it
+ * an hour later, look like a leap of 55 years (and hold every deletion for a whole retention).
+ */
+const MAINTENANCE_LATEST_KEY = 'maintenance_latest_hour';
 const CLOCK_HOLD_KEY = 'clock_hold';
 
 /** A gap between two maintenance runs this large is read as the clock leaping, not as downtime. */
@@ -194,7 +200,7 @@ function clockHold(
       return { since, previous, until: since + retainMs };
     meta.set(CLOCK_HOLD_KEY, ''); // over: deletions resume from this run on
   }
-  const previous = meta.getNumber(MAINTENANCE_HOUR_KEY);
+  const previous = meta.getNumber(MAINTENANCE_LATEST_KEY) ?? meta.getNumber(MAINTENANCE_HOUR_KEY);
   if (previous === null || now - previous <= clockLeapMs(retainMs)) return null;
   meta.set(CLOCK_HOLD_KEY, `${now},${previous}`);
   return { since: now, previous, until: now + retainMs };
@@ -292,7 +298,11 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.uploadDropped.batches += dropped.batches;
     result.uploadDropped.miners += dropped.miners;
   }
-  store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
+  store.transaction(() => {
+    meta.set(MAINTENANCE_HOUR_KEY, currentHour);
+    const latest = meta.getNumber(MAINTENANCE_LATEST_KEY) ?? Number.NEGATIVE_INFINITY;
+    if (currentHour > latest) meta.set(MAINTENANCE_LATEST_KEY, currentHour);
+  });
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
   withStoreErrors(store.path, () => store.db.pragma('optimize'));
   return result;

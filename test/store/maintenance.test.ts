@@ -246,6 +246,36 @@ describe('runMaintenance', () => {
     expect(rows()).toBe(0);
   });
 
+  it('a cycle on a clock that booted in 1970 does not make the next true time look like a leap', () => {
+    // Days of cycles, maintenance after each hour, a 1-day retention.
+    const retainMs = DAY;
+    for (let hour = 0; hour < 48; hour++) {
+      fill(T0 + hour * HOUR_MS, 1);
+      runMaintenance(store, { now: T0 + (hour + 1) * HOUR_MS, retainMs, site: 'default' });
+    }
+    // The host reboots with no RTC: one cycle, and its maintenance, stamped minutes after 1970.
+    const epoch = 90_000;
+    writeCycle(store, {
+      site: 'default',
+      startedAt: epoch,
+      endedAt: epoch + 1000,
+      outcomes: [okOutcome(4001)],
+    });
+    const early = runMaintenance(store, { now: epoch + 1000, retainMs, site: 'default' });
+    expect(early.clockHold).toBeNull();
+    // Its rows reach their hour's rollup (older than every retention, they go at the next pass).
+    expect(count('SELECT sum(samples) FROM telemetry_hourly WHERE hour_start = 0')).toBe(1);
+    // NTP sets the clock right an hour later: that is no leap ahead of the last true maintenance,
+    // so retention goes on (a month-long hold would grow the file by a retention and say, every
+    // hour, that the clock reads 55 years past 1970).
+    const back = T0 + 49 * HOUR_MS + 60_000;
+    fill(T0 + 48 * HOUR_MS, 1);
+    const after = runMaintenance(store, { now: back, retainMs, site: 'default' });
+    expect(after.clockHold).toBeNull();
+    expect(after.historyDeleted).toBeGreaterThan(0);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${back - retainMs}`)).toBe(0);
+  });
+
   it("keeps each site's raw history and batches for its own collector's --retain, not the one that ran maintenance", () => {
     const cycle = (site: string, t: number) =>
       writeCycle(store, {
