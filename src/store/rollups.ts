@@ -43,6 +43,7 @@ export interface MaintenanceResult {
   historyDeleted: number;
   runsDeleted: number;
   rollupsDeleted: number;
+  thermalEventsDeleted: number;
   /** Upload batches still undelivered after the retention, dropped with the history they carry. */
   uploadDropped: DroppedBatches;
   /**
@@ -108,6 +109,9 @@ export function rollupStatements(db: Db) {
   const deleteRollups = db.prepare<[number, number]>(
     'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
   );
+  const deleteThermalEvents = db.prepare<[number, number]>(
+    'DELETE FROM thermal_events WHERE site_id = ? AND ts < ?',
+  );
   const forMiner = db.prepare<[number, number, number], HourlyRow>(
     `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
        temp_board_max_c, fan_min_rpm, power_avg_w
@@ -126,6 +130,9 @@ export function rollupStatements(db: Db) {
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteRollups.run(siteId, cutoff).changes;
+    },
+    deleteThermalEventsBefore(siteId: number, cutoff: number): number {
+      return deleteThermalEvents.run(siteId, cutoff).changes;
     },
     /** Rollups of one miner in [from, to). */
     forMiner(minerId: number, from: number, to: number): HourlyRow[] {
@@ -216,6 +223,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     historyDeleted: 0,
     runsDeleted: 0,
     rollupsDeleted: 0,
+    thermalEventsDeleted: 0,
     uploadDropped: { batches: 0, miners: 0 },
     clockHold: null,
   };
@@ -279,6 +287,11 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
+    );
+    // Thermal status changes go with the rollups of their hours: a miner that misses a poll now and
+    // then logs two (ok → unknown → ok) each time, and nothing else ever deletes them.
+    result.thermalEventsDeleted += store.transaction(() =>
+      rollups.deleteThermalEventsBefore(site.id, options.now - rollupRetainMs),
     );
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.

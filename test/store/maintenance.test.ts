@@ -9,6 +9,7 @@ import {
   writeCycle,
 } from '../../src/store/index.js';
 import { markDelivered, markQuarantined } from '../../src/store/outbox.js';
+import { thermalStatements } from '../../src/store/thermal.js';
 import { enqueueCycle, reports } from '../upload/support/fixtures.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
@@ -106,6 +107,37 @@ describe('runMaintenance', () => {
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
     runMaintenance(store, { now: T0 + 10 * DAY + 2 * HOUR_MS, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(0);
+  });
+
+  it('drops thermal events with the rollups of their hours, so a flaky miner does not grow the file for ever', () => {
+    // A healthy miner that misses a poll now and then: ok → unknown → ok, two events each time.
+    const thermal = store.prepared(thermalStatements);
+    const event = (ts: number, from: 'ok' | 'unknown', to: 'ok' | 'unknown') => {
+      const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
+      thermal.insertEvent({
+        miner_id: minerId,
+        site_id: 1,
+        ts,
+        from_state: from,
+        to_state: to,
+        metric: 'readings',
+        value: null,
+        limit_value: null,
+        detail: to === 'unknown' ? 'unreachable: timeout' : 'all readings within limits',
+      });
+    };
+    const retain = { retainMs: DAY, rollupRetainMs: 5 * DAY, site: 'default' };
+    for (let day = 0; day < 8; day++) {
+      fill(T0 + day * DAY, 1);
+      event(T0 + day * DAY + 20 * 60_000, 'ok', 'unknown');
+      event(T0 + day * DAY + 40 * 60_000, 'unknown', 'ok');
+      runMaintenance(store, { now: T0 + day * DAY + 2 * HOUR_MS, ...retain });
+    }
+    // Kept as long as the hourly rollups: the last five days' events, no older ones.
+    const now = T0 + 7 * DAY + 2 * HOUR_MS;
+    expect(count(`SELECT count(*) FROM thermal_events WHERE ts < ${now - 5 * DAY}`)).toBe(0);
+    expect(count('SELECT count(*) FROM thermal_events')).toBe(5 * 2);
+    expect(count('SELECT min(hour_start) FROM telemetry_hourly')).toBe(T0 + 3 * DAY);
   });
 
   it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
