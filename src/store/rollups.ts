@@ -44,6 +44,10 @@ export interface MaintenanceResult {
   runsDeleted: number;
   rollupsDeleted: number;
   thermalEventsDeleted: number;
+  /** Live rows of miners not polled within the retention. */
+  minersRetired: number;
+  /** Inventory rows nothing names any more (no live row, history, rollup or thermal record). */
+  minersForgotten: number;
   /** Upload batches still undelivered after the retention, dropped with the history they carry. */
   uploadDropped: DroppedBatches;
   /**
@@ -112,6 +116,25 @@ export function rollupStatements(db: Db) {
   const deleteThermalEvents = db.prepare<[number, number]>(
     'DELETE FROM thermal_events WHERE site_id = ? AND ts < ?',
   );
+  // A miner the site's collector has not polled within its retention (taken out of the targets,
+  // or its site renamed): its raw history is gone, and so goes its live row (live listed it as
+  // stale for ever, a thousand miners churned through the targets made `live` a thousand rows).
+  const retireThermal = db.prepare<[number, number]>(
+    `DELETE FROM thermal_state WHERE miner_id IN
+       (SELECT miner_id FROM telemetry_live WHERE site_id = ? AND collected_at < ?)`,
+  );
+  const retireLive = db.prepare<[number, number]>(
+    'DELETE FROM telemetry_live WHERE site_id = ? AND collected_at < ?',
+  );
+  // The inventory row goes once nothing names the miner any more (its last rollup, its last event).
+  const forgetMiners = db.prepare<[number]>(
+    `DELETE FROM miners WHERE site_id = ?
+       AND NOT EXISTS (SELECT 1 FROM telemetry_live l WHERE l.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM telemetry_history h WHERE h.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM telemetry_hourly r WHERE r.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM thermal_state t WHERE t.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM thermal_events e WHERE e.miner_id = miners.id)`,
+  );
   const forMiner = db.prepare<[number, number, number], HourlyRow>(
     `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
        temp_board_max_c, fan_min_rpm, power_avg_w
@@ -133,6 +156,15 @@ export function rollupStatements(db: Db) {
     },
     deleteThermalEventsBefore(siteId: number, cutoff: number): number {
       return deleteThermalEvents.run(siteId, cutoff).changes;
+    },
+    /** Live rows (and thermal memory) of the site's miners last polled before `cutoff`. */
+    retireUnpolled(siteId: number, cutoff: number): number {
+      retireThermal.run(siteId, cutoff);
+      return retireLive.run(siteId, cutoff).changes;
+    },
+    /** Inventory rows of the site that no table names any more. */
+    forgetMiners(siteId: number): number {
+      return forgetMiners.run(siteId).changes;
     },
     /** Rollups of one miner in [from, to). */
     forMiner(minerId: number, from: number, to: number): HourlyRow[] {
@@ -224,6 +256,8 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     runsDeleted: 0,
     rollupsDeleted: 0,
     thermalEventsDeleted: 0,
+    minersRetired: 0,
+    minersForgotten: 0,
     uploadDropped: { batches: 0, miners: 0 },
     clockHold: null,
   };
@@ -284,6 +318,9 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     }
     // Runs that stored no rows (none of their miners polled) go too.
     result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    result.minersRetired += store.transaction(() =>
+      rollups.retireUnpolled(site.id, options.now - siteRetainMs),
+    );
     const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
@@ -293,6 +330,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.thermalEventsDeleted += store.transaction(() =>
       rollups.deleteThermalEventsBefore(site.id, options.now - rollupRetainMs),
     );
+    result.minersForgotten += store.transaction(() => rollups.forgetMiners(site.id));
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.
     if (options.site !== undefined) {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   HOUR_MS,
+  liveStatements,
   openStore,
   rollupStatements,
   runMaintenance,
@@ -138,6 +139,41 @@ describe('runMaintenance', () => {
     expect(count(`SELECT count(*) FROM thermal_events WHERE ts < ${now - 5 * DAY}`)).toBe(0);
     expect(count('SELECT count(*) FROM thermal_events')).toBe(5 * 2);
     expect(count('SELECT min(hour_start) FROM telemetry_hourly')).toBe(T0 + 3 * DAY);
+  });
+
+  it('retires miners no longer polled: gone from live with their raw history, from the inventory with their last rollup', () => {
+    // A thousand miners churned through the targets: a block of them each day, then taken out.
+    const retain = { retainMs: DAY, rollupRetainMs: 3 * DAY, site: 'default' };
+    const steady = okOutcome(4001);
+    for (let day = 0; day < 10; day++) {
+      for (let hour = 0; hour < 24; hour += 6) {
+        const t = T0 + day * DAY + hour * HOUR_MS;
+        const churned = Array.from({ length: 100 }, (_, i) => okOutcome(10_000 + day * 100 + i));
+        writeCycle(store, {
+          site: 'default',
+          startedAt: t,
+          endedAt: t + 1000,
+          outcomes: [steady, ...churned],
+        });
+        runMaintenance(store, { now: t + 60_000, ...retain });
+      }
+    }
+    const now = T0 + 9 * DAY + 18 * HOUR_MS + 60_000;
+    // live: the miners polled within the retention (today's block), not all 1,001.
+    const live = store.prepared(liveStatements).list(null);
+    expect(live.length).toBe(1 + 100);
+    expect(live.every((row) => row.collected_at >= now - DAY)).toBe(true);
+    // The inventory keeps a miner while a rollup (or anything else) still names it.
+    expect(count('SELECT count(*) FROM miners')).toBe(1 + 3 * 100);
+    expect(
+      count(
+        'SELECT count(*) FROM miners m WHERE NOT EXISTS (SELECT 1 FROM telemetry_hourly h WHERE h.miner_id = m.id)',
+      ),
+    ).toBe(0);
+    // The steady miner lost nothing: every hour of its three days of rollups, and its raw day.
+    const steadyId = count('SELECT id FROM miners WHERE port = 4001');
+    expect(count(`SELECT count(*) FROM telemetry_hourly WHERE miner_id = ${steadyId}`)).toBeGreaterThan(0);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE miner_id = ${steadyId}`)).toBe(4);
   });
 
   it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
