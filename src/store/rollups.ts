@@ -300,7 +300,9 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     // 2. Delete raw rows past retention, never before they were rolled up; whole cycles at a time,
     // each with its collection_runs row in the same transaction, so that a kill between two
     // chunks leaves only whole cycles (every row of a cycle carries the cycle's start as ts).
-    const cutoff = Math.min(options.now - siteRetainMs, rolledThrough);
+    // Whole hours only: an hour cut into kept its rollup and some raw rows, and `history`, which
+    // shows an hour as raw rows or as its rollup, lost the polls deleted from it (its peak too).
+    const cutoff = Math.min(floorHour(options.now - siteRetainMs), rolledThrough);
     for (;;) {
       const oldest = rollups.oldestHistoryTs(site.id);
       if (oldest === null || oldest >= cutoff) break;

@@ -503,21 +503,27 @@ describe('hashctl history', () => {
     expect(out).toMatchObject({ min: 100e12, max: 129e12, samples: 30 });
   });
 
-  it('does not count the hour retention cut into twice (its rollup and its raw rows)', async () => {
-    // Cycles ran 11:30..11:59; at 12:45 with an hour's retention, 11:30..11:44 go.
-    const at = NOW + 45 * 60_000;
-    const store = openStore(dbPath);
-    try {
-      runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
-    } finally {
-      store.close();
+  it('counts each poll of the hour retention reaches once: its raw rows, then its rollup', async () => {
+    // Cycles ran 11:30..11:59 (100..129 TH/s). At 12:45 with an hour's retention the cut falls in
+    // 11:xx: the whole hour stays raw (none of it deleted, so not also shown as its rollup).
+    for (const [at, source] of [
+      [NOW + 45 * 60_000, 'raw'],
+      // At 13:05 the cut is 12:00: the whole hour went, and its rollup stands for all 30 polls.
+      [NOW + 65 * 60_000, 'hourly'],
+    ] as const) {
+      const store = openStore(dbPath);
+      try {
+        runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
+      } finally {
+        store.close();
+      }
+      const ctx = memoryContext({ now: () => at, env: {} });
+      const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
+      await runHistory(opts, globalsFor(ctx, true), ctx);
+      const out = JSON.parse(ctx.out());
+      expect(out.points.every((p: { source: string }) => p.source === source)).toBe(true);
+      expect(out).toMatchObject({ samples: 30, min: 100e12, max: 129e12 });
     }
-    const ctx = memoryContext({ now: () => at, env: {} });
-    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
-    await runHistory(opts, globalsFor(ctx, true), ctx);
-    const out = JSON.parse(ctx.out());
-    expect(out.points.every((p: { source: string }) => p.source === 'raw')).toBe(true);
-    expect(out).toMatchObject({ samples: 15, min: 115e12, max: 129e12 });
   });
 
   it('draws flat and huge series instead of looping for ever', async () => {

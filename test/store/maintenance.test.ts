@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSeries } from '../../src/collect/read.js';
+import { seriesStats } from '../../src/collect/series.js';
 import {
   HOUR_MS,
   liveStatements,
@@ -71,12 +73,12 @@ describe('runMaintenance', () => {
       hashrate_max_hs: 101e12,
       hashrate_avg_hs: 100.5e12,
     });
-    // Raw rows older than a day are gone; the last day stays whole.
-    const cutoff = now - DAY;
+    // Raw rows older than a day are gone, whole hours at a time; the last day stays whole.
+    const cutoff = now - DAY - 30 * 60_000;
     expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${cutoff}`)).toBe(0);
-    // Kept: the 00:40 cycle of the cutoff hour and the 23 whole hours after it, for two miners.
-    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${cutoff}`)).toBe((1 + 23 * 3) * 2);
-    expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - (1 + 23 * 3) * 2);
+    // Kept: the whole hour the cutoff falls into and the 23 after it, for two miners.
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${cutoff}`)).toBe(24 * 3 * 2);
+    expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - 24 * 3 * 2);
     expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${cutoff}`)).toBe(0);
     // Every remaining history row still belongs to a stored run.
     expect(
@@ -173,7 +175,37 @@ describe('runMaintenance', () => {
     // The steady miner lost nothing: every hour of its three days of rollups, and its raw day.
     const steadyId = count('SELECT id FROM miners WHERE port = 4001');
     expect(count(`SELECT count(*) FROM telemetry_hourly WHERE miner_id = ${steadyId}`)).toBeGreaterThan(0);
-    expect(count(`SELECT count(*) FROM telemetry_history WHERE miner_id = ${steadyId}`)).toBe(4);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE miner_id = ${steadyId}`)).toBe(5);
+  });
+
+  it('deletes whole hours only: history counts every poll once, across the raw/rollup boundary', () => {
+    // Every 5 minutes for two days; the first cycle of each hour runs the hourly maintenance, as
+    // collect does, with a one-day retention. The peak is the first poll of the hour the last
+    // maintenance's cutoff (a day before it, plus seconds) falls into.
+    const polls: number[] = [];
+    for (let t = T0; t < T0 + 2 * DAY; t += 5 * 60_000) {
+      const hashrate = t === T0 + DAY - HOUR_MS ? 150e12 : 100e12 + (t % HOUR_MS) / 1e3;
+      polls.push(hashrate);
+      writeCycle(store, {
+        site: 'default',
+        startedAt: t,
+        endedAt: t + 1000,
+        outcomes: [
+          okOutcome(4001, { hashrate: { current_hs: hashrate, average_hs: null, nominal_hs: null } }),
+        ],
+      });
+      runMaintenance(store, { now: t + 2000, retainMs: DAY, site: 'default' });
+    }
+    const minerId = count('SELECT id FROM miners WHERE port = 4001');
+    const points = readSeries(store, minerId, 'hashrate', T0);
+    expect(points.some((p) => p.source === 'hourly')).toBe(true);
+    const stats = seriesStats(points);
+    // Not one poll lost in the hour retention reached into, nor counted twice.
+    expect(stats.samples).toBe(polls.length);
+    expect(stats.max).toBe(Math.max(...polls));
+    expect(stats.avg).toBeCloseTo(polls.reduce((a, b) => a + b, 0) / polls.length, -3);
+    // The raw rows kept begin on an hour: no hour is half raw rows, half gone.
+    expect(count('SELECT min(ts) FROM telemetry_history') % HOUR_MS).toBe(0);
   });
 
   it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
@@ -341,7 +373,7 @@ describe('runMaintenance', () => {
     const after = runMaintenance(store, { now: back, retainMs, site: 'default' });
     expect(after.clockHold).toBeNull();
     expect(after.historyDeleted).toBeGreaterThan(0);
-    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${back - retainMs}`)).toBe(0);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${back - retainMs - 60_000}`)).toBe(0);
   });
 
   it("keeps each site's raw history and batches for its own collector's --retain, not the one that ran maintenance", () => {
