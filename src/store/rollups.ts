@@ -16,6 +16,13 @@ export const DEFAULT_RETAIN_MS = 30 * 24 * HOUR_MS;
 export const DEFAULT_ROLLUP_RETAIN_MS = 400 * 24 * HOUR_MS;
 /** Rows deleted per transaction (whole cycles, so a little more), so the collector's next write never waits long. */
 const DELETE_CHUNK_ROWS = 20_000;
+/**
+ * Raw rows one maintenance call deletes at most (about 3 s): the rest waits for the next cycle's
+ * call. Lowering --retain from 30d to 1d, or the end of a clock hold, leaves a month of a farm's
+ * rows to go at once (200 M rows at 5,000 miners, 20 minutes and more), and the collector, which
+ * runs maintenance between two cycles, polled nothing meanwhile.
+ */
+const DELETE_BUDGET_ROWS = 500_000;
 /** Hours aggregated per transaction when catching up. */
 const ROLLUP_CHUNK_HOURS = 6;
 
@@ -35,6 +42,8 @@ export interface MaintenanceOptions {
   force?: boolean;
   /** Raw rows deleted per transaction (rounded up to whole cycles); tests make it small. */
   deleteChunkRows?: number;
+  /** Raw rows deleted per call, roughly (whole transactions); the next call goes on. */
+  deleteBudgetRows?: number;
 }
 
 export interface MaintenanceResult {
@@ -55,6 +64,8 @@ export interface MaintenanceResult {
    * from which last maintenance, and until when at the latest.
    */
   clockHold: { since: number; previous: number; until: number } | null;
+  /** More raw rows are past retention than one call deletes: the next call goes on, even this hour. */
+  unfinished: boolean;
 }
 
 export interface HourlyRow {
@@ -260,7 +271,9 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     minersForgotten: 0,
     uploadDropped: { batches: 0, miners: 0 },
     clockHold: null,
+    unfinished: false,
   };
+  const budget = options.deleteBudgetRows ?? DELETE_BUDGET_ROWS;
   const meta = store.prepared(metaStatements);
   const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
   // Remembered on every call (a write only when it changes): maintenance runs once an hour for the
@@ -306,6 +319,10 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     for (;;) {
       const oldest = rollups.oldestHistoryTs(site.id);
       if (oldest === null || oldest >= cutoff) break;
+      if (result.historyDeleted >= budget) {
+        result.unfinished = true;
+        break;
+      }
       // Up to the cycle the chunk ends in, exclusive; at least the oldest cycle, however large.
       const bound = Math.max(
         history.nthTsBefore(site.id, cutoff, options.deleteChunkRows ?? DELETE_CHUNK_ROWS) ?? cutoff,
@@ -318,8 +335,9 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
           meta.set(deletedKey(site.id), bound);
       });
     }
-    // Runs that stored no rows (none of their miners polled) go too.
-    result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    // Runs that stored no rows (none of their miners polled) go too; not while rows of older
+    // cycles wait for the next call (each cycle goes with its run).
+    if (!result.unfinished) result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
     result.minersRetired += store.transaction(() =>
       rollups.retireUnpolled(site.id, options.now - siteRetainMs),
     );
@@ -352,7 +370,8 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.uploadDropped.miners += dropped.miners;
   }
   store.transaction(() => {
-    meta.set(MAINTENANCE_HOUR_KEY, currentHour);
+    // Unfinished: not marked done for this hour, so the next cycle's call goes on deleting.
+    if (!result.unfinished) meta.set(MAINTENANCE_HOUR_KEY, currentHour);
     const latest = meta.getNumber(MAINTENANCE_LATEST_KEY) ?? Number.NEGATIVE_INFINITY;
     if (currentHour > latest) meta.set(MAINTENANCE_LATEST_KEY, currentHour);
   });

@@ -208,6 +208,39 @@ describe('runMaintenance', () => {
     expect(count('SELECT min(ts) FROM telemetry_history') % HOUR_MS).toBe(0);
   });
 
+  it('deletes a large backlog over several calls, so the collector keeps polling meanwhile', () => {
+    // Three days kept at --retain 30d, then the operator restarts collect with --retain 1h.
+    fill(T0, 3 * 24);
+    const now = T0 + 3 * DAY + 60_000;
+    const rows = () => count('SELECT count(*) FROM telemetry_history');
+    const total = rows();
+    const budget = { retainMs: HOUR_MS, site: 'default', deleteChunkRows: 10, deleteBudgetRows: 60 };
+    const first = runMaintenance(store, { now, ...budget });
+    // One call stops after about its budget (whole transactions), and says there is more.
+    expect(first.unfinished).toBe(true);
+    expect(first.historyDeleted).toBeGreaterThanOrEqual(60);
+    expect(first.historyDeleted).toBeLessThan(60 + 20);
+    expect(rows()).toBe(total - first.historyDeleted);
+    // Every row left still has its run: no run goes before its cycle's rows.
+    const orphans = () =>
+      count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)');
+    expect(orphans()).toBe(0);
+    // The next cycles' calls go on within the same hour, until the backlog is gone.
+    let calls = 1;
+    for (let result = first; result.unfinished && calls < 100; calls++) {
+      result = runMaintenance(store, { now: now + calls * 60_000, ...budget });
+      expect(result.ran).toBe(true);
+      expect(orphans()).toBe(0);
+    }
+    expect(calls).toBeGreaterThan(2);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + 3 * DAY - HOUR_MS}`)).toBe(0);
+    expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${T0 + 3 * DAY - HOUR_MS}`)).toBe(
+      0,
+    );
+    // Done: the hour's maintenance is marked, and the next call in this hour does nothing.
+    expect(runMaintenance(store, { now: now + 59 * 60_000 - 1000, ...budget }).ran).toBe(false);
+  });
+
   it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
     fill(T0, 24); // 72 cycles of 2 miners
     const rows = () => count('SELECT count(*) FROM telemetry_history');
