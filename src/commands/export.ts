@@ -145,9 +145,8 @@ function watchOutput(out: OutStream, signal: AbortSignal) {
 }
 
 export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, historyStatements, siteStatements, translateSqliteError } = await import(
-    '../store/index.js'
-  );
+  const { openStore, historyStatements, rollupStatements, siteStatements, translateSqliteError, floorHour } =
+    await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
     const sites = store.prepared(siteStatements);
@@ -157,6 +156,20 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const since = ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
     const algorithms = history.minerAlgorithms();
+    // The export is raw rows: hours --since reaches that retention has already turned into rollups
+    // are not in it, and an export that just starts later reads as a farm that was down.
+    if (!globals.quiet) {
+      const rollups = store.prepared(rollupStatements);
+      for (const site of chosen) {
+        const oldest = rollups.oldestHistoryTs(site.id);
+        const before = oldest === null ? ctx.now() : floorHour(oldest);
+        const first = rollups.firstSiteHour(site.id, since, before);
+        if (first === null) continue;
+        ctx.stderr.write(
+          `hashctl: site ${site.name}: ${oldest === null ? 'no raw history is kept' : `raw history starts at ${new Date(oldest).toISOString()}`} (collect --retain); the hours from ${new Date(first).toISOString()} before it are kept as hourly rollups only, not exported (hashctl history shows them)\n`,
+        );
+      }
+    }
     const output = watchOutput(ctx.stdout, ctx.signal);
     let interrupted = false;
     try {

@@ -146,6 +146,9 @@ export function rollupStatements(db: Db) {
        AND NOT EXISTS (SELECT 1 FROM thermal_state t WHERE t.miner_id = miners.id)
        AND NOT EXISTS (SELECT 1 FROM thermal_events e WHERE e.miner_id = miners.id)`,
   );
+  const firstSiteHour = db.prepare<[number, number, number], { hour: number | null }>(
+    'SELECT min(hour_start) AS hour FROM telemetry_hourly WHERE site_id = ? AND hour_start >= ? AND hour_start < ?',
+  );
   const forMiner = db.prepare<[number, number, number], HourlyRow>(
     `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
        temp_board_max_c, fan_min_rpm, power_avg_w
@@ -176,6 +179,10 @@ export function rollupStatements(db: Db) {
     /** Inventory rows of the site that no table names any more. */
     forgetMiners(siteId: number): number {
       return forgetMiners.run(siteId).changes;
+    },
+    /** The first hour in [from, to) the site has a rollup for (null: none). */
+    firstSiteHour(siteId: number, from: number, to: number): number | null {
+      return firstSiteHour.get(siteId, from, to)?.hour ?? null;
     },
     /** Rollups of one miner in [from, to). */
     forMiner(minerId: number, from: number, to: number): HourlyRow[] {

@@ -655,6 +655,39 @@ describe('hashctl export', () => {
     expect(failed[5]).toBe('');
   });
 
+  it('says when --since reaches hours retention kept only as rollups, instead of starting later in silence', async () => {
+    // Two days of a site at a one-day retention: the first day is rollups only by now.
+    const store = openStore(dbPath);
+    try {
+      for (let t = NOW - 2 * 86_400_000; t < NOW; t += 20 * 60_000) {
+        writeCycle(store, { site: 'west', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(7001)] });
+      }
+      runMaintenance(store, { now: NOW, retainMs: 86_400_000, site: 'west', force: true });
+    } finally {
+      store.close();
+    }
+    const run = async (since: string) => {
+      const ctx = context();
+      const globals = globalsFor(ctx, false);
+      await runExport(
+        await parseExportOptions({ db: dbPath, since, site: 'west' }, globals, ctx),
+        globals,
+        ctx,
+      );
+      return { rows: ctx.out().trimEnd().split('\n').length - 1, err: ctx.err() };
+    };
+    const week = await run('7d');
+    expect(week.rows).toBe(24 * 3);
+    expect(week.err).toContain(
+      `site west: raw history starts at ${new Date(NOW - 86_400_000).toISOString()} (collect --retain)`,
+    );
+    expect(week.err).toContain(`the hours from ${new Date(NOW - 2 * 86_400_000).toISOString()} before it`);
+    // Within the raw history: nothing to say.
+    const day = await run('12h');
+    expect(day.rows).toBe(12 * 3);
+    expect(day.err).toBe('');
+  });
+
   it('waits for a slow reader to drain instead of buffering the whole export', async () => {
     const store = openStore(dbPath);
     try {
