@@ -173,6 +173,44 @@ describe('hashctl live', () => {
     ).rejects.toThrow(/^nothing stored in .*schema-only\.db yet/);
   });
 
+  it('lists the miners polled within the retention, and says so when a site has none left', async () => {
+    // Site south: 8001 was taken out of the targets three days ago; 8002 is still polled.
+    const file = path.join(dir, 'churn.db');
+    const store = openStore(file);
+    try {
+      const old = NOW - 3 * 86_400_000;
+      writeCycle(store, {
+        site: 'south',
+        startedAt: old,
+        endedAt: old + 100,
+        outcomes: [okOutcome(8001), okOutcome(8002)],
+      });
+      writeCycle(store, {
+        site: 'south',
+        startedAt: NOW - 60_000,
+        endedAt: NOW,
+        outcomes: [okOutcome(8002)],
+      });
+      // Site gone: renamed three days ago, its collector never ran again.
+      writeCycle(store, { site: 'gone', startedAt: old, endedAt: old + 100, outcomes: [okOutcome(8003)] });
+      runMaintenance(store, { now: old + 60_000, retainMs: 86_400_000, site: 'gone' });
+      // South's collector runs maintenance every hour since.
+      for (let t = old + HOUR_MS; t <= NOW; t += HOUR_MS)
+        runMaintenance(store, { now: t, retainMs: 86_400_000, site: 'south' });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    expect(await runLive(await parseLiveOptions({ db: file }, ctx), globalsFor(ctx, true), ctx)).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out.miners.map((m: { miner: string }) => m.miner)).toEqual(['127.0.0.1:8002']);
+    expect(out.summary).toMatchObject({ miners: 1, online: 1, stale: 0 });
+    const gone = context();
+    await expect(
+      runLive(await parseLiveOptions({ db: file, site: 'gone' }, gone), globalsFor(gone, true), gone),
+    ).rejects.toThrow(/^no miner of site gone in .*churn\.db was polled within its collect's --retain/);
+  });
+
   it('counts online, offline and stale, and sums current figures only', async () => {
     const ctx = context();
     const code = await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, true), ctx);
