@@ -97,29 +97,6 @@ function record(
   };
 }
 
-const HOUR_MS = 3_600_000;
-
-/**
- * The export writes raw rows only; hours that retention reduced to hourly rollups are not in it.
- * A window reaching into them is said (a `--since 90d` that silently gave 30 days read as a farm
- * that did not exist before), with where the raw rows start and that `history` shows the rest.
- */
-export function rolledUpOnly(
-  site: string,
-  since: number,
-  oldestRaw: number | null,
-  oldestHour: number | null,
-): string | null {
-  if (oldestHour === null) return null;
-  const rawFrom = oldestRaw ?? Number.POSITIVE_INFINITY;
-  // The hours the window asks for that exist only as rollups.
-  if (oldestHour >= rawFrom || since >= rawFrom || oldestHour + HOUR_MS <= since) return null;
-  const day = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
-  const from = day(Math.max(oldestHour, since - (since % HOUR_MS)));
-  const raw = oldestRaw === null ? 'holds no raw rows now' : `has raw rows from ${day(oldestRaw)} only`;
-  return `export: site ${site} ${raw} (--retain); the hours from ${from} are kept as hourly rollups, which export does not write (\`hashctl history MINER --since …\` shows them)`;
-}
-
 type Watchable = OutStream & {
   once?: (event: string, fn: () => void) => unknown;
   on?: (event: string, fn: () => void) => unknown;
@@ -168,7 +145,7 @@ function watchOutput(out: OutStream, signal: AbortSignal) {
 }
 
 export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, historyStatements, rollupStatements, siteStatements, translateSqliteError } =
+  const { openStore, historyStatements, rollupStatements, siteStatements, translateSqliteError, floorHour } =
     await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
@@ -179,6 +156,20 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const since = ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
     const algorithms = history.minerAlgorithms();
+    // The export is raw rows: hours --since reaches that retention has already turned into rollups
+    // are not in it, and an export that just starts later reads as a farm that was down.
+    if (!globals.quiet) {
+      const rollups = store.prepared(rollupStatements);
+      for (const site of chosen) {
+        const oldest = rollups.oldestHistoryTs(site.id);
+        const before = oldest === null ? ctx.now() : floorHour(oldest);
+        const first = rollups.firstSiteHour(site.id, since, before);
+        if (first === null) continue;
+        ctx.stderr.write(
+          `hashctl: site ${site.name}: ${oldest === null ? 'no raw history is kept' : `raw history starts at ${new Date(oldest).toISOString()}`} (collect --retain); the hours from ${new Date(first).toISOString()} before it are kept as hourly rollups only, not exported (hashctl history shows them)\n`,
+        );
+      }
+    }
     const output = watchOutput(ctx.stdout, ctx.signal);
     let interrupted = false;
     try {
@@ -207,18 +198,6 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
       if (chunk) ctx.stdout.write(chunk);
     } finally {
       output.dispose();
-    }
-    if (!globals.quiet) {
-      const rollups = store.prepared(rollupStatements);
-      for (const site of chosen) {
-        const note = rolledUpOnly(
-          site.name,
-          since,
-          rollups.oldestHistoryTs(site.id),
-          rollups.oldestHourStart(site.id),
-        );
-        if (note) ctx.stderr.write(`hashctl: ${note}\n`);
-      }
     }
     if (interrupted) {
       if (!globals.quiet)

@@ -52,6 +52,8 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const { readLiveThermal } = await import('../collect/read.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miners: LiveMiner[];
+  // Cycles were stored (a site row is written with the first), though no miner is listed now.
+  let collected = false;
   try {
     let siteId: number | null = null;
     if (opts.site !== null) {
@@ -84,6 +86,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
           pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
         }),
       );
+    collected = miners.length === 0 && (siteId !== null || store.prepared(siteStatements).list().length > 0);
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
     // not as an internal error.
@@ -91,6 +94,12 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   } finally {
     store.close();
   }
+  // Every miner retired by retention: its collector has not run within --retain.
+  if (collected)
+    throw new StoreError(
+      'io',
+      `no miner${opts.site === null ? '' : ` of site ${opts.site}`} in ${opts.dbPath} was polled within its collect's --retain (retention took them out of live): is collect still running? (hashctl history shows what the rollups kept)`,
+    );
   // A file with the schema but no cycle yet (its first collect was killed): as for an empty file.
   if (miners.length === 0)
     throw new StoreError(

@@ -149,7 +149,9 @@ export function recordAttempt(db: Db, batchId: string, now: number): void {
 
 export function markDelivered(db: Db, batchId: string, status: number, now: number): void {
   db.prepare(
-    `UPDATE upload_outbox SET state = 'delivered', delivered_at = ?, last_status = ?, last_error = NULL
+    // The body goes (as a superseded batch's does): nothing sends a delivered batch again, and the
+    // row is kept a week for --status; a week of batches queued in an outage sat on disk one more.
+    `UPDATE upload_outbox SET state = 'delivered', delivered_at = ?, last_status = ?, last_error = NULL, body = X''
       WHERE batch_id = ? AND state = 'pending'`,
   ).run(now, status, batchId);
 }

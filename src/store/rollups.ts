@@ -16,6 +16,13 @@ export const DEFAULT_RETAIN_MS = 30 * 24 * HOUR_MS;
 export const DEFAULT_ROLLUP_RETAIN_MS = 400 * 24 * HOUR_MS;
 /** Rows deleted per transaction (whole cycles, so a little more), so the collector's next write never waits long. */
 const DELETE_CHUNK_ROWS = 20_000;
+/**
+ * Raw rows one maintenance call deletes at most (about 3 s): the rest waits for the next cycle's
+ * call. Lowering --retain from 30d to 1d, or the end of a clock hold, leaves a month of a farm's
+ * rows to go at once (200 M rows at 5,000 miners, 20 minutes and more), and the collector, which
+ * runs maintenance between two cycles, polled nothing meanwhile.
+ */
+const DELETE_BUDGET_ROWS = 500_000;
 /** Hours aggregated per transaction when catching up. */
 const ROLLUP_CHUNK_HOURS = 6;
 
@@ -35,6 +42,8 @@ export interface MaintenanceOptions {
   force?: boolean;
   /** Raw rows deleted per transaction (rounded up to whole cycles); tests make it small. */
   deleteChunkRows?: number;
+  /** Raw rows deleted per call, roughly (whole transactions); the next call goes on. */
+  deleteBudgetRows?: number;
 }
 
 export interface MaintenanceResult {
@@ -43,6 +52,11 @@ export interface MaintenanceResult {
   historyDeleted: number;
   runsDeleted: number;
   rollupsDeleted: number;
+  thermalEventsDeleted: number;
+  /** Live rows of miners not polled within the retention. */
+  minersRetired: number;
+  /** Inventory rows nothing names any more (no live row, history, rollup or thermal record). */
+  minersForgotten: number;
   /** Upload batches still undelivered after the retention, dropped with the history they carry. */
   uploadDropped: DroppedBatches;
   /**
@@ -50,6 +64,8 @@ export interface MaintenanceResult {
    * from which last maintenance, and until when at the latest.
    */
   clockHold: { since: number; previous: number; until: number } | null;
+  /** More raw rows are past retention than one call deletes: the next call goes on, even this hour. */
+  unfinished: boolean;
 }
 
 export interface HourlyRow {
@@ -105,11 +121,33 @@ export function rollupStatements(db: Db) {
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
   );
-  const oldestHour = db.prepare<[number], { hour: number | null }>(
-    'SELECT min(hour_start) AS hour FROM telemetry_hourly WHERE site_id = ?',
-  );
   const deleteRollups = db.prepare<[number, number]>(
     'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
+  );
+  const deleteThermalEvents = db.prepare<[number, number]>(
+    'DELETE FROM thermal_events WHERE site_id = ? AND ts < ?',
+  );
+  // A miner the site's collector has not polled within its retention (taken out of the targets,
+  // or its site renamed): its raw history is gone, and so goes its live row (live listed it as
+  // stale for ever, a thousand miners churned through the targets made `live` a thousand rows).
+  const retireThermal = db.prepare<[number, number]>(
+    `DELETE FROM thermal_state WHERE miner_id IN
+       (SELECT miner_id FROM telemetry_live WHERE site_id = ? AND collected_at < ?)`,
+  );
+  const retireLive = db.prepare<[number, number]>(
+    'DELETE FROM telemetry_live WHERE site_id = ? AND collected_at < ?',
+  );
+  // The inventory row goes once nothing names the miner any more (its last rollup, its last event).
+  const forgetMiners = db.prepare<[number]>(
+    `DELETE FROM miners WHERE site_id = ?
+       AND NOT EXISTS (SELECT 1 FROM telemetry_live l WHERE l.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM telemetry_history h WHERE h.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM telemetry_hourly r WHERE r.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM thermal_state t WHERE t.miner_id = miners.id)
+       AND NOT EXISTS (SELECT 1 FROM thermal_events e WHERE e.miner_id = miners.id)`,
+  );
+  const firstSiteHour = db.prepare<[number, number, number], { hour: number | null }>(
+    'SELECT min(hour_start) AS hour FROM telemetry_hourly WHERE site_id = ? AND hour_start >= ? AND hour_start < ?',
   );
   const forMiner = db.prepare<[number, number, number], HourlyRow>(
     `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
@@ -127,12 +165,24 @@ export function rollupStatements(db: Db) {
     oldestHistoryTs(siteId: number): number | null {
       return oldestForSite.get(siteId)?.ts ?? null;
     },
-    /** The start of the site's oldest hourly rollup (null: none). */
-    oldestHourStart(siteId: number): number | null {
-      return oldestHour.get(siteId)?.hour ?? null;
-    },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteRollups.run(siteId, cutoff).changes;
+    },
+    deleteThermalEventsBefore(siteId: number, cutoff: number): number {
+      return deleteThermalEvents.run(siteId, cutoff).changes;
+    },
+    /** Live rows (and thermal memory) of the site's miners last polled before `cutoff`. */
+    retireUnpolled(siteId: number, cutoff: number): number {
+      retireThermal.run(siteId, cutoff);
+      return retireLive.run(siteId, cutoff).changes;
+    },
+    /** Inventory rows of the site that no table names any more. */
+    forgetMiners(siteId: number): number {
+      return forgetMiners.run(siteId).changes;
+    },
+    /** The first hour in [from, to) the site has a rollup for (null: none). */
+    firstSiteHour(siteId: number, from: number, to: number): number | null {
+      return firstSiteHour.get(siteId, from, to)?.hour ?? null;
     },
     /** Rollups of one miner in [from, to). */
     forMiner(minerId: number, from: number, to: number): HourlyRow[] {
@@ -169,6 +219,12 @@ export function cycleInRolledHour(store: Store, siteId: number, runId: number, s
   else meta.set(rolledKey(siteId), hour);
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+/**
+ * The latest hour maintenance ever ran in. A leap is measured from it, not from the last run: one
+ * cycle of a host that booted with 1970 on its clock must not make the true time, when NTP sets it
+ * an hour later, look like a leap of 55 years (and hold every deletion for a whole retention).
+ */
+const MAINTENANCE_LATEST_KEY = 'maintenance_latest_hour';
 const CLOCK_HOLD_KEY = 'clock_hold';
 
 /** A gap between two maintenance runs this large is read as the clock leaping, not as downtime. */
@@ -201,7 +257,7 @@ function clockHold(
       return { since, previous, until: since + retainMs };
     meta.set(CLOCK_HOLD_KEY, ''); // over: deletions resume from this run on
   }
-  const previous = meta.getNumber(MAINTENANCE_HOUR_KEY);
+  const previous = meta.getNumber(MAINTENANCE_LATEST_KEY) ?? meta.getNumber(MAINTENANCE_HOUR_KEY);
   if (previous === null || now - previous <= clockLeapMs(retainMs)) return null;
   meta.set(CLOCK_HOLD_KEY, `${now},${previous}`);
   return { since: now, previous, until: now + retainMs };
@@ -217,9 +273,14 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     historyDeleted: 0,
     runsDeleted: 0,
     rollupsDeleted: 0,
+    thermalEventsDeleted: 0,
+    minersRetired: 0,
+    minersForgotten: 0,
     uploadDropped: { batches: 0, miners: 0 },
     clockHold: null,
+    unfinished: false,
   };
+  const budget = options.deleteBudgetRows ?? DELETE_BUDGET_ROWS;
   const meta = store.prepared(metaStatements);
   const retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
   // Remembered on every call (a write only when it changes): maintenance runs once an hour for the
@@ -259,10 +320,16 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     // 2. Delete raw rows past retention, never before they were rolled up; whole cycles at a time,
     // each with its collection_runs row in the same transaction, so that a kill between two
     // chunks leaves only whole cycles (every row of a cycle carries the cycle's start as ts).
-    const cutoff = Math.min(options.now - siteRetainMs, rolledThrough);
+    // Whole hours only: an hour cut into kept its rollup and some raw rows, and `history`, which
+    // shows an hour as raw rows or as its rollup, lost the polls deleted from it (its peak too).
+    const cutoff = Math.min(floorHour(options.now - siteRetainMs), rolledThrough);
     for (;;) {
       const oldest = rollups.oldestHistoryTs(site.id);
       if (oldest === null || oldest >= cutoff) break;
+      if (result.historyDeleted >= budget) {
+        result.unfinished = true;
+        break;
+      }
       // Up to the cycle the chunk ends in, exclusive; at least the oldest cycle, however large.
       const bound = Math.max(
         history.nthTsBefore(site.id, cutoff, options.deleteChunkRows ?? DELETE_CHUNK_ROWS) ?? cutoff,
@@ -275,12 +342,22 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
           meta.set(deletedKey(site.id), bound);
       });
     }
-    // Runs that stored no rows (none of their miners polled) go too.
-    result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    // Runs that stored no rows (none of their miners polled) go too; not while rows of older
+    // cycles wait for the next call (each cycle goes with its run).
+    if (!result.unfinished) result.runsDeleted += store.transaction(() => runs.deleteBefore(site.id, cutoff));
+    result.minersRetired += store.transaction(() =>
+      rollups.retireUnpolled(site.id, options.now - siteRetainMs),
+    );
     const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
     );
+    // Thermal status changes go with the rollups of their hours: a miner that misses a poll now and
+    // then logs two (ok → unknown → ok) each time, and nothing else ever deletes them.
+    result.thermalEventsDeleted += store.transaction(() =>
+      rollups.deleteThermalEventsBefore(site.id, options.now - rollupRetainMs),
+    );
+    result.minersForgotten += store.transaction(() => rollups.forgetMiners(site.id));
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.
     if (options.site !== undefined) {
@@ -299,7 +376,12 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.uploadDropped.batches += dropped.batches;
     result.uploadDropped.miners += dropped.miners;
   }
-  store.transaction(() => meta.set(MAINTENANCE_HOUR_KEY, currentHour));
+  store.transaction(() => {
+    // Unfinished: not marked done for this hour, so the next cycle's call goes on deleting.
+    if (!result.unfinished) meta.set(MAINTENANCE_HOUR_KEY, currentHour);
+    const latest = meta.getNumber(MAINTENANCE_LATEST_KEY) ?? Number.NEGATIVE_INFINITY;
+    if (currentHour > latest) meta.set(MAINTENANCE_LATEST_KEY, currentHour);
+  });
   // Keeps the planner's statistics in step with a growing file (bounded work since SQLite 3.46).
   withStoreErrors(store.path, () => store.db.pragma('optimize'));
   return result;

@@ -173,6 +173,44 @@ describe('hashctl live', () => {
     ).rejects.toThrow(/^nothing stored in .*schema-only\.db yet/);
   });
 
+  it('lists the miners polled within the retention, and says so when a site has none left', async () => {
+    // Site south: 8001 was taken out of the targets three days ago; 8002 is still polled.
+    const file = path.join(dir, 'churn.db');
+    const store = openStore(file);
+    try {
+      const old = NOW - 3 * 86_400_000;
+      writeCycle(store, {
+        site: 'south',
+        startedAt: old,
+        endedAt: old + 100,
+        outcomes: [okOutcome(8001), okOutcome(8002)],
+      });
+      writeCycle(store, {
+        site: 'south',
+        startedAt: NOW - 60_000,
+        endedAt: NOW,
+        outcomes: [okOutcome(8002)],
+      });
+      // Site gone: renamed three days ago, its collector never ran again.
+      writeCycle(store, { site: 'gone', startedAt: old, endedAt: old + 100, outcomes: [okOutcome(8003)] });
+      runMaintenance(store, { now: old + 60_000, retainMs: 86_400_000, site: 'gone' });
+      // South's collector runs maintenance every hour since.
+      for (let t = old + HOUR_MS; t <= NOW; t += HOUR_MS)
+        runMaintenance(store, { now: t, retainMs: 86_400_000, site: 'south' });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    expect(await runLive(await parseLiveOptions({ db: file }, ctx), globalsFor(ctx, true), ctx)).toBe(0);
+    const out = JSON.parse(ctx.out());
+    expect(out.miners.map((m: { miner: string }) => m.miner)).toEqual(['127.0.0.1:8002']);
+    expect(out.summary).toMatchObject({ miners: 1, online: 1, stale: 0 });
+    const gone = context();
+    await expect(
+      runLive(await parseLiveOptions({ db: file, site: 'gone' }, gone), globalsFor(gone, true), gone),
+    ).rejects.toThrow(/^no miner of site gone in .*churn\.db was polled within its collect's --retain/);
+  });
+
   it('counts online, offline and stale, and sums current figures only', async () => {
     const ctx = context();
     const code = await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, true), ctx);
@@ -503,51 +541,27 @@ describe('hashctl history', () => {
     expect(out).toMatchObject({ min: 100e12, max: 129e12, samples: 30 });
   });
 
-  it('does not count the hour retention cut into twice (its rollup and its raw rows)', async () => {
-    // Cycles ran 11:30..11:59; at 12:45 with an hour's retention, 11:30..11:44 go.
-    const at = NOW + 45 * 60_000;
-    const store = openStore(dbPath);
-    try {
-      runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
-    } finally {
-      store.close();
+  it('counts each poll of the hour retention reaches once: its raw rows, then its rollup', async () => {
+    // Cycles ran 11:30..11:59 (100..129 TH/s). At 12:45 with an hour's retention the cut falls in
+    // 11:xx: the whole hour stays raw (none of it deleted, so not also shown as its rollup).
+    for (const [at, source] of [
+      [NOW + 45 * 60_000, 'raw'],
+      // At 13:05 the cut is 12:00: the whole hour went, and its rollup stands for all 30 polls.
+      [NOW + 65 * 60_000, 'hourly'],
+    ] as const) {
+      const store = openStore(dbPath);
+      try {
+        runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
+      } finally {
+        store.close();
+      }
+      const ctx = memoryContext({ now: () => at, env: {} });
+      const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
+      await runHistory(opts, globalsFor(ctx, true), ctx);
+      const out = JSON.parse(ctx.out());
+      expect(out.points.every((p: { source: string }) => p.source === source)).toBe(true);
+      expect(out).toMatchObject({ samples: 30, min: 100e12, max: 129e12 });
     }
-    const ctx = memoryContext({ now: () => at, env: {} });
-    const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '1d' }, ctx);
-    await runHistory(opts, globalsFor(ctx, true), ctx);
-    const out = JSON.parse(ctx.out());
-    expect(out.points.every((p: { source: string }) => p.source === 'raw')).toBe(true);
-    expect(out).toMatchObject({ samples: 15, min: 115e12, max: 129e12 });
-  });
-
-  it('export says which hours of its window exist only as hourly rollups', async () => {
-    // Retention (1h) at NOW + 45m: the first 15 polls are rolled up and removed, 15 stay raw.
-    const at = NOW + 45 * 60_000;
-    const store = openStore(dbPath);
-    try {
-      runMaintenance(store, { now: at, retainMs: HOUR_MS, force: true });
-    } finally {
-      store.close();
-    }
-    const ctx = memoryContext({ now: () => at, env: {} });
-    const globals = globalsFor(ctx, false);
-    await runExport(await parseExportOptions({ db: dbPath, since: '1d' }, globals, ctx), globals, ctx);
-    expect(ctx.err()).toMatch(
-      /^hashctl: export: site north has raw rows from 2025-06-01T11:45Z only \(--retain\); the hours from 2025-06-01T11:00Z are kept as hourly rollups/,
-    );
-    expect(ctx.out().trimEnd().split('\n').length - 1).toBe(15 * 4);
-    // A window within the raw rows says nothing; nor does --quiet.
-    const within = memoryContext({ now: () => at, env: {} });
-    await runExport(await parseExportOptions({ db: dbPath, since: '10m' }, globals, within), globals, within);
-    expect(within.err()).toBe('');
-    const quiet = memoryContext({ now: () => at, env: {} });
-    const quietGlobals = parseGlobals({ json: false, quiet: true }, quiet);
-    await runExport(
-      await parseExportOptions({ db: dbPath, since: '1d' }, quietGlobals, quiet),
-      quietGlobals,
-      quiet,
-    );
-    expect(quiet.err()).toBe('');
   });
 
   it('draws flat and huge series instead of looping for ever', async () => {
@@ -677,6 +691,39 @@ describe('hashctl export', () => {
     const answered = lines.find((line) => line.includes('127.0.0.1:4001'))!.split(',');
     expect(answered[5]).toBe('sha256d');
     expect(failed[5]).toBe('');
+  });
+
+  it('says when --since reaches hours retention kept only as rollups, instead of starting later in silence', async () => {
+    // Two days of a site at a one-day retention: the first day is rollups only by now.
+    const store = openStore(dbPath);
+    try {
+      for (let t = NOW - 2 * 86_400_000; t < NOW; t += 20 * 60_000) {
+        writeCycle(store, { site: 'west', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(7001)] });
+      }
+      runMaintenance(store, { now: NOW, retainMs: 86_400_000, site: 'west', force: true });
+    } finally {
+      store.close();
+    }
+    const run = async (since: string) => {
+      const ctx = context();
+      const globals = globalsFor(ctx, false);
+      await runExport(
+        await parseExportOptions({ db: dbPath, since, site: 'west' }, globals, ctx),
+        globals,
+        ctx,
+      );
+      return { rows: ctx.out().trimEnd().split('\n').length - 1, err: ctx.err() };
+    };
+    const week = await run('7d');
+    expect(week.rows).toBe(24 * 3);
+    expect(week.err).toContain(
+      `site west: raw history starts at ${new Date(NOW - 86_400_000).toISOString()} (collect --retain)`,
+    );
+    expect(week.err).toContain(`the hours from ${new Date(NOW - 2 * 86_400_000).toISOString()} before it`);
+    // Within the raw history: nothing to say.
+    const day = await run('12h');
+    expect(day.rows).toBe(12 * 3);
+    expect(day.err).toBe('');
   });
 
   it('waits for a slow reader to drain instead of buffering the whole export', async () => {

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSeries } from '../../src/collect/read.js';
+import { seriesStats } from '../../src/collect/series.js';
 import {
   HOUR_MS,
+  liveStatements,
   openStore,
   rollupStatements,
   runMaintenance,
@@ -9,6 +12,7 @@ import {
   writeCycle,
 } from '../../src/store/index.js';
 import { markDelivered, markQuarantined } from '../../src/store/outbox.js';
+import { thermalStatements } from '../../src/store/thermal.js';
 import { enqueueCycle, reports } from '../upload/support/fixtures.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
@@ -69,12 +73,12 @@ describe('runMaintenance', () => {
       hashrate_max_hs: 101e12,
       hashrate_avg_hs: 100.5e12,
     });
-    // Raw rows older than a day are gone; the last day stays whole.
-    const cutoff = now - DAY;
+    // Raw rows older than a day are gone, whole hours at a time; the last day stays whole.
+    const cutoff = now - DAY - 30 * 60_000;
     expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${cutoff}`)).toBe(0);
-    // Kept: the 00:40 cycle of the cutoff hour and the 23 whole hours after it, for two miners.
-    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${cutoff}`)).toBe((1 + 23 * 3) * 2);
-    expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - (1 + 23 * 3) * 2);
+    // Kept: the whole hour the cutoff falls into and the 23 after it, for two miners.
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts >= ${cutoff}`)).toBe(24 * 3 * 2);
+    expect(result.historyDeleted).toBe(3 * 24 * 3 * 2 - 24 * 3 * 2);
     expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${cutoff}`)).toBe(0);
     // Every remaining history row still belongs to a stored run.
     expect(
@@ -106,6 +110,135 @@ describe('runMaintenance', () => {
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
     runMaintenance(store, { now: T0 + 10 * DAY + 2 * HOUR_MS, retainMs: HOUR_MS, rollupRetainMs: 5 * DAY });
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(0);
+  });
+
+  it('drops thermal events with the rollups of their hours, so a flaky miner does not grow the file for ever', () => {
+    // A healthy miner that misses a poll now and then: ok → unknown → ok, two events each time.
+    const thermal = store.prepared(thermalStatements);
+    const event = (ts: number, from: 'ok' | 'unknown', to: 'ok' | 'unknown') => {
+      const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
+      thermal.insertEvent({
+        miner_id: minerId,
+        site_id: 1,
+        ts,
+        from_state: from,
+        to_state: to,
+        metric: 'readings',
+        value: null,
+        limit_value: null,
+        detail: to === 'unknown' ? 'unreachable: timeout' : 'all readings within limits',
+      });
+    };
+    const retain = { retainMs: DAY, rollupRetainMs: 5 * DAY, site: 'default' };
+    for (let day = 0; day < 8; day++) {
+      fill(T0 + day * DAY, 1);
+      event(T0 + day * DAY + 20 * 60_000, 'ok', 'unknown');
+      event(T0 + day * DAY + 40 * 60_000, 'unknown', 'ok');
+      runMaintenance(store, { now: T0 + day * DAY + 2 * HOUR_MS, ...retain });
+    }
+    // Kept as long as the hourly rollups: the last five days' events, no older ones.
+    const now = T0 + 7 * DAY + 2 * HOUR_MS;
+    expect(count(`SELECT count(*) FROM thermal_events WHERE ts < ${now - 5 * DAY}`)).toBe(0);
+    expect(count('SELECT count(*) FROM thermal_events')).toBe(5 * 2);
+    expect(count('SELECT min(hour_start) FROM telemetry_hourly')).toBe(T0 + 3 * DAY);
+  });
+
+  it('retires miners no longer polled: gone from live with their raw history, from the inventory with their last rollup', () => {
+    // A thousand miners churned through the targets: a block of them each day, then taken out.
+    const retain = { retainMs: DAY, rollupRetainMs: 3 * DAY, site: 'default' };
+    const steady = okOutcome(4001);
+    for (let day = 0; day < 10; day++) {
+      for (let hour = 0; hour < 24; hour += 6) {
+        const t = T0 + day * DAY + hour * HOUR_MS;
+        const churned = Array.from({ length: 100 }, (_, i) => okOutcome(10_000 + day * 100 + i));
+        writeCycle(store, {
+          site: 'default',
+          startedAt: t,
+          endedAt: t + 1000,
+          outcomes: [steady, ...churned],
+        });
+        runMaintenance(store, { now: t + 60_000, ...retain });
+      }
+    }
+    const now = T0 + 9 * DAY + 18 * HOUR_MS + 60_000;
+    // live: the miners polled within the retention (today's block), not all 1,001.
+    const live = store.prepared(liveStatements).list(null);
+    expect(live.length).toBe(1 + 100);
+    expect(live.every((row) => row.collected_at >= now - DAY)).toBe(true);
+    // The inventory keeps a miner while a rollup (or anything else) still names it.
+    expect(count('SELECT count(*) FROM miners')).toBe(1 + 3 * 100);
+    expect(
+      count(
+        'SELECT count(*) FROM miners m WHERE NOT EXISTS (SELECT 1 FROM telemetry_hourly h WHERE h.miner_id = m.id)',
+      ),
+    ).toBe(0);
+    // The steady miner lost nothing: every hour of its three days of rollups, and its raw day.
+    const steadyId = count('SELECT id FROM miners WHERE port = 4001');
+    expect(count(`SELECT count(*) FROM telemetry_hourly WHERE miner_id = ${steadyId}`)).toBeGreaterThan(0);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE miner_id = ${steadyId}`)).toBe(5);
+  });
+
+  it('deletes whole hours only: history counts every poll once, across the raw/rollup boundary', () => {
+    // Every 5 minutes for two days; the first cycle of each hour runs the hourly maintenance, as
+    // collect does, with a one-day retention. The peak is the first poll of the hour the last
+    // maintenance's cutoff (a day before it, plus seconds) falls into.
+    const polls: number[] = [];
+    for (let t = T0; t < T0 + 2 * DAY; t += 5 * 60_000) {
+      const hashrate = t === T0 + DAY - HOUR_MS ? 150e12 : 100e12 + (t % HOUR_MS) / 1e3;
+      polls.push(hashrate);
+      writeCycle(store, {
+        site: 'default',
+        startedAt: t,
+        endedAt: t + 1000,
+        outcomes: [
+          okOutcome(4001, { hashrate: { current_hs: hashrate, average_hs: null, nominal_hs: null } }),
+        ],
+      });
+      runMaintenance(store, { now: t + 2000, retainMs: DAY, site: 'default' });
+    }
+    const minerId = count('SELECT id FROM miners WHERE port = 4001');
+    const points = readSeries(store, minerId, 'hashrate', T0);
+    expect(points.some((p) => p.source === 'hourly')).toBe(true);
+    const stats = seriesStats(points);
+    // Not one poll lost in the hour retention reached into, nor counted twice.
+    expect(stats.samples).toBe(polls.length);
+    expect(stats.max).toBe(Math.max(...polls));
+    expect(stats.avg).toBeCloseTo(polls.reduce((a, b) => a + b, 0) / polls.length, -3);
+    // The raw rows kept begin on an hour: no hour is half raw rows, half gone.
+    expect(count('SELECT min(ts) FROM telemetry_history') % HOUR_MS).toBe(0);
+  });
+
+  it('deletes a large backlog over several calls, so the collector keeps polling meanwhile', () => {
+    // Three days kept at --retain 30d, then the operator restarts collect with --retain 1h.
+    fill(T0, 3 * 24);
+    const now = T0 + 3 * DAY + 60_000;
+    const rows = () => count('SELECT count(*) FROM telemetry_history');
+    const total = rows();
+    const budget = { retainMs: HOUR_MS, site: 'default', deleteChunkRows: 10, deleteBudgetRows: 60 };
+    const first = runMaintenance(store, { now, ...budget });
+    // One call stops after about its budget (whole transactions), and says there is more.
+    expect(first.unfinished).toBe(true);
+    expect(first.historyDeleted).toBeGreaterThanOrEqual(60);
+    expect(first.historyDeleted).toBeLessThan(60 + 20);
+    expect(rows()).toBe(total - first.historyDeleted);
+    // Every row left still has its run: no run goes before its cycle's rows.
+    const orphans = () =>
+      count('SELECT count(*) FROM telemetry_history WHERE run_id NOT IN (SELECT id FROM collection_runs)');
+    expect(orphans()).toBe(0);
+    // The next cycles' calls go on within the same hour, until the backlog is gone.
+    let calls = 1;
+    for (let result = first; result.unfinished && calls < 100; calls++) {
+      result = runMaintenance(store, { now: now + calls * 60_000, ...budget });
+      expect(result.ran).toBe(true);
+      expect(orphans()).toBe(0);
+    }
+    expect(calls).toBeGreaterThan(2);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${T0 + 3 * DAY - HOUR_MS}`)).toBe(0);
+    expect(count(`SELECT count(*) FROM collection_runs WHERE started_at < ${T0 + 3 * DAY - HOUR_MS}`)).toBe(
+      0,
+    );
+    // Done: the hour's maintenance is marked, and the next call in this hour does nothing.
+    expect(runMaintenance(store, { now: now + 59 * 60_000 - 1000, ...budget }).ran).toBe(false);
   });
 
   it('deletes whole cycles with their runs in each transaction: a kill between two leaves whole cycles', () => {
@@ -244,6 +377,36 @@ describe('runMaintenance', () => {
     expect(after.clockHold).toBeNull();
     expect(after.uploadDropped.batches).toBe(1);
     expect(rows()).toBe(0);
+  });
+
+  it('a cycle on a clock that booted in 1970 does not make the next true time look like a leap', () => {
+    // Days of cycles, maintenance after each hour, a 1-day retention.
+    const retainMs = DAY;
+    for (let hour = 0; hour < 48; hour++) {
+      fill(T0 + hour * HOUR_MS, 1);
+      runMaintenance(store, { now: T0 + (hour + 1) * HOUR_MS, retainMs, site: 'default' });
+    }
+    // The host reboots with no RTC: one cycle, and its maintenance, stamped minutes after 1970.
+    const epoch = 90_000;
+    writeCycle(store, {
+      site: 'default',
+      startedAt: epoch,
+      endedAt: epoch + 1000,
+      outcomes: [okOutcome(4001)],
+    });
+    const early = runMaintenance(store, { now: epoch + 1000, retainMs, site: 'default' });
+    expect(early.clockHold).toBeNull();
+    // Its rows reach their hour's rollup (older than every retention, they go at the next pass).
+    expect(count('SELECT sum(samples) FROM telemetry_hourly WHERE hour_start = 0')).toBe(1);
+    // NTP sets the clock right an hour later: that is no leap ahead of the last true maintenance,
+    // so retention goes on (a month-long hold would grow the file by a retention and say, every
+    // hour, that the clock reads 55 years past 1970).
+    const back = T0 + 49 * HOUR_MS + 60_000;
+    fill(T0 + 48 * HOUR_MS, 1);
+    const after = runMaintenance(store, { now: back, retainMs, site: 'default' });
+    expect(after.clockHold).toBeNull();
+    expect(after.historyDeleted).toBeGreaterThan(0);
+    expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${back - retainMs - 60_000}`)).toBe(0);
   });
 
   it("keeps each site's raw history and batches for its own collector's --retain, not the one that ran maintenance", () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeCycle } from '../../src/store/cycle.js';
 import {
   getBatch,
+  markDelivered,
   NEXT_DUE_BATCH_SQL,
   nextDueBatch,
   outboxStatus,
@@ -114,6 +115,27 @@ describe('upload_outbox table', () => {
     ).toThrow();
     expect(outboxStatus(store.db).states.pending.batches).toBe(1);
     expect((store.db.prepare('SELECT COUNT(*) AS n FROM collection_runs').get() as { n: number }).n).toBe(1);
+  });
+
+  it('keeps no body for a delivered batch: a week-long outage drained does not sit on disk another week', () => {
+    const { store } = open();
+    // A week of one-minute cycles queued while the collector was down (a few of them here).
+    const batches = Array.from({ length: 20 }, (_, i) =>
+      enqueueCycle(store, { miners: reports(50), now: T0 + i * 60_000 }),
+    ).flat();
+    const bodyBytes = () =>
+      store.db.prepare('SELECT coalesce(sum(length(body)), 0) FROM upload_outbox').pluck().get() as number;
+    expect(bodyBytes()).toBeGreaterThan(0);
+    // The collector is back and takes them all, oldest first.
+    for (let i = 0; i < batches.length; i++) {
+      const next = nextDueBatch(store.db, T0 + 8 * 86_400_000);
+      expect(next?.batchId).toBe(batches[i]!.batchId);
+      markDelivered(store.db, next!.batchId, 200, T0 + 8 * 86_400_000);
+    }
+    // Kept as delivered (for --status and pruning a week later), but without the bodies it sent.
+    expect(outboxStatus(store.db).states.delivered.batches).toBe(batches.length);
+    expect(outboxStatus(store.db).states.delivered.miners).toBe(20 * 50);
+    expect(bodyBytes()).toBe(0);
   });
 
   it('prunes only finished rows older than the cut-off', () => {
