@@ -3,12 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startFarm } from '../../src/sim/index.js';
+import { type FarmOptions, startFarm } from '../../src/sim/index.js';
 import { ask, exchange, lenient, section } from './support.js';
 
 const SAMPLES = join(import.meta.dirname, '../../../shared/protocol/samples');
 
 const HOST = '127.0.115.1';
+
+/** A farm of one miner of `profile` on this file's loopback address. */
+const oneMiner = (profile: string, options: Partial<FarmOptions> = {}) =>
+  startFarm({ profile, count: 1, host: HOST, basePort: 0, ...options });
 type Row = Record<string, unknown>;
 
 function read(port: number, command: string): Promise<Row> {
@@ -30,14 +34,7 @@ describe('a dead board', () => {
   it.each(PER_BOARD)(
     '%s: its devs row found no share and the working boards carry the total',
     async (name) => {
-      const farm = await startFarm({
-        profile: name,
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        deadBoards: 1,
-        seed: 5,
-      });
+      const farm = await oneMiner(name, { deadBoards: 1, seed: 5 });
       try {
         const miner = farm.miners[0]!;
         miner.state.access = 'full';
@@ -64,14 +61,7 @@ describe('a dead board', () => {
   it.each(['antminer-s9', 'antminer-l3plus', 'antminer-s19'])(
     '%s: its stats chain counts no hardware errors',
     async (name) => {
-      const farm = await startFarm({
-        profile: name,
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        deadBoards: 1,
-        seed: 5,
-      });
+      const farm = await oneMiner(name, { deadBoards: 1, seed: 5 });
       try {
         const miner = farm.miners[0]!;
         const stats = section<Row>(await read(miner.port, 'stats'), 'STATS')[1]!;
@@ -97,14 +87,7 @@ describe('counters over time', () => {
 
   it.each(PAUSABLE)('%s: Total MH only grows, through a pause too', async (name, pause, parameter, av) => {
     let clock = Date.now();
-    const farm = await startFarm({
-      profile: name,
-      count: 1,
-      host: HOST,
-      basePort: 0,
-      seed: 2,
-      now: () => clock,
-    });
+    const farm = await oneMiner(name, { seed: 2, now: () => clock });
     try {
       const miner = farm.miners[0]!;
       miner.state.access = 'full';
@@ -131,14 +114,7 @@ describe('counters over time', () => {
     '%s: after a restart Total MH counts the ramp-up, and grows with Elapsed',
     async (name) => {
       let clock = Date.now();
-      const farm = await startFarm({
-        profile: name,
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        seed: 4,
-        now: () => clock,
-      });
+      const farm = await oneMiner(name, { seed: 4, now: () => clock });
       try {
         const miner = farm.miners[0]!;
         const { resetAfterRestart } = await import('../../src/sim/state.js');
@@ -168,15 +144,8 @@ describe('temperatures with a dead board', () => {
     '%s: the working boards run as hot, and the fans as fast, as on a healthy miner',
     async (name) => {
       // Miner 0 of each farm: the same miner (its seed and index), with and without a dead board.
-      const healthy = await startFarm({ profile: name, count: 1, host: HOST, basePort: 0, seed: 9 });
-      const broken = await startFarm({
-        profile: name,
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        seed: 9,
-        deadBoards: 1,
-      });
+      const healthy = await oneMiner(name, { seed: 9 });
+      const broken = await oneMiner(name, { seed: 9, deadBoards: 1 });
       try {
         const { readings } = await import('../../src/sim/state.js');
         const { Rng } = await import('../../src/sim/rng.js');
@@ -206,7 +175,7 @@ describe('Whatsminer: cgminer commands under the btminer key', () => {
     const captured = JSON.parse(
       readFileSync(join(SAMPLES, 'whatsminer-m31s__cmd-key-multicommand_error.json'), 'utf8'),
     ) as { STATUS: Row[] };
-    const farm = await startFarm({ profile: 'whatsminer', count: 1, host: HOST, basePort: 0 });
+    const farm = await oneMiner('whatsminer');
     try {
       const port = farm.miners[0]!.port;
       const native = async (cmd: string) =>
@@ -230,24 +199,8 @@ describe('chip readings against the air', () => {
     'no chip minimum or average reads below an ambient of %d °C, asleep or on a dead board',
     async (ambientC) => {
       let clock = Date.now();
-      const farm = await startFarm({
-        profile: 'whatsminer',
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        deadBoards: 1,
-        ambientC,
-        now: () => clock,
-      });
-      const avalon = await startFarm({
-        profile: 'avalon',
-        count: 1,
-        host: HOST,
-        basePort: 0,
-        deadBoards: 1,
-        ambientC,
-        now: () => clock,
-      });
+      const farm = await oneMiner('whatsminer', { deadBoards: 1, ambientC, now: () => clock });
+      const avalon = await oneMiner('avalon', { deadBoards: 1, ambientC, now: () => clock });
       try {
         const check = async () => {
           for (const d of section<Row>(await read(farm.miners[0]!.port, 'devs'), 'DEVS')) {
