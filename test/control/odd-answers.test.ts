@@ -235,58 +235,51 @@ describe('a write whose echo of the password is clipped', () => {
 });
 
 describe('a removepool on a miner whose pools cannot be read', () => {
+  /**
+   * `removepool POOL` on a miner that says it removed the pool, while its `pools` read fails with
+   * E/8 whenever `poolsFail(writes so far)` holds.
+   */
+  async function removeWithPoolsFailing(pool: number, host: string, poolsFail: (writes: number) => boolean) {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], {
+        STATUS: 'S',
+        Code: 68,
+        Msg: `Removed pool ${pool}:'stratum+tcp://p:3333'`,
+      }),
+    }));
+    const script = (request: string): Behaviour => {
+      const { command } = JSON.parse(request) as { command: string };
+      if (command === 'pools' && poolsFail(miner.writes.length))
+        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
+      return miner.script(request);
+    };
+    const fake = await each.fake(script, { host });
+    const run = await control([
+      'removepool',
+      String(pool),
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '500ms',
+      '--db',
+      each.temp().db,
+    ]);
+    return { run, writes: miner.writes };
+  }
+
   it('is not verified by an empty pool list: a miner never has none after a removepool', async () => {
     // The pools read fails (before and after the write) while the rest of the miner answers: the
     // read-back sees no pools at all, which is no sign that pool 1 went.
-    const miner = minerAnswering(() => ({
-      kind: 'reply',
-      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 1:'stratum+tcp://q:3333'" }),
-    }));
-    const script = (request: string): Behaviour => {
-      const { command } = JSON.parse(request) as { command: string };
-      if (command === 'pools')
-        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
-      return miner.script(request);
-    };
-    const fake = await each.fake(script, { host: '127.0.110.205' });
-    const run = await control([
-      'removepool',
-      '1',
-      fake.target.key,
-      '--yes',
-      '--verify-timeout',
-      '500ms',
-      '--db',
-      each.temp().db,
-    ]);
+    const { run, writes } = await removeWithPoolsFailing(1, '127.0.110.205', () => true);
     expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
     expect(run.code).toBe(1);
-    expect(miner.writes).toEqual(['removepool']);
+    expect(writes).toEqual(['removepool']);
   });
 
   it('read before the write but not after it: unknown, not "the pool is gone"', async () => {
-    const miner = minerAnswering(() => ({
-      kind: 'reply',
-      bytes: cgminerReply('X', [], { STATUS: 'S', Code: 68, Msg: "Removed pool 0:'stratum+tcp://p:3333'" }),
-    }));
-    const script = (request: string): Behaviour => {
-      const { command } = JSON.parse(request) as { command: string };
-      if (command === 'pools' && miner.writes.length > 0)
-        return { kind: 'reply', bytes: cgminerReply('X', [], { STATUS: 'E', Code: 8, Msg: 'No pools' }) };
-      return miner.script(request);
-    };
-    const fake = await each.fake(script, { host: '127.0.110.206' });
-    const run = await control([
-      'removepool',
-      '0',
-      fake.target.key,
-      '--yes',
-      '--verify-timeout',
-      '500ms',
-      '--db',
-      each.temp().db,
-    ]);
+    const { run, writes } = await removeWithPoolsFailing(0, '127.0.110.206', (done) => done > 0);
     expect(run.json.results[0]).toMatchObject({ ok: false, result: 'unknown' });
-    expect(miner.writes).toEqual(['removepool']);
+    expect(writes).toEqual(['removepool']);
   });
 });
