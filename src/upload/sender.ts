@@ -200,7 +200,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           return {
             kind,
             status: response.statusCode,
-            retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+            retryAfterMs: parseRetryAfter(
+              response.headers['retry-after'],
+              options.now(),
+              response.headers.date,
+            ),
             reason,
           };
         case 'key_refused':

@@ -141,7 +141,13 @@ describe('flushOutbox against a real collector', () => {
     const { collector, temp } = await setup((_request, index) => {
       if (index === 0) return { status: 503, headers: { 'retry-after': '7' } };
       if (index === 1)
-        return { status: 429, headers: { 'retry-after': new Date(T0 + 7_000 + 12_000).toUTCString() } };
+        return {
+          status: 429,
+          headers: {
+            date: new Date(T0 + 7_000).toUTCString(),
+            'retry-after': new Date(T0 + 7_000 + 12_000).toUTCString(),
+          },
+        };
       return { status: 201 };
     });
     enqueueCycle(temp.store, { miners: reports(2), now: T0 });
@@ -149,6 +155,28 @@ describe('flushOutbox against a real collector', () => {
     const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
     expect(clock.sleeps).toEqual([7_000, 12_000]);
+  });
+
+  it("reads a Retry-After date on the collector's clock: a host minutes ahead or behind waits what was asked", async () => {
+    // The collector's clock is 10 minutes behind this host's, then 10 minutes ahead: its Date says so.
+    const skews = [-600_000, 600_000];
+    const { collector, temp } = await setup((_request, index) => {
+      const server = T0 + (skews[index] ?? 0);
+      if (index < skews.length)
+        return {
+          status: index === 0 ? 429 : 503,
+          headers: {
+            date: new Date(server).toUTCString(),
+            'retry-after': new Date(server + 12_000).toUTCString(),
+          },
+        };
+      return { status: 200 };
+    });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
+    expect(clock.sleeps).toEqual([12_000, 12_000]);
   });
 
   it('a next attempt stamped by a clock that leapt a month ahead is due now, once the clock is back', async () => {
