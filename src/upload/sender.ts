@@ -58,8 +58,12 @@ const EXCERPT_CHARS = 200;
  * 4xx answers about the URL or the way it is reached, not the batch: no route (404, 405), a route
  * retired (410), a proxy asking for its own credentials (407), a URL (its query) too long (414), a
  * request for another host (421), a protocol the server will not speak (426), headers too large (431).
+ * And answers about the request's form, which is the same for every batch (always gzip JSON with a
+ * length, the same Accept, no Expect): a content type or coding refused (415: a gateway that takes
+ * no gzip quarantined every batch of every run), Accept refused (406), a length asked for (411), an
+ * expectation or a precondition the server wants (417, 428).
  */
-const ENDPOINT_STATUSES = new Set([404, 405, 407, 410, 414, 421, 426, 431]);
+const ENDPOINT_STATUSES = new Set([404, 405, 406, 407, 410, 411, 414, 415, 417, 421, 426, 428, 431]);
 
 export function classifyStatus(status: number): SendOutcome['kind'] {
   if ((status >= 200 && status < 300) || status === 409) return 'delivered';

@@ -535,6 +535,20 @@ describe('flushOutbox against a real collector', () => {
     ]);
   });
 
+  it('stops, quarantining nothing, on a collector that refuses the gzip every batch is sent in (415)', async () => {
+    const { collector, temp } = await setup(() => ({
+      status: 415,
+      headers: { 'accept-encoding': 'identity', 'content-type': 'text/plain' },
+      body: 'Unsupported Content-Encoding: gzip',
+    }));
+    const batches = enqueueCycle(temp.store, { miners: reports(4), now: T0, limits: { maxMiners: 1 } });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'endpoint', quarantined: 0, pending: 4, attempts: 1 });
+    expect(report.reason).toContain('HTTP 415: Unsupported Content-Encoding: gzip');
+    expect(collector.received).toHaveLength(1);
+    expect(batches.map((b) => getBatch(temp.store.db, b.batchId)!.state)).toEqual(Array(4).fill('pending'));
+  });
+
   it('stops on a wrong route (404) without quarantining anything', async () => {
     const { collector, temp } = await setup(() => ({ status: 404, body: 'not found' }));
     enqueueCycle(temp.store, { miners: reports(4), now: T0, limits: { maxMiners: 2 } });

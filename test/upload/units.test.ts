@@ -82,8 +82,8 @@ describe('classifyStatus', () => {
       [403, 'key_refused'],
       [413, 'too_large'],
       [400, 'quarantine'],
-      [415, 'quarantine'],
       [422, 'quarantine'],
+      [418, 'quarantine'],
       [301, 'endpoint'],
       [308, 'endpoint'],
       [404, 'endpoint'],
@@ -94,6 +94,11 @@ describe('classifyStatus', () => {
       [421, 'endpoint'],
       [426, 'endpoint'],
       [431, 'endpoint'],
+      [406, 'endpoint'],
+      [411, 'endpoint'],
+      [415, 'endpoint'],
+      [417, 'endpoint'],
+      [428, 'endpoint'],
     ];
     for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
   });
