@@ -14,7 +14,7 @@ import {
   MIN_FLUSH_BUDGET_MS,
   uploadAfterCycle,
 } from '../../src/upload/flush.js';
-import type { Collector } from './support/collector.js';
+import type { Answer, Collector } from './support/collector.js';
 import { enqueueCycle, KEY, reports } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -138,7 +138,7 @@ describe('flushOutbox against a real collector', () => {
   });
 
   it('honours Retry-After in seconds on 503 and as an HTTP date on 429', async () => {
-    const { collector, temp } = await setup((_request, index) => {
+    const { collector, temp } = await setup((_request, index): Answer => {
       if (index === 0) return { status: 503, headers: { 'retry-after': '7' } };
       if (index === 1)
         return {
