@@ -283,6 +283,8 @@ async function printStatus(
         error: status.lastError.error,
         at: iso(status.lastError.at),
       },
+      // The list stops at the oldest QUARANTINED_LISTED: how many more there are is said, not left out.
+      quarantined_batches_omitted: status.states.quarantined.batches - status.quarantined.length,
       quarantined_batches: status.quarantined.map((batch) => ({
         batch_id: batch.batchId,
         created_at: iso(batch.createdAt),
@@ -321,6 +323,11 @@ async function printStatus(
         batch.lastError ?? '-',
       ]),
     );
+    const omitted = status.states.quarantined.batches - status.quarantined.length;
+    if (omitted > 0)
+      ctx.stdout.write(
+        `… and ${omitted} more quarantined batch${omitted === 1 ? '' : 'es'} (the oldest ${status.quarantined.length} are listed)\n`,
+      );
   }
 }
 

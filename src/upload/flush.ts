@@ -24,6 +24,7 @@ import type { Db } from '../store/types.js';
 import { splitBatchBody } from './batch.js';
 import { parseEndpoint, type UploadEndpoint } from './endpoint.js';
 import { loadCollectorKey } from './key.js';
+import { proxyFor } from './proxy.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.js';
 import { createSender, type Sender } from './sender.js';
 
@@ -266,6 +267,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     connectTimeoutMs: options.connectTimeoutMs,
     now: ctx.now,
+    env: ctx.env,
   });
   /** The batch just given up on, until the next one shows whether the collector is up. */
   let givenUp: OutboxRow | null = null;
@@ -459,6 +461,8 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
     ...(input.keyFileChoice === undefined ? {} : { keyFileChoice: input.keyFileChoice }),
   });
   const ca = input.caFile ? readCollectorCa(input.caFile, input.caFileSource) : undefined;
+  // A proxy URL in HTTPS_PROXY that cannot be used is said now, not after the first cycle.
+  proxyFor(endpoint, ctx.env);
   return {
     endpoint,
     key: key.value,

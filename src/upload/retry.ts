@@ -73,11 +73,23 @@ function parseHttpDate(text: string, now: number): number | null {
 /**
  * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
  * null when absent or unreadable, so the caller falls back to its own backoff.
+ *
+ * An HTTP date is the collector's clock: it is measured from the answer's own `Date` (`serverDate`)
+ * when that is readable, not from this host's clock. A farm host minutes ahead read "retry in 30 s"
+ * as a time already past and retried a rate-limiting collector at once; one behind deferred a batch
+ * by its own error.
  */
-export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now: number,
+  serverDate?: string | string[],
+): number | null {
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return null;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   const at = parseHttpDate(text, now);
-  return at === null ? null : Math.max(0, at - now);
+  if (at === null) return null;
+  const dateText = (Array.isArray(serverDate) ? serverDate[0] : serverDate)?.trim();
+  const reference = (dateText ? parseHttpDate(dateText, now) : null) ?? now;
+  return Math.max(0, at - reference);
 }

@@ -7,6 +7,7 @@ import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
 import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
 import { secretsRedactor } from './key.js';
+import { type ProxyChoice, proxyFor } from './proxy.js';
 import { parseRetryAfter } from './retry.js';
 
 export type SendOutcome =
@@ -32,6 +33,8 @@ export interface SenderOptions {
   ca?: string;
   connectTimeoutMs: number;
   now: () => number;
+  /** Where HTTPS_PROXY and NO_PROXY are read (the context's environment); none: no proxy. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface SendRequest {
@@ -55,8 +58,12 @@ const EXCERPT_CHARS = 200;
  * 4xx answers about the URL or the way it is reached, not the batch: no route (404, 405), a route
  * retired (410), a proxy asking for its own credentials (407), a URL (its query) too long (414), a
  * request for another host (421), a protocol the server will not speak (426), headers too large (431).
+ * And answers about the request's form, which is the same for every batch (always gzip JSON with a
+ * length, the same Accept, no Expect): a content type or coding refused (415: a gateway that takes
+ * no gzip quarantined every batch of every run), Accept refused (406), a length asked for (411), an
+ * expectation or a precondition the server wants (417, 428).
  */
-const ENDPOINT_STATUSES = new Set([404, 405, 407, 410, 414, 421, 426, 431]);
+const ENDPOINT_STATUSES = new Set([404, 405, 406, 407, 410, 411, 414, 415, 417, 421, 426, 428, 431]);
 
 export function classifyStatus(status: number): SendOutcome['kind'] {
   if ((status >= 200 && status < 300) || status === 409) return 'delivered';
@@ -72,17 +79,19 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 }
 
 export async function createSender(options: SenderOptions): Promise<Sender> {
-  const { Agent, buildConnector } = await import('undici');
+  const { Agent, Pool, ProxyAgent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+  const proxy = proxyFor(options.endpoint, options.env ?? {});
+  type Connector = ReturnType<typeof buildConnector>;
   /** An agent, and the sockets its connector opened that are not closed yet. */
   const newAgent = () => {
     const sockets = new Set<Socket>();
-    const connector = buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) });
-    const dispatcher = new Agent({
-      connect: (connectOptions, callback) => {
-        // undici's connector returns the socket it opened (its types say void): kept, so that a
-        // handshake given up on is closed at once instead of at the connect timeout.
-        const socket: unknown = (connector as (...args: Parameters<typeof connector>) => unknown)(
+    // undici's connector returns the socket it opened (its types say void): kept, so that a
+    // handshake given up on is closed at once instead of at the connect timeout.
+    const tracked =
+      (connector: Connector): Connector =>
+      (connectOptions, callback) => {
+        const socket: unknown = (connector as (...args: Parameters<Connector>) => unknown)(
           connectOptions,
           callback,
         );
@@ -90,19 +99,37 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
         }
-      },
+      };
+    const timeouts = {
       // Each phase is bounded by the per-request deadline too; these catch a stall inside one.
       headersTimeout: 0,
       bodyTimeout: 0,
       connections: 1,
-    });
+    };
+    const dispatcher = proxy
+      ? new ProxyAgent({
+          uri: proxy.url,
+          // A tunnel (CONNECT) through the proxy, TLS to the collector inside it: the proxy sees
+          // neither the key nor the batch. The sockets to the proxy are the ones to close.
+          clientFactory: (origin, clientOptions) =>
+            new Pool(origin, {
+              ...clientOptions,
+              connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+            }),
+          requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+          ...timeouts,
+        })
+      : new Agent({
+          connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+          ...timeouts,
+        });
     return { dispatcher, sockets };
   };
   let agent = newAgent();
   const { endpoint, key } = options;
   // The query's values are secrets too: a collector echoing its request URL (a Location, an error
   // body) would otherwise print and store the `?token=…` the endpoint is shown without.
-  const redact = secretsRedactor(key, endpoint.secrets);
+  const redact = secretsRedactor(key, [...endpoint.secrets, ...(proxy?.secrets ?? [])]);
   /** The longest secret: how much of a text cut at the read cap may hold a truncated one. */
   const longestSecret = Math.max(key.length, ...endpoint.secrets.map((secret) => secret.length));
   /**
@@ -177,7 +204,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           return {
             kind,
             status: response.statusCode,
-            retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+            retryAfterMs: parseRetryAfter(
+              response.headers['retry-after'],
+              options.now(),
+              response.headers.date,
+            ),
             reason,
           };
         case 'key_refused':
@@ -198,7 +229,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           reason: `no answer within ${Math.round(request.timeoutMs)} ms`,
         };
       }
-      return networkOutcome(error, options, redact);
+      return networkOutcome(error, options, redact, proxy);
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener('abort', onAbort);
@@ -339,10 +370,30 @@ function networkOutcome(
   error: unknown,
   options: SenderOptions,
   redact: (text: string) => string,
+  proxy: ProxyChoice | null,
 ): SendOutcome {
   const code = errorCode(error);
   // OpenSSL ends its messages with a newline; a reason is one line on stderr and in last_error.
-  const message = redact(innermostMessage(error).replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS);
+  const said = redact(innermostMessage(error).replace(/\s+/g, ' ').trim()).slice(0, EXCERPT_CHARS);
+  // Through a proxy, every failure names it: an ECONNREFUSED of the proxy read as the collector's.
+  const message = proxy ? `${said} (via proxy ${proxy.shown} from ${proxy.variable})` : said;
+  const tunnel = proxy ? /Proxy response \((\d{3})\)/.exec(said) : null;
+  if (proxy && tunnel) {
+    const status = Number(tunnel[1]);
+    const refused = `the proxy ${proxy.shown} (${proxy.variable}) answered HTTP ${status} to the tunnel to the collector`;
+    // 407: it wants credentials (user:password in the proxy URL); 403 and other 4xx: it does not
+    // let this host reach the collector. Only a proxy's own trouble (5xx) is worth trying again.
+    if (status === 407)
+      return {
+        kind: 'endpoint',
+        status,
+        reason: proxy.secrets.length
+          ? `${refused}: it refuses the credentials in ${proxy.variable}`
+          : `${refused}: it asks for credentials (${proxy.variable}=http://USER:PASSWORD@host:port)`,
+      };
+    if (status < 500) return { kind: 'endpoint', status, reason: refused };
+    return { kind: 'retry', status, retryAfterMs: null, reason: refused };
+  }
   if (code && TLS_CODE.test(code)) {
     return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
   }

@@ -364,6 +364,19 @@ describe('hashctl upload', () => {
     expect(typo.err).toContain("no site 'farm-c'");
   });
 
+  it('--status says how many quarantined batches its list leaves out', async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(53), now: Date.now(), limits: { maxMiners: 1 } });
+    expect((await run(['upload', '--endpoint', collector.url, '--db', temp.path])).code).toBe(1);
+    const text = await run(['upload', '--status', '--db', temp.path]);
+    expect(text.out).toMatch(/^quarantined\t53\t53\t/m);
+    expect(text.out.match(/^[\w-]+\t\S+\t1\tHTTP 422: schema mismatch$/gm)).toHaveLength(50);
+    expect(text.out).toContain('… and 3 more quarantined batches (the oldest 50 are listed)');
+    const json = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(json.quarantined_batches).toHaveLength(50);
+    expect(json.quarantined_batches_omitted).toBe(3);
+  });
+
   it('--requeue releases quarantined batches and the next flush delivers them', async () => {
     let refuse = true;
     const { collector, temp } = await setup(() =>

@@ -14,7 +14,7 @@ import {
   MIN_FLUSH_BUDGET_MS,
   uploadAfterCycle,
 } from '../../src/upload/flush.js';
-import type { Collector } from './support/collector.js';
+import type { Answer, Collector } from './support/collector.js';
 import { enqueueCycle, KEY, reports } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -138,10 +138,16 @@ describe('flushOutbox against a real collector', () => {
   });
 
   it('honours Retry-After in seconds on 503 and as an HTTP date on 429', async () => {
-    const { collector, temp } = await setup((_request, index) => {
+    const { collector, temp } = await setup((_request, index): Answer => {
       if (index === 0) return { status: 503, headers: { 'retry-after': '7' } };
       if (index === 1)
-        return { status: 429, headers: { 'retry-after': new Date(T0 + 7_000 + 12_000).toUTCString() } };
+        return {
+          status: 429,
+          headers: {
+            date: new Date(T0 + 7_000).toUTCString(),
+            'retry-after': new Date(T0 + 7_000 + 12_000).toUTCString(),
+          },
+        };
       return { status: 201 };
     });
     enqueueCycle(temp.store, { miners: reports(2), now: T0 });
@@ -149,6 +155,28 @@ describe('flushOutbox against a real collector', () => {
     const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
     expect(clock.sleeps).toEqual([7_000, 12_000]);
+  });
+
+  it("reads a Retry-After date on the collector's clock: a host minutes ahead or behind waits what was asked", async () => {
+    // The collector's clock is 10 minutes behind this host's, then 10 minutes ahead: its Date says so.
+    const skews = [-600_000, 600_000];
+    const { collector, temp } = await setup((_request, index) => {
+      const server = T0 + (skews[index] ?? 0);
+      if (index < skews.length)
+        return {
+          status: index === 0 ? 429 : 503,
+          headers: {
+            date: new Date(server).toUTCString(),
+            'retry-after': new Date(server + 12_000).toUTCString(),
+          },
+        };
+      return { status: 200 };
+    });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, attempts: 3 });
+    expect(clock.sleeps).toEqual([12_000, 12_000]);
   });
 
   it('a next attempt stamped by a clock that leapt a month ahead is due now, once the clock is back', async () => {
@@ -505,6 +533,20 @@ describe('flushOutbox against a real collector', () => {
       'HTTP 422: x \\x1b[31mRED\\x1b[0m \\u202eevil\\x9b end',
       'HTTP 422: (gzip body not readable)',
     ]);
+  });
+
+  it('stops, quarantining nothing, on a collector that refuses the gzip every batch is sent in (415)', async () => {
+    const { collector, temp } = await setup(() => ({
+      status: 415,
+      headers: { 'accept-encoding': 'identity', 'content-type': 'text/plain' },
+      body: 'Unsupported Content-Encoding: gzip',
+    }));
+    const batches = enqueueCycle(temp.store, { miners: reports(4), now: T0, limits: { maxMiners: 1 } });
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'endpoint', quarantined: 0, pending: 4, attempts: 1 });
+    expect(report.reason).toContain('HTTP 415: Unsupported Content-Encoding: gzip');
+    expect(collector.received).toHaveLength(1);
+    expect(batches.map((b) => getBatch(temp.store.db, b.batchId)!.state)).toEqual(Array(4).fill('pending'));
   });
 
   it('stops on a wrong route (404) without quarantining anything', async () => {

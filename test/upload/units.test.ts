@@ -47,6 +47,20 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(0);
   });
 
+  it("measures an HTTP date from the answer's own Date, not this host's clock", () => {
+    const retry = 'Wed, 01 Jan 2025 00:00:30 GMT';
+    // The host runs 10 minutes ahead of the collector: 30 s is what the collector asked, not 0.
+    const ahead = now + 600_000;
+    expect(parseRetryAfter(retry, ahead, 'Wed, 01 Jan 2025 00:00:00 GMT')).toBe(30_000);
+    // 10 minutes behind: 30 s, not 10.5 min.
+    expect(parseRetryAfter(retry, now - 600_000, ['Wed, 01 Jan 2025 00:00:00 GMT'])).toBe(30_000);
+    // No Date, or one that is not a date: this host's clock is all there is.
+    expect(parseRetryAfter(retry, ahead)).toBe(0);
+    expect(parseRetryAfter(retry, now, 'yesterday')).toBe(30_000);
+    // Seconds need no clock at all.
+    expect(parseRetryAfter('30', ahead, 'Tue, 31 Dec 2024 00:00:00 GMT')).toBe(30_000);
+  });
+
   it('does not read text Date.parse would take for a date (an hour-long deferral out of junk)', () => {
     for (const junk of ['later 2030', 'Jan 2030', 'Monday 5', 'a 1', 'Wed, 31 Feb 2025 00:00:30 GMT'])
       expect(parseRetryAfter(junk, now)).toBeNull();
@@ -68,8 +82,8 @@ describe('classifyStatus', () => {
       [403, 'key_refused'],
       [413, 'too_large'],
       [400, 'quarantine'],
-      [415, 'quarantine'],
       [422, 'quarantine'],
+      [418, 'quarantine'],
       [301, 'endpoint'],
       [308, 'endpoint'],
       [404, 'endpoint'],
@@ -80,6 +94,11 @@ describe('classifyStatus', () => {
       [421, 'endpoint'],
       [426, 'endpoint'],
       [431, 'endpoint'],
+      [406, 'endpoint'],
+      [411, 'endpoint'],
+      [415, 'endpoint'],
+      [417, 'endpoint'],
+      [428, 'endpoint'],
     ];
     for (const [status, kind] of table) expect([status, classifyStatus(status)]).toEqual([status, kind]);
   });

@@ -1,6 +1,6 @@
 // A real HTTP collector on 127.0.0.1:0 that records every request (decompressed, headers kept) and
 // answers what each test tells it to. Receivers dedupe on batch_id; `accepted` does the same.
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { UploadBatchBody } from '../../../src/upload/batch.js';
@@ -36,7 +36,7 @@ export const ok: Handler = () => ({ status: 200, body: '{"ok":true}' });
 
 export async function startCollector(
   handler: Handler = ok,
-  options: { tls?: { key: string; cert: string } } = {},
+  options: { tls?: { key: string; cert: string }; host?: string } = {},
 ): Promise<Collector> {
   const sockets = new Set<Socket>();
   const waiters: { count: number; resolve: () => void }[] = [];
@@ -109,10 +109,11 @@ export async function startCollector(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   collector.port = address.port;
-  collector.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
+  collector.url = `${options.tls ? 'https' : 'http'}://${host}:${address.port}`;
   return collector;
 }
