@@ -713,6 +713,7 @@ export async function runThermalConfigPull(
     key: key.value,
     timeoutMs: globals.timeoutMs,
     signal: ctx.signal,
+    env: ctx.env,
     ...(ca === undefined ? {} : { ca }),
   });
   const changes = diffThermal(existing?.thermal ?? {}, remote);

@@ -45,18 +45,34 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** PEM of a private CA, trusted on top of the system's roots. */
   ca?: string;
+  /** Where HTTPS_PROXY and NO_PROXY are read (the context's environment), as the upload reads them. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
 export async function fetchThermalConfig(options: FetchOptions): Promise<ThermalConfig> {
-  const { Agent, request } = await import('undici');
+  const { Agent, ProxyAgent, request } = await import('undici');
   const { rootCertificates } = await import('node:tls');
-  const where = `${options.url.origin}${options.url.pathname}`;
+  const { proxyFor } = await import('../upload/proxy.js');
+  // The egress proxy the upload takes (a farm host that reaches the cloud only through one): a
+  // CONNECT tunnel, TLS to the cloud inside it. Plain http (loopback) never goes to a proxy.
+  const proxy = proxyFor(
+    { origin: options.url.origin, secure: options.url.protocol === 'https:' },
+    options.env ?? {},
+  );
+  const where = `${options.url.origin}${options.url.pathname}${proxy ? ` (via proxy ${proxy.shown} from ${proxy.variable})` : ''}`;
   // The query's values (`?token=…`) are secrets as much as the key: never echoed back either.
-  const redact = secretsRedactor(options.key, [...new Set(options.url.searchParams.values())]);
+  const redact = secretsRedactor(options.key, [
+    ...new Set(options.url.searchParams.values()),
+    ...(proxy?.secrets ?? []),
+  ]);
   // A private CA is added to the system's roots, for this request only (as upload's sender does).
-  const dispatcher =
-    options.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, options.ca] } });
+  const tls = options.ca === undefined ? undefined : { ca: [...rootCertificates, options.ca] };
+  const dispatcher = proxy
+    ? new ProxyAgent({ uri: proxy.url, ...(tls ? { requestTls: tls } : {}) })
+    : tls
+      ? new Agent({ connect: tls })
+      : undefined;
   let status: number;
   let text: string;
   try {

@@ -20,7 +20,7 @@ export interface ProxyChoice {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The proxy for `endpoint` under `env`, or null for a direct connection. */
-export function proxyFor(endpoint: UploadEndpoint, env: Env): ProxyChoice | null {
+export function proxyFor(endpoint: Pick<UploadEndpoint, 'origin' | 'secure'>, env: Env): ProxyChoice | null {
   if (!endpoint.secure) return null;
   const variable = ['https_proxy', 'HTTPS_PROXY'].find((name) => (env[name] ?? '').trim() !== '');
   if (variable === undefined) return null;

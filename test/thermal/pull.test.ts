@@ -1,11 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { startProxy } from '../upload/support/proxy.js';
 
 const KEY = 'k3y-for-thermal-tests-0123456789';
 
@@ -193,5 +196,77 @@ describe('thermal config pull', () => {
     ).toBe(0);
     expect(server.requests).toEqual([{ path: '/api/thermal/config', key: KEY }]);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).thermal.margin_c).toBe(4);
+  });
+});
+
+describe('thermal config pull through an egress proxy (HTTPS_PROXY, NO_PROXY)', () => {
+  const HOST = '127.0.121.20';
+  const PROXY_HOST = '127.0.121.21';
+  let dir = '';
+  let caFile = '';
+  let cloud: https.Server;
+  let cloudUrl = '';
+  const requests: string[] = [];
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-proxy-'));
+    caFile = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hashctl test CA'],
+        ...['-addext', `subjectAltName=IP:${HOST}`, '-keyout', path.join(dir, 'key.pem'), '-out', caFile],
+      ],
+      { stdio: 'ignore' },
+    );
+    cloud = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(caFile) },
+      (req, res) => {
+        requests.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ thermal: { margin_c: 6 } }));
+      },
+    );
+    await new Promise<void>((resolve) => cloud.listen(0, HOST, resolve));
+    cloudUrl = `https://${HOST}:${(cloud.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => cloud.close(() => resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pull = async (env: Record<string, string>) => {
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY, ...env }, cwd: dir });
+    const args = ['thermal', 'config', 'pull', '--endpoint', cloudUrl, '--ca', caFile, '--dry-run', '--json'];
+    return { code: await runCli(args, ctx), err: ctx.err(), out: ctx.out() };
+  };
+
+  it('goes through the proxy the upload takes, the key inside the tunnel; NO_PROXY goes direct', async () => {
+    const proxy = await startProxy(PROXY_HOST);
+    try {
+      const through = await pull({ HTTPS_PROXY: proxy.url });
+      expect(through.code).toBe(0);
+      expect(JSON.parse(through.out).changes.length).toBeGreaterThan(0);
+      expect(proxy.tunnels.map((t) => t.target)).toEqual([cloudUrl.replace('https://', '')]);
+      // TLS inside the tunnel: the proxy relayed bytes, never the key in them.
+      expect(Buffer.concat(proxy.relayed).includes(KEY)).toBe(false);
+      const direct = await pull({ HTTPS_PROXY: proxy.url, NO_PROXY: HOST });
+      expect(direct.code).toBe(0);
+      expect(proxy.tunnels).toHaveLength(1);
+      expect(requests).toHaveLength(2);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('a proxy refusing the tunnel is named in the one line, its password never shown', async () => {
+    const proxy = await startProxy(PROXY_HOST, () => 407);
+    try {
+      const refused = await pull({ HTTPS_PROXY: proxy.url.replace('http://', 'http://ops:pr0xy-s3cret@') });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`via proxy http://***@${PROXY_HOST}`);
+      expect(refused.err).not.toContain('pr0xy-s3cret');
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -3,8 +3,6 @@
 // HTTPS collector on loopback, the CLI run in-process.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import { parseEndpoint } from '../../src/upload/endpoint.js';
 import { bypassesProxy, proxyFor } from '../../src/upload/proxy.js';
 import { type Collector, startCollector } from './support/collector.js';
 import { enqueueCycle, KEY, reports, type TempStore, tempStore } from './support/fixtures.js';
+import { startProxy } from './support/proxy.js';
 
 const COLLECTOR_HOST = '127.0.118.20';
 const PROXY_HOST = '127.0.118.21';
@@ -42,60 +41,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Proxy {
-  url: string;
-  /** `CONNECT` lines with their Proxy-Authorization, in order. */
-  tunnels: { target: string; authorization: string | undefined }[];
-  /** Every byte the client sent through a tunnel. */
-  relayed: Buffer[];
-  close(): void;
-}
-
-/** An HTTP CONNECT proxy on loopback; `answer` decides the status of each tunnel (200 opens it). */
-async function startProxy(answer: (authorization: string | undefined) => number = () => 200): Promise<Proxy> {
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => res.writeHead(405).end());
-  const proxy: Proxy = { url: '', tunnels: [], relayed: [], close: () => undefined };
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    sockets.add(client);
-    const authorization = req.headers['proxy-authorization'];
-    proxy.tunnels.push({ target: req.url ?? '', authorization });
-    const status = answer(authorization);
-    if (status !== 200) {
-      client.end(`HTTP/1.1 ${status} Refused\r\nProxy-Authenticate: Basic realm="egress"\r\n\r\n`);
-      return;
-    }
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host ?? '', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      client.on('data', (chunk: Buffer) => {
-        proxy.relayed.push(chunk);
-        upstream.write(chunk);
-      });
-      upstream.pipe(client);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen({ host: PROXY_HOST, port: 0 }, resolve));
-  proxy.url = `http://${PROXY_HOST}:${(server.address() as net.AddressInfo).port}`;
-  proxy.close = () => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  };
-  return proxy;
-}
-
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
 async function setup(answer?: (authorization: string | undefined) => number) {
-  const proxy = await startProxy(answer);
+  const proxy = await startProxy(PROXY_HOST, answer);
   const temp: TempStore = tempStore();
   cleanups.push(
     () => proxy.close(),
