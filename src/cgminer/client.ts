@@ -158,7 +158,9 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const exchange = options.exchange ?? socketExchange;
-  const sockets = new Semaphore(options.concurrency ?? connectionLimit());
+  // Never more than the open-file limit allows, whatever --concurrency asked: past it each socket
+  // fails with EMFILE, which would read as that miner being unreachable.
+  const sockets = new Semaphore(Math.min(options.concurrency ?? Number.POSITIVE_INFINITY, connectionLimit()));
   const perMiner = new KeyedQueue();
   const refusesJoin = new Map<string, true>();
 
