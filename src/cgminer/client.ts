@@ -270,6 +270,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     // A miner that stopped answering (a deadline passed, the port closed) is not asked the rest:
     // each would cost a deadline and its retries of its own, a minute per miner at the defaults.
     let gone: MinerError | null = null;
+    let answered = false;
     for (const command of alone) {
       if (opts.signal?.aborted) break;
       if (gone !== null) {
@@ -279,11 +280,12 @@ export function createClient(options: CreateClientOptions): MinerClient {
       const result = await single(target, command, opts.signal);
       out[command] = result;
       if (result instanceof MinerError && STOP_ASKING_KINDS.has(result.kind)) gone = result;
-      // The miner answers alone what it closed as a join: it refuses joins. One that closed every
-      // request (restarting, api-allow) is offered a join again next time, not asked one command
-      // per request from then on.
-      else if (joinClosed) rememberRefusal(target.key);
+      else answered = true;
     }
+    // The miner answers alone what it closed as a join: it refuses joins. One that closed every
+    // request (restarting, api-allow) is offered a join again next time, not asked one command per
+    // request from then on.
+    if (joinClosed && answered) rememberRefusal(target.key);
     // Keep the caller's order.
     const ordered = replyDictionary();
     for (const command of wanted) {
