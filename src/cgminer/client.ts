@@ -28,8 +28,19 @@ const MAX_REMEMBERED_JOIN_REFUSALS = 10_000;
  */
 const TRANSPORT_KINDS = new Set(['timeout', 'refused', 'unreachable', 'too_large', 'protocol']);
 
-/** After one of these, a miner's remaining single commands are not asked (same error for each). */
-const STOP_ASKING_KINDS = new Set(['timeout', 'refused', 'unreachable', 'protocol']);
+/**
+ * After one of these, a miner's remaining single commands are not asked (same error for each). A
+ * connection closed with zero bytes or reset, after its retries, is the miner refusing this client
+ * (api-allow) or restarting (CGMINER-API.md §1, §12 #22), not an answer to one command.
+ */
+const STOP_ASKING_KINDS = new Set(['timeout', 'refused', 'unreachable', 'protocol', 'empty_reply', 'reset']);
+
+/**
+ * A join that fails this way is either refused by a firmware that closes on joins (some S19s) or
+ * lost with every other request of a miner that closes them all: only a member answering alone
+ * tells which.
+ */
+const CLOSED_KINDS = new Set(['empty_reply', 'reset']);
 
 /** E/45 (upstream `Access denied`, Whatsminer `permission denied`) means privileged access refused. */
 export function isDeniedStatus(reply: DecodedReply): boolean {
@@ -147,7 +158,9 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const exchange = options.exchange ?? socketExchange;
-  const sockets = new Semaphore(options.concurrency ?? connectionLimit());
+  // Never more than the open-file limit allows, whatever --concurrency asked: past it each socket
+  // fails with EMFILE, which would read as that miner being unreachable.
+  const sockets = new Semaphore(Math.min(options.concurrency ?? Number.POSITIVE_INFINITY, connectionLimit()));
   const perMiner = new KeyedQueue();
   const refusesJoin = new Map<string, true>();
 
@@ -239,14 +252,17 @@ export function createClient(options: CreateClientOptions): MinerClient {
     // Optional members are asked inside a join or not at all (ManyOptions.optional).
     const alone = wanted.filter((c) => !canJoin(c) && !optional.has(c));
     const tryJoins = opts.join ?? !refusesJoin.has(target.key);
+    /** A join was closed or reset: remembered as refused only if a member then answers alone. */
+    let joinClosed = false;
     if (tryJoins && joinable.length >= 2) {
       for (const group of joinGroups(joinable)) {
         if (group.length === 1) {
           alone.push(...group.filter((c) => !optional.has(c)));
           continue;
         }
-        const fallback = await tryJoin(target, group, optional, out, opts.signal);
-        alone.push(...fallback);
+        const { again, closed } = await tryJoin(target, group, optional, out, opts.signal);
+        alone.push(...again);
+        if (closed) joinClosed = true;
       }
     } else {
       alone.push(...joinable.filter((c) => !optional.has(c)));
@@ -254,6 +270,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     // A miner that stopped answering (a deadline passed, the port closed) is not asked the rest:
     // each would cost a deadline and its retries of its own, a minute per miner at the defaults.
     let gone: MinerError | null = null;
+    let answered = false;
     for (const command of alone) {
       if (opts.signal?.aborted) break;
       if (gone !== null) {
@@ -263,7 +280,12 @@ export function createClient(options: CreateClientOptions): MinerClient {
       const result = await single(target, command, opts.signal);
       out[command] = result;
       if (result instanceof MinerError && STOP_ASKING_KINDS.has(result.kind)) gone = result;
+      else answered = true;
     }
+    // The miner answers alone what it closed as a join: it refuses joins. One that closed every
+    // request (restarting, api-allow) is offered a join again next time, not asked one command per
+    // request from then on.
+    if (joinClosed && answered) rememberRefusal(target.key);
     // Keep the caller's order.
     const ordered = replyDictionary();
     for (const command of wanted) {
@@ -280,6 +302,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
    * cgminer refuses some commands only inside a join (§15); any other E (E/14 `Invalid command`,
    * E/10 `No ASCs`) is the answer, and asking alone would only repeat it. Optional members are
    * never asked alone; one that answered E comes back as its reply (ok false), not a MinerError.
+   * `closed`: the join was closed unanswered or reset, which the caller takes for a refusal only
+   * once a member answers alone.
    */
   async function tryJoin(
     target: Target,
@@ -287,18 +311,19 @@ export function createClient(options: CreateClientOptions): MinerClient {
     optional: ReadonlySet<string>,
     out: Record<string, DecodedReply | MinerError>,
     signal: AbortSignal | undefined,
-  ): Promise<string[]> {
+  ): Promise<{ again: string[]; closed: boolean }> {
     let reply: DecodedReply;
     try {
       reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true });
     } catch (error) {
       if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind) && !isNoStatusError(error)) {
         for (const command of group) out[command] = error;
-        return [];
+        return { again: [], closed: false };
       }
       if (!(error instanceof MinerError)) throw error;
-      rememberRefusal(target.key);
-      return group.filter((c) => !optional.has(c));
+      const closed = CLOSED_KINDS.has(error.kind);
+      if (!closed) rememberRefusal(target.key);
+      return { again: group.filter((c) => !optional.has(c)), closed };
     }
     const members = splitMultiReply(reply);
     const again: string[] = [];
@@ -321,7 +346,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     }
     if (missing) rememberRefusal(target.key);
     else refusesJoin.delete(target.key); // a join that worked outdates a refusal remembered before
-    return again;
+    return { again, closed: false };
   }
 
   return { request, requestMany, refusesJoins: (target: Target) => refusesJoin.has(target.key) };

@@ -151,6 +151,15 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     };
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
+    // A deadline's verdict waits for the sockets' next read: timers run before the process reads its
+    // sockets, so after a busy stretch (a hostile reply's seconds of decoding, a thousand replies at
+    // once) a reply or connection that came in time, still waiting in the kernel, would be called
+    // missing. One turn of the event loop later it has been read, and settled, if it was there.
+    const afterPendingReads = (verdict: () => void) => (): void => {
+      setImmediate(() => {
+        if (!settled) verdict();
+      });
+    };
     // With --timeout at or under the connect timeout this one timer is also the connect deadline:
     // a host that never took the connection must not read as a miner whose API hung.
     const onDeadline = (): void =>
@@ -166,13 +175,13 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
         return;
       }
       const left = timeoutMs - (performance.now() - startedAt);
-      if (left > 0) timer = setTimeout(onDeadline, left);
+      if (left > 0) timer = setTimeout(afterPendingReads(onDeadline), left);
       else onDeadline();
     };
     let timer =
       connectTimeoutMs < timeoutMs
-        ? setTimeout(onConnectDeadline, connectTimeoutMs)
-        : setTimeout(onDeadline, timeoutMs);
+        ? setTimeout(afterPendingReads(onConnectDeadline), connectTimeoutMs)
+        : setTimeout(afterPendingReads(onDeadline), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
     try {

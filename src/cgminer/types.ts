@@ -64,7 +64,7 @@ export interface ClientOptions {
   maxBytes: number;
   /** Retries for read-only commands on retriable kinds. */
   retries: number;
-  /** Most connections open at once across all miners (defaults from the open-file limit). */
+  /** Most connections open at once across all miners (the open-file limit's share, and never above it). */
   concurrency?: number;
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -299,6 +299,41 @@ describe('requestMany', () => {
     expect(m.requests).toContain('{"command":"summary+pools"}');
   });
 
+  it.each([
+    ['closes every connection unanswered (api-allow, restarting)', { kind: 'close' } as const, 'empty_reply'],
+    ['resets every connection', { kind: 'rst' } as const, 'reset'],
+  ])('asks a miner that %s one command alone, not each in turn', async (_what, script, kind) => {
+    const m = await miner(script);
+    const c = client();
+    const results = await c.requestMany(m.target, ['version', 'summary', 'stats', 'pools', 'devs']);
+    for (const result of Object.values(results)) expect((result as MinerError).kind).toBe(kind);
+    // The join and one member alone, each with its two retries: not 3 more for every member.
+    expect(m.connections).toBe(6);
+    // Nothing said it refuses joins: the next poll offers one again.
+    expect(c.refusesJoins?.(m.target)).toBe(false);
+  });
+
+  it('remembers a join closed unanswered as refused once a member answers alone', async () => {
+    const inner = cgminer() as (r: string, n: number) => ReturnType<Exclude<Script, { kind: string }>>;
+    const m = await miner((request, n) =>
+      (JSON.parse(request) as { command: string }).command.includes('+')
+        ? { kind: 'close' }
+        : inner(request, n),
+    );
+    const c = client({ retries: 0 });
+    const results = await c.requestMany(m.target, ['summary', 'pools']);
+    expect(Object.values(results).every((r) => !(r instanceof MinerError) && r.ok)).toBe(true);
+    expect(c.refusesJoins?.(m.target)).toBe(true);
+    await c.requestMany(m.target, ['summary', 'pools']);
+    expect(m.requests.map((r) => JSON.parse(r).command)).toEqual([
+      'summary+pools',
+      'summary',
+      'pools',
+      'summary',
+      'pools',
+    ]);
+  });
+
   it('gives every member the transport error when the miner is not there', async () => {
     const m = await miner({ kind: 'silent' });
     const results = await client({ timeoutMs: 150, retries: 0 }).requestMany(m.target, ['summary', 'pools']);

@@ -2,12 +2,12 @@
 // never arrives, never ends, or is not a cgminer reply at all.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { exchange, kindForSocketError } from '../../src/cgminer/connection.js';
 import { HashctlError, MinerError } from '../../src/errors.js';
-import { type FakeMiner, cgminerReply, closedPort, startFakeMiner } from '../support/fake-miner.js';
+import { cgminerReply, closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
 const SAMPLES = new URL('../../../shared/protocol/samples/', import.meta.url);
 const sample = (name: string) => readFileSync(new URL(name, SAMPLES));
@@ -255,5 +255,70 @@ describe('exchange reads many sockets at once', () => {
     results.forEach((result, i) => {
       expect(Buffer.from(result.bytes).toString('utf8').replace(/\0$/, '')).toBe(replies[i]);
     });
+  });
+});
+
+describe('exchange when the process was busy past the deadline', () => {
+  /** Blocks this process for `ms` (what decoding one hostile reply of megabytes does to a collect). */
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // spin
+    }
+  };
+
+  it('reads a reply that arrived in time before calling it a timeout', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
+    // The miner answers at once; then, before this process reads the answer, it is busy for three
+    // deadlines (another miner's reply being decoded). The answer waits in the socket meanwhile.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.end(`${reply}\0`);
+        busy(600);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await exchange({
+        host: '127.0.0.1',
+        port,
+        request: REQUEST,
+        connectTimeoutMs: 200,
+        timeoutMs: 200,
+        maxBytes: 1 << 20,
+      });
+      expect(new TextDecoder().decode(result.bytes)).toBe(`${reply}\0`);
+      expect(result.terminated).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('takes a connection made in time as made, however late the process sees it', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end(`${reply}\0`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const pending = exchange({
+        host: '127.0.0.1',
+        port,
+        request: REQUEST,
+        connectTimeoutMs: 100,
+        timeoutMs: 2000,
+        maxBytes: 1 << 20,
+      });
+      // The connection is made by the kernel while this process is busy past the connect deadline.
+      busy(400);
+      const result = await pending;
+      expect(new TextDecoder().decode(result.bytes)).toBe(`${reply}\0`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

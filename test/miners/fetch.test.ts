@@ -222,6 +222,38 @@ describe('fetchSnapshot', () => {
     expect(asked.some((command) => command.includes('+'))).toBe(false);
   });
 
+  it('does not take a miner that was restarting at first contact for one that refuses joins', async () => {
+    let up = false;
+    const file = (command: string) => {
+      try {
+        return sample(`antminer-s19pro_2022-12__${command}.json`);
+      } catch {
+        return invalid('Invalid command');
+      }
+    };
+    // While restarting it closes every connection unanswered; then it joins like any cgminer.
+    const miner = await startFakeMiner((request) => {
+      if (!up) return { kind: 'close' };
+      const command = requestedCommand(request);
+      if (!command.includes('+')) return { kind: 'reply', bytes: file(command) };
+      const members = command.split('+').map((name) => `"${name}":[${file(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const cache = createDialectCache();
+    const shared = client(); // one client across polls, as `collect --interval` has
+    const down = await fetchSnapshot(shared, miner.target, { cache }).catch((e: unknown) => e);
+    expect((down as MinerError).kind).toBe('empty_reply');
+    // The join, then one member alone: not every member in turn.
+    expect(miner.connections).toBe(2);
+
+    up = true;
+    const before = miner.requests.length;
+    await fetchSnapshot(shared, miner.target, { cache });
+    expect(miner.requests.slice(before).map(requestedCommand)).toHaveLength(1);
+    expect(dialectHint(cache.get(miner.target.key))).toBe('antminer');
+  });
+
   it('seeds from well-formed hints only: family, then optionally singles and its boot time', () => {
     const cache = createDialectCache();
     const seeded = (hint: string) => seedDialect(cache, '127.0.0.1:4028', hint, null, 1_800_000_000_000);
