@@ -20,6 +20,8 @@ export class DeadlineQueue<T> {
   private base = 0;
   private live = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** The timer went off: the expiry runs after the sockets' pending reads (see fireSoon). */
+  private soon: NodeJS.Immediate | null = null;
   private firing = false;
 
   /**
@@ -57,7 +59,7 @@ export class DeadlineQueue<T> {
     this.dueAt.push(this.clock() + this.spanMs);
     this.live++;
     // An earlier item (due no later than this one) already holds the timer.
-    if (this.timer === null && !this.firing) this.arm();
+    if (this.timer === null && this.soon === null && !this.firing) this.arm();
     return ticket;
   }
 
@@ -73,7 +75,9 @@ export class DeadlineQueue<T> {
   /** Nothing is pending: drop the timer (so it cannot hold the process open) and the slots. */
   private reset(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.soon !== null) clearImmediate(this.soon);
     this.timer = null;
+    this.soon = null;
     this.base += this.items.length;
     this.items = [];
     this.dueAt = [];
@@ -84,11 +88,22 @@ export class DeadlineQueue<T> {
     while (this.head < this.items.length && this.items[this.head] === null) this.head++;
     if (this.head >= this.items.length) return;
     const wait = Math.max(1, Math.ceil((this.dueAt[this.head] as number) - this.clock()));
-    this.timer = setTimeout(this.fire, wait);
+    this.timer = setTimeout(this.fireSoon, wait);
   }
 
-  private readonly fire = (): void => {
+  /**
+   * Timers run before the process reads its sockets: after a busy stretch (a thousand answers at
+   * once, one hostile reply's decoding), an answer or a connection that came in time, still waiting
+   * in the kernel, would be expired unread. One turn of the event loop later it has been read (and
+   * its deadline cancelled), as the client's own deadlines do.
+   */
+  private readonly fireSoon = (): void => {
     this.timer = null;
+    this.soon = setImmediate(this.fire);
+  };
+
+  private readonly fire = (): void => {
+    this.soon = null;
     this.firing = true;
     try {
       const now = this.clock();

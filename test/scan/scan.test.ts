@@ -268,6 +268,45 @@ describe('hashctl scan', () => {
     }
   });
 
+  it('takes an answer that came in time as an answer, however busy the process was when it came', async () => {
+    const net = await import('node:net');
+    const version =
+      '{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1","Type":"Antminer S19"}],"id":1}';
+    /** Blocks this process for `ms`, as decoding a thousand answers at once does to a sweep. */
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        // spin
+      }
+    };
+    let first = true;
+    // The miner answers at once; this process is then busy past the reply deadline before it reads
+    // the answer, which waits in the socket meanwhile.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.end(`${version}\0`);
+        if (first) {
+          first = false;
+          busy(1200);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.121.30', resolve));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const ctx = memoryContext();
+      await runCli(
+        ['scan', '127.0.121.30', '--port', String(port), '--json', '--reply-timeout', '300ms'],
+        ctx,
+      );
+      const [result] = (JSON.parse(ctx.out()) as { results: ScanResult[] }).results;
+      expect(result?.outcome).toBe('miner');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('clips a hostile model or JSON key as the client clips a STATUS message, in --json and --out', async () => {
     const { startFakeMiner } = await import('../support/fake-miner.js');
     const huge = 'A'.repeat(100_000);
