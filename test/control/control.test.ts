@@ -106,23 +106,27 @@ describe('safety before any traffic', () => {
     }
   });
 
+  /** `control addpool stratum+tcp://p.example:3333 w1 TARGETS --password-file FILE MODE` on this test's db. */
+  const addpoolWithPasswordFile = (targets: string[], file: string, mode: string) =>
+    cli([
+      'control',
+      'addpool',
+      'stratum+tcp://p.example:3333',
+      'w1',
+      ...targets,
+      '--password-file',
+      file,
+      mode,
+      '--db',
+      db(),
+    ]);
+
   it('a password file saved with a byte-order mark (Windows editors) sends the password, not the mark', async () => {
     const f = await start({ profile: 'cgminer', writes: 'allow', host: '127.0.110.203' });
     temp ??= tempDir();
     const pw = path.join(temp.dir, 'pw-bom');
     fs.writeFileSync(pw, '\ufeffs3cret-pw\r\n');
-    const run = await cli([
-      'control',
-      'addpool',
-      'stratum+tcp://p.example:3333',
-      'w1',
-      ...f.inventory(),
-      '--password-file',
-      pw,
-      '--yes',
-      '--db',
-      db(),
-    ]);
+    const run = await addpoolWithPasswordFile(f.inventory(), pw, '--yes');
     expect(run.code, run.err).toBe(0);
     expect(writesSeen(f).map((w) => w.parameter)).toEqual(['stratum+tcp://p.example:3333,w1,s3cret-pw']);
   });
@@ -139,18 +143,7 @@ describe('safety before any traffic', () => {
       const pw = path.join(temp.dir, `pw-${name}.txt`);
       fs.writeFileSync(pw, `${password}\n`);
       for (const mode of ['--dry-run', '--yes']) {
-        const run = await cli([
-          'control',
-          'addpool',
-          'stratum+tcp://p.example:3333',
-          'w1',
-          ...f.inventory(),
-          '--password-file',
-          pw,
-          mode,
-          '--db',
-          db(),
-        ]);
+        const run = await addpoolWithPasswordFile(f.inventory(), pw, mode);
         expect(run.code, `${name} ${mode}`).toBe(2);
         expect(run.err.trim().split('\n')).toHaveLength(1);
         expect(run.err).toContain(`the password from ${pw} ${why}`);
