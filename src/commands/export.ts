@@ -54,21 +54,18 @@ export async function parseExportOptions(
   ctx: Context,
 ): Promise<ExportOptions> {
   // Flag values in any case (`--format CSV`), as audit's --format and --fail-on take them.
-  if (typeof raw.format === 'string') raw = { ...raw, format: raw.format.toLowerCase() };
+  const asked = raw.format === undefined ? undefined : String(raw.format).toLowerCase();
   // A format that does not exist is said as such, before whether it fits --json.
-  if (raw.format !== undefined && raw.format !== 'csv' && raw.format !== 'ndjson')
+  if (asked !== undefined && asked !== 'csv' && asked !== 'ndjson')
     throw new UsageError(`invalid --format '${String(raw.format)}': use csv or ndjson`);
   for (const [given, flag] of [
     [raw.ndjson === true, '--ndjson'],
     [globals.json, '--json'],
   ] as const) {
-    if (given && raw.format !== undefined && raw.format !== 'ndjson')
+    if (given && asked !== undefined && asked !== 'ndjson')
       throw new UsageError(`${flag} and --format ${String(raw.format)} cannot be used together`);
   }
-  const format =
-    (raw.format as string | undefined) ?? (globals.json || raw.ndjson === true ? 'ndjson' : 'csv');
-  if (format !== 'csv' && format !== 'ndjson')
-    throw new UsageError(`invalid --format '${format}': use csv or ndjson`);
+  const format: ExportFormat = asked ?? (globals.json || raw.ndjson === true ? 'ndjson' : 'csv');
   return {
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
