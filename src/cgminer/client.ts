@@ -206,6 +206,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
               deadline: Math.max(decodeDeadline, now() + DECODE_GRACE_MS),
               now,
               keepRaw: opts.onRaw !== undefined,
+              hold: opts.hold,
             });
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
@@ -227,10 +228,10 @@ export function createClient(options: CreateClientOptions): MinerClient {
   async function single(
     target: Target,
     command: string,
-    signal: AbortSignal | undefined,
+    { signal, hold }: ManyOptions,
   ): Promise<DecodedReply | MinerError> {
     try {
-      return await request(target, command, { signal, write: false });
+      return await request(target, command, { signal, write: false, hold });
     } catch (error) {
       if (error instanceof MinerError) return error;
       throw error;
@@ -260,7 +261,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
           alone.push(...group.filter((c) => !optional.has(c)));
           continue;
         }
-        const { again, closed } = await tryJoin(target, group, optional, out, opts.signal);
+        const { again, closed } = await tryJoin(target, group, optional, out, opts);
         alone.push(...again);
         if (closed) joinClosed = true;
       }
@@ -277,7 +278,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
         out[command] = gone;
         continue;
       }
-      const result = await single(target, command, opts.signal);
+      const result = await single(target, command, opts);
       out[command] = result;
       if (result instanceof MinerError && STOP_ASKING_KINDS.has(result.kind)) gone = result;
       else answered = true;
@@ -310,11 +311,11 @@ export function createClient(options: CreateClientOptions): MinerClient {
     group: string[],
     optional: ReadonlySet<string>,
     out: Record<string, DecodedReply | MinerError>,
-    signal: AbortSignal | undefined,
+    { signal, hold }: ManyOptions,
   ): Promise<{ again: string[]; closed: boolean }> {
     let reply: DecodedReply;
     try {
-      reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true });
+      reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true, hold });
     } catch (error) {
       if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind) && !isNoStatusError(error)) {
         for (const command of group) out[command] = error;

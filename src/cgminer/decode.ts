@@ -16,10 +16,11 @@
 // - Leading NULs are skipped and UTF-16 is read as such (./frame.ts); both are named as repairs.
 import { createRequire } from 'node:module';
 import { MinerError } from '../errors.js';
+import { decodedWeight, MAX_WEIGHT_PER_CHAR } from './budget.js';
 import { decodeFrameText, type Frame, firstFrame } from './frame.js';
 import { excerpt, LenientSyntaxError, parseLenient, REPAIR } from './lenient-json.js';
 import { parseTextReply } from './text-format.js';
-import type { DecodedReply, ReplyStatus } from './types.js';
+import type { DecodedReply, ReplyHold, ReplyStatus } from './types.js';
 
 export const REPAIR_INVALID_UTF8 = 'invalid utf-8';
 export const REPAIR_JSONREPAIR = 'jsonrepair';
@@ -75,12 +76,75 @@ export interface DecodeOptions {
    * replies, and their bytes would double what it keeps alive.
    */
   keepRaw?: boolean;
+  /**
+   * Charge the decoded reply here (its weight: ./budget.ts) once it is read; refused, the reply is
+   * dropped at once and decoding throws `too_large`. A one-line bare reply is not charged.
+   */
+  hold?: ReplyHold;
+}
+
+/** Charges a decoded reply to `hold` by its values and characters; throws `too_large` when refused. */
+interface Weigh {
+  (values: number, chars: number): void;
+  /**
+   * Before parsing `text` (JSON): refuses it unparsed when even the values its structure allows
+   * cannot fit what the hold may still take. Parsing a hostile reply of 250 KB of `{}` costs 17 ms,
+   * which a thousand such miners would pay every cycle; the bound is counted only for a reply long
+   * enough that it could matter.
+   */
+  before(text: string): void;
+}
+
+function chargeTo(hold: ReplyHold): Weigh {
+  const refuse = (values: number, weight: number) =>
+    new MinerError(
+      'too_large',
+      `reply refused: it decodes to ${values} values (~${(weight / 2 ** 20).toFixed(1)} MiB), past this poll's share of the replies held in flight`,
+    );
+  const weigh = (values: number, chars: number) => {
+    const weight = decodedWeight(values, chars);
+    if (!hold.take(weight)) throw refuse(values, weight);
+  };
+  weigh.before = (text: string) => {
+    const room = hold.room();
+    if (text.length * MAX_WEIGHT_PER_CHAR <= room) return;
+    const values = jsonValuesAtMost(text);
+    const weight = decodedWeight(values, text.length);
+    if (weight > room) throw refuse(values, weight);
+  };
+  return weigh;
+}
+
+/**
+ * Values well-formed JSON text can hold at most: the top-level one, one after each comma, and the
+ * first of each container that is not closed at once (`{}`, `[]` hold none). Repaired text (commas
+ * missing) may hold more: the charge after parsing still weighs what it did hold.
+ */
+function jsonValuesAtMost(text: string): number {
+  let count = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2c) count++;
+    else if (c === 0x7b) {
+      if (text.charCodeAt(i + 1) !== 0x7d) count++;
+    } else if (c === 0x5b && text.charCodeAt(i + 1) !== 0x5d) count++;
+  }
+  return count;
+}
+
+/** Values in a decoded reply (recursion within the parsers' depth limit). */
+function countValues(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 1;
+  let count = 1;
+  if (Array.isArray(value)) for (const element of value) count += countValues(element);
+  else for (const key in value) count += countValues((value as Record<string, unknown>)[key]);
+  return count;
 }
 
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string, options: DecodeOptions = {}): DecodedReply {
   const frame = firstFrame(bytes);
-  const { deadline, now = Date.now, keepRaw = false } = options;
+  const { deadline, now = Date.now, keepRaw = false, hold } = options;
   const checkTime =
     deadline === undefined
       ? undefined
@@ -88,7 +152,13 @@ export function decodeReply(bytes: Uint8Array, command: string, options: DecodeO
           if (now() > deadline) throw new MinerError('timeout', 'decoding the reply ran past the deadline');
         };
   try {
-    return decodeFrame(frame, command, keepRaw ? bytes : undefined, checkTime);
+    return decodeFrame(
+      frame,
+      command,
+      keepRaw ? bytes : undefined,
+      checkTime,
+      hold === undefined ? undefined : chargeTo(hold),
+    );
   } catch (error) {
     if (error instanceof MinerError) throw error;
     // Totality: whatever slipped through (a string too long for V8, say) is still a typed error.
@@ -103,6 +173,7 @@ function decodeFrame(
   command: string,
   raw: Uint8Array | undefined,
   checkTime: (() => void) | undefined,
+  weigh: Weigh | undefined,
 ): DecodedReply {
   const { text: decoded, invalid } = decodeFrameText(frame);
   const repairs: string[] = [];
@@ -115,10 +186,12 @@ function decodeFrame(
   }
   const first = text[0];
   if (first === '{' || first === ',' || first === '[')
-    return decodeJson(text, command, repairs, raw, checkTime);
+    return decodeJson(text, command, repairs, raw, checkTime, weigh);
   if (text.startsWith('STATUS=') || text.startsWith('CMD=')) {
     const body = parseTextReply(text, command, repairs, checkTime);
-    return finish(command, 'text', body, repairs, raw);
+    const reply = finish(command, 'text', body, repairs, raw);
+    weigh?.(countValues(body), text.length);
+    return reply;
   }
   if (first === '"' || JSON_SCALAR.test(text))
     throw new MinerError('parse', 'the reply is JSON but not an object');
@@ -151,9 +224,11 @@ export function decodeUnfinished(
   command: string,
   options: DecodeOptions = {},
 ): DecodedReply | MinerError | null {
+  // Charged only once it is known to be kept (a reply still being written is dropped).
+  const { hold, ...decodeOptions } = options;
   let reply: DecodedReply;
   try {
-    reply = decodeReply(bytes, command, options);
+    reply = decodeReply(bytes, command, decodeOptions);
   } catch (error) {
     if (!(error instanceof MinerError) || error.kind !== 'protocol') return null;
     // Not a CGMiner API: a banner, binary, a finished line of text. Only a line of words still
@@ -166,6 +241,13 @@ export function decodeUnfinished(
     const last = lastNonBlank(decodeFrameText(firstFrame(bytes)).text);
     const whole = reply.format === 'text' ? last === '|' : last === '\r' || last === '\n';
     if (!whole) return null;
+  }
+  if (hold !== undefined && reply.format !== 'bare') {
+    try {
+      chargeTo(hold)(countValues(reply.body), bytes.length);
+    } catch (error) {
+      return error as MinerError;
+    }
   }
   return { ...reply, repairs: [...reply.repairs, REPAIR_UNFINISHED] };
 }
@@ -222,7 +304,9 @@ function decodeJson(
   repairs: string[],
   raw: Uint8Array | undefined,
   checkTime: (() => void) | undefined,
+  weigh: Weigh | undefined,
 ): DecodedReply {
+  weigh?.before(text);
   let result: ReturnType<typeof parseLenient>;
   try {
     result = parseLenient(text, { checkTime });
@@ -249,6 +333,7 @@ function decodeJson(
     throw result.truncated ? cutBeforeStatus() : error;
   }
   if (result.truncated && reply.status.status === '') throw cutBeforeStatus();
+  weigh?.(result.values, text.length);
   return reply;
 }
 

@@ -52,6 +52,8 @@ export interface LenientResult {
   repairs: string[];
   /** The input ended before the top-level value was closed. */
   truncated: boolean;
+  /** Values in `value` (members and elements, the top-level one included): what it weighs (./budget.ts). */
+  values: number;
 }
 
 const MAX_DEPTH = 200;
@@ -91,6 +93,8 @@ const STRICT_MAX_CHARS = 64 * 1024;
 interface Tally {
   /** Object members seen (keys kept by JSON.parse). */
   members: number;
+  /** Array elements seen. */
+  elements: number;
   /** ':' characters inside keys and string values. */
   colons: number;
   nan: boolean;
@@ -115,6 +119,7 @@ function isNonFinite(text: string): boolean {
 function tally(container: Record<string, unknown> | unknown[], depth: number, into: Tally): boolean {
   if (depth > MAX_DEPTH) return false;
   if (Array.isArray(container)) {
+    into.elements += container.length;
     for (let i = 0; i < container.length; i++) {
       const value = container[i];
       if (typeof value === 'string') {
@@ -209,14 +214,14 @@ function strictResult(
   } catch {
     return RETRY;
   }
-  const seen: Tally = { members: 0, colons: 0, nan: false, braceGuard, commaBraces: false };
+  const seen: Tally = { members: 0, elements: 0, colons: 0, nan: false, braceGuard, commaBraces: false };
   if (!tally(value as Record<string, unknown>, 1, seen)) return null;
   if (seen.commaBraces) return RETRY;
   if (colonsIn(text) !== seen.members + seen.colons) return null;
   const repairs: string[] = [];
   if (glued) repairs.push(REPAIR.gluedObjects);
   if (seen.nan) repairs.push(REPAIR.nan);
-  return { value, repairs, truncated: false };
+  return { value, repairs, truncated: false, values: 1 + seen.members + seen.elements };
 }
 
 /**
@@ -299,7 +304,7 @@ class Parser {
     this.skipWhitespace();
     if (this.pos < this.text.length) this.repairs.add(REPAIR.trailingData);
     if (this.truncated) this.repairs.add(REPAIR.truncated);
-    return { value, repairs: [...this.repairs], truncated: this.truncated };
+    return { value, repairs: [...this.repairs], truncated: this.truncated, values: this.values + 1 };
   }
 
   private peek(): string | undefined {

@@ -53,6 +53,19 @@ export interface RequestOptions {
   allowErrorStatus?: boolean;
   /** Called with the exact bytes of every connection that delivered any (also on failure), for --dump. */
   onRaw?: (bytes: Uint8Array) => void;
+  /** Where the decoded reply is charged while the caller holds it (a poll); refused: `too_large`. */
+  hold?: ReplyHold;
+}
+
+/**
+ * The decoded replies a caller keeps (one poll's, until its snapshot is built), charged against a
+ * budget shared with the other callers in flight: see ./budget.ts.
+ */
+export interface ReplyHold {
+  /** Charges a decoded reply of `weight` (bytes of heap, estimated); false: refuse the reply. */
+  take(weight: number): boolean;
+  /** What `take` would grant now at most (Infinity: anything): a reply that cannot fit is not parsed. */
+  room(): number;
 }
 
 export interface ClientOptions {
@@ -89,6 +102,8 @@ export interface ManyOptions {
    * unless a refusal is remembered.
    */
   join?: boolean;
+  /** Where each decoded reply is charged (RequestOptions.hold). */
+  hold?: ReplyHold;
 }
 
 /** What every feature uses to talk to miners. */

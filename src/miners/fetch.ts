@@ -4,8 +4,9 @@
 // firmware joins). A DialectCache remembers per target what to ask, so later cycles go straight to
 // one request with the right set and skip the static replies (Whatsminer `get_version`) until the
 // miner reboots or they grow old.
+import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { errorFromStatus } from '../cgminer/client.js';
-import type { DecodedReply, MinerClient } from '../cgminer/types.js';
+import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { detect, type Family } from './detect.js';
@@ -218,6 +219,8 @@ export interface FetchOptions {
   cache?: DialectCache;
   /** Clock for the statics' age and boot time (tests). */
   now?: () => number;
+  /** What the decoded replies of the polls in flight may weigh together (the process's by default). */
+  budget?: ReplyBudget;
 }
 
 export interface FetchResult {
@@ -343,11 +346,16 @@ async function ask(
   target: Target,
   commands: string[],
   signal: AbortSignal | undefined,
+  hold: ReplyHold,
   extra: { joinable?: string[]; optional?: string[]; join?: boolean } = {},
 ): Promise<ReplyMap> {
   if (commands.length === 0) return {};
   try {
-    const replies = await client.requestMany(target, commands, signal ? { signal, ...extra } : extra);
+    const replies = await client.requestMany(target, commands, {
+      ...extra,
+      hold,
+      ...(signal ? { signal } : {}),
+    });
     for (const command in replies) replies[command] = misaddressed(command, replies[command]!);
     return replies;
   } catch (error) {
@@ -361,12 +369,13 @@ async function askNatives(
   target: Target,
   natives: string[],
   signal: AbortSignal | undefined,
+  hold: ReplyHold,
 ): Promise<ReplyMap> {
   const out: ReplyMap = {};
   for (const command of natives) {
     if (signal?.aborted) break;
     try {
-      out[command] = await client.request(target, command, signal ? { signal } : {});
+      out[command] = await client.request(target, command, { hold, ...(signal ? { signal } : {}) });
     } catch (error) {
       if (!(error instanceof MinerError)) throw error;
       out[command] = error;
@@ -399,13 +408,20 @@ function successful(replies: ReplyMap, commands: string[]): Record<string, Decod
 /**
  * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
  * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
+ * Its decoded replies are charged to the budget until the snapshot is built: a reply past the
+ * poll's share of it is refused (`too_large`, ../cgminer/budget.ts).
  */
 export async function fetchSnapshot(
   client: MinerClient,
   target: Target,
   options: FetchOptions = {},
 ): Promise<FetchResult> {
-  return fetchWith(client, target, options, false);
+  const hold = new PollHold(options.budget);
+  try {
+    return await fetchWith(client, target, options, hold, false);
+  } finally {
+    hold.release();
+  }
 }
 
 /** `recontact`: first contact again because the known dialect no longer matched (firmware changed). */
@@ -413,13 +429,14 @@ async function fetchWith(
   client: MinerClient,
   target: Target,
   options: FetchOptions,
+  hold: ReplyHold,
   recontact: boolean,
 ): Promise<FetchResult> {
   const { signal, cache } = options;
   const known = cache?.get(target.key);
   const replies: ReplyMap = known
-    ? await ask(client, target, known.commands, signal, { joinable: known.joins, join: !known.singles })
-    : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, {
+    ? await ask(client, target, known.commands, signal, hold, { joinable: known.joins, join: !known.singles })
+    : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, hold, {
         joinable: VENDOR_JOINS,
         optional: FIRST_CONTACT_PROBES,
         // The old firmware's refusal of joins, if the client remembers one, says nothing of the new.
@@ -442,7 +459,7 @@ async function fetchWith(
       const reply = replies[c];
       return reply === undefined || (FIRST_CONTACT_PROBES.includes(c) && !isOk(reply));
     });
-    Object.assign(replies, await ask(client, target, missing, signal, { joinable: plan.joins ?? [] }));
+    Object.assign(replies, await ask(client, target, missing, signal, hold, { joinable: plan.joins ?? [] }));
   }
   // Named itself, then refused every telemetry read (E/45 from an api-allow that lets only
   // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown
@@ -481,14 +498,14 @@ async function fetchWith(
   // family on their own, or this poll starts over with first contact.
   if (reuseStatics && cache && detect(new Replies(replies)).family !== family) {
     cache.delete(target.key);
-    return fetchWith(client, target, options, true);
+    return fetchWith(client, target, options, hold, true);
   }
   if (reuseStatics) Object.assign(replies, known.statics);
-  else Object.assign(replies, await askNatives(client, target, staticNames, signal));
+  else Object.assign(replies, await askNatives(client, target, staticNames, signal, hold));
 
   const natives = [...(plan.natives ?? [])];
   if (family === 'whatsminer' && needsErrorCodes(new Replies(replies))) natives.push('get_error_code');
-  Object.assign(replies, await askNatives(client, target, natives, signal));
+  Object.assign(replies, await askNatives(client, target, natives, signal, hold));
 
   // Detected once on the final replies: the cache check and normalize() share it.
   const identity = detect(new Replies(replies));
@@ -497,7 +514,7 @@ async function fetchWith(
       // A different dialect now (firmware swapped, or a stale hint): start over with first contact,
       // now, so that this poll reads the miner with the plan its firmware needs.
       cache.delete(target.key);
-      if (known) return fetchWith(client, target, options, true);
+      if (known) return fetchWith(client, target, options, hold, true);
     } else {
       cache.set(target.key, {
         family,
