@@ -3,8 +3,9 @@
 import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
+import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { createClient } from '../cgminer/client.js';
-import type { MinerClient } from '../cgminer/types.js';
+import type { MinerClient, ReplyHold } from '../cgminer/types.js';
 import { errorMessage, HashctlError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
@@ -66,6 +67,8 @@ export interface AuditOptions {
   webPort?: number;
   /** An existing client for the audit's reads (tests); by default one is built from the options above. */
   client?: MinerClient;
+  /** What the decoded replies of the miners being audited may weigh together (the process's by default). */
+  decodedBudget?: ReplyBudget;
   signal?: AbortSignal;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -162,7 +165,10 @@ export async function readMiner(
   options: Pick<
     AuditOptions,
     'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'
-  >,
+  > & {
+    /** Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts). */
+    hold?: ReplyHold;
+  },
 ): Promise<AuditInput> {
   const { target } = found;
   const reads: Record<string, ReadOutcome> = { version: found.version };
@@ -172,7 +178,7 @@ export async function readMiner(
     let dialect = identifyFirmware(reads).dialect;
     // Whatsminer answers `version` with E/14 "invalid cmd"; its identity comes from get_version.
     if (dialect === 'unknown' && found.version.ok && found.version.code === 14) {
-      reads.get_version = await reader.read(target, 'get_version');
+      reads.get_version = await reader.read(target, 'get_version', undefined, options.hold);
       dialect = identifyFirmware(reads).dialect;
     }
     const pending = readPlan(dialect);
@@ -180,7 +186,7 @@ export async function readMiner(
       for (const [command, parameter] of pending) {
         const key = readKey(command, parameter);
         if (reads[key] !== undefined || options.signal?.aborted) continue;
-        const outcome = await reader.read(target, command, parameter);
+        const outcome = await reader.read(target, command, parameter, options.hold);
         reads[key] = outcome;
         if (gone(outcome)) break;
       }
@@ -352,14 +358,29 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       found.close();
     }
   })();
-  type Audited = { ok: true; input: AuditInput } | { ok: false; target: Target; error: unknown };
+  type Audited =
+    | { ok: true; input: AuditInput; findings: Finding[]; gap: AuditFailure | null }
+    | { ok: false; target: Target; error: unknown };
   const audit = async (miner: DiscoveredMiner): Promise<Audited> => {
+    const hold = new PollHold(options.decodedBudget);
     try {
-      return { ok: true, input: await readMiner(miner, reader, options) };
+      const input = await readMiner(miner, reader, { ...options, hold });
+      // Judged as soon as it is read, so that only the findings outlive the miner's audit, not its
+      // replies: a /16 of real miners kept every reply to the end, and a thousand peers answering
+      // 250 KB of `{}` ran the process out of heap.
+      return {
+        ok: true,
+        input: { ...input, reads: {} },
+        findings: evaluateRules(input, options.policy),
+        gap: unreadChecks(input, options.signal?.aborted === true),
+      };
     } catch (error) {
       return { ok: false, target: miner.target, error };
+    } finally {
+      hold.release();
     }
   };
+  const findingsOf = new Map<string, Finding[]>();
   const done = new Set<string>();
   const interrupted = (key: string) =>
     failures.push({
@@ -374,8 +395,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     options.onProgress?.({ discovered, audited, tried });
     if (result.ok) {
       inputs.push(result.input);
-      const gap = unreadChecks(result.input, options.signal?.aborted === true);
-      if (gap !== null) failures.push(gap);
+      findingsOf.set(result.input.target.key, result.findings);
+      if (result.gap !== null) failures.push(result.gap);
       continue;
     }
     if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {
@@ -401,7 +422,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   open.sort((a, b) => byTarget(a.target, b.target));
   // In target order, not in the order answers (or timeouts) came: reports are compared run to run.
   failures.sort((a, b) => byTarget(a.target, b.target));
-  const findings: Finding[] = inputs.flatMap((input) => evaluateRules(input, options.policy));
+  const findings: Finding[] = inputs.flatMap((input) => findingsOf.get(input.target.key) ?? []);
   return {
     startedAt,
     finishedAt: new Date(now()).toISOString(),

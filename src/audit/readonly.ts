@@ -4,7 +4,7 @@
 // Sources: audit-facts.md §2.2 and §2.4, CGMINER-API.md §5.1, §7, §8.5, §15.
 
 import { buildRequest } from '../cgminer/escape.js';
-import type { DecodedReply, MinerClient } from '../cgminer/types.js';
+import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
 import { HashctlError, MinerError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import type { ReadOutcome } from './types.js';
@@ -108,8 +108,11 @@ export function readKey(command: string, parameter?: string): string {
 }
 
 export interface AuditReader {
-  /** One read-only request. Miner failures come back as `{ok:false}`; only a list violation throws. */
-  read(target: Target, command: string, parameter?: string): Promise<ReadOutcome>;
+  /**
+   * One read-only request. Miner failures come back as `{ok:false}`; only a list violation throws.
+   * `hold`: where the decoded reply is charged while the miner's audit keeps it.
+   */
+  read(target: Target, command: string, parameter?: string, hold?: ReplyHold): Promise<ReadOutcome>;
   /** Every request this reader sent, in order (`host:port command[|param]`), for evidence and tests. */
   readonly sent: readonly string[];
 }
@@ -118,7 +121,7 @@ export function readOnlyReader(client: MinerClient, options: { signal?: AbortSig
   const sent: string[] = [];
   return {
     sent,
-    async read(target, command, parameter) {
+    async read(target, command, parameter, hold) {
       assertReadOnly(command, parameter);
       sent.push(`${target.key} ${readKey(command, parameter)}`);
       try {
@@ -127,6 +130,7 @@ export function readOnlyReader(client: MinerClient, options: { signal?: AbortSig
           write: false,
           allowErrorStatus: true,
           signal: options.signal,
+          hold,
         });
         return outcomeFromReply(reply);
       } catch (error) {
