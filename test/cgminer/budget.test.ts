@@ -6,6 +6,7 @@ import { MIN_REPLY_SHARE_BYTES, ReplyBudget } from '../../src/cgminer/budget.js'
 import { type ExchangeResult, exchange } from '../../src/cgminer/connection.js';
 import { MinerError } from '../../src/errors.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { WatchedBudget } from '../support/watched-budget.js';
 
 const SAMPLES = new URL('../../../shared/protocol/samples/', import.meta.url);
 const REQUEST = new TextEncoder().encode('{"command":"stats"}');
@@ -60,16 +61,6 @@ describe('ReplyBudget', () => {
     expect(budget.heldBytes).toBe(100);
   });
 });
-
-/** A budget that remembers the most its replies held at once. */
-class WatchedBudget extends ReplyBudget {
-  peak = 0;
-  override take(holding: number, bytes: number): boolean {
-    const given = super.take(holding, bytes);
-    this.peak = Math.max(this.peak, this.heldBytes);
-    return given;
-  }
-}
 
 describe('exchange within a budget of all replies in flight', () => {
   let miners: FakeMiner[] = [];

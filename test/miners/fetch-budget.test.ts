@@ -9,6 +9,7 @@ import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { WatchedBudget } from '../support/watched-budget.js';
 
 const STATUS = '"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.11.1"}]';
 /** 60 KB of text, 1.3 MB of heap once parsed, whatever the command. */
@@ -118,13 +119,3 @@ describe('polls in flight within a budget of decoded replies', () => {
     expect(budget.heldBytes).toBe(0);
   });
 });
-
-/** A budget that remembers the most its polls held at once. */
-class WatchedBudget extends ReplyBudget {
-  peak = 0;
-  override take(holding: number, bytes: number): boolean {
-    const given = super.take(holding, bytes);
-    this.peak = Math.max(this.peak, this.heldBytes);
-    return given;
-  }
-}
