@@ -6,6 +6,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from
 import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
 import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
+import { skipInterimContinue } from './interim.js';
 import { secretsRedactor } from './key.js';
 import { type ProxyChoice, proxyFor } from './proxy.js';
 import { parseRetryAfter } from './retry.js';
@@ -79,10 +80,17 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 }
 
 export async function createSender(options: SenderOptions): Promise<Sender> {
-  const { Agent, Pool, ProxyAgent, buildConnector } = await import('undici');
+  const { Agent, Client, Pool, ProxyAgent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
   const proxy = proxyFor(options.endpoint, options.env ?? {});
   type Connector = ReturnType<typeof buildConnector>;
+  /** The connection a request is sent on reads past a `100 Continue` to the real answer. */
+  const readsPastContinue =
+    (callback: Parameters<Connector>[1]): Parameters<Connector>[1] =>
+    (...args) => {
+      if (args[0] === null) skipInterimContinue(args[1]);
+      callback(...args);
+    };
   /** An agent, and the sockets its connector opened that are not closed yet. */
   const newAgent = () => {
     const sockets = new Set<Socket>();
@@ -93,7 +101,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       (connectOptions, callback) => {
         const socket: unknown = (connector as (...args: Parameters<Connector>) => unknown)(
           connectOptions,
-          callback,
+          readsPastContinue(callback),
         );
         if (socket instanceof Socket) {
           sockets.add(socket);
@@ -117,6 +125,19 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
               connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
             }),
           requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+          // The tunnel the request then travels: its answer may start with a 100 Continue too.
+          factory: (origin: string | URL, clientOptions: object) => {
+            const { connect } = clientOptions as { connect?: unknown };
+            return new Client(origin, {
+              ...clientOptions,
+              ...(typeof connect === 'function'
+                ? {
+                    connect: (connectOptions: Parameters<Connector>[0], callback: Parameters<Connector>[1]) =>
+                      (connect as Connector)(connectOptions, readsPastContinue(callback)),
+                  }
+                : {}),
+            });
+          },
           ...timeouts,
         })
       : new Agent({
