@@ -4,11 +4,12 @@
 // first asks for a given statement set), so the interleaving is the same on every run.
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseExportOptions, runExport } from '../../src/commands/export.js';
 import { parseLiveOptions, runLive } from '../../src/commands/live.js';
 import { parseGlobals } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import type { Snapshot } from '../../src/miners/types.js';
-import { liveStatements, openStore, Store, writeCycle } from '../../src/store/index.js';
+import { liveStatements, openStore, rollupStatements, Store, writeCycle } from '../../src/store/index.js';
 import { thermalStatements } from '../../src/store/thermal.js';
 import type { Db } from '../../src/store/types.js';
 import type { ThermalStatus } from '../../src/thermal/types.js';
@@ -87,5 +88,43 @@ describe('hashctl live while collect commits a cycle', () => {
     await runLive(await parseLiveOptions({ db: dbPath }, next), parseGlobals({ json: true }, next), next);
     const [after] = JSON.parse(next.out()).miners as { temp_chip_max_c: number; thermal_status: string }[];
     expect([after?.temp_chip_max_c, after?.thermal_status]).toEqual([60, 'ok']);
+  });
+});
+
+describe('hashctl export while collect commits a cycle', () => {
+  it('exports the cycles stored when it began, each row with its algorithm', async () => {
+    cycle(NOW - 120_000, chip(70), 'ok');
+    // A cycle that adds an L3+ (scrypt) lands after export read the miners' algorithms, before it
+    // streams the rows (across sites, or with `| less`, that is minutes).
+    commitWhenReaderAsksFor(rollupStatements, () => {
+      const store = openStore(dbPath);
+      try {
+        writeCycle(store, {
+          site: 'north',
+          startedAt: NOW - 60_000,
+          endedAt: NOW - 59_000,
+          outcomes: [
+            okOutcome(4001),
+            okOutcome(4009, { algorithm: 'scrypt', model: 'L3+', make: 'Antminer' }),
+          ],
+        });
+      } finally {
+        store.close();
+      }
+    });
+    const ctx = memoryContext({ now: () => NOW, env: {} });
+    const globals = parseGlobals({}, ctx);
+    expect(
+      await runExport(await parseExportOptions({ db: dbPath, format: 'ndjson' }, globals, ctx), globals, ctx),
+    ).toBe(0);
+    const rows = ctx
+      .out()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { miner: string; algorithm: string | null; ts: string });
+    // Never a scrypt miner's hashrate with no algorithm (read as SHA-256 by whoever sums it).
+    expect(rows.filter((row) => row.algorithm === null)).toEqual([]);
+    // The export is the file as it was when it began: the first cycle.
+    expect(rows.map((row) => `${row.miner} ${row.algorithm}`)).toEqual(['127.0.0.1:4001 sha256d']);
   });
 });
