@@ -5,6 +5,7 @@
 // retried for ever, though the collector took it, and never left the outbox. The 100s are skipped
 // here, on the socket, before undici's parser sees them; the final answer is read as it comes.
 import type { Readable } from 'node:stream';
+import type { buildConnector } from 'undici';
 
 /** Interim heads read past before the answer is handed on as it is (its parser then judges it). */
 const MAX_SKIPPED_BYTES = 64 * 1024;
@@ -85,4 +86,41 @@ export function skipInterimContinue<T extends Readable>(socket: T): T {
     }
   }) as T['read'];
   return socket;
+}
+
+type Connector = buildConnector.connector;
+type ConnectCallback = buildConnector.Callback;
+
+/** The callback of a connect, with the socket it yields made to skip the `100 Continue` heads. */
+function readsPastContinue(callback: ConnectCallback): ConnectCallback {
+  return (...args) => {
+    if (args[0] === null) skipInterimContinue(args[1]);
+    callback(...args);
+  };
+}
+
+/** `connector`, its sockets skipping the `100 Continue` heads (what it returns is passed on). */
+export function continueSkippingConnector(connector: Connector): Connector {
+  return ((options, callback) =>
+    (connector as (...args: Parameters<Connector>) => unknown)(
+      options,
+      readsPastContinue(callback),
+    )) as Connector;
+}
+
+/**
+ * A ProxyAgent `factory`: the clients it makes for the collector's origin carry their requests on
+ * CONNECT tunnels whose sockets skip the `100 Continue` heads too (undici's default factory, with
+ * the connect wrapped; a Client: one connection per origin, all the sender and the thermal pull use).
+ */
+export function continueSkippingFactory(
+  Client: typeof import('undici').Client,
+): (origin: string | URL, options: object) => import('undici').Client {
+  return (origin, options) => {
+    const { connect } = options as { connect?: unknown };
+    return new Client(origin, {
+      ...options,
+      ...(typeof connect === 'function' ? { connect: continueSkippingConnector(connect as Connector) } : {}),
+    });
+  };
 }

@@ -6,7 +6,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from
 import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
 import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
-import { skipInterimContinue } from './interim.js';
+import { continueSkippingConnector, continueSkippingFactory } from './interim.js';
 import { secretsRedactor } from './key.js';
 import { type ProxyChoice, proxyFor } from './proxy.js';
 import { parseRetryAfter } from './retry.js';
@@ -84,13 +84,6 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
   const proxy = proxyFor(options.endpoint, options.env ?? {});
   type Connector = ReturnType<typeof buildConnector>;
-  /** The connection a request is sent on reads past a `100 Continue` to the real answer. */
-  const readsPastContinue =
-    (callback: Parameters<Connector>[1]): Parameters<Connector>[1] =>
-    (...args) => {
-      if (args[0] === null) skipInterimContinue(args[1]);
-      callback(...args);
-    };
   /** An agent, and the sockets its connector opened that are not closed yet. */
   const newAgent = () => {
     const sockets = new Set<Socket>();
@@ -101,7 +94,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       (connectOptions, callback) => {
         const socket: unknown = (connector as (...args: Parameters<Connector>) => unknown)(
           connectOptions,
-          readsPastContinue(callback),
+          callback,
         );
         if (socket instanceof Socket) {
           sockets.add(socket);
@@ -126,22 +119,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
             }),
           requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
           // The tunnel the request then travels: its answer may start with a 100 Continue too.
-          factory: (origin: string | URL, clientOptions: object) => {
-            const { connect } = clientOptions as { connect?: unknown };
-            return new Client(origin, {
-              ...clientOptions,
-              ...(typeof connect === 'function'
-                ? {
-                    connect: (connectOptions: Parameters<Connector>[0], callback: Parameters<Connector>[1]) =>
-                      (connect as Connector)(connectOptions, readsPastContinue(callback)),
-                  }
-                : {}),
-            });
-          },
+          factory: continueSkippingFactory(Client),
           ...timeouts,
         })
       : new Agent({
-          connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+          connect: tracked(
+            continueSkippingConnector(
+              buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) }),
+            ),
+          ),
           ...timeouts,
         });
     return { dispatcher, sockets };
