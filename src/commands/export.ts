@@ -146,6 +146,11 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
+    // One snapshot for the whole export: the algorithms, the sites and each site's rows as they
+    // were when it began. Each statement on its own read the file of its moment, and a miner whose
+    // first cycle was committed after the algorithms were read (while another site streamed, or a
+    // pager waited) was exported with no algorithm: an L3+'s scrypt rate passed for SHA-256.
+    store.holdSnapshot();
     const sites = store.prepared(siteStatements);
     const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
     if (opts.site !== null && chosen.length === 0)

@@ -50,43 +50,48 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO, defaultStaleAfterMs } =
     await import('../collect/farm.js');
   const { readLiveThermal } = await import('../collect/read.js');
+  const { commandLogStatements } = await import('../store/command-log.js');
+  const { pausedBy } = await import('../thermal/paused.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
-  let miners: LiveMiner[];
+  let miners: LiveMiner[] = [];
   // Cycles were stored (a site row is written with the first), though no miner is listed now.
   let collected = false;
   try {
-    let siteId: number | null = null;
-    if (opts.site !== null) {
-      const site = store.prepared(siteStatements).find(opts.site);
-      if (!site) throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
-      siteId = site.id;
-    }
-    const now = ctx.now();
-    const thermal = readLiveThermal(store, siteId);
-    const { commandLogStatements } = await import('../store/command-log.js');
-    const { pausedBy } = await import('../thermal/paused.js');
-    const log = store.prepared(commandLogStatements);
-    const runs = store.prepared(runStatements);
-    const staleAfter = new Map<number, number>();
-    const staleAfterFor = (siteId: number): number => {
-      if (opts.staleAfterMs !== null) return opts.staleAfterMs;
-      let ms = staleAfter.get(siteId);
-      if (ms === undefined) {
-        ms = defaultStaleAfterMs(runs.recentStarts(siteId, 4));
-        staleAfter.set(siteId, ms);
+    // One read snapshot for the whole view: read statement by statement, a cycle collect committed
+    // in between showed a miner's figures of one cycle beside its thermal state of the one before.
+    store.snapshot(() => {
+      let siteId: number | null = null;
+      if (opts.site !== null) {
+        const site = store.prepared(siteStatements).find(opts.site);
+        if (!site) throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
+        siteId = site.id;
       }
-      return ms;
-    };
-    miners = store
-      .prepared(liveStatements)
-      .list(siteId)
-      .map((row) =>
-        describeMiner(row, now, staleAfterFor(row.site_id), thermal.get(row.miner_id) ?? null, {
-          // Asked only of miners that answered and hash nothing: a pause hashctl made says so.
-          pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
-        }),
-      );
-    collected = miners.length === 0 && (siteId !== null || store.prepared(siteStatements).list().length > 0);
+      const now = ctx.now();
+      const thermal = readLiveThermal(store, siteId);
+      const log = store.prepared(commandLogStatements);
+      const runs = store.prepared(runStatements);
+      const staleAfter = new Map<number, number>();
+      const staleAfterFor = (siteId: number): number => {
+        if (opts.staleAfterMs !== null) return opts.staleAfterMs;
+        let ms = staleAfter.get(siteId);
+        if (ms === undefined) {
+          ms = defaultStaleAfterMs(runs.recentStarts(siteId, 4));
+          staleAfter.set(siteId, ms);
+        }
+        return ms;
+      };
+      miners = store
+        .prepared(liveStatements)
+        .list(siteId)
+        .map((row) =>
+          describeMiner(row, now, staleAfterFor(row.site_id), thermal.get(row.miner_id) ?? null, {
+            // Asked only of miners that answered and hash nothing: a pause hashctl made says so.
+            pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
+          }),
+        );
+      collected =
+        miners.length === 0 && (siteId !== null || store.prepared(siteStatements).list().length > 0);
+    });
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
     // not as an internal error.

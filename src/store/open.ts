@@ -111,6 +111,26 @@ export class Store {
     }
   }
 
+  /**
+   * Runs fn in one read transaction: every statement in it sees the same committed state, however
+   * many cycles collect commits meanwhile (each statement on its own took the state of its moment,
+   * so a view read in several statements could mix two cycles). Inside another transaction fn
+   * simply joins it.
+   */
+  snapshot<T>(fn: (db: Db) => T): T {
+    if (this.db.inTransaction) return fn(this.db);
+    return this.db.transaction(() => fn(this.db)).deferred();
+  }
+
+  /**
+   * Begins a read transaction that lasts until close(), for a reader that awaits between its
+   * statements (export streams into a pipe): everything it reads is one committed state, as in
+   * snapshot(). The snapshot is taken by the first statement read after it.
+   */
+  holdSnapshot(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN');
+  }
+
   close(): void {
     this.#cache.clear();
     if (this.db.open) this.db.close();

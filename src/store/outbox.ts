@@ -301,8 +301,18 @@ export interface OutboxStatus {
   quarantined: QuarantinedBatch[];
 }
 
-/** The outbox by state, of `site` only when one is named (else of every site). */
+/**
+ * The outbox by state, of `site` only when one is named (else of every site). Read in one snapshot:
+ * `upload --status` takes no lock, and a flush that quarantined or delivered a batch between its
+ * statements made the counts, the last error and the list disagree (0 quarantined above a listed
+ * one, `quarantined_batches_omitted: -1`).
+ */
 export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null = null): OutboxStatus {
+  const read = () => readOutboxStatus(db, quarantinedLimit, site);
+  return db.inTransaction ? read() : db.transaction(read).deferred();
+}
+
+function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null): OutboxStatus {
   const empty = (state: OutboxState): OutboxStateCount => ({
     state,
     batches: 0,

@@ -51,7 +51,8 @@ export interface FetchOptions {
 
 /** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
 export async function fetchThermalConfig(options: FetchOptions): Promise<ThermalConfig> {
-  const { Agent, ProxyAgent, request } = await import('undici');
+  const { Agent, Client, ProxyAgent, buildConnector, request } = await import('undici');
+  const { continueSkippingConnector, continueSkippingFactory } = await import('../upload/interim.js');
   const { rootCertificates } = await import('node:tls');
   const { proxyFor } = await import('../upload/proxy.js');
   // The egress proxy the upload takes (a farm host that reaches the cloud only through one): a
@@ -68,16 +69,20 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
   ]);
   // A private CA is added to the system's roots, for this request only (as upload's sender does).
   const tls = options.ca === undefined ? undefined : { ca: [...rootCertificates, options.ca] };
+  // Its own agent always: the connection reads past a `100 Continue` a cloud (or a reverse proxy
+  // before it) may send ahead of the answer, which undici alone takes for a broken answer.
   const dispatcher = proxy
-    ? new ProxyAgent({ uri: proxy.url, ...(tls ? { requestTls: tls } : {}) })
-    : tls
-      ? new Agent({ connect: tls })
-      : undefined;
+    ? new ProxyAgent({
+        uri: proxy.url,
+        ...(tls ? { requestTls: tls } : {}),
+        factory: continueSkippingFactory(Client),
+      })
+    : new Agent({ connect: continueSkippingConnector(buildConnector({ ...tls })) });
   let status: number;
   let text: string;
   try {
     const response = await request(options.url, {
-      ...(dispatcher ? { dispatcher } : {}),
+      dispatcher,
       method: 'GET',
       headers: { 'x-collector-key': options.key, accept: 'application/json', 'user-agent': USER_AGENT },
       headersTimeout: options.timeoutMs,
@@ -93,7 +98,7 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
       cause: error,
     });
   } finally {
-    await dispatcher?.destroy();
+    await dispatcher.destroy();
   }
   if (status === 401 || status === 403) {
     throw new HashctlError('upload', `${where} refused the collector key (HTTP ${status})`);

@@ -6,6 +6,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from
 import { terminalSafe } from '../output/terminal.js';
 import { USER_AGENT } from '../version.js';
 import { maskUrlSecrets, type UploadEndpoint } from './endpoint.js';
+import { continueSkippingConnector, continueSkippingFactory } from './interim.js';
 import { secretsRedactor } from './key.js';
 import { type ProxyChoice, proxyFor } from './proxy.js';
 import { parseRetryAfter } from './retry.js';
@@ -79,7 +80,7 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 }
 
 export async function createSender(options: SenderOptions): Promise<Sender> {
-  const { Agent, Pool, ProxyAgent, buildConnector } = await import('undici');
+  const { Agent, Client, Pool, ProxyAgent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
   const proxy = proxyFor(options.endpoint, options.env ?? {});
   type Connector = ReturnType<typeof buildConnector>;
@@ -117,10 +118,16 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
               connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
             }),
           requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
+          // The tunnel the request then travels: its answer may start with a 100 Continue too.
+          factory: continueSkippingFactory(Client),
           ...timeouts,
         })
       : new Agent({
-          connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+          connect: tracked(
+            continueSkippingConnector(
+              buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) }),
+            ),
+          ),
           ...timeouts,
         });
     return { dispatcher, sockets };

@@ -270,3 +270,67 @@ describe('thermal config pull through an egress proxy (HTTPS_PROXY, NO_PROXY)', 
     }
   });
 });
+
+describe('thermal config pull from a cloud that sends 100 Continue first', () => {
+  // A cloud (or a reverse proxy in front of it) may write an unsolicited `100 Continue` before its
+  // answer; undici alone took it for a broken answer: "cannot fetch …: bad response", exit 1.
+  const HOST = '127.0.124.41';
+  const PROXY_HOST = '127.0.124.42';
+  let dir = '';
+  let cloud: https.Server;
+  const pull = async (url: string, env: Record<string, string>, ca?: string) => {
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY, ...env }, cwd: dir });
+    const args = ['thermal', 'config', 'pull', '--endpoint', url, '--dry-run', '--json'];
+    return { code: await runCli(ca ? [...args, '--ca', ca] : args, ctx), err: ctx.err(), out: ctx.out() };
+  };
+  const answer = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeContinue();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ thermal: { margin_c: 6 } }));
+  };
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-continue-'));
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => (cloud ? cloud.close(() => resolve()) : resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads past it over http on this machine', async () => {
+    const plain = http.createServer(answer);
+    await new Promise<void>((resolve) => plain.listen(0, HOST, resolve));
+    try {
+      const result = await pull(`http://${HOST}:${(plain.address() as AddressInfo).port}`, {});
+      expect(result).toMatchObject({ code: 0, err: '' });
+      expect(JSON.parse(result.out).changes.length).toBeGreaterThan(0);
+    } finally {
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+  });
+
+  it('reads past it over https, directly and through an HTTPS_PROXY tunnel', async () => {
+    const caFile = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hashctl test CA'],
+        ...['-addext', `subjectAltName=IP:${HOST}`, '-keyout', path.join(dir, 'key.pem'), '-out', caFile],
+      ],
+      { stdio: 'ignore' },
+    );
+    cloud = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(caFile) },
+      answer,
+    );
+    await new Promise<void>((resolve) => cloud.listen(0, HOST, resolve));
+    const url = `https://${HOST}:${(cloud.address() as AddressInfo).port}`;
+    const proxy = await startProxy(PROXY_HOST);
+    try {
+      expect(await pull(url, {}, caFile)).toMatchObject({ code: 0, err: '' });
+      expect(await pull(url, { HTTPS_PROXY: proxy.url }, caFile)).toMatchObject({ code: 0, err: '' });
+      expect(proxy.tunnels).toHaveLength(1);
+    } finally {
+      proxy.close();
+    }
+  });
+});

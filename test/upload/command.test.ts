@@ -1,9 +1,11 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { acquireLock } from '../../src/store/index.js';
+import { markQuarantined } from '../../src/store/outbox.js';
 import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -452,5 +454,55 @@ describe('hashctl upload', () => {
       0,
     );
     expect(collector.received[1]!.headers['x-collector-key']).toBe('env-key');
+  });
+});
+
+describe('hashctl upload --status while a flush runs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('reads counts, last error and the quarantined list in one snapshot: they never disagree', async () => {
+    const { temp } = await setup();
+    const batches = enqueueCycle(temp.store, {
+      miners: reports(3),
+      now: Date.now(),
+      limits: { maxMiners: 1 },
+    });
+    // --status takes no lock: another run's flush quarantines a batch after the counts were read,
+    // just before the list is (the writer is this test's own connection, the reader --status's).
+    const prepare = Database.prototype.prepare;
+    let done = false;
+    vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (
+      this: Database.Database,
+      sql: string,
+    ) {
+      if (!done && this.readonly && /state = 'quarantined'.*ORDER BY created_at/s.test(sql)) {
+        done = true;
+        markQuarantined(temp.store.db, batches[0]!.batchId, { status: 422, error: 'HTTP 422: bad batch' });
+      }
+      return prepare.call(this, sql);
+    } as typeof prepare);
+    const result = await run(['upload', '--status', '--db', temp.path, '--json']);
+    expect(done).toBe(true);
+    const status = JSON.parse(result.out) as {
+      pending: { batches: number };
+      quarantined: { batches: number };
+      quarantined_batches: unknown[];
+      quarantined_batches_omitted: number;
+    };
+    // The outbox as it was when --status began: three pending, none quarantined, listed or not.
+    expect(status).toMatchObject({
+      pending: { batches: 3 },
+      quarantined: { batches: 0 },
+      quarantined_batches: [],
+      quarantined_batches_omitted: 0,
+    });
+    // The next --status sees the quarantined batch, in its count and its list alike.
+    const after = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(after).toMatchObject({
+      pending: { batches: 2 },
+      quarantined: { batches: 1 },
+      quarantined_batches_omitted: 0,
+    });
+    expect(after.quarantined_batches).toHaveLength(1);
   });
 });

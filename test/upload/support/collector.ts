@@ -27,6 +27,8 @@ export interface Collector {
   /** batch_id → miners, for every batch answered 2xx (each counted once, like a real receiver). */
   accepted: Map<string, number>;
   handler: Handler;
+  /** Writes an unsolicited `100 Continue` as each request arrives, before its answer. */
+  sendsContinue: boolean;
   /** Resolves when `count` requests have arrived (bounded by the test timeout). */
   waitFor(count: number): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startCollector(
     received: [],
     accepted: new Map(),
     handler,
+    sendsContinue: false,
     waitFor: (count) =>
       new Promise((resolve) => {
         if (collector.received.length >= count) resolve();
@@ -60,6 +63,7 @@ export async function startCollector(
     req: import('node:http').IncomingMessage,
     res: import('node:http').ServerResponse,
   ): void => {
+    if (collector.sendsContinue) res.writeContinue();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
