@@ -158,6 +158,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const exchange = options.exchange ?? socketExchange;
+  const { lookup } = options;
   // Never more than the open-file limit allows, whatever --concurrency asked: past it each socket
   // fails with EMFILE, which would read as that miner being unreachable.
   const sockets = new Semaphore(Math.min(options.concurrency ?? Number.POSITIVE_INFINITY, connectionLimit()));
@@ -195,6 +196,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
               signal: opts.signal,
               onBytes: opts.onRaw,
               keepUnfinished: true,
+              ...(lookup ? { lookup } : {}),
             });
           });
           try {
