@@ -37,14 +37,18 @@ export class CommandLog {
     }
   }
 
-  record(entry: CommandLogEntry): void {
+  /**
+   * `shown`: the entry as the file may show it (passwords hidden: the file is handed on); the
+   * in-process list and callback keep what the wire carried, for the tests that check it.
+   */
+  record(entry: CommandLogEntry, shown: (entry: CommandLogEntry) => CommandLogEntry = (e) => e): void {
     if (this.limit > 0) {
       if (this.entries.length >= this.limit) this.entries.splice(0, Math.ceil(this.limit / 10));
       this.entries.push(entry);
     }
     this.onCommand?.(entry);
     if (this.fd !== null) {
-      const line = `${JSON.stringify(entry)}\n`;
+      const line = `${JSON.stringify(shown(entry))}\n`;
       this.buffer.push(line);
       this.bufferedBytes += line.length;
       if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
