@@ -13,6 +13,7 @@ import {
   splitMultiReply,
 } from './decode.js';
 import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
+import { REPAIR } from './lenient-json.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit, MAX_REPLY_BYTES } from './limits.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
@@ -123,6 +124,35 @@ function requestBytes(command: string, parameter: string | undefined, sessionPre
   return bytes;
 }
 
+/** What a reply carries besides its data: the STATUS (flat, Whatsminer's, with When/Code/Description). */
+const ENVELOPE_KEY = /^(?:status|id)$/i;
+const FLAT_ENVELOPE_KEY = /^(?:status|id|when|code|description)$/i;
+
+/** Whether `value` holds one value that is not null: a list or object the cut left empty holds none. */
+function holdsData(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.some(holdsData);
+  if (typeof value === 'object') return Object.values(value).some(holdsData);
+  return true;
+}
+
+/**
+ * A JSON reply the peer cut short (closed midway: cgminer gives up on a slow reader, §1) before any
+ * of its data, so that only its STATUS, or part of it, is left (with the sections the cut opened,
+ * `"SUMMARY":[`, closed empty by the repair). To a read that is no answer but a reply that could not
+ * be read whole: `parse`, retried like one, never taken for a peer that is no CGMiner API. (A
+ * write's STATUS is its whole answer: the caller does not ask this of a write.)
+ */
+function cutBeforeData(reply: DecodedReply, command: string): MinerError | null {
+  if (reply.format !== 'json' || !reply.ok || !reply.repairs.includes(REPAIR.truncated)) return null;
+  const envelope = typeof reply.body.STATUS === 'string' ? FLAT_ENVELOPE_KEY : ENVELOPE_KEY;
+  for (const [key, value] of Object.entries(reply.body))
+    if (!envelope.test(key) && holdsData(value)) return null;
+  return new MinerError('parse', `reply to '${command}' cut short: the connection closed before its data`, {
+    requestSent: true,
+  });
+}
+
 /** The reply in `result`: decoded, or salvaged from bytes that never ended, or the error. */
 function replyOf(result: ExchangeResult, command: string, decodeOptions: DecodeOptions): DecodedReply {
   if (result.unfinished === undefined) return decodeReply(result.bytes, command, decodeOptions);
@@ -204,12 +234,15 @@ export function createClient(options: CreateClientOptions): MinerClient {
             // At least the grace from when decoding starts: a process busy elsewhere (a thousand
             // replies at once, a collection's transaction) must not turn a reply that arrived in
             // time into a timeout. Only decoding itself is bounded here.
-            return replyOf(result, command, {
+            const reply = replyOf(result, command, {
               deadline: Math.max(decodeDeadline, now() + DECODE_GRACE_MS),
               now,
               keepRaw: opts.onRaw !== undefined,
               hold: opts.hold,
             });
+            const cut = write ? null : cutBeforeData(reply, command);
+            if (cut !== null) throw cut;
+            return reply;
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;
