@@ -143,12 +143,42 @@ function holdsData(value: unknown): boolean {
  * be read whole: `parse`, retried like one, never taken for a peer that is no CGMiner API. (A
  * write's STATUS is its whole answer: the caller does not ask this of a write.)
  */
-function cutBeforeData(reply: DecodedReply, command: string): MinerError | null {
-  if (reply.format !== 'json' || !reply.ok || !reply.repairs.includes(REPAIR.truncated)) return null;
+function lostItsData(reply: DecodedReply): boolean {
+  if (!reply.ok) return false;
   const envelope = typeof reply.body.STATUS === 'string' ? FLAT_ENVELOPE_KEY : ENVELOPE_KEY;
   for (const [key, value] of Object.entries(reply.body))
-    if (!envelope.test(key) && holdsData(value)) return null;
-  return new MinerError('parse', `reply to '${command}' cut short: the connection closed before its data`, {
+    if (!envelope.test(key) && holdsData(value)) return false;
+  return true;
+}
+
+const CUT_SHORT = 'reply cut short';
+
+/** A read's reply that the peer cut short before what was asked (see lostItsData, cutJoin). */
+export function isCutShortError(error: unknown): boolean {
+  return error instanceof MinerError && error.kind === 'parse' && error.message.startsWith(CUT_SHORT);
+}
+
+/**
+ * The `parse` error of a read whose reply was cut before its data, or null. A join (`a+b`) cut
+ * short is one whose cut took a member away or left one with its STATUS alone: a firmware that
+ * refuses joins answers in full, so such a join is asked again, not remembered as refused.
+ */
+function cutShort(reply: DecodedReply, command: string): MinerError | null {
+  if (reply.format !== 'json' || !reply.repairs.includes(REPAIR.truncated)) return null;
+  const members = command.includes('+') ? splitMultiReply(reply) : null;
+  let cut: string | null = null;
+  if (members === null || Object.keys(members).length === 0) {
+    if (lostItsData(reply)) cut = 'its data';
+  } else {
+    for (const name of command.split('+')) {
+      const member = members[name];
+      if (member !== undefined && !lostItsData(member)) continue;
+      cut = `the data of '${name}'`;
+      break;
+    }
+  }
+  if (cut === null) return null;
+  return new MinerError('parse', `${CUT_SHORT}: the connection closed before ${cut} ('${command}')`, {
     requestSent: true,
   });
 }
@@ -240,7 +270,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
               keepRaw: opts.onRaw !== undefined,
               hold: opts.hold,
             });
-            const cut = write ? null : cutBeforeData(reply, command);
+            const cut = write ? null : cutShort(reply, command);
             if (cut !== null) throw cut;
             return reply;
           } catch (error) {
@@ -357,7 +387,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
         return { again: [], closed: false };
       }
       if (!(error instanceof MinerError)) throw error;
-      const closed = CLOSED_KINDS.has(error.kind);
+      // Cut short (after its retries) is closed midway: refused only if a member answers alone.
+      const closed = CLOSED_KINDS.has(error.kind) || isCutShortError(error);
       if (!closed) rememberRefusal(target.key);
       return { again: group.filter((c) => !optional.has(c)), closed };
     }

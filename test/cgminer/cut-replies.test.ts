@@ -109,3 +109,64 @@ describe('a write whose reply was cut after its STATUS', () => {
     expect(cutInside.connections).toBe(1);
   });
 });
+
+function statusOf(code: number, msg: string): string {
+  return `"STATUS":[{"STATUS":"S","When":1700000000,"Code":${code},"Msg":"${msg}","Description":"cgminer 4.11.1"}]`;
+}
+const SINGLES: Record<string, string> = {
+  version: `{${statusOf(22, 'CGMiner versions')},"VERSION":[{"CGMiner":"4.11.1","API":"3.7"}],"id":1}`,
+  summary: `{${statusOf(11, 'Summary')},"SUMMARY":[{"Elapsed":12,"MHS av":13500000.0}],"id":1}`,
+  pools: `{${statusOf(7, '1 Pool(s)')},"POOLS":[{"POOL":0,"URL":"stratum+tcp://pool.example:3333"}],"id":1}`,
+};
+const JOIN = ['version', 'summary', 'pools'];
+const WHOLE_JOIN = `{${JOIN.map((c) => `"${c}":[${(SINGLES[c] as string).replace(/,"id":1}$/, ',"id":1}')}]`).join(',')},"id":1}`;
+/** The join cut where a slow reader meets cgminer's give-up: after a member, or inside one. */
+const JOIN_CUTS = [
+  WHOLE_JOIN.slice(0, WHOLE_JOIN.indexOf('"summary"')),
+  WHOLE_JOIN.slice(0, WHOLE_JOIN.indexOf('"SUMMARY"')),
+  WHOLE_JOIN.slice(0, WHOLE_JOIN.indexOf('"pools"') - 3),
+];
+
+function farmScript(cutJoin: (connection: number) => string | null): Script {
+  return (request, connection) => {
+    const command = (JSON.parse(request) as { command: string }).command;
+    if (command.includes('+')) {
+      const cut = cutJoin(connection);
+      return cut === null ? { kind: 'reply', bytes: WHOLE_JOIN } : { kind: 'segments', segments: [cut] };
+    }
+    return { kind: 'reply', bytes: SINGLES[command] ?? '' };
+  };
+}
+
+describe('a join whose reply was cut short', () => {
+  it('is asked again as a join: a miner that cut one reply is not taken for one that refuses joins', async () => {
+    for (const cut of JOIN_CUTS) {
+      const m = await miner(farmScript((connection) => (connection === 1 ? cut : null)));
+      const c = client(1);
+      const replies = await c.requestMany(m.target, JOIN);
+      for (const command of JOIN) {
+        const reply = replies[command];
+        expect(
+          reply instanceof MinerError ? reply.kind : Object.keys(reply?.body ?? {}),
+          `${cut} → ${command}`,
+        ).toEqual(['STATUS', command.toUpperCase(), 'id']);
+      }
+      expect(c.refusesJoins?.(m.target)).toBe(false);
+      expect(m.requests.every((r) => r.includes('+'))).toBe(true);
+    }
+  });
+
+  it('cut every time: each command is asked alone and answers', async () => {
+    for (const cut of JOIN_CUTS) {
+      const m = await miner(farmScript(() => cut));
+      const replies = await client(1).requestMany(m.target, JOIN);
+      for (const command of JOIN) {
+        const reply = replies[command];
+        expect(
+          reply instanceof MinerError ? reply.kind : reply?.body[command.toUpperCase()],
+          command,
+        ).toEqual((JSON.parse(SINGLES[command] as string) as Record<string, unknown>)[command.toUpperCase()]);
+      }
+    }
+  });
+});
