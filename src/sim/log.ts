@@ -3,6 +3,7 @@
 // 20k requests/s cost one write every 100 ms, not one each.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { HashctlError } from '../errors.js';
+import { jsonText } from '../output/terminal.js';
 import type { CommandLogEntry } from './types.js';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -48,7 +49,9 @@ export class CommandLog {
     }
     this.onCommand?.(entry);
     if (this.fd !== null) {
-      const line = `${JSON.stringify(shown(entry))}\n`;
+      // Read with `tail -f` on a terminal: what a client sent (bidi overrides, C1 controls) is
+      // written as \u escapes, the same data for a JSON reader (JSON.stringify escapes only C0).
+      const line = `${jsonText(shown(entry))}\n`;
       this.buffer.push(line);
       this.bufferedBytes += line.length;
       if (this.bufferedBytes >= FLUSH_BYTES) this.flush();

@@ -127,3 +127,17 @@ describe('simulate --log keeps no password', () => {
     expect(lines[1]?.command).toBe('{"command":"summary"');
   });
 });
+
+describe('simulate --log is safe to read on a terminal', () => {
+  it('writes bidi overrides, C1 controls and line separators from a request as \\u escapes', async () => {
+    const hostile = 'pool\u202egnp.exe\u009b2J\u2028\u200b';
+    const lines = await logged('cgminer', [`switchpool|${hostile}`, `summary\u009b31m`]);
+    expect(lines.map((l) => [l.command, l.parameter])).toEqual([
+      ['switchpool', hostile],
+      ['summary\u009b31m', null],
+    ]);
+    const text = fs.readFileSync(path.join(dir as string, 'sim.ndjson'), 'utf8');
+    expect(text).not.toMatch(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e]/);
+    expect(text).toContain('\\u202e');
+  });
+});
