@@ -20,7 +20,7 @@ export interface Context {
   random: () => number;
   /** Aborted on SIGINT/SIGTERM: long-running commands finish the work in flight, then stop. */
   signal: AbortSignal;
-  /** Host-name resolution for scan (absent: the system resolver); tests resolve without DNS. */
+  /** Host-name resolution for scan and the miner client (absent: the system resolver); tests resolve without DNS. */
   lookup?: import('node:net').LookupFunction;
 }
 

@@ -13,6 +13,7 @@ import {
   splitMultiReply,
 } from './decode.js';
 import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
+import { REPAIR } from './lenient-json.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit, MAX_REPLY_BYTES } from './limits.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
@@ -123,6 +124,65 @@ function requestBytes(command: string, parameter: string | undefined, sessionPre
   return bytes;
 }
 
+/** What a reply carries besides its data: the STATUS (flat, Whatsminer's, with When/Code/Description). */
+const ENVELOPE_KEY = /^(?:status|id)$/i;
+const FLAT_ENVELOPE_KEY = /^(?:status|id|when|code|description)$/i;
+
+/** Whether `value` holds one value that is not null: a list or object the cut left empty holds none. */
+function holdsData(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.some(holdsData);
+  if (typeof value === 'object') return Object.values(value).some(holdsData);
+  return true;
+}
+
+/**
+ * A JSON reply the peer cut short (closed midway: cgminer gives up on a slow reader, §1) before any
+ * of its data, so that only its STATUS, or part of it, is left (with the sections the cut opened,
+ * `"SUMMARY":[`, closed empty by the repair). To a read that is no answer but a reply that could not
+ * be read whole: `parse`, retried like one, never taken for a peer that is no CGMiner API. (A
+ * write's STATUS is its whole answer: the caller does not ask this of a write.)
+ */
+function lostItsData(reply: DecodedReply): boolean {
+  if (!reply.ok) return false;
+  const envelope = typeof reply.body.STATUS === 'string' ? FLAT_ENVELOPE_KEY : ENVELOPE_KEY;
+  for (const [key, value] of Object.entries(reply.body))
+    if (!envelope.test(key) && holdsData(value)) return false;
+  return true;
+}
+
+const CUT_SHORT = 'reply cut short';
+
+/** A read's reply that the peer cut short before what was asked (see lostItsData, cutJoin). */
+export function isCutShortError(error: unknown): boolean {
+  return error instanceof MinerError && error.kind === 'parse' && error.message.startsWith(CUT_SHORT);
+}
+
+/**
+ * The `parse` error of a read whose reply was cut before its data, or null. A join (`a+b`) cut
+ * short is one whose cut took a member away or left one with its STATUS alone: a firmware that
+ * refuses joins answers in full, so such a join is asked again, not remembered as refused.
+ */
+function cutShort(reply: DecodedReply, command: string): MinerError | null {
+  if (reply.format !== 'json' || !reply.repairs.includes(REPAIR.truncated)) return null;
+  const members = command.includes('+') ? splitMultiReply(reply) : null;
+  let cut: string | null = null;
+  if (members === null || Object.keys(members).length === 0) {
+    if (lostItsData(reply)) cut = 'its data';
+  } else {
+    for (const name of command.split('+')) {
+      const member = members[name];
+      if (member !== undefined && !lostItsData(member)) continue;
+      cut = `the data of '${name}'`;
+      break;
+    }
+  }
+  if (cut === null) return null;
+  return new MinerError('parse', `${CUT_SHORT}: the connection closed before ${cut} ('${command}')`, {
+    requestSent: true,
+  });
+}
+
 /** The reply in `result`: decoded, or salvaged from bytes that never ended, or the error. */
 function replyOf(result: ExchangeResult, command: string, decodeOptions: DecodeOptions): DecodedReply {
   if (result.unfinished === undefined) return decodeReply(result.bytes, command, decodeOptions);
@@ -158,6 +218,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const exchange = options.exchange ?? socketExchange;
+  const { lookup } = options;
   // Never more than the open-file limit allows, whatever --concurrency asked: past it each socket
   // fails with EMFILE, which would read as that miner being unreachable.
   const sockets = new Semaphore(Math.min(options.concurrency ?? Number.POSITIVE_INFINITY, connectionLimit()));
@@ -195,6 +256,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
               signal: opts.signal,
               onBytes: opts.onRaw,
               keepUnfinished: true,
+              ...(lookup ? { lookup } : {}),
             });
           });
           try {
@@ -202,12 +264,15 @@ export function createClient(options: CreateClientOptions): MinerClient {
             // At least the grace from when decoding starts: a process busy elsewhere (a thousand
             // replies at once, a collection's transaction) must not turn a reply that arrived in
             // time into a timeout. Only decoding itself is bounded here.
-            return replyOf(result, command, {
+            const reply = replyOf(result, command, {
               deadline: Math.max(decodeDeadline, now() + DECODE_GRACE_MS),
               now,
               keepRaw: opts.onRaw !== undefined,
               hold: opts.hold,
             });
+            const cut = write ? null : cutShort(reply, command);
+            if (cut !== null) throw cut;
+            return reply;
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
             if (error instanceof MinerError) error.requestSent = true;
@@ -322,7 +387,8 @@ export function createClient(options: CreateClientOptions): MinerClient {
         return { again: [], closed: false };
       }
       if (!(error instanceof MinerError)) throw error;
-      const closed = CLOSED_KINDS.has(error.kind);
+      // Cut short (after its retries) is closed midway: refused only if a member answers alone.
+      const closed = CLOSED_KINDS.has(error.kind) || isCutShortError(error);
       if (!closed) rememberRefusal(target.key);
       return { again: group.filter((c) => !optional.has(c)), closed };
     }

@@ -1,7 +1,7 @@
 // One request on one socket: connect, a single write, read until NUL or EOF. This module owns the
 // socket and every timer; whatever happens, each timer is cleared and the socket destroyed exactly
 // once (in `settle`). Errors are MinerError with a kind from the contract and `requestSent` set.
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, type LookupFunction, type Socket } from 'node:net';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
 import { processReplyBudget, type ReplyBudget } from './budget.js';
 import { FrameReader } from './frame.js';
@@ -25,6 +25,8 @@ export interface ExchangeOptions {
   keepUnfinished?: boolean;
   /** What all replies in flight may hold together (default: the process's, shared by every client). */
   budget?: ReplyBudget;
+  /** Host-name resolution (absent: the system resolver); its time counts against the connect timeout. */
+  lookup?: LookupFunction;
 }
 
 export interface ExchangeResult {
@@ -103,8 +105,18 @@ const readBuffer = new Uint8Array(64 * 1024);
 
 /** Sends `request` and reads one reply. Rejects with MinerError, or HashctlError('interrupted') on abort. */
 export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
-  const { host, port, request, connectTimeoutMs, timeoutMs, maxBytes, signal, onBytes, keepUnfinished } =
-    options;
+  const {
+    host,
+    port,
+    request,
+    connectTimeoutMs,
+    timeoutMs,
+    maxBytes,
+    signal,
+    onBytes,
+    keepUnfinished,
+    lookup,
+  } = options;
   const budget = options.budget ?? processReplyBudget;
   const where = failureMessages.where(host, port);
   return new Promise<ExchangeResult>((resolve, reject) => {
@@ -189,6 +201,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
       socket = createConnection({
         host,
         port,
+        ...(lookup ? { lookup } : {}),
         onread: {
           buffer: readBuffer,
           callback: (nread: number, buffer: Uint8Array) => {

@@ -81,6 +81,8 @@ export interface ClientOptions {
   concurrency?: number;
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Host-name resolution for the connects (absent: the system resolver); tests resolve without DNS. */
+  lookup?: import('node:net').LookupFunction;
 }
 
 export interface ManyOptions {

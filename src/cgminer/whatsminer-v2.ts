@@ -316,6 +316,8 @@ export interface WhatsminerWriteOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   onRaw?: (bytes: Uint8Array) => void;
+  /** Host-name resolution for the connect (absent: the system resolver), as the client's. */
+  lookup?: import('node:net').LookupFunction;
 }
 
 function replyOf(result: ExchangeResult, cmd: string, aesKey: Buffer): DecodedReply {
@@ -357,6 +359,7 @@ export async function whatsminerWrite(
         maxBytes: options.maxBytes,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onRaw ? { onBytes: options.onRaw } : {}),
+        ...(options.lookup ? { lookup: options.lookup } : {}),
       });
       try {
         return replyOf(result, write.cmd, keys.aesKey);

@@ -281,6 +281,7 @@ export async function runControl(
         batch: opts.batch,
         staggerMs: opts.staggerMs,
         concurrency: globals.concurrency ?? 64,
+        resolveTimeoutMs: globals.timeoutMs,
         client,
         log: audit.log,
         onLogError: (error) =>

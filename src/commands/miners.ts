@@ -39,7 +39,7 @@ export async function targetsFromSpecs(
 /** A client with --timeout, --max-bytes, --retries and --concurrency (when given), on ctx's clock. */
 export async function clientFromGlobals(
   globals: Pick<GlobalOptions, 'timeoutMs' | 'maxBytes' | 'retries' | 'concurrency'>,
-  ctx: Pick<Context, 'sleep' | 'random'>,
+  ctx: Pick<Context, 'sleep' | 'random' | 'lookup'>,
 ): Promise<MinerClient> {
   const { createClient } = await import('../cgminer/client.js');
   return createClient({
@@ -49,5 +49,6 @@ export async function clientFromGlobals(
     ...(globals.concurrency !== null ? { concurrency: globals.concurrency } : {}),
     sleep: ctx.sleep,
     random: ctx.random,
+    ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
   });
 }

@@ -21,7 +21,7 @@ import { fetchSnapshot } from '../miners/fetch.js';
 import { foreignReadSection, Replies } from '../miners/replies.js';
 import type { Snapshot } from '../miners/types.js';
 import type { CommandLogStatements } from '../store/command-log.js';
-import { resolvedHosts } from '../targets/resolve.js';
+import { bounded, DEFAULT_RESOLVE_MS, resolvedHosts, resolverOf } from '../targets/resolve.js';
 import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
@@ -219,15 +219,31 @@ export async function runControlAction(
   // One miner named two ways (`127.0.0.1:4028` and `localhost:4028`) is one miner: names are
   // resolved first, so that each write reaches each miner at most once (a double restart is not
   // what anyone asked for).
+  // Each name within the request deadline, and none past a Ctrl-C: Node's lookup has no timeout,
+  // and a resolver gone quiet held the run (and the interrupt) for good. Names are resolved a
+  // window ahead, together, so a farm of names on a dead resolver costs one deadline, not one each.
+  const resolve = bounded(
+    ctx.lookup ? resolverOf(ctx.lookup) : resolvedHosts,
+    options.resolveTimeoutMs ?? DEFAULT_RESOLVE_MS,
+    ctx.signal,
+  );
   const endpoints = new Set<string>();
   const indexed = async function* (): AsyncGenerator<[number, Target]> {
     let index = 0;
-    for await (const target of targets as AsyncIterable<Target>) {
-      const named = (await resolvedHosts(target.host)).map((address) => `${address}:${target.port}`);
-      if (named.some((endpoint) => endpoints.has(endpoint))) continue;
+    const ahead: { target: Target; hosts: Promise<string[]> }[] = [];
+    const next = function* (hosts: string[], target: Target): Generator<[number, Target]> {
+      const named = hosts.map((address) => `${address}:${target.port}`);
+      if (named.some((endpoint) => endpoints.has(endpoint))) return;
       for (const endpoint of named) endpoints.add(endpoint);
       yield [index++, target];
+    };
+    for await (const target of targets as AsyncIterable<Target>) {
+      ahead.push({ target, hosts: resolve(target.host) });
+      if (ahead.length < options.concurrency) continue;
+      const first = ahead.shift() as (typeof ahead)[number];
+      yield* next(await first.hosts, first.target);
     }
+    for (const { target, hosts } of ahead) yield* next(await hosts, target);
   };
   const prepare = async ([index, target]: [number, Target]): Promise<Prepared | null> => {
     const readStarted = ctx.now();
@@ -437,7 +453,11 @@ export async function runControlAction(
               client,
               p.target,
               { cmd: request.command, params: request.whatsminer.fields, password: adminPassword ?? '' },
-              { ...(options.wire ?? DEFAULT_WIRE), allowErrorStatus: true },
+              {
+                ...(options.wire ?? DEFAULT_WIRE),
+                allowErrorStatus: true,
+                ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
+              },
             )
           : await client.request(p.target, request.command, {
               ...(parameter === undefined ? {} : { parameter }),

@@ -124,6 +124,8 @@ export interface ControlOptions {
   staggerMs: number;
   /** Miners talked to at once. */
   concurrency: number;
+  /** How long a host name is given to resolve (the request deadline, --timeout); default 5 s. */
+  resolveTimeoutMs?: number;
   client: MinerClient;
   /** The audit trail; null when no database could be opened (the run goes on without it). */
   log: CommandLogStatements | null;

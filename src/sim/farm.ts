@@ -9,6 +9,7 @@ import { FLAP_TICK_MS, faultsForMiner, MALFORMATIONS, malform, NO_FAULTS, parseF
 import { CommandLog } from './log.js';
 import { localPortRange, PortPicker } from './ports.js';
 import { profileFor } from './profiles/index.js';
+import { loggedParameter, loggedText } from './redact.js';
 import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
 import { type Rng, unit } from './rng.js';
 import { createState, minerRng, resetAfterRestart } from './state.js';
@@ -317,13 +318,21 @@ class SimFarm implements Farm {
     const now = this.now();
     // The peer address costs a getpeername() per request: only when someone reads the log.
     if (this.logging) {
-      this.log.record({
-        ts: new Date(now).toISOString(),
-        target: miner.key,
-        command: request.command ?? request.native?.cmd ?? text.slice(0, 200),
-        parameter: request.parameter,
-        remote: socket.remoteAddress ?? '',
-      });
+      const command = request.command ?? request.native?.cmd ?? null;
+      const sessionFirst = miner.profile.sessionFirst === true;
+      this.log.record(
+        {
+          ts: new Date(now).toISOString(),
+          target: miner.key,
+          command: command ?? text.slice(0, 200),
+          parameter: request.parameter,
+          remote: socket.remoteAddress ?? '',
+        },
+        (entry) =>
+          command === null
+            ? { ...entry, command: loggedText(entry.command) }
+            : { ...entry, parameter: loggedParameter(command, entry.parameter, sessionFirst) },
+      );
     }
     const faults = miner.faults;
     if (faults.empty > 0 && miner.rng.next() < faults.empty) {

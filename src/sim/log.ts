@@ -3,6 +3,7 @@
 // 20k requests/s cost one write every 100 ms, not one each.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { HashctlError } from '../errors.js';
+import { jsonText } from '../output/terminal.js';
 import type { CommandLogEntry } from './types.js';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -37,14 +38,20 @@ export class CommandLog {
     }
   }
 
-  record(entry: CommandLogEntry): void {
+  /**
+   * `shown`: the entry as the file may show it (passwords hidden: the file is handed on); the
+   * in-process list and callback keep what the wire carried, for the tests that check it.
+   */
+  record(entry: CommandLogEntry, shown: (entry: CommandLogEntry) => CommandLogEntry = (e) => e): void {
     if (this.limit > 0) {
       if (this.entries.length >= this.limit) this.entries.splice(0, Math.ceil(this.limit / 10));
       this.entries.push(entry);
     }
     this.onCommand?.(entry);
     if (this.fd !== null) {
-      const line = `${JSON.stringify(entry)}\n`;
+      // Read with `tail -f` on a terminal: what a client sent (bidi overrides, C1 controls) is
+      // written as \u escapes, the same data for a JSON reader (JSON.stringify escapes only C0).
+      const line = `${jsonText(shown(entry))}\n`;
       this.buffer.push(line);
       this.bufferedBytes += line.length;
       if (this.bufferedBytes >= FLUSH_BYTES) this.flush();

@@ -204,6 +204,8 @@ export interface Profile {
    * their config file: pool changes not written by `save` are gone after a restart.
    */
   restartReadsConfig?: boolean;
+  /** Writes take a session id as their first parameter field (LuxOS, §8.4). */
+  sessionFirst?: boolean;
 }
 
 /** Read-only identity of a miner as handlers see it. */

@@ -32,25 +32,29 @@ export async function resolvedHosts(host: string): Promise<string[]> {
 export const DEFAULT_RESOLVE_MS = 5000;
 
 /**
- * A resolver that answers within `ms`: a resolver that is down (getaddrinfo retries for many
- * seconds per name) must not hold a cron run's first poll back. A name not resolved in time is
- * kept as it is, as one that does not resolve.
+ * A resolver that answers within `ms`, or at once when `signal` aborts: a resolver that is down
+ * (getaddrinfo retries for many seconds per name, and Node's lookup has no timeout) must not hold a
+ * cron run's first poll back, nor a Ctrl-C. A name not resolved in time is kept as it is, as one
+ * that does not resolve.
  */
-export function bounded(resolve: ResolveHost, ms: number): ResolveHost {
+export function bounded(resolve: ResolveHost, ms: number, signal?: AbortSignal): ResolveHost {
   return (host) =>
     new Promise((done) => {
-      const timer = setTimeout(() => done([host.toLowerCase()]), ms);
+      const unresolved = [host.toLowerCase()];
+      if (signal?.aborted) {
+        done(unresolved);
+        return;
+      }
+      const settle = (hosts: string[]): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        done(hosts);
+      };
+      const onAbort = (): void => settle(unresolved);
+      const timer = setTimeout(onAbort, ms);
       timer.unref?.();
-      resolve(host).then(
-        (hosts) => {
-          clearTimeout(timer);
-          done(hosts);
-        },
-        () => {
-          clearTimeout(timer);
-          done([host.toLowerCase()]);
-        },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      resolve(host).then(settle, () => settle(unresolved));
     });
 }
 

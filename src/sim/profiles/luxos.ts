@@ -232,6 +232,7 @@ export const luxos: Profile = {
   make: 'Antminer',
   model: 'Antminer S19k Pro',
   firmware: { name: 'LUXminer', version: VERSION },
+  sessionFirst: true,
   algorithm: 'sha256d',
   nominalHs: 120e12,
   chains: [1, 2, 3],
