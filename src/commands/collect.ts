@@ -81,7 +81,7 @@ export async function parseCollectOptions(
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
   // Stamped before it is read: an edit landing while it is read is noticed after the first cycle.
   const stamp = file === null ? null : fileStamp(file);
-  const config = file === null ? {} : loadConfig(file).config;
+  const config = file === null ? {} : loadConfig(file, ctx.env).config;
   const fromCli = (key: string) => source(key) === 'cli';
 
   const targets = (raw.targets as string[] | undefined) ?? config.targets ?? [];

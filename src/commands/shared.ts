@@ -102,6 +102,6 @@ export async function readerDbPath(raw: Record<string, unknown>, ctx: Context): 
   if (flag !== undefined) return resolveDbPath(flag, ctx.env, ctx.cwd);
   const { configPath, loadConfig } = await import('../config/index.js');
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
-  const db = file === null ? undefined : loadConfig(file).config.db;
+  const db = file === null ? undefined : loadConfig(file, ctx.env).config.db;
   return resolveDbPath(db, ctx.env, ctx.cwd);
 }

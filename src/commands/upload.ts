@@ -83,7 +83,7 @@ async function chosenSite(
 export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const { configPath, loadConfig } = await import('../config/index.js');
   const configFile = configPath(opts.config, ctx.env, ctx.cwd);
-  const config = configFile === null ? undefined : loadConfig(configFile).config;
+  const config = configFile === null ? undefined : loadConfig(configFile, ctx.env).config;
   const endpoint = opts.status ? null : (opts.endpoint ?? config?.upload?.endpoint ?? null);
   if (!opts.status && !opts.requeue && endpoint === null) {
     throw new UsageError(
