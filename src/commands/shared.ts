@@ -86,7 +86,10 @@ export function upgradeNote(globals: GlobalOptions, ctx: Context) {
   };
 }
 
-/** `--db` of the commands that read the store (live, history, export). */
+/**
+ * `--db` of the commands that also take `--config` (collect, upload, live, history, export): the
+ * config's `db` comes before $HASHCTL_DB, so the readers open the file collect wrote.
+ */
 export const READER_DB_HELP =
   "database file (default: the config file's db, else $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)";
 export const READER_CONFIG_HELP = 'config file (default: $HASHCTL_CONFIG); supplies db';
