@@ -121,6 +121,7 @@ export async function runAuditCommand(
   const lists: { content: string; source: string }[] = [];
   const targets = await parseTargetSpecs(opts.targets, {
     defaultPort: globals.port,
+    env: ctx.env,
     readFile: async (file) => {
       const content = await readTargetFile(file);
       lists.push({ content, source: file });

@@ -16,6 +16,7 @@ import {
   collect as collectValues,
   type GlobalOptions,
   namedFlag,
+  READER_DB_HELP,
   type RegisterCommand,
   upgradeNote,
 } from './shared.js';
@@ -81,7 +82,7 @@ export async function parseCollectOptions(
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
   // Stamped before it is read: an edit landing while it is read is noticed after the first cycle.
   const stamp = file === null ? null : fileStamp(file);
-  const config = file === null ? {} : loadConfig(file).config;
+  const config = file === null ? {} : loadConfig(file, ctx.env).config;
   const fromCli = (key: string) => source(key) === 'cli';
 
   const targets = (raw.targets as string[] | undefined) ?? config.targets ?? [];
@@ -377,7 +378,7 @@ export const registerCollect: RegisterCommand = (program, env) => {
       collectValues,
     )
     .option('--site <id>', 'site the miners belong to (default "default")')
-    .option('--db <path>', 'database file (default $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--db <path>', READER_DB_HELP)
     .option('--once', 'run one cycle and exit (for cron)')
     .option('--interval <duration>', 'run a cycle every DURATION (1s to 24d, e.g. 60s) until SIGINT/SIGTERM')
     .option(

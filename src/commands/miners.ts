@@ -20,7 +20,7 @@ export const FIND_MINERS_FIRST =
 export async function targetsFromSpecs(
   specs: string[],
   globals: Pick<GlobalOptions, 'port'> & Partial<Pick<GlobalOptions, 'quiet'>>,
-  ctx: Pick<Context, 'stdin'> & Partial<Pick<Context, 'stderr'>>,
+  ctx: Pick<Context, 'stdin' | 'env'> & Partial<Pick<Context, 'stderr'>>,
   max: number = MAX_RUN_TARGETS,
 ): Promise<TargetSet> {
   const { assertTargetCount, parseTargetSpecs } = await import('../targets/index.js');
@@ -29,6 +29,7 @@ export async function targetsFromSpecs(
     ctx.stderr?.write('hashctl: reading targets from the terminal, one per line; end with Ctrl-D\n');
   const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
+    env: ctx.env,
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
     ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });

@@ -86,7 +86,7 @@ export async function runScan(
   const listed = await scanLib.buildScanTargets(
     opts.specs,
     opts.ports,
-    opts.specs.includes('-') ? { stdin: ctx.stdin } : {},
+    opts.specs.includes('-') ? { stdin: ctx.stdin, env: ctx.env } : { env: ctx.env },
   );
   // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
   const { assertTargetCount } = await import('../targets/index.js');

@@ -86,7 +86,10 @@ export function upgradeNote(globals: GlobalOptions, ctx: Context) {
   };
 }
 
-/** `--db` of the commands that read the store (live, history, export). */
+/**
+ * `--db` of the commands that also take `--config` (collect, upload, live, history, export): the
+ * config's `db` comes before $HASHCTL_DB, so the readers open the file collect wrote.
+ */
 export const READER_DB_HELP =
   "database file (default: the config file's db, else $HASHCTL_DB, else $XDG_DATA_HOME/hashctl/hashctl.db)";
 export const READER_CONFIG_HELP = 'config file (default: $HASHCTL_CONFIG); supplies db';
@@ -102,6 +105,6 @@ export async function readerDbPath(raw: Record<string, unknown>, ctx: Context): 
   if (flag !== undefined) return resolveDbPath(flag, ctx.env, ctx.cwd);
   const { configPath, loadConfig } = await import('../config/index.js');
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
-  const db = file === null ? undefined : loadConfig(file).config.db;
+  const db = file === null ? undefined : loadConfig(file, ctx.env).config.db;
   return resolveDbPath(db, ctx.env, ctx.cwd);
 }

@@ -83,7 +83,7 @@ async function loadThermalConfig(flag: string | undefined, ctx: Context): Promis
   const { parseThermalConfig } = await import('../thermal/config.js');
   const file = configPath(flag, ctx.env, ctx.cwd);
   if (!file) return { config: {}, file: null, site: null, db: undefined };
-  const loaded = loadConfig(file);
+  const loaded = loadConfig(file, ctx.env);
   return {
     config: parseThermalConfig(loaded.config.thermal, `config ${file}: thermal`),
     file,
@@ -699,7 +699,7 @@ export async function runThermalConfigPull(
     throw new UsageError('name the config file to update with --config FILE (or HASHCTL_CONFIG)');
   // Refuse to rewrite a config that does not validate as a whole: the user should fix it first.
   const existing = file ? readLocalConfig(file) : null;
-  const validated = file && existing?.exists ? loadConfig(file).config : null;
+  const validated = file && existing?.exists ? loadConfig(file, ctx.env).config : null;
   const key = loadCollectorKey({
     env: ctx.env,
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),

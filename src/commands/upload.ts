@@ -5,7 +5,13 @@ import type { Context } from '../context.js';
 import { HashctlError, UploadError, UsageError } from '../errors.js';
 import { oneLine, quoted } from '../output/terminal.js';
 import { parseIntFlag, parsePositiveDuration } from '../util/duration.js';
-import { type GlobalOptions, namedFlag, type RegisterCommand, upgradeNote } from './shared.js';
+import {
+  type GlobalOptions,
+  namedFlag,
+  READER_DB_HELP,
+  type RegisterCommand,
+  upgradeNote,
+} from './shared.js';
 
 export interface UploadOptions {
   endpoint: string | null;
@@ -83,7 +89,7 @@ async function chosenSite(
 export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const { configPath, loadConfig } = await import('../config/index.js');
   const configFile = configPath(opts.config, ctx.env, ctx.cwd);
-  const config = configFile === null ? undefined : loadConfig(configFile).config;
+  const config = configFile === null ? undefined : loadConfig(configFile, ctx.env).config;
   const endpoint = opts.status ? null : (opts.endpoint ?? config?.upload?.endpoint ?? null);
   if (!opts.status && !opts.requeue && endpoint === null) {
     throw new UsageError(
@@ -338,7 +344,7 @@ export const registerUpload: RegisterCommand = (program, env) => {
       'send collected batches from the outbox to the cloud collector (key: HASHCTL_COLLECTOR_KEY or --key-file)',
     )
     .option('--endpoint <url>', 'collector base URL (https://…); batches go to {url}/api/collector/upload')
-    .option('--db <path>', 'database file (default: $HASHCTL_DB, then $XDG_DATA_HOME/hashctl/hashctl.db)')
+    .option('--db <path>', READER_DB_HELP)
     .option(
       '--config <file>',
       'config file (default: $HASHCTL_CONFIG); supplies upload.endpoint, upload.key_file, upload.ca_file, site, db',

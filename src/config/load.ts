@@ -30,7 +30,10 @@ export function configPath(
 /** Far above any real config (200,000 targets take about 4 MB): a larger file is a wrong path. */
 export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
-export function loadConfig(file: string): LoadedConfig {
+export function loadConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): LoadedConfig {
   const fail = (why: string, cause?: unknown): never => {
     throw new ConfigError(`config ${file}: ${why}`, { cause, details: { file } });
   };
@@ -70,7 +73,7 @@ export function loadConfig(file: string): LoadedConfig {
   } finally {
     fs.closeSync(fd);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }
 
 const tooLarge = (bytes: number) =>
@@ -109,7 +112,11 @@ function readPipe(fd: number, fail: (why: string) => never): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function parseConfig(withBom: string, file: string): LoadedConfig {
+export function parseConfig(
+  withBom: string,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): LoadedConfig {
   // A byte-order mark (Windows editors) is not part of the JSON, and must not hide the line numbers.
   const text = withBom.replace(/^\uFEFF/, '');
   let data: unknown;
@@ -168,7 +175,7 @@ export function parseConfig(withBom: string, file: string): LoadedConfig {
       details: { file, path: keyPath, line },
     });
   }
-  return { file, config: resolveRelativePaths(parsed.data, path.dirname(file)) };
+  return { file, config: resolveRelativePaths(parsed.data, path.dirname(file), env) };
 }
 
 function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {
@@ -180,20 +187,29 @@ function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** Paths in a config file are relative to the file, not to wherever cron starts hashctl. */
-function resolveRelativePaths(config: HashctlConfig, base: string): HashctlConfig {
+/**
+ * Paths in a config file are relative to the file, not to wherever cron starts hashctl. A leading
+ * `~/` is the home folder, as it is in `db`: no shell expands a tilde inside a JSON file, and
+ * `"key_file": "~/.hashctl/key"` read as `/etc/hashctl/~/.hashctl/key` failed the run.
+ */
+function resolveRelativePaths(
+  config: HashctlConfig,
+  base: string,
+  env: Readonly<Record<string, string | undefined>>,
+): HashctlConfig {
   const resolved: HashctlConfig = { ...config };
+  const resolveFile = (file: string) => path.resolve(base, expandHome(file, env));
   // `~/farm.db` is left for resolveDbPath, which knows the home folder (the environment's HOME).
   if (config.db && !/^~(\/|$)/.test(config.db)) resolved.db = path.resolve(base, config.db);
   if (config.targets) {
     resolved.targets = config.targets.map((spec) =>
-      spec.startsWith('@') ? `@${path.resolve(base, spec.slice(1))}` : spec,
+      spec.startsWith('@') ? `@${resolveFile(spec.slice(1))}` : spec,
     );
   }
   if (config.upload) {
     resolved.upload = { ...config.upload };
-    if (config.upload.key_file) resolved.upload.key_file = path.resolve(base, config.upload.key_file);
-    if (config.upload.ca_file) resolved.upload.ca_file = path.resolve(base, config.upload.ca_file);
+    if (config.upload.key_file) resolved.upload.key_file = resolveFile(config.upload.key_file);
+    if (config.upload.ca_file) resolved.upload.ca_file = resolveFile(config.upload.ca_file);
   }
   return resolved;
 }

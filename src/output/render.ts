@@ -92,16 +92,23 @@ export async function writeTable(
 
 /**
  * How far a column may be cut (padding included), unless it is narrower: the first column names
- * the row (an address) and stays whole; numbers and states are short anyway; long free text
- * (firmware, pool, reasons) gives way.
+ * the row (an address) and stays whole; long free text (firmware, pool, reasons) gives way.
  */
 const KEEP_FIRST = 26;
 const KEEP_OTHER = 12;
+/**
+ * A column at most this wide (padding included: 12 characters) is short, a figure with its unit or
+ * a state word. It is cut only when that makes the table fit: cutting `236.99 TH/s` to
+ * `236.99 TH…` or `unsupported` to `unsupport…` in a table that wrapped all the same lost the unit
+ * or the word for nothing.
+ */
+const SHORT = 14;
 
 /**
  * Column widths (padding included) that fit `columns`, taking room from the widest columns first;
- * null when the table fits as it is or the width is unknown. A table that cannot fit without
- * cutting its short columns is cut as far as it goes and left wider than the terminal.
+ * null when the table fits as it is or the width is unknown. Long columns give way first; short ones
+ * too only if the table then fits. A table that cannot fit is cut in its long columns as far as they
+ * go and left wider than the terminal.
  */
 export function fitColumns(
   table: readonly (readonly string[])[],
@@ -114,9 +121,29 @@ export function fitColumns(
     { length: count },
     (_, i) => Math.max(1, ...table.map((row) => visibleWidth(row[i] ?? ''))) + 2,
   );
-  const floors = widths.map((width, i) => Math.min(width, i === 0 ? KEEP_FIRST : KEEP_OTHER));
-  let excess = widths.reduce((a, b) => a + b, 0) + count + 1 - columns;
+  const excess = widths.reduce((a, b) => a + b, 0) + count + 1 - columns;
   if (excess <= 0) return null;
+  const longOnly = cutWidest(
+    widths,
+    widths.map((width, i) => (i === 0 ? Math.min(width, KEEP_FIRST) : width <= SHORT ? width : KEEP_OTHER)),
+    excess,
+  );
+  if (longOnly.excess <= 0) return longOnly.widths;
+  const shortToo = cutWidest(
+    widths,
+    widths.map((width, i) => Math.min(width, i === 0 ? KEEP_FIRST : KEEP_OTHER)),
+    excess,
+  );
+  return shortToo.excess <= 0 ? shortToo.widths : longOnly.widths;
+}
+
+/** Takes `excess` columns from the widest columns first, none below its floor; what is left over. */
+function cutWidest(
+  full: readonly number[],
+  floors: readonly number[],
+  excess: number,
+): { widths: number[]; excess: number } {
+  const widths = [...full];
   while (excess > 0) {
     // The widest column that may still give room, down to the next widest (or its floor).
     const cuttable = widths.map((width, i) => (width > (floors[i] as number) ? width : -1));
@@ -133,7 +160,7 @@ export function fitColumns(
     widths[widest] = Math.max(floors[widest] as number, (widths[widest] as number) - cut);
     excess -= cut;
   }
-  return widths;
+  return { widths, excess };
 }
 
 /** Terminal columns of a cell: without colour escapes, wide (CJK, emoji) characters as two. */

@@ -9,6 +9,7 @@ import {
   readTargetFile,
   readTargetStream,
   targetFileError,
+  targetFilePath,
 } from '../targets/index.js';
 import { parseSpecEntry, parseTargetFile, type TargetEntry } from '../targets/parse.js';
 import type { DistinctTargets, ResolveHost } from '../targets/resolve.js';
@@ -40,6 +41,8 @@ export function parsePortList(text: string): number[] {
 export interface ScanTargetsOptions {
   readFile?: (path: string) => Promise<string>;
   stdin?: AsyncIterable<string | Uint8Array>;
+  /** Whose HOME a leading `~/` of an @FILE names. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function buildScanTargets(
   let stdinUsed = false;
   for (const spec of specs) {
     if (spec.startsWith('@')) {
-      const path = spec.slice(1);
+      const path = targetFilePath(spec, options.env);
       if (path === '') throw new UsageError(`invalid target '@': name a file after @`);
       try {
         sources.push({ spec, content: await readFile(path), name: path });

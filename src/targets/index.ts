@@ -1,6 +1,7 @@
 // Entry point of the targets grammar: every spec validated up front, files and stdin read once.
 import { open } from 'node:fs/promises';
 import { errorMessage, UsageError } from '../errors.js';
+import { expandHome } from '../store/paths.js';
 import { parseIpv4, parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
 import { TargetSet } from './set.js';
 
@@ -13,6 +14,17 @@ export interface ParseTargetsOptions {
   readFile?: (path: string) => Promise<string>;
   /** Standard input, read when a spec is `-`. */
   stdin?: AsyncIterable<string | Uint8Array>;
+  /** The environment whose HOME a leading `~/` of an @FILE names (see targetFilePath). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The file an `@FILE` spec names. No shell expands a tilde after `@` (`probe @~/farm.json`), nor in
+ * a config file's `targets`: `~/` is the home folder here, as it is for `--db` and `--config`.
+ */
+export function targetFilePath(spec: string, env?: Readonly<Record<string, string | undefined>>): string {
+  const file = spec.slice(1);
+  return env ? expandHome(file, env) : file;
 }
 
 /**
@@ -120,7 +132,7 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
   let stdinUsed = false;
   for (const spec of specs) {
     if (spec.startsWith('@')) {
-      const path = spec.slice(1);
+      const path = targetFilePath(spec, options.env);
       if (path === '') throw new UsageError(`invalid target '@': name a file after @`);
       let content: string;
       try {

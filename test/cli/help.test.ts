@@ -87,3 +87,23 @@ describe('--help after a word that names no command', () => {
     expect(ctx.out()).toContain(usage);
   });
 });
+
+describe('--db of a command that also takes --config', () => {
+  it("names the config file's db before $HASHCTL_DB, as the command resolves it", () => {
+    const program = programForTests();
+    const checked: string[] = [];
+    const walk = (command: Command, path: string[]): void => {
+      const db = command.options.find((option) => option.long === '--db');
+      const config = command.options.find((option) => option.long === '--config');
+      if (db && config && db.description.includes('$HASHCTL_DB')) {
+        checked.push(path.join(' '));
+        const text = db.description;
+        expect(text, path.join(' ')).toMatch(/config/);
+        expect(text.indexOf('config'), path.join(' ')).toBeLessThan(text.indexOf('$HASHCTL_DB'));
+      }
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(program, []);
+    expect(checked).toEqual(expect.arrayContaining(['collect', 'upload', 'live', 'history', 'export']));
+  });
+});

@@ -106,4 +106,52 @@ describe('writeTable on a narrow terminal', () => {
     expect(wide.join('\n')).toContain('stratum+tcp://pool.example.com:3333 farm.worker001');
     expect(await written(undefined)).toEqual(wide);
   });
+
+  it('leaves short columns whole (a figure with its unit, a state word) where even cut the long ones do not fit', async () => {
+    const head = ['TARGET', 'MINER', 'FIRMWARE', 'HASHRATE', 'PAUSE', 'POOL'];
+    const rows = [
+      [
+        '127.0.0.1:4028',
+        'Antminer S21 Pro+',
+        'LuxOS 2025.4.8.220305-57b389c7',
+        '236.99 TH/s',
+        'unsupported',
+        'ca.stratum.braiins.com:3333',
+      ],
+    ];
+    let out = '';
+    const stream = {
+      isTTY: true,
+      columns: 80,
+      write: (chunk: string) => {
+        out += chunk;
+        return true;
+      },
+    };
+    await writeTable(stream, head, rows);
+    // The long columns go down to their floor (the table is then as narrow as it gets, 85 columns).
+    for (const line of out.trimEnd().split('\n')) expect([...line].length, line).toBeLessThanOrEqual(85);
+    expect(out).toContain(' 236.99 TH/s ');
+    expect(out).toContain(' unsupported ');
+    expect(out).toContain(' HASHRATE ');
+    expect(out).toContain('…');
+    expect(out).not.toContain('LuxOS 2025.4.8.220305-57b389c7');
+  });
+
+  it('still cuts short columns where that alone makes the table fit', async () => {
+    const head = ['TARGET', ...Array.from({ length: 8 }, (_, i) => `ACTION${i}`)];
+    const rows = [['127.0.0.1:4028', ...Array.from({ length: 8 }, () => 'unsupported')]];
+    let out = '';
+    const stream = {
+      isTTY: true,
+      columns: 125,
+      write: (chunk: string) => {
+        out += chunk;
+        return true;
+      },
+    };
+    await writeTable(stream, head, rows);
+    for (const line of out.trimEnd().split('\n')) expect([...line].length, line).toBeLessThanOrEqual(125);
+    expect(out).toContain('127.0.0.1:4028');
+  });
 });
