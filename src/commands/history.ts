@@ -154,7 +154,7 @@ export async function runHistory(
   const last = when(points[points.length - 1]!.ts);
   ctx.stdout.write(`${' '.repeat(12)}${first} … ${last}\n`);
   ctx.stdout.write(
-    `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} samples` +
+    `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} sample${stats.samples === 1 ? '' : 's'}` +
       `${stats.gaps > 0 ? `, ${stats.gaps} without a value` : ''}` +
       `${points.some((p) => p.source === 'hourly') ? ', older part from hourly averages' : ''}` +
       `${leftOut ? `, ${leftOut}` : ''})\n`,

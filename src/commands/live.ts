@@ -128,7 +128,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   if (tty) {
     const hot = summary.hottest.map((h) => `${h.miner} ${h.temp_c}°C`).join(', ');
     ctx.stdout.write(
-      `${paint.bold(`${summary.miners} miners`)}: ${paint.green(`${summary.online} online`)}, ` +
+      `${paint.bold(`${summary.miners} miner${summary.miners === 1 ? '' : 's'}`)}: ${paint.green(`${summary.online} online`)}, ` +
         `${summary.offline > 0 ? paint.red(`${summary.offline} offline`) : '0 offline'}, ` +
         `${summary.stale > 0 ? paint.yellow(`${summary.stale} stale`) : '0 stale'}; ` +
         `total ${formatHashrate(summary.hashrate_hs)}` +

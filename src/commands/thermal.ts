@@ -308,7 +308,7 @@ export async function runThermalCheck(
     if (protect) await writeProtectTable(protect, ctx);
     if (!globals.quiet) {
       ctx.stderr.write(
-        `${summary.total} miners: ${summary.critical} critical, ${summary.warn} warn, ${summary.ok} ok, ${summary.unknown} unknown\n`,
+        `${summary.total} miner${summary.total === 1 ? '' : 's'}: ${summary.critical} critical, ${summary.warn} warn, ${summary.ok} ok, ${summary.unknown} unknown\n`,
       );
     }
   }

@@ -212,7 +212,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       );
     } else {
       const parts = [
-        `delivered ${report.delivered} batch${report.delivered === 1 ? '' : 'es'} (${report.deliveredMiners} miners)`,
+        `delivered ${report.delivered} batch${report.delivered === 1 ? '' : 'es'} (${report.deliveredMiners} miner${report.deliveredMiners === 1 ? '' : 's'})`,
       ];
       if (report.split > 0) parts.push(`split ${report.split} too large`);
       if (report.quarantined > 0)

@@ -219,6 +219,8 @@ describe('thermal check on hand-written replies', () => {
       .split('\n')
       .find((line) => line.startsWith(miner.target));
     expect(row?.split('\t')).toContain('0/4');
+    // One miner is one miner, not "1 miners".
+    expect(ctx.err()).toMatch(/^1 miner: 1 critical, 0 warn, 0 ok, 0 unknown$/m);
   });
 
   it('an unreachable miner is unknown with its error kind, and fails the check (exit 1) unless one is critical (3)', async () => {

@@ -126,7 +126,7 @@ describe('TLS to the collector', () => {
       const before = collector.received.length;
       const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
       expect(await runCli(['upload', '--config', config], ctx)).toBe(0);
-      expect(ctx.err()).toMatch(/^delivered 1 batch \(1 miners\), 0 pending/);
+      expect(ctx.err()).toMatch(/^delivered 1 batch \(1 miner\), 0 pending/);
       expect(collector.received.length).toBe(before + 1);
       // A CA file the config names that is not there is said before anything is sent.
       writeFileSync(
