@@ -190,8 +190,12 @@ export async function runCollect(
     if (!globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(message)}\n`);
   };
   // A host name and its address are one miner: polled once, by the name listed first.
-  const { distinctMiners, droppedNote } = await import('../targets/resolve.js');
-  const distinct = await distinctMiners(targets, { timeoutMs: opts.timeoutMs });
+  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(targets, {
+    timeoutMs: opts.timeoutMs,
+    signal: ctx.signal,
+    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+  });
   const dropped = distinct && droppedNote(distinct.dropped, 'polled once');
   if (dropped) note(dropped);
   const polled: Iterable<Target> = distinct?.targets ?? targets;

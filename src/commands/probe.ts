@@ -92,8 +92,12 @@ export async function parseProbeOptions(
 export async function runProbe(opts: ProbeOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
   const listed = await targetsFromSpecs(opts.targets, globals, ctx);
   // A host name and its address are one miner (as in collect and control): asked once.
-  const { distinctMiners, droppedNote } = await import('../targets/resolve.js');
-  const distinct = await distinctMiners(listed, { timeoutMs: globals.timeoutMs });
+  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(listed, {
+    timeoutMs: globals.timeoutMs,
+    signal: ctx.signal,
+    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+  });
   const dropped = distinct && droppedNote(distinct.dropped, 'probed once');
   if (dropped && !globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(dropped)}\n`);
   const targets: ProbeTargets =

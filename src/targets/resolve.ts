@@ -87,11 +87,16 @@ export interface DistinctTargets {
  */
 export async function distinctMiners(
   targets: Iterable<Target> & { count?: number },
-  options: { resolve?: ResolveHost; timeoutMs?: number } = {},
+  /** `signal`: Ctrl-C stops the wait at once (the names not resolved yet are kept as they are). */
+  options: { resolve?: ResolveHost; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<DistinctTargets | null> {
   // One target cannot name a miner twice: not worth a lookup before the poll makes its own.
   if (targets.count !== undefined && targets.count < 2) return null;
-  const resolve = bounded(options.resolve ?? resolvedHosts, options.timeoutMs ?? DEFAULT_RESOLVE_MS);
+  const resolve = bounded(
+    options.resolve ?? resolvedHosts,
+    options.timeoutMs ?? DEFAULT_RESOLVE_MS,
+    options.signal,
+  );
   let named = false;
   for (const target of targets) {
     if (isIP(target.host) === 0) {

@@ -71,6 +71,18 @@ describe('distinctMiners with a resolver that is down', () => {
     ]);
   });
 
+  it('stops waiting at Ctrl-C, keeping the names not resolved yet', async () => {
+    const hung = () => new Promise<string[]>(() => {});
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const result = await distinctMiners([t('rig-1.farm'), t('rig-2.farm')], {
+      resolve: hung,
+      timeoutMs: 600_000,
+      signal: controller.signal,
+    });
+    expect(result?.targets.map((x) => x.key)).toEqual(['rig-1.farm:4028', 'rig-2.farm:4028']);
+  });
+
   it('asks nothing for a single target', async () => {
     let asked = 0;
     const one = Object.assign([t('rig-1.farm')], { count: 1 });
