@@ -22,6 +22,11 @@ export interface Context {
   signal: AbortSignal;
   /** Host-name resolution for scan and the miner client (absent: the system resolver); tests resolve without DNS. */
   lookup?: import('node:net').LookupFunction;
+  /**
+   * What the decoded replies kept at once (scan's endpoints, probe's targets) may weigh together
+   * (absent: the process's budget, src/cgminer/budget.ts); tests pass a small one.
+   */
+  decodedBudget?: import('./cgminer/budget.js').ReplyBudget;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

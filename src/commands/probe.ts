@@ -1,7 +1,8 @@
 // `hashctl probe`: normalized snapshots by default (src/miners/probe-view.ts), or with --command the
 // decoded replies to raw API commands, and with --dump the exact reply bytes on disk.
 import type { Command } from 'commander';
-import type { DecodedReply, MinerClient } from '../cgminer/types.js';
+import type { PollHold } from '../cgminer/budget.js';
+import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { ProbeTargets } from '../miners/probe-view.js';
@@ -124,10 +125,11 @@ async function runRawProbe(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const [{ defaultConcurrency }, { runPool }, { palette }] = await Promise.all([
+  const [{ defaultConcurrency }, { runPool }, { palette }, { PollHold }] = await Promise.all([
     import('../cgminer/limits.js'),
     import('../util/pool.js'),
     import('../output/render.js'),
+    import('../cgminer/budget.js'),
   ]);
   const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir, ctx);
   const client = await clientFromGlobals(globals, ctx);
@@ -136,27 +138,52 @@ async function runRawProbe(
   const tty = ctx.stdout.isTTY === true;
   const results: [number, ProbeTargetResult][] = [];
   let failed = 0;
+  // Each target's decoded replies are charged to its hold until they are printed (at the end, for
+  // --json): a thousand peers answering 250 KB of empty objects would otherwise be kept whole, and
+  // past the budget a reply over the target's share is that target's `too_large` instead.
+  const holds = new Set<PollHold>();
 
   const indexed = function* (): Generator<[number, Target]> {
     let index = 0;
     for (const target of targets) yield [index++, target];
   };
-  const probeOne = async ([index, target]: [number, Target]): Promise<[number, ProbeTargetResult]> => [
-    index,
-    await probeTarget(client, target, commands, opts.parameter, dump, ctx, globals.quiet),
-  ];
+  const probeOne = async ([index, target]: [number, Target]): Promise<
+    [number, ProbeTargetResult, PollHold]
+  > => {
+    const hold = new PollHold(ctx.decodedBudget);
+    holds.add(hold);
+    return [
+      index,
+      await probeTarget(client, target, commands, opts.parameter, dump, ctx, globals.quiet, hold),
+      hold,
+    ];
+  };
+  const printed = (hold: PollHold): void => {
+    hold.release();
+    holds.delete(hold);
+  };
 
-  for await (const [index, result] of runPool(indexed(), concurrency, probeOne, { signal: ctx.signal })) {
-    if (!result.ok) failed++;
-    if (globals.json) results.push([index, result]);
-    else if (tty) await renderReadable(result, commands, ctx, paint);
-    else renderPlain(result, commands, ctx);
-  }
+  try {
+    for await (const [index, result, hold] of runPool(indexed(), concurrency, probeOne, {
+      signal: ctx.signal,
+    })) {
+      if (!result.ok) failed++;
+      if (globals.json) {
+        results.push([index, result]);
+        continue;
+      }
+      if (tty) await renderReadable(result, commands, ctx, paint);
+      else renderPlain(result, commands, ctx);
+      printed(hold);
+    }
 
-  if (globals.json) {
-    const ordered = results.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
-    const { perTargetJson, writeJson } = await import('../output/render.js');
-    writeJson(ctx.stdout, perTargetJson(ordered, targets.singleHost));
+    if (globals.json) {
+      const ordered = results.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
+      const { perTargetJson, writeJson } = await import('../output/render.js');
+      writeJson(ctx.stdout, perTargetJson(ordered, targets.singleHost));
+    }
+  } finally {
+    for (const hold of holds) printed(hold);
   }
   if (dump && !globals.quiet) {
     ctx.stderr.write(
@@ -234,6 +261,7 @@ async function probeTarget(
   dump: DumpDir | null,
   ctx: Context,
   quiet: boolean,
+  hold: ReplyHold,
 ): Promise<ProbeTargetResult> {
   const { errorFromStatus } = await import('../cgminer/client.js');
   const { misaddressed } = await import('../miners/replies.js');
@@ -256,6 +284,8 @@ async function probeTarget(
         parameter: parameter ?? undefined,
         allowErrorStatus: true,
         signal: ctx.signal,
+        // Kept until printed; refused past this target's share of the budget: its `too_large`.
+        hold,
         // Only with --dump: handing over the bytes joins the chunks, a second copy of the reply.
         // An attempt that received nothing (refused, no connection, silence) is no reply to keep:
         // its empty file read as a miner that answered with nothing, and could replace a real one.

@@ -140,6 +140,7 @@ export async function runScan(
         sleep: ctx.sleep,
         random: ctx.random,
         ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
+        ...(ctx.decodedBudget ? { budget: ctx.decodedBudget } : {}),
       },
       {
         onResult: opts.ndjson

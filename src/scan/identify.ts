@@ -5,6 +5,7 @@
 // is scan's own callback-driven Prober (./probe.ts), which shares the client's FrameReader and error
 // kinds: a sweep opens tens of thousands of connections, and a promise per exchange costs too much.
 import type { LookupFunction } from 'node:net';
+import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { clipMessage } from '../cgminer/client.js';
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
@@ -42,6 +43,12 @@ export interface IdentifyOptions {
   localFamilies?: LocalFamilies;
   /** Name resolution (default: the system's). */
   lookup?: LookupFunction;
+  /**
+   * What the decoded replies the endpoints in flight keep may weigh together (the process's by
+   * default, shared with the polls: ../cgminer/budget.ts). Each endpoint keeps its `version` and
+   * follow-up replies until its result is made; past its share a reply is refused (`too_large`).
+   */
+  budget?: ReplyBudget;
 }
 
 /** STATUS letters of a CGMiner envelope: what separates a miner API from JSON that merely parses. */
@@ -196,7 +203,6 @@ export class Identifier {
   private readonly prober: Prober;
   /** For identify only: firstStage() hands each caller its own `version` reply, `When` included. */
   private readonly memo = new ReplyMemo();
-  private readonly memoDecode: Decode = (bytes, command) => this.memo.decode(bytes, command);
 
   /** Set by stop(): connections waiting at the gate and exhaustion retries end without traffic. */
   private stopped = false;
@@ -318,13 +324,14 @@ export class Identifier {
     this.prober.stopAll();
   }
 
-  private ask(target: Target, command: string): Promise<Attempt> {
+  private ask(target: Target, command: string, decode: Decode): Promise<Attempt> {
     return new Promise((resolve, reject) =>
       this.attempt(
         target,
         command,
         (attempt) => (attempt instanceof ScanFailure ? reject(attempt.error) : resolve(attempt)),
         true,
+        decode,
       ),
     );
   }
@@ -390,11 +397,19 @@ export class Identifier {
 
   /**
    * One endpoint to one result, in callback form (a sweep runs thousands at once: no promise per
-   * endpoint unless a follow-up is needed). `done` is called once, never synchronously.
+   * endpoint unless a follow-up is needed). `done` is called once, never synchronously. The replies
+   * the endpoint decodes are charged to its hold until then: a thousand peers answering `version`
+   * (and each follow-up) with 250 KB of empty objects decode to gigabytes, kept at once.
    */
-  identifyEach(target: Target, done: (result: ScanResult | ScanFailure) => void): void {
+  identifyEach(target: Target, reported: (result: ScanResult | ScanFailure) => void): void {
     const started = this.options.now();
     const elapsed = () => this.options.now() - started;
+    const hold = new PollHold(this.options.budget);
+    const decode: Decode = (bytes, command) => this.memo.decode(bytes, command, hold);
+    const done = (result: ScanResult | ScanFailure): void => {
+      hold.release();
+      reported(result);
+    };
     this.firstStageEach(
       target,
       (first) => {
@@ -406,13 +421,13 @@ export class Identifier {
         // must end this endpoint as a failure, not escape as an uncaught exception.
         let result: ScanResult | ScanFailure | null;
         try {
-          result = this.afterFirstStage(target, first, elapsed, done);
+          result = this.afterFirstStage(target, first, elapsed, decode, done);
         } catch (error) {
           result = new ScanFailure(error);
         }
         if (result !== null) done(result);
       },
-      this.memoDecode,
+      decode,
     );
   }
 
@@ -421,6 +436,7 @@ export class Identifier {
     target: Target,
     first: FirstStage,
     elapsed: () => number,
+    decode: Decode,
     done: (result: ScanResult | ScanFailure) => void,
   ): ScanResult | null {
     if (first.outcome !== 'miner') {
@@ -441,7 +457,7 @@ export class Identifier {
       }
       done(result);
     };
-    this.followUp(target, { version }, identity, first.roundTrips).then(
+    this.followUp(target, { version }, identity, first.roundTrips, decode).then(
       ({ identity: named, roundTrips }) =>
         settle(() => this.minerResult(target, version, named, roundTrips, elapsed())),
       // Stopped (SIGINT) before a follow-up could connect: the miner was found, as far as known.
@@ -469,12 +485,13 @@ export class Identifier {
     replies: Record<string, DecodedReply | MinerError>,
     identity: Identity,
     roundTrips: number,
+    decode: Decode,
   ): Promise<{ identity: Identity; roundTrips: number }> {
     const plan = followUps(identity);
     let joined = false;
     let gaveUp = false;
     if (plan.join !== null && !this.options.signal?.aborted) {
-      const more = await this.ask(target, plan.join.join('+'));
+      const more = await this.ask(target, plan.join.join('+'), decode);
       roundTrips++;
       if ('reply' in more) {
         const members = splitMultiReply(more.reply);
@@ -487,7 +504,7 @@ export class Identifier {
     }
     for (const command of joined || gaveUp ? [] : plan.singles) {
       if (complete(identity) || this.options.signal?.aborted) break;
-      const more = await this.ask(target, command);
+      const more = await this.ask(target, command, decode);
       roundTrips++;
       replies[command] = 'reply' in more ? more.reply : asMinerError(more.error);
       identity = detect(new Replies(replies));
@@ -543,7 +560,10 @@ export class Identifier {
       case 'parse':
         return `unparseable reply: ${error.message}`;
       case 'too_large':
-        return `reply larger than the ${this.options.maxBytes}-byte cap`;
+        // Past the cap; or cut, or refused once decoded, for the budget of all replies in flight.
+        return error instanceof ProbeFailure && error.overCap
+          ? `reply larger than the ${this.options.maxBytes}-byte cap`
+          : error.message;
       default:
         return error.message;
     }

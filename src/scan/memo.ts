@@ -4,7 +4,7 @@
 // (bytes → DecodedReply, replies → Identity) and neither reads `When`, which is the only part of the
 // text left out of the key. Bounded: short replies only, and a fixed number of distinct texts.
 import { decodeReply } from '../cgminer/decode.js';
-import type { DecodedReply } from '../cgminer/types.js';
+import type { DecodedReply, ReplyHold } from '../cgminer/types.js';
 import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
 
@@ -25,13 +25,18 @@ export class ReplyMemo {
     return this.replies.size;
   }
 
-  /** decodeReply, with one decode per distinct text (`When` aside). Throws as decodeReply does. */
-  decode(bytes: Uint8Array, command: string): DecodedReply {
-    if (bytes.length > MEMO_MAX_BYTES) return decodeReply(bytes, command);
+  /**
+   * decodeReply, with one decode per distinct text (`When` aside). Throws as decodeReply does. Each
+   * reply decoded is charged to `hold` (the endpoint keeps it); one found here is the memo's, not
+   * charged again.
+   */
+  decode(bytes: Uint8Array, command: string, hold?: ReplyHold): DecodedReply {
+    const options = hold === undefined ? {} : { hold };
+    if (bytes.length > MEMO_MAX_BYTES) return decodeReply(bytes, command, options);
     const key = `${command}\n${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1').replace(WHEN, '$1')}`;
     let reply = this.replies.get(key);
     if (reply === undefined) {
-      reply = decodeReply(bytes, command);
+      reply = decodeReply(bytes, command, options);
       if (this.replies.size < MEMO_MAX_ENTRIES) this.replies.set(key, reply);
     }
     return reply;

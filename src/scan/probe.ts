@@ -62,6 +62,11 @@ export class ProbeFailure {
     readonly received = 0,
   ) {}
 
+  /** A reply longer than --max-bytes (not one cut for the budget of all replies in flight). */
+  get overCap(): boolean {
+    return this.detail === 'too_large';
+  }
+
   /** The errno code behind the failure (ECONNREFUSED, EMFILE…), if a socket error caused it. */
   get code(): string | undefined {
     return this.cause?.code;

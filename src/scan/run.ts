@@ -59,6 +59,7 @@ export function scan(
     random: options.random ?? Math.random,
     signal: options.signal,
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
   });
 
   const kept: [number, ScanResult][] = [];

@@ -83,6 +83,8 @@ export interface ScanOptions {
   random?: () => number;
   /** Name resolution for host-name targets (default: the system's). */
   lookup?: import('node:net').LookupFunction;
+  /** What the endpoints' decoded replies may weigh together (default: the process's; tests pass a small one). */
+  budget?: import('../cgminer/budget.js').ReplyBudget;
 }
 
 /** The `--out` file: what `probe @FILE` and `collect @FILE` read. */
