@@ -5,6 +5,7 @@
 // The scanner's follow-ups only name the model, which the audit's own reads do anyway, and some of
 // them are joins (`devdetails+summary`, `devdetails+stats`) that the read-only guard refuses. The
 // request bytes come from `readOnlyRequest`, so nothing off the read list can be sent from here.
+import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { sleep as defaultSleep } from '../context.js';
 import { HashctlError } from '../errors.js';
 import { AdaptiveGate } from '../scan/gate.js';
@@ -21,6 +22,11 @@ export interface DiscoveredMiner {
   target: Target;
   /** The `version` reply (Whatsminer's E/14 included), or the zero-byte close of a named miner's api-allow. */
   version: ReadOutcome;
+  /**
+   * Where the decoded `version` is charged (../cgminer/budget.ts) until the miner's audit ends: the
+   * audit charges its own reads there too and releases it.
+   */
+  hold?: PollHold;
 }
 
 /**
@@ -45,6 +51,8 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** What the decoded replies kept may weigh together (the process's by default). */
+  budget?: ReplyBudget;
 }
 
 /** Probes every target once (plus retries) and yields each as it settles, in completion order. */
@@ -73,14 +81,17 @@ export async function* discover(
 
   const probe = async (target: Target): Promise<Discovered | null> => {
     let first: Awaited<ReturnType<Identifier['firstStage']>>;
+    const hold = new PollHold(options.budget);
     try {
-      first = await identifier.firstStage(target);
+      first = await identifier.firstStage(target, hold);
     } catch (error) {
+      hold.release();
       if (error instanceof HashctlError && error.kind === 'interrupted') return null; // not checked
       throw error;
     }
     if (first.outcome === 'miner')
-      return { outcome: 'miner', target, version: outcomeFromReply(first.version) };
+      return { outcome: 'miner', target, version: outcomeFromReply(first.version), hold };
+    hold.release();
     const { outcome, kind, reason, error } = first;
     return {
       outcome,

@@ -314,7 +314,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   let tried = 0;
   let discovered = 0;
   let audited = 0;
-  const miners: DiscoveredMiner[] = [];
+  /** Every miner found (the version and its charge travel to the audit through `found`). */
+  const miners: { target: Target; hold: PollHold | undefined }[] = [];
   // Each miner is audited as soon as discovery finds it: one hung address must not hold back the
   // audit of every other (nor leave them unaudited when Ctrl-C comes while it times out).
   const found = new HandOff<DiscoveredMiner>();
@@ -327,20 +328,21 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         signal: options.signal,
         sleep: options.sleep,
         random: options.random,
+        ...(options.decodedBudget ? { budget: options.decodedBudget } : {}),
       })) {
         tried++;
         seen.add(result.target.key);
         const named = options.named.has(result.target.key);
         if (result.outcome === 'miner') {
           discovered++;
-          miners.push({ target: result.target, version: result.version });
-          found.push(miners[miners.length - 1] as DiscoveredMiner);
+          miners.push({ target: result.target, hold: result.hold });
+          found.push({ target: result.target, version: result.version, hold: result.hold });
         } else if (named && result.error.kind === 'empty_reply') {
           // A miner the user named that closes with zero bytes is api-allow refusing this host
           // (audit-facts §2.2): audited as "no access" rather than dropped.
           discovered++;
-          miners.push({ target: result.target, version: { ok: false, error: result.error } });
-          found.push(miners[miners.length - 1] as DiscoveredMiner);
+          miners.push({ target: result.target, hold: undefined });
+          found.push({ target: result.target, version: { ok: false, error: result.error } });
         } else if (named) {
           failures.push({
             target: result.target.key,
@@ -362,7 +364,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     | { ok: true; input: AuditInput; findings: Finding[]; gap: AuditFailure | null }
     | { ok: false; target: Target; error: unknown };
   const audit = async (miner: DiscoveredMiner): Promise<Audited> => {
-    const hold = new PollHold(options.decodedBudget);
+    const hold = miner.hold ?? new PollHold(options.decodedBudget);
     try {
       const input = await readMiner(miner, reader, { ...options, hold });
       // Judged as soon as it is read, so that only the findings outlive the miner's audit, not its
@@ -416,7 +418,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   // A named target whose discovery a Ctrl-C cut short is said too, not left out of the report.
   for (const key of options.named) if (!seen.has(key)) interrupted(key);
   // Found but never started: a Ctrl-C came first. Said, not silently dropped.
-  for (const miner of miners) if (!done.has(miner.target.key)) interrupted(miner.target.key);
+  for (const miner of miners) {
+    miner.hold?.release();
+    if (!done.has(miner.target.key)) interrupted(miner.target.key);
+  }
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));

@@ -9,7 +9,7 @@ import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { clipMessage } from '../cgminer/client.js';
 import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
-import type { DecodedReply } from '../cgminer/types.js';
+import type { DecodedReply, ReplyHold } from '../cgminer/types.js';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
 import { detect, type Identity } from '../miners/detect.js';
 import { Replies } from '../miners/replies.js';
@@ -387,10 +387,15 @@ export class Identifier {
   }
 
   /** Connect and send `version` (retried as the scanner retries): alone it decides miner / open / none. */
-  firstStage(target: Target): Promise<FirstStage> {
+  firstStage(target: Target, hold?: ReplyHold): Promise<FirstStage> {
+    // `hold`: where the `version` reply is charged while the caller keeps it (audit's discovery).
+    const decode: Decode =
+      hold === undefined ? decodeReply : (bytes, command) => decodeReply(bytes, command, { hold });
     return new Promise((resolve, reject) =>
-      this.firstStageEach(target, (stage) =>
-        stage instanceof ScanFailure ? reject(stage.error) : resolve(stage),
+      this.firstStageEach(
+        target,
+        (stage) => (stage instanceof ScanFailure ? reject(stage.error) : resolve(stage)),
+        decode,
       ),
     );
   }

@@ -53,6 +53,10 @@ describe('audit within a budget of decoded replies', () => {
       stops.push(() => peer.close());
       hostile.push(peer);
     }
+    // One more answers `version` itself with them: refused at discovery, before any audit read.
+    const loud = await startFakeMiner({ kind: 'reply', bytes: EMPTY_OBJECTS });
+    stops.push(() => loud.close());
+    const loudTarget = toTarget(`${loud.target.host}:${loud.target.port}`);
     const real = farm.inventory().map(toTarget);
     const peers = hostile.map((p) => toTarget(`${p.target.host}:${p.target.port}`));
     // Spent from the start; each miner still gets the minimum share (1 MiB), and never reads alone.
@@ -60,7 +64,7 @@ describe('audit within a budget of decoded replies', () => {
     const other = new PollHold(budget);
     let report: Awaited<ReturnType<typeof runAudit>>;
     try {
-      report = await runAudit(options([...real, ...peers], budget));
+      report = await runAudit(options([...real, ...peers, loudTarget], budget));
     } finally {
       other.release();
     }
@@ -72,6 +76,10 @@ describe('audit within a budget of decoded replies', () => {
       expect(partial.get(peer.key)?.message).toMatch(/reply refused: it decodes to \d+ values/);
     }
     for (const target of real) expect(partial.has(target.key), target.key).toBe(false);
+    const notAudited = report.failures.find((f) => f.target === loudTarget.key);
+    expect(notAudited).toMatchObject({ kind: 'too_large' });
+    expect(notAudited?.partial).toBeUndefined();
+    expect(notAudited?.message).toMatch(/reply refused: it decodes to \d+ values/);
     // The real miners were judged on their replies, though the report no longer holds them.
     const judged = new Set(report.findings.map((f) => f.target));
     for (const target of real) expect(judged.has(target.key), target.key).toBe(true);
