@@ -9,7 +9,7 @@ import { errorFromStatus } from '../cgminer/client.js';
 import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
-import { detect, type Family } from './detect.js';
+import { detect, type Family, type Identity } from './detect.js';
 import { normalize } from './normalize.js';
 import { misaddressed, Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
@@ -405,6 +405,36 @@ function successful(replies: ReplyMap, commands: string[]): Record<string, Decod
   return out;
 }
 
+/** The reads detection takes a family's evidence from (its `version` keys, `stats` records, `devdetails` Model). */
+const EVIDENCE_READS = ['version', 'stats', 'devdetails'];
+
+/**
+ * A read that failed for this poll's sake (timed out, reset, answered E), not because the firmware
+ * has no such command (E/14, `invalid cmd`) or refuses it (E/45): a firmware swapped in at the
+ * address answers the old one's reads so.
+ */
+function failedThisPoll(reply: DecodedReply | MinerError | undefined): boolean {
+  if (reply === undefined || isOk(reply)) return false;
+  const error = reply instanceof MinerError ? reply : errorFromStatus(reply);
+  if (error.kind === 'denied') return false;
+  return error.code !== 14 && !/^\s*invalid\s+(cmd|command)\b/i.test(error.apiMessage ?? '');
+}
+
+/**
+ * What this poll's replies say the miner is. A known miner that reads as plain cgminer only because
+ * the read carrying its evidence failed this poll (an Innosilicon whose `stats` timed out or
+ * answered E) has not changed firmware: read as generic, its rates would take upstream units (an
+ * A9's sol/s as MH/s, a million times too much), and first contact again would only fail the same
+ * read. It keeps its known family.
+ */
+function identityOf(replies: ReplyMap, known: DialectEntry | undefined): Identity {
+  const identity = detect(new Replies(replies));
+  if (known === undefined || known.family === 'generic' || identity.family !== 'generic') return identity;
+  return EVIDENCE_READS.some((command) => failedThisPoll(replies[command]))
+    ? { ...identity, family: known.family }
+    : identity;
+}
+
 /**
  * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
  * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
@@ -496,7 +526,7 @@ async function fetchWith(
   // Stored statics would speak for whatever answers at this address now (a Whatsminer's
   // get_version naming the Antminer L3+ swapped in for it): the fresh replies must name the same
   // family on their own, or this poll starts over with first contact.
-  if (reuseStatics && cache && detect(new Replies(replies)).family !== family) {
+  if (reuseStatics && cache && identityOf(replies, known).family !== family) {
     cache.delete(target.key);
     return fetchWith(client, target, options, hold, true);
   }
@@ -508,7 +538,7 @@ async function fetchWith(
   Object.assign(replies, await askNatives(client, target, natives, signal, hold));
 
   // Detected once on the final replies: the cache check and normalize() share it.
-  const identity = detect(new Replies(replies));
+  const identity = identityOf(replies, known);
   if (cache) {
     if (identity.family !== family) {
       // A different dialect now (firmware swapped, or a stale hint): start over with first contact,
