@@ -258,7 +258,7 @@ function innominerWithoutStats(replies: Replies): boolean {
   return replies.all().some(([, reply]) => /^innominer\b/i.test(reply.status.description ?? ''));
 }
 
-function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
+export function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
   // Braiins OS and LuxOS exist only for SHA-256 Antminers, so an unknown model is still sha256d.
   const fallback: Algorithm =
     partial.family === 'braiins' || partial.family === 'luxos' ? 'sha256d' : 'unknown';

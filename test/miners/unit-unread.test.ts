@@ -3,11 +3,15 @@
 // miners on 127.0.123.x: the snapshot must show the right figure or say the unit is unknown, never
 // the summary read in upstream MH/s (51 GH/s for a 51 ksol/s A9).
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
+import { storedDialects } from '../../src/collect/dialects.js';
 import { createDialectCache, type DialectCache, fetchSnapshot, seedDialect } from '../../src/miners/fetch.js';
 import type { Snapshot } from '../../src/miners/types.js';
+import { minerStatements, openStore, writeCycle } from '../../src/store/index.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
+import { okOutcome, tempDir } from '../store/helpers.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
 const sample = (file: string) => readFileSync(`${SAMPLES_DIR}${file}`, 'utf8');
@@ -126,5 +130,81 @@ describe('a hashrate whose unit a failed read decides', () => {
     const snapshot = await poll(a9);
     expect(snapshot.hashrate.current_hs).toBeNull();
     expect(snapshot.errors.some((e) => e.code === 'unit_unknown')).toBe(true);
+  });
+
+  it('a known Antminer L3+ whose version and stats fail keeps its model, and so the MH/s of its GHS fields', async () => {
+    // The L3+ (scrypt) writes MH/s under `GHS 5s`: only its model says so.
+    let failing = false;
+    const summary = JSON.stringify({
+      STATUS: [{ STATUS: 'S', When: 1, Code: 11, Msg: 'Summary', Description: 'cgminer 4.9.0' }],
+      SUMMARY: [{ Elapsed: 393983, 'GHS 5s': '504.56', 'GHS av': 500.28, Accepted: 9000, Rejected: 12 }],
+      id: 1,
+    });
+    const answer = (command: string): string => {
+      if (command === 'summary') return summary;
+      if (command === 'pools') return sample('antminer-l3plus__pools.json');
+      if (failing && (command === 'version' || command === 'stats')) return error(22, 'Read failed');
+      if (command === 'version') return sample('antminer-l3plus__version.json');
+      if (command === 'stats') return sample('antminer-l3plus__stats.txt');
+      return error(14, 'Invalid command');
+    };
+    const miner = await startFakeMiner(
+      (request) => {
+        const command = (JSON.parse(request) as { command: string }).command;
+        if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+        const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+        return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+      },
+      { host: '127.0.123.18' },
+    );
+    miners.push(miner);
+    const cache = createDialectCache();
+    const read = async (c: DialectCache) =>
+      (await fetchSnapshot(client(), miner.target, { cache: c })).snapshot;
+    const first = await read(cache);
+    expect([first.make, first.model, first.hashrate.current_hs]).toEqual(['Antminer', 'L3+', 504_560_000]);
+    failing = true;
+    const second = await read(cache);
+    expect([second.make, second.model, second.algorithm, second.hashrate.current_hs]).toEqual([
+      'Antminer',
+      'L3+',
+      'scrypt',
+      504_560_000,
+    ]);
+    // A cron run: the cache seeded from what the store keeps of the miner (its hint, make and model).
+    const seeded = createDialectCache();
+    seedDialect(seeded, miner.target.key, 'antminer', null, Date.now(), {
+      make: 'Antminer',
+      model: 'L3+',
+      firmware: { name: 'cgminer', version: null },
+    });
+    const third = await read(seeded);
+    expect([third.make, third.model, third.hashrate.current_hs]).toEqual(['Antminer', 'L3+', 504_560_000]);
+  });
+});
+
+describe('what a cron run knows of a miner', () => {
+  it('seeds the cache with the make and model the store kept, not only the dialect', () => {
+    const { dir, cleanup } = tempDir();
+    const store = openStore(path.join(dir, 'hashctl.db'));
+    try {
+      const outcome = okOutcome(4028, { make: 'Antminer', model: 'L3+', algorithm: 'scrypt' });
+      writeCycle(store, { site: 'default', startedAt: 1_000, endedAt: 2_000, outcomes: [outcome] });
+      const miners = store.prepared(minerStatements);
+      const [row] = miners.find('127.0.0.1', 4028);
+      miners.setDialect(row!.id, 'antminer', null);
+      const cache = createDialectCache();
+      expect(storedDialects(store, 'default', cache, 3_000).seeded).toBe(1);
+      expect(cache.get('127.0.0.1:4028')?.identity).toEqual({
+        make: 'Antminer',
+        model: 'L3+',
+        firmware: { name: 'bmminer', version: '1.0.0' },
+        algorithm: 'scrypt',
+        family: 'antminer',
+      });
+    } finally {
+      store.close();
+      cleanup();
+    }
   });
 });
