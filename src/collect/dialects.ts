@@ -25,7 +25,15 @@ export function storedDialects(
   const stored = new Map<string, { hint: string; staticsAt: number | null }>();
   for (const row of miners.dialects(site)) {
     const key = targetKey(row.host, row.port);
-    if (seedDialect(cache, key, row.dialect, row.statics, now)) {
+    const identity =
+      row.make === null
+        ? null
+        : {
+            make: row.make,
+            model: row.model,
+            firmware: { name: row.firmware_name, version: row.firmware_version },
+          };
+    if (seedDialect(cache, key, row.dialect, row.statics, now, identity)) {
       stored.set(key, { hint: row.dialect, staticsAt: cache.get(key)?.staticsAt ?? null });
     }
   }

@@ -84,7 +84,9 @@ export function readSeries(
   const oldestRaw = raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;
   const points: SeriesPoint[] = [];
   if (oldestRaw > since) {
-    // Before the raw rows: hourly rollups (average hashrate, hottest chip, slowest fan). Only
+    // Before the raw rows: hourly rollups, each the average of its polls with the hour's extremes,
+    // weighing as the polls that had the figure (an hour rolled up before migration 9 kept only the
+    // hottest chip and slowest fan of its temperatures and fans: those, as before). Only
     // hours that end before the first raw row: the hour retention cut into keeps its raw rows, not
     // also a rollup of the whole hour (which would count them twice).
     const until = Number.isFinite(oldestRaw)
@@ -98,7 +100,25 @@ export function readSeries(
           source: 'hourly',
           min: hour.hashrate_min_hs,
           max: hour.hashrate_max_hs,
-          polls: hour.ok_samples,
+          polls: hour.hashrate_samples ?? hour.ok_samples,
+        });
+      } else if (metric === 'temp' && hour.temp_samples !== null) {
+        points.push({
+          ts: hour.hour_start,
+          value: hour.temp_avg_c,
+          source: 'hourly',
+          min: hour.temp_min_c,
+          max: hour.temp_max_c,
+          polls: hour.temp_samples,
+        });
+      } else if (metric === 'fans' && hour.fan_samples !== null) {
+        points.push({
+          ts: hour.hour_start,
+          value: hour.fan_avg_rpm,
+          source: 'hourly',
+          min: hour.fan_min_rpm,
+          max: hour.fan_max_rpm,
+          polls: hour.fan_samples,
         });
       } else {
         const value = metric === 'temp' ? (hour.temp_chip_max_c ?? hour.temp_board_max_c) : hour.fan_min_rpm;

@@ -390,8 +390,10 @@ export function readBack(
       const state = after.state ?? 'unknown';
       const hashing = (after.hashrate.current_hs ?? 0) > 0;
       if (action.name === 'pause') {
-        // Braiins OS reports no sleep flag: a paused miner is one that stopped hashing.
-        const confirmed = state === 'sleeping' || (family === 'braiins' && state !== 'mining' && !hashing);
+        // Braiins OS reports no sleep flag: a paused miner is one whose current rate reads 0. Not
+        // its state: that counts the average since the start, which a paused miner keeps for
+        // hours, as cgminer does (a rate not read is no proof either).
+        const confirmed = state === 'sleeping' || (family === 'braiins' && after.hashrate.current_hs === 0);
         return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
       }
       const confirmed = state === 'mining' || (state !== 'sleeping' && hashing);

@@ -1,6 +1,6 @@
 // Make, model, firmware and algorithm from what the miner says about itself (CGMINER-API.md §8, §11):
 // `version` keys and `Type`, the `stats` header, `devdetails` Model, Whatsminer native replies and
-// reply shapes. STATUS `Description` is never read: firmwares put anything there ("jansson 2.12").
+// reply shapes. STATUS `Description` never names a make: firmwares put anything there ("jansson 2.12").
 import { type Algorithm, lookupModel } from './models.js';
 import type { Replies } from './replies.js';
 import { isRecord, type Rec, str } from './values.js';
@@ -247,7 +247,18 @@ function hasInnosiliconChains(replies: Replies): boolean {
   return chains.some((rec) => 'Num active chips' in rec);
 }
 
-function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
+/**
+ * An innominer whose `stats` did not answer (timed out, E): its chain records, the usual evidence,
+ * are missing, and read as plain cgminer its `MHS` fields (sol/s on an A9) would pass for MH/s, a
+ * million times too much. Its STATUS Description, no evidence of a make, is enough to keep the
+ * dialect that leaves the rate's unit to `coin`, or unknown.
+ */
+function innominerWithoutStats(replies: Replies): boolean {
+  if (replies.ok('stats')) return false;
+  return replies.all().some(([, reply]) => /^innominer\b/i.test(reply.status.description ?? ''));
+}
+
+export function withAlgorithm(partial: Omit<Identity, 'algorithm'>): Identity {
   // Braiins OS and LuxOS exist only for SHA-256 Antminers, so an unknown model is still sha256d.
   const fallback: Algorithm =
     partial.family === 'braiins' || partial.family === 'luxos' ? 'sha256d' : 'unknown';
@@ -363,7 +374,7 @@ export function detect(replies: Replies): Identity {
   }
 
   if (looksLikeWhatsminer(replies)) return detectWhatsminer(replies);
-  if (hasInnosiliconChains(replies)) {
+  if (hasInnosiliconChains(replies) || innominerWithoutStats(replies)) {
     // Only STATUS Description names Innosilicon (`innominer a9-1.1.0`), and Description is not
     // evidence: the chain-record format is parsed, the make stays unknown.
     return withAlgorithm({

@@ -9,7 +9,7 @@ import { errorFromStatus } from '../cgminer/client.js';
 import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
-import { detect, type Family } from './detect.js';
+import { detect, type Family, type Identity, withAlgorithm } from './detect.js';
 import { normalize } from './normalize.js';
 import { misaddressed, Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
@@ -106,6 +106,11 @@ export interface DialectEntry {
   /** When the statics were asked (ms), and when the miner had booted then (now − uptime): kept in the store. */
   staticsAt: number | null;
   bootedAt: number | null;
+  /**
+   * What the miner was read as last (make, model, firmware): a poll whose own evidence failed is
+   * read as that, since the unit of some fields depends on the model (an L3+'s `GHS 5s` is MH/s).
+   */
+  identity?: Identity;
 }
 
 /** target key → what worked for that miner last time. */
@@ -193,6 +198,8 @@ export function seedDialect(
   hint: string,
   staticsJson: string | null = null,
   now: number = Date.now(),
+  /** What the store holds of the miner from its last good poll. */
+  known: Omit<Identity, 'algorithm' | 'family'> | null = null,
 ): boolean {
   const [family, flag, boot, ...rest] = hint.split(' ');
   if (rest.length > 0 || (flag !== undefined && flag !== 'singles')) return false;
@@ -210,6 +217,7 @@ export function seedDialect(
     lastUptime: null,
     staticsAt: stored?.at ?? null,
     bootedAt: stored?.bootedAt ?? (boot === undefined ? null : Number(boot) * 1000),
+    ...(known === null ? {} : { identity: withAlgorithm({ ...known, family: family as Family }) }),
   });
   return true;
 }
@@ -405,6 +413,42 @@ function successful(replies: ReplyMap, commands: string[]): Record<string, Decod
   return out;
 }
 
+/** The reads detection takes a family's evidence from (its `version` keys, `stats` records, `devdetails` Model). */
+const EVIDENCE_READS = ['version', 'stats', 'devdetails'];
+
+/**
+ * A read that failed for this poll's sake (timed out, reset, answered E), not because the firmware
+ * has no such command (E/14, `invalid cmd`) or refuses it (E/45): a firmware swapped in at the
+ * address answers the old one's reads so.
+ */
+function failedThisPoll(reply: DecodedReply | MinerError | undefined): boolean {
+  if (reply === undefined || isOk(reply)) return false;
+  const error = reply instanceof MinerError ? reply : errorFromStatus(reply);
+  if (error.kind === 'denied') return false;
+  return error.code !== 14 && !/^\s*invalid\s+(cmd|command)\b/i.test(error.apiMessage ?? '');
+}
+
+/**
+ * What this poll's replies say the miner is. A known miner that reads as plain cgminer only because
+ * the read carrying its evidence failed this poll (an Innosilicon whose `stats` timed out or
+ * answered E) has not changed firmware: read as generic, its rates would take upstream units (an
+ * A9's sol/s as MH/s, a million times too much), and first contact again would only fail the same
+ * read. It keeps its known family.
+ */
+function identityOf(
+  replies: ReplyMap,
+  known: DialectEntry | undefined,
+): { identity: Identity; borrowed: boolean } {
+  const identity = detect(new Replies(replies));
+  if (known === undefined || known.family === 'generic' || identity.family !== 'generic')
+    return { identity, borrowed: false };
+  if (!EVIDENCE_READS.some((command) => failedThisPoll(replies[command])))
+    return { identity, borrowed: false };
+  // As it was last read (its model decides units), or at least as its family.
+  const remembered = known.identity?.family === known.family ? known.identity : undefined;
+  return { identity: remembered ?? { ...identity, family: known.family }, borrowed: true };
+}
+
 /**
  * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
  * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
@@ -496,7 +540,7 @@ async function fetchWith(
   // Stored statics would speak for whatever answers at this address now (a Whatsminer's
   // get_version naming the Antminer L3+ swapped in for it): the fresh replies must name the same
   // family on their own, or this poll starts over with first contact.
-  if (reuseStatics && cache && detect(new Replies(replies)).family !== family) {
+  if (reuseStatics && cache && identityOf(replies, known).identity.family !== family) {
     cache.delete(target.key);
     return fetchWith(client, target, options, hold, true);
   }
@@ -508,7 +552,7 @@ async function fetchWith(
   Object.assign(replies, await askNatives(client, target, natives, signal, hold));
 
   // Detected once on the final replies: the cache check and normalize() share it.
-  const identity = detect(new Replies(replies));
+  const { identity, borrowed } = identityOf(replies, known);
   if (cache) {
     if (identity.family !== family) {
       // A different dialect now (firmware swapped, or a stale hint): start over with first contact,
@@ -538,6 +582,7 @@ async function fetchWith(
           known === undefined || rebooted || (!reuseStatics && staticNames.length > 0)
             ? bootedNow
             : (known.bootedAt ?? bootedNow),
+        ...(borrowed ? (known?.identity ? { identity: known.identity } : {}) : { identity }),
       });
     }
   }

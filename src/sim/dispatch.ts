@@ -4,7 +4,7 @@ import { accessAllows, accessDenied, invalidCommand, reply } from './commands.js
 import { renderJoined, renderJson, renderTextBytes, status } from './render.js';
 import type { SimRequest } from './request.js';
 import type { Rng } from './rng.js';
-import { advance } from './state.js';
+import { advance, noteRate } from './state.js';
 import type { CommandCtx, MinerState, Profile, Reply, SimMinerView } from './types.js';
 
 export interface DispatchTarget {
@@ -23,6 +23,14 @@ export interface Dispatched {
 export function dispatch(target: DispatchTarget, request: SimRequest, now: number): Dispatched {
   const { profile, state } = target;
   advance(state, profile, now);
+  const dispatched = answer(target, request, now);
+  // A command that paused, resumed or restarted the boards anchors the decaying averages now.
+  noteRate(state, now);
+  return dispatched;
+}
+
+function answer(target: DispatchTarget, request: SimRequest, now: number): Dispatched {
+  const { profile, state } = target;
   const when = profile.whenIsUptime ? Math.floor((now - state.bootedAtMs) / 1000) : Math.floor(now / 1000);
   const ctx: CommandCtx = {
     miner: target.view,

@@ -79,6 +79,8 @@ export function createState(profile: Profile, options: StateOptions): MinerState
     rejected: 0,
     hwErrors: 0,
     totalHashes: 0,
+    targetHs: 0,
+    rateAnchor: null,
     bestShare: 0,
     limits: { ...profile.limits },
     session: null,
@@ -92,7 +94,40 @@ export function createState(profile: Profile, options: StateOptions): MinerState
   // Start at the steady state of a miner that has been running for `uptimeS`.
   settle(state, profile);
   accrue(state, profile, uptimeS, now);
+  state.targetHs = fullRateHs(state);
   return state;
+}
+
+/** The windows of the decaying averages the profiles print, seconds (`1m`, `5m`, `15m`, `30m`, `24h`). */
+export const AVERAGE_WINDOWS_S = [60, 300, 900, 1800, 86_400] as const;
+export type AverageWindowS = (typeof AVERAGE_WINDOWS_S)[number];
+
+/** The ramp of a started miner at `now`: 0 at the start, 1 after RAMP_S. */
+function rampAt(state: MinerState, now: number): number {
+  return Math.min(1, Math.max(0, (now - state.bootedAtMs) / 1000 / RAMP_S));
+}
+
+/** A decaying average over `windowS` at `now`, moving towards `target` H/s since the anchor. */
+function decayed(state: MinerState, windowS: AverageWindowS, target: number, now: number): number {
+  const anchor = state.rateAnchor;
+  const ramped = target * rampAt(state, now);
+  if (anchor === null) return ramped;
+  const from = anchor.fromHs[AVERAGE_WINDOWS_S.indexOf(windowS)] ?? ramped;
+  const elapsedS = Math.max(0, (now - anchor.atMs) / 1000);
+  return ramped + (from - ramped) * Math.exp(-elapsedS / windowS);
+}
+
+/**
+ * Called on every request, before and after its command: where the full rate changed since (the
+ * miner paused, resumed, or tripped), the decaying averages are anchored where they stood, so
+ * that they fall off (or climb back) from there instead of jumping.
+ */
+export function noteRate(state: MinerState, now: number): void {
+  const full = fullRateHs(state);
+  if (full === state.targetHs) return;
+  const before = state.targetHs;
+  state.rateAnchor = { atMs: now, fromHs: AVERAGE_WINDOWS_S.map((w) => decayed(state, w, before, now)) };
+  state.targetHs = full;
 }
 
 /** The pool cgminer mines on: alive, enabled, lowest Priority (§15). */
@@ -159,6 +194,7 @@ export function advance(state: MinerState, profile: Profile, now: number): void 
   if (!state.tripped && load(state) > 0 && hottestBoardC(state) >= state.limits.dangerous)
     state.tripped = true;
   accrue(state, profile, dtS, now);
+  noteRate(state, now);
 }
 
 /** The hottest working board's PCB temperature, as readings() derives it. */
@@ -252,6 +288,9 @@ export function resetAfterRestart(state: MinerState, now: number, rereadConfig =
   state.session = null;
   state.restarts++;
   state.tripped = false;
+  // Every average starts again from 0 with the process, and follows the ramp.
+  state.rateAnchor = null;
+  state.targetHs = fullRateHs(state);
   for (const pool of state.pools) {
     pool.accepted = 0;
     pool.rejected = 0;
@@ -271,9 +310,14 @@ export interface Readings {
   uptimeS: number;
   /** Hashes done since the start (a counter: `Total MH` × 10⁶). */
   totalHashes: number;
-  /** Current (5 s) and average hashrate, H/s. */
+  /**
+   * Current (5 s) hashrate, and the average since the start (`MHS av`: the hashes done over the
+   * uptime, so a paused miner's average falls off slowly, as cgminer's does), H/s.
+   */
   currentHs: number;
   averageHs: number;
+  /** The decaying average over a window (`MHS 1m`, `GHS 30m`, …), H/s. */
+  windowHs: (windowS: AverageWindowS) => number;
   nominalHs: number;
   boards: BoardReading[];
   fans: FanReading[];
@@ -288,7 +332,11 @@ export interface Readings {
 export interface BoardReading {
   board: SimBoard;
   currentHs: number;
+  /** What the board hashes now, without the 5 s figure's noise. */
+  runningHs: number;
+  /** This board's part of the miner's average since the start, and of its windowed averages. */
   averageHs: number;
+  windowHs: (windowS: AverageWindowS) => number;
   nominalHs: number;
   chipC: number;
   pcbC: number;
@@ -315,22 +363,27 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   const ramp = Math.min(1, uptimeS / RAMP_S);
   let aliveFactor = 0;
   for (const board of state.boards) if (!board.dead) aliveFactor += board.hashFactor;
+  const sinceStartHs = uptimeS > 0 ? state.totalHashes / uptimeS : 0;
+  const windowHs = (windowS: AverageWindowS) => decayed(state, windowS, state.targetHs, now);
   const boards: BoardReading[] = state.boards.map((board) => {
     const working = !board.dead && !state.sleeping && !state.tripped;
-    const average = working ? nominalPerBoard * board.hashFactor * ramp : 0;
-    const current = working ? average * (1 + rng.noise() * 0.015) : 0;
+    const running = working ? nominalPerBoard * board.hashFactor * ramp : 0;
+    const current = working ? running * (1 + rng.noise() * 0.015) : 0;
     const rise = (state.chipC - state.ambientC) * board.heatFactor;
     const chipC = state.ambientC + (board.dead ? rise * 0.3 : rise);
+    const workShare = board.dead || aliveFactor === 0 ? 0 : board.hashFactor / aliveFactor;
     return {
       board,
       currentHs: current,
-      averageHs: average,
+      runningHs: running,
+      averageHs: sinceStartHs * workShare,
+      windowHs: (windowS: AverageWindowS) => windowHs(windowS) * workShare,
       nominalHs: nominalPerBoard,
       chipC,
       pcbC: state.ambientC + (chipC - state.ambientC) * 0.8,
       inletC: state.ambientC + (chipC - state.ambientC) * 0.35,
       frequencyMhz: working ? profile.frequencyMhz : 0,
-      workShare: board.dead || aliveFactor === 0 ? 0 : board.hashFactor / aliveFactor,
+      workShare,
     };
   });
   const fans: FanReading[] = state.fans.map((fan) => ({
@@ -340,23 +393,25 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
       : Math.round((profile.fanMaxRpm * state.fanPct * fan.health * fan.rpmFactor) / 100 / 30) * 30,
   }));
   let currentHs = 0;
-  let averageHs = 0;
+  let runningHs = 0;
   let chipMaxC = 0;
   let boardMaxC = 0;
   for (const b of boards) {
     currentHs += b.currentHs;
-    averageHs += b.averageHs;
+    runningHs += b.runningHs;
     chipMaxC = Math.max(chipMaxC, b.chipC);
     boardMaxC = Math.max(boardMaxC, b.pcbC);
   }
-  const loadShare = state.nominalHs > 0 ? averageHs / state.nominalHs : 0;
+  // Power follows what the boards do now, not what they averaged.
+  const loadShare = state.nominalHs > 0 ? runningHs / state.nominalHs : 0;
   let lastShareAtMs = 0;
   for (const pool of state.pools) lastShareAtMs = Math.max(lastShareAtMs, pool.lastShareAtMs);
   return {
     uptimeS,
     totalHashes: state.totalHashes,
     currentHs,
-    averageHs,
+    averageHs: sinceStartHs,
+    windowHs,
     nominalHs: state.nominalHs,
     boards,
     fans,

@@ -113,6 +113,13 @@ export interface MinerState {
   hwErrors: number;
   /** Hashes done since the start (`Total MH` × 10⁶): a counter, it only grows until a restart. */
   totalHashes: number;
+  /**
+   * The rate the windowed averages (`MHS 1m` … `GHS 30m`) move towards, at full ramp, and where they
+   * stood when it last changed (a pause, a resume, a trip): cgminer's decaying averages fall off
+   * after a pause rather than drop to 0. null: unchanged since the start (they follow the ramp).
+   */
+  targetHs: number;
+  rateAnchor: { atMs: number; fromHs: number[] } | null;
   bestShare: number;
   limits: TempLimits;
   session: LuxSession | null;

@@ -24,6 +24,11 @@ export interface DialectRow {
   port: number;
   dialect: string;
   statics: string | null;
+  /** As the last good poll read the miner (what a poll whose own evidence fails is read as). */
+  make: string | null;
+  model: string | null;
+  firmware_name: string | null;
+  firmware_version: string | null;
 }
 
 interface UpsertParams {
@@ -71,7 +76,8 @@ export function minerStatements(db: Db) {
   );
   const byHost = db.prepare<[string], MinerRow>(`${select} WHERE m.host = ? ORDER BY s.name, m.port`);
   const dialects = db.prepare<[string], DialectRow>(
-    `SELECT m.host, m.port, m.dialect, m.dialect_statics AS statics FROM miners m JOIN sites s ON s.id = m.site_id
+    `SELECT m.host, m.port, m.dialect, m.dialect_statics AS statics, m.make, m.model, m.firmware_name,
+       m.firmware_version FROM miners m JOIN sites s ON s.id = m.site_id
      WHERE s.name = ? AND m.dialect IS NOT NULL`,
   );
   const setDialect = db.prepare<[string | null, string | null, number]>(

@@ -79,14 +79,29 @@ export interface HourlyRow {
   temp_board_max_c: number | null;
   fan_min_rpm: number | null;
   power_avg_w: number | null;
+  /** Polls with each figure; the temperature and fan averages and ranges. NULL in hours rolled up before migration 9. */
+  hashrate_samples: number | null;
+  temp_avg_c: number | null;
+  temp_min_c: number | null;
+  temp_max_c: number | null;
+  temp_samples: number | null;
+  fan_avg_rpm: number | null;
+  fan_max_rpm: number | null;
+  fan_samples: number | null;
 }
+
+/** A poll's temperature as `history` charts it: the hottest chip, else the hottest board. */
+const POLL_TEMP = 'coalesce(temp_chip_max_c, temp_board_max_c)';
 
 /** Hourly rows from raw history: the statements below add which rows and what a conflict does. */
 const HOURLY_FROM_HISTORY = `INSERT INTO telemetry_hourly (miner_id, hour_start, site_id, samples, ok_samples, hashrate_avg_hs,
-       hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w)
+       hashrate_min_hs, hashrate_max_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, power_avg_w,
+       hashrate_samples, temp_avg_c, temp_min_c, temp_max_c, temp_samples, fan_avg_rpm, fan_max_rpm, fan_samples,
+       power_samples)
      SELECT miner_id, (ts / ${HOUR_MS}) * ${HOUR_MS}, site_id, count(*), sum(error_kind IS NULL), avg(hashrate_hs),
        min(hashrate_hs), max(hashrate_hs), max(temp_chip_max_c), max(temp_board_max_c), min(fan_min_rpm),
-       avg(power_w)
+       avg(power_w), count(hashrate_hs), avg(${POLL_TEMP}), min(${POLL_TEMP}), max(${POLL_TEMP}),
+       count(${POLL_TEMP}), avg(fan_min_rpm), max(fan_min_rpm), count(fan_min_rpm), count(power_w)
      FROM telemetry_history`;
 
 export function rollupStatements(db: Db) {
@@ -98,25 +113,47 @@ export function rollupStatements(db: Db) {
        samples = excluded.samples, ok_samples = excluded.ok_samples, hashrate_avg_hs = excluded.hashrate_avg_hs,
        hashrate_min_hs = excluded.hashrate_min_hs, hashrate_max_hs = excluded.hashrate_max_hs,
        temp_chip_max_c = excluded.temp_chip_max_c, temp_board_max_c = excluded.temp_board_max_c,
-       fan_min_rpm = excluded.fan_min_rpm, power_avg_w = excluded.power_avg_w`,
+       fan_min_rpm = excluded.fan_min_rpm, power_avg_w = excluded.power_avg_w,
+       hashrate_samples = excluded.hashrate_samples, temp_avg_c = excluded.temp_avg_c,
+       temp_min_c = excluded.temp_min_c, temp_max_c = excluded.temp_max_c, temp_samples = excluded.temp_samples,
+       fan_avg_rpm = excluded.fan_avg_rpm, fan_max_rpm = excluded.fan_max_rpm, fan_samples = excluded.fan_samples,
+       power_samples = excluded.power_samples`,
   );
+  // Each side's average weighs as the polls that had the figure (not every answered poll: one that
+  // gave no hashrate is no poll of the average). An hour rolled up before migration 9 has no such
+  // count: its answered polls stand in, as they did.
+  const stored = (column: string, samples: string) =>
+    `coalesce(${samples}, CASE WHEN ${column} IS NULL THEN 0 ELSE ok_samples END)`;
   // Nulls are "not known" on either side: min(), max() of SQLite return null when one argument is.
-  const weighted = (column: string) => `CASE WHEN ${column} IS NULL THEN excluded.${column}
+  const weighted = (column: string, samples: string) => `CASE WHEN ${column} IS NULL THEN excluded.${column}
        WHEN excluded.${column} IS NULL THEN ${column}
-       ELSE (${column} * ok_samples + excluded.${column} * excluded.ok_samples)
-         / max(ok_samples + excluded.ok_samples, 1) END`;
+       ELSE (${column} * ${stored(column, samples)} + excluded.${column} * excluded.${samples})
+         / max(${stored(column, samples)} + excluded.${samples}, 1) END`;
   const either = (fn: 'min' | 'max', column: string) =>
     `coalesce(${fn}(${column}, excluded.${column}), ${column}, excluded.${column})`;
+  // The temperature and fan averages and ranges of an hour rolled up before migration 9 are not
+  // known (its rollup kept the peaks only): they stay NULL rather than become the added polls' alone.
+  const known = (samples: string, merged: string) =>
+    `CASE WHEN ${samples} IS NULL THEN NULL ELSE ${merged} END`;
   const addCycle = db.prepare<{ site_id: number; ts: number; run_id: number }>(
     `${HOURLY_FROM_HISTORY}
      WHERE site_id = @site_id AND ts = @ts AND run_id = @run_id
      GROUP BY miner_id
      ON CONFLICT (miner_id, hour_start) DO UPDATE SET
        samples = samples + excluded.samples, ok_samples = ok_samples + excluded.ok_samples,
-       hashrate_avg_hs = ${weighted('hashrate_avg_hs')},
+       hashrate_avg_hs = ${weighted('hashrate_avg_hs', 'hashrate_samples')},
        hashrate_min_hs = ${either('min', 'hashrate_min_hs')}, hashrate_max_hs = ${either('max', 'hashrate_max_hs')},
        temp_chip_max_c = ${either('max', 'temp_chip_max_c')}, temp_board_max_c = ${either('max', 'temp_board_max_c')},
-       fan_min_rpm = ${either('min', 'fan_min_rpm')}, power_avg_w = ${weighted('power_avg_w')}`,
+       fan_min_rpm = ${either('min', 'fan_min_rpm')}, power_avg_w = ${weighted('power_avg_w', 'power_samples')},
+       hashrate_samples = ${stored('hashrate_avg_hs', 'hashrate_samples')} + excluded.hashrate_samples,
+       power_samples = ${stored('power_avg_w', 'power_samples')} + excluded.power_samples,
+       temp_avg_c = ${known('temp_samples', weighted('temp_avg_c', 'temp_samples'))},
+       temp_min_c = ${known('temp_samples', either('min', 'temp_min_c'))},
+       temp_max_c = ${known('temp_samples', either('max', 'temp_max_c'))},
+       temp_samples = ${known('temp_samples', 'temp_samples + excluded.temp_samples')},
+       fan_avg_rpm = ${known('fan_samples', weighted('fan_avg_rpm', 'fan_samples'))},
+       fan_max_rpm = ${known('fan_samples', either('max', 'fan_max_rpm'))},
+       fan_samples = ${known('fan_samples', 'fan_samples + excluded.fan_samples')}`,
   );
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
@@ -151,7 +188,8 @@ export function rollupStatements(db: Db) {
   );
   const forMiner = db.prepare<[number, number, number], HourlyRow>(
     `SELECT hour_start, samples, ok_samples, hashrate_avg_hs, hashrate_min_hs, hashrate_max_hs, temp_chip_max_c,
-       temp_board_max_c, fan_min_rpm, power_avg_w
+       temp_board_max_c, fan_min_rpm, power_avg_w, hashrate_samples, temp_avg_c, temp_min_c, temp_max_c,
+       temp_samples, fan_avg_rpm, fan_max_rpm, fan_samples
      FROM telemetry_hourly WHERE miner_id = ? AND hour_start >= ? AND hour_start < ? ORDER BY hour_start`,
   );
   return {

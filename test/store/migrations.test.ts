@@ -147,7 +147,12 @@ describe('migrations', () => {
     openStore(old, { targetVersion: 5 }).close();
     openStore(old, { readonly: true, onUpgrade }).close();
     expect(heard).toEqual([
-      ['0006-live-algorithm', '0007-history-series-index', '0008-miner-firmware-limits'],
+      [
+        '0006-live-algorithm',
+        '0007-history-series-index',
+        '0008-miner-firmware-limits',
+        '0009-hourly-averages',
+      ],
     ]);
     openStore(old, { onUpgrade }).close();
     expect(heard).toHaveLength(1);

@@ -80,7 +80,7 @@ function bitmainSummary(ctx: CommandCtx, r: Readings, id: BitmainIdentity, era: 
     'GHS 5s': era === 's9' ? ghs5s.toFixed(2) : fx(ghs5s, 2),
     'GHS av': fx(r.averageHs / id.unitHs, 2),
   };
-  if (era === 's19') record['GHS 30m'] = fx(r.averageHs / id.unitHs, 2);
+  if (era === 's19') record['GHS 30m'] = fx(r.windowHs(1800) / id.unitHs, 2);
   Object.assign(record, {
     'Found Blocks': 0,
     Getwork: Math.floor(r.uptimeS / 13),
@@ -177,7 +177,7 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     Min: 99999999,
     'GHS 5s': fx(r.currentHs / id.unitHs, 2),
     'GHS av': fx(r.averageHs / id.unitHs, 2),
-    rate_30m: fx(r.averageHs / id.unitHs, 2),
+    rate_30m: fx(r.windowHs(1800) / id.unitHs, 2),
     Mode: ctx.state.sleeping ? 254 : 2,
     miner_count: r.boards.length,
     frequency: ctx.profile.frequencyMhz,
@@ -204,7 +204,7 @@ export function s19EraDevice(ctx: CommandCtx, r: Readings, id: BitmainIdentity, 
     rate_unit: 'GH',
     total_freqavg: ctx.profile.frequencyMhz,
     total_acn: r.boards.reduce((n, b) => n + b.board.chips, 0),
-    'total rate': fx(r.averageHs / id.unitHs, 2),
+    'total rate': fx(r.windowHs(60) / id.unitHs, 2),
     temp_max: 0,
     no_matching_work: Math.floor(ctx.state.hwErrors),
   });
@@ -240,9 +240,9 @@ function perChainDevs(ctx: CommandCtx, r: Readings, name: string): Rec[] {
     Temperature: fx(b.pcbC, 2),
     'MHS av': fx(b.averageHs / MH, 2),
     'MHS 5s': fx(b.currentHs / MH, 2),
-    'MHS 1m': fx(b.averageHs / MH, 2),
-    'MHS 5m': fx(b.averageHs / MH, 2),
-    'MHS 15m': fx(b.averageHs / MH, 2),
+    'MHS 1m': fx(b.windowHs(60) / MH, 2),
+    'MHS 5m': fx(b.windowHs(300) / MH, 2),
+    'MHS 15m': fx(b.windowHs(900) / MH, 2),
     Accepted: Math.floor(t.accepted * b.workShare),
     Rejected: Math.floor(t.rejected * b.workShare),
     'Hardware Errors': Math.floor(t.hw * b.workShare),
@@ -817,7 +817,7 @@ export function summaryNewApi(profile: Profile): CommandSpec {
         {
           elapsed: r.uptimeS,
           rate_5s: fx(r.currentHs / GH, 2),
-          rate_30m: fx(r.averageHs / GH, 2),
+          rate_30m: fx(r.windowHs(1800) / GH, 2),
           rate_avg: fx(r.averageHs / GH, 2),
           rate_ideal: fx(r.nominalHs / GH, 1),
           rate_unit: 'GH/s',

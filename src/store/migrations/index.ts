@@ -9,6 +9,7 @@ import { up as minerDialect } from './0005-miner-dialect.js';
 import { up as liveAlgorithm } from './0006-live-algorithm.js';
 import { up as historySeriesIndex } from './0007-history-series-index.js';
 import { up as minerFirmwareLimits } from './0008-miner-firmware-limits.js';
+import { up as hourlyAverages } from './0009-hourly-averages.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -19,5 +20,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'live-algorithm', up: liveAlgorithm },
   { version: 7, name: 'history-series-index', up: historySeriesIndex },
   { version: 8, name: 'miner-firmware-limits', up: minerFirmwareLimits },
+  { version: 9, name: 'hourly-averages', up: hourlyAverages },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
