@@ -47,6 +47,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     '../store/index.js'
   );
   const { runStatements } = await import('../store/runs.js');
+  const { collectedStatements } = await import('../store/rollups.js');
   const { describeMiner, summarizeFarm, sortMiners, formatAge, BELOW_NOMINAL_RATIO, defaultStaleAfterMs } =
     await import('../collect/farm.js');
   const { readLiveThermal } = await import('../collect/read.js');
@@ -54,8 +55,10 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const { pausedBy } = await import('../thermal/paused.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miners: LiveMiner[] = [];
-  // Cycles were stored (a site row is written with the first), though no miner is listed now.
+  // Cycles were stored, though no miner is listed now (retention retired them all). A site row
+  // alone does not say so: `thermal check` (--db, --protect) writes one too, and no telemetry.
   let collected = false;
+  let sitesOnly = false;
   try {
     // One read snapshot for the whole view: read statement by statement, a cycle collect committed
     // in between showed a miner's figures of one cycle beside its thermal state of the one before.
@@ -89,8 +92,18 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
             pausedBy: row.ok === 1 && row.hashrate_hs === 0 ? pausedBy(log, row.host, row.port) : null,
           }),
         );
-      collected =
-        miners.length === 0 && (siteId !== null || store.prepared(siteStatements).list().length > 0);
+      if (miners.length === 0) {
+        const ever = store.prepared(collectedStatements);
+        const scope =
+          siteId !== null
+            ? [siteId]
+            : store
+                .prepared(siteStatements)
+                .list()
+                .map((s) => s.id);
+        collected = scope.some((id) => ever.everCollected(id));
+        sitesOnly = !collected && scope.length > 0;
+      }
     });
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
@@ -104,6 +117,12 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
     throw new StoreError(
       'io',
       `no miner${opts.site === null ? '' : ` of site ${opts.site}`} in ${opts.dbPath} was polled within its collect's --retain (retention took them out of live): is collect still running? (hashctl history shows what the rollups kept)`,
+    );
+  // Sites only `thermal check` wrote (thermal state, no telemetry): nothing collected yet.
+  if (sitesOnly)
+    throw new StoreError(
+      'io',
+      `nothing collected into ${opts.site === null ? '' : `site ${opts.site} of `}${opts.dbPath} yet: only \`thermal check\` (--db, --protect) has written to it; run \`hashctl collect\` with this --db${opts.site === null ? '' : ' and --site'} first`,
     );
   // A file with the schema but no cycle yet (its first collect was killed): as for an empty file.
   if (miners.length === 0)

@@ -304,6 +304,26 @@ function clockHold(
 /** The retention the site's own collector asked for last, in ms. */
 const retainKey = (siteId: number) => `retain_ms:${siteId}`;
 
+/**
+ * Whether a collector ever stored into the site, for a reader that finds no live row of it: either
+ * retention retired them (it deletes the site's runs, raw history and live rows, its rollups a
+ * year on, never the --retain each collect run remembers for its site), or nothing was collected
+ * yet (the site row came from `thermal check --db`, which writes thermal state and no telemetry).
+ */
+export function collectedStatements(db: Db) {
+  const everCollected = db.prepare<{ site_id: number; retain_key: string }, number>(
+    `SELECT EXISTS (SELECT 1 FROM store_meta WHERE key = @retain_key)
+         OR EXISTS (SELECT 1 FROM collection_runs WHERE site_id = @site_id)
+         OR EXISTS (SELECT 1 FROM telemetry_hourly WHERE site_id = @site_id)
+         OR EXISTS (SELECT 1 FROM telemetry_history WHERE site_id = @site_id)`,
+  );
+  return {
+    everCollected(siteId: number): boolean {
+      return everCollected.pluck().get({ site_id: siteId, retain_key: retainKey(siteId) }) === 1;
+    },
+  };
+}
+
 export function runMaintenance(store: Store, options: MaintenanceOptions): MaintenanceResult {
   const result: MaintenanceResult = {
     ran: false,
