@@ -18,7 +18,10 @@ export interface Context {
   now: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
-  /** Aborted on SIGINT/SIGTERM: long-running commands finish the work in flight, then stop. */
+  /**
+   * Aborted on SIGINT/SIGTERM/SIGHUP: long-running commands finish the work in flight, then stop.
+   * Its reason is a ProcessStop naming the signal (another AbortError in tests).
+   */
   signal: AbortSignal;
   /** Host-name resolution for scan and the miner client (absent: the system resolver); tests resolve without DNS. */
   lookup?: import('node:net').LookupFunction;
@@ -27,6 +30,21 @@ export interface Context {
    * (absent: the process's budget, src/cgminer/budget.ts); tests pass a small one.
    */
   decodedBudget?: import('./cgminer/budget.js').ReplyBudget;
+}
+
+/**
+ * The abort reason main() gives the process's signal: an AbortError as every abortable API expects
+ * (fetch rethrows it), naming the signal, so a note can say what happened and what a second one does.
+ */
+export class ProcessStop extends DOMException {
+  constructor(readonly signalName: NodeJS.Signals) {
+    super(`stopped by ${signalName}`, 'AbortError');
+  }
+}
+
+/** The signal that stopped the process (null: not aborted, or aborted by something else). */
+export function stoppedBy(signal: AbortSignal): NodeJS.Signals | null {
+  return signal.aborted && signal.reason instanceof ProcessStop ? signal.reason.signalName : null;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

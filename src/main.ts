@@ -1,7 +1,7 @@
 // Process entry: wires real streams, signals and the exit code around runCli.
 import { setMaxListeners } from 'node:events';
 import { runCli } from './cli.js';
-import { processContext } from './context.js';
+import { ProcessStop, processContext } from './context.js';
 import { EXIT } from './errors.js';
 
 /** `run` is runCli; another only in tests of this wiring. */
@@ -9,16 +9,18 @@ export function main(run: typeof runCli = runCli): void {
   const controller = new AbortController();
   // Every in-flight request listens on this one signal; thousands at once are expected, not a leak.
   setMaxListeners(0, controller.signal);
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
+  let first: NodeJS.Signals | null = null;
+  const onSignal = (name: NodeJS.Signals): void => {
     // First signal: finish the work in flight. Second: stop now, and say so (a collect loop's
     // cycle in flight is then not stored; the database keeps every cycle before it).
-    if (signals > 1) {
-      process.stderr.write('hashctl: interrupted again: stopped at once, the work in flight is dropped\n');
+    if (first !== null) {
+      const what =
+        name !== first ? `${name} after ${first}` : name === 'SIGINT' ? 'interrupted again' : `${name} again`;
+      process.stderr.write(`hashctl: ${what}: stopped at once, the work in flight is dropped\n`);
       process.exit(EXIT.interrupted);
     }
-    controller.abort();
+    first = name;
+    controller.abort(new ProcessStop(name));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

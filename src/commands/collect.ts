@@ -5,7 +5,7 @@
 // was refused (wrong key or endpoint); 2 for bad flags or config; 75 when another run holds the lock.
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
+import { type Context, stoppedBy } from '../context.js';
 import { ConfigError, EXIT, UsageError } from '../errors.js';
 import { oneLine, quoted } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
@@ -226,8 +226,7 @@ export async function runCollect(
       `config ${config.file} changed since this run started: collect reads it once, at start; restart it for the change to apply`,
     );
   };
-  const onStop = () =>
-    note('stopping after the cycle in flight, if any, is stored (Ctrl-C again stops at once)');
+  const onStop = () => note(stopNote(stoppedBy(ctx.signal)));
   ctx.signal.addEventListener('abort', onStop, { once: true });
   try {
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
@@ -410,3 +409,21 @@ export const registerCollect: RegisterCommand = (program, env) => {
       env.exit(await runCollect(await parseCollectOptions(raw, globals, source, env.ctx), globals, env.ctx));
     });
 };
+
+/**
+ * What collect says on the first stop: the signal it took (a service's SIGTERM or a SIGHUP is not
+ * the user's Ctrl-C, and a SIGHUP does not reload), and what a second signal does.
+ */
+function stopNote(by: NodeJS.Signals | null): string {
+  const stopping = 'stopping after the cycle in flight, if any, is stored';
+  switch (by) {
+    case 'SIGINT':
+      return `interrupted: ${stopping} (Ctrl-C again stops at once and drops it)`;
+    case 'SIGTERM':
+      return `SIGTERM: ${stopping} (a second SIGTERM or Ctrl-C stops at once and drops it)`;
+    case 'SIGHUP':
+      return `SIGHUP (hangup: the terminal closed, or a reload asked): collect does not reload its config; ${stopping} (a second signal stops at once and drops it)`;
+    default:
+      return `${stopping} (a second signal stops at once and drops it)`;
+  }
+}
