@@ -127,11 +127,21 @@ type Requester = (
   init: { method: string; headers: Record<string, string>; body?: string },
 ) => Promise<HttpAnswer>;
 
-async function makeRequester(options: CredentialOptions): Promise<Requester> {
-  const { request } = await import('undici');
+async function makeRequester(
+  options: CredentialOptions,
+): Promise<{ send: Requester; close: () => Promise<void> }> {
+  const { Agent, buildConnector, request } = await import('undici');
+  const { continueSkippingConnector } = await import('../util/http-interim.js');
+  // Its own agent: a web UI (or a proxy in front of it) may send an unsolicited `100 Continue`
+  // before its answer, which undici alone takes for a broken answer (the port was then reported
+  // unreachable). Those heads are skipped at the start of a connection only, so each request has
+  // its own connection (`reset`): the digest's second request meets its 100 on a fresh socket too.
+  const dispatcher = new Agent({ connect: continueSkippingConnector(buildConnector({})) });
   // undici 7 follows no redirect unless asked, so a 307 to HTTPS is reported, not followed.
-  return async (url, init) => {
+  const send: Requester = async (url, init) => {
     const response = await request(url, {
+      dispatcher,
+      reset: true,
       method: init.method as 'GET' | 'POST',
       headers: init.headers,
       body: init.body,
@@ -149,6 +159,7 @@ async function makeRequester(options: CredentialOptions): Promise<Requester> {
     }
     return { status: response.statusCode, headers: response.headers, text };
   };
+  return { send, close: () => dispatcher.destroy() };
 }
 
 function md5(text: string): string {
@@ -279,14 +290,18 @@ export async function checkDefaultCredentials(
 ): Promise<CredentialCheck[]> {
   const specs = DEFAULT_CREDENTIALS[dialect] ?? [];
   if (specs.length === 0) return [];
-  const send = await makeRequester(options);
+  const { send, close } = await makeRequester(options);
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const checks: CredentialCheck[] = [];
-  for (const spec of specs) {
-    const check = await attempt(spec, base, send);
-    checks.push(check);
-    // A login that worked needs no second guess, and an unreachable web port will not answer the next.
-    if (check.outcome === 'accepted' || check.outcome === 'unreachable') break;
+  try {
+    for (const spec of specs) {
+      const check = await attempt(spec, base, send);
+      checks.push(check);
+      // A login that worked needs no second guess, and an unreachable web port will not answer the next.
+      if (check.outcome === 'accepted' || check.outcome === 'unreachable') break;
+    }
+  } finally {
+    await close();
   }
   return checks;
 }

@@ -52,7 +52,7 @@ export interface FetchOptions {
 /** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
 export async function fetchThermalConfig(options: FetchOptions): Promise<ThermalConfig> {
   const { Agent, Client, ProxyAgent, buildConnector, request } = await import('undici');
-  const { continueSkippingConnector, continueSkippingFactory } = await import('../upload/interim.js');
+  const { continueSkippingConnector, continueSkippingFactory } = await import('../util/http-interim.js');
   const { rootCertificates } = await import('node:tls');
   const { proxyFor } = await import('../upload/proxy.js');
   // The egress proxy the upload takes (a farm host that reaches the cloud only through one): a

@@ -2,8 +2,10 @@
 // proxy in front of the collector) send interim 1xx answers before the final one, and a client must
 // read past them (RFC 9110 §15.2). undici reads past 102 and 103 but takes a 100 for a broken
 // answer ("bad response") and closes the connection: every batch sent through such a server was
-// retried for ever, though the collector took it, and never left the outbox. The 100s are skipped
-// here, on the socket, before undici's parser sees them; the final answer is read as it comes.
+// retried for ever, though the collector took it, and never left the outbox (and the audit's
+// default-credential check met a miner's web UI as unreachable). The 100s are skipped here, on the
+// socket, before undici's parser sees them; the final answer is read as it comes. Used by upload,
+// the thermal config pull and the audit's web check.
 import type { Readable } from 'node:stream';
 import type { buildConnector } from 'undici';
 
