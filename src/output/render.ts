@@ -195,6 +195,78 @@ export function perTargetJson<T extends object>(
   return singleHost === true && results.length === 1 && only !== undefined ? only : { results };
 }
 
+/**
+ * The per-target document of perTargetJson, written result by result in target order: the same
+ * bytes as `writeJson(out, perTargetJson(results, singleHost))`, but no string ever holds more
+ * than one target's part. A farm's document in one string passed V8's string limit ("Invalid
+ * string length", after minutes of polling and nothing printed) and, well below it, doubled the
+ * peak memory. Results arrive in any order (`put` with the target's index); each is written once
+ * every target before it is written or known to have none, and `written` is called then, so what it
+ * held can be let go. `end` closes the document. A run that throws before `end` leaves the document
+ * unfinished on purpose: `| jq` then says so, rather than reading part of a farm as the whole.
+ */
+export class PerTargetJsonStream<T extends object> {
+  private readonly waiting = new Map<number, { result: T | null; written?: () => void }>();
+  private next = 0;
+  private count = 0;
+  /** One single host's result, held until `end`: alone, it is printed as the plain object. */
+  private only: { result: T; written?: () => void } | null = null;
+
+  constructor(
+    private readonly out: OutStream,
+    private readonly singleHost: boolean | undefined,
+  ) {}
+
+  /** The result of the target at `index` (from 0); null: that target has none (cut short). */
+  put(index: number, result: T | null, written?: () => void): void {
+    this.waiting.set(index, written ? { result, written } : { result });
+    for (let entry = this.waiting.get(this.next); entry; entry = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next++);
+      if (entry.result !== null) this.write(entry.result, entry.written);
+      else entry.written?.();
+    }
+  }
+
+  /** Closes the document (results still waiting for an earlier target's are written first). */
+  end(): void {
+    const rest = [...this.waiting.entries()].sort((a, b) => a[0] - b[0]);
+    this.waiting.clear();
+    for (const [, entry] of rest) {
+      if (entry.result !== null) this.write(entry.result, entry.written);
+      else entry.written?.();
+    }
+    if (this.only !== null) {
+      this.out.write(`${jsonText(this.only.result, 2)}\n`);
+      this.only.written?.();
+      this.only = null;
+      return;
+    }
+    this.out.write(this.count === 0 ? '{\n  "results": []\n}\n' : '\n  ]\n}\n');
+  }
+
+  private write(result: T, written?: () => void): void {
+    if (this.singleHost === true && this.count === 0 && this.only === null) {
+      this.only = written ? { result, written } : { result };
+      return;
+    }
+    if (this.only !== null) {
+      const held = this.only;
+      this.only = null;
+      this.emit(held.result, held.written);
+    }
+    this.emit(result, written);
+  }
+
+  private emit(result: T, written?: () => void): void {
+    // JSON.stringify's indentation adds up with depth, and no string holds a raw line break: the
+    // item's own text, each line shifted by its place in the document (two levels, four spaces).
+    const text = jsonText(result, 2).replace(/\n/g, '\n    ');
+    this.out.write(`${this.count === 0 ? '{\n  "results": [\n' : ',\n'}    ${text}`);
+    this.count++;
+    written?.();
+  }
+}
+
 export function writeNdjson(out: OutStream, value: unknown): void {
   out.write(`${jsonText(value)}\n`);
 }
