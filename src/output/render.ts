@@ -184,6 +184,39 @@ export function writeJson(out: OutStream, value: unknown): void {
 }
 
 /**
+ * `writeJson(out, value)` for an object holding long lists: the same bytes, written member by
+ * member and each element of the `listed` arrays on its own, so no string holds more than one
+ * element. `scan --all --json` of a /11 (2 M endpoints, ~330 characters each) made one string past
+ * V8's limit and died with "Invalid string length" after the whole sweep, printing nothing.
+ */
+export function writeJsonMembers(
+  out: OutStream,
+  value: Record<string, unknown>,
+  listed: readonly string[],
+): void {
+  const indented = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
+  let written = 0;
+  // Object.keys is JSON.stringify's order; a member it drops (undefined, a function) is left out.
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    const list = listed.includes(key) && Array.isArray(member) && member.length > 0 ? member : null;
+    const text = list === null ? jsonText(member, 2) : '';
+    if (text === undefined) continue;
+    out.write(`${written++ === 0 ? '{\n' : ',\n'}  ${JSON.stringify(key)}: `);
+    if (list === null) {
+      out.write(indented(text, '  '));
+      continue;
+    }
+    list.forEach((element: unknown, i) => {
+      // An element JSON.stringify cannot write (undefined, a function) is `null` in an array.
+      out.write(`${i === 0 ? '[\n' : ',\n'}    ${indented(jsonText(element, 2) ?? 'null', '    ')}`);
+    });
+    out.write('\n  ]');
+  }
+  out.write(written === 0 ? '{}\n' : '\n}\n');
+}
+
+/**
  * The per-target JSON document (hashctl.md §3): the one target's object when the user named one
  * single host, otherwise `{"results":[…]}` (probe and control).
  */
