@@ -125,7 +125,7 @@ async function runRawProbe(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const [{ defaultConcurrency }, { runPool }, { palette, PerTargetJsonStream }, { PollHold }] =
+  const [{ defaultConcurrency }, { runPool }, { palette, PerTargetJsonStream, outputRoom }, { PollHold }] =
     await Promise.all([
       import('../cgminer/limits.js'),
       import('../util/pool.js'),
@@ -175,6 +175,8 @@ async function runRawProbe(
       if (!result.ok) failed++;
       if (document) {
         document.put(index, result, () => printed(hold));
+        // A reader slower than the miners holds the probe back, rather than a queue of its parts.
+        await outputRoom(ctx.stdout, ctx.signal);
         continue;
       }
       if (tty) await renderReadable(result, commands, ctx, paint);

@@ -312,6 +312,8 @@ export async function runSnapshotProbe(
         if (row.error !== null) failed++;
       }
       document.put(index, row === null ? null : jsonResult(row, elapsed));
+      // A reader slower than the miners holds the probe back, rather than a queue of its parts.
+      await render.outputRoom(ctx.stdout, ctx.signal);
     }
     // Not in `finally`: a run that failed half-way leaves the document unfinished (`| jq` says so).
     document.end();

@@ -183,17 +183,46 @@ export function writeJson(out: OutStream, value: unknown): void {
   out.write(`${jsonText(value, 2)}\n`);
 }
 
+type Drainable = OutStream & {
+  writableNeedDrain?: boolean;
+  once?: (event: string, listener: () => void) => unknown;
+  removeListener?: (event: string, listener: () => void) => unknown;
+};
+
+/**
+ * Resolves once `out` has room again: at once unless its last write filled its buffer (a pipe whose
+ * reader is slower, `| jq`), else on 'drain', when it fails or closes (no 'drain' comes then), or
+ * at Ctrl-C (the work in flight is then written all the same). A streamed document waits here so
+ * that what the reader has not taken is not queued whole in the process instead.
+ */
+export function outputRoom(out: OutStream, signal?: AbortSignal): Promise<void> {
+  const stream = out as Drainable;
+  if (stream.writableNeedDrain !== true || typeof stream.once !== 'function' || signal?.aborted)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const events = ['drain', 'error', 'close'];
+    const done = (): void => {
+      for (const event of events) stream.removeListener?.(event, done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    for (const event of events) stream.once?.(event, done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * `writeJson(out, value)` for an object holding long lists: the same bytes, written member by
  * member and each element of the `listed` arrays on its own, so no string holds more than one
  * element. `scan --all --json` of a /11 (2 M endpoints, ~330 characters each) made one string past
  * V8's limit and died with "Invalid string length" after the whole sweep, printing nothing.
  */
-export function writeJsonMembers(
+export async function writeJsonMembers(
   out: OutStream,
   value: Record<string, unknown>,
   listed: readonly string[],
-): void {
+  signal?: AbortSignal,
+): Promise<void> {
   const indented = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
   let written = 0;
   // Object.keys is JSON.stringify's order; a member it drops (undefined, a function) is left out.
@@ -207,10 +236,11 @@ export function writeJsonMembers(
       out.write(indented(text, '  '));
       continue;
     }
-    list.forEach((element: unknown, i) => {
+    for (let i = 0; i < list.length; i++) {
       // An element JSON.stringify cannot write (undefined, a function) is `null` in an array.
-      out.write(`${i === 0 ? '[\n' : ',\n'}    ${indented(jsonText(element, 2) ?? 'null', '    ')}`);
-    });
+      out.write(`${i === 0 ? '[\n' : ',\n'}    ${indented(jsonText(list[i], 2) ?? 'null', '    ')}`);
+      await outputRoom(out, signal);
+    }
     out.write('\n  ]');
   }
   out.write(written === 0 ? '{}\n' : '\n}\n');

@@ -70,7 +70,7 @@ describe('PerTargetJsonStream', () => {
 });
 
 describe('writeJsonMembers', () => {
-  it('writes what writeJson wrote whole, a write per element of the listed arrays', () => {
+  it('writes what writeJson wrote whole, a write per element of the listed arrays', async () => {
     const values: Record<string, unknown>[] = [
       { results: ODD, summary: { count: 3, ports: [1, 2] } },
       { results: [], summary: {} },
@@ -81,11 +81,11 @@ describe('writeJsonMembers', () => {
     ];
     for (const value of values) {
       const out = sink();
-      writeJsonMembers(out, value, ['results']);
+      await writeJsonMembers(out, value, ['results']);
       expect(out.text).toBe(whole(value));
     }
     const out = sink();
-    writeJsonMembers(out, { results: ODD, summary: {} }, ['results']);
+    await writeJsonMembers(out, { results: ODD, summary: {} }, ['results']);
     expect(out.chunks).toBeGreaterThan(ODD.length);
   });
 });

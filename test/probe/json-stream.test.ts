@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -147,6 +148,46 @@ describe('probe --json on many targets', () => {
     expect(code).toBe(1);
     expect(ctx.out()).toContain(`"target": "${miners[0]}"`);
     expect(() => JSON.parse(ctx.out())).toThrow();
+  });
+});
+
+describe('probe --json into a slow reader', () => {
+  it('waits for room in the pipe instead of queueing the document in the process', async () => {
+    // A pipe that takes a write only when its reader says so (`| jq` slower than the miners).
+    const taken: (() => void)[] = [];
+    let text = '';
+    const pipe = new Writable({
+      highWaterMark: 1,
+      decodeStrings: false,
+      write(chunk: string, _encoding, callback) {
+        text += chunk;
+        taken.push(() => callback());
+      },
+    });
+    const written = new Set<string>();
+    const ctx = memoryContext({ stdout: pipe as unknown as Context['stdout'] });
+    let settled = false;
+    const run = runCli(
+      ['probe', ...miners, '--command', 'summary', '--json', '--concurrency', '2'],
+      ctx,
+    ).finally(() => {
+      settled = true;
+    });
+    // Nothing is read: without waiting for room, the run ends with its document queued.
+    const stop = Date.now() + 3000;
+    await waitFor(() => settled || Date.now() > stop);
+    expect(settled).toBe(false);
+    for (const line of text.matchAll(/"target": "([^"]+)"/g)) written.add(line[1] as string);
+    expect(written.size).toBe(1); // one part written, the rest waits for the reader
+    // The reader catches up: the rest follows, the same document as written whole.
+    await waitFor(() => {
+      for (const take of taken.splice(0)) take();
+      return settled;
+    });
+    expect(await run).toBe(0);
+    const results = (JSON.parse(text) as { results: { target: string }[] }).results;
+    expect(results.map((result) => result.target)).toEqual(miners);
+    expect(text).toBe(whole(results, false));
   });
 });
 
