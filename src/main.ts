@@ -60,15 +60,35 @@ export function main(run: typeof runCli = runCli): void {
         process.exitCode = EXIT.failed;
       },
     )
-    .finally(() => {
+    .finally(async () => {
       finished = true;
+      // What the command wrote and a pipe has not taken yet (its reader is slower: `| jq`, `| ssh`)
+      // is queued in the process; exiting now cut the output short at the pipe's 64 KB, exit 0.
+      // A reader that goes away ends the wait (EPIPE, above); one that never reads keeps it, as
+      // for any program writing to a pipe.
+      await outputWritten(process.stdout);
       // The command is over. A connection left behind on purpose (a collector whose TCP or TLS
       // handshake stalls cannot be aborted, only abandoned) must not keep the process alive until
       // its connect timeout, past --deadline or Ctrl-C. Unref'd: a clean run ends before it fires.
-      // stdout and stderr are written synchronously on Linux (files, pipes, terminals).
+      // Files and terminals are written synchronously; pipes only as far as they have room.
       setTimeout(() => process.exit(), LINGER_MS).unref();
     });
 }
 
 /** How long the process may linger after the command returned, for handles still closing. */
 const LINGER_MS = 500;
+
+/** Resolves once `stream` has handed every queued write to the system, or can take none (failed, closed). */
+export function outputWritten(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0 || stream.destroyed) return resolve();
+    const done = (): void => {
+      stream.removeListener('close', done);
+      resolve();
+    };
+    stream.once('close', done);
+    // Writes leave in order: an empty one's callback runs once everything queued before it was
+    // written, or failed (the error itself goes to the listener above, which says it or exits).
+    stream.write('', done);
+  });
+}

@@ -125,22 +125,27 @@ async function runRawProbe(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const [{ defaultConcurrency }, { runPool }, { palette }, { PollHold }] = await Promise.all([
-    import('../cgminer/limits.js'),
-    import('../util/pool.js'),
-    import('../output/render.js'),
-    import('../cgminer/budget.js'),
-  ]);
+  const [{ defaultConcurrency }, { runPool }, { palette, PerTargetJsonStream, outputRoom }, { PollHold }] =
+    await Promise.all([
+      import('../cgminer/limits.js'),
+      import('../util/pool.js'),
+      import('../output/render.js'),
+      import('../cgminer/budget.js'),
+    ]);
   const dump = opts.dumpDir === null ? null : await openDumpDir(opts.dumpDir, ctx);
   const client = await clientFromGlobals(globals, ctx);
   const concurrency = globals.concurrency ?? defaultConcurrency();
   const paint = await palette(globals.color);
   const tty = ctx.stdout.isTTY === true;
-  const results: [number, ProbeTargetResult][] = [];
+  // --json: written result by result in target order, never as one string (see PerTargetJsonStream).
+  const document = globals.json
+    ? new PerTargetJsonStream<ProbeTargetResult>(ctx.stdout, targets.singleHost)
+    : null;
   let failed = 0;
-  // Each target's decoded replies are charged to its hold until they are printed (at the end, for
-  // --json): a thousand peers answering 250 KB of empty objects would otherwise be kept whole, and
-  // past the budget a reply over the target's share is that target's `too_large` instead.
+  // Each target's decoded replies are charged to its hold until they are printed (for --json, once
+  // every target before it is printed too): a thousand peers answering 250 KB of empty objects would
+  // otherwise be kept whole, and past the budget a reply over the target's share is that target's
+  // `too_large` instead.
   const holds = new Set<PollHold>();
 
   const indexed = function* (): Generator<[number, Target]> {
@@ -168,20 +173,19 @@ async function runRawProbe(
       signal: ctx.signal,
     })) {
       if (!result.ok) failed++;
-      if (globals.json) {
-        results.push([index, result]);
+      if (document) {
+        document.put(index, result, () => printed(hold));
+        // A reader slower than the miners holds the probe back, rather than a queue of its parts.
+        await outputRoom(ctx.stdout, ctx.signal);
         continue;
       }
       if (tty) await renderReadable(result, commands, ctx, paint);
       else renderPlain(result, commands, ctx);
       printed(hold);
     }
-
-    if (globals.json) {
-      const ordered = results.sort((a, b) => a[0] - b[0]).map(([, result]) => result);
-      const { perTargetJson, writeJson } = await import('../output/render.js');
-      writeJson(ctx.stdout, perTargetJson(ordered, targets.singleHost));
-    }
+    // Not in `finally`: a run that failed half-way leaves the document unfinished, so that `| jq`
+    // says so instead of reading the targets written so far as the whole run.
+    document?.end();
   } finally {
     for (const hold of holds) printed(hold);
   }

@@ -167,7 +167,8 @@ export async function runScan(
 
   // Results first: should the inventory still fail to write (disk full), they are not lost.
   if (globals.json) {
-    render.writeJson(ctx.stdout, { results, summary });
+    // Endpoint by endpoint: a /11 with --all was one string past V8's limit (see writeJsonMembers).
+    await render.writeJsonMembers(ctx.stdout, { results, summary }, ['results'], ctx.signal);
   } else if (opts.ndjson) {
     render.writeNdjson(ctx.stdout, { summary });
   } else {

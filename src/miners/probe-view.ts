@@ -285,30 +285,44 @@ export async function runSnapshotProbe(
     let index = 0;
     for (const target of targets) yield [index++, target];
   };
-  const pollOne = async ([index, target]: [number, Target]): Promise<[number, Row, number] | null> => {
+  /** A target's row and how long it took; no row when Ctrl-C cut it short. */
+  const pollOne = async ([index, target]: [number, Target]): Promise<[number, Row | null, number]> => {
     const started = ctx.now();
     try {
       const { snapshot } = await fetchSnapshot(client, target, { signal: ctx.signal, cache });
       return [index, { target, snapshot, error: null }, Math.max(0, Math.round(ctx.now() - started))];
     } catch (error) {
       // Cut short by Ctrl-C: no row (it would say nothing true); the finished rows are still shown.
-      if (error instanceof HashctlError && error.kind === 'interrupted') return null;
+      if (error instanceof HashctlError && error.kind === 'interrupted') return [index, null, 0];
       if (!(error instanceof MinerError)) throw error;
       return [index, { target, snapshot: null, error }, Math.max(0, Math.round(ctx.now() - started))];
     }
   };
 
-  const results: [number, Row, number][] = [];
   const limit = Math.max(1, Math.min(globals.concurrency ?? defaultConcurrency(), targets.count || 1));
-  for await (const result of runPool(indexed(), limit, pollOne, { signal: ctx.signal }))
-    if (result !== null) results.push(result);
-  results.sort((a, b) => a[0] - b[0]);
-  const failed = results.filter(([, row]) => row.error !== null).length;
-
+  const polled = runPool(indexed(), limit, pollOne, { signal: ctx.signal });
+  let shown = 0;
+  let failed = 0;
   if (globals.json) {
-    const objects = results.map(([, row, elapsed]) => jsonResult(row, elapsed));
-    render.writeJson(ctx.stdout, render.perTargetJson(objects, targets.singleHost));
+    // Written result by result in target order, never as one string (see PerTargetJsonStream).
+    const document = new render.PerTargetJsonStream<Record<string, unknown>>(ctx.stdout, targets.singleHost);
+    for await (const [index, row, elapsed] of polled) {
+      if (row !== null) {
+        shown++;
+        if (row.error !== null) failed++;
+      }
+      document.put(index, row === null ? null : jsonResult(row, elapsed));
+      // A reader slower than the miners holds the probe back, rather than a queue of its parts.
+      await render.outputRoom(ctx.stdout, ctx.signal);
+    }
+    // Not in `finally`: a run that failed half-way leaves the document unfinished (`| jq` says so).
+    document.end();
   } else {
+    const results: [number, Row, number][] = [];
+    for await (const [index, row, elapsed] of polled) if (row !== null) results.push([index, row, elapsed]);
+    results.sort((a, b) => a[0] - b[0]);
+    shown = results.length;
+    failed = results.filter(([, row]) => row.error !== null).length;
     const paint = await render.palette(globals.color);
     const all = columns(render.formatHashrate, formatDuration);
     const chosen = fields.map((name) => all.find((c) => c.name === name));
@@ -331,7 +345,7 @@ export async function runSnapshotProbe(
     await render.writeTable(ctx.stdout, head, rows, { alignRight });
   }
   if (ctx.signal.aborted) {
-    const skipped = targets.count - results.length;
+    const skipped = targets.count - shown;
     if (!globals.quiet)
       ctx.stderr.write(
         `hashctl: interrupted; ${skipped} target${skipped === 1 ? '' : 's'} not finished or not started were skipped\n`,

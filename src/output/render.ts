@@ -183,6 +183,69 @@ export function writeJson(out: OutStream, value: unknown): void {
   out.write(`${jsonText(value, 2)}\n`);
 }
 
+type Drainable = OutStream & {
+  writableNeedDrain?: boolean;
+  once?: (event: string, listener: () => void) => unknown;
+  removeListener?: (event: string, listener: () => void) => unknown;
+};
+
+/**
+ * Resolves once `out` has room again: at once unless its last write filled its buffer (a pipe whose
+ * reader is slower, `| jq`), else on 'drain', when it fails or closes (no 'drain' comes then), or
+ * at Ctrl-C (the work in flight is then written all the same). A streamed document waits here so
+ * that what the reader has not taken is not queued whole in the process instead.
+ */
+export function outputRoom(out: OutStream, signal?: AbortSignal): Promise<void> {
+  const stream = out as Drainable;
+  if (stream.writableNeedDrain !== true || typeof stream.once !== 'function' || signal?.aborted)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const events = ['drain', 'error', 'close'];
+    const done = (): void => {
+      for (const event of events) stream.removeListener?.(event, done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    for (const event of events) stream.once?.(event, done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * `writeJson(out, value)` for an object holding long lists: the same bytes, written member by
+ * member and each element of the `listed` arrays on its own, so no string holds more than one
+ * element. `scan --all --json` of a /11 (2 M endpoints, ~330 characters each) made one string past
+ * V8's limit and died with "Invalid string length" after the whole sweep, printing nothing.
+ */
+export async function writeJsonMembers(
+  out: OutStream,
+  value: Record<string, unknown>,
+  listed: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const indented = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
+  let written = 0;
+  // Object.keys is JSON.stringify's order; a member it drops (undefined, a function) is left out.
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    const list = listed.includes(key) && Array.isArray(member) && member.length > 0 ? member : null;
+    const text = list === null ? jsonText(member, 2) : '';
+    if (text === undefined) continue;
+    out.write(`${written++ === 0 ? '{\n' : ',\n'}  ${JSON.stringify(key)}: `);
+    if (list === null) {
+      out.write(indented(text, '  '));
+      continue;
+    }
+    for (let i = 0; i < list.length; i++) {
+      // An element JSON.stringify cannot write (undefined, a function) is `null` in an array.
+      out.write(`${i === 0 ? '[\n' : ',\n'}    ${indented(jsonText(list[i], 2) ?? 'null', '    ')}`);
+      await outputRoom(out, signal);
+    }
+    out.write('\n  ]');
+  }
+  out.write(written === 0 ? '{}\n' : '\n}\n');
+}
+
 /**
  * The per-target JSON document (hashctl.md §3): the one target's object when the user named one
  * single host, otherwise `{"results":[…]}` (probe and control).
@@ -193,6 +256,78 @@ export function perTargetJson<T extends object>(
 ): T | { results: readonly T[] } {
   const only = results[0];
   return singleHost === true && results.length === 1 && only !== undefined ? only : { results };
+}
+
+/**
+ * The per-target document of perTargetJson, written result by result in target order: the same
+ * bytes as `writeJson(out, perTargetJson(results, singleHost))`, but no string ever holds more
+ * than one target's part. A farm's document in one string passed V8's string limit ("Invalid
+ * string length", after minutes of polling and nothing printed) and, well below it, doubled the
+ * peak memory. Results arrive in any order (`put` with the target's index); each is written once
+ * every target before it is written or known to have none, and `written` is called then, so what it
+ * held can be let go. `end` closes the document. A run that throws before `end` leaves the document
+ * unfinished on purpose: `| jq` then says so, rather than reading part of a farm as the whole.
+ */
+export class PerTargetJsonStream<T extends object> {
+  private readonly waiting = new Map<number, { result: T | null; written?: () => void }>();
+  private next = 0;
+  private count = 0;
+  /** One single host's result, held until `end`: alone, it is printed as the plain object. */
+  private only: { result: T; written?: () => void } | null = null;
+
+  constructor(
+    private readonly out: OutStream,
+    private readonly singleHost: boolean | undefined,
+  ) {}
+
+  /** The result of the target at `index` (from 0); null: that target has none (cut short). */
+  put(index: number, result: T | null, written?: () => void): void {
+    this.waiting.set(index, written ? { result, written } : { result });
+    for (let entry = this.waiting.get(this.next); entry; entry = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next++);
+      if (entry.result !== null) this.write(entry.result, entry.written);
+      else entry.written?.();
+    }
+  }
+
+  /** Closes the document (results still waiting for an earlier target's are written first). */
+  end(): void {
+    const rest = [...this.waiting.entries()].sort((a, b) => a[0] - b[0]);
+    this.waiting.clear();
+    for (const [, entry] of rest) {
+      if (entry.result !== null) this.write(entry.result, entry.written);
+      else entry.written?.();
+    }
+    if (this.only !== null) {
+      this.out.write(`${jsonText(this.only.result, 2)}\n`);
+      this.only.written?.();
+      this.only = null;
+      return;
+    }
+    this.out.write(this.count === 0 ? '{\n  "results": []\n}\n' : '\n  ]\n}\n');
+  }
+
+  private write(result: T, written?: () => void): void {
+    if (this.singleHost === true && this.count === 0 && this.only === null) {
+      this.only = written ? { result, written } : { result };
+      return;
+    }
+    if (this.only !== null) {
+      const held = this.only;
+      this.only = null;
+      this.emit(held.result, held.written);
+    }
+    this.emit(result, written);
+  }
+
+  private emit(result: T, written?: () => void): void {
+    // JSON.stringify's indentation adds up with depth, and no string holds a raw line break: the
+    // item's own text, each line shifted by its place in the document (two levels, four spaces).
+    const text = jsonText(result, 2).replace(/\n/g, '\n    ');
+    this.out.write(`${this.count === 0 ? '{\n  "results": [\n' : ',\n'}    ${text}`);
+    this.count++;
+    written?.();
+  }
 }
 
 export function writeNdjson(out: OutStream, value: unknown): void {
