@@ -29,36 +29,28 @@ function context(lookup: LookupFunction, signal?: AbortSignal) {
   });
 }
 
+/** One simulated miner that takes writes, in this file's block: its farm, key and port. */
+async function oneMiner() {
+  const farm = await harness.farm({ profile: 'cgminer', writes: 'allow', host: HOST, basePort: 0, count: 1 });
+  const key = farm.inventory()[0] as string;
+  return { farm, key, port: key.split(':')[1] as string };
+}
+
+/** `control restart TARGETS --yes --json --timeout T --retries 0` (and any `extra` flags). */
+function restart(ctx: ReturnType<typeof context>, targets: string[], timeout: string, extra: string[] = []) {
+  return runCli(
+    ['control', 'restart', ...targets, '--yes', ...extra, '--json', '--timeout', timeout, '--retries', '0'],
+    ctx,
+  );
+}
+
 describe('control with a resolver that never answers', () => {
   it('gives each name the request deadline, then reaches the miners given as addresses', async () => {
-    const farm = await harness.farm({
-      profile: 'cgminer',
-      writes: 'allow',
-      host: HOST,
-      basePort: 0,
-      count: 1,
-    });
-    const key = farm.inventory()[0] as string;
-    const port = key.split(':')[1] as string;
+    const { farm, key, port } = await oneMiner();
     const asked: string[] = [];
     const ctx = context(silentLookup(asked));
     const names = ['rig-1.lan', 'rig-2.lan', 'rig-3.lan'].map((name) => `${name}:${port}`);
-    const code = await runCli(
-      [
-        'control',
-        'restart',
-        ...names,
-        key,
-        '--yes',
-        '--no-verify',
-        '--json',
-        '--timeout',
-        '300ms',
-        '--retries',
-        '0',
-      ],
-      ctx,
-    );
+    const code = await restart(ctx, [...names, key], '300ms', ['--no-verify']);
     expect(code).toBe(EXIT.failed);
     const { results } = JSON.parse(ctx.out()) as { results: TargetControlResult[] };
     expect(results.map((r) => [r.target, r.result])).toEqual([
@@ -72,15 +64,7 @@ describe('control with a resolver that never answers', () => {
   });
 
   it('resolves the names together, not one after another: a slow resolver costs one wait, not one each', async () => {
-    const farm = await harness.farm({
-      profile: 'cgminer',
-      writes: 'allow',
-      host: HOST,
-      basePort: 0,
-      count: 1,
-    });
-    const key = farm.inventory()[0] as string;
-    const port = key.split(':')[1] as string;
+    const { farm, key, port } = await oneMiner();
     // Answers only once every name is being resolved: one name at a time would wait here for the
     // whole --timeout (an hour) on the first.
     const waiting: (() => void)[] = [];
@@ -98,22 +82,7 @@ describe('control with a resolver that never answers', () => {
     }) as unknown as LookupFunction;
     const ctx = context(lookup);
     const names = ['rig-1.lan', 'rig-2.lan', 'rig-3.lan'].map((name) => `${name}:${port}`);
-    const code = await runCli(
-      [
-        'control',
-        'restart',
-        ...names,
-        key,
-        '--yes',
-        '--no-verify',
-        '--json',
-        '--timeout',
-        '1h',
-        '--retries',
-        '0',
-      ],
-      ctx,
-    );
+    const code = await restart(ctx, [...names, key], '1h', ['--no-verify']);
     expect(code, ctx.out() + ctx.err()).toBe(EXIT.ok);
     // Four names of one miner: one write, to the name listed first.
     const { results } = JSON.parse(ctx.out()) as { results: TargetControlResult[] };
@@ -122,35 +91,14 @@ describe('control with a resolver that never answers', () => {
   });
 
   it('Ctrl-C while a name is being resolved stops the run: exit 130, nothing sent', async () => {
-    const farm = await harness.farm({
-      profile: 'cgminer',
-      writes: 'allow',
-      host: HOST,
-      basePort: 0,
-      count: 1,
-    });
-    const key = farm.inventory()[0] as string;
+    const { farm, key } = await oneMiner();
     const controller = new AbortController();
     // The interrupt comes while the resolver holds the name (a long --timeout: only Ctrl-C ends it).
     const lookup = ((hostname: string) => {
       if (hostname === 'rig-hung.lan') setImmediate(() => controller.abort());
     }) as unknown as LookupFunction;
     const ctx = context(lookup, controller.signal);
-    const code = await runCli(
-      [
-        'control',
-        'restart',
-        'rig-hung.lan:4028',
-        key,
-        '--yes',
-        '--json',
-        '--timeout',
-        '1h',
-        '--retries',
-        '0',
-      ],
-      ctx,
-    );
+    const code = await restart(ctx, ['rig-hung.lan:4028', key], '1h');
     expect(code).toBe(EXIT.interrupted);
     expect(ctx.err()).toContain('hashctl: interrupted; miners not yet read or started were left out');
     expect(writesSeen(farm)).toEqual([]);
