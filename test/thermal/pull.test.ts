@@ -18,6 +18,20 @@ interface Served {
   close(): Promise<void>;
 }
 
+/** A self-signed certificate for `host`, written to `caFile` (its key beside it): the server's TLS options. */
+function selfSigned(dir: string, caFile: string, host: string): { key: Buffer; cert: Buffer } {
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hashctl test CA'],
+      ...['-addext', `subjectAltName=IP:${host}`, '-keyout', keyFile, '-out', caFile],
+    ],
+    { stdio: 'ignore' },
+  );
+  return { key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) };
+}
+
 async function serve(status: number, body: unknown, host = '127.0.0.1'): Promise<Served> {
   const requests: Served['requests'] = [];
   const server = http.createServer((req, res) => {
@@ -210,22 +224,11 @@ describe('thermal config pull through an egress proxy (HTTPS_PROXY, NO_PROXY)', 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-thermal-proxy-'));
     caFile = path.join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hashctl test CA'],
-        ...['-addext', `subjectAltName=IP:${HOST}`, '-keyout', path.join(dir, 'key.pem'), '-out', caFile],
-      ],
-      { stdio: 'ignore' },
-    );
-    cloud = https.createServer(
-      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(caFile) },
-      (req, res) => {
-        requests.push(req.url ?? '');
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ thermal: { margin_c: 6 } }));
-      },
-    );
+    cloud = https.createServer(selfSigned(dir, caFile, HOST), (req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ thermal: { margin_c: 6 } }));
+    });
     await new Promise<void>((resolve) => cloud.listen(0, HOST, resolve));
     cloudUrl = `https://${HOST}:${(cloud.address() as AddressInfo).port}`;
   });
@@ -310,18 +313,7 @@ describe('thermal config pull from a cloud that sends 100 Continue first', () =>
 
   it('reads past it over https, directly and through an HTTPS_PROXY tunnel', async () => {
     const caFile = path.join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hashctl test CA'],
-        ...['-addext', `subjectAltName=IP:${HOST}`, '-keyout', path.join(dir, 'key.pem'), '-out', caFile],
-      ],
-      { stdio: 'ignore' },
-    );
-    cloud = https.createServer(
-      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(caFile) },
-      answer,
-    );
+    cloud = https.createServer(selfSigned(dir, caFile, HOST), answer);
     await new Promise<void>((resolve) => cloud.listen(0, HOST, resolve));
     const url = `https://${HOST}:${(cloud.address() as AddressInfo).port}`;
     const proxy = await startProxy(PROXY_HOST);
