@@ -3,11 +3,12 @@
 // answering 250 KB of empty objects grew `probe --command summary,stats --json` past 4 GB until it
 // died. Real servers on 127.0.126.x: simulated miners beside hostile peers, probed at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PollHold, ReplyBudget } from '../../src/cgminer/budget.js';
+import { PollHold } from '../../src/cgminer/budget.js';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { WatchedBudget } from '../support/watched-budget.js';
 
 const HOST = '127.0.126.21';
 const STATUS = '"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.9"}]';
@@ -33,16 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([...farms.map((f) => f.stop()), ...peers.map((p) => p.close())]);
 });
-
-/** A budget that remembers the most its holders held at once. */
-class WatchedBudget extends ReplyBudget {
-  peak = 0;
-  override take(holding: number, bytes: number): boolean {
-    const given = super.take(holding, bytes);
-    this.peak = Math.max(this.peak, this.heldBytes);
-    return given;
-  }
-}
 
 interface TargetResult {
   target: string;

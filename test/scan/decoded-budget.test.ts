@@ -3,10 +3,11 @@
 // answering every request with 250 KB of empty objects grew a scan to 1.4 GB. Real servers on
 // 127.0.126.x: one simulated miner per profile beside hostile peers, scanned at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PollHold, ReplyBudget } from '../../src/cgminer/budget.js';
+import { PollHold, type ReplyBudget } from '../../src/cgminer/budget.js';
 import { buildScanTargets, type ScanOptions, type ScanResult, scan } from '../../src/scan/index.js';
 import { type Farm, PROFILES, startFarm } from '../../src/sim/index.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { WatchedBudget } from '../support/watched-budget.js';
 
 const HOST = '127.0.126.20';
 const STATUS = '"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.9"}]';
@@ -61,16 +62,6 @@ async function scanAll(budget?: ReplyBudget): Promise<Map<string, ScanResult>> {
   };
   const { results } = await scan(targets, options);
   return new Map(results.map((r) => [r.target, r]));
-}
-
-/** A budget that remembers the most its holders held at once. */
-class WatchedBudget extends ReplyBudget {
-  peak = 0;
-  override take(holding: number, bytes: number): boolean {
-    const given = super.take(holding, bytes);
-    this.peak = Math.max(this.peak, this.heldBytes);
-    return given;
-  }
 }
 
 const identity = (r: ScanResult | undefined) =>
