@@ -4,7 +4,6 @@
 // The bytes are those of the whole document written at once (writeJson of perTargetJson). Real
 // servers on 127.0.128.x: simulated miners, and peers that answer late or never.
 import { spawn } from 'node:child_process';
-import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { perTargetJson, writeJson } from '../../src/output/render.js';
 import { jsonText } from '../../src/output/terminal.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { recorded } from '../support/recorded-stdout.js';
 
 const HOST = '127.0.128.41';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,29 +35,6 @@ afterAll(async () => {
 
 async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-}
-
-interface Recorded {
-  ctx: Context & { out: () => string; err: () => string };
-  chunks: string[];
-  abort: () => void;
-}
-
-/** A memory context whose stdout remembers each write, with a Ctrl-C to press. */
-function recorded(): Recorded {
-  const chunks: string[] = [];
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal); // every request in flight listens, as on main's signal
-  const ctx = memoryContext({ signal: controller.signal });
-  const stdout = ctx.stdout;
-  ctx.stdout = {
-    write: (chunk) => {
-      chunks.push(chunk);
-      return stdout.write(chunk);
-    },
-    isTTY: false,
-  };
-  return { ctx, chunks, abort: () => controller.abort() };
 }
 
 /** One result's part of the document: its text, two levels in. */

@@ -4,10 +4,10 @@
 // document written whole. Simulated miners on 127.0.128.44, nothing listening on 127.0.128.45.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { memoryContext } from '../../src/context.js';
 import { writeJson } from '../../src/output/render.js';
 import { jsonText } from '../../src/output/terminal.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { recorded } from '../support/recorded-stdout.js';
 
 let farm: Farm;
 beforeAll(async () => {
@@ -19,16 +19,7 @@ afterAll(async () => {
 
 describe('scan --json', () => {
   it('is written endpoint by endpoint, the same bytes as the whole document', async () => {
-    const chunks: string[] = [];
-    const ctx = memoryContext();
-    const stdout = ctx.stdout;
-    ctx.stdout = {
-      write: (chunk) => {
-        chunks.push(chunk);
-        return stdout.write(chunk);
-      },
-      isTTY: false,
-    };
+    const { ctx, chunks } = recorded();
     const ports = farm.miners.map((miner) => miner.port).join(',');
     const code = await runCli(
       ['scan', '127.0.128.44-45', '--port', ports, '--all', '--json', '--timeout', '2s'],
