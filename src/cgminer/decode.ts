@@ -99,7 +99,7 @@ function chargeTo(hold: ReplyHold): Weigh {
   const refuse = (values: number, weight: number) =>
     new MinerError(
       'too_large',
-      `reply refused: it decodes to ${values} values (~${(weight / 2 ** 20).toFixed(1)} MiB), past this poll's share of the replies held in flight`,
+      `reply refused: it decodes to ${values} values (~${(weight / 2 ** 20).toFixed(1)} MiB), past its share of the replies held in flight`,
     );
   const weigh = (values: number, chars: number) => {
     const weight = decodedWeight(values, chars);

@@ -113,7 +113,7 @@ describe('the weight of a decoded reply', () => {
     const error = errorOf(() => decodeReply(bytes(text), 'summary', { hold }));
     expect(error.kind).toBe('too_large');
     expect(error.message).toMatch(
-      /^reply refused: it decodes to \d+ values \(~[\d.]+ MiB\), past this poll's share/,
+      /^reply refused: it decodes to \d+ values \(~[\d.]+ MiB\), past its share/,
     );
     expect(hold.asked).toBe(0);
   });
