@@ -731,4 +731,85 @@ describe('models outside the samples', () => {
     ]);
     expect(s.efficiency_j_per_th).toBeCloseTo(5300 / 333.0005, 2);
   });
+
+  it("Bitmain's other coins (KS5, HS3, KA3, K7): each its own algorithm, GH/s rates, the model's chips", () => {
+    // KS5 stock (2024) on the new_api schema, as pyasic issue #271 shows one: three boards of 92 chips
+    // at rate_real ≈ 6.5 TH/s, four fans. Board 2 here lost twelve chips.
+    const chain = (index: number, chips: number, rate: number) => ({
+      index,
+      asic_num: chips,
+      rate_real: rate,
+      freq_avg: 700,
+      temp_pcb: [48, 50, 51, 50],
+      temp_chip: [70, 71, 72, 71],
+      asic: ' oooo oooo',
+    });
+    const ks5 = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 1, Msg: 'stats', api_version: '3.1' },
+        INFO: { type: 'Antminer KS5', CompileTime: 'Sat Jul 27 15:33:14 CST 2024' },
+        STATS: [
+          {
+            elapsed: 3600,
+            rate_5s: 19912.8,
+            rate_avg: 19900,
+            rate_ideal: 20000,
+            rate_unit: 'GH/s',
+            fan_num: 4,
+            fan: [2470, 2470, 2500, 2540],
+            chain: [chain(0, 92, 6528.19), chain(1, 92, 6665.46), chain(2, 80, 6719.21)],
+          },
+        ],
+      }),
+    });
+    expect([ks5.make, ks5.model, ks5.algorithm, ks5.firmware.version]).toEqual([
+      'Antminer',
+      'KS5',
+      'kheavyhash',
+      '2024-07-27',
+    ]);
+    expect(ks5.hashrate.current_hs).toBeCloseTo(19.9128e12, -6);
+    expect(ks5.boards.map((b) => [b.chips, b.chips_expected, b.status])).toEqual([
+      [92, 92, 'ok'],
+      [92, 92, 'ok'],
+      [80, 92, 'degraded'],
+    ]);
+    expect(ks5.efficiency_j_per_th).toBeNull();
+
+    // Classic stats of the others: no rate_unit, GHS fields in GH/s.
+    const classic = (type: string, ghs: number) =>
+      normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [
+            { BMMiner: '1.0.0', Miner: '1.0.0', Type: type },
+            {
+              STATS: 0,
+              ID: 'BTM_SOC0',
+              Elapsed: 600,
+              'GHS 5s': ghs,
+              'GHS av': ghs,
+              chain_acn1: 92,
+              chain_rate1: String(ghs / 3),
+              chain_acn2: 92,
+              chain_rate2: String(ghs / 3),
+              chain_acn3: 92,
+              chain_rate3: String(ghs / 3),
+            },
+          ],
+        }),
+      });
+    const rows = [
+      classic('Antminer HS3', 9000),
+      classic('Antminer KA3', 166000),
+      classic('Antminer K7', 63500),
+      classic('Antminer KS3', 9400),
+    ].map((s) => [s.model, s.algorithm, s.hashrate.current_hs, s.boards[0]?.chips_expected]);
+    expect(rows).toEqual([
+      ['HS3', 'handshake', 9000e9, 92],
+      ['KA3', 'blake2s', 166000e9, 92],
+      ['K7', 'eaglesong', 63500e9, 92],
+      ['KS3', 'kheavyhash', 9400e9, 92],
+    ]);
+  });
 });
