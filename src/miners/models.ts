@@ -52,6 +52,12 @@ const ANTMINER: Record<string, ModelSpec> = {
   s21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
   s21pro: { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4, boards: 3 },
   t21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
+  // Water-cooled models (pyasic's tables): no fans, and boards of their own.
+  s19hyd: { algorithm: 'sha256d', chipsPerBoard: 104, boards: 4 },
+  s19prohyd: { algorithm: 'sha256d', chipsPerBoard: 180, boards: 4 },
+  's19pro+hyd': { algorithm: 'sha256d', chipsPerBoard: 180, boards: 4 },
+  s19xphyd: { algorithm: 'sha256d', chipsPerBoard: 204, boards: 3 },
+  s21hyd: { algorithm: 'sha256d', chipsPerBoard: 216, boards: 2 },
   'l3+': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
   'l3++': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
   l7: { algorithm: 'scrypt', chipsPerBoard: 120, fans: 4 },
@@ -109,7 +115,9 @@ export function lookupModel(make: string, model: string | null): ModelSpec | nul
   if (model === null) return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
   const key = modelKey(model);
   if (make === 'Antminer') {
-    const exact = ANTMINER[key] ?? ANTMINER[key.replace(/hyd(ro)?$/, '')];
+    // A hydro model is not its air model with water: its boards are others (S21 Hyd.: two of 216
+    // chips, not three of 108), so it is read only under its own name.
+    const exact = ANTMINER[key.replace(/hydro$/, 'hyd')];
     if (exact) return exact;
     for (const [pattern, spec] of ANTMINER_PREFIX) if (pattern.test(key)) return spec;
     return null;

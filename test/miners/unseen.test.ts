@@ -812,4 +812,45 @@ describe('models outside the samples', () => {
       ['KS3', 'kheavyhash', 9400e9, 92],
     ]);
   });
+
+  it("a hydro Antminer has its own boards, not its air model's: no phantom dead board, its own chip count", () => {
+    // pyasic's tables: S21 Hyd. two boards of 216 chips, S19 Pro Hyd. four of 180. Read as their air
+    // models (three of 108, three of 114), the S21 Hyd.'s spare slot 3 became a dead board.
+    const hydro = (type: string, chips: number[], spare: number[]) => {
+      const device: Record<string, unknown> = { STATS: 0, ID: 'BTM_SOC0', Elapsed: 3600, rate_unit: 'GH' };
+      let total = 0;
+      chips.forEach((n, i) => {
+        device[`chain_acn${i + 1}`] = n;
+        device[`chain_rate${i + 1}`] = String(n * 700);
+        device[`temp_pcb${i + 1}`] = '30-38-40-39';
+        device[`temp_chip${i + 1}`] = '50-58-60-59';
+        total += n * 700;
+      });
+      for (const n of spare) {
+        device[`chain_acn${n}`] = 0;
+        device[`chain_rate${n}`] = '';
+      }
+      device['GHS 5s'] = total;
+      device['GHS av'] = total;
+      return normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [{ BMMiner: '1.0.0', Miner: '1.0.0', Type: type }, device],
+        }),
+      });
+    };
+    const s21 = hydro('Antminer S21 Hyd.', [216, 216], [3, 4]);
+    expect(s21.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
+      [1, 216, 216, 'ok'],
+      [2, 216, 216, 'ok'],
+    ]);
+    expect([s21.cooling, s21.fans]).toEqual(['hydro', []]);
+    const s19 = hydro('Antminer S19 Pro Hydro', [180, 180, 180, 170], []);
+    expect(s19.boards.map((b) => [b.chips_expected, b.status])).toEqual([
+      [180, 'ok'],
+      [180, 'ok'],
+      [180, 'ok'],
+      [180, 'degraded'],
+    ]);
+  });
 });
