@@ -2,7 +2,20 @@
 // of `GHS 5s`, CGMINER-API.md §9), chips per hash board and fan count (to tell a dead chip or fan
 // from a model that never had one). Only values we are sure of are listed; unknown means null.
 
-export type Algorithm = 'sha256d' | 'scrypt' | 'x11' | 'ethash' | 'equihash' | 'tensority' | 'unknown';
+export type Algorithm =
+  | 'sha256d'
+  | 'scrypt'
+  | 'x11'
+  | 'ethash'
+  | 'equihash'
+  | 'tensority'
+  | 'kheavyhash'
+  | 'eaglesong'
+  | 'handshake'
+  | 'blake2s'
+  | 'blake3'
+  | 'blake256r14'
+  | 'unknown';
 
 export interface ModelSpec {
   algorithm: Algorithm;
@@ -39,6 +52,12 @@ const ANTMINER: Record<string, ModelSpec> = {
   s21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
   s21pro: { algorithm: 'sha256d', chipsPerBoard: 65, fans: 4, boards: 3 },
   t21: { algorithm: 'sha256d', chipsPerBoard: 108, fans: 4, boards: 3 },
+  // Water-cooled models (pyasic's tables): no fans, and boards of their own.
+  s19hyd: { algorithm: 'sha256d', chipsPerBoard: 104, boards: 4 },
+  s19prohyd: { algorithm: 'sha256d', chipsPerBoard: 180, boards: 4 },
+  's19pro+hyd': { algorithm: 'sha256d', chipsPerBoard: 180, boards: 4 },
+  s19xphyd: { algorithm: 'sha256d', chipsPerBoard: 204, boards: 3 },
+  s21hyd: { algorithm: 'sha256d', chipsPerBoard: 216, boards: 2 },
   'l3+': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
   'l3++': { algorithm: 'scrypt', chipsPerBoard: 72, fans: 2, boards: 4 },
   l7: { algorithm: 'scrypt', chipsPerBoard: 120, fans: 4 },
@@ -49,12 +68,27 @@ const ANTMINER: Record<string, ModelSpec> = {
   z15: { algorithm: 'equihash', chipsPerBoard: 3, fans: 2 },
   z15pro: { algorithm: 'equihash', fans: 2 },
   b3: { algorithm: 'tensority' },
+  // Bitmain's other coins (chip, board and fan counts as pyasic lists them). Their GHS fields and
+  // new_api rates are GH/s, as SHA-256's: a KS5 board reads rate_real ≈ 6528 of its 20 TH/s. Named so
+  // that `live` keeps each out of the others' totals (they were all one "unknown" bucket).
+  ks3: { algorithm: 'kheavyhash', chipsPerBoard: 92 },
+  ks5: { algorithm: 'kheavyhash', chipsPerBoard: 92, fans: 4, boards: 3 },
+  ks5pro: { algorithm: 'kheavyhash' },
+  k7: { algorithm: 'eaglesong', chipsPerBoard: 92, fans: 4 },
+  hs3: { algorithm: 'handshake', chipsPerBoard: 92, fans: 4, boards: 3 },
+  ka3: { algorithm: 'blake2s', chipsPerBoard: 92 },
+  al1: { algorithm: 'blake3' },
+  al1pro: { algorithm: 'blake3' },
+  dr5: { algorithm: 'blake256r14' },
+  d9: { algorithm: 'x11', chipsPerBoard: 126 },
+  e9pro: { algorithm: 'ethash', chipsPerBoard: 8 },
 };
 
 // Families by name prefix when the exact model is not listed (S19j, S21+, L9, D9, …).
 const ANTMINER_PREFIX: [RegExp, ModelSpec][] = [
   [/^[st]\d/, { algorithm: 'sha256d' }],
   [/^l\d/, { algorithm: 'scrypt' }],
+  [/^ks\d/, { algorithm: 'kheavyhash' }],
   [/^d\d/, { algorithm: 'x11' }],
   [/^e\d/, { algorithm: 'ethash' }],
   [/^z\d/, { algorithm: 'equihash' }],
@@ -81,7 +115,9 @@ export function lookupModel(make: string, model: string | null): ModelSpec | nul
   if (model === null) return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
   const key = modelKey(model);
   if (make === 'Antminer') {
-    const exact = ANTMINER[key] ?? ANTMINER[key.replace(/hyd(ro)?$/, '')];
+    // A hydro model is not its air model with water: its boards are others (S21 Hyd.: two of 216
+    // chips, not three of 108), so it is read only under its own name.
+    const exact = ANTMINER[key.replace(/hydro$/, 'hyd')];
     if (exact) return exact;
     for (const [pattern, spec] of ANTMINER_PREFIX) if (pattern.test(key)) return spec;
     return null;

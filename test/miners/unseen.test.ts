@@ -731,4 +731,126 @@ describe('models outside the samples', () => {
     ]);
     expect(s.efficiency_j_per_th).toBeCloseTo(5300 / 333.0005, 2);
   });
+
+  it("Bitmain's other coins (KS5, HS3, KA3, K7): each its own algorithm, GH/s rates, the model's chips", () => {
+    // KS5 stock (2024) on the new_api schema, as pyasic issue #271 shows one: three boards of 92 chips
+    // at rate_real ≈ 6.5 TH/s, four fans. Board 2 here lost twelve chips.
+    const chain = (index: number, chips: number, rate: number) => ({
+      index,
+      asic_num: chips,
+      rate_real: rate,
+      freq_avg: 700,
+      temp_pcb: [48, 50, 51, 50],
+      temp_chip: [70, 71, 72, 71],
+      asic: ' oooo oooo',
+    });
+    const ks5 = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 1, Msg: 'stats', api_version: '3.1' },
+        INFO: { type: 'Antminer KS5', CompileTime: 'Sat Jul 27 15:33:14 CST 2024' },
+        STATS: [
+          {
+            elapsed: 3600,
+            rate_5s: 19912.8,
+            rate_avg: 19900,
+            rate_ideal: 20000,
+            rate_unit: 'GH/s',
+            fan_num: 4,
+            fan: [2470, 2470, 2500, 2540],
+            chain: [chain(0, 92, 6528.19), chain(1, 92, 6665.46), chain(2, 80, 6719.21)],
+          },
+        ],
+      }),
+    });
+    expect([ks5.make, ks5.model, ks5.algorithm, ks5.firmware.version]).toEqual([
+      'Antminer',
+      'KS5',
+      'kheavyhash',
+      '2024-07-27',
+    ]);
+    expect(ks5.hashrate.current_hs).toBeCloseTo(19.9128e12, -6);
+    expect(ks5.boards.map((b) => [b.chips, b.chips_expected, b.status])).toEqual([
+      [92, 92, 'ok'],
+      [92, 92, 'ok'],
+      [80, 92, 'degraded'],
+    ]);
+    expect(ks5.efficiency_j_per_th).toBeNull();
+
+    // Classic stats of the others: no rate_unit, GHS fields in GH/s.
+    const classic = (type: string, ghs: number) =>
+      normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [
+            { BMMiner: '1.0.0', Miner: '1.0.0', Type: type },
+            {
+              STATS: 0,
+              ID: 'BTM_SOC0',
+              Elapsed: 600,
+              'GHS 5s': ghs,
+              'GHS av': ghs,
+              chain_acn1: 92,
+              chain_rate1: String(ghs / 3),
+              chain_acn2: 92,
+              chain_rate2: String(ghs / 3),
+              chain_acn3: 92,
+              chain_rate3: String(ghs / 3),
+            },
+          ],
+        }),
+      });
+    const rows = [
+      classic('Antminer HS3', 9000),
+      classic('Antminer KA3', 166000),
+      classic('Antminer K7', 63500),
+      classic('Antminer KS3', 9400),
+    ].map((s) => [s.model, s.algorithm, s.hashrate.current_hs, s.boards[0]?.chips_expected]);
+    expect(rows).toEqual([
+      ['HS3', 'handshake', 9000e9, 92],
+      ['KA3', 'blake2s', 166000e9, 92],
+      ['K7', 'eaglesong', 63500e9, 92],
+      ['KS3', 'kheavyhash', 9400e9, 92],
+    ]);
+  });
+
+  it("a hydro Antminer has its own boards, not its air model's: no phantom dead board, its own chip count", () => {
+    // pyasic's tables: S21 Hyd. two boards of 216 chips, S19 Pro Hyd. four of 180. Read as their air
+    // models (three of 108, three of 114), the S21 Hyd.'s spare slot 3 became a dead board.
+    const hydro = (type: string, chips: number[], spare: number[]) => {
+      const device: Record<string, unknown> = { STATS: 0, ID: 'BTM_SOC0', Elapsed: 3600, rate_unit: 'GH' };
+      let total = 0;
+      chips.forEach((n, i) => {
+        device[`chain_acn${i + 1}`] = n;
+        device[`chain_rate${i + 1}`] = String(n * 700);
+        device[`temp_pcb${i + 1}`] = '30-38-40-39';
+        device[`temp_chip${i + 1}`] = '50-58-60-59';
+        total += n * 700;
+      });
+      for (const n of spare) {
+        device[`chain_acn${n}`] = 0;
+        device[`chain_rate${n}`] = '';
+      }
+      device['GHS 5s'] = total;
+      device['GHS av'] = total;
+      return normalize({
+        stats: reply('stats', {
+          ...status,
+          STATS: [{ BMMiner: '1.0.0', Miner: '1.0.0', Type: type }, device],
+        }),
+      });
+    };
+    const s21 = hydro('Antminer S21 Hyd.', [216, 216], [3, 4]);
+    expect(s21.boards.map((b) => [b.index, b.chips, b.chips_expected, b.status])).toEqual([
+      [1, 216, 216, 'ok'],
+      [2, 216, 216, 'ok'],
+    ]);
+    expect([s21.cooling, s21.fans]).toEqual(['hydro', []]);
+    const s19 = hydro('Antminer S19 Pro Hydro', [180, 180, 180, 170], []);
+    expect(s19.boards.map((b) => [b.chips_expected, b.status])).toEqual([
+      [180, 'ok'],
+      [180, 'ok'],
+      [180, 'ok'],
+      [180, 'degraded'],
+    ]);
+  });
 });
