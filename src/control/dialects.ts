@@ -337,6 +337,10 @@ export function readBack(
     case 'disablepool': {
       const pool = poolAt(after.pools, action.pool);
       if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
+      // A pool listed without a status says nothing either way: read as "not disabled", it
+      // verified every enablepool that the miner answered S, done or not.
+      if (pool.status === null || pool.status.trim() === '')
+        return { confirmed: false, detail: `pool ${action.pool} is listed with no status` };
       const wantDisabled = action.name === 'disablepool';
       return {
         confirmed: isDisabled(pool) === wantDisabled,
