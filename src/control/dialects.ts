@@ -400,7 +400,10 @@ export function readBack(
         const confirmed = state === 'sleeping' || (family === 'braiins' && after.hashrate.current_hs === 0);
         return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
       }
-      const confirmed = state === 'mining' || (state !== 'sleeping' && hashing);
+      // Hashing again is the proof. Not the state: "mining" is read from the average since the
+      // start as well, which a paused miner keeps for hours (Braiins OS, which writes no sleep flag,
+      // read as resumed while its current rate still said 0).
+      const confirmed = state !== 'sleeping' && hashing;
       return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
     }
   }
