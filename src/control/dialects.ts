@@ -337,6 +337,10 @@ export function readBack(
     case 'disablepool': {
       const pool = poolAt(after.pools, action.pool);
       if (!pool) return { confirmed: false, detail: `pool ${action.pool} is not listed` };
+      // A pool listed without a status says nothing either way: read as "not disabled", it
+      // verified every enablepool that the miner answered S, done or not.
+      if (pool.status === null || pool.status.trim() === '')
+        return { confirmed: false, detail: `pool ${action.pool} is listed with no status` };
       const wantDisabled = action.name === 'disablepool';
       return {
         confirmed: isDisabled(pool) === wantDisabled,
@@ -396,7 +400,10 @@ export function readBack(
         const confirmed = state === 'sleeping' || (family === 'braiins' && after.hashrate.current_hs === 0);
         return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
       }
-      const confirmed = state === 'mining' || (state !== 'sleeping' && hashing);
+      // Hashing again is the proof. Not the state: "mining" is read from the average since the
+      // start as well, which a paused miner keeps for hours (Braiins OS, which writes no sleep flag,
+      // read as resumed while its current rate still said 0).
+      const confirmed = state !== 'sleeping' && hashing;
       return { confirmed, detail: `state ${state}${hashing ? ', hashing' : ', not hashing'}` };
     }
   }

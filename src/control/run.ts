@@ -175,8 +175,11 @@ function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
  * enabled/disabled" (49/50 and the device kinds: the state is as asked) and help texts (nothing was
  * done). Any other I is a note, not a yes: the write may or may not have been taken.
  */
-function informationalYes(reply: DecodedReply): boolean {
-  return /\balready (?:enabled|disabled)\b/i.test(reply.status.msg ?? '');
+function informationalYes(reply: DecodedReply, command: string): boolean {
+  // The state named must be the one asked for: "already disabled" to an enablepool is a no.
+  const state =
+    command === 'enablepool' ? 'enabled' : command === 'disablepool' ? 'disabled' : '(?:enabled|disabled)';
+  return new RegExp(`\\balready ${state}\\b`, 'i').test(reply.status.msg ?? '');
 }
 
 function sessionIdOf(reply: DecodedReply): string | null {
@@ -540,7 +543,11 @@ export async function runControlAction(
       if (request.role === 'write') {
         applied = true;
         outcome = { result: 'sent' };
-        if (reply.status.status === 'I' && request.command !== 'ascset' && !informationalYes(reply)) {
+        if (
+          reply.status.status === 'I' &&
+          request.command !== 'ascset' &&
+          !informationalYes(reply, request.command)
+        ) {
           // Taken or not, the miner did not say: `unknown` (never `sent`), settled by the read-back.
           const { code, msg } = reply.status;
           const error: ControlError = {

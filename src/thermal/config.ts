@@ -214,6 +214,79 @@ function checkMergedOrder(config: ThermalConfigInput, ctx: z.RefinementCtx): voi
   }
 }
 
+/**
+ * The inlet is judged from both sides: `inlet` (too hot) and `inlet_low` (too cold). The cold edge
+ * (inlet_low's warn, else its critical) must stay below the hot one (inlet's warn, else critical),
+ * or no inlet reading is ok: hydro `inlet_low.warn: 42` under the default `inlet.warn` 40 put every
+ * water-cooled miner in warn for good, and crossed criticals make every miner critical (and
+ * `--protect` pause it) whatever its water does. Checked on the limits a miner ends up with, as
+ * checkMergedOrder does: every combination of layers, on every built-in base.
+ */
+function checkInletBand(config: ThermalConfigInput, ctx: z.RefinementCtx): void {
+  const sets = (layer: Layer) =>
+    layer.overrides.inlet !== undefined || layer.overrides.inlet_low !== undefined;
+  const scopes = (group: 'sites' | 'models' | 'miners'): Layer[] =>
+    Object.entries(config[group] ?? {})
+      .map(([key, scope]): Layer => ({ path: [group, key], overrides: scope, cooling: scope.cooling }))
+      .filter(sets);
+  const sites = [null, ...scopes('sites')];
+  const models = [null, ...scopes('models')];
+  // One miner's entries: none, or one (a HOST entry under a HOST:PORT one is rare enough to be
+  // checked only one at a time here).
+  const minerStacks: Layer[][] = [[], ...scopes('miners').map((layer) => [layer])];
+  const reported = new Set<string>();
+  for (const site of sites) {
+    for (const model of models) {
+      for (const miners of minerStacks) {
+        const declared =
+          [...miners].reverse().find((layer) => layer.cooling)?.cooling ?? model?.cooling ?? site?.cooling;
+        for (const cooling of declared ? [declared] : COOLING_CLASSES) {
+          const overrides = config.classes?.[cooling];
+          const classLayer: Layer | null = overrides ? { path: ['classes', cooling], overrides } : null;
+          const layers = [classLayer, site, model, ...miners].filter(
+            (layer): layer is Layer => layer !== null && sets(layer),
+          );
+          if (layers.length === 0) continue;
+          const modelKey = model ? (model.path[1] ?? null) : null;
+          const edge = (metric: 'inlet' | 'inlet_low', base: Base): Bound => {
+            let { warn, critical } = base;
+            for (const layer of layers) {
+              const pair = layer.overrides[metric];
+              const from = [...layer.path, metric].join('.');
+              if (pair?.warn !== undefined) warn = { value: pair.warn, from: `${from}.warn`, layer };
+              if (pair?.critical !== undefined)
+                critical = { value: pair.critical, from: `${from}.critical`, layer };
+            }
+            return warn.value !== null ? warn : critical;
+          };
+          for (const hotBase of builtInBases('inlet', cooling, modelKey)) {
+            for (const coldBase of builtInBases('inlet_low', cooling, modelKey)) {
+              const hot = edge('inlet', hotBase);
+              const cold = edge('inlet_low', coldBase);
+              if (hot.value === null || cold.value === null || cold.value < hot.value) continue;
+              const order = (bound: Bound) => (bound.layer ? layers.indexOf(bound.layer) : -1);
+              const blamed = order(cold) >= order(hot) ? cold : hot;
+              const other = blamed === cold ? hot : cold;
+              if (!blamed.layer) continue;
+              // The layer's own path: its key may hold dots (`miners.10.0.0.5`, `models.S19 Pro`).
+              const field = blamed.from.endsWith('.warn') ? 'warn' : 'critical';
+              const path = [...blamed.layer.path, blamed === cold ? 'inlet_low' : 'inlet', field];
+              const key = path.join('\u0000');
+              if (reported.has(key)) continue;
+              reported.add(key);
+              const message =
+                blamed === cold
+                  ? `${cold.value} must be below the inlet's hot limit ${hot.value} (${other.from}): no inlet reading would be ok`
+                  : `${hot.value} must be above the inlet's cold limit ${cold.value} (${other.from}): no inlet reading would be ok`;
+              ctx.addIssue({ code: 'custom', path, message });
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 const thermalConfigObject = z.strictObject({
   /** Hysteresis margin for temperatures, °C (default 3). */
   margin_c: z.number().finite().min(0).max(30).optional(),
@@ -317,6 +390,7 @@ export const thermalConfigSchema = thermalConfigObject.superRefine((config, ctx)
   checkModelKeys(config, ctx);
   checkMinerKeys(config, ctx);
   checkMergedOrder(config, ctx);
+  checkInletBand(config, ctx);
 });
 
 export type ThermalConfig = z.infer<typeof thermalConfigSchema>;

@@ -120,6 +120,36 @@ describe('a write answered with STATUS I', () => {
   });
 });
 
+describe('a write answered "already" in the other state', () => {
+  it('"already disabled" (I/50) to an enablepool is not a yes: unknown, exit 1, sent once', async () => {
+    const miner = minerAnswering(() => ({
+      kind: 'reply',
+      bytes: cgminerReply('X', [], {
+        STATUS: 'I',
+        Code: 50,
+        Msg: "Pool 0:'stratum+tcp://p:3333' already disabled",
+      }),
+    }));
+    const fake = await each.fake(miner.script, { host: HOST });
+    const run = await control([
+      'enablepool',
+      '0',
+      fake.target.key,
+      '--yes',
+      '--no-verify',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(run.json.results[0]).toMatchObject({
+      ok: false,
+      result: 'unknown',
+      error: { kind: 'api', code: 50 },
+    });
+    expect(run.code).toBe(1);
+    expect(miner.writes).toEqual(['enablepool']);
+  });
+});
+
 describe('a write answered with another command’s reply', () => {
   it('POOLS to a switchpool (an API answering everything alike) is unknown, not sent; sent once', async () => {
     const miner = minerAnswering(() => ({

@@ -40,3 +40,20 @@ describe('control pause on Braiins OS', () => {
     expect(verify(null).confirmed).toBe(false);
   });
 });
+
+const resumed = (current: number | null) =>
+  readBack({ name: 'resume' }, 'braiins', { snapshot: null, readAt: 0 }, braiinsAt(current), 1000, 2000)!;
+
+describe('control resume on Braiins OS', () => {
+  it('is not verified while the current rate still reads 0: the average since the start is no proof', () => {
+    // The miner took the resume but did not start (or answered S and ignored it): its state reads
+    // "mining" from the average alone.
+    expect(braiinsAt(0).state).toBe('mining');
+    expect(resumed(0)).toMatchObject({ confirmed: false, detail: expect.stringMatching(/not hashing/) });
+    expect(resumed(null).confirmed).toBe(false);
+  });
+
+  it('is verified once the current rate is back', () => {
+    expect(resumed(13_000_000).confirmed).toBe(true);
+  });
+});

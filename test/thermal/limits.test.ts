@@ -307,6 +307,33 @@ describe('thermal config validation', () => {
     expect(failure({ classes: { water: {} } }).message).toMatch(/water/);
   });
 
+  it('refuses a cold inlet limit at or above the hot one: no inlet reading could be ok', () => {
+    // Each pair is in order on its own; together every water temperature is warn (or critical).
+    expect(failure({ classes: { hydro: { inlet_low: { warn: 42 } } } }).message).toBe(
+      "thermal.classes.hydro.inlet_low.warn: 42 must be below the inlet's hot limit 40 (default hydro): no inlet reading would be ok",
+    );
+    expect(
+      failure({
+        classes: { air: { inlet_low: { warn: 22, critical: 10 } } },
+        miners: { '10.0.0.5:4028': { inlet: { warn: 20, critical: 30 } } },
+      }).message,
+    ).toMatch(
+      /^thermal\.miners\.10\.0\.0\.5:4028\.inlet\.warn: 20 must be above the inlet's cold limit 22 \(classes\.air\.inlet_low\.warn\)/,
+    );
+    // Without warns, the criticals are the edges.
+    expect(
+      failure({
+        sites: { A: { inlet: { warn: null, critical: 30 }, inlet_low: { warn: null, critical: 30 } } },
+      }).message,
+    ).toMatch(/^thermal\.sites\.A\.inlet_low\.critical: 30 must be below/);
+    // A band left between them, however narrow, is fine.
+    expect(() =>
+      parseThermalConfig({
+        models: { 'S19 Pro': { cooling: 'hydro', inlet_low: { warn: 39, critical: 25 } } },
+      }),
+    ).not.toThrow();
+  });
+
   it('refuses warn beyond critical, naming the key', () => {
     expect(failure({ models: { S9: { board: { warn: 90, critical: 85 } } } }).message).toMatch(
       /^thermal\.models\.S9\.board\.warn: warn 90 must be at or below critical 85/,
