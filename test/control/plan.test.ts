@@ -224,6 +224,27 @@ describe('readBack', () => {
       readBack({ name: 'restart' }, 'generic', baseline, snapshot({ uptime_s: 30 }), sentAt, sentAt + 10_000)
         ?.confirmed,
     ).toBe(false);
+    // An uptime stuck at the same small figure (a placeholder 0, a counter that never moves): each
+    // read claims a boot just now, so the read-back's did too. Unchanged across reads, it says nothing.
+    for (const stuck of [0, 2]) {
+      const stuckBaseline = { snapshot: snapshot({ uptime_s: stuck }), readAt: baseline.readAt };
+      const seen = readBack(
+        { name: 'restart' },
+        'generic',
+        stuckBaseline,
+        snapshot({ uptime_s: stuck }),
+        sentAt,
+        sentAt + 10_000,
+      );
+      expect(seen?.confirmed).toBe(false);
+      expect(seen?.detail).toMatch(/did not move/);
+    }
+    // A miner that had just booted before the baseline, then restarted: its uptime moved.
+    const young = { snapshot: snapshot({ uptime_s: 1 }), readAt: baseline.readAt };
+    expect(
+      readBack({ name: 'restart' }, 'generic', young, snapshot({ uptime_s: 4 }), sentAt, sentAt + 5000)
+        ?.confirmed,
+    ).toBe(true);
   });
 
   it('pause on Braiins OS (no sleep flag) is a miner that stopped hashing', () => {
