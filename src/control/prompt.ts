@@ -1,6 +1,7 @@
 // Terminal questions for `hashctl control`: the confirmation (stderr prompt, stdin answer) and the
 // pool password (echo off). Called by the command only when stdin is a TTY.
 import * as os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import type { Context, OutStream } from '../context.js';
 import { HashctlError } from '../errors.js';
 
@@ -49,12 +50,16 @@ export function readLine(
       done(new HashctlError('interrupted', 'interrupted'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    // A character typed in several bytes can arrive split across two chunks (a paste, a slow
+    // link): the decoder keeps the first part until the rest comes, rather than making two U+FFFDs.
+    const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer | string) => {
-      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
+      for (const ch of typeof chunk === 'string' ? chunk : decoder.write(chunk)) {
         if (ch === '\r' || ch === '\n') return done(null);
         if (ch === '\u0003') return done(new HashctlError('interrupted', 'interrupted'));
         if (ch === '\u0004') return done(null);
-        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        // Backspace takes back one character, not half of one outside the BMP.
+        if (ch === '\u007f' || ch === '\b') answer = Array.from(answer).slice(0, -1).join('');
         else answer += ch;
       }
     };

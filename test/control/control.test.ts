@@ -277,6 +277,22 @@ describe('on a terminal', () => {
     expect(await askPassword(ctx, 'password: ')).toBe('');
   });
 
+  it('a password typed in several-byte characters is read whole, even split across chunks', async () => {
+    const { askPassword } = await import('../../src/control/prompt.js');
+    const bytes = Buffer.from('pä€🔑x\u007f\n', 'utf8');
+    // Every character of more than one byte cut in two, as a slow link or a paste delivers it.
+    const chunks = [
+      bytes.subarray(0, 2),
+      bytes.subarray(2, 4),
+      bytes.subarray(4, 7),
+      bytes.subarray(7, 9),
+      bytes.subarray(9),
+    ];
+    const stdin = Object.assign(Readable.from(chunks, { objectMode: false }), { isTTY: true });
+    const ctx = memoryContext({ stdin });
+    expect(await askPassword(ctx, 'password: ')).toBe('pä€🔑');
+  });
+
   it('asks for the addpool password with the prompt, then the confirmation; "y" sends', async () => {
     const f = await start({ profile: 'cgminer' });
     const ctx = tty(['s3cret-pw\n', 'y\n']);
