@@ -250,8 +250,9 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
         { cause: error, details: translated.details },
       );
     }
-    if (isReadOnlyRefusal(translated)) {
-      // Reading a WAL database creates `FILE-shm` beside it when no writer left one there.
+    if (isReadOnlyRefusal(translated) || cannotCreateShm(translated, file)) {
+      // Reading a WAL database creates `FILE-shm` beside it when no writer left one there. With
+      // the -wal a crashed collector left, SQLite says only "cannot open".
       throw new StoreError(
         'io',
         `cannot read ${file} as this user: SQLite must create ${path.basename(file)}-shm in its directory, which this user may not write (give write access to the directory, or run as the file's owner)`,
@@ -336,6 +337,24 @@ function onReadOnlyFileSystem(error: unknown, file: string): error is StoreError
     return false;
   } catch (cause) {
     return (cause as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/** SQLite could not open FILE for reading because it may not create FILE-shm in its folder. */
+function cannotCreateShm(error: unknown, file: string): error is StoreError {
+  if (!(error instanceof StoreError)) return false;
+  if (!String(error.details.sqlite_code ?? '').startsWith('SQLITE_CANTOPEN')) return false;
+  if (fs.existsSync(`${file}-shm`) || !fs.existsSync(file)) return false;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    return false;
+  }
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    return false;
+  } catch (cause) {
+    return (cause as NodeJS.ErrnoException).code === 'EACCES';
   }
 }
 
