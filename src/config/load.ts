@@ -63,10 +63,10 @@ export function loadConfig(
   try {
     const stat = fs.fstatSync(fd);
     if (stat.isDirectory()) fail('is a directory, not a config file');
-    if (stat.isFIFO()) text = readPipe(fd, fail);
+    if (stat.isFIFO()) text = readPipe(fd, file, fail);
     else if (!stat.isFile()) fail('is not a regular file (a device or socket)');
     else if (stat.size > MAX_CONFIG_BYTES) fail(tooLarge(stat.size));
-    else text = fs.readFileSync(fd, 'utf8');
+    else text = decodeConfig(fs.readFileSync(fd), file);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     fail(errorMessage(error), error);
@@ -86,7 +86,7 @@ const PIPE_WAIT_MS = 10_000;
  * A pipe opened without blocking: `--config <(envsubst < farm.tmpl)` is read as it is written; a
  * named FIFO nobody writes to is said at once instead of waiting in open() for ever.
  */
-function readPipe(fd: number, fail: (why: string) => never): string {
+function readPipe(fd: number, file: string, fail: (why: string) => never): string {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(64 * 1024);
   const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -109,7 +109,29 @@ function readPipe(fd: number, fail: (why: string) => never): string {
     chunks.push(Buffer.from(buffer.subarray(0, read)));
   }
   if (total === 0) fail('is a FIFO with no writer (nothing to read)');
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeConfig(Buffer.concat(chunks), file);
+}
+
+/**
+ * The file's text, which JSON says is UTF-8. Read leniently, a byte that is not (an editor that
+ * saved "café" in Latin-1) became U+FFFD without a word: the site or db named in it silently
+ * changed, and the cycles went to a new site or file. UTF-16 (Windows Notepad's "Unicode") failed
+ * as "Unexpected token '�'".
+ */
+function decodeConfig(bytes: Buffer, file: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw new ConfigError(`config ${file}: is UTF-16 text: save it as UTF-8`, { details: { file } });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    const lenient = bytes.toString('utf8');
+    const at = lenient.indexOf('\uFFFD');
+    const line = at < 0 ? null : positionOf(lenient, at).line;
+    throw new ConfigError(
+      `config ${file}${line === null ? '' : `:${line}`}: not UTF-8 text (saved as Latin-1 or another encoding?): save it as UTF-8`,
+      { cause: error, details: { file, line } },
+    );
+  }
 }
 
 export function parseConfig(

@@ -47,6 +47,7 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
       cause: error,
     });
   }
+  assertLockFile(lockPath);
   // SQLite opens a lock file it may not write read-only, without a word, and a read-only
   // connection's EXCLUSIVE lock does not exclude another one: two collectors would run side by
   // side (a `sudo hashctl collect` once leaves such a root-owned file behind).
@@ -87,6 +88,9 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
         details: { lock: lockPath },
       });
     }
+    // SQLite's words for the lock file were the database's ("not a hashctl database or is damaged").
+    if (code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')))
+      throw notOurLock(lockPath, 'holds other data', error);
     throw translateSqliteError(error, lockPath);
   }
   heldLocks.add(db);
@@ -104,6 +108,33 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
       }
     },
   };
+}
+
+/**
+ * The lock file is hashctl's own, empty regular file. Anything else at its name (a folder, a FIFO,
+ * a link to /dev/null or to nowhere) was said as SQLite's words for a database: "cannot open
+ * database (missing directory or no permission)", "disk I/O error", or taken as a lock that is none.
+ */
+function assertLockFile(lockPath: string): void {
+  let link: fs.Stats | undefined;
+  try {
+    link = fs.lstatSync(lockPath, { throwIfNoEntry: false });
+  } catch {
+    return; // said by the open that follows
+  }
+  if (!link) return;
+  const stat = fs.statSync(lockPath, { throwIfNoEntry: false });
+  if (!stat) throw notOurLock(lockPath, 'is a symbolic link to nothing');
+  if (stat.isDirectory()) throw notOurLock(lockPath, 'is a directory');
+  if (!stat.isFile()) throw notOurLock(lockPath, 'is a FIFO, device or socket');
+}
+
+function notOurLock(lockPath: string, what: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'io',
+    `cannot take the lock: ${lockPath} ${what}, not the lock file hashctl makes there: remove it (hashctl makes it again); nothing was stored`,
+    { cause, details: { lock: lockPath } },
+  );
 }
 
 /** Why this user may not write `dir` (an errno code), or null when it may. */

@@ -203,6 +203,11 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
   assertExists(file);
   let db = openConnection(file, true, options);
   try {
+    if (hasHotJournal(db)) {
+      db.close();
+      rollBackHotJournal(file, options);
+      db = openConnection(file, true, options);
+    }
     configure(db, true);
     const current = assertOurs(db, file, migrations);
     // A reader never creates the schema: an empty file holds nothing to show, and writing it is collect's job.
@@ -250,8 +255,9 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
         { cause: error, details: translated.details },
       );
     }
-    if (isReadOnlyRefusal(translated)) {
-      // Reading a WAL database creates `FILE-shm` beside it when no writer left one there.
+    if (isReadOnlyRefusal(translated) || cannotCreateShm(translated, file)) {
+      // Reading a WAL database creates `FILE-shm` beside it when no writer left one there. With
+      // the -wal a crashed collector left, SQLite says only "cannot open".
       throw new StoreError(
         'io',
         `cannot read ${file} as this user: SQLite must create ${path.basename(file)}-shm in its directory, which this user may not write (give write access to the directory, or run as the file's owner)`,
@@ -336,6 +342,64 @@ function onReadOnlyFileSystem(error: unknown, file: string): error is StoreError
     return false;
   } catch (cause) {
     return (cause as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/**
+ * FILE-journal beside the file holds a write another program (sqlite3, a backup tool, a hashctl
+ * on a file in rollback-journal mode) left unfinished when it stopped: a read-only connection may
+ * not roll it back, and SQLite says only "attempt to write a readonly database".
+ */
+function hasHotJournal(db: Db): boolean {
+  try {
+    db.pragma('user_version');
+    return false;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_READONLY_ROLLBACK') return true;
+    throw error;
+  }
+}
+
+/** Rolls the unfinished write back as a writer would on its first read; the data before it is kept. */
+function rollBackHotJournal(file: string, options: OpenStoreOptions): void {
+  const Database = loadSqlite();
+  let db: Db | undefined;
+  try {
+    db = new Database(file, {
+      fileMustExist: true,
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
+    db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+  } catch (error) {
+    const translated = translateSqliteError(error, file);
+    const code = String((translated as StoreError).details?.sqlite_code ?? '');
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN'))
+      throw new StoreError(
+        'io',
+        `cannot read ${file}: ${path.basename(file)}-journal beside it holds a write another program left unfinished, which only a user who may write ${file} and its folder can roll back (run any hashctl command once as such a user)`,
+        { cause: error, details: { file, journal: `${file}-journal` } },
+      );
+    throw translated;
+  } finally {
+    db?.close();
+  }
+}
+
+/** SQLite could not open FILE for reading because it may not create FILE-shm in its folder. */
+function cannotCreateShm(error: unknown, file: string): error is StoreError {
+  if (!(error instanceof StoreError)) return false;
+  if (!String(error.details.sqlite_code ?? '').startsWith('SQLITE_CANTOPEN')) return false;
+  if (fs.existsSync(`${file}-shm`) || !fs.existsSync(file)) return false;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    return false;
+  }
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    return false;
+  } catch (cause) {
+    return (cause as NodeJS.ErrnoException).code === 'EACCES';
   }
 }
 

@@ -80,6 +80,37 @@ export function assertRegularFile(file: string): void {
     throw new UsageError(`${file} is not a regular file (a FIFO, device or socket): give --db a file name`, {
       details: { file },
     });
+  // /proc/version is a regular file, of size 0: SQLite sees an empty database there, so readers
+  // said "nothing stored yet" and collect, whose lock cannot be made in /proc, "disk full" (the
+  // kernel's file systems report no free blocks).
+  const kernel = kernelFileSystem(stat ? file : path.dirname(file));
+  if (kernel)
+    throw new UsageError(
+      `${file} is on the kernel's ${kernel} file system, not a database file (give --db a file name)`,
+      { details: { file } },
+    );
+}
+
+/** statfs magic numbers of the kernel's own file systems, which hold no user files. */
+const KERNEL_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x63677270, 'cgroup2'],
+  [0x27e0eb, 'cgroup'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x62656570, 'configfs'],
+  [0xcafe4a11, 'bpf'],
+]);
+
+/** The name of the kernel file system `file` is on, or null (any other, or it cannot be told). */
+function kernelFileSystem(file: string): string | null {
+  try {
+    return KERNEL_FILE_SYSTEMS.get(fs.statfsSync(file).type) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**

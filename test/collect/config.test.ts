@@ -140,6 +140,32 @@ describe('config file', () => {
     );
   });
 
+  it('refuses a file not in UTF-8 by its line, rather than reading a changed site or db name', () => {
+    const configError = (bytes: Buffer) => {
+      const file = path.join(dir, 'farm.json');
+      fs.writeFileSync(file, bytes);
+      try {
+        loadConfig(file);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const file = path.join(dir, 'farm.json');
+    // "café" saved in Latin-1: read leniently, the site became "caf\uFFFD", a new site.
+    const latin1 = Buffer.from('{\n  "db": "farm.db",\n  "site": "caf\xe9"\n}\n', 'latin1');
+    expect(configError(latin1)).toBe(
+      `config ${file}:3: not UTF-8 text (saved as Latin-1 or another encoding?): save it as UTF-8`,
+    );
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"site": "north"}', 'utf16le')]);
+    expect(configError(utf16)).toBe(`config ${file}: is UTF-16 text: save it as UTF-8`);
+    // UTF-8, with its byte-order mark or without, is read as it is.
+    const utf8 = Buffer.from('\uFEFF{\n  "site": "café"\n}\n', 'utf8');
+    fs.writeFileSync(file, utf8);
+    expect(loadConfig(file).config.site).toBe('café');
+  });
+
   it('says at once (exit 2) that a FIFO given as the config has no writer, instead of waiting for one for ever', async () => {
     const { execFileSync } = await import('node:child_process');
     const { runHashctl } = await import('../support/hashctl-process.js');

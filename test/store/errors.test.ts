@@ -16,8 +16,10 @@ describe('translateSqliteError', () => {
     const full = translateSqliteError(sqliteError('SQLITE_FULL', 'database or disk is full'), file);
     expect(full).toBeInstanceOf(StoreError);
     expect((full as StoreError).message).toMatch(/^disk full writing /);
-    expect(fileSystemFull(file, () => ({ bavail: 0, bsize: 4096 }))).toBe(true);
-    expect(fileSystemFull(file, () => ({ bavail: 1_000_000, bsize: 4096 }))).toBe(false);
+    expect(fileSystemFull(file, () => ({ blocks: 500_000, bavail: 0, bsize: 4096 }))).toBe(true);
+    expect(fileSystemFull(file, () => ({ blocks: 5_000_000, bavail: 1_000_000, bsize: 4096 }))).toBe(false);
+    // /proc and /sys count no blocks at all: a file that cannot be made there is no full disk.
+    expect(fileSystemFull(file, () => ({ blocks: 0, bavail: 0, bsize: 4096 }))).toBe(false);
     expect(
       fileSystemFull(file, () => {
         throw new Error('ENOSYS');

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockedError, UsageError } from '../../src/errors.js';
+import { LockedError, StoreError, UsageError } from '../../src/errors.js';
 import { acquireLock, lockPathFor, openStore } from '../../src/store/index.js';
 import { tempDir } from './helpers.js';
 
@@ -112,6 +112,34 @@ describe('acquireLock', () => {
     first.release(); // idempotent
     const again = acquireLock(db);
     again.release();
+  });
+
+  it('says a lock path that is no lock file (a folder, a FIFO, a link to a device or to nothing, other data) as such', () => {
+    const db = path.join(dir, 'farm.db');
+    const lock = lockPathFor(db);
+    const cases: [string, () => void][] = [
+      ['is a directory', () => fs.mkdirSync(lock)],
+      ['is a FIFO, device or socket', () => spawnSync('mkfifo', [lock])],
+      ['is a FIFO, device or socket', () => fs.symlinkSync('/dev/null', lock)],
+      ['is a symbolic link to nothing', () => fs.symlinkSync(path.join(dir, 'gone', 'x'), lock)],
+      ['holds other data', () => fs.writeFileSync(lock, 'these are notes, not a lock\n'.repeat(10))],
+    ];
+    for (const [what, make] of cases) {
+      fs.rmSync(lock, { recursive: true, force: true });
+      make();
+      let caught: unknown;
+      try {
+        acquireLock(db).release();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).message).toBe(
+        `cannot take the lock: ${lock} ${what}, not the lock file hashctl makes there: remove it (hashctl makes it again); nothing was stored`,
+      );
+    }
+    fs.rmSync(lock, { recursive: true, force: true });
+    acquireLock(db).release();
   });
 
   it('locks each database separately, creating the data directory on first use', () => {

@@ -278,6 +278,30 @@ describe('migrations', () => {
     expect(fs.existsSync('/dev/null.lock')).toBe(false);
   });
 
+  it.runIf(fs.existsSync('/proc/version'))(
+    'refuse a kernel file (/proc, /sys) as the database, for readers, writers and the lock, not as a full disk or an empty store',
+    () => {
+      for (const file of ['/proc/version', '/proc/hashctl-none.db', '/sys/kernel/hashctl.db']) {
+        for (const open of [
+          () => openStore(file),
+          () => openStore(file, { readonly: true }),
+          () => acquireLock(file),
+        ]) {
+          let caught: unknown;
+          try {
+            open();
+          } catch (error) {
+            caught = error;
+          }
+          expect(caught).toBeInstanceOf(UsageError);
+          expect((caught as UsageError).message).toMatch(
+            new RegExp(`^${file} is on the kernel's (proc|sysfs) file system, not a database file`),
+          );
+        }
+      }
+    },
+  );
+
   it('say a file that is not SQLite at all is none before any lock file is made', () => {
     const file = path.join(dir, 'notes.db');
     fs.writeFileSync(file, 'hello, this is text\n'.repeat(20));

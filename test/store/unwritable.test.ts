@@ -63,6 +63,27 @@ describe('a database this user may not write', () => {
     );
   });
 
+  it('with the -wal a killed collector left and no -shm: live says SQLite needs its -shm file there', () => {
+    // What `kill -9` (or a power cut) leaves of a collect: the last cycles in farm.db-wal only.
+    const writer = openStore(path.join(dir, 'writer.db'));
+    writer.db.pragma('wal_autocheckpoint = 0');
+    writer.db.exec("INSERT INTO sites (name, created_at) VALUES ('north', 0)");
+    const file = path.join(dir, 'farm.db');
+    fs.copyFileSync(writer.path, file);
+    fs.copyFileSync(`${writer.path}-wal`, `${file}-wal`);
+    writer.close();
+    fs.chmodSync(dir, 0o555);
+    const { code, stderr } = liveAs(file);
+    if (mayWriteAnyway) {
+      expect(code).toBe(0);
+      return;
+    }
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `hashctl: cannot read ${file} as this user: SQLite must create farm.db-shm in its directory, which this user may not write (give write access to the directory, or run as the file's owner)\n`,
+    );
+  });
+
   it('from an older hashctl: live says it cannot upgrade it, and the file keeps its schema', () => {
     const file = database('old.db', 5);
     fs.chmodSync(file, 0o444);
