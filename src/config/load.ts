@@ -134,6 +134,33 @@ function decodeConfig(bytes: Buffer, file: string): string {
   }
 }
 
+/**
+ * Where JSON.parse first meets a character it cannot take, for the errors V8 gives no position: the
+ * shortest prefix that fails other than by ending early. Only on the error path (a config file).
+ */
+function firstBadOffset(text: string): number | null {
+  const failsInside = (length: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return false;
+    } catch (error) {
+      const message = errorMessage(error);
+      if (/end of JSON input|Unterminated string/.test(message)) return false;
+      const at = /position (\d+)/.exec(message);
+      return !(at && Number(at[1]) >= length);
+    }
+  };
+  if (!failsInside(text.length)) return null;
+  let low = 1;
+  let high = text.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (failsInside(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return low - 1;
+}
+
 export function parseConfig(
   withBom: string,
   file: string,
@@ -142,13 +169,35 @@ export function parseConfig(
   // A byte-order mark (Windows editors) is not part of the JSON, and must not hide the line numbers.
   const text = withBom.replace(/^\uFEFF/, '');
   let data: unknown;
+  // Two common slips said in JSON.parse's words were "Unexpected end of JSON input" for a file with
+  // nothing in it, and no line at all for a YAML or INI file: each gets a line of its own.
+  const start = /\S/.exec(text);
+  if (!start)
+    throw new ConfigError(
+      `config ${file}: is empty: a config file is one JSON object, {"targets": [...], ...}`,
+      {
+        details: { file },
+      },
+    );
   try {
     data = JSON.parse(text);
   } catch (error) {
-    const offset = /position (\d+)/.exec(errorMessage(error));
-    const where = offset ? `:${positionOf(text, Number(offset[1])).line}` : '';
-    const reason = errorMessage(error).replace(/ in JSON at position \d+.*$/, '');
-    throw new ConfigError(`config ${file}${where}: not valid JSON (${reason})`, {
+    const message = errorMessage(error);
+    // V8 names no position for some errors ("Unexpected token 'a', "targets:\n…" is not valid
+    // JSON", with the file's text in it): the offset is then found by parsing prefixes.
+    const stated = /position (\d+)/.exec(message);
+    const offset = stated ? Number(stated[1]) : firstBadOffset(text);
+    const where = offset === null ? '' : `:${positionOf(text, offset).line}`;
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+    // A file that does not start as a JSON object (YAML, INI, a bare list) is most likely not meant
+    // as JSON at all: said so, rather than leaving the reader with a token.
+    const hint =
+      start[0] === '{'
+        ? ''
+        : ': a config file is one JSON object, {"targets": [...], ...}; YAML and INI are not read';
+    throw new ConfigError(`config ${file}${where}: not valid JSON (${reason})${hint}`, {
       cause: error,
       details: { file },
     });

@@ -239,6 +239,29 @@ describe('config file', () => {
     expect(editDistance('', 'abc')).toBe(3);
   });
 
+  it('says an empty file is empty, and a YAML or INI file is not JSON, with the line it starts on', () => {
+    for (const empty of ['', '  \n\n', '\uFEFF\r\n']) {
+      const error = configErrorOf(empty);
+      expect(error.message).toBe(
+        'config /etc/hashctl/farm.json: is empty: a config file is one JSON object, {"targets": [...], ...}',
+      );
+    }
+    const hint = ': a config file is one JSON object, {"targets": [...], ...}; YAML and INI are not read';
+    const yaml = configErrorOf('\n\ntargets:\n  - 10.0.0.0/24\nsite: a\n');
+    expect(yaml.message).toBe(
+      `config /etc/hashctl/farm.json:3: not valid JSON (Unexpected token 'a')${hint}`,
+    );
+    expect(configErrorOf('[collect]\nsite = a\n').message).toBe(
+      `config /etc/hashctl/farm.json:1: not valid JSON (Unexpected token 'c')${hint}`,
+    );
+    // Inside an object, a token V8 gives no position for: its line, and none of the file's text.
+    expect(configErrorOf('{\n  "site": "a",\n  "once": tru\n}').message).toBe(
+      "config /etc/hashctl/farm.json:3: not valid JSON (Unexpected token '\n')",
+    );
+    // Valid JSON that is no object is the schema's to say, as before.
+    expect(configErrorOf('"targets"').message).not.toMatch(/not valid JSON/);
+  });
+
   it('reports broken JSON with its line, and a missing file by name', () => {
     const broken = configErrorOf('{\n  "site": "a",\n  "interval": 60s\n}');
     expect(broken.details).toMatchObject({ file: '/etc/hashctl/farm.json' });
