@@ -1,6 +1,6 @@
 // Pool-hijack patterns that can be read from `pools` (audit-facts §4): pools off the operator's
 // allowlist, extra or unexpectedly active pools, and workers that do not match the inventory.
-import { isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
+import { hidesHost, isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
 import type { RuleDefinition } from '../types.js';
 import { configuredPools, finding } from './helpers.js';
 
@@ -78,7 +78,9 @@ export const poolNotAllowed: RuleDefinition = {
           input,
           pool.active ? 'critical' : 'high',
           pool.active ? 'Miner is mining on a pool that is not allowed' : 'Pool not on the allowed list',
-          `${where} is not in --allowed-pools`,
+          hidesHost(pool.url)
+            ? `${where} is not in --allowed-pools: its address has an '@', and cgminer-based firmware connects to the host before it, not the one after`
+            : `${where} is not in --allowed-pools`,
           CHECK_POOLS,
         ),
       );
