@@ -1,8 +1,7 @@
 // The audit library: discover the miners among the targets, read each one with the fixed read-only
 // list, add the opt-in network checks, and run every rule. It never prints; it returns a report.
-import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { createClient } from '../cgminer/client.js';
 import type { MinerClient, ReplyHold } from '../cgminer/types.js';
@@ -73,6 +72,11 @@ export interface AuditOptions {
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /**
+   * Name resolution for every connection and for the address the public-address rule judges (the
+   * context's; the system's by default).
+   */
+  lookup?: LookupFunction;
   onProgress?: (event: { discovered: number; audited: number; tried: number }) => void;
 }
 
@@ -149,13 +153,18 @@ function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
 }
 
-async function resolveAddress(host: string): Promise<string | null> {
+async function resolveAddress(host: string, lookup: LookupFunction | undefined): Promise<string | null> {
   if (isIP(host)) return host;
-  try {
-    return (await lookup(host)).address;
-  } catch {
-    return null;
-  }
+  const { lookup: systemLookup } = await import('node:dns');
+  return new Promise((resolve) => {
+    try {
+      (lookup ?? (systemLookup as unknown as LookupFunction))(host, {}, (error, address) =>
+        resolve(error || typeof address !== 'string' ? null : address),
+      );
+    } catch {
+      resolve(null);
+    }
+  });
 }
 
 /** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
@@ -164,7 +173,7 @@ export async function readMiner(
   reader: AuditReader,
   options: Pick<
     AuditOptions,
-    'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'
+    'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal' | 'lookup'
   > & {
     /** Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts). */
     hold?: ReplyHold;
@@ -199,12 +208,13 @@ export async function readMiner(
   }
   const identity = identifyFirmware(reads);
   const snapshot = snapshotFromReads(reads);
-  const address = await resolveAddress(target.host);
+  const address = await resolveAddress(target.host, options.lookup);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
   const services = options.services
     ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
         timeoutMs: probeTimeout,
         signal: options.signal,
+        lookup: options.lookup,
       })
     : null;
   const credentials = options.checkDefaultCreds
@@ -212,6 +222,7 @@ export async function readMiner(
         port: options.webPort ?? 80,
         timeoutMs: probeTimeout,
         signal: options.signal,
+        lookup: options.lookup,
       })
     : null;
   return { target, address, reads, identity, snapshot, services, credentials };
@@ -306,7 +317,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const startedAt = new Date(now()).toISOString();
   const auditClient =
     options.client ??
-    createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
+    createClient({
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      maxBytes: options.maxBytes,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    });
   const reader = readOnlyReader(auditClient, { signal: options.signal });
   const inputs: AuditInput[] = [];
   const failures: AuditFailure[] = [];
@@ -328,6 +344,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         signal: options.signal,
         sleep: options.sleep,
         random: options.random,
+        lookup: options.lookup,
         ...(options.decodedBudget ? { budget: options.decodedBudget } : {}),
       })) {
         tried++;

@@ -202,6 +202,7 @@ export async function runAuditCommand(
       now: ctx.now,
       sleep: ctx.sleep,
       random: ctx.random,
+      ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
       ...(hooks.servicePorts ? { servicePorts: hooks.servicePorts } : {}),
       ...(hooks.webPort !== undefined ? { webPort: hooks.webPort } : {}),
       onProgress: spinner
