@@ -137,6 +137,21 @@ export async function runAuditCommand(
       : {}),
   });
   assertTargetCount(targets, MAX_RUN_TARGETS, FIND_MINERS_FIRST);
+  // A host name and its address are one miner (as in scan, probe and control): audited once, its
+  // findings reported once.
+  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(targets, {
+    timeoutMs: globals.timeoutMs,
+    signal: ctx.signal,
+    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+  });
+  const aliasNote = distinct && droppedNote(distinct.dropped, 'audited once');
+  if (aliasNote && !globals.quiet) {
+    const { terminalSafe } = await import('../output/terminal.js');
+    ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);
+  }
+  const auditTargets = distinct === null ? targets : distinct.targets;
+  const auditCount = distinct === null ? targets.count : distinct.targets.length;
   const named = new Set<string>();
   for (const entry of [
     ...opts.targets
@@ -146,6 +161,7 @@ export async function runAuditCommand(
   ]) {
     if (entry.kind === 'host') named.add(entry.target.key);
   }
+  for (const { target } of distinct?.dropped ?? []) named.delete(target.key);
   const policy: AuditPolicy = { allowedPools: null, workerPattern };
   if (opts.allowedPoolsFile !== null) {
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
@@ -180,8 +196,8 @@ export async function runAuditCommand(
   let result: AuditReport;
   try {
     result = await runAudit({
-      targets,
-      targetCount: targets.count,
+      targets: auditTargets,
+      targetCount: auditCount,
       named,
       policy,
       services: opts.services,
@@ -207,7 +223,7 @@ export async function runAuditCommand(
       ...(hooks.webPort !== undefined ? { webPort: hooks.webPort } : {}),
       onProgress: spinner
         ? ({ tried, discovered, audited }) => {
-            spinner.text = `tried ${tried}/${targets.count}, ${discovered} miner(s) found, ${audited} audited`;
+            spinner.text = `tried ${tried}/${auditCount}, ${discovered} miner(s) found, ${audited} audited`;
           }
         : undefined,
     });

@@ -74,6 +74,40 @@ describe('audit host names', () => {
     expect(systemAsked).toEqual([]);
   });
 
+  it('audits a host name and the address it resolves to once, as scan and probe do', async () => {
+    const miner: FakeMiner = await startFakeMiner({ write: true });
+    cleanups.push(() => miner.stop());
+    const ctx = memoryContext({ lookup: lookupOf(['rig-1.farm'], []) });
+    const code = await runCli(
+      [
+        '--timeout',
+        '2s',
+        '--retries',
+        '0',
+        'audit',
+        miner.target,
+        `rig-1.farm:${miner.port}`,
+        '--format',
+        'json',
+      ],
+      ctx,
+    );
+    const report = JSON.parse(ctx.out()) as {
+      miners: { target: string }[];
+      findings: { target: string; rule: string }[];
+      failures: unknown[];
+    };
+    // One miner: its critical write access is one finding, not two, and nothing is "interrupted".
+    expect(report.miners.map((item) => item.target)).toEqual([miner.target]);
+    expect(report.findings.filter((item) => item.rule === 'rpc-write-access')).toHaveLength(1);
+    expect(report.failures).toEqual([]);
+    expect(code).toBe(0);
+    expect(ctx.err()).toContain(
+      `rig-1.farm:${miner.port} is the miner ${miner.target} already names: audited once`,
+    );
+    expect(miner.received.filter((request) => request.command === 'privileged')).toHaveLength(1);
+  });
+
   it('probes --services of a named miner through the same lookup', async () => {
     const server = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
