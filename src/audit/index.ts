@@ -8,6 +8,7 @@ import type { MinerClient, ReplyHold } from '../cgminer/types.js';
 import { errorMessage, HashctlError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
+import { describeOutcome } from './access.js';
 import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } from './credentials.js';
 import { type DiscoveredMiner, discover } from './discover.js';
 import { identifyFirmware } from './identify.js';
@@ -143,6 +144,34 @@ export function unreadChecks(input: AuditInput, interrupted: boolean): AuditFail
     target: input.target.key,
     kind: cause !== null && !cause.ok ? cause.error.kind : 'interrupted',
     message: `audited in part: ${unread.join(', ')} not read (${why}); the checks that need them were not done`,
+    fromRange: false,
+    partial: true,
+  };
+}
+
+/**
+ * A miner whose `pools` answered without a pool list (a custom api-groups refusing it with E/45,
+ * another command's reply) when the user asked for pool checks: --allowed-pools and
+ * --worker-pattern had nothing to compare, which must not read as "no foreign pool". "No pools"
+ * (E/8) and an empty list are a list. A read without any answer is unreadChecks' to report.
+ */
+export function unreadPools(input: AuditInput, policy: AuditPolicy): AuditFailure | null {
+  const asked = [
+    policy.allowedPools === null ? null : '--allowed-pools',
+    policy.workerPattern === null ? null : '--worker-pattern',
+  ].filter((flag): flag is string => flag !== null);
+  if (asked.length === 0) return null;
+  if (input.snapshot !== null && input.snapshot.pools.length > 0) return null;
+  const outcome = input.reads.pools;
+  if (outcome === undefined || !outcome.ok) return null;
+  if (outcome.status === 'S' || outcome.status === 'I') {
+    const section = outcome.body.POOLS ?? outcome.body.pools;
+    if (section !== null && typeof section === 'object') return null;
+  } else if (outcome.code === 8) return null;
+  return {
+    target: input.target.key,
+    kind: outcome.status === 'S' || outcome.status === 'I' ? 'protocol' : 'api',
+    message: `audited in part: pools answered without a pool list (${describeOutcome(outcome)}); the ${asked.join(' and ')} check${asked.length > 1 ? 's were' : ' was'} not done`,
     fromRange: false,
     partial: true,
   };
@@ -391,7 +420,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         ok: true,
         input: { ...input, reads: {} },
         findings: evaluateRules(input, options.policy),
-        gap: unreadChecks(input, options.signal?.aborted === true),
+        gap: unreadChecks(input, options.signal?.aborted === true) ?? unreadPools(input, options.policy),
       };
     } catch (error) {
       return { ok: false, target: miner.target, error };

@@ -259,11 +259,14 @@ export async function runAuditCommand(
       ctx.stderr.write(`${report.summaryLine(result)}\n`);
   }
   if (!globals.quiet) {
+    // A failure's message may quote the miner (a STATUS Msg): shown visible, never obeyed.
+    const { terminalSafe } = await import('../output/terminal.js');
     for (const failure of result.failures.filter((item) => !item.fromRange)) {
+      const message = terminalSafe(failure.message, true);
       ctx.stderr.write(
         failure.partial
-          ? `hashctl: ${failure.target}: ${failure.message}\n`
-          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`,
+          ? `hashctl: ${failure.target}: ${message}\n`
+          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${message}\n`,
       );
     }
     if (result.open.length > 0)
