@@ -259,9 +259,15 @@ export async function readMiner(
 
 function describeMiner(input: AuditInput): AuditedMiner {
   const { identity, snapshot } = input;
+  // The normalized firmware where there is one, as probe and scan show it: the aftermarket's own
+  // version (Vnish 3.8.6), not the cgminer it is built on ("vnish 4.11.1").
+  const named = snapshot?.firmware.name ?? null;
+  const shown =
+    named === null ? null : [named, snapshot?.firmware.version].filter((part) => part != null).join(' ');
   const version =
     identity.versions.LUXminer ??
     identity.versions.BOSminer ??
+    identity.versions['BOSminer+'] ??
     identity.versions.BOSer ??
     identity.versions.fw_ver ??
     identity.versions.BMMiner ??
@@ -272,7 +278,7 @@ function describeMiner(input: AuditInput): AuditedMiner {
     target: input.target.key,
     make: snapshot && snapshot.make !== 'unknown' ? snapshot.make : identity.make,
     model: snapshot?.model ?? identity.model,
-    firmware: version === null ? null : `${identity.dialect} ${version}`,
+    firmware: shown ?? (version === null ? null : `${identity.dialect} ${version}`),
     dialect: identity.dialect,
   };
 }

@@ -28,7 +28,7 @@ interface JsonReport {
     evidence: string;
     remediation: string;
   }[];
-  miners: { target: string; dialect: string }[];
+  miners: { target: string; dialect: string; firmware: string | null }[];
   failures: { target: string; kind: string; message: string }[];
 }
 
@@ -228,6 +228,34 @@ describe('report formats and output', () => {
       expect((await audit(args)).code, args.join(' ')).toBe(2);
     }
     expect(miner.received).toEqual([]);
+  });
+});
+
+describe('the miners list', () => {
+  it('names each profile firmware as scan and probe do', async () => {
+    const farms: Farm[] = [];
+    for (const profile of PROFILES)
+      farms.push(await farm({ profile: profile.name, count: 1, seed: 3, host: '127.0.0.1', basePort: 0 }));
+    const targets = farms.flatMap((item) => item.inventory());
+    const scanned = memoryContext();
+    const ports = targets.map((target) => target.split(':')[1]).join(',');
+    expect(await runCli(['--json', 'scan', '127.0.0.1', '--port', ports], scanned)).toBe(0);
+    const firmware = new Map(
+      (
+        JSON.parse(scanned.out()) as {
+          results: { target: string; firmware: { name: string | null; version: string | null } }[];
+        }
+      ).results.map((result) => [result.target, result.firmware]),
+    );
+    const { report } = await auditJson(targets);
+    for (const [index, profile] of PROFILES.entries()) {
+      const target = targets[index] as string;
+      const miner = report.miners.find((item) => item.target === target);
+      const seen = firmware.get(target);
+      // VNish 3.8.6 was "vnish 4.11.1" (its cgminer's version); Braiins OS+ had none at all.
+      if (seen?.version) expect(miner?.firmware, profile.name).toContain(seen.version);
+      if (seen?.name) expect(miner?.firmware, profile.name).toContain(seen.name);
+    }
   });
 });
 
