@@ -409,6 +409,14 @@ describe('firmware-vulnerable', () => {
       .find((item) => item.title.startsWith('Antbleed'));
     expect(unknown?.severity).toBe('info');
     expect(unknown?.evidence).toContain('unknown');
+    // No CompileTime at all is said so, not called a date that "does not parse" ("null").
+    const undated = versionReply({ BMMiner: '2.0.0', API: '3.1', Type: 'Antminer S9' });
+    const silent = firmwareVulnerable
+      .evaluate(input({ version: undated }), NO_POLICY)
+      .find((item) => item.title.startsWith('Antbleed'));
+    expect(silent?.severity).toBe('info');
+    expect(silent?.evidence).toContain('Antminer S9: no CompileTime reported; Antbleed status unknown');
+    expect(silent?.evidence).not.toContain('null');
   });
 
   it('does not match upstream 4.11.1, Avalon on 4.11.1 or an S19', () => {
