@@ -34,6 +34,11 @@ export function parseAllowedPools(contents: string, source: string): AllowedPool
     if (entry === '') return;
     const address = parsePoolAddress(entry);
     if (!address) throw new UsageError(`${source}:${index + 1}: not a pool URL or host:port: '${entry}'`);
+    // A miner URL with an '@' never matches (hidesHost): an entry with one would allow nothing.
+    if (hidesHost(entry))
+      throw new UsageError(
+        `${source}:${index + 1}: '${entry}' has an '@': give the pool as a URL or host:port without a user (workers are checked by --worker-pattern)`,
+      );
     pools.push({ text: entry, ...address });
   });
   if (pools.length === 0) throw new UsageError(`${source}: no pool listed`);

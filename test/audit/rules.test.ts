@@ -227,6 +227,10 @@ describe('pool rules', () => {
       ['high', 'Pool not on the allowed list'],
     ]);
     expect(findings[0]?.evidence).toContain("'@'");
+    // An allowlist entry written so would match nothing: said when the file is read.
+    expect(() => parseAllowedPools('stratum+tcp://farm.w1@pool.example.com:3333\n', 'at.txt')).toThrow(
+      /at\.txt:1: .* has an '@'/,
+    );
   });
 
   it('labels developer-fee rows instead of calling them hijacks', () => {
