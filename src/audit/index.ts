@@ -182,18 +182,24 @@ function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
 }
 
-async function resolveAddress(host: string, lookup: LookupFunction | undefined): Promise<string | null> {
+/**
+ * The address the public-address rule judges: the first the name resolves to, or null. Bounded by
+ * the request timeout and Ctrl-C: Node's lookup has none, and a resolver that is down held every
+ * named miner's audit (and a Ctrl-C) for as long as getaddrinfo retried.
+ */
+async function resolveAddress(
+  host: string,
+  options: { lookup?: LookupFunction; timeoutMs: number; signal?: AbortSignal },
+): Promise<string | null> {
   if (isIP(host)) return host;
-  const { lookup: systemLookup } = await import('node:dns');
-  return new Promise((resolve) => {
-    try {
-      (lookup ?? (systemLookup as unknown as LookupFunction))(host, {}, (error, address) =>
-        resolve(error || typeof address !== 'string' ? null : address),
-      );
-    } catch {
-      resolve(null);
-    }
-  });
+  const { bounded, resolvedHosts, resolverOf } = await import('../targets/resolve.js');
+  const resolve = bounded(
+    options.lookup ? resolverOf(options.lookup) : resolvedHosts,
+    options.timeoutMs,
+    options.signal,
+  );
+  const [first] = await resolve(host);
+  return first !== undefined && isIP(first) ? first : null;
 }
 
 /** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
@@ -237,7 +243,7 @@ export async function readMiner(
   }
   const identity = identifyFirmware(reads);
   const snapshot = snapshotFromReads(reads);
-  const address = await resolveAddress(target.host, options.lookup);
+  const address = await resolveAddress(target.host, options);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
   const services = options.services
     ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {

@@ -6,10 +6,13 @@ import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
 import net, { type LookupFunction } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readMiner } from '../../src/audit/index.js';
+import type { AuditReader } from '../../src/audit/readonly.js';
 import { probeServices } from '../../src/audit/services.js';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type FakeMiner, startFakeMiner } from './support/fake-miner.js';
+import { failure, versionReply } from './support/inputs.js';
 
 const systemAsked: string[] = [];
 const original = { lookup: dns.lookup, promisesLookup: dns.promises.lookup };
@@ -106,6 +109,26 @@ describe('audit host names', () => {
       `rig-1.farm:${miner.port} is the miner ${miner.target} already names: audited once`,
     );
     expect(miner.received.filter((request) => request.command === 'privileged')).toHaveLength(1);
+  });
+
+  it('gives up on a resolver that never answers after the request timeout, not never', async () => {
+    // Reads answered from memory: only the address the public-address rule judges needs a lookup.
+    const reader: AuditReader = {
+      sent: [],
+      read: async () => failure('api', 14),
+    };
+    const asked: string[] = [];
+    const silent = ((hostname: string) => {
+      asked.push(hostname);
+    }) as unknown as LookupFunction;
+    const target = { host: 'rig-1.farm', port: 4028, key: 'rig-1.farm:4028' };
+    const input = await readMiner(
+      { target, version: versionReply({ CGMiner: '4.11.1', API: '3.7' }) },
+      reader,
+      { services: false, checkDefaultCreds: false, timeoutMs: 50, lookup: silent },
+    );
+    expect(asked).toEqual(['rig-1.farm']);
+    expect(input.address).toBeNull();
   });
 
   it('probes --services of a named miner through the same lookup', async () => {
