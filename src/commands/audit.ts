@@ -112,8 +112,7 @@ export async function runAuditCommand(
   const { runAudit } = await import('../audit/index.js');
   const report = await import('../audit/report.js');
 
-  const { SCAN_DEFAULT_CONNECT_TIMEOUT_MS, SCAN_DEFAULT_REPLY_TIMEOUT_MS, SCAN_DEFAULT_RETRIES } =
-    await import('./scan.js');
+  const { SCAN_DEFAULT_CONNECT_TIMEOUT_MS, SCAN_DEFAULT_RETRIES } = await import('./scan.js');
   const { connectionLimit } = await import('../cgminer/limits.js');
 
   // Silence is expected inside a range or network, not from a miner the user named: remember which
@@ -207,10 +206,12 @@ export async function runAuditCommand(
       maxBytes: globals.maxBytes,
       concurrency: globals.concurrency ?? 32,
       // `hashctl scan`'s stage, so both commands find the same miners; --timeout and --retries only
-      // ever shorten it.
+      // ever shorten its connect and retries. The `version` it sends is the audit's first read and
+      // gets the reads' deadline: a busy miner answering in 4 s was "no reply within 3000ms", not
+      // audited, under a --timeout of 5 s (or 10 s) that probe reads it within.
       discovery: {
         connectTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_CONNECT_TIMEOUT_MS),
-        replyTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_REPLY_TIMEOUT_MS),
+        replyTimeoutMs: globals.timeoutMs,
         retries: Math.min(globals.retries, SCAN_DEFAULT_RETRIES),
         concurrency: globals.concurrency ?? connectionLimit(),
       },

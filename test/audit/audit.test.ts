@@ -231,6 +231,46 @@ describe('report formats and output', () => {
   });
 });
 
+describe('a slow miner', () => {
+  it('answering version after 3 s is audited within the 5 s --timeout, as probe reads it', async () => {
+    const reply = (command: string) =>
+      `${JSON.stringify(
+        command === 'version'
+          ? {
+              STATUS: [{ STATUS: 'S', When: 1, Code: 22, Msg: 'CGMiner versions' }],
+              VERSION: [{ CGMiner: '4.11.1', API: '3.7' }],
+            }
+          : { STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: 'Invalid command' }] },
+      )}\0`;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('data', (chunk) => {
+        const { command } = JSON.parse(chunk.toString().replace(/\0$/, '')) as { command: string };
+        // A busy old controller: `version` takes a little over the scanner's 3 s reply deadline.
+        const timer = setTimeout(() => socket.end(reply(command)), command === 'version' ? 3300 : 0);
+        socket.on('close', () => clearTimeout(timer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const target = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const ctx = memoryContext();
+    const code = await runCli(['--retries', '0', 'audit', target, '--format', 'json'], ctx);
+    const report = JSON.parse(ctx.out()) as JsonReport;
+    expect(report.failures).toEqual([]);
+    expect(report.miners.map((item) => item.target)).toEqual([target]);
+    expect(code).toBe(0);
+  }, 20_000);
+});
+
 describe('the miners list', () => {
   it('names each profile firmware as scan and probe do', async () => {
     const farms: Farm[] = [];
