@@ -136,21 +136,6 @@ export async function runAuditCommand(
       : {}),
   });
   assertTargetCount(targets, MAX_RUN_TARGETS, FIND_MINERS_FIRST);
-  // A host name and its address are one miner (as in scan, probe and control): audited once, its
-  // findings reported once.
-  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
-  const distinct = await distinctMiners(targets, {
-    timeoutMs: globals.timeoutMs,
-    signal: ctx.signal,
-    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
-  });
-  const aliasNote = distinct && droppedNote(distinct.dropped, 'audited once');
-  if (aliasNote && !globals.quiet) {
-    const { terminalSafe } = await import('../output/terminal.js');
-    ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);
-  }
-  const auditTargets = distinct === null ? targets : distinct.targets;
-  const auditCount = distinct === null ? targets.count : distinct.targets.length;
   const named = new Set<string>();
   for (const entry of [
     ...opts.targets
@@ -160,7 +145,6 @@ export async function runAuditCommand(
   ]) {
     if (entry.kind === 'host') named.add(entry.target.key);
   }
-  for (const { target } of distinct?.dropped ?? []) named.delete(target.key);
   const policy: AuditPolicy = { allowedPools: null, workerPattern };
   if (opts.allowedPoolsFile !== null) {
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);
@@ -179,6 +163,23 @@ export async function runAuditCommand(
   const outFile = opts.out === null ? null : path.resolve(ctx.cwd, opts.out);
   // Before any traffic: an audit must not end in "cannot write --out".
   if (outFile !== null) await checkOutFile(outFile, opts.out ?? outFile);
+
+  // A host name and its address are one miner (as in scan, probe and control): audited once, its
+  // findings reported once. After every usage check: a lookup is traffic too.
+  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(targets, {
+    timeoutMs: globals.timeoutMs,
+    signal: ctx.signal,
+    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+  });
+  const aliasNote = distinct && droppedNote(distinct.dropped, 'audited once');
+  if (aliasNote && !globals.quiet) {
+    const { terminalSafe } = await import('../output/terminal.js');
+    ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);
+  }
+  const auditTargets = distinct === null ? targets : distinct.targets;
+  const auditCount = distinct === null ? targets.count : distinct.targets.length;
+  for (const { target } of distinct?.dropped ?? []) named.delete(target.key);
 
   // ora needs a real terminal width: on a pty that reports 0 columns it redraws without end.
   const showProgress =

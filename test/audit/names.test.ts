@@ -111,6 +111,17 @@ describe('audit host names', () => {
     expect(miner.received.filter((request) => request.command === 'privileged')).toHaveLength(1);
   });
 
+  it('asks no resolver before the usage checks are done', async () => {
+    const asked: string[] = [];
+    const ctx = memoryContext({ lookup: lookupOf(['rig-1.farm'], asked) });
+    const code = await runCli(
+      ['audit', 'rig-1.farm', '127.0.0.1', '--out', '/nonexistent-folder-hashctl/report.json'],
+      ctx,
+    );
+    expect(code).toBe(2);
+    expect(asked).toEqual([]);
+  });
+
   it('gives up on a resolver that never answers after the request timeout, not never', async () => {
     // Reads answered from memory: only the address the public-address rule judges needs a lookup.
     const reader: AuditReader = {
