@@ -245,12 +245,14 @@ export async function readMiner(
   const snapshot = snapshotFromReads(reads);
   const address = await resolveAddress(target.host, options);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
+  // The API port being audited is no other service exposed next to it (a miner answering on 4029,
+  // or on 80, is not "unknown-4029" or "http" open).
   const services = options.services
-    ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
-        timeoutMs: probeTimeout,
-        signal: options.signal,
-        lookup: options.lookup,
-      })
+    ? await probeServices(
+        target.host,
+        (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
+        { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
+      )
     : null;
   const credentials = options.checkDefaultCreds
     ? await checkDefaultCredentials(target.host, identity.dialect, {
