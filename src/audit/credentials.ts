@@ -112,6 +112,8 @@ export interface CredentialOptions {
   port: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Name resolution for the web port (the system's by default). */
+  lookup?: import('node:net').LookupFunction;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -136,7 +138,9 @@ async function makeRequester(
   // before its answer, which undici alone takes for a broken answer (the port was then reported
   // unreachable). Those heads are skipped at the start of a connection only, so each request has
   // its own connection (`reset`): the digest's second request meets its 100 on a fresh socket too.
-  const dispatcher = new Agent({ connect: continueSkippingConnector(buildConnector({})) });
+  const dispatcher = new Agent({
+    connect: continueSkippingConnector(buildConnector(options.lookup ? { lookup: options.lookup } : {})),
+  });
   // undici 7 follows no redirect unless asked, so a 307 to HTTPS is reported, not followed.
   const send: Requester = async (url, init) => {
     const response = await request(url, {

@@ -5,6 +5,7 @@
 // The scanner's follow-ups only name the model, which the audit's own reads do anyway, and some of
 // them are joins (`devdetails+summary`, `devdetails+stats`) that the read-only guard refuses. The
 // request bytes come from `readOnlyRequest`, so nothing off the read list can be sent from here.
+import type { LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { sleep as defaultSleep } from '../context.js';
 import { HashctlError } from '../errors.js';
@@ -53,6 +54,8 @@ export interface DiscoverOptions {
   random?: () => number;
   /** What the decoded replies kept may weigh together (the process's by default). */
   budget?: ReplyBudget;
+  /** Name resolution (the system's by default). */
+  lookup?: LookupFunction;
 }
 
 /** Probes every target once (plus retries) and yields each as it settles, in completion order. */
@@ -73,6 +76,7 @@ export async function* discover(
     signal: options.signal,
     // The read-only guard builds every request: a command off the list throws before it is sent.
     requestBytes: (command) => readOnlyRequest(command),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   });
 
   // Ctrl-C: the exchanges in flight end at once and no new one opens (as in scan).

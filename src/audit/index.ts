@@ -1,14 +1,14 @@
 // The audit library: discover the miners among the targets, read each one with the fixed read-only
 // list, add the opt-in network checks, and run every rule. It never prints; it returns a report.
-import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { createClient } from '../cgminer/client.js';
 import type { MinerClient, ReplyHold } from '../cgminer/types.js';
 import { errorMessage, HashctlError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
+import { describeOutcome } from './access.js';
 import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } from './credentials.js';
 import { type DiscoveredMiner, discover } from './discover.js';
 import { identifyFirmware } from './identify.js';
@@ -73,6 +73,11 @@ export interface AuditOptions {
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /**
+   * Name resolution for every connection and for the address the public-address rule judges (the
+   * context's; the system's by default).
+   */
+  lookup?: LookupFunction;
   onProgress?: (event: { discovered: number; audited: number; tried: number }) => void;
 }
 
@@ -144,18 +149,57 @@ export function unreadChecks(input: AuditInput, interrupted: boolean): AuditFail
   };
 }
 
+/**
+ * A miner whose `pools` answered without a pool list (a custom api-groups refusing it with E/45,
+ * another command's reply) when the user asked for pool checks: --allowed-pools and
+ * --worker-pattern had nothing to compare, which must not read as "no foreign pool". "No pools"
+ * (E/8) and an empty list are a list. A read without any answer is unreadChecks' to report.
+ */
+export function unreadPools(input: AuditInput, policy: AuditPolicy): AuditFailure | null {
+  const asked = [
+    policy.allowedPools === null ? null : '--allowed-pools',
+    policy.workerPattern === null ? null : '--worker-pattern',
+  ].filter((flag): flag is string => flag !== null);
+  if (asked.length === 0) return null;
+  if (input.snapshot !== null && input.snapshot.pools.length > 0) return null;
+  const outcome = input.reads.pools;
+  if (outcome === undefined || !outcome.ok) return null;
+  if (outcome.status === 'S' || outcome.status === 'I') {
+    const section = outcome.body.POOLS ?? outcome.body.pools;
+    if (section !== null && typeof section === 'object') return null;
+  } else if (outcome.code === 8) return null;
+  return {
+    target: input.target.key,
+    kind: outcome.status === 'S' || outcome.status === 'I' ? 'protocol' : 'api',
+    message: `audited in part: pools answered without a pool list (${describeOutcome(outcome)}); the ${asked.join(' and ')} check${asked.length > 1 ? 's were' : ' was'} not done`,
+    fromRange: false,
+    partial: true,
+  };
+}
+
 /** A read that failed because the miner went away (not because it refused the command). */
 function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
 }
 
-async function resolveAddress(host: string): Promise<string | null> {
+/**
+ * The address the public-address rule judges: the first the name resolves to, or null. Bounded by
+ * the request timeout and Ctrl-C: Node's lookup has none, and a resolver that is down held every
+ * named miner's audit (and a Ctrl-C) for as long as getaddrinfo retried.
+ */
+async function resolveAddress(
+  host: string,
+  options: { lookup?: LookupFunction; timeoutMs: number; signal?: AbortSignal },
+): Promise<string | null> {
   if (isIP(host)) return host;
-  try {
-    return (await lookup(host)).address;
-  } catch {
-    return null;
-  }
+  const { bounded, resolvedHosts, resolverOf } = await import('../targets/resolve.js');
+  const resolve = bounded(
+    options.lookup ? resolverOf(options.lookup) : resolvedHosts,
+    options.timeoutMs,
+    options.signal,
+  );
+  const [first] = await resolve(host);
+  return first !== undefined && isIP(first) ? first : null;
 }
 
 /** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
@@ -164,7 +208,7 @@ export async function readMiner(
   reader: AuditReader,
   options: Pick<
     AuditOptions,
-    'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal'
+    'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal' | 'lookup'
   > & {
     /** Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts). */
     hold?: ReplyHold;
@@ -199,19 +243,23 @@ export async function readMiner(
   }
   const identity = identifyFirmware(reads);
   const snapshot = snapshotFromReads(reads);
-  const address = await resolveAddress(target.host);
+  const address = await resolveAddress(target.host, options);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
+  // The API port being audited is no other service exposed next to it (a miner answering on 4029,
+  // or on 80, is not "unknown-4029" or "http" open).
   const services = options.services
-    ? await probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
-        timeoutMs: probeTimeout,
-        signal: options.signal,
-      })
+    ? await probeServices(
+        target.host,
+        (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
+        { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
+      )
     : null;
   const credentials = options.checkDefaultCreds
     ? await checkDefaultCredentials(target.host, identity.dialect, {
         port: options.webPort ?? 80,
         timeoutMs: probeTimeout,
         signal: options.signal,
+        lookup: options.lookup,
       })
     : null;
   return { target, address, reads, identity, snapshot, services, credentials };
@@ -219,9 +267,15 @@ export async function readMiner(
 
 function describeMiner(input: AuditInput): AuditedMiner {
   const { identity, snapshot } = input;
+  // The normalized firmware where there is one, as probe and scan show it: the aftermarket's own
+  // version (Vnish 3.8.6), not the cgminer it is built on ("vnish 4.11.1").
+  const named = snapshot?.firmware.name ?? null;
+  const shown =
+    named === null ? null : [named, snapshot?.firmware.version].filter((part) => part != null).join(' ');
   const version =
     identity.versions.LUXminer ??
     identity.versions.BOSminer ??
+    identity.versions['BOSminer+'] ??
     identity.versions.BOSer ??
     identity.versions.fw_ver ??
     identity.versions.BMMiner ??
@@ -232,7 +286,7 @@ function describeMiner(input: AuditInput): AuditedMiner {
     target: input.target.key,
     make: snapshot && snapshot.make !== 'unknown' ? snapshot.make : identity.make,
     model: snapshot?.model ?? identity.model,
-    firmware: version === null ? null : `${identity.dialect} ${version}`,
+    firmware: shown ?? (version === null ? null : `${identity.dialect} ${version}`),
     dialect: identity.dialect,
   };
 }
@@ -306,7 +360,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const startedAt = new Date(now()).toISOString();
   const auditClient =
     options.client ??
-    createClient({ timeoutMs: options.timeoutMs, retries: options.retries, maxBytes: options.maxBytes });
+    createClient({
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      maxBytes: options.maxBytes,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    });
   const reader = readOnlyReader(auditClient, { signal: options.signal });
   const inputs: AuditInput[] = [];
   const failures: AuditFailure[] = [];
@@ -328,6 +387,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         signal: options.signal,
         sleep: options.sleep,
         random: options.random,
+        lookup: options.lookup,
         ...(options.decodedBudget ? { budget: options.decodedBudget } : {}),
       })) {
         tried++;
@@ -374,7 +434,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         ok: true,
         input: { ...input, reads: {} },
         findings: evaluateRules(input, options.policy),
-        gap: unreadChecks(input, options.signal?.aborted === true),
+        gap: unreadChecks(input, options.signal?.aborted === true) ?? unreadPools(input, options.policy),
       };
     } catch (error) {
       return { ok: false, target: miner.target, error };

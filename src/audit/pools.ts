@@ -34,6 +34,11 @@ export function parseAllowedPools(contents: string, source: string): AllowedPool
     if (entry === '') return;
     const address = parsePoolAddress(entry);
     if (!address) throw new UsageError(`${source}:${index + 1}: not a pool URL or host:port: '${entry}'`);
+    // A miner URL with an '@' never matches (hidesHost): an entry with one would allow nothing.
+    if (hidesHost(entry))
+      throw new UsageError(
+        `${source}:${index + 1}: '${entry}' has an '@': give the pool as a URL or host:port without a user (workers are checked by --worker-pattern)`,
+      );
     pools.push({ text: entry, ...address });
   });
   if (pools.length === 0) throw new UsageError(`${source}: no pool listed`);
@@ -56,10 +61,25 @@ function hostPortMatches(entry: AllowedPool, address: PoolAddress): boolean {
 }
 
 /**
+ * Whether a miner's pool URL has an `@` before its path: `evil.example:25000@pool.example.com:3333`.
+ * A URL parser reads the host after the `@`, but cgminer and its forks (bmminer, most stock
+ * firmware) know no user-info: they connect to the host before the first `:` (evil.example, port
+ * 25000). Which one the firmware mines on cannot be told from the reply, so such a URL is never
+ * taken as an allowed pool.
+ */
+export function hidesHost(url: string): boolean {
+  const rest = url.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const slash = rest.indexOf('/');
+  return (slash === -1 ? rest : rest.slice(0, slash)).includes('@');
+}
+
+/**
  * An allowlist entry without scheme or port matches any scheme or port. A miner's URL without a
- * scheme is plain Stratum: it matches `stratum+tcp://` entries, not `stratum+ssl://` ones.
+ * scheme is plain Stratum: it matches `stratum+tcp://` entries, not `stratum+ssl://` ones. A URL
+ * whose host is in doubt (`hidesHost`) matches none.
  */
 export function poolAllowed(url: string, allowed: readonly AllowedPool[]): boolean {
+  if (hidesHost(url)) return false;
   const address = parsePoolAddress(url);
   if (!address) return false;
   return allowed.some((entry) => hostPortMatches(entry, address) && schemeMatches(entry, address.scheme));
@@ -70,6 +90,7 @@ export function poolAllowed(url: string, allowed: readonly AllowedPool[]): boole
  * the list wants `stratum+ssl://`): the finding says so, rather than reading as a foreign pool.
  */
 export function schemeOnlyMismatch(url: string, allowed: readonly AllowedPool[]): AllowedPool | null {
+  if (hidesHost(url)) return null;
   const address = parsePoolAddress(url);
   if (!address) return null;
   return allowed.find((entry) => hostPortMatches(entry, address)) ?? null;

@@ -149,6 +149,18 @@ export function sarifArtifactUri(target: string): string {
 }
 
 export function renderSarif(report: AuditReport): string {
+  // One fingerprint per result: code scanning merges results that share one, so two findings alike
+  // in rule, target and title (two foreign pools) are told apart by their subject, and findings
+  // alike in everything by their order.
+  const seen = new Map<string, number>();
+  const fingerprint = (item: Finding): string => {
+    const base = `${item.rule}\n${item.target}\n${item.title}${item.subject === undefined ? '' : `\n${item.subject}`}`;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    return createHash('sha256')
+      .update(count === 1 ? base : `${base}\n#${count}`)
+      .digest('hex');
+  };
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
   // A miner that could not be audited has no results: said here, so "no results" never reads as clean.
   const notifications = [
@@ -222,11 +234,7 @@ export function renderSarif(report: AuditReport): string {
               logicalLocations: [{ fullyQualifiedName: `miner://${item.target}`, kind: 'resource' }],
             },
           ],
-          partialFingerprints: {
-            'hashctlFinding/v1': createHash('sha256')
-              .update(`${item.rule}\n${item.target}\n${item.title}`)
-              .digest('hex'),
-          },
+          partialFingerprints: { 'hashctlFinding/v1': fingerprint(item) },
           properties: {
             severity: item.severity,
             target: item.target,

@@ -31,10 +31,11 @@ export function tcpConnects(
   port: number,
   timeoutMs: number,
   signal?: AbortSignal,
+  lookup?: net.LookupFunction,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
-    const socket = net.connect({ host, port });
+    const socket = net.connect(lookup ? { host, port, lookup } : { host, port });
     let settled = false;
     const finish = (open: boolean) => {
       if (settled) return;
@@ -57,13 +58,13 @@ export function tcpConnects(
 export async function probeServices(
   host: string,
   ports: readonly ServicePort[],
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; lookup?: net.LookupFunction },
 ): Promise<ServiceProbe[]> {
   return Promise.all(
     ports.map(async ({ port, service }) => ({
       port,
       service,
-      open: await tcpConnects(host, port, options.timeoutMs, options.signal),
+      open: await tcpConnects(host, port, options.timeoutMs, options.signal, options.lookup),
     })),
   );
 }

@@ -112,6 +112,11 @@ export interface Finding {
   title: string;
   evidence: string;
   remediation: string;
+  /**
+   * What the finding is about when a rule reports several alike on one miner (a pool's URL and
+   * user, a credential): it tells them apart in SARIF fingerprints, run to run. Not in the JSON.
+   */
+  subject?: string;
 }
 
 export interface RuleDefinition {

@@ -62,7 +62,10 @@ function dateRule(
     // A free-text CompileTime that does not parse is "unknown", never "clean" (audit-facts §1.2).
     return {
       severity: 'info',
-      evidence: `${identity.model}: CompileTime ${JSON.stringify(identity.compileTime)} does not parse; ${label} status unknown`,
+      evidence:
+        identity.compileTime === null
+          ? `${identity.model}: no CompileTime reported; ${label} status unknown`
+          : `${identity.model}: CompileTime ${JSON.stringify(identity.compileTime)} does not parse; ${label} status unknown`,
     };
   }
   if (!affected(identity.compileDate)) return null;

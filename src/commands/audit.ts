@@ -112,8 +112,7 @@ export async function runAuditCommand(
   const { runAudit } = await import('../audit/index.js');
   const report = await import('../audit/report.js');
 
-  const { SCAN_DEFAULT_CONNECT_TIMEOUT_MS, SCAN_DEFAULT_REPLY_TIMEOUT_MS, SCAN_DEFAULT_RETRIES } =
-    await import('./scan.js');
+  const { SCAN_DEFAULT_CONNECT_TIMEOUT_MS, SCAN_DEFAULT_RETRIES } = await import('./scan.js');
   const { connectionLimit } = await import('../cgminer/limits.js');
 
   // Silence is expected inside a range or network, not from a miner the user named: remember which
@@ -165,6 +164,23 @@ export async function runAuditCommand(
   // Before any traffic: an audit must not end in "cannot write --out".
   if (outFile !== null) await checkOutFile(outFile, opts.out ?? outFile);
 
+  // A host name and its address are one miner (as in scan, probe and control): audited once, its
+  // findings reported once. After every usage check: a lookup is traffic too.
+  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+  const distinct = await distinctMiners(targets, {
+    timeoutMs: globals.timeoutMs,
+    signal: ctx.signal,
+    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+  });
+  const aliasNote = distinct && droppedNote(distinct.dropped, 'audited once');
+  if (aliasNote && !globals.quiet) {
+    const { terminalSafe } = await import('../output/terminal.js');
+    ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);
+  }
+  const auditTargets = distinct === null ? targets : distinct.targets;
+  const auditCount = distinct === null ? targets.count : distinct.targets.length;
+  for (const { target } of distinct?.dropped ?? []) named.delete(target.key);
+
   // ora needs a real terminal width: on a pty that reports 0 columns it redraws without end.
   const showProgress =
     ctx.stderr.isTTY === true &&
@@ -180,8 +196,8 @@ export async function runAuditCommand(
   let result: AuditReport;
   try {
     result = await runAudit({
-      targets,
-      targetCount: targets.count,
+      targets: auditTargets,
+      targetCount: auditCount,
       named,
       policy,
       services: opts.services,
@@ -191,10 +207,12 @@ export async function runAuditCommand(
       maxBytes: globals.maxBytes,
       concurrency: globals.concurrency ?? 32,
       // `hashctl scan`'s stage, so both commands find the same miners; --timeout and --retries only
-      // ever shorten it.
+      // ever shorten its connect and retries. The `version` it sends is the audit's first read and
+      // gets the reads' deadline: a busy miner answering in 4 s was "no reply within 3000ms", not
+      // audited, under a --timeout of 5 s (or 10 s) that probe reads it within.
       discovery: {
         connectTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_CONNECT_TIMEOUT_MS),
-        replyTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_REPLY_TIMEOUT_MS),
+        replyTimeoutMs: globals.timeoutMs,
         retries: Math.min(globals.retries, SCAN_DEFAULT_RETRIES),
         concurrency: globals.concurrency ?? connectionLimit(),
       },
@@ -202,11 +220,12 @@ export async function runAuditCommand(
       now: ctx.now,
       sleep: ctx.sleep,
       random: ctx.random,
+      ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
       ...(hooks.servicePorts ? { servicePorts: hooks.servicePorts } : {}),
       ...(hooks.webPort !== undefined ? { webPort: hooks.webPort } : {}),
       onProgress: spinner
         ? ({ tried, discovered, audited }) => {
-            spinner.text = `tried ${tried}/${targets.count}, ${discovered} miner(s) found, ${audited} audited`;
+            spinner.text = `tried ${tried}/${auditCount}, ${discovered} miner(s) found, ${audited} audited`;
           }
         : undefined,
     });
@@ -242,11 +261,14 @@ export async function runAuditCommand(
       ctx.stderr.write(`${report.summaryLine(result)}\n`);
   }
   if (!globals.quiet) {
+    // A failure's message may quote the miner (a STATUS Msg): shown visible, never obeyed.
+    const { terminalSafe } = await import('../output/terminal.js');
     for (const failure of result.failures.filter((item) => !item.fromRange)) {
+      const message = terminalSafe(failure.message, true);
       ctx.stderr.write(
         failure.partial
-          ? `hashctl: ${failure.target}: ${failure.message}\n`
-          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`,
+          ? `hashctl: ${failure.target}: ${message}\n`
+          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${message}\n`,
       );
     }
     if (result.open.length > 0)

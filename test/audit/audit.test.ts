@@ -28,7 +28,7 @@ interface JsonReport {
     evidence: string;
     remediation: string;
   }[];
-  miners: { target: string; dialect: string }[];
+  miners: { target: string; dialect: string; firmware: string | null }[];
   failures: { target: string; kind: string; message: string }[];
 }
 
@@ -228,6 +228,74 @@ describe('report formats and output', () => {
       expect((await audit(args)).code, args.join(' ')).toBe(2);
     }
     expect(miner.received).toEqual([]);
+  });
+});
+
+describe('a slow miner', () => {
+  it('answering version after 3 s is audited within the 5 s --timeout, as probe reads it', async () => {
+    const reply = (command: string) =>
+      `${JSON.stringify(
+        command === 'version'
+          ? {
+              STATUS: [{ STATUS: 'S', When: 1, Code: 22, Msg: 'CGMiner versions' }],
+              VERSION: [{ CGMiner: '4.11.1', API: '3.7' }],
+            }
+          : { STATUS: [{ STATUS: 'E', When: 1, Code: 14, Msg: 'Invalid command' }] },
+      )}\0`;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('data', (chunk) => {
+        const { command } = JSON.parse(chunk.toString().replace(/\0$/, '')) as { command: string };
+        // A busy old controller: `version` takes a little over the scanner's 3 s reply deadline.
+        const timer = setTimeout(() => socket.end(reply(command)), command === 'version' ? 3300 : 0);
+        socket.on('close', () => clearTimeout(timer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const target = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const ctx = memoryContext();
+    const code = await runCli(['--retries', '0', 'audit', target, '--format', 'json'], ctx);
+    const report = JSON.parse(ctx.out()) as JsonReport;
+    expect(report.failures).toEqual([]);
+    expect(report.miners.map((item) => item.target)).toEqual([target]);
+    expect(code).toBe(0);
+  }, 20_000);
+});
+
+describe('the miners list', () => {
+  it('names each profile firmware as scan and probe do', async () => {
+    const farms: Farm[] = [];
+    for (const profile of PROFILES)
+      farms.push(await farm({ profile: profile.name, count: 1, seed: 3, host: '127.0.0.1', basePort: 0 }));
+    const targets = farms.flatMap((item) => item.inventory());
+    const scanned = memoryContext();
+    const ports = targets.map((target) => target.split(':')[1]).join(',');
+    expect(await runCli(['--json', 'scan', '127.0.0.1', '--port', ports], scanned)).toBe(0);
+    const firmware = new Map(
+      (
+        JSON.parse(scanned.out()) as {
+          results: { target: string; firmware: { name: string | null; version: string | null } }[];
+        }
+      ).results.map((result) => [result.target, result.firmware]),
+    );
+    const { report } = await auditJson(targets);
+    for (const [index, profile] of PROFILES.entries()) {
+      const target = targets[index] as string;
+      const miner = report.miners.find((item) => item.target === target);
+      const seen = firmware.get(target);
+      // VNish 3.8.6 was "vnish 4.11.1" (its cgminer's version); Braiins OS+ had none at all.
+      if (seen?.version) expect(miner?.firmware, profile.name).toContain(seen.version);
+      if (seen?.name) expect(miner?.firmware, profile.name).toContain(seen.name);
+    }
   });
 });
 

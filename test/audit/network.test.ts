@@ -9,7 +9,10 @@ import {
   digestAuthorization,
   parseDigestChallenge,
 } from '../../src/audit/credentials.js';
+import { readMiner } from '../../src/audit/index.js';
+import type { AuditReader } from '../../src/audit/readonly.js';
 import { probeServices, tcpConnects } from '../../src/audit/services.js';
+import { failure, versionReply } from './support/inputs.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -71,6 +74,31 @@ describe('service probes', () => {
     expect(connections).toBe(1);
     expect(bytes).toBe(0);
     expect(await tcpConnects('127.0.0.1', closed, 2000)).toBe(false);
+  });
+});
+
+describe('service probes of an audited miner', () => {
+  it('do not report the miner API port being audited as another exposed service', async () => {
+    // A miner whose API listens on 4029 (or 80, 8080) is audited there: that port is the API,
+    // not "unknown-4029 open" next to it.
+    const api = await listen(net.createServer((socket) => socket.destroy()));
+    const ssh = await listen(net.createServer((socket) => socket.destroy()));
+    const reader: AuditReader = { sent: [], read: async () => failure('api', 14) };
+    const target = { host: '127.0.0.1', port: api, key: `127.0.0.1:${api}` };
+    const input = await readMiner(
+      { target, version: versionReply({ CGMiner: '4.11.1', API: '3.7' }) },
+      reader,
+      {
+        services: true,
+        checkDefaultCreds: false,
+        timeoutMs: 2000,
+        servicePorts: [
+          { port: api, service: 'unknown-4029' },
+          { port: ssh, service: 'ssh' },
+        ],
+      },
+    );
+    expect(input.services).toEqual([{ port: ssh, service: 'ssh', open: true }]);
   });
 });
 

@@ -58,6 +58,61 @@ describe('a miner audited in part', () => {
     expect(table.err).toContain('1 miner audited in part');
   });
 
+  it('--allowed-pools and --worker-pattern on a miner whose pools could not be read: not clean', async () => {
+    const allowed = join(dir, 'allowed-pools.txt');
+    await writeFile(allowed, 'stratum+tcp://pool.example.com:3333\n');
+    const policy = ['--allowed-pools', allowed, '--worker-pattern', '^farm\\.', '--format', 'json'];
+    // A custom api-groups without `pools` (E/45), and a peer that answers `pools` with another
+    // command's reply: neither lists a pool, so neither pool check was done.
+    const denied = (
+      await miner({
+        pools: {
+          STATUS: [
+            { STATUS: 'E', When: 1, Code: 45, Msg: "Access denied to 'pools' command\u001b]0;pwned\u0007" },
+          ],
+        },
+      })
+    ).target;
+    const wrong = await startScriptedMiner(
+      {
+        pools: {
+          STATUS: [{ STATUS: 'S', When: 1, Code: 22, Msg: 'CGMiner versions' }],
+          VERSION: [{ CGMiner: '4.11.1' }],
+        },
+      },
+      '127.0.91.12',
+    );
+    stops.push(() => wrong.stop());
+    for (const target of [denied, wrong.target]) {
+      const { code, out, err } = await audit([target, ...policy]);
+      const report = JSON.parse(out);
+      expect(err).toContain(`${target}: audited in part`);
+      expect(err).not.toContain('\u001b');
+      expect(report.summary, target).toMatchObject({ miners: 1, audited_in_part: 1 });
+      expect(report.failures, target).toEqual([expect.objectContaining({ target, partial: true })]);
+      expect(report.failures[0].message).toMatch(/--allowed-pools.*--worker-pattern.*not done/);
+      expect(code, target).toBe(1);
+    }
+    // A miner with no pool configured (E/8 "No pools", or an empty list) was checked: nothing to find.
+    const none = await startScriptedMiner(
+      { pools: { STATUS: [{ STATUS: 'E', When: 1, Code: 8, Msg: 'No pools' }] } },
+      '127.0.91.13',
+    );
+    stops.push(() => none.stop());
+    const empty = await startScriptedMiner(
+      { pools: { STATUS: [{ STATUS: 'S', When: 1, Code: 7, Msg: '0 Pool(s)' }], POOLS: [] } },
+      '127.0.91.14',
+    );
+    stops.push(() => empty.stop());
+    for (const target of [none.target, empty.target]) {
+      const { code, out } = await audit([target, ...policy]);
+      expect(JSON.parse(out).failures, target).toEqual([]);
+      expect(code, target).toBe(0);
+    }
+    // Without a pool policy nothing was asked of the list: a denied `pools` is an answer.
+    expect((await audit([denied, '--format', 'json'])).code).toBe(0);
+  });
+
   it('a miner that answered every read, with E statuses, is audited in full', async () => {
     const target = (await miner({ stats: { STATUS: [{ STATUS: 'E', Code: 45, Msg: 'Access denied' }] } }))
       .target;

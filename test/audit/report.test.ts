@@ -1,5 +1,6 @@
 // Report formats: the JSON contract, SARIF 2.1.0 structure, Markdown sections, table rows.
 import { describe, expect, it } from 'vitest';
+import { parseAllowedPools } from '../../src/audit/pools.js';
 import {
   countBySeverity,
   renderJson,
@@ -11,7 +12,9 @@ import {
   tableRows,
 } from '../../src/audit/report.js';
 import { RULES } from '../../src/audit/rules/index.js';
+import { poolNotAllowed, workerMismatch } from '../../src/audit/rules/pools.js';
 import type { AuditReport, Finding } from '../../src/audit/types.js';
+import { input, poolsReply, versionReply } from './support/inputs.js';
 import { sarifProblems } from './support/sarif.js';
 
 function finding(
@@ -130,6 +133,43 @@ describe('SARIF report', () => {
     expect(again.map((result: { partialFingerprints: object }) => result.partialFingerprints)).toEqual(
       results.map((result: { partialFingerprints: object }) => result.partialFingerprints),
     );
+  });
+
+  it('gives each result its own fingerprint, kept when another pool comes or goes', () => {
+    // Two hijacked pools on one miner are two alerts: with one fingerprint, code scanning merges
+    // them and the second hijack is never shown.
+    const policy = {
+      allowedPools: parseAllowedPools('stratum+tcp://pool.example.com:3333\n', 'pools.txt'),
+      workerPattern: /^farm\./,
+    };
+    const pools = (urls: string[]) =>
+      input({
+        version: versionReply({ CGMiner: '4.11.1', API: '3.7' }),
+        pools: poolsReply(urls.map((URL) => ({ URL, User: 'thief.1', Status: 'Dead', Priority: 5 }))),
+      });
+    const fingerprints = (miner: ReturnType<typeof pools>) => {
+      const findings = [...poolNotAllowed.evaluate(miner, policy), ...workerMismatch.evaluate(miner, policy)];
+      const sarif = JSON.parse(renderSarif({ ...REPORT, findings }));
+      expect(sarifProblems(sarif)).toEqual([]);
+      return sarif.runs[0].results.map(
+        (result: { partialFingerprints: Record<string, string> }) =>
+          result.partialFingerprints['hashctlFinding/v1'],
+      ) as string[];
+    };
+    const both = fingerprints(
+      pools(['stratum+tcp://evil-a.example:3333', 'stratum+tcp://evil-b.example:3333']),
+    );
+    expect(both).toHaveLength(4);
+    expect(new Set(both).size).toBe(4);
+    // evil-a gone: evil-b's alerts keep the fingerprints they had.
+    const one = fingerprints(pools(['stratum+tcp://evil-b.example:3333']));
+    expect(one).toHaveLength(2);
+    for (const fingerprint of one) expect(both).toContain(fingerprint);
+    // Findings alike in everything a rule says: still one result each.
+    const twins = JSON.parse(
+      renderSarif({ ...REPORT, findings: [REPORT.findings[0] as Finding, REPORT.findings[0] as Finding] }),
+    ).runs[0].results.map((result: { partialFingerprints: object }) => result.partialFingerprints);
+    expect(new Set(twins.map((item: object) => JSON.stringify(item))).size).toBe(2);
   });
 
   it('the checker itself catches broken logs', () => {

@@ -204,6 +204,35 @@ describe('pool rules', () => {
     ]);
   });
 
+  it('never allows a pool URL that hides its host behind an "@"', () => {
+    // cgminer's extract_sockaddr takes the host up to the first ':' after '//' and knows no
+    // user-info: `evil.example:25000@pool.example.com:3333` mines on evil.example:25000, while a URL
+    // parser reads pool.example.com:3333. Either reading may be the firmware's: not on the list.
+    const disguised = [
+      'stratum+tcp://evil.example:25000@pool.example.com:3333',
+      'stratum+tcp://evil.example:25000?@pool.example.com:3333',
+      'evil.example:25000@pool.example.com:3333',
+      'stratum+tcp://farm.w1@pool.example.com:3333',
+    ];
+    for (const url of disguised) expect(poolAllowed(url, allowed), url).toBe(false);
+    const reads = {
+      version: UPSTREAM,
+      pools: poolsReply(disguised.slice(0, 3).map((URL) => ({ URL, User: 'farm.w1' }))),
+    };
+    const findings = poolNotAllowed.evaluate(input(reads), policy);
+    // Not the medium "scheme the allowlist does not allow": the host itself is in doubt.
+    expect(findings.map((item) => [item.severity, item.title])).toEqual([
+      ['critical', 'Miner is mining on a pool that is not allowed'],
+      ['high', 'Pool not on the allowed list'],
+      ['high', 'Pool not on the allowed list'],
+    ]);
+    expect(findings[0]?.evidence).toContain("'@'");
+    // An allowlist entry written so would match nothing: said when the file is read.
+    expect(() => parseAllowedPools('stratum+tcp://farm.w1@pool.example.com:3333\n', 'at.txt')).toThrow(
+      /at\.txt:1: .* has an '@'/,
+    );
+  });
+
   it('labels developer-fee rows instead of calling them hijacks', () => {
     const reads = {
       version: versionReply({ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9 (vnish 3.8.6)' }),
@@ -384,6 +413,14 @@ describe('firmware-vulnerable', () => {
       .find((item) => item.title.startsWith('Antbleed'));
     expect(unknown?.severity).toBe('info');
     expect(unknown?.evidence).toContain('unknown');
+    // No CompileTime at all is said so, not called a date that "does not parse" ("null").
+    const undated = versionReply({ BMMiner: '2.0.0', API: '3.1', Type: 'Antminer S9' });
+    const silent = firmwareVulnerable
+      .evaluate(input({ version: undated }), NO_POLICY)
+      .find((item) => item.title.startsWith('Antbleed'));
+    expect(silent?.severity).toBe('info');
+    expect(silent?.evidence).toContain('Antminer S9: no CompileTime reported; Antbleed status unknown');
+    expect(silent?.evidence).not.toContain('null');
   });
 
   it('does not match upstream 4.11.1, Avalon on 4.11.1 or an S19', () => {

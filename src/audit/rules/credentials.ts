@@ -24,6 +24,7 @@ export const defaultCredentials: RuleDefinition = {
           `${check.surface} accepts the default credentials`,
           `${check.endpoint}: ${check.username || '(empty user)'} / ${check.password === '' ? '(empty password)' : check.password} accepted (${check.detail})`,
           `Change the ${check.surface} password from the vendor default.`,
+          `${check.endpoint}\n${check.username}\n${check.password}`,
         ),
       );
   },

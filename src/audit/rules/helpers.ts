@@ -54,8 +54,12 @@ export function finding(
   title: string,
   evidence: string,
   remediation: string,
+  /** Finding.subject: set by rules that may report several alike on one miner. */
+  subject?: string,
 ): Finding {
-  return { rule: rule.id, severity, target: input.target.key, title, evidence, remediation };
+  const made: Finding = { rule: rule.id, severity, target: input.target.key, title, evidence, remediation };
+  if (subject !== undefined) made.subject = subject;
+  return made;
 }
 
 export function minerLabel(input: AuditInput): string {

@@ -1,12 +1,17 @@
 // Pool-hijack patterns that can be read from `pools` (audit-facts §4): pools off the operator's
 // allowlist, extra or unexpectedly active pools, and workers that do not match the inventory.
-import { isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
+import { hidesHost, isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
 import type { RuleDefinition } from '../types.js';
 import { configuredPools, finding } from './helpers.js';
 
 const CHECK_POOLS =
   'Confirm the pool with the owner; if it was not configured by you, restore the pools, change the web and ' +
   'API credentials, close write access on 4028 and reflash known-good firmware (pool-hijack malware persists).';
+
+/** What tells one pool's finding from another's run to run: not its index, status or priority. */
+function poolSubject(pool: { url: string; user: string | null }): string {
+  return `pool ${pool.url}\n${pool.user ?? ''}`;
+}
 
 /** Stock web UIs offer three pool slots; a 4th pool is the injection seen through exposed APIs. */
 const MAX_OPERATOR_POOLS = 3;
@@ -32,6 +37,7 @@ export const poolNotAllowed: RuleDefinition = {
             'Firmware developer-fee pool (not a hijack)',
             `dev fee: pool ${pool.index} URL "${pool.url}" user "${pool.user}"${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
             'Expected with this firmware; nothing to do unless the fee is not agreed.',
+            poolSubject(pool),
           ),
         );
         continue;
@@ -46,6 +52,7 @@ export const poolNotAllowed: RuleDefinition = {
               'Factory default pool configured (unconfigured unit)',
               `pool ${pool.index} ${pool.url} user ${pool.user}: Bitmain factory default`,
               'Configure the farm’s own pools and workers.',
+              poolSubject(pool),
             ),
           );
         }
@@ -68,6 +75,7 @@ export const poolNotAllowed: RuleDefinition = {
             'Allowed pool configured with a scheme the allowlist does not allow',
             `${where} is in --allowed-pools only as ${listed.text}: the miner connects ${how}`,
             `Configure the pool as ${listed.text}.`,
+            poolSubject(pool),
           ),
         );
         continue;
@@ -78,8 +86,11 @@ export const poolNotAllowed: RuleDefinition = {
           input,
           pool.active ? 'critical' : 'high',
           pool.active ? 'Miner is mining on a pool that is not allowed' : 'Pool not on the allowed list',
-          `${where} is not in --allowed-pools`,
+          hidesHost(pool.url)
+            ? `${where} is not in --allowed-pools: its address has an '@', and cgminer-based firmware connects to the host before it, not the one after`
+            : `${where} is not in --allowed-pools`,
           CHECK_POOLS,
+          poolSubject(pool),
         ),
       );
     }
@@ -162,6 +173,7 @@ export const workerMismatch: RuleDefinition = {
             : 'Pool worker does not match the expected pattern',
           `pool ${pool.index} ${pool.url}: ${pool.user === null ? 'no user (worker) set, which cannot match' : `user "${pool.user}" does not match`} /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
+          poolSubject(pool),
         ),
       );
   },

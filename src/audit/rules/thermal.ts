@@ -34,6 +34,7 @@ export const thermalProtection: RuleDefinition = {
           item.title,
           `${item.id}: ${item.message}${item.evidence ? ` (${item.evidence})` : ''}`,
           item.remediation,
+          item.id,
         ),
       );
   },
