@@ -26,6 +26,9 @@ export interface AuditCommandOptions {
   format: ReportFormat;
   out: string | null;
   failOn: Severity | null;
+  /** --timeout / --retries written on the command line (not their defaults): discovery uses them as given. */
+  timeoutGiven?: boolean;
+  retriesGiven?: boolean;
 }
 
 export function parseAuditOptions(
@@ -67,6 +70,24 @@ export function parseAuditOptions(
     format,
     out: namedFlag(raw, 'out', '--out', 'a file name') ?? null,
     failOn,
+  };
+}
+
+/**
+ * Discovery's connect deadline and retries: scan's quick defaults (1 s, 1 retry), unless --timeout or
+ * --retries is given, as `hashctl scan` does. Capped at the scan defaults, a miner across a lossy
+ * link whose SYN took one retransmit (1 s) was "no answer to connect" under any --timeout.
+ */
+export function discoveryDeadlines(
+  globals: Pick<GlobalOptions, 'timeoutMs' | 'retries'>,
+  opts: Pick<AuditCommandOptions, 'timeoutGiven' | 'retriesGiven'>,
+  defaults: { connectTimeoutMs: number; retries: number },
+): { connectTimeoutMs: number; retries: number } {
+  return {
+    connectTimeoutMs: opts.timeoutGiven
+      ? globals.timeoutMs
+      : Math.min(globals.timeoutMs, defaults.connectTimeoutMs),
+    retries: opts.retriesGiven ? globals.retries : Math.min(globals.retries, defaults.retries),
   };
 }
 
@@ -211,9 +232,11 @@ export async function runAuditCommand(
       // gets the reads' deadline: a busy miner answering in 4 s was "no reply within 3000ms", not
       // audited, under a --timeout of 5 s (or 10 s) that probe reads it within.
       discovery: {
-        connectTimeoutMs: Math.min(globals.timeoutMs, SCAN_DEFAULT_CONNECT_TIMEOUT_MS),
+        ...discoveryDeadlines(globals, opts, {
+          connectTimeoutMs: SCAN_DEFAULT_CONNECT_TIMEOUT_MS,
+          retries: SCAN_DEFAULT_RETRIES,
+        }),
         replyTimeoutMs: globals.timeoutMs,
-        retries: Math.min(globals.retries, SCAN_DEFAULT_RETRIES),
         concurrency: globals.concurrency ?? connectionLimit(),
       },
       signal: ctx.signal,
@@ -366,6 +389,15 @@ export const registerAudit: RegisterCommand = (program, env) => {
     .option('--fail-on <severity>', `exit 3 when a finding is at or above: ${SEVERITY_NAMES.join(', ')}`)
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
-      env.exit(await runAuditCommand(parseAuditOptions(targets, raw, globals), globals, env.ctx));
+      const given = (flag: string) => {
+        const source = command.getOptionValueSourceWithGlobals(flag);
+        return source !== undefined && source !== 'default';
+      };
+      const opts = {
+        ...parseAuditOptions(targets, raw, globals),
+        timeoutGiven: given('timeout'),
+        retriesGiven: given('retries'),
+      };
+      env.exit(await runAuditCommand(opts, globals, env.ctx));
     });
 };

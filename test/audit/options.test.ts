@@ -17,3 +17,22 @@ describe('--worker-pattern', () => {
     expect(ctx.out()).toBe('');
   });
 });
+
+describe('discovery deadlines', () => {
+  it("take scan's quick defaults unless --timeout or --retries is given, as scan does", async () => {
+    const { discoveryDeadlines } = await import('../../src/commands/audit.js');
+    const defaults = { connectTimeoutMs: 1000, retries: 1 };
+    const globals = { timeoutMs: 5000, retries: 2 };
+    expect(discoveryDeadlines(globals, {}, defaults)).toEqual({ connectTimeoutMs: 1000, retries: 1 });
+    // A lossy link's user asks for more: a SYN that needed one retransmit (1 s) is no longer "no answer".
+    expect(discoveryDeadlines(globals, { timeoutGiven: true, retriesGiven: true }, defaults)).toEqual({
+      connectTimeoutMs: 5000,
+      retries: 2,
+    });
+    // Shorter than the defaults always shortens them.
+    expect(discoveryDeadlines({ timeoutMs: 300, retries: 0 }, {}, defaults)).toEqual({
+      connectTimeoutMs: 300,
+      retries: 0,
+    });
+  });
+});
