@@ -241,20 +241,23 @@ export async function runAuditCommand(
     if (opts.format === 'table' && !rendered.tty && !globals.quiet)
       ctx.stderr.write(`${report.summaryLine(result)}\n`);
   }
-  if (!globals.quiet) {
-    for (const failure of result.failures.filter((item) => !item.fromRange)) {
+  // A target not audited is why the run exits 1: said with --quiet too (a TSV report has no word of
+  // it, and cron mails stderr). Only the targets a Ctrl-C left untried are notes.
+  for (const failure of result.failures.filter((item) => !item.fromRange)) {
+    if (!globals.quiet || failure.kind !== 'interrupted')
       ctx.stderr.write(
         failure.partial
           ? `hashctl: ${failure.target}: ${failure.message}\n`
           : `hashctl: ${failure.target}: not audited (${failure.kind}): ${failure.message}\n`,
       );
-    }
+  }
+  if (result.miners.length === 0 && !ctx.signal.aborted)
+    ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
+  if (!globals.quiet) {
     if (result.open.length > 0)
       ctx.stderr.write(
         `hashctl: ${result.open.length} endpoint(s) in the ranges are open but not a miner API, not audited (the json and markdown reports list them)\n`,
       );
-    if (result.miners.length === 0 && !ctx.signal.aborted)
-      ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
   }
   // Ctrl-C: the partial report above is what was audited; the run itself was interrupted.
   if (ctx.signal.aborted) {
