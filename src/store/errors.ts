@@ -51,14 +51,18 @@ function readOnlyCulprit(file: string): string {
   return `${file} is read-only`;
 }
 
-/** Less room than one SQLite page (and a WAL frame's header) left to this user: a full disk. */
+/**
+ * Less room than one SQLite page (and a WAL frame's header) left to this user: a full disk. A file
+ * system of no blocks at all (/proc, /sys) is not full, it holds no files: `--db /proc/x.db` was
+ * said as a full disk.
+ */
 export function fileSystemFull(
   file: string,
-  statfs: (dir: string) => { bavail: number; bsize: number } = fs.statfsSync,
+  statfs: (dir: string) => { bavail: number; bsize: number; blocks?: number } = fs.statfsSync,
 ): boolean {
   try {
-    const { bavail, bsize } = statfs(path.dirname(file));
-    return bavail * bsize < 8192;
+    const { bavail, bsize, blocks } = statfs(path.dirname(file));
+    return blocks !== 0 && bavail * bsize < 8192;
   } catch {
     return false;
   }

@@ -18,6 +18,9 @@ describe('translateSqliteError', () => {
     expect((full as StoreError).message).toMatch(/^disk full writing /);
     expect(fileSystemFull(file, () => ({ bavail: 0, bsize: 4096 }))).toBe(true);
     expect(fileSystemFull(file, () => ({ bavail: 1_000_000, bsize: 4096 }))).toBe(false);
+    // A pseudo file system (/proc, /sys) has no blocks at all: not full, it just takes no files.
+    expect(fileSystemFull(file, () => ({ bavail: 0, bsize: 4096, blocks: 0 }))).toBe(false);
+    expect(fileSystemFull(file, () => ({ bavail: 0, bsize: 4096, blocks: 1_000_000 }))).toBe(true);
     expect(
       fileSystemFull(file, () => {
         throw new Error('ENOSYS');
@@ -26,5 +29,15 @@ describe('translateSqliteError', () => {
     // The temporary directory has room: an I/O error there keeps SQLite's own words.
     const io = translateSqliteError(sqliteError('SQLITE_IOERR_WRITE', 'disk I/O error'), file);
     expect((io as StoreError).message).toBe(`I/O error on ${file}: disk I/O error`);
+  });
+
+  it('a database that cannot be created on /proc is not said as a full disk', () => {
+    const cantOpen = translateSqliteError(
+      sqliteError('SQLITE_CANTOPEN', 'unable to open database file'),
+      '/proc/hashctl.db',
+    );
+    expect((cantOpen as StoreError).message).toBe(
+      'cannot open database /proc/hashctl.db (missing directory or no permission)',
+    );
   });
 });
