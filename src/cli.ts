@@ -68,7 +68,7 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
   try {
     const program = buildProgram(ctx, env);
     if (argv.length === 0) {
-      program.outputHelp();
+      program.outputHelp({ error: true });
       return EXIT.usage;
     }
     // `hashctl help thermal posture` is `hashctl thermal posture --help` (commander's own help
