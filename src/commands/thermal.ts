@@ -817,9 +817,11 @@ export function parseThermalCheckOptions(
           dryRun: raw.dryRun === true,
           yes: raw.yes === true,
           cooldownMs: parseDuration(raw.cooldown === undefined ? '30m' : String(raw.cooldown), '--cooldown'),
-          verifyTimeoutMs: parseTimerDuration(
+          // 0 would judge each pause on one read made at once: never confirmed.
+          verifyTimeoutMs: parsePositiveDuration(
             raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
             '--verify-timeout',
+            true,
           ),
           readings: raw.readings === undefined ? 3 : parseIntFlag(String(raw.readings), '--readings', 1, 20),
           readingIntervalMs: parseTimerDuration(
