@@ -6,6 +6,7 @@ import { type CommandEnv, parseGlobals } from './commands/shared.js';
 import type { Context } from './context.js';
 import { EXIT, errorMessage, HashctlError, UsageError } from './errors.js';
 import { oneLine, terminalSafe } from './output/terminal.js';
+import { expandHome } from './store/paths.js';
 import { COMMIT, VERSION } from './version.js';
 
 export function buildProgram(ctx: Context, env: CommandEnv): Command {
@@ -67,7 +68,7 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
   try {
     const program = buildProgram(ctx, env);
     if (argv.length === 0) {
-      program.outputHelp();
+      program.outputHelp({ error: true });
       return EXIT.usage;
     }
     // `hashctl help thermal posture` is `hashctl thermal posture --help` (commander's own help
@@ -85,7 +86,7 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
         );
       parent = next;
     }
-    const args = splitShortFlags(program, argv);
+    const args = expandHomeFlags(program, splitShortFlags(program, argv), ctx.env);
     if (words.length === 0) checkWords(program, args);
     await program.parseAsync(words.length > 0 ? [...words, '--help'] : args, { from: 'user' });
     return exitCode;
@@ -121,6 +122,35 @@ function splitShortFlags(program: Command, argv: string[]): string[] {
     if ((end !== -1 && i >= end) || !/^-[A-Za-z]{2,}$/.test(token)) return [token];
     const letters = [...token.slice(1)];
     return letters.every((letter) => shorts.has(letter)) ? letters.map((letter) => `-${letter}`) : [token];
+  });
+}
+
+/**
+ * `--out=~/x` as `--out ~/x`: the shell expands a tilde at the start of a word, not after `=`, and
+ * `--out=~/audit.txt` wrote into a folder named `~` under the working directory (`--dump`,
+ * `--inventory`, `--log`), or failed to find `~/pools.txt`. Only flags whose value names a file
+ * or folder everywhere they appear (`<file>`, `<dir>`, `<path>`); `--site=~x` stays as it is.
+ */
+function expandHomeFlags(
+  program: Command,
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const kinds = new Map<string, boolean>();
+  const walk = (command: Command): void => {
+    for (const option of command.options) {
+      if (!option.long || !(option.required || option.optional)) continue;
+      const names = /<(file|dir|path)>|\[(file|dir|path)\]/.test(option.flags);
+      kinds.set(option.long, (kinds.get(option.long) ?? true) && names);
+    }
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  const end = argv.indexOf('--');
+  return argv.map((token, i) => {
+    const match = /^(--[^=]+)=(~(?:\/.*)?)$/s.exec(token);
+    if ((end !== -1 && i >= end) || !match || kinds.get(match[1] as string) !== true) return token;
+    return `${match[1]}=${expandHome(match[2] as string, env)}`;
   });
 }
 

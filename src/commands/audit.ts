@@ -283,23 +283,26 @@ export async function runAuditCommand(
     if (opts.format === 'table' && !rendered.tty && !globals.quiet)
       ctx.stderr.write(`${report.summaryLine(result)}\n`);
   }
+  // A target not audited is why the run exits 1: said with --quiet too (a TSV report has no word of
+  // it, and cron mails stderr). Only the targets a Ctrl-C left untried are notes. A failure's
+  // message may quote the miner (a STATUS Msg): shown visible, never obeyed.
+  const { terminalSafe } = await import('../output/terminal.js');
+  for (const failure of result.failures.filter((item) => !item.fromRange)) {
+    if (globals.quiet && failure.kind === 'interrupted') continue;
+    const message = terminalSafe(failure.message, true);
+    ctx.stderr.write(
+      failure.partial
+        ? `hashctl: ${failure.target}: ${message}\n`
+        : `hashctl: ${failure.target}: not audited (${failure.kind}): ${message}\n`,
+    );
+  }
+  if (result.miners.length === 0 && !ctx.signal.aborted)
+    ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
   if (!globals.quiet) {
-    // A failure's message may quote the miner (a STATUS Msg): shown visible, never obeyed.
-    const { terminalSafe } = await import('../output/terminal.js');
-    for (const failure of result.failures.filter((item) => !item.fromRange)) {
-      const message = terminalSafe(failure.message, true);
-      ctx.stderr.write(
-        failure.partial
-          ? `hashctl: ${failure.target}: ${message}\n`
-          : `hashctl: ${failure.target}: not audited (${failure.kind}): ${message}\n`,
-      );
-    }
     if (result.open.length > 0)
       ctx.stderr.write(
         `hashctl: ${result.open.length} endpoint(s) in the ranges are open but not a miner API, not audited (the json and markdown reports list them)\n`,
       );
-    if (result.miners.length === 0 && !ctx.signal.aborted)
-      ctx.stderr.write(`hashctl: no miner answered on ${result.targets} target(s)\n`);
   }
   // Ctrl-C: the partial report above is what was audited; the run itself was interrupted.
   if (ctx.signal.aborted) {

@@ -189,6 +189,10 @@ export async function runCollect(
   const note = (message: string) => {
     if (!globals.quiet) ctx.stderr.write(`hashctl: ${oneLine(message)}\n`);
   };
+  // Why the run exits 1 (no miner answered, the upload was refused, the last cycle was not
+  // stored): with --quiet, said once at the end all the same. cron mails stderr, and a silent
+  // exit 1 left the operator to guess which of the three it was.
+  const why = { miners: null as string | null, upload: [] as string[], store: null as string | null };
   // A host name and its address are one miner: polled once, by the name listed first.
   const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
   const distinct = await distinctMiners(targets, {
@@ -290,12 +294,15 @@ export async function runCollect(
               t && (t.critical > 0 || t.warn > 0 || t.events > 0)
                 ? `; thermal ${t.critical} critical, ${t.warn} warn, ${t.events} change${t.events === 1 ? '' : 's'}`
                 : '';
-            note(
-              `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}`,
-            );
+            const line = `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}`;
+            why.miners = report.polled > 0 && report.ok === 0 ? line : null;
+            note(line);
             noteConfigEdit();
           },
-          onNote: note,
+          onNote: (message) => {
+            if (/^(cycle not stored|still not storing)/.test(message)) why.store = message;
+            note(message);
+          },
           ...(upload
             ? {
                 afterCycle: async (_report, nextCycleAt) => {
@@ -303,10 +310,15 @@ export async function runCollect(
                   // As `upload` does: data the collector refused must reach cron too.
                   uploadRefused =
                     flush.stop === 'key_refused' || flush.stop === 'endpoint' || flush.quarantined > 0;
-                  if (flush.reason) note(`upload: ${flush.reason}`);
+                  why.upload = [];
+                  const said = (line: string) => {
+                    if (uploadRefused) why.upload.push(line);
+                    note(line);
+                  };
+                  if (flush.reason) said(`upload: ${flush.reason}`);
                   // Refused data is kept aside, never retried in a loop: the operator must hear of it.
                   if (flush.quarantined > 0)
-                    note(
+                    said(
                       `upload: ${flush.quarantined} batch${flush.quarantined === 1 ? '' : 'es'} refused by the collector and quarantined (see hashctl upload --status)`,
                     );
                 },
@@ -315,10 +327,16 @@ export async function runCollect(
         },
       );
       if (result.interrupted) return EXIT.interrupted;
-      if (result.lastNotStored) return EXIT.failed;
       const last = result.lastReport;
-      if (uploadRefused) return EXIT.failed;
-      return last !== null && last.polled > 0 && last.ok === 0 ? EXIT.failed : EXIT.ok;
+      const noMiner = last !== null && last.polled > 0 && last.ok === 0;
+      const code = result.lastNotStored || uploadRefused || noMiner ? EXIT.failed : EXIT.ok;
+      if (code === EXIT.failed && globals.quiet) {
+        const reasons = result.lastNotStored
+          ? [why.store]
+          : [noMiner ? why.miners : null, ...(uploadRefused ? why.upload : [])];
+        for (const reason of reasons) if (reason !== null) ctx.stderr.write(`hashctl: ${oneLine(reason)}\n`);
+      }
+      return code;
     } finally {
       store.close();
     }

@@ -45,6 +45,19 @@ function poolIndex(text: string): number {
 }
 
 /** Flags → typed options; every usage problem is found here, before any traffic. */
+/**
+ * --verify-timeout: 0 sent the write and then judged it on one read made at once (a restart was
+ * `unknown`, `not confirmed within 0ms`, exit 1). Sending without read-back is --no-verify.
+ */
+function verifyTimeout(text: string): number {
+  const ms = parseTimerDuration(text, '--verify-timeout');
+  if (ms <= 0)
+    throw new UsageError(
+      `invalid --verify-timeout '${text}': must be more than 0 (--no-verify sends without reading back)`,
+    );
+  return ms;
+}
+
 export function parseControlOptions(
   targets: string[],
   action: ControlAction,
@@ -82,7 +95,7 @@ export function parseControlOptions(
     dryRun: raw.dryRun === true,
     yes: raw.yes === true,
     verify,
-    verifyTimeoutMs: parseTimerDuration(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT, '--verify-timeout'),
+    verifyTimeoutMs: verifyTimeout(text('verifyTimeout') ?? DEFAULT_VERIFY_TIMEOUT),
     canary:
       text('canary') === undefined ? 0 : parseIntFlag(text('canary') as string, '--canary', 1, 1_000_000),
     batch,

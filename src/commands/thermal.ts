@@ -152,10 +152,18 @@ async function readMiners(
   return sources;
 }
 
-/** The exit code, or 130 after Ctrl-C: what was read is shown, and said to be partial. */
-function unlessInterrupted(code: number, globals: GlobalOptions, ctx: Context): number {
+/**
+ * The exit code, or 130 after Ctrl-C: what was read is shown, and said to be partial. `note`
+ * replaces the default line where it would mislead (--protect stopped before its pauses).
+ */
+function unlessInterrupted(
+  code: number,
+  globals: GlobalOptions,
+  ctx: Context,
+  note = 'interrupted; miners not yet read were skipped',
+): number {
   if (!ctx.signal.aborted) return code;
-  if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; miners not yet read were skipped\n');
+  if (!globals.quiet) ctx.stderr.write(`hashctl: ${note}\n`);
   return EXIT.interrupted;
 }
 
@@ -313,8 +321,19 @@ export async function runThermalCheck(
     }
   }
   const code = checkExitCode(summary, results);
+  // --protect cut short by Ctrl-C (between its confirming readings, or before them): the miners
+  // that asked for a pause and got none are said as such, not as "not yet read" (they were).
+  const unpaused = opts.protect
+    ? results.filter(
+        (r) => r.action === 'pause' && !protect?.outcomes.some((outcome) => outcome.target === r.target),
+      ).length
+    : 0;
+  const note =
+    unpaused > 0
+      ? `interrupted before pausing: ${unpaused} miner${unpaused === 1 ? '' : 's'} that asked for a pause ${unpaused === 1 ? 'was' : 'were'} not paused${protect ? '' : '; miners not yet read were skipped'}`
+      : undefined;
   // A clean check whose store failed still fails, with the store's own code (75 locked, 1 io).
-  return unlessInterrupted(storeError && code === EXIT.ok ? storeError.exitCode : code, globals, ctx);
+  return unlessInterrupted(storeError && code === EXIT.ok ? storeError.exitCode : code, globals, ctx, note);
 }
 
 /** A store that could not be opened or written (not a usage error, not Ctrl-C). */
@@ -817,9 +836,11 @@ export function parseThermalCheckOptions(
           dryRun: raw.dryRun === true,
           yes: raw.yes === true,
           cooldownMs: parseDuration(raw.cooldown === undefined ? '30m' : String(raw.cooldown), '--cooldown'),
-          verifyTimeoutMs: parseTimerDuration(
+          // 0 would judge each pause on one read made at once: never confirmed.
+          verifyTimeoutMs: parsePositiveDuration(
             raw.verifyTimeout === undefined ? '30s' : String(raw.verifyTimeout),
             '--verify-timeout',
+            true,
           ),
           readings: raw.readings === undefined ? 3 : parseIntFlag(String(raw.readings), '--readings', 1, 20),
           readingIntervalMs: parseTimerDuration(

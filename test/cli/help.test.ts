@@ -107,3 +107,17 @@ describe('--db of a command that also takes --config', () => {
     expect(checked).toEqual(expect.arrayContaining(['collect', 'upload', 'live', 'history', 'export']));
   });
 });
+
+describe('a command line that names no command', () => {
+  // A usage error: its help goes to stderr with exit 2, as `hashctl thermal` does; stdout carries
+  // data only (`hashctl $CMD > out.json` with CMD unset wrote the help into the data file).
+  it.each([[[]], [['thermal']], [['control']]])(
+    '%j: help on stderr, exit 2, nothing on stdout',
+    async (argv) => {
+      const ctx = memoryContext();
+      expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+      expect(ctx.out()).toBe('');
+      expect(ctx.err()).toContain('Usage: hashctl');
+    },
+  );
+});

@@ -121,6 +121,24 @@ describe('shared command manners', () => {
     expect(ctx.err().trim()).toMatch(new RegExp(`^hashctl: invalid ${flag} '\\d+d': at most 24d$`));
   });
 
+  // A read-back given no time judged the write on one read made at once: a restart that was sent
+  // came back `unknown`, exit 1. Sending without read-back is --no-verify.
+  it.each([
+    [
+      ['control', 'restart', '127.0.0.1:1', '--yes', '--verify-timeout', '0'],
+      /\(--no-verify sends without reading back\)$/,
+    ],
+    [
+      ['thermal', 'check', '127.0.0.1:1', '--protect', '--yes', '--verify-timeout', '0s'],
+      /must be more than 0$/,
+    ],
+  ])('%j: a zero --verify-timeout is a usage error, before any traffic', async (argv, message) => {
+    const ctx = memoryContext();
+    expect(await runCli(argv, ctx)).toBe(EXIT.usage);
+    expect(ctx.err().trim()).toMatch(/^hashctl: invalid --verify-timeout '0s?': /);
+    expect(ctx.err().trim()).toMatch(message);
+  });
+
   // Before any traffic: a /0 typed by mistake would sweep the Internet; a /8 would exhaust memory.
   it.each([
     [['scan', '10.0.0.0/0'], 'the targets name 4,294,967,294 addresses; at most 16,777,216 per run: split'],
