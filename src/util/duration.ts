@@ -25,6 +25,12 @@ function atMost(text: string, flag: string, max: number, maxText: string): numbe
     throw new UsageError(
       `invalid ${flag} ${quoted(text)}: use a number with ms, s, m, h or d (a bare number is seconds)`,
     );
+  // `M` is a month to many (`--since 1M`, `--retain 6M`): read as a minute, it kept six minutes of
+  // history where half a year was meant. Only the lower-case `m` is a minute.
+  if (match[2] === 'M')
+    throw new UsageError(
+      `invalid ${flag} ${quoted(text)}: 'M' is ambiguous: write ${match[1]}m for minutes, or days (${match[1]}M as ${Math.round(Number(match[1]) * 30)}d)`,
+    );
   const value = Number(match[1]);
   const unit = (match[2] ?? 's').toLowerCase();
   const ms = Math.round(value * (UNIT_MS[unit] ?? 1000));

@@ -11,6 +11,26 @@ async function usage(args: string[]): Promise<{ code: number; err: string }> {
 }
 
 describe('durations', () => {
+  it('refuses a capital M, a month to many, rather than reading it as a minute', async () => {
+    const { parseDuration } = await import('../../src/util/duration.js');
+    expect(() => parseDuration('6M', '--retain')).toThrow(
+      "invalid --retain '6M': 'M' is ambiguous: write 6m for minutes, or days (6M as 180d)",
+    );
+    expect(parseDuration('6m', '--retain')).toBe(360_000);
+    expect(parseDuration('2H', '--since')).toBe(7_200_000);
+    expect(parseDuration('1MS', '--timeout')).toBe(1);
+    const { code, err } = await usage([
+      'history',
+      '127.0.0.1:4028',
+      '--db',
+      '/nonexistent/h.db',
+      '--since',
+      '1M',
+    ]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/invalid --since '1M': 'M' is ambiguous/);
+  });
+
   it('refuses zero where it makes the command useless', async () => {
     const db = '/nonexistent/hashctl.db';
     for (const [args, flag] of [
