@@ -181,7 +181,9 @@ export async function runSimulate(
       const counts = new Map<string, number>();
       for (const m of farm.miners) counts.set(m.profile.name, (counts.get(m.profile.name) ?? 0) + 1);
       const mix = [...counts].map(([name, n]) => `${n} ${name}`).join(', ');
-      ctx.stderr.write(`hashctl: simulating ${farm.miners.length} miners (${mix}); stop with Ctrl-C\n`);
+      ctx.stderr.write(
+        `hashctl: simulating ${farm.miners.length} miner${farm.miners.length === 1 ? '' : 's'} (${mix}); stop with Ctrl-C\n`,
+      );
     }
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();

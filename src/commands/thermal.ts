@@ -408,7 +408,7 @@ async function runProtection(
             : {
                 onWait: ({ index, of, miners, intervalMs }) =>
                   ctx.stderr.write(
-                    `thermal protection: ${miners} miner(s) critical; reading ${index} of ${of} in ${formatDuration(intervalMs)} before pausing\n`,
+                    `hashctl: thermal protection: ${miners} miner(s) critical; reading ${index} of ${of} in ${formatDuration(intervalMs)} before pausing\n`,
                   ),
               }),
         },

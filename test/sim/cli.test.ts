@@ -64,13 +64,18 @@ describe('hashctl simulate', () => {
       const child = hashctl(['simulate', '--count', '1', '--base-port', '0', '--log', log]);
       const exited = exitOf(child);
       let out = '';
+      let err = '';
       child.stdout?.on('data', (d) => {
         out += d;
+      });
+      child.stderr?.on('data', (d) => {
+        err += d;
       });
       for (let i = 0; i < 300 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
       await exchange(Number(out.trim().split(':')[1]), '{"command":"summary"}');
       child.kill('SIGHUP');
       expect(await exited).toBe(0);
+      expect(err).toMatch(/^hashctl: simulating 1 miner \(1 \S+\); stop with Ctrl-C\n/);
       expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

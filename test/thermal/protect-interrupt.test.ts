@@ -64,5 +64,9 @@ describe('thermal check --protect interrupted before its pauses', () => {
       'hashctl: interrupted before pausing: 1 miner that asked for a pause was not paused\n',
     );
     expect(err).not.toContain('not yet read');
+    // The notes say who speaks, as every other line hashctl writes to stderr.
+    expect(err).toContain(
+      'hashctl: thermal protection: 1 miner(s) critical; reading 2 of 3 in 1s before pausing\n',
+    );
   });
 });
