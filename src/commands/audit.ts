@@ -91,6 +91,9 @@ export function discoveryDeadlines(
   };
 }
 
+/** Targets a Ctrl-C left untried that get a line each; more are said in one line. */
+const UNTRIED_LINES = 3;
+
 /** Exit code from the report and --fail-on (see the header comment). */
 export function auditExitCode(report: AuditReport, failOn: Severity | null): number {
   if (failOn !== null) {
@@ -287,8 +290,20 @@ export async function runAuditCommand(
   // it, and cron mails stderr). Only the targets a Ctrl-C left untried are notes. A failure's
   // message may quote the miner (a STATUS Msg): shown visible, never obeyed.
   const { terminalSafe } = await import('../output/terminal.js');
-  for (const failure of result.failures.filter((item) => !item.fromRange)) {
-    if (globals.quiet && failure.kind === 'interrupted') continue;
+  const failed = result.failures.filter((item) => !item.fromRange);
+  // A Ctrl-C a second into a long list left every target after it untried: a line each buried the
+  // lines that matter under hundreds of the same words. Past a few, they are one line.
+  const untried = failed.filter((item) => item.kind === 'interrupted' && item.partial !== true);
+  const untriedInOne = untried.length > UNTRIED_LINES;
+  if (untriedInOne && !globals.quiet) {
+    const shown = untried.slice(0, UNTRIED_LINES).map((item) => item.target);
+    ctx.stderr.write(
+      `hashctl: ${untried.length} targets not audited (interrupted before their turn): ${shown.join(', ')} and ${untried.length - shown.length} more (the json and markdown reports list them)\n`,
+    );
+  }
+  for (const failure of failed) {
+    if (failure.kind === 'interrupted' && failure.partial !== true && (globals.quiet || untriedInOne))
+      continue;
     const message = terminalSafe(failure.message, true);
     ctx.stderr.write(
       failure.partial

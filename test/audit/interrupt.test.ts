@@ -97,3 +97,38 @@ describe('a run that was not interrupted', () => {
     expect(JSON.parse(sarifCtx.out()).runs[0].invocations[0].executionSuccessful).toBe(true);
   });
 });
+
+describe('Ctrl-C before most targets had their turn', () => {
+  it('says the untried ones in one line, not a line each', async () => {
+    const hung: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      // The same host on six ports: six targets, all of which hang.
+      const miner = await startScriptedMiner({ version: 'hang' }, '127.0.0.1');
+      stops.push(() => miner.stop());
+      hung.push(miner.target);
+    }
+    const controller = new AbortController();
+    let err = '';
+    const ctx = memoryContext({
+      signal: controller.signal,
+      stderr: {
+        write: (chunk) => {
+          err += chunk;
+          return true;
+        },
+        isTTY: false,
+      },
+    });
+    const running = runCli(['--timeout', '30s', '--concurrency', '1', 'audit', ...hung], ctx);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await running).toBe(130);
+    const untried = err
+      .split('\n')
+      .filter((line) => line.startsWith('hashctl: ') && line.includes('not audited'));
+    expect(untried).toHaveLength(1);
+    expect(untried[0]).toMatch(
+      /^hashctl: 6 targets not audited \(interrupted before their turn\): \S+, \S+, \S+ and 3 more \(the json and markdown reports list them\)$/,
+    );
+  });
+});
