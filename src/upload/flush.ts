@@ -268,6 +268,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     connectTimeoutMs: options.connectTimeoutMs,
     now: ctx.now,
     env: ctx.env,
+    ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
   });
   /** The batch just given up on, until the next one shows whether the collector is up. */
   let givenUp: OutboxRow | null = null;

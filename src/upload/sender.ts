@@ -1,6 +1,6 @@
 // One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
-import { Socket } from 'node:net';
+import { type LookupFunction, Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
 import { terminalSafe } from '../output/terminal.js';
@@ -36,6 +36,8 @@ export interface SenderOptions {
   now: () => number;
   /** Where HTTPS_PROXY and NO_PROXY are read (the context's environment); none: no proxy. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Resolves the collector's (or the proxy's) host name: the context's (absent: the system resolver). */
+  lookup?: LookupFunction;
 }
 
 export interface SendRequest {
@@ -82,6 +84,13 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 export async function createSender(options: SenderOptions): Promise<Sender> {
   const { Agent, Client, Pool, ProxyAgent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+  // A collector (or proxy) named by host name is resolved as the miners are: through the context's
+  // lookup when it has one (tests never reach the system resolver), else the system's.
+  const connectOptions = {
+    timeout: options.connectTimeoutMs,
+    ...(ca ? { ca } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
   const proxy = proxyFor(options.endpoint, options.env ?? {});
   type Connector = ReturnType<typeof buildConnector>;
   /** An agent, and the sockets its connector opened that are not closed yet. */
@@ -115,7 +124,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           clientFactory: (origin, clientOptions) =>
             new Pool(origin, {
               ...clientOptions,
-              connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+              connect: tracked(buildConnector(connectOptions)),
             }),
           requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
           // The tunnel the request then travels: its answer may start with a 100 Continue too.
@@ -123,11 +132,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           ...timeouts,
         })
       : new Agent({
-          connect: tracked(
-            continueSkippingConnector(
-              buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) }),
-            ),
-          ),
+          connect: tracked(continueSkippingConnector(buildConnector(connectOptions))),
           ...timeouts,
         });
     return { dispatcher, sockets };
