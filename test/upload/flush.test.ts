@@ -5,7 +5,13 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { openStore } from '../../src/store/index.js';
-import { deferBatch, getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
+import {
+  deferBatch,
+  getBatch,
+  outboxStatus,
+  requeueQuarantined,
+  UNANSWERED_ATTEMPT,
+} from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import {
@@ -598,7 +604,12 @@ describe('flushOutbox against a real collector', () => {
     expect(report.reason).toMatch(
       /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
     );
-    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'pending', lastError: null });
+    // Stored as an attempt without an answer, never as the collector's.
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
+      state: 'pending',
+      lastStatus: null,
+      lastError: UNANSWERED_ATTEMPT,
+    });
   });
 
   it('prunes delivered rows after the retention', async () => {
