@@ -365,7 +365,11 @@ const UNTRUSTED_CODES = new Set([
 const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
 /** A hint that fits the TLS failure, or '' when there is nothing better to say than the code. */
-function tlsHint(code: string, options: SenderOptions): string {
+function tlsHint(code: string, options: SenderOptions, proxy: ProxyChoice | null): string {
+  // Through a tunnel, the plain bytes are most often the proxy's own answer (a block page, a
+  // login): http:// would not go through the proxy at all, and is refused beyond loopback.
+  if (NOT_TLS_CODES.has(code) && proxy)
+    return ` (plain HTTP came back through the proxy ${proxy.shown} instead of the collector's TLS: the proxy answers the tunnel itself, e.g. a block page, or the collector does not speak TLS on this port)`;
   if (NOT_TLS_CODES.has(code)) return ' (the server does not speak TLS on this port: try http://)';
   if (UNTRUSTED_CODES.has(code))
     return options.ca
@@ -407,7 +411,11 @@ function networkOutcome(
     return { kind: 'retry', status, retryAfterMs: null, reason: refused };
   }
   if (code && TLS_CODE.test(code)) {
-    return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
+    return {
+      kind: 'endpoint',
+      status: null,
+      reason: `TLS: ${message} [${code}]${tlsHint(code, options, proxy)}`,
+    };
   }
   if (isParserError(error)) {
     // Something answers on that port, but not in HTTP (an SSH or SMTP server, a miner's API): the

@@ -131,6 +131,33 @@ describe('upload through a proxy (HTTPS_PROXY, NO_PROXY)', () => {
     expect(row?.lastError).not.toContain(PROXY_PASSWORD);
   });
 
+  it('a proxy answering inside the tunnel in plain HTTP (a block page) is said as the proxy\'s doing, not "try http://"', async () => {
+    // It grants the CONNECT, then writes its own HTTP answer where the collector's TLS should be.
+    const { createServer } = await import('node:net');
+    const mangler = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        socket.once('data', () => {
+          socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 17\r\n\r\nblocked by policy');
+        });
+      });
+    });
+    await new Promise<void>((resolve) => mangler.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => mangler.close());
+    const { temp, batch, upload } = await setup();
+    const before = collector.received.length;
+    const port = (mangler.address() as import('node:net').AddressInfo).port;
+    const result = await upload({ HTTPS_PROXY: `http://127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(collector.received.length).toBe(before);
+    expect(result.err).toContain('ERR_SSL_WRONG_VERSION_NUMBER');
+    // http:// would bypass the proxy, and is refused beyond loopback: no use to suggest it.
+    expect(result.err).not.toContain('try http://');
+    expect(result.err).toMatch(/plain HTTP came back through the proxy http:\/\/127\.0\.0\.1:\d+/);
+    expect(getBatch(temp.store.db, batch.batchId)?.state).toBe('pending');
+  });
+
   it('a proxy that is down is named in the reason, and the batch waits for the next run', async () => {
     const { temp, batch, upload } = await setup();
     const result = await upload({ HTTPS_PROXY: 'http://127.0.118.22:1' });
