@@ -303,7 +303,9 @@ export async function runCollect(
                   // As `upload` does: data the collector refused must reach cron too.
                   uploadRefused =
                     flush.stop === 'key_refused' || flush.stop === 'endpoint' || flush.quarantined > 0;
-                  if (flush.reason) note(`upload: ${flush.reason}`);
+                  // --once says its flush's reason; a loop says an outage once, not after every cycle.
+                  const said = opts.intervalMs === null ? flush.reason : upload.notes(flush);
+                  if (said) note(`upload: ${said}`);
                   // Refused data is kept aside, never retried in a loop: the operator must hear of it.
                   if (flush.quarantined > 0)
                     note(
@@ -334,7 +336,9 @@ interface PreparedUpload {
   flush: (
     store: import('../store/index.js').Store,
     nextCycleAt: number | null,
-  ) => Promise<{ stop: string; reason: string | null; quarantined: number }>;
+  ) => Promise<import('../upload/flush.js').FlushReport>;
+  /** What a loop says after a flush (an outage once, not once a cycle); null: nothing. */
+  notes: (report: import('../upload/flush.js').FlushReport) => string | null;
 }
 
 /** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */
@@ -343,7 +347,9 @@ async function prepareUpload(
   site: string,
   ctx: Context,
 ): Promise<PreparedUpload> {
-  const { outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import('../upload/index.js');
+  const { flushNotes, outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import(
+    '../upload/index.js'
+  );
   const settings = resolveUploadSettings(
     {
       endpoint: upload.endpoint,
@@ -359,6 +365,7 @@ async function prepareUpload(
   return {
     endpoint: settings.endpoint,
     hook: outboxCycleHook(),
+    notes: flushNotes(ctx.now),
     flush: (store, nextCycleAt) =>
       uploadAfterCycle(
         store,

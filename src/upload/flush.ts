@@ -357,6 +357,39 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   return report;
 }
 
+/** How often `collect --interval` says again that its flushes keep failing for one kind of reason. */
+export const FLUSH_NOTE_REPEAT_MS = 3_600_000;
+
+/**
+ * What a loop of flushes (collect --interval) says after each: a failure when it starts, when its
+ * kind changes and once an hour while it lasts, and one line when batches go again. A collector
+ * down for a day at --interval 10s wrote 8,640 lines of it to the journal, one per flush.
+ */
+export function flushNotes(
+  now: () => number,
+  repeatMs = FLUSH_NOTE_REPEAT_MS,
+): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
+  let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
+  return (report) => {
+    if (report.reason === null) {
+      const ended = failing;
+      failing = null;
+      return ended === null
+        ? null
+        : `delivering again after ${ended.count} flush${ended.count === 1 ? '' : 'es'} that left batches pending`;
+    }
+    const at = now();
+    if (failing !== null && failing.stop === report.stop) {
+      failing.count++;
+      if (at - failing.saidAt < repeatMs) return null;
+      failing.saidAt = at;
+      return `${report.reason} (${failing.count} flushes in a row)`;
+    }
+    failing = { stop: report.stop, count: (failing?.count ?? 0) + 1, saidAt: at };
+    return `${report.reason} (said again once an hour while it lasts)`;
+  };
+}
+
 /**
  * How long a batch that used up a run's attempts rests before it is tried again: a minute after its
  * first run of failures, doubling with each further run, at most an hour.
