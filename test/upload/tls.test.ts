@@ -235,6 +235,43 @@ describe('TLS to the collector', () => {
     }
   });
 
+  it("thermal config pull resolves the collector's host name through the context's lookup too", async () => {
+    const https = await import('node:https');
+    const server = https.createServer({ key, cert }, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ thermal: { classes: { air: { board: { warn: 70, critical: 78 } } } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const asked: string[] = [];
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (hostname !== 'collector.farm.invalid')
+        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
+      else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as LookupFunction;
+    try {
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir, lookup });
+      const code = await runCli(
+        [
+          ...['thermal', 'config', 'pull', '--dry-run', '--ca', join(dir, 'cert.pem')],
+          ...['--endpoint', `https://collector.farm.invalid:${port}`],
+        ],
+        ctx,
+      );
+      expect(ctx.err()).not.toMatch(/cannot fetch/);
+      expect(code).toBe(0);
+      expect(asked).toEqual(['collector.farm.invalid']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('https:// to a plain-HTTP server: one line that says the server does not speak TLS, no --ca hint', async () => {
     const plain = await startCollector();
     const temp = tempStore();
