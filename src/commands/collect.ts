@@ -362,19 +362,26 @@ async function prepareUpload(
     },
     ctx,
   );
+  /** The Retry-After the last flush was given: it holds for the collector, across cycles. */
+  let waitUntil: number | null = null;
   return {
     endpoint: settings.endpoint,
     hook: outboxCycleHook(),
     notes: flushNotes(ctx.now),
-    flush: (store, nextCycleAt) =>
-      uploadAfterCycle(
+    flush: async (store, nextCycleAt) => {
+      const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
+      const report = await uploadAfterCycle(
         store,
         settings,
-        nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt },
+        waitUntil === null ? timing : { ...timing, notBefore: waitUntil },
         ctx,
         // This site's batches only: another site's in the same file go with that site's key.
         site,
-      ),
+      );
+      // A flush skipped by the lock ('busy') learnt nothing: the wait asked before still holds.
+      if (report.stop !== 'busy') waitUntil = report.waitUntil;
+      return report;
+    },
   };
 }
 

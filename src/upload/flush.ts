@@ -49,6 +49,11 @@ export interface FlushOptions {
   /** Injected by tests for the ids of split halves. */
   newBatchId?: () => string;
   /**
+   * Nothing is sent before this time (epoch ms): the Retry-After an earlier flush of this process
+   * was given (FlushReport.waitUntil) holds for the collector, not just for the batch it answered.
+   */
+  notBefore?: number;
+  /**
    * Only this site's batches (null or absent: every site's). A site's data goes with its own key:
    * collect flushes its site only, so another site's batches never reach a collector under this key.
    */
@@ -81,6 +86,8 @@ export interface FlushReport {
   pending: number;
   /** Earliest next attempt among the pending, when they wait for a Retry-After. */
   nextAttemptAt: number | null;
+  /** Until when the collector asked (Retry-After) not to be sent anything, when it did; else null. */
+  waitUntil: number | null;
   lastStatus: number | null;
   pruned: number;
   deliveredBatchIds: string[];
@@ -228,6 +235,9 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           const asked = outcome.retryAfterMs;
           const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
           const failure = { status: outcome.status, error: outcome.reason };
+          // Not slept through in this flush (each path below that returns): the wait holds for
+          // the collector, and the next flush of a loop sends no other batch before it either.
+          if (asked !== null && asked > 0) report.waitUntil = deferUntil;
           if (attempt === options.maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
@@ -252,6 +262,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             );
           }
           markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: now });
+          report.waitUntil = null;
           await ctx.sleep(wait, options.signal);
           if (options.signal.aborted) return stopWith('aborted', 'interrupted');
           break;
@@ -289,6 +300,18 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         stopWith(
           'deadline',
           'the flush ran out of the time it was given (the rest waits for the next flush)',
+        );
+        break;
+      }
+      // A rate-limited collector got a new batch from every cycle of collect --interval (and the
+      // next batch after one given up on), each answered with the same Retry-After, for as long as
+      // the wait it had asked for lasted.
+      const notBefore = Math.max(options.notBefore ?? 0, report.waitUntil ?? 0);
+      if (ctx.now() < notBefore) {
+        report.waitUntil = notBefore;
+        stopWith(
+          'deferred',
+          `the collector asked (Retry-After) to be sent nothing before ${new Date(notBefore).toISOString()}: nothing sent until then`,
         );
         break;
       }
@@ -412,6 +435,7 @@ function emptyReport(endpoint: string): FlushReport {
     quarantined: 0,
     pending: 0,
     nextAttemptAt: null,
+    waitUntil: null,
     lastStatus: null,
     pruned: 0,
     deliveredBatchIds: [],
@@ -526,6 +550,8 @@ export interface AfterCycleTiming {
   budgetMs?: number;
   /** Room left for the next cycle to start on time (default 1 s). */
   reserveMs?: number;
+  /** The Retry-After the last flush was given (its report's waitUntil): nothing is sent before it. */
+  notBefore?: number;
 }
 
 /**
@@ -589,6 +615,7 @@ async function flushWithin(
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
       signal: ctx.signal,
       site,
+      ...(timing.notBefore === undefined ? {} : { notBefore: timing.notBefore }),
     },
     ctx,
   );
