@@ -269,6 +269,26 @@ describe('flushOutbox against a real collector', () => {
     );
   });
 
+  it('sends no other batch in the flush once the collector asked for a wait it does not sleep through', async () => {
+    // The last attempt of the first batch gets a 503 with Retry-After: the next batch waits too.
+    const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '30' } }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 1 }), clock.ctx);
+    expect(report).toMatchObject({ stop: 'deferred', attempts: 1, pending: 2, waitUntil: T0 + 30_000 });
+    expect(collector.received).toHaveLength(1);
+    // A flush given that wait (collect's next cycle) sends nothing before it is over.
+    clock.advance(10_000);
+    const next = await flushOutbox(
+      temp.store.db,
+      options(collector, { maxAttempts: 1, notBefore: report.waitUntil ?? 0 }),
+      clock.ctx,
+    );
+    expect(next).toMatchObject({ stop: 'deferred', attempts: 0, waitUntil: T0 + 30_000 });
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
     const { collector, temp } = await setup((_r, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
