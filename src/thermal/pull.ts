@@ -79,7 +79,7 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
     ? new ProxyAgent({
         uri: proxy.url,
         ...(tls ? { requestTls: tls } : {}),
-        proxyTls: lookup,
+        ...(options.lookup ? { proxyTls: lookup } : {}),
         factory: continueSkippingFactory(Client),
       })
     : new Agent({ connect: continueSkippingConnector(buildConnector({ ...tls, ...lookup })) });
