@@ -91,6 +91,36 @@ describe('upload through a proxy (HTTPS_PROXY, NO_PROXY)', () => {
     expect(result.err).not.toContain(PROXY_PASSWORD);
   });
 
+  it("resolves a proxy named by host name through the context's lookup, never the system resolver", async () => {
+    const { proxy, temp, batch } = await setup();
+    const asked: string[] = [];
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (hostname !== 'egress.farm.invalid')
+        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
+      else if (options?.all) callback(null, [{ address: PROXY_HOST, family: 4 }]);
+      else callback(null, PROXY_HOST, 4);
+    }) as unknown as import('node:net').LookupFunction;
+    const port = new URL(proxy.url).port;
+    const ctx = memoryContext({
+      env: { HASHCTL_COLLECTOR_KEY: KEY, HTTPS_PROXY: `http://egress.farm.invalid:${port}` },
+      lookup,
+    });
+    const code = await runCli(
+      ['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', caFile, '--attempts', '1'],
+      ctx,
+    );
+    expect(ctx.err()).toMatch(/^delivered 1 batch/);
+    expect(code).toBe(0);
+    expect(asked).toEqual(['egress.farm.invalid']);
+    expect(proxy.tunnels).toHaveLength(1);
+    expect(getBatch(temp.store.db, batch.batchId)?.state).toBe('delivered');
+  });
+
   it('reads https_proxy before HTTPS_PROXY, and a proxy given without a scheme as http://', async () => {
     const { proxy, upload } = await setup();
     const hostPort = proxy.url.replace('http://', '');
