@@ -129,6 +129,13 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   };
   /** Why the last one-miner batch was refused as too large (kept if it ends up quarantined). */
   let tooLargeReason = '';
+  /**
+   * The batch a 403 answered, until the next batch shows whether the key is refused (403 again)
+   * or only that batch's content (taken): a web application firewall in front of the collector
+   * answers 403 to a body it blocks, and every run stopped on that batch, for ever, as a wrong key.
+   */
+  let forbidden: OutboxRow | null = null;
+  let forbiddenReason = '';
 
   /**
    * Sends one batch, retrying in place; 'next' moves on to the following batch; 'gave_up': this
@@ -139,7 +146,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   async function deliver(
     row: OutboxRow,
     sender: Sender,
-  ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'stop'> {
+  ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
@@ -218,6 +225,10 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             error: `key refused: ${outcome.reason}`,
             nextAttemptAt: now,
           });
+          if (outcome.status === 403 && forbidden === null) {
+            forbiddenReason = outcome.reason;
+            return 'forbidden_once';
+          }
           return stopWith(
             'key_refused',
             `the collector refused the key (HTTP ${outcome.status}); every batch is kept pending`,
@@ -315,7 +326,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         );
         break;
       }
-      const setAside = [givenUp, refusedAlone].flatMap((aside) => (aside ? [aside.batchId] : []));
+      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const deliveredBefore = report.delivered;
@@ -325,6 +336,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         // Two batches in a row that the collector would not take: it is down; both stay due.
         if (givenUp !== null) break;
         givenUp = row;
+        continue;
+      }
+      if (step === 'forbidden_once') {
+        // The next batch tells: a 401 or 403 again stops the flush as a refused key.
+        forbidden = row;
         continue;
       }
       if (step === 'too_large_alone') {
@@ -346,6 +362,16 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         report.reason = `the collector did not take batch ${givenUp.batchId} (newer batches went on); it is tried again in ${Math.round(rest / 60_000)} min`;
         givenUp = null;
       }
+      if (forbidden !== null) {
+        // It takes other batches under this key: that one's content is refused. Quarantined with
+        // the reason, as other refused data is (--requeue sends it again once the rule is fixed).
+        markQuarantined(db, forbidden.batchId, {
+          status: 403,
+          error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
+        });
+        report.quarantined++;
+        forbidden = null;
+      }
       if (refusedAlone !== null) {
         // It takes other batches: this one miner's snapshot is more than it takes. Refused data
         // is quarantined with the reason (--requeue sends it again once the limit is raised).
@@ -356,6 +382,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     }
   } finally {
     await sender.close();
+  }
+  if (forbidden !== null && report.stop === 'done') {
+    // No other batch answered to tell a refused key from a refused batch: kept, as a refused key.
+    report.lastStatus = 403;
+    stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
   }
   if (refusedAlone !== null && report.stop === 'done') {
     // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.

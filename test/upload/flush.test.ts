@@ -337,6 +337,30 @@ describe('flushOutbox against a real collector', () => {
     expect(report).toMatchObject({ stop: 'key_refused', pending: 1 });
   });
 
+  it('on a 403 to one batch only (a firewall refusing its content) quarantines it, and the others go', async () => {
+    // The oldest batch carries what a web application firewall blocks: 403 to it, every time.
+    let poisoned = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.batch_id === poisoned ? { status: 403, body: 'Request blocked' } : { status: 200 },
+    );
+    const [first] = enqueueCycle(temp.store, { miners: reports(2), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 - 1 });
+    poisoned = first!.batchId;
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, quarantined: 1, pending: 0 });
+    expect(getBatch(temp.store.db, poisoned)).toMatchObject({ state: 'quarantined', lastStatus: 403 });
+    expect(getBatch(temp.store.db, poisoned)?.lastError).toMatch(
+      /HTTP 403 to this batch only.*Request blocked/,
+    );
+
+    // A 403 to every batch is the key: two requests tell, everything is kept pending.
+    const refused = await setup(() => ({ status: 403 }));
+    enqueueCycle(refused.temp.store, { miners: reports(6), now: T0, limits: { maxMiners: 2 } });
+    const all = await flushOutbox(refused.temp.store.db, options(refused.collector), testContext().ctx);
+    expect(all).toMatchObject({ stop: 'key_refused', pending: 3, quarantined: 0, lastStatus: 403 });
+    expect(refused.collector.received).toHaveLength(2);
+  });
+
   it('a collector that refuses even one miner as too large stops the flush: nothing quarantined, all kept', async () => {
     const { collector, temp } = await setup(() => ({ status: 413 }));
     enqueueCycle(temp.store, { miners: reports(8), now: T0, limits: { maxMiners: 8 } });
