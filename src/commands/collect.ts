@@ -310,17 +310,17 @@ export async function runCollect(
                   // As `upload` does: data the collector refused must reach cron too.
                   uploadRefused =
                     flush.stop === 'key_refused' || flush.stop === 'endpoint' || flush.quarantined > 0;
-                  why.upload = [];
-                  const said = (line: string) => {
-                    if (uploadRefused) why.upload.push(line);
-                    note(line);
-                  };
-                  if (flush.reason) said(`upload: ${flush.reason}`);
+                  // What a quiet run that ends in exit 1 says at its end (the last flush's reasons).
+                  why.upload = uploadRefused && flush.reason ? [`upload: ${flush.reason}`] : [];
+                  // --once says its flush's reason; a loop says an outage once, not after every cycle.
+                  const reason = opts.intervalMs === null ? flush.reason : upload.notes(flush);
+                  if (reason) note(`upload: ${reason}`);
                   // Refused data is kept aside, never retried in a loop: the operator must hear of it.
-                  if (flush.quarantined > 0)
-                    said(
-                      `upload: ${flush.quarantined} batch${flush.quarantined === 1 ? '' : 'es'} refused by the collector and quarantined (see hashctl upload --status)`,
-                    );
+                  if (flush.quarantined > 0) {
+                    const line = `upload: ${flush.quarantined} batch${flush.quarantined === 1 ? '' : 'es'} refused by the collector and quarantined (see hashctl upload --status)`;
+                    why.upload.push(line);
+                    note(line);
+                  }
                 },
               }
             : {}),
@@ -352,7 +352,9 @@ interface PreparedUpload {
   flush: (
     store: import('../store/index.js').Store,
     nextCycleAt: number | null,
-  ) => Promise<{ stop: string; reason: string | null; quarantined: number }>;
+  ) => Promise<import('../upload/flush.js').FlushReport>;
+  /** What a loop says after a flush (an outage once, not once a cycle); null: nothing. */
+  notes: (report: import('../upload/flush.js').FlushReport) => string | null;
 }
 
 /** Checks the endpoint and key before the first cycle, so a bad key is an error now, not later. */
@@ -361,7 +363,9 @@ async function prepareUpload(
   site: string,
   ctx: Context,
 ): Promise<PreparedUpload> {
-  const { outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import('../upload/index.js');
+  const { flushNotes, outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import(
+    '../upload/index.js'
+  );
   const settings = resolveUploadSettings(
     {
       endpoint: upload.endpoint,
@@ -374,18 +378,26 @@ async function prepareUpload(
     },
     ctx,
   );
+  /** The Retry-After the last flush was given: it holds for the collector, across cycles. */
+  let waitUntil: number | null = null;
   return {
     endpoint: settings.endpoint,
     hook: outboxCycleHook(),
-    flush: (store, nextCycleAt) =>
-      uploadAfterCycle(
+    notes: flushNotes(ctx.now),
+    flush: async (store, nextCycleAt) => {
+      const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
+      const report = await uploadAfterCycle(
         store,
         settings,
-        nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt },
+        waitUntil === null ? timing : { ...timing, notBefore: waitUntil },
         ctx,
         // This site's batches only: another site's in the same file go with that site's key.
         site,
-      ),
+      );
+      // A flush skipped by the lock ('busy') learnt nothing: the wait asked before still holds.
+      if (report.stop !== 'busy') waitUntil = report.waitUntil;
+      return report;
+    },
   };
 }
 

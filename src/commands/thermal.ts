@@ -734,6 +734,7 @@ export async function runThermalConfigPull(
     signal: ctx.signal,
     env: ctx.env,
     ...(ca === undefined ? {} : { ca }),
+    ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
   });
   const changes = diffThermal(existing?.thermal ?? {}, remote);
   const write = !opts.dryRun && changes.length > 0 && existing !== null;

@@ -139,12 +139,26 @@ export function getBatch(db: Db, batchId: string): OutboxRow | null {
   return row ? fromRaw(row) : null;
 }
 
-/** Counted before the request leaves, so a run killed mid-send still shows the attempt. */
+/**
+ * What the last attempt says until its answer is recorded: the request is in flight, or the run
+ * sending it ended first (killed, interrupted, out of time). What the attempt before it got follows.
+ */
+export const UNANSWERED_ATTEMPT =
+  'no answer recorded for the last attempt (in flight, or the run sending it was killed, interrupted or ran out of time)';
+
+/**
+ * Counted before the request leaves, so a run killed mid-send still shows the attempt. The earlier
+ * answer stops being the last one: --status showed a 503 of the run before (even another endpoint's)
+ * stamped with the time of the attempt a kill cut short.
+ */
 export function recordAttempt(db: Db, batchId: string, now: number): void {
-  db.prepare('UPDATE upload_outbox SET attempts = attempts + 1, last_attempt_at = ? WHERE batch_id = ?').run(
-    now,
-    batchId,
-  );
+  db.prepare(
+    `UPDATE upload_outbox SET attempts = attempts + 1, last_attempt_at = @now, last_status = NULL,
+            last_error = CASE
+              WHEN last_error IS NULL OR last_error LIKE @marker || '%' THEN COALESCE(last_error, @marker)
+              ELSE @marker || '; the attempt before it got: ' || last_error END
+      WHERE batch_id = @batchId`,
+  ).run({ now, batchId, marker: UNANSWERED_ATTEMPT });
 }
 
 export function markDelivered(db: Db, batchId: string, status: number, now: number): void {

@@ -47,6 +47,8 @@ export interface FetchOptions {
   ca?: string;
   /** Where HTTPS_PROXY and NO_PROXY are read (the context's environment), as the upload reads them. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Resolves the cloud's (or the proxy's) host name: the context's (absent: the system resolver). */
+  lookup?: import('node:net').LookupFunction;
 }
 
 /** GETs and validates the remote thermal section (a bare section or `{"thermal": {...}}`). */
@@ -71,13 +73,16 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
   const tls = options.ca === undefined ? undefined : { ca: [...rootCertificates, options.ca] };
   // Its own agent always: the connection reads past a `100 Continue` a cloud (or a reverse proxy
   // before it) may send ahead of the answer, which undici alone takes for a broken answer.
+  // A host name is resolved as the upload resolves it: the context's lookup when it has one.
+  const lookup = options.lookup ? { lookup: options.lookup } : {};
   const dispatcher = proxy
     ? new ProxyAgent({
         uri: proxy.url,
         ...(tls ? { requestTls: tls } : {}),
+        ...(options.lookup ? { proxyTls: lookup } : {}),
         factory: continueSkippingFactory(Client),
       })
-    : new Agent({ connect: continueSkippingConnector(buildConnector({ ...tls })) });
+    : new Agent({ connect: continueSkippingConnector(buildConnector({ ...tls, ...lookup })) });
   let status: number;
   let text: string;
   try {

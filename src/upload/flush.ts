@@ -49,6 +49,11 @@ export interface FlushOptions {
   /** Injected by tests for the ids of split halves. */
   newBatchId?: () => string;
   /**
+   * Nothing is sent before this time (epoch ms): the Retry-After an earlier flush of this process
+   * was given (FlushReport.waitUntil) holds for the collector, not just for the batch it answered.
+   */
+  notBefore?: number;
+  /**
    * Only this site's batches (null or absent: every site's). A site's data goes with its own key:
    * collect flushes its site only, so another site's batches never reach a collector under this key.
    */
@@ -81,6 +86,8 @@ export interface FlushReport {
   pending: number;
   /** Earliest next attempt among the pending, when they wait for a Retry-After. */
   nextAttemptAt: number | null;
+  /** Until when the collector asked (Retry-After) not to be sent anything, when it did; else null. */
+  waitUntil: number | null;
   lastStatus: number | null;
   pruned: number;
   deliveredBatchIds: string[];
@@ -122,6 +129,13 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   };
   /** Why the last one-miner batch was refused as too large (kept if it ends up quarantined). */
   let tooLargeReason = '';
+  /**
+   * The batch a 403 answered, until the next batch shows whether the key is refused (403 again)
+   * or only that batch's content (taken): a web application firewall in front of the collector
+   * answers 403 to a body it blocks, and every run stopped on that batch, for ever, as a wrong key.
+   */
+  let forbidden: OutboxRow | null = null;
+  let forbiddenReason = '';
 
   /**
    * Sends one batch, retrying in place; 'next' moves on to the following batch; 'gave_up': this
@@ -132,7 +146,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   async function deliver(
     row: OutboxRow,
     sender: Sender,
-  ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'stop'> {
+  ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
@@ -211,6 +225,10 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             error: `key refused: ${outcome.reason}`,
             nextAttemptAt: now,
           });
+          if (outcome.status === 403 && forbidden === null) {
+            forbiddenReason = outcome.reason;
+            return 'forbidden_once';
+          }
           return stopWith(
             'key_refused',
             `the collector refused the key (HTTP ${outcome.status}); every batch is kept pending`,
@@ -228,6 +246,9 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           const asked = outcome.retryAfterMs;
           const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
           const failure = { status: outcome.status, error: outcome.reason };
+          // Not slept through in this flush (each path below that returns): the wait holds for
+          // the collector, and the next flush of a loop sends no other batch before it either.
+          if (asked !== null && asked > 0) report.waitUntil = deferUntil;
           if (attempt === options.maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
@@ -252,6 +273,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             );
           }
           markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: now });
+          report.waitUntil = null;
           await ctx.sleep(wait, options.signal);
           if (options.signal.aborted) return stopWith('aborted', 'interrupted');
           break;
@@ -268,6 +290,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     connectTimeoutMs: options.connectTimeoutMs,
     now: ctx.now,
     env: ctx.env,
+    ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
   });
   /** The batch just given up on, until the next one shows whether the collector is up. */
   let givenUp: OutboxRow | null = null;
@@ -291,7 +314,19 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         );
         break;
       }
-      const setAside = [givenUp, refusedAlone].flatMap((aside) => (aside ? [aside.batchId] : []));
+      // A rate-limited collector got a new batch from every cycle of collect --interval (and the
+      // next batch after one given up on), each answered with the same Retry-After, for as long as
+      // the wait it had asked for lasted.
+      const notBefore = Math.max(options.notBefore ?? 0, report.waitUntil ?? 0);
+      if (ctx.now() < notBefore) {
+        report.waitUntil = notBefore;
+        stopWith(
+          'deferred',
+          `the collector asked (Retry-After) to be sent nothing before ${new Date(notBefore).toISOString()}: nothing sent until then`,
+        );
+        break;
+      }
+      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const deliveredBefore = report.delivered;
@@ -301,6 +336,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         // Two batches in a row that the collector would not take: it is down; both stay due.
         if (givenUp !== null) break;
         givenUp = row;
+        continue;
+      }
+      if (step === 'forbidden_once') {
+        // The next batch tells: a 401 or 403 again stops the flush as a refused key.
+        forbidden = row;
         continue;
       }
       if (step === 'too_large_alone') {
@@ -322,6 +362,16 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         report.reason = `the collector did not take batch ${givenUp.batchId} (newer batches went on); it is tried again in ${Math.round(rest / 60_000)} min`;
         givenUp = null;
       }
+      if (forbidden !== null) {
+        // It takes other batches under this key: that one's content is refused. Quarantined with
+        // the reason, as other refused data is (--requeue sends it again once the rule is fixed).
+        markQuarantined(db, forbidden.batchId, {
+          status: 403,
+          error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
+        });
+        report.quarantined++;
+        forbidden = null;
+      }
       if (refusedAlone !== null) {
         // It takes other batches: this one miner's snapshot is more than it takes. Refused data
         // is quarantined with the reason (--requeue sends it again once the limit is raised).
@@ -332,6 +382,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     }
   } finally {
     await sender.close();
+  }
+  if (forbidden !== null && report.stop === 'done') {
+    // No other batch answered to tell a refused key from a refused batch: kept, as a refused key.
+    report.lastStatus = 403;
+    stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
   }
   if (refusedAlone !== null && report.stop === 'done') {
     // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
@@ -356,6 +411,39 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   return report;
 }
 
+/** How often `collect --interval` says again that its flushes keep failing for one kind of reason. */
+export const FLUSH_NOTE_REPEAT_MS = 3_600_000;
+
+/**
+ * What a loop of flushes (collect --interval) says after each: a failure when it starts, when its
+ * kind changes and once an hour while it lasts, and one line when batches go again. A collector
+ * down for a day at --interval 10s wrote 8,640 lines of it to the journal, one per flush.
+ */
+export function flushNotes(
+  now: () => number,
+  repeatMs = FLUSH_NOTE_REPEAT_MS,
+): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
+  let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
+  return (report) => {
+    if (report.reason === null) {
+      const ended = failing;
+      failing = null;
+      return ended === null
+        ? null
+        : `delivering again after ${ended.count} flush${ended.count === 1 ? '' : 'es'} that left batches pending`;
+    }
+    const at = now();
+    if (failing !== null && failing.stop === report.stop) {
+      failing.count++;
+      if (at - failing.saidAt < repeatMs) return null;
+      failing.saidAt = at;
+      return `${report.reason} (${failing.count} flushes in a row)`;
+    }
+    failing = { stop: report.stop, count: (failing?.count ?? 0) + 1, saidAt: at };
+    return `${report.reason} (said again once an hour while it lasts)`;
+  };
+}
+
 /**
  * How long a batch that used up a run's attempts rests before it is tried again: a minute after its
  * first run of failures, doubling with each further run, at most an hour.
@@ -378,6 +466,7 @@ function emptyReport(endpoint: string): FlushReport {
     quarantined: 0,
     pending: 0,
     nextAttemptAt: null,
+    waitUntil: null,
     lastStatus: null,
     pruned: 0,
     deliveredBatchIds: [],
@@ -492,6 +581,8 @@ export interface AfterCycleTiming {
   budgetMs?: number;
   /** Room left for the next cycle to start on time (default 1 s). */
   reserveMs?: number;
+  /** The Retry-After the last flush was given (its report's waitUntil): nothing is sent before it. */
+  notBefore?: number;
 }
 
 /**
@@ -555,6 +646,7 @@ async function flushWithin(
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
       signal: ctx.signal,
       site,
+      ...(timing.notBefore === undefined ? {} : { notBefore: timing.notBefore }),
     },
     ctx,
   );

@@ -14,6 +14,7 @@ export {
 export { outboxCycleHook, minerReportsOf, type OutboxHookOptions } from './cycle-hook.js';
 export { parseEndpoint, UPLOAD_PATH, type UploadEndpoint } from './endpoint.js';
 export {
+  flushNotes,
   flushOutbox,
   resolveUploadSettings,
   uploadAfterCycle,

@@ -1,6 +1,6 @@
 // One HTTP POST of one stored batch, and what its answer means (hashctl.md §9). undici is loaded
 // lazily; the sender owns a dedicated Agent so its timeouts and CA never leak into other requests.
-import { Socket } from 'node:net';
+import { type LookupFunction, Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlib } from 'node:zlib';
 import { terminalSafe } from '../output/terminal.js';
@@ -36,6 +36,8 @@ export interface SenderOptions {
   now: () => number;
   /** Where HTTPS_PROXY and NO_PROXY are read (the context's environment); none: no proxy. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Resolves the collector's (or the proxy's) host name: the context's (absent: the system resolver). */
+  lookup?: LookupFunction;
 }
 
 export interface SendRequest {
@@ -82,6 +84,13 @@ export function classifyStatus(status: number): SendOutcome['kind'] {
 export async function createSender(options: SenderOptions): Promise<Sender> {
   const { Agent, Client, Pool, ProxyAgent, buildConnector } = await import('undici');
   const ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+  // A collector (or proxy) named by host name is resolved as the miners are: through the context's
+  // lookup when it has one (tests never reach the system resolver), else the system's.
+  const connectOptions = {
+    timeout: options.connectTimeoutMs,
+    ...(ca ? { ca } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
   const proxy = proxyFor(options.endpoint, options.env ?? {});
   type Connector = ReturnType<typeof buildConnector>;
   /** An agent, and the sockets its connector opened that are not closed yet. */
@@ -115,7 +124,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           clientFactory: (origin, clientOptions) =>
             new Pool(origin, {
               ...clientOptions,
-              connect: tracked(buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) })),
+              connect: tracked(buildConnector(connectOptions)),
             }),
           requestTls: { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) },
           // The tunnel the request then travels: its answer may start with a 100 Continue too.
@@ -123,11 +132,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           ...timeouts,
         })
       : new Agent({
-          connect: tracked(
-            continueSkippingConnector(
-              buildConnector({ timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) }),
-            ),
-          ),
+          connect: tracked(continueSkippingConnector(buildConnector(connectOptions))),
           ...timeouts,
         });
     return { dispatcher, sockets };
@@ -360,7 +365,11 @@ const UNTRUSTED_CODES = new Set([
 const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
 /** A hint that fits the TLS failure, or '' when there is nothing better to say than the code. */
-function tlsHint(code: string, options: SenderOptions): string {
+function tlsHint(code: string, options: SenderOptions, proxy: ProxyChoice | null): string {
+  // Through a tunnel, the plain bytes are most often the proxy's own answer (a block page, a
+  // login): http:// would not go through the proxy at all, and is refused beyond loopback.
+  if (NOT_TLS_CODES.has(code) && proxy)
+    return ` (plain HTTP came back through the proxy ${proxy.shown} instead of the collector's TLS: the proxy answers the tunnel itself, e.g. a block page, or the collector does not speak TLS on this port)`;
   if (NOT_TLS_CODES.has(code)) return ' (the server does not speak TLS on this port: try http://)';
   if (UNTRUSTED_CODES.has(code))
     return options.ca
@@ -402,7 +411,11 @@ function networkOutcome(
     return { kind: 'retry', status, retryAfterMs: null, reason: refused };
   }
   if (code && TLS_CODE.test(code)) {
-    return { kind: 'endpoint', status: null, reason: `TLS: ${message} [${code}]${tlsHint(code, options)}` };
+    return {
+      kind: 'endpoint',
+      status: null,
+      reason: `TLS: ${message} [${code}]${tlsHint(code, options, proxy)}`,
+    };
   }
   if (isParserError(error)) {
     // Something answers on that port, but not in HTTP (an SSH or SMTP server, a miner's API): the

@@ -145,6 +145,75 @@ describe('collect --upload', () => {
     expect(pendingBatches(dbPath)).toBe(0);
   });
 
+  it('--interval says a collector outage once (and once an hour while it lasts), not after every cycle', async () => {
+    // 401 to four flushes in a row, then taken: one line for the refusal, one when it delivers again.
+    const { collector, temp } = await setup((_request, index) =>
+      index < 4 ? { status: 401, body: 'bad key' } : { status: 200, body: '{"ok":true}' },
+    );
+    const dbPath = join(temp.dir, 'farm.db');
+    const stop = new AbortController();
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
+    const running = runCli(
+      [
+        'collect',
+        '--targets',
+        ...farm.inventory(),
+        '--db',
+        dbPath,
+        '--interval',
+        '1s',
+        '--upload',
+        collector.url,
+      ],
+      ctx,
+    );
+    await collector.waitFor(5);
+    for (let i = 0; i < 100 && pendingBatches(dbPath) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    expect(await running).toBe(0);
+    const said = ctx
+      .err()
+      .split('\n')
+      .filter((line) => line.startsWith('hashctl: upload:'));
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(/refused the key.*said again once an hour while it lasts/);
+    expect(said[1]).toMatch(/^hashctl: upload: delivering again after 4 flushes that left batches pending/);
+  });
+
+  it("--interval sends nothing more while the collector's Retry-After runs, not a new batch each cycle", async () => {
+    // Rate-limited: wait two minutes. The next cycles' batches wait with the first, unsent.
+    const { collector, temp } = await setup(() => ({
+      status: 429,
+      headers: { 'retry-after': '120', 'content-type': 'text/plain' },
+      body: 'slow down',
+    }));
+    const dbPath = join(temp.dir, 'farm.db');
+    const stop = new AbortController();
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
+    const running = runCli(
+      [
+        'collect',
+        '--targets',
+        ...farm.inventory(),
+        '--db',
+        dbPath,
+        '--interval',
+        '1s',
+        '--upload',
+        collector.url,
+      ],
+      ctx,
+    );
+    await collector.waitFor(1);
+    for (let i = 0; i < 200 && !/^hashctl: run 4 /m.test(ctx.err()); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await running;
+    expect(ctx.err()).toMatch(/^hashctl: run 4 /m);
+    expect(collector.received).toHaveLength(1);
+    expect(pendingBatches(dbPath)).toBeGreaterThanOrEqual(4);
+  });
+
   it('names the flag or the config key a bad endpoint came from', async () => {
     const { temp } = await setup();
     const dbPath = join(temp.dir, 'farm.db');

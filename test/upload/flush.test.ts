@@ -5,7 +5,13 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { openStore } from '../../src/store/index.js';
-import { deferBatch, getBatch, outboxStatus, requeueQuarantined } from '../../src/store/outbox.js';
+import {
+  deferBatch,
+  getBatch,
+  outboxStatus,
+  requeueQuarantined,
+  UNANSWERED_ATTEMPT,
+} from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import {
@@ -263,6 +269,26 @@ describe('flushOutbox against a real collector', () => {
     );
   });
 
+  it('sends no other batch in the flush once the collector asked for a wait it does not sleep through', async () => {
+    // The last attempt of the first batch gets a 503 with Retry-After: the next batch waits too.
+    const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '30' } }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 1 }), clock.ctx);
+    expect(report).toMatchObject({ stop: 'deferred', attempts: 1, pending: 2, waitUntil: T0 + 30_000 });
+    expect(collector.received).toHaveLength(1);
+    // A flush given that wait (collect's next cycle) sends nothing before it is over.
+    clock.advance(10_000);
+    const next = await flushOutbox(
+      temp.store.db,
+      options(collector, { maxAttempts: 1, notBefore: report.waitUntil ?? 0 }),
+      clock.ctx,
+    );
+    expect(next).toMatchObject({ stop: 'deferred', attempts: 0, waitUntil: T0 + 30_000 });
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
     const { collector, temp } = await setup((_r, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
@@ -309,6 +335,30 @@ describe('flushOutbox against a real collector', () => {
     enqueueCycle(temp.store, { miners: reports(2), now: T0 });
     const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
     expect(report).toMatchObject({ stop: 'key_refused', pending: 1 });
+  });
+
+  it('on a 403 to one batch only (a firewall refusing its content) quarantines it, and the others go', async () => {
+    // The oldest batch carries what a web application firewall blocks: 403 to it, every time.
+    let poisoned = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.batch_id === poisoned ? { status: 403, body: 'Request blocked' } : { status: 200 },
+    );
+    const [first] = enqueueCycle(temp.store, { miners: reports(2), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(2), now: T0 - 1 });
+    poisoned = first!.batchId;
+    const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, quarantined: 1, pending: 0 });
+    expect(getBatch(temp.store.db, poisoned)).toMatchObject({ state: 'quarantined', lastStatus: 403 });
+    expect(getBatch(temp.store.db, poisoned)?.lastError).toMatch(
+      /HTTP 403 to this batch only.*Request blocked/,
+    );
+
+    // A 403 to every batch is the key: two requests tell, everything is kept pending.
+    const refused = await setup(() => ({ status: 403 }));
+    enqueueCycle(refused.temp.store, { miners: reports(6), now: T0, limits: { maxMiners: 2 } });
+    const all = await flushOutbox(refused.temp.store.db, options(refused.collector), testContext().ctx);
+    expect(all).toMatchObject({ stop: 'key_refused', pending: 3, quarantined: 0, lastStatus: 403 });
+    expect(refused.collector.received).toHaveLength(2);
   });
 
   it('a collector that refuses even one miner as too large stops the flush: nothing quarantined, all kept', async () => {
@@ -598,7 +648,12 @@ describe('flushOutbox against a real collector', () => {
     expect(report.reason).toMatch(
       /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
     );
-    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'pending', lastError: null });
+    // Stored as an attempt without an answer, never as the collector's.
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
+      state: 'pending',
+      lastStatus: null,
+      lastError: UNANSWERED_ATTEMPT,
+    });
   });
 
   it('prunes delivered rows after the retention', async () => {

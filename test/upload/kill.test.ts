@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { getBatch } from '../../src/store/outbox.js';
 import { flushOutbox } from '../../src/upload/flush.js';
@@ -63,6 +64,55 @@ describe('a flush killed mid-send', () => {
     expect(second!.raw.equals(first!.raw)).toBe(true);
     expect(collector.accepted.size).toBe(1);
     expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+  it("--status never pairs an earlier attempt's answer with the attempt the kill cut short", async () => {
+    // The first run gets a 503 from one collector; the next, against another, is killed mid-send:
+    // the 503 is not that attempt's answer, and --status must not say it was.
+    const busy = await startCollector(() => ({ status: 503, body: 'busy upstream' }));
+    const silent = await startCollector(() => 'hang');
+    const temp = tempStore();
+    cleanups.push(
+      () => busy.close(),
+      () => silent.close(),
+      () => temp.close(),
+    );
+    enqueueCycle(temp.store, { miners: reports(2), now: Date.now() });
+    const first = await flushOutbox(
+      temp.store.db,
+      {
+        endpoint: busy.url,
+        key: KEY,
+        connectTimeoutMs: 2_000,
+        totalTimeoutMs: 5_000,
+        maxAttempts: 1,
+        signal: new AbortController().signal,
+      },
+      memoryContext(),
+    );
+    expect(first).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
+
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, temp.path, silent.url], {
+      env: { ...process.env, HASHCTL_COLLECTOR_KEY: KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      proc.on('exit', (_code, signal) => resolve(signal)),
+    );
+    cleanups.push(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+    await silent.waitFor(1);
+    proc.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const status = memoryContext();
+    expect(await runCli(['upload', '--status', '--json', '--db', temp.path], status)).toBe(0);
+    const lastError = (JSON.parse(status.out()) as { last_error: { status: number | null; error: string } })
+      .last_error;
+    expect(lastError.status).toBeNull();
+    expect(lastError.error).toMatch(/^no answer recorded for the last attempt/);
+    // What the attempt before it got is still there, said as such.
+    expect(lastError.error).toContain('the attempt before it got: HTTP 503: busy upstream');
   });
 });
 

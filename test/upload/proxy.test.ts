@@ -91,6 +91,36 @@ describe('upload through a proxy (HTTPS_PROXY, NO_PROXY)', () => {
     expect(result.err).not.toContain(PROXY_PASSWORD);
   });
 
+  it("resolves a proxy named by host name through the context's lookup, never the system resolver", async () => {
+    const { proxy, temp, batch } = await setup();
+    const asked: string[] = [];
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (hostname !== 'egress.farm.invalid')
+        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
+      else if (options?.all) callback(null, [{ address: PROXY_HOST, family: 4 }]);
+      else callback(null, PROXY_HOST, 4);
+    }) as unknown as import('node:net').LookupFunction;
+    const port = new URL(proxy.url).port;
+    const ctx = memoryContext({
+      env: { HASHCTL_COLLECTOR_KEY: KEY, HTTPS_PROXY: `http://egress.farm.invalid:${port}` },
+      lookup,
+    });
+    const code = await runCli(
+      ['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', caFile, '--attempts', '1'],
+      ctx,
+    );
+    expect(ctx.err()).toMatch(/^delivered 1 batch/);
+    expect(code).toBe(0);
+    expect(asked).toEqual(['egress.farm.invalid']);
+    expect(proxy.tunnels).toHaveLength(1);
+    expect(getBatch(temp.store.db, batch.batchId)?.state).toBe('delivered');
+  });
+
   it('reads https_proxy before HTTPS_PROXY, and a proxy given without a scheme as http://', async () => {
     const { proxy, upload } = await setup();
     const hostPort = proxy.url.replace('http://', '');
@@ -129,6 +159,33 @@ describe('upload through a proxy (HTTPS_PROXY, NO_PROXY)', () => {
     const row = getBatch(temp.store.db, batch.batchId);
     expect(row).toMatchObject({ state: 'pending', lastStatus: 407 });
     expect(row?.lastError).not.toContain(PROXY_PASSWORD);
+  });
+
+  it('a proxy answering inside the tunnel in plain HTTP (a block page) is said as the proxy\'s doing, not "try http://"', async () => {
+    // It grants the CONNECT, then writes its own HTTP answer where the collector's TLS should be.
+    const { createServer } = await import('node:net');
+    const mangler = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        socket.once('data', () => {
+          socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 17\r\n\r\nblocked by policy');
+        });
+      });
+    });
+    await new Promise<void>((resolve) => mangler.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => mangler.close());
+    const { temp, batch, upload } = await setup();
+    const before = collector.received.length;
+    const port = (mangler.address() as import('node:net').AddressInfo).port;
+    const result = await upload({ HTTPS_PROXY: `http://127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(collector.received.length).toBe(before);
+    expect(result.err).toContain('ERR_SSL_WRONG_VERSION_NUMBER');
+    // http:// would bypass the proxy, and is refused beyond loopback: no use to suggest it.
+    expect(result.err).not.toContain('try http://');
+    expect(result.err).toMatch(/plain HTTP came back through the proxy http:\/\/127\.0\.0\.1:\d+/);
+    expect(getBatch(temp.store.db, batch.batchId)?.state).toBe('pending');
   });
 
   it('a proxy that is down is named in the reason, and the batch waits for the next run', async () => {

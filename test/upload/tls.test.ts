@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ beforeAll(async () => {
       '-subj',
       '/CN=hashctl test CA',
       '-addext',
-      'subjectAltName=IP:127.0.0.1',
+      'subjectAltName=IP:127.0.0.1,DNS:collector.farm.invalid',
       '-keyout',
       join(dir, 'key.pem'),
       '-out',
@@ -167,6 +168,105 @@ describe('TLS to the collector', () => {
       const config = join(dir, 'pull.json');
       writeFileSync(config, JSON.stringify({ upload: { endpoint, ca_file: 'cert.pem' } }));
       expect(await pull('--config', config)).toMatchObject({ code: 0 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("resolves a collector named by host name through the context's lookup, never the system resolver", async () => {
+    // The name is answered by this lookup only (a .invalid name no resolver knows): the flush, the
+    // upload command and collect --upload reach the collector on 127.0.0.1 through it.
+    const asked: string[] = [];
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (hostname !== 'collector.farm.invalid')
+        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
+      else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as LookupFunction;
+    const endpoint = `https://collector.farm.invalid:${collector.port}`;
+    const before = collector.received.length;
+    const temp = tempStore();
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const report = await flushOutbox(
+        temp.store.db,
+        {
+          endpoint,
+          key: KEY,
+          ca: cert,
+          connectTimeoutMs: 2_000,
+          totalTimeoutMs: 5_000,
+          maxAttempts: 1,
+          signal: new AbortController().signal,
+        },
+        memoryContext({ lookup }),
+      );
+      expect(report.reason).toBeNull();
+      expect(report).toMatchObject({ stop: 'done', delivered: 1, pending: 0 });
+      expect(asked).toEqual(['collector.farm.invalid']);
+
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir, lookup });
+      const code = await runCli(
+        [
+          'upload',
+          '--endpoint',
+          endpoint,
+          '--ca',
+          join(dir, 'cert.pem'),
+          '--attempts',
+          '1',
+          '--db',
+          temp.path,
+        ],
+        ctx,
+      );
+      expect(ctx.err()).toMatch(/^delivered 1 batch \(1 miner\), 0 pending/);
+      expect(code).toBe(0);
+      expect(asked).toEqual(['collector.farm.invalid', 'collector.farm.invalid']);
+      expect(collector.received.length - before).toBe(2);
+    } finally {
+      temp.close();
+    }
+  });
+
+  it("thermal config pull resolves the collector's host name through the context's lookup too", async () => {
+    const https = await import('node:https');
+    const server = https.createServer({ key, cert }, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ thermal: { classes: { air: { board: { warn: 70, critical: 78 } } } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const asked: string[] = [];
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (hostname !== 'collector.farm.invalid')
+        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
+      else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as LookupFunction;
+    try {
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir, lookup });
+      const code = await runCli(
+        [
+          ...['thermal', 'config', 'pull', '--dry-run', '--ca', join(dir, 'cert.pem')],
+          ...['--endpoint', `https://collector.farm.invalid:${port}`],
+        ],
+        ctx,
+      );
+      expect(ctx.err()).not.toMatch(/cannot fetch/);
+      expect(code).toBe(0);
+      expect(asked).toEqual(['collector.farm.invalid']);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

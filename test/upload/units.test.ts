@@ -4,10 +4,37 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskUrlSecrets, parseEndpoint } from '../../src/upload/endpoint.js';
+import { FLUSH_NOTE_REPEAT_MS, flushNotes } from '../../src/upload/flush.js';
 import { loadCollectorKey, redactKey } from '../../src/upload/key.js';
 import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/upload/retry.js';
 import { classifyStatus } from '../../src/upload/sender.js';
 import { KEY } from './support/fixtures.js';
+
+describe('flushNotes', () => {
+  it('says an outage when it starts, when its kind changes and once an hour, then when batches go again', () => {
+    let now = 0;
+    const notes = flushNotes(() => now);
+    const down = {
+      stop: 'retries_exhausted' as const,
+      reason: 'the collector did not take batch a: HTTP 503',
+    };
+    expect(notes({ stop: 'done', reason: null })).toBeNull();
+    expect(notes(down)).toMatch(/^the collector did not take batch a: HTTP 503 \(said again once an hour/);
+    for (let i = 0; i < 5; i++) {
+      now += 60_000;
+      expect(notes({ ...down, reason: `the collector did not take batch b${i}: HTTP 503` })).toBeNull();
+    }
+    now += FLUSH_NOTE_REPEAT_MS;
+    expect(notes(down)).toMatch(/\(7 flushes in a row\)$/);
+    expect(notes({ stop: 'key_refused', reason: 'the collector refused the key (HTTP 401)' })).toMatch(
+      /^the collector refused the key/,
+    );
+    expect(notes({ stop: 'done', reason: null })).toBe(
+      'delivering again after 8 flushes that left batches pending',
+    );
+    expect(notes({ stop: 'done', reason: null })).toBeNull();
+  });
+});
 
 describe('backoffDelay', () => {
   it('doubles from 500 ms, stays within ±20 % and never passes the cap', () => {
