@@ -120,6 +120,18 @@ function ruleCanMatch(matches: (typeof MODEL_RULES)[number]['matches'], key: str
   return candidates.some(([make, model]) => matches(identitySnapshot(make, model)));
 }
 
+/** A metric's warn and critical once `layers` (least specific first) are laid over `base`. */
+function mergedBounds(metric: Metric, base: Base, layers: readonly Layer[]): Base {
+  let { warn, critical } = base;
+  for (const layer of layers) {
+    const pair = layer.overrides[metric];
+    const from = [...layer.path, metric].join('.');
+    if (pair?.warn !== undefined) warn = { value: pair.warn, from: `${from}.warn`, layer };
+    if (pair?.critical !== undefined) critical = { value: pair.critical, from: `${from}.critical`, layer };
+  }
+  return { warn, critical };
+}
+
 /**
  * warn must come before critical on the way to danger, or the warn level can never be seen. That
  * holds for the limits a miner ends up with, not only inside one layer: air `board.critical: 60`
@@ -180,14 +192,7 @@ function checkMergedOrder(config: ThermalConfigInput, ctx: z.RefinementCtx): voi
             ].filter((layer): layer is Layer => layer !== null);
             const modelKey = model ? (model.path[1] ?? null) : null;
             for (const base of builtInBases(metric, cooling, modelKey)) {
-              let { warn, critical } = base;
-              for (const layer of layers) {
-                const pair = layer.overrides[metric];
-                const from = [...layer.path, metric].join('.');
-                if (pair?.warn !== undefined) warn = { value: pair.warn, from: `${from}.warn`, layer };
-                if (pair?.critical !== undefined)
-                  critical = { value: pair.critical, from: `${from}.critical`, layer };
-              }
+              const { warn, critical } = mergedBounds(metric, base, layers);
               if (warn.value === null || critical.value === null) continue;
               if (high ? warn.value <= critical.value : warn.value >= critical.value) continue;
               // Blame the more specific of the two layers: that is the number to fix.
@@ -249,14 +254,7 @@ function checkInletBand(config: ThermalConfigInput, ctx: z.RefinementCtx): void 
           if (layers.length === 0) continue;
           const modelKey = model ? (model.path[1] ?? null) : null;
           const edge = (metric: 'inlet' | 'inlet_low', base: Base): Bound => {
-            let { warn, critical } = base;
-            for (const layer of layers) {
-              const pair = layer.overrides[metric];
-              const from = [...layer.path, metric].join('.');
-              if (pair?.warn !== undefined) warn = { value: pair.warn, from: `${from}.warn`, layer };
-              if (pair?.critical !== undefined)
-                critical = { value: pair.critical, from: `${from}.critical`, layer };
-            }
+            const { warn, critical } = mergedBounds(metric, base, layers);
             return warn.value !== null ? warn : critical;
           };
           for (const hotBase of builtInBases('inlet', cooling, modelKey)) {
