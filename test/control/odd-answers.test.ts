@@ -9,48 +9,14 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import type { TargetControlResult } from '../../src/control/types.js';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
-import { control, perTest } from './support.js';
+import { control, perTest, plainS9 } from './support.js';
 
 const each = perTest();
 const HOST = '127.0.92.4';
 
 /** A plain cgminer (Antminer S9) that answers reads, and every other command with `write`. */
 function minerAnswering(write: () => Behaviour) {
-  const writes: string[] = [];
-  const script = (request: string): Behaviour => {
-    const { command } = JSON.parse(request) as { command: string };
-    const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
-    if (command.includes('+'))
-      return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
-    switch (command) {
-      case 'version':
-        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
-      case 'summary':
-        return reply(
-          cgminerReply('SUMMARY', [{ Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000 }]),
-        );
-      case 'pools':
-        return reply(
-          cgminerReply('POOLS', [
-            {
-              POOL: 0,
-              URL: 'stratum+tcp://p:3333',
-              User: 'w',
-              Status: 'Alive',
-              Priority: 0,
-              'Stratum Active': true,
-            },
-          ]),
-        );
-      case 'devs':
-      case 'stats':
-        return reply(cgminerReply(command.toUpperCase(), []));
-      default:
-        writes.push(command);
-        return write();
-    }
-  };
-  return { script, writes };
+  return plainS9({ write });
 }
 
 describe('a write answered with STATUS I', () => {

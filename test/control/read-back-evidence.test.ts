@@ -1,42 +1,13 @@
 // A read-back confirms a write only from what the miner shows: a field the miner does not report is
 // no evidence that the change happened (the write was answered S, the state may be unchanged).
 import { describe, expect, it } from 'vitest';
-import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
-import { control, perTest } from './support.js';
+import { control, perTest, plainS9 } from './support.js';
 
 const each = perTest();
 
-/**
- * A plain cgminer (Antminer S9) that answers every write S and never changes: its pools are `pools`
- * (as the test gives them) and its summary is `summary`.
- */
+/** A plain S9 that answers every write S and never changes: `pools` and `summary` as the test gives. */
 function unchangingMiner(pools: Record<string, unknown>[], summary: Record<string, unknown> = {}) {
-  const writes: string[] = [];
-  const script = (request: string): Behaviour => {
-    const { command } = JSON.parse(request) as { command: string };
-    const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
-    if (command.includes('+'))
-      return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
-    switch (command) {
-      case 'version':
-        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
-      case 'summary':
-        return reply(
-          cgminerReply('SUMMARY', [
-            { Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000, ...summary },
-          ]),
-        );
-      case 'pools':
-        return reply(cgminerReply('POOLS', pools));
-      case 'devs':
-      case 'stats':
-        return reply(cgminerReply(command.toUpperCase(), []));
-      default:
-        writes.push(command);
-        return reply(cgminerReply('X', [], { STATUS: 'S', Code: 47, Msg: `${command} done` }));
-    }
-  };
-  return { script, writes };
+  return plainS9({ pools, summary });
 }
 
 describe('enablepool / disablepool read back', () => {

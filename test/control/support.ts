@@ -8,7 +8,14 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import type { TargetControlResult } from '../../src/control/types.js';
 import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
-import { type FakeMiner, type FakeMinerOptions, type Script, startFakeMiner } from '../support/fake-miner.js';
+import {
+  type Behaviour,
+  cgminerReply,
+  type FakeMiner,
+  type FakeMinerOptions,
+  type Script,
+  startFakeMiner,
+} from '../support/fake-miner.js';
 
 /** Commands a miner may receive during a control run that change nothing. */
 export const READS = new Set([
@@ -171,4 +178,50 @@ export function tempDir(): { dir: string; db: string; remove: () => void } {
     db: path.join(dir, 'hashctl.db'),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The pools a plain S9 lists unless a test gives its own: one alive pool, active. */
+const ONE_POOL = [
+  { POOL: 0, URL: 'stratum+tcp://p:3333', User: 'w', Status: 'Alive', Priority: 0, 'Stratum Active': true },
+];
+
+/**
+ * A plain cgminer (Antminer S9) that answers reads (`pools` and the extra `summary` fields as given;
+ * joins refused) and every other command with `write` (default: S, done), recording the writes.
+ */
+export function plainS9(
+  options: {
+    pools?: Record<string, unknown>[];
+    summary?: Record<string, unknown>;
+    write?: () => Behaviour;
+  } = {},
+) {
+  const writes: string[] = [];
+  const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
+  const script = (request: string): Behaviour => {
+    const { command } = JSON.parse(request) as { command: string };
+    if (command.includes('+'))
+      return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
+    switch (command) {
+      case 'version':
+        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
+      case 'summary':
+        return reply(
+          cgminerReply('SUMMARY', [
+            { Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000, ...options.summary },
+          ]),
+        );
+      case 'pools':
+        return reply(cgminerReply('POOLS', options.pools ?? ONE_POOL));
+      case 'devs':
+      case 'stats':
+        return reply(cgminerReply(command.toUpperCase(), []));
+      default:
+        writes.push(command);
+        return options.write
+          ? options.write()
+          : reply(cgminerReply('X', [], { STATUS: 'S', Code: 47, Msg: `${command} done` }));
+    }
+  };
+  return { script, writes };
 }
