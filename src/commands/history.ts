@@ -70,7 +70,7 @@ export async function runHistory(
   ctx: Context,
 ): Promise<number> {
   const { openStore, translateSqliteError } = await import('../store/index.js');
-  const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
+  const { findMiner, readSeries, seriesStats, chartColumns } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
   // --since 36500d reaches back before 1970: the series starts at 1970.
@@ -134,7 +134,8 @@ export async function runHistory(
         : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
   const { plot } = await import('asciichart');
   const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
-  const values = resample(points, width).map((v) => v / scale.divisor);
+  const columns = chartColumns(points, width);
+  const values = columns.values.map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);
   const decimals = opts.metric === 'fans' ? 0 : 2;
   const bounds = chartBounds(values, CHART_HEIGHT, 10 ** -decimals);
@@ -148,6 +149,18 @@ export async function runHistory(
         .replace(/^-(0(\.0+)?)$/, '$1')
         .padStart(11);
     ctx.stdout.write(`${plot(values, { height: CHART_HEIGHT, format, ...bounds })}\n`);
+  }
+  // Under the line, the columns it is only carried through: an offline stretch drawn as the last
+  // hashrate, and a stretch nobody polled, read as hours of work.
+  if (bounds !== null && columns.marks.some((m) => m !== '')) {
+    const marks = columns.marks.map((m) => (m === 'no_value' ? '×' : m === 'not_polled' ? '·' : ' '));
+    // asciichart draws value i in the i-th column from its axis (the first on the axis itself).
+    ctx.stdout.write(`${' '.repeat(12)}${marks.join('').trimEnd()}\n`);
+    const said = [
+      columns.marks.includes('no_value') ? '× no value (offline or no reading)' : '',
+      columns.marks.includes('not_polled') ? '· not polled' : '',
+    ].filter(Boolean);
+    ctx.stdout.write(`${' '.repeat(12)}${said.join(', ')}: the line carries the last value\n`);
   }
   const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
   const first = when(points[0]!.ts);
