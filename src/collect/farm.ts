@@ -88,9 +88,16 @@ export interface FarmSummary {
   /** Sum over online sha256d miners only: stale figures are never counted as current. */
   hashrate_hs: number;
   nominal_hs: number | null;
+  /**
+   * Online sha256d miners whose nominal rate is not known: nominal_hs leaves them out (while
+   * hashrate_hs counts them), so the two compare only when this is 0.
+   */
+  nominal_unknown: number;
   /** Online miners of other algorithms (scrypt, …), summed per algorithm, never into the sha256d total. */
   other_algorithms: Record<string, { miners: number; hashrate_hs: number; nominal_hs: number | null }>;
   power_w: number | null;
+  /** Online miners that report no power draw: power_w sums the others. */
+  power_unknown: number;
   hottest: { miner: string; temp_c: number }[];
   below_nominal: string[];
   /** Online miners answering with a zero hashrate (not paused by hashctl), nominal known or not. */
@@ -229,6 +236,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     stale: miners.filter((m) => m.state === 'stale').length,
     hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
     nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
+    nominal_unknown: sha256d.filter((m) => m.nominal_hs === null).length,
     other_algorithms: Object.fromEntries(
       [...new Set(others.map((m) => m.algorithm))].sort().map((algorithm) => {
         const group = others.filter((m) => m.algorithm === algorithm);
@@ -243,6 +251,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
       }),
     ),
     power_w: sum(online.map((m) => m.power_w)),
+    power_unknown: online.filter((m) => m.power_w === null).length,
     hottest,
     // A miner hashctl paused is below nominal on purpose: not listed as a fault.
     below_nominal: online
