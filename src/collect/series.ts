@@ -12,6 +12,8 @@ export interface SeriesPoint {
   min?: number | null;
   max?: number | null;
   polls?: number;
+  /** An hourly point: the hour's polls without the figure (failed, or no reading), as raw rows count them. */
+  missing?: number;
 }
 
 export interface SeriesStats {
@@ -20,7 +22,7 @@ export interface SeriesStats {
   max: number | null;
   /** Polls with a value (an hourly point counts the polls it stands for). */
   samples: number;
-  /** Points without one (failed polls, missing sensors). */
+  /** Polls without one (failed polls, missing sensors), an hourly point counting its hour's. */
   gaps: number;
 }
 
@@ -32,10 +34,12 @@ export function seriesStats(points: readonly SeriesPoint[]): SeriesStats {
   let gaps = 0;
   for (const point of points) {
     const { value } = point;
+    // An hour rolled up counts its polls without a value as its raw rows did, not as one (or none).
     if (value === null) {
-      gaps++;
+      gaps += Math.max(1, point.missing ?? 1);
       continue;
     }
+    gaps += point.missing ?? 0;
     // An hour of 60 polls weighs as 60 polls, and its own extremes count, not its average's.
     const weight = Math.max(1, point.polls ?? 1);
     const low = point.min ?? value;
