@@ -301,7 +301,8 @@ interface SortedMiner {
 const THERMAL_RANK: Record<ThermalStatus, number> = { critical: 0, warn: 1, ok: 2, unknown: 2 };
 
 /**
- * Highest first for hashrate and temperature, oldest figures first for age; ties by miner. With
+ * Highest first for hashrate and temperature (current figures before those that are not), oldest
+ * figures first for age; ties by miner. With
  * `hotFirst` (live --problems), critical miners come first, then warn, each group in that order.
  */
 export function sortMiners(
@@ -325,6 +326,12 @@ export function sortMiners(
     if (options.hotFirst) {
       const rank = THERMAL_RANK[a.thermal_status] - THERMAL_RANK[b.thermal_status];
       if (rank !== 0) return rank;
+    }
+    // Figures that are not current (an offline miner's last hashrate, a stale temperature) rank
+    // after every current one: `--sort temp | head` showed a miner offline for a week at 95 °C
+    // above the hottest running ones.
+    if (by === 'hashrate' || by === 'temp') {
+      if (a.current !== b.current) return a.current ? -1 : 1;
     }
     if (by !== 'miner') {
       const ka = key(a);

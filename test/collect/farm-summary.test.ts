@@ -1,6 +1,6 @@
 // Hashrates of different algorithms are never added together in the farm summary.
 import { describe, expect, it } from 'vitest';
-import { describeMiner, type LiveMiner, summarizeFarm } from '../../src/collect/farm.js';
+import { describeMiner, type LiveMiner, sortMiners, summarizeFarm } from '../../src/collect/farm.js';
 import type { LiveRow } from '../../src/store/live.js';
 
 function miner(
@@ -102,5 +102,23 @@ describe('problems', () => {
     expect(describeMiner(row({ ...dead, hashrate_hs: 0 }), 2000, 600_000).problems).toEqual([
       'hashrate 0% of nominal',
     ]);
+  });
+});
+
+describe('sortMiners', () => {
+  it('ranks current figures first for --sort hashrate and temp: an offline or stale miner last read hot is not the hottest', () => {
+    const hot = (name: string, hashrate: number, temp: number, state: LiveMiner['state']) => ({
+      ...miner(name, 'sha256d', hashrate, state),
+      temp_chip_max_c: temp,
+    });
+    const miners = [
+      hot('10.0.0.1', 100e12, 70, 'online'),
+      hot('10.0.0.2', 140e12, 95, 'offline'),
+      hot('10.0.0.3', 110e12, 80, 'online'),
+      hot('10.0.0.4', 130e12, 90, 'stale'),
+    ];
+    const order = (by: 'hashrate' | 'temp') => sortMiners(miners, by).map((m) => m.miner);
+    expect(order('temp')).toEqual(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.4']);
+    expect(order('hashrate')).toEqual(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.4']);
   });
 });
