@@ -118,9 +118,11 @@ export async function runHistory(
   );
   const leftOut = later > 0 ? `${later} stamped after now left out` : '';
   if (stats.samples === 0) {
-    const notes = [points.length > 0 ? `${points.length} polls without a value` : '', leftOut].filter(
-      Boolean,
-    );
+    // Polls, as the stats count them (an hourly point stands for its hour's), one or many.
+    const notes = [
+      stats.gaps > 0 ? `${stats.gaps} poll${stats.gaps === 1 ? '' : 's'} without a value` : '',
+      leftOut,
+    ].filter(Boolean);
     ctx.stdout.write(`${title}: no data${notes.length > 0 ? ` (${notes.join(', ')})` : ''}\n`);
     return EXIT.ok;
   }

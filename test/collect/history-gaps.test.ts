@@ -6,7 +6,7 @@ import { chartColumns } from '../../src/collect/series.js';
 import { parseHistoryOptions, runHistory } from '../../src/commands/history.js';
 import { parseGlobals } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
-import { HOUR_MS, openStore, writeCycle } from '../../src/store/index.js';
+import { HOUR_MS, openStore, runMaintenance, writeCycle } from '../../src/store/index.js';
 import { failedOutcome, okOutcome, tempDir } from '../store/helpers.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -90,5 +90,34 @@ describe('history chart gaps', () => {
     const { values, marks } = chartColumns(points, 50);
     expect(values).toHaveLength(50);
     expect(marks.filter((m) => m === 'not_polled').length).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('history of a miner that never gave a value', () => {
+  it('counts its polls, one or many, rolled up or not', async () => {
+    const store = openStore(dbPath);
+    try {
+      // 4009: one failed poll. 4010: offline for the two hours before the last one, 5-minute cycles.
+      writeCycle(store, {
+        site: 'south',
+        startedAt: NOW - 60_000,
+        endedAt: NOW - 59_000,
+        outcomes: [failedOutcome(4009)],
+      });
+      for (let t = NOW - 3 * HOUR_MS; t < NOW - HOUR_MS; t += 5 * 60_000)
+        writeCycle(store, { site: 'south', startedAt: t, endedAt: t + 100, outcomes: [failedOutcome(4010)] });
+      // An hour's retention: those two hours are rollups now.
+      runMaintenance(store, { now: NOW, retainMs: HOUR_MS, site: 'south', force: true });
+    } finally {
+      store.close();
+    }
+    const said = async (miner: string) => {
+      const ctx = memoryContext({ now: () => NOW, env: {} });
+      const opts = await parseHistoryOptions(miner, { db: dbPath, since: '4h' }, ctx);
+      expect(await runHistory(opts, parseGlobals({}, ctx), ctx)).toBe(0);
+      return ctx.out();
+    };
+    expect(await said('127.0.0.1:4009')).toMatch(/: no data \(1 poll without a value\)\n$/);
+    expect(await said('127.0.0.1:4010')).toMatch(/: no data \(24 polls without a value\)\n$/);
   });
 });
