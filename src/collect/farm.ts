@@ -49,8 +49,8 @@ export interface LiveMiner {
   /** sha256d unless the miner said otherwise; totals are per algorithm. */
   algorithm: string;
   /**
-   * online: last poll answered and is recent. offline: last poll failed (figures, if any, are from
-   * the last good poll). stale: last poll answered but longer ago than --stale-after.
+   * online: last poll answered and is recent. offline: last poll failed and is recent (figures, if
+   * any, are from the last good poll). stale: last poll, good or failed, longer ago than --stale-after.
    */
   state: MinerState;
   /** False when the figures below are not from a recent good poll. */
@@ -130,11 +130,10 @@ export function describeMiner(
   // clock ran ahead, before NTP set it back) is no more current than one as far behind: shown
   // online, with age 0, it kept a farm whose collector then stopped "online" for a month.
   const ahead = row.collected_at - now > staleAfterMs;
-  const state: MinerState = !answered
-    ? 'offline'
-    : now - row.collected_at > staleAfterMs || ahead
-      ? 'stale'
-      : 'online';
+  // A failed poll is no more current than a good one: a collector stopped a day ago does not know
+  // the miner is offline now (it kept counting as offline, "now", for as long as the file lived).
+  const old = now - row.collected_at > staleAfterMs || ahead;
+  const state: MinerState = old ? 'stale' : !answered ? 'offline' : 'online';
   const ageS = figuresAt === null ? null : Math.max(0, (now - figuresAt) / 1000);
   const ratio =
     row.hashrate_hs !== null && row.nominal_hs !== null && row.nominal_hs > 0
@@ -151,8 +150,13 @@ export function describeMiner(
     problems.push(
       ahead
         ? `stale: last poll stamped ${formatAge((row.collected_at - now) / 1000)} ahead of this clock`
-        : `stale: last poll ${formatAge(ageS ?? 0)} ago`,
+        : `stale: last poll ${formatAge(Math.max(0, (now - row.collected_at) / 1000))} ago`,
     );
+    // What that last poll said, and how old the figures are when it failed.
+    if (!answered) {
+      problems.push(`it failed: ${row.error_kind ?? 'error'}`);
+      if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
+    }
   }
   if (context.pausedBy) {
     // Idle on purpose (hashctl control pause, thermal protection): its zero hashrate, idle boards

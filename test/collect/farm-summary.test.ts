@@ -91,6 +91,18 @@ describe('problems', () => {
     ...over,
   });
 
+  it('a failed poll older than --stale-after is stale, not offline now: the collector stopped a day ago', () => {
+    const DAY = 86_400_000;
+    const failed = row({ ok: 0, error_kind: 'timeout', collected_at: 1000, last_ok_at: 500 });
+    const recent = describeMiner(failed, 1000 + 60_000, 600_000);
+    expect([recent.state, recent.current]).toEqual(['offline', false]);
+    const old = describeMiner(failed, 1000 + DAY, 600_000);
+    expect([old.state, old.current]).toEqual(['stale', false]);
+    expect(old.problems).toEqual(['stale: last poll 24h ago', 'it failed: timeout', 'figures 24h old']);
+    const summary = summarizeFarm([recent, old], 1000 + DAY);
+    expect([summary.online, summary.offline, summary.stale]).toEqual([0, 1, 1]);
+  });
+
   it('a miner hashing with every chip and board sensor dead is a problem; one that is idle is not hashing', () => {
     const dead = { temp_chip_max_c: null, temp_board_max_c: null };
     expect(describeMiner(row(dead), 2000, 600_000).problems).toEqual(['no temperature reading']);
