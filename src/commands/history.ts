@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
-import { parsePositiveDuration } from '../util/duration.js';
+import { parseSince } from '../util/duration.js';
 import {
   type GlobalOptions,
   namedFlag,
@@ -22,6 +22,8 @@ export interface HistoryOptions {
   dbPath: string;
   site: string | null;
   sinceMs: number;
+  /** --since given as a date: that moment (sinceMs is then how long before parsing it was). */
+  sinceAt: number | null;
   metric: HistoryMetric;
 }
 
@@ -47,7 +49,7 @@ export async function parseHistoryOptions(
     miner,
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
-    sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
+    ...sinceOption(raw, ctx),
     metric: metric as HistoryMetric,
   };
 }
@@ -74,7 +76,7 @@ export async function runHistory(
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
   // --since 36500d reaches back before 1970: the series starts at 1970.
-  const from = Math.max(0, now - opts.sinceMs);
+  const from = opts.sinceAt ?? Math.max(0, now - opts.sinceMs);
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miner: ReturnType<typeof findMiner>;
   let points: ReturnType<typeof readSeries>;
@@ -113,7 +115,7 @@ export async function runHistory(
   }
 
   const title = terminalSafe(
-    `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`,
+    `${name} (site ${miner.site}) ${LABELS[opts.metric]}, ${opts.sinceAt === null ? `last ${formatSince(opts.sinceMs)}` : `since ${new Date(opts.sinceAt).toISOString()}`}`,
     true,
   );
   const leftOut = later > 0 ? `${later} stamped after now left out` : '';
@@ -189,7 +191,7 @@ export const registerHistory: RegisterCommand = (program, env) => {
     .command('history')
     .description('chart one miner over time (hashrate, temperature or fans) with min/avg/max')
     .argument('<miner>', 'HOST:PORT (or HOST when one port matches)')
-    .option('--since <duration>', 'how far back (default 24h)')
+    .option('--since <when>', 'how far back: a duration, or an ISO date (UTC unless given) (default 24h)')
     .option('--metric <name>', `${METRICS.join(', ')} (default hashrate)`)
     .option('--site <id>', 'the site, when the same miner address is in several')
     .option('--db <path>', READER_DB_HELP)
@@ -232,4 +234,12 @@ export function chartBounds(
   // A series that never goes below zero (a hashrate at 0 all day) gets no negative rows.
   if (min >= 0 && middle - span / 2 < 0) return { min: 0, max: span };
   return { min: middle - span / 2, max: middle + span / 2 };
+}
+
+function sinceOption(
+  raw: Record<string, unknown>,
+  ctx: Context,
+): { sinceMs: number; sinceAt: number | null } {
+  const { ms, at } = parseSince(String(raw.since ?? '24h'), '--since', ctx.now());
+  return { sinceMs: ms, sinceAt: at };
 }
