@@ -109,7 +109,21 @@ export async function runHistory(
       to: new Date(now).toISOString(),
       ...stats,
       after_to: later,
-      points: points.map((p) => ({ ts: new Date(p.ts).toISOString(), value: p.value, source: p.source })),
+      // An hourly point is the hour's average: its extremes and its polls go with it, or a reader
+      // taking the max of the points took the highest average for the peak.
+      points: points.map((p) =>
+        p.source === 'hourly'
+          ? {
+              ts: new Date(p.ts).toISOString(),
+              value: p.value,
+              source: p.source,
+              min: p.min ?? p.value,
+              max: p.max ?? p.value,
+              polls: p.polls ?? null,
+              polls_without_value: p.missing ?? null,
+            }
+          : { ts: new Date(p.ts).toISOString(), value: p.value, source: p.source },
+      ),
     });
     return EXIT.ok;
   }

@@ -563,6 +563,8 @@ describe('hashctl history', () => {
     expect(out.points[0].value).toBeCloseTo(114.5e12, -6);
     // Its extremes and its 30 polls, not one sample at the average.
     expect(out).toMatchObject({ min: 100e12, max: 129e12, samples: 30 });
+    // And the point itself says it: a reader taking the max of the points gets the hour's peak.
+    expect(out.points[0]).toMatchObject({ min: 100e12, max: 129e12, polls: 30, polls_without_value: 0 });
   });
 
   it('counts each poll of the hour retention reaches once: its raw rows, then its rollup', async () => {
