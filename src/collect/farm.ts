@@ -141,8 +141,11 @@ export function describeMiner(
       : null;
   const problems: string[] = [];
   const thermalStatus = thermal?.status ?? 'unknown';
+  // A stale miner's thermal status is its last poll's (the collector stopped): said as such.
   if (thermalStatus === 'critical' || thermalStatus === 'warn')
-    problems.push(`thermal ${thermalStatus}${thermal?.metric ? `: ${thermal.metric}` : ''}`);
+    problems.push(
+      `thermal ${thermalStatus}${state === 'online' ? '' : ' at its last poll'}${thermal?.metric ? `: ${thermal.metric}` : ''}`,
+    );
   if (state === 'offline') {
     problems.push(`offline: ${row.error_kind ?? 'error'}`);
     if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
@@ -328,7 +331,10 @@ export function sortMiners(
     const a = sa.miner;
     const b = sb.miner;
     if (options.hotFirst) {
-      const rank = THERMAL_RANK[a.thermal_status] - THERMAL_RANK[b.thermal_status];
+      // Hot now first: a miner critical when its collector stopped hours ago is not among them.
+      const rank =
+        THERMAL_RANK[a.current ? a.thermal_status : 'unknown'] -
+        THERMAL_RANK[b.current ? b.thermal_status : 'unknown'];
       if (rank !== 0) return rank;
     }
     // Figures that are not current (an offline miner's last hashrate, a stale temperature) rank

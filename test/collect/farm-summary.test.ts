@@ -134,3 +134,62 @@ describe('sortMiners', () => {
     expect(order('hashrate')).toEqual(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.4']);
   });
 });
+
+describe('live --problems, hot first', () => {
+  it('puts the miners hot now first, and says a stale miner was hot at its last poll', () => {
+    const at = (name: string, state: LiveMiner['state'], thermal: LiveMiner['thermal_status']) => ({
+      ...miner(name, 'sha256d', 100e12, state),
+      thermal_status: thermal,
+    });
+    const order = sortMiners(
+      [
+        at('10.0.0.1', 'stale', 'critical'),
+        at('10.0.0.2', 'online', 'warn'),
+        at('10.0.0.3', 'online', 'critical'),
+        at('10.0.0.4', 'online', 'ok'),
+      ],
+      'miner',
+      { hotFirst: true },
+    ).map((m) => m.miner);
+    expect(order).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.0.0.4']);
+  });
+
+  it('a stale row with a critical thermal state says it was critical at its last poll', () => {
+    const stale = describeMiner(
+      {
+        miner_id: 1,
+        site_id: 1,
+        site: 'default',
+        host: '10.0.0.1',
+        port: 4028,
+        make: 'Antminer',
+        model: 'S19 Pro',
+        firmware_name: null,
+        firmware_version: null,
+        run_id: 1,
+        collected_at: 1000,
+        ok: 1,
+        error_kind: null,
+        error_message: null,
+        last_ok_at: 1000,
+        stale: 0,
+        elapsed_ms: 20,
+        algorithm: 'sha256d',
+        hashrate_hs: 110e12,
+        nominal_hs: 110e12,
+        temp_chip_max_c: 99,
+        temp_board_max_c: 80,
+        fan_min_rpm: 5000,
+        boards_ok: 3,
+        boards_total: 3,
+        chips: 342,
+        chips_expected: 342,
+        power_w: 3250,
+      },
+      1000 + 3 * 3_600_000,
+      600_000,
+      { status: 'critical', metric: 'chip_temp' },
+    );
+    expect(stale.problems[0]).toBe('thermal critical at its last poll: chip_temp');
+  });
+});
