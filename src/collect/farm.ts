@@ -87,6 +87,8 @@ export interface FarmSummary {
   stale: number;
   /** Sum over online sha256d miners only: stale figures are never counted as current. */
   hashrate_hs: number;
+  /** Online sha256d miners that gave no hashrate hashctl could read: not in hashrate_hs. */
+  hashrate_unknown: number;
   nominal_hs: number | null;
   /**
    * Online sha256d miners whose nominal rate is not known: nominal_hs leaves them out (while
@@ -171,6 +173,9 @@ export function describeMiner(
     // Answering and hashing nothing, with no nominal to compare (a model hashctl has no figure for,
     // a cgminer with no devices): no ratio would ever flag it.
     else if (ratio === null && state !== 'offline' && row.hashrate_hs === 0) problems.push('not hashing');
+    // Answering without a hashrate hashctl can read (a unit it does not know): not counted in the
+    // total, and no ratio would ever flag it.
+    else if (state === 'online' && row.hashrate_hs === null) problems.push('no hashrate reading');
     if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
       problems.push(`chips ${row.chips}/${row.chips_expected}`);
     }
@@ -242,6 +247,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     offline: miners.filter((m) => m.state === 'offline').length,
     stale: miners.filter((m) => m.state === 'stale').length,
     hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
+    hashrate_unknown: sha256d.filter((m) => m.hashrate_hs === null).length,
     nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
     nominal_unknown: sha256d.filter((m) => m.nominal_hs === null).length,
     other_algorithms: Object.fromEntries(

@@ -152,6 +152,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
         `${summary.offline > 0 ? paint.red(`${summary.offline} offline`) : '0 offline'}, ` +
         `${summary.stale > 0 ? paint.yellow(`${summary.stale} stale`) : '0 stale'}; ` +
         `total ${formatHashrate(summary.hashrate_hs)}` +
+        `${summary.hashrate_unknown > 0 ? ` (${summary.hashrate_unknown} miner${summary.hashrate_unknown === 1 ? '' : 's'} without a hashrate reading)` : ''}` +
         // A nominal that leaves out the miners without one is not what the total is "of".
         `${
           !summary.nominal_hs

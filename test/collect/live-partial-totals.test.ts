@@ -89,4 +89,24 @@ describe('live summary totals', () => {
     const line = (await live(false)).split('\n')[0]!;
     expect(line).toMatch(/total 200(\.0+)? TH\/s of 208(\.0+)? TH\/s nominal, 6\.0 kW$/);
   });
+
+  it('says a miner answering without a readable hashrate is left out of the total, and lists it as a problem', async () => {
+    store([
+      okOutcome(4001, {
+        hashrate: { current_hs: 100e12, average_hs: null, nominal_hs: 104e12 },
+        power_w: 3000,
+      }),
+      okOutcome(4002, {
+        hashrate: { current_hs: null, average_hs: null, nominal_hs: 104e12 },
+        power_w: 3000,
+      }),
+    ]);
+    const out = JSON.parse(await live(true));
+    expect(out.summary).toMatchObject({ hashrate_hs: 100e12, hashrate_unknown: 1 });
+    expect(out.miners.find((m: { port: number }) => m.port === 4002).problems).toEqual([
+      'no hashrate reading',
+    ]);
+    const line = (await live(false)).split('\n')[0]!;
+    expect(line).toMatch(/total 100(\.0+)? TH\/s \(1 miner without a hashrate reading\)/);
+  });
 });
