@@ -49,8 +49,8 @@ export interface LiveMiner {
   /** sha256d unless the miner said otherwise; totals are per algorithm. */
   algorithm: string;
   /**
-   * online: last poll answered and is recent. offline: last poll failed (figures, if any, are from
-   * the last good poll). stale: last poll answered but longer ago than --stale-after.
+   * online: last poll answered and is recent. offline: last poll failed and is recent (figures, if
+   * any, are from the last good poll). stale: last poll, good or failed, longer ago than --stale-after.
    */
   state: MinerState;
   /** False when the figures below are not from a recent good poll. */
@@ -87,10 +87,19 @@ export interface FarmSummary {
   stale: number;
   /** Sum over online sha256d miners only: stale figures are never counted as current. */
   hashrate_hs: number;
+  /** Online sha256d miners that gave no hashrate hashctl could read: not in hashrate_hs. */
+  hashrate_unknown: number;
   nominal_hs: number | null;
+  /**
+   * Online sha256d miners whose nominal rate is not known: nominal_hs leaves them out (while
+   * hashrate_hs counts them), so the two compare only when this is 0.
+   */
+  nominal_unknown: number;
   /** Online miners of other algorithms (scrypt, …), summed per algorithm, never into the sha256d total. */
   other_algorithms: Record<string, { miners: number; hashrate_hs: number; nominal_hs: number | null }>;
   power_w: number | null;
+  /** Online miners that report no power draw: power_w sums the others. */
+  power_unknown: number;
   hottest: { miner: string; temp_c: number }[];
   below_nominal: string[];
   /** Online miners answering with a zero hashrate (not paused by hashctl), nominal known or not. */
@@ -123,11 +132,10 @@ export function describeMiner(
   // clock ran ahead, before NTP set it back) is no more current than one as far behind: shown
   // online, with age 0, it kept a farm whose collector then stopped "online" for a month.
   const ahead = row.collected_at - now > staleAfterMs;
-  const state: MinerState = !answered
-    ? 'offline'
-    : now - row.collected_at > staleAfterMs || ahead
-      ? 'stale'
-      : 'online';
+  // A failed poll is no more current than a good one: a collector stopped a day ago does not know
+  // the miner is offline now (it kept counting as offline, "now", for as long as the file lived).
+  const old = now - row.collected_at > staleAfterMs || ahead;
+  const state: MinerState = old ? 'stale' : !answered ? 'offline' : 'online';
   const ageS = figuresAt === null ? null : Math.max(0, (now - figuresAt) / 1000);
   const ratio =
     row.hashrate_hs !== null && row.nominal_hs !== null && row.nominal_hs > 0
@@ -135,8 +143,11 @@ export function describeMiner(
       : null;
   const problems: string[] = [];
   const thermalStatus = thermal?.status ?? 'unknown';
+  // A stale miner's thermal status is its last poll's (the collector stopped): said as such.
   if (thermalStatus === 'critical' || thermalStatus === 'warn')
-    problems.push(`thermal ${thermalStatus}${thermal?.metric ? `: ${thermal.metric}` : ''}`);
+    problems.push(
+      `thermal ${thermalStatus}${state === 'online' ? '' : ' at its last poll'}${thermal?.metric ? `: ${thermal.metric}` : ''}`,
+    );
   if (state === 'offline') {
     problems.push(`offline: ${row.error_kind ?? 'error'}`);
     if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
@@ -144,8 +155,13 @@ export function describeMiner(
     problems.push(
       ahead
         ? `stale: last poll stamped ${formatAge((row.collected_at - now) / 1000)} ahead of this clock`
-        : `stale: last poll ${formatAge(ageS ?? 0)} ago`,
+        : `stale: last poll ${formatAge(Math.max(0, (now - row.collected_at) / 1000))} ago`,
     );
+    // What that last poll said, and how old the figures are when it failed.
+    if (!answered) {
+      problems.push(`it failed: ${row.error_kind ?? 'error'}`);
+      if (ageS !== null) problems.push(`figures ${formatAge(ageS)} old`);
+    }
   }
   if (context.pausedBy) {
     // Idle on purpose (hashctl control pause, thermal protection): its zero hashrate, idle boards
@@ -157,6 +173,9 @@ export function describeMiner(
     // Answering and hashing nothing, with no nominal to compare (a model hashctl has no figure for,
     // a cgminer with no devices): no ratio would ever flag it.
     else if (ratio === null && state !== 'offline' && row.hashrate_hs === 0) problems.push('not hashing');
+    // Answering without a hashrate hashctl can read (a unit it does not know): not counted in the
+    // total, and no ratio would ever flag it.
+    else if (state === 'online' && row.hashrate_hs === null) problems.push('no hashrate reading');
     if (row.chips !== null && row.chips_expected !== null && row.chips < row.chips_expected) {
       problems.push(`chips ${row.chips}/${row.chips_expected}`);
     }
@@ -228,7 +247,9 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     offline: miners.filter((m) => m.state === 'offline').length,
     stale: miners.filter((m) => m.state === 'stale').length,
     hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
+    hashrate_unknown: sha256d.filter((m) => m.hashrate_hs === null).length,
     nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
+    nominal_unknown: sha256d.filter((m) => m.nominal_hs === null).length,
     other_algorithms: Object.fromEntries(
       [...new Set(others.map((m) => m.algorithm))].sort().map((algorithm) => {
         const group = others.filter((m) => m.algorithm === algorithm);
@@ -243,6 +264,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
       }),
     ),
     power_w: sum(online.map((m) => m.power_w)),
+    power_unknown: online.filter((m) => m.power_w === null).length,
     hottest,
     // A miner hashctl paused is below nominal on purpose: not listed as a fault.
     below_nominal: online
@@ -292,7 +314,8 @@ interface SortedMiner {
 const THERMAL_RANK: Record<ThermalStatus, number> = { critical: 0, warn: 1, ok: 2, unknown: 2 };
 
 /**
- * Highest first for hashrate and temperature, oldest figures first for age; ties by miner. With
+ * Highest first for hashrate and temperature (current figures before those that are not), oldest
+ * figures first for age; ties by miner. With
  * `hotFirst` (live --problems), critical miners come first, then warn, each group in that order.
  */
 export function sortMiners(
@@ -314,8 +337,17 @@ export function sortMiners(
     const a = sa.miner;
     const b = sb.miner;
     if (options.hotFirst) {
-      const rank = THERMAL_RANK[a.thermal_status] - THERMAL_RANK[b.thermal_status];
+      // Hot now first: a miner critical when its collector stopped hours ago is not among them.
+      const rank =
+        THERMAL_RANK[a.current ? a.thermal_status : 'unknown'] -
+        THERMAL_RANK[b.current ? b.thermal_status : 'unknown'];
       if (rank !== 0) return rank;
+    }
+    // Figures that are not current (an offline miner's last hashrate, a stale temperature) rank
+    // after every current one: `--sort temp | head` showed a miner offline for a week at 95 °C
+    // above the hottest running ones.
+    if (by === 'hashrate' || by === 'temp') {
+      if (a.current !== b.current) return a.current ? -1 : 1;
     }
     if (by !== 'miner') {
       const ka = key(a);

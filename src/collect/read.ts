@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import {
   HOUR_MS,
+  type HourlyRow,
   historyStatements,
   type MinerRow,
   minerStatements,
@@ -73,6 +74,11 @@ function rawValue(row: SeriesRow, metric: HistoryMetric): number | null {
   return row.fan_min_rpm;
 }
 
+/** The hour's polls without the figure: all of them when the hour has no value. */
+function missing(hour: HourlyRow, value: number | null, polls: number): number {
+  return Math.max(0, value === null ? hour.samples : hour.samples - polls);
+}
+
 export function readSeries(
   store: Store,
   minerId: number,
@@ -101,6 +107,7 @@ export function readSeries(
           min: hour.hashrate_min_hs,
           max: hour.hashrate_max_hs,
           polls: hour.hashrate_samples ?? hour.ok_samples,
+          missing: missing(hour, hour.hashrate_avg_hs, hour.hashrate_samples ?? hour.ok_samples),
         });
       } else if (metric === 'temp' && hour.temp_samples !== null) {
         points.push({
@@ -110,6 +117,7 @@ export function readSeries(
           min: hour.temp_min_c,
           max: hour.temp_max_c,
           polls: hour.temp_samples,
+          missing: missing(hour, hour.temp_avg_c, hour.temp_samples),
         });
       } else if (metric === 'fans' && hour.fan_samples !== null) {
         points.push({
@@ -119,10 +127,17 @@ export function readSeries(
           min: hour.fan_min_rpm,
           max: hour.fan_max_rpm,
           polls: hour.fan_samples,
+          missing: missing(hour, hour.fan_avg_rpm, hour.fan_samples),
         });
       } else {
         const value = metric === 'temp' ? (hour.temp_chip_max_c ?? hour.temp_board_max_c) : hour.fan_min_rpm;
-        points.push({ ts: hour.hour_start, value, source: 'hourly', polls: hour.ok_samples });
+        points.push({
+          ts: hour.hour_start,
+          value,
+          source: 'hourly',
+          polls: hour.ok_samples,
+          missing: missing(hour, value, hour.ok_samples),
+        });
       }
     }
   }

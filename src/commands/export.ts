@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ExportRow } from '../store/index.js';
-import { parsePositiveDuration } from '../util/duration.js';
+import { parseSince } from '../util/duration.js';
 import {
   type GlobalOptions,
   namedFlag,
@@ -21,6 +21,8 @@ export interface ExportOptions {
   dbPath: string;
   site: string | null;
   sinceMs: number;
+  /** --since given as a date: that moment (sinceMs is then how long before parsing it was). */
+  sinceAt: number | null;
   format: ExportFormat;
 }
 
@@ -69,7 +71,7 @@ export async function parseExportOptions(
   return {
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
-    sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
+    ...sinceOption(raw, ctx),
     format,
   };
 }
@@ -155,7 +157,7 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
     if (opts.site !== null && chosen.length === 0)
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
-    const since = ctx.now() - opts.sinceMs;
+    const since = opts.sinceAt ?? ctx.now() - opts.sinceMs;
     const history = store.prepared(historyStatements);
     const algorithms = history.minerAlgorithms();
     // The export is raw rows: hours --since reaches that retention has already turned into rollups
@@ -220,7 +222,7 @@ export const registerExport: RegisterCommand = (program, env) => {
   program
     .command('export')
     .description('stream collected history rows as CSV or NDJSON')
-    .option('--since <duration>', 'how far back (default 24h)')
+    .option('--since <when>', 'how far back: a duration, or an ISO date (UTC unless given) (default 24h)')
     .option('--site <id>', 'only this site (default: every site, one after another)')
     .option('--format <format>', 'csv or ndjson (default csv; ndjson with --json)')
     .option('--ndjson', 'one JSON object per line (same as --format ndjson)')
@@ -231,3 +233,11 @@ export const registerExport: RegisterCommand = (program, env) => {
       env.exit(await runExport(await parseExportOptions(raw, globals, env.ctx), globals, env.ctx));
     });
 };
+
+function sinceOption(
+  raw: Record<string, unknown>,
+  ctx: Context,
+): { sinceMs: number; sinceAt: number | null } {
+  const { ms, at } = parseSince(String(raw.since ?? '24h'), '--since', ctx.now());
+  return { sinceMs: ms, sinceAt: at };
+}

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
-import { parsePositiveDuration } from '../util/duration.js';
+import { parseSince } from '../util/duration.js';
 import {
   type GlobalOptions,
   namedFlag,
@@ -22,6 +22,8 @@ export interface HistoryOptions {
   dbPath: string;
   site: string | null;
   sinceMs: number;
+  /** --since given as a date: that moment (sinceMs is then how long before parsing it was). */
+  sinceAt: number | null;
   metric: HistoryMetric;
 }
 
@@ -47,7 +49,7 @@ export async function parseHistoryOptions(
     miner,
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
-    sinceMs: parsePositiveDuration(String(raw.since ?? '24h'), '--since'),
+    ...sinceOption(raw, ctx),
     metric: metric as HistoryMetric,
   };
 }
@@ -70,11 +72,11 @@ export async function runHistory(
   ctx: Context,
 ): Promise<number> {
   const { openStore, translateSqliteError } = await import('../store/index.js');
-  const { findMiner, readSeries, seriesStats, resample } = await import('../collect/index.js');
+  const { findMiner, readSeries, seriesStats, chartColumns } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
   // --since 36500d reaches back before 1970: the series starts at 1970.
-  const from = Math.max(0, now - opts.sinceMs);
+  const from = opts.sinceAt ?? Math.max(0, now - opts.sinceMs);
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miner: ReturnType<typeof findMiner>;
   let points: ReturnType<typeof readSeries>;
@@ -107,20 +109,36 @@ export async function runHistory(
       to: new Date(now).toISOString(),
       ...stats,
       after_to: later,
-      points: points.map((p) => ({ ts: new Date(p.ts).toISOString(), value: p.value, source: p.source })),
+      // An hourly point is the hour's average: its extremes and its polls go with it, or a reader
+      // taking the max of the points took the highest average for the peak.
+      points: points.map((p) =>
+        p.source === 'hourly'
+          ? {
+              ts: new Date(p.ts).toISOString(),
+              value: p.value,
+              source: p.source,
+              min: p.min ?? p.value,
+              max: p.max ?? p.value,
+              polls: p.polls ?? null,
+              polls_without_value: p.missing ?? null,
+            }
+          : { ts: new Date(p.ts).toISOString(), value: p.value, source: p.source },
+      ),
     });
     return EXIT.ok;
   }
 
   const title = terminalSafe(
-    `${name} (site ${miner.site}) ${LABELS[opts.metric]}, last ${formatSince(opts.sinceMs)}`,
+    `${name} (site ${miner.site}) ${LABELS[opts.metric]}, ${opts.sinceAt === null ? `last ${formatSince(opts.sinceMs)}` : `since ${new Date(opts.sinceAt).toISOString()}`}`,
     true,
   );
   const leftOut = later > 0 ? `${later} stamped after now left out` : '';
   if (stats.samples === 0) {
-    const notes = [points.length > 0 ? `${points.length} polls without a value` : '', leftOut].filter(
-      Boolean,
-    );
+    // Polls, as the stats count them (an hourly point stands for its hour's), one or many.
+    const notes = [
+      stats.gaps > 0 ? `${stats.gaps} poll${stats.gaps === 1 ? '' : 's'} without a value` : '',
+      leftOut,
+    ].filter(Boolean);
     ctx.stdout.write(`${title}: no data${notes.length > 0 ? ` (${notes.join(', ')})` : ''}\n`);
     return EXIT.ok;
   }
@@ -134,7 +152,8 @@ export async function runHistory(
         : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
   const { plot } = await import('asciichart');
   const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
-  const values = resample(points, width).map((v) => v / scale.divisor);
+  const columns = chartColumns(points, width);
+  const values = columns.values.map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);
   const decimals = opts.metric === 'fans' ? 0 : 2;
   const bounds = chartBounds(values, CHART_HEIGHT, 10 ** -decimals);
@@ -148,6 +167,18 @@ export async function runHistory(
         .replace(/^-(0(\.0+)?)$/, '$1')
         .padStart(11);
     ctx.stdout.write(`${plot(values, { height: CHART_HEIGHT, format, ...bounds })}\n`);
+  }
+  // Under the line, the columns it is only carried through: an offline stretch drawn as the last
+  // hashrate, and a stretch nobody polled, read as hours of work.
+  if (bounds !== null && columns.marks.some((m) => m !== '')) {
+    const marks = columns.marks.map((m) => (m === 'no_value' ? '×' : m === 'not_polled' ? '·' : ' '));
+    // asciichart draws value i in the i-th column from its axis (the first on the axis itself).
+    ctx.stdout.write(`${' '.repeat(12)}${marks.join('').trimEnd()}\n`);
+    const said = [
+      columns.marks.includes('no_value') ? '× no value (offline or no reading)' : '',
+      columns.marks.includes('not_polled') ? '· not polled' : '',
+    ].filter(Boolean);
+    ctx.stdout.write(`${' '.repeat(12)}${said.join(', ')}: the line carries the last value\n`);
   }
   const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
   const first = when(points[0]!.ts);
@@ -174,7 +205,7 @@ export const registerHistory: RegisterCommand = (program, env) => {
     .command('history')
     .description('chart one miner over time (hashrate, temperature or fans) with min/avg/max')
     .argument('<miner>', 'HOST:PORT (or HOST when one port matches)')
-    .option('--since <duration>', 'how far back (default 24h)')
+    .option('--since <when>', 'how far back: a duration, or an ISO date (UTC unless given) (default 24h)')
     .option('--metric <name>', `${METRICS.join(', ')} (default hashrate)`)
     .option('--site <id>', 'the site, when the same miner address is in several')
     .option('--db <path>', READER_DB_HELP)
@@ -217,4 +248,12 @@ export function chartBounds(
   // A series that never goes below zero (a hashrate at 0 all day) gets no negative rows.
   if (min >= 0 && middle - span / 2 < 0) return { min: 0, max: span };
   return { min: middle - span / 2, max: middle + span / 2 };
+}
+
+function sinceOption(
+  raw: Record<string, unknown>,
+  ctx: Context,
+): { sinceMs: number; sinceAt: number | null } {
+  const { ms, at } = parseSince(String(raw.since ?? '24h'), '--since', ctx.now());
+  return { sinceMs: ms, sinceAt: at };
 }

@@ -145,19 +145,32 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const tty = ctx.stdout.isTTY === true;
   const paint = await palette(globals.color);
   if (tty) {
+    const sha256dOnline = miners.filter((m) => m.state === 'online' && m.algorithm === 'sha256d').length;
     const hot = summary.hottest.map((h) => `${h.miner} ${h.temp_c}°C`).join(', ');
     ctx.stdout.write(
       `${paint.bold(`${summary.miners} miner${summary.miners === 1 ? '' : 's'}`)}: ${paint.green(`${summary.online} online`)}, ` +
         `${summary.offline > 0 ? paint.red(`${summary.offline} offline`) : '0 offline'}, ` +
         `${summary.stale > 0 ? paint.yellow(`${summary.stale} stale`) : '0 stale'}; ` +
         `total ${formatHashrate(summary.hashrate_hs)}` +
-        `${summary.nominal_hs ? ` of ${formatHashrate(summary.nominal_hs)} nominal` : ''}` +
+        `${summary.hashrate_unknown > 0 ? ` (${summary.hashrate_unknown} miner${summary.hashrate_unknown === 1 ? '' : 's'} without a hashrate reading)` : ''}` +
+        // A nominal that leaves out the miners without one is not what the total is "of".
+        `${
+          !summary.nominal_hs
+            ? ''
+            : summary.nominal_unknown === 0
+              ? ` of ${formatHashrate(summary.nominal_hs)} nominal`
+              : ` (nominal ${formatHashrate(summary.nominal_hs)} for ${sha256dOnline - summary.nominal_unknown} of ${sha256dOnline} miners)`
+        }` +
         Object.entries(summary.other_algorithms)
           .map(
             ([algorithm, group]) => `; ${algorithm} ${formatHashrate(group.hashrate_hs)} (${group.miners})`,
           )
           .join('') +
-        `${summary.power_w ? `, ${(summary.power_w / 1000).toFixed(1)} kW` : ''}\n`,
+        `${
+          summary.power_w
+            ? `, ${(summary.power_w / 1000).toFixed(1)} kW${summary.power_unknown > 0 ? ` (${summary.online - summary.power_unknown} of ${summary.online} miners report power)` : ''}`
+            : ''
+        }\n`,
     );
     if (hot) ctx.stdout.write(`hottest: ${hot}\n`);
     const list = (miners: string[]) => `${miners.slice(0, 5).join(', ')}${miners.length > 5 ? ', …' : ''}`;

@@ -113,3 +113,69 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
   return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
 }
+
+const SINCE_DATE =
+  /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/i;
+
+/**
+ * `--since` of the readers: a duration back from now (`24h`, `30d`), or a moment — an ISO 8601
+ * date or date and time (`2026-11-01`, `2026-11-01T06:00`, `…T06:00+02:00`), UTC unless it names
+ * its offset, as every time hashctl prints is. A moment is refused when it does not exist (Feb 30)
+ * or is ahead of `now` (nothing was collected after now). `at` is the moment, null for a duration.
+ */
+export function parseSince(text: string, flag: string, now: number): { ms: number; at: number | null } {
+  const date = SINCE_DATE.exec(text);
+  if (!date) {
+    if (/^\s*\d{4}-/.test(text))
+      throw new UsageError(
+        `invalid ${flag} ${quoted(text)}: use a duration (24h, 30d) or an ISO date (2026-11-01, 2026-11-01T06:00Z)`,
+      );
+    try {
+      return { ms: parsePositiveDuration(text, flag), at: null };
+    } catch (error) {
+      if (error instanceof UsageError && /use a number/.test(error.message))
+        throw new UsageError(
+          `invalid ${flag} ${quoted(text)}: use a duration (a number with ms, s, m, h or d; a bare number is seconds) or an ISO date (2026-11-01, 2026-11-01T06:00Z)`,
+        );
+      throw error;
+    }
+  }
+  const part = (i: number) => (date[i] === undefined ? 0 : Number(date[i]));
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map(part) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const millis = date[7] === undefined ? 0 : Number(date[7].padEnd(3, '0'));
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const check = new Date(local);
+  if (year < 1970) throw new UsageError(`invalid ${flag} ${quoted(text)}: before 1970`);
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
+  )
+    throw new UsageError(`invalid ${flag} ${quoted(text)}: no such date and time`);
+  const zone = date[8];
+  let offsetMs = 0;
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59)
+      throw new UsageError(`invalid ${flag} ${quoted(text)}: no such UTC offset`);
+    offsetMs = (digits[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  const at = local - offsetMs;
+  if (at >= now)
+    throw new UsageError(
+      `invalid ${flag} ${quoted(text)}: ${new Date(at).toISOString()} is not before now (${new Date(now).toISOString()})`,
+    );
+  return { ms: now - at, at };
+}

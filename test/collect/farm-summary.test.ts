@@ -1,6 +1,6 @@
 // Hashrates of different algorithms are never added together in the farm summary.
 import { describe, expect, it } from 'vitest';
-import { describeMiner, type LiveMiner, summarizeFarm } from '../../src/collect/farm.js';
+import { describeMiner, type LiveMiner, sortMiners, summarizeFarm } from '../../src/collect/farm.js';
 import type { LiveRow } from '../../src/store/live.js';
 
 function miner(
@@ -91,6 +91,18 @@ describe('problems', () => {
     ...over,
   });
 
+  it('a failed poll older than --stale-after is stale, not offline now: the collector stopped a day ago', () => {
+    const DAY = 86_400_000;
+    const failed = row({ ok: 0, error_kind: 'timeout', collected_at: 1000, last_ok_at: 500 });
+    const recent = describeMiner(failed, 1000 + 60_000, 600_000);
+    expect([recent.state, recent.current]).toEqual(['offline', false]);
+    const old = describeMiner(failed, 1000 + DAY, 600_000);
+    expect([old.state, old.current]).toEqual(['stale', false]);
+    expect(old.problems).toEqual(['stale: last poll 24h ago', 'it failed: timeout', 'figures 24h old']);
+    const summary = summarizeFarm([recent, old], 1000 + DAY);
+    expect([summary.online, summary.offline, summary.stale]).toEqual([0, 1, 1]);
+  });
+
   it('a miner hashing with every chip and board sensor dead is a problem; one that is idle is not hashing', () => {
     const dead = { temp_chip_max_c: null, temp_board_max_c: null };
     expect(describeMiner(row(dead), 2000, 600_000).problems).toEqual(['no temperature reading']);
@@ -102,5 +114,82 @@ describe('problems', () => {
     expect(describeMiner(row({ ...dead, hashrate_hs: 0 }), 2000, 600_000).problems).toEqual([
       'hashrate 0% of nominal',
     ]);
+  });
+});
+
+describe('sortMiners', () => {
+  it('ranks current figures first for --sort hashrate and temp: an offline or stale miner last read hot is not the hottest', () => {
+    const hot = (name: string, hashrate: number, temp: number, state: LiveMiner['state']) => ({
+      ...miner(name, 'sha256d', hashrate, state),
+      temp_chip_max_c: temp,
+    });
+    const miners = [
+      hot('10.0.0.1', 100e12, 70, 'online'),
+      hot('10.0.0.2', 140e12, 95, 'offline'),
+      hot('10.0.0.3', 110e12, 80, 'online'),
+      hot('10.0.0.4', 130e12, 90, 'stale'),
+    ];
+    const order = (by: 'hashrate' | 'temp') => sortMiners(miners, by).map((m) => m.miner);
+    expect(order('temp')).toEqual(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.4']);
+    expect(order('hashrate')).toEqual(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.4']);
+  });
+});
+
+describe('live --problems, hot first', () => {
+  it('puts the miners hot now first, and says a stale miner was hot at its last poll', () => {
+    const at = (name: string, state: LiveMiner['state'], thermal: LiveMiner['thermal_status']) => ({
+      ...miner(name, 'sha256d', 100e12, state),
+      thermal_status: thermal,
+    });
+    const order = sortMiners(
+      [
+        at('10.0.0.1', 'stale', 'critical'),
+        at('10.0.0.2', 'online', 'warn'),
+        at('10.0.0.3', 'online', 'critical'),
+        at('10.0.0.4', 'online', 'ok'),
+      ],
+      'miner',
+      { hotFirst: true },
+    ).map((m) => m.miner);
+    expect(order).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.0.0.4']);
+  });
+
+  it('a stale row with a critical thermal state says it was critical at its last poll', () => {
+    const stale = describeMiner(
+      {
+        miner_id: 1,
+        site_id: 1,
+        site: 'default',
+        host: '10.0.0.1',
+        port: 4028,
+        make: 'Antminer',
+        model: 'S19 Pro',
+        firmware_name: null,
+        firmware_version: null,
+        run_id: 1,
+        collected_at: 1000,
+        ok: 1,
+        error_kind: null,
+        error_message: null,
+        last_ok_at: 1000,
+        stale: 0,
+        elapsed_ms: 20,
+        algorithm: 'sha256d',
+        hashrate_hs: 110e12,
+        nominal_hs: 110e12,
+        temp_chip_max_c: 99,
+        temp_board_max_c: 80,
+        fan_min_rpm: 5000,
+        boards_ok: 3,
+        boards_total: 3,
+        chips: 342,
+        chips_expected: 342,
+        power_w: 3250,
+      },
+      1000 + 3 * 3_600_000,
+      600_000,
+      { status: 'critical', metric: 'chip_temp' },
+    );
+    expect(stale.problems[0]).toBe('thermal critical at its last poll: chip_temp');
   });
 });

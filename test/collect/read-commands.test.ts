@@ -507,6 +507,30 @@ describe('hashctl history', () => {
     expect(text.out()).toMatch(/\(15 samples, 1 stamped after now left out/);
   });
 
+  it('takes --since as an ISO date too, for history and export alike', async () => {
+    // 4003 answered 11:30..11:49, then failed: from 11:45 on, 5 polls with a value, 10 without.
+    const ctx = context();
+    const opts = await parseHistoryOptions('127.0.0.1:4003', { db: dbPath, since: '2025-06-01T11:45Z' }, ctx);
+    expect(opts.sinceAt).toBe(NOW - 15 * 60_000);
+    await runHistory(opts, globalsFor(ctx, true), ctx);
+    expect(JSON.parse(ctx.out())).toMatchObject({ from: '2025-06-01T11:45:00.000Z', samples: 5, gaps: 10 });
+    const text = context();
+    await runHistory(opts, globalsFor(text, false), text);
+    expect(text.out().split('\n')[0]).toContain('since 2025-06-01T11:45:00.000Z');
+    const csv = context();
+    const exportOpts = await parseExportOptions(
+      { db: dbPath, site: 'north', since: '2025-06-01T13:45+02:00' },
+      globalsFor(csv, false),
+      csv,
+    );
+    await runExport(exportOpts, globalsFor(csv, false), csv);
+    // 15 cycles of 4 miners from 11:45 UTC.
+    expect(csv.out().trimEnd().split('\n')).toHaveLength(1 + 15 * 4);
+    await expect(
+      parseHistoryOptions('127.0.0.1:4003', { db: dbPath, since: '2025-06-02' }, ctx),
+    ).rejects.toThrow(/not before now/);
+  });
+
   it('draws a chart with a min/avg/max line and counts failed polls as gaps', async () => {
     const ctx = context();
     const opts = await parseHistoryOptions(
@@ -539,6 +563,8 @@ describe('hashctl history', () => {
     expect(out.points[0].value).toBeCloseTo(114.5e12, -6);
     // Its extremes and its 30 polls, not one sample at the average.
     expect(out).toMatchObject({ min: 100e12, max: 129e12, samples: 30 });
+    // And the point itself says it: a reader taking the max of the points gets the hour's peak.
+    expect(out.points[0]).toMatchObject({ min: 100e12, max: 129e12, polls: 30, polls_without_value: 0 });
   });
 
   it('counts each poll of the hour retention reaches once: its raw rows, then its rollup', async () => {

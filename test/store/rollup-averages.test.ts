@@ -104,6 +104,24 @@ describe('history across the raw/rollup boundary', () => {
     }
   });
 
+  it('counts the polls without a value as the raw rows did, whether an hour is raw or rolled up', () => {
+    const polls = collect();
+    for (const [metric, key] of [
+      ['hashrate', 'hashrate'],
+      ['temp', 'temp'],
+      ['fans', 'fan'],
+    ] as [HistoryMetric, keyof Poll][]) {
+      const points = readSeries(store, minerId(), metric, T0);
+      expect(points.some((p) => p.source === 'hourly')).toBe(true);
+      // "N without a value": failed polls and polls without the figure, one each, in rolled-up
+      // hours too (an hour of 12 polls, 3 failed, was 0 gaps once rolled up; an offline hour 1).
+      expect([metric, seriesStats(points).gaps]).toEqual([
+        metric,
+        polls.filter((p) => p[key] === null).length,
+      ]);
+    }
+  });
+
   it('polls added into a rolled-up hour whose raw rows are gone weigh by the polls with a value', () => {
     const polls = collect();
     // The clock set back into the first hour (its raw rows deleted): one more poll, hot and slow.
@@ -171,8 +189,8 @@ describe('history across the raw/rollup boundary', () => {
       temp_samples: null,
     });
     const temp = readSeries(store, minerId(), 'temp', T0).find((p) => p.ts === T0);
-    expect(temp).toEqual({ ts: T0, value: 95, source: 'hourly', polls: 11 });
+    expect(temp).toEqual({ ts: T0, value: 95, source: 'hourly', polls: 11, missing: 2 });
     const fans = readSeries(store, minerId(), 'fans', T0).find((p) => p.ts === T0);
-    expect(fans).toEqual({ ts: T0, value: 3000, source: 'hourly', polls: 11 });
+    expect(fans).toEqual({ ts: T0, value: 3000, source: 'hourly', polls: 11, missing: 2 });
   });
 });

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { UsageError } from '../../src/errors.js';
+import { parseSince } from '../../src/util/duration.js';
 
 async function usage(args: string[]): Promise<{ code: number; err: string }> {
   const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: 'k' } });
@@ -95,5 +97,31 @@ describe('durations', () => {
       );
       expect(err.length, args.join(' ')).toBeLessThan(120);
     }
+  });
+});
+
+describe('parseSince (--since of live readers)', () => {
+  const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);
+  it('takes a duration back from now, or an ISO date or date and time, UTC unless it says', () => {
+    expect(parseSince('24h', '--since', NOW)).toEqual({ ms: 86_400_000, at: null });
+    expect(parseSince('2026-11-28', '--since', NOW)).toEqual({
+      ms: 36 * 3_600_000,
+      at: Date.UTC(2026, 10, 28),
+    });
+    expect(parseSince('2026-11-29T06:30Z', '--since', NOW).at).toBe(Date.UTC(2026, 10, 29, 6, 30));
+    expect(parseSince('2026-11-29T06:30', '--since', NOW).at).toBe(Date.UTC(2026, 10, 29, 6, 30));
+    expect(parseSince('2026-11-29 08:30:15.5+02:00', '--since', NOW).at).toBe(
+      Date.UTC(2026, 10, 29, 6, 30, 15, 500),
+    );
+  });
+
+  it('refuses a date that does not exist, one not before now, and words that are neither', () => {
+    expect(() => parseSince('2026-02-30', '--since', NOW)).toThrow(/no such date/);
+    expect(() => parseSince('2026-11-29T24:00Z', '--since', NOW)).toThrow(/no such date/);
+    expect(() => parseSince('2026-11-30', '--since', NOW)).toThrow(/is not before now/);
+    expect(() => parseSince('1969-12-31', '--since', NOW)).toThrow(/before 1970/);
+    expect(() => parseSince('yesterday', '--since', NOW)).toThrow(UsageError);
+    expect(() => parseSince('yesterday', '--since', NOW)).toThrow(/or an ISO date/);
+    expect(() => parseSince('0', '--since', NOW)).toThrow(/more than 0/);
   });
 });
