@@ -2,7 +2,8 @@
 // one miner per loopback address. Only 127.0.0.0/8 is accepted; a simulator never binds elsewhere.
 import { UsageError } from '../errors.js';
 
-const MAX_ADDRESSES = 65_536;
+/** As many miners as `--count` may start (src/commands/simulate.ts): one listener each. */
+const MAX_ADDRESSES = 20_000;
 
 function parseIpv4(text: string): number | null {
   const parts = text.trim().split('.');

@@ -1,7 +1,7 @@
 // The upstream cgminer command semantics every profile starts from (§3.1 codes, §5.2, §15): pool
 // writes that really change the pool list, privileged/check, save, restart and quit. Profiles add
 // their report commands and vendor extensions on top.
-import type { Rec } from './json.js';
+import { fx, type Rec } from './json.js';
 import { status } from './render.js';
 import { activePool, newPool, savedPools } from './state.js';
 import type { AccessMode, CommandCtx, CommandSpec, MinerState, Reply, SimPool } from './types.js';
@@ -268,3 +268,70 @@ export const READ_JOINABLE = (run: CommandSpec['run']): CommandSpec => ({
   run,
 });
 export const READ_ONLY = (run: CommandSpec['run']): CommandSpec => ({ access: 'read', run });
+
+/** Runs the profile's own report command `name` (edevs → devs, estats → stats). */
+function own(ctx: CommandCtx, name: string): Reply {
+  const spec = ctx.profile.commands[name];
+  return spec ? spec.run(ctx) : invalidCommand();
+}
+
+/**
+ * The upstream report commands (§5.1) every cgminer-derived firmware keeps, for the profiles that
+ * model nothing of their own for them: a stock Antminer answers them E/45 (they exist, outside
+ * group A), an Avalon answers them (samples avalon-q__{coin,config,devdetails}), Braiins OS and
+ * LuxOS list them (§5.3). `msgPrefix` names the program in Msg, as its `stats` does. Without them the miner answered E/14 `Invalid command`, which tells a
+ * client the firmware lacks a command it has. Spread before a profile's own commands.
+ */
+export function upstreamReports(msgPrefix = 'CGMiner'): Record<string, CommandSpec> {
+  return {
+    // No zombie or blacklisted devices, no pool records in stats: the same rows.
+    edevs: READ_JOINABLE((ctx) => own(ctx, 'devs')),
+    estats: READ_JOINABLE((ctx) => own(ctx, 'stats')),
+    coin: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 78, `${msgPrefix} coin`, 'COIN', [
+        {
+          'Hash Method': ctx.profile.algorithm === 'scrypt' ? 'scrypt' : 'sha256',
+          'Current Block Time': fx(Math.floor(ctx.now / 1000) - 37 + 0.178978, 6),
+          'Current Block Hash': '00000000000000000001d0ccaffecb937ee444cb056356abc59b906666607cf1',
+          LP: true,
+          'Network Difficulty': fx(126271255279306.98, 8),
+        },
+      ]),
+    ),
+    config: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 33, `${msgPrefix} config`, 'CONFIG', [
+        {
+          'ASC Count': ctx.state.boards.length,
+          'PGA Count': 0,
+          'Pool Count': ctx.state.pools.length,
+          Strategy: 'Failover',
+          'Log Interval': 5,
+          'Device Code': '',
+          OS: 'Linux',
+          Hotplug: 'None',
+        },
+      ]),
+    ),
+    devdetails: READ_JOINABLE((ctx) =>
+      reply(
+        ctx,
+        'S',
+        69,
+        'Device Details',
+        'DEVDETAILS',
+        ctx.state.boards.map((_, i) => ({
+          DEVDETAILS: i,
+          Name: 'ASC',
+          ID: i,
+          Driver: '',
+          Kernel: '',
+          Model: '',
+          'Device Path': '',
+        })),
+      ),
+    ),
+    asccount: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 104, 'ASC count', 'ASCS', [{ Count: ctx.state.boards.length }]),
+    ),
+  };
+}

@@ -208,6 +208,11 @@ describe('chip readings against the air', () => {
             expect(Number(d['Chip Temp Avg'])).toBeGreaterThanOrEqual(Number(d['Chip Temp Min']));
             expect(Number(d['Chip Temp Max'])).toBeGreaterThanOrEqual(Number(d['Chip Temp Avg']));
           }
+          // The summary's figures are over the same chips.
+          const s = section<Row>(await read(farm.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+          expect(Number(s['Chip Temp Min'])).toBeGreaterThanOrEqual(ambientC);
+          expect(Number(s['Chip Temp Avg'])).toBeGreaterThanOrEqual(Number(s['Chip Temp Min']));
+          expect(Number(s['Chip Temp Max'])).toBeGreaterThanOrEqual(Number(s['Chip Temp Avg']));
           const stats = section<Row>(await read(avalon.miners[0]!.port, 'stats'), 'STATS')[0]!;
           const mm = String(stats['MM ID0']);
           const avg = /MTavg\[([^\]]*)\]/.exec(mm)![1]!.split(' ').map(Number);

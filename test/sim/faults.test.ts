@@ -119,6 +119,11 @@ describe('faults', () => {
     // A last octet past 255 is a typo, not a range running on into the next /24 (127.0.3.44).
     expect(() => parseAddresses('127.0.2.10-300')).toThrow(/invalid --addresses entry '127\.0\.2\.10-300'/);
     expect(() => parseAddresses('127.0.2.10-5')).toThrow(/ends before it starts/);
+    // As many miners as --count allows, refused before a port is bound: a /16 used to bind
+    // listeners until the open-file limit stopped it, seconds later.
+    expect(parseAddresses('127.0.0.0/18,127.0.64.0-127.0.78.31')).toHaveLength(20_000);
+    expect(() => parseAddresses('127.1.0.0/16')).toThrow('--addresses covers more than 20000 addresses');
+    expect(() => parseAddresses('127.0.0.0/18,127.0.64.0-127.0.78.32')).toThrow(/more than 20000/);
   });
 });
 

@@ -1,6 +1,6 @@
 // Bitmain stock firmware and the aftermarket builds on its base (Vnish, Hiveon): the bmminer
 // dialect of §8.1–8.2. Field names, order and formats follow the captures listed in `samples`.
-import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { READ_JOINABLE, reply, upstreamCommands, upstreamReports } from '../commands.js';
 import { fx, type Rec } from '../json.js';
 import { type Readings, readings } from '../state.js';
 import type { CommandCtx, CommandSpec, Profile } from '../types.js';
@@ -318,6 +318,7 @@ function bitmainProfile(
     samples: extra.samples,
     restartReadsConfig: true,
     commands: {
+      ...upstreamReports(id.msgPrefix),
       ...upstreamCommands(),
       version: versionCommand(id, extra.versionExtra),
       summary: READ_JOINABLE((ctx) =>

@@ -1,6 +1,6 @@
 // Canaan AvalonMiner A1566 (cgminer 4.11.1, §8.6): MM ID bracket strings in stats, MH/s in
 // summary/devs, `When` as uptime, ascset softoff/softon/workmode/led/help replies as captured.
-import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { READ_JOINABLE, reply, upstreamCommands, upstreamReports } from '../commands.js';
 import { fx, type Rec } from '../json.js';
 import { readings } from '../state.js';
 import type { CommandSpec, Profile } from '../types.js';
@@ -144,8 +144,30 @@ export const avalon: Profile = {
   ],
   restartReadsConfig: true,
   commands: {
+    ...upstreamReports(),
     ...upstreamCommands(),
     ascset,
+    // One ASC (the whole machine, as devs shows it): samples avalon-q__{config,devdetails}.
+    config: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 33, 'CGMiner config', 'CONFIG', [
+        {
+          'ASC Count': 1,
+          'PGA Count': 0,
+          'Pool Count': ctx.state.pools.length,
+          Strategy: 'Failover',
+          'Log Interval': 5,
+          'Device Code': 'AVALON',
+          OS: 'Linux',
+          Hotplug: 'None',
+        },
+      ]),
+    ),
+    devdetails: READ_JOINABLE((ctx) =>
+      reply(ctx, 'S', 69, 'Device Details', 'DEVDETAILS', [
+        { DEVDETAILS: 0, Name: 'AVALON', ID: 0, Driver: 'avalon', Kernel: '', Model: '', 'Device Path': '' },
+      ]),
+    ),
+    asccount: READ_JOINABLE((ctx) => reply(ctx, 'S', 104, 'ASC count', 'ASCS', [{ Count: 1 }])),
     version: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 22, 'CGMiner versions', 'VERSION', [
         {

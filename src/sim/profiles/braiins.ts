@@ -1,6 +1,6 @@
 // Braiins OS+ (BOSminer+ 0.2.0 on an S9, §8.3): sorted keys (serde), MH/s long floats, epoch
 // "Last Share Time", chain IDs 6,7,8, plus fans/temps/tempctrl and pause/resume.
-import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { READ_JOINABLE, reply, upstreamCommands, upstreamReports } from '../commands.js';
 import type { Rec } from '../json.js';
 import { readings } from '../state.js';
 import type { CommandCtx, CommandSpec, Profile } from '../types.js';
@@ -98,6 +98,7 @@ export const braiinsOs: Profile = {
     'braiins-os-plus-bosminer-plus-0.4.0__devs.json',
   ],
   commands: {
+    ...upstreamReports('BOSminer+'),
     ...upstreamCommands(),
     version: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 22, 'BOSminer+ versions', 'VERSION', [{ API: '3.7', 'BOSminer+': VERSION }]),

@@ -1,6 +1,6 @@
 // LuxOS (LUXminer 2025.4.8 on an S19k Pro, §8.4): bmminer-compatible stats plus temps, fans,
 // power, config, profiles, events; writes need a session id (logon) as the first parameter field.
-import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { READ_JOINABLE, reply, upstreamCommands, upstreamReports } from '../commands.js';
 import type { Rec } from '../json.js';
 import { readings } from '../state.js';
 import type { CommandCtx, CommandSpec, Profile, Reply } from '../types.js';
@@ -270,6 +270,7 @@ export const luxos: Profile = {
     'luxos_2025.9.8__events.json',
   ],
   commands: {
+    ...upstreamReports('LUXminer'),
     ...upstreamWithSession(),
     ...sessionCommands,
     version: READ_JOINABLE((ctx) =>

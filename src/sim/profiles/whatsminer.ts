@@ -318,7 +318,16 @@ export const whatsminer: Profile = {
     summary: READ_JOINABLE((ctx) => {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
       const t = shareTotals(ctx);
-      const chipAvg = r.boards.length > 0 ? r.boards.reduce((s, b) => s + b.chipC, 0) / r.boards.length : 0;
+      // Over the boards' chips as devs reports them: fractions of each board's rise over the air,
+      // so no summary figure reads colder than the ambient (a sleeping miner read 0 °C at 25 °C).
+      const air = ctx.state.ambientC;
+      let chipMin = Number.POSITIVE_INFINITY;
+      let chipAvgSum = 0;
+      for (const b of r.boards) {
+        chipMin = Math.min(chipMin, air + (b.chipC - air) * 0.5);
+        chipAvgSum += air + (b.chipC - air) * 0.78;
+      }
+      const chipAvg = r.boards.length > 0 ? chipAvgSum / r.boards.length : air;
       const record: Rec = {
         Elapsed: r.uptimeS,
         'MHS av': fx(r.averageHs / MH, 2),
@@ -382,9 +391,9 @@ export const whatsminer: Profile = {
         'Power Limit': 3600,
         'Power Voltage Input': fx(229.5, 2),
         'Power Current Input': fx(r.watts / 229.5, 2),
-        'Chip Temp Min': fx(chipAvg - 25, 2),
+        'Chip Temp Min': fx(r.boards.length > 0 ? chipMin : air, 2),
         'Chip Temp Max': fx(r.chipMaxC, 2),
-        'Chip Temp Avg': fx(chipAvg - 11, 2),
+        'Chip Temp Avg': fx(chipAvg, 2),
       };
       return reply(ctx, 'S', 11, 'Summary', 'SUMMARY', [record]);
     }),
