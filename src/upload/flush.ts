@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
 import { translateSqliteError } from '../store/errors.js';
 import { acquireLock, type StoreLock } from '../store/lock.js';
+import { metaStatements } from '../store/meta.js';
 import {
   countPending,
   deferBatch,
@@ -120,6 +121,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const report = emptyReport(endpoint.url);
   const site = options.site ?? null;
+  // A Retry-After holds for the collector, across runs too: each `upload` from cron is a new
+  // process, and one that ignored the wait the run before was given sent the next due batch at once.
+  const waits = metaStatements(db);
+  const waitKey = `upload.retry_after_until ${endpoint.url}`;
+  const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
   const timeLeft = (): number =>
     options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
@@ -248,7 +254,10 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           const failure = { status: outcome.status, error: outcome.reason };
           // Not slept through in this flush (each path below that returns): the wait holds for
           // the collector, and the next flush of a loop sends no other batch before it either.
-          if (asked !== null && asked > 0) report.waitUntil = deferUntil;
+          if (asked !== null && asked > 0) {
+            report.waitUntil = deferUntil;
+            waits.set(waitKey, deferUntil);
+          }
           if (attempt === options.maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
@@ -317,7 +326,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // A rate-limited collector got a new batch from every cycle of collect --interval (and the
       // next batch after one given up on), each answered with the same Retry-After, for as long as
       // the wait it had asked for lasted.
-      const notBefore = Math.max(options.notBefore ?? 0, report.waitUntil ?? 0);
+      const notBefore = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
       if (ctx.now() < notBefore) {
         report.waitUntil = notBefore;
         stopWith(

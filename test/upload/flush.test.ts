@@ -300,12 +300,32 @@ describe('flushOutbox against a real collector', () => {
     expect(clock.sleeps).toEqual([]);
     clock.advance(60_000);
     const early = await flushOutbox(temp.store.db, options(collector), clock.ctx);
-    expect(early).toMatchObject({ stop: 'done', attempts: 0, pending: 1 });
-    expect(early.reason).toContain('wait until');
+    expect(early).toMatchObject({ stop: 'deferred', attempts: 0, pending: 1 });
+    expect(early.reason).toContain('asked (Retry-After) to be sent nothing before');
     clock.advance(600_000);
     const later = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(later).toMatchObject({ delivered: 1, pending: 0 });
     expect(collector.received).toHaveLength(2);
+  });
+
+  it("holds a Retry-After for the collector across runs: cron's next upload sends no other batch before it", async () => {
+    const { collector, temp } = await setup((_r, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const first = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(first).toMatchObject({ stop: 'deferred', pending: 2 });
+    expect(collector.received).toHaveLength(1);
+    // A new process a minute later (no notBefore handed over): the second batch is due, the wait is not over.
+    clock.advance(60_000);
+    const second = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(second).toMatchObject({ stop: 'deferred', attempts: 0, pending: 2, waitUntil: T0 + 600_000 });
+    expect(collector.received).toHaveLength(1);
+    clock.advance(600_000);
+    const after = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(after).toMatchObject({ stop: 'done', delivered: 2, pending: 0 });
   });
 
   it('on 401 stops at once and keeps every batch pending', async () => {
