@@ -184,9 +184,13 @@ function withoutOutliers(rates: (number | null)[]): (number | null)[] {
 
 /**
  * A new_api chip reading: °C, or milli-°C on Bitmain-style builds that send strings such as
- * `"47125"` (Elphapex). Between 1,000 and 250,000 a reading can only be milli-degrees.
+ * `"47125"` (Elphapex). Between 1,000 and 250,000 a reading can only be milli-degrees, but for the
+ * 16-bit "no reading" values (0x7FFF, 0x8000, 0xFFFF) a sensor that failed reports: read as milli,
+ * they were a plausible 32.8 or 65.5 °C chip, and a miner with every sensor lost passed as ok.
  */
+const SIXTEEN_BIT_SENTINELS = new Set([32767, 32768, 65535]);
 function milliOrCelsius(value: number): number | null {
+  if (SIXTEEN_BIT_SENTINELS.has(value)) return null;
   return value >= 1000 && value <= 250_000 ? temp(value / 1000) : temp(value);
 }
 
