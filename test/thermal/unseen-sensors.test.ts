@@ -53,3 +53,74 @@ describe('sensor sentinels on models outside the samples', () => {
     expect(judged(hot).status).toBe('critical');
   });
 });
+
+/** An Avalon A1466 (MM ID string) whose module reads `mm`. */
+function avalon1466(mm: string) {
+  return normalize({
+    version: reply('version', {
+      VERSION: [{ CGMiner: '4.11.1', API: '3.7', PROD: 'AvalonMiner 1466', MODEL: '1466' }],
+    }),
+    summary: reply('summary', { SUMMARY: [{ Elapsed: 5000, 'MHS 5s': 150e6, 'MHS av': 150e6 }] }),
+    stats: reply('stats', { STATS: [{ STATS: 0, ID: 'AVA100', Elapsed: 5000, 'MM ID0': mm }] }),
+  });
+}
+
+/** A Whatsminer M60S (not in the samples) whose every board and chip sensor reads 0. */
+function m60sDeadSensors(envTemp: number) {
+  const dev = (i: number) => ({
+    ASC: i,
+    Slot: i,
+    Status: 'Alive',
+    'MHS 5s': 40e6,
+    'MHS av': 40e6,
+    Temperature: 0,
+    'Chip Temp Max': 0,
+  });
+  return normalize({
+    summary: reply('summary', {
+      STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary', Description: 'btminer' }],
+      SUMMARY: [
+        {
+          Elapsed: 5000,
+          'MHS 5s': 120e6,
+          'HS RT': 120e6,
+          'MHS av': 120e6,
+          Temperature: 0,
+          'Chip Temp Max': 0,
+          'Env Temp': envTemp,
+          'Fan Speed In': 5000,
+          'Fan Speed Out': 5000,
+        },
+      ],
+    }),
+    edevs: reply('edevs', {
+      STATUS: [{ STATUS: 'S', Code: 9, Msg: '3 ASC(s)', Description: 'btminer' }],
+      DEVS: [0, 1, 2].map(dev),
+    }),
+  });
+}
+
+describe('a miner whose only reading is its inlet', () => {
+  const mm = (temp: number, chips: string) =>
+    `Ver[1466-24011101_1ac7a66] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] Elapsed[5000] Temp[${temp}] ${chips} ` +
+    'Fan1[6000] Fan2[6000] FanR[90%] GHSspd[150000] GHSmm[150000] GHSavg[150000] MGHS[50000 50000 50000] ECHU[0 0 0]';
+
+  it('is unknown, not ok: its boards may be cooking behind sensors that read -273 or 0', () => {
+    const avalon = avalon1466(mm(30, 'TMax[-273] TAvg[-273] MTmax[-273 -273 -273] MTavg[-273 -273 -273]'));
+    expect(avalon.temp_inlet_c).toBe(30);
+    const evaluation = judged(avalon);
+    expect(evaluation.status).toBe('unknown');
+    expect(evaluation.reasons.map((r) => r.message)).toEqual([
+      'no board or chip temperature reading (inlet only)',
+    ]);
+    expect(judged(m60sDeadSensors(25)).status).toBe('unknown');
+  });
+
+  it('still says a hot room: an inlet past its limit is warn or critical whatever else is unread', () => {
+    expect(judged(m60sDeadSensors(42)).status).toBe('critical');
+    expect(judged(m60sDeadSensors(37)).status).toBe('warn');
+    // And with its chips read, a cool Avalon is ok and a hot one critical, as before.
+    expect(judged(avalon1466(mm(30, 'TMax[60] MTmax[60 59 58]'))).status).toBe('ok');
+    expect(judged(avalon1466(mm(30, 'TMax[115] MTmax[115 112 111]'))).status).toBe('critical');
+  });
+});
