@@ -124,3 +124,24 @@ describe('a miner whose only reading is its inlet', () => {
     expect(judged(avalon1466(mm(30, 'TMax[115] MTmax[115 112 111]'))).status).toBe('critical');
   });
 });
+
+describe('Antminer S21 hydro: the water sensors in temp_pcb are not the board', () => {
+  it('board sensors unread while the water reads is unknown, not a 40 °C board', () => {
+    const s = newApi('Antminer S21+ Hyd.', [30, 0, 40, 0], [0, 0, 0, 0]);
+    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_board_c, b.temp_outlet_c])).toEqual([
+      [30, null, 40],
+      [30, null, 40],
+      [30, null, 40],
+    ]);
+    expect(judged(s).status).toBe('unknown');
+  });
+
+  it('the board sensors [1] and [3] judge the board: hot is critical, cool is ok', () => {
+    const hot = newApi('Antminer S21 XP Hyd.', [30, 85, 40, 84], [100, 101, 99, 98]);
+    expect(hot.boards[0]?.temp_board_c).toBe(85);
+    expect(judged(hot).status).toBe('critical');
+    const cool = newApi('Antminer S21 XP Hyd.', [30, 45, 38, 44], [60, 60, 59, 59]);
+    expect(cool.boards[0]?.temp_board_c).toBe(45);
+    expect(judged(cool).status).toBe('ok');
+  });
+});

@@ -194,11 +194,17 @@ function milliOrCelsius(value: number): number | null {
   return value >= 1000 && value <= 250_000 ? temp(value / 1000) : temp(value);
 }
 
-function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
+function inletOutlet(
+  model: string | null,
+  pcb: number[],
+): { inlet: number | null; outlet: number | null; board: number[] } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
   if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
-    return { inlet: null, outlet: null };
-  return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]) };
+    return { inlet: null, outlet: null, board: pcb };
+  // The water's sensors are not the board's: with the board sensors unread, the loop's 40 °C
+  // outlet passed for the board's temperature and a miner whose boards went unread was ok.
+  const board = pcb.filter((_, i) => i !== 0 && i !== 2);
+  return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]), board };
 }
 
 /**
@@ -293,9 +299,9 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     const rate = rateIn(device[`chain_rate${n}`], totalUnit);
     const pcb = dashList(device[`temp_pcb${n}`]);
     const chip = dashList(device[`temp_chip${n}`]);
-    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, pcb);
     // Z-series inlet/outlet sensors count as board and chip readings too.
-    let boardTemp = fold(pcb, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
+    let boardTemp = fold(boardSensors, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
     boardTemp = fold(dashList(device[`temp_in_pcb_${n}`]), temp, 'max', boardTemp);
     boardTemp = fold(dashList(device[`temp_out_pcb_${n}`]), temp, 'max', boardTemp);
     let chipTemp = fold(chip, temp, 'max', fold(allValues(device, `temp2_${n}`), temp, 'max'));
@@ -362,13 +368,13 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   const hydro = isHydroModel(identity.model);
   for (const [position, chain] of records(stats.chain).entries()) {
     const pcb = dashList(chain.temp_pcb);
-    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, pcb);
     const board: BoardDraft = {
       index: counter(chain.index) ?? position,
       hashrate_hs: scaled(chain.rate_real, unit),
       chips: counter(chain.asic_num),
       chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: maxOf(pcb.map(temp)),
+      temp_board_c: maxOf(boardSensors.map(temp)),
       temp_chip_c: maxOf(dashList(chain.temp_chip).map(milliOrCelsius)),
       frequency_mhz: positive(chain.freq_avg),
       bad_chips: badChips(chain.asic),
