@@ -152,10 +152,28 @@ export function ambientTemp(value: unknown): number | null {
  * a `-` that follows a separator (or starts the string) is a minus sign.
  */
 export function dashList(value: unknown): number[] {
-  if (Array.isArray(value)) return value.map(num).filter((n): n is number => n !== null);
+  const out: number[] = [];
+  const slots = dashSlots(value);
+  for (let i = 0; i < slots.length; i++) {
+    const n = slots[i];
+    if (n !== null && n !== undefined) out.push(n);
+  }
+  return out;
+}
+
+/** A list element: a number, or a numeric string with or without its `C` (`"65.5"`, `"65 C"`). */
+const celsiusOrNumber = (value: unknown): number | null => numWithUnit(value, CELSIUS);
+
+/**
+ * dashList's values in their positions, null where one cannot be read (`[30, null, 40, 85]`,
+ * `"30-nan-40-85"`): where a position names the sensor (S21 hydro: [0] water in, [2] water out), a
+ * dropped value must not shift a board sensor into the water's place.
+ */
+export function dashSlots(value: unknown): (number | null)[] {
+  if (Array.isArray(value)) return value.map(celsiusOrNumber);
   if (typeof value !== 'string') return [];
   const parts = value.trim().split('-');
-  const out: number[] = [];
+  const out: (number | null)[] = [];
   let negative = false;
   for (const part of parts) {
     if (part === '') {
@@ -163,7 +181,7 @@ export function dashList(value: unknown): number[] {
       continue;
     }
     const n = num(part);
-    if (n !== null) out.push(negative ? -n : n);
+    out.push(n === null ? null : negative ? -n : n);
     negative = false;
   }
   return out;

@@ -145,3 +145,32 @@ describe('Antminer S21 hydro: the water sensors in temp_pcb are not the board', 
     expect(judged(cool).status).toBe('ok');
   });
 });
+
+describe('sensor lists with a value that does not read', () => {
+  it('S21 hydro: an unread board sensor keeps its place, so a hot board is not taken for the water outlet', () => {
+    for (const pcb of [
+      [30, null, 40, 85],
+      [30, 'nan', 40, 85],
+      [30, '', 40, '85 C'],
+    ]) {
+      const s = newApi('Antminer S21+ Hyd.', pcb, [0, 0, 0, 0]);
+      expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_board_c, b.temp_outlet_c])[0]).toEqual([30, 85, 40]);
+      expect(judged(s).status).toBe('critical');
+    }
+  });
+
+  it('temperatures written with their unit in new_api lists ("92 C") are read, not dropped', () => {
+    const hot = newApi(
+      'Antminer S21 XP',
+      ['92 C', '93 C', '91 C', '90 C'],
+      ['112 C', '113 C', '111 C', '110 C'],
+    );
+    expect([hot.boards[0]?.temp_board_c, hot.boards[0]?.temp_chip_c]).toEqual([93, 113]);
+    expect(judged(hot).status).toBe('critical');
+    const cool = newApi('Antminer S21 XP', ['45 °C', '45 °C', '44 °C', '44 °C'], ['60.5', '60', '59', '59']);
+    expect([cool.boards[0]?.temp_board_c, cool.boards[0]?.temp_chip_c]).toEqual([45, 60.5]);
+    expect(judged(cool).status).toBe('ok');
+    // A Fahrenheit value is not misread as Celsius.
+    expect(newApi('Antminer S21 XP', ['149 F'], ['180 F']).boards[0]?.temp_board_c).toBeNull();
+  });
+});

@@ -8,6 +8,7 @@ import {
   ambientTemp,
   counter,
   dashList,
+  dashSlots,
   firstOf,
   leadingNumber,
   maxOf,
@@ -196,15 +197,19 @@ function milliOrCelsius(value: number): number | null {
 
 function inletOutlet(
   model: string | null,
+  raw: unknown,
   pcb: number[],
-): { inlet: number | null; outlet: number | null; board: number[] } {
+): { inlet: number | null; outlet: number | null; board: readonly (number | null)[] } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
-  if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
-    return { inlet: null, outlet: null, board: pcb };
+  if (!isHydroModel(model) || !/^S21/i.test(model ?? '')) return { inlet: null, outlet: null, board: pcb };
+  // By position, an unreadable value kept in its place: dropped, it moved a board sensor into
+  // the outlet's place and the water's into the board's.
+  const slots = dashSlots(raw);
+  if (slots.length < 3) return { inlet: null, outlet: null, board: pcb };
   // The water's sensors are not the board's: with the board sensors unread, the loop's 40 °C
   // outlet passed for the board's temperature and a miner whose boards went unread was ok.
-  const board = pcb.filter((_, i) => i !== 0 && i !== 2);
-  return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]), board };
+  const board = slots.filter((_, i) => i !== 0 && i !== 2);
+  return { inlet: ambientTemp(slots[0]), outlet: temp(slots[2]), board };
 }
 
 /**
@@ -299,7 +304,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     const rate = rateIn(device[`chain_rate${n}`], totalUnit);
     const pcb = dashList(device[`temp_pcb${n}`]);
     const chip = dashList(device[`temp_chip${n}`]);
-    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, device[`temp_pcb${n}`], pcb);
     // Z-series inlet/outlet sensors count as board and chip readings too.
     let boardTemp = fold(boardSensors, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
     boardTemp = fold(dashList(device[`temp_in_pcb_${n}`]), temp, 'max', boardTemp);
@@ -368,7 +373,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   const hydro = isHydroModel(identity.model);
   for (const [position, chain] of records(stats.chain).entries()) {
     const pcb = dashList(chain.temp_pcb);
-    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, chain.temp_pcb, pcb);
     const board: BoardDraft = {
       index: counter(chain.index) ?? position,
       hashrate_hs: scaled(chain.rate_real, unit),
