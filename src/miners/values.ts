@@ -131,15 +131,27 @@ const TEMP_MAX_C = 250;
  * values. A board that hashes is never at -1 °C.
  */
 export function temp(value: unknown): number | null {
-  const n = ambientTemp(value);
+  const n = celsius(value);
   return n === -1 ? null : n;
 }
 
 /**
+ * Above this no inlet is weather or coolant (water boils; the config refuses inlet limits past it):
+ * it is a sensor's sentinel (127, 200), and judged critical it had `--protect` pause a miner whose
+ * boards and chips read cool.
+ */
+const INLET_MAX_C = 100;
+
+/**
  * An inlet (ambient, intake, coolant-in) temperature: as temp, but -1 °C is kept, because it can be
- * the weather at a cold site and the inlet_low limits are judged on it.
+ * the weather at a cold site and the inlet_low limits are judged on it; above 100 °C it is no inlet.
  */
 export function ambientTemp(value: unknown): number | null {
+  const n = celsius(value);
+  return n !== null && n > INLET_MAX_C ? null : n;
+}
+
+function celsius(value: unknown): number | null {
   // To a hundredth of a degree, finer than any sensor reads: 5e-324 is a 0 (the sentinel), not a
   // reading to print as '5e-324°C'.
   const n = round(numWithUnit(value, CELSIUS), 2);

@@ -174,3 +174,49 @@ describe('sensor lists with a value that does not read', () => {
     expect(newApi('Antminer S21 XP', ['149 F'], ['180 F']).boards[0]?.temp_board_c).toBeNull();
   });
 });
+
+/** A Whatsminer M60S (not in the samples): boards at 60 °C, chips at 75 °C, Env Temp as given. */
+function m60s(envTemp: unknown) {
+  const dev = (i: number) => ({ ASC: i, Slot: i, 'MHS 5s': 40e6, Temperature: 60, 'Chip Temp Max': 75 });
+  return normalize({
+    summary: reply('summary', {
+      STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary', Description: 'btminer' }],
+      SUMMARY: [
+        {
+          Elapsed: 5000,
+          'MHS 5s': 120e6,
+          'HS RT': 120e6,
+          Temperature: 60,
+          'Chip Temp Max': 75,
+          'Env Temp': envTemp,
+          'Fan Speed In': 5000,
+          'Fan Speed Out': 5000,
+        },
+      ],
+    }),
+    edevs: reply('edevs', {
+      STATUS: [{ STATUS: 'S', Code: 9, Msg: '3 ASC(s)', Description: 'btminer' }],
+      DEVS: [0, 1, 2].map(dev),
+    }),
+  });
+}
+
+describe('an inlet no air or water can have', () => {
+  it('is a sentinel, not a critical inlet that --protect pauses a cool miner for', () => {
+    for (const sentinel of [127, 200, '127', 150.5]) {
+      const s = m60s(sentinel);
+      expect(s.temp_inlet_c).toBeNull();
+      const evaluation = judged(s);
+      expect([evaluation.status, evaluation.action]).toEqual(['ok', 'none']);
+    }
+    // A hot room is still one.
+    const hot = judged(m60s(42));
+    expect([hot.status, hot.action]).toEqual(['critical', 'pause']);
+  });
+
+  it('S21 hydro: a water inlet sensor at 127 is unread, while its board sensors still judge the board', () => {
+    const s = newApi('Antminer S21+ Hyd.', [127, 60, 40, 61], [70, 71, 72, 73]);
+    expect(s.boards.map((b) => [b.temp_inlet_c, b.temp_board_c])[0]).toEqual([null, 61]);
+    expect(judged(s).status).toBe('ok');
+  });
+});
