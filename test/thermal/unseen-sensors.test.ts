@@ -220,3 +220,45 @@ describe('an inlet no air or water can have', () => {
     expect(judged(s).status).toBe('ok');
   });
 });
+
+describe('new_api: a chain left out of the list', () => {
+  it('is a dead board (warn) where the model or chain_num says three, not a miner with two boards that is ok', () => {
+    const chain = (index: number) => ({
+      index,
+      asic_num: 108,
+      rate_real: 90000,
+      rate_ideal: 90000,
+      temp_pcb: [50, 55, 52, 56],
+      temp_chip: [65, 66, 67, 68],
+    });
+    const s21 = (type: string, extra: Record<string, unknown>) =>
+      normalize({
+        stats: reply('stats', {
+          STATUS: { STATUS: 'S', when: 1, Msg: 'stats', api_version: '1.0.0' },
+          INFO: { type },
+          STATS: [
+            {
+              elapsed: 5000,
+              rate_5s: 180000,
+              rate_unit: 'GH/s',
+              fan: [4000, 4000, 4000, 4000],
+              chain: [chain(0), chain(2)],
+              ...extra,
+            },
+          ],
+        }),
+      });
+    // The S21 by the model table; an S21 XP (not in it) by its chain_num.
+    for (const s of [s21('Antminer S21', {}), s21('Antminer S21 XP', { chain_num: 3 })]) {
+      expect(s.boards.map((b) => [b.index, b.status, b.hashrate_hs])).toEqual([
+        [0, 'ok', 90e12],
+        [1, 'dead', 0],
+        [2, 'ok', 90e12],
+      ]);
+      const evaluation = judged(s);
+      expect([evaluation.status, evaluation.reasons[0]?.metric]).toEqual(['warn', 'boards_dead']);
+    }
+    // Nothing says how many there should be: the two listed are the miner.
+    expect(s21('Antminer S21 XP', {}).boards).toHaveLength(2);
+  });
+});

@@ -33,6 +33,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  MAX_BOARDS,
   scaled,
   type Telemetry,
 } from './common.js';
@@ -361,6 +362,33 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   return out;
 }
 
+/**
+ * The new_api `chain` list leaves out a chain that fell off the bus: while the others hash, a model
+ * built with N boards that lists fewer has lost one, added as a dead board (no chips, no hashrate)
+ * at the lowest index not listed, as addMissingBoards does for the classic layout. Left out, the
+ * miner was ok with a board gone, one its over-temperature guard may have cut.
+ */
+function addUnlistedChains(out: Telemetry, spec: ModelSpec | null, chainNum: number | null): void {
+  // The model's count, else the firmware's own `chain_num` (a model the table does not hold).
+  const expected = spec?.boards ?? chainNum;
+  if (expected === null || expected > MAX_BOARDS || out.boards.length >= expected || !isHashing(out)) return;
+  const listed = new Set(out.boards.map((b) => b.index));
+  for (let index = 0; out.boards.length < expected && index < expected + out.boards.length; index++) {
+    if (listed.has(index)) continue;
+    out.boards.push({
+      index,
+      hashrate_hs: 0,
+      chips: 0,
+      chips_expected: spec?.chipsPerBoard ?? null,
+      temp_board_c: null,
+      temp_chip_c: null,
+      frequency_mhz: null,
+      bad_chips: null,
+    });
+  }
+  out.boards.sort((a, b) => a.index - b.index);
+}
+
 export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   const out = emptyTelemetry();
   const { identity, spec } = input;
@@ -390,6 +418,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
     }
     out.boards.push(board);
   }
+  addUnlistedChains(out, spec, counter(stats.chain_num));
   const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
   out.fans = fansFromSlots(
     fanValues.map((value, i): [number, number | null] => [i, rpm(value)]),
