@@ -165,10 +165,24 @@ function celsius(value: unknown): number | null {
  */
 export function dashList(value: unknown): number[] {
   const out: number[] = [];
-  const slots = dashSlots(value);
-  for (let i = 0; i < slots.length; i++) {
-    const n = slots[i];
-    if (n !== null && n !== undefined) out.push(n);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const n = celsiusOrNumber(value[i]);
+      if (n !== null) out.push(n);
+    }
+    return out;
+  }
+  if (typeof value !== 'string') return out;
+  const parts = value.trim().split('-');
+  let negative = false;
+  for (const part of parts) {
+    if (part === '') {
+      negative = true;
+      continue;
+    }
+    const n = num(part);
+    if (n !== null) out.push(negative ? -n : n);
+    negative = false;
   }
   return out;
 }
