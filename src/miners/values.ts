@@ -131,15 +131,27 @@ const TEMP_MAX_C = 250;
  * values. A board that hashes is never at -1 °C.
  */
 export function temp(value: unknown): number | null {
-  const n = ambientTemp(value);
+  const n = celsius(value);
   return n === -1 ? null : n;
 }
 
 /**
+ * Above this no inlet is weather or coolant (water boils; the config refuses inlet limits past it):
+ * it is a sensor's sentinel (127, 200), and judged critical it had `--protect` pause a miner whose
+ * boards and chips read cool.
+ */
+const INLET_MAX_C = 100;
+
+/**
  * An inlet (ambient, intake, coolant-in) temperature: as temp, but -1 °C is kept, because it can be
- * the weather at a cold site and the inlet_low limits are judged on it.
+ * the weather at a cold site and the inlet_low limits are judged on it; above 100 °C it is no inlet.
  */
 export function ambientTemp(value: unknown): number | null {
+  const n = celsius(value);
+  return n !== null && n > INLET_MAX_C ? null : n;
+}
+
+function celsius(value: unknown): number | null {
   // To a hundredth of a degree, finer than any sensor reads: 5e-324 is a 0 (the sentinel), not a
   // reading to print as '5e-324°C'.
   const n = round(numWithUnit(value, CELSIUS), 2);
@@ -152,10 +164,16 @@ export function ambientTemp(value: unknown): number | null {
  * a `-` that follows a separator (or starts the string) is a minus sign.
  */
 export function dashList(value: unknown): number[] {
-  if (Array.isArray(value)) return value.map(num).filter((n): n is number => n !== null);
-  if (typeof value !== 'string') return [];
-  const parts = value.trim().split('-');
   const out: number[] = [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const n = celsiusOrNumber(value[i]);
+      if (n !== null) out.push(n);
+    }
+    return out;
+  }
+  if (typeof value !== 'string') return out;
+  const parts = value.trim().split('-');
   let negative = false;
   for (const part of parts) {
     if (part === '') {
@@ -164,6 +182,32 @@ export function dashList(value: unknown): number[] {
     }
     const n = num(part);
     if (n !== null) out.push(negative ? -n : n);
+    negative = false;
+  }
+  return out;
+}
+
+/** A list element: a number, or a numeric string with or without its `C` (`"65.5"`, `"65 C"`). */
+const celsiusOrNumber = (value: unknown): number | null => numWithUnit(value, CELSIUS);
+
+/**
+ * dashList's values in their positions, null where one cannot be read (`[30, null, 40, 85]`,
+ * `"30-nan-40-85"`): where a position names the sensor (S21 hydro: [0] water in, [2] water out), a
+ * dropped value must not shift a board sensor into the water's place.
+ */
+export function dashSlots(value: unknown): (number | null)[] {
+  if (Array.isArray(value)) return value.map(celsiusOrNumber);
+  if (typeof value !== 'string') return [];
+  const parts = value.trim().split('-');
+  const out: (number | null)[] = [];
+  let negative = false;
+  for (const part of parts) {
+    if (part === '') {
+      negative = true;
+      continue;
+    }
+    const n = num(part);
+    out.push(n === null ? null : negative ? -n : n);
     negative = false;
   }
   return out;

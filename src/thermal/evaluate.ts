@@ -3,6 +3,7 @@
 import type { Snapshot } from '../miners/types.js';
 import { fold } from '../util/fold.js';
 import {
+  HEAT_METRICS,
   METRIC_INFO,
   METRICS,
   type Metric,
@@ -253,15 +254,19 @@ export function evaluateThermal(
   // Reasons most severe first, so the first one explains the status.
   reasons.sort((a, b) => RANK[b.level as ThermalLevel] - RANK[a.level as ThermalLevel]);
   const anyTemperature = TEMPERATURE_METRICS.some((metric) => readingFor(readings, metric) !== null);
+  const anyHeat = HEAT_METRICS.some((metric) => readingFor(readings, metric) !== null);
   let status: ThermalEvaluation['status'] = worstLevel;
-  if (!anyTemperature && worstLevel === 'ok') {
+  // An inlet alone can make a miner warn or critical (the room is too hot), never ok.
+  if (!anyHeat && worstLevel === 'ok') {
     status = 'unknown';
     reasons.push({
       metric: 'readings',
       level: 'unknown',
       value: null,
       limit: null,
-      message: 'no temperature reading',
+      message: anyTemperature
+        ? 'no board or chip temperature reading (inlet only)'
+        : 'no temperature reading',
     });
   }
   return { status, cooling: limits.cooling.value, readings, metrics, reasons, worst, action };

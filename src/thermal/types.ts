@@ -60,8 +60,15 @@ export const LIMIT_RANGES: Record<Metric, { min: number; max: number; integer: b
   boards_dead: { min: 1, max: 100, integer: true },
 };
 
-/** Metrics that are temperatures: a miner with none of them read is `unknown`, never `ok`. */
+/** Metrics that are temperatures. */
 export const TEMPERATURE_METRICS: readonly Metric[] = ['inlet', 'inlet_low', 'board', 'chip', 'outlet'];
+
+/**
+ * The miner's own heat: with neither read it is `unknown`, never `ok`. An inlet (the room's air or
+ * the loop's water) says nothing about boards that may be cooking behind sensors that read -273
+ * or 0; `live --problems` says "no temperature reading" by the same two.
+ */
+export const HEAT_METRICS: readonly Metric[] = ['board', 'chip'];
 
 /** One number and where it came from, e.g. "default air", "model S9 (bmminer source)", "config site=A". */
 export interface Sourced<T = number | null> {

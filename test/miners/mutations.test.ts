@@ -60,6 +60,12 @@ const ODD_VALUES: unknown[] = [
   {},
   [1, 2],
   { a: 1 },
+  // Sensor sentinels: a 16-bit "no reading", a signed byte's top, Avalon's none, a unit in the text.
+  65535,
+  32767,
+  127,
+  -273,
+  '65 C',
 ];
 
 function mutateValue(value: unknown, random: Rng, rate: number, depth = 0): unknown {

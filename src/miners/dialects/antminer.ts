@@ -8,6 +8,7 @@ import {
   ambientTemp,
   counter,
   dashList,
+  dashSlots,
   firstOf,
   leadingNumber,
   maxOf,
@@ -32,6 +33,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  MAX_BOARDS,
   scaled,
   type Telemetry,
 } from './common.js';
@@ -184,17 +186,31 @@ function withoutOutliers(rates: (number | null)[]): (number | null)[] {
 
 /**
  * A new_api chip reading: °C, or milli-°C on Bitmain-style builds that send strings such as
- * `"47125"` (Elphapex). Between 1,000 and 250,000 a reading can only be milli-degrees.
+ * `"47125"` (Elphapex). Between 1,000 and 250,000 a reading can only be milli-degrees, but for the
+ * 16-bit "no reading" values (0x7FFF, 0x8000, 0xFFFF) a sensor that failed reports: read as milli,
+ * they were a plausible 32.8 or 65.5 °C chip, and a miner with every sensor lost passed as ok.
  */
+const SIXTEEN_BIT_SENTINELS = new Set([32767, 32768, 65535]);
 function milliOrCelsius(value: number): number | null {
+  if (SIXTEEN_BIT_SENTINELS.has(value)) return null;
   return value >= 1000 && value <= 250_000 ? temp(value / 1000) : temp(value);
 }
 
-function inletOutlet(model: string | null, pcb: number[]): { inlet: number | null; outlet: number | null } {
+function inletOutlet(
+  model: string | null,
+  raw: unknown,
+  pcb: number[],
+): { inlet: number | null; outlet: number | null; board: readonly (number | null)[] } {
   // Only S21-generation hydro units document the order of the four PCB sensors: [0] in, [2] out.
-  if (!isHydroModel(model) || !/^S21/i.test(model ?? '') || pcb.length < 3)
-    return { inlet: null, outlet: null };
-  return { inlet: ambientTemp(pcb[0]), outlet: temp(pcb[2]) };
+  if (!isHydroModel(model) || !/^S21/i.test(model ?? '')) return { inlet: null, outlet: null, board: pcb };
+  // By position, an unreadable value kept in its place: dropped, it moved a board sensor into
+  // the outlet's place and the water's into the board's.
+  const slots = dashSlots(raw);
+  if (slots.length < 3) return { inlet: null, outlet: null, board: pcb };
+  // The water's sensors are not the board's: with the board sensors unread, the loop's 40 °C
+  // outlet passed for the board's temperature and a miner whose boards went unread was ok.
+  const board = slots.filter((_, i) => i !== 0 && i !== 2);
+  return { inlet: ambientTemp(slots[0]), outlet: temp(slots[2]), board };
 }
 
 /**
@@ -289,9 +305,9 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
     const rate = rateIn(device[`chain_rate${n}`], totalUnit);
     const pcb = dashList(device[`temp_pcb${n}`]);
     const chip = dashList(device[`temp_chip${n}`]);
-    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, device[`temp_pcb${n}`], pcb);
     // Z-series inlet/outlet sensors count as board and chip readings too.
-    let boardTemp = fold(pcb, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
+    let boardTemp = fold(boardSensors, temp, 'max', fold(allValues(device, `temp${n}`), temp, 'max'));
     boardTemp = fold(dashList(device[`temp_in_pcb_${n}`]), temp, 'max', boardTemp);
     boardTemp = fold(dashList(device[`temp_out_pcb_${n}`]), temp, 'max', boardTemp);
     let chipTemp = fold(chip, temp, 'max', fold(allValues(device, `temp2_${n}`), temp, 'max'));
@@ -346,6 +362,33 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   return out;
 }
 
+/**
+ * The new_api `chain` list leaves out a chain that fell off the bus: while the others hash, a model
+ * built with N boards that lists fewer has lost one, added as a dead board (no chips, no hashrate)
+ * at the lowest index not listed, as addMissingBoards does for the classic layout. Left out, the
+ * miner was ok with a board gone, one its over-temperature guard may have cut.
+ */
+function addUnlistedChains(out: Telemetry, spec: ModelSpec | null, chainNum: number | null): void {
+  // The model's count, else the firmware's own `chain_num` (a model the table does not hold).
+  const expected = spec?.boards ?? chainNum;
+  if (expected === null || expected > MAX_BOARDS || out.boards.length >= expected || !isHashing(out)) return;
+  const listed = new Set(out.boards.map((b) => b.index));
+  for (let index = 0; out.boards.length < expected && index < expected + out.boards.length; index++) {
+    if (listed.has(index)) continue;
+    out.boards.push({
+      index,
+      hashrate_hs: 0,
+      chips: 0,
+      chips_expected: spec?.chipsPerBoard ?? null,
+      temp_board_c: null,
+      temp_chip_c: null,
+      frequency_mhz: null,
+      bad_chips: null,
+    });
+  }
+  out.boards.sort((a, b) => a.index - b.index);
+}
+
 export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   const out = emptyTelemetry();
   const { identity, spec } = input;
@@ -358,13 +401,13 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   const hydro = isHydroModel(identity.model);
   for (const [position, chain] of records(stats.chain).entries()) {
     const pcb = dashList(chain.temp_pcb);
-    const { inlet, outlet } = inletOutlet(identity.model, pcb);
+    const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, chain.temp_pcb, pcb);
     const board: BoardDraft = {
       index: counter(chain.index) ?? position,
       hashrate_hs: scaled(chain.rate_real, unit),
       chips: counter(chain.asic_num),
       chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: maxOf(pcb.map(temp)),
+      temp_board_c: maxOf(boardSensors.map(temp)),
       temp_chip_c: maxOf(dashList(chain.temp_chip).map(milliOrCelsius)),
       frequency_mhz: positive(chain.freq_avg),
       bad_chips: badChips(chain.asic),
@@ -375,6 +418,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
     }
     out.boards.push(board);
   }
+  addUnlistedChains(out, spec, counter(stats.chain_num));
   const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
   out.fans = fansFromSlots(
     fanValues.map((value, i): [number, number | null] => [i, rpm(value)]),
