@@ -226,6 +226,26 @@ describe('models outside the samples', () => {
     expect(s.boards.map((b) => b.hashrate_hs)).toEqual([0]);
   });
 
+  it('Avalon whose Temp reads the -273 sentinel: the inlet comes from ITemp, then HBITemp', () => {
+    const inletOf = (fields: string) =>
+      normalize({
+        stats: reply('stats', {
+          STATS: [
+            {
+              STATS: 0,
+              ID: 'AVA100',
+              'MM ID0': `Ver[1466-23100601_aaaaaaa] SYSTEMSTATU[Work: In Work] ${fields} TMax[80] GHSspd[150000.00] GHSavg[150000.00] MGHS[150000.00]`,
+              'MM Count': 1,
+            },
+          ],
+        }),
+      }).temp_inlet_c;
+    expect(inletOf('Temp[-273] ITemp[45]')).toBe(45);
+    expect(inletOf('Temp[-273] ITemp[-273] HBITemp[38]')).toBe(38);
+    expect(inletOf('Temp[24] ITemp[45]')).toBe(24);
+    expect(inletOf('Temp[-273] ITemp[-273]')).toBeNull();
+  });
+
   it('Braiins OS (BOSer) on an S19 XP: model from devdetails, chips, one fan stopped', () => {
     const s = normalize({
       version: reply('version', { VERSION: [{ API: '3.7', BOSer: 'boser-buildroot 0.1.0-5a2c2f5' }] }),

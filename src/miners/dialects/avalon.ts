@@ -198,7 +198,10 @@ export function parseAvalon(input: DialectInput): Telemetry {
 
   out.temp_max_chip_c = maxOf(modules.map((m) => temp(one(m, 'TMax') ?? one(m, 'Tmax'))));
   out.temp_inlet_c = maxOf(
-    modules.map((m) => ambientTemp(one(m, 'Temp') ?? one(m, 'ITemp') ?? one(m, 'HBITemp'))),
+    // Each in turn until one reads: a Temp at the -273 sentinel hid a real ITemp behind it.
+    modules.map(
+      (m) => ambientTemp(one(m, 'Temp')) ?? ambientTemp(one(m, 'ITemp')) ?? ambientTemp(one(m, 'HBITemp')),
+    ),
   );
   out.power_w = sumAll(modules.map(modulePower));
 
