@@ -257,6 +257,8 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
   return state;
 }
 
+const NO_CONNECTION_KINDS: ReadonlySet<string> = new Set(['refused', 'unreachable', 'timeout']);
+
 async function probeTarget(
   client: MinerClient,
   target: Target,
@@ -274,11 +276,21 @@ async function probeTarget(
   const repairs: Record<string, string[]> = {};
   const errors: Record<string, MinerError> = {};
   let interruptedAt: string | null = null;
+  // A command that got no connection at all (refused, unreachable, no handshake within the
+  // timeout): the miner is not there, and asking the rest would cost that wait again for each.
+  let noConnection: { command: string; error: MinerError } | null = null;
   for (const command of commands) {
     // Ctrl-C: no new request (the next one may be a write), and the one in flight is cut short.
     if (ctx.signal.aborted) {
       interruptedAt = command;
       break;
+    }
+    if (noConnection !== null) {
+      const { command: first, error } = noConnection;
+      const skipped = new MinerError(error.kind, `not sent: ${first} got no connection (${error.message})`);
+      skipped.attempts = 0;
+      errors[command] = skipped;
+      continue;
     }
     let raw: Uint8Array | null = null;
     let reply: DecodedReply | null = null;
@@ -314,6 +326,7 @@ async function probeTarget(
       }
       if (!(error instanceof MinerError)) throw error;
       errors[command] = error;
+      if (!error.requestSent && NO_CONNECTION_KINDS.has(error.kind)) noConnection = { command, error };
     }
     if (dump && raw !== null) {
       const path = await dump.write(target, command, parameter, raw);
