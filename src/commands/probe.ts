@@ -378,8 +378,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** [section, index, field, value] rows of a reply body; multi-command members get `member.SECTION`. */
-function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
-  const rows: string[][] = [];
+function flatten(body: Record<string, unknown>, prefix = '', rows: string[][] = []): string[][] {
   for (const [key, value] of Object.entries(body)) {
     if (key === 'id') continue;
     const section = `${prefix}${key}`;
@@ -389,7 +388,9 @@ function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
         Object.hasOwn(value[0] as Record<string, unknown>, 'STATUS') &&
         key !== 'STATUS'
       ) {
-        rows.push(...flatten(value[0] as Record<string, unknown>, `${section}.`)); // a multi-command member
+        // A multi-command member, its rows added in place: a spread of a member with 300,000 fields
+        // passes them all as arguments and overflows the stack.
+        flatten(value[0] as Record<string, unknown>, `${section}.`, rows);
         continue;
       }
       value.forEach((record, index) => {
