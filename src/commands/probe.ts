@@ -470,6 +470,13 @@ function writeFields(out: Context['stdout'], entries: [string, unknown][], paint
     out.write(`      ${paint.dim(cell(field).padEnd(width))}  ${cell(value)}\n`);
 }
 
+/**
+ * Rows of one table in the terminal view: cli-table3 takes its rows as the arguments of one call,
+ * and a section of 200,000 records (or a record of 200,000 fields) overflowed the stack, "internal
+ * error: Maximum call stack size exceeded". No one reads more on a terminal; --json has them all.
+ */
+const MAX_TABLE_ROWS = 1000;
+
 async function renderBody(
   body: Record<string, unknown>,
   ctx: Pick<Context, 'stdout'>,
@@ -505,18 +512,23 @@ async function renderBody(
       if (records.length <= 4) {
         // Few records: one column per record reads better than a very wide table.
         const head = ['field', ...records.map((_, i) => `#${i}`)];
-        const rows = keys.map((field) => [cell(field), ...records.map((record) => cell(record[field]))]);
+        const fields = keys.slice(0, MAX_TABLE_ROWS);
+        const rows = fields.map((field) => [cell(field), ...records.map((record) => cell(record[field]))]);
         await writeTable(out, head, rows, { tty: true });
+        if (keys.length > fields.length)
+          out.write(paint.dim(`    (${keys.length - fields.length} more fields; --json shows all)\n`));
       } else {
         const shown = keys.slice(0, 10);
         await writeTable(
           out,
           shown.map((field) => cell(field)),
-          records.map((record) => shown.map((field) => cell(record[field]))),
+          records.slice(0, MAX_TABLE_ROWS).map((record) => shown.map((field) => cell(record[field]))),
           { tty: true },
         );
         if (keys.length > shown.length)
           out.write(paint.dim(`    (${keys.length - shown.length} more fields; --json shows all)\n`));
+        if (records.length > MAX_TABLE_ROWS)
+          out.write(paint.dim(`    (${records.length - MAX_TABLE_ROWS} more records; --json shows all)\n`));
       }
     } else if (isRecord(value)) {
       writeFields(out, Object.entries(value), paint);
