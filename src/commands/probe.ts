@@ -257,6 +257,8 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
   return state;
 }
 
+const NO_CONNECTION_KINDS: ReadonlySet<string> = new Set(['refused', 'unreachable', 'timeout']);
+
 async function probeTarget(
   client: MinerClient,
   target: Target,
@@ -274,11 +276,21 @@ async function probeTarget(
   const repairs: Record<string, string[]> = {};
   const errors: Record<string, MinerError> = {};
   let interruptedAt: string | null = null;
+  // A command that got no connection at all (refused, unreachable, no handshake within the
+  // timeout): the miner is not there, and asking the rest would cost that wait again for each.
+  let noConnection: { command: string; error: MinerError } | null = null;
   for (const command of commands) {
     // Ctrl-C: no new request (the next one may be a write), and the one in flight is cut short.
     if (ctx.signal.aborted) {
       interruptedAt = command;
       break;
+    }
+    if (noConnection !== null) {
+      const { command: first, error } = noConnection;
+      const skipped = new MinerError(error.kind, `not sent: ${first} got no connection (${error.message})`);
+      skipped.attempts = 0;
+      errors[command] = skipped;
+      continue;
     }
     let raw: Uint8Array | null = null;
     let reply: DecodedReply | null = null;
@@ -314,6 +326,7 @@ async function probeTarget(
       }
       if (!(error instanceof MinerError)) throw error;
       errors[command] = error;
+      if (!error.requestSent && NO_CONNECTION_KINDS.has(error.kind)) noConnection = { command, error };
     }
     if (dump && raw !== null) {
       const path = await dump.write(target, command, parameter, raw);
@@ -365,8 +378,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** [section, index, field, value] rows of a reply body; multi-command members get `member.SECTION`. */
-function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
-  const rows: string[][] = [];
+function flatten(body: Record<string, unknown>, prefix = '', rows: string[][] = []): string[][] {
   for (const [key, value] of Object.entries(body)) {
     if (key === 'id') continue;
     const section = `${prefix}${key}`;
@@ -376,7 +388,9 @@ function flatten(body: Record<string, unknown>, prefix = ''): string[][] {
         Object.hasOwn(value[0] as Record<string, unknown>, 'STATUS') &&
         key !== 'STATUS'
       ) {
-        rows.push(...flatten(value[0] as Record<string, unknown>, `${section}.`)); // a multi-command member
+        // A multi-command member, its rows added in place: a spread of a member with 300,000 fields
+        // passes them all as arguments and overflows the stack.
+        flatten(value[0] as Record<string, unknown>, `${section}.`, rows);
         continue;
       }
       value.forEach((record, index) => {
@@ -456,6 +470,13 @@ function writeFields(out: Context['stdout'], entries: [string, unknown][], paint
     out.write(`      ${paint.dim(cell(field).padEnd(width))}  ${cell(value)}\n`);
 }
 
+/**
+ * Rows of one table in the terminal view: cli-table3 takes its rows as the arguments of one call,
+ * and a section of 200,000 records (or a record of 200,000 fields) overflowed the stack, "internal
+ * error: Maximum call stack size exceeded". No one reads more on a terminal; --json has them all.
+ */
+const MAX_TABLE_ROWS = 1000;
+
 async function renderBody(
   body: Record<string, unknown>,
   ctx: Pick<Context, 'stdout'>,
@@ -491,18 +512,23 @@ async function renderBody(
       if (records.length <= 4) {
         // Few records: one column per record reads better than a very wide table.
         const head = ['field', ...records.map((_, i) => `#${i}`)];
-        const rows = keys.map((field) => [cell(field), ...records.map((record) => cell(record[field]))]);
+        const fields = keys.slice(0, MAX_TABLE_ROWS);
+        const rows = fields.map((field) => [cell(field), ...records.map((record) => cell(record[field]))]);
         await writeTable(out, head, rows, { tty: true });
+        if (keys.length > fields.length)
+          out.write(paint.dim(`    (${keys.length - fields.length} more fields; --json shows all)\n`));
       } else {
         const shown = keys.slice(0, 10);
         await writeTable(
           out,
           shown.map((field) => cell(field)),
-          records.map((record) => shown.map((field) => cell(record[field]))),
+          records.slice(0, MAX_TABLE_ROWS).map((record) => shown.map((field) => cell(record[field]))),
           { tty: true },
         );
         if (keys.length > shown.length)
           out.write(paint.dim(`    (${keys.length - shown.length} more fields; --json shows all)\n`));
+        if (records.length > MAX_TABLE_ROWS)
+          out.write(paint.dim(`    (${records.length - MAX_TABLE_ROWS} more records; --json shows all)\n`));
       }
     } else if (isRecord(value)) {
       writeFields(out, Object.entries(value), paint);

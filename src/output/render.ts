@@ -1,6 +1,6 @@
 // Tables on a TTY (cli-table3, chalk colours), tab-separated text otherwise (hashctl.md §3).
 import type { Context, OutStream } from '../context.js';
-import { jsonText, terminalSafe } from './terminal.js';
+import { jsonText, terminalSafe, writeJsonPieces } from './terminal.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -299,7 +299,7 @@ export class PerTargetJsonStream<T extends object> {
       else entry.written?.();
     }
     if (this.only !== null) {
-      this.out.write(`${jsonText(this.only.result, 2)}\n`);
+      writeJsonPieces((piece) => this.out.write(piece), this.only.result, 2, '', { after: '\n' });
       this.only.written?.();
       this.only = null;
       return;
@@ -322,9 +322,11 @@ export class PerTargetJsonStream<T extends object> {
 
   private emit(result: T, written?: () => void): void {
     // JSON.stringify's indentation adds up with depth, and no string holds a raw line break: the
-    // item's own text, each line shifted by its place in the document (two levels, four spaces).
-    const text = jsonText(result, 2).replace(/\n/g, '\n    ');
-    this.out.write(`${this.count === 0 ? '{\n  "results": [\n' : ',\n'}    ${text}`);
+    // item's own text, each line shifted by its place in the document (two levels, four spaces),
+    // in pieces (one result's text can be longer than any string: see writeJsonPieces).
+    writeJsonPieces((piece) => this.out.write(piece), result, 2, '    ', {
+      before: `${this.count === 0 ? '{\n  "results": [\n' : ',\n'}    `,
+    });
     this.count++;
     written?.();
   }

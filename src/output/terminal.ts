@@ -105,3 +105,80 @@ export function jsonText(value: unknown, indent?: number): string {
     ? text
     : text.replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const JSON_PIECE = 1 << 16;
+
+/**
+ * `jsonText(value, indent)` with `margin` after every line break (between `frame.before` and
+ * `frame.after`, written as they are), handed to `write` in pieces of about 64 K characters
+ * instead of as one string. Its length grows with the depth of every value
+ * (the indentation), so a reply within `--max-bytes` can print to more than V8's longest string:
+ * 3 MB of `1,` nested 190 lists deep is 600 MB of indented JSON, and `probe --json` died of
+ * "Invalid string length", printing nothing. Same bytes as jsonText: arrays and plain objects are
+ * walked here, anything else (a Date, a boxed value) is written by JSON.stringify.
+ */
+export function writeJsonPieces(
+  write: (piece: string) => void,
+  value: unknown,
+  indent: number,
+  margin = '',
+  frame: { before?: string; after?: string } = {},
+): void {
+  const gap = ' '.repeat(indent);
+  // The framing around the value goes out with its first and last piece: a value of one piece is
+  // one write, as before.
+  let buffer = frame.before ?? '';
+  const put = (text: string): void => {
+    buffer += text;
+    if (buffer.length >= JSON_PIECE) {
+      write(buffer.replace(JSON_UNSAFE, unsafeEscape));
+      buffer = '';
+    }
+  };
+  // JSON.stringify's view of a member: after toJSON, undefined for what it leaves out.
+  const resolved = (holder: unknown, key: string): unknown => {
+    const item = (holder as Record<string, unknown>)[key];
+    const toJSON = item !== null && typeof item === 'object' ? (item as { toJSON?: unknown }).toJSON : null;
+    return typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(item, key) : item;
+  };
+  const walk = (item: unknown, lead: string): boolean => {
+    if (Array.isArray(item)) {
+      if (item.length === 0) {
+        put('[]');
+        return true;
+      }
+      const inner = lead + gap;
+      for (let i = 0; i < item.length; i++) {
+        put(i === 0 ? `[\n${inner}` : `,\n${inner}`);
+        if (!walk(resolved(item, String(i)), inner)) put('null');
+      }
+      put(`\n${lead}]`);
+      return true;
+    }
+    const proto = item !== null && typeof item === 'object' ? Object.getPrototypeOf(item) : undefined;
+    if (proto === Object.prototype || proto === null) {
+      const inner = lead + gap;
+      let members = 0;
+      for (const key of Object.keys(item as object)) {
+        const member = resolved(item, key);
+        if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+        put(`${members++ === 0 ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `);
+        walk(member, inner);
+      }
+      put(members === 0 ? '{}' : `\n${lead}}`);
+      return true;
+    }
+    const text = JSON.stringify(item, null, indent) as string | undefined;
+    if (text === undefined) return false;
+    put(text.includes('\n') ? text.replace(/\n/g, `\n${lead}`) : text);
+    return true;
+  };
+  // As JSON.stringify does, the value itself goes through toJSON with the key ''.
+  walk(resolved({ '': value }, ''), margin);
+  buffer += frame.after ?? '';
+  if (buffer !== '') write(buffer.replace(JSON_UNSAFE, unsafeEscape));
+}
+
+function unsafeEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
