@@ -136,6 +136,9 @@ function expandHomeFlags(
   argv: string[],
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
+  const tilde = /^(--[^=]+)=(~(?:\/.*)?)$/s;
+  // Most runs have no such token: the commands' options are walked only for one that does.
+  if (!argv.some((token) => tilde.test(token))) return argv;
   const kinds = new Map<string, boolean>();
   const walk = (command: Command): void => {
     for (const option of command.options) {
@@ -148,7 +151,7 @@ function expandHomeFlags(
   walk(program);
   const end = argv.indexOf('--');
   return argv.map((token, i) => {
-    const match = /^(--[^=]+)=(~(?:\/.*)?)$/s.exec(token);
+    const match = tilde.exec(token);
     if ((end !== -1 && i >= end) || !match || kinds.get(match[1] as string) !== true) return token;
     return `${match[1]}=${expandHome(match[2] as string, env)}`;
   });
