@@ -276,6 +276,8 @@ function describeForeign(text: string): string {
   if (/^HTTP\/\d/.test(text)) return `the peer speaks HTTP (${text.split(/\r?\n/)[0]?.slice(0, 60)})`;
   if (text.startsWith('<')) return 'the peer sent HTML';
   if (text.startsWith('SSH-')) return 'the peer is an SSH server';
+  // A TLS record header (alert 0x15, handshake 0x16, version 3.x): the port is encrypted.
+  if (/^[\x15\x16]\x03[\x00-\x04]?/.test(text)) return 'the peer speaks TLS (an encrypted port)';
   const printable = text.slice(0, 40).replace(/[^\x20-\x7e]/g, '.');
   return `'${printable}'${text.length > 40 ? '…' : ''}`;
 }

@@ -427,7 +427,15 @@ export const registerCollect: RegisterCommand = (program, env) => {
       '--ca <file>',
       "PEM file of the collector's private CA, trusted in addition to the system roots (or upload.ca_file in the config)",
     )
+    // Every other command takes its miners as arguments: say where collect's go, before any work
+    // (commander's own "Expected 0 arguments but got 1" did not).
+    .allowExcessArguments(true)
     .action(async (raw: Record<string, unknown>, command: Command) => {
+      const stray = command.args[0];
+      if (stray !== undefined)
+        throw new UsageError(
+          `unexpected argument '${quoted(stray)}': collect takes its miners with --targets (e.g. --targets 10.0.0.0/24 @farm.txt)`,
+        );
       const globals = env.globals(command);
       const source: ValueSource = (key) => command.getOptionValueSourceWithGlobals(key);
       // A process-wide V8 setting, so it is made here (the command) and not in the library.

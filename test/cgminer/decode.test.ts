@@ -284,6 +284,21 @@ describe('decodeReply refusals', () => {
     expect(kindOf(() => decode('[1,2]'))).toBe('parse');
   });
 
+  it('names a TLS port: its alert record, cut at the first NUL, is not shown as dots', () => {
+    const message = (bytes: number[]): string => {
+      try {
+        decode(bytes);
+      } catch (error) {
+        return error instanceof MinerError ? `${error.kind}: ${error.message}` : String(error);
+      }
+      return 'decoded';
+    };
+    // what OpenSSL answers a plain-text request with: an alert record (TLS 1.0 / 1.2 versions)
+    expect(message([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])).toMatch(/^protocol: .*TLS/);
+    expect(message([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32])).toMatch(/^protocol: .*TLS/);
+    expect(message([0x16, 0x03, 0x03, 0x00, 0x31, 0x02])).toMatch(/^protocol: .*TLS/);
+  });
+
   it('reads "Socket connect failed" as an error reply: the API is up, the miner process is down', () => {
     const reply = decode('Socket connect failed: Connection refused\n');
     expect(reply).toMatchObject({ format: 'bare', ok: false, status: { status: 'E' } });
