@@ -572,30 +572,43 @@ FAMILIES.push(
     replies: (t, rnd) => {
       const statsBase = sample('avalon-a1246__stats.json');
       const list = clone(statsBase.STATS as Obj[]);
-      const mgh = split(t.average / 1e9, t.chips.length, rnd);
-      const tokens = [
-        'Ver[1246-83-21072802_4ec6bb0_211fc46]',
-        'SYSTEMSTATU[Work: In Work, Hash Board: 3 ]',
-        'Elapsed[24684]',
-        'Temp[25]',
-        `TMax[${Math.max(...t.chipTemps)}]`,
-        'TAvg[60]',
-        ...t.fans.map((rpm, i) => `Fan${i + 1}[${rpm}]`),
-        'FanR[72%]',
-        `GHSspd[${round2(t.current / 1e9)}]`,
-        `GHSmm[${round2(t.current / 1e9)}]`,
-        `GHSavg[${round2(t.average / 1e9)}]`,
-        'Freq[502.41]',
-        `MGHS[${mgh.join(' ')}]`,
-        `MTmax[${t.chipTemps.join(' ')}]`,
-        'ECHU[0 0 0]',
-        'ECMM[0]',
-        ...t.chips.map(
-          (chips, i) =>
-            `PVT_T${i}[${Array.from({ length: chips }, (_, c) => (t.chipTemps[i] as number) - (c % 7)).join(' ')}]`,
-        ),
-      ];
-      (list[0] as Obj)['MM ID0'] = tokens.join(' ');
+      // One module, or the boards shared by two modules behind one controller (MM ID0, MM ID1).
+      const modules = t.chips.length >= 2 && rnd() < 0.5 ? 2 : 1;
+      const cut = modules === 2 ? int(rnd, 1, t.chips.length - 1) : t.chips.length;
+      const parts = modules === 2 ? [t.chips.slice(0, cut), t.chips.slice(cut)] : [t.chips];
+      const totalChips = sum(t.chips);
+      let first = 0;
+      parts.forEach((chipsOf, m) => {
+        const share = sum(chipsOf) / totalChips;
+        const temps = t.chipTemps.slice(first, first + chipsOf.length);
+        const mgh = split((t.average * share) / 1e9, chipsOf.length, rnd);
+        const fans = m === 0 ? t.fans : [];
+        const tokens = [
+          'Ver[1246-83-21072802_4ec6bb0_211fc46]',
+          'SYSTEMSTATU[Work: In Work, Hash Board: 3 ]',
+          'Elapsed[24684]',
+          'Temp[25]',
+          `TMax[${Math.max(...temps)}]`,
+          'TAvg[60]',
+          ...fans.map((rpm, i) => `Fan${i + 1}[${rpm}]`),
+          'FanR[72%]',
+          `GHSspd[${round2((t.current * share) / 1e9)}]`,
+          `GHSmm[${round2((t.current * share) / 1e9)}]`,
+          `GHSavg[${round2((t.average * share) / 1e9)}]`,
+          'Freq[502.41]',
+          `MGHS[${mgh.join(' ')}]`,
+          `MTmax[${temps.join(' ')}]`,
+          'ECHU[0 0 0]',
+          'ECMM[0]',
+          ...chipsOf.map(
+            (chips, i) =>
+              `PVT_T${i}[${Array.from({ length: chips }, (_, c) => (temps[i] as number) - (c % 7)).join(' ')}]`,
+          ),
+        ];
+        (list[0] as Obj)[`MM ID${m}`] = tokens.join(' ');
+        first += chipsOf.length;
+      });
+      (list[0] as Obj)['MM Count'] = modules;
       return {
         version: versionReply('avalon-a1566_24102401__version.json', (v) => {
           v.PROD = `AvalonMiner ${t.model}`;
