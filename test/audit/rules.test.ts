@@ -140,8 +140,13 @@ describe('rpc-readable', () => {
     expect(findings[0]?.evidence).toContain('stratum+tcp://pool.example.com:3333');
   });
 
-  it('finds nothing when the API refused this host (zero-byte close)', () => {
-    expect(rpcReadable.evaluate(input({ version: failure('empty_reply') }), NO_POLICY)).toEqual([]);
+  it('says, at info, that nothing was read when the API refused this host (zero-byte close)', () => {
+    // Audit-facts §2.2: a zero-byte close is recorded as "no access". Without a finding the report
+    // read "0 findings on 1 miner", the same as a miner audited in full and found clean.
+    const findings = rpcReadable.evaluate(input({ version: failure('empty_reply') }), NO_POLICY);
+    expect(findings.map((item) => item.severity)).toEqual(['info']);
+    expect(findings[0]?.title).toMatch(/closed to this host/);
+    expect(findings[0]?.evidence).toMatch(/zero bytes.*nothing was read/);
   });
 });
 

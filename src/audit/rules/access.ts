@@ -125,6 +125,21 @@ export const rpcReadable: RuleDefinition = {
   help: 'Limit who can reach TCP 4028 (firewall, management VLAN, api-allow "R:<mgmt-ip>/32").',
   evaluate(input) {
     const access = assessAccess(input);
+    const version = input.reads.version;
+    if (access.readable.length === 0 && version?.ok === false && version.error.kind === 'empty_reply') {
+      // api-allow leaving this host out closes with zero bytes (audit-facts §2.2: record "no access").
+      // Without a word of it the report read "0 findings on 1 miner", as for a miner read in full.
+      return [
+        finding(
+          this,
+          input,
+          'info',
+          'API closed to this host: nothing could be read from here',
+          'version → closed with zero bytes: the miner’s api-allow does not list this host (or the port is no miner API); nothing was read, so no other check had anything to judge',
+          'Audit again from a host the miner’s api-allow lists (R: is enough) to check its pools, firmware and write access.',
+        ),
+      ];
+    }
     if (access.readable.length === 0) return [];
     const pools = configuredPools(input);
     const users = [
