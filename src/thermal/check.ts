@@ -61,6 +61,8 @@ export interface CheckResult {
   action: ProtectiveAction;
   worst: ThermalEvaluation['worst'];
   error?: { kind: string; message: string };
+  /** Unknown with nothing that could overheat (ThermalEvaluation.nothingToHeat): no check left undone. */
+  nothingToHeat?: boolean;
   /** Set when a store recorded a change of status for this miner in this run. */
   transition?: ThermalTransition;
 }
@@ -170,6 +172,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     reasons: evaluation.reasons,
     action: evaluation.action,
     worst: evaluation.worst,
+    ...(evaluation.nothingToHeat ? { nothingToHeat: true } : {}),
     ...(source.error ? { error: { kind: String(source.error.kind), message: source.error.message } } : {}),
     ...(transition ? { transition } : {}),
   };
@@ -207,8 +210,11 @@ export function summarize(results: CheckResult[], failOn: ThermalLevel): CheckSu
 export function checkExitCode(summary: CheckSummary, results: readonly CheckResult[]): number {
   if (summary.failing > 0) return 3;
   // A miner that could not be judged (unreachable, or hashing with every sensor dead) is a check
-  // not done: cron must not read it as a pass.
-  return results.some((result) => result.error || result.status === 'unknown') ? 1 : 0;
+  // not done: cron must not read it as a pass. One with no hash board that hashes nothing is no
+  // check undone (a cool farm with a bare cgminer controller in it exited 1).
+  return results.some((result) => result.error || (result.status === 'unknown' && !result.nothingToHeat))
+    ? 1
+    : 0;
 }
 
 /** Sorted worst first, then by target, so the table starts with what needs attention. */

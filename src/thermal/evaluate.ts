@@ -256,18 +256,33 @@ export function evaluateThermal(
   const anyTemperature = TEMPERATURE_METRICS.some((metric) => readingFor(readings, metric) !== null);
   const anyHeat = HEAT_METRICS.some((metric) => readingFor(readings, metric) !== null);
   let status: ThermalEvaluation['status'] = worstLevel;
+  let nothingToHeat = false;
   // An inlet alone can make a miner warn or critical (the room is too hot), never ok.
   if (!anyHeat && worstLevel === 'ok') {
     status = 'unknown';
+    // A controller that lists no hash board and says it hashes nothing (cgminer with no device
+    // attached) has nothing that could overheat: unknown all the same, but no check left undone.
+    nothingToHeat = readings.boards_total === 0 && snapshot.hashrate?.current_hs === 0;
     reasons.push({
       metric: 'readings',
       level: 'unknown',
       value: null,
       limit: null,
-      message: anyTemperature
-        ? 'no board or chip temperature reading (inlet only)'
-        : 'no temperature reading',
+      message: nothingToHeat
+        ? 'no temperature reading: no hash board and not hashing, nothing to overheat'
+        : anyTemperature
+          ? 'no board or chip temperature reading (inlet only)'
+          : 'no temperature reading',
     });
   }
-  return { status, cooling: limits.cooling.value, readings, metrics, reasons, worst, action };
+  return {
+    status,
+    cooling: limits.cooling.value,
+    readings,
+    metrics,
+    reasons,
+    worst,
+    action,
+    ...(nothingToHeat ? { nothingToHeat } : {}),
+  };
 }

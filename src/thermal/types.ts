@@ -150,6 +150,8 @@ export interface ThermalEvaluation {
   /** The metric closest to (or furthest past) its critical limit, for choosing an action. */
   worst: { metric: Metric; value: number; limit: number | null; level: ThermalLevel } | null;
   action: ProtectiveAction;
+  /** Unknown because nothing can overheat: no hash board listed and hashing nothing. */
+  nothingToHeat?: boolean;
 }
 
 /** Limits a firmware reports about itself (Braiins OS / LuxOS `tempctrl`, Avalon `TarT`). */

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import type { CheckResult } from '../../src/thermal/check.js';
 import { startHealthyFarm } from '../support/farm.js';
 import {
   antminerReplies,
@@ -133,9 +134,21 @@ describe('thermal check on the simulator', () => {
     });
     later();
     const { code, json } = await check(farm.inventory());
-    expect(json.results[0]).toMatchObject({ status: 'unknown', reasons: ['no temperature reading'] });
-    // Not judged is not a pass: cron sees exit 1, as for a miner it could not reach.
-    expect(code).toBe(1);
+    // A cgminer with no device: no hash board, hashing nothing. Unknown, and said why; but nothing
+    // here can overheat, so it leaves no check undone (a cool mix farm exits 0).
+    expect(json.results[0]).toMatchObject({
+      status: 'unknown',
+      reasons: ['no temperature reading: no hash board and not hashing, nothing to overheat'],
+    });
+    expect(code).toBe(0);
+  });
+
+  it('a hashing miner with no temperature reading is a check not done: exit 1', async () => {
+    const { checkExitCode, summarize } = await import('../../src/thermal/check.js');
+    const unknown = { status: 'unknown', reasons: [] } as unknown as CheckResult;
+    const bare = { ...unknown, nothingToHeat: true } as CheckResult;
+    expect(checkExitCode(summarize([unknown], 'critical'), [unknown])).toBe(1);
+    expect(checkExitCode(summarize([bare], 'critical'), [bare])).toBe(0);
   });
 });
 
