@@ -105,7 +105,13 @@ function complete(identity: Identity): boolean {
  */
 export function isMinerReply(reply: DecodedReply): boolean {
   if (reply.format === 'bare') return /^Socket connect failed/i.test(reply.status.msg ?? '');
-  return CGMINER_STATUS.has(reply.status.status.toUpperCase());
+  const { status, code, msg, description, when } = reply.status;
+  // A verdict letter alone (`{"STATUS":"S","result":"ok"}`, any JSON-RPC service's) is no envelope:
+  // every CGMiner fork's STATUS carries a Code, Msg, Description or When beside it.
+  return (
+    CGMINER_STATUS.has(status.toUpperCase()) &&
+    (code !== null || msg !== null || description !== null || when !== null)
+  );
 }
 
 /** A connection's outcome: the decoded reply, or why there is none (a ProbeFailure when no bytes came). */
@@ -578,6 +584,9 @@ export class Identifier {
 function notMinerReason(reply: DecodedReply): string {
   if (reply.format === 'bare') return `not a CGMiner API reply: '${(reply.status.msg ?? '').slice(0, 40)}'`;
   const keys = Object.keys(reply.body).slice(0, 4).join(', ');
+  // A verdict letter with nothing of an envelope beside it (isMinerReply) is said as such.
+  if (/^[SIWEF]$/i.test(reply.status.status))
+    return `STATUS '${reply.status.status}' without the Code, Msg or When every CGMiner envelope has (keys: ${keys})`;
   // A STATUS that is no CGMiner verdict for `version` (`BYE`, what cgminer says to `quit`) is quoted,
   // not called missing.
   if (reply.status.status !== '')

@@ -1,5 +1,6 @@
 // The pure parts of scan: port lists, target building, what counts as a miner reply, the adaptive
 // gate, the inventory and the progress line.
+import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decodeReply } from '../../src/cgminer/decode.js';
@@ -15,6 +16,7 @@ import {
   type ScanResult,
 } from '../../src/scan/index.js';
 import { MEMO_MAX_BYTES, ReplyMemo } from '../../src/scan/memo.js';
+import { loadReply, SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -115,6 +117,19 @@ describe('isMinerReply', () => {
     expect(() => decodeReply(encode('{"status":"ok"}'), 'version')).toThrow(/STATUS cannot be read \(ok\)/);
     expect(isMinerReply(decodeReply(encode('{"enc":"U2FsdGVk"}'), 'version'))).toBe(false);
     expect(isMinerReply(decodeReply(encode('failed'), 'version'))).toBe(false);
+  });
+
+  it('refuses a verdict letter with nothing of an envelope beside it; every real sample is one', () => {
+    for (const weak of ['{"STATUS":"S","result":"ok"}', '{"STATUS":[{"STATUS":"S"}],"data":1}', 'STATUS=S|'])
+      expect(isMinerReply(decodeReply(encode(weak), 'version')), weak).toBe(false);
+    for (const file of readdirSync(SAMPLES_DIR).filter((name) => /\.(json|txt)$/.test(name))) {
+      const reply = loadReply(file);
+      // Only the samples with a verdict letter: a bare word ('failed' to an ascset) or an encrypted
+      // Whatsminer answer carries none, and is refused by the rules above.
+      if (reply instanceof MinerError || reply.format === 'bare' || !/^[SIWEF]$/i.test(reply.status.status))
+        continue;
+      expect(isMinerReply(reply), file).toBe(true);
+    }
   });
 });
 
