@@ -7,8 +7,10 @@
 // request bytes come from `readOnlyRequest`, so nothing off the read list can be sent from here.
 import type { LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
+import { failureMessages } from '../cgminer/connection.js';
+import { REPAIR_UNFINISHED } from '../cgminer/decode.js';
 import { sleep as defaultSleep } from '../context.js';
-import { HashctlError } from '../errors.js';
+import { HashctlError, MinerError } from '../errors.js';
 import { AdaptiveGate } from '../scan/gate.js';
 import { FIRST_STAGE_COMMAND, Identifier } from '../scan/identify.js';
 import type { Target } from '../targets/types.js';
@@ -93,8 +95,17 @@ export async function* discover(
       if (error instanceof HashctlError && error.kind === 'interrupted') return null; // not checked
       throw error;
     }
-    if (first.outcome === 'miner')
+    if (first.outcome === 'miner') {
+      // A `version` taken whole at the deadline (no NUL, the socket left open): every audit read
+      // after it would cost a deadline too, so the miner's poll starts stalled (PollState).
+      if (first.version.repairs.includes(REPAIR_UNFINISHED))
+        hold.stalled = new MinerError(
+          'timeout',
+          `${failureMessages.where(target.host, target.port)} sent no end of reply within ${options.replyTimeoutMs}ms`,
+          { requestSent: true },
+        );
       return { outcome: 'miner', target, version: outcomeFromReply(first.version), hold };
+    }
     hold.release();
     const { outcome, kind, reason, error } = first;
     return {

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { isIP, type LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { createClient } from '../cgminer/client.js';
-import type { MinerClient, ReplyHold } from '../cgminer/types.js';
+import type { MinerClient, PollState, ReplyHold } from '../cgminer/types.js';
 import { errorMessage, HashctlError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { runPool } from '../util/pool.js';
@@ -210,8 +210,11 @@ export async function readMiner(
     AuditOptions,
     'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal' | 'lookup'
   > & {
-    /** Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts). */
-    hold?: ReplyHold;
+    /**
+     * Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts),
+     * and its poll: once a read ran to its deadline, the rest are not sent.
+     */
+    hold?: ReplyHold & PollState;
   },
 ): Promise<AuditInput> {
   const { target } = found;

@@ -4,7 +4,7 @@
 // Sources: audit-facts.md §2.2 and §2.4, CGMINER-API.md §5.1, §7, §8.5, §15.
 
 import { buildRequest } from '../cgminer/escape.js';
-import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
+import type { DecodedReply, MinerClient, PollState, ReplyHold } from '../cgminer/types.js';
 import { HashctlError, MinerError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import type { ReadOutcome } from './types.js';
@@ -110,9 +110,15 @@ export function readKey(command: string, parameter?: string): string {
 export interface AuditReader {
   /**
    * One read-only request. Miner failures come back as `{ok:false}`; only a list violation throws.
-   * `hold`: where the decoded reply is charged while the miner's audit keeps it.
+   * `hold`: where the decoded reply is charged while the miner's audit keeps it, and the miner's
+   * poll (PollState: once a read ran to its deadline, the rest are not sent).
    */
-  read(target: Target, command: string, parameter?: string, hold?: ReplyHold): Promise<ReadOutcome>;
+  read(
+    target: Target,
+    command: string,
+    parameter?: string,
+    hold?: ReplyHold & PollState,
+  ): Promise<ReadOutcome>;
   /** Every request this reader sent, in order (`host:port command[|param]`), for evidence and tests. */
   readonly sent: readonly string[];
 }
@@ -131,6 +137,7 @@ export function readOnlyReader(client: MinerClient, options: { signal?: AbortSig
           allowErrorStatus: true,
           signal: options.signal,
           hold,
+          poll: hold,
         });
         return outcomeFromReply(reply);
       } catch (error) {

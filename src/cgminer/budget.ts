@@ -11,6 +11,8 @@
 // than its share has its next reply refused (`too_large`); no poll is refused below
 // MIN_POLL_SHARE_BYTES, three times what the heaviest real poll weighs (a HonorKnight's).
 
+import type { MinerError } from '../errors.js';
+
 /** What the process's replies in flight may hold together (a reply read alone is bounded by its cap only). */
 export const REPLY_BUDGET_BYTES = 64 * 1024 * 1024;
 /** A reply is never cut for the budget below this, however many are in flight (a join of a HonorKnight's replies fits). */
@@ -98,6 +100,8 @@ export const processDecodedBudget = new ReplyBudget(DECODED_BUDGET_BYTES, MIN_PO
 export class PollHold {
   private held = 0;
   private released = false;
+  /** The poll's read that ran to its deadline, if one did: its later reads are not sent (PollState). */
+  stalled: MinerError | null = null;
 
   constructor(readonly budget: ReplyBudget = processDecodedBudget) {
     budget.open();

@@ -4,7 +4,12 @@ import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { isWriteCommand, JOINABLE_COMMANDS } from './commands.js';
-import { type ExchangeOptions, type ExchangeResult, exchange as socketExchange } from './connection.js';
+import {
+  type ExchangeOptions,
+  type ExchangeResult,
+  failureMessages,
+  exchange as socketExchange,
+} from './connection.js';
 import {
   type DecodeOptions,
   decodeReply,
@@ -85,6 +90,26 @@ export function clipMessage(text: string): string {
   return text.length > MAX_MESSAGE_CHARS
     ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length} characters)`
     : text;
+}
+
+/**
+ * A read of a poll that is not sent because an earlier read of it ran to the deadline (PollState):
+ * that read's kind, `attempts` 0. No stack trace: a stalled poll builds one per remaining read.
+ */
+function notSent(stalled: MinerError): MinerError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const error = new MinerError(
+      stalled.kind,
+      `not sent: an earlier read of this poll ran to its deadline (${stalled.message})`,
+      { requestSent: false },
+    );
+    error.attempts = 0;
+    return error;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** setTimeout fires at once (with a warning) past 2^31-1 ms, about 24.8 days. */
@@ -237,28 +262,40 @@ export function createClient(options: CreateClientOptions): MinerClient {
     // UsageError before any traffic
     const payload = requestBytes(command, opts.parameter, opts.sessionPrefixed === true);
     const write = opts.write ?? isWriteCommand(command);
+    const { poll } = opts;
+    if (poll?.stalled) throw notSent(poll.stalled);
     let attempts = 0;
-    const reply = await perMiner.run(target.key, () =>
+    /** The last attempt ran to its deadline (whatever came of its bytes): its poll asks no more. */
+    let ranToDeadline: MinerError | null = null;
+    const attempted = perMiner.run(target.key, () =>
       withRetry(
         async (attempt) => {
           attempts = attempt;
+          ranToDeadline = null;
           let decodeDeadline = 0;
-          const result = await sockets.run(() => {
-            // From when the exchange starts, not from the wait for a free socket.
-            decodeDeadline = now() + timeoutMs + DECODE_GRACE_MS;
-            return exchange({
-              host: target.host,
-              port: target.port,
-              request: payload,
-              connectTimeoutMs,
-              timeoutMs,
-              maxBytes,
-              signal: opts.signal,
-              onBytes: opts.onRaw,
-              keepUnfinished: true,
-              ...(lookup ? { lookup } : {}),
+          let result: ExchangeResult;
+          try {
+            result = await sockets.run(() => {
+              // From when the exchange starts, not from the wait for a free socket.
+              decodeDeadline = now() + timeoutMs + DECODE_GRACE_MS;
+              return exchange({
+                host: target.host,
+                port: target.port,
+                request: payload,
+                connectTimeoutMs,
+                timeoutMs,
+                maxBytes,
+                signal: opts.signal,
+                onBytes: opts.onRaw,
+                keepUnfinished: true,
+                ...(lookup ? { lookup } : {}),
+              });
             });
-          });
+          } catch (error) {
+            if (error instanceof MinerError && error.kind === 'timeout') ranToDeadline = error;
+            throw error;
+          }
+          if (result.unfinished?.kind === 'timeout') ranToDeadline = result.unfinished;
           try {
             // The bytes stay on the reply only for a caller that asked for them (probe --dump).
             // At least the grace from when decoding starts: a process busy elsewhere (a thousand
@@ -275,13 +312,36 @@ export function createClient(options: CreateClientOptions): MinerClient {
             return reply;
           } catch (error) {
             // A reply came back, so the request had left: a write must not be sent again.
-            if (error instanceof MinerError) error.requestSent = true;
+            if (error instanceof MinerError) {
+              error.requestSent = true;
+              // Decoding past the deadline, or what the bytes at the deadline turned out to be.
+              if (error.kind === 'timeout' || ranToDeadline !== null) ranToDeadline = error;
+            }
             throw error;
           }
         },
         { policy, sleep, random, signal: opts.signal, write },
       ),
     );
+    let reply: DecodedReply;
+    try {
+      reply = await attempted;
+    } catch (error) {
+      const stalled = ranToDeadline as MinerError | null;
+      if (poll && stalled !== null) poll.stalled ??= stalled;
+      throw error;
+    }
+    if (poll && (ranToDeadline as MinerError | null) !== null) {
+      // A whole reply taken at the deadline (no NUL, socket left open): this read is answered,
+      // but the peer would cost the poll a deadline for each read after it.
+      const stalled = new MinerError(
+        'timeout',
+        `${failureMessages.where(target.host, target.port)} sent no end of reply within ${timeoutMs}ms`,
+        { requestSent: true },
+      );
+      stalled.attempts = attempts;
+      poll.stalled ??= stalled;
+    }
     if (!reply.ok && !opts.allowErrorStatus) {
       const error = errorFromStatus(reply);
       error.attempts = attempts;
@@ -293,10 +353,10 @@ export function createClient(options: CreateClientOptions): MinerClient {
   async function single(
     target: Target,
     command: string,
-    { signal, hold }: ManyOptions,
+    { signal, hold, poll }: ManyOptions,
   ): Promise<DecodedReply | MinerError> {
     try {
-      return await request(target, command, { signal, write: false, hold });
+      return await request(target, command, { signal, write: false, hold, poll });
     } catch (error) {
       if (error instanceof MinerError) return error;
       throw error;
@@ -376,11 +436,17 @@ export function createClient(options: CreateClientOptions): MinerClient {
     group: string[],
     optional: ReadonlySet<string>,
     out: Record<string, DecodedReply | MinerError>,
-    { signal, hold }: ManyOptions,
+    { signal, hold, poll }: ManyOptions,
   ): Promise<{ again: string[]; closed: boolean }> {
     let reply: DecodedReply;
     try {
-      reply = await request(target, group.join('+'), { signal, write: false, allowErrorStatus: true, hold });
+      reply = await request(target, group.join('+'), {
+        signal,
+        write: false,
+        allowErrorStatus: true,
+        hold,
+        poll,
+      });
     } catch (error) {
       if (error instanceof MinerError && TRANSPORT_KINDS.has(error.kind) && !isNoStatusError(error)) {
         for (const command of group) out[command] = error;

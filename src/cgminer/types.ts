@@ -55,6 +55,19 @@ export interface RequestOptions {
   onRaw?: (bytes: Uint8Array) => void;
   /** Where the decoded reply is charged while the caller holds it (a poll); refused: `too_large`. */
   hold?: ReplyHold;
+  /** The poll this read belongs to: once one of its reads ran to the deadline, the rest are not sent. */
+  poll?: PollState;
+}
+
+/**
+ * One poll of one miner (its reads, one after another). A read that ran to its deadline (the peer
+ * silent, endless, dripping, or sending a reply it never ends) is recorded here, and the poll's
+ * later reads are not sent: each fails at once with that read's kind, `attempts` 0. A poll then
+ * ends in about one timeout (with its retries), not one per read; a slow miner that does end its
+ * replies is still read in full.
+ */
+export interface PollState {
+  stalled: MinerError | null;
 }
 
 /**
@@ -106,6 +119,8 @@ export interface ManyOptions {
   join?: boolean;
   /** Where each decoded reply is charged (RequestOptions.hold). */
   hold?: ReplyHold;
+  /** The poll these reads belong to (RequestOptions.poll). */
+  poll?: PollState;
 }
 
 /** What every feature uses to talk to miners. */

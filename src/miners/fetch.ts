@@ -6,7 +6,7 @@
 // miner reboots or they grow old.
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { errorFromStatus } from '../cgminer/client.js';
-import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
+import type { DecodedReply, MinerClient, PollState, ReplyHold } from '../cgminer/types.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { detect, type Family, type Identity, withAlgorithm } from './detect.js';
@@ -354,7 +354,7 @@ async function ask(
   target: Target,
   commands: string[],
   signal: AbortSignal | undefined,
-  hold: ReplyHold,
+  hold: ReplyHold & PollState,
   extra: { joinable?: string[]; optional?: string[]; join?: boolean } = {},
 ): Promise<ReplyMap> {
   if (commands.length === 0) return {};
@@ -362,6 +362,7 @@ async function ask(
     const replies = await client.requestMany(target, commands, {
       ...extra,
       hold,
+      poll: hold,
       ...(signal ? { signal } : {}),
     });
     for (const command in replies) replies[command] = misaddressed(command, replies[command]!);
@@ -377,13 +378,17 @@ async function askNatives(
   target: Target,
   natives: string[],
   signal: AbortSignal | undefined,
-  hold: ReplyHold,
+  hold: ReplyHold & PollState,
 ): Promise<ReplyMap> {
   const out: ReplyMap = {};
   for (const command of natives) {
     if (signal?.aborted) break;
     try {
-      out[command] = await client.request(target, command, { hold, ...(signal ? { signal } : {}) });
+      out[command] = await client.request(target, command, {
+        hold,
+        poll: hold,
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       if (!(error instanceof MinerError)) throw error;
       out[command] = error;
@@ -450,6 +455,14 @@ function identityOf(
 }
 
 /**
+ * The error a failed poll reports: a read that was not sent (attempts 0) because an earlier one ran
+ * to its deadline says less than that read, with its own kind and attempts.
+ */
+function stalledFirst(error: MinerError, poll: PollState): MinerError {
+  return error.attempts === 0 && poll.stalled !== null ? poll.stalled : error;
+}
+
+/**
  * Polls one miner. Throws the most telling MinerError when nothing answered (refused, timeout, …);
  * a member that failed alone (E/45 on stock Antminer, `invalid cmd` on Whatsminer) is not fatal.
  * Its decoded replies are charged to the budget until the snapshot is built: a reply past the
@@ -473,7 +486,7 @@ async function fetchWith(
   client: MinerClient,
   target: Target,
   options: FetchOptions,
-  hold: ReplyHold,
+  hold: ReplyHold & PollState,
   recontact: boolean,
 ): Promise<FetchResult> {
   const { signal, cache } = options;
@@ -487,7 +500,7 @@ async function fetchWith(
         ...(recontact ? { join: true } : {}),
       });
   const down = mostTellingError(replies) ?? telemetryGone(replies);
-  if (down) throw down;
+  if (down) throw stalledFirst(down, hold);
 
   const family = known?.family ?? detect(new Replies(replies)).family;
   const plan = PLANS[family];
@@ -509,7 +522,7 @@ async function fetchWith(
   // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown
   // online with no figures and no problem.
   const refused = telemetryRefused(replies) ?? telemetryEmpty(replies);
-  if (refused) throw refused;
+  if (refused) throw stalledFirst(refused, hold);
 
   const staticNames = plan.statics ?? [];
   const uptime = uptimeOf(replies);

@@ -7,7 +7,7 @@
 import type { LookupFunction } from 'node:net';
 import { PollHold, type ReplyBudget } from '../cgminer/budget.js';
 import { clipMessage } from '../cgminer/client.js';
-import { decodeReply, splitMultiReply } from '../cgminer/decode.js';
+import { decodeReply, REPAIR_UNFINISHED, splitMultiReply } from '../cgminer/decode.js';
 import { buildRequest } from '../cgminer/escape.js';
 import type { DecodedReply, ReplyHold } from '../cgminer/types.js';
 import { HashctlError, MinerError, type MinerErrorKind } from '../errors.js';
@@ -263,7 +263,7 @@ export class Identifier {
       }
       // No abort signal per exchange: on SIGINT, stop() ends the exchanges in flight at once and
       // keeps the scan from opening new ones.
-      this.prober.start(target.host, target.port, request, (failure, bytes) => {
+      this.prober.start(target.host, target.port, request, (failure, bytes, atDeadline) => {
         if (this.stopped) {
           // Cut short by stop() (or answered as it came): this endpoint was not checked.
           gate.release();
@@ -305,7 +305,12 @@ export class Identifier {
         gate.succeeded();
         let attempt: Attempt;
         try {
-          attempt = { reply: decode(bytes as Uint8Array, command) };
+          const reply = decode(bytes as Uint8Array, command);
+          // Marked as the client marks it (a copy: the decoded reply may be shared by the memo), so
+          // that a caller reading on (audit) knows each later read would also run to the deadline.
+          attempt = {
+            reply: atDeadline ? { ...reply, repairs: [...reply.repairs, REPAIR_UNFINISHED] } : reply,
+          };
         } catch (decodeError) {
           if (!(decodeError instanceof MinerError)) {
             done(new ScanFailure(decodeError));

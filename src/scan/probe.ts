@@ -29,7 +29,12 @@ export interface ProberOptions {
 }
 
 /** Called exactly once per probe, never synchronously from start(): why not, or the reply's bytes. */
-export type ProbeDone = (failure: ProbeFailure | null, bytes: Uint8Array | null) => void;
+/** `atDeadline`: the bytes were taken whole at the reply deadline (never ended by a NUL or a close). */
+export type ProbeDone = (
+  failure: ProbeFailure | null,
+  bytes: Uint8Array | null,
+  atDeadline?: boolean,
+) => void;
 
 type FailureDetail =
   | 'socket'
@@ -136,8 +141,8 @@ class ProbeSocket extends Socket {
     return this.reader === null ? 0 : this.reader.length;
   }
 
-  succeed(bytes: Uint8Array): void {
-    if (this.settle()) this.done(null, bytes);
+  succeed(bytes: Uint8Array, atDeadline = false): void {
+    if (this.settle()) this.done(null, bytes, atDeadline);
   }
 
   fail(kind: MinerErrorKind, detail: FailureDetail, cause: NodeJS.ErrnoException | null, figure = 0): void {
@@ -258,7 +263,7 @@ export class Prober {
         // decoded as such. So is a whole reply that never ended (no NUL, no close): the client
         // decides the same at its deadline, and probe and scan must not disagree about one peer.
         const bytes = probe.reader?.bytes();
-        if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) probe.succeed(bytes);
+        if (bytes !== undefined && bytes.length > 0 && hasVerdict(bytes)) probe.succeed(bytes, true);
         else probe.fail('timeout', 'reply_timeout', null, replyTimeoutMs);
       },
       clock,
