@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { ExportRow } from '../store/index.js';
-import { parseSince } from '../util/duration.js';
+import { sinceFlag } from '../util/duration.js';
 import {
   type GlobalOptions,
   namedFlag,
@@ -71,7 +71,7 @@ export async function parseExportOptions(
   return {
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
-    ...sinceOption(raw, ctx),
+    ...sinceFlag(raw.since, ctx.now()),
     format,
   };
 }
@@ -233,11 +233,3 @@ export const registerExport: RegisterCommand = (program, env) => {
       env.exit(await runExport(await parseExportOptions(raw, globals, env.ctx), globals, env.ctx));
     });
 };
-
-function sinceOption(
-  raw: Record<string, unknown>,
-  ctx: Context,
-): { sinceMs: number; sinceAt: number | null } {
-  const { ms, at } = parseSince(String(raw.since ?? '24h'), '--since', ctx.now());
-  return { sinceMs: ms, sinceAt: at };
-}

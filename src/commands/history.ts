@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
-import { parseSince } from '../util/duration.js';
+import { sinceFlag } from '../util/duration.js';
 import {
   type GlobalOptions,
   namedFlag,
@@ -49,7 +49,7 @@ export async function parseHistoryOptions(
     miner,
     dbPath: await readerDbPath(raw, ctx),
     site: namedFlag(raw, 'site', '--site', 'a site name') ?? null,
-    ...sinceOption(raw, ctx),
+    ...sinceFlag(raw.since, ctx.now()),
     metric: metric as HistoryMetric,
   };
 }
@@ -248,12 +248,4 @@ export function chartBounds(
   // A series that never goes below zero (a hashrate at 0 all day) gets no negative rows.
   if (min >= 0 && middle - span / 2 < 0) return { min: 0, max: span };
   return { min: middle - span / 2, max: middle + span / 2 };
-}
-
-function sinceOption(
-  raw: Record<string, unknown>,
-  ctx: Context,
-): { sinceMs: number; sinceAt: number | null } {
-  const { ms, at } = parseSince(String(raw.since ?? '24h'), '--since', ctx.now());
-  return { sinceMs: ms, sinceAt: at };
 }

@@ -179,3 +179,9 @@ export function parseSince(text: string, flag: string, now: number): { ms: numbe
     );
   return { ms: now - at, at };
 }
+
+/** `--since` as history and export take it (default 24h): the window, and its start when a date was given. */
+export function sinceFlag(value: unknown, now: number): { sinceMs: number; sinceAt: number | null } {
+  const { ms, at } = parseSince(String(value ?? '24h'), '--since', now);
+  return { sinceMs: ms, sinceAt: at };
+}

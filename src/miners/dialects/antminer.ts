@@ -213,6 +213,20 @@ function inletOutlet(
   return { inlet: ambientTemp(slots[0]), outlet: temp(slots[2]), board };
 }
 
+/** A hash board the miner should have and does not hash with: no chips, no rate, no readings. */
+function deadBoard(index: number, spec: ModelSpec | null): BoardDraft {
+  return {
+    index,
+    hashrate_hs: 0,
+    chips: 0,
+    chips_expected: spec?.chipsPerBoard ?? null,
+    temp_board_c: null,
+    temp_chip_c: null,
+    frequency_mhz: null,
+    bad_chips: null,
+  };
+}
+
 /**
  * A hash board that fell off the bus leaves its chain slot empty (`chain_acn3: 0`, `chain_rate3: ""`),
  * so discoverChains drops it as one of the spare slots every firmware lists. While the others
@@ -246,17 +260,7 @@ function addMissingBoards(
     .filter((n) => !live.has(n) && isEmpty(n))
     .sort((a, b) => distance(a) - distance(b) || a - b)
     .slice(0, expected - out.boards.length);
-  for (const index of empty)
-    out.boards.push({
-      index,
-      hashrate_hs: 0,
-      chips: 0,
-      chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: null,
-      temp_chip_c: null,
-      frequency_mhz: null,
-      bad_chips: null,
-    });
+  for (const index of empty) out.boards.push(deadBoard(index, spec));
   out.boards.sort((a, b) => a.index - b.index);
 }
 
@@ -375,16 +379,7 @@ function addUnlistedChains(out: Telemetry, spec: ModelSpec | null, chainNum: num
   const listed = new Set(out.boards.map((b) => b.index));
   for (let index = 0; out.boards.length < expected && index < expected + out.boards.length; index++) {
     if (listed.has(index)) continue;
-    out.boards.push({
-      index,
-      hashrate_hs: 0,
-      chips: 0,
-      chips_expected: spec?.chipsPerBoard ?? null,
-      temp_board_c: null,
-      temp_chip_c: null,
-      frequency_mhz: null,
-      bad_chips: null,
-    });
+    out.boards.push(deadBoard(index, spec));
   }
   out.boards.sort((a, b) => a.index - b.index);
 }
