@@ -266,6 +266,27 @@ const ANTMINER_MODELS = [
   'S21+',
 ];
 
+/** The stock S19 of the 2022 bmminer sample, under any model name, taking joins or refusing them. */
+function stockS19(name: string, joins: boolean): Family {
+  return {
+    name,
+    make: 'Antminer',
+    models: ANTMINER_MODELS,
+    boards: [1, 4],
+    chipsPerBoard: [60, 126],
+    fans: [0, 6],
+    joins,
+    replies: (t, rnd) => ({
+      version: versionReply('antminer-s19pro_2022-12__version.json', (v) => {
+        v.Type = `Antminer ${t.model}`;
+      }),
+      summary: summaryReply('antminer-s19pro_2022-12__summary.json', t, 'GHS 5s', 'GHS av', 1e9),
+      stats: bitmainStats('antminer-s19pro_2022-12__stats.json', t, 1, 1e9, rnd, `Antminer ${t.model}`),
+      pools: poolsReply('antminer-s19pro_2022-12__pools.json', t),
+    }),
+  };
+}
+
 const FAMILIES: Family[] = [
   bitmain({
     name: 'stock Antminer, old bmminer (chains from 6, eight fan slots)',
@@ -334,40 +355,8 @@ const FAMILIES: Family[] = [
     first: 1,
     joins: false,
   }),
-  {
-    name: 'stock Antminer (bmminer 2022, chains from 1)',
-    make: 'Antminer',
-    models: ANTMINER_MODELS,
-    boards: [1, 4],
-    chipsPerBoard: [60, 126],
-    fans: [0, 6],
-    joins: true,
-    replies: (t, rnd) => ({
-      version: versionReply('antminer-s19pro_2022-12__version.json', (v) => {
-        v.Type = `Antminer ${t.model}`;
-      }),
-      summary: summaryReply('antminer-s19pro_2022-12__summary.json', t, 'GHS 5s', 'GHS av', 1e9),
-      stats: bitmainStats('antminer-s19pro_2022-12__stats.json', t, 1, 1e9, rnd, `Antminer ${t.model}`),
-      pools: poolsReply('antminer-s19pro_2022-12__pools.json', t),
-    }),
-  },
-  {
-    name: 'stock Antminer refusing joins (S19 firmware that fails multi-commands)',
-    make: 'Antminer',
-    models: ANTMINER_MODELS,
-    boards: [1, 4],
-    chipsPerBoard: [60, 126],
-    fans: [0, 6],
-    joins: false,
-    replies: (t, rnd) => ({
-      version: versionReply('antminer-s19pro_2022-12__version.json', (v) => {
-        v.Type = `Antminer ${t.model}`;
-      }),
-      summary: summaryReply('antminer-s19pro_2022-12__summary.json', t, 'GHS 5s', 'GHS av', 1e9),
-      stats: bitmainStats('antminer-s19pro_2022-12__stats.json', t, 1, 1e9, rnd, `Antminer ${t.model}`),
-      pools: poolsReply('antminer-s19pro_2022-12__pools.json', t),
-    }),
-  },
+  stockS19('stock Antminer (bmminer 2022, chains from 1)', true),
+  stockS19('stock Antminer refusing joins (S19 firmware that fails multi-commands)', false),
   {
     name: 'LuxOS',
     make: 'Antminer',
