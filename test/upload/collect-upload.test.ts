@@ -19,6 +19,18 @@ afterAll(async () => {
   await farm?.stop();
 });
 
+/** `collect --interval 1s --upload URL` on the farm, running until the test aborts `stop`. */
+function collectLoop(dir: string, url: string) {
+  const dbPath = join(dir, 'farm.db');
+  const stop = new AbortController();
+  const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
+  const running = runCli(
+    ['collect', '--targets', ...farm.inventory(), '--db', dbPath, '--interval', '1s', '--upload', url],
+    ctx,
+  );
+  return { dbPath, stop, ctx, running };
+}
+
 async function collect(
   dbPath: string,
   endpoint: string,
@@ -120,23 +132,7 @@ describe('collect --upload', () => {
     const { collector, temp } = await setup((_request, index) =>
       index === 0 ? { status: 401, body: 'bad key' } : { status: 200, body: '{"ok":true}' },
     );
-    const dbPath = join(temp.dir, 'farm.db');
-    const stop = new AbortController();
-    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
-    const running = runCli(
-      [
-        'collect',
-        '--targets',
-        ...farm.inventory(),
-        '--db',
-        dbPath,
-        '--interval',
-        '1s',
-        '--upload',
-        collector.url,
-      ],
-      ctx,
-    );
+    const { dbPath, stop, ctx, running } = collectLoop(temp.dir, collector.url);
     await collector.waitFor(2);
     for (let i = 0; i < 100 && pendingBatches(dbPath) > 0; i++) await new Promise((r) => setTimeout(r, 50));
     stop.abort();
@@ -150,23 +146,7 @@ describe('collect --upload', () => {
     const { collector, temp } = await setup((_request, index) =>
       index < 4 ? { status: 401, body: 'bad key' } : { status: 200, body: '{"ok":true}' },
     );
-    const dbPath = join(temp.dir, 'farm.db');
-    const stop = new AbortController();
-    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
-    const running = runCli(
-      [
-        'collect',
-        '--targets',
-        ...farm.inventory(),
-        '--db',
-        dbPath,
-        '--interval',
-        '1s',
-        '--upload',
-        collector.url,
-      ],
-      ctx,
-    );
+    const { dbPath, stop, ctx, running } = collectLoop(temp.dir, collector.url);
     await collector.waitFor(5);
     for (let i = 0; i < 100 && pendingBatches(dbPath) > 0; i++) await new Promise((r) => setTimeout(r, 50));
     stop.abort();
@@ -187,23 +167,7 @@ describe('collect --upload', () => {
       headers: { 'retry-after': '120', 'content-type': 'text/plain' },
       body: 'slow down',
     }));
-    const dbPath = join(temp.dir, 'farm.db');
-    const stop = new AbortController();
-    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, signal: stop.signal });
-    const running = runCli(
-      [
-        'collect',
-        '--targets',
-        ...farm.inventory(),
-        '--db',
-        dbPath,
-        '--interval',
-        '1s',
-        '--upload',
-        collector.url,
-      ],
-      ctx,
-    );
+    const { dbPath, stop, ctx, running } = collectLoop(temp.dir, collector.url);
     await collector.waitFor(1);
     for (let i = 0; i < 200 && !/^hashctl: run 4 /m.test(ctx.err()); i++)
       await new Promise((r) => setTimeout(r, 50));
