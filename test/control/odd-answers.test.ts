@@ -19,6 +19,25 @@ function minerAnswering(write: () => Behaviour) {
   return plainS9({ write });
 }
 
+/** `control enablepool 0 --no-verify` on a plain S9 that answers the write STATUS I with `code` and `msg`. */
+async function enablepoolAnswered(code: number, msg: string) {
+  const miner = minerAnswering(() => ({
+    kind: 'reply',
+    bytes: cgminerReply('X', [], { STATUS: 'I', Code: code, Msg: msg }),
+  }));
+  const fake = await each.fake(miner.script, { host: HOST });
+  const run = await control([
+    'enablepool',
+    '0',
+    fake.target.key,
+    '--yes',
+    '--no-verify',
+    '--db',
+    each.temp().db,
+  ]);
+  return { miner, run };
+}
+
 describe('a write answered with STATUS I', () => {
   it('is unknown, not sent: the miner did not say yes (exit 1, its words shown, sent once)', async () => {
     const miner = minerAnswering(() => ({
@@ -62,24 +81,7 @@ describe('a write answered with STATUS I', () => {
   });
 
   it('"already enabled" (I/49) is still a yes: the pool is as asked', async () => {
-    const miner = minerAnswering(() => ({
-      kind: 'reply',
-      bytes: cgminerReply('X', [], {
-        STATUS: 'I',
-        Code: 49,
-        Msg: "Pool 0:'stratum+tcp://p:3333' already enabled",
-      }),
-    }));
-    const fake = await each.fake(miner.script, { host: HOST });
-    const run = await control([
-      'enablepool',
-      '0',
-      fake.target.key,
-      '--yes',
-      '--no-verify',
-      '--db',
-      each.temp().db,
-    ]);
+    const { miner, run } = await enablepoolAnswered(49, "Pool 0:'stratum+tcp://p:3333' already enabled");
     expect(run.code).toBe(0);
     expect(run.json.results[0]).toMatchObject({ ok: true, result: 'sent' });
     expect(miner.writes).toEqual(['enablepool']);
@@ -88,24 +90,7 @@ describe('a write answered with STATUS I', () => {
 
 describe('a write answered "already" in the other state', () => {
   it('"already disabled" (I/50) to an enablepool is not a yes: unknown, exit 1, sent once', async () => {
-    const miner = minerAnswering(() => ({
-      kind: 'reply',
-      bytes: cgminerReply('X', [], {
-        STATUS: 'I',
-        Code: 50,
-        Msg: "Pool 0:'stratum+tcp://p:3333' already disabled",
-      }),
-    }));
-    const fake = await each.fake(miner.script, { host: HOST });
-    const run = await control([
-      'enablepool',
-      '0',
-      fake.target.key,
-      '--yes',
-      '--no-verify',
-      '--db',
-      each.temp().db,
-    ]);
+    const { miner, run } = await enablepoolAnswered(50, "Pool 0:'stratum+tcp://p:3333' already disabled");
     expect(run.json.results[0]).toMatchObject({
       ok: false,
       result: 'unknown',
