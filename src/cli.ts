@@ -7,14 +7,14 @@ import type { Context } from './context.js';
 import { EXIT, errorMessage, HashctlError, UsageError } from './errors.js';
 import { oneLine, terminalSafe } from './output/terminal.js';
 import { expandHome } from './store/paths.js';
-import { COMMIT, VERSION } from './version.js';
+import { versionLine } from './version.js';
 
 export function buildProgram(ctx: Context, env: CommandEnv): Command {
   const program = new Command('hashctl')
     .description(
       'Probe, scan, collect, control, thermally check and audit ASIC miners (CGMiner API, TCP 4028)',
     )
-    .version(`hashctl ${VERSION} (commit ${COMMIT})`, '-V, --version', 'print version and commit')
+    .version(versionLine(), '-V, --version', 'print version and commit')
     .addOption(
       new Option('--timeout <duration>', 'response deadline per request (e.g. 500ms, 2s)').default('5s'),
     )

@@ -62,6 +62,21 @@ describe('the code cache of bin/hashctl', () => {
     expect(fs.statSync(path.join(cacheDir, name!)).mode & 0o777).toBe(0o600);
   });
 
+  it('is not written by a bare --version, which stops before the program compiles', () => {
+    const cacheDir = path.join(dir, 'cache');
+    const env = { HASHCTL_CACHE_DIR: cacheDir };
+    for (const flag of ['--version', '-V']) {
+      const result = spawnSync(process.execPath, [bin, flag], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      expect(result.status).toBe(0);
+      expect(caches(cacheDir)).toHaveLength(0);
+    }
+    expect(hashctl(['live'], env).code).toBe(0);
+    expect(caches(cacheDir)).toHaveLength(1);
+  });
+
   it("leaves another checkout's cache alone, and replaces its own older one", () => {
     const cacheDir = path.join(dir, 'cache');
     expect(hashctl(['live'], { HASHCTL_CACHE_DIR: cacheDir }).code).toBe(0);
