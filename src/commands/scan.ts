@@ -106,13 +106,20 @@ export async function runScan(
   const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
   if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);
   const concurrency = opts.concurrency ?? connectionLimit();
-  const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
+  // A dumb terminal (TERM=dumb: Emacs' shell, a serial console) cannot clear a line: each redraw
+  // printed `^[[2K` and a new copy of the line.
+  const showProgress =
+    ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && !globals.quiet && !globals.json;
+  // The line is redrawn over itself: one that wraps (a /8's counts are 90 characters; a 40-column
+  // pane) left a copy of its first part on the screen at every redraw. Cut to the terminal's width.
+  const width = ctx.stderr.columns ?? 0;
 
   let latest = '';
   let drawn = false;
   const draw = (): void => {
     if (latest === '') return;
-    ctx.stderr.write(`\r\u001b[2K${latest}`);
+    const line = width > 1 && latest.length >= width ? `${latest.slice(0, width - 2)}…` : latest;
+    ctx.stderr.write(`\r\u001b[2K${line}`);
     drawn = true;
   };
   const timer = showProgress ? setInterval(draw, PROGRESS_INTERVAL_MS) : null;
