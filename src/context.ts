@@ -70,6 +70,20 @@ export function pipeColumns(env: Readonly<Record<string, string | undefined>>): 
   return columns > 0 ? columns : 160;
 }
 
+/**
+ * The width to fit text to on `out`: its terminal's, else $COLUMNS (a pipe under `watch`, or a
+ * terminal that reports 0 columns: a serial console, a pty nobody sized), else undefined.
+ */
+export function outputColumns(
+  out: OutStream,
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  if (out.columns !== undefined && out.columns > 0) return out.columns;
+  const text = env.COLUMNS?.trim() ?? '';
+  const columns = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  return columns > 0 ? columns : undefined;
+}
+
 export function processContext(signal: AbortSignal): Context {
   // HASHCTL_FORMAT=table asks for the human tables even when stdout is a pipe (watch, less -R, demos).
   const stdout: OutStream =

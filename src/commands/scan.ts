@@ -2,7 +2,7 @@
 // miner where the firmware allows (connect + `version`), bounded concurrency from the open-file limit,
 // results streamed with --ndjson, a JSON inventory for `probe`/`collect @FILE` with --out.
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
+import { type Context, outputColumns } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
@@ -112,7 +112,7 @@ export async function runScan(
     ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && !globals.quiet && !globals.json;
   // The line is redrawn over itself: one that wraps (a /8's counts are 90 characters; a 40-column
   // pane) left a copy of its first part on the screen at every redraw. Cut to the terminal's width.
-  const width = ctx.stderr.columns ?? 0;
+  const width = outputColumns(ctx.stderr, ctx.env) ?? 0;
 
   let latest = '';
   let drawn = false;
