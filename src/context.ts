@@ -16,6 +16,11 @@ export interface Context {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   now: () => number;
+  /**
+   * A clock that only moves forward (ms), for how long things take and deadlines (absent: `now`).
+   * The wall clock can be stepped by NTP or an operator while a command runs.
+   */
+  monotonic?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   /**
@@ -108,6 +113,7 @@ export function processContext(signal: AbortSignal): Context {
       return currentDirectory();
     },
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     sleep,
     random: Math.random,
     signal,
