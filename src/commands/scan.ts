@@ -143,7 +143,8 @@ export async function runScan(
         // --ndjson has already streamed every result; holding millions of `none` for nothing would not do.
         keepNone: opts.all && !opts.ndjson,
         signal: ctx.signal,
-        now: ctx.now,
+        // Only timings (elapsed_ms, the rate): a wall clock stepped mid-sweep made them 0 or below.
+        now: ctx.monotonic ?? ctx.now,
         sleep: ctx.sleep,
         random: ctx.random,
         ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
