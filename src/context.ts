@@ -89,16 +89,27 @@ export function outputColumns(
   return columns > 0 ? columns : undefined;
 }
 
+/**
+ * The stdout commands write to. HASHCTL_FORMAT=table asks for the human tables even when stdout is
+ * a pipe (watch, less -R, demos), fitted to its terminal, else $COLUMNS, else 160 columns. A
+ * terminal that reports 0 columns (a serial console, a pty nobody sized) is fitted to $COLUMNS
+ * when it is set: its tables were not fitted at all. Writes to a terminal are synchronous, so
+ * the wrapper loses no back-pressure.
+ */
+export function stdoutFor(stream: OutStream, env: Readonly<Record<string, string | undefined>>): OutStream {
+  if (env.HASHCTL_FORMAT === 'table')
+    return {
+      write: (chunk) => stream.write(chunk),
+      isTTY: true,
+      columns: outputColumns(stream, env) ?? pipeColumns(env),
+    };
+  if (stream.isTTY !== true || (stream.columns ?? 0) > 0) return stream;
+  const columns = outputColumns(stream, env);
+  return columns === undefined ? stream : { write: (chunk) => stream.write(chunk), isTTY: true, columns };
+}
+
 export function processContext(signal: AbortSignal): Context {
-  // HASHCTL_FORMAT=table asks for the human tables even when stdout is a pipe (watch, less -R, demos).
-  const stdout: OutStream =
-    process.env.HASHCTL_FORMAT === 'table'
-      ? {
-          write: (chunk) => process.stdout.write(chunk),
-          isTTY: true,
-          columns: process.stdout.columns ?? pipeColumns(process.env),
-        }
-      : process.stdout;
+  const stdout = stdoutFor(process.stdout, process.env);
   return {
     stdout,
     stderr: process.stderr,
