@@ -16,6 +16,11 @@ export interface Context {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   now: () => number;
+  /**
+   * A clock that only moves forward (ms), for how long things take and deadlines (absent: `now`).
+   * The wall clock can be stepped by NTP or an operator while a command runs.
+   */
+  monotonic?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   /**
@@ -70,16 +75,41 @@ export function pipeColumns(env: Readonly<Record<string, string | undefined>>): 
   return columns > 0 ? columns : 160;
 }
 
+/**
+ * The width to fit text to on `out`: its terminal's, else $COLUMNS (a pipe under `watch`, or a
+ * terminal that reports 0 columns: a serial console, a pty nobody sized), else undefined.
+ */
+export function outputColumns(
+  out: OutStream,
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  if (out.columns !== undefined && out.columns > 0) return out.columns;
+  const text = env.COLUMNS?.trim() ?? '';
+  const columns = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  return columns > 0 ? columns : undefined;
+}
+
+/**
+ * The stdout commands write to. HASHCTL_FORMAT=table asks for the human tables even when stdout is
+ * a pipe (watch, less -R, demos), fitted to its terminal, else $COLUMNS, else 160 columns. A
+ * terminal that reports 0 columns (a serial console, a pty nobody sized) is fitted to $COLUMNS
+ * when it is set: its tables were not fitted at all. Writes to a terminal are synchronous, so
+ * the wrapper loses no back-pressure.
+ */
+export function stdoutFor(stream: OutStream, env: Readonly<Record<string, string | undefined>>): OutStream {
+  if (env.HASHCTL_FORMAT === 'table')
+    return {
+      write: (chunk) => stream.write(chunk),
+      isTTY: true,
+      columns: outputColumns(stream, env) ?? pipeColumns(env),
+    };
+  if (stream.isTTY !== true || (stream.columns ?? 0) > 0) return stream;
+  const columns = outputColumns(stream, env);
+  return columns === undefined ? stream : { write: (chunk) => stream.write(chunk), isTTY: true, columns };
+}
+
 export function processContext(signal: AbortSignal): Context {
-  // HASHCTL_FORMAT=table asks for the human tables even when stdout is a pipe (watch, less -R, demos).
-  const stdout: OutStream =
-    process.env.HASHCTL_FORMAT === 'table'
-      ? {
-          write: (chunk) => process.stdout.write(chunk),
-          isTTY: true,
-          columns: process.stdout.columns ?? pipeColumns(process.env),
-        }
-      : process.stdout;
+  const stdout = stdoutFor(process.stdout, process.env);
   return {
     stdout,
     stderr: process.stderr,
@@ -94,6 +124,7 @@ export function processContext(signal: AbortSignal): Context {
       return currentDirectory();
     },
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     sleep,
     random: Math.random,
     signal,

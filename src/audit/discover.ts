@@ -72,7 +72,8 @@ export async function* discover(
     replyTimeoutMs: options.replyTimeoutMs,
     maxBytes: options.maxBytes,
     retries: options.retries,
-    now: Date.now,
+    // Only the endpoints' elapsed_ms: a clock that a step of the wall clock cannot turn back.
+    now: () => performance.now(),
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
     signal: options.signal,

@@ -118,12 +118,15 @@ export async function pollOne(
 
 export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDeps): Promise<CycleReport> {
   const startedAt = deps.now();
+  // How long things took, on the schedule's (monotonic) clock: the wall clock stepped by NTP during
+  // the polls made a 700 ms cycle "-3599300ms" and stored each miner's elapsed_ms as an hour, or
+  // below zero. Timestamps stay on the wall clock.
+  const clock = deps.monotonic ?? deps.now;
+  const began = clock();
   const outcomes: MinerOutcome[] = [];
   const bugs: unknown[] = [];
   const onBug = (error: unknown) => bugs.push(error);
-  for await (const outcome of deps.pollAll((target) =>
-    pollOne(target, deps.fetchSnapshot, deps.now, onBug),
-  )) {
+  for await (const outcome of deps.pollAll((target) => pollOne(target, deps.fetchSnapshot, clock, onBug))) {
     outcomes.push(outcome);
   }
   if (bugs.length > 0) {
@@ -190,7 +193,7 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   return {
     ...summary,
     startedAt,
-    durationMs: deps.now() - startedAt,
+    durationMs: clock() - began,
     failedByKind,
     maintenance: maintenance?.ran ? maintenance : null,
     thermal,

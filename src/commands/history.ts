@@ -2,7 +2,7 @@
 // (or the points with --json). Older than the raw retention, hourly rollups fill in.
 import type { Command } from 'commander';
 import type { HistoryMetric } from '../collect/series.js';
-import type { Context } from '../context.js';
+import { type Context, outputColumns } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatHashrate, writeJson } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
@@ -151,7 +151,8 @@ export async function runHistory(
         ? formatHashrate(value)
         : `${value.toFixed(opts.metric === 'temp' ? 1 : 0)} ${scale.unit}`;
   const { plot } = await import('asciichart');
-  const width = Math.max(10, Math.min(200, (ctx.stdout.columns ?? 80) - 14));
+  // A terminal that reports 0 columns (a serial console) got a chart 10 points wide.
+  const width = Math.max(10, Math.min(200, (outputColumns(ctx.stdout, ctx.env) ?? 80) - 14));
   const columns = chartColumns(points, width);
   const values = columns.values.map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);

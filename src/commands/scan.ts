@@ -2,7 +2,7 @@
 // miner where the firmware allows (connect + `version`), bounded concurrency from the open-file limit,
 // results streamed with --ndjson, a JSON inventory for `probe`/`collect @FILE` with --out.
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
+import { type Context, outputColumns } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
@@ -106,13 +106,20 @@ export async function runScan(
   const outFile = opts.outFile === null ? null : resolve(ctx.cwd, opts.outFile);
   if (outFile !== null) await checkOutFile(outFile, opts.outFile ?? outFile);
   const concurrency = opts.concurrency ?? connectionLimit();
-  const showProgress = ctx.stderr.isTTY === true && !globals.quiet && !globals.json;
+  // A dumb terminal (TERM=dumb: Emacs' shell, a serial console) cannot clear a line: each redraw
+  // printed `^[[2K` and a new copy of the line.
+  const showProgress =
+    ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && !globals.quiet && !globals.json;
+  // The line is redrawn over itself: one that wraps (a /8's counts are 90 characters; a 40-column
+  // pane) left a copy of its first part on the screen at every redraw. Cut to the terminal's width.
+  const width = outputColumns(ctx.stderr, ctx.env) ?? 0;
 
   let latest = '';
   let drawn = false;
   const draw = (): void => {
     if (latest === '') return;
-    ctx.stderr.write(`\r\u001b[2K${latest}`);
+    const line = width > 1 && latest.length >= width ? `${latest.slice(0, width - 2)}…` : latest;
+    ctx.stderr.write(`\r\u001b[2K${line}`);
     drawn = true;
   };
   const timer = showProgress ? setInterval(draw, PROGRESS_INTERVAL_MS) : null;
@@ -136,7 +143,8 @@ export async function runScan(
         // --ndjson has already streamed every result; holding millions of `none` for nothing would not do.
         keepNone: opts.all && !opts.ndjson,
         signal: ctx.signal,
-        now: ctx.now,
+        // Only timings (elapsed_ms, the rate): a wall clock stepped mid-sweep made them 0 or below.
+        now: ctx.monotonic ?? ctx.now,
         sleep: ctx.sleep,
         random: ctx.random,
         ...(ctx.lookup ? { lookup: ctx.lookup } : {}),

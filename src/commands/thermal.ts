@@ -10,7 +10,7 @@ import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../err
 import { oneLine, quoted } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
 import { siteNameProblem } from '../store/sites.js';
-import type { Target } from '../targets/types.js';
+import { compareTargets, type Target } from '../targets/types.js';
 import type { CheckResult, CheckSource } from '../thermal/check.js';
 import type { ThermalConfig } from '../thermal/config.js';
 import type { PostureReport, PostureSeverity } from '../thermal/posture.js';
@@ -552,7 +552,7 @@ export async function runThermalLimits(
   }
 
   const sources = await readTargets(opts.targets, site, globals, ctx);
-  sources.sort((a, b) => a.target.localeCompare(b.target));
+  sources.sort((a, b) => compareTargets(a.target, b.target));
   await warnUnmatchedModels(loaded, sources, globals, ctx);
   let failed = 0;
   const miners = sources.map((source) => {
@@ -609,7 +609,7 @@ export async function runThermalPosture(
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const sources = await readTargets(opts.targets, site, globals, ctx);
-  sources.sort((a, b) => a.target.localeCompare(b.target));
+  sources.sort((a, b) => compareTargets(a.target, b.target));
   await warnUnmatchedModels(loaded, sources, globals, ctx);
   const threshold = opts.failOn === 'none' ? Number.POSITIVE_INFINITY : POSTURE_LEVELS.indexOf(opts.failOn);
   let failed = 0;

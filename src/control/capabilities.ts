@@ -91,9 +91,11 @@ async function askPrivileged(
 export async function probeCapabilities(
   client: MinerClient,
   target: Target,
-  ctx: Pick<Context, 'now' | 'signal'>,
+  ctx: Pick<Context, 'now' | 'monotonic' | 'signal'>,
 ): Promise<CapabilityResult> {
-  const started = ctx.now();
+  // elapsed_ms on the monotonic clock: a wall clock stepped meanwhile made it an hour, or negative.
+  const clock = ctx.monotonic ?? ctx.now;
+  const started = clock();
   const base = { target: target.key, host: target.host, port: target.port };
   let family: Family;
   let snapshot: Awaited<ReturnType<typeof fetchSnapshot>>['snapshot'];
@@ -106,7 +108,7 @@ export async function probeCapabilities(
     return {
       ...base,
       ok: false,
-      elapsed_ms: ctx.now() - started,
+      elapsed_ms: clock() - started,
       dialect: null,
       make: null,
       model: null,
@@ -147,7 +149,7 @@ export async function probeCapabilities(
   return {
     ...base,
     ok: true,
-    elapsed_ms: ctx.now() - started,
+    elapsed_ms: clock() - started,
     dialect: family,
     make: snapshot.make,
     model: snapshot.model,
@@ -167,8 +169,9 @@ function whatsminerCapabilities(
   started: number,
   snapshot: Awaited<ReturnType<typeof fetchSnapshot>>['snapshot'],
   plans: ReturnType<typeof supportedActions>,
-  ctx: Pick<Context, 'now'>,
+  ctx: Pick<Context, 'now' | 'monotonic'>,
 ): CapabilityResult {
+  const clock = ctx.monotonic ?? ctx.now;
   const actions: Partial<Record<DialectAction, CapabilityStatus>> = {};
   const notes: Partial<Record<DialectAction, string>> = {};
   for (const name of DIALECT_ACTIONS) {
@@ -184,7 +187,7 @@ function whatsminerCapabilities(
   return {
     ...base,
     ok: true,
-    elapsed_ms: ctx.now() - started,
+    elapsed_ms: clock() - started,
     dialect: 'whatsminer',
     make: snapshot.make,
     model: snapshot.model,

@@ -203,6 +203,10 @@ export async function runControlAction(
     );
   }
   const runId = randomUUID();
+  // How long things took, the read-back's deadline and a restart's proof (uptime counting from
+  // after the write) are on the monotonic clock: NTP stepping the wall clock back an hour during a
+  // read-back kept --verify-timeout 4s reading for 13 minutes, and "not confirmed" a restart done.
+  const clock = ctx.monotonic ?? ctx.now;
   const redactor = redactorFor(action, addpoolParameter);
   const { client } = options;
   let log: CommandLogStatements | null = options.log;
@@ -249,16 +253,16 @@ export async function runControlAction(
     for (const { target, hosts } of ahead) yield* next(await hosts, target);
   };
   const prepare = async ([index, target]: [number, Target]): Promise<Prepared | null> => {
-    const readStarted = ctx.now();
+    const readStarted = clock();
     const prepared = await readAndPlan(index, target);
-    return prepared === null ? null : { ...prepared, readMs: Math.max(0, ctx.now() - readStarted) };
+    return prepared === null ? null : { ...prepared, readMs: Math.max(0, clock() - readStarted) };
   };
   const readAndPlan = async (index: number, target: Target): Promise<Omit<Prepared, 'readMs'> | null> => {
     const base = {
       index,
       target,
       family: null,
-      baseline: { snapshot: null, readAt: ctx.now() },
+      baseline: { snapshot: null, readAt: clock() },
       requests: null,
     };
     if (action.name === 'raw') {
@@ -278,7 +282,7 @@ export async function runControlAction(
       if (!(error instanceof MinerError)) throw error;
       return { ...base, outcome: { result: 'failed', error: minerErrorJson(error, redactor) } };
     }
-    const baseline = { snapshot, readAt: ctx.now() };
+    const baseline = { snapshot, readAt: clock() };
     const plan = planAction(action, family, ctx.now());
     if ('unsupported' in plan) {
       return {
@@ -311,7 +315,7 @@ export async function runControlAction(
       port: p.target.port,
       ok: isSuccess(outcome.result, action, options.verify),
       // The miner's own time: its read, then (when sent) its write and read-back.
-      elapsed_ms: p.readMs + Math.max(0, ctx.now() - startedAt),
+      elapsed_ms: p.readMs + Math.max(0, clock() - startedAt),
       result: outcome.result,
       dialect: p.family,
       ...shown(p),
@@ -369,7 +373,7 @@ export async function runControlAction(
 
   // ---- 3. dry run: the exact requests, nothing sent, nothing logged
   if (options.dryRun) {
-    for (const p of prepared) finish(p, p.outcome ?? { result: 'planned' }, ctx.now());
+    for (const p of prepared) finish(p, p.outcome ?? { result: 'planned' }, clock());
     return run(false, ctx.signal.aborted);
   }
 
@@ -395,7 +399,7 @@ export async function runControlAction(
 
   const eligible = prepared.filter((p) => p.outcome === null);
   const settleIneligible = () => {
-    for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, ctx.now()), null);
+    for (const p of prepared) if (p.outcome !== null) record(finish(p, p.outcome, clock()), null);
   };
 
   // Nothing to write (every miner unsupported, unreachable or skipped): there is no question to
@@ -410,7 +414,7 @@ export async function runControlAction(
     });
     if (!ok) {
       for (const p of eligible)
-        finish(p, { result: 'skipped', error: notSent('skipped', 'not confirmed: nothing sent') }, ctx.now());
+        finish(p, { result: 'skipped', error: notSent('skipped', 'not confirmed: nothing sent') }, clock());
       settleIneligible();
       return run(true, false);
     }
@@ -418,7 +422,7 @@ export async function runControlAction(
 
   // ---- 4/5. send (at most once) and read back
   const executeOne = async (p: Prepared): Promise<TargetControlResult> => {
-    const startedAt = ctx.now();
+    const startedAt = clock();
     const { request } = shown(p);
     const logId = logSafely((s) => begin(s, p.target.host, p.target.port, p.family, request));
     const outcome = await sendAndVerify(p, redactor);
@@ -431,7 +435,7 @@ export async function runControlAction(
     const requests = p.requests ?? [];
     let sessionId: string | null = null;
     let outcome: Outcome | null = null;
-    let sentAt = ctx.now();
+    let sentAt = clock();
     let applied = false;
     for (const request of requests) {
       // whatsminerWrite asks for its own token right before the encrypted write.
@@ -448,7 +452,7 @@ export async function runControlAction(
           : request.sessionPrefixed
             ? withSession(request.parameter, sessionId ?? '')
             : request.parameter;
-      if (request.role === 'write') sentAt = ctx.now();
+      if (request.role === 'write') sentAt = clock();
       let reply: DecodedReply;
       try {
         reply = request.whatsminer
@@ -599,7 +603,7 @@ export async function runControlAction(
   };
 
   const verifyByReadBack = async (p: Prepared, sentAt: number): Promise<Verification> => {
-    const started = ctx.now();
+    const started = clock();
     const deadline = started + options.verifyTimeoutMs;
     let delay = FIRST_READ_BACK_DELAY_MS;
     let checks = 0;
@@ -613,7 +617,7 @@ export async function runControlAction(
       }
       try {
         const { snapshot } = await fetchSnapshot(client, p.target, { signal: ctx.signal });
-        const seen = readBack(action, p.family, p.baseline, snapshot, sentAt, ctx.now());
+        const seen = readBack(action, p.family, p.baseline, snapshot, sentAt, clock());
         if (ctx.signal.aborted && seen?.confirmed !== true) {
           // Cut while reading: what it lacks may be what was cut, not what the miner shows.
           detail = 'read-back interrupted';
@@ -622,7 +626,7 @@ export async function runControlAction(
         checks++;
         if (seen === null) break;
         detail = seen.detail;
-        if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: ctx.now() - started };
+        if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: clock() - started };
       } catch (error) {
         // Ctrl-C during the read-back: the write stands; its outcome is reported as not confirmed.
         if (isInterrupted(error)) {
@@ -635,12 +639,12 @@ export async function runControlAction(
       }
       // The pause that would pass the deadline is cut to end at it, for one last check there:
       // a miner back just before --verify-timeout is seen, and none is read after it.
-      const left = deadline - ctx.now();
+      const left = deadline - clock();
       if (ctx.signal.aborted || left <= 0) break;
       await ctx.sleep(Math.min(delay, left), ctx.signal);
       delay = Math.min(delay * 2, MAX_READ_BACK_DELAY_MS);
     }
-    const elapsed = ctx.now() - started;
+    const elapsed = clock() - started;
     return {
       confirmed: false,
       // Cut short by Ctrl-C: the time it had, not the whole --verify-timeout, and why it stopped
@@ -655,7 +659,7 @@ export async function runControlAction(
 
   const skip = (group: Prepared[], why: string): void => {
     for (const p of group)
-      record(finish(p, { result: 'skipped', error: notSent('skipped', why) }, ctx.now()), null);
+      record(finish(p, { result: 'skipped', error: notSent('skipped', why) }, clock()), null);
   };
   const notStarted = 'interrupted before this miner was started';
   const runGroup = async (group: Prepared[]): Promise<TargetControlResult[]> => {

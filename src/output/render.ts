@@ -9,12 +9,17 @@ export interface OutputOptions {
   color: boolean;
 }
 
-/** Colour only on a TTY, and never with NO_COLOR, TERM=dumb or --no-color. */
+/**
+ * Colour only on a TTY, and never with NO_COLOR, TERM=dumb or --no-color. FORCE_COLOR reads as
+ * Node and chalk read it: `0` or `false` is no colour, even on a terminal (it was taken as "not
+ * forced", and a terminal was painted all the same); any other value paints a pipe too.
+ */
 export function colorEnabled(ctx: Context, flag: boolean | undefined): boolean {
   if (flag === false) return false;
   if (ctx.env.NO_COLOR !== undefined && ctx.env.NO_COLOR !== '') return false;
   if (ctx.env.TERM === 'dumb') return false;
-  if (ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0') return true;
+  const force = ctx.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
   return ctx.stdout.isTTY === true;
 }
 

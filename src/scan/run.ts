@@ -78,7 +78,7 @@ export function scan(
       open: counts.open,
       none: counts.none,
       by_make: Object.fromEntries(
-        Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+        Object.entries(byMake).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'en')),
       ),
       ports: options.ports,
       concurrency,

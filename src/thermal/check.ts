@@ -2,6 +2,7 @@
 // results, with hysteresis and events when a store is given. No printing, no process exit here.
 import type { MinerErrorKind } from '../errors.js';
 import type { Snapshot } from '../miners/types.js';
+import { compareTargets } from '../targets/types.js';
 import type { ThermalConfig } from './config.js';
 import { evaluateThermal, isIdle } from './evaluate.js';
 import { nextThermalState, type ThermalMemory, type ThermalTransition } from './hysteresis.js';
@@ -219,5 +220,5 @@ export function checkExitCode(summary: CheckSummary, results: readonly CheckResu
 
 /** Sorted worst first, then by target, so the table starts with what needs attention. */
 export function sortResults(results: CheckResult[]): CheckResult[] {
-  return [...results].sort((a, b) => ORDER[b.status] - ORDER[a.status] || a.target.localeCompare(b.target));
+  return [...results].sort((a, b) => ORDER[b.status] - ORDER[a.status] || compareTargets(a.target, b.target));
 }

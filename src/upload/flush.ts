@@ -39,7 +39,10 @@ export interface FlushOptions {
   totalTimeoutMs: number;
   /** Tries per batch in this run before it is left pending for the next run. */
   maxAttempts: number;
-  /** Absolute time (epoch ms, ctx.now's clock) by which the flush is over; no request outlives it. */
+  /**
+   * Absolute time (epoch ms, ctx.now's clock) by which the flush is over; no request outlives it.
+   * Read once, at the start: the time left is then counted on ctx.monotonic.
+   */
   deadlineMs?: number;
   signal: AbortSignal;
   /** Delivered and superseded rows older than this are pruned (default 7 days). */
@@ -116,7 +119,12 @@ export async function flushOutbox(db: Db, options: FlushOptions, ctx: Context): 
 async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise<FlushReport> {
   const endpoint = typeof options.endpoint === 'string' ? parseEndpoint(options.endpoint) : options.endpoint;
   validateFlushOptions(options);
-  const started = ctx.now();
+  // The deadline is kept on the monotonic clock from here: NTP stepping the wall clock back an hour
+  // mid-flush moved a wall-clock deadline an hour away, and the flush retried batch after batch.
+  const clock = ctx.monotonic ?? ctx.now;
+  const started = clock();
+  const deadlineAt =
+    options.deadlineMs === undefined ? undefined : started + (options.deadlineMs - ctx.now());
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const report = emptyReport(endpoint.url);
@@ -126,8 +134,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const waits = metaStatements(db);
   const waitKey = `upload.retry_after_until ${endpoint.url}`;
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
-  const timeLeft = (): number =>
-    options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
+  const timeLeft = (): number => (deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - clock());
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
     report.stop = stop;
     report.reason = reason;
@@ -416,7 +423,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   } else {
     report.reason = null;
   }
-  report.elapsedMs = ctx.now() - started;
+  report.elapsedMs = clock() - started;
   return report;
 }
 

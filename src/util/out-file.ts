@@ -87,14 +87,16 @@ export const FIFO_READER_WAIT_MS = 10_000;
  * sees an end of file in between.
  */
 async function openFifoWhenRead(path: string, waitMs: number): Promise<FileHandle> {
-  const deadline = Date.now() + waitMs;
+  // On the monotonic clock: a wall clock stepped back an hour during the wait made it an hour longer.
+  const deadline = performance.now() + waitMs;
   for (;;) {
     let probe: FileHandle;
     try {
       probe = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (code(error) !== 'ENXIO') throw error;
-      if (Date.now() >= deadline) throw failure(`nothing reads the FIFO (waited ${formatDuration(waitMs)})`);
+      if (performance.now() >= deadline)
+        throw failure(`nothing reads the FIFO (waited ${formatDuration(waitMs)})`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }

@@ -164,6 +164,31 @@ describe('collectLoop', () => {
     }
   });
 
+  it('measures a cycle and each poll on the monotonic clock when the wall clock is stepped during the polls', async () => {
+    // NTP stepping the clock while the miners are polled (a host that booted with its clock off):
+    // a cycle of 700 ms said "in -3599300ms" (duration_ms in --json) or "in 1h0m", and each
+    // miner's elapsed_ms was stored as an hour, or below zero.
+    for (const step of [-3_600_000, 3_600_000]) {
+      const { deps, reports } = scripted({ pollMs: () => 700 });
+      const monotonic = deps.now;
+      let shift = 0;
+      const fetchSnapshot = deps.fetchSnapshot;
+      const stepped: CollectLoopDeps = {
+        ...deps,
+        monotonic,
+        now: () => monotonic() + shift,
+        fetchSnapshot: async (t) => {
+          shift = step;
+          return fetchSnapshot(t);
+        },
+      };
+      await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, stepped);
+      expect(reports[0]!.durationMs, `step ${step}`).toBe(700);
+      const elapsed = store.db.prepare('SELECT elapsed_ms FROM telemetry_live').pluck().all() as number[];
+      expect(elapsed, `step ${step}`).toEqual([0, 0, 0]);
+    }
+  });
+
   it('starts the after-cycle work without waiting for it, and waits for it before returning', async () => {
     const { deps, reports } = scripted({ pollMs: () => 1_000, stopAfter: 3 });
     const started: (number | null)[] = [];

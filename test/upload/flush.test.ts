@@ -653,6 +653,29 @@ describe('flushOutbox against a real collector', () => {
     expect(collector.received).toHaveLength(2);
   });
 
+  it('keeps its deadline when the wall clock is stepped back during the flush', async () => {
+    // NTP stepping the clock back an hour during a backoff: the deadline, on the wall clock, moved
+    // an hour away, and `upload --deadline` (or the flush between two cycles) went on retrying
+    // batch after batch for that hour.
+    const { collector, temp } = await setup(() => ({ status: 503 }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    let wall = T0;
+    let steady = 0;
+    const ctx = memoryContext({
+      now: () => wall,
+      monotonic: () => steady,
+      sleep: async (ms: number) => {
+        steady += ms;
+        wall += ms - 3_600_000;
+      },
+      random: () => 0.5,
+    });
+    const report = await flushOutbox(temp.store.db, options(collector, { deadlineMs: T0 + 700 }), ctx);
+    // First attempt, a 500 ms backoff, second attempt; the next backoff (1 s) would cross the deadline.
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 2, pending: 1 });
+    expect(collector.received).toHaveLength(2);
+  });
+
   it("does not take a request its own deadline cut for the collector's failure", async () => {
     // Cut after the few ms the flush had left: 'no answer within 3 ms' was kept as the batch's
     // last answer and said as the collector's, though the collector was never given the time.

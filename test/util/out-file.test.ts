@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HashctlError, UsageError } from '../../src/errors.js';
 import { checkOutFile, writeOutFile } from '../../src/util/out-file.js';
 
@@ -68,6 +68,25 @@ describe('--out files', () => {
     await writeOutFile(fifo, 'through the pipe\n');
     expect(await read).toBe('through the pipe\n');
     expect((await lstat(fifo)).isFIFO()).toBe(true);
+  });
+
+  it('a FIFO nobody reads is given up on after its wait even when the wall clock is stepped back meanwhile', async () => {
+    // NTP stepping the clock back an hour during the wait: on the wall clock, a 300 ms wait for a
+    // reader became an hour and 300 ms of cron hanging on a FIFO.
+    const fifo = join(dir, 'stepped.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const realNow = Date.now.bind(Date);
+    let calls = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - (calls++ > 0 ? 3_600_000 : 0));
+    try {
+      const error = await Promise.race([
+        writeOutFile(fifo, 'lost\n', 'stepped.fifo', 300).catch((caught: unknown) => caught),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000)),
+      ]);
+      expect(error).toBeInstanceOf(HashctlError);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a FIFO nobody reads is an io error after a bounded wait, not an open() that hangs for good', async () => {
