@@ -8,7 +8,7 @@ import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
-import { assertRegularFile, statDbFile } from './paths.js';
+import { assertLockable, statDbFile } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
@@ -141,7 +141,10 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const migrations = options.migrations ?? MIGRATIONS;
   assertIncreasing(migrations);
   // SQLite's own words for a directory ("disk I/O error", "cannot open") send the user looking elsewhere.
-  assertRegularFile(file);
+  // A hard-linked file is refused for every opener, not only lock holders: under its other name a
+  // reader misses the -wal collect writes, and a writer without the lock (thermal check --db,
+  // control's command_log) writes a second -wal into the same file.
+  assertLockable(file);
   if (options.readonly) return openReadonly(file, options, migrations);
   if (options.mustExist) assertExists(file);
   try {

@@ -123,6 +123,21 @@ function parseHostEntry(spec: string, defaultPort: number): Extract<TargetEntry,
   return { kind: 'host', target: { host, port, key: targetKey(host, port) }, ipv4 };
 }
 
+/**
+ * A range's addresses without the two no miner has at its ends (0.0.0.0 reaches this machine, as a
+ * host target it is refused; 255.255.255.255 is broadcast). A range of nothing but such addresses,
+ * or wholly multicast, is refused as its one host would be; a wide range only passes over them.
+ */
+function hostsOf(spec: string, first: number, last: number, port: number): TargetEntry {
+  const start = first === 0 ? 1 : first;
+  const end = last === 0xffffffff ? last - 1 : last;
+  if (start > end)
+    bad(spec, `${formatIpv4(first)} is ${NOT_A_HOST[ipv4Range(first)]}, not a miner's address`);
+  if (ipv4Range(start) === 'multicast' && ipv4Range(end) === 'multicast')
+    bad(spec, "multicast addresses, not miners' addresses (they take no TCP connection)");
+  return { kind: 'range', start, end, port };
+}
+
 const CIDR = /^([^/]+)\/(\d{1,3})(?::(\d+))?$/;
 const RANGE = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})-(\d{1,3}(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?)(?::(\d+))?$/;
 
@@ -154,8 +169,8 @@ export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
     // /31 and /32 have no network/broadcast address to skip (RFC 3021); on loopback (127/8) every
     // address is a host (the simulator binds 127.0.16.0), so nothing is skipped there either.
     const loopback = Math.floor(network / 2 ** 24) === 127;
-    if (prefix >= 31 || loopback) return { kind: 'range', start: network, end: last, port };
-    return { kind: 'range', start: network + 1, end: last - 1, port };
+    if (prefix >= 31 || loopback) return hostsOf(spec, network, last, port);
+    return hostsOf(spec, network + 1, last - 1, port);
   }
   const range = RANGE.exec(text);
   if (range) {
@@ -173,7 +188,7 @@ export function parseSpecEntry(spec: string, defaultPort: number): TargetEntry {
     if (end === null) bad(spec, 'range end is not a valid address or last octet');
     if (end < start) bad(spec, 'range ends before it starts');
     const port = range[3] === undefined ? defaultPort : parsePort(spec, range[3]);
-    return { kind: 'range', start, end, port };
+    return hostsOf(spec, start, end, port);
   }
   if (text.includes('/')) bad(spec, 'not a valid CIDR network');
   return parseHostEntry(spec, defaultPort);

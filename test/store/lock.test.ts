@@ -85,6 +85,20 @@ describe('acquireLock', () => {
     expect(() => acquireLock(path.join(file, 'x.db'))).toThrow(/a folder on its path is a file/);
   });
 
+  it('refuses a hard-linked database for every opener, not only lock holders (thermal check --db, control, readers)', () => {
+    const db = path.join(dir, 'farm.db');
+    openStore(db).close();
+    const other = path.join(dir, 'other.db');
+    fs.linkSync(db, other);
+    // A writer without the collect lock (thermal check --db, control's command_log) would write
+    // other.db-wal beside a collect writing farm.db-wal; a reader would miss farm.db-wal's cycles.
+    for (const name of [db, other]) {
+      expect(() => openStore(name)).toThrow(UsageError);
+      expect(() => openStore(name, { readonly: true })).toThrow(/has 2 hard links: SQLite cannot lock/);
+    }
+    expect(fs.existsSync(`${other}-wal`)).toBe(false);
+  });
+
   it('refuses a symlink loop as the database or a folder on its path, as a usage error', () => {
     const loop = path.join(dir, 'a');
     fs.symlinkSync('b', loop);

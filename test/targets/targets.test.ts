@@ -234,6 +234,25 @@ describe('parseTargetSpecs', () => {
     expect((await parse(['10.0.0.1', '-'], {}, '10.0.0.2\n')).count).toBe(2);
   });
 
+  it('never yields 0.0.0.0 or 255.255.255.255 from a range, and refuses a range of no host at all', async () => {
+    // Refused as a host (a connection to 0.0.0.0 reaches this machine): a /32, /31 or dash range
+    // must not let it through either.
+    expect(keys(await parse(['0.0.0.0/31']))).toEqual(['0.0.0.1:4028']);
+    expect(keys(await parse(['0.0.0.0-2']))).toEqual(['0.0.0.1:4028', '0.0.0.2:4028']);
+    expect(keys(await parse(['255.255.255.254/31']))).toEqual(['255.255.255.254:4028']);
+    expect(keys(await parse(['255.255.255.253-255.255.255.255']))).toEqual([
+      '255.255.255.253:4028',
+      '255.255.255.254:4028',
+    ]);
+    expect(await usage(['0.0.0.0/32'])).toContain("the 'any' address");
+    expect(await usage(['0.0.0.0-0.0.0.0'])).toContain("'0.0.0.0-0.0.0.0'");
+    expect(await usage(['255.255.255.255/32'])).toContain('the broadcast address');
+    expect(await usage(['224.0.0.0/24'])).toContain('multicast');
+    expect(await usage(['239.255.255.250-251:1900'])).toContain('multicast');
+    // A wide range only passes over them (its size is judged by each command).
+    expect((await parse(['10.0.0.0/0'])).count).toBe(2 ** 32 - 2);
+  });
+
   it('knows when the specs were one plain host', async () => {
     expect((await parse(['10.0.0.1'])).singleHost).toBe(true);
     expect((await parse(['10.0.0.1/32'])).singleHost).toBe(false);
