@@ -156,6 +156,20 @@ function programKey(keys: Rec): { name: string; version: string | null } | null 
 /** Makes known by their firmware's program name alone. */
 const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine' };
 
+/**
+ * Makes known by their boards' driver. Goldshell's bfgminer drives its Intchains boards with
+ * `intchains_qomo` (devdetails `Driver`), whose short name `INCS` every devs record carries, so each
+ * poll (devs is read every cycle, devdetails only on first contact) names the same make. pyasic and
+ * hashctl's audit read the same marker; the model is only on the web UI, so it stays null.
+ */
+function makeOfDriver(replies: Replies): string | null {
+  for (const rec of replies.section('devdetails', 'DEVDETAILS'))
+    if (str(rec.Driver)?.toLowerCase() === 'intchains_qomo') return 'Goldshell';
+  for (const rec of replies.section(['devs', 'edevs'], 'DEVS'))
+    if (str(rec.Name) === 'INCS') return 'Goldshell';
+  return null;
+}
+
 /** The Whatsminer `Model` (`M30S+_VE40`) or v3 `type` (`M60S_VK40`) → `M30S+ VE40`. */
 function whatsminerModel(value: unknown): string | null {
   const text = str(value);
@@ -386,7 +400,7 @@ export function detect(replies: Replies): Identity {
   }
   const program = minerKey === null ? programKey(version) : null;
   return withAlgorithm({
-    make: (program && MAKE_OF_PROGRAM[program.name.toLowerCase()]) ?? 'unknown',
+    make: (program && MAKE_OF_PROGRAM[program.name.toLowerCase()]) ?? makeOfDriver(replies) ?? 'unknown',
     model: null,
     firmware: program ?? {
       name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name,

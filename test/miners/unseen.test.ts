@@ -361,8 +361,9 @@ describe('models outside the samples', () => {
       { index: 1, rpm: 3060 },
     ]);
     expect(s.cooling).toBe('air');
-    // Nothing here names the make or the coin (a Goldshell box is multi-algorithm): not guessed.
-    expect([s.make, s.algorithm]).toEqual(['unknown', 'unknown']);
+    // `INCS` is the short name of Goldshell's board driver (intchains_qomo): the make. Nothing names
+    // the model or the coin (a Goldshell box is multi-algorithm): not guessed.
+    expect([s.make, s.model, s.algorithm]).toEqual(['Goldshell', null, 'unknown']);
   });
 
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
