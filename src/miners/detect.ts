@@ -399,9 +399,11 @@ export function detect(replies: Replies): Identity {
     });
   }
   const program = minerKey === null ? programKey(version) : null;
+  const programMake = program ? (MAKE_OF_PROGRAM[program.name.toLowerCase()] ?? null) : null;
   return withAlgorithm({
-    make: (program && MAKE_OF_PROGRAM[program.name.toLowerCase()]) ?? makeOfDriver(replies) ?? 'unknown',
-    model: null,
+    make: programMake ?? makeOfDriver(replies) ?? 'unknown',
+    // Auradine's GCMiner names its model only in DEVDETAILS[0].Model ("AT2880"), as pyasic reads it.
+    model: programMake === 'Auradine' ? str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model) : null,
     firmware: program ?? {
       name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name,
       version: minerKey,

@@ -418,4 +418,50 @@ describe('firmwares outside the samples, over TCP', () => {
       expect(snapshot.hashrate.current_hs).toBe(1612000.5e6);
     }
   });
+
+  it('Auradine: the model devdetails names (AT2880) is read on every poll; a cgminer without devdetails is not warned', async () => {
+    // Auradine's GCMiner names the model only in DEVDETAILS[0].Model (pyasic get_miner_model_auradine;
+    // asic-rs AuradineModel: AT1500, AT2880, AI2500, AI3680, AH3880). Other values written here.
+    const gc = 'GCMiner-2024-01.10-0abc';
+    const auradine: Record<string, string> = {
+      version: section('VERSION', [{ GCMiner: '0.5', API: '1.0' }], gc),
+      summary: section('SUMMARY', [{ Elapsed: 3600, 'MHS av': 250_100_000.5, 'MHS 5s': 251_000_000.25 }], gc),
+      devs: section(
+        'DEVS',
+        [1, 2, 3].map((id) => ({
+          DEV: id,
+          Name: 'ASICBoard',
+          ID: id,
+          Status: 'Alive',
+          'MHS 5s': 83_600_000,
+        })),
+        gc,
+      ),
+      devdetails: section('DEVDETAILS', [{ DEVDETAILS: 0, Name: 'ASICBoard', ID: 1, Model: 'AT2880' }], gc),
+    };
+    const plain: Record<string, string> = {
+      version: section('VERSION', [{ CGMiner: '4.11.1', API: '3.7' }]),
+      summary: section('SUMMARY', [{ Elapsed: 60, 'MHS av': 1000.5, 'MHS 5s': 1001 }]),
+    };
+    for (const [replies, model] of [
+      [auradine, 'AT2880'],
+      [plain, null],
+    ] as const) {
+      const answer = (command: string) => replies[command] ?? invalid;
+      const miner = await startFakeMiner((request) => {
+        const command = (JSON.parse(request) as { command?: string }).command ?? '';
+        if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+        const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+        return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+      });
+      miners.push(miner);
+      const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
+      const cache = createDialectCache();
+      for (let cycle = 0; cycle < 2; cycle++) {
+        const { snapshot } = await fetchSnapshot(client, miner.target, { cache });
+        expect(snapshot.model).toBe(model);
+        expect(snapshot.errors.filter((e) => e.message.startsWith('devdetails'))).toEqual([]);
+      }
+    }
+  });
 });
