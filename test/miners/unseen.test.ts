@@ -566,6 +566,28 @@ describe('models outside the samples', () => {
     expect(s.boards.every((b) => b.frequency_mhz === null)).toBe(true);
   });
 
+  it('Elphapex DG2 (a model the table does not list) is still scrypt: every Elphapex is', () => {
+    // Elphapex builds Scrypt (LTC/DOGE) machines only: DG1, DG1+, DG Home 1 (pyasic's models), DG2 at
+    // ~17 GH/s listed among Scrypt ASICs beside the L9. Values written here.
+    const s = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 1000, api_version: '1.0.0', Msg: 'stats' },
+        INFO: { miner_version: 'DG2_SW_V1.0.0', CompileTime: '', type: 'DG2', hw_version: 'DG2_HW_V1.0' },
+        STATS: [
+          {
+            rate_unit: 'MH/s',
+            elapsed: 7200,
+            rate_5s: 17012.5,
+            rate_avg: 16980.25,
+            chain: [0, 1, 2, 3].map((index) => ({ index, rate_real: 4253.1, asic_num: 44 })),
+          },
+        ],
+      }),
+    });
+    expect([s.make, s.model, s.algorithm]).toEqual(['Elphapex', 'DG2', 'scrypt']);
+    expect(s.hashrate.current_hs).toBeCloseTo(17012.5e6, 0);
+  });
+
   it('a firmware named only by its VERSION key (Auradine GCMiner, Foundry BCFMiner) is named', () => {
     const auradine = normalize({
       version: reply('version', {
