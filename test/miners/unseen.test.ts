@@ -366,6 +366,34 @@ describe('models outside the samples', () => {
     expect([s.make, s.model, s.algorithm]).toEqual(['Goldshell', null, 'unknown']);
   });
 
+  it("Goldshell: each board's chip count is its devdetails chips-nr, matched by ID", () => {
+    // bfgminer's intchains_qomo driver counts the chips it found per device (`chips_nr`); devdetails
+    // carries it as `chips-nr`, read per board ID as asic-rs does (working chips). Values written here.
+    const dev = (id: number, mhs: number) => ({
+      PGA: id,
+      ID: id,
+      Name: 'INCS',
+      Status: 'Alive',
+      'MHS 20s': mhs,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 600, 'MHS 20s': 3_300_000, 'MHS av': 3_290_000 }] }),
+      devs: reply('devs', { DEVS: [dev(0, 1_650_000), dev(1, 1_650_000), dev(2, 0)] }),
+      devdetails: reply('devdetails', {
+        DEVDETAILS: [
+          { DEVDETAILS: 0, Name: 'INCS', ID: 2, Driver: 'intchains_qomo', 'chips-nr': 0 },
+          { DEVDETAILS: 1, Name: 'INCS', ID: 0, Driver: 'intchains_qomo', 'chips-nr': 46 },
+          { DEVDETAILS: 2, Name: 'INCS', ID: 1, Driver: 'intchains_qomo', 'chips-nr': 45 },
+        ],
+      }),
+    });
+    expect(s.boards.map((b) => [b.index, b.chips, b.status])).toEqual([
+      [0, 46, 'ok'],
+      [1, 45, 'ok'],
+      [2, 0, 'dead'],
+    ]);
+  });
+
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
     const fansOf = (type: string, rpms: number[]) =>
       normalize({

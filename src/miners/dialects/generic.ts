@@ -50,13 +50,22 @@ export function parseGeneric(input: DialectInput): Telemetry {
     out.uptime_s = devs[0] ? counter(field(devs[0], 'Device Elapsed')) : null;
   }
 
+  // Goldshell's bfgminer (intchains_qomo) counts each board's chips in devdetails `chips-nr`, keyed
+  // by the device's ID (asic-rs reads it as the board's working chips).
+  const chipsById = new Map<number, number | null>();
+  for (const detail of replies.section('devdetails', 'DEVDETAILS')) {
+    const id = counter(field(detail, 'ID'));
+    if (id !== null && 'chips-nr' in detail) chipsById.set(id, counter(detail['chips-nr']));
+  }
+
   // Keys read in any case: builds of the same cgminer differ (BW L21's cgminer 4.10 and cpuminer
   // 2.3.2 write `temperature`).
   devs.forEach((dev, i) => {
+    const id = counter(field(dev, 'ID'));
     out.boards.push({
-      index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
+      index: id ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
       hashrate_hs: placeholders ? null : currentRate(dev),
-      chips: counter(field(dev, 'Asics')),
+      chips: counter(field(dev, 'Asics')) ?? (id === null ? null : (chipsById.get(id) ?? null)),
       chips_expected: null,
       // Goldshell's bfgminer (intchains_qomo) names its sensors `tstemp-N`: 2 the PCB, 0 and 1 the
       // chips (asic-rs, asic-rs-firmwares/goldshell/tests/fixtures/README.md).
