@@ -616,6 +616,36 @@ describe('models outside the samples', () => {
     expect(s.hashrate.current_hs).toBeCloseTo(17012.5e6, 0);
   });
 
+  it("Auradine: the summary's Wattage is its power and ThsThrottle (TH/s) its nominal rate", () => {
+    // GCMiner's RPC summary carries `Wattage` (W, a number or "3650 W") and `ThsThrottle`, the rate it
+    // is tuned to in TH/s (asic-rs auradine v1: wattage and expected hashrate from SUMMARY/0). Written here.
+    const gc = { STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary', Description: 'GCMiner-2024-01.10' }] };
+    const at = (wattage: unknown) =>
+      normalize({
+        version: reply('version', {
+          STATUS: [{ STATUS: 'S', Code: 22, Msg: 'GCMiner versions', Description: 'GCMiner-0.5' }],
+          VERSION: [{ GCMiner: '0.5', API: '1.0' }],
+        }),
+        summary: reply('summary', {
+          ...gc,
+          SUMMARY: [
+            {
+              Elapsed: 7200,
+              'MHS av': 255_000_000,
+              'MHS 5s': 256_000_000,
+              Wattage: wattage,
+              ThsThrottle: 260,
+            },
+          ],
+        }),
+      });
+    const s = at(3650.5);
+    expect([s.make, s.power_w, s.hashrate.nominal_hs]).toEqual(['Auradine', 3650.5, 260e12]);
+    expect(s.efficiency_j_per_th).toBeCloseTo(3650.5 / 256, 2);
+    expect(at('3650 W').power_w).toBe(3650);
+    expect(at('3.65 kW').power_w).toBeNull();
+  });
+
   it('a firmware named only by its VERSION key (Auradine GCMiner, Foundry BCFMiner) is named', () => {
     const auradine = normalize({
       version: reply('version', {

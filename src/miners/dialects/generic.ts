@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, field, maxOf, positive, type Rec, rpm, sumAll, temp } from '../values.js';
+import { counter, field, maxOf, positive, type Rec, rpm, sumAll, temp, watts } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -43,6 +43,10 @@ export function parseGeneric(input: DialectInput): Telemetry {
   const averages = devs.map(deviceAverage);
   out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? sumAll(averages);
   applySummaryCounters(out, summary);
+  // Auradine's GCMiner: `Wattage` (W) and `ThsThrottle`, the rate it is tuned to, in TH/s (asic-rs).
+  out.power_w = listed ? watts(field(listed, 'Wattage')) : null;
+  const tuned = listed ? positive(field(listed, 'ThsThrottle')) : null;
+  out.hashrate.nominal_hs = tuned === null ? null : tuned * 1e12;
   if (!summary && devs.length > 0) {
     out.accepted = sumAll(devs.map((d) => counter(field(d, 'Accepted'))));
     out.rejected = sumAll(devs.map((d) => counter(field(d, 'Rejected'))));
