@@ -153,8 +153,8 @@ function programKey(keys: Rec): { name: string; version: string | null } | null 
   return null;
 }
 
-/** Makes known by their firmware's program name alone. */
-const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine' };
+/** Makes known by their firmware's program name alone (KDAMiner: Goldshell's, as pyasic and audit read it). */
+const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine', kdaminer: 'Goldshell' };
 
 /**
  * Makes known by their boards' driver. Goldshell's bfgminer drives its Intchains boards with

@@ -646,6 +646,22 @@ describe('models outside the samples', () => {
     expect(at('3.65 kW').power_w).toBeNull();
   });
 
+  it("Goldshell's KDA build named by its VERSION key (KDAMiner) is a Goldshell, as audit calls it", () => {
+    // pyasic (and hashctl's audit) classify a reply naming KDAMINER as Goldshell. Values written here.
+    const s = normalize({
+      version: reply('version', {
+        STATUS: [{ STATUS: 'S', Code: 22, Msg: 'KDAMiner versions', Description: 'kdaminer 1.0' }],
+        VERSION: [{ KDAMiner: '1.0', API: '3.1' }],
+      }),
+    });
+    expect([s.make, s.model, s.algorithm, s.firmware]).toEqual([
+      'Goldshell',
+      null,
+      'unknown',
+      { name: 'KDAMiner', version: '1.0' },
+    ]);
+  });
+
   it('a firmware named only by its VERSION key (Auradine GCMiner, Foundry BCFMiner) is named', () => {
     const auradine = normalize({
       version: reply('version', {
