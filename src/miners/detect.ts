@@ -153,8 +153,22 @@ function programKey(keys: Rec): { name: string; version: string | null } | null 
   return null;
 }
 
-/** Makes known by their firmware's program name alone. */
-const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine' };
+/** Makes known by their firmware's program name alone (KDAMiner: Goldshell's, as pyasic and audit read it). */
+const MAKE_OF_PROGRAM: Record<string, string> = { gcminer: 'Auradine', kdaminer: 'Goldshell' };
+
+/**
+ * Makes known by their boards' driver. Goldshell's bfgminer drives its Intchains boards with
+ * `intchains_qomo` (devdetails `Driver`), whose short name `INCS` every devs record carries, so each
+ * poll (devs is read every cycle, devdetails only on first contact) names the same make. pyasic and
+ * hashctl's audit read the same marker; the model is only on the web UI, so it stays null.
+ */
+function makeOfDriver(replies: Replies): string | null {
+  for (const rec of replies.section('devdetails', 'DEVDETAILS'))
+    if (str(rec.Driver)?.toLowerCase() === 'intchains_qomo') return 'Goldshell';
+  for (const rec of replies.section(['devs', 'edevs'], 'DEVS'))
+    if (str(rec.Name) === 'INCS') return 'Goldshell';
+  return null;
+}
 
 /** The Whatsminer `Model` (`M30S+_VE40`) or v3 `type` (`M60S_VK40`) → `M30S+ VE40`. */
 function whatsminerModel(value: unknown): string | null {
@@ -385,9 +399,11 @@ export function detect(replies: Replies): Identity {
     });
   }
   const program = minerKey === null ? programKey(version) : null;
+  const programMake = program ? (MAKE_OF_PROGRAM[program.name.toLowerCase()] ?? null) : null;
   return withAlgorithm({
-    make: (program && MAKE_OF_PROGRAM[program.name.toLowerCase()]) ?? 'unknown',
-    model: null,
+    make: programMake ?? makeOfDriver(replies) ?? 'unknown',
+    // Auradine's GCMiner names its model only in DEVDETAILS[0].Model ("AT2880"), as pyasic reads it.
+    model: programMake === 'Auradine' ? str(replies.section('devdetails', 'DEVDETAILS')[0]?.Model) : null,
     firmware: program ?? {
       name: minerKey === null ? null : firmwareOfBmminerKeys(keys).name,
       version: minerKey,

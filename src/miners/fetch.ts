@@ -46,6 +46,8 @@ interface Plan {
   natives?: string[];
   /** Replies that do not change while the miner runs: asked on first contact and after a reboot. */
   statics?: string[];
+  /** Reads in `commands` asked only inside a join: a miner that refuses joins is not asked them alone. */
+  optional?: string[];
 }
 
 const PLANS: Record<Family, Plan> = {
@@ -81,7 +83,10 @@ const PLANS: Record<Family, Plan> = {
   // `coin` names the hash method, which decides the unit of Innosilicon's MHS fields.
   innosilicon: { commands: ['summary', 'stats', 'pools', 'devs', 'coin'] },
   sealminer: { commands: ['version', 'summary', 'stats', 'pools'] },
-  generic: { commands: FIRST_CONTACT },
+  // `devdetails` names what some of them are (Auradine's Model, Goldshell's board driver): asked every
+  // poll, so the make and model do not come and go; a cgminer without it answers E/14 in the join,
+  // and one that refuses joins is not asked it at the cost of a request of its own.
+  generic: { commands: [...FIRST_CONTACT, 'devdetails'], optional: ['devdetails'] },
 };
 
 /** Every command a known miner of this family is asked (cgminer-style, native and static). */
@@ -492,7 +497,11 @@ async function fetchWith(
   const { signal, cache } = options;
   const known = cache?.get(target.key);
   const replies: ReplyMap = known
-    ? await ask(client, target, known.commands, signal, hold, { joinable: known.joins, join: !known.singles })
+    ? await ask(client, target, known.commands, signal, hold, {
+        joinable: known.joins,
+        join: !known.singles,
+        optional: PLANS[known.family].optional ?? [],
+      })
     : await ask(client, target, [...FIRST_CONTACT, ...FIRST_CONTACT_PROBES], signal, hold, {
         joinable: VENDOR_JOINS,
         optional: FIRST_CONTACT_PROBES,
@@ -516,7 +525,13 @@ async function fetchWith(
       const reply = replies[c];
       return reply === undefined || (FIRST_CONTACT_PROBES.includes(c) && !isOk(reply));
     });
-    Object.assign(replies, await ask(client, target, missing, signal, hold, { joinable: plan.joins ?? [] }));
+    Object.assign(
+      replies,
+      await ask(client, target, missing, signal, hold, {
+        joinable: plan.joins ?? [],
+        optional: plan.optional ?? [],
+      }),
+    );
   }
   // Named itself, then refused every telemetry read (E/45 from an api-allow that lets only
   // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown

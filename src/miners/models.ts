@@ -111,8 +111,14 @@ const OTHER_MAKES: Record<string, ModelSpec> = {
 // Makes that have only ever built SHA-256 machines (Auradine: Teraflux, all Bitcoin).
 const SHA256_MAKES = new Set(['Whatsminer', 'Avalon', 'SealMiner', 'Spondoolies', 'Auradine']);
 
+/** Makes with one algorithm for every model, listed or not (Elphapex: DG1, DG1+, DG Home, DG2: Scrypt). */
+function makeAlgorithm(make: string): ModelSpec | null {
+  if (SHA256_MAKES.has(make)) return { algorithm: 'sha256d' };
+  return make === 'Elphapex' ? { algorithm: 'scrypt' } : null;
+}
+
 export function lookupModel(make: string, model: string | null): ModelSpec | null {
-  if (model === null) return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
+  if (model === null) return makeAlgorithm(make);
   const key = modelKey(model);
   if (make === 'Antminer') {
     // A hydro model is not its air model with water: its boards are others (S21 Hyd.: two of 216
@@ -124,7 +130,7 @@ export function lookupModel(make: string, model: string | null): ModelSpec | nul
   }
   const other = OTHER_MAKES[`${make.toLowerCase()}:${key}`];
   if (other) return other;
-  return SHA256_MAKES.has(make) ? { algorithm: 'sha256d' } : null;
+  return makeAlgorithm(make);
 }
 
 /** H/s per unit of an Antminer `GHS …` field: the label says GH/s, the chips say otherwise (§9). */

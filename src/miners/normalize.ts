@@ -135,8 +135,10 @@ function replyErrors(replies: Replies, identity: Identity): SnapshotError[] {
   const errors: SnapshotError[] = [];
   // First contact asks every miner `version` and `stats`; btminer answers both with `invalid cmd`.
   // `tempctrl` is read for thermal limits only; a firmware without it simply has none to give.
+  // A plain cgminer is asked `devdetails` only in case it names the make or model.
   const expected = (command: string) =>
     command === 'tempctrl' ||
+    (identity.family === 'generic' && command === 'devdetails') ||
     (identity.family === 'whatsminer' && (command === 'version' || command === 'stats'));
   const repairs = new Map<string, string[]>();
   for (const [command, reply] of replies.all()) {

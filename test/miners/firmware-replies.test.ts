@@ -373,4 +373,95 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(watts.power_w).toBe(3552);
     expect((await at('3.55 kW')).power_w).toBeNull();
   });
+
+  it("Goldshell: its boards' bfgminer driver (intchains_qomo, named INCS) names the make, on every poll", async () => {
+    // bfgminer's Goldshell board driver is `.dname = "intchains_qomo"`, `.name = "INCS"`: devdetails
+    // `Driver` and devs `Name` (CGMINER-API.md §8.7; pyasic classifies INTCHAINS_QOMO as Goldshell).
+    // Values are written here: an HS-class box at ~1.6 TH/s in MH/s, one board idle.
+    const bfg = 'bfgminer 5.4.2';
+    const dev = (id: number, mhs: number) => ({
+      PGA: id,
+      ID: id,
+      Name: 'INCS',
+      Enabled: 'Y',
+      Status: 'Alive',
+      'MHS av': mhs,
+      'MHS 20s': mhs,
+      'tstemp-0': mhs > 0 ? 64 : 0,
+      'tstemp-1': mhs > 0 ? 69 : 0,
+      'tstemp-2': mhs > 0 ? 51 : 0,
+    });
+    const replies: Record<string, string> = {
+      version: section('VERSION', [{ BFGMiner: '5.4.2', API: '3.1' }], bfg),
+      summary: section('SUMMARY', [{ Elapsed: 5400, 'MHS 20s': 1612000.5, 'MHS av': 1609000.25 }], bfg),
+      devs: section('DEVS', [dev(0, 1612000.5), dev(1, 0)], bfg),
+      devdetails: section(
+        'DEVDETAILS',
+        [0, 1].map((id) => ({ DEVDETAILS: id, Name: 'INCS', ID: id, Driver: 'intchains_qomo', Model: '' })),
+        bfg,
+      ),
+    };
+    const answer = (command: string) => replies[command] ?? invalid;
+    const miner = await startFakeMiner((request) => {
+      const command = (JSON.parse(request) as { command?: string }).command ?? '';
+      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+    });
+    miners.push(miner);
+    const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
+    const cache = createDialectCache();
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const { snapshot } = await fetchSnapshot(client, miner.target, { cache });
+      expect([snapshot.make, snapshot.model, snapshot.algorithm]).toEqual(['Goldshell', null, 'unknown']);
+      // MHS fields in MH/s: 1.6 TH/s, not 1000 times either way.
+      expect(snapshot.hashrate.current_hs).toBe(1612000.5e6);
+    }
+  });
+
+  it('Auradine: the model devdetails names (AT2880) is read on every poll; a cgminer without devdetails is not warned', async () => {
+    // Auradine's GCMiner names the model only in DEVDETAILS[0].Model (pyasic get_miner_model_auradine;
+    // asic-rs AuradineModel: AT1500, AT2880, AI2500, AI3680, AH3880). Other values written here.
+    const gc = 'GCMiner-2024-01.10-0abc';
+    const auradine: Record<string, string> = {
+      version: section('VERSION', [{ GCMiner: '0.5', API: '1.0' }], gc),
+      summary: section('SUMMARY', [{ Elapsed: 3600, 'MHS av': 250_100_000.5, 'MHS 5s': 251_000_000.25 }], gc),
+      devs: section(
+        'DEVS',
+        [1, 2, 3].map((id) => ({
+          DEV: id,
+          Name: 'ASICBoard',
+          ID: id,
+          Status: 'Alive',
+          'MHS 5s': 83_600_000,
+        })),
+        gc,
+      ),
+      devdetails: section('DEVDETAILS', [{ DEVDETAILS: 0, Name: 'ASICBoard', ID: 1, Model: 'AT2880' }], gc),
+    };
+    const plain: Record<string, string> = {
+      version: section('VERSION', [{ CGMiner: '4.11.1', API: '3.7' }]),
+      summary: section('SUMMARY', [{ Elapsed: 60, 'MHS av': 1000.5, 'MHS 5s': 1001 }]),
+    };
+    for (const [replies, model] of [
+      [auradine, 'AT2880'],
+      [plain, null],
+    ] as const) {
+      const answer = (command: string) => replies[command] ?? invalid;
+      const miner = await startFakeMiner((request) => {
+        const command = (JSON.parse(request) as { command?: string }).command ?? '';
+        if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
+        const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
+        return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
+      });
+      miners.push(miner);
+      const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
+      const cache = createDialectCache();
+      for (let cycle = 0; cycle < 2; cycle++) {
+        const { snapshot } = await fetchSnapshot(client, miner.target, { cache });
+        expect(snapshot.model).toBe(model);
+        expect(snapshot.errors.filter((e) => e.message.startsWith('devdetails'))).toEqual([]);
+      }
+    }
+  });
 });

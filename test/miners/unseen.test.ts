@@ -361,8 +361,37 @@ describe('models outside the samples', () => {
       { index: 1, rpm: 3060 },
     ]);
     expect(s.cooling).toBe('air');
-    // Nothing here names the make or the coin (a Goldshell box is multi-algorithm): not guessed.
-    expect([s.make, s.algorithm]).toEqual(['unknown', 'unknown']);
+    // `INCS` is the short name of Goldshell's board driver (intchains_qomo): the make. Nothing names
+    // the model or the coin (a Goldshell box is multi-algorithm): not guessed.
+    expect([s.make, s.model, s.algorithm]).toEqual(['Goldshell', null, 'unknown']);
+  });
+
+  it("Goldshell: each board's chip count is its devdetails chips-nr, matched by ID", () => {
+    // bfgminer's intchains_qomo driver counts the chips it found per device (`chips_nr`); devdetails
+    // carries it as `chips-nr`, read per board ID as asic-rs does (working chips). Values written here.
+    const dev = (id: number, mhs: number) => ({
+      PGA: id,
+      ID: id,
+      Name: 'INCS',
+      Status: 'Alive',
+      'MHS 20s': mhs,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 600, 'MHS 20s': 3_300_000, 'MHS av': 3_290_000 }] }),
+      devs: reply('devs', { DEVS: [dev(0, 1_650_000), dev(1, 1_650_000), dev(2, 0)] }),
+      devdetails: reply('devdetails', {
+        DEVDETAILS: [
+          { DEVDETAILS: 0, Name: 'INCS', ID: 2, Driver: 'intchains_qomo', 'chips-nr': 0 },
+          { DEVDETAILS: 1, Name: 'INCS', ID: 0, Driver: 'intchains_qomo', 'chips-nr': 46 },
+          { DEVDETAILS: 2, Name: 'INCS', ID: 1, Driver: 'intchains_qomo', 'chips-nr': 45 },
+        ],
+      }),
+    });
+    expect(s.boards.map((b) => [b.index, b.chips, b.status])).toEqual([
+      [0, 46, 'ok'],
+      [1, 45, 'ok'],
+      [2, 0, 'dead'],
+    ]);
   });
 
   it("names the stopped fan by its slot in the model's block (S9 fans 5-6, S19 fans 1-4)", () => {
@@ -563,6 +592,74 @@ describe('models outside the samples', () => {
     expect(s.boards.map((b) => b.temp_chip_c)).toEqual([50.5, 51.25]);
     // 62000 is no ASIC's MHz: not believed, rather than shown as 62 GHz.
     expect(s.boards.every((b) => b.frequency_mhz === null)).toBe(true);
+  });
+
+  it('Elphapex DG2 (a model the table does not list) is still scrypt: every Elphapex is', () => {
+    // Elphapex builds Scrypt (LTC/DOGE) machines only: DG1, DG1+, DG Home 1 (pyasic's models), DG2 at
+    // ~17 GH/s listed among Scrypt ASICs beside the L9. Values written here.
+    const s = normalize({
+      stats: reply('stats', {
+        STATUS: { STATUS: 'S', when: 1000, api_version: '1.0.0', Msg: 'stats' },
+        INFO: { miner_version: 'DG2_SW_V1.0.0', CompileTime: '', type: 'DG2', hw_version: 'DG2_HW_V1.0' },
+        STATS: [
+          {
+            rate_unit: 'MH/s',
+            elapsed: 7200,
+            rate_5s: 17012.5,
+            rate_avg: 16980.25,
+            chain: [0, 1, 2, 3].map((index) => ({ index, rate_real: 4253.1, asic_num: 44 })),
+          },
+        ],
+      }),
+    });
+    expect([s.make, s.model, s.algorithm]).toEqual(['Elphapex', 'DG2', 'scrypt']);
+    expect(s.hashrate.current_hs).toBeCloseTo(17012.5e6, 0);
+  });
+
+  it("Auradine: the summary's Wattage is its power and ThsThrottle (TH/s) its nominal rate", () => {
+    // GCMiner's RPC summary carries `Wattage` (W, a number or "3650 W") and `ThsThrottle`, the rate it
+    // is tuned to in TH/s (asic-rs auradine v1: wattage and expected hashrate from SUMMARY/0). Written here.
+    const gc = { STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary', Description: 'GCMiner-2024-01.10' }] };
+    const at = (wattage: unknown) =>
+      normalize({
+        version: reply('version', {
+          STATUS: [{ STATUS: 'S', Code: 22, Msg: 'GCMiner versions', Description: 'GCMiner-0.5' }],
+          VERSION: [{ GCMiner: '0.5', API: '1.0' }],
+        }),
+        summary: reply('summary', {
+          ...gc,
+          SUMMARY: [
+            {
+              Elapsed: 7200,
+              'MHS av': 255_000_000,
+              'MHS 5s': 256_000_000,
+              Wattage: wattage,
+              ThsThrottle: 260,
+            },
+          ],
+        }),
+      });
+    const s = at(3650.5);
+    expect([s.make, s.power_w, s.hashrate.nominal_hs]).toEqual(['Auradine', 3650.5, 260e12]);
+    expect(s.efficiency_j_per_th).toBeCloseTo(3650.5 / 256, 2);
+    expect(at('3650 W').power_w).toBe(3650);
+    expect(at('3.65 kW').power_w).toBeNull();
+  });
+
+  it("Goldshell's KDA build named by its VERSION key (KDAMiner) is a Goldshell, as audit calls it", () => {
+    // pyasic (and hashctl's audit) classify a reply naming KDAMINER as Goldshell. Values written here.
+    const s = normalize({
+      version: reply('version', {
+        STATUS: [{ STATUS: 'S', Code: 22, Msg: 'KDAMiner versions', Description: 'kdaminer 1.0' }],
+        VERSION: [{ KDAMiner: '1.0', API: '3.1' }],
+      }),
+    });
+    expect([s.make, s.model, s.algorithm, s.firmware]).toEqual([
+      'Goldshell',
+      null,
+      'unknown',
+      { name: 'KDAMiner', version: '1.0' },
+    ]);
   });
 
   it('a firmware named only by its VERSION key (Auradine GCMiner, Foundry BCFMiner) is named', () => {

@@ -2,7 +2,7 @@
 // Dayun, Spondoolies, plain cgminer): upstream units (MHS = MH/s), `summary` totals, `devs` as
 // boards, and pools. A device whose average counter is plainly garbage (Baikal: 683 TH/s average on a
 // board doing 0.85 GH/s) is left out of the average rather than summed in.
-import { counter, field, maxOf, positive, type Rec, rpm, sumAll, temp } from '../values.js';
+import { counter, field, maxOf, positive, type Rec, rpm, sumAll, temp, watts } from '../values.js';
 import {
   AVERAGE_LABELS,
   applySummaryCounters,
@@ -43,6 +43,10 @@ export function parseGeneric(input: DialectInput): Telemetry {
   const averages = devs.map(deviceAverage);
   out.hashrate.average_hs = labelledRate(summary, AVERAGE_LABELS) ?? sumAll(averages);
   applySummaryCounters(out, summary);
+  // Auradine's GCMiner: `Wattage` (W) and `ThsThrottle`, the rate it is tuned to, in TH/s (asic-rs).
+  out.power_w = listed ? watts(field(listed, 'Wattage')) : null;
+  const tuned = listed ? positive(field(listed, 'ThsThrottle')) : null;
+  out.hashrate.nominal_hs = tuned === null ? null : tuned * 1e12;
   if (!summary && devs.length > 0) {
     out.accepted = sumAll(devs.map((d) => counter(field(d, 'Accepted'))));
     out.rejected = sumAll(devs.map((d) => counter(field(d, 'Rejected'))));
@@ -50,13 +54,22 @@ export function parseGeneric(input: DialectInput): Telemetry {
     out.uptime_s = devs[0] ? counter(field(devs[0], 'Device Elapsed')) : null;
   }
 
+  // Goldshell's bfgminer (intchains_qomo) counts each board's chips in devdetails `chips-nr`, keyed
+  // by the device's ID (asic-rs reads it as the board's working chips).
+  const chipsById = new Map<number, number | null>();
+  for (const detail of replies.section('devdetails', 'DEVDETAILS')) {
+    const id = counter(field(detail, 'ID'));
+    if (id !== null && 'chips-nr' in detail) chipsById.set(id, counter(detail['chips-nr']));
+  }
+
   // Keys read in any case: builds of the same cgminer differ (BW L21's cgminer 4.10 and cpuminer
   // 2.3.2 write `temperature`).
   devs.forEach((dev, i) => {
+    const id = counter(field(dev, 'ID'));
     out.boards.push({
-      index: counter(field(dev, 'ID')) ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
+      index: id ?? counter(field(dev, 'ASC')) ?? counter(field(dev, 'PGA')) ?? i,
       hashrate_hs: placeholders ? null : currentRate(dev),
-      chips: counter(field(dev, 'Asics')),
+      chips: counter(field(dev, 'Asics')) ?? (id === null ? null : (chipsById.get(id) ?? null)),
       chips_expected: null,
       // Goldshell's bfgminer (intchains_qomo) names its sensors `tstemp-N`: 2 the PCB, 0 and 1 the
       // chips (asic-rs, asic-rs-firmwares/goldshell/tests/fixtures/README.md).
