@@ -126,6 +126,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const waits = metaStatements(db);
   const waitKey = `upload.retry_after_until ${endpoint.url}`;
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
+  // The collector took nothing at the last flush (this process's or an earlier run's): until it
+  // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
+  // every flush's full backoff again (two batches × 4 attempts after each cycle, from every farm
+  // host), which a recovering collector met as a wall of retries; it still learns at once that the
+  // collector is back, and the batches' order and the rest of a batch it chokes on are as before.
+  const downKey = `upload.collector_down ${endpoint.url}`;
+  const wasDown = waits.getNumber(downKey) === 1;
+  const attemptsPerBatch = (): number => (wasDown && report.delivered === 0 ? 1 : options.maxAttempts);
   const timeLeft = (): number =>
     options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
@@ -153,7 +161,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     sender: Sender,
   ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    const maxAttempts = attemptsPerBatch();
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
         return stopWith(
@@ -258,11 +267,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             report.waitUntil = deferUntil;
             waits.set(waitKey, deferUntil);
           }
-          if (attempt === options.maxAttempts) {
+          if (attempt === maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
               'retries_exhausted',
-              `the collector did not take batch ${row.batchId} after ${attempt} attempts: ${outcome.reason}`,
+              `the collector did not take batch ${row.batchId} after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
             );
             return 'gave_up';
           }
@@ -402,6 +411,16 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     stopWith('endpoint', refusesEverySize(413));
   }
 
+  // Down: every batch tried used up its attempts and none was taken. Up again: a batch taken, split
+  // or refused for its content, or a definite answer to every batch (a refused key, a wrong URL).
+  // A flush that learnt neither (nothing due, out of time, a Retry-After) leaves it as it was.
+  const answered =
+    report.delivered + report.split + report.quarantined > 0 ||
+    report.stop === 'key_refused' ||
+    report.stop === 'endpoint';
+  const down = !answered && report.stop === 'retries_exhausted';
+  if (answered && wasDown) waits.set(downKey, 0);
+  else if (down && !wasDown) waits.set(downKey, 1);
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   report.pending = countPending(db, site);
   if (report.pending > 0) {

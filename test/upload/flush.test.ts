@@ -194,6 +194,34 @@ describe('flushOutbox against a real collector', () => {
     expect(report).toMatchObject({ delivered: 1, pending: 0 });
   });
 
+  it('tries each batch once, not its full backoff, while the collector stays down; back up, all go', async () => {
+    // Down for three flushes: the first finds out with its full attempts; the next ones (a loop's
+    // cycles, cron's runs) try each batch once, and still notice at once when it is back.
+    let down = true;
+    const { collector, temp } = await setup((_request, index) =>
+      down ? (index % 2 ? 'destroy' : { status: 503 }) : { status: 200 },
+    );
+    const clock = testContext();
+    const sentPerFlush: number[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      if (cycle === 3) down = false;
+      enqueueCycle(temp.store, { miners: reports(2, cycle * 2), now: clock.at(), limits: { maxMiners: 1 } });
+      const before = collector.received.length;
+      const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+      sentPerFlush.push(collector.received.length - before);
+      if (!down) expect(report).toMatchObject({ stop: 'done', delivered: 8, pending: 0 });
+      clock.advance(60_000);
+    }
+    // Two batches given up on in a row: 4 + 4, then one try each, then all eight delivered.
+    expect(sentPerFlush).toEqual([8, 2, 2, 8]);
+    // A batch the collector then fails on alone gets its full attempts again (it is up).
+    down = true;
+    enqueueCycle(temp.store, { miners: reports(1, 50), now: clock.at() });
+    const before = collector.received.length;
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+    expect(collector.received.length - before).toBe(4);
+  });
+
   it('a batch the collector always fails on does not hold back the newer ones: it rests, they go', async () => {
     let poison = '';
     const { collector, temp } = await setup((request) =>
