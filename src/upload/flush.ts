@@ -453,6 +453,9 @@ export function flushNotes(
 ): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
   let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
   return (report) => {
+    // Cut short by the loop's own stop (SIGTERM, Ctrl-C): said once, as it is, and no outage. It
+    // read "interrupted (said again once an hour while it lasts)" as the service stopped.
+    if (report.stop === 'aborted') return report.reason;
     if (report.reason === null) {
       const ended = failing;
       failing = null;
