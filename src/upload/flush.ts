@@ -45,6 +45,11 @@ export interface FlushOptions {
   /** Delivered and superseded rows older than this are pruned (default 7 days). */
   retentionMs?: number;
   backoff?: BackoffPolicy;
+  /**
+   * Within this long of a flush that found the collector down (every batch tried failed, none
+   * taken), send nothing (default 0: a run of `upload` always tries). collect --interval's flushes.
+   */
+  downRetryGapMs?: number;
   /** Longest Retry-After slept through in this run; a longer one defers the batch to a later run. */
   maxRetryAfterMs?: number;
   /** Injected by tests for the ids of split halves. */
@@ -131,9 +136,15 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   // every flush's full backoff again (two batches × 4 attempts after each cycle, from every farm
   // host), which a recovering collector met as a wall of retries; it still learns at once that the
   // collector is back, and the batches' order and the rest of a batch it chokes on are as before.
+  // When a flush last found it down (epoch ms; 0: it was up).
   const downKey = `upload.collector_down ${endpoint.url}`;
-  const wasDown = waits.getNumber(downKey) === 1;
+  const downAt = waits.getNumber(downKey) ?? 0;
+  const wasDown = downAt > 0;
   const attemptsPerBatch = (): number => (wasDown && report.delivered === 0 ? 1 : options.maxAttempts);
+  // A loop's flush this soon after one that found it down sends nothing: at --interval 1s, one
+  // try a flush still made a request or two every cycle for as long as the outage lasted.
+  const gap = options.downRetryGapMs ?? 0;
+  const resting = wasDown && ctx.now() >= downAt && ctx.now() < downAt + gap;
   const timeLeft = (): number =>
     options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineMs - ctx.now();
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
@@ -321,6 +332,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     // by the outbox (split halves are finite: every split halves the miners; a batch set aside is
     // skipped for the rest of the run).
     for (;;) {
+      if (resting) {
+        // Said as the outage it is (the same kind of stop), so the loop's notes count it as one.
+        stopWith(
+          'retries_exhausted',
+          `the collector was down at the flush of ${new Date(downAt).toISOString()}; it is tried again from ${new Date(downAt + gap).toISOString()}`,
+        );
+        break;
+      }
       if (options.signal.aborted) {
         stopWith('aborted', 'interrupted');
         break;
@@ -420,7 +439,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     report.stop === 'endpoint';
   const down = !answered && report.stop === 'retries_exhausted';
   if (answered && wasDown) waits.set(downKey, 0);
-  else if (down && !wasDown) waits.set(downKey, 1);
+  else if (down && !resting) waits.set(downKey, ctx.now());
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   report.pending = countPending(db, site);
   if (report.pending > 0) {
@@ -602,6 +621,9 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
  */
 export const MIN_FLUSH_BUDGET_MS = 15_000;
 
+/** How often collect --interval tries a collector its last flush found down (the backoff's cap). */
+export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
+
 export interface AfterCycleTiming {
   /**
    * When the next cycle starts (epoch ms): the flush ends `reserveMs` before it, or
@@ -678,6 +700,8 @@ async function flushWithin(
       signal: ctx.signal,
       site,
       ...(timing.notBefore === undefined ? {} : { notBefore: timing.notBefore }),
+      // A loop probes a collector that is down at most this often, however short its interval.
+      ...(timing.nextCycleAt === undefined ? {} : { downRetryGapMs: DOWN_RETRY_GAP_MS }),
     },
     ctx,
   );

@@ -15,6 +15,7 @@ import {
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import {
+  DOWN_RETRY_GAP_MS,
   type FlushOptions,
   flushOutbox,
   MIN_FLUSH_BUDGET_MS,
@@ -72,6 +73,45 @@ describe('the flush after a cycle', () => {
     expect(report).toMatchObject({ stop: 'done', delivered: 1 });
     expect(collector.received).toHaveLength(1);
     expect(MIN_FLUSH_BUDGET_MS).toBeGreaterThan(5_000);
+  });
+
+  it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
+    let down = true;
+    const { collector, temp } = await setup(() => (down ? 'destroy' : { status: 200 }));
+    const clock = testContext();
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 2_000,
+      totalTimeoutMs: 5_000,
+      maxAttempts: 2,
+    };
+    // --interval 1s: a cycle (and its flush) every second, for the gap (30 s) and a bit more.
+    const sent: number[] = [];
+    const flushes = 35;
+    for (let cycle = 0; cycle < flushes; cycle++) {
+      enqueueCycle(temp.store, { miners: reports(1, cycle), now: clock.at() });
+      const before = collector.received.length;
+      const report = await uploadAfterCycle(
+        temp.store,
+        settings,
+        { nextCycleAt: clock.at() + 1_000 },
+        clock.ctx,
+      );
+      expect(report.delivered).toBe(0);
+      sent.push(collector.received.length - before);
+      clock.advance(1_000);
+    }
+    // The first flush finds it down (its one batch, twice); the next try is a gap later (two
+    // batches, once each), not every second.
+    expect(sent[0]).toBe(2);
+    expect(sent.filter((n) => n > 0)).toEqual([2, 2]);
+    // `upload` (and --once) are not held back: they try at once, and deliver once it is back.
+    down = false;
+    const report = await uploadAfterCycle(temp.store, settings, { budgetMs: 30_000 }, clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: flushes, pending: 0 });
+    expect(DOWN_RETRY_GAP_MS).toBeLessThan(flushes * 1_000);
   });
 });
 
