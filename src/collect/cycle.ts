@@ -228,6 +228,10 @@ export async function collectLoop(
   // The cycle's own notes, likewise: a retention pass a full disk refuses is retried (and refused)
   // every cycle; the same line is said again after an hour, not every second.
   const said = new Map<string, number>();
+  // Cycles overrunning the interval in a row: said when it starts, once an hour while it lasts and
+  // when a cycle fits again. A farm that takes 16 s to poll at --interval 1s (a few hung miners at
+  // the default timeout) wrote the same warning after every cycle, 225 lines an hour, for ever.
+  let overrun: { count: number; skipped: number; saidAt: number } | null = null;
   const cycleDeps: CollectLoopDeps = {
     ...deps,
     onNote: (message) => {
@@ -291,15 +295,36 @@ export async function collectLoop(
           });
       }
       if (next === null) break;
-      if (next.skipped > 0) {
-        const skipped = `skipped ${next.skipped} slot${next.skipped === 1 ? '' : 's'}`;
+      const interval = `${options.intervalMs! / 1000}s interval`;
+      const slots = (n: number) => `${n} slot${n === 1 ? '' : 's'}`;
+      const overran = next.skipped > 0 && cycleEnd - cycleStart > options.intervalMs!;
+      if (overran) {
+        if (overrun === null) {
+          overrun = { count: 1, skipped: next.skipped, saidAt: cycleEnd };
+          deps.onNote(`the cycle took longer than the ${interval}: skipped ${slots(next.skipped)}`);
+        } else {
+          overrun.count++;
+          overrun.skipped += next.skipped;
+          if (cycleEnd - overrun.saidAt >= NOTE_REPEAT_MS) {
+            overrun.saidAt = cycleEnd;
+            deps.onNote(
+              `cycles still take longer than the ${interval} (${overrun.count} in a row, ${slots(overrun.skipped)} skipped; said again once an hour while it lasts)`,
+            );
+          }
+        }
+      } else if (overrun !== null && report !== null) {
+        if (overrun.count > 1)
+          deps.onNote(
+            `cycles fit the ${interval} again, after ${overrun.count} in a row that did not (${slots(overrun.skipped)} skipped)`,
+          );
+        overrun = null;
+      }
+      if (next.skipped > 0 && !overran) {
         // A short cycle that started late: the process was not running (SIGSTOP, a suspended host
         // or VM), and blaming the cycle would send the operator after slow miners.
         const late = cycleStart - (anchor + slot * options.intervalMs!);
         deps.onNote(
-          cycleEnd - cycleStart > options.intervalMs!
-            ? `the cycle took longer than the ${options.intervalMs! / 1000}s interval: ${skipped}`
-            : `collect did not run for ${formatDuration(late)} (stopped, or the host suspended): ${skipped} rather than catching up`,
+          `collect did not run for ${formatDuration(late)} (stopped, or the host suspended): skipped ${slots(next.skipped)} rather than catching up`,
         );
       }
       slot = next.slot;

@@ -48,6 +48,11 @@ export interface FlushOptions {
   /** Delivered and superseded rows older than this are pruned (default 7 days). */
   retentionMs?: number;
   backoff?: BackoffPolicy;
+  /**
+   * Within this long of a flush that found the collector down (every batch tried failed, none
+   * taken), send nothing (default 0: a run of `upload` always tries). collect --interval's flushes.
+   */
+  downRetryGapMs?: number;
   /** Longest Retry-After slept through in this run; a longer one defers the batch to a later run. */
   maxRetryAfterMs?: number;
   /** Injected by tests for the ids of split halves. */
@@ -134,6 +139,20 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const waits = metaStatements(db);
   const waitKey = `upload.retry_after_until ${endpoint.url}`;
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
+  // The collector took nothing at the last flush (this process's or an earlier run's): until it
+  // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
+  // every flush's full backoff again (two batches × 4 attempts after each cycle, from every farm
+  // host), which a recovering collector met as a wall of retries; it still learns at once that the
+  // collector is back, and the batches' order and the rest of a batch it chokes on are as before.
+  // When a flush last found it down (epoch ms; 0: it was up).
+  const downKey = `upload.collector_down ${endpoint.url}`;
+  const downAt = waits.getNumber(downKey) ?? 0;
+  const wasDown = downAt > 0;
+  const attemptsPerBatch = (): number => (wasDown && report.delivered === 0 ? 1 : options.maxAttempts);
+  // A loop's flush this soon after one that found it down sends nothing: at --interval 1s, one
+  // try a flush still made a request or two every cycle for as long as the outage lasted.
+  const gap = options.downRetryGapMs ?? 0;
+  const resting = wasDown && ctx.now() >= downAt && ctx.now() < downAt + gap;
   const timeLeft = (): number => (deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - clock());
   const stopWith = (stop: FlushStop, reason: string | null): 'stop' => {
     report.stop = stop;
@@ -160,7 +179,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     sender: Sender,
   ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    const maxAttempts = attemptsPerBatch();
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
         return stopWith(
@@ -265,11 +285,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             report.waitUntil = deferUntil;
             waits.set(waitKey, deferUntil);
           }
-          if (attempt === options.maxAttempts) {
+          if (attempt === maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
               'retries_exhausted',
-              `the collector did not take batch ${row.batchId} after ${attempt} attempts: ${outcome.reason}`,
+              `the collector did not take batch ${row.batchId} after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${outcome.reason}`,
             );
             return 'gave_up';
           }
@@ -319,6 +339,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     // by the outbox (split halves are finite: every split halves the miners; a batch set aside is
     // skipped for the rest of the run).
     for (;;) {
+      if (resting) {
+        // Said as the outage it is (the same kind of stop), so the loop's notes count it as one.
+        stopWith(
+          'retries_exhausted',
+          `the collector was down at the flush of ${new Date(downAt).toISOString()}; it is tried again from ${new Date(downAt + gap).toISOString()}`,
+        );
+        break;
+      }
       if (options.signal.aborted) {
         stopWith('aborted', 'interrupted');
         break;
@@ -409,6 +437,16 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     stopWith('endpoint', refusesEverySize(413));
   }
 
+  // Down: every batch tried used up its attempts and none was taken. Up again: a batch taken, split
+  // or refused for its content, or a definite answer to every batch (a refused key, a wrong URL).
+  // A flush that learnt neither (nothing due, out of time, a Retry-After) leaves it as it was.
+  const answered =
+    report.delivered + report.split + report.quarantined > 0 ||
+    report.stop === 'key_refused' ||
+    report.stop === 'endpoint';
+  const down = !answered && report.stop === 'retries_exhausted';
+  if (answered && wasDown) waits.set(downKey, 0);
+  else if (down && !resting) waits.set(downKey, ctx.now());
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   report.pending = countPending(db, site);
   if (report.pending > 0) {
@@ -441,6 +479,9 @@ export function flushNotes(
 ): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
   let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
   return (report) => {
+    // Cut short by the loop's own stop (SIGTERM, Ctrl-C): said once, as it is, and no outage. It
+    // read "interrupted (said again once an hour while it lasts)" as the service stopped.
+    if (report.stop === 'aborted') return report.reason;
     if (report.reason === null) {
       const ended = failing;
       failing = null;
@@ -587,6 +628,9 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
  */
 export const MIN_FLUSH_BUDGET_MS = 15_000;
 
+/** How often collect --interval tries a collector its last flush found down (the backoff's cap). */
+export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
+
 export interface AfterCycleTiming {
   /**
    * When the next cycle starts (epoch ms): the flush ends `reserveMs` before it, or
@@ -663,6 +707,8 @@ async function flushWithin(
       signal: ctx.signal,
       site,
       ...(timing.notBefore === undefined ? {} : { notBefore: timing.notBefore }),
+      // A loop probes a collector that is down at most this often, however short its interval.
+      ...(timing.nextCycleAt === undefined ? {} : { downRetryGapMs: DOWN_RETRY_GAP_MS }),
     },
     ctx,
   );

@@ -120,6 +120,23 @@ describe('collectLoop', () => {
     ).toBe(0);
   });
 
+  it('--interval: cycles that keep overrunning are said once (and hourly), then when they fit again', async () => {
+    // A farm that takes 130 s to poll at --interval 60s for four cycles, then 2 s again.
+    const { deps, notes } = scripted({ pollMs: (cycle) => (cycle < 4 ? 130_000 : 2_000), stopAfter: 6 });
+    await collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, deps);
+    expect(notes).toEqual([
+      'the cycle took longer than the 60s interval: skipped 2 slots',
+      'cycles fit the 60s interval again, after 4 in a row that did not (8 slots skipped)',
+    ]);
+    // For a day: the first, then one line an hour, not one a cycle.
+    const day = scripted({ pollMs: () => 130_000, stopAfter: 24 * 20 });
+    await collectLoop({ site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 }, day.deps);
+    expect(day.notes.length).toBeLessThanOrEqual(25);
+    expect(day.notes[1]).toMatch(
+      /^cycles still take longer than the 60s interval \(\d+ in a row, \d+ slots skipped; said again once an hour while it lasts\)$/,
+    );
+  });
+
   it('--interval: after a pause (SIGSTOP, a suspended host) runs one cycle, skips the rest, says why', async () => {
     const { deps, reports, notes, startedAt } = scripted({ pollMs: () => 2_000, stopAfter: 3 });
     // The process stopped for five minutes during the first sleep: the timer fires that late.

@@ -15,6 +15,7 @@ import {
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import {
+  DOWN_RETRY_GAP_MS,
   type FlushOptions,
   flushOutbox,
   MIN_FLUSH_BUDGET_MS,
@@ -72,6 +73,45 @@ describe('the flush after a cycle', () => {
     expect(report).toMatchObject({ stop: 'done', delivered: 1 });
     expect(collector.received).toHaveLength(1);
     expect(MIN_FLUSH_BUDGET_MS).toBeGreaterThan(5_000);
+  });
+
+  it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
+    let down = true;
+    const { collector, temp } = await setup(() => (down ? 'destroy' : { status: 200 }));
+    const clock = testContext();
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 2_000,
+      totalTimeoutMs: 5_000,
+      maxAttempts: 2,
+    };
+    // --interval 1s: a cycle (and its flush) every second, for the gap (30 s) and a bit more.
+    const sent: number[] = [];
+    const flushes = 35;
+    for (let cycle = 0; cycle < flushes; cycle++) {
+      enqueueCycle(temp.store, { miners: reports(1, cycle), now: clock.at() });
+      const before = collector.received.length;
+      const report = await uploadAfterCycle(
+        temp.store,
+        settings,
+        { nextCycleAt: clock.at() + 1_000 },
+        clock.ctx,
+      );
+      expect(report.delivered).toBe(0);
+      sent.push(collector.received.length - before);
+      clock.advance(1_000);
+    }
+    // The first flush finds it down (its one batch, twice); the next try is a gap later (two
+    // batches, once each), not every second.
+    expect(sent[0]).toBe(2);
+    expect(sent.filter((n) => n > 0)).toEqual([2, 2]);
+    // `upload` (and --once) are not held back: they try at once, and deliver once it is back.
+    down = false;
+    const report = await uploadAfterCycle(temp.store, settings, { budgetMs: 30_000 }, clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: flushes, pending: 0 });
+    expect(DOWN_RETRY_GAP_MS).toBeLessThan(flushes * 1_000);
   });
 });
 
@@ -192,6 +232,34 @@ describe('flushOutbox against a real collector', () => {
     deferBatch(temp.store.db, batch!.batchId, T0 + 30 * 86_400_000 + 60_000);
     const report = await flushOutbox(temp.store.db, options(collector), testContext().ctx);
     expect(report).toMatchObject({ delivered: 1, pending: 0 });
+  });
+
+  it('tries each batch once, not its full backoff, while the collector stays down; back up, all go', async () => {
+    // Down for three flushes: the first finds out with its full attempts; the next ones (a loop's
+    // cycles, cron's runs) try each batch once, and still notice at once when it is back.
+    let down = true;
+    const { collector, temp } = await setup((_request, index) =>
+      down ? (index % 2 ? 'destroy' : { status: 503 }) : { status: 200 },
+    );
+    const clock = testContext();
+    const sentPerFlush: number[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      if (cycle === 3) down = false;
+      enqueueCycle(temp.store, { miners: reports(2, cycle * 2), now: clock.at(), limits: { maxMiners: 1 } });
+      const before = collector.received.length;
+      const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+      sentPerFlush.push(collector.received.length - before);
+      if (!down) expect(report).toMatchObject({ stop: 'done', delivered: 8, pending: 0 });
+      clock.advance(60_000);
+    }
+    // Two batches given up on in a row: 4 + 4, then one try each, then all eight delivered.
+    expect(sentPerFlush).toEqual([8, 2, 2, 8]);
+    // A batch the collector then fails on alone gets its full attempts again (it is up).
+    down = true;
+    enqueueCycle(temp.store, { miners: reports(1, 50), now: clock.at() });
+    const before = collector.received.length;
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+    expect(collector.received.length - before).toBe(4);
   });
 
   it('a batch the collector always fails on does not hold back the newer ones: it rests, they go', async () => {

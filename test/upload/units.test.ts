@@ -34,6 +34,19 @@ describe('flushNotes', () => {
     );
     expect(notes({ stop: 'done', reason: null })).toBeNull();
   });
+
+  it('says a flush cut short by the stop as it is: no outage, nothing said again an hour later', () => {
+    const notes = flushNotes(() => 0);
+    const down = {
+      stop: 'retries_exhausted' as const,
+      reason: 'the collector did not take batch a: HTTP 503',
+    };
+    expect(notes(down)).toMatch(/said again once an hour/);
+    // SIGTERM while the collector is down: the interruption is not a new kind of outage.
+    expect(notes({ stop: 'aborted', reason: 'interrupted' })).toBe('interrupted');
+    expect(notes({ ...down, reason: 'the collector did not take batch b: HTTP 503' })).toBeNull();
+    expect(flushNotes(() => 0)({ stop: 'aborted', reason: 'interrupted' })).toBe('interrupted');
+  });
 });
 
 describe('backoffDelay', () => {
