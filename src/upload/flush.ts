@@ -327,7 +327,15 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // next batch after one given up on), each answered with the same Retry-After, for as long as
       // the wait it had asked for lasted.
       const notBefore = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
-      if (ctx.now() < notBefore) {
+      const waitLeft = notBefore - ctx.now();
+      if (waitLeft > 0 && waitLeft <= maxRetryAfterMs && waitLeft < timeLeft()) {
+        // A wait this flush sleeps through (as between the attempts of one batch) is waited out,
+        // then the next batch goes: a batch given up on with a Retry-After of a second ended the
+        // drain of a week's backlog there, where the same answer without one went on.
+        await ctx.sleep(waitLeft, options.signal);
+        continue;
+      }
+      if (waitLeft > 0) {
         report.waitUntil = notBefore;
         stopWith(
           'deferred',
