@@ -59,6 +59,8 @@ export interface FlushOptions {
    * collect flushes its site only, so another site's batches never reach a collector under this key.
    */
   site?: string | null;
+  /** Called after each batch's answer is recorded (the upload command's progress line on a TTY). */
+  onProgress?: (report: Readonly<FlushReport>) => void;
 }
 
 export type FlushStop =
@@ -348,6 +350,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (!row) break;
       const deliveredBefore = report.delivered;
       const step = await deliver(row, sender);
+      options.onProgress?.(report);
       if (step === 'stop') break;
       if (step === 'gave_up') {
         // Two batches in a row that the collector would not take: it is down; both stay due.
