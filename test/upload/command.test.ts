@@ -39,7 +39,14 @@ describe('hashctl upload', () => {
     const tty = (args: string[]) => {
       const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
       let err = '';
-      ctx.stderr = { isTTY: true, columns: 80, write: (text: string) => ((err += text), true) };
+      ctx.stderr = {
+        isTTY: true,
+        columns: 80,
+        write: (text: string) => {
+          err += text;
+          return true;
+        },
+      };
       return runCli(args, ctx).then((code) => ({ code, err }));
     };
     const drawn = await tty(['upload', '--endpoint', collector.url, '--db', temp.path]);
