@@ -442,17 +442,37 @@ export const FLUSH_NOTE_REPEAT_MS = 3_600_000;
 export function flushNotes(
   now: () => number,
   repeatMs = FLUSH_NOTE_REPEAT_MS,
-): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
-  let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
+): (
+  report: Pick<FlushReport, 'stop' | 'reason'> & Partial<Pick<FlushReport, 'delivered' | 'pending'>>,
+) => string | null {
+  let failing: { stop: FlushStop | 'backlog'; count: number; saidAt: number } | null = null;
+  const flushes = (count: number): string => `${count} flush${count === 1 ? '' : 'es'}`;
   return (report) => {
     if (report.reason === null) {
       const ended = failing;
       failing = null;
+      if (ended?.stop === 'backlog') return `the backlog is sent (${flushes(ended.count)})`;
       return ended === null
         ? null
-        : `delivering again after ${ended.count} flush${ended.count === 1 ? '' : 'es'} that left batches pending`;
+        : `delivering again after ${flushes(ended.count)} that left batches pending`;
     }
+    // The loop is stopping: nothing will be said again, once an hour or otherwise.
+    if (report.stop === 'aborted') return report.reason;
     const at = now();
+    if (report.stop === 'deadline' && (report.delivered ?? 0) > 0) {
+      // Out of time while delivering: a backlog (a week's outage) is being sent, flush after flush.
+      // Said as an outage, it read "ran out of the time… (said again once an hour while it lasts)"
+      // then "delivering again" at the end, when batches had gone all along.
+      const pending = `${report.pending ?? 'some'} batch(es) still pending`;
+      if (failing?.stop === 'backlog') {
+        failing.count++;
+        if (at - failing.saidAt < repeatMs) return null;
+        failing.saidAt = at;
+        return `sending a backlog: ${pending} after ${flushes(failing.count)}`;
+      }
+      failing = { stop: 'backlog', count: 1, saidAt: at };
+      return `sending a backlog: ${report.delivered} batch(es) delivered in this flush, ${pending}; the next flushes go on (said again once an hour while it lasts)`;
+    }
     if (failing !== null && failing.stop === report.stop) {
       failing.count++;
       if (at - failing.saidAt < repeatMs) return null;
