@@ -173,6 +173,12 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     // Without --site, the one site pending now: a collect of another site may commit batches
     // into this file while the run sends, and they must not go under this key either.
     const flushSite = site ?? sites[0] ?? null;
+    // A week's backlog takes minutes to hours to send: on a terminal, a line says how far it got
+    // (hashctl.md §3: long work shows progress on a TTY, never with --json or --quiet).
+    const progress =
+      ctx.stderr.isTTY === true && !globals.quiet && !globals.json
+        ? await uploadProgress(store.db, flushSite, ctx)
+        : null;
     const report = await flushOutbox(
       store.db,
       {
@@ -185,9 +191,10 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
         ...(opts.deadlineMs === null ? {} : { deadlineMs: ctx.now() + opts.deadlineMs }),
         signal: ctx.signal,
         site: flushSite,
+        ...(progress ? { onProgress: progress.update } : {}),
       },
       ctx,
-    );
+    ).finally(() => progress?.clear());
     if (globals.json) {
       ctx.stdout.write(
         `${JSON.stringify({
@@ -253,6 +260,41 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     lock?.release();
     store.close();
   }
+}
+
+/** How often the progress line is redrawn, at most. */
+const PROGRESS_INTERVAL_MS = 200;
+
+/** The progress line of a flush: drawn at the first batch, then at most every PROGRESS_INTERVAL_MS. */
+async function uploadProgress(
+  db: import('../store/index.js').Db,
+  site: string | null,
+  ctx: Context,
+): Promise<{
+  update: (report: Readonly<import('../upload/flush.js').FlushReport>) => void;
+  clear: () => void;
+}> {
+  const { outboxStatus } = await import('../store/outbox.js');
+  const pending = outboxStatus(db, 0, site).states.pending;
+  const count = (n: number): string => n.toLocaleString('en-US');
+  let drawnAt: number | null = null;
+  return {
+    update: (report) => {
+      const now = ctx.now();
+      if (drawnAt !== null && now - drawnAt < PROGRESS_INTERVAL_MS) return;
+      drawnAt = now;
+      // Batches of this site that a collect commits meanwhile are sent too: the total grows with them.
+      const miners = Math.max(pending.miners, report.deliveredMiners);
+      const percent = miners === 0 ? 100 : Math.floor((100 * report.deliveredMiners) / miners);
+      const refused = report.quarantined > 0 ? `, ${count(report.quarantined)} quarantined` : '';
+      ctx.stderr.write(
+        `\r\u001b[2Khashctl upload: ${percent}% — ${count(report.deliveredMiners)} of ${count(miners)} miner snapshots in ${count(report.delivered)} batch${report.delivered === 1 ? '' : 'es'} delivered${refused}`,
+      );
+    },
+    clear: () => {
+      if (drawnAt !== null) ctx.stderr.write('\r\u001b[2K');
+    },
+  };
 }
 
 async function printStatus(

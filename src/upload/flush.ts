@@ -67,6 +67,8 @@ export interface FlushOptions {
    * collect flushes its site only, so another site's batches never reach a collector under this key.
    */
   site?: string | null;
+  /** Called after each batch's answer is recorded (the upload command's progress line on a TTY). */
+  onProgress?: (report: Readonly<FlushReport>) => void;
 }
 
 export type FlushStop =
@@ -362,7 +364,15 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // next batch after one given up on), each answered with the same Retry-After, for as long as
       // the wait it had asked for lasted.
       const notBefore = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
-      if (ctx.now() < notBefore) {
+      const waitLeft = notBefore - ctx.now();
+      if (waitLeft > 0 && waitLeft <= maxRetryAfterMs && waitLeft < timeLeft()) {
+        // A wait this flush sleeps through (as between the attempts of one batch) is waited out,
+        // then the next batch goes: a batch given up on with a Retry-After of a second ended the
+        // drain of a week's backlog there, where the same answer without one went on.
+        await ctx.sleep(waitLeft, options.signal);
+        continue;
+      }
+      if (waitLeft > 0) {
         report.waitUntil = notBefore;
         stopWith(
           'deferred',
@@ -375,6 +385,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (!row) break;
       const deliveredBefore = report.delivered;
       const step = await deliver(row, sender);
+      options.onProgress?.(report);
       if (step === 'stop') break;
       if (step === 'gave_up') {
         // Two batches in a row that the collector would not take: it is down; both stay due.
@@ -476,8 +487,11 @@ export const FLUSH_NOTE_REPEAT_MS = 3_600_000;
 export function flushNotes(
   now: () => number,
   repeatMs = FLUSH_NOTE_REPEAT_MS,
-): (report: Pick<FlushReport, 'stop' | 'reason'>) => string | null {
-  let failing: { stop: FlushStop; count: number; saidAt: number } | null = null;
+): (
+  report: Pick<FlushReport, 'stop' | 'reason'> & Partial<Pick<FlushReport, 'delivered' | 'pending'>>,
+) => string | null {
+  let failing: { stop: FlushStop | 'backlog'; count: number; saidAt: number } | null = null;
+  const flushes = (count: number): string => `${count} flush${count === 1 ? '' : 'es'}`;
   return (report) => {
     // Cut short by the loop's own stop (SIGTERM, Ctrl-C): said once, as it is, and no outage. It
     // read "interrupted (said again once an hour while it lasts)" as the service stopped.
@@ -485,11 +499,28 @@ export function flushNotes(
     if (report.reason === null) {
       const ended = failing;
       failing = null;
+      if (ended?.stop === 'backlog') return `the backlog is sent (${flushes(ended.count)})`;
       return ended === null
         ? null
-        : `delivering again after ${ended.count} flush${ended.count === 1 ? '' : 'es'} that left batches pending`;
+        : `delivering again after ${flushes(ended.count)} that left batches pending`;
     }
+    // The loop is stopping: nothing will be said again, once an hour or otherwise.
+    if (report.stop === 'aborted') return report.reason;
     const at = now();
+    if (report.stop === 'deadline' && (report.delivered ?? 0) > 0) {
+      // Out of time while delivering: a backlog (a week's outage) is being sent, flush after flush.
+      // Said as an outage, it read "ran out of the time… (said again once an hour while it lasts)"
+      // then "delivering again" at the end, when batches had gone all along.
+      const pending = `${report.pending ?? 'some'} batch(es) still pending`;
+      if (failing?.stop === 'backlog') {
+        failing.count++;
+        if (at - failing.saidAt < repeatMs) return null;
+        failing.saidAt = at;
+        return `sending a backlog: ${pending} after ${flushes(failing.count)}`;
+      }
+      failing = { stop: 'backlog', count: 1, saidAt: at };
+      return `sending a backlog: ${report.delivered} batch(es) delivered in this flush, ${pending}; the next flushes go on (said again once an hour while it lasts)`;
+    }
     if (failing !== null && failing.stop === report.stop) {
       failing.count++;
       if (at - failing.saidAt < repeatMs) return null;

@@ -33,6 +33,37 @@ describe('hashctl upload', () => {
     expect(collector.accepted.size).toBe(2);
   });
 
+  it('shows how far a long flush got on a TTY (cleared before its summary), never with --json or --quiet', async () => {
+    const { collector, temp } = await setup();
+    enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
+    const tty = (args: string[]) => {
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      let err = '';
+      ctx.stderr = {
+        isTTY: true,
+        columns: 80,
+        write: (text: string) => {
+          err += text;
+          return true;
+        },
+      };
+      return runCli(args, ctx).then((code) => ({ code, err }));
+    };
+    const drawn = await tty(['upload', '--endpoint', collector.url, '--db', temp.path]);
+    expect(drawn.code).toBe(0);
+    expect(drawn.err).toContain(
+      '\r\u001b[2Khashctl upload: 50% — 2 of 4 miner snapshots in 1 batch delivered',
+    );
+    expect(drawn.err).toMatch(/\r\u001b\[2Kdelivered 2 batches \(4 miners\), 0 pending/);
+    for (const flag of ['--json', '--quiet']) {
+      enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
+      const quiet = await tty([flag, 'upload', '--endpoint', collector.url, '--db', temp.path]);
+      expect(quiet.code).toBe(0);
+      expect(quiet.err).not.toContain('hashctl upload:');
+    }
+    expect(collector.accepted.size).toBe(6);
+  });
+
   it("sends one site's batches only, with --site; refuses to send several sites' under one key", async () => {
     const { collector, temp } = await setup();
     enqueueCycle(temp.store, { miners: reports(2), now: Date.now(), siteId: 'farm-a' });

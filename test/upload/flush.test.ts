@@ -343,18 +343,40 @@ describe('flushOutbox against a real collector', () => {
     enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
     enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
     const clock = testContext();
-    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 1 }), clock.ctx);
+    // (A wait the flush sleeps through, up to maxRetryAfterMs, is waited out before the next batch.)
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { maxAttempts: 1, maxRetryAfterMs: 10_000 }),
+      clock.ctx,
+    );
     expect(report).toMatchObject({ stop: 'deferred', attempts: 1, pending: 2, waitUntil: T0 + 30_000 });
     expect(collector.received).toHaveLength(1);
     // A flush given that wait (collect's next cycle) sends nothing before it is over.
     clock.advance(10_000);
     const next = await flushOutbox(
       temp.store.db,
-      options(collector, { maxAttempts: 1, notBefore: report.waitUntil ?? 0 }),
+      options(collector, { maxAttempts: 1, maxRetryAfterMs: 10_000, notBefore: report.waitUntil ?? 0 }),
       clock.ctx,
     );
     expect(next).toMatchObject({ stop: 'deferred', attempts: 0, waitUntil: T0 + 30_000 });
     expect(collector.received).toHaveLength(1);
+  });
+
+  it('sleeps through a short Retry-After on a batch it gave up on, then sends the next batch (a drain goes on)', async () => {
+    // A flaky collector after an outage: one batch unlucky on every attempt, the last answer a
+    // 503 with Retry-After: 2. The flush stopped there with thousands pending ("nothing sent
+    // before" two seconds later), where the same 503 without Retry-After went on to the next batch.
+    const { collector, temp } = await setup((_r, index) =>
+      index < 3 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 3 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(clock.sleeps).toEqual([2_000, 2_000, 2_000]);
+    expect(report).toMatchObject({ delivered: 2, pending: 1 });
+    expect(collector.accepted.size).toBe(2);
   });
 
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {

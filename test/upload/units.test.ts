@@ -49,6 +49,32 @@ describe('flushNotes', () => {
   });
 });
 
+describe('flushNotes of a backlog', () => {
+  it('says a flush out of time while delivering as a backlog being sent, not an outage, and its end', () => {
+    let now = 0;
+    const notes = flushNotes(() => now);
+    const deadline = 'the flush ran out of the time it was given (the rest waits for the next flush)';
+    expect(notes({ stop: 'deadline', reason: deadline, delivered: 120, pending: 20_000 })).toBe(
+      'sending a backlog: 120 batch(es) delivered in this flush, 20000 batch(es) still pending; the next flushes go on (said again once an hour while it lasts)',
+    );
+    now += 60_000;
+    expect(notes({ stop: 'deadline', reason: deadline, delivered: 118, pending: 19_900 })).toBeNull();
+    now += FLUSH_NOTE_REPEAT_MS;
+    expect(notes({ stop: 'deadline', reason: deadline, delivered: 90, pending: 12_000 })).toBe(
+      'sending a backlog: 12000 batch(es) still pending after 3 flushes',
+    );
+    expect(notes({ stop: 'done', reason: null, delivered: 40, pending: 0 })).toBe(
+      'the backlog is sent (3 flushes)',
+    );
+    // Out of time without delivering anything is no backlog being sent: said as before.
+    expect(notes({ stop: 'deadline', reason: deadline, delivered: 0, pending: 5 })).toMatch(
+      /^the flush ran out of the time it was given .*\(said again once an hour while it lasts\)$/,
+    );
+    // Stopped by SIGTERM: the loop ends, nothing is said again.
+    expect(notes({ stop: 'aborted', reason: 'interrupted' })).toBe('interrupted');
+  });
+});
+
 describe('backoffDelay', () => {
   it('doubles from 500 ms, stays within ±20 % and never passes the cap', () => {
     expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 0.5))).toEqual([
