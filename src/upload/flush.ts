@@ -504,8 +504,6 @@ export function flushNotes(
         ? null
         : `delivering again after ${flushes(ended.count)} that left batches pending`;
     }
-    // The loop is stopping: nothing will be said again, once an hour or otherwise.
-    if (report.stop === 'aborted') return report.reason;
     const at = now();
     if (report.stop === 'deadline' && (report.delivered ?? 0) > 0) {
       // Out of time while delivering: a backlog (a week's outage) is being sent, flush after flush.
