@@ -202,6 +202,20 @@ async function resolveAddress(
   return first !== undefined && isIP(first) ? first : null;
 }
 
+/** Checks made once per host in a run (--services, --check-default-creds), by what they checked. */
+export type HostChecks = Map<string, Promise<unknown>>;
+
+/** The check `key` names, made by `make` the first time it is asked for in the run. */
+function once<T>(checks: HostChecks | undefined, key: string, make: () => Promise<T>): Promise<T> {
+  if (checks === undefined) return make();
+  let pending = checks.get(key) as Promise<T> | undefined;
+  if (pending === undefined) {
+    pending = make();
+    checks.set(key, pending);
+  }
+  return pending;
+}
+
 /** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
 export async function readMiner(
   found: DiscoveredMiner,
@@ -210,6 +224,8 @@ export async function readMiner(
     AuditOptions,
     'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal' | 'lookup'
   > & {
+    /** The run's checks of hosts rather than of API ports, shared by the miners of one host. */
+    hostChecks?: HostChecks;
     /**
      * Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts),
      * and its poll: once a read ran to its deadline, the rest are not sent.
@@ -248,22 +264,31 @@ export async function readMiner(
   const snapshot = snapshotFromReads(reads);
   const address = await resolveAddress(target.host, options);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
+  const { hostChecks } = options;
+  // The management ports and the web UI belong to the host, not to one API port: a host with two
+  // miner APIs (4028 and 4029) is probed once, and its web UI gets one attempt per credential.
   // The API port being audited is no other service exposed next to it (a miner answering on 4029,
   // or on 80, is not "unknown-4029" or "http" open).
   const services = options.services
-    ? await probeServices(
-        target.host,
-        (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
-        { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
-      )
+    ? (
+        await once(hostChecks, `services ${target.host}`, () =>
+          probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
+            timeoutMs: probeTimeout,
+            signal: options.signal,
+            lookup: options.lookup,
+          }),
+        )
+      ).filter((service) => service.port !== target.port)
     : null;
   const credentials = options.checkDefaultCreds
-    ? await checkDefaultCredentials(target.host, identity.dialect, {
-        port: options.webPort ?? 80,
-        timeoutMs: probeTimeout,
-        signal: options.signal,
-        lookup: options.lookup,
-      })
+    ? await once(hostChecks, `credentials ${target.host} ${identity.dialect}`, () =>
+        checkDefaultCredentials(target.host, identity.dialect, {
+          port: options.webPort ?? 80,
+          timeoutMs: probeTimeout,
+          signal: options.signal,
+          lookup: options.lookup,
+        }),
+      )
     : null;
   return { target, address, reads, identity, snapshot, services, credentials };
 }
@@ -423,13 +448,14 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       found.close();
     }
   })();
+  const hostChecks: HostChecks = new Map();
   type Audited =
     | { ok: true; input: AuditInput; findings: Finding[]; gap: AuditFailure | null }
     | { ok: false; target: Target; error: unknown };
   const audit = async (miner: DiscoveredMiner): Promise<Audited> => {
     const hold = miner.hold ?? new PollHold(options.decodedBudget);
     try {
-      const input = await readMiner(miner, reader, { ...options, hold });
+      const input = await readMiner(miner, reader, { ...options, hold, hostChecks });
       // Judged as soon as it is read, so that only the findings outlive the miner's audit, not its
       // replies: a /16 of real miners kept every reply to the end, and a thousand peers answering
       // 250 KB of `{}` ran the process out of heap.
