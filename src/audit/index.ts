@@ -13,6 +13,7 @@ import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } f
 import { type DiscoveredMiner, discover } from './discover.js';
 import { identifyFirmware } from './identify.js';
 import { type AuditReader, readKey, readOnlyReader } from './readonly.js';
+import { serviceExposed } from './rules/exposure.js';
 import { evaluateRules, RULES } from './rules/index.js';
 import { probeServices, SERVICE_PORTS, type ServicePort } from './services.js';
 import { snapshotFromReads } from './snapshot.js';
@@ -511,6 +512,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     miner.hold?.release();
     if (!done.has(miner.target.key)) interrupted(miner.target.key);
   }
+  withoutOtherApis(inputs, findingsOf, options.policy);
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));
@@ -532,6 +534,36 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 }
 
 export { RULES };
+
+/**
+ * A port of the host where this run audited another miner API (two containers, 4028 and 4029) is
+ * that miner, not a service exposed next to this one: its service-exposed findings are judged again
+ * without it. Done once every miner is known, so that it does not hang on which answered first.
+ */
+function withoutOtherApis(
+  inputs: AuditInput[],
+  findingsOf: Map<string, Finding[]>,
+  policy: AuditPolicy,
+): void {
+  const apis = new Map<string, Set<number>>();
+  for (const { target } of inputs) {
+    const ports = apis.get(target.host) ?? new Set<number>();
+    ports.add(target.port);
+    apis.set(target.host, ports);
+  }
+  for (const input of inputs) {
+    const ports = apis.get(input.target.host);
+    const findings = findingsOf.get(input.target.key);
+    if (input.services === null || ports === undefined || ports.size < 2 || findings === undefined) continue;
+    if (!input.services.some((service) => service.open && ports.has(service.port))) continue;
+    const services = input.services.filter((service) => !ports.has(service.port));
+    const judged = serviceExposed.evaluate({ ...input, services }, policy);
+    const at = findings.findIndex((finding) => finding.rule === serviceExposed.id);
+    const kept = findings.filter((finding) => finding.rule !== serviceExposed.id);
+    kept.splice(at < 0 ? kept.length : at, 0, ...judged);
+    findingsOf.set(input.target.key, kept);
+  }
+}
 
 /**
  * An async iterable fed while it is read: discovery pushes miners, the audit pool pulls them. Ends
