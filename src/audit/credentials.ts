@@ -160,6 +160,11 @@ async function makeRequester(
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
         signal,
+      }).catch((error: unknown) => {
+        // Said as the silence it was, not as undici's abort (a DOMException whose code is 20).
+        if (deadline.signal.aborted && !options.signal?.aborted)
+          throw Object.assign(new Error(`no answer within ${options.timeoutMs}ms`), { code: 'ETIMEDOUT' });
+        throw error;
       });
       let text = '';
       try {
@@ -298,7 +303,9 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
     return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).name;
-    return result(spec, url, 'unreachable', `web port not reachable (${code})`);
+    const detail =
+      code === 'ETIMEDOUT' ? `web port: ${(error as Error).message}` : `web port not reachable (${code})`;
+    return result(spec, url, 'unreachable', detail);
   }
 }
 

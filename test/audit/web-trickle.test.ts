@@ -76,4 +76,23 @@ describe('default credentials against a web port whose body never ends', () => {
     expect(checks.map((check) => check.outcome)).toEqual(['inconclusive', 'inconclusive']);
     expect(checks[0]?.detail).toMatch(/HTTP 200/);
   }, 20_000);
+
+  it('a web port that accepts and never answers is said as the silence it is', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const { createServer } = await import('node:net');
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen({ host: HOST, port: 0 }, resolve));
+    closers.push(() => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    });
+    const port = (server.address() as AddressInfo).port;
+    const checks = await checkDefaultCredentials(HOST, 'braiins', { port, timeoutMs: 300 });
+    expect(checks.map((check) => [check.outcome, check.detail])).toEqual([
+      ['unreachable', 'web port: no answer within 300ms'],
+    ]);
+  });
 });
