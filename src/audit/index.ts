@@ -271,13 +271,14 @@ export async function readMiner(
   // The API port being audited is no other service exposed next to it (a miner answering on 4029,
   // or on 80, is not "unknown-4029" or "http" open).
   const services = options.services
-    ? (
+    ? // Not even a bare connect to the API port being read (its API thread serves one at a time).
+      (
         await once(hostChecks, `services ${target.host}`, () =>
-          probeServices(target.host, options.servicePorts ?? SERVICE_PORTS, {
-            timeoutMs: probeTimeout,
-            signal: options.signal,
-            lookup: options.lookup,
-          }),
+          probeServices(
+            target.host,
+            (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
+            { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
+          ),
         )
       ).filter((service) => service.port !== target.port)
     : null;
