@@ -142,26 +142,47 @@ async function makeRequester(
     connect: continueSkippingConnector(buildConnector(options.lookup ? { lookup: options.lookup } : {})),
   });
   // undici 7 follows no redirect unless asked, so a 307 to HTTPS is reported, not followed.
+  // One deadline per request, connect to last byte: undici's own timeouts are the silence allowed
+  // before the head and between two chunks, so a body that trickles a byte at a time (a tarpit, a
+  // page stuck half-written) never trips them. At the deadline the answer is what came: the status
+  // and the body read so far.
   const send: Requester = async (url, init) => {
-    const response = await request(url, {
-      dispatcher,
-      reset: true,
-      method: init.method as 'GET' | 'POST',
-      headers: init.headers,
-      body: init.body,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      signal: options.signal,
-    });
-    let text = '';
-    for await (const chunk of response.body) {
-      text += Buffer.from(chunk as Uint8Array).toString('utf8');
-      if (text.length > BODY_LIMIT) {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    try {
+      const response = await request(url, {
+        dispatcher,
+        reset: true,
+        method: init.method as 'GET' | 'POST',
+        headers: init.headers,
+        body: init.body,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        signal,
+      }).catch((error: unknown) => {
+        // Said as the silence it was, not as undici's abort (a DOMException whose code is 20).
+        if (deadline.signal.aborted && !options.signal?.aborted)
+          throw Object.assign(new Error(`no answer within ${options.timeoutMs}ms`), { code: 'ETIMEDOUT' });
+        throw error;
+      });
+      let text = '';
+      try {
+        for await (const chunk of response.body) {
+          text += Buffer.from(chunk as Uint8Array).toString('utf8');
+          if (text.length > BODY_LIMIT) break;
+        }
+      } catch (error) {
+        // The deadline fell inside the body: the status stands, the body is cut (a token cut short
+        // does not parse, so a login is not taken for one). A Ctrl-C still ends the check.
+        if (!deadline.signal.aborted || options.signal?.aborted) throw error;
+      } finally {
         response.body.destroy();
-        break;
       }
+      return { status: response.statusCode, headers: response.headers, text };
+    } finally {
+      clearTimeout(timer);
     }
-    return { status: response.statusCode, headers: response.headers, text };
   };
   return { send, close: () => dispatcher.destroy() };
 }
@@ -282,7 +303,9 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
     return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).name;
-    return result(spec, url, 'unreachable', `web port not reachable (${code})`);
+    const detail =
+      code === 'ETIMEDOUT' ? `web port: ${(error as Error).message}` : `web port not reachable (${code})`;
+    return result(spec, url, 'unreachable', detail);
   }
 }
 

@@ -13,6 +13,7 @@ import { CREDENTIALS_NOT_TRIED, checkDefaultCredentials, DEFAULT_CREDENTIALS } f
 import { type DiscoveredMiner, discover } from './discover.js';
 import { identifyFirmware } from './identify.js';
 import { type AuditReader, readKey, readOnlyReader } from './readonly.js';
+import { serviceExposed } from './rules/exposure.js';
 import { evaluateRules, RULES } from './rules/index.js';
 import { probeServices, SERVICE_PORTS, type ServicePort } from './services.js';
 import { snapshotFromReads } from './snapshot.js';
@@ -202,6 +203,20 @@ async function resolveAddress(
   return first !== undefined && isIP(first) ? first : null;
 }
 
+/** Checks made once per host in a run (--services, --check-default-creds), by what they checked. */
+export type HostChecks = Map<string, Promise<unknown>>;
+
+/** The check `key` names, made by `make` the first time it is asked for in the run. */
+function once<T>(checks: HostChecks | undefined, key: string, make: () => Promise<T>): Promise<T> {
+  if (checks === undefined) return make();
+  let pending = checks.get(key) as Promise<T> | undefined;
+  if (pending === undefined) {
+    pending = make();
+    checks.set(key, pending);
+  }
+  return pending;
+}
+
 /** Everything the rules need about one miner. Sequential: one connection at a time per miner. */
 export async function readMiner(
   found: DiscoveredMiner,
@@ -210,6 +225,8 @@ export async function readMiner(
     AuditOptions,
     'services' | 'checkDefaultCreds' | 'timeoutMs' | 'servicePorts' | 'webPort' | 'signal' | 'lookup'
   > & {
+    /** The run's checks of hosts rather than of API ports, shared by the miners of one host. */
+    hostChecks?: HostChecks;
     /**
      * Where the miner's decoded replies are charged while its audit keeps them (../cgminer/budget.ts),
      * and its poll: once a read ran to its deadline, the rest are not sent.
@@ -248,22 +265,32 @@ export async function readMiner(
   const snapshot = snapshotFromReads(reads);
   const address = await resolveAddress(target.host, options);
   const probeTimeout = Math.min(options.timeoutMs, 2000);
+  const { hostChecks } = options;
+  // The management ports and the web UI belong to the host, not to one API port: a host with two
+  // miner APIs (4028 and 4029) is probed once, and its web UI gets one attempt per credential.
   // The API port being audited is no other service exposed next to it (a miner answering on 4029,
   // or on 80, is not "unknown-4029" or "http" open).
   const services = options.services
-    ? await probeServices(
-        target.host,
-        (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
-        { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
-      )
+    ? // Not even a bare connect to the API port being read (its API thread serves one at a time).
+      (
+        await once(hostChecks, `services ${target.host}`, () =>
+          probeServices(
+            target.host,
+            (options.servicePorts ?? SERVICE_PORTS).filter((service) => service.port !== target.port),
+            { timeoutMs: probeTimeout, signal: options.signal, lookup: options.lookup },
+          ),
+        )
+      ).filter((service) => service.port !== target.port)
     : null;
   const credentials = options.checkDefaultCreds
-    ? await checkDefaultCredentials(target.host, identity.dialect, {
-        port: options.webPort ?? 80,
-        timeoutMs: probeTimeout,
-        signal: options.signal,
-        lookup: options.lookup,
-      })
+    ? await once(hostChecks, `credentials ${target.host} ${identity.dialect}`, () =>
+        checkDefaultCredentials(target.host, identity.dialect, {
+          port: options.webPort ?? 80,
+          timeoutMs: probeTimeout,
+          signal: options.signal,
+          lookup: options.lookup,
+        }),
+      )
     : null;
   return { target, address, reads, identity, snapshot, services, credentials };
 }
@@ -423,13 +450,14 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       found.close();
     }
   })();
+  const hostChecks: HostChecks = new Map();
   type Audited =
     | { ok: true; input: AuditInput; findings: Finding[]; gap: AuditFailure | null }
     | { ok: false; target: Target; error: unknown };
   const audit = async (miner: DiscoveredMiner): Promise<Audited> => {
     const hold = miner.hold ?? new PollHold(options.decodedBudget);
     try {
-      const input = await readMiner(miner, reader, { ...options, hold });
+      const input = await readMiner(miner, reader, { ...options, hold, hostChecks });
       // Judged as soon as it is read, so that only the findings outlive the miner's audit, not its
       // replies: a /16 of real miners kept every reply to the end, and a thousand peers answering
       // 250 KB of `{}` ran the process out of heap.
@@ -485,6 +513,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     miner.hold?.release();
     if (!done.has(miner.target.key)) interrupted(miner.target.key);
   }
+  withoutOtherApis(inputs, findingsOf, options.policy);
   const byTarget = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
   inputs.sort((a, b) => byTarget(a.target.key, b.target.key));
   open.sort((a, b) => byTarget(a.target, b.target));
@@ -506,6 +535,36 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 }
 
 export { RULES };
+
+/**
+ * A port of the host where this run audited another miner API (two containers, 4028 and 4029) is
+ * that miner, not a service exposed next to this one: its service-exposed findings are judged again
+ * without it. Done once every miner is known, so that it does not hang on which answered first.
+ */
+function withoutOtherApis(
+  inputs: AuditInput[],
+  findingsOf: Map<string, Finding[]>,
+  policy: AuditPolicy,
+): void {
+  const apis = new Map<string, Set<number>>();
+  for (const { target } of inputs) {
+    const ports = apis.get(target.host) ?? new Set<number>();
+    ports.add(target.port);
+    apis.set(target.host, ports);
+  }
+  for (const input of inputs) {
+    const ports = apis.get(input.target.host);
+    const findings = findingsOf.get(input.target.key);
+    if (input.services === null || ports === undefined || ports.size < 2 || findings === undefined) continue;
+    if (!input.services.some((service) => service.open && ports.has(service.port))) continue;
+    const services = input.services.filter((service) => !ports.has(service.port));
+    const judged = serviceExposed.evaluate({ ...input, services }, policy);
+    const at = findings.findIndex((finding) => finding.rule === serviceExposed.id);
+    const kept = findings.filter((finding) => finding.rule !== serviceExposed.id);
+    kept.splice(at < 0 ? kept.length : at, 0, ...judged);
+    findingsOf.set(input.target.key, kept);
+  }
+}
 
 /**
  * An async iterable fed while it is read: discovery pushes miners, the audit pool pulls them. Ends

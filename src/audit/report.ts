@@ -163,9 +163,23 @@ export function renderSarif(report: AuditReport): string {
   };
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
   // A miner that could not be audited has no results: said here, so "no results" never reads as clean.
+  // Nothing answered as a miner (a switch down, the wrong VLAN): the run exits 1, and an empty log
+  // that read as successful would close every open alert as fixed when uploaded anyway.
+  const noMiner = !report.interrupted && report.miners.length === 0;
   const notifications = [
     ...(report.interrupted
       ? [{ descriptor: { id: 'interrupted' }, level: 'error', message: { text: interruptedNotice(report) } }]
+      : []),
+    ...(noMiner
+      ? [
+          {
+            descriptor: { id: 'no-miner' },
+            level: 'error',
+            message: {
+              text: `no miner answered on ${report.targets} target(s): nothing was audited, so no results does not mean clean`,
+            },
+          },
+        ]
       : []),
     ...[...notAudited(report), ...auditedInPart(report)].map((failure) => ({
       descriptor: { id: failure.partial ? 'audited-in-part' : 'not-audited' },
@@ -214,7 +228,7 @@ export function renderSarif(report: AuditReport): string {
         invocations: [
           {
             // Interrupted: the tool did not run to completion, and a viewer must not read "no results" as clean.
-            executionSuccessful: !report.interrupted,
+            executionSuccessful: !report.interrupted && !noMiner,
             startTimeUtc: report.startedAt,
             endTimeUtc: report.finishedAt,
             ...(notifications.length > 0 ? { toolExecutionNotifications: notifications } : {}),

@@ -92,6 +92,11 @@ const GIVE_UP_KINDS: ReadonlySet<MinerErrorKind> = new Set([
   'empty_reply',
 ]);
 
+/** A reply taken whole at its deadline, never ended by a NUL or a close: the next would be too. */
+function unfinished(reply: DecodedReply): boolean {
+  return reply.repairs.includes(REPAIR_UNFINISHED);
+}
+
 function complete(identity: Identity): boolean {
   if (identity.model === null) return false;
   // Whatsminer's firmware is only in get_version (or summary); the rest name it in `version`.
@@ -461,7 +466,9 @@ export class Identifier {
     }
     const { version } = first;
     const identity = this.memo.identify(version);
-    if (version.format === 'bare' || complete(identity)) {
+    // A `version` taken whole at the reply deadline (no NUL, no close): each follow-up would wait
+    // out the deadline too. The endpoint is a miner, named as far as `version` goes.
+    if (version.format === 'bare' || complete(identity) || unfinished(version)) {
       return this.minerResult(target, version, identity, first.roundTrips, elapsed());
     }
     const settle = (make: () => ScanResult | ScanFailure): void => {
@@ -513,6 +520,7 @@ export class Identifier {
         const members = splitMultiReply(more.reply);
         joined = Object.keys(members).length > 0;
         Object.assign(replies, members);
+        gaveUp = unfinished(more.reply);
       } else {
         gaveUp = GIVE_UP_KINDS.has(more.error.kind);
       }
@@ -524,7 +532,7 @@ export class Identifier {
       roundTrips++;
       replies[command] = 'reply' in more ? more.reply : asMinerError(more.error);
       identity = detect(new Replies(replies));
-      if ('error' in more && GIVE_UP_KINDS.has(more.error.kind)) break;
+      if ('error' in more ? GIVE_UP_KINDS.has(more.error.kind) : unfinished(more.reply)) break;
     }
     return { identity, roundTrips };
   }

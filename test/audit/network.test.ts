@@ -213,3 +213,86 @@ describe('default credentials', () => {
     expect(checks.map((check) => check.outcome)).toEqual(['unreachable']);
   });
 });
+
+describe('two miner APIs on one address (a host with 4028 and 4029, two containers, a proxy)', () => {
+  it('each documented credential is tried once against the web UI of the host, not once per API port', async () => {
+    const { runAudit } = await import('../../src/audit/index.js');
+    const { startFarm } = await import('../../src/sim/index.js');
+    const farm = await startFarm({
+      profile: 'antminer-s9',
+      count: 2,
+      seed: 2,
+      host: '127.0.0.1',
+      basePort: 0,
+    });
+    cleanups.push(() => farm.stop());
+    const web = await antminerWeb('root');
+    const targets = farm.inventory().map((key) => {
+      const at = key.lastIndexOf(':');
+      return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
+    });
+    const report = await runAudit({
+      targets,
+      targetCount: targets.length,
+      named: new Set(targets.map((t) => t.key)),
+      policy: { allowedPools: null, workerPattern: null },
+      services: false,
+      checkDefaultCreds: true,
+      webPort: web.port,
+      timeoutMs: 2000,
+      retries: 0,
+      maxBytes: 1 << 20,
+      concurrency: 4,
+      discovery: { connectTimeoutMs: 2000, replyTimeoutMs: 2000, retries: 0, concurrency: 4 },
+    });
+    expect(report.miners).toHaveLength(2);
+    // One challenge and one authenticated attempt in all: a lockout policy counts the host's logins.
+    expect(web.requests.filter((request) => request.authorized)).toHaveLength(1);
+    expect(web.requests).toHaveLength(2);
+    // Both API ports are on the host whose web UI takes root/root: both carry the finding.
+    const onTargets = report.findings.filter((f) => f.rule === 'default-credentials').map((f) => f.target);
+    expect(onTargets.sort()).toEqual(targets.map((t) => t.key).sort());
+  });
+
+  it('the other miner API of the host is audited as a miner, not reported as an exposed service', async () => {
+    const { runAudit } = await import('../../src/audit/index.js');
+    const { startFarm } = await import('../../src/sim/index.js');
+    const farm = await startFarm({
+      profile: 'antminer-s9',
+      count: 2,
+      seed: 2,
+      host: '127.0.0.1',
+      basePort: 0,
+    });
+    cleanups.push(() => farm.stop());
+    const ssh = await listen(net.createServer((socket) => socket.destroy()));
+    const targets = farm.inventory().map((key) => {
+      const at = key.lastIndexOf(':');
+      return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
+    });
+    const report = await runAudit({
+      targets,
+      targetCount: targets.length,
+      named: new Set(targets.map((t) => t.key)),
+      policy: { allowedPools: null, workerPattern: null },
+      services: true,
+      // As if the two APIs were on 4028 and 4029: 4029 is in the list --services probes.
+      servicePorts: [
+        ...targets.map((target) => ({ port: target.port, service: 'unknown-4029' })),
+        { port: ssh, service: 'ssh' },
+      ],
+      checkDefaultCreds: false,
+      timeoutMs: 2000,
+      retries: 0,
+      maxBytes: 1 << 20,
+      concurrency: 4,
+      discovery: { connectTimeoutMs: 2000, replyTimeoutMs: 2000, retries: 0, concurrency: 4 },
+    });
+    expect(report.miners).toHaveLength(2);
+    const exposed = report.findings
+      .filter((f) => f.rule === 'service-exposed')
+      .map((f) => `${f.target} ${f.title}`)
+      .sort();
+    expect(exposed).toEqual(targets.map((t) => `${t.key} ssh open on TCP ${ssh}`).sort());
+  });
+});

@@ -109,6 +109,23 @@ describe('JSON report', () => {
 describe('SARIF report', () => {
   const log = JSON.parse(renderSarif(REPORT));
 
+  it('a run that audited no miner is not a clean run: no results there means nothing was checked', () => {
+    // A range where nothing answered as a miner (a switch down, the wrong VLAN) exits 1; uploaded
+    // anyway, an empty successful log would close every open alert as fixed.
+    const empty = JSON.parse(
+      renderSarif({ ...REPORT, miners: [], findings: [], failures: [], targets: 256, tried: 256 }),
+    );
+    expect(sarifProblems(empty)).toEqual([]);
+    const invocation = empty.runs[0].invocations[0];
+    expect(invocation.executionSuccessful).toBe(false);
+    expect(invocation.toolExecutionNotifications).toEqual([
+      expect.objectContaining({ descriptor: { id: 'no-miner' }, level: 'error' }),
+    ]);
+    expect(invocation.toolExecutionNotifications[0].message.text).toMatch(/no miner answered on 256 target/);
+    // A run with miners stays successful.
+    expect(log.runs[0].invocations[0].executionSuccessful).toBe(true);
+  });
+
   it('is a structurally valid SARIF 2.1.0 log for code scanning', () => {
     expect(sarifProblems(log)).toEqual([]);
     expect(log.runs[0].tool.driver.name).toBe('hashctl');

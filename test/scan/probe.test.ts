@@ -340,6 +340,40 @@ const oneAtATime = () =>
   });
 
 describe('Identifier', () => {
+  it('asks no follow-up of a peer whose replies end only at the deadline (each would cost one)', async () => {
+    // A whole `version` that never ends (no NUL, no close) is taken at --reply-timeout; it names no
+    // model, so a follow-up would be asked and run to the deadline as well, then the next: four
+    // reply timeouts for one endpoint. The audit's rule, kept here too: after a read that ran to its
+    // deadline the rest are not sent.
+    const endless = await startFakeMiner({ kind: 'reply', bytes: VERSION_REPLY, nul: false, close: false });
+    const partly = await startFakeMiner((request) =>
+      request.includes('"version"')
+        ? { kind: 'reply', bytes: VERSION_REPLY }
+        : {
+            kind: 'reply',
+            bytes: VERSION_REPLY.replace('CGMiner versions', 'Device Details'),
+            nul: false,
+            close: false,
+          },
+    );
+    try {
+      const identifier = oneAtATime();
+      const [first, second] = await Promise.all(
+        [endless.port, partly.port].map((port) =>
+          identifier.identify({ host: '127.0.0.1', port, key: `127.0.0.1:${port}` }),
+        ),
+      );
+      expect(first?.outcome).toBe('miner');
+      expect(endless.connections).toBe(1);
+      // `version` ended; the first follow-up ran to its deadline: no second one.
+      expect(second?.outcome).toBe('miner');
+      expect(partly.connections).toBe(2);
+    } finally {
+      await endless.close();
+      await partly.close();
+    }
+  });
+
   it('stop() ends the open exchanges at once and opens no queued connection', async () => {
     const empty = await startService('empty');
     try {
