@@ -41,7 +41,9 @@ export function buildSea({ bundleFile, output, strip = true, workDir }) {
     config,
     JSON.stringify(
       {
-        main: bundleFile,
+        // Relative, and run from the bundle's folder: V8 names the script after this path, and
+        // --debug traces then say `hashctl-sea.cjs:LINE:COL`, not a build machine's deleted temp dir.
+        main: basename(bundleFile),
         output: blob,
         useCodeCache: true,
         disableExperimentalSEAWarning: true,
@@ -51,7 +53,7 @@ export function buildSea({ bundleFile, output, strip = true, workDir }) {
       2,
     ),
   );
-  run(process.execPath, ['--experimental-sea-config', config]);
+  run(process.execPath, ['--experimental-sea-config', config], dirname(bundleFile));
 
   mkdirSync(dirname(output), { recursive: true });
   const staging = join(workDir, basename(output));
@@ -78,8 +80,8 @@ function postjectCli() {
   return join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
 }
 
-function run(command, args) {
-  execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command, args, cwd = root) {
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function sha256File(file) {
@@ -141,7 +143,14 @@ export async function packageBinary({ output = join(root, 'dist', 'hashctl') } =
   const workDir = mkdtempSync(join(tmpdir(), 'hashctl-package-'));
   try {
     const bundleFile = join(workDir, 'hashctl-sea.cjs');
-    const { metafile } = await bundle({ outfile: bundleFile, sea: true, minify: true, metafile: true });
+    // Identifiers kept: minified, --debug traces named `We` for ConfigError and `uFe` for the
+    // function that threw (the code cache absorbs the size; start-up is the same).
+    const { metafile } = await bundle({
+      outfile: bundleFile,
+      sea: true,
+      minify: 'whitespace',
+      metafile: true,
+    });
     buildSea({ bundleFile, output, workDir });
     // `sha256sum -c hashctl.sha256` from dist/ verifies it.
     writeFileSync(`${output}.sha256`, `${sha256File(output)}  ${basename(output)}\n`);

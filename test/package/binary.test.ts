@@ -170,6 +170,22 @@ describe('dist/hashctl', () => {
     fs.rmSync(db, { force: true });
   });
 
+  it('--debug: one error, then a trace that names the real class and functions', async () => {
+    const config = path.join(tmp, 'broken.json');
+    fs.writeFileSync(config, '{broken');
+    const result = await runBinary(['live', '--config', config, '--debug']);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^hashctl: config .*broken\.json:1: not valid JSON/);
+    expect(lines[1]).toBe(`ConfigError: ${lines[0]!.slice('hashctl: '.length)}`);
+    // Minified, it read `We: …` and `at uFe (/tmp/hashctl-package-XXXX/hashctl-sea.cjs:…)`: names
+    // nobody can look up, in a build machine's temp dir that was deleted.
+    expect(lines[2]).toMatch(/^ {4}at parseConfig \(hashctl-sea\.cjs:\d+:\d+\)$/);
+    expect(result.stderr).not.toContain('hashctl-package-');
+    expect(result.stderr.match(/Error: /g)).toHaveLength(1);
+    fs.rmSync(config);
+  });
+
   it('falls back to the temp dir when home cannot hold the addon', async () => {
     const tempDir = path.join(tmp, 'tmpdir');
     fs.mkdirSync(tempDir);
