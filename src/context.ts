@@ -101,13 +101,17 @@ export function processContext(signal: AbortSignal): Context {
 }
 
 /**
- * The working directory, or, when it was deleted under the shell (process.cwd() throws), the path
- * it had: absolute paths still work, and a relative one fails as a missing file does, in a line.
+ * The working directory, or, when it was deleted under the shell (process.cwd() throws), a name for
+ * it: absolute paths still work, and a relative one fails as a missing file does, in a line.
+ * On Linux that is the kernel's own link to the dead folder: nothing can be created in it (not
+ * even by `mkdir -p`, which finds it there), where $PWD's path was recreated by collect's mkdir and
+ * written to, and without $PWD (env -i, cron, a service) '/' took `--db rel.db` as /rel.db.
  */
 function currentDirectory(): string {
   try {
     return process.cwd();
   } catch {
+    if (process.platform === 'linux') return '/proc/self/cwd';
     const shell = process.env.PWD;
     return shell && isAbsolute(shell) ? shell : '/';
   }
