@@ -112,7 +112,20 @@ export function addonCacheDirs(env: Readonly<Record<string, string | undefined>>
   if (home && ownHome(home)) dirs.push(path.join(home, '.cache', 'hashctl'));
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   dirs.push(path.join(os.tmpdir(), `hashctl-${uid}`));
-  return [...new Set(dirs.map((dir) => path.resolve(dir)))];
+  return [...new Set(dirs.map(resolveIfPossible))];
+}
+
+/**
+ * Absolute when the working directory can be read. When it was deleted under us, path.resolve
+ * throws (uv_cwd) for a relative HASHCTL_CACHE_DIR or TMPDIR: kept as given, that one directory
+ * fails to be created (listed in the error if none works) and the others are still tried.
+ */
+function resolveIfPossible(dir: string): string {
+  try {
+    return path.resolve(dir);
+  } catch {
+    return dir;
+  }
 }
 
 /** The home directory is this user's (or cannot be told): true when it does not exist either. */

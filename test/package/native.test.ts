@@ -52,6 +52,29 @@ describe('addonCacheDirs', () => {
     },
   );
 
+  it('a working directory deleted under it: a relative HASHCTL_CACHE_DIR or TMPDIR is a dir that fails, not a crash', () => {
+    const home = path.join(tmp, 'home');
+    const gone = path.join(tmp, 'gone');
+    fs.mkdirSync(gone);
+    const before = process.cwd();
+    const tmpdirBefore = process.env.TMPDIR;
+    let dirs: string[] = [];
+    try {
+      process.chdir(gone);
+      fs.rmdirSync(gone);
+      process.env.TMPDIR = 'reltmp';
+      // Was: uv_cwd ENOENT out of path.resolve, an internal error for every SQLite command of
+      // dist/hashctl, though the home cache was fine.
+      dirs = addonCacheDirs({ HASHCTL_CACHE_DIR: 'relcache', HOME: home });
+    } finally {
+      process.chdir(before);
+      if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdirBefore;
+    }
+    expect(dirs).toContain(path.join(home, '.cache', 'hashctl'));
+    expect(dirs[0]).toMatch(/relcache$/);
+  });
+
   it('ignores a relative XDG_CACHE_HOME, as the XDG spec says', () => {
     const dirs = addonCacheDirs({ XDG_CACHE_HOME: 'relative', HOME: '/home/op' });
     expect(dirs[0]).toBe('/home/op/.cache/hashctl');
