@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -68,9 +69,18 @@ export function buildSea({ bundleFile, output, strip = true, workDir }) {
     }
   }
   run(process.execPath, [postjectCli(), staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
-  // Staged then copied: a failed build never leaves a half-written dist/hashctl behind.
-  copyFileSync(staging, output);
-  chmodSync(output, 0o755);
+  // Staged, copied beside the output, then renamed over it: a failed build never leaves a
+  // half-written dist/hashctl behind, and a dist/hashctl that is running (a `collect --interval`
+  // on a dev box) is replaced, where writing into it failed with ETXTBSY (text file is busy).
+  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  try {
+    copyFileSync(staging, temp);
+    chmodSync(temp, 0o755);
+    renameSync(temp, output);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
   return output;
 }
 
