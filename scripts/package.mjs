@@ -35,7 +35,23 @@ export function addonPath() {
  * Turns a CommonJS bundle into a single executable: SEA blob (code cache, addon asset) injected
  * into a copy of this very node binary (the code cache is tied to its V8).
  */
-export function buildSea({ bundleFile, output, strip = true, workDir }) {
+/**
+ * The addon must load in this very node, which the binary is made of: one compiled by another Node
+ * (nvm, a node_modules copied from another machine) made a binary whose every database command
+ * failed on the farm (NODE_MODULE_VERSION mismatch), with advice about cache directories.
+ */
+export function checkAddon(file = addonPath()) {
+  try {
+    process.dlopen({ exports: {} }, file);
+  } catch (error) {
+    const reason = String(error?.message ?? error).split('\n')[0];
+    throw new Error(
+      `the SQLite addon ${file} does not load in this node (${process.version}): ${reason}; rebuild it with this node (npm rebuild better-sqlite3, or npm ci)`,
+    );
+  }
+}
+
+export function buildSea({ bundleFile, output, strip = true, workDir, addon = addonPath() }) {
   const blob = join(workDir, 'sea-prep.blob');
   const config = join(workDir, 'sea-config.json');
   writeFileSync(
@@ -48,7 +64,7 @@ export function buildSea({ bundleFile, output, strip = true, workDir }) {
         output: blob,
         useCodeCache: true,
         disableExperimentalSEAWarning: true,
-        assets: { [ADDON_ASSET]: addonPath() },
+        assets: { [ADDON_ASSET]: addon },
       },
       null,
       2,
@@ -149,7 +165,8 @@ function packageOf(input) {
   return match ? match[1] : null;
 }
 
-export async function packageBinary({ output = join(root, 'dist', 'hashctl') } = {}) {
+export async function packageBinary({ output = join(root, 'dist', 'hashctl'), addon = addonPath() } = {}) {
+  checkAddon(addon);
   const workDir = mkdtempSync(join(tmpdir(), 'hashctl-package-'));
   try {
     const bundleFile = join(workDir, 'hashctl-sea.cjs');
@@ -161,7 +178,7 @@ export async function packageBinary({ output = join(root, 'dist', 'hashctl') } =
       minify: 'whitespace',
       metafile: true,
     });
-    buildSea({ bundleFile, output, workDir });
+    buildSea({ bundleFile, output, workDir, addon });
     // `sha256sum -c hashctl.sha256` from dist/ verifies it.
     writeFileSync(`${output}.sha256`, `${sha256File(output)}  ${basename(output)}\n`);
     return { output, eager: eagerHeavyModules(metafile) };

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 interface PackageScript {
   buildSea(options: { bundleFile: string; output: string; strip?: boolean; workDir: string }): string;
+  packageBinary(options: { output?: string; addon?: string }): Promise<{ output: string }>;
 }
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,5 +50,20 @@ describe('buildSea', () => {
 
     expect(execFileSync(output, [], { encoding: 'utf8', timeout: 20_000 })).toBe('tiny sea\n');
     expect(fs.readdirSync(dist)).toEqual(['hashctl']);
+  }, 60_000);
+
+  it('refuses an addon this node cannot load, before building anything', async () => {
+    // An addon compiled by another Node (nvm, a node_modules from another machine) made a binary
+    // whose every database command failed on the farm, with advice about cache directories.
+    const { packageBinary } = (await import(
+      pathToFileURL(path.join(root, 'scripts', 'package.mjs')).href
+    )) as PackageScript;
+    const addon = path.join(tmp, 'better_sqlite3.node');
+    fs.writeFileSync(addon, 'not an ELF file');
+    const output = path.join(tmp, 'dist', 'hashctl');
+    await expect(packageBinary({ output, addon })).rejects.toThrow(
+      new RegExp(`SQLite addon .*better_sqlite3\\.node does not load in this node \\(${process.version}\\)`),
+    );
+    expect(fs.existsSync(output)).toBe(false);
   }, 60_000);
 });
