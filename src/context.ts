@@ -1,6 +1,7 @@
 // Everything a command needs from the outside world arrives here, so tests can hand in their own
 // streams, clock, randomness and abort signal without monkey-patching globals.
 import { setMaxListeners } from 'node:events';
+import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
 export interface OutStream {
@@ -111,9 +112,18 @@ function currentDirectory(): string {
   try {
     return process.cwd();
   } catch {
-    if (process.platform === 'linux') return '/proc/self/cwd';
+    // Only where /proc is mounted: else mkdir -p would make /proc/self/cwd a real folder on disk.
+    if (process.platform === 'linux' && procCwdMounted()) return '/proc/self/cwd';
     const shell = process.env.PWD;
     return shell && isAbsolute(shell) ? shell : '/';
+  }
+}
+
+function procCwdMounted(): boolean {
+  try {
+    return statSync('/proc/self/cwd').isDirectory();
+  } catch {
+    return false;
   }
 }
 
