@@ -77,7 +77,8 @@ export async function bundle({ outfile, sea = false, minify = false, metafile = 
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    minify,
+    // 'whitespace': smaller, but names kept (the SEA's --debug traces name the real functions).
+    ...(minify === 'whitespace' ? { minifyWhitespace: true, minifySyntax: true } : { minify }),
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -34,24 +35,42 @@ export function addonPath() {
  * Turns a CommonJS bundle into a single executable: SEA blob (code cache, addon asset) injected
  * into a copy of this very node binary (the code cache is tied to its V8).
  */
-export function buildSea({ bundleFile, output, strip = true, workDir }) {
+/**
+ * The addon must load in this very node, which the binary is made of: one compiled by another Node
+ * (nvm, a node_modules copied from another machine) made a binary whose every database command
+ * failed on the farm (NODE_MODULE_VERSION mismatch), with advice about cache directories.
+ */
+export function checkAddon(file = addonPath()) {
+  try {
+    process.dlopen({ exports: {} }, file);
+  } catch (error) {
+    const reason = String(error?.message ?? error).split('\n')[0];
+    throw new Error(
+      `the SQLite addon ${file} does not load in this node (${process.version}): ${reason}; rebuild it with this node (npm rebuild better-sqlite3, or npm ci)`,
+    );
+  }
+}
+
+export function buildSea({ bundleFile, output, strip = true, workDir, addon = addonPath() }) {
   const blob = join(workDir, 'sea-prep.blob');
   const config = join(workDir, 'sea-config.json');
   writeFileSync(
     config,
     JSON.stringify(
       {
-        main: bundleFile,
+        // Relative, and run from the bundle's folder: V8 names the script after this path, and
+        // --debug traces then say `hashctl-sea.cjs:LINE:COL`, not a build machine's deleted temp dir.
+        main: basename(bundleFile),
         output: blob,
         useCodeCache: true,
         disableExperimentalSEAWarning: true,
-        assets: { [ADDON_ASSET]: addonPath() },
+        assets: { [ADDON_ASSET]: addon },
       },
       null,
       2,
     ),
   );
-  run(process.execPath, ['--experimental-sea-config', config]);
+  run(process.execPath, ['--experimental-sea-config', config], dirname(bundleFile));
 
   mkdirSync(dirname(output), { recursive: true });
   const staging = join(workDir, basename(output));
@@ -66,9 +85,18 @@ export function buildSea({ bundleFile, output, strip = true, workDir }) {
     }
   }
   run(process.execPath, [postjectCli(), staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
-  // Staged then copied: a failed build never leaves a half-written dist/hashctl behind.
-  copyFileSync(staging, output);
-  chmodSync(output, 0o755);
+  // Staged, copied beside the output, then renamed over it: a failed build never leaves a
+  // half-written dist/hashctl behind, and a dist/hashctl that is running (a `collect --interval`
+  // on a dev box) is replaced, where writing into it failed with ETXTBSY (text file is busy).
+  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  try {
+    copyFileSync(staging, temp);
+    chmodSync(temp, 0o755);
+    renameSync(temp, output);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
   return output;
 }
 
@@ -78,8 +106,8 @@ function postjectCli() {
   return join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
 }
 
-function run(command, args) {
-  execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command, args, cwd = root) {
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function sha256File(file) {
@@ -137,12 +165,20 @@ function packageOf(input) {
   return match ? match[1] : null;
 }
 
-export async function packageBinary({ output = join(root, 'dist', 'hashctl') } = {}) {
+export async function packageBinary({ output = join(root, 'dist', 'hashctl'), addon = addonPath() } = {}) {
+  checkAddon(addon);
   const workDir = mkdtempSync(join(tmpdir(), 'hashctl-package-'));
   try {
     const bundleFile = join(workDir, 'hashctl-sea.cjs');
-    const { metafile } = await bundle({ outfile: bundleFile, sea: true, minify: true, metafile: true });
-    buildSea({ bundleFile, output, workDir });
+    // Identifiers kept: minified, --debug traces named `We` for ConfigError and `uFe` for the
+    // function that threw (the code cache absorbs the size; start-up is the same).
+    const { metafile } = await bundle({
+      outfile: bundleFile,
+      sea: true,
+      minify: 'whitespace',
+      metafile: true,
+    });
+    buildSea({ bundleFile, output, workDir, addon });
     // `sha256sum -c hashctl.sha256` from dist/ verifies it.
     writeFileSync(`${output}.sha256`, `${sha256File(output)}  ${basename(output)}\n`);
     return { output, eager: eagerHeavyModules(metafile) };

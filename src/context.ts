@@ -1,6 +1,7 @@
 // Everything a command needs from the outside world arrives here, so tests can hand in their own
 // streams, clock, randomness and abort signal without monkey-patching globals.
 import { setMaxListeners } from 'node:events';
+import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
 export interface OutStream {
@@ -132,15 +133,28 @@ export function processContext(signal: AbortSignal): Context {
 }
 
 /**
- * The working directory, or, when it was deleted under the shell (process.cwd() throws), the path
- * it had: absolute paths still work, and a relative one fails as a missing file does, in a line.
+ * The working directory, or, when it was deleted under the shell (process.cwd() throws), a name for
+ * it: absolute paths still work, and a relative one fails as a missing file does, in a line.
+ * On Linux that is the kernel's own link to the dead folder: nothing can be created in it (not
+ * even by `mkdir -p`, which finds it there), where $PWD's path was recreated by collect's mkdir and
+ * written to, and without $PWD (env -i, cron, a service) '/' took `--db rel.db` as /rel.db.
  */
 function currentDirectory(): string {
   try {
     return process.cwd();
   } catch {
+    // Only where /proc is mounted: else mkdir -p would make /proc/self/cwd a real folder on disk.
+    if (process.platform === 'linux' && procCwdMounted()) return '/proc/self/cwd';
     const shell = process.env.PWD;
     return shell && isAbsolute(shell) ? shell : '/';
+  }
+}
+
+function procCwdMounted(): boolean {
+  try {
+    return statSync('/proc/self/cwd').isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -214,7 +214,9 @@ export async function runAuditCommand(
     opts.format !== 'json';
   const spinner = showProgress
     ? (await import('ora'))
-        .default({ text: 'auditing…', stream: ctx.stderr as NodeJS.WritableStream })
+        // discardStdin (ora's default) put the terminal in raw mode, where Ctrl-C is a byte, not
+        // SIGINT, and that byte was never read: Ctrl-C did nothing until the audit's last timeout.
+        .default({ text: 'auditing…', stream: ctx.stderr as NodeJS.WritableStream, discardStdin: false })
         .start()
     : null;
   let result: AuditReport;

@@ -112,7 +112,20 @@ export function addonCacheDirs(env: Readonly<Record<string, string | undefined>>
   if (home && ownHome(home)) dirs.push(path.join(home, '.cache', 'hashctl'));
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   dirs.push(path.join(os.tmpdir(), `hashctl-${uid}`));
-  return [...new Set(dirs.map((dir) => path.resolve(dir)))];
+  return [...new Set(dirs.map(resolveIfPossible))];
+}
+
+/**
+ * Absolute when the working directory can be read. When it was deleted under us, path.resolve
+ * throws (uv_cwd) for a relative HASHCTL_CACHE_DIR or TMPDIR: kept as given, that one directory
+ * fails to be created (listed in the error if none works) and the others are still tried.
+ */
+function resolveIfPossible(dir: string): string {
+  try {
+    return path.resolve(dir);
+  } catch {
+    return dir;
+  }
 }
 
 /** The home directory is this user's (or cannot be told): true when it does not exist either. */
@@ -154,7 +167,15 @@ export function loadAddonFromAsset(bytes: Uint8Array, options: AddonLoadOptions)
       if (!hasContent(file, digest)) writeAtomically(file, bytes);
       return { addon: dlopen(file), file };
     } catch (error) {
-      failures.push(`${dir}: ${errorMessage(error).split('\n')[0]}`);
+      const reason = errorMessage(error).split('\n')[0] ?? '';
+      if (systemLibraryProblem(reason, file)) {
+        throw new StoreError(
+          'store',
+          `the embedded SQLite addon cannot load on this system, whose C/C++ libraries are missing or older than it needs (glibc ≥ 2.34: Debian 12, Ubuntu 22.04, RHEL 9 or newer); commands without a database still work (${reason})`,
+          { cause: error, details: { file } },
+        );
+      }
+      failures.push(`${dir}: ${reason}`);
     }
   }
   throw new StoreError(
@@ -164,6 +185,17 @@ export function loadAddonFromAsset(bytes: Uint8Array, options: AddonLoadOptions)
       details: { dirs: options.dirs },
     },
   );
+}
+
+/**
+ * A load failure no other directory can cure: a system library too old (dlerror's "version
+ * `GLIBC_2.34' not found") or missing (another library's "cannot open shared object file"), as on a
+ * host older than the build's. A noexec mount ("failed to map segment") is the directory's.
+ */
+function systemLibraryProblem(reason: string, file: string): boolean {
+  if (/version `[^']+' not found/.test(reason)) return true;
+  const missing = /^([^:]+): cannot open shared object file/.exec(reason);
+  return missing !== null && missing[1] !== file;
 }
 
 function processDlopen(file: string): NativeAddon {

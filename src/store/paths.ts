@@ -19,11 +19,29 @@ export function resolveDbPath(
   if (env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)) {
     return path.join(env.XDG_DATA_HOME, 'hashctl', 'hashctl.db');
   }
-  return path.join(homeOf(env), '.local', 'share', 'hashctl', 'hashctl.db');
+  return path.join(
+    homeOf(
+      env,
+      'no database given (--db FILE, $HASHCTL_DB or $XDG_DATA_HOME) and no home for the default one',
+    ),
+    '.local',
+    'share',
+    'hashctl',
+    'hashctl.db',
+  );
 }
 
-function homeOf(env: Readonly<Record<string, string | undefined>>): string {
-  return env.HOME || os.homedir();
+/**
+ * $HOME, else the passwd entry's. A uid with neither (`docker run --user 1234`, a service's
+ * allocated uid) made os.homedir() throw a libuv SystemError: an internal error, exit 1.
+ */
+function homeOf(env: Readonly<Record<string, string | undefined>>, what: string): string {
+  if (env.HOME) return env.HOME;
+  try {
+    return os.homedir();
+  } catch {
+    throw new UsageError(`${what}: HOME is not set and this user has no home directory`);
+  }
 }
 
 /**
@@ -33,7 +51,9 @@ function homeOf(env: Readonly<Record<string, string | undefined>>): string {
  * collect (run by cron from $HOME) and `live` (run from anywhere else) would use two files.
  */
 export function expandHome(file: string, env: Readonly<Record<string, string | undefined>>): string {
-  return file === '~' || file.startsWith('~/') ? path.join(homeOf(env), file.slice(1)) : file;
+  return file === '~' || file.startsWith('~/')
+    ? path.join(homeOf(env, `cannot expand '${file}'`), file.slice(1))
+    : file;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Every subcommand shares the same manners: a description, --help that exits 0, exit 2 with one
 // clear line on an unknown flag, and no stack trace without --debug.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,41 @@ describe('shared command manners', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'a working directory deleted under it, with no $PWD (env -i, a service): relative paths never land in /',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hashctl-gone-'));
+      const bin = join(__dirname, '..', '..', 'bin', 'hashctl');
+      try {
+        // `live` only reads: on the old code it resolved rel.db to /rel.db (so `collect --db rel.db`
+        // created /rel.db, as root), here it just names the path it looked at.
+        const script = `mkdir gone && cd gone && rmdir ../gone && exec env -u PWD "${process.execPath}" "${bin}" live --db rel.db`;
+        const relative = spawnSync('sh', ['-c', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', HOME: dir },
+        });
+        expect(relative.status).toBe(1);
+        expect(relative.stderr).toMatch(/^hashctl: no database at \S*rel\.db[^\n]*\n$/);
+        expect(relative.stderr).not.toMatch(/ at \/rel\.db/);
+        // With $PWD (sh sets it), collect's mkdir -p recreated the deleted folder and wrote there.
+        const collect = spawnSync(
+          'sh',
+          [
+            '-c',
+            `mkdir gone && cd gone && rmdir ../gone && exec "${process.execPath}" "${bin}" collect --once --targets 127.0.0.1:9 --timeout 1s --db rel.db`,
+          ],
+          { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } },
+        );
+        expect(collect.status).toBe(1);
+        expect(collect.stderr).toMatch(/rel\.db/);
+        expect(existsSync(join(dir, 'gone'))).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('a bad global duration is a usage error naming the flag', async () => {
     const ctx = memoryContext();

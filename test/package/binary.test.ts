@@ -2,7 +2,10 @@
 // environment (no node, no node_modules), against simulated miners on loopback.
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,7 @@ import { type Farm, startFarm } from '../../src/sim/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const builtBinary = path.join(root, 'dist', 'hashctl');
+const hasScript = execFileSync('sh', ['-c', 'command -v script || true']).toString().trim() !== '';
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
 
 interface RunResult {
@@ -168,6 +172,99 @@ describe('dist/hashctl', () => {
     expect(fs.readdirSync(dump).length).toBeGreaterThan(0);
     fs.rmSync(dump, { recursive: true, force: true });
     fs.rmSync(db, { force: true });
+  });
+
+  it('loads every package the commands load lazily: zod, undici, asciichart, jsonrepair', async () => {
+    const db = path.join(tmp, 'lazy.db');
+    // undici: collect delivers its cycle to a collector on loopback.
+    const posts: string[] = [];
+    const collector = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts.push(`${req.method} ${req.url}`);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as AddressInfo;
+    try {
+      const collected = await runBinary(
+        ['collect', '--once', '--targets', targets[0]!, '--db', db, '--upload', `http://127.0.0.1:${port}`],
+        { HASHCTL_COLLECTOR_KEY: 'k' },
+      );
+      expect(collected.code, collected.stderr).toBe(0);
+      expect(posts).toEqual(['POST /api/collector/upload']);
+    } finally {
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
+    // asciichart: history draws its chart.
+    const history = await runBinary(['history', targets[0]!, '--db', db]);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(/[┤┼]/);
+    // zod: a config file of the wrong shape is explained, not an internal error.
+    const config = path.join(tmp, 'wrong-shape.json');
+    fs.writeFileSync(config, '{"site": []}');
+    const checked = await runBinary(['live', '--config', config]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toMatch(/site: .*expected string/);
+    // jsonrepair: a reply only it can read (single quotes, a bare key).
+    const miner = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () =>
+        socket.end(
+          `{"STATUS":[{"STATUS":"S","When":1,"Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"CGMiner":"4.11.1",'API':'3.7', Type: 'Antminer S9'}],"id":1}\0`,
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => miner.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `127.0.0.1:${(miner.address() as AddressInfo).port}`;
+      const probed = await runBinary(['probe', address, '--command', 'version', '--json', '--retries', '0']);
+      expect(probed.code, probed.stderr).toBe(0);
+      expect(probed.stdout).toContain('"Type": "Antminer S9"');
+      expect(probed.stdout).toContain('jsonrepair');
+    } finally {
+      await new Promise<void>((resolve) => miner.close(() => resolve()));
+    }
+  });
+
+  it.skipIf(!hasScript)('on a terminal: cli-table3, chalk and the ora spinner', async () => {
+    const result = await new Promise<RunResult>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', `stty cols 120; "${binary}" audit ${targets[0]!} --retries 0`, '/dev/null'],
+        {
+          cwd: tmp,
+          env: { HOME: path.join(tmp, 'home'), PATH: '/usr/bin:/bin', TERM: 'xterm' },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        },
+      );
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain('auditing'); // ora
+    expect(result.stdout).toContain('┌'); // cli-table3
+    expect(result.stdout).toMatch(/\u001b\[3\dm/); // chalk
+    expect(result.stdout).not.toMatch(/internal error|Cannot find module/);
+  });
+
+  it('--debug: one error, then a trace that names the real class and functions', async () => {
+    const config = path.join(tmp, 'broken.json');
+    fs.writeFileSync(config, '{broken');
+    const result = await runBinary(['live', '--config', config, '--debug']);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^hashctl: config .*broken\.json:1: not valid JSON/);
+    expect(lines[1]).toBe(`ConfigError: ${lines[0]!.slice('hashctl: '.length)}`);
+    // Minified, it read `We: …` and `at uFe (/tmp/hashctl-package-XXXX/hashctl-sea.cjs:…)`: names
+    // nobody can look up, in a build machine's temp dir that was deleted.
+    expect(lines[2]).toMatch(/^ {4}at parseConfig \(hashctl-sea\.cjs:\d+:\d+\)$/);
+    expect(result.stderr).not.toContain('hashctl-package-');
+    expect(result.stderr.match(/Error: /g)).toHaveLength(1);
+    fs.rmSync(config);
   });
 
   it('falls back to the temp dir when home cannot hold the addon', async () => {

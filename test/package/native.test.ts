@@ -52,6 +52,29 @@ describe('addonCacheDirs', () => {
     },
   );
 
+  it('a working directory deleted under it: a relative HASHCTL_CACHE_DIR or TMPDIR is a dir that fails, not a crash', () => {
+    const home = path.join(tmp, 'home');
+    const gone = path.join(tmp, 'gone');
+    fs.mkdirSync(gone);
+    const before = process.cwd();
+    const tmpdirBefore = process.env.TMPDIR;
+    let dirs: string[] = [];
+    try {
+      process.chdir(gone);
+      fs.rmdirSync(gone);
+      process.env.TMPDIR = 'reltmp';
+      // Was: uv_cwd ENOENT out of path.resolve, an internal error for every SQLite command of
+      // dist/hashctl, though the home cache was fine.
+      dirs = addonCacheDirs({ HASHCTL_CACHE_DIR: 'relcache', HOME: home });
+    } finally {
+      process.chdir(before);
+      if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdirBefore;
+    }
+    expect(dirs).toContain(path.join(home, '.cache', 'hashctl'));
+    expect(dirs[0]).toMatch(/relcache$/);
+  });
+
   it('ignores a relative XDG_CACHE_HOME, as the XDG spec says', () => {
     const dirs = addonCacheDirs({ XDG_CACHE_HOME: 'relative', HOME: '/home/op' });
     expect(dirs[0]).toBe('/home/op/.cache/hashctl');
@@ -166,6 +189,56 @@ describe('loadAddonFromAsset', () => {
     expect(error.message).not.toContain('\n');
     for (const dir of dirs) expect(error.message).toContain(dir);
     expect(error.message).toContain('HASHCTL_CACHE_DIR');
+  });
+});
+
+describe('loadAddonFromAsset on a system too old for the addon', () => {
+  // What dlerror() says on Debian 11 / Ubuntu 20.04 / RHEL 8: node itself (glibc 2.28) starts, the
+  // addon (glibc 2.34, GLIBCXX_3.4.29) does not. No directory can cure that: "set HASHCTL_CACHE_DIR"
+  // sent operators after the wrong thing, and a copy of the addon was left in every directory.
+  it.each([
+    (file: string) =>
+      `/lib/x86_64-linux-gnu/libc.so.6: version \`GLIBC_2.34' not found (required by ${file})`,
+    (file: string) =>
+      `/lib/x86_64-linux-gnu/libstdc++.so.6: version \`GLIBCXX_3.4.29' not found (required by ${file})`,
+    () => 'libstdc++.so.6: cannot open shared object file: No such file or directory',
+  ])('stops at the first directory and says the system libraries are the problem (%#)', (says) => {
+    const dirs = [path.join(tmp, 'one'), path.join(tmp, 'two')];
+    const opened: string[] = [];
+    let caught: unknown;
+    try {
+      loadAddonFromAsset(addonBytes, {
+        dirs,
+        abi,
+        dlopen: (file) => {
+          opened.push(file);
+          throw new Error(says(file));
+        },
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    const message = (caught as StoreError).message;
+    expect(opened).toHaveLength(1);
+    expect(fs.existsSync(dirs[1]!)).toBe(false);
+    expect(message).toContain(says(opened[0]!));
+    expect(message).toMatch(/glibc ≥ 2\.34/);
+    expect(message).not.toContain('HASHCTL_CACHE_DIR');
+    expect(message).not.toContain('\n');
+  });
+
+  it('a noexec directory is still only that directory: the next one is tried', () => {
+    const dirs = [path.join(tmp, 'one'), path.join(tmp, 'two')];
+    const loaded = loadAddonFromAsset(addonBytes, {
+      dirs,
+      abi,
+      dlopen: (file) => {
+        if (file.startsWith(dirs[0]!)) throw new Error(`${file}: failed to map segment from shared object`);
+        return {};
+      },
+    });
+    expect(path.dirname(loaded.file)).toBe(dirs[1]);
   });
 });
 
