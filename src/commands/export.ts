@@ -49,6 +49,8 @@ export const EXPORT_COLUMNS = [
 ] as const;
 
 const CHUNK_CHARS = 64 * 1024;
+/** Rows read in one read transaction (and the rest of the cycle the last one is in). */
+const EXPORT_PIECE_ROWS = 5_000;
 
 export async function parseExportOptions(
   raw: Record<string, unknown>,
@@ -148,18 +150,22 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
-    // One snapshot for the whole export: the algorithms, the sites and each site's rows as they
-    // were when it began. Each statement on its own read the file of its moment, and a miner whose
-    // first cycle was committed after the algorithms were read (while another site streamed, or a
-    // pager waited) was exported with no algorithm: an L3+'s scrypt rate passed for SHA-256.
-    store.holdSnapshot();
-    const sites = store.prepared(siteStatements);
-    const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
+    // The export is the file as it was when it began: the algorithms, the sites and the rows stored
+    // by then (ids up to the newest's; a miner whose first cycle came later is not in it, or its
+    // L3+'s scrypt rate would pass for SHA-256 with no algorithm). Read in pieces, each in its own
+    // short read transaction: one held while a slow reader (`| less`, a network pipe) took the
+    // export's hours kept the collector's WAL from being checkpointed, and it grew by every cycle
+    // (4 MB a cycle at 500 miners) for as long.
+    const history = store.prepared(historyStatements);
+    const start = store.snapshot(() => {
+      const sites = store.prepared(siteStatements);
+      const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
+      return { chosen, algorithms: history.minerAlgorithms(), lastId: history.lastId() };
+    });
+    const { chosen, algorithms, lastId } = start;
     if (opts.site !== null && chosen.length === 0)
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
     const since = opts.sinceAt ?? ctx.now() - opts.sinceMs;
-    const history = store.prepared(historyStatements);
-    const algorithms = history.minerAlgorithms();
     // The export is raw rows: hours --since reaches that retention has already turned into rollups
     // are not in it, and an export that just starts later reads as a farm that was down.
     if (!globals.quiet) {
@@ -179,15 +185,29 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     try {
       let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
       export_: for (const site of chosen) {
-        for (const row of history.iterate(site.id, since)) {
-          const fields = record(row, algorithms);
-          chunk +=
-            opts.format === 'csv'
-              ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
-              : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
-          if (chunk.length >= CHUNK_CHARS) {
-            const more = ctx.stdout.write(chunk);
-            chunk = '';
+        // Rows are stamped in whole ms: ts > since - 1 is ts >= since.
+        let after = since - 1;
+        // Each pass ends at a later ts than it began (or at the last row): bounded by the rows.
+        for (;;) {
+          const texts: string[] = [];
+          const through = store.snapshot(() => {
+            const end = history.pieceThrough(site.id, after, EXPORT_PIECE_ROWS);
+            for (const row of history.iterate(site.id, after, end ?? Number.MAX_SAFE_INTEGER, lastId)) {
+              const fields = record(row, algorithms);
+              chunk +=
+                opts.format === 'csv'
+                  ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
+                  : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
+              if (chunk.length >= CHUNK_CHARS) {
+                texts.push(chunk);
+                chunk = '';
+              }
+            }
+            return end;
+          });
+          // Written once the piece's read transaction is over: waiting for the reader holds none.
+          for (const text of texts) {
+            const more = ctx.stdout.write(text);
             await output.next(!more);
             // The output is lost (said by main, once): nothing more to write it to.
             if (output.failed) return EXIT.failed;
@@ -196,6 +216,8 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
               break export_;
             }
           }
+          if (through === null) break;
+          after = through;
         }
       }
       // Whole rows only: what was read before Ctrl-C ends on a complete line.

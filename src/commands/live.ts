@@ -146,7 +146,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const paint = await palette(globals.color);
   if (tty) {
     const sha256dOnline = miners.filter((m) => m.state === 'online' && m.algorithm === 'sha256d').length;
-    const hot = summary.hottest.map((h) => `${h.miner} ${h.temp_c}°C`).join(', ');
+    const hot = summary.hottest.map((h) => `${h.miner} ${h.temp_c.toFixed(1)}°C`).join(', ');
     ctx.stdout.write(
       `${paint.bold(`${summary.miners} miner${summary.miners === 1 ? '' : 's'}`)}: ${paint.green(`${summary.online} online`)}, ` +
         `${summary.offline > 0 ? paint.red(`${summary.offline} offline`) : '0 offline'}, ` +

@@ -82,6 +82,17 @@ export function commandLogStatements(db: Db) {
        AND result IN ('pending', 'verified', 'sent', 'unknown')
      ORDER BY ts DESC LIMIT 1`,
   );
+  // The miner's newest pause or resume from the two sources given: read newest first
+  // through the (host, port, ts) index, it stops at the first one. Asked for each action and source
+  // on its own, the one never taken (no thermal pause on a miner `control` pauses every night)
+  // read the miner's whole log back to its first row: `live` on 10,000 curtailed miners with a
+  // month of nightly pauses took 3.6 s instead of 1.2 s, and more each night.
+  const newestSwitch = db.prepare<[string, number, string, string], { ts: number }>(NEWEST_SWITCH_SQL);
+  const switchesAt = db.prepare<[string, number, number, string, string], { action: string; source: string }>(
+    `SELECT action, source FROM command_log
+     WHERE host = ? AND port = ? AND ts = ? AND action IN ('pause', 'resume')
+       AND source IN (?, ?) AND result IN ${TAKEN_RESULTS}`,
+  );
   const recent = db.prepare<[number, number], CommandLogRow>(
     `SELECT ${COLUMNS} FROM command_log WHERE ts >= ? ORDER BY ts, id LIMIT ?`,
   );
@@ -110,6 +121,19 @@ export function commandLogStatements(db: Db) {
     lastTaken(host: string, port: number, action: string, source: string, sinceMs: number): number | null {
       return lastTaken.get(host, port, action, source, sinceMs)?.ts ?? null;
     },
+    /**
+     * The newest pause or resume of host:port from `sources` that may have taken effect: its ts and
+     * every such entry at that ts (null: none).
+     */
+    lastSwitch(
+      host: string,
+      port: number,
+      sources: readonly [string, string],
+    ): { ts: number; entries: { action: string; source: string }[] } | null {
+      const [one, other] = sources;
+      const ts = newestSwitch.get(host, port, one, other)?.ts;
+      return ts === undefined ? null : { ts, entries: switchesAt.all(host, port, ts, one, other) };
+    },
     recent(sinceMs = 0, limit = 1000): CommandLogRow[] {
       return recent.all(sinceMs, limit);
     },
@@ -118,5 +142,14 @@ export function commandLogStatements(db: Db) {
     },
   };
 }
+
+/** Results after which an action may have taken effect. */
+const TAKEN_RESULTS = "('pending', 'verified', 'sent', 'unknown')";
+
+/** The newest pause or resume of one miner from two sources (see lastSwitch). */
+export const NEWEST_SWITCH_SQL = `SELECT ts FROM command_log
+  WHERE host = ? AND port = ? AND action IN ('pause', 'resume')
+    AND source IN (?, ?) AND result IN ${TAKEN_RESULTS}
+  ORDER BY ts DESC LIMIT 1`;
 
 export type CommandLogStatements = ReturnType<typeof commandLogStatements>;

@@ -47,11 +47,21 @@ export const SERIES_SQL = `SELECT ts, hashrate_hs, temp_chip_max_c, temp_board_m
 
 // Ordered by the (site_id, ts) index so rows stream out without a sort of the whole range. CROSS
 // JOIN pins history as the outer loop whatever the statistics say (SQLite honours it as a hint).
+// One piece of the export: the site's rows stamped in (after, through], none added after `last_id`
+// (`+h.id`: a term the planner must not take for the range to read, which it did with statistics).
 export const EXPORT_SQL = `SELECT h.ts, h.miner_id, s.name AS site, m.host, m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c,
     h.temp_board_max_c, h.fan_min_rpm, h.boards_ok, h.boards_total, h.chips, h.chips_expected, h.power_w,
     h.accepted, h.rejected, h.error_kind, h.thermal_status
   FROM telemetry_history h CROSS JOIN miners m ON m.id = h.miner_id CROSS JOIN sites s ON s.id = h.site_id
-  WHERE h.site_id = ? AND h.ts >= ? ORDER BY h.site_id, h.ts`;
+  WHERE h.site_id = @site_id AND h.ts > @after AND h.ts <= @through AND +h.id <= @last_id
+  ORDER BY h.site_id, h.ts`;
+
+interface ExportPiece {
+  site_id: number;
+  after: number;
+  through: number;
+  last_id: number;
+}
 
 export function historyStatements(db: Db) {
   const insert = db.prepare<HistoryInsert>(
@@ -66,7 +76,11 @@ export function historyStatements(db: Db) {
   const oldest = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE miner_id = ?',
   );
-  const exportRows = db.prepare<[number, number], ExportRow>(EXPORT_SQL);
+  const exportRows = db.prepare<ExportPiece, ExportRow>(EXPORT_SQL);
+  const lastId = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM telemetry_history');
+  const tsAfter = db.prepare<[number, number, number], { ts: number }>(
+    'SELECT ts FROM telemetry_history WHERE site_id = ? AND ts > ? ORDER BY ts LIMIT 1 OFFSET ?',
+  );
   const algorithms = db.prepare<[], { miner_id: number; algorithm: string | null }>(
     'SELECT miner_id, algorithm FROM telemetry_live',
   );
@@ -86,9 +100,20 @@ export function historyStatements(db: Db) {
     oldestTs(minerId: number): number | null {
       return oldest.get(minerId)?.ts ?? null;
     },
-    /** Rows of one site from `since`, oldest first, one at a time (never the whole range in memory). */
-    iterate(siteId: number, since: number): IterableIterator<ExportRow> {
-      return exportRows.iterate(siteId, since);
+    /** The id of the newest row (0: none): rows stored later have greater ids. */
+    lastId(): number {
+      return lastId.get()?.id ?? 0;
+    },
+    /**
+     * The end of the next piece of the site's rows after `after`: the ts of the row `rows` rows on
+     * (the piece takes the whole cycle it ends in); null when fewer are left (the piece takes them all).
+     */
+    pieceThrough(siteId: number, after: number, rows: number): number | null {
+      return tsAfter.get(siteId, after, rows)?.ts ?? null;
+    },
+    /** Rows of one site stamped in (after, through], up to row id `lastId`, oldest first, one at a time. */
+    iterate(siteId: number, after: number, through: number, lastId: number): IterableIterator<ExportRow> {
+      return exportRows.iterate({ site_id: siteId, after, through, last_id: lastId });
     },
     /**
      * Each miner's mining algorithm as its last good poll read it (history rows do not repeat it:

@@ -122,15 +122,6 @@ export class Store {
     return this.db.transaction(() => fn(this.db)).deferred();
   }
 
-  /**
-   * Begins a read transaction that lasts until close(), for a reader that awaits between its
-   * statements (export streams into a pipe): everything it reads is one committed state, as in
-   * snapshot(). The snapshot is taken by the first statement read after it.
-   */
-  holdSnapshot(): void {
-    if (!this.db.inTransaction) this.db.exec('BEGIN');
-  }
-
   close(): void {
     this.#cache.clear();
     if (this.db.open) this.db.close();

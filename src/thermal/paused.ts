@@ -12,17 +12,14 @@ export const PAUSE_SOURCES = ['cli', PROTECT_SOURCE] as const;
 
 /** Why a miner counts as paused by hashctl, or null: its last pause came after its last resume. */
 export function pausedBy(log: CommandLogStatements, host: string, port: number): string | null {
-  let pause: { ts: number; source: string } | null = null;
-  let resume = Number.NEGATIVE_INFINITY;
-  for (const source of PAUSE_SOURCES) {
-    const paused = log.lastTaken(host, port, 'pause', source, 0);
-    if (paused !== null && (pause === null || paused > pause.ts)) pause = { ts: paused, source };
-    const resumed = log.lastTaken(host, port, 'resume', source, 0);
-    if (resumed !== null && resumed > resume) resume = resumed;
-  }
-  if (pause === null || resume >= pause.ts) return null;
-  const by = pause.source === PROTECT_SOURCE ? 'thermal protection' : 'hashctl control';
-  return `paused by ${by} at ${new Date(pause.ts).toISOString()}`;
+  // The newest pause or resume decides; a resume at the same ms as a pause wins.
+  const last = log.lastSwitch(host, port, PAUSE_SOURCES);
+  if (last === null || last.entries.some((entry) => entry.action === 'resume')) return null;
+  // Of two pauses at the same ms, the first source listed names it.
+  const source =
+    PAUSE_SOURCES.find((s) => last.entries.some((entry) => entry.source === s)) ?? PAUSE_SOURCES[0];
+  const by = source === PROTECT_SOURCE ? 'thermal protection' : 'hashctl control';
+  return `paused by ${by} at ${new Date(last.ts).toISOString()}`;
 }
 
 /** A lookup for checkSource; asked only for miners that are not hashing, so a farm costs little. */

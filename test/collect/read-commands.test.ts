@@ -322,6 +322,26 @@ describe('hashctl live', () => {
     expect(shown).toContain('not hashing: 1 (127.0.0.1:4001)');
   });
 
+  it('says the hottest miners with their temperature as the table does, to a tenth', async () => {
+    // A firmware's float (or an average of sensors) as read: 79.94845360824742 °C.
+    latestNorthCycle(okOutcome(4001, { temp_max_chip_c: 79.94845360824742 }));
+    let shown = '';
+    const tty = memoryContext({
+      now: () => NOW,
+      env: {},
+      stdout: {
+        write: (s) => {
+          shown += s;
+          return true;
+        },
+        isTTY: true,
+      },
+    });
+    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
+    expect(shown).toMatch(/hottest: .*127\.0\.0\.1:4001 79\.9°C/);
+    expect(shown).not.toContain('79.948');
+  });
+
   it('adds a SITE column when the miners shown come from several sites', async () => {
     const ctx = context();
     await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, false), ctx);
