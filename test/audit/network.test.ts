@@ -215,7 +215,10 @@ describe('default credentials', () => {
 });
 
 describe('two miner APIs on one address (a host with 4028 and 4029, two containers, a proxy)', () => {
-  it('each documented credential is tried once against the web UI of the host, not once per API port', async () => {
+  /** Two simulated S9s on 127.0.0.1, audited together with `options` added to a plain audit's. */
+  async function auditTwoApis(
+    options: (targets: { host: string; port: number; key: string }[]) => Record<string, unknown>,
+  ) {
     const { runAudit } = await import('../../src/audit/index.js');
     const { startFarm } = await import('../../src/sim/index.js');
     const farm = await startFarm({
@@ -226,7 +229,6 @@ describe('two miner APIs on one address (a host with 4028 and 4029, two containe
       basePort: 0,
     });
     cleanups.push(() => farm.stop());
-    const web = await antminerWeb('root');
     const targets = farm.inventory().map((key) => {
       const at = key.lastIndexOf(':');
       return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
@@ -237,14 +239,20 @@ describe('two miner APIs on one address (a host with 4028 and 4029, two containe
       named: new Set(targets.map((t) => t.key)),
       policy: { allowedPools: null, workerPattern: null },
       services: false,
-      checkDefaultCreds: true,
-      webPort: web.port,
+      checkDefaultCreds: false,
       timeoutMs: 2000,
       retries: 0,
       maxBytes: 1 << 20,
       concurrency: 4,
       discovery: { connectTimeoutMs: 2000, replyTimeoutMs: 2000, retries: 0, concurrency: 4 },
+      ...options(targets),
     });
+    return { report, targets };
+  }
+
+  it('each documented credential is tried once against the web UI of the host, not once per API port', async () => {
+    const web = await antminerWeb('root');
+    const { report, targets } = await auditTwoApis(() => ({ checkDefaultCreds: true, webPort: web.port }));
     expect(report.miners).toHaveLength(2);
     // One challenge and one authenticated attempt in all: a lockout policy counts the host's logins.
     expect(web.requests.filter((request) => request.authorized)).toHaveLength(1);
@@ -255,39 +263,15 @@ describe('two miner APIs on one address (a host with 4028 and 4029, two containe
   });
 
   it('the other miner API of the host is audited as a miner, not reported as an exposed service', async () => {
-    const { runAudit } = await import('../../src/audit/index.js');
-    const { startFarm } = await import('../../src/sim/index.js');
-    const farm = await startFarm({
-      profile: 'antminer-s9',
-      count: 2,
-      seed: 2,
-      host: '127.0.0.1',
-      basePort: 0,
-    });
-    cleanups.push(() => farm.stop());
     const ssh = await listen(net.createServer((socket) => socket.destroy()));
-    const targets = farm.inventory().map((key) => {
-      const at = key.lastIndexOf(':');
-      return { host: key.slice(0, at), port: Number(key.slice(at + 1)), key };
-    });
-    const report = await runAudit({
-      targets,
-      targetCount: targets.length,
-      named: new Set(targets.map((t) => t.key)),
-      policy: { allowedPools: null, workerPattern: null },
+    const { report, targets } = await auditTwoApis((targets) => ({
       services: true,
       // As if the two APIs were on 4028 and 4029: 4029 is in the list --services probes.
       servicePorts: [
         ...targets.map((target) => ({ port: target.port, service: 'unknown-4029' })),
         { port: ssh, service: 'ssh' },
       ],
-      checkDefaultCreds: false,
-      timeoutMs: 2000,
-      retries: 0,
-      maxBytes: 1 << 20,
-      concurrency: 4,
-      discovery: { connectTimeoutMs: 2000, replyTimeoutMs: 2000, retries: 0, concurrency: 4 },
-    });
+    }));
     expect(report.miners).toHaveLength(2);
     const exposed = report.findings
       .filter((f) => f.rule === 'service-exposed')
