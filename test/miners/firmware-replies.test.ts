@@ -43,6 +43,12 @@ const section = (name: string, records: unknown, description = 'cgminer 4.11.1')
  * answers any other command E/14, and reads it as collect does: one fetchSnapshot.
  */
 async function poll(replies: Record<string, string>): Promise<Snapshot> {
+  const [snapshot] = await polls(replies, 1);
+  return snapshot!;
+}
+
+/** The same miner polled `count` times with one dialect cache, as cycles of one collect loop do. */
+async function polls(replies: Record<string, string>, count: number): Promise<Snapshot[]> {
   const answer = (command: string) => replies[command] ?? invalid;
   const miner = await startFakeMiner((request) => {
     const parsed = JSON.parse(request) as { command?: string; cmd?: string };
@@ -53,8 +59,11 @@ async function poll(replies: Record<string, string>): Promise<Snapshot> {
   });
   miners.push(miner);
   const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
-  const { snapshot } = await fetchSnapshot(client, miner.target, { cache: createDialectCache() });
-  return snapshot;
+  const cache = createDialectCache();
+  const snapshots: Snapshot[] = [];
+  for (let cycle = 0; cycle < count; cycle++)
+    snapshots.push((await fetchSnapshot(client, miner.target, { cache })).snapshot);
+  return snapshots;
 }
 
 describe('firmwares outside the samples, over TCP', () => {
@@ -401,18 +410,7 @@ describe('firmwares outside the samples, over TCP', () => {
         bfg,
       ),
     };
-    const answer = (command: string) => replies[command] ?? invalid;
-    const miner = await startFakeMiner((request) => {
-      const command = (JSON.parse(request) as { command?: string }).command ?? '';
-      if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
-      const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
-      return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-    });
-    miners.push(miner);
-    const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
-    const cache = createDialectCache();
-    for (let cycle = 0; cycle < 2; cycle++) {
-      const { snapshot } = await fetchSnapshot(client, miner.target, { cache });
+    for (const snapshot of await polls(replies, 2)) {
       expect([snapshot.make, snapshot.model, snapshot.algorithm]).toEqual(['Goldshell', null, 'unknown']);
       // MHS fields in MH/s: 1.6 TH/s, not 1000 times either way.
       expect(snapshot.hashrate.current_hs).toBe(1612000.5e6);
@@ -447,18 +445,7 @@ describe('firmwares outside the samples, over TCP', () => {
       [auradine, 'AT2880'],
       [plain, null],
     ] as const) {
-      const answer = (command: string) => replies[command] ?? invalid;
-      const miner = await startFakeMiner((request) => {
-        const command = (JSON.parse(request) as { command?: string }).command ?? '';
-        if (!command.includes('+')) return { kind: 'reply', bytes: answer(command) };
-        const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
-        return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
-      });
-      miners.push(miner);
-      const client = createClient({ timeoutMs: 3000, maxBytes: 1 << 20, retries: 0 });
-      const cache = createDialectCache();
-      for (let cycle = 0; cycle < 2; cycle++) {
-        const { snapshot } = await fetchSnapshot(client, miner.target, { cache });
+      for (const snapshot of await polls(replies, 2)) {
         expect(snapshot.model).toBe(model);
         expect(snapshot.errors.filter((e) => e.message.startsWith('devdetails'))).toEqual([]);
       }
