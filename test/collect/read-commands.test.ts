@@ -113,6 +113,24 @@ function latestNorthCycle(outcome: MinerOutcome, also?: (store: Store) => void):
   }
 }
 
+/** `live --site north` on a terminal (a TTY stdout), as a field engineer reads it: what it shows. */
+async function liveOnTerminal(): Promise<string> {
+  let shown = '';
+  const tty = memoryContext({
+    now: () => NOW,
+    env: {},
+    stdout: {
+      write: (s) => {
+        shown += s;
+        return true;
+      },
+      isTTY: true,
+    },
+  });
+  await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
+  return shown;
+}
+
 describe('a damaged database', () => {
   it('live, history and export say it is damaged, as collect does, not "internal error"', async () => {
     const fs = await import('node:fs');
@@ -306,38 +324,14 @@ describe('hashctl live', () => {
     expect(idle.problems).toContain('not hashing');
     expect(out.summary.not_hashing).toEqual(['127.0.0.1:4001']);
     // On a terminal, the summary above the table counts it.
-    let shown = '';
-    const tty = memoryContext({
-      now: () => NOW,
-      env: {},
-      stdout: {
-        write: (s) => {
-          shown += s;
-          return true;
-        },
-        isTTY: true,
-      },
-    });
-    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
+    const shown = await liveOnTerminal();
     expect(shown).toContain('not hashing: 1 (127.0.0.1:4001)');
   });
 
   it('says the hottest miners with their temperature as the table does, to a tenth', async () => {
     // A firmware's float (or an average of sensors) as read: 79.94845360824742 °C.
     latestNorthCycle(okOutcome(4001, { temp_max_chip_c: 79.94845360824742 }));
-    let shown = '';
-    const tty = memoryContext({
-      now: () => NOW,
-      env: {},
-      stdout: {
-        write: (s) => {
-          shown += s;
-          return true;
-        },
-        isTTY: true,
-      },
-    });
-    await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, tty), globalsFor(tty, false), tty);
+    const shown = await liveOnTerminal();
     expect(shown).toMatch(/hottest: .*127\.0\.0\.1:4001 79\.9°C/);
     expect(shown).not.toContain('79.948');
   });
