@@ -499,8 +499,17 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
   }
   if (refusedAlone !== null && report.stop === 'done') {
-    // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
-    stopWith('endpoint', refusesEverySize(413));
+    if (refusedAlone.bytes <= largestTaken) {
+      // Refused last, but a body at least as large was taken in this flush: not a limit every
+      // batch is over, this one miner. Said as one that refuses every size, the run exited 1 with
+      // every batch "kept pending" after delivering the rest, and the next run asked again.
+      markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
+      report.quarantined++;
+      learnSize({ ...sizeLimit, refusedBytes: null, refusedAt: null });
+    } else {
+      // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
+      stopWith('endpoint', refusesEverySize(413));
+    }
   }
 
   // Down: every batch tried used up its attempts and none was taken. Up again: a batch taken, split
