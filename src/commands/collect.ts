@@ -382,7 +382,8 @@ async function prepareUpload(
   let waitUntil: number | null = null;
   return {
     endpoint: settings.endpoint,
-    hook: outboxCycleHook(),
+    // Batches are sealed under the collector's body-size limit once a flush has learnt it.
+    hook: outboxCycleHook({ endpointUrl: settings.endpoint.url }),
     notes: flushNotes(ctx.now),
     flush: async (store, nextCycleAt) => {
       const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };

@@ -211,7 +211,9 @@ export function replaceWithHalves(
   parentId: string,
   halves: readonly PreparedBatch[],
   now: number,
-  status: number,
+  status: number | null,
+  /** Why it was split (default: the collector's answer, `HTTP 413`). */
+  why?: string,
 ): void {
   const insert = db.prepare(INSERT);
   const supersede = db.prepare(
@@ -220,7 +222,7 @@ export function replaceWithHalves(
       WHERE batch_id = ? AND state = 'pending'`,
   );
   db.transaction(() => {
-    const reason = `HTTP ${status}: split into ${halves.map((half) => half.batchId).join(', ')}`;
+    const reason = `${why ?? `HTTP ${status}`}: split into ${halves.map((half) => half.batchId).join(', ')}`;
     if (supersede.run(status, reason, now, parentId).changes !== 1) return;
     for (const half of halves) insert.run(half);
   })();

@@ -28,6 +28,7 @@ import { loadCollectorKey } from './key.js';
 import { proxyFor } from './proxy.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.js';
 import { createSender, type Sender } from './sender.js';
+import { learnedCeiling, noteAccepted, noteRefused, readSizeLimit, writeSizeLimit } from './size-limit.js';
 
 export interface FlushOptions {
   endpoint: string | UploadEndpoint;
@@ -170,6 +171,50 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
    */
   let forbidden: OutboxRow | null = null;
   let forbiddenReason = '';
+  // The collector's body-size limit as its answers showed it (kept per endpoint, across runs): a
+  // batch at or over a size it refused (413) within the last day is split before it is sent.
+  let sizeLimit = readSizeLimit(db, endpoint.url);
+  /** Splits made before sending, with no answer from the collector (they do not show it is up). */
+  let splitUnsent = 0;
+  /** The largest body taken in this flush (what is stored may have been forgotten since). */
+  let largestTaken = 0;
+  const learnSize = (next: typeof sizeLimit): void => {
+    if (
+      next.acceptedBytes === sizeLimit.acceptedBytes &&
+      next.refusedBytes === sizeLimit.refusedBytes &&
+      next.refusedAt === sizeLimit.refusedAt
+    )
+      return;
+    sizeLimit = next;
+    writeSizeLimit(db, endpoint.url, next);
+  };
+
+  /**
+   * Replaces a stored batch by its two halves: 'split'; a body that cannot be split is quarantined
+   * after a 413 ('quarantined'), or left to be sent as it is when split before sending ('unsplit').
+   * `status` null: split before sending, `why` says so.
+   */
+  function splitStored(
+    row: OutboxRow,
+    status: number | null,
+    why: string,
+  ): 'split' | 'quarantined' | 'unsplit' {
+    let halves: ReturnType<typeof splitBatchBody>;
+    try {
+      halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
+    } catch (error) {
+      if (!(error instanceof UploadError)) throw error;
+      if (status === null) return 'unsplit';
+      // A stored body that cannot be read (a damaged row, one that holds fewer miners than
+      // its count): thrown, it ended every run on this batch and nothing newer ever went.
+      markQuarantined(db, row.batchId, { status, error: `${why} (cannot split: ${error.message})` });
+      report.quarantined++;
+      return 'quarantined';
+    }
+    replaceWithHalves(db, row.batchId, halves, ctx.now(), status, status === null ? why : undefined);
+    report.split++;
+    return 'split';
+  }
 
   /**
    * Sends one batch, retrying in place; 'next' moves on to the following batch; 'gave_up': this
@@ -214,6 +259,10 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if ('status' in outcome) report.lastStatus = outcome.status;
       switch (outcome.kind) {
         case 'delivered':
+          if (outcome.status !== 409) {
+            learnSize(noteAccepted(sizeLimit, row.bytes));
+            largestTaken = Math.max(largestTaken, row.bytes);
+          }
           markDelivered(db, row.batchId, outcome.status, now);
           report.delivered++;
           report.deliveredMiners += row.miners;
@@ -225,6 +274,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           report.quarantined++;
           return 'next';
         case 'too_large': {
+          learnSize(noteRefused(sizeLimit, row.bytes, now));
           if (row.miners < 2) {
             // One miner cannot be split. Whether the collector refuses everything (a body limit
             // set far too low) or just this one snapshot, the next batch tells; until then it stays.
@@ -236,22 +286,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             });
             return 'too_large_alone';
           }
-          let halves: ReturnType<typeof splitBatchBody>;
-          try {
-            halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
-          } catch (error) {
-            if (!(error instanceof UploadError)) throw error;
-            // A stored body that cannot be read (a damaged row, one that holds fewer miners than
-            // its count): thrown, it ended every run on this batch and nothing newer ever went.
-            markQuarantined(db, row.batchId, {
-              status: outcome.status,
-              error: `${outcome.reason} (cannot split: ${error.message})`,
-            });
-            report.quarantined++;
-            return 'next';
-          }
-          replaceWithHalves(db, row.batchId, halves, now, outcome.status);
-          report.split++;
+          splitStored(row, outcome.status, outcome.reason);
           return 'next';
         }
         case 'key_refused':
@@ -383,6 +418,22 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
+      const ceiling = learnedCeiling(sizeLimit, ctx.now());
+      if (
+        ceiling !== null &&
+        row.miners >= 2 &&
+        row.bytes >= ceiling &&
+        splitStored(
+          row,
+          null,
+          `split before sending: the collector refused ${sizeLimit.refusedBytes} bytes (HTTP 413)`,
+        ) === 'split'
+      ) {
+        // The collector refused a body this large: halved here, as its 413 would have had it, with
+        // no request (each half comes round again and is halved further while still too large).
+        splitUnsent++;
+        continue;
+      }
       const deliveredBefore = report.delivered;
       const step = await deliver(row, sender);
       options.onProgress?.(report);
@@ -432,6 +483,10 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         // is quarantined with the reason (--requeue sends it again once the limit is raised).
         markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
         report.quarantined++;
+        // Smaller than a body it took in this flush: the 413s down to this miner were about its
+        // content, not the size of the batches that held it; learnt, they cut every batch small.
+        if (refusedAlone.bytes <= largestTaken)
+          learnSize({ ...sizeLimit, refusedBytes: null, refusedAt: null });
         refusedAlone = null;
       }
     }
@@ -444,15 +499,24 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
   }
   if (refusedAlone !== null && report.stop === 'done') {
-    // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
-    stopWith('endpoint', refusesEverySize(413));
+    if (refusedAlone.bytes <= largestTaken) {
+      // Refused last, but a body at least as large was taken in this flush: not a limit every
+      // batch is over, this one miner. Said as one that refuses every size, the run exited 1 with
+      // every batch "kept pending" after delivering the rest, and the next run asked again.
+      markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
+      report.quarantined++;
+      learnSize({ ...sizeLimit, refusedBytes: null, refusedAt: null });
+    } else {
+      // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
+      stopWith('endpoint', refusesEverySize(413));
+    }
   }
 
   // Down: every batch tried used up its attempts and none was taken. Up again: a batch taken, split
   // or refused for its content, or a definite answer to every batch (a refused key, a wrong URL).
   // A flush that learnt neither (nothing due, out of time, a Retry-After) leaves it as it was.
   const answered =
-    report.delivered + report.split + report.quarantined > 0 ||
+    report.delivered + report.split - splitUnsent + report.quarantined > 0 ||
     report.stop === 'key_refused' ||
     report.stop === 'endpoint';
   const down = !answered && report.stop === 'retries_exhausted';

@@ -514,6 +514,28 @@ describe('flushOutbox against a real collector', () => {
     expect(again.attempts).toBe(0);
   });
 
+  it('a miner refused as too large last in a flush that took bigger batches is quarantined, not said to be every size', async () => {
+    let huge = '';
+    const { collector, temp } = await setup((request) =>
+      request.body?.miners.some((miner) => miner.host === huge) ? { status: 413 } : { status: 200 },
+    );
+    const miners = reports(4);
+    huge = miners[3]!.host;
+    let next = 0;
+    const newBatchId = (): string => `b-${String(++next).padStart(4, '0')}`;
+    enqueueCycle(temp.store, { miners, now: T0, newBatchId });
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { newBatchId }),
+      testContext(T0 + 1).ctx,
+    );
+    // 4 refused → 2 taken, 2 refused → 1 taken, the one refused last: bodies larger than it were
+    // taken in this very flush, so the collector does not refuse every size.
+    expect(collector.received.map((r) => r.body?.miners.length)).toEqual([4, 2, 2, 1, 1]);
+    expect(report).toMatchObject({ stop: 'done', quarantined: 1, pending: 0, deliveredMiners: 3 });
+    expect(report.reason).toBeNull();
+  });
+
   it('on 413 splits the batch into halves until they fit, every miner delivered once', async () => {
     const { collector, temp } = await setup((request) =>
       (request.body?.miners.length ?? 0) > 3 ? { status: 413 } : { status: 200 },
