@@ -1,6 +1,7 @@
 // Hourly rollups and retention: what keeps the file bounded. Raw history older than `retainMs` is
 // deleted once its hours are rolled up; rollups live longer (`rollupRetainMs`). Cheap to call after
 // every cycle: it does the work at most once per wall-clock hour.
+import { commandLogStatements } from './command-log.js';
 import { withStoreErrors } from './errors.js';
 import { historyStatements } from './history.js';
 import { metaStatements } from './meta.js';
@@ -44,6 +45,9 @@ export interface MaintenanceOptions {
   deleteChunkRows?: number;
   /** Raw rows deleted per call, roughly (whole transactions); the next call goes on. */
   deleteBudgetRows?: number;
+  /** command_log rows looked at per transaction and per call; tests make them small. */
+  commandLogChunkRows?: number;
+  commandLogBudgetRows?: number;
 }
 
 export interface MaintenanceResult {
@@ -53,6 +57,8 @@ export interface MaintenanceResult {
   runsDeleted: number;
   rollupsDeleted: number;
   thermalEventsDeleted: number;
+  /** command_log rows past their retention (that of the rollups; see runMaintenance). */
+  commandLogDeleted: number;
   /** Live rows of miners not polled within the retention. */
   minersRetired: number;
   /** Inventory rows nothing names any more (no live row, history, rollup or thermal record). */
@@ -64,7 +70,7 @@ export interface MaintenanceResult {
    * from which last maintenance, and until when at the latest.
    */
   clockHold: { since: number; previous: number; until: number } | null;
-  /** More raw rows are past retention than one call deletes: the next call goes on, even this hour. */
+  /** More raw rows (or command_log rows) are past retention than one call deletes: the next call goes on, even this hour. */
   unfinished: boolean;
 }
 
@@ -332,6 +338,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     runsDeleted: 0,
     rollupsDeleted: 0,
     thermalEventsDeleted: 0,
+    commandLogDeleted: 0,
     minersRetired: 0,
     minersForgotten: 0,
     uploadDropped: { batches: 0, miners: 0 },
@@ -353,6 +360,10 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   const rollups = store.prepared(rollupStatements);
   const history = store.prepared(historyStatements);
   const runs = store.prepared(runStatements);
+  // command_log (the audit trail of control and thermal protection) has no site: it is kept as long
+  // as the longest-kept rollups of any site, so every hour `history` can still show has the commands
+  // that explain it.
+  let commandLogRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, retainMs);
   for (const site of store.prepared(siteStatements).list()) {
     // 1. Roll up every whole hour not rolled yet (the current hour is still being written).
     let rolledThrough = meta.getNumber(rolledKey(site.id));
@@ -407,6 +418,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rollups.retireUnpolled(site.id, options.now - siteRetainMs),
     );
     const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
+    commandLogRetainMs = Math.max(commandLogRetainMs, rollupRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
     );
@@ -427,6 +439,18 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     }
   }
   if (!result.clockHold) {
+    // 4. The command log, in chunks, keeping each miner's newest pause/resume (and newest of each
+    // action): a miner paused long ago and never resumed still reads as paused.
+    const pruned = store
+      .prepared(commandLogStatements)
+      .pruneBefore(
+        options.now - commandLogRetainMs,
+        (fn) => store.transaction(fn),
+        options.commandLogChunkRows,
+        options.commandLogBudgetRows,
+      );
+    result.commandLogDeleted = pruned.deleted;
+    if (pruned.unfinished) result.unfinished = true;
     // Every site at once, or (per site above) those of no stored site, at this run's retention.
     const dropped = store.transaction(() =>
       dropUndeliveredBefore(store.db, options.now - retainMs, options.site === undefined ? null : 'orphans'),
