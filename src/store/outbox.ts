@@ -268,13 +268,16 @@ export interface DroppedBatches {
 /**
  * Drops pending and quarantined batches made before `before` (retention: what they carry is gone
  * from the file's history too). Without it, a collector that never comes back grows the file by
- * every cycle's batches for ever.
+ * every cycle's batches for ever. At most `limit` batches (any of those due): a --retain lowered
+ * or a clock hold ended leaves weeks of batches to go, each body read to free it, and the caller
+ * goes on in its next transaction or call rather than holding the file for minutes.
  */
 export function dropUndeliveredBefore(
   db: Db,
   before: number,
   /** null: every site's; 'orphans': those of a site the file has no row for; else that site's. */
   site: { name: string } | 'orphans' | null = null,
+  limit = Number.MAX_SAFE_INTEGER,
 ): DroppedBatches {
   const which =
     site === null
@@ -282,13 +285,25 @@ export function dropUndeliveredBefore(
       : site === 'orphans'
         ? 'AND site_id NOT IN (SELECT name FROM sites)'
         : 'AND site_id = @site';
-  const where = `FROM upload_outbox WHERE state IN ('pending', 'quarantined') AND created_at < @before ${which}`;
-  const params = site === null || site === 'orphans' ? { before } : { before, site: site.name };
+  const params: Record<string, number | string> =
+    site === null || site === 'orphans' ? { before, limit } : { before, limit, site: site.name };
   const found = db
-    .prepare(`SELECT COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners ${where}`)
-    .get(params) as DroppedBatches;
-  if (found.batches > 0) db.prepare(`DELETE ${where}`).run(params);
-  return found;
+    .prepare<[Record<string, number | string>], { id: number; miners: number }>(
+      `SELECT id, miners FROM upload_outbox INDEXED BY upload_outbox_state
+        WHERE state IN ('pending', 'quarantined') AND created_at < @before ${which} LIMIT @limit`,
+    )
+    .all(params);
+  const dropped: DroppedBatches = { batches: found.length, miners: 0 };
+  if (found.length === 0) return dropped;
+  const ids: number[] = [];
+  for (const row of found) {
+    ids.push(row.id);
+    dropped.miners += row.miners;
+  }
+  db.prepare('DELETE FROM upload_outbox WHERE id IN (SELECT value FROM json_each(?))').run(
+    JSON.stringify(ids),
+  );
+  return dropped;
 }
 
 /** Drops delivered and superseded rows finished before `before`; returns how many. */

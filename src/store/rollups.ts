@@ -24,6 +24,9 @@ const DELETE_CHUNK_ROWS = 20_000;
  * runs maintenance between two cycles, polled nothing meanwhile.
  */
 const DELETE_BUDGET_ROWS = 500_000;
+/** Undelivered upload batches dropped per transaction, and per call (some 100 MB of bodies). */
+const DROP_CHUNK_BATCHES = 200;
+const DROP_BUDGET_BATCHES = 2_000;
 /** Hours aggregated per transaction when catching up. */
 const ROLLUP_CHUNK_HOURS = 6;
 
@@ -45,6 +48,9 @@ export interface MaintenanceOptions {
   deleteChunkRows?: number;
   /** Raw rows deleted per call, roughly (whole transactions); the next call goes on. */
   deleteBudgetRows?: number;
+  /** Undelivered upload batches dropped per transaction and per call; tests make them small. */
+  uploadDropChunkBatches?: number;
+  uploadDropBudgetBatches?: number;
   /** command_log rows looked at per transaction and per call; tests make them small. */
   commandLogChunkRows?: number;
   commandLogBudgetRows?: number;
@@ -357,6 +363,26 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   if (!options.force && meta.getNumber(MAINTENANCE_HOUR_KEY) === currentHour) return result;
   result.ran = true;
   result.clockHold = store.transaction(() => clockHold(meta, options.now, retainMs));
+  // Undelivered batches past retention, a chunk per transaction and a budget per call (shared by
+  // every site): each body is read to free it, and weeks of them (a --retain lowered, a clock hold
+  // ended) in one go held the file for minutes between two cycles.
+  const dropChunk = Math.max(1, options.uploadDropChunkBatches ?? DROP_CHUNK_BATCHES);
+  const dropBudget = options.uploadDropBudgetBatches ?? DROP_BUDGET_BATCHES;
+  const dropUndelivered = (before: number, which: Parameters<typeof dropUndeliveredBefore>[2]) => {
+    for (;;) {
+      const room = dropBudget - result.uploadDropped.batches;
+      if (room <= 0) {
+        // Whether any is left is the next call's question; it runs next cycle (unfinished).
+        result.unfinished = true;
+        return;
+      }
+      const limit = Math.min(dropChunk, room);
+      const dropped = store.transaction(() => dropUndeliveredBefore(store.db, before, which, limit));
+      result.uploadDropped.batches += dropped.batches;
+      result.uploadDropped.miners += dropped.miners;
+      if (dropped.batches < limit) return;
+    }
+  };
   const rollups = store.prepared(rollupStatements);
   const history = store.prepared(historyStatements);
   const runs = store.prepared(runStatements);
@@ -430,13 +456,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.minersForgotten += store.transaction(() => rollups.forgetMiners(site.id));
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.
-    if (options.site !== undefined) {
-      const dropped = store.transaction(() =>
-        dropUndeliveredBefore(store.db, options.now - siteRetainMs, { name: site.name }),
-      );
-      result.uploadDropped.batches += dropped.batches;
-      result.uploadDropped.miners += dropped.miners;
-    }
+    if (options.site !== undefined) dropUndelivered(options.now - siteRetainMs, { name: site.name });
   }
   if (!result.clockHold) {
     // 4. The command log, in chunks, keeping each miner's newest pause/resume (and newest of each
@@ -452,11 +472,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.commandLogDeleted = pruned.deleted;
     if (pruned.unfinished) result.unfinished = true;
     // Every site at once, or (per site above) those of no stored site, at this run's retention.
-    const dropped = store.transaction(() =>
-      dropUndeliveredBefore(store.db, options.now - retainMs, options.site === undefined ? null : 'orphans'),
-    );
-    result.uploadDropped.batches += dropped.batches;
-    result.uploadDropped.miners += dropped.miners;
+    dropUndelivered(options.now - retainMs, options.site === undefined ? null : 'orphans');
   }
   store.transaction(() => {
     // Unfinished: not marked done for this hour, so the next cycle's call goes on deleting.
