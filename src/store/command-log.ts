@@ -122,19 +122,22 @@ export function commandLogStatements(db: Db) {
     /**
      * Deletes rows older than `before`, `chunkRows` at a time, each chunk in its own transaction
      * (`transaction` runs one), keeping the rows lastSwitch and lastTaken answer from. Stops after
-     * about `budgetRows` rows looked at; returns how many went and whether it stopped early.
+     * about `budgetRows` rows looked at; returns how many went and, when it stopped early, where the
+     * next call goes on (from the start, the kept rows of many miners could fill every call's budget).
      */
     pruneBefore(
       before: number,
       transaction: <T>(fn: () => T) => T,
       chunkRows = 5_000,
       budgetRows = 200_000,
-    ): { deleted: number; unfinished: boolean } {
+      /** Where the last call stopped (its `next`): the rows it kept are not looked at again. */
+      from: PruneCursor | null = null,
+    ): { deleted: number; next: PruneCursor | null } {
       let deleted = 0;
       let seen = 0;
-      let cursor = { ts: Number.MIN_SAFE_INTEGER, id: 0 };
+      let cursor = from ?? { ts: Number.MIN_SAFE_INTEGER, id: 0 };
       for (;;) {
-        if (seen >= budgetRows) return { deleted, unfinished: true };
+        if (seen >= budgetRows) return { deleted, next: cursor };
         // Read and deleted in one transaction: a `control` finishing a newer row as refused between
         // the two would leave an older pause the newest, deleted as if it were not.
         const from = cursor;
@@ -147,7 +150,7 @@ export function commandLogStatements(db: Db) {
         });
         deleted += chunk.changes;
         seen += chunk.rows;
-        if (chunk.last === undefined || chunk.rows < chunkRows) return { deleted, unfinished: false };
+        if (chunk.last === undefined || chunk.rows < chunkRows) return { deleted, next: null };
         cursor = { ts: chunk.last.ts, id: chunk.last.id };
       }
     },
@@ -192,6 +195,12 @@ export function commandLogStatements(db: Db) {
       return byRun.all(runId);
     },
   };
+}
+
+/** A position in command_log's (ts, id) order. */
+export interface PruneCursor {
+  ts: number;
+  id: number;
 }
 
 /** Results after which an action may have taken effect. */

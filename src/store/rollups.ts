@@ -1,7 +1,7 @@
 // Hourly rollups and retention: what keeps the file bounded. Raw history older than `retainMs` is
 // deleted once its hours are rolled up; rollups live longer (`rollupRetainMs`). Cheap to call after
 // every cycle: it does the work at most once per wall-clock hour.
-import { commandLogStatements } from './command-log.js';
+import { commandLogStatements, type PruneCursor } from './command-log.js';
 import { withStoreErrors } from './errors.js';
 import { historyStatements } from './history.js';
 import { metaStatements } from './meta.js';
@@ -269,6 +269,8 @@ export function cycleInRolledHour(store: Store, siteId: number, runId: number, s
   else meta.set(rolledKey(siteId), hour);
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+/** Where an unfinished command_log pruning goes on (JSON {ts, id}; '' when none). */
+const COMMAND_LOG_CURSOR_KEY = 'command_log_prune_cursor';
 /**
  * The latest hour maintenance ever ran in. A leap is measured from it, not from the last run: one
  * cycle of a host that booted with 1970 on its clock must not make the true time, when NTP sets it
@@ -461,6 +463,8 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   if (!result.clockHold) {
     // 4. The command log, in chunks, keeping each miner's newest pause/resume (and newest of each
     // action): a miner paused long ago and never resumed still reads as paused.
+    const saved = meta.get(COMMAND_LOG_CURSOR_KEY);
+    const from = saved ? (JSON.parse(saved) as PruneCursor) : null;
     const pruned = store
       .prepared(commandLogStatements)
       .pruneBefore(
@@ -468,9 +472,14 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
         (fn) => store.transaction(fn),
         options.commandLogChunkRows,
         options.commandLogBudgetRows,
+        from,
       );
     result.commandLogDeleted = pruned.deleted;
-    if (pruned.unfinished) result.unfinished = true;
+    if (pruned.next) result.unfinished = true;
+    if (pruned.next || saved)
+      store.transaction(() =>
+        meta.set(COMMAND_LOG_CURSOR_KEY, pruned.next ? JSON.stringify(pruned.next) : ''),
+      );
     // Every site at once, or (per site above) those of no stored site, at this run's retention.
     dropUndelivered(options.now - retainMs, options.site === undefined ? null : 'orphans');
   }

@@ -140,6 +140,26 @@ describe('command_log retention', () => {
     expect(rows()).toBe(2); // the newest pause and the newest resume
   });
 
+  it('goes on where the last call stopped: rows it keeps never fill every call', () => {
+    // 30 miners paused long ago and never resumed (kept), then a miner's nightly log, all old.
+    for (let port = 5000; port < 5030; port++) record(port, NOW - 900 * DAY + port, 'pause');
+    nightly(4001, 800, 700);
+    const opts = {
+      retainMs: 30 * DAY,
+      site: 'default',
+      force: true,
+      commandLogChunkRows: 5,
+      commandLogBudgetRows: 10,
+    };
+    let calls = 0;
+    let unfinished = true;
+    for (; unfinished && calls < 100; calls++)
+      unfinished = runMaintenance(store, { now: NOW + calls * 60_000, ...opts }).unfinished;
+    expect(unfinished).toBe(false);
+    expect(rows()).toBe(32); // the 30 pauses, 4001's newest pause and resume
+    for (const port of [5000, 5029]) expect(paused(port)).not.toBeNull();
+  });
+
   it('deletes nothing while retention is held for a clock that leapt ahead', () => {
     nightly(4001, 600, 500);
     runMaintenance(store, { now: NOW - 30 * DAY, retainMs: 30 * DAY, site: 'default', force: true });
