@@ -140,9 +140,9 @@ export function commandLogStatements(db: Db) {
         if (seen >= budgetRows) return { deleted, next: cursor };
         // Read and deleted in one transaction: a `control` finishing a newer row as refused between
         // the two would leave an older pause the newest, deleted as if it were not.
-        const from = cursor;
+        const at = cursor;
         const chunk = transaction(() => {
-          const rows = pruneChunk.all({ before, after_ts: from.ts, after_id: from.id, limit: chunkRows });
+          const rows = pruneChunk.all({ before, after_ts: at.ts, after_id: at.id, limit: chunkRows });
           const ids: number[] = [];
           for (const row of rows) if (!row.keep) ids.push(row.id);
           const changes = ids.length > 0 ? deleteIds.run(JSON.stringify(ids)).changes : 0;

@@ -76,7 +76,10 @@ export interface MaintenanceResult {
    * from which last maintenance, and until when at the latest.
    */
   clockHold: { since: number; previous: number; until: number } | null;
-  /** More raw rows (or command_log rows) are past retention than one call deletes: the next call goes on, even this hour. */
+  /**
+   * More raw rows (or upload batches, or command_log rows) are past retention than one call
+   * deletes: the next call goes on, even this hour.
+   */
   unfinished: boolean;
 }
 
