@@ -99,7 +99,61 @@ export function commandLogStatements(db: Db) {
   const byRun = db.prepare<[string], CommandLogRow>(
     `SELECT ${COLUMNS} FROM command_log WHERE run_id = ? ORDER BY id`,
   );
+  // Retention: the rows of one chunk, oldest first from a (ts, id) cursor, each with whether it must
+  // stay: the newest row of its miner, source and action that may have taken effect. Those answer
+  // lastSwitch (a miner paused 100 days ago and never resumed is still paused) and lastTaken (a
+  // --cooldown longer than the retention) as before; what they leave is bounded by the miners.
+  const pruneChunk = db.prepare<
+    { before: number; after_ts: number; after_id: number; limit: number },
+    { id: number; ts: number; keep: number }
+  >(
+    `SELECT c.id, c.ts, (c.result IN ${TAKEN_RESULTS} AND NOT EXISTS (
+         SELECT 1 FROM command_log AS n
+          WHERE n.host = c.host AND n.port = c.port AND n.ts > c.ts
+            AND n.source = c.source AND n.action = c.action AND n.result IN ${TAKEN_RESULTS})) AS keep
+       FROM command_log AS c
+      WHERE c.ts < @before AND c.ts >= @after_ts AND NOT (c.ts = @after_ts AND c.id <= @after_id)
+      ORDER BY c.ts, c.id LIMIT @limit`,
+  );
+  const deleteIds = db.prepare<[string]>(
+    'DELETE FROM command_log WHERE id IN (SELECT value FROM json_each(?))',
+  );
   return {
+    /**
+     * Deletes rows older than `before`, `chunkRows` at a time, each chunk in its own transaction
+     * (`transaction` runs one), keeping the rows lastSwitch and lastTaken answer from. Stops after
+     * about `budgetRows` rows looked at; returns how many went and, when it stopped early, where the
+     * next call goes on (from the start, the kept rows of many miners could fill every call's budget).
+     */
+    pruneBefore(
+      before: number,
+      transaction: <T>(fn: () => T) => T,
+      chunkRows = 5_000,
+      budgetRows = 200_000,
+      /** Where the last call stopped (its `next`): the rows it kept are not looked at again. */
+      from: PruneCursor | null = null,
+    ): { deleted: number; next: PruneCursor | null } {
+      let deleted = 0;
+      let seen = 0;
+      let cursor = from ?? { ts: Number.MIN_SAFE_INTEGER, id: 0 };
+      for (;;) {
+        if (seen >= budgetRows) return { deleted, next: cursor };
+        // Read and deleted in one transaction: a `control` finishing a newer row as refused between
+        // the two would leave an older pause the newest, deleted as if it were not.
+        const at = cursor;
+        const chunk = transaction(() => {
+          const rows = pruneChunk.all({ before, after_ts: at.ts, after_id: at.id, limit: chunkRows });
+          const ids: number[] = [];
+          for (const row of rows) if (!row.keep) ids.push(row.id);
+          const changes = ids.length > 0 ? deleteIds.run(JSON.stringify(ids)).changes : 0;
+          return { rows: rows.length, last: rows[rows.length - 1], changes };
+        });
+        deleted += chunk.changes;
+        seen += chunk.rows;
+        if (chunk.last === undefined || chunk.rows < chunkRows) return { deleted, next: null };
+        cursor = { ts: chunk.last.ts, id: chunk.last.id };
+      }
+    },
     /** Records an attempt as 'pending'; returns its id for `finish`. */
     begin(row: CommandLogBegin): number {
       return (insert.get(row) as { id: number }).id;
@@ -141,6 +195,12 @@ export function commandLogStatements(db: Db) {
       return byRun.all(runId);
     },
   };
+}
+
+/** A position in command_log's (ts, id) order. */
+export interface PruneCursor {
+  ts: number;
+  id: number;
 }
 
 /** Results after which an action may have taken effect. */

@@ -1,6 +1,7 @@
 // Hourly rollups and retention: what keeps the file bounded. Raw history older than `retainMs` is
 // deleted once its hours are rolled up; rollups live longer (`rollupRetainMs`). Cheap to call after
 // every cycle: it does the work at most once per wall-clock hour.
+import { commandLogStatements, type PruneCursor } from './command-log.js';
 import { withStoreErrors } from './errors.js';
 import { historyStatements } from './history.js';
 import { metaStatements } from './meta.js';
@@ -23,6 +24,9 @@ const DELETE_CHUNK_ROWS = 20_000;
  * runs maintenance between two cycles, polled nothing meanwhile.
  */
 const DELETE_BUDGET_ROWS = 500_000;
+/** Undelivered upload batches dropped per transaction, and per call (some 100 MB of bodies). */
+const DROP_CHUNK_BATCHES = 200;
+const DROP_BUDGET_BATCHES = 2_000;
 /** Hours aggregated per transaction when catching up. */
 const ROLLUP_CHUNK_HOURS = 6;
 
@@ -44,6 +48,12 @@ export interface MaintenanceOptions {
   deleteChunkRows?: number;
   /** Raw rows deleted per call, roughly (whole transactions); the next call goes on. */
   deleteBudgetRows?: number;
+  /** Undelivered upload batches dropped per transaction and per call; tests make them small. */
+  uploadDropChunkBatches?: number;
+  uploadDropBudgetBatches?: number;
+  /** command_log rows looked at per transaction and per call; tests make them small. */
+  commandLogChunkRows?: number;
+  commandLogBudgetRows?: number;
 }
 
 export interface MaintenanceResult {
@@ -53,6 +63,8 @@ export interface MaintenanceResult {
   runsDeleted: number;
   rollupsDeleted: number;
   thermalEventsDeleted: number;
+  /** command_log rows past their retention (that of the rollups; see runMaintenance). */
+  commandLogDeleted: number;
   /** Live rows of miners not polled within the retention. */
   minersRetired: number;
   /** Inventory rows nothing names any more (no live row, history, rollup or thermal record). */
@@ -64,7 +76,10 @@ export interface MaintenanceResult {
    * from which last maintenance, and until when at the latest.
    */
   clockHold: { since: number; previous: number; until: number } | null;
-  /** More raw rows are past retention than one call deletes: the next call goes on, even this hour. */
+  /**
+   * More raw rows (or upload batches, or command_log rows) are past retention than one call
+   * deletes: the next call goes on, even this hour.
+   */
   unfinished: boolean;
 }
 
@@ -257,6 +272,8 @@ export function cycleInRolledHour(store: Store, siteId: number, runId: number, s
   else meta.set(rolledKey(siteId), hour);
 }
 const MAINTENANCE_HOUR_KEY = 'maintenance_hour';
+/** Where an unfinished command_log pruning goes on (JSON {ts, id}; '' when none). */
+const COMMAND_LOG_CURSOR_KEY = 'command_log_prune_cursor';
 /**
  * The latest hour maintenance ever ran in. A leap is measured from it, not from the last run: one
  * cycle of a host that booted with 1970 on its clock must not make the true time, when NTP sets it
@@ -332,6 +349,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     runsDeleted: 0,
     rollupsDeleted: 0,
     thermalEventsDeleted: 0,
+    commandLogDeleted: 0,
     minersRetired: 0,
     minersForgotten: 0,
     uploadDropped: { batches: 0, miners: 0 },
@@ -350,9 +368,33 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
   if (!options.force && meta.getNumber(MAINTENANCE_HOUR_KEY) === currentHour) return result;
   result.ran = true;
   result.clockHold = store.transaction(() => clockHold(meta, options.now, retainMs));
+  // Undelivered batches past retention, a chunk per transaction and a budget per call (shared by
+  // every site): each body is read to free it, and weeks of them (a --retain lowered, a clock hold
+  // ended) in one go held the file for minutes between two cycles.
+  const dropChunk = Math.max(1, options.uploadDropChunkBatches ?? DROP_CHUNK_BATCHES);
+  const dropBudget = options.uploadDropBudgetBatches ?? DROP_BUDGET_BATCHES;
+  const dropUndelivered = (before: number, which: Parameters<typeof dropUndeliveredBefore>[2]) => {
+    for (;;) {
+      const room = dropBudget - result.uploadDropped.batches;
+      if (room <= 0) {
+        // Whether any is left is the next call's question; it runs next cycle (unfinished).
+        result.unfinished = true;
+        return;
+      }
+      const limit = Math.min(dropChunk, room);
+      const dropped = store.transaction(() => dropUndeliveredBefore(store.db, before, which, limit));
+      result.uploadDropped.batches += dropped.batches;
+      result.uploadDropped.miners += dropped.miners;
+      if (dropped.batches < limit) return;
+    }
+  };
   const rollups = store.prepared(rollupStatements);
   const history = store.prepared(historyStatements);
   const runs = store.prepared(runStatements);
+  // command_log (the audit trail of control and thermal protection) has no site: it is kept as long
+  // as the longest-kept rollups of any site, so every hour `history` can still show has the commands
+  // that explain it.
+  let commandLogRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, retainMs);
   for (const site of store.prepared(siteStatements).list()) {
     // 1. Roll up every whole hour not rolled yet (the current hour is still being written).
     let rolledThrough = meta.getNumber(rolledKey(site.id));
@@ -407,6 +449,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rollups.retireUnpolled(site.id, options.now - siteRetainMs),
     );
     const rollupRetainMs = Math.max(options.rollupRetainMs ?? DEFAULT_ROLLUP_RETAIN_MS, siteRetainMs);
+    commandLogRetainMs = Math.max(commandLogRetainMs, rollupRetainMs);
     result.rollupsDeleted += store.transaction(() =>
       rollups.deleteBefore(site.id, options.now - rollupRetainMs),
     );
@@ -418,21 +461,30 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
     result.minersForgotten += store.transaction(() => rollups.forgetMiners(site.id));
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.
-    if (options.site !== undefined) {
-      const dropped = store.transaction(() =>
-        dropUndeliveredBefore(store.db, options.now - siteRetainMs, { name: site.name }),
-      );
-      result.uploadDropped.batches += dropped.batches;
-      result.uploadDropped.miners += dropped.miners;
-    }
+    if (options.site !== undefined) dropUndelivered(options.now - siteRetainMs, { name: site.name });
   }
   if (!result.clockHold) {
+    // 4. The command log, in chunks, keeping each miner's newest pause/resume (and newest of each
+    // action): a miner paused long ago and never resumed still reads as paused.
+    const saved = meta.get(COMMAND_LOG_CURSOR_KEY);
+    const from = saved ? (JSON.parse(saved) as PruneCursor) : null;
+    const pruned = store
+      .prepared(commandLogStatements)
+      .pruneBefore(
+        options.now - commandLogRetainMs,
+        (fn) => store.transaction(fn),
+        options.commandLogChunkRows,
+        options.commandLogBudgetRows,
+        from,
+      );
+    result.commandLogDeleted = pruned.deleted;
+    if (pruned.next) result.unfinished = true;
+    if (pruned.next || saved)
+      store.transaction(() =>
+        meta.set(COMMAND_LOG_CURSOR_KEY, pruned.next ? JSON.stringify(pruned.next) : ''),
+      );
     // Every site at once, or (per site above) those of no stored site, at this run's retention.
-    const dropped = store.transaction(() =>
-      dropUndeliveredBefore(store.db, options.now - retainMs, options.site === undefined ? null : 'orphans'),
-    );
-    result.uploadDropped.batches += dropped.batches;
-    result.uploadDropped.miners += dropped.miners;
+    dropUndelivered(options.now - retainMs, options.site === undefined ? null : 'orphans');
   }
   store.transaction(() => {
     // Unfinished: not marked done for this hour, so the next cycle's call goes on deleting.

@@ -465,4 +465,22 @@ describe('runMaintenance', () => {
     const again = runMaintenance(store, { now: T0 + 40 * DAY + 2 * HOUR_MS, retainMs: 30 * DAY });
     expect(again.uploadDropped).toEqual({ batches: 0, miners: 0 });
   });
+
+  it('drops a backlog of untaken batches a chunk per transaction and a budget per call', () => {
+    // A --retain lowered (or a clock hold ended) leaves weeks of batches past it at once: each body
+    // is read to free it, and dropping them all in one statement held the file between two cycles.
+    for (let i = 0; i < 12; i++) enqueueCycle(store, { miners: reports(2), now: T0 + i * HOUR_MS });
+    const total = count('SELECT count(*) FROM upload_outbox');
+    const opts = { retainMs: DAY, uploadDropChunkBatches: 2, uploadDropBudgetBatches: 5 };
+    const first = runMaintenance(store, { now: T0 + 30 * DAY, ...opts });
+    expect(first.uploadDropped.batches).toBe(5);
+    expect(first.unfinished).toBe(true);
+    expect(count('SELECT count(*) FROM upload_outbox')).toBe(total - 5);
+    // The next cycles' calls go on, even within the same hour, until none is left.
+    let dropped = first.uploadDropped.batches;
+    for (let call = 0; call < 20 && dropped < total; call++)
+      dropped += runMaintenance(store, { now: T0 + 30 * DAY + 60_000, ...opts }).uploadDropped.batches;
+    expect(dropped).toBe(total);
+    expect(count('SELECT count(*) FROM upload_outbox')).toBe(0);
+  });
 });

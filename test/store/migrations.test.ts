@@ -152,6 +152,7 @@ describe('migrations', () => {
         '0007-history-series-index',
         '0008-miner-firmware-limits',
         '0009-hourly-averages',
+        '0010-outbox-covering',
       ],
     ]);
     openStore(old, { onUpgrade }).close();

@@ -10,6 +10,7 @@ import { up as liveAlgorithm } from './0006-live-algorithm.js';
 import { up as historySeriesIndex } from './0007-history-series-index.js';
 import { up as minerFirmwareLimits } from './0008-miner-firmware-limits.js';
 import { up as hourlyAverages } from './0009-hourly-averages.js';
+import { up as outboxCovering } from './0010-outbox-covering.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -21,5 +22,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'history-series-index', up: historySeriesIndex },
   { version: 8, name: 'miner-firmware-limits', up: minerFirmwareLimits },
   { version: 9, name: 'hourly-averages', up: hourlyAverages },
+  { version: 10, name: 'outbox-covering', up: outboxCovering },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
