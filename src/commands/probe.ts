@@ -233,6 +233,14 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
       cause: error,
     });
   }
+  // A folder that exists but takes no file (/proc, a read-only mount): also before any traffic,
+  // not one "cannot write" per reply after the work.
+  const { probeCreate, reason } = await import('../util/out-file.js');
+  try {
+    await probeCreate(join(dir, `.hashctl-${process.pid}.tmp`), dir);
+  } catch (error) {
+    throw new UsageError(`cannot write into --dump directory '${dir}': ${reason(error)}`, { cause: error });
+  }
   const state: DumpDir = {
     dir,
     written: 0,
@@ -244,9 +252,7 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
       } catch (error) {
         // The replies are still shown: a full disk costs the dump, not every miner's answer.
         state.failed++;
-        ctx.stderr.write(
-          `hashctl: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
-        );
+        ctx.stderr.write(`hashctl: cannot write ${path}: ${reason(error)}\n`);
         return null;
       }
       state.written++;
