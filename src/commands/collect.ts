@@ -383,7 +383,8 @@ async function prepareUpload(
   return {
     endpoint: settings.endpoint,
     hook: outboxCycleHook(),
-    notes: flushNotes(ctx.now),
+    // When the outage note repeats is elapsed time: a wall-clock step must not bring it back early.
+    notes: flushNotes(ctx.monotonic ?? ctx.now),
     flush: async (store, nextCycleAt) => {
       const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
       const report = await uploadAfterCycle(
