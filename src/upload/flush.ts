@@ -10,6 +10,7 @@ import { metaStatements } from '../store/meta.js';
 import {
   countPending,
   deferBatch,
+  markCutByDeadline,
   markDelivered,
   markQuarantined,
   markRetryLater,
@@ -206,6 +207,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       ) {
         // Cut by this flush's own deadline, not failed by the collector: stored as its answer, it
         // read 'no answer within 3 ms' in the note, --status and the batch's last error.
+        markCutByDeadline(db, row.batchId);
         return stopWith(
           'deadline',
           `the flush ran out of the time it was given with a batch in flight (no answer in the ${Math.round(budget)} ms that were left); it waits for the next flush`,

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { openStore } from '../../src/store/index.js';
 import {
+  CUT_BY_DEADLINE,
   deferBatch,
   getBatch,
   outboxStatus,
   requeueQuarantined,
-  UNANSWERED_ATTEMPT,
 } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -781,11 +781,11 @@ describe('flushOutbox against a real collector', () => {
     expect(report.reason).toMatch(
       /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
     );
-    // Stored as an attempt without an answer, never as the collector's.
+    // Stored as an attempt its own deadline cut, never as the collector's answer.
     expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
       state: 'pending',
       lastStatus: null,
-      lastError: UNANSWERED_ATTEMPT,
+      lastError: CUT_BY_DEADLINE,
     });
   });
 
