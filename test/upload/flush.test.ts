@@ -789,6 +789,25 @@ describe('flushOutbox against a real collector', () => {
     });
   });
 
+  it('knows a request its deadline cut by the request timing out, not by a clock read after it', async () => {
+    // A busy event loop fires the request's timer a little before the clock read after it says the
+    // deadline is due (frozen here): the cut was then stored and said as the collector's failure,
+    // 'no answer within 300 ms', and --status showed a healthy drain as a failing one.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    const ctx = memoryContext({ monotonic: () => 0 });
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { deadlineMs: Date.now() + 300 }),
+      ctx,
+    );
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
+      lastStatus: null,
+      lastError: CUT_BY_DEADLINE,
+    });
+  });
+
   it('prunes delivered rows after the retention', async () => {
     const { collector, temp } = await setup();
     enqueueCycle(temp.store, { miners: reports(1), now: T0 });
