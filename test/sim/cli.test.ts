@@ -147,6 +147,11 @@ describe('hashctl simulate', () => {
       [['--inventory', ''], '--inventory is empty: give a file name'],
       [['--log', ''], '--log is empty: give a file name'],
       [['--inventory', join(tmpdir(), 'hashctl-no-such-dir', 'farm.txt')], 'cannot write --inventory file'],
+      // The reason in words, as for --out and --inventory, not a bare ENOENT.
+      [
+        ['--log', join(tmpdir(), 'hashctl-no-such-dir', 'log.ndjson')],
+        "log.ndjson': no such folder (ENOENT)",
+      ],
     ];
     for (const [flags, message] of cases) {
       const child = hashctl(['simulate', ...flags, '--base-port', '0']);
