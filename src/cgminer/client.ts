@@ -220,7 +220,7 @@ function replyOf(result: ExchangeResult, command: string, decodeOptions: DecodeO
 export interface CreateClientOptions extends ClientOptions {
   /** Backoff shape; `retries` always comes from ClientOptions. */
   retryPolicy?: Omit<RetryPolicy, 'retries'>;
-  /** Clock for the decode deadline (tests). */
+  /** Clock for the decode deadline (tests); by default a monotonic one, which a wall-clock step does not move. */
   now?: () => number;
   /** The transport: one request on one socket. Replaced only to replay recorded replies (bench/cpu-replay.ts). */
   exchange?: (options: ExchangeOptions) => Promise<ExchangeResult>;
@@ -241,7 +241,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy, retries: options.retries };
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => performance.now());
   const exchange = options.exchange ?? socketExchange;
   const { lookup } = options;
   // Never more than the open-file limit allows, whatever --concurrency asked: past it each socket

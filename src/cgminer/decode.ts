@@ -70,6 +70,7 @@ export interface DecodeOptions {
    * holding a million keys costs V8 seconds to build. Without it decoding runs to the end.
    */
   deadline?: number;
+  /** The clock `deadline` is on (default: performance.now(), monotonic). */
   now?: () => number;
   /**
    * Keep the received bytes on the reply as `raw`. Off by default: a collect cycle holds thousands of
@@ -144,7 +145,7 @@ function countValues(value: unknown): number {
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string, options: DecodeOptions = {}): DecodedReply {
   const frame = firstFrame(bytes);
-  const { deadline, now = Date.now, keepRaw = false, hold } = options;
+  const { deadline, now = () => performance.now(), keepRaw = false, hold } = options;
   const checkTime =
     deadline === undefined
       ? undefined

@@ -384,7 +384,8 @@ async function prepareUpload(
     endpoint: settings.endpoint,
     // Batches are sealed under the collector's body-size limit once a flush has learnt it.
     hook: outboxCycleHook({ endpointUrl: settings.endpoint.url }),
-    notes: flushNotes(ctx.now),
+    // When the outage note repeats is elapsed time: a wall-clock step must not bring it back early.
+    notes: flushNotes(ctx.monotonic ?? ctx.now),
     flush: async (store, nextCycleAt) => {
       const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
       const report = await uploadAfterCycle(

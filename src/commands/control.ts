@@ -73,11 +73,11 @@ export function parseControlOptions(
   const passwordFile = text('passwordFile') ?? null;
   if (passwordFile !== null && action.name !== 'addpool')
     throw new UsageError('--password-file applies to addpool only');
-  if (passwordFile === '') throw new UsageError('--password-file needs a file name');
+  namedFlag(raw, 'passwordFile', '--password-file', 'a file name');
   const adminPasswordFile = text('adminPasswordFile') ?? null;
   if (adminPasswordFile !== null && !ADMIN_PASSWORD_ACTIONS.has(action.name))
     throw new UsageError('--admin-password-file applies to restart, pause and resume (Whatsminer)');
-  if (adminPasswordFile === '') throw new UsageError('--admin-password-file needs a file name');
+  namedFlag(raw, 'adminPasswordFile', '--admin-password-file', 'a file name');
   const verify = raw.verify !== false;
   if (!verify && text('verifyTimeout') !== undefined)
     throw new UsageError('--verify-timeout and --no-verify contradict');

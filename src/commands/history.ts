@@ -154,6 +154,8 @@ export async function runHistory(
   // A terminal that reports 0 columns (a serial console) got a chart 10 points wide.
   const width = Math.max(10, Math.min(200, (outputColumns(ctx.stdout, ctx.env) ?? 80) - 14));
   const columns = chartColumns(points, width);
+  /** The chart's rows: the 11-character labels, the axis and a column per value. */
+  const room = width + 13;
   const values = columns.values.map((v) => v / scale.divisor);
   ctx.stdout.write(`${title} [${scale.unit}]\n`);
   const decimals = opts.metric === 'fans' ? 0 : 2;
@@ -175,16 +177,41 @@ export async function runHistory(
     const marks = columns.marks.map((m) => (m === 'no_value' ? '×' : m === 'not_polled' ? '·' : ' '));
     // asciichart draws value i in the i-th column from its axis (the first on the axis itself).
     ctx.stdout.write(`${' '.repeat(12)}${marks.join('').trimEnd()}\n`);
-    const said = [
-      columns.marks.includes('no_value') ? '× no value (offline or no reading)' : '',
-      columns.marks.includes('not_polled') ? '· not polled' : '',
-    ].filter(Boolean);
-    ctx.stdout.write(`${' '.repeat(12)}${said.join(', ')}: the line carries the last value\n`);
+    const said = (long: boolean) =>
+      [
+        columns.marks.includes('no_value') ? `× no value${long ? ' (offline or no reading)' : ''}` : '',
+        columns.marks.includes('not_polled') ? '· not polled' : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+    ctx.stdout.write(
+      fitUnderChart(
+        [
+          `${said(true)}: the line carries the last value`,
+          `${said(false)}: the line carries the last value`,
+          `${said(false)}: line carries last value`,
+          said(false),
+        ],
+        room,
+      ),
+    );
   }
-  const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
-  const first = when(points[0]!.ts);
-  const last = when(points[points.length - 1]!.ts);
-  ctx.stdout.write(`${' '.repeat(12)}${first} … ${last}\n`);
+  // The time axis, as wide as the chart at most: its 55 characters wrapped on a 40-column terminal.
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const first = iso(points[0]!.ts);
+  const last = iso(points[points.length - 1]!.ts);
+  const minutes = (stamp: string) => `${stamp.slice(0, 16)}Z`;
+  ctx.stdout.write(
+    fitUnderChart(
+      [
+        `${first.slice(0, 19)}Z … ${last.slice(0, 19)}Z`,
+        `${minutes(first)} … ${minutes(last)}`,
+        ...(first.slice(0, 10) === last.slice(0, 10) ? [`${minutes(first)} … ${last.slice(11, 16)}Z`] : []),
+        `${minutes(first)} …\n… ${minutes(last)}`,
+      ],
+      room,
+    ),
+  );
   ctx.stdout.write(
     `min ${show(stats.min)}  avg ${show(stats.avg)}  max ${show(stats.max)}  (${stats.samples} sample${stats.samples === 1 ? '' : 's'}` +
       `${stats.gaps > 0 ? `, ${stats.gaps} without a value` : ''}` +
@@ -192,6 +219,22 @@ export async function runHistory(
       `${leftOut ? `, ${leftOut}` : ''})\n`,
   );
   return EXIT.ok;
+}
+
+/**
+ * The first of `candidates` (longest first) whose every line fits in `room` characters, under the
+ * chart's plot (12 columns in) when there is room for that, else as far in as fits; the last one
+ * whatever its width.
+ */
+function fitUnderChart(candidates: string[], room: number): string {
+  const widthOf = (text: string) => Math.max(...text.split('\n').map((line) => [...line].length));
+  const text =
+    candidates.find((candidate) => widthOf(candidate) <= room) ?? candidates[candidates.length - 1]!;
+  const indent = ' '.repeat(Math.max(0, Math.min(12, room - widthOf(text))));
+  return `${text
+    .split('\n')
+    .map((line) => `${indent}${line}`)
+    .join('\n')}\n`;
 }
 
 function formatSince(ms: number): string {

@@ -10,7 +10,7 @@ import type { Palette } from '../output/render.js';
 import { oneLine, terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
 import { clientFromGlobals, targetsFromSpecs } from './miners.js';
-import { collect, type GlobalOptions, type RegisterCommand } from './shared.js';
+import { collect, type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 /** What --dump sends when no --command is given: the reads stock Antminer allows (§7). */
 export const DEFAULT_DUMP_COMMANDS = ['version', 'summary', 'pools', 'devs', 'stats'];
@@ -61,8 +61,7 @@ export async function parseProbeOptions(
   const parameter = raw.param === undefined ? null : String(raw.param);
   const fields = raw.fields === undefined ? null : listFlag(raw.fields, '--fields');
   const wide = raw.wide === true;
-  const dumpDir = raw.dump === undefined ? null : String(raw.dump);
-  if (dumpDir === '') throw new UsageError('--dump needs a directory');
+  const dumpDir = namedFlag(raw, 'dump', '--dump', 'a directory') ?? null;
   if (parameter !== null && (commands === null || commands.length !== 1)) {
     throw new UsageError('--param gives the parameter of a single --command');
   }
@@ -234,6 +233,14 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
       cause: error,
     });
   }
+  // A folder that exists but takes no file (/proc, a read-only mount): also before any traffic,
+  // not one "cannot write" per reply after the work.
+  const { probeCreate, reason } = await import('../util/out-file.js');
+  try {
+    await probeCreate(join(dir, `.hashctl-${process.pid}.tmp`), dir);
+  } catch (error) {
+    throw new UsageError(`cannot write into --dump directory '${dir}': ${reason(error)}`, { cause: error });
+  }
   const state: DumpDir = {
     dir,
     written: 0,
@@ -245,9 +252,7 @@ async function openDumpDir(dir: string, ctx: Context): Promise<DumpDir> {
       } catch (error) {
         // The replies are still shown: a full disk costs the dump, not every miner's answer.
         state.failed++;
-        ctx.stderr.write(
-          `hashctl: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
-        );
+        ctx.stderr.write(`hashctl: cannot write ${path}: ${reason(error)}\n`);
         return null;
       }
       state.written++;

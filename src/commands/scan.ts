@@ -7,7 +7,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseTimerDuration } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
 export const SCAN_DEFAULT_CONNECT_TIMEOUT_MS = 1000;
@@ -48,8 +48,7 @@ export function parseScanOptions(
 ): ScanCommandOptions {
   const ndjson = raw.ndjson === true;
   if (ndjson && globals.json) throw new UsageError('--json and --ndjson cannot be used together');
-  const outFile = raw.out === undefined ? null : String(raw.out);
-  if (outFile === '') throw new UsageError('--out needs a file name');
+  const outFile = namedFlag(raw, 'out', '--out', 'a file name') ?? null;
   const replyTimeoutMs =
     raw.replyTimeout === undefined
       ? SCAN_DEFAULT_REPLY_TIMEOUT_MS

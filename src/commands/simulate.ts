@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { FarmOptions } from '../sim/index.js';
 import { parseIntFlag, parseTimerDuration } from '../util/duration.js';
-import type { GlobalOptions, RegisterCommand } from './shared.js';
+import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 export interface SimulateOptions {
   listProfiles: boolean;
@@ -46,7 +46,9 @@ export function parseSimulateOptions(
       `invalid --writes '${writes}': use allow or deny (default: each profile's own access)`,
     );
   }
-  if (text('inventory') === '') throw new UsageError('--inventory needs a file name');
+  // An empty file name (`--log "$LOG"` with LOG unset) names the flag, not an ENOENT.
+  namedFlag(raw, 'inventory', '--inventory', 'a file name');
+  namedFlag(raw, 'log', '--log', 'a file name');
   const ambient = text('ambient') ?? '25';
   if (!/^-?\d+(\.\d+)?$/.test(ambient.trim()) || Math.abs(Number(ambient)) > 80) {
     throw new UsageError(`invalid --ambient '${ambient}': degrees Celsius between -80 and 80`);

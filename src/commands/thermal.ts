@@ -826,7 +826,7 @@ export function parseThermalCheckOptions(
       '--yes, --dry-run, --cooldown, --verify-timeout, --readings, --reading-interval and --admin-password-file go with --protect',
     );
   }
-  if (raw.adminPasswordFile === '') throw new UsageError('--admin-password-file needs a file name');
+  namedFlag(raw, 'adminPasswordFile', '--admin-password-file', 'a file name');
   if (raw.protect === true && fromDb) {
     throw new UsageError('--protect acts on live readings: name the miners (TARGETS) instead of --from-db');
   }

@@ -357,7 +357,10 @@ async function printStatus(
     { alignRight: [1, 2, 3] },
   );
   if (status.lastError) {
-    ctx.stdout.write(`last error: batch ${status.lastError.batchId}: ${oneLine(status.lastError.error)}\n`);
+    // An attempt in flight or cut by its flush's deadline is no error: a healthy drain read as a failing one.
+    const { attemptWithoutAnswer } = await import('../store/outbox.js');
+    const label = attemptWithoutAnswer(status.lastError.error) ? 'last attempt' : 'last error';
+    ctx.stdout.write(`${label}: batch ${status.lastError.batchId}: ${oneLine(status.lastError.error)}\n`);
   }
   if (status.quarantined.length > 0) {
     ctx.stdout.write('\n');

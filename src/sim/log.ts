@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { HashctlError } from '../errors.js';
 import { jsonText } from '../output/terminal.js';
+import { reason } from '../util/out-file.js';
 import type { CommandLogEntry } from './types.js';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -27,11 +28,9 @@ export class CommandLog {
       try {
         this.fd = openSync(file, 'a');
       } catch (error) {
-        throw new HashctlError(
-          'usage',
-          `cannot open --log file '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`,
-          { cause: error },
-        );
+        throw new HashctlError('usage', `cannot open --log file '${file}': ${reason(error)}`, {
+          cause: error,
+        });
       }
       this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
       this.timer.unref();

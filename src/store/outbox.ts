@@ -155,6 +155,27 @@ export const UNANSWERED_ATTEMPT =
   'no answer recorded for the last attempt (in flight, or the run sending it was killed, interrupted or ran out of time)';
 
 /**
+ * What an attempt says when the flush's own deadline closed it before an answer (a drain cut into
+ * runs, `--deadline`, the time before the next cycle): not the collector's failure. Left as
+ * UNANSWERED_ATTEMPT, `upload --status` said it as the last error of a healthy drain.
+ */
+export const CUT_BY_DEADLINE =
+  "cut by the flush's deadline before an answer came (not a failure: the batch waits for the next flush)";
+
+/** The last attempt was made but says nothing about the collector: in flight, or cut short. */
+export function attemptWithoutAnswer(error: string): boolean {
+  return error.startsWith(UNANSWERED_ATTEMPT) || error.startsWith(CUT_BY_DEADLINE);
+}
+
+/** Its last attempt was closed by the flush's deadline: says so in place of UNANSWERED_ATTEMPT. */
+export function markCutByDeadline(db: Db, batchId: string): void {
+  db.prepare(
+    `UPDATE upload_outbox SET last_error = @cut || substr(last_error, length(@marker) + 1)
+      WHERE batch_id = @batchId AND state = 'pending' AND substr(last_error, 1, length(@marker)) = @marker`,
+  ).run({ batchId, cut: CUT_BY_DEADLINE, marker: UNANSWERED_ATTEMPT });
+}
+
+/**
  * Counted before the request leaves, so a run killed mid-send still shows the attempt. The earlier
  * answer stops being the last one: --status showed a 503 of the run before (even another endpoint's)
  * stamped with the time of the attempt a kill cut short.

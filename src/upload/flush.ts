@@ -10,6 +10,7 @@ import { metaStatements } from '../store/meta.js';
 import {
   countPending,
   deferBatch,
+  markCutByDeadline,
   markDelivered,
   markQuarantined,
   markRetryLater,
@@ -243,14 +244,17 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         signal: options.signal,
       });
       const now = ctx.now();
+      // Known by the request's own timeout having fired, not by timeLeft() <= 0: a busy event loop
+      // fires a timer a little before the clock read after it says it is due.
       if (
         outcome.kind === 'retry' &&
         outcome.status === null &&
         budget < options.totalTimeoutMs &&
-        timeLeft() <= 0
+        (outcome.timedOut === true || timeLeft() <= 0)
       ) {
         // Cut by this flush's own deadline, not failed by the collector: stored as its answer, it
         // read 'no answer within 3 ms' in the note, --status and the batch's last error.
+        markCutByDeadline(db, row.batchId);
         return stopWith(
           'deadline',
           `the flush ran out of the time it was given with a batch in flight (no answer in the ${Math.round(budget)} ms that were left); it waits for the next flush`,

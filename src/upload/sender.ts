@@ -15,7 +15,14 @@ export type SendOutcome =
   /** 2xx, or 409: the collector already has this batch_id. */
   | { kind: 'delivered'; status: number }
   /** 408, 429, 5xx, network, timeout: try again later; the batch stays pending. */
-  | { kind: 'retry'; status: number | null; retryAfterMs: number | null; reason: string }
+  | {
+      kind: 'retry';
+      status: number | null;
+      retryAfterMs: number | null;
+      reason: string;
+      /** No answer within the request's own timeout (`timeoutMs`), not a failure the collector gave. */
+      timedOut?: boolean;
+    }
   /** 401/403: the key is wrong; nothing else will get through either. */
   | { kind: 'key_refused'; status: number; reason: string }
   /** The endpoint itself is wrong (redirect, no such route, untrusted TLS): stop, keep every batch. */
@@ -239,9 +246,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           status: null,
           retryAfterMs: null,
           reason: `no answer within ${Math.round(request.timeoutMs)} ms`,
+          timedOut: true,
         };
       }
-      return networkOutcome(error, options, redact, proxy);
+      const outcome = networkOutcome(error, options, redact, proxy);
+      // undici's own headers/body timeouts are the same request timeout, fired by another timer.
+      const code = (error as { code?: unknown } | null)?.code;
+      if (outcome.kind === 'retry' && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'))
+        return { ...outcome, timedOut: true };
+      return outcome;
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener('abort', onAbort);

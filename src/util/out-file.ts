@@ -22,8 +22,26 @@ import { dirname, resolve } from 'node:path';
 import { HashctlError, UsageError } from '../errors.js';
 import { formatDuration } from './duration.js';
 
-function reason(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+/** What the system's error code means for an output path, in words, the code kept for a search. */
+const WHY: Record<string, string> = {
+  ENOENT: 'no such folder',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many symbolic links',
+};
+
+export function reason(error: unknown): string {
+  const errno = error as (NodeJS.ErrnoException & { why?: string }) | undefined;
+  const code = errno?.code;
+  if (code === undefined) return String(error);
+  const why = errno?.why ?? WHY[code];
+  return why === undefined ? code : `${why} (${code})`;
 }
 
 /** The `io` error for an --out file that could not be written after the run. */
@@ -31,7 +49,8 @@ export function outFileError(shown: string, error: unknown, flag = '--out'): Has
   return new HashctlError('io', `cannot write ${flag} file '${shown}': ${reason(error)}`, { cause: error });
 }
 
-const failure = (code: string) => Object.assign(new Error(code), { code });
+const failure = (code: string, why?: string) =>
+  Object.assign(new Error(code), { code }, why === undefined ? {} : { why });
 
 interface Destination {
   path: string;
@@ -71,9 +90,31 @@ export async function checkOutFile(file: string, shown: string = file, flag = '-
     const folder = await stat(dirname(path));
     if (!folder.isDirectory()) throw failure('ENOTDIR');
     await access(dirname(path), constants.W_OK);
+    await probeCreate(`${path}.${process.pid}.tmp`, dirname(path));
   } catch (error) {
     throw new UsageError(`cannot write ${flag} file '${shown}': ${reason(error)}`, { cause: error });
   }
+}
+
+/**
+ * Creates and removes `file`: what writeOutFile will do with its temporary name. access() alone
+ * says yes to root everywhere, and to a folder that takes no new file at all (/proc, /sys: there
+ * the creation fails with ENOENT although the folder is there), so a run did all its work and
+ * then lost it. Throws with the reason in words.
+ */
+export async function probeCreate(file: string, folder: string = dirname(file)): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (error) {
+    const errno = code(error);
+    if (errno === 'EEXIST') return; // a leftover of the same name: the write replaces it
+    if (errno === 'ENOENT' || errno === 'EINVAL' || errno === 'EOPNOTSUPP')
+      throw failure(errno, `its folder '${folder}' does not take new files`);
+    throw error;
+  }
+  await handle.close();
+  await unlink(file).catch(() => {});
 }
 
 /** How long a FIFO given as --out waits for a reader (`mkfifo p; hashctl … --out p & cat p`). */

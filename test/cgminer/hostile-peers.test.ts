@@ -3,7 +3,7 @@
 // UTF-16, or answer with a reply that takes long to decode. Short timeouts keep every test quick.
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, MAX_REPLY_BYTES, MAX_TIMEOUT_MS } from '../../src/cgminer/client.js';
 import { exchange } from '../../src/cgminer/connection.js';
 import { MinerError, UsageError } from '../../src/errors.js';
@@ -179,6 +179,22 @@ describe('limits', () => {
     expect(error).toMatchObject({ kind: 'timeout' });
     expect(String((error as Error).message)).toMatch(/decoding/);
     expect(await outcome(client().request(m.target, 'summary'))).toBe('ok');
+  });
+
+  it('by default times the decode on a monotonic clock: a wall-clock step forward is not a timeout', async () => {
+    const reply = `{"STATUS":[{"STATUS":"S"}],"A":[${'1,'.repeat(50_000)}1]}`;
+    const m = await miner({ kind: 'reply', bytes: reply });
+    // The wall clock is stepped an hour forward at each read (NTP, an operator) once the
+    // exchange has begun: the decode deadline must not notice.
+    const real = Date.now();
+    let reads = 0;
+    const wall = vi.spyOn(Date, 'now').mockImplementation(() => real + 3_600_000 * reads++);
+    try {
+      const answer = await client().request(m.target, 'summary');
+      expect(answer.ok).toBe(true);
+    } finally {
+      wall.mockRestore();
+    }
   });
 
   it('reads a join whose members have an unreadable STATUS as parse, as for a single reply', async () => {

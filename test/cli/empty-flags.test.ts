@@ -58,6 +58,14 @@ describe('empty file and site flags', () => {
     // Not the current folder's EISDIR.
     [['audit', '--allowed-pools', ''], '--allowed-pools'],
     [['audit', '--out', ''], '--out'],
+    // Every file flag alike: not "cannot open --log file '': ENOENT", nor a wording of its own.
+    [['simulate', '--base-port', '0', '--log', ''], '--log'],
+    [['simulate', '--base-port', '0', '--inventory', ''], '--inventory'],
+    [['scan', '--out', ''], '--out'],
+    [['probe', '--dump', ''], '--dump'],
+    [['control', 'addpool', 'stratum+tcp://127.0.0.1:3333', 'w', '--password-file', ''], '--password-file'],
+    [['control', 'restart', '--admin-password-file', ''], '--admin-password-file'],
+    [['thermal', 'check', '--protect', '--admin-password-file', ''], '--admin-password-file'],
   ];
   for (const [args, flag] of cases) {
     it(`${args.join(' ')}: exit 2 naming ${flag}, nothing sent`, async () => {
@@ -66,7 +74,7 @@ describe('empty file and site flags', () => {
       // Miners where the command takes them, so that a fall-back would have something to judge.
       const targets =
         (args[0] === 'thermal' && ['check', 'posture'].includes(args[1] as string)) ||
-        ['control', 'audit'].includes(args[0] as string)
+        ['control', 'audit', 'scan', 'probe'].includes(args[0] as string)
           ? [miner.target]
           : args[0] === 'collect'
             ? ['--targets', miner.target]

@@ -57,6 +57,23 @@ describe('history chart width', () => {
     expect(told).toBeGreaterThan(110);
   });
 
+  it('fits the time axis under the chart on a narrow terminal: 40 columns, and the narrowest chart', async () => {
+    for (const columns of [40, 24]) {
+      const ctx = memoryContext({ now: () => NOW, env: {} });
+      Object.assign(ctx.stdout, { isTTY: true, columns });
+      const opts = await parseHistoryOptions('127.0.0.1:4001', { db: dbPath, since: '12h' }, ctx);
+      expect(await runHistory(opts, parseGlobals({}, ctx), ctx)).toBe(0);
+      const lines = ctx.out().split('\n');
+      const chart = Math.max(...lines.filter((line) => /[┤┼]/.test(line)).map((line) => [...line].length));
+      // The axis (55 characters with its indent) wrapped on a 40-column terminal.
+      const axis = lines.filter((line) => /20\d\d-\d\d-\d\dT\d\d:\d\d|…/.test(line));
+      expect(axis.length, ctx.out()).toBeGreaterThan(0);
+      for (const line of axis) expect([...line].length, `${columns}: ${line}`).toBeLessThanOrEqual(chart);
+      // Still says where the chart starts and ends.
+      expect(axis.join(' '), ctx.out()).toMatch(/2025-06-01T00:00.*….*11:55/);
+    }
+  });
+
   it('fits $COLUMNS in a pipe (watch sets it), else 80 columns', async () => {
     expect(await chartWidth(undefined, { COLUMNS: '60' })).toBeLessThanOrEqual(60);
     const plain = await chartWidth(undefined, {});

@@ -403,6 +403,21 @@ describe('hashctl probe --dump', () => {
     expect(m.connections).toBe(0);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'a --dump directory that exists but takes no file (/proc) is exit 2 before any traffic, not exit 1 after it',
+    async () => {
+      const m = await miner({ kind: 'reply', bytes: SUMMARY });
+      const run = await runHashctl(['probe', m.target.key, '--command', 'summary', '--dump', '/proc']);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain(
+        "cannot write into --dump directory '/proc': its folder '/proc' does not take new files",
+      );
+      expect(run.stdout).toBe('');
+      expect(m.connections).toBe(0);
+    },
+  );
+
   it('a dump file that cannot be written is one line and exit 1; every reply is still shown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashctl-dump-'));
     dirs.push(dir);
@@ -420,7 +435,9 @@ describe('hashctl probe --dump', () => {
     ]);
     expect(run.code).toBe(1);
     expect(Object.keys(JSON.parse(run.stdout).responses)).toEqual(['summary', 'pools']);
-    expect(run.stderr).toContain(`cannot write ${join(dir, `127.0.0.1_${m.port}__summary.raw`)}: EISDIR`);
+    expect(run.stderr).toContain(
+      `cannot write ${join(dir, `127.0.0.1_${m.port}__summary.raw`)}: it is a folder (EISDIR)`,
+    );
     expect(readdirSync(dir)).toContain(`127.0.0.1_${m.port}__pools.raw`);
   });
 

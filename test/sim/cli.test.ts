@@ -144,8 +144,14 @@ describe('hashctl simulate', () => {
       [['--addresses', '127.0.1.0/30', '--count', '5'], '--addresses starts one miner per address'],
       // (--base-port 0 is added to every case: with --addresses it would be silently ignored.)
       [['--addresses', '127.0.1.0/30'], 'it takes no --count, --host or --base-port'],
-      [['--inventory', ''], '--inventory needs a file name'],
+      [['--inventory', ''], '--inventory is empty: give a file name'],
+      [['--log', ''], '--log is empty: give a file name'],
       [['--inventory', join(tmpdir(), 'hashctl-no-such-dir', 'farm.txt')], 'cannot write --inventory file'],
+      // The reason in words, as for --out and --inventory, not a bare ENOENT.
+      [
+        ['--log', join(tmpdir(), 'hashctl-no-such-dir', 'log.ndjson')],
+        "log.ndjson': no such folder (ENOENT)",
+      ],
     ];
     for (const [flags, message] of cases) {
       const child = hashctl(['simulate', ...flags, '--base-port', '0']);

@@ -160,6 +160,51 @@ describe('collect --upload', () => {
     expect(said[1]).toMatch(/^hashctl: upload: delivering again after 4 flushes that left batches pending/);
   });
 
+  it('--interval times the outage note on the monotonic clock: wall-clock steps do not repeat it', async () => {
+    // The wall clock is stepped two hours forward at each refused request (NTP, an operator): the
+    // hourly repeat of the outage note was timed on it, and the note came back after every cycle.
+    let stepped = 0;
+    const { collector, temp } = await setup((_request, index) => {
+      if (index < 4) {
+        stepped += 2 * 3_600_000;
+        return { status: 401, body: 'bad key' };
+      }
+      return { status: 200, body: '{"ok":true}' };
+    });
+    const dbPath = join(temp.dir, 'farm.db');
+    const stop = new AbortController();
+    const ctx = memoryContext({
+      env: { HASHCTL_COLLECTOR_KEY: KEY },
+      signal: stop.signal,
+      now: () => Date.now() + stepped,
+      monotonic: () => performance.now(),
+    });
+    const running = runCli(
+      [
+        'collect',
+        '--targets',
+        ...farm.inventory(),
+        '--db',
+        dbPath,
+        '--interval',
+        '1s',
+        '--upload',
+        collector.url,
+      ],
+      ctx,
+    );
+    await collector.waitFor(5);
+    for (let i = 0; i < 100 && pendingBatches(dbPath) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    expect(await running).toBe(0);
+    const said = ctx
+      .err()
+      .split('\n')
+      .filter((line) => line.startsWith('hashctl: upload:'));
+    expect(said[0]).toMatch(/refused the key.*said again once an hour while it lasts/);
+    expect(said.slice(1).filter((line) => /refused the key/.test(line))).toEqual([]);
+  });
+
   it("--interval sends nothing more while the collector's Retry-After runs, not a new batch each cycle", async () => {
     // Rate-limited: wait two minutes. The next cycles' batches wait with the first, unsent.
     const { collector, temp } = await setup(() => ({

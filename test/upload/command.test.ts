@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { acquireLock } from '../../src/store/index.js';
-import { markQuarantined } from '../../src/store/outbox.js';
+import { markQuarantined, recordAttempt } from '../../src/store/outbox.js';
 import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -147,6 +147,33 @@ describe('hashctl upload', () => {
     temp.store.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(databaseBytes(temp).includes(KEY)).toBe(false);
     expect(collector.received[0]!.headers['x-collector-key']).toBe(KEY);
+  });
+
+  it('--status says a drain cut by its deadline, or a batch in flight, as an attempt, not as an error', async () => {
+    // The collector takes the first batch and has not answered the second when --deadline ends
+    // the run: a healthy drain, which --status said as "last error: … no answer recorded".
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0 ? { status: 200, body: '{"ok":true}' } : 'hang',
+    );
+    enqueueCycle(temp.store, { miners: reports(4), now: Date.now(), limits: { maxMiners: 2 } });
+    await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--deadline', '1s']);
+    expect(collector.received).toHaveLength(2);
+    const cut = await run(['upload', '--status', '--db', temp.path]);
+    expect(cut.out, cut.out).not.toMatch(/^last error/m);
+    expect(cut.out).toMatch(
+      /^last attempt: batch \S+: cut by the flush's deadline before an answer came \(not a failure/m,
+    );
+    // A batch being sent right now (its attempt counted, no answer yet).
+    const pending = temp.store.db
+      .prepare("SELECT batch_id FROM upload_outbox WHERE state = 'pending'")
+      .pluck()
+      .get() as string;
+    recordAttempt(temp.store.db, pending, Date.now());
+    const inFlight = await run(['upload', '--status', '--db', temp.path]);
+    expect(inFlight.out).not.toMatch(/^last error/m);
+    expect(inFlight.out).toMatch(
+      /^last attempt: batch \S+: no answer recorded for the last attempt \(in flight/m,
+    );
   });
 
   it('redacts the key also when the collector echoes it percent-encoded or JSON-escaped', async () => {

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import { openStore } from '../../src/store/index.js';
 import {
+  CUT_BY_DEADLINE,
   deferBatch,
   getBatch,
   outboxStatus,
   requeueQuarantined,
-  UNANSWERED_ATTEMPT,
 } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -803,11 +803,30 @@ describe('flushOutbox against a real collector', () => {
     expect(report.reason).toMatch(
       /^the flush ran out of the time it was given with a batch in flight \(no answer in the \d+ ms that were left\); it waits for the next flush$/,
     );
-    // Stored as an attempt without an answer, never as the collector's.
+    // Stored as an attempt its own deadline cut, never as the collector's answer.
     expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
       state: 'pending',
       lastStatus: null,
-      lastError: UNANSWERED_ATTEMPT,
+      lastError: CUT_BY_DEADLINE,
+    });
+  });
+
+  it('knows a request its deadline cut by the request timing out, not by a clock read after it', async () => {
+    // A busy event loop fires the request's timer a little before the clock read after it says the
+    // deadline is due (frozen here): the cut was then stored and said as the collector's failure,
+    // 'no answer within 300 ms', and --status showed a healthy drain as a failing one.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    const ctx = memoryContext({ monotonic: () => 0 });
+    const report = await flushOutbox(
+      temp.store.db,
+      options(collector, { deadlineMs: Date.now() + 300 }),
+      ctx,
+    );
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(getBatch(temp.store.db, batch!.batchId)).toMatchObject({
+      lastStatus: null,
+      lastError: CUT_BY_DEADLINE,
     });
   });
 

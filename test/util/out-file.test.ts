@@ -28,16 +28,29 @@ describe('--out files', () => {
   it('refuse a missing folder, a folder, and a path under a file, as usage errors', async () => {
     const aFile = join(dir, 'a-file');
     await writeFile(aFile, 'x');
-    for (const [file, code] of [
-      [join(dir, 'missing', 'x.json'), 'ENOENT'],
-      [dir, 'EISDIR'],
-      [join(aFile, 'x.json'), 'ENOTDIR'],
+    for (const [file, why] of [
+      [join(dir, 'missing', 'x.json'), 'no such folder (ENOENT)'],
+      [dir, 'it is a folder (EISDIR)'],
+      [join(aFile, 'x.json'), 'a part of the path is not a folder (ENOTDIR)'],
     ] as const) {
       const error = await checkOutFile(file, 'shown').catch((caught: unknown) => caught);
       expect(error, file).toBeInstanceOf(UsageError);
-      expect((error as UsageError).message).toBe(`cannot write --out file 'shown': ${code}`);
+      expect((error as UsageError).message).toBe(`cannot write --out file 'shown': ${why}`);
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'refuse an existing file in a folder that takes no new file (/proc/version) up front, saying so',
+    async () => {
+      // It exists and root's access() says yes, but the temporary file beside it cannot be made:
+      // before, the check passed and the write failed after the run, as a bare ENOENT.
+      const error = await checkOutFile('/proc/version').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(
+        "cannot write --out file '/proc/version': its folder '/proc' does not take new files (ENOENT)",
+      );
+    },
+  );
 
   it('follow a symlink (the link stays a link) and create what a dangling one names', async () => {
     const real = join(dir, 'real.json');
@@ -114,7 +127,7 @@ describe('--out files', () => {
     const error = await writeOutFile(dir, 'text', 'shown').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HashctlError);
     expect((error as HashctlError).kind).toBe('io');
-    expect((error as HashctlError).message).toMatch(/^cannot write --out file 'shown': E/);
+    expect((error as HashctlError).message).toMatch(/^cannot write --out file 'shown': [^\n]*\(E[A-Z]+\)$/);
     expect(await readdir(dir)).toEqual([]);
   });
 });
