@@ -197,8 +197,12 @@ function cutWidest(
   return { widths, excess };
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Terminal columns of a cell: without colour escapes, wide (CJK, emoji) characters as two. */
 function visibleWidth(text: string): number {
+  // Most cells (addresses, figures, states) are printable ASCII: a column each, nothing to strip.
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
   for (const ch of stripAnsi(text)) {
     const code = ch.codePointAt(0) as number;
