@@ -1,9 +1,10 @@
-// `hashctl export`: history rows as CSV or NDJSON, streamed from SQLite row by row (never the
-// whole range in memory), waiting for the pipe to drain when the reader is slower than the disk.
+// `hashctl export`: history rows as CSV or NDJSON, streamed from SQLite a piece of ~5,000 rows at a
+// time (never the whole range in memory), waiting for the pipe to drain when the reader is slower
+// than the disk.
 import type { Command } from 'commander';
 import type { Context, OutStream } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import type { ExportRow } from '../store/index.js';
+import type { ExportRawRow } from '../store/index.js';
 import { sinceFlag } from '../util/duration.js';
 import {
   type GlobalOptions,
@@ -85,16 +86,75 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function record(
-  row: ExportRow,
+type Cell = string | number | null;
+
+/** A text cell, kept per distinct value (error kinds and statuses are a handful, seen on every row). */
+function textCells(format: (value: Cell) => string): (value: Cell) => string {
+  const seen = new Map<string, string>();
+  return (value) => {
+    if (typeof value !== 'string') return format(value);
+    let cell = seen.get(value);
+    if (cell === undefined) {
+      cell = format(value);
+      if (seen.size < 1_000) seen.set(value, cell);
+    }
+    return cell;
+  };
+}
+
+/**
+ * Turns one site's raw rows into lines: the same bytes csvCell and JSON.stringify of each row's
+ * record made, but with what is the same for thousands of rows (the site, each miner's address and
+ * algorithm, a cycle's timestamp, the error kinds) formatted once, and no object built per row.
+ * A row whose miner the export did not know at its start is left out, as the join to miners did.
+ */
+function rowFormatter(
+  format: ExportFormat,
+  siteName: string,
+  miners: Map<number, { host: string; port: number }>,
   algorithms: Map<number, string | null>,
-): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
-  const { host, port, ts, miner_id, ...rest } = row;
-  return {
-    ...rest,
-    algorithm: algorithms.get(miner_id) ?? null,
-    ts: new Date(ts).toISOString(),
-    miner: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+): (row: ExportRawRow) => string | null {
+  const csv = format === 'csv';
+  const cell = csv ? csvCell : (value: Cell): string => JSON.stringify(value);
+  // A number as csvCell or JSON.stringify writes it (JSON has no Infinity: null).
+  const num = csv
+    ? (value: Cell): string => (typeof value === 'number' ? `${value}` : csvCell(value))
+    : (value: Cell): string =>
+        typeof value === 'number' && Number.isFinite(value) ? `${value}` : JSON.stringify(value);
+  const text = textCells(cell);
+  const site = cell(siteName);
+  const minerCells = new Map<number, { miner: string; algorithm: string } | null>();
+  const cellsOf = (minerId: number): { miner: string; algorithm: string } | null => {
+    let cells = minerCells.get(minerId);
+    if (cells === undefined) {
+      const address = miners.get(minerId);
+      cells =
+        address === undefined
+          ? null
+          : {
+              miner: cell(
+                address.host.includes(':')
+                  ? `[${address.host}]:${address.port}`
+                  : `${address.host}:${address.port}`,
+              ),
+              algorithm: cell(algorithms.get(minerId) ?? null),
+            };
+      minerCells.set(minerId, cells);
+    }
+    return cells;
+  };
+  let lastTs: number | null = null;
+  let tsCell = '';
+  return (row) => {
+    const cells = cellsOf(row[1]);
+    if (cells === null) return null;
+    if (row[0] !== lastTs) {
+      tsCell = cell(new Date(row[0]).toISOString());
+      lastTs = row[0];
+    }
+    return csv
+      ? `${tsCell},${site},${cells.miner},${num(row[2])},${num(row[3])},${cells.algorithm},${num(row[4])},${num(row[5])},${num(row[6])},${num(row[7])},${num(row[8])},${num(row[9])},${num(row[10])},${num(row[11])},${num(row[12])},${num(row[13])},${text(row[14])},${text(row[15])}\n`
+      : `{"ts":${tsCell},"site":${site},"miner":${cells.miner},"run_id":${num(row[2])},"hashrate_hs":${num(row[3])},"algorithm":${cells.algorithm},"temp_chip_max_c":${num(row[4])},"temp_board_max_c":${num(row[5])},"fan_min_rpm":${num(row[6])},"boards_ok":${num(row[7])},"boards_total":${num(row[8])},"chips":${num(row[9])},"chips_expected":${num(row[10])},"power_w":${num(row[11])},"accepted":${num(row[12])},"rejected":${num(row[13])},"error_kind":${text(row[14])},"thermal_status":${text(row[15])}}\n`;
   };
 }
 
@@ -160,9 +220,14 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const start = store.snapshot(() => {
       const sites = store.prepared(siteStatements);
       const chosen = opts.site === null ? sites.list() : [sites.find(opts.site)].filter((s) => s !== null);
-      return { chosen, algorithms: history.minerAlgorithms(), lastId: history.lastId() };
+      return {
+        chosen,
+        algorithms: history.minerAlgorithms(),
+        miners: history.exportMiners(),
+        lastId: history.lastId(),
+      };
     });
-    const { chosen, algorithms, lastId } = start;
+    const { chosen, algorithms, miners, lastId } = start;
     if (opts.site !== null && chosen.length === 0)
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
     const since = opts.sinceAt ?? ctx.now() - opts.sinceMs;
@@ -183,28 +248,36 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const output = watchOutput(ctx.stdout, ctx.signal);
     let interrupted = false;
     try {
-      let chunk = opts.format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\n` : '';
+      // The lines of the next chunk, joined once it has CHUNK_CHARS (one flat string to write, not
+      // a chain of thousands of concatenations for the write to flatten first).
+      const lines: string[] = opts.format === 'csv' ? [`${EXPORT_COLUMNS.join(',')}\n`] : [];
+      let chars = 0;
       export_: for (const site of chosen) {
         // Rows are stamped in whole ms: ts > since - 1 is ts >= since.
         let after = since - 1;
         // Each pass ends at a later ts than it began (or at the last row): bounded by the rows.
+        const line = rowFormatter(opts.format, site.name, miners, algorithms);
         for (;;) {
-          const texts: string[] = [];
-          const through = store.snapshot(() => {
+          const { rows, through } = store.snapshot(() => {
             const end = history.pieceThrough(site.id, after, EXPORT_PIECE_ROWS);
-            for (const row of history.iterate(site.id, after, end ?? Number.MAX_SAFE_INTEGER, lastId)) {
-              const fields = record(row, algorithms);
-              chunk +=
-                opts.format === 'csv'
-                  ? `${EXPORT_COLUMNS.map((column) => csvCell(fields[column])).join(',')}\n`
-                  : `${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((column) => [column, fields[column]])))}\n`;
-              if (chunk.length >= CHUNK_CHARS) {
-                texts.push(chunk);
-                chunk = '';
-              }
-            }
-            return end;
+            return {
+              rows: history.piece(site.id, after, end ?? Number.MAX_SAFE_INTEGER, lastId),
+              through: end,
+            };
           });
+          // Formatted once the piece's read transaction is over, as it is written.
+          const texts: string[] = [];
+          for (const row of rows) {
+            const text = line(row);
+            if (text === null) continue;
+            lines.push(text);
+            chars += text.length;
+            if (chars >= CHUNK_CHARS) {
+              texts.push(lines.join(''));
+              lines.length = 0;
+              chars = 0;
+            }
+          }
           // Written once the piece's read transaction is over: waiting for the reader holds none.
           for (const text of texts) {
             const more = ctx.stdout.write(text);
@@ -221,7 +294,7 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
         }
       }
       // Whole rows only: what was read before Ctrl-C ends on a complete line.
-      if (chunk) ctx.stdout.write(chunk);
+      if (lines.length > 0) ctx.stdout.write(lines.join(''));
     } finally {
       output.dispose();
     }

@@ -20,39 +20,42 @@ export interface SeriesRow {
   error_kind: string | null;
 }
 
-export interface ExportRow {
-  ts: number;
-  miner_id: number;
-  site: string;
-  host: string;
-  port: number;
-  run_id: number;
-  hashrate_hs: number | null;
-  temp_chip_max_c: number | null;
-  temp_board_max_c: number | null;
-  fan_min_rpm: number | null;
-  boards_ok: number | null;
-  boards_total: number | null;
-  chips: number | null;
-  chips_expected: number | null;
-  power_w: number | null;
-  accepted: number | null;
-  rejected: number | null;
-  error_kind: string | null;
-  thermal_status: string | null;
-}
+/**
+ * One exported row as better-sqlite3 returns it raw (an array, no object per row), in EXPORT_SQL's
+ * column order. The site, the miner's address and its algorithm are the export's to look up: the
+ * same few for thousands of rows.
+ */
+export type ExportRawRow = [
+  ts: number,
+  miner_id: number,
+  run_id: number,
+  hashrate_hs: number | null,
+  temp_chip_max_c: number | null,
+  temp_board_max_c: number | null,
+  fan_min_rpm: number | null,
+  boards_ok: number | null,
+  boards_total: number | null,
+  chips: number | null,
+  chips_expected: number | null,
+  power_w: number | null,
+  accepted: number | null,
+  rejected: number | null,
+  error_kind: string | null,
+  thermal_status: string | null,
+];
 
 export const SERIES_SQL = `SELECT ts, hashrate_hs, temp_chip_max_c, temp_board_max_c, fan_min_rpm, error_kind
   FROM telemetry_history WHERE miner_id = ? AND ts >= ? ORDER BY ts`;
 
-// Ordered by the (site_id, ts) index so rows stream out without a sort of the whole range. CROSS
-// JOIN pins history as the outer loop whatever the statistics say (SQLite honours it as a hint).
+// Ordered by the (site_id, ts) index so rows stream out without a sort of the whole range.
 // One piece of the export: the site's rows stamped in (after, through], none added after `last_id`
 // (`+h.id`: a term the planner must not take for the range to read, which it did with statistics).
-export const EXPORT_SQL = `SELECT h.ts, h.miner_id, s.name AS site, m.host, m.port, h.run_id, h.hashrate_hs, h.temp_chip_max_c,
-    h.temp_board_max_c, h.fan_min_rpm, h.boards_ok, h.boards_total, h.chips, h.chips_expected, h.power_w,
-    h.accepted, h.rejected, h.error_kind, h.thermal_status
-  FROM telemetry_history h CROSS JOIN miners m ON m.id = h.miner_id CROSS JOIN sites s ON s.id = h.site_id
+// No join: the site is the one asked for, and the export reads the miners' addresses once
+// (exportMiners); joining them to every row was most of SQLite's share of the export's time.
+export const EXPORT_SQL = `SELECT h.ts, h.miner_id, h.run_id, h.hashrate_hs, h.temp_chip_max_c, h.temp_board_max_c,
+    h.fan_min_rpm, h.boards_ok, h.boards_total, h.chips, h.chips_expected, h.power_w, h.accepted, h.rejected,
+    h.error_kind, h.thermal_status
+  FROM telemetry_history h
   WHERE h.site_id = @site_id AND h.ts > @after AND h.ts <= @through AND +h.id <= @last_id
   ORDER BY h.site_id, h.ts`;
 
@@ -76,7 +79,13 @@ export function historyStatements(db: Db) {
   const oldest = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE miner_id = ?',
   );
-  const exportRows = db.prepare<ExportPiece, ExportRow>(EXPORT_SQL);
+  const exportRows = db.prepare<ExportPiece, ExportRawRow>(EXPORT_SQL).raw(true);
+  const miners = db
+    .prepare<[], [id: number, host: string, port: number]>('SELECT id, host, port FROM miners')
+    .raw(true);
+  const miner = db
+    .prepare<[number], [host: string, port: number]>('SELECT host, port FROM miners WHERE id = ?')
+    .raw(true);
   const lastId = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM telemetry_history');
   const tsAfter = db.prepare<[number, number, number], { ts: number }>(
     'SELECT ts FROM telemetry_history WHERE site_id = ? AND ts > ? ORDER BY ts LIMIT 1 OFFSET ?',
@@ -111,9 +120,18 @@ export function historyStatements(db: Db) {
     pieceThrough(siteId: number, after: number, rows: number): number | null {
       return tsAfter.get(siteId, after, rows)?.ts ?? null;
     },
-    /** Rows of one site stamped in (after, through], up to row id `lastId`, oldest first, one at a time. */
-    iterate(siteId: number, after: number, through: number, lastId: number): IterableIterator<ExportRow> {
-      return exportRows.iterate({ site_id: siteId, after, through, last_id: lastId });
+    /** Rows of one site stamped in (after, through], up to row id `lastId`, oldest first (one piece). */
+    piece(siteId: number, after: number, through: number, lastId: number): ExportRawRow[] {
+      return exportRows.all({ site_id: siteId, after, through, last_id: lastId });
+    },
+    /** Every miner's address by id, for the export to name each row's miner without a join. */
+    exportMiners(): Map<number, { host: string; port: number }> {
+      return new Map(miners.all().map(([id, host, port]) => [id, { host, port }]));
+    },
+    /** One miner's address (undefined: no such miner), for a row whose miner came after exportMiners. */
+    exportMiner(minerId: number): { host: string; port: number } | undefined {
+      const row = miner.get(minerId);
+      return row === undefined ? undefined : { host: row[0], port: row[1] };
     },
     /**
      * Each miner's mining algorithm as its last good poll read it (history rows do not repeat it:

@@ -28,7 +28,7 @@ export {
   type HourlyRow,
 } from './rollups.js';
 export { liveStatements, type LiveRow } from './live.js';
-export { historyStatements, type ExportRow, type SeriesRow } from './history.js';
+export { historyStatements, type ExportRawRow, type SeriesRow } from './history.js';
 export { minerStatements, type MinerRow } from './miners.js';
 export { siteStatements, DEFAULT_SITE, siteNameProblem, type SiteRow } from './sites.js';
 export { runStatements, type RunRow } from './runs.js';
