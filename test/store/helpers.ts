@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Snapshot } from '../../src/miners/types.js';
-import type { MinerOutcome } from '../../src/store/index.js';
-import { targetKey } from '../../src/targets/types.js';
 import { commandLogStatements } from '../../src/store/command-log.js';
+import type { MinerOutcome } from '../../src/store/index.js';
 import type { Db } from '../../src/store/types.js';
+import { targetKey } from '../../src/targets/types.js';
 
 export function tempDir(prefix = 'hashctl-store-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -98,4 +98,13 @@ export function recordPause(db: Db, port: number, ts: number): void {
     error_message: null,
     verification: null,
   });
+}
+
+/** SQLite's EXPLAIN QUERY PLAN of `sql` with `params`: its detail lines, one per line. */
+export function queryPlan(db: Db, sql: string, ...params: unknown[]): string {
+  return db
+    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(...params)
+    .map((row) => (row as { detail: string }).detail)
+    .join('\n');
 }

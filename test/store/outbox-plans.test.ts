@@ -7,7 +7,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { loadSqlite } from '../../src/store/native.js';
 import * as outbox from '../../src/store/outbox.js';
 import type { PreparedBatch } from '../../src/upload/batch.js';
-import { tempDir } from './helpers.js';
+import { queryPlan, tempDir } from './helpers.js';
 
 const batch = (n: number, site = 'default', createdAt = 1_000 + n): PreparedBatch => ({
   batchId: `b-${site}-${n}`,
@@ -39,11 +39,7 @@ afterAll(() => {
 });
 
 function plan(sql: string, ...params: unknown[]): string {
-  return store.db
-    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(...params)
-    .map((row) => (row as { detail: string }).detail)
-    .join('\n');
+  return queryPlan(store.db, sql, ...params);
 }
 
 describe.each([

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_SQL, SERIES_SQL } from '../../src/store/history.js';
 import { openStore, type Store, writeCycle } from '../../src/store/index.js';
 import { LIVE_BY_SITE_SQL } from '../../src/store/live.js';
-import { okOutcome, tempDir } from './helpers.js';
+import { okOutcome, queryPlan, tempDir } from './helpers.js';
 
 let store: Store;
 let cleanup: () => void;
@@ -27,11 +27,7 @@ afterAll(() => {
 });
 
 function plan(sql: string, ...params: unknown[]): string {
-  return store.db
-    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(...params)
-    .map((row) => (row as { detail: string }).detail)
-    .join('\n');
+  return queryPlan(store.db, sql, ...params);
 }
 
 describe.each([

@@ -7,7 +7,7 @@ import { commandLogStatements, NEWEST_SWITCH_SQL } from '../../src/store/command
 import { openStore, type Store } from '../../src/store/index.js';
 import { pausedBy } from '../../src/thermal/paused.js';
 import { PROTECT_SOURCE } from '../../src/thermal/protect.js';
-import { tempDir } from '../store/helpers.js';
+import { queryPlan, tempDir } from '../store/helpers.js';
 
 let store: Store;
 let cleanup: () => void;
@@ -87,11 +87,7 @@ describe('pausedBy', () => {
       logged(T + day * 86_400_000 + 3_600_000, 'resume', 'cli');
     }
     logged(T + 31 * 86_400_000, 'pause', 'cli');
-    const plan = store.db
-      .prepare(`EXPLAIN QUERY PLAN ${NEWEST_SWITCH_SQL}`)
-      .all('10.0.0.1', 4028, 'cli', 'thermal')
-      .map((row) => (row as { detail: string }).detail)
-      .join('\n');
+    const plan = queryPlan(store.db, NEWEST_SWITCH_SQL, '10.0.0.1', 4028, 'cli', 'thermal');
     expect(plan).toMatch(/SEARCH command_log USING INDEX command_log_miner_ts \(host=\? AND port=\?\)/);
     expect(plan).not.toMatch(/TEMP B-TREE/);
     // One walk down the index (and one look at the ts it found), never one per action and source:
