@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CommandResult, commandLogStatements } from '../../src/store/command-log.js';
 import { HOUR_MS, openStore, runMaintenance, type Store, writeCycle } from '../../src/store/index.js';
 import { pausedBy } from '../../src/thermal/paused.js';
-import { okOutcome, tempDir } from './helpers.js';
+import { okOutcome, recordCommand, tempDir } from './helpers.js';
 
 const DAY = 24 * HOUR_MS;
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -37,26 +37,7 @@ function record(
   source = 'cli',
   result: Exclude<CommandResult, 'pending'> = 'verified',
 ) {
-  const log = commandLogStatements(store.db);
-  const id = log.begin({
-    run_id: `${action}-${port}-${ts}`,
-    ts,
-    actor: 'op',
-    source,
-    action,
-    host: '127.0.0.1',
-    port,
-    dialect: null,
-    request: null,
-  });
-  log.finish(id, {
-    result,
-    finished_at: ts + 1,
-    error_kind: null,
-    error_code: null,
-    error_message: null,
-    verification: null,
-  });
+  recordCommand(store.db, { ts, action, port, source, result });
 }
 
 const rows = () => store.db.prepare('SELECT count(*) FROM command_log').pluck().get() as number;

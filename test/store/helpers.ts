@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Snapshot } from '../../src/miners/types.js';
-import { commandLogStatements } from '../../src/store/command-log.js';
+import { type CommandResult, commandLogStatements } from '../../src/store/command-log.js';
 import type { MinerOutcome } from '../../src/store/index.js';
 import type { Db } from '../../src/store/types.js';
 import { targetKey } from '../../src/targets/types.js';
@@ -76,28 +76,44 @@ export function failedOutcome(port: number, kind: 'timeout' | 'refused' = 'timeo
   };
 }
 
-/** A verified `control pause` of 127.0.0.1:PORT at `ts`, as command_log keeps it. */
-export function recordPause(db: Db, port: number, ts: number): void {
+/** One finished command in command_log, as `control` (source `cli`) or thermal protect writes it. */
+export function recordCommand(
+  db: Db,
+  command: {
+    ts: number;
+    action: string;
+    port: number;
+    host?: string;
+    source?: string;
+    result?: Exclude<CommandResult, 'pending'>;
+    finishedAt?: number;
+  },
+): void {
   const log = commandLogStatements(db);
   const id = log.begin({
-    run_id: `pause-${port}-${ts}`,
-    ts,
+    run_id: `${command.action}-${command.port}-${command.ts}`,
+    ts: command.ts,
     actor: 'op',
-    source: 'cli',
-    action: 'pause',
-    host: '127.0.0.1',
-    port,
+    source: command.source ?? 'cli',
+    action: command.action,
+    host: command.host ?? '127.0.0.1',
+    port: command.port,
     dialect: null,
     request: null,
   });
   log.finish(id, {
-    result: 'verified',
-    finished_at: ts,
+    result: command.result ?? 'verified',
+    finished_at: command.finishedAt ?? command.ts + 1,
     error_kind: null,
     error_code: null,
     error_message: null,
     verification: null,
   });
+}
+
+/** A verified `control pause` of 127.0.0.1:PORT at `ts`, as command_log keeps it. */
+export function recordPause(db: Db, port: number, ts: number): void {
+  recordCommand(db, { ts, action: 'pause', port, finishedAt: ts });
 }
 
 /** SQLite's EXPLAIN QUERY PLAN of `sql` with `params`: its detail lines, one per line. */

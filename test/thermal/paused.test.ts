@@ -7,7 +7,7 @@ import { commandLogStatements, NEWEST_SWITCH_SQL } from '../../src/store/command
 import { openStore, type Store } from '../../src/store/index.js';
 import { pausedBy } from '../../src/thermal/paused.js';
 import { PROTECT_SOURCE } from '../../src/thermal/protect.js';
-import { queryPlan, tempDir } from '../store/helpers.js';
+import { queryPlan, recordCommand, tempDir } from '../store/helpers.js';
 
 let store: Store;
 let cleanup: () => void;
@@ -31,26 +31,7 @@ function logged(
   result: 'verified' | 'refused' = 'verified',
   port = 4028,
 ) {
-  const log = commandLogStatements(store.db);
-  const id = log.begin({
-    run_id: `r${ts}`,
-    ts,
-    actor: 'ops',
-    source,
-    action,
-    host: '10.0.0.1',
-    port,
-    dialect: null,
-    request: null,
-  });
-  log.finish(id, {
-    result,
-    finished_at: ts + 1,
-    error_kind: null,
-    error_code: null,
-    error_message: null,
-    verification: null,
-  });
+  recordCommand(store.db, { ts, action, port, host: '10.0.0.1', source, result });
 }
 
 const paused = (port = 4028) => pausedBy(commandLogStatements(store.db), '10.0.0.1', port);
