@@ -11,6 +11,7 @@ import type { AuditReader } from '../../src/audit/readonly.js';
 import { probeServices } from '../../src/audit/services.js';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
+import { lookupOf } from '../support/lookup.js';
 import { type FakeMiner, startFakeMiner } from './support/fake-miner.js';
 import { failure, versionReply } from './support/inputs.js';
 
@@ -47,23 +48,12 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A resolver that knows `names` (to 127.0.0.1) and records what it was asked. */
-function lookupOf(names: string[], asked: string[]): LookupFunction {
-  return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    asked.push(hostname);
-    if (!names.includes(hostname))
-      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-    else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  }) as unknown as LookupFunction;
-}
-
 describe('audit host names', () => {
   it('audits a miner named by host name through the context lookup, never the system resolver', async () => {
     const miner: FakeMiner = await startFakeMiner({ write: false });
     cleanups.push(() => miner.stop());
     const asked: string[] = [];
-    const ctx = memoryContext({ lookup: lookupOf(['rig-1.farm'], asked) });
+    const ctx = memoryContext({ lookup: lookupOf({ 'rig-1.farm': '127.0.0.1' }, asked) });
     const code = await runCli(
       ['--timeout', '2s', '--retries', '0', 'audit', `rig-1.farm:${miner.port}`, '--format', 'json'],
       ctx,
@@ -80,7 +70,7 @@ describe('audit host names', () => {
   it('audits a host name and the address it resolves to once, as scan and probe do', async () => {
     const miner: FakeMiner = await startFakeMiner({ write: true });
     cleanups.push(() => miner.stop());
-    const ctx = memoryContext({ lookup: lookupOf(['rig-1.farm'], []) });
+    const ctx = memoryContext({ lookup: lookupOf({ 'rig-1.farm': '127.0.0.1' }, []) });
     const code = await runCli(
       [
         '--timeout',
@@ -113,7 +103,7 @@ describe('audit host names', () => {
 
   it('asks no resolver before the usage checks are done', async () => {
     const asked: string[] = [];
-    const ctx = memoryContext({ lookup: lookupOf(['rig-1.farm'], asked) });
+    const ctx = memoryContext({ lookup: lookupOf({ 'rig-1.farm': '127.0.0.1' }, asked) });
     const code = await runCli(
       ['audit', 'rig-1.farm', '127.0.0.1', '--out', '/nonexistent-folder-hashctl/report.json'],
       ctx,
@@ -150,7 +140,7 @@ describe('audit host names', () => {
     const asked: string[] = [];
     const probes = await probeServices('rig-1.farm', [{ port, service: 'ssh' }], {
       timeoutMs: 2000,
-      lookup: lookupOf(['rig-1.farm'], asked),
+      lookup: lookupOf({ 'rig-1.farm': '127.0.0.1' }, asked),
     });
     expect(probes).toEqual([{ port, service: 'ssh', open: true }]);
     expect(asked).toEqual(['rig-1.farm']);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { lookupOf } from '../support/lookup.js';
 
 let farm: Farm | null = null;
 let dir: string | null = null;
@@ -18,16 +19,6 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
   dir = null;
 });
-
-/** Names of the farm's one address, as a test's resolver knows them; asked names are counted. */
-function lookupOf(names: Record<string, string>, asked: string[]): LookupFunction {
-  return ((hostname: string, _options: unknown, callback: (...args: unknown[]) => void) => {
-    asked.push(hostname);
-    const address = names[hostname];
-    if (address === undefined) callback(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
-    else callback(null, [{ address, family: 4 }]);
-  }) as unknown as LookupFunction;
-}
 
 describe('names resolved through the context', () => {
   it('probe asks the injected lookup, and polls a name and its address once', async () => {

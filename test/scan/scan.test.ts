@@ -9,6 +9,7 @@ import { memoryContext, type OutStream } from '../../src/context.js';
 import { buildScanTargets, type ScanResult, type ScanSummary, scan } from '../../src/scan/index.js';
 import { type Farm, PROFILES, startFarm } from '../../src/sim/index.js';
 import { parseTargetSpecs } from '../../src/targets/index.js';
+import { lookupOf } from '../support/lookup.js';
 import { closedPort, type Service, startHttpService, startService } from './support/services.js';
 
 interface Miner {
@@ -143,16 +144,7 @@ describe('hashctl scan', () => {
   it('says which host names did not resolve and exits 1, with the rest of the scan intact', async () => {
     const first = miners[0] as Miner;
     // Resolved here, never by DNS: rig-ok.lan is this machine; rig-gone.lan is not found.
-    const lookup = ((
-      hostname: string,
-      options: { all?: boolean },
-      callback: (...args: unknown[]) => void,
-    ) => {
-      if (hostname === 'rig-ok.lan') {
-        if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-        else callback(null, '127.0.0.1', 4);
-      } else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-    }) as unknown as import('node:net').LookupFunction;
+    const lookup = lookupOf({ 'rig-ok.lan': '127.0.0.1' });
     const ctx = memoryContext({ lookup });
     const code = await runCli(
       ['scan', 'rig-ok.lan', 'rig-gone.lan', '--port', String(first.port), '--json'],

@@ -11,6 +11,7 @@ import { memoryContext } from '../../src/context.js';
 import { getBatch } from '../../src/store/outbox.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
 import { bypassesProxy, proxyFor } from '../../src/upload/proxy.js';
+import { lookupOf } from '../support/lookup.js';
 import { type Collector, startCollector } from './support/collector.js';
 import { enqueueCycle, KEY, reports, type TempStore, tempStore } from './support/fixtures.js';
 import { startProxy } from './support/proxy.js';
@@ -94,17 +95,7 @@ describe('upload through a proxy (HTTPS_PROXY, NO_PROXY)', () => {
   it("resolves a proxy named by host name through the context's lookup, never the system resolver", async () => {
     const { proxy, temp, batch } = await setup();
     const asked: string[] = [];
-    const lookup = ((
-      hostname: string,
-      options: { all?: boolean },
-      callback: (...args: unknown[]) => void,
-    ) => {
-      asked.push(hostname);
-      if (hostname !== 'egress.farm.invalid')
-        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
-      else if (options?.all) callback(null, [{ address: PROXY_HOST, family: 4 }]);
-      else callback(null, PROXY_HOST, 4);
-    }) as unknown as import('node:net').LookupFunction;
+    const lookup = lookupOf({ 'egress.farm.invalid': PROXY_HOST }, asked);
     const port = new URL(proxy.url).port;
     const ctx = memoryContext({
       env: { HASHCTL_COLLECTOR_KEY: KEY, HTTPS_PROXY: `http://egress.farm.invalid:${port}` },

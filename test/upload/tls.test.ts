@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { flushOutbox } from '../../src/upload/flush.js';
+import { lookupOf } from '../support/lookup.js';
 import { type Collector, startCollector } from './support/collector.js';
 import { enqueueCycle, KEY, reports, tempStore } from './support/fixtures.js';
 
@@ -177,17 +177,7 @@ describe('TLS to the collector', () => {
     // The name is answered by this lookup only (a .invalid name no resolver knows): the flush, the
     // upload command and collect --upload reach the collector on 127.0.0.1 through it.
     const asked: string[] = [];
-    const lookup = ((
-      hostname: string,
-      options: { all?: boolean },
-      callback: (...args: unknown[]) => void,
-    ) => {
-      asked.push(hostname);
-      if (hostname !== 'collector.farm.invalid')
-        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
-      else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-      else callback(null, '127.0.0.1', 4);
-    }) as unknown as LookupFunction;
+    const lookup = lookupOf({ 'collector.farm.invalid': '127.0.0.1' }, asked);
     const endpoint = `https://collector.farm.invalid:${collector.port}`;
     const before = collector.received.length;
     const temp = tempStore();
@@ -244,17 +234,7 @@ describe('TLS to the collector', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as import('node:net').AddressInfo).port;
     const asked: string[] = [];
-    const lookup = ((
-      hostname: string,
-      options: { all?: boolean },
-      callback: (...args: unknown[]) => void,
-    ) => {
-      asked.push(hostname);
-      if (hostname !== 'collector.farm.invalid')
-        callback(Object.assign(new Error(`not found: ${hostname}`), { code: 'ENOTFOUND' }));
-      else if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-      else callback(null, '127.0.0.1', 4);
-    }) as unknown as LookupFunction;
+    const lookup = lookupOf({ 'collector.farm.invalid': '127.0.0.1' }, asked);
     try {
       const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir, lookup });
       const code = await runCli(
