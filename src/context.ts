@@ -18,10 +18,10 @@ export interface Context {
   cwd: string;
   now: () => number;
   /**
-   * A clock that only moves forward (ms), for how long things take and deadlines (absent: `now`).
-   * The wall clock can be stepped by NTP or an operator while a command runs.
+   * A clock that only moves forward (ms), for how long things take and deadlines: the wall clock
+   * (`now`) can be stepped by NTP or an operator while a command runs.
    */
-  monotonic?: () => number;
+  monotonic: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   /**
@@ -190,9 +190,13 @@ export function memoryContext(
     env: {},
     cwd: process.cwd(),
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     sleep,
     random: Math.random,
     signal: quietSignal(),
   };
-  return { ...base, ...overrides, out: () => out, err: () => err };
+  // A test that hands in its own `now` (a fake clock it steps) times durations on it too, unless
+  // it hands in a monotonic clock of its own.
+  const monotonic = overrides.monotonic ?? overrides.now ?? base.monotonic;
+  return { ...base, ...overrides, monotonic, out: () => out, err: () => err };
 }

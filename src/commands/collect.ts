@@ -270,7 +270,7 @@ export async function runCollect(
             return snapshot;
           },
           now: ctx.now,
-          monotonic: () => performance.now(),
+          monotonic: ctx.monotonic,
           sleep: ctx.sleep,
           signal: ctx.signal,
           onCycle: (report) => {
@@ -385,7 +385,7 @@ async function prepareUpload(
     // Batches are sealed under the collector's body-size limit once a flush has learnt it.
     hook: outboxCycleHook({ endpointUrl: settings.endpoint.url }),
     // When the outage note repeats is elapsed time: a wall-clock step must not bring it back early.
-    notes: flushNotes(ctx.monotonic ?? ctx.now),
+    notes: flushNotes(ctx.monotonic),
     flush: async (store, nextCycleAt) => {
       const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
       const report = await uploadAfterCycle(

@@ -143,7 +143,7 @@ export async function runScan(
         keepNone: opts.all && !opts.ndjson,
         signal: ctx.signal,
         // Only timings (elapsed_ms, the rate): a wall clock stepped mid-sweep made them 0 or below.
-        now: ctx.monotonic ?? ctx.now,
+        now: ctx.monotonic,
         sleep: ctx.sleep,
         random: ctx.random,
         ...(ctx.lookup ? { lookup: ctx.lookup } : {}),

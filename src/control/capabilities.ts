@@ -94,7 +94,7 @@ export async function probeCapabilities(
   ctx: Pick<Context, 'now' | 'monotonic' | 'signal'>,
 ): Promise<CapabilityResult> {
   // elapsed_ms on the monotonic clock: a wall clock stepped meanwhile made it an hour, or negative.
-  const clock = ctx.monotonic ?? ctx.now;
+  const clock = ctx.monotonic;
   const started = clock();
   const base = { target: target.key, host: target.host, port: target.port };
   let family: Family;
@@ -171,7 +171,7 @@ function whatsminerCapabilities(
   plans: ReturnType<typeof supportedActions>,
   ctx: Pick<Context, 'now' | 'monotonic'>,
 ): CapabilityResult {
-  const clock = ctx.monotonic ?? ctx.now;
+  const clock = ctx.monotonic;
   const actions: Partial<Record<DialectAction, CapabilityStatus>> = {};
   const notes: Partial<Record<DialectAction, string>> = {};
   for (const name of DIALECT_ACTIONS) {
@@ -207,7 +207,7 @@ export async function probeAllCapabilities(
   client: MinerClient,
   targets: Iterable<Target> | AsyncIterable<Target>,
   concurrency: number,
-  ctx: Pick<Context, 'now' | 'signal'>,
+  ctx: Pick<Context, 'now' | 'monotonic' | 'signal'>,
 ): Promise<CapabilityResult[]> {
   const indexed = async function* (): AsyncGenerator<[number, Target]> {
     let index = 0;

@@ -206,7 +206,7 @@ export async function runControlAction(
   // How long things took, the read-back's deadline and a restart's proof (uptime counting from
   // after the write) are on the monotonic clock: NTP stepping the wall clock back an hour during a
   // read-back kept --verify-timeout 4s reading for 13 minutes, and "not confirmed" a restart done.
-  const clock = ctx.monotonic ?? ctx.now;
+  const clock = ctx.monotonic;
   const redactor = redactorFor(action, addpoolParameter);
   const { client } = options;
   let log: CommandLogStatements | null = options.log;

@@ -130,7 +130,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   validateFlushOptions(options);
   // The deadline is kept on the monotonic clock from here: NTP stepping the wall clock back an hour
   // mid-flush moved a wall-clock deadline an hour away, and the flush retried batch after batch.
-  const clock = ctx.monotonic ?? ctx.now;
+  const clock = ctx.monotonic;
   const started = clock();
   const deadlineAt =
     options.deadlineMs === undefined ? undefined : started + (options.deadlineMs - ctx.now());
