@@ -125,7 +125,7 @@ export function processContext(signal: AbortSignal): Context {
       return currentDirectory();
     },
     now: () => Date.now(),
-    monotonic: () => performance.now(),
+    monotonic: wholeMilliseconds,
     sleep,
     random: Math.random,
     signal,
@@ -156,6 +156,14 @@ function procCwdMounted(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The monotonic clock in whole milliseconds, as `now` counts them: durations it measures are
+ * written as `elapsed_ms` and `duration_ms`, where 33.191433 said nothing 33 did not.
+ */
+function wholeMilliseconds(): number {
+  return Math.floor(performance.now());
 }
 
 /** A signal that never fires, which any number of requests may listen on (as main's does). */
@@ -190,7 +198,7 @@ export function memoryContext(
     env: {},
     cwd: process.cwd(),
     now: () => Date.now(),
-    monotonic: () => performance.now(),
+    monotonic: wholeMilliseconds,
     sleep,
     random: Math.random,
     signal: quietSignal(),

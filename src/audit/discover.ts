@@ -73,7 +73,7 @@ export async function* discover(
     maxBytes: options.maxBytes,
     retries: options.retries,
     // Only the endpoints' elapsed_ms: a clock that a step of the wall clock cannot turn back.
-    now: () => performance.now(),
+    now: () => Math.floor(performance.now()),
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
     signal: options.signal,
