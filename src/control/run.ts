@@ -33,7 +33,7 @@ import {
   unquoted,
   validateAction,
 } from './dialects.js';
-import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
+import { maskUrlCredentials, type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
   ControlAction,
@@ -54,6 +54,11 @@ const MAX_READ_BACKS = 200;
 
 /** One line that names the action, for the confirmation and the table. */
 export function describeAction(action: ControlAction): string {
+  // The addpool URL (or a raw parameter) may carry credentials: `stratum+tcp://***@host`.
+  return maskUrlCredentials(actionText(action));
+}
+
+function actionText(action: ControlAction): string {
   switch (action.name) {
     case 'switchpool':
     case 'enablepool':
@@ -319,8 +324,21 @@ export async function runControlAction(
       result: outcome.result,
       dialect: p.family,
       ...shown(p),
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.verification ? { verification: outcome.verification } : {}),
+      // A read-back names pools by URL ("pool '…' is gone"), and so does an unverified write's
+      // error (its read-back's detail): the URL may carry credentials. Only those are masked here:
+      // the secrets of the run were scrubbed from the miner's words, and our own words are kept
+      // (a Whatsminer admin password `admin` would mangle "wrong admin password").
+      ...(outcome.error
+        ? { error: { ...outcome.error, message: maskUrlCredentials(outcome.error.message) } }
+        : {}),
+      ...(outcome.verification
+        ? {
+            verification: {
+              ...outcome.verification,
+              detail: maskUrlCredentials(outcome.verification.detail),
+            },
+          }
+        : {}),
     };
     results.set(p.index, result);
     options.onResult?.(result);
