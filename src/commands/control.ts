@@ -196,8 +196,14 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   if (noTerminal !== null) {
     throw new UsageError(`addpool needs the pool password: give --password-file FILE (${noTerminal})`);
   }
-  const { askPassword } = await import('../control/prompt.js');
-  const password = await askPassword(ctx, `password for ${action.user} on ${action.url}: `);
+  const [{ askPassword }, { maskUrlCredentials }] = await Promise.all([
+    import('../control/prompt.js'),
+    import('../control/redact.js'),
+  ]);
+  const password = await askPassword(
+    ctx,
+    `password for ${action.user} on ${maskUrlCredentials(action.url)}: `,
+  );
   if (password === '') throw new UsageError('an empty pool password is refused by cgminer (use x)');
   return checked(password, 'the password typed');
 }

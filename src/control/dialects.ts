@@ -98,7 +98,10 @@ const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
 export function poolUrlProblem(url: string, user: string): string | null {
   if (POOL_URL.test(url.trim())) return null;
   const swapped = POOL_URL.test(user.trim()) ? ' (URL and USER swapped? the URL comes first)' : '';
-  return `the pool URL '${quoted(url)}' is not scheme://host[:port], e.g. stratum+tcp://pool.example.com:3333${swapped}`;
+  // Credentials in it (`farm:pw@host:3333`, no scheme) are not repeated: only what follows them.
+  const at = url.lastIndexOf('@');
+  const shown = at === -1 ? url : `***${url.slice(at)}`;
+  return `the pool URL '${quoted(shown)}' is not scheme://host[:port], e.g. stratum+tcp://pool.example.com:3333${swapped}`;
 }
 
 // As src/cgminer/escape.ts refuses them: C0 and C1 controls and DEL, and lone UTF-16 surrogates.

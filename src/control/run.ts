@@ -33,7 +33,7 @@ import {
   unquoted,
   validateAction,
 } from './dialects.js';
-import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
+import { maskUrlCredentials, type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
   ControlAction,
@@ -54,6 +54,11 @@ const MAX_READ_BACKS = 200;
 
 /** One line that names the action, for the confirmation and the table. */
 export function describeAction(action: ControlAction): string {
+  // The addpool URL (or a raw parameter) may carry credentials: `stratum+tcp://***@host`.
+  return maskUrlCredentials(actionText(action));
+}
+
+function actionText(action: ControlAction): string {
   switch (action.name) {
     case 'switchpool':
     case 'enablepool':
@@ -319,8 +324,21 @@ export async function runControlAction(
       result: outcome.result,
       dialect: p.family,
       ...shown(p),
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.verification ? { verification: outcome.verification } : {}),
+      // A read-back names pools by URL ("pool '…' is gone"), and so does an unverified write's
+      // error (its read-back's detail): the URL may carry credentials. Only those are masked here:
+      // the secrets of the run were scrubbed from the miner's words, and our own words are kept
+      // (a Whatsminer admin password `admin` would mangle "wrong admin password").
+      ...(outcome.error
+        ? { error: { ...outcome.error, message: maskUrlCredentials(outcome.error.message) } }
+        : {}),
+      ...(outcome.verification
+        ? {
+            verification: {
+              ...outcome.verification,
+              detail: maskUrlCredentials(outcome.verification.detail),
+            },
+          }
+        : {}),
     };
     results.set(p.index, result);
     options.onResult?.(result);
@@ -437,6 +455,8 @@ export async function runControlAction(
     let outcome: Outcome | null = null;
     let sentAt = clock();
     let applied = false;
+    /** The write itself was answered with an error (not denied): the miner's word, not yet its state. */
+    let answeredError = false;
     for (const request of requests) {
       // whatsminerWrite asks for its own token right before the encrypted write.
       if (request.role === 'token') continue;
@@ -531,6 +551,7 @@ export async function runControlAction(
         outcome = request.whatsminer
           ? whatsminerOutcome(reply, request.command, secrets)
           : statusOutcome(reply, request.command, secrets);
+        answeredError = request.role === 'write' && outcome.result === 'failed';
         break;
       }
       if (request.role === 'session-open') {
@@ -573,6 +594,22 @@ export async function runControlAction(
       if (close) await closeSession(p.target, close, sessionId);
     }
     outcome ??= { result: 'failed', error: { kind: 'api', message: 'nothing was sent', attempts: 0 } };
+    if (answeredError && options.verify && action.name !== 'raw' && outcome.error) {
+      // An error answer is not proof that nothing changed: a miner that makes the change and then
+      // says E was reported `failed`, and a retried `removepool 1` removed another pool (cgminer
+      // renumbers them). One read, no waiting: when the change shows, the answer and the state
+      // disagree, and the result is `unknown` with both.
+      const seen = await readBackOnce(p, sentAt);
+      if (seen?.confirmed === true) {
+        const error = outcome.error;
+        return {
+          result: 'unknown',
+          // The read-back's detail is in `verification` (the table adds it after the message).
+          error: { ...error, message: `${error.message}; yet the read-back shows the change` },
+          verification: seen,
+        };
+      }
+    }
     if (
       (outcome.result === 'sent' || outcome.result === 'unknown') &&
       options.verify &&
@@ -599,6 +636,28 @@ export async function runControlAction(
       await client.request(target, request.command, { parameter, write: true, allowErrorStatus: true });
     } catch {
       // The session expires on its own after 60 s idle (§8.4); the action's outcome stands.
+    }
+  };
+
+  /**
+   * One read-back, for a write the miner answered with an error: confirmed only when the change
+   * shows and the baseline did not already show it (a switchpool to the pool on top proves nothing).
+   */
+  const readBackOnce = async (p: Prepared, sentAt: number): Promise<Verification | null> => {
+    if (ctx.signal.aborted) return null;
+    const started = clock();
+    try {
+      const { snapshot } = await fetchSnapshot(client, p.target, { signal: ctx.signal });
+      const seen = readBack(action, p.family, p.baseline, snapshot, sentAt, clock());
+      if (seen === null || !seen.confirmed || ctx.signal.aborted) return null;
+      const before = p.baseline.snapshot;
+      const already =
+        before === null ? null : readBack(action, p.family, p.baseline, before, sentAt, p.baseline.readAt);
+      if (already?.confirmed) return null;
+      return { confirmed: true, detail: seen.detail, checks: 1, elapsed_ms: clock() - started };
+    } catch (error) {
+      if (error instanceof MinerError || isInterrupted(error)) return null;
+      throw error;
     }
   };
 

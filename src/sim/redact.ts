@@ -1,7 +1,8 @@
 // What `--log FILE` writes of a request's parameter: the passwords a farm receives (addpool,
-// Avalon's ascset setpool/password, whole-parameter secrets) become `***`, the fields around them
-// stay, so a log handed on says what came without what unlocks a pool or a miner. Written here
-// from the wire formats (CGMINER-API.md §6, §8.4, §8.6, §13), sharing no code with the client.
+// Avalon's ascset setpool/password, whole-parameter secrets, a pool URL's `user:pass@`) become
+// `***`, the fields around them stay, so a log handed on says what came without what unlocks a
+// pool or a miner. Written here from the wire formats (CGMINER-API.md §6, §8.4, §8.6, §13),
+// sharing no code with the client.
 
 export const HIDDEN = '***';
 
@@ -58,10 +59,14 @@ function ascset(parameter: string): string {
   return parameter;
 }
 
+/** A URL's user-info up to its last `@` (`stratum+tcp://user:pass@host`), within one field. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`/,]*@/gi;
+
 function hideIn(name: string, parameter: string): string {
   if (WHOLE_SECRET.has(name)) return HIDDEN;
-  if (name === 'addpool') return addpool(parameter);
-  return ascset(parameter);
+  // A pool URL may carry credentials of its own: the host stays, they go.
+  const shown = name === 'addpool' ? addpool(parameter) : ascset(parameter);
+  return shown.replace(URL_CREDENTIALS, `$1${HIDDEN}@`);
 }
 
 /**

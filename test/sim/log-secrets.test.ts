@@ -117,6 +117,34 @@ describe('simulate --log keeps no password', () => {
     ]);
   });
 
+  const url = 'stratum+tcp://farm:url-pa55@pool.example:3333';
+  const shown = 'stratum+tcp://***@pool.example:3333';
+  it.each([
+    ['cgminer', [JSON.stringify({ command: 'addpool', parameter: `${url},acct,x` })], `${shown},acct,***`],
+    [
+      'luxos',
+      [
+        JSON.stringify({ command: 'logon' }),
+        (sid: string) => JSON.stringify({ command: 'addpool', parameter: `${sid},${url},acct,x` }),
+      ],
+      `{sid},${shown},acct,***`,
+    ],
+    [
+      'avalon',
+      [`ascset|0,setpool,root,auth-pa55,0,${url},worker.1,worker-pa55`],
+      `0,setpool,root,***,0,${shown},worker.1,***`,
+    ],
+  ] as const)(
+    'credentials inside a pool URL are *** too, the host stays (%s)',
+    async (profile, requests, want) => {
+      const lines = await logged(profile, [...requests]);
+      const last = lines[lines.length - 1]?.parameter ?? '';
+      const sid = profile === 'luxos' ? last.split(',')[0] : '';
+      expect(last).toBe(want.replace('{sid}', sid ?? ''));
+      expect(JSON.stringify(lines)).not.toContain('url-pa55');
+    },
+  );
+
   it('a request it could not parse is not logged raw when it may carry a password', async () => {
     const lines = await logged('cgminer', [
       // Cut short: never valid JSON, logged by its text.
