@@ -152,7 +152,12 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const downKey = `upload.collector_down ${endpoint.url}`;
   const downAt = waits.getNumber(downKey) ?? 0;
   const wasDown = downAt > 0;
-  const attemptsPerBatch = (): number => (wasDown && report.delivered === 0 ? 1 : options.maxAttempts);
+  // A collector that answers with a Retry-After is up and sets the pace itself: following it is no
+  // wall of retries. Cut to one try, its "503, Retry-After: 1" gave every batch up on its first answer
+  // and the run ended with all pending when the collector was coming back.
+  let paced = false;
+  const attemptsPerBatch = (): number =>
+    wasDown && report.delivered === 0 && !paced ? 1 : options.maxAttempts;
   // A loop's flush this soon after one that found it down sends nothing: at --interval 1s, one
   // try a flush still made a request or two every cycle for as long as the outage lasted.
   const gap = options.downRetryGapMs ?? 0;
@@ -227,8 +232,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     sender: Sender,
   ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
-    const maxAttempts = attemptsPerBatch();
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= attemptsPerBatch(); attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
         return stopWith(
@@ -318,6 +322,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           return stopWith('aborted', 'interrupted');
         case 'retry': {
           const asked = outcome.retryAfterMs;
+          if (asked !== null) paced = true;
+          const maxAttempts = attemptsPerBatch();
           const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
           const failure = { status: outcome.status, error: outcome.reason };
           // Not slept through in this flush (each path below that returns): the wait holds for
@@ -326,7 +332,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             report.waitUntil = deferUntil;
             waits.set(waitKey, deferUntil);
           }
-          if (attempt === maxAttempts) {
+          if (attempt >= maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
               'retries_exhausted',
