@@ -322,7 +322,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           return stopWith('aborted', 'interrupted');
         case 'retry': {
           const asked = outcome.retryAfterMs;
-          if (asked !== null) paced = true;
+          if (asked !== null && asked > 0) paced = true;
           const maxAttempts = attemptsPerBatch();
           const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
           const failure = { status: outcome.status, error: outcome.reason };
