@@ -19,6 +19,7 @@ import {
   nextWaitingBatch,
   type OutboxRow,
   pruneFinished,
+  RETRY_AFTER_META_PREFIX,
   recordAttempt,
   replaceWithHalves,
 } from '../store/outbox.js';
@@ -141,7 +142,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   // A Retry-After holds for the collector, across runs too: each `upload` from cron is a new
   // process, and one that ignored the wait the run before was given sent the next due batch at once.
   const waits = metaStatements(db);
-  const waitKey = `upload.retry_after_until ${endpoint.url}`;
+  const waitKey = `${RETRY_AFTER_META_PREFIX}${endpoint.url}`;
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
   // The collector took nothing at the last flush (this process's or an earlier run's): until it
   // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
@@ -535,7 +536,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   report.pending = countPending(db, site);
   if (report.pending > 0) {
-    report.nextAttemptAt = nextAttemptAt(db, site);
+    // A batch due by its own row still waits for the collector's Retry-After: the wait's end is
+    // the next attempt (it said a time already past while nothing could go for ten minutes).
+    const waitEnds = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
+    const due = nextAttemptAt(db, site);
+    report.nextAttemptAt = due !== null && waitEnds > ctx.now() ? Math.max(due, waitEnds) : due;
     const first = report.stop === 'done' ? nextWaitingBatch(db, site) : null;
     if (first !== null) {
       // They wait for a Retry-After or rest after failing every attempt: the last answer says which.

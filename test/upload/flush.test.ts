@@ -424,6 +424,22 @@ describe('flushOutbox against a real collector', () => {
     expect(collector.received).toHaveLength(2);
   });
 
+  it('says the next attempt is when the Retry-After ends, not a newer batch that is due but must wait too', async () => {
+    // Two batches, the first answered 429 with Retry-After: 600. The second is due by its own row,
+    // but nothing goes before the collector's wait ends: next_attempt_at said a time already past.
+    const { collector, temp } = await setup((_r, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const first = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(first).toMatchObject({ stop: 'deferred', pending: 2, nextAttemptAt: T0 + 600_000 });
+    clock.advance(60_000);
+    const second = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(second).toMatchObject({ stop: 'deferred', attempts: 0, nextAttemptAt: T0 + 600_000 });
+  });
+
   it("holds a Retry-After for the collector across runs: cron's next upload sends no other batch before it", async () => {
     const { collector, temp } = await setup((_r, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
