@@ -58,6 +58,8 @@ export interface FlushOptions {
   downRetryGapMs?: number;
   /** Longest Retry-After slept through in this run; a longer one defers the batch to a later run. */
   maxRetryAfterMs?: number;
+  /** Where the key came from (a key file, the environment), named when the collector refuses it. */
+  keySource?: string;
   /** Injected by tests for the ids of split halves. */
   newBatchId?: () => string;
   /**
@@ -169,6 +171,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     report.reason = reason;
     return 'stop';
   };
+  const keyRefused = (status: number): string =>
+    `the collector refused the key${options.keySource === undefined ? '' : ` from ${options.keySource}`} (HTTP ${status}); every batch is kept pending`;
   /** Why the last one-miner batch was refused as too large (kept if it ends up quarantined). */
   let tooLargeReason = '';
   /**
@@ -308,10 +312,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             forbiddenReason = outcome.reason;
             return 'forbidden_once';
           }
-          return stopWith(
-            'key_refused',
-            `the collector refused the key (HTTP ${outcome.status}); every batch is kept pending`,
-          );
+          return stopWith('key_refused', keyRefused(outcome.status));
         case 'endpoint':
           markRetryLater(db, row.batchId, {
             status: outcome.status,
@@ -507,7 +508,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   if (forbidden !== null && report.stop === 'done') {
     // No other batch answered to tell a refused key from a refused batch: kept, as a refused key.
     report.lastStatus = 403;
-    stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
+    stopWith('key_refused', keyRefused(403));
   }
   if (refusedAlone !== null && report.stop === 'done') {
     if (refusedAlone.bytes <= largestTaken) {
@@ -807,6 +808,7 @@ async function flushWithin(
     {
       endpoint: settings.endpoint,
       key: settings.key,
+      keySource: settings.keySource,
       ...(settings.ca === undefined ? {} : { ca: settings.ca }),
       connectTimeoutMs: settings.connectTimeoutMs,
       totalTimeoutMs: settings.totalTimeoutMs,
