@@ -204,7 +204,8 @@ export async function runCollect(
   if (dropped) note(dropped);
   const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
-  const upload = opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, ctx);
+  const upload =
+    opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, opts.intervalMs !== null, ctx);
 
   // The client validates its options (a zero timeout is exit 2) before any file is made.
   const client = createClient({
@@ -361,6 +362,8 @@ interface PreparedUpload {
 async function prepareUpload(
   upload: NonNullable<CollectOptions['upload']>,
   site: string,
+  /** --interval: one process flushes with the key it read at start, cycle after cycle. */
+  loop: boolean,
   ctx: Context,
 ): Promise<PreparedUpload> {
   const { flushNotes, outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import(
@@ -398,6 +401,10 @@ async function prepareUpload(
       );
       // A flush skipped by the lock ('busy') learnt nothing: the wait asked before still holds.
       if (report.stop !== 'busy') waitUntil = report.waitUntil;
+      // Keys get rotated: a loop that said only "refused the key", hourly, left the operator's new
+      // key unread in the file or the environment until someone thought of restarting it.
+      if (loop && report.stop === 'key_refused' && report.reason !== null)
+        report.reason = `${report.reason}; collect reads the key once, at start: restart it once the key is changed`;
       return report;
     },
   };

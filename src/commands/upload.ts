@@ -306,6 +306,16 @@ async function printStatus(
   const now = ctx.now();
   const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
   const states = (['pending', 'quarantined', 'delivered'] as const).map((state) => status.states[state]);
+  // A collector's Retry-After still running holds every pending batch, the ones due by their own
+  // row too (a flush caps it at an hour, as here): it, not a time already past, is the next attempt.
+  const waitEnds =
+    status.collectorWaitUntil !== null && status.collectorWaitUntil > now
+      ? Math.min(status.collectorWaitUntil, now + 3_600_000)
+      : null;
+  const nextAttemptAt =
+    status.nextAttemptAt !== null && waitEnds !== null
+      ? Math.max(status.nextAttemptAt, waitEnds)
+      : status.nextAttemptAt;
   if (globals.json) {
     const { writeJson } = await import('../output/render.js');
     writeJson(ctx.stdout, {
@@ -324,7 +334,7 @@ async function printStatus(
           },
         ]),
       ),
-      next_attempt_at: iso(status.nextAttemptAt),
+      next_attempt_at: iso(nextAttemptAt),
       last_error: status.lastError && {
         batch_id: status.lastError.batchId,
         status: status.lastError.status,
@@ -356,6 +366,8 @@ async function printStatus(
     ]),
     { alignRight: [1, 2, 3] },
   );
+  if (waitEnds !== null && status.states.pending.batches > 0)
+    ctx.stdout.write(`the collector asked (Retry-After) to be sent nothing before ${iso(waitEnds)}\n`);
   if (status.lastError) {
     // An attempt in flight or cut by its flush's deadline is no error: a healthy drain read as a failing one.
     const { attemptWithoutAnswer } = await import('../store/outbox.js');

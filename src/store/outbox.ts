@@ -352,10 +352,18 @@ export interface QuarantinedBatch {
   lastError: string | null;
 }
 
+/**
+ * store_meta keys `PREFIX + endpoint URL`: until when (epoch ms) a collector asked, with a
+ * Retry-After, to be sent nothing (its wait holds across runs; hashctl.md §9).
+ */
+export const RETRY_AFTER_META_PREFIX = 'upload.retry_after_until ';
+
 export interface OutboxStatus {
   states: Record<OutboxState, OutboxStateCount>;
-  /** Earliest time a pending batch may be tried again (null when none pending). */
+  /** Earliest time a pending batch may be tried again by its own row (null when none pending). */
   nextAttemptAt: number | null;
+  /** The latest end of a collector's Retry-After wait the file keeps (past or not), or null. */
+  collectorWaitUntil: number | null;
   /** The most recent failure recorded on a pending or quarantined batch. */
   lastError: { batchId: string; status: number | null; error: string; at: number | null } | null;
   quarantined: QuarantinedBatch[];
@@ -393,6 +401,8 @@ export const QUARANTINED_SQL = `SELECT o.batch_id, o.created_at, o.miners, o.las
          WHERE state = 'quarantined' AND (? IS NULL OR site_id = ?) ORDER BY created_at, id LIMIT ?) AS q
   CROSS JOIN upload_outbox AS o ON o.id = q.id
   ORDER BY o.created_at, o.id`;
+export const COLLECTOR_WAIT_SQL = `SELECT MAX(CAST(value AS REAL)) AS at FROM store_meta
+  WHERE substr(key, 1, length(?)) = ?`;
 export const COUNT_PENDING_SQL = `SELECT COUNT(*) AS n FROM upload_outbox INDEXED BY upload_outbox_state
   WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
 export const NEXT_WAITING_SQL = `SELECT * FROM upload_outbox WHERE id = (
@@ -432,6 +442,9 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
   const next = db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as {
     at: number | null;
   };
+  const wait = db.prepare(COLLECTOR_WAIT_SQL).get(RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX) as {
+    at: number | null;
+  };
   const last = db.prepare(LAST_FAILURE_SQL).get(site, site) as
     | { batch_id: string; last_status: number | null; last_error: string; last_attempt_at: number | null }
     | undefined;
@@ -453,6 +466,7 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
   return {
     states,
     nextAttemptAt: next.at,
+    collectorWaitUntil: wait.at,
     lastError: last
       ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
       : null,

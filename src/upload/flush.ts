@@ -19,6 +19,7 @@ import {
   nextWaitingBatch,
   type OutboxRow,
   pruneFinished,
+  RETRY_AFTER_META_PREFIX,
   recordAttempt,
   replaceWithHalves,
 } from '../store/outbox.js';
@@ -57,6 +58,8 @@ export interface FlushOptions {
   downRetryGapMs?: number;
   /** Longest Retry-After slept through in this run; a longer one defers the batch to a later run. */
   maxRetryAfterMs?: number;
+  /** Where the key came from (a key file, the environment), named when the collector refuses it. */
+  keySource?: string;
   /** Injected by tests for the ids of split halves. */
   newBatchId?: () => string;
   /**
@@ -141,7 +144,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   // A Retry-After holds for the collector, across runs too: each `upload` from cron is a new
   // process, and one that ignored the wait the run before was given sent the next due batch at once.
   const waits = metaStatements(db);
-  const waitKey = `upload.retry_after_until ${endpoint.url}`;
+  const waitKey = `${RETRY_AFTER_META_PREFIX}${endpoint.url}`;
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
   // The collector took nothing at the last flush (this process's or an earlier run's): until it
   // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
@@ -152,7 +155,12 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   const downKey = `upload.collector_down ${endpoint.url}`;
   const downAt = waits.getNumber(downKey) ?? 0;
   const wasDown = downAt > 0;
-  const attemptsPerBatch = (): number => (wasDown && report.delivered === 0 ? 1 : options.maxAttempts);
+  // A collector that answers with a Retry-After is up and sets the pace itself: following it is no
+  // wall of retries. Cut to one try, its "503, Retry-After: 1" gave every batch up on its first answer
+  // and the run ended with all pending when the collector was coming back.
+  let paced = false;
+  const attemptsPerBatch = (): number =>
+    wasDown && report.delivered === 0 && !paced ? 1 : options.maxAttempts;
   // A loop's flush this soon after one that found it down sends nothing: at --interval 1s, one
   // try a flush still made a request or two every cycle for as long as the outage lasted.
   const gap = options.downRetryGapMs ?? 0;
@@ -163,6 +171,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     report.reason = reason;
     return 'stop';
   };
+  const keyRefused = (status: number): string =>
+    `the collector refused the key${options.keySource === undefined ? '' : ` from ${options.keySource}`} (HTTP ${status}); every batch is kept pending`;
   /** Why the last one-miner batch was refused as too large (kept if it ends up quarantined). */
   let tooLargeReason = '';
   /**
@@ -227,8 +237,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     sender: Sender,
   ): Promise<'next' | 'gave_up' | 'too_large_alone' | 'forbidden_once' | 'stop'> {
-    const maxAttempts = attemptsPerBatch();
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= attemptsPerBatch(); attempt++) {
       const budget = timeLeft();
       if (budget <= 0)
         return stopWith(
@@ -303,10 +312,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             forbiddenReason = outcome.reason;
             return 'forbidden_once';
           }
-          return stopWith(
-            'key_refused',
-            `the collector refused the key (HTTP ${outcome.status}); every batch is kept pending`,
-          );
+          return stopWith('key_refused', keyRefused(outcome.status));
         case 'endpoint':
           markRetryLater(db, row.batchId, {
             status: outcome.status,
@@ -318,6 +324,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           return stopWith('aborted', 'interrupted');
         case 'retry': {
           const asked = outcome.retryAfterMs;
+          if (asked !== null && asked > 0) paced = true;
+          const maxAttempts = attemptsPerBatch();
           const deferUntil = now + Math.min(asked ?? 0, MAX_DEFERRAL_MS);
           const failure = { status: outcome.status, error: outcome.reason };
           // Not slept through in this flush (each path below that returns): the wait holds for
@@ -326,7 +334,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             report.waitUntil = deferUntil;
             waits.set(waitKey, deferUntil);
           }
-          if (attempt === maxAttempts) {
+          if (attempt >= maxAttempts) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             stopWith(
               'retries_exhausted',
@@ -500,7 +508,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   if (forbidden !== null && report.stop === 'done') {
     // No other batch answered to tell a refused key from a refused batch: kept, as a refused key.
     report.lastStatus = 403;
-    stopWith('key_refused', 'the collector refused the key (HTTP 403); every batch is kept pending');
+    stopWith('key_refused', keyRefused(403));
   }
   if (refusedAlone !== null && report.stop === 'done') {
     if (refusedAlone.bytes <= largestTaken) {
@@ -529,7 +537,11 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   report.pruned = pruneFinished(db, ctx.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   report.pending = countPending(db, site);
   if (report.pending > 0) {
-    report.nextAttemptAt = nextAttemptAt(db, site);
+    // A batch due by its own row still waits for the collector's Retry-After: the wait's end is
+    // the next attempt (it said a time already past while nothing could go for ten minutes).
+    const waitEnds = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
+    const due = nextAttemptAt(db, site);
+    report.nextAttemptAt = due !== null && waitEnds > ctx.now() ? Math.max(due, waitEnds) : due;
     const first = report.stop === 'done' ? nextWaitingBatch(db, site) : null;
     if (first !== null) {
       // They wait for a Retry-After or rest after failing every attempt: the last answer says which.
@@ -796,6 +808,7 @@ async function flushWithin(
     {
       endpoint: settings.endpoint,
       key: settings.key,
+      keySource: settings.keySource,
       ...(settings.ca === undefined ? {} : { ca: settings.ca }),
       connectTimeoutMs: settings.connectTimeoutMs,
       totalTimeoutMs: settings.totalTimeoutMs,

@@ -141,6 +141,21 @@ describe('collect --upload', () => {
     expect(pendingBatches(dbPath)).toBe(0);
   });
 
+  it('--interval says where its refused key came from, and that a changed key needs a restart', async () => {
+    // Keys get rotated: a loop reads its key once, at start. Its note said only "the collector
+    // refused the key", hourly, while the operator's new key sat unread in the file or environment.
+    const { collector, temp } = await setup(() => ({ status: 401, body: 'bad key' }));
+    const { stop, ctx, running } = collectLoop(temp.dir, collector.url);
+    await collector.waitFor(1);
+    for (let i = 0; i < 100 && !/refused the key/.test(ctx.err()); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await running;
+    expect(ctx.err()).toMatch(
+      /^hashctl: upload: the collector refused the key from HASHCTL_COLLECTOR_KEY \(HTTP 401\).*collect reads the key once, at start: restart it once the key is changed/m,
+    );
+  });
+
   it('--interval says a collector outage once (and once an hour while it lasts), not after every cycle', async () => {
     // 401 to four flushes in a row, then taken: one line for the refusal, one when it delivers again.
     const { collector, temp } = await setup((_request, index) =>

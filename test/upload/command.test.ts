@@ -176,6 +176,22 @@ describe('hashctl upload', () => {
     );
   });
 
+  it("--status gives the collector's Retry-After as the next attempt, not a newer batch that waits for it too", async () => {
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
+    );
+    const now = Date.now();
+    enqueueCycle(temp.store, { miners: reports(1), now: now - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: now - 1 });
+    expect((await run(['upload', '--endpoint', collector.url, '--db', temp.path])).code).toBe(1);
+    const json = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    // The newer batch is due by its own row, but nothing goes to the collector for ten minutes.
+    expect(Date.parse(json.next_attempt_at)).toBeGreaterThan(now + 500_000);
+    const text = await run(['upload', '--status', '--db', temp.path]);
+    expect(text.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('redacts the key also when the collector echoes it percent-encoded or JSON-escaped', async () => {
     const key = 'k3y/with"quote\\and%&+=?#~';
     const { collector, temp } = await setup((_request, index) =>

@@ -262,6 +262,32 @@ describe('flushOutbox against a real collector', () => {
     expect(collector.received.length - before).toBe(4);
   });
 
+  it('a collector found down that comes back pacing with Retry-After gets its batches at the pace it asks', async () => {
+    // The issue's own check: two cycles while nothing listens, then a collector that answers 503
+    // with Retry-After: 1 twice before taking batches. The run tried each batch once (the collector
+    // was down the flush before), gave both up on their first 503 and exited 1 with both pending.
+    let phase: 'down' | 'pacing' = 'down';
+    let paced = 0;
+    const { collector, temp } = await setup((): Answer => {
+      if (phase === 'down') return 'destroy';
+      paced++;
+      return paced <= 2 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 };
+    });
+    const clock = testContext();
+    for (let cycle = 0; cycle < 2; cycle++) {
+      enqueueCycle(temp.store, { miners: reports(2, cycle * 2), now: clock.at() });
+      const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+      expect(report.delivered).toBe(0);
+      clock.advance(60_000);
+    }
+    phase = 'pacing';
+    clock.sleeps.length = 0;
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 4 }), clock.ctx);
+    expect(report).toMatchObject({ stop: 'done', delivered: 2, pending: 0 });
+    expect(collector.accepted.size).toBe(2);
+    expect(clock.sleeps).toEqual([1_000, 1_000]);
+  });
+
   it('a batch the collector always fails on does not hold back the newer ones: it rests, they go', async () => {
     let poison = '';
     const { collector, temp } = await setup((request) =>
@@ -396,6 +422,22 @@ describe('flushOutbox against a real collector', () => {
     const later = await flushOutbox(temp.store.db, options(collector), clock.ctx);
     expect(later).toMatchObject({ delivered: 1, pending: 0 });
     expect(collector.received).toHaveLength(2);
+  });
+
+  it('says the next attempt is when the Retry-After ends, not a newer batch that is due but must wait too', async () => {
+    // Two batches, the first answered 429 with Retry-After: 600. The second is due by its own row,
+    // but nothing goes before the collector's wait ends: next_attempt_at said a time already past.
+    const { collector, temp } = await setup((_r, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
+    );
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 2 });
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 - 1 });
+    const clock = testContext();
+    const first = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(first).toMatchObject({ stop: 'deferred', pending: 2, nextAttemptAt: T0 + 600_000 });
+    clock.advance(60_000);
+    const second = await flushOutbox(temp.store.db, options(collector), clock.ctx);
+    expect(second).toMatchObject({ stop: 'deferred', attempts: 0, nextAttemptAt: T0 + 600_000 });
   });
 
   it("holds a Retry-After for the collector across runs: cron's next upload sends no other batch before it", async () => {
