@@ -198,7 +198,7 @@ async function resolveAction(opts: ControlCommandOptions, ctx: Context): Promise
   }
   const [{ askPassword }, { maskUrlCredentials }] = await Promise.all([
     import('../control/prompt.js'),
-    import('../control/redact.js'),
+    import('../util/url-credentials.js'),
   ]);
   const password = await askPassword(
     ctx,

@@ -3,25 +3,10 @@
 // whole addpool parameter) is scrubbed the same way.
 import { WHATSMINER_NATIVE_COMMANDS } from '../cgminer/commands.js';
 import { escapeAddpoolField, splitAddpoolFields } from '../cgminer/escape.js';
+import { maskUrlCredentials } from '../util/url-credentials.js';
 import type { ControlAction, PlannedRequest } from './types.js';
 
 export const REDACTED = '***';
-
-/**
- * The user-info of a URL (`stratum+tcp://user:password@host`), up to its last `@` (a password may
- * hold one): not whitespace, a quote, `/` or `,` (which separates addpool's fields:
- * `stratum+tcp://host:3333,acct@mail,x` has none).
- */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`/,]*@/gi;
-
-/**
- * `text` with the credentials of any URL in it masked: `stratum+tcp://***@host:3333`. A pool URL
- * may carry them, the user's (addpool) or one a miner lists and repeats in its messages
- * ("Cannot remove active pool 0:'…'"); the host still says which pool it is.
- */
-export function maskUrlCredentials(text: string): string {
-  return text.includes('@') ? text.replace(URL_CREDENTIALS, `$1${REDACTED}@`) : text;
-}
 
 /** Below this length a "secret" (the conventional pool password `x`) is only hidden where we place it. */
 const MIN_SCRUB_LENGTH = 3;

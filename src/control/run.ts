@@ -25,6 +25,7 @@ import { bounded, DEFAULT_RESOLVE_MS, resolvedHosts, resolverOf } from '../targe
 import type { Target } from '../targets/types.js';
 import { formatDuration } from '../util/duration.js';
 import { runPool } from '../util/pool.js';
+import { maskUrlCredentials } from '../util/url-credentials.js';
 import {
   type Baseline,
   planAction,
@@ -33,7 +34,7 @@ import {
   unquoted,
   validateAction,
 } from './dialects.js';
-import { maskUrlCredentials, type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
+import { type Redactor, redactorFor, redactRawParameter, showRequest } from './redact.js';
 import type {
   ActionName,
   ControlAction,

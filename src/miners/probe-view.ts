@@ -9,6 +9,7 @@ import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Palette } from '../output/render.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { Target } from '../targets/types.js';
+import { maskUrlCredentials } from '../util/url-credentials.js';
 import type { Snapshot } from './types.js';
 
 /** The targets of a probe: iterable, counted, and whether the user named exactly one host. */
@@ -258,6 +259,19 @@ function jsonResult(row: Row, elapsedMs: number): Record<string, unknown> {
   return row.error === null ? { ...base, snapshot: row.snapshot } : { ...base, error: row.error.toJSON() };
 }
 
+/**
+ * The snapshot as probe shows it: a pool URL's own credentials (`stratum+tcp://user:pw@host`, which
+ * some farms write) masked as `***@`, in the table and in --json, which people paste into tickets.
+ * `--command pools` still shows the miner's reply as it came.
+ */
+function withoutUrlCredentials(snapshot: Snapshot): Snapshot {
+  if (!snapshot.pools.some((pool) => pool.url.includes('@'))) return snapshot;
+  return {
+    ...snapshot,
+    pools: snapshot.pools.map((pool) => ({ ...pool, url: maskUrlCredentials(pool.url) })),
+  };
+}
+
 export async function runSnapshotProbe(
   targets: ProbeTargets,
   opts: SnapshotProbeOptions,
@@ -290,7 +304,11 @@ export async function runSnapshotProbe(
     const started = ctx.now();
     try {
       const { snapshot } = await fetchSnapshot(client, target, { signal: ctx.signal, cache });
-      return [index, { target, snapshot, error: null }, Math.max(0, Math.round(ctx.now() - started))];
+      return [
+        index,
+        { target, snapshot: withoutUrlCredentials(snapshot), error: null },
+        Math.max(0, Math.round(ctx.now() - started)),
+      ];
     } catch (error) {
       // Cut short by Ctrl-C: no row (it would say nothing true); the finished rows are still shown.
       if (error instanceof HashctlError && error.kind === 'interrupted') return [index, null, 0];

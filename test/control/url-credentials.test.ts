@@ -171,9 +171,28 @@ describe('credentials in a pool URL', () => {
   });
 });
 
+describe('probe shows a pool URL without its credentials', () => {
+  it('the table and --json mask them; --command pools still shows the reply as it came', async () => {
+    const miner = statefulS9([{ URL: WITH_CREDENTIALS, User: 'farm.a' }]);
+    const fake = await each.fake(miner.script);
+    const table = await cli(['probe', fake.target.key, '--fields', 'target,pool', '--retries', '0']);
+    const json = await cli(['probe', fake.target.key, '--json', '--retries', '0']);
+    expect([table.code, json.code], table.err + json.err).toEqual([0, 0]);
+    expect(table.out + table.err + json.out + json.err).not.toContain(SECRET);
+    expect(table.out).toContain('***@pool.example:3333');
+    const shown = JSON.parse(json.out) as { snapshot: { pools: { url: string; user: string }[] } };
+    expect(shown.snapshot.pools[0]).toMatchObject({
+      url: 'stratum+tcp://***@pool.example:3333',
+      user: 'farm.a',
+    });
+    const raw = await cli(['probe', fake.target.key, '--command', 'pools', '--json', '--retries', '0']);
+    expect(raw.out).toContain(SECRET);
+  });
+});
+
 describe('maskUrlCredentials', () => {
   it('masks the user-info up to its last @, and nothing that is not one', async () => {
-    const { maskUrlCredentials } = await import('../../src/control/redact.js');
+    const { maskUrlCredentials } = await import('../../src/util/url-credentials.js');
     expect(maskUrlCredentials("Removed pool 1:'stratum+tcp://u:p@ss@host:3333'")).toBe(
       "Removed pool 1:'stratum+tcp://***@host:3333'",
     );
