@@ -99,7 +99,11 @@ export function renderJson(report: AuditReport): string {
       remediation: item.remediation,
     })),
     miners: report.miners,
-    failures: report.failures.filter((failure) => !failure.fromRange),
+    // `fromRange` only chooses what is listed (a silent address of a range is expected): it is not
+    // part of the document, whose names are snake_case as everywhere else.
+    failures: report.failures
+      .filter((failure) => !failure.fromRange)
+      .map(({ fromRange: _, ...failure }) => failure),
     open: report.open,
     checked: report.coverage.checked,
     not_checked: report.coverage.notChecked,
