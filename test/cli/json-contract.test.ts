@@ -78,6 +78,7 @@ describe('--json across the commands that read miners', () => {
             message: expect.any(String),
           });
           expect(MINER_ERROR_KINDS).toContain(error.kind);
+          if (command[0] !== 'audit') expect(error.attempts, JSON.stringify(entry)).toBe(1);
         }
       }
     });
