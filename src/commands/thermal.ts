@@ -574,7 +574,9 @@ export async function runThermalLimits(
       target: source.target,
       make: source.snapshot.make,
       model: source.snapshot.model,
-      firmware,
+      // `firmware` is the miner's firmware {name, version} everywhere else (probe, control): these
+      // are the limits it reports, named as posture and the store name them.
+      firmware_limits: firmware,
       ...(firmwareError ? { firmware_limits_error: firmwareError } : {}),
       limits,
     };

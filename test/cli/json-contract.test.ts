@@ -2,16 +2,22 @@
 // snake_case, and a miner that could not be read carries `error: {kind, message, attempts}` under
 // the same names in every command that reads miners. The same thing has the same name: `firmware`
 // is the miner's firmware ({name, version}) wherever it appears, never something else.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { MINER_ERROR_KINDS } from '../../src/errors.js';
+import { type Farm, startFarm } from '../../src/sim/index.js';
 import { closedPort } from '../support/fake-miner.js';
 
 let dead: string[] = [];
+let farm: Farm | null = null;
 
 beforeAll(async () => {
   dead = [`127.0.0.1:${await closedPort()}`, `127.0.0.1:${await closedPort()}`];
+  farm = await startFarm({ profile: 'braiins-os', count: 1, seed: 3, host: '127.0.0.1', basePort: 0 });
+});
+afterAll(async () => {
+  await farm?.stop();
 });
 
 async function json(args: string[]): Promise<{ code: number; doc: unknown; err: string }> {
@@ -84,4 +90,16 @@ describe('--json across the commands that read miners', () => {
     });
   }
 
+  it('firmware is the miner firmware everywhere; the firmware thermal limits are firmware_limits', async () => {
+    const miner = farm!.inventory()[0]!;
+    const probe = (await json(['probe', miner])).doc as { snapshot: { firmware: { name: string } } };
+    const name = probe.snapshot.firmware.name;
+    expect(name).toMatch(/Braiins/);
+    const posture = (await json(['thermal', 'posture', miner])).doc as { miners: Record<string, unknown>[] };
+    const limits = (await json(['thermal', 'limits', miner])).doc as { miners: Record<string, unknown>[] };
+    for (const entry of [posture.miners[0]!, limits.miners[0]!]) {
+      expect(entry.firmware_limits, JSON.stringify(entry)).toMatchObject({ firmware: expect.any(String) });
+      if ('firmware' in entry) expect(entry.firmware).toMatchObject({ name });
+    }
+  });
 });
