@@ -101,5 +101,8 @@ describe('--json across the commands that read miners', () => {
       expect(entry.firmware_limits, JSON.stringify(entry)).toMatchObject({ firmware: expect.any(String) });
       if ('firmware' in entry) expect(entry.firmware).toMatchObject({ name });
     }
+    // audit showed it as one string ("Braiins OS+ 0.2.0-…"), for jq to split again.
+    const audit = (await json(['audit', miner])).doc as { miners: Record<string, unknown>[] };
+    expect(audit.miners[0]!.firmware).toEqual(probe.snapshot.firmware);
   });
 });
