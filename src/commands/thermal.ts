@@ -183,6 +183,10 @@ export async function runThermalCheck(
   // Before any traffic: a protective write needs a yes, from the flag or from a person at a terminal.
   // Targets typed on the terminal (`-`, then Ctrl-D) leave no terminal to ask, as in control.
   const cannotAsk = opts.protect ? (await import('./control.js')).noTerminalToAsk(opts.targets, ctx) : null;
+  // A malformed target names itself (exit 2) before the refusal below: adding --yes only to be told
+  // of the target next is two runs for one mistake. `-` is read once, after it.
+  const listed =
+    opts.fromDb || opts.targets.includes('-') ? null : await targetsFromSpecs(opts.targets, globals, ctx);
   if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && cannotAsk !== null) {
     throw new UsageError(`--protect sends writes: pass --yes (${cannotAsk}) or --dry-run`);
   }
@@ -193,7 +197,11 @@ export async function runThermalCheck(
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const useStore = opts.fromDb || opts.db !== undefined;
-  const sources = opts.fromDb ? null : await readTargets(opts.targets, site, globals, ctx);
+  const sources = opts.fromDb
+    ? null
+    : listed !== null
+      ? await readMiners(listed, site, globals, ctx)
+      : await readTargets(opts.targets, site, globals, ctx);
 
   let results: CheckResult[];
   let storedSources: CheckSource[] = [];
