@@ -7,7 +7,9 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { MINER_ERROR_KINDS } from '../../src/errors.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
+import { recordAttempt } from '../../src/store/outbox.js';
 import { closedPort } from '../support/fake-miner.js';
+import { enqueueCycle, reports, tempStore } from '../upload/support/fixtures.js';
 
 let dead: string[] = [];
 let farm: Farm | null = null;
@@ -104,5 +106,22 @@ describe('--json across the commands that read miners', () => {
     // audit showed it as one string ("Braiins OS+ 0.2.0-…"), for jq to split again.
     const audit = (await json(['audit', miner])).doc as { miners: Record<string, unknown>[] };
     expect(audit.miners[0]!.firmware).toEqual(probe.snapshot.firmware);
+  });
+
+  it('upload --status: the last error says why in reason, as the flush and the quarantined batches do', async () => {
+    const temp = tempStore();
+    try {
+      const [batch] = enqueueCycle(temp.store, { miners: reports(2), now: Date.now() });
+      temp.store.transaction((db) => recordAttempt(db, batch!.batchId, Date.now()));
+      temp.store.close();
+      const ctx = memoryContext();
+      expect(await runCli(['upload', '--status', '--json', '--db', temp.path], ctx)).toBe(0);
+      const status = JSON.parse(ctx.out()) as { last_error: Record<string, unknown> };
+      // `error` is an object {kind, message, …} in every other document; here it was the text.
+      expect(status.last_error).toMatchObject({ batch_id: batch!.batchId, reason: expect.any(String) });
+      expect(status.last_error).not.toHaveProperty('error');
+    } finally {
+      temp.close();
+    }
   });
 });
