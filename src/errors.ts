@@ -16,16 +16,18 @@ export const MINER_ERROR_KINDS = [
 ] as const;
 export type MinerErrorKind = (typeof MINER_ERROR_KINDS)[number];
 
-/** Kinds for failures that are not about one miner. */
-export type LocalErrorKind =
-  | 'usage' // bad flag, target, duration, parameter: exit 2
-  | 'config' // bad config file: exit 2
-  | 'io' // disk full, read-only file, permission: exit 1
-  | 'store' // database refused (newer schema, corrupt): exit 1 or 2
-  | 'locked' // another run holds the lock: exit 75
-  | 'upload' // the collector endpoint failed or refused: exit 1
-  | 'interrupted' // SIGINT before any work finished: exit 130
-  | 'internal'; // a bug: exit 1
+/** Kinds for failures that are not about one miner (listed in the README beside the miner kinds). */
+export const LOCAL_ERROR_KINDS = [
+  'usage', // bad flag, target, duration, parameter: exit 2
+  'config', // bad config file: exit 2
+  'io', // disk full, read-only file, permission: exit 1
+  'store', // database refused (newer schema, corrupt): exit 1 or 2
+  'locked', // another run holds the lock: exit 75
+  'upload', // the collector endpoint failed or refused: exit 1
+  'interrupted', // SIGINT before the work finished (a target's `kind` in --json too): exit 130
+  'internal', // a bug: exit 1
+] as const;
+export type LocalErrorKind = (typeof LOCAL_ERROR_KINDS)[number];
 
 export type ErrorKind = MinerErrorKind | LocalErrorKind;
 
@@ -86,7 +88,11 @@ export class MinerError extends HashctlError {
   constructor(
     kind: MinerErrorKind,
     message: string,
-    options: HashctlErrorOptions & { code?: number | null; apiMessage?: string | null; requestSent?: boolean } = {},
+    options: HashctlErrorOptions & {
+      code?: number | null;
+      apiMessage?: string | null;
+      requestSent?: boolean;
+    } = {},
   ) {
     super(kind, message, { ...options, retriable: options.retriable ?? RETRIABLE_KINDS.has(kind) });
     this.code = options.code ?? null;

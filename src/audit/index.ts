@@ -300,8 +300,7 @@ function describeMiner(input: AuditInput): AuditedMiner {
   // The normalized firmware where there is one, as probe and scan show it: the aftermarket's own
   // version (Vnish 3.8.6), not the cgminer it is built on ("vnish 4.11.1").
   const named = snapshot?.firmware.name ?? null;
-  const shown =
-    named === null ? null : [named, snapshot?.firmware.version].filter((part) => part != null).join(' ');
+  const shown = named === null ? null : { name: named, version: snapshot?.firmware.version ?? null };
   const version =
     identity.versions.LUXminer ??
     identity.versions.BOSminer ??
@@ -316,7 +315,7 @@ function describeMiner(input: AuditInput): AuditedMiner {
     target: input.target.key,
     make: snapshot && snapshot.make !== 'unknown' ? snapshot.make : identity.make,
     model: snapshot?.model ?? identity.model,
-    firmware: shown ?? (version === null ? null : `${identity.dialect} ${version}`),
+    firmware: shown ?? (version === null ? null : { name: identity.dialect, version }),
     dialect: identity.dialect,
   };
 }

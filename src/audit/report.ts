@@ -99,7 +99,11 @@ export function renderJson(report: AuditReport): string {
       remediation: item.remediation,
     })),
     miners: report.miners,
-    failures: report.failures.filter((failure) => !failure.fromRange),
+    // `fromRange` only chooses what is listed (a silent address of a range is expected): it is not
+    // part of the document, whose names are snake_case as everywhere else.
+    failures: report.failures
+      .filter((failure) => !failure.fromRange)
+      .map(({ fromRange: _, ...failure }) => failure),
     open: report.open,
     checked: report.coverage.checked,
     not_checked: report.coverage.notChecked,
@@ -268,6 +272,12 @@ export function renderSarif(report: AuditReport): string {
  * `![x](https://…)` would load an image from its author's server when the report is opened, `<a …>`
  * or `[update](…)` would put a link there that hashctl never wrote, and `|` would break the table.
  */
+/** `Vnish 3.8.6`: the firmware's name and version, else the dialect the audit spoke. */
+function firmwareText(miner: AuditReport['miners'][number]): string {
+  if (miner.firmware === null) return miner.dialect;
+  return [miner.firmware.name, miner.firmware.version].filter((part) => part !== null).join(' ');
+}
+
 function markdownText(text: string): string {
   return (
     oneLine(text)
@@ -309,7 +319,7 @@ export function renderMarkdown(report: AuditReport): string {
     lines.push('## Miners', '', '| Target | Make | Model | Firmware |', '|---|---|---|---|');
     for (const miner of report.miners)
       lines.push(
-        `| ${markdownText(miner.target)} | ${markdownText(miner.make)} | ${markdownText(miner.model ?? '-')} | ${markdownText(miner.firmware ?? miner.dialect)} |`,
+        `| ${markdownText(miner.target)} | ${markdownText(miner.make)} | ${markdownText(miner.model ?? '-')} | ${markdownText(firmwareText(miner))} |`,
       );
     lines.push('');
   }

@@ -182,6 +182,7 @@ export interface AuditedMiner {
   target: string;
   make: string;
   model: string | null;
-  firmware: string | null;
+  /** As the snapshot has it (probe, scan, control): `{name, version}`, never a string to split. */
+  firmware: { name: string; version: string | null } | null;
   dialect: Dialect;
 }

@@ -246,13 +246,16 @@ export async function runControl(
 ): Promise<number> {
   const noTerminal = noTerminalToAsk(opts.targets, ctx);
   const interactive = noTerminal === null;
+  // A malformed target names itself (exit 2) before the refusal below: adding --yes only to be told
+  // of the target next is two runs for one mistake. `-` is read once, after it.
+  const listed = opts.targets.includes('-') ? null : await targetsFromSpecs(opts.targets, globals, ctx);
   // Before any traffic: a write needs a yes, from the flag or from a person at a terminal.
   if (!opts.dryRun && !opts.yes && !interactive) {
     throw new UsageError(`refusing to send writes without confirmation: pass --yes (${noTerminal})`);
   }
   const { validateAction } = await import('../control/dialects.js');
   validateAction(opts.action.name === 'addpool' ? { ...opts.action, password: 'x' } : opts.action);
-  const targets = await targetsFromSpecs(opts.targets, globals, ctx);
+  const targets = listed ?? (await targetsFromSpecs(opts.targets, globals, ctx));
   const action = await resolveAction(opts, ctx);
   const adminPassword = await adminPasswordSource(opts, ctx);
 

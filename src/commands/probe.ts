@@ -146,6 +146,9 @@ async function runRawProbe(
   // otherwise be kept whole, and past the budget a reply over the target's share is that target's
   // `too_large` instead.
   const holds = new Set<PollHold>();
+  // Into a pipe, a header line as every command's plain text has (README, Output): the columns of
+  // renderPlain's lines, a target's error line included (`error` in section, its kind in field).
+  if (!document && !tty) ctx.stdout.write(`${PLAIN_HEAD.join('\t')}\n`);
 
   const indexed = function* (): Generator<[number, Target]> {
     let index = 0;
@@ -419,6 +422,8 @@ function errorFor(
 ): ProbeTargetResult['error'] {
   return result.errors?.[command] ?? (commands.length === 1 ? result.error : undefined);
 }
+
+const PLAIN_HEAD = ['target', 'command', 'section', 'index', 'field', 'value'];
 
 /** Plain text for pipes: one tab-separated line per value, `target command section index field value`. */
 function renderPlain(result: ProbeTargetResult, commands: string[], ctx: Context): void {

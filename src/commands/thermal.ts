@@ -61,7 +61,8 @@ export interface ThermalPostureOptions extends ThermalCommonOptions {
 }
 
 export interface ThermalPullOptions {
-  endpoint: string;
+  /** --endpoint, else the config's upload.endpoint (as upload and collect --upload take it). */
+  endpoint: string | undefined;
   configFile: string | undefined;
   keyFile: string | undefined;
   /** A private CA for the cloud (--ca, else the config's upload.ca_file). */
@@ -183,6 +184,10 @@ export async function runThermalCheck(
   // Before any traffic: a protective write needs a yes, from the flag or from a person at a terminal.
   // Targets typed on the terminal (`-`, then Ctrl-D) leave no terminal to ask, as in control.
   const cannotAsk = opts.protect ? (await import('./control.js')).noTerminalToAsk(opts.targets, ctx) : null;
+  // A malformed target names itself (exit 2) before the refusal below: adding --yes only to be told
+  // of the target next is two runs for one mistake. `-` is read once, after it.
+  const listed =
+    opts.fromDb || opts.targets.includes('-') ? null : await targetsFromSpecs(opts.targets, globals, ctx);
   if (opts.protect && !opts.protect.dryRun && !opts.protect.yes && cannotAsk !== null) {
     throw new UsageError(`--protect sends writes: pass --yes (${cannotAsk}) or --dry-run`);
   }
@@ -193,7 +198,11 @@ export async function runThermalCheck(
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
   const useStore = opts.fromDb || opts.db !== undefined;
-  const sources = opts.fromDb ? null : await readTargets(opts.targets, site, globals, ctx);
+  const sources = opts.fromDb
+    ? null
+    : listed !== null
+      ? await readMiners(listed, site, globals, ctx)
+      : await readTargets(opts.targets, site, globals, ctx);
 
   let results: CheckResult[];
   let storedSources: CheckSource[] = [];
@@ -574,7 +583,9 @@ export async function runThermalLimits(
       target: source.target,
       make: source.snapshot.make,
       model: source.snapshot.model,
-      firmware,
+      // `firmware` is the miner's firmware {name, version} everywhere else (probe, control): these
+      // are the limits it reports, named as posture and the store name them.
+      firmware_limits: firmware,
       ...(firmwareError ? { firmware_limits_error: firmwareError } : {}),
       limits,
     };
@@ -712,13 +723,19 @@ export async function runThermalConfigPull(
   const { loadCollectorKey } = await import('../upload/key.js');
   const { diffThermal, fetchThermalConfig, readLocalConfig, thermalConfigUrl, writeThermalSection } =
     await import('../thermal/pull.js');
-  const url = thermalConfigUrl(opts.endpoint);
+  const flagUrl = opts.endpoint === undefined ? null : thermalConfigUrl(opts.endpoint);
   const file = configPath(opts.configFile, ctx.env, ctx.cwd);
   if (!file && !opts.dryRun)
     throw new UsageError('name the config file to update with --config FILE (or HASHCTL_CONFIG)');
   // Refuse to rewrite a config that does not validate as a whole: the user should fix it first.
   const existing = file ? readLocalConfig(file) : null;
   const validated = file && existing?.exists ? loadConfig(file, ctx.env).config : null;
+  // The cloud is the one upload and collect --upload send to: the config's upload.endpoint, as its
+  // key_file and ca_file are taken from there too.
+  const configured = validated?.upload?.endpoint;
+  if (flagUrl === null && configured === undefined)
+    throw new UsageError('config pull needs --endpoint URL (or upload.endpoint in the config)');
+  const url = flagUrl ?? thermalConfigUrl(configured as string);
   const key = loadCollectorKey({
     env: ctx.env,
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
@@ -938,7 +955,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
   config
     .command('pull')
     .description('fetch thermal limits from the cloud ({endpoint}/api/thermal/config) into the config file')
-    .requiredOption('--endpoint <url>', 'cloud base URL')
+    .option('--endpoint <url>', "cloud base URL (default: the config's upload.endpoint)")
     .option('--config <file>', 'config file to update (default $HASHCTL_CONFIG)')
     .option('--key-file <file>', 'collector key file (mode 0600; default $HASHCTL_COLLECTOR_KEY)')
     .option(
@@ -949,7 +966,7 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .action(async (raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const opts: ThermalPullOptions = {
-        endpoint: String(raw.endpoint),
+        endpoint: raw.endpoint === undefined ? undefined : String(raw.endpoint),
         configFile: configFlag(raw),
         keyFile: namedFlag(raw, 'keyFile', '--key-file', 'a key file name'),
         caFile: namedFlag(raw, 'ca', '--ca', 'a PEM file name'),

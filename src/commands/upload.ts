@@ -338,7 +338,9 @@ async function printStatus(
       last_error: status.lastError && {
         batch_id: status.lastError.batchId,
         status: status.lastError.status,
-        error: status.lastError.error,
+        // `reason`, as the flush's document and quarantined_batches say it: `error` is an object
+        // ({kind, message, …}) in every other document.
+        reason: status.lastError.error,
         at: iso(status.lastError.at),
       },
       // The list stops at the oldest QUARANTINED_LISTED: how many more there are is said, not left out.

@@ -31,12 +31,22 @@ export interface CheckSource {
   replies?: Replies;
   /** From the store: the limits the firmware reported at the last good poll (replies are not kept). */
   firmwareLimits?: FirmwareThermalLimits | null;
-  error?: { kind: MinerErrorKind | string; message: string };
+  /** `attempts` (and `code`/`msg`) when a miner was asked; none for a stored row. */
+  error?: SourceError;
   /** When the snapshot was taken (from-db: the last good poll). */
   observedAt?: number | null;
   /** Store ids when the source came from the store. */
   minerId?: number;
   siteId?: number;
+}
+
+/** Why a miner has no snapshot, as MinerError.toJSON() has it (or the store's kind and message). */
+export interface SourceError {
+  kind: MinerErrorKind | string;
+  message: string;
+  attempts?: number;
+  code?: number;
+  msg?: string;
 }
 
 export interface LimitSummary {
@@ -61,7 +71,7 @@ export interface CheckResult {
   reasons: ThermalReason[];
   action: ProtectiveAction;
   worst: ThermalEvaluation['worst'];
-  error?: { kind: string; message: string };
+  error?: SourceError;
   /** Unknown with nothing that could overheat (ThermalEvaluation.nothingToHeat): no check left undone. */
   nothingToHeat?: boolean;
   /** Set when a store recorded a change of status for this miner in this run. */
@@ -134,7 +144,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
       ],
       action: 'none',
       worst: null,
-      error: { kind: String(error.kind), message: error.message },
+      error: { ...error, kind: String(error.kind) },
       ...(step.transition ? { transition: step.transition } : {}),
     };
   }
@@ -174,7 +184,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     action: evaluation.action,
     worst: evaluation.worst,
     ...(evaluation.nothingToHeat ? { nothingToHeat: true } : {}),
-    ...(source.error ? { error: { kind: String(source.error.kind), message: source.error.message } } : {}),
+    ...(source.error ? { error: { ...source.error, kind: String(source.error.kind) } } : {}),
     ...(transition ? { transition } : {}),
   };
 }

@@ -39,8 +39,8 @@ export async function readMiner(
   try {
     read = await fetchSnapshot(client, target, signal ? { signal } : {});
   } catch (error) {
-    if (error instanceof MinerError)
-      return { ...base, snapshot: null, error: { kind: error.kind, message: error.message } };
+    // As probe and control show it (hashctl.md §3): kind, message, attempts, and a STATUS's code and msg.
+    if (error instanceof MinerError) return { ...base, snapshot: null, error: error.toJSON() };
     throw error;
   }
   const replies: Record<string, Replies[string]> = { ...read.replies };

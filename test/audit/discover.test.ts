@@ -188,7 +188,7 @@ describe('range discovery through the scanner stage', () => {
     const report = JSON.parse(out) as AuditJson;
     expect(code).toBe(1);
     expect(report.failures).toEqual([
-      { target: http.target, kind: 'protocol', message: expect.stringMatching(/HTTP/), fromRange: false },
+      { target: http.target, kind: 'protocol', message: expect.stringMatching(/HTTP/) },
     ]);
     expect(err).toContain(`${http.target}: not audited (protocol)`);
     expect(report.open).toEqual([]);

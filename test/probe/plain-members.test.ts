@@ -30,9 +30,10 @@ describe('probe --command in plain text', () => {
     expect(ctx.err()).toBe('');
     expect(code).toBe(0);
     const lines = ctx.out().trimEnd().split('\n');
-    // The STATUS's 4 fields, then the member's STATUS and its 300,000 fields.
-    expect(lines).toHaveLength(4 + 1 + 300_000);
-    expect(lines[4]).toBe(`${miner.target.key}\tsummary\tSUMMARY.STATUS\t\t\tS`);
+    // The header, the STATUS's 4 fields, then the member's STATUS and its 300,000 fields.
+    expect(lines[0]).toBe('target\tcommand\tsection\tindex\tfield\tvalue');
+    expect(lines).toHaveLength(1 + 4 + 1 + 300_000);
+    expect(lines[5]).toBe(`${miner.target.key}\tsummary\tSUMMARY.STATUS\t\t\tS`);
     expect(lines.at(-1)).toBe(`${miner.target.key}\tsummary\tSUMMARY.k299999\t\t\t299999`);
   }, 60_000);
 });

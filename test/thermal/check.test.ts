@@ -312,7 +312,7 @@ describe('thermal check on hand-written replies', () => {
         ctx,
       );
       const limits = JSON.parse(ctx.out());
-      expect(limits.miners[0].firmware).toBeNull();
+      expect(limits.miners[0].firmware_limits).toBeNull();
       expect(limits.miners[0].firmware_limits_error.kind).toMatch(kind);
       expect(limits.miners[0].limits.notes.join('\n')).toMatch(/firmware limits not read/);
       expect(limitsCode).toBe(1);

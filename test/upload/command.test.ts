@@ -137,9 +137,9 @@ describe('hashctl upload', () => {
     );
     const status = await run(['upload', '--status', '--db', temp.path, '--json']);
     expect(status.code).toBe(0);
-    const parsed = JSON.parse(status.out) as { pending: { batches: number }; last_error: { error: string } };
+    const parsed = JSON.parse(status.out) as { pending: { batches: number }; last_error: { reason: string } };
     expect(parsed.pending.batches).toBe(2);
-    expect(parsed.last_error.error).toContain('[redacted]');
+    expect(parsed.last_error.reason).toContain('[redacted]');
     const textStatus = await run(['upload', '--status', '--db', temp.path]);
     for (const output of [result.out, result.err, status.out, status.err, textStatus.out, textStatus.err]) {
       expect(output).not.toContain(KEY);

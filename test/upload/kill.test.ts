@@ -107,12 +107,12 @@ describe('a flush killed mid-send', () => {
 
     const status = memoryContext();
     expect(await runCli(['upload', '--status', '--json', '--db', temp.path], status)).toBe(0);
-    const lastError = (JSON.parse(status.out()) as { last_error: { status: number | null; error: string } })
+    const lastError = (JSON.parse(status.out()) as { last_error: { status: number | null; reason: string } })
       .last_error;
     expect(lastError.status).toBeNull();
-    expect(lastError.error).toMatch(/^no answer recorded for the last attempt/);
+    expect(lastError.reason).toMatch(/^no answer recorded for the last attempt/);
     // What the attempt before it got is still there, said as such.
-    expect(lastError.error).toContain('the attempt before it got: HTTP 503: busy upstream');
+    expect(lastError.reason).toContain('the attempt before it got: HTTP 503: busy upstream');
   });
 });
 

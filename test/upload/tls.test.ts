@@ -284,7 +284,7 @@ describe('TLS to the collector', () => {
       expect(lines[1]).toMatch(/^hashctl: 1 batch\(es\) still pending: .*does not speak TLS/);
       const status = memoryContext({ env });
       expect(await runCli(['upload', '--status', '--json', '--db', temp.path], status)).toBe(0);
-      const stored = (JSON.parse(status.out()) as { last_error: { error: string } }).last_error.error;
+      const stored = (JSON.parse(status.out()) as { last_error: { reason: string } }).last_error.reason;
       expect(stored).toContain('ERR_SSL_WRONG_VERSION_NUMBER');
       expect(stored).not.toMatch(/[\r\n]/);
       expect(plain.received).toHaveLength(0);
