@@ -432,6 +432,21 @@ describe('hashctl scan', () => {
     );
   });
 
+  it('counts one miner and one endpoint in the singular, on stderr and in the --out note', async () => {
+    // It said `1 miners (1 Antminer), … of 1 endpoints` and `wrote 1 miners to …`, where audit and
+    // thermal say `1 miner`.
+    const file = join(dir, 'one.json');
+    const one = miners[0]!;
+    const { code, err } = await cli(['scan', `127.0.0.1:${one.port}`, '--out', file]);
+    expect(code).toBe(0);
+    expect(err).toMatch(
+      new RegExp(`^hashctl: 1 miner \\(1 ${one.make}\\), 0 open, 0 silent or closed of 1 endpoint in `, 'm'),
+    );
+    expect(err).toContain(`hashctl: wrote 1 miner to ${file}\n`);
+    const none = await cli(['scan', `127.0.0.1:${refusedPort}`]);
+    expect(none.err).toMatch(/^hashctl: 0 miners, 0 open, 1 silent or closed of 1 endpoint in /m);
+  });
+
   it('takes a /8 without materializing it, and stops cleanly when interrupted', async () => {
     const heapBefore = process.memoryUsage().heapUsed;
     const targets = await buildScanTargets(['127.0.0.0/8'], [refusedPort]);
@@ -549,9 +564,9 @@ describe('hashctl scan', () => {
     expect(
       await runCli(['--no-color', 'scan', '127.0.0.1', '--port', ports, '--reply-timeout', '700ms'], tty),
     ).toBe(0);
-    expect(stderr).toContain('hashctl scan: 1/2 checked · 1 miners · 0 open');
+    expect(stderr).toContain('hashctl scan: 1/2 checked · 1 miner · 0 open');
     expect(stderr).toContain('\r\u001b[2K'); // the line is cleared before the summary
-    expect(stderr).toMatch(/1 miners \(1 \w+\), 1 open/);
+    expect(stderr).toMatch(/1 miner \(1 \w+\), 1 open/);
     expect(stdout).toMatch(/┌|─/); // a cli-table3 box
     expect(stdout).toContain(String(silent.port));
 
