@@ -196,8 +196,11 @@ export async function runScan(
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
     if (!keepOld && opts.outFile !== null)
       ctx.stderr.write(`hashctl: wrote ${count(summary.miners, 'miner')} to ${opts.outFile}\n`);
+    // Ctrl-C also cuts the exchanges in flight short: those are in neither the table nor the counts.
     if (summary.interrupted)
-      ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
+      ctx.stderr.write(
+        `hashctl: interrupted: ${summary.targets - summary.checked} of ${count(summary.targets, 'endpoint')} not checked (cut short in flight or not yet started)\n`,
+      );
   }
   // Why the exit is 1, which no --quiet or --json may hide: cron mails stderr, and the JSON
   // document has no word of the file (the unresolved names it does list).

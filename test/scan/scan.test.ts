@@ -505,6 +505,26 @@ describe('hashctl scan', () => {
     expect(report.results.map((r) => r.port)).toEqual([miners[0]!.port]);
   });
 
+  it('on Ctrl-C says how many endpoints were not checked, the ones cut short in flight included', async () => {
+    // It said `addresses not yet started were skipped`: the silent endpoint had started, was cut
+    // short, and is in neither the table nor the counts.
+    const controller = new AbortController();
+    const ctx = memoryContext({ signal: controller.signal });
+    const before = silent.accepted;
+    const ports = `${miners[0]!.port},${silent.port}`;
+    const running = runCli(['scan', '127.0.0.1', '--port', ports, '--reply-timeout', '60s', '--ndjson'], ctx);
+    // Interrupted once the miner's result is out (streamed) and the silent endpoint is in flight.
+    const ready = () => silent.accepted > before && ctx.out().includes('"outcome":"miner"');
+    for (let i = 0; i < 1000 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ready()).toBe(true);
+    controller.abort();
+    expect(await running).toBe(130);
+    expect(ctx.err()).toContain(
+      'hashctl: interrupted: 1 of 2 endpoints not checked (cut short in flight or not yet started)\n',
+    );
+    expect(ctx.err()).not.toContain('not yet started were skipped');
+  });
+
   it('on Ctrl-C leaves an existing --out inventory as it was', async () => {
     if (!dir) dir = await mkdtemp(join(tmpdir(), 'hashctl-scan-'));
     const out = join(dir, 'farm-kept.json');
