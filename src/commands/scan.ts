@@ -195,9 +195,12 @@ export async function runScan(
   if (!globals.quiet && !globals.json) {
     ctx.stderr.write(`hashctl: ${summaryLine(summary)}\n`);
     if (!keepOld && opts.outFile !== null)
-      ctx.stderr.write(`hashctl: wrote ${summary.miners} miners to ${opts.outFile}\n`);
+      ctx.stderr.write(`hashctl: wrote ${count(summary.miners, 'miner')} to ${opts.outFile}\n`);
+    // Ctrl-C also cuts the exchanges in flight short: those are in neither the table nor the counts.
     if (summary.interrupted)
-      ctx.stderr.write('hashctl: interrupted; addresses not yet started were skipped\n');
+      ctx.stderr.write(
+        `hashctl: interrupted: ${summary.targets - summary.checked} of ${count(summary.targets, 'endpoint')} not checked (cut short in flight or not yet started)\n`,
+      );
   }
   // Why the exit is 1, which no --quiet or --json may hide: cron mails stderr, and the JSON
   // document has no word of the file (the unresolved names it does list).
@@ -222,9 +225,14 @@ export function summaryLine(summary: ScanSummary): string {
   const seconds = (summary.elapsed_ms / 1000).toFixed(1);
   const backoff = summary.backoffs > 0 ? `; backed off ${summary.backoffs}× at the open-file limit` : '';
   return (
-    `${summary.miners} miners${makes ? ` (${makes})` : ''}, ${summary.open} open, ${summary.none} silent or closed ` +
-    `of ${summary.checked} endpoints in ${seconds}s (${summary.rate_per_s}/s, concurrency ${summary.concurrency})${backoff}`
+    `${count(summary.miners, 'miner')}${makes ? ` (${makes})` : ''}, ${summary.open} open, ${summary.none} silent or closed ` +
+    `of ${count(summary.checked, 'endpoint')} in ${seconds}s (${summary.rate_per_s}/s, concurrency ${summary.concurrency})${backoff}`
   );
+}
+
+/** `1 miner`, `2 miners`: as audit and thermal count. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function firmwareText(result: ScanResult): string {

@@ -9,5 +9,5 @@ export function formatProgress(progress: ScanProgress): string {
   const left = total - checked;
   const eta = rate > 0 ? formatDuration((left / rate) * 1000) : '?';
   const n = (value: number) => Math.round(value).toLocaleString('en-US');
-  return `${n(checked)}/${n(total)} checked · ${n(miners)} miners · ${n(open)} open · ${n(rate)}/s · ETA ${left === 0 ? '0s' : eta}`;
+  return `${n(checked)}/${n(total)} checked · ${n(miners)} miner${miners === 1 ? '' : 's'} · ${n(open)} open · ${n(rate)}/s · ETA ${left === 0 ? '0s' : eta}`;
 }

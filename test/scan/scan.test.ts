@@ -432,6 +432,21 @@ describe('hashctl scan', () => {
     );
   });
 
+  it('counts one miner and one endpoint in the singular, on stderr and in the --out note', async () => {
+    // It said `1 miners (1 Antminer), … of 1 endpoints` and `wrote 1 miners to …`, where audit and
+    // thermal say `1 miner`.
+    const file = join(dir, 'one.json');
+    const one = miners[0]!;
+    const { code, err } = await cli(['scan', `127.0.0.1:${one.port}`, '--out', file]);
+    expect(code).toBe(0);
+    expect(err).toMatch(
+      new RegExp(`^hashctl: 1 miner \\(1 ${one.make}\\), 0 open, 0 silent or closed of 1 endpoint in `, 'm'),
+    );
+    expect(err).toContain(`hashctl: wrote 1 miner to ${file}\n`);
+    const none = await cli(['scan', `127.0.0.1:${refusedPort}`]);
+    expect(none.err).toMatch(/^hashctl: 0 miners, 0 open, 1 silent or closed of 1 endpoint in /m);
+  });
+
   it('takes a /8 without materializing it, and stops cleanly when interrupted', async () => {
     const heapBefore = process.memoryUsage().heapUsed;
     const targets = await buildScanTargets(['127.0.0.0/8'], [refusedPort]);
@@ -488,6 +503,26 @@ describe('hashctl scan', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(report.summary).toMatchObject({ interrupted: true, checked: 1, miners: 1 });
     expect(report.results.map((r) => r.port)).toEqual([miners[0]!.port]);
+  });
+
+  it('on Ctrl-C says how many endpoints were not checked, the ones cut short in flight included', async () => {
+    // It said `addresses not yet started were skipped`: the silent endpoint had started, was cut
+    // short, and is in neither the table nor the counts.
+    const controller = new AbortController();
+    const ctx = memoryContext({ signal: controller.signal });
+    const before = silent.accepted;
+    const ports = `${miners[0]!.port},${silent.port}`;
+    const running = runCli(['scan', '127.0.0.1', '--port', ports, '--reply-timeout', '60s', '--ndjson'], ctx);
+    // Interrupted once the miner's result is out (streamed) and the silent endpoint is in flight.
+    const ready = () => silent.accepted > before && ctx.out().includes('"outcome":"miner"');
+    for (let i = 0; i < 1000 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ready()).toBe(true);
+    controller.abort();
+    expect(await running).toBe(130);
+    expect(ctx.err()).toContain(
+      'hashctl: interrupted: 1 of 2 endpoints not checked (cut short in flight or not yet started)\n',
+    );
+    expect(ctx.err()).not.toContain('not yet started were skipped');
   });
 
   it('on Ctrl-C leaves an existing --out inventory as it was', async () => {
@@ -549,9 +584,9 @@ describe('hashctl scan', () => {
     expect(
       await runCli(['--no-color', 'scan', '127.0.0.1', '--port', ports, '--reply-timeout', '700ms'], tty),
     ).toBe(0);
-    expect(stderr).toContain('hashctl scan: 1/2 checked · 1 miners · 0 open');
+    expect(stderr).toContain('hashctl scan: 1/2 checked · 1 miner · 0 open');
     expect(stderr).toContain('\r\u001b[2K'); // the line is cleared before the summary
-    expect(stderr).toMatch(/1 miners \(1 \w+\), 1 open/);
+    expect(stderr).toMatch(/1 miner \(1 \w+\), 1 open/);
     expect(stdout).toMatch(/┌|─/); // a cli-table3 box
     expect(stdout).toContain(String(silent.port));
 
