@@ -129,6 +129,10 @@ describe('limits', () => {
     expect(connectionLimitFor(1024)).toBe(720);
     expect(connectionLimitFor(256)).toBe(144);
     expect(connectionLimitFor(20)).toBe(1);
+    // A small limit keeps a smaller margin, not a single socket.
+    expect(connectionLimitFor(64)).toBe(30);
+    expect(connectionLimitFor(128)).toBe(72);
+    expect(connectionLimitFor(32)).toBe(6);
     expect(connectionLimitFor(Number.POSITIVE_INFINITY)).toBe(4096);
     expect(connectionLimitFor(null)).toBe(200);
     expect(defaultConcurrency(() => limits('1024'))).toBe(512);
