@@ -76,3 +76,70 @@ describe('a web UI that needs no credential', () => {
     expect(findings).toEqual([]);
   });
 });
+
+describe('default credentials that could not be judged', () => {
+  const policy = { allowedPools: null, workerPattern: null };
+  const options = { services: false, checkDefaultCreds: true, policy };
+
+  it('a web port that does not answer, or answers nothing telling, is said under "not checked"', async () => {
+    const { coverage } = await import('../../src/audit/index.js');
+    const unreachable = input(
+      { version: antminer },
+      {
+        target: { host: '10.0.0.7', port: 4028, key: '10.0.0.7:4028' },
+        credentials: [
+          {
+            surface: 'Antminer web UI',
+            username: 'root',
+            password: 'root',
+            endpoint: 'GET http://10.0.0.7:80/cgi-bin/get_system_info.cgi',
+            outcome: 'unreachable',
+            detail: 'web port not reachable (ECONNREFUSED)',
+          },
+        ],
+      },
+    );
+    const html = input(
+      { version: antminer },
+      {
+        target: { host: '10.0.0.8', port: 4028, key: '10.0.0.8:4028' },
+        credentials: [
+          {
+            surface: 'Antminer web UI',
+            username: 'root',
+            password: 'root',
+            endpoint: 'GET http://10.0.0.8:80/cgi-bin/get_system_info.cgi',
+            outcome: 'inconclusive',
+            detail: 'HTTP 200 without any credential',
+          },
+        ],
+      },
+    );
+    const judged = input(
+      { version: antminer },
+      {
+        credentials: [
+          {
+            surface: 'Antminer web UI',
+            username: 'root',
+            password: 'root',
+            endpoint: 'GET http://10.0.0.5:80/cgi-bin/get_system_info.cgi',
+            outcome: 'rejected',
+            detail: 'HTTP 401',
+          },
+        ],
+      },
+    );
+    // A miner of a firmware with no documented default: nothing was tried on it.
+    const cgminer = input(
+      { version: versionReply({ CGMiner: '4.11.1', API: '3.7' }) },
+      { target: { host: '10.0.0.9', port: 4028, key: '10.0.0.9:4028' }, credentials: [] },
+    );
+    const { notChecked } = coverage(options, [unreachable, html, judged, cgminer]);
+    const lines = notChecked.filter((line) => /credential/i.test(line)).join('\n');
+    expect(lines).toMatch(/10\.0\.0\.7:4028 \(web port not reachable \(ECONNREFUSED\)\)/);
+    expect(lines).toMatch(/10\.0\.0\.8:4028 \(HTTP 200 without any credential\)/);
+    expect(lines).toMatch(/10\.0\.0\.9:4028/);
+    expect(lines).not.toMatch(/10\.0\.0\.5/);
+  });
+});
