@@ -139,6 +139,9 @@ export interface PostureOptions {
   miner?: string;
 }
 
+/** Braiins OS's default fixed fan speed (thermal-facts §2.1): manual fans below it are a weakened cooling. */
+const DEFAULT_FIXED_FAN_PCT = 70;
+
 /** Trip points documented for firmwares that do not report theirs (thermal-facts §2.3–2.5). */
 export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   const make = snapshot.make.toLowerCase();
@@ -308,13 +311,17 @@ export function postureReport(
     }
     if (air && mode !== null && /manual|fixed/i.test(mode)) {
       const speeds = fanSpeeds(replies);
+      const top = speeds.length ? Math.max(...speeds) : null;
+      // The risk is a low fixed speed (thermal-facts §6): at or above the firmware's own default
+      // fixed speed the fans cool, and Hot still forces them to 100 % (§2.1). Said, not flagged.
+      const slow = top === null || top < DEFAULT_FIXED_FAN_PCT;
       add(
         'fans-manual',
-        'high',
-        `fans in manual mode${speeds.length ? ` at ${Math.max(...speeds)} %` : ''} on an air-cooled unit`,
+        slow ? 'high' : 'low',
+        `fans in manual mode${top === null ? '' : ` at ${top} %`} on an air-cooled unit${slow ? '' : ': enough to cool, but not following the temperature'}`,
         {
           mode,
-          max_speed_pct: speeds.length ? Math.max(...speeds) : null,
+          max_speed_pct: top,
         },
       );
     }
