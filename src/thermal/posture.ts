@@ -327,10 +327,13 @@ export function postureReport(
     }
     // thermal-facts §6 posture: immersion mode (fans off) set on a model that ships with fans. A
     // real immersion conversion looks the same over the API, so it is said, not judged critical.
+    // Braiins OS says it in tempctrl's Mode; LuxOS in `config` (Cooling, ImmersionMode), which the
+    // snapshot carries as its cooling: its tempctrl Mode stays "Auto".
     const spec = lookupModel(snapshot.make, snapshot.model);
+    const immersionMode =
+      mode !== null && /immers/i.test(mode) ? mode : snapshot.cooling === 'immersion' ? 'Immersion' : null;
     if (
-      mode !== null &&
-      /immers/i.test(mode) &&
+      immersionMode !== null &&
       (spec?.fans ?? 0) > 0 &&
       !isHydroModel(snapshot.model) &&
       !/immers/i.test(snapshot.model ?? '')
@@ -341,7 +344,7 @@ export function postureReport(
         mining ? 'high' : 'medium',
         `the firmware is in immersion mode (fans off) on ${snapshot.model}, a model built with ${spec?.fans} fans${mining ? ', and it is mining' : ''}`,
         {
-          mode,
+          mode: immersionMode,
           model: snapshot.model,
           model_fans: spec?.fans ?? null,
           max_speed_pct: speeds.length ? Math.max(...speeds) : null,
