@@ -234,6 +234,15 @@ export function digestAuthorization(
   return `Digest ${parts.join(', ')}`;
 }
 
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
 function hasToken(text: string, keys: readonly string[]): boolean {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -267,8 +276,14 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
     if (spec.auth === 'digest') {
       // The unauthenticated request only fetches the challenge; the credential is sent once.
       const challengeReply = await send(url, { method: spec.method, headers: {} });
-      if (challengeReply.status >= 200 && challengeReply.status < 300)
-        return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
+      if (challengeReply.status >= 200 && challengeReply.status < 300) {
+        // The protected endpoint's own answer (a JSON object of system facts) to a request that
+        // carried no credential: the web UI asks for none. A page of another kind (an HTML
+        // catch-all, a captive portal) says nothing either way.
+        return isJsonObject(challengeReply.text)
+          ? result(spec, url, 'open', `HTTP ${challengeReply.status} without any credential`)
+          : result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
+      }
       const header = challengeReply.headers['www-authenticate'];
       const challenge = parseDigestChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
       if (challengeReply.status !== 401 || challenge === null)
@@ -324,8 +339,9 @@ export async function checkDefaultCredentials(
     for (const spec of specs) {
       const check = await attempt(spec, base, send);
       checks.push(check);
-      // A login that worked needs no second guess, and an unreachable web port will not answer the next.
-      if (check.outcome === 'accepted' || check.outcome === 'unreachable') break;
+      // A login that worked (or a web UI open to anyone) needs no second guess, and an unreachable
+      // web port will not answer the next.
+      if (check.outcome === 'accepted' || check.outcome === 'open' || check.outcome === 'unreachable') break;
     }
   } finally {
     await close();

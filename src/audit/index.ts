@@ -361,6 +361,23 @@ export function coverage(
     const dialects = new Set(miners.map((miner) => miner.identity.dialect));
     for (const [dialect, why] of Object.entries(CREDENTIALS_NOT_TRIED))
       if (dialects.has(dialect as Dialect)) notChecked.push(why);
+    // No finding is a clean result only where a credential was judged: a web port that refused or
+    // said nothing telling, or a firmware with no documented default, must not read as one.
+    const unjudged = miners.flatMap((miner) => {
+      const checks = miner.credentials;
+      if (checks === null || CREDENTIALS_NOT_TRIED[miner.identity.dialect] !== undefined) return [];
+      if (checks.length === 0)
+        return [`${miner.target.key} (no documented default for its firmware, ${miner.identity.dialect})`];
+      if (checks.some((check) => ['accepted', 'open', 'rejected'].includes(check.outcome))) return [];
+      const why = checks.map((check) => check.detail).join('; ');
+      return [`${miner.target.key} (${why})`];
+    });
+    if (unjudged.length > 0) {
+      const more = unjudged.length > OPEN_LISTED ? `, and ${unjudged.length - OPEN_LISTED} more` : '';
+      notChecked.push(
+        `Default credentials could not be judged on ${unjudged.length} miner(s): ${unjudged.slice(0, OPEN_LISTED).join('; ')}${more}`,
+      );
+    }
   } else {
     notChecked.push('Default credentials: give --check-default-creds');
   }

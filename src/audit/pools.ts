@@ -61,6 +61,29 @@ function hostPortMatches(entry: AllowedPool, address: PoolAddress): boolean {
 }
 
 /**
+ * A pool URL as a report shows it. A report is handed on, so what a URL parser takes for a password
+ * (after a `:` in the user-info) and the values of the query (`?token=…`) are shown as `***`. The
+ * user-info's first part stays: it is the host a cgminer-based firmware really connects to when
+ * the URL hides one (`evil.example:***@pool.example.com:3333`, see hidesHost).
+ */
+export function shownPoolUrl(url: string): string {
+  const start = /^\s*[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length ?? 0;
+  let shown = url;
+  // The last '@': a password may hold '@' or '/' (a path with an '@' is over-hidden, harmlessly).
+  const at = shown.lastIndexOf('@');
+  const colon = shown.indexOf(':', start);
+  if (at > start && colon !== -1 && colon < at) shown = `${shown.slice(0, colon + 1)}***${shown.slice(at)}`;
+  const query = shown.indexOf('?', start);
+  if (query !== -1) {
+    const hash = shown.indexOf('#', query);
+    const end = hash === -1 ? shown.length : hash;
+    const values = shown.slice(query, end).replace(/([?&;][^=&;#]*=)[^&;#]*/g, '$1***');
+    shown = `${shown.slice(0, query)}${values}${shown.slice(end)}`;
+  }
+  return shown;
+}
+
+/**
  * Whether a miner's pool URL has an `@` before its path: `evil.example:25000@pool.example.com:3333`.
  * A URL parser reads the host after the `@`, but cgminer and its forks (bmminer, most stock
  * firmware) know no user-info: they connect to the host before the first `:` (evil.example, port

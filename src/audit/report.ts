@@ -143,13 +143,16 @@ export const SECURITY_SEVERITY: Record<Severity, string> = {
 
 /**
  * Code scanning accepts only repository-relative paths as artifact URIs, so a miner becomes
- * `miners/10.0.0.5_4028`; the real address sits in logicalLocations and properties.
+ * `miners/10.0.0.5_4028`; the real address sits in logicalLocations and properties. What a URI
+ * may not hold is percent-encoded (SARIF §3.4.3): the `%` of a link-local address's zone
+ * (`fe80::1%eth0` → `fe80--1%25eth0`) made the log invalid.
  */
 export function sarifArtifactUri(target: string): string {
-  return `miners/${target
+  const path = target
     .replace(/[[\]]/g, '')
     .replace(/:(\d+)$/, '_$1')
-    .replace(/:/g, '-')}`;
+    .replace(/:/g, '-');
+  return `miners/${path.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=@]/g, (char) => encodeURIComponent(char))}`;
 }
 
 export function renderSarif(report: AuditReport): string {

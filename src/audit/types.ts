@@ -61,7 +61,11 @@ export interface ServiceProbe {
   open: boolean;
 }
 
-export type CredentialOutcome = 'accepted' | 'rejected' | 'inconclusive' | 'unreachable' | 'skipped';
+/**
+ * `open`: the endpoint the default password protects answered its facts to a request with no
+ * credential at all (nothing to log in to: worse than a default password).
+ */
+export type CredentialOutcome = 'accepted' | 'open' | 'rejected' | 'inconclusive' | 'unreachable' | 'skipped';
 
 export interface CredentialCheck {
   /** e.g. "Antminer web UI" */

@@ -188,7 +188,7 @@ export function dashList(value: unknown): number[] {
 }
 
 /** A list element: a number, or a numeric string with or without its `C` (`"65.5"`, `"65 C"`). */
-const celsiusOrNumber = (value: unknown): number | null => numWithUnit(value, CELSIUS);
+export const celsiusOrNumber = (value: unknown): number | null => numWithUnit(value, CELSIUS);
 
 /**
  * dashList's values in their positions, null where one cannot be read (`[30, null, 40, 85]`,

@@ -139,6 +139,9 @@ export interface PostureOptions {
   miner?: string;
 }
 
+/** Braiins OS's default fixed fan speed (thermal-facts §2.1): manual fans below it are a weakened cooling. */
+const DEFAULT_FIXED_FAN_PCT = 70;
+
 /** Trip points documented for firmwares that do not report theirs (thermal-facts §2.3–2.5). */
 export function documentedTrip(snapshot: Snapshot): TripPoint | null {
   const make = snapshot.make.toLowerCase();
@@ -308,22 +311,29 @@ export function postureReport(
     }
     if (air && mode !== null && /manual|fixed/i.test(mode)) {
       const speeds = fanSpeeds(replies);
+      const top = speeds.length ? Math.max(...speeds) : null;
+      // The risk is a low fixed speed (thermal-facts §6): at or above the firmware's own default
+      // fixed speed the fans cool, and Hot still forces them to 100 % (§2.1). Said, not flagged.
+      const slow = top === null || top < DEFAULT_FIXED_FAN_PCT;
       add(
         'fans-manual',
-        'high',
-        `fans in manual mode${speeds.length ? ` at ${Math.max(...speeds)} %` : ''} on an air-cooled unit`,
+        slow ? 'high' : 'low',
+        `fans in manual mode${top === null ? '' : ` at ${top} %`} on an air-cooled unit${slow ? '' : ': enough to cool, but not following the temperature'}`,
         {
           mode,
-          max_speed_pct: speeds.length ? Math.max(...speeds) : null,
+          max_speed_pct: top,
         },
       );
     }
     // thermal-facts §6 posture: immersion mode (fans off) set on a model that ships with fans. A
     // real immersion conversion looks the same over the API, so it is said, not judged critical.
+    // Braiins OS says it in tempctrl's Mode; LuxOS in `config` (Cooling, ImmersionMode), which the
+    // snapshot carries as its cooling: its tempctrl Mode stays "Auto".
     const spec = lookupModel(snapshot.make, snapshot.model);
+    const immersionMode =
+      mode !== null && /immers/i.test(mode) ? mode : snapshot.cooling === 'immersion' ? 'Immersion' : null;
     if (
-      mode !== null &&
-      /immers/i.test(mode) &&
+      immersionMode !== null &&
       (spec?.fans ?? 0) > 0 &&
       !isHydroModel(snapshot.model) &&
       !/immers/i.test(snapshot.model ?? '')
@@ -334,7 +344,7 @@ export function postureReport(
         mining ? 'high' : 'medium',
         `the firmware is in immersion mode (fans off) on ${snapshot.model}, a model built with ${spec?.fans} fans${mining ? ', and it is mining' : ''}`,
         {
-          mode,
+          mode: immersionMode,
           model: snapshot.model,
           model_fans: spec?.fans ?? null,
           max_speed_pct: speeds.length ? Math.max(...speeds) : null,

@@ -2,6 +2,7 @@
 // (Braiins OS / LuxOS `tempctrl`, LuxOS FANCTRL, Avalon `TarT`) and cooling-class hints. Pure.
 import type { DecodedReply } from '../cgminer/types.js';
 import type { MinerError } from '../errors.js';
+import { celsiusOrNumber } from '../miners/values.js';
 import type { CoolingClass, FirmwareThermalLimits } from './types.js';
 
 export type Replies = Readonly<Record<string, DecodedReply | MinerError>>;
@@ -176,13 +177,14 @@ export function limitsReadError(replies: Replies | undefined): LimitsReadError |
   return { command: 'tempctrl', kind: reply.kind, message: reply.message };
 }
 
-/** A 0 in a limit field means "not set" (and 0 °C is never a meaningful trip point). */
 /**
- * A reported temperature limit: 0 is the firmware's "not set"; a negative one is kept, so that the
- * limits' plausibility check says it was ignored rather than it vanishing without a word.
+ * A reported temperature limit: 0 is the firmware's "not set" (and 0 °C is never a meaningful trip
+ * point); a negative one is kept, so that the limits' plausibility check says it was ignored rather
+ * than it vanishing without a word. Written as the readings beside it may be (`"110 C"`, `"110°C"`),
+ * it is the same number: unread, a Dangerous limit plainly there was reported as protection off.
  */
 function positive(value: unknown): number | null {
-  const n = numberOf(value);
+  const n = numberOf(value) ?? celsiusOrNumber(value);
   return n !== null && n !== 0 ? n : null;
 }
 

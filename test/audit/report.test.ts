@@ -15,7 +15,7 @@ import { RULES } from '../../src/audit/rules/index.js';
 import { poolNotAllowed, workerMismatch } from '../../src/audit/rules/pools.js';
 import type { AuditReport, Finding } from '../../src/audit/types.js';
 import { input, poolsReply, versionReply } from './support/inputs.js';
-import { sarifProblems } from './support/sarif.js';
+import { isUriReference, sarifProblems } from './support/sarif.js';
 
 function finding(
   rule: string,
@@ -150,6 +150,24 @@ describe('SARIF report', () => {
     expect(again.map((result: { partialFingerprints: object }) => result.partialFingerprints)).toEqual(
       results.map((result: { partialFingerprints: object }) => result.partialFingerprints),
     );
+  });
+
+  it('a link-local IPv6 target with a zone (`%eth0`) is a valid URI in the log (parse only, no traffic)', () => {
+    const zoned = '[fe80::1%eth0]:4028';
+    const withZone: AuditReport = {
+      ...REPORT,
+      findings: [finding('rpc-readable', 'medium', zoned)],
+      failures: [{ target: '[fe80::2%eth0]:4028', kind: 'timeout', message: 'no answer', fromRange: false }],
+    };
+    const zonedLog = JSON.parse(renderSarif(withZone));
+    expect(sarifProblems(zonedLog)).toEqual([]);
+    const notification = zonedLog.runs[0].invocations[0].toolExecutionNotifications[0];
+    const uri = notification.locations[0].physicalLocation.artifactLocation.uri;
+    expect(isUriReference(uri)).toBe(true);
+    // The zone is still told apart, and addresses without one keep the locations they had.
+    expect(sarifArtifactUri(zoned)).not.toBe(sarifArtifactUri('[fe80::1%eth1]:4028'));
+    expect(sarifArtifactUri('[fd00::7]:4028')).toBe('miners/fd00--7_4028');
+    expect(sarifArtifactUri('rig-1.farm:4028')).toBe('miners/rig-1.farm_4028');
   });
 
   it('gives each result its own fingerprint, kept when another pool comes or goes', () => {

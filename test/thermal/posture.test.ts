@@ -90,6 +90,27 @@ describe('assessPosture', () => {
     });
   });
 
+  it('manual fans fixed at full speed are said (low), not judged a weakened protection (high)', () => {
+    // thermal-facts §6: the risk is a low fixed speed; at 100 % the fans cool all they can, and
+    // Braiins OS still forces them to 100 % at Hot and stops at Dangerous in fixed-speed mode (§2.1).
+    const full = assessPosture(
+      decoded(braiinsReplies({ boards: [60], mode: 'Manual', fanSpeed: 100 })),
+      braiinsS9(60),
+    );
+    expect(full.find((f) => f.id === 'fans-manual')).toMatchObject({
+      severity: 'low',
+      data: { max_speed_pct: 100 },
+    });
+    // Below the firmware's default fixed speed (70 %), or at a speed not read, it stays high.
+    for (const fanSpeed of [69, 40]) {
+      const slow = assessPosture(
+        decoded(braiinsReplies({ boards: [60], mode: 'Manual', fanSpeed })),
+        braiinsS9(60),
+      );
+      expect(slow.find((f) => f.id === 'fans-manual')?.severity).toBe('high');
+    }
+  });
+
   it('flags immersion mode on a model built with fans (the hAnt pattern), not on a hydro or immersion model', () => {
     const immersed = assessPosture(
       decoded(braiinsReplies({ boards: [60], mode: 'Immersion', fanSpeed: 0 })),

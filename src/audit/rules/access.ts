@@ -149,7 +149,7 @@ export const rpcReadable: RuleDefinition = {
     const disclosed: string[] = [`answered ${access.readable.join(', ')} without credentials`];
     disclosed.push(`miner: ${minerLabel(input)}`);
     if (pools.length > 0)
-      disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.url).join(', ')}`);
+      disclosed.push(`${pools.length} pool(s): ${pools.map((pool) => pool.shown).join(', ')}`);
     if (users.length > 0) disclosed.push(`worker(s): ${users.join(', ')}`);
     if (summary) {
       // The field, not its value: a live rate would make every run's report differ from the last

@@ -1,10 +1,13 @@
 // Small pure helpers shared by the rules.
 import { records } from '../identify.js';
+import { shownPoolUrl } from '../pools.js';
 import type { AuditInput, Finding, RuleDefinition, Severity } from '../types.js';
 
 export interface PoolView {
   index: number;
   url: string;
+  /** The URL as a report may show it: its password and query values hidden (shownPoolUrl). */
+  shown: string;
   user: string | null;
   priority: number | null;
   active: boolean;
@@ -17,20 +20,25 @@ export function poolsOf(input: AuditInput): PoolView[] {
     return input.snapshot.pools.map((pool) => ({
       index: pool.index,
       url: pool.url,
+      shown: shownPoolUrl(pool.url),
       user: pool.user,
       priority: pool.priority,
       active: pool.active,
       status: pool.status,
     }));
   }
-  const raw = records(input.reads.pools, 'POOLS').map((record, position) => ({
-    index: typeof record.POOL === 'number' ? record.POOL : position,
-    url: typeof record.URL === 'string' ? record.URL : '',
-    user: typeof record.User === 'string' && record.User !== '' ? record.User : null,
-    priority: typeof record.Priority === 'number' ? record.Priority : null,
-    status: typeof record.Status === 'string' ? record.Status : null,
-    active: false,
-  }));
+  const raw = records(input.reads.pools, 'POOLS').map((record, position) => {
+    const url = typeof record.URL === 'string' ? record.URL : '';
+    return {
+      index: typeof record.POOL === 'number' ? record.POOL : position,
+      url,
+      shown: shownPoolUrl(url),
+      user: typeof record.User === 'string' && record.User !== '' ? record.User : null,
+      priority: typeof record.Priority === 'number' ? record.Priority : null,
+      status: typeof record.Status === 'string' ? record.Status : null,
+      active: false,
+    };
+  });
   // The pool in use is the alive pool with the lowest priority; "Stratum Active" only means
   // connected (CGMINER-API §15).
   const alive = raw.filter((pool) => pool.url !== '' && (pool.status ?? 'Alive') === 'Alive');

@@ -35,7 +35,7 @@ export const poolNotAllowed: RuleDefinition = {
             input,
             'info',
             'Firmware developer-fee pool (not a hijack)',
-            `dev fee: pool ${pool.index} URL "${pool.url}" user "${pool.user}"${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
+            `dev fee: pool ${pool.index} URL "${pool.shown}" user "${pool.user}"${pool.active ? ' (active)' : ''}; aftermarket firmware mines part of the time for its developer`,
             'Expected with this firmware; nothing to do unless the fee is not agreed.',
             poolSubject(pool),
           ),
@@ -50,7 +50,7 @@ export const poolNotAllowed: RuleDefinition = {
               input,
               'low',
               'Factory default pool configured (unconfigured unit)',
-              `pool ${pool.index} ${pool.url} user ${pool.user}: Bitmain factory default`,
+              `pool ${pool.index} ${pool.shown} user ${pool.user}: Bitmain factory default`,
               'Configure the farm’s own pools and workers.',
               poolSubject(pool),
             ),
@@ -60,7 +60,7 @@ export const poolNotAllowed: RuleDefinition = {
       }
       if (poolAllowed(pool.url, policy.allowedPools)) continue;
       const listed = schemeOnlyMismatch(pool.url, policy.allowedPools);
-      const where = `pool ${pool.index} ${pool.url} (user ${pool.user ?? '-'}, priority ${pool.priority ?? '-'}, status ${pool.status ?? '-'}${pool.active ? ', in use' : ''})`;
+      const where = `pool ${pool.index} ${pool.shown} (user ${pool.user ?? '-'}, priority ${pool.priority ?? '-'}, status ${pool.status ?? '-'}${pool.active ? ', in use' : ''})`;
       if (listed) {
         // The right pool by another scheme (plain Stratum where the list wants TLS or V2): a
         // transport to fix, not a hijack.
@@ -117,7 +117,7 @@ export const poolExtra: RuleDefinition = {
           input,
           'medium',
           `${pools.length} pools configured (more than ${MAX_OPERATOR_POOLS})`,
-          `pools: ${pools.map((pool) => `${pool.index}:${pool.url}`).join(', ')}`,
+          `pools: ${pools.map((pool) => `${pool.index}:${pool.shown}`).join(', ')}`,
           CHECK_POOLS,
         ),
       );
@@ -138,7 +138,7 @@ export const poolExtra: RuleDefinition = {
             input,
             'medium',
             'A lower-priority pool is in use while a preferred pool is alive',
-            `in use: pool ${active.index} ${active.url} (priority ${active.priority}); alive with higher priority: ${preferred.map((pool) => `${pool.index}:${pool.url} (priority ${pool.priority})`).join(', ')}`,
+            `in use: pool ${active.index} ${active.shown} (priority ${active.priority}); alive with higher priority: ${preferred.map((pool) => `${pool.index}:${pool.shown} (priority ${pool.priority})`).join(', ')}`,
             CHECK_POOLS,
           ),
         );
@@ -171,7 +171,7 @@ export const workerMismatch: RuleDefinition = {
           pool.active
             ? 'Miner is mining for an unexpected worker'
             : 'Pool worker does not match the expected pattern',
-          `pool ${pool.index} ${pool.url}: ${pool.user === null ? 'no user (worker) set, which cannot match' : `user "${pool.user}" does not match`} /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
+          `pool ${pool.index} ${pool.shown}: ${pool.user === null ? 'no user (worker) set, which cannot match' : `user "${pool.user}" does not match`} /${pattern.source}/${pool.active ? ' (in use)' : ''}`,
           CHECK_POOLS,
           poolSubject(pool),
         ),

@@ -11,6 +11,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   type Telemetry,
 } from './common.js';
@@ -193,7 +194,12 @@ export function parseAvalon(input: DialectInput): Telemetry {
     if (ecmm !== null && ecmm !== 0)
       out.errors.push({ code: ecmm, message: `Avalon module ${moduleIndex}: ECMM error ${ecmm}` });
   });
-  out.fans = fansFromSlots(fanSlots, null);
+  // No fan table for Avalon: beside turning fans, a slot at 0 may be one the model lacks. But with
+  // none turning while the boards hash, the listed slots are a stopped fan set (or immersion), kept
+  // as stopped fans for the air default to judge, as on other firmwares: they vanished, and an
+  // Avalon hashing with every fan dead read "ok".
+  const turning = fanSlots.some(([, rpm]) => rpm !== null && rpm > 0);
+  out.fans = fansFromSlots(fanSlots, turning ? null : fanSlots.length, isHashing(out));
   out.cooling = out.fans.length > 0 ? 'air' : null;
 
   out.temp_max_chip_c = maxOf(modules.map((m) => temp(one(m, 'TMax') ?? one(m, 'Tmax'))));

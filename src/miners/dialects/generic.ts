@@ -106,7 +106,11 @@ export function parseGeneric(input: DialectInput): Telemetry {
           lowest.set(slot, reading);
       }
     }
-    out.fans = fansFromSlots([...lowest], null, isHashing(out));
+    // No count is given: beside turning fans a 0 may be a spare slot, but with none turning while
+    // the boards hash the slots are a stopped fan set, kept for the air defaults to judge.
+    const slots = [...lowest];
+    const turning = slots.some(([, reading]) => reading !== null && reading > 0);
+    out.fans = fansFromSlots(slots, turning ? null : slots.length, isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;

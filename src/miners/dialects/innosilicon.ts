@@ -11,6 +11,7 @@ import {
   type DialectInput,
   emptyTelemetry,
   fansFromSlots,
+  isHashing,
   labelledRate,
   scaled,
   type Telemetry,
@@ -81,7 +82,10 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
       const match = /^Fan(\d+) rpm$/.exec(key);
       if (match) slots.push([Number(match[1]), rpm(value)]);
     }
-    out.fans = fansFromSlots(slots, null);
+    // No count is given: with no fan turning while the boards hash, the named fans are a stopped
+    // fan set, kept for the air defaults to judge (beside turning fans a 0 stays unjudged).
+    const turning = slots.some(([, reading]) => reading !== null && reading > 0);
+    out.fans = fansFromSlots(slots, turning ? null : slots.length, isHashing(out));
     if (out.fans.length > 0) out.cooling = 'air';
   }
   chains.forEach((chain, i) => {

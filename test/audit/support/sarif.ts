@@ -8,6 +8,14 @@ const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const LEVELS = ['none', 'note', 'warning', 'error'];
 
+/**
+ * RFC 3986 URI reference, as SARIF §3.4.3 requires of every `uri`: only unreserved, reserved and
+ * `%XX` characters (a `%` not followed by two hex digits, a space or a non-ASCII letter is invalid).
+ */
+export function isUriReference(uri: string): boolean {
+  return /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/.test(uri);
+}
+
 export function sarifProblems(log: unknown): string[] {
   const problems: string[] = [];
   const need = (ok: boolean, what: string) => {
@@ -98,6 +106,10 @@ export function sarifProblems(log: unknown): string[] {
         need(
           typeof uri === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(uri) && !uri.startsWith('/'),
           `${where} artifact uri must be repository-relative, got ${String(uri)}`,
+        );
+        need(
+          typeof uri === 'string' && isUriReference(uri),
+          `${where} artifact uri must be a valid URI reference (RFC 3986), got ${String(uri)}`,
         );
         const region =
           isObject(location) && isObject(location.physicalLocation)
