@@ -23,7 +23,17 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
     .addOption(
       new Option('--concurrency <n>', 'miners talked to at once (default: from the open-file limit)'),
     )
-    .addOption(new Option('--port <port>', 'default miner API port for targets without one').default('4028'))
+    .addOption(
+      new Option('--port <port>', 'default miner API port for targets without one')
+        .default('4028')
+        // Repeated (`scan --port 4028 --port 4029`), every value counts: scan takes the list, the
+        // others refuse a second port, rather than the last one quietly winning.
+        .argParser((value: string, previous: string | undefined) =>
+          previous === undefined || program.getOptionValueSource('port') === 'default'
+            ? value
+            : `${previous},${value}`,
+        ),
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('--no-color', 'no colour in tables')
     .option('-q, --quiet', 'no progress or notes on stderr')

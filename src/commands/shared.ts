@@ -43,12 +43,21 @@ export function parseGlobals(raw: Record<string, unknown>, ctx: Context): Global
       raw.concurrency === undefined
         ? null
         : parseIntFlag(String(raw.concurrency), '--concurrency', 1, 100_000),
-    port: parseIntFlag(text('port', '4028'), '--port', 1, 65_535),
+    port: parsePort(text('port', '4028')),
     json: raw.json === true,
     quiet: raw.quiet === true,
     debug: raw.debug === true,
     color: colorEnabled(ctx, raw.color as boolean | undefined),
   };
+}
+
+/** The one default port of every command but scan (which reads a list: src/scan/targets.ts). */
+function parsePort(text: string): number {
+  if (text.includes(','))
+    throw new UsageError(
+      `--port takes one port here, not '${text}' (a list or a repeated --port is for scan)`,
+    );
+  return parseIntFlag(text, '--port', 1, 65_535);
 }
 
 /**

@@ -82,6 +82,31 @@ function byPort(results: ScanResult[]): Map<number, ScanResult> {
 }
 
 describe('hashctl scan', () => {
+  it('a repeated --port scans every port given, before or after the subcommand; probe refuses a second port', async () => {
+    const [a, b] = miners;
+    if (a === undefined || b === undefined) throw new Error('two miners expected');
+    const repeated = await cli([
+      '--json',
+      '--port',
+      String(a.port),
+      'scan',
+      '127.0.0.1',
+      '--port',
+      String(b.port),
+    ]);
+    expect(repeated.code).toBe(0);
+    const { results } = JSON.parse(repeated.out) as { results: ScanResult[] };
+    expect(results.map((r) => [r.port, r.outcome]).sort()).toEqual(
+      [
+        [a.port, 'miner'],
+        [b.port, 'miner'],
+      ].sort(),
+    );
+    const probe = await cli(['probe', '127.0.0.1', '--port', String(a.port), '--port', String(b.port)]);
+    expect(probe.code).toBe(2);
+    expect(probe.err).toMatch(/--port takes one port here/);
+  });
+
   it('identifies every miner, calls every non-miner open with its reason, and lists nothing else', async () => {
     const ports = [...miners.map((m) => m.port), slowPort, ...nonMinerPorts(), refusedPort];
     const acceptedBefore = empty.accepted;
