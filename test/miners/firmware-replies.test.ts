@@ -292,6 +292,42 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(unread.fans).toEqual([]);
   });
 
+  it('a fan slot that reads -1 is a fan of unknown speed, said so, not a fan that vanishes from the count', async () => {
+    // S19 Pro (4 fans, slots 1-4) with fans 1 and 3 at -1: four fans, two of them unread.
+    const files = 'antminer-s19pro_2022-12__';
+    const classic = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) => Object.assign(device, { fan1: -1, fan3: '-1' })),
+    });
+    expect(classic.fans).toEqual([
+      { index: 1, rpm: null },
+      { index: 2, rpm: 5880 },
+      { index: 3, rpm: null },
+      { index: 4, rpm: 5040 },
+    ]);
+    expect(classic.errors.filter((e) => e.code === 'implausible_fan')).toHaveLength(2);
+    // S21 Pro+ on the new_api schema (fan_num 4): one fan unread, one stopped.
+    const reply = JSON.parse(sample('antminer-s21proplus_2026__stats_new-api.json')) as {
+      STATS: { fan: number[] }[];
+    };
+    (reply.STATS[0] as { fan: number[] }).fan = [4020, -1, 3960, 0];
+    const newApi = await poll({ stats: JSON.stringify(reply) });
+    expect(newApi.fans).toEqual([
+      { index: 0, rpm: 4020 },
+      { index: 1, rpm: null },
+      { index: 2, rpm: 3960 },
+      { index: 3, rpm: 0 },
+    ]);
+    // Every slot at -1 on a hashing miner: which slots are fans is not known, and none is named.
+    const unread = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) =>
+        Object.assign(device, { fan1: -1, fan2: -1, fan3: -1, fan4: -1 }),
+      ),
+    });
+    expect(unread.fans).toEqual([]);
+  });
+
   it('Z11 (Chipless) giving its total in sol/s: one chain unread, or the 5 s total unread, leaves it in sol/s, not 1000 times higher', async () => {
     const stats = sample('antminer-z11_chipless__stats.txt');
     for (const damaged of [
