@@ -264,6 +264,30 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.fans.some((f) => f.rpm === 40)).toBe(false);
   });
 
+  it('an Antminer sensor list whose readings carry their unit ("78 °C-50 °C-69℃-70C") is read as the bare one is', async () => {
+    const files = 'antminer-s19pro_2022-12__';
+    const snapshot = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) => {
+        // Only the lists speak for the chips and boards: the single temp/temp2_N readings are gone.
+        for (const n of [1, 2, 3]) {
+          delete device[`temp${n}`];
+          delete device[`temp2_${n}`];
+        }
+        Object.assign(device, {
+          temp_chip1: '78 °C-50 °C-69℃-70C',
+          temp_pcb1: '73°C-45°C-64°C-65°C',
+          temp_chip2: '52 °F-55 °F',
+        });
+      }),
+    });
+    expect(snapshot.boards.map((b) => [b.index, b.temp_board_c, b.temp_chip_c])).toEqual([
+      [1, 73, 78],
+      [2, 66, null], // in Fahrenheit: unread, not 55 °C
+      [3, 64, 69],
+    ]);
+  });
+
   it('a fan slot that reads nan is a fan of unknown speed, not a stopped spare slot (no false stopped-fan alarm)', async () => {
     // S17 Pro: fans 1-4; fan 1 unread. S9 Pro (MSKminer, one fan): its fan 6 unread.
     const s17 = await poll({
