@@ -89,6 +89,22 @@ const PLANS: Record<Family, Plan> = {
   generic: { commands: [...FIRST_CONTACT, 'devdetails'], optional: ['devdetails'] },
 };
 
+/**
+ * A plan's read, and the upstream one that carries the same records for a firmware without it: an
+ * old btminer (M20S, 2020-09) answers `devs` but E/14 to `edevs`.
+ */
+const STAND_INS: Record<string, string> = { edevs: 'devs' };
+
+/** The plan's commands, each read this poll through its stand-in asked in its place. */
+function withStandIns(commands: string[], replies: ReplyMap): string[] {
+  return commands.map((command) => {
+    const standIn = STAND_INS[command];
+    if (standIn === undefined || replies[command] !== undefined) return command;
+    const reply = replies[standIn];
+    return reply !== undefined && isOk(reply) ? standIn : command;
+  });
+}
+
 /** Every command a known miner of this family is asked (cgminer-style, native and static). */
 export function planCommands(family: Family): string[] {
   const plan = PLANS[family];
@@ -423,6 +439,16 @@ function successful(replies: ReplyMap, commands: string[]): Record<string, Decod
   return out;
 }
 
+/** The firmware has no such command (E/14, btminer's `invalid cmd`): not this poll's failure. */
+function noSuchCommand(reply: DecodedReply | MinerError | undefined): boolean {
+  if (reply === undefined || isOk(reply)) return false;
+  const error = reply instanceof MinerError ? reply : errorFromStatus(reply);
+  return (
+    error.kind === 'api' &&
+    (error.code === 14 || /^\s*invalid\s+(cmd|command)\b/i.test(error.apiMessage ?? ''))
+  );
+}
+
 /** The reads detection takes a family's evidence from (its `version` keys, `stats` records, `devdetails` Model). */
 const EVIDENCE_READS = ['version', 'stats', 'devdetails'];
 
@@ -533,6 +559,18 @@ async function fetchWith(
       }),
     );
   }
+  // A read of the plan the firmware does not have (E/14), whose stand-in it answers: read in its
+  // place (first contact asked it already) and asked instead from then on. Remembered only by
+  // the cache, not the stored hint: a cron run asks the stand-in once more per poll. Without it the
+  // boards an old btminer showed at first contact were gone from every later poll.
+  for (const command of plan.commands) {
+    const standIn = STAND_INS[command];
+    if (standIn === undefined || !noSuchCommand(replies[command])) continue;
+    if (replies[standIn] === undefined)
+      Object.assign(replies, await ask(client, target, [standIn], signal, hold));
+    const reply = replies[standIn];
+    if (reply !== undefined && isOk(reply)) delete replies[command];
+  }
   // Named itself, then refused every telemetry read (E/45 from an api-allow that lets only
   // `version` through, E/14 for each command): a failed poll of that kind, not a miner shown
   // online with no figures and no problem.
@@ -591,7 +629,7 @@ async function fetchWith(
       cache.set(target.key, {
         family,
         singles,
-        commands: plan.commands,
+        commands: withStandIns(plan.commands, replies),
         joins: plan.joins ?? [],
         statics: reuseStatics && known ? known.statics : successful(replies, staticNames),
         cyclesSinceStatics: reuseStatics && known ? known.cyclesSinceStatics + 1 : 0,

@@ -198,7 +198,8 @@ function columns(
       head: 'uptime',
       wide: false,
       right: true,
-      cell: (s) => (s.uptime_s === null ? dash : formatDuration(s.uptime_s * 1000)),
+      // Whole seconds: a miner that has just started is up 0s (formatDuration says 0ms below a second).
+      cell: (s) => (s.uptime_s === null ? dash : s.uptime_s < 1 ? '0s' : formatDuration(s.uptime_s * 1000)),
     },
     { name: 'state', head: 'state', wide: true, cell: (s) => s.state ?? dash },
     {

@@ -180,14 +180,17 @@ export function dashList(value: unknown): number[] {
       negative = true;
       continue;
     }
-    const n = num(part);
+    const n = celsiusOrNumber(part);
     if (n !== null) out.push(negative ? -n : n);
     negative = false;
   }
   return out;
 }
 
-/** A list element: a number, or a numeric string with or without its `C` (`"65.5"`, `"65 C"`). */
+/**
+ * A list element: a number, or a numeric string with or without its `C` (`"65.5"`, `"65 C"`), in an
+ * array or between the dashes of a sensor string (`"78 °C-50 °C"` was read as no sensor at all).
+ */
 export const celsiusOrNumber = (value: unknown): number | null => numWithUnit(value, CELSIUS);
 
 /**
@@ -206,7 +209,7 @@ export function dashSlots(value: unknown): (number | null)[] {
       negative = true;
       continue;
     }
-    const n = num(part);
+    const n = celsiusOrNumber(part);
     out.push(n === null ? null : negative ? -n : n);
     negative = false;
   }

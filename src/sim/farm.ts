@@ -10,7 +10,7 @@ import { CommandLog } from './log.js';
 import { localPortRange, PortPicker } from './ports.js';
 import { profileFor } from './profiles/index.js';
 import { loggedParameter, loggedText } from './redact.js';
-import { isJsonRequest, parseRequest, tryParseJson } from './request.js';
+import { isJsonRequest, jsonRequestEnded, parseRequest, tryParseJson } from './request.js';
 import { type Rng, unit } from './rng.js';
 import { createState, minerRng, resetAfterRestart } from './state.js';
 import type {
@@ -301,10 +301,12 @@ class SimFarm implements Farm {
     socket.on('data', (chunk: Buffer) => {
       if (handled) return;
       received = received ? Buffer.concat([received, chunk]) : chunk;
-      // Text requests end at the first read; JSON ones once they parse or fill the buffer.
+      // Text requests end at the first read; JSON ones once they parse, fill the buffer, or are
+      // over without parsing (E/23).
       if (!isJsonRequest(received)) return handle();
       const parsed = tryParseJson(received.toString('utf8'));
-      if (parsed !== undefined || received.length >= REQUEST_LIMIT) handle(parsed);
+      if (parsed !== undefined || received.length >= REQUEST_LIMIT || jsonRequestEnded(received))
+        handle(parsed);
     });
     socket.on('end', () => {
       if (!handled && received) handle();

@@ -28,15 +28,40 @@ export function tryParseJson(text: string): unknown {
   }
 }
 
+/**
+ * Whether a JSON request that does not parse is over all the same: its top-level object closed (junk
+ * follows it, or a second request) or a NUL ended it. cgminer reads a request in one `recv` and
+ * answers what it got (E/23 for both, jansson's "end of file expected"); waiting for more bytes
+ * held such a client until the idle close, with no reply at all.
+ */
+export function jsonRequestEnded(bytes: Buffer): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === 0x00) return true;
+    if (inString) {
+      if (byte === 0x5c) i++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) depth++;
+    else if ((byte === 0x7d || byte === 0x5d) && --depth === 0) return true;
+  }
+  return false;
+}
+
 export function parseRequest(text: string, json: boolean, parsed?: unknown): SimRequest {
   if (!json) {
+    // The buffer is a C string: a NUL ends the command (`summary\0` is `summary`).
+    const nul = text.indexOf('\0');
+    const line = nul < 0 ? text : text.slice(0, nul);
     // Upstream does not strip a trailing newline, but `echo cmd | nc` users expect it to work.
-    const bar = text.indexOf('|');
-    const command = (bar < 0 ? text : text.slice(0, bar)).replace(/[\r\n]+$/, '');
+    const bar = line.indexOf('|');
+    const command = (bar < 0 ? line : line.slice(0, bar)).replace(/[\r\n]+$/, '');
     return {
       json,
       command,
-      parameter: bar < 0 ? null : text.slice(bar + 1),
+      parameter: bar < 0 ? null : line.slice(bar + 1),
       newApi: false,
       native: null,
       error: null,

@@ -131,6 +131,43 @@ describe('fetchSnapshot', () => {
     expect(asked).toEqual(['summary+pools+edevs+devdetails', 'cmd:status']); // two round trips, no get_version
   });
 
+  it('reads the boards of a btminer that answers devs but not edevs on every poll, not only the first', async () => {
+    // The M20S capture (btminer 2020-09): summary, devs and pools; `edevs` is E/14 here.
+    const files = 'whatsminer-m20s_2020-09__';
+    const single: Record<string, string> = {
+      summary: sample(`${files}summary.txt`),
+      devs: sample(`${files}devs.json`),
+      pools: sample(`${files}pools.json`),
+    };
+    const answer = (command: string) => single[command] ?? invalid('invalid cmd');
+    const miner = await startJoiningMiner(answer);
+    const cache = createDialectCache();
+    const shared = client();
+    // Three boards of 111 chips (Effective Chips), in the first poll and every later one, in this
+    // process and in a cron run seeded from the stored hint.
+    const boardsOf = (snapshot: { boards: { index: number; chips: number | null }[] }) =>
+      snapshot.boards.map((b) => [b.index, b.chips]);
+    const three = [
+      [0, 111],
+      [1, 111],
+      [2, 111],
+    ];
+    const first = await fetchSnapshot(shared, miner.target, { cache });
+    expect(first.snapshot.make).toBe('Whatsminer');
+    expect(boardsOf(first.snapshot)).toEqual(three);
+    const before = miner.requests.length;
+    const second = await fetchSnapshot(shared, miner.target, { cache });
+    expect(boardsOf(second.snapshot)).toEqual(three);
+    // Asked what answers (one request), and no warning about a read it does not have.
+    expect(miner.requests.slice(before).map(requestedCommand)[0]).toBe('summary+pools+devs+devdetails');
+    expect(second.snapshot.errors.filter((e) => /edevs/.test(e.message))).toEqual([]);
+    const cron = createDialectCache();
+    seedDialect(cron, miner.target.key, dialectHint(cache.get(miner.target.key)) as string);
+    const seeded = await fetchSnapshot(client(), miner.target, { cache: cron });
+    expect(boardsOf(seeded.snapshot)).toEqual(three);
+    expect(seeded.snapshot.errors.filter((e) => /edevs/.test(e.message))).toEqual([]);
+  });
+
   it('does not let a stored get_version speak for another machine swapped in at the address', async () => {
     // The simulator's Whatsminer, then its Antminer L3+ (scrypt) on the same port.
     const whatsminer = await startFarm({ profile: 'whatsminer', count: 1, host: '127.0.0.1', basePort: 0 });

@@ -264,6 +264,30 @@ describe('firmwares outside the samples, over TCP', () => {
     expect(snapshot.fans.some((f) => f.rpm === 40)).toBe(false);
   });
 
+  it('an Antminer sensor list whose readings carry their unit ("78 °C-50 °C-69℃-70C") is read as the bare one is', async () => {
+    const files = 'antminer-s19pro_2022-12__';
+    const snapshot = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) => {
+        // Only the lists speak for the chips and boards: the single temp/temp2_N readings are gone.
+        for (const n of [1, 2, 3]) {
+          delete device[`temp${n}`];
+          delete device[`temp2_${n}`];
+        }
+        Object.assign(device, {
+          temp_chip1: '78 °C-50 °C-69℃-70C',
+          temp_pcb1: '73°C-45°C-64°C-65°C',
+          temp_chip2: '52 °F-55 °F',
+        });
+      }),
+    });
+    expect(snapshot.boards.map((b) => [b.index, b.temp_board_c, b.temp_chip_c])).toEqual([
+      [1, 73, 78],
+      [2, 66, null], // in Fahrenheit: unread, not 55 °C
+      [3, 64, 69],
+    ]);
+  });
+
   it('a fan slot that reads nan is a fan of unknown speed, not a stopped spare slot (no false stopped-fan alarm)', async () => {
     // S17 Pro: fans 1-4; fan 1 unread. S9 Pro (MSKminer, one fan): its fan 6 unread.
     const s17 = await poll({
@@ -288,6 +312,42 @@ describe('firmwares outside the samples, over TCP', () => {
     const unread = await poll({
       version: sample('mskminer-s9pro__version.json'),
       stats: sample('mskminer-s9pro__stats.txt').replace(/"fan(\d)":\d+/g, '"fan$1":nan'),
+    });
+    expect(unread.fans).toEqual([]);
+  });
+
+  it('a fan slot that reads -1 is a fan of unknown speed, said so, not a fan that vanishes from the count', async () => {
+    // S19 Pro (4 fans, slots 1-4) with fans 1 and 3 at -1: four fans, two of them unread.
+    const files = 'antminer-s19pro_2022-12__';
+    const classic = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) => Object.assign(device, { fan1: -1, fan3: '-1' })),
+    });
+    expect(classic.fans).toEqual([
+      { index: 1, rpm: null },
+      { index: 2, rpm: 5880 },
+      { index: 3, rpm: null },
+      { index: 4, rpm: 5040 },
+    ]);
+    expect(classic.errors.filter((e) => e.code === 'implausible_fan')).toHaveLength(2);
+    // S21 Pro+ on the new_api schema (fan_num 4): one fan unread, one stopped.
+    const reply = JSON.parse(sample('antminer-s21proplus_2026__stats_new-api.json')) as {
+      STATS: { fan: number[] }[];
+    };
+    (reply.STATS[0] as { fan: number[] }).fan = [4020, -1, 3960, 0];
+    const newApi = await poll({ stats: JSON.stringify(reply) });
+    expect(newApi.fans).toEqual([
+      { index: 0, rpm: 4020 },
+      { index: 1, rpm: null },
+      { index: 2, rpm: 3960 },
+      { index: 3, rpm: 0 },
+    ]);
+    // Every slot at -1 on a hashing miner: which slots are fans is not known, and none is named.
+    const unread = await poll({
+      version: sample(`${files}version.json`),
+      stats: statsWith(`${files}stats.json`, (device) =>
+        Object.assign(device, { fan1: -1, fan2: -1, fan3: -1, fan4: -1 }),
+      ),
     });
     expect(unread.fans).toEqual([]);
   });

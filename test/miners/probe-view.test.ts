@@ -1,11 +1,11 @@
 // `hashctl probe TARGETS` (snapshot view) and `hashctl schema snapshot`, against real servers.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientFromGlobals } from '../../src/commands/miners.js';
 import { runSchema } from '../../src/commands/schema.js';
 import type { GlobalOptions } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
-import { clientFromGlobals } from '../../src/commands/miners.js';
 import { FIELD_NAMES, runSnapshotProbe } from '../../src/miners/probe-view.js';
 import { parseTargetSpecs } from '../../src/targets/index.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
@@ -31,11 +31,11 @@ afterEach(async () => {
 });
 
 /** A stock S19 Pro answering from the samples (joins included, as bmminer does). */
-async function s19pro(): Promise<FakeMiner> {
+async function s19pro(edit: (reply: string) => string = (reply) => reply): Promise<FakeMiner> {
   // A command it has no capture of gets upstream's E/14 (CGMINER-API.md §15), as first contact's probes do.
   const body = (command: string) =>
     existsSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`)
-      ? readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8')
+      ? edit(readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__${command}.json`, 'utf8'))
       : '{"STATUS":[{"STATUS":"E","When":1,"Code":14,"Msg":"Invalid command"}],"id":1}';
   const miner = await startFakeMiner((request) => {
     const command = (JSON.parse(request) as { command: string }).command;
@@ -152,6 +152,18 @@ describe('probe: snapshot view', () => {
     expect(wide.out().split('\n')[0]?.split('\t')).toEqual(
       expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']),
     );
+  });
+
+  it('shows the uptime of a miner that has just started in seconds, not as 0ms', async () => {
+    const miner = await s19pro((reply) => reply.replace(/"Elapsed": *50474/g, '"Elapsed":0'));
+    const ctx = memoryContext();
+    await snapshotProbe(
+      await targetsOf(miner.target.key),
+      { wide: false, fields: ['uptime'] },
+      globals(),
+      ctx,
+    );
+    expect(ctx.out().trimEnd().split('\n')).toEqual(['uptime', '0s']);
   });
 
   it('refuses an unknown field before any traffic, naming the valid ones', async () => {

@@ -65,6 +65,22 @@ describe('a 60-miner mix farm', () => {
       /^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 1\.0\.0\|SUMMARY,Elapsed=\d+,/,
     );
   });
+
+  it('answers a JSON request that is over but does not parse with E/23 at once, as its one read does', async () => {
+    const miner = farm.miners.find((m) => m.profile.name === 'antminer-s19');
+    // The client keeps its side open and waits: cgminer answers what its one recv got.
+    const [nulEnded, twoInOne, text] = await Promise.all([
+      exchange(miner!.port, '{"command":"summary"}\0'),
+      exchange(miner!.port, '{"command":"summary"} {"command":"pools"}'),
+      exchange(miner!.port, 'summary\0'),
+    ]);
+    for (const reply of [nulEnded, twoInOne]) {
+      expect(reply.end).toBe('closed');
+      expect(statusOf(lenient(reply.bytes))).toMatchObject({ STATUS: 'E', Code: 23, Msg: 'Invalid JSON' });
+    }
+    // A text request is a C string: the NUL ends the command.
+    expect(text.bytes.toString()).toMatch(/^STATUS=S,When=\d+,Code=11,Msg=Summary,/);
+  });
 });
 
 describe('state that moves', () => {

@@ -163,6 +163,13 @@ function alignedBlock(spinning: [number, number | null][], size: number): number
   return hi < start + size ? start : null;
 }
 
+/**
+ * A slot that cannot be read: `nan`, garbage, or a negative reading (`-1`, the unread sentinel). It
+ * is still one of the fans expected, of unknown speed; a negative reading is kept as it came, so
+ * that normalize says what it ignored (a -1 dropped here took the fan out of the count unseen).
+ */
+const unreadRpm = (rpm: number | null): boolean => rpm === null || rpm < 0;
+
 /** Whether the boards hash now: a stopped fan set matters only then (thermal-facts §6 air rule). */
 export const isHashing = (out: Telemetry): boolean => (out.hashrate.current_hs ?? 0) > 0;
 
@@ -179,15 +186,18 @@ function allStopped(slots: [number, number | null][], expected: number | null, h
   // spare slots' zeros only fill what remains (an S9's one fan unread is not its fan 1 stopped).
   const unread: number[] = [];
   const zeros: number[] = [];
+  const readings = new Map<number, number | null>();
   for (const [index, rpm] of slots) {
-    if (rpm === null) unread.push(index);
-    else if (rpm === 0) zeros.push(index);
+    if (unreadRpm(rpm)) {
+      unread.push(index);
+      readings.set(index, rpm);
+    } else if (rpm === 0) zeros.push(index);
   }
   // Nothing readable at all: which slots are fans is not known, so none is named.
   if (zeros.length === 0) return [];
   unread.sort((a, b) => a - b);
   zeros.sort((a, b) => a - b);
-  const fans: Fan[] = unread.slice(0, expected).map((index) => ({ index, rpm: null }));
+  const fans: Fan[] = unread.slice(0, expected).map((index) => ({ index, rpm: readings.get(index) ?? null }));
   for (const index of zeros.slice(0, expected - fans.length)) fans.push({ index, rpm: 0 });
   return fans.sort((a, b) => a.index - b.index);
 }
@@ -214,7 +224,7 @@ export function fansFromSlots(
     if (block !== null) {
       const inBlock = slots.filter(
         ([index, rpm]) =>
-          (rpm === 0 || rpm === null) && index >= block && index < block + (expected as number),
+          (rpm === 0 || unreadRpm(rpm)) && index >= block && index < block + (expected as number),
       );
       if (inBlock.length === missing) {
         for (const [index, rpm] of inBlock) fans.push({ index, rpm });
@@ -228,11 +238,13 @@ export function fansFromSlots(
     };
     // The nearest slots; at one distance an unread slot before a zero (it is a fan the firmware lists).
     const stopped = slots
-      .filter(([, rpm]) => rpm === 0 || rpm === null)
+      .filter(([, rpm]) => rpm === 0 || unreadRpm(rpm))
       .map(([index, rpm]) => ({ index, rpm, distance: distance(index) }))
       .sort(
         (a, b) =>
-          a.distance - b.distance || Number(a.rpm !== null) - Number(b.rpm !== null) || a.index - b.index,
+          a.distance - b.distance ||
+          Number(!unreadRpm(a.rpm)) - Number(!unreadRpm(b.rpm)) ||
+          a.index - b.index,
       )
       .slice(0, missing);
     for (const { index, rpm } of stopped) fans.push({ index, rpm });
