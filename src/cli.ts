@@ -10,7 +10,7 @@ import { expandHome } from './store/paths.js';
 import { versionLine } from './version.js';
 
 export function buildProgram(ctx: Context, env: CommandEnv): Command {
-  const program = new Command('hashctl')
+  const program: Command = new Command('hashctl')
     .description(
       'Probe, scan, collect, control, thermally check and audit ASIC miners (CGMiner API, TCP 4028)',
     )
@@ -28,7 +28,7 @@ export function buildProgram(ctx: Context, env: CommandEnv): Command {
         .default('4028')
         // Repeated (`scan --port 4028 --port 4029`), every value counts: scan takes the list, the
         // others refuse a second port, rather than the last one quietly winning.
-        .argParser((value: string, previous: string | undefined) =>
+        .argParser((value: string, previous: string | undefined): string =>
           previous === undefined || program.getOptionValueSource('port') === 'default'
             ? value
             : `${previous},${value}`,
