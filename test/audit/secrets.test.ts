@@ -33,7 +33,7 @@ function report(): AuditReport {
         target: miner.target.key,
         make: 'unknown',
         model: null,
-        firmware: 'cgminer 4.11.1',
+        firmware: { name: 'cgminer', version: '4.11.1' },
         dialect: 'cgminer',
       },
     ],
