@@ -203,7 +203,9 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const current = plausibleRate(t.hashrate.current_hs, 'current');
   const average = plausibleRate(t.hashrate.average_hs, 'average');
   const nominal = plausibleRate(t.hashrate.nominal_hs, 'nominal');
-  const state = t.state ?? ((current ?? 0) > 0 || (average ?? 0) > 0 ? 'mining' : 'unknown');
+  // Unless the firmware says, `mining` is what the miner does now: its current rate when it has
+  // one (a miner tripped or paused an hour ago keeps an average since boot, but hashes 0 now).
+  const state = t.state ?? ((current ?? average ?? 0) > 0 ? 'mining' : 'unknown');
   const boards = drafts.map((draft) => finishBoard(draft, state, errors));
   for (const board of boards) {
     if (board.hashrate_hs !== null && board.hashrate_hs > MAX_PLAUSIBLE_HS) {

@@ -46,9 +46,9 @@ const resumed = (current: number | null) =>
 
 describe('control resume on Braiins OS', () => {
   it('is not verified while the current rate still reads 0: the average since the start is no proof', () => {
-    // The miner took the resume but did not start (or answered S and ignored it): its state reads
-    // "mining" from the average alone.
-    expect(braiinsAt(0).state).toBe('mining');
+    // The miner took the resume but did not start (or answered S and ignored it): its average
+    // since the start is still above 0, its state is not "mining".
+    expect(braiinsAt(0).state).toBe('unknown');
     expect(resumed(0)).toMatchObject({ confirmed: false, detail: expect.stringMatching(/not hashing/) });
     expect(resumed(null).confirmed).toBe(false);
   });

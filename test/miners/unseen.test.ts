@@ -971,3 +971,19 @@ describe('models outside the samples', () => {
     ]);
   });
 });
+
+describe('state, when the firmware does not say', () => {
+  it('is what the miner does now: 0 H/s now with an average since boot is not mining', () => {
+    const summary = (rates: Record<string, number>) =>
+      normalize({
+        summary: reply('summary', {
+          STATUS: [{ STATUS: 'S', Code: 11, Msg: 'Summary', Description: 'cgminer 4.11.1' }],
+          SUMMARY: [{ Elapsed: 7200, ...rates }],
+        }),
+      });
+    expect(summary({ 'MHS 5s': 0, 'MHS av': 13_500_000 }).state).toBe('unknown');
+    expect(summary({ 'MHS 5s': 13_400_000, 'MHS av': 13_500_000 }).state).toBe('mining');
+    // No current window at all: the average is all there is.
+    expect(summary({ 'MHS av': 13_500_000 }).state).toBe('mining');
+  });
+});
