@@ -72,6 +72,14 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     // SQLite's "cannot open" names no reason: a read-only mount is the one the operator can act on.
     const folder = writeProblem(path.dirname(lockPath));
     if (folder === 'EROFS') throw onReadOnlyMount(dbPath, lockPath, error);
+    // A folder this user may not write (another user's, a first run as the wrong one): SQLite said
+    // "cannot open database FILE.lock (missing directory or no permission)" of a folder that is there.
+    if (folder !== null && !fs.existsSync(lockPath))
+      throw new StoreError(
+        'io',
+        `${dbPath} cannot be written: its directory ${path.dirname(lockPath)} is read-only for this user (hashctl must create ${path.basename(lockPath)} there, and SQLite its -wal and -shm): nothing was stored`,
+        { cause: error, details: { file: dbPath, lock: lockPath } },
+      );
     throw translateSqliteError(error, lockPath);
   }
   try {
