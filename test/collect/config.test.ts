@@ -40,6 +40,18 @@ describe('config file', () => {
     }
   });
 
+  it('says what a duration is when one is given as another type, rather than "Invalid input"', () => {
+    const expected = 'expected a duration: a string such as "60s", "5m", "30d", or a number of seconds';
+    for (const key of ['interval', 'retain', 'timeout']) {
+      for (const value of ['true', 'null', '{}', '["60s"]', '1e400']) {
+        const error = configErrorOf(`{\n  "site": "north",\n  "${key}": ${value}\n}\n`);
+        expect(error.message, `${key}: ${value}`).toBe(
+          `config /etc/hashctl/farm.json:3: ${key}: ${expected}`,
+        );
+      }
+    }
+  });
+
   it('gives line numbers in a file that starts with a byte-order mark', () => {
     const error = configErrorOf('\uFEFF{\r\n  "site": "north",\r\n  "interval": "soon"\r\n}\r\n');
     expect(error.message).toMatch(/^config \/etc\/hashctl\/farm\.json:3: interval: invalid duration "soon"/);
