@@ -166,17 +166,21 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   }
   // The cycle is stored by now: retention and rollups failing (a full disk) cost this hour's
   // maintenance, which the next cycle tries again, not the cycle or the service.
+  // A stop asked meanwhile (SIGINT/SIGTERM) waits for the cycle, not for retention: up to 500,000
+  // rows deleted after a lowered --retain ran past a service manager's stop timeout, and the
+  // SIGKILL after it lost the exit status. The next run's first cycle does it.
   let maintenance: ReturnType<typeof runMaintenance> | null = null;
-  try {
-    maintenance = runMaintenance(deps.store, {
-      now: deps.now(),
-      retainMs: options.retainMs,
-      site: options.site,
-    });
-  } catch (error) {
-    if (!(error instanceof HashctlError)) throw error;
-    deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
-  }
+  if (!deps.signal.aborted)
+    try {
+      maintenance = runMaintenance(deps.store, {
+        now: deps.now(),
+        retainMs: options.retainMs,
+        site: options.site,
+      });
+    } catch (error) {
+      if (!(error instanceof HashctlError)) throw error;
+      deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
+    }
   const hold = maintenance?.ran ? maintenance.clockHold : null;
   if (hold) {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
