@@ -66,6 +66,11 @@ export interface CollectLoopDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Stop after the cycle in flight (SIGINT/SIGTERM). Polling itself is not cut short by it. */
   signal: AbortSignal;
+  /**
+   * Asked before each cycle: throws when this run may no longer poll, e.g. its lock file was
+   * removed and another run took the lock (the loop stops with that error).
+   */
+  beforeCycle?: () => void;
   onCycle: (report: CycleReport) => void;
   /** Something the operator should know (skipped slots, a lost cycle); one line, no newline. */
   onNote: (message: string) => void;
@@ -252,6 +257,7 @@ export async function collectLoop(
       const cycleStart = clock();
       try {
         for (const [message, at] of said) if (cycleStart - at >= NOTE_REPEAT_MS) said.delete(message);
+        deps.beforeCycle?.();
         report = await runCycle(options, cycleDeps);
         result.cycles++;
         result.lastReport = report;

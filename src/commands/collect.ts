@@ -275,6 +275,9 @@ export async function runCollect(
           monotonic: ctx.monotonic,
           sleep: ctx.sleep,
           signal: ctx.signal,
+          // A lock file removed under a long run (an `rm` of a "stale" lock, a /tmp cleaner) let a
+          // second collect take a new one and poll beside this one: taken again, or this run stops.
+          beforeCycle: () => lock.reassert(),
           onCycle: (report) => {
             if (globals.json) {
               ctx.stdout.write(
