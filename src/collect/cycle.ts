@@ -66,6 +66,11 @@ export interface CollectLoopDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Stop after the cycle in flight (SIGINT/SIGTERM). Polling itself is not cut short by it. */
   signal: AbortSignal;
+  /**
+   * Asked before each cycle: throws when this run may no longer poll, e.g. its lock file was
+   * removed and another run took the lock (the loop stops with that error).
+   */
+  beforeCycle?: () => void;
   onCycle: (report: CycleReport) => void;
   /** Something the operator should know (skipped slots, a lost cycle); one line, no newline. */
   onNote: (message: string) => void;
@@ -166,17 +171,21 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
   }
   // The cycle is stored by now: retention and rollups failing (a full disk) cost this hour's
   // maintenance, which the next cycle tries again, not the cycle or the service.
+  // A stop asked meanwhile (SIGINT/SIGTERM) waits for the cycle, not for retention: up to 500,000
+  // rows deleted after a lowered --retain ran past a service manager's stop timeout, and the
+  // SIGKILL after it lost the exit status. The next run's first cycle does it.
   let maintenance: ReturnType<typeof runMaintenance> | null = null;
-  try {
-    maintenance = runMaintenance(deps.store, {
-      now: deps.now(),
-      retainMs: options.retainMs,
-      site: options.site,
-    });
-  } catch (error) {
-    if (!(error instanceof HashctlError)) throw error;
-    deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
-  }
+  if (!deps.signal.aborted)
+    try {
+      maintenance = runMaintenance(deps.store, {
+        now: deps.now(),
+        retainMs: options.retainMs,
+        site: options.site,
+      });
+    } catch (error) {
+      if (!(error instanceof HashctlError)) throw error;
+      deps.onNote(`retention and rollups not done this time (the cycle was stored): ${error.message}`);
+    }
   const hold = maintenance?.ran ? maintenance.clockHold : null;
   if (hold) {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -248,6 +257,7 @@ export async function collectLoop(
       const cycleStart = clock();
       try {
         for (const [message, at] of said) if (cycleStart - at >= NOTE_REPEAT_MS) said.delete(message);
+        deps.beforeCycle?.();
         report = await runCycle(options, cycleDeps);
         result.cycles++;
         result.lastReport = report;

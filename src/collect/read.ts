@@ -1,6 +1,6 @@
 // Read side of the store for live, history and export: resolves a miner and builds a series,
 // stitching hourly rollups in front of the raw rows retention has already removed.
-import { UsageError } from '../errors.js';
+import { StoreError, UsageError } from '../errors.js';
 import {
   HOUR_MS,
   type HourlyRow,
@@ -45,6 +45,13 @@ export function findMiner(store: Store, text: string, site: string | null): Mine
     .find(host, port)
     .filter((m) => siteName === null || m.site === siteName);
   if (matches.length === 0) {
+    // No miner at all: the first collect was killed before its first cycle was stored (it made the
+    // schema). Said as live and an empty file say it, not as a typo in the miner's name (exit 2).
+    if (store.db.prepare('SELECT NOT EXISTS (SELECT 1 FROM miners)').pluck().get() === 1)
+      throw new StoreError(
+        'io',
+        `nothing stored in ${store.path} yet: run \`hashctl collect\` first (or pass --db)`,
+      );
     throw new UsageError(`no miner ${text}${site === null ? '' : ` in site ${site}`} in ${store.path}`);
   }
   if (matches.length > 1) {

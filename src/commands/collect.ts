@@ -193,16 +193,6 @@ export async function runCollect(
   // stored): with --quiet, said once at the end all the same. cron mails stderr, and a silent
   // exit 1 left the operator to guess which of the three it was.
   const why = { miners: null as string | null, upload: [] as string[], store: null as string | null };
-  // A host name and its address are one miner: polled once, by the name listed first.
-  const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
-  const distinct = await distinctMiners(targets, {
-    timeoutMs: opts.timeoutMs,
-    signal: ctx.signal,
-    ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
-  });
-  const dropped = distinct && droppedNote(distinct.dropped, 'polled once');
-  if (dropped) note(dropped);
-  const polled: Iterable<Target> = distinct?.targets ?? targets;
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload =
     opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, opts.intervalMs !== null, ctx);
@@ -234,6 +224,18 @@ export async function runCollect(
   const onStop = () => note(stopNote(stoppedBy(ctx.signal)));
   ctx.signal.addEventListener('abort', onStop, { once: true });
   try {
+    // A host name and its address are one miner: polled once, by the name listed first. Looked up
+    // under the lock: a run that meets another one exits 75 at once, not after the lookups of a
+    // farm listed by name (each up to --timeout while the DNS server is slow or gone).
+    const { distinctMiners, droppedNote, resolverOf } = await import('../targets/resolve.js');
+    const distinct = await distinctMiners(targets, {
+      timeoutMs: opts.timeoutMs,
+      signal: ctx.signal,
+      ...(ctx.lookup ? { resolve: resolverOf(ctx.lookup) } : {}),
+    });
+    const dropped = distinct && droppedNote(distinct.dropped, 'polled once');
+    if (dropped) note(dropped);
+    const polled: Iterable<Target> = distinct?.targets ?? targets;
     const store = openStore(opts.dbPath, { onUpgrade: upgradeNote(globals, ctx) });
     try {
       const cache = createDialectCache();
@@ -274,6 +276,9 @@ export async function runCollect(
           monotonic: ctx.monotonic,
           sleep: ctx.sleep,
           signal: ctx.signal,
+          // A lock file removed under a long run (an `rm` of a "stale" lock, a /tmp cleaner) let a
+          // second collect take a new one and poll beside this one: taken again, or this run stops.
+          beforeCycle: () => lock.reassert(),
           onCycle: (report) => {
             if (globals.json) {
               ctx.stdout.write(

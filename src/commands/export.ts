@@ -3,7 +3,7 @@
 // than the disk.
 import type { Command } from 'commander';
 import type { Context, OutStream } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, StoreError, UsageError } from '../errors.js';
 import type { ExportRawRow } from '../store/index.js';
 import { sinceFlag } from '../util/duration.js';
 import {
@@ -230,6 +230,13 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     const { chosen, algorithms, miners, lastId } = start;
     if (opts.site !== null && chosen.length === 0)
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
+    // No site at all: the first collect was killed before its first cycle was stored (it made the
+    // schema). A bare CSV header and exit 0 read as an export that worked; said as live says it.
+    if (chosen.length === 0)
+      throw new StoreError(
+        'io',
+        `nothing stored in ${opts.dbPath} yet: run \`hashctl collect\` first (or pass --db)`,
+      );
     const since = opts.sinceAt ?? ctx.now() - opts.sinceMs;
     // The export is raw rows: hours --since reaches that retention has already turned into rollups
     // are not in it, and an export that just starts later reads as a farm that was down.

@@ -186,11 +186,24 @@ export function parseConfig(
     // V8 names no position for some errors ("Unexpected token 'a', "targets:\n…" is not valid
     // JSON", with the file's text in it): the offset is then found by parsing prefixes.
     const stated = /position (\d+)/.exec(message);
-    const offset = stated ? Number(stated[1]) : firstBadOffset(text);
-    const where = offset === null ? '' : `:${positionOf(text, offset).line}`;
-    const reason = message
-      .replace(/ in JSON at position \d+.*$/s, '')
+    let offset = stated ? Number(stated[1]) : firstBadOffset(text);
+    let reason = message
+      .replace(/ (?:in|after) JSON at position \d+.*$/s, (found) =>
+        found.startsWith(' after') ? ' after JSON' : '',
+      )
       .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+    // What editors and other tools allow in their JSON (VS Code's JSON with comments, JSON5) was
+    // said in V8's words ("Expected property name or '}'") of a line that looks fine to its author.
+    const bad = offset === null ? '' : text.slice(offset, offset + 2);
+    if (bad === '//' || bad === '/*' || bad.startsWith('#')) reason = 'a comment: JSON has none; remove it';
+    else if (offset !== null && (bad.startsWith('}') || bad.startsWith(']'))) {
+      const before = text.slice(0, offset).trimEnd();
+      if (before.endsWith(',')) {
+        offset = before.length - 1;
+        reason = 'a comma after the last item: JSON takes none; remove it';
+      }
+    }
+    const where = offset === null ? '' : `:${positionOf(text, offset).line}`;
     // A file that does not start as a JSON object (YAML, INI, a bare list) is most likely not meant
     // as JSON at all: said so, rather than leaving the reader with a token.
     const hint =

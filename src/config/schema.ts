@@ -9,7 +9,11 @@ import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
 
 /** A duration in ms; `min`/`max` (ms) with the words an error uses for them. */
 function duration(limits: { min?: [number, string]; max?: [number, string] } = {}) {
-  return z.union([z.number().positive(), z.string().min(1)]).transform((value, ctx) => {
+  // A value of neither type (true, null, an object) was "Invalid input", which says nothing of what is.
+  const either = z.union([z.number().positive(), z.string().min(1)], {
+    error: 'expected a duration: a string such as "60s", "5m", "30d", or a number of seconds',
+  });
+  return either.transform((value, ctx) => {
     let ms: number;
     try {
       ms = parseDuration(String(value));

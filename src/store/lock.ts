@@ -29,6 +29,13 @@ const heldLocks = new Set<Db>();
 export interface StoreLock {
   readonly path: string;
   release(): void;
+  /**
+   * Makes sure the lock still excludes other runs: when its file was removed (an operator's `rm` of
+   * a "stale" lock, a /tmp cleaner), a second run would make a new one and run beside this one. The
+   * lock is taken again on a new file; LockedError when another run took it first. A long-running
+   * holder (collect --interval) asks before each cycle.
+   */
+  reassert(): void;
 }
 
 /**
@@ -72,6 +79,14 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
     // SQLite's "cannot open" names no reason: a read-only mount is the one the operator can act on.
     const folder = writeProblem(path.dirname(lockPath));
     if (folder === 'EROFS') throw onReadOnlyMount(dbPath, lockPath, error);
+    // A folder this user may not write (another user's, a first run as the wrong one): SQLite said
+    // "cannot open database FILE.lock (missing directory or no permission)" of a folder that is there.
+    if (folder !== null && !fs.existsSync(lockPath))
+      throw new StoreError(
+        'io',
+        `${dbPath} cannot be written: its directory ${path.dirname(lockPath)} is read-only for this user (hashctl must create ${path.basename(lockPath)} there, and SQLite its -wal and -shm): nothing was stored`,
+        { cause: error, details: { file: dbPath, lock: lockPath } },
+      );
     throw translateSqliteError(error, lockPath);
   }
   try {
@@ -95,19 +110,53 @@ export function acquireLock(dbPath: string, purpose: LockPurpose = 'collect'): S
   }
   heldLocks.add(db);
   let held = true;
+  // The file locked: the lock excludes only runs that open this same file.
+  const identity = fileIdentity(lockPath);
+  const drop = () => {
+    heldLocks.delete(db);
+    try {
+      db.exec('ROLLBACK');
+    } finally {
+      db.close();
+    }
+  };
+  /** The lock taken again on a new file, once this one's file was removed. */
+  let successor: StoreLock | null = null;
   return {
     path: lockPath,
     release() {
       if (!held) return;
       held = false;
-      heldLocks.delete(db);
+      if (successor) successor.release();
+      else drop();
+    },
+    reassert() {
+      if (!held) return;
+      if (successor) return successor.reassert();
+      const now = fileIdentity(lockPath);
+      if (now !== null && identity !== null && now.dev === identity.dev && now.ino === identity.ino) return;
       try {
-        db.exec('ROLLBACK');
-      } finally {
-        db.close();
+        successor = acquireLock(dbPath, purpose);
+      } catch (error) {
+        if (!(error instanceof LockedError)) throw error;
+        throw new LockedError(
+          `${lockPath} was removed while this run held it, and another run has taken it since: this one stops so that the two do not overlap`,
+          { cause: error, details: { lock: lockPath } },
+        );
       }
+      // The old connection locks a file nobody else will open.
+      drop();
     },
   };
+}
+
+function fileIdentity(file: string): { dev: number; ino: number } | null {
+  try {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    return stat ? { dev: stat.dev, ino: stat.ino } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

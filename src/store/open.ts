@@ -8,7 +8,7 @@ import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
-import { assertLockable, statDbFile } from './paths.js';
+import { assertLockable, oddCompanion, statDbFile } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
@@ -138,6 +138,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   assertLockable(file);
   if (options.readonly) return openReadonly(file, options, migrations);
   if (options.mustExist) assertExists(file);
+  const odd = oddCompanion(file);
+  if (odd) throw odd;
   try {
     makeDirectories(path.dirname(file));
   } catch (error) {
@@ -240,6 +242,9 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     return new Store(db, file, true);
   } catch (error) {
     if (db.open) db.close();
+    // What SQLite could not open may be a folder or a FIFO where its -wal or -shm should be.
+    const odd = oddCompanion(file);
+    if (odd) throw odd;
     const translated = translateSqliteError(error, file);
     if (onReadOnlyFileSystem(translated, file)) {
       // No -shm beside a WAL database, and none can be made: SQLite cannot read it in place.

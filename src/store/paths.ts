@@ -134,6 +134,31 @@ function kernelFileSystem(file: string): string | null {
 }
 
 /**
+ * FILE-wal or FILE-shm beside the database that is not a regular file (a folder an `mkdir` or a
+ * restore left, a FIFO): said as such, rather than in SQLite's words for it ("cannot open database
+ * (missing directory or no permission)", "is read-only", "disk I/O error"). Null when there is none.
+ */
+export function oddCompanion(file: string): StoreError | null {
+  for (const suffix of ['-wal', '-shm']) {
+    const companion = `${file}${suffix}`;
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(companion, { throwIfNoEntry: false });
+    } catch {
+      continue; // a dangling or looping link: SQLite's own error says it
+    }
+    if (!stat || stat.isFile()) continue;
+    const what = stat.isDirectory() ? 'a directory' : 'a FIFO, device or socket';
+    return new StoreError(
+      'io',
+      `cannot use ${file}: ${companion} beside it is ${what}, not SQLite's own file: move it away (SQLite makes its own there; nothing stored is in it)`,
+      { details: { file, companion } },
+    );
+  }
+  return null;
+}
+
+/**
  * Before a writer's lock: the file must be one SQLite can lock. Reached by two hard links, it has
  * two lock files and two WALs (both named after the link), so two writers would corrupt it; a
  * symlink is resolved and meets the same lock.

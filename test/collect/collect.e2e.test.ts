@@ -1,6 +1,7 @@
 // `hashctl collect` end to end: bin/hashctl (the built bundle) against a simulated farm on
 // 127.0.0.1, a real SQLite file in a temp dir, then live/history/export on what it stored.
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -266,6 +267,46 @@ describe('hashctl collect (end to end)', () => {
       expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(cycles.length);
     } finally {
       store.close();
+    }
+  });
+
+  it('--interval: a lock file removed under the loop is taken again; a second run still exits 75, or the loop stops', async () => {
+    // An operator's `rm` of a "stale" lock, or a /tmp cleaner: a second collect made a new lock
+    // file, took it and polled beside the loop.
+    const { child, done } = hashctl(collectArgs('--interval', '1s', '--json'));
+    let lines = 0;
+    let wanted = 0;
+    let wake = () => {};
+    child.stdout!.on('data', (d: Buffer) => {
+      lines += d.toString().split('\n').length - 1;
+      if (lines >= wanted) wake();
+    });
+    const cycles = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        wanted = n;
+        wake = resolve;
+        if (lines >= n) resolve();
+        child.once('exit', (code) => reject(new Error(`collect exited early (${code})`)));
+      });
+    await cycles(1);
+    const lockFile = `${dbPath}.lock`;
+    fs.rmSync(lockFile);
+    await cycles(lines + 2); // a cycle started after the removal has run
+    const second = await run(collectArgs('--once'));
+    expect(second.code, second.stderr).toBe(75);
+    // Removed again, and another run takes the new file before the loop's next cycle: the loop
+    // stops rather than poll beside it.
+    await cycles(lines + 1);
+    fs.rmSync(lockFile);
+    const other = acquireLock(dbPath);
+    try {
+      const result = await done;
+      expect(result.code).toBe(75);
+      expect(result.stderr).toContain(
+        'was removed while this run held it, and another run has taken it since',
+      );
+    } finally {
+      other.release();
     }
   });
 

@@ -40,6 +40,18 @@ describe('config file', () => {
     }
   });
 
+  it('says what a duration is when one is given as another type, rather than "Invalid input"', () => {
+    const expected = 'expected a duration: a string such as "60s", "5m", "30d", or a number of seconds';
+    for (const key of ['interval', 'retain', 'timeout']) {
+      for (const value of ['true', 'null', '{}', '["60s"]', '1e400']) {
+        const error = configErrorOf(`{\n  "site": "north",\n  "${key}": ${value}\n}\n`);
+        expect(error.message, `${key}: ${value}`).toBe(
+          `config /etc/hashctl/farm.json:3: ${key}: ${expected}`,
+        );
+      }
+    }
+  });
+
   it('gives line numbers in a file that starts with a byte-order mark', () => {
     const error = configErrorOf('\uFEFF{\r\n  "site": "north",\r\n  "interval": "soon"\r\n}\r\n');
     expect(error.message).toMatch(/^config \/etc\/hashctl\/farm\.json:3: interval: invalid duration "soon"/);
@@ -274,6 +286,24 @@ describe('config file', () => {
     } catch (error) {
       expect((error as ConfigError).message).toContain(missing);
     }
+  });
+
+  it('says a comment or a trailing comma (JSON with comments, JSON5) is what JSON does not take, on its line', () => {
+    const at = (text: string) => configErrorOf(text).message.replace('config /etc/hashctl/farm.json', '');
+    const comment = ':2: not valid JSON (a comment: JSON has none; remove it)';
+    expect(at('{\n  // the north hall\n  "site": "north"\n}')).toBe(comment);
+    expect(at('{\n  /* the north hall */ "site": "north"\n}')).toBe(comment);
+    expect(at('{\n  # the north hall\n  "site": "north"\n}')).toBe(comment);
+    expect(at('{\n  "site": "north", // the hall\n  "interval": "60s"\n}')).toBe(comment);
+    expect(at('{\n  "site": "north" // the hall\n}')).toBe(comment);
+    // The comma's own line, not the line of the bracket after it.
+    const comma = ':3: not valid JSON (a comma after the last item: JSON takes none; remove it)';
+    expect(at('{\n  "site": "north",\n  "interval": "60s",\n}')).toBe(comma);
+    expect(at('{\n  "site": "north",\n  "targets": ["10.0.0.1", "10.0.0.2",\n  ]\n}')).toBe(comma);
+    // Two documents in one file: V8's "at position N" is not left in the line.
+    expect(at('{"site": "north"}\n{"interval": "60s"}\n')).toBe(
+      ':2: not valid JSON (Unexpected non-whitespace character after JSON)',
+    );
   });
 
   it('is found through --config, then $HASHCTL_CONFIG', () => {

@@ -266,6 +266,34 @@ describe('collectLoop', () => {
     expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(70);
   });
 
+  it('a stop (SIGINT/SIGTERM) during the cycle stores it and leaves retention and rollups to the next run', async () => {
+    // Retention's share of a cycle can be long (up to 500,000 rows deleted after a --retain was
+    // lowered or a collector came back after weeks): a stop waited it out, past a service
+    // manager's stop timeout (docker's 10 s), and the SIGKILL that followed lost the exit status.
+    const { deps, reports, startedAt, controller } = scripted({ pollMs: () => 100 });
+    for (const days of [31, 32]) {
+      enqueueCycle(store, { miners: minerReports(3), now: startedAt - days * 86_400_000 });
+    }
+    const fetch = deps.fetchSnapshot;
+    deps.fetchSnapshot = async (t) => {
+      controller.abort(); // the signal arrives while the cycle polls
+      return fetch(t);
+    };
+    const result = await collectLoop(
+      { site: 'default', intervalMs: 60_000, retainMs: 30 * 86_400_000 },
+      deps,
+    );
+    expect(result).toMatchObject({ cycles: 1, interrupted: false });
+    expect(reports[0]).toMatchObject({ polled: 3, maintenance: null });
+    expect(store.db.prepare('SELECT count(*) FROM collection_runs').pluck().get()).toBe(1);
+    expect(store.db.prepare('SELECT count(*) FROM upload_outbox').pluck().get()).toBe(2);
+    // The next run's first cycle does it.
+    const next = scripted({ pollMs: () => 100 });
+    await collectLoop({ site: 'default', intervalMs: null, retainMs: 30 * 86_400_000 }, next.deps);
+    expect(next.reports[0]!.maintenance?.uploadDropped).toEqual({ batches: 2, miners: 6 });
+    expect(store.db.prepare('SELECT count(*) FROM upload_outbox').pluck().get()).toBe(0);
+  });
+
   it('says so when retention drops upload batches the collector never took', async () => {
     const { deps, reports, notes, startedAt } = scripted({ pollMs: () => 100 });
     // Two cycles' batches from 31 days ago, still pending: the collector has been gone since.

@@ -128,6 +128,28 @@ describe('acquireLock', () => {
     again.release();
   });
 
+  it('reassert: takes the lock again when its file was removed under it (rm, a /tmp cleaner), or says another run took it', () => {
+    const db = path.join(dir, 'farm.db');
+    const held = acquireLock(db);
+    held.reassert(); // still its file: nothing to do
+    expect(() => acquireLock(db)).toThrow(LockedError);
+    // Removed: a second run would make a new file and take that one, beside the first.
+    fs.rmSync(held.path);
+    held.reassert();
+    expect(fs.existsSync(held.path)).toBe(true);
+    expect(() => acquireLock(db)).toThrow(LockedError);
+    // Removed, and a second run took the new file first: the first must not go on beside it.
+    fs.rmSync(held.path);
+    const second = acquireLock(db);
+    expect(() => held.reassert()).toThrow(LockedError);
+    expect(() => held.reassert()).toThrow(
+      /was removed while this run held it, and another run has taken it since/,
+    );
+    second.release();
+    held.release();
+    acquireLock(db).release();
+  });
+
   it('says a lock path that is no lock file (a folder, a FIFO, a link to a device or to nothing, other data) as such', () => {
     const db = path.join(dir, 'farm.db');
     const lock = lockPathFor(db);

@@ -104,6 +104,47 @@ describe('a database this user may not write', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('in a directory it may not write, with no lock file yet: collect names the directory, not "cannot open database FILE.lock"', () => {
+    // What a first collect as another user meets: SQLite's words for the lock file it cannot create
+    // called the lock a database and blamed a "missing directory" that is there.
+    const file = database('farm.db');
+    fs.chmodSync(file, 0o666);
+    fs.chmodSync(dir, 0o555);
+    for (const db of [file, path.join(dir, 'new.db')]) {
+      const result = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'collect',
+          '--once',
+          '--targets',
+          '127.0.0.1:1',
+          '--timeout',
+          '300ms',
+          '--retries',
+          '0',
+          '--db',
+          db,
+        ],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+          ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
+          timeout: 20_000,
+        },
+      );
+      if (mayWriteAnyway) {
+        expect(result.status).toBe(1); // root writes there anyway; the one target is refused
+        continue;
+      }
+      expect(result.stderr).toBe(
+        `hashctl: ${db} cannot be written: its directory ${dir} is read-only for this user (hashctl must create ${path.basename(db)}.lock there, and SQLite its -wal and -shm): nothing was stored\n`,
+      );
+      expect(result.status).toBe(1);
+    }
+    expect(fs.readdirSync(dir)).toEqual(['farm.db']);
+  });
+
   it('with a -shm another user left read-only: collect names the -shm, not the writable database', () => {
     const file = database('farm.db');
     fs.chmodSync(file, 0o666);
