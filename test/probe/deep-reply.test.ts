@@ -35,8 +35,21 @@ describe('probe --json of a reply that prints longer than a string', () => {
       },
       isTTY: false,
     };
+    // 1.45 M values: past what 8 MiB allows (262,144), within what 64 MiB does (2 M).
+    const big = ['--max-bytes', '64MiB'];
     const code = await runCli(
-      ['probe', miner.target.key, '--command', 'summary', '--json', '--timeout', '60s', '--retries', '0'],
+      [
+        'probe',
+        miner.target.key,
+        '--command',
+        'summary',
+        '--json',
+        '--timeout',
+        '60s',
+        '--retries',
+        '0',
+        ...big,
+      ],
       ctx,
     );
     expect(ctx.err()).toBe('');
