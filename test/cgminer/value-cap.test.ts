@@ -79,3 +79,24 @@ describe('a reply that decodes to more values than --max-bytes allows', () => {
     expect((error as MinerError).message).toMatch(/more than 65536 values/);
   });
 });
+
+describe('a reply nested deeper than any firmware nests', () => {
+  // Within the values allowed, depth still multiplies what a reply prints: every value of --json is
+  // indented by its depth, so 261,000 values nested 190 lists deep (520 KB) printed 102 MB of JSON,
+  // 294 MB of memory into a pipe. Real replies nest 6 deep (S21+ new_api stats), 8 in a join.
+  const nested = (depth: number) =>
+    `{${STATUS},"SUMMARY":[{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}],"id":1}`;
+
+  it('is parse past 64 levels, the reply included', async () => {
+    const m = await miner({ kind: 'reply', bytes: nested(62) });
+    const error = await outcome(client(8 * MiB).request(m.target, 'summary'));
+    expect(error).toMatchObject({ kind: 'parse' });
+    expect((error as MinerError).message).toMatch(/nesting too deep/);
+  });
+
+  it('is read up to 64 levels', async () => {
+    const m = await miner({ kind: 'reply', bytes: nested(61) });
+    const reply = await client(8 * MiB).request(m.target, 'summary');
+    expect(reply.ok).toBe(true);
+  });
+});
