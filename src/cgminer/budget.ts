@@ -24,6 +24,18 @@ export const DECODED_BUDGET_BYTES = 64 * 1024 * 1024;
 export const MIN_POLL_SHARE_BYTES = 1024 * 1024;
 /** Heap one decoded value takes at most: an empty object, measured on Node 20 (a number takes 8). */
 const BYTES_PER_VALUE = 64;
+/** Values any reply may decode to, whatever --max-bytes: 23 times the heaviest real one (HonorKnight's stats, 2,829). */
+export const MIN_REPLY_VALUES = 65_536;
+
+/**
+ * Values one reply within `maxBytes` may decode to (past them it is `too_large`): what twice
+ * --max-bytes of heap holds, 262,144 at the default 8 MiB, and never fewer than MIN_REPLY_VALUES.
+ * Its bytes alone do not bound a reply: `0,` is two bytes and a value, so 8 MiB can hold millions,
+ * and building, holding and printing them cost seconds and hundreds of megabytes past --timeout.
+ */
+export function maxReplyValues(maxBytes: number): number {
+  return Math.max(MIN_REPLY_VALUES, Math.floor((2 * maxBytes) / BYTES_PER_VALUE));
+}
 /** JSON holds at most a value per two characters (`1,1,1`): what a reply of N characters may weigh at most. */
 export const MAX_WEIGHT_PER_CHAR = BYTES_PER_VALUE / 2 + 1;
 

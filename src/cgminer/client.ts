@@ -3,6 +3,7 @@
 import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
+import { maxReplyValues } from './budget.js';
 import { isWriteCommand, JOINABLE_COMMANDS } from './commands.js';
 import {
   type ExchangeOptions,
@@ -235,6 +236,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
     '24 days',
   );
   const maxBytes = bounded(options.maxBytes, 'max-bytes', MAX_REPLY_BYTES, '256MiB');
+  const maxValues = maxReplyValues(maxBytes);
   if (!Number.isInteger(options.retries) || options.retries < 0) {
     throw new UsageError(`invalid retries ${options.retries}: must be a whole number ≥ 0`);
   }
@@ -304,6 +306,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
             const reply = replyOf(result, command, {
               deadline: Math.max(decodeDeadline, now() + DECODE_GRACE_MS),
               now,
+              maxValues,
               keepRaw: opts.onRaw !== undefined,
               hold: opts.hold,
             });

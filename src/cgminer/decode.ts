@@ -82,6 +82,11 @@ export interface DecodeOptions {
    * dropped at once and decoding throws `too_large`. A one-line bare reply is not charged.
    */
   hold?: ReplyHold;
+  /**
+   * Values the reply may decode to (maxReplyValues: ./budget.ts); past them decoding stops with
+   * `too_large`, checked as the values are built. Without it any number is decoded.
+   */
+  maxValues?: number;
 }
 
 /** Charges a decoded reply to `hold` by its values and characters; throws `too_large` when refused. */
@@ -145,19 +150,27 @@ function countValues(value: unknown): number {
 /** Decodes one reply to `command` (which may be a multi-command `a+b`). */
 export function decodeReply(bytes: Uint8Array, command: string, options: DecodeOptions = {}): DecodedReply {
   const frame = firstFrame(bytes);
-  const { deadline, now = () => performance.now(), keepRaw = false, hold } = options;
-  const checkTime =
-    deadline === undefined
+  const { deadline, now = () => performance.now(), keepRaw = false, hold, maxValues } = options;
+  const checkValues =
+    maxValues === undefined
       ? undefined
-      : () => {
-          if (now() > deadline) throw new MinerError('timeout', 'decoding the reply ran past the deadline');
+      : (values: number) => {
+          if (values > maxValues) throw tooManyValues(maxValues);
+        };
+  const checkTime =
+    deadline === undefined && checkValues === undefined
+      ? undefined
+      : (values: number) => {
+          checkValues?.(values);
+          if (deadline !== undefined && now() > deadline)
+            throw new MinerError('timeout', 'decoding the reply ran past the deadline');
         };
   try {
     return decodeFrame(
       frame,
       command,
       keepRaw ? bytes : undefined,
-      checkTime,
+      { checkTime, checkValues },
       hold === undefined ? undefined : chargeTo(hold),
     );
   } catch (error) {
@@ -169,11 +182,27 @@ export function decodeReply(bytes: Uint8Array, command: string, options: DecodeO
   }
 }
 
+function tooManyValues(maxValues: number): MinerError {
+  return new MinerError(
+    'too_large',
+    `reply decodes to more than ${maxValues} values (a miner's holds a few thousand; a larger --max-bytes allows more)`,
+  );
+}
+
+/**
+ * What stops a decode: `checkTime` is called by the parsers every few thousand values with the
+ * values built so far, `checkValues` once with all of them (the parsers check only now and then).
+ */
+interface DecodeChecks {
+  checkTime: ((values: number) => void) | undefined;
+  checkValues: ((values: number) => void) | undefined;
+}
+
 function decodeFrame(
   frame: Frame,
   command: string,
   raw: Uint8Array | undefined,
-  checkTime: (() => void) | undefined,
+  { checkTime, checkValues }: DecodeChecks,
   weigh: Weigh | undefined,
 ): DecodedReply {
   const { text: decoded, invalid } = decodeFrameText(frame);
@@ -187,11 +216,15 @@ function decodeFrame(
   }
   const first = text[0];
   if (first === '{' || first === ',' || first === '[')
-    return decodeJson(text, command, repairs, raw, checkTime, weigh);
+    return decodeJson(text, command, repairs, raw, { checkTime, checkValues }, weigh);
   if (text.startsWith('STATUS=') || text.startsWith('CMD=')) {
     const body = parseTextReply(text, command, repairs, checkTime);
     const reply = finish(command, 'text', body, repairs, raw);
-    weigh?.(countValues(body), text.length);
+    if (weigh !== undefined || checkValues !== undefined) {
+      const values = countValues(body);
+      checkValues?.(values);
+      weigh?.(values, text.length);
+    }
     return reply;
   }
   if (first === '"' || JSON_SCALAR.test(text))
@@ -306,7 +339,7 @@ function decodeJson(
   command: string,
   repairs: string[],
   raw: Uint8Array | undefined,
-  checkTime: (() => void) | undefined,
+  { checkTime, checkValues }: DecodeChecks,
   weigh: Weigh | undefined,
 ): DecodedReply {
   weigh?.before(text);
@@ -318,6 +351,7 @@ function decodeJson(
     result = lastResort(text, error, checkTime);
     repairs.push(REPAIR_JSONREPAIR);
   }
+  checkValues?.(result.values);
   repairs.push(...result.repairs);
   const value = result.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -363,7 +397,7 @@ function jsonrepair(text: string): string {
 function lastResort(
   text: string,
   original: LenientSyntaxError,
-  checkTime: (() => void) | undefined,
+  checkTime: ((values: number) => void) | undefined,
 ): ReturnType<typeof parseLenient> {
   if (original.tooDeep || text.length > JSONREPAIR_MAX_CHARS) {
     throw new MinerError('parse', `reply is not valid JSON (${original.message})`, { cause: original });

@@ -33,7 +33,9 @@ interface TextParse {
   keptDuplicates: number;
   /** Units of work done (fields, pieces, escapes), for the time check. */
   fields: number;
-  checkTime?: () => void;
+  /** Fields and records read so far: the values the reply will decode to, about. */
+  values: number;
+  checkTime?: (values: number) => void;
 }
 
 /**
@@ -42,7 +44,7 @@ interface TextParse {
  * field built: a record of two million fields took seconds to split before its first field was.
  */
 function tick(parse: TextParse): void {
-  if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.();
+  if (++parse.fields % CHECK_EVERY === 0) parse.checkTime?.(parse.values);
 }
 const NUMERIC = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -130,6 +132,7 @@ function parseRecord(record: string, parse: TextParse): TextRecord {
     const eq = unescapedEquals(piece);
     if (eq !== -1) {
       joinRest();
+      parse.values++;
       out.fields.push([unescapeText(piece.slice(0, eq), parse), unescapeText(piece.slice(eq + 1), parse)]);
       continue;
     }
@@ -209,6 +212,7 @@ function buildReply(records: string[], command: string, parse: TextParse): Recor
       if (record.fields.length === 0) continue;
     }
     joinTail();
+    parse.values++;
     parsed.push(record);
   }
   joinTail();
@@ -240,9 +244,9 @@ export function parseTextReply(
   text: string,
   command: string,
   repairs: string[] = [],
-  checkTime?: () => void,
+  checkTime?: (values: number) => void,
 ): Record<string, unknown> {
-  const parse: TextParse = { repairs: new Set(), keptDuplicates: 0, fields: 0, checkTime };
+  const parse: TextParse = { repairs: new Set(), keptDuplicates: 0, fields: 0, values: 0, checkTime };
   const body = parseRecords(text, command, parse);
   repairs.push(...parse.repairs);
   return body;

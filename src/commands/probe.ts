@@ -2,7 +2,7 @@
 // decoded replies to raw API commands, and with --dump the exact reply bytes on disk.
 import type { Command } from 'commander';
 import type { PollHold } from '../cgminer/budget.js';
-import type { DecodedReply, MinerClient, ReplyHold } from '../cgminer/types.js';
+import type { DecodedReply, MinerClient, PollState, ReplyHold } from '../cgminer/types.js';
 import type { Context } from '../context.js';
 import { EXIT, HashctlError, MinerError, UsageError } from '../errors.js';
 import type { ProbeTargets } from '../miners/probe-view.js';
@@ -275,7 +275,7 @@ async function probeTarget(
   dump: DumpDir | null,
   ctx: Context,
   quiet: boolean,
-  hold: ReplyHold,
+  hold: ReplyHold & PollState,
 ): Promise<ProbeTargetResult> {
   const { errorFromStatus } = await import('../cgminer/client.js');
   const { misaddressed } = await import('../miners/replies.js');
@@ -310,6 +310,9 @@ async function probeTarget(
         signal: ctx.signal,
         // Kept until printed; refused past this target's share of the budget: its `too_large`.
         hold,
+        // Once a read ran to its deadline (silent, dripping, never ending its reply), the rest are
+        // not sent: each would cost the deadline again, as in the snapshot probe and collect.
+        poll: hold,
         // Only with --dump: handing over the bytes joins the chunks, a second copy of the reply.
         // An attempt that received nothing (refused, no connection, silence) is no reply to keep:
         // its empty file read as a miner that answered with nothing, and could replace a real one.
@@ -334,7 +337,9 @@ async function probeTarget(
       }
       if (!(error instanceof MinerError)) throw error;
       errors[command] = error;
-      if (!error.requestSent && NO_CONNECTION_KINDS.has(error.kind)) noConnection = { command, error };
+      // attempts 0: not sent for the poll's stalled read, which is not a connection that failed.
+      if (!error.requestSent && error.attempts > 0 && NO_CONNECTION_KINDS.has(error.kind))
+        noConnection = { command, error };
     }
     if (dump && raw !== null) {
       const path = await dump.write(target, command, parameter, raw);

@@ -3,6 +3,8 @@
 // nested 190 lists deep is ~600 M characters, past V8's longest string. probe used to build each
 // result's text whole and die of "internal error: Invalid string length", printing nothing; the
 // document is now written in pieces. Counted, not kept: the test holds no such string either.
+// Replies now nest at most 64 deep and hold at most twice --max-bytes of values, so the same
+// length takes 8 MB of `1,` nested 61 deep under --max-bytes 128MiB.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
@@ -16,8 +18,10 @@ afterEach(async () => {
 
 describe('probe --json of a reply that prints longer than a string', () => {
   it('writes the whole document in pieces: exit 0, no internal error', async () => {
-    const depth = 190;
-    const values = 1_450_000;
+    // As deep as a reply may nest (64 levels, the reply's own 3 included), and as many values as
+    // 128 MiB allows (4,194,304): each prints indented by 132 spaces.
+    const depth = 61;
+    const values = 4_100_000;
     const reply = `{"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary"}],"SUMMARY":[{"x":${'['.repeat(depth)}${'1,'.repeat(values - 1)}1${']'.repeat(depth)}}],"id":1}`;
     miner = await startFakeMiner({ kind: 'reply', bytes: reply });
     let length = 0;
@@ -35,8 +39,20 @@ describe('probe --json of a reply that prints longer than a string', () => {
       },
       isTTY: false,
     };
+    const big = ['--max-bytes', '128MiB'];
     const code = await runCli(
-      ['probe', miner.target.key, '--command', 'summary', '--json', '--timeout', '60s', '--retries', '0'],
+      [
+        'probe',
+        miner.target.key,
+        '--command',
+        'summary',
+        '--json',
+        '--timeout',
+        '60s',
+        '--retries',
+        '0',
+        ...big,
+      ],
       ctx,
     );
     expect(ctx.err()).toBe('');

@@ -9,6 +9,9 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
+/** Past the values 8 MiB allows (262,144), within twice 16 MiB of heap (src/cgminer/budget.ts). */
+const BIG = ['--max-bytes', '16MiB'];
+
 let miner: FakeMiner | null = null;
 afterEach(async () => {
   await miner?.close();
@@ -24,7 +27,7 @@ describe('probe --command in plain text', () => {
     });
     const ctx = memoryContext();
     const code = await runCli(
-      ['probe', miner.target.key, '--command', 'summary', '--retries', '0', '--timeout', '60s'],
+      ['probe', miner.target.key, '--command', 'summary', '--retries', '0', '--timeout', '60s', ...BIG],
       ctx,
     );
     expect(ctx.err()).toBe('');
@@ -58,7 +61,7 @@ describe('probe --command on a terminal', () => {
         isTTY: true,
       };
       const code = await runCli(
-        ['probe', miner.target.key, '--command', 'summary', '--retries', '0', '--timeout', '60s'],
+        ['probe', miner.target.key, '--command', 'summary', '--retries', '0', '--timeout', '60s', ...BIG],
         ctx,
       );
       expect(ctx.err()).toBe('');
