@@ -596,7 +596,7 @@ export async function runThermalLimits(
     const rows: string[][] = [];
     for (const miner of miners) {
       if (!miner.limits) {
-        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'unknown'}`]);
+        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'internal'}`]);
         continue;
       }
       rows.push(...limitRows([miner.target], miner.limits));
@@ -632,7 +632,7 @@ export async function runThermalPosture(
       failed++;
       reports.push({
         target: source.target,
-        error: source.error ?? { kind: 'unknown', message: 'no snapshot' },
+        error: source.error ?? { kind: 'internal', message: 'no snapshot and no error recorded' },
       });
       continue;
     }
