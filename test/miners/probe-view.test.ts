@@ -1,11 +1,11 @@
 // `hashctl probe TARGETS` (snapshot view) and `hashctl schema snapshot`, against real servers.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientFromGlobals } from '../../src/commands/miners.js';
 import { runSchema } from '../../src/commands/schema.js';
 import type { GlobalOptions } from '../../src/commands/shared.js';
 import { memoryContext } from '../../src/context.js';
 import { UsageError } from '../../src/errors.js';
-import { clientFromGlobals } from '../../src/commands/miners.js';
 import { FIELD_NAMES, runSnapshotProbe } from '../../src/miners/probe-view.js';
 import { parseTargetSpecs } from '../../src/targets/index.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
@@ -105,29 +105,30 @@ describe('probe: snapshot view', () => {
       ctx,
     );
     const [head, ok, down] = ctx.out().trimEnd().split('\n');
+    // Figures as bare numbers in base units, the unit in the header (as --json and `live` name them).
     expect(head?.split('\t')).toEqual([
       'target',
       'miner',
       'firmware',
-      'hashrate',
+      'hashrate_hs',
       'boards',
       'chips',
-      'chip max',
+      'temp_max_chip_c',
       'fans',
       'pool',
-      'uptime',
+      'uptime_s',
     ]);
     expect(ok?.split('\t')).toEqual([
       miner.target.key,
       'Antminer S19 Pro',
       'bmminer 2022-12-06',
-      '110.57 TH/s',
+      '110566890000000',
       '3/3',
       '342/342',
-      '78°C',
+      '78',
       '4 5040-6000',
       'btc.global.luxor.tech:700',
-      '14h1m',
+      '50474',
     ]);
     expect(down).toMatch(/refused/);
   });
@@ -143,14 +144,21 @@ describe('probe: snapshot view', () => {
     );
     expect(ctx.out().split('\n')[1]?.split('\t')).toEqual([
       miner.target.key,
-      '111.83 TH/s',
+      '111834630000000',
       'btc.global.luxor.tech:700',
     ]);
 
     const wide = memoryContext();
     await snapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
     expect(wide.out().split('\n')[0]?.split('\t')).toEqual(
-      expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']),
+      expect.arrayContaining([
+        'average_hs',
+        'nominal_hs',
+        'power_w',
+        'efficiency_j_per_th',
+        'temp_max_board_c',
+        'errors',
+      ]),
     );
   });
 
