@@ -380,7 +380,7 @@ export interface TableRow {
 /** Rows for the table/TSV view: most severe first (grouped by severity). */
 export function tableRows(report: AuditReport): { head: string[]; rows: TableRow[] } {
   return {
-    head: ['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE'],
+    head: ['severity', 'target', 'rule', 'title', 'evidence'],
     rows: sortFindings(report.findings).map((item) => ({
       severity: item.severity,
       cells: [item.severity, item.target, item.rule, item.title, item.evidence],

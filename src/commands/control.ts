@@ -383,7 +383,7 @@ export async function writeControlResults(
     (r.requests ?? (r.request === null ? [] : [r.request])).join(' → ') || '-',
     detailOf(r),
   ]);
-  await writeTable(ctx.stdout, ['TARGET', 'DIALECT', 'RESULT', 'REQUEST', 'DETAIL'], rows);
+  await writeTable(ctx.stdout, ['target', 'dialect', 'result', 'request', 'detail'], rows);
   if (!globals.quiet) {
     const counts = new Map<string, number>();
     for (const r of run.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
@@ -427,11 +427,7 @@ export async function runCapabilities(
             '-',
           ],
     );
-    await writeTable(
-      ctx.stdout,
-      ['TARGET', 'DIALECT', 'WRITE', ...DIALECT_ACTIONS.map((a) => a.toUpperCase()), 'ERROR'],
-      rows,
-    );
+    await writeTable(ctx.stdout, ['target', 'dialect', 'write', ...DIALECT_ACTIONS, 'error'], rows);
   }
   if (ctx.signal.aborted) {
     if (!globals.quiet) ctx.stderr.write('hashctl: interrupted; miners not yet read were skipped\n');

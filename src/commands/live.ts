@@ -196,21 +196,40 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
       ctx.stdout.write(`missing chips: ${summary.missing_chips.length} (${list(summary.missing_chips)})\n`);
     }
   }
-  const head = [
-    'MINER',
-    'STATE',
-    'AGE',
-    'THERMAL',
-    'MODEL',
-    'HASHRATE',
-    'NOMINAL%',
-    'CHIP°C',
-    'BOARD°C',
-    'FAN MIN',
-    'CHIPS',
-    'POWER W',
-    'PROBLEMS',
-  ];
+  // Lowercase as every command's header. On a terminal, figures with their units in the cells; into a
+  // pipe, raw numbers in base units for scripts, so the header carries the unit, named as --json
+  // names the field (a bare HASHRATE over 110570000000000 did not say H/s, nor AGE seconds).
+  const head = tty
+    ? [
+        'miner',
+        'state',
+        'age',
+        'thermal',
+        'model',
+        'hashrate',
+        'nominal%',
+        'chip°C',
+        'board°C',
+        'fan min',
+        'chips',
+        'power W',
+        'problems',
+      ]
+    : [
+        'miner',
+        'state',
+        'age_s',
+        'thermal_status',
+        'model',
+        'hashrate_hs',
+        'nominal_pct',
+        'temp_chip_max_c',
+        'temp_board_max_c',
+        'fan_min_rpm',
+        'chips',
+        'power_w',
+        'problems',
+      ];
   const num = (value: number | null, digits = 0) => (value === null ? '-' : value.toFixed(digits));
   const rows = shown.map((m) => {
     const stateText =
@@ -255,7 +274,7 @@ export async function runLive(opts: LiveOptions, globals: GlobalOptions, ctx: Co
   const alignRight = [2, 5, 6, 7, 8, 9, 10, 11];
   // One host polled under several sites is several rows: say which is which.
   if (new Set(shown.map((m) => m.site)).size > 1) {
-    head.splice(1, 0, 'SITE');
+    head.splice(1, 0, 'site');
     for (const [i, m] of shown.entries()) rows[i]?.splice(1, 0, m.site);
     await writeTable(ctx.stdout, head, rows, { alignRight: alignRight.map((i) => i + 1) });
   } else await writeTable(ctx.stdout, head, rows, { alignRight });

@@ -104,15 +104,31 @@ export async function runSimulate(
       ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
     }
+    // Into a pipe, the rate is a bare number in H/s under a header that says so, as other commands have it.
+    const tty = ctx.stdout.isTTY === true;
     await writeTable(
       ctx.stdout,
-      ['profile', 'make', 'model', 'firmware', 'nominal', 'boards×chips', 'fans', 'joins', 'writes'],
-      rows.map((r) => [
+      [
+        'profile',
+        'make',
+        'model',
+        'firmware',
+        tty ? 'nominal' : 'nominal_hs',
+        'boards×chips',
+        'fans',
+        'joins',
+        'writes',
+      ],
+      rows.map((r, i) => [
         r.name,
         r.make,
         r.model,
         r.firmware,
-        r.nominal_ths !== null ? `${r.nominal_ths} TH/s` : `${r.nominal_mhs} MH/s`,
+        !tty
+          ? String(sim.PROFILES[i]?.nominalHs ?? '-')
+          : r.nominal_ths !== null
+            ? `${r.nominal_ths} TH/s`
+            : `${r.nominal_mhs} MH/s`,
         `${r.boards}×${r.chips_per_board}`,
         String(r.fans),
         r.joins ? 'yes' : 'no',

@@ -456,7 +456,7 @@ async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<v
   ctx.stdout.write('\n');
   await writeTable(
     ctx.stdout,
-    ['TARGET', 'PROTECT', 'RESULT', 'DETAIL'],
+    ['target', 'protect', 'result', 'detail'],
     report.outcomes.map((o) => [o.target, o.action, o.result, o.detail ?? '-']),
   );
 }
@@ -470,6 +470,8 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
     ok: paint.green,
     unknown: paint.dim,
   };
+  const tty = ctx.stdout.isTTY === true;
+  const degrees = tty ? ' °C' : '';
   const rows = results.map((r) => {
     const x = r.readings;
     const fans = x
@@ -481,16 +483,23 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
     return [
       r.target,
       colour[r.status](r.status),
-      fmt(x?.inlet_c, ' °C'),
-      fmt(x?.board_c, ' °C'),
-      fmt(x?.chip_c, ' °C'),
+      fmt(x?.inlet_c, degrees),
+      fmt(x?.board_c, degrees),
+      fmt(x?.chip_c, degrees),
       fans,
       [...r.reasons.map((reason) => reason.message), ...r.limitNotes.map((note) => `note: ${note}`)].join(
         '; ',
       ) || '-',
     ];
   });
-  await writeTable(ctx.stdout, ['TARGET', 'STATUS', 'INLET', 'BOARD', 'CHIP', 'FANS', 'REASONS'], rows);
+  // Into a pipe, bare numbers under headers that carry the unit (as --json names them), as `live` has it.
+  await writeTable(
+    ctx.stdout,
+    tty
+      ? ['target', 'status', 'inlet', 'board', 'chip', 'fans', 'reasons']
+      : ['target', 'status', 'inlet_c', 'board_c', 'chip_c', 'fans', 'reasons'],
+    rows,
+  );
 }
 
 // --------------------------------------------------------------------------------------------- limits
@@ -556,7 +565,7 @@ export async function runThermalLimits(
         rows.push([`model ${rule.name}`, metric, fmt(pair?.[0]), fmt(pair?.[1]), rule.source]);
       }
     }
-    await writeTable(ctx.stdout, ['CLASS', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
+    await writeTable(ctx.stdout, ['class', 'metric', 'warn', 'critical', 'source'], rows);
     return EXIT.ok;
   }
 
@@ -596,14 +605,14 @@ export async function runThermalLimits(
     const rows: string[][] = [];
     for (const miner of miners) {
       if (!miner.limits) {
-        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'unknown'}`]);
+        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'internal'}`]);
         continue;
       }
       rows.push(...limitRows([miner.target], miner.limits));
       rows.push([miner.target, 'cooling', miner.limits.cooling.value, '', miner.limits.cooling.source]);
       for (const note of miner.limits.notes) rows.push([miner.target, 'note', '', '', note]);
     }
-    await writeTable(ctx.stdout, ['TARGET', 'METRIC', 'WARN', 'CRITICAL', 'SOURCE'], rows);
+    await writeTable(ctx.stdout, ['target', 'metric', 'warn', 'critical', 'source'], rows);
   }
   return unlessInterrupted(failed > 0 ? EXIT.failed : EXIT.ok, globals, ctx);
 }
@@ -632,7 +641,7 @@ export async function runThermalPosture(
       failed++;
       reports.push({
         target: source.target,
-        error: source.error ?? { kind: 'unknown', message: 'no snapshot' },
+        error: source.error ?? { kind: 'internal', message: 'no snapshot and no error recorded' },
       });
       continue;
     }
@@ -704,7 +713,7 @@ export async function runThermalPosture(
     }
     await writeTable(
       ctx.stdout,
-      ['TARGET', 'LIMITS (MODE TARGET/HOT/DANGEROUS)', 'TRIP', 'OBSERVED', 'FINDINGS'],
+      ['target', 'limits (mode target/hot/dangerous)', 'trip', 'observed', 'findings'],
       rows,
     );
   }

@@ -356,15 +356,21 @@ async function printStatus(
     return;
   }
   const { writeTable } = await import('../output/render.js');
+  // Into a pipe, the age is a bare number under a header with its unit, as --json names it.
+  const tty = ctx.stdout.isTTY === true;
   await writeTable(
     ctx.stdout,
-    ['state', 'batches', 'miners', 'bytes', 'oldest'],
+    ['state', 'batches', 'miners', 'bytes', tty ? 'oldest' : 'oldest_age_s'],
     states.map((row) => [
       row.state,
       String(row.batches),
       String(row.miners),
       String(row.bytes),
-      row.oldestCreatedAt === null ? '-' : `${formatDuration(Math.max(0, now - row.oldestCreatedAt))} ago`,
+      row.oldestCreatedAt === null
+        ? '-'
+        : tty
+          ? `${formatDuration(Math.max(0, now - row.oldestCreatedAt))} ago`
+          : String(Math.max(0, Math.round((now - row.oldestCreatedAt) / 1000))),
     ]),
     { alignRight: [1, 2, 3] },
   );
@@ -380,7 +386,9 @@ async function printStatus(
     ctx.stdout.write('\n');
     await writeTable(
       ctx.stdout,
-      ['quarantined batch', 'created', 'miners', 'reason'],
+      tty
+        ? ['quarantined batch', 'created', 'miners', 'reason']
+        : ['batch_id', 'created_at', 'miners', 'reason'],
       status.quarantined.map((batch) => [
         batch.batchId,
         iso(batch.createdAt) ?? '-',

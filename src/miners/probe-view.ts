@@ -39,7 +39,16 @@ interface Column {
   wide: boolean;
   right?: boolean;
   cell(row: Snapshot, paint: Palette): string;
+  /**
+   * Into a pipe, a figure is a bare number in its base unit for scripts, under a header that says
+   * the unit (`hashrate_hs`, as --json and `live` name it): `13.63 TH/s` there was one format and
+   * a bare number under `HASHRATE` another.
+   */
+  plain?: { head: string; cell(row: Snapshot): string };
 }
+
+const bare = (value: number | null | undefined): string =>
+  value === null || value === undefined ? dash : String(value);
 
 const dash = '-';
 
@@ -91,6 +100,7 @@ function columns(
       wide: false,
       right: true,
       cell: (s) => rate(s, s.hashrate.current_hs),
+      plain: { head: 'hashrate_hs', cell: (s) => bare(s.hashrate.current_hs) },
     },
     {
       name: 'average',
@@ -98,6 +108,7 @@ function columns(
       wide: true,
       right: true,
       cell: (s) => rate(s, s.hashrate.average_hs),
+      plain: { head: 'average_hs', cell: (s) => bare(s.hashrate.average_hs) },
     },
     {
       name: 'nominal',
@@ -105,6 +116,7 @@ function columns(
       wide: true,
       right: true,
       cell: (s) => rate(s, s.hashrate.nominal_hs),
+      plain: { head: 'nominal_hs', cell: (s) => bare(s.hashrate.nominal_hs) },
     },
     {
       name: 'boards',
@@ -142,6 +154,7 @@ function columns(
       wide: false,
       right: true,
       cell: (s, p) => colourTemp(s.temp_max_chip_c, CHIP_LIMITS_C, p),
+      plain: { head: 'temp_max_chip_c', cell: (s) => bare(s.temp_max_chip_c) },
     },
     {
       name: 'board_temp',
@@ -149,6 +162,7 @@ function columns(
       wide: true,
       right: true,
       cell: (s, p) => colourTemp(s.temp_max_board_c, BOARD_LIMITS_C, p),
+      plain: { head: 'temp_max_board_c', cell: (s) => bare(s.temp_max_board_c) },
     },
     {
       name: 'inlet',
@@ -156,6 +170,7 @@ function columns(
       wide: true,
       right: true,
       cell: (s) => (s.temp_inlet_c == null ? dash : `${s.temp_inlet_c}°C`),
+      plain: { head: 'temp_inlet_c', cell: (s) => bare(s.temp_inlet_c) },
     },
     {
       name: 'fans',
@@ -179,6 +194,7 @@ function columns(
       wide: true,
       right: true,
       cell: (s) => (s.power_w === null ? dash : `${Math.round(s.power_w)} W`),
+      plain: { head: 'power_w', cell: (s) => bare(s.power_w === null ? null : Math.round(s.power_w)) },
     },
     {
       name: 'efficiency',
@@ -186,6 +202,10 @@ function columns(
       wide: true,
       right: true,
       cell: (s) => (s.efficiency_j_per_th === null ? dash : s.efficiency_j_per_th.toFixed(1)),
+      plain: {
+        head: 'efficiency_j_per_th',
+        cell: (s) => (s.efficiency_j_per_th === null ? dash : s.efficiency_j_per_th.toFixed(1)),
+      },
     },
     {
       name: 'pool',
@@ -200,6 +220,7 @@ function columns(
       right: true,
       // Whole seconds: a miner that has just started is up 0s (formatDuration says 0ms below a second).
       cell: (s) => (s.uptime_s === null ? dash : s.uptime_s < 1 ? '0s' : formatDuration(s.uptime_s * 1000)),
+      plain: { head: 'uptime_s', cell: (s) => bare(s.uptime_s) },
     },
     { name: 'state', head: 'state', wide: true, cell: (s) => s.state ?? dash },
     {
@@ -345,7 +366,12 @@ export async function runSnapshotProbe(
     const paint = await render.palette(globals.color);
     const all = columns(render.formatHashrate, formatDuration);
     const chosen = fields.map((name) => all.find((c) => c.name === name));
-    const head = fields.map((name, i) => (name === 'target' ? 'target' : (chosen[i]?.head ?? name)));
+    const plain = ctx.stdout.isTTY !== true;
+    const head = fields.map((name, i) => {
+      const column = chosen[i];
+      if (name === 'target' || !column) return name;
+      return plain && column.plain ? column.plain.head : column.head;
+    });
     const rows = results.map(([, row]) =>
       fields.map((name, i) => {
         if (name === 'target') return row.target.key;
@@ -357,7 +383,7 @@ export async function runSnapshotProbe(
               paint.red(`${row.error?.kind ?? 'error'}: ${terminalSafe(row.error?.message ?? '', true)}`)
             : '';
         }
-        return column.cell(row.snapshot, paint);
+        return plain && column.plain ? column.plain.cell(row.snapshot) : column.cell(row.snapshot, paint);
       }),
     );
     const alignRight = fields.map((_, i) => (chosen[i]?.right ? i : -1)).filter((i) => i >= 0);

@@ -3,7 +3,7 @@
 // their report commands and vendor extensions on top.
 import { fx, type Rec } from './json.js';
 import { status } from './render.js';
-import { activePool, newPool, savedPools } from './state.js';
+import { activePool, newPool, readings, savedPools } from './state.js';
 import type { AccessMode, CommandCtx, CommandSpec, MinerState, Reply, SimPool } from './types.js';
 
 /** Bitmain stock default `api-groups` A:stats:pools:devs:summary:version (§7). */
@@ -221,7 +221,8 @@ const check: CommandSpec = {
     const name = (ctx.parameter ?? '').trim();
     if (name === '') return reply(ctx, 'E', 71, 'Missing check cmd');
     const spec = ctx.profile.commands[name];
-    const exists = spec !== undefined;
+    // A command the profile only refuses (btminer's `version`) is one the firmware lacks.
+    const exists = spec !== undefined && spec.missing !== true;
     const access = exists && accessAllows(ctx.state.access, name, spec);
     return reply(ctx, 'S', 72, 'Check command', 'CHECK', [
       { Exists: exists ? 'Y' : 'N', Access: access ? 'Y' : 'N' },
@@ -275,6 +276,100 @@ function own(ctx: CommandCtx, name: string): Reply {
   return spec ? spec.run(ctx) : invalidCommand();
 }
 
+/** The device records of the profile's own `devs` (none when it answers E/10 `No ASCs`). */
+function ownDevices(ctx: CommandCtx): Rec[] {
+  const devs = own(ctx, 'devs');
+  return devs.type === 'std' && devs.status.STATUS === 'S' ? (devs.records ?? []) : [];
+}
+
+/** C's atoi: leading digits, else 0 (upstream reads a device id so: `asc abc` is ASC 0). */
+function atoi(text: string): number {
+  const match = /^\s*([+-]?\d+)/.exec(text);
+  return match ? Number.parseInt(match[1] as string, 10) : 0;
+}
+
+/**
+ * Upstream's per-device and status reports (§5.1; codes and texts of cgminer 4.x api.c): `asc N`
+ * (S/106 `ASCN` with that device's `devs` record, E/15 without N, E/107 out of range, E/105 with
+ * no ASCs), `lcd` (S/125, one record), `notify` (S/60, one record per device), `usbstats` (I/88
+ * `No USB Statistics`: these controllers have no libusb devices) and `pgacount` (S/59, none).
+ * No capture holds them: shaped from upstream, their figures from the miner's own state.
+ */
+export function deviceReports(): Record<string, CommandSpec> {
+  return {
+    // A parameter: not joinable (§4 lists asccount, not asc).
+    asc: READ_ONLY((ctx) => {
+      const devices = ownDevices(ctx);
+      if (devices.length === 0) return reply(ctx, 'E', 105, 'No ASCs');
+      const text = ctx.parameter ?? '';
+      if (text === '') return reply(ctx, 'E', 15, 'Missing device id parameter');
+      const id = atoi(text);
+      const device = devices[id];
+      if (id < 0 || !device)
+        return reply(ctx, 'E', 107, `Invalid ASC id ${id} - range is 0 - ${devices.length - 1}`);
+      // Upstream's asc record is its devs record, keyed ASC rather than the section's own name.
+      return reply(ctx, 'S', 106, `ASC${id}`, 'ASC', [device]);
+    }),
+    lcd: READ_JOINABLE((ctx) => {
+      const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
+      const pool = activePool(ctx.state);
+      // `GHS` labels carry MH/s on scrypt Antminers (§9), as their summary's do.
+      const ghs = (hs: number) => fx(hs / (ctx.profile.algorithm === 'scrypt' ? 1e6 : 1e9), 2);
+      return reply(ctx, 'S', 125, 'LCD', 'LCD', [
+        {
+          Elapsed: r.uptimeS,
+          'GHS av': ghs(r.averageHs),
+          'GHS 5m': ghs(r.windowHs(300)),
+          'GHS 5s': ghs(r.currentHs),
+          Temperature: fx(r.chipMaxC, 2),
+          'Last Share Difficulty': fx(ctx.profile.shareDiff, 2),
+          'Last Share Time': Math.floor(r.lastShareAtMs / 1000),
+          'Best Share': 0,
+          'Last Valid Work': Math.floor(ctx.now / 1000),
+          'Found Blocks': 0,
+          Pool: pool?.url ?? '',
+          User: pool?.user ?? '',
+        },
+      ]);
+    }),
+    notify: READ_JOINABLE((ctx) => {
+      const devices = ownDevices(ctx);
+      if (devices.length === 0) return reply(ctx, 'E', 10, 'No ASCs');
+      const now = Math.floor(ctx.now / 1000);
+      return reply(
+        ctx,
+        'S',
+        60,
+        'Notify',
+        'NOTIFY',
+        devices.map((_, i) => {
+          const dead = ctx.state.boards[i]?.dead === true;
+          return {
+            NOTIFY: i,
+            Name: 'ASC',
+            ID: i,
+            'Last Well': dead ? Math.floor(ctx.state.bootedAtMs / 1000) : now,
+            'Last Not Well': dead ? now : 0,
+            'Reason Not Well': dead ? 'Device idle for 60s' : 'None',
+            '*Thread Fail Init': 0,
+            '*Thread Zero Hash': 0,
+            '*Thread Fail Queue': 0,
+            '*Dev Sick Idle 60s': dead ? 1 : 0,
+            '*Dev Dead Idle 600s': 0,
+            '*Dev Nostart': 0,
+            '*Dev Over Heat': 0,
+            '*Dev Thermal Cutoff': 0,
+            '*Dev Comms Error': 0,
+            '*Dev Throttle': 0,
+          };
+        }),
+      );
+    }),
+    usbstats: READ_JOINABLE((ctx) => reply(ctx, 'I', 88, 'No USB Statistics')),
+    pgacount: READ_JOINABLE((ctx) => reply(ctx, 'S', 59, 'PGA count', 'PGAS', [{ Count: 0 }])),
+  };
+}
+
 /**
  * The upstream report commands (§5.1) every cgminer-derived firmware keeps, for the profiles that
  * model nothing of their own for them: a stock Antminer answers them E/45 (they exist, outside
@@ -282,8 +377,14 @@ function own(ctx: CommandCtx, name: string): Reply {
  * LuxOS list them (§5.3). `msgPrefix` names the program in Msg, as its `stats` does. Without them the miner answered E/14 `Invalid command`, which tells a
  * client the firmware lacks a command it has. Spread before a profile's own commands.
  */
-export function upstreamReports(msgPrefix = 'CGMiner'): Record<string, CommandSpec> {
+export function upstreamReports(
+  msgPrefix = 'CGMiner',
+  options: { without?: readonly string[] } = {},
+): Record<string, CommandSpec> {
+  const device = deviceReports();
+  for (const name of options.without ?? []) delete device[name];
   return {
+    ...device,
     // No zombie or blacklisted devices, no pool records in stats: the same rows.
     edevs: READ_JOINABLE((ctx) => own(ctx, 'devs')),
     estats: READ_JOINABLE((ctx) => own(ctx, 'stats')),

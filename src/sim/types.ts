@@ -167,6 +167,8 @@ export interface CommandSpec {
   access: 'read' | 'write';
   /** May appear in a multi-command (§4). */
   joinable?: boolean;
+  /** The firmware does not have it: the handler only shapes its refusal, and `check` says Exists N. */
+  missing?: boolean;
   run(ctx: CommandCtx): Reply;
 }
 

@@ -123,7 +123,7 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
   const base = { target: source.target, host: source.host, port: source.port, site };
   const previous = options.memory?.load(source) ?? null;
   if (!source.snapshot) {
-    const error = source.error ?? { kind: 'unknown', message: 'no snapshot' };
+    const error = source.error ?? { kind: 'internal', message: 'no snapshot and no error recorded' };
     const step = nextThermalState(previous, null, `unreachable: ${error.kind}`);
     options.memory?.save(source, step.memory, step.transition);
     return {

@@ -81,7 +81,15 @@ export function sourcesFromStore(
       return {
         ...base,
         snapshot: null,
-        error: { kind: row.error_kind ?? 'unknown', message: row.error_message ?? 'the last poll failed' },
+        // A failed row without its kind (another tool's row, a hand-edited database) is a gap in
+        // the store, said with a listed kind: `unknown` was none, and a `jq` on kinds missed it.
+        error:
+          row.error_kind === null
+            ? {
+                kind: 'store',
+                message: `the last poll failed; the store has no error kind for it${row.error_message ? `: ${row.error_message}` : ''}`,
+              }
+            : { kind: row.error_kind, message: row.error_message ?? 'the last poll failed' },
       };
     }
     const age = now - (row.last_ok_at ?? row.collected_at);

@@ -106,7 +106,7 @@ export function toMinerEntry(report: MinerReport): UploadMinerEntry {
   if (ok) return { ...report.snapshot, ...identity };
   return {
     ...identity,
-    error: report.error ?? { kind: 'unknown', message: 'no snapshot and no error recorded' },
+    error: report.error ?? { kind: 'internal', message: 'no snapshot and no error recorded' },
   };
 }
 

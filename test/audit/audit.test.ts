@@ -211,7 +211,7 @@ describe('report formats and output', () => {
     const miner = await fake({ write: true });
     const { out, err } = await audit([miner.target]);
     const lines = out.trim().split('\n');
-    expect(lines[0]).toBe('SEVERITY\tTARGET\tRULE\tTITLE\tEVIDENCE');
+    expect(lines[0]).toBe('severity\ttarget\trule\ttitle\tevidence');
     const severities = lines.slice(1).map((line) => line.split('\t')[0] ?? '');
     expect(severities[0]).toBe('critical');
     expect([...severities].sort((a, b) => SEVERITY.indexOf(b) - SEVERITY.indexOf(a))).toEqual(severities);

@@ -324,7 +324,7 @@ describe('Markdown and table', () => {
 
   it('table rows are grouped by severity', () => {
     const { head, rows } = tableRows(REPORT);
-    expect(head).toEqual(['SEVERITY', 'TARGET', 'RULE', 'TITLE', 'EVIDENCE']);
+    expect(head).toEqual(['severity', 'target', 'rule', 'title', 'evidence']);
     expect(rows.map((row) => row.severity)).toEqual(['critical', 'high', 'medium', 'info']);
     expect(sortFindings([...REPORT.findings].reverse()).map((item) => item.rule)).toEqual(
       rows.map((row) => row.cells[2]),

@@ -48,6 +48,11 @@ describe('plain text into a pipe', () => {
           rows.some((row) => row.startsWith(`${target}\t`)),
           target,
         ).toBe(true);
+      // One header style across commands: lowercase, as --json names things.
+      expect(head).toBe(head.toLowerCase());
+      // A figure is a bare number there, its unit in the header (hashrate_hs, inlet_c): a script
+      // reads one format, not `13.63 TH/s` from one command and H/s from another.
+      expect(rows.filter((row) => /(^|\t)-?[\d.]+ ?(TH\/s|°C|W)(\t|$)/.test(row))).toEqual([]);
       const columns = head.split('\t').length;
       expect(rows.filter((row) => row.split('\t').length !== columns)).toEqual([]);
     });

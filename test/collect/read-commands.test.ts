@@ -279,7 +279,22 @@ describe('hashctl live', () => {
       ctx,
     );
     const lines = ctx.out().trimEnd().split('\n');
-    expect(lines[0]!.split('\t')[0]).toBe('MINER');
+    // Raw numbers for scripts, so the header says their units, named as --json names the fields.
+    expect(lines[0]!.split('\t')).toEqual([
+      'miner',
+      'state',
+      'age_s',
+      'thermal_status',
+      'model',
+      'hashrate_hs',
+      'nominal_pct',
+      'temp_chip_max_c',
+      'temp_board_max_c',
+      'fan_min_rpm',
+      'chips',
+      'power_w',
+      'problems',
+    ]);
     const miners = lines.slice(1).map((line) => line.split('\t')[0]);
     // 4001 is fine and left out; by temperature, miners without a figure last.
     expect(miners).toEqual(['127.0.0.1:4002', '127.0.0.1:4003', '127.0.0.1:4004']);
@@ -336,15 +351,15 @@ describe('hashctl live', () => {
     expect(shown).not.toContain('79.948');
   });
 
-  it('adds a SITE column when the miners shown come from several sites', async () => {
+  it('adds a site column when the miners shown come from several sites', async () => {
     const ctx = context();
     await runLive(await parseLiveOptions({ db: dbPath }, ctx), globalsFor(ctx, false), ctx);
     const lines = ctx.out().trimEnd().split('\n');
-    expect(lines[0]!.split('\t').slice(0, 3)).toEqual(['MINER', 'SITE', 'STATE']);
+    expect(lines[0]!.split('\t').slice(0, 3)).toEqual(['miner', 'site', 'state']);
     expect(lines.find((line) => line.startsWith('127.0.0.1:5001'))!.split('\t')[1]).toBe('south');
     const one = context();
     await runLive(await parseLiveOptions({ db: dbPath, site: 'north' }, one), globalsFor(one, false), one);
-    expect(one.out().split('\n')[0]!.split('\t')[1]).toBe('STATE');
+    expect(one.out().split('\n')[0]!.split('\t')[1]).toBe('state');
   });
 
   it('lists miners by address as numbers (10.0.0.9 before 10.0.0.10), then host names', async () => {

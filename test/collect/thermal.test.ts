@@ -430,11 +430,11 @@ describe('live with thermal status', () => {
     const byTemp = await live(['--sort', 'temp'], at);
     expect(byTemp.miners.map((m) => m.port)).toEqual([4003, 4002, 4001, 4005, 4006, 4004]);
 
-    // Text off a TTY: a THERMAL column, plain words.
+    // Text off a TTY: a thermal_status column, plain words.
     const ctx = memoryContext({ now: () => at, env: {} });
     expect(await runCli(['live', '--db', dbPath, '--problems'], ctx)).toBe(0);
     const lines = ctx.out().trimEnd().split('\n');
-    expect(lines[0]!.split('\t').slice(0, 4)).toEqual(['MINER', 'STATE', 'AGE', 'THERMAL']);
+    expect(lines[0]!.split('\t').slice(0, 4)).toEqual(['miner', 'state', 'age_s', 'thermal_status']);
     expect(lines[1]!.split('\t').slice(0, 4)).toEqual(['127.0.0.1:4003', 'online', '60', 'critical']);
   });
 });

@@ -105,29 +105,30 @@ describe('probe: snapshot view', () => {
       ctx,
     );
     const [head, ok, down] = ctx.out().trimEnd().split('\n');
+    // Figures as bare numbers in base units, the unit in the header (as --json and `live` name them).
     expect(head?.split('\t')).toEqual([
       'target',
       'miner',
       'firmware',
-      'hashrate',
+      'hashrate_hs',
       'boards',
       'chips',
-      'chip max',
+      'temp_max_chip_c',
       'fans',
       'pool',
-      'uptime',
+      'uptime_s',
     ]);
     expect(ok?.split('\t')).toEqual([
       miner.target.key,
       'Antminer S19 Pro',
       'bmminer 2022-12-06',
-      '110.57 TH/s',
+      '110566890000000',
       '3/3',
       '342/342',
-      '78°C',
+      '78',
       '4 5040-6000',
       'btc.global.luxor.tech:700',
-      '14h1m',
+      '50474',
     ]);
     expect(down).toMatch(/refused/);
   });
@@ -143,27 +144,45 @@ describe('probe: snapshot view', () => {
     );
     expect(ctx.out().split('\n')[1]?.split('\t')).toEqual([
       miner.target.key,
-      '111.83 TH/s',
+      '111834630000000',
       'btc.global.luxor.tech:700',
     ]);
 
     const wide = memoryContext();
     await snapshotProbe(await targetsOf(miner.target.key), { wide: true, fields: null }, globals(), wide);
     expect(wide.out().split('\n')[0]?.split('\t')).toEqual(
-      expect.arrayContaining(['average', 'nominal', 'power', 'J/TH', 'board max', 'errors']),
+      expect.arrayContaining([
+        'average_hs',
+        'nominal_hs',
+        'power_w',
+        'efficiency_j_per_th',
+        'temp_max_board_c',
+        'errors',
+      ]),
     );
   });
 
   it('shows the uptime of a miner that has just started in seconds, not as 0ms', async () => {
     const miner = await s19pro((reply) => reply.replace(/"Elapsed": *50474/g, '"Elapsed":0'));
     const ctx = memoryContext();
+    Object.assign(ctx.stdout, { isTTY: true, columns: 80 });
     await snapshotProbe(
       await targetsOf(miner.target.key),
       { wide: false, fields: ['uptime'] },
       globals(),
       ctx,
     );
-    expect(ctx.out().trimEnd().split('\n')).toEqual(['uptime', '0s']);
+    expect(ctx.out()).toMatch(/ 0s /);
+    expect(ctx.out()).not.toMatch(/0ms/);
+    // In a pipe: the bare number of seconds, its unit in the header.
+    const piped = memoryContext();
+    await snapshotProbe(
+      await targetsOf(miner.target.key),
+      { wide: false, fields: ['uptime'] },
+      globals(),
+      piped,
+    );
+    expect(piped.out().trimEnd().split('\n')).toEqual(['uptime_s', '0']);
   });
 
   it('refuses an unknown field before any traffic, naming the valid ones', async () => {

@@ -42,7 +42,7 @@ describe('probe list flags given more than once', () => {
         ctx,
       );
       expect(code).toBe(EXIT.ok);
-      expect(ctx.out().split('\n')[0]).toBe('target\tuptime');
+      expect(ctx.out().split('\n')[0]).toBe('target\tuptime_s');
     } finally {
       await farm.stop();
     }

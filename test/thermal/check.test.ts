@@ -594,6 +594,42 @@ describe('thermal check with a store', () => {
     expect(await runCli(['thermal', 'check', '--from-db', '127.0.0.1:9'], both)).toBe(2);
   });
 
+  it('--from-db: a failed stored row with no error kind recorded gets a listed kind (store), not "unknown"', async () => {
+    const db = path.join(dir, 'farm.db');
+    const { openStore, writeCycle } = await import('../../src/store/index.js');
+    const store = openStore(db);
+    try {
+      const now = Date.now() - 60_000;
+      writeCycle(store, {
+        site: 'B',
+        startedAt: now,
+        endedAt: now + 1000,
+        outcomes: [
+          {
+            target: { host: '10.0.0.3', port: 4028, key: '10.0.0.3:4028' },
+            ok: false,
+            error: { kind: 'timeout', message: 'no answer in 5s' },
+            elapsedMs: 5000,
+          },
+        ],
+      });
+    } finally {
+      store.close();
+    }
+    // A row written by another tool, or a hand-edited database: the failure without its kind.
+    const sqlite = new Database(db);
+    sqlite.prepare('UPDATE telemetry_live SET error_kind = NULL, error_message = NULL').run();
+    sqlite.close();
+    const { LOCAL_ERROR_KINDS, MINER_ERROR_KINDS } = await import('../../src/errors.js');
+    const { code, json } = await check(['--from-db', '--db', db]);
+    const kind = json.results[0]?.error?.kind ?? '';
+    expect([...MINER_ERROR_KINDS, ...LOCAL_ERROR_KINDS] as string[]).toContain(kind);
+    expect(kind).toBe('store');
+    expect(json.results[0]?.status).toBe('unknown');
+    expect(json.results[0]?.error?.message).toMatch(/no error kind/);
+    expect(code).toBe(1);
+  });
+
   /** Cycles of site A started at `starts`, each with one air-cooled miner at 86 °C. */
   async function storeCycles(db: string, starts: number[]): Promise<void> {
     const { openStore, writeCycle } = await import('../../src/store/index.js');

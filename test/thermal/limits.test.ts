@@ -479,7 +479,7 @@ describe('hashctl thermal limits (no targets)', () => {
       const table = memoryContext();
       expect(await runCli(['thermal', 'limits', '--config', file, '--site', 'A'], table)).toBe(0);
       const lines = table.out().trim().split('\n');
-      expect(lines[0]).toBe('CLASS\tMETRIC\tWARN\tCRITICAL\tSOURCE');
+      expect(lines[0]).toBe('class\tmetric\twarn\tcritical\tsource');
       expect(lines).toContain('air\tboard\t75\t78\tdefault air; config site=A');
 
       fs.writeFileSync(file, JSON.stringify({ thermal: { sites: { A: { board: { critical: 'x' } } } } }));

@@ -98,7 +98,8 @@ export const braiinsOs: Profile = {
     'braiins-os-plus-bosminer-plus-0.4.0__devs.json',
   ],
   commands: {
-    ...upstreamReports('BOSminer+'),
+    // Braiins documents a subset of upstream's reports (§5.3): asc and lcd, no notify, usbstats or pgacount.
+    ...upstreamReports('BOSminer+', { without: ['notify', 'usbstats', 'pgacount'] }),
     ...upstreamCommands(),
     version: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 22, 'BOSminer+ versions', 'VERSION', [{ API: '3.7', 'BOSminer+': VERSION }]),

@@ -1,6 +1,6 @@
 // Plain upstream cgminer 4.11.1 (API 3.7) as observed on loopback without hardware (§15): no ASCs,
 // devs/devdetails/notify answer E/10 with no data key, stats carry only the pool records.
-import { READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
+import { deviceReports, READ_JOINABLE, reply, upstreamCommands } from '../commands.js';
 import { fx } from '../json.js';
 import type { Profile } from '../types.js';
 import { poolsCommand, shareTotals, upstreamPools } from './common.js';
@@ -33,6 +33,8 @@ export const cgminer: Profile = {
   samples: ['CGMINER-API.md §15 (no capture file: the facts were observed on the real server)'],
   restartReadsConfig: true,
   commands: {
+    // asc: E/105 `No ASCs`; lcd, usbstats (I/88), pgacount answer without hardware too.
+    ...deviceReports(),
     ...upstreamCommands(),
     version: READ_JOINABLE((ctx) =>
       reply(ctx, 'S', 22, 'CGMiner versions', 'VERSION', [{ CGMiner: '4.11.1', API: '3.7' }]),

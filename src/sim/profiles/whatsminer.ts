@@ -314,7 +314,7 @@ export const whatsminer: Profile = {
   commands: {
     ...upstreamCommands(),
     // btminer has no `version`: `invalid cmd` with a flat STATUS is its fingerprint (§11).
-    version: READ_JOINABLE((ctx) => flat(ctx, 'E', 14, 'invalid cmd')),
+    version: { ...READ_JOINABLE((ctx) => flat(ctx, 'E', 14, 'invalid cmd')), missing: true },
     summary: READ_JOINABLE((ctx) => {
       const r = readings(ctx.state, ctx.profile, ctx.now, ctx.rng);
       const t = shareTotals(ctx);
