@@ -44,9 +44,41 @@ describe('Avalon fans stopped while hashing', () => {
     expect(judged(snapshot).readings.fans_failed).toBe(0);
   });
 
-  it('beside a turning fan, a slot at 0 stays unjudged: no fan table says the model has it', () => {
+  it('beside a turning fan, a 0 on an A1566 (two fans, every one listed) is a failed fan: critical', () => {
     const snapshot = a1566('Fan1[0] Fan2[4282]');
-    expect(snapshot.fans.map((fan) => fan.rpm)).toEqual([4282]);
+    expect(snapshot.fans).toEqual([
+      { index: 1, rpm: 0 },
+      { index: 2, rpm: 4282 },
+    ]);
+    const evaluation = judged(snapshot);
+    expect(evaluation.readings.fans_failed).toBe(1);
+    expect(evaluation.status).toBe('critical');
+  });
+
+  it('an A1566 listing a third slot at 0 beside its two turning fans: two fans, none failed', () => {
+    const snapshot = a1566('Fan1[4275] Fan2[4282] Fan3[0]');
+    expect(snapshot.fans.map((fan) => fan.rpm)).toEqual([4275, 4282]);
+    expect(judged(snapshot).status).toBe('ok');
+  });
+
+  it('a model with no known fan count: a 0 beside turning fans is said, not dropped nor judged', () => {
+    const mm =
+      'Ver[1366-88-22031501_aaaaaaa_bbbbbbb] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] Temp[24] TMax[81] ' +
+      'Fan1[6100] Fan2[6050] Fan3[6000] Fan4[0] FanR[90%] GHSspd[130500.00] GHSavg[129900.00] ' +
+      'MGHS[43000.00 43600.00 43300.00] MTmax[80 81 79]';
+    const snapshot = normalize({
+      stats: reply('stats', { STATS: [{ STATS: 0, ID: 'AVA100', 'MM ID0': mm, 'MM Count': 1 }] }),
+    });
+    expect(snapshot.fans.map((fan) => fan.rpm)).toEqual([6100, 6050, 6000]);
+    expect(snapshot.errors.map((e) => e.code)).toEqual(['fan_unjudged']);
+    const evaluation = judged(snapshot);
+    expect(evaluation.reasons).toEqual([
+      expect.objectContaining({
+        metric: 'fans_failed',
+        level: 'unknown',
+        message: expect.stringMatching(/Fan4 at 0 rpm.*1366/),
+      }),
+    ]);
   });
 
   it('both at 0 while it hashes: both failed, critical', () => {
