@@ -3,6 +3,7 @@
 // mining), as on every other air-cooled miner: they vanished, and the miner read "ok".
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { avalonFanCount } from '../../src/miners/dialects/avalon.js';
 import { normalize } from '../../src/miners/normalize.js';
 import { evaluateThermal } from '../../src/thermal/evaluate.js';
 import { effectiveLimits } from '../../src/thermal/limits.js';
@@ -87,5 +88,39 @@ describe('Avalon fans stopped while hashing', () => {
     const evaluation = judged(snapshot);
     expect(evaluation.readings.fans_failed).toBe(2);
     expect(evaluation.status).toBe('critical');
+  });
+});
+
+describe('Avalon fan counts by model', () => {
+  it('A10xx: the avalon10 driver prints Fan1 and Fan2, both fans; a 0 beside a turning one failed', () => {
+    const stats = read('avalon-1047__stats.json');
+    const records = (stats.STATS as Record<string, unknown>[]).map((record) =>
+      Object.fromEntries(
+        Object.entries(record).map(([key, value]) => [
+          key,
+          key.startsWith('MM ID') && typeof value === 'string'
+            ? value.replace(/Fan1\[\d+\]/, 'Fan1[0]')
+            : value,
+        ]),
+      ),
+    );
+    const snapshot = normalize({ stats: reply('stats', { ...stats, STATS: records }) });
+    expect(snapshot.model).toMatch(/1047/);
+    expect(snapshot.fans.map((fan) => fan.rpm)).toEqual([0, 2972]);
+    expect(judged(snapshot).status).toBe('critical');
+  });
+
+  it.each([
+    ['1047', 2],
+    ['A1246', 4],
+    ['AvalonMiner 1566', 2],
+    ['1166Pro', 4],
+    ['Nano3s', 1],
+    ['Q', null],
+    ['1366', null],
+    ['1466', null],
+    [null, null],
+  ])('%s: %s', (model, fans) => {
+    expect(avalonFanCount(model)).toBe(fans);
   });
 });

@@ -109,10 +109,10 @@ function modulePower(tokens: MmTokens): number | null {
  * Mini 3) are not guessed.
  */
 const AVALON_FANS: [RegExp, number][] = [
-  [/^10\d\d\b/, 2],
-  [/^1166\b/, 4],
-  [/^1246\b/, 4],
-  [/^1566\b/, 2],
+  [/^10\d\d(?!\d)/, 2],
+  [/^1166(?!\d)/, 4],
+  [/^1246(?!\d)/, 4],
+  [/^1566(?!\d)/, 2],
   [/^nano\s*3s?\b/i, 1],
 ];
 
