@@ -1,5 +1,6 @@
 // Snapshot + limits → status, readings and reasons. Pure: `collect` calls it for every history row
 // (telemetry_history.thermal_status), `thermal check` for every miner.
+import { FAN_UNJUDGED } from '../miners/dialects/common.js';
 import type { Snapshot } from '../miners/types.js';
 import { fold } from '../util/fold.js';
 import {
@@ -274,6 +275,21 @@ export function evaluateThermal(
           ? 'no board or chip temperature reading (inlet only)'
           : 'no temperature reading',
     });
+  }
+  // A 0-rpm slot the normalizer could not call a fan or a spare (no fan count for the model): said
+  // beside the verdict, never an "ok" that hides it. Last, so an unknown miner's first reason stays
+  // why it is unknown.
+  if (!whySkipped('fans_failed', snapshot, limits, context)) {
+    for (const error of snapshot.errors ?? []) {
+      if (error.code === FAN_UNJUDGED)
+        reasons.push({
+          metric: 'fans_failed',
+          level: 'unknown',
+          value: null,
+          limit: null,
+          message: error.message,
+        });
+    }
   }
   return {
     status,

@@ -210,9 +210,13 @@ describe('models outside the samples', () => {
       [Math.round(43600e9 * share), 81, null, 2],
       [Math.round(43300e9 * share), 79, null, 2],
     ]);
-    expect(s.fans.map((f) => f.rpm)).toEqual([6100, 6050, 6000]); // no fan table for Avalon: a 0 is not a fan
+    // No fan count known for the 1366: its 0 beside turning fans is neither a fan nor dropped unsaid.
+    expect(s.fans.map((f) => f.rpm)).toEqual([6100, 6050, 6000]);
     expect([s.power_w, s.temp_inlet_c, s.state]).toEqual([3310, 24, 'mining']);
-    expect(s.errors).toEqual([{ code: 512, message: 'Avalon module 0 hash board 1: ECHU error 512' }]);
+    expect(s.errors).toEqual([
+      { code: 512, message: 'Avalon module 0 hash board 1: ECHU error 512' },
+      expect.objectContaining({ code: 'fan_unjudged', message: expect.stringContaining('Fan4 at 0 rpm') }),
+    ]);
   });
 
   it('Avalon idle: boards read 0 H/s now, not their average since boot; a Nano3s keeps its name', () => {

@@ -91,3 +91,49 @@ describe('Innosilicon-style FanN rpm at 0 while hashing', () => {
     expect(judged(snapshot).status).toBe('critical');
   });
 });
+
+describe('no fan count, a 0 beside turning fans while hashing: said, not dropped nor judged', () => {
+  const note = (snapshot: ReturnType<typeof normalize>) =>
+    judged(snapshot).reasons.filter(
+      (reason) => reason.metric === 'fans_failed' && reason.level === 'unknown',
+    );
+
+  it('Goldshell fan1 at 0 beside a turning fan0', () => {
+    const snapshot = goldshell(3100);
+    const stopped = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 86400, 'MHS 20s': 5502000, 'MHS av': 5502000 }] }),
+      devs: reply('devs', {
+        DEVS: [0, 1, 2].map((id) => ({
+          PGA: id,
+          ID: id,
+          Name: 'INCS',
+          Enabled: 'Y',
+          Status: 'Alive',
+          'MHS av': 1834000,
+          'MHS 20s': 1834000,
+          'tstemp-0': 68,
+          'tstemp-1': 72,
+          'tstemp-2': 55,
+          fan0: 3100,
+          fan1: 0,
+        })),
+      }),
+    });
+    expect(note(snapshot)).toEqual([]);
+    expect(stopped.fans.map((fan) => fan.rpm)).toEqual([3100]);
+    expect(note(stopped).map((reason) => reason.message)).toEqual([
+      expect.stringMatching(/^fan1 at 0 rpm beside turning fans, not judged/),
+    ]);
+  });
+
+  it('StrongU (Fan1, Fan2 in the summary, no Fan Num)', () => {
+    const snapshot = normalize({
+      summary: reply('summary', {
+        SUMMARY: [{ Elapsed: 5000, 'MHS 5s': 12e6, 'MHS av': 12e6, Fan1: 4200, Fan2: 0 }],
+      }),
+      devs: reply('devs', { DEVS: [{ ASC: 0, ID: 0, 'MHS 5s': 12e6, Temperature: 70, Status: 'Alive' }] }),
+    });
+    expect(snapshot.fans.map((fan) => fan.rpm)).toEqual([4200]);
+    expect(note(snapshot).map((reason) => reason.message)).toEqual([expect.stringMatching(/^Fan2 at 0 rpm/)]);
+  });
+});

@@ -13,6 +13,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  noteUnjudgedFans,
   type Telemetry,
 } from './common.js';
 
@@ -101,6 +102,27 @@ function modulePower(tokens: MmTokens): number | null {
   return null;
 }
 
+/**
+ * Fans per Avalon model where a source gives the count: A10xx two (the avalon10 driver prints Fan1 and
+ * Fan2 only), A1246 and A1166 four, A1566 two, Nano 3/3s one (pyasic's expected_fans; the A1246 and
+ * A1566 samples list exactly that many, all turning). Unlisted models (A11xx others, A13xx, A14xx, Q,
+ * Mini 3) are not guessed.
+ */
+const AVALON_FANS: [RegExp, number][] = [
+  [/^10\d\d(?!\d)/, 2],
+  [/^1166(?!\d)/, 4],
+  [/^1246(?!\d)/, 4],
+  [/^1566(?!\d)/, 2],
+  [/^nano\s*3s?\b/i, 1],
+];
+
+export function avalonFanCount(model: string | null): number | null {
+  if (model === null) return null;
+  const bare = model.replace(/^(?:avalon\s*(?:miner)?\s*|a(?=\d))/i, '').trim();
+  for (const [pattern, fans] of AVALON_FANS) if (pattern.test(bare)) return fans;
+  return null;
+}
+
 export function parseAvalon(input: DialectInput): Telemetry {
   const out = emptyTelemetry();
   const { replies } = input;
@@ -137,6 +159,7 @@ export function parseAvalon(input: DialectInput): Telemetry {
     return wu === null || wu < 0 || toNow === null ? null : ((wu * DIFF1_HASHES) / 60) * toNow;
   };
   const fanSlots: [number, number | null][] = [];
+  const fanNames = new Map<number, string>();
   let boardIndex = 0;
   modules.forEach((mm, moduleIndex) => {
     const perBoard = list(mm, 'MGHS');
@@ -178,10 +201,18 @@ export function parseAvalon(input: DialectInput): Telemetry {
       });
     }
     const single = one(mm, 'Fan');
-    if (single !== null) fanSlots.push([moduleIndex, single]);
+    const where = modules.length > 1 ? `module ${moduleIndex} ` : '';
+    if (single !== null) {
+      fanSlots.push([moduleIndex, single]);
+      fanNames.set(moduleIndex, `${where}Fan`);
+    }
     for (let f = 1; f <= 8; f++) {
       const rpm = one(mm, `Fan${f}`);
-      if (rpm !== null) fanSlots.push([modules.length > 1 ? moduleIndex * 10 + f : f, rpm]);
+      const slot = modules.length > 1 ? moduleIndex * 10 + f : f;
+      if (rpm !== null) {
+        fanSlots.push([slot, rpm]);
+        fanNames.set(slot, `${where}Fan${f}`);
+      }
     }
     list(mm, 'ECHU').forEach((code, i) => {
       if (code !== 0)
@@ -194,12 +225,22 @@ export function parseAvalon(input: DialectInput): Telemetry {
     if (ecmm !== null && ecmm !== 0)
       out.errors.push({ code: ecmm, message: `Avalon module ${moduleIndex}: ECMM error ${ecmm}` });
   });
-  // No fan table for Avalon: beside turning fans, a slot at 0 may be one the model lacks. But with
-  // none turning while the boards hash, the listed slots are a stopped fan set (or immersion), kept
-  // as stopped fans for the air default to judge, as on other firmwares: they vanished, and an
-  // Avalon hashing with every fan dead read "ok".
+  // Canaan's firmware lists the fans the module has, no spare slot: the A10 driver prints Fan1 and
+  // Fan2 (cgminer driver-avalon10.c), the newer one Fan1..fan_count as the module reports it. Where a
+  // source gives the model's count, a 0 beside a turning fan is a stopped fan (it vanished, and an
+  // A1566 hashing on one fan read "ok"). Elsewhere (the Avalon Q lists four slots where pyasic counts
+  // two fans) a 0 beside turning fans is said, not judged. With none turning while the boards hash,
+  // the listed slots are a stopped fan set (or immersion), kept for the air default to judge.
+  const known = modules.length === 1 ? avalonFanCount(input.identity.model) : null;
   const turning = fanSlots.some(([, rpm]) => rpm !== null && rpm > 0);
-  out.fans = fansFromSlots(fanSlots, turning ? null : fanSlots.length, isHashing(out));
+  out.fans = fansFromSlots(fanSlots, known ?? (turning ? null : fanSlots.length), isHashing(out));
+  if (known === null)
+    noteUnjudgedFans(
+      out,
+      fanSlots,
+      `the Avalon ${input.identity.model ?? '(model unknown)'}'s`,
+      (index) => fanNames.get(index) ?? `fan ${index}`,
+    );
   out.cooling = out.fans.length > 0 ? 'air' : null;
 
   out.temp_max_chip_c = maxOf(modules.map((m) => temp(one(m, 'TMax') ?? one(m, 'Tmax'))));

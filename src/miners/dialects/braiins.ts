@@ -1,6 +1,7 @@
 // Braiins OS (BOSminer / BOSminer+ / BOSer): MH/s everywhere, per-chain `devs`, `temps` and `fans`
 // sections, chip counts and model in `devdetails` (CGMINER-API.md §8.3). `devs` Temperature is 0.0:
 // the readings live in `temps`.
+import { isHydroModel } from '../models.js';
 import { counter, nonNegative, positive, type Rec, round, rpm, sumAll, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -12,6 +13,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  noteUnjudgedFans,
   type Telemetry,
 } from './common.js';
 
@@ -80,11 +82,16 @@ export function parseBraiins(input: DialectInput): Telemetry {
   out.boards = [...byId.values()].sort((a, b) => a.index - b.index);
 
   const fans = replies.section('fans', 'FANS');
-  out.fans = fansFromSlots(
-    fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
-    spec?.fans ?? null,
-    isHashing(out),
-  );
+  const slots = fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]);
+  // BOSminer lists spare slots (an S9's FANS holds four, two at 0), so without the model's count a 0
+  // beside turning fans is said, not judged. Every slot at 0 while the boards hash is a stopped fan
+  // set (or immersion, which the thermal config tells), as on other firmwares: it vanished on a
+  // model the table lacks, and a miner hashing with no fan turning read "ok". Not on a hydro model.
+  const turning = slots.some(([, speed]) => speed !== null && speed > 0);
+  const unlisted = turning || isHydroModel(input.identity.model) ? null : slots.length;
+  out.fans = fansFromSlots(slots, spec?.fans ?? unlisted, isHashing(out));
+  if (spec?.fans === undefined)
+    noteUnjudgedFans(out, slots, `the ${input.identity.model ?? 'unknown model'}'s`);
   out.cooling = out.fans.length > 0 ? 'air' : null;
   return out;
 }

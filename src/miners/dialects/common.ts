@@ -251,3 +251,30 @@ export function fansFromSlots(
   }
   return fans.sort((a, b) => a.index - b.index);
 }
+
+/** The snapshot error code of a 0-rpm slot left unjudged beside turning fans (thermal notes it). */
+export const FAN_UNJUDGED = 'fan_unjudged';
+
+/**
+ * Slots reading 0 beside turning fans that `fansFromSlots` left out (no fan count says they are
+ * fans: a firmware that lists spare slots, as Braiins OS does on an S9, shows them as 0). While the
+ * boards hash, that may be a stopped fan: it is said, never dropped silently (thermal notes it).
+ */
+export function noteUnjudgedFans(
+  out: Telemetry,
+  slots: [number, number | null][],
+  whose: string,
+  name: (index: number) => string = (index) => `fan ${index}`,
+): void {
+  if (!isHashing(out) || !slots.some(([, rpm]) => rpm !== null && rpm > 0)) return;
+  const kept = new Set(out.fans.map((fan) => fan.index));
+  const left = slots.filter(([index, rpm]) => rpm === 0 && !kept.has(index)).map(([index]) => name(index));
+  if (left.length === 0) return;
+  // A hostile reply's thousand zero slots make one bounded line.
+  const named =
+    left.length > 8 ? `${left.slice(0, 8).join(', ')} and ${left.length - 8} more` : left.join(', ');
+  out.errors.push({
+    code: FAN_UNJUDGED,
+    message: `${named} at 0 rpm beside turning fans, not judged: ${whose} fan count is not known (a spare slot or a stopped fan)`,
+  });
+}

@@ -12,6 +12,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  noteUnjudgedFans,
   type Telemetry,
 } from './common.js';
 
@@ -87,7 +88,9 @@ export function parseGeneric(input: DialectInput): Telemetry {
       const match = /^Fan(\d+)$/i.exec(key);
       if (match) slots.push([Number(match[1]), rpm(value)]);
     }
-    out.fans = fansFromSlots(slots, positive(field(listed, 'Fan Num')), isHashing(out));
+    const count = positive(field(listed, 'Fan Num'));
+    out.fans = fansFromSlots(slots, count, isHashing(out));
+    if (count === null) noteUnjudgedFans(out, slots, 'the miner', (index) => `Fan${index}`);
     if (out.fans.length > 0) out.cooling = 'air';
   }
   // Else fans as `fanN` RPM keys: Goldshell repeats the miner's fans in every device record, and
@@ -111,6 +114,7 @@ export function parseGeneric(input: DialectInput): Telemetry {
     const slots = [...lowest];
     const turning = slots.some(([, reading]) => reading !== null && reading > 0);
     out.fans = fansFromSlots(slots, turning ? null : slots.length, isHashing(out));
+    noteUnjudgedFans(out, slots, 'the miner', (index) => `fan${index}`);
     if (out.fans.length > 0) out.cooling = 'air';
   }
   return out;

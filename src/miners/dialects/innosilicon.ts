@@ -13,6 +13,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  noteUnjudgedFans,
   scaled,
   type Telemetry,
 } from './common.js';
@@ -86,6 +87,7 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
     // fan set, kept for the air defaults to judge (beside turning fans a 0 stays unjudged).
     const turning = slots.some(([, reading]) => reading !== null && reading > 0);
     out.fans = fansFromSlots(slots, turning ? null : slots.length, isHashing(out));
+    noteUnjudgedFans(out, slots, 'the miner', (index) => `Fan${index}`);
     if (out.fans.length > 0) out.cooling = 'air';
   }
   chains.forEach((chain, i) => {

@@ -2,6 +2,8 @@
 // with four labelled board sensors, `fans`, `power`, `config` and `events` (CGMINER-API.md §8.4).
 // LuxOS reports board sensors only; its `temp_chip*` strings repeat the board readings, so chip
 // temperatures stay null rather than being mislabelled.
+
+import { isHydroModel } from '../models.js';
 import {
   ambientTemp,
   bool,
@@ -26,6 +28,7 @@ import {
   fansFromSlots,
   isHashing,
   labelledRate,
+  noteUnjudgedFans,
   type Telemetry,
 } from './common.js';
 
@@ -119,11 +122,21 @@ export function parseLuxos(input: DialectInput): Telemetry {
 
   const fans = replies.section('fans', 'FANS');
   if (fans.length > 0) {
-    out.fans = fansFromSlots(
-      fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]),
-      spec?.fans ?? null,
-      isHashing(out),
-    );
+    const slots = fans.map((fan, i): [number, number | null] => [counter(fan.ID) ?? i, rpm(fan.RPM)]);
+    // LuxOS lists no FANS on hydro or immersion (thermal-facts §1): on a model the table lacks, a
+    // listed set all at 0 while the boards hash is a stopped fan set, not none (it vanished, and the
+    // miner read "ok"); a 0 beside turning fans is said, not judged (no count says it is a fan).
+    const turning = slots.some(([, speed]) => speed !== null && speed > 0);
+    const unlisted = turning || isHydroModel(input.identity.model) ? null : slots.length;
+    out.fans = fansFromSlots(slots, spec?.fans ?? unlisted, isHashing(out));
+    const names = new Map(fans.map((fan, i) => [counter(fan.ID) ?? i, str(fan.FAN)]));
+    if (spec?.fans === undefined)
+      noteUnjudgedFans(
+        out,
+        slots,
+        `the ${input.identity.model ?? 'unknown model'}'s`,
+        (index) => names.get(index) ?? `fan ${index}`,
+      );
   }
   out.power_w = watts(replies.section('power', 'POWER')[0]?.Watts) ?? out.power_w;
 
