@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage, LockedError, StoreError } from '../errors.js';
 import { makeDirectories } from '../util/mkdir.js';
-import { StoreVersionError, translateSqliteError } from './errors.js';
+import { fileSystemFull, noInodesLeft, StoreVersionError, translateSqliteError } from './errors.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -51,14 +51,29 @@ export class Store {
   readonly #cache = new Map<(db: Db) => unknown, unknown>();
   /** The file opened (device and inode), to notice it being replaced under a long-running writer. */
   readonly #identity: { dev: number; ino: number } | null;
+  /**
+   * Read as immutable (a full disk left no room for its -shm): SQLite then takes no lock, so a
+   * writer could change the file under a read. What it was when opened; each read checks it.
+   */
+  readonly #immutableAs: string | null;
 
   constructor(
     readonly db: Db,
     readonly path: string,
     readonly readonly: boolean,
+    immutable = false,
   ) {
     const stat = statDbFile(path);
     this.#identity = stat ? { dev: stat.dev, ino: stat.ino } : null;
+    this.#immutableAs = immutable ? this.#state() : null;
+  }
+
+  /** The file's size and times, and whether a -wal with content or a -shm is beside it. */
+  #state(): string {
+    const stat = statDbFile(this.path);
+    const wal = statDbFile(`${this.path}-wal`)?.size ?? 0;
+    const shm = fs.existsSync(`${this.path}-shm`);
+    return `${stat?.ino}:${stat?.size}:${stat?.mtimeMs}:${stat?.ctimeMs}:${wal > 32}:${shm}`;
   }
 
   /**
@@ -119,7 +134,14 @@ export class Store {
    */
   snapshot<T>(fn: (db: Db) => T): T {
     if (this.db.inTransaction) return fn(this.db);
-    return this.db.transaction(() => fn(this.db)).deferred();
+    const result = this.db.transaction(() => fn(this.db)).deferred();
+    if (this.#immutableAs !== null && this.#state() !== this.#immutableAs)
+      throw new StoreError(
+        'store',
+        `${this.path} was written while it was read on a full disk (without its -shm, SQLite cannot keep a writer from changing it under a read), so what was read may mix two states and is not shown: try again`,
+        { details: { file: this.path }, retriable: true },
+      );
+    return result;
   }
 
   close(): void {
@@ -198,8 +220,19 @@ function assertExists(file: string): void {
 function openReadonly(file: string, options: OpenStoreOptions, migrations: readonly Migration[]): Store {
   assertExists(file);
   let db = openConnection(file, true, options);
+  let immutable = false;
   try {
-    if (hasHotJournal(db)) {
+    let hot: boolean;
+    try {
+      hot = hasHotJournal(db);
+    } catch (error) {
+      // A full disk: SQLite could not create or grow FILE-shm, which a WAL read needs.
+      if (!noRoomBeside(error, file)) throw error;
+      db.close();
+      ({ db, immutable } = openWithoutShm(file, options));
+      hot = false;
+    }
+    if (hot) {
       db.close();
       rollBackHotJournal(file, options);
       db = openConnection(file, true, options);
@@ -239,7 +272,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       if (schemaVersion(db) < wanted)
         throw new StoreError('store', `${file} could not be upgraded to schema ${wanted}`);
     }
-    return new Store(db, file, true);
+    return new Store(db, file, true, immutable);
   } catch (error) {
     if (db.open) db.close();
     // What SQLite could not open may be a folder or a FIFO where its -wal or -shm should be.
@@ -265,6 +298,60 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     }
     throw translated;
   }
+}
+
+/**
+ * SQLite failed for want of room beside FILE (its -shm, -wal or an upgrade's pages): the file
+ * system is out of space or inodes.
+ */
+function noRoomBeside(error: unknown, file: string): boolean {
+  const translated = translateSqliteError(error, file);
+  if (!(translated instanceof StoreError)) return false;
+  const code = String(translated.details.sqlite_code ?? '');
+  if (!/^SQLITE_(FULL|IOERR|CANTOPEN)/.test(code)) return false;
+  return fileSystemFull(file) || noInodesLeft(file);
+}
+
+/** The database as SQLite's URI filename, so that parameters can follow it. */
+function uriOf(file: string, parameter: string): string {
+  const encoded = path.resolve(file).split('/').map(encodeURIComponent).join('/');
+  return `file:${encoded}?${parameter}`;
+}
+
+/** A WAL header alone holds no commit. */
+const WAL_HEADER_BYTES = 32;
+
+/**
+ * Opens FILE for reading on a full disk, creating nothing beside it
+ * (https://www.sqlite.org/wal.html, "Read-Only Databases"):
+ * - FILE-shm there (a failed read makes an empty one while inodes last): opened read-only. With no
+ *   writer attached, SQLite then reads the whole -wal into memory itself, so commits not yet
+ *   checkpointed are seen, and holds the read lock that keeps a writer from checkpointing under it.
+ * - No -shm and none can be made: with no -wal content (nor -journal) the database file holds all
+ *   of it and is read as immutable; the Store checks after each read that no writer changed it.
+ * - Else the -wal holds commits that cannot be read safely without a -shm: said, nothing guessed.
+ */
+function openWithoutShm(file: string, options: OpenStoreOptions): { db: Db; immutable: boolean } {
+  const name = path.basename(file);
+  const immutable = !fs.existsSync(`${file}-shm`);
+  if (immutable) {
+    const size = (suffix: string) => statDbFile(`${file}${suffix}`)?.size ?? 0;
+    const journal = size('-journal') > 0;
+    if (journal || size('-wal') > WAL_HEADER_BYTES)
+      throw new StoreError(
+        'io',
+        `cannot read ${file} on a full disk: ${journal ? `${name}-journal holds a write left unfinished` : `${name}-wal holds commits not yet in the database`}, which SQLite can read safely only with ${name}-shm beside it, and there is no room to create that: free some space on its file system and run again (nothing was changed)`,
+        { details: { file, no_shm: true } },
+      );
+  }
+  const db = openConnection(uriOf(file, immutable ? 'immutable=1' : 'readonly_shm=1'), true, options);
+  try {
+    db.pragma('user_version');
+  } catch (error) {
+    db.close();
+    throw translateSqliteError(error, file);
+  }
+  return { db, immutable };
 }
 
 /**
