@@ -255,6 +255,14 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       try {
         openStore(file, { ...options, readonly: false }).close();
       } catch (error) {
+        // An upgrade writes: on a full disk it cannot, and "disk full writing" alone reads as if the
+        // command had meant to store something.
+        if (noRoomBeside(error, file))
+          throw new StoreError(
+            'io',
+            `${file} is from an older hashctl (schema ${current}) and must be upgraded before this hashctl can read it, which needs free space on its file system: free some and run again (what is stored is intact)`,
+            { cause: error, details: { file, schema: current, supported: wanted } },
+          );
         // A reader that may not write the file (another user's, a read-only mount) cannot bring it
         // to this hashctl's schema; say that, rather than "nothing was stored".
         if (isReadOnlyRefusal(error))

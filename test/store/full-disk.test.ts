@@ -198,6 +198,27 @@ describe('reading on a full disk', () => {
     );
     expect(result.stdout.trim().split('\n')).toEqual(['rc 1', 'same']);
   });
+
+  it.skipIf(!canMount)(
+    "an older hashctl's file: one line saying it needs an upgrade and room for it, the file untouched",
+    () => {
+      openStore(path.join(prep, 'old.db'), { targetVersion: 5 }).close();
+      const result = onTmpfs(
+        [
+          'cp "$P/old.db" "$D/farm.db"',
+          fill(),
+          `"$N" "$B" upload --status --db "$D/farm.db"; echo "rc $?"`,
+          'cmp "$P/old.db" "$D/farm.db" && echo same',
+        ].join('; '),
+        'size=1m',
+        { P: prep },
+      );
+      expect(result.stderr).toBe(
+        `hashctl: ${dir}/farm.db is from an older hashctl (schema 5) and must be upgraded before this hashctl can read it, which needs free space on its file system: free some and run again (what is stored is intact)\n`,
+      );
+      expect(result.stdout.trim().split('\n')).toEqual(['rc 1', 'same']);
+    },
+  );
 });
 
 describe('a database read as immutable (no room for its -shm)', () => {
