@@ -135,6 +135,24 @@ describe('reading on a full disk', () => {
   );
 
   it.skipIf(!canMount)(
+    'thermal check --from-db checks the stored miners read-only, recording nothing',
+    () => {
+      const result = onTmpfs(
+        [
+          `${COLLECT} 2>/dev/null >/dev/null`,
+          fill(),
+          `"$N" "$B" thermal check --from-db --db "$D/farm.db"; echo "rc $?"`,
+        ].join('; '),
+      );
+      expect(result.stderr).toContain(
+        `hashctl: disk full writing ${dir}/farm.db: nothing from this write was stored, earlier data is intact; checked the stored miners read-only (no hysteresis, nothing recorded)\n`,
+      );
+      expect(result.stdout).toMatch(/^127\.0\.0\.1:1\t/m);
+      expect(result.stdout).toMatch(/^rc 1$/m);
+    },
+  );
+
+  it.skipIf(!canMount)(
     'no inode left for the -shm either: the database file alone is read when its -wal holds nothing',
     () => {
       const result = onTmpfs(
