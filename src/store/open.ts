@@ -138,7 +138,7 @@ export class Store {
     if (this.#immutableAs !== null && this.#state() !== this.#immutableAs)
       throw new StoreError(
         'store',
-        `${this.path} was written while it was read on a full disk (without its -shm, SQLite cannot keep a writer from changing it under a read), so what was read may mix two states and is not shown: try again`,
+        `${this.path} was written while it was read without its -shm (a full disk or a read-only mount left no room for one, and without it SQLite cannot keep a writer from changing the file under a read), so what was read may mix two states and is not shown: try again`,
         { details: { file: this.path }, retriable: true },
       );
     return result;
@@ -226,10 +226,12 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     try {
       hot = hasHotJournal(db);
     } catch (error) {
-      // A full disk: SQLite could not create or grow FILE-shm, which a WAL read needs.
-      if (!noRoomBeside(error, file)) throw error;
+      // A full disk or a read-only mount: SQLite could not create or grow FILE-shm, which a WAL
+      // read needs.
+      const reason = noShmPossible(error, file);
+      if (reason === null) throw error;
       db.close();
-      ({ db, immutable } = openWithoutShm(file, options));
+      ({ db, immutable } = openWithoutShm(file, options, reason));
       hot = false;
     }
     if (hot) {
@@ -257,7 +259,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       } catch (error) {
         // An upgrade writes: on a full disk it cannot, and "disk full writing" alone reads as if the
         // command had meant to store something.
-        if (noRoomBeside(error, file))
+        if (noShmPossible(error, file) === 'full')
           throw new StoreError(
             'io',
             `${file} is from an older hashctl (schema ${current}) and must be upgraded before this hashctl can read it, which needs free space on its file system: free some and run again (what is stored is intact)`,
@@ -309,15 +311,17 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
 }
 
 /**
- * SQLite failed for want of room beside FILE (its -shm, -wal or an upgrade's pages): the file
- * system is out of space or inodes.
+ * SQLite failed because nothing can be created or grown beside FILE (its -shm, -wal or an
+ * upgrade's pages): 'full' when its file system is out of space or inodes, 'read-only' on a
+ * read-only mount; null for any other failure.
  */
-function noRoomBeside(error: unknown, file: string): boolean {
+function noShmPossible(error: unknown, file: string): 'full' | 'read-only' | null {
   const translated = translateSqliteError(error, file);
-  if (!(translated instanceof StoreError)) return false;
+  if (!(translated instanceof StoreError)) return null;
   const code = String(translated.details.sqlite_code ?? '');
-  if (!/^SQLITE_(FULL|IOERR|CANTOPEN)/.test(code)) return false;
-  return fileSystemFull(file) || noInodesLeft(file);
+  if (!/^SQLITE_(FULL|IOERR|CANTOPEN|READONLY)/.test(code)) return null;
+  if (fileSystemFull(file) || noInodesLeft(file)) return 'full';
+  return onReadOnlyFileSystem(translated, file) ? 'read-only' : null;
 }
 
 /** The database as SQLite's URI filename, so that parameters can follow it. */
@@ -330,7 +334,7 @@ function uriOf(file: string, parameter: string): string {
 const WAL_HEADER_BYTES = 32;
 
 /**
- * Opens FILE for reading on a full disk, creating nothing beside it
+ * Opens FILE for reading on a full disk or a read-only mount, creating nothing beside it
  * (https://www.sqlite.org/wal.html, "Read-Only Databases"):
  * - FILE-shm there (a failed read makes an empty one while inodes last): opened read-only. With no
  *   writer attached, SQLite then reads the whole -wal into memory itself, so commits not yet
@@ -339,7 +343,11 @@ const WAL_HEADER_BYTES = 32;
  *   of it and is read as immutable; the Store checks after each read that no writer changed it.
  * - Else the -wal holds commits that cannot be read safely without a -shm: said, nothing guessed.
  */
-function openWithoutShm(file: string, options: OpenStoreOptions): { db: Db; immutable: boolean } {
+function openWithoutShm(
+  file: string,
+  options: OpenStoreOptions,
+  reason: 'full' | 'read-only',
+): { db: Db; immutable: boolean } {
   const name = path.basename(file);
   const immutable = !fs.existsSync(`${file}-shm`);
   if (immutable) {
@@ -348,7 +356,7 @@ function openWithoutShm(file: string, options: OpenStoreOptions): { db: Db; immu
     if (journal || size('-wal') > WAL_HEADER_BYTES)
       throw new StoreError(
         'io',
-        `cannot read ${file} on a full disk: ${journal ? `${name}-journal holds a write left unfinished` : `${name}-wal holds commits not yet in the database`}, which SQLite can read safely only with ${name}-shm beside it, and there is no room to create that: free some space on its file system and run again (nothing was changed)`,
+        `cannot read ${file} on a ${reason === 'full' ? 'full disk' : 'read-only file system'}: ${journal ? `${name}-journal holds a write left unfinished` : `${name}-wal holds commits not yet in the database`}, which SQLite can read safely only with ${name}-shm beside it, ${reason === 'full' ? 'and there is no room to create that: free some space on its file system and run again (nothing was changed)' : `and it cannot create that there: copy the file with its ${name}-${journal ? 'journal' : 'wal'} to a writable folder and read the copy`}`,
         { details: { file, no_shm: true } },
       );
   }

@@ -253,7 +253,7 @@ describe('a database read as immutable (no room for its -shm)', () => {
       writer.db.prepare("INSERT INTO sites (name, created_at) VALUES ('b', 0)").run();
       writer.close();
       expect(() => store.snapshot((db) => db.prepare('SELECT count(*) FROM sites').pluck().get())).toThrow(
-        /was written while it was read on a full disk .*: try again/,
+        /was written while it was read without its -shm .*: try again/,
       );
     } finally {
       store.close();
