@@ -258,11 +258,12 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
         openStore(file, { ...options, readonly: false }).close();
       } catch (error) {
         // An upgrade writes: on a full disk it cannot, and "disk full writing" alone reads as if the
-        // command had meant to store something.
-        if (noShmPossible(error, file) === 'full')
+        // command had meant to store something; on a read-only mount no user can.
+        const reason = noShmPossible(error, file);
+        if (reason !== null)
           throw new StoreError(
             'io',
-            `${file} is from an older hashctl (schema ${current}) and must be upgraded before this hashctl can read it, which needs free space on its file system: free some and run again (what is stored is intact)`,
+            `${file} is from an older hashctl (schema ${current}) and must be upgraded before this hashctl can read it, ${reason === 'full' ? 'which needs free space on its file system: free some and run again (what is stored is intact)' : 'which cannot be done on a read-only file system: copy it to a writable folder and read the copy, or use the hashctl that wrote it'}`,
             { cause: error, details: { file, schema: current, supported: wanted } },
           );
         // A reader that may not write the file (another user's, a read-only mount) cannot bring it

@@ -238,6 +238,20 @@ describe('a database on a read-only file system', () => {
   );
 
   it.skipIf(!canMountReadOnly)(
+    "an older hashctl's file: says it needs an upgrade, which a read-only mount does not allow",
+    () => {
+      database('farm.db', 5);
+      const view = path.join(dir, 'view');
+      fs.mkdirSync(view);
+      const result = liveThroughView(view, '');
+      expect(result.stderr.trim()).toBe(
+        `hashctl: ${view}/farm.db is from an older hashctl (schema 5) and must be upgraded before this hashctl can read it, which cannot be done on a read-only file system: copy it to a writable folder and read the copy, or use the hashctl that wrote it`,
+      );
+      expect(result.status).toBe(1);
+    },
+  );
+
+  it.skipIf(!canMountReadOnly)(
     'collect says the folder is read-only, not "no permission" nor a lock left by sudo',
     () => {
       database('farm.db');
