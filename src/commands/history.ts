@@ -81,8 +81,11 @@ export async function runHistory(
   let miner: ReturnType<typeof findMiner>;
   let points: ReturnType<typeof readSeries>;
   try {
-    miner = findMiner(store, opts.miner, opts.site);
-    points = readSeries(store, miner.id, opts.metric, from);
+    // One read: the miner and its series of the same state (and checked whole on a full disk).
+    ({ miner, points } = store.snapshot(() => {
+      const found = findMiner(store, opts.miner, opts.site);
+      return { miner: found, points: readSeries(store, found.id, opts.metric, from) };
+    }));
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
     // not as an internal error.

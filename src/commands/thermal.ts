@@ -210,6 +210,7 @@ export async function runThermalCheck(
   if (useStore) {
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
+    const { fileSystemFull, noInodesLeft } = await import('../store/errors.js');
     const { storeMemory } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
     const { pausedLookup } = await import('../thermal/paused.js');
@@ -243,12 +244,39 @@ export async function runThermalCheck(
       // The miners were read: a damaged, locked or full database costs the hysteresis and the
       // thermal_events record, not the verdict. A miner running critical must still exit 3 (it
       // was exit 1 with no result at all), and --json still prints its document.
-      if (sources === null || !isStoreFailure(error)) throw error;
+      if (!isStoreFailure(error)) throw error;
+      // --from-db on a full disk: the collected miners can still be read (a read-only open needs no
+      // room), and a critical one must still be said, as with TARGETS.
+      const full = error.kind === 'io' && (fileSystemFull(file) || noInodesLeft(file));
+      const fromStore = sources === null && full ? readOnlyCheck(file) : null;
+      if (sources === null && fromStore === null) throw error;
       storeError = error;
       ctx.stderr.write(
-        `hashctl: ${oneLine(error.message)}; checked without the store (no hysteresis, nothing recorded)\n`,
+        `hashctl: ${oneLine(error.message)}; checked ${fromStore ? 'the stored miners read-only' : 'without the store'} (no hysteresis, nothing recorded)\n`,
       );
-      results = sources.map((source) => checkSource(source, { config: loaded.config, site }));
+      results =
+        fromStore ?? (sources ?? []).map((source) => checkSource(source, { config: loaded.config, site }));
+    }
+    /** The stored miners checked from a read-only open (their pauses included), or what stops it. */
+    function readOnlyCheck(file: string): CheckResult[] {
+      const store = openStore(file, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
+      try {
+        return store.snapshot(() => {
+          const list = sourcesFromStore(store, opts.site, ctx.now(), opts.staleAfterMs);
+          if (list.length === 0) {
+            const where = opts.site === null ? '' : ` for site ${opts.site}`;
+            throw new StoreError(
+              'io',
+              `no collected miners${where} in ${file}: run \`hashctl collect\` first`,
+            );
+          }
+          storedSources = list;
+          const pausedBy = pausedLookup(store);
+          return list.map((source) => checkSource(source, { config: loaded.config, site, pausedBy }));
+        });
+      } finally {
+        store.close();
+      }
     }
   } else if (opts.protect) {
     // --protect keeps its cooldown in the store: the pauses it made are there, even without --db.

@@ -47,17 +47,32 @@ let cachedConstructor: DatabaseConstructor | undefined;
  */
 export function loadSqlite(): DatabaseConstructor {
   if (cachedConstructor) return cachedConstructor;
+  // better-sqlite3 reads this once, as its addon loads (at the first connection, made here): URI
+  // file names let a reader on a full disk open the file read-only without creating its -shm
+  // (store/open.ts). Every path hashctl opens is absolute, so none is taken for a URI by accident.
+  const uri = process.env.SQLITE_USE_URI;
+  process.env.SQLITE_USE_URI = '1';
+  try {
+    const Database = loadConstructor();
+    new Database(':memory:').close();
+    cachedConstructor = Database;
+  } finally {
+    if (uri === undefined) delete process.env.SQLITE_USE_URI;
+    else process.env.SQLITE_USE_URI = uri;
+  }
+  return cachedConstructor;
+}
+
+function loadConstructor(): DatabaseConstructor {
   if (isSea()) {
     const Database = requireBetterSqlite();
     const { addon } = loadAddonFromAsset(readAddonAsset(), {
       dirs: addonCacheDirs(process.env),
       abi: process.versions.modules,
     });
-    cachedConstructor = withNativeBinding(Database, addon);
-  } else {
-    cachedConstructor = requireBetterSqlite();
+    return withNativeBinding(Database, addon);
   }
-  return cachedConstructor;
+  return requireBetterSqlite();
 }
 
 function isSea(): boolean {

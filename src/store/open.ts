@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage, LockedError, StoreError } from '../errors.js';
 import { makeDirectories } from '../util/mkdir.js';
-import { StoreVersionError, translateSqliteError } from './errors.js';
+import { fileSystemFull, noInodesLeft, StoreVersionError, translateSqliteError } from './errors.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -51,14 +51,29 @@ export class Store {
   readonly #cache = new Map<(db: Db) => unknown, unknown>();
   /** The file opened (device and inode), to notice it being replaced under a long-running writer. */
   readonly #identity: { dev: number; ino: number } | null;
+  /**
+   * Read as immutable (a full disk left no room for its -shm): SQLite then takes no lock, so a
+   * writer could change the file under a read. What it was when opened; each read checks it.
+   */
+  readonly #immutableAs: string | null;
 
   constructor(
     readonly db: Db,
     readonly path: string,
     readonly readonly: boolean,
+    immutable = false,
   ) {
     const stat = statDbFile(path);
     this.#identity = stat ? { dev: stat.dev, ino: stat.ino } : null;
+    this.#immutableAs = immutable ? this.#state() : null;
+  }
+
+  /** The file's size and times, and whether a -wal with content or a -shm is beside it. */
+  #state(): string {
+    const stat = statDbFile(this.path);
+    const wal = statDbFile(`${this.path}-wal`)?.size ?? 0;
+    const shm = fs.existsSync(`${this.path}-shm`);
+    return `${stat?.ino}:${stat?.size}:${stat?.mtimeMs}:${stat?.ctimeMs}:${wal > 32}:${shm}`;
   }
 
   /**
@@ -119,7 +134,14 @@ export class Store {
    */
   snapshot<T>(fn: (db: Db) => T): T {
     if (this.db.inTransaction) return fn(this.db);
-    return this.db.transaction(() => fn(this.db)).deferred();
+    const result = this.db.transaction(() => fn(this.db)).deferred();
+    if (this.#immutableAs !== null && this.#state() !== this.#immutableAs)
+      throw new StoreError(
+        'store',
+        `${this.path} was written while it was read without its -shm (a full disk or a read-only mount left no room for one, and without it SQLite cannot keep a writer from changing the file under a read), so what was read may mix two states and is not shown: try again`,
+        { details: { file: this.path }, retriable: true },
+      );
+    return result;
   }
 
   close(): void {
@@ -198,8 +220,21 @@ function assertExists(file: string): void {
 function openReadonly(file: string, options: OpenStoreOptions, migrations: readonly Migration[]): Store {
   assertExists(file);
   let db = openConnection(file, true, options);
+  let immutable = false;
   try {
-    if (hasHotJournal(db)) {
+    let hot: boolean;
+    try {
+      hot = hasHotJournal(db);
+    } catch (error) {
+      // A full disk or a read-only mount: SQLite could not create or grow FILE-shm, which a WAL
+      // read needs.
+      const reason = noShmPossible(error, file);
+      if (reason === null) throw error;
+      db.close();
+      ({ db, immutable } = openWithoutShm(file, options, reason));
+      hot = false;
+    }
+    if (hot) {
       db.close();
       rollBackHotJournal(file, options);
       db = openConnection(file, true, options);
@@ -222,6 +257,15 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       try {
         openStore(file, { ...options, readonly: false }).close();
       } catch (error) {
+        // An upgrade writes: on a full disk it cannot, and "disk full writing" alone reads as if the
+        // command had meant to store something; on a read-only mount no user can.
+        const reason = noShmPossible(error, file);
+        if (reason !== null)
+          throw new StoreError(
+            'io',
+            `${file} is from an older hashctl (schema ${current}) and must be upgraded before this hashctl can read it, ${reason === 'full' ? 'which needs free space on its file system: free some and run again (what is stored is intact)' : 'which cannot be done on a read-only file system: copy it to a writable folder and read the copy, or use the hashctl that wrote it'}`,
+            { cause: error, details: { file, schema: current, supported: wanted } },
+          );
         // A reader that may not write the file (another user's, a read-only mount) cannot bring it
         // to this hashctl's schema; say that, rather than "nothing was stored".
         if (isReadOnlyRefusal(error))
@@ -239,7 +283,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
       if (schemaVersion(db) < wanted)
         throw new StoreError('store', `${file} could not be upgraded to schema ${wanted}`);
     }
-    return new Store(db, file, true);
+    return new Store(db, file, true, immutable);
   } catch (error) {
     if (db.open) db.close();
     // What SQLite could not open may be a folder or a FIFO where its -wal or -shm should be.
@@ -265,6 +309,66 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     }
     throw translated;
   }
+}
+
+/**
+ * SQLite failed because nothing can be created or grown beside FILE (its -shm, -wal or an
+ * upgrade's pages): 'full' when its file system is out of space or inodes, 'read-only' on a
+ * read-only mount; null for any other failure.
+ */
+function noShmPossible(error: unknown, file: string): 'full' | 'read-only' | null {
+  const translated = translateSqliteError(error, file);
+  if (!(translated instanceof StoreError)) return null;
+  const code = String(translated.details.sqlite_code ?? '');
+  if (!/^SQLITE_(FULL|IOERR|CANTOPEN|READONLY)/.test(code)) return null;
+  if (fileSystemFull(file) || noInodesLeft(file)) return 'full';
+  return onReadOnlyFileSystem(translated, file) ? 'read-only' : null;
+}
+
+/** The database as SQLite's URI filename, so that parameters can follow it. */
+function uriOf(file: string, parameter: string): string {
+  const encoded = path.resolve(file).split('/').map(encodeURIComponent).join('/');
+  return `file:${encoded}?${parameter}`;
+}
+
+/** A WAL header alone holds no commit. */
+const WAL_HEADER_BYTES = 32;
+
+/**
+ * Opens FILE for reading on a full disk or a read-only mount, creating nothing beside it
+ * (https://www.sqlite.org/wal.html, "Read-Only Databases"):
+ * - FILE-shm there (a failed read makes an empty one while inodes last): opened read-only. With no
+ *   writer attached, SQLite then reads the whole -wal into memory itself, so commits not yet
+ *   checkpointed are seen, and holds the read lock that keeps a writer from checkpointing under it.
+ * - No -shm and none can be made: with no -wal content (nor -journal) the database file holds all
+ *   of it and is read as immutable; the Store checks after each read that no writer changed it.
+ * - Else the -wal holds commits that cannot be read safely without a -shm: said, nothing guessed.
+ */
+function openWithoutShm(
+  file: string,
+  options: OpenStoreOptions,
+  reason: 'full' | 'read-only',
+): { db: Db; immutable: boolean } {
+  const name = path.basename(file);
+  const immutable = !fs.existsSync(`${file}-shm`);
+  if (immutable) {
+    const size = (suffix: string) => statDbFile(`${file}${suffix}`)?.size ?? 0;
+    const journal = size('-journal') > 0;
+    if (journal || size('-wal') > WAL_HEADER_BYTES)
+      throw new StoreError(
+        'io',
+        `cannot read ${file} on a ${reason === 'full' ? 'full disk' : 'read-only file system'}: ${journal ? `${name}-journal holds a write left unfinished` : `${name}-wal holds commits not yet in the database`}, which SQLite can read safely only with ${name}-shm beside it, ${reason === 'full' ? 'and there is no room to create that: free some space on its file system and run again (nothing was changed)' : `and it cannot create that there: copy the file with its ${name}-${journal ? 'journal' : 'wal'} to a writable folder and read the copy`}`,
+        { details: { file, no_shm: true } },
+      );
+  }
+  const db = openConnection(uriOf(file, immutable ? 'immutable=1' : 'readonly_shm=1'), true, options);
+  try {
+    db.pragma('user_version');
+  } catch (error) {
+    db.close();
+    throw translateSqliteError(error, file);
+  }
+  return { db, immutable };
 }
 
 /**

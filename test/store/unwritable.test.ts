@@ -187,26 +187,67 @@ const canMountReadOnly =
   spawnSync('unshare', ['-rm', 'true'], { timeout: 10_000 }).status === 0 && process.platform === 'linux';
 
 describe('a database on a read-only file system', () => {
+  /** `live ARGS --db VIEW/farm.db` in a private mount namespace where VIEW shows `dir` read-only. */
+  function liveThroughView(view: string, args: string) {
+    const script = `mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3" "$4" live ${args} --db "$2/farm.db"`;
+    return spawnSync('unshare', ['-rm', 'sh', '-c', script, 'sh', dir, view, process.execPath, bin], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      timeout: 20_000,
+    });
+  }
+
+  it.skipIf(!canMountReadOnly)('live reads it in place, creating nothing beside it', () => {
+    // One cycle stored (of a miner that does not answer), its -wal checkpointed and removed at exit.
+    spawnSync(
+      process.execPath,
+      [bin, 'collect', '--once', '--targets', '127.0.0.1:1', '--db', path.join(dir, 'farm.db')],
+      { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 },
+    );
+    const view = path.join(dir, 'view');
+    fs.mkdirSync(view);
+    const result = liveThroughView(view, '--json');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('"miner": "127.0.0.1:1"');
+    expect(result.status).toBe(0);
+    // Nothing was changed in the folder behind the view.
+    expect(fs.readdirSync(dir).sort()).toEqual(['farm.db', 'farm.db.lock', 'view']);
+  });
+
   it.skipIf(!canMountReadOnly)(
-    'live says it must be copied to be read, not "missing directory or no permission"',
+    'a -wal holding commits, with no -shm: says it must be copied to be read, never reads it half',
     () => {
-      database('farm.db');
+      const file = database('farm.db');
+      // A commit only in the -wal (its writer killed), and no -shm beside it.
+      const writer = openStore(file);
+      writer.db.pragma('wal_autocheckpoint = 0');
+      writer.db.prepare("INSERT INTO sites (name, created_at) VALUES ('b', 0)").run();
+      fs.copyFileSync(`${file}-wal`, path.join(dir, 'wal'));
+      writer.close();
+      fs.renameSync(path.join(dir, 'wal'), `${file}-wal`);
+      fs.rmSync(`${file}-shm`, { force: true });
       const view = path.join(dir, 'view');
       fs.mkdirSync(view);
-      // In a private mount namespace: `view` shows `dir` read-only, and live reads the file there.
-      const script =
-        'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3" "$4" live --db "$2/farm.db"';
-      const result = spawnSync(
-        'unshare',
-        ['-rm', 'sh', '-c', script, 'sh', dir, view, process.execPath, bin],
-        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, timeout: 20_000 },
-      );
+      const result = liveThroughView(view, '');
       expect(result.status).toBe(1);
       expect(result.stderr.trim()).toBe(
-        `hashctl: cannot read ${view}/farm.db on a read-only file system: SQLite needs farm.db-shm beside it and cannot create it there; copy the file to a writable folder and read the copy`,
+        `hashctl: cannot read ${view}/farm.db on a read-only file system: farm.db-wal holds commits not yet in the database, which SQLite can read safely only with farm.db-shm beside it, and it cannot create that there: copy the file with its farm.db-wal to a writable folder and read the copy`,
       );
-      // Nothing was changed in the folder behind the view.
-      expect(fs.readdirSync(dir).sort()).toEqual(['farm.db', 'view']);
+      expect(fs.readdirSync(dir).sort()).toEqual(['farm.db', 'farm.db-wal', 'view']);
+    },
+  );
+
+  it.skipIf(!canMountReadOnly)(
+    "an older hashctl's file: says it needs an upgrade, which a read-only mount does not allow",
+    () => {
+      database('farm.db', 5);
+      const view = path.join(dir, 'view');
+      fs.mkdirSync(view);
+      const result = liveThroughView(view, '');
+      expect(result.stderr.trim()).toBe(
+        `hashctl: ${view}/farm.db is from an older hashctl (schema 5) and must be upgraded before this hashctl can read it, which cannot be done on a read-only file system: copy it to a writable folder and read the copy, or use the hashctl that wrote it`,
+      );
+      expect(result.status).toBe(1);
     },
   );
 
