@@ -2,8 +2,26 @@
 // one request per connection, `a+b` joins answered the cgminer way, anything else E/14; a DROP
 // entry closes the connection unanswered.
 import * as net from 'node:net';
+import type { DecodedReply } from '../../src/cgminer/types.js';
 
 export type ReplyTable = Record<string, Record<string, unknown>>;
+
+/** The decoded form of a reply table, as the client would hand it over (no server needed). */
+export function decodedTable(table: ReplyTable): Record<string, DecodedReply> {
+  return Object.fromEntries(
+    Object.entries(table).map(([command, body]) => [
+      command,
+      {
+        command,
+        format: 'json',
+        status: { status: 'S', code: 200, msg: null, description: null, when: null },
+        ok: true,
+        body,
+        repairs: [],
+      } satisfies DecodedReply,
+    ]),
+  );
+}
 
 /** A reply-table entry that closes the connection without answering (a dropped read). */
 export const DROP: Record<string, unknown> = Object.freeze({});

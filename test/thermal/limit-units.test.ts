@@ -2,27 +2,10 @@
 // numbers they are, as the temperatures beside them are. Unread, a Braiins OS miner whose
 // Dangerous limit is plainly there was reported with its protection off (critical).
 import { describe, expect, it } from 'vitest';
-import type { DecodedReply } from '../../src/cgminer/types.js';
 import { postureReport } from '../../src/thermal/posture.js';
 import { readFirmwareLimits } from '../../src/thermal/replies.js';
-import { braiinsReplies, type ReplyTable } from './fake-miner.js';
+import { braiinsReplies, decodedTable as decoded } from './fake-miner.js';
 import { snapshotOf } from './helpers.js';
-
-function decoded(table: ReplyTable): Record<string, DecodedReply> {
-  return Object.fromEntries(
-    Object.entries(table).map(([command, body]) => [
-      command,
-      {
-        command,
-        format: 'json',
-        status: { status: 'S', code: 200, msg: null, description: null, when: null },
-        ok: true,
-        body,
-        repairs: [],
-      } satisfies DecodedReply,
-    ]),
-  );
-}
 
 const s9 = snapshotOf({
   model: 'S9',

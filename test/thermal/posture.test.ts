@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DecodedReply } from '../../src/cgminer/types.js';
 import { MinerError } from '../../src/errors.js';
 import { assessPosture, postureReport } from '../../src/thermal/posture.js';
 import { readFirmwareLimits } from '../../src/thermal/replies.js';
-import { braiinsReplies, type ReplyTable } from './fake-miner.js';
+import { braiinsReplies, decodedTable as decoded } from './fake-miner.js';
 import { airMiner, snapshotOf } from './helpers.js';
-
-/** The decoded form of a reply table, as the client would hand it over. */
-function decoded(table: ReplyTable): Record<string, DecodedReply> {
-  return Object.fromEntries(
-    Object.entries(table).map(([command, body]) => [
-      command,
-      {
-        command,
-        format: 'json',
-        status: { status: 'S', code: 200, msg: null, description: null, when: null },
-        ok: true,
-        body,
-        repairs: [],
-      } satisfies DecodedReply,
-    ]),
-  );
-}
 
 const braiinsS9 = (board: number) =>
   snapshotOf({
