@@ -8,18 +8,9 @@ import { normalize } from '../../src/miners/normalize.js';
 import { evaluateThermal } from '../../src/thermal/evaluate.js';
 import { effectiveLimits } from '../../src/thermal/limits.js';
 import { reply } from '../fixtures/miners/replies.js';
-import { loadSet } from '../fixtures/miners/samples.js';
+import { loadSet, luxosS19kProFiles } from '../fixtures/miners/samples.js';
 
-const FILES = [
-  'luxos-s19kpro_2025.4.8__version.json',
-  'luxos-s19kpro_2025.4.8__summary.json',
-  'luxos-s19kpro_2025.4.8__stats.json',
-  'luxos-s19kpro_2025.4.8__devs.json',
-  'luxos-s19kpro_2025.4.8__pools.json',
-  'luxos-s19kpro_2025.4.8__temps.json',
-  'luxos-s19kpro_2025.4.8__fans.json',
-  'luxos-s19kpro_2025.4.8__power.json',
-];
+const FILES = luxosS19kProFiles();
 
 /** The sample S19k Pro renamed to `model`, its fans at `rpms`. */
 function luxos(model: string, rpms: number[]) {

@@ -6,19 +6,9 @@ import type { DecodedReply } from '../../src/cgminer/types.js';
 import { normalize } from '../../src/miners/normalize.js';
 import { postureReport } from '../../src/thermal/posture.js';
 import { reply } from '../fixtures/miners/replies.js';
-import { loadSet } from '../fixtures/miners/samples.js';
+import { loadSet, luxosS19kProFiles } from '../fixtures/miners/samples.js';
 
-const FILES = [
-  'luxos-s19kpro_2025.4.8__version.json',
-  'luxos-s19kpro_2025.4.8__summary.json',
-  'luxos-s19kpro_2025.4.8__stats.json',
-  'luxos-s19kpro_2025.4.8__devs.json',
-  'luxos-s19kpro_2025.4.8__pools.json',
-  'luxos-s19kpro_2025.4.8__temps.json',
-  'luxos-s19kpro_2025.4.8__fans.json',
-  'luxos-s19kpro_2025.4.8__config.json',
-  'luxos-s19kpro_2025.4.8__power.json',
-];
+const FILES = luxosS19kProFiles(true);
 
 /** The sample S19k Pro, with its config's cooling fields and its fans replaced. */
 function luxos(config: Record<string, unknown>, rpm: number | null) {
