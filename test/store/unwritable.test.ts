@@ -29,14 +29,35 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function liveAs(file: string) {
-  const result = spawnSync(process.execPath, [bin, 'live', '--db', file], {
+/** bin/hashctl with `args`, as nobody when that is possible. */
+function runAs(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
     ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
     timeout: 20_000,
   });
+}
+
+function liveAs(file: string) {
+  const result = runAs(['live', '--db', file]);
   return { code: result.status, stderr: result.stderr };
+}
+
+/** One `collect --once` into `db` of a target that refuses at once. */
+function collectOnceAs(db: string) {
+  return runAs([
+    'collect',
+    '--once',
+    '--targets',
+    '127.0.0.1:1',
+    '--timeout',
+    '300ms',
+    '--retries',
+    '0',
+    '--db',
+    db,
+  ]);
 }
 
 /** A closed database at `version`, with no -wal or -shm left beside it. */
@@ -111,28 +132,7 @@ describe('a database this user may not write', () => {
     fs.chmodSync(file, 0o666);
     fs.chmodSync(dir, 0o555);
     for (const db of [file, path.join(dir, 'new.db')]) {
-      const result = spawnSync(
-        process.execPath,
-        [
-          bin,
-          'collect',
-          '--once',
-          '--targets',
-          '127.0.0.1:1',
-          '--timeout',
-          '300ms',
-          '--retries',
-          '0',
-          '--db',
-          db,
-        ],
-        {
-          encoding: 'utf8',
-          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-          ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
-          timeout: 20_000,
-        },
-      );
+      const result = collectOnceAs(db);
       if (mayWriteAnyway) {
         expect(result.status).toBe(1); // root writes there anyway; the one target is refused
         continue;
@@ -151,28 +151,7 @@ describe('a database this user may not write', () => {
     fs.chmodSync(dir, 0o1777);
     fs.writeFileSync(`${file}-shm`, Buffer.alloc(32_768));
     fs.chmodSync(`${file}-shm`, 0o444);
-    const result = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'collect',
-        '--once',
-        '--targets',
-        '127.0.0.1:1',
-        '--timeout',
-        '300ms',
-        '--retries',
-        '0',
-        '--db',
-        file,
-      ],
-      {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-        ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
-        timeout: 20_000,
-      },
-    );
+    const result = collectOnceAs(file);
     if (mayWriteAnyway) {
       expect(result.status).toBe(1); // root writes the -shm anyway; the one target is refused
       return;
