@@ -127,7 +127,12 @@ export async function parseCollectOptions(
     targets,
     targetsFile: raw.targets === undefined && config.targets !== undefined ? file : null,
     site,
-    dbPath: resolveDbPath((raw.db as string | undefined) ?? config.db, ctx.env, ctx.cwd),
+    dbPath: resolveDbPath(
+      (raw.db as string | undefined) ?? config.db,
+      ctx.env,
+      ctx.cwd,
+      raw.db === undefined && config.db !== undefined ? `"db" in config ${file}` : undefined,
+    ),
     intervalMs,
     retainMs,
     concurrency: fromCli('concurrency') ? globals.concurrency : (config.concurrency ?? globals.concurrency),

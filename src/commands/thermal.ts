@@ -209,13 +209,21 @@ export async function runThermalCheck(
   let storeError: HashctlError | null = null;
   if (useStore) {
     const fs = await import('node:fs');
-    const { openStore, resolveDbPath } = await import('../store/index.js');
+    const { openStore, resolveDbPath, dbHint } = await import('../store/index.js');
     const { storeMemory } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
     const { pausedLookup } = await import('../thermal/paused.js');
-    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    const file = resolveDbPath(
+      opts.db ?? loaded.db,
+      ctx.env,
+      ctx.cwd,
+      opts.db === undefined && loaded.db !== undefined ? `"db" in config ${loaded.file}` : undefined,
+    );
     if (opts.fromDb && !fs.existsSync(file)) {
-      throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
+      throw new StoreError(
+        'io',
+        `no database at ${file}: run \`hashctl collect\` first (or ${dbHint(file, 'another file', 'pass --db')})`,
+      );
     }
     try {
       const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
@@ -255,7 +263,12 @@ export async function runThermalCheck(
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
     const { pausedLookup } = await import('../thermal/paused.js');
-    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    const file = resolveDbPath(
+      opts.db ?? loaded.db,
+      ctx.env,
+      ctx.cwd,
+      opts.db === undefined && loaded.db !== undefined ? `"db" in config ${loaded.file}` : undefined,
+    );
     let store: Store | null = null;
     try {
       if (fs.existsSync(file)) store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
