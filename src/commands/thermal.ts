@@ -748,15 +748,23 @@ export async function runThermalConfigPull(
   const configured = validated?.upload?.endpoint;
   if (flagUrl === null && configured === undefined)
     throw new UsageError('config pull needs --endpoint URL (or upload.endpoint in the config)');
-  const url = flagUrl ?? thermalConfigUrl(configured as string);
+  // A value from the config is said as the config's, not as a flag the user never gave.
+  const url = flagUrl ?? thermalConfigUrl(configured as string, `upload.endpoint in config ${file}`);
   const key = loadCollectorKey({
     env: ctx.env,
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
-    ...(validated?.upload?.key_file ? { configKeyFile: validated.upload.key_file } : {}),
+    ...(validated?.upload?.key_file
+      ? {
+          configKeyFile: validated.upload.key_file,
+          configKeyFileSource: `upload.key_file in config ${file}`,
+        }
+      : {}),
   });
   const caFile = opts.caFile ?? validated?.upload?.ca_file;
   const { readCollectorCa } = await import('../upload/flush.js');
-  const ca = caFile ? readCollectorCa(caFile) : undefined;
+  const ca = caFile
+    ? readCollectorCa(caFile, opts.caFile ? '--ca' : `upload.ca_file in config ${file}`)
+    : undefined;
   const remote = await fetchThermalConfig({
     url,
     key: key.value,
