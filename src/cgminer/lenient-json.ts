@@ -45,6 +45,8 @@ export const REPAIR = {
   duplicateKeys: 'duplicate keys',
   duplicatesDropped: 'duplicate keys dropped',
   missingValue: 'missing value',
+  /** `"a":+5`: printf's `%+d`, which some firmwares use for offsets and deltas. */
+  plusSign: 'plus sign',
 } as const;
 
 export interface LenientResult {
@@ -349,6 +351,7 @@ class Parser {
       return this.parseNumber();
     }
     if (/[A-Za-z_]/.test(c)) return this.parseWord();
+    if (c === '+') return this.parsePlusSigned();
     return this.fail(`unexpected '${c}'`);
   }
 
@@ -612,6 +615,20 @@ class Parser {
         this.repairs.add(REPAIR.badEscape);
         return `\\${e}`;
     }
+  }
+
+  /**
+   * `+5`, `+0.25`, `+inf` (printf's `%+d`/`%+f`): the number without its sign. JSON.parse refuses
+   * the reply, so only replies holding a `+` outside strings ever get here.
+   */
+  private parsePlusSigned(): unknown {
+    const next = this.text.charCodeAt(this.pos + 1);
+    if (Number.isNaN(next)) throw new EndOfInput();
+    if (!isDigit(next) && next !== 0x2e && !isWordStart(next)) return this.fail("unexpected '+'");
+    this.pos++;
+    const value = isDigit(next) || next === 0x2e ? this.parseNumber() : this.parseWord();
+    this.repairs.add(REPAIR.plusSign);
+    return value;
   }
 
   private parseNumber(): number {

@@ -10,9 +10,11 @@ import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
+import { maxReplyValues } from './budget.js';
 import { type ExchangeResult, exchange } from './connection.js';
 import { decodeReply, decodeUnfinished } from './decode.js';
 import { MAX_REQUEST_BYTES } from './escape.js';
+import { LenientSyntaxError } from './lenient-json.js';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry.js';
 import type { DecodedReply, MinerClient } from './types.js';
 
@@ -174,17 +176,33 @@ export function encryptedRequest(aesKey: Buffer, plaintext: string): Uint8Array 
  * The reply to an encrypted request: `{"enc":…}` decrypted and decoded, or the plaintext STATUS
  * a miner sends when it could not read the request (E/135, E/137). Throws MinerError.
  */
-export function decodeEncryptedReply(bytes: Uint8Array, cmd: string, aesKey: Buffer): DecodedReply {
-  const outer = decodeReply(bytes, cmd);
+export function decodeEncryptedReply(
+  bytes: Uint8Array,
+  cmd: string,
+  aesKey: Buffer,
+  /**
+   * Values the reply may decode to (maxReplyValues of --max-bytes, as the client's reads), outside
+   * and decrypted alike: past them it is `too_large`. Without it any number is decoded.
+   */
+  maxValues?: number,
+): DecodedReply {
+  const limit = maxValues === undefined ? {} : { maxValues };
+  const outer = decodeReply(bytes, cmd, limit);
   const enc = outer.body.enc;
   if (typeof enc === 'string') {
     const inner = aesDecrypt(aesKey, enc);
     try {
-      const reply = decodeReply(inner, cmd);
+      const reply = decodeReply(inner, cmd, limit);
       if (reply.status.status === '') throw new MinerError('parse', 'no STATUS');
       return { ...reply, raw: outer.raw ?? bytes };
     } catch (error) {
       if (!(error instanceof MinerError)) throw error;
+      // It did decrypt: what the reply holds is past the caps, not sealed with another key.
+      if (error.kind === 'too_large' || (error.cause instanceof LenientSyntaxError && error.cause.tooDeep))
+        throw new MinerError(error.kind, `the decrypted reply: ${error.message}`, {
+          cause: error,
+          requestSent: true,
+        });
       throw new MinerError(
         'parse',
         'the encrypted reply did not decrypt to a miner reply (a different key?)',
@@ -320,12 +338,12 @@ export interface WhatsminerWriteOptions {
   lookup?: import('node:net').LookupFunction;
 }
 
-function replyOf(result: ExchangeResult, cmd: string, aesKey: Buffer): DecodedReply {
-  if (result.unfinished === undefined) return decodeEncryptedReply(result.bytes, cmd, aesKey);
+function replyOf(result: ExchangeResult, cmd: string, aesKey: Buffer, maxValues: number): DecodedReply {
+  if (result.unfinished === undefined) return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
   const salvaged = decodeUnfinished(result.bytes, cmd);
   if (salvaged === null) throw result.unfinished;
   if (salvaged instanceof MinerError) throw salvaged;
-  return decodeEncryptedReply(result.bytes, cmd, aesKey);
+  return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
 }
 
 /**
@@ -362,7 +380,7 @@ export async function whatsminerWrite(
         ...(options.lookup ? { lookup: options.lookup } : {}),
       });
       try {
-        return replyOf(result, write.cmd, keys.aesKey);
+        return replyOf(result, write.cmd, keys.aesKey, maxReplyValues(options.maxBytes));
       } catch (error) {
         // A reply came back, so the write had left.
         if (error instanceof MinerError) error.requestSent = true;

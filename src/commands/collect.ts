@@ -127,7 +127,12 @@ export async function parseCollectOptions(
     targets,
     targetsFile: raw.targets === undefined && config.targets !== undefined ? file : null,
     site,
-    dbPath: resolveDbPath((raw.db as string | undefined) ?? config.db, ctx.env, ctx.cwd),
+    dbPath: resolveDbPath(
+      (raw.db as string | undefined) ?? config.db,
+      ctx.env,
+      ctx.cwd,
+      raw.db === undefined && config.db !== undefined ? `"db" in config ${file}` : undefined,
+    ),
     intervalMs,
     retainMs,
     concurrency: fromCli('concurrency') ? globals.concurrency : (config.concurrency ?? globals.concurrency),
@@ -300,7 +305,12 @@ export async function runCollect(
               t && (t.critical > 0 || t.warn > 0 || t.events > 0)
                 ? `; thermal ${t.critical} critical, ${t.warn} warn, ${t.events} change${t.events === 1 ? '' : 's'}`
                 : '';
-            const line = `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}`;
+            // The hourly pass after the cycle, said apart from it when it took long enough to notice.
+            const maintenance =
+              report.maintenanceMs >= 1000
+                ? `; retention and rollups ${formatDuration(report.maintenanceMs)} after it`
+                : '';
+            const line = `run ${report.runId} (site ${opts.site}): ${report.polled} polled, ${report.ok} ok, ${report.failed} failed${kinds ? ` (${kinds})` : ''} in ${formatDuration(report.durationMs)}${thermal}${maintenance}`;
             why.miners = report.polled > 0 && report.ok === 0 ? line : null;
             note(line);
             noteConfigEdit();

@@ -56,6 +56,7 @@ function listFlag(value: unknown, flag: string): string[] {
 export async function parseProbeOptions(
   targets: string[],
   raw: Record<string, unknown>,
+  json = false,
 ): Promise<ProbeOptions> {
   const commands = raw.command === undefined ? null : listFlag(raw.command, '--command');
   const parameter = raw.param === undefined ? null : String(raw.param);
@@ -70,6 +71,14 @@ export async function parseProbeOptions(
   if ((wide || fields !== null) && (commands !== null || dumpDir !== null)) {
     throw new UsageError(
       '--wide and --fields shape the snapshot view; they do not apply to --command or --dump',
+    );
+  }
+  // The columns are views (miner = make and model, firmware = name and version), not snapshot keys:
+  // --json printed every field and the --fields the user typed did nothing. --wide asks for more
+  // columns, which --json already holds, so it stays allowed.
+  if (fields !== null && json) {
+    throw new UsageError(
+      "--fields chooses the table's columns; --json prints the whole snapshot (select its fields with jq)",
     );
   }
   if (commands !== null) {
@@ -569,7 +578,7 @@ export const registerProbe: RegisterCommand = (program, env) => {
     .option('--fields <list>', 'snapshot view: only these fields, comma-separated or repeated', collect)
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
-      const opts = await parseProbeOptions(targets, raw);
+      const opts = await parseProbeOptions(targets, raw, globals.json);
       env.exit(await runProbe(opts, globals, env.ctx));
     });
 };

@@ -115,5 +115,5 @@ export async function readerDbPath(raw: Record<string, unknown>, ctx: Context): 
   const { configPath, loadConfig } = await import('../config/index.js');
   const file = configPath(raw.config as string | undefined, ctx.env, ctx.cwd);
   const db = file === null ? undefined : loadConfig(file, ctx.env).config.db;
-  return resolveDbPath(db, ctx.env, ctx.cwd);
+  return resolveDbPath(db, ctx.env, ctx.cwd, db === undefined ? undefined : `"db" in config ${file}`);
 }

@@ -209,14 +209,22 @@ export async function runThermalCheck(
   let storeError: HashctlError | null = null;
   if (useStore) {
     const fs = await import('node:fs');
-    const { openStore, resolveDbPath } = await import('../store/index.js');
+    const { openStore, resolveDbPath, dbHint } = await import('../store/index.js');
     const { fileSystemFull, noInodesLeft } = await import('../store/errors.js');
     const { storeMemory } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
     const { pausedLookup } = await import('../thermal/paused.js');
-    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    const file = resolveDbPath(
+      opts.db ?? loaded.db,
+      ctx.env,
+      ctx.cwd,
+      opts.db === undefined && loaded.db !== undefined ? `"db" in config ${loaded.file}` : undefined,
+    );
     if (opts.fromDb && !fs.existsSync(file)) {
-      throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`);
+      throw new StoreError(
+        'io',
+        `no database at ${file}: run \`hashctl collect\` first (or ${dbHint(file, 'another file', 'pass --db')})`,
+      );
     }
     try {
       const store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
@@ -283,7 +291,12 @@ export async function runThermalCheck(
     const fs = await import('node:fs');
     const { openStore, resolveDbPath } = await import('../store/index.js');
     const { pausedLookup } = await import('../thermal/paused.js');
-    const file = resolveDbPath(opts.db ?? loaded.db, ctx.env, ctx.cwd);
+    const file = resolveDbPath(
+      opts.db ?? loaded.db,
+      ctx.env,
+      ctx.cwd,
+      opts.db === undefined && loaded.db !== undefined ? `"db" in config ${loaded.file}` : undefined,
+    );
     let store: Store | null = null;
     try {
       if (fs.existsSync(file)) store = openStore(file, { onUpgrade: upgradeNote(globals, ctx) });
@@ -772,15 +785,23 @@ export async function runThermalConfigPull(
   const configured = validated?.upload?.endpoint;
   if (flagUrl === null && configured === undefined)
     throw new UsageError('config pull needs --endpoint URL (or upload.endpoint in the config)');
-  const url = flagUrl ?? thermalConfigUrl(configured as string);
+  // A value from the config is said as the config's, not as a flag the user never gave.
+  const url = flagUrl ?? thermalConfigUrl(configured as string, `upload.endpoint in config ${file}`);
   const key = loadCollectorKey({
     env: ctx.env,
     ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
-    ...(validated?.upload?.key_file ? { configKeyFile: validated.upload.key_file } : {}),
+    ...(validated?.upload?.key_file
+      ? {
+          configKeyFile: validated.upload.key_file,
+          configKeyFileSource: `upload.key_file in config ${file}`,
+        }
+      : {}),
   });
   const caFile = opts.caFile ?? validated?.upload?.ca_file;
   const { readCollectorCa } = await import('../upload/flush.js');
-  const ca = caFile ? readCollectorCa(caFile) : undefined;
+  const ca = caFile
+    ? readCollectorCa(caFile, opts.caFile ? '--ca' : `upload.ca_file in config ${file}`)
+    : undefined;
   const remote = await fetchThermalConfig({
     url,
     key: key.value,

@@ -97,7 +97,12 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     );
   }
   const { resolveDbPath, openStore, acquireLock, withStoreErrors } = await import('../store/index.js');
-  const dbPath = resolveDbPath(opts.db ?? config?.db, ctx.env, ctx.cwd);
+  const dbPath = resolveDbPath(
+    opts.db ?? config?.db,
+    ctx.env,
+    ctx.cwd,
+    opts.db === undefined && config?.db !== undefined ? `"db" in config ${configFile}` : undefined,
+  );
   if (opts.status) {
     const store = openStore(dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
     try {

@@ -69,7 +69,11 @@ export const configSchema = z
     interval: duration({ min: [1000, '1s'], max: [MAX_TIMER_MS, '24d'] }).optional(),
     // Hourly rollups need the raw rows of at least the last hour.
     retain: duration({ min: [3_600_000, '1h (hourly rollups need the raw rows)'] }).optional(),
-    db: z.string().min(1).optional(),
+    // Blank is refused as an empty --db is: resolved against the folder it named "<folder>/ ".
+    db: z
+      .string()
+      .refine((db) => db.trim() !== '', { error: 'is empty: give a database file name' })
+      .optional(),
     concurrency: z.number().int().min(1).max(100_000).optional(),
     timeout: duration({ min: [1, '1ms'], max: [MAX_TIMER_MS, '24d'] }).optional(),
     retries: z.number().int().min(0).max(10).optional(),

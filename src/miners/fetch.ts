@@ -149,10 +149,27 @@ export function createDialectCache(): DialectCache {
  */
 export function dialectHint(entry: DialectEntry | undefined): string | null {
   if (entry === undefined) return null;
-  if (!entry.singles) return entry.family;
-  return entry.bootedAt === null
-    ? `${entry.family} singles`
-    : `${entry.family} singles ${Math.round(entry.bootedAt / 1000)}`;
+  const base = !entry.singles
+    ? entry.family
+    : entry.bootedAt === null
+      ? `${entry.family} singles`
+      : `${entry.family} singles ${Math.round(entry.bootedAt / 1000)}`;
+  return base + standInWords(entry);
+}
+
+/**
+ * ` edevs=devs` for each read of the plan this miner is asked through its stand-in: kept in the
+ * hint, so that a cron run asks the stand-in alone rather than the read it lacks and then the
+ * stand-in (one request more per poll, every poll).
+ */
+function standInWords(entry: DialectEntry): string {
+  let words = '';
+  for (const command of PLANS[entry.family].commands) {
+    const standIn = STAND_INS[command];
+    if (standIn !== undefined && !entry.commands.includes(command) && entry.commands.includes(standIn))
+      words += ` ${command}=${standIn}`;
+  }
+  return words;
 }
 
 /** Stored static replies are asked again when older than this (a cron cycle a minute: 60 cycles). */
@@ -222,16 +239,39 @@ export function seedDialect(
   /** What the store holds of the miner from its last good poll. */
   known: Omit<Identity, 'algorithm' | 'family'> | null = null,
 ): boolean {
-  const [family, flag, boot, ...rest] = hint.split(' ');
-  if (rest.length > 0 || (flag !== undefined && flag !== 'singles')) return false;
-  if (boot !== undefined && !/^\d{1,12}$/.test(boot)) return false;
+  // `FAMILY [singles [BOOT]] [READ=STAND_IN …]`
+  const words = hint.split(' ');
+  const family = words[0];
   if (family === undefined || !Object.hasOwn(PLANS, family)) return false;
   const plan = PLANS[family as Family];
+  let at = 1;
+  const singles = words[at] === 'singles';
+  let boot: string | undefined;
+  if (singles) {
+    at++;
+    if (words[at] !== undefined && /^\d{1,12}$/.test(words[at] as string)) boot = words[at++];
+  }
+  const standIns = new Set<string>();
+  for (; at < words.length; at++) {
+    const [command, standIn, ...more] = (words[at] as string).split('=');
+    if (
+      command === undefined ||
+      more.length > 0 ||
+      !plan.commands.includes(command) ||
+      !Object.hasOwn(STAND_INS, command) ||
+      STAND_INS[command] !== standIn
+    )
+      return false;
+    standIns.add(command);
+  }
   const stored = storedStatics(staticsJson, plan.statics ?? [], now);
   cache.set(key, {
     family: family as Family,
-    singles: flag === 'singles',
-    commands: plan.commands,
+    singles,
+    commands:
+      standIns.size === 0
+        ? plan.commands
+        : plan.commands.map((c) => (standIns.has(c) ? (STAND_INS[c] ?? c) : c)),
     joins: plan.joins ?? [],
     statics: stored?.statics ?? {},
     cyclesSinceStatics: 0,
@@ -560,8 +600,8 @@ async function fetchWith(
     );
   }
   // A read of the plan the firmware does not have (E/14), whose stand-in it answers: read in its
-  // place (first contact asked it already) and asked instead from then on. Remembered only by
-  // the cache, not the stored hint: a cron run asks the stand-in once more per poll. Without it the
+  // place (first contact asked it already) and asked instead from then on, in this process and,
+  // through the stored hint (`edevs=devs`), in the next cron run. Without it the
   // boards an old btminer showed at first contact were gone from every later poll.
   for (const command of plan.commands) {
     const standIn = STAND_INS[command];

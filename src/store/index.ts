@@ -6,7 +6,7 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenStoreOptions,
 } from './open.js';
-export { resolveDbPath, lockPathFor } from './paths.js';
+export { dbHint, resolveDbPath, lockPathFor } from './paths.js';
 export { acquireLock, type LockPurpose, type StoreLock } from './lock.js';
 export {
   writeCycle,

@@ -1,6 +1,7 @@
 // Applies pending migrations, each in its own transaction that also bumps `user_version`, so a
 // crash leaves the schema at a whole step. A database from a newer hashctl is refused untouched.
 import { StoreVersionError } from './errors.js';
+import { dbHint } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export function assertIncreasing(migrations: readonly Migration[]): void {
@@ -29,7 +30,7 @@ export function assertNotFromFuture(db: Db, file: string, migrations: readonly M
   const latest = latestVersion(migrations);
   if (current > latest) {
     throw new StoreVersionError(
-      `${file} was written by a newer hashctl (schema ${current}, this one knows up to ${latest}): upgrade hashctl or use another --db`,
+      `${file} was written by a newer hashctl (schema ${current}, this one knows up to ${latest}): upgrade hashctl or ${dbHint(file, 'another file', 'use another --db')}`,
       { file, schema: current, supported: latest },
     );
   }

@@ -8,7 +8,7 @@ import { acquireLock, type StoreLock } from './lock.js';
 import { assertIncreasing, assertNotFromFuture, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { loadSqlite } from './native.js';
-import { assertLockable, oddCompanion, statDbFile } from './paths.js';
+import { assertLockable, dbHint, oddCompanion, statDbFile } from './paths.js';
 import type { Db, Migration } from './types.js';
 
 export interface OpenStoreOptions {
@@ -211,9 +211,13 @@ export function assertNotForeign(file: string, migrations: readonly Migration[] 
 
 function assertExists(file: string): void {
   if (!fs.existsSync(file)) {
-    throw new StoreError('io', `no database at ${file}: run \`hashctl collect\` first (or pass --db)`, {
-      details: { file },
-    });
+    throw new StoreError(
+      'io',
+      `no database at ${file}: run \`hashctl collect\` first (or ${dbHint(file, 'another file', 'pass --db')})`,
+      {
+        details: { file },
+      },
+    );
   }
 }
 
@@ -245,7 +249,7 @@ function openReadonly(file: string, options: OpenStoreOptions, migrations: reado
     if (current === 0)
       throw new StoreError(
         'io',
-        `nothing stored in ${file} yet: run \`hashctl collect\` first (or pass --db)`,
+        `nothing stored in ${file} yet: run \`hashctl collect\` first (or ${dbHint(file, 'another file', 'pass --db')})`,
         {
           details: { file },
         },
@@ -416,7 +420,7 @@ function assertOurs(db: Db, file: string, migrations: readonly Migration[]): num
       .get(...CORE_TABLES) as number;
     if (core < CORE_TABLES.length)
       throw new StoreVersionError(
-        `${file} is not a hashctl database (its schema version is ${current}, but it lacks hashctl's tables): give --db another file`,
+        `${file} is not a hashctl database (its schema version is ${current}, but it lacks hashctl's tables): ${dbHint(file, 'another file')}`,
         { file, schema: current },
       );
   }
@@ -427,7 +431,7 @@ function assertOurs(db: Db, file: string, migrations: readonly Migration[]): num
       .get() as number;
     if (tables > 0)
       throw new StoreVersionError(
-        `${file} is not a hashctl database (it holds ${tables} other table${tables === 1 ? '' : 's'}): give --db another file`,
+        `${file} is not a hashctl database (it holds ${tables} other table${tables === 1 ? '' : 's'}): ${dbHint(file, 'another file')}`,
         { file, schema: 0 },
       );
   }

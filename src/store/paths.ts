@@ -4,17 +4,46 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { errorMessage, StoreError, UsageError } from '../errors.js';
 
-/** `--db`, else `$HASHCTL_DB`, else `$XDG_DATA_HOME/hashctl/hashctl.db`, else `~/.local/share/hashctl/hashctl.db`. */
+/**
+ * Where a database path resolved here came from, when not `--db`: `"db" in config FILE`,
+ * `$HASHCTL_DB`. The errors about the file name it (dbHint) rather than tell the user to fix a
+ * --db they never gave. Per process, a handful of entries: one per database a command resolved.
+ */
+const dbOrigins = new Map<string, string>();
+
+function remember(file: string, origin: string | undefined): string {
+  if (origin === undefined) dbOrigins.delete(file);
+  else dbOrigins.set(file, origin);
+  return file;
+}
+
+/**
+ * How to fix the name of the database `file` in an error: `give --db a file name`, or for a path
+ * from the config file `set "db" in config FILE to a file name`.
+ */
+export function dbHint(file: string, what = 'a file name', otherwise = `give --db ${what}`): string {
+  const origin = dbOrigins.get(file);
+  return origin === undefined ? otherwise : `set ${origin} to ${what}`;
+}
+
+/**
+ * `--db`, else `$HASHCTL_DB`, else `$XDG_DATA_HOME/hashctl/hashctl.db`, else `~/.local/share/hashctl/hashctl.db`.
+ * `origin` names where `flag` came from when that is not --db (`"db" in config FILE`).
+ */
 export function resolveDbPath(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string = process.cwd(),
+  origin?: string,
 ): string {
   // `--db "$DB"` with DB unset must not quietly write the default database.
   if (flag !== undefined && flag.trim() === '')
-    throw new UsageError('--db is empty: give a database file name');
-  if (flag) return path.resolve(cwd, expandHome(flag, env));
-  if (env.HASHCTL_DB) return path.resolve(cwd, expandHome(env.HASHCTL_DB, env));
+    throw new UsageError(`${origin ?? '--db'} is empty: give a database file name`);
+  if (flag) return remember(path.resolve(cwd, expandHome(flag, env)), origin);
+  if (env.HASHCTL_DB) {
+    if (env.HASHCTL_DB.trim() === '') throw new UsageError('$HASHCTL_DB is blank: give a database file name');
+    return remember(path.resolve(cwd, expandHome(env.HASHCTL_DB, env)), '$HASHCTL_DB');
+  }
   // XDG: a relative XDG_DATA_HOME is invalid and must be ignored.
   if (env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)) {
     return path.join(env.XDG_DATA_HOME, 'hashctl', 'hashctl.db');
@@ -67,17 +96,20 @@ export function statDbFile(file: string): fs.Stats | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR')
-      throw new UsageError(`${file}: a folder on its path is a file, not a folder (give --db a file name)`, {
+      throw new UsageError(`${file}: a folder on its path is a file, not a folder (${dbHint(file)})`, {
         details: { file },
       });
     if (code === 'ELOOP')
-      throw new UsageError(`${file}: its symlinks point at each other in a loop (give --db a file name)`, {
+      throw new UsageError(`${file}: its symlinks point at each other in a loop (${dbHint(file)})`, {
         details: { file },
       });
     if (code === 'ENAMETOOLONG')
-      throw new UsageError(`${file}: the name is too long for this system (give --db a shorter one)`, {
-        details: { file },
-      });
+      throw new UsageError(
+        `${file}: the name is too long for this system (${dbHint(file, 'a shorter one')})`,
+        {
+          details: { file },
+        },
+      );
     throw new StoreError('io', `cannot reach ${file}: ${errorMessage(error)}`, {
       cause: error,
       details: { file, code },
@@ -93,11 +125,11 @@ export function statDbFile(file: string): fs.Stats | null {
 export function assertRegularFile(file: string): void {
   const stat = statDbFile(file);
   if (stat?.isDirectory())
-    throw new UsageError(`${file} is a directory, not a database file (give --db a file name)`, {
+    throw new UsageError(`${file} is a directory, not a database file (${dbHint(file)})`, {
       details: { file },
     });
   if (stat && !stat.isFile())
-    throw new UsageError(`${file} is not a regular file (a FIFO, device or socket): give --db a file name`, {
+    throw new UsageError(`${file} is not a regular file (a FIFO, device or socket): ${dbHint(file)}`, {
       details: { file },
     });
   // /proc/version is a regular file, of size 0: SQLite sees an empty database there, so readers
@@ -106,7 +138,7 @@ export function assertRegularFile(file: string): void {
   const kernel = kernelFileSystem(stat ? file : path.dirname(file));
   if (kernel)
     throw new UsageError(
-      `${file} is on the kernel's ${kernel} file system, not a database file (give --db a file name)`,
+      `${file} is on the kernel's ${kernel} file system, not a database file (${dbHint(file)})`,
       { details: { file } },
     );
 }

@@ -14,24 +14,28 @@ export const THERMAL_CONFIG_PATH = '/api/thermal/config';
 const MAX_RESPONSE_BYTES = 1 << 20;
 
 /** `https://cloud.example[/base]` → its thermal config URL; credentials in the URL are refused. */
-export function thermalConfigUrl(endpoint: string): URL {
+export function thermalConfigUrl(
+  endpoint: string,
+  /** Where the URL came from, for the messages: `--endpoint`, or the config's `upload.endpoint in config FILE`. */
+  source = '--endpoint',
+): URL {
   // Quoted without its userinfo: a URL refused for its scheme or port may still carry a password.
   const shown = printableEndpoint(endpoint);
   let url: URL;
   try {
     url = new URL(endpoint.trim());
   } catch {
-    throw new UsageError(`invalid --endpoint '${shown}': expected an http:// or https:// URL`);
+    throw new UsageError(`invalid ${source} '${shown}': expected an http:// or https:// URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`invalid --endpoint '${shown}': only http:// and https:// are supported`);
+    throw new UsageError(`invalid ${source} '${shown}': only http:// and https:// are supported`);
   }
   if (url.username || url.password) {
     throw new UsageError(
-      'invalid --endpoint: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file',
+      `invalid ${source}: credentials in the URL are refused; the key comes from HASHCTL_COLLECTOR_KEY or --key-file`,
     );
   }
-  refusePlainHttp(url);
+  refusePlainHttp(url, source === '--endpoint' ? undefined : source);
   const base = url.pathname.replace(/\/+$/, '');
   url.pathname = base.endsWith(THERMAL_CONFIG_PATH) ? base : `${base}${THERMAL_CONFIG_PATH}`;
   url.hash = '';

@@ -120,6 +120,13 @@ describe('decodeReply repairs', () => {
       (body) => expect(body.STATS).toEqual([{ temp1: 21, 'temp1#2': 42, 'temp1#3': 45 }]),
     ],
     [
+      "numbers printed with printf's %+d",
+      `{${STATUS},"STATS":[{"offset":+5,"delta":+0.25,"freqs":[+1,-2,+3e2],"Note":"a+b","x":+nan}],"id":1}`,
+      'plus sign',
+      (body) =>
+        expect(body.STATS).toEqual([{ offset: 5, delta: 0.25, freqs: [1, -2, 300], Note: 'a+b', x: null }]),
+    ],
+    [
       'pre-3.5 quit reply',
       '{"BYE","id":1}',
       'missing value',

@@ -312,6 +312,32 @@ describe('whatsminerWrite', () => {
     expect(m.connections).toBe(2);
   });
 
+  it('a decrypted reply past the value and nesting caps is too_large / too deep, not "a different key"', async () => {
+    const ok = '"STATUS":"S","When":1,"Code":131,"Msg":"API command OK"';
+    // 100,000 values in ~200 KB, under --max-bytes 1 MiB even as base64; the cap there is 65,536.
+    const wide = await miner(btminer(() => sealed(`{${ok},"x":[${'0,'.repeat(99_999)}0]}`)));
+    const tooLarge = await whatsminerWrite(
+      client(),
+      wide.target,
+      { cmd: 'power_off', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e);
+    expect(tooLarge).toMatchObject({ kind: 'too_large', requestSent: true });
+    expect((tooLarge as MinerError).message).toMatch(/more than 65536 values/);
+    expect(wide.connections).toBe(2);
+
+    const deep = await miner(btminer(() => sealed(`{${ok},"x":${'['.repeat(100)}${']'.repeat(100)}}`)));
+    const tooDeep = await whatsminerWrite(
+      client(),
+      deep.target,
+      { cmd: 'power_off', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e);
+    expect(tooDeep).toMatchObject({ kind: 'parse', requestSent: true });
+    expect((tooDeep as MinerError).message).toMatch(/nesting too deep/);
+    expect((tooDeep as MinerError).message).not.toMatch(/different key/);
+  });
+
   it('refuses a bad request or an empty password before any traffic', async () => {
     const m = await miner({ kind: 'reply', bytes: tokenReply(), nul: false });
     await expect(

@@ -127,6 +127,46 @@ describe('config file', () => {
     expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
   });
 
+  it('a db the config names that is no database file is said with the config file and its key, not --db', async () => {
+    const { runCli } = await import('../../src/cli.js');
+    const { memoryContext } = await import('../../src/context.js');
+    const folder = path.join(dir, 'adir');
+    fs.mkdirSync(folder);
+    const file = path.join(dir, 'farm.json');
+    fs.writeFileSync(file, JSON.stringify({ targets: ['127.0.0.1:1'], db: 'adir' }));
+    const said = `${folder} is a directory, not a database file (set "db" in config ${file} to a file name)\n`;
+    for (const argv of [
+      ['collect', '--once', '--retries', '0', '--config', file],
+      ['live', '--config', file],
+      ['export', '--config', file],
+      ['upload', '--status', '--config', file],
+      ['thermal', 'check', '--from-db', '--config', file],
+    ]) {
+      const ctx = memoryContext();
+      expect(await runCli(argv, ctx), argv.join(' ')).toBe(2);
+      expect(ctx.err(), argv.join(' ')).toBe(`hashctl: ${said}`);
+    }
+    // Given as --db, the same folder is still the flag's to fix.
+    const ctx = memoryContext();
+    expect(await runCli(['live', '--config', file, '--db', folder], ctx)).toBe(2);
+    expect(ctx.err()).toBe(
+      `hashctl: ${folder} is a directory, not a database file (give --db a file name)\n`,
+    );
+    // A database the config names that is not there yet: the key to change, not a --db to pass.
+    fs.writeFileSync(file, JSON.stringify({ db: 'none.db' }));
+    const missing = memoryContext();
+    expect(await runCli(['live', '--config', file], missing)).toBe(1);
+    expect(missing.err()).toBe(
+      `hashctl: no database at ${path.join(dir, 'none.db')}: run \`hashctl collect\` first (or set "db" in config ${file} to another file)\n`,
+    );
+  });
+
+  it('refuses a blank db in the config by its line, as an empty --db is refused', () => {
+    expect(configErrorOf('{\n  "site": "north",\n  "db": "   "\n}').message).toBe(
+      'config /etc/hashctl/farm.json:3: db: is empty: give a database file name',
+    );
+  });
+
   it('says what is wrong with a config path that is no config file: a folder, a link loop, a huge file', () => {
     const configError = (file: string) => {
       try {

@@ -11,7 +11,7 @@ import {
 } from '../../src/collect/index.js';
 import { MinerError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore, runMaintenance, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { makeSnapshot, target, tempDir } from '../store/helpers.js';
 import { enqueueCycle, reports as minerReports } from '../upload/support/fixtures.js';
@@ -179,6 +179,25 @@ describe('collectLoop', () => {
       // Stored with the wall clock's time, as it says.
       expect(reports[1]!.startedAt - reports[0]!.startedAt).toBe(60_000 + step);
     }
+  });
+
+  it('counts the hourly maintenance apart from the cycle: not in its duration, never as an overrun', async () => {
+    // After an upgrade with a backlog the first retention and rollups pass took 6 s after a cycle
+    // whose polls took 1 s: the run said "in 7s" and "the cycle took longer than the interval".
+    const { deps, reports, notes } = scripted({ pollMs: () => 1_000, stopAfter: 3 });
+    let passes = 0;
+    const slow: CollectLoopDeps = {
+      ...deps,
+      maintain: (s, o) => {
+        const result = runMaintenance(s, o);
+        if (result.ran && passes++ === 0) deps.sleep(6_000);
+        return result;
+      },
+    };
+    await collectLoop({ site: 'default', intervalMs: 2_000, retainMs: 30 * 86_400_000 }, slow);
+    expect(reports[0]).toMatchObject({ durationMs: 1_000, maintenanceMs: 6_000 });
+    expect(reports[1]).toMatchObject({ durationMs: 1_000, maintenanceMs: 0 });
+    expect(notes).toEqual(['retention and hourly rollups took 6s after the cycle (1s): skipped 3 slots']);
   });
 
   it('measures a cycle and each poll on the monotonic clock when the wall clock is stepped during the polls', async () => {

@@ -161,11 +161,38 @@ describe('fetchSnapshot', () => {
     // Asked what answers (one request), and no warning about a read it does not have.
     expect(miner.requests.slice(before).map(requestedCommand)[0]).toBe('summary+pools+devs+devdetails');
     expect(second.snapshot.errors.filter((e) => /edevs/.test(e.message))).toEqual([]);
+    // The stand-in is in the stored hint: a cron run asks devs in the one request, not edevs and
+    // then devs (a request more per poll, every poll).
+    const hint = dialectHint(cache.get(miner.target.key)) as string;
+    expect(hint).toMatch(/ edevs=devs$/);
     const cron = createDialectCache();
-    seedDialect(cron, miner.target.key, dialectHint(cache.get(miner.target.key)) as string);
+    expect(seedDialect(cron, miner.target.key, hint)).toBe(true);
+    const cronBefore = miner.requests.length;
     const seeded = await fetchSnapshot(client(), miner.target, { cache: cron });
     expect(boardsOf(seeded.snapshot)).toEqual(three);
     expect(seeded.snapshot.errors.filter((e) => /edevs/.test(e.message))).toEqual([]);
+    const cronAsked = miner.requests.slice(cronBefore).map(requestedCommand);
+    expect(cronAsked[0]).toBe('summary+pools+devs+devdetails');
+    expect(cronAsked.filter((command) => /edevs|^devs$/.test(command))).toEqual([]);
+    expect(dialectHint(cron.get(miner.target.key))).toBe(hint);
+  });
+
+  it('reads a stand-in from a stored hint only where the plan has that read and that stand-in', () => {
+    const cache = createDialectCache();
+    expect(seedDialect(cache, 'a:1', 'whatsminer edevs=devs')).toBe(true);
+    expect(cache.get('a:1')?.commands).toContain('devs');
+    expect(cache.get('a:1')?.commands).not.toContain('edevs');
+    expect(seedDialect(cache, 'b:1', 'whatsminer singles 1700000000 edevs=devs')).toBe(true);
+    expect(cache.get('b:1')).toMatchObject({ singles: true, bootedAt: 1_700_000_000_000 });
+    expect(dialectHint(cache.get('b:1'))).toBe('whatsminer singles 1700000000 edevs=devs');
+    for (const bad of [
+      'whatsminer edevs=stats',
+      'whatsminer summary=devs',
+      'whatsminer edevs=devs=x',
+      'whatsminer 12',
+      'whatsminer singles x',
+    ])
+      expect(seedDialect(cache, 'c:1', bad), bad).toBe(false);
   });
 
   it('does not let a stored get_version speak for another machine swapped in at the address', async () => {

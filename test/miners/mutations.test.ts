@@ -105,6 +105,8 @@ function mutateText(text: string, random: Rng): string {
       text.slice(at)
     );
   if (roll < 0.75) return text.slice(0, at) + text.slice(at + 1 + random.int(20));
+  // printf's %+d (`"a":+5`), which some firmwares print in places.
+  if (roll < 0.85) return text.replace(/":(\d)/g, '":+$1');
   return text.replace(/"([A-Za-z ]+)":([^,{}[\]]+),/, (member) => member + member);
 }
 

@@ -1,16 +1,18 @@
 // The small readers and the identification rules, on their own.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MinerError } from '../../src/errors.js';
 import { avalonModel, compileDate, detect, parseType, unquoteVersion } from '../../src/miners/detect.js';
-import { fansFromSlots } from '../../src/miners/dialects/common.js';
 import { parseMmString } from '../../src/miners/dialects/avalon.js';
+import { fansFromSlots } from '../../src/miners/dialects/common.js';
 import { normalize } from '../../src/miners/normalize.js';
 import { markActive, parsePools } from '../../src/miners/pools.js';
 import { Replies } from '../../src/miners/replies.js';
 import { snapshotSchema } from '../../src/miners/schema.js';
 import { dashList, leadingNumber, num, temp } from '../../src/miners/values.js';
 import { reply } from '../fixtures/miners/replies.js';
+import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
 
 describe('value readers', () => {
   it('reads numbers from numbers and padded numeric strings only', () => {
@@ -257,5 +259,54 @@ describe('normalize is total', () => {
     const snapshot = normalize({ stats: reply('stats', {}), pools: new MinerError('timeout', 'no answer') });
     expect(snapshot.boards).toEqual([]);
     expect(snapshot.errors).toEqual([{ code: 'timeout', message: 'pools: no answer' }]);
+  });
+});
+
+describe('an S21 new_api stats reply without its chain list', () => {
+  const sample = JSON.parse(
+    readFileSync(`${SAMPLES_DIR}antminer-s21proplus_2026__stats_new-api.json`, 'utf8'),
+  ) as { STATS: Record<string, unknown>[] };
+  const withChain = (chain: unknown, rates?: number) => {
+    const body = structuredClone(sample);
+    const stats = body.STATS[0] as Record<string, unknown>;
+    if (chain === undefined) delete stats.chain;
+    else stats.chain = chain;
+    if (rates !== undefined) {
+      stats.rate_5s = rates;
+      stats.rate_avg = rates;
+    }
+    return normalize({ stats: reply('stats', body) });
+  };
+
+  it('reads the hashrate, fans, power and uptime that are there, and says the chains were not', () => {
+    // Read as all-null before (the record's chain_num sent it to the classic reader).
+    for (const chain of [undefined, null]) {
+      const snapshot = withChain(chain);
+      expect(snapshot.model, String(chain)).toBe('S21 Pro+');
+      expect(snapshot.hashrate.current_hs).toBeCloseTo(249994.18e9, -3);
+      expect(snapshot.hashrate.average_hs).toBeCloseTo(246852.1e9, -3);
+      expect(snapshot.uptime_s).toBe(1800211);
+      expect(snapshot.fans.map((f) => f.rpm)).toEqual([4020, 4020, 3960, 3960]);
+      expect(snapshot.power_w).toBe(3499);
+      expect(snapshot.state).toBe('mining');
+      // No chains read is no board dead: none is invented from the model's three.
+      expect(snapshot.boards).toEqual([]);
+      expect(snapshot.errors).toContainEqual({
+        code: 'no_chains',
+        message: 'stats: no chain list (missing or null); boards not read',
+      });
+      snapshotSchema.parse(snapshot);
+    }
+  });
+
+  it('an empty chain list at 0 H/s flags no dead board and says the list is empty', () => {
+    for (const rates of [0, 249994.18]) {
+      const snapshot = withChain([], rates);
+      expect(snapshot.boards, String(rates)).toEqual([]);
+      expect(snapshot.errors).toContainEqual({
+        code: 'no_chains',
+        message: 'stats: the chain list is empty; no boards read',
+      });
+    }
   });
 });

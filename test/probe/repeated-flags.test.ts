@@ -70,6 +70,19 @@ describe('probe list flags given more than once', () => {
     expect(miner.requests).toHaveLength(1);
   });
 
+  it('--fields with --json is exit 2 before any traffic (the selection was ignored in silence)', async () => {
+    miner = await startFakeMiner({ kind: 'reply', bytes: cgminerReply('SUMMARY', [{ Elapsed: 1 }]) });
+    const ctx = memoryContext();
+    expect(await runCli(['probe', miner.target.key, '--fields', 'target,hashrate', '--json'], ctx)).toBe(
+      EXIT.usage,
+    );
+    expect(ctx.err()).toBe(
+      "hashctl: --fields chooses the table's columns; --json prints the whole snapshot (select its fields with jq)\n",
+    );
+    expect(ctx.out()).toBe('');
+    expect(miner.requests).toHaveLength(0);
+  });
+
   it('--wide with --fields is one line naming both, exit 2 (--fields used to win in silence)', async () => {
     const ctx = memoryContext();
     expect(await runCli(['probe', '127.0.0.1:1', '--wide', '--fields', 'target'], ctx)).toBe(EXIT.usage);

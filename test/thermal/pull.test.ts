@@ -186,6 +186,31 @@ describe('thermal config pull', () => {
     expect(ctx.err()).toMatch(/refusing to send the collector key over plain http to collector\.farm\.lan:/);
   });
 
+  it("names the config's upload section, not --endpoint or a bare path, for values taken from it", async () => {
+    const file = path.join(dir, 'hashctl.json');
+    fs.writeFileSync(file, JSON.stringify({ upload: { endpoint: 'http://farm:pa55w0rd@127.0.0.1:9/' } }));
+    const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY }, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--config', file, '--dry-run'], ctx)).toBe(2);
+    expect(ctx.err()).toMatch(
+      new RegExp(
+        `^hashctl: invalid upload\\.endpoint in config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: credentials`,
+      ),
+    );
+    expect(ctx.err()).not.toContain('pa55w0rd');
+
+    server = await serve(200, remote);
+    const keyFile = path.join(dir, 'collector.key');
+    fs.writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
+    fs.chmodSync(keyFile, 0o644);
+    fs.writeFileSync(file, JSON.stringify({ upload: { endpoint: server.url, key_file: 'collector.key' } }));
+    const keyCtx = memoryContext({ env: {}, cwd: dir });
+    expect(await runCli(['thermal', 'config', 'pull', '--config', file, '--dry-run'], keyCtx)).toBe(2);
+    expect(keyCtx.err()).toContain(
+      `key file ${keyFile} (upload.key_file in config ${file}) is readable by group`,
+    );
+    expect(server.requests).toEqual([]);
+  });
+
   it('refuses a key file readable by group or others before any request', async () => {
     server = await serve(200, remote);
     const keyFile = path.join(dir, 'collector.key');

@@ -45,12 +45,28 @@ export function deviceRecord(stats: Rec[]): Rec | undefined {
   );
 }
 
-/** A reply whose `STATS[0]` has a `chain` array: the new_api schema. */
+/**
+ * A new_api stats record: a `chain` list, or (an S21 whose firmware sent `chain` null or none)
+ * the schema's own totals (`rate_avg`, `rate_5s`) without the classic layout's `GHS`/`ID` keys.
+ */
+function isNewApiRecord(rec: Rec): boolean {
+  if (Array.isArray(rec.chain) || rec.chain === null) return true;
+  return (
+    rec.chain === undefined &&
+    ('rate_avg' in rec || 'rate_5s' in rec) &&
+    !('ID' in rec) &&
+    !Object.keys(rec).some(
+      (k) => k.startsWith('GHS') || k.startsWith('chain_acn') || k.startsWith('chain_rate'),
+    )
+  );
+}
+
+/** A reply whose `STATS[0]` is of the new_api schema. */
 export function newApiStats(input: DialectInput): Rec | undefined {
   for (const [, reply] of input.replies.all()) {
     if (!reply.ok) continue;
     const first = records(reply.body.STATS)[0];
-    if (first && Array.isArray(first.chain)) return first;
+    if (first && isNewApiRecord(first)) return first;
   }
   return undefined;
 }
@@ -394,6 +410,15 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
   out.hashrate.nominal_hs = ideal === null ? null : ideal * unit;
   out.uptime_s = counter(stats.elapsed);
   const hydro = isHydroModel(identity.model);
+  // Without its chain list the record still holds the totals, fans, power and uptime: read those,
+  // and say the boards were not. An empty list while hashing names no chain that fell off.
+  if (!Array.isArray(stats.chain))
+    out.errors.push({
+      code: 'no_chains',
+      message: 'stats: no chain list (missing or null); boards not read',
+    });
+  else if (stats.chain.length === 0)
+    out.errors.push({ code: 'no_chains', message: 'stats: the chain list is empty; no boards read' });
   for (const [position, chain] of records(stats.chain).entries()) {
     const pcb = dashList(chain.temp_pcb);
     const { inlet, outlet, board: boardSensors } = inletOutlet(identity.model, chain.temp_pcb, pcb);
@@ -413,7 +438,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
     }
     out.boards.push(board);
   }
-  addUnlistedChains(out, spec, counter(stats.chain_num));
+  if (out.boards.length > 0) addUnlistedChains(out, spec, counter(stats.chain_num));
   const fanValues = Array.isArray(stats.fan) ? stats.fan : [];
   out.fans = fansFromSlots(
     fanValues.map((value, i): [number, number | null] => [i, rpm(value)]),
@@ -430,7 +455,7 @@ export function parseNewApi(input: DialectInput, stats: Rec): Telemetry {
 export function parseAntminer(input: DialectInput): Telemetry {
   const classic = deviceRecord(input.replies.section('stats', 'STATS'));
   const modern = newApiStats(input);
-  if (classic && !Array.isArray(classic.chain)) return parseClassicStats(input, classic);
+  if (classic && !isNewApiRecord(classic)) return parseClassicStats(input, classic);
   if (modern) return parseNewApi(input, modern);
   // Only summary/devs/pools answered (stats refused or missing): totals from the summary.
   const out = emptyTelemetry();
