@@ -352,7 +352,7 @@ function poolWarning(action: ControlAction, use: PoolUse | null): string | undef
     return `pool ${use.index} is ${state}and not in use: ${minesOn(use)}${use.status !== null && use.status.trim().toLowerCase() !== 'alive' ? ` (it moves to pool ${use.index} once that pool is alive)` : ''}`;
   const unusable = use.status !== null && !['alive', 'disabled'].includes(use.status.trim().toLowerCase());
   if ((action.name === 'enablepool' || action.name === 'addpool') && use.index !== null && unusable)
-    return `pool ${use.index} is ${use.status?.trim()}: the miner cannot mine on it; ${minesOn(use)}`;
+    return `pool ${use.index} is ${use.status?.trim()}: unusable until it is alive; ${minesOn(use)}`;
   if (use.active === null) return minesOn(use);
   return undefined;
 }

@@ -151,7 +151,7 @@ describe('switchpool', () => {
 });
 
 describe('enablepool, disablepool, addpool', () => {
-  it('enablepool of a pool that reads Dead: verified (enabled), with a warning that it cannot be mined on', async () => {
+  it('enablepool of a pool that reads Dead: verified (enabled), with a warning that it is unusable', async () => {
     const miner = poolMiner(TWO_POOLS);
     miner.pools[1]!.Status = 'Disabled';
     const fake = await each.fake(miner.script);
@@ -159,7 +159,7 @@ describe('enablepool, disablepool, addpool', () => {
     const result = run.json.results[0];
     expect(result).toMatchObject({ ok: true, result: 'verified' });
     expect(result?.verification?.pool).toEqual({ index: 1, status: 'Dead', in_use: false, active: 0 });
-    expect(result?.verification?.warning).toMatch(/pool 1 is Dead: the miner cannot mine on it/);
+    expect(result?.verification?.warning).toMatch(/pool 1 is Dead: unusable until it is alive/);
     expect(run.code).toBe(0);
   });
 
@@ -209,7 +209,7 @@ describe('enablepool, disablepool, addpool', () => {
     expect(result?.verification?.detail).toBe('pool listed as 1');
     expect(result?.verification?.pool).toEqual({ index: 1, status: 'Dead', in_use: false, active: 0 });
     expect(result?.verification?.warning).toMatch(
-      /pool 1 is Dead: the miner cannot mine on it; the miner mines on pool 0/,
+      /pool 1 is Dead: unusable until it is alive; the miner mines on pool 0/,
     );
     expect(run.code).toBe(0);
   });
