@@ -344,6 +344,7 @@ function detailOf(result: TargetControlResult): string {
   // An unverified write's error is its read-back's detail: said once.
   if (result.verification && !parts.includes(result.verification.detail))
     parts.push(result.verification.detail);
+  if (result.verification?.warning) parts.push(`warning: ${result.verification.warning}`);
   return parts.join('; ') || '-';
 }
 
@@ -370,9 +371,12 @@ export async function writeControlResults(
     return;
   }
   const paint = await palette(globals.color);
+  // Verified with a warning (a pool switched to that is Dead): done, yet not what it was for.
   const colour = (result: TargetControlResult) =>
     result.ok
-      ? paint.green
+      ? result.verification?.warning
+        ? paint.yellow
+        : paint.green
       : result.result === 'skipped' || result.result === 'unsupported'
         ? paint.dim
         : paint.red;
@@ -387,7 +391,13 @@ export async function writeControlResults(
   if (!globals.quiet) {
     const counts = new Map<string, number>();
     for (const r of run.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
-    const summary = [...counts.entries()].map(([result, n]) => `${n} ${result}`).join(', ');
+    const warned = run.results.filter((r) => r.verification?.warning).length;
+    const summary = [...counts.entries()]
+      .map(
+        ([result, n]) =>
+          `${n} ${result}${result === 'verified' && warned > 0 ? ` (${warned} with a warning: see detail)` : ''}`,
+      )
+      .join(', ');
     const note = run.dryRun ? ' (dry run: nothing sent)' : '';
     const none = run.interrupted ? 'no miner reached before the interrupt' : 'no miners';
     ctx.stderr.write(`${run.description}: ${summary || none}${note}\n`);

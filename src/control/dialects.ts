@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { Family } from '../miners/detect.js';
 import type { Pool, Snapshot } from '../miners/types.js';
 import { quoted } from '../output/terminal.js';
-import type { ControlAction, DialectAction, PlannedRequest } from './types.js';
+import type { ControlAction, DialectAction, PlannedRequest, PoolUse } from './types.js';
 
 /** Stands for the LuxOS session id in a plan; the real one comes from `logon` at send time. */
 export const SESSION_PLACEHOLDER = '{session}';
@@ -280,6 +280,10 @@ export interface Baseline {
 export interface ReadBack {
   confirmed: boolean;
   detail: string;
+  /** Pool actions: the pool acted on and the one in use, as the read-back lists them. */
+  pool?: PoolUse;
+  /** The change shows, yet not what it was for (a pool switched to that is Dead, …). */
+  warning?: string;
 }
 
 function poolAt(pools: Pool[], index: number): Pool | undefined {
@@ -309,6 +313,59 @@ function isDisabled(pool: Pool): boolean {
   return (pool.status ?? '').toLowerCase() === 'disabled';
 }
 
+function hasStatus(pool: Pool): pool is Pool & { status: string } {
+  return pool.status !== null && pool.status.trim() !== '';
+}
+
+/**
+ * Where `pool` stands after a pool action: its status, whether the miner mines on it (the alive,
+ * enabled pool with the lowest priority, CGMINER-API.md §15) and which pool it mines on. Null when
+ * no listed pool has a status: nothing then tells which pool is in use.
+ */
+function poolUse(pool: Pool | null, pools: Pool[]): PoolUse | null {
+  if (!pools.some(hasStatus)) return null;
+  const active = pools.find((p) => p.active) ?? null;
+  return {
+    index: pool?.index ?? null,
+    status: pool?.status ?? null,
+    in_use: pool?.active === true,
+    active: active?.index ?? null,
+  };
+}
+
+/** What the miner mines on, for a warning: "the miner mines on pool 0", or that it mines on none. */
+function minesOn(use: PoolUse): string {
+  return use.active === null
+    ? 'no pool is in use (no enabled pool is alive)'
+    : `the miner mines on pool ${use.active}`;
+}
+
+/**
+ * The warning a confirmed pool action carries when its aim is not met: switchpool to a pool the
+ * miner does not mine on (Dead: it moves there only once the pool is alive), an enabled or added
+ * pool that reads Dead (or Rejecting), any pool action that leaves no pool in use.
+ */
+function poolWarning(action: ControlAction, use: PoolUse | null): string | undefined {
+  if (use === null) return undefined;
+  const state = use.status === null ? '' : `${use.status.trim()} `;
+  if (action.name === 'switchpool' && use.index !== null && !use.in_use)
+    return `pool ${use.index} is ${state}and not in use: ${minesOn(use)}${use.status !== null && use.status.trim().toLowerCase() !== 'alive' ? ` (it moves to pool ${use.index} once that pool is alive)` : ''}`;
+  const unusable = use.status !== null && !['alive', 'disabled'].includes(use.status.trim().toLowerCase());
+  if ((action.name === 'enablepool' || action.name === 'addpool') && use.index !== null && unusable)
+    return `pool ${use.index} is ${use.status?.trim()}: unusable until it is alive; ${minesOn(use)}`;
+  if (use.active === null) return minesOn(use);
+  return undefined;
+}
+
+/** A confirmed pool action's read-back, with where the pool stands and the warning if any. */
+function withPoolUse(action: ControlAction, result: ReadBack, pool: Pool | null, pools: Pool[]): ReadBack {
+  if (!result.confirmed) return result;
+  const use = poolUse(pool, pools);
+  if (use === null) return result;
+  const warning = poolWarning(action, use);
+  return { ...result, pool: use, ...(warning === undefined ? {} : { warning }) };
+}
+
 /**
  * Whether `after` shows the action done. `sentAt` is when the write left (a restart must have
  * booted after it). Returns null when the action has no read-back (raw).
@@ -331,10 +388,15 @@ export function readBack(
       // which the miner shows whatever it did with the command: only a miner without priorities
       // is judged by it.
       const confirmed = pool.priority === null ? pool.active : pool.priority === 0;
-      return {
-        confirmed,
-        detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}`,
-      };
+      return withPoolUse(
+        action,
+        {
+          confirmed,
+          detail: `pool ${action.pool} priority ${pool.priority ?? '?'}${pool.active ? ', active' : ''}`,
+        },
+        pool,
+        after.pools,
+      );
     }
     case 'enablepool':
     case 'disablepool': {
@@ -345,10 +407,15 @@ export function readBack(
       if (pool.status === null || pool.status.trim() === '')
         return { confirmed: false, detail: `pool ${action.pool} is listed with no status` };
       const wantDisabled = action.name === 'disablepool';
-      return {
-        confirmed: isDisabled(pool) === wantDisabled,
-        detail: `pool ${action.pool} status ${pool.status ?? '?'}`,
-      };
+      return withPoolUse(
+        action,
+        {
+          confirmed: isDisabled(pool) === wantDisabled,
+          detail: `pool ${action.pool} status ${pool.status ?? '?'}`,
+        },
+        pool,
+        after.pools,
+      );
     }
     case 'addpool': {
       const before = (baseline.snapshot?.pools ?? []).filter((p) =>
@@ -357,7 +424,14 @@ export function readBack(
       const found = after.pools.filter((p) => sameEndpoint(p, action.url, action.user));
       const confirmed = found.length > before;
       const where = found.map((p) => p.index).join(',');
-      return { confirmed, detail: confirmed ? `pool listed as ${where}` : 'the new pool is not listed' };
+      // The newest of those listed (the highest index) is the one added.
+      const added = found.reduce<Pool | null>((a, p) => (a === null || p.index > a.index ? p : a), null);
+      return withPoolUse(
+        action,
+        { confirmed, detail: confirmed ? `pool listed as ${where}` : 'the new pool is not listed' },
+        added,
+        after.pools,
+      );
     }
     case 'removepool': {
       const was = baseline.snapshot ? poolAt(baseline.snapshot.pools, action.pool) : undefined;
@@ -374,10 +448,12 @@ export function readBack(
         return { confirmed: false, detail: 'no pools listed (a removepool leaves at least one): not read' };
       const count = (pools: Pool[]) => pools.filter((p) => sameEndpoint(p, was.url, was.user)).length;
       const confirmed = count(after.pools) < count(baseline.snapshot.pools);
-      return {
-        confirmed,
-        detail: confirmed ? `pool '${was.url}' is gone` : `pool '${was.url}' is still listed`,
-      };
+      return withPoolUse(
+        action,
+        { confirmed, detail: confirmed ? `pool '${was.url}' is gone` : `pool '${was.url}' is still listed` },
+        null,
+        after.pools,
+      );
     }
     case 'restart': {
       if (after.uptime_s === null) return { confirmed: false, detail: 'the miner reports no uptime' };

@@ -29,6 +29,7 @@ import { maskUrlCredentials } from '../util/url-credentials.js';
 import {
   type Baseline,
   planAction,
+  type ReadBack,
   readBack,
   SESSION_PLACEHOLDER,
   unquoted,
@@ -159,6 +160,14 @@ function withSession(parameter: string, sessionId: string): string {
   return parameter.startsWith(SESSION_PLACEHOLDER)
     ? sessionId + parameter.slice(SESSION_PLACEHOLDER.length)
     : parameter;
+}
+
+/** A confirmed read-back's pool standing and warning, for its Verification (none when absent). */
+function poolFields(seen: ReadBack): Pick<Verification, 'pool' | 'warning'> {
+  return {
+    ...(seen.pool === undefined ? {} : { pool: seen.pool }),
+    ...(seen.warning === undefined ? {} : { warning: seen.warning }),
+  };
 }
 
 function isInterrupted(error: unknown): boolean {
@@ -337,6 +346,9 @@ export async function runControlAction(
             verification: {
               ...outcome.verification,
               detail: maskUrlCredentials(outcome.verification.detail),
+              ...(outcome.verification.warning === undefined
+                ? {}
+                : { warning: maskUrlCredentials(outcome.verification.warning) }),
             },
           }
         : {}),
@@ -655,7 +667,13 @@ export async function runControlAction(
       const already =
         before === null ? null : readBack(action, p.family, p.baseline, before, sentAt, p.baseline.readAt);
       if (already?.confirmed) return null;
-      return { confirmed: true, detail: seen.detail, checks: 1, elapsed_ms: clock() - started };
+      return {
+        confirmed: true,
+        detail: seen.detail,
+        checks: 1,
+        elapsed_ms: clock() - started,
+        ...poolFields(seen),
+      };
     } catch (error) {
       if (error instanceof MinerError || isInterrupted(error)) return null;
       throw error;
@@ -686,7 +704,8 @@ export async function runControlAction(
         checks++;
         if (seen === null) break;
         detail = seen.detail;
-        if (seen.confirmed) return { confirmed: true, detail, checks, elapsed_ms: clock() - started };
+        if (seen.confirmed)
+          return { confirmed: true, detail, checks, elapsed_ms: clock() - started, ...poolFields(seen) };
       } catch (error) {
         // Ctrl-C during the read-back: the write stands; its outcome is reported as not confirmed.
         if (isInterrupted(error)) {

@@ -55,10 +55,30 @@ export interface PlannedRequest {
   role: 'session-open' | 'token' | 'write' | 'session-close';
 }
 
+/**
+ * Where a pool action leaves the miner, as the read-back that confirmed it lists the pools: the pool
+ * acted on (null for removepool), its status, whether the miner mines on it, and the pool it mines on
+ * (the alive, enabled pool with the lowest priority; null when none is alive).
+ */
+export interface PoolUse {
+  index: number | null;
+  status: string | null;
+  in_use: boolean;
+  active: number | null;
+}
+
 export interface Verification {
   confirmed: boolean;
   /** What was checked and what the miner showed. */
   detail: string;
+  /** Pool actions, when the miner lists pool statuses: where the pool stands (see PoolUse). */
+  pool?: PoolUse;
+  /**
+   * The change shows but not what it was for: a switchpool to a Dead pool (the miner keeps mining
+   * on another), an added or enabled pool that is Dead, no pool left in use. The result stays
+   * `verified` (the write was done, and holds: the miner moves once the pool is alive).
+   */
+  warning?: string;
   /** Read-backs made. */
   checks: number;
   elapsed_ms: number;
