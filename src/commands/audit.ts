@@ -406,7 +406,10 @@ export const registerAudit: RegisterCommand = (program, env) => {
     .option('--check-default-creds', 'try each documented default web credential once (read-only endpoints)')
     .option('--format <format>', `report format: ${FORMATS.join(', ')} (default table)`)
     .option('--out <file>', 'write the report to a file; stdout gets a one-line summary')
-    .option('--fail-on <severity>', `exit 3 when a finding is at or above: ${SEVERITY_NAMES.join(', ')}`)
+    .option(
+      '--fail-on <severity>',
+      `exit 3 when a finding is at or above: ${SEVERITY_NAMES.join(', ')} (without it, findings leave the exit code alone)`,
+    )
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const given = (flag: string) => {

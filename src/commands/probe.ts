@@ -575,7 +575,11 @@ export const registerProbe: RegisterCommand = (program, env) => {
     .option('--param <value>', 'parameter of the single --command (e.g. 0 for asc, summary for check)')
     .option('--dump <dir>', 'write the exact reply bytes to DIR/<host>_<port>__<command>.raw')
     .option('--wide', 'snapshot view: show more columns')
-    .option('--fields <list>', 'snapshot view: only these fields, comma-separated or repeated', collect)
+    .option(
+      '--fields <list>',
+      'snapshot table: only these columns, comma-separated or repeated (not with --json)',
+      collect,
+    )
     .action(async (targets: string[], raw: Record<string, unknown>, command: Command) => {
       const globals = env.globals(command);
       const opts = await parseProbeOptions(targets, raw, globals.json);

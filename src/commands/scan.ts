@@ -281,9 +281,10 @@ export const registerScan: RegisterCommand = (program, env) => {
     .option('--all', 'also list endpoints that refused or never answered (outcome none)')
     .addHelpText(
       'after',
-      '\nShared flags mean, for scan: --port takes a list (4028,4029 or 4028-4030); --timeout is the connect\n' +
-        'timeout (default 1s here); --concurrency defaults from the open-file limit; --retries (default 1 here)\n' +
-        're-asks endpoints that closed empty, reset, or sent garbage.',
+      '\nShared flags mean, for scan: --port takes a list (4028,4029 or 4028-4030) and may be repeated, every\n' +
+        'value counting; --timeout is the connect timeout (default 1s here); --concurrency defaults from the\n' +
+        'open-file limit; --retries (default 1 here) re-asks endpoints that closed empty, reset, or sent\n' +
+        'garbage.',
     )
     .action(async (specs: string[], raw: Record<string, unknown>, command: Command) => {
       const { parsePortList } = await import('../scan/targets.js');

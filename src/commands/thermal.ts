@@ -1015,7 +1015,10 @@ export const registerThermal: RegisterCommand = (program, env) => {
     .description('fetch thermal limits from the cloud ({endpoint}/api/thermal/config) into the config file')
     .option('--endpoint <url>', "cloud base URL (default: the config's upload.endpoint)")
     .option('--config <file>', 'config file to update (default $HASHCTL_CONFIG)')
-    .option('--key-file <file>', 'collector key file (mode 0600; default $HASHCTL_COLLECTOR_KEY)')
+    .option(
+      '--key-file <file>',
+      "collector key file, readable by no group or other (default: $HASHCTL_COLLECTOR_KEY, else the config's upload.key_file)",
+    )
     .option(
       '--ca <file>',
       "PEM file of a private CA to trust in addition to the system roots (default: the config's upload.ca_file)",
