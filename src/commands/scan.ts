@@ -289,7 +289,8 @@ export const registerScan: RegisterCommand = (program, env) => {
     .action(async (specs: string[], raw: Record<string, unknown>, command: Command) => {
       const { parsePortList } = await import('../scan/targets.js');
       const ports = parsePortList(String(command.optsWithGlobals().port ?? '4028'));
-      // The shared --port parser takes one port; scan takes a list, so it sees only the first.
+      // Scan reads the whole list (repeated --port flags arrive joined); the shared parser, which
+      // refuses a list, is handed its first port.
       command.parent?.setOptionValueWithSource(
         'port',
         String(ports[0]),
