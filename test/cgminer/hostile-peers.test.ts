@@ -3,27 +3,18 @@
 // UTF-16, or answer with a reply that takes long to decode. Short timeouts keep every test quick.
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, MAX_REPLY_BYTES, MAX_TIMEOUT_MS } from '../../src/cgminer/client.js';
 import { exchange } from '../../src/cgminer/connection.js';
 import { MinerError, UsageError } from '../../src/errors.js';
-import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
+import { fakeMinersPerTest } from '../support/fake-miner.js';
 
 const GOOD =
   '{"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.11.1"}],"SUMMARY":[{"Elapsed":12}],"id":1}';
 
 const REQUEST = new TextEncoder().encode('{"command":"summary"}');
 
-let miners: FakeMiner[] = [];
-afterEach(async () => {
-  await Promise.all(miners.map((m) => m.close()));
-  miners = [];
-});
-async function miner(script: Script): Promise<FakeMiner> {
-  const started = await startFakeMiner(script);
-  miners.push(started);
-  return started;
-}
+const miner = fakeMinersPerTest();
 
 const client = (overrides: Partial<Parameters<typeof createClient>[0]> = {}) =>
   createClient({ timeoutMs: 400, maxBytes: 1 << 20, retries: 0, sleep: async () => undefined, ...overrides });

@@ -6,22 +6,13 @@
 // heap holds (64 bytes a value), never fewer than 65,536 (23 times the 2,829 values of the heaviest
 // real reply, HonorKnight's stats): past that it is `too_large`, stopped while it is being parsed.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { MinerError } from '../../src/errors.js';
 import { SAMPLES_DIR } from '../fixtures/miners/samples.js';
-import { type FakeMiner, type Script, startFakeMiner } from '../support/fake-miner.js';
+import { fakeMinersPerTest, minerOutcome } from '../support/fake-miner.js';
 
-let miners: FakeMiner[] = [];
-afterEach(async () => {
-  await Promise.all(miners.map((m) => m.close()));
-  miners = [];
-});
-async function miner(script: Script): Promise<FakeMiner> {
-  const started = await startFakeMiner(script);
-  miners.push(started);
-  return started;
-}
+const miner = fakeMinersPerTest();
 const MiB = 1024 * 1024;
 const client = (maxBytes: number) =>
   createClient({ timeoutMs: 60_000, maxBytes, retries: 2, sleep: async () => undefined });
@@ -32,15 +23,7 @@ const JSON_REPLY = `{${STATUS},"SUMMARY":[{"Elapsed":1,"a":[${'0,'.repeat(299_99
 /** 300,000 fields in about 3 MB of the text format. */
 const TEXT_REPLY = `STATUS=S,When=1,Code=11,Msg=Summary|SUMMARY,${Array.from({ length: 300_000 }, (_, i) => `k${i}=0`).join(',')}|`;
 
-async function outcome(promise: Promise<unknown>): Promise<MinerError | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof MinerError) return error;
-    throw error;
-  }
-}
+const outcome = minerOutcome;
 
 describe('a reply that decodes to more values than --max-bytes allows', () => {
   for (const [format, bytes] of [

@@ -8,7 +8,7 @@ import { MinerError } from '../../src/errors.js';
 import { createDialectCache, fetchSnapshot } from '../../src/miners/fetch.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import type { Target } from '../../src/targets/types.js';
-import { type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
+import { type FakeMiner, minerOutcome, startFakeMiner } from '../support/fake-miner.js';
 import { WatchedBudget } from '../support/watched-budget.js';
 
 const STATUS = '"STATUS":[{"STATUS":"S","When":1,"Code":11,"Msg":"Summary","Description":"cgminer 4.11.1"}]';
@@ -39,15 +39,7 @@ async function startHostile(count: number, reply = EMPTY_OBJECTS): Promise<Targe
   return miners.slice(-count).map((m) => toTarget(`${m.target.host}:${m.target.port}`));
 }
 
-async function outcome(promise: Promise<unknown>): Promise<MinerError | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof MinerError) return error;
-    throw error;
-  }
-}
+const outcome = minerOutcome;
 
 describe('polls in flight within a budget of decoded replies', () => {
   it('refuses the hostile replies and reads the real miners beside them, then gives it all back', async () => {

@@ -1,6 +1,8 @@
 // A fake miner API for tests: a real `net` server on 127.0.0.1:0 that answers each connection with a
 // scripted behaviour, counts connections (to prove where retries happen) and records requests.
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
+import { MinerError } from '../../src/errors.js';
 import type { Target } from '../../src/targets/types.js';
 
 export type Bytes = Uint8Array | string;
@@ -233,4 +235,29 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** `startFakeMiner` for one test file: every miner a test started is closed after it. */
+export function fakeMinersPerTest(): (script: Script, options?: FakeMinerOptions) => Promise<FakeMiner> {
+  let started: FakeMiner[] = [];
+  afterEach(async () => {
+    await Promise.all(started.map((m) => m.close()));
+    started = [];
+  });
+  return async (script, options) => {
+    const miner = await startFakeMiner(script, options);
+    started.push(miner);
+    return miner;
+  };
+}
+
+/** What a request came to: 'ok', or the MinerError it failed with (anything else is thrown). */
+export async function minerOutcome(promise: Promise<unknown>): Promise<MinerError | 'ok'> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof MinerError) return error;
+    throw error;
+  }
 }
