@@ -187,13 +187,12 @@ describe('enablepool, disablepool, addpool', () => {
     expect(result?.verification?.warning).toMatch(/no pool is in use/);
   });
 
-  it('addpool of an unreachable pool: verified as added, with a warning that it is Dead', async () => {
-    const url = 'stratum+tcp://gone.example:3333';
-    const miner = poolMiner(TWO_POOLS.slice(0, 1), [url]);
+  /** `control addpool URL w2` (password from a file) on `miner`, as JSON. */
+  async function addpool(miner: ReturnType<typeof poolMiner>, url: string) {
     const fake = await each.fake(miner.script);
     const pw = path.join(each.temp().dir, 'pw');
     fs.writeFileSync(pw, 'x\n');
-    const run = await control([
+    return control([
       'addpool',
       url,
       'w2',
@@ -204,6 +203,11 @@ describe('enablepool, disablepool, addpool', () => {
       '--db',
       each.temp().db,
     ]);
+  }
+
+  it('addpool of an unreachable pool: verified as added, with a warning that it is Dead', async () => {
+    const url = 'stratum+tcp://gone.example:3333';
+    const run = await addpool(poolMiner(TWO_POOLS.slice(0, 1), [url]), url);
     const result = run.json.results[0];
     expect(result).toMatchObject({ ok: true, result: 'verified' });
     expect(result?.verification?.detail).toBe('pool listed as 1');
@@ -215,21 +219,7 @@ describe('enablepool, disablepool, addpool', () => {
   });
 
   it('addpool of a reachable pool: verified, no warning', async () => {
-    const miner = poolMiner(TWO_POOLS.slice(0, 1));
-    const fake = await each.fake(miner.script);
-    const pw = path.join(each.temp().dir, 'pw');
-    fs.writeFileSync(pw, 'x\n');
-    const run = await control([
-      'addpool',
-      'stratum+tcp://ok.example:3333',
-      'w2',
-      fake.target.key,
-      '--yes',
-      '--password-file',
-      pw,
-      '--db',
-      each.temp().db,
-    ]);
+    const run = await addpool(poolMiner(TWO_POOLS.slice(0, 1)), 'stratum+tcp://ok.example:3333');
     expect(run.json.results[0]?.verification?.pool).toEqual({
       index: 1,
       status: 'Alive',
