@@ -47,6 +47,13 @@ interface Column {
   plain?: { head: string; cell(row: Snapshot): string };
 }
 
+/** The slowest fan whose speed was read; null without one (no fans, hydro, all unread). */
+function minRpm(snapshot: Snapshot): number | null {
+  let min: number | null = null;
+  for (const fan of snapshot.fans) if (fan.rpm !== null && (min === null || fan.rpm < min)) min = fan.rpm;
+  return min;
+}
+
 const bare = (value: number | null | undefined): string =>
   value === null || value === undefined ? dash : String(value);
 
@@ -187,6 +194,8 @@ function columns(
         const text = `${s.fans.length}${range}`;
         return stopped > 0 ? paint.red(`${text} (${stopped} stopped)`) : text;
       },
+      // In a pipe one figure, as live prints it: the slowest fan's rpm (0: one stopped).
+      plain: { head: 'fan_min_rpm', cell: (s) => bare(minRpm(s)) },
     },
     {
       name: 'power',

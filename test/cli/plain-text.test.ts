@@ -57,4 +57,12 @@ describe('plain text into a pipe', () => {
       expect(rows.filter((row) => row.split('\t').length !== columns)).toEqual([]);
     });
   }
+
+  it('probe: the fans are one figure, the slowest fan in rpm, not a count and a range', async () => {
+    const ctx = memoryContext();
+    expect(await runCli(['probe', ...targets.slice(0, 1), '--fields', 'target,fans'], ctx)).toBe(0);
+    const [head, row = ''] = ctx.out().trimEnd().split('\n');
+    expect(head).toBe('target\tfan_min_rpm');
+    expect(row.split('\t')[1]).toMatch(/^\d+$/);
+  });
 });

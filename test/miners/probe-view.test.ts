@@ -114,7 +114,7 @@ describe('probe: snapshot view', () => {
       'boards',
       'chips',
       'temp_max_chip_c',
-      'fans',
+      'fan_min_rpm',
       'pool',
       'uptime_s',
     ]);
@@ -126,7 +126,7 @@ describe('probe: snapshot view', () => {
       '3/3',
       '342/342',
       '78',
-      '4 5040-6000',
+      '5040',
       'btc.global.luxor.tech:700',
       '50474',
     ]);
