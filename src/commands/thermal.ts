@@ -515,19 +515,22 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
   const degrees = tty ? ' °C' : '';
   const rows = results.map((r) => {
     const x = r.readings;
-    const fans = x
-      ? x.fans_total === 0
-        ? '-'
-        : // running/total, and the slowest running fan's RPM when one runs ("0/4": every fan stopped)
-          `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total}${x.fan_min_rpm === null ? '' : ` ≥${fmt(x.fan_min_rpm)}`}`
-      : '-';
+    const fans = !tty
+      ? // Into a pipe, two bare figures: failed fans, and the slowest running fan's rpm.
+        [x && x.fans_total > 0 ? fmt(x.fans_failed ?? 0) : '-', fmt(x?.fan_min_rpm)]
+      : x && x.fans_total > 0
+        ? // running/total, and the slowest running fan's RPM when one runs ("0/4": every fan stopped)
+          [
+            `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total}${x.fan_min_rpm === null ? '' : ` ≥${fmt(x.fan_min_rpm)}`}`,
+          ]
+        : ['-'];
     return [
       r.target,
       colour[r.status](r.status),
       fmt(x?.inlet_c, degrees),
       fmt(x?.board_c, degrees),
       fmt(x?.chip_c, degrees),
-      fans,
+      ...fans,
       [...r.reasons.map((reason) => reason.message), ...r.limitNotes.map((note) => `note: ${note}`)].join(
         '; ',
       ) || '-',
@@ -538,7 +541,7 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
     ctx.stdout,
     tty
       ? ['target', 'status', 'inlet', 'board', 'chip', 'fans', 'reasons']
-      : ['target', 'status', 'inlet_c', 'board_c', 'chip_c', 'fans', 'reasons'],
+      : ['target', 'status', 'inlet_c', 'board_c', 'chip_c', 'fans_failed', 'fan_min_rpm', 'reasons'],
     rows,
   );
 }

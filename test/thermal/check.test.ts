@@ -227,13 +227,18 @@ describe('thermal check on hand-written replies', () => {
     expect(code).toBe(3);
     const ctx = memoryContext();
     await runCli(['thermal', 'check', miner.target, '--timeout', '2s', '--retries', '0'], ctx);
-    const row = ctx
-      .out()
-      .split('\n')
-      .find((line) => line.startsWith(miner.target));
-    expect(row?.split('\t')).toContain('0/4');
+    // Into a pipe, bare figures under named headers: 4 failed, no running fan to give a speed.
+    const [head = '', ...rows] = ctx.out().trimEnd().split('\n');
+    const row = rows.find((line) => line.startsWith(miner.target))?.split('\t') ?? [];
+    const cell = (name: string) => row[head.split('\t').indexOf(name)];
+    expect([cell('fans_failed'), cell('fan_min_rpm')]).toEqual(['4', '-']);
     // One miner is one miner, not "1 miners".
     expect(ctx.err()).toMatch(/^1 miner: 1 critical, 0 warn, 0 ok, 0 unknown$/m);
+    // On a terminal: running/total.
+    const terminal = memoryContext();
+    Object.assign(terminal.stdout, { isTTY: true, columns: 200 });
+    await runCli(['thermal', 'check', miner.target, '--timeout', '2s', '--retries', '0'], terminal);
+    expect(terminal.out()).toContain('0/4');
   });
 
   it('an unreachable miner is unknown with its error kind, and fails the check (exit 1) unless one is critical (3)', async () => {
