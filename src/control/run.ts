@@ -706,6 +706,16 @@ export async function runControlAction(
         detail = seen.detail;
         if (seen.confirmed)
           return { confirmed: true, detail, checks, elapsed_ms: clock() - started, ...poolFields(seen) };
+        // Nothing a later read shows can confirm it (a switch to a Dead pool on a miner without
+        // priorities): said now, not after --verify-timeout.
+        if (seen.final)
+          return {
+            confirmed: false,
+            detail: `not confirmed: ${detail}`,
+            checks,
+            elapsed_ms: clock() - started,
+            ...poolFields(seen),
+          };
       } catch (error) {
         // Ctrl-C during the read-back: the write stands; its outcome is reported as not confirmed.
         if (isInterrupted(error)) {
