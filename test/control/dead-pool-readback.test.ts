@@ -1,10 +1,14 @@
 // A switchpool read back on a miner whose pools list a Status but no Priority: only the pool in use
 // (the alive, enabled one) can show the switch, so a pool that reads Dead or Disabled after the write
 // cannot show it however long the read-back waits. It is reported at once (`unknown`, one check),
-// not after --verify-timeout.
+// not after --verify-timeout. And the question and the dry run say when the named pool already
+// reads Dead (or Disabled) before anything is sent.
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
-import { control, perTest } from './support.js';
+import { cli, control, perTest } from './support.js';
 
 const each = perTest();
 
@@ -93,5 +97,52 @@ describe('switchpool on a miner that lists no priorities', () => {
     const run = await control(['switchpool', '0', fake.target.key, '--yes', '--db', each.temp().db]);
     expect(run.json.results[0]).toMatchObject({ ok: true, result: 'verified' });
     expect(run.code).toBe(0);
+  });
+});
+
+describe('the named pool already reads Dead or Disabled before the write', () => {
+  it('--dry-run says so in one line on stderr (switchpool)', async () => {
+    const fake = await each.fake(noPriorityMiner(['Alive', 'Dead']).script);
+    const run = await cli(['control', 'switchpool', '1', fake.target.key, '--dry-run', '--timeout', '2s']);
+    expect(run.code).toBe(0);
+    expect(run.err).toMatch(/^note: pool 1 already reads Dead on 1 of 1 miner\b.*$/m);
+  });
+
+  it('--dry-run of enablepool names a Dead pool, not a Disabled one (that is what it enables)', async () => {
+    const dead = await each.fake(noPriorityMiner(['Alive', 'Dead']).script);
+    const run = await cli(['control', 'enablepool', '1', dead.target.key, '--dry-run', '--timeout', '2s']);
+    expect(run.err).toMatch(/^note: pool 1 already reads Dead on 1 of 1 miner\b/m);
+    const disabled = await each.fake(noPriorityMiner(['Alive', 'Disabled']).script);
+    const quiet = await cli([
+      'control',
+      'enablepool',
+      '1',
+      disabled.target.key,
+      '--dry-run',
+      '--timeout',
+      '2s',
+    ]);
+    expect(quiet.err).not.toMatch(/already reads/);
+  });
+
+  it('the question on a terminal says so before [y/N], and "n" still sends nothing', async () => {
+    const miner = noPriorityMiner(['Alive', 'Disabled']);
+    const fake = await each.fake(miner.script);
+    const ctx = memoryContext({ stdin: Object.assign(Readable.from(['n\n']), { isTTY: true }) });
+    const code = await runCli(
+      ['control', 'switchpool', '1', fake.target.key, '--timeout', '2s', '--db', each.temp().db],
+      ctx,
+    );
+    expect(code).toBe(1);
+    expect(ctx.err()).toMatch(
+      /note: pool 1 already reads Disabled on 1 of 1 miner.*\nswitchpool 1 on 1 miner\? \[y\/N\]/,
+    );
+    expect(miner.writes).toEqual([]);
+  });
+
+  it('no line when the pool reads Alive', async () => {
+    const fake = await each.fake(noPriorityMiner(['Alive', 'Alive']).script);
+    const run = await cli(['control', 'switchpool', '1', fake.target.key, '--dry-run', '--timeout', '2s']);
+    expect(run.err).not.toMatch(/already reads/);
   });
 });
