@@ -291,9 +291,10 @@ export async function runControl(
                   summary.unreachable > 0 ? `${summary.unreachable} unreachable` : '',
                 ].filter((part) => part !== '');
                 const noun = summary.miners === 1 ? 'miner' : 'miners';
+                // The named pool already reads Dead: said, not asked about (the question stays y/N).
                 return prompt.confirmOnTty(
                   ctx,
-                  `${summary.description} on ${summary.miners} ${noun}${extra.length > 0 ? ` (${extra.join(', ')} left out)` : ''}?`,
+                  `${summary.note === undefined ? '' : `note: ${summary.note}\n`}${summary.description} on ${summary.miners} ${noun}${extra.length > 0 ? ` (${extra.join(', ')} left out)` : ''}?`,
                 );
               },
             }),
@@ -322,6 +323,7 @@ export async function runControl(
   }
   if (run.results.length === 0 && !run.interrupted) throw new UsageError('no miners in the targets given');
   await writeControlResults(run, targets.singleHost, globals, ctx);
+  if (run.dryRun && run.note !== undefined && !globals.quiet) ctx.stderr.write(`note: ${run.note}\n`);
   if (run.interrupted) {
     // Said as every command says it: the table (or a summary of "no miners") alone read as a run
     // over fewer miners than named, with nothing about the ones left out.

@@ -284,6 +284,8 @@ export interface ReadBack {
   pool?: PoolUse;
   /** The change shows, yet not what it was for (a pool switched to that is Dead, …). */
   warning?: string;
+  /** Not confirmed, and no later read can confirm it as things stand: the read-back stops here. */
+  final?: boolean;
 }
 
 function poolAt(pools: Pool[], index: number): Pool | undefined {
@@ -388,6 +390,25 @@ export function readBack(
       // which the miner shows whatever it did with the command: only a miner without priorities
       // is judged by it.
       const confirmed = pool.priority === null ? pool.active : pool.priority === 0;
+      // Without priorities only the pool in use shows a switch, and only an alive pool is in use:
+      // one that reads Dead or Disabled (or with no status) cannot show it however long the
+      // read-back waits, which held a field engineer for the whole --verify-timeout to say `unknown`.
+      const state = hasStatus(pool) ? pool.status.trim() : null;
+      if (
+        !confirmed &&
+        pool.priority === null &&
+        (state === null || ['dead', 'disabled'].includes(state.toLowerCase()))
+      ) {
+        const use = poolUse(pool, after.pools);
+        const warning = use === null ? undefined : poolWarning(action, use);
+        return {
+          confirmed: false,
+          final: true,
+          detail: `pool ${action.pool} reads ${state ?? 'with no status'} and the miner lists no priorities: only the alive pool in use could show the switch, so it cannot show`,
+          ...(use === null ? {} : { pool: use }),
+          ...(warning === undefined ? {} : { warning }),
+        };
+      }
       return withPoolUse(
         action,
         {

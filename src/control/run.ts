@@ -79,6 +79,26 @@ function actionText(action: ControlAction): string {
   }
 }
 
+/**
+ * What the first read (before any write) says of the pool a switchpool or enablepool names, when
+ * it reads Dead on some of the miners to write (for switchpool, or Disabled: an enablepool is
+ * what a Disabled pool wants): one line for the question and the dry run; null otherwise.
+ */
+function deadPoolNote(action: ControlAction, toWrite: Prepared[]): string | null {
+  if (action.name !== 'switchpool' && action.name !== 'enablepool') return null;
+  const notable = action.name === 'switchpool' ? ['Dead', 'Disabled'] : ['Dead'];
+  const counts = new Map<string, number>();
+  for (const p of toWrite) {
+    const pool = p.baseline.snapshot?.pools.find((candidate) => candidate.index === action.pool);
+    const status = notable.find((s) => s.toLowerCase() === (pool?.status ?? '').trim().toLowerCase());
+    if (status !== undefined) counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  if (counts.size === 0) return null;
+  const parts = [...counts.entries()].map(([status, n]) => `${status} on ${n}`);
+  const noun = toWrite.length === 1 ? 'miner' : 'miners';
+  return `pool ${action.pool} already reads ${parts.join(', ')} of ${toWrite.length} ${noun} (the miner mines on it only once it is alive)`;
+}
+
 /** Results that count as done: read back, or acknowledged when nothing can (or should) be read back. */
 export function isSuccess(result: ControlResult, action: ControlAction, verify: boolean): boolean {
   if (result === 'verified' || result === 'planned') return true;
@@ -392,6 +412,7 @@ export async function runControlAction(
       request,
     });
 
+  let note: string | null = null;
   const run = (declined: boolean, interrupted: boolean): ControlRun => ({
     runId,
     action: action.name as ActionName,
@@ -400,10 +421,15 @@ export async function runControlAction(
     results: [...results.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r),
     declined,
     interrupted,
+    ...(note === null ? {} : { note }),
   });
 
   // ---- 3. dry run: the exact requests, nothing sent, nothing logged
   if (options.dryRun) {
+    note = deadPoolNote(
+      action,
+      prepared.filter((p) => p.outcome === null),
+    );
     for (const p of prepared) finish(p, p.outcome ?? { result: 'planned' }, clock());
     return run(false, ctx.signal.aborted);
   }
@@ -435,8 +461,10 @@ export async function runControlAction(
 
   // Nothing to write (every miner unsupported, unreachable or skipped): there is no question to
   // ask, and a run that then said "not confirmed" spoke of an answer nobody was asked for.
+  note = deadPoolNote(action, eligible);
   if (!options.yes && options.confirm && eligible.length > 0) {
     const ok = await options.confirm({
+      ...(note === null ? {} : { note }),
       action: action.name,
       miners: eligible.length,
       unsupported: prepared.filter((p) => p.outcome?.result === 'unsupported').length,
@@ -706,6 +734,16 @@ export async function runControlAction(
         detail = seen.detail;
         if (seen.confirmed)
           return { confirmed: true, detail, checks, elapsed_ms: clock() - started, ...poolFields(seen) };
+        // Nothing a later read shows can confirm it (a switch to a Dead pool on a miner without
+        // priorities): said now, not after --verify-timeout.
+        if (seen.final)
+          return {
+            confirmed: false,
+            detail: `not confirmed: ${detail}`,
+            checks,
+            elapsed_ms: clock() - started,
+            ...poolFields(seen),
+          };
       } catch (error) {
         // Ctrl-C during the read-back: the write stands; its outcome is reported as not confirmed.
         if (isInterrupted(error)) {

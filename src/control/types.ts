@@ -127,6 +127,8 @@ export interface ConfirmSummary {
   unreachable: number;
   /** One line naming the action, e.g. "switchpool 1". */
   description: string;
+  /** The named pool already reads Dead (or Disabled) on some of them (see ControlRun.note). */
+  note?: string;
 }
 
 export interface ControlOptions {
@@ -176,4 +178,9 @@ export interface ControlRun {
   /** The user declined the confirmation: nothing was sent. */
   declined: boolean;
   interrupted: boolean;
+  /**
+   * switchpool/enablepool: the named pool already read Dead (switchpool: or Disabled) on some of
+   * the miners to write, before anything was sent, e.g. "pool 1 already reads Dead on 2 of 5 miners".
+   */
+  note?: string;
 }
