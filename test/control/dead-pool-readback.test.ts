@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
-import { cli, control, perTest } from './support.js';
+import { cli, control, perTest, plainS9 } from './support.js';
 
 const each = perTest();
 
@@ -23,39 +23,17 @@ function noPriorityMiner(statuses: Status[], enabledAs: Status = 'Dead') {
   const pools = statuses.map((Status, i) => ({ URL: `stratum+tcp://p${i}:3333`, User: 'w', Status }));
   const writes: string[] = [];
   const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
-  const script = (request: string): Behaviour => {
-    const { command, parameter } = JSON.parse(request) as { command: string; parameter?: string };
-    if (command.includes('+'))
+  const write = (command: string, parameter: string | undefined): Behaviour => {
+    if (command !== 'switchpool' && command !== 'enablepool') {
+      writes.push(command);
       return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
-    switch (command) {
-      case 'version':
-        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
-      case 'summary':
-        return reply(
-          cgminerReply('SUMMARY', [{ Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000 }]),
-        );
-      case 'pools':
-        return reply(
-          cgminerReply(
-            'POOLS',
-            pools.map((p, i) => ({ POOL: i, ...p })),
-          ),
-        );
-      case 'devs':
-      case 'stats':
-        return reply(cgminerReply(command.toUpperCase(), []));
-      case 'switchpool':
-      case 'enablepool': {
-        writes.push(`${command}|${parameter}`);
-        const pool = pools[Number(parameter)];
-        if (command === 'enablepool' && pool?.Status === 'Disabled') pool.Status = enabledAs;
-        return reply(cgminerReply('X', [], { STATUS: 'S', Code: 27, Msg: `${command} ${parameter}` }));
-      }
-      default:
-        writes.push(command);
-        return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
     }
+    writes.push(`${command}|${parameter}`);
+    const pool = pools[Number(parameter)];
+    if (command === 'enablepool' && pool?.Status === 'Disabled') pool.Status = enabledAs;
+    return reply(cgminerReply('X', [], { STATUS: 'S', Code: 27, Msg: `${command} ${parameter}` }));
   };
+  const { script } = plainS9({ pools: () => pools.map((p, i) => ({ POOL: i, ...p })), write });
   return { script, writes };
 }
 

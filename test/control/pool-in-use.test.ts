@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Behaviour, cgminerReply } from '../support/fake-miner.js';
-import { cli, control, perTest } from './support.js';
+import { cli, control, perTest, plainS9 } from './support.js';
 
 const each = perTest();
 
@@ -29,28 +29,9 @@ function poolMiner(initial: Omit<FakePool, 'Status'>[], unreachable: string[] = 
   const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
   const ok = (code: number, msg: string) =>
     reply(cgminerReply('X', [], { STATUS: 'S', Code: code, Msg: msg }));
-  const script = (request: string): Behaviour => {
-    const { command, parameter } = JSON.parse(request) as { command: string; parameter?: string };
-    if (command.includes('+'))
-      return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
+  const write = (command: string, parameter: string | undefined): Behaviour => {
     const n = Number(parameter);
     switch (command) {
-      case 'version':
-        return reply(cgminerReply('VERSION', [{ CGMiner: '4.11.1', API: '3.7', Type: 'Antminer S9' }]));
-      case 'summary':
-        return reply(
-          cgminerReply('SUMMARY', [{ Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000 }]),
-        );
-      case 'pools':
-        return reply(
-          cgminerReply(
-            'POOLS',
-            pools.map(({ reachable: _, ...p }, i) => ({ POOL: i, ...p, 'Stratum Active': true })),
-          ),
-        );
-      case 'devs':
-      case 'stats':
-        return reply(cgminerReply(command.toUpperCase(), []));
       case 'switchpool': {
         writes.push(`${command}|${parameter}`);
         const chosen = pools[n];
@@ -86,6 +67,10 @@ function poolMiner(initial: Omit<FakePool, 'Status'>[], unreachable: string[] = 
         return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
     }
   };
+  const { script } = plainS9({
+    pools: () => pools.map(({ reachable: _, ...p }, i) => ({ POOL: i, ...p, 'Stratum Active': true })),
+    write,
+  });
   return { script, writes, pools };
 }
 

@@ -191,15 +191,16 @@ const ONE_POOL = [
  */
 export function plainS9(
   options: {
-    pools?: Record<string, unknown>[];
+    /** The POOLS records, or a function giving them at each read (a miner whose pools change). */
+    pools?: Record<string, unknown>[] | (() => Record<string, unknown>[]);
     summary?: Record<string, unknown>;
-    write?: () => Behaviour;
+    write?: (command: string, parameter: string | undefined) => Behaviour;
   } = {},
 ) {
   const writes: string[] = [];
   const reply = (bytes: string): Behaviour => ({ kind: 'reply', bytes });
   const script = (request: string): Behaviour => {
-    const { command } = JSON.parse(request) as { command: string };
+    const { command, parameter } = JSON.parse(request) as { command: string; parameter?: string };
     if (command.includes('+'))
       return reply(cgminerReply('X', [], { STATUS: 'E', Code: 14, Msg: 'Invalid command' }));
     switch (command) {
@@ -211,15 +212,17 @@ export function plainS9(
             { Elapsed: 5000, 'MHS av': 13_500_000, 'MHS 5s': 13_400_000, ...options.summary },
           ]),
         );
-      case 'pools':
-        return reply(cgminerReply('POOLS', options.pools ?? ONE_POOL));
+      case 'pools': {
+        const pools = typeof options.pools === 'function' ? options.pools() : options.pools;
+        return reply(cgminerReply('POOLS', pools ?? ONE_POOL));
+      }
       case 'devs':
       case 'stats':
         return reply(cgminerReply(command.toUpperCase(), []));
       default:
         writes.push(command);
         return options.write
-          ? options.write()
+          ? options.write(command, parameter)
           : reply(cgminerReply('X', [], { STATUS: 'S', Code: 47, Msg: `${command} done` }));
     }
   };
