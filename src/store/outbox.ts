@@ -124,14 +124,18 @@ export const NEXT_DUE_BATCH_SQL = `
                           WHERE ${DUE} ORDER BY created_at, id LIMIT 1)
      ORDER BY miners, id LIMIT 1)`;
 
-/** The sites that have batches pending, by name. */
-export function pendingSites(db: Db): string[] {
+/**
+ * The sites that have batches pending, by name; with `quarantinedToo`, those with quarantined ones
+ * as well (what a --requeue is about to make pending).
+ */
+export function pendingSites(db: Db, quarantinedToo = false): string[] {
   return db
     .prepare(
-      `SELECT DISTINCT site_id FROM upload_outbox INDEXED BY upload_outbox_state WHERE state = 'pending' ORDER BY site_id`,
+      `SELECT DISTINCT site_id FROM upload_outbox INDEXED BY upload_outbox_state
+        WHERE state IN ('pending', ?) ORDER BY site_id`,
     )
     .pluck()
-    .all() as string[];
+    .all(quarantinedToo ? 'quarantined' : 'pending') as string[];
 }
 
 /** The sites that have batches in the outbox in any state (delivered ones until they are pruned). */

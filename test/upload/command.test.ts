@@ -412,6 +412,25 @@ describe('hashctl upload', () => {
     expect(await status()).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
   });
 
+  it('--requeue with --endpoint and no --site refuses several sites before releasing any batch', async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-b' });
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-b'])).code,
+    ).toBe(1);
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
+    const sent = collector.received.length;
+    // farm-a pending, farm-b quarantined: released, farm-b's would go under farm-a's key, so the run
+    // is refused, and refused before it changes anything (a usage error leaves the outbox as it was).
+    const both = await run(['upload', '--requeue', '--endpoint', collector.url, '--db', temp.path]);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/holds batches of 2 sites \(farm-a, farm-b\): give --site/);
+    expect(both.err).not.toContain('requeued');
+    expect(collector.received).toHaveLength(sent);
+    const status = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(status).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
+  });
+
   it("--status --site shows that site's batches only; an unknown site is refused", async () => {
     const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
     enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
