@@ -110,7 +110,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       // That site's batches only, as --requeue and a send take them: --site was ignored here, and
       // `--status --site b` showed every site's counts as if they were b's.
       const site = await chosenSite(opts, config, store.db, dbPath);
-      const status = store.snapshot(() => outboxStatus(store.db, undefined, site));
+      const status = store.snapshot(() => outboxStatus(store.db, undefined, site, ctx.now()));
       await printStatus(status, globals, ctx);
     } finally {
       store.close();

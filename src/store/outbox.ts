@@ -379,8 +379,14 @@ export interface OutboxStatus {
  * statements made the counts, the last error and the list disagree (0 quarantined above a listed
  * one, `quarantined_batches_omitted: -1`).
  */
-export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null = null): OutboxStatus {
-  const read = () => readOutboxStatus(db, quarantinedLimit, site);
+export function outboxStatus(
+  db: Db,
+  quarantinedLimit = 50,
+  site: string | null = null,
+  /** The time now: a next attempt stamped too far ahead of it is said as due now (nextDueBatch). */
+  now?: number,
+): OutboxStatus {
+  const read = () => readOutboxStatus(db, quarantinedLimit, site, now);
   return db.inTransaction ? read() : db.transaction(read).deferred();
 }
 
@@ -393,8 +399,8 @@ export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null 
 export const OUTBOX_COUNTS_SQL = `SELECT state, COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners,
     COALESCE(SUM(bytes), 0) AS bytes, MIN(created_at) AS oldest
    FROM upload_outbox INDEXED BY upload_outbox_state WHERE (? IS NULL OR site_id = ?) GROUP BY state`;
-export const NEXT_ATTEMPT_SQL = `SELECT MIN(next_attempt_at) AS at FROM upload_outbox INDEXED BY upload_outbox_queue
-  WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
+export const NEXT_ATTEMPT_SQL = `SELECT MIN(next_attempt_at) AS at, MAX(next_attempt_at) AS latest
+  FROM upload_outbox INDEXED BY upload_outbox_queue WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
 export const LAST_FAILURE_SQL = `SELECT batch_id, last_status, last_error, last_attempt_at FROM upload_outbox
   WHERE id = (SELECT id FROM upload_outbox INDEXED BY upload_outbox_failed
                WHERE state IN ('pending', 'quarantined') AND last_error IS NOT NULL AND (? IS NULL OR site_id = ?)
@@ -413,7 +419,12 @@ export const NEXT_WAITING_SQL = `SELECT * FROM upload_outbox WHERE id = (
   SELECT id FROM upload_outbox INDEXED BY upload_outbox_queue WHERE state = 'pending' AND (? IS NULL OR site_id = ?)
    ORDER BY next_attempt_at, id LIMIT 1)`;
 
-function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null): OutboxStatus {
+function readOutboxStatus(
+  db: Db,
+  quarantinedLimit: number,
+  site: string | null,
+  now: number | undefined,
+): OutboxStatus {
   const empty = (state: OutboxState): OutboxStateCount => ({
     state,
     batches: 0,
@@ -443,9 +454,6 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
       oldestCreatedAt: row.oldest,
     };
   }
-  const next = db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as {
-    at: number | null;
-  };
   const wait = db.prepare(COLLECTOR_WAIT_SQL).get(RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX) as {
     at: number | null;
   };
@@ -469,7 +477,7 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
   }));
   return {
     states,
-    nextAttemptAt: next.at,
+    nextAttemptAt: now === undefined ? readNextAttempt(db, site).at : nextAttemptAt(db, site, now),
     collectorWaitUntil: wait.at,
     lastError: last
       ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
@@ -488,7 +496,16 @@ export function nextWaitingBatch(db: Db, site: string | null = null): OutboxRow 
   return row ? fromRaw(row) : null;
 }
 
-/** Earliest time one of the pending batches (of `site`, or of all) may be tried again. */
-export function nextAttemptAt(db: Db, site: string | null = null): number | null {
-  return (db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as { at: number | null }).at;
+/**
+ * Earliest time one of the pending batches (of `site`, or of all) may be tried again. A batch
+ * stamped further ahead of `now` than any wait is due now, as nextDueBatch takes it: said as its
+ * stamp, `upload --status` gave a time a month away for a batch the next run sends at once.
+ */
+export function nextAttemptAt(db: Db, site: string | null, now: number): number | null {
+  const { at, latest } = readNextAttempt(db, site);
+  return latest !== null && latest > now + MAX_WAIT_MS ? now : at;
+}
+
+function readNextAttempt(db: Db, site: string | null): { at: number | null; latest: number | null } {
+  return db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as { at: number | null; latest: number | null };
 }

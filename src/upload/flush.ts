@@ -540,7 +540,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     // A batch due by its own row still waits for the collector's Retry-After: the wait's end is
     // the next attempt (it said a time already past while nothing could go for ten minutes).
     const waitEnds = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
-    const due = nextAttemptAt(db, site);
+    const due = nextAttemptAt(db, site, ctx.now());
     report.nextAttemptAt = due !== null && waitEnds > ctx.now() ? Math.max(due, waitEnds) : due;
     const first = report.stop === 'done' ? nextWaitingBatch(db, site) : null;
     if (first !== null) {
