@@ -412,7 +412,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // the wait it had asked for lasted.
       const notBefore = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
       const waitLeft = notBefore - ctx.now();
+      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       if (waitLeft > 0 && waitLeft <= maxRetryAfterMs && waitLeft < timeLeft()) {
+        if (nextDueBatch(db, notBefore, site, setAside) === null) {
+          // No batch to send once it is over (the only one, or the last, was just given up on):
+          // not slept through for nothing, a run held a minute. The wait still holds for the next flush.
+          report.waitUntil = notBefore;
+          break;
+        }
         // A wait this flush sleeps through (as between the attempts of one batch) is waited out,
         // then the next batch goes: a batch given up on with a Retry-After of a second ended the
         // drain of a week's backlog there, where the same answer without one went on.
@@ -427,7 +434,6 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         );
         break;
       }
-      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const ceiling = learnedCeiling(sizeLimit, ctx.now());

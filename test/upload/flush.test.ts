@@ -405,6 +405,21 @@ describe('flushOutbox against a real collector', () => {
     expect(collector.accepted.size).toBe(2);
   });
 
+  it('does not sleep through a Retry-After when no batch is left to send after it (the run just ends)', async () => {
+    // The only batch (or the last of a drain) gets 503 with Retry-After: 20 on every attempt. The
+    // wait before its next attempt is slept through; after its last one, nothing else is due: a
+    // cron run sat 20 s (up to a minute) doing nothing, and collect's flush held the upload lock.
+    const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '20' } }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    expect(clock.sleeps).toEqual([20_000]);
+    expect(collector.received).toHaveLength(2);
+    // The wait still holds for the collector: the next flush (collect's) is told when it ends.
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1, waitUntil: T0 + 40_000 });
+    expect(report.nextAttemptAt).toBe(T0 + 40_000);
+  });
+
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
     const { collector, temp } = await setup((_r, index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 },
