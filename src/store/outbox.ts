@@ -182,16 +182,19 @@ export function markCutByDeadline(db: Db, batchId: string): void {
 /**
  * Counted before the request leaves, so a run killed mid-send still shows the attempt. The earlier
  * answer stops being the last one: --status showed a 503 of the run before (even another endpoint's)
- * stamped with the time of the attempt a kill cut short.
+ * stamped with the time of the attempt a kill cut short. An attempt its deadline cut got no answer
+ * either: what the one before it got is kept as it was, not wrapped (a collector that never answers,
+ * met by flushes shorter than a request, grew the stored error by a sentence every flush).
  */
 export function recordAttempt(db: Db, batchId: string, now: number): void {
   db.prepare(
     `UPDATE upload_outbox SET attempts = attempts + 1, last_attempt_at = @now, last_status = NULL,
             last_error = CASE
               WHEN last_error IS NULL OR last_error LIKE @marker || '%' THEN COALESCE(last_error, @marker)
+              WHEN substr(last_error, 1, length(@cut)) = @cut THEN @marker || substr(last_error, length(@cut) + 1)
               ELSE @marker || '; the attempt before it got: ' || last_error END
       WHERE batch_id = @batchId`,
-  ).run({ now, batchId, marker: UNANSWERED_ATTEMPT });
+  ).run({ now, batchId, marker: UNANSWERED_ATTEMPT, cut: CUT_BY_DEADLINE });
 }
 
 export function markDelivered(db: Db, batchId: string, status: number, now: number): void {

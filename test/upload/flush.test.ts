@@ -10,7 +10,9 @@ import {
   deferBatch,
   getBatch,
   outboxStatus,
+  recordAttempt,
   requeueQuarantined,
+  UNANSWERED_ATTEMPT,
 } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -885,6 +887,36 @@ describe('flushOutbox against a real collector', () => {
       lastStatus: null,
       lastError: CUT_BY_DEADLINE,
     });
+  });
+
+  it("keeps a batch's last error one line long through flush after flush its deadline cuts", async () => {
+    // A collector that takes the connection and never answers, behind a loop whose flushes have
+    // less time than a request: every flush cuts the same oldest batch. Each new attempt wrapped the
+    // cut one ('no answer recorded…; the attempt before it got: cut by…; the attempt before it got:
+    // cut by…'), and the stored error grew by a sentence per flush, for as long as it lasted.
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0 ? { status: 503, body: 'overloaded' } : 'hang',
+    );
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 1 }), memoryContext());
+    const errors: (string | null)[] = [];
+    for (let flush = 0; flush < 3; flush++) {
+      const ctx = memoryContext({ monotonic: () => 0 });
+      const report = await flushOutbox(
+        temp.store.db,
+        options(collector, { deadlineMs: Date.now() + 200 }),
+        ctx,
+      );
+      expect(report).toMatchObject({ stop: 'deadline', attempts: 1 });
+      errors.push(getBatch(temp.store.db, batch!.batchId)!.lastError);
+    }
+    expect(errors[0]).toBe(`${CUT_BY_DEADLINE}; the attempt before it got: HTTP 503: overloaded`);
+    expect(errors).toEqual([errors[0], errors[0], errors[0]]);
+    // Between a new attempt and its answer, --status says what the last answer was, once.
+    recordAttempt(temp.store.db, batch!.batchId, Date.now());
+    expect(getBatch(temp.store.db, batch!.batchId)!.lastError).toBe(
+      `${UNANSWERED_ATTEMPT}; the attempt before it got: HTTP 503: overloaded`,
+    );
   });
 
   it('prunes delivered rows after the retention', async () => {
