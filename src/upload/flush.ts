@@ -736,10 +736,11 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
 }
 
 /**
- * What a flush after a cycle always gets, however close the next cycle is: it runs in the
- * background beside the next cycle (which starts on time regardless, and does not start another
- * flush while this one runs). Without it, cycles longer than the interval less `reserveMs` (any
- * cycle at --interval 1s) left no time at all, and nothing was ever sent.
+ * What a flush after a cycle always gets (or one request's whole timeout, if longer), however close
+ * the next cycle is: it runs in the background beside the next cycle (which starts on time
+ * regardless, and does not start another flush while this one runs). Without it, cycles longer
+ * than the interval less `reserveMs` (any cycle at --interval 1s) left no time at all, and nothing
+ * was ever sent.
  */
 export const MIN_FLUSH_BUDGET_MS = 15_000;
 
@@ -749,7 +750,7 @@ export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
 export interface AfterCycleTiming {
   /**
    * When the next cycle starts (epoch ms): the flush ends `reserveMs` before it, or
-   * MIN_FLUSH_BUDGET_MS from now if that is later.
+   * MIN_FLUSH_BUDGET_MS (or the request timeout, if longer) from now if that is later.
    */
   nextCycleAt?: number;
   /** For `--once`: how long the flush may take when there is no next cycle. */
@@ -803,9 +804,11 @@ async function flushWithin(
 ): Promise<FlushReport> {
   const now = ctx.now();
   const reserve = timing.reserveMs ?? 1_000;
+  // At least one request's whole timeout, too: a collector answering in 20 s (within its 60) had
+  // each request cut at 15 s, and at a short interval nothing was ever delivered.
   const deadlineMs =
     timing.nextCycleAt !== undefined
-      ? Math.max(timing.nextCycleAt - reserve, now + MIN_FLUSH_BUDGET_MS)
+      ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, settings.totalTimeoutMs))
       : timing.budgetMs !== undefined
         ? now + timing.budgetMs
         : undefined;

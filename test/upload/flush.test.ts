@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -75,6 +76,49 @@ describe('the flush after a cycle', () => {
     expect(report).toMatchObject({ stop: 'done', delivered: 1 });
     expect(collector.received).toHaveLength(1);
     expect(MIN_FLUSH_BUDGET_MS).toBeGreaterThan(5_000);
+  });
+
+  it('gives at least one request its whole timeout: a collector slower than the minimum budget still gets batches', async () => {
+    // A collector that answers in 15.5 s (its contract: within 60 s) behind a loop at a short
+    // interval: each flush got 15 s, cut the oldest batch before its answer, and nothing was ever
+    // delivered, flush after flush, though the flush runs beside the next cycle anyway.
+    const { temp } = await setup();
+    const sockets = new Set<import('node:net').Socket>();
+    const timers = new Set<NodeJS.Timeout>();
+    const slow = createHttpServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const timer = setTimeout(() => response.writeHead(200).end('{"ok":true}'), 15_500);
+        timers.add(timer);
+      });
+    });
+    slow.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const { port } = slow.address() as import('node:net').AddressInfo;
+    try {
+      enqueueCycle(temp.store, { miners: reports(2), now: Date.now() });
+      const settings = {
+        endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
+        key: KEY,
+        keySource: 'test',
+        connectTimeoutMs: 2_000,
+        totalTimeoutMs: 20_000,
+        maxAttempts: 1,
+      };
+      expect(settings.totalTimeoutMs).toBeGreaterThan(MIN_FLUSH_BUDGET_MS);
+      // --interval 1s: the next cycle is due at once.
+      const report = await uploadAfterCycle(
+        temp.store,
+        settings,
+        { nextCycleAt: Date.now() },
+        memoryContext(),
+      );
+      expect(report).toMatchObject({ stop: 'done', delivered: 1, pending: 0 });
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
   });
 
   it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
