@@ -437,8 +437,12 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const ceiling = learnedCeiling(sizeLimit, ctx.now());
+      // Only a batch never sent: one an earlier attempt may have delivered (a kill or a timeout
+      // before its answer) goes whole, under its own batch_id, which the collector dedupes (409);
+      // split unsent, its halves' new ids stored every miner of it a second time.
       if (
         ceiling !== null &&
+        row.attempts === 0 &&
         row.miners >= 2 &&
         row.bytes >= ceiling &&
         splitStored(
