@@ -748,6 +748,9 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
  */
 export const MIN_FLUSH_BUDGET_MS = 15_000;
 
+/** What a flush may spend before its first request leaves (the database, the sender set up). */
+const FIRST_REQUEST_SETUP_MS = 1_000;
+
 /** How often collect --interval tries a collector its last flush found down (the backoff's cap). */
 export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
 
@@ -809,10 +812,12 @@ async function flushWithin(
   const now = ctx.now();
   const reserve = timing.reserveMs ?? 1_000;
   // At least one request's whole timeout, too: a collector answering in 20 s (within its 60) had
-  // each request cut at 15 s, and at a short interval nothing was ever delivered.
+  // each request cut at 15 s, and at a short interval nothing was ever delivered. With room to
+  // reach that request: given a few ms less, its timing out was said as the flush's deadline.
+  const oneRequest = settings.totalTimeoutMs + FIRST_REQUEST_SETUP_MS;
   const deadlineMs =
     timing.nextCycleAt !== undefined
-      ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, settings.totalTimeoutMs))
+      ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, oneRequest))
       : timing.budgetMs !== undefined
         ? now + timing.budgetMs
         : undefined;

@@ -121,6 +121,27 @@ describe('the flush after a cycle', () => {
     }
   });
 
+  it("says a collector that never answers within a whole request timeout as its failure, not as the flush's deadline", async () => {
+    // The flush's minimum is one request's timeout from when it was planned; the request starts a
+    // few ms later, so it got a little less, and its timing out was stored as 'cut by the flush's
+    // deadline (not a failure)': --status and the loop's notes said a dead collector was healthy.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 2_000,
+      totalTimeoutMs: MIN_FLUSH_BUDGET_MS + 200,
+      maxAttempts: 1,
+    };
+    const report = await uploadAfterCycle(temp.store, settings, { nextCycleAt: Date.now() }, memoryContext());
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
+    expect(getBatch(temp.store.db, batch!.batchId)?.lastError).toBe(
+      `no answer within ${settings.totalTimeoutMs} ms`,
+    );
+  });
+
   it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
     let down = true;
     const { collector, temp } = await setup(() => (down ? 'destroy' : { status: 200 }));
