@@ -110,7 +110,7 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
       // That site's batches only, as --requeue and a send take them: --site was ignored here, and
       // `--status --site b` showed every site's counts as if they were b's.
       const site = await chosenSite(opts, config, store.db, dbPath);
-      const status = store.snapshot(() => outboxStatus(store.db, undefined, site));
+      const status = store.snapshot(() => outboxStatus(store.db, undefined, site, ctx.now()));
       await printStatus(status, globals, ctx);
     } finally {
       store.close();
@@ -158,6 +158,15 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     // The site this run sends (and requeues), checked before anything changes.
     const { pendingSites } = await import('../store/outbox.js');
     const site = await chosenSite(opts, config, store.db, dbPath);
+    // One key, one site: batches of several sites are never sent together under one site's key.
+    // Judged with what a --requeue is about to release, before it does: refused after it, the run
+    // left other sites' batches released and exited 2, where it would have sent the one site alone.
+    const sites = settings === null ? [] : pendingSites(store.db, opts.requeue);
+    if (site === null && sites.length > 1) {
+      throw new UsageError(
+        `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,
+      );
+    }
     let requeued: number | null = null;
     if (opts.requeue) {
       // A named site's quarantined batches only: another site's wait for its own operator and key.
@@ -168,13 +177,6 @@ export async function runUpload(opts: UploadOptions, globals: GlobalOptions, ctx
     if (settings === null) {
       if (globals.json) ctx.stdout.write(`${JSON.stringify({ requeued })}\n`);
       return 0;
-    }
-    // One key, one site: batches of several sites are never sent together under one site's key.
-    const sites = pendingSites(store.db);
-    if (site === null && sites.length > 1) {
-      throw new UsageError(
-        `the outbox holds batches of ${sites.length} sites (${sites.slice(0, 5).join(', ')}${sites.length > 5 ? ', …' : ''}): give --site, with that site's collector key`,
-      );
     }
     // Without --site, the one site pending now: a collect of another site may commit batches
     // into this file while the run sends, and they must not go under this key either.

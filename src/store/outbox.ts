@@ -124,14 +124,18 @@ export const NEXT_DUE_BATCH_SQL = `
                           WHERE ${DUE} ORDER BY created_at, id LIMIT 1)
      ORDER BY miners, id LIMIT 1)`;
 
-/** The sites that have batches pending, by name. */
-export function pendingSites(db: Db): string[] {
+/**
+ * The sites that have batches pending, by name; with `quarantinedToo`, those with quarantined ones
+ * as well (what a --requeue is about to make pending).
+ */
+export function pendingSites(db: Db, quarantinedToo = false): string[] {
   return db
     .prepare(
-      `SELECT DISTINCT site_id FROM upload_outbox INDEXED BY upload_outbox_state WHERE state = 'pending' ORDER BY site_id`,
+      `SELECT DISTINCT site_id FROM upload_outbox INDEXED BY upload_outbox_state
+        WHERE state IN ('pending', ?) ORDER BY site_id`,
     )
     .pluck()
-    .all() as string[];
+    .all(quarantinedToo ? 'quarantined' : 'pending') as string[];
 }
 
 /** The sites that have batches in the outbox in any state (delivered ones until they are pruned). */
@@ -178,16 +182,19 @@ export function markCutByDeadline(db: Db, batchId: string): void {
 /**
  * Counted before the request leaves, so a run killed mid-send still shows the attempt. The earlier
  * answer stops being the last one: --status showed a 503 of the run before (even another endpoint's)
- * stamped with the time of the attempt a kill cut short.
+ * stamped with the time of the attempt a kill cut short. An attempt its deadline cut got no answer
+ * either: what the one before it got is kept as it was, not wrapped (a collector that never answers,
+ * met by flushes shorter than a request, grew the stored error by a sentence every flush).
  */
 export function recordAttempt(db: Db, batchId: string, now: number): void {
   db.prepare(
     `UPDATE upload_outbox SET attempts = attempts + 1, last_attempt_at = @now, last_status = NULL,
             last_error = CASE
               WHEN last_error IS NULL OR last_error LIKE @marker || '%' THEN COALESCE(last_error, @marker)
+              WHEN substr(last_error, 1, length(@cut)) = @cut THEN @marker || substr(last_error, length(@cut) + 1)
               ELSE @marker || '; the attempt before it got: ' || last_error END
       WHERE batch_id = @batchId`,
-  ).run({ now, batchId, marker: UNANSWERED_ATTEMPT });
+  ).run({ now, batchId, marker: UNANSWERED_ATTEMPT, cut: CUT_BY_DEADLINE });
 }
 
 export function markDelivered(db: Db, batchId: string, status: number, now: number): void {
@@ -375,8 +382,14 @@ export interface OutboxStatus {
  * statements made the counts, the last error and the list disagree (0 quarantined above a listed
  * one, `quarantined_batches_omitted: -1`).
  */
-export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null = null): OutboxStatus {
-  const read = () => readOutboxStatus(db, quarantinedLimit, site);
+export function outboxStatus(
+  db: Db,
+  quarantinedLimit = 50,
+  site: string | null = null,
+  /** The time now: a next attempt stamped too far ahead of it is said as due now (nextDueBatch). */
+  now?: number,
+): OutboxStatus {
+  const read = () => readOutboxStatus(db, quarantinedLimit, site, now);
   return db.inTransaction ? read() : db.transaction(read).deferred();
 }
 
@@ -389,8 +402,8 @@ export function outboxStatus(db: Db, quarantinedLimit = 50, site: string | null 
 export const OUTBOX_COUNTS_SQL = `SELECT state, COUNT(*) AS batches, COALESCE(SUM(miners), 0) AS miners,
     COALESCE(SUM(bytes), 0) AS bytes, MIN(created_at) AS oldest
    FROM upload_outbox INDEXED BY upload_outbox_state WHERE (? IS NULL OR site_id = ?) GROUP BY state`;
-export const NEXT_ATTEMPT_SQL = `SELECT MIN(next_attempt_at) AS at FROM upload_outbox INDEXED BY upload_outbox_queue
-  WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
+export const NEXT_ATTEMPT_SQL = `SELECT MIN(next_attempt_at) AS at, MAX(next_attempt_at) AS latest
+  FROM upload_outbox INDEXED BY upload_outbox_queue WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
 export const LAST_FAILURE_SQL = `SELECT batch_id, last_status, last_error, last_attempt_at FROM upload_outbox
   WHERE id = (SELECT id FROM upload_outbox INDEXED BY upload_outbox_failed
                WHERE state IN ('pending', 'quarantined') AND last_error IS NOT NULL AND (? IS NULL OR site_id = ?)
@@ -409,7 +422,12 @@ export const NEXT_WAITING_SQL = `SELECT * FROM upload_outbox WHERE id = (
   SELECT id FROM upload_outbox INDEXED BY upload_outbox_queue WHERE state = 'pending' AND (? IS NULL OR site_id = ?)
    ORDER BY next_attempt_at, id LIMIT 1)`;
 
-function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null): OutboxStatus {
+function readOutboxStatus(
+  db: Db,
+  quarantinedLimit: number,
+  site: string | null,
+  now: number | undefined,
+): OutboxStatus {
   const empty = (state: OutboxState): OutboxStateCount => ({
     state,
     batches: 0,
@@ -439,9 +457,6 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
       oldestCreatedAt: row.oldest,
     };
   }
-  const next = db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as {
-    at: number | null;
-  };
   const wait = db.prepare(COLLECTOR_WAIT_SQL).get(RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX) as {
     at: number | null;
   };
@@ -465,7 +480,7 @@ function readOutboxStatus(db: Db, quarantinedLimit: number, site: string | null)
   }));
   return {
     states,
-    nextAttemptAt: next.at,
+    nextAttemptAt: now === undefined ? readNextAttempt(db, site).at : nextAttemptAt(db, site, now),
     collectorWaitUntil: wait.at,
     lastError: last
       ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
@@ -484,7 +499,16 @@ export function nextWaitingBatch(db: Db, site: string | null = null): OutboxRow 
   return row ? fromRaw(row) : null;
 }
 
-/** Earliest time one of the pending batches (of `site`, or of all) may be tried again. */
-export function nextAttemptAt(db: Db, site: string | null = null): number | null {
-  return (db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as { at: number | null }).at;
+/**
+ * Earliest time one of the pending batches (of `site`, or of all) may be tried again. A batch
+ * stamped further ahead of `now` than any wait is due now, as nextDueBatch takes it: said as its
+ * stamp, `upload --status` gave a time a month away for a batch the next run sends at once.
+ */
+export function nextAttemptAt(db: Db, site: string | null, now: number): number | null {
+  const { at, latest } = readNextAttempt(db, site);
+  return latest !== null && latest > now + MAX_WAIT_MS ? now : at;
+}
+
+function readNextAttempt(db: Db, site: string | null): { at: number | null; latest: number | null } {
+  return db.prepare(NEXT_ATTEMPT_SQL).get(site, site) as { at: number | null; latest: number | null };
 }

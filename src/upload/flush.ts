@@ -412,7 +412,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // the wait it had asked for lasted.
       const notBefore = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
       const waitLeft = notBefore - ctx.now();
+      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       if (waitLeft > 0 && waitLeft <= maxRetryAfterMs && waitLeft < timeLeft()) {
+        if (nextDueBatch(db, notBefore, site, setAside) === null) {
+          // No batch to send once it is over (the only one, or the last, was just given up on):
+          // not slept through for nothing, a run held a minute. The wait still holds for the next flush.
+          report.waitUntil = notBefore;
+          break;
+        }
         // A wait this flush sleeps through (as between the attempts of one batch) is waited out,
         // then the next batch goes: a batch given up on with a Retry-After of a second ended the
         // drain of a week's backlog there, where the same answer without one went on.
@@ -427,12 +434,15 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
         );
         break;
       }
-      const setAside = [givenUp, refusedAlone, forbidden].flatMap((aside) => (aside ? [aside.batchId] : []));
       const row = nextDueBatch(db, ctx.now(), site, setAside);
       if (!row) break;
       const ceiling = learnedCeiling(sizeLimit, ctx.now());
+      // Only a batch never sent: one an earlier attempt may have delivered (a kill or a timeout
+      // before its answer) goes whole, under its own batch_id, which the collector dedupes (409);
+      // split unsent, its halves' new ids stored every miner of it a second time.
       if (
         ceiling !== null &&
+        row.attempts === 0 &&
         row.miners >= 2 &&
         row.bytes >= ceiling &&
         splitStored(
@@ -540,7 +550,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     // A batch due by its own row still waits for the collector's Retry-After: the wait's end is
     // the next attempt (it said a time already past while nothing could go for ten minutes).
     const waitEnds = Math.max(options.notBefore ?? 0, storedWait, report.waitUntil ?? 0);
-    const due = nextAttemptAt(db, site);
+    const due = nextAttemptAt(db, site, ctx.now());
     report.nextAttemptAt = due !== null && waitEnds > ctx.now() ? Math.max(due, waitEnds) : due;
     const first = report.stop === 'done' ? nextWaitingBatch(db, site) : null;
     if (first !== null) {
@@ -730,12 +740,16 @@ export function resolveUploadSettings(input: UploadSettingsInput, ctx: Pick<Cont
 }
 
 /**
- * What a flush after a cycle always gets, however close the next cycle is: it runs in the
- * background beside the next cycle (which starts on time regardless, and does not start another
- * flush while this one runs). Without it, cycles longer than the interval less `reserveMs` (any
- * cycle at --interval 1s) left no time at all, and nothing was ever sent.
+ * What a flush after a cycle always gets (or one request's whole timeout, if longer), however close
+ * the next cycle is: it runs in the background beside the next cycle (which starts on time
+ * regardless, and does not start another flush while this one runs). Without it, cycles longer
+ * than the interval less `reserveMs` (any cycle at --interval 1s) left no time at all, and nothing
+ * was ever sent.
  */
 export const MIN_FLUSH_BUDGET_MS = 15_000;
+
+/** What a flush may spend before its first request leaves (the database, the sender set up). */
+const FIRST_REQUEST_SETUP_MS = 1_000;
 
 /** How often collect --interval tries a collector its last flush found down (the backoff's cap). */
 export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
@@ -743,7 +757,7 @@ export const DOWN_RETRY_GAP_MS = DEFAULT_BACKOFF.maxMs;
 export interface AfterCycleTiming {
   /**
    * When the next cycle starts (epoch ms): the flush ends `reserveMs` before it, or
-   * MIN_FLUSH_BUDGET_MS from now if that is later.
+   * MIN_FLUSH_BUDGET_MS (or the request timeout, if longer) from now if that is later.
    */
   nextCycleAt?: number;
   /** For `--once`: how long the flush may take when there is no next cycle. */
@@ -797,9 +811,13 @@ async function flushWithin(
 ): Promise<FlushReport> {
   const now = ctx.now();
   const reserve = timing.reserveMs ?? 1_000;
+  // At least one request's whole timeout, too: a collector answering in 20 s (within its 60) had
+  // each request cut at 15 s, and at a short interval nothing was ever delivered. With room to
+  // reach that request: given a few ms less, its timing out was said as the flush's deadline.
+  const oneRequest = settings.totalTimeoutMs + FIRST_REQUEST_SETUP_MS;
   const deadlineMs =
     timing.nextCycleAt !== undefined
-      ? Math.max(timing.nextCycleAt - reserve, now + MIN_FLUSH_BUDGET_MS)
+      ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, oneRequest))
       : timing.budgetMs !== undefined
         ? now + timing.budgetMs
         : undefined;

@@ -27,7 +27,9 @@ export function proxyFor(endpoint: Pick<UploadEndpoint, 'origin' | 'secure'>, en
   const target = new URL(endpoint.origin);
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(target.port || 443);
-  if (bypassesProxy(host, port, env.no_proxy ?? env.NO_PROXY ?? '')) return null;
+  // As curl reads it: an empty no_proxy is no list, and NO_PROXY is read instead.
+  const noProxy = [env.no_proxy, env.NO_PROXY].find((value) => (value ?? '').trim() !== '') ?? '';
+  if (bypassesProxy(host, port, noProxy)) return null;
   const text = (env[variable] ?? '').trim();
   // `proxy.lan:3128` with no scheme is an http proxy, as curl takes it.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
@@ -60,6 +62,8 @@ export function proxyFor(endpoint: Pick<UploadEndpoint, 'origin' | 'secure'>, en
  * address, an IPv4 CIDR block; any of them with `:PORT` to match that port only.
  */
 export function bypassesProxy(host: string, port: number, noProxy: string): boolean {
+  // A trailing dot (an absolute name) names the same host, in the URL as in the list (curl ignores it).
+  const name = host.replace(/\.$/, '');
   for (const raw of noProxy.split(/[\s,]+/)) {
     let entry = raw.trim().toLowerCase();
     if (entry === '') continue;
@@ -75,8 +79,8 @@ export function bypassesProxy(host: string, port: number, noProxy: string): bool
       if (inCidr(host, cidr[1] ?? '', Number(cidr[2]))) return true;
       continue;
     }
-    entry = entry.replace(/^\*?\./, '');
-    if (entry !== '' && (host === entry || host.endsWith(`.${entry}`))) return true;
+    entry = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (entry !== '' && (name === entry || name.endsWith(`.${entry}`))) return true;
   }
   return false;
 }

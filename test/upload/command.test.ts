@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { acquireLock } from '../../src/store/index.js';
-import { markQuarantined, recordAttempt } from '../../src/store/outbox.js';
+import { deferBatch, markQuarantined, recordAttempt } from '../../src/store/outbox.js';
 import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -190,6 +190,18 @@ describe('hashctl upload', () => {
     const text = await run(['upload', '--status', '--db', temp.path]);
     expect(text.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
     expect(collector.received).toHaveLength(1);
+  });
+
+  it('--status gives a next attempt stamped by a clock that leapt ahead as due now, as the flush takes it', async () => {
+    const { collector, temp } = await setup();
+    const now = Date.now();
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now });
+    // Left by a run on a clock a month ahead: the flush sends it at once (no wait is ever that long).
+    deferBatch(temp.store.db, batch!.batchId, now + 30 * 86_400_000);
+    const json = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(Date.parse(json.next_attempt_at)).toBeLessThanOrEqual(Date.now());
+    const sent = await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--json']);
+    expect(JSON.parse(sent.out)).toMatchObject({ delivered: 1, pending: 0 });
   });
 
   it('redacts the key also when the collector echoes it percent-encoded or JSON-escaped', async () => {
@@ -410,6 +422,25 @@ describe('hashctl upload', () => {
     expect(onlyA.code).toBe(0);
     expect(JSON.parse(onlyA.out)).toEqual({ requeued: 1 });
     expect(await status()).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
+  });
+
+  it('--requeue with --endpoint and no --site refuses several sites before releasing any batch', async () => {
+    const { collector, temp } = await setup(() => ({ status: 422, body: 'schema mismatch' }));
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-b' });
+    expect(
+      (await run(['upload', '--endpoint', collector.url, '--db', temp.path, '--site', 'farm-b'])).code,
+    ).toBe(1);
+    enqueueCycle(temp.store, { miners: reports(1), now: Date.now(), siteId: 'farm-a' });
+    const sent = collector.received.length;
+    // farm-a pending, farm-b quarantined: released, farm-b's would go under farm-a's key, so the run
+    // is refused, and refused before it changes anything (a usage error leaves the outbox as it was).
+    const both = await run(['upload', '--requeue', '--endpoint', collector.url, '--db', temp.path]);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/holds batches of 2 sites \(farm-a, farm-b\): give --site/);
+    expect(both.err).not.toContain('requeued');
+    expect(collector.received).toHaveLength(sent);
+    const status = JSON.parse((await run(['upload', '--status', '--db', temp.path, '--json'])).out);
+    expect(status).toMatchObject({ pending: { batches: 1 }, quarantined: { batches: 1 } });
   });
 
   it("--status --site shows that site's batches only; an unknown site is refused", async () => {

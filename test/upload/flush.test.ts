@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -10,7 +11,9 @@ import {
   deferBatch,
   getBatch,
   outboxStatus,
+  recordAttempt,
   requeueQuarantined,
+  UNANSWERED_ATTEMPT,
 } from '../../src/store/outbox.js';
 import type { UploadBatchBody } from '../../src/upload/batch.js';
 import { parseEndpoint } from '../../src/upload/endpoint.js';
@@ -73,6 +76,70 @@ describe('the flush after a cycle', () => {
     expect(report).toMatchObject({ stop: 'done', delivered: 1 });
     expect(collector.received).toHaveLength(1);
     expect(MIN_FLUSH_BUDGET_MS).toBeGreaterThan(5_000);
+  });
+
+  it('gives at least one request its whole timeout: a collector slower than the minimum budget still gets batches', async () => {
+    // A collector that answers in 15.5 s (its contract: within 60 s) behind a loop at a short
+    // interval: each flush got 15 s, cut the oldest batch before its answer, and nothing was ever
+    // delivered, flush after flush, though the flush runs beside the next cycle anyway.
+    const { temp } = await setup();
+    const sockets = new Set<import('node:net').Socket>();
+    const timers = new Set<NodeJS.Timeout>();
+    const slow = createHttpServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const timer = setTimeout(() => response.writeHead(200).end('{"ok":true}'), 15_500);
+        timers.add(timer);
+      });
+    });
+    slow.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const { port } = slow.address() as import('node:net').AddressInfo;
+    try {
+      enqueueCycle(temp.store, { miners: reports(2), now: Date.now() });
+      const settings = {
+        endpoint: parseEndpoint(`http://127.0.0.1:${port}`),
+        key: KEY,
+        keySource: 'test',
+        connectTimeoutMs: 2_000,
+        totalTimeoutMs: 20_000,
+        maxAttempts: 1,
+      };
+      expect(settings.totalTimeoutMs).toBeGreaterThan(MIN_FLUSH_BUDGET_MS);
+      // --interval 1s: the next cycle is due at once.
+      const report = await uploadAfterCycle(
+        temp.store,
+        settings,
+        { nextCycleAt: Date.now() },
+        memoryContext(),
+      );
+      expect(report).toMatchObject({ stop: 'done', delivered: 1, pending: 0 });
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
+  it("says a collector that never answers within a whole request timeout as its failure, not as the flush's deadline", async () => {
+    // The flush's minimum is one request's timeout from when it was planned; the request starts a
+    // few ms later, so it got a little less, and its timing out was stored as 'cut by the flush's
+    // deadline (not a failure)': --status and the loop's notes said a dead collector was healthy.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 2_000,
+      totalTimeoutMs: MIN_FLUSH_BUDGET_MS + 200,
+      maxAttempts: 1,
+    };
+    const report = await uploadAfterCycle(temp.store, settings, { nextCycleAt: Date.now() }, memoryContext());
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1 });
+    expect(getBatch(temp.store.db, batch!.batchId)?.lastError).toBe(
+      `no answer within ${settings.totalTimeoutMs} ms`,
+    );
   });
 
   it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
@@ -403,6 +470,21 @@ describe('flushOutbox against a real collector', () => {
     expect(clock.sleeps).toEqual([2_000, 2_000, 2_000]);
     expect(report).toMatchObject({ delivered: 2, pending: 1 });
     expect(collector.accepted.size).toBe(2);
+  });
+
+  it('does not sleep through a Retry-After when no batch is left to send after it (the run just ends)', async () => {
+    // The only batch (or the last of a drain) gets 503 with Retry-After: 20 on every attempt. The
+    // wait before its next attempt is slept through; after its last one, nothing else is due: a
+    // cron run sat 20 s (up to a minute) doing nothing, and collect's flush held the upload lock.
+    const { collector, temp } = await setup(() => ({ status: 503, headers: { 'retry-after': '20' } }));
+    enqueueCycle(temp.store, { miners: reports(1), now: T0 });
+    const clock = testContext();
+    const report = await flushOutbox(temp.store.db, options(collector, { maxAttempts: 2 }), clock.ctx);
+    expect(clock.sleeps).toEqual([20_000]);
+    expect(collector.received).toHaveLength(2);
+    // The wait still holds for the collector: the next flush (collect's) is told when it ends.
+    expect(report).toMatchObject({ stop: 'retries_exhausted', pending: 1, waitUntil: T0 + 40_000 });
+    expect(report.nextAttemptAt).toBe(T0 + 40_000);
   });
 
   it('defers a batch to a later run when Retry-After is longer than this run waits', async () => {
@@ -870,6 +952,36 @@ describe('flushOutbox against a real collector', () => {
       lastStatus: null,
       lastError: CUT_BY_DEADLINE,
     });
+  });
+
+  it("keeps a batch's last error one line long through flush after flush its deadline cuts", async () => {
+    // A collector that takes the connection and never answers, behind a loop whose flushes have
+    // less time than a request: every flush cuts the same oldest batch. Each new attempt wrapped the
+    // cut one ('no answer recorded…; the attempt before it got: cut by…; the attempt before it got:
+    // cut by…'), and the stored error grew by a sentence per flush, for as long as it lasted.
+    const { collector, temp } = await setup((_request, index) =>
+      index === 0 ? { status: 503, body: 'overloaded' } : 'hang',
+    );
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() - 1_000 });
+    await flushOutbox(temp.store.db, options(collector, { maxAttempts: 1 }), memoryContext());
+    const errors: (string | null)[] = [];
+    for (let flush = 0; flush < 3; flush++) {
+      const ctx = memoryContext({ monotonic: () => 0 });
+      const report = await flushOutbox(
+        temp.store.db,
+        options(collector, { deadlineMs: Date.now() + 200 }),
+        ctx,
+      );
+      expect(report).toMatchObject({ stop: 'deadline', attempts: 1 });
+      errors.push(getBatch(temp.store.db, batch!.batchId)!.lastError);
+    }
+    expect(errors[0]).toBe(`${CUT_BY_DEADLINE}; the attempt before it got: HTTP 503: overloaded`);
+    expect(errors).toEqual([errors[0], errors[0], errors[0]]);
+    // Between a new attempt and its answer, --status says what the last answer was, once.
+    recordAttempt(temp.store.db, batch!.batchId, Date.now());
+    expect(getBatch(temp.store.db, batch!.batchId)!.lastError).toBe(
+      `${UNANSWERED_ATTEMPT}; the attempt before it got: HTTP 503: overloaded`,
+    );
   });
 
   it('prunes delivered rows after the retention', async () => {

@@ -210,6 +210,13 @@ describe('proxyFor', () => {
     expect(proxyFor(https, { HTTPS_PROXY: '  ' })).toBeNull();
   });
 
+  it('reads NO_PROXY when no_proxy is set but empty, as curl does (an empty variable is no list)', () => {
+    const env = { HTTPS_PROXY: 'http://proxy.lan:3128', no_proxy: '', NO_PROXY: 'cloud.example' };
+    expect(proxyFor(https, env)).toBeNull();
+    expect(proxyFor(https, { ...env, no_proxy: ' ' })).toBeNull();
+    expect(proxyFor(https, { ...env, no_proxy: 'other.example' })).not.toBeNull();
+  });
+
   it('keeps the credentials for the proxy, and out of what it shows', () => {
     const choice = proxyFor(https, { HTTPS_PROXY: 'https://ops:p%40ss@proxy.lan' });
     expect(choice).toMatchObject({ shown: 'https://***@proxy.lan', secrets: ['p@ss', 'ops'] });
@@ -231,6 +238,12 @@ describe('proxyFor', () => {
       ['cloud.example.com', 443, '*', true],
       ['cloud.example.com', 443, '', false],
       ['CLOUD.example.com'.toLowerCase(), 443, 'Example.COM', true],
+      // A trailing dot (the name absolute) is the same name, in the host and in the list.
+      ['cloud.example.com.', 443, 'cloud.example.com', true],
+      ['cloud.example.com.', 443, 'example.com', true],
+      ['cloud.example.com', 443, 'example.com.', true],
+      ['cloud.example.com', 443, '.example.com.', true],
+      ['cloud.example.com.', 443, 'notexample.com', false],
     ];
     for (const [host, port, noProxy, expected] of cases)
       expect({ host, port, noProxy, bypass: bypassesProxy(host, port, noProxy) }).toEqual({

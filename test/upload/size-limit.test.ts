@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { memoryContext } from '../../src/context.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import { writeCycle } from '../../src/store/cycle.js';
-import { getBatch, nextDueBatch, outboxStatus } from '../../src/store/outbox.js';
+import { getBatch, nextDueBatch, outboxStatus, recordAttempt } from '../../src/store/outbox.js';
 import type { Target } from '../../src/targets/types.js';
 import { buildBatches, decodeBatchBody, type MinerReport } from '../../src/upload/batch.js';
 import { outboxCycleHook } from '../../src/upload/cycle-hook.js';
+import { parseEndpoint } from '../../src/upload/endpoint.js';
 import { type FlushOptions, flushOutbox } from '../../src/upload/flush.js';
 import {
   readSizeLimit,
@@ -242,6 +243,32 @@ describe('a collector with a body-size limit', () => {
       expect(next).toMatchObject({ stop: 'done', pending: 0, deliveredMiners: 30 });
       expect({ position, sizes: sizes(collector).slice(seen) }).toEqual({ position, sizes: [10, 10, 10] });
     }
+  });
+
+  it('sends whole, under its own batch_id, a batch an earlier attempt may have delivered: never split unsent', async () => {
+    // A run killed between the collector's 200 and recording it: the batch is still pending, and the
+    // collector has it. A limit learnt since (a larger batch refused) put it in the top quarter of
+    // the gap, and it was split before sending: two new batch_ids the collector cannot dedupe, every
+    // miner of it stored twice, under a parent_batch_id the schema says was never accepted.
+    const has = new Set<string>();
+    const { collector, temp } = await setup((request) => {
+      const id = request.body?.batch_id ?? '';
+      if (has.has(id)) return { status: 409 };
+      has.add(id);
+      return { status: 200 };
+    });
+    const [batch] = enqueueCycle(temp.store, { miners: miners(10), now: T0, newBatchId });
+    has.add(batch!.batchId);
+    recordAttempt(temp.store.db, batch!.batchId, T0);
+    const url = parseEndpoint(collector.url).url;
+    writeSizeLimit(temp.store.db, url, {
+      acceptedBytes: Math.floor(batch!.bytes / 2),
+      refusedBytes: batch!.bytes + 100,
+      refusedAt: T0,
+    });
+    const report = await flushOutbox(temp.store.db, options(collector), clock(T0 + 60_000).ctx);
+    expect(collector.received.map((r) => r.body?.batch_id)).toEqual([batch!.batchId]);
+    expect(report).toMatchObject({ stop: 'done', delivered: 1, duplicates: 1, split: 0 });
   });
 
   it('a damaged stored value is read as nothing learnt, and 409 duplicates teach nothing', async () => {
