@@ -340,7 +340,7 @@ export interface WhatsminerWriteOptions {
 
 function replyOf(result: ExchangeResult, cmd: string, aesKey: Buffer, maxValues: number): DecodedReply {
   if (result.unfinished === undefined) return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
-  const salvaged = decodeUnfinished(result.bytes, cmd);
+  const salvaged = decodeUnfinished(result.bytes, cmd, { maxValues });
   if (salvaged === null) throw result.unfinished;
   if (salvaged instanceof MinerError) throw salvaged;
   return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
@@ -375,6 +375,9 @@ export async function whatsminerWrite(
         connectTimeoutMs,
         timeoutMs: options.timeoutMs,
         maxBytes: options.maxBytes,
+        // As the client's reads: a whole reply the miner neither ends nor closes (or resets after)
+        // is its answer, not a timeout that leaves the user guessing whether the write took.
+        keepUnfinished: true,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onRaw ? { onBytes: options.onRaw } : {}),
         ...(options.lookup ? { lookup: options.lookup } : {}),

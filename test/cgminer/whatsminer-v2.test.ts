@@ -354,3 +354,39 @@ describe('whatsminerWrite', () => {
     expect(m.connections).toBe(0);
   });
 });
+
+describe('whatsminerWrite: a whole encrypted reply that never ends', () => {
+  const OK = '{"STATUS":"S","When":1,"Code":131,"Msg":"API command OK","Description":"whatsminer v1.3"}';
+
+  it('is the answer when the miner sends it without a NUL and keeps the socket open, as a read is', async () => {
+    const m = await miner(btminer(() => ({ kind: 'reply', bytes: sealed(OK), nul: false, close: false })));
+    const reply = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', params: { respbefore: 'true' }, password: PASSWORD },
+      { ...wire, timeoutMs: 300 },
+    );
+    expect(reply.status).toMatchObject({ status: 'S', code: 131 });
+    expect(m.connections).toBe(2);
+  });
+
+  it('is the answer when the miner resets the connection after sending it', async () => {
+    const m = await miner(btminer(() => ({ kind: 'rst', bytes: sealed(OK) })));
+    const reply = await whatsminerWrite(client(), m.target, { cmd: 'power_off', password: PASSWORD }, wire);
+    expect(reply.status).toMatchObject({ status: 'S', code: 131 });
+    expect(m.connections).toBe(2);
+  });
+
+  it('half an encrypted reply at the deadline is still the timeout, sent once', async () => {
+    const half = sealed(OK).slice(0, 30);
+    const m = await miner(btminer(() => ({ kind: 'reply', bytes: half, nul: false, close: false })));
+    const error = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', password: PASSWORD },
+      { ...wire, timeoutMs: 300 },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'timeout', requestSent: true });
+    expect(m.connections).toBe(2);
+  });
+});
