@@ -390,3 +390,34 @@ describe('whatsminerWrite: a whole encrypted reply that never ends', () => {
     expect(m.connections).toBe(2);
   });
 });
+
+describe('whatsminerWrite: a huge encrypted reply', () => {
+  it('5 MB and more of base64 is a MinerError for that miner, not a RangeError that ends the whole run', async () => {
+    // Checked by a regular expression, base64 this long overflowed V8's regexp stack.
+    const huge = `{"enc":"${'A'.repeat(6_000_000)}"}`;
+    const keys = deriveKeys(PASSWORD, TOKEN);
+    expect(() => decodeEncryptedReply(Buffer.from(huge), 'power_off', keys.aesKey)).toThrow(MinerError);
+    const m = await miner(btminer(() => huge));
+    const error = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', password: PASSWORD },
+      { ...wire, maxBytes: 8 * 2 ** 20 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MinerError);
+    expect(error).toMatchObject({ kind: 'parse', requestSent: true });
+    expect(m.connections).toBe(2);
+  });
+
+  it('still tells base64 from what is not', () => {
+    const keys = deriveKeys(PASSWORD, TOKEN);
+    for (const bad of ['A', 'AB=', 'A===', '====', 'AB=C', 'AAAA=AAA', 'AA-A', `${'A'.repeat(64)}!`])
+      expect(() => aesDecrypt(keys.aesKey, bad), bad).toThrow(/not base64/);
+    for (const good of [
+      'AAAAAAAAAAAAAAAAAAAAAA==',
+      'AAAAAAAAAAAAAAAAAAAAAAA=',
+      Buffer.alloc(32).toString('base64'),
+    ])
+      expect(() => aesDecrypt(keys.aesKey, good), good).not.toThrow(/not base64/);
+  });
+});
