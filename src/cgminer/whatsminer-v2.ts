@@ -391,20 +391,24 @@ export async function whatsminerWrite(
   const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(options.timeoutMs, 3000);
   const reply = await withRetry(
     async () => {
-      const result = await exchange({
-        host: target.host,
-        port: target.port,
-        request: payload,
-        connectTimeoutMs,
-        timeoutMs: options.timeoutMs,
-        maxBytes: options.maxBytes,
-        // As the client's reads: a whole reply the miner neither ends nor closes (or resets after)
-        // is its answer, not a timeout that leaves the user guessing whether the write took.
-        keepUnfinished: true,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onRaw ? { onBytes: options.onRaw } : {}),
-        ...(options.lookup ? { lookup: options.lookup } : {}),
-      });
+      // Through the client's limits: past the open-file limit the socket would fail with EMFILE,
+      // which reads as the miner being unreachable.
+      const send = () =>
+        exchange({
+          host: target.host,
+          port: target.port,
+          request: payload,
+          connectTimeoutMs,
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          // As the client's reads: a whole reply the miner neither ends nor closes (or resets after)
+          // is its answer, not a timeout that leaves the user guessing whether the write took.
+          keepUnfinished: true,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onRaw ? { onBytes: options.onRaw } : {}),
+          ...(options.lookup ? { lookup: options.lookup } : {}),
+        });
+      const result = await (client.slot ? client.slot(target, send) : send());
       try {
         return replyOf(result, write.cmd, keys.aesKey, maxReplyValues(options.maxBytes));
       } catch (error) {

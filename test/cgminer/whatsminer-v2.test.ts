@@ -421,3 +421,33 @@ describe('whatsminerWrite: a huge encrypted reply', () => {
       expect(() => aesDecrypt(keys.aesKey, good), good).not.toThrow(/not base64/);
   });
 });
+
+describe('whatsminerWrite: within the client limits', () => {
+  it('the encrypted write holds a socket of the client cap, as every request does (no EMFILE past the open-file limit)', async () => {
+    let open = 0;
+    let peak = 0;
+    const track = {
+      onOpen: () => {
+        open++;
+        peak = Math.max(peak, open);
+      },
+      onClose: () => {
+        open--;
+      },
+    };
+    const OK = '{"STATUS":"S","When":1,"Code":131,"Msg":"API command OK","Description":"whatsminer v1.3"}';
+    const slowly = btminer(() => {
+      const reply = sealed(OK);
+      return { kind: 'segments', segments: [reply.slice(0, 20), reply.slice(20)], delayMs: 40 };
+    });
+    const group = await Promise.all([startFakeMiner(slowly, track), startFakeMiner(slowly, track)]);
+    miners.push(...group);
+    const capped = createClient({ timeoutMs: 2000, maxBytes: 1 << 20, retries: 0, concurrency: 1 });
+    const replies = await Promise.all(
+      group.map((m) => whatsminerWrite(capped, m.target, { cmd: 'power_off', password: PASSWORD }, wire)),
+    );
+    expect(replies.every((reply) => reply.ok)).toBe(true);
+    expect(group.every((m) => m.connections === 2)).toBe(true);
+    expect(peak).toBe(1);
+  });
+});
