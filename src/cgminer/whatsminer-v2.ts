@@ -11,6 +11,7 @@ import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { maxReplyValues } from './budget.js';
+import { clipMessage } from './client.js';
 import { type ExchangeResult, exchange } from './connection.js';
 import { decodeReply, decodeUnfinished } from './decode.js';
 import { MAX_REQUEST_BYTES } from './escape.js';
@@ -243,7 +244,9 @@ export function decodeEncryptedReply(
 
 /** A plain-words MinerError for a Whatsminer STATUS that is not S (§13.1 codes). */
 export function whatsminerStatusError(reply: DecodedReply, cmd: string): MinerError {
-  const { status, code, msg } = reply.status;
+  const { status, code } = reply.status;
+  // Clipped as the client clips every miner message: a hostile 600 KB Msg is not a 600 KB line.
+  const msg = reply.status.msg === null ? null : clipMessage(reply.status.msg);
   const label = code === null ? status || 'error' : `${status}/${code}`;
   const said = `${label}${msg ? ` ${msg}` : ''}`;
   let kind: 'denied' | 'api' = 'api';
@@ -307,7 +310,7 @@ export async function getToken(
     throw new MinerError(
       'api',
       'get_token: the miner answered "over max connect": too many clients or tokens; try again later',
-      { code: reply.status.code, apiMessage: msg, requestSent: false },
+      { code: reply.status.code, apiMessage: clipMessage(msg), requestSent: false },
     );
   }
   if (!reply.ok) {

@@ -451,3 +451,52 @@ describe('whatsminerWrite: within the client limits', () => {
     expect(peak).toBe(1);
   });
 });
+
+describe('whatsminer errors quote a miner message clipped, as the client does', () => {
+  const huge = 'x'.repeat(600_000);
+
+  it('a get_token refused with a 600 KB Msg is a one-line error', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: `{"STATUS":"E","When":1,"Code":136,"Msg":"${huge}"}`,
+      nul: false,
+    });
+    const error = (await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_on', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(error).toMatchObject({ kind: 'api', code: 136, requestSent: false });
+    expect(error.message.length).toBeLessThan(1000);
+    expect(error.message).toMatch(/600000 characters/);
+    expect(error.apiMessage?.length).toBeLessThan(1000);
+  });
+
+  it('"over max connect" inside a huge Msg, and an encrypted E with one', async () => {
+    const over = await miner({
+      kind: 'reply',
+      bytes: `{"STATUS":"S","When":1,"Code":134,"Msg":"over max connect ${huge}"}`,
+      nul: false,
+    });
+    const error = (await whatsminerWrite(
+      client(),
+      over.target,
+      { cmd: 'power_on', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(error).toMatchObject({ kind: 'api', requestSent: false });
+    expect(error.apiMessage?.length).toBeLessThan(1000);
+
+    const m = await miner(btminer(() => sealed(`{"STATUS":"E","When":1,"Code":14,"Msg":"${huge}"}`)));
+    const refused = (await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_on', password: PASSWORD },
+      { ...wire, maxBytes: 8 * 2 ** 20 },
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(refused).toMatchObject({ kind: 'api', code: 14, requestSent: true });
+    expect(refused.message.length).toBeLessThan(1000);
+    expect(refused.apiMessage?.length).toBeLessThan(1000);
+  });
+});
