@@ -110,8 +110,9 @@ export function decodeFrameText(frame: Frame): { text: string; invalid: boolean 
 
 /**
  * Collects the chunks of one reply as they arrive: complete at the terminator of the first frame
- * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived (that
- * chunk is not kept, so memory stays ≤ maxBytes). Linear: each byte is looked at once.
+ * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived
+ * before it (only the part of a chunk within the cap is kept, so memory stays ≤ maxBytes). Linear:
+ * each byte is looked at once.
  */
 export class FrameReader {
   private readonly chunks: Uint8Array[] = [];
@@ -128,12 +129,23 @@ export class FrameReader {
   /** Adds a chunk; says whether the reply is complete, still coming, or over the cap. */
   push(chunk: Uint8Array): 'reading' | 'complete' | 'too_large' {
     if (this.state !== 'reading') return this.state;
-    const offset = this.received;
-    this.received += chunk.length;
-    if (this.received > this.maxBytes) {
-      this.state = 'too_large';
+    const room = this.maxBytes - this.received;
+    if (chunk.length <= room) return this.add(chunk);
+    // Past the cap, unless the reply ends within it: one read can hold the reply, its NUL and
+    // what follows (cgminer's second frame, CGMINER-API.md §15), which is not the reply's to count.
+    if (room > 0 && this.add(chunk.subarray(0, room)) === 'complete') {
+      this.received += chunk.length - room;
       return this.state;
     }
+    this.received += chunk.length - Math.max(0, room);
+    this.state = 'too_large';
+    return this.state;
+  }
+
+  /** Keeps a chunk that fits the cap and looks for the terminator in it. */
+  private add(chunk: Uint8Array): 'reading' | 'complete' | 'too_large' {
+    const offset = this.received;
+    this.received += chunk.length;
     this.chunks.push(chunk);
     if (this.encoding === null) {
       // Fewer bytes than sniffing needs: wait only while they could still begin UTF-16. A short

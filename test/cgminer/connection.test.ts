@@ -100,6 +100,29 @@ describe('connection: replies that arrive in pieces', () => {
   });
 });
 
+describe('connection: what follows the end of a reply', () => {
+  it('is not counted against --max-bytes when it comes in the same read (a second frame, §15)', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
+    // One write: the reply, its NUL, then a second frame that takes the read past the cap.
+    const m = await miner({ kind: 'reply', bytes: `${reply}\0${'{"STATUS":"E"}'.padEnd(3000, ' ')}` });
+    const maxBytes = reply.length + 500;
+    const answered = await client({ maxBytes }).request(m.target, 'summary');
+    expect(answered.ok).toBe(true);
+    expect(answered.body.SUMMARY).toEqual([{ Elapsed: 1 }]);
+    // A reply that itself runs past the cap is still too_large, whatever follows.
+    const long = await miner({ kind: 'reply', bytes: `${reply}${' '.repeat(600)}` });
+    expect((await failure(client({ maxBytes }).request(long.target, 'summary'))).kind).toBe('too_large');
+  });
+
+  it('holds in UTF-16 too: the 16-bit NUL within the cap ends the reply', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 2 }]);
+    const utf16 = Buffer.concat([Buffer.from(reply, 'utf16le'), Buffer.alloc(2), Buffer.alloc(3000, 0x41)]);
+    const m = await miner({ kind: 'reply', bytes: utf16, nul: false });
+    const answered = await client({ maxBytes: reply.length * 2 + 100 }).request(m.target, 'summary');
+    expect(answered.body.SUMMARY).toEqual([{ Elapsed: 2 }]);
+  });
+});
+
 describe('connection: failure classes', () => {
   it('times out on silence after accept, with the request already sent', async () => {
     const m = await miner({ kind: 'silent' });
