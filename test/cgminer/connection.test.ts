@@ -3,9 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { exchange, kindForSocketError } from '../../src/cgminer/connection.js';
+import { FrameReader, firstFrame } from '../../src/cgminer/frame.js';
 import { HashctlError, MinerError } from '../../src/errors.js';
 import { cgminerReply, closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
@@ -120,6 +122,43 @@ describe('connection: what follows the end of a reply', () => {
     const m = await miner({ kind: 'reply', bytes: utf16, nul: false });
     const answered = await client({ maxBytes: reply.length * 2 + 100 }).request(m.target, 'summary');
     expect(answered.body.SUMMARY).toEqual([{ Elapsed: 2 }]);
+  });
+});
+
+describe('FrameReader under a cap', () => {
+  it('is complete exactly when a terminated frame fits the cap, whatever the chunks', () => {
+    const byte = fc.oneof(
+      fc.constant(0),
+      fc.constant(0x7b),
+      fc.constant(0xff),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(byte, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
+        // From SNIFF_BYTES up: below it the reader may still be waiting to tell UTF-16 apart.
+        fc.integer({ min: 4, max: 45 }),
+        (values, sizes, cap) => {
+          const all = Uint8Array.from(values);
+          const reader = new FrameReader(cap);
+          let state = reader.push(all.subarray(0, sizes[0]));
+          for (let at = sizes[0] as number, k = 1; at < all.length && state === 'reading'; k++) {
+            const size = sizes[k % sizes.length] as number;
+            state = reader.push(all.subarray(at, at + size));
+            at += size;
+          }
+          const kept = reader.bytes();
+          expect(kept.length).toBeLessThanOrEqual(cap);
+          const fits = firstFrame(all.subarray(0, cap)).terminated;
+          if (state === 'complete') {
+            expect(Array.from(firstFrame(kept).bytes)).toEqual(Array.from(firstFrame(all).bytes));
+          }
+          expect(state === 'too_large').toBe(all.length > cap && !fits);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 
