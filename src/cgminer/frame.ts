@@ -111,8 +111,9 @@ export function decodeFrameText(frame: Frame): { text: string; invalid: boolean 
 /**
  * Collects the chunks of one reply as they arrive: complete at the terminator of the first frame
  * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived
- * before it (only the part of a chunk within the cap is kept, so memory stays ≤ maxBytes). Linear:
- * each byte is looked at once.
+ * before it (only the part of a chunk within the cap is kept, so memory stays ≤ maxBytes; a UTF-8
+ * NUL just past it, ending a reply of exactly `maxBytes`, completes it). Linear: each byte is
+ * looked at once.
  */
 export class FrameReader {
   private readonly chunks: Uint8Array[] = [];
@@ -133,12 +134,13 @@ export class FrameReader {
     if (chunk.length <= room) return this.add(chunk);
     // Past the cap, unless the reply ends within it: one read can hold the reply, its NUL and
     // what follows (cgminer's second frame, CGMINER-API.md §15), which is not the reply's to count.
-    if (room > 0 && this.add(chunk.subarray(0, room)) === 'complete') {
-      this.received += chunk.length - room;
-      return this.state;
-    }
-    this.received += chunk.length - Math.max(0, room);
-    this.state = 'too_large';
+    if (room > 0) this.add(chunk.subarray(0, room));
+    this.received += chunk.length - room;
+    // A NUL right past the cap ends a reply of exactly `maxBytes`: it frames the reply, it is not
+    // part of it (nor kept). UTF-16's two-byte terminator past the cap still counts against it.
+    if (this.state === 'reading' && this.encoding === 'utf-8' && this.contentStarted && chunk[room] === 0)
+      this.state = 'complete';
+    if (this.state === 'reading') this.state = 'too_large';
     return this.state;
   }
 

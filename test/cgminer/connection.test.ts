@@ -116,6 +116,21 @@ describe('connection: what follows the end of a reply', () => {
     expect((await failure(client({ maxBytes }).request(long.target, 'summary'))).kind).toBe('too_large');
   });
 
+  it('takes a reply of exactly --max-bytes bytes: its NUL frames the reply and is not part of it', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 3 }]);
+    const maxBytes = Buffer.byteLength(reply);
+    // As one read, and with the NUL alone in a read of its own.
+    const whole = await miner({ kind: 'reply', bytes: reply });
+    expect((await client({ maxBytes }).request(whole.target, 'summary')).ok).toBe(true);
+    const apart = await miner({ kind: 'segments', segments: [reply, '\0'], delayMs: 20 });
+    expect((await client({ maxBytes }).request(apart.target, 'summary')).ok).toBe(true);
+    // One byte more is over the cap, as the same reply closed without a NUL is.
+    const over = await miner({ kind: 'reply', bytes: `${reply} ` });
+    expect((await failure(client({ maxBytes }).request(over.target, 'summary'))).kind).toBe('too_large');
+    const closed = await miner({ kind: 'reply', bytes: reply, nul: false });
+    expect((await client({ maxBytes }).request(closed.target, 'summary')).ok).toBe(true);
+  });
+
   it('holds in UTF-16 too: the 16-bit NUL within the cap ends the reply', async () => {
     const reply = cgminerReply('SUMMARY', [{ Elapsed: 2 }]);
     const utf16 = Buffer.concat([Buffer.from(reply, 'utf16le'), Buffer.alloc(2), Buffer.alloc(3000, 0x41)]);
@@ -150,7 +165,9 @@ describe('FrameReader under a cap', () => {
           }
           const kept = reader.bytes();
           expect(kept.length).toBeLessThanOrEqual(cap);
-          const fits = firstFrame(all.subarray(0, cap)).terminated;
+          // A UTF-8 NUL may sit just past the cap (a reply of exactly `cap` bytes); UTF-16's may not.
+          const utf8 = firstFrame(all).encoding === 'utf-8';
+          const fits = firstFrame(all.subarray(0, utf8 ? cap + 1 : cap)).terminated;
           if (state === 'complete') {
             expect(Array.from(firstFrame(kept).bytes)).toEqual(Array.from(firstFrame(all).bytes));
           }
