@@ -485,7 +485,12 @@ export function createClient(options: CreateClientOptions): MinerClient {
     return { again, closed: false };
   }
 
-  return { request, requestMany, refusesJoins: (target: Target) => refusesJoin.has(target.key) };
+  return {
+    request,
+    requestMany,
+    refusesJoins: (target: Target) => refusesJoin.has(target.key),
+    slot: <T>(target: Target, task: () => Promise<T>) => perMiner.run(target.key, () => sockets.run(task)),
+  };
 }
 
 /**

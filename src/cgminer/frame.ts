@@ -110,8 +110,10 @@ export function decodeFrameText(frame: Frame): { text: string; invalid: boolean 
 
 /**
  * Collects the chunks of one reply as they arrive: complete at the terminator of the first frame
- * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived (that
- * chunk is not kept, so memory stays ≤ maxBytes). Linear: each byte is looked at once.
+ * (by the rules of firstFrame), over the cap as soon as one byte more than `maxBytes` arrived
+ * before it (only the part of a chunk within the cap is kept, so memory stays ≤ maxBytes; a UTF-8
+ * NUL just past it, ending a reply of exactly `maxBytes`, completes it). Linear: each byte is
+ * looked at once.
  */
 export class FrameReader {
   private readonly chunks: Uint8Array[] = [];
@@ -128,12 +130,24 @@ export class FrameReader {
   /** Adds a chunk; says whether the reply is complete, still coming, or over the cap. */
   push(chunk: Uint8Array): 'reading' | 'complete' | 'too_large' {
     if (this.state !== 'reading') return this.state;
+    const room = this.maxBytes - this.received;
+    if (chunk.length <= room) return this.add(chunk);
+    // Past the cap, unless the reply ends within it: one read can hold the reply, its NUL and
+    // what follows (cgminer's second frame, CGMINER-API.md §15), which is not the reply's to count.
+    if (room > 0) this.add(chunk.subarray(0, room));
+    this.received += chunk.length - room;
+    // A NUL right past the cap ends a reply of exactly `maxBytes`: it frames the reply, it is not
+    // part of it (nor kept). UTF-16's two-byte terminator past the cap still counts against it.
+    if (this.state === 'reading' && this.encoding === 'utf-8' && this.contentStarted && chunk[room] === 0)
+      this.state = 'complete';
+    if (this.state === 'reading') this.state = 'too_large';
+    return this.state;
+  }
+
+  /** Keeps a chunk that fits the cap and looks for the terminator in it. */
+  private add(chunk: Uint8Array): 'reading' | 'complete' | 'too_large' {
     const offset = this.received;
     this.received += chunk.length;
-    if (this.received > this.maxBytes) {
-      this.state = 'too_large';
-      return this.state;
-    }
     this.chunks.push(chunk);
     if (this.encoding === null) {
       // Fewer bytes than sniffing needs: wait only while they could still begin UTF-16. A short

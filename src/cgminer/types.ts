@@ -139,4 +139,9 @@ export interface MinerClient {
   ): Promise<Record<string, DecodedReply | MinerError>>;
   /** The last join this client tried on the miner was refused (and not yet outdated by one that worked). */
   refusesJoins?(target: Target): boolean;
+  /**
+   * Runs `task`, one exchange the client does not build itself (a Whatsminer encrypted write), in
+   * the miner's turn and within the socket cap, as the client's own requests are.
+   */
+  slot?<T>(target: Target, task: () => Promise<T>): Promise<T>;
 }

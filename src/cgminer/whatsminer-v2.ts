@@ -11,6 +11,7 @@ import { sleep as defaultSleep } from '../context.js';
 import { MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { maxReplyValues } from './budget.js';
+import { clipMessage } from './client.js';
 import { type ExchangeResult, exchange } from './connection.js';
 import { decodeReply, decodeUnfinished } from './decode.js';
 import { MAX_REQUEST_BYTES } from './escape.js';
@@ -116,12 +117,35 @@ export function aesEncrypt(aesKey: Buffer, plaintext: string): string {
   return Buffer.concat([cipher.update(padded), cipher.final()]).toString('base64');
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** A base64 digit: A-Z, a-z, 0-9, `+`, `/`. */
+function isBase64Digit(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f
+  );
+}
+
+/**
+ * Whole groups of four base64 digits, the last one padded with at most two `=`. A loop, not
+ * `/^(?:[A-Za-z0-9+/]{4})*…$/`: V8 runs that regexp out of stack on 5 MB of base64 (within the
+ * default --max-bytes), and the RangeError ended the whole control run instead of failing one miner.
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  let end = text.length;
+  if (text.endsWith('==')) end -= 2;
+  else if (text.endsWith('=')) end -= 1;
+  for (let i = 0; i < end; i++) if (!isBase64Digit(text.charCodeAt(i))) return false;
+  return true;
+}
 
 /** Decrypts a base64 AES-256-ECB blob and strips the trailing NUL padding. Throws MinerError('parse'). */
 export function aesDecrypt(aesKey: Buffer, base64: string): Buffer {
   const compact = base64.replace(/\s+/g, '');
-  if (!BASE64.test(compact)) throw new MinerError('parse', 'the encrypted reply is not base64');
+  if (!isBase64(compact)) throw new MinerError('parse', 'the encrypted reply is not base64');
   const data = Buffer.from(compact, 'base64');
   if (data.length === 0 || data.length % 16 !== 0) {
     throw new MinerError('parse', `the encrypted reply is ${data.length} bytes, not whole AES blocks`);
@@ -220,7 +244,9 @@ export function decodeEncryptedReply(
 
 /** A plain-words MinerError for a Whatsminer STATUS that is not S (§13.1 codes). */
 export function whatsminerStatusError(reply: DecodedReply, cmd: string): MinerError {
-  const { status, code, msg } = reply.status;
+  const { status, code } = reply.status;
+  // Clipped as the client clips every miner message: a hostile 600 KB Msg is not a 600 KB line.
+  const msg = reply.status.msg === null ? null : clipMessage(reply.status.msg);
   const label = code === null ? status || 'error' : `${status}/${code}`;
   const said = `${label}${msg ? ` ${msg}` : ''}`;
   let kind: 'denied' | 'api' = 'api';
@@ -284,7 +310,7 @@ export async function getToken(
     throw new MinerError(
       'api',
       'get_token: the miner answered "over max connect": too many clients or tokens; try again later',
-      { code: reply.status.code, apiMessage: msg, requestSent: false },
+      { code: reply.status.code, apiMessage: clipMessage(msg), requestSent: false },
     );
   }
   if (!reply.ok) {
@@ -340,7 +366,7 @@ export interface WhatsminerWriteOptions {
 
 function replyOf(result: ExchangeResult, cmd: string, aesKey: Buffer, maxValues: number): DecodedReply {
   if (result.unfinished === undefined) return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
-  const salvaged = decodeUnfinished(result.bytes, cmd);
+  const salvaged = decodeUnfinished(result.bytes, cmd, { maxValues });
   if (salvaged === null) throw result.unfinished;
   if (salvaged instanceof MinerError) throw salvaged;
   return decodeEncryptedReply(result.bytes, cmd, aesKey, maxValues);
@@ -368,17 +394,24 @@ export async function whatsminerWrite(
   const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(options.timeoutMs, 3000);
   const reply = await withRetry(
     async () => {
-      const result = await exchange({
-        host: target.host,
-        port: target.port,
-        request: payload,
-        connectTimeoutMs,
-        timeoutMs: options.timeoutMs,
-        maxBytes: options.maxBytes,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onRaw ? { onBytes: options.onRaw } : {}),
-        ...(options.lookup ? { lookup: options.lookup } : {}),
-      });
+      // Through the client's limits: past the open-file limit the socket would fail with EMFILE,
+      // which reads as the miner being unreachable.
+      const send = () =>
+        exchange({
+          host: target.host,
+          port: target.port,
+          request: payload,
+          connectTimeoutMs,
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          // As the client's reads: a whole reply the miner neither ends nor closes (or resets after)
+          // is its answer, not a timeout that leaves the user guessing whether the write took.
+          keepUnfinished: true,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onRaw ? { onBytes: options.onRaw } : {}),
+          ...(options.lookup ? { lookup: options.lookup } : {}),
+        });
+      const result = await (client.slot ? client.slot(target, send) : send());
       try {
         return replyOf(result, write.cmd, keys.aesKey, maxReplyValues(options.maxBytes));
       } catch (error) {

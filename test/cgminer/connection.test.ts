@@ -3,9 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/cgminer/client.js';
 import { exchange, kindForSocketError } from '../../src/cgminer/connection.js';
+import { FrameReader, firstFrame } from '../../src/cgminer/frame.js';
 import { HashctlError, MinerError } from '../../src/errors.js';
 import { cgminerReply, closedPort, type FakeMiner, startFakeMiner } from '../support/fake-miner.js';
 
@@ -97,6 +99,83 @@ describe('connection: replies that arrive in pieces', () => {
       maxBytes: 1 << 20,
     });
     expect(result.terminated).toBe(true);
+  });
+});
+
+describe('connection: what follows the end of a reply', () => {
+  it('is not counted against --max-bytes when it comes in the same read (a second frame, §15)', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 1 }]);
+    // One write: the reply, its NUL, then a second frame that takes the read past the cap.
+    const m = await miner({ kind: 'reply', bytes: `${reply}\0${'{"STATUS":"E"}'.padEnd(3000, ' ')}` });
+    const maxBytes = reply.length + 500;
+    const answered = await client({ maxBytes }).request(m.target, 'summary');
+    expect(answered.ok).toBe(true);
+    expect(answered.body.SUMMARY).toEqual([{ Elapsed: 1 }]);
+    // A reply that itself runs past the cap is still too_large, whatever follows.
+    const long = await miner({ kind: 'reply', bytes: `${reply}${' '.repeat(600)}` });
+    expect((await failure(client({ maxBytes }).request(long.target, 'summary'))).kind).toBe('too_large');
+  });
+
+  it('takes a reply of exactly --max-bytes bytes: its NUL frames the reply and is not part of it', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 3 }]);
+    const maxBytes = Buffer.byteLength(reply);
+    // As one read, and with the NUL alone in a read of its own.
+    const whole = await miner({ kind: 'reply', bytes: reply });
+    expect((await client({ maxBytes }).request(whole.target, 'summary')).ok).toBe(true);
+    const apart = await miner({ kind: 'segments', segments: [reply, '\0'], delayMs: 20 });
+    expect((await client({ maxBytes }).request(apart.target, 'summary')).ok).toBe(true);
+    // One byte more is over the cap, as the same reply closed without a NUL is.
+    const over = await miner({ kind: 'reply', bytes: `${reply} ` });
+    expect((await failure(client({ maxBytes }).request(over.target, 'summary'))).kind).toBe('too_large');
+    const closed = await miner({ kind: 'reply', bytes: reply, nul: false });
+    expect((await client({ maxBytes }).request(closed.target, 'summary')).ok).toBe(true);
+  });
+
+  it('holds in UTF-16 too: the 16-bit NUL within the cap ends the reply', async () => {
+    const reply = cgminerReply('SUMMARY', [{ Elapsed: 2 }]);
+    const utf16 = Buffer.concat([Buffer.from(reply, 'utf16le'), Buffer.alloc(2), Buffer.alloc(3000, 0x41)]);
+    const m = await miner({ kind: 'reply', bytes: utf16, nul: false });
+    const answered = await client({ maxBytes: reply.length * 2 + 100 }).request(m.target, 'summary');
+    expect(answered.body.SUMMARY).toEqual([{ Elapsed: 2 }]);
+  });
+});
+
+describe('FrameReader under a cap', () => {
+  it('is complete exactly when a terminated frame fits the cap, whatever the chunks', () => {
+    const byte = fc.oneof(
+      fc.constant(0),
+      fc.constant(0x7b),
+      fc.constant(0xff),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(byte, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
+        // From SNIFF_BYTES up: below it the reader may still be waiting to tell UTF-16 apart.
+        fc.integer({ min: 4, max: 45 }),
+        (values, sizes, cap) => {
+          const all = Uint8Array.from(values);
+          const reader = new FrameReader(cap);
+          let state = reader.push(all.subarray(0, sizes[0]));
+          for (let at = sizes[0] as number, k = 1; at < all.length && state === 'reading'; k++) {
+            const size = sizes[k % sizes.length] as number;
+            state = reader.push(all.subarray(at, at + size));
+            at += size;
+          }
+          const kept = reader.bytes();
+          expect(kept.length).toBeLessThanOrEqual(cap);
+          // A UTF-8 NUL may sit just past the cap (a reply of exactly `cap` bytes); UTF-16's may not.
+          const utf8 = firstFrame(all).encoding === 'utf-8';
+          const fits = firstFrame(all.subarray(0, utf8 ? cap + 1 : cap)).terminated;
+          if (state === 'complete') {
+            expect(Array.from(firstFrame(kept).bytes)).toEqual(Array.from(firstFrame(all).bytes));
+          }
+          expect(state === 'too_large').toBe(all.length > cap && !fits);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -354,3 +354,149 @@ describe('whatsminerWrite', () => {
     expect(m.connections).toBe(0);
   });
 });
+
+describe('whatsminerWrite: a whole encrypted reply that never ends', () => {
+  const OK = '{"STATUS":"S","When":1,"Code":131,"Msg":"API command OK","Description":"whatsminer v1.3"}';
+
+  it('is the answer when the miner sends it without a NUL and keeps the socket open, as a read is', async () => {
+    const m = await miner(btminer(() => ({ kind: 'reply', bytes: sealed(OK), nul: false, close: false })));
+    const reply = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', params: { respbefore: 'true' }, password: PASSWORD },
+      { ...wire, timeoutMs: 300 },
+    );
+    expect(reply.status).toMatchObject({ status: 'S', code: 131 });
+    expect(m.connections).toBe(2);
+  });
+
+  it('is the answer when the miner resets the connection after sending it', async () => {
+    const m = await miner(btminer(() => ({ kind: 'rst', bytes: sealed(OK) })));
+    const reply = await whatsminerWrite(client(), m.target, { cmd: 'power_off', password: PASSWORD }, wire);
+    expect(reply.status).toMatchObject({ status: 'S', code: 131 });
+    expect(m.connections).toBe(2);
+  });
+
+  it('half an encrypted reply at the deadline is still the timeout, sent once', async () => {
+    const half = sealed(OK).slice(0, 30);
+    const m = await miner(btminer(() => ({ kind: 'reply', bytes: half, nul: false, close: false })));
+    const error = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', password: PASSWORD },
+      { ...wire, timeoutMs: 300 },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'timeout', requestSent: true });
+    expect(m.connections).toBe(2);
+  });
+});
+
+describe('whatsminerWrite: a huge encrypted reply', () => {
+  it('5 MB and more of base64 is a MinerError for that miner, not a RangeError that ends the whole run', async () => {
+    // Checked by a regular expression, base64 this long overflowed V8's regexp stack.
+    const huge = `{"enc":"${'A'.repeat(6_000_000)}"}`;
+    const keys = deriveKeys(PASSWORD, TOKEN);
+    expect(() => decodeEncryptedReply(Buffer.from(huge), 'power_off', keys.aesKey)).toThrow(MinerError);
+    const m = await miner(btminer(() => huge));
+    const error = await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_off', password: PASSWORD },
+      { ...wire, maxBytes: 8 * 2 ** 20 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MinerError);
+    expect(error).toMatchObject({ kind: 'parse', requestSent: true });
+    expect(m.connections).toBe(2);
+  });
+
+  it('still tells base64 from what is not', () => {
+    const keys = deriveKeys(PASSWORD, TOKEN);
+    for (const bad of ['A', 'AB=', 'A===', '====', 'AB=C', 'AAAA=AAA', 'AA-A', `${'A'.repeat(64)}!`])
+      expect(() => aesDecrypt(keys.aesKey, bad), bad).toThrow(/not base64/);
+    for (const good of [
+      'AAAAAAAAAAAAAAAAAAAAAA==',
+      'AAAAAAAAAAAAAAAAAAAAAAA=',
+      Buffer.alloc(32).toString('base64'),
+    ])
+      expect(() => aesDecrypt(keys.aesKey, good), good).not.toThrow(/not base64/);
+  });
+});
+
+describe('whatsminerWrite: within the client limits', () => {
+  it('the encrypted write holds a socket of the client cap, as every request does (no EMFILE past the open-file limit)', async () => {
+    let open = 0;
+    let peak = 0;
+    const track = {
+      onOpen: () => {
+        open++;
+        peak = Math.max(peak, open);
+      },
+      onClose: () => {
+        open--;
+      },
+    };
+    const OK = '{"STATUS":"S","When":1,"Code":131,"Msg":"API command OK","Description":"whatsminer v1.3"}';
+    const slowly = btminer(() => {
+      const reply = sealed(OK);
+      return { kind: 'segments', segments: [reply.slice(0, 20), reply.slice(20)], delayMs: 40 };
+    });
+    const group = await Promise.all([startFakeMiner(slowly, track), startFakeMiner(slowly, track)]);
+    miners.push(...group);
+    const capped = createClient({ timeoutMs: 2000, maxBytes: 1 << 20, retries: 0, concurrency: 1 });
+    const replies = await Promise.all(
+      group.map((m) => whatsminerWrite(capped, m.target, { cmd: 'power_off', password: PASSWORD }, wire)),
+    );
+    expect(replies.every((reply) => reply.ok)).toBe(true);
+    expect(group.every((m) => m.connections === 2)).toBe(true);
+    expect(peak).toBe(1);
+  });
+});
+
+describe('whatsminer errors quote a miner message clipped, as the client does', () => {
+  const huge = 'x'.repeat(600_000);
+
+  it('a get_token refused with a 600 KB Msg is a one-line error', async () => {
+    const m = await miner({
+      kind: 'reply',
+      bytes: `{"STATUS":"E","When":1,"Code":136,"Msg":"${huge}"}`,
+      nul: false,
+    });
+    const error = (await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_on', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(error).toMatchObject({ kind: 'api', code: 136, requestSent: false });
+    expect(error.message.length).toBeLessThan(1000);
+    expect(error.message).toMatch(/600000 characters/);
+    expect(error.apiMessage?.length).toBeLessThan(1000);
+  });
+
+  it('"over max connect" inside a huge Msg, and an encrypted E with one', async () => {
+    const over = await miner({
+      kind: 'reply',
+      bytes: `{"STATUS":"S","When":1,"Code":134,"Msg":"over max connect ${huge}"}`,
+      nul: false,
+    });
+    const error = (await whatsminerWrite(
+      client(),
+      over.target,
+      { cmd: 'power_on', password: PASSWORD },
+      wire,
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(error).toMatchObject({ kind: 'api', requestSent: false });
+    expect(error.apiMessage?.length).toBeLessThan(1000);
+
+    const m = await miner(btminer(() => sealed(`{"STATUS":"E","When":1,"Code":14,"Msg":"${huge}"}`)));
+    const refused = (await whatsminerWrite(
+      client(),
+      m.target,
+      { cmd: 'power_on', password: PASSWORD },
+      { ...wire, maxBytes: 8 * 2 ** 20 },
+    ).catch((e: unknown) => e)) as MinerError;
+    expect(refused).toMatchObject({ kind: 'api', code: 14, requestSent: true });
+    expect(refused.message.length).toBeLessThan(1000);
+    expect(refused.apiMessage?.length).toBeLessThan(1000);
+  });
+});
