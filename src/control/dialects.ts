@@ -483,10 +483,13 @@ export function readBack(
       // A restart happens after it is sent: the uptime must count from then (2 s for the rounding
       // of whole seconds). Comparing with the boot time read before was not enough: an uptime
       // frozen at 50474 s moves that "boot" forward with the clock, and read as a restart.
-      // An uptime that read the same before and after, with time gone by in between, is a counter
-      // that does not count (a placeholder 0, a stuck figure): every read of it claims a boot just
-      // now, so the read-back's proves nothing.
-      if (before === after.uptime_s && now - baseline.readAt >= 2000) {
+      // An uptime that read the same before and after is a counter that does not count (a
+      // placeholder 0, a stuck figure), or the old process still answering: every read of it claims
+      // a boot just now, so the read-back's proves nothing. However little time went by: the first
+      // read-back comes right after the write, and waiting for 2 s between the reads before saying
+      // so `verified` a restart the miner never made, on "uptime 0s (was 0s)". A miner that did
+      // restart shows a different figure at a later read.
+      if (before === after.uptime_s) {
         return {
           confirmed: false,
           detail: `uptime ${before}s did not move between reads: it cannot show a restart`,
