@@ -86,8 +86,20 @@ export function validateAction(action: ControlAction): void {
   }
 }
 
-/** `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http for GBT, …). */
-const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
+/** `scheme://` then the authority: credentials, host and port, up to the path. */
+const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/([^/\s]*)/i;
+
+/**
+ * Whether `url` is `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http
+ * for GBT, …), after any `user:pass@`: `stratum+tcp://:3333` (`stratum+tcp://$POOL:3333` with POOL
+ * unset) names none.
+ */
+function hasHost(url: string): boolean {
+  const authority = POOL_URL.exec(url.trim())?.[1];
+  if (authority === undefined) return false;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  return host !== '' && !host.startsWith(':');
+}
 
 /**
  * Why an addpool URL would make a pool no miner can use, or null. cgminer takes stratum only from a
@@ -96,8 +108,8 @@ const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
  * read-back verify) a pool that never connects.
  */
 export function poolUrlProblem(url: string, user: string): string | null {
-  if (POOL_URL.test(url.trim())) return null;
-  const swapped = POOL_URL.test(user.trim()) ? ' (URL and USER swapped? the URL comes first)' : '';
+  if (hasHost(url)) return null;
+  const swapped = hasHost(user) ? ' (URL and USER swapped? the URL comes first)' : '';
   // Credentials in it (`farm:pw@host:3333`, no scheme) are not repeated: only what follows them.
   const at = url.lastIndexOf('@');
   const shown = at === -1 ? url : `***${url.slice(at)}`;
