@@ -507,7 +507,11 @@ export function readBack(
           detail: `uptime ${before}s did not move between reads: it cannot show a restart`,
         };
       }
-      const confirmed = bootedAt > sentAt - 2000;
+      // And the boot must be another than the one the first read showed: two reads of one boot put
+      // it at most a second or so apart (whole seconds), so a miner up a second when first read,
+      // which never restarted, showed a boot "after the write" at its next whole second.
+      const bootedBefore = before === null || before === undefined ? null : baseline.readAt - before * 1000;
+      const confirmed = bootedAt > sentAt - 2000 && (bootedBefore === null || bootedAt - bootedBefore > 2000);
       return {
         confirmed,
         detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}`,

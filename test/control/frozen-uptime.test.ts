@@ -32,3 +32,33 @@ describe('restart read-back on an uptime that does not count', () => {
     });
   }
 });
+
+// A miner up a second or so when first read (it had just booted), that takes the restart and does
+// not make it: its uptime counts on from the same boot, and at its next whole second that boot
+// read as one "after the write" (within the 2 s allowed for whole seconds): `verified`.
+describe('restart read-back on a miner that had just booted', () => {
+  it('is not verified by the same boot read again a second later', async () => {
+    const bootedAt = Date.now() - 1500;
+    const miner = plainS9({
+      summary: {
+        get Elapsed() {
+          return Math.floor((Date.now() - bootedAt) / 1000);
+        },
+      },
+    });
+    const fake = await each.fake(miner.script);
+    const run = await control([
+      'restart',
+      fake.target.key,
+      '--yes',
+      '--verify-timeout',
+      '3s',
+      '--db',
+      each.temp().db,
+    ]);
+    expect(miner.writes).toEqual(['restart']);
+    const result = run.json.results[0];
+    expect(result?.result, JSON.stringify(result)).toBe('unknown');
+    expect(run.code).toBe(1);
+  });
+});
