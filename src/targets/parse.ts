@@ -247,7 +247,7 @@ function tryJson(content: string, source: string): unknown {
   const start = text[0];
   if (start !== '[' && start !== '{') return undefined;
   try {
-    return JSON.parse(content) as unknown;
+    return JSON.parse(text) as unknown; // without a BOM a reader left in (a string stdin)
   } catch (error) {
     // `[::1]:4028` on the first line is a target, not JSON. A hand-edited inventory with a trailing
     // comma was read as lines instead, and refused as "invalid target '{'".

@@ -35,6 +35,14 @@ describe('a broken JSON inventory', () => {
     });
   }
 
+  it('reads a JSON inventory that starts with a byte-order mark left in the text', async () => {
+    const set = await parseTargetSpecs(['@farm.json'], {
+      defaultPort: 4028,
+      readFile: async () => '\ufeff{"miners": [{"host": "10.0.0.1", "port": 4029}]}\n',
+    });
+    expect([...set].map((t) => t.key)).toEqual(['10.0.0.1:4029']);
+  });
+
   it('still reads a line list whose first line is a bracketed IPv6 target', async () => {
     const set = await parseTargetSpecs(['@farm.txt'], {
       defaultPort: 4028,
