@@ -97,7 +97,13 @@ export async function runScan(
   const { bounded, DEFAULT_RESOLVE_MS, droppedNote, resolvedHosts, resolverOf } = await import(
     '../targets/resolve.js'
   );
-  const resolver = bounded(ctx.lookup ? resolverOf(ctx.lookup) : resolvedHosts, DEFAULT_RESOLVE_MS);
+  // Ctrl-C (or SIGTERM) stops the wait at once, as in control: a resolver gone quiet held the
+  // interrupt for the whole deadline.
+  const resolver = bounded(
+    ctx.lookup ? resolverOf(ctx.lookup) : resolvedHosts,
+    DEFAULT_RESOLVE_MS,
+    ctx.signal,
+  );
   const { targets, dropped } = await scanLib.withoutAliases(listed, resolver);
   const aliasNote = droppedNote(dropped, 'scanned once');
   if (aliasNote && !globals.quiet) ctx.stderr.write(`hashctl: ${terminalSafe(aliasNote, true)}\n`);

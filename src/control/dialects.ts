@@ -86,8 +86,20 @@ export function validateAction(action: ControlAction): void {
   }
 }
 
-/** `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http for GBT, …). */
-const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
+/** `scheme://` then the authority: credentials, host and port, up to the path. */
+const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/([^/\s]*)/i;
+
+/**
+ * Whether `url` is `scheme://` and at least a host (stratum+tcp, stratum+ssl, stratum2+tcp, http
+ * for GBT, …), after any `user:pass@`: `stratum+tcp://:3333` (`stratum+tcp://$POOL:3333` with POOL
+ * unset) names none.
+ */
+function hasHost(url: string): boolean {
+  const authority = POOL_URL.exec(url.trim())?.[1];
+  if (authority === undefined) return false;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  return host !== '' && !host.startsWith(':');
+}
 
 /**
  * Why an addpool URL would make a pool no miner can use, or null. cgminer takes stratum only from a
@@ -96,8 +108,8 @@ const POOL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]/i;
  * read-back verify) a pool that never connects.
  */
 export function poolUrlProblem(url: string, user: string): string | null {
-  if (POOL_URL.test(url.trim())) return null;
-  const swapped = POOL_URL.test(user.trim()) ? ' (URL and USER swapped? the URL comes first)' : '';
+  if (hasHost(url)) return null;
+  const swapped = hasHost(user) ? ' (URL and USER swapped? the URL comes first)' : '';
   // Credentials in it (`farm:pw@host:3333`, no scheme) are not repeated: only what follows them.
   const at = url.lastIndexOf('@');
   const shown = at === -1 ? url : `***${url.slice(at)}`;
@@ -483,16 +495,23 @@ export function readBack(
       // A restart happens after it is sent: the uptime must count from then (2 s for the rounding
       // of whole seconds). Comparing with the boot time read before was not enough: an uptime
       // frozen at 50474 s moves that "boot" forward with the clock, and read as a restart.
-      // An uptime that read the same before and after, with time gone by in between, is a counter
-      // that does not count (a placeholder 0, a stuck figure): every read of it claims a boot just
-      // now, so the read-back's proves nothing.
-      if (before === after.uptime_s && now - baseline.readAt >= 2000) {
+      // An uptime that read the same before and after is a counter that does not count (a
+      // placeholder 0, a stuck figure), or the old process still answering: every read of it claims
+      // a boot just now, so the read-back's proves nothing. However little time went by: the first
+      // read-back comes right after the write, and waiting for 2 s between the reads before saying
+      // so `verified` a restart the miner never made, on "uptime 0s (was 0s)". A miner that did
+      // restart shows a different figure at a later read.
+      if (before === after.uptime_s) {
         return {
           confirmed: false,
           detail: `uptime ${before}s did not move between reads: it cannot show a restart`,
         };
       }
-      const confirmed = bootedAt > sentAt - 2000;
+      // And the boot must be another than the one the first read showed: two reads of one boot put
+      // it at most a second or so apart (whole seconds), so a miner up a second when first read,
+      // which never restarted, showed a boot "after the write" at its next whole second.
+      const bootedBefore = before === null || before === undefined ? null : baseline.readAt - before * 1000;
+      const confirmed = bootedAt > sentAt - 2000 && (bootedBefore === null || bootedAt - bootedBefore > 2000);
       return {
         confirmed,
         detail: `uptime ${after.uptime_s}s${before !== null && before !== undefined ? ` (was ${before}s)` : ''}`,

@@ -51,8 +51,15 @@ import type {
 /** First pause between read-backs, and the longest one (backoff doubles in between). */
 const FIRST_READ_BACK_DELAY_MS = 250;
 const MAX_READ_BACK_DELAY_MS = 4000;
-/** A hard stop for the read-back loop, whatever the clock does. */
-const MAX_READ_BACKS = 200;
+/**
+ * A hard stop for the read-back loop, whatever the clock does: what --verify-timeout holds at the
+ * longest pause, and a few more (a fixed 200 ended a `--verify-timeout 20m` 13 minutes in, saying
+ * "not confirmed within 20m").
+ */
+function maxReadBacks(verifyTimeoutMs: number): number {
+  const needed = Math.ceil(verifyTimeoutMs / MAX_READ_BACK_DELAY_MS) + 10;
+  return Number.isFinite(needed) ? Math.max(200, needed) : 200;
+}
 
 /** One line that names the action, for the confirmation and the table. */
 export function describeAction(action: ControlAction): string {
@@ -714,7 +721,8 @@ export async function runControlAction(
     let delay = FIRST_READ_BACK_DELAY_MS;
     let checks = 0;
     let detail = 'no read-back yet';
-    for (let round = 0; round < MAX_READ_BACKS; round++) {
+    const rounds = maxReadBacks(options.verifyTimeoutMs);
+    for (let round = 0; round < rounds; round++) {
       // Ctrl-C came first (during the write): no read-back, not one whose reads were all cut and
       // then said what "the miner reports" (no uptime, no pools) when the miner said nothing.
       if (ctx.signal.aborted) {

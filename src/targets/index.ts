@@ -36,6 +36,18 @@ export const MAX_TARGET_LIST_BYTES = 64 * 1024 * 1024;
 const tooLarge = (what: string) =>
   new Error(`${what} is larger than ${MAX_TARGET_LIST_BYTES / 1024 / 1024} MiB: not a list hashctl reads`);
 
+type Decoder = InstanceType<typeof TextDecoder>;
+
+/**
+ * UTF-8 (a BOM dropped), or UTF-16 when the text starts with its BOM: Windows PowerShell's `>` and
+ * Out-File write UTF-16LE, which read as UTF-8 was refused as "invalid target '��1\x002\x00…'".
+ */
+function textDecoderFor(start: Uint8Array): Decoder {
+  if (start[0] === 0xff && start[1] === 0xfe) return new TextDecoder('utf-16le');
+  if (start[0] === 0xfe && start[1] === 0xff) return new TextDecoder('utf-16be');
+  return new TextDecoder();
+}
+
 /** Reads a target file as text, refusing one past MAX_TARGET_LIST_BYTES (a device never ends). */
 export async function readTargetFile(path: string): Promise<string> {
   const file = await open(path, 'r');
@@ -50,7 +62,8 @@ export async function readTargetFile(path: string): Promise<string> {
       if (total > MAX_TARGET_LIST_BYTES) throw tooLarge('the file');
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    return new TextDecoder().decode(Buffer.concat(chunks));
+    const bytes = Buffer.concat(chunks);
+    return textDecoderFor(bytes).decode(bytes);
   } finally {
     await file.close();
   }
@@ -105,13 +118,14 @@ export function assertTargetCount(targets: TargetSet, max: number, advice: strin
 
 /** Standard input as text, refusing more than MAX_TARGET_LIST_BYTES. */
 export async function readTargetStream(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
-  const decoder = new TextDecoder();
+  let decoder: Decoder | null = null;
   let text = '';
   for await (const chunk of stream) {
-    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (typeof chunk !== 'string') decoder ??= textDecoderFor(chunk);
+    text += typeof chunk === 'string' ? chunk : (decoder as Decoder).decode(chunk, { stream: true });
     if (text.length > MAX_TARGET_LIST_BYTES) throw new UsageError(tooLarge('standard input').message);
   }
-  return text + decoder.decode();
+  return text + (decoder?.decode() ?? '');
 }
 
 /**

@@ -207,7 +207,7 @@ export interface InventoryItem {
  * or one spec per line with `#` comments and blank lines.
  */
 export function parseTargetFile(content: string, source: string, defaultPort: number): TargetEntry[] {
-  const json = tryJson(content);
+  const json = tryJson(content, source);
   if (json !== undefined) return parseInventory(json, source, defaultPort);
   const entries: TargetEntry[] = [];
   // CRLF (Windows), LF, and a lone CR (a classic-Mac export, some spreadsheet CSVs) all end a line.
@@ -236,13 +236,25 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
   return entries;
 }
 
-function tryJson(content: string): unknown {
-  const start = content.trimStart()[0];
+/**
+ * A first line no target starts like: `{`, or `[` alone or before a quote, brace or bracket (an
+ * IPv6 target is `[addr]` or `[addr]:port`).
+ */
+const JSON_START = /^(?:\{|\[\s*(?:$|["{[]))/;
+
+function tryJson(content: string, source: string): unknown {
+  const text = content.trimStart();
+  const start = text[0];
   if (start !== '[' && start !== '{') return undefined;
   try {
-    return JSON.parse(content) as unknown;
-  } catch {
-    return undefined; // `[::1]:4028` on the first line is a target, not JSON
+    return JSON.parse(text) as unknown; // without a BOM a reader left in (a string stdin)
+  } catch (error) {
+    // `[::1]:4028` on the first line is a target, not JSON. A hand-edited inventory with a trailing
+    // comma was read as lines instead, and refused as "invalid target '{'".
+    const firstLine = text.split(/\r\n|\r|\n/, 1)[0] as string;
+    if (JSON_START.test(firstLine.trim()))
+      throw new UsageError(`${source}: not valid JSON: ${(error as Error).message}`);
+    return undefined;
   }
 }
 

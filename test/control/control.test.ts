@@ -72,6 +72,9 @@ describe('safety before any traffic', () => {
       [['acct.rig7', 'stratum+tcp://pool.example:3333'], /pool URL 'acct\.rig7'.*URL and USER swapped/],
       [['pool.example:3333', 'acct.rig7'], /pool URL 'pool\.example:3333' is not scheme:\/\/host/],
       [['stratum+tcp://', 'acct.rig7'], /pool URL 'stratum\+tcp:\/\/' is not scheme:\/\/host/],
+      // No host before the port (`stratum+tcp://$POOL:3333` with POOL unset), with credentials or not.
+      [['stratum+tcp://:3333', 'acct.rig7'], /pool URL 'stratum\+tcp:\/\/:3333' is not scheme:\/\/host/],
+      [['stratum+tcp://farm:pw@:3333', 'acct.rig7'], /pool URL '\*\*\*@:3333' is not scheme:\/\/host/],
     ] as const;
     for (const [[url, user], why] of cases) {
       for (const mode of ['--dry-run', '--yes']) {
@@ -100,6 +103,7 @@ describe('safety before any traffic', () => {
       'stratum+ssl://pool.example:443',
       'http://127.0.0.1:8332',
       'stratum+tcp://[2001:db8::1]:3333',
+      'stratum+tcp://farm.acct:s3cret@pool.example:3333',
     ]) {
       const run = await cli(['control', 'addpool', url, 'w', key, '--password-file', pw, '--dry-run']);
       expect(run.code, `${url}: ${run.err}`).toBe(0);
