@@ -99,6 +99,8 @@ export function trackCycleThermal(
   at: number,
   /** The limits a miner's firmware reported this cycle (Braiins OS / LuxOS tempctrl, Avalon TarT). */
   firmwareLimits: (miner: string) => FirmwareThermalLimits | null = () => null,
+  /** The wall clock now, read inside the transaction: no reading stored before it is stamped later. */
+  readAt: number = Number.POSITIVE_INFINITY,
 ): TrackedCycle {
   const memories = store.prepared(memoryStatements).forSite(site);
   const shared = limitsFor(config, site);
@@ -122,8 +124,11 @@ export function trackCycleThermal(
       : nextThermalState(previous, null, `unreachable: ${outcome.error.kind}`);
     const withStatus: MinerOutcome = { ...outcome, thermalStatus: step.memory.status };
     // A reading newer than this cycle's (`thermal check --db` committed while this cycle polled)
-    // stays: this older one must not overwrite it, nor log a change dated before it.
-    const newer = previous !== null && previous.updatedAt > at;
+    // stays: this older one must not overwrite it, nor log a change dated before it. One stamped
+    // after now was taken while the clock ran ahead (NTP has set it back since): kept, it froze the
+    // miner's memory until the clock caught up, and a miner turning critical meanwhile was logged
+    // nowhere and read 'ok' in live.
+    const newer = previous !== null && previous.updatedAt > at && previous.updatedAt <= readAt;
     if (!newer && (step.transition || !previous || !sameMemory(previous, step.memory)))
       steps.set(withStatus, step);
     summary[step.memory.status]++;

@@ -195,10 +195,13 @@ async function runScript(
   plan: Record<number, Snapshot | MinerError>[],
   thermal: ThermalConfig = {},
   site = 'north',
+  /** Each cycle's start (the wall clock then); default a minute apart. */
+  starts: readonly number[] = [],
 ): Promise<CycleReport[]> {
   let clock = Date.UTC(2025, 5, 1, 12);
   const reports: CycleReport[] = [];
-  for (const cycle of plan) {
+  for (const [i, cycle] of plan.entries()) {
+    clock = starts[i] ?? clock;
     const targets = Object.keys(cycle).map((port) => target(Number(port)));
     const deps: CollectLoopDeps = {
       store,
@@ -273,6 +276,7 @@ describe('collect with hysteresis', () => {
     const at = Date.UTC(2025, 5, 1, 12) + 60_000; // the second cycle's start
     const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
     const siteId = store.db.prepare('SELECT site_id FROM miners WHERE id = ?').pluck().get(minerId) as number;
+    let clock = at;
     const deps: CollectLoopDeps = {
       store,
       pollAll: (fn) =>
@@ -290,9 +294,10 @@ describe('collect with hysteresis', () => {
           since: at + 30_000,
           updated_at: at + 30_000,
         });
+        clock = at + 60_000; // the poll ends after the check
         return board(81);
       },
-      now: () => at,
+      now: () => clock,
       sleep: async () => {},
       signal: new AbortController().signal,
       onCycle: () => {},
@@ -307,6 +312,29 @@ describe('collect with hysteresis', () => {
       'ok',
     );
     expect(readBack(dbPath).events).toHaveLength(1); // only the first cycle's unknown>critical
+  });
+
+  it('a wall clock set back (NTP after a run ahead) does not freeze the memory: the next change is recorded', async () => {
+    const t = Date.UTC(2025, 5, 1, 12);
+    // Two cycles while the clock runs two hours ahead (critical, then cooled), then NTP sets it
+    // right and the board overheats again.
+    const reports = await runScript(
+      store,
+      [{ 4001: board(81) }, { 4001: board(70) }, { 4001: board(81) }],
+      {},
+      'north',
+      [t + 2 * HOUR, t + 2 * HOUR + 60_000, t + 120_000],
+    );
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual(['critical', 'critical', 'ok']);
+    expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual([
+      'unknown>critical',
+      'critical>ok',
+      'ok>critical',
+    ]);
+    expect(reports.map((r) => r.thermal?.events)).toEqual([1, 1, 1]);
+    // What live reads: the miner is critical now, not still ok from the cycle stamped ahead.
+    expect(store.db.prepare('SELECT status FROM thermal_state').pluck().all()).toEqual(['critical']);
   });
 
   it('uses the margin from the config: with none, the same readings flap', async () => {
