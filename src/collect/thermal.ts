@@ -7,6 +7,7 @@ import type { Snapshot } from '../miners/types.js';
 import { commandLogStatements } from '../store/command-log.js';
 import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
 import { minerStatements } from '../store/miners.js';
+import { runStatements } from '../store/runs.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
@@ -179,8 +180,22 @@ export function storedFirmwareLimits(
   limitsOf: (miner: string) => FirmwareThermalLimits | null,
 ): CycleHook {
   const miners = store.prepared(minerStatements);
-  const written = miners.firmwareLimits();
+  const runs = store.prepared(runStatements);
+  let written = miners.firmwareLimits();
+  /** The cycle whose changes `written` holds without knowing whether it was committed. */
+  let unconfirmed: { runId: number; siteId: number; startedAt: number } | null = null;
   return (_db, cycle) => {
+    // A cycle that failed after this hook ran (a full disk at its commit) rolled its changes back,
+    // while `written` kept them: they were never written again, and `thermal check --from-db`
+    // judged those miners by the built-in limits for as long as the loop ran. Its run is then not
+    // stored: `written` is read again from the file.
+    if (
+      unconfirmed !== null &&
+      (unconfirmed.runId === cycle.runId ||
+        !runs.isStored(unconfirmed.runId, unconfirmed.siteId, unconfirmed.startedAt))
+    )
+      written = miners.firmwareLimits();
+    unconfirmed = null;
     for (const { minerId, outcome } of cycle.miners) {
       if (!outcome.ok) continue;
       const limits = limitsOf(outcome.target.key);
@@ -189,6 +204,7 @@ export function storedFirmwareLimits(
       miners.setFirmwareLimits(minerId, json);
       if (json === null) written.delete(minerId);
       else written.set(minerId, json);
+      unconfirmed = { runId: cycle.runId, siteId: cycle.siteId, startedAt: cycle.startedAt };
     }
   };
 }

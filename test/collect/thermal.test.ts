@@ -5,15 +5,17 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/collect/index.js';
+import { storedFirmwareLimits } from '../../src/collect/thermal.js';
 import { memoryContext } from '../../src/context.js';
-import { MinerError } from '../../src/errors.js';
+import { MinerError, StoreError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { type CycleHook, openStore, type Store, writeCycle } from '../../src/store/index.js';
 import { thermalStatements } from '../../src/store/thermal.js';
 import type { Target } from '../../src/targets/types.js';
 import type { ThermalConfig } from '../../src/thermal/config.js';
-import { makeSnapshot, recordPause, target, tempDir } from '../store/helpers.js';
+import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
+import { makeSnapshot, okOutcome, recordPause, target, tempDir } from '../store/helpers.js';
 import { startHealthyFarm } from '../support/farm.js';
 
 const HOUR = 3_600_000;
@@ -464,5 +466,44 @@ describe('live with thermal status', () => {
     const lines = ctx.out().trimEnd().split('\n');
     expect(lines[0]!.split('\t').slice(0, 4)).toEqual(['miner', 'state', 'age_s', 'thermal_status']);
     expect(lines[1]!.split('\t').slice(0, 4)).toEqual(['127.0.0.1:4003', 'online', '60', 'critical']);
+  });
+});
+
+describe("the firmware's limits kept for thermal check --from-db", () => {
+  const limits: FirmwareThermalLimits = {
+    firmware: 'braiins',
+    mode: 'auto',
+    target_c: 75,
+    hot_c: 90,
+    dangerous_c: 100,
+    chip_hot_c: null,
+    chip_dangerous_c: null,
+    water_inlet_dangerous_c: null,
+    min_fans: null,
+  };
+
+  it('are written by the next stored cycle when the one that found them was not stored (a full disk at its commit)', () => {
+    const store = openStore(dbPath);
+    try {
+      const keep = storedFirmwareLimits(store, () => limits);
+      // What SQLite does when the disk fills at the commit, after every hook has run.
+      const full: CycleHook = () => {
+        throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
+      };
+      const at = Date.UTC(2025, 5, 1, 12);
+      const cycle = (startedAt: number) => ({
+        site: 'north',
+        startedAt,
+        endedAt: startedAt,
+        outcomes: [okOutcome(4001)],
+      });
+      expect(() => writeCycle(store, cycle(at), { extraInTransaction: [keep, full] })).toThrow(/disk full/);
+      // Room again: the next cycle of the same run is stored.
+      writeCycle(store, cycle(at + 60_000), { extraInTransaction: [keep] });
+      const stored = store.db.prepare('SELECT firmware_limits FROM miners').pluck().all() as string[];
+      expect(stored.map((json) => JSON.parse(json))).toEqual([limits]);
+    } finally {
+      store.close();
+    }
   });
 });
