@@ -748,6 +748,45 @@ describe('hashctl export', () => {
     expect(failed[5]).toBe('');
   });
 
+  it("labels each row with the algorithm it was hashing then: a machine replaced by another at the same address does not relabel the old one's rows", async () => {
+    // An L3+ (scrypt) hashes at 127.0.0.1:8001, misses a poll, and is swapped for an S19j Pro.
+    const l3 = okOutcome(8001, {
+      model: 'L3+',
+      algorithm: 'scrypt',
+      hashrate: { current_hs: 504e6, average_hs: null, nominal_hs: 504e6 },
+    });
+    const plan: MinerOutcome[] = [l3, l3, failedOutcome(8001), okOutcome(8001), okOutcome(8001)];
+    const store = openStore(dbPath);
+    try {
+      for (const [i, outcome] of plan.entries()) {
+        const t = NOW - (10 - i) * 60_000;
+        writeCycle(store, { site: 'east', startedAt: t, endedAt: t + 100, outcomes: [outcome] });
+      }
+    } finally {
+      store.close();
+    }
+    const exported = async (format: string) => {
+      const ctx = context();
+      const globals = globalsFor(ctx, false);
+      await runExport(
+        await parseExportOptions({ db: dbPath, since: '1h', site: 'east', format }, globals, ctx),
+        globals,
+        ctx,
+      );
+      return ctx.out().trimEnd().split('\n');
+    };
+    const csv = (await exported('csv')).slice(1).map((line) => line.split(','));
+    expect(csv.map((cells) => [cells[4], cells[5]])).toEqual([
+      ['504000000', 'scrypt'],
+      ['504000000', 'scrypt'],
+      ['', 'scrypt'],
+      ['100000000000000', 'sha256d'],
+      ['100000000000000', 'sha256d'],
+    ]);
+    const ndjson = (await exported('ndjson')).map((line) => JSON.parse(line) as { algorithm: string });
+    expect(ndjson.map((row) => row.algorithm)).toEqual(['scrypt', 'scrypt', 'scrypt', 'sha256d', 'sha256d']);
+  });
+
   it('says when --since reaches hours retention kept only as rollups, instead of starting later in silence', async () => {
     // Two days of a site at a one-day retention: the first day is rollups only by now.
     const store = openStore(dbPath);
