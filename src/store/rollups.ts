@@ -265,6 +265,15 @@ const rolledKey = (siteId: number) => `rollup_through:${siteId}`;
 const deletedKey = (siteId: number) => `history_deleted_before:${siteId}`;
 
 /**
+ * Before when retention has deleted the site's raw history (null: never): every hour that starts
+ * before it is whole in its rollup only, with the rows a clock set back stamped into it since, and
+ * what is left of the hour a deletion stopped in.
+ */
+export function historyDeletedBefore(store: Store, siteId: number): number | null {
+  return store.prepared(metaStatements).getNumber(deletedKey(siteId));
+}
+
+/**
  * A cycle stored in an hour already rolled up (the clock ran ahead and came back, or was set
  * back): its rows must reach the hour's rollup before retention deletes them. Called in the
  * cycle's transaction, after its history rows are written.
