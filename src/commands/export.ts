@@ -224,8 +224,15 @@ function watchOutput(out: OutStream, signal: AbortSignal) {
 }
 
 export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, historyStatements, rollupStatements, siteStatements, translateSqliteError, floorHour } =
-    await import('../store/index.js');
+  const {
+    openStore,
+    historyStatements,
+    historyDeletedBefore,
+    rollupStatements,
+    siteStatements,
+    translateSqliteError,
+    floorHour,
+  } = await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
     // The export is the file as it was when it began: the algorithms, the sites and the rows stored
@@ -262,7 +269,11 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     if (!globals.quiet) {
       const rollups = store.prepared(rollupStatements);
       for (const site of chosen) {
-        const oldest = rollups.oldestHistoryTs(site.id);
+        let oldest = rollups.oldestHistoryTs(site.id);
+        // Where retention deleted up to: a poll a clock set back stamped before it (exported, as
+        // every raw row) does not start the raw history there, and the hours after it went unsaid.
+        const deleted = historyDeletedBefore(store, site.id);
+        if (oldest !== null && deleted !== null) oldest = Math.max(oldest, deleted);
         const before = oldest === null ? ctx.now() : floorHour(oldest);
         const first = rollups.firstSiteHour(site.id, since, before);
         if (first === null) continue;

@@ -820,6 +820,34 @@ describe('hashctl export', () => {
     expect(day.err).toBe('');
   });
 
+  it('says the hours kept only as rollups when a clock set back stamped a poll before them', async () => {
+    const store = openStore(dbPath);
+    try {
+      for (let t = NOW - 2 * 86_400_000; t < NOW; t += 20 * 60_000) {
+        writeCycle(store, { site: 'west', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(7001)] });
+      }
+      runMaintenance(store, { now: NOW, retainMs: 86_400_000, site: 'west', force: true });
+      // The clock set back 40 hours for one cycle, then right again.
+      const back = NOW - 40 * HOUR_MS;
+      writeCycle(store, { site: 'west', startedAt: back, endedAt: back + 100, outcomes: [okOutcome(7001)] });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    const globals = globalsFor(ctx, false);
+    await runExport(
+      await parseExportOptions({ db: dbPath, since: '7d', site: 'west' }, globals, ctx),
+      globals,
+      ctx,
+    );
+    // The day before the retention is not exported (but the one late poll): said, as without it.
+    expect(ctx.out().trimEnd().split('\n')).toHaveLength(1 + 24 * 3 + 1);
+    expect(ctx.err()).toContain(
+      `site west: raw history starts at ${new Date(NOW - 86_400_000).toISOString()} (collect --retain)`,
+    );
+    expect(ctx.err()).toContain(`the hours from ${new Date(NOW - 2 * 86_400_000).toISOString()} before it`);
+  });
+
   it('waits for a slow reader to drain instead of buffering the whole export', async () => {
     const store = openStore(dbPath);
     try {
