@@ -168,6 +168,7 @@ export async function runCycle(options: CollectLoopOptions, deps: CollectLoopDep
           outcomes,
           startedAt,
           options.firmwareLimits,
+          deps.now(),
         );
         const hooks = [tracked.hook, ...(options.hooks ?? [])];
         return { summary: write({ ...input, outcomes: tracked.outcomes }, hooks), thermal: tracked.summary };

@@ -4,6 +4,7 @@ import { StoreError, UsageError } from '../errors.js';
 import {
   HOUR_MS,
   type HourlyRow,
+  historyDeletedBefore,
   historyStatements,
   type MinerRow,
   minerStatements,
@@ -93,15 +94,24 @@ export function readSeries(
   since: number,
 ): SeriesPoint[] {
   const history = store.prepared(historyStatements);
-  const raw = history.series(minerId, since);
-  const oldestRaw = raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;
+  let raw = history.series(minerId, since);
+  // Every hour retention has deleted raw rows from is its rollup, and none of the raw rows left in
+  // it: those are in the rollup too (what is left of the hour a deletion stopped in, polls a clock
+  // set back stamped there since). Taking rollups only before the oldest raw row instead, one such
+  // poll hid every rollup after it (a clock set back two days, at a one-day retention, hid a day),
+  // and the hour a deletion stopped in showed half its polls.
+  const siteId = store.prepared(minerSiteStatements).siteOf(minerId);
+  const deletedBefore = siteId === null ? null : historyDeletedBefore(store, siteId);
+  const rolledUntil = deletedBefore === null ? null : Math.ceil(deletedBefore / HOUR_MS) * HOUR_MS;
+  if (rolledUntil !== null && raw.length > 0 && raw[0]!.ts < rolledUntil)
+    raw = raw.filter((row) => row.ts >= rolledUntil);
+  const oldestRaw = rolledUntil ?? raw[0]?.ts ?? history.oldestTs(minerId) ?? Number.POSITIVE_INFINITY;
   const points: SeriesPoint[] = [];
   if (oldestRaw > since) {
     // Before the raw rows: hourly rollups, each the average of its polls with the hour's extremes,
     // weighing as the polls that had the figure (an hour rolled up before migration 9 kept only the
     // hottest chip and slowest fan of its temperatures and fans: those, as before). Only
-    // hours that end before the first raw row: the hour retention cut into keeps its raw rows, not
-    // also a rollup of the whole hour (which would count them twice).
+    // hours before the raw rows shown: an hour is its raw rows or its rollup, never both.
     const until = Number.isFinite(oldestRaw)
       ? Math.floor(oldestRaw / HOUR_MS) * HOUR_MS
       : since + 100 * 365 * 24 * HOUR_MS;
@@ -150,6 +160,15 @@ export function readSeries(
   }
   for (const row of raw) points.push({ ts: row.ts, value: rawValue(row, metric), source: 'raw' });
   return points;
+}
+
+function minerSiteStatements(db: Db) {
+  const site = db.prepare<[number], number>('SELECT site_id FROM miners WHERE id = ?').pluck();
+  return {
+    siteOf(minerId: number): number | null {
+      return site.get(minerId) ?? null;
+    },
+  };
 }
 
 interface LiveThermalRow {

@@ -86,7 +86,10 @@ export function chartColumns(
     points[i + 1]!.ts - points[i]!.ts > HOLE_INTERVALS * (points[i]!.source === 'hourly' ? HOUR : usual);
   let holes = false;
   for (let i = 0; i + 1 < points.length && !holes; i++) holes = hole(i);
-  if (points.length <= width && !holes) {
+  // Hourly points before raw ones are further apart than the polls: a column each, a day of
+  // rollups took as many columns as 24 polls (a third of a chart whose other day was 48 polls).
+  const mixed = points[0]!.source === 'hourly' && points[points.length - 1]!.source === 'raw';
+  if (points.length <= width && !holes && !mixed) {
     return {
       values: carryForward(points.map((p) => p.value)),
       marks: points.map((p) => (p.value === null ? 'no_value' : '')),

@@ -7,6 +7,7 @@ import type { Snapshot } from '../miners/types.js';
 import { commandLogStatements } from '../store/command-log.js';
 import type { CycleHook, MinerOutcome, Store } from '../store/index.js';
 import { minerStatements } from '../store/miners.js';
+import { runStatements } from '../store/runs.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { Db } from '../store/types.js';
 import { targetKey } from '../targets/types.js';
@@ -99,6 +100,8 @@ export function trackCycleThermal(
   at: number,
   /** The limits a miner's firmware reported this cycle (Braiins OS / LuxOS tempctrl, Avalon TarT). */
   firmwareLimits: (miner: string) => FirmwareThermalLimits | null = () => null,
+  /** The wall clock now, read inside the transaction: no reading stored before it is stamped later. */
+  readAt: number = Number.POSITIVE_INFINITY,
 ): TrackedCycle {
   const memories = store.prepared(memoryStatements).forSite(site);
   const shared = limitsFor(config, site);
@@ -122,8 +125,11 @@ export function trackCycleThermal(
       : nextThermalState(previous, null, `unreachable: ${outcome.error.kind}`);
     const withStatus: MinerOutcome = { ...outcome, thermalStatus: step.memory.status };
     // A reading newer than this cycle's (`thermal check --db` committed while this cycle polled)
-    // stays: this older one must not overwrite it, nor log a change dated before it.
-    const newer = previous !== null && previous.updatedAt > at;
+    // stays: this older one must not overwrite it, nor log a change dated before it. One stamped
+    // after now was taken while the clock ran ahead (NTP has set it back since): kept, it froze the
+    // miner's memory until the clock caught up, and a miner turning critical meanwhile was logged
+    // nowhere and read 'ok' in live.
+    const newer = previous !== null && previous.updatedAt > at && previous.updatedAt <= readAt;
     if (!newer && (step.transition || !previous || !sameMemory(previous, step.memory)))
       steps.set(withStatus, step);
     summary[step.memory.status]++;
@@ -174,8 +180,22 @@ export function storedFirmwareLimits(
   limitsOf: (miner: string) => FirmwareThermalLimits | null,
 ): CycleHook {
   const miners = store.prepared(minerStatements);
-  const written = miners.firmwareLimits();
+  const runs = store.prepared(runStatements);
+  let written = miners.firmwareLimits();
+  /** The cycle whose changes `written` holds without knowing whether it was committed. */
+  let unconfirmed: { runId: number; siteId: number; startedAt: number } | null = null;
   return (_db, cycle) => {
+    // A cycle that failed after this hook ran (a full disk at its commit) rolled its changes back,
+    // while `written` kept them: they were never written again, and `thermal check --from-db`
+    // judged those miners by the built-in limits for as long as the loop ran. Its run is then not
+    // stored: `written` is read again from the file.
+    if (
+      unconfirmed !== null &&
+      (unconfirmed.runId === cycle.runId ||
+        !runs.isStored(unconfirmed.runId, unconfirmed.siteId, unconfirmed.startedAt))
+    )
+      written = miners.firmwareLimits();
+    unconfirmed = null;
     for (const { minerId, outcome } of cycle.miners) {
       if (!outcome.ok) continue;
       const limits = limitsOf(outcome.target.key);
@@ -184,6 +204,7 @@ export function storedFirmwareLimits(
       miners.setFirmwareLimits(minerId, json);
       if (json === null) written.delete(minerId);
       else written.set(minerId, json);
+      unconfirmed = { runId: cycle.runId, siteId: cycle.siteId, startedAt: cycle.startedAt };
     }
   };
 }

@@ -113,6 +113,7 @@ function rowFormatter(
   siteName: string,
   miners: Map<number, { host: string; port: number }>,
   algorithms: Map<number, string | null>,
+  changes: Map<number, { runId: number; before: string }[]>,
 ): (row: ExportRawRow) => string | null {
   const csv = format === 'csv';
   const cell = csv ? csvCell : (value: Cell): string => JSON.stringify(value);
@@ -123,8 +124,14 @@ function rowFormatter(
         typeof value === 'number' && Number.isFinite(value) ? `${value}` : JSON.stringify(value);
   const text = textCells(cell);
   const site = cell(siteName);
-  const minerCells = new Map<number, { miner: string; algorithm: string } | null>();
-  const cellsOf = (minerId: number): { miner: string; algorithm: string } | null => {
+  interface MinerCells {
+    miner: string;
+    algorithm: string;
+    /** Another machine answered here before: a row of a run before `runId` was hashing `algorithm`. */
+    before: { runId: number; algorithm: string }[] | null;
+  }
+  const minerCells = new Map<number, MinerCells | null>();
+  const cellsOf = (minerId: number): MinerCells | null => {
     let cells = minerCells.get(minerId);
     if (cells === undefined) {
       const address = miners.get(minerId);
@@ -138,23 +145,34 @@ function rowFormatter(
                   : `${address.host}:${address.port}`,
               ),
               algorithm: cell(algorithms.get(minerId) ?? null),
+              before:
+                changes
+                  .get(minerId)
+                  ?.map((change) => ({ runId: change.runId, algorithm: cell(change.before) })) ?? null,
             };
       minerCells.set(minerId, cells);
     }
     return cells;
+  };
+  /** A row's algorithm cell: that of the first change after its run, else the miner's now. */
+  const algorithmOf = (cells: MinerCells, runId: number): string => {
+    if (cells.before !== null)
+      for (const change of cells.before) if (runId < change.runId) return change.algorithm;
+    return cells.algorithm;
   };
   let lastTs: number | null = null;
   let tsCell = '';
   return (row) => {
     const cells = cellsOf(row[1]);
     if (cells === null) return null;
+    const algorithm = algorithmOf(cells, row[2]);
     if (row[0] !== lastTs) {
       tsCell = cell(new Date(row[0]).toISOString());
       lastTs = row[0];
     }
     return csv
-      ? `${tsCell},${site},${cells.miner},${num(row[2])},${num(row[3])},${cells.algorithm},${num(row[4])},${num(row[5])},${num(row[6])},${num(row[7])},${num(row[8])},${num(row[9])},${num(row[10])},${num(row[11])},${num(row[12])},${num(row[13])},${text(row[14])},${text(row[15])}\n`
-      : `{"ts":${tsCell},"site":${site},"miner":${cells.miner},"run_id":${num(row[2])},"hashrate_hs":${num(row[3])},"algorithm":${cells.algorithm},"temp_chip_max_c":${num(row[4])},"temp_board_max_c":${num(row[5])},"fan_min_rpm":${num(row[6])},"boards_ok":${num(row[7])},"boards_total":${num(row[8])},"chips":${num(row[9])},"chips_expected":${num(row[10])},"power_w":${num(row[11])},"accepted":${num(row[12])},"rejected":${num(row[13])},"error_kind":${text(row[14])},"thermal_status":${text(row[15])}}\n`;
+      ? `${tsCell},${site},${cells.miner},${num(row[2])},${num(row[3])},${algorithm},${num(row[4])},${num(row[5])},${num(row[6])},${num(row[7])},${num(row[8])},${num(row[9])},${num(row[10])},${num(row[11])},${num(row[12])},${num(row[13])},${text(row[14])},${text(row[15])}\n`
+      : `{"ts":${tsCell},"site":${site},"miner":${cells.miner},"run_id":${num(row[2])},"hashrate_hs":${num(row[3])},"algorithm":${algorithm},"temp_chip_max_c":${num(row[4])},"temp_board_max_c":${num(row[5])},"fan_min_rpm":${num(row[6])},"boards_ok":${num(row[7])},"boards_total":${num(row[8])},"chips":${num(row[9])},"chips_expected":${num(row[10])},"power_w":${num(row[11])},"accepted":${num(row[12])},"rejected":${num(row[13])},"error_kind":${text(row[14])},"thermal_status":${text(row[15])}}\n`;
   };
 }
 
@@ -206,8 +224,15 @@ function watchOutput(out: OutStream, signal: AbortSignal) {
 }
 
 export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx: Context): Promise<number> {
-  const { openStore, historyStatements, rollupStatements, siteStatements, translateSqliteError, floorHour } =
-    await import('../store/index.js');
+  const {
+    openStore,
+    historyStatements,
+    historyDeletedBefore,
+    rollupStatements,
+    siteStatements,
+    translateSqliteError,
+    floorHour,
+  } = await import('../store/index.js');
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   try {
     // The export is the file as it was when it began: the algorithms, the sites and the rows stored
@@ -223,11 +248,12 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
       return {
         chosen,
         algorithms: history.minerAlgorithms(),
+        changes: history.algorithmChanges(),
         miners: history.exportMiners(),
         lastId: history.lastId(),
       };
     });
-    const { chosen, algorithms, miners, lastId } = start;
+    const { chosen, algorithms, changes, miners, lastId } = start;
     if (opts.site !== null && chosen.length === 0)
       throw new UsageError(`no site '${opts.site}' in ${opts.dbPath}`);
     // No site at all: the first collect was killed before its first cycle was stored (it made the
@@ -243,7 +269,11 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
     if (!globals.quiet) {
       const rollups = store.prepared(rollupStatements);
       for (const site of chosen) {
-        const oldest = rollups.oldestHistoryTs(site.id);
+        let oldest = rollups.oldestHistoryTs(site.id);
+        // Where retention deleted up to: a poll a clock set back stamped before it (exported, as
+        // every raw row) does not start the raw history there, and the hours after it went unsaid.
+        const deleted = historyDeletedBefore(store, site.id);
+        if (oldest !== null && deleted !== null) oldest = Math.max(oldest, deleted);
         const before = oldest === null ? ctx.now() : floorHour(oldest);
         const first = rollups.firstSiteHour(site.id, since, before);
         if (first === null) continue;
@@ -263,7 +293,7 @@ export async function runExport(opts: ExportOptions, globals: GlobalOptions, ctx
         // Rows are stamped in whole ms: ts > since - 1 is ts >= since.
         let after = since - 1;
         // Each pass ends at a later ts than it began (or at the last row): bounded by the rows.
-        const line = rowFormatter(opts.format, site.name, miners, algorithms);
+        const line = rowFormatter(opts.format, site.name, miners, algorithms, changes);
         for (;;) {
           const { rows, through } = store.snapshot(() => {
             const end = history.pieceThrough(site.id, after, EXPORT_PIECE_ROWS);

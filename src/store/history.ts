@@ -134,11 +134,30 @@ export function historyStatements(db: Db) {
       return row === undefined ? undefined : { host: row[0], port: row[1] };
     },
     /**
-     * Each miner's mining algorithm as its last good poll read it (history rows do not repeat it:
-     * a miner does not change algorithm), for the export to say which unit its hashrate counts.
+     * Each miner's mining algorithm as its last good poll read it (history rows do not repeat it),
+     * for the export to say which unit its hashrate counts.
      */
     minerAlgorithms(): Map<number, string | null> {
       return new Map(algorithms.all().map((row) => [row.miner_id, row.algorithm]));
+    },
+    /**
+     * The miners whose algorithm changed (another machine at the address), each change oldest
+     * first: a row of a run before `runId` was hashing `before` (migration 0011).
+     */
+    algorithmChanges(): Map<number, { runId: number; before: string }[]> {
+      const changes = new Map<number, { runId: number; before: string }[]>();
+      // Prepared here, for the export alone: the cycle's writer builds these statements too.
+      const rows = db
+        .prepare<[], { miner_id: number; run_id: number; algorithm_before: string }>(
+          'SELECT miner_id, run_id, algorithm_before FROM telemetry_algorithm_changes ORDER BY miner_id, run_id',
+        )
+        .all();
+      for (const row of rows) {
+        const list = changes.get(row.miner_id) ?? [];
+        if (list.length === 0) changes.set(row.miner_id, list);
+        list.push({ runId: row.run_id, before: row.algorithm_before });
+      }
+      return changes;
     },
     /** The ts of the row `offset` rows into the site's history before `before`, oldest first (null: fewer rows). */
     nthTsBefore(siteId: number, before: number, offset: number): number | null {

@@ -21,6 +21,7 @@ export {
   runMaintenance,
   rollupStatements,
   floorHour,
+  historyDeletedBefore,
   HOUR_MS,
   DEFAULT_RETAIN_MS,
   type MaintenanceOptions,

@@ -198,6 +198,14 @@ export function rollupStatements(db: Db) {
        AND NOT EXISTS (SELECT 1 FROM thermal_state t WHERE t.miner_id = miners.id)
        AND NOT EXISTS (SELECT 1 FROM thermal_events e WHERE e.miner_id = miners.id)`,
   );
+  // A change of algorithm labels the miner's rows of earlier runs (export): once none of the site's
+  // runs before it is left, nothing needs it. Those of miners no longer in the inventory go too.
+  const deleteAlgorithmChanges = db.prepare<{ site_id: number }>(
+    `DELETE FROM telemetry_algorithm_changes
+      WHERE (miner_id IN (SELECT id FROM miners WHERE site_id = @site_id)
+          AND run_id <= coalesce((SELECT min(id) FROM collection_runs WHERE site_id = @site_id), run_id))
+         OR miner_id NOT IN (SELECT id FROM miners)`,
+  );
   const firstSiteHour = db.prepare<[number, number, number], { hour: number | null }>(
     'SELECT min(hour_start) AS hour FROM telemetry_hourly WHERE site_id = ? AND hour_start >= ? AND hour_start < ?',
   );
@@ -229,6 +237,10 @@ export function rollupStatements(db: Db) {
       retireThermal.run(siteId, cutoff);
       return retireLive.run(siteId, cutoff).changes;
     },
+    /** Changes of algorithm no stored row of the site was polled before (see migration 0011). */
+    deleteAlgorithmChanges(siteId: number): number {
+      return deleteAlgorithmChanges.run({ site_id: siteId }).changes;
+    },
     /** Inventory rows of the site that no table names any more. */
     forgetMiners(siteId: number): number {
       return forgetMiners.run(siteId).changes;
@@ -251,6 +263,15 @@ export function floorHour(ms: number): number {
 const rolledKey = (siteId: number) => `rollup_through:${siteId}`;
 /** Raw history of the site before this ts was deleted by retention (rolled up first). */
 const deletedKey = (siteId: number) => `history_deleted_before:${siteId}`;
+
+/**
+ * Before when retention has deleted the site's raw history (null: never): every hour that starts
+ * before it is whole in its rollup only, with the rows a clock set back stamped into it since, and
+ * what is left of the hour a deletion stopped in.
+ */
+export function historyDeletedBefore(store: Store, siteId: number): number | null {
+  return store.prepared(metaStatements).getNumber(deletedKey(siteId));
+}
 
 /**
  * A cycle stored in an hour already rolled up (the clock ran ahead and came back, or was set
@@ -459,6 +480,7 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rollups.deleteThermalEventsBefore(site.id, options.now - rollupRetainMs),
     );
     result.minersForgotten += store.transaction(() => rollups.forgetMiners(site.id));
+    store.transaction(() => rollups.deleteAlgorithmChanges(site.id));
     // 3. Upload batches the collector has not taken within the retention: their history is gone
     // from the file by now, and a collector that never comes back must not grow it without bound.
     if (options.site !== undefined) dropUndelivered(options.now - siteRetainMs, { name: site.name });

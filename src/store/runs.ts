@@ -25,6 +25,9 @@ export function runStatements(db: Db) {
   const deleteBefore = db.prepare<[number, number]>(
     'DELETE FROM collection_runs WHERE site_id = ? AND started_at < ?',
   );
+  const stored = db.prepare<[number, number, number], number>(
+    'SELECT EXISTS (SELECT 1 FROM collection_runs WHERE id = ? AND site_id = ? AND started_at = ?)',
+  );
   return {
     insert(run: Omit<RunRow, 'id'>): number {
       return insert.get(run)!.id;
@@ -38,6 +41,13 @@ export function runStatements(db: Db) {
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteBefore.run(siteId, cutoff).changes;
+    },
+    /**
+     * Whether the run of this id, site and start is stored: its cycle was committed (a rolled-back
+     * cycle's id goes to the next run stored, maybe another site's) and retention has not taken it.
+     */
+    isStored(id: number, siteId: number, startedAt: number): boolean {
+      return stored.pluck().get(id, siteId, startedAt) === 1;
     },
   };
 }

@@ -93,6 +93,29 @@ describe('history chart gaps', () => {
   });
 });
 
+describe('history chart of rolled-up hours before raw polls', () => {
+  it('gives each hour the same width, whether it is one rollup or its polls', () => {
+    // A day of hourly rollups at 100, then a day of polls every 30 minutes at 200: 72 points,
+    // which fit 100 columns one each, but a day is a day.
+    const hourly = Array.from({ length: 24 }, (_, h) => ({
+      ts: h * HOUR_MS,
+      value: 100,
+      source: 'hourly' as const,
+      polls: 2,
+    }));
+    const raw = Array.from({ length: 48 }, (_, i) => ({
+      ts: 24 * HOUR_MS + i * 30 * 60_000,
+      value: 200,
+      source: 'raw' as const,
+    }));
+    const { values, marks } = chartColumns([...hourly, ...raw], 100);
+    const firstDay = values.filter((v) => v === 100).length;
+    const secondDay = values.filter((v) => v === 200).length;
+    expect(Math.abs(firstDay - secondDay)).toBeLessThanOrEqual(2);
+    expect(marks.every((m) => m === '')).toBe(true);
+  });
+});
+
 describe('history of a miner that never gave a value', () => {
   it('counts its polls, one or many, rolled up or not', async () => {
     const store = openStore(dbPath);

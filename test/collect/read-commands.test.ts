@@ -748,6 +748,45 @@ describe('hashctl export', () => {
     expect(failed[5]).toBe('');
   });
 
+  it("labels each row with the algorithm it was hashing then: a machine replaced by another at the same address does not relabel the old one's rows", async () => {
+    // An L3+ (scrypt) hashes at 127.0.0.1:8001, misses a poll, and is swapped for an S19j Pro.
+    const l3 = okOutcome(8001, {
+      model: 'L3+',
+      algorithm: 'scrypt',
+      hashrate: { current_hs: 504e6, average_hs: null, nominal_hs: 504e6 },
+    });
+    const plan: MinerOutcome[] = [l3, l3, failedOutcome(8001), okOutcome(8001), okOutcome(8001)];
+    const store = openStore(dbPath);
+    try {
+      for (const [i, outcome] of plan.entries()) {
+        const t = NOW - (10 - i) * 60_000;
+        writeCycle(store, { site: 'east', startedAt: t, endedAt: t + 100, outcomes: [outcome] });
+      }
+    } finally {
+      store.close();
+    }
+    const exported = async (format: string) => {
+      const ctx = context();
+      const globals = globalsFor(ctx, false);
+      await runExport(
+        await parseExportOptions({ db: dbPath, since: '1h', site: 'east', format }, globals, ctx),
+        globals,
+        ctx,
+      );
+      return ctx.out().trimEnd().split('\n');
+    };
+    const csv = (await exported('csv')).slice(1).map((line) => line.split(','));
+    expect(csv.map((cells) => [cells[4], cells[5]])).toEqual([
+      ['504000000', 'scrypt'],
+      ['504000000', 'scrypt'],
+      ['', 'scrypt'],
+      ['100000000000000', 'sha256d'],
+      ['100000000000000', 'sha256d'],
+    ]);
+    const ndjson = (await exported('ndjson')).map((line) => JSON.parse(line) as { algorithm: string });
+    expect(ndjson.map((row) => row.algorithm)).toEqual(['scrypt', 'scrypt', 'scrypt', 'sha256d', 'sha256d']);
+  });
+
   it('says when --since reaches hours retention kept only as rollups, instead of starting later in silence', async () => {
     // Two days of a site at a one-day retention: the first day is rollups only by now.
     const store = openStore(dbPath);
@@ -779,6 +818,34 @@ describe('hashctl export', () => {
     const day = await run('12h');
     expect(day.rows).toBe(12 * 3);
     expect(day.err).toBe('');
+  });
+
+  it('says the hours kept only as rollups when a clock set back stamped a poll before them', async () => {
+    const store = openStore(dbPath);
+    try {
+      for (let t = NOW - 2 * 86_400_000; t < NOW; t += 20 * 60_000) {
+        writeCycle(store, { site: 'west', startedAt: t, endedAt: t + 100, outcomes: [okOutcome(7001)] });
+      }
+      runMaintenance(store, { now: NOW, retainMs: 86_400_000, site: 'west', force: true });
+      // The clock set back 40 hours for one cycle, then right again.
+      const back = NOW - 40 * HOUR_MS;
+      writeCycle(store, { site: 'west', startedAt: back, endedAt: back + 100, outcomes: [okOutcome(7001)] });
+    } finally {
+      store.close();
+    }
+    const ctx = context();
+    const globals = globalsFor(ctx, false);
+    await runExport(
+      await parseExportOptions({ db: dbPath, since: '7d', site: 'west' }, globals, ctx),
+      globals,
+      ctx,
+    );
+    // The day before the retention is not exported (but the one late poll): said, as without it.
+    expect(ctx.out().trimEnd().split('\n')).toHaveLength(1 + 24 * 3 + 1);
+    expect(ctx.err()).toContain(
+      `site west: raw history starts at ${new Date(NOW - 86_400_000).toISOString()} (collect --retain)`,
+    );
+    expect(ctx.err()).toContain(`the hours from ${new Date(NOW - 2 * 86_400_000).toISOString()} before it`);
   });
 
   it('waits for a slow reader to drain instead of buffering the whole export', async () => {

@@ -5,15 +5,17 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/collect/index.js';
+import { storedFirmwareLimits } from '../../src/collect/thermal.js';
 import { memoryContext } from '../../src/context.js';
-import { MinerError } from '../../src/errors.js';
+import { MinerError, StoreError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { type CycleHook, openStore, type Store, writeCycle } from '../../src/store/index.js';
 import { thermalStatements } from '../../src/store/thermal.js';
 import type { Target } from '../../src/targets/types.js';
 import type { ThermalConfig } from '../../src/thermal/config.js';
-import { makeSnapshot, recordPause, target, tempDir } from '../store/helpers.js';
+import type { FirmwareThermalLimits } from '../../src/thermal/types.js';
+import { makeSnapshot, okOutcome, recordPause, target, tempDir } from '../store/helpers.js';
 import { startHealthyFarm } from '../support/farm.js';
 
 const HOUR = 3_600_000;
@@ -195,10 +197,13 @@ async function runScript(
   plan: Record<number, Snapshot | MinerError>[],
   thermal: ThermalConfig = {},
   site = 'north',
+  /** Each cycle's start (the wall clock then); default a minute apart. */
+  starts: readonly number[] = [],
 ): Promise<CycleReport[]> {
   let clock = Date.UTC(2025, 5, 1, 12);
   const reports: CycleReport[] = [];
-  for (const cycle of plan) {
+  for (const [i, cycle] of plan.entries()) {
+    clock = starts[i] ?? clock;
     const targets = Object.keys(cycle).map((port) => target(Number(port)));
     const deps: CollectLoopDeps = {
       store,
@@ -273,6 +278,7 @@ describe('collect with hysteresis', () => {
     const at = Date.UTC(2025, 5, 1, 12) + 60_000; // the second cycle's start
     const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
     const siteId = store.db.prepare('SELECT site_id FROM miners WHERE id = ?').pluck().get(minerId) as number;
+    let clock = at;
     const deps: CollectLoopDeps = {
       store,
       pollAll: (fn) =>
@@ -290,9 +296,10 @@ describe('collect with hysteresis', () => {
           since: at + 30_000,
           updated_at: at + 30_000,
         });
+        clock = at + 60_000; // the poll ends after the check
         return board(81);
       },
-      now: () => at,
+      now: () => clock,
       sleep: async () => {},
       signal: new AbortController().signal,
       onCycle: () => {},
@@ -307,6 +314,29 @@ describe('collect with hysteresis', () => {
       'ok',
     );
     expect(readBack(dbPath).events).toHaveLength(1); // only the first cycle's unknown>critical
+  });
+
+  it('a wall clock set back (NTP after a run ahead) does not freeze the memory: the next change is recorded', async () => {
+    const t = Date.UTC(2025, 5, 1, 12);
+    // Two cycles while the clock runs two hours ahead (critical, then cooled), then NTP sets it
+    // right and the board overheats again.
+    const reports = await runScript(
+      store,
+      [{ 4001: board(81) }, { 4001: board(70) }, { 4001: board(81) }],
+      {},
+      'north',
+      [t + 2 * HOUR, t + 2 * HOUR + 60_000, t + 120_000],
+    );
+    const { history, events } = readBack(dbPath);
+    expect(history.map((row) => row.thermal_status)).toEqual(['critical', 'critical', 'ok']);
+    expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual([
+      'unknown>critical',
+      'critical>ok',
+      'ok>critical',
+    ]);
+    expect(reports.map((r) => r.thermal?.events)).toEqual([1, 1, 1]);
+    // What live reads: the miner is critical now, not still ok from the cycle stamped ahead.
+    expect(store.db.prepare('SELECT status FROM thermal_state').pluck().all()).toEqual(['critical']);
   });
 
   it('uses the margin from the config: with none, the same readings flap', async () => {
@@ -436,5 +466,44 @@ describe('live with thermal status', () => {
     const lines = ctx.out().trimEnd().split('\n');
     expect(lines[0]!.split('\t').slice(0, 4)).toEqual(['miner', 'state', 'age_s', 'thermal_status']);
     expect(lines[1]!.split('\t').slice(0, 4)).toEqual(['127.0.0.1:4003', 'online', '60', 'critical']);
+  });
+});
+
+describe("the firmware's limits kept for thermal check --from-db", () => {
+  const limits: FirmwareThermalLimits = {
+    firmware: 'braiins',
+    mode: 'auto',
+    target_c: 75,
+    hot_c: 90,
+    dangerous_c: 100,
+    chip_hot_c: null,
+    chip_dangerous_c: null,
+    water_inlet_dangerous_c: null,
+    min_fans: null,
+  };
+
+  it('are written by the next stored cycle when the one that found them was not stored (a full disk at its commit)', () => {
+    const store = openStore(dbPath);
+    try {
+      const keep = storedFirmwareLimits(store, () => limits);
+      // What SQLite does when the disk fills at the commit, after every hook has run.
+      const full: CycleHook = () => {
+        throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
+      };
+      const at = Date.UTC(2025, 5, 1, 12);
+      const cycle = (startedAt: number) => ({
+        site: 'north',
+        startedAt,
+        endedAt: startedAt,
+        outcomes: [okOutcome(4001)],
+      });
+      expect(() => writeCycle(store, cycle(at), { extraInTransaction: [keep, full] })).toThrow(/disk full/);
+      // Room again: the next cycle of the same run is stored.
+      writeCycle(store, cycle(at + 60_000), { extraInTransaction: [keep] });
+      const stored = store.db.prepare('SELECT firmware_limits FROM miners').pluck().all() as string[];
+      expect(stored.map((json) => JSON.parse(json))).toEqual([limits]);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { liveStatements, openStore, type Store, siteStatements, writeCycle } from '../../src/store/index.js';
+import {
+  liveStatements,
+  type MinerOutcome,
+  openStore,
+  type Store,
+  siteStatements,
+  writeCycle,
+} from '../../src/store/index.js';
 import { LIVE_BY_SITE_SQL } from '../../src/store/live.js';
 import { failedOutcome, okOutcome, tempDir } from './helpers.js';
 
@@ -175,6 +182,25 @@ describe('writeCycle', () => {
       okOutcome(4001, { model: 'S9', hashrate: { current_hs: 1, average_hs: null, nominal_hs: null } }),
     );
     expect(row()).toMatchObject({ make: 'Antminer', model: 'S9', nominal_hs: null });
+  });
+
+  it("records when another algorithm answers at a miner's address, and nothing else", () => {
+    const cycle = (t: number, outcome: MinerOutcome) =>
+      writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 10, outcomes: [outcome] }).runId;
+    const changes = () =>
+      store.db.prepare('SELECT miner_id, run_id, algorithm_before FROM telemetry_algorithm_changes').all();
+    // Never read, then read: no algorithm was known before, nothing to record.
+    cycle(1_000, failedOutcome(4001));
+    cycle(2_000, okOutcome(4001, { model: 'L3+', algorithm: 'scrypt' }));
+    // The same one again, and a failed poll (which keeps the last good algorithm): no change.
+    cycle(3_000, okOutcome(4001, { model: 'L3+', algorithm: 'scrypt' }));
+    cycle(4_000, failedOutcome(4001));
+    expect(changes()).toEqual([]);
+    // Swapped for an S19j Pro: its first run is where sha256d starts.
+    const swapped = cycle(5_000, okOutcome(4001));
+    cycle(6_000, okOutcome(4001));
+    const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get();
+    expect(changes()).toEqual([{ miner_id: minerId, run_id: swapped, algorithm_before: 'scrypt' }]);
   });
 
   it('keeps the last good live row after a failure, marked stale with the time it was taken', () => {

@@ -101,6 +101,22 @@ describe('runMaintenance', () => {
     expect(count('SELECT count(*) FROM telemetry_hourly')).toBe(4);
   });
 
+  it('keeps a change of algorithm only while raw rows from before it are left, so a flapping miner does not grow the file', () => {
+    // A miner whose model (and so algorithm) reads unknown every other cycle, for two days.
+    for (let i = 0; i < 2 * 24 * 3; i++) {
+      const t = T0 + i * 20 * 60_000;
+      const outcome = okOutcome(4001, i % 2 === 0 ? {} : { model: null, algorithm: 'unknown' });
+      writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 1000, outcomes: [outcome] });
+    }
+    const changes = () => count('SELECT count(*) FROM telemetry_algorithm_changes');
+    expect(changes()).toBe(2 * 24 * 3 - 1);
+    runMaintenance(store, { now: T0 + 2 * DAY, retainMs: DAY, site: 'default' });
+    // The first day's rows are gone, and the changes only they needed.
+    const oldestRun = count('SELECT min(run_id) FROM telemetry_history');
+    expect(count(`SELECT count(*) FROM telemetry_algorithm_changes WHERE run_id <= ${oldestRun}`)).toBe(0);
+    expect(changes()).toBe(24 * 3 - 1);
+  });
+
   it('drops rollups past their own, longer, retention', () => {
     fill(T0, 2);
     runMaintenance(store, { now: T0 + 3 * HOUR_MS, retainMs: HOUR_MS });

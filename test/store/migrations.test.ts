@@ -153,6 +153,7 @@ describe('migrations', () => {
         '0008-miner-firmware-limits',
         '0009-hourly-averages',
         '0010-outbox-covering',
+        '0011-algorithm-changes',
       ],
     ]);
     openStore(old, { onUpgrade }).close();

@@ -163,6 +163,43 @@ describe('history across the raw/rollup boundary', () => {
     }
   });
 
+  it('a poll stamped, after the clock was set back, into hours retention thinned hides none of them', () => {
+    const polls = collect();
+    // The clock set back a day and a half, into the first hour (its raw rows long deleted): one poll,
+    // stored with collect's own maintenance after it, on that clock.
+    const t = T0 + 30 * 60_000;
+    writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 1000, outcomes: [failedOutcome(4001)] });
+    runMaintenance(store, { now: t + 2000, retainMs: DAY, site: 'default' });
+    const points = readSeries(store, minerId(), 'hashrate', T0);
+    // Every poll once: the first day's hours as rollups (the late poll in its hour's), then raw rows.
+    expect(seriesStats(points).samples + seriesStats(points).gaps).toBe(polls.length + 1);
+    expect(points.filter((p) => p.source === 'hourly')).toHaveLength(23);
+    // Its hour: 12 polls, 2 failed and 3 without a hashrate, and the late failed one.
+    expect(points.find((p) => p.ts === T0)).toMatchObject({ source: 'hourly', polls: 7, missing: 6 });
+  });
+
+  it('an hour retention has begun to delete is its rollup, not the raw rows left of it', () => {
+    // A backlog deleted a few rows a call (a lowered --retain): the call stops inside an hour.
+    for (let t = T0; t < T0 + 3 * HOUR_MS; t += 5 * 60_000) {
+      writeCycle(store, { site: 'default', startedAt: t, endedAt: t + 1000, outcomes: [okOutcome(4001)] });
+    }
+    const now = T0 + 3 * HOUR_MS + 60_000;
+    runMaintenance(store, {
+      now,
+      retainMs: HOUR_MS,
+      site: 'default',
+      deleteChunkRows: 5,
+      deleteBudgetRows: 14,
+    });
+    expect(store.db.prepare('SELECT count(*) FROM telemetry_history').pluck().get()).toBe(36 - 15);
+    const points = readSeries(store, minerId(), 'hashrate', T0);
+    expect(seriesStats(points).samples).toBe(36);
+    // The second hour, three of its polls deleted: its rollup, once, and none of its raw rows.
+    expect(points.filter((p) => p.ts >= T0 + HOUR_MS && p.ts < T0 + 2 * HOUR_MS)).toEqual([
+      expect.objectContaining({ ts: T0 + HOUR_MS, source: 'hourly', polls: 12 }),
+    ]);
+  });
+
   it('an hour rolled up before the averages were kept reads as it did, and a late poll keeps it so', () => {
     collect();
     // What a file from before migration 9 holds: each hour's peaks, no averages or counts.

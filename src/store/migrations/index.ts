@@ -11,6 +11,7 @@ import { up as historySeriesIndex } from './0007-history-series-index.js';
 import { up as minerFirmwareLimits } from './0008-miner-firmware-limits.js';
 import { up as hourlyAverages } from './0009-hourly-averages.js';
 import { up as outboxCovering } from './0010-outbox-covering.js';
+import { up as algorithmChanges } from './0011-algorithm-changes.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -23,5 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'miner-firmware-limits', up: minerFirmwareLimits },
   { version: 9, name: 'hourly-averages', up: hourlyAverages },
   { version: 10, name: 'outbox-covering', up: outboxCovering },
+  { version: 11, name: 'algorithm-changes', up: algorithmChanges },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
