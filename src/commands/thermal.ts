@@ -730,34 +730,73 @@ export async function runThermalPosture(
       low: paint.dim,
       info: paint.dim,
     };
+    // On a terminal, the limits, the trip point and the readings each in one cell; into a pipe, one
+    // figure a column under a header that names its unit, as `check` and `live` have it.
+    const tty = ctx.stdout.isTTY === true;
     const rows: string[][] = [];
     for (const { target, error, report } of reports) {
       if (!report) {
-        rows.push([target, '-', '-', '-', `unreachable: ${error?.kind}`]);
+        rows.push([target, ...Array<string>(tty ? 3 : 10).fill('-'), `unreachable: ${error?.kind}`]);
         continue;
       }
       const fw = report.firmware;
-      const configured = fw
-        ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
+      const limits = fw
+        ? 'firmware'
         : report.limitsError
           ? `read failed: ${report.limitsError.kind}`
           : 'not exposed';
-      const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
       const findings = report.findings.map(
         (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`,
       );
+      const trip = report.trip;
+      if (!tty) {
+        rows.push([
+          target,
+          limits,
+          fw?.mode ?? '-',
+          fmt(fw?.target_c),
+          fmt(fw?.hot_c),
+          fmt(fw?.dangerous_c),
+          fmt(trip?.value_c),
+          trip?.sensor ?? '-',
+          trip?.origin ?? '-',
+          fmt(report.readings.board_c),
+          fmt(report.readings.chip_c),
+          findings.join('; ') || '-',
+        ]);
+        continue;
+      }
+      const configured = fw
+        ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
+        : limits;
+      const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
       rows.push([
         target,
         configured,
         // Read from the firmware, or assumed from the facts for its firmware and model: said apart.
-        report.trip ? `${report.trip.value_c} (${report.trip.sensor}, ${report.trip.origin})` : '-',
+        trip ? `${trip.value_c} (${trip.sensor}, ${trip.origin})` : '-',
         observed,
         findings.join('; ') || '-',
       ]);
     }
     await writeTable(
       ctx.stdout,
-      ['target', 'limits (mode target/hot/dangerous)', 'trip', 'observed', 'findings'],
+      tty
+        ? ['target', 'limits (mode target/hot/dangerous)', 'trip', 'observed', 'findings']
+        : [
+            'target',
+            'limits',
+            'mode',
+            'target_c',
+            'hot_c',
+            'dangerous_c',
+            'trip_c',
+            'trip_sensor',
+            'trip_origin',
+            'board_c',
+            'chip_c',
+            'findings',
+          ],
       rows,
     );
   }
