@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
-import { oneLine, quoted } from '../output/terminal.js';
+import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
 import { siteNameProblem } from '../store/sites.js';
 import { compareTargets, type Target } from '../targets/types.js';
@@ -498,7 +498,8 @@ async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<v
   await writeTable(
     ctx.stdout,
     ['target', 'protect', 'result', 'detail'],
-    report.outcomes.map((o) => [o.target, o.action, o.result, o.detail ?? '-']),
+    // A detail may quote the miner (a STATUS Msg): strict, so its escapes are shown, not obeyed.
+    report.outcomes.map((o) => [o.target, o.action, o.result, terminalSafe(o.detail ?? '-', true)]),
   );
 }
 
@@ -524,6 +525,12 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
             `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total}${x.fan_min_rpm === null ? '' : ` ≥${fmt(x.fan_min_rpm)}`}`,
           ]
         : ['-'];
+    // The reasons may quote the miner (an unreachable one's STATUS Msg): strict, as probe shows an
+    // error, since a table on a terminal keeps colour codes and these are none of hashctl's.
+    const reasons = [
+      ...r.reasons.map((reason) => reason.message),
+      ...r.limitNotes.map((note) => `note: ${note}`),
+    ].join('; ');
     return [
       r.target,
       colour[r.status](r.status),
@@ -531,9 +538,7 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
       fmt(x?.board_c, degrees),
       fmt(x?.chip_c, degrees),
       ...fans,
-      [...r.reasons.map((reason) => reason.message), ...r.limitNotes.map((note) => `note: ${note}`)].join(
-        '; ',
-      ) || '-',
+      terminalSafe(reasons, true) || '-',
     ];
   });
   // Into a pipe, bare numbers under headers that carry the unit (as --json names them), as `live` has it.
@@ -746,7 +751,7 @@ export async function runThermalPosture(
           ? `read failed: ${report.limitsError.kind}`
           : 'not exposed';
       const findings = report.findings.map(
-        (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`,
+        (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${terminalSafe(f.message, true)}`,
       );
       const trip = report.trip;
       if (!tty) {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { braiinsWithTempctrl, type FakeMiner } from './fake-miner.js';
+import { braiinsWithTempctrl, type FakeMiner, startFakeMiner } from './fake-miner.js';
 
 const ESCAPES = '\u001b[2m\u001b[31m';
 
@@ -48,5 +48,26 @@ describe('firmware text in thermal tables on a terminal', () => {
       expect(out, command).toContain('Access denied\\x1b[2m\\x1b[31m');
       expect(out, command).not.toContain('\u001b');
     }
+  });
+
+  it("an unreadable miner's STATUS Msg in the check's reasons is shown, not sent", async () => {
+    const deny = {
+      STATUS: [
+        { STATUS: 'E', When: 1, Code: 45, Msg: `Access denied${ESCAPES}`, Description: 'cgminer 4.11.1' },
+      ],
+      id: 1,
+    };
+    const miner = await startFakeMiner({
+      version: deny,
+      summary: deny,
+      stats: deny,
+      devs: deny,
+      pools: deny,
+    });
+    miners.push(miner);
+    const { code, out } = await onTerminal(['check', miner.target]);
+    expect(code).toBe(1);
+    expect(out).toContain('miner answered E/45: Access denied\\x1b[2m\\x1b[31m');
+    expect(out).not.toContain('\u001b');
   });
 });
