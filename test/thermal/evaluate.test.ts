@@ -185,6 +185,26 @@ describe('hysteresis', () => {
     );
   });
 
+  it('a low metric that recovers is said back above its limit, not below', () => {
+    // A fan at 900 RPM (warn under 1000), then back at full speed: the event names the fan.
+    const slow = airMiner(60, { fans: [5400, 5460, 5520, 900] });
+    const first = trackThermal(null, slow, effectiveLimits(slow));
+    expect(first.memory).toMatchObject({ status: 'warn', metric: 'fan_rpm' });
+    const fast = airMiner(60);
+    const step = trackThermal(first.memory, fast, effectiveLimits(fast));
+    expect(step.transition).toMatchObject({ from: 'warn', to: 'ok', metric: 'fan_rpm', value: 5400 });
+    expect(step.transition?.detail).toBe('fan_rpm back above its limit by the margin');
+    // A hot board that cools is back below it.
+    const hot = airMiner(81);
+    const cooled = airMiner(60);
+    const back = trackThermal(
+      trackThermal(null, hot, effectiveLimits(hot)).memory,
+      cooled,
+      effectiveLimits(cooled),
+    );
+    expect(back.transition?.detail).toBe('board back below its limit by the margin');
+  });
+
   it('works the other way for low metrics (fan speed)', () => {
     const seen: ThermalLevel[] = [];
     let previous: ThermalLevel = 'ok';
