@@ -516,6 +516,14 @@ describe('firmware limits are used only when plausible', () => {
     ]);
   });
 
+  it('a decimal Dangerous gives its critical to a hundredth, not a floating-point tail', () => {
+    const limits = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: 60.4, dangerous_c: 64.9 }),
+    });
+    expect(limits.metrics.board.critical.value).toBe(61.9);
+    expect(limits.metrics.board.warn.value).toBe(60.4);
+  });
+
   it('never takes a limit outside the range the config accepts, or an absurd one', () => {
     const limits = effectiveLimits(luxS19(60), {}, null, {
       firmware: firmware({ hot_c: 1e308, dangerous_c: 1e308, chip_hot_c: 200, chip_dangerous_c: 1e308 }),
