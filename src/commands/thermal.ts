@@ -553,7 +553,14 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
 
 // --------------------------------------------------------------------------------------------- limits
 
-function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
+/**
+ * Into a pipe, the unit of a row's warn and critical (`c`, `rpm`, `count`), as the `_c` and `_rpm`
+ * of the other commands' headers name it: one column holds °C, RPM and counts, so its header cannot.
+ * Null on a terminal, where the metric's name says it.
+ */
+type UnitOf = ((metric: Metric) => string) | null;
+
+function limitRows(prefix: string[], limits: ThermalLimits, unitOf: UnitOf): string[][] {
   const rows: string[][] = [];
   for (const [metric, pair] of Object.entries(limits.metrics) as [
     Metric,
@@ -564,7 +571,14 @@ function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
       pair.warn.source === pair.critical.source
         ? pair.warn.source
         : `${pair.warn.source}; ${pair.critical.source}`;
-    rows.push([...prefix, metric, fmt(pair.warn.value), fmt(pair.critical.value), source]);
+    rows.push([
+      ...prefix,
+      metric,
+      ...(unitOf ? [unitOf(metric)] : []),
+      fmt(pair.warn.value),
+      fmt(pair.critical.value),
+      source,
+    ]);
   }
   return rows;
 }
@@ -578,10 +592,15 @@ export async function runThermalLimits(
     '../thermal/limits.js'
   );
   const { limitsReadError, readFirmwareLimits } = await import('../thermal/replies.js');
-  const { COOLING_CLASSES } = await import('../thermal/types.js');
+  const { COOLING_CLASSES, METRIC_INFO } = await import('../thermal/types.js');
   const { writeJson, writeTable } = await import('../output/render.js');
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
+  const tty = ctx.stdout.isTTY === true;
+  const UNITS = { '°C': 'c', RPM: 'rpm', count: 'count' } as const;
+  const unitOf: UnitOf = tty ? null : (metric) => UNITS[METRIC_INFO[metric].unit];
+  /** The unit cell of a row that is not a metric's (or `[]` on a terminal). */
+  const noUnit = tty ? [] : ['-'];
 
   if (opts.targets.length === 0) {
     await warnUnmatchedModels(loaded, [], globals, ctx);
@@ -606,15 +625,35 @@ export async function runThermalLimits(
       });
       return EXIT.ok;
     }
-    const rows = classes.flatMap((c) => limitRows([c.cooling], c.limits));
+    const rows = classes.flatMap((c) => limitRows([c.cooling], c.limits, unitOf));
     const real = CHIP_DEFAULTS.real;
-    rows.push(['any', 'chip (real sensor)', fmt(real.pair[0]), fmt(real.pair[1]), real.source]);
+    rows.push([
+      'any',
+      'chip (real sensor)',
+      ...(unitOf ? [unitOf('chip')] : []),
+      fmt(real.pair[0]),
+      fmt(real.pair[1]),
+      real.source,
+    ]);
     for (const rule of MODEL_RULES) {
-      for (const [metric, pair] of Object.entries(rule.limits)) {
-        rows.push([`model ${rule.name}`, metric, fmt(pair?.[0]), fmt(pair?.[1]), rule.source]);
+      for (const [metric, pair] of Object.entries(rule.limits) as [Metric, (typeof rule.limits)[Metric]][]) {
+        rows.push([
+          `model ${rule.name}`,
+          metric,
+          ...(unitOf ? [unitOf(metric)] : []),
+          fmt(pair?.[0]),
+          fmt(pair?.[1]),
+          rule.source,
+        ]);
       }
     }
-    await writeTable(ctx.stdout, ['class', 'metric', 'warn', 'critical', 'source'], rows);
+    await writeTable(
+      ctx.stdout,
+      tty
+        ? ['class', 'metric', 'warn', 'critical', 'source']
+        : ['class', 'metric', 'unit', 'warn', 'critical', 'source'],
+      rows,
+    );
     return EXIT.ok;
   }
 
@@ -654,14 +693,34 @@ export async function runThermalLimits(
     const rows: string[][] = [];
     for (const miner of miners) {
       if (!miner.limits) {
-        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'internal'}`]);
+        rows.push([
+          miner.target,
+          '-',
+          ...noUnit,
+          '-',
+          '-',
+          `unreachable: ${miner.error?.kind ?? 'internal'}`,
+        ]);
         continue;
       }
-      rows.push(...limitRows([miner.target], miner.limits));
-      rows.push([miner.target, 'cooling', miner.limits.cooling.value, '', miner.limits.cooling.source]);
-      for (const note of miner.limits.notes) rows.push([miner.target, 'note', '', '', note]);
+      rows.push(...limitRows([miner.target], miner.limits, unitOf));
+      rows.push([
+        miner.target,
+        'cooling',
+        ...noUnit,
+        miner.limits.cooling.value,
+        '',
+        miner.limits.cooling.source,
+      ]);
+      for (const note of miner.limits.notes) rows.push([miner.target, 'note', ...noUnit, '', '', note]);
     }
-    await writeTable(ctx.stdout, ['target', 'metric', 'warn', 'critical', 'source'], rows);
+    await writeTable(
+      ctx.stdout,
+      tty
+        ? ['target', 'metric', 'warn', 'critical', 'source']
+        : ['target', 'metric', 'unit', 'warn', 'critical', 'source'],
+      rows,
+    );
   }
   return unlessInterrupted(failed > 0 ? EXIT.failed : EXIT.ok, globals, ctx);
 }

@@ -479,8 +479,11 @@ describe('hashctl thermal limits (no targets)', () => {
       const table = memoryContext();
       expect(await runCli(['thermal', 'limits', '--config', file, '--site', 'A'], table)).toBe(0);
       const lines = table.out().trim().split('\n');
-      expect(lines[0]).toBe('class\tmetric\twarn\tcritical\tsource');
-      expect(lines).toContain('air\tboard\t75\t78\tdefault air; config site=A');
+      // Into a pipe, the unit of each row's figures in its own column (°C, RPM and counts share one).
+      expect(lines[0]).toBe('class\tmetric\tunit\twarn\tcritical\tsource');
+      expect(lines).toContain('air\tboard\tc\t75\t78\tdefault air; config site=A');
+      expect(lines).toContain('air\tfan_rpm\trpm\t1000\t-\tdefault air');
+      expect(lines).toContain('air\tfans_failed\tcount\t-\t1\tdefault air');
 
       fs.writeFileSync(file, JSON.stringify({ thermal: { sites: { A: { board: { critical: 'x' } } } } }));
       const bad = memoryContext();
