@@ -211,7 +211,7 @@ export async function runThermalCheck(
     const fs = await import('node:fs');
     const { openStore, resolveDbPath, dbHint } = await import('../store/index.js');
     const { fileSystemFull, noInodesLeft } = await import('../store/errors.js');
-    const { storeMemory } = await import('../thermal/memory.js');
+    const { storeMemory, withStoredSite } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
     const { pausedLookup } = await import('../thermal/paused.js');
     const file = resolveDbPath(
@@ -234,7 +234,12 @@ export async function runThermalCheck(
         results = store.transaction(() => {
           const memory = storeMemory(store, now, site);
           const pausedBy = pausedLookup(store);
-          const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
+          const list =
+            sources === null
+              ? sourcesFromStore(store, opts.site, now, opts.staleAfterMs)
+              : site === null
+                ? sources.map((source) => withStoredSite(store, source))
+                : sources;
           if (opts.fromDb && list.length === 0) {
             const where = opts.site === null ? '' : ` for site ${opts.site}`;
             throw new StoreError(

@@ -366,6 +366,32 @@ describe('thermal check with a store', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('without --site, a miner the store holds in one site is that row: its limits, its memory, its events', async () => {
+    const db = path.join(dir, 'farm.db');
+    const config = path.join(dir, 'hashctl.json');
+    // No `site` in the config: only the site's limits (board warn 65 in north).
+    fs.writeFileSync(config, JSON.stringify({ thermal: { sites: { north: { board: { warn: 65 } } } } }));
+    const miner = await startFakeMiner(antminerReplies([70, 65, 64], [80, 75, 74]), 'bmminer 1.0.0');
+    miners.push(miner);
+    // The miner enters the store under north (as `collect --site north` puts it there).
+    const first = await check([miner.target, '--db', db, '--site', 'north', '--config', config]);
+    expect(first.json.results[0]).toMatchObject({ site: 'north', status: 'warn' });
+    // From cron without --site: the same miner, judged and remembered as north's.
+    const again = await check([miner.target, '--db', db, '--config', config]);
+    expect(again.json.results[0]).toMatchObject({ site: 'north', status: 'warn' });
+    expect(again.json.results[0]?.transition).toBeUndefined();
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      expect(
+        sqlite.prepare('SELECT s.name AS site, m.port FROM miners m JOIN sites s ON s.id = m.site_id').all(),
+      ).toEqual([{ site: 'north', port: miner.port }]);
+      expect(sqlite.prepare('SELECT count(*) AS n FROM thermal_state').get()).toEqual({ n: 1 });
+      expect(sqlite.prepare('SELECT count(*) AS n FROM thermal_events').get()).toEqual({ n: 1 });
+    } finally {
+      sqlite.close();
+    }
+  });
+
   it('records each change once, with hysteresis across runs', async () => {
     const db = path.join(dir, 'farm.db');
     const table = antminerReplies([70, 65, 64], [80, 75, 74]);
