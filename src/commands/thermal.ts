@@ -325,15 +325,24 @@ export async function runThermalCheck(
   const summary = summarize(results, opts.failOn);
   // The confirming readings of --protect: read again and judged afresh (each on its own, no
   // hysteresis), recorded nowhere; the check's reading is the one reported and stored.
-  const reread = async (miners: CheckResult[]): Promise<CheckResult[]> =>
-    (
+  // Each judged by the site its first reading was (the store's, for a miner it holds in one site
+  // when none is named): by other limits, a miner critical under its site's would not be confirmed.
+  const reread = async (miners: CheckResult[]): Promise<CheckResult[]> => {
+    const siteOf = new Map(miners.map((m) => [m.target, m.site]));
+    return (
       await readMiners(
         miners.map((m) => ({ host: m.host, port: m.port, key: m.target })),
         site,
         globals,
         ctx,
       )
-    ).map((source) => checkSource(source, { config: loaded.config, site }));
+    ).map((source) =>
+      checkSource(
+        { ...source, site: siteOf.get(source.target) ?? source.site },
+        { config: loaded.config, site },
+      ),
+    );
+  };
   // After Ctrl-C nothing is paused: the operator stopped the run.
   const protect =
     opts.protect && !ctx.signal.aborted

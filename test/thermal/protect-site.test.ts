@@ -56,4 +56,56 @@ describe('thermal check --protect without --site', () => {
       sqlite.close();
     }
   });
+
+  it("confirms a pause by the limits of the miner's site, as its first reading was judged", async () => {
+    farm = await startFarm({ basePort: 0, count: 1, profile: 'braiins-os', host: '127.0.0.1' });
+    const target = farm.inventory()[0] as string;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hashctl-protect-site-'));
+    const db = path.join(dir, 'farm.db');
+    const config = path.join(dir, 'hashctl.json');
+    // North runs its boards cool: critical at 40 °C, under any board the simulator reports.
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ thermal: { sites: { north: { board: { warn: 35, critical: 40 } } } } }),
+    );
+    const run = async (args: string[]) => {
+      const ctx = memoryContext();
+      const code = await runCli(
+        [
+          '--timeout',
+          '2s',
+          '--retries',
+          '0',
+          'thermal',
+          'check',
+          target,
+          '--db',
+          db,
+          '--config',
+          config,
+          '--json',
+          ...args,
+        ],
+        ctx,
+      );
+      return {
+        code,
+        json: JSON.parse(ctx.out()) as {
+          protect?: { outcomes: { result: string; detail: string | null }[] };
+        },
+      };
+    };
+    expect((await run(['--site', 'north'])).code).toBe(3);
+    // No --site: north's miner, by north's limits, on every reading.
+    const { code, json } = await run([
+      '--protect',
+      '--dry-run',
+      '--readings',
+      '2',
+      '--reading-interval',
+      '20ms',
+    ]);
+    expect(code).toBe(3);
+    expect(json.protect?.outcomes.map((o) => o.result)).toEqual(['planned']);
+  });
 });
