@@ -310,9 +310,14 @@ export async function runThermalCheck(
     }
     try {
       const pausedBy = store ? pausedLookup(store) : undefined;
-      results = (sources ?? []).map((source) =>
-        checkSource(source, { config: loaded.config, site, ...(pausedBy ? { pausedBy } : {}) }),
-      );
+      // As with --db: with no site named, a miner the store holds in one site is judged as its site's.
+      const { withStoredSite } = await import('../thermal/memory.js');
+      const held = store;
+      results = (sources ?? [])
+        .map((source) => (held && site === null ? withStoredSite(held, source) : source))
+        .map((source) =>
+          checkSource(source, { config: loaded.config, site, ...(pausedBy ? { pausedBy } : {}) }),
+        );
     } finally {
       store?.close();
     }

@@ -107,5 +107,18 @@ describe('thermal check --protect without --site', () => {
     ]);
     expect(code).toBe(3);
     expect(json.protect?.outcomes.map((o) => o.result)).toEqual(['planned']);
+    // The same with the database named by HASHCTL_DB rather than --db.
+    const ctx = memoryContext({ env: { HASHCTL_DB: db } });
+    const viaEnv = await runCli(
+      [
+        ...['--timeout', '2s', '--retries', '0', 'thermal', 'check', target, '--config', config, '--json'],
+        ...['--protect', '--dry-run', '--readings', '1'],
+      ],
+      ctx,
+    );
+    expect(viaEnv).toBe(3);
+    const outcomes = (JSON.parse(ctx.out()) as { protect?: { outcomes: { result: string }[] } }).protect
+      ?.outcomes;
+    expect(outcomes?.map((o) => o.result)).toEqual(['planned']);
   });
 });
