@@ -611,7 +611,15 @@ class HandOff<T> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
       if (this.head < this.items.length) {
-        yield this.items[this.head++] as T;
+        // Not kept once handed on: a miner's `version` reply (and its budget charge, released when
+        // its audit ends) was otherwise held to the end of the run, every miner's of a /16.
+        const item = this.items[this.head] as T;
+        this.items[this.head++] = undefined as T;
+        if (this.head === this.items.length) {
+          this.items.length = 0;
+          this.head = 0;
+        }
+        yield item;
         continue;
       }
       if (this.closed) return;

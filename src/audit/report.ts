@@ -377,11 +377,15 @@ export interface TableRow {
   cells: string[];
 }
 
-/** Rows for the table/TSV view: most severe first (grouped by severity). */
+/**
+ * Rows for the table/TSV view: most severe first (grouped by severity). The words in their visible
+ * form, as in the other formats: a table on a terminal keeps hashctl's own colour codes, so a STATUS
+ * Msg holding ESC[2m (quoted by the access rules) reached the reviewer's terminal through it.
+ */
 export function tableRows(report: AuditReport): { head: string[]; rows: TableRow[] } {
   return {
     head: ['severity', 'target', 'rule', 'title', 'evidence'],
-    rows: sortFindings(report.findings).map((item) => ({
+    rows: sortFindings(report.findings.map(visibleFinding)).map((item) => ({
       severity: item.severity,
       cells: [item.severity, item.target, item.rule, item.title, item.evidence],
     })),

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, HashctlError, StoreError, UsageError } from '../errors.js';
-import { oneLine, quoted } from '../output/terminal.js';
+import { oneLine, quoted, terminalSafe } from '../output/terminal.js';
 import type { Store } from '../store/open.js';
 import { siteNameProblem } from '../store/sites.js';
 import { compareTargets, type Target } from '../targets/types.js';
@@ -211,7 +211,7 @@ export async function runThermalCheck(
     const fs = await import('node:fs');
     const { openStore, resolveDbPath, dbHint } = await import('../store/index.js');
     const { fileSystemFull, noInodesLeft } = await import('../store/errors.js');
-    const { storeMemory } = await import('../thermal/memory.js');
+    const { storeMemory, withStoredSite } = await import('../thermal/memory.js');
     const { sourcesFromStore } = await import('../thermal/stored.js');
     const { pausedLookup } = await import('../thermal/paused.js');
     const file = resolveDbPath(
@@ -234,7 +234,12 @@ export async function runThermalCheck(
         results = store.transaction(() => {
           const memory = storeMemory(store, now, site);
           const pausedBy = pausedLookup(store);
-          const list = sources ?? sourcesFromStore(store, opts.site, now, opts.staleAfterMs);
+          const list =
+            sources === null
+              ? sourcesFromStore(store, opts.site, now, opts.staleAfterMs)
+              : site === null
+                ? sources.map((source) => withStoredSite(store, source))
+                : sources;
           if (opts.fromDb && list.length === 0) {
             const where = opts.site === null ? '' : ` for site ${opts.site}`;
             throw new StoreError(
@@ -305,9 +310,14 @@ export async function runThermalCheck(
     }
     try {
       const pausedBy = store ? pausedLookup(store) : undefined;
-      results = (sources ?? []).map((source) =>
-        checkSource(source, { config: loaded.config, site, ...(pausedBy ? { pausedBy } : {}) }),
-      );
+      // As with --db: with no site named, a miner the store holds in one site is judged as its site's.
+      const { withStoredSite } = await import('../thermal/memory.js');
+      const held = store;
+      results = (sources ?? [])
+        .map((source) => (held && site === null ? withStoredSite(held, source) : source))
+        .map((source) =>
+          checkSource(source, { config: loaded.config, site, ...(pausedBy ? { pausedBy } : {}) }),
+        );
     } finally {
       store?.close();
     }
@@ -320,15 +330,24 @@ export async function runThermalCheck(
   const summary = summarize(results, opts.failOn);
   // The confirming readings of --protect: read again and judged afresh (each on its own, no
   // hysteresis), recorded nowhere; the check's reading is the one reported and stored.
-  const reread = async (miners: CheckResult[]): Promise<CheckResult[]> =>
-    (
+  // Each judged by the site its first reading was (the store's, for a miner it holds in one site
+  // when none is named): by other limits, a miner critical under its site's would not be confirmed.
+  const reread = async (miners: CheckResult[]): Promise<CheckResult[]> => {
+    const siteOf = new Map(miners.map((m) => [m.target, m.site]));
+    return (
       await readMiners(
         miners.map((m) => ({ host: m.host, port: m.port, key: m.target })),
         site,
         globals,
         ctx,
       )
-    ).map((source) => checkSource(source, { config: loaded.config, site }));
+    ).map((source) =>
+      checkSource(
+        { ...source, site: siteOf.get(source.target) ?? source.site },
+        { config: loaded.config, site },
+      ),
+    );
+  };
   // After Ctrl-C nothing is paused: the operator stopped the run.
   const protect =
     opts.protect && !ctx.signal.aborted
@@ -498,7 +517,8 @@ async function writeProtectTable(report: ProtectReport, ctx: Context): Promise<v
   await writeTable(
     ctx.stdout,
     ['target', 'protect', 'result', 'detail'],
-    report.outcomes.map((o) => [o.target, o.action, o.result, o.detail ?? '-']),
+    // A detail may quote the miner (a STATUS Msg): strict, so its escapes are shown, not obeyed.
+    report.outcomes.map((o) => [o.target, o.action, o.result, terminalSafe(o.detail ?? '-', true)]),
   );
 }
 
@@ -524,6 +544,12 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
             `${x.fans_total - (x.fans_failed ?? 0)}/${x.fans_total}${x.fan_min_rpm === null ? '' : ` ≥${fmt(x.fan_min_rpm)}`}`,
           ]
         : ['-'];
+    // The reasons may quote the miner (an unreachable one's STATUS Msg): strict, as probe shows an
+    // error, since a table on a terminal keeps colour codes and these are none of hashctl's.
+    const reasons = [
+      ...r.reasons.map((reason) => reason.message),
+      ...r.limitNotes.map((note) => `note: ${note}`),
+    ].join('; ');
     return [
       r.target,
       colour[r.status](r.status),
@@ -531,9 +557,7 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
       fmt(x?.board_c, degrees),
       fmt(x?.chip_c, degrees),
       ...fans,
-      [...r.reasons.map((reason) => reason.message), ...r.limitNotes.map((note) => `note: ${note}`)].join(
-        '; ',
-      ) || '-',
+      terminalSafe(reasons, true) || '-',
     ];
   });
   // Into a pipe, bare numbers under headers that carry the unit (as --json names them), as `live` has it.
@@ -548,7 +572,14 @@ async function writeCheckTable(results: CheckResult[], globals: GlobalOptions, c
 
 // --------------------------------------------------------------------------------------------- limits
 
-function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
+/**
+ * Into a pipe, the unit of a row's warn and critical (`c`, `rpm`, `count`), as the `_c` and `_rpm`
+ * of the other commands' headers name it: one column holds °C, RPM and counts, so its header cannot.
+ * Null on a terminal, where the metric's name says it.
+ */
+type UnitOf = ((metric: Metric) => string) | null;
+
+function limitRows(prefix: string[], limits: ThermalLimits, unitOf: UnitOf): string[][] {
   const rows: string[][] = [];
   for (const [metric, pair] of Object.entries(limits.metrics) as [
     Metric,
@@ -559,7 +590,14 @@ function limitRows(prefix: string[], limits: ThermalLimits): string[][] {
       pair.warn.source === pair.critical.source
         ? pair.warn.source
         : `${pair.warn.source}; ${pair.critical.source}`;
-    rows.push([...prefix, metric, fmt(pair.warn.value), fmt(pair.critical.value), source]);
+    rows.push([
+      ...prefix,
+      metric,
+      ...(unitOf ? [unitOf(metric)] : []),
+      fmt(pair.warn.value),
+      fmt(pair.critical.value),
+      source,
+    ]);
   }
   return rows;
 }
@@ -573,10 +611,15 @@ export async function runThermalLimits(
     '../thermal/limits.js'
   );
   const { limitsReadError, readFirmwareLimits } = await import('../thermal/replies.js');
-  const { COOLING_CLASSES } = await import('../thermal/types.js');
+  const { COOLING_CLASSES, METRIC_INFO } = await import('../thermal/types.js');
   const { writeJson, writeTable } = await import('../output/render.js');
   const loaded = await loadThermalConfig(opts.configFile, ctx);
   const site = opts.site ?? loaded.site;
+  const tty = ctx.stdout.isTTY === true;
+  const UNITS = { '°C': 'c', RPM: 'rpm', count: 'count' } as const;
+  const unitOf: UnitOf = tty ? null : (metric) => UNITS[METRIC_INFO[metric].unit];
+  /** The unit cell of a row that is not a metric's (or `[]` on a terminal). */
+  const noUnit = tty ? [] : ['-'];
 
   if (opts.targets.length === 0) {
     await warnUnmatchedModels(loaded, [], globals, ctx);
@@ -601,15 +644,35 @@ export async function runThermalLimits(
       });
       return EXIT.ok;
     }
-    const rows = classes.flatMap((c) => limitRows([c.cooling], c.limits));
+    const rows = classes.flatMap((c) => limitRows([c.cooling], c.limits, unitOf));
     const real = CHIP_DEFAULTS.real;
-    rows.push(['any', 'chip (real sensor)', fmt(real.pair[0]), fmt(real.pair[1]), real.source]);
+    rows.push([
+      'any',
+      'chip (real sensor)',
+      ...(unitOf ? [unitOf('chip')] : []),
+      fmt(real.pair[0]),
+      fmt(real.pair[1]),
+      real.source,
+    ]);
     for (const rule of MODEL_RULES) {
-      for (const [metric, pair] of Object.entries(rule.limits)) {
-        rows.push([`model ${rule.name}`, metric, fmt(pair?.[0]), fmt(pair?.[1]), rule.source]);
+      for (const [metric, pair] of Object.entries(rule.limits) as [Metric, (typeof rule.limits)[Metric]][]) {
+        rows.push([
+          `model ${rule.name}`,
+          metric,
+          ...(unitOf ? [unitOf(metric)] : []),
+          fmt(pair?.[0]),
+          fmt(pair?.[1]),
+          rule.source,
+        ]);
       }
     }
-    await writeTable(ctx.stdout, ['class', 'metric', 'warn', 'critical', 'source'], rows);
+    await writeTable(
+      ctx.stdout,
+      tty
+        ? ['class', 'metric', 'warn', 'critical', 'source']
+        : ['class', 'metric', 'unit', 'warn', 'critical', 'source'],
+      rows,
+    );
     return EXIT.ok;
   }
 
@@ -649,14 +712,34 @@ export async function runThermalLimits(
     const rows: string[][] = [];
     for (const miner of miners) {
       if (!miner.limits) {
-        rows.push([miner.target, '-', '-', '-', `unreachable: ${miner.error?.kind ?? 'internal'}`]);
+        rows.push([
+          miner.target,
+          '-',
+          ...noUnit,
+          '-',
+          '-',
+          `unreachable: ${miner.error?.kind ?? 'internal'}`,
+        ]);
         continue;
       }
-      rows.push(...limitRows([miner.target], miner.limits));
-      rows.push([miner.target, 'cooling', miner.limits.cooling.value, '', miner.limits.cooling.source]);
-      for (const note of miner.limits.notes) rows.push([miner.target, 'note', '', '', note]);
+      rows.push(...limitRows([miner.target], miner.limits, unitOf));
+      rows.push([
+        miner.target,
+        'cooling',
+        ...noUnit,
+        miner.limits.cooling.value,
+        '',
+        miner.limits.cooling.source,
+      ]);
+      for (const note of miner.limits.notes) rows.push([miner.target, 'note', ...noUnit, '', '', note]);
     }
-    await writeTable(ctx.stdout, ['target', 'metric', 'warn', 'critical', 'source'], rows);
+    await writeTable(
+      ctx.stdout,
+      tty
+        ? ['target', 'metric', 'warn', 'critical', 'source']
+        : ['target', 'metric', 'unit', 'warn', 'critical', 'source'],
+      rows,
+    );
   }
   return unlessInterrupted(failed > 0 ? EXIT.failed : EXIT.ok, globals, ctx);
 }
@@ -730,34 +813,73 @@ export async function runThermalPosture(
       low: paint.dim,
       info: paint.dim,
     };
+    // On a terminal, the limits, the trip point and the readings each in one cell; into a pipe, one
+    // figure a column under a header that names its unit, as `check` and `live` have it.
+    const tty = ctx.stdout.isTTY === true;
     const rows: string[][] = [];
     for (const { target, error, report } of reports) {
       if (!report) {
-        rows.push([target, '-', '-', '-', `unreachable: ${error?.kind}`]);
+        rows.push([target, ...Array<string>(tty ? 3 : 10).fill('-'), `unreachable: ${error?.kind}`]);
         continue;
       }
       const fw = report.firmware;
-      const configured = fw
-        ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
+      const limits = fw
+        ? 'firmware'
         : report.limitsError
           ? `read failed: ${report.limitsError.kind}`
           : 'not exposed';
-      const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
       const findings = report.findings.map(
-        (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${f.message}`,
+        (f) => `${severityColour[f.severity](f.severity)} ${f.id}: ${terminalSafe(f.message, true)}`,
       );
+      const trip = report.trip;
+      if (!tty) {
+        rows.push([
+          target,
+          limits,
+          fw?.mode ?? '-',
+          fmt(fw?.target_c),
+          fmt(fw?.hot_c),
+          fmt(fw?.dangerous_c),
+          fmt(trip?.value_c),
+          trip?.sensor ?? '-',
+          trip?.origin ?? '-',
+          fmt(report.readings.board_c),
+          fmt(report.readings.chip_c),
+          findings.join('; ') || '-',
+        ]);
+        continue;
+      }
+      const configured = fw
+        ? `${fw.mode ?? ''} ${[fw.target_c, fw.hot_c, fw.dangerous_c].map((v) => fmt(v)).join('/')}`.trim()
+        : limits;
+      const observed = `board ${fmt(report.readings.board_c)} chip ${fmt(report.readings.chip_c)}`;
       rows.push([
         target,
         configured,
         // Read from the firmware, or assumed from the facts for its firmware and model: said apart.
-        report.trip ? `${report.trip.value_c} (${report.trip.sensor}, ${report.trip.origin})` : '-',
+        trip ? `${trip.value_c} (${trip.sensor}, ${trip.origin})` : '-',
         observed,
         findings.join('; ') || '-',
       ]);
     }
     await writeTable(
       ctx.stdout,
-      ['target', 'limits (mode target/hot/dangerous)', 'trip', 'observed', 'findings'],
+      tty
+        ? ['target', 'limits (mode target/hot/dangerous)', 'trip', 'observed', 'findings']
+        : [
+            'target',
+            'limits',
+            'mode',
+            'target_c',
+            'hot_c',
+            'dangerous_c',
+            'trip_c',
+            'trip_sensor',
+            'trip_origin',
+            'board_c',
+            'chip_c',
+            'findings',
+          ],
       rows,
     );
   }

@@ -290,6 +290,19 @@ export function evaluateThermal(
           message: error.message,
         });
     }
+    // A fan listed without a speed to believe (the normalizer set aside 65535 or 99999) is neither
+    // running nor stopped: not judged, and said, never an "ok" that hides it (every fan of an air
+    // unit unread made a silent "ok" with no fan checked at all).
+    const fans = snapshot.fans ?? [];
+    const unread = fans.length - readings.fans_total;
+    if (unread > 0)
+      reasons.push({
+        metric: 'fans_failed',
+        level: 'unknown',
+        value: null,
+        limit: null,
+        message: `${unread} of ${fans.length} fan${fans.length === 1 ? '' : 's'} reported no readable speed: not judged`,
+      });
   }
   return {
     status,

@@ -3,7 +3,14 @@
 // (evaluate.ts levelFor). Pure: memory in, memory and at most one transition out.
 import type { Snapshot } from '../miners/types.js';
 import { evaluateThermal } from './evaluate.js';
-import type { Metric, ThermalEvaluation, ThermalLevel, ThermalLimits, ThermalStatus } from './types.js';
+import {
+  METRIC_INFO,
+  type Metric,
+  type ThermalEvaluation,
+  type ThermalLevel,
+  type ThermalLimits,
+  type ThermalStatus,
+} from './types.js';
 
 /** What is remembered per miner between runs (the `thermal_state` row). */
 export interface ThermalMemory {
@@ -81,7 +88,8 @@ export function nextThermalState(
       detail: unread
         ? `${recovered} ${result?.skipped ? `not judged now (${result.skipped})` : 'not read now'}, ${from} when last read; the other readings are within limits`
         : recovered
-          ? `${recovered} back below its limit by the margin`
+          ? // A low metric (fan speed, cold inlet) recovers upward.
+            `${recovered} back ${METRIC_INFO[recovered].direction === 'low' ? 'above' : 'below'} its limit by the margin`
           : 'all readings within limits',
     },
   };

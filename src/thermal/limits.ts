@@ -410,7 +410,9 @@ function applyFirmware(
       limits[metric].warn = { value: hot, source: `firmware ${name} ${hotKey}=${hot}` };
     if (take(metric, 'critical', dangerKey, dangerous, capped) && dangerous !== null) {
       limits[metric].critical = {
-        value: dangerous - 3,
+        // To a hundredth, as a firmware writes it: 64.9 − 3 is 61.900000000000006 in floating point,
+        // which check --json, thermal_events and the upload would carry as the limit.
+        value: Math.round((dangerous - 3) * 100) / 100,
         source: `firmware ${name} ${dangerKey}=${dangerous} − 3`,
       };
     }

@@ -1,7 +1,9 @@
 // The hysteresis memory kept in the store: thermal_state per miner, thermal_events per change.
-// Live targets that the store has not seen yet get a miners row in the --site (or default) site.
-import type { Store } from '../store/open.js';
+// Live targets that the store has not seen yet get a miners row in the --site (or default) site;
+// with no site named, one the store holds in a single site is that row (withStoredSite).
+
 import { minerStatements } from '../store/miners.js';
+import type { Store } from '../store/open.js';
 import { DEFAULT_SITE, siteStatements } from '../store/sites.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { CheckSource, ThermalMemoryStore } from './check.js';
@@ -30,6 +32,20 @@ export function memoryFromState(row: {
       ? (row.metric as Metric)
       : null;
   return { status: row.status, levels, metric };
+}
+
+/**
+ * A live target read with no site named (no --site, no `site` in the config), as the store has it
+ * when it holds that miner in exactly one site (collect's, under its --site): judged with that site's
+ * config limits and remembered in its row, as collect judges and remembers it. Put in the default
+ * site instead, a `thermal check --db` without --site kept a second memory beside collect's
+ * (hysteresis not shared, events under a miner `live` never shows) and judged by other limits.
+ */
+export function withStoredSite(store: Store, source: CheckSource): CheckSource {
+  if (source.site !== null || source.minerId !== undefined) return source;
+  const rows = store.prepared(minerStatements).find(source.host, source.port);
+  const row = rows.length === 1 ? rows[0] : undefined;
+  return row ? { ...source, site: row.site, minerId: row.id, siteId: row.site_id } : source;
 }
 
 /** Must be used inside one store transaction (the caller wraps the whole run). */

@@ -305,7 +305,8 @@ export function postureReport(
       add(
         'hot-dangerous-gap',
         'low',
-        `only ${dangerous - hot} °C between Hot and Dangerous (guidance: about 5)`,
+        // To a hundredth: 70.5 − 66.2 is 4.299999999999997 in floating point.
+        `only ${Math.round((dangerous - hot) * 100) / 100} °C between Hot and Dangerous (guidance: about 5)`,
         { hot, dangerous },
       );
     }

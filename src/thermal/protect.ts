@@ -224,8 +224,13 @@ function recordEvents(
     for (const check of due) {
       const done = byTarget.get(check.target);
       if (!done) continue;
-      const siteId = sites.ensure(check.site ?? defaultSite ?? DEFAULT_SITE, now);
-      const minerId = miners.upsert(siteId, check.host, check.port, now, null);
+      // With no site named, a miner the store holds in one site is that row (memory.ts
+      // withStoredSite): not a second one in the default site that `live` never shows.
+      const named = check.site ?? defaultSite;
+      const rows = named === null ? miners.find(check.host, check.port) : [];
+      const row = rows.length === 1 ? rows[0] : undefined;
+      const siteId = row?.site_id ?? sites.ensure(named ?? DEFAULT_SITE, now);
+      const minerId = row?.id ?? miners.upsert(siteId, check.host, check.port, now, null);
       const why = done.error?.message ?? done.verification?.detail;
       thermal.insertEvent({
         miner_id: minerId,

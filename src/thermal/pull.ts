@@ -89,6 +89,12 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
     : new Agent({ connect: continueSkippingConnector(buildConnector({ ...tls, ...lookup })) });
   let status: number;
   let text: string;
+  // One deadline for the whole answer, connect to last byte: undici's own timeouts are the silence
+  // allowed before the head and between two chunks, so a body sent a byte at a time (a tarpit, a
+  // proxy stuck half-way) held the pull for as long as it trickled.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   try {
     const response = await request(options.url, {
       dispatcher,
@@ -97,16 +103,19 @@ export async function fetchThermalConfig(options: FetchOptions): Promise<Thermal
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       maxRedirections: 0,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
     } as Parameters<typeof request>[1]);
     status = response.statusCode;
     text = await readCapped(response.body, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (error instanceof HashctlError) throw error;
-    throw new HashctlError('upload', `cannot fetch ${where}: ${redact(errorMessage(error))}`, {
-      cause: error,
-    });
+    const why =
+      deadline.signal.aborted && !options.signal?.aborted
+        ? `no complete answer within ${options.timeoutMs}ms`
+        : redact(errorMessage(error));
+    throw new HashctlError('upload', `cannot fetch ${where}: ${why}`, { cause: error });
   } finally {
+    clearTimeout(timer);
     await dispatcher.destroy();
   }
   if (status === 401 || status === 403) {

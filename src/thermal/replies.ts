@@ -1,11 +1,23 @@
 // Reading the thermal facts that the normalized snapshot does not carry: a firmware's own limits
 // (Braiins OS / LuxOS `tempctrl`, LuxOS FANCTRL, Avalon `TarT`) and cooling-class hints. Pure.
+import { clipMessage } from '../cgminer/client.js';
 import type { DecodedReply } from '../cgminer/types.js';
 import type { MinerError } from '../errors.js';
 import { celsiusOrNumber } from '../miners/values.js';
+import { terminalSafe } from '../output/terminal.js';
 import type { CoolingClass, FirmwareThermalLimits } from './types.js';
 
 export type Replies = Readonly<Record<string, DecodedReply | MinerError>>;
+
+/**
+ * Text a firmware wrote (a tempctrl Mode, a stats Type, a STATUS Msg) as limits, notes, findings and
+ * tables quote it: clipped, its control characters and escapes visible (terminal.ts), as the
+ * normalizer has the snapshot's strings. A table on a terminal keeps hashctl's own colours, so a
+ * Mode holding ESC[2m would otherwise reach the reviewer's terminal through `posture` or `limits`.
+ */
+function shown(text: string): string {
+  return terminalSafe(clipMessage(text), true);
+}
 
 export function replyBody(replies: Replies | undefined, command: string): Record<string, unknown> | null {
   const reply = replies?.[command];
@@ -117,7 +129,7 @@ export function readFirmwareLimits(
     const mode = field(tempctrl, 'Mode');
     return {
       firmware: firmwareFamily(replies, firmwareName),
-      mode: typeof mode === 'string' ? mode : null,
+      mode: typeof mode === 'string' ? shown(mode) : null,
       target_c: positive(field(tempctrl, 'Target')),
       hot_c: positive(field(tempctrl, 'Hot')),
       dangerous_c: positive(field(tempctrl, 'Dangerous', 'Panic')),
@@ -169,12 +181,13 @@ export function limitsReadError(replies: Replies | undefined): LimitsReadError |
     return {
       command: 'tempctrl',
       kind: denied ? 'denied' : 'api',
-      message:
+      message: shown(
         `miner answered ${reply.status.status}/${reply.status.code ?? '-'}: ${reply.status.msg ?? ''}`.trim(),
+      ),
     };
   }
   if (reply.kind === 'api' && reply.code === INVALID_COMMAND) return null;
-  return { command: 'tempctrl', kind: reply.kind, message: reply.message };
+  return { command: 'tempctrl', kind: reply.kind, message: shown(reply.message) };
 }
 
 /**
@@ -197,8 +210,8 @@ export function coolingFromReplies(
   if (liquid === true || liquid === 'true') return { cooling: 'hydro', evidence: 'summary Liquid Cooling' };
   const mode = field(section(replyBody(replies, 'tempctrl'), 'TEMPCTRL')[0], 'Mode');
   if (typeof mode === 'string') {
-    if (/hydro/i.test(mode)) return { cooling: 'hydro', evidence: `tempctrl Mode ${mode}` };
-    if (/immers/i.test(mode)) return { cooling: 'immersion', evidence: `tempctrl Mode ${mode}` };
+    if (/hydro/i.test(mode)) return { cooling: 'hydro', evidence: `tempctrl Mode ${shown(mode)}` };
+    if (/immers/i.test(mode)) return { cooling: 'immersion', evidence: `tempctrl Mode ${shown(mode)}` };
   }
   const metadata = section(replyBody(replies, 'temps'), 'METADATA')[0];
   if (metadata && /water/i.test(JSON.stringify(metadata)))
@@ -207,7 +220,7 @@ export function coolingFromReplies(
     for (const record of section(replyBody(replies, command), command === 'stats' ? 'STATS' : 'VERSION')) {
       const type = field(record, 'Type', 'type');
       if (typeof type === 'string' && /\bhyd(ro)?\b/i.test(type))
-        return { cooling: 'hydro', evidence: `${command} Type ${type}` };
+        return { cooling: 'hydro', evidence: `${command} Type ${shown(type)}` };
     }
   }
   return null;

@@ -2,6 +2,8 @@
 // reads nor hand a reviewer a finding that the replies do not support.
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_COMMANDS } from '../../src/audit/readonly.js';
+import { runCli } from '../../src/cli.js';
+import { memoryContext } from '../../src/context.js';
 import { runAudit } from './support/run.js';
 import { type Scripted, type ScriptedMiner, startScriptedMiner } from './support/scripted-miner.js';
 
@@ -45,5 +47,26 @@ describe('a report run twice on an unchanged farm', () => {
     const second = JSON.parse((await audit([...farm.inventory(), '--format', 'json'])).out);
     expect(first.findings.length).toBeGreaterThan(0);
     expect(second.findings).toEqual(first.findings);
+  });
+});
+
+describe('a STATUS Msg holding colour escapes', () => {
+  it('is shown visible in the table on a terminal, as in the other formats, never sent to it', async () => {
+    const peer = await miner(
+      {
+        privileged: {
+          STATUS: [{ STATUS: 'S', When: 1, Code: 47, Msg: 'odd\u001b[2m\u001b[31mRED', Description: 'x' }],
+          id: 1,
+        },
+      },
+      '127.0.0.1',
+    );
+    const ctx = memoryContext();
+    Object.assign(ctx.stdout, { isTTY: true, columns: 300 });
+    // --no-color: hashctl paints nothing, so an ESC in the output could only be the miner's.
+    const code = await runCli(['--timeout', '2s', '--retries', '0', '--no-color', 'audit', peer.target], ctx);
+    expect(code).toBe(0);
+    expect(ctx.out()).toContain('S/47 "odd\\x1b[2m\\x1b[31mRED"');
+    expect(ctx.out()).not.toContain('\u001b');
   });
 });

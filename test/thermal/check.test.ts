@@ -294,8 +294,8 @@ describe('thermal check on hand-written replies', () => {
       .out()
       .split('\n')
       .find((line) => line.startsWith(`${miner.target}\tboard\t`));
-    expect(board).toMatch(new RegExp(`^${miner.target}\tboard\t75\t85\t.*Hot=140 ignored`));
-    expect(ctx.out()).toMatch(/\tnote\t.*Dangerous=150 ignored/);
+    expect(board).toMatch(new RegExp(`^${miner.target}\tboard\tc\t75\t85\t.*Hot=140 ignored`));
+    expect(ctx.out()).toMatch(/\tnote\t-\t.*Dangerous=150 ignored/);
   });
 
   it('a failed tempctrl read is said by check (defaults apply, exit unchanged) and by limits (exit 1)', async () => {
@@ -364,6 +364,32 @@ describe('thermal check with a store', () => {
   afterEach(async () => {
     await Promise.all(miners.splice(0).map((m) => m.close()));
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without --site, a miner the store holds in one site is that row: its limits, its memory, its events', async () => {
+    const db = path.join(dir, 'farm.db');
+    const config = path.join(dir, 'hashctl.json');
+    // No `site` in the config: only the site's limits (board warn 65 in north).
+    fs.writeFileSync(config, JSON.stringify({ thermal: { sites: { north: { board: { warn: 65 } } } } }));
+    const miner = await startFakeMiner(antminerReplies([70, 65, 64], [80, 75, 74]), 'bmminer 1.0.0');
+    miners.push(miner);
+    // The miner enters the store under north (as `collect --site north` puts it there).
+    const first = await check([miner.target, '--db', db, '--site', 'north', '--config', config]);
+    expect(first.json.results[0]).toMatchObject({ site: 'north', status: 'warn' });
+    // From cron without --site: the same miner, judged and remembered as north's.
+    const again = await check([miner.target, '--db', db, '--config', config]);
+    expect(again.json.results[0]).toMatchObject({ site: 'north', status: 'warn' });
+    expect(again.json.results[0]).not.toHaveProperty('transition');
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      expect(
+        sqlite.prepare('SELECT s.name AS site, m.port FROM miners m JOIN sites s ON s.id = m.site_id').all(),
+      ).toEqual([{ site: 'north', port: miner.port }]);
+      expect(sqlite.prepare('SELECT count(*) AS n FROM thermal_state').get()).toEqual({ n: 1 });
+      expect(sqlite.prepare('SELECT count(*) AS n FROM thermal_events').get()).toEqual({ n: 1 });
+    } finally {
+      sqlite.close();
+    }
   });
 
   it('records each change once, with hysteresis across runs', async () => {

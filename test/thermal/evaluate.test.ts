@@ -185,6 +185,42 @@ describe('hysteresis', () => {
     );
   });
 
+  it('fans listed without a readable speed are said (unknown), not passed over as ok', () => {
+    // Speeds the normalizer could not believe (65535, 99999) come as null.
+    const unread = airMiner(60, { fans: [null, null, null, null] });
+    const all = evaluate(unread);
+    expect(all.status).toBe('ok');
+    expect(all.reasons.map((r) => [r.level, r.message])).toEqual([
+      ['unknown', '4 of 4 fans reported no readable speed: not judged'],
+    ]);
+    const one = evaluate(airMiner(60, { fans: [5400, null, 5520, 5580] }));
+    expect(one.reasons.map((r) => r.message)).toEqual(['1 of 4 fans reported no readable speed: not judged']);
+    // Not on a unit whose fans are not judged (hydro), nor when every fan reads.
+    const hydro = snapshotOf({ boards: [{ temp_board_c: 60 }], fans: [null, null], cooling: 'hydro' });
+    expect(evaluate(hydro).reasons).toEqual([]);
+    expect(evaluate(airMiner(60)).reasons).toEqual([]);
+  });
+
+  it('a low metric that recovers is said back above its limit, not below', () => {
+    // A fan at 900 RPM (warn under 1000), then back at full speed: the event names the fan.
+    const slow = airMiner(60, { fans: [5400, 5460, 5520, 900] });
+    const first = trackThermal(null, slow, effectiveLimits(slow));
+    expect(first.memory).toMatchObject({ status: 'warn', metric: 'fan_rpm' });
+    const fast = airMiner(60);
+    const step = trackThermal(first.memory, fast, effectiveLimits(fast));
+    expect(step.transition).toMatchObject({ from: 'warn', to: 'ok', metric: 'fan_rpm', value: 5400 });
+    expect(step.transition?.detail).toBe('fan_rpm back above its limit by the margin');
+    // A hot board that cools is back below it.
+    const hot = airMiner(81);
+    const cooled = airMiner(60);
+    const back = trackThermal(
+      trackThermal(null, hot, effectiveLimits(hot)).memory,
+      cooled,
+      effectiveLimits(cooled),
+    );
+    expect(back.transition?.detail).toBe('board back below its limit by the margin');
+  });
+
   it('works the other way for low metrics (fan speed)', () => {
     const seen: ThermalLevel[] = [];
     let previous: ThermalLevel = 'ok';

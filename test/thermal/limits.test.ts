@@ -479,8 +479,11 @@ describe('hashctl thermal limits (no targets)', () => {
       const table = memoryContext();
       expect(await runCli(['thermal', 'limits', '--config', file, '--site', 'A'], table)).toBe(0);
       const lines = table.out().trim().split('\n');
-      expect(lines[0]).toBe('class\tmetric\twarn\tcritical\tsource');
-      expect(lines).toContain('air\tboard\t75\t78\tdefault air; config site=A');
+      // Into a pipe, the unit of each row's figures in its own column (°C, RPM and counts share one).
+      expect(lines[0]).toBe('class\tmetric\tunit\twarn\tcritical\tsource');
+      expect(lines).toContain('air\tboard\tc\t75\t78\tdefault air; config site=A');
+      expect(lines).toContain('air\tfan_rpm\trpm\t1000\t-\tdefault air');
+      expect(lines).toContain('air\tfans_failed\tcount\t-\t1\tdefault air');
 
       fs.writeFileSync(file, JSON.stringify({ thermal: { sites: { A: { board: { critical: 'x' } } } } }));
       const bad = memoryContext();
@@ -514,6 +517,14 @@ describe('firmware limits are used only when plausible', () => {
       expect.stringMatching(/^firmware Braiins OS Hot=140 ignored: above the vendor maximum 110 °C/),
       expect.stringMatching(/^firmware Braiins OS Dangerous=150 ignored: above the vendor maximum 110 °C/),
     ]);
+  });
+
+  it('a decimal Dangerous gives its critical to a hundredth, not a floating-point tail', () => {
+    const limits = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: 60.4, dangerous_c: 64.9 }),
+    });
+    expect(limits.metrics.board.critical.value).toBe(61.9);
+    expect(limits.metrics.board.warn.value).toBe(60.4);
   });
 
   it('never takes a limit outside the range the config accepts, or an absurd one', () => {

@@ -115,6 +115,43 @@ describe('thermal posture', () => {
     expect((await posture([fake.target])).code).toBe(0);
   });
 
+  it('into a pipe, one figure a column under a header naming its unit (as check and live)', async () => {
+    const fake = await startFakeMiner(
+      braiinsReplies({ boards: [70, 69, 71], hot: 100, dangerous: 110 }),
+      'BOSminer+ 0.2.0',
+    );
+    miners.push(fake);
+    const ctx = memoryContext();
+    expect(await runCli(['thermal', 'posture', fake.target, '--timeout', '2s', '--retries', '0'], ctx)).toBe(
+      0,
+    );
+    const [head = '', row = ''] = ctx.out().trimEnd().split('\n');
+    const columns = head.split('\t');
+    expect(columns).toEqual([
+      'target',
+      'limits',
+      'mode',
+      'target_c',
+      'hot_c',
+      'dangerous_c',
+      'trip_c',
+      'trip_sensor',
+      'trip_origin',
+      'board_c',
+      'chip_c',
+      'findings',
+    ]);
+    const cell = (name: string) => row.split('\t')[columns.indexOf(name)];
+    expect(cell('limits')).toBe('firmware');
+    expect([cell('hot_c'), cell('dangerous_c'), cell('trip_c'), cell('board_c')]).toEqual([
+      '100',
+      '110',
+      '110',
+      '71',
+    ]);
+    expect([cell('trip_sensor'), cell('trip_origin')]).toEqual(['board', 'firmware']);
+  });
+
   it('an unreachable miner makes posture exit 1', async () => {
     const fake = await startFakeMiner({});
     const target = fake.target;

@@ -128,6 +128,14 @@ describe('assessPosture', () => {
         ),
       ),
     ).toEqual(['hot-dangerous-gap']);
+    // Decimal limits: the gap to a hundredth, not 4.299999999999997.
+    const decimal = assessPosture(
+      decoded(braiinsReplies({ boards: [60], target: 60, hot: 96.2, dangerous: 100.5 })),
+      braiinsS9(60),
+    );
+    expect(decimal.find((f) => f.id === 'hot-dangerous-gap')?.message).toBe(
+      'only 4.3 °C between Hot and Dangerous (guidance: about 5)',
+    );
   });
 
   it('flags a miner past our critical but below its firmware trip, and past the trip', () => {
