@@ -261,6 +261,35 @@ describe('decodeReply plain text', () => {
   });
 });
 
+describe('decodeReply plain text with line breaks between records', () => {
+  for (const [name, gap] of [
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+    ['a space', ' '],
+  ] as const) {
+    it(`keeps ${name} after a | out of field and section names`, () => {
+      const reply = decode(
+        `STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=c|${gap}POOL=0,URL=u,Status=Alive|${gap}POOL=1,URL=v|${gap}`,
+        'pools',
+      );
+      expect(reply.body.POOLS).toEqual([
+        { POOL: 0, URL: 'u', Status: 'Alive' },
+        { POOL: 1, URL: 'v' },
+      ]);
+      const joined = decode(
+        `CMD=summary|${gap}STATUS=S,When=1,Code=11,Msg=Summary,Description=c|${gap}SUMMARY,Elapsed=5|${gap}CMD=pools|${gap}STATUS=E,When=1,Code=8,Msg=No pools,Description=c|${gap}`,
+        'summary+pools',
+      );
+      const members = splitMultiReply(joined);
+      expect(Object.keys(members)).toEqual(['summary', 'pools']);
+      expect(members.summary?.body.SUMMARY).toEqual([{ Elapsed: 5 }]);
+      expect(members.summary?.status).toMatchObject({ status: 'S', code: 11 });
+      expect(members.pools?.status).toMatchObject({ status: 'E', code: 8, msg: 'No pools' });
+      expect(joined.ok).toBe(false);
+    });
+  }
+});
+
 describe('decodeReply multi-command', () => {
   it('splits members and reports the first failing one as the status', () => {
     const member = (section: string, status = 'S', code = 11) =>
