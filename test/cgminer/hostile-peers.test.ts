@@ -37,6 +37,19 @@ describe('peers that never end their reply', () => {
     expect(reply.repairs).toEqual(['no end of reply']);
   });
 
+  it('takes a whole text reply whose last | is followed by a line break, as one without', async () => {
+    const text = 'STATUS=S,When=1,Code=11,Msg=Summary,Description=cgminer 4.11.1|SUMMARY,Elapsed=12|';
+    for (const end of ['', '\n', '\r\n', ' \r\n']) {
+      const m = await miner({ kind: 'reply', bytes: `${text}${end}`, nul: false, close: false });
+      const reply = await client().request(m.target, 'summary');
+      expect(reply.body.SUMMARY, JSON.stringify(end)).toEqual([{ Elapsed: 12 }]);
+      expect(reply.repairs).toEqual(['no end of reply']);
+    }
+    // Still a timeout when the line break follows a record not ended by its |.
+    const cut = await miner({ kind: 'reply', bytes: `${text.slice(0, -1)}\n`, nul: false, close: false });
+    expect(await outcome(client().request(cut.target, 'summary'))).toBe('timeout');
+  });
+
   it('leaves exchange() rejecting such a reply unless the caller asks to keep it', async () => {
     const m = await miner({ kind: 'reply', bytes: GOOD, nul: false, close: false });
     const options = {
