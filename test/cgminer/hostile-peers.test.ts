@@ -105,6 +105,12 @@ describe('peers that speak something else', () => {
     expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('protocol');
   });
 
+  it('ends a 3-byte reply that starts like half a byte-order mark at its NUL', async () => {
+    const m = await miner({ kind: 'reply', bytes: Buffer.from([0xff, 0x41]), close: false });
+    // A deadline far away: only the NUL can end this read in time for the test.
+    expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('protocol');
+  });
+
   it('reads a reply after leading NULs, and one in UTF-16', async () => {
     const nuls = await miner({ kind: 'reply', bytes: Buffer.concat([Buffer.alloc(3), Buffer.from(GOOD)]) });
     expect((await client().request(nuls.target, 'summary')).repairs).toEqual(['leading NUL']);
