@@ -593,10 +593,12 @@ function combinedStatus(members: [string, Record<string, unknown>][]): ReplyStat
 /**
  * The members of a multi-command reply (`{"summary":[{…}],"pools":[{…}],"id":1}`, or the text form
  * with `CMD=` sections), each as its own DecodedReply keyed by the name as requested. A member the
- * firmware left out is simply absent; a reply that is not in the keyed layout yields `{}`.
+ * firmware left out is simply absent; a reply that is not in the keyed layout yields none.
  */
 export function splitMultiReply(reply: DecodedReply): Record<string, DecodedReply> {
-  const out: Record<string, DecodedReply> = {};
+  // Keyed by the miner's names: no prototype, so a member named `__proto__` is a member (on a plain
+  // object it became the prototype, and lookups of `status` or `body` found its fields).
+  const out = Object.create(null) as Record<string, DecodedReply>;
   if (findStatusKey(reply.body) !== undefined) return out;
   for (const [name, member] of multiMembers(reply.body)) {
     const status = memberStatus(member);

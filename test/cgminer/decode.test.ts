@@ -290,6 +290,26 @@ describe('decodeReply plain text with line breaks between records', () => {
   }
 });
 
+describe('splitMultiReply and members named by a hostile miner', () => {
+  it('keeps a member named __proto__ as a member, and lends its fields to no other lookup', () => {
+    const member = (section: string) =>
+      `[{${STATUS.replace('"Msg":"Summary"', '"Msg":"x"')},"${section}":[{"A":1}],"id":1}]`;
+    for (const text of [
+      `{"__proto__":${member('X')},"summary":${member('SUMMARY')},"id":1}`,
+      'CMD=__proto__|STATUS=S,When=1,Code=1,Msg=x,Description=c|X,A=1|CMD=summary|STATUS=S,When=1,Code=11,Msg=x,Description=c|SUMMARY,A=1|',
+    ]) {
+      const members = splitMultiReply(decode(text, '__proto__+summary'));
+      expect(Object.keys(members), text).toEqual(['__proto__', 'summary']);
+      expect(Object.hasOwn(members, '__proto__')).toBe(true);
+      const proto = '__proto__';
+      expect(members[proto]?.body.X).toEqual([{ A: 1 }]);
+      // Names the member's own fields (`status`, `body`) are not members.
+      for (const name of ['status', 'body', 'ok', 'command', 'constructor', 'toString'])
+        expect(members[name], name).toBeUndefined();
+    }
+  });
+});
+
 describe('decodeReply multi-command', () => {
   it('splits members and reports the first failing one as the status', () => {
     const member = (section: string, status = 'S', code = 11) =>
