@@ -272,8 +272,10 @@ export function decodeUnfinished(
   }
   if (reply.repairs.includes(REPAIR.truncated)) return null;
   if (reply.format !== 'json') {
-    const last = lastNonBlank(decodeFrameText(firstFrame(bytes)).text);
-    const whole = reply.format === 'text' ? last === '|' : last === '\r' || last === '\n';
+    const text = decodeFrameText(firstFrame(bytes)).text;
+    // Text records end at their last `|`, whatever line break follows it; a bare line at its break.
+    const whole =
+      reply.format === 'text' ? lastNonBlank(text, true) === '|' : /^[\r\n]$/.test(lastNonBlank(text));
     if (!whole) return null;
   }
   if (hold !== undefined && reply.format !== 'bare') {
@@ -287,13 +289,17 @@ export function decodeUnfinished(
 }
 
 /**
- * The last character that is not a space or a tab ('' for none). A loop, not `/[ \t]+$/`: that
- * regex retries from every blank of a long run that does not end the text, quadratic in the run
- * (200 KB of spaces before a last letter took 35 s, 8 MiB would take days, past any deadline).
+ * The last character that is not a space or a tab (nor, with `lineBreaks`, a CR or LF; '' for
+ * none). A loop, not `/[ \t]+$/`: that regex retries from every blank of a long run that does not
+ * end the text, quadratic in the run (200 KB of spaces before a last letter took 35 s, 8 MiB would
+ * take days, past any deadline).
  */
-function lastNonBlank(text: string): string {
+function lastNonBlank(text: string, lineBreaks = false): string {
   let end = text.length;
-  while (end > 0 && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+  for (; end > 0; end--) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x09 && !(lineBreaks && (c === 0x0a || c === 0x0d))) break;
+  }
   return end === 0 ? '' : (text[end - 1] as string);
 }
 
@@ -587,10 +593,12 @@ function combinedStatus(members: [string, Record<string, unknown>][]): ReplyStat
 /**
  * The members of a multi-command reply (`{"summary":[{…}],"pools":[{…}],"id":1}`, or the text form
  * with `CMD=` sections), each as its own DecodedReply keyed by the name as requested. A member the
- * firmware left out is simply absent; a reply that is not in the keyed layout yields `{}`.
+ * firmware left out is simply absent; a reply that is not in the keyed layout yields none.
  */
 export function splitMultiReply(reply: DecodedReply): Record<string, DecodedReply> {
-  const out: Record<string, DecodedReply> = {};
+  // Keyed by the miner's names: no prototype, so a member named `__proto__` is a member (on a plain
+  // object it became the prototype, and lookups of `status` or `body` found its fields).
+  const out = Object.create(null) as Record<string, DecodedReply>;
   if (findStatusKey(reply.body) !== undefined) return out;
   for (const [name, member] of multiMembers(reply.body)) {
     const status = memberStatus(member);

@@ -40,7 +40,8 @@ function mayBeUtf16(head: Uint8Array): boolean {
   const at = (i: number, test: (byte: number) => boolean) => i >= head.length || test(head[i] as number);
   const zero = (byte: number) => byte === 0;
   const nonZero = (byte: number) => byte !== 0;
-  const bom = at(0, (b) => b === 0xff || b === 0xfe);
+  // Both bytes of a mark: FF FE or FE FF (`FF 41 00` is no mark, and ends at its NUL).
+  const bom = at(0, (b) => b === 0xff || b === 0xfe) && at(1, (b) => b === (head[0] === 0xff ? 0xfe : 0xff));
   const little = at(0, nonZero) && at(1, zero) && at(2, nonZero);
   const big = at(0, zero) && at(1, nonZero) && at(2, zero);
   return bom || little || big;

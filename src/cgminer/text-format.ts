@@ -133,7 +133,10 @@ function parseRecord(record: string, parse: TextParse): TextRecord {
     if (eq !== -1) {
       joinRest();
       parse.values++;
-      out.fields.push([unescapeText(piece.slice(0, eq), parse), unescapeText(piece.slice(eq + 1), parse)]);
+      // A record's first name starts after the blanks that followed the `|` (`…|\nPOOL=0,…`):
+      // a line break is no part of a field name.
+      const name = i === 0 ? piece.slice(0, eq).trimStart() : piece.slice(0, eq);
+      out.fields.push([unescapeText(name, parse), unescapeText(piece.slice(eq + 1), parse)]);
       continue;
     }
     if (out.fields.length > 0) rest.push(unescapeText(piece, parse));
@@ -273,9 +276,11 @@ function parseRecords(text: string, command: string, parse: TextParse): Record<s
   };
   for (const record of records) {
     tick(parse);
-    if (record.startsWith('CMD=')) {
+    // `…|\nCMD=pools|`: the blanks after a `|` neither hide a section nor enter its name.
+    const marker = record.trimStart();
+    if (marker.startsWith('CMD=')) {
       flush();
-      name = unescapeText(record.slice(4), parse);
+      name = unescapeText(marker.slice(4), parse).trim();
       members = [];
     } else {
       members.push(record);

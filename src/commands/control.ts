@@ -314,7 +314,7 @@ export async function runControl(
         actor: prompt.actorName(ctx.env),
         source: 'cli',
         ...(adminPassword ? { adminPassword } : {}),
-        wire: { timeoutMs: globals.timeoutMs, maxBytes: globals.maxBytes },
+        wire: { timeoutMs: globals.timeoutMs, maxBytes: globals.maxBytes, retries: globals.retries },
       },
       ctx,
     );

@@ -487,6 +487,7 @@ async function runProtection(
         site,
         actor: actorName(ctx.env),
         ...(adminPassword ? { adminPassword } : {}),
+        wire: { timeoutMs: globals.timeoutMs, maxBytes: globals.maxBytes, retries: globals.retries },
       },
       ctx,
     );

@@ -202,7 +202,7 @@ function isInterrupted(error: unknown): boolean {
 }
 
 /** Default limits of the encrypted Whatsminer exchange when the caller gives none (hashctl.md §4). */
-const DEFAULT_WIRE = { timeoutMs: 5000, maxBytes: 8 * 1024 * 1024 };
+const DEFAULT_WIRE = { timeoutMs: 5000, maxBytes: 8 * 1024 * 1024, retries: 2 };
 
 /** Avalon's ascset answers I/118 for help and for success alike; only "success" means done (§8.6). */
 function acknowledged(reply: DecodedReply, request: PlannedRequest): boolean {
@@ -530,6 +530,9 @@ export async function runControlAction(
               { cmd: request.command, params: request.whatsminer.fields, password: adminPassword ?? '' },
               {
                 ...(options.wire ?? DEFAULT_WIRE),
+                // Backoff on the context's clock and randomness, as the client's retries.
+                sleep: ctx.sleep,
+                random: ctx.random,
                 allowErrorStatus: true,
                 ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
               },

@@ -164,8 +164,11 @@ export interface ControlOptions {
    * written (after the reads, before the confirmation); null or absent: those miners are skipped.
    */
   adminPassword?: () => Promise<string | null>;
-  /** Deadline and reply cap of the encrypted Whatsminer exchange (the client's --timeout/--max-bytes). */
-  wire?: { timeoutMs: number; maxBytes: number };
+  /**
+   * Deadline, reply cap and retries of the encrypted Whatsminer exchange (the client's --timeout,
+   * --max-bytes and --retries; retried only while none of the write has left, as every write).
+   */
+  wire?: { timeoutMs: number; maxBytes: number; retries?: number };
 }
 
 export interface ControlRun {

@@ -480,7 +480,10 @@ export class Identifier {
       }
       done(result);
     };
-    this.followUp(target, { version }, identity, first.roundTrips, decode).then(
+    // No prototype: the follow-up's members are merged in under the miner's names (`__proto__`).
+    const replies = Object.create(null) as Record<string, DecodedReply | MinerError>;
+    replies.version = version;
+    this.followUp(target, replies, identity, first.roundTrips, decode).then(
       ({ identity: named, roundTrips }) =>
         settle(() => this.minerResult(target, version, named, roundTrips, elapsed())),
       // Stopped (SIGINT) before a follow-up could connect: the miner was found, as far as known.

@@ -7,7 +7,13 @@
 // check's and the re-reads taken here `intervalMs` apart, all ask for it.
 import type { MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
-import type { ConfirmSummary, ControlResult, ControlRun, TargetControlResult } from '../control/types.js';
+import type {
+  ConfirmSummary,
+  ControlOptions,
+  ControlResult,
+  ControlRun,
+  TargetControlResult,
+} from '../control/types.js';
 import { type CommandLogStatements, commandLogStatements } from '../store/command-log.js';
 import { minerStatements } from '../store/miners.js';
 import type { Store } from '../store/open.js';
@@ -33,6 +39,8 @@ export interface ProtectOptions {
   actor: string;
   /** The Whatsminer admin password, asked once when a Whatsminer is to be paused (as control's). */
   adminPassword?: () => Promise<string | null>;
+  /** The encrypted Whatsminer pause's --timeout, --max-bytes and --retries (as control's). */
+  wire?: ControlOptions['wire'];
   /**
    * Consecutive readings that must all ask for a pause (the check's is the first); `reread` reads
    * and judges the given miners again. Without it (or with 1 reading) the check's reading decides.
@@ -152,6 +160,7 @@ export async function protectMiners(
       actor: options.actor,
       source: PROTECT_SOURCE,
       ...(options.adminPassword ? { adminPassword: options.adminPassword } : {}),
+      ...(options.wire ? { wire: options.wire } : {}),
     },
     ctx,
   );

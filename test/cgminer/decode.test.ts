@@ -261,6 +261,55 @@ describe('decodeReply plain text', () => {
   });
 });
 
+describe('decodeReply plain text with line breaks between records', () => {
+  for (const [name, gap] of [
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+    ['a space', ' '],
+  ] as const) {
+    it(`keeps ${name} after a | out of field and section names`, () => {
+      const reply = decode(
+        `STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=c|${gap}POOL=0,URL=u,Status=Alive|${gap}POOL=1,URL=v|${gap}`,
+        'pools',
+      );
+      expect(reply.body.POOLS).toEqual([
+        { POOL: 0, URL: 'u', Status: 'Alive' },
+        { POOL: 1, URL: 'v' },
+      ]);
+      const joined = decode(
+        `CMD=summary|${gap}STATUS=S,When=1,Code=11,Msg=Summary,Description=c|${gap}SUMMARY,Elapsed=5|${gap}CMD=pools|${gap}STATUS=E,When=1,Code=8,Msg=No pools,Description=c|${gap}`,
+        'summary+pools',
+      );
+      const members = splitMultiReply(joined);
+      expect(Object.keys(members)).toEqual(['summary', 'pools']);
+      expect(members.summary?.body.SUMMARY).toEqual([{ Elapsed: 5 }]);
+      expect(members.summary?.status).toMatchObject({ status: 'S', code: 11 });
+      expect(members.pools?.status).toMatchObject({ status: 'E', code: 8, msg: 'No pools' });
+      expect(joined.ok).toBe(false);
+    });
+  }
+});
+
+describe('splitMultiReply and members named by a hostile miner', () => {
+  it('keeps a member named __proto__ as a member, and lends its fields to no other lookup', () => {
+    const member = (section: string) =>
+      `[{${STATUS.replace('"Msg":"Summary"', '"Msg":"x"')},"${section}":[{"A":1}],"id":1}]`;
+    for (const text of [
+      `{"__proto__":${member('X')},"summary":${member('SUMMARY')},"id":1}`,
+      'CMD=__proto__|STATUS=S,When=1,Code=1,Msg=x,Description=c|X,A=1|CMD=summary|STATUS=S,When=1,Code=11,Msg=x,Description=c|SUMMARY,A=1|',
+    ]) {
+      const members = splitMultiReply(decode(text, '__proto__+summary'));
+      expect(Object.keys(members), text).toEqual(['__proto__', 'summary']);
+      expect(Object.hasOwn(members, '__proto__')).toBe(true);
+      const proto = '__proto__';
+      expect(members[proto]?.body.X).toEqual([{ A: 1 }]);
+      // Names the member's own fields (`status`, `body`) are not members.
+      for (const name of ['status', 'body', 'ok', 'command', 'constructor', 'toString'])
+        expect(members[name], name).toBeUndefined();
+    }
+  });
+});
+
 describe('decodeReply multi-command', () => {
   it('splits members and reports the first failing one as the status', () => {
     const member = (section: string, status = 'S', code = 11) =>

@@ -37,6 +37,19 @@ describe('peers that never end their reply', () => {
     expect(reply.repairs).toEqual(['no end of reply']);
   });
 
+  it('takes a whole text reply whose last | is followed by a line break, as one without', async () => {
+    const text = 'STATUS=S,When=1,Code=11,Msg=Summary,Description=cgminer 4.11.1|SUMMARY,Elapsed=12|';
+    for (const end of ['', '\n', '\r\n', ' \r\n']) {
+      const m = await miner({ kind: 'reply', bytes: `${text}${end}`, nul: false, close: false });
+      const reply = await client().request(m.target, 'summary');
+      expect(reply.body.SUMMARY, JSON.stringify(end)).toEqual([{ Elapsed: 12 }]);
+      expect(reply.repairs).toEqual(['no end of reply']);
+    }
+    // Still a timeout when the line break follows a record not ended by its |.
+    const cut = await miner({ kind: 'reply', bytes: `${text.slice(0, -1)}\n`, nul: false, close: false });
+    expect(await outcome(client().request(cut.target, 'summary'))).toBe('timeout');
+  });
+
   it('leaves exchange() rejecting such a reply unless the caller asks to keep it', async () => {
     const m = await miner({ kind: 'reply', bytes: GOOD, nul: false, close: false });
     const options = {
@@ -89,6 +102,12 @@ describe('peers that speak something else', () => {
   it('names a TLS server as protocol without waiting for the deadline', async () => {
     const hello = Buffer.from('160303005a0200005603036a0b1c2d3e4f50', 'hex');
     const m = await miner({ kind: 'reply', bytes: hello, nul: false, close: false });
+    expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('protocol');
+  });
+
+  it('ends a 3-byte reply that starts like half a byte-order mark at its NUL', async () => {
+    const m = await miner({ kind: 'reply', bytes: Buffer.from([0xff, 0x41]), close: false });
+    // A deadline far away: only the NUL can end this read in time for the test.
     expect(await outcome(client({ timeoutMs: 60_000 }).request(m.target, 'summary'))).toBe('protocol');
   });
 

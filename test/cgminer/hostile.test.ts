@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorFromStatus } from '../../src/cgminer/client.js';
 import { decodeReply, decodeUnfinished } from '../../src/cgminer/decode.js';
-import { FrameReader, firstFrame } from '../../src/cgminer/frame.js';
+import { FrameReader, firstFrame, SNIFF_BYTES, sniffEncoding } from '../../src/cgminer/frame.js';
 import { MAX_KEPT_DUPLICATES, parseLenient } from '../../src/cgminer/lenient-json.js';
 import { MinerError } from '../../src/errors.js';
 
@@ -62,6 +62,34 @@ describe('framing of hostile byte streams', () => {
     const reader = new FrameReader(1024);
     expect(reader.push(bytes([0x6f, 0]))).toBe('reading');
     expect(reader.push(bytes([0x6b, 0, 0, 0]))).toBe('complete');
+  });
+
+  it('waits on fewer bytes than the sniff needs only while they can still begin UTF-16', () => {
+    // Every head of 1-3 bytes over NUL, a letter and both byte-order-mark bytes: the reader waits
+    // exactly when some next bytes would make it UTF-16, and otherwise ends it as UTF-8 does, at
+    // the first NUL after content. `FF 41 00` is no byte-order mark: it ends at its NUL.
+    const alphabet = [0, 0x41, 0xfe, 0xff];
+    const heads: number[][] = [[]];
+    for (let length = 1; length < SNIFF_BYTES; length++)
+      for (const head of heads.filter((h) => h.length === length - 1))
+        for (const byte of alphabet) heads.push([...head, byte]);
+    const canBeUtf16 = (head: number[]): boolean => {
+      const missing = SNIFF_BYTES - head.length;
+      for (let tail = 0; tail < 256 ** missing; tail++) {
+        const more = Array.from({ length: missing }, (_, i) => (tail >> (8 * i)) & 0xff);
+        if (sniffEncoding(new Uint8Array([...head, ...more])) !== 'utf-8') return true;
+      }
+      return false;
+    };
+    const wrong: string[] = [];
+    for (const head of heads.filter((h) => h.length > 0)) {
+      const content = head.findIndex((b) => b !== 0);
+      const utf8 = content !== -1 && head.indexOf(0, content) !== -1 ? 'complete' : 'reading';
+      const expected = canBeUtf16(head) ? 'reading' : utf8;
+      const got = new FrameReader(1024).push(new Uint8Array(head));
+      if (got !== expected) wrong.push(`${Buffer.from(head).toString('hex')}: ${got}, not ${expected}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('reads UTF-16 in both byte orders, with or without a byte-order mark', () => {

@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { memoryContext } from '../../src/context.js';
+import { memoryContext, sleep } from '../../src/context.js';
 import { type Farm, type FarmOptions, startFarm } from '../../src/sim/index.js';
+import { startProxy } from '../support/proxy.js';
 import { cli, control, tempDir } from './support.js';
 
 const PASSWORD = 'Zq9_pw77';
@@ -200,5 +201,63 @@ describe('Whatsminer capabilities', () => {
     expect(f.commandLog.map((e) => e.command)).not.toContain('get_token');
     expect(f.commandLog.map((e) => e.command)).not.toContain('privileged');
     expect(f.commandLog.map((e) => e.command)).not.toContain('');
+  });
+});
+
+describe('Whatsminer writes and --retries', () => {
+  it('the encrypted write is retried per --retries while nothing of it left (refused), and sent once', async () => {
+    const { farm: f } = await whatsminer({ writes: 'allow' });
+    const { db, pw } = files();
+    // In front of the miner: once get_token has been asked, the port refuses the next connection
+    // (the encrypted write's); the retry's backoff opens it again.
+    const proxy = await startProxy(f.miners[0]!.port, {
+      onRequest: (request, self) => {
+        if (request.includes('get_token')) self.refuse();
+      },
+    });
+    try {
+      const ctx = memoryContext({
+        stdin: Object.assign(Readable.from([]), { isTTY: false }),
+        sleep: async (ms, signal) => {
+          await proxy.reopen();
+          await sleep(Math.min(ms, 50), signal);
+        },
+      });
+      const code = await runCli(
+        ['control', 'pause', proxy.key, '--yes', '--admin-password-file', pw, '--db', db, '--json'],
+        ctx,
+      );
+      const result = JSON.parse(ctx.out()) as Record<string, unknown>;
+      expect(result, ctx.err()).toMatchObject({ result: 'verified', ok: true });
+      expect(code).toBe(0);
+      expect(f.miners[0]!.state.sleeping).toBe(true);
+      // The write reached the miner once, after one refused connection.
+      expect(tokenAndEncrypted(f)).toEqual(['get_token', 'enc']);
+      expect(proxy.requests.filter((r) => r.startsWith('{"enc"'))).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('with --retries 0 the refused write fails as refused, nothing sent', async () => {
+    const { farm: f } = await whatsminer({ writes: 'allow' });
+    const { db, pw } = files();
+    const proxy = await startProxy(f.miners[0]!.port, {
+      onRequest: (request, self) => {
+        if (request.includes('get_token')) self.refuse();
+      },
+    });
+    try {
+      const run = await control(['pause', proxy.key, '--yes', '--admin-password-file', pw, '--db', db]);
+      expect(run.code).toBe(1);
+      expect(run.json.results[0]).toMatchObject({
+        result: 'failed',
+        error: { kind: 'refused', attempts: 1 },
+      });
+      expect(tokenAndEncrypted(f)).toEqual(['get_token']);
+      expect(f.miners[0]!.state.sleeping).toBe(false);
+    } finally {
+      await proxy.close();
+    }
   });
 });

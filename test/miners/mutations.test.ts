@@ -124,6 +124,8 @@ function mutatedSet(files: string[], random: Rng, rate: number, problems: string
       }
     }
     if (random.next() < 0.3) text = mutateText(text, random);
+    // Text-format records one per line (`…|\nPOOL=0,…`): the line break is no part of a name.
+    if (/^(?:STATUS|CMD)=/.test(text) && random.next() < 0.3) text = text.replace(/\|(?=[^\r\n])/g, '|\r\n');
     let reply: DecodedReply | MinerError;
     try {
       reply = decodeReply(Buffer.from(text, 'latin1'), command);
