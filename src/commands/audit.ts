@@ -10,7 +10,7 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
-import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
+import { FIND_MINERS_FIRST, MAX_RUN_TARGETS, noteTerminalTargets } from './miners.js';
 import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -142,6 +142,7 @@ export async function runAuditCommand(
   // Silence is expected inside a range or network, not from a miner the user named: remember which
   // targets were named, including the lines of @FILE and `-` (read once, kept for a second parse).
   const lists: { content: string; source: string }[] = [];
+  noteTerminalTargets(opts.targets, globals, ctx);
   const targets = await parseTargetSpecs(opts.targets, {
     defaultPort: globals.port,
     env: ctx.env,

@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseTimerDuration } from '../util/duration.js';
+import { noteTerminalTargets } from './miners.js';
 import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
@@ -82,6 +83,7 @@ export async function runScan(
       import('../util/out-file.js'),
       import('node:path'),
     ]);
+  noteTerminalTargets(opts.specs, globals, ctx);
   const listed = await scanLib.buildScanTargets(
     opts.specs,
     opts.ports,
