@@ -38,6 +38,8 @@ export async function targetsFromSpecs(
   const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
     env: ctx.env,
+    // A list past the cap stops where it passes it, not once every line is an object in memory.
+    ...(Number.isFinite(max) ? { limit: { max, advice: FIND_MINERS_FIRST } } : {}),
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
     ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });
