@@ -84,16 +84,17 @@ export async function runScan(
       import('node:path'),
     ]);
   noteTerminalTargets(opts.specs, globals, ctx);
-  const listed = await scanLib.buildScanTargets(
-    opts.specs,
-    opts.ports,
-    opts.specs.includes('-') ? { stdin: ctx.stdin, env: ctx.env } : { env: ctx.env },
-  );
-  // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
-  const { assertTargetCount } = await import('../targets/index.js');
   // Endpoints, not addresses, with several ports: a /8 on two ports names 16,777,216 addresses.
   const unit = opts.ports.length > 1 ? `endpoints (addresses × ${opts.ports.length} ports)` : 'addresses';
-  assertTargetCount(listed, MAX_SCAN_TARGETS, 'split the range (a /8 on one port per run at most)', unit);
+  const advice = 'split the range (a /8 on one port per run at most)';
+  const listed = await scanLib.buildScanTargets(opts.specs, opts.ports, {
+    env: ctx.env,
+    limit: { max: MAX_SCAN_TARGETS, advice, unit },
+    ...(opts.specs.includes('-') ? { stdin: ctx.stdin } : {}),
+  });
+  // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
+  const { assertTargetCount } = await import('../targets/index.js');
+  assertTargetCount(listed, MAX_SCAN_TARGETS, advice, unit);
   // A host name and its address (`rig1.lan` inside the range) are one miner: connected to once,
   // counted once, listed once in the inventory.
   const { bounded, DEFAULT_RESOLVE_MS, droppedNote, resolvedHosts, resolverOf } = await import(

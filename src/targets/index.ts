@@ -202,14 +202,6 @@ export async function readTargetStream(stream: AsyncIterable<string | Uint8Array
 }
 
 /**
- * Appends a file's entries one by one: `push(...entries)` passes each as an argument, and a farm's
- * inventory of 150,000 lines or more overflows the call stack ("Maximum call stack size exceeded").
- */
-export function appendEntries(entries: TargetEntry[], more: readonly TargetEntry[]): void {
-  for (const entry of more) entries.push(entry);
-}
-
-/**
  * Parses target specs (hashctl.md §2). Throws UsageError naming the first bad spec (or file line)
  * before anything is contacted. The result expands lazily and yields each target once.
  */
