@@ -10,7 +10,8 @@ import type { ReportFormat } from '../audit/report.js';
 import type { AuditPolicy, AuditReport, Severity } from '../audit/types.js';
 import type { Context } from '../context.js';
 import { EXIT, errorMessage, UsageError } from '../errors.js';
-import { FIND_MINERS_FIRST, MAX_RUN_TARGETS } from './miners.js';
+import type { TargetEntry } from '../targets/parse.js';
+import { FIND_MINERS_FIRST, MAX_RUN_TARGETS, noteTerminalTargets } from './miners.js';
 import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'sarif', 'markdown'];
@@ -142,9 +143,11 @@ export async function runAuditCommand(
   // Silence is expected inside a range or network, not from a miner the user named: remember which
   // targets were named, including the lines of @FILE and `-` (read once, kept for a second parse).
   const lists: { content: string; source: string }[] = [];
+  noteTerminalTargets(opts.targets, globals, ctx);
   const targets = await parseTargetSpecs(opts.targets, {
     defaultPort: globals.port,
     env: ctx.env,
+    limit: { max: MAX_RUN_TARGETS, advice: FIND_MINERS_FIRST },
     readFile: async (file) => {
       const content = await readTargetFile(file);
       lists.push({ content, source: file });
@@ -161,14 +164,13 @@ export async function runAuditCommand(
   });
   assertTargetCount(targets, MAX_RUN_TARGETS, FIND_MINERS_FIRST);
   const named = new Set<string>();
-  for (const entry of [
-    ...opts.targets
-      .filter((spec) => !spec.startsWith('@') && spec !== '-')
-      .map((spec) => parseSpecEntry(spec, globals.port)),
-    ...lists.flatMap(({ content, source }) => parseTargetFile(content, source, globals.port)),
-  ]) {
+  const name = (entry: TargetEntry): void => {
     if (entry.kind === 'host') named.add(entry.target.key);
-  }
+  };
+  for (const spec of opts.targets)
+    if (!spec.startsWith('@') && spec !== '-') name(parseSpecEntry(spec, globals.port));
+  // Entry by entry: a list of many repeated lines passes the cap, and is no copy of itself in memory.
+  for (const { content, source } of lists) parseTargetFile(content, source, globals.port, name);
   const policy: AuditPolicy = { allowedPools: null, workerPattern };
   if (opts.allowedPoolsFile !== null) {
     const file = path.resolve(ctx.cwd, opts.allowedPoolsFile);

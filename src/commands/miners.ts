@@ -13,6 +13,16 @@ export const MAX_RUN_TARGETS = 65_536;
 export const FIND_MINERS_FIRST =
   'find the miners first (hashctl scan RANGE --out farm.json, then @farm.json)';
 
+/** `-` on a terminal waits for typing: said (stderr, not with --quiet), or the run looks hung before any traffic. */
+export function noteTerminalTargets(
+  specs: readonly string[],
+  globals: Partial<Pick<GlobalOptions, 'quiet'>>,
+  ctx: Pick<Context, 'stdin'> & Partial<Pick<Context, 'stderr'>>,
+): void {
+  if (specs.includes('-') && ctx.stdin.isTTY === true && globals.quiet !== true)
+    ctx.stderr?.write('hashctl: reading targets from the terminal, one per line; end with Ctrl-D\n');
+}
+
 /**
  * The targets grammar (hashctl.md §2) over the command's specs; `-` reads `ctx.stdin`. More than
  * `max` targets is a usage error before any traffic.
@@ -24,12 +34,12 @@ export async function targetsFromSpecs(
   max: number = MAX_RUN_TARGETS,
 ): Promise<TargetSet> {
   const { assertTargetCount, parseTargetSpecs } = await import('../targets/index.js');
-  // `-` on a terminal waits for typing: said, or the run looks hung before any traffic.
-  if (specs.includes('-') && ctx.stdin.isTTY === true && globals.quiet !== true)
-    ctx.stderr?.write('hashctl: reading targets from the terminal, one per line; end with Ctrl-D\n');
+  noteTerminalTargets(specs, globals, ctx);
   const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
     env: ctx.env,
+    // A list past the cap stops where it passes it, not once every line is an object in memory.
+    ...(Number.isFinite(max) ? { limit: { max, advice: FIND_MINERS_FIRST } } : {}),
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
     ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });

@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { terminalSafe } from '../output/terminal.js';
 import type { ScanResult, ScanSummary } from '../scan/types.js';
 import { parseTimerDuration } from '../util/duration.js';
+import { noteTerminalTargets } from './miners.js';
 import { type GlobalOptions, namedFlag, type RegisterCommand } from './shared.js';
 
 /** Scan's connect timeout when --timeout is not given: a LAN host answers a SYN in well under 1 s. */
@@ -82,16 +83,18 @@ export async function runScan(
       import('../util/out-file.js'),
       import('node:path'),
     ]);
-  const listed = await scanLib.buildScanTargets(
-    opts.specs,
-    opts.ports,
-    opts.specs.includes('-') ? { stdin: ctx.stdin, env: ctx.env } : { env: ctx.env },
-  );
-  // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
-  const { assertTargetCount } = await import('../targets/index.js');
+  noteTerminalTargets(opts.specs, globals, ctx);
   // Endpoints, not addresses, with several ports: a /8 on two ports names 16,777,216 addresses.
   const unit = opts.ports.length > 1 ? `endpoints (addresses × ${opts.ports.length} ports)` : 'addresses';
-  assertTargetCount(listed, MAX_SCAN_TARGETS, 'split the range (a /8 on one port per run at most)', unit);
+  const advice = 'split the range (a /8 on one port per run at most)';
+  const listed = await scanLib.buildScanTargets(opts.specs, opts.ports, {
+    env: ctx.env,
+    limit: { max: MAX_SCAN_TARGETS, advice, unit },
+    ...(opts.specs.includes('-') ? { stdin: ctx.stdin } : {}),
+  });
+  // A /0 (or `10.0.0.0/0`, which is one) would sweep the whole Internet from the farm's LAN.
+  const { assertTargetCount } = await import('../targets/index.js');
+  assertTargetCount(listed, MAX_SCAN_TARGETS, advice, unit);
   // A host name and its address (`rig1.lan` inside the range) are one miner: connected to once,
   // counted once, listed once in the inventory.
   const { bounded, DEFAULT_RESOLVE_MS, droppedNote, resolvedHosts, resolverOf } = await import(

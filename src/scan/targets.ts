@@ -3,11 +3,12 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import {
-  appendEntries,
   emptyStdinError,
   noTargetsError,
   readTargetFile,
   readTargetStream,
+  TargetEntries,
+  type TargetLimit,
   targetFileError,
   targetFilePath,
 } from '../targets/index.js';
@@ -43,11 +44,25 @@ export interface ScanTargetsOptions {
   stdin?: AsyncIterable<string | Uint8Array>;
   /** Whose HOME a leading `~/` of an @FILE names. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The run's cap on endpoints: a list is refused at the line past it (see TargetEntries). */
+  limit?: TargetLimit;
+}
+
+/** The port a list's entry has when its line names none: each of `--port`'s, set per port. */
+const UNSET_PORT = 0;
+
+/** `entry` on `port` when its spec named no port of its own. */
+function onPort(entry: TargetEntry, port: number): TargetEntry {
+  if (entry.kind === 'range') return entry.port === UNSET_PORT ? { ...entry, port } : entry;
+  if (entry.target.port !== UNSET_PORT) return entry;
+  const { host } = entry.target;
+  return { kind: 'host', target: { host, port, key: targetKey(host, port) }, ipv4: entry.ipv4 };
 }
 
 /**
- * Parses the specs once per port (files and stdin are read once) and joins the entries into one
- * TargetSet, which merges ranges per port and drops repeats. Throws UsageError before any traffic.
+ * Parses each spec, file and stdin once (a list was parsed again for every port of `--port
+ * 4028-4091`) and joins the entries, on every port, into one TargetSet, which merges ranges per port
+ * and drops repeats. Throws UsageError before any traffic.
  */
 export async function buildScanTargets(
   specs: string[],
@@ -77,21 +92,29 @@ export async function buildScanTargets(
       sources.push({ spec, content: null, name: spec });
     }
   }
-  const entries: TargetEntry[] = [];
+  const entries = new TargetEntries(options.limit ?? null);
+  let named = 0;
   for (const source of sources) {
-    for (const port of ports) {
-      if (source.content === null) {
-        entries.push(parseSpecEntry(source.spec, port));
-        continue;
-      }
-      const read = parseTargetFile(source.content, source.name, port);
-      if (read.length === 0 && source.spec === '-' && specs.length > 1) throw emptyStdinError(specs);
-      appendEntries(entries, read);
+    if (source.content === null) {
+      const entry = parseSpecEntry(source.spec, UNSET_PORT);
+      for (const port of ports) entries.add(onPort(entry, port));
+      named++;
+      continue;
     }
+    // Once, whatever the ports, its repeats dropped. A line without a port of its own names one
+    // endpoint per port: once the lines pass the cap so counted, the reading stops at that line.
+    const list = new TargetEntries(options.limit ?? null, UNSET_PORT, ports.length);
+    const before = named;
+    parseTargetFile(source.content, source.name, UNSET_PORT, (entry, where) => {
+      named++;
+      list.add(entry, where);
+    });
+    if (named === before && source.spec === '-' && specs.length > 1) throw emptyStdinError(specs);
+    for (const port of ports) for (const entry of list.list) entries.add(onPort(entry, port), source.name);
   }
   // As probe and collect: a sweep of nothing is no success (exit 0, an empty --out inventory).
-  if (entries.length === 0) throw noTargetsError(specs);
-  return new TargetSet(entries);
+  if (named === 0) throw noTargetsError(specs);
+  return new TargetSet(entries.list);
 }
 
 /**

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { errorMessage, UsageError } from '../errors.js';
 import { expandHome } from '../store/paths.js';
 import { parseIpv4, parseSpecEntry, parseTargetFile, type TargetEntry } from './parse.js';
-import { TargetSet } from './set.js';
+import { type Interval, insertMerged, TargetSet } from './set.js';
 
 export { formatIpv4, parseIpv4, parseTarget, type TargetEntry } from './parse.js';
 export { TargetSet } from './set.js';
@@ -16,6 +16,16 @@ export interface ParseTargetsOptions {
   stdin?: AsyncIterable<string | Uint8Array>;
   /** The environment whose HOME a leading `~/` of an @FILE names (see targetFilePath). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The run's cap: a target list is refused as soon as it names more, not once all of it is parsed. */
+  limit?: TargetLimit;
+}
+
+/** The most targets a run takes, and what its refusal says (assertTargetCount's words). */
+export interface TargetLimit {
+  max: number;
+  advice: string;
+  /** What is counted: `addresses`, or scan's endpoints over several ports. */
+  unit?: string;
 }
 
 /**
@@ -116,6 +126,69 @@ export function assertTargetCount(targets: TargetSet, max: number, advice: strin
     );
 }
 
+/**
+ * The entries of a run as they are read, each kept only if it names a target not named before (a
+ * repeated host, a range whose every address an earlier range holds, yields nothing when walked), and
+ * the count refused as soon as it passes the cap. A list of a million lines was a million entries
+ * (457 MB) before the count was checked; now a list stops at the line past the cap, and what is kept
+ * is at most the cap's hosts and ranges. The count here is a lower bound (distinct hosts, or the
+ * addresses of the ranges): the exact one is TargetSet's, which assertTargetCount checks after.
+ */
+export class TargetEntries {
+  readonly list: TargetEntry[] = [];
+  private readonly hostKeys = new Set<string>();
+  private readonly rangesByPort = new Map<number, Interval[]>();
+  /** Distinct hosts and range addresses so far, on real ports and on the placeholder port. */
+  private hosts = 0;
+  private addresses = 0;
+  private placeholderHosts = 0;
+  private placeholderAddresses = 0;
+
+  /**
+   * `placeholder`: the port of entries that take each of `ports` ports later (scan's `--port`). Those
+   * are counted apart: `10.0.0.0/8` and `10.0.0.0/8:4028` are one /8 on `--port 4028`, not two.
+   */
+  constructor(
+    private readonly limit: TargetLimit | null = null,
+    private readonly placeholder: number | null = null,
+    private readonly ports = 1,
+  ) {}
+
+  /** Adds an entry; `where` (`farm.txt:12`) says where a list is past the cap (none: not checked). */
+  add(entry: TargetEntry, where?: string): void {
+    if (entry.kind === 'host') {
+      if (this.hostKeys.has(entry.target.key)) return;
+      this.hostKeys.add(entry.target.key);
+      if (entry.target.port === this.placeholder) this.placeholderHosts++;
+      else this.hosts++;
+    } else {
+      let merged = this.rangesByPort.get(entry.port);
+      if (merged === undefined) {
+        merged = [];
+        this.rangesByPort.set(entry.port, merged);
+      }
+      const added = insertMerged(merged, entry.start, entry.end);
+      if (added === 0) return;
+      if (entry.port === this.placeholder) this.placeholderAddresses += added;
+      else this.addresses += added;
+    }
+    this.list.push(entry);
+    // Each count alone is a lower bound of the run's: past the cap, so is the run.
+    const atLeast = Math.max(
+      this.hosts,
+      this.addresses,
+      this.placeholderHosts * this.ports,
+      this.placeholderAddresses * this.ports,
+    );
+    if (this.limit !== null && where !== undefined && atLeast > this.limit.max) {
+      const { max, advice, unit = 'addresses' } = this.limit;
+      throw new UsageError(
+        `the targets name more than ${max.toLocaleString('en')} ${unit} (reading stopped at ${where}); at most ${max.toLocaleString('en')} per run: ${advice}`,
+      );
+    }
+  }
+}
+
 /** Standard input as text, refusing more than MAX_TARGET_LIST_BYTES. */
 export async function readTargetStream(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   let decoder: Decoder | null = null;
@@ -129,20 +202,17 @@ export async function readTargetStream(stream: AsyncIterable<string | Uint8Array
 }
 
 /**
- * Appends a file's entries one by one: `push(...entries)` passes each as an argument, and a farm's
- * inventory of 150,000 lines or more overflows the call stack ("Maximum call stack size exceeded").
- */
-export function appendEntries(entries: TargetEntry[], more: readonly TargetEntry[]): void {
-  for (const entry of more) entries.push(entry);
-}
-
-/**
  * Parses target specs (hashctl.md §2). Throws UsageError naming the first bad spec (or file line)
  * before anything is contacted. The result expands lazily and yields each target once.
  */
 export async function parseTargetSpecs(specs: string[], options: ParseTargetsOptions): Promise<TargetSet> {
   const readFile = options.readFile ?? readTargetFile;
-  const entries: TargetEntry[] = [];
+  const entries = new TargetEntries(options.limit ?? null);
+  let named = 0;
+  const add = (entry: TargetEntry, where: string): void => {
+    named++;
+    entries.add(entry, where);
+  };
   let stdinUsed = false;
   for (const spec of specs) {
     if (spec.startsWith('@')) {
@@ -154,19 +224,21 @@ export async function parseTargetSpecs(specs: string[], options: ParseTargetsOpt
       } catch (error) {
         throw targetFileError(path, error);
       }
-      appendEntries(entries, parseTargetFile(content, path, options.defaultPort));
+      parseTargetFile(content, path, options.defaultPort, add);
     } else if (spec === '-') {
       if (stdinUsed) throw new UsageError("'-' (standard input) can be given only once");
       if (!options.stdin) throw new UsageError("'-' needs targets on standard input");
       stdinUsed = true;
-      const read = parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort);
-      if (read.length === 0 && specs.length > 1) throw emptyStdinError(specs);
-      appendEntries(entries, read);
+      const before = named;
+      parseTargetFile(await readTargetStream(options.stdin), 'stdin', options.defaultPort, add);
+      if (named === before && specs.length > 1) throw emptyStdinError(specs);
     } else {
-      entries.push(parseSpecEntry(spec, options.defaultPort));
+      // Checked once all are read, with the exact count: a spec given by hand is one entry.
+      entries.add(parseSpecEntry(spec, options.defaultPort));
+      named++;
     }
   }
-  if (entries.length === 0) throw noTargetsError(specs);
+  if (named === 0) throw noTargetsError(specs);
   const singleHost = specs.length === 1 && !specs[0]?.startsWith('@') && specs[0] !== '-';
-  return new TargetSet(entries, singleHost);
+  return new TargetSet(entries.list, singleHost);
 }

@@ -201,19 +201,42 @@ export interface InventoryItem {
   outcome?: unknown;
 }
 
+/** Where a target file's entries go, each with where it was read (`farm.txt:12`, `farm.json: entry 3`). */
+export type EntrySink = (entry: TargetEntry, where: string) => void;
+
 /**
  * The entries of a target file's content: a JSON inventory (`["h:p", …]`, `[{host,port}, …]`,
  * `{"miners":[…]}` or `{"results":[{host,port,outcome}, …]}`: with `outcome`, only `miner` is kept),
- * or one spec per line with `#` comments and blank lines.
+ * or one spec per line with `#` comments and blank lines. With `sink`, each entry goes there as it is
+ * read (and none is returned): a sink that throws stops the reading at that line.
  */
-export function parseTargetFile(content: string, source: string, defaultPort: number): TargetEntry[] {
-  const json = tryJson(content, source);
-  if (json !== undefined) return parseInventory(json, source, defaultPort);
+export function parseTargetFile(
+  content: string,
+  source: string,
+  defaultPort: number,
+  sink?: EntrySink,
+): TargetEntry[] {
   const entries: TargetEntry[] = [];
+  const add: EntrySink =
+    sink ??
+    ((entry) => {
+      entries.push(entry);
+    });
+  const json = tryJson(content, source);
+  if (json !== undefined) {
+    parseInventory(json, source, defaultPort, add);
+    return entries;
+  }
   // CRLF (Windows), LF, and a lone CR (a classic-Mac export, some spreadsheet CSVs) all end a line.
-  const lines = content.split(/\r\n|\r|\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).replace(/#.*$/, '').trim();
+  // Walked one line at a time, not split: a list of a million lines was a million strings at once.
+  const lineEnd = /\r\n|\r|\n/g;
+  let from = 0;
+  for (let i = 0; from <= content.length; i++) {
+    lineEnd.lastIndex = from;
+    const end = lineEnd.exec(content);
+    const raw = content.slice(from, end === null ? content.length : end.index);
+    from = end === null ? content.length + 1 : end.index + end[0].length;
+    const line = raw.replace(/#.*$/, '').trim();
     if (line === '') continue;
     if (/\s/.test(line))
       throw new UsageError(`${source}:${i + 1}: one target per line, found '${line.slice(0, 60)}'`);
@@ -226,12 +249,14 @@ export function parseTargetFile(content: string, source: string, defaultPort: nu
     if (line.startsWith('@') || line === '-') {
       throw new UsageError(`${source}:${i + 1}: '${line}' cannot be used inside a target file`);
     }
+    let entry: TargetEntry;
     try {
-      entries.push(parseSpecEntry(line, defaultPort));
+      entry = parseSpecEntry(line, defaultPort);
     } catch (error) {
       if (error instanceof UsageError) throw new UsageError(`${source}:${i + 1}: ${error.message}`);
       throw error;
     }
+    add(entry, `${source}:${i + 1}`);
   }
   return entries;
 }
@@ -258,7 +283,7 @@ function tryJson(content: string, source: string): unknown {
   }
 }
 
-function parseInventory(json: unknown, source: string, defaultPort: number): TargetEntry[] {
+function parseInventory(json: unknown, source: string, defaultPort: number, add: EntrySink): void {
   let items: unknown;
   if (Array.isArray(json)) items = json;
   else if (json !== null && typeof json === 'object') {
@@ -270,39 +295,35 @@ function parseInventory(json: unknown, source: string, defaultPort: number): Tar
       `${source}: a JSON inventory is a list, or an object with a "miners" or "results" list`,
     );
   }
-  const entries: TargetEntry[] = [];
   items.forEach((item: unknown, index) => {
     const where = `${source}: entry ${index + 1}`;
+    let entry: TargetEntry | null;
     try {
-      if (typeof item === 'string') {
-        entries.push(parseSpecEntry(item, defaultPort));
-        return;
-      }
-      if (item === null || typeof item !== 'object')
-        throw new UsageError('expected "host:port" or {host, port}');
-      const { host, port, target, outcome } = item as InventoryItem;
-      if (outcome !== undefined && outcome !== 'miner') return;
-      if (typeof host === 'string') {
-        if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port))) {
-          throw new UsageError(`port ${JSON.stringify(port)} is not a whole number`);
-        }
-        const portNumber = port === undefined ? defaultPort : (port as number);
-        if (portNumber < 1 || portNumber > 65_535)
-          throw new UsageError(`port ${portNumber} is out of range 1-65535`);
-        const bareIpv6 = (host.match(/:/g) ?? []).length >= 2 && !host.startsWith('[');
-        const hostEntry = parseHostEntry(bareIpv6 ? `[${host}]` : host, portNumber);
-        entries.push(hostEntry);
-        return;
-      }
-      if (typeof target === 'string') {
-        entries.push(parseSpecEntry(target, defaultPort));
-        return;
-      }
-      throw new UsageError('expected "host:port" or {host, port}');
+      entry = inventoryEntry(item, defaultPort);
     } catch (error) {
       if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
       throw error;
     }
+    if (entry !== null) add(entry, where);
   });
-  return entries;
+}
+
+/** One item of a JSON inventory as an entry; null for a scan result that is no miner. */
+function inventoryEntry(item: unknown, defaultPort: number): TargetEntry | null {
+  if (typeof item === 'string') return parseSpecEntry(item, defaultPort);
+  if (item === null || typeof item !== 'object') throw new UsageError('expected "host:port" or {host, port}');
+  const { host, port, target, outcome } = item as InventoryItem;
+  if (outcome !== undefined && outcome !== 'miner') return null;
+  if (typeof host === 'string') {
+    if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port))) {
+      throw new UsageError(`port ${JSON.stringify(port)} is not a whole number`);
+    }
+    // Only a port the item gives is checked: the default is the caller's (scan's UNSET_PORT).
+    if (port !== undefined && ((port as number) < 1 || (port as number) > 65_535))
+      throw new UsageError(`port ${port} is out of range 1-65535`);
+    const bareIpv6 = (host.match(/:/g) ?? []).length >= 2 && !host.startsWith('[');
+    return parseHostEntry(bareIpv6 ? `[${host}]` : host, port === undefined ? defaultPort : (port as number));
+  }
+  if (typeof target === 'string') return parseSpecEntry(target, defaultPort);
+  throw new UsageError('expected "host:port" or {host, port}');
 }

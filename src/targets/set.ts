@@ -5,7 +5,7 @@
 import { formatIpv4, parseIpv4, type TargetEntry } from './parse.js';
 import { type Target, targetKey } from './types.js';
 
-type Interval = [start: number, end: number];
+export type Interval = [start: number, end: number];
 
 /** Sorted, non-overlapping, merged copy of `intervals` (adjacent ones joined). */
 function merge(intervals: Interval[]): Interval[] {
@@ -34,11 +34,12 @@ function findCovering(intervals: Interval[], value: number): number {
 }
 
 /**
- * Inserts [start, end] into merged `intervals` in place, keeping them merged: a binary search and
+ * Inserts [start, end] into merged `intervals` in place, keeping them merged, and returns how many
+ * addresses it added (0: all were covered already): a binary search and
  * one splice. A copy and a sort per range (as it was) made a file of 20,000 single-address ranges
  * take 16 s to walk, and the run cap of 65,536 several minutes, before any traffic.
  */
-function insertMerged(intervals: Interval[], start: number, end: number): void {
+export function insertMerged(intervals: Interval[], start: number, end: number): number {
   // First interval that ends at or after start - 1 (the first one this range may touch or join).
   let low = 0;
   let high = intervals.length;
@@ -50,14 +51,17 @@ function insertMerged(intervals: Interval[], start: number, end: number): void {
   let last = low;
   let from = start;
   let to = end;
+  let before = 0; // addresses the joined intervals held already
   while (last < intervals.length && (intervals[last] as Interval)[0] <= end + 1) {
     const [s, e] = intervals[last] as Interval;
-    if (s <= start && e >= end && last === low) return; // already covered: nothing changes
+    if (s <= start && e >= end && last === low) return 0; // already covered: nothing changes
     from = Math.min(from, s);
     to = Math.max(to, e);
+    before += e - s + 1;
     last++;
   }
   intervals.splice(low, last - low, [from, to]);
+  return to - from + 1 - before;
 }
 
 export class TargetSet implements Iterable<Target> {
