@@ -1,7 +1,7 @@
 // Draining the outbox: oldest pending batch first, one at a time, each answer recorded before the
 // next request (hashctl.md §9). At-least-once: a batch leaves `pending` only on a definite answer,
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
 import { translateSqliteError } from '../store/errors.js';
@@ -696,17 +696,47 @@ export interface UploadSettingsInput {
 
 export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
 
+/** A CA bundle, even the whole system store, is well under 1 MiB. */
+const MAX_CA_FILE_BYTES = 4 * 1_048_576;
+
+/**
+ * The file's text, or null when it holds more than `cap` bytes (at most `cap` + 1 are read). Read
+ * whole, `--ca /dev/zero` (or a disk image named by mistake) grew memory without bound.
+ */
+function readCapped(file: string, cap: number): string | null {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // Bounded: each pass reads at least a byte, and it stops past `cap`.
+    while (total <= cap) {
+      const chunk = Buffer.alloc(Math.min(65_536, cap + 1 - total));
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+    }
+    return total > cap ? null : Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate.
  * `source` says where the file was named; without it, both places are named.
  */
 export function readCollectorCa(file: string, source = '--ca or upload.ca_file'): string {
-  let ca: string;
+  let ca: string | null;
   try {
-    ca = readFileSync(file, 'utf8');
+    ca = readCapped(file, MAX_CA_FILE_BYTES);
   } catch (error) {
     throw new ConfigError(`cannot read the collector's CA file ${file} (${source}): ${errorMessage(error)}`);
   }
+  if (ca === null)
+    throw new ConfigError(
+      `the collector's CA file ${file} (${source}) is larger than ${MAX_CA_FILE_BYTES / 1_048_576} MiB: a CA bundle is far smaller (is this the right file?)`,
+    );
   if (!ca.includes('-----BEGIN CERTIFICATE-----'))
     throw new ConfigError(`the collector's CA file ${file} (${source}) holds no PEM certificate`);
   return ca;

@@ -144,6 +144,34 @@ describe('TLS to the collector', () => {
     }
   });
 
+  it('a --ca file of more than a few MiB is refused naming it, before the database or a byte is sent', async () => {
+    const temp = tempStore();
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      // A certificate, then megabytes of something else (a disk image or log named by mistake): read
+      // whole, --ca /dev/zero grew memory without bound.
+      const huge = join(temp.dir, 'huge.pem');
+      writeFileSync(huge, Buffer.concat([Buffer.from(cert), Buffer.alloc(5 * 1_048_576, 0x41)]));
+      const before = collector.received.length;
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', huge], ctx),
+      ).toBe(2);
+      expect(ctx.err()).toContain(`the collector's CA file ${huge} (--ca) is larger than 4 MiB`);
+      expect(collector.received.length).toBe(before);
+      // A bundle under the cap is read as before.
+      const bundle = join(temp.dir, 'bundle.pem');
+      writeFileSync(bundle, Buffer.concat([Buffer.from(cert), Buffer.alloc(1_048_576, 0x0a)]));
+      const ok = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', bundle], ok),
+      ).toBe(0);
+      expect(collector.received.length).toBe(before + 1);
+    } finally {
+      temp.close();
+    }
+  });
+
   it('thermal config pull trusts a private CA from --ca or the config, as upload does', async () => {
     const https = await import('node:https');
     const server = https.createServer({ key, cert }, (_request, response) => {
