@@ -382,8 +382,16 @@ async function printStatus(
     ]),
     { alignRight: [1, 2, 3] },
   );
-  if (waitEnds !== null && status.states.pending.batches > 0)
-    ctx.stdout.write(`the collector asked (Retry-After) to be sent nothing before ${iso(waitEnds)}\n`);
+  if (waitEnds !== null && status.states.pending.batches > 0) {
+    // Several sites' collectors waiting at once (--status without --site): each said with its URL.
+    const running = status.collectorWaits.filter((wait) => wait.until > now);
+    if (running.length > 1)
+      for (const wait of running)
+        ctx.stdout.write(
+          `the collector at ${oneLine(wait.endpoint)} asked (Retry-After) to be sent nothing before ${iso(Math.min(wait.until, now + 3_600_000))}\n`,
+        );
+    else ctx.stdout.write(`the collector asked (Retry-After) to be sent nothing before ${iso(waitEnds)}\n`);
+  }
   if (status.lastError) {
     // An attempt in flight or cut by its flush's deadline is no error: a healthy drain read as a failing one.
     const { attemptWithoutAnswer } = await import('../store/outbox.js');

@@ -22,6 +22,7 @@ import {
   RETRY_AFTER_META_PREFIX,
   recordAttempt,
   replaceWithHalves,
+  SITE_ENDPOINT_META_PREFIX,
 } from '../store/outbox.js';
 import type { Db } from '../store/types.js';
 import { splitBatchBody } from './batch.js';
@@ -145,6 +146,9 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   // process, and one that ignored the wait the run before was given sent the next due batch at once.
   const waits = metaStatements(db);
   const waitKey = `${RETRY_AFTER_META_PREFIX}${endpoint.url}`;
+  // Which collector this site's batches go to, so `upload --status --site` gives its wait only.
+  if (site !== null && waits.get(`${SITE_ENDPOINT_META_PREFIX}${site}`) !== endpoint.url)
+    waits.set(`${SITE_ENDPOINT_META_PREFIX}${site}`, endpoint.url);
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
   // The collector took nothing at the last flush (this process's or an earlier run's): until it
   // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
