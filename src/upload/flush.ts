@@ -354,7 +354,13 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             );
           }
           const wait = asked ?? backoffDelay(attempt, backoff, ctx.random);
-          if (wait >= timeLeft()) {
+          // A collector that let a whole request time out gets no shorter try: that one would be
+          // cut by the deadline, and said (--status, the notes) as a cut, "not a failure", where
+          // the collector had failed to answer within a whole request timeout.
+          if (
+            wait >= timeLeft() ||
+            (outcome.timedOut === true && timeLeft() - wait < options.totalTimeoutMs)
+          ) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             return stopWith(
               'deadline',
@@ -849,6 +855,16 @@ async function flushWithin(
   // each request cut at 15 s, and at a short interval nothing was ever delivered. With room to
   // reach that request: given a few ms less, its timing out was said as the flush's deadline.
   const oneRequest = settings.totalTimeoutMs + FIRST_REQUEST_SETUP_MS;
+  // --once: cron's minute, not the request timeout, bounds the run, so a request gets the budget
+  // (less the room to reach it) at most, and a collector silent for that long has failed. Cut by
+  // the budget instead, it was said as "cut by the flush's deadline (not a failure)" run after run.
+  const totalTimeoutMs =
+    timing.nextCycleAt === undefined && timing.budgetMs !== undefined
+      ? Math.min(
+          settings.totalTimeoutMs,
+          Math.max(timing.budgetMs - FIRST_REQUEST_SETUP_MS, timing.budgetMs / 2),
+        )
+      : settings.totalTimeoutMs;
   const deadlineMs =
     timing.nextCycleAt !== undefined
       ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, oneRequest))
@@ -863,7 +879,7 @@ async function flushWithin(
       keySource: settings.keySource,
       ...(settings.ca === undefined ? {} : { ca: settings.ca }),
       connectTimeoutMs: settings.connectTimeoutMs,
-      totalTimeoutMs: settings.totalTimeoutMs,
+      totalTimeoutMs,
       maxAttempts: settings.maxAttempts,
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
       signal: ctx.signal,

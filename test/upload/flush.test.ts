@@ -142,6 +142,27 @@ describe('the flush after a cycle', () => {
     );
   });
 
+  it("collect --once: a request gets the run's budget at most, and a collector silent that long has failed, not been cut", async () => {
+    // --once gives the flush a fixed budget (cron's minute), shorter than the 60 s request timeout:
+    // each request was cut by the budget, and --status said a dead collector's batches were "cut
+    // by the flush's deadline (not a failure)", run after run. A short budget stands in for 40 s.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 10_000,
+      totalTimeoutMs: 60_000,
+      maxAttempts: 4,
+    };
+    const report = await uploadAfterCycle(temp.store, settings, { budgetMs: 2_500 }, memoryContext());
+    // One request, of the budget less the second kept to reach it; no shorter retry cut after it.
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(report.reason).toContain('last answer: no answer within 1500 ms');
+    expect(getBatch(temp.store.db, batch!.batchId)?.lastError).toBe('no answer within 1500 ms');
+  });
+
   it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
     let down = true;
     const { collector, temp } = await setup(() => (down ? 'destroy' : { status: 200 }));
