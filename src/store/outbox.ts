@@ -226,15 +226,20 @@ export function markRetryLater(
   ).run(failure.status, failure.error, failure.nextAttemptAt, batchId);
 }
 
+/** Pending → quarantined; false when it was no longer pending (retention dropped it meanwhile). */
 export function markQuarantined(
   db: Db,
   batchId: string,
   failure: { status: number | null; error: string },
-): void {
-  db.prepare(
-    `UPDATE upload_outbox SET state = 'quarantined', last_status = ?, last_error = ?
+): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE upload_outbox SET state = 'quarantined', last_status = ?, last_error = ?
       WHERE batch_id = ? AND state = 'pending'`,
-  ).run(failure.status, failure.error, batchId);
+      )
+      .run(failure.status, failure.error, batchId).changes === 1
+  );
 }
 
 /**
@@ -250,17 +255,19 @@ export function replaceWithHalves(
   status: number | null,
   /** Why it was split (default: the collector's answer, `HTTP 413`). */
   why?: string,
-): void {
+): boolean {
   const insert = db.prepare(INSERT);
   const supersede = db.prepare(
     `UPDATE upload_outbox
         SET state = 'superseded', body = X'', last_status = ?, last_error = ?, delivered_at = ?
       WHERE batch_id = ? AND state = 'pending'`,
   );
-  db.transaction(() => {
+  // False: the parent was no longer pending (retention dropped it meanwhile), nothing was added.
+  return db.transaction(() => {
     const reason = `${why ?? `HTTP ${status}`}: split into ${halves.map((half) => half.batchId).join(', ')}`;
-    if (supersede.run(status, reason, now, parentId).changes !== 1) return;
+    if (supersede.run(status, reason, now, parentId).changes !== 1) return false;
     for (const half of halves) insert.run(half);
+    return true;
   })();
 }
 

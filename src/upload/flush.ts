@@ -213,7 +213,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     status: number | null,
     why: string,
-  ): 'split' | 'quarantined' | 'unsplit' {
+  ): 'split' | 'quarantined' | 'unsplit' | 'gone' {
     let halves: ReturnType<typeof splitBatchBody>;
     try {
       halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
@@ -222,11 +222,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (status === null) return 'unsplit';
       // A stored body that cannot be read (a damaged row, one that holds fewer miners than
       // its count): thrown, it ended every run on this batch and nothing newer ever went.
-      markQuarantined(db, row.batchId, { status, error: `${why} (cannot split: ${error.message})` });
+      if (!markQuarantined(db, row.batchId, { status, error: `${why} (cannot split: ${error.message})` }))
+        return 'gone';
       report.quarantined++;
       return 'quarantined';
     }
-    replaceWithHalves(db, row.batchId, halves, ctx.now(), status, status === null ? why : undefined);
+    // Counted only when it happened: retention may have dropped the batch while its request was out.
+    if (!replaceWithHalves(db, row.batchId, halves, ctx.now(), status, status === null ? why : undefined))
+      return 'gone';
     report.split++;
     return 'split';
   }
@@ -287,8 +290,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           report.deliveredBatchIds.push(row.batchId);
           return 'next';
         case 'quarantine':
-          markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason });
-          report.quarantined++;
+          if (markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason }))
+            report.quarantined++;
           return 'next';
         case 'too_large': {
           learnSize(noteRefused(sizeLimit, row.bytes, now));
@@ -503,18 +506,20 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (forbidden !== null) {
         // It takes other batches under this key: that one's content is refused. Quarantined with
         // the reason, as other refused data is (--requeue sends it again once the rule is fixed).
-        markQuarantined(db, forbidden.batchId, {
-          status: 403,
-          error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
-        });
-        report.quarantined++;
+        if (
+          markQuarantined(db, forbidden.batchId, {
+            status: 403,
+            error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
+          })
+        )
+          report.quarantined++;
         forbidden = null;
       }
       if (refusedAlone !== null) {
         // It takes other batches: this one miner's snapshot is more than it takes. Refused data
         // is quarantined with the reason (--requeue sends it again once the limit is raised).
-        markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
-        report.quarantined++;
+        if (markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason }))
+          report.quarantined++;
         // Smaller than a body it took in this flush: the 413s down to this miner were about its
         // content, not the size of the batches that held it; learnt, they cut every batch small.
         if (refusedAlone.bytes <= largestTaken)
@@ -535,8 +540,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // Refused last, but a body at least as large was taken in this flush: not a limit every
       // batch is over, this one miner. Said as one that refuses every size, the run exited 1 with
       // every batch "kept pending" after delivering the rest, and the next run asked again.
-      markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
-      report.quarantined++;
+      if (markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason }))
+        report.quarantined++;
       learnSize({ ...sizeLimit, refusedBytes: null, refusedAt: null });
     } else {
       // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.

@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/index.js';
 import {
   CUT_BY_DEADLINE,
   deferBatch,
+  dropUndeliveredBefore,
   getBatch,
   outboxStatus,
   recordAttempt,
@@ -25,7 +26,7 @@ import {
   uploadAfterCycle,
 } from '../../src/upload/flush.js';
 import type { Answer, Collector } from './support/collector.js';
-import { enqueueCycle, KEY, reports } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
 const T0 = 1_800_000_000_000;
@@ -204,6 +205,30 @@ describe('the flush after a cycle', () => {
 });
 
 describe('flushOutbox against a real collector', () => {
+  it('does not count a batch that retention dropped while its request was out as quarantined or split', async () => {
+    // collect's retention (--retain) runs beside a flush (the next cycle of --interval, or another
+    // process): it may drop the batch in flight. The answer then changes nothing, and counted, a
+    // 400 made `upload` exit 1 saying the collector refused a batch --status does not show.
+    let temp: TempStore | undefined;
+    const answers: Answer[] = [{ status: 400, body: 'bad' }, { status: 413 }];
+    const started = await setup((_request, index) => {
+      dropUndeliveredBefore(temp!.store.db, Number.MAX_SAFE_INTEGER);
+      return answers[index] ?? { status: 200 };
+    });
+    temp = started.temp;
+    const { ctx } = testContext();
+    for (const [index, miners] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
+      enqueueCycle(temp.store, { miners: reports(miners), now: T0 });
+      const report = await flushOutbox(temp.store.db, options(started.collector), ctx);
+      expect(report, `answer ${index}`).toMatchObject({ quarantined: 0, split: 0, pending: 0 });
+      const status = outboxStatus(temp.store.db);
+      expect(status.states.pending.batches + status.states.quarantined.batches).toBe(0);
+    }
+  });
+
   it('posts gzip JSON with the contract headers and marks the batch delivered', async () => {
     const { collector, temp } = await setup();
     const [batch] = enqueueCycle(temp.store, { miners: reports(3), now: T0 });
