@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +168,36 @@ describe('TLS to the collector', () => {
       ).toBe(0);
       expect(collector.received.length).toBe(before + 1);
     } finally {
+      temp.close();
+    }
+  });
+
+  it('a --ca FIFO nobody writes to is refused at once, not waited on for ever', async () => {
+    const temp = tempStore();
+    const fifo = join(temp.dir, 'ca.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Only a safety net for the old code, which blocked in open() until a writer came: this one
+    // comes after 5 s (then the old code read nothing and said so in other words).
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        'setTimeout(() => require("fs").closeSync(require("fs").openSync(process.argv[1], "w")), 5000)',
+        fifo,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', fifo], ctx),
+      ).toBe(2);
+      expect(ctx.err()).toContain(
+        `cannot read the collector's CA file ${fifo} (--ca): a FIFO with no writer (nothing to read)`,
+      );
+    } finally {
+      writer.kill();
       temp.close();
     }
   });
