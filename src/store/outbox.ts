@@ -384,6 +384,8 @@ export interface CollectorWait {
   /** The endpoint URL (printable: query values masked). */
   endpoint: string;
   until: number;
+  /** The sites (of those asked about) last flushed to it; empty when none is known to be. */
+  sites: string[];
 }
 
 export interface OutboxStatus {
@@ -398,6 +400,8 @@ export interface OutboxStatus {
   collectorWaitUntil: number | null;
   /** Those waits, one per endpoint, latest first. */
   collectorWaits: CollectorWait[];
+  /** How many sites they were looked up for: the named one, or every site with batches pending. */
+  waitSites: number;
   /** The most recent failure recorded on a pending or quarantined batch. */
   lastError: { batchId: string; status: number | null; error: string; at: number | null } | null;
   quarantined: QuarantinedBatch[];
@@ -484,7 +488,8 @@ function readOutboxStatus(
       oldestCreatedAt: row.oldest,
     };
   }
-  const waits = collectorWaits(db, site);
+  const waitSites = site === null ? pendingSites(db) : [site];
+  const waits = collectorWaits(db, waitSites);
   const last = db.prepare(LAST_FAILURE_SQL).get(site, site) as
     | { batch_id: string; last_status: number | null; last_error: string; last_attempt_at: number | null }
     | undefined;
@@ -508,6 +513,7 @@ function readOutboxStatus(
     nextAttemptAt: now === undefined ? readNextAttempt(db, site).at : nextAttemptAt(db, site, now),
     collectorWaitUntil: waits[0]?.until ?? null,
     collectorWaits: waits,
+    waitSites: waitSites.length,
     lastError: last
       ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
       : null,
@@ -516,11 +522,10 @@ function readOutboxStatus(
 }
 
 /**
- * The waits that hold for `site`'s batches (or, with null, for every pending site's): its
- * collector's, by the endpoint it was last flushed to; every kept wait for a site whose endpoint
- * the file does not know.
+ * The waits that hold for these sites' batches: each site's collector's, by the endpoint it was
+ * last flushed to; every kept wait when a site's endpoint is not known.
  */
-function collectorWaits(db: Db, site: string | null): CollectorWait[] {
+function collectorWaits(db: Db, sites: readonly string[]): CollectorWait[] {
   const all = (
     db
       .prepare(COLLECTOR_WAIT_SQL)
@@ -533,13 +538,17 @@ function collectorWaits(db: Db, site: string | null): CollectorWait[] {
   );
   if (all.length === 0) return [];
   const endpointOf = db.prepare<[string], string>('SELECT value FROM store_meta WHERE key = ?').pluck();
-  const endpoints = new Set<string>();
-  for (const name of site === null ? pendingSites(db) : [site]) {
+  const sitesOf = new Map<string, string[]>();
+  let unknown = false;
+  for (const name of sites) {
     const endpoint = endpointOf.get(`${SITE_ENDPOINT_META_PREFIX}${name}`);
-    if (endpoint === undefined) return all.sort((a, b) => b.until - a.until);
-    endpoints.add(endpoint);
+    if (endpoint === undefined) unknown = true;
+    else sitesOf.set(endpoint, [...(sitesOf.get(endpoint) ?? []), name]);
   }
-  return all.filter((wait) => endpoints.has(wait.endpoint)).sort((a, b) => b.until - a.until);
+  return all
+    .filter((wait) => unknown || sitesOf.has(wait.endpoint))
+    .map((wait) => ({ ...wait, sites: sitesOf.get(wait.endpoint) ?? [] }))
+    .sort((a, b) => b.until - a.until);
 }
 
 export function countPending(db: Db, site: string | null = null): number {

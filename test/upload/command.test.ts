@@ -217,16 +217,25 @@ describe('hashctl upload', () => {
       const [textA, jsonA] = await status('farm-a');
       expect(textA.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
       expect(Date.parse(JSON.parse(jsonA.out).next_attempt_at)).toBeGreaterThan(now + 500_000);
-      // Every site at once: the one collector that waits is the one said.
+      // Every site at once: the one collector that waits is named, with its site (b's batches do not wait).
       const all = await run(['upload', '--status', '--db', temp.path]);
-      expect(all.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
+      expect(all.out).toMatch(
+        new RegExp(
+          `^the collector at ${a.url}/api/collector/upload \\(site farm-a\\) asked \\(Retry-After\\) to be sent nothing before \\S+Z$`,
+          'm',
+        ),
+      );
       // b's collector also asks for a wait: both are said, each with its URL.
       const b2 = await startCollector(() => ({ status: 429, headers: { 'retry-after': '900' } }));
       try {
         expect((await send(b2.url, 'farm-b')).code).toBe(1);
         const both = await run(['upload', '--status', '--db', temp.path]);
-        expect(both.out).toContain(`the collector at ${a.url}/api/collector/upload asked (Retry-After)`);
-        expect(both.out).toContain(`the collector at ${b2.url}/api/collector/upload asked (Retry-After)`);
+        expect(both.out).toContain(
+          `the collector at ${a.url}/api/collector/upload (site farm-a) asked (Retry-After)`,
+        );
+        expect(both.out).toContain(
+          `the collector at ${b2.url}/api/collector/upload (site farm-b) asked (Retry-After)`,
+        );
       } finally {
         await b2.close();
       }
