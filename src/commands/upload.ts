@@ -382,8 +382,19 @@ async function printStatus(
     ]),
     { alignRight: [1, 2, 3] },
   );
-  if (waitEnds !== null && status.states.pending.batches > 0)
-    ctx.stdout.write(`the collector asked (Retry-After) to be sent nothing before ${iso(waitEnds)}\n`);
+  if (waitEnds !== null && status.states.pending.batches > 0) {
+    // Several sites (--status without --site): each waiting collector said with its URL and its
+    // sites, so that a wait is not read as holding every site's batches.
+    const running = status.collectorWaits.filter((wait) => wait.until > now);
+    const only = running.length === 1 ? running[0] : undefined;
+    if (only !== undefined && (status.waitSites <= 1 || only.sites.length === status.waitSites))
+      ctx.stdout.write(`the collector asked (Retry-After) to be sent nothing before ${iso(waitEnds)}\n`);
+    else
+      for (const wait of running)
+        ctx.stdout.write(
+          `the collector at ${oneLine(wait.endpoint)}${wait.sites.length ? ` (site ${wait.sites.map(quoted).join(', ')})` : ''} asked (Retry-After) to be sent nothing before ${iso(Math.min(wait.until, now + 3_600_000))}\n`,
+        );
+  }
   if (status.lastError) {
     // An attempt in flight or cut by its flush's deadline is no error: a healthy drain read as a failing one.
     const { attemptWithoutAnswer } = await import('../store/outbox.js');

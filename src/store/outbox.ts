@@ -226,15 +226,20 @@ export function markRetryLater(
   ).run(failure.status, failure.error, failure.nextAttemptAt, batchId);
 }
 
+/** Pending → quarantined; false when it was no longer pending (retention dropped it meanwhile). */
 export function markQuarantined(
   db: Db,
   batchId: string,
   failure: { status: number | null; error: string },
-): void {
-  db.prepare(
-    `UPDATE upload_outbox SET state = 'quarantined', last_status = ?, last_error = ?
+): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE upload_outbox SET state = 'quarantined', last_status = ?, last_error = ?
       WHERE batch_id = ? AND state = 'pending'`,
-  ).run(failure.status, failure.error, batchId);
+      )
+      .run(failure.status, failure.error, batchId).changes === 1
+  );
 }
 
 /**
@@ -250,17 +255,19 @@ export function replaceWithHalves(
   status: number | null,
   /** Why it was split (default: the collector's answer, `HTTP 413`). */
   why?: string,
-): void {
+): boolean {
   const insert = db.prepare(INSERT);
   const supersede = db.prepare(
     `UPDATE upload_outbox
         SET state = 'superseded', body = X'', last_status = ?, last_error = ?, delivered_at = ?
       WHERE batch_id = ? AND state = 'pending'`,
   );
-  db.transaction(() => {
+  // False: the parent was no longer pending (retention dropped it meanwhile), nothing was added.
+  return db.transaction(() => {
     const reason = `${why ?? `HTTP ${status}`}: split into ${halves.map((half) => half.batchId).join(', ')}`;
-    if (supersede.run(status, reason, now, parentId).changes !== 1) return;
+    if (supersede.run(status, reason, now, parentId).changes !== 1) return false;
     for (const half of halves) insert.run(half);
+    return true;
   })();
 }
 
@@ -365,12 +372,36 @@ export interface QuarantinedBatch {
  */
 export const RETRY_AFTER_META_PREFIX = 'upload.retry_after_until ';
 
+/**
+ * store_meta keys `PREFIX + site`: the endpoint URL that site's batches were last flushed to, so
+ * `upload --status --site B` gives the wait of B's collector. Without it, the latest wait of any
+ * collector was said as B's: site A's collector asking for an hour held "B's" batches.
+ */
+export const SITE_ENDPOINT_META_PREFIX = 'upload.endpoint_of_site ';
+
+/** A collector's wait as the file keeps it. */
+export interface CollectorWait {
+  /** The endpoint URL (printable: query values masked). */
+  endpoint: string;
+  until: number;
+  /** The sites (of those asked about) last flushed to it; empty when none is known to be. */
+  sites: string[];
+}
+
 export interface OutboxStatus {
   states: Record<OutboxState, OutboxStateCount>;
   /** Earliest time a pending batch may be tried again by its own row (null when none pending). */
   nextAttemptAt: number | null;
-  /** The latest end of a collector's Retry-After wait the file keeps (past or not), or null. */
+  /**
+   * The latest end of a Retry-After wait (past or not) of the collector(s) of these batches: of the
+   * endpoint each site was last flushed to; of every endpoint the file keeps a wait for when a
+   * site's is not known (a file from before it was kept). Null: none.
+   */
   collectorWaitUntil: number | null;
+  /** Those waits, one per endpoint, latest first. */
+  collectorWaits: CollectorWait[];
+  /** How many sites they were looked up for: the named one, or every site with batches pending. */
+  waitSites: number;
   /** The most recent failure recorded on a pending or quarantined batch. */
   lastError: { batchId: string; status: number | null; error: string; at: number | null } | null;
   quarantined: QuarantinedBatch[];
@@ -414,8 +445,8 @@ export const QUARANTINED_SQL = `SELECT o.batch_id, o.created_at, o.miners, o.las
          WHERE state = 'quarantined' AND (? IS NULL OR site_id = ?) ORDER BY created_at, id LIMIT ?) AS q
   CROSS JOIN upload_outbox AS o ON o.id = q.id
   ORDER BY o.created_at, o.id`;
-export const COLLECTOR_WAIT_SQL = `SELECT MAX(CAST(value AS REAL)) AS at FROM store_meta
-  WHERE substr(key, 1, length(?)) = ?`;
+export const COLLECTOR_WAIT_SQL = `SELECT substr(key, length(?) + 1) AS endpoint, CAST(value AS REAL) AS at
+  FROM store_meta WHERE substr(key, 1, length(?)) = ?`;
 export const COUNT_PENDING_SQL = `SELECT COUNT(*) AS n FROM upload_outbox INDEXED BY upload_outbox_state
   WHERE state = 'pending' AND (? IS NULL OR site_id = ?)`;
 export const NEXT_WAITING_SQL = `SELECT * FROM upload_outbox WHERE id = (
@@ -457,9 +488,8 @@ function readOutboxStatus(
       oldestCreatedAt: row.oldest,
     };
   }
-  const wait = db.prepare(COLLECTOR_WAIT_SQL).get(RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX) as {
-    at: number | null;
-  };
+  const waitSites = site === null ? pendingSites(db) : [site];
+  const waits = collectorWaits(db, waitSites);
   const last = db.prepare(LAST_FAILURE_SQL).get(site, site) as
     | { batch_id: string; last_status: number | null; last_error: string; last_attempt_at: number | null }
     | undefined;
@@ -481,12 +511,44 @@ function readOutboxStatus(
   return {
     states,
     nextAttemptAt: now === undefined ? readNextAttempt(db, site).at : nextAttemptAt(db, site, now),
-    collectorWaitUntil: wait.at,
+    collectorWaitUntil: waits[0]?.until ?? null,
+    collectorWaits: waits,
+    waitSites: waitSites.length,
     lastError: last
       ? { batchId: last.batch_id, status: last.last_status, error: last.last_error, at: last.last_attempt_at }
       : null,
     quarantined,
   };
+}
+
+/**
+ * The waits that hold for these sites' batches: each site's collector's, by the endpoint it was
+ * last flushed to; every kept wait when a site's endpoint is not known.
+ */
+function collectorWaits(db: Db, sites: readonly string[]): CollectorWait[] {
+  const all = (
+    db
+      .prepare(COLLECTOR_WAIT_SQL)
+      .all(RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX, RETRY_AFTER_META_PREFIX) as {
+      endpoint: string;
+      at: number | null;
+    }[]
+  ).flatMap((row) =>
+    row.at === null || !Number.isFinite(row.at) ? [] : [{ endpoint: row.endpoint, until: row.at }],
+  );
+  if (all.length === 0) return [];
+  const endpointOf = db.prepare<[string], string>('SELECT value FROM store_meta WHERE key = ?').pluck();
+  const sitesOf = new Map<string, string[]>();
+  let unknown = false;
+  for (const name of sites) {
+    const endpoint = endpointOf.get(`${SITE_ENDPOINT_META_PREFIX}${name}`);
+    if (endpoint === undefined) unknown = true;
+    else sitesOf.set(endpoint, [...(sitesOf.get(endpoint) ?? []), name]);
+  }
+  return all
+    .filter((wait) => unknown || sitesOf.has(wait.endpoint))
+    .map((wait) => ({ ...wait, sites: sitesOf.get(wait.endpoint) ?? [] }))
+    .sort((a, b) => b.until - a.until);
 }
 
 export function countPending(db: Db, site: string | null = null): number {

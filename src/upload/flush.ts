@@ -1,7 +1,7 @@
 // Draining the outbox: oldest pending batch first, one at a time, each answer recorded before the
 // next request (hashctl.md §9). At-least-once: a batch leaves `pending` only on a definite answer,
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
 import { translateSqliteError } from '../store/errors.js';
@@ -22,6 +22,7 @@ import {
   RETRY_AFTER_META_PREFIX,
   recordAttempt,
   replaceWithHalves,
+  SITE_ENDPOINT_META_PREFIX,
 } from '../store/outbox.js';
 import type { Db } from '../store/types.js';
 import { splitBatchBody } from './batch.js';
@@ -145,6 +146,9 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
   // process, and one that ignored the wait the run before was given sent the next due batch at once.
   const waits = metaStatements(db);
   const waitKey = `${RETRY_AFTER_META_PREFIX}${endpoint.url}`;
+  // Which collector this site's batches go to, so `upload --status --site` gives its wait only.
+  if (site !== null && waits.get(`${SITE_ENDPOINT_META_PREFIX}${site}`) !== endpoint.url)
+    waits.set(`${SITE_ENDPOINT_META_PREFIX}${site}`, endpoint.url);
   const storedWait = Math.min(waits.getNumber(waitKey) ?? 0, ctx.now() + MAX_DEFERRAL_MS);
   // The collector took nothing at the last flush (this process's or an earlier run's): until it
   // takes a batch, each is tried once, not maxAttempts times. A collector down for an hour got
@@ -209,7 +213,7 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
     row: OutboxRow,
     status: number | null,
     why: string,
-  ): 'split' | 'quarantined' | 'unsplit' {
+  ): 'split' | 'quarantined' | 'unsplit' | 'gone' {
     let halves: ReturnType<typeof splitBatchBody>;
     try {
       halves = splitBatchBody(row.body, row.createdAt, row.runId, options.newBatchId);
@@ -218,11 +222,14 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (status === null) return 'unsplit';
       // A stored body that cannot be read (a damaged row, one that holds fewer miners than
       // its count): thrown, it ended every run on this batch and nothing newer ever went.
-      markQuarantined(db, row.batchId, { status, error: `${why} (cannot split: ${error.message})` });
+      if (!markQuarantined(db, row.batchId, { status, error: `${why} (cannot split: ${error.message})` }))
+        return 'gone';
       report.quarantined++;
       return 'quarantined';
     }
-    replaceWithHalves(db, row.batchId, halves, ctx.now(), status, status === null ? why : undefined);
+    // Counted only when it happened: retention may have dropped the batch while its request was out.
+    if (!replaceWithHalves(db, row.batchId, halves, ctx.now(), status, status === null ? why : undefined))
+      return 'gone';
     report.split++;
     return 'split';
   }
@@ -283,8 +290,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
           report.deliveredBatchIds.push(row.batchId);
           return 'next';
         case 'quarantine':
-          markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason });
-          report.quarantined++;
+          if (markQuarantined(db, row.batchId, { status: outcome.status, error: outcome.reason }))
+            report.quarantined++;
           return 'next';
         case 'too_large': {
           learnSize(noteRefused(sizeLimit, row.bytes, now));
@@ -350,7 +357,13 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
             );
           }
           const wait = asked ?? backoffDelay(attempt, backoff, ctx.random);
-          if (wait >= timeLeft()) {
+          // A collector that let a whole request time out gets no shorter try: that one would be
+          // cut by the deadline, and said (--status, the notes) as a cut, "not a failure", where
+          // the collector had failed to answer within a whole request timeout.
+          if (
+            wait >= timeLeft() ||
+            (outcome.timedOut === true && timeLeft() - wait < options.totalTimeoutMs)
+          ) {
             markRetryLater(db, row.batchId, { ...failure, nextAttemptAt: deferUntil });
             return stopWith(
               'deadline',
@@ -493,18 +506,20 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       if (forbidden !== null) {
         // It takes other batches under this key: that one's content is refused. Quarantined with
         // the reason, as other refused data is (--requeue sends it again once the rule is fixed).
-        markQuarantined(db, forbidden.batchId, {
-          status: 403,
-          error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
-        });
-        report.quarantined++;
+        if (
+          markQuarantined(db, forbidden.batchId, {
+            status: 403,
+            error: `HTTP 403 to this batch only, while the collector took the next one (its content refused, e.g. by a web application firewall): ${forbiddenReason}`,
+          })
+        )
+          report.quarantined++;
         forbidden = null;
       }
       if (refusedAlone !== null) {
         // It takes other batches: this one miner's snapshot is more than it takes. Refused data
         // is quarantined with the reason (--requeue sends it again once the limit is raised).
-        markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
-        report.quarantined++;
+        if (markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason }))
+          report.quarantined++;
         // Smaller than a body it took in this flush: the 413s down to this miner were about its
         // content, not the size of the batches that held it; learnt, they cut every batch small.
         if (refusedAlone.bytes <= largestTaken)
@@ -525,8 +540,8 @@ async function drainOutbox(db: Db, options: FlushOptions, ctx: Context): Promise
       // Refused last, but a body at least as large was taken in this flush: not a limit every
       // batch is over, this one miner. Said as one that refuses every size, the run exited 1 with
       // every batch "kept pending" after delivering the rest, and the next run asked again.
-      markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason });
-      report.quarantined++;
+      if (markQuarantined(db, refusedAlone.batchId, { status: 413, error: tooLargeReason }))
+        report.quarantined++;
       learnSize({ ...sizeLimit, refusedBytes: null, refusedAt: null });
     } else {
       // No other batch answered to tell the two cases apart: kept, and said, as when all are refused.
@@ -696,17 +711,66 @@ export interface UploadSettingsInput {
 
 export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxAttempts: 4 } as const;
 
+/** A CA bundle, even the whole system store, is well under 1 MiB. */
+const MAX_CA_FILE_BYTES = 4 * 1_048_576;
+
+/** How long a pipe (`--ca <(…)`) may take to be written. */
+const PIPE_WAIT_MS = 10_000;
+
+/**
+ * The file's text, or null when it holds more than `cap` bytes (at most `cap` + 1 are read). Read
+ * whole, `--ca /dev/zero` (or a disk image named by mistake) grew memory without bound. Opened
+ * without blocking, as the config loader opens a pipe: a named FIFO nobody writes to held the run
+ * in open() for ever, deaf to SIGTERM, and cron started another one every minute.
+ */
+function readCapped(file: string, cap: number): string | null {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const pipe = fstatSync(fd).isFIFO();
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let waited = 0;
+    // Bounded: each pass reads at least a byte (it stops past `cap`) or waits (PIPE_WAIT_MS at most).
+    while (total <= cap) {
+      const chunk = Buffer.alloc(Math.min(65_536, cap + 1 - total));
+      let read: number;
+      try {
+        read = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (error) {
+        if (!pipe || (error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        if (waited >= PIPE_WAIT_MS)
+          throw new Error(`a pipe nothing was written to for ${PIPE_WAIT_MS / 1000} s`);
+        Atomics.wait(pause, 0, 0, 20); // a writer is there but has not written yet
+        waited += 20;
+        continue;
+      }
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+    }
+    if (pipe && total === 0) throw new Error('a FIFO with no writer (nothing to read)');
+    return total > cap ? null : Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate.
  * `source` says where the file was named; without it, both places are named.
  */
 export function readCollectorCa(file: string, source = '--ca or upload.ca_file'): string {
-  let ca: string;
+  let ca: string | null;
   try {
-    ca = readFileSync(file, 'utf8');
+    ca = readCapped(file, MAX_CA_FILE_BYTES);
   } catch (error) {
     throw new ConfigError(`cannot read the collector's CA file ${file} (${source}): ${errorMessage(error)}`);
   }
+  if (ca === null)
+    throw new ConfigError(
+      `the collector's CA file ${file} (${source}) is larger than ${MAX_CA_FILE_BYTES / 1_048_576} MiB: a CA bundle is far smaller (is this the right file?)`,
+    );
   if (!ca.includes('-----BEGIN CERTIFICATE-----'))
     throw new ConfigError(`the collector's CA file ${file} (${source}) holds no PEM certificate`);
   return ca;
@@ -815,6 +879,16 @@ async function flushWithin(
   // each request cut at 15 s, and at a short interval nothing was ever delivered. With room to
   // reach that request: given a few ms less, its timing out was said as the flush's deadline.
   const oneRequest = settings.totalTimeoutMs + FIRST_REQUEST_SETUP_MS;
+  // --once: cron's minute, not the request timeout, bounds the run, so a request gets the budget
+  // (less the room to reach it) at most, and a collector silent for that long has failed. Cut by
+  // the budget instead, it was said as "cut by the flush's deadline (not a failure)" run after run.
+  const totalTimeoutMs =
+    timing.nextCycleAt === undefined && timing.budgetMs !== undefined
+      ? Math.min(
+          settings.totalTimeoutMs,
+          Math.max(timing.budgetMs - FIRST_REQUEST_SETUP_MS, timing.budgetMs / 2),
+        )
+      : settings.totalTimeoutMs;
   const deadlineMs =
     timing.nextCycleAt !== undefined
       ? Math.max(timing.nextCycleAt - reserve, now + Math.max(MIN_FLUSH_BUDGET_MS, oneRequest))
@@ -829,7 +903,7 @@ async function flushWithin(
       keySource: settings.keySource,
       ...(settings.ca === undefined ? {} : { ca: settings.ca }),
       connectTimeoutMs: settings.connectTimeoutMs,
-      totalTimeoutMs: settings.totalTimeoutMs,
+      totalTimeoutMs,
       maxAttempts: settings.maxAttempts,
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
       signal: ctx.signal,

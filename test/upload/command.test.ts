@@ -6,6 +6,7 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { acquireLock } from '../../src/store/index.js';
 import { deferBatch, markQuarantined, recordAttempt } from '../../src/store/outbox.js';
+import { startCollector } from './support/collector.js';
 import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
@@ -190,6 +191,57 @@ describe('hashctl upload', () => {
     const text = await run(['upload', '--status', '--db', temp.path]);
     expect(text.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
     expect(collector.received).toHaveLength(1);
+  });
+
+  it("--status --site gives the wait of that site's own collector, not another site's Retry-After", async () => {
+    // Site a's collector asks for ten minutes; site b goes to another collector, which asked nothing.
+    const { collector: a, temp } = await setup(() => ({ status: 429, headers: { 'retry-after': '600' } }));
+    const b = await startCollector(() => ({ status: 503 }));
+    try {
+      const now = Date.now();
+      enqueueCycle(temp.store, { miners: reports(1), now: now - 2, siteId: 'farm-a' });
+      enqueueCycle(temp.store, { miners: reports(1), now: now - 1, siteId: 'farm-b' });
+      const send = (url: string, site: string) =>
+        run(['upload', '--endpoint', url, '--db', temp.path, '--site', site, '--attempts', '1']);
+      expect((await send(a.url, 'farm-a')).code).toBe(1);
+      expect((await send(b.url, 'farm-b')).code).toBe(1);
+      const status = (site: string) =>
+        Promise.all([
+          run(['upload', '--status', '--db', temp.path, '--site', site]),
+          run(['upload', '--status', '--db', temp.path, '--site', site, '--json']),
+        ]);
+      const [textB, jsonB] = await status('farm-b');
+      expect(textB.out).not.toContain('Retry-After');
+      // b's batch is due now (its collector answered 503 without a wait), not in ten minutes.
+      expect(Date.parse(JSON.parse(jsonB.out).next_attempt_at)).toBeLessThan(now + 300_000);
+      const [textA, jsonA] = await status('farm-a');
+      expect(textA.out).toMatch(/^the collector asked \(Retry-After\) to be sent nothing before \S+Z$/m);
+      expect(Date.parse(JSON.parse(jsonA.out).next_attempt_at)).toBeGreaterThan(now + 500_000);
+      // Every site at once: the one collector that waits is named, with its site (b's batches do not wait).
+      const all = await run(['upload', '--status', '--db', temp.path]);
+      expect(all.out).toMatch(
+        new RegExp(
+          `^the collector at ${a.url}/api/collector/upload \\(site farm-a\\) asked \\(Retry-After\\) to be sent nothing before \\S+Z$`,
+          'm',
+        ),
+      );
+      // b's collector also asks for a wait: both are said, each with its URL.
+      const b2 = await startCollector(() => ({ status: 429, headers: { 'retry-after': '900' } }));
+      try {
+        expect((await send(b2.url, 'farm-b')).code).toBe(1);
+        const both = await run(['upload', '--status', '--db', temp.path]);
+        expect(both.out).toContain(
+          `the collector at ${a.url}/api/collector/upload (site farm-a) asked (Retry-After)`,
+        );
+        expect(both.out).toContain(
+          `the collector at ${b2.url}/api/collector/upload (site farm-b) asked (Retry-After)`,
+        );
+      } finally {
+        await b2.close();
+      }
+    } finally {
+      await b.close();
+    }
   });
 
   it('--status gives a next attempt stamped by a clock that leapt ahead as due now, as the flush takes it', async () => {

@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/index.js';
 import {
   CUT_BY_DEADLINE,
   deferBatch,
+  dropUndeliveredBefore,
   getBatch,
   outboxStatus,
   recordAttempt,
@@ -25,7 +26,7 @@ import {
   uploadAfterCycle,
 } from '../../src/upload/flush.js';
 import type { Answer, Collector } from './support/collector.js';
-import { enqueueCycle, KEY, reports } from './support/fixtures.js';
+import { enqueueCycle, KEY, reports, type TempStore } from './support/fixtures.js';
 import { collectorPerTest } from './support/setup.js';
 
 const T0 = 1_800_000_000_000;
@@ -142,6 +143,27 @@ describe('the flush after a cycle', () => {
     );
   });
 
+  it("collect --once: a request gets the run's budget at most, and a collector silent that long has failed, not been cut", async () => {
+    // --once gives the flush a fixed budget (cron's minute), shorter than the 60 s request timeout:
+    // each request was cut by the budget, and --status said a dead collector's batches were "cut
+    // by the flush's deadline (not a failure)", run after run. A short budget stands in for 40 s.
+    const { collector, temp } = await setup(() => 'hang');
+    const [batch] = enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+    const settings = {
+      endpoint: parseEndpoint(collector.url),
+      key: KEY,
+      keySource: 'test',
+      connectTimeoutMs: 10_000,
+      totalTimeoutMs: 60_000,
+      maxAttempts: 4,
+    };
+    const report = await uploadAfterCycle(temp.store, settings, { budgetMs: 2_500 }, memoryContext());
+    // One request, of the budget less the second kept to reach it; no shorter retry cut after it.
+    expect(report).toMatchObject({ stop: 'deadline', attempts: 1, pending: 1 });
+    expect(report.reason).toContain('last answer: no answer within 1500 ms');
+    expect(getBatch(temp.store.db, batch!.batchId)?.lastError).toBe('no answer within 1500 ms');
+  });
+
   it('a loop tries a collector found down once per gap, not after every cycle; cron and upload always try', async () => {
     let down = true;
     const { collector, temp } = await setup(() => (down ? 'destroy' : { status: 200 }));
@@ -183,6 +205,30 @@ describe('the flush after a cycle', () => {
 });
 
 describe('flushOutbox against a real collector', () => {
+  it('does not count a batch that retention dropped while its request was out as quarantined or split', async () => {
+    // collect's retention (--retain) runs beside a flush (the next cycle of --interval, or another
+    // process): it may drop the batch in flight. The answer then changes nothing, and counted, a
+    // 400 made `upload` exit 1 saying the collector refused a batch --status does not show.
+    let temp: TempStore | undefined;
+    const answers: Answer[] = [{ status: 400, body: 'bad' }, { status: 413 }];
+    const started = await setup((_request, index) => {
+      dropUndeliveredBefore(temp!.store.db, Number.MAX_SAFE_INTEGER);
+      return answers[index] ?? { status: 200 };
+    });
+    temp = started.temp;
+    const { ctx } = testContext();
+    for (const [index, miners] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
+      enqueueCycle(temp.store, { miners: reports(miners), now: T0 });
+      const report = await flushOutbox(temp.store.db, options(started.collector), ctx);
+      expect(report, `answer ${index}`).toMatchObject({ quarantined: 0, split: 0, pending: 0 });
+      const status = outboxStatus(temp.store.db);
+      expect(status.states.pending.batches + status.states.quarantined.batches).toBe(0);
+    }
+  });
+
   it('posts gzip JSON with the contract headers and marks the batch delivered', async () => {
     const { collector, temp } = await setup();
     const [batch] = enqueueCycle(temp.store, { miners: reports(3), now: T0 });

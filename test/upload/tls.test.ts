@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,64 @@ describe('TLS to the collector', () => {
         `cannot read the collector's CA file ${join(temp.dir, 'no.pem')} (upload.ca_file in config ${config}):`,
       );
     } finally {
+      temp.close();
+    }
+  });
+
+  it('a --ca file of more than a few MiB is refused naming it, before the database or a byte is sent', async () => {
+    const temp = tempStore();
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      // A certificate, then megabytes of something else (a disk image or log named by mistake): read
+      // whole, --ca /dev/zero grew memory without bound.
+      const huge = join(temp.dir, 'huge.pem');
+      writeFileSync(huge, Buffer.concat([Buffer.from(cert), Buffer.alloc(5 * 1_048_576, 0x41)]));
+      const before = collector.received.length;
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', huge], ctx),
+      ).toBe(2);
+      expect(ctx.err()).toContain(`the collector's CA file ${huge} (--ca) is larger than 4 MiB`);
+      expect(collector.received.length).toBe(before);
+      // A bundle under the cap is read as before.
+      const bundle = join(temp.dir, 'bundle.pem');
+      writeFileSync(bundle, Buffer.concat([Buffer.from(cert), Buffer.alloc(1_048_576, 0x0a)]));
+      const ok = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', bundle], ok),
+      ).toBe(0);
+      expect(collector.received.length).toBe(before + 1);
+    } finally {
+      temp.close();
+    }
+  });
+
+  it('a --ca FIFO nobody writes to is refused at once, not waited on for ever', async () => {
+    const temp = tempStore();
+    const fifo = join(temp.dir, 'ca.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Only a safety net for the old code, which blocked in open() until a writer came: this one
+    // comes after 5 s (then the old code read nothing and said so in other words).
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        'setTimeout(() => require("fs").closeSync(require("fs").openSync(process.argv[1], "w")), 5000)',
+        fifo,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      enqueueCycle(temp.store, { miners: reports(1), now: Date.now() });
+      const ctx = memoryContext({ env: { HASHCTL_COLLECTOR_KEY: KEY } });
+      expect(
+        await runCli(['upload', '--db', temp.path, '--endpoint', collector.url, '--ca', fifo], ctx),
+      ).toBe(2);
+      expect(ctx.err()).toContain(
+        `cannot read the collector's CA file ${fifo} (--ca): a FIFO with no writer (nothing to read)`,
+      );
+    } finally {
+      writer.kill();
       temp.close();
     }
   });
