@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildScanTargets, parsePortList } from '../../src/scan/index.js';
 
 describe('scan @list on many ports', () => {
-  it('parses the list once, and names each of its lines on every port', async () => {
+  it('names each of its lines on every port, and a line with its own port once', async () => {
     const ports = parsePortList('4028-4091');
     const text = '127.0.0.1\n127.0.0.8/30\n127.0.0.2:5000\n';
     const targets = await buildScanTargets(['@farm.txt'], ports, { readFile: async () => text });
