@@ -173,6 +173,9 @@ export function rollupStatements(db: Db) {
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
   );
+  const firstFrom = db.prepare<[number, number], { ts: number | null }>(
+    'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ? AND ts >= ?',
+  );
   const deleteRollups = db.prepare<[number, number]>(
     'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
   );
@@ -225,6 +228,10 @@ export function rollupStatements(db: Db) {
     },
     oldestHistoryTs(siteId: number): number | null {
       return oldestForSite.get(siteId)?.ts ?? null;
+    },
+    /** The ts of the site's first raw row stamped at or after `from` (null: none). */
+    firstHistoryTsFrom(siteId: number, from: number): number | null {
+      return firstFrom.get(siteId, from)?.ts ?? null;
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteRollups.run(siteId, cutoff).changes;
@@ -424,6 +431,15 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rolledThrough = oldest === null ? currentHour : floorHour(oldest);
     }
     while (rolledThrough < currentHour) {
+      // Hours with no raw row have nothing to roll up: skipped in one step. A cycle stamped 1970
+      // (a host booted without RTC or NTP) moved the marker back to it, and the next pass walked
+      // the 480,000 empty hours since in 6-hour transactions (80,000, seconds between two cycles).
+      const next = rollups.firstHistoryTsFrom(site.id, rolledThrough);
+      if (next === null || next >= currentHour) {
+        rolledThrough = currentHour;
+        break;
+      }
+      rolledThrough = Math.max(rolledThrough, floorHour(next));
       const to = Math.min(currentHour, rolledThrough + ROLLUP_CHUNK_HOURS * HOUR_MS);
       const from = rolledThrough;
       store.transaction(() => {
