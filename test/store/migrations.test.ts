@@ -154,6 +154,7 @@ describe('migrations', () => {
         '0009-hourly-averages',
         '0010-outbox-covering',
         '0011-algorithm-changes',
+        '0012-thermal-machine',
       ],
     ]);
     openStore(old, { onUpgrade }).close();
