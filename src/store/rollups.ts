@@ -203,10 +203,19 @@ export function rollupStatements(db: Db) {
   );
   // A change of algorithm labels the miner's rows of earlier runs (export): once none of the site's
   // runs before it is left, nothing needs it. Those of miners no longer in the inventory go too.
+  // A change from an algorithm the miner does not hash now (the live one, or the last read before
+  // an 'unknown'; another machine hashed it: not a flap to 'unknown' and back) stays while an hourly rollup before it is left: `history` charts only
+  // the machine there now, and rollups carry no run id to tell the machines apart.
   const deleteAlgorithmChanges = db.prepare<{ site_id: number }>(
-    `DELETE FROM telemetry_algorithm_changes
+    `DELETE FROM telemetry_algorithm_changes AS c
       WHERE (miner_id IN (SELECT id FROM miners WHERE site_id = @site_id)
-          AND run_id <= coalesce((SELECT min(id) FROM collection_runs WHERE site_id = @site_id), run_id))
+          AND run_id <= coalesce((SELECT min(id) FROM collection_runs WHERE site_id = @site_id), run_id)
+          AND NOT (c.algorithm_before <> 'unknown'
+            AND c.algorithm_before IS NOT coalesce(
+              (SELECT nullif(l.algorithm, 'unknown') FROM telemetry_live l WHERE l.miner_id = c.miner_id),
+              (SELECT d.algorithm_before FROM telemetry_algorithm_changes d
+                WHERE d.miner_id = c.miner_id AND d.algorithm_before <> 'unknown' ORDER BY d.run_id DESC LIMIT 1))
+            AND EXISTS (SELECT 1 FROM telemetry_hourly h WHERE h.miner_id = c.miner_id AND h.hour_start < c.at)))
          OR miner_id NOT IN (SELECT id FROM miners)`,
   );
   const firstSiteHour = db.prepare<[number, number, number], { hour: number | null }>(

@@ -155,6 +155,7 @@ describe('migrations', () => {
         '0010-outbox-covering',
         '0011-algorithm-changes',
         '0012-thermal-machine',
+        '0013-algorithm-change-time',
       ],
     ]);
     openStore(old, { onUpgrade }).close();
