@@ -90,7 +90,8 @@ export async function runHistory(
       // sha256d TH/s averaged together): the hashrate is the machine's there now, from its first poll.
       const since =
         opts.metric === 'hashrate' ? store.prepared(historyStatements).machineSince(found.id) : null;
-      const swap = since !== null && since.at > from ? since : null;
+      // One stamped ahead of now (a clock that ran ahead, set back since) would hide every poll after it.
+      const swap = since !== null && since.at > from && since.at <= now ? since : null;
       return {
         miner: found,
         points: readSeries(store, found.id, opts.metric, swap?.at ?? from),

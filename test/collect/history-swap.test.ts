@@ -99,6 +99,15 @@ describe('history across a machine swap', () => {
     expect(json.earlier_algorithm).toBe('scrypt');
   });
 
+  it('does not hide the polls after a swap stamped ahead of now (a clock that ran ahead, set back since)', async () => {
+    fill(NOW - 12 * HOUR_MS, NOW - 6 * HOUR_MS, L3);
+    fill(NOW + 24 * HOUR_MS, NOW + 25 * HOUR_MS, S19);
+    fill(NOW - 6 * HOUR_MS, NOW, S19);
+    const json = await history({});
+    expect(json.machine_since).toBeNull();
+    expect(json.points.some((p) => p.value === 95e12)).toBe(true);
+  });
+
   it("is no swap when a miner's algorithm reads 'unknown' now and then", async () => {
     const store = openStore(dbPath);
     try {
