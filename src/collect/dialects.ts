@@ -4,6 +4,7 @@
 // miners keep their firmware writes nothing here after the first cycle.
 import { type DialectCache, dialectHint, dialectStatics, seedDialect } from '../miners/fetch.js';
 import { type CycleHook, minerStatements, type Store } from '../store/index.js';
+import { runStatements } from '../store/runs.js';
 import { targetKey } from '../targets/types.js';
 
 export interface StoredDialects {
@@ -37,7 +38,31 @@ export function storedDialects(
       stored.set(key, { hint: row.dialect, staticsAt: cache.get(key)?.staticsAt ?? null });
     }
   }
+  const runs = store.prepared(runStatements);
+  /**
+   * What the last cycle that wrote hints changed in `stored` (the value before it), until a later
+   * cycle knows whether it was committed: one that failed after this hook ran (a full disk at its
+   * commit) rolled the hints back while `stored` kept them as written, and an --interval run never
+   * wrote them again (the next run seeded the old hint, or made first contact again).
+   */
+  let unconfirmed: {
+    runId: number;
+    siteId: number;
+    startedAt: number;
+    before: Map<string, { hint: string; staticsAt: number | null } | undefined>;
+  } | null = null;
   const hook: CycleHook = (_db, cycle) => {
+    if (
+      unconfirmed !== null &&
+      (unconfirmed.runId === cycle.runId ||
+        !runs.isStored(unconfirmed.runId, unconfirmed.siteId, unconfirmed.startedAt))
+    ) {
+      for (const [key, value] of unconfirmed.before) {
+        if (value === undefined) stored.delete(key);
+        else stored.set(key, value);
+      }
+    }
+    unconfirmed = null;
     for (const { minerId, outcome } of cycle.miners) {
       // A failed poll says nothing new about the dialect.
       if (!outcome.ok) continue;
@@ -48,7 +73,13 @@ export function storedDialects(
       const before = stored.get(key);
       if (hint === (before?.hint ?? null) && staticsAt === (before?.staticsAt ?? null)) continue;
       miners.setDialect(minerId, hint, dialectStatics(entry));
-      // Should the cycle roll back, this only costs the miner a first contact in a later run.
+      unconfirmed ??= {
+        runId: cycle.runId,
+        siteId: cycle.siteId,
+        startedAt: cycle.startedAt,
+        before: new Map(),
+      };
+      if (!unconfirmed.before.has(key)) unconfirmed.before.set(key, before);
       if (hint === null) stored.delete(key);
       else stored.set(key, { hint, staticsAt });
     }

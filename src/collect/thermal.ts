@@ -20,7 +20,7 @@ import {
   trackThermal,
 } from '../thermal/hysteresis.js';
 import { limitsFor } from '../thermal/limits.js';
-import { memoryFromState } from '../thermal/memory.js';
+import { machineJson, memoryFromState } from '../thermal/memory.js';
 import { pausedBy } from '../thermal/paused.js';
 import type { FirmwareThermalLimits, ThermalStatus } from '../thermal/types.js';
 
@@ -48,13 +48,14 @@ interface StateBySiteRow {
   metric: string | null;
   levels: string;
   updated_at: number;
+  machine: string | null;
 }
 
 // One statement for the whole site, through the miners (site, host, port) index and the
 // thermal_state primary key: no read per miner.
 function memoryStatements(db: Db) {
   const bySite = db.prepare<[string], StateBySiteRow>(
-    `SELECT m.host, m.port, t.status, t.metric, t.levels, t.updated_at
+    `SELECT m.host, m.port, t.status, t.metric, t.levels, t.updated_at, t.machine
      FROM sites s JOIN miners m ON m.site_id = s.id JOIN thermal_state t ON t.miner_id = m.id
      WHERE s.name = ?`,
   );
@@ -82,6 +83,14 @@ function memoryStatements(db: Db) {
 
 function sameMemory(a: ThermalMemory, b: ThermalMemory): boolean {
   if (a.status !== b.status || a.metric !== b.metric) return false;
+  const am = a.machine ?? null;
+  const bm = b.machine ?? null;
+  if (
+    am === null || bm === null
+      ? am !== bm
+      : am.make !== bm.make || am.model !== bm.model || am.algorithm !== bm.algorithm
+  )
+    return false;
   const keys = Object.keys(a.levels) as (keyof ThermalMemory['levels'])[];
   if (keys.length !== Object.keys(b.levels).length) return false;
   return keys.every((metric) => a.levels[metric] === b.levels[metric]);
@@ -150,6 +159,7 @@ export function trackCycleThermal(
         levels: step.memory.levels,
         since: at,
         updated_at: at,
+        machine: machineJson(step.memory.machine),
       });
       const { transition } = step;
       if (!transition) continue;

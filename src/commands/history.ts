@@ -71,7 +71,7 @@ export async function runHistory(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
-  const { openStore, translateSqliteError } = await import('../store/index.js');
+  const { historyStatements, openStore, translateSqliteError } = await import('../store/index.js');
   const { findMiner, readSeries, seriesStats, chartColumns } = await import('../collect/index.js');
   const { targetKey } = await import('../targets/types.js');
   const now = ctx.now();
@@ -80,11 +80,23 @@ export async function runHistory(
   const store = openStore(opts.dbPath, { readonly: true, onUpgrade: upgradeNote(globals, ctx) });
   let miner: ReturnType<typeof findMiner>;
   let points: ReturnType<typeof readSeries>;
+  /** Set when another machine hashed another algorithm here in the window: the chart starts after it. */
+  let machine: { at: number; before: string } | null = null;
   try {
     // One read: the miner and its series of the same state (and checked whole on a full disk).
-    ({ miner, points } = store.snapshot(() => {
+    ({ miner, points, machine } = store.snapshot(() => {
       const found = findMiner(store, opts.miner, opts.site);
-      return { miner: found, points: readSeries(store, found.id, opts.metric, from) };
+      // Hashrates of two algorithms are not one series (an L3+'s scrypt MH/s then an S19's
+      // sha256d TH/s averaged together): the hashrate is the machine's there now, from its first poll.
+      const since =
+        opts.metric === 'hashrate' ? store.prepared(historyStatements).machineSince(found.id) : null;
+      // One stamped ahead of now (a clock that ran ahead, set back since) would hide every poll after it.
+      const swap = since !== null && since.at > from && since.at <= now ? since : null;
+      return {
+        miner: found,
+        points: readSeries(store, found.id, opts.metric, swap?.at ?? from),
+        machine: swap,
+      };
     }));
   } catch (error) {
     // A damaged page is said as collect says it ("… is not a hashctl database or is damaged"),
@@ -112,6 +124,10 @@ export async function runHistory(
       to: new Date(now).toISOString(),
       ...stats,
       after_to: later,
+      // The hashrate of the machine at the address now only: from when it replaced one hashing
+      // `earlier_algorithm` (null: no other machine in the window).
+      machine_since: machine === null ? null : new Date(machine.at).toISOString(),
+      earlier_algorithm: machine?.before ?? null,
       // An hourly point is the hour's average: its extremes and its polls go with it, or a reader
       // taking the max of the points took the highest average for the peak.
       points: points.map((p) =>
@@ -135,7 +151,14 @@ export async function runHistory(
     `${name} (site ${miner.site}) ${LABELS[opts.metric]}, ${opts.sinceAt === null ? `last ${formatSince(opts.sinceMs)}` : `since ${new Date(opts.sinceAt).toISOString()}`}`,
     true,
   );
-  const leftOut = later > 0 ? `${later} stamped after now left out` : '';
+  const leftOut = [
+    later > 0 ? `${later} stamped after now left out` : '',
+    machine === null
+      ? ''
+      : `from ${new Date(machine.at).toISOString().slice(0, 16)}Z only: another machine hashed ${terminalSafe(machine.before, true)} here before`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (stats.samples === 0) {
     // Polls, as the stats count them (an hourly point stands for its hour's), one or many.
     const notes = [

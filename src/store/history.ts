@@ -93,6 +93,9 @@ export function historyStatements(db: Db) {
   const algorithms = db.prepare<[], { miner_id: number; algorithm: string | null }>(
     'SELECT miner_id, algorithm FROM telemetry_live',
   );
+  const algorithmOf = db.prepare<[number], { algorithm: string | null }>(
+    'SELECT algorithm FROM telemetry_live WHERE miner_id = ?',
+  );
   const nthTs = db.prepare<[number, number, number], { ts: number }>(
     'SELECT ts FROM telemetry_history WHERE site_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
   );
@@ -158,6 +161,29 @@ export function historyStatements(db: Db) {
         list.push({ runId: row.run_id, before: row.algorithm_before });
       }
       return changes;
+    },
+    /**
+     * When the machine at the miner's address now began (null: no other machine hashed there in
+     * what is stored): the last change from an algorithm it does not hash, with that algorithm.
+     * A miner whose algorithm reads 'unknown' now and then changes no machine.
+     */
+    machineSince(minerId: number): { at: number; before: string } | null {
+      const rows = db
+        .prepare<[number], { at: number | null; before: string }>(
+          `SELECT at, algorithm_before AS before FROM telemetry_algorithm_changes
+            WHERE miner_id = ? AND at IS NOT NULL ORDER BY run_id DESC`,
+        )
+        .all(minerId);
+      if (rows.length === 0) return null;
+      const live = algorithmOf.get(minerId)?.algorithm ?? null;
+      // The machine's algorithm now: the live one, else the last one read before 'unknown'.
+      let now = live !== null && live !== 'unknown' ? live : null;
+      for (const row of rows) {
+        if (row.before === 'unknown') continue;
+        if (now === null) now = row.before;
+        else if (row.before !== now) return { at: row.at!, before: row.before };
+      }
+      return null;
     },
     /** The ts of the row `offset` rows into the site's history before `before`, oldest first (null: fewer rows). */
     nthTsBefore(siteId: number, before: number, offset: number): number | null {

@@ -173,6 +173,9 @@ export function rollupStatements(db: Db) {
   const oldestForSite = db.prepare<[number], { ts: number | null }>(
     'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ?',
   );
+  const firstFrom = db.prepare<[number, number], { ts: number | null }>(
+    'SELECT min(ts) AS ts FROM telemetry_history WHERE site_id = ? AND ts >= ?',
+  );
   const deleteRollups = db.prepare<[number, number]>(
     'DELETE FROM telemetry_hourly WHERE site_id = ? AND hour_start < ?',
   );
@@ -200,10 +203,19 @@ export function rollupStatements(db: Db) {
   );
   // A change of algorithm labels the miner's rows of earlier runs (export): once none of the site's
   // runs before it is left, nothing needs it. Those of miners no longer in the inventory go too.
+  // A change from an algorithm the miner does not hash now (the live one, or the last read before
+  // an 'unknown'; another machine hashed it: not a flap to 'unknown' and back) stays while an hourly rollup before it is left: `history` charts only
+  // the machine there now, and rollups carry no run id to tell the machines apart.
   const deleteAlgorithmChanges = db.prepare<{ site_id: number }>(
-    `DELETE FROM telemetry_algorithm_changes
+    `DELETE FROM telemetry_algorithm_changes AS c
       WHERE (miner_id IN (SELECT id FROM miners WHERE site_id = @site_id)
-          AND run_id <= coalesce((SELECT min(id) FROM collection_runs WHERE site_id = @site_id), run_id))
+          AND run_id <= coalesce((SELECT min(id) FROM collection_runs WHERE site_id = @site_id), run_id)
+          AND NOT (c.algorithm_before <> 'unknown'
+            AND c.algorithm_before IS NOT coalesce(
+              (SELECT nullif(l.algorithm, 'unknown') FROM telemetry_live l WHERE l.miner_id = c.miner_id),
+              (SELECT d.algorithm_before FROM telemetry_algorithm_changes d
+                WHERE d.miner_id = c.miner_id AND d.algorithm_before <> 'unknown' ORDER BY d.run_id DESC LIMIT 1))
+            AND EXISTS (SELECT 1 FROM telemetry_hourly h WHERE h.miner_id = c.miner_id AND h.hour_start < c.at)))
          OR miner_id NOT IN (SELECT id FROM miners)`,
   );
   const firstSiteHour = db.prepare<[number, number, number], { hour: number | null }>(
@@ -225,6 +237,10 @@ export function rollupStatements(db: Db) {
     },
     oldestHistoryTs(siteId: number): number | null {
       return oldestForSite.get(siteId)?.ts ?? null;
+    },
+    /** The ts of the site's first raw row stamped at or after `from` (null: none). */
+    firstHistoryTsFrom(siteId: number, from: number): number | null {
+      return firstFrom.get(siteId, from)?.ts ?? null;
     },
     deleteBefore(siteId: number, cutoff: number): number {
       return deleteRollups.run(siteId, cutoff).changes;
@@ -424,6 +440,15 @@ export function runMaintenance(store: Store, options: MaintenanceOptions): Maint
       rolledThrough = oldest === null ? currentHour : floorHour(oldest);
     }
     while (rolledThrough < currentHour) {
+      // Hours with no raw row have nothing to roll up: skipped in one step. A cycle stamped 1970
+      // (a host booted without RTC or NTP) moved the marker back to it, and the next pass walked
+      // the 480,000 empty hours since in 6-hour transactions (80,000, seconds between two cycles).
+      const next = rollups.firstHistoryTsFrom(site.id, rolledThrough);
+      if (next === null || next >= currentHour) {
+        rolledThrough = currentHour;
+        break;
+      }
+      rolledThrough = Math.max(rolledThrough, floorHour(next));
       const to = Math.min(currentHour, rolledThrough + ROLLUP_CHUNK_HOURS * HOUR_MS);
       const from = rolledThrough;
       store.transaction(() => {

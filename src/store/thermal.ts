@@ -13,6 +13,8 @@ export interface ThermalStateRow {
   /** When the current status began. */
   since: number;
   updated_at: number;
+  /** JSON {make, model, algorithm}: the machine the levels were learnt on (null: not known). */
+  machine?: string | null;
 }
 
 export interface ThermalEventInput {
@@ -34,8 +36,9 @@ export interface ThermalEventRow extends ThermalEventInput {
   port: number;
 }
 
-interface StateDbRow extends Omit<ThermalStateRow, 'levels'> {
+interface StateDbRow extends Omit<ThermalStateRow, 'levels' | 'machine'> {
   levels: string;
+  machine: string | null;
 }
 
 const LEVELS = new Set(['ok', 'warn', 'critical']);
@@ -62,13 +65,14 @@ export const THERMAL_EVENTS_BY_SITE_SQL = `SELECT e.id, e.miner_id, e.site_id, s
 
 export function thermalStatements(db: Db) {
   const load = db.prepare<[number], StateDbRow>(
-    'SELECT miner_id, site_id, status, metric, levels, since, updated_at FROM thermal_state WHERE miner_id = ?',
+    'SELECT miner_id, site_id, status, metric, levels, since, updated_at, machine FROM thermal_state WHERE miner_id = ?',
   );
   const save = db.prepare<StateDbRow>(
-    `INSERT INTO thermal_state (miner_id, site_id, status, metric, levels, since, updated_at)
-     VALUES (@miner_id, @site_id, @status, @metric, @levels, @since, @updated_at)
+    `INSERT INTO thermal_state (miner_id, site_id, status, metric, levels, since, updated_at, machine)
+     VALUES (@miner_id, @site_id, @status, @metric, @levels, @since, @updated_at, @machine)
      ON CONFLICT (miner_id) DO UPDATE SET
        site_id = excluded.site_id, status = excluded.status, metric = excluded.metric, levels = excluded.levels,
+       machine = excluded.machine,
        since = CASE WHEN thermal_state.status = excluded.status THEN thermal_state.since ELSE excluded.since END,
        updated_at = excluded.updated_at`,
   );
@@ -90,7 +94,7 @@ export function thermalStatements(db: Db) {
     },
     /** Upserts the memory; `since` is kept while the status is unchanged. */
     saveState(row: ThermalStateRow): void {
-      save.run({ ...row, levels: JSON.stringify(row.levels) });
+      save.run({ ...row, levels: JSON.stringify(row.levels), machine: row.machine ?? null });
     },
     insertEvent(event: ThermalEventInput): void {
       insert.run(event);

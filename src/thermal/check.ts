@@ -5,7 +5,13 @@ import type { Snapshot } from '../miners/types.js';
 import { compareTargets } from '../targets/types.js';
 import type { ThermalConfig } from './config.js';
 import { evaluateThermal, isIdle } from './evaluate.js';
-import { nextThermalState, type ThermalMemory, type ThermalTransition } from './hysteresis.js';
+import {
+  memoryForMachine,
+  nextThermalState,
+  stepForMachine,
+  type ThermalMemory,
+  type ThermalTransition,
+} from './hysteresis.js';
 import { effectiveLimits } from './limits.js';
 import { type LimitsReadError, limitsReadError, type Replies, readFirmwareLimits } from './replies.js';
 import type {
@@ -160,15 +166,21 @@ export function checkSource(source: CheckSource, options: CheckOptions): CheckRe
     ...(source.replies ? { replies: source.replies } : {}),
   });
   const pausedBy = options.pausedBy && isIdle(source.snapshot) ? options.pausedBy(source) : null;
+  // Another machine at the address (a swap) is judged afresh, not by the old one's levels.
+  const judged = memoryForMachine(previous, source.snapshot);
   const evaluation = evaluateThermal(
     source.snapshot,
     limits,
-    options.memory ? (previous?.levels ?? {}) : undefined,
+    options.memory ? (judged.previous?.levels ?? {}) : undefined,
     { pausedBy },
   );
   let transition: ThermalTransition | null = null;
   if (options.memory) {
-    const step = nextThermalState(previous, evaluation);
+    const step = stepForMachine(
+      nextThermalState(judged.previous, evaluation),
+      source.snapshot,
+      judged.replaced,
+    );
     options.memory.save(source, step.memory, step.transition);
     transition = step.transition;
   }

@@ -7,7 +7,7 @@ import type { Store } from '../store/open.js';
 import { DEFAULT_SITE, siteStatements } from '../store/sites.js';
 import { thermalStatements } from '../store/thermal.js';
 import type { CheckSource, ThermalMemoryStore } from './check.js';
-import type { ThermalMemory, ThermalTransition } from './hysteresis.js';
+import type { Machine, ThermalMemory, ThermalTransition } from './hysteresis.js';
 import { METRICS, type Metric, type ThermalLevel, type ThermalStatus } from './types.js';
 
 const LEVELS: readonly string[] = ['ok', 'warn', 'critical'];
@@ -17,6 +17,7 @@ export function memoryFromState(row: {
   status: ThermalStatus;
   metric: string | null;
   levels: Record<string, unknown>;
+  machine?: string | null;
 }): ThermalMemory {
   const levels: ThermalMemory['levels'] = {};
   for (const [metric, level] of Object.entries(row.levels)) {
@@ -31,7 +32,28 @@ export function memoryFromState(row: {
     row.metric !== null && (METRICS as readonly string[]).includes(row.metric)
       ? (row.metric as Metric)
       : null;
-  return { status: row.status, levels, metric };
+  return { status: row.status, levels, metric, machine: parseMachine(row.machine ?? null) };
+}
+
+/** thermal_state.machine (JSON) as a Machine; null when absent or damaged. */
+export function parseMachine(text: string | null): Machine | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return null;
+    const record = value as Record<string, unknown>;
+    const field = (key: string) => (typeof record[key] === 'string' ? (record[key] as string) : null);
+    return { make: field('make'), model: field('model'), algorithm: field('algorithm') };
+  } catch {
+    return null;
+  }
+}
+
+/** A Machine as thermal_state.machine stores it. */
+export function machineJson(machine: Machine | null | undefined): string | null {
+  return machine
+    ? JSON.stringify({ make: machine.make, model: machine.model, algorithm: machine.algorithm })
+    : null;
 }
 
 /**
@@ -82,6 +104,7 @@ export function storeMemory(store: Store, now: number, defaultSite: string | nul
         levels: memory.levels,
         since: now,
         updated_at: now,
+        machine: machineJson(memory.machine),
       });
       if (!transition) return;
       thermal.insertEvent({

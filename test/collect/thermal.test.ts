@@ -4,10 +4,12 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
+import { storedDialects } from '../../src/collect/dialects.js';
 import { type CollectLoopDeps, type CycleReport, runCycle } from '../../src/collect/index.js';
 import { storedFirmwareLimits } from '../../src/collect/thermal.js';
 import { memoryContext } from '../../src/context.js';
 import { MinerError, StoreError } from '../../src/errors.js';
+import { createDialectCache, seedDialect } from '../../src/miners/fetch.js';
 import type { Snapshot } from '../../src/miners/types.js';
 import { type Farm, startFarm } from '../../src/sim/index.js';
 import { type CycleHook, openStore, type Store, writeCycle } from '../../src/store/index.js';
@@ -502,6 +504,36 @@ describe("the firmware's limits kept for thermal check --from-db", () => {
       writeCycle(store, cycle(at + 60_000), { extraInTransaction: [keep] });
       const stored = store.db.prepare('SELECT firmware_limits FROM miners').pluck().all() as string[];
       expect(stored.map((json) => JSON.parse(json))).toEqual([limits]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('the dialect hints kept for the next run', () => {
+  it('are written by the next stored cycle when the one that learnt them was not stored (a full disk at its commit)', () => {
+    const store = openStore(dbPath);
+    try {
+      const cache = createDialectCache();
+      const dialects = storedDialects(store, 'north', cache);
+      const full: CycleHook = () => {
+        throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
+      };
+      const at = Date.UTC(2025, 5, 1, 12);
+      const cycle = (startedAt: number) => ({
+        site: 'north',
+        startedAt,
+        endedAt: startedAt,
+        outcomes: [okOutcome(4001)],
+      });
+      // The first poll learnt the miner's dialect; its cycle is refused at the commit.
+      seedDialect(cache, '127.0.0.1:4001', 'antminer singles');
+      expect(() => writeCycle(store, cycle(at), { extraInTransaction: [dialects.hook, full] })).toThrow(
+        /disk full/,
+      );
+      // Room again: the next cycle of the same run is stored, and with it the hint.
+      writeCycle(store, cycle(at + 60_000), { extraInTransaction: [dialects.hook] });
+      expect(store.db.prepare('SELECT dialect FROM miners').pluck().all()).toEqual(['antminer singles']);
     } finally {
       store.close();
     }

@@ -425,6 +425,40 @@ describe('runMaintenance', () => {
     expect(count(`SELECT count(*) FROM telemetry_history WHERE ts < ${back - retainMs - 60_000}`)).toBe(0);
   });
 
+  it('a cycle stamped 1970 before any deletion does not make the next pass walk every hour since 1970', () => {
+    // A young file (nothing past retention yet), rolled up through the current hour.
+    fill(T0, 2);
+    runMaintenance(store, { now: T0 + 2 * HOUR_MS + 60_000, site: 'default' });
+    // The host reboots with no RTC: one cycle, and its maintenance, minutes after 1970.
+    const epoch = 90_000;
+    writeCycle(store, {
+      site: 'default',
+      startedAt: epoch,
+      endedAt: epoch + 1000,
+      outcomes: [okOutcome(4001)],
+    });
+    runMaintenance(store, { now: epoch + 1000, site: 'default' });
+    // NTP sets the clock right: the pass rolls the 1970 hour and the true ones, not 480,000 hours
+    // of nothing between them in 6-hour transactions (80,000 of them, seconds between two cycles).
+    fill(T0 + 2 * HOUR_MS, 1);
+    let transactions = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = ((fn) => {
+      transactions++;
+      return transaction(fn);
+    }) as Store['transaction'];
+    const after = runMaintenance(store, { now: T0 + 3 * HOUR_MS + 60_000, site: 'default' });
+    expect(after.ran).toBe(true);
+    expect(transactions).toBeLessThan(50);
+    expect(after.hoursRolled).toBeLessThan(24);
+    // Every true poll is in its hour's rollup (the 1970 hour is past every retention, its rollup too).
+    expect(count(`SELECT sum(samples) FROM telemetry_hourly WHERE hour_start >= ${T0}`)).toBe(3 * 3 * 2);
+    // The marker is back at the true hour: a cycle now is in no rolled hour.
+    expect(count("SELECT CAST(value AS INTEGER) FROM store_meta WHERE key LIKE 'rollup_through:%'")).toBe(
+      T0 + 3 * HOUR_MS,
+    );
+  });
+
   it("keeps each site's raw history and batches for its own collector's --retain, not the one that ran maintenance", () => {
     const cycle = (site: string, t: number) =>
       writeCycle(store, {

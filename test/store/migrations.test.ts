@@ -154,6 +154,8 @@ describe('migrations', () => {
         '0009-hourly-averages',
         '0010-outbox-covering',
         '0011-algorithm-changes',
+        '0012-thermal-machine',
+        '0013-algorithm-change-time',
       ],
     ]);
     openStore(old, { onUpgrade }).close();

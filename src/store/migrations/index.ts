@@ -12,6 +12,8 @@ import { up as minerFirmwareLimits } from './0008-miner-firmware-limits.js';
 import { up as hourlyAverages } from './0009-hourly-averages.js';
 import { up as outboxCovering } from './0010-outbox-covering.js';
 import { up as algorithmChanges } from './0011-algorithm-changes.js';
+import { up as thermalMachine } from './0012-thermal-machine.js';
+import { up as algorithmChangeTime } from './0013-algorithm-change-time.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', up: core },
@@ -25,5 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'hourly-averages', up: hourlyAverages },
   { version: 10, name: 'outbox-covering', up: outboxCovering },
   { version: 11, name: 'algorithm-changes', up: algorithmChanges },
+  { version: 12, name: 'thermal-machine', up: thermalMachine },
+  { version: 13, name: 'algorithm-change-time', up: algorithmChangeTime },
   // hashctl:migrations (append one line per migration, keep this marker)
 ];
