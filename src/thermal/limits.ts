@@ -348,6 +348,31 @@ export function vendorMaxDangerous(
   return null;
 }
 
+/**
+ * The lowest Hot or Dangerous a firmware can mean for a sensor (thermal-facts §2, §5): at or below
+ * it, the firmware would trip at a reading the facts call normal, and the critical derived from it
+ * (Dangerous − 3) would judge every miner critical, so that `check --protect` would pause it. A board
+ * or chip is cooled by the air around it (the highest published ambient maximum is 45 °C, Antminer
+ * S21 Pro and T21 sheets); a water loop runs from 20 °C (MicroBT and MiningOS minimum).
+ */
+export const FIRMWARE_FLOOR: Partial<Record<Metric, { value: number; why: string }>> = {
+  board: { value: 45, why: 'a board runs above the air that cools it (published ambient maximum 45 °C)' },
+  chip: { value: 45, why: 'a chip runs above the air that cools it (published ambient maximum 45 °C)' },
+  inlet: { value: 20, why: 'the lowest water inlet a hydro miner runs at (MicroBT, MiningOS 20 °C)' },
+};
+
+/**
+ * Whether a Dangerous the firmware reports can be its trip point: finite, within the range the
+ * config accepts and above the floor (FIRMWARE_FLOOR). posture.ts judges readings against it.
+ */
+export function plausibleFirmwareTrip(metric: Metric, value: number): boolean {
+  const range = LIMIT_RANGES[metric];
+  const floor = FIRMWARE_FLOOR[metric];
+  return (
+    Number.isFinite(value) && value >= range.min && value <= range.max && !(floor && value <= floor.value)
+  );
+}
+
 export function firmwareLabel(firmware: FirmwareThermalLimits['firmware']): string {
   return firmware === 'luxos' ? 'LuxOS' : firmware === 'braiins' ? 'Braiins OS' : firmware;
 }
@@ -356,7 +381,8 @@ export function firmwareLabel(firmware: FirmwareThermalLimits['firmware']): stri
  * Derive alert limits from the firmware's own: warn at Hot, critical 3 °C before Dangerous (§6 rule 1).
  * They replace the defaults in either direction, since the firmware's sensor is not the one the
  * defaults were written for (§0) and it is the firmware that trips; but only a plausible number does.
- * One outside the range the config accepts (a reply can say 1e308), or above the vendor maximum
+ * One outside the range the config accepts (a reply can say 1e308), at or below the floor a reading
+ * can plausibly trip at (a Dangerous of 2 would make every miner critical), or above the vendor maximum
  * (a raised Dangerous is the hAnt pattern, not a policy), is ignored: the limit below stays, and the
  * note says why.
  */
@@ -375,6 +401,11 @@ function applyFirmware(
     if (!Number.isFinite(value) || value < range.min || value > range.max) {
       const short = `outside ${range.min} to ${range.max} °C`;
       return { short, long: `${short}, the range the config accepts` };
+    }
+    const floor = FIRMWARE_FLOOR[metric];
+    if (floor && value <= floor.value) {
+      const short = `at or below ${floor.value} °C`;
+      return { short, long: `${short}: ${floor.why}` };
     }
     if (capped && vendorMax && value > vendorMax.value) {
       const short = `above the vendor maximum ${vendorMax.value} °C`;
