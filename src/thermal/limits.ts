@@ -362,14 +362,31 @@ export const FIRMWARE_FLOOR: Partial<Record<Metric, { value: number; why: string
 };
 
 /**
+ * The highest a firmware's own limit can mean where the range the config accepts is wider than any
+ * miner runs (thermal-facts §5): a hydro loop runs at 20…50 °C (MicroBT), LuxOS's own example
+ * WaterInletDangerous is 55; a WaterInletDangerous of 95 left a loop at 80 °C only "warn".
+ */
+export const FIRMWARE_CEILING: Partial<Record<Metric, { value: number; why: string }>> = {
+  inlet: {
+    value: 60,
+    why: 'no hydro miner runs its water inlet that hot (MicroBT maximum 50 °C, LuxOS example 55 °C)',
+  },
+};
+
+/**
  * Whether a Dangerous the firmware reports can be its trip point: finite, within the range the
- * config accepts and above the floor (FIRMWARE_FLOOR). posture.ts judges readings against it.
+ * config accepts, above the floor (FIRMWARE_FLOOR) and not past a ceiling (FIRMWARE_CEILING). posture.ts judges readings against it.
  */
 export function plausibleFirmwareTrip(metric: Metric, value: number): boolean {
   const range = LIMIT_RANGES[metric];
   const floor = FIRMWARE_FLOOR[metric];
+  const ceiling = FIRMWARE_CEILING[metric];
   return (
-    Number.isFinite(value) && value >= range.min && value <= range.max && !(floor && value <= floor.value)
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    !(floor && value <= floor.value) &&
+    !(ceiling && value > ceiling.value)
   );
 }
 
@@ -406,6 +423,11 @@ function applyFirmware(
     if (floor && value <= floor.value) {
       const short = `at or below ${floor.value} °C`;
       return { short, long: `${short}: ${floor.why}` };
+    }
+    const ceiling = FIRMWARE_CEILING[metric];
+    if (ceiling && value > ceiling.value) {
+      const short = `above ${ceiling.value} °C`;
+      return { short, long: `${short}: ${ceiling.why}` };
     }
     if (capped && vendorMax && value > vendorMax.value) {
       const short = `above the vendor maximum ${vendorMax.value} °C`;

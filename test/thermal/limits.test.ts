@@ -639,3 +639,23 @@ describe('a firmware limit too low to be meant is not used (never a critical on 
     expect([limits.metrics.board.warn.value, limits.metrics.board.critical.value]).toEqual([50, 52]);
   });
 });
+
+describe('a firmware water inlet Dangerous no loop runs at is not used', () => {
+  it('ignores a WaterInletDangerous above what hydro miners take (inlet at 80 °C is critical, not ok)', () => {
+    const hot = snapshotOf({ model: 'S21 XP Hyd.', firmware: 'LUXminer', boards: [{ temp_inlet_c: 80 }] });
+    for (const dangerous of [61, 95, 100]) {
+      const limits = effectiveLimits(hot, {}, null, {
+        firmware: firmware({ water_inlet_dangerous_c: dangerous }),
+      });
+      expect(limits.metrics.inlet.critical.value, `WaterInletDangerous ${dangerous}`).toBe(45);
+      expect(limits.notes.join('\n')).toMatch(
+        new RegExp(`WaterInletDangerous=${dangerous} ignored: above 60 °C`),
+      );
+      const evaluation = evaluateThermal(hot, limits);
+      expect(evaluation.reasons.map((r) => r.message).join('; ')).toMatch(/inlet 80 °C ≥ critical 45 °C/);
+    }
+    // LuxOS's own documented example (55) is taken.
+    const example = effectiveLimits(hot, {}, null, { firmware: firmware({ water_inlet_dangerous_c: 55 }) });
+    expect(example.metrics.inlet.critical.value).toBe(52);
+  });
+});
