@@ -178,6 +178,22 @@ export function unreadPools(input: AuditInput, policy: AuditPolicy): AuditFailur
   };
 }
 
+/**
+ * A miner whose --services probes a Ctrl-C cut short: the ports not probed are not closed, and "no
+ * service exposed" must not be read from them.
+ */
+export function unprobedServices(input: AuditInput): AuditFailure | null {
+  const unprobed = (input.services ?? []).filter((service) => service.open === null);
+  if (unprobed.length === 0) return null;
+  return {
+    target: input.target.key,
+    kind: 'interrupted',
+    message: `audited in part: services not probed on ${unprobed.map((s) => `${s.port} (${s.service})`).join(', ')} (interrupted (Ctrl-C) before they were); the service-exposure check was not done for them`,
+    fromRange: false,
+    partial: true,
+  };
+}
+
 /** A read that failed because the miner went away (not because it refused the command). */
 function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
@@ -503,7 +519,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         ok: true,
         input: { ...input, reads: {} },
         findings: evaluateRules(input, options.policy),
-        gap: unreadChecks(input, options.signal?.aborted === true) ?? unreadPools(input, options.policy),
+        gap:
+          unreadChecks(input, options.signal?.aborted === true) ??
+          unprobedServices(input) ??
+          unreadPools(input, options.policy),
       };
     } catch (error) {
       // A bug ends the run (below): no more miners are found or started while it waits its turn.

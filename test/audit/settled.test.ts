@@ -1,6 +1,7 @@
 // runAudit runs discovery and the audit of what it finds side by side. Whichever of the two fails,
 // the other's promise must still be handled: a rejection nobody awaits crashes Node 20 with a stack
 // (an unhandled rejection), not one clear line and the right exit code.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/index.js';
 import { createClient } from '../../src/cgminer/client.js';
@@ -100,3 +101,36 @@ describe('runAudit leaves no promise unhandled', () => {
 async function* list(targets: Target[]): AsyncGenerator<Target> {
   for (const target of targets) yield target;
 }
+
+describe('Ctrl-C before the services were probed', () => {
+  it('says the miner was audited in part, not that no service is open', async () => {
+    const { target } = await miner();
+    // An open "ssh" next to the miner: a connect would find it.
+    const ssh = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => ssh.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise<void>((resolve) => ssh.close(() => resolve())));
+    const port = (ssh.address() as net.AddressInfo).port;
+    const controller = new AbortController();
+    const real = createClient({ timeoutMs: 1500, retries: 0, maxBytes: 1 << 20 });
+    // Ctrl-C lands just as the last read of the plan has been answered.
+    const client: MinerClient = {
+      ...real,
+      request: async (to, command, requestOptions) => {
+        const reply = await real.request(to, command, requestOptions);
+        if (command === 'check' && requestOptions?.parameter === 'save') controller.abort();
+        return reply;
+      },
+    };
+    const report = await runAudit({
+      ...options(list([target]), [target], client),
+      services: true,
+      servicePorts: [{ port, service: 'ssh' }],
+      signal: controller.signal,
+    });
+    expect(report.interrupted).toBe(true);
+    expect(report.miners.map((m) => m.target)).toEqual([target.key]);
+    const partial = report.failures.find((failure) => failure.target === target.key);
+    expect(partial?.partial).toBe(true);
+    expect(partial?.message).toMatch(new RegExp(`services not probed.*${port} \\(ssh\\)`));
+  });
+});
