@@ -353,12 +353,16 @@ export function vendorMaxDangerous(
  * it, the firmware would trip at a reading the facts call normal, and the critical derived from it
  * (Dangerous − 3) would judge every miner critical, so that `check --protect` would pause it. A board
  * or chip is cooled by the air around it (the highest published ambient maximum is 45 °C, Antminer
- * S21 Pro and T21 sheets); a water loop runs from 20 °C (MicroBT and MiningOS minimum).
+ * S21 Pro and T21 sheets); a water loop runs from 20 °C (MicroBT and MiningOS minimum), with the
+ * cold warn at 25 °C: a WaterInletDangerous of 30 or less puts its critical inside that band.
  */
 export const FIRMWARE_FLOOR: Partial<Record<Metric, { value: number; why: string }>> = {
   board: { value: 45, why: 'a board runs above the air that cools it (published ambient maximum 45 °C)' },
   chip: { value: 45, why: 'a chip runs above the air that cools it (published ambient maximum 45 °C)' },
-  inlet: { value: 20, why: 'the lowest water inlet a hydro miner runs at (MicroBT, MiningOS 20 °C)' },
+  inlet: {
+    value: 30,
+    why: 'its critical (3 °C below) would sit under the hydro cold limits (warn 25 °C; MicroBT and MiningOS run loops from 20 °C), judging every running loop critical',
+  },
 };
 
 /**

@@ -629,7 +629,27 @@ describe('a firmware limit too low to be meant is not used (never a critical on 
       firmware: firmware({ water_inlet_dangerous_c: 2 }),
     });
     expect(hydro.metrics.inlet.critical.value).toBe(45);
-    expect(hydro.notes.join('\n')).toMatch(/WaterInletDangerous=2 ignored: at or below 20 °C/);
+    expect(hydro.notes.join('\n')).toMatch(/WaterInletDangerous=2 ignored: at or below 30 °C/);
+  });
+
+  it('ignores a water inlet Dangerous whose critical would cross the cold limits (a loop at 30 °C is ok)', () => {
+    const loop = snapshotOf({
+      model: 'S21 XP Hyd.',
+      firmware: 'LUXminer',
+      boards: [{ temp_inlet_c: 30, temp_board_c: 55 }],
+    });
+    for (const dangerous of [21, 24, 28, 30]) {
+      const limits = effectiveLimits(loop, {}, null, {
+        firmware: firmware({ water_inlet_dangerous_c: dangerous }),
+      });
+      const label = `WaterInletDangerous ${dangerous}`;
+      expect(limits.metrics.inlet.critical.value, label).toBe(45);
+      const evaluation = evaluateThermal(loop, limits);
+      expect(evaluation.status, label).toBe('ok');
+      expect(evaluation.action, label).toBe('none');
+    }
+    const taken = effectiveLimits(loop, {}, null, { firmware: firmware({ water_inlet_dangerous_c: 40 }) });
+    expect(taken.metrics.inlet.critical.value).toBe(37);
   });
 
   it('still takes a low but plausible firmware limit', () => {
