@@ -178,6 +178,22 @@ export function unreadPools(input: AuditInput, policy: AuditPolicy): AuditFailur
   };
 }
 
+/**
+ * A miner whose --services probes a Ctrl-C cut short: the ports not probed are not closed, and "no
+ * service exposed" must not be read from them.
+ */
+export function unprobedServices(input: AuditInput): AuditFailure | null {
+  const unprobed = (input.services ?? []).filter((service) => service.open === null);
+  if (unprobed.length === 0) return null;
+  return {
+    target: input.target.key,
+    kind: 'interrupted',
+    message: `audited in part: services not probed on ${unprobed.map((s) => `${s.port} (${s.service})`).join(', ')} (interrupted (Ctrl-C) before they were); the service-exposure check was not done for them`,
+    fromRange: false,
+    partial: true,
+  };
+}
+
 /** A read that failed because the miner went away (not because it refused the command). */
 function gone(outcome: ReadOutcome): boolean {
   return !outcome.ok && ['refused', 'timeout', 'unreachable'].includes(outcome.error.kind);
@@ -425,17 +441,36 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   // audit of every other (nor leave them unaudited when Ctrl-C comes while it times out).
   const found = new HandOff<DiscoveredMiner>();
   const seen = new Set<string>();
+  // Discovery is stopped when the audit throws (a bug, a failing progress callback): it must not go
+  // on probing the network, nor hold the error back until it has waited out every silent address.
+  const stopDiscovery = new AbortController();
+  const discoverySignal = options.signal
+    ? AbortSignal.any([options.signal, stopDiscovery.signal])
+    : stopDiscovery.signal;
+  setMaxListeners(0, discoverySignal);
+  const stopDiscovering = () => {
+    stopDiscovery.abort();
+    found.close();
+  };
+  // Handled as soon as it happens, and thrown once the audits in flight are collected: a rejection
+  // left unawaited while they run crashed Node with a stack (an unhandled rejection).
+  const discovery: { failed: boolean; error: unknown } = { failed: false, error: null };
   const discovering = (async () => {
     try {
       for await (const result of discover(options.targets, {
         ...options.discovery,
         maxBytes: options.maxBytes,
-        signal: options.signal,
+        signal: discoverySignal,
         sleep: options.sleep,
         random: options.random,
         lookup: options.lookup,
         ...(options.decodedBudget ? { budget: options.decodedBudget } : {}),
       })) {
+        if (stopDiscovery.signal.aborted) {
+          // The run has failed: what is still found is neither audited nor reported.
+          if (result.outcome === 'miner') result.hold?.release();
+          continue;
+        }
         tried++;
         seen.add(result.target.key);
         const named = options.named.has(result.target.key);
@@ -465,7 +500,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     } finally {
       found.close();
     }
-  })();
+  })().catch((error: unknown) => {
+    discovery.failed = true;
+    discovery.error = error;
+  });
   const hostChecks: HostChecks = new Map();
   type Audited =
     | { ok: true; input: AuditInput; findings: Finding[]; gap: AuditFailure | null }
@@ -481,9 +519,14 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         ok: true,
         input: { ...input, reads: {} },
         findings: evaluateRules(input, options.policy),
-        gap: unreadChecks(input, options.signal?.aborted === true) ?? unreadPools(input, options.policy),
+        gap:
+          unreadChecks(input, options.signal?.aborted === true) ??
+          unprobedServices(input) ??
+          unreadPools(input, options.policy),
       };
     } catch (error) {
+      // A bug ends the run (below): no more miners are found or started while it waits its turn.
+      if ((error as { kind?: string }).kind === 'internal') stopDiscovering();
       return { ok: false, target: miner.target, error };
     } finally {
       hold.release();
@@ -498,30 +541,37 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       message: 'interrupted (Ctrl-C) before it was audited',
       fromRange: false,
     });
-  for await (const result of runPool(found, options.concurrency, audit, { signal: options.signal })) {
-    audited++;
-    done.add(result.ok ? result.input.target.key : result.target.key);
-    options.onProgress?.({ discovered, audited, tried });
-    if (result.ok) {
-      inputs.push(result.input);
-      findingsOf.set(result.input.target.key, result.findings);
-      if (result.gap !== null) failures.push(result.gap);
-      continue;
+  try {
+    for await (const result of runPool(found, options.concurrency, audit, { signal: options.signal })) {
+      audited++;
+      done.add(result.ok ? result.input.target.key : result.target.key);
+      options.onProgress?.({ discovered, audited, tried });
+      if (result.ok) {
+        inputs.push(result.input);
+        findingsOf.set(result.input.target.key, result.findings);
+        if (result.gap !== null) failures.push(result.gap);
+        continue;
+      }
+      if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {
+        interrupted(result.target.key);
+        continue;
+      }
+      // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
+      if ((result.error as { kind?: string }).kind === 'internal') throw result.error;
+      failures.push({
+        target: result.target.key,
+        kind: 'protocol',
+        message: errorMessage(result.error),
+        fromRange: false,
+      });
     }
-    if (result.error instanceof HashctlError && result.error.kind === 'interrupted') {
-      interrupted(result.target.key);
-      continue;
-    }
-    // A ReadOnlyViolation is a bug in this library: it must surface, not hide in a report row.
-    if ((result.error as { kind?: string }).kind === 'internal') throw result.error;
-    failures.push({
-      target: result.target.key,
-      kind: 'protocol',
-      message: errorMessage(result.error),
-      fromRange: false,
-    });
+  } catch (error) {
+    stopDiscovering();
+    for (const miner of miners) miner.hold?.release();
+    throw error;
   }
   await discovering;
+  if (discovery.failed) throw discovery.error;
   // A named target whose discovery a Ctrl-C cut short is said too, not left out of the report.
   for (const key of options.named) if (!seen.has(key)) interrupted(key);
   // Found but never started: a Ctrl-C came first. Said, not silently dropped.
@@ -608,24 +658,35 @@ class HandOff<T> implements AsyncIterable<T> {
     resume?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      if (this.head < this.items.length) {
-        // Not kept once handed on: a miner's `version` reply (and its budget charge, released when
-        // its audit ends) was otherwise held to the end of the run, every miner's of a /16.
-        const item = this.items[this.head] as T;
-        this.items[this.head++] = undefined as T;
-        if (this.head === this.items.length) {
-          this.items.length = 0;
-          this.head = 0;
+  /**
+   * Not an async generator: a generator's return() waits while it waits for the next push, so a
+   * reader that stopped (the audit throwing) was held until discovery pushed again or ended.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {
+      next: async (): Promise<IteratorResult<T>> => {
+        for (;;) {
+          if (this.head < this.items.length) {
+            // Not kept once handed on: a miner's `version` reply (and its budget charge, released when
+            // its audit ends) was otherwise held to the end of the run, every miner's of a /16.
+            const item = this.items[this.head] as T;
+            this.items[this.head++] = undefined as T;
+            if (this.head === this.items.length) {
+              this.items.length = 0;
+              this.head = 0;
+            }
+            return { done: false, value: item };
+          }
+          if (this.closed) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+          });
         }
-        yield item;
-        continue;
-      }
-      if (this.closed) return;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
+      },
+      return: async (): Promise<IteratorResult<T>> => {
+        this.close();
+        return { done: true, value: undefined };
+      },
+    };
   }
 }

@@ -25,19 +25,22 @@ export const SERVICE_PORTS: readonly ServicePort[] = [
   { port: 50051, service: 'braiins-grpc' },
 ];
 
-/** True when a TCP connection to host:port completes within the timeout. Sends nothing. */
+/**
+ * True when a TCP connection to host:port completes within the timeout. Sends nothing. Null when a
+ * Ctrl-C came first: the port was not probed, which must not read as closed.
+ */
 export function tcpConnects(
   host: string,
   port: number,
   timeoutMs: number,
   signal?: AbortSignal,
   lookup?: net.LookupFunction,
-): Promise<boolean> {
+): Promise<boolean | null> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
+    if (signal?.aborted) return resolve(null);
     const socket = net.connect(lookup ? { host, port, lookup } : { host, port });
     let settled = false;
-    const finish = (open: boolean) => {
+    const finish = (open: boolean | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -47,7 +50,7 @@ export function tcpConnects(
       socket.destroy();
       resolve(open);
     };
-    const onAbort = () => finish(false);
+    const onAbort = () => finish(null);
     const timer = setTimeout(() => finish(false), timeoutMs);
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));

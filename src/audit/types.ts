@@ -58,7 +58,8 @@ export interface FirmwareIdentity {
 export interface ServiceProbe {
   port: number;
   service: string;
-  open: boolean;
+  /** Null: not probed (a Ctrl-C came first). */
+  open: boolean | null;
 }
 
 /**

@@ -348,6 +348,52 @@ export function vendorMaxDangerous(
   return null;
 }
 
+/**
+ * The lowest Hot or Dangerous a firmware can mean for a sensor (thermal-facts §2, §5): at or below
+ * it, the firmware would trip at a reading the facts call normal, and the critical derived from it
+ * (Dangerous − 3) would judge every miner critical, so that `check --protect` would pause it. A board
+ * or chip is cooled by the air around it (the highest published ambient maximum is 45 °C, Antminer
+ * S21 Pro and T21 sheets); a water loop runs from 20 °C (MicroBT and MiningOS minimum), with the
+ * cold warn at 25 °C: a WaterInletDangerous of 30 or less puts its critical inside that band.
+ */
+export const FIRMWARE_FLOOR: Partial<Record<Metric, { value: number; why: string }>> = {
+  board: { value: 45, why: 'a board runs above the air that cools it (published ambient maximum 45 °C)' },
+  chip: { value: 45, why: 'a chip runs above the air that cools it (published ambient maximum 45 °C)' },
+  inlet: {
+    value: 30,
+    why: 'its critical (3 °C below) would sit under the hydro cold limits (warn 25 °C; MicroBT and MiningOS run loops from 20 °C), judging every running loop critical',
+  },
+};
+
+/**
+ * The highest a firmware's own limit can mean where the range the config accepts is wider than any
+ * miner runs (thermal-facts §5): a hydro loop runs at 20…50 °C (MicroBT), LuxOS's own example
+ * WaterInletDangerous is 55; a WaterInletDangerous of 95 left a loop at 80 °C only "warn".
+ */
+export const FIRMWARE_CEILING: Partial<Record<Metric, { value: number; why: string }>> = {
+  inlet: {
+    value: 60,
+    why: 'no hydro miner runs its water inlet that hot (MicroBT maximum 50 °C, LuxOS example 55 °C)',
+  },
+};
+
+/**
+ * Whether a Dangerous the firmware reports can be its trip point: finite, within the range the
+ * config accepts, above the floor (FIRMWARE_FLOOR) and not past a ceiling (FIRMWARE_CEILING). posture.ts judges readings against it.
+ */
+export function plausibleFirmwareTrip(metric: Metric, value: number): boolean {
+  const range = LIMIT_RANGES[metric];
+  const floor = FIRMWARE_FLOOR[metric];
+  const ceiling = FIRMWARE_CEILING[metric];
+  return (
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    !(floor && value <= floor.value) &&
+    !(ceiling && value > ceiling.value)
+  );
+}
+
 export function firmwareLabel(firmware: FirmwareThermalLimits['firmware']): string {
   return firmware === 'luxos' ? 'LuxOS' : firmware === 'braiins' ? 'Braiins OS' : firmware;
 }
@@ -356,7 +402,8 @@ export function firmwareLabel(firmware: FirmwareThermalLimits['firmware']): stri
  * Derive alert limits from the firmware's own: warn at Hot, critical 3 °C before Dangerous (§6 rule 1).
  * They replace the defaults in either direction, since the firmware's sensor is not the one the
  * defaults were written for (§0) and it is the firmware that trips; but only a plausible number does.
- * One outside the range the config accepts (a reply can say 1e308), or above the vendor maximum
+ * One outside the range the config accepts (a reply can say 1e308), at or below the floor a reading
+ * can plausibly trip at (a Dangerous of 2 would make every miner critical), or above the vendor maximum
  * (a raised Dangerous is the hAnt pattern, not a policy), is ignored: the limit below stays, and the
  * note says why.
  */
@@ -375,6 +422,16 @@ function applyFirmware(
     if (!Number.isFinite(value) || value < range.min || value > range.max) {
       const short = `outside ${range.min} to ${range.max} °C`;
       return { short, long: `${short}, the range the config accepts` };
+    }
+    const floor = FIRMWARE_FLOOR[metric];
+    if (floor && value <= floor.value) {
+      const short = `at or below ${floor.value} °C`;
+      return { short, long: `${short}: ${floor.why}` };
+    }
+    const ceiling = FIRMWARE_CEILING[metric];
+    if (ceiling && value > ceiling.value) {
+      const short = `above ${ceiling.value} °C`;
+      return { short, long: `${short}: ${ceiling.why}` };
     }
     if (capped && vendorMax && value > vendorMax.value) {
       const short = `above the vendor maximum ${vendorMax.value} °C`;

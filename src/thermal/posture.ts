@@ -5,7 +5,7 @@ import { lookupModel } from '../miners/models.js';
 import type { Snapshot } from '../miners/types.js';
 import type { ThermalConfig } from './config.js';
 import { thermalReadings } from './evaluate.js';
-import { effectiveLimits, isHydroModel, vendorMaxDangerous } from './limits.js';
+import { effectiveLimits, isHydroModel, plausibleFirmwareTrip, vendorMaxDangerous } from './limits.js';
 import {
   type LimitsReadError,
   limitsReadError,
@@ -15,12 +15,7 @@ import {
   replyBody,
   section,
 } from './replies.js';
-import {
-  type FirmwareThermalLimits,
-  LIMIT_RANGES,
-  type ThermalLimits,
-  type ThermalReadings,
-} from './types.js';
+import type { FirmwareThermalLimits, ThermalLimits, ThermalReadings } from './types.js';
 
 export type PostureSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
@@ -255,10 +250,9 @@ export function postureReport(
   if (firmware && readsOwnLimits) {
     const { mode, target_c: target, hot_c: hot, dangerous_c: dangerous } = firmware;
     // Only a Dangerous the limits would also take is a trip point: below 0 °C (kept by the reader,
-    // to be named) every miner would be "past its trip and still mining" (critical), and past 150 it
-    // is the 1e308 a reply can say. The limit checks below still report it.
-    const { min, max: ceiling } = LIMIT_RANGES.board;
-    if (dangerous !== null && dangerous >= min && dangerous <= ceiling)
+    // to be named) or at a few degrees every miner would be "past its trip and still mining"
+    // (critical), and past 150 it is the 1e308 a reply can say. The limit checks below still report it.
+    if (dangerous !== null && plausibleFirmwareTrip('board', dangerous))
       trip = {
         sensor: 'board',
         value_c: dangerous,

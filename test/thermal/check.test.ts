@@ -324,6 +324,22 @@ describe('thermal check on hand-written replies', () => {
     }
   });
 
+  it('--protect never pauses a cool miner whose firmware reports Hot 1 / Dangerous 2', async () => {
+    const miner = await startFakeMiner(
+      braiinsReplies({ boards: [60, 58, 59], target: 1, hot: 1, dangerous: 2 }),
+      'BOSminer+ 0.2.0',
+    );
+    miners.push(miner);
+    const { code, json } = await check([miner.target, '--protect', '--yes', '--verify-timeout', '2s']);
+    const [result] = json.results;
+    expect(result?.limits?.board).toMatchObject({ warn: 75, critical: 85 });
+    expect(result?.limit_notes?.join('\n')).toMatch(/Dangerous=2 ignored: at or below 45 °C/);
+    expect(result?.status).toBe('ok');
+    expect(result?.action).toBe('none');
+    expect(miner.received).not.toContain('pause');
+    expect(code).toBe(0);
+  });
+
   it('a LuxOS Dangerous of 1e308 is ignored, not a critical limit of Infinity', async () => {
     const replies = braiinsReplies({ boards: [60, 61, 62] });
     const miner = await startFakeMiner(
@@ -482,7 +498,7 @@ describe('thermal check with a store', () => {
     try {
       const miner = farm.miners[0]!;
       clock += HOUR;
-      miner.state.limits = { target: 30, hot: 35, dangerous: 40 }; // its own limits: critical at 37 °C
+      miner.state.limits = { target: 30, hot: 46, dangerous: 47 }; // its own limits: critical at 44 °C
       const db = path.join(dir, 'farm.db');
       const protect = [...farm.inventory(), '--db', db, '--protect', '--yes', '--verify-timeout', '2s'];
       const first = await check(protect);
@@ -555,7 +571,7 @@ describe('thermal check with a store', () => {
     });
     try {
       const miner = farm.miners[0]!;
-      miner.state.limits = { target: 30, hot: 35, dangerous: 40 }; // its own limits: critical from 37 °C
+      miner.state.limits = { target: 30, hot: 46, dangerous: 47 }; // its own limits: critical from 44 °C
       const db = path.join(dir, 'farm.db');
       const live = await check([...farm.inventory(), '--db', db]);
       expect(live.json.results[0]?.status).toBe('critical');

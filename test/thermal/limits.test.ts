@@ -586,3 +586,96 @@ describe('firmware limits are used only when plausible', () => {
     expect(luxAbove.notes.join('\n')).toMatch(/Dangerous=80 ignored: above the vendor maximum 75 °C/);
   });
 });
+
+describe('a firmware limit too low to be meant is not used (never a critical on its own)', () => {
+  const luxS19 = (board: number, chip: number | null = null) =>
+    snapshotOf({
+      model: 'S19j Pro',
+      firmware: 'LUXminer',
+      boards: [{ temp_board_c: board, ...(chip === null ? {} : { temp_chip_c: chip }) }],
+    });
+
+  it('ignores a Hot/Dangerous of a few degrees, with a note, and keeps the default limits', () => {
+    for (const [hot, dangerous] of [
+      [1, 2],
+      [0.5, 1],
+      [30, 40],
+      [null, 3],
+      [45, 45],
+    ] as const) {
+      const limits = effectiveLimits(luxS19(60, 70), {}, null, {
+        firmware: firmware({
+          hot_c: hot,
+          dangerous_c: dangerous,
+          chip_hot_c: hot,
+          chip_dangerous_c: dangerous,
+        }),
+      });
+      const label = `Hot ${hot} Dangerous ${dangerous}`;
+      expect([limits.metrics.board.warn.value, limits.metrics.board.critical.value], label).toEqual([75, 80]);
+      expect([limits.metrics.chip.warn.value, limits.metrics.chip.critical.value], label).toEqual([90, 95]);
+      expect(limits.notes.join('\n'), label).toMatch(
+        new RegExp(`firmware LuxOS Dangerous=${dangerous} ignored: at or below 45 °C`),
+      );
+      expect(limits.metrics.board.critical.source, label).toMatch(/Dangerous=.* ignored/);
+      const evaluation = evaluateThermal(luxS19(60, 70), limits);
+      expect(evaluation.status, label).toBe('ok');
+      expect(evaluation.action, label).toBe('none');
+    }
+  });
+
+  it('ignores a water inlet Dangerous no loop could run under', () => {
+    const hydro = effectiveLimits(snapshotOf({ model: 'S21 XP Hyd.', firmware: 'LUXminer' }), {}, null, {
+      firmware: firmware({ water_inlet_dangerous_c: 2 }),
+    });
+    expect(hydro.metrics.inlet.critical.value).toBe(45);
+    expect(hydro.notes.join('\n')).toMatch(/WaterInletDangerous=2 ignored: at or below 30 °C/);
+  });
+
+  it('ignores a water inlet Dangerous whose critical would cross the cold limits (a loop at 30 °C is ok)', () => {
+    const loop = snapshotOf({
+      model: 'S21 XP Hyd.',
+      firmware: 'LUXminer',
+      boards: [{ temp_inlet_c: 30, temp_board_c: 55 }],
+    });
+    for (const dangerous of [21, 24, 28, 30]) {
+      const limits = effectiveLimits(loop, {}, null, {
+        firmware: firmware({ water_inlet_dangerous_c: dangerous }),
+      });
+      const label = `WaterInletDangerous ${dangerous}`;
+      expect(limits.metrics.inlet.critical.value, label).toBe(45);
+      const evaluation = evaluateThermal(loop, limits);
+      expect(evaluation.status, label).toBe('ok');
+      expect(evaluation.action, label).toBe('none');
+    }
+    const taken = effectiveLimits(loop, {}, null, { firmware: firmware({ water_inlet_dangerous_c: 40 }) });
+    expect(taken.metrics.inlet.critical.value).toBe(37);
+  });
+
+  it('still takes a low but plausible firmware limit', () => {
+    const limits = effectiveLimits(luxS19(60), {}, null, {
+      firmware: firmware({ hot_c: 50, dangerous_c: 55 }),
+    });
+    expect([limits.metrics.board.warn.value, limits.metrics.board.critical.value]).toEqual([50, 52]);
+  });
+});
+
+describe('a firmware water inlet Dangerous no loop runs at is not used', () => {
+  it('ignores a WaterInletDangerous above what hydro miners take (inlet at 80 °C is critical, not ok)', () => {
+    const hot = snapshotOf({ model: 'S21 XP Hyd.', firmware: 'LUXminer', boards: [{ temp_inlet_c: 80 }] });
+    for (const dangerous of [61, 95, 100]) {
+      const limits = effectiveLimits(hot, {}, null, {
+        firmware: firmware({ water_inlet_dangerous_c: dangerous }),
+      });
+      expect(limits.metrics.inlet.critical.value, `WaterInletDangerous ${dangerous}`).toBe(45);
+      expect(limits.notes.join('\n')).toMatch(
+        new RegExp(`WaterInletDangerous=${dangerous} ignored: above 60 °C`),
+      );
+      const evaluation = evaluateThermal(hot, limits);
+      expect(evaluation.reasons.map((r) => r.message).join('; ')).toMatch(/inlet 80 °C ≥ critical 45 °C/);
+    }
+    // LuxOS's own documented example (55) is taken.
+    const example = effectiveLimits(hot, {}, null, { firmware: firmware({ water_inlet_dangerous_c: 55 }) });
+    expect(example.metrics.inlet.critical.value).toBe(52);
+  });
+});

@@ -189,6 +189,16 @@ describe('assessPosture', () => {
     }
   });
 
+  it('a Dangerous of a few degrees is no trip point either: a board at 60 °C is not "past its trip"', () => {
+    for (const dangerous of [1, 2, 40]) {
+      const replies = decoded(braiinsReplies({ boards: [60, 58, 56], target: 0.5, hot: 0.8, dangerous }));
+      const report = postureReport(replies, braiinsS9(60));
+      expect(report.trip, `Dangerous ${dangerous}`).toBeNull();
+      expect(ids(report.findings), `Dangerous ${dangerous}`).not.toContain('past-firmware-trip');
+      expect(report.limits.metrics.board.critical.value, `Dangerous ${dangerous}`).toBe(85);
+    }
+  });
+
   it('past the trip is "still mining" only when it hashes: idle is the trip acting, no rate read is unknown', () => {
     const replies = decoded(braiinsReplies({ boards: [111], target: 89, hot: 100, dangerous: 110 }));
     const withBoards = (rate: number | null) =>

@@ -25,7 +25,7 @@ describe('thermal check --protect interrupted before its pauses', () => {
     });
     // Its own limits: critical at the temperatures it runs at.
     const miner = farm.miners[0];
-    if (miner) miner.state.limits = { target: 30, hot: 35, dangerous: 40 };
+    if (miner) miner.state.limits = { target: 30, hot: 46, dangerous: 47 };
   });
   afterAll(async () => {
     await farm.stop();
