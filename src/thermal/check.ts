@@ -41,6 +41,11 @@ export interface CheckSource {
   error?: SourceError;
   /** When the snapshot was taken (from-db: the last good poll). */
   observedAt?: number | null;
+  /**
+   * From the store: when the poll this row holds was made (its collected_at, good or failed). The
+   * memory and events are dated by it, not by the check's clock: the reading is that old.
+   */
+  readAt?: number;
   /** Store ids when the source came from the store. */
   minerId?: number;
   siteId?: number;

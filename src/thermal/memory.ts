@@ -89,28 +89,40 @@ export function storeMemory(store: Store, now: number, defaultSite: string | nul
     return found;
   };
 
+  /** When each loaded memory was written, to keep one from a newer reading than the source's. */
+  const writtenAt = new Map<number, number>();
+
   return {
     load(source) {
-      const row = thermal.loadState(idsFor(source).minerId);
+      const { minerId } = idsFor(source);
+      const row = thermal.loadState(minerId);
+      if (row) writtenAt.set(minerId, row.updated_at);
       return row ? memoryFromState(row) : null;
     },
     save(source, memory: ThermalMemory, transition: ThermalTransition | null) {
       const { minerId, siteId } = idsFor(source);
+      // A stored row (--from-db) is as old as its poll: dated by it, not by this run's clock, or a
+      // collect cycle that polled meanwhile took this older reading for a newer one than its own
+      // and dropped its change (a critical cycle between two ok ones never reached thermal_events).
+      const at = source.readAt ?? now;
+      // And a memory from a newer reading than the stored row (a live check since) stays. Not
+      // asked of a live reading: a clock stepped back would keep it from ever being stored.
+      if (source.readAt !== undefined && (writtenAt.get(minerId) ?? Number.NEGATIVE_INFINITY) > at) return;
       thermal.saveState({
         miner_id: minerId,
         site_id: siteId,
         status: memory.status,
         metric: memory.metric,
         levels: memory.levels,
-        since: now,
-        updated_at: now,
+        since: at,
+        updated_at: at,
         machine: machineJson(memory.machine),
       });
       if (!transition) return;
       thermal.insertEvent({
         miner_id: minerId,
         site_id: siteId,
-        ts: now,
+        ts: at,
         from_state: transition.from,
         to_state: transition.to,
         metric: transition.metric,

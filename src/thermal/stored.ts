@@ -77,9 +77,13 @@ export function sourcesFromStore(
       siteId: row.site_id,
       observedAt: row.last_ok_at,
     };
+    // The poll the row holds was made then: the check's memory and events are dated by it (a stale
+    // row, below, is today's finding and takes the check's own time).
+    const readAt = row.collected_at;
     if (row.ok !== 1) {
       return {
         ...base,
+        readAt,
         snapshot: null,
         // A failed row without its kind (another tool's row, a hand-edited database) is a gap in
         // the store, said with a listed kind: `unknown` was none, and a `jq` on kinds missed it.
@@ -114,10 +118,11 @@ export function sourcesFromStore(
     if (!snapshot)
       return {
         ...base,
+        readAt,
         snapshot: null,
         error: { kind: 'parse', message: 'stored snapshot is missing or unreadable' },
       };
-    return { ...base, snapshot, firmwareLimits: parseLimits(limits.get(row.miner_id)) };
+    return { ...base, readAt, snapshot, firmwareLimits: parseLimits(limits.get(row.miner_id)) };
   });
 }
 

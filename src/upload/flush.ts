@@ -596,11 +596,18 @@ export function flushNotes(
   report: Pick<FlushReport, 'stop' | 'reason'> & Partial<Pick<FlushReport, 'delivered' | 'pending'>>,
 ) => string | null {
   let failing: { stop: FlushStop | 'backlog'; count: number; saidAt: number } | null = null;
+  let stopSaid = false;
   const flushes = (count: number): string => `${count} flush${count === 1 ? '' : 'es'}`;
   return (report) => {
     // Cut short by the loop's own stop (SIGTERM, Ctrl-C): said once, as it is, and no outage. It
-    // read "interrupted (said again once an hour while it lasts)" as the service stopped.
-    if (report.stop === 'aborted') return report.reason;
+    // read "interrupted (said again once an hour while it lasts)" as the service stopped. Once: the
+    // cycle in flight at the stop is stored after the flush was cut, and its own flush meets the
+    // same stop ("upload: interrupted" was said twice, around the last run line).
+    if (report.stop === 'aborted') {
+      if (stopSaid) return null;
+      stopSaid = true;
+      return report.reason;
+    }
     if (report.reason === null) {
       const ended = failing;
       failing = null;

@@ -341,6 +341,70 @@ describe('collect with hysteresis', () => {
     expect(store.db.prepare('SELECT status FROM thermal_state').pluck().all()).toEqual(['critical']);
   });
 
+  it('records its change when a thermal check --from-db ran while the cycle polled: that check judged an older reading', async () => {
+    const start = Date.UTC(2025, 5, 1, 12);
+    await runScript(store, [{ 4001: board(70) }]); // ok, stored at `start`
+    // A cron's `thermal check --from-db` runs while the next cycles poll: it judges the stored
+    // rows, the previous cycle's readings, at its own later wall-clock time.
+    const fromDbCheck = async (now: number) => {
+      const ctx = memoryContext({ now: () => now, env: {} });
+      await runCli(['thermal', 'check', '--from-db', '--db', dbPath, '--json'], ctx);
+    };
+    const cycle = async (at: number, snapshot: Snapshot) => {
+      const deps: CollectLoopDeps = {
+        store,
+        pollAll: (fn) =>
+          (async function* () {
+            yield await fn(target(4001));
+          })(),
+        fetchSnapshot: async () => {
+          await fromDbCheck(at + 30_000);
+          return snapshot;
+        },
+        now: () => at,
+        sleep: async () => {},
+        signal: new AbortController().signal,
+        onCycle: () => {},
+        onNote: () => {},
+      };
+      return runCycle({ site: 'north', intervalMs: null, retainMs: 30 * 24 * HOUR, thermal: {} }, deps);
+    };
+    // The miner runs critical for one cycle: collect polled it so, after the check judged the
+    // older ok row. It was dropped as "older than the check's", and the episode never reached the log.
+    const hot = await cycle(start + 60_000, board(81));
+    expect(hot.thermal?.events).toBe(1);
+    const cooled = await cycle(start + 120_000, board(70));
+    expect(cooled.thermal?.events).toBe(1);
+    expect(readBack(dbPath).events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual([
+      'ok>critical',
+      'critical>ok',
+    ]);
+    expect(readBack(dbPath).history.map((row) => row.thermal_status)).toEqual(['ok', 'critical', 'ok']);
+  });
+
+  it('thermal check --from-db leaves alone a memory written from a newer reading than the stored row', async () => {
+    const start = Date.UTC(2025, 5, 1, 12);
+    await runScript(store, [{ 4001: board(81) }]); // critical, stored at `start`
+    const minerId = store.db.prepare('SELECT id FROM miners WHERE port = 4001').pluck().get() as number;
+    const siteId = store.db.prepare('SELECT site_id FROM miners WHERE id = ?').pluck().get(minerId) as number;
+    // A live `thermal check --db` then found the miner cooled.
+    thermalStatements(store.db).saveState({
+      miner_id: minerId,
+      site_id: siteId,
+      status: 'ok',
+      metric: null,
+      levels: {},
+      since: start + 30_000,
+      updated_at: start + 30_000,
+    });
+    const ctx = memoryContext({ now: () => start + 40_000, env: {} });
+    await runCli(['thermal', 'check', '--from-db', '--db', dbPath, '--json'], ctx);
+    expect(store.db.prepare('SELECT status FROM thermal_state WHERE miner_id = ?').pluck().get(minerId)).toBe(
+      'ok',
+    );
+    expect(readBack(dbPath).events).toHaveLength(1); // collect's unknown>critical only
+  });
+
   it('uses the margin from the config: with none, the same readings flap', async () => {
     await runScript(
       store,

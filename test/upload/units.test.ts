@@ -47,6 +47,14 @@ describe('flushNotes', () => {
     expect(notes({ ...down, reason: 'the collector did not take batch b: HTTP 503' })).toBeNull();
     expect(flushNotes(() => 0)({ stop: 'aborted', reason: 'interrupted' })).toBe('interrupted');
   });
+
+  it('says the stop once: the flush of the cycle stored after SIGTERM is cut short too', () => {
+    const notes = flushNotes(() => 0);
+    // The flush in flight is aborted, then the cycle in flight is stored and its own flush meets
+    // the same stop: "upload: interrupted" twice, around the last run line.
+    expect(notes({ stop: 'aborted', reason: 'interrupted' })).toBe('interrupted');
+    expect(notes({ stop: 'aborted', reason: 'interrupted' })).toBeNull();
+  });
 });
 
 describe('flushNotes of a backlog', () => {
