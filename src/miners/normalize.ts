@@ -177,10 +177,23 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     });
     return list.slice(0, max);
   };
+  // A slot number read from a key (`fan99999999999999999999`, `chain_acn…`) past 2^53 is no slot a
+  // miner has, and no integer the snapshot schema takes: kept, the uploaded batch was invalid.
+  const slotted = <T extends { index: number }>(list: T[], what: string): T[] =>
+    list.every((item) => Number.isSafeInteger(item.index))
+      ? list
+      : list.filter((item) => {
+          if (Number.isSafeInteger(item.index)) return true;
+          errors.push({
+            code: 'implausible_index',
+            message: `${what} ${item.index} is no slot number; ignored`,
+          });
+          return false;
+        });
   const pools = bounded(t.pools ?? parsePools(replies.section('pools', 'POOLS')), MAX_POOLS, 'pools');
-  const drafts = bounded(t.boards, MAX_BOARDS, 'boards');
+  const drafts = bounded(slotted(t.boards, 'board'), MAX_BOARDS, 'boards');
   const plausibleFan = (fan: Fan) => fan.rpm === null || (fan.rpm >= 0 && fan.rpm <= MAX_PLAUSIBLE_RPM);
-  const listed = bounded(t.fans, MAX_FANS, 'fans');
+  const listed = bounded(slotted(t.fans, 'fan'), MAX_FANS, 'fans');
   // Copied only when a fan is impossible: the usual list is kept as it is (a hot path).
   const fans = listed.every(plausibleFan)
     ? listed

@@ -155,3 +155,33 @@ describe('normalize on hostile text', () => {
     });
   });
 });
+
+describe('normalize keeps the snapshot valid whatever the numbers in key names and counters', () => {
+  it('drops a fan or board whose slot number in the key is past any integer (fan99999999999999999999)', () => {
+    const huge = '99999999999999999999';
+    const s = statsWith({
+      fan_num: 2,
+      fan1: 5000,
+      [`fan${huge}`]: 5100,
+      chain_rate1: '33000',
+      chain_acn1: 76,
+      [`chain_rate${huge}`]: '33000',
+      [`chain_acn${huge}`]: 76,
+    });
+    const generic = normalize({
+      summary: reply('summary', {
+        SUMMARY: [{ Elapsed: 100, 'MHS 5s': 5000, Fan1: 3000, [`Fan${huge}`]: 2900 }],
+      }),
+      devs: reply('devs', { DEVS: [{ ASC: 0, 'MHS 5s': 5000, Temperature: 60 }] }),
+    });
+    for (const snapshot of [s, generic]) {
+      expect(snapshotSchema.safeParse(snapshot).success).toBe(true);
+      expect(snapshot.fans.map((f) => f.index)).toEqual([1]);
+      expect(snapshot.errors).toContainEqual({
+        code: 'implausible_index',
+        message: expect.stringMatching(/^fan \d+ is no slot number; ignored$/),
+      });
+    }
+    expect(s.boards.map((b) => b.index)).toEqual([1]);
+  });
+});
