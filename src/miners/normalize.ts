@@ -205,8 +205,15 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
         });
         return { ...fan, rpm: null };
       });
-  const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
-  const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
+  // Each count is a safe integer, but a sum of them (pools, devs, chains) can pass 2^53: no count
+  // of shares, and a figure the snapshot schema refuses (the uploaded batch with it was invalid).
+  const total = (value: number | null, what: string): number | null => {
+    if (value === null || Number.isSafeInteger(value)) return value;
+    errors.push({ code: 'implausible_count', message: `${what} total ${value}; ignored` });
+    return null;
+  };
+  const accepted = total(t.accepted ?? sumOf(pools.map((p) => p.accepted)), 'accepted shares');
+  const rejected = total(t.rejected ?? sumOf(pools.map((p) => p.rejected)), 'rejected shares');
 
   const plausibleRate = (value: number | null, what: string): number | null => {
     if (value === null || (value >= 0 && value <= MAX_PLAUSIBLE_HS)) return value;
@@ -279,7 +286,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     uptime_s: uptime,
     accepted,
     rejected,
-    hw_errors: t.hw_errors,
+    hw_errors: total(t.hw_errors, 'hardware errors'),
     boards,
     fans,
     temp_max_chip_c: fold(boards, (b) => b.temp_chip_c, 'max', t.temp_max_chip_c),

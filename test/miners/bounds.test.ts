@@ -184,4 +184,28 @@ describe('normalize keeps the snapshot valid whatever the numbers in key names a
     }
     expect(s.boards.map((b) => b.index)).toEqual([1]);
   });
+
+  it('gives no share total past 2^53: two pools of 5e15 accepted each are no count', () => {
+    const pool = (n: number) => ({
+      POOL: n,
+      URL: `stratum+tcp://pool${n}.invalid:3333`,
+      User: 'w',
+      Status: 'Alive',
+      Priority: n,
+      Accepted: 5_000_000_000_000_000,
+      Rejected: 4_600_000_000_000_000,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 100, 'MHS 5s': 5000 }] }),
+      pools: reply('pools', { POOLS: [pool(0), pool(1)] }),
+    });
+    expect(s.pools.map((p) => p.accepted)).toEqual([5e15, 5e15]);
+    expect(s.accepted).toBeNull();
+    expect(s.rejected).toBeNull();
+    expect(s.errors).toContainEqual({
+      code: 'implausible_count',
+      message: expect.stringMatching(/^accepted shares total .*; ignored$/),
+    });
+    expect(snapshotSchema.safeParse(s).success).toBe(true);
+  });
 });
