@@ -208,4 +208,24 @@ describe('normalize keeps the snapshot valid whatever the numbers in key names a
     });
     expect(snapshotSchema.safeParse(s).success).toBe(true);
   });
+  it("never rounds a firmware's own efficiency to Infinity (Whatsminer Power Rate 1e307)", () => {
+    const s = normalize({
+      summary: reply('summary', {
+        SUMMARY: [
+          {
+            Elapsed: 100,
+            'HS RT': 100e6,
+            'MHS av': 100e6,
+            'Power Rate': 1e307,
+            Power: 3000,
+            'Power Mode': 'Normal',
+          },
+        ],
+      }),
+      devs: reply('devs', { DEVS: [{ Slot: 0, 'MHS 5s': 100e6, Temperature: 60, 'Effective Chips': 100 }] }),
+    });
+    expect(s.make).toBe('Whatsminer');
+    expect(s.efficiency_j_per_th).toBe(1e307);
+    expect(snapshotSchema.safeParse(s).success).toBe(true);
+  });
 });
