@@ -67,7 +67,7 @@ const MAX_PLAUSIBLE_RPM = 30_000;
  * No miner's controller has run this long without a restart (SHA-256 ASICs date from 2013): above
  * it is a sentinel (4294967295, an unsigned -1) or a broken field, not an uptime of 136 years.
  */
-const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
+export const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
 /** No hash board carries this many chips (the largest hold a few hundred): 65,535 is a -1. */
 const MAX_PLAUSIBLE_CHIPS = 2_000;
 
