@@ -156,6 +156,27 @@ describe('normalize on hostile text', () => {
   });
 });
 
+describe('per-chain rates of a miner with a weak board', () => {
+  it("keeps the chains in the total's unit when they add up to it: one board dead, one at 36 GH/s", () => {
+    // S19 Pro, board 1 dead, board 2 down to a few chips (36.10 GH/s), board 3 at 37.4 TH/s: the two
+    // hashing chains are a thousand times apart, and the weak one was taken for the one that read
+    // right: the chains were rescaled to TH/s, board 2 shown at 36.1 TH/s "ok" and board 3 at 37 PH/s.
+    const stats = readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__stats.json`, 'utf8')
+      .replace('"chain_rate1": "37603.30"', '"chain_rate1": ""')
+      .replace('"chain_acn1": 114', '"chain_acn1": 0')
+      .replace('"chain_rate2": "35536.22"', '"chain_rate2": "36.10"')
+      .replace('"GHS 5s": 110566.89', '"GHS 5s": 37463.48');
+    expect(stats).toContain('"chain_rate2": "36.10"');
+    expect(stats).toContain('"GHS 5s": 37463.48');
+    const s = normalize({
+      stats: decodeReply(Buffer.from(stats), 'stats'),
+      version: decodeReply(readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__version.json`), 'version'),
+    });
+    expect(s.hashrate.current_hs).toBeCloseTo(37463.48e9, -6);
+    expect(s.boards.map((b) => b.hashrate_hs)).toEqual([0, 36.1e9, 37427.38e9]);
+  });
+});
+
 describe('normalize keeps the snapshot valid whatever the numbers in key names and counters', () => {
   it('drops a fan or board whose slot number in the key is past any integer (fan99999999999999999999)', () => {
     const huge = '99999999999999999999';
