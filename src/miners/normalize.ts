@@ -167,6 +167,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const t = DIALECTS[identity.family]({ replies, identity, spec });
 
   const errors = [...replyErrors(replies, identity), ...t.errors];
+  const algorithm = identity.algorithm === 'unknown' ? (t.algorithm ?? 'unknown') : identity.algorithm;
   // Bounded lists: a hostile reply with 200,000 fans must not make every later step (thermal,
   // tables, the store) pay for them, and no real miner comes near these numbers.
   const bounded = <T>(list: T[], max: number, what: string): T[] => {
@@ -250,13 +251,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   }
   // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
   const rate = current ?? average;
-  if (
-    efficiency === null &&
-    power !== null &&
-    identity.algorithm === 'sha256d' &&
-    rate !== null &&
-    rate > 0
-  ) {
+  if (efficiency === null && power !== null && algorithm === 'sha256d' && rate !== null && rate > 0) {
     efficiency = power / (rate / 1e12);
     if (!Number.isFinite(efficiency)) efficiency = null;
     else if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
@@ -281,7 +276,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     make: safe(identity.make) ?? identity.make,
     model: safe(identity.model),
     firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
-    algorithm: identity.algorithm,
+    algorithm,
     hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(nominal) },
     uptime_s: uptime,
     accepted,
