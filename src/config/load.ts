@@ -220,7 +220,7 @@ export function parseConfig(
   const duplicate = firstDuplicateKey(text);
   if (duplicate) {
     throw new ConfigError(
-      `config ${file}:${duplicate.line}: ${duplicate.path}: given twice (also on line ${duplicate.firstLine}): keep one`,
+      `config ${file}:${duplicate.line}: ${shownKey(duplicate.path)}: given twice (also on line ${duplicate.firstLine}): keep one`,
       { details: { file, key: duplicate.path, line: duplicate.line } },
     );
   }
@@ -253,13 +253,22 @@ export function parseConfig(
     problems.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
     const { keyPath, message, line } = problems[0]!;
     const where = line === null ? '' : `:${line}`;
-    const name = keyPath.length > 0 ? keyPath.join('.') : '(top level)';
+    const name = keyPath.length > 0 ? shownKey(keyPath.join('.')) : '(top level)';
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     throw new ConfigError(`config ${file}${where}: ${name}: ${message}${more}`, {
       details: { file, path: keyPath, line },
     });
   }
   return { file, config: resolveRelativePaths(parsed.data, path.dirname(file), env) };
+}
+
+/** Longer key paths are named by their start: a generated 3 MB key was echoed whole in the error. */
+const SHOWN_KEY_CHARS = 80;
+
+function shownKey(keyPath: string): string {
+  return keyPath.length <= SHOWN_KEY_CHARS
+    ? keyPath
+    : `${keyPath.slice(0, 64)}… (${keyPath.length} characters)`;
 }
 
 function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {

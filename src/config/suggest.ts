@@ -55,6 +55,9 @@ export function closest(word: string, candidates: readonly string[]): string | n
   let best: string | null = null;
   let bestDistance = allowed + 1;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: a key much longer than every candidate
+    // is no typo of one, and its full table (a 3 MB key: 31 s and 1.1 GB) is never built.
+    if (Math.abs(word.length - candidate.length) > allowed) continue;
     const distance = editDistance(word, candidate);
     if (distance < bestDistance) {
       best = candidate;

@@ -10,10 +10,10 @@ import type { DecodedReply, MinerClient, PollState, ReplyHold } from '../cgminer
 import { MinerError, type MinerErrorKind } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { detect, type Family, type Identity, withAlgorithm } from './detect.js';
-import { normalize } from './normalize.js';
+import { MAX_PLAUSIBLE_UPTIME_S, normalize } from './normalize.js';
 import { misaddressed, Replies, type ReplyMap } from './replies.js';
 import type { Snapshot } from './types.js';
-import { num, records, str } from './values.js';
+import { counter, records, str } from './values.js';
 
 /** What first contact asks any miner; asked one by one where the miner refuses joins. */
 export const FIRST_CONTACT = ['version', 'summary', 'stats', 'pools', 'devs'];
@@ -458,8 +458,14 @@ async function askNatives(
   return out;
 }
 
+/**
+ * The uptime that dates the boot, as the snapshot reads it: a sentinel (4294967295, an unsigned -1)
+ * or a negative one is none. Taken as it came, it dated the boot before 1970, and a singles hint
+ * carrying that time (`antminer singles -2494967295`) could not be read back by the next cron run.
+ */
 function uptimeOf(replies: ReplyMap): number | null {
-  return num(new Replies(replies).section('summary', 'SUMMARY')[0]?.Elapsed);
+  const uptime = counter(new Replies(replies).section('summary', 'SUMMARY')[0]?.Elapsed);
+  return uptime !== null && uptime <= MAX_PLAUSIBLE_UPTIME_S ? uptime : null;
 }
 
 function isOk(reply: DecodedReply | MinerError): reply is DecodedReply {

@@ -67,7 +67,7 @@ const MAX_PLAUSIBLE_RPM = 30_000;
  * No miner's controller has run this long without a restart (SHA-256 ASICs date from 2013): above
  * it is a sentinel (4294967295, an unsigned -1) or a broken field, not an uptime of 136 years.
  */
-const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
+export const MAX_PLAUSIBLE_UPTIME_S = 20 * 365 * 86_400;
 /** No hash board carries this many chips (the largest hold a few hundred): 65,535 is a -1. */
 const MAX_PLAUSIBLE_CHIPS = 2_000;
 
@@ -167,6 +167,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   const t = DIALECTS[identity.family]({ replies, identity, spec });
 
   const errors = [...replyErrors(replies, identity), ...t.errors];
+  const algorithm = identity.algorithm === 'unknown' ? (t.algorithm ?? 'unknown') : identity.algorithm;
   // Bounded lists: a hostile reply with 200,000 fans must not make every later step (thermal,
   // tables, the store) pay for them, and no real miner comes near these numbers.
   const bounded = <T>(list: T[], max: number, what: string): T[] => {
@@ -177,10 +178,23 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     });
     return list.slice(0, max);
   };
+  // A slot number read from a key (`fan99999999999999999999`, `chain_acn…`) past 2^53 is no slot a
+  // miner has, and no integer the snapshot schema takes: kept, the uploaded batch was invalid.
+  const slotted = <T extends { index: number }>(list: T[], what: string): T[] =>
+    list.every((item) => Number.isSafeInteger(item.index))
+      ? list
+      : list.filter((item) => {
+          if (Number.isSafeInteger(item.index)) return true;
+          errors.push({
+            code: 'implausible_index',
+            message: `${what} ${item.index} is no slot number; ignored`,
+          });
+          return false;
+        });
   const pools = bounded(t.pools ?? parsePools(replies.section('pools', 'POOLS')), MAX_POOLS, 'pools');
-  const drafts = bounded(t.boards, MAX_BOARDS, 'boards');
+  const drafts = bounded(slotted(t.boards, 'board'), MAX_BOARDS, 'boards');
   const plausibleFan = (fan: Fan) => fan.rpm === null || (fan.rpm >= 0 && fan.rpm <= MAX_PLAUSIBLE_RPM);
-  const listed = bounded(t.fans, MAX_FANS, 'fans');
+  const listed = bounded(slotted(t.fans, 'fan'), MAX_FANS, 'fans');
   // Copied only when a fan is impossible: the usual list is kept as it is (a hot path).
   const fans = listed.every(plausibleFan)
     ? listed
@@ -192,8 +206,15 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
         });
         return { ...fan, rpm: null };
       });
-  const accepted = t.accepted ?? sumOf(pools.map((p) => p.accepted));
-  const rejected = t.rejected ?? sumOf(pools.map((p) => p.rejected));
+  // Each count is a safe integer, but a sum of them (pools, devs, chains) can pass 2^53: no count
+  // of shares, and a figure the snapshot schema refuses (the uploaded batch with it was invalid).
+  const total = (value: number | null, what: string): number | null => {
+    if (value === null || Number.isSafeInteger(value)) return value;
+    errors.push({ code: 'implausible_count', message: `${what} total ${value}; ignored` });
+    return null;
+  };
+  const accepted = total(t.accepted ?? sumOf(pools.map((p) => p.accepted)), 'accepted shares');
+  const rejected = total(t.rejected ?? sumOf(pools.map((p) => p.rejected)), 'rejected shares');
 
   const plausibleRate = (value: number | null, what: string): number | null => {
     if (value === null || (value >= 0 && value <= MAX_PLAUSIBLE_HS)) return value;
@@ -230,13 +251,7 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
   }
   // From the realtime rate; a miner at 0 (asleep, idle) has no efficiency, whatever it averaged.
   const rate = current ?? average;
-  if (
-    efficiency === null &&
-    power !== null &&
-    identity.algorithm === 'sha256d' &&
-    rate !== null &&
-    rate > 0
-  ) {
+  if (efficiency === null && power !== null && algorithm === 'sha256d' && rate !== null && rate > 0) {
     efficiency = power / (rate / 1e12);
     if (!Number.isFinite(efficiency)) efficiency = null;
     else if (efficiency < MIN_PLAUSIBLE_J_PER_TH) {
@@ -261,12 +276,12 @@ function compose(map: Readonly<Record<string, unknown>>, detected?: Identity): S
     make: safe(identity.make) ?? identity.make,
     model: safe(identity.model),
     firmware: { name: safe(identity.firmware.name), version: safe(identity.firmware.version) },
-    algorithm: identity.algorithm,
+    algorithm,
     hashrate: { current_hs: hs(current), average_hs: hs(average), nominal_hs: hs(nominal) },
     uptime_s: uptime,
     accepted,
     rejected,
-    hw_errors: t.hw_errors,
+    hw_errors: total(t.hw_errors, 'hardware errors'),
     boards,
     fans,
     temp_max_chip_c: fold(boards, (b) => b.temp_chip_c, 'max', t.temp_max_chip_c),

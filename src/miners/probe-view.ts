@@ -146,12 +146,13 @@ function columns(
       wide: false,
       right: true,
       cell: (s) => {
-        const counts = s.boards.map((b) => b.chips).filter((c): c is number => c !== null);
-        if (counts.length === 0) return dash;
-        const total = counts.reduce((a, b) => a + b, 0);
-        const expected = s.boards.map((b) => b.chips_expected);
-        return expected.every((e) => e !== null)
-          ? `${total}/${expected.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)}`
+        // Each board's count against that board's expected: a board whose count was not read
+        // (`"chain_acn2":"nan"`) is left out of both, not shown as all its chips missing.
+        const read = s.boards.filter((b) => b.chips !== null);
+        if (read.length === 0) return dash;
+        const total = read.reduce((sum, b) => sum + (b.chips ?? 0), 0);
+        return read.every((b) => b.chips_expected !== null)
+          ? `${total}/${read.reduce((sum, b) => sum + (b.chips_expected ?? 0), 0)}`
           : String(total);
       },
     },

@@ -316,7 +316,9 @@ export function firstOf<T>(
 export function round(value: number | null, decimals = 2): number | null {
   if (value === null) return null;
   const factor = 10 ** decimals;
-  return Math.round(value * factor) / factor;
+  // A figure this large has no decimals to drop, and scaled it overflowed: 1e307 J/TH became Infinity.
+  const scaled = value * factor;
+  return Number.isFinite(scaled) ? Math.round(scaled) / factor : value;
 }
 
 /** All values of a key the decoder saw more than once (kept as `key`, `key#2`, …; Hammer D10). */

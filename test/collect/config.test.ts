@@ -445,4 +445,17 @@ describe('config file', () => {
     expect(error.message).toMatch(/^config \/etc\/hashctl\/farm\.json:3: targets\.0: /);
     expect(error.details).toMatchObject({ path: ['targets', '0'], line: 3 });
   });
+  it('names a 100 KB unknown or repeated key by its start, in one short line', () => {
+    const key = `x${'y'.repeat(100_000)}`;
+    const unknown = configErrorOf(`{\n  "site": "north",\n  "${key}": 1\n}\n`);
+    expect(unknown.message).toMatch(
+      /^config \/etc\/hashctl\/farm\.json:3: xy+… \(100001 characters\): unknown key/,
+    );
+    expect(unknown.message.length).toBeLessThan(300);
+    const twice = configErrorOf(`{\n  "thermal": {"miners": {"${key}": {}, "${key}": {}}}\n}\n`);
+    expect(twice.message).toMatch(
+      /^config \/etc\/hashctl\/farm\.json:2: thermal\.miners\.xy+… \(100016 characters\): given twice/,
+    );
+    expect(twice.message.length).toBeLessThan(300);
+  });
 });

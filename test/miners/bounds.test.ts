@@ -155,3 +155,98 @@ describe('normalize on hostile text', () => {
     });
   });
 });
+
+describe('per-chain rates of a miner with a weak board', () => {
+  it("keeps the chains in the total's unit when they add up to it: one board dead, one at 36 GH/s", () => {
+    // S19 Pro, board 1 dead, board 2 down to a few chips (36.10 GH/s), board 3 at 37.4 TH/s: the two
+    // hashing chains are a thousand times apart, and the weak one was taken for the one that read
+    // right: the chains were rescaled to TH/s, board 2 shown at 36.1 TH/s "ok" and board 3 at 37 PH/s.
+    const stats = readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__stats.json`, 'utf8')
+      .replace('"chain_rate1": "37603.30"', '"chain_rate1": ""')
+      .replace('"chain_acn1": 114', '"chain_acn1": 0')
+      .replace('"chain_rate2": "35536.22"', '"chain_rate2": "36.10"')
+      .replace('"GHS 5s": 110566.89', '"GHS 5s": 37463.48');
+    expect(stats).toContain('"chain_rate2": "36.10"');
+    expect(stats).toContain('"GHS 5s": 37463.48');
+    const s = normalize({
+      stats: decodeReply(Buffer.from(stats), 'stats'),
+      version: decodeReply(readFileSync(`${SAMPLES_DIR}antminer-s19pro_2022-12__version.json`), 'version'),
+    });
+    expect(s.hashrate.current_hs).toBeCloseTo(37463.48e9, -6);
+    expect(s.boards.map((b) => b.hashrate_hs)).toEqual([0, 36.1e9, 37427.38e9]);
+  });
+});
+
+describe('normalize keeps the snapshot valid whatever the numbers in key names and counters', () => {
+  it('drops a fan or board whose slot number in the key is past any integer (fan99999999999999999999)', () => {
+    const huge = '99999999999999999999';
+    const s = statsWith({
+      fan_num: 2,
+      fan1: 5000,
+      [`fan${huge}`]: 5100,
+      chain_rate1: '33000',
+      chain_acn1: 76,
+      [`chain_rate${huge}`]: '33000',
+      [`chain_acn${huge}`]: 76,
+    });
+    const generic = normalize({
+      summary: reply('summary', {
+        SUMMARY: [{ Elapsed: 100, 'MHS 5s': 5000, Fan1: 3000, [`Fan${huge}`]: 2900 }],
+      }),
+      devs: reply('devs', { DEVS: [{ ASC: 0, 'MHS 5s': 5000, Temperature: 60 }] }),
+    });
+    for (const snapshot of [s, generic]) {
+      expect(snapshotSchema.safeParse(snapshot).success).toBe(true);
+      expect(snapshot.fans.map((f) => f.index)).toEqual([1]);
+      expect(snapshot.errors).toContainEqual({
+        code: 'implausible_index',
+        message: expect.stringMatching(/^fan \d+ is no slot number; ignored$/),
+      });
+    }
+    expect(s.boards.map((b) => b.index)).toEqual([1]);
+  });
+
+  it('gives no share total past 2^53: two pools of 5e15 accepted each are no count', () => {
+    const pool = (n: number) => ({
+      POOL: n,
+      URL: `stratum+tcp://pool${n}.invalid:3333`,
+      User: 'w',
+      Status: 'Alive',
+      Priority: n,
+      Accepted: 5_000_000_000_000_000,
+      Rejected: 4_600_000_000_000_000,
+    });
+    const s = normalize({
+      summary: reply('summary', { SUMMARY: [{ Elapsed: 100, 'MHS 5s': 5000 }] }),
+      pools: reply('pools', { POOLS: [pool(0), pool(1)] }),
+    });
+    expect(s.pools.map((p) => p.accepted)).toEqual([5e15, 5e15]);
+    expect(s.accepted).toBeNull();
+    expect(s.rejected).toBeNull();
+    expect(s.errors).toContainEqual({
+      code: 'implausible_count',
+      message: expect.stringMatching(/^accepted shares total .*; ignored$/),
+    });
+    expect(snapshotSchema.safeParse(s).success).toBe(true);
+  });
+  it("never rounds a firmware's own efficiency to Infinity (Whatsminer Power Rate 1e307)", () => {
+    const s = normalize({
+      summary: reply('summary', {
+        SUMMARY: [
+          {
+            Elapsed: 100,
+            'HS RT': 100e6,
+            'MHS av': 100e6,
+            'Power Rate': 1e307,
+            Power: 3000,
+            'Power Mode': 'Normal',
+          },
+        ],
+      }),
+      devs: reply('devs', { DEVS: [{ Slot: 0, 'MHS 5s': 100e6, Temperature: 60, 'Effective Chips': 100 }] }),
+    });
+    expect(s.make).toBe('Whatsminer');
+    expect(s.efficiency_j_per_th).toBe(1e307);
+    expect(snapshotSchema.safeParse(s).success).toBe(true);
+  });
+});

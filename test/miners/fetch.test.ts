@@ -669,4 +669,24 @@ describe('fetchSnapshot', () => {
     const third = await fetchSnapshot(shared, miner.target, { cache });
     expect(third.snapshot.power_w).toBe(1051);
   });
+  it('keeps a singles hint a cron run can read when the uptime is a sentinel (Elapsed 4294967295)', async () => {
+    // An unsigned -1 read as 136 years of uptime put the boot time before 1970: the hint said
+    // `antminer singles -2494967295`, which no run could seed from (first contact every cron run).
+    const file = (command: string) => {
+      let text: string;
+      try {
+        text = sample(`antminer-s19pro_2022-12__${command}.json`);
+      } catch {
+        return invalid('Invalid command');
+      }
+      return command === 'summary' ? text.replace(/"Elapsed":\s*\d+/, '"Elapsed":4294967295') : text;
+    };
+    const miner = await startJoiningMiner(file, () => false);
+    const cache = createDialectCache();
+    const now = () => 1_800_000_000_000;
+    await fetchSnapshot(client(), miner.target, { cache, now });
+    const hint = dialectHint(cache.get(miner.target.key))!;
+    expect(hint).toMatch(/^antminer singles\b/);
+    expect(seedDialect(createDialectCache(), miner.target.key, hint, null, now())).toBe(true);
+  });
 });

@@ -185,6 +185,20 @@ describe('probe: snapshot view', () => {
     expect(piped.out().trimEnd().split('\n')).toEqual(['uptime_s', '0']);
   });
 
+  it('sets the chips a board has against what that board should have: an unread count is no missing chips', async () => {
+    // Chain 2's count unreadable ("nan"): 228 chips read on the two boards that say, of 228 expected
+    // there, not 228 of 342 (114 chips reported missing that no board said were).
+    const miner = await s19pro((reply) => reply.replace(/"chain_acn2": *114/, '"chain_acn2":"nan"'));
+    const ctx = memoryContext();
+    await snapshotProbe(
+      await targetsOf(miner.target.key),
+      { wide: false, fields: ['chips'] },
+      globals(),
+      ctx,
+    );
+    expect(ctx.out().trimEnd().split('\n')).toEqual(['chips', '228/228']);
+  });
+
   it('refuses an unknown field before any traffic, naming the valid ones', async () => {
     const port = await closedPort();
     const error = await snapshotProbe(

@@ -40,7 +40,12 @@ interface A9 {
 }
 
 /** An Innosilicon A9 (the samples) on 127.0.123.`n`, joining cgminer-style unless `singles`. */
-async function startA9(n: number, singles = false, build = 'innominer a9-1.1.0'): Promise<A9> {
+async function startA9(
+  n: number,
+  singles = false,
+  build = 'innominer a9-1.1.0',
+  host = `127.0.123.${n}`,
+): Promise<A9> {
   const a9: A9 = { miner: undefined as unknown as FakeMiner, stats: 'ok', coin: 'ok' };
   // The older build says `sgminer 4.4.2` where the newer says `innominer a9-1.1.0`.
   const as = (text: string) => text.replaceAll('innominer a9-1.1.0', build);
@@ -61,7 +66,7 @@ async function startA9(n: number, singles = false, build = 'innominer a9-1.1.0')
       const members = command.split('+').map((name) => `"${name}":[${answer(name)}]`);
       return { kind: 'reply', bytes: `{${members.join(',')},"id":1}` };
     },
-    { host: `127.0.123.${n}` },
+    { host },
   );
   miners.push(a9.miner);
   return a9;
@@ -97,6 +102,17 @@ describe('a hashrate whose unit a failed read decides', () => {
       expect(third.errors.some((e) => e.code === 'unit_unknown')).toBe(true);
       expect(third.accepted).toBe(5128);
     }
+  });
+
+  it('an A9 whose coin names Equihash is an Equihash miner in the snapshot, so its sol/s are shown as sol/s', async () => {
+    // The rate was read in sol/s from coin's Hash Method, but the snapshot said algorithm "unknown":
+    // probe printed 51.45 ksol/s as "51.45 kH/s", and live kept the miner out of the Equihash total.
+    const a9 = await startA9(0, false, 'innominer a9-1.1.0', '127.0.0.1');
+    const snapshot = await poll(a9);
+    expect(snapshot.hashrate.current_hs).toBe(51_452);
+    expect(snapshot.algorithm).toBe('equihash');
+    a9.coin = 'error';
+    expect((await poll(a9)).algorithm).toBe('unknown');
   });
 
   it('a known A9 whose stats times out (the reads after it lost too): the unit is unknown', async () => {

@@ -180,8 +180,21 @@ export function discoverChains(
  * The H/s unit of per-chain rates, calibrated against the total: Z15 Pro reports the total in
  * ksol/s and the chains in Gsol/s-scale numbers in the same reply. Falls back to the total's unit.
  */
-function chainUnit(chainSumRaw: number | null, totalHs: number | null, fallback: number): number {
+function chainUnit(
+  chainSumRaw: number | null,
+  totalHs: number | null,
+  fallback: number,
+  chainSumAll: number | null = chainSumRaw,
+): number {
   if (chainSumRaw === null || chainSumRaw <= 0 || totalHs === null || totalHs <= 0) return fallback;
+  // Every chain read, in the total's unit, adds up to the total: that is their unit, whatever the
+  // outlier filter left out. Two hashing chains a thousand times apart (one board down to a few
+  // chips) have no median to judge by: the weak one was kept as the one that read right, and the
+  // chains were rescaled to make it the total (36 GH/s shown as 36 TH/s, 37 TH/s as 37 PH/s).
+  if (chainSumAll !== null && chainSumAll > 0) {
+    const asIs = totalHs / (chainSumAll * fallback);
+    if (asIs > 0.5 && asIs < 2) return fallback;
+  }
   const exponent = Math.round(Math.log(totalHs / chainSumRaw) / Math.log(1000));
   const unit = 1000 ** exponent;
   const ratio = totalHs / (chainSumRaw * unit);
@@ -317,7 +330,7 @@ export function parseClassicStats(input: DialectInput, device: Rec): Telemetry {
   out.hashrate.nominal_hs = nominal === null ? null : nominal * totalUnit;
 
   const reference = (out.hashrate.current_hs ?? 0) > 0 ? out.hashrate.current_hs : out.hashrate.average_hs;
-  const perChainUnit = chainUnit(chainSumRaw, reference, totalUnit);
+  const perChainUnit = chainUnit(chainSumRaw, reference, totalUnit, sumOf(chainRates));
   const globalFreq = positive(leadingNumber(device.frequency));
   const hydro = isHydroModel(identity.model);
 

@@ -1,6 +1,6 @@
 // What every dialect returns, and the few rules they share (fans, counters, hashrate fields).
 import type { Identity } from '../detect.js';
-import type { ModelSpec } from '../models.js';
+import type { Algorithm, ModelSpec } from '../models.js';
 import type { Replies } from '../replies.js';
 import type { Board, Fan, Pool } from '../types.js';
 import { counter, field, num, type Rec, rateWithUnit } from '../values.js';
@@ -42,6 +42,8 @@ export interface Telemetry {
   cooling: 'air' | 'hydro' | 'immersion' | null;
   /** Whatsminer `Power Mode` (lower-case: 'normal', 'high', 'low'), which moves MicroBT's limits. */
   power_mode: string | null;
+  /** The algorithm the replies name where detection found none (Innosilicon's `coin` Hash Method). */
+  algorithm: Algorithm | null;
 }
 
 export function emptyTelemetry(): Telemetry {
@@ -63,6 +65,7 @@ export function emptyTelemetry(): Telemetry {
     state: null,
     cooling: null,
     power_mode: null,
+    algorithm: null,
   };
 }
 

@@ -2,6 +2,7 @@
 // `Num chips` (expected) and `Num active chips`; the old build splits them into STATS0, STATS1, …
 // The unit of the `MHS` fields depends on the model (an A9 reports sol/s there), so without a model
 // or a `coin` reply naming the algorithm the hashrate is left null rather than guessed.
+import type { Algorithm } from '../models.js';
 import { counter, field, isRecord, positive, type Rec, rateWithUnit, rpm, str, temp } from '../values.js';
 import {
   AVERAGE_LABELS,
@@ -51,6 +52,9 @@ export function parseInnosilicon(input: DialectInput): Telemetry {
         ? 'sha256d'
         : (hashMethod ?? 'unknown');
   const unit = innosiliconUnit(algorithm);
+  // Named by `coin` alone, the algorithm is the snapshot's too: its rate is read in that unit, and
+  // shown as "unknown" an A9's 51.45 ksol/s printed as "51.45 kH/s".
+  if (input.identity.algorithm === 'unknown' && unit !== null) out.algorithm = algorithm as Algorithm;
   // A field's number is in the model's unit (an MHS label's "MH" is `unit` H/s); a value that names
   // its own unit ("51.27 Ksol/s") is read in that one, even where the model's is unknown.
   const rate = (rec: Rec | undefined, labels: [string, number][]): number | null => {
