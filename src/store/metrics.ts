@@ -57,7 +57,9 @@ export function compactMetrics(snapshot: Snapshot): CompactMetrics {
     boards_ok: boards.length === 0 ? null : fold(boards, (b) => (b.status === 'ok' ? 1 : 0), 'sum'),
     boards_total: boards.length === 0 ? null : boards.length,
     chips: wholeOrNull(fold(boards, (b) => b.chips, 'sum')),
-    chips_expected: wholeOrNull(fold(boards, (b) => b.chips_expected, 'sum')),
+    // Only the boards whose count was read: an unread one (`"chain_acn2":"nan"`) counted here alone
+    // read as all its chips missing (228/342), and live listed the miner under missing chips.
+    chips_expected: wholeOrNull(fold(boards, (b) => (b.chips === null ? null : b.chips_expected), 'sum')),
     power_w: finite(snapshot.power_w),
     accepted: wholeOrNull(finite(snapshot.accepted)),
     rejected: wholeOrNull(finite(snapshot.rejected)),
