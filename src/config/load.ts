@@ -79,7 +79,7 @@ export function loadConfig(
 const tooLarge = (bytes: number) =>
   `${bytes.toLocaleString('en')} bytes: a config file is at most 64 MiB (is this the right file?)`;
 
-/** How long a pipe (`--config <(…)`, `/dev/stdin`) may take to be written and closed. */
+/** How long a pipe (`--config <(…)`, `/dev/stdin`) may stay silent before it is written and closed. */
 const PIPE_WAIT_MS = 10_000;
 
 /**
@@ -104,6 +104,7 @@ function readPipe(fd: number, file: string, fail: (why: string) => never): strin
       continue;
     }
     if (read === 0) break;
+    waited = 0; // the limit is a silence, not the whole writing: a writer may pause more than once
     total += read;
     if (total > MAX_CONFIG_BYTES) fail(tooLarge(total));
     chunks.push(Buffer.from(buffer.subarray(0, read)));

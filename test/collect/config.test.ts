@@ -249,6 +249,26 @@ describe('config file', () => {
     expect(run.code).toBe(2);
   });
 
+  it('waits out a writer that pauses several times, each pause shorter than the limit (10 s of silence, not in all)', async () => {
+    const { execFile } = await import('node:child_process');
+    const db = path.join(dir, 'x.db');
+    // Three pauses of 4 s: 12 s in all, never 10 s without a byte. The total had been counted,
+    // and the run failed with "nothing was written to for 10s".
+    const script = `(printf '{\\n'; sleep 4; printf '  "site": "north",\\n'; sleep 4; printf '  "retain": "30d",\\n'; sleep 4; printf '  "interval": "soon"\\n}\\n') | "$0" bin/hashctl collect --once --config /dev/stdin --db "$1"`;
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(
+        'sh',
+        ['-c', script, process.execPath, db],
+        { cwd: path.join(import.meta.dirname, '../..') },
+        (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+      ),
+    );
+    expect(run.stderr).toBe(
+      'hashctl: config /dev/stdin:4: interval: invalid duration "soon": use e.g. 500ms, 60s, 5m, 30d\n',
+    );
+    expect(run.code).toBe(2);
+  }, 30_000);
+
   it('refuses unknown keys by name, so a typo never falls back to a default silently', () => {
     const error = configErrorOf('{\n  "site": "a",\n  "intreval": "60s"\n}');
     expect(error.details).toMatchObject({ path: ['intreval'], line: 3 });
