@@ -398,6 +398,16 @@ export async function runSnapshotProbe(
     );
     const alignRight = fields.map((_, i) => (chosen[i]?.right ? i : -1)).filter((i) => i >= 0);
     await render.writeTable(ctx.stdout, head, rows, { alignRight });
+    if (fields.every((name) => name === 'target')) {
+      // No data column to carry a failure (`--fields target`): said on stderr, as an exit 1 always
+      // says why (even with --quiet); the address alone left the reason nowhere.
+      for (const [, row] of results) {
+        if (row.error !== null)
+          ctx.stderr.write(
+            `hashctl: ${row.target.key}: ${row.error.kind}: ${terminalSafe(row.error.message, true)}\n`,
+          );
+      }
+    }
   }
   if (ctx.signal.aborted) {
     const skipped = targets.count - shown;
