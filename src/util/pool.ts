@@ -34,7 +34,8 @@ export async function* runPool<T, R>(
   // An async source is pulled without waiting on it: a slow next() (discovery waiting on a hung
   // miner) must not hold back the results that finish meanwhile. At most one pull is in flight.
   let pulling = false;
-  let pulled: { ok: true; step: IteratorResult<T> } | { ok: false; error: unknown } | null = null;
+  // Set by the pull's callbacks (`as`: so the checks below are not narrowed to this null).
+  let pulled = null as { ok: true; step: IteratorResult<T> } | { ok: false; error: unknown } | null;
 
   const resume = (): void => {
     const resolve = wake;
