@@ -118,6 +118,8 @@ export interface CredentialOptions {
 
 const BODY_LIMIT = 64 * 1024;
 
+const INTERRUPTED = 'not checked: interrupted (Ctrl-C) before an answer';
+
 interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -270,7 +272,12 @@ function result(
   };
 }
 
-async function attempt(spec: CredentialSpec, base: string, send: Requester): Promise<CredentialCheck> {
+async function attempt(
+  spec: CredentialSpec,
+  base: string,
+  send: Requester,
+  signal?: AbortSignal,
+): Promise<CredentialCheck> {
   const url = `${base}${spec.path}`;
   try {
     if (spec.auth === 'digest') {
@@ -317,6 +324,9 @@ async function attempt(spec: CredentialSpec, base: string, send: Requester): Pro
       return result(spec, url, 'rejected', `HTTP ${answer.status}`);
     return result(spec, url, 'inconclusive', `HTTP ${answer.status}`);
   } catch (error) {
+    // Cut short by Ctrl-C: nothing was learnt about the web port (undici's AbortError is no
+    // unreachable port).
+    if (signal?.aborted) return result(spec, url, 'skipped', INTERRUPTED);
     const code = (error as { code?: string }).code ?? (error as Error).name;
     const detail =
       code === 'ETIMEDOUT' ? `web port: ${(error as Error).message}` : `web port not reachable (${code})`;
@@ -337,8 +347,12 @@ export async function checkDefaultCredentials(
   const checks: CredentialCheck[] = [];
   try {
     for (const spec of specs) {
-      const check = await attempt(spec, base, send);
+      // Ctrl-C before this attempt: none is made, and the check says why.
+      const check = options.signal?.aborted
+        ? result(spec, `${base}${spec.path}`, 'skipped', INTERRUPTED)
+        : await attempt(spec, base, send, options.signal);
       checks.push(check);
+      if (check.outcome === 'skipped') break;
       // A login that worked (or a web UI open to anyone) needs no second guess, and an unreachable
       // web port will not answer the next.
       if (check.outcome === 'accepted' || check.outcome === 'open' || check.outcome === 'unreachable') break;

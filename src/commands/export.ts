@@ -205,16 +205,23 @@ function watchOutput(out: OutStream, signal: AbortSignal) {
     /** Resolves when the next chunk may be written, the output failed, or the run was interrupted. */
     next(full: boolean): Promise<void> {
       return new Promise((resolve) => {
+        let drain = false;
+        let tick: ReturnType<typeof setImmediate> | null = null;
         const done = (): void => {
           wake = null;
           signal.removeEventListener('abort', done);
+          // Ended by Ctrl-C or a failed write: the 'drain' that never came is not waited for on.
+          if (drain) stream.removeListener?.('drain', done);
+          if (tick !== null) clearImmediate(tick);
           resolve();
         };
         if (failed || signal.aborted) return done();
         wake = done;
         signal.addEventListener('abort', done, { once: true });
-        if (full && typeof stream.once === 'function') stream.once('drain', done);
-        else setImmediate(done);
+        if (full && typeof stream.once === 'function') {
+          drain = true;
+          stream.once('drain', done);
+        } else tick = setImmediate(done);
       });
     },
     dispose(): void {

@@ -14,6 +14,10 @@ import { formatDuration } from '../util/duration.js';
 import type { CheckSource } from './check.js';
 import type { FirmwareThermalLimits } from './types.js';
 
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function parseSnapshot(text: string | null): Snapshot | null {
   if (!text) return null;
   try {
@@ -23,6 +27,9 @@ function parseSnapshot(text: string | null): Snapshot | null {
     // The minimum evaluateThermal relies on; anything older or damaged is treated as no reading.
     if (typeof snapshot.make !== 'string' || !Array.isArray(snapshot.boards) || !Array.isArray(snapshot.fans))
       return null;
+    // Each board and fan is read as an object: one `null` (a damaged or hand-edited row) would
+    // otherwise end the whole check with an internal error instead of costing this miner alone.
+    if (!snapshot.boards.every(isObject) || !snapshot.fans.every(isObject)) return null;
     return { firmware: { name: null, version: null }, ...snapshot } as Snapshot;
   } catch {
     return null;

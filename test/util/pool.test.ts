@@ -63,6 +63,62 @@ describe('runPool', () => {
     expect((await collect(runPool(source(), 5, async (s) => s.toUpperCase()))).sort()).toEqual(['A', 'B']);
   });
 
+  it('yields a finished result while a slow async source is still waiting for its next item', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* source(): AsyncGenerator<number> {
+      yield 1;
+      await gate; // discovery waiting on a hung miner
+      yield 2;
+    }
+    const pool = runPool(source(), 4, async (n) => n * 10);
+    let first: IteratorResult<number> | undefined;
+    void pool.next().then((result) => {
+      first = result;
+    });
+    for (let i = 0; i < 50 && first === undefined; i++) await new Promise((resolve) => setImmediate(resolve));
+    const early = first;
+    release();
+    expect(early).toEqual({ value: 10, done: false });
+    expect(await collect(pool)).toEqual([20]);
+  });
+
+  it('an async source: an item pulled while the abort came is not started; a failing source throws', async () => {
+    const controller = new AbortController();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* source(): AsyncGenerator<number> {
+      yield 1;
+      await gate;
+      yield 2;
+      yield 3;
+    }
+    const started: number[] = [];
+    const pool = runPool(
+      source(),
+      4,
+      async (n) => {
+        started.push(n);
+        return n;
+      },
+      { signal: controller.signal },
+    );
+    expect(await pool.next()).toEqual({ value: 1, done: false });
+    controller.abort();
+    release();
+    expect(await collect(pool)).toEqual([]);
+    expect(started).toEqual([1]);
+    async function* broken(): AsyncGenerator<number> {
+      yield 1;
+      throw new Error('discovery failed');
+    }
+    await expect(collect(runPool(broken(), 2, async (n) => n))).rejects.toThrow('discovery failed');
+  });
+
   it('starts nothing new once aborted, and still yields what was in flight', async () => {
     const controller = new AbortController();
     const started: number[] = [];
