@@ -186,23 +186,19 @@ export async function runCollect(
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
-  const targets = await targetsFromSpecs(
-    opts.targets,
-    { port: opts.port },
-    ctx,
-    Number.POSITIVE_INFINITY,
-  ).catch((error: unknown) => {
+  // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
+  // memory of the host instead of polling a farm. Far above any one site's miners. A list past it
+  // stops at the line that passes it (a million lines were parsed whole, hundreds of MB, first).
+  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx, {
+    max: MAX_COLLECT_TARGETS,
+    advice: 'find the miners first (hashctl scan RANGE --out farm.json, then --targets @farm.json)',
+    who: 'collect polls ',
+  }).catch((error: unknown) => {
     // An @FILE the config names that cannot be read: said with the config file it came from.
     if (opts.targetsFile && error instanceof UsageError)
       throw new ConfigError(`config ${opts.targetsFile}: targets: ${error.message}`, { cause: error });
     throw error;
   });
-  // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
-  // memory of the host instead of polling a farm. Far above any one site's miners.
-  if (targets.count > MAX_COLLECT_TARGETS)
-    throw new UsageError(
-      `the targets name ${targets.count.toLocaleString('en')} addresses; collect polls at most ${MAX_COLLECT_TARGETS.toLocaleString('en')} per run: find the miners first (hashctl scan RANGE --out farm.json, then --targets @farm.json)`,
-    );
   const { concurrency, cappedFrom } = chooseConcurrency(opts.concurrency);
   // Notes carry what miners, collectors and the operator said (an HTTP body, a site name): one safe line.
   const note = (message: string) => {
