@@ -297,6 +297,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
                 timeoutMs,
                 maxBytes,
                 signal: opts.signal,
+                ...(cancel ? { cancel } : {}),
                 onBytes: opts.onRaw,
                 keepUnfinished: true,
                 ...(lookup ? { lookup } : {}),

@@ -426,6 +426,7 @@ export async function whatsminerWrite(
           // is its answer, not a timeout that leaves the user guessing whether the write took.
           keepUnfinished: true,
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(cancel ? { cancel } : {}),
           ...(options.onRaw ? { onBytes: options.onRaw } : {}),
           ...(options.lookup ? { lookup: options.lookup } : {}),
         });

@@ -2,6 +2,7 @@
 // during a Whatsminer's get_token or during a retry's backoff (the first connect refused) still
 // sent the write afterwards. Nothing is sent, the miner says so, and the run exits 130.
 import * as fs from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -129,5 +130,44 @@ describe('Ctrl-C before the write has left', () => {
       error: { kind: 'skipped', message: 'interrupted before restart was sent: nothing sent' },
     });
     expect(result.code).toBe(EXIT.interrupted);
+  });
+
+  it("control's ordinary write, during its connect's name lookup: never sent", async () => {
+    const f = await start({ profile: 'cgminer' });
+    const port = f.miners[0]!.port;
+    const controller = new AbortController();
+    // The test's resolver (never the system's): once the miner has been read, the next lookup is
+    // the write's connect; Ctrl-C comes while it is under way, and the name resolves after it.
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean } | undefined,
+      callback: (...a: unknown[]) => void,
+    ) => {
+      if (hostname !== 'rig-7.test') {
+        callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+        return;
+      }
+      if (f.commandLog.length > 0) controller.abort();
+      setImmediate(() => {
+        if (options?.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      });
+    }) as unknown as LookupFunction;
+    temp = tempDir();
+    const ctx = memoryContext({
+      stdin: Object.assign(Readable.from([]), { isTTY: false }),
+      signal: controller.signal,
+      lookup,
+    });
+    const code = await runCli(
+      ['control', 'restart', `rig-7.test:${port}`, '--yes', '--db', temp.db, '--json', '--retries', '0'],
+      ctx,
+    );
+    expect(f.commandLog.map((e) => e.command)).not.toContain('restart');
+    expect(JSON.parse(ctx.out()), ctx.err()).toMatchObject({
+      result: 'skipped',
+      error: { kind: 'skipped', message: 'interrupted before restart was sent: nothing sent' },
+    });
+    expect(code).toBe(EXIT.interrupted);
   });
 });
