@@ -22,7 +22,13 @@ import { buildRequest, MAX_REQUEST_BYTES } from './escape.js';
 import { REPAIR } from './lenient-json.js';
 import { KeyedQueue, Semaphore } from './limiter.js';
 import { connectionLimit, MAX_REPLY_BYTES } from './limits.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
+import {
+  cancellableSleep,
+  DEFAULT_RETRY_POLICY,
+  notSentInterrupted,
+  type RetryPolicy,
+  withRetry,
+} from './retry.js';
 import type { ClientOptions, DecodedReply, ManyOptions, MinerClient, RequestOptions } from './types.js';
 
 /** Targets remembered as refusing `a+b` joins; bounded so a /8 scan cannot grow it without end. */
@@ -269,15 +275,18 @@ export function createClient(options: CreateClientOptions): MinerClient {
     let attempts = 0;
     /** The last attempt ran to its deadline (whatever came of its bytes): its poll asks no more. */
     let ranToDeadline: MinerError | null = null;
+    const { cancel } = opts;
     const attempted = perMiner.run(target.key, () =>
       withRetry(
         async (attempt) => {
+          if (cancel?.aborted) throw notSentInterrupted();
           attempts = attempt;
           ranToDeadline = null;
           let decodeDeadline = 0;
           let result: ExchangeResult;
           try {
             result = await sockets.run(() => {
+              if (cancel?.aborted) throw notSentInterrupted();
               // From when the exchange starts, not from the wait for a free socket.
               decodeDeadline = now() + timeoutMs + DECODE_GRACE_MS;
               return exchange({
@@ -288,6 +297,7 @@ export function createClient(options: CreateClientOptions): MinerClient {
                 timeoutMs,
                 maxBytes,
                 signal: opts.signal,
+                ...(cancel ? { cancel } : {}),
                 onBytes: opts.onRaw,
                 keepUnfinished: true,
                 ...(lookup ? { lookup } : {}),
@@ -323,7 +333,14 @@ export function createClient(options: CreateClientOptions): MinerClient {
             throw error;
           }
         },
-        { policy, sleep, random, signal: opts.signal, write },
+        {
+          policy,
+          // Ctrl-C during a backoff: the next attempt is not sent.
+          sleep: cancel ? cancellableSleep(sleep, cancel) : sleep,
+          random,
+          signal: opts.signal ?? cancel,
+          write,
+        },
       ),
     );
     let reply: DecodedReply;

@@ -16,6 +16,11 @@ export interface ExchangeOptions {
   /** Reply cap: one byte more and the socket is destroyed (`too_large`). */
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * Ctrl-C for a write: ends the exchange only while none of the request has left (the name lookup,
+   * the connect), as HashctlError('interrupted'); once it is written, the exchange is finished.
+   */
+  cancel?: AbortSignal;
   /** Called once with every byte received before the exchange ended, whatever the outcome (for --dump). */
   onBytes?: (bytes: Uint8Array) => void;
   /**
@@ -27,6 +32,11 @@ export interface ExchangeOptions {
   budget?: ReplyBudget;
   /** Host-name resolution (absent: the system resolver); its time counts against the connect timeout. */
   lookup?: LookupFunction;
+}
+
+/** A write stopped before any of it left (as src/cgminer/retry.ts's notSentInterrupted). */
+function notSentError(): HashctlError {
+  return new HashctlError('interrupted', 'interrupted before the request was sent: nothing sent');
 }
 
 export interface ExchangeResult {
@@ -113,6 +123,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     timeoutMs,
     maxBytes,
     signal,
+    cancel,
     onBytes,
     keepUnfinished,
     lookup,
@@ -122,6 +133,10 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
   return new Promise<ExchangeResult>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new HashctlError('interrupted', 'interrupted'));
+      return;
+    }
+    if (cancel?.aborted) {
+      reject(notSentError());
       return;
     }
     const reader = new FrameReader(maxBytes);
@@ -139,6 +154,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
       budget.close(taken);
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      cancel?.removeEventListener('abort', onCancel);
       socket?.destroy();
       if ('error' in outcome) {
         if (outcome.error instanceof MinerError) outcome.error.requestSent = requestSent;
@@ -163,6 +179,9 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
     };
 
     const onAbort = (): void => settle({ error: new HashctlError('interrupted', 'interrupted') });
+    const onCancel = (): void => {
+      if (!requestSent) settle({ error: notSentError() });
+    };
     // A deadline's verdict waits for the sockets' next read: timers run before the process reads its
     // sockets, so after a busy stretch (a hostile reply's seconds of decoding, a thousand replies at
     // once) a reply or connection that came in time, still waiting in the kernel, would be called
@@ -195,6 +214,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeResult> {
         ? setTimeout(afterPendingReads(onConnectDeadline), connectTimeoutMs)
         : setTimeout(afterPendingReads(onDeadline), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
+    cancel?.addEventListener('abort', onCancel, { once: true });
 
     try {
       // No noDelay: the request is one write of < 4 KB, which Nagle never holds (nothing is unacked).

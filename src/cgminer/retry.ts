@@ -1,6 +1,6 @@
 // Retry with exponential backoff and jitter. Pure arithmetic plus one small loop; the clock and
 // randomness come in from the caller so tests need no fake timers.
-import { MinerError } from '../errors.js';
+import { HashctlError, MinerError } from '../errors.js';
 
 export interface RetryPolicy {
   /** Extra attempts after the first. */
@@ -61,4 +61,20 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       if (signal?.aborted) throw error;
     }
   }
+}
+
+/** What a write stopped by Ctrl-C before any of it left throws (HashctlError kind `interrupted`). */
+export function notSentInterrupted(): HashctlError {
+  return new HashctlError('interrupted', 'interrupted before the request was sent: nothing sent');
+}
+
+/** A backoff that ends in notSentInterrupted() when `cancel` fires: the next attempt is never sent. */
+export function cancellableSleep(
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  cancel: AbortSignal,
+): (ms: number, signal?: AbortSignal) => Promise<void> {
+  return async (ms, signal) => {
+    await sleep(ms, signal ?? cancel);
+    if (cancel.aborted) throw notSentInterrupted();
+  };
 }

@@ -49,6 +49,11 @@ export interface RequestOptions {
   /** A write: never retried once a byte has left (hashctl.md §4). Defaults from the command name. */
   write?: boolean;
   signal?: AbortSignal;
+  /**
+   * Ctrl-C for a write: it stops the request before it leaves (while it waits for its turn, a
+   * connection or a retry's backoff), as HashctlError('interrupted'); one on the wire is finished.
+   */
+  cancel?: AbortSignal;
   /** Return STATUS E/F replies instead of throwing MinerError('api' | 'denied'). */
   allowErrorStatus?: boolean;
   /** Called with the exact bytes of every connection that delivered any (also on failure), for --dump. */

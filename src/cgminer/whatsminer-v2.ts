@@ -8,7 +8,7 @@
 // requests; it is sent at most once after a byte of it has left, like every write (hashctl.md §4).
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { sleep as defaultSleep } from '../context.js';
-import { MinerError, UsageError } from '../errors.js';
+import { HashctlError, MinerError, UsageError } from '../errors.js';
 import type { Target } from '../targets/types.js';
 import { maxReplyValues } from './budget.js';
 import { clipMessage } from './client.js';
@@ -16,7 +16,7 @@ import { type ExchangeResult, exchange } from './connection.js';
 import { decodeReply, decodeUnfinished } from './decode.js';
 import { MAX_REQUEST_BYTES } from './escape.js';
 import { LenientSyntaxError } from './lenient-json.js';
-import { DEFAULT_RETRY_POLICY, withRetry } from './retry.js';
+import { cancellableSleep, DEFAULT_RETRY_POLICY, notSentInterrupted, withRetry } from './retry.js';
 import type { DecodedReply, MinerClient } from './types.js';
 
 // ------------------------------------------------------------------------------------- md5-crypt
@@ -353,6 +353,11 @@ export interface WhatsminerWriteOptions {
   connectTimeoutMs?: number;
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * Ctrl-C: stops the write before it leaves (get_token is cut, a retry's backoff ends, no attempt
+   * starts), as HashctlError('interrupted'); an encrypted request on the wire is finished.
+   */
+  cancel?: AbortSignal;
   /** Return a decrypted STATUS E reply instead of throwing. */
   allowErrorStatus?: boolean;
   /** Tries again while none of the write has left (refused, connect timeout); never once sent. */
@@ -388,7 +393,18 @@ export async function whatsminerWrite(
   // UsageError before any traffic: the sign is always 22 characters, so the size is known now.
   encryptedRequest(Buffer.alloc(32), plaintextRequest(write.cmd, fields, 'x'.repeat(22)));
   if (write.password === '') throw new UsageError('the Whatsminer admin password is empty');
-  const token = await getToken(client, target, options.signal ? { signal: options.signal } : {});
+  const { cancel } = options;
+  // The token request changes nothing: Ctrl-C cuts it.
+  const tokenSignal = options.signal ?? cancel;
+  let token: WhatsminerToken;
+  try {
+    token = await getToken(client, target, tokenSignal ? { signal: tokenSignal } : {});
+  } catch (error) {
+    if (cancel?.aborted && error instanceof HashctlError && error.kind === 'interrupted')
+      throw notSentInterrupted();
+    throw error;
+  }
+  if (cancel?.aborted) throw notSentInterrupted();
   const keys = deriveKeys(write.password, token);
   const payload = encryptedRequest(keys.aesKey, plaintextRequest(write.cmd, fields, keys.sign));
   const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(options.timeoutMs, 3000);
@@ -396,8 +412,10 @@ export async function whatsminerWrite(
     async () => {
       // Through the client's limits: past the open-file limit the socket would fail with EMFILE,
       // which reads as the miner being unreachable.
-      const send = () =>
-        exchange({
+      if (cancel?.aborted) throw notSentInterrupted();
+      const send = () => {
+        if (cancel?.aborted) throw notSentInterrupted();
+        return exchange({
           host: target.host,
           port: target.port,
           request: payload,
@@ -408,9 +426,11 @@ export async function whatsminerWrite(
           // is its answer, not a timeout that leaves the user guessing whether the write took.
           keepUnfinished: true,
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(cancel ? { cancel } : {}),
           ...(options.onRaw ? { onBytes: options.onRaw } : {}),
           ...(options.lookup ? { lookup: options.lookup } : {}),
         });
+      };
       const result = await (client.slot ? client.slot(target, send) : send());
       try {
         return replyOf(result, write.cmd, keys.aesKey, maxReplyValues(options.maxBytes));
@@ -422,10 +442,12 @@ export async function whatsminerWrite(
     },
     {
       policy: { ...DEFAULT_RETRY_POLICY, retries: options.retries ?? 0 },
-      sleep: options.sleep ?? defaultSleep,
+      sleep: cancel
+        ? cancellableSleep(options.sleep ?? defaultSleep, cancel)
+        : (options.sleep ?? defaultSleep),
       random: options.random ?? Math.random,
       write: true,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.signal || cancel ? { signal: options.signal ?? cancel } : {}),
     },
   );
   if (!reply.ok && !options.allowErrorStatus) throw whatsminerStatusError(reply, write.cmd);

@@ -65,8 +65,20 @@ const DEFAULT_RETAIN = '30d';
 /** Most targets one collect run takes (a cycle keeps every outcome in memory until it is stored). */
 export const MAX_COLLECT_TARGETS = 200_000;
 
-/** How long `--once --upload` may spend delivering before it exits (cron starts the next run). */
-const ONCE_UPLOAD_BUDGET_MS = 40_000;
+/**
+ * How long `--once --upload` may spend delivering before it exits: what is left of cron's minute
+ * once the run so far (lookups, the cycle, its maintenance) and a margin are taken off, at most
+ * 40 s and at least 5 s. A fixed 40 s after a 30 s cycle held the lock past the minute, and the
+ * next minute's run exited 75 (its cycle lost).
+ */
+function onceUploadBudgetMs(elapsedMs: number): number {
+  const left = ONCE_RUN_MS - elapsedMs;
+  return Math.min(ONCE_UPLOAD_MAX_MS, Math.max(ONCE_UPLOAD_MIN_MS, Number.isFinite(left) ? left : 0));
+}
+/** Where a --once run should be over by: cron's minute less a margin for exit and the next start. */
+const ONCE_RUN_MS = 55_000;
+const ONCE_UPLOAD_MAX_MS = 40_000;
+const ONCE_UPLOAD_MIN_MS = 5_000;
 
 type ValueSource = (key: string) => string | undefined;
 
@@ -161,6 +173,8 @@ export async function runCollect(
   globals: GlobalOptions,
   ctx: Context,
 ): Promise<number> {
+  // When this run began (monotonic): a --once flush gets what is left of cron's minute.
+  const startedAt = ctx.monotonic();
   const { targetsFromSpecs } = await import('./miners.js');
   const { acquireLock, assertNotForeign, openStore } = await import('../store/index.js');
   const { collectLoop, chooseConcurrency } = await import('../collect/index.js');
@@ -172,23 +186,19 @@ export async function runCollect(
   const { pollFirmwareLimits } = await import('../thermal/replies.js');
 
   // Validate everything before the lock, the database or any traffic.
-  const targets = await targetsFromSpecs(
-    opts.targets,
-    { port: opts.port },
-    ctx,
-    Number.POSITIVE_INFINITY,
-  ).catch((error: unknown) => {
+  // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
+  // memory of the host instead of polling a farm. Far above any one site's miners. A list past it
+  // stops at the line that passes it (a million lines were parsed whole, hundreds of MB, first).
+  const targets = await targetsFromSpecs(opts.targets, { port: opts.port }, ctx, {
+    max: MAX_COLLECT_TARGETS,
+    advice: 'find the miners first (hashctl scan RANGE --out farm.json, then --targets @farm.json)',
+    who: 'collect polls ',
+  }).catch((error: unknown) => {
     // An @FILE the config names that cannot be read: said with the config file it came from.
     if (opts.targetsFile && error instanceof UsageError)
       throw new ConfigError(`config ${opts.targetsFile}: targets: ${error.message}`, { cause: error });
     throw error;
   });
-  // A cycle holds every outcome until its one transaction: a /8 typed by mistake would exhaust the
-  // memory of the host instead of polling a farm. Far above any one site's miners.
-  if (targets.count > MAX_COLLECT_TARGETS)
-    throw new UsageError(
-      `the targets name ${targets.count.toLocaleString('en')} addresses; collect polls at most ${MAX_COLLECT_TARGETS.toLocaleString('en')} per run: find the miners first (hashctl scan RANGE --out farm.json, then --targets @farm.json)`,
-    );
   const { concurrency, cappedFrom } = chooseConcurrency(opts.concurrency);
   // Notes carry what miners, collectors and the operator said (an HTTP body, a site name): one safe line.
   const note = (message: string) => {
@@ -200,7 +210,9 @@ export async function runCollect(
   const why = { miners: null as string | null, upload: [] as string[], store: null as string | null };
   if (cappedFrom !== null) note(`--concurrency ${cappedFrom} lowered to ${concurrency} (open-file limit)`);
   const upload =
-    opts.upload === null ? null : await prepareUpload(opts.upload, opts.site, opts.intervalMs !== null, ctx);
+    opts.upload === null
+      ? null
+      : await prepareUpload(opts.upload, opts.site, opts.intervalMs !== null, startedAt, ctx);
 
   // The client validates its options (a zero timeout is exit 2) before any file is made.
   const client = createClient({
@@ -379,6 +391,8 @@ async function prepareUpload(
   site: string,
   /** --interval: one process flushes with the key it read at start, cycle after cycle. */
   loop: boolean,
+  /** When the run began, on ctx.monotonic: a --once flush is bounded by what is left of the minute. */
+  startedAt: number,
   ctx: Context,
 ): Promise<PreparedUpload> {
   const { flushNotes, outboxCycleHook, resolveUploadSettings, uploadAfterCycle } = await import(
@@ -405,7 +419,10 @@ async function prepareUpload(
     // When the outage note repeats is elapsed time: a wall-clock step must not bring it back early.
     notes: flushNotes(ctx.monotonic),
     flush: async (store, nextCycleAt) => {
-      const timing = nextCycleAt === null ? { budgetMs: ONCE_UPLOAD_BUDGET_MS } : { nextCycleAt };
+      const timing =
+        nextCycleAt === null
+          ? { budgetMs: onceUploadBudgetMs(ctx.monotonic() - startedAt) }
+          : { nextCycleAt };
       const report = await uploadAfterCycle(
         store,
         settings,

@@ -2,6 +2,7 @@
 // flags. Both load their modules lazily, so importing this file keeps `hashctl --help` fast.
 import type { MinerClient } from '../cgminer/types.js';
 import type { Context } from '../context.js';
+import type { TargetLimit } from '../targets/index.js';
 import type { TargetSet } from '../targets/set.js';
 import type { GlobalOptions } from './shared.js';
 
@@ -31,19 +32,21 @@ export async function targetsFromSpecs(
   specs: string[],
   globals: Pick<GlobalOptions, 'port'> & Partial<Pick<GlobalOptions, 'quiet'>>,
   ctx: Pick<Context, 'stdin' | 'env'> & Partial<Pick<Context, 'stderr'>>,
-  max: number = MAX_RUN_TARGETS,
+  /** The cap (FIND_MINERS_FIRST its advice), or a command's own cap and words (collect's). */
+  cap: number | TargetLimit = MAX_RUN_TARGETS,
 ): Promise<TargetSet> {
   const { assertTargetCount, parseTargetSpecs } = await import('../targets/index.js');
+  const limit = typeof cap === 'number' ? { max: cap, advice: FIND_MINERS_FIRST } : cap;
   noteTerminalTargets(specs, globals, ctx);
   const targets = await parseTargetSpecs(specs, {
     defaultPort: globals.port,
     env: ctx.env,
     // A list past the cap stops where it passes it, not once every line is an object in memory.
-    ...(Number.isFinite(max) ? { limit: { max, advice: FIND_MINERS_FIRST } } : {}),
+    ...(Number.isFinite(limit.max) ? { limit } : {}),
     // Touched only for `-`: Node builds process.stdin on first access (a few ms of every start).
     ...(specs.includes('-') ? { stdin: ctx.stdin as AsyncIterable<string | Uint8Array> } : {}),
   });
-  assertTargetCount(targets, max, FIND_MINERS_FIRST);
+  assertTargetCount(targets, limit.max, limit.advice, limit.unit, limit.who);
   return targets;
 }
 

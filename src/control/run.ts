@@ -535,6 +535,8 @@ export async function runControlAction(
                 random: ctx.random,
                 allowErrorStatus: true,
                 ...(ctx.lookup ? { lookup: ctx.lookup } : {}),
+                // Ctrl-C before the write left (get_token, a backoff): not sent at all.
+                cancel: ctx.signal,
               },
             )
           : await client.request(p.target, request.command, {
@@ -542,8 +544,18 @@ export async function runControlAction(
               ...(request.sessionPrefixed ? { sessionPrefixed: true } : {}),
               write: true,
               allowErrorStatus: true,
+              // Ctrl-C during a backoff or the wait for a socket: the write is not sent after it.
+              cancel: ctx.signal,
             });
       } catch (error) {
+        if (isInterrupted(error)) {
+          // Stopped before it left: nothing was sent (a request on the wire is finished instead).
+          outcome = {
+            result: 'skipped',
+            error: notSent('skipped', `interrupted before ${request.command} was sent: nothing sent`),
+          };
+          break;
+        }
         if (error instanceof MinerError) {
           const kind = request.role === 'write' && error.requestSent ? 'unknown' : 'failed';
           outcome = { result: kind, error: minerErrorJson(error, secrets) };

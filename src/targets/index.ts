@@ -26,6 +26,8 @@ export interface TargetLimit {
   advice: string;
   /** What is counted: `addresses`, or scan's endpoints over several ports. */
   unit?: string;
+  /** Said before "at most" (collect's `collect polls `); none: nothing. */
+  who?: string;
 }
 
 /**
@@ -119,10 +121,16 @@ export function emptyStdinError(specs: readonly string[]): UsageError {
  * Refuses a run past `max` targets before any traffic, pointing at the way to find miners first.
  * `unit` names what is counted: scan's several `--port`s make each address several endpoints.
  */
-export function assertTargetCount(targets: TargetSet, max: number, advice: string, unit = 'addresses'): void {
+export function assertTargetCount(
+  targets: TargetSet,
+  max: number,
+  advice: string,
+  unit = 'addresses',
+  who = '',
+): void {
   if (targets.count > max)
     throw new UsageError(
-      `the targets name ${targets.count.toLocaleString('en')} ${unit}; at most ${max.toLocaleString('en')} per run: ${advice}`,
+      `the targets name ${targets.count.toLocaleString('en')} ${unit}; ${who}at most ${max.toLocaleString('en')} per run: ${advice}`,
     );
 }
 
@@ -181,9 +189,9 @@ export class TargetEntries {
       this.placeholderAddresses * this.ports,
     );
     if (this.limit !== null && where !== undefined && atLeast > this.limit.max) {
-      const { max, advice, unit = 'addresses' } = this.limit;
+      const { max, advice, unit = 'addresses', who = '' } = this.limit;
       throw new UsageError(
-        `the targets name more than ${max.toLocaleString('en')} ${unit} (reading stopped at ${where}); at most ${max.toLocaleString('en')} per run: ${advice}`,
+        `the targets name more than ${max.toLocaleString('en')} ${unit} (reading stopped at ${where}); ${who}at most ${max.toLocaleString('en')} per run: ${advice}`,
       );
     }
   }

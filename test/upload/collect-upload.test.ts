@@ -282,4 +282,47 @@ describe('collect --upload', () => {
     );
     expect(collector.received).toHaveLength(0);
   });
+
+  it("--once gives its flush what is left of cron's minute after a long cycle, not a fixed 40 s", async () => {
+    // The cycle took 50 s on the run's clock (each miner's poll moves it on), and the collector
+    // never answers. A fixed 40 s flush held the lock until 90 s, past cron's next start (exit 75,
+    // that minute's cycle lost); the flush gets the 5 s minimum, and a request 4 s of it.
+    let cycleTook = 0;
+    const slow = await startFarm({
+      profile: 'mix',
+      count: 1,
+      seed: 7,
+      host: '127.0.0.1',
+      basePort: 0,
+      onCommand: () => {
+        cycleTook = 50_000;
+      },
+    });
+    try {
+      const { collector, temp } = await setup(() => 'hang');
+      const dbPath = join(temp.dir, 'farm.db');
+      const ctx = memoryContext({
+        env: { HASHCTL_COLLECTOR_KEY: KEY },
+        monotonic: () => Math.round(performance.now()) + cycleTook,
+      });
+      const code = await runCli(
+        ['collect', '--targets', ...slow.inventory(), '--db', dbPath, '--once', '--upload', collector.url],
+        ctx,
+      );
+      expect(code, ctx.err()).toBe(0);
+      expect(collector.received).toHaveLength(1);
+      const store = openStore(dbPath, { readonly: true });
+      try {
+        const lastError = store.db
+          .prepare("SELECT last_error FROM upload_outbox WHERE state = 'pending'")
+          .pluck()
+          .get() as string;
+        expect(lastError).toBe('no answer within 4000 ms');
+      } finally {
+        store.close();
+      }
+    } finally {
+      await slow.stop();
+    }
+  }, 30_000);
 });
