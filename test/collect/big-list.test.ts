@@ -7,18 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { EXIT } from '../../src/errors.js';
-import { formatIpv4 } from '../../src/targets/index.js';
+import { BAD_LAST_LINE, distinctHosts } from '../support/target-lists.js';
 
 const CAP = 200_000;
-
-/** `count` distinct loopback addresses from 127.1.0.0, then a line no parser takes. */
-function bigList(count: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) lines.push(formatIpv4(0x7f010000 + i));
-  // Reached only if every line before it was parsed.
-  lines.push('not a target!');
-  return `${lines.join('\n')}\n`;
-}
 
 let dir: string;
 beforeEach(() => {
@@ -31,7 +22,7 @@ afterEach(() => {
 describe('collect with a list past its cap', () => {
   it("--targets @FILE stops at line 200,001 with collect's own words, before any file is made", async () => {
     const file = path.join(dir, 'farm.txt');
-    fs.writeFileSync(file, bigList(CAP + 50_000));
+    fs.writeFileSync(file, `${distinctHosts(CAP + 50_000)}${BAD_LAST_LINE}`);
     const db = path.join(dir, 'farm.db');
     const ctx = memoryContext();
     expect(await runCli(['collect', '--targets', `@${file}`, '--db', db, '--once'], ctx)).toBe(EXIT.usage);
@@ -42,7 +33,7 @@ describe('collect with a list past its cap', () => {
   });
 
   it("a config file's list stops there too, said with the config file", async () => {
-    fs.writeFileSync(path.join(dir, 'big.txt'), bigList(CAP + 50_000));
+    fs.writeFileSync(path.join(dir, 'big.txt'), `${distinctHosts(CAP + 50_000)}${BAD_LAST_LINE}`);
     const config = path.join(dir, 'farm.json');
     fs.writeFileSync(config, JSON.stringify({ targets: ['@big.txt'], db: path.join(dir, 'farm.db') }));
     const ctx = memoryContext();
@@ -54,7 +45,7 @@ describe('collect with a list past its cap', () => {
 
   it('a list of exactly 200,000 is not refused by the cap (its bad last line is)', async () => {
     const file = path.join(dir, 'farm.txt');
-    fs.writeFileSync(file, bigList(CAP));
+    fs.writeFileSync(file, `${distinctHosts(CAP)}${BAD_LAST_LINE}`);
     const ctx = memoryContext();
     expect(
       await runCli(['collect', '--targets', `@${file}`, '--db', path.join(dir, 'x.db'), '--once'], ctx),

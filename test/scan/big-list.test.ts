@@ -2,29 +2,22 @@
 // a port of its own once per --port; a line with the scanned port is not counted twice.
 import { describe, expect, it } from 'vitest';
 import { buildScanTargets } from '../../src/scan/index.js';
-import { formatIpv4 } from '../../src/targets/index.js';
+import { BAD_LAST_LINE, distinctHosts } from '../support/target-lists.js';
 
 const LINES = 200_000;
 const CAP = 65_536;
 const limit = { max: CAP, advice: 'find the miners first' };
 
-/** `count` distinct loopback addresses, one per line, from 127.1.0.0. */
-function distinctHosts(count: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) lines.push(formatIpv4(0x7f010000 + i));
-  return `${lines.join('\n')}\n`;
-}
-
 describe("scan's list past its cap", () => {
   it('stops at the line past the cap', async () => {
-    const text = `${distinctHosts(LINES)}not a target!\n`;
+    const text = `${distinctHosts(LINES)}${BAD_LAST_LINE}`;
     await expect(
       buildScanTargets(['@farm.txt'], [4028], { readFile: async () => text, limit }),
     ).rejects.toThrow(`(reading stopped at farm.txt:${CAP + 1})`);
   });
 
   it('a line without a port counts once per port: 64 ports stop the list 64 times sooner', async () => {
-    const text = `${distinctHosts(LINES)}not a target!\n`;
+    const text = `${distinctHosts(LINES)}${BAD_LAST_LINE}`;
     const ports = Array.from({ length: 64 }, (_, i) => 4028 + i);
     await expect(
       buildScanTargets(['@farm.txt'], ports, { readFile: async () => text, limit }),

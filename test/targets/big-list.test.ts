@@ -9,22 +9,16 @@ import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
 import { EXIT, UsageError } from '../../src/errors.js';
 import { formatIpv4, parseTargetSpecs } from '../../src/targets/index.js';
+import { BAD_LAST_LINE, distinctHosts } from '../support/target-lists.js';
 
 const LINES = 200_000;
 const CAP = 65_536;
 const limit = { max: CAP, advice: 'find the miners first' };
 
-/** `count` distinct loopback addresses, one per line, from 127.1.0.0. */
-function distinctHosts(count: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) lines.push(formatIpv4(0x7f010000 + i));
-  return `${lines.join('\n')}\n`;
-}
-
 describe('a list past the cap', () => {
   it('stops at the line past the cap, not at the end of the list', async () => {
     // A bad last line: reached only if every line before it was parsed.
-    const text = `${distinctHosts(LINES)}not a target!\n`;
+    const text = `${distinctHosts(LINES)}${BAD_LAST_LINE}`;
     const reading = parseTargetSpecs(['@farm.txt'], { defaultPort: 4028, readFile: async () => text, limit });
     await expect(reading).rejects.toThrow(UsageError);
     await expect(reading).rejects.toThrow(
@@ -35,7 +29,7 @@ describe('a list past the cap', () => {
   it('ranges count their addresses: a list of small ranges stops where they pass the cap', async () => {
     const lines: string[] = [];
     for (let i = 0; i < LINES; i++) lines.push(`${formatIpv4(0x7f010000 + i * 4)}-${(i * 4 + 3) % 256}`);
-    const text = `${lines.join('\n')}\nnot a target!\n`;
+    const text = `${lines.join('\n')}\n${BAD_LAST_LINE}`;
     await expect(
       parseTargetSpecs(['@ranges.txt'], { defaultPort: 4028, readFile: async () => text, limit }),
     ).rejects.toThrow(`(reading stopped at ranges.txt:${CAP / 4 + 1})`);
