@@ -31,8 +31,28 @@ fs.readFileSync = function (file, ...rest) {
 `,
 );
 
-function runWithEarlySignal(signal: NodeJS.Signals, args: string[]) {
-  const child = spawn(process.execPath, ['--require', preload, 'bin/hashctl', ...args], {
+// The single binary runs the bundle itself, without bin/hashctl: there the signal is sent while the
+// bundle's modules initialize (its first require of node:events comes after src/fast-version.ts).
+const bundlePreload = join(dir, 'signal-in-bundle-init.cjs');
+writeFileSync(
+  bundlePreload,
+  `const Module = require('node:module');
+const load = Module.prototype.require;
+let sent = false;
+Module.prototype.require = function (id, ...rest) {
+  if (!sent && id === 'node:events' && String(this.filename).endsWith('hashctl.cjs')) {
+    sent = true;
+    process.kill(process.pid, process.env.EARLY_SIGNAL);
+  }
+  return load.call(this, id, ...rest);
+};
+`,
+);
+
+function runWithEarlySignal(signal: NodeJS.Signals, args: string[], how: 'bin' | 'bundle' = 'bin') {
+  const start =
+    how === 'bin' ? ['--require', preload, 'bin/hashctl'] : ['--require', bundlePreload, 'dist/hashctl.cjs'];
+  const child = spawn(process.execPath, [...start, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', EARLY_SIGNAL: signal, HASHCTL_CACHE_DIR: join(dir, 'cache') },
@@ -60,19 +80,19 @@ function runWithEarlySignal(signal: NodeJS.Signals, args: string[]) {
 }
 
 describe('a signal while hashctl starts', () => {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal}: the run stops as interrupted (exit 130), not killed by the signal`, async () => {
+  for (const [signal, how] of [
+    ['SIGTERM', 'bin'],
+    ['SIGINT', 'bin'],
+    ['SIGTERM', 'bundle'],
+  ] as const) {
+    it(`${signal} (${how}): the run stops as interrupted (exit 130), not killed by the signal`, async () => {
       const silent = await startFakeMiner({ kind: 'silent' });
       try {
-        const run = await runWithEarlySignal(signal, [
-          'probe',
-          silent.target.key,
-          '--command',
-          'summary',
-          '--timeout',
-          '10s',
-          '--json',
-        ]);
+        const run = await runWithEarlySignal(
+          signal,
+          ['probe', silent.target.key, '--command', 'summary', '--timeout', '10s', '--json'],
+          how,
+        );
         expect(run.killedBy).toBeNull();
         expect(run.code).toBe(130);
         // Stopped before anything was sent: the command started already stopped.
