@@ -94,19 +94,43 @@ export function outputColumns(
  * The stdout commands write to. HASHCTL_FORMAT=table asks for the human tables even when stdout is
  * a pipe (watch, less -R, demos), fitted to its terminal, else $COLUMNS, else 160 columns. A
  * terminal that reports 0 columns (a serial console, a pty nobody sized) is fitted to $COLUMNS
- * when it is set: its tables were not fitted at all. Writes to a terminal are synchronous, so
- * the wrapper loses no back-pressure.
+ * when it is set: its tables were not fitted at all.
  */
 export function stdoutFor(stream: OutStream, env: Readonly<Record<string, string | undefined>>): OutStream {
   if (env.HASHCTL_FORMAT === 'table')
-    return {
-      write: (chunk) => stream.write(chunk),
-      isTTY: true,
-      columns: outputColumns(stream, env) ?? pipeColumns(env),
-    };
+    return asTerminal(stream, outputColumns(stream, env) ?? pipeColumns(env));
   if (stream.isTTY !== true || (stream.columns ?? 0) > 0) return stream;
   const columns = outputColumns(stream, env);
-  return columns === undefined ? stream : { write: (chunk) => stream.write(chunk), isTTY: true, columns };
+  return columns === undefined ? stream : asTerminal(stream, columns);
+}
+
+type EventedStream = OutStream & {
+  writableNeedDrain?: boolean;
+  on?: (event: string, listener: () => void) => unknown;
+  once?: (event: string, listener: () => void) => unknown;
+  removeListener?: (event: string, listener: () => void) => unknown;
+};
+
+/**
+ * `stream` seen as a terminal `columns` wide. Its back-pressure and events go through: under
+ * HASHCTL_FORMAT=table it is a pipe, and a wrapper with write() alone made every streamed document
+ * (probe --json, export) stop waiting for a slow reader and queue all of its output in the process.
+ */
+function asTerminal(stream: OutStream, columns: number): OutStream {
+  const evented = stream as EventedStream;
+  const wrapper: EventedStream = {
+    write: (chunk) => stream.write(chunk),
+    isTTY: true,
+    columns,
+    get writableNeedDrain() {
+      return evented.writableNeedDrain;
+    },
+  };
+  if (typeof evented.on === 'function') wrapper.on = (event, listener) => evented.on?.(event, listener);
+  if (typeof evented.once === 'function') wrapper.once = (event, listener) => evented.once?.(event, listener);
+  if (typeof evented.removeListener === 'function')
+    wrapper.removeListener = (event, listener) => evented.removeListener?.(event, listener);
+  return wrapper;
 }
 
 export function processContext(signal: AbortSignal): Context {

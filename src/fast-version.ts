@@ -23,3 +23,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   }
   process.exit(code);
 }
+
+// From here on a SIGINT/SIGTERM/SIGHUP waits for main()'s handlers (src/main.ts), which get it on
+// the event loop's first turn, instead of killing the process while the rest of the program
+// initializes: the single binary runs this bundle without bin/hashctl, which listens from its
+// first line, and a signal in its start-up ended it by the signal itself (exit 143, no line).
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, () => {});

@@ -50,7 +50,12 @@ export function main(run: typeof runCli = runCli): void {
     process.stderr.write('hashctl: internal error: the command stopped before it finished\n');
     process.exitCode = EXIT.failed;
   });
-  run(process.argv.slice(2), processContext(controller.signal))
+  // A signal caught while hashctl was starting (bin/hashctl listens from its first line) reaches
+  // onSignal on the event loop's first turn, ahead of this immediate: the command then starts
+  // already stopped and sends nothing (a control write Ctrl-C came before), as a moment later.
+  // Started at once, it raced the signal, and a request could leave first.
+  new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() => run(process.argv.slice(2), processContext(controller.signal)))
     .then(
       (code) => {
         process.exitCode = outputLost && code === EXIT.ok ? EXIT.failed : code;

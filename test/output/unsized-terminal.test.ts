@@ -1,9 +1,10 @@
 // A terminal that reports 0 columns (a serial console, a pty nobody sized: `script`, some container
 // and CI runners) is a terminal of unknown width: tables are fitted to $COLUMNS there, as in a
 // pipe under `watch`, rather than not at all (every row of a farm wrapping on an 80-column console).
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type OutStream, stdoutFor } from '../../src/context.js';
-import { writeTable } from '../../src/output/render.js';
+import { outputRoom, writeTable } from '../../src/output/render.js';
 
 function terminal(columns: number): OutStream & { text: () => string } {
   let text = '';
@@ -57,5 +58,38 @@ describe('tables on a terminal of unknown width', () => {
     });
     expect(stdoutFor(pipe, { HASHCTL_FORMAT: 'table' })).toMatchObject({ isTTY: true, columns: 160 });
     expect(stdoutFor(terminal(0), { HASHCTL_FORMAT: 'table' })).toMatchObject({ isTTY: true, columns: 160 });
+  });
+});
+
+describe('HASHCTL_FORMAT=table on a pipe keeps its back-pressure', () => {
+  /** A pipe whose reader takes nothing until `release()`: a real Writable with a 16-byte buffer. */
+  function slowPipe() {
+    const held: (() => void)[] = [];
+    const stream = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _encoding, callback) {
+        held.push(callback);
+      },
+    });
+    const release = (): void => {
+      // Bounded: each callback may let the stream hand over one more held chunk.
+      for (let i = 0; i < 100 && held.length > 0; i++) held.shift()?.();
+    };
+    return { stream: Object.assign(stream, { isTTY: false }), release };
+  }
+
+  it('waits for the reader (outputRoom) as on the pipe itself, instead of queueing in the process', async () => {
+    const { stream, release } = slowPipe();
+    const out = stdoutFor(stream as unknown as OutStream, { HASHCTL_FORMAT: 'table' });
+    expect(out.write('x'.repeat(100))).toBe(false);
+    let room = false;
+    const waited = outputRoom(out).then(() => {
+      room = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(room).toBe(false);
+    release();
+    await waited;
+    expect(room).toBe(true);
   });
 });
