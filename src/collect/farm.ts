@@ -91,7 +91,7 @@ export interface FarmSummary {
   hashrate_unknown: number;
   nominal_hs: number | null;
   /**
-   * Online sha256d miners whose nominal rate is not known: nominal_hs leaves them out (while
+   * Online sha256d miners whose nominal rate is not known (or reads 0): nominal_hs leaves them out (while
    * hashrate_hs counts them), so the two compare only when this is 0.
    */
   nominal_unknown: number;
@@ -226,6 +226,12 @@ export function describeMiner(
 }
 
 const hottestTemp = (m: LiveMiner) => m.temp_chip_max_c ?? m.temp_board_max_c;
+/**
+ * A nominal rate to total, or null: a 0 (Braiins OS, LuxOS with no Nominal MHS set) says nothing of
+ * what the miner should hash, as describeMiner's ratio has it. Counted as known, it read "114 TH/s of
+ * 100 TH/s nominal" with nominal_unknown 0.
+ */
+const knownNominal = (m: LiveMiner) => (m.nominal_hs !== null && m.nominal_hs > 0 ? m.nominal_hs : null);
 
 export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
   const online = miners.filter((m) => m.state === 'online');
@@ -248,8 +254,8 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     stale: miners.filter((m) => m.state === 'stale').length,
     hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
     hashrate_unknown: sha256d.filter((m) => m.hashrate_hs === null).length,
-    nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
-    nominal_unknown: sha256d.filter((m) => m.nominal_hs === null).length,
+    nominal_hs: sum(sha256d.map(knownNominal)),
+    nominal_unknown: sha256d.filter((m) => knownNominal(m) === null).length,
     other_algorithms: Object.fromEntries(
       [...new Set(others.map((m) => m.algorithm))].sort().map((algorithm) => {
         const group = others.filter((m) => m.algorithm === algorithm);
@@ -258,7 +264,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
           {
             miners: group.length,
             hashrate_hs: sum(group.map((m) => m.hashrate_hs)) ?? 0,
-            nominal_hs: sum(group.map((m) => m.nominal_hs)),
+            nominal_hs: sum(group.map(knownNominal)),
           },
         ];
       }),

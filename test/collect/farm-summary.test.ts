@@ -115,6 +115,29 @@ describe('problems', () => {
       'hashrate 0% of nominal',
     ]);
   });
+
+  it('a nominal rate of 0 (Braiins OS with no Nominal MHS set) is an unknown nominal in the summary too', () => {
+    // describeMiner already gives such a miner no ratio; the summary counted its 0 as a known
+    // nominal, so the farm read "114 TH/s of 100 TH/s nominal", nominal_unknown 0.
+    const known = describeMiner(row({ hashrate_hs: 100e12, nominal_hs: 100e12 }), 2000, 600_000);
+    const zero = describeMiner(
+      row({ miner_id: 2, port: 4029, hashrate_hs: 14e12, nominal_hs: 0 }),
+      2000,
+      600_000,
+    );
+    expect(zero.hashrate_ratio).toBeNull();
+    const summary = summarizeFarm([known, zero], 2000);
+    expect([summary.hashrate_hs, summary.nominal_hs, summary.nominal_unknown]).toEqual([114e12, 100e12, 1]);
+    // Every nominal 0: no nominal at all, as when none is known.
+    const alone = summarizeFarm([zero], 2000);
+    expect([alone.nominal_hs, alone.nominal_unknown]).toEqual([null, 1]);
+    const scrypt = describeMiner(
+      row({ algorithm: 'scrypt', hashrate_hs: 5e8, nominal_hs: 0 }),
+      2000,
+      600_000,
+    );
+    expect(summarizeFarm([scrypt], 2000).other_algorithms.scrypt?.nominal_hs).toBeNull();
+  });
 });
 
 describe('sortMiners', () => {
