@@ -274,9 +274,17 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     hottest,
     // A miner hashctl paused is below nominal on purpose: not listed as a fault.
     below_nominal: online
-      .filter(
-        (m) => m.paused_by === null && m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO,
-      )
+      // From the figures, as describeMiner's problem is: hashrate_ratio is rounded (0.8996 to 0.9),
+      // and a miner whose problems said "below nominal" was missing here.
+      .filter((m) => {
+        const nominal = knownNominal(m);
+        return (
+          m.paused_by === null &&
+          m.hashrate_hs !== null &&
+          nominal !== null &&
+          m.hashrate_hs / nominal < BELOW_NOMINAL_RATIO
+        );
+      })
       .map((m) => m.miner),
     not_hashing: online.filter((m) => m.paused_by === null && m.hashrate_hs === 0).map((m) => m.miner),
     missing_chips: online

@@ -138,6 +138,17 @@ describe('problems', () => {
     );
     expect(summarizeFarm([scrypt], 2000).other_algorithms.scrypt?.nominal_hs).toBeNull();
   });
+
+  it('a miner listed below nominal in its problems is in the summary below_nominal too, at 89.96%', () => {
+    // hashrate_ratio is rounded to 0.9 for display; the summary compared that rounded figure and
+    // left out a miner whose problems said it was below nominal.
+    const low = describeMiner(row({ hashrate_hs: 98.96e12, nominal_hs: 110e12 }), 2000, 600_000);
+    expect(low.problems.some((p) => p.endsWith('of nominal'))).toBe(true);
+    expect(summarizeFarm([low], 2000).below_nominal).toEqual([low.miner]);
+    const fine = describeMiner(row({ hashrate_hs: 99e12, nominal_hs: 110e12 }), 2000, 600_000);
+    expect(fine.problems).toEqual([]);
+    expect(summarizeFarm([fine], 2000).below_nominal).toEqual([]);
+  });
 });
 
 describe('sortMiners', () => {
