@@ -171,8 +171,9 @@ export function describeMiner(
     if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
       problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
     // Answering and hashing nothing, with no nominal to compare (a model hashctl has no figure for,
-    // a cgminer with no devices): no ratio would ever flag it.
-    else if (ratio === null && state !== 'offline' && row.hashrate_hs === 0) problems.push('not hashing');
+    // a cgminer with no devices): no ratio would ever flag it. Said of a last poll that answered
+    // only: a failed one's figures are older (offline or stale alike).
+    else if (ratio === null && answered && row.hashrate_hs === 0) problems.push('not hashing');
     // Answering without a hashrate hashctl can read (a unit it does not know): not counted in the
     // total, and no ratio would ever flag it.
     else if (state === 'online' && row.hashrate_hs === null) problems.push('no hashrate reading');

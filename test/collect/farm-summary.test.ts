@@ -116,6 +116,26 @@ describe('problems', () => {
     ]);
   });
 
+  it('a stale miner whose last poll failed is not "not hashing" from older figures, as an offline one is not', () => {
+    const DAY = 86_400_000;
+    const failed = row({ ok: 0, error_kind: 'timeout', hashrate_hs: 0, nominal_hs: null, last_ok_at: 500 });
+    expect(describeMiner(failed, 1000 + 60_000, 600_000).problems).toEqual([
+      'offline: timeout',
+      'figures 1m old',
+    ]);
+    expect(describeMiner(failed, 1000 + DAY, 600_000).problems).toEqual([
+      'stale: last poll 24h ago',
+      'it failed: timeout',
+      'figures 24h old',
+    ]);
+    // Its last poll answered with 0 H/s: that is still what it said.
+    const idle = row({ hashrate_hs: 0, nominal_hs: null });
+    expect(describeMiner(idle, 1000 + DAY, 600_000).problems).toEqual([
+      'stale: last poll 24h ago',
+      'not hashing',
+    ]);
+  });
+
   it('a nominal rate of 0 (Braiins OS with no Nominal MHS set) is an unknown nominal in the summary too', () => {
     // describeMiner already gives such a miner no ratio; the summary counted its 0 as a known
     // nominal, so the farm read "114 TH/s of 100 TH/s nominal", nominal_unknown 0.
