@@ -91,7 +91,7 @@ export interface FarmSummary {
   hashrate_unknown: number;
   nominal_hs: number | null;
   /**
-   * Online sha256d miners whose nominal rate is not known: nominal_hs leaves them out (while
+   * Online sha256d miners whose nominal rate is not known (or reads 0): nominal_hs leaves them out (while
    * hashrate_hs counts them), so the two compare only when this is 0.
    */
   nominal_unknown: number;
@@ -171,8 +171,9 @@ export function describeMiner(
     if (ratio !== null && ratio < BELOW_NOMINAL_RATIO)
       problems.push(`hashrate ${Math.round(ratio * 100)}% of nominal`);
     // Answering and hashing nothing, with no nominal to compare (a model hashctl has no figure for,
-    // a cgminer with no devices): no ratio would ever flag it.
-    else if (ratio === null && state !== 'offline' && row.hashrate_hs === 0) problems.push('not hashing');
+    // a cgminer with no devices): no ratio would ever flag it. Said of a last poll that answered
+    // only: a failed one's figures are older (offline or stale alike).
+    else if (ratio === null && answered && row.hashrate_hs === 0) problems.push('not hashing');
     // Answering without a hashrate hashctl can read (a unit it does not know): not counted in the
     // total, and no ratio would ever flag it.
     else if (state === 'online' && row.hashrate_hs === null) problems.push('no hashrate reading');
@@ -226,6 +227,12 @@ export function describeMiner(
 }
 
 const hottestTemp = (m: LiveMiner) => m.temp_chip_max_c ?? m.temp_board_max_c;
+/**
+ * A nominal rate to total, or null: a 0 (Braiins OS, LuxOS with no Nominal MHS set) says nothing of
+ * what the miner should hash, as describeMiner's ratio has it. Counted as known, it read "114 TH/s of
+ * 100 TH/s nominal" with nominal_unknown 0.
+ */
+const knownNominal = (m: LiveMiner) => (m.nominal_hs !== null && m.nominal_hs > 0 ? m.nominal_hs : null);
 
 export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
   const online = miners.filter((m) => m.state === 'online');
@@ -248,8 +255,8 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     stale: miners.filter((m) => m.state === 'stale').length,
     hashrate_hs: sum(sha256d.map((m) => m.hashrate_hs)) ?? 0,
     hashrate_unknown: sha256d.filter((m) => m.hashrate_hs === null).length,
-    nominal_hs: sum(sha256d.map((m) => m.nominal_hs)),
-    nominal_unknown: sha256d.filter((m) => m.nominal_hs === null).length,
+    nominal_hs: sum(sha256d.map(knownNominal)),
+    nominal_unknown: sha256d.filter((m) => knownNominal(m) === null).length,
     other_algorithms: Object.fromEntries(
       [...new Set(others.map((m) => m.algorithm))].sort().map((algorithm) => {
         const group = others.filter((m) => m.algorithm === algorithm);
@@ -258,7 +265,7 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
           {
             miners: group.length,
             hashrate_hs: sum(group.map((m) => m.hashrate_hs)) ?? 0,
-            nominal_hs: sum(group.map((m) => m.nominal_hs)),
+            nominal_hs: sum(group.map(knownNominal)),
           },
         ];
       }),
@@ -268,9 +275,17 @@ export function summarizeFarm(miners: LiveMiner[], now: number): FarmSummary {
     hottest,
     // A miner hashctl paused is below nominal on purpose: not listed as a fault.
     below_nominal: online
-      .filter(
-        (m) => m.paused_by === null && m.hashrate_ratio !== null && m.hashrate_ratio < BELOW_NOMINAL_RATIO,
-      )
+      // From the figures, as describeMiner's problem is: hashrate_ratio is rounded (0.8996 to 0.9),
+      // and a miner whose problems said "below nominal" was missing here.
+      .filter((m) => {
+        const nominal = knownNominal(m);
+        return (
+          m.paused_by === null &&
+          m.hashrate_hs !== null &&
+          nominal !== null &&
+          m.hashrate_hs / nominal < BELOW_NOMINAL_RATIO
+        );
+      })
       .map((m) => m.miner),
     not_hashing: online.filter((m) => m.paused_by === null && m.hashrate_hs === 0).map((m) => m.miner),
     missing_chips: online

@@ -46,6 +46,17 @@ function wholeOrNull(value: number | null): number | null {
   return Number.isSafeInteger(whole) ? whole : null;
 }
 
+/**
+ * The chips expected of the boards whose chips were read. A board whose expected count was not read
+ * (an Innosilicon chain reading `Num chips` 0, an implausible count) counts as what it read: left out,
+ * its chips were in `chips` alone, 352/252 read as more chips than expected and hid another board's
+ * shortfall. null when no board's expected count was read.
+ */
+function chipsExpected(boards: Snapshot['boards']): number | null {
+  if (fold(boards, (b) => (b.chips === null ? null : b.chips_expected), 'sum') === null) return null;
+  return wholeOrNull(fold(boards, (b) => (b.chips === null ? null : (b.chips_expected ?? b.chips)), 'sum'));
+}
+
 export function compactMetrics(snapshot: Snapshot): CompactMetrics {
   const boards = snapshot.boards ?? [];
   return {
@@ -59,7 +70,7 @@ export function compactMetrics(snapshot: Snapshot): CompactMetrics {
     chips: wholeOrNull(fold(boards, (b) => b.chips, 'sum')),
     // Only the boards whose count was read: an unread one (`"chain_acn2":"nan"`) counted here alone
     // read as all its chips missing (228/342), and live listed the miner under missing chips.
-    chips_expected: wholeOrNull(fold(boards, (b) => (b.chips === null ? null : b.chips_expected), 'sum')),
+    chips_expected: chipsExpected(boards),
     power_w: finite(snapshot.power_w),
     accepted: wholeOrNull(finite(snapshot.accepted)),
     rejected: wholeOrNull(finite(snapshot.rejected)),

@@ -115,6 +115,60 @@ describe('problems', () => {
       'hashrate 0% of nominal',
     ]);
   });
+
+  it('a stale miner whose last poll failed is not "not hashing" from older figures, as an offline one is not', () => {
+    const DAY = 86_400_000;
+    const failed = row({ ok: 0, error_kind: 'timeout', hashrate_hs: 0, nominal_hs: null, last_ok_at: 500 });
+    expect(describeMiner(failed, 1000 + 60_000, 600_000).problems).toEqual([
+      'offline: timeout',
+      'figures 1m old',
+    ]);
+    expect(describeMiner(failed, 1000 + DAY, 600_000).problems).toEqual([
+      'stale: last poll 24h ago',
+      'it failed: timeout',
+      'figures 24h old',
+    ]);
+    // Its last poll answered with 0 H/s: that is still what it said.
+    const idle = row({ hashrate_hs: 0, nominal_hs: null });
+    expect(describeMiner(idle, 1000 + DAY, 600_000).problems).toEqual([
+      'stale: last poll 24h ago',
+      'not hashing',
+    ]);
+  });
+
+  it('a nominal rate of 0 (Braiins OS with no Nominal MHS set) is an unknown nominal in the summary too', () => {
+    // describeMiner already gives such a miner no ratio; the summary counted its 0 as a known
+    // nominal, so the farm read "114 TH/s of 100 TH/s nominal", nominal_unknown 0.
+    const known = describeMiner(row({ hashrate_hs: 100e12, nominal_hs: 100e12 }), 2000, 600_000);
+    const zero = describeMiner(
+      row({ miner_id: 2, port: 4029, hashrate_hs: 14e12, nominal_hs: 0 }),
+      2000,
+      600_000,
+    );
+    expect(zero.hashrate_ratio).toBeNull();
+    const summary = summarizeFarm([known, zero], 2000);
+    expect([summary.hashrate_hs, summary.nominal_hs, summary.nominal_unknown]).toEqual([114e12, 100e12, 1]);
+    // Every nominal 0: no nominal at all, as when none is known.
+    const alone = summarizeFarm([zero], 2000);
+    expect([alone.nominal_hs, alone.nominal_unknown]).toEqual([null, 1]);
+    const scrypt = describeMiner(
+      row({ algorithm: 'scrypt', hashrate_hs: 5e8, nominal_hs: 0 }),
+      2000,
+      600_000,
+    );
+    expect(summarizeFarm([scrypt], 2000).other_algorithms.scrypt?.nominal_hs).toBeNull();
+  });
+
+  it('a miner listed below nominal in its problems is in the summary below_nominal too, at 89.96%', () => {
+    // hashrate_ratio is rounded to 0.9 for display; the summary compared that rounded figure and
+    // left out a miner whose problems said it was below nominal.
+    const low = describeMiner(row({ hashrate_hs: 98.96e12, nominal_hs: 110e12 }), 2000, 600_000);
+    expect(low.problems.some((p) => p.endsWith('of nominal'))).toBe(true);
+    expect(summarizeFarm([low], 2000).below_nominal).toEqual([low.miner]);
+    const fine = describeMiner(row({ hashrate_hs: 99e12, nominal_hs: 110e12 }), 2000, 600_000);
+    expect(fine.problems).toEqual([]);
+    expect(summarizeFarm([fine], 2000).below_nominal).toEqual([]);
+  });
 });
 
 describe('sortMiners', () => {
