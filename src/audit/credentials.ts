@@ -250,7 +250,12 @@ function hasToken(text: string, keys: readonly string[]): boolean {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object') return false;
     const record = parsed as Record<string, unknown>;
-    return keys.some((key) => record[key] !== undefined && record[key] !== null && record[key] !== '');
+    // A token is a string (Braiins, VNish, Goldshell, Innosilicon all send one): `false`, `0` or `{}`
+    // under the key is a refusal written as JSON, not a login.
+    return keys.some((key) => {
+      const value = record[key];
+      return typeof value === 'string' && value.trim() !== '';
+    });
   } catch {
     return false;
   }
