@@ -189,8 +189,22 @@ async function makeRequester(
   return { send, close: () => dispatcher.destroy() };
 }
 
-function md5(text: string): string {
-  return createHash('md5').update(text).digest('hex');
+/** The RFC 7616 algorithms a digest answer can be computed with, by the name a challenge gives. */
+const DIGEST_ALGORITHMS: Record<string, { name: string; hash: 'md5' | 'sha256'; session: boolean }> = {
+  md5: { name: 'MD5', hash: 'md5', session: false },
+  'md5-sess': { name: 'MD5-sess', hash: 'md5', session: true },
+  'sha-256': { name: 'SHA-256', hash: 'sha256', session: false },
+  'sha-256-sess': { name: 'SHA-256-sess', hash: 'sha256', session: true },
+};
+
+/**
+ * The algorithm a challenge asks for (MD5 when it names none), or null when hashctl cannot answer it:
+ * an MD5 answer to a SHA-256 challenge is refused, and that refusal is no "default password changed".
+ */
+export function digestAlgorithm(
+  challenge: Record<string, string>,
+): (typeof DIGEST_ALGORITHMS)[string] | null {
+  return DIGEST_ALGORITHMS[(challenge.algorithm ?? 'MD5').trim().toLowerCase()] ?? null;
 }
 
 /** Parses `Digest realm="x", nonce="y", qop="auth"` into its parameters. */
@@ -213,26 +227,34 @@ export function digestAuthorization(
 ): string {
   const realm = challenge.realm ?? '';
   const nonce = challenge.nonce ?? '';
+  const algorithm =
+    digestAlgorithm(challenge) ?? (DIGEST_ALGORITHMS.md5 as (typeof DIGEST_ALGORITHMS)[string]);
+  const hash = (text: string) => createHash(algorithm.hash).update(text).digest('hex');
   const qop = (challenge.qop ?? '')
     .split(',')
     .map((value) => value.trim())
     .includes('auth')
     ? 'auth'
     : null;
-  const ha1 = md5(`${credentials.username}:${realm}:${credentials.password}`);
-  const ha2 = md5(`${credentials.method}:${credentials.uri}`);
+  const secret = hash(`${credentials.username}:${realm}:${credentials.password}`);
+  const ha1 = algorithm.session ? hash(`${secret}:${nonce}:${cnonce}`) : secret;
+  const ha2 = hash(`${credentials.method}:${credentials.uri}`);
   const nc = '00000001';
-  const response = qop ? md5(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
+  const response = qop
+    ? hash(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`)
+    : hash(`${ha1}:${nonce}:${ha2}`);
   const parts = [
     `username="${credentials.username}"`,
     `realm="${realm}"`,
     `nonce="${nonce}"`,
     `uri="${credentials.uri}"`,
     `response="${response}"`,
-    'algorithm=MD5',
+    `algorithm=${algorithm.name}`,
   ];
   if (challenge.opaque !== undefined) parts.push(`opaque="${challenge.opaque}"`);
+  // A -sess algorithm hashes the cnonce into HA1, so it is sent without qop too.
   if (qop) parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
+  else if (algorithm.session) parts.push(`cnonce="${cnonce}"`);
   return `Digest ${parts.join(', ')}`;
 }
 
@@ -300,6 +322,13 @@ async function attempt(
       const challenge = parseDigestChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
       if (challengeReply.status !== 401 || challenge === null)
         return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status}, no digest challenge`);
+      if (digestAlgorithm(challenge) === null)
+        return result(
+          spec,
+          url,
+          'inconclusive',
+          `HTTP 401, digest algorithm ${JSON.stringify(String(challenge.algorithm).slice(0, 40))} not supported: no credential sent`,
+        );
       const authorization = digestAuthorization(challenge, {
         username: spec.username,
         password: spec.password,
