@@ -318,8 +318,14 @@ async function attempt(
           ? result(spec, url, 'open', `HTTP ${challengeReply.status} without any credential`)
           : result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
       }
+      // A server may offer several challenges, one header each (Basic and Digest, SHA-256 then MD5):
+      // the first Digest one hashctl can answer, else the first Digest one (said unsupported below).
       const header = challengeReply.headers['www-authenticate'];
-      const challenge = parseDigestChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+      const challenges = (Array.isArray(header) ? header : [header ?? ''])
+        .slice(0, 8)
+        .map((value) => parseDigestChallenge(value))
+        .filter((value): value is Record<string, string> => value !== null);
+      const challenge = challenges.find((value) => digestAlgorithm(value) !== null) ?? challenges[0] ?? null;
       if (challengeReply.status !== 401 || challenge === null)
         return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status}, no digest challenge`);
       if (digestAlgorithm(challenge) === null)

@@ -82,3 +82,38 @@ describe('digest challenges with another algorithm', () => {
     expect(web.requests).toHaveLength(1);
   });
 });
+
+describe('several challenges', () => {
+  it('a Basic challenge ahead of the Digest one does not hide it', async () => {
+    const realm = 'antMiner Configuration';
+    const nonce = 'n0nce';
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const server = http.createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const params = Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]*)"?/g)].map((m) => [m[1], m[2]]));
+      const expected = md5(
+        `${md5(`${params.username}:${realm}:root`)}:${nonce}:${params.nc}:${params.cnonce}:auth:${md5(`${req.method}:${params.uri}`)}`,
+      );
+      if (auth.startsWith('Digest ') && params.response === expected)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"minertype":"Antminer S19"}');
+      else
+        res
+          .writeHead(401, [
+            ['WWW-Authenticate', `Basic realm="${realm}"`],
+            ['WWW-Authenticate', `Digest realm="${realm}", nonce="${nonce}", qop="auth"`],
+          ])
+          .end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const port = (server.address() as net.AddressInfo).port;
+    const checks = await checkDefaultCredentials('127.0.0.1', 'antminer', { port, timeoutMs: 2000 });
+    expect(checks.map((check) => check.outcome)).toEqual(['accepted']);
+  });
+});
