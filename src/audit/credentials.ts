@@ -258,10 +258,28 @@ export function digestAuthorization(
   return `Digest ${parts.join(', ')}`;
 }
 
-function isJsonObject(text: string): boolean {
+/**
+ * Keys of get_system_info.cgi's answer (the facts the digest protects: model, MAC, host name, network,
+ * firmware). An object without any of them (`{}`, `{"code":401,"msg":"please log in"}`) is no such
+ * answer: a web UI that says "log in" in JSON with HTTP 200 is not one that needs no credential.
+ */
+const SYSTEM_INFO_KEYS = [
+  'minertype',
+  'macaddr',
+  'hostname',
+  'ipaddress',
+  'nettype',
+  'system_mode',
+  'system_kernel_version',
+  'system_filesystem_version',
+  'firmware_type',
+];
+
+function isSystemInfo(text: string): boolean {
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+    return SYSTEM_INFO_KEYS.some((key) => key in (parsed as Record<string, unknown>));
   } catch {
     return false;
   }
@@ -314,7 +332,7 @@ async function attempt(
         // The protected endpoint's own answer (a JSON object of system facts) to a request that
         // carried no credential: the web UI asks for none. A page of another kind (an HTML
         // catch-all, a captive portal) says nothing either way.
-        return isJsonObject(challengeReply.text)
+        return isSystemInfo(challengeReply.text)
           ? result(spec, url, 'open', `HTTP ${challengeReply.status} without any credential`)
           : result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
       }

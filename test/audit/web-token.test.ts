@@ -56,3 +56,25 @@ describe('a login answer without a real token', () => {
     expect(checks.map((check) => check.outcome)).toEqual(['accepted']);
   });
 });
+
+describe('a digest endpoint answering 200 without a credential', () => {
+  const antminer = versionReply({ BMMiner: '1.0.0', API: '3.1', Type: 'Antminer S19' });
+  for (const body of ['{}', '{"code":401,"msg":"please log in"}', '{"error":"unauthorized"}']) {
+    it(`${body} is no system facts: inconclusive, not "answers with no credential"`, async () => {
+      const port = await webAnswering(body);
+      const checks = await checkDefaultCredentials('127.0.0.1', 'antminer', { port, timeoutMs: 2000 });
+      expect(checks.map((check) => check.outcome)).toEqual(['inconclusive']);
+      const findings = evaluateRules(input({ version: antminer }, { credentials: checks }), {
+        allowedPools: null,
+        workerPattern: null,
+      }).filter((f) => f.rule === 'default-credentials');
+      expect(findings).toEqual([]);
+    });
+  }
+
+  it('the system facts themselves are "open"', async () => {
+    const port = await webAnswering('{"minertype":"Antminer S19","macaddr":"00:11:22:33:44:55"}');
+    const checks = await checkDefaultCredentials('127.0.0.1', 'antminer', { port, timeoutMs: 2000 });
+    expect(checks.map((check) => check.outcome)).toEqual(['open']);
+  });
+});
