@@ -2,7 +2,7 @@
 // neither command) gave no answer for or against write access. The report said nothing, which reads
 // as "no write access from this host", the verdict an audit must not give from an ambiguous reply.
 import { describe, expect, it } from 'vitest';
-import { rpcWriteAccess } from '../../src/audit/rules/index.js';
+import { firmwareVulnerable, rpcWriteAccess } from '../../src/audit/rules/index.js';
 import type { AuditPolicy } from '../../src/audit/types.js';
 import { checkReply, input, PRIVILEGED_DENIED, reply, status, versionReply } from './support/inputs.js';
 
@@ -36,5 +36,38 @@ describe('write access nobody answered for or against', () => {
         NO_POLICY,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('check|<write> grants only with Exists Y and Access Y (audit-facts §1.2, §2.2)', () => {
+  const partial = (record: Record<string, unknown>) =>
+    reply(status('S', 72, 'Check command', { CHECK: [record] }));
+
+  it('Access Y without Exists Y is not "write available"', () => {
+    for (const record of [{ Access: 'Y' }, { Exists: '', Access: 'Y' }, { Exists: 'maybe', Access: 'Y' }]) {
+      const reads = {
+        version: UPSTREAM,
+        privileged: PRIVILEGED_DENIED,
+        'check|addpool': partial(record),
+        'check|save': partial(record),
+      };
+      const findings = rpcWriteAccess.evaluate(input(reads), NO_POLICY);
+      expect(
+        findings.map((item) => item.severity),
+        JSON.stringify(record),
+      ).toEqual([]);
+      const cve = firmwareVulnerable
+        .evaluate(input(reads), NO_POLICY)
+        .filter((item) => item.title.startsWith('CVE-2018-10057'));
+      expect(cve, JSON.stringify(record)).toEqual([]);
+    }
+  });
+
+  it('Exists Y, Access Y still is', () => {
+    const findings = rpcWriteAccess.evaluate(
+      input({ version: UPSTREAM, privileged: PRIVILEGED_DENIED, 'check|save': checkReply('Y', 'Y') }),
+      NO_POLICY,
+    );
+    expect(findings.map((item) => item.severity)).toEqual(['high']);
   });
 });
