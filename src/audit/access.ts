@@ -75,7 +75,9 @@ export function classifyCheck(outcome: ReadOutcome | undefined): CheckAnswer {
   const exists = String(record.Exists ?? '').toUpperCase();
   const access = String(record.Access ?? '').toUpperCase();
   if (exists === 'N') return 'absent';
-  if (access === 'Y') return 'accessible';
+  // A grant is Exists Y and Access Y (audit-facts §1.2, §2.2): Access Y with Exists missing or
+  // unreadable is no answer a reviewer could hand on as "write available".
+  if (access === 'Y') return exists === 'Y' ? 'accessible' : 'unknown';
   if (access === 'N') return 'denied';
   return 'unknown';
 }

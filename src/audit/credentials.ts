@@ -189,8 +189,22 @@ async function makeRequester(
   return { send, close: () => dispatcher.destroy() };
 }
 
-function md5(text: string): string {
-  return createHash('md5').update(text).digest('hex');
+/** The RFC 7616 algorithms a digest answer can be computed with, by the name a challenge gives. */
+const DIGEST_ALGORITHMS: Record<string, { name: string; hash: 'md5' | 'sha256'; session: boolean }> = {
+  md5: { name: 'MD5', hash: 'md5', session: false },
+  'md5-sess': { name: 'MD5-sess', hash: 'md5', session: true },
+  'sha-256': { name: 'SHA-256', hash: 'sha256', session: false },
+  'sha-256-sess': { name: 'SHA-256-sess', hash: 'sha256', session: true },
+};
+
+/**
+ * The algorithm a challenge asks for (MD5 when it names none), or null when hashctl cannot answer it:
+ * an MD5 answer to a SHA-256 challenge is refused, and that refusal is no "default password changed".
+ */
+export function digestAlgorithm(
+  challenge: Record<string, string>,
+): (typeof DIGEST_ALGORITHMS)[string] | null {
+  return DIGEST_ALGORITHMS[(challenge.algorithm ?? 'MD5').trim().toLowerCase()] ?? null;
 }
 
 /** Parses `Digest realm="x", nonce="y", qop="auth"` into its parameters. */
@@ -213,33 +227,59 @@ export function digestAuthorization(
 ): string {
   const realm = challenge.realm ?? '';
   const nonce = challenge.nonce ?? '';
+  const algorithm =
+    digestAlgorithm(challenge) ?? (DIGEST_ALGORITHMS.md5 as (typeof DIGEST_ALGORITHMS)[string]);
+  const hash = (text: string) => createHash(algorithm.hash).update(text).digest('hex');
   const qop = (challenge.qop ?? '')
     .split(',')
     .map((value) => value.trim())
     .includes('auth')
     ? 'auth'
     : null;
-  const ha1 = md5(`${credentials.username}:${realm}:${credentials.password}`);
-  const ha2 = md5(`${credentials.method}:${credentials.uri}`);
+  const secret = hash(`${credentials.username}:${realm}:${credentials.password}`);
+  const ha1 = algorithm.session ? hash(`${secret}:${nonce}:${cnonce}`) : secret;
+  const ha2 = hash(`${credentials.method}:${credentials.uri}`);
   const nc = '00000001';
-  const response = qop ? md5(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
+  const response = qop
+    ? hash(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`)
+    : hash(`${ha1}:${nonce}:${ha2}`);
   const parts = [
     `username="${credentials.username}"`,
     `realm="${realm}"`,
     `nonce="${nonce}"`,
     `uri="${credentials.uri}"`,
     `response="${response}"`,
-    'algorithm=MD5',
+    `algorithm=${algorithm.name}`,
   ];
   if (challenge.opaque !== undefined) parts.push(`opaque="${challenge.opaque}"`);
+  // A -sess algorithm hashes the cnonce into HA1, so it is sent without qop too.
   if (qop) parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
+  else if (algorithm.session) parts.push(`cnonce="${cnonce}"`);
   return `Digest ${parts.join(', ')}`;
 }
 
-function isJsonObject(text: string): boolean {
+/**
+ * Keys of get_system_info.cgi's answer (the facts the digest protects: model, MAC, host name, network,
+ * firmware). An object without any of them (`{}`, `{"code":401,"msg":"please log in"}`) is no such
+ * answer: a web UI that says "log in" in JSON with HTTP 200 is not one that needs no credential.
+ */
+const SYSTEM_INFO_KEYS = [
+  'minertype',
+  'macaddr',
+  'hostname',
+  'ipaddress',
+  'nettype',
+  'system_mode',
+  'system_kernel_version',
+  'system_filesystem_version',
+  'firmware_type',
+];
+
+function isSystemInfo(text: string): boolean {
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+    return SYSTEM_INFO_KEYS.some((key) => key in (parsed as Record<string, unknown>));
   } catch {
     return false;
   }
@@ -250,7 +290,12 @@ function hasToken(text: string, keys: readonly string[]): boolean {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object') return false;
     const record = parsed as Record<string, unknown>;
-    return keys.some((key) => record[key] !== undefined && record[key] !== null && record[key] !== '');
+    // A token is a string (Braiins, VNish, Goldshell, Innosilicon all send one): `false`, `0` or `{}`
+    // under the key is a refusal written as JSON, not a login.
+    return keys.some((key) => {
+      const value = record[key];
+      return typeof value === 'string' && value.trim() !== '';
+    });
   } catch {
     return false;
   }
@@ -287,14 +332,27 @@ async function attempt(
         // The protected endpoint's own answer (a JSON object of system facts) to a request that
         // carried no credential: the web UI asks for none. A page of another kind (an HTML
         // catch-all, a captive portal) says nothing either way.
-        return isJsonObject(challengeReply.text)
+        return isSystemInfo(challengeReply.text)
           ? result(spec, url, 'open', `HTTP ${challengeReply.status} without any credential`)
           : result(spec, url, 'inconclusive', `HTTP ${challengeReply.status} without any credential`);
       }
+      // A server may offer several challenges, one header each (Basic and Digest, SHA-256 then MD5):
+      // the first Digest one hashctl can answer, else the first Digest one (said unsupported below).
       const header = challengeReply.headers['www-authenticate'];
-      const challenge = parseDigestChallenge(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+      const challenges = (Array.isArray(header) ? header : [header ?? ''])
+        .slice(0, 8)
+        .map((value) => parseDigestChallenge(value))
+        .filter((value): value is Record<string, string> => value !== null);
+      const challenge = challenges.find((value) => digestAlgorithm(value) !== null) ?? challenges[0] ?? null;
       if (challengeReply.status !== 401 || challenge === null)
         return result(spec, url, 'inconclusive', `HTTP ${challengeReply.status}, no digest challenge`);
+      if (digestAlgorithm(challenge) === null)
+        return result(
+          spec,
+          url,
+          'inconclusive',
+          `HTTP 401, digest algorithm ${JSON.stringify(String(challenge.algorithm).slice(0, 40))} not supported: no credential sent`,
+        );
       const authorization = digestAuthorization(challenge, {
         username: spec.username,
         password: spec.password,

@@ -69,8 +69,11 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
  */
 export function parseCompileDate(value: string | null): string | null {
   if (value === null) return null;
-  const iso = /(?:^|[^\d])(\d{4})-(\d{2})-(\d{2})(?:[^\d]|$)/.exec(value);
-  if (iso) return validDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+  // `2017-01-05`, also unpadded (`2017-1-5`) or with slashes (`2017/01/05`): the same date, not
+  // "unknown" (an S9 built in the Antbleed window read as info). One separator throughout; never dots,
+  // which are a version's (`2022.10.1`).
+  const iso = /(?:^|[^\d])(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[^\d]|$)/.exec(value);
+  if (iso) return validDate(Number(iso[1]), Number(iso[3]), Number(iso[4]));
   const words =
     /\b([A-Za-z]{3})[a-z]*\s+(\d{1,2})\s+(?:\d{1,2}:\d{2}(?::\d{2})?\s+)?(?:[A-Z]{2,5}\s+)?(\d+)\s*$/.exec(
       value,

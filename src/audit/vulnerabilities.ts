@@ -161,8 +161,15 @@ export const VULNERABILITIES: readonly Vulnerability[] = [
     cvss: null,
     sources: ['https://www.cve.org/CVERecord?id=CVE-2022-24657'],
     remediation: 'Update the Goldshell firmware past 2.1.x and block TCP 22 from untrusted networks.',
-    match({ identity, openPorts }) {
+    match({ identity, openPorts, input }) {
       if (identity.dialect !== 'goldshell') return null;
+      // Port 22 left unprobed by a Ctrl-C is not closed: unknown, as without --services.
+      if (input.services?.some((probe) => probe.port === 22 && probe.open === null))
+        return {
+          severity: 'medium',
+          evidence:
+            'Goldshell miner; TCP 22 was not probed (interrupted before it was), so SSH exposure is unknown',
+        };
       if (openPorts === null)
         return {
           severity: 'medium',

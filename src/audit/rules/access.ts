@@ -96,16 +96,25 @@ export const rpcWriteAccess: RuleDefinition = {
       ];
     }
     const privileged = input.reads.privileged;
-    if (access.write === 'unknown' && privileged?.ok === true && privileged.status === 'S') {
-      // `privileged` answered S, but not S/46: neither a grant nor a refusal. Said, so that the
-      // absence of a write-access finding is not read as "no write access".
+    if (
+      access.write === 'unknown' &&
+      privileged?.ok === true &&
+      (access.privileged === 'unknown' || access.privileged === 'unsupported')
+    ) {
+      // `privileged` answered, but neither a grant nor a refusal (an S that is not S/46, or E/14: the
+      // firmware has no such command), and no `check` settled it. Said, so that the absence of a
+      // write-access finding is not read as "no write access".
       return [
         finding(
           this,
           input,
           'info',
           'Write access from this host could not be determined',
-          `privileged → ${describeOutcome(privileged)}, not S/46 "Privileged access OK" nor E/45${evidenceTail}; the miner answers outside the CGMiner API's codes`,
+          `privileged → ${describeOutcome(privileged)}, not S/46 "Privileged access OK" nor E/45${evidenceTail}; ${
+            privileged.status === 'S'
+              ? "the miner answers outside the CGMiner API's codes"
+              : 'no probe answered for or against write access'
+          }`,
           `Check api-allow on the miner itself. ${RESTRICT}`,
         ),
       ];
