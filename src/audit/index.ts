@@ -348,7 +348,7 @@ export function coverage(
     'API access control from this host: `privileged` (S/46 vs E/45) and `check|<write>` (Exists/Access), read-only probes',
     'Information disclosure on the API port (version, summary, pools, stats, devs, devdetails, config)',
     `Firmware versions and build dates against: ${VULNERABILITIES.map((entry) => entry.id).join(', ')}`,
-    'Pool count, backup pool in use, developer-fee and factory-default pool rows',
+    'Pool count, a backup pool getting the shares, developer-fee and factory-default pool rows',
     'Whether the API answered on a public (Internet-routable) address',
     'Thermal protection posture where the firmware reports its limits (Braiins OS, LuxOS) and fan/temperature state',
   ];

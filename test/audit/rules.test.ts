@@ -314,7 +314,7 @@ describe('pool rules', () => {
     expect(found?.evidence).toContain('user "w\\u202e1" does not match');
   });
 
-  it('flags a 4th pool and a backup pool in use while the preferred one is alive', () => {
+  it('flags a 4th pool', () => {
     const four = poolsReply(
       ['a', 'b', 'c', 'd'].map((name) => ({
         URL: `stratum+tcp://${name}.example.com:3333`,
@@ -324,42 +324,58 @@ describe('pool rules', () => {
     expect(
       poolExtra.evaluate(input({ version: UPSTREAM, pools: four }), NO_POLICY).map((item) => item.title),
     ).toEqual(['4 pools configured (more than 3)']);
-    const reads = {
-      version: UPSTREAM,
-      pools: poolsReply([{ URL: 'stratum+tcp://a.example.com:3333', User: 'farm.w1' }]),
-    };
-    const snapshot = snapshotFromReads(reads);
-    expect(snapshot).not.toBeNull();
-    const backupInUse = input(reads, {
-      snapshot: snapshot && {
-        ...snapshot,
-        pools: [
+  });
+
+  describe('a backup pool getting the shares while the preferred one is alive', () => {
+    /** Two alive pools, the preferred (priority 0) and a backup, with their Last Share Time. */
+    const twoPools = (preferred: unknown, backup: unknown, when = 1_700_000_000) =>
+      reply({
+        STATUS: [{ STATUS: 'S', When: when, Code: 7, Msg: '2 Pool(s)' }],
+        POOLS: [
           {
-            index: 0,
-            url: 'stratum+tcp://a.example.com:3333',
-            user: 'farm.w1',
-            status: 'Alive',
-            priority: 0,
-            active: false,
-            accepted: 0,
-            rejected: 0,
+            POOL: 0,
+            URL: 'stratum+tcp://a.example.com:3333',
+            User: 'farm.w1',
+            Status: 'Alive',
+            Priority: 0,
+            'Last Share Time': preferred,
           },
           {
-            index: 1,
-            url: 'stratum+tcp://x.example.com:3333',
-            user: 'farm.w1',
-            status: 'Alive',
-            priority: 1,
-            active: true,
-            accepted: 9,
-            rejected: 0,
+            POOL: 1,
+            URL: 'stratum+tcp://x.example.com:3333',
+            User: 'farm.w1',
+            Status: 'Alive',
+            Priority: 1,
+            'Last Share Time': backup,
           },
         ],
-      },
+        id: 1,
+      });
+    const titles = (pools: ReturnType<typeof reply>) =>
+      poolExtra.evaluate(input({ version: UPSTREAM, pools }), NO_POLICY).map((item) => item.title);
+    const FLAGGED = ['A backup pool is getting the shares while the preferred pool is alive'];
+
+    it("is flagged from elapsed share times (Bitmain) and from epochs against the reply's own When (cgminer, BOSminer)", () => {
+      expect(titles(twoPools('1:05:00', '0:00:04'))).toEqual(FLAGGED);
+      expect(titles(twoPools('0', '0:00:04'))).toEqual(FLAGGED);
+      expect(titles(twoPools(1_700_000_000 - 3_900, 1_700_000_000 - 4))).toEqual(FLAGGED);
+      const [found] = poolExtra.evaluate(
+        input({ version: UPSTREAM, pools: twoPools(0, '0:00:04') }),
+        NO_POLICY,
+      );
+      expect(found?.evidence).toContain('last share never');
+      expect(found?.evidence).toContain('1:stratum+tcp://x.example.com:3333 (last share 4s ago)');
     });
-    const findings = poolExtra.evaluate(backupInUse, NO_POLICY);
-    expect(findings.map((item) => item.severity)).toEqual(['medium']);
-    expect(findings[0]?.evidence).toContain('x.example.com');
+
+    it('is not flagged when the preferred pool takes shares too, nobody does, or a time cannot be read', () => {
+      expect(titles(twoPools('0:00:30', '0:00:04'))).toEqual([]);
+      expect(titles(twoPools('2:00:00', '3:00:00'))).toEqual([]);
+      expect(titles(twoPools('0', '0'))).toEqual([]);
+      // A date text (StrongU), a small number, an epoch ahead of the miner's own clock: not guessed at.
+      expect(titles(twoPools('Tue Jun 16 10:16:42 2020', '0:00:04'))).toEqual([]);
+      expect(titles(twoPools(98, '0:00:04'))).toEqual([]);
+      expect(titles(twoPools(1_700_000_000 - 3_900, 1_700_000_000 + 60))).toEqual([]);
+    });
   });
 });
 

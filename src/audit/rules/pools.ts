@@ -1,7 +1,9 @@
 // Pool-hijack patterns that can be read from `pools` (audit-facts §4): pools off the operator's
 // allowlist, extra or unexpectedly active pools, and workers that do not match the inventory.
+
+import { records } from '../identify.js';
 import { hidesHost, isDevFeePool, isFactoryDefaultPool, poolAllowed, schemeOnlyMismatch } from '../pools.js';
-import type { RuleDefinition } from '../types.js';
+import type { AuditInput, RuleDefinition } from '../types.js';
 import { configuredPools, finding } from './helpers.js';
 
 const CHECK_POOLS =
@@ -15,6 +17,46 @@ function poolSubject(pool: { url: string; user: string | null }): string {
 
 /** Stock web UIs offer three pool slots; a 4th pool is the injection seen through exposed APIs. */
 const MAX_OPERATOR_POOLS = 3;
+
+/** A share this recent went to a pool that is mining now. */
+const RECENT_SHARE_S = 120;
+/** No share for this long: a hashing miner's preferred pool is not the one being mined on. */
+const STALE_SHARE_S = 600;
+
+/**
+ * Seconds since each pool's last share (by its POOL index), `never` for none; pools whose time
+ * cannot be read are left out. Two shapes (CGMINER-API §8.1): elapsed `"0:00:03"` (Bitmain; hours
+ * may pass 24) and an epoch (BOSminer, cgminer), set against the reply's own `When` (the miner's
+ * clock, not this host's); `0`/`"0"` is none yet. Anything else (a date text, a small number) is
+ * not guessed at.
+ */
+function lastShares(reply: AuditInput['reads'][string] | undefined): Map<number, number | 'never'> {
+  const shares = new Map<number, number | 'never'>();
+  const when = records(reply, 'STATUS')[0]?.When;
+  records(reply, 'POOLS').forEach((record, position) => {
+    const index = typeof record.POOL === 'number' ? record.POOL : position;
+    const raw = record['Last Share Time'];
+    if (raw === 0 || raw === '0') {
+      shares.set(index, 'never');
+      return;
+    }
+    const elapsed = typeof raw === 'string' ? /^\s*(\d{1,6}):([0-5]\d):([0-5]\d)\s*$/.exec(raw) : null;
+    if (elapsed) {
+      shares.set(index, Number(elapsed[1]) * 3600 + Number(elapsed[2]) * 60 + Number(elapsed[3]));
+      return;
+    }
+    if (typeof raw === 'number' && raw >= 1e9 && typeof when === 'number' && when >= raw)
+      shares.set(index, when - raw);
+  });
+  return shares;
+}
+
+function shareAgo(ago: number | 'never'): string {
+  if (ago === 'never') return 'never';
+  if (ago < 120) return `${ago}s ago`;
+  if (ago < 7200) return `${Math.round(ago / 60)} min ago`;
+  return `${Math.round(ago / 3600)} h ago`;
+}
 
 export const poolNotAllowed: RuleDefinition = {
   id: 'pool-not-allowed',
@@ -102,10 +144,11 @@ export const poolExtra: RuleDefinition = {
   id: 'pool-extra',
   name: 'PoolExtra',
   defaultSeverity: 'medium',
-  shortDescription: 'More pools than an operator configures, or a backup pool is the one in use',
+  shortDescription: 'More pools than an operator configures, or a backup pool getting the shares',
   fullDescription:
     'Injected pools show up as a 4th pool, or as a lower-priority pool that is actually mining while a ' +
-    'higher-priority pool is alive. Developer-fee rows are not counted.',
+    'higher-priority pool is alive: the backup took a share within 2 minutes, the preferred pool none ' +
+    'for 10 minutes (Last Share Time). Developer-fee rows are not counted.',
   help: 'Review the pool list; remove pools you did not add and find how they were added.',
   evaluate(input) {
     const pools = configuredPools(input).filter((pool) => !isDevFeePool(pool));
@@ -122,23 +165,30 @@ export const poolExtra: RuleDefinition = {
         ),
       );
     }
-    const active = pools.find((pool) => pool.active);
-    if (active && active.priority !== null) {
-      const preferred = pools.filter(
-        (pool) =>
-          pool !== active &&
-          pool.priority !== null &&
-          pool.priority < (active.priority ?? 0) &&
-          pool.status === 'Alive',
-      );
-      if (preferred.length > 0) {
+    // The pool in use by the API's own rule is the alive pool with the lowest priority (CGMINER-API
+    // §15: `Stratum Active` only means connected), so a backup "in use" cannot be read from the
+    // flags. What shows it is where the shares go: the preferred pool alive but with no share for
+    // long, while a backup took one a moment ago.
+    const preferred = pools.find((pool) => pool.active);
+    const shares = lastShares(input.reads.pools);
+    const preferredAgo = preferred ? shares.get(preferred.index) : undefined;
+    if (
+      preferred &&
+      preferredAgo !== undefined &&
+      (preferredAgo === 'never' || preferredAgo > STALE_SHARE_S)
+    ) {
+      const taking = pools.filter((pool) => {
+        const ago = shares.get(pool.index);
+        return pool !== preferred && typeof ago === 'number' && ago <= RECENT_SHARE_S;
+      });
+      if (taking.length > 0) {
         results.push(
           finding(
             this,
             input,
             'medium',
-            'A lower-priority pool is in use while a preferred pool is alive',
-            `in use: pool ${active.index} ${active.shown} (priority ${active.priority}); alive with higher priority: ${preferred.map((pool) => `${pool.index}:${pool.shown} (priority ${pool.priority})`).join(', ')}`,
+            'A backup pool is getting the shares while the preferred pool is alive',
+            `preferred: pool ${preferred.index} ${preferred.shown} (priority ${preferred.priority ?? '?'}, ${preferred.status ?? 'Alive'}), last share ${shareAgo(preferredAgo)}; taking the shares: ${taking.map((pool) => `${pool.index}:${pool.shown} (last share ${shareAgo(shares.get(pool.index) ?? 'never')})`).join(', ')}`,
             CHECK_POOLS,
           ),
         );
