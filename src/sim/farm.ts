@@ -356,6 +356,8 @@ class SimFarm implements Farm {
       payload = Buffer.from(nul ? `${broken}\0` : broken, 'utf8');
     }
     const write = () => {
+      // The idle close counts again from the reply (a client that never reads it is dropped).
+      if (delay > 0) socket.setTimeout(IDLE_CLOSE_MS);
       // Close as soon as the reply and our FIN have left, as cgminer does, rather than waiting for
       // the client's FIN: the request was read whole, so nothing unread can turn this into a reset.
       if (!socket.destroyed) socket.end(payload, () => socket.destroy());
@@ -367,6 +369,8 @@ class SimFarm implements Farm {
       write();
       return;
     }
+    // The request is in: the idle close must not drop it while its reply waits out the latency.
+    socket.setTimeout(0);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       write();
