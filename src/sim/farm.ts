@@ -127,6 +127,8 @@ class SimFarm implements Farm {
   /** False when nothing reads the command log (the CLI without --log): the entry is not built. */
   private readonly logging: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Restarts waiting out their delay: stop() settles them, as it clears their timers. */
+  private readonly restarting = new Set<() => void>();
   private flapTicker: NodeJS.Timeout | null = null;
   private flapPeriodMs: number;
   private flapDownMs: number;
@@ -269,8 +271,10 @@ class SimFarm implements Farm {
     this.close(miner);
     if (!Number.isFinite(delayMs)) return Promise.resolve();
     return new Promise((resolve) => {
+      this.restarting.add(resolve);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
+        this.restarting.delete(resolve);
         miner.state.downUntilMs = 0;
         resetAfterRestart(miner.state, this.now(), miner.profile.restartReadsConfig === true);
         this.reconcile(miner).then(resolve, resolve);
@@ -384,6 +388,8 @@ class SimFarm implements Farm {
     if (this.flapTicker) clearInterval(this.flapTicker);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const settle of this.restarting) settle();
+    this.restarting.clear();
     const closing = this.miners.map(
       (m) =>
         new Promise<void>((resolve) => {

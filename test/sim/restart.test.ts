@@ -73,4 +73,18 @@ describe('restart and quit', () => {
     await miner.restart(10);
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('closed');
   });
+  // stop() cleared the restart's timer and never settled its promise: a test or script awaiting
+  // miner.restart() while the farm stopped waited forever.
+  it('a restart still pending when the farm stops settles', async () => {
+    farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
+    const restarting = farm.miners[0]!.restart(60_000).then(() => 'settled');
+    await farm.stop();
+    let bound: NodeJS.Timeout | undefined;
+    const pending = new Promise<string>((r) => {
+      bound = setTimeout(() => r('pending'), 2000);
+    });
+    expect(await Promise.race([restarting, pending])).toBe('settled');
+    clearTimeout(bound);
+    expect(farm.miners[0]!.listening).toBe(false);
+  });
 });
