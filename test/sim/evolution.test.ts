@@ -230,3 +230,31 @@ describe('chip readings against the air', () => {
     },
   );
 });
+
+describe('the hottest reading below 0 °C', () => {
+  // readings() started its maxima at 0: a miner asleep at -20 °C reported 0 °C as its hottest
+  // chip and board, hotter than every sensor it has (and than the air).
+  it('a miner colder than 0 °C reports its hottest sensor, not 0', async () => {
+    let clock = Date.now();
+    const whatsminer = await oneMiner('whatsminer', { ambientC: -20, now: () => clock });
+    const s9 = await oneMiner('antminer-s9', { ambientC: -20, now: () => clock });
+    try {
+      whatsminer.miners[0]!.state.sleeping = true;
+      s9.miners[0]!.state.sleeping = true;
+      clock += 3_600_000;
+      const devs = section<Row>(await read(whatsminer.miners[0]!.port, 'devs'), 'DEVS');
+      const s = section<Row>(await read(whatsminer.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+      const hottest = Math.max(...devs.map((d) => Number(d['Chip Temp Max'])));
+      expect(hottest).toBeLessThan(0);
+      expect(Number(s['Chip Temp Max'])).toBe(hottest);
+      expect(Number(s.Temperature)).toBeLessThan(0);
+      const stats = section<Row>(await read(s9.miners[0]!.port, 'stats'), 'STATS')[1]!;
+      const pcb = [6, 7, 8].map((chain) => Number(stats[`temp${chain}`]));
+      expect(Math.max(...pcb)).toBeLessThan(0);
+      expect(stats.temp_max).toBe(Math.max(...pcb));
+    } finally {
+      await whatsminer.stop();
+      await s9.stop();
+    }
+  });
+});
