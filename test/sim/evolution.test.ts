@@ -258,3 +258,37 @@ describe('the hottest reading below 0 °C', () => {
     }
   });
 });
+
+describe('Work Utility', () => {
+  // bmminer's Work Utility is diff-1 work per minute: the S19 Pro capture's 1,554,353.85 at
+  // 111,834.85 GH/s is (Difficulty Accepted + Rejected) × 60 / Elapsed. The Antminer profiles
+  // divided it by 1000 more: 1,573 at 112 TH/s, a miner doing a thousandth of its hashrate's work.
+  it.each(['antminer-s9', 'antminer-s19', 'vnish', 'hiveon'])(
+    '%s: Work Utility is the diff-1 work per minute its hashrate does, as in the capture',
+    async (name) => {
+      const farm = await oneMiner(name, { seed: 3 });
+      try {
+        const s = section<Row>(await read(farm.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+        const diff1 =
+          ((Number(s['Difficulty Accepted']) + Number(s['Difficulty Rejected'])) * 60) / Number(s.Elapsed);
+        expect(Number(s['Work Utility'])).toBeCloseTo(diff1, 0);
+        const fromRate = (Number(s['GHS av']) * 1e9 * 60) / 2 ** 32;
+        expect(Number(s['Work Utility']) / fromRate).toBeGreaterThan(0.9);
+        expect(Number(s['Work Utility']) / fromRate).toBeLessThan(1.1);
+      } finally {
+        await farm.stop();
+      }
+    },
+  );
+
+  it('the capture it is modelled on agrees', () => {
+    const s = (
+      JSON.parse(readFileSync(join(SAMPLES, 'antminer-s19pro_2022-12__summary.json'), 'utf8')) as {
+        SUMMARY: Row[];
+      }
+    ).SUMMARY[0]!;
+    const diff1 =
+      ((Number(s['Difficulty Accepted']) + Number(s['Difficulty Rejected'])) * 60) / Number(s.Elapsed);
+    expect(Math.abs(Number(s['Work Utility']) / diff1 - 1)).toBeLessThan(0.001);
+  });
+});
