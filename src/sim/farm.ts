@@ -308,9 +308,10 @@ class SimFarm implements Farm {
       // Text requests end at the first read; JSON ones once they parse, fill the buffer, or are
       // over without parsing (E/23).
       if (!isJsonRequest(received)) return handle();
-      const parsed = tryParseJson(received.toString('utf8'));
-      if (parsed !== undefined || received.length >= REQUEST_LIMIT || jsonRequestEnded(received))
-        handle(parsed);
+      // Only what cgminer's one recv takes: past 4095 bytes the request is cut (E/23), not read whole.
+      const head = received.length > REQUEST_LIMIT ? received.subarray(0, REQUEST_LIMIT) : received;
+      const parsed = tryParseJson(head.toString('utf8'));
+      if (parsed !== undefined || received.length >= REQUEST_LIMIT || jsonRequestEnded(head)) handle(parsed);
     });
     socket.on('end', () => {
       if (!handled && received) handle();
