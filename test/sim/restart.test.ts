@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { ask, exchange, lenient, section } from './support.js';
+import { ask, exchange, lenient, section, statusOf } from './support.js';
 
 let farm: Farm | null = null;
 afterEach(async () => {
@@ -60,6 +60,27 @@ describe('restart and quit', () => {
     await ask(miner.port, 'save');
     await restart();
     expect(await priorities()).toEqual(switched);
+  });
+
+  // Braiins documents its pool commands as not persistent (CGMINER-API.md §5.3: reset after a
+  // restart); the farm's Braiins OS kept an added pool through the restart.
+  it('braiins-os: a pool added through the API is gone after a restart', async () => {
+    farm = await startFarm({
+      profile: 'braiins-os',
+      count: 1,
+      basePort: 0,
+      restartDelayMs: 100,
+      writes: 'allow',
+    });
+    const miner = farm.miners[0]!;
+    const urls = async () =>
+      section<{ URL: string }>(await ask(miner.port, 'pools'), 'POOLS').map((p) => p.URL);
+    const start = await urls();
+    expect(statusOf(await ask(miner.port, 'addpool', 'stratum+tcp://127.0.0.1:3999,w,x')).Code).toBe(55);
+    expect(await urls()).toHaveLength(start.length + 1);
+    await exchange(miner.port, '{"command":"restart"}');
+    await waitUntilBack(miner.port);
+    expect(await urls()).toEqual(start);
   });
 
   it('quit answers BYE and stays down until restarted through the API', async () => {
