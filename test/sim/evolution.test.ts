@@ -292,3 +292,23 @@ describe('Work Utility', () => {
     expect(Math.abs(Number(s['Work Utility']) / diff1 - 1)).toBeLessThan(0.001);
   });
 });
+
+describe('LuxOS Total MH', () => {
+  // LUXminer's Total MH is not upstream's counter: in every record of both captures it is the MHS
+  // av figure itself (summary 56,917,916.07 at GHS av 56,917.91). The profile printed a counter
+  // of hashes since the start, 54 million million at 122 TH/s.
+  it('is the average since the start in MH/s, as both captures print it', async () => {
+    const sample = JSON.parse(
+      readFileSync(join(SAMPLES, 'luxos-s19kpro_2025.4.8__summary.json'), 'utf8'),
+    ) as { SUMMARY: Row[] };
+    const captured = sample.SUMMARY[0]!;
+    expect(Math.abs(Number(captured['Total MH']) / 1000 - Number(captured['GHS av']))).toBeLessThan(0.01);
+    const farm = await oneMiner('luxos', { seed: 6 });
+    try {
+      const s = section<Row>(await read(farm.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+      expect(Math.abs(Number(s['Total MH']) / 1000 - Number(s['GHS av']))).toBeLessThan(0.01);
+    } finally {
+      await farm.stop();
+    }
+  });
+});
