@@ -127,6 +127,8 @@ class SimFarm implements Farm {
   /** False when nothing reads the command log (the CLI without --log): the entry is not built. */
   private readonly logging: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Restarts waiting out their delay: stop() settles them, as it clears their timers. */
+  private readonly restarting = new Set<() => void>();
   private flapTicker: NodeJS.Timeout | null = null;
   private flapPeriodMs: number;
   private flapDownMs: number;
@@ -269,8 +271,10 @@ class SimFarm implements Farm {
     this.close(miner);
     if (!Number.isFinite(delayMs)) return Promise.resolve();
     return new Promise((resolve) => {
+      this.restarting.add(resolve);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
+        this.restarting.delete(resolve);
         miner.state.downUntilMs = 0;
         resetAfterRestart(miner.state, this.now(), miner.profile.restartReadsConfig === true);
         this.reconcile(miner).then(resolve, resolve);
@@ -304,9 +308,10 @@ class SimFarm implements Farm {
       // Text requests end at the first read; JSON ones once they parse, fill the buffer, or are
       // over without parsing (E/23).
       if (!isJsonRequest(received)) return handle();
-      const parsed = tryParseJson(received.toString('utf8'));
-      if (parsed !== undefined || received.length >= REQUEST_LIMIT || jsonRequestEnded(received))
-        handle(parsed);
+      // Only what cgminer's one recv takes: past 4095 bytes the request is cut (E/23), not read whole.
+      const head = received.length > REQUEST_LIMIT ? received.subarray(0, REQUEST_LIMIT) : received;
+      const parsed = tryParseJson(head.toString('utf8'));
+      if (parsed !== undefined || received.length >= REQUEST_LIMIT || jsonRequestEnded(head)) handle(parsed);
     });
     socket.on('end', () => {
       if (!handled && received) handle();
@@ -356,6 +361,8 @@ class SimFarm implements Farm {
       payload = Buffer.from(nul ? `${broken}\0` : broken, 'utf8');
     }
     const write = () => {
+      // The idle close counts again from the reply (a client that never reads it is dropped).
+      if (delay > 0) socket.setTimeout(IDLE_CLOSE_MS);
       // Close as soon as the reply and our FIN have left, as cgminer does, rather than waiting for
       // the client's FIN: the request was read whole, so nothing unread can turn this into a reset.
       if (!socket.destroyed) socket.end(payload, () => socket.destroy());
@@ -367,6 +374,8 @@ class SimFarm implements Farm {
       write();
       return;
     }
+    // The request is in: the idle close must not drop it while its reply waits out the latency.
+    socket.setTimeout(0);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       write();
@@ -380,6 +389,8 @@ class SimFarm implements Farm {
     if (this.flapTicker) clearInterval(this.flapTicker);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const settle of this.restarting) settle();
+    this.restarting.clear();
     const closing = this.miners.map(
       (m) =>
         new Promise<void>((resolve) => {

@@ -394,8 +394,9 @@ export function readings(state: MinerState, profile: Profile, now: number, rng: 
   }));
   let currentHs = 0;
   let runningHs = 0;
-  let chipMaxC = 0;
-  let boardMaxC = 0;
+  // From the first board, not from 0: a miner colder than 0 °C (asleep at -20) has no sensor at 0.
+  let chipMaxC = boards.length > 0 ? Number.NEGATIVE_INFINITY : 0;
+  let boardMaxC = chipMaxC;
   for (const b of boards) {
     currentHs += b.currentHs;
     runningHs += b.runningHs;

@@ -230,3 +230,85 @@ describe('chip readings against the air', () => {
     },
   );
 });
+
+describe('the hottest reading below 0 °C', () => {
+  // readings() started its maxima at 0: a miner asleep at -20 °C reported 0 °C as its hottest
+  // chip and board, hotter than every sensor it has (and than the air).
+  it('a miner colder than 0 °C reports its hottest sensor, not 0', async () => {
+    let clock = Date.now();
+    const whatsminer = await oneMiner('whatsminer', { ambientC: -20, now: () => clock });
+    const s9 = await oneMiner('antminer-s9', { ambientC: -20, now: () => clock });
+    try {
+      whatsminer.miners[0]!.state.sleeping = true;
+      s9.miners[0]!.state.sleeping = true;
+      clock += 3_600_000;
+      const devs = section<Row>(await read(whatsminer.miners[0]!.port, 'devs'), 'DEVS');
+      const s = section<Row>(await read(whatsminer.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+      const hottest = Math.max(...devs.map((d) => Number(d['Chip Temp Max'])));
+      expect(hottest).toBeLessThan(0);
+      expect(Number(s['Chip Temp Max'])).toBe(hottest);
+      expect(Number(s.Temperature)).toBeLessThan(0);
+      const stats = section<Row>(await read(s9.miners[0]!.port, 'stats'), 'STATS')[1]!;
+      const pcb = [6, 7, 8].map((chain) => Number(stats[`temp${chain}`]));
+      expect(Math.max(...pcb)).toBeLessThan(0);
+      expect(stats.temp_max).toBe(Math.max(...pcb));
+    } finally {
+      await whatsminer.stop();
+      await s9.stop();
+    }
+  });
+});
+
+describe('Work Utility', () => {
+  // bmminer's Work Utility is diff-1 work per minute: the S19 Pro capture's 1,554,353.85 at
+  // 111,834.85 GH/s is (Difficulty Accepted + Rejected) × 60 / Elapsed. The Antminer profiles
+  // divided it by 1000 more: 1,573 at 112 TH/s, a miner doing a thousandth of its hashrate's work.
+  it.each(['antminer-s9', 'antminer-s19', 'vnish', 'hiveon'])(
+    '%s: Work Utility is the diff-1 work per minute its hashrate does, as in the capture',
+    async (name) => {
+      const farm = await oneMiner(name, { seed: 3 });
+      try {
+        const s = section<Row>(await read(farm.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+        const diff1 =
+          ((Number(s['Difficulty Accepted']) + Number(s['Difficulty Rejected'])) * 60) / Number(s.Elapsed);
+        expect(Number(s['Work Utility'])).toBeCloseTo(diff1, 0);
+        const fromRate = (Number(s['GHS av']) * 1e9 * 60) / 2 ** 32;
+        expect(Number(s['Work Utility']) / fromRate).toBeGreaterThan(0.9);
+        expect(Number(s['Work Utility']) / fromRate).toBeLessThan(1.1);
+      } finally {
+        await farm.stop();
+      }
+    },
+  );
+
+  it('the capture it is modelled on agrees', () => {
+    const s = (
+      JSON.parse(readFileSync(join(SAMPLES, 'antminer-s19pro_2022-12__summary.json'), 'utf8')) as {
+        SUMMARY: Row[];
+      }
+    ).SUMMARY[0]!;
+    const diff1 =
+      ((Number(s['Difficulty Accepted']) + Number(s['Difficulty Rejected'])) * 60) / Number(s.Elapsed);
+    expect(Math.abs(Number(s['Work Utility']) / diff1 - 1)).toBeLessThan(0.001);
+  });
+});
+
+describe('LuxOS Total MH', () => {
+  // LUXminer's Total MH is not upstream's counter: in every record of both captures it is the MHS
+  // av figure itself (summary 56,917,916.07 at GHS av 56,917.91). The profile printed a counter
+  // of hashes since the start, 54 million million at 122 TH/s.
+  it('is the average since the start in MH/s, as both captures print it', async () => {
+    const sample = JSON.parse(
+      readFileSync(join(SAMPLES, 'luxos-s19kpro_2025.4.8__summary.json'), 'utf8'),
+    ) as { SUMMARY: Row[] };
+    const captured = sample.SUMMARY[0]!;
+    expect(Math.abs(Number(captured['Total MH']) / 1000 - Number(captured['GHS av']))).toBeLessThan(0.01);
+    const farm = await oneMiner('luxos', { seed: 6 });
+    try {
+      const s = section<Row>(await read(farm.miners[0]!.port, 'summary'), 'SUMMARY')[0]!;
+      expect(Math.abs(Number(s['Total MH']) / 1000 - Number(s['GHS av']))).toBeLessThan(0.01);
+    } finally {
+      await farm.stop();
+    }
+  });
+});

@@ -81,6 +81,27 @@ describe('a 60-miner mix farm', () => {
     // A text request is a C string: the NUL ends the command.
     expect(text.bytes.toString()).toMatch(/^STATUS=S,When=\d+,Code=11,Msg=Summary,/);
   });
+
+  // cgminer's one recv takes 4095 bytes (CGMINER-API.md §1): a longer JSON request is cut and no
+  // longer parses. The farm parsed all it had received and answered it as the miner never would.
+  it('cuts a JSON request at 4095 bytes, as its one read does: a longer one is E/23', async () => {
+    const miner = farm.miners.find((m) => m.profile.name === 'cgminer')!;
+    const request = (length: number) => {
+      const head = '{"command":"version","parameter":"';
+      return `${head}${'x'.repeat(length - head.length - 2)}"}`;
+    };
+    expect(request(4095)).toHaveLength(4095);
+    const [fits, over, farOver] = await Promise.all([
+      exchange(miner.port, request(4095)),
+      exchange(miner.port, request(4096)),
+      exchange(miner.port, request(60_000)),
+    ]);
+    expect(statusOf(lenient(fits.bytes))).toMatchObject({ STATUS: 'S', Code: 22 });
+    for (const reply of [over, farOver]) {
+      expect(reply.end).toBe('closed');
+      expect(statusOf(lenient(reply.bytes))).toMatchObject({ STATUS: 'E', Code: 23, Msg: 'Invalid JSON' });
+    }
+  });
 });
 
 describe('state that moves', () => {

@@ -81,6 +81,15 @@ describe('faults', () => {
     }
   });
 
+  // The 10 s idle close was armed while the reply waited out its latency: any latency above 10 s
+  // dropped every connection with no reply, a hang rather than a slow miner. Takes 10.5 s.
+  it('a latency longer than the idle close still delivers the reply', async () => {
+    farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0, faults: 'latency=10500ms' });
+    const reply = await exchange(farm.miners[0]!.port, '{"command":"version"}', '127.0.0.1', 14_000);
+    expect(reply.end).toBe('closed');
+    expect(reply.bytes.toString()).toContain('"CGMiner":"4.11.1"');
+  }, 20_000);
+
   it('fault share picks a deterministic subset of miners', async () => {
     farm = await startFarm({
       profile: 'cgminer',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Farm, startFarm } from '../../src/sim/index.js';
-import { ask, exchange, lenient, section } from './support.js';
+import { ask, exchange, lenient, section, statusOf } from './support.js';
 
 let farm: Farm | null = null;
 afterEach(async () => {
@@ -62,6 +62,27 @@ describe('restart and quit', () => {
     expect(await priorities()).toEqual(switched);
   });
 
+  // Braiins documents its pool commands as not persistent (CGMINER-API.md §5.3: reset after a
+  // restart); the farm's Braiins OS kept an added pool through the restart.
+  it('braiins-os: a pool added through the API is gone after a restart', async () => {
+    farm = await startFarm({
+      profile: 'braiins-os',
+      count: 1,
+      basePort: 0,
+      restartDelayMs: 100,
+      writes: 'allow',
+    });
+    const miner = farm.miners[0]!;
+    const urls = async () =>
+      section<{ URL: string }>(await ask(miner.port, 'pools'), 'POOLS').map((p) => p.URL);
+    const start = await urls();
+    expect(statusOf(await ask(miner.port, 'addpool', 'stratum+tcp://127.0.0.1:3999,w,x')).Code).toBe(55);
+    expect(await urls()).toHaveLength(start.length + 1);
+    await exchange(miner.port, '{"command":"restart"}');
+    await waitUntilBack(miner.port);
+    expect(await urls()).toEqual(start);
+  });
+
   it('quit answers BYE and stays down until restarted through the API', async () => {
     farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
     const miner = farm.miners[0]!;
@@ -72,5 +93,19 @@ describe('restart and quit', () => {
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('refused');
     await miner.restart(10);
     expect((await exchange(miner.port, '{"command":"version"}')).end).toBe('closed');
+  });
+  // stop() cleared the restart's timer and never settled its promise: a test or script awaiting
+  // miner.restart() while the farm stopped waited forever.
+  it('a restart still pending when the farm stops settles', async () => {
+    farm = await startFarm({ profile: 'cgminer', count: 1, basePort: 0 });
+    const restarting = farm.miners[0]!.restart(60_000).then(() => 'settled');
+    await farm.stop();
+    let bound: NodeJS.Timeout | undefined;
+    const pending = new Promise<string>((r) => {
+      bound = setTimeout(() => r('pending'), 2000);
+    });
+    expect(await Promise.race([restarting, pending])).toBe('settled');
+    clearTimeout(bound);
+    expect(farm.miners[0]!.listening).toBe(false);
   });
 });

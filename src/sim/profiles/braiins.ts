@@ -84,6 +84,8 @@ export const braiinsOs: Profile = {
   sortKeys: true,
   watts: 1250,
   shareDiff: 65536,
+  // Braiins documents its pool commands as not persistent: a restart is back with the configured pools.
+  restartReadsConfig: true,
   pools: [
     { url: 'stratum+tcp://stratum.antpool.com:3333', user: 'antminer_1' },
     { url: 'stratum+tcp://stratum.antpool.com:443', user: 'antminer_1' },

@@ -313,7 +313,8 @@ export const luxos: Profile = {
           Rejected: t.rejected,
           'Remote Failures': 0,
           Stale: 0,
-          'Total MH': r.totalHashes / MH,
+          // Not upstream's counter: both captures print the MHS av figure here (56,917,916.07 at GHS av 56,917.91).
+          'Total MH': r.averageHs / MH,
           Utility: r.uptimeS > 0 ? Math.round((t.accepted * 6000) / r.uptimeS) / 100 : 0,
           'Work Utility': 11.5,
         },
