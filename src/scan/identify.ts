@@ -24,6 +24,8 @@ export interface IdentifyOptions {
   gate: AdaptiveGate;
   connectTimeoutMs: number;
   replyTimeoutMs: number;
+  /** How long a host name may take to resolve before its connect timeout starts (default 5 s). */
+  lookupTimeoutMs?: number;
   maxBytes: number;
   retries: number;
   now: () => number;
@@ -224,6 +226,7 @@ export class Identifier {
       replyTimeoutMs: options.replyTimeoutMs,
       maxBytes: options.maxBytes,
       ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(options.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: options.lookupTimeoutMs } : {}),
     });
   }
 
