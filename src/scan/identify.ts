@@ -301,9 +301,11 @@ export class Identifier {
             );
             return;
           }
-          this.options.sleep(this.backoff(waits)).then(
+          // Told of Ctrl-C: an interrupted sweep does not wait out the backoff (up to a second).
+          const { signal } = this.options;
+          this.options.sleep(this.backoff(waits), signal).then(
             () =>
-              this.stopped
+              this.stopped || signal?.aborted === true
                 ? done(new ScanStopped())
                 : this.attempt(target, command, done, true, decode, waits + 1),
             (sleepError: unknown) => done(new ScanFailure(sleepError)),
