@@ -192,10 +192,14 @@ export async function runScan(
   }
   // Ctrl-C mid-scan: a farm's inventory from an earlier full scan is worth more than this part of
   // one, so an existing file is left as it was (the partial results are printed above).
-  const { existsSync } = await import('node:fs');
+  const { statSync } = await import('node:fs');
   // So is one from a scan that found no miner at all (a network down, a range mistyped): the
-  // inventory cron collects from must not be emptied by it.
-  const keepOld = outFile !== null && (summary.interrupted || summary.miners === 0) && existsSync(outFile);
+  // inventory cron collects from must not be emptied by it. Only a file holds an inventory to keep:
+  // a FIFO (`--out p & jq . < p`) or a device is written into, or its reader waits for good.
+  const keepOld =
+    outFile !== null &&
+    (summary.interrupted || summary.miners === 0) &&
+    statSync(outFile, { throwIfNoEntry: false })?.isFile() === true;
   if (outFile !== null && !keepOld) {
     const inventory = scanLib.buildInventory(results, new Date(ctx.now()));
     // Atomic: `collect @FILE` never reads half an inventory.

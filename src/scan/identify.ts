@@ -24,6 +24,8 @@ export interface IdentifyOptions {
   gate: AdaptiveGate;
   connectTimeoutMs: number;
   replyTimeoutMs: number;
+  /** How long a host name may take to resolve before its connect timeout starts (default 5 s). */
+  lookupTimeoutMs?: number;
   maxBytes: number;
   retries: number;
   now: () => number;
@@ -224,6 +226,7 @@ export class Identifier {
       replyTimeoutMs: options.replyTimeoutMs,
       maxBytes: options.maxBytes,
       ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(options.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: options.lookupTimeoutMs } : {}),
     });
   }
 
@@ -298,9 +301,11 @@ export class Identifier {
             );
             return;
           }
-          this.options.sleep(this.backoff(waits)).then(
+          // Told of Ctrl-C: an interrupted sweep does not wait out the backoff (up to a second).
+          const { signal } = this.options;
+          this.options.sleep(this.backoff(waits), signal).then(
             () =>
-              this.stopped
+              this.stopped || signal?.aborted === true
                 ? done(new ScanStopped())
                 : this.attempt(target, command, done, true, decode, waits + 1),
             (sleepError: unknown) => done(new ScanFailure(sleepError)),

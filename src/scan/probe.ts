@@ -6,17 +6,24 @@
 // refused within a millisecond: what each socket costs beyond the kernel's work is what a sweep
 // costs. So a probe is one object (the socket itself), its listeners are shared functions, and the
 // MinerError of a failure is built only when someone asks for it.
-import { type LookupFunction, Socket } from 'node:net';
+import { isIP, type LookupFunction, Socket } from 'node:net';
 import { processReplyBudget, type ReplyBudget } from '../cgminer/budget.js';
 import { failureMessages, kindForSocketError } from '../cgminer/connection.js';
 import { decodeUnfinished, isForeignBanner } from '../cgminer/decode.js';
 import { FrameReader } from '../cgminer/frame.js';
 import { MinerError, type MinerErrorKind } from '../errors.js';
+import { DEFAULT_RESOLVE_MS } from '../targets/resolve.js';
 import { DeadlineQueue, type MonotonicClock } from './deadlines.js';
 
 export interface ProberOptions {
-  /** How long the TCP handshake may take. */
+  /** How long the TCP handshake may take (for a host name, counted once its lookup has answered). */
   connectTimeoutMs: number;
+  /**
+   * How long a host name may take to resolve (default: DEFAULT_RESOLVE_MS, as the other name waits;
+   * never less than the connect timeout). The lookup is not the handshake: a resolver that takes a
+   * second must not make a miner that answers at once look silent.
+   */
+  lookupTimeoutMs?: number;
   /** After connecting: how long the reply may take, counted from the connect. */
   replyTimeoutMs: number;
   /** Reply cap: one byte more and the socket is destroyed (`too_large`). */
@@ -38,6 +45,7 @@ export type ProbeDone = (
 
 type FailureDetail =
   | 'socket'
+  | 'lookup_timeout'
   | 'connect_timeout'
   | 'reply_timeout'
   | 'too_large'
@@ -80,6 +88,9 @@ export class ProbeFailure {
   get message(): string {
     const at = failureMessages.where(this.host, this.port);
     switch (this.detail) {
+      case 'lookup_timeout':
+        // The code getaddrinfo gives a resolver that timed out: the name was never connected to.
+        return `${this.host} did not resolve within ${this.figure}ms (${this.cause?.code ?? 'EAI_AGAIN'})`;
       case 'connect_timeout':
         return failureMessages.connectTimeout(at, this.figure);
       case 'reply_timeout':
@@ -120,6 +131,7 @@ class ProbeSocket extends Socket {
   connected = false;
   requestSent = false;
   settled = false;
+  lookupTicket = -1;
   connectTicket = -1;
   replyTicket = -1;
   reader: FrameReader | null = null;
@@ -157,7 +169,7 @@ class ProbeSocket extends Socket {
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.prober.forget(this.connectTicket, this.replyTicket);
+    this.prober.forget(this);
     this.prober.budget.close(this.taken);
     this.destroy();
     return true;
@@ -165,6 +177,11 @@ class ProbeSocket extends Socket {
 }
 
 // Listeners shared by every probe (`this` is the socket): no closures per connection.
+/** A host name's lookup answered: from now on the connect timeout runs (a failed one errors next). */
+function onLookup(this: ProbeSocket, error: Error | null): void {
+  if (!this.settled && error === null) this.prober.resolved(this);
+}
+
 function onConnect(this: ProbeSocket): void {
   this.connected = true;
   this.prober.connected(this);
@@ -238,6 +255,7 @@ function hasVerdict(bytes: Uint8Array): boolean {
 export class Prober {
   readonly maxBytes: number;
   readonly budget: ReplyBudget;
+  private readonly lookupDeadlines: DeadlineQueue<ProbeSocket>;
   private readonly connectDeadlines: DeadlineQueue<ProbeSocket>;
   private readonly replyDeadlines: DeadlineQueue<ProbeSocket>;
   private readonly lookup: LookupFunction | undefined;
@@ -247,6 +265,18 @@ export class Prober {
     this.maxBytes = options.maxBytes;
     this.lookup = options.lookup;
     this.budget = options.budget ?? processReplyBudget;
+    const lookupTimeoutMs = Math.max(options.lookupTimeoutMs ?? DEFAULT_RESOLVE_MS, connectTimeoutMs);
+    this.lookupDeadlines = new DeadlineQueue<ProbeSocket>(
+      lookupTimeoutMs,
+      (probe) => {
+        const cause: NodeJS.ErrnoException = Object.assign(
+          new Error(`getaddrinfo EAI_AGAIN ${probe.host} (no answer within ${lookupTimeoutMs}ms)`),
+          { code: 'EAI_AGAIN' },
+        );
+        probe.fail('unreachable', 'lookup_timeout', cause, lookupTimeoutMs);
+      },
+      clock,
+    );
     this.connectDeadlines = new DeadlineQueue<ProbeSocket>(
       connectTimeoutMs,
       (probe) => {
@@ -272,14 +302,18 @@ export class Prober {
 
   /** Sockets opened and not yet settled. */
   get inFlight(): number {
-    return this.connectDeadlines.size + this.replyDeadlines.size;
+    return this.lookupDeadlines.size + this.connectDeadlines.size + this.replyDeadlines.size;
   }
 
   /** Connects to host:port, sends `request` once connected, and calls `done` with the reply or why not. */
   start(host: string, port: number, request: Uint8Array, done: ProbeDone): void {
     const probe = new ProbeSocket(this, host, port, request, done);
     this.budget.open();
-    probe.connectTicket = this.connectDeadlines.add(probe);
+    // A host name is looked up first: its connect timeout starts once the lookup has answered.
+    if (isIP(host) === 0) {
+      probe.lookupTicket = this.lookupDeadlines.add(probe);
+      probe.once('lookup', onLookup);
+    } else probe.connectTicket = this.connectDeadlines.add(probe);
     probe.on('connect', onConnect);
     probe.on('error', onError);
     probe.on('close', onClose);
@@ -296,8 +330,14 @@ export class Prober {
    * long --reply-timeout; the caller counts these endpoints as not checked).
    */
   stopAll(): void {
-    for (const queue of [this.connectDeadlines, this.replyDeadlines])
+    for (const queue of [this.lookupDeadlines, this.connectDeadlines, this.replyDeadlines])
       for (const probe of queue.pending()) probe.fail('timeout', 'stopped', null);
+  }
+
+  /** The host name resolved: the lookup deadline gives way to the connect's, from now. */
+  resolved(probe: ProbeSocket): void {
+    this.lookupDeadlines.cancel(probe.lookupTicket);
+    probe.connectTicket = this.connectDeadlines.add(probe);
   }
 
   /** The handshake is done: the connect deadline gives way to the reply's, from now. */
@@ -307,8 +347,9 @@ export class Prober {
   }
 
   /** Drops a settled probe's deadlines. */
-  forget(connectTicket: number, replyTicket: number): void {
-    this.connectDeadlines.cancel(connectTicket);
-    this.replyDeadlines.cancel(replyTicket);
+  forget(probe: ProbeSocket): void {
+    this.lookupDeadlines.cancel(probe.lookupTicket);
+    this.connectDeadlines.cancel(probe.connectTicket);
+    this.replyDeadlines.cancel(probe.replyTicket);
   }
 }

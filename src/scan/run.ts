@@ -52,6 +52,7 @@ export function scan(
     gate,
     connectTimeoutMs: options.connectTimeoutMs,
     replyTimeoutMs: options.replyTimeoutMs,
+    ...(options.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: options.lookupTimeoutMs } : {}),
     maxBytes: options.maxBytes,
     retries: options.retries,
     now,

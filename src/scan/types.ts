@@ -70,6 +70,11 @@ export interface ScanOptions {
   connectTimeoutMs: number;
   /** After connecting: how long the first reply may take before the endpoint is `open` (timeout). */
   replyTimeoutMs: number;
+  /**
+   * How long a host name may take to resolve; its connect timeout starts once it has (default 5 s,
+   * never less than the connect timeout). A name not resolved in time is unresolved, not `none`.
+   */
+  lookupTimeoutMs?: number;
   maxBytes: number;
   /** Endpoints in flight at once; lowered on its own when the open-file limit is reached. */
   concurrency: number;
