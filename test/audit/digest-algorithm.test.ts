@@ -3,10 +3,9 @@
 // challenge was refused by the miner and reported "rejected", i.e. the default password judged
 // changed, on a miner that still has it; an algorithm hashctl cannot answer is inconclusive.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkDefaultCredentials } from '../../src/audit/credentials.js';
+import { startWebUi } from './support/web.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,7 +19,7 @@ async function digestWeb(algorithm: string, password: string) {
   const name = algorithm.replace(/-sess$/i, '').toLowerCase() === 'sha-256' ? 'sha256' : 'md5';
   const hash = (text: string) => createHash(name).update(text).digest('hex');
   const requests: { authorized: boolean }[] = [];
-  const server = http.createServer((req, res) => {
+  const port = await startWebUi((req, res) => {
     const auth = req.headers.authorization ?? '';
     const params = Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]*)"?/g)].map((m) => [m[1], m[2]]));
     let ha1 = hash(`${params.username}:${realm}:${password}`);
@@ -41,16 +40,8 @@ async function digestWeb(algorithm: string, password: string) {
           'www-authenticate': `Digest realm="${realm}", nonce="${nonce}", qop="auth", algorithm=${algorithm}`,
         })
         .end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as net.AddressInfo).port, requests };
+  }, cleanups);
+  return { port, requests };
 }
 
 describe('digest challenges with another algorithm', () => {
@@ -88,7 +79,7 @@ describe('several challenges', () => {
     const realm = 'antMiner Configuration';
     const nonce = 'n0nce';
     const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-    const server = http.createServer((req, res) => {
+    const port = await startWebUi((req, res) => {
       const auth = req.headers.authorization ?? '';
       const params = Object.fromEntries([...auth.matchAll(/(\w+)="?([^",]*)"?/g)].map((m) => [m[1], m[2]]));
       const expected = md5(
@@ -103,16 +94,7 @@ describe('several challenges', () => {
             ['WWW-Authenticate', `Digest realm="${realm}", nonce="${nonce}", qop="auth"`],
           ])
           .end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const port = (server.address() as net.AddressInfo).port;
+    }, cleanups);
     const checks = await checkDefaultCredentials('127.0.0.1', 'antminer', { port, timeoutMs: 2000 });
     expect(checks.map((check) => check.outcome)).toEqual(['accepted']);
   });

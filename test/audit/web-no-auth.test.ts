@@ -1,12 +1,11 @@
 // --check-default-creds against web UIs that ask for no credential at all: the endpoint the default
 // password protects (Antminer get_system_info.cgi) answering system facts to anyone is worse than a
 // default password, and must be a finding, never "inconclusive" and left out of the report.
-import http from 'node:http';
-import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkDefaultCredentials } from '../../src/audit/credentials.js';
 import { evaluateRules } from '../../src/audit/rules/index.js';
 import { input, versionReply } from './support/inputs.js';
+import { startWebUi } from './support/web.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,23 +15,15 @@ afterEach(async () => {
 /** A web UI on 127.0.0.1:0 that answers every request with `status` and `body`, recording each. */
 async function webAnswering(status: number, body: string, type: string) {
   const requests: { method: string; url: string; authorization: string | null }[] = [];
-  const server = http.createServer((req, res) => {
+  const port = await startWebUi((req, res) => {
     requests.push({
       method: req.method ?? '',
       url: req.url ?? '',
       authorization: req.headers.authorization ?? null,
     });
     res.writeHead(status, { 'content-type': type }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as net.AddressInfo).port, requests };
+  }, cleanups);
+  return { port, requests };
 }
 
 const antminer = versionReply({ BMMiner: '1.0.0', API: '3.1', Type: 'Antminer S19' });

@@ -1,12 +1,11 @@
 // --check-default-creds: a login counts as accepted only when the answer holds a token (a non-empty
 // string). A 200 whose token field says false, 0 or {} is a refusal written as JSON, not a login:
 // taken for one, a reviewer hands on "accepts the default credentials" for a miner that refused them.
-import http from 'node:http';
-import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkDefaultCredentials } from '../../src/audit/credentials.js';
 import { evaluateRules } from '../../src/audit/rules/index.js';
 import { input, versionReply } from './support/inputs.js';
+import { startWebUi } from './support/web.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,18 +14,9 @@ afterEach(async () => {
 
 /** A web API on 127.0.0.1:0 that answers every request 200 with `body`. */
 async function webAnswering(body: string) {
-  const server = http.createServer((_req, res) => {
+  return startWebUi((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+  }, cleanups);
 }
 
 const vnish = versionReply({ BMMiner: '3.8.6', API: '3.1', Type: 'Antminer S19 (vnish 1.2.0)' });
