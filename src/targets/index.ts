@@ -1,4 +1,5 @@
 // Entry point of the targets grammar: every spec validated up front, files and stdin read once.
+import { fstatSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { errorMessage, UsageError } from '../errors.js';
 import { expandHome } from '../store/paths.js';
@@ -199,6 +200,13 @@ export class TargetEntries {
 
 /** Standard input as text, refusing more than MAX_TARGET_LIST_BYTES. */
 export async function readTargetStream(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
+  // Node gives a directory on fd 0 (`probe - < somedir`) as a stream that ends at once: read, it
+  // was "- named no miner", as if the list were empty, and the folder-for-a-file slip went unnamed.
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd === 'number' && isDirectory(fd))
+    throw new UsageError(
+      "'-' reads targets from standard input, which is a directory here: redirect a file (< farm.txt)",
+    );
   let decoder: Decoder | null = null;
   let text = '';
   for await (const chunk of stream) {
@@ -207,6 +215,14 @@ export async function readTargetStream(stream: AsyncIterable<string | Uint8Array
     if (text.length > MAX_TARGET_LIST_BYTES) throw new UsageError(tooLarge('standard input').message);
   }
   return text + (decoder?.decode() ?? '');
+}
+
+function isDirectory(fd: number): boolean {
+  try {
+    return fstatSync(fd).isDirectory();
+  } catch {
+    return false; // not a descriptor fstat can read: the stream says what it holds
+  }
 }
 
 /**
