@@ -24,6 +24,20 @@ function configErrorOf(text: string, file = '/etc/hashctl/farm.json'): ConfigErr
   throw new Error('expected a ConfigError');
 }
 
+/** `collect --once --config /dev/stdin` fed by `writer` (shell commands) through a shell pipe. */
+async function collectReadingPipe(writer: string): Promise<{ code: number | null; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  const script = `(${writer}) | "$0" bin/hashctl collect --once --config /dev/stdin --db "$1"`;
+  return new Promise((resolve) =>
+    execFile(
+      'sh',
+      ['-c', script, process.execPath, path.join(dir, 'x.db')],
+      { cwd: path.join(import.meta.dirname, '../..') },
+      (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+    ),
+  );
+}
+
 describe('config file', () => {
   it('checks the ranges of durations in the file, naming file, line and key', () => {
     const cases: [string, string][] = [
@@ -230,18 +244,10 @@ describe('config file', () => {
   });
 
   it('reads a config from a pipe as it is written (--config <(…), /dev/stdin)', async () => {
-    const { execFile } = await import('node:child_process');
-    const db = path.join(dir, 'x.db');
     // A shell pipe (Node's own child stdin is a socket); the second part comes after a pause,
     // so hashctl finds the pipe open but empty first.
-    const script = `(printf '{\\n  "site": "north",\\n'; sleep 0.3; printf '  "interval": "soon"\\n}\\n') | "$0" bin/hashctl collect --once --config /dev/stdin --db "$1"`;
-    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      execFile(
-        'sh',
-        ['-c', script, process.execPath, db],
-        { cwd: path.join(import.meta.dirname, '../..') },
-        (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
-      ),
+    const run = await collectReadingPipe(
+      `printf '{\\n  "site": "north",\\n'; sleep 0.3; printf '  "interval": "soon"\\n}\\n'`,
     );
     expect(run.stderr).toBe(
       'hashctl: config /dev/stdin:3: interval: invalid duration "soon": use e.g. 500ms, 60s, 5m, 30d\n',
@@ -250,18 +256,10 @@ describe('config file', () => {
   });
 
   it('waits out a writer that pauses several times, each pause shorter than the limit (10 s of silence, not in all)', async () => {
-    const { execFile } = await import('node:child_process');
-    const db = path.join(dir, 'x.db');
     // Three pauses of 4 s: 12 s in all, never 10 s without a byte. The total had been counted,
     // and the run failed with "nothing was written to for 10s".
-    const script = `(printf '{\\n'; sleep 4; printf '  "site": "north",\\n'; sleep 4; printf '  "retain": "30d",\\n'; sleep 4; printf '  "interval": "soon"\\n}\\n') | "$0" bin/hashctl collect --once --config /dev/stdin --db "$1"`;
-    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      execFile(
-        'sh',
-        ['-c', script, process.execPath, db],
-        { cwd: path.join(import.meta.dirname, '../..') },
-        (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
-      ),
+    const run = await collectReadingPipe(
+      `printf '{\\n'; sleep 4; printf '  "site": "north",\\n'; sleep 4; printf '  "retain": "30d",\\n'; sleep 4; printf '  "interval": "soon"\\n}\\n'`,
     );
     expect(run.stderr).toBe(
       'hashctl: config /dev/stdin:4: interval: invalid duration "soon": use e.g. 500ms, 60s, 5m, 30d\n',

@@ -8,27 +8,33 @@ import { control, perTest, plainS9 } from './support.js';
 
 const each = perTest();
 
+/** Restarts a miner that takes the write and never restarts: `unknown`, exit 1; its result. */
+async function restartNotVerified(miner: ReturnType<typeof plainS9>) {
+  const fake = await each.fake(miner.script);
+  const run = await control([
+    'restart',
+    fake.target.key,
+    '--yes',
+    '--verify-timeout',
+    '3s',
+    '--db',
+    each.temp().db,
+  ]);
+  expect(miner.writes).toEqual(['restart']);
+  const result = run.json.results[0];
+  expect(result?.result, JSON.stringify(result)).toBe('unknown');
+  expect(run.code).toBe(1);
+  return result;
+}
+
 describe('restart read-back on an uptime that does not count', () => {
   for (const stuck of [0, 1]) {
     it(`is not verified by an uptime stuck at ${stuck}s`, async () => {
       // Answers the restart S, and never restarts: its uptime reads the same before and after.
       const miner = plainS9({ summary: { Elapsed: stuck } });
-      const fake = await each.fake(miner.script);
-      const run = await control([
-        'restart',
-        fake.target.key,
-        '--yes',
-        '--verify-timeout',
-        '3s',
-        '--db',
-        each.temp().db,
-      ]);
-      expect(miner.writes).toEqual(['restart']);
-      const result = run.json.results[0];
-      expect(result?.result, JSON.stringify(result)).toBe('unknown');
+      const result = await restartNotVerified(miner);
       expect(result?.ok).toBe(false);
       expect(result?.verification?.detail).toMatch(/did not move/);
-      expect(run.code).toBe(1);
     });
   }
 });
@@ -46,19 +52,6 @@ describe('restart read-back on a miner that had just booted', () => {
         },
       },
     });
-    const fake = await each.fake(miner.script);
-    const run = await control([
-      'restart',
-      fake.target.key,
-      '--yes',
-      '--verify-timeout',
-      '3s',
-      '--db',
-      each.temp().db,
-    ]);
-    expect(miner.writes).toEqual(['restart']);
-    const result = run.json.results[0];
-    expect(result?.result, JSON.stringify(result)).toBe('unknown');
-    expect(run.code).toBe(1);
+    await restartNotVerified(miner);
   });
 });
