@@ -16,7 +16,7 @@ import {
   startFakeMiner,
   TEMPCTRL_FAILURES,
 } from './fake-miner.js';
-import { airMiner } from './helpers.js';
+import { airMiner, storeCycle, storedTarget } from './helpers.js';
 
 interface CheckJson {
   results: {
@@ -592,38 +592,16 @@ describe('thermal check with a store', () => {
 
   it('--from-db checks what collect stored; a failed poll is unknown with its kind', async () => {
     const db = path.join(dir, 'farm.db');
-    const { openStore, writeCycle } = await import('../../src/store/index.js');
-    const store = openStore(db);
-    try {
-      const now = Date.now() - 60_000;
-      writeCycle(store, {
-        site: 'B',
-        startedAt: now,
-        endedAt: now + 1000,
-        outcomes: [
-          {
-            target: { host: '10.0.0.1', port: 4028, key: '10.0.0.1:4028' },
-            ok: true,
-            snapshot: airMiner(86),
-            elapsedMs: 20,
-          },
-          {
-            target: { host: '10.0.0.2', port: 4028, key: '10.0.0.2:4028' },
-            ok: true,
-            snapshot: airMiner(50),
-            elapsedMs: 20,
-          },
-          {
-            target: { host: '10.0.0.3', port: 4028, key: '10.0.0.3:4028' },
-            ok: false,
-            error: { kind: 'timeout', message: 'no answer in 5s' },
-            elapsedMs: 5000,
-          },
-        ],
-      });
-    } finally {
-      store.close();
-    }
+    await storeCycle(db, 'B', [
+      { target: storedTarget(1), ok: true, snapshot: airMiner(86), elapsedMs: 20 },
+      { target: storedTarget(2), ok: true, snapshot: airMiner(50), elapsedMs: 20 },
+      {
+        target: storedTarget(3),
+        ok: false,
+        error: { kind: 'timeout', message: 'no answer in 5s' },
+        elapsedMs: 5000,
+      },
+    ]);
     const { code, json } = await check(['--from-db', '--db', db, '--site', 'B']);
     expect(json.results.map((r) => [r.target, r.status, r.error?.kind ?? null])).toEqual([
       ['10.0.0.1:4028', 'critical', null],
@@ -643,26 +621,14 @@ describe('thermal check with a store', () => {
 
   it('--from-db: a failed stored row with no error kind recorded gets a listed kind (store), not "unknown"', async () => {
     const db = path.join(dir, 'farm.db');
-    const { openStore, writeCycle } = await import('../../src/store/index.js');
-    const store = openStore(db);
-    try {
-      const now = Date.now() - 60_000;
-      writeCycle(store, {
-        site: 'B',
-        startedAt: now,
-        endedAt: now + 1000,
-        outcomes: [
-          {
-            target: { host: '10.0.0.3', port: 4028, key: '10.0.0.3:4028' },
-            ok: false,
-            error: { kind: 'timeout', message: 'no answer in 5s' },
-            elapsedMs: 5000,
-          },
-        ],
-      });
-    } finally {
-      store.close();
-    }
+    await storeCycle(db, 'B', [
+      {
+        target: storedTarget(3),
+        ok: false,
+        error: { kind: 'timeout', message: 'no answer in 5s' },
+        elapsedMs: 5000,
+      },
+    ]);
     // A row written by another tool, or a hand-edited database: the failure without its kind.
     const sqlite = new Database(db);
     sqlite.prepare('UPDATE telemetry_live SET error_kind = NULL, error_message = NULL').run();

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { memoryContext } from '../../src/context.js';
-import { airMiner } from './helpers.js';
+import { airMiner, storeCycle, storedTarget } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -27,24 +27,16 @@ const DAMAGE: [string, (s: Record<string, unknown>) => void][] = [
 describe('thermal check --from-db with a damaged stored snapshot', () => {
   it.each(DAMAGE)('%s: that miner is unknown (parse), the others are judged', async (_name, damage) => {
     const db = path.join(dir, 'farm.db');
-    const { openStore, writeCycle } = await import('../../src/store/index.js');
-    const store = openStore(db);
-    try {
-      const now = Date.now() - 60_000;
-      writeCycle(store, {
-        site: 'A',
-        startedAt: now,
-        endedAt: now + 1000,
-        outcomes: [1, 2].map((n) => ({
-          target: { host: `10.0.0.${n}`, port: 4028, key: `10.0.0.${n}:4028` },
-          ok: true as const,
-          snapshot: airMiner(n === 1 ? 96 : 50),
-          elapsedMs: 20,
-        })),
-      });
-    } finally {
-      store.close();
-    }
+    await storeCycle(
+      db,
+      'A',
+      [1, 2].map((n) => ({
+        target: storedTarget(n),
+        ok: true,
+        snapshot: airMiner(n === 1 ? 96 : 50),
+        elapsedMs: 20,
+      })),
+    );
     const sqlite = new Database(db);
     const row = sqlite
       .prepare(

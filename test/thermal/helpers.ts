@@ -1,5 +1,6 @@
-// Snapshots built by hand for the pure thermal tests (not taken from the samples).
+// Snapshots built by hand for the thermal tests (not taken from the samples), and stored cycles.
 import type { Board, Fan, Snapshot } from '../../src/miners/types.js';
+import type { MinerOutcome } from '../../src/store/index.js';
 import { identitySnapshot } from '../../src/thermal/limits.js';
 
 export interface SnapshotSpec {
@@ -58,4 +59,21 @@ export function airMiner(board: number, overrides: SnapshotSpec = {}): Snapshot 
     inlet: 25,
     ...overrides,
   });
+}
+
+/** `10.0.0.N:4028`, the stored farms' addresses (never dialled: --from-db reads the file). */
+export function storedTarget(n: number) {
+  return { host: `10.0.0.${n}`, port: 4028, key: `10.0.0.${n}:4028` };
+}
+
+/** One collect cycle of `site`, a minute old, written into the database at `file` (for --from-db). */
+export async function storeCycle(file: string, site: string, outcomes: MinerOutcome[]): Promise<void> {
+  const { openStore, writeCycle } = await import('../../src/store/index.js');
+  const store = openStore(file);
+  try {
+    const startedAt = Date.now() - 60_000;
+    writeCycle(store, { site, startedAt, endedAt: startedAt + 1000, outcomes });
+  } finally {
+    store.close();
+  }
 }
