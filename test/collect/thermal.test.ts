@@ -535,6 +535,16 @@ describe('live with thermal status', () => {
   });
 });
 
+/** What SQLite does when the disk fills at a cycle's commit, after every hook has run. */
+const diskFullAtCommit: CycleHook = () => {
+  throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
+};
+
+/** A cycle of site north with one good poll of the miner on port 4001. */
+function northCycle(startedAt: number) {
+  return { site: 'north', startedAt, endedAt: startedAt, outcomes: [okOutcome(4001)] };
+}
+
 describe("the firmware's limits kept for thermal check --from-db", () => {
   const limits: FirmwareThermalLimits = {
     firmware: 'braiins',
@@ -552,20 +562,12 @@ describe("the firmware's limits kept for thermal check --from-db", () => {
     const store = openStore(dbPath);
     try {
       const keep = storedFirmwareLimits(store, () => limits);
-      // What SQLite does when the disk fills at the commit, after every hook has run.
-      const full: CycleHook = () => {
-        throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
-      };
       const at = Date.UTC(2025, 5, 1, 12);
-      const cycle = (startedAt: number) => ({
-        site: 'north',
-        startedAt,
-        endedAt: startedAt,
-        outcomes: [okOutcome(4001)],
-      });
-      expect(() => writeCycle(store, cycle(at), { extraInTransaction: [keep, full] })).toThrow(/disk full/);
+      expect(() =>
+        writeCycle(store, northCycle(at), { extraInTransaction: [keep, diskFullAtCommit] }),
+      ).toThrow(/disk full/);
       // Room again: the next cycle of the same run is stored.
-      writeCycle(store, cycle(at + 60_000), { extraInTransaction: [keep] });
+      writeCycle(store, northCycle(at + 60_000), { extraInTransaction: [keep] });
       const stored = store.db.prepare('SELECT firmware_limits FROM miners').pluck().all() as string[];
       expect(stored.map((json) => JSON.parse(json))).toEqual([limits]);
     } finally {
@@ -580,23 +582,14 @@ describe('the dialect hints kept for the next run', () => {
     try {
       const cache = createDialectCache();
       const dialects = storedDialects(store, 'north', cache);
-      const full: CycleHook = () => {
-        throw new StoreError('io', 'disk full', { details: { sqlite_code: 'SQLITE_FULL' } });
-      };
       const at = Date.UTC(2025, 5, 1, 12);
-      const cycle = (startedAt: number) => ({
-        site: 'north',
-        startedAt,
-        endedAt: startedAt,
-        outcomes: [okOutcome(4001)],
-      });
       // The first poll learnt the miner's dialect; its cycle is refused at the commit.
       seedDialect(cache, '127.0.0.1:4001', 'antminer singles');
-      expect(() => writeCycle(store, cycle(at), { extraInTransaction: [dialects.hook, full] })).toThrow(
-        /disk full/,
-      );
+      expect(() =>
+        writeCycle(store, northCycle(at), { extraInTransaction: [dialects.hook, diskFullAtCommit] }),
+      ).toThrow(/disk full/);
       // Room again: the next cycle of the same run is stored, and with it the hint.
-      writeCycle(store, cycle(at + 60_000), { extraInTransaction: [dialects.hook] });
+      writeCycle(store, northCycle(at + 60_000), { extraInTransaction: [dialects.hook] });
       expect(store.db.prepare('SELECT dialect FROM miners').pluck().all()).toEqual(['antminer singles']);
     } finally {
       store.close();
