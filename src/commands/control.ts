@@ -115,33 +115,24 @@ async function readPasswordFile(
   flag = '--password-file',
   emptyHint = 'cgminer needs a password (use x)',
 ): Promise<string> {
-  const { open } = await import('node:fs/promises');
   const { resolve } = await import('node:path');
+  const { readCapped } = await import('../util/read-capped.js');
   // At most MAX_PASSWORD_FILE_BYTES and one byte more are read: a log or an image named by mistake,
-  // or a pipe that never ends, was read whole into memory for its first line.
-  const bytes = Buffer.alloc(MAX_PASSWORD_FILE_BYTES + 1);
-  let length = 0;
+  // or a pipe that never ends, was read whole into memory for its first line. Opened without
+  // blocking: a FIFO nobody writes to held the run in open() for ever, deaf to SIGTERM.
+  let bytes: Buffer | null;
   try {
-    const handle = await open(resolve(ctx.cwd, file), 'r');
-    try {
-      for (let reads = 0; reads <= bytes.length && length < bytes.length; reads++) {
-        const { bytesRead } = await handle.read(bytes, length, bytes.length - length, null);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-    } finally {
-      await handle.close();
-    }
+    bytes = readCapped(resolve(ctx.cwd, file), MAX_PASSWORD_FILE_BYTES);
   } catch (error) {
     throw new UsageError(
       `cannot read ${flag} '${file}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
     );
   }
-  if (length > MAX_PASSWORD_FILE_BYTES)
+  if (bytes === null)
     throw new UsageError(
       `${flag} '${file}' is larger than ${MAX_PASSWORD_FILE_BYTES} bytes: it should hold only the password`,
     );
-  const content = bytes.toString('utf8', 0, length);
+  const content = bytes.toString('utf8');
   // A byte-order mark (Notepad, PowerShell's UTF8) is the file's, not the password's first character.
   const password = content.replace(/^\ufeff/, '').split(/\r?\n/)[0] ?? '';
   if (password === '') throw new UsageError(`${flag} '${file}' is empty: ${emptyHint}`);

@@ -1,7 +1,6 @@
 // Draining the outbox: oldest pending batch first, one at a time, each answer recorded before the
 // next request (hashctl.md §9). At-least-once: a batch leaves `pending` only on a definite answer,
 // so a run killed mid-send re-sends the same bytes later and the receiver dedupes on batch_id.
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConfigError, errorMessage, LockedError, UploadError, UsageError } from '../errors.js';
 import { translateSqliteError } from '../store/errors.js';
@@ -25,6 +24,7 @@ import {
   SITE_ENDPOINT_META_PREFIX,
 } from '../store/outbox.js';
 import type { Db } from '../store/types.js';
+import { readCapped } from '../util/read-capped.js';
 import { splitBatchBody } from './batch.js';
 import { parseEndpoint, type UploadEndpoint } from './endpoint.js';
 import { loadCollectorKey } from './key.js';
@@ -721,48 +721,6 @@ export const UPLOAD_DEFAULTS = { connectTimeoutMs: 10_000, totalTimeoutMs: 60_00
 /** A CA bundle, even the whole system store, is well under 1 MiB. */
 const MAX_CA_FILE_BYTES = 4 * 1_048_576;
 
-/** How long a pipe (`--ca <(…)`) may take to be written. */
-const PIPE_WAIT_MS = 10_000;
-
-/**
- * The file's text, or null when it holds more than `cap` bytes (at most `cap` + 1 are read). Read
- * whole, `--ca /dev/zero` (or a disk image named by mistake) grew memory without bound. Opened
- * without blocking, as the config loader opens a pipe: a named FIFO nobody writes to held the run
- * in open() for ever, deaf to SIGTERM, and cron started another one every minute.
- */
-function readCapped(file: string, cap: number): string | null {
-  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  try {
-    const pipe = fstatSync(fd).isFIFO();
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let waited = 0;
-    // Bounded: each pass reads at least a byte (it stops past `cap`) or waits (PIPE_WAIT_MS at most).
-    while (total <= cap) {
-      const chunk = Buffer.alloc(Math.min(65_536, cap + 1 - total));
-      let read: number;
-      try {
-        read = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (error) {
-        if (!pipe || (error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (waited >= PIPE_WAIT_MS)
-          throw new Error(`a pipe nothing was written to for ${PIPE_WAIT_MS / 1000} s`);
-        Atomics.wait(pause, 0, 0, 20); // a writer is there but has not written yet
-        waited += 20;
-        continue;
-      }
-      if (read === 0) break;
-      chunks.push(chunk.subarray(0, read));
-      total += read;
-    }
-    if (pipe && total === 0) throw new Error('a FIFO with no writer (nothing to read)');
-    return total > cap ? null : Buffer.concat(chunks).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * The PEM of a private CA for the collector (--ca or upload.ca_file), checked to hold a certificate.
  * `source` says where the file was named; without it, both places are named.
@@ -770,7 +728,7 @@ function readCapped(file: string, cap: number): string | null {
 export function readCollectorCa(file: string, source = '--ca or upload.ca_file'): string {
   let ca: string | null;
   try {
-    ca = readCapped(file, MAX_CA_FILE_BYTES);
+    ca = readCapped(file, MAX_CA_FILE_BYTES)?.toString('utf8') ?? null;
   } catch (error) {
     throw new ConfigError(`cannot read the collector's CA file ${file} (${source}): ${errorMessage(error)}`);
   }

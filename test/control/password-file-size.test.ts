@@ -1,7 +1,7 @@
 // A password file holds one short line: --password-file and --admin-password-file read at most a few
 // KiB of it, and refuse a bigger one (a log or an image named by mistake, a pipe that never ends)
 // with a usage error naming the file, before any traffic, instead of reading it all into memory.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,17 +40,15 @@ describe('password files', () => {
     temp = tempDir();
     const fifo = path.join(temp.dir, 'pw.fifo');
     execFileSync('mkfifo', [fifo]);
-    // The writer sends a bounded 64 KiB; the reader stops after the cap, so the writer sees EPIPE.
-    const writer = (async () => {
-      const handle = await fs.promises.open(fifo, 'w');
-      try {
-        await handle.write(Buffer.alloc(64 * 1024, 'a'));
-      } catch {
-        // the reader closed its end: expected once it has seen enough
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
-    })();
+    // A bounded 64 KiB from another process (as a real writer is), held in the pipe: this end,
+    // opened first, lets the writer's open() return, and keeps the pipe while hashctl reads it.
+    const held = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    await new Promise<void>((resolve) =>
+      spawn('sh', ['-c', `head -c 65536 /dev/zero | tr '\\0' a > "$0"`, fifo], { stdio: 'ignore' }).on(
+        'close',
+        () => resolve(),
+      ),
+    );
     const run = await cli([
       'control',
       'addpool',
@@ -61,9 +59,28 @@ describe('password files', () => {
       '--password-file',
       fifo,
     ]);
-    await writer;
+    fs.closeSync(held);
     expect(run.code, run.err).toBe(2);
     expect(run.err).toMatch(/--password-file '.*pw\.fifo' is larger than 4096 bytes/);
+  });
+
+  it('a named pipe nobody writes to is said at once (exit 2), not waited on for ever', async () => {
+    temp = tempDir();
+    const fifo = path.join(temp.dir, 'nobody.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Opened blocking, the run waited in open() for a writer, deaf to SIGTERM (found by hand).
+    const run = await cli([
+      'control',
+      'addpool',
+      'stratum+tcp://pool.example:3333',
+      'w',
+      '127.0.0.1:1',
+      '--dry-run',
+      '--password-file',
+      fifo,
+    ]);
+    expect(run.code, run.err).toBe(2);
+    expect(run.err).toMatch(/cannot read --password-file '.*nobody\.fifo': a FIFO with no writer/);
   });
 
   it('a short password file still reads its first line', async () => {
